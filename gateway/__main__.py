@@ -1,0 +1,5 @@
+"""`python -m gateway` runs the gateway against the configured NATS."""
+
+from shared.cli import run_gateway
+
+run_gateway()

@@ -1,0 +1,34 @@
+"""Health: 200 only when every service answers and reaches its database."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+from litestar import Response, get
+from litestar.di import NamedDependency
+
+from shared.errors import PartnernetError
+from shared.messaging import SERVICES
+from shared.rpc import RpcClient
+from shared.service import Health, HealthCheck
+from shared.tenancy import SYSTEM
+
+HEALTH_TIMEOUT_SECONDS = 2.0
+
+
+@get("/health", summary="Whether every service answers", exclude_from_auth=True, tags=["operations"])
+async def health(rpc: NamedDependency[RpcClient]) -> Response[dict[str, Any]]:
+    async def check(service: str) -> dict[str, Any]:
+        try:
+            answer = await rpc.call(service, "health", SYSTEM, HealthCheck(), Health, timeout=HEALTH_TIMEOUT_SECONDS)
+        except PartnernetError as exc:
+            return {"status": "down", "detail": exc.detail}
+        status = "up" if answer.database else "degraded"
+        return {"status": status, **msgspec.to_builtins(answer)}
+
+    results = await asyncio.gather(*(check(service) for service in SERVICES))
+    services = dict(zip(SERVICES, results, strict=True))
+    healthy = all(result["status"] == "up" for result in results)
+    return Response({"status": "up" if healthy else "down", "services": services}, status_code=200 if healthy else 503)

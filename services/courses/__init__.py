@@ -1,0 +1,1 @@
+"""courses: the municipality's course offer, sessions, enrolment and waiting lists, and purchasing."""

@@ -1,0 +1,1 @@
+"""partners: the municipalities and libraries (the tenants), partner organisations, and the partners' feeds."""

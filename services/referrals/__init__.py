@@ -1,0 +1,1 @@
+"""referrals: closed-loop referrals, the participants' personal data (encrypted), consent and history."""

@@ -1,0 +1,1 @@
+"""volunteers: recruitment, interns, screening, training and qualifications, assignment to courses."""

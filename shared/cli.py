@@ -1,0 +1,218 @@
+"""The `partnernet` command: run the whole platform, one component, migrations, tokens, dead letters."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from shared.messaging import SERVICES
+from shared.settings import Settings
+from shared.telemetry import setup_logging
+from shared.tenancy import Actor, Role
+from shared.tokens import TokenIssuer
+
+RUNTIME_FILE = "runtime.json"  # where `up` writes the addresses of the servers it started
+
+
+def build_service(name: str, settings: Settings) -> Any:
+    if name not in SERVICES:
+        raise SystemExit(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
+    # Imported by name: `shared` must not depend on the services it runs.
+    return importlib.import_module(f"services.{name}.app").build(settings)
+
+
+def run_service(name: str, settings: Settings | None = None) -> None:
+    settings = settings or Settings.from_env()
+    setup_logging(name, settings.log_level)
+    asyncio.run(build_service(name, settings).run_until_signalled())
+
+
+def run_gateway(port: int | None = None, settings: Settings | None = None) -> None:
+    import uvicorn
+
+    settings = settings or Settings.from_env()
+    setup_logging("gateway", settings.log_level)
+    app = importlib.import_module("gateway.app").create_app(settings)
+    uvicorn.run(
+        app, host=settings.gateway_host, port=port or settings.gateway_port, log_level="warning", access_log=False
+    )
+
+
+async def migrate_all(settings: Settings) -> dict[str, list[str]]:
+    applied: dict[str, list[str]] = {}
+    for name in SERVICES:
+        runtime = build_service(name, settings)
+        from shared.db import migrate
+
+        applied[name] = await migrate(runtime.engine, name, runtime.migrations)
+        await runtime.engine.dispose()
+    return applied
+
+
+def settings_for_data_dir(data_dir: Path) -> Settings:
+    """Settings for commands run beside `up`: its runtime file fills in what the environment leaves out."""
+    runtime_file = data_dir / RUNTIME_FILE
+    env = dict(os.environ)
+    env.setdefault("PARTNERNET_DATA_DIR", str(data_dir))
+    if runtime_file.exists():
+        for key, value in json.loads(runtime_file.read_text()).items():
+            env.setdefault(key, value)
+    return Settings.from_env(env)
+
+
+def issue_token(
+    settings: Settings,
+    role: Role,
+    *,
+    library: str | None,
+    partner: str | None,
+    municipality: str | None,
+    subject: str | None = None,
+) -> str:
+    if role is Role.STAFF and library and not municipality:
+        municipality = asyncio.run(_municipality_of(settings, library))
+    actor = Actor(
+        subject=subject or f"{role.value}:{library or partner or municipality or 'platform'}",
+        role=role,
+        municipality=municipality,
+        library=library,
+        partner=partner,
+    )
+    from shared.tokens import check_scope_is_complete
+
+    check_scope_is_complete(actor)
+    return TokenIssuer(settings.jwt_secret).issue(actor)
+
+
+async def _municipality_of(settings: Settings, library: str) -> str:
+    import sqlalchemy as sa
+
+    from shared.db import create_engine
+
+    engine = create_engine(settings.database_url, schema="partners", pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            found = (
+                await conn.execute(sa.text("SELECT municipality FROM libraries WHERE slug = :s"), {"s": library})
+            ).scalar_one_or_none()
+    finally:
+        await engine.dispose()
+    if found is None:
+        raise SystemExit(f"library {library!r} is not registered; pass --municipality")
+    return str(found)
+
+
+def up(args: argparse.Namespace) -> None:
+    from shared.platform import Platform
+
+    data_dir = Path(args.data_dir).resolve()
+    with ExitStack() as stack:
+        platform = stack.enter_context(Platform(data_dir=data_dir, port=args.port))
+        print(f"partnernet is up in {platform.started_in:.1f}s")
+        print(f"  API:      {platform.base_url}/api/v1/")
+        print(f"  API docs: {platform.base_url}/schema")
+        print(f"  health:   {platform.base_url}/health")
+        print(f"  NATS:     {platform.env['NATS_URL']}")
+        print(f"  data:     {data_dir}")
+        if args.demo:
+            from shared.demo import seed_demo
+
+            for line in seed_demo(platform.base_url, platform.settings):
+                print(line)
+        print("Ctrl-C stops everything.", flush=True)
+        stop = {"now": False}
+
+        def request_stop(*_: object) -> None:
+            stop["now"] = True
+
+        signal.signal(signal.SIGINT, request_stop)
+        signal.signal(signal.SIGTERM, request_stop)
+        while not stop["now"]:
+            if platform.crashed():
+                print(f"a component stopped unexpectedly: {platform.crashed()}", file=sys.stderr)
+                break
+            time.sleep(0.5)
+        print("stopping …", flush=True)
+
+
+def dead_letters(args: argparse.Namespace, settings: Settings) -> None:
+    from shared.deadletters import list_dead_letters, replay_dead_letters
+
+    if args.action == "list":
+        for letter in asyncio.run(list_dead_letters(settings.nats_url)):
+            print(json.dumps(letter))
+    else:
+        sequences = [int(s) for s in args.sequences] or None
+        replayed = asyncio.run(replay_dead_letters(settings.nats_url, sequences))
+        print(f"replayed {len(replayed)} dead letters: {replayed}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="partnernet", description=__doc__)
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("PARTNERNET_DATA_DIR", ".partnernet"),
+        help="where embedded servers keep their data and the secrets live (default ./.partnernet)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up_parser = commands.add_parser("up", help="start NATS, PostgreSQL, every service and the gateway")
+    up_parser.add_argument("--port", type=int, default=int(os.environ.get("PARTNERNET_PORT", "8000")))
+    up_parser.add_argument("--demo", action="store_true", help="seed a demo municipality and print tokens")
+
+    service_parser = commands.add_parser("service", help="run one service against existing NATS and PostgreSQL")
+    service_parser.add_argument("name", choices=SERVICES)
+    gateway_parser = commands.add_parser("gateway", help="run the gateway against existing NATS")
+    gateway_parser.add_argument("--port", type=int, default=None)
+    commands.add_parser("migrate", help="apply every service's migrations")
+
+    token_parser = commands.add_parser("token", help="print a signed token of the embedded issuer")
+    token_parser.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token_parser.add_argument("--library")
+    token_parser.add_argument("--partner")
+    token_parser.add_argument("--municipality")
+    token_parser.add_argument("--subject")
+
+    dl_parser = commands.add_parser("deadletters", help="list or replay dead-lettered events")
+    dl_parser.add_argument("action", choices=["list", "replay"])
+    dl_parser.add_argument("sequences", nargs="*", help="dead-letter sequences to replay (default: all)")
+
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PARTNERNET_DATA_DIR", str(Path(args.data_dir).resolve()))
+    if args.command == "up":
+        up(args)
+        return
+    settings = settings_for_data_dir(Path(args.data_dir).resolve())
+    if args.command == "service":
+        run_service(args.name, settings)
+    elif args.command == "gateway":
+        run_gateway(args.port, settings)
+    elif args.command == "migrate":
+        for name, applied in asyncio.run(migrate_all(settings)).items():
+            print(f"{name}: {', '.join(applied) if applied else 'up to date'}")
+    elif args.command == "token":
+        print(
+            issue_token(
+                settings,
+                Role(args.role),
+                library=args.library,
+                partner=args.partner,
+                municipality=args.municipality,
+                subject=args.subject,
+            )
+        )
+    elif args.command == "deadletters":
+        dead_letters(args, settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Dead letters, for operators: see why a message was set aside, and replay it where it came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nats
+import nats.js.errors
+
+from shared.consumer import CONSUMER, DELIVERIES, ORIGINAL_SEQUENCE, ORIGINAL_STREAM, ORIGINAL_SUBJECT, REASON
+from shared.messaging import DEAD_LETTER_STREAM
+
+REPLAYED_FROM = "Partnernet-Replayed-From"
+
+
+async def list_dead_letters(nats_url: str, limit: int = 1000) -> list[dict[str, Any]]:
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info(DEAD_LETTER_STREAM)
+        letters: list[dict[str, Any]] = []
+        sequence = info.state.first_seq
+        while sequence and sequence <= info.state.last_seq and len(letters) < limit:
+            try:
+                msg = await js.get_msg(DEAD_LETTER_STREAM, sequence)
+            except nats.js.errors.NotFoundError:
+                sequence += 1
+                continue
+            headers = msg.headers or {}
+            letters.append(
+                {
+                    "sequence": sequence,
+                    "consumer": headers.get(CONSUMER),
+                    "reason": headers.get(REASON),
+                    "original_subject": headers.get(ORIGINAL_SUBJECT),
+                    "original_stream": headers.get(ORIGINAL_STREAM),
+                    "original_sequence": headers.get(ORIGINAL_SEQUENCE),
+                    "deliveries": headers.get(DELIVERIES),
+                    "time": msg.time.isoformat() if getattr(msg, "time", None) else None,
+                }
+            )
+            sequence += 1
+        return letters
+    finally:
+        await nc.close()
+
+
+async def replay_dead_letters(nats_url: str, sequences: list[int] | None = None) -> list[int]:
+    """Publish each dead letter again on its original subject, then remove it from the dead letters.
+
+    Every consumer of that subject sees it again; those that handled it before skip it (their inbox).
+    The message id is new, or JetStream's de-duplication window would drop the replay.
+    """
+    nc = await nats.connect(nats_url)
+    replayed: list[int] = []
+    try:
+        js = nc.jetstream()
+        wanted = sequences or [letter["sequence"] for letter in await list_dead_letters(nats_url)]
+        for sequence in wanted:
+            msg = await js.get_msg(DEAD_LETTER_STREAM, sequence)
+            headers = dict(msg.headers or {})
+            subject = headers.get(ORIGINAL_SUBJECT)
+            if not subject or msg.data is None:
+                continue
+            await js.publish(
+                subject,
+                msg.data,
+                stream=headers.get(ORIGINAL_STREAM),
+                headers={"Nats-Msg-Id": f"replay-{DEAD_LETTER_STREAM}-{sequence}", REPLAYED_FROM: str(sequence)},
+            )
+            await js.delete_msg(DEAD_LETTER_STREAM, sequence)
+            replayed.append(sequence)
+        return replayed
+    finally:
+        await nc.close()

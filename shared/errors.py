@@ -1,0 +1,75 @@
+"""Typed errors that cross NATS as error replies and become problem details at the gateway."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class PartnernetError(Exception):
+    """Base of every error a service deliberately answers with."""
+
+    code: ClassVar[str] = "internal"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidInput(PartnernetError):
+    code = "invalid-input"
+    status = 422
+    title = "The request is not valid"
+
+
+class NotFound(PartnernetError):
+    # Also the answer for things outside the actor's scope, so existence never leaks.
+    code = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class Forbidden(PartnernetError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+class Conflict(PartnernetError):
+    code = "conflict"
+    status = 409
+    title = "Conflict with the current state"
+
+
+class IllegalTransition(Conflict):
+    code = "illegal-transition"
+    title = "This step is not allowed in the current state"
+
+
+class ServiceUnavailable(PartnernetError):
+    code = "service-unavailable"
+    status = 503
+    title = "A service does not answer"
+
+
+class ServiceTimeout(PartnernetError):
+    code = "service-timeout"
+    status = 504
+    title = "A service answered too slowly"
+
+
+ERRORS_BY_CODE: dict[str, type[PartnernetError]] = {
+    cls.code: cls
+    for cls in (
+        PartnernetError,
+        InvalidInput,
+        NotFound,
+        Forbidden,
+        Conflict,
+        IllegalTransition,
+        ServiceUnavailable,
+        ServiceTimeout,
+    )
+}

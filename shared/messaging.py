@@ -1,0 +1,73 @@
+"""Messaging: the broker factory, the JetStream streams (one per service, and the dead letters)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import nats.js.errors
+from faststream.nats import NatsBroker
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from nats.js.api import StorageType, StreamConfig
+
+from shared.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+SERVICES = ("partners", "referrals", "volunteers", "courses")
+DEAD_LETTER_STREAM = "DEAD_LETTERS"
+# Long enough that the relay's retry after a lost ack is always de-duplicated by the server.
+DUPLICATE_WINDOW_SECONDS = 10 * 60.0
+
+
+def event_stream_name(service: str) -> str:
+    return f"EVENTS_{service.upper()}"
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: list[str]
+    max_age_seconds: float
+
+    def config(self, replicas: int) -> StreamConfig:
+        return StreamConfig(
+            name=self.name,
+            subjects=self.subjects,
+            storage=StorageType.FILE,
+            num_replicas=replicas,
+            duplicate_window=DUPLICATE_WINDOW_SECONDS,
+            max_age=self.max_age_seconds,
+        )
+
+
+STREAMS: tuple[StreamSpec, ...] = (
+    *(StreamSpec(event_stream_name(s), [f"events.{s}.>"], 30 * 24 * 3600.0) for s in SERVICES),
+    StreamSpec(DEAD_LETTER_STREAM, ["deadletter.>"], 90 * 24 * 3600.0),
+)
+
+
+def create_broker(nats_url: str, *, name: str, telemetry: Telemetry) -> NatsBroker:
+    return NatsBroker(
+        nats_url,
+        name=f"partnernet-{name}",
+        middlewares=[NatsTelemetryMiddleware(tracer_provider=telemetry.tracer_provider)],
+        max_reconnect_attempts=-1,  # a broker restart must never end a service
+        reconnect_time_wait=1,
+        graceful_timeout=10.0,
+        # FastStream's own lines go through our JSON logs; per-message lines only at debug level.
+        logger=logging.getLogger("faststream"),
+        log_level=logging.DEBUG,
+    )
+
+
+async def declare_streams(broker: NatsBroker, *, replicas: int = 1) -> None:
+    """Create or update every stream; any service may start first, so each declares them all."""
+    js = broker.connection.jetstream()
+    for spec in STREAMS:
+        config = spec.config(replicas)
+        try:
+            await js.add_stream(config=config)
+        except nats.js.errors.BadRequestError:
+            # Exists already: bring it to this configuration (replicas may be fewer on a dev server).
+            await js.update_stream(config=config)

@@ -1,0 +1,155 @@
+"""The runtime every service shares: engine, broker, outbox relay, consumers, health, and the lifecycle.
+
+A service's own `app.py` builds one of these and registers its operations and consumers on it;
+nothing here connects until `start()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+from faststream.nats import NatsBroker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.clock import Clock, SystemClock
+from shared.consumer import EventConsumer, EventHandler
+from shared.contracts import EventData
+from shared.db import create_engine, migrate, session_factory
+from shared.messaging import create_broker, declare_streams
+from shared.outbox import OutboxRelay, outbox_backlog
+from shared.rpc import answer
+from shared.settings import Settings
+from shared.telemetry import Telemetry, instrument_engine, setup_telemetry
+from shared.tenancy import Actor
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+B = TypeVar("B")
+E = TypeVar("E", bound=EventData)
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    service: str
+    database: bool
+    relay_active: bool
+    outbox_backlog: int
+
+
+class HealthCheck(msgspec.Struct, frozen=True, kw_only=True):
+    pass
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    settings: Settings
+    migrations: Path
+    telemetry: Telemetry
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: NatsBroker
+    relay: OutboxRelay
+    clock: Clock
+    consumers: list[EventConsumer[Any]] = field(default_factory=list)
+    _relay_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        settings: Settings,
+        migrations: Path,
+        *,
+        telemetry: Telemetry | None = None,
+        clock: Clock | None = None,
+    ) -> ServiceRuntime:
+        telemetry = telemetry or setup_telemetry(name, otlp_endpoint=settings.otel_endpoint)
+        engine = create_engine(settings.database_url, schema=name)
+        instrument_engine(telemetry, engine)
+        broker = create_broker(settings.nats_url, name=name, telemetry=telemetry)
+        runtime = cls(
+            name=name,
+            settings=settings,
+            migrations=migrations,
+            telemetry=telemetry,
+            engine=engine,
+            sessions=session_factory(engine),
+            broker=broker,
+            relay=OutboxRelay(
+                service=name,
+                engine=engine,
+                broker=broker,
+                telemetry=telemetry,
+                poll_seconds=settings.relay_poll_seconds,
+            ),
+            clock=clock or SystemClock(),
+        )
+        runtime.answer("health", HealthCheck, runtime.health)
+        return runtime
+
+    def answer(self, operation: str, body_type: type[B], use_case: Callable[[Actor, B], Awaitable[Any]]) -> None:
+        answer(self.broker, self.name, operation, body_type, use_case)
+
+    def consume(self, name: str, event: type[E], handler: EventHandler[E]) -> None:
+        consumer = EventConsumer(
+            service=self.name,
+            name=name,
+            event=event,
+            handler=handler,
+            work=self.unit_of_work,
+            telemetry=self.telemetry,
+            max_deliveries=self.settings.consumer_max_deliveries,
+        )
+        consumer.subscribe(self.broker)
+        self.consumers.append(consumer)
+
+    @property
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.clock)
+
+    async def health(self, actor: Actor, _: HealthCheck) -> Health:
+        try:
+            backlog, _oldest = await outbox_backlog(self.engine)
+            database = True
+        except Exception:
+            backlog, database = -1, False
+        return Health(service=self.name, database=database, relay_active=self.relay.active, outbox_backlog=backlog)
+
+    async def start(self) -> None:
+        await migrate(self.engine, self.name, self.migrations)
+        await self.broker.connect()
+        await declare_streams(self.broker)
+        await self.broker.start()
+        # A core subscription is only certain to be on the server after a flush.
+        await self.broker.connection.flush(timeout=5)
+        self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
+        log.info("service started", extra={"subject": self.name})
+
+    async def stop(self) -> None:
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+        await self.broker.stop()
+        await self.engine.dispose()
+        self.telemetry.shutdown()
+
+    async def run_until_signalled(self) -> None:
+        await self.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()

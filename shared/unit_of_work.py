@@ -1,0 +1,39 @@
+"""The unit of work a use case runs in: one transaction, the clock, and the outbox for its events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.clock import Clock
+from shared.contracts import Envelope, EventData
+from shared.outbox import stage_event
+
+
+@dataclass(frozen=True)
+class Transaction:
+    session: AsyncSession
+    clock: Clock
+
+    async def stage(self, data: EventData, *, municipality: str | None, library: str | None) -> Envelope:
+        return await stage_event(self.session, data, clock=self.clock, municipality=municipality, library=library)
+
+
+@dataclass(frozen=True)
+class UnitOfWork:
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Commits when the block ends, rolls back (events included) when it raises."""
+        async with self.sessions.begin() as session:
+            yield Transaction(session, self.clock)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session

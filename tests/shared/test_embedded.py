@@ -1,0 +1,100 @@
+"""Real NATS and PostgreSQL servers from shared.embedded start, serve, and keep their data across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import asyncpg  # type: ignore[import-untyped]
+import nats
+
+from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+
+
+def _asyncpg_dsn(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def test_free_port_is_bindable() -> None:
+    port = free_port()
+    assert 0 < port < 65536
+
+
+def test_nats_jetstream_survives_restart(tmp_path: Path) -> None:
+    store = tmp_path / "nats"
+
+    async def publish(url: str) -> int:
+        nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+        try:
+            js = nc.jetstream()
+            await js.add_stream(name="ORDERS", subjects=["orders.>"])
+            ack = await js.publish("orders.created", b"order-1")
+            return ack.seq
+        finally:
+            await nc.close()
+
+    async def read_back(url: str, seq: int) -> tuple[int, bytes]:
+        nc = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=0)
+        try:
+            js = nc.jetstream()
+            info = await js.stream_info("ORDERS")
+            msg = await js.get_msg("ORDERS", seq)
+            return info.state.messages, msg.data or b""
+        finally:
+            await nc.close()
+
+    server = EmbeddedNats(store)
+    with server:
+        assert server.url == f"nats://127.0.0.1:{server.port}"
+        seq = asyncio.run(publish(server.url))
+    assert not server.is_running
+
+    port_before = server.port
+    with server:
+        assert server.port == port_before
+        messages, data = asyncio.run(read_back(server.url, seq))
+    assert messages == 1
+    assert data == b"order-1"
+    assert (store / "nats.log").exists()
+
+
+def test_postgres_data_survives_restart(tmp_path: Path) -> None:
+    server = EmbeddedPostgres(tmp_path / "pg")
+    assert server.url == f"postgresql+asyncpg://postgres@127.0.0.1:{server.port}/postgres"
+    dsn = _asyncpg_dsn(server.url)
+
+    async def write() -> int:
+        conn = await asyncpg.connect(dsn)
+        try:
+            one = await conn.fetchval("select 1")
+            await conn.execute("create table referral (id int primary key, note text)")
+            await conn.execute("insert into referral values (1, 'kept')")
+            return int(one)
+        finally:
+            await conn.close()
+
+    async def read() -> str:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return str(await conn.fetchval("select note from referral where id = 1"))
+        finally:
+            await conn.close()
+
+    with server:
+        assert asyncio.run(write()) == 1
+    assert not server.is_running
+
+    with server:
+        assert asyncio.run(read()) == "kept"
+        url = server.ensure_database("partner-net")
+        # Idempotent: a second call must not fail on the existing database.
+        assert server.ensure_database("partner-net") == url
+
+        async def current_db() -> str:
+            conn = await asyncpg.connect(_asyncpg_dsn(url))
+            try:
+                return str(await conn.fetchval("select current_database()"))
+            finally:
+                await conn.close()
+
+        assert asyncio.run(current_db()) == "partner-net"

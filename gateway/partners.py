@@ -7,7 +7,7 @@ from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from shared.contracts.partners import (
     FeedPage,
@@ -62,14 +62,14 @@ class PartnerController(Controller):
 
     @get("/{partner_id:uuid}", summary="One partner organisation")
     async def get_one(
-        self, partner_id: UUID, actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
+        self, partner_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
     ) -> PartnerView:
         return await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView)
 
     @get("/{partner_id:uuid}/feed", summary="The partner's own event feed, oldest first, after a position")
     async def feed(
         self,
-        partner_id: UUID,
+        partner_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
         after: FromQuery[Annotated[int, Parameter(ge=0)]] = 0,

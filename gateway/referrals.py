@@ -6,7 +6,7 @@ from uuid import UUID
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from shared.contracts.referrals import GetReferral, ReferralView, SubmitReferral
 from shared.rpc import RpcClient
@@ -25,6 +25,6 @@ class ReferralController(Controller):
 
     @get("/{referral_id:uuid}", summary="One referral, as far as the caller may see it")
     async def get_one(
-        self, referral_id: UUID, actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
+        self, referral_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
     ) -> ReferralView:
         return await rpc.call("referrals", "get", actor, GetReferral(referral_id=referral_id), ReferralView)

@@ -43,12 +43,14 @@ def seed_demo(base_url: str, settings: Settings) -> Iterator[str]:
     coordinator = Actor(subject="demo-coordinator", role=Role.COORDINATOR, municipality="zuidstad")
     yield f"  coordinator: {issuer.issue(coordinator)}"
     for library in LIBRARIES:
-        staff = Actor(subject=f"demo-staff-{library['slug']}", role=Role.STAFF, municipality="zuidstad",
-                      library=library["slug"])
+        staff = Actor(
+            subject=f"demo-staff-{library['slug']}", role=Role.STAFF, municipality="zuidstad", library=library["slug"]
+        )
         yield f"  staff of {library['slug']}: {issuer.issue(staff)}"
     for partner in partners:
-        actor = Actor(subject=f"demo-partner-{partner['id']}", role=Role.PARTNER, municipality="zuidstad",
-                      partner=partner["id"])
+        actor = Actor(
+            subject=f"demo-partner-{partner['id']}", role=Role.PARTNER, municipality="zuidstad", partner=partner["id"]
+        )
         yield f"  partner {partner['name']} ({partner['id']}): {issuer.issue(actor)}"
 
 

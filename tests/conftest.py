@@ -1,0 +1,260 @@
+"""Fixtures that start real servers live here, and only here.
+
+The session gets one real NATS JetStream and one real PostgreSQL (see tests/servers.py), a fresh
+database, and the four services plus the gateway running in-process against them, each with its own
+telemetry providers that all write into one in-memory span exporter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import nats
+import pytest
+import uvicorn
+from cryptography.fernet import Fernet
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from gateway.app import create_app
+from services.courses.app import build as build_courses
+from services.partners.app import build as build_partners
+from services.referrals.app import build as build_referrals
+from services.volunteers.app import build as build_volunteers
+from shared.embedded import free_port
+from shared.messaging import STREAMS
+from shared.service import ServiceRuntime
+from shared.settings import Settings
+from shared.telemetry import Telemetry, setup_telemetry
+from shared.tenancy import Actor, Role
+from shared.tokens import TokenIssuer
+from tests.servers import create_database, drop_database, nats_server, postgres_server
+
+T = TypeVar("T")
+BUILDERS = {
+    "partners": build_partners,
+    "referrals": build_referrals,
+    "volunteers": build_volunteers,
+    "courses": build_courses,
+}
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("servers")
+
+
+@pytest.fixture(scope="session")
+def nats_url(workdir: Path) -> Iterator[str]:
+    with nats_server(workdir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(workdir: Path) -> Iterator[str]:
+    with postgres_server(workdir) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def database_url(postgres_url: str) -> AsyncIterator[str]:
+    url = await create_database(postgres_url)
+    yield url
+    await drop_database(postgres_url, url)
+
+
+def make_settings(nats_url: str, database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        nats_url=nats_url,
+        database_url=database_url,
+        data_dir=data_dir,
+        jwt_secret=secrets.token_urlsafe(32),
+        encryption_key=Fernet.generate_key().decode(),
+        pseudonym_key=secrets.token_urlsafe(32),
+        rpc_timeout_seconds=5.0,
+        relay_poll_seconds=0.5,
+        consumer_max_deliveries=2,  # poison reaches the dead letters after one retry, within seconds
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(nats_url: str, database_url: str, workdir: Path) -> Settings:
+    return make_settings(nats_url, database_url, workdir / "data")
+
+
+@pytest.fixture(scope="session")
+def spans() -> InMemorySpanExporter:
+    return InMemorySpanExporter()
+
+
+def telemetry_for(name: str, spans: InMemorySpanExporter) -> Telemetry:
+    return setup_telemetry(name, otlp_endpoint=None, span_processors=[SimpleSpanProcessor(spans)])
+
+
+async def reset_streams(nats_url: str) -> None:
+    """A server given by NATS_URL may hold streams of an earlier run; a test run starts from none."""
+    if not os.environ.get("NATS_URL"):
+        return
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        for spec in STREAMS:
+            try:
+                await js.delete_stream(spec.name)
+            except nats.js.errors.NotFoundError:
+                pass
+    finally:
+        await nc.close()
+
+
+@dataclass
+class RunningPlatform:
+    base_url: str
+    settings: Settings
+    services: dict[str, ServiceRuntime]
+    issuer: TokenIssuer
+
+    def token(self, role: Role, **scope: str | None) -> str:
+        subject = f"test-{role.value}-{uuid.uuid4().hex[:6]}"
+        return self.issuer.issue(Actor(subject=subject, role=role, **scope))
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=10)
+
+
+@pytest.fixture(scope="session")
+async def platform(settings: Settings, spans: InMemorySpanExporter) -> AsyncIterator[RunningPlatform]:
+    await reset_streams(settings.nats_url)
+    services = {name: build(settings, telemetry=telemetry_for(name, spans)) for name, build in BUILDERS.items()}
+    for runtime in services.values():
+        await runtime.start()
+    port = free_port()
+    app = create_app(settings, telemetry=telemetry_for("gateway", spans))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield RunningPlatform(f"http://127.0.0.1:{port}", settings, services, TokenIssuer(settings.jwt_secret))
+    finally:
+        server.should_exit = True
+        await serving
+        for runtime in services.values():
+            await runtime.stop()
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 15.0, what: str = "") -> T:
+    """Poll until the probe returns something truthy: events arrive asynchronously, by design."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or probe}")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class Tenant:
+    """A municipality of its own per test, with two libraries and two referring partners."""
+
+    municipality: str
+    library_a: str
+    library_b: str
+    partner_a: str
+    partner_b: str
+    operator: str
+    staff_a: str
+    staff_b: str
+    partner_a_token: str
+    partner_b_token: str
+
+
+async def register_tenant(platform: RunningPlatform) -> Tenant:
+    suffix = uuid.uuid4().hex[:8]
+    municipality = f"gem-{suffix}"
+    operator = platform.token(Role.OPERATOR)
+    async with platform.client(operator) as api:
+        (
+            await api.post("/api/v1/municipalities", json={"slug": municipality, "name": f"Gemeente {suffix}"})
+        ).raise_for_status()
+        libraries = [f"bieb-{suffix}-a", f"bieb-{suffix}-b"]
+        for slug in libraries:
+            body = {"slug": slug, "municipality": municipality, "name": f"Bibliotheek {slug}"}
+            (await api.post("/api/v1/libraries", json=body)).raise_for_status()
+        partners = []
+        for name in ("UWV", "Sociaal Team"):
+            body = {"name": f"{name} {suffix}", "kind": "referrer", "municipality": municipality}
+            response = await api.post("/api/v1/partners", json=body)
+            response.raise_for_status()
+            partners.append(response.json()["id"])
+    await known_to_referrals(platform, libraries, partners)
+    return Tenant(
+        municipality=municipality,
+        library_a=libraries[0],
+        library_b=libraries[1],
+        partner_a=partners[0],
+        partner_b=partners[1],
+        operator=operator,
+        staff_a=platform.token(Role.STAFF, municipality=municipality, library=libraries[0]),
+        staff_b=platform.token(Role.STAFF, municipality=municipality, library=libraries[1]),
+        partner_a_token=platform.token(Role.PARTNER, municipality=municipality, partner=partners[0]),
+        partner_b_token=platform.token(Role.PARTNER, municipality=municipality, partner=partners[1]),
+    )
+
+
+async def known_to_referrals(platform: RunningPlatform, libraries: list[str], partners: list[str]) -> None:
+    """The referrals service learns libraries and partners from events; wait until it has."""
+    import sqlalchemy as sa
+
+    from services.referrals import store
+
+    async def all_known() -> bool:
+        async with platform.services["referrals"].sessions() as session:
+            libs = (
+                await session.execute(sa.select(sa.func.count()).where(store.known_libraries.c.slug.in_(libraries)))
+            ).scalar_one()
+            parts = (
+                await session.execute(
+                    sa.select(sa.func.count()).where(store.known_partners.c.id.in_([uuid.UUID(p) for p in partners]))
+                )
+            ).scalar_one()
+        return libs == len(libraries) and parts == len(partners)
+
+    await eventually(all_known, what="the referrals service to learn the tenant's libraries and partners")
+
+
+@pytest.fixture
+async def tenant(platform: RunningPlatform) -> Tenant:
+    return await register_tenant(platform)
+
+
+def referral_body(library: str, partner_id: str, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "library": library,
+        "referring_partner_id": partner_id,
+        "contact_person": {"name": "Jan de Consulent", "email": "jan@werkplein.example"},
+        "participant": {"name": "Fatima El Amrani", "birth_date": "1984-03-02", "phone": "0612345678"},
+        "needs": [{"area": "language", "level": "A2"}, {"area": "job_seeking"}],
+        "reason": "Wil solliciteren; Nederlands lezen en schrijven gaat nog moeizaam",
+        "preferred_channel": "phone",
+        "consent": {
+            "given_at": "2026-01-10T10:00:00Z",
+            "given_to": "UWV",
+            "purpose": "warme doorverwijzing naar de bibliotheek voor taal en solliciteren",
+            "valid_until": "2099-01-10",
+        },
+    }
+    body.update(overrides)
+    return body

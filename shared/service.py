@@ -139,7 +139,10 @@ class ServiceRuntime:
             self._relay_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._relay_task
-        await self.broker.stop()
+        try:
+            await self.broker.stop()
+        except Exception:  # a broker that is away cannot be drained; stopping must still finish
+            log.warning("broker did not stop cleanly", exc_info=True)
         await self.engine.dispose()
         self.telemetry.shutdown()
 

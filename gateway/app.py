@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
-from litestar.types import Message
+from litestar.types import Message, Scope
 from opentelemetry import trace
 
 from gateway.dependencies import provide_actor, provide_rpc
@@ -26,7 +26,7 @@ from shared.telemetry import Telemetry, setup_telemetry
 from shared.tokens import TokenIssuer
 
 
-async def add_request_id(message: Message, state: State) -> None:
+async def add_request_id(message: Message, scope: Scope) -> None:
     """The request id an operator is told is the trace id, so it finds the whole trace in one search."""
     if message["type"] == "http.response.start":
         span_context = trace.get_current_span().get_span_context()

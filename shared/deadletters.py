@@ -36,7 +36,7 @@ async def list_dead_letters(nats_url: str, limit: int = 1000) -> list[dict[str, 
                     "original_stream": headers.get(ORIGINAL_STREAM),
                     "original_sequence": headers.get(ORIGINAL_SEQUENCE),
                     "deliveries": headers.get(DELIVERIES),
-                    "time": msg.time.isoformat() if getattr(msg, "time", None) else None,
+                    "time": msg.time.isoformat() if msg.time else None,
                 }
             )
             sequence += 1

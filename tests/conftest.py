@@ -8,6 +8,7 @@ telemetry providers that all write into one in-memory span exporter.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import time
@@ -108,10 +109,8 @@ async def reset_streams(nats_url: str) -> None:
     try:
         js = nc.jetstream()
         for spec in STREAMS:
-            try:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
                 await js.delete_stream(spec.name)
-            except nats.js.errors.NotFoundError:
-                pass
     finally:
         await nc.close()
 

@@ -46,13 +46,11 @@ class TokenIssuer:
             role = Role(claims["role"])
         except ValueError as exc:
             raise jwt.InvalidTokenError(f"unknown role {claims['role']!r}") from exc
-        actor = Actor(
-            subject=str(claims["sub"]),
-            role=role,
-            municipality=claims.get("municipality"),
-            library=claims.get("library"),
-            partner=claims.get("partner"),
-        )
+        scope = {key: claims.get(key) for key in ("municipality", "library", "partner")}
+        for key, value in scope.items():
+            if value is not None and not isinstance(value, str):
+                raise jwt.InvalidTokenError(f"the {key} claim must be a string")
+        actor = Actor(subject=str(claims["sub"]), role=role, **scope)
         check_scope_is_complete(actor)
         return actor
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from shared.contracts.referrals import Consent, ReferralStatus
 from shared.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
@@ -50,11 +51,14 @@ def apply_step(status: ReferralStatus, step: Step) -> ReferralStatus:
         ) from None
 
 
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")  # a consent's last day is a Dutch calendar day
+
+
 def check_consent(consent: Consent, now: datetime) -> None:
     """No consent, no referral: it must have been given already and still hold."""
     if consent.given_at > now:
         raise InvalidInput("consent cannot be given in the future")
-    if consent.valid_until < now.date():
+    if consent.valid_until < now.astimezone(LOCAL_TIME).date():
         raise InvalidInput("consent has expired")
 
 
@@ -66,24 +70,26 @@ def check_may_submit(
     referring_partner_id: UUID,
     partner_municipality: str | None,
 ) -> None:
-    """A partner refers on its own behalf to a library of its municipality; staff record referrals for their library."""
-    if library_municipality is None:
-        raise NotFound(f"library {library} not found")
-    if partner_municipality is None:
-        raise InvalidInput(f"referring partner {referring_partner_id} is not known")
-    if partner_municipality != library_municipality:
-        raise InvalidInput("the referring partner does not work in the library's municipality")
-    if actor.role is Role.OPERATOR:
-        return
+    """A partner refers on its own behalf; staff record referrals for their own library.
+
+    The role is checked before anything is looked up, and a library or partner outside the caller's
+    reach answers like a missing one, so trying referrals never tells what exists elsewhere.
+    """
     if actor.role is Role.PARTNER:
         if actor.partner != str(referring_partner_id):
             raise Forbidden("a partner can only submit referrals on its own behalf")
-        if actor.municipality not in (None, library_municipality):
-            raise NotFound(f"library {library} not found")
-        return
-    if actor.role is Role.STAFF and actor.library == library:
-        return
-    raise Forbidden(f"{actor.role.value} may not submit a referral to library {library}")
+    elif actor.role is Role.STAFF:
+        if actor.library != library:
+            raise Forbidden(f"staff may only submit referrals to their own library, not to {library}")
+    elif actor.role is not Role.OPERATOR:
+        raise Forbidden(f"{actor.role.value} may not submit referrals")
+    reachable = library_municipality is not None and (
+        actor.role is not Role.PARTNER or actor.municipality in (None, library_municipality)
+    )
+    if not reachable:
+        raise NotFound(f"library {library} not found")
+    if partner_municipality is None or partner_municipality != library_municipality:
+        raise InvalidInput(f"referring partner {referring_partner_id} is not known in the library's municipality")
 
 
 def may_read(actor: Actor, *, library: str, municipality: str, referring_partner_id: UUID) -> bool:

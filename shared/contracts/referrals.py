@@ -84,8 +84,11 @@ class ContactPerson(msgspec.Struct, frozen=True, kw_only=True):
     email: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True, description="with a time zone")]
+
+
 class Consent(msgspec.Struct, frozen=True, kw_only=True):
-    given_at: datetime
+    given_at: AwareDatetime
     given_to: Short  # the organisation the participant gave consent to
     purpose: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     valid_until: date

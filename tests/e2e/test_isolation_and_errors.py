@@ -100,6 +100,11 @@ async def test_bad_input_is_a_problem_and_writes_nothing(platform: RunningPlatfo
                 "valid_until": "2020-02-01",
             },
         ),
+        "consent time without a zone": referral_body(
+            tenant.library_a,
+            tenant.partner_a,
+            consent={"given_at": "2026-01-01T09:00:00", "given_to": "UWV", "purpose": "x", "valid_until": "2099-01-01"},
+        ),
     }
     for case, body in cases.items():
         response = await submit(platform, tenant.partner_a_token, body)

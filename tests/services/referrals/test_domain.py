@@ -1,0 +1,296 @@
+"""Referral rules without servers: the lifecycle table, consent, who may submit and who may read."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from services.referrals.domain import (
+    TRANSITIONS,
+    Step,
+    apply_step,
+    check_consent,
+    check_may_submit,
+    may_read,
+    may_read_personal_data,
+)
+from shared.contracts.referrals import Consent, ReferralStatus
+from shared.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from shared.tenancy import Actor, Role
+
+S = ReferralStatus
+
+# The lifecycle, written out independently of the code so that any change to it is a visible decision.
+EXPECTED_TRANSITIONS: dict[tuple[ReferralStatus, Step], ReferralStatus] = {
+    (S.SUBMITTED, Step.ACCEPT): S.ACCEPTED,
+    (S.SUBMITTED, Step.DECLINE): S.DECLINED,
+    (S.SUBMITTED, Step.WITHDRAW): S.WITHDRAWN,
+    (S.SUBMITTED, Step.EXPIRE): S.EXPIRED,
+    (S.ACCEPTED, Step.PLAN_INTAKE): S.INTAKE_PLANNED,
+    (S.ACCEPTED, Step.WITHDRAW): S.WITHDRAWN,
+    (S.INTAKE_PLANNED, Step.PLAN_INTAKE): S.INTAKE_PLANNED,
+    (S.INTAKE_PLANNED, Step.ENROL): S.ENROLLED,
+    (S.INTAKE_PLANNED, Step.COMPLETE): S.COMPLETED,
+    (S.INTAKE_PLANNED, Step.WITHDRAW): S.WITHDRAWN,
+    (S.INTAKE_PLANNED, Step.MARK_NO_SHOW): S.NO_SHOW,
+    (S.ENROLLED, Step.COMPLETE): S.COMPLETED,
+    (S.ENROLLED, Step.WITHDRAW): S.WITHDRAWN,
+    (S.ENROLLED, Step.MARK_NO_SHOW): S.NO_SHOW,
+}
+TERMINAL = [S.DECLINED, S.COMPLETED, S.WITHDRAWN, S.NO_SHOW, S.EXPIRED]
+ILLEGAL = [(status, step) for status in S for step in Step if (status, step) not in EXPECTED_TRANSITIONS]
+
+
+# --- the lifecycle ------------------------------------------------------------------------------
+
+
+def test_transition_table_is_exactly_the_expected_lifecycle() -> None:
+    assert TRANSITIONS == EXPECTED_TRANSITIONS
+
+
+@pytest.mark.parametrize(
+    ("status", "step", "expected"),
+    [(status, step, target) for (status, step), target in EXPECTED_TRANSITIONS.items()],
+    ids=[f"{status.value}-{step.value}" for status, step in EXPECTED_TRANSITIONS],
+)
+def test_legal_step_gives_the_expected_status(status: ReferralStatus, step: Step, expected: ReferralStatus) -> None:
+    assert apply_step(status, step) is expected
+
+
+@pytest.mark.parametrize(
+    ("status", "step"), ILLEGAL, ids=[f"{status.value}-cannot-{step.value}" for status, step in ILLEGAL]
+)
+def test_illegal_step_is_refused_naming_state_and_step(status: ReferralStatus, step: Step) -> None:
+    with pytest.raises(IllegalTransition) as caught:
+        apply_step(status, step)
+
+    assert status.value in caught.value.detail
+    assert step.value in caught.value.detail
+    assert caught.value.extra == {"status": status.value, "step": step.value}
+    assert caught.value.status == 409
+
+
+def test_every_pair_of_status_and_step_is_either_legal_or_illegal() -> None:
+    assert len(EXPECTED_TRANSITIONS) + len(ILLEGAL) == len(S) * len(Step)
+
+
+def test_declined_referral_cannot_be_enrolled() -> None:
+    with pytest.raises(IllegalTransition, match="a referral that is declined cannot enrol"):
+        apply_step(S.DECLINED, Step.ENROL)
+
+
+def test_submitted_referral_cannot_skip_acceptance_to_plan_an_intake() -> None:
+    with pytest.raises(IllegalTransition, match="submitted cannot plan_intake"):
+        apply_step(S.SUBMITTED, Step.PLAN_INTAKE)
+
+
+def test_accepted_referral_no_longer_expires() -> None:
+    with pytest.raises(IllegalTransition):
+        apply_step(S.ACCEPTED, Step.EXPIRE)
+
+
+def test_planning_an_intake_again_keeps_it_planned() -> None:
+    assert apply_step(S.INTAKE_PLANNED, Step.PLAN_INTAKE) is S.INTAKE_PLANNED
+
+
+@pytest.mark.parametrize("status", TERMINAL, ids=[status.value for status in TERMINAL])
+def test_terminal_status_has_no_way_out(status: ReferralStatus) -> None:
+    assert [step for step in Step if (status, step) in TRANSITIONS] == []
+
+
+def test_every_status_is_reachable_from_submitted() -> None:
+    reached = {S.SUBMITTED}
+    frontier = [S.SUBMITTED]
+    while frontier:
+        current = frontier.pop()
+        for (source, _step), target in TRANSITIONS.items():
+            if source is current and target not in reached:
+                reached.add(target)
+                frontier.append(target)
+
+    assert reached == set(S)
+
+
+# --- consent ------------------------------------------------------------------------------------
+
+NOW = datetime(2025, 3, 14, 10, 0, tzinfo=UTC)
+
+
+def consent(*, given_at: datetime = NOW - timedelta(days=1), valid_until: date = date(2025, 12, 31)) -> Consent:
+    return Consent(given_at=given_at, given_to="Bibliotheek Centrale", purpose="taalcursus", valid_until=valid_until)
+
+
+def test_consent_given_in_the_past_and_still_valid_is_accepted() -> None:
+    check_consent(consent(), NOW)  # does not raise
+
+
+def test_consent_given_just_now_and_valid_until_today_is_accepted() -> None:
+    check_consent(consent(given_at=NOW, valid_until=NOW.date()), NOW)  # the boundaries are inclusive
+
+
+def test_consent_given_in_the_future_is_rejected() -> None:
+    with pytest.raises(InvalidInput, match="future"):
+        check_consent(consent(given_at=NOW + timedelta(minutes=1)), NOW)
+
+
+def test_expired_consent_is_rejected() -> None:
+    with pytest.raises(InvalidInput, match="expired"):
+        check_consent(consent(valid_until=NOW.date() - timedelta(days=1)), NOW)
+
+
+# --- who may submit -----------------------------------------------------------------------------
+
+PARTNER_ID = UUID("0190a000-0000-7000-8000-000000000001")
+OTHER_PARTNER_ID = UUID("0190a000-0000-7000-8000-000000000002")
+LIBRARY = "centrale"
+MUNICIPALITY = "utrecht"
+
+OPERATOR = Actor(subject="op", role=Role.OPERATOR)
+COORDINATOR = Actor(subject="co", role=Role.COORDINATOR, municipality=MUNICIPALITY)
+STAFF = Actor(subject="st", role=Role.STAFF, municipality=MUNICIPALITY, library=LIBRARY)
+OTHER_STAFF = Actor(subject="st2", role=Role.STAFF, municipality=MUNICIPALITY, library="overvecht")
+PARTNER = Actor(subject="pa", role=Role.PARTNER, partner=str(PARTNER_ID))
+OTHER_PARTNER = Actor(subject="pa2", role=Role.PARTNER, partner=str(OTHER_PARTNER_ID))
+
+
+def submit(
+    actor: Actor,
+    *,
+    library: str = LIBRARY,
+    library_municipality: str | None = MUNICIPALITY,
+    referring_partner_id: UUID = PARTNER_ID,
+    partner_municipality: str | None = MUNICIPALITY,
+) -> None:
+    check_may_submit(
+        actor,
+        library=library,
+        library_municipality=library_municipality,
+        referring_partner_id=referring_partner_id,
+        partner_municipality=partner_municipality,
+    )
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [OPERATOR, PARTNER, STAFF, Actor(subject="pa", role=Role.PARTNER, partner=str(PARTNER_ID), municipality="utrecht")],
+    ids=["operator", "partner-for-itself", "staff-of-the-library", "partner-with-municipality-claim"],
+)
+def test_may_submit_a_referral(actor: Actor) -> None:
+    submit(actor)  # does not raise
+
+
+def test_partner_cannot_submit_on_behalf_of_another_partner() -> None:
+    with pytest.raises(Forbidden, match="own behalf"):
+        submit(OTHER_PARTNER, referring_partner_id=PARTNER_ID)
+
+
+def test_partner_whose_token_names_another_municipality_does_not_find_the_library() -> None:
+    actor = Actor(subject="pa", role=Role.PARTNER, partner=str(PARTNER_ID), municipality="amersfoort")
+
+    with pytest.raises(NotFound, match=LIBRARY):
+        submit(actor)
+
+
+def test_staff_cannot_submit_to_another_library() -> None:
+    with pytest.raises(Forbidden, match=f"own library, not to {LIBRARY}"):
+        submit(OTHER_STAFF)
+
+
+def test_staff_of_another_library_is_refused_before_the_library_is_looked_up() -> None:
+    # Forbidden whether or not the library exists: probing reveals nothing.
+    for exists in (MUNICIPALITY, None):
+        with pytest.raises(Forbidden):
+            submit(OTHER_STAFF, library_municipality=exists)
+
+
+def test_partner_for_another_partner_is_refused_before_anything_is_looked_up() -> None:
+    for known in (MUNICIPALITY, None):
+        with pytest.raises(Forbidden):
+            submit(
+                OTHER_PARTNER, referring_partner_id=PARTNER_ID, library_municipality=known, partner_municipality=known
+            )
+
+
+def test_coordinator_may_not_submit_even_in_own_municipality() -> None:
+    with pytest.raises(Forbidden, match="coordinator may not submit"):
+        submit(COORDINATOR)
+
+
+@pytest.mark.parametrize("actor", [OPERATOR, PARTNER, STAFF], ids=["operator", "partner", "staff"])
+def test_unknown_library_is_not_found(actor: Actor) -> None:
+    library = actor.library or "nowhere"
+    with pytest.raises(NotFound, match=f"library {library} not found"):
+        submit(actor, library=library, library_municipality=None)
+
+
+@pytest.mark.parametrize("actor", [OPERATOR, PARTNER, STAFF], ids=["operator", "partner", "staff"])
+def test_unknown_referring_partner_is_invalid_input(actor: Actor) -> None:
+    unknown = UUID(actor.partner) if actor.partner else uuid4()  # a partner not yet known to this service
+
+    with pytest.raises(InvalidInput, match=f"referring partner {unknown} is not known"):
+        submit(actor, referring_partner_id=unknown, partner_municipality=None)
+
+
+@pytest.mark.parametrize("actor", [OPERATOR, PARTNER, STAFF], ids=["operator", "partner", "staff"])
+def test_partner_and_library_in_different_municipalities_is_invalid_input(actor: Actor) -> None:
+    with pytest.raises(InvalidInput, match="municipality"):
+        submit(actor, partner_municipality="amersfoort")
+
+
+# --- who may read -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        (OPERATOR, True),
+        (COORDINATOR, True),
+        (Actor(subject="co2", role=Role.COORDINATOR, municipality="amersfoort"), False),
+        (STAFF, True),
+        (OTHER_STAFF, False),
+        (PARTNER, True),
+        (OTHER_PARTNER, False),
+    ],
+    ids=[
+        "operator",
+        "coordinator-of-the-municipality",
+        "coordinator-elsewhere",
+        "staff-of-the-library",
+        "staff-of-another-library",
+        "referring-partner",
+        "other-partner",
+    ],
+)
+def test_may_read_a_referral(actor: Actor, expected: bool) -> None:
+    assert may_read(actor, library=LIBRARY, municipality=MUNICIPALITY, referring_partner_id=PARTNER_ID) is expected
+
+
+def test_partner_reads_its_referral_regardless_of_its_municipality_claim() -> None:
+    actor = Actor(subject="pa", role=Role.PARTNER, partner=str(PARTNER_ID), municipality="amersfoort")
+
+    assert may_read(actor, library=LIBRARY, municipality=MUNICIPALITY, referring_partner_id=PARTNER_ID) is True
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        (OPERATOR, False),
+        (COORDINATOR, False),
+        (STAFF, True),
+        (OTHER_STAFF, False),
+        (PARTNER, True),
+        (OTHER_PARTNER, False),
+    ],
+    ids=[
+        "operator",
+        "coordinator",
+        "staff-of-the-receiving-library",
+        "staff-of-another-library",
+        "referring-partner",
+        "other-partner",
+    ],
+)
+def test_may_read_personal_data(actor: Actor, expected: bool) -> None:
+    assert may_read_personal_data(actor, library=LIBRARY, referring_partner_id=PARTNER_ID) is expected

@@ -59,6 +59,54 @@ class PartnerRegistered(EventData, frozen=True, kw_only=True):
     kind: PartnerKind
 
 
+@register
+class PartnerSuspended(EventData, frozen=True, kw_only=True):
+    """Other services act on it: the referrals service stops accepting new referrals from this partner."""
+
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partner.suspended"
+    partner_id: UUID
+    municipality: str
+    reason: str | None = None
+
+
+@register
+class PartnerReactivated(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partner.reactivated"
+    partner_id: UUID
+    municipality: str
+
+
+@register
+class PartnerEnded(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partner.ended"
+    partner_id: UUID
+    municipality: str
+
+
+@register
+class PartnershipActivated(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partnership.activated"
+    partnership_id: UUID
+    partner_id: UUID
+    library: str
+    municipality: str
+    roles: list[str]
+
+
+@register
+class PartnershipEnded(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partnership.ended"
+    partnership_id: UUID
+    partner_id: UUID
+    library: str
+    municipality: str
+
+
 # --- requests (subjects `rpc.partners.<operation>`) ---------------------------------------------
 
 

@@ -60,7 +60,8 @@ class ServiceRuntime:
     relay: OutboxRelay
     clock: Clock
     consumers: list[EventConsumer[Any]] = field(default_factory=list)
-    _relay_task: asyncio.Task[None] | None = None
+    periodic: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     def create(
@@ -116,6 +117,22 @@ class ServiceRuntime:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock)
 
+    def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
+        """Run `job` every `seconds` while the service runs (overdue referrals, expiring qualifications …).
+
+        Every replica runs it, so a job must be safe to run twice at once: conditional updates, events
+        staged in the same transaction. Tests call the use case directly with a clock they control.
+        """
+        self.periodic.append((name, seconds, job))
+
+    async def _repeat(self, name: str, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
+
     async def health(self, actor: Actor, _: HealthCheck) -> Health:
         try:
             backlog, _oldest = await outbox_backlog(self.engine)
@@ -131,14 +148,18 @@ class ServiceRuntime:
         await self.broker.start()
         # A core subscription is only certain to be on the server after a flush.
         await self.broker.connection.flush(timeout=5)
-        self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay"))
+        for name, seconds, job in self.periodic:
+            self._tasks.append(asyncio.create_task(self._repeat(name, seconds, job), name=f"{self.name}-{name}"))
         log.info("service started", extra={"subject": self.name})
 
     async def stop(self) -> None:
-        if self._relay_task is not None:
-            self._relay_task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
+                await task
+        self._tasks.clear()
         try:
             await self.broker.stop()
         except Exception:  # a broker that is away cannot be drained; stopping must still finish

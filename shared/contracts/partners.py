@@ -178,3 +178,21 @@ class FeedEntryView(msgspec.Struct, frozen=True, kw_only=True):
 class FeedPage(msgspec.Struct, frozen=True, kw_only=True):
     items: list[FeedEntryView]
     next_after: int
+
+
+# --- API keys of partners' systems (issued and stored hashed by the partners service) -----------
+
+
+class AuthenticateApiKey(msgspec.Struct, frozen=True, kw_only=True):
+    """`rpc.partners.authenticate_api_key`: the gateway asks who a presented key belongs to."""
+
+    key: str
+
+
+class ApiKeyIdentity(msgspec.Struct, frozen=True, kw_only=True):
+    """Answer to AuthenticateApiKey; an unknown or revoked key is a NotFound error instead."""
+
+    key_id: UUID
+    partner_id: UUID
+    municipality: str
+    scopes: list[str]  # e.g. "referrals:write", "referrals:read", "feed:read"

@@ -1,7 +1,13 @@
-"""The gateway's one wiring point: settings, broker, token issuer, routes, problem details, telemetry."""
+"""The gateway's one wiring point: settings, broker, token issuer, routes, problem details, telemetry.
+
+Every request passes, in order: authentication (the caller from a token or API key), the rate limit per
+caller, `Idempotency-Key` for POSTs, the API key scope guard, then the route; `add_etag` marks versioned
+answers, and `add_request_id` / `log_request` give every response the trace id and a log line with it.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -9,21 +15,38 @@ from typing import Any
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
+from litestar.logging.config import LoggingConfig
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.types import Message, Scope
 from opentelemetry import trace
 
-from gateway.dependencies import provide_actor, provide_rpc
+from gateway.api_keys import ApiKeyController
+from gateway.asyncapi import asyncapi_json, asyncapi_page
+from gateway.auth import ApiKeyCache, AuthenticationMiddleware, Authenticator, require_api_key_scope
+from gateway.courses import COURSE_CONTROLLERS
+from gateway.dependencies import add_etag, app_expected_version, provide_actor, provide_caller, provide_rpc
+from gateway.docs import complete_openapi, docs_router, openapi_config
 from gateway.health import health
+from gateway.idempotency import IdempotencyBucket, IdempotencyMiddleware
+from gateway.live import LiveController
+from gateway.overview import OverviewController
 from gateway.partners import PartnerController, TenantController
+from gateway.partnerships import PartnershipController
 from gateway.problems import EXCEPTION_HANDLERS
+from gateway.purchases import PURCHASING_CONTROLLERS
+from gateway.ratelimit import rate_limit
 from gateway.referrals import ReferralController
+from gateway.subscriptions import WebhookController
+from gateway.volunteers import VOLUNTEER_CONTROLLERS
 from shared.messaging import create_broker
+from shared.metrics import observe_instance
+from shared.probes import nats_ready, probe_lifespan
 from shared.rpc import RpcClient
 from shared.settings import Settings
-from shared.telemetry import Telemetry, setup_telemetry
-from shared.tokens import TokenIssuer
+from shared.telemetry import Telemetry, record_route, setup_telemetry
+from shared.tokens import ClaimNames, OidcVerifier, TokenIssuer
+
+access_log = logging.getLogger("gateway.access")
 
 
 async def add_request_id(message: Message, scope: Scope) -> None:
@@ -36,41 +59,106 @@ async def add_request_id(message: Message, scope: Scope) -> None:
             message["headers"] = headers
 
 
+async def log_request(message: Message, scope: Scope) -> None:
+    """One line per answered request, written while its span is current: the log carries the request id."""
+    if message["type"] == "http.response.start":
+        access_log.info("%s %s %s", scope.get("method", "-"), scope.get("path", "-"), message["status"])
+
+
+def oidc_verifier(settings: Settings) -> OidcVerifier | None:
+    if not settings.oidc_issuer:
+        return None
+    return OidcVerifier(
+        issuer=settings.oidc_issuer,
+        audience=settings.oidc_audience or "",
+        jwks_url=settings.oidc_jwks_url,
+        claims=ClaimNames(
+            role=settings.oidc_role_claim,
+            municipality=settings.oidc_municipality_claim,
+            library=settings.oidc_library_claim,
+            partner=settings.oidc_partner_claim,
+        ),
+    )
+
+
 def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Litestar:
     telemetry = telemetry or setup_telemetry("gateway", otlp_endpoint=settings.otel_endpoint)
+    observe_instance(telemetry.meter("partnernet.gateway"), "gateway")
     broker = create_broker(settings.nats_url, name="gateway", telemetry=telemetry)
 
     @asynccontextmanager
     async def connect_broker(app: Litestar) -> AsyncIterator[None]:
         await broker.connect()
+        await idempotency.open(broker.connection.jetstream())
         try:
             yield
         finally:
             await broker.stop()
             telemetry.shutdown()
 
+    rpc = RpcClient(broker, timeout=settings.rpc_timeout_seconds)
+    issuer = TokenIssuer(settings.jwt_secret)
+    authenticator = Authenticator(
+        issuer=issuer,
+        oidc=oidc_verifier(settings),
+        rpc=rpc,
+        api_keys=ApiKeyCache(settings.api_key_cache_seconds),
+    )
+    idempotency = IdempotencyBucket()
     state: dict[str, Any] = {
-        "rpc": RpcClient(broker, timeout=settings.rpc_timeout_seconds),
-        "issuer": TokenIssuer(settings.jwt_secret),
+        "rpc": rpc,
+        "issuer": issuer,
         "telemetry": telemetry,
+        "broker": broker,
+        "authenticator": authenticator,
     }
     return Litestar(
-        route_handlers=[health, ReferralController, PartnerController, TenantController],
+        route_handlers=[
+            health,
+            ReferralController,
+            *VOLUNTEER_CONTROLLERS,
+            *COURSE_CONTROLLERS,
+            *PURCHASING_CONTROLLERS,
+            PartnerController,
+            TenantController,
+            PartnershipController,
+            WebhookController,
+            ApiKeyController,
+            OverviewController,
+            LiveController,
+            asyncapi_json,
+            asyncapi_page,
+            docs_router(),
+        ],
         dependencies={
             "actor": Provide(provide_actor, sync_to_thread=False),
             "rpc": Provide(provide_rpc, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
+            "expected_version": Provide(app_expected_version, sync_to_thread=False),
         },
+        middleware=[
+            AuthenticationMiddleware(authenticator),
+            rate_limit(settings.rate_limit_per_minute).middleware,
+            IdempotencyMiddleware(
+                idempotency, max_body_bytes=settings.max_body_bytes, wait_seconds=settings.rpc_timeout_seconds + 1
+            ),
+        ],
+        guards=[require_api_key_scope],
+        after_request=add_etag,
+        on_startup=[complete_openapi],
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[connect_broker],
+        lifespan=[connect_broker, probe_lifespan(settings.probe_port, nats_ready(broker))],
         state=State(state),
-        before_send=[add_request_id],
+        before_send=[add_request_id, record_route, log_request],
         plugins=[
             OpenTelemetryPlugin(
                 OpenTelemetryConfig(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider)
             )
         ],
-        openapi_config=OpenAPIConfig(
-            title="partnernet", version="1.0.0", description="One API over partners, referrals, volunteers and courses"
+        openapi_config=openapi_config(),
+        request_max_body_size=settings.max_body_bytes,
+        # The root logger stays ours (JSON lines); Litestar's own logger propagates to it.
+        logging_config=LoggingConfig(
+            configure_root_logger=False, loggers={"litestar": {"level": "INFO", "propagate": True}}
         ),
-        request_max_body_size=1024 * 1024,
     )

@@ -1,21 +1,228 @@
-"""Who is calling: the actor comes from a signed token, never from the request body or path."""
+"""Who is calling: the actor comes from a verified token or a partner's API key, never from the body or path.
+
+Three kinds of credentials, all resolved once per request by `AuthenticationMiddleware` before rate
+limiting, so the limiter can count per caller:
+- `Authorization: Bearer <jwt>` from the embedded issuer (HS256, `partnernet token`);
+- `Authorization: Bearer <jwt>` from an OpenID Connect issuer (`PARTNERNET_OIDC_*`), chosen by the token's
+  `iss`; verified with the issuer's JWKS (RS256/ES256 …);
+- `X-API-Key: <key>` or `Authorization: ApiKey <key>`: a partner system's key, resolved by the partners
+  service (`rpc.partners.authenticate_api_key`) and cached for `api_key_cache_seconds` (30 s by default):
+  a revoked key keeps working on a gateway that saw it for at most that long.
+A key acts as its partner, but only within its scopes (`<resource>:read` / `<resource>:write`, checked by
+`require_api_key_scope` on every route).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
 import jwt
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
 
-from shared.tenancy import Actor
-from shared.tokens import TokenIssuer
+from shared.contracts.partners import ApiKeyIdentity, AuthenticateApiKey
+from shared.errors import NotFound, PartnernetError
+from shared.rpc import RpcClient
+from shared.tenancy import SYSTEM, Actor, Role
+from shared.tokens import OidcVerifier, TokenIssuer, unverified_issuer
+
+CALLER = "partnernet.caller"  # key in the request's state
+AUTH_ERROR = "partnernet.auth_error"
 
 
-def actor_from_connection(connection: ASGIConnection, issuer: TokenIssuer) -> Actor:
-    header = connection.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise NotAuthorizedException("a bearer token is required")
-    try:
-        return issuer.verify(token)
-    except jwt.PyJWTError as exc:
-        raise NotAuthorizedException(f"the token is not valid: {exc}") from exc
+@dataclass(frozen=True)
+class Caller:
+    actor: Actor
+    scopes: frozenset[str] | None = None  # None for tokens (the role decides); an API key's scopes otherwise
+    api_key_id: str | None = None
+
+    @property
+    def rate_limit_key(self) -> str:
+        return f"api-key:{self.api_key_id}" if self.api_key_id else f"subject:{self.actor.subject}"
+
+
+class ApiKeyCache:
+    """Answers of the partners service per key (hashed), good for `ttl` seconds, unknown keys included."""
+
+    def __init__(self, ttl: float, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[str, tuple[float, ApiKeyIdentity | None]] = OrderedDict()
+
+    def get(self, digest: str) -> tuple[bool, ApiKeyIdentity | None]:
+        entry = self._entries.get(digest)
+        if entry is None or entry[0] <= self.clock():
+            self._entries.pop(digest, None)
+            return False, None
+        return True, entry[1]
+
+    def put(self, digest: str, identity: ApiKeyIdentity | None) -> None:
+        self._entries[digest] = (self.clock() + self.ttl, identity)
+        self._entries.move_to_end(digest)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+class Authenticator:
+    def __init__(
+        self, *, issuer: TokenIssuer, oidc: OidcVerifier | None, rpc: RpcClient, api_keys: ApiKeyCache
+    ) -> None:
+        self.issuer = issuer
+        self.oidc = oidc
+        self.rpc = rpc
+        self.api_keys = api_keys
+
+    async def authenticate(self, headers: Any) -> Caller | None:
+        """The caller, None without credentials; NotAuthorizedException for credentials that do not hold."""
+        authorization = headers.get("authorization", "")
+        scheme, _, credential = authorization.partition(" ")
+        credential = credential.strip()
+        if scheme.lower() == "apikey" and credential:
+            return await self.from_api_key(credential)
+        if not authorization:
+            # `Authorization` wins when both are sent: one request, one caller.
+            api_key = headers.get("x-api-key")
+            return await self.from_api_key(api_key) if api_key else None
+        if scheme.lower() != "bearer" or not credential:
+            raise NotAuthorizedException("a bearer token or an API key is required")
+        return Caller(actor=await self.from_token(credential))
+
+    async def from_token(self, token: str) -> Actor:
+        try:
+            if self.oidc is not None and unverified_issuer(token) == self.oidc.issuer:
+                oidc = self.oidc
+                return await anyio.to_thread.run_sync(lambda: oidc.verify(token))
+            return self.issuer.verify(token)
+        except jwt.PyJWTError as exc:
+            raise NotAuthorizedException(f"the token is not valid: {exc}") from exc
+
+    async def from_api_key(self, key: str) -> Caller:
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        known, identity = self.api_keys.get(digest)
+        if not known:
+            try:
+                identity = await self.rpc.call(
+                    "partners", "authenticate_api_key", SYSTEM, AuthenticateApiKey(key=key), ApiKeyIdentity
+                )
+            except NotFound:
+                identity = None
+            self.api_keys.put(digest, identity)
+        if identity is None:
+            raise NotAuthorizedException("the API key is not valid")
+        actor = Actor(
+            subject=f"api-key:{identity.key_id}",
+            role=Role.PARTNER,
+            municipality=identity.municipality,
+            partner=str(identity.partner_id),
+        )
+        return Caller(actor=actor, scopes=frozenset(identity.scopes), api_key_id=str(identity.key_id))
+
+
+class AuthenticationMiddleware(ASGIMiddleware):
+    """Resolves the caller before anything else looks at the request; routes decide whether they need one.
+
+    Credentials that do not hold are remembered, not raised, so a public route (docs, AsyncAPI) still answers;
+    `provide_actor` raises them on the routes that need an actor: a 401, or a 503 when the partners service
+    could not say whose an API key is.
+    """
+
+    exclude_opt_key = "exclude_from_auth"
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        state = scope.setdefault("state", {})
+        try:
+            caller = await self.authenticator.authenticate(_Headers(scope))
+        except (NotAuthorizedException, PartnernetError) as exc:  # PartnernetError: partners did not answer
+            state[AUTH_ERROR] = exc
+        else:
+            if caller is not None:
+                state[CALLER] = caller
+        await next_app(scope, receive, send)
+
+
+class _Headers:
+    def __init__(self, scope: Scope) -> None:
+        self._headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+    def get(self, name: str, default: str | None = None) -> Any:
+        return self._headers.get(name, default)
+
+
+def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
+    state = connection.scope.get("state", {})
+    caller: Caller | None = state.get(CALLER)
+    if caller is None:
+        error = state.get(AUTH_ERROR)
+        raise error if error is not None else NotAuthorizedException("a bearer token or an API key is required")
+    return caller
+
+
+# Path segments that name what an API key's scope is about; the last one on a route's path wins, so
+# `/partners/{id}/feed/live` needs `feed:read` and `/courses/{id}/sessions` needs `sessions:…`.
+RESOURCES = frozenset(
+    {
+        "municipalities",
+        "libraries",
+        "partners",
+        "partnerships",
+        "contacts",
+        "subscriptions",
+        "webhooks",
+        "feed",
+        "referrals",
+        "volunteers",
+        "interns",
+        "vacancies",
+        "applications",
+        "trainings",
+        "qualifications",
+        "assignments",
+        "hours",
+        "courses",
+        "sessions",
+        "enrolments",
+        "purchases",
+        "budgets",
+        "overview",
+        "api-keys",
+    }
+)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What no API key may touch whatever its scopes say: a leaked key must not be able to make more keys.
+PERSON_ONLY = frozenset({"api-keys"})
+
+
+def required_scope(path_template: str, method: str, handler_opt: dict[str, Any] | None = None) -> str:
+    """The scope an API key needs for a route: `opt={"scope": ...}` on the handler, else from its path."""
+    if handler_opt and isinstance(handler_opt.get("scope"), str):
+        return str(handler_opt["scope"])
+    static = [s for s in path_template.strip("/").split("/") if s and not s.startswith("{")]
+    nouns = [s for s in static if s in RESOURCES]
+    resource = nouns[-1] if nouns else (static[2] if len(static) > 2 else "api")
+    return f"{resource}:{'read' if method.upper() in READ_METHODS else 'write'}"
+
+
+def require_api_key_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard on every route: an API key may only do what its scopes allow; tokens pass (their role decides)."""
+    caller: Caller | None = connection.scope.get("state", {}).get(CALLER)
+    if caller is None or caller.scopes is None:
+        return
+    template = connection.scope.get("path_template") or connection.url.path
+    needed = required_scope(str(template), str(connection.scope.get("method", "GET")), handler.opt)
+    if needed.partition(":")[0] in PERSON_ONLY:
+        raise PermissionDeniedException("API keys are managed with a person's token, not with an API key")
+    if needed not in caller.scopes:
+        raise PermissionDeniedException(f"this API key lacks the scope {needed}")

@@ -1,21 +1,118 @@
-"""What every route gets injected: the caller as an actor, and the client that calls the services."""
+"""What every route gets injected: the caller as an actor, the client that calls the services, versions.
+
+Optimistic concurrency for updates (If-Match → `expected_version`), in a controller:
+
+    @patch("/{referral_id:uuid}", responses=PROBLEM_RESPONSES)
+    async def update(
+        self,
+        referral_id: FromPath[UUID],
+        data: JSONBody[UpdateReferral],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+    ) -> ReferralView:
+        body = with_expected_version(data, expected_version)
+        return await rpc.call("referrals", "update", actor, body, ReferralView)
+
+`expected_version` is provided app-wide from the `If-Match` header (`"3"`, `W/"3"`, `3`, or `*` for any),
+and is documented as a header parameter on every route that asks for it. A request body that names
+`expected_version` itself wins when the header is absent; the two disagreeing is a 422. A body without
+that field (a transition by path only) is built in the controller:
+`AcceptReferral(referral_id=referral_id, expected_version=expected_version)`.
+Every response whose body has an integer `version` carries `ETag: "<version>"` (`add_etag`, app-wide), so
+a client reads, edits, and sends the ETag back; a stale one is a 409 problem with `current` (and its ETag).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
-from litestar import Request
+import msgspec
+from litestar import Request, Response
 from litestar.datastructures import State
+from litestar.params import HeaderParameter
 
-from gateway.auth import actor_from_connection
+from gateway.auth import Caller, caller_of
+from shared.errors import InvalidInput
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def provide_caller(request: Request[Any, Any, Any]) -> Caller:
+    return caller_of(request)
+
 
 def provide_actor(request: Request[Any, Any, Any]) -> Actor:
-    return actor_from_connection(request, request.app.state.issuer)
+    return caller_of(request).actor
 
 
 def provide_rpc(state: State) -> RpcClient:
     client: RpcClient = state.rpc
     return client
+
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        description='The ETag of the version the change is based on, e.g. "3"; a stale one is a 409',
+        required=False,
+    ),
+]
+
+
+def provide_expected_version(if_match: IfMatch = None) -> int | None:
+    return parse_if_match(if_match)
+
+
+def app_expected_version(if_match: IfMatch = None) -> int | None:
+    """The app-wide provider. A function of its own: Litestar refuses a layer whose provider equals one above
+    it, so a controller that also declares `provide_expected_version` keeps working."""
+    return parse_if_match(if_match)
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """`"3"` → 3; `W/"3"` → 3; `*` or absent → None (no check); anything else is a 422."""
+    if value is None or value.strip() in ("", "*"):
+        return None
+    tags = [tag.strip() for tag in value.split(",") if tag.strip()]
+    if len(tags) != 1:
+        raise InvalidInput('If-Match must name one version, e.g. "3"')
+    tag = tags[0].removeprefix("W/").strip('"')
+    if not tag.isdigit() or int(tag) < 1:
+        raise InvalidInput(f"If-Match {value!r} is not a version this API gave out as an ETag")
+    return int(tag)
+
+
+def with_expected_version(body: S, expected_version: int | None) -> S:
+    """The update request with the If-Match version as its `expected_version`."""
+    if expected_version is None:
+        return body
+    if "expected_version" not in body.__struct_fields__:
+        raise TypeError(f"{type(body).__name__} has no expected_version field")
+    stated = getattr(body, "expected_version", None)
+    if stated is not None and stated != expected_version:
+        raise InvalidInput(f"If-Match says version {expected_version} but the body says {stated}")
+    return msgspec.structs.replace(body, expected_version=expected_version)
+
+
+def version_of(content: Any) -> int | None:
+    if isinstance(content, msgspec.Struct):
+        version = getattr(content, "version", None)
+    elif isinstance(content, dict):
+        version = content.get("version")
+    else:
+        return None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+async def add_etag(response: Response[Any]) -> Response[Any]:
+    """After every handler: a body with a `version` is a versioned resource; say which version as the ETag."""
+    if not isinstance(response, Response):  # files, streams: nothing versioned
+        return response
+    version = version_of(response.content)
+    if version is not None and (response.status_code or 200) < 300 and "etag" not in response.headers:
+        response.headers["ETag"] = f'"{version}"'
+    return response

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 
 from shared.errors import PartnernetError
 from shared.messaging import SERVICES
@@ -18,7 +19,30 @@ from shared.tenancy import SYSTEM
 HEALTH_TIMEOUT_SECONDS = 2.0
 
 
-@get("/health", summary="Whether every service answers", exclude_from_auth=True, tags=["operations"])
+class ServiceHealth(msgspec.Struct, kw_only=True):
+    status: str  # "up", "degraded" (no database) or "down"
+    detail: str | None = None
+    service: str | None = None
+    database: bool | None = None
+    relay_active: bool | None = None
+    outbox_backlog: int | None = None
+
+
+class PlatformHealth(msgspec.Struct, kw_only=True):
+    status: str
+    services: dict[str, ServiceHealth]
+
+
+@get(
+    "/health",
+    summary="Whether every service answers",
+    exclude_from_auth=True,
+    tags=["operations"],
+    responses={
+        200: ResponseSpec(data_container=PlatformHealth, description="Every service answers and reaches its database"),
+        503: ResponseSpec(data_container=PlatformHealth, description="A service is down or cannot reach its database"),
+    },
+)
 async def health(rpc: NamedDependency[RpcClient]) -> Response[dict[str, Any]]:
     async def check(service: str) -> dict[str, Any]:
         try:

@@ -1,30 +1,52 @@
-"""Routes for the partner network: municipalities, libraries, partners, and a partner's feed."""
+"""Routes for the partner network: municipalities, libraries, partners and the partner map, a partner's feed.
+
+A partner's token (or API key) reaches only the partner itself: its record, its feed, its credentials;
+the partners service checks that again. Staff and coordinators register and keep the partners of their
+municipality; suspending or ending a partner is the coordinator's.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
+from gateway.dependencies import with_expected_version
 from shared.contracts.partners import (
+    ChangePartnerStatus,
     FeedPage,
     GetFeed,
+    GetNatsFeedAccess,
     GetPartner,
+    GetPartnerMap,
+    IssueNatsCredentials,
     LibraryView,
     ListPartners,
     MunicipalityView,
+    NatsFeedAccess,
+    NatsFeedCredentials,
+    PartnerChanges,
     PartnerKind,
-    PartnerList,
+    PartnerMapEntry,
+    PartnershipRole,
+    PartnerStatus,
+    PartnerStep,
     PartnerView,
     RegisterLibrary,
     RegisterMunicipality,
     RegisterPartner,
+    StatusChange,
+    UpdatePartner,
 )
+from shared.contracts.referrals import SkillArea
+from shared.pagination import DEFAULT_LIMIT, Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
+
+LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
 
 
 class TenantController(Controller):
@@ -48,23 +70,123 @@ class PartnerController(Controller):
     path = "/api/v1/partners"
     tags = ["partners"]
 
-    @post("/", summary="Register a partner organisation")
+    @post("/", summary="Register a partner organisation (staff and coordinators of its municipality)")
     async def register(
         self, data: JSONBody[RegisterPartner], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
     ) -> PartnerView:
         return await rpc.call("partners", "register_partner", actor, data, PartnerView)
 
-    @get("/", summary="Partners the caller may see")
+    @get("/", summary="Partners the caller may see, by name; filters and search")
     async def list_partners(
-        self, actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient], kind: FromQuery[PartnerKind | None] = None
-    ) -> PartnerList:
-        return await rpc.call("partners", "list_partners", actor, ListPartners(kind=kind), PartnerList)
+        self,
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        kind: FromQuery[PartnerKind | None] = None,
+        status: FromQuery[PartnerStatus | None] = None,
+        skill_area: FromQuery[SkillArea | None] = None,
+        search: FromQuery[str | None] = None,
+        municipality: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[PartnerView]:
+        query = ListPartners(
+            kind=kind,
+            status=status,
+            skill_area=skill_area,
+            search=search,
+            municipality=municipality,
+            cursor=cursor,
+            limit=limit,
+        )
+        return await rpc.call("partners", "list_partners", actor, query, Page[PartnerView])
+
+    @get(
+        "/map",
+        summary="The municipality's partner map: who works with which library in which roles",
+        description=(
+            "Every library of the municipality sees the partners' contact details; a partnership only its "
+            "library, the municipality's coordinator and the partner itself. `role` and `library` filter on "
+            "the partnerships the caller may see."
+        ),
+    )
+    async def partner_map(
+        self,
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        municipality: FromQuery[str | None] = None,
+        kind: FromQuery[PartnerKind | None] = None,
+        role: FromQuery[PartnershipRole | None] = None,
+        skill_area: FromQuery[SkillArea | None] = None,
+        library: FromQuery[str | None] = None,
+        include_ended: FromQuery[bool] = False,
+        cursor: FromQuery[str | None] = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[PartnerMapEntry]:
+        query = GetPartnerMap(
+            municipality=municipality,
+            kind=kind,
+            role=role,
+            skill_area=skill_area,
+            library=library,
+            include_ended=include_ended,
+            cursor=cursor,
+            limit=limit,
+        )
+        return await rpc.call("partners", "partner_map", actor, query, Page[PartnerMapEntry])
 
     @get("/{partner_id:uuid}", summary="One partner organisation")
     async def get_one(
         self, partner_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
     ) -> PartnerView:
         return await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView)
+
+    @patch(
+        "/{partner_id:uuid}",
+        summary="Change a partner's record (the partner itself: its contact details); If-Match for the version",
+    )
+    async def update(
+        self,
+        partner_id: FromPath[UUID],
+        data: JSONBody[PartnerChanges],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+    ) -> PartnerView:
+        command = UpdatePartner(partner_id=partner_id, changes=with_expected_version(data, expected_version))
+        return await rpc.call("partners", "update_partner", actor, command, PartnerView)
+
+    @post("/{partner_id:uuid}/suspend", status_code=200, summary="Suspend a partner: no new referrals from it")
+    async def suspend(
+        self,
+        partner_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+        data: JSONBody[StatusChange | None] = None,
+    ) -> PartnerView:
+        return await _status(rpc, actor, partner_id, PartnerStep.SUSPEND, data, expected_version)
+
+    @post("/{partner_id:uuid}/reactivate", status_code=200, summary="Reactivate a suspended partner")
+    async def reactivate(
+        self,
+        partner_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+        data: JSONBody[StatusChange | None] = None,
+    ) -> PartnerView:
+        return await _status(rpc, actor, partner_id, PartnerStep.REACTIVATE, data, expected_version)
+
+    @post("/{partner_id:uuid}/end", status_code=200, summary="End a partner, and with it its partnerships (final)")
+    async def end(
+        self,
+        partner_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+        data: JSONBody[StatusChange | None] = None,
+    ) -> PartnerView:
+        return await _status(rpc, actor, partner_id, PartnerStep.END, data, expected_version)
 
     @get("/{partner_id:uuid}/feed", summary="The partner's own event feed, oldest first, after a position")
     async def feed(
@@ -73,8 +195,44 @@ class PartnerController(Controller):
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
         after: FromQuery[Annotated[int, Parameter(ge=0)]] = 0,
-        limit: FromQuery[Annotated[int, Parameter(ge=1, le=200)]] = 50,
+        limit: LimitQuery = DEFAULT_LIMIT,
     ) -> FeedPage:
         return await rpc.call(
             "partners", "get_feed", actor, GetFeed(partner_id=partner_id, after=after, limit=limit), FeedPage
         )
+
+    @get("/{partner_id:uuid}/feed/nats", summary="How the partner reads its feed over NATS (no secret)")
+    async def nats_access(
+        self, partner_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
+    ) -> NatsFeedAccess:
+        query = GetNatsFeedAccess(partner_id=partner_id)
+        return await rpc.call("partners", "nats_feed_access", actor, query, NatsFeedAccess)
+
+    @post(
+        "/{partner_id:uuid}/feed/nats-credentials",
+        summary="Issue NATS credentials that read this partner's feed and nothing else (the token is shown once)",
+        description=(
+            "Connect with `nats.connect(servers, token=token, inbox_prefix=inbox_prefix)`, then "
+            "`js.pull_subscribe_bind(durable=durable, stream=stream)`, `fetch` and `ack`: a durable consumer, so "
+            "a partner that was away continues where it was. The token is an API key with scope `feed:read`; "
+            "revoke it under /partners/{id}/api-keys."
+        ),
+    )
+    async def issue_nats_credentials(
+        self, partner_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
+    ) -> NatsFeedCredentials:
+        command = IssueNatsCredentials(partner_id=partner_id)
+        return await rpc.call("partners", "issue_nats_credentials", actor, command, NatsFeedCredentials)
+
+
+async def _status(
+    rpc: RpcClient,
+    actor: Actor,
+    partner_id: UUID,
+    step: PartnerStep,
+    data: StatusChange | None,
+    expected_version: int | None,
+) -> PartnerView:
+    change = with_expected_version(data or StatusChange(), expected_version)
+    command = ChangePartnerStatus(partner_id=partner_id, step=step, change=change)
+    return await rpc.call("partners", "change_partner_status", actor, command, PartnerView)

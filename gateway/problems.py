@@ -1,23 +1,78 @@
-"""The one place that turns errors into RFC 9457 problem details."""
+"""The one place that turns errors into RFC 9457 problem details, and documents them.
+
+`PROBLEM_RESPONSES` is the set of problem responses for a route's `responses=`; the OpenAPI document
+gets them on every operation anyway (see gateway/docs.py), so a controller that forgets still documents
+its failures.
+"""
 
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from shared.errors import PartnernetError
+from shared.errors import Conflict, PartnernetError
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
 
+class Problem(msgspec.Struct, kw_only=True):
+    """RFC 9457 problem details; `type` is `urn:partnernet:problem:<code>`. Further members depend on the problem."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    service: str | None = None  # 503 and 504: which service did not answer (in time)
+    errors: list[dict[str, Any]] | None = None  # 422: what is wrong with which field
+    current: dict[str, Any] | None = None  # 409: the current state, to merge with and retry
+
+
 def problem_type(code: str) -> str:
     return f"urn:partnernet:problem:{code}"
+
+
+def _spec(description: str) -> ResponseSpec:
+    return ResponseSpec(
+        data_container=Problem, description=description, media_type=PROBLEM_JSON, generate_examples=False
+    )
+
+
+PROBLEM_DESCRIPTIONS: dict[int, str] = {
+    400: "The request cannot be read (e.g. malformed JSON)",
+    401: "No valid bearer token or API key",
+    403: "The caller's role or API key scope does not allow this",
+    404: "Not found, or outside the caller's scope (existence is never revealed)",
+    409: "Conflicts with the current state (e.g. a stale If-Match / expected_version); `current` holds the state",
+    413: "The request body is larger than the gateway accepts",
+    422: "The request is not valid; `errors` lists the fields",
+    429: "Too many requests for this caller; see Retry-After and the RateLimit-* headers",
+    500: "The gateway failed unexpectedly",
+    503: "A service does not answer; `service` names it",
+    504: "A service did not answer before the deadline; `service` names it",
+}
+
+PROBLEM_RESPONSES: dict[int, ResponseSpec] = {
+    status: _spec(description) for status, description in PROBLEM_DESCRIPTIONS.items()
+}
+"""Every problem response, for a route's `responses=`; `problem_responses(...)` picks some. gateway/docs.py adds the
+ones that apply to every operation anyway (by method and authentication), so these are for being explicit."""
+
+READ_PROBLEMS = (400, 401, 403, 404, 422, 429, 500, 503, 504)
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """`responses=problem_responses(*READ_PROBLEMS)`, or any statuses of `PROBLEM_DESCRIPTIONS`."""
+    return {status: PROBLEM_RESPONSES[status] for status in statuses}
 
 
 def problem(status: int, code: str, title: str, detail: str, instance: str, **extra: Any) -> Response[dict[str, Any]]:
@@ -33,7 +88,11 @@ def problem(status: int, code: str, title: str, detail: str, instance: str, **ex
 
 
 def partnernet_error(request: Request[Any, Any, Any], exc: PartnernetError) -> Response[dict[str, Any]]:
-    return problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+    response = problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+    current = exc.extra.get("current")
+    if isinstance(exc, Conflict) and isinstance(current, dict) and isinstance(current.get("version"), int):
+        response.headers["ETag"] = f'"{current["version"]}"'
+    return response
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -47,15 +106,23 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
     )
 
 
+HTTP_CODES = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    413: "too-large",
+    415: "unsupported-media-type",
+    429: "too-many-requests",
+}
+
+
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
-    code = {
-        401: "unauthorized",
-        403: "forbidden",
-        404: "not-found",
-        405: "method-not-allowed",
-        413: "too-large",
-        429: "too-many-requests",
-    }.get(exc.status_code, "http-error")
+    if exc.status_code >= 500:
+        log.error("HTTP %s on %s: %s", exc.status_code, request.url.path, exc.detail)
+    code = HTTP_CODES.get(exc.status_code, "http-error")
     response = problem(exc.status_code, code, _title(exc.status_code), str(exc.detail), request.url.path)
     if exc.headers:
         response.headers.update(exc.headers)
@@ -74,9 +141,10 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 
 def _title(status: int) -> str:
-    from http import HTTPStatus
-
-    return HTTPStatus(status).phrase
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

@@ -43,7 +43,12 @@ def run_gateway(port: int | None = None, settings: Settings | None = None) -> No
     setup_logging("gateway", settings.log_level)
     app = importlib.import_module("gateway.app").create_app(settings)
     uvicorn.run(
-        app, host=settings.gateway_host, port=port or settings.gateway_port, log_level="warning", access_log=False
+        app,
+        host=settings.gateway_host,
+        port=port or settings.gateway_port,
+        log_level="warning",
+        access_log=False,
+        log_config=None,  # keep our JSON lines: uvicorn would install text handlers of its own
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgspec
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from shared.contracts import EVENT_TYPE_PREFIX, Envelope, EventData, decode_data
 from shared.db import kernel_metadata
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
-from shared.telemetry import Telemetry
+from shared.telemetry import Telemetry, tag_span_with_event
 from shared.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,7 @@ class EventConsumer(Generic[E]):
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             await self.dead_letter(msg, f"undecodable: {exc}", delivered)
             return
+        tag_span_with_event(envelope)
         try:
             await self.handle_once(envelope, data)
         except Exception as exc:
@@ -135,3 +136,42 @@ class EventConsumer(Generic[E]):
         await msg.ack()
         self._dead.add(1, {"consumer": self.durable})
         log.error("dead-lettered a message on %s: %s", self.durable, headers[REASON])
+
+
+EnvelopeHandler = Callable[[Transaction, Envelope], Awaitable[None]]
+
+
+class EnvelopeConsumer(EventConsumer[Any]):
+    """Every event on a subject filter, handed over as its envelope (`data` stays a dict), with the same
+    inbox, retries and dead letters as EventConsumer.
+
+    For projections that route events by fields they share (e.g. every `referral.*` event names its
+    parties the same way), so event types added later flow through without a code change here.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        name: str,
+        subject: str,
+        stream: str,
+        handler: EnvelopeHandler,
+        work: UnitOfWork,
+        telemetry: Telemetry,
+        max_deliveries: int = 5,
+    ) -> None:
+        self.durable = f"{service}-{name}"
+        self.event = dict  # decode_data() then leaves the data as it came
+        self.handler = self._hand_over
+        self.envelope_handler = handler
+        self.work = work
+        self.max_deliveries = max_deliveries
+        self.subject = subject
+        self.stream = stream
+        meter = telemetry.meter("partnernet.consumer")
+        self._consumed = meter.create_counter("partnernet.events.consumed", description="events handled by type")
+        self._dead = meter.create_counter("partnernet.events.dead_lettered")
+
+    async def _hand_over(self, tx: Transaction, envelope: Envelope, data: Any) -> None:
+        await self.envelope_handler(tx, envelope)

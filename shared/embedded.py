@@ -8,6 +8,7 @@ import importlib.util
 import logging
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -19,6 +20,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+
+from shared.nats_callout import PLATFORM_USER, server_config
 
 logger = logging.getLogger(__name__)
 
@@ -77,19 +80,51 @@ def nats_server_binary() -> Path:
 
 
 class EmbeddedNats:
-    """A nats-server subprocess with JetStream whose data survives stop()/start() cycles."""
+    """A nats-server subprocess with JetStream whose data survives stop()/start() cycles.
 
-    def __init__(self, store_dir: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
+    With `auth_callout=True` the server needs credentials: the platform's user (its password is made
+    once and kept in the store directory, and `url` carries it) may do everything, and every other
+    connection is authorised by the partners service (see shared/nats_callout.py); `address` is the
+    URL without credentials, for partners. Without it, anyone who reaches the port may do everything.
+    """
+
+    def __init__(
+        self, store_dir: Path, port: int | None = None, host: str = "127.0.0.1", *, auth_callout: bool = False
+    ) -> None:
         self.store_dir = Path(store_dir).absolute()
         self.host = host
         # Chosen once so a restart comes back on the same address clients are reconnecting to.
         self.port = port if port is not None else free_port(host)
         self.log_path = self.store_dir / "nats.log"
+        self.auth_callout = auth_callout
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
-    def url(self) -> str:
+    def address(self) -> str:
         return f"nats://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        if self.auth_callout:
+            return f"nats://{PLATFORM_USER}:{self.platform_password}@{self.host}:{self.port}"
+        return self.address
+
+    @property
+    def platform_password(self) -> str:
+        """The platform user's password: made on first use, kept (0600) so restarts keep their clients."""
+        path = self.store_dir / "platform-password"
+        if not path.exists():
+            self.store_dir.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError), open(path, "x") as handle:
+                handle.write(secrets.token_hex(24))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _write_config(self) -> Path:
+        path = self.store_dir / "nats-server.conf"
+        path.write_text(server_config(PLATFORM_USER, self.platform_password))
+        path.chmod(0o600)
+        return path
 
     @property
     def is_running(self) -> bool:
@@ -110,6 +145,8 @@ class EmbeddedNats:
             "-p",
             str(self.port),
         ]
+        if self.auth_callout:
+            cmd += ["-c", str(self._write_config())]
         started = time.monotonic()
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
@@ -127,7 +164,7 @@ class EmbeddedNats:
             raise
         logger.info(
             "nats-server ready at %s in %.2fs (pid %d)",
-            self.url,
+            self.address,
             time.monotonic() - started,
             self._proc.pid,
         )
@@ -145,7 +182,8 @@ class EmbeddedNats:
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"nats-server not accepting on {self.url} after {timeout}s; log tail:\n{_log_tail(self.log_path)}"
+                    f"nats-server not accepting on {self.address} after {timeout}s; "
+                    f"log tail:\n{_log_tail(self.log_path)}"
                 )
             time.sleep(0.05)
 

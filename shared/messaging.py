@@ -44,6 +44,7 @@ class StreamSpec:
 STREAMS: tuple[StreamSpec, ...] = (
     *(StreamSpec(event_stream_name(s), [f"events.{s}.>"], 30 * 24 * 3600.0) for s in SERVICES),
     StreamSpec(DEAD_LETTER_STREAM, ["deadletter.>"], 90 * 24 * 3600.0),
+    StreamSpec("PARTNER_FEEDS", ["feeds.>"], 30 * 24 * 3600.0),  # each partner's own feed (services/partners)
 )
 
 

@@ -17,7 +17,7 @@ import msgspec
 import sqlalchemy as sa
 from faststream.nats import NatsBroker
 from opentelemetry import context as otel_context
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -26,7 +26,7 @@ from shared.contracts import Envelope, EventData, nats_subject
 from shared.db import kernel_metadata
 from shared.ids import new_id
 from shared.messaging import event_stream_name
-from shared.telemetry import Telemetry
+from shared.telemetry import Telemetry, searchable_fields, tag_span, tag_span_with_event
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,10 @@ async def stage_event(
     )
     # NOTIFY is delivered at commit, and not at all on rollback: exactly when the relay should look.
     await session.execute(sa.select(sa.func.pg_notify(notify_channel(data.service), "")))
+    # The outbox write, on the span of the use case that wrote it, findable by the event's parties.
+    span = trace.get_current_span()
+    span.add_event("outbox write", {"partnernet.event_type": envelope.type, "messaging.message.id": str(envelope.id)})
+    tag_span(searchable_fields(envelope.data), span)
     return envelope
 
 
@@ -111,7 +115,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._tracer = telemetry.tracer("partnernet.outbox")
         meter = telemetry.meter("partnernet.outbox")
-        self._published = meter.create_counter("partnernet.outbox.published", description="events relayed")
+        self._published = meter.create_counter("partnernet.events.published", description="events relayed, by type")
         self._failures = meter.create_counter("partnernet.outbox.publish_failures")
         self.active = False
 
@@ -190,7 +194,9 @@ class OutboxRelay:
             self._failures.add(len(failed), {"service": self.service})
             log.warning("outbox publish failed for %d events; will retry", len(failed))
             await asyncio.sleep(min(self.poll_seconds, 1.0))
-        self._published.add(len(acked), {"service": self.service})
+        for row, result in zip(rows, results, strict=True):
+            if result is None:
+                self._published.add(1, published_attributes(self.service, row.event_type, row.payload))
         return len(acked)
 
     async def _publish(self, row: sa.Row) -> None:
@@ -199,7 +205,8 @@ class OutboxRelay:
             with self._tracer.start_as_current_span(
                 f"outbox relay {row.event_type}",
                 attributes={"messaging.message.id": str(row.event_id), "partnernet.event_type": row.event_type},
-            ):
+            ) as span:
+                tag_span_with_event(msgspec.json.decode(row.payload, type=Envelope), span)
                 await self.broker.publish(
                     row.payload,
                     row.subject,
@@ -209,6 +216,17 @@ class OutboxRelay:
                 )
         finally:
             otel_context.detach(token)
+
+
+def published_attributes(service: str, event_type: str, payload: bytes) -> dict[str, str]:
+    """Labels of `partnernet.events.published`: type, library and partner make the referral funnel."""
+    envelope = msgspec.json.decode(payload, type=Envelope)
+    attributes = {"service": service, "event_type": event_type}
+    if envelope.library:
+        attributes["library"] = envelope.library
+    if partner := searchable_fields(envelope.data).get("partner"):
+        attributes["partner"] = partner
+    return attributes
 
 
 async def outbox_backlog(engine: AsyncEngine) -> tuple[int, datetime | None]:

@@ -62,7 +62,7 @@ class Platform:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         nats_url = self.environ.get("NATS_URL")
         if not nats_url:
-            self.nats = EmbeddedNats(self.data_dir / "nats")
+            self.nats = EmbeddedNats(self.data_dir / "nats", auth_callout=True)  # partners get feed-only users
             self.nats.start()
             nats_url = self.nats.url
         database_url = self.environ.get("DATABASE_URL")

@@ -24,6 +24,7 @@ from shared.consumer import EventConsumer, EventHandler
 from shared.contracts import EventData
 from shared.db import create_engine, migrate, session_factory
 from shared.messaging import create_broker, declare_streams
+from shared.metrics import ServiceMonitor, observe_operation
 from shared.outbox import OutboxRelay, outbox_backlog
 from shared.rpc import answer
 from shared.settings import Settings
@@ -61,6 +62,7 @@ class ServiceRuntime:
     clock: Clock
     consumers: list[EventConsumer[Any]] = field(default_factory=list)
     periodic: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
+    monitor: ServiceMonitor | None = None  # gauges (lag, outbox, dead letters, pool) and probes, from start()
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -98,7 +100,13 @@ class ServiceRuntime:
         return runtime
 
     def answer(self, operation: str, body_type: type[B], use_case: Callable[[Actor, B], Awaitable[Any]]) -> None:
-        answer(self.broker, self.name, operation, body_type, use_case)
+        answer(
+            self.broker,
+            self.name,
+            operation,
+            body_type,
+            observe_operation(self.telemetry, self.name, operation, use_case),
+        )
 
     def consume(self, name: str, event: type[E], handler: EventHandler[E]) -> None:
         consumer = EventConsumer(
@@ -144,11 +152,13 @@ class ServiceRuntime:
     async def start(self) -> None:
         await migrate(self.engine, self.name, self.migrations)
         await self.broker.connect()
-        await declare_streams(self.broker)
+        await declare_streams(self.broker, replicas=self.settings.stream_replicas)
         await self.broker.start()
         # A core subscription is only certain to be on the server after a flush.
         await self.broker.connection.flush(timeout=5)
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay"))
+        self.monitor = ServiceMonitor(self)
+        self._tasks.append(await self.monitor.start())
         for name, seconds, job in self.periodic:
             self._tasks.append(asyncio.create_task(self._repeat(name, seconds, job), name=f"{self.name}-{name}"))
         log.info("service started", extra={"subject": self.name})

@@ -27,6 +27,27 @@ class Settings:
     consumer_max_deliveries: int = 5
     log_level: str = "INFO"
     otel_endpoint: str | None = None
+    stream_replicas: int = 1  # JetStream replicas of every stream: 3 on a three-node cluster
+    probe_port: int | None = None  # a service answers /livez and /readyz here (containers); unset: no listener
+    # An OpenID Connect issuer beside the embedded one (gateway): tokens whose `iss` is this issuer are
+    # verified with the keys of its JWKS (RS256/ES256) and must name the audience.
+    oidc_issuer: str | None = None
+    oidc_jwks_url: str | None = None  # unset: discovered from the issuer's /.well-known/openid-configuration
+    oidc_audience: str | None = None
+    oidc_role_claim: str = "role"  # a dotted path (e.g. `realm_access.roles`); a string or a list of strings
+    oidc_municipality_claim: str = "municipality"
+    oidc_library_claim: str = "library"
+    oidc_partner_claim: str = "partner"
+    rate_limit_per_minute: int = 600  # per token subject, API key, or (anonymous) client address
+    api_key_cache_seconds: float = 30.0  # a revoked API key stops working within this time
+    max_body_bytes: int = 1024 * 1024
+    # Partners' webhooks (partners service): tries per delivery, the doubling wait between them (with jitter,
+    # capped), the time an endpoint gets to answer, and how often feed entries and deliveries are looked for.
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_max_seconds: float = 3600.0
+    webhook_timeout_seconds: float = 10.0
+    partner_delivery_poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -47,6 +68,23 @@ class Settings:
             consumer_max_deliveries=int(env.get("PARTNERNET_MAX_DELIVERIES", cls.consumer_max_deliveries)),
             log_level=env.get("PARTNERNET_LOG_LEVEL", cls.log_level).upper(),
             otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            stream_replicas=int(env.get("PARTNERNET_STREAM_REPLICAS", cls.stream_replicas)),
+            probe_port=int(env["PARTNERNET_PROBE_PORT"]) if env.get("PARTNERNET_PROBE_PORT") else None,
+            oidc_issuer=env.get("PARTNERNET_OIDC_ISSUER") or None,
+            oidc_jwks_url=env.get("PARTNERNET_OIDC_JWKS_URL") or None,
+            oidc_audience=env.get("PARTNERNET_OIDC_AUDIENCE") or None,
+            oidc_role_claim=env.get("PARTNERNET_OIDC_ROLE_CLAIM") or cls.oidc_role_claim,
+            oidc_municipality_claim=env.get("PARTNERNET_OIDC_MUNICIPALITY_CLAIM") or cls.oidc_municipality_claim,
+            oidc_library_claim=env.get("PARTNERNET_OIDC_LIBRARY_CLAIM") or cls.oidc_library_claim,
+            oidc_partner_claim=env.get("PARTNERNET_OIDC_PARTNER_CLAIM") or cls.oidc_partner_claim,
+            rate_limit_per_minute=int(env.get("PARTNERNET_RATE_LIMIT", cls.rate_limit_per_minute)),
+            api_key_cache_seconds=float(env.get("PARTNERNET_API_KEY_CACHE", cls.api_key_cache_seconds)),
+            max_body_bytes=int(env.get("PARTNERNET_MAX_BODY_BYTES", cls.max_body_bytes)),
+            webhook_max_attempts=int(env.get("PARTNERNET_WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts)),
+            webhook_retry_base_seconds=float(env.get("PARTNERNET_WEBHOOK_RETRY_BASE", cls.webhook_retry_base_seconds)),
+            webhook_retry_max_seconds=float(env.get("PARTNERNET_WEBHOOK_RETRY_MAX", cls.webhook_retry_max_seconds)),
+            webhook_timeout_seconds=float(env.get("PARTNERNET_WEBHOOK_TIMEOUT", cls.webhook_timeout_seconds)),
+            partner_delivery_poll_seconds=float(env.get("PARTNERNET_DELIVERY_POLL", cls.partner_delivery_poll_seconds)),
         )
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
 
 from opentelemetry import trace
 from opentelemetry.metrics import Meter
@@ -18,6 +24,23 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+# Metrics go out more often than the specification's 60 s default, so that one-minute alert windows see data.
+DEFAULT_METRIC_EXPORT_INTERVAL_MS = 15_000
+# How long a stopping process waits for the last export before it drops what is left.
+SHUTDOWN_SECONDS = 5.0
+
+# What an operator searches traces and logs by (as span attributes `partnernet.<key>`). Never personal
+# data: a participant is only ever known by the pseudonym.
+SEARCHABLE = ("library", "municipality", "partner", "event_type", "pseudonym", "referral")
+# Where those keys are found in actors, requests, results and event data.
+SEARCHABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "library": ("library",),
+    "municipality": ("municipality",),
+    "partner": ("partner", "partner_id", "referring_partner_id", "receiving_partner_id"),
+    "pseudonym": ("participant_pseudonym", "pseudonym"),
+    "referral": ("referral_id",),
+}
 
 
 @dataclass(frozen=True)
@@ -32,9 +55,23 @@ class Telemetry:
     def meter(self, name: str) -> Meter:
         return self.meter_provider.get_meter(name)
 
-    def shutdown(self) -> None:
-        self.tracer_provider.shutdown()
-        self.meter_provider.shutdown()
+    def shutdown(self, timeout_seconds: float = SHUTDOWN_SECONDS) -> None:
+        """Export what is left, for at most `timeout_seconds`: an unreachable collector must not hold up a stop.
+
+        The exporters retry for up to their own timeout (10 s each by default); traces and metrics are
+        flushed side by side, and whatever has not gone out by the deadline is dropped.
+        """
+        threads = [
+            threading.Thread(target=self.tracer_provider.shutdown, name="telemetry-shutdown-traces", daemon=True),
+            threading.Thread(target=self.meter_provider.shutdown, name="telemetry-shutdown-metrics", daemon=True),
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + timeout_seconds
+        for thread in threads:
+            thread.join(max(deadline - time.monotonic(), 0.0))
+        if any(thread.is_alive() for thread in threads):
+            logging.getLogger(__name__).warning("telemetry not exported within %ss; dropped", timeout_seconds)
 
 
 def setup_telemetry(
@@ -43,28 +80,115 @@ def setup_telemetry(
     otlp_endpoint: str | None,
     span_processors: Sequence[SpanProcessor] = (),
     metric_readers: Sequence[MetricReader] = (),
+    environ: Mapping[str, str] | None = None,
 ) -> Telemetry:
     """Each process (or, in tests, each in-process service) gets providers with its own service.name.
 
-    The OTLP exporters read the standard `OTEL_EXPORTER_OTLP_*` variables themselves; with no
-    endpoint nothing is exported and nothing waits on a collector.
+    Traces and metrics go over OTLP/HTTP to `otlp_endpoint` (`OTEL_EXPORTER_OTLP_ENDPOINT`, a base URL)
+    or to the per-signal `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `..._METRICS_ENDPOINT`; with none of
+    them, or with `OTEL_SDK_DISABLED=true` or `OTEL_{TRACES,METRICS}_EXPORTER=none`, nothing is exported
+    and nothing waits on a collector. Export runs in background threads, so a slow or absent collector
+    never delays a request. The exporters read the other `OTEL_EXPORTER_OTLP_*` variables (headers,
+    timeout, compression, certificates) themselves.
     """
+    env = os.environ if environ is None else environ
     resource = Resource.create({"service.name": f"partnernet-{service}", "service.namespace": "partnernet"})
+    if "service.instance.id" not in resource.attributes:  # OTEL_RESOURCE_ATTRIBUTES may name it (a pod's name)
+        resource = resource.merge(Resource({"service.instance.id": f"{socket.gethostname()}-{os.getpid()}"}))
     tracer_provider = TracerProvider(resource=resource)
     readers = list(metric_readers)
-    if otlp_endpoint:
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    traces_endpoint = _signal_endpoint(env, otlp_endpoint, "traces")
+    metrics_endpoint = _signal_endpoint(env, otlp_endpoint, "metrics")
+    if traces_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
+        tracer_provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=traces_endpoint)))
+    if metrics_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+        interval = float(env.get("OTEL_METRIC_EXPORT_INTERVAL") or DEFAULT_METRIC_EXPORT_INTERVAL_MS)
+        readers.append(
+            PeriodicExportingMetricReader(
+                OTLPMetricExporter(endpoint=metrics_endpoint), export_interval_millis=interval
+            )
+        )
     for processor in span_processors:
         tracer_provider.add_span_processor(processor)
     return Telemetry(service, tracer_provider, MeterProvider(resource=resource, metric_readers=readers))
 
 
+def _signal_endpoint(env: Mapping[str, str], otlp_endpoint: str | None, signal: str) -> str | None:
+    """The full OTLP/HTTP URL for one signal, or None when that signal is not to be exported."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return None
+    if env.get(f"OTEL_{signal.upper()}_EXPORTER", "otlp").strip().lower() == "none":
+        return None
+    if specific := env.get(f"OTEL_EXPORTER_OTLP_{signal.upper()}_ENDPOINT"):
+        return specific  # used as given, as the specification says
+    if otlp_endpoint:
+        return f"{otlp_endpoint.rstrip('/')}/v1/{signal}"
+    return None
+
+
+def searchable_fields(source: object) -> dict[str, str]:
+    """The searchable keys found in an actor, a request or result struct, or an event's data (a dict)."""
+    found: dict[str, str] = {}
+    for key, names in SEARCHABLE_FIELDS.items():
+        for name in names:
+            value = source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
+            if isinstance(value, str | UUID) and value:
+                found[key] = str(value)
+                break
+    return found
+
+
+def tag_span(fields: Mapping[str, str | None], span: trace.Span | None = None) -> None:
+    """Put searchable keys on the (current) span as `partnernet.<key>`, for TraceQL and for the JSON logs."""
+    span = span or trace.get_current_span()
+    if not span.is_recording():
+        return
+    span.set_attributes({f"partnernet.{key}": value for key, value in fields.items() if key in SEARCHABLE and value})
+
+
+def tag_span_with_event(envelope: Any, span: trace.Span | None = None) -> None:
+    """Searchable keys of a CloudEvents envelope (`shared.contracts.Envelope`): its type, tenant and data."""
+    fields = searchable_fields(envelope.data)
+    fields["event_type"] = envelope.type
+    if envelope.library:
+        fields["library"] = envelope.library
+    if envelope.municipality:
+        fields["municipality"] = envelope.municipality
+    tag_span(fields, span)
+
+
+async def record_route(message: Any, scope: Any) -> None:
+    """An ASGI `before_send` hook (message, scope): name the HTTP span and metrics by the route template.
+
+    The ASGI instrumentation labels `http.server.duration` with a route only for frameworks that leave
+    `scope["route"].path_format` (FastAPI); Litestar leaves `scope["path_template"]`. Without this every
+    referral id would be a metric series of its own.
+    """
+    if message["type"] != "http.response.start" or not scope.get("path_template"):
+        return
+    template = scope["path_template"]
+    scope.setdefault("route", _RouteTemplate(template))
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute("http.route", template)
+        span.update_name(f"{scope.get('method', 'HTTP')} {template}")
+
+
+@dataclass(frozen=True)
+class _RouteTemplate:
+    path_format: str
+
+
 class JsonLogFormatter(logging.Formatter):
-    """One JSON object a line, with the trace and span of the current span, for log search by trace id."""
+    """One JSON object a line, with the trace and span of the current span, for log search by trace id.
+
+    The searchable keys of the current span (library, partner, event type, pseudonym) are copied into
+    the line, so logs and traces are searched the same way. Personal data is never put on a span.
+    """
 
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -78,10 +202,15 @@ class JsonLogFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        span_context = trace.get_current_span().get_span_context()
+        span = trace.get_current_span()
+        span_context = span.get_span_context()
         if span_context.is_valid:
             entry["trace_id"] = format(span_context.trace_id, "032x")
             entry["span_id"] = format(span_context.span_id, "016x")
+            attributes = getattr(span, "attributes", None) or {}
+            for key in SEARCHABLE:
+                if (value := attributes.get(f"partnernet.{key}")) is not None:
+                    entry[key] = value
         for key in ("library", "partner", "event_type", "event_id", "pseudonym", "schema", "applied", "subject"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
@@ -90,12 +219,25 @@ class JsonLogFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+# Libraries that give their loggers a handler of their own (and stop them propagating): FastStream does
+# so at import, with coloured text on stderr; uvicorn does so when it starts unless told otherwise.
+FOREIGN_LOGGERS = ("faststream", "uvicorn", "uvicorn.error", "uvicorn.access")
+
+
 def setup_logging(service: str, level: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    import faststream  # noqa: F401  - installs its handler on import; it must have done so before we remove it
+
+    names = set(FOREIGN_LOGGERS) | {name for name in logging.root.manager.loggerDict if name.startswith("faststream")}
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
 
 
 def instrument_engine(telemetry: Telemetry, engine: AsyncEngine) -> None:

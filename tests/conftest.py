@@ -84,6 +84,12 @@ def make_settings(nats_url: str, database_url: str, data_dir: Path) -> Settings:
         rpc_timeout_seconds=5.0,
         relay_poll_seconds=0.5,
         consumer_max_deliveries=2,  # poison reaches the dead letters after one retry, within seconds
+        # Partners' webhooks retry within a second or two, and feed entries go out at once.
+        webhook_max_attempts=4,
+        webhook_retry_base_seconds=0.2,
+        webhook_retry_max_seconds=1.0,
+        webhook_timeout_seconds=2.0,
+        partner_delivery_poll_seconds=0.2,
     )
 
 

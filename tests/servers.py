@@ -40,7 +40,7 @@ def nats_server(workdir: Path) -> Iterator[str]:
             wait_for_logs(container, "Server is ready")
             yield f"nats://{container.get_container_host_ip()}:{container.get_exposed_port(4222)}"
     else:
-        with EmbeddedNats(workdir / "nats") as server:
+        with EmbeddedNats(workdir / "nats", auth_callout=True) as server:
             yield server.url
 
 

@@ -1,1 +1,1 @@
-"""partners: the municipalities and libraries (the tenants), partner organisations, and the partners' feeds."""
+"""partners: the tenants, partner organisations and partnerships, and partners' feeds (NATS, webhooks) and keys."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.partners import handlers
+from services.partners.channels import NatsFeeds, WebhookSender
+from services.partners.commands.webhooks import DeliveryWorker
+from services.partners.domain.webhooks import RetryPolicy
 from shared.clock import Clock
 from shared.service import ServiceRuntime
 from shared.settings import Settings
@@ -17,5 +20,18 @@ def build(settings: Settings, *, telemetry: Telemetry | None = None, clock: Cloc
     runtime = ServiceRuntime.create(
         NAME, settings, Path(__file__).parent / "migrations", telemetry=telemetry, clock=clock
     )
-    handlers.register(runtime)
+    worker = DeliveryWorker(
+        work=runtime.unit_of_work,
+        sender=WebhookSender(settings.webhook_timeout_seconds),
+        policy=RetryPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            base_seconds=settings.webhook_retry_base_seconds,
+            max_seconds=settings.webhook_retry_max_seconds,
+        ),
+        tracer=runtime.telemetry.tracer("partnernet.webhooks"),
+        failures=runtime.telemetry.meter("partnernet.webhooks").create_counter(
+            "partnernet.webhooks.failures", description="webhook tries that failed, by partner"
+        ),
+    )
+    handlers.register(runtime, NatsFeeds.from_url(runtime.broker, settings.nats_url), worker)
     return runtime

@@ -1,28 +1,135 @@
-"""NATS operations and event subscribers of the partners service: decode, check, call one use case."""
+"""NATS operations, event subscribers and periodic jobs of the partners service: wiring only."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from services.partners import commands, queries
+from faststream.nats.annotations import NatsMessage
+
+from services.partners.channels import NatsFeeds
+from services.partners.commands import credentials, feeds, partners, partnerships, tenants, webhooks
+from services.partners.queries import api_keys as api_key_queries
+from services.partners.queries import feeds as feed_queries
+from services.partners.queries import partners as partner_queries
+from services.partners.queries import partnerships as partnership_queries
+from services.partners.queries import webhooks as webhook_queries
+from shared.consumer import EnvelopeConsumer, EnvelopeHandler
+from shared.contracts.courses import CoursePublished
 from shared.contracts.partners import (
+    AuthenticateApiKey,
+    ChangePartnershipStatus,
+    ChangePartnerStatus,
+    CreatePartnership,
+    DeliveryRef,
     GetFeed,
+    GetNatsFeedAccess,
     GetPartner,
+    GetPartnerMap,
+    GetPartnership,
+    GetPartnersStatistics,
+    IssueApiKey,
+    IssueNatsCredentials,
+    ListApiKeys,
+    ListDeliveries,
     ListPartners,
+    ListPartnerships,
+    ListWebhooks,
     RegisterLibrary,
     RegisterMunicipality,
     RegisterPartner,
+    RegisterWebhook,
+    RevokeApiKey,
+    RotateWebhookSecret,
+    UpdatePartner,
+    UpdatePartnership,
+    UpdateWebhook,
+    WebhookRef,
 )
-from shared.contracts.referrals import ReferralSubmitted
+from shared.messaging import event_stream_name
+from shared.nats_callout import CALLOUT_SUBJECT
 from shared.service import ServiceRuntime
 
+LAPSED_PARTNERSHIPS_SECONDS = 3600.0
 
-def register(runtime: ServiceRuntime) -> None:
+
+def register(runtime: ServiceRuntime, nats: NatsFeeds, worker: webhooks.DeliveryWorker) -> None:
     work = runtime.unit_of_work
-    runtime.answer("register_municipality", RegisterMunicipality, partial(commands.register_municipality, work))
-    runtime.answer("register_library", RegisterLibrary, partial(commands.register_library, work))
-    runtime.answer("register_partner", RegisterPartner, partial(commands.register_partner, work))
-    runtime.answer("get_partner", GetPartner, partial(queries.get_partner, work))
-    runtime.answer("list_partners", ListPartners, partial(queries.list_partners, work))
-    runtime.answer("get_feed", GetFeed, partial(queries.get_feed, work))
-    runtime.consume("referral-feed", ReferralSubmitted, commands.add_referral_to_feed)
+    answer = runtime.answer
+
+    answer("register_municipality", RegisterMunicipality, partial(tenants.register_municipality, work))
+    answer("register_library", RegisterLibrary, partial(tenants.register_library, work))
+
+    answer("register_partner", RegisterPartner, partial(partners.register_partner, work))
+    answer("update_partner", UpdatePartner, partial(partners.update_partner, work))
+    answer("change_partner_status", ChangePartnerStatus, partial(partners.change_partner_status, work))
+    answer("get_partner", GetPartner, partial(partner_queries.get_partner, work))
+    answer("list_partners", ListPartners, partial(partner_queries.list_partners, work))
+    answer("partner_map", GetPartnerMap, partial(partner_queries.partner_map, work))
+    answer("statistics", GetPartnersStatistics, partial(partner_queries.statistics, work))
+
+    answer("create_partnership", CreatePartnership, partial(partnerships.create_partnership, work))
+    answer("update_partnership", UpdatePartnership, partial(partnerships.update_partnership, work))
+    answer("change_partnership_status", ChangePartnershipStatus, partial(partnerships.change_partnership_status, work))
+    answer("get_partnership", GetPartnership, partial(partnership_queries.get_partnership, work))
+    answer("list_partnerships", ListPartnerships, partial(partnership_queries.list_partnerships, work))
+
+    answer("get_feed", GetFeed, partial(feed_queries.get_feed, work))
+    answer("nats_feed_access", GetNatsFeedAccess, partial(feed_queries.nats_feed_access, work, nats))
+    answer("issue_nats_credentials", IssueNatsCredentials, partial(credentials.issue_nats_credentials, work, nats))
+
+    answer("register_webhook", RegisterWebhook, partial(webhooks.register_webhook, work))
+    answer("update_webhook", UpdateWebhook, partial(webhooks.update_webhook, work))
+    answer("delete_webhook", WebhookRef, partial(webhooks.delete_webhook, work))
+    answer("rotate_webhook_secret", RotateWebhookSecret, partial(webhooks.rotate_secret, work))
+    answer("get_webhook", WebhookRef, partial(webhook_queries.get_webhook, work))
+    answer("list_webhooks", ListWebhooks, partial(webhook_queries.list_webhooks, work))
+    answer("list_deliveries", ListDeliveries, partial(webhook_queries.list_deliveries, work))
+    answer("get_delivery", DeliveryRef, partial(webhook_queries.get_delivery, work))
+    answer("replay_delivery", DeliveryRef, partial(webhooks.replay_delivery, work))
+    answer("replay_failed_deliveries", WebhookRef, partial(webhooks.replay_failed, work))
+
+    answer("issue_api_key", IssueApiKey, partial(credentials.issue_api_key, work))
+    answer("list_api_keys", ListApiKeys, partial(api_key_queries.list_api_keys, work))
+    answer("revoke_api_key", RevokeApiKey, partial(credentials.revoke_api_key, work))
+    answer("authenticate_api_key", AuthenticateApiKey, partial(credentials.authenticate_api_key, work))
+
+    # Every referral event (types added later too) and every published vacancy, into the partners' feeds.
+    consume_envelopes(
+        runtime, "feed-referrals", "events.referrals.referral.>", "referrals", feeds.project_referral_event
+    )
+    consume_envelopes(
+        runtime, "feed-vacancies", "events.volunteers.vacancy.published.>", "volunteers", feeds.project_vacancy
+    )
+    runtime.consume("known-courses", CoursePublished, feeds.remember_course)
+
+    poll = runtime.settings.partner_delivery_poll_seconds
+    runtime.every(poll, "feed-publisher", partial(feeds.publish_pending, work, nats))
+    runtime.every(poll, "webhook-deliveries", worker.deliver_due)
+    runtime.every(
+        LAPSED_PARTNERSHIPS_SECONDS, "lapsed-partnerships", partial(partnerships.end_lapsed_partnerships, work)
+    )
+
+    if nats.issuer is not None:
+
+        async def authorise(msg: NatsMessage) -> bytes:
+            return (await credentials.authorise_nats_connection(work, nats, msg.body.decode())).encode()
+
+        # A queue group: with several replicas, one answers each connection.
+        runtime.broker.subscriber(CALLOUT_SUBJECT, queue="partners-nats-callout", title="partners.nats-callout")(
+            authorise
+        )
+
+
+def consume_envelopes(runtime: ServiceRuntime, name: str, subject: str, service: str, handler: EnvelopeHandler) -> None:
+    consumer = EnvelopeConsumer(
+        service=runtime.name,
+        name=name,
+        subject=subject,
+        stream=event_stream_name(service),
+        handler=handler,
+        work=runtime.unit_of_work,
+        telemetry=runtime.telemetry,
+        max_deliveries=runtime.settings.consumer_max_deliveries,
+    )
+    consumer.subscribe(runtime.broker)
+    runtime.consumers.append(consumer)

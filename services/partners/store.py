@@ -1,4 +1,4 @@
-"""The partners service's tables (schema `partners`) and the queries its use cases need."""
+"""The partners service's tables (schema `partners`) and the queries its use cases share."""
 
 from __future__ import annotations
 
@@ -37,7 +37,58 @@ partners = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("chamber_of_commerce_number", sa.Text),
     sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="active"),
+    sa.Column("status_reason", sa.Text),
+    sa.Column("addresses", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("contacts", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("skill_areas", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("email", sa.Text),
+    sa.Column("phone", sa.Text),
+    sa.Column("website", sa.Text),
+    sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("feed_key", sa.LargeBinary, nullable=False),  # keys the partner's own participant pseudonyms
     sa.Index("partners_by_municipality", "municipality", "name"),
+    sa.Index("partners_by_kind", "municipality", "kind"),
+)
+
+partnerships = sa.Table(
+    "partnerships",
+    metadata,
+    sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
+    sa.Column("library", sa.Text, sa.ForeignKey("libraries.slug"), nullable=False),
+    sa.Column("municipality", sa.Text, sa.ForeignKey("municipalities.slug"), nullable=False),
+    sa.Column("partner_id", PgUUID(as_uuid=True), sa.ForeignKey("partners.id"), nullable=False),
+    sa.Column("roles", JSONB, nullable=False),
+    sa.Column("library_contributions", JSONB, nullable=False),
+    sa.Column("partner_contributions", JSONB, nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date),
+    sa.Column("review_on", sa.Date),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("activated_at", sa.DateTime(timezone=True)),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("end_reason", sa.Text),
+    sa.Index(
+        "partnerships_one_living",
+        "library",
+        "partner_id",
+        unique=True,
+        postgresql_where=sa.text("status <> 'ended'"),
+    ),
+    sa.Index("partnerships_by_partner", "partner_id", "status"),
+    sa.Index("partnerships_by_municipality", "municipality", "created_at", "id"),
+)
+
+known_courses = sa.Table(
+    "known_courses",
+    metadata,
+    sa.Column("course_id", PgUUID(as_uuid=True), primary_key=True),
+    sa.Column("partner_id", PgUUID(as_uuid=True), nullable=False),
 )
 
 feed_entries = sa.Table(
@@ -50,8 +101,86 @@ feed_entries = sa.Table(
     sa.Column("time", sa.DateTime(timezone=True), nullable=False),
     sa.Column("library", sa.Text),
     sa.Column("data", JSONB, nullable=False),
+    sa.Column("source", sa.Text),
+    sa.Column("subject", sa.Text),
+    sa.Column("published_at", sa.DateTime(timezone=True)),  # on the partner's NATS subject
     sa.UniqueConstraint("partner_id", "event_id"),
     sa.Index("feed_entries_by_partner", "partner_id", "position"),
+    sa.Index("feed_entries_unpublished", "position", postgresql_where=sa.text("published_at IS NULL")),
+)
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
+    sa.Column("partner_id", PgUUID(as_uuid=True), sa.ForeignKey("partners.id"), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("event_types", JSONB, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),
+    sa.Column("previous_secret", sa.Text),
+    sa.Column("previous_secret_expires_at", sa.DateTime(timezone=True)),
+    sa.Column("secret_rotated_at", sa.DateTime(timezone=True)),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deleted_at", sa.DateTime(timezone=True)),
+    sa.Index("webhooks_by_partner", "partner_id", "created_at", "id"),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
+    sa.Column("webhook_id", PgUUID(as_uuid=True), sa.ForeignKey("webhooks.id"), nullable=False),
+    sa.Column("partner_id", PgUUID(as_uuid=True), sa.ForeignKey("partners.id"), nullable=False),
+    sa.Column("feed_position", sa.BigInteger, sa.ForeignKey("feed_entries.position"), nullable=False),
+    sa.Column("event_id", PgUUID(as_uuid=True), nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("lease_until", sa.DateTime(timezone=True)),  # a worker is trying it until then
+    sa.Column("last_status_code", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("trace_context", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    sa.Column("failed_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("webhook_id", "event_id"),
+    sa.Index("deliveries_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
+    sa.Index("deliveries_by_webhook", "webhook_id", "created_at", "id"),
+)
+
+delivery_attempts = sa.Table(
+    "delivery_attempts",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", PgUUID(as_uuid=True), sa.ForeignKey("deliveries.id"), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("error", sa.Text),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Index("delivery_attempts_by_delivery", "delivery_id", "id"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
+    sa.Column("partner_id", PgUUID(as_uuid=True), sa.ForeignKey("partners.id"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("scopes", JSONB, nullable=False),
+    sa.Column("digest", sa.Text, nullable=False, unique=True),  # SHA-256 of the key; the key is never kept
+    sa.Column("prefix", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Index("api_keys_by_partner", "partner_id", "created_at", "id"),
 )
 
 
@@ -65,10 +194,39 @@ async def find_library(session: AsyncSession, slug: str) -> sa.Row | None:
     return (await session.execute(sa.select(libraries).where(libraries.c.slug == slug))).first()
 
 
-async def find_partner(session: AsyncSession, partner_id: UUID) -> sa.Row | None:
-    return (await session.execute(sa.select(partners).where(partners.c.id == partner_id))).first()
+async def find_partner(session: AsyncSession, partner_id: UUID, *, for_update: bool = False) -> sa.Row | None:
+    statement = sa.select(partners).where(partners.c.id == partner_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).first()
 
 
-async def append_to_feed(session: AsyncSession, **entry: object) -> None:
-    # The unique (partner, event) pair makes a second copy of the same event a no-op.
-    await session.execute(insert(feed_entries).values(**entry).on_conflict_do_nothing())
+async def find_partnership(session: AsyncSession, partnership_id: UUID, *, for_update: bool = False) -> sa.Row | None:
+    statement = (
+        sa.select(partnerships, partners.c.name.label("partner_name"))
+        .join(partners, partners.c.id == partnerships.c.partner_id)
+        .where(partnerships.c.id == partnership_id)
+    )
+    if for_update:
+        statement = statement.with_for_update(of=partnerships)
+    return (await session.execute(statement)).first()
+
+
+async def find_webhook(
+    session: AsyncSession, partner_id: UUID, webhook_id: UUID, *, for_update: bool = False
+) -> sa.Row | None:
+    statement = sa.select(webhooks).where(
+        webhooks.c.id == webhook_id, webhooks.c.partner_id == partner_id, webhooks.c.deleted_at.is_(None)
+    )
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).first()
+
+
+async def append_to_feed(session: AsyncSession, **entry: object) -> int | None:
+    """The new entry's position; None if the partner has it already (a second copy of an event is a no-op)."""
+    return (
+        await session.execute(
+            insert(feed_entries).values(**entry).on_conflict_do_nothing().returning(feed_entries.c.position)
+        )
+    ).scalar_one_or_none()

@@ -1,14 +1,16 @@
-"""Referral rules: consent, who may refer to whom, and the lifecycle as a table of legal transitions. Pure."""
+"""Referral rules: consent, who may refer to whom and who may take which step, the lifecycle as a table
+of legal transitions, and the deadlines of the library's policy. Pure: no I/O, no clock reads."""
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from shared.contracts.referrals import Consent, ReferralStatus
-from shared.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from shared.contracts.referrals import Consent, ReferralDirection, ReferralStatus
+from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 
 
@@ -41,13 +43,16 @@ TRANSITIONS: dict[tuple[ReferralStatus, Step], ReferralStatus] = {
     (S.ENROLLED, Step.MARK_NO_SHOW): S.NO_SHOW,
 }
 
+# A referral in one of these is closed: the retention period for its personal data starts.
+CLOSED: frozenset[ReferralStatus] = frozenset({S.DECLINED, S.COMPLETED, S.WITHDRAWN, S.NO_SHOW, S.EXPIRED})
+
 
 def apply_step(status: ReferralStatus, step: Step) -> ReferralStatus:
     try:
         return TRANSITIONS[(status, step)]
     except KeyError:
         raise IllegalTransition(
-            f"a referral that is {status.value} cannot {step.value}", status=status.value, step=step.value
+            f"a referral that is {status.value} cannot {step.value}", state=status.value, step=step.value
         ) from None
 
 
@@ -62,25 +67,121 @@ def check_consent(consent: Consent, now: datetime) -> None:
         raise InvalidInput("consent has expired")
 
 
+def day_starts(day: date) -> datetime:
+    """The first moment of a Dutch calendar day, for date filters."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TIME)
+
+
+# --- the parties --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parties:
+    """Who referred and who receives. The library is always one of them: the referral's tenant."""
+
+    library: str
+    municipality: str
+    referring_partner_id: UUID | None
+    receiving_partner_id: UUID | None = None
+
+    @property
+    def direction(self) -> ReferralDirection:
+        return ReferralDirection.TO_PARTNER if self.receiving_partner_id is not None else ReferralDirection.TO_LIBRARY
+
+    @property
+    def referring_library(self) -> str | None:
+        return self.library if self.direction is ReferralDirection.TO_PARTNER else None
+
+
+class Side(enum.StrEnum):
+    RECEIVING = "receiving"
+    REFERRING = "referring"
+
+
+# Who takes which step over the API. ENROL comes only from the courses service's enrolment event,
+# EXPIRE only from the clock: nobody takes them by hand.
+STEP_SIDE: dict[Step, Side] = {
+    Step.ACCEPT: Side.RECEIVING,
+    Step.DECLINE: Side.RECEIVING,
+    Step.PLAN_INTAKE: Side.RECEIVING,
+    Step.COMPLETE: Side.RECEIVING,
+    Step.MARK_NO_SHOW: Side.RECEIVING,
+    Step.WITHDRAW: Side.REFERRING,
+}
+
+
+def sides_of(actor: Actor, parties: Parties) -> set[Side]:
+    """The sides of a referral the actor stands on: staff for their library, a partner for itself."""
+    sides: set[Side] = set()
+    library_side = Side.REFERRING if parties.direction is ReferralDirection.TO_PARTNER else Side.RECEIVING
+    if actor.role is Role.STAFF and actor.library == parties.library:
+        sides.add(library_side)
+    if actor.role is Role.PARTNER and actor.partner is not None:
+        if actor.partner == str(parties.referring_partner_id):
+            sides.add(Side.REFERRING)
+        if actor.partner == str(parties.receiving_partner_id):
+            sides.add(Side.RECEIVING)
+    return sides
+
+
+def check_may_take_steps(actor: Actor) -> None:
+    """Checked before the referral is looked up: only the parties themselves act on a referral."""
+    if actor.role not in (Role.STAFF, Role.PARTNER):
+        raise Forbidden(f"{actor.role.value} may not change referrals; the library and partners involved do")
+
+
+def check_may_take_step(actor: Actor, parties: Parties, step: Step) -> None:
+    side = STEP_SIDE.get(step)
+    if side is None:
+        raise Forbidden(f"nobody may {step.value} a referral by hand")
+    if side not in sides_of(actor, parties):
+        raise Forbidden(f"only the {side.value} side may {step.value} this referral")
+
+
+def check_version(expected: int | None, current: int) -> bool:
+    """Whether an optimistic write may go ahead: no expectation, or the expected version is the current one."""
+    return expected is None or expected == current
+
+
+# --- who may submit -----------------------------------------------------------------------------
+
+
+class PartnerStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    ENDED = "ended"
+
+
 def check_may_submit(
     actor: Actor,
     *,
     library: str,
     library_municipality: str | None,
-    referring_partner_id: UUID,
+    referring_partner_id: UUID | None,
     partner_municipality: str | None,
+    receiving_partner_id: UUID | None = None,
+    partner_status: PartnerStatus = PartnerStatus.ACTIVE,
 ) -> None:
-    """A partner refers on its own behalf; staff record referrals for their own library.
+    """A partner refers on its own behalf; staff record referrals for their own library, and refer from it.
 
     The role is checked before anything is looked up, and a library or partner outside the caller's
     reach answers like a missing one, so trying referrals never tells what exists elsewhere.
+    `partner_municipality` and `partner_status` are those of the partner on the other side.
     """
-    if actor.role is Role.PARTNER:
+    if (referring_partner_id is None) == (receiving_partner_id is None):
+        raise InvalidInput(
+            "name either the referring partner (a referral to the library) "
+            "or the receiving partner (the library refers to a partner)"
+        )
+    to_library = referring_partner_id is not None
+    if actor.role is Role.PARTNER and to_library:
         if actor.partner != str(referring_partner_id):
             raise Forbidden("a partner can only submit referrals on its own behalf")
     elif actor.role is Role.STAFF:
         if actor.library != library:
-            raise Forbidden(f"staff may only submit referrals to their own library, not to {library}")
+            raise Forbidden(f"staff may only submit referrals to and from their own library, not to {library}")
+    elif actor.role is Role.PARTNER:
+        raise Forbidden("only staff of a library refer a participant to a partner")
     elif actor.role is not Role.OPERATOR:
         raise Forbidden(f"{actor.role.value} may not submit referrals")
     reachable = library_municipality is not None and (
@@ -88,18 +189,100 @@ def check_may_submit(
     )
     if not reachable:
         raise NotFound(f"library {library} not found")
+    partner_id = referring_partner_id if to_library else receiving_partner_id
+    role = "referring" if to_library else "receiving"
     if partner_municipality is None or partner_municipality != library_municipality:
-        raise InvalidInput(f"referring partner {referring_partner_id} is not known in the library's municipality")
+        raise InvalidInput(f"{role} partner {partner_id} is not known in the library's municipality")
+    if partner_status is not PartnerStatus.ACTIVE:
+        raise Conflict(
+            f"{role} partner {partner_id} is {partner_status.value}: it takes part in no new referrals",
+            partner_id=str(partner_id),
+            partner_status=partner_status.value,
+        )
 
 
-def may_read(actor: Actor, *, library: str, municipality: str, referring_partner_id: UUID) -> bool:
+# --- who may read -------------------------------------------------------------------------------
+
+
+def may_read(
+    actor: Actor,
+    *,
+    library: str,
+    municipality: str,
+    referring_partner_id: UUID | None,
+    receiving_partner_id: UUID | None = None,
+) -> bool:
     if actor.role is Role.PARTNER:
-        return actor.partner == str(referring_partner_id)
+        return actor.partner is not None and actor.partner in (str(referring_partner_id), str(receiving_partner_id))
     return actor.can_see_library(library, municipality)
 
 
-def may_read_personal_data(actor: Actor, *, library: str, referring_partner_id: UUID) -> bool:
-    """Only the receiving library's staff and the partner that referred (who knows the person) see who it is."""
+def may_read_personal_data(
+    actor: Actor, *, library: str, referring_partner_id: UUID | None, receiving_partner_id: UUID | None = None
+) -> bool:
+    """Only the library's staff and the partner involved (who meets the person) see who it is."""
     if actor.role is Role.STAFF:
         return actor.library == library
-    return actor.role is Role.PARTNER and actor.partner == str(referring_partner_id)
+    if actor.role is Role.PARTNER and actor.partner is not None:
+        return actor.partner in (str(referring_partner_id), str(receiving_partner_id))
+    return False
+
+
+def check_may_manage_personal_data(actor: Actor, library: str | None = None) -> None:
+    """Export, erasure and the access log are for the library's staff (the controller of the data)."""
+    if actor.role is not Role.STAFF:
+        raise Forbidden("only staff of the library export, erase or audit a participant's personal data")
+    if library is not None and library != actor.library:
+        raise NotFound("referral not found")  # another library's referral: as if it did not exist
+
+
+# --- the library's policy: response time, expiry, retention --------------------------------------
+
+
+@dataclass(frozen=True)
+class Policy:
+    response_days: int
+    expiry_days: int
+    retention_days: int
+
+    def __post_init__(self) -> None:
+        if self.expiry_days <= self.response_days:
+            raise InvalidInput("a referral can only expire after the response time has passed")
+
+    def respond_by(self, submitted_at: datetime) -> datetime:
+        return submitted_at + timedelta(days=self.response_days)
+
+    def expires_at(self, submitted_at: datetime) -> datetime:
+        return submitted_at + timedelta(days=self.expiry_days)
+
+    def erase_after(self, closed_at: datetime) -> datetime:
+        return closed_at + timedelta(days=self.retention_days)
+
+
+# Two working weeks to answer, a month before an unanswered referral lapses, a year of records after closure.
+# Migration 002 backfills older referrals with the same numbers.
+DEFAULT_POLICY = Policy(response_days=10, expiry_days=30, retention_days=365)
+
+
+def check_may_read_policy(actor: Actor, library: str | None) -> str:
+    """The library whose policy is asked for; staff read their own, coordinators and operators name one."""
+    if actor.role is Role.STAFF:
+        if library not in (None, actor.library):
+            raise NotFound(f"library {library} not found")
+        assert actor.library is not None
+        return actor.library
+    if actor.role in (Role.COORDINATOR, Role.OPERATOR):
+        if library is None:
+            raise InvalidInput("name the library")
+        return library
+    raise Forbidden(f"{actor.role.value} may not read a library's referral policy")
+
+
+def check_may_set_policy(actor: Actor, library: str | None) -> str:
+    if actor.role is Role.STAFF:
+        return check_may_read_policy(actor, library)
+    if actor.role is Role.OPERATOR:
+        if library is None:
+            raise InvalidInput("name the library")
+        return library
+    raise Forbidden(f"{actor.role.value} may not set a library's referral policy")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +33,19 @@ known_partners = sa.Table(
     sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
     sa.Column("municipality", sa.Text, nullable=False),
     sa.Column("name", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default=sa.text("'active'")),
+    sa.Column("status_changed_at", sa.DateTime(timezone=True)),
+)
+
+library_policies = sa.Table(
+    "library_policies",
+    metadata,
+    sa.Column("library", sa.Text, primary_key=True),
+    sa.Column("response_days", sa.Integer, nullable=False),
+    sa.Column("expiry_days", sa.Integer, nullable=False),
+    sa.Column("retention_days", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 referrals = sa.Table(
@@ -39,20 +54,57 @@ referrals = sa.Table(
     sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
     sa.Column("library", sa.Text, nullable=False),
     sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("referring_partner_id", PgUUID(as_uuid=True), nullable=False),
+    sa.Column("referring_partner_id", PgUUID(as_uuid=True)),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("participant_pseudonym", sa.Text, nullable=False),
-    sa.Column("participant_sealed", sa.LargeBinary, nullable=False),
+    sa.Column("participant_sealed", sa.LargeBinary),  # Fernet-sealed personal data; NULL once erased
     sa.Column("needs", JSONB, nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
     sa.Column("preferred_channel", sa.Text, nullable=False),
     sa.Column("contact_person", JSONB, nullable=False),
     sa.Column("consent", JSONB, nullable=False),
     sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("referring_library", sa.Text),
+    sa.Column("receiving_partner_id", PgUUID(as_uuid=True)),
+    sa.Column("course_id", PgUUID(as_uuid=True)),
+    sa.Column("enrolment_id", PgUUID(as_uuid=True)),
+    sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
+    sa.Column("respond_by", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("overdue", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("overdue_at", sa.DateTime(timezone=True)),
+    sa.Column("intake", JSONB),
+    sa.Column("outcome", JSONB),
+    sa.Column("decline_reason", sa.Text),
+    sa.Column("withdraw_reason", sa.Text),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.Column("erase_after", sa.DateTime(timezone=True)),
+    sa.Column("anonymised_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("(referring_partner_id IS NULL) <> (referring_library IS NULL)", name="referrals_one_referrer"),
+    sa.CheckConstraint(
+        "referring_library IS NULL OR (referring_library = library AND receiving_partner_id IS NOT NULL)",
+        name="referrals_library_refers_to_a_partner",
+    ),
     sa.Index("referrals_by_library", "library", "status", "submitted_at"),
     sa.Index("referrals_by_partner", "referring_partner_id", "submitted_at"),
     sa.Index("referrals_by_pseudonym", "participant_pseudonym"),
+    sa.Index(
+        "referrals_worklist",
+        "library",
+        sa.text("overdue DESC"),
+        sa.text("submitted_at DESC"),
+        sa.text("id DESC"),
+    ),
+    sa.Index(
+        "referrals_by_receiving_partner",
+        "receiving_partner_id",
+        "submitted_at",
+        postgresql_where=sa.text("receiving_partner_id IS NOT NULL"),
+    ),
+    sa.Index("referrals_awaiting_answer", "respond_by", postgresql_where=sa.text("status = 'submitted'")),
+    sa.Index("referrals_awaiting_expiry", "expires_at", postgresql_where=sa.text("status = 'submitted'")),
+    sa.Index("referrals_awaiting_erasure", "erase_after", postgresql_where=sa.text("anonymised_at IS NULL")),
 )
 
 referral_history = sa.Table(
@@ -63,16 +115,43 @@ referral_history = sa.Table(
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("actor", sa.Text, nullable=False),
-    sa.Column("note", sa.Text),
+    sa.Column("note", sa.Text),  # free text: erased with the personal data
+    sa.Column("step", sa.Text),
+    sa.Column("version", sa.Integer),
+    sa.Column("details", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Index("referral_history_by_referral", "referral_id", "id"),
+)
+
+personal_data_reads = sa.Table(
+    "personal_data_reads",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("referral_id", PgUUID(as_uuid=True), sa.ForeignKey("referrals.id"), nullable=False),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("participant_pseudonym", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("actor_role", sa.Text, nullable=False),
+    sa.Column("actor_organisation", sa.Text),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("personal_data_reads_by_library", "library", sa.text("id DESC")),
+    sa.Index("personal_data_reads_by_referral", "referral_id", sa.text("id DESC")),
 )
 
 
 class ParticipantVault:
-    """Seals participants' personal data at rest and derives their pseudonyms; the keys never leave this service."""
+    """Seals participants' personal data at rest and derives their pseudonyms; the keys never leave this service.
 
-    def __init__(self, encryption_key: str, pseudonym_key: str) -> None:
-        self._fernet = Fernet(encryption_key.encode())
+    `encryption_keys` is one Fernet key or several, comma-separated, newest first: data is sealed with
+    the newest and opened with any of them, so a new key is introduced before `rotate` re-seals old data
+    and the old key is retired.
+    """
+
+    def __init__(self, encryption_keys: str, pseudonym_key: str) -> None:
+        keys = [key.strip() for key in encryption_keys.split(",") if key.strip()]
+        if not keys:
+            raise ValueError("no encryption key is configured (PARTNERNET_ENCRYPTION_KEY)")
+        self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
         self._pseudonym_key = pseudonym_key.encode()
 
     def seal(self, participant: Participant) -> bytes:
@@ -81,10 +160,17 @@ class ParticipantVault:
     def unseal(self, sealed: bytes) -> Participant:
         return msgspec.json.decode(self._fernet.decrypt(sealed), type=Participant)
 
+    def reseal(self, sealed: bytes) -> bytes:
+        """The same data sealed with the newest key."""
+        return self._fernet.rotate(sealed)
+
     def pseudonym(self, referral_id: UUID) -> str:
         # Keyed, so a pseudonym cannot be traced back without the key; short enough to read out on the phone.
         digest = hmac.new(self._pseudonym_key, referral_id.bytes, hashlib.sha256).digest()
         return "P-" + base64.b32encode(digest[:6]).decode().rstrip("=")
+
+
+# --- projections of other services' data --------------------------------------------------------
 
 
 async def find_library_municipality(session: AsyncSession, slug: str) -> str | None:
@@ -93,14 +179,8 @@ async def find_library_municipality(session: AsyncSession, slug: str) -> str | N
     ).scalar_one_or_none()
 
 
-async def find_partner_municipality(session: AsyncSession, partner_id: UUID) -> str | None:
-    return (
-        await session.execute(sa.select(known_partners.c.municipality).where(known_partners.c.id == partner_id))
-    ).scalar_one_or_none()
-
-
-async def find_referral(session: AsyncSession, referral_id: UUID) -> sa.Row | None:
-    return (await session.execute(sa.select(referrals).where(referrals.c.id == referral_id))).first()
+async def find_partner(session: AsyncSession, partner_id: UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(known_partners).where(known_partners.c.id == partner_id))).first()
 
 
 async def remember_library(session: AsyncSession, slug: str, municipality: str) -> None:
@@ -112,8 +192,132 @@ async def remember_library(session: AsyncSession, slug: str, municipality: str) 
 
 
 async def remember_partner(session: AsyncSession, partner_id: UUID, municipality: str, name: str) -> None:
+    # The status is left alone: a suspension may have arrived before the registration.
     await session.execute(
         insert(known_partners)
         .values(id=partner_id, municipality=municipality, name=name)
         .on_conflict_do_update(index_elements=["id"], set_={"municipality": municipality, "name": name})
     )
+
+
+async def remember_partner_status(
+    session: AsyncSession, partner_id: UUID, municipality: str, status: str, changed_at: datetime
+) -> None:
+    """Only a newer status wins, since suspension and reactivation reach this service by separate consumers."""
+    statement = insert(known_partners).values(
+        id=partner_id, municipality=municipality, name="", status=status, status_changed_at=changed_at
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={"status": status, "status_changed_at": changed_at},
+            where=sa.or_(
+                known_partners.c.status_changed_at.is_(None), known_partners.c.status_changed_at <= changed_at
+            ),
+        )
+    )
+
+
+# --- referrals ----------------------------------------------------------------------------------
+
+
+async def find_referral(session: AsyncSession, referral_id: UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(referrals).where(referrals.c.id == referral_id))).first()
+
+
+async def lock_referral(session: AsyncSession, referral_id: UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(referrals).where(referrals.c.id == referral_id).with_for_update())).first()
+
+
+async def update_referral(session: AsyncSession, referral_id: UUID, **values: Any) -> None:
+    await session.execute(referrals.update().where(referrals.c.id == referral_id).values(**values))
+
+
+async def add_history(
+    session: AsyncSession,
+    referral_id: UUID,
+    *,
+    status: str,
+    at: datetime,
+    actor: str,
+    step: str | None = None,
+    version: int | None = None,
+    details: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> None:
+    await session.execute(
+        referral_history.insert().values(
+            referral_id=referral_id,
+            status=status,
+            at=at,
+            actor=actor,
+            step=step,
+            version=version,
+            details=details or {},
+            note=note,
+        )
+    )
+
+
+async def history_of(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:
+    return list(
+        (
+            await session.execute(
+                sa.select(referral_history)
+                .where(referral_history.c.referral_id == referral_id)
+                .order_by(referral_history.c.id)
+            )
+        ).all()
+    )
+
+
+async def erase_personal_data(session: AsyncSession, referral_id: UUID) -> None:
+    """Everything that may say who the participant is: the sealed data and free text about them."""
+    await session.execute(
+        referrals.update().where(referrals.c.id == referral_id).values(participant_sealed=None, reason=None)
+    )
+    await session.execute(
+        referral_history.update().where(referral_history.c.referral_id == referral_id).values(note=None)
+    )
+
+
+async def due_for(
+    session: AsyncSession, condition: sa.ColumnElement[bool], order: sa.ColumnElement[Any], limit: int
+) -> list[sa.Row]:
+    """Rows a periodic job should handle, locked; rows another replica holds are skipped, not waited for."""
+    return list(
+        (
+            await session.execute(
+                sa.select(referrals).where(condition).order_by(order).limit(limit).with_for_update(skip_locked=True)
+            )
+        ).all()
+    )
+
+
+# --- the library's policy -----------------------------------------------------------------------
+
+
+async def find_policy(session: AsyncSession, library: str, *, lock: bool = False) -> sa.Row | None:
+    statement = sa.select(library_policies).where(library_policies.c.library == library)
+    return (await session.execute(statement.with_for_update() if lock else statement)).first()
+
+
+async def save_policy(
+    session: AsyncSession, library: str, *, response_days: int, expiry_days: int, retention_days: int, now: datetime
+) -> None:
+    values = {"response_days": response_days, "expiry_days": expiry_days, "retention_days": retention_days}
+    await session.execute(
+        insert(library_policies)
+        .values(library=library, updated_at=now, **values)
+        .on_conflict_do_update(
+            index_elements=["library"],
+            set_={**values, "updated_at": now, "version": library_policies.c.version + 1},
+        )
+    )
+
+
+# --- the access log -----------------------------------------------------------------------------
+
+
+async def log_personal_data_read(session: AsyncSession, **values: Any) -> None:
+    await session.execute(personal_data_reads.insert().values(**values))

@@ -1,13 +1,118 @@
-"""NATS operations and event subscribers of the volunteers service.
-
-So far only the runtime's health operation: vacancies, applications, screening and training arrive
-with the volunteers issue, in the same shape as the partners and referrals services.
-"""
+"""NATS operations, event subscribers and periodic jobs of the volunteers service: wiring only."""
 
 from __future__ import annotations
 
+from functools import partial
+
+from services.volunteers.commands import assignments, interns, projections, recruitment, training
+from services.volunteers.queries import assignments as assignment_queries
+from services.volunteers.queries import recruitment as recruitment_queries
+from services.volunteers.queries import training as training_queries
+from shared.contracts.courses import CourseCancelled, CoursePublished, CourseUpdated, PurchaseDelivered
+from shared.contracts.partners import (
+    LibraryRegistered,
+    PartnerEnded,
+    PartnerReactivated,
+    PartnerRegistered,
+    PartnershipActivated,
+    PartnershipEnded,
+    PartnerSuspended,
+)
+from shared.contracts.volunteers import (
+    AddTrainingModule,
+    Apply,
+    AssignVolunteer,
+    CreateVacancy,
+    EndAssignment,
+    GetAssignment,
+    GetOpening,
+    GetTrainingModule,
+    GetTrainingSession,
+    GetVacancy,
+    GetVolunteer,
+    ListAssignments,
+    ListHoursTotals,
+    ListOpenings,
+    ListQualifications,
+    ListTrainingModules,
+    ListTrainingSessions,
+    ListVacancies,
+    ListVolunteers,
+    LogHours,
+    ReceiveCertificate,
+    RecordAttendance,
+    RegisterIntern,
+    RequestCertificate,
+    ScheduleTrainingSession,
+    TakeVacancyStep,
+    TakeVolunteerStep,
+    UpdateOpening,
+    UpdateTrainingModule,
+    UpdateVacancy,
+    UpdateVolunteer,
+)
 from shared.service import ServiceRuntime
+
+# Interns whose period is over, and qualifications past their last day, are looked for this often.
+PERIODIC_SECONDS = 60.0
 
 
 def register(runtime: ServiceRuntime) -> None:
-    """Nothing of its own yet; the runtime answers `rpc.volunteers.health`."""
+    work = runtime.unit_of_work
+    # recruitment
+    runtime.answer("create_vacancy", CreateVacancy, partial(recruitment.create_vacancy, work))
+    runtime.answer("update_vacancy", UpdateVacancy, partial(recruitment.update_vacancy, work))
+    runtime.answer("take_vacancy_step", TakeVacancyStep, partial(recruitment.take_vacancy_step, work))
+    runtime.answer("get_vacancy", GetVacancy, partial(recruitment_queries.get_vacancy, work))
+    runtime.answer("list_vacancies", ListVacancies, partial(recruitment_queries.list_vacancies, work))
+    runtime.answer("apply", Apply, partial(recruitment.apply, work))
+    runtime.answer("take_volunteer_step", TakeVolunteerStep, partial(recruitment.take_volunteer_step, work))
+    runtime.answer("update_volunteer", UpdateVolunteer, partial(recruitment.update_volunteer, work))
+    runtime.answer("get_volunteer", GetVolunteer, partial(recruitment_queries.get_volunteer, work))
+    runtime.answer("list_volunteers", ListVolunteers, partial(recruitment_queries.list_volunteers, work))
+    runtime.answer("request_certificate", RequestCertificate, partial(recruitment.request_certificate, work))
+    runtime.answer("receive_certificate", ReceiveCertificate, partial(recruitment.receive_certificate, work))
+    runtime.answer("register_intern", RegisterIntern, partial(interns.register_intern, work))
+    # training
+    runtime.answer("add_training_module", AddTrainingModule, partial(training.add_training_module, work))
+    runtime.answer("update_training_module", UpdateTrainingModule, partial(training.update_training_module, work))
+    runtime.answer("get_training_module", GetTrainingModule, partial(training_queries.get_training_module, work))
+    runtime.answer("list_training_modules", ListTrainingModules, partial(training_queries.list_training_modules, work))
+    runtime.answer(
+        "schedule_training_session", ScheduleTrainingSession, partial(training.schedule_training_session, work)
+    )
+    runtime.answer("get_training_session", GetTrainingSession, partial(training_queries.get_training_session, work))
+    runtime.answer(
+        "list_training_sessions", ListTrainingSessions, partial(training_queries.list_training_sessions, work)
+    )
+    runtime.answer("list_qualifications", ListQualifications, partial(training_queries.list_qualifications, work))
+    runtime.answer("record_attendance", RecordAttendance, partial(training.record_attendance, work))
+    # assignment
+    runtime.answer("get_opening", GetOpening, partial(assignment_queries.get_opening, work))
+    runtime.answer("list_openings", ListOpenings, partial(assignment_queries.list_openings, work))
+    runtime.answer("update_opening", UpdateOpening, partial(assignments.update_opening, work))
+    runtime.answer("assign", AssignVolunteer, partial(assignments.assign_volunteer, work))
+    runtime.answer("end_assignment", EndAssignment, partial(assignments.end_assignment, work))
+    runtime.answer("get_assignment", GetAssignment, partial(assignment_queries.get_assignment, work))
+    runtime.answer("list_assignments", ListAssignments, partial(assignment_queries.list_assignments, work))
+    runtime.answer("log_hours", LogHours, partial(assignments.log_hours, work))
+    runtime.answer("list_hours_totals", ListHoursTotals, partial(assignment_queries.list_hours_totals, work))
+    # what other services tell
+    runtime.consume("known-libraries", LibraryRegistered, projections.remember_library)
+    runtime.consume("known-partners", PartnerRegistered, projections.remember_partner)
+    runtime.consume("partner-suspended", PartnerSuspended, projections.partner_suspended)
+    runtime.consume("partner-reactivated", PartnerReactivated, projections.partner_reactivated)
+    runtime.consume("partner-ended", PartnerEnded, projections.partner_ended)
+    runtime.consume("partnership-activated", PartnershipActivated, projections.partnership_activated)
+    runtime.consume("partnership-ended", PartnershipEnded, projections.partnership_ended)
+    runtime.consume("course-openings", CoursePublished, assignments.open_assignments_for_course)
+    runtime.consume("course-updates", CourseUpdated, assignments.follow_course_update)
+    runtime.consume("course-cancellations", CourseCancelled, assignments.close_cancelled_course)
+    runtime.consume("purchased-training", PurchaseDelivered, training.add_purchased_module)
+    # time-driven rules
+    runtime.every(
+        PERIODIC_SECONDS, "end-internships", lambda: interns.end_finished_internships(work, runtime.clock.now())
+    )
+    runtime.every(
+        PERIODIC_SECONDS, "expire-qualifications", lambda: training.expire_qualifications(work, runtime.clock.now())
+    )

@@ -30,7 +30,9 @@ UPDATE_COMMAND = f"{UPDATE_ENV}=1 uv run pytest tests/contracts"
 CATALOGUE = load_catalogue()
 
 # Past participles that do not end in -ed; add one here when an event needs it.
-IRREGULAR_PAST = frozenset({"withdrawn", "held", "sent", "given", "taken", "begun", "written", "paid", "met", "left"})
+IRREGULAR_PAST = frozenset(
+    {"withdrawn", "held", "sent", "given", "taken", "begun", "written", "paid", "met", "left", "overdue"}
+)
 TYPE_SHAPE = re.compile(r"^(?P<resource>[a-z]+(?:_[a-z]+)*)\.(?P<verb>[a-z]+(?:_[a-z]+)*)$")
 
 

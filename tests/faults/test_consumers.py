@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
 from uuid import UUID
 
+import asyncpg
 import msgspec
 import nats
+import nats.js.errors
 import sqlalchemy as sa
+from nats.js.api import StorageType, StreamConfig
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from services.partners import store as partner_store
 from shared.consumer import CONSUMER, ORIGINAL_SUBJECT, REASON
-from shared.contracts import Envelope, nats_subject
+from shared.contracts import Envelope, EventData, nats_subject
 from shared.contracts.referrals import Need, ReferralSubmitted, SkillArea
 from shared.deadletters import list_dead_letters, replay_dead_letters
+from shared.embedded import EmbeddedNats
 from shared.ids import new_id
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
-from tests.conftest import RunningPlatform, Tenant, eventually
-
-FEED_CONSUMER = "partners-referral-feed"
+from shared.service import ServiceRuntime
+from shared.unit_of_work import Transaction
+from tests.conftest import RunningPlatform, Tenant, eventually, telemetry_for
+from tests.faults.stack import Ledger, consumers_of, fault_settings, plain
+from tests.servers import create_database, drop_database
 
 
 def submitted_event(tenant: Tenant, partner_id: str) -> Envelope:
@@ -47,14 +57,21 @@ def subject_of(envelope: Envelope) -> str:
     return nats_subject("referrals", envelope.type, envelope.municipality, envelope.library)
 
 
-async def publish(nats_url: str, subject: str, payload: bytes, msg_id: str) -> None:
+async def publish(nats_url: str, subject: str, payload: bytes, msg_id: str, stream: str | None = None) -> None:
     nc = await nats.connect(nats_url)
     try:
         await nc.jetstream().publish(
-            subject, payload, headers={"Nats-Msg-Id": msg_id}, stream=event_stream_name("referrals")
+            subject, payload, headers={"Nats-Msg-Id": msg_id}, stream=stream or event_stream_name("referrals")
         )
     finally:
         await nc.close()
+
+
+async def feed_consumer(nats_url: str) -> str:
+    """The partners service's durable consumer that turns referral.submitted into feed entries."""
+    subject = "events.referrals.referral.submitted.v1.municipality.library"
+    (name,) = [c for c in await consumers_of(nats_url, subject) if c.startswith("partners-")]
+    return name
 
 
 async def feed_entries(platform: RunningPlatform, event_id: UUID) -> int:
@@ -64,10 +81,10 @@ async def feed_entries(platform: RunningPlatform, event_id: UUID) -> int:
         ).scalar_one()
 
 
-async def consumer_idle(nats_url: str) -> bool:
+async def consumer_idle(nats_url: str, durable: str) -> bool:
     nc = await nats.connect(nats_url)
     try:
-        info = await nc.jetstream().consumer_info(event_stream_name("referrals"), FEED_CONSUMER)
+        info = await nc.jetstream().consumer_info(event_stream_name("referrals"), durable)
         return info.num_pending == 0 and info.num_ack_pending == 0
     finally:
         await nc.close()
@@ -80,13 +97,18 @@ async def test_the_same_event_delivered_twice_changes_the_feed_once(platform: Ru
     await publish(platform.settings.nats_url, subject_of(envelope), payload, f"{envelope.id}-first")
     await publish(platform.settings.nats_url, subject_of(envelope), payload, f"{envelope.id}-again")
 
+    durable = await feed_consumer(platform.settings.nats_url)
     await eventually(lambda: feed_entries(platform, envelope.id), what="the event in the feed")
-    await eventually(lambda: consumer_idle(platform.settings.nats_url), what="both copies to be consumed")
+    await eventually(lambda: consumer_idle(platform.settings.nats_url, durable), what="both copies to be consumed")
     assert await feed_entries(platform, envelope.id) == 1
 
 
-async def dead_letters_for(nats_url: str, subject: str) -> list[dict]:
-    return [d for d in await list_dead_letters(nats_url) if d["original_subject"] == subject]
+async def dead_letters_for(nats_url: str, subject: str, consumer: str | None = None) -> list[dict]:
+    return [
+        d
+        for d in await list_dead_letters(nats_url)
+        if d["original_subject"] == subject and consumer in (None, d["consumer"])
+    ]
 
 
 async def test_undecodable_message_is_dead_lettered_and_the_consumer_goes_on(
@@ -94,11 +116,12 @@ async def test_undecodable_message_is_dead_lettered_and_the_consumer_goes_on(
 ) -> None:
     subject = f"events.referrals.referral.submitted.v1.{tenant.municipality}.garbage"
     await publish(platform.settings.nats_url, subject, b"\x00 this is not an event", str(new_id()))
+    durable = await feed_consumer(platform.settings.nats_url)
 
     (letter,) = await eventually(
-        lambda: dead_letters_for(platform.settings.nats_url, subject), what="the poison message in the dead letters"
+        lambda: dead_letters_for(platform.settings.nats_url, subject, durable),
+        what="the poison message in the dead letters",
     )
-    assert letter["consumer"] == FEED_CONSUMER
     assert letter["reason"].startswith("undecodable")
     assert int(letter["deliveries"]) == 1  # at once: retrying cannot help
 
@@ -107,49 +130,152 @@ async def test_undecodable_message_is_dead_lettered_and_the_consumer_goes_on(
     await eventually(lambda: feed_entries(platform, good.id), what="the next good event in the feed")
 
 
-async def test_event_that_keeps_failing_is_dead_lettered_and_can_be_replayed(
-    platform: RunningPlatform, tenant: Tenant
-) -> None:
-    stranger = str(new_id())  # a partner the partners service has never heard of: the feed insert fails
-    poison = submitted_event(tenant, stranger)
-    await publish(platform.settings.nats_url, subject_of(poison), msgspec.json.encode(poison), str(poison.id))
-
-    (letter,) = await eventually(
-        lambda: dead_letters_for(platform.settings.nats_url, subject_of(poison)),
-        timeout=30,
-        what="the failing event in the dead letters",
-    )
-    assert letter["reason"].startswith(f"failed {platform.settings.consumer_max_deliveries} times")
-    assert await feed_entries(platform, poison.id) == 0
-
-    # The cause goes away (the partner turns up), and the operator replays the dead letter.
-    async with platform.services["partners"].sessions.begin() as session:
-        await session.execute(
-            partner_store.partners.insert().values(
-                id=UUID(stranger),
-                municipality=tenant.municipality,
-                name="Laat aangemeld",
-                kind="referrer",
-                registered_at=datetime.now(UTC),
-            )
-        )
-    replayed = await replay_dead_letters(platform.settings.nats_url, [letter["sequence"]])
-    assert replayed == [letter["sequence"]]
-    await eventually(lambda: feed_entries(platform, poison.id), what="the replayed event in the feed")
-    assert await dead_letters_for(platform.settings.nats_url, subject_of(poison)) == []
-
-
 async def test_dead_letter_headers_name_the_consumer_and_the_reason(platform: RunningPlatform, tenant: Tenant) -> None:
     subject = f"events.referrals.referral.submitted.v1.{tenant.municipality}.headers"
     await publish(platform.settings.nats_url, subject, b"{}", str(new_id()))
-    (letter,) = await eventually(lambda: dead_letters_for(platform.settings.nats_url, subject), what="the dead letter")
+    durable = await feed_consumer(platform.settings.nats_url)
+    (letter,) = await eventually(
+        lambda: dead_letters_for(platform.settings.nats_url, subject, durable), what="the dead letter"
+    )
     nc = await nats.connect(platform.settings.nats_url)
     try:
         msg = await nc.jetstream().get_msg(DEAD_LETTER_STREAM, letter["sequence"])
     finally:
         await nc.close()
     assert msg.headers is not None
-    assert msg.headers[CONSUMER] == FEED_CONSUMER
+    assert msg.headers[CONSUMER] == durable
     assert msg.headers[ORIGINAL_SUBJECT] == subject
     assert "undecodable" in msg.headers[REASON]
     assert msg.data == b"{}"
+
+
+# --- poison among good events, on a consumer of the test's own -------------------------------------
+# The mechanism (shared/consumer.py) on its own: an event whose handler keeps failing, between good ones.
+# The effect table has no unique key, so only the inbox keeps a replayed event from being applied twice.
+
+
+class ProbeHappened(EventData, frozen=True, kw_only=True):
+    """A test-only event type (not in the catalogue): `number` orders them, `poison` marks the bad one."""
+
+    service: ClassVar[str] = "faultprobe"
+    type: ClassVar[str] = "probe.happened"
+    number: int
+    poison: bool = False
+
+
+PROBE_STREAM = event_stream_name(ProbeHappened.service)
+EFFECTS = """CREATE TABLE applied (event_id uuid NOT NULL, number integer NOT NULL,
+    at timestamptz NOT NULL DEFAULT clock_timestamp())"""
+
+
+def probe(number: int, *, poison: bool = False) -> Envelope:
+    data = ProbeHappened(number=number, poison=poison)
+    return Envelope(
+        id=new_id(),
+        source="/partnernet/faultprobe",
+        type=data.qualified_type(),
+        time=datetime.now(UTC),
+        subject="probe/-",
+        data=msgspec.to_builtins(data),
+    )
+
+
+async def applied(database_url: str) -> dict[int, int]:
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        rows = await conn.fetch("SELECT number, count(*) AS n FROM faultprobe.applied GROUP BY number")
+    finally:
+        await conn.close()
+    return {row["number"]: row["n"] for row in rows}
+
+
+async def test_poison_among_good_events_is_set_aside_and_a_replay_after_the_fix_applies_it_once(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    broker = EmbeddedNats(tmp_path / "nats")
+    broker.start()
+    nc = await nats.connect(broker.url)
+    await nc.jetstream().add_stream(
+        StreamConfig(name=PROBE_STREAM, subjects=["events.faultprobe.>"], storage=StorageType.FILE)
+    )
+    database_url = await create_database(postgres_url)
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "001_applied.sql").write_text(EFFECTS)
+    settings = fault_settings(broker.url, database_url, tmp_path / "data", consumer_max_deliveries=2)
+    runtime = ServiceRuntime.create(
+        "faultprobe", settings, migrations, telemetry=telemetry_for("faultprobe", InMemorySpanExporter())
+    )
+    broken = {"yes"}  # the cause of the failure, until an operator fixes it
+
+    async def apply(tx: Transaction, envelope: Envelope, event: ProbeHappened) -> None:
+        if event.poison and broken:
+            raise RuntimeError("the poison event cannot be applied yet")
+        await tx.session.execute(
+            sa.text("INSERT INTO applied (event_id, number) VALUES (:id, :n)"), {"id": envelope.id, "n": event.number}
+        )
+
+    runtime.consume("probe", ProbeHappened, apply)
+    subject = "events.faultprobe.probe.happened.v1._._"
+    ledger = Ledger("poison among good events, dead-lettered, replayed after the fix")
+    await runtime.start()
+    try:
+        events = [probe(n, poison=n == 3) for n in range(1, 8)]
+        for envelope in events:
+            await nc.jetstream().publish(
+                subject, msgspec.json.encode(envelope), headers={"Nats-Msg-Id": str(envelope.id)}
+            )
+        garbage_subject = "events.faultprobe.probe.happened.v1.garbage._"
+        await nc.jetstream().publish(garbage_subject, b"not json", headers={"Nats-Msg-Id": str(new_id())})
+        ledger.sent = len(events) + 1
+
+        good = {n for n in range(1, 8) if n != 3}
+
+        async def good_ones_applied() -> bool:
+            return set(await applied(database_url)) == good
+
+        await eventually(good_ones_applied, what="the good events to flow past the poison")
+        (letter,) = await eventually(
+            lambda: dead_letters_for(broker.url, subject, "faultprobe-probe"), timeout=30, what="the poison set aside"
+        )
+        (garbage,) = await dead_letters_for(broker.url, garbage_subject, "faultprobe-probe")
+        assert letter["reason"].startswith("failed 2 times")
+        assert garbage["reason"].startswith("undecodable") and int(garbage["deliveries"]) == 1
+        assert 3 not in await applied(database_url)
+
+        broken.clear()  # the operator fixes the cause, then replays
+        assert await replay_dead_letters(broker.url, [letter["sequence"]]) == [letter["sequence"]]
+        await eventually(lambda: _has(applied(database_url), 3), what="the replayed event to be applied")
+        # A second replay of the same event (say, by a second operator) changes nothing.
+        poison = events[2]
+        await nc.jetstream().publish(
+            subject, msgspec.json.encode(poison), headers={"Nats-Msg-Id": f"{poison.id}-again"}
+        )
+        await eventually(lambda: _idle(nc, PROBE_STREAM, "faultprobe-probe"), what="the second replay consumed")
+        await asyncio.sleep(0.2)
+        counts = await applied(database_url)
+        ledger.accepted = ledger.delivered = sum(1 for n in counts if counts[n] >= 1)
+        ledger.duplicates = sum(n - 1 for n in counts.values())
+        ledger.lost = len(events) - ledger.delivered
+        ledger.notes["dead_letters"] = 2
+        ledger.report()
+    finally:
+        await runtime.stop()
+        await nc.close()
+        broker.stop()
+        await drop_database(postgres_url, database_url)
+
+    assert counts == {n: 1 for n in range(1, 8)}, "every event applied exactly once, the replayed poison included"
+    assert ledger.lost == 0 and ledger.duplicates == 0
+
+
+async def _has(counts: object, number: int) -> bool:
+    return number in await counts  # type: ignore[misc]
+
+
+async def _idle(nc: nats.NATS, stream: str, durable: str) -> bool:
+    try:
+        info = await nc.jetstream().consumer_info(stream, durable)
+    except nats.js.errors.NotFoundError:
+        return False
+    return info.num_pending == 0 and info.num_ack_pending == 0

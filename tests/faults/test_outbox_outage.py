@@ -7,18 +7,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
 
-import msgspec
-import nats
-import sqlalchemy as sa
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+import asyncpg
 
-from services.partners import commands as partner_commands
-from services.partners import queries as partner_queries
-from services.partners.app import build as build_partners
-from services.referrals import commands as referral_commands
-from services.referrals.app import build as build_referrals
+from services.referrals.commands.submission import submit_referral
 from services.referrals.store import ParticipantVault
-from shared.contracts.partners import GetFeed, PartnerKind, RegisterLibrary, RegisterMunicipality, RegisterPartner
 from shared.contracts.referrals import (
     Consent,
     ContactChannel,
@@ -29,17 +21,28 @@ from shared.contracts.referrals import (
     SubmitReferral,
 )
 from shared.embedded import EmbeddedNats
-from shared.messaging import event_stream_name
-from shared.outbox import outbox
-from shared.tenancy import SYSTEM, Actor, Role
-from tests.conftest import eventually, make_settings, telemetry_for
+from shared.tenancy import Actor, Role
+from tests.conftest import eventually
+from tests.faults.stack import (
+    FaultTenant,
+    Ledger,
+    fault_settings,
+    feed_copies,
+    gateway,
+    plain,
+    register_tenant,
+    settle_deliveries,
+    start_services,
+    stop_services,
+    stream_copies,
+)
 from tests.servers import create_database, drop_database
 
 
-def a_referral(library: str, partner_id: UUID) -> SubmitReferral:
+def a_referral(tenant: FaultTenant) -> SubmitReferral:
     return SubmitReferral(
-        library=library,
-        referring_partner_id=partner_id,
+        library=tenant.library,
+        referring_partner_id=UUID(tenant.partner_id),
         contact_person=ContactPerson(name="Jan de Consulent"),
         participant=Participant(name="Pieter Jansen", birth_date=date(1970, 5, 1)),
         needs=[Need(area=SkillArea.DIGITAL)],
@@ -54,89 +57,54 @@ def a_referral(library: str, partner_id: UUID) -> SubmitReferral:
     )
 
 
-async def test_referral_accepted_while_nats_is_down_is_delivered_once_after(
-    tmp_path: Path, postgres_url: str, spans: InMemorySpanExporter
-) -> None:
-    broker_server = EmbeddedNats(tmp_path / "nats")  # our own, so stopping it harms no other test
-    broker_server.start()
-    database_url = await create_database(postgres_url)
-    settings = make_settings(broker_server.url, database_url, tmp_path / "data")
-    partners = build_partners(settings, telemetry=telemetry_for("partners", spans))
-    referrals = build_referrals(settings, telemetry=telemetry_for("referrals", spans))
+async def outbox_rows(database_url: str, *, unsent_only: bool) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(plain(database_url))
     try:
-        await partners.start()
-        await referrals.start()
-        work = partners.unit_of_work
-        await partner_commands.register_municipality(work, SYSTEM, RegisterMunicipality(slug="storing", name="Storing"))
-        await partner_commands.register_library(
-            work, SYSTEM, RegisterLibrary(slug="bieb-storing", municipality="storing", name="Bieb")
-        )
-        partner = await partner_commands.register_partner(
-            work, SYSTEM, RegisterPartner(name="Sociaal Team", kind=PartnerKind.REFERRER, municipality="storing")
-        )
-        partner_actor = Actor(subject="t", role=Role.PARTNER, municipality="storing", partner=str(partner.id))
-        vault = ParticipantVault(settings.encryption_key, settings.pseudonym_key)
-        submit = referral_commands.submit_referral
+        where = "WHERE sent_at IS NULL" if unsent_only else ""
+        return await conn.fetch(f"SELECT event_id, attempts, sent_at FROM referrals.outbox {where}")
+    finally:
+        await conn.close()
 
-        async def referrals_know_the_partner() -> bool:
-            try:
-                await submit(referrals.unit_of_work, vault, partner_actor, a_referral("bieb-storing", partner.id))
-                return True
-            except Exception:
-                return False
 
-        await eventually(referrals_know_the_partner, what="the referrals service to learn the partner")
+async def test_referral_accepted_while_nats_is_down_is_delivered_once_after(tmp_path: Path, postgres_url: str) -> None:
+    broker = EmbeddedNats(tmp_path / "nats")  # our own, so stopping it harms no other test
+    broker.start()
+    database_url = await create_database(postgres_url)
+    settings = fault_settings(broker.url, database_url, tmp_path / "data")
+    services = await start_services(settings, ["partners", "referrals"])
+    ledger = Ledger("a referral committed while NATS is down")
+    try:
+        async with gateway(settings) as base_url:
+            tenant = await register_tenant(base_url, settings)
 
         async def outbox_drained() -> bool:
-            async with referrals.engine.connect() as conn:
-                return (await conn.execute(sa.select(sa.func.count()).where(outbox.c.sent_at.is_(None)))).scalar() == 0
+            return not await outbox_rows(database_url, unsent_only=True)
 
         await eventually(outbox_drained, what="the relay to send what was written before the outage")
-        broker_server.stop()
-        referral = await submit(referrals.unit_of_work, vault, partner_actor, a_referral("bieb-storing", partner.id))
+        await asyncio.to_thread(broker.stop)
+        # No request can reach the service without NATS; the use case runs as its handler would.
+        actor = Actor(subject="t", role=Role.PARTNER, municipality=tenant.municipality, partner=tenant.partner_id)
+        vault = ParticipantVault(settings.encryption_key, settings.pseudonym_key)
+        referral = await submit_referral(services["referrals"].unit_of_work, vault, actor, a_referral(tenant))
+        ledger.sent = ledger.accepted = ledger.stored = 1
         await asyncio.sleep(1.5)  # the relay tries, and fails, while the broker is away
 
-        async with referrals.engine.connect() as conn:
-            pending = (
-                await conn.execute(sa.select(outbox.c.event_id, outbox.c.attempts).where(outbox.c.sent_at.is_(None)))
-            ).all()
+        pending = await outbox_rows(database_url, unsent_only=True)
         assert len(pending) == 1, "the referral's event waits in the outbox"
-        event_id = pending[0].event_id
+        event_id = str(pending[0]["event_id"])
 
-        broker_server.start()
-
-        async def referral_in_feed() -> list[object]:
-            page = await partner_queries.get_feed(partners.unit_of_work, partner_actor, GetFeed(partner_id=partner.id))
-            return [e for e in page.items if e.data["referral_id"] == str(referral.id)]
-
-        entries = await eventually(referral_in_feed, timeout=30, what="the event to reach the feed after the outage")
-        assert len(entries) == 1
-        assert entries[0].event_id == event_id
-
-        async with referrals.engine.connect() as conn:
-            sent_at = (await conn.execute(sa.select(outbox.c.sent_at).where(outbox.c.event_id == event_id))).scalar()
-        assert sent_at is not None
-
-        # Once in the stream, even if the relay's retries raced the reconnect.
-        copies = await count_in_stream(broker_server.url, event_stream_name("referrals"), event_id)
-        assert copies == 1
+        await asyncio.to_thread(broker.start)
+        await settle_deliveries(ledger, database_url, broker.url, {str(referral.id)}, timeout=30)
+        sent = {str(r["event_id"]): r["sent_at"] for r in await outbox_rows(database_url, unsent_only=False)}
+        in_stream = (await stream_copies(broker.url))[0][event_id]
+        in_feed = (await feed_copies(database_url))[event_id]
     finally:
-        await referrals.stop()
-        await partners.stop()
-        broker_server.stop()
+        ledger.report()
+        await stop_services(services.values())
+        broker.stop()
         await drop_database(postgres_url, database_url)
 
-
-async def count_in_stream(nats_url: str, stream: str, event_id: UUID) -> int:
-    nc = await nats.connect(nats_url)
-    try:
-        js = nc.jetstream()
-        info = await js.stream_info(stream)
-        found = 0
-        for sequence in range(info.state.first_seq, info.state.last_seq + 1):
-            msg = await js.get_msg(stream, sequence)
-            if msgspec.json.decode(msg.data or b"{}").get("id") == str(event_id):
-                found += 1
-        return found
-    finally:
-        await nc.close()
+    assert sent[event_id] is not None
+    assert in_stream == 1, "once in the stream, even if the relay's retries raced the reconnect"
+    assert in_feed == 1
+    assert ledger.delivered == 1 and ledger.lost == 0 and ledger.duplicates == 0

@@ -1,4 +1,4 @@
-"""Referral rules without servers: the lifecycle table, consent, who may submit and who may read."""
+"""Referral rules without servers: the lifecycle table, consent, who may submit, take steps and read, the policy."""
 
 from __future__ import annotations
 
@@ -8,16 +8,24 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.referrals.domain import (
+    CLOSED,
     TRANSITIONS,
+    Parties,
+    PartnerStatus,
+    Policy,
     Step,
     apply_step,
     check_consent,
+    check_may_manage_personal_data,
     check_may_submit,
+    check_may_take_step,
+    check_may_take_steps,
+    check_version,
     may_read,
     may_read_personal_data,
 )
-from shared.contracts.referrals import Consent, ReferralStatus
-from shared.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from shared.contracts.referrals import Consent, ReferralDirection, ReferralStatus
+from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 
 S = ReferralStatus
@@ -68,7 +76,8 @@ def test_illegal_step_is_refused_naming_state_and_step(status: ReferralStatus, s
 
     assert status.value in caught.value.detail
     assert step.value in caught.value.detail
-    assert caught.value.extra == {"status": status.value, "step": step.value}
+    # `state`, not `status`: the extras become members of the problem details, where `status` is the HTTP status.
+    assert caught.value.extra == {"state": status.value, "step": step.value}
     assert caught.value.status == 409
 
 
@@ -294,3 +303,204 @@ def test_partner_reads_its_referral_regardless_of_its_municipality_claim() -> No
 )
 def test_may_read_personal_data(actor: Actor, expected: bool) -> None:
     assert may_read_personal_data(actor, library=LIBRARY, referring_partner_id=PARTNER_ID) is expected
+
+
+# --- the other direction: a library refers to a partner -------------------------------------------
+
+COURSE_PARTNER_ID = UUID("0190a000-0000-7000-8000-000000000003")
+
+
+def refer_to_partner(
+    actor: Actor,
+    *,
+    library: str = LIBRARY,
+    partner_municipality: str | None = MUNICIPALITY,
+    partner_status: PartnerStatus = PartnerStatus.ACTIVE,
+) -> None:
+    check_may_submit(
+        actor,
+        library=library,
+        library_municipality=MUNICIPALITY,
+        referring_partner_id=None,
+        receiving_partner_id=COURSE_PARTNER_ID,
+        partner_municipality=partner_municipality,
+        partner_status=partner_status,
+    )
+
+
+@pytest.mark.parametrize("actor", [STAFF, OPERATOR], ids=["staff-of-the-library", "operator"])
+def test_library_may_refer_to_a_partner(actor: Actor) -> None:
+    refer_to_partner(actor)  # does not raise
+
+
+@pytest.mark.parametrize(
+    ("actor", "message"),
+    [
+        (PARTNER, "only staff of a library refer a participant to a partner"),
+        (OTHER_STAFF, f"not to {LIBRARY}"),
+        (COORDINATOR, "coordinator may not submit"),
+    ],
+    ids=["partner", "staff-of-another-library", "coordinator"],
+)
+def test_only_the_librarys_own_staff_refer_to_a_partner(actor: Actor, message: str) -> None:
+    with pytest.raises(Forbidden, match=message):
+        refer_to_partner(actor)
+
+
+def test_unknown_receiving_partner_is_invalid_input() -> None:
+    with pytest.raises(InvalidInput, match=f"receiving partner {COURSE_PARTNER_ID} is not known"):
+        refer_to_partner(STAFF, partner_municipality=None)
+
+
+@pytest.mark.parametrize(
+    ("referring", "receiving"),
+    [(PARTNER_ID, COURSE_PARTNER_ID), (None, None)],
+    ids=["partner-to-partner", "nobody"],
+)
+def test_a_referral_has_exactly_one_partner_side(referring: UUID | None, receiving: UUID | None) -> None:
+    with pytest.raises(InvalidInput, match="either the referring partner"):
+        check_may_submit(
+            STAFF,
+            library=LIBRARY,
+            library_municipality=MUNICIPALITY,
+            referring_partner_id=referring,
+            receiving_partner_id=receiving,
+            partner_municipality=MUNICIPALITY,
+        )
+
+
+# --- suspended and ended partners ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [PartnerStatus.SUSPENDED, PartnerStatus.ENDED], ids=["suspended", "ended"])
+def test_a_suspended_or_ended_partner_refers_nobody(status: PartnerStatus) -> None:
+    with pytest.raises(Conflict, match=f"referring partner {PARTNER_ID} is {status.value}") as caught:
+        check_may_submit(
+            PARTNER,
+            library=LIBRARY,
+            library_municipality=MUNICIPALITY,
+            referring_partner_id=PARTNER_ID,
+            partner_municipality=MUNICIPALITY,
+            partner_status=status,
+        )
+
+    assert caught.value.extra == {"partner_id": str(PARTNER_ID), "partner_status": status.value}
+
+
+def test_nobody_is_referred_to_a_suspended_partner() -> None:
+    with pytest.raises(Conflict, match=rf"receiving partner {COURSE_PARTNER_ID} is suspended"):
+        refer_to_partner(STAFF, partner_status=PartnerStatus.SUSPENDED)
+
+
+def test_a_suspended_partner_is_refused_only_after_its_rights_are_checked() -> None:
+    # Another partner learns nothing about this partner's status: it is refused for acting on its behalf.
+    with pytest.raises(Forbidden):
+        check_may_submit(
+            OTHER_PARTNER,
+            library=LIBRARY,
+            library_municipality=MUNICIPALITY,
+            referring_partner_id=PARTNER_ID,
+            partner_municipality=MUNICIPALITY,
+            partner_status=PartnerStatus.SUSPENDED,
+        )
+
+
+# --- who may take which step --------------------------------------------------------------------
+
+TO_LIBRARY = Parties(library=LIBRARY, municipality=MUNICIPALITY, referring_partner_id=PARTNER_ID)
+TO_PARTNER = Parties(
+    library=LIBRARY, municipality=MUNICIPALITY, referring_partner_id=None, receiving_partner_id=COURSE_PARTNER_ID
+)
+COURSE_PARTNER = Actor(subject="cp", role=Role.PARTNER, partner=str(COURSE_PARTNER_ID))
+RECEIVER_STEPS = [Step.ACCEPT, Step.DECLINE, Step.PLAN_INTAKE, Step.COMPLETE, Step.MARK_NO_SHOW]
+
+# (referral, actor, steps it may take)
+STEP_RIGHTS = [
+    ("to-library", TO_LIBRARY, "library-staff", STAFF, RECEIVER_STEPS),
+    ("to-library", TO_LIBRARY, "referring-partner", PARTNER, [Step.WITHDRAW]),
+    ("to-library", TO_LIBRARY, "other-staff", OTHER_STAFF, []),
+    ("to-library", TO_LIBRARY, "other-partner", OTHER_PARTNER, []),
+    ("to-partner", TO_PARTNER, "library-staff", STAFF, [Step.WITHDRAW]),
+    ("to-partner", TO_PARTNER, "receiving-partner", COURSE_PARTNER, RECEIVER_STEPS),
+    ("to-partner", TO_PARTNER, "other-staff", OTHER_STAFF, []),
+    ("to-partner", TO_PARTNER, "other-partner", PARTNER, []),
+]
+
+
+@pytest.mark.parametrize(
+    ("parties", "actor", "allowed"),
+    [(parties, actor, allowed) for _, parties, _, actor, allowed in STEP_RIGHTS],
+    ids=[f"{referral}-{who}" for referral, _, who, _, _ in STEP_RIGHTS],
+)
+def test_receiving_side_answers_and_referring_side_withdraws(
+    parties: Parties, actor: Actor, allowed: list[Step]
+) -> None:
+    for step in Step:
+        if step in allowed:
+            check_may_take_step(actor, parties, step)  # does not raise
+        else:
+            with pytest.raises(Forbidden):
+                check_may_take_step(actor, parties, step)
+
+
+@pytest.mark.parametrize("step", [Step.ENROL, Step.EXPIRE], ids=["enrol", "expire"])
+def test_enrolment_and_expiry_are_never_taken_by_hand(step: Step) -> None:
+    with pytest.raises(Forbidden, match="nobody may"):
+        check_may_take_step(STAFF, TO_LIBRARY, step)
+
+
+@pytest.mark.parametrize("actor", [OPERATOR, COORDINATOR], ids=["operator", "coordinator"])
+def test_only_the_parties_change_referrals_refused_before_any_lookup(actor: Actor) -> None:
+    with pytest.raises(Forbidden):
+        check_may_take_steps(actor)
+
+
+def test_directions_of_the_two_kinds_of_referral() -> None:
+    assert TO_LIBRARY.direction is ReferralDirection.TO_LIBRARY
+    assert TO_LIBRARY.referring_library is None
+    assert TO_PARTNER.direction is ReferralDirection.TO_PARTNER
+    assert TO_PARTNER.referring_library == LIBRARY
+
+
+@pytest.mark.parametrize(("expected", "current", "ok"), [(None, 3, True), (3, 3, True), (2, 3, False), (4, 3, False)])
+def test_a_stale_expected_version_is_refused(expected: int | None, current: int, ok: bool) -> None:
+    assert check_version(expected, current) is ok
+
+
+def test_the_receiving_partner_reads_and_sees_the_person_it_receives() -> None:
+    kwargs = {"library": LIBRARY, "referring_partner_id": None, "receiving_partner_id": COURSE_PARTNER_ID}
+    assert may_read(COURSE_PARTNER, municipality=MUNICIPALITY, **kwargs) is True
+    assert may_read_personal_data(COURSE_PARTNER, **kwargs) is True
+    assert may_read(PARTNER, municipality=MUNICIPALITY, **kwargs) is False
+    assert may_read_personal_data(PARTNER, **kwargs) is False
+
+
+@pytest.mark.parametrize("actor", [OPERATOR, COORDINATOR, PARTNER], ids=["operator", "coordinator", "partner"])
+def test_only_staff_export_erase_or_audit_personal_data(actor: Actor) -> None:
+    with pytest.raises(Forbidden):
+        check_may_manage_personal_data(actor)
+
+
+def test_staff_of_another_library_do_not_find_the_referral_to_export() -> None:
+    with pytest.raises(NotFound):
+        check_may_manage_personal_data(OTHER_STAFF, LIBRARY)
+
+
+# --- the library's policy -----------------------------------------------------------------------
+
+
+def test_deadlines_follow_the_policy() -> None:
+    policy = Policy(response_days=5, expiry_days=20, retention_days=90)
+
+    assert policy.respond_by(NOW) == NOW + timedelta(days=5)
+    assert policy.expires_at(NOW) == NOW + timedelta(days=20)
+    assert policy.erase_after(NOW) == NOW + timedelta(days=90)
+
+
+def test_a_referral_cannot_expire_before_its_response_time() -> None:
+    with pytest.raises(InvalidInput, match="expire"):
+        Policy(response_days=10, expiry_days=10, retention_days=0)
+
+
+def test_the_closed_statuses_are_the_terminal_ones() -> None:
+    assert set(TERMINAL) == CLOSED

@@ -1,0 +1,367 @@
+"""`python -m benchmarks`: measure partnernet and the limits beneath it in one run, and print every figure as a ratio.
+
+Starts the platform the way `partnernet up` does (embedded NATS and PostgreSQL, each service and the gateway
+in a process of its own), or drives one that runs already (`--url` with an operator `--token`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks import raw
+from benchmarks.loadgen import Spec
+from benchmarks.pipeline import PipelineResult, Target, create_tenant, http_spec, read_spec, run_loadgen, write_phase
+from benchmarks.processes import COMPONENTS, MemorySampler, find_processes, memory_snapshot
+from benchmarks.profiling import Profiler, summarise
+from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+
+AIM_READ_SHARE = 0.25
+AIM_READ_P99_MS = 25.0
+AIM_PIPELINE_SHARE = 0.20
+AIM_FEED_P99_MS = 100.0
+AIM_RSS_MB = 150.0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds of load per phase (default 5)")
+    parser.add_argument("--url", help="a running platform's gateway (default: start one like `partnernet up`)")
+    parser.add_argument("--token", help="an operator token for --url (`partnernet token --role operator`)")
+    parser.add_argument("--data-dir", type=Path, help="with --url: the data directory of that `partnernet up`")
+    parser.add_argument("--nats-url", help="with --url: its NATS (default: from --data-dir, else none)")
+    parser.add_argument("--database-url", help="with --url: its PostgreSQL (default: from --data-dir, else none)")
+    parser.add_argument("--read-connections", type=int, default=50)
+    parser.add_argument("--write-connections", type=int, default=16)
+    parser.add_argument("--profile", type=Path, help="write py-spy profiles of the read and write phases here")
+    parser.add_argument("--json", type=Path, help="also write every figure as JSON")
+    args = parser.parse_args(argv)
+    with platform_target(args) as target:
+        results = asyncio.run(benchmark(target, args))
+    print_report(results, args)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+
+
+@contextlib.contextmanager
+def platform_target(args: argparse.Namespace) -> Iterator[Target]:
+    if args.url:
+        yield given_platform(args)
+        return
+    from shared.platform import Platform
+    from shared.tenancy import Actor, Role
+    from shared.tokens import TokenIssuer
+
+    with tempfile.TemporaryDirectory(prefix="partnernet-bench-") as tmp:
+        started = time.monotonic()
+        print("starting the platform (embedded NATS and PostgreSQL, four services, the gateway) …", flush=True)
+        # The gateway's per-caller rate limit would cap the benchmark at a few requests a second: lift it.
+        environ = {**os.environ, "PARTNERNET_RATE_LIMIT": str(10**9)}
+        with Platform(data_dir=Path(tmp), port=free_port(), environ=environ) as platform:
+            print(f"  healthy after {time.monotonic() - started:.1f}s at {platform.base_url}", flush=True)
+            settings = platform.settings
+            processes = find_processes(Path(tmp))
+            for name, process in platform.processes.items():
+                processes[name] = [process.pid]
+            yield Target(
+                base_url=platform.base_url,
+                operator_token=TokenIssuer(settings.jwt_secret).issue(Actor(subject="bench", role=Role.OPERATOR)),
+                nats_url=settings.nats_url,
+                database_dsn=plain_dsn(settings.database_url),
+                jwt_secret=settings.jwt_secret,
+                processes=processes,
+            )
+
+
+def given_platform(args: argparse.Namespace) -> Target:
+    if not args.token:
+        raise SystemExit("--url needs --token (an operator token: `partnernet token --role operator`)")
+    nats_url, database_url, secret = args.nats_url, args.database_url, None
+    if args.data_dir:
+        from shared.cli import settings_for_data_dir
+
+        settings = settings_for_data_dir(args.data_dir.resolve())
+        nats_url = nats_url or settings.nats_url
+        database_url = database_url or settings.database_url
+        secret = settings.jwt_secret
+    return Target(
+        base_url=args.url.rstrip("/"),
+        operator_token=args.token,
+        nats_url=nats_url,
+        database_dsn=plain_dsn(database_url) if database_url else None,
+        jwt_secret=secret,
+        processes=find_processes(args.data_dir.resolve() if args.data_dir else None),
+    )
+
+
+def plain_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@contextlib.contextmanager
+def raw_servers(target: Target) -> Iterator[tuple[str, str]]:
+    """The platform's own NATS and PostgreSQL where known, else embedded ones of the same build on this machine."""
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="partnernet-raw-")))
+        nats_url = target.nats_url
+        if not nats_url:
+            nats_url = stack.enter_context(EmbeddedNats(tmp / "nats")).url
+        dsn = target.database_dsn
+        if not dsn:
+            dsn = plain_dsn(stack.enter_context(EmbeddedPostgres(tmp / "postgres")).url)
+        yield nats_url, dsn
+
+
+@contextlib.contextmanager
+def target_process(kind: str, port: int) -> Iterator[str]:
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.targets", kind, str(port)])
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base_url}/bare", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"the {kind} target did not start") from None
+                time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def step(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+async def benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
+    duration = args.duration
+    results: dict[str, Any] = {"duration_per_phase_s": duration, "cpus": os.cpu_count(), "load_before": os.getloadavg()}
+    step("tenant …")
+    tenant = await create_tenant(target)
+    await asyncio.sleep(1.0)
+    results["rss_at_rest_mb"] = memory_snapshot(target.processes)
+
+    step("load generator against a static responder (its own ceiling) …")
+    with target_process("static", free_port()) as url:
+        results["generator_ceiling"] = await run_loadgen(
+            http_spec(url, "/bare", connections=args.read_connections, duration=duration)
+        )
+    step(f"bare Litestar JSON endpoint at {args.read_connections} connections …")
+    with target_process("bare", free_port()) as url:
+        results["bare_litestar"] = await run_loadgen(
+            http_spec(url, "/bare", connections=args.read_connections, duration=duration)
+        )
+
+    with raw_servers(target) as (nats_url, dsn):
+        step("NATS request/reply …")
+        results["nats_request_reply"] = asdict(await raw.nats_request_reply(nats_url, duration=duration))
+        step("the platform's RPC layer with an empty use case …")
+        results["platform_rpc"] = asdict(await raw.platform_rpc(nats_url, duration=duration))
+        step("JetStream publish and consume with acks …")
+        publish, consume = await raw.jetstream_publish_and_consume(nats_url, duration=duration)
+        results["jetstream_publish"], results["jetstream_consume"] = asdict(publish), asdict(consume)
+        step("PostgreSQL single-row inserts at 16 connections …")
+        results["postgres_inserts"] = asdict(await raw.postgres_inserts(dsn, duration=duration))
+
+    profiler = Profiler(args.profile) if args.profile else None
+    sampler = MemorySampler(target.processes)
+    sampler.start()
+    step(f"read path: GET one referral at {args.read_connections} connections (coordinator: no personal data) …")
+    if profiler:
+        profiler.start("read", pids(target, "gateway", "referrals"), duration)
+    results["read_path"] = await run_loadgen(
+        read_spec(target, tenant, connections=args.read_connections, duration=duration + 1, token=tenant.read_token)
+    )
+    if profiler:
+        profiler.finish_now()
+    step("read path as the library's staff (the participant unsealed, the read written to the access log) …")
+    results["read_path_staff"] = await run_loadgen(
+        read_spec(target, tenant, connections=args.read_connections, duration=duration + 1, token=tenant.staff_token)
+    )
+    step(f"write path at its maximum ({args.write_connections} connections) …")
+    if profiler:
+        profiler.start("write", pids(target, "gateway", "referrals", "partners"), duration)
+    maximum = await write_phase(target, tenant, connections=args.write_connections, duration=duration)
+    results["write_max"] = asdict(maximum)
+    half = maximum.pipeline_per_second / 2
+    step(f"write path at half the pipeline's maximum ({half:.0f}/s) …")
+    results["write_half"] = asdict(
+        await write_phase(target, tenant, connections=args.write_connections, duration=duration, rate=half)
+    )
+    await sampler.stop()
+    results["rss_under_load_mb"] = sampler.peak
+    await asyncio.sleep(1.0)
+    results["rss_after_load_mb"] = memory_snapshot(target.processes)
+    if profiler:
+        results["profiles"] = [str(p) for p in profiler.finish()]
+    for phase in ("read_path", "read_path_staff", "generator_ceiling", "bare_litestar"):
+        results[phase].pop("captured", None)
+    return results
+
+
+def pids(target: Target, *names: str) -> dict[str, int]:
+    return {name: target.processes[name][0] for name in names if target.processes.get(name)}
+
+
+def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
+    bare, read, ceiling = r["bare_litestar"], r["read_path"], r["generator_ceiling"]
+    rr, pg = r["nats_request_reply"], r["postgres_inserts"]
+    wmax, whalf = r["write_max"], r["write_half"]
+    rr_rate = rr["count"] / rr["seconds"]
+    pg_rate = pg["count"] / pg["seconds"]
+    rows: list[tuple[str, str, str]] = []
+
+    def row(what: str, figure: str, note: str = "") -> None:
+        rows.append((what, figure, note))
+
+    def rate(d: dict[str, Any]) -> float:
+        return float(d["count"] / d["seconds"])
+
+    row("machine", f"{r['cpus']} CPUs", f"load average before: {r['load_before'][0]:.2f}")
+    row("— limits beneath —", "", "")
+    row(
+        "load generator vs static responder",
+        f"{ceiling['rps']:,.0f} req/s",
+        f"{ceiling['rps'] / max(bare['rps'], 1):.1f}× bare Litestar; generator CPU {ceiling['generator_cpu']:.0%}",
+    )
+    row(
+        f"bare Litestar JSON, {args.read_connections} conns",
+        f"{bare['rps']:,.0f} req/s",
+        f"p50 {bare['p50_ms']:.1f} ms, p99 {bare['p99_ms']:.1f} ms; generator CPU {bare['generator_cpu']:.0%}",
+    )
+    row(
+        "NATS request/reply, 50 in flight",
+        f"{rr_rate:,.0f} /s",
+        f"p50 {rr['p50_ms']:.2f} ms, p99 {rr['p99_ms']:.2f} ms",
+    )
+    prpc = r["platform_rpc"]
+    row(
+        "shared.rpc on FastStream, empty use case",
+        f"{rate(prpc):,.0f} /s",
+        f"{rate(prpc) / max(rr_rate, 1):.0%} of raw request/reply; "
+        f"p50 {prpc['p50_ms']:.2f} ms, p99 {prpc['p99_ms']:.2f} ms",
+    )
+    row("JetStream publish with ack, 256 in flight", f"{rate(r['jetstream_publish']):,.0f} /s", "file storage")
+    row("JetStream pull consume with ack", f"{rate(r['jetstream_consume']):,.0f} /s", "batches of 256")
+    row(
+        "PostgreSQL 1-row insert tx, 16 conns",
+        f"{pg_rate:,.0f} /s",
+        f"p50 {pg['p50_ms']:.2f} ms, p99 {pg['p99_ms']:.2f} ms",
+    )
+    row("— read path: GET /api/v1/referrals/{id} —", "", "")
+    row(f"rate at {args.read_connections} conns", f"{read['rps']:,.0f} req/s", status_note(read["statuses"]))
+    row("latency", f"p50 {read['p50_ms']:.1f} ms", f"p99 {read['p99_ms']:.1f} ms (aim < {AIM_READ_P99_MS:.0f})")
+    row("share of bare Litestar", f"{read['rps'] / max(bare['rps'], 1):.0%}", f"aim ≥ {AIM_READ_SHARE:.0%}")
+    row("share of raw NATS request/reply", f"{read['rps'] / max(rr_rate, 1):.0%}", "")
+    row("share of shared.rpc, empty use case", f"{read['rps'] / max(rate(r['platform_rpc']), 1):.0%}", "")
+    staff = r["read_path_staff"]
+    row(
+        "as staff (unseal + access log)",
+        f"{staff['rps']:,.0f} req/s",
+        f"p50 {staff['p50_ms']:.1f} ms, p99 {staff['p99_ms']:.1f} ms; {status_note(staff['statuses'])}",
+    )
+    row("— write path: POST /api/v1/referrals → partner's feed —", "", "")
+    row(
+        f"submitted, {args.write_connections} conns",
+        f"{wmax['submitted_per_second']:,.0f} /s",
+        f"POST p50 {wmax['post_p50_ms']:.1f} ms, p99 {wmax['post_p99_ms']:.1f} ms; {status_note(wmax['statuses'])}",
+    )
+    row(
+        "pipeline (POST → feed entry) max",
+        f"{wmax['pipeline_per_second']:,.0f} /s",
+        f"{wmax['delivered']}/{wmax['referrals']} in the feed; POST→feed p50 {wmax['feed_p50_ms']:.0f} ms, "
+        f"p99 {wmax['feed_p99_ms']:.0f} ms",
+    )
+    skipped = wmax["skipped_by_position_cursor"] + whalf["skipped_by_position_cursor"]
+    row(
+        "feed entries a position cursor skips",
+        f"{skipped}",
+        "committed after a higher position was read: a partner paging with ?after= never sees them",
+    )
+    row(
+        "pipeline share of PostgreSQL inserts",
+        f"{wmax['pipeline_per_second'] / max(pg_rate, 1):.0%}",
+        f"aim ≥ {AIM_PIPELINE_SHARE:.0%}",
+    )
+    row(
+        f"at half the maximum ({whalf['submitted_per_second']:,.0f} /s)",
+        f"POST→feed p99 {whalf['feed_p99_ms']:.0f} ms",
+        f"p50 {whalf['feed_p50_ms']:.0f} ms; aim p99 < {AIM_FEED_P99_MS:.0f} ms; "
+        f"{whalf['delivered']}/{whalf['referrals']} in the feed",
+    )
+    if whalf["stream_p50_ms"] is not None:
+        row(
+            "  of which POST → on JetStream",
+            f"p50 {whalf['stream_p50_ms']:.0f} ms",
+            f"p99 {whalf['stream_p99_ms']:.0f} ms",
+        )
+    for label, phase in (("max", wmax), ("half", whalf)):
+        outbox = phase["outbox"]
+        if outbox:
+            drained = outbox["drained_after_s"]
+            row(
+                f"outbox commit → JetStream ack ({label})",
+                f"p50 {outbox['commit_to_ack_p50_ms']:.0f} ms",
+                f"p99 {outbox['commit_to_ack_p99_ms']:.0f} ms; peak backlog {outbox['peak_backlog']}"
+                + (f", drained {drained:.1f}s after the load" if drained is not None else ""),
+            )
+    row("— resident memory (MB): at rest / peak under load —", "", "")
+    for name in COMPONENTS:
+        rest, peak = r["rss_at_rest_mb"].get(name), r["rss_under_load_mb"].get(name)
+        if rest is None and peak is None:
+            continue
+        aim = "" if rest is None or rest <= AIM_RSS_MB else f"above the {AIM_RSS_MB:.0f} MB aim at rest"
+        row(f"  {name}", f"{fmt(rest)} / {fmt(peak)}", aim)
+    width = [max(len(x[i]) for x in rows) for i in range(3)]
+    print()
+    for what, figure, note in rows:
+        print(f"{what:<{width[0]}}  {figure:>{width[1]}}  {note}".rstrip())
+    print()
+    print("aims:", aims_summary(r))
+    for path in r.get("profiles", []):
+        print()
+        print("\n".join(summarise(Path(path))))
+
+
+def status_note(statuses: dict[str, int]) -> str:
+    return ", ".join(f"{k}×{v}" for k, v in sorted(statuses.items()))
+
+
+def fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def aims_summary(r: dict[str, Any]) -> str:
+    bare, read = r["bare_litestar"], r["read_path"]
+    pg_rate = r["postgres_inserts"]["count"] / r["postgres_inserts"]["seconds"]
+    checks = {
+        "read ≥25% of bare": read["rps"] >= AIM_READ_SHARE * bare["rps"],
+        "read p99 <25 ms": read["p99_ms"] < AIM_READ_P99_MS,
+        "pipeline ≥20% of PG": r["write_max"]["pipeline_per_second"] >= AIM_PIPELINE_SHARE * pg_rate,
+        "POST→feed p99 <100 ms at half": r["write_half"]["feed_p99_ms"] < AIM_FEED_P99_MS,
+        "RSS <150 MB at rest": all(v <= AIM_RSS_MB for v in r["rss_at_rest_mb"].values()),
+    }
+    return "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks.items())
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["PipelineResult", "Spec", "main"]

@@ -1,0 +1,359 @@
+"""Driving the platform: a tenant of its own, the read path, the write path and the event pipeline behind it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import nats
+from nats.aio.msg import Msg
+
+from benchmarks.loadgen import Spec, percentile
+
+
+@dataclass
+class Target:
+    """The platform under test, and what the benchmark may know of it."""
+
+    base_url: str
+    operator_token: str
+    nats_url: str | None = None
+    database_dsn: str | None = None  # plain postgresql:// for asyncpg
+    jwt_secret: str | None = None
+    processes: dict[str, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class BenchTenant:
+    municipality: str
+    library: str
+    partner_id: str
+    submit_token: str  # the referring partner
+    read_token: str  # the municipality's coordinator: sees the referral, not the participant
+    staff_token: str  # staff of the receiving library: sees the participant (unsealed, and the read logged)
+    referral_id: str
+    body: dict[str, Any]
+
+
+def referral_body(library: str, partner_id: str) -> dict[str, Any]:
+    return {
+        "library": library,
+        "referring_partner_id": partner_id,
+        "contact_person": {"name": "Jan de Consulent", "email": "jan@werkplein.example"},
+        "participant": {"name": "Fatima El Amrani", "birth_date": "1984-03-02", "phone": "0612345678"},
+        "needs": [{"area": "language", "level": "A2"}, {"area": "job_seeking"}],
+        "reason": "Wil solliciteren; Nederlands lezen en schrijven gaat nog moeizaam",
+        "preferred_channel": "phone",
+        "consent": {
+            "given_at": "2026-01-10T10:00:00Z",
+            "given_to": "UWV",
+            "purpose": "warme doorverwijzing naar de bibliotheek voor taal en solliciteren",
+            "valid_until": "2099-01-10",
+        },
+    }
+
+
+def tokens_for(target: Target, municipality: str, library: str, partner_id: str) -> tuple[str, str, str]:
+    """Partner, coordinator and staff tokens; with only an operator token, that one for all three."""
+    if target.jwt_secret is None:
+        return target.operator_token, target.operator_token, target.operator_token
+    from shared.tenancy import Actor, Role
+    from shared.tokens import TokenIssuer
+
+    issuer = TokenIssuer(target.jwt_secret)
+    partner = issuer.issue(
+        Actor(subject="bench-partner", role=Role.PARTNER, municipality=municipality, partner=partner_id)
+    )
+    coordinator = issuer.issue(Actor(subject="bench-coordinator", role=Role.COORDINATOR, municipality=municipality))
+    staff = issuer.issue(Actor(subject="bench-staff", role=Role.STAFF, municipality=municipality, library=library))
+    return partner, coordinator, staff
+
+
+async def create_tenant(target: Target) -> BenchTenant:
+    suffix = uuid.uuid4().hex[:8]
+    municipality, library = f"bench-{suffix}", f"bench-{suffix}-bieb"
+    headers = {"Authorization": f"Bearer {target.operator_token}"}
+    async with httpx.AsyncClient(base_url=target.base_url, headers=headers, timeout=30) as api:
+        (await api.post("/api/v1/municipalities", json={"slug": municipality, "name": "Benchmark"})).raise_for_status()
+        body = {"slug": library, "municipality": municipality, "name": "Benchmarkbibliotheek"}
+        (await api.post("/api/v1/libraries", json=body)).raise_for_status()
+        partner = await api.post(
+            "/api/v1/partners", json={"name": "Benchmark UWV", "kind": "referrer", "municipality": municipality}
+        )
+        partner.raise_for_status()
+        partner_id = partner.json()["id"]
+        submit_token, read_token, staff_token = tokens_for(target, municipality, library, partner_id)
+        body = referral_body(library, partner_id)
+        # The referrals service learns the library and partner from events: retry until it has.
+        deadline = time.monotonic() + 60
+        while True:
+            response = await api.post(
+                "/api/v1/referrals", json=body, headers={"Authorization": f"Bearer {submit_token}"}
+            )
+            if response.status_code == 201:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the referrals service never accepted a referral: {response.text}")
+            await asyncio.sleep(0.1)
+    referral_id = response.json()["id"]
+    return BenchTenant(municipality, library, partner_id, submit_token, read_token, staff_token, referral_id, body)
+
+
+async def run_loadgen(spec: Spec) -> dict[str, Any]:
+    """The generator runs in a process of its own, so it never shares an interpreter with what it measures."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "benchmarks.loadgen",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    out, _ = await process.communicate(json.dumps(spec.__dict__).encode())
+    if process.returncode != 0:
+        raise RuntimeError(f"the load generator failed ({process.returncode})")
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+def http_spec(base_url: str, path: str, **kwargs: Any) -> Spec:
+    parts = urlsplit(base_url)
+    return Spec(host=parts.hostname or "127.0.0.1", port=parts.port or 80, path=path, **kwargs)
+
+
+def read_spec(target: Target, tenant: BenchTenant, *, connections: int, duration: float, token: str) -> Spec:
+    return http_spec(
+        target.base_url,
+        f"/api/v1/referrals/{tenant.referral_id}",
+        headers={"Authorization": f"Bearer {token}"},
+        connections=connections,
+        duration=duration,
+    )
+
+
+def write_spec(
+    target: Target, tenant: BenchTenant, *, connections: int, duration: float, rate: float | None = None
+) -> Spec:
+    return http_spec(
+        target.base_url,
+        "/api/v1/referrals",
+        method="POST",
+        headers={"Authorization": f"Bearer {tenant.submit_token}"},
+        body=json.dumps(tenant.body),
+        connections=connections,
+        duration=duration,
+        warmup=0.0,
+        rate=rate,
+        capture="id",
+    )
+
+
+class FeedWatcher:
+    """Notes when each referral's event first shows in the partner's feed (the entry is what counts), and when it
+    first passes on the JetStream subject (so the delay splits into outbox and consumer)."""
+
+    def __init__(self, target: Target, tenant: BenchTenant, poll_seconds: float = 0.002) -> None:
+        self.target = target
+        self.tenant = tenant
+        self.poll_seconds = poll_seconds
+        self.in_feed: dict[str, float] = {}
+        # Entries a reader paging by position (`?after=`) would never see: they committed after an entry with a
+        # higher position had been read (the consumer handles a batch concurrently, positions come at insert).
+        self.skipped_by_cursor: set[str] = set()
+        self.in_stream: dict[str, float] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._nc: nats.NATS | None = None
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._poll_feed()))
+        if self.target.nats_url:
+            self._nc = await nats.connect(self.target.nats_url)
+
+            async def seen(msg: Msg) -> None:
+                referral_id = json.loads(msg.data)["data"]["referral_id"]
+                self.in_stream.setdefault(referral_id, time.monotonic())
+
+            await self._nc.subscribe(f"events.referrals.referral.submitted.v1.{self.tenant.municipality}.>", cb=seen)
+            await self._nc.flush()
+
+    async def _poll_feed(self) -> None:
+        if self.target.database_dsn:
+            await self._poll_database()
+        else:
+            await self._poll_gateway()
+
+    async def _poll_database(self) -> None:
+        assert self.target.database_dsn is not None
+        conn = await asyncpg.connect(self.target.database_dsn)
+        cursor = 0  # the highest position seen, as a partner's `after` would be
+        query = (
+            "SELECT position, data->>'referral_id' FROM partners.feed_entries"
+            " WHERE partner_id = $1 AND position > $2 ORDER BY position"
+        )
+        try:
+            while True:
+                # Look back a window behind the cursor, so entries that commit out of position order are seen too.
+                rows = await conn.fetch(query, uuid.UUID(self.tenant.partner_id), max(0, cursor - 4096))
+                now = time.monotonic()
+                highest = cursor
+                for position, referral_id in rows:
+                    if referral_id not in self.in_feed:
+                        self.in_feed[referral_id] = now
+                        if position <= cursor:
+                            self.skipped_by_cursor.add(referral_id)
+                    highest = max(highest, position)
+                cursor = highest
+                await asyncio.sleep(self.poll_seconds)
+        finally:
+            await conn.close()
+
+    async def _poll_gateway(self) -> None:
+        headers = {"Authorization": f"Bearer {self.tenant.submit_token}"}
+        after = 0
+        async with httpx.AsyncClient(base_url=self.target.base_url, headers=headers, timeout=30) as api:
+            while True:
+                page = (
+                    await api.get(
+                        f"/api/v1/partners/{self.tenant.partner_id}/feed", params={"after": after, "limit": 200}
+                    )
+                ).json()
+                now = time.monotonic()
+                for item in page["items"]:
+                    self.in_feed.setdefault(item["data"]["referral_id"], now)
+                after = page["next_after"]
+                await asyncio.sleep(self.poll_seconds * 5)
+
+    async def wait_for(self, referral_ids: list[str], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(r in self.in_feed for r in referral_ids):
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._nc is not None:
+            await self._nc.close()
+
+
+@dataclass
+class PipelineResult:
+    submitted_per_second: float
+    post_p50_ms: float
+    post_p99_ms: float
+    statuses: dict[str, int]
+    referrals: int
+    delivered: int
+    pipeline_per_second: float
+    feed_p50_ms: float
+    feed_p99_ms: float
+    stream_p50_ms: float | None
+    stream_p99_ms: float | None
+    outbox: OutboxStats | None
+    generator_cpu: float
+    schedule_lag_p99_ms: float
+    skipped_by_position_cursor: int
+
+
+@dataclass
+class OutboxStats:
+    rows: int
+    commit_to_ack_p50_ms: float
+    commit_to_ack_p99_ms: float
+    peak_backlog: int
+    drained_after_s: float | None
+
+
+class OutboxProbe:
+    """The referrals service's outbox: rows have created_at (the transaction's start, as now() is) and sent_at
+    (just after the JetStream acks arrive), and the backlog is the count of unsent rows."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.peak_backlog = 0
+        self.drained_at: float | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._conn: asyncpg.Connection | None = None
+
+    async def start(self) -> None:
+        self._conn = await asyncpg.connect(self.dsn)
+        self.first_position = await self._conn.fetchval("SELECT coalesce(max(position), 0) FROM referrals.outbox")
+        self._task = asyncio.create_task(self._sample())
+
+    async def _sample(self) -> None:
+        assert self._conn is not None
+        while True:
+            backlog = await self._conn.fetchval("SELECT count(*) FROM referrals.outbox WHERE sent_at IS NULL")
+            self.peak_backlog = max(self.peak_backlog, backlog)
+            self.drained_at = None if backlog else (self.drained_at or time.monotonic())
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> OutboxStats:
+        assert self._conn is not None
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        rows, p50, p99 = await self._conn.fetchrow(
+            "SELECT count(*),"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)),"
+            " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at))"
+            " FROM referrals.outbox WHERE position > $1 AND sent_at IS NOT NULL",
+            self.first_position,
+        )
+        await self._conn.close()
+        return OutboxStats(rows, float(p50 or 0) * 1e3, float(p99 or 0) * 1e3, self.peak_backlog, None)
+
+
+async def write_phase(
+    target: Target, tenant: BenchTenant, *, connections: int, duration: float, rate: float | None = None
+) -> PipelineResult:
+    watcher = FeedWatcher(target, tenant)
+    await watcher.start()
+    probe = OutboxProbe(target.database_dsn) if target.database_dsn else None
+    if probe is not None:
+        await probe.start()
+    try:
+        result = await run_loadgen(write_spec(target, tenant, connections=connections, duration=duration, rate=rate))
+        generated_until = time.monotonic()
+        captured = {referral_id: done for referral_id, done in result["captured"]}
+        await watcher.wait_for(list(captured), timeout=max(30.0, 6 * duration))
+    finally:
+        await watcher.stop()
+        outbox = await probe.stop() if probe is not None else None
+    if outbox is not None and probe is not None and probe.drained_at is not None:
+        outbox.drained_after_s = max(0.0, probe.drained_at - generated_until)
+    delivered = [r for r in captured if r in watcher.in_feed]
+    feed_delays = sorted(watcher.in_feed[r] - captured[r] for r in delivered)
+    stream_delays = sorted(watcher.in_stream[r] - captured[r] for r in captured if r in watcher.in_stream)
+    last = max((watcher.in_feed[r] for r in delivered), default=result["started_at"])
+    return PipelineResult(
+        submitted_per_second=result["rps"],
+        post_p50_ms=result["p50_ms"],
+        post_p99_ms=result["p99_ms"],
+        statuses=result["statuses"],
+        referrals=len(captured),
+        delivered=len(delivered),
+        pipeline_per_second=len(delivered) / max(last - result["started_at"], 1e-9),
+        feed_p50_ms=percentile(feed_delays, 0.5) * 1e3,
+        feed_p99_ms=percentile(feed_delays, 0.99) * 1e3,
+        stream_p50_ms=percentile(stream_delays, 0.5) * 1e3 if stream_delays else None,
+        stream_p99_ms=percentile(stream_delays, 0.99) * 1e3 if stream_delays else None,
+        outbox=outbox,
+        generator_cpu=result["generator_cpu"],
+        schedule_lag_p99_ms=result["schedule_lag_p99_ms"],
+        skipped_by_position_cursor=len(watcher.skipped_by_cursor & set(captured)),
+    )

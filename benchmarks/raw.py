@@ -1,0 +1,183 @@
+"""The limits beneath the platform: NATS request/reply, JetStream publish and consume with acks, PostgreSQL inserts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+import msgspec
+import nats
+import nats.js.errors
+from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
+
+from benchmarks.loadgen import percentile
+
+BENCH_STREAM = "PARTNERNET_BENCH"
+BENCH_SUBJECT = "partnernet-bench.js"
+RR_SUBJECT = "partnernet-bench.rr"
+# About the size of a referral's CloudEvents envelope.
+EVENT_PAYLOAD = json.dumps({"id": str(uuid.uuid4()), "data": {"x": "y" * 400}}).encode()
+
+
+@dataclass
+class Rate:
+    count: int
+    seconds: float
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+
+async def nats_request_reply(nats_url: str, *, duration: float, concurrency: int = 50) -> Rate:
+    """Round trips to a trivial nats-py responder in another process, `concurrency` requests in flight."""
+    return await _against(["responder", nats_url, RR_SUBJECT], nats_url, RR_SUBJECT, b"x", duration, concurrency)
+
+
+async def platform_rpc(nats_url: str, *, duration: float, concurrency: int = 50) -> Rate:
+    """The same round trips through the platform's RPC layer (shared.rpc on FastStream) with a use case that
+    does nothing: what the messaging stack costs a service before it touches its database."""
+    from shared.rpc import RpcRequest, rpc_subject
+    from shared.tenancy import SYSTEM
+
+    body = msgspec.json.encode(RpcRequest(actor=SYSTEM, body=msgspec.Raw(b'{"referral_id": "x"}')))
+    subject = rpc_subject("partnernet-bench", "echo")
+    return await _against(["rpc", nats_url], nats_url, subject, body, duration, concurrency)
+
+
+async def _against(
+    target: list[str], nats_url: str, subject: str, body: bytes, duration: float, concurrency: int
+) -> Rate:
+    responder = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "benchmarks.targets", *target, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert responder.stdout is not None
+        await responder.stdout.readline()  # "ready"
+        nc = await nats.connect(nats_url)
+        try:
+            return await _request_loop(nc, subject, body, duration, concurrency)
+        finally:
+            await nc.close()
+    finally:
+        responder.terminate()
+        await responder.wait()
+
+
+async def _request_loop(nc: nats.NATS, subject: str, body: bytes, duration: float, concurrency: int) -> Rate:
+    for _ in range(200):  # warm up the responder and the reply subscription
+        await nc.request(subject, body, timeout=5)
+    latencies: list[float] = []
+    started = time.monotonic()
+    stop_at = started + duration
+
+    async def worker() -> None:
+        while (begin := time.monotonic()) < stop_at:
+            await nc.request(subject, body, timeout=5)
+            latencies.append(time.monotonic() - begin)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    latencies.sort()
+    return Rate(
+        len(latencies), time.monotonic() - started, percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3
+    )
+
+
+async def jetstream_publish_and_consume(nats_url: str, *, duration: float, in_flight: int = 256) -> tuple[Rate, Rate]:
+    """Acked publishes with `in_flight` outstanding (as the outbox relay batches), then a pull consumer acking each."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    with contextlib.suppress(nats.js.errors.NotFoundError):
+        await js.delete_stream(BENCH_STREAM)
+    await js.add_stream(
+        StreamConfig(name=BENCH_STREAM, subjects=[f"{BENCH_SUBJECT}.>"], storage=StorageType.FILE, duplicate_window=120)
+    )
+    try:
+        published = 0
+        started = time.monotonic()
+        stop_at = started + duration
+
+        async def publisher(worker: int) -> None:
+            nonlocal published
+            n = 0
+            while time.monotonic() < stop_at:
+                n += 1
+                await js.publish(f"{BENCH_SUBJECT}.e", EVENT_PAYLOAD, headers={"Nats-Msg-Id": f"{worker}-{n}"})
+                published += 1
+
+        await asyncio.gather(*(publisher(w) for w in range(in_flight)))
+        publish = Rate(published, time.monotonic() - started)
+
+        sub = await js.pull_subscribe(
+            f"{BENCH_SUBJECT}.>",
+            durable="bench",
+            stream=BENCH_STREAM,
+            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_ack_pending=10_000),
+        )
+        consumed = 0
+        started = time.monotonic()
+        stop_at = started + duration
+        while consumed < published and time.monotonic() < stop_at:
+            try:
+                batch = await sub.fetch(256, timeout=1.0)
+            except TimeoutError:
+                break
+            for msg in batch:
+                await msg.ack()
+            consumed += len(batch)
+        await nc.flush()
+        consume = Rate(consumed, time.monotonic() - started)
+        return publish, consume
+    finally:
+        with contextlib.suppress(Exception):
+            await js.delete_stream(BENCH_STREAM)
+        await nc.close()
+
+
+async def postgres_inserts(dsn: str, *, duration: float, connections: int = 16) -> Rate:
+    """Single-row INSERT transactions (autocommit, so one commit each) from `connections` connections."""
+    setup = await asyncpg.connect(dsn)
+    await setup.execute(
+        "CREATE SCHEMA IF NOT EXISTS partnernet_bench;"
+        "DROP TABLE IF EXISTS partnernet_bench.inserts;"
+        "CREATE TABLE partnernet_bench.inserts (id uuid PRIMARY KEY, library text NOT NULL,"
+        " data jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
+    )
+    data = json.dumps({"needs": [{"area": "language", "level": "A2"}], "reason": "x" * 200})
+    pool = [await asyncpg.connect(dsn) for _ in range(connections)]
+    latencies: list[float] = []
+    try:
+        started = time.monotonic()
+        stop_at = started + duration
+
+        async def worker(conn: asyncpg.Connection) -> None:
+            while (begin := time.monotonic()) < stop_at:
+                await conn.execute(
+                    "INSERT INTO partnernet_bench.inserts (id, library, data) VALUES ($1, $2, $3::jsonb)",
+                    uuid.uuid4(),
+                    "bibliotheek-zuidstad-centrum",
+                    data,
+                )
+                latencies.append(time.monotonic() - begin)
+
+        await asyncio.gather(*(worker(conn) for conn in pool))
+        latencies.sort()
+        return Rate(
+            len(latencies),
+            time.monotonic() - started,
+            percentile(latencies, 0.5) * 1e3,
+            percentile(latencies, 0.99) * 1e3,
+        )
+    finally:
+        for conn in pool:
+            await conn.close()
+        await setup.execute("DROP SCHEMA partnernet_bench CASCADE")
+        await setup.close()

@@ -1,0 +1,68 @@
+"""Routes for partners' API keys: issue (the key is shown once), list and revoke.
+
+For the partner itself and for staff and coordinators of its municipality, with a person's token: an
+API key cannot manage keys. A key acts as its partner within its scopes (see gateway/auth.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+
+from shared.contracts.partners import (
+    ApiKeyIssued,
+    ApiKeyRequest,
+    ApiKeyView,
+    IssueApiKey,
+    ListApiKeys,
+    RevokeApiKey,
+)
+from shared.pagination import DEFAULT_LIMIT, Page
+from shared.rpc import RpcClient
+from shared.tenancy import Actor
+
+LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
+
+
+class ApiKeyController(Controller):
+    path = "/api/v1/partners/{partner_id:uuid}/api-keys"
+    tags = ["api keys"]
+
+    @post("/", summary="Issue an API key with scopes, e.g. `referrals:write`, `feed:read` (shown once)")
+    async def issue(
+        self,
+        partner_id: FromPath[UUID],
+        data: JSONBody[ApiKeyRequest],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+    ) -> ApiKeyIssued:
+        command = IssueApiKey(partner_id=partner_id, request=data)
+        return await rpc.call("partners", "issue_api_key", actor, command, ApiKeyIssued)
+
+    @get("/", summary="The partner's API keys (never the keys themselves)")
+    async def list_keys(
+        self,
+        partner_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        include_revoked: FromQuery[bool] = False,
+        cursor: FromQuery[str | None] = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[ApiKeyView]:
+        query = ListApiKeys(partner_id=partner_id, include_revoked=include_revoked, cursor=cursor, limit=limit)
+        return await rpc.call("partners", "list_api_keys", actor, query, Page[ApiKeyView])
+
+    @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key (gateways forget it within their cache TTL)")
+    async def revoke(
+        self,
+        partner_id: FromPath[UUID],
+        key_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+    ) -> ApiKeyView:
+        command = RevokeApiKey(partner_id=partner_id, key_id=key_id)
+        return await rpc.call("partners", "revoke_api_key", actor, command, ApiKeyView)

@@ -1,0 +1,253 @@
+"""`Idempotency-Key` on creating requests: a retried POST returns the first answer and creates one thing.
+
+The gateway keeps nothing durable of its own, so the keys live in a NATS JetStream Key-Value bucket
+(`gateway_idempotency`, entries expire after 24 h), shared by every gateway replica:
+1. the first request with a key creates the entry as `processing` (an atomic create: one wins);
+2. it runs, and its answer (below 500) replaces the marker; a 5xx or a crash removes it, so a retry runs again;
+3. a retry with the same key and the same request gets the stored answer (`Idempotent-Replayed: true`);
+   the same key with another body (or path) is a 422 problem; while the first is still running, the retry
+   waits up to `wait_seconds` and is then a 409 problem. A marker older than `stale_seconds` (its gateway
+   died) is taken over.
+Keys are per caller: two callers never see each other's answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import nats.errors
+import nats.js.errors
+from litestar.enums import ScopeType
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from nats.js.kv import KeyValue
+
+from gateway.auth import CALLER, Caller
+from shared.errors import Conflict, InvalidInput, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+BUCKET = "gateway_idempotency"
+TTL_SECONDS = 24 * 3600.0
+MAX_KEY_LENGTH = 255
+MAX_STORED_BODY = 512 * 1024  # larger answers are not kept (a NATS message is at most 1 MiB by default)
+KEPT_HEADERS = {"content-type", "etag", "location", "cache-control"}
+
+
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency-key-reused"
+    title = "This Idempotency-Key was used for another request"
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency-key-in-use"
+    title = "A request with this Idempotency-Key is still being processed"
+
+
+class Record(msgspec.Struct, kw_only=True):
+    fingerprint: str
+    started: float
+    done: bool = False
+    status: int = 0
+    headers: list[tuple[str, str]] = []
+    body: str = ""  # base64
+
+
+@dataclass
+class IdempotencyBucket:
+    """The Key-Value bucket, opened when the gateway's broker connects."""
+
+    kv: KeyValue | None = None
+
+    async def open(self, js: Any, *, ttl: float = TTL_SECONDS) -> None:
+        try:
+            self.kv = await js.create_key_value(bucket=BUCKET, ttl=ttl, history=1)
+        except nats.js.errors.BadRequestError:
+            self.kv = await js.key_value(BUCKET)  # exists with another configuration: use it as it is
+
+    def require(self) -> KeyValue:
+        if self.kv is None:
+            raise ServiceUnavailable("the idempotency store is not open", service="nats")
+        return self.kv
+
+
+class IdempotencyMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(
+        self,
+        bucket: IdempotencyBucket,
+        *,
+        max_body_bytes: int,
+        wait_seconds: float = 10.0,
+        stale_seconds: float = 60.0,
+    ) -> None:
+        self.bucket = bucket
+        self.max_body_bytes = max_body_bytes
+        self.wait_seconds = wait_seconds
+        self.stale_seconds = stale_seconds
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        key = _header(scope, b"idempotency-key")
+        caller: Caller | None = scope.get("state", {}).get(CALLER)
+        if scope.get("method") != "POST" or key is None or caller is None:
+            await next_app(scope, receive, send)
+            return
+        if not 1 <= len(key) <= MAX_KEY_LENGTH:
+            raise InvalidInput(f"an Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters")
+        body = await read_body(receive, self.max_body_bytes)
+        fingerprint = request_fingerprint(scope, body)
+        entry_key = hashlib.sha256(f"{caller.rate_limit_key}\x00{key}".encode()).hexdigest()
+        kv = self.bucket.require()
+        try:
+            revision = await self._claim(kv, entry_key, fingerprint, scope, send)
+        except (nats.errors.Error, OSError) as exc:
+            raise ServiceUnavailable("the idempotency store does not answer", service="nats") from exc
+        if revision is None:
+            return  # answered from the store
+        await self._run(kv, entry_key, revision, fingerprint, scope, replay_receive(body, receive), send, next_app)
+
+    async def _claim(self, kv: KeyValue, entry_key: str, fingerprint: str, scope: Scope, send: Send) -> int | None:
+        """The revision of our `processing` marker, or None once a stored answer was replayed."""
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            marker = msgspec.json.encode(Record(fingerprint=fingerprint, started=time.time()))
+            try:
+                return await kv.create(entry_key, marker)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                pass
+            try:
+                entry = await kv.get(entry_key)
+            except nats.js.errors.KeyNotFoundError:
+                continue  # removed meanwhile (the first attempt failed): try to claim again
+            record = msgspec.json.decode(entry.value or b"{}", type=Record)
+            if record.fingerprint != fingerprint:
+                raise IdempotencyKeyReused("this Idempotency-Key was already used with a different request")
+            if record.done:
+                await replay(record, send)
+                return None
+            if time.time() - record.started > self.stale_seconds:
+                try:  # its gateway died while processing: take it over
+                    return await kv.update(entry_key, marker, last=entry.revision)
+                except nats.js.errors.KeyWrongLastSequenceError:
+                    continue
+            if time.monotonic() > deadline:
+                raise IdempotencyKeyInUse("the first request with this Idempotency-Key has not finished; retry later")
+            await asyncio.sleep(0.1)
+
+    async def _run(
+        self,
+        kv: KeyValue,
+        entry_key: str,
+        revision: int,
+        fingerprint: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        next_app: ASGIApp,
+    ) -> None:
+        captured = Record(fingerprint=fingerprint, started=time.time(), done=True)
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured.status = message["status"]
+                captured.headers = [
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in message.get("headers", [])
+                    if k.decode("latin-1").lower() in KEPT_HEADERS
+                ]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await next_app(scope, receive, capture)
+        except BaseException:
+            await _forget(kv, entry_key, revision)
+            raise
+        body = b"".join(chunks)
+        if captured.status >= 500 or captured.status == 0 or len(body) > MAX_STORED_BODY:
+            await _forget(kv, entry_key, revision)
+            return
+        captured.body = base64.b64encode(body).decode()
+        try:
+            await kv.update(entry_key, msgspec.json.encode(captured), last=revision)
+        except Exception:
+            log.warning("the answer to an idempotent request could not be stored", exc_info=True)
+
+
+async def _forget(kv: KeyValue, entry_key: str, revision: int) -> None:
+    try:
+        await kv.delete(entry_key, last=revision)
+    except Exception:
+        log.warning("an idempotency marker could not be removed; it is taken over when stale", exc_info=True)
+
+
+async def replay(record: Record, send: Send) -> None:
+    body = base64.b64decode(record.body)
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in record.headers]
+    headers += [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]
+    await send({"type": "http.response.start", "status": record.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def request_fingerprint(scope: Scope, body: bytes) -> str:
+    """The same request: same path, query and body (JSON compared by content, not by spacing or key order)."""
+    try:
+        canonical = msgspec.json.encode(msgspec.json.decode(body), order="sorted") if body else b""
+    except msgspec.DecodeError:
+        canonical = body
+    digest = hashlib.sha256()
+    parts: list[Any] = [scope.get("method", ""), scope.get("path", ""), scope.get("query_string", b"")]
+    for part in parts:
+        digest.update(part.encode() if isinstance(part, str) else bytes(part))
+        digest.update(b"\x00")
+    digest.update(canonical)
+    return digest.hexdigest()
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge(f"the body is larger than {limit} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay_receive(body: bytes, receive: Receive) -> Callable[[], Awaitable[Any]]:
+    sent = False
+
+    async def replayed() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1").strip())
+    return None

@@ -1,0 +1,182 @@
+"""Live feeds as server-sent events, resumable: the event id is a position, `Last-Event-ID` resumes after it.
+
+- A partner's feed (`/partners/{id}/feed/live`): the id is the entry's feed position; the backlog after the
+  position comes from `rpc.partners.get_feed` page by page, then the gateway asks again every half second.
+- A library's new referrals for its staff (`/libraries/{slug}/referrals/live`): the `referral.submitted`
+  events (pseudonyms only) read straight from the referrals' JetStream stream; the id is the stream
+  sequence, so a reconnect starts at the next one.
+Positions only grow, so a client that reconnects with the last id it saw gets every entry exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+import nats.errors
+from litestar import Controller, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, HeaderParameter, Parameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from gateway.problems import READ_PROBLEMS, problem_responses
+from shared.contracts import nats_subject
+from shared.contracts.partners import FeedPage, GetFeed
+from shared.contracts.referrals import ReferralSubmitted
+from shared.errors import Forbidden, InvalidInput, NotFound, PartnernetError, ServiceUnavailable
+from shared.messaging import event_stream_name
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+KEEPALIVE_SECONDS = 15.0
+PAGE = 200
+RECONNECT_MS = 2000
+
+LastEventId = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Last-Event-ID", description="the id of the last event received: the feed resumes after it", required=False
+    ),
+]
+After = FromQuery[Annotated[int | None, Parameter(ge=0, description="start after this position (a new stream)")]]
+
+SSE_RESPONSE = {
+    200: "text/event-stream; each event's `id` is its position, `event` its type and `data` its JSON",
+}
+
+
+def start_position(last_event_id: str | None, after: int | None) -> int | None:
+    """Last-Event-ID (the browser's reconnect) wins over `after` (a client's first connect)."""
+    if last_event_id is not None and last_event_id.strip():
+        if not last_event_id.strip().isdigit():
+            raise InvalidInput("Last-Event-ID must be an id this feed gave out")
+        return int(last_event_id.strip())
+    return after
+
+
+class LiveController(Controller):
+    path = "/api/v1"
+    tags = ["live"]
+
+    @get(
+        "/partners/{partner_id:uuid}/feed/live",
+        summary="The partner's feed, live (server-sent events); resumes after Last-Event-ID",
+        responses=problem_responses(*READ_PROBLEMS),
+        response_description=SSE_RESPONSE[200],
+        media_type="text/event-stream",
+    )
+    async def partner_feed(
+        self,
+        partner_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        last_event_id: LastEventId = None,
+        after: After = None,
+    ) -> ServerSentEvent:
+        position = start_position(last_event_id, after) or 0
+        # The first page before the stream starts: a feed outside the caller's scope is a 404 problem.
+        first = await rpc.call(
+            "partners", "get_feed", actor, GetFeed(partner_id=partner_id, after=position, limit=PAGE), FeedPage
+        )
+        return ServerSentEvent(follow_partner_feed(rpc, actor, partner_id, position, first))
+
+    @get(
+        "/libraries/{library:str}/referrals/live",
+        summary="A library's new referrals, live (server-sent events) for its staff; resumes after Last-Event-ID",
+        responses=problem_responses(*READ_PROBLEMS),
+        response_description=SSE_RESPONSE[200],
+        media_type="text/event-stream",
+    )
+    async def library_referrals(
+        self,
+        library: FromPath[str],
+        actor: NamedDependency[Actor],
+        state: State,
+        last_event_id: LastEventId = None,
+        after: After = None,
+    ) -> ServerSentEvent:
+        if actor.role not in (Role.STAFF, Role.OPERATOR):
+            raise Forbidden("the live referrals of a library are for its staff")
+        if actor.role is Role.STAFF and actor.library != library:
+            raise NotFound(f"library {library} not found")
+        subject = nats_subject(
+            "referrals",
+            ReferralSubmitted.qualified_type(),
+            actor.municipality if actor.role is Role.STAFF else "*",
+            library,
+        )
+        position = start_position(last_event_id, after)
+        try:
+            subscription = await subscribe_from(state.broker.connection.jetstream(), subject, position)
+        except (nats.errors.Error, OSError) as exc:
+            raise ServiceUnavailable("the event stream is not reachable", service="referrals") from exc
+        return ServerSentEvent(follow_subscription(subscription))
+
+
+def _hello() -> ServerSentEventMessage:
+    return ServerSentEventMessage(comment="connected", retry=RECONNECT_MS, data=None)
+
+
+async def follow_partner_feed(
+    rpc: RpcClient, actor: Actor, partner_id: UUID, position: int, page: FeedPage
+) -> AsyncIterator[ServerSentEventMessage]:
+    yield _hello()
+    quiet_since = time.monotonic()
+    while True:
+        for entry in page.items:
+            if entry.position <= position:
+                continue  # never twice, even if a page overlaps
+            position = entry.position
+            yield ServerSentEventMessage(id=entry.position, event=entry.type, data=msgspec.json.encode(entry).decode())
+            quiet_since = time.monotonic()
+        if len(page.items) < PAGE:
+            await asyncio.sleep(POLL_SECONDS)
+            if time.monotonic() - quiet_since > KEEPALIVE_SECONDS:
+                yield ServerSentEventMessage(comment="keep-alive", data=None)
+                quiet_since = time.monotonic()
+        try:
+            page = await rpc.call(
+                "partners", "get_feed", actor, GetFeed(partner_id=partner_id, after=position, limit=PAGE), FeedPage
+            )
+        except PartnernetError as exc:
+            # The partners service is away for a moment; the position holds, so nothing is lost.
+            yield ServerSentEventMessage(comment=f"waiting: {exc.detail}", data=None)
+            page = FeedPage(items=[], next_after=position)
+            await asyncio.sleep(RECONNECT_MS / 1000)
+
+
+async def subscribe_from(js: Any, subject: str, position: int | None) -> Any:
+    if position is None:
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
+    else:
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=position + 1)
+    return await js.subscribe(
+        subject, stream=event_stream_name("referrals"), ordered_consumer=True, config=config, inactive_threshold=60.0
+    )
+
+
+async def follow_subscription(subscription: Any) -> AsyncIterator[ServerSentEventMessage]:
+    try:
+        yield _hello()
+        while True:
+            try:
+                message = await subscription.next_msg(timeout=KEEPALIVE_SECONDS)
+            except nats.errors.TimeoutError:
+                yield ServerSentEventMessage(comment="keep-alive", data=None)
+                continue
+            sequence = message.metadata.sequence.stream
+            yield ServerSentEventMessage(id=sequence, event=ReferralSubmitted.type, data=message.data.decode())
+    finally:
+        with contextlib.suppress(Exception):
+            await subscription.unsubscribe()

@@ -1,0 +1,207 @@
+"""The municipality overview: figures per library and per partner, gathered from the services in parallel.
+
+Each service answers its `statistics` operation within the actor's scope (a coordinator's municipality,
+a staff member's library). Every call has the same deadline; a service that does not answer in time, or
+at all, leaves its part out and the overview says so (`complete: false`, `missing` names the part and the
+service) instead of failing as a whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, Parameter
+
+from gateway.problems import READ_PROBLEMS, problem_responses
+from shared.contracts.courses import CourseFigures, CoursesStatistics, GetCoursesStatistics, PurchaseFigures
+from shared.contracts.partners import GetPartnersStatistics, PartnerKind, PartnersStatistics
+from shared.contracts.referrals import GetReferralsOverviewStatistics, ReferralFigures, ReferralsOverviewStatistics
+from shared.contracts.volunteers import GetVolunteersStatistics, VolunteerFigures, VolunteersStatistics
+from shared.errors import Forbidden, PartnernetError
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+OVERVIEW_DEADLINE_SECONDS = 3.0
+
+
+class MissingPart(msgspec.Struct, frozen=True, kw_only=True):
+    part: str  # "partners", "referrals", "courses" (with purchases) or "volunteers"
+    service: str
+    reason: str
+
+
+class LibraryOverview(msgspec.Struct, frozen=True, kw_only=True):
+    library: str
+    name: str | None = None
+    active_partnerships: int | None = None
+    referrals: ReferralFigures | None = None  # None: the part is missing (see `missing`) or has no figures
+    courses: CourseFigures | None = None
+    purchases: PurchaseFigures | None = None
+    volunteers: VolunteerFigures | None = None
+
+
+class PartnerOverview(msgspec.Struct, frozen=True, kw_only=True):
+    partner_id: UUID
+    name: str | None = None
+    kind: PartnerKind | None = None
+    status: str | None = None
+    active_partnerships: int | None = None
+    referrals: ReferralFigures | None = None
+    courses: CourseFigures | None = None
+    purchases: PurchaseFigures | None = None
+    volunteers: VolunteerFigures | None = None
+
+
+class Overview(msgspec.Struct, frozen=True, kw_only=True):
+    municipality: str | None
+    library: str | None  # set for a library's own overview (staff)
+    complete: bool
+    missing: list[MissingPart]
+    libraries: list[LibraryOverview]
+    partners: list[PartnerOverview]
+    generated_at: datetime
+
+
+@dataclass
+class Part:
+    name: str
+    service: str
+    operation: str
+    body: Any
+    result_type: type[Any]
+
+
+class OverviewController(Controller):
+    path = "/api/v1/overview"
+    tags = ["overview"]
+
+    @get(
+        "/",
+        summary="Figures per library and per partner (coordinators: the municipality; staff: their library)",
+        description=(
+            "Referrals by status and overdue, time from submission to intake, course places free and waiting "
+            "lists, active volunteers and open vacancies, purchase budget committed and spent. Gathered from the "
+            "services in parallel with a deadline; a part whose service does not answer is left out and named "
+            "in `missing` (`complete` is false)."
+        ),
+        responses=problem_responses(*READ_PROBLEMS),
+    )
+    async def overview(
+        self,
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        municipality: FromQuery[
+            Annotated[str | None, Parameter(description="operators: the municipality to show", max_length=63)]
+        ] = None,
+    ) -> Overview:
+        return await gather_overview(rpc, actor, municipality)
+
+
+async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None) -> Overview:
+    if actor.role is Role.PARTNER:
+        raise Forbidden("the overview is for coordinators, library staff and operators")
+    if actor.role is not Role.OPERATOR:
+        municipality = actor.municipality
+    library = actor.library if actor.role is Role.STAFF else None
+    parts = [
+        Part(
+            "partners",
+            "partners",
+            "statistics",
+            GetPartnersStatistics(municipality=municipality, library=library),
+            PartnersStatistics,
+        ),
+        Part(
+            "referrals",
+            "referrals",
+            "overview_statistics",
+            GetReferralsOverviewStatistics(municipality=municipality, library=library),
+            ReferralsOverviewStatistics,
+        ),
+        Part(
+            "courses",
+            "courses",
+            "statistics",
+            GetCoursesStatistics(municipality=municipality, library=library),
+            CoursesStatistics,
+        ),
+        Part(
+            "volunteers",
+            "volunteers",
+            "statistics",
+            GetVolunteersStatistics(municipality=municipality, library=library),
+            VolunteersStatistics,
+        ),
+    ]
+    deadline = min(rpc.timeout, OVERVIEW_DEADLINE_SECONDS)
+
+    async def fetch(part: Part) -> Any:
+        try:
+            return await rpc.call(part.service, part.operation, actor, part.body, part.result_type, timeout=deadline)
+        except PartnernetError as exc:
+            return MissingPart(part=part.name, service=part.service, reason=exc.detail)
+        except msgspec.ValidationError as exc:
+            return MissingPart(part=part.name, service=part.service, reason=f"the answer did not fit: {exc}")
+
+    answers = dict(zip((p.name for p in parts), await asyncio.gather(*(fetch(p) for p in parts)), strict=True))
+    missing = [answer for answer in answers.values() if isinstance(answer, MissingPart)]
+    libraries: dict[str, dict[str, Any]] = {}
+    partners: dict[UUID, dict[str, Any]] = {}
+
+    def for_library(slug: str) -> dict[str, Any]:
+        return libraries.setdefault(slug, {"library": slug})
+
+    def for_partner(partner_id: UUID) -> dict[str, Any]:
+        return partners.setdefault(partner_id, {"partner_id": partner_id})
+
+    if isinstance(found := answers["partners"], PartnersStatistics):
+        for lib in found.libraries:
+            for_library(lib.library).update(name=lib.name, active_partnerships=lib.active_partnerships)
+        for partner in found.partners:
+            for_partner(partner.partner_id).update(
+                name=partner.name,
+                kind=partner.kind,
+                status=partner.status,
+                active_partnerships=partner.active_partnerships,
+            )
+    if isinstance(found := answers["referrals"], ReferralsOverviewStatistics):
+        for lib_referrals in found.libraries:
+            for_library(lib_referrals.library)["referrals"] = lib_referrals.figures
+        for partner_referrals in found.partners:
+            for_partner(partner_referrals.partner_id)["referrals"] = partner_referrals.figures
+    if isinstance(found := answers["courses"], CoursesStatistics):
+        for lib_courses in found.libraries:
+            for_library(lib_courses.library).update(courses=lib_courses.courses, purchases=lib_courses.purchases)
+        for partner_courses in found.partners:
+            for_partner(partner_courses.partner_id).update(
+                courses=partner_courses.courses, purchases=partner_courses.purchases
+            )
+    if isinstance(found := answers["volunteers"], VolunteersStatistics):
+        for lib_volunteers in found.libraries:
+            for_library(lib_volunteers.library)["volunteers"] = lib_volunteers.figures
+        for partner_volunteers in found.partners:
+            for_partner(partner_volunteers.partner_id)["volunteers"] = partner_volunteers.figures
+
+    # The services scope by the actor already; the gateway never shows another library to staff regardless.
+    if library is not None:
+        libraries = {slug: figures for slug, figures in libraries.items() if slug == library}
+        libraries.setdefault(library, {"library": library})
+    return Overview(
+        municipality=municipality,
+        library=library,
+        complete=not missing,
+        missing=missing,
+        libraries=[LibraryOverview(**libraries[slug]) for slug in sorted(libraries)],
+        partners=[
+            PartnerOverview(**partners[pid])
+            for pid in sorted(partners, key=lambda p: (partners[p].get("name") or "", p))
+        ],
+        generated_at=datetime.now(UTC),
+    )

@@ -1,0 +1,122 @@
+"""Routes for partnerships between a library and a partner: drafted and kept by the library's own staff."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+
+from gateway.dependencies import with_expected_version
+from shared.contracts.partners import (
+    ChangePartnershipStatus,
+    CreatePartnership,
+    GetPartnership,
+    ListPartnerships,
+    PartnershipChanges,
+    PartnershipRole,
+    PartnershipStatus,
+    PartnershipStep,
+    PartnershipView,
+    StatusChange,
+    UpdatePartnership,
+)
+from shared.pagination import DEFAULT_LIMIT, Page
+from shared.rpc import RpcClient
+from shared.tenancy import Actor
+
+LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
+
+
+class PartnershipController(Controller):
+    path = "/api/v1/partnerships"
+    tags = ["partnerships"]
+
+    @post("/", summary="Draft a partnership of the caller's library with a partner (the library's staff)")
+    async def create(
+        self, data: JSONBody[CreatePartnership], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
+    ) -> PartnershipView:
+        return await rpc.call("partners", "create_partnership", actor, data, PartnershipView)
+
+    @get("/", summary="Partnerships the caller may see: its library's, the municipality's, or the partner's own")
+    async def list_partnerships(
+        self,
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        library: FromQuery[str | None] = None,
+        partner_id: FromQuery[UUID | None] = None,
+        status: FromQuery[PartnershipStatus | None] = None,
+        role: FromQuery[PartnershipRole | None] = None,
+        review_before: FromQuery[date | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[PartnershipView]:
+        query = ListPartnerships(
+            library=library,
+            partner_id=partner_id,
+            status=status,
+            role=role,
+            review_before=review_before,
+            cursor=cursor,
+            limit=limit,
+        )
+        return await rpc.call("partners", "list_partnerships", actor, query, Page[PartnershipView])
+
+    @get("/{partnership_id:uuid}", summary="One partnership")
+    async def get_one(
+        self, partnership_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
+    ) -> PartnershipView:
+        query = GetPartnership(partnership_id=partnership_id)
+        return await rpc.call("partners", "get_partnership", actor, query, PartnershipView)
+
+    @patch("/{partnership_id:uuid}", summary="Change roles, contributions, dates or the review date; If-Match")
+    async def update(
+        self,
+        partnership_id: FromPath[UUID],
+        data: JSONBody[PartnershipChanges],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+    ) -> PartnershipView:
+        command = UpdatePartnership(
+            partnership_id=partnership_id, changes=with_expected_version(data, expected_version)
+        )
+        return await rpc.call("partners", "update_partnership", actor, command, PartnershipView)
+
+    @post("/{partnership_id:uuid}/activate", status_code=200, summary="Activate a drafted partnership")
+    async def activate(
+        self,
+        partnership_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+        data: JSONBody[StatusChange | None] = None,
+    ) -> PartnershipView:
+        return await _step(rpc, actor, partnership_id, PartnershipStep.ACTIVATE, data, expected_version)
+
+    @post("/{partnership_id:uuid}/end", status_code=200, summary="End a partnership (final)")
+    async def end(
+        self,
+        partnership_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+        data: JSONBody[StatusChange | None] = None,
+    ) -> PartnershipView:
+        return await _step(rpc, actor, partnership_id, PartnershipStep.END, data, expected_version)
+
+
+async def _step(
+    rpc: RpcClient,
+    actor: Actor,
+    partnership_id: UUID,
+    step: PartnershipStep,
+    data: StatusChange | None,
+    expected_version: int | None,
+) -> PartnershipView:
+    change = with_expected_version(data or StatusChange(), expected_version)
+    command = ChangePartnershipStatus(partnership_id=partnership_id, step=step, change=change)
+    return await rpc.call("partners", "change_partnership_status", actor, command, PartnershipView)

@@ -1,0 +1,188 @@
+"""Routes for a partner's webhooks and their delivery log: the partner's own (and the operators').
+
+A delivery is a CloudEvent in structured mode (`application/cloudevents+json`), signed:
+`Partnernet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{body}")>` — one `v1` per
+secret while a rotated secret overlaps its successor. Check it as `verify_signature` in
+services/partners/signatures.py does (refuse a `t` too far from now; compare in constant time), and drop
+repeats by the event's `id`. Failed tries are retried with exponential backoff and jitter; a delivery
+whose every try failed is marked failed and can be replayed here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+
+from gateway.dependencies import with_expected_version
+from shared.contracts.partners import (
+    DeliveryRef,
+    DeliveryStatus,
+    DeliveryView,
+    ListDeliveries,
+    ListWebhooks,
+    RegisterWebhook,
+    ReplayResult,
+    RotateWebhookSecret,
+    SecretRotation,
+    UpdateWebhook,
+    WebhookChanges,
+    WebhookRef,
+    WebhookRegistration,
+    WebhookView,
+    WebhookWithSecret,
+)
+from shared.pagination import DEFAULT_LIMIT, Page
+from shared.rpc import RpcClient
+from shared.tenancy import Actor
+
+LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
+
+
+class WebhookController(Controller):
+    path = "/api/v1/partners/{partner_id:uuid}/webhooks"
+    tags = ["webhooks"]
+
+    @post(
+        "/",
+        summary="Register an endpoint for the event types the partner wants (the signing secret is shown once)",
+        description=(
+            "HTTPS only (plain http for localhost / 127.0.0.1). Event types: `referral.accepted`, `referral.*` "
+            "or `*`. Each delivery is a CloudEvent in structured mode (`application/cloudevents+json`) with "
+            "`Partnernet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + '.' + body)>` (one `v1` per "
+            "secret during a rotation's overlap): refuse a `t` far from now, compare in constant time, and drop "
+            "repeats by the event's `id`. Failed tries are retried with exponential backoff and jitter."
+        ),
+    )
+    async def register(
+        self,
+        partner_id: FromPath[UUID],
+        data: JSONBody[WebhookRegistration],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+    ) -> WebhookWithSecret:
+        command = RegisterWebhook(partner_id=partner_id, registration=data)
+        return await rpc.call("partners", "register_webhook", actor, command, WebhookWithSecret)
+
+    @get("/", summary="The partner's webhooks")
+    async def list_webhooks(
+        self,
+        partner_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        cursor: FromQuery[str | None] = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[WebhookView]:
+        query = ListWebhooks(partner_id=partner_id, cursor=cursor, limit=limit)
+        return await rpc.call("partners", "list_webhooks", actor, query, Page[WebhookView])
+
+    @get("/{webhook_id:uuid}", summary="One webhook")
+    async def get_one(
+        self,
+        partner_id: FromPath[UUID],
+        webhook_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+    ) -> WebhookView:
+        query = WebhookRef(partner_id=partner_id, webhook_id=webhook_id)
+        return await rpc.call("partners", "get_webhook", actor, query, WebhookView)
+
+    @patch("/{webhook_id:uuid}", summary="Change the URL, event types or description, or pause it; If-Match")
+    async def update(
+        self,
+        partner_id: FromPath[UUID],
+        webhook_id: FromPath[UUID],
+        data: JSONBody[WebhookChanges],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+    ) -> WebhookView:
+        command = UpdateWebhook(
+            partner_id=partner_id, webhook_id=webhook_id, changes=with_expected_version(data, expected_version)
+        )
+        return await rpc.call("partners", "update_webhook", actor, command, WebhookView)
+
+    @delete("/{webhook_id:uuid}", status_code=204, summary="Remove a webhook; its pending deliveries are dropped")
+    async def remove(
+        self,
+        partner_id: FromPath[UUID],
+        webhook_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+    ) -> None:
+        command = WebhookRef(partner_id=partner_id, webhook_id=webhook_id)
+        await rpc.call("partners", "delete_webhook", actor, command, type(None))
+
+    @post(
+        "/{webhook_id:uuid}/rotate-secret",
+        status_code=200,
+        summary="A new signing secret (shown once); the old one keeps signing beside it during the overlap",
+    )
+    async def rotate_secret(
+        self,
+        partner_id: FromPath[UUID],
+        webhook_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+        data: JSONBody[SecretRotation | None] = None,
+    ) -> WebhookWithSecret:
+        rotation = with_expected_version(data or SecretRotation(), expected_version)
+        command = RotateWebhookSecret(partner_id=partner_id, webhook_id=webhook_id, rotation=rotation)
+        return await rpc.call("partners", "rotate_webhook_secret", actor, command, WebhookWithSecret)
+
+    @get("/{webhook_id:uuid}/deliveries", summary="The delivery log, newest first")
+    async def deliveries(
+        self,
+        partner_id: FromPath[UUID],
+        webhook_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        status: FromQuery[DeliveryStatus | None] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[DeliveryView]:
+        query = ListDeliveries(partner_id=partner_id, webhook_id=webhook_id, status=status, cursor=cursor, limit=limit)
+        return await rpc.call("partners", "list_deliveries", actor, query, Page[DeliveryView])
+
+    @get("/{webhook_id:uuid}/deliveries/{delivery_id:uuid}", summary="One delivery with every try (status, error)")
+    async def delivery(
+        self,
+        partner_id: FromPath[UUID],
+        webhook_id: FromPath[UUID],
+        delivery_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+    ) -> DeliveryView:
+        query = DeliveryRef(partner_id=partner_id, webhook_id=webhook_id, delivery_id=delivery_id)
+        return await rpc.call("partners", "get_delivery", actor, query, DeliveryView)
+
+    @post(
+        "/{webhook_id:uuid}/deliveries/{delivery_id:uuid}/replay",
+        status_code=200,
+        summary="Deliver a failed (or delivered) event again, with a fresh set of tries",
+    )
+    async def replay(
+        self,
+        partner_id: FromPath[UUID],
+        webhook_id: FromPath[UUID],
+        delivery_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+    ) -> DeliveryView:
+        command = DeliveryRef(partner_id=partner_id, webhook_id=webhook_id, delivery_id=delivery_id)
+        return await rpc.call("partners", "replay_delivery", actor, command, DeliveryView)
+
+    @post("/{webhook_id:uuid}/replay-failed", status_code=200, summary="Replay every failed delivery of the webhook")
+    async def replay_failed(
+        self,
+        partner_id: FromPath[UUID],
+        webhook_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+    ) -> ReplayResult:
+        command = WebhookRef(partner_id=partner_id, webhook_id=webhook_id)
+        return await rpc.call("partners", "replay_failed_deliveries", actor, command, ReplayResult)

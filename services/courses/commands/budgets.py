@@ -1,0 +1,144 @@
+"""Use cases of a library's purchasing setup: its budgets per year, its budget holders, its approval threshold."""
+
+from __future__ import annotations
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.courses import store
+from services.courses.domain import purchasing as domain
+from services.courses.domain.versions import is_stale, version_conflict
+from services.courses.queries import purchasing as queries
+from shared.contracts.courses import (
+    AppointBudgetHolder,
+    BudgetAllocated,
+    BudgetHolderView,
+    BudgetView,
+    PurchasingPolicyView,
+    RemoveBudgetHolder,
+    Removed,
+    SetBudget,
+    SetPurchasingPolicy,
+)
+from shared.errors import Conflict, NotFound
+from shared.tenancy import Actor, Role
+from shared.unit_of_work import UnitOfWork
+
+
+async def library_in_reach(session: AsyncSession, actor: Actor, library: str) -> str:
+    municipality = await store.library_municipality(session, library)
+    domain.check_may_read_library(actor, library, municipality, what=f"library {library}")
+    assert municipality is not None
+    return municipality
+
+
+async def set_budget(work: UnitOfWork, actor: Actor, command: SetBudget) -> BudgetView:
+    actor.require(Role.STAFF, Role.OPERATOR)
+    wanted = command.budget
+    async with work.transaction() as tx:
+        municipality = await library_in_reach(tx.session, actor, command.library)
+        domain.check_may_set_budget(actor, command.library, await store.holders_of(tx.session, command.library))
+        budget = await queries.load_budget(tx.session, command.library, command.year, for_update=True)
+        current = await queries.load_budget_view(tx.session, command.library, municipality, command.year)
+        if is_stale(wanted.expected_version, current.version):
+            raise version_conflict(
+                f"budget {command.year} of library {command.library}", wanted.expected_version, current
+            )
+        budget = budget.reallocate(wanted.amount_cents)
+        b = store.budgets
+        await tx.session.execute(
+            insert(b)
+            .values(
+                library=command.library,
+                year=command.year,
+                municipality=municipality,
+                amount_cents=budget.amount,
+                version=current.version + 1,
+                updated_at=tx.clock.now(),
+            )
+            .on_conflict_do_update(
+                index_elements=[b.c.library, b.c.year],
+                set_={"amount_cents": budget.amount, "version": current.version + 1, "updated_at": tx.clock.now()},
+            )
+        )
+        await tx.stage(
+            BudgetAllocated(
+                library=command.library, municipality=municipality, year=command.year, amount_cents=budget.amount
+            ),
+            municipality=municipality,
+            library=command.library,
+        )
+        return await queries.load_budget_view(tx.session, command.library, municipality, command.year)
+
+
+async def appoint_budget_holder(work: UnitOfWork, actor: Actor, command: AppointBudgetHolder) -> BudgetHolderView:
+    actor.require(Role.STAFF, Role.OPERATOR)
+    async with work.transaction() as tx:
+        municipality = await library_in_reach(tx.session, actor, command.library)
+        domain.check_may_manage_holders(actor, command.library, await store.holders_of(tx.session, command.library))
+        now = tx.clock.now()
+        h = store.budget_holders
+        added = (
+            await tx.session.execute(
+                insert(h)
+                .values(
+                    library=command.library,
+                    subject=command.holder.subject,
+                    municipality=municipality,
+                    appointed_by=actor.subject,
+                    appointed_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(h.c.subject)
+            )
+        ).first()
+        if added is None:
+            raise Conflict(f"{command.holder.subject} is a budget holder of library {command.library} already")
+    return BudgetHolderView(
+        library=command.library, subject=command.holder.subject, appointed_by=actor.subject, appointed_at=now
+    )
+
+
+async def remove_budget_holder(work: UnitOfWork, actor: Actor, command: RemoveBudgetHolder) -> Removed:
+    actor.require(Role.STAFF, Role.OPERATOR)
+    async with work.transaction() as tx:
+        await library_in_reach(tx.session, actor, command.library)
+        holders = await store.holders_of(tx.session, command.library)
+        domain.check_may_manage_holders(actor, command.library, holders)
+        if command.subject not in holders:
+            raise NotFound(f"{command.subject} is not a budget holder of library {command.library}")
+        domain.check_keeps_a_holder(holders, command.subject)
+        h = store.budget_holders
+        await tx.session.execute(h.delete().where(h.c.library == command.library, h.c.subject == command.subject))
+    return Removed(library=command.library, subject=command.subject)
+
+
+async def set_purchasing_policy(work: UnitOfWork, actor: Actor, command: SetPurchasingPolicy) -> PurchasingPolicyView:
+    actor.require(Role.STAFF, Role.OPERATOR)
+    wanted = command.threshold
+    async with work.transaction() as tx:
+        municipality = await library_in_reach(tx.session, actor, command.library)
+        domain.check_may_set_budget(actor, command.library, await store.holders_of(tx.session, command.library))
+        pp = store.purchasing_policies
+        locked = (
+            await tx.session.execute(sa.select(pp).where(pp.c.library == command.library).with_for_update())
+        ).first()
+        current = await queries.load_policy(tx.session, command.library)
+        if is_stale(wanted.expected_version, current.version):
+            raise version_conflict(
+                f"the purchasing policy of library {command.library}", wanted.expected_version, current
+            )
+        values = {
+            "second_approver_above_cents": wanted.second_approver_above_cents,
+            "version": (locked.version if locked else 0) + 1,
+            "updated_by": actor.subject,
+            "updated_at": tx.clock.now(),
+        }
+        await tx.session.execute(
+            insert(pp)
+            .values(library=command.library, municipality=municipality, **values)
+            .on_conflict_do_update(index_elements=[pp.c.library], set_=values)
+        )
+        return msgspec.structs.replace(current, **{k: values[k] for k in ("second_approver_above_cents", "version")})

@@ -1,0 +1,369 @@
+"""Use cases of enrolment: a place or the waiting list, cancellation that moves the list up, attendance.
+
+No overbooking, however many enrol at once: every change to a session's places happens while its
+row is locked (`SELECT … FOR UPDATE`) in the same transaction as the enrolment, and the database's
+own check (`confirmed_count <= capacity`) refuses whatever would slip past.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from services.courses import store
+from services.courses.domain import enrolment as domain
+from services.courses.domain.enrolment import EnrolmentStep, KnownReferral
+from services.courses.domain.offer import (
+    CourseStep,
+    SessionStep,
+    apply_course_step,
+    apply_session_step,
+    check_may_change_offer,
+)
+from services.courses.domain.versions import is_stale, version_conflict
+from services.courses.queries import enrolment as queries
+from services.courses.queries.enrolment import enrolment_scope
+from services.courses.queries.offer import course_scope
+from shared.contracts.courses import (
+    AttendanceRecorded,
+    CancelEnrolment,
+    CourseStatus,
+    EnrolmentCancelled,
+    EnrolmentConfirmed,
+    EnrolmentStatus,
+    EnrolmentView,
+    EnrolmentWaitlisted,
+    EnrolParticipant,
+    Meeting,
+    RecordAttendance,
+    SessionStatus,
+)
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.ids import new_id
+from shared.tenancy import Actor, Role
+from shared.unit_of_work import Transaction, UnitOfWork
+
+e = store.enrolments
+s = store.sessions
+
+
+def made_up_pseudonym() -> str:
+    """For a participant enrolled directly, without a referral: random, so it says nothing about the person."""
+    return "P-" + base64.b32encode(os.urandom(6)).decode().rstrip("=")
+
+
+async def find_referral(tx: Transaction, referral_id: UUID | None) -> KnownReferral | None:
+    if referral_id is None:
+        return None
+    r = store.known_referrals
+    row = (await tx.session.execute(sa.select(r).where(r.c.id == referral_id))).first()
+    if row is None:
+        return None
+    return KnownReferral(id=row.id, municipality=row.municipality, participant_pseudonym=row.participant_pseudonym)
+
+
+async def enrol(work: UnitOfWork, actor: Actor, command: EnrolParticipant) -> EnrolmentView:
+    check_may_change_offer(actor)
+    wanted = command.enrolment
+    enrolment_id = new_id()
+    async with work.transaction() as tx:
+        # The session's row lock is the queue: whoever holds it sees the places as they are.
+        session_row = await store.find_session(tx.session, command.session_id, for_update=True)
+        if session_row is None:
+            raise NotFound(f"session {command.session_id} not found")
+        course = await store.find_course(tx.session, session_row.course_id)
+        assert course is not None
+        try:
+            domain.check_may_enrol(actor, course_scope(course), await store.municipality_of(tx.session, actor))
+        except NotFound:
+            raise NotFound(f"session {command.session_id} not found") from None
+        apply_course_step(CourseStatus(course.status), CourseStep.ENROL)
+        apply_session_step(SessionStatus(session_row.status), SessionStep.ENROL)
+        now = tx.clock.now()
+        domain.check_session_open(session_row.ends_at, now)
+        pseudonym = domain.participant_for(
+            referral_id=wanted.referral_id,
+            referral=await find_referral(tx, wanted.referral_id),
+            given_pseudonym=wanted.participant_pseudonym,
+            municipality=course.municipality,
+            made_up=made_up_pseudonym(),
+        )
+        already = (
+            await tx.session.execute(
+                sa.select(e.c.id).where(
+                    e.c.session_id == session_row.id,
+                    e.c.participant_pseudonym == pseudonym,
+                    e.c.status.in_([EnrolmentStatus.CONFIRMED.value, EnrolmentStatus.WAITLISTED.value]),
+                )
+            )
+        ).scalar_one_or_none()
+        if already is not None:
+            current = await queries.load_enrolment_view(tx.session, already)
+            raise Conflict(
+                f"{pseudonym} is already {current.status.value} for session {session_row.id}",
+                current=msgspec.to_builtins(current),
+            )
+        status = domain.place_for_newcomer(session_row.capacity, session_row.confirmed_count)
+        confirmed = status is EnrolmentStatus.CONFIRMED
+        await tx.session.execute(
+            s.update()
+            .where(s.c.id == session_row.id)
+            .values(
+                confirmed_count=s.c.confirmed_count + (1 if confirmed else 0),
+                waitlisted_count=s.c.waitlisted_count + (0 if confirmed else 1),
+                next_sequence=s.c.next_sequence + 1,
+            )
+        )
+        await tx.session.execute(
+            e.insert().values(
+                id=enrolment_id,
+                session_id=session_row.id,
+                course_id=course.id,
+                participant_pseudonym=pseudonym,
+                referral_id=wanted.referral_id,
+                status=status.value,
+                sequence=session_row.next_sequence,
+                enrolled_by=actor.subject,
+                enrolled_by_library=actor.library if actor.role is Role.STAFF else None,
+                enrolled_by_partner_id=UUID(actor.partner) if actor.role is Role.PARTNER and actor.partner else None,
+                enrolled_at=now,
+                confirmed_at=now if confirmed else None,
+                version=1,
+                updated_at=now,
+            )
+        )
+        view = await queries.load_enrolment_view(tx.session, enrolment_id)
+        if confirmed:
+            await stage_confirmed(tx, course, session_row, view, promoted=False)
+        else:
+            assert view.waiting_list_position is not None
+            await tx.stage(
+                EnrolmentWaitlisted(
+                    enrolment_id=view.id,
+                    course_id=course.id,
+                    session_id=session_row.id,
+                    participant_pseudonym=pseudonym,
+                    referral_id=view.referral_id,
+                    municipality=course.municipality,
+                    library=course.library,
+                    offered_by_partner_id=course.offered_by_partner_id,
+                    waiting_list_position=view.waiting_list_position,
+                ),
+                municipality=course.municipality,
+                library=course.library,
+            )
+        return view
+
+
+async def stage_confirmed(
+    tx: Transaction, course: sa.Row, session_row: sa.Row, view: EnrolmentView, *, promoted: bool
+) -> None:
+    await tx.stage(
+        EnrolmentConfirmed(
+            enrolment_id=view.id,
+            course_id=course.id,
+            session_id=session_row.id,
+            participant_pseudonym=view.participant_pseudonym,
+            referral_id=view.referral_id,
+            municipality=course.municipality,
+            library=course.library,
+            offered_by_partner_id=course.offered_by_partner_id,
+            promoted_from_waiting_list=promoted,
+            course_title=course.title,
+            session_starts_at=session_row.starts_at,
+        ),
+        municipality=course.municipality,
+        library=course.library,
+    )
+
+
+async def fill_places(tx: Transaction, session_id: UUID, course: sa.Row) -> list[UUID]:
+    """Move the top of the waiting list up into the free places. The caller holds the session's lock."""
+    session_row = await store.find_session(tx.session, session_id, for_update=True)
+    assert session_row is not None
+    count = domain.places_to_fill(session_row.capacity, session_row.confirmed_count, session_row.waitlisted_count)
+    if count == 0:
+        return []
+    now = tx.clock.now()
+    next_in_line = (
+        await tx.session.execute(
+            sa.select(e)
+            .where(e.c.session_id == session_id, e.c.status == EnrolmentStatus.WAITLISTED.value)
+            .order_by(e.c.sequence)
+            .limit(count)
+            .with_for_update()
+        )
+    ).all()
+    for row in next_in_line:
+        status = domain.apply_step(EnrolmentStatus(row.status), EnrolmentStep.PROMOTE)
+        await tx.session.execute(
+            e.update()
+            .where(e.c.id == row.id)
+            .values(status=status.value, confirmed_at=now, version=row.version + 1, updated_at=now)
+        )
+    await tx.session.execute(
+        s.update()
+        .where(s.c.id == session_id)
+        .values(
+            confirmed_count=s.c.confirmed_count + len(next_in_line),
+            waitlisted_count=s.c.waitlisted_count - len(next_in_line),
+        )
+    )
+    for row in next_in_line:
+        await stage_confirmed(
+            tx, course, session_row, await queries.load_enrolment_view(tx.session, row.id), promoted=True
+        )
+    return [row.id for row in next_in_line]
+
+
+async def cancel_enrolment(work: UnitOfWork, actor: Actor, command: CancelEnrolment) -> EnrolmentView:
+    check_may_change_offer(actor)
+    cancellation = command.cancellation
+    async with work.transaction() as tx:
+        found = await store.find_enrolment(tx.session, command.enrolment_id)
+        if found is None:
+            raise NotFound(f"enrolment {command.enrolment_id} not found")
+        # Lock order: the session first, then its enrolments, as everywhere else.
+        session_row = await store.find_session(tx.session, found.session_id, for_update=True)
+        assert session_row is not None
+        row = (await tx.session.execute(queries.enrolment_columns().where(e.c.id == found.id))).one()
+        try:
+            domain.check_may_cancel(actor, enrolment_scope(row), await store.municipality_of(tx.session, actor))
+        except NotFound:
+            raise NotFound(f"enrolment {command.enrolment_id} not found") from None
+        if is_stale(cancellation.expected_version, row.version):
+            raise version_conflict(
+                f"enrolment {row.id}",
+                cancellation.expected_version,
+                await queries.load_enrolment_view(tx.session, row.id),
+            )
+        was = EnrolmentStatus(row.status)
+        status = domain.apply_step(was, EnrolmentStep.CANCEL)
+        await cancel_one(tx, row.id, was, status, reason=cancellation.reason)
+        course = await store.find_course(tx.session, row.course_id)
+        assert course is not None
+        await stage_cancelled(tx, course, row, was, cancellation.reason)
+        if was is EnrolmentStatus.CONFIRMED:
+            await fill_places(tx, session_row.id, course)
+        return await queries.load_enrolment_view(tx.session, row.id)
+
+
+async def cancel_one(
+    tx: Transaction, enrolment_id: UUID, was: EnrolmentStatus, status: EnrolmentStatus, *, reason: str | None
+) -> None:
+    row = await store.find_enrolment(tx.session, enrolment_id, for_update=True)
+    assert row is not None
+    now = tx.clock.now()
+    await tx.session.execute(
+        e.update()
+        .where(e.c.id == enrolment_id)
+        .values(
+            status=status.value, cancelled_at=now, cancellation_reason=reason, version=row.version + 1, updated_at=now
+        )
+    )
+    freed = {EnrolmentStatus.CONFIRMED: s.c.confirmed_count, EnrolmentStatus.WAITLISTED: s.c.waitlisted_count}[was]
+    await tx.session.execute(s.update().where(s.c.id == row.session_id).values({freed: freed - 1}))
+
+
+async def stage_cancelled(
+    tx: Transaction, course: sa.Row, row: sa.Row, was: EnrolmentStatus, reason: str | None
+) -> None:
+    await tx.stage(
+        EnrolmentCancelled(
+            enrolment_id=row.id,
+            course_id=course.id,
+            session_id=row.session_id,
+            participant_pseudonym=row.participant_pseudonym,
+            referral_id=row.referral_id,
+            municipality=course.municipality,
+            library=course.library,
+            offered_by_partner_id=course.offered_by_partner_id,
+            was=was,
+            reason=reason,
+        ),
+        municipality=course.municipality,
+        library=course.library,
+    )
+
+
+async def cancel_active_enrolments(tx: Transaction, course: sa.Row, session_id: UUID, *, reason: str) -> None:
+    """A cancelled session takes its places and waiting list with it. The caller holds the session's lock."""
+    rows = (
+        await tx.session.execute(
+            sa.select(e)
+            .where(
+                e.c.session_id == session_id,
+                e.c.status.in_([EnrolmentStatus.CONFIRMED.value, EnrolmentStatus.WAITLISTED.value]),
+            )
+            .order_by(e.c.sequence)
+        )
+    ).all()
+    for row in rows:
+        was = EnrolmentStatus(row.status)
+        await cancel_one(tx, row.id, was, domain.apply_step(was, EnrolmentStep.CANCEL), reason=reason)
+        await stage_cancelled(tx, course, row, was, reason)
+
+
+async def record_attendance(work: UnitOfWork, actor: Actor, command: RecordAttendance) -> EnrolmentView:
+    check_may_change_offer(actor)
+    mark = command.attendance
+    async with work.transaction() as tx:
+        found = await store.find_enrolment(tx.session, command.enrolment_id, for_update=True)
+        if found is None:
+            raise NotFound(f"enrolment {command.enrolment_id} not found")
+        row = (await tx.session.execute(queries.enrolment_columns().where(e.c.id == found.id))).one()
+        try:
+            domain.check_may_record_attendance(
+                actor, enrolment_scope(row), await store.municipality_of(tx.session, actor)
+            )
+        except NotFound:
+            raise NotFound(f"enrolment {command.enrolment_id} not found") from None
+        if is_stale(mark.expected_version, row.version):
+            raise version_conflict(
+                f"enrolment {row.id}", mark.expected_version, await queries.load_enrolment_view(tx.session, row.id)
+            )
+        domain.apply_step(EnrolmentStatus(row.status), EnrolmentStep.RECORD_ATTENDANCE)
+        session_row = await store.find_session(tx.session, row.session_id)
+        assert session_row is not None
+        meetings = msgspec.convert(session_row.meetings, list[Meeting])
+        domain.check_meeting_number(mark.meeting, len(meetings))
+        now = tx.clock.now()
+        if meetings[mark.meeting - 1].starts_at > now:
+            raise InvalidInput(f"meeting {mark.meeting} has not started yet; attendance is recorded once it has")
+        a = store.attendance
+        await tx.session.execute(
+            insert(a)
+            .values(
+                enrolment_id=row.id,
+                meeting=mark.meeting,
+                present=mark.present,
+                recorded_by=actor.subject,
+                recorded_at=now,
+            )
+            .on_conflict_do_update(
+                index_elements=[a.c.enrolment_id, a.c.meeting],
+                set_={"present": mark.present, "recorded_by": actor.subject, "recorded_at": now},
+            )
+        )
+        await tx.session.execute(e.update().where(e.c.id == row.id).values(version=row.version + 1, updated_at=now))
+        await tx.stage(
+            AttendanceRecorded(
+                enrolment_id=row.id,
+                course_id=row.course_id,
+                session_id=row.session_id,
+                participant_pseudonym=row.participant_pseudonym,
+                referral_id=row.referral_id,
+                municipality=row.municipality,
+                library=row.library,
+                meeting=mark.meeting,
+                present=mark.present,
+            ),
+            municipality=row.municipality,
+            library=row.library,
+        )
+        return await queries.load_enrolment_view(tx.session, row.id)

@@ -1,0 +1,395 @@
+"""Use cases of the offer: courses (create, change, publish, cancel) and their sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.courses import store
+from services.courses.commands.enrolment import cancel_active_enrolments, fill_places
+from services.courses.domain import offer as domain
+from services.courses.domain.offer import CourseStep, Offerer, SessionStep
+from services.courses.domain.versions import is_stale, version_conflict
+from services.courses.queries import offer as queries
+from shared.contracts.courses import (
+    Audience,
+    CancelCourse,
+    CancelSession,
+    CourseCancelled,
+    CourseDetails,
+    CoursePublished,
+    CourseStatus,
+    CourseUpdated,
+    CourseView,
+    CreateCourse,
+    Location,
+    PublishCourse,
+    ScheduleSession,
+    SessionCancelled,
+    SessionScheduled,
+    SessionStatus,
+    SessionView,
+    UpdateCourse,
+    UpdateSession,
+)
+from shared.errors import Conflict, NotFound
+from shared.ids import new_id
+from shared.tenancy import Actor
+from shared.unit_of_work import Transaction, UnitOfWork
+
+c = store.courses
+s = store.sessions
+
+
+async def known_municipalities(session: AsyncSession, details: CourseDetails) -> dict[str, str | None]:
+    """Where the partners and libraries a course's details name are known to be."""
+    known: dict[str, str | None] = {}
+    for partner_id in (details.audience_partner_id, details.location.partner_id):
+        if partner_id is not None:
+            known[str(partner_id)] = await store.partner_municipality(session, partner_id)
+    if details.location.library is not None:
+        known[details.location.library] = await store.library_municipality(session, details.location.library)
+    return known
+
+
+async def check_partner_active(session: AsyncSession, partner_id: UUID | None) -> None:
+    partner = await store.find_partner(session, partner_id)
+    if partner is not None and partner.status != "active":
+        raise Conflict(f"partner {partner_id} is {partner.status}; it offers no courses now")
+
+
+def location_columns(location: Location) -> dict[str, object]:
+    return {
+        "location_kind": location.kind.value,
+        "location_library": location.library,
+        "location_branch": location.branch,
+        "location_partner_id": location.partner_id,
+        "location_address": location.address,
+        "location_place": location.place,
+    }
+
+
+def details_columns(details: CourseDetails, location: Location) -> dict[str, object]:
+    return {
+        "title": details.title,
+        "description": details.description,
+        "skill_area": details.skill_area.value,
+        "audience": details.audience.value,
+        "audience_partner_id": details.audience_partner_id,
+        "level": details.level,
+        "format": details.format.value,
+        "price_cents": details.price_cents,
+        "volunteers_needed": details.volunteers_needed,
+        "library_contributions": [x.value for x in details.library_contributions],
+        **location_columns(location),
+    }
+
+
+async def create_course(work: UnitOfWork, actor: Actor, command: CreateCourse) -> CourseView:
+    offerer = domain.check_may_create_course(
+        actor, library=command.library, offered_by_partner_id=command.offered_by_partner_id
+    )
+    course_id = new_id()
+    async with work.transaction() as tx:
+        partner = await store.find_partner(tx.session, offerer.offered_by_partner_id)
+        municipality = domain.course_municipality(
+            offerer,
+            library_municipality=await store.library_municipality(tx.session, offerer.library),
+            partner_municipality=None if partner is None else partner.municipality,
+        )
+        await check_partner_active(tx.session, offerer.offered_by_partner_id)
+        location = domain.check_course_details(
+            command.details,
+            offerer,
+            municipality=municipality,
+            known_municipality=await known_municipalities(tx.session, command.details),
+        )
+        now = tx.clock.now()
+        await tx.session.execute(
+            c.insert().values(
+                id=course_id,
+                municipality=municipality,
+                library=offerer.library,
+                offered_by_partner_id=offerer.offered_by_partner_id,
+                status=CourseStatus.DRAFT.value,
+                version=1,
+                created_by=actor.subject,
+                created_at=now,
+                updated_at=now,
+                **details_columns(command.details, location),
+            )
+        )
+        return await queries.load_course_view(tx.session, course_id, now)
+
+
+async def load_course_to_manage(
+    tx: Transaction, actor: Actor, course_id: UUID, *, what: str, expected_version: int | None
+) -> sa.Row:
+    """The course, locked, if the actor runs it and saw its current version."""
+    row = await store.find_course(tx.session, course_id, for_update=True)
+    if row is None:
+        raise NotFound(f"course {course_id} not found")
+    municipality = await store.municipality_of(tx.session, actor)
+    domain.check_manages(actor, queries.course_scope(row), municipality, what=what)
+    if is_stale(expected_version, row.version):
+        raise version_conflict(
+            f"course {course_id}",
+            expected_version,
+            await queries.load_course_view(tx.session, course_id, tx.clock.now()),
+        )
+    return row
+
+
+async def update_course(work: UnitOfWork, actor: Actor, command: UpdateCourse) -> CourseView:
+    domain.check_may_change_offer(actor)
+    changes = command.changes
+    async with work.transaction() as tx:
+        row = await load_course_to_manage(
+            tx, actor, command.course_id, what="change it", expected_version=changes.expected_version
+        )
+        status = domain.apply_course_step(CourseStatus(row.status), CourseStep.UPDATE)
+        wanted = {
+            name: getattr(changes, name)
+            for name in CourseDetails.__struct_fields__
+            if getattr(changes, name) is not None
+        }
+        if changes.audience is not None and changes.audience is not Audience.PARTNER_STAFF:
+            wanted["audience_partner_id"] = None  # only a course for partner staff names a partner
+        details = msgspec.structs.replace(queries.details_of(row), **wanted)
+        offerer = Offerer(library=row.library, offered_by_partner_id=row.offered_by_partner_id)
+        location = domain.check_course_details(
+            details,
+            offerer,
+            municipality=row.municipality,
+            known_municipality=await known_municipalities(tx.session, details),
+        )
+        now = tx.clock.now()
+        await tx.session.execute(
+            c.update()
+            .where(c.c.id == row.id)
+            .values(status=status.value, version=row.version + 1, updated_at=now, **details_columns(details, location))
+        )
+        if status is CourseStatus.PUBLISHED:
+            await tx.stage(
+                CourseUpdated(
+                    course_id=row.id,
+                    municipality=row.municipality,
+                    library=row.library,
+                    offered_by_partner_id=row.offered_by_partner_id,
+                    title=details.title,
+                    skill_area=details.skill_area,
+                    audience=details.audience,
+                    audience_partner_id=details.audience_partner_id,
+                    volunteers_needed=details.volunteers_needed,
+                    price_cents=details.price_cents,
+                    course_version=row.version + 1,
+                ),
+                municipality=row.municipality,
+                library=row.library,
+            )
+        return await queries.load_course_view(tx.session, row.id, now)
+
+
+async def publish_course(work: UnitOfWork, actor: Actor, command: PublishCourse) -> CourseView:
+    domain.check_may_change_offer(actor)
+    async with work.transaction() as tx:
+        row = await load_course_to_manage(
+            tx, actor, command.course_id, what="publish it", expected_version=command.expected_version
+        )
+        status = domain.apply_course_step(CourseStatus(row.status), CourseStep.PUBLISH)
+        await check_partner_active(tx.session, row.offered_by_partner_id)
+        now = tx.clock.now()
+        await tx.session.execute(
+            c.update()
+            .where(c.c.id == row.id)
+            .values(status=status.value, version=row.version + 1, published_at=now, updated_at=now)
+        )
+        view = await queries.load_course_view(tx.session, row.id, now)
+        await tx.stage(
+            CoursePublished(
+                course_id=view.id,
+                municipality=view.municipality,
+                library=view.library,
+                offered_by_partner_id=view.offered_by_partner_id,
+                title=view.title,
+                skill_area=view.skill_area,
+                volunteers_needed=view.volunteers_needed,
+                audience=view.audience,
+                audience_partner_id=view.audience_partner_id,
+                level=view.level,
+                format=view.format,
+                price_cents=view.price_cents,
+                location_kind=view.location.kind,
+                place=view.location.place or view.location.branch,
+                library_contributions=view.library_contributions,
+            ),
+            municipality=view.municipality,
+            library=view.library,
+        )
+        return view
+
+
+async def cancel_course(work: UnitOfWork, actor: Actor, command: CancelCourse) -> CourseView:
+    """Its sessions go with it, and every place and waiting-list spot in them, each with its event."""
+    domain.check_may_change_offer(actor)
+    async with work.transaction() as tx:
+        row = await load_course_to_manage(
+            tx, actor, command.course_id, what="cancel it", expected_version=command.expected_version
+        )
+        status = domain.apply_course_step(CourseStatus(row.status), CourseStep.CANCEL)
+        now = tx.clock.now()
+        scheduled = (
+            await tx.session.execute(
+                sa.select(s.c.id)
+                .where(s.c.course_id == row.id, s.c.status == SessionStatus.SCHEDULED.value)
+                .order_by(s.c.id)
+            )
+        ).scalars()
+        for session_id in list(scheduled):
+            await cancel_one_session(tx, row, session_id, reason=f"the course was cancelled: {command.reason}")
+        await tx.session.execute(
+            c.update().where(c.c.id == row.id).values(status=status.value, version=row.version + 1, updated_at=now)
+        )
+        await tx.stage(
+            CourseCancelled(
+                course_id=row.id,
+                municipality=row.municipality,
+                library=row.library,
+                offered_by_partner_id=row.offered_by_partner_id,
+                reason=command.reason,
+            ),
+            municipality=row.municipality,
+            library=row.library,
+        )
+        return await queries.load_course_view(tx.session, row.id, now)
+
+
+# --- sessions --------------------------------------------------------------------------------------
+
+
+async def schedule_session(work: UnitOfWork, actor: Actor, command: ScheduleSession) -> SessionView:
+    domain.check_may_change_offer(actor)
+    details = command.details
+    starts_at, ends_at = domain.check_meetings(details.meetings)
+    session_id = new_id()
+    async with work.transaction() as tx:
+        row = await load_course_to_manage(
+            tx, actor, command.course_id, what="schedule its sessions", expected_version=None
+        )
+        domain.apply_course_step(CourseStatus(row.status), CourseStep.SCHEDULE_SESSION)
+        now = tx.clock.now()
+        await tx.session.execute(
+            s.insert().values(
+                id=session_id,
+                course_id=row.id,
+                meetings=msgspec.to_builtins(details.meetings),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                place=details.place,
+                capacity=details.capacity,
+                status=SessionStatus.SCHEDULED.value,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await tx.stage(
+            SessionScheduled(
+                session_id=session_id,
+                course_id=row.id,
+                municipality=row.municipality,
+                library=row.library,
+                offered_by_partner_id=row.offered_by_partner_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                capacity=details.capacity,
+                place=details.place,
+            ),
+            municipality=row.municipality,
+            library=row.library,
+        )
+        return await queries.load_session_view(tx.session, session_id)
+
+
+async def load_session_to_manage(
+    tx: Transaction, actor: Actor, session_id: UUID, *, what: str, expected_version: int | None
+) -> tuple[sa.Row, sa.Row]:
+    """The session (locked: every change to its places goes through this lock) and its course."""
+    row = await store.find_session(tx.session, session_id, for_update=True)
+    if row is None:
+        raise NotFound(f"session {session_id} not found")
+    course = await store.find_course(tx.session, row.course_id)
+    assert course is not None
+    municipality = await store.municipality_of(tx.session, actor)
+    try:
+        domain.check_manages(actor, queries.course_scope(course), municipality, what=what)
+    except NotFound:
+        raise NotFound(f"session {session_id} not found") from None
+    if is_stale(expected_version, row.version):
+        raise version_conflict(
+            f"session {session_id}", expected_version, await queries.load_session_view(tx.session, session_id)
+        )
+    return row, course
+
+
+async def update_session(work: UnitOfWork, actor: Actor, command: UpdateSession) -> SessionView:
+    """Version counts edits of the session itself; places taken and freed do not make an edit stale."""
+    domain.check_may_change_offer(actor)
+    changes = command.changes
+    async with work.transaction() as tx:
+        row, course = await load_session_to_manage(
+            tx, actor, command.session_id, what="change its sessions", expected_version=changes.expected_version
+        )
+        domain.apply_session_step(SessionStatus(row.status), SessionStep.UPDATE)
+        values: dict[str, object] = {"version": row.version + 1, "updated_at": tx.clock.now()}
+        if changes.meetings is not None:
+            values["starts_at"], values["ends_at"] = domain.check_meetings(changes.meetings)
+            values["meetings"] = msgspec.to_builtins(changes.meetings)
+        if changes.capacity is not None:
+            domain.check_new_capacity(changes.capacity, row.confirmed_count)
+            values["capacity"] = changes.capacity
+        if changes.place is not None:
+            values["place"] = changes.place
+        await tx.session.execute(s.update().where(s.c.id == row.id).values(**values))
+        if changes.capacity is not None and changes.capacity > row.capacity:
+            await fill_places(tx, row.id, course)
+        return await queries.load_session_view(tx.session, row.id)
+
+
+async def cancel_session(work: UnitOfWork, actor: Actor, command: CancelSession) -> SessionView:
+    domain.check_may_change_offer(actor)
+    async with work.transaction() as tx:
+        row, course = await load_session_to_manage(
+            tx, actor, command.session_id, what="cancel its sessions", expected_version=command.expected_version
+        )
+        await cancel_one_session(tx, course, row.id, reason=command.reason)
+        return await queries.load_session_view(tx.session, row.id)
+
+
+async def cancel_one_session(tx: Transaction, course: sa.Row, session_id: UUID, *, reason: str) -> None:
+    row = await store.find_session(tx.session, session_id, for_update=True)
+    assert row is not None
+    status = domain.apply_session_step(SessionStatus(row.status), SessionStep.CANCEL)
+    await cancel_active_enrolments(tx, course, row.id, reason=f"the session was cancelled: {reason}")
+    now: datetime = tx.clock.now()
+    await tx.session.execute(
+        s.update()
+        .where(s.c.id == row.id)
+        .values(status=status.value, version=row.version + 1, updated_at=now, confirmed_count=0, waitlisted_count=0)
+    )
+    await tx.stage(
+        SessionCancelled(
+            session_id=row.id,
+            course_id=course.id,
+            municipality=course.municipality,
+            library=course.library,
+            offered_by_partner_id=course.offered_by_partner_id,
+            reason=reason,
+        ),
+        municipality=course.municipality,
+        library=course.library,
+    )

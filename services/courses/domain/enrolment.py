@@ -1,0 +1,151 @@
+"""Enrolment: a place or the waiting list, moving up when a place frees, cancellation, attendance. Pure."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from services.courses.domain.offer import CourseScope, manages, may_read_course
+from shared.contracts.courses import Audience, EnrolmentStatus
+from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
+from shared.tenancy import Actor, Role
+
+
+class EnrolmentStep(enum.StrEnum):
+    PROMOTE = "promote"  # from the waiting list to a place
+    CANCEL = "cancel"
+    RECORD_ATTENDANCE = "record_attendance"
+
+
+E = EnrolmentStatus
+TRANSITIONS: dict[tuple[EnrolmentStatus, EnrolmentStep], EnrolmentStatus] = {
+    (E.WAITLISTED, EnrolmentStep.PROMOTE): E.CONFIRMED,
+    (E.WAITLISTED, EnrolmentStep.CANCEL): E.CANCELLED,
+    (E.CONFIRMED, EnrolmentStep.CANCEL): E.CANCELLED,
+    (E.CONFIRMED, EnrolmentStep.RECORD_ATTENDANCE): E.CONFIRMED,
+}
+
+
+def apply_step(status: EnrolmentStatus, step: EnrolmentStep) -> EnrolmentStatus:
+    try:
+        return TRANSITIONS[(status, step)]
+    except KeyError:
+        raise IllegalTransition(
+            f"an enrolment that is {status.value} cannot {step.value.replace('_', ' ')}",
+            state=status.value,
+            step=step.value,
+        ) from None
+
+
+def place_for_newcomer(capacity: int, confirmed: int) -> EnrolmentStatus:
+    """A free place is taken at once; otherwise the waiting list, at its end."""
+    return EnrolmentStatus.CONFIRMED if confirmed < capacity else EnrolmentStatus.WAITLISTED
+
+
+def places_to_fill(capacity: int, confirmed: int, waitlisted: int) -> int:
+    """How many from the top of the waiting list move up now (after a cancellation or more capacity)."""
+    return max(0, min(capacity - confirmed, waitlisted))
+
+
+def check_session_open(ends_at: datetime, now: datetime) -> None:
+    if ends_at <= now:
+        raise Conflict("the session has ended; it takes no more enrolments", ends_at=ends_at.isoformat())
+
+
+# --- the participant ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnownReferral:
+    id: UUID
+    municipality: str
+    participant_pseudonym: str
+
+
+def participant_for(
+    *,
+    referral_id: UUID | None,
+    referral: KnownReferral | None,
+    given_pseudonym: str | None,
+    municipality: str,
+    made_up: str,
+) -> str:
+    """Whom an enrolment is for: the referral's participant, the given pseudonym, or a new one.
+
+    A referral must be known in the course's municipality and, where a pseudonym is given too, be
+    about that participant: otherwise the enrolment event would move someone else's referral on.
+    """
+    if referral_id is not None:
+        if referral is None or referral.municipality != municipality:
+            raise InvalidInput(
+                f"referral {referral_id} is not known in municipality {municipality} "
+                "(a referral just submitted may take a moment to arrive)"
+            )
+        if given_pseudonym is not None and given_pseudonym != referral.participant_pseudonym:
+            raise InvalidInput(f"referral {referral_id} is about another participant than {given_pseudonym}")
+        return referral.participant_pseudonym
+    return given_pseudonym or made_up
+
+
+# --- who may do what ------------------------------------------------------------------------------
+
+
+def check_may_enrol(actor: Actor, course: CourseScope, actor_municipality: str | None) -> None:
+    """Anyone of the municipality who refers warmly enrols into its offer; coordinators only read.
+
+    A course for one partner's staff takes enrolments from that partner and from those who run it.
+    """
+    actor.require(Role.STAFF, Role.PARTNER, Role.OPERATOR)
+    if not may_read_course(actor, course, actor_municipality):
+        raise NotFound(f"course {course.id} not found")
+    if (
+        course.audience is Audience.PARTNER_STAFF
+        and not manages(actor, course)
+        and actor.partner != str(course.audience_partner_id)
+    ):
+        raise Forbidden(f"course {course.id} is for the staff of partner {course.audience_partner_id} only")
+
+
+@dataclass(frozen=True)
+class EnrolmentScope:
+    course: CourseScope
+    enrolled_by_library: str | None
+    enrolled_by_partner_id: UUID | None
+
+
+def enrolled_it(actor: Actor, enrolment: EnrolmentScope) -> bool:
+    if actor.role is Role.STAFF:
+        return enrolment.enrolled_by_library is not None and actor.library == enrolment.enrolled_by_library
+    if actor.role is Role.PARTNER:
+        return enrolment.enrolled_by_partner_id is not None and actor.partner == str(enrolment.enrolled_by_partner_id)
+    return False
+
+
+def may_read_enrolment(actor: Actor, enrolment: EnrolmentScope, actor_municipality: str | None) -> bool:
+    """Those who run the course, whoever enrolled the participant, and the municipality's coordinators."""
+    if manages(actor, enrolment.course) or enrolled_it(actor, enrolment):
+        return True
+    return actor.role is Role.COORDINATOR and actor_municipality == enrolment.course.municipality
+
+
+def check_may_cancel(actor: Actor, enrolment: EnrolmentScope, actor_municipality: str | None) -> None:
+    if manages(actor, enrolment.course) or enrolled_it(actor, enrolment):
+        return
+    if not may_read_enrolment(actor, enrolment, actor_municipality):
+        raise NotFound("enrolment not found")
+    raise Forbidden("only those who run the course or who enrolled the participant may cancel an enrolment")
+
+
+def check_may_record_attendance(actor: Actor, enrolment: EnrolmentScope, actor_municipality: str | None) -> None:
+    if manages(actor, enrolment.course):
+        return
+    if not may_read_enrolment(actor, enrolment, actor_municipality):
+        raise NotFound("enrolment not found")
+    raise Forbidden("only those who run the course record attendance")
+
+
+def check_meeting_number(meeting: int, meetings: int) -> None:
+    if meeting > meetings:
+        raise InvalidInput(f"the session has {meetings} meetings; there is no meeting {meeting}")

@@ -1,0 +1,1 @@
+"""Read models of the courses service for the gateway: the offer, enrolments, purchasing."""

@@ -1,0 +1,341 @@
+"""The courses service's tables (schema `courses`); the queries its use cases share live beside them."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.tenancy import Actor, Role
+
+metadata = sa.MetaData()
+Uuid = PgUUID(as_uuid=True)
+Time = sa.DateTime(timezone=True)
+
+# --- local projections of other services' events ---------------------------------------------------
+
+known_libraries = sa.Table(
+    "known_libraries",
+    metadata,
+    sa.Column("slug", sa.Text, primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+)
+
+known_partners = sa.Table(
+    "known_partners",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="active"),
+)
+
+known_referrals = sa.Table(
+    "known_referrals",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("participant_pseudonym", sa.Text, nullable=False),
+)
+
+# --- the offer ---------------------------------------------------------------------------------------
+
+courses = sa.Table(
+    "courses",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("library", sa.Text),
+    sa.Column("offered_by_partner_id", Uuid),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("skill_area", sa.Text, nullable=False),
+    sa.Column("audience", sa.Text, nullable=False),
+    sa.Column("audience_partner_id", Uuid),
+    sa.Column("level", sa.Text),
+    sa.Column("format", sa.Text, nullable=False),
+    sa.Column("price_cents", sa.BigInteger, sa.CheckConstraint("price_cents >= 0"), nullable=False),
+    sa.Column("location_kind", sa.Text, nullable=False),
+    sa.Column("location_library", sa.Text),
+    sa.Column("location_branch", sa.Text),
+    sa.Column("location_partner_id", Uuid),
+    sa.Column("location_address", sa.Text),
+    sa.Column("location_place", sa.Text),
+    sa.Column("volunteers_needed", sa.Integer, sa.CheckConstraint("volunteers_needed >= 0"), nullable=False),
+    sa.Column("library_contributions", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("published_at", Time),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.CheckConstraint("library IS NOT NULL OR offered_by_partner_id IS NOT NULL"),
+    sa.Index("courses_offer", "municipality", "title", "id"),
+    sa.Index("courses_by_library", "library"),
+    sa.Index("courses_by_partner", "offered_by_partner_id"),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("course_id", Uuid, sa.ForeignKey("courses.id"), nullable=False),
+    sa.Column("meetings", JSONB, nullable=False),
+    sa.Column("starts_at", Time, nullable=False),
+    sa.Column("ends_at", Time, nullable=False),
+    sa.Column("place", sa.Text),
+    sa.Column("capacity", sa.Integer, sa.CheckConstraint("capacity > 0"), nullable=False),
+    sa.Column("confirmed_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("waitlisted_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_sequence", sa.BigInteger, nullable=False, server_default="1"),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.CheckConstraint("confirmed_count <= capacity", name="sessions_not_overbooked"),
+    sa.CheckConstraint("confirmed_count >= 0 AND waitlisted_count >= 0"),
+    sa.Index("sessions_by_course", "course_id", "starts_at"),
+    sa.Index("sessions_by_start", "starts_at", "id"),
+)
+
+ACTIVE_ENROLMENT = "status IN ('confirmed', 'waitlisted')"
+
+enrolments = sa.Table(
+    "enrolments",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("session_id", Uuid, sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("course_id", Uuid, sa.ForeignKey("courses.id"), nullable=False),
+    sa.Column("participant_pseudonym", sa.Text, nullable=False),
+    sa.Column("referral_id", Uuid),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("sequence", sa.BigInteger, nullable=False),
+    sa.Column("enrolled_by", sa.Text, nullable=False),
+    sa.Column("enrolled_by_library", sa.Text),
+    sa.Column("enrolled_by_partner_id", Uuid),
+    sa.Column("enrolled_at", Time, nullable=False),
+    sa.Column("confirmed_at", Time),
+    sa.Column("cancelled_at", Time),
+    sa.Column("cancellation_reason", sa.Text),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("session_id", "sequence"),
+    sa.Index(
+        "enrolments_one_active",
+        "session_id",
+        "participant_pseudonym",
+        unique=True,
+        postgresql_where=sa.text(ACTIVE_ENROLMENT),
+    ),
+    sa.Index("enrolments_waiting_list", "session_id", "sequence", postgresql_where=sa.text("status = 'waitlisted'")),
+    sa.Index("enrolments_by_course", "course_id", "enrolled_at"),
+    sa.Index("enrolments_by_referral", "referral_id"),
+    sa.Index("enrolments_by_pseudonym", "participant_pseudonym"),
+)
+
+attendance = sa.Table(
+    "attendance",
+    metadata,
+    sa.Column("enrolment_id", Uuid, sa.ForeignKey("enrolments.id"), primary_key=True),
+    sa.Column("meeting", sa.Integer, sa.CheckConstraint("meeting >= 1"), primary_key=True),
+    sa.Column("present", sa.Boolean, nullable=False),
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("recorded_at", Time, nullable=False),
+)
+
+# --- purchasing --------------------------------------------------------------------------------------
+
+purchasing_policies = sa.Table(
+    "purchasing_policies",
+    metadata,
+    sa.Column("library", sa.Text, primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column(
+        "second_approver_above_cents",
+        sa.BigInteger,
+        sa.CheckConstraint("second_approver_above_cents >= 0"),
+        nullable=False,
+    ),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_by", sa.Text, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+)
+
+budget_holders = sa.Table(
+    "budget_holders",
+    metadata,
+    sa.Column("library", sa.Text, primary_key=True),
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("appointed_by", sa.Text, nullable=False),
+    sa.Column("appointed_at", Time, nullable=False),
+)
+
+budgets = sa.Table(
+    "budgets",
+    metadata,
+    sa.Column("library", sa.Text, primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, sa.CheckConstraint("amount_cents >= 0"), nullable=False),
+    sa.Column(
+        "committed_cents", sa.BigInteger, sa.CheckConstraint("committed_cents >= 0"), nullable=False, server_default="0"
+    ),
+    sa.Column("spent_cents", sa.BigInteger, sa.CheckConstraint("spent_cents >= 0"), nullable=False, server_default="0"),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.CheckConstraint("committed_cents + spent_cents <= amount_cents", name="budgets_not_exceeded"),
+)
+
+purchases = sa.Table(
+    "purchases",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("audience", JSONB, nullable=False),
+    sa.Column("estimated_cost_cents", sa.BigInteger, sa.CheckConstraint("estimated_cost_cents >= 0"), nullable=False),
+    sa.Column("budget_year", sa.Integer, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("chosen_quote_id", Uuid),
+    sa.Column("approved_amount_cents", sa.BigInteger),
+    sa.Column("order_reference", sa.Text),
+    sa.Column("sessions_held", sa.Integer),
+    sa.Column("participants", sa.Integer),
+    sa.Column("delivered_on", sa.Date),
+    sa.Column("invoice_amount_cents", sa.BigInteger),
+    sa.Column("invoice_reference", sa.Text),
+    sa.Column("requested_by", sa.Text, nullable=False),
+    sa.Column("requested_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("purchases_by_library", "library", "requested_at", "id"),
+    sa.Index("purchases_by_municipality", "municipality", "requested_at", "id"),
+)
+
+purchase_quotes = sa.Table(
+    "purchase_quotes",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("purchase_id", Uuid, sa.ForeignKey("purchases.id"), nullable=False),
+    sa.Column("provider_name", sa.Text, nullable=False),
+    sa.Column("provider_partner_id", Uuid),
+    sa.Column("amount_cents", sa.BigInteger, sa.CheckConstraint("amount_cents >= 0"), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("valid_until", sa.Date),
+    sa.Column("added_by", sa.Text, nullable=False),
+    sa.Column("added_at", Time, nullable=False),
+    sa.Index("purchase_quotes_by_purchase", "purchase_id", "added_at"),
+)
+
+purchase_approvals = sa.Table(
+    "purchase_approvals",
+    metadata,
+    sa.Column("purchase_id", Uuid, sa.ForeignKey("purchases.id"), primary_key=True),
+    sa.Column("approver", sa.Text, primary_key=True),
+    sa.Column("quote_id", Uuid, sa.ForeignKey("purchase_quotes.id"), nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("approved_at", Time, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+purchase_history = sa.Table(
+    "purchase_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("purchase_id", Uuid, sa.ForeignKey("purchases.id"), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Index("purchase_history_by_purchase", "purchase_id", "id"),
+)
+
+
+# --- shared look-ups -------------------------------------------------------------------------------
+
+
+async def library_municipality(session: AsyncSession, slug: str | None) -> str | None:
+    if slug is None:
+        return None
+    return (
+        await session.execute(sa.select(known_libraries.c.municipality).where(known_libraries.c.slug == slug))
+    ).scalar_one_or_none()
+
+
+async def find_partner(session: AsyncSession, partner_id: UUID | None) -> sa.Row | None:
+    if partner_id is None:
+        return None
+    return (await session.execute(sa.select(known_partners).where(known_partners.c.id == partner_id))).first()
+
+
+async def partner_municipality(session: AsyncSession, partner_id: UUID | None) -> str | None:
+    row = await find_partner(session, partner_id)
+    return None if row is None else row.municipality
+
+
+async def find_course(session: AsyncSession, course_id: UUID, *, for_update: bool = False) -> sa.Row | None:
+    statement = sa.select(courses).where(courses.c.id == course_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).first()
+
+
+async def find_session(session: AsyncSession, session_id: UUID, *, for_update: bool = False) -> sa.Row | None:
+    """A session row; `for_update` takes its row lock, which every change to its places goes through."""
+    statement = sa.select(sessions).where(sessions.c.id == session_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).first()
+
+
+async def find_enrolment(session: AsyncSession, enrolment_id: UUID, *, for_update: bool = False) -> sa.Row | None:
+    statement = sa.select(enrolments).where(enrolments.c.id == enrolment_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).first()
+
+
+async def find_purchase(session: AsyncSession, purchase_id: UUID, *, for_update: bool = False) -> sa.Row | None:
+    statement = sa.select(purchases).where(purchases.c.id == purchase_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).first()
+
+
+async def holders_of(session: AsyncSession, library: str) -> set[str]:
+    return set(
+        (await session.execute(sa.select(budget_holders.c.subject).where(budget_holders.c.library == library)))
+        .scalars()
+        .all()
+    )
+
+
+async def upsert(session: AsyncSession, table: sa.Table, key: list[str], **values: object) -> None:
+    """Projections take the latest event's word for a row."""
+    await session.execute(
+        insert(table)
+        .values(**values)
+        .on_conflict_do_update(index_elements=key, set_={k: v for k, v in values.items() if k not in key})
+    )
+
+
+async def municipality_of(session: AsyncSession, actor: Actor) -> str | None:
+    """The municipality whose offer the actor sees; None for operators, who see every municipality."""
+    if actor.role is Role.STAFF:
+        return await library_municipality(session, actor.library) or actor.municipality
+    if actor.role is Role.PARTNER:
+        try:
+            partner_id = UUID(actor.partner or "")
+        except ValueError:
+            return None
+        return await partner_municipality(session, partner_id) or actor.municipality
+    return actor.municipality

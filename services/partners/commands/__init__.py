@@ -1,0 +1,1 @@
+"""Use cases of the partners service: load, decide (domain), save, stage events, commit."""

@@ -1,0 +1,184 @@
+"""Partners' credentials: API keys for their systems, NATS credentials for their feed, and the NATS auth callout.
+
+A key is shown once and kept as its SHA-256 only. The gateway asks whose a key is
+(`authenticate_api_key`); the NATS server asks the same through the auth callout when a partner
+connects with a key as its token, and gets back a user JWT that may read that partner's feed only.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.partners import store
+from services.partners.channels import NatsFeeds
+from services.partners.domain import access, feeds
+from services.partners.domain import api_keys as keys
+from services.partners.queries.views import api_key_view
+from shared.contracts.partners import (
+    ApiKeyIdentity,
+    ApiKeyIssued,
+    ApiKeyRequest,
+    ApiKeyView,
+    AuthenticateApiKey,
+    IssueApiKey,
+    IssueNatsCredentials,
+    NatsFeedCredentials,
+    PartnerStatus,
+    RevokeApiKey,
+)
+from shared.errors import Conflict, Forbidden, NotFound
+from shared.ids import new_id
+from shared.nats_callout import ACCOUNT, PREFIX_SERVER, REQUEST_AUDIENCE, decode_jwt
+from shared.tenancy import Actor
+from shared.unit_of_work import Transaction, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+K = store.api_keys
+NATS_SESSION = timedelta(minutes=10)  # a partner's NATS user is re-authorised (and a revoked key dropped) this often
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+async def issue_api_key(work: UnitOfWork, actor: Actor, command: IssueApiKey) -> ApiKeyIssued:
+    access.check_role_may_manage_credentials(actor)
+    async with work.transaction() as tx:
+        return await _issue(tx, actor, command.partner_id, command.request)
+
+
+async def _issue(tx: Transaction, actor: Actor, partner_id: Any, request: ApiKeyRequest) -> ApiKeyIssued:
+    partner = await store.find_partner(tx.session, partner_id)
+    if partner is None:
+        raise NotFound(f"partner {partner_id} not found")
+    access.check_may_manage_credentials(actor, partner.id, partner.municipality)
+    if partner.status == PartnerStatus.ENDED:
+        raise Conflict(f"partner {partner_id} has ended: it gets no new keys")
+    key = keys.KEY_PREFIX + secrets.token_urlsafe(32)
+    key_id = new_id()
+    row = (
+        await tx.session.execute(
+            K.insert()
+            .values(
+                id=key_id,
+                partner_id=partner.id,
+                name=request.name,
+                scopes=keys.distinct_scopes(request.scopes),
+                digest=keys.digest(key),
+                prefix=keys.shown_prefix(key),
+                created_at=tx.clock.now(),
+                created_by=actor.subject,
+                expires_at=request.expires_at,
+            )
+            .returning(*K.c)
+        )
+    ).one()
+    return ApiKeyIssued(api_key=api_key_view(row), key=key)
+
+
+async def revoke_api_key(work: UnitOfWork, actor: Actor, command: RevokeApiKey) -> ApiKeyView:
+    access.check_role_may_manage_credentials(actor)
+    async with work.transaction() as tx:
+        partner = await store.find_partner(tx.session, command.partner_id)
+        if partner is None:
+            raise NotFound(f"partner {command.partner_id} not found")
+        access.check_may_manage_credentials(actor, partner.id, partner.municipality)
+        row = (
+            await tx.session.execute(
+                sa.select(K).where(K.c.id == command.key_id, K.c.partner_id == partner.id).with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"API key {command.key_id} not found")
+        if row.revoked_at is None:  # revoking twice is the same as once
+            row = (
+                await tx.session.execute(
+                    K.update().where(K.c.id == row.id).values(revoked_at=tx.clock.now()).returning(*K.c)
+                )
+            ).one()
+    return api_key_view(row)
+
+
+async def authenticate_api_key(work: UnitOfWork, actor: Actor, query: AuthenticateApiKey) -> ApiKeyIdentity:
+    access.check_may_authenticate_keys(actor)
+    return await identify(work, query.key)
+
+
+async def identify(work: UnitOfWork, key: str) -> ApiKeyIdentity:
+    """Whose key this is; NotFound for an unknown, revoked or expired key, or one of an ended partner."""
+    async with work.transaction() as tx:
+        now = tx.clock.now()
+        row = (
+            await tx.session.execute(
+                sa.select(K, store.partners.c.municipality, store.partners.c.status.label("partner_status"))
+                .join(store.partners, store.partners.c.id == K.c.partner_id)
+                .where(K.c.digest == keys.digest(key))
+            )
+        ).first()
+        if row is None or not keys.is_usable(
+            revoked_at=row.revoked_at, expires_at=row.expires_at, partner_status=row.partner_status, now=now
+        ):
+            raise NotFound("the API key is not valid")
+        if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+            await tx.session.execute(K.update().where(K.c.id == row.id).values(last_used_at=now))
+    return ApiKeyIdentity(key_id=row.id, partner_id=row.partner_id, municipality=row.municipality, scopes=row.scopes)
+
+
+async def issue_nats_credentials(
+    work: UnitOfWork, nats: NatsFeeds, actor: Actor, command: IssueNatsCredentials
+) -> NatsFeedCredentials:
+    """A key that reads the feed (over NATS and HTTP), and the partner's durable consumer to read it with."""
+    access.check_role_may_manage_credentials(actor)
+    request = ApiKeyRequest(name=command.name, scopes=[keys.FEED_SCOPE])
+    async with work.transaction() as tx:
+        issued = await _issue(tx, actor, command.partner_id, request)
+    await nats.ensure_consumer(command.partner_id)
+    return NatsFeedCredentials(access=nats.access(command.partner_id), key_id=issued.api_key.id, token=issued.key)
+
+
+# --- the NATS auth callout: the server asks, for every connection but the platform's own ------------
+
+
+async def authorise_nats_connection(work: UnitOfWork, nats: NatsFeeds, request_jwt: str) -> str:
+    """The answer (a JWT signed by our issuer) to the server's authorization request: a user JWT that may
+    read the partner's own feed, or a refusal. Never raises: the server waits for an answer."""
+    assert nats.issuer is not None
+    issued_at = int(work.clock.now().timestamp())
+    try:
+        request = decode_jwt(request_jwt, issuer_prefix=PREFIX_SERVER)
+        details = request["nats"]
+        user_nkey, server_id = str(details["user_nkey"]), str(details["server_id"]["id"])
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("an authorization request that is not one: %s", exc)
+        return ""
+    if request.get("aud") != REQUEST_AUDIENCE:
+        log.warning("an authorization request for %r", request.get("aud"))
+        return ""
+    options = details.get("connect_opts") or {}
+    key = options.get("auth_token") or options.get("pass") or ""
+    answer: dict[str, Any] = {"sub": user_nkey, "aud": server_id}
+    try:
+        identity = await identify(work, key)
+        if keys.FEED_SCOPE not in identity.scopes:
+            raise Forbidden(f"the key lacks the scope {keys.FEED_SCOPE}")
+    except (NotFound, Forbidden) as exc:
+        answer["nats"] = {"error": exc.detail, "type": "authorization_response", "version": 2}
+        log.info("refused a NATS connection: %s", exc.detail)
+    else:
+        user = {
+            "sub": user_nkey,
+            "aud": ACCOUNT,
+            "name": f"partner-{identity.partner_id}",
+            "exp": issued_at + int(NATS_SESSION.total_seconds()),
+            "nats": {**feeds.nats_permissions(identity.partner_id), "type": "user", "version": 2},
+        }
+        answer["nats"] = {
+            "jwt": nats.issuer.sign(user, issued_at=issued_at),
+            "type": "authorization_response",
+            "version": 2,
+        }
+        log.info("authorised a NATS connection of partner %s", identity.partner_id)
+    return nats.issuer.sign(answer, issued_at=issued_at)

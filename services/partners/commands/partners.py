@@ -1,0 +1,163 @@
+"""Partner organisations: register, keep their record current, and suspend, reactivate or end them."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import msgspec
+
+from services.partners import domain, store
+from services.partners.domain import access, lifecycle
+from services.partners.queries.views import partner_view
+from shared.contracts.partners import (
+    ChangePartnerStatus,
+    PartnerEnded,
+    PartnerReactivated,
+    PartnerRegistered,
+    PartnershipEnded,
+    PartnershipStatus,
+    PartnerStatus,
+    PartnerStep,
+    PartnerSuspended,
+    PartnerView,
+    RegisterPartner,
+    UpdatePartner,
+)
+from shared.errors import IllegalTransition, InvalidInput, NotFound
+from shared.ids import new_id
+from shared.tenancy import Actor
+from shared.unit_of_work import Transaction, UnitOfWork
+
+
+async def register_partner(work: UnitOfWork, actor: Actor, command: RegisterPartner) -> PartnerView:
+    domain.check_may_register_partner(actor, command.municipality)
+    partner_id = new_id()
+    async with work.transaction() as tx:
+        if not await store.municipality_exists(tx.session, command.municipality):
+            raise InvalidInput(f"municipality {command.municipality} does not exist")
+        now = tx.clock.now()
+        await tx.session.execute(
+            store.partners.insert().values(
+                id=partner_id,
+                municipality=command.municipality,
+                name=command.name,
+                kind=command.kind.value,
+                chamber_of_commerce_number=command.chamber_of_commerce_number,
+                registered_at=now,
+                status=PartnerStatus.ACTIVE.value,
+                addresses=msgspec.to_builtins(command.addresses),
+                contacts=msgspec.to_builtins(command.contacts),
+                skill_areas=[area.value for area in lifecycle.distinct(command.skill_areas)],
+                email=command.email,
+                phone=command.phone,
+                website=command.website,
+                version=1,
+                updated_at=now,
+                feed_key=secrets.token_bytes(32),
+            )
+        )
+        await tx.stage(
+            PartnerRegistered(
+                partner_id=partner_id, municipality=command.municipality, name=command.name, kind=command.kind
+            ),
+            municipality=command.municipality,
+            library=None,
+        )
+        row = await store.find_partner(tx.session, partner_id)
+    assert row is not None
+    return partner_view(row)
+
+
+async def update_partner(work: UnitOfWork, actor: Actor, command: UpdatePartner) -> PartnerView:
+    changes = command.changes
+    async with work.transaction() as tx:
+        row = await store.find_partner(tx.session, command.partner_id, for_update=True)
+        if row is None:
+            raise NotFound(f"partner {command.partner_id} not found")
+        access.check_may_update_partner(actor, row.id, row.municipality, changes)
+        lifecycle.check_version(changes.expected_version, row.version, partner_view(row))
+        if row.status == PartnerStatus.ENDED:
+            raise IllegalTransition("an ended partner cannot be changed", state=row.status, step="update")
+        values: dict[str, Any] = {}
+        for field in ("name", "chamber_of_commerce_number", "email", "phone", "website"):
+            if (value := getattr(changes, field)) is not None:
+                values[field] = value
+        if changes.kind is not None:
+            values["kind"] = changes.kind.value
+        if changes.addresses is not None:
+            values["addresses"] = msgspec.to_builtins(changes.addresses)
+        if changes.contacts is not None:
+            values["contacts"] = msgspec.to_builtins(changes.contacts)
+        if changes.skill_areas is not None:
+            values["skill_areas"] = [area.value for area in lifecycle.distinct(changes.skill_areas)]
+        await tx.session.execute(
+            store.partners.update()
+            .where(store.partners.c.id == row.id)
+            .values(**values, version=row.version + 1, updated_at=tx.clock.now())
+        )
+        updated = await store.find_partner(tx.session, row.id)
+    assert updated is not None
+    return partner_view(updated)
+
+
+async def change_partner_status(work: UnitOfWork, actor: Actor, command: ChangePartnerStatus) -> PartnerView:
+    """Suspend, reactivate or end: an event every service acts on (referrals refuses a suspended referrer)."""
+    access.check_role_may_change_partner_status(actor)
+    async with work.transaction() as tx:
+        row = await store.find_partner(tx.session, command.partner_id, for_update=True)
+        if row is None:
+            raise NotFound(f"partner {command.partner_id} not found")
+        access.check_may_change_partner_status(actor, row.id, row.municipality)
+        lifecycle.check_version(command.change.expected_version, row.version, partner_view(row))
+        status = lifecycle.apply_partner_step(PartnerStatus(row.status), command.step)
+        now = tx.clock.now()
+        await tx.session.execute(
+            store.partners.update()
+            .where(store.partners.c.id == row.id)
+            .values(status=status.value, status_reason=command.change.reason, version=row.version + 1, updated_at=now)
+        )
+        if command.step is PartnerStep.SUSPEND:
+            event: Any = PartnerSuspended(
+                partner_id=row.id, municipality=row.municipality, reason=command.change.reason
+            )
+        elif command.step is PartnerStep.REACTIVATE:
+            event = PartnerReactivated(partner_id=row.id, municipality=row.municipality)
+        else:
+            event = PartnerEnded(partner_id=row.id, municipality=row.municipality)
+            await end_partnerships_of(tx, row.id, reason="the partner ended")
+        await tx.stage(event, municipality=row.municipality, library=None)
+        updated = await store.find_partner(tx.session, row.id)
+    assert updated is not None
+    return partner_view(updated)
+
+
+async def end_partnerships_of(tx: Transaction, partner_id: Any, *, reason: str) -> None:
+    """A partner that ends takes its partnerships with it; those that were active say so in an event."""
+    S = store.partnerships
+    ended = (
+        await tx.session.execute(
+            S.update()
+            .where(S.c.partner_id == partner_id, S.c.status != PartnershipStatus.ENDED.value)
+            .values(
+                status=PartnershipStatus.ENDED.value,
+                ended_at=tx.clock.now(),
+                end_reason=reason,
+                version=S.c.version + 1,
+                updated_at=tx.clock.now(),
+            )
+            .returning(S.c.id, S.c.library, S.c.municipality, S.c.activated_at)
+        )
+    ).all()
+    for partnership in ended:
+        if partnership.activated_at is not None:
+            await tx.stage(
+                PartnershipEnded(
+                    partnership_id=partnership.id,
+                    partner_id=partner_id,
+                    library=partnership.library,
+                    municipality=partnership.municipality,
+                ),
+                municipality=partnership.municipality,
+                library=partnership.library,
+            )

@@ -1,0 +1,186 @@
+"""Partnerships between a library and a partner: drafted and kept by the library's own staff, activated, ended."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from services.partners import store
+from services.partners.domain import access, lifecycle
+from services.partners.queries.views import partnership_view
+from shared.contracts.partners import (
+    ChangePartnershipStatus,
+    CreatePartnership,
+    PartnershipActivated,
+    PartnershipEnded,
+    PartnershipStatus,
+    PartnershipStep,
+    PartnershipView,
+    PartnerStatus,
+    UpdatePartnership,
+)
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.ids import new_id
+from shared.tenancy import Actor
+from shared.unit_of_work import Transaction, UnitOfWork
+
+S = store.partnerships
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")  # a partnership's last day is a Dutch calendar day
+
+
+async def create_partnership(work: UnitOfWork, actor: Actor, command: CreatePartnership) -> PartnershipView:
+    access.check_may_manage_partnership(actor, command.library)
+    lifecycle.check_partnership_dates(command.starts_on, command.ends_on, command.review_on)
+    partnership_id = new_id()
+    try:
+        async with work.transaction() as tx:
+            library = await store.find_library(tx.session, command.library)
+            if library is None:
+                raise InvalidInput(f"library {command.library} does not exist")
+            partner = await store.find_partner(tx.session, command.partner_id)
+            if partner is None or partner.municipality != library.municipality:
+                raise InvalidInput(f"partner {command.partner_id} is not a partner in {library.municipality}")
+            if partner.status == PartnerStatus.ENDED:
+                raise Conflict(f"partner {command.partner_id} has ended: it cannot start a partnership")
+            now = tx.clock.now()
+            await tx.session.execute(
+                S.insert().values(
+                    id=partnership_id,
+                    library=library.slug,
+                    municipality=library.municipality,
+                    partner_id=partner.id,
+                    roles=[r.value for r in lifecycle.distinct(command.roles)],
+                    library_contributions=[c.value for c in lifecycle.distinct(command.library_contributions)],
+                    partner_contributions=[c.value for c in lifecycle.distinct(command.partner_contributions)],
+                    starts_on=command.starts_on,
+                    ends_on=command.ends_on,
+                    review_on=command.review_on,
+                    status=PartnershipStatus.DRAFT.value,
+                    note=command.note,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            row = await store.find_partnership(tx.session, partnership_id)
+    except IntegrityError as exc:
+        raise Conflict(
+            f"library {command.library} already has a partnership with partner {command.partner_id} that has not ended"
+        ) from exc
+    assert row is not None
+    return partnership_view(row)
+
+
+async def _load_for_change(tx: Transaction, actor: Actor, partnership_id: UUID) -> sa.Row:
+    row = await store.find_partnership(tx.session, partnership_id, for_update=True)
+    if row is None or not access.may_see_partnership(
+        actor, library=row.library, municipality=row.municipality, partner_id=row.partner_id
+    ):
+        raise NotFound(f"partnership {partnership_id} not found")
+    access.check_may_manage_partnership(actor, row.library)
+    return row
+
+
+async def update_partnership(work: UnitOfWork, actor: Actor, command: UpdatePartnership) -> PartnershipView:
+    access.check_role_may_manage_partnerships(actor)
+    changes = command.changes
+    async with work.transaction() as tx:
+        row = await _load_for_change(tx, actor, command.partnership_id)
+        lifecycle.check_version(changes.expected_version, row.version, partnership_view(row))
+        lifecycle.check_partnership_may_change(PartnershipStatus(row.status))
+        values: dict[str, Any] = {}
+        if changes.roles is not None:
+            values["roles"] = [r.value for r in lifecycle.distinct(changes.roles)]
+        if changes.library_contributions is not None:
+            values["library_contributions"] = [c.value for c in lifecycle.distinct(changes.library_contributions)]
+        if changes.partner_contributions is not None:
+            values["partner_contributions"] = [c.value for c in lifecycle.distinct(changes.partner_contributions)]
+        for field in ("starts_on", "ends_on", "review_on", "note"):
+            if (value := getattr(changes, field)) is not None:
+                values[field] = value
+        lifecycle.check_partnership_dates(
+            values.get("starts_on", row.starts_on),
+            values.get("ends_on", row.ends_on),
+            values.get("review_on", row.review_on),
+        )
+        await tx.session.execute(
+            S.update().where(S.c.id == row.id).values(**values, version=row.version + 1, updated_at=tx.clock.now())
+        )
+        updated = await store.find_partnership(tx.session, row.id)
+    assert updated is not None
+    return partnership_view(updated)
+
+
+async def change_partnership_status(
+    work: UnitOfWork, actor: Actor, command: ChangePartnershipStatus
+) -> PartnershipView:
+    access.check_role_may_manage_partnerships(actor)
+    async with work.transaction() as tx:
+        row = await _load_for_change(tx, actor, command.partnership_id)
+        lifecycle.check_version(command.change.expected_version, row.version, partnership_view(row))
+        before = PartnershipStatus(row.status)
+        status = lifecycle.apply_partnership_step(before, command.step)
+        if command.step is PartnershipStep.ACTIVATE:
+            partner = await store.find_partner(tx.session, row.partner_id)
+            assert partner is not None
+            lifecycle.check_partner_may_start_partnership(PartnerStatus(partner.status))
+        await _set_status(tx, row, status, reason=command.change.reason, was=before)
+        updated = await store.find_partnership(tx.session, row.id)
+    assert updated is not None
+    return partnership_view(updated)
+
+
+async def _set_status(
+    tx: Transaction, row: sa.Row, status: PartnershipStatus, *, reason: str | None, was: PartnershipStatus
+) -> None:
+    now = tx.clock.now()
+    values: dict[str, Any] = {"status": status.value, "version": row.version + 1, "updated_at": now}
+    if status is PartnershipStatus.ACTIVE:
+        values["activated_at"] = now
+        await tx.stage(
+            PartnershipActivated(
+                partnership_id=row.id,
+                partner_id=row.partner_id,
+                library=row.library,
+                municipality=row.municipality,
+                roles=list(row.roles),
+            ),
+            municipality=row.municipality,
+            library=row.library,
+        )
+    elif status is PartnershipStatus.ENDED:
+        values.update(ended_at=now, end_reason=reason)
+        if was is PartnershipStatus.ACTIVE:  # a draft that never started concerns nobody else
+            await tx.stage(
+                PartnershipEnded(
+                    partnership_id=row.id, partner_id=row.partner_id, library=row.library, municipality=row.municipality
+                ),
+                municipality=row.municipality,
+                library=row.library,
+            )
+    await tx.session.execute(S.update().where(S.c.id == row.id).values(**values))
+
+
+async def end_lapsed_partnerships(work: UnitOfWork, today: date | None = None) -> int:
+    """Active partnerships whose end date has passed end by themselves (a periodic job; tests pass `today`)."""
+    async with work.transaction() as tx:
+        today = today or tx.clock.now().astimezone(LOCAL_TIME).date()
+        rows = (
+            await tx.session.execute(
+                sa.select(S)
+                .where(S.c.status == PartnershipStatus.ACTIVE.value, S.c.ends_on < today)
+                .with_for_update(skip_locked=True)
+                .limit(500)
+            )
+        ).all()
+        lapsed = [r for r in rows if lifecycle.ended_by_date(PartnershipStatus(r.status), r.ends_on, today)]
+        for row in lapsed:
+            await _set_status(
+                tx, row, PartnershipStatus.ENDED, reason="its end date passed", was=PartnershipStatus.ACTIVE
+            )
+    return len(lapsed)

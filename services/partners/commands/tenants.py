@@ -1,0 +1,59 @@
+"""The tenants: municipalities and their libraries, registered by the platform's operators."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from services.partners import domain, store
+from shared.contracts.partners import (
+    LibraryRegistered,
+    LibraryView,
+    MunicipalityRegistered,
+    MunicipalityView,
+    RegisterLibrary,
+    RegisterMunicipality,
+)
+from shared.errors import Conflict, InvalidInput
+from shared.tenancy import Actor
+from shared.unit_of_work import UnitOfWork
+
+
+async def register_municipality(work: UnitOfWork, actor: Actor, command: RegisterMunicipality) -> MunicipalityView:
+    domain.check_may_register_tenant(actor)
+    try:
+        async with work.transaction() as tx:
+            await tx.session.execute(
+                store.municipalities.insert().values(slug=command.slug, name=command.name, registered_at=tx.clock.now())
+            )
+            await tx.stage(
+                MunicipalityRegistered(municipality=command.slug, name=command.name),
+                municipality=command.slug,
+                library=None,
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"municipality {command.slug} already exists") from exc
+    return MunicipalityView(slug=command.slug, name=command.name)
+
+
+async def register_library(work: UnitOfWork, actor: Actor, command: RegisterLibrary) -> LibraryView:
+    domain.check_may_register_tenant(actor)
+    try:
+        async with work.transaction() as tx:
+            if not await store.municipality_exists(tx.session, command.municipality):
+                raise InvalidInput(f"municipality {command.municipality} does not exist")
+            await tx.session.execute(
+                store.libraries.insert().values(
+                    slug=command.slug,
+                    municipality=command.municipality,
+                    name=command.name,
+                    registered_at=tx.clock.now(),
+                )
+            )
+            await tx.stage(
+                LibraryRegistered(library=command.slug, municipality=command.municipality, name=command.name),
+                municipality=command.municipality,
+                library=command.slug,
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"library {command.slug} already exists") from exc
+    return LibraryView(slug=command.slug, municipality=command.municipality, name=command.name)

@@ -1,0 +1,369 @@
+"""Webhooks: a partner registers endpoints for the event types it wants; deliveries are tried, retried with
+backoff and jitter, marked failed when every try failed, and replayed on request. Every try is logged.
+
+The worker claims due deliveries with `FOR UPDATE SKIP LOCKED` and a lease, so replicas share the work
+and a delivery whose worker died is tried again when the lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+import httpx
+import sqlalchemy as sa
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from opentelemetry.metrics import Counter
+from opentelemetry.trace import Tracer
+
+from services.partners import store
+from services.partners.channels import Answer, WebhookSender
+from services.partners.domain import access, lifecycle
+from services.partners.domain import webhooks as rules
+from services.partners.queries.views import delivery_view, webhook_view
+from services.partners.signatures import SIGNATURE_HEADER, signature_header
+from shared.contracts.partners import (
+    DeliveryRef,
+    DeliveryStatus,
+    DeliveryView,
+    PartnerStatus,
+    RegisterWebhook,
+    ReplayResult,
+    RotateWebhookSecret,
+    UpdateWebhook,
+    WebhookRef,
+    WebhookStatus,
+    WebhookView,
+    WebhookWithSecret,
+)
+from shared.errors import Conflict, NotFound
+from shared.ids import new_id
+from shared.tenancy import Actor
+from shared.unit_of_work import Transaction, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+W = store.webhooks
+D = store.deliveries
+A = store.delivery_attempts
+F = store.feed_entries
+
+CLAIM_BATCH = 32
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+async def register_webhook(work: UnitOfWork, actor: Actor, command: RegisterWebhook) -> WebhookWithSecret:
+    access.check_may_manage_subscriptions(actor, command.partner_id)
+    registration = command.registration
+    rules.check_endpoint_url(registration.url)
+    webhook_id, secret = new_id(), new_secret()
+    async with work.transaction() as tx:
+        partner = await store.find_partner(tx.session, command.partner_id)
+        if partner is None:
+            raise NotFound(f"partner {command.partner_id} not found")
+        if partner.status == PartnerStatus.ENDED:
+            raise Conflict(f"partner {command.partner_id} has ended")
+        now = tx.clock.now()
+        await tx.session.execute(
+            W.insert().values(
+                id=webhook_id,
+                partner_id=partner.id,
+                url=registration.url,
+                event_types=sorted(set(registration.event_types)),
+                description=registration.description,
+                status=WebhookStatus.ACTIVE.value,
+                secret=secret,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        row = await store.find_webhook(tx.session, partner.id, webhook_id)
+    assert row is not None
+    return WebhookWithSecret(webhook=webhook_view(row), secret=secret)
+
+
+async def _load(tx: Transaction, partner_id: UUID, webhook_id: UUID) -> sa.Row:
+    row = await store.find_webhook(tx.session, partner_id, webhook_id, for_update=True)
+    if row is None:
+        raise NotFound(f"webhook {webhook_id} not found")
+    return row
+
+
+async def update_webhook(work: UnitOfWork, actor: Actor, command: UpdateWebhook) -> WebhookView:
+    access.check_may_manage_subscriptions(actor, command.partner_id)
+    changes = command.changes
+    if changes.url is not None:
+        rules.check_endpoint_url(changes.url)
+    async with work.transaction() as tx:
+        row = await _load(tx, command.partner_id, command.webhook_id)
+        lifecycle.check_version(changes.expected_version, row.version, webhook_view(row))
+        values: dict[str, Any] = {}
+        if changes.url is not None:
+            values["url"] = changes.url
+        if changes.event_types is not None:
+            values["event_types"] = sorted(set(changes.event_types))
+        if changes.description is not None:
+            values["description"] = changes.description
+        if changes.status is not None:
+            values["status"] = changes.status.value
+        await tx.session.execute(
+            W.update().where(W.c.id == row.id).values(**values, version=row.version + 1, updated_at=tx.clock.now())
+        )
+        updated = await store.find_webhook(tx.session, row.partner_id, row.id)
+    assert updated is not None
+    return webhook_view(updated)
+
+
+async def delete_webhook(work: UnitOfWork, actor: Actor, command: WebhookRef) -> None:
+    access.check_may_manage_subscriptions(actor, command.partner_id)
+    async with work.transaction() as tx:
+        row = await _load(tx, command.partner_id, command.webhook_id)
+        now = tx.clock.now()
+        await tx.session.execute(
+            W.update()
+            .where(W.c.id == row.id)
+            .values(deleted_at=now, status=WebhookStatus.PAUSED.value, version=row.version + 1, updated_at=now)
+        )
+        await tx.session.execute(
+            D.update()
+            .where(D.c.webhook_id == row.id, D.c.status == DeliveryStatus.PENDING.value)
+            .values(status=DeliveryStatus.FAILED.value, failed_at=now, last_error="the webhook was deleted")
+        )
+
+
+async def rotate_secret(work: UnitOfWork, actor: Actor, command: RotateWebhookSecret) -> WebhookWithSecret:
+    """A new secret at once; the old one keeps signing (beside it) until the overlap ends."""
+    access.check_may_manage_subscriptions(actor, command.partner_id)
+    secret = new_secret()
+    async with work.transaction() as tx:
+        row = await _load(tx, command.partner_id, command.webhook_id)
+        lifecycle.check_version(command.rotation.expected_version, row.version, webhook_view(row))
+        now = tx.clock.now()
+        await tx.session.execute(
+            W.update()
+            .where(W.c.id == row.id)
+            .values(
+                secret=secret,
+                previous_secret=row.secret,
+                previous_secret_expires_at=now + timedelta(seconds=command.rotation.overlap_seconds),
+                secret_rotated_at=now,
+                version=row.version + 1,
+                updated_at=now,
+            )
+        )
+        updated = await store.find_webhook(tx.session, row.partner_id, row.id)
+    assert updated is not None
+    return WebhookWithSecret(webhook=webhook_view(updated), secret=secret)
+
+
+async def replay_delivery(work: UnitOfWork, actor: Actor, command: DeliveryRef) -> DeliveryView:
+    """Try a failed (or delivered) delivery again, with a fresh budget of tries; its log keeps every try."""
+    access.check_may_manage_subscriptions(actor, command.partner_id)
+    async with work.transaction() as tx:
+        await _load(tx, command.partner_id, command.webhook_id)
+        row = (
+            await tx.session.execute(
+                sa.select(D)
+                .where(
+                    D.c.id == command.delivery_id,
+                    D.c.webhook_id == command.webhook_id,
+                    D.c.partner_id == command.partner_id,
+                )
+                .with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"delivery {command.delivery_id} not found")
+        if row.status == DeliveryStatus.PENDING:
+            raise Conflict(f"delivery {row.id} is still being tried")
+        updated = (
+            await tx.session.execute(D.update().where(D.c.id == row.id).values(**_replayed(tx)).returning(*D.c))
+        ).one()
+    return delivery_view(updated)
+
+
+async def replay_failed(work: UnitOfWork, actor: Actor, command: WebhookRef) -> ReplayResult:
+    access.check_may_manage_subscriptions(actor, command.partner_id)
+    async with work.transaction() as tx:
+        await _load(tx, command.partner_id, command.webhook_id)
+        replayed = (
+            await tx.session.execute(
+                D.update()
+                .where(D.c.webhook_id == command.webhook_id, D.c.status == DeliveryStatus.FAILED.value)
+                .values(**_replayed(tx))
+                .returning(D.c.id)
+            )
+        ).all()
+    return ReplayResult(replayed=len(replayed))
+
+
+def _replayed(tx: Transaction) -> dict[str, Any]:
+    return {
+        "status": DeliveryStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": tx.clock.now(),
+        "lease_until": None,
+        "failed_at": None,
+        "delivered_at": None,
+    }
+
+
+# --- the delivery worker ----------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryWorker:
+    work: UnitOfWork
+    sender: WebhookSender
+    policy: rules.RetryPolicy
+    tracer: Tracer
+    failures: Counter
+    jitter: random.Random = field(default_factory=random.Random)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.sender.timeout + 30)
+
+    async def deliver_due(self) -> int:
+        """Try every delivery that is due now; returns how many were tried."""
+        claimed = await self._claim()
+        if not claimed:
+            return 0
+        async with self.sender.client() as client:
+            await asyncio.gather(*(self._try(client, row) for row in claimed))
+        return len(claimed)
+
+    async def _claim(self) -> list[sa.Row]:
+        async with self.work.transaction() as tx:
+            now = tx.clock.now()
+            due = (
+                sa.select(D.c.id)
+                .where(
+                    D.c.status == DeliveryStatus.PENDING.value,
+                    D.c.next_attempt_at <= now,
+                    sa.or_(D.c.lease_until.is_(None), D.c.lease_until < now),
+                )
+                .order_by(D.c.next_attempt_at, D.c.id)
+                .limit(CLAIM_BATCH)
+                .with_for_update(skip_locked=True)
+            )
+            ids = (
+                (
+                    await tx.session.execute(
+                        D.update()
+                        .where(D.c.id.in_(due.scalar_subquery()))
+                        .values(lease_until=now + self.lease)
+                        .returning(D.c.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                return []
+            return list(
+                (
+                    await tx.session.execute(
+                        sa.select(
+                            D,
+                            W.c.url,
+                            W.c.secret,
+                            W.c.previous_secret,
+                            W.c.previous_secret_expires_at,
+                            F.c.source,
+                            F.c.subject,
+                            F.c.time.label("event_time"),
+                            F.c.data,
+                        )
+                        .join(W, W.c.id == D.c.webhook_id)
+                        .join(F, F.c.position == D.c.feed_position)
+                        .where(D.c.id.in_(ids))
+                    )
+                ).all()
+            )
+
+    async def _try(self, client: httpx.AsyncClient, row: sa.Row) -> None:
+        now = self.work.clock.now()
+        body = rules.cloud_event(
+            event_id=str(row.event_id),
+            source=row.source,
+            event_type=row.event_type,
+            time=row.event_time,
+            subject=row.subject,
+            data=row.data,
+            position=row.feed_position,
+            partner_id=str(row.partner_id),
+        )
+        signing = rules.signing_secrets(row.secret, row.previous_secret, row.previous_secret_expires_at, now)
+        headers = {
+            "Content-Type": rules.CLOUDEVENTS_JSON,
+            SIGNATURE_HEADER: signature_header(signing, int(now.timestamp()), body),
+            "Partnernet-Delivery": str(row.id),
+            "Partnernet-Attempt": str(row.attempts + 1),
+        }
+        token = otel_context.attach(propagate.extract(row.trace_context or {}))
+        try:
+            with self.tracer.start_as_current_span(
+                f"webhook delivery {row.event_type}",
+                attributes={
+                    "messaging.message.id": str(row.event_id),
+                    "partnernet.partner": str(row.partner_id),
+                    "partnernet.delivery": str(row.id),
+                    "url.full": row.url,
+                },
+            ) as span:
+                answer = await self.sender.post(client, row.url, body, headers)
+                if answer.status_code is not None:
+                    span.set_attribute("http.response.status_code", answer.status_code)
+        finally:
+            otel_context.detach(token)
+        await self._record(row, answer)
+
+    async def _record(self, row: sa.Row, answer: Answer) -> None:
+        async with self.work.transaction() as tx:
+            now = tx.clock.now()
+            attempts = row.attempts + 1
+            earlier = (
+                await tx.session.execute(sa.select(sa.func.count()).where(A.c.delivery_id == row.id))
+            ).scalar_one()
+            error = None if answer.delivered else rules.describe_failure(answer.status_code, answer.error)
+            await tx.session.execute(
+                A.insert().values(
+                    delivery_id=row.id,
+                    attempt=earlier + 1,
+                    at=now,
+                    status_code=answer.status_code,
+                    error=error,
+                    duration_ms=answer.duration_ms,
+                )
+            )
+            values: dict[str, Any] = {
+                "attempts": attempts,
+                "lease_until": None,
+                "last_status_code": answer.status_code,
+                "last_error": error,
+            }
+            if answer.delivered:
+                values.update(status=DeliveryStatus.DELIVERED.value, delivered_at=now)
+            elif self.policy.gives_up(attempts):
+                values.update(status=DeliveryStatus.FAILED.value, failed_at=now)
+            else:
+                values["next_attempt_at"] = now + self.policy.delay(attempts, self.jitter.random())
+            # Only if nobody replayed or deleted it meanwhile.
+            await tx.session.execute(
+                D.update().where(D.c.id == row.id, D.c.status == DeliveryStatus.PENDING.value).values(**values)
+            )
+        if not answer.delivered:
+            self.failures.add(1, {"partner": str(row.partner_id), "gave_up": str(self.policy.gives_up(attempts))})
+            log.info("webhook delivery %s failed (try %d): %s", row.id, attempts, error)

@@ -1,0 +1,122 @@
+"""Who may do what in the partner network. Pure: the role is checked before anything is looked up, and
+whatever lies outside the caller's scope answers like a missing thing (NotFound), so existence never leaks."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from shared.contracts.partners import PartnerChanges
+from shared.errors import Forbidden, NotFound
+from shared.tenancy import Actor, Role
+
+# Contact details a partner keeps current itself; the rest of its record is the municipality's.
+SELF_SERVICE_FIELDS = frozenset({"addresses", "contacts", "skill_areas", "email", "phone", "website"})
+
+
+def check_may_register_tenant(actor: Actor) -> None:
+    """Municipalities and libraries are the tenants: only the platform's operators create them."""
+    actor.require(Role.OPERATOR)
+
+
+def check_may_register_partner(actor: Actor, municipality: str) -> None:
+    if actor.role is Role.OPERATOR:
+        return
+    if actor.role in (Role.COORDINATOR, Role.STAFF) and actor.municipality == municipality:
+        return
+    raise Forbidden(f"{actor.role.value} may not register partners in municipality {municipality}")
+
+
+def check_may_read_partner(actor: Actor, partner_id: UUID, partner_municipality: str) -> None:
+    """Partners' contact details are visible to the whole municipality; a partner sees only itself."""
+    if actor.role is Role.OPERATOR:
+        return
+    if actor.role is Role.PARTNER and actor.partner == str(partner_id):
+        return
+    if actor.role in (Role.COORDINATOR, Role.STAFF) and actor.municipality == partner_municipality:
+        return
+    raise NotFound(f"partner {partner_id} not found")
+
+
+def check_may_read_feed(actor: Actor, partner_id: UUID) -> None:
+    """A feed is the partner's own: only that partner (and the operators) read it."""
+    if actor.role is Role.OPERATOR or (actor.role is Role.PARTNER and actor.partner == str(partner_id)):
+        return
+    raise NotFound(f"partner {partner_id} not found")
+
+
+def check_may_update_partner(actor: Actor, partner_id: UUID, municipality: str, changes: PartnerChanges) -> None:
+    """Staff and coordinators of the municipality keep its partners' records; a partner its contact details."""
+    check_may_read_partner(actor, partner_id, municipality)
+    if actor.role is Role.PARTNER:
+        touched = {name for name in changes.__struct_fields__ if getattr(changes, name) is not None}
+        others = touched - SELF_SERVICE_FIELDS - {"expected_version"}
+        if others:
+            raise Forbidden(f"a partner may change its contact details, not {', '.join(sorted(others))}")
+
+
+def check_role_may_change_partner_status(actor: Actor) -> None:
+    """Suspending or ending a partner concerns every library of the municipality: its coordinator decides."""
+    if actor.role not in (Role.OPERATOR, Role.COORDINATOR):
+        raise Forbidden(f"{actor.role.value} may not change a partner's status; the municipality's coordinator may")
+
+
+def check_may_change_partner_status(actor: Actor, partner_id: UUID, municipality: str) -> None:
+    check_role_may_change_partner_status(actor)
+    if actor.role is Role.COORDINATOR and actor.municipality != municipality:
+        raise NotFound(f"partner {partner_id} not found")
+
+
+def check_role_may_manage_partnerships(actor: Actor) -> None:
+    if actor.role not in (Role.OPERATOR, Role.STAFF):
+        raise Forbidden(f"{actor.role.value} may not create or change partnerships; the library's staff may")
+
+
+def check_may_manage_partnership(actor: Actor, library: str) -> None:
+    """A library's partnerships are made and kept by its own staff."""
+    check_role_may_manage_partnerships(actor)
+    if not actor.can_act_for_library(library):
+        raise Forbidden(f"staff may only manage partnerships of their own library, not of {library}")
+
+
+def may_see_partnership(actor: Actor, *, library: str, municipality: str, partner_id: UUID) -> bool:
+    """The library that has it, the municipality's coordinator, and the partner itself."""
+    if actor.role is Role.PARTNER:
+        return actor.partner == str(partner_id)
+    return actor.can_see_library(library, municipality)
+
+
+def check_role_may_manage_subscriptions(actor: Actor) -> None:
+    if actor.role not in (Role.OPERATOR, Role.PARTNER):
+        raise Forbidden("a partner's subscriptions are its own: only the partner manages them")
+
+
+def check_may_manage_subscriptions(actor: Actor, partner_id: UUID) -> None:
+    """Webhooks and their delivery log: the partner itself (and the operators)."""
+    check_role_may_manage_subscriptions(actor)
+    if actor.role is Role.PARTNER and actor.partner != str(partner_id):
+        raise NotFound(f"partner {partner_id} not found")
+
+
+def is_api_key(actor: Actor) -> bool:
+    return actor.subject.startswith("api-key:")
+
+
+def check_role_may_manage_credentials(actor: Actor) -> None:
+    """API keys and NATS credentials: the partner itself, or staff and coordinators setting it up.
+
+    Never with an API key: a key that could make keys could give itself every scope.
+    """
+    if is_api_key(actor):
+        raise Forbidden("API keys and NATS credentials are managed with a person's token, not with an API key")
+    if actor.role not in (Role.OPERATOR, Role.COORDINATOR, Role.STAFF, Role.PARTNER):
+        raise Forbidden(f"{actor.role.value} may not manage credentials")
+
+
+def check_may_manage_credentials(actor: Actor, partner_id: UUID, municipality: str) -> None:
+    check_role_may_manage_credentials(actor)
+    check_may_read_partner(actor, partner_id, municipality)
+
+
+def check_may_authenticate_keys(actor: Actor) -> None:
+    """Only the platform (the gateway, as the system actor) asks whose a presented key is."""
+    actor.require(Role.OPERATOR)

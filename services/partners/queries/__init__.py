@@ -1,0 +1,1 @@
+"""Read models of the partners service: partners and the map, partnerships, feeds, webhooks, API keys."""

@@ -1,0 +1,194 @@
+"""Partners as the caller may see them: one, a list, the municipality's partner map, and the statistics."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from services.partners import domain, store
+from services.partners.queries import paging
+from services.partners.queries.views import map_partnership, partner_view
+from shared.contracts.partners import (
+    GetPartner,
+    GetPartnerMap,
+    GetPartnersStatistics,
+    ListPartners,
+    PartnerMapEntry,
+    PartnershipStatus,
+    PartnersStatistics,
+    PartnerView,
+    StatisticsLibrary,
+    StatisticsPartner,
+)
+from shared.errors import Forbidden, NotFound
+from shared.pagination import Page
+from shared.tenancy import Actor, Role
+from shared.unit_of_work import UnitOfWork
+
+P = store.partners
+S = store.partnerships
+
+
+async def get_partner(work: UnitOfWork, actor: Actor, query: GetPartner) -> PartnerView:
+    async with work.read() as session:
+        row = await store.find_partner(session, query.partner_id)
+    if row is None:
+        raise NotFound(f"partner {query.partner_id} not found")
+    domain.check_may_read_partner(actor, row.id, row.municipality)
+    return partner_view(row)
+
+
+def partners_in_scope(actor: Actor, municipality: str | None) -> list[Any]:
+    """WHERE clauses: a partner sees itself, staff and coordinators their municipality, operators any."""
+    if actor.role is Role.PARTNER:
+        return [P.c.id == UUID(actor.partner)] if actor.partner else [sa.false()]
+    if actor.role is Role.OPERATOR:
+        return [P.c.municipality == municipality] if municipality else []
+    if municipality is not None and municipality != actor.municipality:
+        return [sa.false()]  # another municipality: nothing, as if it had no partners
+    return [P.c.municipality == actor.municipality]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_partners(work: UnitOfWork, actor: Actor, query: ListPartners) -> Page[PartnerView]:
+    conditions = partners_in_scope(actor, query.municipality)
+    if query.kind is not None:
+        conditions.append(P.c.kind == query.kind.value)
+    if query.status is not None:
+        conditions.append(P.c.status == query.status.value)
+    if query.skill_area is not None:
+        conditions.append(P.c.skill_areas.contains([query.skill_area.value]))
+    if query.search:
+        conditions.append(P.c.name.ilike(f"%{_escape_like(query.search)}%", escape="\\"))
+    if (continues := paging.after(query.cursor, [P.c.name, P.c.id], [paging.as_str, paging.as_uuid])) is not None:
+        conditions.append(continues)
+    statement = sa.select(P).where(*conditions).order_by(P.c.name, P.c.id).limit(query.limit + 1)
+    async with work.read() as session:
+        rows = (await session.execute(statement)).all()
+    shown, next_cursor = paging.page(rows, query.limit, lambda r: (r.name, r.id))
+    return Page(items=[partner_view(r) for r in shown], next_cursor=next_cursor)
+
+
+def visible_partnerships(actor: Actor) -> Any:
+    """WHERE clause: the library that has it, the municipality's coordinator, the partner itself."""
+    if actor.role is Role.OPERATOR:
+        return sa.true()
+    if actor.role is Role.COORDINATOR:
+        return S.c.municipality == actor.municipality
+    if actor.role is Role.STAFF:
+        return S.c.library == actor.library
+    if actor.role is Role.PARTNER and actor.partner:
+        return S.c.partner_id == UUID(actor.partner)
+    return sa.false()
+
+
+async def partner_map(work: UnitOfWork, actor: Actor, query: GetPartnerMap) -> Page[PartnerMapEntry]:
+    if actor.role not in (Role.OPERATOR, Role.COORDINATOR, Role.STAFF, Role.PARTNER):
+        raise Forbidden(f"{actor.role.value} may not read the partner map")
+    conditions = partners_in_scope(actor, query.municipality)
+    if query.kind is not None:
+        conditions.append(P.c.kind == query.kind.value)
+    if query.skill_area is not None:
+        conditions.append(P.c.skill_areas.contains([query.skill_area.value]))
+    shown_partnerships = [visible_partnerships(actor)]
+    if not query.include_ended:
+        shown_partnerships.append(S.c.status != PartnershipStatus.ENDED.value)
+    if query.role is not None or query.library is not None:
+        # Filter on partnerships the caller may see only: a role elsewhere must not show through.
+        matching = [*shown_partnerships, S.c.partner_id == P.c.id]
+        if query.role is not None:
+            matching.append(S.c.roles.contains([query.role.value]))
+        if query.library is not None:
+            matching.append(S.c.library == query.library)
+        conditions.append(sa.exists(sa.select(S.c.id).where(*matching)))
+    if (continues := paging.after(query.cursor, [P.c.name, P.c.id], [paging.as_str, paging.as_uuid])) is not None:
+        conditions.append(continues)
+    async with work.read() as session:
+        rows = (
+            await session.execute(sa.select(P).where(*conditions).order_by(P.c.name, P.c.id).limit(query.limit + 1))
+        ).all()
+        shown, next_cursor = paging.page(rows, query.limit, lambda r: (r.name, r.id))
+        partnerships = (
+            await session.execute(
+                sa.select(S)
+                .where(S.c.partner_id.in_([r.id for r in shown]), *shown_partnerships)
+                .order_by(S.c.library, S.c.created_at)
+            )
+        ).all()
+    by_partner = defaultdict(list)
+    for partnership in partnerships:
+        by_partner[partnership.partner_id].append(map_partnership(partnership))
+    items = [PartnerMapEntry(partner=partner_view(r), partnerships=by_partner[r.id]) for r in shown]
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def statistics(work: UnitOfWork, actor: Actor, query: GetPartnersStatistics) -> PartnersStatistics:
+    """Libraries and partners of the caller's scope with their active partnerships, for the overview."""
+    if actor.role is Role.PARTNER:
+        raise Forbidden("the municipality's overview is not for partners")
+    if actor.role not in (Role.OPERATOR, Role.COORDINATOR, Role.STAFF):
+        raise Forbidden(f"{actor.role.value} may not read the overview")
+    L = store.libraries
+    library_conditions: list[Any] = []
+    if actor.role is Role.OPERATOR:
+        if query.municipality:
+            library_conditions.append(L.c.municipality == query.municipality)
+    else:
+        library_conditions.append(L.c.municipality == actor.municipality)
+    if actor.role is Role.STAFF:
+        library_conditions.append(L.c.slug == actor.library)
+    if query.library:
+        library_conditions.append(L.c.slug == query.library)
+    active = S.c.status == PartnershipStatus.ACTIVE.value
+    async with work.read() as session:
+        libraries = (await session.execute(sa.select(L).where(*library_conditions).order_by(L.c.slug))).all()
+        slugs = [lib.slug for lib in libraries]
+        counts = (
+            await session.execute(
+                sa.select(S.c.library, S.c.partner_id).where(active, S.c.library.in_(slugs)).order_by(S.c.library)
+            )
+        ).all()
+        partner_conditions: list[Any] = []
+        if actor.role is Role.STAFF or query.library:
+            # Staff (or a narrowed overview) see the partners their libraries work with.
+            partner_conditions.append(
+                sa.exists(sa.select(S.c.id).where(S.c.partner_id == P.c.id, S.c.library.in_(slugs)))
+            )
+        elif actor.role is Role.COORDINATOR:
+            partner_conditions.append(P.c.municipality == actor.municipality)
+        elif query.municipality:
+            partner_conditions.append(P.c.municipality == query.municipality)
+        partners = (await session.execute(sa.select(P).where(*partner_conditions).order_by(P.c.name, P.c.id))).all()
+    per_library: dict[str, int] = defaultdict(int)
+    per_partner: dict[UUID, int] = defaultdict(int)
+    for library, partner_id in counts:
+        per_library[library] += 1
+        per_partner[partner_id] += 1
+    return PartnersStatistics(
+        libraries=[
+            StatisticsLibrary(
+                library=lib.slug,
+                municipality=lib.municipality,
+                name=lib.name,
+                active_partnerships=per_library[lib.slug],
+            )
+            for lib in libraries
+        ],
+        partners=[
+            StatisticsPartner(
+                partner_id=p.id,
+                municipality=p.municipality,
+                name=p.name,
+                kind=partner_view(p).kind,
+                status=p.status,
+                active_partnerships=per_partner[p.id],
+            )
+            for p in partners
+        ],
+    )

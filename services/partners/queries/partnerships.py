@@ -1,0 +1,66 @@
+"""Partnerships as the caller may see them: its library's, the municipality's, or the partner's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.partners import store
+from services.partners.domain.access import may_see_partnership
+from services.partners.queries import paging
+from services.partners.queries.partners import visible_partnerships
+from services.partners.queries.views import partnership_view
+from shared.contracts.partners import GetPartnership, ListPartnerships, PartnershipView
+from shared.errors import Forbidden, NotFound
+from shared.pagination import Page
+from shared.tenancy import Actor, Role
+from shared.unit_of_work import UnitOfWork
+
+S = store.partnerships
+P = store.partners
+
+
+def check_role_may_read_partnerships(actor: Actor) -> None:
+    if actor.role not in (Role.OPERATOR, Role.COORDINATOR, Role.STAFF, Role.PARTNER):
+        raise Forbidden(f"{actor.role.value} may not read partnerships")
+
+
+async def get_partnership(work: UnitOfWork, actor: Actor, query: GetPartnership) -> PartnershipView:
+    check_role_may_read_partnerships(actor)
+    async with work.read() as session:
+        row = await store.find_partnership(session, query.partnership_id)
+    if row is None or not may_see_partnership(
+        actor, library=row.library, municipality=row.municipality, partner_id=row.partner_id
+    ):
+        raise NotFound(f"partnership {query.partnership_id} not found")
+    return partnership_view(row)
+
+
+async def list_partnerships(work: UnitOfWork, actor: Actor, query: ListPartnerships) -> Page[PartnershipView]:
+    check_role_may_read_partnerships(actor)
+    conditions: list[Any] = [visible_partnerships(actor)]
+    if query.library is not None:
+        conditions.append(S.c.library == query.library)
+    if query.partner_id is not None:
+        conditions.append(S.c.partner_id == query.partner_id)
+    if query.status is not None:
+        conditions.append(S.c.status == query.status.value)
+    if query.role is not None:
+        conditions.append(S.c.roles.contains([query.role.value]))
+    if query.review_before is not None:
+        conditions.append(S.c.review_on < query.review_before)
+    key = [S.c.created_at, S.c.id]
+    if (continues := paging.after(query.cursor, key, [paging.as_datetime, paging.as_uuid])) is not None:
+        conditions.append(continues)
+    statement = (
+        sa.select(S, P.c.name.label("partner_name"))
+        .join(P, P.c.id == S.c.partner_id)
+        .where(*conditions)
+        .order_by(*key)
+        .limit(query.limit + 1)
+    )
+    async with work.read() as session:
+        rows = (await session.execute(statement)).all()
+    shown, next_cursor = paging.page(rows, query.limit, lambda r: (r.created_at, r.id))
+    return Page(items=[partnership_view(r) for r in shown], next_cursor=next_cursor)

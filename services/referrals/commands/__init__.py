@@ -1,0 +1,1 @@
+"""Use cases of the referrals service: load, decide (domain), save, stage events, commit."""

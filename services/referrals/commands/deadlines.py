@@ -1,0 +1,122 @@
+"""Time-driven rules: unanswered referrals become overdue and later expire; personal data is erased after
+retention. Every replica's periodic job runs them; rows are claimed with SKIP LOCKED, so twice at once is safe.
+Tests call them directly with a unit of work on a clock they control.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.referrals import store
+from services.referrals.commands.lifecycle import event_parties, transition
+from services.referrals.commands.privacy import anonymise
+from services.referrals.domain import Step
+from services.referrals.store import referrals
+from shared.contracts.referrals import AnonymisationReason, ReferralExpired, ReferralOverdue, ReferralStatus
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "system:referral-deadlines"  # the history's actor for what the clock did
+BATCH = 200
+
+
+def _in(library: str | None) -> list[sa.ColumnElement[bool]]:
+    # `library` narrows a sweep to one library (for an operator's run, and for tests on a shared database).
+    return [] if library is None else [referrals.c.library == library]
+
+
+async def mark_overdue(work: UnitOfWork, *, library: str | None = None) -> int:
+    """Flag submitted referrals nobody answered in time: an event and a marker, not a state."""
+    marked = 0
+    while True:
+        async with work.transaction() as tx:
+            now = tx.clock.now()
+            due = sa.and_(
+                referrals.c.status == ReferralStatus.SUBMITTED.value,
+                referrals.c.overdue.is_(False),
+                referrals.c.overdue_at.is_(None),
+                referrals.c.respond_by <= now,
+                *_in(library),
+            )
+            rows = await store.due_for(tx.session, due, referrals.c.respond_by, BATCH)
+            for row in rows:
+                # Not a version: answering with the version one read before the flag must still work.
+                await store.update_referral(tx.session, row.id, overdue=True, overdue_at=now)
+                await store.add_history(
+                    tx.session,
+                    row.id,
+                    status=row.status,
+                    at=now,
+                    actor=SYSTEM,
+                    step="mark_overdue",
+                    version=row.version,
+                    details={"respond_by": row.respond_by.isoformat()},
+                )
+                await tx.stage(
+                    ReferralOverdue(**event_parties(row), respond_by=row.respond_by, overdue_at=now),
+                    municipality=row.municipality,
+                    library=row.library,
+                )
+        marked += len(rows)
+        if len(rows) < BATCH:
+            break
+    if marked:
+        log.info("marked %d referrals overdue", marked)
+    return marked
+
+
+async def expire_unanswered(work: UnitOfWork, *, library: str | None = None) -> int:
+    """Referrals still submitted at their expiry lapse."""
+    expired = 0
+    while True:
+        async with work.transaction() as tx:
+            now = tx.clock.now()
+            due = sa.and_(
+                referrals.c.status == ReferralStatus.SUBMITTED.value, referrals.c.expires_at <= now, *_in(library)
+            )
+            rows = await store.due_for(tx.session, due, referrals.c.expires_at, BATCH)
+            for row in rows:
+                await transition(
+                    tx,
+                    row,
+                    Step.EXPIRE,
+                    actor=SYSTEM,
+                    event=lambda row, now: ReferralExpired(**event_parties(row), expired_at=now),
+                )
+        expired += len(rows)
+        if len(rows) < BATCH:
+            break
+    if expired:
+        log.info("expired %d unanswered referrals", expired)
+    return expired
+
+
+async def anonymise_after_retention(work: UnitOfWork, *, library: str | None = None) -> int:
+    """Erase the personal data of referrals closed longer ago than their library's retention period."""
+    erased = 0
+    while True:
+        async with work.transaction() as tx:
+            now = tx.clock.now()
+            due = sa.and_(referrals.c.anonymised_at.is_(None), referrals.c.erase_after <= now, *_in(library))
+            rows = await store.due_for(tx.session, due, referrals.c.erase_after, BATCH)
+            for row in rows:
+                await anonymise(tx, row, reason=AnonymisationReason.RETENTION, actor=SYSTEM)
+        erased += len(rows)
+        if len(rows) < BATCH:
+            break
+    if erased:
+        log.info("erased the personal data of %d referrals after retention", erased)
+    return erased
+
+
+async def run_deadlines(work: UnitOfWork) -> dict[str, Any]:
+    """The periodic job: in this order, so a referral that is overdue and expired at once gets both events."""
+    return {
+        "overdue": await mark_overdue(work),
+        "expired": await expire_unanswered(work),
+        "anonymised": await anonymise_after_retention(work),
+    }

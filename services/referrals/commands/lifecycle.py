@@ -1,0 +1,245 @@
+"""The referral's lifecycle: every step is a legal transition, a history entry and an event, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+
+from services.referrals import domain, store
+from services.referrals.commands.policy import policy_for
+from services.referrals.domain import Step
+from services.referrals.queries import referral as views
+from shared.contracts import Envelope, EventData
+from shared.contracts.courses import EnrolmentConfirmed
+from shared.contracts.referrals import (
+    AcceptReferral,
+    CompleteReferral,
+    DeclineReferral,
+    Intake,
+    PlanIntake,
+    RecordNoShow,
+    ReferralAccepted,
+    ReferralCompleted,
+    ReferralDeclined,
+    ReferralEnrolled,
+    ReferralIntakePlanned,
+    ReferralNoShowRecorded,
+    ReferralStatus,
+    ReferralStep,
+    ReferralView,
+    ReferralWithdrawn,
+    WithdrawReferral,
+)
+from shared.errors import Conflict, IllegalTransition, NotFound
+from shared.tenancy import Actor
+from shared.unit_of_work import Transaction, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# Makes a step's event from the referral's row as it was before the step, and the time of the step.
+EventFactory = Callable[[sa.Row, datetime], EventData]
+
+
+def event_parties(row: sa.Row) -> dict[str, Any]:
+    """The fields every referral event carries, under the same names."""
+    return {
+        "referral_id": row.id,
+        "participant_pseudonym": row.participant_pseudonym,
+        "referring_partner_id": row.referring_partner_id,
+        "receiving_partner_id": row.receiving_partner_id,
+        "library": row.library,
+        "municipality": row.municipality,
+    }
+
+
+async def transition(
+    tx: Transaction,
+    row: sa.Row,
+    step: Step,
+    *,
+    actor: str,
+    event: EventFactory,
+    values: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> ReferralStatus:
+    """Apply one step to a locked row: the new status, version + 1, a history entry and the event."""
+    now = tx.clock.now()
+    status = ReferralStatus(row.status)
+    target = domain.apply_step(status, step)
+    version = row.version + 1
+    changes: dict[str, Any] = {"status": target.value, "version": version, "updated_at": now, **(values or {})}
+    if status is ReferralStatus.SUBMITTED:
+        changes["overdue"] = False  # answered (or gone): no longer waiting; overdue_at keeps that it was late
+    if target in domain.CLOSED:
+        policy = await policy_for(tx.session, row.library)
+        changes["closed_at"] = now
+        changes["erase_after"] = policy.erase_after(now)
+    await store.update_referral(tx.session, row.id, **changes)
+    await store.add_history(
+        tx.session,
+        row.id,
+        status=target.value,
+        at=now,
+        actor=actor,
+        step=step.value,
+        version=version,
+        details=details,
+        note=note,
+    )
+    await tx.stage(event(row, now), municipality=row.municipality, library=row.library)
+    log.info("referral %s", target.value, extra={"pseudonym": row.participant_pseudonym, "library": row.library})
+    return target
+
+
+async def take_step(
+    work: UnitOfWork,
+    actor: Actor,
+    request: ReferralStep[Any],
+    step: Step,
+    *,
+    event: EventFactory,
+    values: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+) -> ReferralView:
+    """A step by one of the parties: role first, then scope, side, version, and the transition table."""
+    domain.check_may_take_steps(actor)
+    command = request.command
+    async with work.transaction() as tx:
+        row = await store.lock_referral(tx.session, request.referral_id)
+        if row is None or not views.may_read(actor, row):
+            raise NotFound(f"referral {request.referral_id} not found")
+        domain.check_may_take_step(actor, views.parties_of(row), step)
+        if not domain.check_version(command.expected_version, row.version):
+            raise Conflict(
+                f"referral {row.id} is at version {row.version}, not {command.expected_version}",
+                current=msgspec.to_builtins(views.referral_view(row)),
+            )
+        try:
+            await transition(
+                tx, row, step, actor=actor.subject, event=event, values=values, details=details, note=command.note
+            )
+        except IllegalTransition as exc:
+            raise IllegalTransition(exc.detail, **exc.extra, version=row.version) from None
+        row = await store.find_referral(tx.session, row.id)
+        history = await store.history_of(tx.session, request.referral_id)
+    assert row is not None
+    return views.referral_view(row, history=history)
+
+
+async def accept_referral(work: UnitOfWork, actor: Actor, request: ReferralStep[AcceptReferral]) -> ReferralView:
+    return await take_step(
+        work,
+        actor,
+        request,
+        Step.ACCEPT,
+        event=lambda row, now: ReferralAccepted(**event_parties(row), accepted_at=now),
+    )
+
+
+async def decline_referral(work: UnitOfWork, actor: Actor, request: ReferralStep[DeclineReferral]) -> ReferralView:
+    reason = request.command.reason
+    return await take_step(
+        work,
+        actor,
+        request,
+        Step.DECLINE,
+        event=lambda row, now: ReferralDeclined(**event_parties(row), reason=reason, declined_at=now),
+        values={"decline_reason": reason.value},
+        details={"reason": reason.value},
+    )
+
+
+async def plan_intake(work: UnitOfWork, actor: Actor, request: ReferralStep[PlanIntake]) -> ReferralView:
+    command = request.command
+    intake = Intake(at=command.intake_at, place=command.place, contact_person=command.contact_person)
+
+    def planned(row: sa.Row, now: datetime) -> EventData:
+        replanned = row.status == ReferralStatus.INTAKE_PLANNED.value
+        return ReferralIntakePlanned(**event_parties(row), intake_at=intake.at, replanned=replanned, planned_at=now)
+
+    return await take_step(
+        work,
+        actor,
+        request,
+        Step.PLAN_INTAKE,
+        event=planned,
+        values={"intake": msgspec.to_builtins(intake)},
+        details={"intake_at": intake.at.isoformat()},
+    )
+
+
+async def complete_referral(work: UnitOfWork, actor: Actor, request: ReferralStep[CompleteReferral]) -> ReferralView:
+    outcome = request.command.outcome
+    return await take_step(
+        work,
+        actor,
+        request,
+        Step.COMPLETE,
+        event=lambda row, now: ReferralCompleted(**event_parties(row), outcome=outcome, completed_at=now),
+        values={"outcome": msgspec.to_builtins(outcome)},
+        details={"outcome": msgspec.to_builtins(outcome)},
+    )
+
+
+async def withdraw_referral(work: UnitOfWork, actor: Actor, request: ReferralStep[WithdrawReferral]) -> ReferralView:
+    reason = request.command.reason
+    return await take_step(
+        work,
+        actor,
+        request,
+        Step.WITHDRAW,
+        event=lambda row, now: ReferralWithdrawn(**event_parties(row), reason=reason, withdrawn_at=now),
+        values={"withdraw_reason": reason.value},
+        details={"reason": reason.value},
+    )
+
+
+async def record_no_show(work: UnitOfWork, actor: Actor, request: ReferralStep[RecordNoShow]) -> ReferralView:
+    return await take_step(
+        work,
+        actor,
+        request,
+        Step.MARK_NO_SHOW,
+        event=lambda row, now: ReferralNoShowRecorded(**event_parties(row), recorded_at=now),
+    )
+
+
+async def record_enrolment(tx: Transaction, envelope: Envelope, event: EnrolmentConfirmed) -> None:
+    """The courses service enrolled the participant of a referral: the only way a referral becomes enrolled.
+
+    An enrolment that does not fit (no such referral, another participant, a referral that cannot
+    enrol now) changes nothing and is logged: retrying it would not make it fit.
+    """
+    if event.referral_id is None:
+        return
+    row = await store.lock_referral(tx.session, event.referral_id)
+    if row is None or row.municipality != event.municipality:
+        log.warning("enrolment names an unknown referral", extra={"event_id": str(envelope.id)})
+        return
+    if row.participant_pseudonym != event.participant_pseudonym:
+        log.warning("enrolment names another participant than its referral", extra={"event_id": str(envelope.id)})
+        return
+    if row.status == ReferralStatus.ENROLLED.value and row.enrolment_id == event.enrolment_id:
+        return
+    try:
+        await transition(
+            tx,
+            row,
+            Step.ENROL,
+            actor=envelope.source,
+            event=lambda row, now: ReferralEnrolled(
+                **event_parties(row), course_id=event.course_id, enrolment_id=event.enrolment_id, enrolled_at=now
+            ),
+            values={"course_id": event.course_id, "enrolment_id": event.enrolment_id},
+            details={"course_id": str(event.course_id), "enrolment_id": str(event.enrolment_id)},
+        )
+    except IllegalTransition as exc:
+        log.warning(
+            "enrolment ignored: %s", exc.detail, extra={"pseudonym": row.participant_pseudonym, "library": row.library}
+        )

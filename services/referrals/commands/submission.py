@@ -1,0 +1,124 @@
+"""Submitting a referral, in either direction: a partner to a library, or a library to a partner."""
+
+from __future__ import annotations
+
+import logging
+
+import msgspec
+
+from services.referrals import domain, store
+from services.referrals.commands.policy import policy_for
+from services.referrals.queries import referral as views
+from services.referrals.store import ParticipantVault
+from shared.contracts import EventData
+from shared.contracts.referrals import (
+    ReferralStatus,
+    ReferralSubmitted,
+    ReferralSubmittedV2,
+    ReferralView,
+    SubmitReferral,
+)
+from shared.ids import new_id
+from shared.tenancy import Actor
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+async def submit_referral(
+    work: UnitOfWork, vault: ParticipantVault, actor: Actor, command: SubmitReferral
+) -> ReferralView:
+    referral_id = new_id()
+    pseudonym = vault.pseudonym(referral_id)
+    async with work.transaction() as tx:
+        now = tx.clock.now()
+        domain.check_consent(command.consent, now)
+        partner_id = command.referring_partner_id or command.receiving_partner_id
+        partner = await store.find_partner(tx.session, partner_id) if partner_id is not None else None
+        library_municipality = await store.find_library_municipality(tx.session, command.library)
+        domain.check_may_submit(
+            actor,
+            library=command.library,
+            library_municipality=library_municipality,
+            referring_partner_id=command.referring_partner_id,
+            receiving_partner_id=command.receiving_partner_id,
+            partner_municipality=partner.municipality if partner is not None else None,
+            partner_status=domain.PartnerStatus(partner.status) if partner is not None else domain.PartnerStatus.ACTIVE,
+        )
+        assert library_municipality is not None
+        parties = domain.Parties(
+            library=command.library,
+            municipality=library_municipality,
+            referring_partner_id=command.referring_partner_id,
+            receiving_partner_id=command.receiving_partner_id,
+        )
+        policy = await policy_for(tx.session, command.library)
+        respond_by = policy.respond_by(now)
+        await tx.session.execute(
+            store.referrals.insert().values(
+                id=referral_id,
+                library=command.library,
+                municipality=library_municipality,
+                referring_partner_id=command.referring_partner_id,
+                referring_library=parties.referring_library,
+                receiving_partner_id=command.receiving_partner_id,
+                course_id=command.course_id,
+                status=ReferralStatus.SUBMITTED.value,
+                participant_pseudonym=pseudonym,
+                participant_sealed=vault.seal(command.participant),
+                needs=msgspec.to_builtins(command.needs),
+                reason=command.reason,
+                preferred_channel=command.preferred_channel.value,
+                contact_person=msgspec.to_builtins(command.contact_person),
+                consent=msgspec.to_builtins(command.consent),
+                submitted_at=now,
+                updated_at=now,
+                version=1,
+                respond_by=respond_by,
+                expires_at=policy.expires_at(now),
+            )
+        )
+        await store.add_history(
+            tx.session,
+            referral_id,
+            status=ReferralStatus.SUBMITTED.value,
+            at=now,
+            actor=actor.subject,
+            step="submit",
+            version=1,
+            details={"direction": parties.direction.value, "respond_by": respond_by.isoformat()},
+        )
+        event: EventData
+        if command.referring_partner_id is not None:
+            event = ReferralSubmitted(
+                referral_id=referral_id,
+                participant_pseudonym=pseudonym,
+                referring_partner_id=command.referring_partner_id,
+                library=command.library,
+                municipality=library_municipality,
+                needs=command.needs,
+                submitted_at=now,
+                course_id=command.course_id,
+                respond_by=respond_by,
+            )
+        else:
+            event = ReferralSubmittedV2(
+                referral_id=referral_id,
+                participant_pseudonym=pseudonym,
+                referring_partner_id=None,
+                receiving_partner_id=command.receiving_partner_id,
+                referring_library=parties.referring_library,
+                library=command.library,
+                municipality=library_municipality,
+                needs=command.needs,
+                submitted_at=now,
+                course_id=command.course_id,
+                respond_by=respond_by,
+            )
+        await tx.stage(event, municipality=library_municipality, library=command.library)
+        row = await store.find_referral(tx.session, referral_id)
+        history = await store.history_of(tx.session, referral_id)
+    assert row is not None
+    log.info("referral submitted", extra={"pseudonym": pseudonym, "library": command.library})
+    # The submitter wrote the personal data itself: echoing it back is not a read of stored data.
+    return views.referral_view(row, participant=command.participant, history=history)

@@ -1,0 +1,172 @@
+"""One referral as its parties see it; a read that shows the person is written to the access log."""
+
+from __future__ import annotations
+
+import msgspec
+import sqlalchemy as sa
+
+from services.referrals import domain, store
+from services.referrals.store import ParticipantVault
+from shared.contracts.referrals import (
+    AccessLogEntry,
+    AccessPurpose,
+    Consent,
+    ContactChannel,
+    ContactPerson,
+    DeclineReason,
+    GetReferral,
+    HistoryEntry,
+    Intake,
+    Need,
+    Outcome,
+    Participant,
+    ReferralStatus,
+    ReferralSummary,
+    ReferralView,
+    WithdrawReason,
+)
+from shared.errors import NotFound
+from shared.tenancy import Actor
+from shared.unit_of_work import Transaction, UnitOfWork
+
+
+def parties_of(row: sa.Row) -> domain.Parties:
+    return domain.Parties(
+        library=row.library,
+        municipality=row.municipality,
+        referring_partner_id=row.referring_partner_id,
+        receiving_partner_id=row.receiving_partner_id,
+    )
+
+
+def may_read(actor: Actor, row: sa.Row) -> bool:
+    return domain.may_read(
+        actor,
+        library=row.library,
+        municipality=row.municipality,
+        referring_partner_id=row.referring_partner_id,
+        receiving_partner_id=row.receiving_partner_id,
+    )
+
+
+def may_read_personal_data(actor: Actor, row: sa.Row) -> bool:
+    return domain.may_read_personal_data(
+        actor,
+        library=row.library,
+        referring_partner_id=row.referring_partner_id,
+        receiving_partner_id=row.receiving_partner_id,
+    )
+
+
+def history_entry(row: sa.Row) -> HistoryEntry:
+    return HistoryEntry(
+        status=ReferralStatus(row.status),
+        step=row.step,
+        at=row.at,
+        actor=row.actor,
+        version=row.version,
+        details=row.details or {},
+        note=row.note,
+    )
+
+
+def referral_view(
+    row: sa.Row, *, participant: Participant | None = None, history: list[sa.Row] | None = None
+) -> ReferralView:
+    """The referral; `participant` only where the caller may see it and the read is logged."""
+    return ReferralView(
+        id=row.id,
+        status=ReferralStatus(row.status),
+        library=row.library,
+        municipality=row.municipality,
+        referring_partner_id=row.referring_partner_id,
+        participant_pseudonym=row.participant_pseudonym,
+        needs=msgspec.convert(row.needs, list[Need]),
+        reason=row.reason,
+        preferred_channel=ContactChannel(row.preferred_channel),
+        contact_person=msgspec.convert(row.contact_person, ContactPerson),
+        consent=msgspec.convert(row.consent, Consent),
+        submitted_at=row.submitted_at,
+        participant=participant,
+        version=row.version,
+        direction=parties_of(row).direction,
+        referring_library=row.referring_library,
+        receiving_partner_id=row.receiving_partner_id,
+        course_id=row.course_id,
+        enrolment_id=row.enrolment_id,
+        respond_by=row.respond_by,
+        expires_at=row.expires_at,
+        overdue=row.overdue,
+        intake=msgspec.convert(row.intake, Intake) if row.intake is not None else None,
+        outcome=msgspec.convert(row.outcome, Outcome) if row.outcome is not None else None,
+        decline_reason=DeclineReason(row.decline_reason) if row.decline_reason else None,
+        withdraw_reason=WithdrawReason(row.withdraw_reason) if row.withdraw_reason else None,
+        closed_at=row.closed_at,
+        anonymised_at=row.anonymised_at,
+        history=[history_entry(entry) for entry in history or []],
+    )
+
+
+async def log_read(tx: Transaction, row: sa.Row, actor: Actor, purpose: AccessPurpose) -> None:
+    await store.log_personal_data_read(
+        tx.session,
+        referral_id=row.id,
+        library=row.library,
+        participant_pseudonym=row.participant_pseudonym,
+        actor=actor.subject,
+        actor_role=actor.role.value,
+        actor_organisation=actor.library or actor.partner,
+        purpose=purpose.value,
+        at=tx.clock.now(),
+    )
+
+
+def summary(row: sa.Row) -> ReferralSummary:
+    return ReferralSummary(
+        id=row.id,
+        status=ReferralStatus(row.status),
+        direction=parties_of(row).direction,
+        library=row.library,
+        municipality=row.municipality,
+        referring_partner_id=row.referring_partner_id,
+        referring_library=row.referring_library,
+        receiving_partner_id=row.receiving_partner_id,
+        course_id=row.course_id,
+        participant_pseudonym=row.participant_pseudonym,
+        needs=msgspec.convert(row.needs, list[Need]),
+        submitted_at=row.submitted_at,
+        respond_by=row.respond_by,
+        overdue=row.overdue,
+        version=row.version,
+        updated_at=row.updated_at,
+        anonymised=row.anonymised_at is not None,
+    )
+
+
+def access_entry(row: sa.Row) -> AccessLogEntry:
+    return AccessLogEntry(
+        id=row.id,
+        referral_id=row.referral_id,
+        participant_pseudonym=row.participant_pseudonym,
+        library=row.library,
+        actor=row.actor,
+        actor_role=row.actor_role,
+        actor_organisation=row.actor_organisation,
+        purpose=AccessPurpose(row.purpose),
+        at=row.at,
+    )
+
+
+async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, query: GetReferral) -> ReferralView:
+    """A read that shows the participant is written to the access log in the same transaction."""
+    async with work.transaction() as tx:
+        row = await store.find_referral(tx.session, query.referral_id)
+        # Out of scope answers exactly like missing, so a referral's existence never leaks.
+        if row is None or not may_read(actor, row):
+            raise NotFound(f"referral {query.referral_id} not found")
+        participant = None
+        if row.participant_sealed is not None and may_read_personal_data(actor, row):
+            participant = vault.unseal(row.participant_sealed)
+            await log_read(tx, row, actor, AccessPurpose.VIEW)
+        history = await store.history_of(tx.session, row.id)
+    return referral_view(row, participant=participant, history=history)

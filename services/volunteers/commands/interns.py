@@ -1,0 +1,133 @@
+"""Interns: registered with their school's internship, ended by themselves once the period is over."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+import sqlalchemy as sa
+
+from services.volunteers import domain, store
+from services.volunteers.commands.recruitment import change_status, library_municipality, supplier, view_of
+from services.volunteers.domain import internship, pipeline, scope
+from shared.contracts.partners import PartnerKind, PartnershipRole
+from shared.contracts.volunteers import (
+    ApplicationChannel,
+    InternEnded,
+    InternRegistered,
+    RegisterIntern,
+    VolunteerKind,
+    VolunteerStatus,
+    VolunteerStep,
+    VolunteerView,
+)
+from shared.ids import new_id
+from shared.tenancy import SYSTEM, Actor
+from shared.unit_of_work import UnitOfWork
+
+BATCH = 200  # interns ended per transaction; the periodic job comes back for the rest
+
+
+async def register_intern(work: UnitOfWork, actor: Actor, command: RegisterIntern) -> VolunteerView:
+    """Library staff register an intern their partner school supplies, or the school registers its own."""
+    library, school_id = scope.check_may_apply(actor, command.library, command.school_partner_id)
+    assert library is not None and school_id is not None
+    internship.check_period(command.starts_on, command.ends_on)
+    volunteer_id = new_id()
+    async with work.transaction() as tx:
+        municipality = await library_municipality(tx, actor, library)
+        found = await supplier(tx, school_id, library, PartnershipRole.INTERN_SUPPLIER)
+        scope.check_supplier(actor, school_id, found, library, municipality, PartnerKind.EDUCATIONAL_INSTITUTION)
+        now = tx.clock.now()
+        await tx.session.execute(
+            store.volunteers.insert().values(
+                id=volunteer_id,
+                kind=VolunteerKind.INTERN.value,
+                library=library,
+                municipality=municipality,
+                status=VolunteerStatus.ACTIVE.value,
+                channel=ApplicationChannel.EDUCATIONAL_INSTITUTION.value,
+                via_partner_id=school_id,
+                vacancy_id=None,
+                name=command.person.name,
+                email=command.person.email,
+                phone=command.person.phone,
+                motivation=None,
+                certificate_of_conduct_required=command.certificate_of_conduct_required,
+                version=1,
+                applied_at=now,
+                updated_at=now,
+            )
+        )
+        await tx.session.execute(
+            store.internships.insert().values(
+                volunteer_id=volunteer_id,
+                school_partner_id=school_id,
+                starts_on=command.starts_on,
+                ends_on=command.ends_on,
+                supervisor=msgspec.to_builtins(command.supervisor),
+                learning_goals=list(command.learning_goals),
+                hours=command.hours,
+            )
+        )
+        await tx.session.execute(
+            store.volunteer_history.insert().values(
+                volunteer_id=volunteer_id, status=VolunteerStatus.ACTIVE.value, at=now, actor=actor.subject
+            )
+        )
+        await tx.stage(
+            InternRegistered(
+                volunteer_id=volunteer_id,
+                library=library,
+                municipality=municipality,
+                kind=VolunteerKind.INTERN,
+                via_partner_id=school_id,
+                school_partner_id=school_id,
+                starts_on=command.starts_on,
+                ends_on=command.ends_on,
+            ),
+            municipality=municipality,
+            library=library,
+        )
+        return await view_of(tx, actor, volunteer_id)
+
+
+async def end_finished_internships(work: UnitOfWork, now: datetime) -> int:
+    """End every intern whose period is over; safe when replicas run it at once (skip locked, conditional)."""
+    today = domain.local_date(now)
+    v, i = store.volunteers, store.internships
+    async with work.transaction() as tx:
+        rows = (
+            await tx.session.execute(
+                sa.select(v, i.c.school_partner_id, i.c.ends_on)
+                .join(i, i.c.volunteer_id == v.c.id)
+                .where(
+                    v.c.kind == VolunteerKind.INTERN.value,
+                    v.c.status == VolunteerStatus.ACTIVE.value,
+                    i.c.ends_on < today,
+                )
+                .order_by(i.c.ends_on, v.c.id)
+                .limit(BATCH)
+                .with_for_update(of=v, skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            if not internship.period_is_over(row.ends_on, today):
+                continue
+            status = pipeline.apply_volunteer_step(VolunteerKind.INTERN, VolunteerStatus(row.status), VolunteerStep.END)
+            await change_status(tx, SYSTEM, row, status, VolunteerStep.END, "the internship period ended")
+            await tx.session.execute(i.update().where(i.c.volunteer_id == row.id).values(ended_on=row.ends_on))
+            await tx.stage(
+                InternEnded(
+                    volunteer_id=row.id,
+                    library=row.library,
+                    municipality=row.municipality,
+                    kind=VolunteerKind.INTERN,
+                    via_partner_id=row.via_partner_id,
+                    school_partner_id=row.school_partner_id,
+                    ended_on=row.ends_on,
+                ),
+                municipality=row.municipality,
+                library=row.library,
+            )
+    return len(rows)

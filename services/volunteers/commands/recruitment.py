@@ -1,0 +1,446 @@
+"""Recruitment: vacancies, applications and the pipeline, and screening (the certificate of conduct)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+
+from services.volunteers import domain, store
+from services.volunteers.commands.assignments import end_active_assignments
+from services.volunteers.domain import pipeline, scope, screening
+from services.volunteers.queries.recruitment import certificates_of, vacancy_view, volunteer_view
+from shared.contracts import EventData
+from shared.contracts.partners import PartnerKind, PartnershipRole
+from shared.contracts.volunteers import (
+    ApplicationChannel,
+    Apply,
+    CertificateReceived,
+    CertificateRequested,
+    CreateVacancy,
+    InternEnded,
+    ReceiveCertificate,
+    RequestCertificate,
+    TakeVacancyStep,
+    TakeVolunteerStep,
+    UpdateVacancy,
+    UpdateVolunteer,
+    VacancyClosed,
+    VacancyPublished,
+    VacancyStatus,
+    VacancyStep,
+    VacancyView,
+    VolunteerActivated,
+    VolunteerApplied,
+    VolunteerDeactivated,
+    VolunteerIntakeStarted,
+    VolunteerKind,
+    VolunteerReactivated,
+    VolunteerRejected,
+    VolunteerScreeningStarted,
+    VolunteerStatus,
+    VolunteerStep,
+    VolunteerView,
+    VolunteerWithdrawn,
+)
+from shared.errors import Conflict, NotFound
+from shared.ids import new_id
+from shared.tenancy import Actor, Role
+from shared.unit_of_work import Transaction, UnitOfWork
+
+# --- vacancies ----------------------------------------------------------------------------------
+
+
+async def library_municipality(tx: Transaction, actor: Actor, library: str) -> str:
+    """The municipality of a library the actor may reach; an unknown or unreachable one is not found."""
+    municipality = await store.find_library_municipality(tx.session, library)
+    reachable = municipality is not None and (
+        actor.role is Role.PARTNER or actor.can_see_library(library, municipality)
+    )
+    if not reachable:
+        raise NotFound(f"library {library} not found")
+    assert municipality is not None
+    return municipality
+
+
+async def create_vacancy(work: UnitOfWork, actor: Actor, command: CreateVacancy) -> VacancyView:
+    scope.check_may_manage(actor)
+    library = scope.library_for_new(actor, command.library)
+    vacancy_id = new_id()
+    async with work.transaction() as tx:
+        municipality = await library_municipality(tx, actor, library)
+        now = tx.clock.now()
+        await tx.session.execute(
+            store.vacancies.insert().values(
+                id=vacancy_id,
+                library=library,
+                municipality=municipality,
+                title=command.title,
+                description=command.description,
+                hours_per_week=command.hours_per_week,
+                qualifications_needed=sorted(set(command.qualifications_needed)),
+                certificate_of_conduct_required=command.certificate_of_conduct_required,
+                status=VacancyStatus.DRAFT.value,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        row = await store.find(tx.session, store.vacancies, vacancy_id)
+    assert row is not None
+    return vacancy_view(row)
+
+
+async def _vacancy_for_change(tx: Transaction, actor: Actor, vacancy_id: UUID, expected: int | None) -> sa.Row:
+    row = await store.find(tx.session, store.vacancies, vacancy_id, for_update=True)
+    if row is None:
+        raise NotFound(f"vacancy {vacancy_id} not found")
+    scope.check_may_act(actor, row.library, row.municipality, f"vacancy {vacancy_id}")
+    if not domain.version_matches(expected, row.version):
+        raise domain.version_conflict(
+            "vacancy", vacancy_id, expected, row.version, msgspec.to_builtins(vacancy_view(row))
+        )
+    return row
+
+
+async def update_vacancy(work: UnitOfWork, actor: Actor, command: UpdateVacancy) -> VacancyView:
+    scope.check_may_manage(actor)
+    async with work.transaction() as tx:
+        row = await _vacancy_for_change(tx, actor, command.vacancy_id, command.expected_version)
+        changes: dict[str, object] = {
+            name: getattr(command, name)
+            for name in ("title", "description", "hours_per_week", "certificate_of_conduct_required")
+            if getattr(command, name) is not None
+        }
+        if command.qualifications_needed is not None:
+            changes["qualifications_needed"] = sorted(set(command.qualifications_needed))
+        await tx.session.execute(
+            store.vacancies.update()
+            .where(store.vacancies.c.id == row.id)
+            .values(**changes, version=row.version + 1, updated_at=tx.clock.now())
+        )
+        updated = await store.find(tx.session, store.vacancies, row.id)
+    assert updated is not None
+    return vacancy_view(updated)
+
+
+async def take_vacancy_step(work: UnitOfWork, actor: Actor, command: TakeVacancyStep) -> VacancyView:
+    """Publish (the event puts it in the feeds of partnering volunteer organisations) or close."""
+    scope.check_may_manage(actor)
+    async with work.transaction() as tx:
+        row = await _vacancy_for_change(tx, actor, command.vacancy_id, command.expected_version)
+        status = pipeline.apply_vacancy_step(VacancyStatus(row.status), command.step)
+        now = tx.clock.now()
+        stamp = {"published_at": now} if command.step is VacancyStep.PUBLISH else {"closed_at": now}
+        await tx.session.execute(
+            store.vacancies.update()
+            .where(store.vacancies.c.id == row.id)
+            .values(status=status.value, version=row.version + 1, updated_at=now, **stamp)
+        )
+        event: EventData
+        if command.step is VacancyStep.PUBLISH:
+            event = VacancyPublished(
+                vacancy_id=row.id,
+                library=row.library,
+                municipality=row.municipality,
+                title=row.title,
+                hours_per_week=row.hours_per_week,
+                qualifications_needed=list(row.qualifications_needed),
+                description=row.description or None,
+                certificate_of_conduct_required=row.certificate_of_conduct_required,
+            )
+        else:
+            event = VacancyClosed(vacancy_id=row.id, library=row.library, municipality=row.municipality)
+        await tx.stage(event, municipality=row.municipality, library=row.library)
+        updated = await store.find(tx.session, store.vacancies, row.id)
+    assert updated is not None
+    return vacancy_view(updated)
+
+
+# --- applications and the pipeline --------------------------------------------------------------
+
+
+async def supplier(
+    tx: Transaction, partner_id: UUID, library: str, role: PartnershipRole | None
+) -> scope.Supplier | None:
+    """The partner as far as this service knows it, and whether it partners with the library (in `role`)."""
+    row = await store.find_partner(tx.session, partner_id)
+    if row is None:
+        return None
+    return scope.Supplier(
+        partner_id=partner_id,
+        kind=PartnerKind(row.kind) if row.kind else None,
+        municipality=row.municipality,
+        status=row.status,
+        partners_with_library=await store.has_active_partnership(
+            tx.session, partner_id, library, role.value if role else None
+        ),
+    )
+
+
+async def apply(work: UnitOfWork, actor: Actor, command: Apply) -> VolunteerView:
+    """An application through the library's own channel or a partner volunteer organisation (recorded)."""
+    library, via_partner_id = scope.check_may_apply(actor, command.library, command.via_partner_id)
+    assert library is not None
+    volunteer_id = new_id()
+    async with work.transaction() as tx:
+        municipality = await library_municipality(tx, actor, library)
+        if via_partner_id is not None:
+            found = await supplier(tx, via_partner_id, library, PartnershipRole.VOLUNTEER_SUPPLIER)
+            scope.check_supplier(
+                actor, via_partner_id, found, library, municipality, PartnerKind.VOLUNTEER_ORGANISATION
+            )
+        certificate_required = (
+            command.certificate_of_conduct_required if command.certificate_of_conduct_required is not None else True
+        )
+        if command.vacancy_id is not None:
+            vacancy = await store.find(tx.session, store.vacancies, command.vacancy_id)
+            # A partner sees the library's published vacancies only; anything else is not there for it.
+            hidden = (
+                vacancy is None
+                or vacancy.library != library
+                or (actor.role is Role.PARTNER and vacancy.status != VacancyStatus.PUBLISHED.value)
+            )
+            if hidden or vacancy is None:
+                raise NotFound(f"vacancy {command.vacancy_id} not found")
+            if vacancy.status != VacancyStatus.PUBLISHED.value:
+                raise Conflict(
+                    f"vacancy {vacancy.id} is {vacancy.status}: applications are for published vacancies",
+                    state=vacancy.status,
+                )
+            certificate_required = vacancy.certificate_of_conduct_required
+        now = tx.clock.now()
+        channel = ApplicationChannel.LIBRARY if via_partner_id is None else ApplicationChannel.VOLUNTEER_ORGANISATION
+        await tx.session.execute(
+            store.volunteers.insert().values(
+                id=volunteer_id,
+                kind=VolunteerKind.VOLUNTEER.value,
+                library=library,
+                municipality=municipality,
+                status=VolunteerStatus.APPLIED.value,
+                channel=channel.value,
+                via_partner_id=via_partner_id,
+                vacancy_id=command.vacancy_id,
+                name=command.person.name,
+                email=command.person.email,
+                phone=command.person.phone,
+                motivation=command.motivation,
+                certificate_of_conduct_required=certificate_required,
+                version=1,
+                applied_at=now,
+                updated_at=now,
+            )
+        )
+        await record_history(tx, volunteer_id, VolunteerStatus.APPLIED, None, actor, None)
+        await tx.stage(
+            VolunteerApplied(
+                volunteer_id=volunteer_id,
+                library=library,
+                municipality=municipality,
+                via_partner_id=via_partner_id,
+                vacancy_id=command.vacancy_id,
+                channel=channel,
+            ),
+            municipality=municipality,
+            library=library,
+        )
+        return await view_of(tx, actor, volunteer_id)
+
+
+async def record_history(
+    tx: Transaction,
+    volunteer_id: UUID,
+    status: VolunteerStatus,
+    step: VolunteerStep | None,
+    actor: Actor,
+    reason: str | None,
+) -> None:
+    await tx.session.execute(
+        store.volunteer_history.insert().values(
+            volunteer_id=volunteer_id,
+            status=status.value,
+            step=step.value if step else None,
+            at=tx.clock.now(),
+            actor=actor.subject,
+            reason=reason,
+        )
+    )
+
+
+async def view_of(tx: Transaction, actor: Actor, volunteer_id: UUID) -> VolunteerView:
+    row = await store.find(tx.session, store.volunteers, volunteer_id)
+    assert row is not None
+    return await volunteer_view(tx.session, row, actor, domain.local_date(tx.clock.now()))
+
+
+async def volunteer_for_change(tx: Transaction, actor: Actor, volunteer_id: UUID, expected: int | None) -> sa.Row:
+    row = await store.find(tx.session, store.volunteers, volunteer_id, for_update=True)
+    if row is None:
+        raise NotFound(f"volunteer {volunteer_id} not found")
+    scope.check_may_act_on_volunteer(
+        actor, row.library, row.municipality, row.via_partner_id, f"volunteer {volunteer_id}"
+    )
+    if not domain.version_matches(expected, row.version):
+        current = await volunteer_view(tx.session, row, actor, domain.local_date(tx.clock.now()))
+        raise domain.version_conflict("volunteer", volunteer_id, expected, row.version, msgspec.to_builtins(current))
+    return row
+
+
+STEP_EVENTS: dict[VolunteerStep, type[EventData]] = {
+    VolunteerStep.START_INTAKE: VolunteerIntakeStarted,
+    VolunteerStep.START_SCREENING: VolunteerScreeningStarted,
+    VolunteerStep.ACTIVATE: VolunteerActivated,
+    VolunteerStep.WITHDRAW: VolunteerWithdrawn,
+    VolunteerStep.REJECT: VolunteerRejected,
+    VolunteerStep.DEACTIVATE: VolunteerDeactivated,
+    VolunteerStep.REACTIVATE: VolunteerReactivated,
+}
+OUT_OF_SERVICE = frozenset(
+    {VolunteerStatus.INACTIVE, VolunteerStatus.WITHDRAWN, VolunteerStatus.REJECTED, VolunteerStatus.ENDED}
+)
+
+
+async def take_volunteer_step(work: UnitOfWork, actor: Actor, command: TakeVolunteerStep) -> VolunteerView:
+    """One step of the pipeline; into `active` only with a valid certificate of conduct where required."""
+    scope.check_may_take_step(actor, command.step)
+    pipeline.check_reason(command.step, command.reason)
+    async with work.transaction() as tx:
+        row = await volunteer_for_change(tx, actor, command.volunteer_id, command.expected_version)
+        today = domain.local_date(tx.clock.now())
+        kind, status = VolunteerKind(row.kind), VolunteerStatus(row.status)
+        new_status = pipeline.apply_volunteer_step(kind, status, command.step)
+        certificates = certificates_of(await store.find_certificates(tx.session, row.id))
+        pipeline.check_may_enter_service(
+            row.id, status, command.step, row.certificate_of_conduct_required, certificates, today
+        )
+        await change_status(tx, actor, row, new_status, command.step, command.reason)
+        if kind is VolunteerKind.INTERN and command.step is VolunteerStep.END:
+            internship = await store.find_internship(tx.session, row.id)
+            assert internship is not None
+            await tx.session.execute(
+                store.internships.update().where(store.internships.c.volunteer_id == row.id).values(ended_on=today)
+            )
+            event: EventData = InternEnded(
+                volunteer_id=row.id,
+                library=row.library,
+                municipality=row.municipality,
+                kind=kind,
+                via_partner_id=row.via_partner_id,
+                school_partner_id=internship.school_partner_id,
+                ended_on=today,
+                before_period_end=today < internship.ends_on,
+            )
+        else:
+            event = STEP_EVENTS[command.step](
+                volunteer_id=row.id,
+                library=row.library,
+                municipality=row.municipality,
+                kind=kind,
+                via_partner_id=row.via_partner_id,
+            )
+        await tx.stage(event, municipality=row.municipality, library=row.library)
+        return await view_of(tx, actor, row.id)
+
+
+async def change_status(
+    tx: Transaction,
+    actor: Actor,
+    row: sa.Row,
+    status: VolunteerStatus,
+    step: VolunteerStep | None,
+    reason: str | None,
+) -> None:
+    """Save a new status (and its history); leaving service ends the person's running assignments."""
+    await tx.session.execute(
+        store.volunteers.update()
+        .where(store.volunteers.c.id == row.id)
+        .values(status=status.value, status_reason=reason, version=row.version + 1, updated_at=tx.clock.now())
+    )
+    await record_history(tx, row.id, status, step, actor, reason)
+    if status in OUT_OF_SERVICE:
+        await end_active_assignments(tx, row)
+
+
+async def update_volunteer(work: UnitOfWork, actor: Actor, command: UpdateVolunteer) -> VolunteerView:
+    scope.check_may_manage(actor)
+    async with work.transaction() as tx:
+        row = await volunteer_for_change(tx, actor, command.volunteer_id, command.expected_version)
+        changes: dict[str, object] = {}
+        if command.person is not None:
+            changes.update(name=command.person.name, email=command.person.email, phone=command.person.phone)
+        if command.motivation is not None:
+            changes["motivation"] = command.motivation
+        if command.certificate_of_conduct_required is not None:
+            changes["certificate_of_conduct_required"] = command.certificate_of_conduct_required
+        await tx.session.execute(
+            store.volunteers.update()
+            .where(store.volunteers.c.id == row.id)
+            .values(**changes, version=row.version + 1, updated_at=tx.clock.now())
+        )
+        return await view_of(tx, actor, row.id)
+
+
+# --- screening: the certificate of conduct ------------------------------------------------------
+
+
+async def request_certificate(work: UnitOfWork, actor: Actor, command: RequestCertificate) -> VolunteerView:
+    """A first request, or a renewal while the current certificate still counts."""
+    scope.check_may_manage(actor)
+    async with work.transaction() as tx:
+        row = await volunteer_for_change(tx, actor, command.volunteer_id, command.expected_version)
+        screening.check_may_request(certificates_of(await store.find_certificates(tx.session, row.id)))
+        now = tx.clock.now()
+        await tx.session.execute(store.certificates.insert().values(id=new_id(), volunteer_id=row.id, requested_at=now))
+        await _touch(tx, row)
+        await tx.stage(
+            CertificateRequested(
+                volunteer_id=row.id,
+                library=row.library,
+                municipality=row.municipality,
+                kind=VolunteerKind(row.kind),
+                via_partner_id=row.via_partner_id,
+            ),
+            municipality=row.municipality,
+            library=row.library,
+        )
+        return await view_of(tx, actor, row.id)
+
+
+async def receive_certificate(work: UnitOfWork, actor: Actor, command: ReceiveCertificate) -> VolunteerView:
+    scope.check_may_manage(actor)
+    async with work.transaction() as tx:
+        row = await volunteer_for_change(tx, actor, command.volunteer_id, command.expected_version)
+        rows = await store.find_certificates(tx.session, row.id)
+        today = domain.local_date(tx.clock.now())
+        screening.check_receipt(certificates_of(rows), command.issued_on, command.valid_until, today)
+        pending = max((r for r in rows if r.issued_on is None), key=lambda r: r.requested_at)
+        await tx.session.execute(
+            store.certificates.update()
+            .where(store.certificates.c.id == pending.id)
+            .values(received_at=tx.clock.now(), issued_on=command.issued_on, valid_until=command.valid_until)
+        )
+        await _touch(tx, row)
+        await tx.stage(
+            CertificateReceived(
+                volunteer_id=row.id,
+                library=row.library,
+                municipality=row.municipality,
+                kind=VolunteerKind(row.kind),
+                via_partner_id=row.via_partner_id,
+                issued_on=command.issued_on,
+                valid_until=command.valid_until,
+            ),
+            municipality=row.municipality,
+            library=row.library,
+        )
+        return await view_of(tx, actor, row.id)
+
+
+async def _touch(tx: Transaction, row: sa.Row) -> None:
+    """A change to what the volunteer's view shows is a new version of the volunteer."""
+    await tx.session.execute(
+        store.volunteers.update()
+        .where(store.volunteers.c.id == row.id)
+        .values(version=row.version + 1, updated_at=tx.clock.now())
+    )

@@ -1,0 +1,339 @@
+"""Training: modules (the library's, a volunteer organisation's, or bought), sessions, attendance, qualifications."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+
+from services.volunteers import domain, store
+from services.volunteers.commands.recruitment import library_municipality, supplier
+from services.volunteers.domain import scope, training
+from services.volunteers.queries.training import module_view, session_view
+from shared.contracts import Envelope
+from shared.contracts.courses import PurchaseDelivered
+from shared.contracts.partners import PartnerKind
+from shared.contracts.volunteers import (
+    AddTrainingModule,
+    ModuleDelivery,
+    QualificationExpired,
+    RecordAttendance,
+    ScheduleTrainingSession,
+    TrainingModuleAdded,
+    TrainingModuleView,
+    TrainingSessionScheduled,
+    TrainingSessionView,
+    UpdateTrainingModule,
+    VolunteerKind,
+    VolunteerQualified,
+    VolunteerStatus,
+)
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.ids import new_id
+from shared.tenancy import Actor
+from shared.unit_of_work import Transaction, UnitOfWork
+
+BATCH = 500  # qualifications marked expired per transaction
+
+
+async def add_training_module(work: UnitOfWork, actor: Actor, command: AddTrainingModule) -> TrainingModuleView:
+    scope.check_may_manage(actor)
+    library = scope.library_for_new(actor, command.library)
+    training.check_provider(command.delivered_by, command.provider_partner_id)
+    module_id = new_id()
+    async with work.transaction() as tx:
+        municipality = await library_municipality(tx, actor, library)
+        if command.provider_partner_id is not None:
+            found = await supplier(tx, command.provider_partner_id, library, None)
+            scope.check_supplier(
+                actor, command.provider_partner_id, found, library, municipality, PartnerKind.VOLUNTEER_ORGANISATION
+            )
+        await _add_module(
+            tx,
+            module_id=module_id,
+            library=library,
+            municipality=municipality,
+            title=command.title,
+            description=command.description,
+            delivered_by=command.delivered_by,
+            provider_partner_id=command.provider_partner_id,
+            purchase_id=None,
+            qualification=command.qualification or training.qualification_code(command.title),
+            validity_months=command.validity_months,
+        )
+        row = await store.find(tx.session, store.training_modules, module_id)
+    assert row is not None
+    return module_view(row)
+
+
+async def add_purchased_module(tx: Transaction, envelope: Envelope, event: PurchaseDelivered) -> None:
+    """A programme bought for volunteers and delivered becomes a module of the library that bought it."""
+    if not event.for_volunteers:
+        return
+    existing = (
+        await tx.session.execute(
+            sa.select(store.training_modules.c.id).where(store.training_modules.c.purchase_id == event.purchase_id)
+        )
+    ).first()
+    if existing is not None:  # delivered twice (a second event for the same purchase): one module
+        return
+    await _add_module(
+        tx,
+        module_id=new_id(),
+        library=event.library,
+        municipality=event.municipality,
+        title=event.title,
+        description="",
+        delivered_by=ModuleDelivery.PURCHASE,
+        provider_partner_id=event.provider_partner_id,
+        purchase_id=event.purchase_id,
+        qualification=training.qualification_code(event.title),
+        validity_months=None,
+    )
+
+
+async def _add_module(
+    tx: Transaction,
+    *,
+    module_id: UUID,
+    library: str,
+    municipality: str,
+    title: str,
+    description: str,
+    delivered_by: ModuleDelivery,
+    provider_partner_id: UUID | None,
+    purchase_id: UUID | None,
+    qualification: str,
+    validity_months: int | None,
+) -> None:
+    now = tx.clock.now()
+    await tx.session.execute(
+        store.training_modules.insert().values(
+            id=module_id,
+            library=library,
+            municipality=municipality,
+            title=title,
+            description=description,
+            delivered_by=delivered_by.value,
+            provider_partner_id=provider_partner_id,
+            purchase_id=purchase_id,
+            qualification=qualification,
+            validity_months=validity_months,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await tx.stage(
+        TrainingModuleAdded(
+            module_id=module_id,
+            library=library,
+            municipality=municipality,
+            title=title,
+            delivered_by=delivered_by,
+            provider_partner_id=provider_partner_id,
+            purchase_id=purchase_id,
+            qualification=qualification,
+        ),
+        municipality=municipality,
+        library=library,
+    )
+
+
+async def update_training_module(work: UnitOfWork, actor: Actor, command: UpdateTrainingModule) -> TrainingModuleView:
+    """Name the qualification a (bought) module gives, or how long it holds; later grants follow it."""
+    scope.check_may_manage(actor)
+    async with work.transaction() as tx:
+        row = await store.find(tx.session, store.training_modules, command.module_id, for_update=True)
+        if row is None:
+            raise NotFound(f"training module {command.module_id} not found")
+        scope.check_may_act(actor, row.library, row.municipality, f"training module {command.module_id}")
+        if not domain.version_matches(command.expected_version, row.version):
+            current = msgspec.to_builtins(module_view(row))
+            raise domain.version_conflict("training module", row.id, command.expected_version, row.version, current)
+        changes = {
+            name: getattr(command, name)
+            for name in ("title", "description", "qualification", "validity_months")
+            if getattr(command, name) is not None
+        }
+        await tx.session.execute(
+            store.training_modules.update()
+            .where(store.training_modules.c.id == row.id)
+            .values(**changes, version=row.version + 1, updated_at=tx.clock.now())
+        )
+        updated = await store.find(tx.session, store.training_modules, row.id)
+    assert updated is not None
+    return module_view(updated)
+
+
+async def schedule_training_session(
+    work: UnitOfWork, actor: Actor, command: ScheduleTrainingSession
+) -> TrainingSessionView:
+    scope.check_may_manage(actor)
+    if command.ends_at is not None and command.ends_at < command.starts_at:
+        raise InvalidInput("a session cannot end before it starts")
+    session_id = new_id()
+    async with work.transaction() as tx:
+        module = await store.find(tx.session, store.training_modules, command.module_id)
+        if module is None:
+            raise NotFound(f"training module {command.module_id} not found")
+        scope.check_may_act(actor, module.library, module.municipality, f"training module {command.module_id}")
+        await tx.session.execute(
+            store.training_sessions.insert().values(
+                id=session_id,
+                module_id=module.id,
+                library=module.library,
+                municipality=module.municipality,
+                starts_at=command.starts_at,
+                ends_at=command.ends_at,
+                place=command.place,
+                capacity=command.capacity,
+                created_at=tx.clock.now(),
+            )
+        )
+        await tx.stage(
+            TrainingSessionScheduled(
+                session_id=session_id,
+                module_id=module.id,
+                library=module.library,
+                municipality=module.municipality,
+                starts_at=command.starts_at,
+            ),
+            municipality=module.municipality,
+            library=module.library,
+        )
+        row = await store.find(tx.session, store.training_sessions, session_id)
+        assert row is not None
+        return session_view(row, [])
+
+
+async def record_attendance(work: UnitOfWork, actor: Actor, command: RecordAttendance) -> TrainingSessionView:
+    """Who attended; who completed the module gets its qualification (valid from the session's day)."""
+    scope.check_may_manage(actor)
+    async with work.transaction() as tx:
+        session_row = await store.find(tx.session, store.training_sessions, command.session_id, for_update=True)
+        if session_row is None:
+            raise NotFound(f"training session {command.session_id} not found")
+        scope.check_may_act(actor, session_row.library, session_row.municipality, f"training session {session_row.id}")
+        volunteer = await store.find(tx.session, store.volunteers, command.volunteer_id, for_update=True)
+        if volunteer is None or volunteer.library != session_row.library:
+            raise NotFound(f"volunteer {command.volunteer_id} not found")
+        now = tx.clock.now()
+        training.check_attendance(
+            VolunteerStatus(volunteer.status), training.Attendance(command.attended, command.completed)
+        )
+        if command.completed and session_row.starts_at > now:
+            raise Conflict("a module is completed at a session that has taken place, not before")
+        attendees = await store.find_attendance(tx.session, session_row.id)
+        others = [a for a in attendees if a.volunteer_id != volunteer.id]
+        if session_row.capacity is not None and len(others) >= session_row.capacity:
+            raise Conflict(f"the session is full ({session_row.capacity} places)", capacity=session_row.capacity)
+        await store.upsert(
+            tx.session,
+            store.attendance,
+            {
+                "session_id": session_row.id,
+                "volunteer_id": volunteer.id,
+                "attended": command.attended,
+                "completed": command.completed,
+                "recorded_at": now,
+            },
+            key=["session_id", "volunteer_id"],
+            update=["attended", "completed", "recorded_at"],
+        )
+        if command.completed:
+            module = await store.find(tx.session, store.training_modules, session_row.module_id)
+            assert module is not None
+            await _grant(tx, volunteer, module, session_row)
+        return session_view(session_row, await store.find_attendance(tx.session, session_row.id))
+
+
+async def _grant(tx: Transaction, volunteer: sa.Row, module: sa.Row, session_row: sa.Row) -> None:
+    """The module's qualification, unless the volunteer already holds it for longer."""
+    if module.qualification is None:
+        return
+    obtained_on = domain.local_date(session_row.starts_at)
+    valid_until = training.qualification_valid_until(obtained_on, module.validity_months)
+    q = store.qualifications
+    held = (
+        await tx.session.execute(
+            sa.select(q).where(q.c.volunteer_id == volunteer.id, q.c.code == module.qualification).with_for_update()
+        )
+    ).first()
+    if held is not None and not training.lasts_longer(valid_until, held.valid_until):
+        return
+    await store.upsert(
+        tx.session,
+        q,
+        {
+            "volunteer_id": volunteer.id,
+            "code": module.qualification,
+            "library": volunteer.library,
+            "municipality": volunteer.municipality,
+            "module_id": module.id,
+            "session_id": session_row.id,
+            "obtained_on": obtained_on,
+            "valid_until": valid_until,
+            "expired_at": None,
+        },
+        key=["volunteer_id", "code"],
+        update=["module_id", "session_id", "obtained_on", "valid_until", "expired_at"],
+    )
+    await tx.session.execute(
+        store.volunteers.update()
+        .where(store.volunteers.c.id == volunteer.id)
+        .values(version=volunteer.version + 1, updated_at=tx.clock.now())
+    )
+    await tx.stage(
+        VolunteerQualified(
+            volunteer_id=volunteer.id,
+            library=volunteer.library,
+            municipality=volunteer.municipality,
+            kind=VolunteerKind(volunteer.kind),
+            via_partner_id=volunteer.via_partner_id,
+            qualification=module.qualification,
+            module_id=module.id,
+            session_id=session_row.id,
+            obtained_on=obtained_on,
+            valid_until=valid_until,
+        ),
+        municipality=volunteer.municipality,
+        library=volunteer.library,
+    )
+
+
+async def expire_qualifications(work: UnitOfWork, now: datetime) -> int:
+    """Announce each qualification whose last valid day has passed, once (it blocks assignments either way)."""
+    today = domain.local_date(now)
+    q, v = store.qualifications, store.volunteers
+    async with work.transaction() as tx:
+        rows = (
+            await tx.session.execute(
+                sa.select(q, v.c.kind, v.c.via_partner_id)
+                .join(v, v.c.id == q.c.volunteer_id)
+                .where(q.c.expired_at.is_(None), q.c.valid_until < today)
+                .order_by(q.c.valid_until, q.c.volunteer_id, q.c.code)
+                .limit(BATCH)
+                .with_for_update(of=q, skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            await tx.session.execute(
+                q.update().where(q.c.volunteer_id == row.volunteer_id, q.c.code == row.code).values(expired_at=now)
+            )
+            await tx.stage(
+                QualificationExpired(
+                    volunteer_id=row.volunteer_id,
+                    library=row.library,
+                    municipality=row.municipality,
+                    kind=VolunteerKind(row.kind),
+                    via_partner_id=row.via_partner_id,
+                    qualification=row.code,
+                    expired_on=row.valid_until + timedelta(days=1),
+                ),
+                municipality=row.municipality,
+                library=row.library,
+            )
+    return len(rows)

@@ -1,0 +1,126 @@
+"""Assignment: who may be assigned (active, screened where required, qualified) and what is missing if not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from services.volunteers.domain.screening import Certificate, certificate_problem
+from services.volunteers.domain.training import holds_on
+from shared.contracts.volunteers import AssignmentKind, VolunteerKind, VolunteerStatus
+from shared.errors import Conflict, InvalidInput
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the check needs to know of a volunteer or intern."""
+
+    kind: VolunteerKind
+    status: VolunteerStatus
+    certificates: Sequence[Certificate]
+    qualifications: Mapping[str, date | None]  # code → last valid day (None: does not expire)
+    internship: tuple[date, date] | None = None  # the period, for interns
+
+
+@dataclass(frozen=True)
+class Requirements:
+    qualifications: tuple[str, ...]
+    certificate_of_conduct: bool
+
+
+def requirements(
+    kind: AssignmentKind,
+    *,
+    role_qualifications: Iterable[str] = (),
+    role_certificate: bool = False,
+    opening_qualifications: Iterable[str] = (),
+    opening_certificate: bool = False,
+    extra_qualifications: Iterable[str] = (),
+) -> Requirements:
+    """What the role (vacancy or internship), the course and the request ask, together.
+
+    A buddy is alone with a participant, so a buddy always needs a valid certificate of conduct.
+    """
+    codes = {*role_qualifications, *opening_qualifications, *extra_qualifications}
+    certificate = role_certificate or opening_certificate or kind is AssignmentKind.BUDDY
+    return Requirements(qualifications=tuple(sorted(codes)), certificate_of_conduct=certificate)
+
+
+@dataclass(frozen=True)
+class Missing:
+    requirement: str  # active | internship_period | certificate_of_conduct | qualification
+    detail: str
+    qualification: str | None = None
+
+    def as_builtins(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"requirement": self.requirement, "detail": self.detail}
+        if self.qualification is not None:
+            found["qualification"] = self.qualification
+        return found
+
+
+def missing_requirements(candidate: Candidate, needed: Requirements, today: date) -> list[Missing]:
+    missing: list[Missing] = []
+    if candidate.status is not VolunteerStatus.ACTIVE:
+        missing.append(Missing("active", f"the {candidate.kind.value} is {candidate.status.value}, not active"))
+    if candidate.internship is not None:
+        starts_on, ends_on = candidate.internship
+        if not starts_on <= today <= ends_on:
+            missing.append(
+                Missing("internship_period", f"today is outside the internship period {starts_on} to {ends_on}")
+            )
+    if needed.certificate_of_conduct:
+        problem = certificate_problem(candidate.certificates, today)
+        if problem is not None:
+            missing.append(Missing("certificate_of_conduct", problem))
+    for code in needed.qualifications:
+        if code not in candidate.qualifications:
+            missing.append(Missing("qualification", f"qualification {code} is missing", code))
+        elif not holds_on(candidate.qualifications[code], today):
+            until = candidate.qualifications[code]
+            missing.append(Missing("qualification", f"qualification {code} expired (valid until {until})", code))
+    return missing
+
+
+def check_assignable(volunteer_id: UUID, candidate: Candidate, needed: Requirements, today: date) -> None:
+    missing = missing_requirements(candidate, needed, today)
+    if missing:
+        raise Conflict(
+            f"{candidate.kind.value} {volunteer_id} cannot be assigned: " + "; ".join(m.detail for m in missing),
+            missing=[m.as_builtins() for m in missing],
+        )
+
+
+def check_target(kind: AssignmentKind, *, opening_id: UUID | None, participant_pseudonym: str | None) -> None:
+    if kind is AssignmentKind.COURSE and (opening_id is None or participant_pseudonym is not None):
+        raise InvalidInput("a course assignment names the open assignment (opening_id) and no participant")
+    if kind is AssignmentKind.BUDDY and (participant_pseudonym is None or opening_id is not None):
+        raise InvalidInput("a buddy assignment names the participant by pseudonym and no course")
+
+
+def check_period(starts_on: date | None, ends_on: date | None) -> None:
+    if starts_on is not None and ends_on is not None and ends_on < starts_on:
+        raise InvalidInput("an assignment cannot end before it starts")
+
+
+def check_places(volunteers_needed: int, assigned: int) -> None:
+    if assigned >= volunteers_needed:
+        raise Conflict(
+            f"the course needs {volunteers_needed} volunteers and has them all",
+            volunteers_needed=volunteers_needed,
+            assigned=assigned,
+        )
+
+
+def check_hours(worked_on: date, today: date, starts_on: date | None, ends_on: date | None) -> None:
+    if worked_on > today:
+        raise InvalidInput("hours are logged once worked, not in advance")
+    if (starts_on is not None and worked_on < starts_on) or (ends_on is not None and worked_on > ends_on):
+        raise InvalidInput(f"{worked_on} is outside the assignment's period")
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"

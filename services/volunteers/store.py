@@ -1,0 +1,444 @@
+"""The volunteers service's tables (schema `volunteers`) and the queries its use cases need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.errors import InvalidInput
+from shared.pagination import decode_cursor, encode_cursor
+
+metadata = sa.MetaData()
+
+
+def _uuid(name: str, *args: Any, **kwargs: Any) -> sa.Column[Any]:
+    return sa.Column(name, PgUUID(as_uuid=True), *args, **kwargs)
+
+
+def _time(name: str, **kwargs: Any) -> sa.Column[Any]:
+    return sa.Column(name, sa.DateTime(timezone=True), **kwargs)
+
+
+# --- projections of the partners service's events -----------------------------------------------
+
+known_libraries = sa.Table(
+    "known_libraries",
+    metadata,
+    sa.Column("slug", sa.Text, primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+)
+
+known_partners = sa.Table(
+    "known_partners",
+    metadata,
+    _uuid("id", primary_key=True),
+    sa.Column("municipality", sa.Text),
+    sa.Column("name", sa.Text),
+    sa.Column("kind", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default=sa.text("'active'")),
+)
+
+known_partnerships = sa.Table(
+    "known_partnerships",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("partner_id", nullable=False),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("roles", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("activated", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("ended", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("known_partnerships_by_partner", "partner_id", "library"),
+)
+
+# --- recruitment --------------------------------------------------------------------------------
+
+vacancies = sa.Table(
+    "vacancies",
+    metadata,
+    _uuid("id", primary_key=True),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("hours_per_week", sa.Integer),
+    sa.Column("qualifications_needed", JSONB, nullable=False),
+    sa.Column("certificate_of_conduct_required", sa.Boolean, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    _time("created_at", nullable=False),
+    _time("updated_at", nullable=False),
+    _time("published_at"),
+    _time("closed_at"),
+    sa.Index("vacancies_by_library", "library", "created_at", "id"),
+    sa.Index("vacancies_by_municipality", "municipality", "created_at", "id"),
+)
+
+volunteers = sa.Table(
+    "volunteers",
+    metadata,
+    _uuid("id", primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("status_reason", sa.Text),
+    sa.Column("channel", sa.Text, nullable=False),
+    _uuid("via_partner_id"),
+    _uuid("vacancy_id", sa.ForeignKey("vacancies.id")),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text),
+    sa.Column("phone", sa.Text),
+    sa.Column("motivation", sa.Text),
+    sa.Column("certificate_of_conduct_required", sa.Boolean, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    _time("applied_at", nullable=False),
+    _time("updated_at", nullable=False),
+    sa.Index("volunteers_by_library", "library", "applied_at", "id"),
+    sa.Index("volunteers_by_municipality", "municipality", "applied_at", "id"),
+    sa.Index("volunteers_by_partner", "via_partner_id", "applied_at", "id"),
+)
+
+volunteer_history = sa.Table(
+    "volunteer_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    _uuid("volunteer_id", sa.ForeignKey("volunteers.id"), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("step", sa.Text),
+    _time("at", nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Index("volunteer_history_by_volunteer", "volunteer_id", "id"),
+)
+
+internships = sa.Table(
+    "internships",
+    metadata,
+    _uuid("volunteer_id", sa.ForeignKey("volunteers.id"), primary_key=True),
+    _uuid("school_partner_id", nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("supervisor", JSONB, nullable=False),
+    sa.Column("learning_goals", JSONB, nullable=False),
+    sa.Column("hours", sa.Integer, nullable=False),
+    sa.Column("ended_on", sa.Date),
+    sa.Index("internships_by_end", "ended_on", "ends_on"),
+)
+
+certificates = sa.Table(
+    "certificates",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("volunteer_id", sa.ForeignKey("volunteers.id"), nullable=False),
+    _time("requested_at", nullable=False),
+    _time("received_at"),
+    sa.Column("issued_on", sa.Date),
+    sa.Column("valid_until", sa.Date),
+    sa.Index("certificates_by_volunteer", "volunteer_id", "requested_at"),
+)
+
+# --- training -----------------------------------------------------------------------------------
+
+training_modules = sa.Table(
+    "training_modules",
+    metadata,
+    _uuid("id", primary_key=True),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("delivered_by", sa.Text, nullable=False),
+    _uuid("provider_partner_id"),
+    _uuid("purchase_id", unique=True),
+    sa.Column("qualification", sa.Text),
+    sa.Column("validity_months", sa.Integer),
+    sa.Column("version", sa.Integer, nullable=False),
+    _time("created_at", nullable=False),
+    _time("updated_at", nullable=False),
+    sa.Index("training_modules_by_library", "library", "created_at", "id"),
+)
+
+training_sessions = sa.Table(
+    "training_sessions",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("module_id", sa.ForeignKey("training_modules.id"), nullable=False),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    _time("starts_at", nullable=False),
+    _time("ends_at"),
+    sa.Column("place", sa.Text, nullable=False),
+    sa.Column("capacity", sa.Integer),
+    _time("created_at", nullable=False),
+    sa.Index("training_sessions_by_module", "module_id", "starts_at", "id"),
+    sa.Index("training_sessions_by_library", "library", "starts_at", "id"),
+)
+
+attendance = sa.Table(
+    "attendance",
+    metadata,
+    _uuid("session_id", sa.ForeignKey("training_sessions.id"), primary_key=True),
+    _uuid("volunteer_id", sa.ForeignKey("volunteers.id"), primary_key=True),
+    sa.Column("attended", sa.Boolean, nullable=False),
+    sa.Column("completed", sa.Boolean, nullable=False),
+    _time("recorded_at", nullable=False),
+)
+
+qualifications = sa.Table(
+    "qualifications",
+    metadata,
+    _uuid("volunteer_id", sa.ForeignKey("volunteers.id"), primary_key=True),
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    _uuid("module_id", sa.ForeignKey("training_modules.id")),
+    _uuid("session_id", sa.ForeignKey("training_sessions.id")),
+    sa.Column("obtained_on", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date),
+    _time("expired_at"),
+    sa.Index("qualifications_by_expiry", "expired_at", "valid_until"),
+)
+
+# --- assignment ---------------------------------------------------------------------------------
+
+openings = sa.Table(
+    "openings",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("course_id", nullable=False, unique=True),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("skill_area", sa.Text, nullable=False),
+    sa.Column("volunteers_needed", sa.Integer, nullable=False),
+    sa.Column("qualifications_needed", JSONB, nullable=False),
+    sa.Column("certificate_of_conduct_required", sa.Boolean, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    _time("opened_at", nullable=False),
+    _time("updated_at", nullable=False),
+    _time("cancelled_at"),
+    sa.Index("openings_by_library", "library", "opened_at", "id"),
+)
+
+assignments = sa.Table(
+    "assignments",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("volunteer_id", sa.ForeignKey("volunteers.id"), nullable=False),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    _uuid("opening_id", sa.ForeignKey("openings.id")),
+    _uuid("course_id"),
+    _uuid("course_session_id"),
+    sa.Column("participant_pseudonym", sa.Text),
+    sa.Column("starts_on", sa.Date),
+    sa.Column("ends_on", sa.Date),
+    sa.Column("version", sa.Integer, nullable=False),
+    _time("assigned_at", nullable=False),
+    _time("ended_at"),
+    sa.Column("assigned_by", sa.Text, nullable=False),
+    sa.Index("assignments_by_library", "library", "assigned_at", "id"),
+    sa.Index("assignments_by_volunteer", "volunteer_id", "assigned_at", "id"),
+    sa.Index("assignments_by_opening", "opening_id", "status"),
+)
+
+hours = sa.Table(
+    "hours",
+    metadata,
+    _uuid("id", primary_key=True),
+    _uuid("assignment_id", sa.ForeignKey("assignments.id"), nullable=False),
+    _uuid("volunteer_id", sa.ForeignKey("volunteers.id"), nullable=False),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("worked_on", sa.Date, nullable=False),
+    sa.Column("month", sa.Text, nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text),
+    _time("logged_at", nullable=False),
+    sa.Column("logged_by", sa.Text, nullable=False),
+    sa.Index("hours_by_assignment", "assignment_id"),
+    sa.Index("hours_by_month", "month", "library", "volunteer_id"),
+)
+
+
+# --- lookups ------------------------------------------------------------------------------------
+
+
+async def find_library_municipality(session: AsyncSession, slug: str) -> str | None:
+    return (
+        await session.execute(sa.select(known_libraries.c.municipality).where(known_libraries.c.slug == slug))
+    ).scalar_one_or_none()
+
+
+async def find_partner(session: AsyncSession, partner_id: UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(known_partners).where(known_partners.c.id == partner_id))).first()
+
+
+def _active_partnership(partner_id: UUID | None, role: str | None) -> list[sa.ColumnElement[bool]]:
+    p = known_partnerships
+    conditions = [is_partner(p.c.partner_id, partner_id), p.c.activated, sa.not_(p.c.ended)]
+    if role is not None:
+        conditions.append(p.c.roles.contains([role]))
+    return conditions
+
+
+async def has_active_partnership(session: AsyncSession, partner_id: UUID, library: str, role: str | None) -> bool:
+    """Whether the partner actively partners with the library, in `role` where one is named."""
+    p = known_partnerships
+    statement = sa.select(p.c.id).where(p.c.library == library, *_active_partnership(partner_id, role))
+    return (await session.execute(statement.limit(1))).first() is not None
+
+
+def partnered_libraries(partner_id: UUID | None, role: str) -> sa.Select[tuple[str]]:
+    """The libraries a partner actively partners with in `role`, as a subquery for scoping lists."""
+    return sa.select(known_partnerships.c.library).where(*_active_partnership(partner_id, role))
+
+
+def is_partner(column: sa.ColumnElement[Any], partner_id: UUID | None) -> sa.ColumnElement[bool]:
+    """`column = partner_id`, and nothing at all for no partner (never `IS NULL`, which would match others)."""
+    return sa.false() if partner_id is None else column == partner_id
+
+
+async def find(session: AsyncSession, table: sa.Table, row_id: UUID, *, for_update: bool = False) -> sa.Row | None:
+    statement = sa.select(table).where(table.c.id == row_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).first()
+
+
+async def find_internship(session: AsyncSession, volunteer_id: UUID) -> sa.Row | None:
+    return (await session.execute(sa.select(internships).where(internships.c.volunteer_id == volunteer_id))).first()
+
+
+async def find_internships(session: AsyncSession, *volunteer_ids: UUID) -> Sequence[sa.Row]:
+    return (await session.execute(sa.select(internships).where(internships.c.volunteer_id.in_(volunteer_ids)))).all()
+
+
+async def find_certificates(session: AsyncSession, *volunteer_ids: UUID) -> Sequence[sa.Row]:
+    statement = (
+        sa.select(certificates)
+        .where(certificates.c.volunteer_id.in_(volunteer_ids))
+        .order_by(certificates.c.requested_at, certificates.c.id)
+    )
+    return (await session.execute(statement)).all()
+
+
+async def find_qualifications(session: AsyncSession, *volunteer_ids: UUID) -> Sequence[sa.Row]:
+    statement = (
+        sa.select(qualifications)
+        .where(qualifications.c.volunteer_id.in_(volunteer_ids))
+        .order_by(qualifications.c.code)
+    )
+    return (await session.execute(statement)).all()
+
+
+async def find_attendance(session: AsyncSession, session_id: UUID) -> Sequence[sa.Row]:
+    statement = (
+        sa.select(attendance)
+        .where(attendance.c.session_id == session_id)
+        .order_by(attendance.c.recorded_at, attendance.c.volunteer_id)
+    )
+    return (await session.execute(statement)).all()
+
+
+async def count_active_assignments(session: AsyncSession, opening_id: UUID) -> int:
+    statement = sa.select(sa.func.count()).where(
+        assignments.c.opening_id == opening_id, assignments.c.status == "active"
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+def assigned_count() -> sa.ScalarSelect[int]:
+    """Active assignments of the opening in the enclosing query, for listing openings with their places left."""
+    return (
+        sa.select(sa.func.count())
+        .where(assignments.c.opening_id == openings.c.id, assignments.c.status == "active")
+        .scalar_subquery()
+    )
+
+
+async def minutes_logged(session: AsyncSession, assignment_id: UUID) -> int:
+    statement = sa.select(sa.func.coalesce(sa.func.sum(hours.c.minutes), 0)).where(
+        hours.c.assignment_id == assignment_id
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+def minutes_logged_column() -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(hours.c.minutes), 0))
+        .where(hours.c.assignment_id == assignments.c.id)
+        .scalar_subquery()
+    )
+
+
+# --- cursor pages -------------------------------------------------------------------------------
+
+
+def _key_value(column: sa.ColumnElement[Any], raw: Any) -> Any:
+    kind = column.type
+    if isinstance(kind, sa.DateTime):
+        return datetime.fromisoformat(raw)
+    if isinstance(kind, sa.Date):
+        return date.fromisoformat(raw)
+    if isinstance(kind, PgUUID):
+        return UUID(raw)
+    if isinstance(kind, sa.Integer):
+        return int(raw)
+    return str(raw)
+
+
+def _key_text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value if isinstance(value, int) else str(value)
+
+
+async def page_rows(
+    session: AsyncSession,
+    statement: sa.Select[Any],
+    key: Sequence[sa.ColumnElement[Any]],
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[sa.Row], str | None]:
+    """One page in the order of `key` (unique, ending in an id) and the cursor of the next, None on the last.
+
+    The cursor holds the key of the last row the reader saw, so rows added meanwhile never shift a page.
+    """
+    after = decode_cursor(cursor)
+    if after is not None:
+        try:
+            if len(after) != len(key):
+                raise ValueError("wrong length")
+            values = [sa.literal(_key_value(column, raw), column.type) for column, raw in zip(key, after, strict=True)]
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("the cursor is not valid") from exc
+        statement = statement.where(sa.tuple_(*key) > sa.tuple_(*values))
+    rows = (await session.execute(statement.order_by(*key).limit(limit + 1))).all()
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]._mapping
+    return rows, encode_cursor(*(_key_text(last[column]) for column in key))
+
+
+async def upsert(
+    session: AsyncSession, table: sa.Table, values: dict[str, Any], *, key: list[str], update: list[str]
+) -> None:
+    statement = insert(table).values(**values)
+    if update:
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=key, set_={name: statement.excluded[name] for name in update}
+            )
+        )
+    else:
+        await session.execute(statement.on_conflict_do_nothing(index_elements=key))

@@ -1,0 +1,146 @@
+"""Every failure is a problem (RFC 9457), every response carries the request id, and the log line has it too."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from shared.contracts.partners import GetPartner
+from shared.embedded import EmbeddedNats
+from shared.errors import NotFound
+from shared.settings import Settings
+from shared.telemetry import JsonLogFormatter
+from shared.tenancy import Actor, Role
+from shared.tokens import TokenIssuer
+from tests.conftest import RunningPlatform, make_settings
+from tests.gateway.stubs import stubbed_gateway
+
+PROBLEM = "application/problem+json"
+SOME_ID = "01a226a7-0000-7000-8000-000000000000"
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["type"] == f"urn:partnernet:problem:{code}"
+    assert body["status"] == status
+    assert len(response.headers["x-request-id"]) == 32
+    return body
+
+
+async def test_unknown_route_and_wrong_method_are_problems_with_a_request_id(platform: RunningPlatform) -> None:
+    async with platform.client(platform.token(Role.OPERATOR)) as api:
+        assert_problem(await api.get("/api/v1/nothing-here"), 404, "not-found")
+        wrong_method = await api.delete("/api/v1/partners")
+    assert_problem(wrong_method, 405, "method-not-allowed")
+    assert "GET" in wrong_method.headers.get("allow", "")
+
+
+async def test_a_body_over_the_limit_is_a_413_problem(platform: RunningPlatform) -> None:
+    too_big = b'{"name": "' + b"x" * (platform.settings.max_body_bytes + 10) + b'"}'
+    async with platform.client(platform.token(Role.OPERATOR)) as api:
+        response = await api.post("/api/v1/partners", content=too_big, headers={"content-type": "application/json"})
+        with_key = await api.post(
+            "/api/v1/partners",
+            content=too_big,
+            headers={"content-type": "application/json", "Idempotency-Key": "big-one"},
+        )
+    assert_problem(response, 413, "too-large")
+    assert_problem(with_key, 413, "too-large")
+
+
+async def test_missing_and_bad_credentials_are_401_problems(platform: RunningPlatform) -> None:
+    async with platform.client() as api:
+        assert_problem(await api.get("/api/v1/overview"), 401, "unauthorized")
+        basic = await api.get("/api/v1/overview", headers={"Authorization": "Basic dXNlcjpwdw=="})
+    assert_problem(basic, 401, "unauthorized")
+
+
+async def test_the_request_id_is_the_trace_id_and_is_in_the_log_line(
+    platform: RunningPlatform, spans: InMemorySpanExporter
+) -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter("gateway"))
+    access = logging.getLogger("gateway.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    try:
+        async with platform.client(platform.token(Role.OPERATOR)) as api:
+            response = await api.get(f"/api/v1/partners/{SOME_ID}")
+    finally:
+        access.removeHandler(handler)
+    request_id = response.headers["x-request-id"]
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    mine = [line for line in lines if f"/api/v1/partners/{SOME_ID}" in line["message"]]
+    assert mine and mine[0]["trace_id"] == request_id
+    assert any(format(span.context.trace_id, "032x") == request_id for span in spans.get_finished_spans())
+
+
+@pytest.fixture(scope="module")
+async def lonely_nats(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A NATS of our own, where only the stubs of these tests answer."""
+    with EmbeddedNats(tmp_path_factory.mktemp("lonely") / "nats") as server:
+        yield server.url
+
+
+def settings_for(lonely_nats: str, database_url: str, tmp_path: Path, **changes: Any) -> Settings:
+    return Settings(**{**make_settings(lonely_nats, database_url, tmp_path / "data").__dict__, **changes})
+
+
+async def test_a_slow_service_is_a_504_problem_naming_it(lonely_nats: str, tmp_path: Path, database_url: str) -> None:
+    async with stubbed_gateway(settings_for(lonely_nats, database_url, tmp_path, rpc_timeout_seconds=0.3)) as gateway:
+
+        async def slow(actor: Actor, query: GetPartner) -> None:
+            await asyncio.sleep(1.0)
+
+        await gateway.stubs.answer("partners", "get_partner", GetPartner, slow)
+        token = TokenIssuer(gateway.settings.jwt_secret).issue(Actor(subject="op", role=Role.OPERATOR))
+        async with gateway.client(token) as api:
+            started = time.monotonic()
+            response = await api.get(f"/api/v1/partners/{SOME_ID}")
+            elapsed = time.monotonic() - started
+    body = assert_problem(response, 504, "service-timeout")
+    assert body["service"] == "partners"
+    assert elapsed < 0.9, "the gateway answers at its deadline, not when the service finally does"
+
+
+async def test_rate_limit_counts_per_token_subject_with_headers_and_retry_after(
+    lonely_nats: str, tmp_path: Path, database_url: str
+) -> None:
+    async with stubbed_gateway(settings_for(lonely_nats, database_url, tmp_path, rate_limit_per_minute=3)) as gateway:
+
+        async def no_partner(actor: Actor, query: GetPartner) -> None:
+            raise NotFound("partner not found")
+
+        await gateway.stubs.answer("partners", "get_partner", GetPartner, no_partner)
+        issuer = TokenIssuer(gateway.settings.jwt_secret)
+        busy = issuer.issue(Actor(subject="busy", role=Role.OPERATOR))
+        # Another token of the same subject shares the budget; another subject has its own.
+        busy_again = issuer.issue(Actor(subject="busy", role=Role.OPERATOR))
+        calm = issuer.issue(Actor(subject="calm", role=Role.OPERATOR))
+        async with gateway.client() as api:
+            answers = [
+                await api.get(f"/api/v1/partners/{SOME_ID}", headers={"Authorization": f"Bearer {token}"})
+                for token in (busy, busy, busy_again, busy)
+            ]
+            other = await api.get(f"/api/v1/partners/{SOME_ID}", headers={"Authorization": f"Bearer {calm}"})
+    assert [a.status_code for a in answers] == [404, 404, 404, 429]
+    assert [a.headers["ratelimit-remaining"] for a in answers[:3]] == ["2", "1", "0"]
+    assert all(a.headers["ratelimit-limit"] == "3" for a in answers)
+    limited = assert_problem(answers[3], 429, "too-many-requests")
+    assert int(answers[3].headers["retry-after"]) >= 1
+    assert "ratelimit-reset" in answers[3].headers
+    assert limited["instance"] == f"/api/v1/partners/{SOME_ID}"
+    assert other.status_code == 404

@@ -1,0 +1,69 @@
+"""PostgreSQL restarts under running services: while it is away requests fail clearly, and afterwards the services
+answer again, the relay resumes and events flow, without any service being restarted."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from shared.embedded import EmbeddedNats, EmbeddedPostgres
+from tests.conftest import eventually
+from tests.faults.stack import (
+    PROBLEM,
+    Ledger,
+    fault_settings,
+    gateway,
+    register_tenant,
+    rpc,
+    settle_deliveries,
+    start_services,
+    stop_services,
+)
+
+
+async def test_services_reconnect_to_a_restarted_postgres_without_restarting(tmp_path: Path) -> None:
+    database = EmbeddedPostgres(tmp_path / "postgres")  # our own: stopping it harms no other test
+    broker = EmbeddedNats(tmp_path / "nats")
+    await asyncio.to_thread(database.start)
+    broker.start()
+    database_url = await asyncio.to_thread(database.ensure_database, "partnernet")
+    settings = fault_settings(broker.url, database_url, tmp_path / "data")
+    services = await start_services(settings, ["partners", "referrals"])
+    ledger = Ledger("postgres stopped and started under running services")
+    accepted: set[str] = set()
+    try:
+        async with gateway(settings) as base_url:
+            tenant = await register_tenant(base_url, settings)
+            async with tenant.client() as api:
+                await asyncio.to_thread(database.stop)
+                during = await api.post("/api/v1/referrals", json=tenant.referral())
+                ledger.sent += 1
+                ledger.statuses[str(during.status_code)] += 1
+                ledger.refused += during.status_code >= 500
+                await asyncio.to_thread(database.start)
+
+                async def accepted_again() -> bool:
+                    response = await api.post("/api/v1/referrals", json=tenant.referral())
+                    ledger.sent += 1
+                    ledger.statuses[str(response.status_code)] += 1
+                    if response.status_code == 201:
+                        ledger.accepted += 1
+                        accepted.add(response.json()["id"])
+                    return response.status_code == 201
+
+                await eventually(accepted_again, timeout=30, what="a referral to be accepted after the restart")
+                read = await api.get(f"/api/v1/referrals/{next(iter(accepted))}")
+            ledger.stored = len(accepted)
+            await settle_deliveries(ledger, database_url, broker.url, accepted, timeout=30)
+            health = {name: await rpc(broker.url, name, "health", {}) for name in services}
+            ledger.notes["health"] = {n: (h["database"], h["relay_active"]) for n, h in health.items()}
+    finally:
+        ledger.report()
+        await stop_services(services.values())
+        broker.stop()
+        await asyncio.to_thread(database.stop)
+
+    assert during.status_code >= 500 and during.headers["content-type"].startswith(PROBLEM), during.text
+    assert read.status_code == 200
+    assert ledger.accepted == 1 and ledger.delivered == 1 and ledger.lost == 0 and ledger.duplicates == 0
+    assert all(database_ok and relay_active for database_ok, relay_active in ledger.notes["health"].values())

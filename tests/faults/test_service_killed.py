@@ -1,0 +1,129 @@
+"""The partners service's process is killed (SIGKILL) in the middle of a backlog of referral events and started
+again: no event is lost and none is applied twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import asyncpg
+import nats
+
+from shared.embedded import EmbeddedNats
+from tests.conftest import eventually
+from tests.faults.stack import (
+    REFERRALS_STREAM,
+    Ledger,
+    fault_settings,
+    gateway,
+    plain,
+    register_tenant,
+    settle_deliveries,
+    shorten_ack_wait,
+    start_service_process,
+    start_services,
+    stop_services,
+    stored_referrals,
+    wait_until_answering,
+)
+from tests.servers import create_database, drop_database
+
+BACKLOG = 150
+
+
+async def feed_size(database_url: str) -> int:
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM partners.feed_entries"))
+    finally:
+        await conn.close()
+
+
+async def unacknowledged(nats_url: str) -> int:
+    nc = await nats.connect(nats_url)
+    try:
+        return sum(info.num_ack_pending or 0 for info in await nc.jetstream().consumers_info(REFERRALS_STREAM))
+    finally:
+        await nc.close()
+
+
+def skipped_as_handled(log: Path) -> int:
+    """Redeliveries the inbox recognised: the effect had committed, the ack had not been sent."""
+    count = 0
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            message = json.loads(line).get("message", "")
+        except ValueError:
+            continue
+        count += int("already handled" in str(message))
+    return count
+
+
+async def test_a_consumer_killed_mid_backlog_loses_nothing_and_applies_nothing_twice(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    broker = EmbeddedNats(tmp_path / "nats")
+    broker.start()
+    database_url = await create_database(postgres_url)
+    settings = fault_settings(broker.url, database_url, tmp_path / "data")
+    log = tmp_path / "partners.log"
+    partners = start_service_process("partners", settings, log)
+    services = {}
+    ledger = Ledger(f"partners process SIGKILLed in a backlog of {BACKLOG} events")
+    try:
+        await wait_until_answering(broker.url, "partners", partners)
+        services = await start_services(settings, ["referrals"])
+        await shorten_ack_wait(broker.url)  # an event whose ack died with the process returns in 2s, not 30s
+        async with gateway(settings) as base_url:
+            tenant = await register_tenant(base_url, settings)
+            before = await stored_referrals(database_url)
+            in_feed_before = await feed_size(database_url)
+
+            os.kill(partners.pid, signal.SIGSTOP)  # the backlog builds while the consumer is frozen
+            async with tenant.client() as api:
+                for _ in range(BACKLOG // 10):
+                    responses = await asyncio.gather(
+                        *(api.post("/api/v1/referrals", json=tenant.referral()) for _ in range(10))
+                    )
+                    ledger.sent += len(responses)
+                    ledger.accepted += sum(r.status_code == 201 for r in responses)
+            os.kill(partners.pid, signal.SIGCONT)
+
+            async def part_of_the_backlog_handled() -> int:
+                return (await feed_size(database_url)) - in_feed_before >= BACKLOG // 5
+
+            await eventually(part_of_the_backlog_handled, timeout=30, what="the consumer to work through the backlog")
+            ledger.notes["unacked_in_hand_when_killed"] = await unacknowledged(broker.url)
+            partners.send_signal(signal.SIGKILL)
+            partners.wait(timeout=10)
+            handled_at_kill = await feed_size(database_url) - in_feed_before
+            ledger.notes["in_feed_when_killed"] = handled_at_kill
+
+            partners = start_service_process("partners", settings, log)
+            await wait_until_answering(broker.url, "partners", partners)
+            stored = await stored_referrals(database_url) - before
+            ledger.stored = len(stored)
+            await settle_deliveries(ledger, database_url, broker.url, stored, timeout=45)
+            ledger.notes["redeliveries_skipped_by_inbox"] = skipped_as_handled(log)
+    finally:
+        ledger.report()
+        if partners.poll() is None:
+            partners.send_signal(signal.SIGTERM)
+            try:
+                partners.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                partners.kill()
+        await stop_services(services.values())
+        broker.stop()
+        await drop_database(postgres_url, database_url)
+
+    assert ledger.accepted == ledger.sent == ledger.stored == BACKLOG
+    assert 0 < ledger.notes["in_feed_when_killed"] < BACKLOG, "killed in the middle of the backlog"
+    assert ledger.delivered == BACKLOG and ledger.lost == 0
+    assert ledger.duplicates == 0
+    assert ledger.notes["inbox"] and all(n == BACKLOG for n in ledger.notes["inbox"].values()), ledger.notes
+    assert ledger.notes["stream_copies"] == BACKLOG

@@ -1,0 +1,93 @@
+"""A gateway on a NATS of its own, with stub services that answer like the real ones would.
+
+For what the session platform cannot show: a service answering slowly or not at all, an operation another
+engineer has not built yet (statistics, API keys), a service stopped halfway through a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import msgspec
+import nats
+import uvicorn
+from nats.aio.subscription import Subscription
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from gateway.app import create_app
+from shared.embedded import free_port
+from shared.errors import PartnernetError
+from shared.rpc import RpcRequest, encode_error
+from shared.settings import Settings
+from shared.tenancy import Actor
+from tests.conftest import telemetry_for
+
+Answer = Callable[[Actor, Any], Awaitable[Any]]
+
+
+class StubServices:
+    """Answers `rpc.<service>.<operation>` in the RPC wire format, from plain async functions."""
+
+    def __init__(self, nc: nats.NATS) -> None:
+        self.nc = nc
+        self.subscriptions: dict[str, Subscription] = {}
+        self.calls: list[tuple[str, Actor, Any]] = []
+
+    async def answer(self, service: str, operation: str, body_type: type[Any], fn: Answer) -> None:
+        subject = f"rpc.{service}.{operation}"
+
+        async def respond(msg: Any) -> None:
+            request = msgspec.json.decode(msg.data, type=RpcRequest)
+            body = msgspec.json.decode(request.body, type=body_type)
+            self.calls.append((subject, request.actor, body))
+            try:
+                result = await fn(request.actor, body)
+            except PartnernetError as exc:
+                await msg.respond(encode_error(exc))
+                return
+            await msg.respond(b'{"result": ' + msgspec.json.encode(result) + b"}")
+
+        if subject in self.subscriptions:
+            await self.subscriptions.pop(subject).unsubscribe()
+        self.subscriptions[subject] = await self.nc.subscribe(subject, queue=service, cb=respond)
+        await self.nc.flush()
+
+    async def stop(self, service: str) -> None:
+        """The service goes away: nobody answers its operations any more."""
+        for subject in [s for s in self.subscriptions if s.startswith(f"rpc.{service}.")]:
+            await self.subscriptions.pop(subject).unsubscribe()
+        await self.nc.flush()
+
+
+@dataclass
+class StubbedGateway:
+    url: str
+    settings: Settings
+    stubs: StubServices
+
+    def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10)
+
+
+@asynccontextmanager
+async def stubbed_gateway(settings: Settings) -> AsyncIterator[StubbedGateway]:
+    nc = await nats.connect(settings.nats_url)
+    app = create_app(settings, telemetry=telemetry_for("gateway", InMemorySpanExporter()))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield StubbedGateway(f"http://127.0.0.1:{port}", settings, StubServices(nc))
+    finally:
+        server.should_exit = True
+        await serving
+        await nc.close()

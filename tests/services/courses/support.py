@@ -1,0 +1,103 @@
+"""What the courses tests share: a tenant the courses service knows, a published course, its events."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+import nats
+import sqlalchemy as sa
+
+from services.courses import store
+from shared.contracts import Envelope
+from shared.messaging import event_stream_name
+from tests.conftest import RunningPlatform, Tenant, eventually, register_tenant
+
+
+async def courses_know(platform: RunningPlatform, tenant: Tenant) -> None:
+    """The courses service learns libraries and partners from the partners' events; wait until it has."""
+    libraries = [tenant.library_a, tenant.library_b]
+    partners = [uuid.UUID(tenant.partner_a), uuid.UUID(tenant.partner_b)]
+
+    async def all_known() -> bool:
+        async with platform.services["courses"].sessions() as session:
+            libs = (
+                await session.execute(sa.select(sa.func.count()).where(store.known_libraries.c.slug.in_(libraries)))
+            ).scalar_one()
+            parts = (
+                await session.execute(sa.select(sa.func.count()).where(store.known_partners.c.id.in_(partners)))
+            ).scalar_one()
+        return libs == len(libraries) and parts == len(partners)
+
+    await eventually(all_known, what="the courses service to learn the tenant's libraries and partners")
+
+
+async def course_tenant(platform: RunningPlatform) -> Tenant:
+    tenant = await register_tenant(platform)
+    await courses_know(platform, tenant)
+    return tenant
+
+
+def course_body(**overrides: Any) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "title": "Klik & Tik voor beginners",
+        "skill_area": "digital",
+        "audience": "seniors",
+        "format": "in_person",
+        "location": {"kind": "library_branch", "branch": "Centrale bibliotheek", "place": "Binnenstad"},
+        "level": "beginners",
+        "price_cents": 0,
+        "volunteers_needed": 2,
+    }
+    details.update(overrides.pop("details", {}))
+    return {"details": details, **overrides}
+
+
+def meetings(first: datetime, count: int = 1) -> list[dict[str, str]]:
+    return [
+        {
+            "starts_at": (first + timedelta(days=7 * week)).isoformat(),
+            "ends_at": (first + timedelta(days=7 * week, hours=2)).isoformat(),
+        }
+        for week in range(count)
+    ]
+
+
+def soon(days: int = 14) -> datetime:
+    return (datetime.now(UTC) + timedelta(days=days)).replace(hour=9, minute=30, second=0, microsecond=0)
+
+
+async def published_course_with_session(
+    platform: RunningPlatform, token: str, *, capacity: int, starts: datetime | None = None, **overrides: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    async with platform.client(token) as api:
+        created = await api.post("/api/v1/courses", json=course_body(**overrides))
+        assert created.status_code == 201, created.text
+        course = created.json()
+        published = await api.post(f"/api/v1/courses/{course['id']}/publish")
+        assert published.status_code == 200, published.text
+        body = {"meetings": meetings(starts or soon(), 2), "capacity": capacity, "place": "Zaal 1"}
+        scheduled = await api.post(f"/api/v1/courses/{course['id']}/sessions", json=body)
+        assert scheduled.status_code == 201, scheduled.text
+    return published.json(), scheduled.json()
+
+
+async def course_events(platform: RunningPlatform, event_type: str, municipality: str) -> list[Envelope]:
+    """Every event of one type for one municipality as JetStream holds it (read with a throwaway consumer)."""
+    subject = f"events.courses.{event_type}.v1.{municipality}.>"
+    nc = await nats.connect(platform.settings.nats_url)
+    try:
+        subscription = await nc.jetstream().pull_subscribe(subject, stream=event_stream_name("courses"))
+        waiting = (await subscription.consumer_info()).num_pending
+        found: list[Envelope] = []
+        while len(found) < waiting:
+            batch = await subscription.fetch(batch=min(100, waiting - len(found)), timeout=2)
+            found.extend(msgspec.json.decode(msg.data, type=Envelope) for msg in batch)
+        with contextlib.suppress(Exception):
+            await subscription.unsubscribe()
+        return found
+    finally:
+        await nc.close()

@@ -1,0 +1,86 @@
+"""Webhook rules without servers: endpoints, the retry schedule, signatures and the rotation overlap."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.partners.domain.webhooks import RetryPolicy, check_endpoint_url, signing_secrets
+from services.partners.signatures import sign, signature_header, verify_signature
+from shared.errors import InvalidInput
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://partner.example/hooks/partnernet", True),
+        ("https://partner.example:8443/h", True),
+        ("http://localhost:8080/hook", True),
+        ("http://127.0.0.1:9000/hook", True),
+        ("http://partner.example/hook", False),
+        ("http://127.0.0.2/hook", False),
+        ("ftp://partner.example/hook", False),
+        ("https://user:secret@partner.example/hook", False),
+        ("partner.example/hook", False),
+    ],
+)
+def test_endpoints_are_https_except_on_this_machine(url: str, allowed: bool) -> None:
+    if allowed:
+        check_endpoint_url(url)
+    else:
+        with pytest.raises(InvalidInput):
+            check_endpoint_url(url)
+
+
+def test_retries_back_off_exponentially_with_jitter_up_to_a_cap() -> None:
+    policy = RetryPolicy(max_attempts=8, base_seconds=10, max_seconds=300)
+    assert [policy.delay(n, jitter=0.999999).total_seconds() for n in (1, 2, 3, 4)] == pytest.approx([10, 20, 40, 80])
+    assert [policy.delay(n, jitter=0.0).total_seconds() for n in (1, 2, 3)] == [5, 10, 20]
+    assert policy.delay(10, jitter=0.999999).total_seconds() == pytest.approx(300)
+    assert not policy.gives_up(7) and policy.gives_up(8)
+
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def test_during_the_overlap_both_secrets_sign_and_after_it_only_the_new_one() -> None:
+    assert signing_secrets("new", "old", NOW + timedelta(hours=1), NOW) == ["new", "old"]
+    assert signing_secrets("new", "old", NOW, NOW) == ["new"]
+    assert signing_secrets("new", None, None, NOW) == ["new"]
+
+
+BODY = b'{"specversion":"1.0","id":"e1"}'
+
+
+def test_the_documented_check_accepts_a_delivery_signed_with_the_secret() -> None:
+    header = signature_header(["whsec_a"], 1_700_000_000, BODY)
+    assert header == f"t=1700000000,v1={sign('whsec_a', 1_700_000_000, BODY)}"
+    assert verify_signature("whsec_a", header, BODY, tolerance=300, now=1_700_000_100)
+
+
+def test_during_a_rotation_either_secret_verifies() -> None:
+    header = signature_header(["whsec_new", "whsec_old"], 1_700_000_000, BODY)
+    assert verify_signature("whsec_new", header, BODY, now=1_700_000_000)
+    assert verify_signature("whsec_old", header, BODY, now=1_700_000_000)
+    assert not verify_signature("whsec_other", header, BODY, now=1_700_000_000)
+
+
+@pytest.mark.parametrize(
+    ("header", "body", "now"),
+    [
+        (signature_header(["whsec_a"], 1_700_000_000, BODY), BODY + b" ", 1_700_000_000),
+        (
+            signature_header(["whsec_a"], 1_700_000_000, BODY).replace("t=1700000000", "t=1700000001"),
+            BODY,
+            1_700_000_000,
+        ),
+        (signature_header(["whsec_a"], 1_700_000_000, BODY), BODY, 1_700_000_301),
+        (signature_header(["whsec_a"], 1_700_000_000, BODY)[:-1] + "0", BODY, 1_700_000_000),
+        ("v1=abc", BODY, 1_700_000_000),
+        ("", BODY, 1_700_000_000),
+    ],
+    ids=["tampered-body", "tampered-timestamp", "replayed-too-late", "tampered-signature", "no-timestamp", "empty"],
+)
+def test_the_documented_check_detects_tampering(header: str, body: bytes, now: float) -> None:
+    assert not verify_signature("whsec_a", header, body, tolerance=300, now=now)

@@ -7,6 +7,7 @@ from functools import partial
 from services.volunteers.commands import assignments, interns, projections, recruitment, training
 from services.volunteers.queries import assignments as assignment_queries
 from services.volunteers.queries import recruitment as recruitment_queries
+from services.volunteers.queries import statistics as statistics_queries
 from services.volunteers.queries import training as training_queries
 from shared.contracts.courses import CourseCancelled, CoursePublished, CourseUpdated, PurchaseDelivered
 from shared.contracts.partners import (
@@ -30,6 +31,7 @@ from shared.contracts.volunteers import (
     GetTrainingSession,
     GetVacancy,
     GetVolunteer,
+    GetVolunteersStatistics,
     ListAssignments,
     ListHoursTotals,
     ListOpenings,
@@ -73,6 +75,7 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.answer("request_certificate", RequestCertificate, partial(recruitment.request_certificate, work))
     runtime.answer("receive_certificate", ReceiveCertificate, partial(recruitment.receive_certificate, work))
     runtime.answer("register_intern", RegisterIntern, partial(interns.register_intern, work))
+    runtime.answer("statistics", GetVolunteersStatistics, partial(statistics_queries.statistics, work))
     # training
     runtime.answer("add_training_module", AddTrainingModule, partial(training.add_training_module, work))
     runtime.answer("update_training_module", UpdateTrainingModule, partial(training.update_training_module, work))

@@ -1,7 +1,8 @@
 """A real export: the four services and the gateway, built as in production, send OTLP to a local receiver.
 
-One scenario, run once per test session and kept as data: register a tenant, submit a referral over
-HTTP, let the partners service consume it, poison one consumer, then flush and stop everything. The
+One scenario, run once per test session and kept as data: register a tenant and a webhook of its partner,
+submit a referral over HTTP, let the partners service consume it and deliver it to the webhook, poison one
+consumer, then flush and stop everything. The
 OTLP tests (tests/telemetry) and the check that dashboards and alerts only use exported metrics
 (tests/deploy) both read what arrived.
 """
@@ -25,7 +26,16 @@ from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
 from shared.service import ServiceRuntime
 from shared.telemetry import Telemetry, setup_telemetry
 from shared.tokens import TokenIssuer
-from tests.conftest import BUILDERS, RunningPlatform, Tenant, eventually, make_settings, referral_body, register_tenant
+from tests.conftest import (
+    BUILDERS,
+    RunningPlatform,
+    Tenant,
+    accepting_endpoint,
+    eventually,
+    make_settings,
+    referral_body,
+    register_tenant,
+)
 from tests.servers import create_database, drop_database
 from tests.telemetry.receiver import OtlpReceiver, ReceivedMetric, ReceivedSpan, otlp_receiver
 
@@ -69,16 +79,20 @@ async def _collect(postgres_url: str, workdir: Path) -> Export:
     generator = otlp_receiver()
     receiver = next(generator)
     broker_server = EmbeddedNats(workdir / "nats-otlp")  # our own: the session's platform answers on its NATS
-    broker_server.start()
-    database_url = await create_database(postgres_url)
-    settings = dataclasses.replace(
-        make_settings(broker_server.url, database_url, workdir / "data-otlp"), otel_endpoint=receiver.url
-    )
-    service_probe, gateway_probe = free_port(), free_port()
     services: dict[str, ServiceRuntime] = {}
     server: uvicorn.Server | None = None
     serving: asyncio.Task[None] | None = None
+    database_url: str | None = None
+    endpoint = accepting_endpoint()
+    webhook_url = await endpoint.__aenter__()
     try:
+        # Inside the try: a failure while setting up must still stop the broker (no stray nats-server).
+        broker_server.start()
+        database_url = await create_database(postgres_url)
+        settings = dataclasses.replace(
+            make_settings(broker_server.url, database_url, workdir / "data-otlp"), otel_endpoint=receiver.url
+        )
+        service_probe, gateway_probe = free_port(), free_port()
         for name, build in BUILDERS.items():
             own = dataclasses.replace(settings, probe_port=service_probe if name == PROBED_SERVICE else None)
             services[name] = build(own)  # no telemetry given: the production path, OTLP to the receiver
@@ -94,11 +108,16 @@ async def _collect(postgres_url: str, workdir: Path) -> Export:
         platform = RunningPlatform(f"http://127.0.0.1:{port}", settings, services, TokenIssuer(settings.jwt_secret))
         tenant = await register_tenant(platform)
         async with platform.client(tenant.partner_a_token) as api:
+            hook = await api.post(
+                f"/api/v1/partners/{tenant.partner_a}/webhooks", json={"url": webhook_url, "event_types": ["*"]}
+            )
+            hook.raise_for_status()
             response = await api.post("/api/v1/referrals", json=referral_body(tenant.library_a, tenant.partner_a))
         response.raise_for_status()
         trace_id = response.headers["x-request-id"]
         telemetries = [runtime.telemetry for runtime in services.values()] + [gateway_telemetry]
         await _until_trace_reaches(receiver, telemetries, trace_id, {"partnernet-gateway", "partnernet-partners"})
+        await _until_span_in_trace(receiver, telemetries, trace_id, "webhook delivery ")
         await _poison_a_consumer(broker_server.url)
         probes = await _probe({"service": service_probe, "gateway": gateway_probe})
         for runtime in services.values():
@@ -113,7 +132,9 @@ async def _collect(postgres_url: str, workdir: Path) -> Export:
         for runtime in services.values():
             await runtime.stop()  # shuts its providers down: what is left is exported now
         broker_server.stop()
-        await drop_database(postgres_url, database_url)
+        await endpoint.__aexit__(None, None, None)
+        if database_url is not None:
+            await drop_database(postgres_url, database_url)
         spans, metrics, requests = receiver.spans(), receiver.received_metrics(), list(receiver.requests)
         generator.close()
     tenant, referral, trace_id, probes = outcome
@@ -137,6 +158,20 @@ async def _until_trace_reaches(
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"the trace {trace_id} did not reach {services} over OTLP")
+        await asyncio.sleep(0.3)
+
+
+async def _until_span_in_trace(
+    receiver: OtlpReceiver, telemetries: list[Telemetry], trace_id: str, prefix: str
+) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        for telemetry in telemetries:
+            await asyncio.to_thread(telemetry.tracer_provider.force_flush)
+        if any(span.trace_id == trace_id and span.name.startswith(prefix) for span in receiver.spans()):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no span {prefix!r}… in the trace {trace_id} over OTLP")
         await asyncio.sleep(0.3)
 
 

@@ -265,10 +265,14 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
         f"p50 {pg['p50_ms']:.2f} ms, p99 {pg['p99_ms']:.2f} ms",
     )
     row("— read path: GET /api/v1/referrals/{id} —", "", "")
-    row(f"rate at {args.read_connections} conns", f"{read['rps']:,.0f} req/s", status_note(read["statuses"]))
+    row(
+        f"rate at {args.read_connections} conns",
+        f"{read['rps']:,.0f} req/s",
+        f"{status_note(read['statuses'])}; generator CPU {read['generator_cpu']:.0%}",
+    )
     row("latency", f"p50 {read['p50_ms']:.1f} ms", f"p99 {read['p99_ms']:.1f} ms (aim < {AIM_READ_P99_MS:.0f})")
-    row("share of bare Litestar", f"{read['rps'] / max(bare['rps'], 1):.0%}", f"aim ≥ {AIM_READ_SHARE:.0%}")
-    row("share of raw NATS request/reply", f"{read['rps'] / max(rr_rate, 1):.0%}", "")
+    row("share of bare Litestar", f"{read['rps'] / max(bare['rps'], 1):.1%}", f"aim ≥ {AIM_READ_SHARE:.0%}")
+    row("share of raw NATS request/reply", f"{read['rps'] / max(rr_rate, 1):.1%}", "")
     row("share of shared.rpc, empty use case", f"{read['rps'] / max(rate(r['platform_rpc']), 1):.0%}", "")
     staff = r["read_path_staff"]
     row(
@@ -296,7 +300,7 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
     )
     row(
         "pipeline share of PostgreSQL inserts",
-        f"{wmax['pipeline_per_second'] / max(pg_rate, 1):.0%}",
+        f"{wmax['pipeline_per_second'] / max(pg_rate, 1):.1%}",
         f"aim ≥ {AIM_PIPELINE_SHARE:.0%}",
     )
     row(

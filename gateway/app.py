@@ -23,6 +23,7 @@ from opentelemetry import trace
 from gateway.api_keys import ApiKeyController
 from gateway.asyncapi import asyncapi_json, asyncapi_page
 from gateway.auth import ApiKeyCache, AuthenticationMiddleware, Authenticator, require_api_key_scope
+from gateway.console import console_router
 from gateway.courses import COURSE_CONTROLLERS
 from gateway.dependencies import add_etag, app_expected_version, provide_actor, provide_caller, provide_rpc
 from gateway.docs import complete_openapi, docs_router, openapi_config
@@ -30,6 +31,7 @@ from gateway.health import health
 from gateway.idempotency import IdempotencyBucket, IdempotencyMiddleware
 from gateway.live import LiveController
 from gateway.overview import OverviewController
+from gateway.participant import PARTICIPANT_CONTROLLERS
 from gateway.partners import PartnerController, TenantController
 from gateway.partnerships import PartnershipController
 from gateway.problems import EXCEPTION_HANDLERS
@@ -126,9 +128,11 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             ApiKeyController,
             OverviewController,
             LiveController,
+            *PARTICIPANT_CONTROLLERS,
             asyncapi_json,
             asyncapi_page,
             docs_router(),
+            console_router(),
         ],
         dependencies={
             "actor": Provide(provide_actor, sync_to_thread=False),

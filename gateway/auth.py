@@ -19,6 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from typing import Any
 
 import anyio.to_thread
@@ -128,6 +129,11 @@ class Authenticator:
         return Caller(actor=actor, scopes=frozenset(identity.scopes), api_key_id=str(identity.key_id))
 
 
+# The console's session cookie (gateway/console/session.py SESSION_COOKIE) and where its pages live.
+CONSOLE_SESSION_COOKIE = "pn_session"
+CONSOLE_PREFIX = "/console"
+
+
 class AuthenticationMiddleware(ASGIMiddleware):
     """Resolves the caller before anything else looks at the request; routes decide whether they need one.
 
@@ -148,9 +154,23 @@ class AuthenticationMiddleware(ASGIMiddleware):
         except (NotAuthorizedException, PartnernetError) as exc:  # PartnernetError: partners did not answer
             state[AUTH_ERROR] = exc
         else:
+            if caller is None and str(scope.get("path", "")).startswith(CONSOLE_PREFIX):
+                caller = await self._console_session(scope)
             if caller is not None:
                 state[CALLER] = caller
         await next_app(scope, receive, send)
+
+    async def _console_session(self, scope: Scope) -> Caller | None:
+        """The console's pages carry their token in a cookie, not a header. Resolving it here too gives
+        each signed-in person their own rate limit, instead of one shared by everyone behind an address."""
+        cookies = SimpleCookie(_Headers(scope).get("cookie", ""))
+        morsel = cookies.get(CONSOLE_SESSION_COOKIE)
+        if morsel is None or not morsel.value:
+            return None
+        try:
+            return Caller(actor=await self.authenticator.from_token(morsel.value))
+        except (NotAuthorizedException, PartnernetError):
+            return None  # the console sends the person to its sign-in page
 
 
 class _Headers:
@@ -215,8 +235,11 @@ def required_scope(path_template: str, method: str, handler_opt: dict[str, Any] 
     return f"{resource}:{'read' if method.upper() in READ_METHODS else 'write'}"
 
 
-def require_api_key_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Guard on every route: an API key may only do what its scopes allow; tokens pass (their role decides)."""
+async def require_api_key_scope(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Guard on every route: an API key may only do what its scopes allow; tokens pass (their role decides).
+
+    Async although it awaits nothing: Litestar runs a sync guard in a worker thread, once per request.
+    """
     caller: Caller | None = connection.scope.get("state", {}).get(CALLER)
     if caller is None or caller.scopes is None:
         return

@@ -75,15 +75,25 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     return {status: PROBLEM_RESPONSES[status] for status in statuses}
 
 
-def problem(status: int, code: str, title: str, detail: str, instance: str, **extra: Any) -> Response[dict[str, Any]]:
+# RFC 9457's own members. A service error's extra fields never replace them (an error that carried `status=`
+# once turned its problem into a 500): a colliding field is kept, renamed with this prefix.
+RFC9457_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
+COLLIDING_PREFIX = "error_"
+
+
+def problem(
+    status: int, code: str, title: str, detail: str, instance: str, /, **extra: Any
+) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": problem_type(code),
         "title": title,
         "status": status,
         "detail": detail,
         "instance": instance,
-        **extra,
     }
+    body.update({key: value for key, value in extra.items() if key not in RFC9457_MEMBERS})
+    for key in sorted(RFC9457_MEMBERS & extra.keys()):
+        body.setdefault(COLLIDING_PREFIX + key, extra[key])
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
 
 
@@ -129,6 +139,11 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     return response
 
 
+def too_deeply_nested(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    # JSON nested past Python's recursion limit cannot even be decoded: the request's fault, not a crash.
+    return problem(400, "invalid-input", "The request is not valid", "the JSON is nested too deeply", request.url.path)
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unexpected error on %s", request.url.path)
     return problem(
@@ -151,5 +166,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     PartnernetError: partnernet_error,
     ValidationException: validation_error,
     HTTPException: http_error,
+    RecursionError: too_deeply_nested,
     Exception: unexpected_error,
 }

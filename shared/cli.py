@@ -7,6 +7,7 @@ import asyncio
 import importlib
 import json
 import os
+import secrets
 import signal
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.messaging import SERVICES
+from shared.nats_callout import issuer_for
 from shared.settings import Settings
 from shared.telemetry import setup_logging
 from shared.tenancy import Actor, Role
@@ -161,6 +163,13 @@ def dead_letters(args: argparse.Namespace, settings: Settings) -> None:
         print(f"replayed {len(replayed)} dead letters: {replayed}")
 
 
+def nats_auth(password: str | None = None) -> str:
+    """`.env` lines for a NATS server with the platform's user and auth callout (deploy/): the user's password
+    (new unless given) and the callout's issuer, which is derived from it (shared/nats_callout.py)."""
+    password = password or secrets.token_hex(24)
+    return f"NATS_PLATFORM_PASSWORD={password}\nNATS_CALLOUT_ISSUER={issuer_for(password).public_key}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="partnernet", description=__doc__)
     parser.add_argument(
@@ -187,6 +196,11 @@ def main(argv: list[str] | None = None) -> None:
     token_parser.add_argument("--municipality")
     token_parser.add_argument("--subject")
 
+    auth_parser = commands.add_parser(
+        "nats-auth", help="print a NATS password for the platform's user and its auth callout issuer (deploy/)"
+    )
+    auth_parser.add_argument("--password", help="the platform user's password (default: a new random one)")
+
     dl_parser = commands.add_parser("deadletters", help="list or replay dead-lettered events")
     dl_parser.add_argument("action", choices=["list", "replay"])
     dl_parser.add_argument("sequences", nargs="*", help="dead-letter sequences to replay (default: all)")
@@ -195,6 +209,9 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("PARTNERNET_DATA_DIR", str(Path(args.data_dir).resolve()))
     if args.command == "up":
         up(args)
+        return
+    if args.command == "nats-auth":
+        print(nats_auth(args.password))
         return
     settings = settings_for_data_dir(Path(args.data_dir).resolve())
     if args.command == "service":

@@ -77,7 +77,10 @@ class EventConsumer(Generic[E]):
             self.subject,
             stream=JStream(self.stream, declare=False),
             durable=self.durable,
-            pull_sub=PullSub(batch_size=32, timeout=1.0),
+            # One message a fetch: FastStream runs the messages of a larger batch side by side, and then a
+            # projection could see `referral.accepted` before `referral.submitted`. In stream order within a
+            # replica; across replicas handlers that keep state compare versions or times.
+            pull_sub=PullSub(batch_size=1, timeout=1.0),
             ack_policy=AckPolicy.MANUAL,
             # The server's own limit is a backstop for a message that crashes the process before we can count.
             config=ConsumerConfig(max_deliver=self.max_deliveries + 2, ack_wait=30.0),

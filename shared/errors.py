@@ -12,7 +12,7 @@ class PartnernetError(Exception):
     status: ClassVar[int] = 500
     title: ClassVar[str] = "Internal error"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, /, **extra: Any) -> None:  # positional: an extra field may be named `detail`
         super().__init__(detail)
         self.detail = detail
         self.extra = extra

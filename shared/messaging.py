@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
+from typing import Any
 
+import nats.errors
 import nats.js.errors
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from nats.js.api import StorageType, StreamConfig
+from nats.js.client import JetStreamContext
 
 from shared.telemetry import Telemetry
 
@@ -48,7 +52,36 @@ STREAMS: tuple[StreamSpec, ...] = (
 )
 
 
+def empty_fetches_time_out_as_nats_errors() -> None:
+    """Work around a mismatch between nats-py 2.16 and FastStream 0.7.8 (both the newest on PyPI, Nov 2026).
+
+    FastStream's pull consumers loop on `PullSubscription.fetch` and treat `nats.errors.TimeoutError` as "no
+    messages yet". nats-py's `_fetch_n` raises the plain `asyncio.TimeoutError` instead when the server's
+    "408 Request Timeout" for an empty fetch arrives just before the client's own deadline (a few percent of
+    empty fetches here). FastStream lets that escape: the consumer's task dies, its supervisor logs "Task-N
+    raised an exception, retrying..." and starts it again. Converting it here keeps the loop running; nats-py
+    documents `nats.errors.TimeoutError` (a subclass of `asyncio.TimeoutError`) for fetch anyway, so other
+    callers see no difference. Idempotent; tests/shared/test_messaging.py fails once upstream changes.
+    """
+    fetch = JetStreamContext.PullSubscription.fetch
+    if getattr(fetch, "partnernet_patched", False):
+        return
+
+    @functools.wraps(fetch)
+    async def fetch_with_nats_timeouts(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fetch(self, *args, **kwargs)
+        except nats.errors.TimeoutError:
+            raise
+        except TimeoutError as exc:  # asyncio's (the builtin, since Python 3.11)
+            raise nats.errors.TimeoutError from exc
+
+    fetch_with_nats_timeouts.partnernet_patched = True  # type: ignore[attr-defined]
+    JetStreamContext.PullSubscription.fetch = fetch_with_nats_timeouts  # type: ignore[method-assign]
+
+
 def create_broker(nats_url: str, *, name: str, telemetry: Telemetry) -> NatsBroker:
+    empty_fetches_time_out_as_nats_errors()
     return NatsBroker(
         nats_url,
         name=f"partnernet-{name}",

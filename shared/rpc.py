@@ -10,8 +10,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import asyncpg
 import msgspec
 import nats.errors
+import sqlalchemy.exc
 from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 
@@ -48,10 +50,25 @@ def rpc_subject(service: str, operation: str) -> str:
 Operation = Callable[[Actor, Any], Awaitable[Any]]
 
 
+# Requests of one operation a replica handles at once. FastStream's default (no `max_workers`) runs a core
+# subscription's callbacks one after another, so one slow request held up every other of its operation.
+DEFAULT_CONCURRENCY = 32
+
+
 def answer(
-    broker: NatsBroker, service: str, operation: str, body_type: type[B], use_case: Callable[[Actor, B], Awaitable[Any]]
+    broker: NatsBroker,
+    service: str,
+    operation: str,
+    body_type: type[B],
+    use_case: Callable[[Actor, B], Awaitable[Any]],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> None:
-    """Register one operation: decode the request, run the use case, reply with its result or typed error."""
+    """Register one operation: decode the request, run the use case, reply with its result or typed error.
+
+    Up to `concurrency` requests of the operation run at once in this process; the ones NATS delivers beyond
+    that wait here (FastStream's queue, then the connection's pending buffer) until one finishes.
+    """
 
     async def respond(msg: NatsMessage) -> bytes:
         try:
@@ -63,12 +80,56 @@ def answer(
             result = await use_case(request.actor, command)
         except PartnernetError as exc:
             return encode_error(exc)
+        except (sqlalchemy.exc.DBAPIError, OSError) as exc:
+            return encode_error(database_error(exc, f"{service}.{operation}"))
         except Exception:
             log.exception("operation %s.%s failed", service, operation)
             return encode_error(PartnernetError("the service failed to handle the request"))
         return msgspec.json.encode(RpcReply(result=msgspec.Raw(msgspec.json.encode(result))))
 
-    broker.subscriber(rpc_subject(service, operation), queue=service, title=f"{service}.{operation}")(respond)
+    broker.subscriber(
+        rpc_subject(service, operation),
+        queue=service,
+        title=f"{service}.{operation}",
+        max_workers=max(concurrency, 1),
+    )(respond)
+
+
+# PostgreSQL's words for text it cannot store (a NUL character, say): the request's fault, not ours.
+UNSTORABLE_TEXT = {"22021", "22P05"}
+
+
+# Errors that mean the connection to PostgreSQL is gone (a restart, a network cut), not a bad statement.
+LOST_CONNECTION = (
+    OSError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def database_error(exc: Exception, operation: str) -> PartnernetError:
+    """What to answer when the database refused or could not be reached: only a real fault is a 500."""
+    orig = getattr(exc, "orig", None)
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    if sqlstate in UNSTORABLE_TEXT:
+        return InvalidInput("the text contains characters that cannot be stored (such as the NUL character)")
+    invalidated = getattr(exc, "connection_invalidated", False)
+    if invalidated or any(isinstance(cause, LOST_CONNECTION) for cause in _causes(exc)):
+        log.warning("operation %s: the database is not reachable", operation)
+        return ServiceUnavailable("the service cannot reach its database; try again shortly")
+    log.error("operation %s failed in the database", operation, exc_info=exc)
+    return PartnernetError("the service failed to handle the request")
 
 
 def encode_error(exc: PartnernetError) -> bytes:
@@ -93,6 +154,10 @@ class RpcClient:
         timeout: float | None = None,
     ) -> R:
         request = RpcRequest(actor=actor, body=msgspec.Raw(msgspec.json.encode(body)))
+        if not self.broker.connection.is_connected:
+            # While reconnecting, nats-py would buffer the request and send it later: a command could then be
+            # carried out after its caller was told it timed out. Refuse now, so a 503 means "not done".
+            raise ServiceUnavailable("the message broker is not reachable", service=service)
         try:
             response = await self.broker.request(
                 msgspec.json.encode(request), rpc_subject(service, operation), timeout=timeout or self.timeout

@@ -106,6 +106,7 @@ class ServiceRuntime:
             operation,
             body_type,
             observe_operation(self.telemetry, self.name, operation, use_case),
+            concurrency=self.settings.rpc_concurrency,
         )
 
     def consume(self, name: str, event: type[E], handler: EventHandler[E]) -> None:

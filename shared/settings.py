@@ -20,7 +20,9 @@ class Settings:
     jwt_secret: str = ""
     encryption_key: str = ""  # Fernet key for participants' personal data (referrals service)
     pseudonym_key: str = ""  # HMAC key for participant pseudonyms
+    blind_index_key: str = ""  # HMAC key of the blind index that finds duplicate participants (referrals service)
     rpc_timeout_seconds: float = 5.0
+    rpc_concurrency: int = 32  # requests of one operation a service replica handles at once
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     relay_poll_seconds: float = 1.0
@@ -61,7 +63,9 @@ class Settings:
             encryption_key=env.get("PARTNERNET_ENCRYPTION_KEY")
             or secret_from_data_dir(data_dir, "encryption-key", fernet=True),
             pseudonym_key=env.get("PARTNERNET_PSEUDONYM_KEY") or secret_from_data_dir(data_dir, "pseudonym-key"),
+            blind_index_key=env.get("PARTNERNET_BLIND_INDEX_KEY") or secret_from_data_dir(data_dir, "blind-index-key"),
             rpc_timeout_seconds=float(env.get("PARTNERNET_RPC_TIMEOUT", cls.rpc_timeout_seconds)),
+            rpc_concurrency=int(env.get("PARTNERNET_RPC_CONCURRENCY", cls.rpc_concurrency)),
             gateway_host=env.get("PARTNERNET_HOST", cls.gateway_host),
             gateway_port=int(env.get("PARTNERNET_PORT", cls.gateway_port)),
             relay_poll_seconds=float(env.get("PARTNERNET_RELAY_POLL", cls.relay_poll_seconds)),

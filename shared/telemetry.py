@@ -22,6 +22,7 @@ from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetr
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -95,9 +96,13 @@ def setup_telemetry(
     resource = Resource.create({"service.name": f"partnernet-{service}", "service.namespace": "partnernet"})
     if "service.instance.id" not in resource.attributes:  # OTEL_RESOURCE_ATTRIBUTES may name it (a pod's name)
         resource = resource.merge(Resource({"service.instance.id": f"{socket.gethostname()}-{os.getpid()}"}))
-    tracer_provider = TracerProvider(resource=resource)
     readers = list(metric_readers)
     traces_endpoint = _signal_endpoint(env, otlp_endpoint, "traces")
+    # Spans nobody will see cost a third of a message's handling. With nowhere to send them, record none
+    # (their ids still exist, so request ids and log lines keep their trace id); a sampler named in
+    # OTEL_TRACES_SAMPLER, or any exporter or processor, switches recording back on.
+    records_nothing = not traces_endpoint and not span_processors and not env.get("OTEL_TRACES_SAMPLER")
+    tracer_provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF) if records_nothing else None)
     metrics_endpoint = _signal_endpoint(env, otlp_endpoint, "metrics")
     if traces_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -33,7 +34,14 @@ class UnitOfWork:
         async with self.sessions.begin() as session:
             yield Transaction(session, self.clock)
 
+    @cached_property
+    def _reads(self) -> async_sessionmaker[AsyncSession]:
+        # Reads run in autocommit: no BEGIN/ROLLBACK round trips around a query that changes nothing.
+        engine = self.sessions.kw["bind"]
+        return async_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session:
+        """A session for queries; each statement sees the latest committed data (no shared snapshot)."""
+        async with self._reads() as session:
             yield session

@@ -81,6 +81,7 @@ def make_settings(nats_url: str, database_url: str, data_dir: Path) -> Settings:
         jwt_secret=secrets.token_urlsafe(32),
         encryption_key=Fernet.generate_key().decode(),
         pseudonym_key=secrets.token_urlsafe(32),
+        blind_index_key=secrets.token_urlsafe(32),
         rpc_timeout_seconds=5.0,
         relay_poll_seconds=0.5,
         consumer_max_deliveries=2,  # poison reaches the dead letters after one retry, within seconds
@@ -156,6 +157,34 @@ async def platform(settings: Settings, spans: InMemorySpanExporter) -> AsyncIter
         await serving
         for runtime in services.values():
             await runtime.stop()
+
+
+@contextlib.asynccontextmanager
+async def accepting_endpoint() -> AsyncIterator[str]:
+    """A partner's webhook endpoint on localhost that takes every delivery (HTTP 200); yields its URL."""
+
+    async def endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(endpoint, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}/partnernet"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@pytest.fixture
+async def webhook_endpoint() -> AsyncIterator[str]:
+    async with accepting_endpoint() as url:
+        yield url
 
 
 async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float = 15.0, what: str = "") -> T:

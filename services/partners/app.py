@@ -9,6 +9,7 @@ from services.partners.channels import NatsFeeds, WebhookSender
 from services.partners.commands.webhooks import DeliveryWorker
 from services.partners.domain.webhooks import RetryPolicy
 from shared.clock import Clock
+from shared.metrics import webhook_deliveries
 from shared.service import ServiceRuntime
 from shared.settings import Settings
 from shared.telemetry import Telemetry
@@ -29,9 +30,7 @@ def build(settings: Settings, *, telemetry: Telemetry | None = None, clock: Cloc
             max_seconds=settings.webhook_retry_max_seconds,
         ),
         tracer=runtime.telemetry.tracer("partnernet.webhooks"),
-        failures=runtime.telemetry.meter("partnernet.webhooks").create_counter(
-            "partnernet.webhooks.failures", description="webhook tries that failed, by partner"
-        ),
+        deliveries=webhook_deliveries(runtime.telemetry.meter("partnernet.webhooks")),
     )
     handlers.register(runtime, NatsFeeds.from_url(runtime.broker, settings.nats_url), worker)
     return runtime

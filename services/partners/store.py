@@ -11,6 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 metadata = sa.MetaData()
 
+
+class Xid8(sa.types.UserDefinedType[str]):
+    """PostgreSQL's 64-bit transaction id; only ever compared in SQL, never read into Python."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: object) -> str:
+        return "xid8"
+
+
+def settled(column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """Written by a transaction older than every one still running: nothing earlier can still appear."""
+    return column < sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot())
+
+
 municipalities = sa.Table(
     "municipalities",
     metadata,
@@ -104,6 +119,8 @@ feed_entries = sa.Table(
     sa.Column("source", sa.Text),
     sa.Column("subject", sa.Text),
     sa.Column("published_at", sa.DateTime(timezone=True)),  # on the partner's NATS subject
+    # The transaction that wrote the entry (see migration 003): readers wait until it and all older ones end.
+    sa.Column("written_by", Xid8, nullable=False, server_default=sa.text("pg_current_xact_id()")),
     sa.UniqueConstraint("partner_id", "event_id"),
     sa.Index("feed_entries_by_partner", "partner_id", "position"),
     sa.Index("feed_entries_unpublished", "position", postgresql_where=sa.text("published_at IS NULL")),

@@ -1,11 +1,23 @@
-"""NATS operations, event subscribers and the periodic deadline job of the referrals service: wiring only."""
+"""NATS operations, event subscribers and the periodic jobs of the referrals service: wiring only."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from services.referrals.commands import deadlines, lifecycle, policy, privacy, projections, submission
-from services.referrals.queries import lists, referral, statistics
+from services.referrals.blind_index import BlindIndex
+from services.referrals.commands import (
+    deadlines,
+    duplicates,
+    lifecycle,
+    participant_page,
+    policy,
+    privacy,
+    projections,
+    submission,
+)
+from services.referrals.participant_codes import CodeHasher
+from services.referrals.queries import duplicates as duplicate_queries
+from services.referrals.queries import lists, participant_view, statistics
 from services.referrals.queries import policy as policy_queries
 from services.referrals.store import ParticipantVault
 from shared.contracts.courses import EnrolmentConfirmed
@@ -19,6 +31,7 @@ from shared.contracts.partners import (
 from shared.contracts.referrals import (
     AcceptReferral,
     CompleteReferral,
+    DecideDuplicate,
     DeclineReferral,
     EraseParticipantData,
     ExportParticipantData,
@@ -26,11 +39,18 @@ from shared.contracts.referrals import (
     GetReferralPolicy,
     GetReferralsOverviewStatistics,
     GetReferralStatistics,
+    HandleChangeRequest,
+    IssueParticipantCode,
     ListAccessLog,
+    ListChangeRequests,
+    ListDuplicateWarnings,
     ListReferrals,
+    OpenParticipantPage,
     PlanIntake,
     RecordNoShow,
     ReferralStep,
+    RequestParticipantChange,
+    RevokeParticipantCode,
     RotateEncryption,
     SetReferralPolicy,
     SubmitReferral,
@@ -43,8 +63,9 @@ DEADLINE_SWEEP_SECONDS = 60.0
 
 def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     work = runtime.unit_of_work
-    runtime.answer("submit", SubmitReferral, partial(submission.submit_referral, work, vault))
-    runtime.answer("get", GetReferral, partial(referral.get_referral, work, vault))
+    index = BlindIndex(runtime.settings.blind_index_key)
+    runtime.answer("submit", SubmitReferral, partial(submission.submit_referral, work, vault, duplicates=index))
+    runtime.answer("get", GetReferral, partial(duplicate_queries.get_referral, work, vault))
     runtime.answer("list", ListReferrals, partial(lists.list_referrals, work))
     runtime.answer("statistics", GetReferralStatistics, partial(statistics.statistics, work))
     runtime.answer("overview_statistics", GetReferralsOverviewStatistics, partial(statistics.overview_statistics, work))
@@ -64,11 +85,34 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.answer("get_policy", GetReferralPolicy, partial(policy_queries.get_policy, work))
     runtime.answer("set_policy", SetReferralPolicy, partial(policy.set_policy, work))
 
+    runtime.answer("list_duplicates", ListDuplicateWarnings, partial(duplicate_queries.list_duplicates, work))
+    runtime.answer("decide_duplicate", DecideDuplicate, partial(duplicates.decide_duplicate, work))
+
+    codes = CodeHasher(runtime.settings.pseudonym_key)
+    runtime.answer(
+        "issue_participant_code", IssueParticipantCode, partial(participant_page.issue_participant_code, work, codes)
+    )
+    runtime.answer(
+        "revoke_participant_code", RevokeParticipantCode, partial(participant_page.revoke_participant_code, work)
+    )
+    runtime.answer(
+        "open_participant_page", OpenParticipantPage, partial(participant_view.open_participant_page, work, codes)
+    )
+    runtime.answer(
+        "request_participant_change",
+        RequestParticipantChange,
+        partial(participant_page.request_participant_change, work, codes),
+    )
+    runtime.answer("list_change_requests", ListChangeRequests, partial(participant_view.list_change_requests, work))
+    runtime.answer("handle_change_request", HandleChangeRequest, partial(participant_page.handle_change_request, work))
+
     runtime.consume("known-libraries", LibraryRegistered, projections.remember_library)
     runtime.consume("known-partners", PartnerRegistered, projections.remember_partner)
     runtime.consume("partner-suspended", PartnerSuspended, projections.partner_suspended)
     runtime.consume("partner-reactivated", PartnerReactivated, projections.partner_reactivated)
     runtime.consume("partner-ended", PartnerEnded, projections.partner_ended)
     runtime.consume("enrolments", EnrolmentConfirmed, lifecycle.record_enrolment)
+    runtime.consume("library-names", LibraryRegistered, participant_page.remember_library_name)
 
     runtime.every(DEADLINE_SWEEP_SECONDS, "referral-deadlines", partial(deadlines.run_deadlines, work))
+    runtime.every(DEADLINE_SWEEP_SECONDS, "forget-closed-digests", partial(duplicates.forget_closed_referrals, work))

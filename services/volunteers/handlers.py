@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.volunteers.commands import assignments, interns, projections, recruitment, training
+from services.volunteers.commands import assignments, interns, projections, recruitment, training, training_needs
 from services.volunteers.queries import assignments as assignment_queries
 from services.volunteers.queries import recruitment as recruitment_queries
 from services.volunteers.queries import statistics as statistics_queries
@@ -89,12 +89,14 @@ def register(runtime: ServiceRuntime) -> None:
         "list_training_sessions", ListTrainingSessions, partial(training_queries.list_training_sessions, work)
     )
     runtime.answer("list_qualifications", ListQualifications, partial(training_queries.list_qualifications, work))
-    runtime.answer("record_attendance", RecordAttendance, partial(training.record_attendance, work))
+    # completing a module may meet a training need (commands/training_needs.py)
+    runtime.answer("record_attendance", RecordAttendance, partial(training_needs.record_attendance, work))
     # assignment
     runtime.answer("get_opening", GetOpening, partial(assignment_queries.get_opening, work))
     runtime.answer("list_openings", ListOpenings, partial(assignment_queries.list_openings, work))
     runtime.answer("update_opening", UpdateOpening, partial(assignments.update_opening, work))
-    runtime.answer("assign", AssignVolunteer, partial(assignments.assign_volunteer, work))
+    # a refusal for lack of a qualification is a training need too (commands/training_needs.py)
+    runtime.answer("assign", AssignVolunteer, partial(training_needs.assign_volunteer, work))
     runtime.answer("end_assignment", EndAssignment, partial(assignments.end_assignment, work))
     runtime.answer("get_assignment", GetAssignment, partial(assignment_queries.get_assignment, work))
     runtime.answer("list_assignments", ListAssignments, partial(assignment_queries.list_assignments, work))
@@ -118,4 +120,10 @@ def register(runtime: ServiceRuntime) -> None:
     )
     runtime.every(
         PERIODIC_SECONDS, "expire-qualifications", lambda: training.expire_qualifications(work, runtime.clock.now())
+    )
+    needs_tracer = runtime.telemetry.tracer("partnernet.training_needs")
+    runtime.every(
+        PERIODIC_SECONDS,
+        "training-needs",
+        lambda: training_needs.plan_training_needs(work, runtime.clock.now(), tracer=needs_tracer),
     )

@@ -264,6 +264,9 @@ class PurchaseRequested(EventData, frozen=True, kw_only=True):
     audience: list[Audience]
     estimated_cost_cents: int
     budget_year: int
+    # Drafted by the courses service itself from the volunteers service's training needs, for staff to approve.
+    generated_from_training_needs: bool = False
+    training_need_ids: list[UUID] = []
 
 
 @register
@@ -362,6 +365,9 @@ class PurchaseDelivered(EventData, frozen=True, kw_only=True):
     sessions_held: int | None = None
     participants: int | None = None
     delivered_on: date | None = None
+    # For a purchase drafted from training needs: the qualifications the bought training gives (renews).
+    qualifications: list[str] = []
+    training_need_ids: list[UUID] = []
 
 
 @register
@@ -411,7 +417,7 @@ class Location(msgspec.Struct, frozen=True, kw_only=True):
     place: Short | None = None  # the town or neighbourhood people search by
 
 
-class CourseDetails(msgspec.Struct, frozen=True, kw_only=True):
+class CourseDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     title: Name
     skill_area: SkillArea
     audience: Audience
@@ -425,7 +431,7 @@ class CourseDetails(msgspec.Struct, frozen=True, kw_only=True):
     library_contributions: list[LibraryContribution] = []  # a host library's part in a partner's course
 
 
-class CreateCourse(msgspec.Struct, frozen=True, kw_only=True):
+class CreateCourse(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A new course, as a draft. Staff create their library's courses (or a partner's course it hosts);
     a partner creates its own (naming a host library where it is held in one)."""
 
@@ -434,7 +440,7 @@ class CreateCourse(msgspec.Struct, frozen=True, kw_only=True):
     offered_by_partner_id: UUID | None = None  # a partner's course; partners: themselves
 
 
-class CourseChanges(msgspec.Struct, frozen=True, kw_only=True):
+class CourseChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Fields left out (null) stay as they are."""
 
     expected_version: Version | None = None
@@ -451,38 +457,38 @@ class CourseChanges(msgspec.Struct, frozen=True, kw_only=True):
     library_contributions: list[LibraryContribution] | None = None
 
 
-class UpdateCourse(msgspec.Struct, frozen=True, kw_only=True):
+class UpdateCourse(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     course_id: UUID
     changes: CourseChanges
 
 
-class VersionedStep(msgspec.Struct, frozen=True, kw_only=True):
+class VersionedStep(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The body of a step that needs nothing but the version the caller saw."""
 
     expected_version: Version | None = None
 
 
-class ReasonedStep(msgspec.Struct, frozen=True, kw_only=True):
+class ReasonedStep(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: Reason
     expected_version: Version | None = None
 
 
-class PublishCourse(msgspec.Struct, frozen=True, kw_only=True):
+class PublishCourse(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     course_id: UUID
     expected_version: Version | None = None
 
 
-class CancelCourse(msgspec.Struct, frozen=True, kw_only=True):
+class CancelCourse(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     course_id: UUID
     reason: Reason
     expected_version: Version | None = None
 
 
-class GetCourse(msgspec.Struct, frozen=True, kw_only=True):
+class GetCourse(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     course_id: UUID
 
 
-class ListCourses(msgspec.Struct, frozen=True, kw_only=True):
+class ListCourses(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The municipality's offer: every library's and partner's course, by title."""
 
     skill_area: SkillArea | None = None
@@ -531,18 +537,18 @@ class Meeting(msgspec.Struct, frozen=True, kw_only=True):
     ends_at: AwareDatetime
 
 
-class SessionDetails(msgspec.Struct, frozen=True, kw_only=True):
+class SessionDetails(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     meetings: Annotated[list[Meeting], msgspec.Meta(min_length=1, max_length=100)]
     capacity: Annotated[int, msgspec.Meta(ge=1, le=10_000)]
     place: Short | None = None  # room or address; the course's location where absent
 
 
-class ScheduleSession(msgspec.Struct, frozen=True, kw_only=True):
+class ScheduleSession(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     course_id: UUID
     details: SessionDetails
 
 
-class SessionChanges(msgspec.Struct, frozen=True, kw_only=True):
+class SessionChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Fields left out (null) stay as they are. More capacity moves the waiting list up at once."""
 
     expected_version: Version | None = None
@@ -551,22 +557,22 @@ class SessionChanges(msgspec.Struct, frozen=True, kw_only=True):
     place: Short | None = None
 
 
-class UpdateSession(msgspec.Struct, frozen=True, kw_only=True):
+class UpdateSession(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     session_id: UUID
     changes: SessionChanges
 
 
-class CancelSession(msgspec.Struct, frozen=True, kw_only=True):
+class CancelSession(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     session_id: UUID
     reason: Reason
     expected_version: Version | None = None
 
 
-class GetSession(msgspec.Struct, frozen=True, kw_only=True):
+class GetSession(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     session_id: UUID
 
 
-class ListSessions(msgspec.Struct, frozen=True, kw_only=True):
+class ListSessions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Sessions by start time: one course's, or the municipality's calendar."""
 
     course_id: UUID | None = None
@@ -601,44 +607,44 @@ class SessionView(msgspec.Struct, frozen=True, kw_only=True):
 # --- requests: enrolments --------------------------------------------------------------------------
 
 
-class Enrol(msgspec.Struct, frozen=True, kw_only=True):
+class Enrol(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """From a referral (its pseudonym is used), or directly by pseudonym (one is made up when none is given)."""
 
     referral_id: UUID | None = None
     participant_pseudonym: Pseudonym | None = None
 
 
-class EnrolParticipant(msgspec.Struct, frozen=True, kw_only=True):
+class EnrolParticipant(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     session_id: UUID
     enrolment: Enrol
 
 
-class Cancellation(msgspec.Struct, frozen=True, kw_only=True):
+class Cancellation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: Reason | None = None
     expected_version: Version | None = None
 
 
-class CancelEnrolment(msgspec.Struct, frozen=True, kw_only=True):
+class CancelEnrolment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     enrolment_id: UUID
     cancellation: Cancellation
 
 
-class Attendance(msgspec.Struct, frozen=True, kw_only=True):
+class Attendance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     meeting: Annotated[int, msgspec.Meta(ge=1, le=100)]  # 1-based number of the session's meeting
     present: bool
     expected_version: Version | None = None
 
 
-class RecordAttendance(msgspec.Struct, frozen=True, kw_only=True):
+class RecordAttendance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     enrolment_id: UUID
     attendance: Attendance
 
 
-class GetEnrolment(msgspec.Struct, frozen=True, kw_only=True):
+class GetEnrolment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     enrolment_id: UUID
 
 
-class ListEnrolments(msgspec.Struct, frozen=True, kw_only=True):
+class ListEnrolments(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """In the order they came in: so a session's waiting list reads top to bottom."""
 
     session_id: UUID | None = None
@@ -678,7 +684,7 @@ class EnrolmentView(msgspec.Struct, frozen=True, kw_only=True):
 # --- requests: purchasing --------------------------------------------------------------------------
 
 
-class RequestPurchase(msgspec.Struct, frozen=True, kw_only=True):
+class RequestPurchase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A library buys or commissions a programme for its staff and volunteers."""
 
     title: Name
@@ -689,7 +695,7 @@ class RequestPurchase(msgspec.Struct, frozen=True, kw_only=True):
     budget_year: Year | None = None  # default: the current year
 
 
-class Quote(msgspec.Struct, frozen=True, kw_only=True):
+class Quote(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     provider_name: Name
     amount_cents: Cents
     provider_partner_id: UUID | None = None  # when the provider is a known partner
@@ -698,77 +704,77 @@ class Quote(msgspec.Struct, frozen=True, kw_only=True):
     expected_version: Version | None = None
 
 
-class AddQuote(msgspec.Struct, frozen=True, kw_only=True):
+class AddQuote(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purchase_id: UUID
     quote: Quote
 
 
-class Approval(msgspec.Struct, frozen=True, kw_only=True):
+class Approval(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     quote_id: UUID | None = None  # required for the first approval; a second approval approves the same quote
     note: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
     expected_version: Version | None = None
 
 
-class ApprovePurchase(msgspec.Struct, frozen=True, kw_only=True):
+class ApprovePurchase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purchase_id: UUID
     approval: Approval
 
 
-class RejectPurchase(msgspec.Struct, frozen=True, kw_only=True):
+class RejectPurchase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purchase_id: UUID
     reason: Reason
     expected_version: Version | None = None
 
 
-class CancelPurchase(msgspec.Struct, frozen=True, kw_only=True):
+class CancelPurchase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purchase_id: UUID
     reason: Reason
     expected_version: Version | None = None
 
 
-class Order(msgspec.Struct, frozen=True, kw_only=True):
+class Order(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     order_reference: Short
     expected_version: Version | None = None
 
 
-class OrderPurchase(msgspec.Struct, frozen=True, kw_only=True):
+class OrderPurchase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purchase_id: UUID
     order: Order
 
 
-class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+class Delivery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     sessions_held: Count
     participants: Count
     delivered_on: date
     expected_version: Version | None = None
 
 
-class RecordDelivery(msgspec.Struct, frozen=True, kw_only=True):
+class RecordDelivery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purchase_id: UUID
     delivery: Delivery
 
 
-class Invoice(msgspec.Struct, frozen=True, kw_only=True):
+class Invoice(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     invoice_amount_cents: Cents
     invoice_reference: Short
     expected_version: Version | None = None
 
 
-class RecordInvoice(msgspec.Struct, frozen=True, kw_only=True):
+class RecordInvoice(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purchase_id: UUID
     invoice: Invoice
 
 
-class ClosePurchase(msgspec.Struct, frozen=True, kw_only=True):
+class ClosePurchase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purchase_id: UUID
     expected_version: Version | None = None
 
 
-class GetPurchase(msgspec.Struct, frozen=True, kw_only=True):
+class GetPurchase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purchase_id: UUID
 
 
-class ListPurchases(msgspec.Struct, frozen=True, kw_only=True):
+class ListPurchases(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Newest first."""
 
     library: Slug | None = None
@@ -828,28 +834,56 @@ class PurchaseView(msgspec.Struct, frozen=True, kw_only=True):
     requested_at: datetime
     history: list[PurchaseStepView]
     version: int
+    # A draft the courses service made from the volunteers service's training needs (requested by
+    # `system:training-needs`): the needs it answers, and the budget check with its numbers, for the approver.
+    generated_from_training_needs: bool = False
+    training_needs: list[PurchaseTrainingNeed] = []
+    budget_check: BudgetCheck | None = None
+
+
+class PurchaseTrainingNeed(msgspec.Struct, frozen=True, kw_only=True):
+    need_id: UUID
+    qualification: str
+    volunteers: int
+    needed_by: date
+    expiring: int
+    refused: int
+    met: bool  # nobody needs it any more (renewed, or left)
+
+
+class BudgetCheck(msgspec.Struct, frozen=True, kw_only=True):
+    """The estimate against the budget of its year, as it stands now; a draft that does not fit is still made."""
+
+    year: int
+    budget_cents: int
+    committed_cents: int
+    spent_cents: int
+    available_cents: int
+    requested_cents: int
+    fits: bool
+    short_cents: int  # how much the budget lacks for it (0 when it fits)
 
 
 # --- requests: budgets, budget holders, the approval threshold -------------------------------------
 
 
-class BudgetAmount(msgspec.Struct, frozen=True, kw_only=True):
+class BudgetAmount(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     amount_cents: Cents
     expected_version: Version | None = None
 
 
-class SetBudget(msgspec.Struct, frozen=True, kw_only=True):
+class SetBudget(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     library: Slug
     year: Year
     budget: BudgetAmount
 
 
-class GetBudget(msgspec.Struct, frozen=True, kw_only=True):
+class GetBudget(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     library: Slug
     year: Year
 
 
-class ListBudgets(msgspec.Struct, frozen=True, kw_only=True):
+class ListBudgets(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """By library, newest year first."""
 
     library: Slug | None = None
@@ -869,21 +903,21 @@ class BudgetView(msgspec.Struct, frozen=True, kw_only=True):
     version: int  # 0 while no budget has been set for the year
 
 
-class BudgetHolder(msgspec.Struct, frozen=True, kw_only=True):
+class BudgetHolder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     subject: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]  # the staff member's token subject
 
 
-class AppointBudgetHolder(msgspec.Struct, frozen=True, kw_only=True):
+class AppointBudgetHolder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     library: Slug
     holder: BudgetHolder
 
 
-class RemoveBudgetHolder(msgspec.Struct, frozen=True, kw_only=True):
+class RemoveBudgetHolder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     library: Slug
     subject: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
-class ListBudgetHolders(msgspec.Struct, frozen=True, kw_only=True):
+class ListBudgetHolders(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     library: Slug
     cursor: str | None = None
     limit: Limit = DEFAULT_LIMIT
@@ -896,17 +930,17 @@ class BudgetHolderView(msgspec.Struct, frozen=True, kw_only=True):
     appointed_at: datetime
 
 
-class Threshold(msgspec.Struct, frozen=True, kw_only=True):
+class Threshold(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     second_approver_above_cents: Cents  # approvals of more than this need two different budget holders
     expected_version: Version | None = None
 
 
-class SetPurchasingPolicy(msgspec.Struct, frozen=True, kw_only=True):
+class SetPurchasingPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     library: Slug
     threshold: Threshold
 
 
-class GetPurchasingPolicy(msgspec.Struct, frozen=True, kw_only=True):
+class GetPurchasingPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     library: Slug
 
 
@@ -926,7 +960,7 @@ class Removed(msgspec.Struct, frozen=True, kw_only=True):
 # --- statistics for the gateway's municipality overview (`rpc.courses.statistics`) --------------
 
 
-class GetCoursesStatistics(msgspec.Struct, frozen=True, kw_only=True):
+class GetCoursesStatistics(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Course and purchasing figures within the actor's scope: operators all (or `municipality`),
     coordinators their municipality, staff their library; partners Forbidden. `library` narrows further;
     budgets are those of `year` (the current year by the service's clock when absent)."""

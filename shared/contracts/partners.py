@@ -205,18 +205,18 @@ class PartnershipEnded(EventData, frozen=True, kw_only=True):
 # --- requests (subjects `rpc.partners.<operation>`) ---------------------------------------------
 
 
-class RegisterMunicipality(msgspec.Struct, frozen=True, kw_only=True):
+class RegisterMunicipality(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     slug: Slug
     name: Name
 
 
-class RegisterLibrary(msgspec.Struct, frozen=True, kw_only=True):
+class RegisterLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     slug: Slug
     municipality: Slug
     name: Name
 
 
-class RegisterPartner(msgspec.Struct, frozen=True, kw_only=True):
+class RegisterPartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Name
     kind: PartnerKind
     municipality: Slug
@@ -229,11 +229,11 @@ class RegisterPartner(msgspec.Struct, frozen=True, kw_only=True):
     website: Website | None = None
 
 
-class GetPartner(msgspec.Struct, frozen=True, kw_only=True):
+class GetPartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
 
 
-class ListPartners(msgspec.Struct, frozen=True, kw_only=True):
+class ListPartners(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Partners in the caller's scope (a partner: itself), by name."""
 
     kind: PartnerKind | None = None
@@ -245,7 +245,7 @@ class ListPartners(msgspec.Struct, frozen=True, kw_only=True):
     limit: Limit = DEFAULT_LIMIT
 
 
-class GetFeed(msgspec.Struct, frozen=True, kw_only=True):
+class GetFeed(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     after: Annotated[int, msgspec.Meta(ge=0)] = 0  # the position of the last entry the reader has seen
     limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
@@ -304,7 +304,7 @@ class FeedPage(msgspec.Struct, frozen=True, kw_only=True):
 # --- API keys of partners' systems (issued and stored hashed by the partners service) -----------
 
 
-class AuthenticateApiKey(msgspec.Struct, frozen=True, kw_only=True):
+class AuthenticateApiKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """`rpc.partners.authenticate_api_key`: the gateway asks who a presented key belongs to."""
 
     key: str
@@ -322,7 +322,7 @@ class ApiKeyIdentity(msgspec.Struct, frozen=True, kw_only=True):
 # --- statistics for the gateway's municipality overview (`rpc.partners.statistics`) -------------
 
 
-class GetPartnersStatistics(msgspec.Struct, frozen=True, kw_only=True):
+class GetPartnersStatistics(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The libraries and partners an overview is about, within the actor's scope.
 
     Operators: every municipality, or `municipality`; coordinators: their municipality; staff: their
@@ -357,7 +357,7 @@ class PartnersStatistics(msgspec.Struct, frozen=True, kw_only=True):
 # --- changing a partner (`rpc.partners.update_partner`, `.change_partner_status`) ---------------
 
 
-class PartnerChanges(msgspec.Struct, frozen=True, kw_only=True):
+class PartnerChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What to change; a field left out stays as it is. The partner itself may change its contact details
     (addresses, contacts, email, phone, website, skill areas); name, kind and KvK number are for staff."""
 
@@ -373,19 +373,19 @@ class PartnerChanges(msgspec.Struct, frozen=True, kw_only=True):
     expected_version: ExpectedVersion = None
 
 
-class UpdatePartner(msgspec.Struct, frozen=True, kw_only=True):
+class UpdatePartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     changes: PartnerChanges
 
 
-class StatusChange(msgspec.Struct, frozen=True, kw_only=True):
+class StatusChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The body of a lifecycle step (suspend, reactivate, end; activate or end a partnership)."""
 
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
     expected_version: ExpectedVersion = None
 
 
-class ChangePartnerStatus(msgspec.Struct, frozen=True, kw_only=True):
+class ChangePartnerStatus(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Suspending, reactivating or ending a partner: the municipality's coordinator (or an operator)."""
 
     partner_id: UUID
@@ -396,7 +396,7 @@ class ChangePartnerStatus(msgspec.Struct, frozen=True, kw_only=True):
 # --- partnerships between a library and a partner (`rpc.partners.*_partnership`) -----------------
 
 
-class CreatePartnership(msgspec.Struct, frozen=True, kw_only=True):
+class CreatePartnership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A new partnership starts as a draft; only the library's own staff create it."""
 
     library: Slug
@@ -410,7 +410,7 @@ class CreatePartnership(msgspec.Struct, frozen=True, kw_only=True):
     note: Text | None = None
 
 
-class PartnershipChanges(msgspec.Struct, frozen=True, kw_only=True):
+class PartnershipChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     roles: Annotated[list[PartnershipRole], msgspec.Meta(min_length=1)] | None = None
     library_contributions: list[Contribution] | None = None
     partner_contributions: list[Contribution] | None = None
@@ -421,22 +421,22 @@ class PartnershipChanges(msgspec.Struct, frozen=True, kw_only=True):
     expected_version: ExpectedVersion = None
 
 
-class UpdatePartnership(msgspec.Struct, frozen=True, kw_only=True):
+class UpdatePartnership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partnership_id: UUID
     changes: PartnershipChanges
 
 
-class ChangePartnershipStatus(msgspec.Struct, frozen=True, kw_only=True):
+class ChangePartnershipStatus(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partnership_id: UUID
     step: PartnershipStep
     change: StatusChange = StatusChange()
 
 
-class GetPartnership(msgspec.Struct, frozen=True, kw_only=True):
+class GetPartnership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partnership_id: UUID
 
 
-class ListPartnerships(msgspec.Struct, frozen=True, kw_only=True):
+class ListPartnerships(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Partnerships the caller may see: its library's (staff), the municipality's (coordinator), its own (partner)."""
 
     library: Slug | None = None
@@ -473,7 +473,7 @@ class PartnershipView(msgspec.Struct, frozen=True, kw_only=True):
 # --- the municipality's partner map (`rpc.partners.partner_map`) --------------------------------
 
 
-class GetPartnerMap(msgspec.Struct, frozen=True, kw_only=True):
+class GetPartnerMap(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Which partners work with which libraries in which roles. Every library of the municipality sees the
     partners' contact details; a partnership only its library, the coordinator and the partner itself.
     `role` and `library` filter on the partnerships the caller may see."""
@@ -507,7 +507,7 @@ class PartnerMapEntry(msgspec.Struct, frozen=True, kw_only=True):
 # --- a partner's feed over NATS (`rpc.partners.nats_feed_access`, `.issue_nats_credentials`) -----
 
 
-class GetNatsFeedAccess(msgspec.Struct, frozen=True, kw_only=True):
+class GetNatsFeedAccess(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
 
 
@@ -524,7 +524,7 @@ class NatsFeedAccess(msgspec.Struct, frozen=True, kw_only=True):
     enforced: bool  # whether the server checks credentials (the embedded server of `partnernet up` does)
 
 
-class IssueNatsCredentials(msgspec.Struct, frozen=True, kw_only=True):
+class IssueNatsCredentials(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     name: Name = "NATS feed"
 
@@ -562,18 +562,18 @@ class DeliveryStatus(enum.StrEnum):
     FAILED = "failed"  # every try failed: replay it when the endpoint is back
 
 
-class WebhookRegistration(msgspec.Struct, frozen=True, kw_only=True):
+class WebhookRegistration(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     url: WebhookUrl
     event_types: Annotated[list[EventTypePattern], msgspec.Meta(min_length=1, max_length=50)]
     description: Name | None = None
 
 
-class RegisterWebhook(msgspec.Struct, frozen=True, kw_only=True):
+class RegisterWebhook(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     registration: WebhookRegistration
 
 
-class WebhookChanges(msgspec.Struct, frozen=True, kw_only=True):
+class WebhookChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     url: WebhookUrl | None = None
     event_types: Annotated[list[EventTypePattern], msgspec.Meta(min_length=1, max_length=50)] | None = None
     description: Name | None = None
@@ -581,33 +581,33 @@ class WebhookChanges(msgspec.Struct, frozen=True, kw_only=True):
     expected_version: ExpectedVersion = None
 
 
-class UpdateWebhook(msgspec.Struct, frozen=True, kw_only=True):
+class UpdateWebhook(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     webhook_id: UUID
     changes: WebhookChanges
 
 
-class SecretRotation(msgspec.Struct, frozen=True, kw_only=True):
+class SecretRotation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """During the overlap every delivery is signed with the old secret and the new one."""
 
     overlap_seconds: Annotated[int, msgspec.Meta(ge=0, le=30 * 24 * 3600)] = 24 * 3600
     expected_version: ExpectedVersion = None
 
 
-class RotateWebhookSecret(msgspec.Struct, frozen=True, kw_only=True):
+class RotateWebhookSecret(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     webhook_id: UUID
     rotation: SecretRotation = SecretRotation()
 
 
-class WebhookRef(msgspec.Struct, frozen=True, kw_only=True):
+class WebhookRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One webhook of a partner (get, delete, replay every failed delivery)."""
 
     partner_id: UUID
     webhook_id: UUID
 
 
-class ListWebhooks(msgspec.Struct, frozen=True, kw_only=True):
+class ListWebhooks(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     cursor: str | None = None
     limit: Limit = DEFAULT_LIMIT
@@ -634,7 +634,7 @@ class WebhookWithSecret(msgspec.Struct, frozen=True, kw_only=True):
     secret: str
 
 
-class ListDeliveries(msgspec.Struct, frozen=True, kw_only=True):
+class ListDeliveries(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     webhook_id: UUID
     status: DeliveryStatus | None = None
@@ -642,7 +642,7 @@ class ListDeliveries(msgspec.Struct, frozen=True, kw_only=True):
     limit: Limit = DEFAULT_LIMIT
 
 
-class DeliveryRef(msgspec.Struct, frozen=True, kw_only=True):
+class DeliveryRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     webhook_id: UUID
     delivery_id: UUID
@@ -684,25 +684,25 @@ Scope = Annotated[
 ]
 
 
-class ApiKeyRequest(msgspec.Struct, frozen=True, kw_only=True):
+class ApiKeyRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Name
     scopes: Annotated[list[Scope], msgspec.Meta(min_length=1, max_length=40)]
     expires_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
 
 
-class IssueApiKey(msgspec.Struct, frozen=True, kw_only=True):
+class IssueApiKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     request: ApiKeyRequest
 
 
-class ListApiKeys(msgspec.Struct, frozen=True, kw_only=True):
+class ListApiKeys(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     include_revoked: bool = False
     cursor: str | None = None
     limit: Limit = DEFAULT_LIMIT
 
 
-class RevokeApiKey(msgspec.Struct, frozen=True, kw_only=True):
+class RevokeApiKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     key_id: UUID
 

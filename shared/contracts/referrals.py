@@ -17,7 +17,7 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts import EventData, register
-from shared.contracts.partners import Name, Slug
+from shared.contracts.partners import Name, Phone, Slug
 from shared.pagination import DEFAULT_LIMIT, Limit
 
 
@@ -256,7 +256,7 @@ class Consent(msgspec.Struct, frozen=True, kw_only=True):
     valid_until: date
 
 
-class SubmitReferral(msgspec.Struct, frozen=True, kw_only=True):
+class SubmitReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A partner refers to `library` (`referring_partner_id`), or `library` refers to a partner
     (`receiving_partner_id`, and the partner's course where one is chosen): exactly one of the two."""
 
@@ -272,19 +272,19 @@ class SubmitReferral(msgspec.Struct, frozen=True, kw_only=True):
     course_id: UUID | None = None
 
 
-class GetReferral(msgspec.Struct, frozen=True, kw_only=True):
+class GetReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     referral_id: UUID
 
 
 ExpectedVersion = Annotated[int, msgspec.Meta(ge=1)] | None
 
 
-class AcceptReferral(msgspec.Struct, frozen=True, kw_only=True):
+class AcceptReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     expected_version: ExpectedVersion = None
     note: Note | None = None
 
 
-class DeclineReferral(msgspec.Struct, frozen=True, kw_only=True):
+class DeclineReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: DeclineReason
     expected_version: ExpectedVersion = None
     note: Note | None = None
@@ -298,7 +298,7 @@ class Intake(msgspec.Struct, frozen=True, kw_only=True):
     contact_person: ContactPerson
 
 
-class PlanIntake(msgspec.Struct, frozen=True, kw_only=True):
+class PlanIntake(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Plan the intake, or plan it again: a new date replaces the old one."""
 
     intake_at: AwareDatetime
@@ -308,19 +308,19 @@ class PlanIntake(msgspec.Struct, frozen=True, kw_only=True):
     note: Note | None = None
 
 
-class CompleteReferral(msgspec.Struct, frozen=True, kw_only=True):
+class CompleteReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     outcome: Outcome
     expected_version: ExpectedVersion = None
     note: Note | None = None
 
 
-class WithdrawReferral(msgspec.Struct, frozen=True, kw_only=True):
+class WithdrawReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: WithdrawReason
     expected_version: ExpectedVersion = None
     note: Note | None = None
 
 
-class RecordNoShow(msgspec.Struct, frozen=True, kw_only=True):
+class RecordNoShow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     expected_version: ExpectedVersion = None
     note: Note | None = None
 
@@ -328,7 +328,7 @@ class RecordNoShow(msgspec.Struct, frozen=True, kw_only=True):
 C = TypeVar("C")
 
 
-class ReferralStep(msgspec.Struct, Generic[C], frozen=True, kw_only=True):
+class ReferralStep(msgspec.Struct, Generic[C], frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A lifecycle step on one referral: the path's id and the step's body, as one RPC body."""
 
     referral_id: UUID
@@ -340,7 +340,7 @@ class ListDirection(enum.StrEnum):
     OUTGOING = "outgoing"  # referrals the caller's side sent
 
 
-class ListReferrals(msgspec.Struct, frozen=True, kw_only=True):
+class ListReferrals(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Scoped by the caller: staff see their library's, a partner its own, a coordinator the municipality's.
 
     Overdue first, then newest first; dates are Dutch calendar days, both inclusive.
@@ -358,25 +358,25 @@ class ListReferrals(msgspec.Struct, frozen=True, kw_only=True):
     partner_id: UUID | None = None  # referrals in which this partner refers or receives
 
 
-class ListAccessLog(msgspec.Struct, frozen=True, kw_only=True):
+class ListAccessLog(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     referral_id: UUID | None = None
     cursor: str | None = None
     limit: Limit = DEFAULT_LIMIT
 
 
-class ExportParticipantData(msgspec.Struct, frozen=True, kw_only=True):
+class ExportParticipantData(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     referral_id: UUID
 
 
-class EraseParticipantData(msgspec.Struct, frozen=True, kw_only=True):
+class EraseParticipantData(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     referral_id: UUID
 
 
-class GetReferralPolicy(msgspec.Struct, frozen=True, kw_only=True):
+class GetReferralPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     library: Slug | None = None  # staff: their own library; others name one
 
 
-class SetReferralPolicy(msgspec.Struct, frozen=True, kw_only=True):
+class SetReferralPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The library's agreed response time, when an unanswered referral expires, and retention after closure."""
 
     response_days: Annotated[int, msgspec.Meta(ge=1, le=90)]
@@ -386,13 +386,13 @@ class SetReferralPolicy(msgspec.Struct, frozen=True, kw_only=True):
     expected_version: Annotated[int, msgspec.Meta(ge=0)] | None = None  # 0: the library still has the default
 
 
-class GetReferralStatistics(msgspec.Struct, frozen=True, kw_only=True):
+class GetReferralStatistics(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     library: Slug | None = None
     submitted_from: date | None = None
     submitted_until: date | None = None
 
 
-class RotateEncryption(msgspec.Struct, frozen=True, kw_only=True):
+class RotateEncryption(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Re-seal every participant's data with the newest key, so older keys can be retired (operators)."""
 
 
@@ -441,6 +441,9 @@ class ReferralView(msgspec.Struct, frozen=True, kw_only=True):
     closed_at: datetime | None = None
     anonymised_at: datetime | None = None
     history: list[HistoryEntry] = []
+    # Staff of the referral's library only: other open referrals in the municipality that may be of the same
+    # person (found by the blind index), and the referrals they linked to this one.
+    possible_duplicates: list[PossibleDuplicate] = []
 
 
 class ReferralSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -523,7 +526,7 @@ class RotationResult(msgspec.Struct, frozen=True, kw_only=True):
 # --- statistics for the gateway's municipality overview (`rpc.referrals.overview_statistics`) ---
 
 
-class GetReferralsOverviewStatistics(msgspec.Struct, frozen=True, kw_only=True):
+class GetReferralsOverviewStatistics(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Referral figures per library and per referring partner, within the actor's scope: operators all
     (or `municipality`), coordinators their municipality, staff their library; partners Forbidden.
     `library` narrows further. (`statistics` answers one aggregate; the overview needs the breakdown.)"""
@@ -554,3 +557,184 @@ class PartnerReferralFigures(msgspec.Struct, frozen=True, kw_only=True):
 class ReferralsOverviewStatistics(msgspec.Struct, frozen=True, kw_only=True):
     libraries: list[LibraryReferralFigures]
     partners: list[PartnerReferralFigures]
+
+
+# --- possible duplicates: the blind index (`rpc.referrals.list_duplicates`, `.decide_duplicate`) ---------
+
+
+class DuplicateDecision(enum.StrEnum):
+    OPEN = "open"  # flagged, nobody decided yet
+    LINKED = "linked"  # the same person: the referrals are linked, both stay
+    SEPARATE = "separate"  # not the same person, or to be kept apart: the warning is dismissed
+
+
+class DuplicateStep(enum.StrEnum):
+    LINK = "link"
+    SEPARATE = "separate"
+
+
+class PossibleDuplicate(msgspec.Struct, frozen=True, kw_only=True):
+    """Another referral that may be of the same participant, as the referral's own view shows it."""
+
+    warning_id: UUID
+    referral_id: UUID  # the other referral
+    library: str  # the other referral's library: whom to call about it
+    similarity: float  # 1.0 for the same name and birth date; less for a near match of the name
+    exact: bool
+    decision: DuplicateDecision
+    flagged_at: datetime
+    version: int
+
+
+class DuplicateWarningView(msgspec.Struct, frozen=True, kw_only=True):
+    """ "Possible duplicate of referral X": `referral_id` (of the caller's library) may be the same participant
+    as `duplicate_of`, an open referral of the municipality submitted before it. No name, no digest."""
+
+    id: UUID
+    referral_id: UUID
+    duplicate_of: UUID
+    duplicate_library: str
+    library: str
+    similarity: float
+    exact: bool
+    decision: DuplicateDecision
+    flagged_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    version: int = 1
+
+
+class ListDuplicateWarnings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The caller's library's warnings, newest first (staff only); `decision` narrows, e.g. to the open ones."""
+
+    decision: DuplicateDecision | None = None
+    referral_id: UUID | None = None
+    cursor: str | None = None
+    limit: Limit = DEFAULT_LIMIT
+
+
+class DuplicateDecisionRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    expected_version: ExpectedVersion = None
+
+
+class DecideDuplicate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Link the two referrals (the same person; both stay), or keep them separate (the warning is dismissed)."""
+
+    warning_id: UUID
+    step: DuplicateStep
+    expected_version: ExpectedVersion = None
+
+
+# --- the participant's own page (`rpc.referrals.issue_participant_code`, `.open_participant_page` …) ----
+
+ParticipantCodeText = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class ParticipantChangeKind(enum.StrEnum):
+    RESCHEDULE = "reschedule"  # another day or time, please
+    CANCEL = "cancel"  # I will not come
+
+
+class ChangeRequestStatus(enum.StrEnum):
+    OPEN = "open"
+    HANDLED = "handled"
+
+
+class ParticipantCodeRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The library's phone number the page gives for changes; without one, the intake's contact person's."""
+
+    contact_phone: Phone | None = None
+
+
+class IssueParticipantCode(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A new personal code for the referral's participant (staff of its library); an earlier code stops working."""
+
+    referral_id: UUID
+    contact_phone: Phone | None = None
+
+
+class ParticipantCodeIssued(msgspec.Struct, frozen=True, kw_only=True):
+    """The code in clear, this once: only its keyed hash is kept. `path` is the page's address on the gateway."""
+
+    referral_id: UUID
+    code: str
+    path: str
+    issued_at: datetime
+    contact_phone: str | None = None
+
+
+class RevokeParticipantCode(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    referral_id: UUID
+
+
+class ParticipantCodeRevoked(msgspec.Struct, frozen=True, kw_only=True):
+    referral_id: UUID
+    revoked: bool  # False: there was no code
+
+
+class OpenParticipantPage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The code is the credential; the actor of the call is the gateway's anonymous participant."""
+
+    code: ParticipantCodeText
+
+
+class ParticipantPage(msgspec.Struct, frozen=True, kw_only=True):
+    """What the participant's page shows: their own referral only, and no name at all (not even their own).
+
+    `works` is False once the referral is closed, expired or anonymised: the code expired with it, and
+    nothing else is said.
+    """
+
+    works: bool
+    receiver_kind: str | None = None  # "library" or "partner": whom they were referred to
+    receiver_name: str | None = None
+    status: ReferralStatus | None = None
+    intake_at: datetime | None = None
+    place: str | None = None
+    meet_with: str | None = None  # the person who receives them at the intake
+    contact_phone: str | None = None  # whom to call to change or cancel
+    change_requested: ParticipantChangeKind | None = None  # a request already waiting for the library
+
+
+class RequestParticipantChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    code: ParticipantCodeText
+    kind: ParticipantChangeKind
+
+
+class ParticipantChangeRecorded(msgspec.Struct, frozen=True, kw_only=True):
+    kind: ParticipantChangeKind
+    requested_at: datetime
+    already_requested: bool  # the same request was waiting already: nothing new recorded
+
+
+class ListChangeRequests(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Participants' requests to change or cancel, of the caller's library (staff), newest first."""
+
+    status: ChangeRequestStatus | None = None
+    referral_id: UUID | None = None
+    cursor: str | None = None
+    limit: Limit = DEFAULT_LIMIT
+
+
+class ChangeRequestView(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    referral_id: UUID
+    library: str
+    participant_pseudonym: str
+    kind: ParticipantChangeKind
+    status: ChangeRequestStatus
+    requested_at: datetime
+    handled_at: datetime | None = None
+    handled_by: str | None = None
+    version: int = 1
+
+
+class ChangeRequestStep(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    expected_version: ExpectedVersion = None
+
+
+class HandleChangeRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The library called the participant back (or otherwise dealt with the request)."""
+
+    request_id: UUID
+    expected_version: ExpectedVersion = None

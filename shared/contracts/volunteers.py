@@ -260,6 +260,39 @@ class QualificationExpired(_VolunteerEvent, frozen=True, kw_only=True):
 
 
 @register
+class TrainingNeeded(EventData, frozen=True, kw_only=True):
+    """A library needs volunteers trained for a qualification: theirs runs out soon, or an assignment was refused
+    for lack of it. One open need per library and qualification; a change in the numbers publishes it again with
+    a higher `revision` (the newest wins). Counts only: which volunteers stays in the volunteers service."""
+
+    service: ClassVar[str] = "volunteers"
+    type: ClassVar[str] = "training.needed"
+    need_id: UUID
+    library: str
+    municipality: str
+    qualification: str
+    volunteers: int  # how many volunteers need the training
+    needed_by: date  # the first day one of them would be without it (or soon, after a refusal)
+    expiring: int = 0  # of them: the qualification runs out within the horizon, or ran out
+    refused: int = 0  # of them: an assignment was refused for lack of it
+    revision: int = 1
+    validity_months: int | None = None  # how long the qualification holds once obtained, where the library knows
+
+
+@register
+class TrainingNeedMet(EventData, frozen=True, kw_only=True):
+    """Nobody needs the training any more (renewed, or left): the need is closed."""
+
+    service: ClassVar[str] = "volunteers"
+    type: ClassVar[str] = "training_need.met"
+    need_id: UUID
+    library: str
+    municipality: str
+    qualification: str
+    revision: int
+
+
+@register
 class VolunteerAssigned(_VolunteerEvent, frozen=True, kw_only=True):
     type: ClassVar[str] = "volunteer.assigned"
     assignment_id: UUID
@@ -306,7 +339,7 @@ class SchoolSupervisor(msgspec.Struct, frozen=True, kw_only=True):
 # Vacancies
 
 
-class CreateVacancy(msgspec.Struct, frozen=True, kw_only=True):
+class CreateVacancy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     title: Name
     description: Text = ""
     hours_per_week: Annotated[int, msgspec.Meta(ge=0, le=80)] | None = None
@@ -315,7 +348,7 @@ class CreateVacancy(msgspec.Struct, frozen=True, kw_only=True):
     library: Slug | None = None  # staff: their own library (the default); operators name one
 
 
-class VacancyChanges(msgspec.Struct, frozen=True, kw_only=True):
+class VacancyChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Fields left out (or null) stay as they are."""
 
     title: Name | None = None
@@ -326,24 +359,24 @@ class VacancyChanges(msgspec.Struct, frozen=True, kw_only=True):
     expected_version: ExpectedVersion | None = None
 
 
-class UpdateVacancy(VacancyChanges, frozen=True, kw_only=True):
+class UpdateVacancy(VacancyChanges, frozen=True, kw_only=True, forbid_unknown_fields=True):
     vacancy_id: UUID
 
 
-class VacancyStepRequest(msgspec.Struct, frozen=True, kw_only=True):
+class VacancyStepRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     expected_version: ExpectedVersion | None = None
 
 
-class TakeVacancyStep(VacancyStepRequest, frozen=True, kw_only=True):
+class TakeVacancyStep(VacancyStepRequest, frozen=True, kw_only=True, forbid_unknown_fields=True):
     vacancy_id: UUID
     step: VacancyStep
 
 
-class GetVacancy(msgspec.Struct, frozen=True, kw_only=True):
+class GetVacancy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     vacancy_id: UUID
 
 
-class ListVacancies(msgspec.Struct, frozen=True, kw_only=True):
+class ListVacancies(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     cursor: str | None = None
     limit: Limit = DEFAULT_LIMIT
     status: VacancyStatus | None = None
@@ -369,7 +402,7 @@ class VacancyView(msgspec.Struct, frozen=True, kw_only=True):
 # Applications and the pipeline
 
 
-class Apply(msgspec.Struct, frozen=True, kw_only=True):
+class Apply(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """An application: through the library's own channel (staff) or through a volunteer organisation.
 
     A partner applies on its own behalf (`via_partner_id` is then the partner); staff record an
@@ -385,32 +418,32 @@ class Apply(msgspec.Struct, frozen=True, kw_only=True):
     certificate_of_conduct_required: bool | None = None
 
 
-class VolunteerStepRequest(msgspec.Struct, frozen=True, kw_only=True):
+class VolunteerStepRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: Reason | None = None  # required to withdraw or reject
     expected_version: ExpectedVersion | None = None
 
 
-class TakeVolunteerStep(VolunteerStepRequest, frozen=True, kw_only=True):
+class TakeVolunteerStep(VolunteerStepRequest, frozen=True, kw_only=True, forbid_unknown_fields=True):
     volunteer_id: UUID
     step: VolunteerStep
 
 
-class VolunteerChanges(msgspec.Struct, frozen=True, kw_only=True):
+class VolunteerChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     person: VolunteerPerson | None = None
     motivation: Text | None = None
     certificate_of_conduct_required: bool | None = None
     expected_version: ExpectedVersion | None = None
 
 
-class UpdateVolunteer(VolunteerChanges, frozen=True, kw_only=True):
+class UpdateVolunteer(VolunteerChanges, frozen=True, kw_only=True, forbid_unknown_fields=True):
     volunteer_id: UUID
 
 
-class GetVolunteer(msgspec.Struct, frozen=True, kw_only=True):
+class GetVolunteer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     volunteer_id: UUID
 
 
-class ListVolunteers(msgspec.Struct, frozen=True, kw_only=True):
+class ListVolunteers(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     cursor: str | None = None
     limit: Limit = DEFAULT_LIMIT
     kind: VolunteerKind | None = None
@@ -423,21 +456,21 @@ class ListVolunteers(msgspec.Struct, frozen=True, kw_only=True):
 # Screening: the certificate of conduct (VOG)
 
 
-class CertificateRequest(msgspec.Struct, frozen=True, kw_only=True):
+class CertificateRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     expected_version: ExpectedVersion | None = None
 
 
-class RequestCertificate(CertificateRequest, frozen=True, kw_only=True):
+class RequestCertificate(CertificateRequest, frozen=True, kw_only=True, forbid_unknown_fields=True):
     volunteer_id: UUID
 
 
-class CertificateReceipt(msgspec.Struct, frozen=True, kw_only=True):
+class CertificateReceipt(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     issued_on: date  # the date on the certificate
     valid_until: date | None = None  # the library's own rule for how long it counts, if any
     expected_version: ExpectedVersion | None = None
 
 
-class ReceiveCertificate(CertificateReceipt, frozen=True, kw_only=True):
+class ReceiveCertificate(CertificateReceipt, frozen=True, kw_only=True, forbid_unknown_fields=True):
     volunteer_id: UUID
 
 
@@ -453,7 +486,7 @@ class CertificateView(msgspec.Struct, frozen=True, kw_only=True):
 # Interns
 
 
-class RegisterIntern(msgspec.Struct, frozen=True, kw_only=True):
+class RegisterIntern(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     school_partner_id: UUID
     person: VolunteerPerson
     starts_on: date
@@ -485,7 +518,7 @@ class QualificationView(msgspec.Struct, frozen=True, kw_only=True):
     valid: bool  # on today's date
 
 
-class ListQualifications(msgspec.Struct, frozen=True, kw_only=True):
+class ListQualifications(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Who holds which qualification: for a volunteer, or for a code across the library or municipality."""
 
     cursor: str | None = None
@@ -531,7 +564,7 @@ class VolunteerView(msgspec.Struct, frozen=True, kw_only=True):
 # Training
 
 
-class AddTrainingModule(msgspec.Struct, frozen=True, kw_only=True):
+class AddTrainingModule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     title: Name
     delivered_by: ModuleDelivery
     description: Text = ""
@@ -541,7 +574,7 @@ class AddTrainingModule(msgspec.Struct, frozen=True, kw_only=True):
     library: Slug | None = None
 
 
-class TrainingModuleChanges(msgspec.Struct, frozen=True, kw_only=True):
+class TrainingModuleChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     title: Name | None = None
     description: Text | None = None
     qualification: Qualification | None = None
@@ -549,15 +582,15 @@ class TrainingModuleChanges(msgspec.Struct, frozen=True, kw_only=True):
     expected_version: ExpectedVersion | None = None
 
 
-class UpdateTrainingModule(TrainingModuleChanges, frozen=True, kw_only=True):
+class UpdateTrainingModule(TrainingModuleChanges, frozen=True, kw_only=True, forbid_unknown_fields=True):
     module_id: UUID
 
 
-class GetTrainingModule(msgspec.Struct, frozen=True, kw_only=True):
+class GetTrainingModule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     module_id: UUID
 
 
-class ListTrainingModules(msgspec.Struct, frozen=True, kw_only=True):
+class ListTrainingModules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     cursor: str | None = None
     limit: Limit = DEFAULT_LIMIT
     library: Slug | None = None
@@ -579,35 +612,35 @@ class TrainingModuleView(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
 
 
-class TrainingSessionRequest(msgspec.Struct, frozen=True, kw_only=True):
+class TrainingSessionRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     starts_at: AwareDatetime
     place: Name
     ends_at: AwareDatetime | None = None
     capacity: Annotated[int, msgspec.Meta(ge=1, le=500)] | None = None
 
 
-class ScheduleTrainingSession(TrainingSessionRequest, frozen=True, kw_only=True):
+class ScheduleTrainingSession(TrainingSessionRequest, frozen=True, kw_only=True, forbid_unknown_fields=True):
     module_id: UUID
 
 
-class GetTrainingSession(msgspec.Struct, frozen=True, kw_only=True):
+class GetTrainingSession(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     session_id: UUID
 
 
-class ListTrainingSessions(msgspec.Struct, frozen=True, kw_only=True):
+class ListTrainingSessions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     cursor: str | None = None
     limit: Limit = DEFAULT_LIMIT
     module_id: UUID | None = None
     library: Slug | None = None
 
 
-class AttendanceRequest(msgspec.Struct, frozen=True, kw_only=True):
+class AttendanceRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     volunteer_id: UUID
     attended: bool = True
     completed: bool = False  # the module is completed: it gives its qualification
 
 
-class RecordAttendance(AttendanceRequest, frozen=True, kw_only=True):
+class RecordAttendance(AttendanceRequest, frozen=True, kw_only=True, forbid_unknown_fields=True):
     session_id: UUID
 
 
@@ -634,18 +667,18 @@ class TrainingSessionView(msgspec.Struct, frozen=True, kw_only=True):
 # Assignments: open assignments (from courses that need guidance), assignments, hours
 
 
-class GetOpening(msgspec.Struct, frozen=True, kw_only=True):
+class GetOpening(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     opening_id: UUID
 
 
-class ListOpenings(msgspec.Struct, frozen=True, kw_only=True):
+class ListOpenings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     cursor: str | None = None
     limit: Limit = DEFAULT_LIMIT
     library: Slug | None = None
     open_only: bool = True  # only those that still need volunteers
 
 
-class OpeningChanges(msgspec.Struct, frozen=True, kw_only=True):
+class OpeningChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What the library asks of the volunteers who guide this course."""
 
     qualifications_needed: list[Qualification] | None = None
@@ -653,7 +686,7 @@ class OpeningChanges(msgspec.Struct, frozen=True, kw_only=True):
     expected_version: ExpectedVersion | None = None
 
 
-class UpdateOpening(OpeningChanges, frozen=True, kw_only=True):
+class UpdateOpening(OpeningChanges, frozen=True, kw_only=True, forbid_unknown_fields=True):
     opening_id: UUID
 
 
@@ -676,7 +709,7 @@ class OpeningView(msgspec.Struct, frozen=True, kw_only=True):
     cancelled_at: datetime | None = None  # the course was cancelled
 
 
-class AssignVolunteer(msgspec.Struct, frozen=True, kw_only=True):
+class AssignVolunteer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     volunteer_id: UUID
     kind: AssignmentKind
     opening_id: UUID | None = None  # a course assignment fills an open assignment
@@ -687,19 +720,19 @@ class AssignVolunteer(msgspec.Struct, frozen=True, kw_only=True):
     ends_on: date | None = None
 
 
-class AssignmentStepRequest(msgspec.Struct, frozen=True, kw_only=True):
+class AssignmentStepRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     expected_version: ExpectedVersion | None = None
 
 
-class EndAssignment(AssignmentStepRequest, frozen=True, kw_only=True):
+class EndAssignment(AssignmentStepRequest, frozen=True, kw_only=True, forbid_unknown_fields=True):
     assignment_id: UUID
 
 
-class GetAssignment(msgspec.Struct, frozen=True, kw_only=True):
+class GetAssignment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     assignment_id: UUID
 
 
-class ListAssignments(msgspec.Struct, frozen=True, kw_only=True):
+class ListAssignments(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     cursor: str | None = None
     limit: Limit = DEFAULT_LIMIT
     volunteer_id: UUID | None = None
@@ -727,13 +760,13 @@ class AssignmentView(msgspec.Struct, frozen=True, kw_only=True):
     ended_at: datetime | None = None
 
 
-class HoursRequest(msgspec.Struct, frozen=True, kw_only=True):
+class HoursRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     worked_on: date
     minutes: Minutes
     note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
-class LogHours(HoursRequest, frozen=True, kw_only=True):
+class LogHours(HoursRequest, frozen=True, kw_only=True, forbid_unknown_fields=True):
     assignment_id: UUID
 
 
@@ -749,7 +782,7 @@ class HoursEntryView(msgspec.Struct, frozen=True, kw_only=True):
     logged_at: datetime
 
 
-class ListHoursTotals(msgspec.Struct, frozen=True, kw_only=True):
+class ListHoursTotals(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Hours summed per volunteer, library and month."""
 
     cursor: str | None = None
@@ -770,7 +803,7 @@ class HoursTotalView(msgspec.Struct, frozen=True, kw_only=True):
 # --- statistics for the gateway's municipality overview (`rpc.volunteers.statistics`) -----------
 
 
-class GetVolunteersStatistics(msgspec.Struct, frozen=True, kw_only=True):
+class GetVolunteersStatistics(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Volunteer figures within the actor's scope: operators all (or `municipality`), coordinators their
     municipality, staff their library; partners Forbidden. `library` narrows further."""
 

@@ -7,17 +7,24 @@ downloaded at test time.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
+import nats
+import nats.errors
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from shared.cli import nats_auth
+from shared.embedded import free_port, nats_server_binary
 from shared.messaging import SERVICES
+from shared.nats_callout import PLATFORM_USER, issuer_for
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "deploy" / "compose"
@@ -83,7 +90,10 @@ def test_nats_is_a_three_node_jetstream_cluster_and_streams_are_replicated_three
     for name in (*SERVICES, "gateway"):
         environment = compose["services"][name]["environment"]
         assert environment["PARTNERNET_STREAM_REPLICAS"] == "3"
-        assert environment["NATS_URL"].startswith("nats://nats-")
+        # As the platform's user, whose password nats.conf requires (see the auth tests below).
+        assert re.fullmatch(
+            r"nats://partnernet:\$\{NATS_PLATFORM_PASSWORD:\?[^}]+\}@nats-1:4222", environment["NATS_URL"]
+        )
 
 
 def test_start_order_waits_for_what_each_part_needs(compose: dict[str, Any]) -> None:
@@ -150,3 +160,69 @@ def test_grafana_loads_the_dashboards_and_prometheus_the_alert_rules(compose: di
     rules_mount = next(v for v in compose["services"]["prometheus"]["volumes"] if "observability/alerts" in v)
     config = yaml.safe_load((COMPOSE_DIR / "prometheus" / "prometheus.yml").read_text())
     assert config["rule_files"] == [rules_mount.split(":")[1] + "/*.yml"]
+
+
+def authorization_block(config: str) -> str:
+    found = re.search(r"^authorization \{.*?^\}", config, re.S | re.M)
+    assert found, "no authorization block: anyone who reaches NATS could read every event"
+    return found.group(0)
+
+
+def test_nats_requires_the_platform_user_and_sends_everyone_else_to_the_auth_callout(compose: dict[str, Any]) -> None:
+    block = authorization_block((COMPOSE_DIR / "nats" / "nats.conf").read_text())
+    assert re.search(r"users: \[ \{ user: partnernet, password: \$NATS_PLATFORM_PASSWORD \} \]", block)
+    assert re.search(r"auth_callout \{\s*issuer: \$NATS_CALLOUT_ISSUER\s*auth_users: \[ partnernet \]\s*\}", block)
+    assert PLATFORM_USER == "partnernet"
+    for node in ("nats-1", "nats-2", "nats-3"):
+        environment = compose["services"][node]["environment"]
+        for variable in ("NATS_PLATFORM_PASSWORD", "NATS_CALLOUT_ISSUER"):
+            assert environment[variable].startswith("${" + variable + ":?"), f"{node} must be given {variable}"
+
+
+def test_nats_auth_prints_a_password_and_the_issuer_derived_from_it() -> None:
+    given = dict(line.split("=", 1) for line in nats_auth("s3cret").splitlines())
+    assert given == {"NATS_PLATFORM_PASSWORD": "s3cret", "NATS_CALLOUT_ISSUER": issuer_for("s3cret").public_key}
+    made = dict(line.split("=", 1) for line in nats_auth().splitlines())
+    assert len(made["NATS_PLATFORM_PASSWORD"]) >= 32 and made["NATS_PLATFORM_PASSWORD"].isalnum()  # URL-safe
+    assert made["NATS_CALLOUT_ISSUER"] == issuer_for(made["NATS_PLATFORM_PASSWORD"]).public_key
+
+
+async def test_a_real_nats_server_with_the_compose_block_lets_only_the_platform_user_in(tmp_path: Path) -> None:
+    """The block as Compose runs it, on the nats-server of our wheel: the platform's user connects, a client
+    without credentials is refused (no partners service answers the callout here, so nobody else gets in)."""
+    values = dict(line.split("=", 1) for line in nats_auth().splitlines())
+    port = free_port()
+    config = tmp_path / "nats.conf"
+    config.write_text(f"port: {port}\n" + authorization_block((COMPOSE_DIR / "nats" / "nats.conf").read_text()))
+    check = await asyncio.create_subprocess_exec(
+        str(nats_server_binary()), "-t", "-c", str(config), stderr=asyncio.subprocess.PIPE, env={**os.environ}
+    )
+    _, complaint = await check.communicate()
+    assert check.returncode != 0 and b"NATS_PLATFORM_PASSWORD" in complaint, "the password is required"
+    server = await asyncio.create_subprocess_exec(
+        str(nats_server_binary()),
+        "-c",
+        str(config),
+        env={**os.environ, **values},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        platform = None
+        for _ in range(50):
+            try:
+                platform = await nats.connect(
+                    f"nats://{PLATFORM_USER}:{values['NATS_PLATFORM_PASSWORD']}@127.0.0.1:{port}",
+                    allow_reconnect=False,
+                    connect_timeout=1,
+                )
+                break
+            except (OSError, nats.errors.Error):
+                await asyncio.sleep(0.1)
+        assert platform is not None, "the platform's user could not connect"
+        await platform.close()
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(f"nats://127.0.0.1:{port}", allow_reconnect=False, connect_timeout=5)
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), timeout=10)

@@ -7,6 +7,8 @@ The schemas are the Kubernetes API's own (OpenAPI turned JSON Schema) as shipped
 from __future__ import annotations
 
 import copy
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -17,6 +19,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from shared.cli import nats_auth
+from shared.embedded import nats_server_binary
 from shared.messaging import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,4 +131,49 @@ def test_nats_chart_values_make_a_three_node_jetstream_cluster() -> None:
     assert values["config"]["jetstream"]["fileStore"]["pvc"]["enabled"] is True
     config = by_kind("ConfigMap")["partnernet"]["data"]
     assert config["PARTNERNET_STREAM_REPLICAS"] == "3"
-    assert re.match(r"nats://nats\.partnernet\.svc", config["NATS_URL"]), "the chart's Service for release `nats`"
+    url = by_kind("Secret")["partnernet-nats"]["stringData"]["NATS_URL"]
+    assert re.match(r"nats://partnernet:[^@]+@nats\.partnernet\.svc", url), "the chart's Service for release `nats`"
+
+
+def test_the_nats_chart_enforces_the_platform_user_and_the_auth_callout_from_the_secret() -> None:
+    values = yaml.safe_load((KUBERNETES_DIR / "nats-values.yaml").read_text())
+    authorization = values["config"]["merge"]["authorization"]
+    assert authorization == {
+        "users": [{"user": "partnernet", "password": "<< $NATS_PLATFORM_PASSWORD >>"}],
+        "auth_callout": {"issuer": "<< $NATS_CALLOUT_ISSUER >>", "auth_users": ["partnernet"]},
+    }
+    secret = by_kind("Secret")["partnernet-nats"]["stringData"]
+    for variable in ("NATS_PLATFORM_PASSWORD", "NATS_CALLOUT_ISSUER"):
+        reference = values["container"]["env"][variable]["valueFrom"]["secretKeyRef"]
+        assert reference["name"] == "partnernet-nats" and reference["key"] in secret
+    box = values["natsBox"]["container"]["env"]
+    assert box["NATS_USER"] == "partnernet"
+    assert box["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "partnernet-nats",
+        "key": "NATS_PLATFORM_PASSWORD",
+    }
+
+
+def test_the_chart_s_rendering_of_the_block_is_a_valid_nats_configuration(tmp_path: Path) -> None:
+    """What the chart writes into nats.conf (JSON, `"<< $X >>"` unquoted to `$X`), checked by nats-server itself."""
+    values = yaml.safe_load((KUBERNETES_DIR / "nats-values.yaml").read_text())
+    rendered = json.dumps({"port": 4222, "authorization": values["config"]["merge"]["authorization"]}, indent=2)
+    rendered = re.sub(r'"<<\s+(.*?)\s+>>"', r"\1", rendered)
+    assert "$NATS_PLATFORM_PASSWORD" in rendered and "$NATS_CALLOUT_ISSUER" in rendered
+    config = tmp_path / "nats.conf"
+    config.write_text(rendered)
+    environment = {**os.environ, **dict(line.split("=", 1) for line in nats_auth().splitlines())}
+    checked = subprocess.run(
+        [str(nats_server_binary()), "-t", "-c", str(config)], capture_output=True, text=True, env=environment
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_every_component_connects_as_the_platform_user_from_the_secret() -> None:
+    config_maps, secrets = by_kind("ConfigMap"), by_kind("Secret")
+    assert "NATS_URL" not in config_maps["partnernet"]["data"], "the URL carries a password: a Secret"
+    for name, deployment in by_kind("Deployment").items():
+        env = deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])
+        (url,) = [v for v in env if v["name"] == "NATS_URL"]
+        assert url["valueFrom"]["secretKeyRef"] == {"name": "partnernet-nats", "key": "NATS_URL"}, name
+    assert "NATS_URL" in secrets["partnernet-nats"]["stringData"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -58,9 +60,14 @@ async def test_personal_data_is_stored_encrypted(platform: RunningPlatform, tena
 
 
 async def test_gateway_referrals_and_partners_share_one_trace(
-    platform: RunningPlatform, tenant: Tenant, spans: InMemorySpanExporter
+    platform: RunningPlatform, tenant: Tenant, spans: InMemorySpanExporter, webhook_endpoint: str
 ) -> None:
     async with platform.client(tenant.partner_a_token) as api:
+        hook = await api.post(
+            f"/api/v1/partners/{tenant.partner_a}/webhooks",
+            json={"url": webhook_endpoint, "event_types": ["referral.submitted"]},
+        )
+        assert hook.status_code == 201, hook.text
         response = await api.post("/api/v1/referrals", json=referral_body(tenant.library_a, tenant.partner_a))
     assert response.status_code == 201
     trace_id = int(response.headers["x-request-id"], 16)
@@ -86,6 +93,27 @@ async def test_gateway_referrals_and_partners_share_one_trace(
     assert any(s.attributes and s.attributes.get("db.system") == "postgresql" for s in in_trace), names
     assert any(n.startswith("outbox relay nl.partnernet.referral.submitted.v1") for n in names), names
     assert any("referral.submitted" in n and "process" in n for n in names), names
+
+    # The webhook delivery the event caused, later and from the partners service's worker: the same trace.
+    def delivery_spans() -> list[Any]:
+        return [
+            s
+            for s in spans.get_finished_spans()
+            if s.context.trace_id == trace_id and s.name == "webhook delivery nl.partnernet.referral.submitted.v1"
+        ]
+
+    async def delivered() -> list[Any]:
+        return delivery_spans()
+
+    (delivery,) = await eventually(delivered, what="the webhook delivery's span in the referral's trace")
+    attributes = dict(delivery.attributes or {})
+    assert delivery.resource.attributes["service.name"] == "partnernet-partners"
+    assert attributes["http.response.status_code"] == 200
+    assert attributes["partnernet.partner"] == tenant.partner_a
+    assert attributes["partnernet.referral"] == referral_id
+    assert attributes["partnernet.library"] == tenant.library_a
+    assert attributes["partnernet.event_type"] == "nl.partnernet.referral.submitted.v1"
+    assert str(attributes["partnernet.pseudonym"]).startswith("F-"), "the partner's own pseudonym, as in its feed"
 
 
 async def _feed_has(platform: RunningPlatform, tenant: Tenant, referral_id: str) -> bool:

@@ -144,3 +144,26 @@ async def test_rate_limit_counts_per_token_subject_with_headers_and_retry_after(
     assert "ratelimit-reset" in answers[3].headers
     assert limited["instance"] == f"/api/v1/partners/{SOME_ID}"
     assert other.status_code == 404
+
+
+async def test_console_pages_are_counted_per_signed_in_person_not_per_address(
+    lonely_nats: str, tmp_path: Path, database_url: str
+) -> None:
+    """Everyone in a library shares one address; each person signed in to the console has a budget of their own."""
+    from gateway.auth import CONSOLE_PREFIX, CONSOLE_SESSION_COOKIE
+    from gateway.console.session import PREFIX, SESSION_COOKIE
+
+    assert (CONSOLE_SESSION_COOKIE, CONSOLE_PREFIX) == (SESSION_COOKIE, PREFIX)
+    async with stubbed_gateway(settings_for(lonely_nats, database_url, tmp_path, rate_limit_per_minute=3)) as gateway:
+        issuer = TokenIssuer(gateway.settings.jwt_secret)
+        first = issuer.issue(Actor(subject="first", role=Role.OPERATOR))
+        second = issuer.issue(Actor(subject="second", role=Role.OPERATOR))
+        async with gateway.client() as api:
+            api.cookies.set(SESSION_COOKIE, first)
+            busy = [await api.get("/console/") for _ in range(4)]
+        async with gateway.client() as api:
+            api.cookies.set(SESSION_COOKIE, second)
+            other = await api.get("/console/")
+    assert [r.headers["ratelimit-remaining"] for r in busy[:3]] == ["2", "1", "0"]
+    assert busy[3].status_code == 429
+    assert other.status_code != 429 and other.headers["ratelimit-remaining"] == "2"

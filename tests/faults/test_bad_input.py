@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from services.referrals import store as referral_store
@@ -74,11 +73,6 @@ async def test_bad_input_is_a_clear_4xx_problem_and_stores_nothing(platform: Run
     assert await count_referrals(platform, tenant.library_a) == before, "nothing was stored"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="request structs ignore unknown fields (msgspec's default); a 4xx needs forbid_unknown_fields=True "
-    "on the request structs in shared/contracts",
-)
 async def test_unknown_fields_are_refused(platform: RunningPlatform, tenant: Tenant) -> None:
     before = await count_referrals(platform, tenant.library_a)
     body = referral_body(tenant.library_a, tenant.partner_a, status="completed", is_admin=True)
@@ -88,11 +82,6 @@ async def test_unknown_fields_are_refused(platform: RunningPlatform, tenant: Ten
     assert await count_referrals(platform, tenant.library_a) == before
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Litestar decodes the body untyped before validating it; past Python's recursion limit (~1000 levels) "
-    "msgspec raises RecursionError, which gateway/problems.py answers as a 500 (map it to 400 there)",
-)
 async def test_json_nested_deeper_than_the_recursion_limit_is_refused(
     platform: RunningPlatform, tenant: Tenant
 ) -> None:
@@ -102,11 +91,6 @@ async def test_json_nested_deeper_than_the_recursion_limit_is_refused(
     assert response.status_code == 400, response.text
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="PostgreSQL text cannot hold U+0000: the insert fails and the gateway answers 500; the text types in "
-    "shared/contracts (or the rpc layer, for DataError) should refuse it as invalid input",
-)
 async def test_text_with_a_nul_character_is_refused_not_a_server_error(
     platform: RunningPlatform, tenant: Tenant
 ) -> None:

@@ -81,6 +81,19 @@ async def test_operations_and_events_are_counted_by_type(postgres_url: str, work
     assert ("partners-feed-referrals", "nl.partnernet.referral.submitted.v1") in consumed
 
 
+async def test_webhook_deliveries_are_counted_by_partner_and_result_and_traced(
+    postgres_url: str, workdir: Path
+) -> None:
+    export = await export_of(postgres_url, workdir)
+    counted = {(p["partner"], p["result"]) for p in export.points(metrics.WEBHOOK_DELIVERIES)}
+    assert (export.tenant.partner_a, metrics.WebhookResult.DELIVERED.value) in counted
+    (delivery,) = [s for s in export.trace() if s.name == "webhook delivery nl.partnernet.referral.submitted.v1"]
+    assert delivery.service == "partnernet-partners"
+    assert delivery.attributes["partnernet.partner"] == export.tenant.partner_a
+    assert delivery.attributes["partnernet.referral"] == export.referral["id"]
+    assert delivery.attributes["http.response.status_code"] == 200
+
+
 async def test_consumer_lag_outbox_dead_letters_and_pool_are_observed(postgres_url: str, workdir: Path) -> None:
     export = await export_of(postgres_url, workdir)
     lag = {p["consumer"]: p["stream"] for p in export.points(metrics.CONSUMER_PENDING)}

@@ -13,7 +13,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.courses import store
+from services.courses import store, training_need_store
 from services.courses.domain import purchasing as domain
 from services.courses.domain.purchasing import Budget, PurchaseStep
 from services.courses.domain.versions import is_stale, version_conflict
@@ -376,6 +376,7 @@ async def record_delivery(work: UnitOfWork, actor: Actor, command: RecordDeliver
             delivered_on=delivery.delivered_on,
         )
         audience = [Audience(x) for x in row.audience]
+        bought_for = await training_need_store.needs_of(tx.session, [row.id])  # drafted from training needs
         await tx.stage(
             PurchaseDelivered(
                 purchase_id=row.id,
@@ -390,6 +391,8 @@ async def record_delivery(work: UnitOfWork, actor: Actor, command: RecordDeliver
                 sessions_held=delivery.sessions_held,
                 participants=delivery.participants,
                 delivered_on=delivery.delivered_on,
+                qualifications=sorted({need.qualification for need in bought_for}),
+                training_need_ids=[need.id for need in bought_for],
             ),
             municipality=row.municipality,
             library=row.library,

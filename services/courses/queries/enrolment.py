@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
 from services.courses.domain.enrolment import EnrolmentScope, may_read_enrolment
-from services.courses.queries.offer import joined_course_scope
+from services.courses.domain.offer import may_read_course
+from services.courses.queries.offer import check_course_visible, joined_course_scope, session_columns
 from shared.contracts.courses import AttendanceMark, EnrolmentStatus, EnrolmentView, GetEnrolment, ListEnrolments
 from shared.errors import InvalidInput, NotFound
 from shared.pagination import Page, decode_cursor, encode_cursor
@@ -105,6 +106,15 @@ async def get_enrolment(work: UnitOfWork, actor: Actor, query: GetEnrolment) -> 
         return enrolment_view(row, (await attendance_of(session, [row.id]))[row.id])
 
 
+async def check_session_visible(
+    session: AsyncSession, actor: Actor, session_id: UUID, municipality: str | None
+) -> None:
+    """A session's enrolments are a 404 where the session is (unknown, or its course out of sight), not a list."""
+    row = (await session.execute(session_columns().where(store.sessions.c.id == session_id))).first()
+    if row is None or not may_read_course(actor, joined_course_scope(row), municipality):
+        raise NotFound(f"session {session_id} not found")
+
+
 def visible_enrolments(actor: Actor, municipality: str | None) -> sa.ColumnElement[bool]:
     """The SQL twin of `may_read_enrolment`."""
     if actor.role is Role.OPERATOR:
@@ -127,8 +137,10 @@ async def list_enrolments(work: UnitOfWork, actor: Actor, query: ListEnrolments)
         municipality = await store.municipality_of(session, actor)
         statement = statement.where(visible_enrolments(actor, municipality))
         if query.session_id is not None:
+            await check_session_visible(session, actor, query.session_id, municipality)
             statement = statement.where(e.c.session_id == query.session_id)
         if query.course_id is not None:
+            await check_course_visible(session, actor, query.course_id, municipality)
             statement = statement.where(e.c.course_id == query.course_id)
         if query.status is not None:
             statement = statement.where(e.c.status == query.status.value)

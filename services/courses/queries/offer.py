@@ -289,6 +289,13 @@ async def get_session(work: UnitOfWork, actor: Actor, query: GetSession) -> Sess
     return session_view(row)
 
 
+async def check_course_visible(session: AsyncSession, actor: Actor, course_id: UUID, municipality: str | None) -> None:
+    """A list under a course (its sessions, its enrolments) is a 404 where the course is, not an empty list."""
+    row = (await session.execute(sa.select(c).where(c.c.id == course_id))).first()
+    if row is None or not may_read_course(actor, course_scope(row), municipality):
+        raise NotFound(f"course {course_id} not found")
+
+
 async def list_sessions(work: UnitOfWork, actor: Actor, query: ListSessions) -> Page[SessionView]:
     after = decode_cursor(query.cursor)
     statement = session_columns()
@@ -296,6 +303,7 @@ async def list_sessions(work: UnitOfWork, actor: Actor, query: ListSessions) -> 
         municipality = await store.municipality_of(session, actor)
         statement = statement.where(visible_courses(actor, municipality))
         if query.course_id is not None:
+            await check_course_visible(session, actor, query.course_id, municipality)
             statement = statement.where(s.c.course_id == query.course_id)
         if query.library is not None:
             statement = statement.where(c.c.library == query.library)

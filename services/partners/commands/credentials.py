@@ -131,7 +131,7 @@ async def issue_nats_credentials(
     work: UnitOfWork, nats: NatsFeeds, actor: Actor, command: IssueNatsCredentials
 ) -> NatsFeedCredentials:
     """A key that reads the feed (over NATS and HTTP), and the partner's durable consumer to read it with."""
-    access.check_role_may_manage_credentials(actor)
+    access.check_may_issue_feed_credentials(actor, command.partner_id)
     request = ApiKeyRequest(name=command.name, scopes=[keys.FEED_SCOPE])
     async with work.transaction() as tx:
         issued = await _issue(tx, actor, command.partner_id, request)

@@ -20,8 +20,7 @@ import httpx
 import sqlalchemy as sa
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from opentelemetry.metrics import Counter
-from opentelemetry.trace import Tracer
+from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
 from services.partners import store
 from services.partners.channels import Answer, WebhookSender
@@ -29,6 +28,7 @@ from services.partners.domain import access, lifecycle
 from services.partners.domain import webhooks as rules
 from services.partners.queries.views import delivery_view, webhook_view
 from services.partners.signatures import SIGNATURE_HEADER, signature_header
+from shared.contracts import Envelope
 from shared.contracts.partners import (
     DeliveryRef,
     DeliveryStatus,
@@ -45,6 +45,8 @@ from shared.contracts.partners import (
 )
 from shared.errors import Conflict, NotFound
 from shared.ids import new_id
+from shared.metrics import WebhookDeliveries, WebhookResult
+from shared.telemetry import tag_span, tag_span_with_event
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
 
@@ -228,7 +230,7 @@ class DeliveryWorker:
     sender: WebhookSender
     policy: rules.RetryPolicy
     tracer: Tracer
-    failures: Counter
+    deliveries: WebhookDeliveries
     jitter: random.Random = field(default_factory=random.Random)
 
     @property
@@ -283,6 +285,7 @@ class DeliveryWorker:
                             W.c.previous_secret_expires_at,
                             F.c.source,
                             F.c.subject,
+                            F.c.library.label("event_library"),
                             F.c.time.label("event_time"),
                             F.c.data,
                         )
@@ -312,20 +315,23 @@ class DeliveryWorker:
             "Partnernet-Delivery": str(row.id),
             "Partnernet-Attempt": str(row.attempts + 1),
         }
+        # The trace of the event that caused the delivery (kept with it when the consumer wrote it): the delivery
+        # is a span of the referral's trace, however much later a retry runs.
         token = otel_context.attach(propagate.extract(row.trace_context or {}))
         try:
             with self.tracer.start_as_current_span(
                 f"webhook delivery {row.event_type}",
                 attributes={
                     "messaging.message.id": str(row.event_id),
-                    "partnernet.partner": str(row.partner_id),
                     "partnernet.delivery": str(row.id),
+                    "partnernet.delivery_attempt": row.attempts + 1,
                     "url.full": row.url,
                 },
             ) as span:
+                tag_span_with_event(delivered_event(row), span)
+                tag_span({"partner": str(row.partner_id)}, span)  # whose webhook: the feed's partner
                 answer = await self.sender.post(client, row.url, body, headers)
-                if answer.status_code is not None:
-                    span.set_attribute("http.response.status_code", answer.status_code)
+                describe_answer(span, answer)
         finally:
             otel_context.detach(token)
         await self._record(row, answer)
@@ -364,6 +370,32 @@ class DeliveryWorker:
             await tx.session.execute(
                 D.update().where(D.c.id == row.id, D.c.status == DeliveryStatus.PENDING.value).values(**values)
             )
-        if not answer.delivered:
-            self.failures.add(1, {"partner": str(row.partner_id), "gave_up": str(self.policy.gives_up(attempts))})
+        if answer.delivered:
+            result = WebhookResult.DELIVERED
+        else:
+            result = WebhookResult.GAVE_UP if self.policy.gives_up(attempts) else WebhookResult.FAILED
             log.info("webhook delivery %s failed (try %d): %s", row.id, attempts, error)
+        self.deliveries.record(partner=row.partner_id, result=result)
+
+
+def delivered_event(row: sa.Row) -> Envelope:
+    """The event a delivery carries, as its feed entry keeps it (the partner's view of the data)."""
+    municipality = (row.subject or "").partition("/")[0]
+    return Envelope(
+        id=row.event_id,
+        source=row.source or "/partnernet",
+        type=row.event_type,
+        time=row.event_time,
+        subject=row.subject or "",
+        data=row.data,
+        library=row.event_library,
+        municipality=municipality if municipality not in ("", "-") else None,
+    )
+
+
+def describe_answer(span: Span, answer: Answer) -> None:
+    if answer.status_code is not None:
+        span.set_attribute("http.response.status_code", answer.status_code)
+    if not answer.delivered:
+        # A refused or failed delivery is an error span: `status = error` finds it in the referral's trace.
+        span.set_status(Status(StatusCode.ERROR, rules.describe_failure(answer.status_code, answer.error)))

@@ -117,6 +117,15 @@ def check_may_manage_credentials(actor: Actor, partner_id: UUID, municipality: s
     check_may_read_partner(actor, partner_id, municipality)
 
 
+def check_may_issue_feed_credentials(actor: Actor, partner_id: UUID) -> None:
+    """NATS credentials read the partner's feed, so only those who read it get them: the partner itself (with a
+    person's token, never an API key) and the operators. Anyone else is told the partner does not exist, as
+    by its HTTP feed."""
+    if is_api_key(actor):
+        raise Forbidden("NATS credentials are issued with a person's token, not with an API key")
+    check_may_read_feed(actor, partner_id)
+
+
 def check_may_authenticate_keys(actor: Actor) -> None:
     """Only the platform (the gateway, as the system actor) asks whose a presented key is."""
     actor.require(Role.OPERATOR)

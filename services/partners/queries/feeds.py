@@ -21,8 +21,13 @@ async def get_feed(work: UnitOfWork, actor: Actor, query: GetFeed) -> FeedPage:
             raise NotFound(f"partner {query.partner_id} not found")
         rows = (
             await session.execute(
-                sa.select(entries)
-                .where(entries.c.partner_id == query.partner_id, entries.c.position > query.after)
+                sa.select(*(c for c in entries.c if c.name != "written_by"))
+                .where(
+                    entries.c.partner_id == query.partner_id,
+                    entries.c.position > query.after,
+                    # An entry that committed before an older one would let `after` pass the older one for good.
+                    store.settled(entries.c.written_by),
+                )
                 .order_by(entries.c.position)
                 .limit(query.limit)
             )
@@ -32,10 +37,10 @@ async def get_feed(work: UnitOfWork, actor: Actor, query: GetFeed) -> FeedPage:
 
 
 async def nats_feed_access(work: UnitOfWork, nats: NatsFeeds, actor: Actor, query: GetNatsFeedAccess) -> NatsFeedAccess:
+    # No secret in it, but it names the partner's consumer: the feed's own readers only, like the HTTP feed.
+    domain.check_may_read_feed(actor, query.partner_id)
     async with work.read() as session:
         partner = await store.find_partner(session, query.partner_id)
     if partner is None:
         raise NotFound(f"partner {query.partner_id} not found")
-    # No secret in it: whoever may see the partner may see how its feed is read.
-    domain.check_may_read_partner(actor, partner.id, partner.municipality)
     return nats.access(partner.id)

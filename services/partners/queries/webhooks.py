@@ -37,6 +37,8 @@ async def list_webhooks(work: UnitOfWork, actor: Actor, query: ListWebhooks) -> 
     if (continues := paging.after(query.cursor, key, [paging.as_datetime, paging.as_uuid])) is not None:
         conditions.append(continues)
     async with work.read() as session:
+        if await store.find_partner(session, query.partner_id) is None:
+            raise NotFound(f"partner {query.partner_id} not found")
         rows = (await session.execute(sa.select(W).where(*conditions).order_by(*key).limit(query.limit + 1))).all()
     shown, next_cursor = paging.page(rows, query.limit, lambda r: (r.created_at, r.id))
     return Page(items=[webhook_view(r) for r in shown], next_cursor=next_cursor)

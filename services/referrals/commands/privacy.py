@@ -7,7 +7,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from services.referrals import domain, store
+from services.referrals import domain, duplicate_store, participant_store, store
 from services.referrals.commands.lifecycle import event_parties, transition
 from services.referrals.domain import Step
 from services.referrals.queries import referral as views
@@ -40,6 +40,8 @@ async def anonymise(tx: Transaction, row: sa.Row, *, reason: AnonymisationReason
     now = tx.clock.now()
     version = row.version + 1
     await store.erase_personal_data(tx.session, row.id)
+    await duplicate_store.forget(tx.session, row.id)  # the blind index is derived from the personal data
+    await participant_store.delete_code(tx.session, row.id)
     await store.update_referral(tx.session, row.id, anonymised_at=now, version=version, updated_at=now)
     await store.add_history(
         tx.session,

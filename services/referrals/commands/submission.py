@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import msgspec
 
 from services.referrals import domain, store
+from services.referrals.blind_index import BlindIndex
+from services.referrals.commands.duplicates import flag_possible_duplicates
 from services.referrals.commands.policy import policy_for
 from services.referrals.queries import referral as views
+from services.referrals.queries.duplicates import with_duplicates
 from services.referrals.store import ParticipantVault
 from shared.contracts import EventData
 from shared.contracts.referrals import (
@@ -26,7 +30,12 @@ log = logging.getLogger(__name__)
 
 
 async def submit_referral(
-    work: UnitOfWork, vault: ParticipantVault, actor: Actor, command: SubmitReferral
+    work: UnitOfWork,
+    vault: ParticipantVault,
+    actor: Actor,
+    command: SubmitReferral,
+    *,
+    duplicates: BlindIndex | None = None,
 ) -> ReferralView:
     referral_id = new_id()
     pseudonym = vault.pseudonym(referral_id)
@@ -116,9 +125,19 @@ async def submit_referral(
                 respond_by=respond_by,
             )
         await tx.stage(event, municipality=library_municipality, library=command.library)
+        warnings: list[Any] = []
+        if duplicates is not None:  # the blind index: digests only, in this transaction
+            warnings = await flag_possible_duplicates(
+                tx,
+                duplicates,
+                referral_id=referral_id,
+                library=command.library,
+                municipality=library_municipality,
+                participant=command.participant,
+            )
         row = await store.find_referral(tx.session, referral_id)
         history = await store.history_of(tx.session, referral_id)
     assert row is not None
     log.info("referral submitted", extra={"pseudonym": pseudonym, "library": command.library})
     # The submitter wrote the personal data itself: echoing it back is not a read of stored data.
-    return views.referral_view(row, participant=command.participant, history=history)
+    return with_duplicates(views.referral_view(row, participant=command.participant, history=history), actor, warnings)

@@ -9,8 +9,8 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.referrals import domain
-from services.referrals.queries.referral import access_entry, summary
-from services.referrals.store import personal_data_reads, referrals
+from services.referrals.queries.referral import access_entry, may_read_personal_data, summary
+from services.referrals.store import find_referral, personal_data_reads, referrals
 from shared.contracts.referrals import (
     AccessLogEntry,
     ListAccessLog,
@@ -18,7 +18,7 @@ from shared.contracts.referrals import (
     ListReferrals,
     ReferralSummary,
 )
-from shared.errors import Forbidden, InvalidInput
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.pagination import Page, decode_cursor, encode_cursor
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
@@ -134,6 +134,12 @@ async def list_access_log(work: UnitOfWork, actor: Actor, query: ListAccessLog) 
         .limit(query.limit + 1)
     )
     async with work.read() as session:
+        if query.referral_id is not None:
+            referral = await find_referral(session, query.referral_id)
+            # Another library's referral answers like a missing one: its log is not this library's to read.
+            # (No id in the answer: it may have come as a filter of the library's whole log.)
+            if referral is None or not may_read_personal_data(actor, referral):
+                raise NotFound("referral not found")
         rows = list((await session.execute(statement)).all())
     page = rows[: query.limit]
     next_cursor = encode_cursor(page[-1].id) if len(rows) > query.limit else None

@@ -9,6 +9,7 @@ import msgspec
 import sqlalchemy as sa
 
 from services.volunteers import domain, store
+from services.volunteers.commands import bought_training
 from services.volunteers.commands.recruitment import library_municipality, supplier
 from services.volunteers.domain import scope, training
 from services.volunteers.queries.training import module_view, session_view
@@ -78,6 +79,10 @@ async def add_purchased_module(tx: Transaction, envelope: Envelope, event: Purch
         )
     ).first()
     if existing is not None:  # delivered twice (a second event for the same purchase): one module
+        return
+    if event.qualifications:  # bought for training needs: a module per qualification it renews
+        for module in await bought_training.module_terms(tx, event):
+            await _add_module(tx, **module)
         return
     await _add_module(
         tx,

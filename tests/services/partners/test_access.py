@@ -10,6 +10,7 @@ import pytest
 
 from services.partners.domain.access import (
     check_may_change_partner_status,
+    check_may_issue_feed_credentials,
     check_may_manage_credentials,
     check_may_manage_partnership,
     check_may_manage_subscriptions,
@@ -139,3 +140,20 @@ def test_subscriptions_are_the_partners_own(actor: Actor, expected: str) -> None
 )
 def test_credentials_are_managed_by_the_partner_and_its_municipality_with_a_token(actor: Actor, expected: str) -> None:
     assert outcome(check_may_manage_credentials, actor, PARTNER_ID, TOWN) == expected
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        (OPERATOR, "allowed"),
+        (PARTNER, "allowed"),
+        (OTHER_PARTNER, "NotFound"),
+        (STAFF, "NotFound"),
+        (COORDINATOR, "NotFound"),
+        (PARTNER_KEY, "Forbidden"),
+    ],
+    ids=["operator", "the-partner", "another-partner", "staff", "coordinator", "an-api-key"],
+)
+def test_nats_credentials_go_to_the_feed_s_own_readers_only(actor: Actor, expected: str) -> None:
+    """Like the HTTP feed: staff and coordinators are told the partner does not exist."""
+    assert outcome(check_may_issue_feed_credentials, actor, PARTNER_ID) == expected

@@ -1,0 +1,169 @@
+"""Form posts into the services' request types.
+
+A field is named after its place in the request with `_` for `.` (`participant.name` → `participant_name`),
+so an error that names a place (`$.participant.name`) points at its field. The browser checks the same
+constraints before sending (required, pattern, min/max); `msgspec.convert` checks them again here, and the
+service once more.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+import msgspec
+from litestar.datastructures import FormMultiDict
+
+from gateway.console.views import TIME_ZONE
+from shared.contracts.referrals import (
+    AcceptReferral,
+    CompleteReferral,
+    DeclineReferral,
+    PlanIntake,
+    RecordNoShow,
+    SkillArea,
+    SubmitReferral,
+    WithdrawReferral,
+)
+from shared.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+def text(form: FormMultiDict, name: str) -> str | None:
+    value = form.get(name)
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    return value or None
+
+
+def flag(form: FormMultiDict, name: str) -> bool:
+    return text(form, name) in ("on", "true", "1", "yes")
+
+
+def number(form: FormMultiDict, name: str) -> int | None:
+    value = text(form, name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"not a whole number - at `$.{name.replace('_', '.')}`") from None
+
+
+def local_datetime(form: FormMultiDict, name: str, path: str) -> datetime | None:
+    """`datetime-local` has no zone: the console is Dutch, so it is Dutch time."""
+    value = text(form, name)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"not a date and time - at `$.{path}`") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=TIME_ZONE)
+
+
+def local_date(form: FormMultiDict, name: str, path: str) -> date | None:
+    value = text(form, name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"not a date - at `$.{path}`") from None
+
+
+def uuid(form: FormMultiDict, name: str) -> UUID | None:
+    value = text(form, name)
+    if value is None:
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        raise InvalidInput(f"not an id - at `$.{name}`") from None
+
+
+def convert(data: dict[str, Any], kind: type[T]) -> T:
+    """Leaves out what is empty, so a request type's defaults apply."""
+    return msgspec.convert(_without_empty(data), type=kind)
+
+
+def _without_empty(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {key: _without_empty(value) for key, value in data.items() if value is not None}
+    return data
+
+
+def person(form: FormMultiDict, prefix: str) -> dict[str, Any]:
+    return {
+        "name": text(form, f"{prefix}_name"),
+        "phone": text(form, f"{prefix}_phone"),
+        "email": text(form, f"{prefix}_email"),
+    }
+
+
+def submit_referral(
+    form: FormMultiDict, *, referring_partner_id: str | None, library: str | None, now: datetime
+) -> SubmitReferral:
+    """A partner refers to a library (`library` from the form); a library's staff to a partner (from the form)."""
+    needs = [
+        {"area": area.value, "level": text(form, f"needs_{area.value}_level")}
+        for area in SkillArea
+        if area.value in form.getall("needs", [])
+    ]
+    data: dict[str, Any] = {
+        "library": library or text(form, "library"),
+        "referring_partner_id": referring_partner_id,
+        "receiving_partner_id": None if referring_partner_id else text(form, "receiving_partner_id"),
+        "contact_person": person(form, "contact_person"),
+        "participant": {
+            **person(form, "participant"),
+            "birth_date": local_date(form, "participant_birth_date", "participant.birth_date"),
+        },
+        "needs": needs,
+        "reason": text(form, "reason"),
+        "preferred_channel": text(form, "preferred_channel"),
+        "consent": {
+            "given_at": local_datetime(form, "consent_given_at", "consent.given_at") or now,
+            "given_to": text(form, "consent_given_to"),
+            "purpose": text(form, "consent_purpose"),
+            "valid_until": local_date(form, "consent_valid_until", "consent.valid_until"),
+        },
+    }
+    return convert(data, SubmitReferral)
+
+
+STEPS = ("accept", "decline", "plan-intake", "complete", "no-show", "withdraw")
+
+
+def referral_step(form: FormMultiDict, step: str) -> tuple[str, Any]:
+    """The referrals service's operation and command for a lifecycle step posted from a referral's page."""
+    version = number(form, "expected_version")
+    note = text(form, "note")
+    common: dict[str, Any] = {"expected_version": version, "note": note}
+    if step == "accept":
+        return "accept", convert(common, AcceptReferral)
+    if step == "decline":
+        return "decline", convert({**common, "reason": text(form, "reason")}, DeclineReferral)
+    if step == "withdraw":
+        return "withdraw", convert({**common, "reason": text(form, "reason")}, WithdrawReferral)
+    if step == "no-show":
+        return "record_no_show", convert(common, RecordNoShow)
+    if step == "plan-intake":
+        data = {
+            **common,
+            "intake_at": local_datetime(form, "intake_at", "intake_at"),
+            "place": text(form, "place"),
+            "contact_person": person(form, "contact_person"),
+        }
+        return "plan_intake", convert(data, PlanIntake)
+    if step == "complete":
+        outcome = {
+            "course_finished": flag(form, "outcome_course_finished"),
+            "moved_to_work": flag(form, "outcome_moved_to_work"),
+            "further_education": flag(form, "outcome_further_education"),
+        }
+        return "complete", convert({**common, "outcome": outcome}, CompleteReferral)
+    raise InvalidInput(f"unknown step {step}")

@@ -1,0 +1,51 @@
+"""The partner network: the municipality's partner map (who works with which library in which roles) and the
+partnerships the visitor may see."""
+
+from __future__ import annotations
+
+import asyncio
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+
+from gateway.console.session import Visitor
+from gateway.console.views import page
+from shared.contracts.partners import (
+    GetPartnerMap,
+    ListPartnerships,
+    PartnerKind,
+    PartnerMapEntry,
+    PartnershipStatus,
+    PartnershipView,
+)
+from shared.pagination import Page
+from shared.rpc import RpcClient
+from shared.tenancy import Role
+
+
+class NetworkPages(Controller):
+    path = "/network"
+
+    @get("/")
+    async def network(
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        kind: FromQuery[PartnerKind | None] = None,
+    ) -> Response[str]:
+        actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
+        partner_map, partnerships = await asyncio.gather(
+            rpc.call("partners", "partner_map", actor, GetPartnerMap(kind=kind, limit=200), Page[PartnerMapEntry]),
+            rpc.call("partners", "list_partnerships", actor, ListPartnerships(limit=200), Page[PartnershipView]),
+        )
+        order = {PartnershipStatus.ACTIVE: 0, PartnershipStatus.DRAFT: 1, PartnershipStatus.ENDED: 2}
+        return page(
+            visitor,
+            "network.html",
+            section="network",
+            entries=partner_map.items,
+            partnerships=sorted(partnerships.items, key=lambda p: (order[p.status], p.partner_name)),
+            kinds=list(PartnerKind),
+            kind=kind,
+        )

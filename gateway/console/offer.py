@@ -1,0 +1,69 @@
+"""The municipality's course offer (sessions with free places and waiting lists), purchase requests and budgets."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+
+from gateway.console.charts import stacked
+from gateway.console.session import Visitor
+from gateway.console.views import TIME_ZONE, Formats, page
+from shared.contracts.courses import (
+    BudgetView,
+    CourseView,
+    ListBudgets,
+    ListCourses,
+    ListPurchases,
+    ListSessions,
+    PurchaseView,
+    SessionView,
+)
+from shared.pagination import Page
+from shared.rpc import RpcClient
+from shared.tenancy import Role
+
+
+class OfferPages(Controller):
+    path = "/"
+
+    @get("/courses")
+    async def courses(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+        actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR, Role.PARTNER)
+        today = datetime.now(TIME_ZONE).date()
+        courses, sessions = await asyncio.gather(
+            rpc.call("courses", "list_courses", actor, ListCourses(limit=200), Page[CourseView]),
+            rpc.call("courses", "list_sessions", actor, ListSessions(starts_from=today, limit=200), Page[SessionView]),
+        )
+        return page(visitor, "courses.html", section="courses", courses=courses.items, sessions=sessions.items)
+
+    @get("/purchases")
+    async def purchases(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+        actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
+        year = datetime.now(TIME_ZONE).year
+        purchases, budgets = await asyncio.gather(
+            rpc.call("courses", "list_purchases", actor, ListPurchases(limit=100), Page[PurchaseView]),
+            rpc.call("courses", "list_budgets", actor, ListBudgets(year=year, limit=200), Page[BudgetView]),
+        )
+        formats = Formats(visitor.lang)
+        chart = stacked(
+            "budget-use",
+            visitor.t("chart.budget_use", year=year),
+            [
+                (b.library, {"spent": b.spent_cents, "committed": b.committed_cents, "available": b.available_cents})
+                for b in budgets.items
+            ],
+            [(key, visitor.t(f"budget.{key}")) for key in ("spent", "committed", "available")],
+            show=formats.money,
+        )
+        return page(
+            visitor,
+            "purchases.html",
+            section="purchases",
+            purchases=purchases.items,
+            budgets=budgets.items,
+            year=year,
+            budget_chart=chart,
+        )

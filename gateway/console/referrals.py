@@ -1,0 +1,324 @@
+"""Referral pages: the inbox (incoming and outgoing, overdue first, live), one referral with the steps of its
+lifecycle that the visitor's side may take, and the form to submit one."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import nats.errors
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, ServerSentEvent
+
+from gateway.console import forms
+from gateway.console.explain import Explanation, explain
+from gateway.console.session import PREFIX, Visitor
+from gateway.console.views import TIME_ZONE, page, render
+from gateway.live import follow_subscription, subscribe_from
+from shared.contracts import nats_subject
+from shared.contracts.courses import CourseView, ListCourses
+from shared.contracts.partners import (
+    GetPartner,
+    ListPartners,
+    ListPartnerships,
+    PartnershipView,
+    PartnerStatus,
+    PartnerView,
+)
+from shared.contracts.referrals import (
+    ContactChannel,
+    DeclineReason,
+    GetReferral,
+    ListDirection,
+    ListReferrals,
+    ReferralDirection,
+    ReferralStatus,
+    ReferralStep,
+    ReferralSubmitted,
+    ReferralSummary,
+    ReferralView,
+    SkillArea,
+    WithdrawReason,
+)
+from shared.errors import PartnernetError, ServiceUnavailable
+from shared.pagination import Page
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+S = ReferralStatus
+INBOX_ROLES = (Role.STAFF, Role.COORDINATOR, Role.PARTNER)
+SUBMIT_ROLES = (Role.STAFF, Role.PARTNER)
+LIST_LIMIT = 100
+PARTNER_POLL_SECONDS = 3
+
+# Which steps the console offers; the referrals service decides (and refuses an illegal one with a 409).
+RECEIVING_STEPS: dict[ReferralStatus, tuple[str, ...]] = {
+    S.SUBMITTED: ("accept", "decline"),
+    S.ACCEPTED: ("plan-intake",),
+    S.INTAKE_PLANNED: ("plan-intake", "complete", "no-show"),
+    S.ENROLLED: ("complete", "no-show"),
+}
+REFERRING_STEPS: dict[ReferralStatus, tuple[str, ...]] = {
+    status: ("withdraw",) for status in (S.SUBMITTED, S.ACCEPTED, S.INTAKE_PLANNED, S.ENROLLED)
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # "incoming", "outgoing" or "all"
+    items: list[ReferralSummary]
+    more: bool
+
+
+def side_of(actor: Actor, referral: ReferralView) -> str | None:
+    """The visitor's side of the referral: "receiving", "referring", or None (a coordinator; readers)."""
+    to_library = referral.direction is ReferralDirection.TO_LIBRARY
+    if actor.role is Role.STAFF and actor.library == referral.library:
+        return "receiving" if to_library else "referring"
+    if actor.role is Role.PARTNER and actor.partner is not None:
+        if to_library and str(referral.referring_partner_id) == actor.partner:
+            return "referring"
+        if not to_library and str(referral.receiving_partner_id) == actor.partner:
+            return "receiving"
+    return None
+
+
+def steps_for(actor: Actor, referral: ReferralView) -> tuple[str, ...]:
+    side = side_of(actor, referral)
+    table = RECEIVING_STEPS if side == "receiving" else REFERRING_STEPS if side == "referring" else {}
+    return table.get(referral.status, ())
+
+
+async def load_inbox(rpc: RpcClient, actor: Actor) -> list[Section]:
+    async def section(key: str, direction: ListDirection | None) -> Section:
+        query = ListReferrals(limit=LIST_LIMIT, direction=direction)
+        found = await rpc.call("referrals", "list", actor, query, Page[ReferralSummary])
+        return Section(key, found.items, found.next_cursor is not None)
+
+    if actor.role is Role.COORDINATOR:
+        return [await section("all", None)]
+    return list(
+        await asyncio.gather(section("incoming", ListDirection.INCOMING), section("outgoing", ListDirection.OUTGOING))
+    )
+
+
+async def party_names(rpc: RpcClient, actor: Actor) -> dict[str, str]:
+    """Partner ids → names, as far as the visitor may see partners (a partner: itself)."""
+    if actor.role is Role.PARTNER and actor.partner:
+        own = await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=UUID(actor.partner)), PartnerView)
+        return {str(own.id): own.name}
+    partners = await rpc.call("partners", "list_partners", actor, ListPartners(limit=200), Page[PartnerView])
+    return {str(partner.id): partner.name for partner in partners.items}
+
+
+class ReferralPages(Controller):
+    path = "/"
+
+    @get("/inbox")
+    async def inbox(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+        actor = visitor.signed_in(*INBOX_ROLES)
+        sections, names = await asyncio.gather(load_inbox(rpc, actor), party_names(rpc, actor))
+        return page(
+            visitor,
+            "inbox.html",
+            section="referrals",
+            sections=sections,
+            names=names,
+            live_url=f"{PREFIX}/live/referrals" if actor.role is Role.STAFF else None,
+            poll_seconds=PARTNER_POLL_SECONDS if actor.role is Role.PARTNER else None,
+        )
+
+    @get("/inbox/rows")
+    async def inbox_rows(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+        """The inbox's lists alone: what the live feed (staff) or polling (partners) swaps in."""
+        actor = visitor.signed_in(*INBOX_ROLES)
+        sections, names = await asyncio.gather(load_inbox(rpc, actor), party_names(rpc, actor))
+        return Response(render(visitor, "_inbox_sections.html", sections=sections, names=names), media_type="text/html")
+
+    @get("/live/referrals")
+    async def live(self, visitor: NamedDependency[Visitor], state: State) -> ServerSentEvent:
+        """New referrals for the visitor's library as they are submitted (the same stream as the API's)."""
+        actor = visitor.signed_in(Role.STAFF)
+        subject = nats_subject("referrals", ReferralSubmitted.qualified_type(), actor.municipality, actor.library)
+        try:
+            subscription = await subscribe_from(state.broker.connection.jetstream(), subject, None)
+        except (nats.errors.Error, OSError) as exc:
+            raise ServiceUnavailable("the event stream is not reachable", service="referrals") from exc
+        return ServerSentEvent(follow_subscription(subscription))
+
+    @get("/referrals/{referral_id:uuid}")
+    async def referral(
+        self,
+        referral_id: FromPath[UUID],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        done: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        actor = visitor.signed_in(*INBOX_ROLES)
+        view = await rpc.call("referrals", "get", actor, GetReferral(referral_id=referral_id), ReferralView)
+        notice = f"done.{done}" if done in (*forms.STEPS, "submitted") else None
+        return await self._detail(visitor, rpc, actor, view, notice=notice)
+
+    @post("/referrals/{referral_id:uuid}/{step:str}", status_code=303)
+    async def take_step(
+        self,
+        referral_id: FromPath[UUID],
+        step: FromPath[str],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(*INBOX_ROLES)
+        if step not in forms.STEPS:
+            raise NotFoundException(f"no step {step}")
+        form = await request.form()
+        try:
+            operation, command = forms.referral_step(form, step)
+            await rpc.call(
+                "referrals", operation, actor, ReferralStep(referral_id=referral_id, command=command), ReferralView
+            )
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            view = await rpc.call("referrals", "get", actor, GetReferral(referral_id=referral_id), ReferralView)
+            values = {key: value for key, value in form.items() if key != "csrf_token"}
+            return await self._detail(
+                visitor, rpc, actor, view, problem=problem, open_step=step, values=values, status=problem.status
+            )
+        return Redirect(f"{PREFIX}/referrals/{referral_id}?done={step}", status_code=303)
+
+    @get("/referrals/new")
+    async def new_referral(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+        actor = visitor.signed_in(*SUBMIT_ROLES)
+        return await self._form(visitor, rpc, actor, values=await self._defaults(rpc, actor), problem=None)
+
+    @post("/referrals", status_code=303)
+    async def submit(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        actor = visitor.signed_in(*SUBMIT_ROLES)
+        form = await request.form()
+        try:
+            body = forms.submit_referral(
+                form,
+                referring_partner_id=actor.partner if actor.role is Role.PARTNER else None,
+                library=actor.library if actor.role is Role.STAFF else None,
+                now=datetime.now(TIME_ZONE),
+            )
+            view = await rpc.call("referrals", "submit", actor, body, ReferralView)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            values: dict[str, Any] = {key: value for key, value in form.items() if key != "csrf_token"}
+            values["needs"] = form.getall("needs", [])
+            return await self._form(visitor, rpc, actor, values=values, problem=problem, status=problem.status)
+        return Redirect(f"{PREFIX}/referrals/{view.id}?done=submitted", status_code=303)
+
+    # --- helpers
+
+    @staticmethod
+    async def _detail(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        view: ReferralView,
+        *,
+        notice: str | None = None,
+        problem: Explanation | None = None,
+        open_step: str | None = None,
+        values: dict[str, Any] | None = None,
+        status: int = 200,
+    ) -> Response[str]:
+        names = await party_names(rpc, actor)
+        return page(
+            visitor,
+            "referral.html",
+            status=status,
+            section="referrals",
+            r=view,
+            names=names,
+            side=side_of(actor, view),
+            steps=steps_for(actor, view),
+            notice=notice,
+            problem=problem,
+            open_step=open_step,
+            values=values or {},
+            decline_reasons=list(DeclineReason),
+            withdraw_reasons=list(WithdrawReason),
+            now_local=datetime.now(TIME_ZONE).strftime("%Y-%m-%dT%H:%M"),
+        )
+
+    @staticmethod
+    async def _defaults(rpc: RpcClient, actor: Actor) -> dict[str, Any]:
+        now = datetime.now(TIME_ZONE)
+        given_to = actor.library or ""
+        if actor.role is Role.PARTNER:
+            given_to = next(iter((await party_names(rpc, actor)).values()), "")
+        return {
+            "consent_given_at": now.strftime("%Y-%m-%dT%H:%M"),
+            "consent_given_to": given_to,
+            "consent_valid_until": (now + timedelta(days=365)).date().isoformat(),
+            "preferred_channel": ContactChannel.PHONE.value,
+            "needs": [],
+        }
+
+    @staticmethod
+    async def _form(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        *,
+        values: dict[str, Any],
+        problem: Explanation | None,
+        status: int = 200,
+    ) -> Response[str]:
+        libraries: list[str] = []
+        partners: list[PartnerView] = []
+        if actor.role is Role.PARTNER:
+            libraries = await libraries_known_to(rpc, actor)
+        else:
+            found = await rpc.call(
+                "partners",
+                "list_partners",
+                actor,
+                ListPartners(status=PartnerStatus.ACTIVE, limit=200),
+                Page[PartnerView],
+            )
+            partners = found.items
+        return page(
+            visitor,
+            "referral_form.html",
+            status=status,
+            section="new",
+            values=values,
+            problem=problem,
+            libraries=libraries,
+            partners=partners,
+            areas=list(SkillArea),
+            channels=list(ContactChannel),
+            today=datetime.now(TIME_ZONE).date().isoformat(),
+        )
+
+
+async def libraries_known_to(rpc: RpcClient, actor: Actor) -> list[str]:
+    """The libraries a partner can name: those it has a partnership with, and those that offer courses.
+
+    The API has no list of a municipality's libraries for partners; the field stays free (with the slug's
+    pattern) for a library not found this way."""
+    partnerships, courses = await asyncio.gather(
+        rpc.call("partners", "list_partnerships", actor, ListPartnerships(limit=200), Page[PartnershipView]),
+        rpc.call("courses", "list_courses", actor, ListCourses(limit=200), Page[CourseView]),
+        return_exceptions=True,
+    )
+    found: set[str] = set()
+    if isinstance(partnerships, Page):
+        found.update(p.library for p in partnerships.items)
+    if isinstance(courses, Page):
+        found.update(c.library for c in courses.items if c.library)
+    return sorted(found)

@@ -1,0 +1,45 @@
+/* The console's only script of its own: the live inbox. New referrals arrive as server-sent events
+   (/console/live/referrals); each one asks htmx to fetch the inbox's lists again and is announced to
+   screen readers. Everything else is plain HTML forms and links. */
+(function () {
+  "use strict";
+
+  function start() {
+    var live = document.querySelector("[data-live]");
+    if (!live || !window.EventSource || !window.htmx) {
+      return;
+    }
+    var label = live.querySelector("[data-live-label]");
+    var announcer = document.getElementById("live-status");
+    var source = new EventSource(live.getAttribute("data-live"));
+
+    function show(state) {
+      live.setAttribute("data-state", state);
+      if (label) {
+        label.textContent = label.getAttribute(state === "open" ? "data-open" : "data-closed");
+      }
+    }
+
+    source.addEventListener("open", function () { show("open"); });
+    source.addEventListener("error", function () { show("closed"); });
+    source.addEventListener("referral.submitted", function (event) {
+      var pseudonym = "";
+      try {
+        pseudonym = JSON.parse(event.data).data.participant_pseudonym || "";
+      } catch (ignored) {
+        pseudonym = "";
+      }
+      if (announcer) {
+        announcer.textContent = live.getAttribute("data-live-message").replace("{pseudonym}", pseudonym);
+      }
+      window.htmx.trigger(document.body, "live-refresh");
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,160 @@
+"""A partner's subscriptions: its webhooks (register one; the secret is shown once), each webhook's delivery
+log with failed deliveries to replay, and how to read its feed over NATS."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from gateway.console import forms
+from gateway.console.explain import Explanation, explain
+from gateway.console.session import PREFIX, Visitor
+from gateway.console.views import page
+from shared.contracts.partners import (
+    DeliveryStatus,
+    DeliveryView,
+    GetNatsFeedAccess,
+    ListDeliveries,
+    ListWebhooks,
+    NatsFeedAccess,
+    RegisterWebhook,
+    ReplayResult,
+    WebhookRef,
+    WebhookRegistration,
+    WebhookView,
+    WebhookWithSecret,
+)
+from shared.errors import PartnernetError
+from shared.pagination import Page
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+EVENT_TYPES = (
+    "referral.*",
+    "referral.submitted",
+    "referral.accepted",
+    "referral.declined",
+    "referral.intake_planned",
+    "referral.completed",
+    "*",
+)
+
+
+def partner_of(actor: Actor) -> UUID:
+    assert actor.partner is not None  # a partner's token always names it (shared.tokens)
+    return UUID(actor.partner)
+
+
+class SubscriptionPages(Controller):
+    path = "/subscriptions"
+
+    @get("/")
+    async def subscriptions(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+        actor = visitor.signed_in(Role.PARTNER)
+        return await self._page(visitor, rpc, actor)
+
+    @post("/", status_code=200)
+    async def register(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[str]:
+        actor = visitor.signed_in(Role.PARTNER)
+        form = await request.form()
+        try:
+            registration = forms.convert(
+                {
+                    "url": forms.text(form, "url"),
+                    "event_types": [value for value in form.getall("event_types", []) if value],
+                    "description": forms.text(form, "description"),
+                },
+                WebhookRegistration,
+            )
+            command = RegisterWebhook(partner_id=partner_of(actor), registration=registration)
+            created = await rpc.call("partners", "register_webhook", actor, command, WebhookWithSecret)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            values = {"url": form.get("url"), "description": form.get("description")}
+            values["event_types"] = form.getall("event_types", [])
+            return await self._page(visitor, rpc, actor, problem=problem, values=values, status=problem.status)
+        return await self._page(visitor, rpc, actor, created=created, status=201)
+
+    @get("/{webhook_id:uuid}")
+    async def deliveries(
+        self,
+        webhook_id: FromPath[UUID],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        status: FromQuery[DeliveryStatus | None] = None,
+        done: FromQuery[int | None] = None,
+    ) -> Response[str]:
+        actor = visitor.signed_in(Role.PARTNER)
+        partner_id = partner_of(actor)
+        webhook, log = await asyncio.gather(
+            rpc.call(
+                "partners", "get_webhook", actor, WebhookRef(partner_id=partner_id, webhook_id=webhook_id), WebhookView
+            ),
+            rpc.call(
+                "partners",
+                "list_deliveries",
+                actor,
+                ListDeliveries(partner_id=partner_id, webhook_id=webhook_id, status=status, limit=100),
+                Page[DeliveryView],
+            ),
+        )
+        return page(
+            visitor,
+            "deliveries.html",
+            section="subscriptions",
+            webhook=webhook,
+            deliveries=log.items,
+            status_filter=status.value if status else "",
+            statuses=list(DeliveryStatus),
+            replayed=done,
+        )
+
+    @post("/{webhook_id:uuid}/replay-failed", status_code=303)
+    async def replay_failed(
+        self, webhook_id: FromPath[UUID], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Redirect:
+        actor = visitor.signed_in(Role.PARTNER)
+        command = WebhookRef(partner_id=partner_of(actor), webhook_id=webhook_id)
+        result = await rpc.call("partners", "replay_failed_deliveries", actor, command, ReplayResult)
+        return Redirect(f"{PREFIX}/subscriptions/{webhook_id}?done={result.replayed}", status_code=303)
+
+    @staticmethod
+    async def _page(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        *,
+        created: WebhookWithSecret | None = None,
+        problem: Explanation | None = None,
+        values: dict[str, Any] | None = None,
+        status: int = 200,
+    ) -> Response[str]:
+        partner_id = partner_of(actor)
+        webhooks, access = await asyncio.gather(
+            rpc.call("partners", "list_webhooks", actor, ListWebhooks(partner_id=partner_id), Page[WebhookView]),
+            rpc.call("partners", "nats_feed_access", actor, GetNatsFeedAccess(partner_id=partner_id), NatsFeedAccess),
+            return_exceptions=True,
+        )
+        if isinstance(webhooks, BaseException):
+            raise webhooks
+        return page(
+            visitor,
+            "subscriptions.html",
+            status=status,
+            section="subscriptions",
+            webhooks=webhooks.items,
+            access=access if isinstance(access, NatsFeedAccess) else None,
+            created=created,
+            problem=problem,
+            values=values or {"event_types": ["referral.*"]},
+            event_types=EVENT_TYPES,
+        )

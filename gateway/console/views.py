@@ -1,0 +1,144 @@
+"""Rendering: the Jinja templates with the visitor, its language's words and formats, and the role's navigation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+from litestar import Response
+from litestar.datastructures import Cookie
+from litestar.enums import MediaType
+
+from gateway.console.session import PREFIX, Visitor
+from shared.tenancy import Role
+
+TIME_ZONE = ZoneInfo("Europe/Amsterdam")
+
+ENVIRONMENT = jinja2.Environment(
+    loader=jinja2.PackageLoader("gateway.console", "templates"),
+    autoescape=jinja2.select_autoescape(default=True),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+# HTML `pattern`s (compiled with the `v` flag: punctuation in a class is escaped) as the request types have them.
+ENVIRONMENT.globals.update(
+    slug_pattern=r"[a-z0-9][a-z0-9\-]{1,62}",
+    phone_pattern=r"\+?[0-9][0-9 \(\)\-]{5,24}",
+)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    key: str  # message key of its label
+    section: str  # the page's section, to mark the current one
+
+
+# What each role may open; the services scope every answer again, this only keeps pages to the point.
+NAVIGATION: dict[Role, list[NavItem]] = {
+    Role.STAFF: [
+        NavItem(f"{PREFIX}/inbox", "nav.inbox", "referrals"),
+        NavItem(f"{PREFIX}/referrals/new", "nav.new_referral", "new"),
+        NavItem(f"{PREFIX}/network", "nav.network", "network"),
+        NavItem(f"{PREFIX}/volunteers", "nav.volunteers", "volunteers"),
+        NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
+        NavItem(f"{PREFIX}/purchases", "nav.purchases", "purchases"),
+        NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
+    ],
+    Role.COORDINATOR: [
+        NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
+        NavItem(f"{PREFIX}/inbox", "nav.referrals", "referrals"),
+        NavItem(f"{PREFIX}/network", "nav.network", "network"),
+        NavItem(f"{PREFIX}/volunteers", "nav.volunteers", "volunteers"),
+        NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
+        NavItem(f"{PREFIX}/purchases", "nav.budgets", "purchases"),
+    ],
+    Role.PARTNER: [
+        NavItem(f"{PREFIX}/inbox", "nav.my_referrals", "referrals"),
+        NavItem(f"{PREFIX}/referrals/new", "nav.new_referral", "new"),
+        NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
+        NavItem(f"{PREFIX}/subscriptions", "nav.subscriptions", "subscriptions"),
+    ],
+    Role.OPERATOR: [
+        NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
+    ],
+}
+
+HOME = {
+    Role.STAFF: f"{PREFIX}/inbox",
+    Role.COORDINATOR: f"{PREFIX}/overview",
+    Role.PARTNER: f"{PREFIX}/inbox",
+    Role.OPERATOR: f"{PREFIX}/overview",
+}
+
+
+class Formats:
+    """Dates, times and money the way the visitor's language writes them, in the Dutch time zone."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def datetime(self, value: dt.datetime | None) -> str:
+        if value is None:
+            return "–"
+        local = value.astimezone(TIME_ZONE) if value.tzinfo else value
+        return local.strftime("%d-%m-%Y %H:%M" if self.lang == "nl" else "%Y-%m-%d %H:%M")
+
+    def date(self, value: dt.date | dt.datetime | None) -> str:
+        if value is None:
+            return "–"
+        if isinstance(value, dt.datetime) and value.tzinfo:
+            value = value.astimezone(TIME_ZONE)
+        return value.strftime("%d-%m-%Y" if self.lang == "nl" else "%Y-%m-%d")
+
+    def iso(self, value: dt.datetime | dt.date | None) -> str:
+        return value.isoformat() if value is not None else ""
+
+    def money(self, cents: int | None) -> str:
+        if cents is None:
+            return "–"
+        euros, rest = divmod(abs(cents), 100)
+        sign = "-" if cents < 0 else ""
+        if self.lang == "nl":
+            return f"{sign}€ {euros:,}".replace(",", ".") + f",{rest:02d}"
+        return f"{sign}€{euros:,}.{rest:02d}"
+
+    def number(self, value: int | float | None) -> str:
+        if value is None:
+            return "–"
+        text = f"{value:,.0f}" if isinstance(value, int) or float(value).is_integer() else f"{value:,.1f}"
+        return text.replace(",", "\u2009") if self.lang == "nl" else text
+
+
+def render(visitor: Visitor, template: str, **context: Any) -> str:
+    actor = visitor.actor
+    return ENVIRONMENT.get_template(template).render(
+        v=visitor,
+        t=visitor.t,
+        f=Formats(visitor.lang),
+        nav=NAVIGATION.get(actor.role, []) if actor else [],
+        prefix=PREFIX,
+        **context,
+    )
+
+
+def page(
+    visitor: Visitor,
+    template: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    cookies: list[Cookie] | None = None,
+    **context: Any,
+) -> Response[str]:
+    return Response(
+        render(visitor, template, **context),
+        media_type=MediaType.HTML,
+        status_code=status,
+        headers=headers,
+        cookies=cookies,
+    )

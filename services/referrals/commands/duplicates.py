@@ -1,0 +1,125 @@
+"""Possible duplicates: the blind index written when a referral is submitted, the warnings it gives, staff's
+decisions on them, and the digests forgotten when they are no longer needed.
+
+Only digests are compared: the name and birth date are hashed under the blind index key in this process and
+never stored, logged or published (no event carries a digest or a name). A warning names the two referrals,
+the score and whether the match was exact.
+"""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+import msgspec
+import sqlalchemy as sa
+
+from services.referrals import blind_index, domain, duplicate_store, store
+from services.referrals.blind_index import NEAR_MATCH, BlindIndex
+from services.referrals.queries.duplicates import warning_view
+from shared.contracts.referrals import (
+    DecideDuplicate,
+    DuplicateDecision,
+    DuplicateWarningView,
+    Participant,
+)
+from shared.errors import Conflict, NotFound
+from shared.ids import new_id
+from shared.tenancy import Actor
+from shared.unit_of_work import Transaction, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+FORGET_BATCH = 500
+
+
+async def flag_possible_duplicates(
+    tx: Transaction,
+    index: BlindIndex,
+    *,
+    referral_id: UUID,
+    library: str,
+    municipality: str,
+    participant: Participant,
+) -> list[sa.Row]:
+    """Index the new referral and warn about every open referral of the municipality that may be the same person.
+
+    In the submission's transaction, so a referral is never open without its digests. Two submissions of the
+    same person at the very same moment do not see each other (neither is committed yet): a rare miss, not a
+    wrong warning.
+    """
+    keys = index.keys_for(participant.name, participant.birth_date)
+    if keys is None:
+        return []
+    await duplicate_store.index(tx.session, referral_id, municipality, keys)
+    now = tx.clock.now()
+    flagged = 0
+    for candidate in await duplicate_store.candidates(tx.session, referral_id, municipality, keys):
+        shared, theirs = candidate.shared, candidate.features
+        score = 1.0 if candidate.exact else blind_index.similarity(shared, len(keys.features), theirs)
+        if score < NEAR_MATCH:
+            continue
+        await duplicate_store.add_warning(
+            tx.session,
+            id=new_id(),
+            referral_id=referral_id,
+            duplicate_of=candidate.referral_id,
+            library=library,
+            duplicate_library=candidate.library,
+            municipality=municipality,
+            similarity=round(score, 3),
+            exact=candidate.exact,
+            flagged_at=now,
+        )
+        flagged += 1
+    if flagged:
+        log.info("possible duplicates flagged", extra={"library": library, "count": flagged})
+    return await duplicate_store.warnings_of(tx.session, referral_id)
+
+
+async def decide_duplicate(work: UnitOfWork, actor: Actor, command: DecideDuplicate) -> DuplicateWarningView:
+    """Link (the same person: both referrals stay, linked) or keep separate (the warning is dismissed)."""
+    library = blind_index.check_may_handle_duplicates(actor)
+    async with work.transaction() as tx:
+        row = await duplicate_store.lock_warning(tx.session, command.warning_id)
+        if row is None or row.library != library:
+            raise NotFound(f"warning {command.warning_id} not found")
+        if not domain.check_version(command.expected_version, row.version):
+            raise Conflict(
+                f"warning {row.id} is at version {row.version}, not {command.expected_version}",
+                current=msgspec.to_builtins(warning_view(row)),
+            )
+        decision = blind_index.decide(DuplicateDecision(row.decision), command.step)
+        now = tx.clock.now()
+        await duplicate_store.decide(tx.session, row, decision, now, actor.subject)
+        referral = await store.find_referral(tx.session, row.referral_id)
+        assert referral is not None
+        # On the referral's history, so whoever reads it sees the decision; not a version of the referral.
+        await store.add_history(
+            tx.session,
+            referral.id,
+            status=referral.status,
+            at=now,
+            actor=actor.subject,
+            step=f"duplicate_{decision.value}",
+            version=referral.version,
+            details={"duplicate_of": str(row.duplicate_of), "warning_id": str(row.id)},
+        )
+        updated = await duplicate_store.lock_warning(tx.session, row.id)
+    assert updated is not None
+    return warning_view(updated)
+
+
+async def forget_closed_referrals(work: UnitOfWork) -> int:
+    """A closed referral is compared with nothing any more: its digests go (its personal data stays until
+    retention). A periodic job; safe on every replica at once (deleting twice deletes nothing)."""
+    forgotten = 0
+    while True:
+        async with work.transaction() as tx:
+            batch = await duplicate_store.forget_closed(tx.session, FORGET_BATCH)
+        forgotten += batch
+        if batch < FORGET_BATCH:
+            break
+    if forgotten:
+        log.info("forgot the blind index of %d closed referrals", forgotten)
+    return forgotten

@@ -1,0 +1,179 @@
+"""Tables of the blind index and the duplicate warnings (in `store.metadata`, migration 003), and their queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.referrals import domain
+from services.referrals.blind_index import BlindKeys
+from services.referrals.store import metadata, referrals
+from shared.contracts.referrals import DuplicateDecision
+
+EXACT, FEATURE = "exact", "feature"
+
+blind_index = sa.Table(
+    "referral_blind_index",
+    metadata,
+    sa.Column("referral_id", PgUUID(as_uuid=True), sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("digest", sa.LargeBinary, primary_key=True),
+    sa.Index("referral_blind_index_lookup", "municipality", "digest"),
+)
+
+duplicate_warnings = sa.Table(
+    "duplicate_warnings",
+    metadata,
+    sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
+    sa.Column("referral_id", PgUUID(as_uuid=True), sa.ForeignKey("referrals.id"), nullable=False),
+    sa.Column("duplicate_of", PgUUID(as_uuid=True), sa.ForeignKey("referrals.id"), nullable=False),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("duplicate_library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("similarity", sa.Double, nullable=False),
+    sa.Column("exact", sa.Boolean, nullable=False),
+    sa.Column("decision", sa.Text, nullable=False, server_default=sa.text("'open'")),
+    sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
+    sa.UniqueConstraint("referral_id", "duplicate_of", name="duplicate_warnings_once"),
+    sa.Index("duplicate_warnings_by_library", "library", sa.text("flagged_at DESC"), sa.text("id DESC")),
+    sa.Index("duplicate_warnings_by_referral", "referral_id"),
+    sa.Index("duplicate_warnings_by_duplicate", "duplicate_of"),
+)
+
+
+def is_open() -> sa.ColumnElement[bool]:
+    """A referral that is still open (not closed, not anonymised): the only ones a duplicate is looked for in."""
+    return sa.and_(referrals.c.status.not_in([s.value for s in domain.CLOSED]), referrals.c.anonymised_at.is_(None))
+
+
+async def index(session: AsyncSession, referral_id: UUID, municipality: str, keys: BlindKeys) -> None:
+    rows = [{"kind": EXACT, "digest": keys.exact}, *({"kind": FEATURE, "digest": d} for d in keys.features)]
+    await session.execute(
+        insert(blind_index)
+        .values([{"referral_id": referral_id, "municipality": municipality, **row} for row in rows])
+        .on_conflict_do_nothing()
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    referral_id: UUID
+    library: str
+    exact: bool
+    shared: int  # features in common
+    features: int  # features of the candidate
+
+
+async def candidates(session: AsyncSession, referral_id: UUID, municipality: str, keys: BlindKeys) -> list[Candidate]:
+    """Open referrals of the municipality that share the exact digest or any feature digest with these keys.
+
+    Features hold the birth date, so only referrals of the same birth date can share one; the lookup index
+    (municipality, digest) keeps this a handful of rows whatever the size of the municipality.
+    """
+    b = blind_index
+    mine = list(keys.features)
+    matches = (
+        sa.select(
+            b.c.referral_id,
+            sa.func.count().filter(b.c.kind == FEATURE).label("shared"),
+            sa.func.bool_or(b.c.kind == EXACT).label("exact"),
+        )
+        .where(
+            b.c.municipality == municipality,
+            b.c.referral_id != referral_id,
+            b.c.digest.in_([keys.exact, *mine]),
+        )
+        .group_by(b.c.referral_id)
+        .subquery()
+    )
+    totals = (
+        sa.select(b.c.referral_id, sa.func.count().label("features"))
+        .where(b.c.kind == FEATURE, b.c.referral_id.in_(sa.select(matches.c.referral_id)))
+        .group_by(b.c.referral_id)
+        .subquery()
+    )
+    statement = (
+        sa.select(matches.c.referral_id, referrals.c.library, matches.c.exact, matches.c.shared, totals.c.features)
+        .join(referrals, referrals.c.id == matches.c.referral_id)
+        .join(totals, totals.c.referral_id == matches.c.referral_id)
+        .where(is_open(), referrals.c.municipality == municipality)
+    )
+    return [
+        Candidate(row.referral_id, row.library, bool(row.exact), int(row.shared), int(row.features))
+        for row in await session.execute(statement)
+    ]
+
+
+async def add_warning(session: AsyncSession, **values: Any) -> None:
+    await session.execute(
+        insert(duplicate_warnings).values(**values).on_conflict_do_nothing(constraint="duplicate_warnings_once")
+    )
+
+
+async def warnings_of(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:
+    """The warnings a referral's own view shows: its own (any decision), and links made from the other side."""
+    w = duplicate_warnings
+    statement = (
+        sa.select(w)
+        .where(
+            sa.or_(
+                w.c.referral_id == referral_id,
+                sa.and_(w.c.duplicate_of == referral_id, w.c.decision == DuplicateDecision.LINKED.value),
+            )
+        )
+        .order_by(w.c.flagged_at, w.c.id)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def lock_warning(session: AsyncSession, warning_id: UUID) -> sa.Row | None:
+    w = duplicate_warnings
+    return (await session.execute(sa.select(w).where(w.c.id == warning_id).with_for_update())).first()
+
+
+async def decide(session: AsyncSession, row: sa.Row, decision: DuplicateDecision, at: datetime, by: str) -> None:
+    w = duplicate_warnings
+    await session.execute(
+        w.update()
+        .where(w.c.id == row.id)
+        .values(decision=decision.value, decided_at=at, decided_by=by, version=row.version + 1)
+    )
+
+
+async def forget(session: AsyncSession, referral_id: UUID) -> None:
+    """The digests of a referral, and the warnings about it nobody decided: with the personal data they go."""
+    w = duplicate_warnings
+    await session.execute(blind_index.delete().where(blind_index.c.referral_id == referral_id))
+    await session.execute(
+        w.delete().where(
+            sa.or_(w.c.referral_id == referral_id, w.c.duplicate_of == referral_id),
+            w.c.decision == DuplicateDecision.OPEN.value,
+        )
+    )
+
+
+async def forget_closed(session: AsyncSession, limit: int) -> int:
+    """Digests of referrals that closed: no longer compared with anything, so no longer kept."""
+    b = blind_index
+    closed = (
+        sa.select(b.c.referral_id)
+        .join(referrals, referrals.c.id == b.c.referral_id)
+        .where(sa.not_(is_open()))
+        .distinct()
+        .limit(limit)
+    )
+    ids = list((await session.execute(closed)).scalars())
+    if ids:
+        await session.execute(b.delete().where(b.c.referral_id.in_(ids)))
+    return len(ids)

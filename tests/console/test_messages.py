@@ -1,0 +1,97 @@
+"""The message catalogue: both languages complete, every key a template asks for present, every code labelled."""
+
+from __future__ import annotations
+
+import enum
+import re
+from pathlib import Path
+
+import pytest
+
+from gateway.console import explain
+from gateway.console.forms import STEPS
+from gateway.console.messages import EN, LANGUAGES, NL, translate
+from gateway.console.subscriptions import EVENT_TYPES
+from gateway.console.views import NAVIGATION
+from shared.contracts import courses, partners, referrals, volunteers
+from shared.tenancy import Role
+
+TEMPLATES = Path(explain.__file__).parent / "templates"
+SOURCES = Path(explain.__file__).parent
+
+LABELLED: list[tuple[str, type[enum.Enum]]] = [
+    ("status.", referrals.ReferralStatus),
+    ("direction.", referrals.ReferralDirection),
+    ("area.", referrals.SkillArea),
+    ("channel.", referrals.ContactChannel),
+    ("decline.", referrals.DeclineReason),
+    ("withdraw.", referrals.WithdrawReason),
+    ("kind.", partners.PartnerKind),
+    ("partner_status.", partners.PartnerStatus),
+    ("partnership_status.", partners.PartnershipStatus),
+    ("partnership_role.", partners.PartnershipRole),
+    ("contribution.", partners.Contribution),
+    ("contact_role.", partners.ContactRole),
+    ("webhook_status.", partners.WebhookStatus),
+    ("delivery_status.", partners.DeliveryStatus),
+    ("vacancy_status.", volunteers.VacancyStatus),
+    ("volunteer_status.", volunteers.VolunteerStatus),
+    ("volunteer_step.", volunteers.VolunteerStep),
+    ("certificate.", volunteers.CertificateStatus),
+    ("audience.", courses.Audience),
+    ("format.", courses.CourseFormat),
+    ("course_status.", courses.CourseStatus),
+    ("session_status.", courses.SessionStatus),
+    ("purchase_status.", courses.PurchaseStatus),
+    ("role.", Role),
+    ("who.", Role),
+]
+
+
+def test_dutch_and_english_have_the_same_keys() -> None:
+    assert sorted(set(NL) - set(EN)) == []
+    assert sorted(set(EN) - set(NL)) == []
+
+
+def test_a_sentence_has_the_same_placeholders_in_both_languages() -> None:
+    def placeholders(text: str) -> set[str]:
+        return set(re.findall(r"\{(\w+)\}", text))
+
+    differing = [key for key in NL if placeholders(NL[key]) != placeholders(EN[key])]
+    assert differing == []
+
+
+@pytest.mark.parametrize(("prefix", "codes"), LABELLED, ids=[prefix for prefix, _ in LABELLED])
+def test_every_code_a_page_shows_has_a_label(prefix: str, codes: type[enum.Enum]) -> None:
+    missing = [f"{prefix}{code.value}" for code in codes if f"{prefix}{code.value}" not in NL]
+    assert missing == []
+
+
+def test_every_key_a_template_or_page_asks_for_exists() -> None:
+    asked: set[str] = set()
+    for template in TEMPLATES.glob("*.html"):
+        asked.update(re.findall(r"\bt\('([a-z0-9_.\-*]+)'(?!\s*~)", template.read_text()))
+    for source in SOURCES.glob("*.py"):
+        asked.update(re.findall(r"\bt\(\"([a-z0-9_.\-*]+)\"", source.read_text()))
+    asked.update(item.key for items in NAVIGATION.values() for item in items)
+    asked.update(f"step.{step}" for step in STEPS)
+    asked.update(f"step.{step}_button" for step in STEPS)
+    asked.update(f"done.{step}" for step in (*STEPS, "submitted", "volunteer_step"))
+    asked.update(f"event_type.{event_type}" for event_type in EVENT_TYPES)
+    asked.update(f"problem.{code}" for code in explain.KNOWN_CODES)
+    asked.update(f"month.{month}" for month in range(1, 13))
+    asked.update(f"lang.{lang}" for lang in LANGUAGES)
+    for role in ("staff", "coordinator", "partner"):
+        asked.update({f"inbox.title_{role}", f"inbox.lead_{role}"})
+    asked.update(
+        f"inbox.{kind}_{section}" for kind in ("section", "empty") for section in ("incoming", "outgoing", "all")
+    )
+    asked.update({"submit.lead_staff", "submit.lead_partner"})
+    assert sorted(asked - set(NL)) == []
+
+
+def test_a_missing_sentence_falls_back_to_dutch_then_to_its_key() -> None:
+    assert translate("en", "nav.overview") == "Overview"
+    assert translate("fr", "nav.overview") == "Overzicht"
+    assert translate("en", "no.such.key") == "no.such.key"
+    assert translate("nl", "inbox.polling", seconds=3) == "Deze lijst wordt elke 3 seconden bijgewerkt."

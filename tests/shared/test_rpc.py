@@ -1,0 +1,65 @@
+"""A service replica answers several requests of one operation at once (up to PARTNERNET_RPC_CONCURRENCY)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import msgspec
+
+from shared.messaging import create_broker
+from shared.rpc import RpcClient
+from shared.service import ServiceRuntime
+from shared.settings import Settings
+from shared.telemetry import setup_telemetry
+from shared.tenancy import Actor, Role
+
+NAP_SECONDS = 0.5
+
+
+class Nap(msgspec.Struct, frozen=True, kw_only=True):
+    pass
+
+
+async def two_naps_at_once(nats_url: str, tmp_path: Path, concurrency: int) -> float:
+    """Seconds two parallel calls of an operation that sleeps half a second take, on one replica."""
+    name = f"naps{concurrency}"
+    settings = Settings(nats_url=nats_url, rpc_concurrency=concurrency)  # the database is never reached
+    telemetry = setup_telemetry(name, otlp_endpoint=None)
+    runtime = ServiceRuntime.create(name, settings, tmp_path, telemetry=telemetry)
+
+    async def nap(actor: Actor, _: Nap) -> Nap:
+        await asyncio.sleep(NAP_SECONDS)
+        return Nap()
+
+    runtime.answer("nap", Nap, nap)
+    caller = create_broker(nats_url, name=f"{name}-caller", telemetry=setup_telemetry("caller", otlp_endpoint=None))
+    rpc = RpcClient(caller, timeout=5)
+    actor = Actor(subject="test", role=Role.OPERATOR)
+    await runtime.broker.start()  # only the broker: this replica has no schema, relay or consumers
+    await runtime.broker.connection.flush(timeout=5)
+    await caller.start()
+    try:
+        started = time.perf_counter()
+        await asyncio.gather(*(rpc.call(name, "nap", actor, Nap(), Nap) for _ in range(2)))
+        return time.perf_counter() - started
+    finally:
+        await caller.stop()
+        await runtime.broker.stop()
+        await runtime.engine.dispose()
+        telemetry.shutdown()
+
+
+async def test_two_slow_requests_to_one_service_are_handled_at_the_same_time(nats_url: str, tmp_path: Path) -> None:
+    assert Settings().rpc_concurrency > 1
+    assert await two_naps_at_once(nats_url, tmp_path, Settings().rpc_concurrency) < 0.9
+
+
+async def test_with_a_concurrency_of_one_they_wait_for_each_other(nats_url: str, tmp_path: Path) -> None:
+    """What every operation did before `max_workers`: the second request waited for the first."""
+    assert await two_naps_at_once(nats_url, tmp_path, 1) >= 2 * NAP_SECONDS * 0.95
+
+
+def test_the_concurrency_is_a_setting() -> None:
+    assert Settings.from_env({"PARTNERNET_RPC_CONCURRENCY": "4"}).rpc_concurrency == 4

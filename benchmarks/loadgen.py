@@ -14,6 +14,7 @@ import resource
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 _CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:\s*(\d+)", re.IGNORECASE)
@@ -35,8 +36,14 @@ class Spec:
     capture: str | None = None  # a JSON field of 2xx bodies to report with the time the response ended
     max_requests: int | None = None
 
-    def request_bytes(self) -> bytes:
-        body = self.body.encode() if self.body is not None else b""
+    def request_bytes(self, number: int | None = None) -> bytes:
+        """The request; a body with `%N%` or `%D%` gets this request's number (or a date made from it), so
+        submissions are different people rather than one person referred thousands of times."""
+        text = self.body
+        if text is not None and number is not None:
+            birth_date = date(1940, 1, 1) + timedelta(days=number % 25_000)
+            text = text.replace("%N%", str(number)).replace("%D%", birth_date.isoformat())
+        body = text.encode() if text is not None else b""
         lines = [f"{self.method} {self.path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         lines += [f"{k}: {v}" for k, v in self.headers.items()]
         if self.body is not None:
@@ -120,6 +127,7 @@ class Connection(asyncio.Protocol):
 async def run(spec: Spec) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     payload = spec.request_bytes()
+    varies = spec.body is not None and ("%N%" in spec.body or "%D%" in spec.body)
     latencies: list[float] = []
     captured: list[tuple[str, float]] = []
     statuses: dict[str, int] = {}
@@ -150,7 +158,7 @@ async def run(spec: Spec) -> dict[str, Any]:
                 return
             sent += 1
             try:
-                status, body = await conn.request(payload)
+                status, body = await conn.request(spec.request_bytes(sent) if varies else payload)
             except ConnectionError:
                 statuses["closed"] = statuses.get("closed", 0) + 1
                 return

@@ -50,7 +50,7 @@ def referral_body(library: str, partner_id: str) -> dict[str, Any]:
         "library": library,
         "referring_partner_id": partner_id,
         "contact_person": {"name": "Jan de Consulent", "email": "jan@werkplein.example"},
-        "participant": {"name": "Fatima El Amrani", "birth_date": "1984-03-02", "phone": "0612345678"},
+        "participant": {"name": "Deelnemer %N%", "birth_date": "%D%", "phone": "0612345678"},
         "needs": [{"area": "language", "level": "A2"}, {"area": "job_seeking"}],
         "reason": "Wil solliciteren; Nederlands lezen en schrijven gaat nog moeizaam",
         "preferred_channel": "phone",
@@ -97,8 +97,9 @@ async def create_tenant(target: Target) -> BenchTenant:
         # The referrals service learns the library and partner from events: retry until it has.
         deadline = time.monotonic() + 60
         while True:
+            first = json.loads(json.dumps(body).replace("%N%", "0").replace("%D%", "1940-01-01"))
             response = await api.post(
-                "/api/v1/referrals", json=body, headers={"Authorization": f"Bearer {submit_token}"}
+                "/api/v1/referrals", json=first, headers={"Authorization": f"Bearer {submit_token}"}
             )
             if response.status_code == 201:
                 break

@@ -14,8 +14,8 @@ import asyncpg
 import msgspec
 import nats.errors
 import sqlalchemy.exc
+from faststream.message import StreamMessage
 from faststream.nats import NatsBroker
-from faststream.nats.annotations import NatsMessage
 
 from shared.errors import ERRORS_BY_CODE, InvalidInput, PartnernetError, ServiceTimeout, ServiceUnavailable
 from shared.tenancy import Actor
@@ -70,7 +70,7 @@ def answer(
     that wait here (FastStream's queue, then the connection's pending buffer) until one finishes.
     """
 
-    async def respond(msg: NatsMessage) -> bytes:
+    async def respond(msg: Any) -> bytes:  # the message itself, from `message_itself`
         try:
             request = msgspec.json.decode(msg.body, type=RpcRequest)
             command = msgspec.json.decode(request.body, type=body_type)
@@ -92,6 +92,7 @@ def answer(
         queue=service,
         title=f"{service}.{operation}",
         max_workers=max(concurrency, 1),
+        decoder=message_itself,
     )(respond)
 
 
@@ -130,6 +131,12 @@ def database_error(exc: Exception, operation: str) -> PartnernetError:
         return ServiceUnavailable("the service cannot reach its database; try again shortly")
     log.error("operation %s failed in the database", operation, exc_info=exc)
     return PartnernetError("the service failed to handle the request")
+
+
+async def message_itself(msg: StreamMessage[Any]) -> StreamMessage[Any]:
+    """Hands the handler the message as its body. Asking for it as `NatsMessage` instead makes FastStream
+    resolve the context for every request, which measured a third slower end to end (benchmarks/)."""
+    return msg
 
 
 def encode_error(exc: PartnernetError) -> bytes:

@@ -75,6 +75,9 @@ class Candidate:
     features: int  # features of the candidate
 
 
+MAX_CANDIDATES = 20
+
+
 async def candidates(session: AsyncSession, referral_id: UUID, municipality: str, keys: BlindKeys) -> list[Candidate]:
     """Open referrals of the municipality that share the exact digest or any feature digest with these keys.
 
@@ -108,6 +111,10 @@ async def candidates(session: AsyncSession, referral_id: UUID, municipality: str
         .join(referrals, referrals.c.id == matches.c.referral_id)
         .join(totals, totals.c.referral_id == matches.c.referral_id)
         .where(is_open(), referrals.c.municipality == municipality)
+        # The closest few are what staff can act on; a person referred over and over must not make every
+        # new referral write a warning per earlier one.
+        .order_by(matches.c.exact.desc(), matches.c.shared.desc(), matches.c.referral_id)
+        .limit(MAX_CANDIDATES)
     )
     return [
         Candidate(row.referral_id, row.library, bool(row.exact), int(row.shared), int(row.features))

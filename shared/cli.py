@@ -14,6 +14,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from shared.messaging import SERVICES
 from shared.nats_callout import issuer_for
@@ -118,6 +119,13 @@ async def _municipality_of(settings: Settings, library: str) -> str:
     return str(found)
 
 
+def without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{parts.hostname}:{parts.port}"))
+
+
 def up(args: argparse.Namespace) -> None:
     from shared.platform import Platform
 
@@ -127,8 +135,10 @@ def up(args: argparse.Namespace) -> None:
         print(f"partnernet is up in {platform.started_in:.1f}s")
         print(f"  API:      {platform.base_url}/api/v1/")
         print(f"  API docs: {platform.base_url}/schema")
+        print(f"  console:  {platform.base_url}/console/")
         print(f"  health:   {platform.base_url}/health")
-        print(f"  NATS:     {platform.env['NATS_URL']}")
+        # The platform user's password stays in the data directory (runtime.json), not on the screen.
+        print(f"  NATS:     {without_password(platform.env['NATS_URL'])}  (credentials in {data_dir / RUNTIME_FILE})")
         print(f"  data:     {data_dir}")
         if args.demo:
             from shared.demo import seed_demo

@@ -7,9 +7,14 @@ not shift when rows are added, and the database walks an index instead of skippi
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
 
 import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import InvalidInput
 
@@ -40,3 +45,48 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     if not isinstance(key, list):
         raise InvalidInput("the cursor is not valid")
     return key
+
+
+def _key_value(column: sa.ColumnElement[Any], raw: Any) -> Any:
+    """A cursor's key part back as its column's type, so the comparison happens in the column's own order."""
+    kind = column.type
+    if isinstance(kind, sa.DateTime):
+        return datetime.fromisoformat(raw)
+    if isinstance(kind, sa.Date):
+        return date.fromisoformat(raw)
+    if isinstance(kind, sa.Uuid):
+        return UUID(raw)
+    if isinstance(kind, sa.Integer):
+        return int(raw)
+    return str(raw)
+
+
+def _key_text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date | datetime) else value if isinstance(value, int) else str(value)
+
+
+async def keyset_page(
+    session: AsyncSession,
+    statement: sa.Select[Any],
+    key: Sequence[sa.ColumnElement[Any]],
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[sa.Row[Any]], str | None]:
+    """One page of `statement` in the order of `key` (unique, ending in an id), and the next page's cursor
+    (None on the last). The cursor holds the key of the last row the reader saw, so rows added meanwhile
+    never shift a page and the database walks an index instead of skipping rows."""
+    after = decode_cursor(cursor)
+    if after is not None:
+        try:
+            if len(after) != len(key):
+                raise ValueError("wrong length")
+            values = [sa.literal(_key_value(column, raw), column.type) for column, raw in zip(key, after, strict=True)]
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput("the cursor is not valid") from exc
+        statement = statement.where(sa.tuple_(*key) > sa.tuple_(*values))
+    rows = (await session.execute(statement.order_by(*key).limit(limit + 1))).all()
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]._mapping
+    return rows, encode_cursor(*(_key_text(last[column]) for column in key))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,9 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from shared.errors import InvalidInput
-from shared.pagination import decode_cursor, encode_cursor
 
 metadata = sa.MetaData()
 
@@ -380,54 +376,6 @@ def minutes_logged_column() -> sa.ScalarSelect[int]:
         .where(hours.c.assignment_id == assignments.c.id)
         .scalar_subquery()
     )
-
-
-# --- cursor pages -------------------------------------------------------------------------------
-
-
-def _key_value(column: sa.ColumnElement[Any], raw: Any) -> Any:
-    kind = column.type
-    if isinstance(kind, sa.DateTime):
-        return datetime.fromisoformat(raw)
-    if isinstance(kind, sa.Date):
-        return date.fromisoformat(raw)
-    if isinstance(kind, PgUUID):
-        return UUID(raw)
-    if isinstance(kind, sa.Integer):
-        return int(raw)
-    return str(raw)
-
-
-def _key_text(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date | datetime) else value if isinstance(value, int) else str(value)
-
-
-async def page_rows(
-    session: AsyncSession,
-    statement: sa.Select[Any],
-    key: Sequence[sa.ColumnElement[Any]],
-    cursor: str | None,
-    limit: int,
-) -> tuple[Sequence[sa.Row], str | None]:
-    """One page in the order of `key` (unique, ending in an id) and the cursor of the next, None on the last.
-
-    The cursor holds the key of the last row the reader saw, so rows added meanwhile never shift a page.
-    """
-    after = decode_cursor(cursor)
-    if after is not None:
-        try:
-            if len(after) != len(key):
-                raise ValueError("wrong length")
-            values = [sa.literal(_key_value(column, raw), column.type) for column, raw in zip(key, after, strict=True)]
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput("the cursor is not valid") from exc
-        statement = statement.where(sa.tuple_(*key) > sa.tuple_(*values))
-    rows = (await session.execute(statement.order_by(*key).limit(limit + 1))).all()
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    last = rows[-1]._mapping
-    return rows, encode_cursor(*(_key_text(last[column]) for column in key))
 
 
 async def upsert(

@@ -23,7 +23,7 @@ from shared.contracts.volunteers import (
     OpeningView,
 )
 from shared.errors import NotFound
-from shared.pagination import Page
+from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
@@ -98,9 +98,7 @@ async def list_openings(work: UnitOfWork, actor: Actor, query: ListOpenings) -> 
     if query.open_only:
         statement = statement.where(o.c.volunteers_needed > store.assigned_count(), o.c.cancelled_at.is_(None))
     async with work.read() as session:
-        rows, next_cursor = await store.page_rows(
-            session, statement, [o.c.opened_at, o.c.id], query.cursor, query.limit
-        )
+        rows, next_cursor = await keyset_page(session, statement, [o.c.opened_at, o.c.id], query.cursor, query.limit)
     return Page(items=[opening_view(row, row.assigned) for row in rows], next_cursor=next_cursor)
 
 
@@ -150,9 +148,7 @@ async def list_assignments(work: UnitOfWork, actor: Actor, query: ListAssignment
         if value is not None:
             statement = statement.where(column == value)
     async with work.read() as session:
-        rows, next_cursor = await store.page_rows(
-            session, statement, [a.c.assigned_at, a.c.id], query.cursor, query.limit
-        )
+        rows, next_cursor = await keyset_page(session, statement, [a.c.assigned_at, a.c.id], query.cursor, query.limit)
     return Page(items=[assignment_view(row, row.minutes) for row in rows], next_cursor=next_cursor)
 
 
@@ -181,7 +177,7 @@ async def list_hours_totals(work: UnitOfWork, actor: Actor, query: ListHoursTota
     totals = grouped.subquery()
     key = [totals.c.month, totals.c.library, totals.c.volunteer_id]
     async with work.read() as session:
-        rows, next_cursor = await store.page_rows(session, sa.select(totals), key, query.cursor, query.limit)
+        rows, next_cursor = await keyset_page(session, sa.select(totals), key, query.cursor, query.limit)
     return Page(
         items=[
             HoursTotalView(

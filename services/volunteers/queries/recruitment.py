@@ -32,7 +32,7 @@ from shared.contracts.volunteers import (
     VolunteerView,
 )
 from shared.errors import NotFound
-from shared.pagination import Page
+from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
@@ -103,9 +103,7 @@ async def list_vacancies(work: UnitOfWork, actor: Actor, query: ListVacancies) -
     if query.library is not None:
         statement = statement.where(v.c.library == query.library)
     async with work.read() as session:
-        rows, next_cursor = await store.page_rows(
-            session, statement, [v.c.created_at, v.c.id], query.cursor, query.limit
-        )
+        rows, next_cursor = await keyset_page(session, statement, [v.c.created_at, v.c.id], query.cursor, query.limit)
     return Page(items=[vacancy_view(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -220,8 +218,6 @@ async def list_volunteers(work: UnitOfWork, actor: Actor, query: ListVolunteers)
             statement = statement.where(column == value)
     today = domain.local_date(work.clock.now())
     async with work.read() as session:
-        rows, next_cursor = await store.page_rows(
-            session, statement, [v.c.applied_at, v.c.id], query.cursor, query.limit
-        )
+        rows, next_cursor = await keyset_page(session, statement, [v.c.applied_at, v.c.id], query.cursor, query.limit)
         items = await volunteer_views(session, rows, actor, today)
     return Page(items=items, next_cursor=next_cursor)

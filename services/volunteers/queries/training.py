@@ -24,7 +24,7 @@ from shared.contracts.volunteers import (
     TrainingSessionView,
 )
 from shared.errors import NotFound
-from shared.pagination import Page
+from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
@@ -99,9 +99,7 @@ async def list_training_modules(work: UnitOfWork, actor: Actor, query: ListTrain
     if query.delivered_by is not None:
         statement = statement.where(m.c.delivered_by == query.delivered_by.value)
     async with work.read() as session:
-        rows, next_cursor = await store.page_rows(
-            session, statement, [m.c.created_at, m.c.id], query.cursor, query.limit
-        )
+        rows, next_cursor = await keyset_page(session, statement, [m.c.created_at, m.c.id], query.cursor, query.limit)
     return Page(items=[module_view(row) for row in rows], next_cursor=next_cursor)
 
 
@@ -128,9 +126,7 @@ async def list_training_sessions(
     if query.library is not None:
         statement = statement.where(s.c.library == query.library)
     async with work.read() as session:
-        rows, next_cursor = await store.page_rows(
-            session, statement, [s.c.starts_at, s.c.id], query.cursor, query.limit
-        )
+        rows, next_cursor = await keyset_page(session, statement, [s.c.starts_at, s.c.id], query.cursor, query.limit)
         attendance: dict[UUID, list[Any]] = {row.id: [] for row in rows}
         if rows:
             found = await session.execute(
@@ -156,7 +152,7 @@ async def list_qualifications(work: UnitOfWork, actor: Actor, query: ListQualifi
     if query.valid_only:
         statement = statement.where(sa.or_(q.c.valid_until.is_(None), q.c.valid_until >= today))
     async with work.read() as session:
-        rows, next_cursor = await store.page_rows(
+        rows, next_cursor = await keyset_page(
             session, statement, [q.c.code, q.c.volunteer_id], query.cursor, query.limit
         )
     return Page(

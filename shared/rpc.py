@@ -7,6 +7,7 @@ share the load. A reply is either a result or a typed error that the gateway map
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -29,6 +30,9 @@ R = TypeVar("R")
 class RpcRequest(msgspec.Struct, frozen=True, kw_only=True):
     actor: Actor
     body: msgspec.Raw = msgspec.Raw(b"{}")
+    # When the caller stops waiting (Unix time, seconds). A request still queued in a busy replica past it
+    # is dropped unanswered-for-work: nobody waits for the answer, and doing it would only add to the load.
+    deadline: float | None = None
 
 
 class RpcError(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,6 +53,9 @@ def rpc_subject(service: str, operation: str) -> str:
 
 Operation = Callable[[Actor, Any], Awaitable[Any]]
 
+
+# Clocks of the gateway's and a service's hosts may differ a little: a deadline counts only once clearly past.
+DEADLINE_GRACE_SECONDS = 0.5
 
 # Requests of one operation a replica handles at once. FastStream's default (no `max_workers`) runs a core
 # subscription's callbacks one after another, so one slow request held up every other of its operation.
@@ -76,6 +83,9 @@ def answer(
             command = msgspec.json.decode(request.body, type=body_type)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             return encode_error(InvalidInput(str(exc)))
+        if request.deadline is not None and time.time() > request.deadline + DEADLINE_GRACE_SECONDS:
+            log.warning("operation %s.%s dropped: its caller stopped waiting before it started", service, operation)
+            return encode_error(ServiceTimeout(f"the {service} service was too busy to start in time", service=service))
         try:
             result = await use_case(request.actor, command)
         except PartnernetError as exc:
@@ -160,14 +170,15 @@ class RpcClient:
         *,
         timeout: float | None = None,
     ) -> R:
-        request = RpcRequest(actor=actor, body=msgspec.Raw(msgspec.json.encode(body)))
+        wait = timeout or self.timeout
+        request = RpcRequest(actor=actor, body=msgspec.Raw(msgspec.json.encode(body)), deadline=time.time() + wait)
         if not self.broker.connection.is_connected:
             # While reconnecting, nats-py would buffer the request and send it later: a command could then be
             # carried out after its caller was told it timed out. Refuse now, so a 503 means "not done".
             raise ServiceUnavailable("the message broker is not reachable", service=service)
         try:
             response = await self.broker.request(
-                msgspec.json.encode(request), rpc_subject(service, operation), timeout=timeout or self.timeout
+                msgspec.json.encode(request), rpc_subject(service, operation), timeout=wait
             )
         except nats.errors.NoRespondersError as exc:
             raise ServiceUnavailable(f"the {service} service does not answer", service=service) from exc

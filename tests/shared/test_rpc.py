@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 
 from shared.messaging import create_broker
-from shared.rpc import RpcClient
+from shared.rpc import RpcClient, RpcReply, RpcRequest
 from shared.service import ServiceRuntime
 from shared.settings import Settings
 from shared.telemetry import setup_telemetry
@@ -63,3 +63,36 @@ async def test_with_a_concurrency_of_one_they_wait_for_each_other(nats_url: str,
 
 def test_the_concurrency_is_a_setting() -> None:
     assert Settings.from_env({"PARTNERNET_RPC_CONCURRENCY": "4"}).rpc_concurrency == 4
+
+
+async def test_a_request_whose_caller_stopped_waiting_is_not_carried_out(nats_url: str, tmp_path: Path) -> None:
+    """Queued past its deadline in a busy replica: answering it would only add to the load."""
+    settings = Settings(nats_url=nats_url)
+    telemetry = setup_telemetry("late", otlp_endpoint=None)
+    runtime = ServiceRuntime.create("late", settings, tmp_path, telemetry=telemetry)
+    carried_out: list[int] = []
+
+    async def work(actor: Actor, _: Nap) -> Nap:
+        carried_out.append(1)
+        return Nap()
+
+    runtime.answer("work", Nap, work)
+    caller = create_broker(nats_url, name="late-caller", telemetry=setup_telemetry("caller", otlp_endpoint=None))
+    actor = Actor(subject="test", role=Role.OPERATOR)
+    await runtime.broker.start()
+    await runtime.broker.connection.flush(timeout=5)
+    await caller.start()
+    try:
+        late = RpcRequest(actor=actor, body=msgspec.Raw(b"{}"), deadline=time.time() - 5)
+        reply = msgspec.json.decode(
+            (await caller.request(msgspec.json.encode(late), "rpc.late.work", timeout=5)).body, type=RpcReply
+        )
+        in_time = await RpcClient(caller, timeout=5).call("late", "work", actor, Nap(), Nap)
+    finally:
+        await caller.stop()
+        await runtime.broker.stop()
+        await runtime.engine.dispose()
+        telemetry.shutdown()
+    assert reply.error is not None and reply.error.code == "service-timeout"
+    assert in_time == Nap()
+    assert carried_out == [1], "only the request that was still awaited ran"

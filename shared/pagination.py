@@ -71,8 +71,11 @@ async def keyset_page(
     key: Sequence[sa.ColumnElement[Any]],
     cursor: str | None,
     limit: int,
+    *,
+    descending: bool = False,
 ) -> tuple[Sequence[sa.Row[Any]], str | None]:
-    """One page of `statement` in the order of `key` (unique, ending in an id), and the next page's cursor
+    """One page of `statement` in the order of `key` (unique, ending in an id; newest first with
+    `descending`), and the next page's cursor
     (None on the last). The cursor holds the key of the last row the reader saw, so rows added meanwhile
     never shift a page and the database walks an index instead of skipping rows."""
     after = decode_cursor(cursor)
@@ -83,8 +86,10 @@ async def keyset_page(
             values = [sa.literal(_key_value(column, raw), column.type) for column, raw in zip(key, after, strict=True)]
         except (TypeError, ValueError) as exc:
             raise InvalidInput("the cursor is not valid") from exc
-        statement = statement.where(sa.tuple_(*key) > sa.tuple_(*values))
-    rows = (await session.execute(statement.order_by(*key).limit(limit + 1))).all()
+        after_key = sa.tuple_(*key) < sa.tuple_(*values) if descending else sa.tuple_(*key) > sa.tuple_(*values)
+        statement = statement.where(after_key)
+    order = [column.desc() for column in key] if descending else list(key)
+    rows = (await session.execute(statement.order_by(*order).limit(limit + 1))).all()
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]

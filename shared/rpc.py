@@ -51,9 +51,6 @@ def rpc_subject(service: str, operation: str) -> str:
     return f"rpc.{service}.{operation}"
 
 
-Operation = Callable[[Actor, Any], Awaitable[Any]]
-
-
 # Clocks of the gateway's and a service's hosts may differ a little: a deadline counts only once clearly past.
 DEADLINE_GRACE_SECONDS = 0.5
 

@@ -48,7 +48,6 @@ NEXT_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
 STOP_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
     status: (VolunteerStep.REJECT, VolunteerStep.WITHDRAW) for status in (V.APPLIED, V.INTAKE, V.SCREENING)
 }
-NEEDS_REASON = frozenset({VolunteerStep.REJECT, VolunteerStep.WITHDRAW})
 
 
 async def load(rpc: RpcClient, actor: Actor) -> dict[str, Any]:

@@ -8,11 +8,10 @@ import sqlalchemy as sa
 
 from services.partners import store
 from services.partners.domain.access import check_may_manage_credentials, check_role_may_manage_credentials
-from services.partners.queries import paging
 from services.partners.queries.views import api_key_view
 from shared.contracts.partners import ApiKeyView, ListApiKeys
 from shared.errors import NotFound
-from shared.pagination import Page
+from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork
 
@@ -24,14 +23,12 @@ async def list_api_keys(work: UnitOfWork, actor: Actor, query: ListApiKeys) -> P
     conditions: list[Any] = [K.c.partner_id == query.partner_id]
     if not query.include_revoked:
         conditions.append(K.c.revoked_at.is_(None))
-    key = [K.c.created_at, K.c.id]
-    if (continues := paging.after(query.cursor, key, [paging.as_datetime, paging.as_uuid])) is not None:
-        conditions.append(continues)
     async with work.read() as session:
         partner = await store.find_partner(session, query.partner_id)
         if partner is None:
             raise NotFound(f"partner {query.partner_id} not found")
         check_may_manage_credentials(actor, partner.id, partner.municipality)
-        rows = (await session.execute(sa.select(K).where(*conditions).order_by(*key).limit(query.limit + 1))).all()
-    shown, next_cursor = paging.page(rows, query.limit, lambda r: (r.created_at, r.id))
+        shown, next_cursor = await keyset_page(
+            session, sa.select(K).where(*conditions), [K.c.created_at, K.c.id], query.cursor, query.limit
+        )
     return Page(items=[api_key_view(r) for r in shown], next_cursor=next_cursor)

@@ -9,7 +9,6 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.partners import domain, store
-from services.partners.queries import paging
 from services.partners.queries.views import map_partnership, partner_view
 from shared.contracts.partners import (
     GetPartner,
@@ -24,7 +23,7 @@ from shared.contracts.partners import (
     StatisticsPartner,
 )
 from shared.errors import Forbidden, NotFound
-from shared.pagination import Page
+from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
@@ -66,12 +65,10 @@ async def list_partners(work: UnitOfWork, actor: Actor, query: ListPartners) -> 
         conditions.append(P.c.skill_areas.contains([query.skill_area.value]))
     if query.search:
         conditions.append(P.c.name.ilike(f"%{_escape_like(query.search)}%", escape="\\"))
-    if (continues := paging.after(query.cursor, [P.c.name, P.c.id], [paging.as_str, paging.as_uuid])) is not None:
-        conditions.append(continues)
-    statement = sa.select(P).where(*conditions).order_by(P.c.name, P.c.id).limit(query.limit + 1)
     async with work.read() as session:
-        rows = (await session.execute(statement)).all()
-    shown, next_cursor = paging.page(rows, query.limit, lambda r: (r.name, r.id))
+        shown, next_cursor = await keyset_page(
+            session, sa.select(P).where(*conditions), [P.c.name, P.c.id], query.cursor, query.limit
+        )
     return Page(items=[partner_view(r) for r in shown], next_cursor=next_cursor)
 
 
@@ -107,13 +104,10 @@ async def partner_map(work: UnitOfWork, actor: Actor, query: GetPartnerMap) -> P
         if query.library is not None:
             matching.append(S.c.library == query.library)
         conditions.append(sa.exists(sa.select(S.c.id).where(*matching)))
-    if (continues := paging.after(query.cursor, [P.c.name, P.c.id], [paging.as_str, paging.as_uuid])) is not None:
-        conditions.append(continues)
     async with work.read() as session:
-        rows = (
-            await session.execute(sa.select(P).where(*conditions).order_by(P.c.name, P.c.id).limit(query.limit + 1))
-        ).all()
-        shown, next_cursor = paging.page(rows, query.limit, lambda r: (r.name, r.id))
+        shown, next_cursor = await keyset_page(
+            session, sa.select(P).where(*conditions), [P.c.name, P.c.id], query.cursor, query.limit
+        )
         partnerships = (
             await session.execute(
                 sa.select(S)

@@ -8,12 +8,11 @@ import sqlalchemy as sa
 
 from services.partners import store
 from services.partners.domain.access import may_see_partnership
-from services.partners.queries import paging
 from services.partners.queries.partners import visible_partnerships
 from services.partners.queries.views import partnership_view
 from shared.contracts.partners import GetPartnership, ListPartnerships, PartnershipView
 from shared.errors import Forbidden, NotFound
-from shared.pagination import Page
+from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
@@ -50,17 +49,7 @@ async def list_partnerships(work: UnitOfWork, actor: Actor, query: ListPartnersh
         conditions.append(S.c.roles.contains([query.role.value]))
     if query.review_before is not None:
         conditions.append(S.c.review_on < query.review_before)
-    key = [S.c.created_at, S.c.id]
-    if (continues := paging.after(query.cursor, key, [paging.as_datetime, paging.as_uuid])) is not None:
-        conditions.append(continues)
-    statement = (
-        sa.select(S, P.c.name.label("partner_name"))
-        .join(P, P.c.id == S.c.partner_id)
-        .where(*conditions)
-        .order_by(*key)
-        .limit(query.limit + 1)
-    )
+    statement = sa.select(S, P.c.name.label("partner_name")).join(P, P.c.id == S.c.partner_id).where(*conditions)
     async with work.read() as session:
-        rows = (await session.execute(statement)).all()
-    shown, next_cursor = paging.page(rows, query.limit, lambda r: (r.created_at, r.id))
+        shown, next_cursor = await keyset_page(session, statement, [S.c.created_at, S.c.id], query.cursor, query.limit)
     return Page(items=[partnership_view(r) for r in shown], next_cursor=next_cursor)

@@ -8,11 +8,10 @@ import sqlalchemy as sa
 
 from services.partners import store
 from services.partners.domain.access import check_may_manage_subscriptions
-from services.partners.queries import paging
 from services.partners.queries.views import delivery_view, webhook_view
 from shared.contracts.partners import DeliveryRef, DeliveryView, ListDeliveries, ListWebhooks, WebhookRef, WebhookView
 from shared.errors import NotFound
-from shared.pagination import Page
+from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork
 
@@ -33,14 +32,12 @@ async def get_webhook(work: UnitOfWork, actor: Actor, query: WebhookRef) -> Webh
 async def list_webhooks(work: UnitOfWork, actor: Actor, query: ListWebhooks) -> Page[WebhookView]:
     check_may_manage_subscriptions(actor, query.partner_id)
     conditions: list[Any] = [W.c.partner_id == query.partner_id, W.c.deleted_at.is_(None)]
-    key = [W.c.created_at, W.c.id]
-    if (continues := paging.after(query.cursor, key, [paging.as_datetime, paging.as_uuid])) is not None:
-        conditions.append(continues)
     async with work.read() as session:
         if await store.find_partner(session, query.partner_id) is None:
             raise NotFound(f"partner {query.partner_id} not found")
-        rows = (await session.execute(sa.select(W).where(*conditions).order_by(*key).limit(query.limit + 1))).all()
-    shown, next_cursor = paging.page(rows, query.limit, lambda r: (r.created_at, r.id))
+        shown, next_cursor = await keyset_page(
+            session, sa.select(W).where(*conditions), [W.c.created_at, W.c.id], query.cursor, query.limit
+        )
     return Page(items=[webhook_view(r) for r in shown], next_cursor=next_cursor)
 
 
@@ -50,18 +47,17 @@ async def list_deliveries(work: UnitOfWork, actor: Actor, query: ListDeliveries)
     conditions: list[Any] = [D.c.webhook_id == query.webhook_id, D.c.partner_id == query.partner_id]
     if query.status is not None:
         conditions.append(D.c.status == query.status.value)
-    key = paging.decode_key(query.cursor, [paging.as_datetime, paging.as_uuid])
-    if key is not None:
-        conditions.append(sa.tuple_(D.c.created_at, D.c.id) < sa.tuple_(*key))
     async with work.read() as session:
         if await store.find_webhook(session, query.partner_id, query.webhook_id) is None:
             raise NotFound(f"webhook {query.webhook_id} not found")
-        rows = (
-            await session.execute(
-                sa.select(D).where(*conditions).order_by(D.c.created_at.desc(), D.c.id.desc()).limit(query.limit + 1)
-            )
-        ).all()
-    shown, next_cursor = paging.page(rows, query.limit, lambda r: (r.created_at, r.id))
+        shown, next_cursor = await keyset_page(
+            session,
+            sa.select(D).where(*conditions),
+            [D.c.created_at, D.c.id],
+            query.cursor,
+            query.limit,
+            descending=True,
+        )
     return Page(items=[delivery_view(r) for r in shown], next_cursor=next_cursor)
 
 

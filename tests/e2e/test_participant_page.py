@@ -19,7 +19,7 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.referrals import participant_store
+from services.referrals.store import participants as participant_store
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body, register_tenant
 

@@ -13,11 +13,12 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.courses import store, training_need_store
+from services.courses import store
 from services.courses.domain import purchasing as domain
 from services.courses.domain.purchasing import Budget, PurchaseStep
 from services.courses.domain.versions import is_stale, version_conflict
 from services.courses.queries import purchasing as queries
+from services.courses.store import training_needs as training_need_store
 from shared.contracts.courses import (
     AddQuote,
     ApprovePurchase,

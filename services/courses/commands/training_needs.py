@@ -15,10 +15,10 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.courses import store
-from services.courses import training_need_store as needs
 from services.courses.domain import purchasing as purchasing_rules
 from services.courses.domain import training_needs as rules
 from services.courses.domain.purchasing import PurchaseStep
+from services.courses.store import training_needs as needs
 from shared.contracts import Envelope
 from shared.contracts.courses import Audience, PurchaseCancelled, PurchaseRequested, PurchaseStatus
 from shared.contracts.volunteers import TrainingNeeded, TrainingNeedMet

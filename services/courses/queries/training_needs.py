@@ -10,9 +10,9 @@ from uuid import UUID
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.courses import training_need_store as needs
 from services.courses.domain import training_needs as rules
 from services.courses.queries import purchasing
+from services.courses.store import training_needs as needs
 from shared.contracts.courses import GetPurchase, ListPurchases, PurchaseStatus, PurchaseTrainingNeed, PurchaseView
 from shared.pagination import Page
 from shared.tenancy import Actor

@@ -14,9 +14,10 @@ from uuid import UUID
 import msgspec
 import sqlalchemy as sa
 
-from services.referrals import blind_index, domain, duplicate_store, store
+from services.referrals import blind_index, domain, store
 from services.referrals.blind_index import NEAR_MATCH, BlindIndex
 from services.referrals.queries.duplicates import warning_view
+from services.referrals.store import duplicates as duplicate_store
 from shared.contracts.referrals import (
     DecideDuplicate,
     DuplicateDecision,

@@ -7,7 +7,7 @@ import logging
 
 import msgspec
 
-from services.referrals import domain, participant_codes, participant_store, store
+from services.referrals import domain, participant_codes, store
 from services.referrals.participant_codes import CodeHasher
 from services.referrals.queries.participant_view import (
     change_request_view,
@@ -15,6 +15,7 @@ from services.referrals.queries.participant_view import (
     code_works,
     referral_for_code,
 )
+from services.referrals.store import participants as participant_store
 from shared.contracts import Envelope
 from shared.contracts.partners import LibraryRegistered
 from shared.contracts.referrals import (

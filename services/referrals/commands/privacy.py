@@ -7,11 +7,13 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from services.referrals import domain, duplicate_store, participant_store, store
+from services.referrals import domain, store
 from services.referrals.commands.lifecycle import event_parties, transition
 from services.referrals.domain import Step
 from services.referrals.queries import referral as views
 from services.referrals.store import ParticipantVault, personal_data_reads, referrals
+from services.referrals.store import duplicates as duplicate_store
+from services.referrals.store import participants as participant_store
 from shared.contracts.referrals import (
     AccessPurpose,
     AnonymisationReason,

@@ -9,10 +9,11 @@ from uuid import UUID
 import msgspec
 import sqlalchemy as sa
 
-from services.referrals import blind_index, duplicate_store
-from services.referrals.duplicate_store import duplicate_warnings
+from services.referrals import blind_index
 from services.referrals.queries import referral
 from services.referrals.store import ParticipantVault
+from services.referrals.store import duplicates as duplicate_store
+from services.referrals.store.duplicates import duplicate_warnings
 from shared.contracts.referrals import (
     DuplicateDecision,
     DuplicateWarningView,

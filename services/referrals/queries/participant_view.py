@@ -11,10 +11,11 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.referrals import participant_codes, participant_store, store
+from services.referrals import participant_codes, store
 from services.referrals.participant_codes import CodeHasher
-from services.referrals.participant_store import change_requests
 from services.referrals.queries.referral import parties_of
+from services.referrals.store import participants as participant_store
+from services.referrals.store.participants import change_requests
 from shared.contracts.referrals import (
     ChangeRequestStatus,
     ChangeRequestView,

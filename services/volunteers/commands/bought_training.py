@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.volunteers import training_need_store as needs
 from services.volunteers.domain import training_needs as rules
-from services.volunteers.training_need_store import NeedKey
+from services.volunteers.store import training_needs as needs
+from services.volunteers.store.training_needs import NeedKey
 from shared.contracts.courses import PurchaseDelivered
 from shared.contracts.volunteers import ModuleDelivery
 from shared.ids import new_id

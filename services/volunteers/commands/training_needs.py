@@ -19,10 +19,10 @@ from uuid import UUID
 from opentelemetry.trace import Tracer
 
 from services.volunteers import domain, store
-from services.volunteers import training_need_store as needs
 from services.volunteers.commands import assignments, training
 from services.volunteers.domain import training_needs as rules
-from services.volunteers.training_need_store import NeedKey
+from services.volunteers.store import training_needs as needs
+from services.volunteers.store.training_needs import NeedKey
 from shared.contracts.volunteers import (
     AssignmentView,
     AssignVolunteer,

@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 import sqlalchemy as sa
 
-from services.referrals import duplicate_store, participant_store, store
+from services.referrals import store
 from services.referrals.blind_index import (
     NEAR_MATCH,
     BlindIndex,
@@ -21,6 +21,8 @@ from services.referrals.blind_index import (
 )
 from services.referrals.commands import duplicates, lifecycle, privacy, submission
 from services.referrals.queries import duplicates as duplicate_queries
+from services.referrals.store import duplicates as duplicate_store
+from services.referrals.store import participants as participant_store
 from shared.contracts.referrals import (
     DecideDuplicate,
     DeclineReason,

@@ -15,7 +15,6 @@ import pytest
 import sqlalchemy as sa
 
 from services.volunteers import domain
-from services.volunteers import training_need_store as needs
 from services.volunteers.commands.training_needs import plan_training_needs
 from services.volunteers.domain.training import add_months
 from services.volunteers.domain.training_needs import (
@@ -29,6 +28,7 @@ from services.volunteers.domain.training_needs import (
     months_between,
     validity_months,
 )
+from services.volunteers.store import training_needs as needs
 from shared.clock import FixedClock
 from shared.contracts import Envelope
 from shared.outbox import outbox

@@ -70,7 +70,7 @@ def settings_for_data_dir(data_dir: Path) -> Settings:
     """Settings for commands run beside `up`: its runtime file fills in what the environment leaves out."""
     runtime_file = data_dir / RUNTIME_FILE
     env = dict(os.environ)
-    env.setdefault("PARTNERNET_DATA_DIR", str(data_dir))
+    env["PARTNERNET_DATA_DIR"] = str(data_dir)
     if runtime_file.exists():
         for key, value in json.loads(runtime_file.read_text()).items():
             env.setdefault(key, value)
@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> None:
     dl_parser.add_argument("sequences", nargs="*", help="dead-letter sequences to replay (default: all)")
 
     args = parser.parse_args(argv)
-    os.environ.setdefault("PARTNERNET_DATA_DIR", str(Path(args.data_dir).resolve()))
+    # --data-dir defaults to PARTNERNET_DATA_DIR, so an explicit option is what the caller means.
+    os.environ["PARTNERNET_DATA_DIR"] = str(Path(args.data_dir).resolve())
     if args.command == "up":
         up(args)
         return

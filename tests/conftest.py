@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import os
 import secrets
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -41,6 +43,31 @@ from shared.tokens import TokenIssuer
 from tests.servers import create_database, drop_database, nats_server, postgres_server
 
 T = TypeVar("T")
+_OWN_BASETEMP_ATTR = "_partnernet_own_basetemp"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Every run keeps its temporary files (and so the embedded servers' data) in a directory of its own.
+
+    pytest's default /tmp/pytest-of-<user> is shared by every run of that user, and each new run tightens
+    it to 0700: the embedded PostgreSQL, which runs as a system user of its own when the tests run as
+    root, then loses its data directory under a run that is still going. A directory of our own is
+    never touched by another run, and it goes away with this run, as does every file the run writes.
+    """
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        own = tempfile.mkdtemp(prefix="partnernet-tests-")
+        config.option.basetemp = own
+        setattr(config, _OWN_BASETEMP_ATTR, own)
+    # Settings() without a data directory would write generated secrets into ./.partnernet of the checkout.
+    os.environ.setdefault("PARTNERNET_DATA_DIR", str(Path(config.option.basetemp or tempfile.gettempdir()) / "data"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if own := getattr(config, _OWN_BASETEMP_ATTR, None):
+        shutil.rmtree(own, ignore_errors=True)
+
+
 BUILDERS = {
     "partners": build_partners,
     "referrals": build_referrals,

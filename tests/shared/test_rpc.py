@@ -61,8 +61,9 @@ async def test_with_a_concurrency_of_one_they_wait_for_each_other(nats_url: str,
     assert await two_naps_at_once(nats_url, tmp_path, 1) >= 2 * NAP_SECONDS * 0.95
 
 
-def test_the_concurrency_is_a_setting() -> None:
-    assert Settings.from_env({"PARTNERNET_RPC_CONCURRENCY": "4"}).rpc_concurrency == 4
+def test_the_concurrency_is_a_setting(tmp_path: Path) -> None:
+    environ = {"PARTNERNET_RPC_CONCURRENCY": "4", "PARTNERNET_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(environ).rpc_concurrency == 4
 
 
 async def test_a_request_whose_caller_stopped_waiting_is_not_carried_out(nats_url: str, tmp_path: Path) -> None:

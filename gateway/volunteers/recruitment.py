@@ -178,6 +178,7 @@ class VolunteerController(Controller):
         library: FromQuery[str | None] = None,
         vacancy_id: FromQuery[UUID | None] = None,
         via_partner_id: FromQuery[UUID | None] = None,
+        name: FromQuery[str | None] = None,
     ) -> Page[VolunteerView]:
         query = ListVolunteers(
             cursor=cursor,
@@ -187,6 +188,7 @@ class VolunteerController(Controller):
             library=library,
             vacancy_id=vacancy_id,
             via_partner_id=via_partner_id,
+            name=name,
         )
         return await call(rpc, "list_volunteers", actor, query, Page[VolunteerView])
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import unicodedata
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +25,7 @@ from typing import TypeVar
 
 from shared.contracts.referrals import DuplicateDecision, DuplicateStep
 from shared.errors import Forbidden, IllegalTransition
+from shared.personal_data import normalise_name
 from shared.tenancy import Actor, Role
 
 # Measured (tests/services/referrals/test_duplicates.py): one letter dropped ("Fatima El Amrani" / "Fatma El
@@ -35,20 +35,6 @@ from shared.tenancy import Actor, Role
 NEAR_MATCH = 0.6
 
 T = TypeVar("T")
-
-# Joining marks (apostrophes, dots) vanish: "d'Souza" is "dsouza", "Th." is "th".
-_JOINING = re.compile(r"['’`´.]")
-# Everything else that is not a letter or digit separates name parts: "Jan-Willem" is "jan willem".
-_SEPARATING = re.compile(r"[^0-9a-z]+")
-
-
-def normalise_name(name: str) -> list[str]:
-    """The name's parts, casefolded, without accents or punctuation, sorted: order and commas do not matter."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = _JOINING.sub("", plain)
-    return sorted(part for part in _SEPARATING.split(plain) if part)
-
 
 # Spellings Dutch uses for the same sound, longest first so "ch" is handled before "c".
 _PHONETIC_REPLACEMENTS = (

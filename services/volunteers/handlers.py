@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.volunteers.commands import assignments, interns, projections, recruitment, training, training_needs
+from services.volunteers.commands import (
+    assignments,
+    interns,
+    privacy,
+    projections,
+    recruitment,
+    training,
+    training_needs,
+)
 from services.volunteers.queries import assignments as assignment_queries
 from services.volunteers.queries import recruitment as recruitment_queries
 from services.volunteers.queries import statistics as statistics_queries
 from services.volunteers.queries import training as training_queries
+from services.volunteers.store.personal_data import PersonVault
 from shared.contracts.courses import CourseCancelled, CoursePublished, CourseUpdated, PurchaseDelivered
 from shared.contracts.partners import (
     LibraryRegistered,
@@ -59,7 +68,7 @@ from shared.service import ServiceRuntime
 PERIODIC_SECONDS = 60.0
 
 
-def register(runtime: ServiceRuntime) -> None:
+def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     work = runtime.unit_of_work
     # recruitment
     runtime.answer("create_vacancy", CreateVacancy, partial(recruitment.create_vacancy, work))
@@ -67,14 +76,14 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.answer("take_vacancy_step", TakeVacancyStep, partial(recruitment.take_vacancy_step, work))
     runtime.answer("get_vacancy", GetVacancy, partial(recruitment_queries.get_vacancy, work))
     runtime.answer("list_vacancies", ListVacancies, partial(recruitment_queries.list_vacancies, work))
-    runtime.answer("apply", Apply, partial(recruitment.apply, work))
-    runtime.answer("take_volunteer_step", TakeVolunteerStep, partial(recruitment.take_volunteer_step, work))
-    runtime.answer("update_volunteer", UpdateVolunteer, partial(recruitment.update_volunteer, work))
-    runtime.answer("get_volunteer", GetVolunteer, partial(recruitment_queries.get_volunteer, work))
-    runtime.answer("list_volunteers", ListVolunteers, partial(recruitment_queries.list_volunteers, work))
-    runtime.answer("request_certificate", RequestCertificate, partial(recruitment.request_certificate, work))
-    runtime.answer("receive_certificate", ReceiveCertificate, partial(recruitment.receive_certificate, work))
-    runtime.answer("register_intern", RegisterIntern, partial(interns.register_intern, work))
+    runtime.answer("apply", Apply, partial(recruitment.apply, work, vault))
+    runtime.answer("take_volunteer_step", TakeVolunteerStep, partial(recruitment.take_volunteer_step, work, vault))
+    runtime.answer("update_volunteer", UpdateVolunteer, partial(recruitment.update_volunteer, work, vault))
+    runtime.answer("get_volunteer", GetVolunteer, partial(recruitment_queries.get_volunteer, work, vault))
+    runtime.answer("list_volunteers", ListVolunteers, partial(recruitment_queries.list_volunteers, work, vault))
+    runtime.answer("request_certificate", RequestCertificate, partial(recruitment.request_certificate, work, vault))
+    runtime.answer("receive_certificate", ReceiveCertificate, partial(recruitment.receive_certificate, work, vault))
+    runtime.answer("register_intern", RegisterIntern, partial(interns.register_intern, work, vault))
     runtime.answer("statistics", GetVolunteersStatistics, partial(statistics_queries.statistics, work))
     # training
     runtime.answer("add_training_module", AddTrainingModule, partial(training.add_training_module, work))
@@ -127,3 +136,4 @@ def register(runtime: ServiceRuntime) -> None:
         "training-needs",
         lambda: training_needs.plan_training_needs(work, runtime.clock.now(), tracer=needs_tracer),
     )
+    runtime.every(PERIODIC_SECONDS, "seal-clear-rows", partial(privacy.seal_clear_rows, work, vault))

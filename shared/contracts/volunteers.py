@@ -451,6 +451,8 @@ class ListVolunteers(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     library: Slug | None = None
     vacancy_id: UUID | None = None
     via_partner_id: UUID | None = None
+    # Parts of the name ("jansen", "Piet Jansen"), whole parts only: matched on keyed digests, never in clear.
+    name: Name | None = None
 
 
 # Screening: the certificate of conduct (VOG)
@@ -559,6 +561,7 @@ class VolunteerView(msgspec.Struct, frozen=True, kw_only=True):
     # Only for the library's own staff and the partner that supplied the volunteer.
     person: VolunteerPerson | None = None
     motivation: str | None = None
+    anonymised_at: datetime | None = None  # personal data erased (retention or a request); the record stays
 
 
 # Training

@@ -9,14 +9,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import msgspec
 import sqlalchemy as sa
-from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.referrals import Participant
+from shared.personal_data import Sealer
 
 metadata = sa.MetaData()
 
@@ -148,21 +147,18 @@ class ParticipantVault:
     """
 
     def __init__(self, encryption_keys: str, pseudonym_key: str) -> None:
-        keys = [key.strip() for key in encryption_keys.split(",") if key.strip()]
-        if not keys:
-            raise ValueError("no encryption key is configured (PARTNERNET_ENCRYPTION_KEY)")
-        self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
+        self._sealer = Sealer(encryption_keys)
         self._pseudonym_key = pseudonym_key.encode()
 
     def seal(self, participant: Participant) -> bytes:
-        return self._fernet.encrypt(msgspec.json.encode(participant))
+        return self._sealer.seal(participant)
 
     def unseal(self, sealed: bytes) -> Participant:
-        return msgspec.json.decode(self._fernet.decrypt(sealed), type=Participant)
+        return self._sealer.unseal(sealed, Participant)
 
     def reseal(self, sealed: bytes) -> bytes:
         """The same data sealed with the newest key."""
-        return self._fernet.rotate(sealed)
+        return self._sealer.reseal(sealed)
 
     def pseudonym(self, referral_id: UUID) -> str:
         # Keyed, so a pseudonym cannot be traced back without the key; short enough to read out on the phone.

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import msgspec
 import sqlalchemy as sa
 
 from services.volunteers import domain, store
 from services.volunteers.commands.recruitment import change_status, library_municipality, supplier, view_of
 from services.volunteers.domain import internship, pipeline, scope
+from services.volunteers.store import personal_data
+from services.volunteers.store.personal_data import PersonVault
 from shared.contracts.partners import PartnerKind, PartnershipRole
 from shared.contracts.volunteers import (
     ApplicationChannel,
@@ -28,7 +29,7 @@ from shared.unit_of_work import UnitOfWork
 BATCH = 200  # interns ended per transaction; the periodic job comes back for the rest
 
 
-async def register_intern(work: UnitOfWork, actor: Actor, command: RegisterIntern) -> VolunteerView:
+async def register_intern(work: UnitOfWork, vault: PersonVault, actor: Actor, command: RegisterIntern) -> VolunteerView:
     """Library staff register an intern their partner school supplies, or the school registers its own."""
     library, school_id = scope.check_may_apply(actor, command.library, command.school_partner_id)
     assert library is not None and school_id is not None
@@ -49,10 +50,7 @@ async def register_intern(work: UnitOfWork, actor: Actor, command: RegisterInter
                 channel=ApplicationChannel.EDUCATIONAL_INSTITUTION.value,
                 via_partner_id=school_id,
                 vacancy_id=None,
-                name=command.person.name,
-                email=command.person.email,
-                phone=command.person.phone,
-                motivation=None,
+                **personal_data.person_columns(vault, command.person, None),
                 certificate_of_conduct_required=command.certificate_of_conduct_required,
                 version=1,
                 applied_at=now,
@@ -65,11 +63,12 @@ async def register_intern(work: UnitOfWork, actor: Actor, command: RegisterInter
                 school_partner_id=school_id,
                 starts_on=command.starts_on,
                 ends_on=command.ends_on,
-                supervisor=msgspec.to_builtins(command.supervisor),
+                supervisor_sealed=vault.seal(command.supervisor),
                 learning_goals=list(command.learning_goals),
                 hours=command.hours,
             )
         )
+        await personal_data.save_name_digests(tx.session, vault, volunteer_id, command.person.name)
         await tx.session.execute(
             store.volunteer_history.insert().values(
                 volunteer_id=volunteer_id, status=VolunteerStatus.ACTIVE.value, at=now, actor=actor.subject
@@ -89,7 +88,7 @@ async def register_intern(work: UnitOfWork, actor: Actor, command: RegisterInter
             municipality=municipality,
             library=library,
         )
-        return await view_of(tx, actor, volunteer_id)
+        return await view_of(tx, vault, actor, volunteer_id)
 
 
 async def end_finished_internships(work: UnitOfWork, now: datetime) -> int:

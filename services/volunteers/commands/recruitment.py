@@ -11,6 +11,8 @@ from services.volunteers import domain, store
 from services.volunteers.commands.assignments import end_active_assignments
 from services.volunteers.domain import pipeline, scope, screening
 from services.volunteers.queries.recruitment import certificates_of, vacancy_view, volunteer_view
+from services.volunteers.store import personal_data
+from services.volunteers.store.personal_data import PersonVault
 from shared.contracts import EventData
 from shared.contracts.partners import PartnerKind, PartnershipRole
 from shared.contracts.volunteers import (
@@ -36,6 +38,7 @@ from shared.contracts.volunteers import (
     VolunteerDeactivated,
     VolunteerIntakeStarted,
     VolunteerKind,
+    VolunteerPerson,
     VolunteerReactivated,
     VolunteerRejected,
     VolunteerScreeningStarted,
@@ -179,7 +182,7 @@ async def supplier(
     )
 
 
-async def apply(work: UnitOfWork, actor: Actor, command: Apply) -> VolunteerView:
+async def apply(work: UnitOfWork, vault: PersonVault, actor: Actor, command: Apply) -> VolunteerView:
     """An application through the library's own channel or a partner volunteer organisation (recorded)."""
     library, via_partner_id = scope.check_may_apply(actor, command.library, command.via_partner_id)
     assert library is not None
@@ -222,16 +225,14 @@ async def apply(work: UnitOfWork, actor: Actor, command: Apply) -> VolunteerView
                 channel=channel.value,
                 via_partner_id=via_partner_id,
                 vacancy_id=command.vacancy_id,
-                name=command.person.name,
-                email=command.person.email,
-                phone=command.person.phone,
-                motivation=command.motivation,
+                **personal_data.person_columns(vault, command.person, command.motivation),
                 certificate_of_conduct_required=certificate_required,
                 version=1,
                 applied_at=now,
                 updated_at=now,
             )
         )
+        await personal_data.save_name_digests(tx.session, vault, volunteer_id, command.person.name)
         await record_history(tx, volunteer_id, VolunteerStatus.APPLIED, None, actor, None)
         await tx.stage(
             VolunteerApplied(
@@ -245,7 +246,7 @@ async def apply(work: UnitOfWork, actor: Actor, command: Apply) -> VolunteerView
             municipality=municipality,
             library=library,
         )
-        return await view_of(tx, actor, volunteer_id)
+        return await view_of(tx, vault, actor, volunteer_id)
 
 
 async def record_history(
@@ -268,13 +269,15 @@ async def record_history(
     )
 
 
-async def view_of(tx: Transaction, actor: Actor, volunteer_id: UUID) -> VolunteerView:
+async def view_of(tx: Transaction, vault: PersonVault, actor: Actor, volunteer_id: UUID) -> VolunteerView:
     row = await store.find(tx.session, store.volunteers, volunteer_id)
     assert row is not None
-    return await volunteer_view(tx.session, row, actor, domain.local_date(tx.clock.now()))
+    return await volunteer_view(tx.session, vault, row, actor, domain.local_date(tx.clock.now()))
 
 
-async def volunteer_for_change(tx: Transaction, actor: Actor, volunteer_id: UUID, expected: int | None) -> sa.Row:
+async def volunteer_for_change(
+    tx: Transaction, vault: PersonVault, actor: Actor, volunteer_id: UUID, expected: int | None
+) -> sa.Row:
     row = await store.find(tx.session, store.volunteers, volunteer_id, for_update=True)
     if row is None:
         raise NotFound(f"volunteer {volunteer_id} not found")
@@ -282,7 +285,7 @@ async def volunteer_for_change(tx: Transaction, actor: Actor, volunteer_id: UUID
         actor, row.library, row.municipality, row.via_partner_id, f"volunteer {volunteer_id}"
     )
     if not domain.version_matches(expected, row.version):
-        current = await volunteer_view(tx.session, row, actor, domain.local_date(tx.clock.now()))
+        current = await volunteer_view(tx.session, vault, row, actor, domain.local_date(tx.clock.now()))
         raise domain.version_conflict("volunteer", volunteer_id, expected, row.version, msgspec.to_builtins(current))
     return row
 
@@ -301,12 +304,14 @@ OUT_OF_SERVICE = frozenset(
 )
 
 
-async def take_volunteer_step(work: UnitOfWork, actor: Actor, command: TakeVolunteerStep) -> VolunteerView:
+async def take_volunteer_step(
+    work: UnitOfWork, vault: PersonVault, actor: Actor, command: TakeVolunteerStep
+) -> VolunteerView:
     """One step of the pipeline; into `active` only with a valid certificate of conduct where required."""
     scope.check_may_take_step(actor, command.step)
     pipeline.check_reason(command.step, command.reason)
     async with work.transaction() as tx:
-        row = await volunteer_for_change(tx, actor, command.volunteer_id, command.expected_version)
+        row = await volunteer_for_change(tx, vault, actor, command.volunteer_id, command.expected_version)
         today = domain.local_date(tx.clock.now())
         kind, status = VolunteerKind(row.kind), VolunteerStatus(row.status)
         new_status = pipeline.apply_volunteer_step(kind, status, command.step)
@@ -340,7 +345,7 @@ async def take_volunteer_step(work: UnitOfWork, actor: Actor, command: TakeVolun
                 via_partner_id=row.via_partner_id,
             )
         await tx.stage(event, municipality=row.municipality, library=row.library)
-        return await view_of(tx, actor, row.id)
+        return await view_of(tx, vault, actor, row.id)
 
 
 async def change_status(
@@ -351,26 +356,46 @@ async def change_status(
     step: VolunteerStep | None,
     reason: str | None,
 ) -> None:
-    """Save a new status (and its history); leaving service ends the person's running assignments."""
+    """Save a new status (and its history); leaving service ends the person's running assignments, and starts
+    the time after which their personal data is erased (the library's retention policy)."""
+    now = tx.clock.now()
+    left = status in OUT_OF_SERVICE
+    if left and VolunteerStatus(row.status) in OUT_OF_SERVICE and row.left_service_at is not None:
+        left_at = row.left_service_at  # from inactive to ended: still out since the first day
+    else:
+        left_at = now if left else None
     await tx.session.execute(
         store.volunteers.update()
         .where(store.volunteers.c.id == row.id)
-        .values(status=status.value, status_reason=reason, version=row.version + 1, updated_at=tx.clock.now())
+        .values(
+            status=status.value,
+            status_reason=reason,
+            version=row.version + 1,
+            updated_at=now,
+            left_service_at=left_at,
+        )
     )
     await record_history(tx, row.id, status, step, actor, reason)
     if status in OUT_OF_SERVICE:
         await end_active_assignments(tx, row)
 
 
-async def update_volunteer(work: UnitOfWork, actor: Actor, command: UpdateVolunteer) -> VolunteerView:
+async def update_volunteer(
+    work: UnitOfWork, vault: PersonVault, actor: Actor, command: UpdateVolunteer
+) -> VolunteerView:
     scope.check_may_manage(actor)
     async with work.transaction() as tx:
-        row = await volunteer_for_change(tx, actor, command.volunteer_id, command.expected_version)
+        row = await volunteer_for_change(tx, vault, actor, command.volunteer_id, command.expected_version)
         changes: dict[str, object] = {}
-        if command.person is not None:
-            changes.update(name=command.person.name, email=command.person.email, phone=command.person.phone)
-        if command.motivation is not None:
-            changes["motivation"] = command.motivation
+        if row.anonymised_at is not None:
+            raise Conflict(f"volunteer {row.id} was anonymised: there is no one to change", state="anonymised")
+        if command.person is not None or command.motivation is not None:
+            current = personal_data.person_of(vault, row)
+            assert current is not None
+            person = command.person or VolunteerPerson(name=current.name, email=current.email, phone=current.phone)
+            motivation = command.motivation if command.motivation is not None else current.motivation
+            changes.update(personal_data.person_columns(vault, person, motivation))
+            await personal_data.save_name_digests(tx.session, vault, row.id, person.name)
         if command.certificate_of_conduct_required is not None:
             changes["certificate_of_conduct_required"] = command.certificate_of_conduct_required
         await tx.session.execute(
@@ -378,17 +403,19 @@ async def update_volunteer(work: UnitOfWork, actor: Actor, command: UpdateVolunt
             .where(store.volunteers.c.id == row.id)
             .values(**changes, version=row.version + 1, updated_at=tx.clock.now())
         )
-        return await view_of(tx, actor, row.id)
+        return await view_of(tx, vault, actor, row.id)
 
 
 # --- screening: the certificate of conduct ------------------------------------------------------
 
 
-async def request_certificate(work: UnitOfWork, actor: Actor, command: RequestCertificate) -> VolunteerView:
+async def request_certificate(
+    work: UnitOfWork, vault: PersonVault, actor: Actor, command: RequestCertificate
+) -> VolunteerView:
     """A first request, or a renewal while the current certificate still counts."""
     scope.check_may_manage(actor)
     async with work.transaction() as tx:
-        row = await volunteer_for_change(tx, actor, command.volunteer_id, command.expected_version)
+        row = await volunteer_for_change(tx, vault, actor, command.volunteer_id, command.expected_version)
         screening.check_may_request(certificates_of(await store.find_certificates(tx.session, row.id)))
         now = tx.clock.now()
         await tx.session.execute(store.certificates.insert().values(id=new_id(), volunteer_id=row.id, requested_at=now))
@@ -404,13 +431,15 @@ async def request_certificate(work: UnitOfWork, actor: Actor, command: RequestCe
             municipality=row.municipality,
             library=row.library,
         )
-        return await view_of(tx, actor, row.id)
+        return await view_of(tx, vault, actor, row.id)
 
 
-async def receive_certificate(work: UnitOfWork, actor: Actor, command: ReceiveCertificate) -> VolunteerView:
+async def receive_certificate(
+    work: UnitOfWork, vault: PersonVault, actor: Actor, command: ReceiveCertificate
+) -> VolunteerView:
     scope.check_may_manage(actor)
     async with work.transaction() as tx:
-        row = await volunteer_for_change(tx, actor, command.volunteer_id, command.expected_version)
+        row = await volunteer_for_change(tx, vault, actor, command.volunteer_id, command.expected_version)
         rows = await store.find_certificates(tx.session, row.id)
         today = domain.local_date(tx.clock.now())
         screening.check_receipt(certificates_of(rows), command.issued_on, command.valid_until, today)
@@ -434,7 +463,7 @@ async def receive_certificate(work: UnitOfWork, actor: Actor, command: ReceiveCe
             municipality=row.municipality,
             library=row.library,
         )
-        return await view_of(tx, actor, row.id)
+        return await view_of(tx, vault, actor, row.id)
 
 
 async def _touch(tx: Transaction, row: sa.Row) -> None:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,6 +13,8 @@ from services.volunteers import domain, store
 from services.volunteers.domain import scope
 from services.volunteers.domain.screening import Certificate, certificate_view
 from services.volunteers.domain.training import holds_on
+from services.volunteers.store import personal_data
+from services.volunteers.store.personal_data import PersonVault
 from shared.contracts.partners import PartnershipRole
 from shared.contracts.volunteers import (
     ApplicationChannel,
@@ -23,7 +24,6 @@ from shared.contracts.volunteers import (
     ListVacancies,
     ListVolunteers,
     QualificationView,
-    SchoolSupervisor,
     VacancyStatus,
     VacancyView,
     VolunteerKind,
@@ -31,7 +31,7 @@ from shared.contracts.volunteers import (
     VolunteerStatus,
     VolunteerView,
 )
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound
 from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
@@ -133,7 +133,7 @@ def qualification_views(rows: Sequence[sa.Row], today: date) -> list[Qualificati
 
 
 async def volunteer_views(
-    session: AsyncSession, rows: Sequence[sa.Row], actor: Actor, today: date
+    session: AsyncSession, vault: PersonVault, rows: Sequence[sa.Row], actor: Actor, today: date
 ) -> list[VolunteerView]:
     """Views of many volunteers in four queries, not four per volunteer."""
     ids = [row.id for row in rows]
@@ -150,6 +150,8 @@ async def volunteer_views(
     for row in rows:
         show_person = scope.may_see_person(actor, row.library, row.via_partner_id)
         internship = internships.get(row.id)
+        # Opened only for those who may see it: a coordinator's list decrypts nothing.
+        person = personal_data.person_of(vault, row) if show_person else None
         views.append(
             VolunteerView(
                 id=row.id,
@@ -164,43 +166,48 @@ async def volunteer_views(
                 certificate_of_conduct_required=row.certificate_of_conduct_required,
                 certificate=certificate_view(certificates_of(certificates[row.id]), today),
                 qualifications=qualification_views(qualifications[row.id], today),
-                internship=internship_view(internship, show_person) if internship is not None else None,
+                internship=internship_view(vault, internship, show_person) if internship is not None else None,
                 version=row.version,
                 applied_at=row.applied_at,
                 updated_at=row.updated_at,
-                person=VolunteerPerson(name=row.name, email=row.email, phone=row.phone) if show_person else None,
-                motivation=row.motivation if show_person else None,
+                person=VolunteerPerson(name=person.name, email=person.email, phone=person.phone) if person else None,
+                motivation=person.motivation if person else None,
+                anonymised_at=row.anonymised_at,
             )
         )
     return views
 
 
-async def volunteer_view(session: AsyncSession, row: sa.Row, actor: Actor, today: date) -> VolunteerView:
-    (view,) = await volunteer_views(session, [row], actor, today)
+async def volunteer_view(
+    session: AsyncSession, vault: PersonVault, row: sa.Row, actor: Actor, today: date
+) -> VolunteerView:
+    (view,) = await volunteer_views(session, vault, [row], actor, today)
     return view
 
 
-def internship_view(row: sa.Row, show_person: bool) -> InternshipView:
+def internship_view(vault: PersonVault, row: sa.Row, show_person: bool) -> InternshipView:
     return InternshipView(
         school_partner_id=row.school_partner_id,
         starts_on=row.starts_on,
         ends_on=row.ends_on,
-        supervisor=msgspec.convert(row.supervisor, SchoolSupervisor) if show_person else None,
+        supervisor=personal_data.supervisor_of(vault, row) if show_person else None,
         learning_goals=list(row.learning_goals),
         hours=row.hours,
         ended_on=row.ended_on,
     )
 
 
-async def get_volunteer(work: UnitOfWork, actor: Actor, query: GetVolunteer) -> VolunteerView:
+async def get_volunteer(work: UnitOfWork, vault: PersonVault, actor: Actor, query: GetVolunteer) -> VolunteerView:
     async with work.read() as session:
         row = await store.find(session, store.volunteers, query.volunteer_id)
         if row is None or not scope.may_see_volunteer(actor, row.library, row.municipality, row.via_partner_id):
             raise NotFound(f"volunteer {query.volunteer_id} not found")
-        return await volunteer_view(session, row, actor, domain.local_date(work.clock.now()))
+        return await volunteer_view(session, vault, row, actor, domain.local_date(work.clock.now()))
 
 
-async def list_volunteers(work: UnitOfWork, actor: Actor, query: ListVolunteers) -> Page[VolunteerView]:
+async def list_volunteers(
+    work: UnitOfWork, vault: PersonVault, actor: Actor, query: ListVolunteers
+) -> Page[VolunteerView]:
     v = store.volunteers
     statement = sa.select(v)
     if actor.role is Role.PARTNER:
@@ -216,8 +223,13 @@ async def list_volunteers(work: UnitOfWork, actor: Actor, query: ListVolunteers)
     ):
         if value is not None:
             statement = statement.where(column == value)
+    if query.name is not None:
+        # Only where names are theirs to see: a search must not tell others who is registered.
+        if actor.role is not Role.STAFF:
+            raise Forbidden("only the library's staff search volunteers by name")
+        statement = statement.where(personal_data.named(vault, query.name))
     today = domain.local_date(work.clock.now())
     async with work.read() as session:
         rows, next_cursor = await keyset_page(session, statement, [v.c.applied_at, v.c.id], query.cursor, query.limit)
-        items = await volunteer_views(session, rows, actor, today)
+        items = await volunteer_views(session, vault, rows, actor, today)
     return Page(items=items, next_cursor=next_cursor)

@@ -89,17 +89,32 @@ volunteers = sa.Table(
     sa.Column("channel", sa.Text, nullable=False),
     _uuid("via_partner_id"),
     _uuid("vacancy_id", sa.ForeignKey("vacancies.id")),
-    sa.Column("name", sa.Text, nullable=False),
+    # Written in clear before migration 003 only: the privacy sweep seals such rows and empties these.
+    sa.Column("name", sa.Text),
     sa.Column("email", sa.Text),
     sa.Column("phone", sa.Text),
     sa.Column("motivation", sa.Text),
+    sa.Column("person_sealed", sa.LargeBinary),  # name, e-mail, phone, motivation (store/personal_data.py)
+    sa.Column("email_digest", sa.LargeBinary),
     sa.Column("certificate_of_conduct_required", sa.Boolean, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     _time("applied_at", nullable=False),
     _time("updated_at", nullable=False),
+    _time("left_service_at"),
+    _time("anonymised_at"),
     sa.Index("volunteers_by_library", "library", "applied_at", "id"),
     sa.Index("volunteers_by_municipality", "municipality", "applied_at", "id"),
     sa.Index("volunteers_by_partner", "via_partner_id", "applied_at", "id"),
+    sa.Index(
+        "volunteers_by_email_digest", "library", "email_digest", postgresql_where=sa.text("email_digest IS NOT NULL")
+    ),
+    sa.Index("volunteers_in_clear", "id", postgresql_where=sa.text("name IS NOT NULL")),
+    sa.Index(
+        "volunteers_awaiting_erasure",
+        "library",
+        "left_service_at",
+        postgresql_where=sa.text("anonymised_at IS NULL AND left_service_at IS NOT NULL"),
+    ),
 )
 
 volunteer_history = sa.Table(
@@ -122,7 +137,8 @@ internships = sa.Table(
     _uuid("school_partner_id", nullable=False),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("ends_on", sa.Date, nullable=False),
-    sa.Column("supervisor", JSONB, nullable=False),
+    sa.Column("supervisor", JSONB),  # in clear before migration 003 only, like the volunteer's name
+    sa.Column("supervisor_sealed", sa.LargeBinary),
     sa.Column("learning_goals", JSONB, nullable=False),
     sa.Column("hours", sa.Integer, nullable=False),
     sa.Column("ended_on", sa.Date),

@@ -13,7 +13,7 @@ from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from shared.contracts.partners import (
+from shared.contracts.partners.api.api_keys import (
     ApiKeyIssued,
     ApiKeyRequest,
     ApiKeyView,

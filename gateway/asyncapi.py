@@ -16,7 +16,7 @@ import msgspec
 from litestar import Response, get
 
 from shared.contracts import EVENT_TYPE_PREFIX, load_catalogue
-from shared.contracts.partners import FeedEntryView
+from shared.contracts.partners.api.feeds import FeedEntryView
 
 ASYNCAPI_VERSION = "3.0.0"
 # The subject on which the partners service delivers a partner's own feed (issue 3); partners' NATS

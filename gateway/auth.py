@@ -30,7 +30,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from shared.contracts.partners import ApiKeyIdentity, AuthenticateApiKey
+from shared.contracts.partners.api.api_keys import ApiKeyIdentity, AuthenticateApiKey
 from shared.errors import NotFound, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import SYSTEM, Actor, Role

@@ -12,30 +12,19 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from gateway.dependencies import with_expected_version
 from gateway.problems import PROBLEM_RESPONSES
-from shared.contracts.courses import (
-    Attendance,
-    Audience,
+from shared.contracts.courses.api.courses import (
     CancelCourse,
-    CancelEnrolment,
-    Cancellation,
     CancelSession,
     CourseChanges,
     CourseStatus,
     CourseView,
     CreateCourse,
-    Enrol,
-    EnrolmentStatus,
-    EnrolmentView,
-    EnrolParticipant,
     GetCourse,
-    GetEnrolment,
     GetSession,
     ListCourses,
-    ListEnrolments,
     ListSessions,
     PublishCourse,
     ReasonedStep,
-    RecordAttendance,
     ScheduleSession,
     SessionChanges,
     SessionDetails,
@@ -45,7 +34,19 @@ from shared.contracts.courses import (
     UpdateSession,
     VersionedStep,
 )
-from shared.contracts.referrals import SkillArea
+from shared.contracts.courses.api.enrolments import (
+    Attendance,
+    CancelEnrolment,
+    Cancellation,
+    Enrol,
+    EnrolmentView,
+    EnrolParticipant,
+    GetEnrolment,
+    ListEnrolments,
+    RecordAttendance,
+)
+from shared.contracts.courses.events import Audience, EnrolmentStatus
+from shared.contracts.vocabulary import SkillArea
 from shared.pagination import DEFAULT_LIMIT, Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor

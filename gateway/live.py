@@ -29,8 +29,8 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from gateway.problems import READ_PROBLEMS, problem_responses
 from shared.contracts import nats_subject
-from shared.contracts.partners import FeedPage, GetFeed
-from shared.contracts.referrals import ReferralSubmitted
+from shared.contracts.partners.api.feeds import FeedPage, GetFeed
+from shared.contracts.referrals.events import ReferralSubmitted
 from shared.errors import Forbidden, InvalidInput, NotFound, PartnernetError, ServiceUnavailable
 from shared.messaging import event_stream_name
 from shared.rpc import RpcClient

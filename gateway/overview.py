@@ -20,10 +20,20 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
 
 from gateway.problems import READ_PROBLEMS, problem_responses
-from shared.contracts.courses import CourseFigures, CoursesStatistics, GetCoursesStatistics, PurchaseFigures
-from shared.contracts.partners import GetPartnersStatistics, PartnerKind, PartnersStatistics
-from shared.contracts.referrals import GetReferralsOverviewStatistics, ReferralFigures, ReferralsOverviewStatistics
-from shared.contracts.volunteers import GetVolunteersStatistics, VolunteerFigures, VolunteersStatistics
+from shared.contracts.courses.api.statistics import (
+    CourseFigures,
+    CoursesStatistics,
+    GetCoursesStatistics,
+    PurchaseFigures,
+)
+from shared.contracts.partners.api.statistics import GetPartnersStatistics, PartnersStatistics
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.referrals.api.statistics import (
+    GetReferralsOverviewStatistics,
+    ReferralFigures,
+    ReferralsOverviewStatistics,
+)
+from shared.contracts.volunteers.api.statistics import GetVolunteersStatistics, VolunteerFigures, VolunteersStatistics
 from shared.errors import Forbidden, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role

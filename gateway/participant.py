@@ -32,19 +32,21 @@ from opentelemetry import trace
 from gateway import participant_html as html
 from gateway.dependencies import with_expected_version
 from gateway.referrals import LimitQuery
-from shared.contracts.referrals import (
-    ChangeRequestStatus,
-    ChangeRequestStep,
-    ChangeRequestView,
+from shared.contracts.referrals.api.duplicates import (
     DecideDuplicate,
     DuplicateDecision,
     DuplicateDecisionRequest,
     DuplicateStep,
     DuplicateWarningView,
+    ListDuplicateWarnings,
+)
+from shared.contracts.referrals.api.participant_page import (
+    ChangeRequestStatus,
+    ChangeRequestStep,
+    ChangeRequestView,
     HandleChangeRequest,
     IssueParticipantCode,
     ListChangeRequests,
-    ListDuplicateWarnings,
     OpenParticipantPage,
     ParticipantChangeKind,
     ParticipantChangeRecorded,

@@ -14,12 +14,12 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from shared.contracts.referrals import (
+from shared.contracts.referrals.api.participant_page import (
     ParticipantChangeKind,
     ParticipantCodeIssued,
     ParticipantPage,
-    ReferralStatus,
 )
+from shared.contracts.referrals.api.referrals import ReferralStatus
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")

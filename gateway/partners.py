@@ -15,23 +15,21 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from gateway.dependencies import with_expected_version
-from shared.contracts.partners import (
-    ChangePartnerStatus,
+from shared.contracts.partners.api.feeds import (
     FeedPage,
     GetFeed,
     GetNatsFeedAccess,
-    GetPartner,
-    GetPartnerMap,
     IssueNatsCredentials,
+    NatsFeedAccess,
+    NatsFeedCredentials,
+)
+from shared.contracts.partners.api.organisations import (
+    ChangePartnerStatus,
+    GetPartner,
     LibraryView,
     ListPartners,
     MunicipalityView,
-    NatsFeedAccess,
-    NatsFeedCredentials,
     PartnerChanges,
-    PartnerKind,
-    PartnerMapEntry,
-    PartnershipRole,
     PartnerStatus,
     PartnerStep,
     PartnerView,
@@ -41,7 +39,9 @@ from shared.contracts.partners import (
     StatusChange,
     UpdatePartner,
 )
-from shared.contracts.referrals import SkillArea
+from shared.contracts.partners.api.partnerships import GetPartnerMap, PartnerMapEntry, PartnershipRole
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.vocabulary import SkillArea
 from shared.pagination import DEFAULT_LIMIT, Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor

@@ -11,7 +11,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from gateway.dependencies import with_expected_version
-from shared.contracts.partners import (
+from shared.contracts.partners.api.organisations import StatusChange
+from shared.contracts.partners.api.partnerships import (
     ChangePartnershipStatus,
     CreatePartnership,
     GetPartnership,
@@ -21,7 +22,6 @@ from shared.contracts.partners import (
     PartnershipStatus,
     PartnershipStep,
     PartnershipView,
-    StatusChange,
     UpdatePartnership,
 )
 from shared.pagination import DEFAULT_LIMIT, Page

@@ -10,42 +10,43 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from gateway.dependencies import with_expected_version
-from shared.contracts.courses import (
-    AddQuote,
+from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
-    Approval,
-    ApprovePurchase,
     BudgetAmount,
     BudgetHolder,
     BudgetHolderView,
     BudgetView,
+    GetBudget,
+    GetPurchasingPolicy,
+    ListBudgetHolders,
+    ListBudgets,
+    PurchasingPolicyView,
+    RemoveBudgetHolder,
+    Removed,
+    SetBudget,
+    SetPurchasingPolicy,
+    Threshold,
+)
+from shared.contracts.courses.api.courses import ReasonedStep, VersionedStep
+from shared.contracts.courses.api.purchasing import (
+    AddQuote,
+    Approval,
+    ApprovePurchase,
     CancelPurchase,
     ClosePurchase,
     Delivery,
-    GetBudget,
     GetPurchase,
-    GetPurchasingPolicy,
     Invoice,
-    ListBudgetHolders,
-    ListBudgets,
     ListPurchases,
     Order,
     OrderPurchase,
     PurchaseStatus,
     PurchaseView,
-    PurchasingPolicyView,
     Quote,
-    ReasonedStep,
     RecordDelivery,
     RecordInvoice,
     RejectPurchase,
-    RemoveBudgetHolder,
-    Removed,
     RequestPurchase,
-    SetBudget,
-    SetPurchasingPolicy,
-    Threshold,
-    VersionedStep,
 )
 from shared.pagination import DEFAULT_LIMIT, Page
 from shared.rpc import RpcClient

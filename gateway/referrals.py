@@ -11,34 +11,35 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from gateway.dependencies import with_expected_version
-from shared.contracts.referrals import (
-    AcceptReferral,
+from shared.contracts.referrals.api.participant_data import (
     AccessLogEntry,
-    CompleteReferral,
-    DeclineReferral,
     EraseParticipantData,
     ExportParticipantData,
+    ListAccessLog,
+    ParticipantExport,
+    RotateEncryption,
+    RotationResult,
+)
+from shared.contracts.referrals.api.referrals import (
+    AcceptReferral,
+    CompleteReferral,
+    DeclineReferral,
     GetReferral,
     GetReferralPolicy,
-    GetReferralStatistics,
-    ListAccessLog,
     ListDirection,
     ListReferrals,
-    ParticipantExport,
     PlanIntake,
     RecordNoShow,
     ReferralPolicyView,
-    ReferralStatistics,
     ReferralStatus,
     ReferralStep,
     ReferralSummary,
     ReferralView,
-    RotateEncryption,
-    RotationResult,
     SetReferralPolicy,
     SubmitReferral,
     WithdrawReferral,
 )
+from shared.contracts.referrals.api.statistics import GetReferralStatistics, ReferralStatistics
 from shared.pagination import DEFAULT_LIMIT, Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor

@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from gateway.dependencies import with_expected_version
-from shared.contracts.partners import (
+from shared.contracts.partners.api.feeds import (
     DeliveryRef,
     DeliveryStatus,
     DeliveryView,

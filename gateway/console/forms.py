@@ -16,16 +16,16 @@ import msgspec
 from litestar.datastructures import FormMultiDict
 
 from gateway.console.views import TIME_ZONE
-from shared.contracts.referrals import (
+from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     CompleteReferral,
     DeclineReferral,
     PlanIntake,
     RecordNoShow,
-    SkillArea,
     SubmitReferral,
     WithdrawReferral,
 )
+from shared.contracts.vocabulary import SkillArea
 from shared.errors import InvalidInput
 
 T = TypeVar("T")

@@ -11,14 +11,14 @@ from litestar.params import FromQuery
 
 from gateway.console.session import Visitor
 from gateway.console.views import page
-from shared.contracts.partners import (
+from shared.contracts.partners.api.partnerships import (
     GetPartnerMap,
     ListPartnerships,
-    PartnerKind,
     PartnerMapEntry,
     PartnershipStatus,
     PartnershipView,
 )
+from shared.contracts.partners.events import PartnerKind
 from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Role

@@ -11,16 +11,9 @@ from litestar.di import NamedDependency
 from gateway.console.charts import stacked
 from gateway.console.session import Visitor
 from gateway.console.views import TIME_ZONE, Formats, page
-from shared.contracts.courses import (
-    BudgetView,
-    CourseView,
-    ListBudgets,
-    ListCourses,
-    ListPurchases,
-    ListSessions,
-    PurchaseView,
-    SessionView,
-)
+from shared.contracts.courses.api.budgets import BudgetView, ListBudgets
+from shared.contracts.courses.api.courses import CourseView, ListCourses, ListSessions, SessionView
+from shared.contracts.courses.api.purchasing import ListPurchases, PurchaseView
 from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Role

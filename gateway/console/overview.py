@@ -15,7 +15,8 @@ from gateway.console.charts import Chart, stacked
 from gateway.console.session import Visitor
 from gateway.console.views import TIME_ZONE, Formats, page
 from gateway.overview import Overview, gather_overview
-from shared.contracts.referrals import GetReferralStatistics, ReferralStatistics, ReferralStatus
+from shared.contracts.referrals.api.referrals import ReferralStatus
+from shared.contracts.referrals.api.statistics import GetReferralStatistics, ReferralStatistics
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 

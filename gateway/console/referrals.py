@@ -24,30 +24,22 @@ from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import TIME_ZONE, page, render
 from gateway.live import follow_subscription, subscribe_from
 from shared.contracts import nats_subject
-from shared.contracts.courses import CourseView, ListCourses
-from shared.contracts.partners import (
-    GetPartner,
-    ListPartners,
-    ListPartnerships,
-    PartnershipView,
-    PartnerStatus,
-    PartnerView,
-)
-from shared.contracts.referrals import (
+from shared.contracts.courses.api.courses import CourseView, ListCourses
+from shared.contracts.partners.api.organisations import GetPartner, ListPartners, PartnerStatus, PartnerView
+from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipView
+from shared.contracts.referrals.api.referrals import (
     ContactChannel,
-    DeclineReason,
     GetReferral,
     ListDirection,
     ListReferrals,
     ReferralDirection,
     ReferralStatus,
     ReferralStep,
-    ReferralSubmitted,
     ReferralSummary,
     ReferralView,
-    SkillArea,
-    WithdrawReason,
 )
+from shared.contracts.referrals.events import DeclineReason, ReferralSubmitted, WithdrawReason
+from shared.contracts.vocabulary import SkillArea
 from shared.errors import PartnernetError, ServiceUnavailable
 from shared.pagination import Page
 from shared.rpc import RpcClient

@@ -17,7 +17,7 @@ from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
-from shared.contracts.partners import (
+from shared.contracts.partners.api.feeds import (
     DeliveryStatus,
     DeliveryView,
     GetNatsFeedAccess,

@@ -18,18 +18,17 @@ from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
-from shared.contracts.volunteers import (
+from shared.contracts.volunteers.api.vacancies import ListVacancies, VacancyView
+from shared.contracts.volunteers.api.volunteers import (
     HeldQualificationView,
     ListQualifications,
-    ListVacancies,
     ListVolunteers,
     TakeVolunteerStep,
-    VacancyView,
-    VolunteerKind,
     VolunteerStatus,
     VolunteerStep,
     VolunteerView,
 )
+from shared.contracts.volunteers.events import VolunteerKind
 from shared.errors import PartnernetError
 from shared.pagination import Page
 from shared.rpc import RpcClient

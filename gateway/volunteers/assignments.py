@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from gateway.dependencies import with_expected_version
 from gateway.volunteers.calls import VERSIONED, LimitQuery, call, fields
-from shared.contracts.volunteers import (
+from shared.contracts.volunteers.api.assignments import (
     AssignmentStatus,
     AssignmentStepRequest,
     AssignmentView,

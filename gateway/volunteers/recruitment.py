@@ -11,38 +11,39 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from gateway.dependencies import with_expected_version
 from gateway.volunteers.calls import VERSIONED, LimitQuery, call, fields
-from shared.contracts.volunteers import (
-    Apply,
-    CertificateReceipt,
-    CertificateRequest,
+from shared.contracts.volunteers.api.assignments import HoursTotalView, ListHoursTotals
+from shared.contracts.volunteers.api.vacancies import (
     CreateVacancy,
     GetVacancy,
-    GetVolunteer,
-    HeldQualificationView,
-    HoursTotalView,
-    ListHoursTotals,
-    ListQualifications,
     ListVacancies,
-    ListVolunteers,
-    ReceiveCertificate,
-    RegisterIntern,
-    RequestCertificate,
     TakeVacancyStep,
-    TakeVolunteerStep,
     UpdateVacancy,
-    UpdateVolunteer,
     VacancyChanges,
     VacancyStatus,
     VacancyStep,
     VacancyStepRequest,
     VacancyView,
+)
+from shared.contracts.volunteers.api.volunteers import (
+    Apply,
+    CertificateReceipt,
+    CertificateRequest,
+    GetVolunteer,
+    HeldQualificationView,
+    ListQualifications,
+    ListVolunteers,
+    ReceiveCertificate,
+    RegisterIntern,
+    RequestCertificate,
+    TakeVolunteerStep,
+    UpdateVolunteer,
     VolunteerChanges,
-    VolunteerKind,
     VolunteerStatus,
     VolunteerStep,
     VolunteerStepRequest,
     VolunteerView,
 )
+from shared.contracts.volunteers.events import VolunteerKind
 from shared.pagination import DEFAULT_LIMIT, Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor

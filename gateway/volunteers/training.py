@@ -10,14 +10,13 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from gateway.dependencies import with_expected_version
 from gateway.volunteers.calls import VERSIONED, LimitQuery, call, fields
-from shared.contracts.volunteers import (
+from shared.contracts.volunteers.api.training import (
     AddTrainingModule,
     AttendanceRequest,
     GetTrainingModule,
     GetTrainingSession,
     ListTrainingModules,
     ListTrainingSessions,
-    ModuleDelivery,
     RecordAttendance,
     ScheduleTrainingSession,
     TrainingModuleChanges,
@@ -26,6 +25,7 @@ from shared.contracts.volunteers import (
     TrainingSessionView,
     UpdateTrainingModule,
 )
+from shared.contracts.volunteers.events import ModuleDelivery
 from shared.pagination import DEFAULT_LIMIT, Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor

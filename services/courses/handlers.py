@@ -10,53 +10,59 @@ from services.courses.queries import offer as offer_queries
 from services.courses.queries import purchasing as purchasing_queries
 from services.courses.queries import statistics
 from services.courses.queries import training_needs as training_need_queries
-from shared.contracts.courses import (
-    AddQuote,
+from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
-    ApprovePurchase,
-    CancelCourse,
-    CancelEnrolment,
-    CancelPurchase,
-    CancelSession,
-    ClosePurchase,
-    CreateCourse,
-    EnrolParticipant,
     GetBudget,
-    GetCourse,
-    GetCoursesStatistics,
-    GetEnrolment,
-    GetPurchase,
     GetPurchasingPolicy,
-    GetSession,
     ListBudgetHolders,
     ListBudgets,
-    ListCourses,
-    ListEnrolments,
-    ListPurchases,
-    ListSessions,
-    OrderPurchase,
-    PublishCourse,
-    RecordAttendance,
-    RecordDelivery,
-    RecordInvoice,
-    RejectPurchase,
     RemoveBudgetHolder,
-    RequestPurchase,
-    ScheduleSession,
     SetBudget,
     SetPurchasingPolicy,
+)
+from shared.contracts.courses.api.courses import (
+    CancelCourse,
+    CancelSession,
+    CreateCourse,
+    GetCourse,
+    GetSession,
+    ListCourses,
+    ListSessions,
+    PublishCourse,
+    ScheduleSession,
     UpdateCourse,
     UpdateSession,
 )
-from shared.contracts.partners import (
+from shared.contracts.courses.api.enrolments import (
+    CancelEnrolment,
+    EnrolParticipant,
+    GetEnrolment,
+    ListEnrolments,
+    RecordAttendance,
+)
+from shared.contracts.courses.api.purchasing import (
+    AddQuote,
+    ApprovePurchase,
+    CancelPurchase,
+    ClosePurchase,
+    GetPurchase,
+    ListPurchases,
+    OrderPurchase,
+    RecordDelivery,
+    RecordInvoice,
+    RejectPurchase,
+    RequestPurchase,
+)
+from shared.contracts.courses.api.statistics import GetCoursesStatistics
+from shared.contracts.partners.events import (
     LibraryRegistered,
     PartnerEnded,
     PartnerReactivated,
     PartnerRegistered,
     PartnerSuspended,
 )
-from shared.contracts.referrals import ReferralSubmitted, ReferralSubmittedV2
-from shared.contracts.volunteers import TrainingNeeded, TrainingNeedMet
+from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
+from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
 from shared.service import ServiceRuntime
 
 

@@ -15,7 +15,7 @@ from faststream.nats import NatsBroker
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.partners.domain import feeds
-from shared.contracts.partners import NatsFeedAccess
+from shared.contracts.partners.api.feeds import NatsFeedAccess
 from shared.nats_callout import Issuer, issuer_for, platform_credentials, without_credentials
 
 FEED_CONSUMER_ACK_WAIT_SECONDS = 30.0

@@ -14,37 +14,38 @@ from services.partners.queries import partners as partner_queries
 from services.partners.queries import partnerships as partnership_queries
 from services.partners.queries import webhooks as webhook_queries
 from shared.consumer import EnvelopeConsumer, EnvelopeHandler
-from shared.contracts.courses import CoursePublished
-from shared.contracts.partners import (
-    AuthenticateApiKey,
-    ChangePartnershipStatus,
-    ChangePartnerStatus,
-    CreatePartnership,
+from shared.contracts.courses.events import CoursePublished
+from shared.contracts.partners.api.api_keys import AuthenticateApiKey, IssueApiKey, ListApiKeys, RevokeApiKey
+from shared.contracts.partners.api.feeds import (
     DeliveryRef,
     GetFeed,
     GetNatsFeedAccess,
-    GetPartner,
-    GetPartnerMap,
-    GetPartnership,
-    GetPartnersStatistics,
-    IssueApiKey,
     IssueNatsCredentials,
-    ListApiKeys,
     ListDeliveries,
-    ListPartners,
-    ListPartnerships,
     ListWebhooks,
-    RegisterLibrary,
-    RegisterMunicipality,
-    RegisterPartner,
     RegisterWebhook,
-    RevokeApiKey,
     RotateWebhookSecret,
-    UpdatePartner,
-    UpdatePartnership,
     UpdateWebhook,
     WebhookRef,
 )
+from shared.contracts.partners.api.organisations import (
+    ChangePartnerStatus,
+    GetPartner,
+    ListPartners,
+    RegisterLibrary,
+    RegisterMunicipality,
+    RegisterPartner,
+    UpdatePartner,
+)
+from shared.contracts.partners.api.partnerships import (
+    ChangePartnershipStatus,
+    CreatePartnership,
+    GetPartnerMap,
+    GetPartnership,
+    ListPartnerships,
+    UpdatePartnership,
+)
+from shared.contracts.partners.api.statistics import GetPartnersStatistics
 from shared.messaging import event_stream_name
 from shared.nats_callout import CALLOUT_SUBJECT
 from shared.service import ServiceRuntime

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from shared.contracts.referrals import DuplicateDecision, DuplicateStep
+from shared.contracts.referrals.api.duplicates import DuplicateDecision, DuplicateStep
 from shared.errors import Forbidden, IllegalTransition
 from shared.personal_data import normalise_name
 from shared.tenancy import Actor, Role

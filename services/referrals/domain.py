@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from shared.contracts.referrals import Consent, ReferralDirection, ReferralStatus
+from shared.contracts.referrals.api.referrals import Consent, ReferralDirection, ReferralStatus
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 

@@ -20,42 +20,44 @@ from services.referrals.queries import duplicates as duplicate_queries
 from services.referrals.queries import lists, participant_view, statistics
 from services.referrals.queries import policy as policy_queries
 from services.referrals.store import ParticipantVault
-from shared.contracts.courses import EnrolmentConfirmed
-from shared.contracts.partners import (
+from shared.contracts.courses.events import EnrolmentConfirmed
+from shared.contracts.partners.events import (
     LibraryRegistered,
     PartnerEnded,
     PartnerReactivated,
     PartnerRegistered,
     PartnerSuspended,
 )
-from shared.contracts.referrals import (
-    AcceptReferral,
-    CompleteReferral,
-    DecideDuplicate,
-    DeclineReferral,
+from shared.contracts.referrals.api.duplicates import DecideDuplicate, ListDuplicateWarnings
+from shared.contracts.referrals.api.participant_data import (
     EraseParticipantData,
     ExportParticipantData,
-    GetReferral,
-    GetReferralPolicy,
-    GetReferralsOverviewStatistics,
-    GetReferralStatistics,
+    ListAccessLog,
+    RotateEncryption,
+)
+from shared.contracts.referrals.api.participant_page import (
     HandleChangeRequest,
     IssueParticipantCode,
-    ListAccessLog,
     ListChangeRequests,
-    ListDuplicateWarnings,
-    ListReferrals,
     OpenParticipantPage,
+    RequestParticipantChange,
+    RevokeParticipantCode,
+)
+from shared.contracts.referrals.api.referrals import (
+    AcceptReferral,
+    CompleteReferral,
+    DeclineReferral,
+    GetReferral,
+    GetReferralPolicy,
+    ListReferrals,
     PlanIntake,
     RecordNoShow,
     ReferralStep,
-    RequestParticipantChange,
-    RevokeParticipantCode,
-    RotateEncryption,
     SetReferralPolicy,
     SubmitReferral,
     WithdrawReferral,
 )
+from shared.contracts.referrals.api.statistics import GetReferralsOverviewStatistics, GetReferralStatistics
 from shared.service import ServiceRuntime
 
 DEADLINE_SWEEP_SECONDS = 60.0

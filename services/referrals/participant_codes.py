@@ -14,7 +14,7 @@ import hmac
 import secrets
 
 from services.referrals import domain
-from shared.contracts.referrals import ReferralDirection, ReferralStatus
+from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 

@@ -18,8 +18,8 @@ from services.volunteers.queries import recruitment as recruitment_queries
 from services.volunteers.queries import statistics as statistics_queries
 from services.volunteers.queries import training as training_queries
 from services.volunteers.store.personal_data import PersonVault
-from shared.contracts.courses import CourseCancelled, CoursePublished, CourseUpdated, PurchaseDelivered
-from shared.contracts.partners import (
+from shared.contracts.courses.events import CourseCancelled, CoursePublished, CourseUpdated, PurchaseDelivered
+from shared.contracts.partners.events import (
     LibraryRegistered,
     PartnerEnded,
     PartnerReactivated,
@@ -28,38 +28,44 @@ from shared.contracts.partners import (
     PartnershipEnded,
     PartnerSuspended,
 )
-from shared.contracts.volunteers import (
-    AddTrainingModule,
-    Apply,
+from shared.contracts.volunteers.api.assignments import (
     AssignVolunteer,
-    CreateVacancy,
     EndAssignment,
     GetAssignment,
     GetOpening,
-    GetTrainingModule,
-    GetTrainingSession,
-    GetVacancy,
-    GetVolunteer,
-    GetVolunteersStatistics,
     ListAssignments,
     ListHoursTotals,
     ListOpenings,
-    ListQualifications,
+    LogHours,
+    UpdateOpening,
+)
+from shared.contracts.volunteers.api.statistics import GetVolunteersStatistics
+from shared.contracts.volunteers.api.training import (
+    AddTrainingModule,
+    GetTrainingModule,
+    GetTrainingSession,
     ListTrainingModules,
     ListTrainingSessions,
-    ListVacancies,
-    ListVolunteers,
-    LogHours,
-    ReceiveCertificate,
     RecordAttendance,
+    ScheduleTrainingSession,
+    UpdateTrainingModule,
+)
+from shared.contracts.volunteers.api.vacancies import (
+    CreateVacancy,
+    GetVacancy,
+    ListVacancies,
+    TakeVacancyStep,
+    UpdateVacancy,
+)
+from shared.contracts.volunteers.api.volunteers import (
+    Apply,
+    GetVolunteer,
+    ListQualifications,
+    ListVolunteers,
+    ReceiveCertificate,
     RegisterIntern,
     RequestCertificate,
-    ScheduleTrainingSession,
-    TakeVacancyStep,
     TakeVolunteerStep,
-    UpdateOpening,
-    UpdateTrainingModule,
-    UpdateVacancy,
     UpdateVolunteer,
 )
 from shared.service import ServiceRuntime

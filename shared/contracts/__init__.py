@@ -1,5 +1,8 @@
 """Integration events: one CloudEvents envelope and the catalogue of frozen, versioned event types.
 
+Per service, `shared/contracts/<service>/events.py` holds its event types and `<service>/api/` the
+requests it answers and the views it replies with; `vocabulary.py` the words they all share.
+
 An event type, once published, is frozen: change it only by adding optional fields, or publish a
 new version beside the old one. tests/contracts compares every type's JSON Schema with a snapshot.
 """
@@ -66,7 +69,10 @@ def decode_data(envelope: Envelope, cls: type[T]) -> T:
 
 
 def load_catalogue() -> dict[str, type[EventData]]:
-    """Import every producer's module so the catalogue is complete."""
-    from shared.contracts import courses, partners, referrals, volunteers  # noqa: F401
+    """Import every producer's event module so the catalogue is complete."""
+    import shared.contracts.courses.events
+    import shared.contracts.partners.events
+    import shared.contracts.referrals.events
+    import shared.contracts.volunteers.events  # noqa: F401
 
     return CATALOGUE

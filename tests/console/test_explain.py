@@ -8,7 +8,7 @@ import pytest
 from gateway.console.explain import code_of, explain, field_of, plain_words
 from gateway.console.messages import NL
 from gateway.problems import HTTP_CODES, problem_type
-from shared.contracts.referrals import SubmitReferral
+from shared.contracts.referrals.api.referrals import SubmitReferral
 from shared.errors import ERRORS_BY_CODE, Conflict, IllegalTransition, NotFound
 
 # The console never sends what the API could refuse as these, so they read as an internal error.

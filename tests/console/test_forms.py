@@ -11,7 +11,9 @@ from litestar.datastructures import FormMultiDict
 
 from gateway.console import forms
 from gateway.console.explain import explain
-from shared.contracts.referrals import DeclineReason, PlanIntake, SkillArea
+from shared.contracts.referrals.api.referrals import PlanIntake
+from shared.contracts.referrals.events import DeclineReason
+from shared.contracts.vocabulary import SkillArea
 from shared.errors import InvalidInput
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)

@@ -13,36 +13,47 @@ from gateway.console.forms import STEPS
 from gateway.console.messages import EN, LANGUAGES, NL, translate
 from gateway.console.subscriptions import EVENT_TYPES
 from gateway.console.views import NAVIGATION
-from shared.contracts import courses, partners, referrals, volunteers
+from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
+from shared.contracts.courses.api.purchasing import PurchaseStatus
+from shared.contracts.courses.events import Audience, CourseFormat
+from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
+from shared.contracts.partners.api.organisations import ContactRole, PartnerStatus
+from shared.contracts.partners.api.partnerships import Contribution, PartnershipRole, PartnershipStatus
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.referrals.api.referrals import ContactChannel, ReferralDirection, ReferralStatus
+from shared.contracts.referrals.events import DeclineReason, WithdrawReason
+from shared.contracts.vocabulary import SkillArea
+from shared.contracts.volunteers.api.vacancies import VacancyStatus
+from shared.contracts.volunteers.api.volunteers import CertificateStatus, VolunteerStatus, VolunteerStep
 from shared.tenancy import Role
 
 TEMPLATES = Path(explain.__file__).parent / "templates"
 SOURCES = Path(explain.__file__).parent
 
 LABELLED: list[tuple[str, type[enum.Enum]]] = [
-    ("status.", referrals.ReferralStatus),
-    ("direction.", referrals.ReferralDirection),
-    ("area.", referrals.SkillArea),
-    ("channel.", referrals.ContactChannel),
-    ("decline.", referrals.DeclineReason),
-    ("withdraw.", referrals.WithdrawReason),
-    ("kind.", partners.PartnerKind),
-    ("partner_status.", partners.PartnerStatus),
-    ("partnership_status.", partners.PartnershipStatus),
-    ("partnership_role.", partners.PartnershipRole),
-    ("contribution.", partners.Contribution),
-    ("contact_role.", partners.ContactRole),
-    ("webhook_status.", partners.WebhookStatus),
-    ("delivery_status.", partners.DeliveryStatus),
-    ("vacancy_status.", volunteers.VacancyStatus),
-    ("volunteer_status.", volunteers.VolunteerStatus),
-    ("volunteer_step.", volunteers.VolunteerStep),
-    ("certificate.", volunteers.CertificateStatus),
-    ("audience.", courses.Audience),
-    ("format.", courses.CourseFormat),
-    ("course_status.", courses.CourseStatus),
-    ("session_status.", courses.SessionStatus),
-    ("purchase_status.", courses.PurchaseStatus),
+    ("status.", ReferralStatus),
+    ("direction.", ReferralDirection),
+    ("area.", SkillArea),
+    ("channel.", ContactChannel),
+    ("decline.", DeclineReason),
+    ("withdraw.", WithdrawReason),
+    ("kind.", PartnerKind),
+    ("partner_status.", PartnerStatus),
+    ("partnership_status.", PartnershipStatus),
+    ("partnership_role.", PartnershipRole),
+    ("contribution.", Contribution),
+    ("contact_role.", ContactRole),
+    ("webhook_status.", WebhookStatus),
+    ("delivery_status.", DeliveryStatus),
+    ("vacancy_status.", VacancyStatus),
+    ("volunteer_status.", VolunteerStatus),
+    ("volunteer_step.", VolunteerStep),
+    ("certificate.", CertificateStatus),
+    ("audience.", Audience),
+    ("format.", CourseFormat),
+    ("course_status.", CourseStatus),
+    ("session_status.", SessionStatus),
+    ("purchase_status.", PurchaseStatus),
     ("role.", Role),
     ("who.", Role),
 ]

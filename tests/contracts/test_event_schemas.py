@@ -212,7 +212,7 @@ def test_event_type_has_a_positive_version_and_lives_in_its_services_contracts(q
 
     assert isinstance(cls.version, int)
     assert cls.version >= 1
-    assert cls.__module__ == f"shared.contracts.{cls.service}"
+    assert cls.__module__ == f"shared.contracts.{cls.service}.events"
 
 
 @pytest.mark.parametrize(

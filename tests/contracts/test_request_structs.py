@@ -104,7 +104,7 @@ def kinds() -> dict[str, set[type[msgspec.Struct]]]:
 
 
 def name(struct: type) -> str:
-    return f"{struct.__module__.rpartition('.')[2]}.{struct.__qualname__}"
+    return f"{struct.__module__.removeprefix('shared.contracts.')}.{struct.__qualname__}"
 
 
 def test_every_request_struct_refuses_unknown_fields(kinds: dict[str, set[type[msgspec.Struct]]]) -> None:

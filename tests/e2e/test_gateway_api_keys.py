@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from shared.contracts.partners import ApiKeyIdentity, AuthenticateApiKey, FeedPage, GetFeed
-from shared.contracts.referrals import SubmitReferral
+from shared.contracts.partners.api.api_keys import ApiKeyIdentity, AuthenticateApiKey
+from shared.contracts.partners.api.feeds import FeedPage, GetFeed
+from shared.contracts.referrals.api.referrals import SubmitReferral
 from shared.embedded import EmbeddedNats
 from shared.errors import InvalidInput, NotFound
 from shared.settings import Settings

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared.contracts.partners import GetPartner
+from shared.contracts.partners.api.organisations import GetPartner
 from shared.embedded import EmbeddedNats
 from shared.errors import NotFound
 from shared.settings import Settings

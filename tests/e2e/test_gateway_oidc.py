@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from shared.contracts.partners import GetPartner
+from shared.contracts.partners.api.organisations import GetPartner
 from shared.embedded import EmbeddedNats
 from shared.errors import NotFound
 from shared.settings import Settings

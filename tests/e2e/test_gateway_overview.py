@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from shared.contracts.courses import (
+from shared.contracts.courses.api.statistics import (
     CourseFigures,
     CoursesStatistics,
     GetCoursesStatistics,
@@ -19,21 +19,21 @@ from shared.contracts.courses import (
     PartnerCourseFigures,
     PurchaseFigures,
 )
-from shared.contracts.partners import (
+from shared.contracts.partners.api.statistics import (
     GetPartnersStatistics,
-    PartnerKind,
     PartnersStatistics,
     StatisticsLibrary,
     StatisticsPartner,
 )
-from shared.contracts.referrals import (
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.referrals.api.statistics import (
     GetReferralsOverviewStatistics,
     LibraryReferralFigures,
     PartnerReferralFigures,
     ReferralFigures,
     ReferralsOverviewStatistics,
 )
-from shared.contracts.volunteers import (
+from shared.contracts.volunteers.api.statistics import (
     GetVolunteersStatistics,
     LibraryVolunteerFigures,
     VolunteerFigures,

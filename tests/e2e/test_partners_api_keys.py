@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from shared.contracts.partners import ApiKeyIdentity, AuthenticateApiKey
+from shared.contracts.partners.api.api_keys import ApiKeyIdentity, AuthenticateApiKey
 from shared.errors import Forbidden
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role

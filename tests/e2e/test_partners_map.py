@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from shared.contracts.partners import GetPartnersStatistics, PartnersStatistics
+from shared.contracts.partners.api.statistics import GetPartnersStatistics, PartnersStatistics
 from shared.errors import Forbidden
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role

@@ -15,19 +15,18 @@ import pytest
 from services.referrals.commands import deadlines, lifecycle
 from services.referrals.domain import TRANSITIONS, Step
 from shared.contracts import Envelope
-from shared.contracts.courses import EnrolmentConfirmed
-from shared.contracts.referrals import (
+from shared.contracts.courses.events import EnrolmentConfirmed
+from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     CompleteReferral,
-    DeclineReason,
     DeclineReferral,
     PlanIntake,
     RecordNoShow,
     ReferralStatus,
     ReferralStep,
-    WithdrawReason,
     WithdrawReferral,
 )
+from shared.contracts.referrals.events import DeclineReason, WithdrawReason
 from shared.ids import new_id
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body

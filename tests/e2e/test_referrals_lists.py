@@ -11,7 +11,7 @@ import pytest
 
 from services.referrals.commands import deadlines, lifecycle
 from services.referrals.domain import LOCAL_TIME
-from shared.contracts.referrals import AcceptReferral, ReferralStep
+from shared.contracts.referrals.api.referrals import AcceptReferral, ReferralStep
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, referral_body
 from tests.services.referrals.conftest import KnownTenant, now, pooled_tenant, submit, submit_command, work_at

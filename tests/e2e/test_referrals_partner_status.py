@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.referrals import store
-from shared.contracts.partners import PartnerSuspended
+from shared.contracts.partners.events import PartnerSuspended
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 from tests.services.referrals.conftest import envelope_of, pooled_tenant, publish_event
 

@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from services.referrals import store
 from services.referrals.commands import privacy
 from services.referrals.store import ParticipantVault
-from shared.contracts.referrals import RotateEncryption
+from shared.contracts.referrals.api.participant_data import RotateEncryption
 from shared.tenancy import Actor, Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 from tests.services.referrals.conftest import event_types, now, pooled_tenant, referral_events, referral_row, work_at

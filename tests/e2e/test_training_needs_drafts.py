@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from shared.contracts.volunteers import TrainingNeeded, TrainingNeedMet
+from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
 from shared.ids import new_id
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, eventually

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.referrals import store as referral_store
-from shared.contracts.partners import GetPartner
+from shared.contracts.partners.api.organisations import GetPartner
 from shared.rpc import RpcReply, RpcRequest, rpc_subject
 from shared.tenancy import Actor, Role
 from tests.conftest import RunningPlatform, Tenant, referral_body

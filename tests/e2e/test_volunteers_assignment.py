@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from shared.contracts.courses import Audience, CourseCancelled, CourseUpdated, PurchaseDelivered
-from shared.contracts.referrals import SkillArea
+from shared.contracts.courses.events import Audience, CourseCancelled, CourseUpdated, PurchaseDelivered
+from shared.contracts.vocabulary import SkillArea
 from shared.ids import new_id
 from tests.conftest import RunningPlatform, eventually
 from tests.services.volunteers.volunteer_tenant import (

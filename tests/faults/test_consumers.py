@@ -19,7 +19,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from services.partners import store as partner_store
 from shared.consumer import CONSUMER, ORIGINAL_SUBJECT, REASON
 from shared.contracts import Envelope, EventData, nats_subject
-from shared.contracts.referrals import Need, ReferralSubmitted, SkillArea
+from shared.contracts.referrals.events import Need, ReferralSubmitted
+from shared.contracts.vocabulary import SkillArea
 from shared.deadletters import list_dead_letters, replay_dead_letters
 from shared.embedded import EmbeddedNats
 from shared.ids import new_id

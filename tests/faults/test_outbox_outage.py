@@ -11,15 +11,9 @@ import asyncpg
 
 from services.referrals.commands.submission import submit_referral
 from services.referrals.store import ParticipantVault
-from shared.contracts.referrals import (
-    Consent,
-    ContactChannel,
-    ContactPerson,
-    Need,
-    Participant,
-    SkillArea,
-    SubmitReferral,
-)
+from shared.contracts.referrals.api.referrals import Consent, ContactChannel, ContactPerson, Participant, SubmitReferral
+from shared.contracts.referrals.events import Need
+from shared.contracts.vocabulary import SkillArea
 from shared.embedded import EmbeddedNats
 from shared.tenancy import Actor, Role
 from tests.conftest import eventually

@@ -11,9 +11,8 @@ from services.courses import store
 from services.courses.domain import purchasing as domain
 from services.courses.domain.versions import is_stale, version_conflict
 from services.courses.queries import purchasing as queries
-from shared.contracts.courses import (
+from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
-    BudgetAllocated,
     BudgetHolderView,
     BudgetView,
     PurchasingPolicyView,
@@ -22,6 +21,7 @@ from shared.contracts.courses import (
     SetBudget,
     SetPurchasingPolicy,
 )
+from shared.contracts.courses.events import BudgetAllocated
 from shared.errors import Conflict, NotFound
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork

@@ -29,19 +29,14 @@ from services.courses.domain.versions import is_stale, version_conflict
 from services.courses.queries import enrolment as queries
 from services.courses.queries.enrolment import enrolment_scope
 from services.courses.queries.offer import course_scope
-from shared.contracts.courses import (
+from shared.contracts.courses.api.courses import CourseStatus, Meeting, SessionStatus
+from shared.contracts.courses.api.enrolments import CancelEnrolment, EnrolmentView, EnrolParticipant, RecordAttendance
+from shared.contracts.courses.events import (
     AttendanceRecorded,
-    CancelEnrolment,
-    CourseStatus,
     EnrolmentCancelled,
     EnrolmentConfirmed,
     EnrolmentStatus,
-    EnrolmentView,
     EnrolmentWaitlisted,
-    EnrolParticipant,
-    Meeting,
-    RecordAttendance,
-    SessionStatus,
 )
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id

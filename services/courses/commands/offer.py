@@ -15,26 +15,28 @@ from services.courses.domain import offer as domain
 from services.courses.domain.offer import CourseStep, Offerer, SessionStep
 from services.courses.domain.versions import is_stale, version_conflict
 from services.courses.queries import offer as queries
-from shared.contracts.courses import (
-    Audience,
+from shared.contracts.courses.api.courses import (
     CancelCourse,
     CancelSession,
-    CourseCancelled,
     CourseDetails,
-    CoursePublished,
     CourseStatus,
-    CourseUpdated,
     CourseView,
     CreateCourse,
     Location,
     PublishCourse,
     ScheduleSession,
-    SessionCancelled,
-    SessionScheduled,
     SessionStatus,
     SessionView,
     UpdateCourse,
     UpdateSession,
+)
+from shared.contracts.courses.events import (
+    Audience,
+    CourseCancelled,
+    CoursePublished,
+    CourseUpdated,
+    SessionCancelled,
+    SessionScheduled,
 )
 from shared.errors import Conflict, NotFound
 from shared.ids import new_id

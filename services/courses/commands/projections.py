@@ -6,14 +6,14 @@ from uuid import UUID
 
 from services.courses import store
 from shared.contracts import Envelope
-from shared.contracts.partners import (
+from shared.contracts.partners.events import (
     LibraryRegistered,
     PartnerEnded,
     PartnerReactivated,
     PartnerRegistered,
     PartnerSuspended,
 )
-from shared.contracts.referrals import ReferralSubmitted, ReferralSubmittedV2
+from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
 from shared.unit_of_work import Transaction
 
 

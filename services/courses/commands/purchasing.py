@@ -19,13 +19,21 @@ from services.courses.domain.purchasing import Budget, PurchaseStep
 from services.courses.domain.versions import is_stale, version_conflict
 from services.courses.queries import purchasing as queries
 from services.courses.store import training_needs as training_need_store
-from shared.contracts.courses import (
+from shared.contracts.courses.api.purchasing import (
     AddQuote,
     ApprovePurchase,
-    Audience,
     CancelPurchase,
     ClosePurchase,
     OrderPurchase,
+    PurchaseStatus,
+    PurchaseView,
+    RecordDelivery,
+    RecordInvoice,
+    RejectPurchase,
+    RequestPurchase,
+)
+from shared.contracts.courses.events import (
+    Audience,
     PurchaseApproved,
     PurchaseCancelled,
     PurchaseClosed,
@@ -36,12 +44,6 @@ from shared.contracts.courses import (
     PurchaseQuoted,
     PurchaseRejected,
     PurchaseRequested,
-    PurchaseStatus,
-    PurchaseView,
-    RecordDelivery,
-    RecordInvoice,
-    RejectPurchase,
-    RequestPurchase,
 )
 from shared.errors import InvalidInput, NotFound
 from shared.ids import new_id

@@ -20,8 +20,9 @@ from services.courses.domain import training_needs as rules
 from services.courses.domain.purchasing import PurchaseStep
 from services.courses.store import training_needs as needs
 from shared.contracts import Envelope
-from shared.contracts.courses import Audience, PurchaseCancelled, PurchaseRequested, PurchaseStatus
-from shared.contracts.volunteers import TrainingNeeded, TrainingNeedMet
+from shared.contracts.courses.api.purchasing import PurchaseStatus
+from shared.contracts.courses.events import Audience, PurchaseCancelled, PurchaseRequested
+from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
 from shared.ids import new_id
 from shared.unit_of_work import Transaction
 

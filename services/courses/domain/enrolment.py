@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.courses.domain.offer import CourseScope, manages, may_read_course
-from shared.contracts.courses import Audience, EnrolmentStatus
+from shared.contracts.courses.events import Audience, EnrolmentStatus
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 

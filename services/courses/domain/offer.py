@@ -7,15 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from shared.contracts.courses import (
-    Audience,
-    CourseDetails,
-    CourseStatus,
-    Location,
-    LocationKind,
-    Meeting,
-    SessionStatus,
-)
+from shared.contracts.courses.api.courses import CourseDetails, CourseStatus, Location, Meeting, SessionStatus
+from shared.contracts.courses.events import Audience, LocationKind
 from shared.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 

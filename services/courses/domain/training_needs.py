@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.courses.domain.purchasing import Budget
-from shared.contracts.courses import BudgetCheck, PurchaseStatus
+from shared.contracts.courses.api.purchasing import BudgetCheck, PurchaseStatus
 
 GENERATED_BY = "system:training-needs"  # requested_by of a draft: any budget holder may approve it
 

@@ -11,7 +11,8 @@ from services.courses import store
 from services.courses.domain.enrolment import EnrolmentScope, may_read_enrolment
 from services.courses.domain.offer import may_read_course
 from services.courses.queries.offer import check_course_visible, joined_course_scope, session_columns
-from shared.contracts.courses import AttendanceMark, EnrolmentStatus, EnrolmentView, GetEnrolment, ListEnrolments
+from shared.contracts.courses.api.enrolments import AttendanceMark, EnrolmentView, GetEnrolment, ListEnrolments
+from shared.contracts.courses.events import EnrolmentStatus
 from shared.errors import InvalidInput, NotFound
 from shared.pagination import Page, decode_cursor, encode_cursor
 from shared.tenancy import Actor, Role

@@ -12,24 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.courses import store
 from services.courses.domain.calendar import end_of_day, start_of_day
 from services.courses.domain.offer import CourseScope, may_read_course
-from shared.contracts.courses import (
-    Audience,
+from shared.contracts.courses.api.courses import (
     CourseDetails,
-    CourseFormat,
     CourseStatus,
     CourseView,
     GetCourse,
     GetSession,
-    LibraryContribution,
     ListCourses,
     ListSessions,
     Location,
-    LocationKind,
     Meeting,
     SessionStatus,
     SessionView,
 )
-from shared.contracts.referrals import SkillArea
+from shared.contracts.courses.events import Audience, CourseFormat, LibraryContribution, LocationKind
+from shared.contracts.vocabulary import SkillArea
 from shared.errors import InvalidInput, NotFound
 from shared.pagination import Page, decode_cursor, encode_cursor
 from shared.tenancy import Actor, Role

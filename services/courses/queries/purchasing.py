@@ -14,23 +14,25 @@ from services.courses.domain.purchasing import (
     check_may_read_library,
     check_may_read_purchasing,
 )
-from shared.contracts.courses import (
-    ApprovalView,
-    Audience,
+from shared.contracts.courses.api.budgets import (
     BudgetHolderView,
     BudgetView,
     GetBudget,
-    GetPurchase,
     GetPurchasingPolicy,
     ListBudgetHolders,
     ListBudgets,
+    PurchasingPolicyView,
+)
+from shared.contracts.courses.api.purchasing import (
+    ApprovalView,
+    GetPurchase,
     ListPurchases,
     PurchaseStatus,
     PurchaseStepView,
     PurchaseView,
-    PurchasingPolicyView,
     QuoteView,
 )
+from shared.contracts.courses.events import Audience
 from shared.errors import InvalidInput, NotFound
 from shared.pagination import Page, decode_cursor, encode_cursor
 from shared.tenancy import Actor, Role

@@ -11,16 +11,15 @@ import sqlalchemy as sa
 
 from services.courses import store
 from services.courses.domain.purchasing import budget_year_of, check_may_read_purchasing
-from shared.contracts.courses import (
+from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
+from shared.contracts.courses.api.purchasing import PurchaseStatus
+from shared.contracts.courses.api.statistics import (
     CourseFigures,
     CoursesStatistics,
-    CourseStatus,
     GetCoursesStatistics,
     LibraryCourseFigures,
     PartnerCourseFigures,
     PurchaseFigures,
-    PurchaseStatus,
-    SessionStatus,
 )
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork

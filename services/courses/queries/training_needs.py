@@ -13,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.courses.domain import training_needs as rules
 from services.courses.queries import purchasing
 from services.courses.store import training_needs as needs
-from shared.contracts.courses import GetPurchase, ListPurchases, PurchaseStatus, PurchaseTrainingNeed, PurchaseView
+from shared.contracts.courses.api.purchasing import (
+    GetPurchase,
+    ListPurchases,
+    PurchaseStatus,
+    PurchaseTrainingNeed,
+    PurchaseView,
+)
 from shared.pagination import Page
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
 from services.courses.store import Time, Uuid
-from shared.contracts.courses import PurchaseStatus
+from shared.contracts.courses.api.purchasing import PurchaseStatus
 
 training_needs = sa.Table(
     "training_needs",

@@ -19,18 +19,17 @@ from services.partners.channels import NatsFeeds
 from services.partners.domain import access, feeds
 from services.partners.domain import api_keys as keys
 from services.partners.queries.views import api_key_view
-from shared.contracts.partners import (
+from shared.contracts.partners.api.api_keys import (
     ApiKeyIdentity,
     ApiKeyIssued,
     ApiKeyRequest,
     ApiKeyView,
     AuthenticateApiKey,
     IssueApiKey,
-    IssueNatsCredentials,
-    NatsFeedCredentials,
-    PartnerStatus,
     RevokeApiKey,
 )
+from shared.contracts.partners.api.feeds import IssueNatsCredentials, NatsFeedCredentials
+from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.ids import new_id
 from shared.nats_callout import ACCOUNT, PREFIX_SERVER, REQUEST_AUDIENCE, decode_jwt

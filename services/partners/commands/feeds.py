@@ -21,8 +21,10 @@ from services.partners.channels import NatsFeeds
 from services.partners.domain import feeds
 from services.partners.queries.views import feed_entry_view
 from shared.contracts import Envelope
-from shared.contracts.courses import CoursePublished
-from shared.contracts.partners import DeliveryStatus, PartnershipRole, PartnershipStatus, PartnerStatus, WebhookStatus
+from shared.contracts.courses.events import CoursePublished
+from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
+from shared.contracts.partners.api.organisations import PartnerStatus
+from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus
 from shared.ids import new_id
 from shared.unit_of_work import Transaction, UnitOfWork
 

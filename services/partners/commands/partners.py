@@ -10,19 +10,21 @@ import msgspec
 from services.partners import domain, store
 from services.partners.domain import access, lifecycle
 from services.partners.queries.views import partner_view
-from shared.contracts.partners import (
+from shared.contracts.partners.api.organisations import (
     ChangePartnerStatus,
+    PartnerStatus,
+    PartnerStep,
+    PartnerView,
+    RegisterPartner,
+    UpdatePartner,
+)
+from shared.contracts.partners.api.partnerships import PartnershipStatus
+from shared.contracts.partners.events import (
     PartnerEnded,
     PartnerReactivated,
     PartnerRegistered,
     PartnershipEnded,
-    PartnershipStatus,
-    PartnerStatus,
-    PartnerStep,
     PartnerSuspended,
-    PartnerView,
-    RegisterPartner,
-    UpdatePartner,
 )
 from shared.errors import IllegalTransition, InvalidInput, NotFound
 from shared.ids import new_id

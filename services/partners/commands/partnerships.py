@@ -13,17 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from services.partners import store
 from services.partners.domain import access, lifecycle
 from services.partners.queries.views import partnership_view
-from shared.contracts.partners import (
+from shared.contracts.partners.api.organisations import PartnerStatus
+from shared.contracts.partners.api.partnerships import (
     ChangePartnershipStatus,
     CreatePartnership,
-    PartnershipActivated,
-    PartnershipEnded,
     PartnershipStatus,
     PartnershipStep,
     PartnershipView,
-    PartnerStatus,
     UpdatePartnership,
 )
+from shared.contracts.partners.events import PartnershipActivated, PartnershipEnded
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor

@@ -5,14 +5,13 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from services.partners import domain, store
-from shared.contracts.partners import (
-    LibraryRegistered,
+from shared.contracts.partners.api.organisations import (
     LibraryView,
-    MunicipalityRegistered,
     MunicipalityView,
     RegisterLibrary,
     RegisterMunicipality,
 )
+from shared.contracts.partners.events import LibraryRegistered, MunicipalityRegistered
 from shared.errors import Conflict, InvalidInput
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork

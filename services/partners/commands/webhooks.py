@@ -29,11 +29,10 @@ from services.partners.domain import webhooks as rules
 from services.partners.queries.views import delivery_view, webhook_view
 from services.partners.signatures import SIGNATURE_HEADER, signature_header
 from shared.contracts import Envelope
-from shared.contracts.partners import (
+from shared.contracts.partners.api.feeds import (
     DeliveryRef,
     DeliveryStatus,
     DeliveryView,
-    PartnerStatus,
     RegisterWebhook,
     ReplayResult,
     RotateWebhookSecret,
@@ -43,6 +42,7 @@ from shared.contracts.partners import (
     WebhookView,
     WebhookWithSecret,
 )
+from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.errors import Conflict, NotFound
 from shared.ids import new_id
 from shared.metrics import WebhookDeliveries, WebhookResult

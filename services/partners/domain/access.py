@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.contracts.partners import PartnerChanges
+from shared.contracts.partners.api.organisations import PartnerChanges
 from shared.errors import Forbidden, NotFound
 from shared.tenancy import Actor, Role
 

@@ -9,12 +9,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from shared.contracts.partners import (
-    PartnershipStatus,
-    PartnershipStep,
-    PartnerStatus,
-    PartnerStep,
-)
+from shared.contracts.partners.api.organisations import PartnerStatus, PartnerStep
+from shared.contracts.partners.api.partnerships import PartnershipStatus, PartnershipStep
 from shared.errors import Conflict, IllegalTransition, InvalidInput
 
 P = PartnerStatus

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from services.partners import store
 from services.partners.domain.access import check_may_manage_credentials, check_role_may_manage_credentials
 from services.partners.queries.views import api_key_view
-from shared.contracts.partners import ApiKeyView, ListApiKeys
+from shared.contracts.partners.api.api_keys import ApiKeyView, ListApiKeys
 from shared.errors import NotFound
 from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor

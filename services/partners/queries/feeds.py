@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from services.partners import domain, store
 from services.partners.channels import NatsFeeds
 from services.partners.queries.views import feed_entry_view
-from shared.contracts.partners import FeedPage, GetFeed, GetNatsFeedAccess, NatsFeedAccess
+from shared.contracts.partners.api.feeds import FeedPage, GetFeed, GetNatsFeedAccess, NatsFeedAccess
 from shared.errors import NotFound
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork

@@ -10,15 +10,11 @@ import sqlalchemy as sa
 
 from services.partners import domain, store
 from services.partners.queries.views import map_partnership, partner_view
-from shared.contracts.partners import (
-    GetPartner,
-    GetPartnerMap,
+from shared.contracts.partners.api.organisations import GetPartner, ListPartners, PartnerView
+from shared.contracts.partners.api.partnerships import GetPartnerMap, PartnerMapEntry, PartnershipStatus
+from shared.contracts.partners.api.statistics import (
     GetPartnersStatistics,
-    ListPartners,
-    PartnerMapEntry,
-    PartnershipStatus,
     PartnersStatistics,
-    PartnerView,
     StatisticsLibrary,
     StatisticsPartner,
 )

@@ -10,7 +10,7 @@ from services.partners import store
 from services.partners.domain.access import may_see_partnership
 from services.partners.queries.partners import visible_partnerships
 from services.partners.queries.views import partnership_view
-from shared.contracts.partners import GetPartnership, ListPartnerships, PartnershipView
+from shared.contracts.partners.api.partnerships import GetPartnership, ListPartnerships, PartnershipView
 from shared.errors import Forbidden, NotFound
 from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role

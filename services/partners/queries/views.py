@@ -7,26 +7,25 @@ from collections.abc import Sequence
 import msgspec
 import sqlalchemy as sa
 
-from shared.contracts.partners import (
-    Address,
-    ApiKeyView,
-    Contribution,
+from shared.contracts.partners.api.api_keys import ApiKeyView
+from shared.contracts.partners.api.feeds import (
     DeliveryAttemptView,
     DeliveryStatus,
     DeliveryView,
     FeedEntryView,
-    MapPartnership,
-    PartnerContact,
-    PartnerKind,
-    PartnershipRole,
-    PartnershipStatus,
-    PartnershipView,
-    PartnerStatus,
-    PartnerView,
     WebhookStatus,
     WebhookView,
 )
-from shared.contracts.referrals import SkillArea
+from shared.contracts.partners.api.organisations import Address, PartnerContact, PartnerStatus, PartnerView
+from shared.contracts.partners.api.partnerships import (
+    Contribution,
+    MapPartnership,
+    PartnershipRole,
+    PartnershipStatus,
+    PartnershipView,
+)
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.vocabulary import SkillArea
 
 
 def partner_view(row: sa.Row) -> PartnerView:

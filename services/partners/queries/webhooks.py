@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from services.partners import store
 from services.partners.domain.access import check_may_manage_subscriptions
 from services.partners.queries.views import delivery_view, webhook_view
-from shared.contracts.partners import DeliveryRef, DeliveryView, ListDeliveries, ListWebhooks, WebhookRef, WebhookView
+from shared.contracts.partners.api.feeds import (
+    DeliveryRef,
+    DeliveryView,
+    ListDeliveries,
+    ListWebhooks,
+    WebhookRef,
+    WebhookView,
+)
 from shared.errors import NotFound
 from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor

@@ -15,7 +15,8 @@ from services.referrals.commands.lifecycle import event_parties, transition
 from services.referrals.commands.privacy import anonymise
 from services.referrals.domain import Step
 from services.referrals.store import referrals
-from shared.contracts.referrals import AnonymisationReason, ReferralExpired, ReferralOverdue, ReferralStatus
+from shared.contracts.referrals.api.referrals import ReferralStatus
+from shared.contracts.referrals.events import AnonymisationReason, ReferralExpired, ReferralOverdue
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,8 @@ from services.referrals import blind_index, domain, store
 from services.referrals.blind_index import NEAR_MATCH, BlindIndex
 from services.referrals.queries.duplicates import warning_view
 from services.referrals.store import duplicates as duplicate_store
-from shared.contracts.referrals import (
-    DecideDuplicate,
-    DuplicateDecision,
-    DuplicateWarningView,
-    Participant,
-)
+from shared.contracts.referrals.api.duplicates import DecideDuplicate, DuplicateDecision, DuplicateWarningView
+from shared.contracts.referrals.api.referrals import Participant
 from shared.errors import Conflict, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor

@@ -15,25 +15,27 @@ from services.referrals.commands.policy import policy_for
 from services.referrals.domain import Step
 from services.referrals.queries import referral as views
 from shared.contracts import Envelope, EventData
-from shared.contracts.courses import EnrolmentConfirmed
-from shared.contracts.referrals import (
+from shared.contracts.courses.events import EnrolmentConfirmed
+from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     CompleteReferral,
     DeclineReferral,
     Intake,
     PlanIntake,
     RecordNoShow,
+    ReferralStatus,
+    ReferralStep,
+    ReferralView,
+    WithdrawReferral,
+)
+from shared.contracts.referrals.events import (
     ReferralAccepted,
     ReferralCompleted,
     ReferralDeclined,
     ReferralEnrolled,
     ReferralIntakePlanned,
     ReferralNoShowRecorded,
-    ReferralStatus,
-    ReferralStep,
-    ReferralView,
     ReferralWithdrawn,
-    WithdrawReferral,
 )
 from shared.errors import Conflict, IllegalTransition, NotFound
 from shared.tenancy import Actor

@@ -17,8 +17,8 @@ from services.referrals.queries.participant_view import (
 )
 from services.referrals.store import participants as participant_store
 from shared.contracts import Envelope
-from shared.contracts.partners import LibraryRegistered
-from shared.contracts.referrals import (
+from shared.contracts.partners.events import LibraryRegistered
+from shared.contracts.referrals.api.participant_page import (
     ChangeRequestStatus,
     ChangeRequestView,
     HandleChangeRequest,
@@ -26,10 +26,10 @@ from shared.contracts.referrals import (
     ParticipantChangeRecorded,
     ParticipantCodeIssued,
     ParticipantCodeRevoked,
-    ReferralStatus,
     RequestParticipantChange,
     RevokeParticipantCode,
 )
+from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.errors import Conflict, IllegalTransition, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor

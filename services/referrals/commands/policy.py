@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import domain, store
 from services.referrals.queries.policy import policy_view
-from shared.contracts.referrals import ReferralPolicyView, SetReferralPolicy
+from shared.contracts.referrals.api.referrals import ReferralPolicyView, SetReferralPolicy
 from shared.errors import Conflict, NotFound
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork

@@ -14,20 +14,16 @@ from services.referrals.queries import referral as views
 from services.referrals.store import ParticipantVault, personal_data_reads, referrals
 from services.referrals.store import duplicates as duplicate_store
 from services.referrals.store import participants as participant_store
-from shared.contracts.referrals import (
+from shared.contracts.referrals.api.participant_data import (
     AccessPurpose,
-    AnonymisationReason,
     EraseParticipantData,
     ExportParticipantData,
     ParticipantExport,
-    ReferralAnonymised,
-    ReferralStatus,
-    ReferralView,
-    ReferralWithdrawn,
     RotateEncryption,
     RotationResult,
-    WithdrawReason,
 )
+from shared.contracts.referrals.api.referrals import ReferralStatus, ReferralView
+from shared.contracts.referrals.events import AnonymisationReason, ReferralAnonymised, ReferralWithdrawn, WithdrawReason
 from shared.errors import NotFound
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork

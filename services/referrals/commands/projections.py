@@ -7,7 +7,7 @@ from uuid import UUID
 
 from services.referrals import domain, store
 from shared.contracts import Envelope
-from shared.contracts.partners import (
+from shared.contracts.partners.events import (
     LibraryRegistered,
     PartnerEnded,
     PartnerReactivated,

@@ -15,13 +15,8 @@ from services.referrals.queries import referral as views
 from services.referrals.queries.duplicates import with_duplicates
 from services.referrals.store import ParticipantVault
 from shared.contracts import EventData
-from shared.contracts.referrals import (
-    ReferralStatus,
-    ReferralSubmitted,
-    ReferralSubmittedV2,
-    ReferralView,
-    SubmitReferral,
-)
+from shared.contracts.referrals.api.referrals import ReferralStatus, ReferralView, SubmitReferral
+from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
 from shared.ids import new_id
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork

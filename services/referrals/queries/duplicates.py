@@ -14,14 +14,13 @@ from services.referrals.queries import referral
 from services.referrals.store import ParticipantVault
 from services.referrals.store import duplicates as duplicate_store
 from services.referrals.store.duplicates import duplicate_warnings
-from shared.contracts.referrals import (
+from shared.contracts.referrals.api.duplicates import (
     DuplicateDecision,
     DuplicateWarningView,
-    GetReferral,
     ListDuplicateWarnings,
     PossibleDuplicate,
-    ReferralView,
 )
+from shared.contracts.referrals.api.referrals import GetReferral, ReferralView
 from shared.errors import InvalidInput
 from shared.pagination import Page, decode_cursor, encode_cursor
 from shared.tenancy import Actor, Role

@@ -11,13 +11,8 @@ import sqlalchemy as sa
 from services.referrals import domain
 from services.referrals.queries.referral import access_entry, may_read_personal_data, summary
 from services.referrals.store import find_referral, personal_data_reads, referrals
-from shared.contracts.referrals import (
-    AccessLogEntry,
-    ListAccessLog,
-    ListDirection,
-    ListReferrals,
-    ReferralSummary,
-)
+from shared.contracts.referrals.api.participant_data import AccessLogEntry, ListAccessLog
+from shared.contracts.referrals.api.referrals import ListDirection, ListReferrals, ReferralSummary
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.pagination import Page, decode_cursor, encode_cursor
 from shared.tenancy import Actor, Role

@@ -16,17 +16,15 @@ from services.referrals.participant_codes import CodeHasher
 from services.referrals.queries.referral import parties_of
 from services.referrals.store import participants as participant_store
 from services.referrals.store.participants import change_requests
-from shared.contracts.referrals import (
+from shared.contracts.referrals.api.participant_page import (
     ChangeRequestStatus,
     ChangeRequestView,
-    Intake,
     ListChangeRequests,
     OpenParticipantPage,
     ParticipantChangeKind,
     ParticipantPage,
-    ReferralDirection,
-    ReferralStatus,
 )
+from shared.contracts.referrals.api.referrals import Intake, ReferralDirection, ReferralStatus
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.pagination import Page, decode_cursor, encode_cursor
 from shared.tenancy import Actor, Role

@@ -5,10 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from services.referrals import domain, store
-from shared.contracts.referrals import (
-    GetReferralPolicy,
-    ReferralPolicyView,
-)
+from shared.contracts.referrals.api.referrals import GetReferralPolicy, ReferralPolicyView
 from shared.errors import NotFound
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork

@@ -7,24 +7,20 @@ import sqlalchemy as sa
 
 from services.referrals import domain, store
 from services.referrals.store import ParticipantVault
-from shared.contracts.referrals import (
-    AccessLogEntry,
-    AccessPurpose,
+from shared.contracts.referrals.api.participant_data import AccessLogEntry, AccessPurpose
+from shared.contracts.referrals.api.referrals import (
     Consent,
     ContactChannel,
     ContactPerson,
-    DeclineReason,
     GetReferral,
     HistoryEntry,
     Intake,
-    Need,
-    Outcome,
     Participant,
     ReferralStatus,
     ReferralSummary,
     ReferralView,
-    WithdrawReason,
 )
+from shared.contracts.referrals.events import DeclineReason, Need, Outcome, WithdrawReason
 from shared.errors import NotFound
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork

@@ -10,16 +10,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from services.referrals import store
 from services.referrals.queries.lists import scope, submitted_between
 from services.referrals.store import referrals
-from shared.contracts.referrals import (
+from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus
+from shared.contracts.referrals.api.statistics import (
     GetReferralsOverviewStatistics,
     GetReferralStatistics,
     LibraryReferralFigures,
     PartnerReferralFigures,
-    ReferralDirection,
     ReferralFigures,
     ReferralsOverviewStatistics,
     ReferralStatistics,
-    ReferralStatus,
 )
 from shared.errors import Forbidden
 from shared.tenancy import Actor, Role

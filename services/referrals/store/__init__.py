@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts.referrals import Participant
+from shared.contracts.referrals.api.referrals import Participant
 from shared.personal_data import Sealer
 
 metadata = sa.MetaData()

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.referrals import domain
 from services.referrals.blind_index import BlindKeys
 from services.referrals.store import metadata, referrals
-from shared.contracts.referrals import DuplicateDecision
+from shared.contracts.referrals.api.duplicates import DuplicateDecision
 
 EXACT, FEATURE = "exact", "feature"
 

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals.store import metadata
-from shared.contracts.referrals import ChangeRequestStatus
+from shared.contracts.referrals.api.participant_page import ChangeRequestStatus
 
 participant_codes = sa.Table(
     "participant_codes",

@@ -11,22 +11,19 @@ from services.volunteers.domain.pipeline import apply_assignment_step
 from services.volunteers.queries.assignments import assignment_view, opening_view
 from services.volunteers.queries.recruitment import certificates_of
 from shared.contracts import Envelope
-from shared.contracts.courses import CourseCancelled, CoursePublished, CourseUpdated
-from shared.contracts.volunteers import (
-    AssignmentEnded,
+from shared.contracts.courses.events import CourseCancelled, CoursePublished, CourseUpdated
+from shared.contracts.volunteers.api.assignments import (
     AssignmentStatus,
     AssignmentView,
     AssignVolunteer,
     EndAssignment,
     HoursEntryView,
-    HoursLogged,
     LogHours,
     OpeningView,
     UpdateOpening,
-    VolunteerAssigned,
-    VolunteerKind,
-    VolunteerStatus,
 )
+from shared.contracts.volunteers.api.volunteers import VolunteerStatus
+from shared.contracts.volunteers.events import AssignmentEnded, HoursLogged, VolunteerAssigned, VolunteerKind
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor

@@ -8,8 +8,8 @@ from typing import Any
 from services.volunteers.domain import training_needs as rules
 from services.volunteers.store import training_needs as needs
 from services.volunteers.store.training_needs import NeedKey
-from shared.contracts.courses import PurchaseDelivered
-from shared.contracts.volunteers import ModuleDelivery
+from shared.contracts.courses.events import PurchaseDelivered
+from shared.contracts.volunteers.events import ModuleDelivery
 from shared.ids import new_id
 from shared.unit_of_work import Transaction
 

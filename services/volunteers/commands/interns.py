@@ -11,17 +11,10 @@ from services.volunteers.commands.recruitment import change_status, library_muni
 from services.volunteers.domain import internship, pipeline, scope
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
-from shared.contracts.partners import PartnerKind, PartnershipRole
-from shared.contracts.volunteers import (
-    ApplicationChannel,
-    InternEnded,
-    InternRegistered,
-    RegisterIntern,
-    VolunteerKind,
-    VolunteerStatus,
-    VolunteerStep,
-    VolunteerView,
-)
+from shared.contracts.partners.api.partnerships import PartnershipRole
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.volunteers.api.volunteers import RegisterIntern, VolunteerStatus, VolunteerStep, VolunteerView
+from shared.contracts.volunteers.events import ApplicationChannel, InternEnded, InternRegistered, VolunteerKind
 from shared.ids import new_id
 from shared.tenancy import SYSTEM, Actor
 from shared.unit_of_work import UnitOfWork

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.volunteers import store
 from shared.contracts import Envelope
-from shared.contracts.partners import (
+from shared.contracts.partners.events import (
     LibraryRegistered,
     PartnerEnded,
     PartnerReactivated,

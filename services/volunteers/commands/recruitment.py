@@ -14,37 +14,42 @@ from services.volunteers.queries.recruitment import certificates_of, vacancy_vie
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
 from shared.contracts import EventData
-from shared.contracts.partners import PartnerKind, PartnershipRole
-from shared.contracts.volunteers import (
-    ApplicationChannel,
-    Apply,
-    CertificateReceived,
-    CertificateRequested,
+from shared.contracts.partners.api.partnerships import PartnershipRole
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.volunteers.api.vacancies import (
     CreateVacancy,
-    InternEnded,
-    ReceiveCertificate,
-    RequestCertificate,
     TakeVacancyStep,
-    TakeVolunteerStep,
     UpdateVacancy,
-    UpdateVolunteer,
-    VacancyClosed,
-    VacancyPublished,
     VacancyStatus,
     VacancyStep,
     VacancyView,
+)
+from shared.contracts.volunteers.api.volunteers import (
+    Apply,
+    ReceiveCertificate,
+    RequestCertificate,
+    TakeVolunteerStep,
+    UpdateVolunteer,
+    VolunteerPerson,
+    VolunteerStatus,
+    VolunteerStep,
+    VolunteerView,
+)
+from shared.contracts.volunteers.events import (
+    ApplicationChannel,
+    CertificateReceived,
+    CertificateRequested,
+    InternEnded,
+    VacancyClosed,
+    VacancyPublished,
     VolunteerActivated,
     VolunteerApplied,
     VolunteerDeactivated,
     VolunteerIntakeStarted,
     VolunteerKind,
-    VolunteerPerson,
     VolunteerReactivated,
     VolunteerRejected,
     VolunteerScreeningStarted,
-    VolunteerStatus,
-    VolunteerStep,
-    VolunteerView,
     VolunteerWithdrawn,
 )
 from shared.errors import Conflict, NotFound

@@ -14,22 +14,24 @@ from services.volunteers.commands.recruitment import library_municipality, suppl
 from services.volunteers.domain import scope, training
 from services.volunteers.queries.training import module_view, session_view
 from shared.contracts import Envelope
-from shared.contracts.courses import PurchaseDelivered
-from shared.contracts.partners import PartnerKind
-from shared.contracts.volunteers import (
+from shared.contracts.courses.events import PurchaseDelivered
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.volunteers.api.training import (
     AddTrainingModule,
-    ModuleDelivery,
-    QualificationExpired,
     RecordAttendance,
     ScheduleTrainingSession,
-    TrainingModuleAdded,
     TrainingModuleView,
-    TrainingSessionScheduled,
     TrainingSessionView,
     UpdateTrainingModule,
+)
+from shared.contracts.volunteers.api.volunteers import VolunteerStatus
+from shared.contracts.volunteers.events import (
+    ModuleDelivery,
+    QualificationExpired,
+    TrainingModuleAdded,
+    TrainingSessionScheduled,
     VolunteerKind,
     VolunteerQualified,
-    VolunteerStatus,
 )
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id

@@ -23,14 +23,9 @@ from services.volunteers.commands import assignments, training
 from services.volunteers.domain import training_needs as rules
 from services.volunteers.store import training_needs as needs
 from services.volunteers.store.training_needs import NeedKey
-from shared.contracts.volunteers import (
-    AssignmentView,
-    AssignVolunteer,
-    RecordAttendance,
-    TrainingNeeded,
-    TrainingNeedMet,
-    TrainingSessionView,
-)
+from shared.contracts.volunteers.api.assignments import AssignmentView, AssignVolunteer
+from shared.contracts.volunteers.api.training import RecordAttendance, TrainingSessionView
+from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
 from shared.errors import Conflict
 from shared.ids import new_id
 from shared.tenancy import Actor

@@ -10,7 +10,8 @@ from uuid import UUID
 
 from services.volunteers.domain.screening import Certificate, certificate_problem
 from services.volunteers.domain.training import holds_on
-from shared.contracts.volunteers import AssignmentKind, VolunteerKind, VolunteerStatus
+from shared.contracts.volunteers.api.volunteers import VolunteerStatus
+from shared.contracts.volunteers.events import AssignmentKind, VolunteerKind
 from shared.errors import Conflict, InvalidInput
 
 

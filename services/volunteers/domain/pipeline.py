@@ -9,14 +9,10 @@ from collections.abc import Sequence
 from datetime import date
 
 from services.volunteers.domain.screening import Certificate, certificate_problem
-from shared.contracts.volunteers import (
-    AssignmentStatus,
-    VacancyStatus,
-    VacancyStep,
-    VolunteerKind,
-    VolunteerStatus,
-    VolunteerStep,
-)
+from shared.contracts.volunteers.api.assignments import AssignmentStatus
+from shared.contracts.volunteers.api.vacancies import VacancyStatus, VacancyStep
+from shared.contracts.volunteers.api.volunteers import VolunteerStatus, VolunteerStep
+from shared.contracts.volunteers.events import VolunteerKind
 from shared.errors import IllegalTransition, InvalidInput
 
 V = VolunteerStatus

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from shared.contracts.partners import PartnerKind
-from shared.contracts.volunteers import VolunteerStep
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.volunteers.api.volunteers import VolunteerStep
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from shared.contracts.volunteers import CertificateStatus, CertificateView
+from shared.contracts.volunteers.api.volunteers import CertificateStatus, CertificateView
 from shared.errors import IllegalTransition, InvalidInput
 
 

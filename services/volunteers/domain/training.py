@@ -8,7 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from shared.contracts.volunteers import ModuleDelivery, VolunteerStatus
+from shared.contracts.volunteers.api.volunteers import VolunteerStatus
+from shared.contracts.volunteers.events import ModuleDelivery
 from shared.errors import Conflict, InvalidInput
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from shared.contracts.volunteers import VolunteerStatus
+from shared.contracts.volunteers.api.volunteers import VolunteerStatus
 
 # A qualification that runs out within two months needs renewing now: a training takes that long to buy,
 # plan and give. One that ran out already counts as well, as long as its holder is still in service.

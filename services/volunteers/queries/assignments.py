@@ -9,9 +9,8 @@ import sqlalchemy as sa
 
 from services.volunteers import store
 from services.volunteers.domain import scope
-from shared.contracts.referrals import SkillArea
-from shared.contracts.volunteers import (
-    AssignmentKind,
+from shared.contracts.vocabulary import SkillArea
+from shared.contracts.volunteers.api.assignments import (
     AssignmentStatus,
     AssignmentView,
     GetAssignment,
@@ -22,6 +21,7 @@ from shared.contracts.volunteers import (
     ListOpenings,
     OpeningView,
 )
+from shared.contracts.volunteers.events import AssignmentKind
 from shared.errors import NotFound
 from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role

@@ -15,22 +15,18 @@ from services.volunteers.domain.screening import Certificate, certificate_view
 from services.volunteers.domain.training import holds_on
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
-from shared.contracts.partners import PartnershipRole
-from shared.contracts.volunteers import (
-    ApplicationChannel,
-    GetVacancy,
+from shared.contracts.partners.api.partnerships import PartnershipRole
+from shared.contracts.volunteers.api.vacancies import GetVacancy, ListVacancies, VacancyStatus, VacancyView
+from shared.contracts.volunteers.api.volunteers import (
     GetVolunteer,
     InternshipView,
-    ListVacancies,
     ListVolunteers,
     QualificationView,
-    VacancyStatus,
-    VacancyView,
-    VolunteerKind,
     VolunteerPerson,
     VolunteerStatus,
     VolunteerView,
 )
+from shared.contracts.volunteers.events import ApplicationChannel, VolunteerKind
 from shared.errors import Forbidden, NotFound
 from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role

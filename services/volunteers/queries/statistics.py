@@ -8,16 +8,16 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.volunteers import store
-from shared.contracts.volunteers import (
+from shared.contracts.volunteers.api.statistics import (
     GetVolunteersStatistics,
     LibraryVolunteerFigures,
     PartnerVolunteerFigures,
-    VacancyStatus,
     VolunteerFigures,
-    VolunteerKind,
     VolunteersStatistics,
-    VolunteerStatus,
 )
+from shared.contracts.volunteers.api.vacancies import VacancyStatus
+from shared.contracts.volunteers.api.volunteers import VolunteerStatus
+from shared.contracts.volunteers.events import VolunteerKind
 from shared.errors import Forbidden
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork

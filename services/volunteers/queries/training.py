@@ -11,18 +11,17 @@ import sqlalchemy as sa
 from services.volunteers import domain, store
 from services.volunteers.domain import scope
 from services.volunteers.domain.training import holds_on
-from shared.contracts.volunteers import (
+from shared.contracts.volunteers.api.training import (
     AttendanceView,
     GetTrainingModule,
     GetTrainingSession,
-    HeldQualificationView,
-    ListQualifications,
     ListTrainingModules,
     ListTrainingSessions,
-    ModuleDelivery,
     TrainingModuleView,
     TrainingSessionView,
 )
+from shared.contracts.volunteers.api.volunteers import HeldQualificationView, ListQualifications
+from shared.contracts.volunteers.events import ModuleDelivery
 from shared.errors import NotFound
 from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.volunteers.store import internships, metadata, volunteers
-from shared.contracts.volunteers import SchoolSupervisor, VolunteerPerson
+from shared.contracts.volunteers.api.volunteers import SchoolSupervisor, VolunteerPerson
 from shared.personal_data import KeyedDigests, Sealer, normalise_name
 
 volunteer_name_digests = sa.Table(

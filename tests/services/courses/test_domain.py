@@ -12,19 +12,9 @@ import pytest
 from services.courses.domain import enrolment, offer
 from services.courses.domain.enrolment import EnrolmentScope, KnownReferral
 from services.courses.domain.offer import CourseScope, CourseStep, Offerer, SessionStep
-from shared.contracts.courses import (
-    Audience,
-    CourseDetails,
-    CourseFormat,
-    CourseStatus,
-    EnrolmentStatus,
-    LibraryContribution,
-    Location,
-    LocationKind,
-    Meeting,
-    SessionStatus,
-)
-from shared.contracts.referrals import SkillArea
+from shared.contracts.courses.api.courses import CourseDetails, CourseStatus, Location, Meeting, SessionStatus
+from shared.contracts.courses.events import Audience, CourseFormat, EnrolmentStatus, LibraryContribution, LocationKind
+from shared.contracts.vocabulary import SkillArea
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from services.courses import store
 from services.courses.commands.enrolment import cancel_enrolment, enrol
-from shared.contracts.courses import CancelEnrolment, Cancellation, Enrol, EnrolmentStatus, EnrolParticipant
+from shared.contracts.courses.api.enrolments import CancelEnrolment, Cancellation, Enrol, EnrolParticipant
+from shared.contracts.courses.events import EnrolmentStatus
 from shared.errors import PartnernetError
 from shared.tenancy import Actor, Role
 from tests.conftest import RunningPlatform, Tenant

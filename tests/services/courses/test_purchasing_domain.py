@@ -8,7 +8,7 @@ import pytest
 
 from services.courses.domain import purchasing
 from services.courses.domain.purchasing import Budget, PurchaseStep
-from shared.contracts.courses import PurchaseStatus
+from shared.contracts.courses.api.purchasing import PurchaseStatus
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
 from shared.tenancy import Actor, Role
 

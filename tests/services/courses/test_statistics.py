@@ -7,7 +7,7 @@ from uuid import UUID
 import pytest
 
 from services.courses.queries.statistics import statistics
-from shared.contracts.courses import CourseFigures, GetCoursesStatistics, PurchaseFigures
+from shared.contracts.courses.api.statistics import CourseFigures, GetCoursesStatistics, PurchaseFigures
 from shared.errors import Forbidden
 from shared.tenancy import Actor, Role
 from tests.conftest import RunningPlatform

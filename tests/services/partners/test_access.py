@@ -17,7 +17,7 @@ from services.partners.domain.access import (
     check_may_update_partner,
     may_see_partnership,
 )
-from shared.contracts.partners import PartnerChanges
+from shared.contracts.partners.api.organisations import PartnerChanges
 from shared.errors import Forbidden, NotFound
 from shared.tenancy import Actor, Role
 

@@ -18,7 +18,8 @@ from services.partners.domain.lifecycle import (
     distinct,
     ended_by_date,
 )
-from shared.contracts.partners import PartnershipRole, PartnershipStatus, PartnershipStep, PartnerStatus, PartnerStep
+from shared.contracts.partners.api.organisations import PartnerStatus, PartnerStep
+from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus, PartnershipStep
 from shared.errors import Conflict, IllegalTransition, InvalidInput
 
 PARTNER_STEPS = [

@@ -25,16 +25,16 @@ from services.referrals.commands import submission
 from services.referrals.store import ParticipantVault
 from shared.clock import FixedClock
 from shared.contracts import Envelope, EventData, nats_subject
-from shared.contracts.referrals import (
+from shared.contracts.referrals.api.referrals import (
     Consent,
     ContactChannel,
     ContactPerson,
-    Need,
     Participant,
     ReferralView,
-    SkillArea,
     SubmitReferral,
 )
+from shared.contracts.referrals.events import Need
+from shared.contracts.vocabulary import SkillArea
 from shared.ids import new_id
 from shared.messaging import event_stream_name
 from shared.tenancy import Actor, Role

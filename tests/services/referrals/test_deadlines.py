@@ -10,16 +10,16 @@ import sqlalchemy as sa
 from services.referrals import store
 from services.referrals.commands import deadlines, lifecycle, policy
 from services.referrals.queries import lists, statistics
-from shared.contracts.referrals import (
+from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
-    DeclineReason,
     DeclineReferral,
-    GetReferralStatistics,
     ListReferrals,
     ReferralStatus,
     ReferralStep,
     SetReferralPolicy,
 )
+from shared.contracts.referrals.api.statistics import GetReferralStatistics
+from shared.contracts.referrals.events import DeclineReason
 from tests.conftest import RunningPlatform, eventually
 from tests.services.referrals.conftest import (
     SECRETS,

@@ -24,7 +24,7 @@ from services.referrals.domain import (
     may_read,
     may_read_personal_data,
 )
-from shared.contracts.referrals import Consent, ReferralDirection, ReferralStatus
+from shared.contracts.referrals.api.referrals import Consent, ReferralDirection, ReferralStatus
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 

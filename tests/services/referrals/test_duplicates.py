@@ -23,20 +23,22 @@ from services.referrals.commands import duplicates, lifecycle, privacy, submissi
 from services.referrals.queries import duplicates as duplicate_queries
 from services.referrals.store import duplicates as duplicate_store
 from services.referrals.store import participants as participant_store
-from shared.contracts.referrals import (
+from shared.contracts.referrals.api.duplicates import (
     DecideDuplicate,
-    DeclineReason,
-    DeclineReferral,
     DuplicateDecision,
     DuplicateStep,
     DuplicateWarningView,
-    EraseParticipantData,
-    GetReferral,
     ListDuplicateWarnings,
+)
+from shared.contracts.referrals.api.participant_data import EraseParticipantData
+from shared.contracts.referrals.api.referrals import (
+    DeclineReferral,
+    GetReferral,
     Participant,
     ReferralStep,
     ReferralView,
 )
+from shared.contracts.referrals.events import DeclineReason
 from shared.errors import Conflict, Forbidden, IllegalTransition, NotFound
 from shared.tenancy import Actor, Role
 from tests.conftest import RunningPlatform, Tenant, referral_body

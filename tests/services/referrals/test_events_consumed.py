@@ -10,9 +10,9 @@ import pytest
 
 from services.referrals import store
 from services.referrals.commands import lifecycle, submission
-from shared.contracts.courses import EnrolmentConfirmed
-from shared.contracts.partners import PartnerEnded, PartnerReactivated, PartnerSuspended
-from shared.contracts.referrals import (
+from shared.contracts.courses.events import EnrolmentConfirmed
+from shared.contracts.partners.events import PartnerEnded, PartnerReactivated, PartnerSuspended
+from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     ContactPerson,
     PlanIntake,

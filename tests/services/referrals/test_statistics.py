@@ -8,13 +8,8 @@ import pytest
 
 from services.referrals.commands import deadlines, lifecycle
 from services.referrals.queries.statistics import overview_statistics
-from shared.contracts.referrals import (
-    AcceptReferral,
-    ContactPerson,
-    GetReferralsOverviewStatistics,
-    PlanIntake,
-    ReferralStep,
-)
+from shared.contracts.referrals.api.referrals import AcceptReferral, ContactPerson, PlanIntake, ReferralStep
+from shared.contracts.referrals.api.statistics import GetReferralsOverviewStatistics
 from shared.errors import Forbidden
 from shared.tenancy import Actor, Role
 from tests.conftest import RunningPlatform

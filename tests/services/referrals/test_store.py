@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
 from services.referrals.store import ParticipantVault
-from shared.contracts.referrals import Participant
+from shared.contracts.referrals.api.referrals import Participant
 from shared.ids import new_id
 
 PERSON = Participant(name="Fatima El Amrani", birth_date=date(1984, 3, 2), phone="0612345678")

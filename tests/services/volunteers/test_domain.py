@@ -10,18 +10,11 @@ import pytest
 from services.volunteers.domain import assignment, internship, pipeline, scope, screening, training
 from services.volunteers.domain.assignment import Candidate, requirements
 from services.volunteers.domain.screening import Certificate
-from shared.contracts.partners import PartnerKind
-from shared.contracts.volunteers import (
-    AssignmentKind,
-    AssignmentStatus,
-    CertificateStatus,
-    ModuleDelivery,
-    VacancyStatus,
-    VacancyStep,
-    VolunteerKind,
-    VolunteerStatus,
-    VolunteerStep,
-)
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.volunteers.api.assignments import AssignmentStatus
+from shared.contracts.volunteers.api.vacancies import VacancyStatus, VacancyStep
+from shared.contracts.volunteers.api.volunteers import CertificateStatus, VolunteerStatus, VolunteerStep
+from shared.contracts.volunteers.events import AssignmentKind, ModuleDelivery, VolunteerKind
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 

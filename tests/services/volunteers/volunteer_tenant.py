@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from services.volunteers import store
 from shared.contracts import Envelope, EventData, nats_subject
-from shared.contracts.courses import CoursePublished
-from shared.contracts.referrals import SkillArea
+from shared.contracts.courses.events import CoursePublished
+from shared.contracts.vocabulary import SkillArea
 from shared.ids import new_id
 from shared.messaging import event_stream_name
 from shared.tenancy import Role

@@ -1,0 +1,87 @@
+"""Requests and views of enrolment in a session, its waiting list and attendance. Participants by pseudonym only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from shared.contracts.courses.events import EnrolmentStatus
+from shared.contracts.vocabulary import ExpectedVersion, Pseudonym, Reason
+from shared.pagination import DEFAULT_LIMIT, Limit
+
+
+class Enrol(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """From a referral (its pseudonym is used), or directly by pseudonym (one is made up when none is given)."""
+
+    referral_id: UUID | None = None
+    participant_pseudonym: Pseudonym | None = None
+
+
+class EnrolParticipant(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    session_id: UUID
+    enrolment: Enrol
+
+
+class Cancellation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: Reason | None = None
+    expected_version: ExpectedVersion | None = None
+
+
+class CancelEnrolment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    enrolment_id: UUID
+    cancellation: Cancellation
+
+
+class Attendance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    meeting: Annotated[int, msgspec.Meta(ge=1, le=100)]  # 1-based number of the session's meeting
+    present: bool
+    expected_version: ExpectedVersion | None = None
+
+
+class RecordAttendance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    enrolment_id: UUID
+    attendance: Attendance
+
+
+class GetEnrolment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    enrolment_id: UUID
+
+
+class ListEnrolments(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """In the order they came in: so a session's waiting list reads top to bottom."""
+
+    session_id: UUID | None = None
+    course_id: UUID | None = None
+    status: EnrolmentStatus | None = None
+    referral_id: UUID | None = None
+    participant_pseudonym: Pseudonym | None = None
+    cursor: str | None = None
+    limit: Limit = DEFAULT_LIMIT
+
+
+class AttendanceMark(msgspec.Struct, frozen=True, kw_only=True):
+    meeting: int
+    present: bool
+    recorded_at: datetime
+
+
+class EnrolmentView(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    session_id: UUID
+    course_id: UUID
+    municipality: str
+    library: str | None
+    offered_by_partner_id: UUID | None
+    participant_pseudonym: str
+    referral_id: UUID | None
+    status: EnrolmentStatus
+    waiting_list_position: int | None  # 1 is next in line; None unless waitlisted
+    enrolled_at: datetime
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+    cancellation_reason: str | None
+    attendance: list[AttendanceMark]
+    version: int

@@ -1,0 +1,185 @@
+"""Requests and views of the partners service: municipalities, libraries and partner organisations
+(subjects `rpc.partners.<operation>`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.vocabulary import Email, ExpectedVersion, Name, Phone, SkillArea, Slug
+from shared.pagination import DEFAULT_LIMIT, Limit
+
+ChamberOfCommerceNumber = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{8}$", description="KvK number, 8 digits")]
+
+
+Postcode = Annotated[
+    str, msgspec.Meta(pattern=r"^[1-9][0-9]{3} ?[A-Z]{2}$", description="Dutch postcode, e.g. `3511 AB`")
+]
+
+
+Website = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=500)]
+
+
+class PartnerStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # no new referrals from it until it is reactivated
+    ENDED = "ended"  # final
+
+
+class PartnerStep(enum.StrEnum):
+    SUSPEND = "suspend"
+    REACTIVATE = "reactivate"
+    END = "end"
+
+
+class ContactRole(enum.StrEnum):
+    PRIMARY = "primary"
+    REFERRALS = "referrals"
+    COURSES = "courses"
+    VOLUNTEERS = "volunteers"
+    INTERNS = "interns"
+    FINANCE = "finance"
+    MANAGEMENT = "management"
+    TECHNICAL = "technical"  # feeds, webhooks and API keys
+    OTHER = "other"
+
+
+class AddressKind(enum.StrEnum):
+    VISITING = "visiting"
+    POSTAL = "postal"
+
+
+class Address(msgspec.Struct, frozen=True, kw_only=True):
+    street: Name
+    house_number: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    postcode: Postcode
+    city: Name
+    kind: AddressKind = AddressKind.VISITING
+
+
+class PartnerContact(msgspec.Struct, frozen=True, kw_only=True):
+    """A contact person of a partner organisation (not a participant): visible to the municipality's libraries."""
+
+    name: Name
+    roles: Annotated[list[ContactRole], msgspec.Meta(min_length=1)]
+    email: Email | None = None
+    phone: Phone | None = None
+    job_title: Name | None = None
+
+
+class RegisterMunicipality(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    slug: Slug
+    name: Name
+
+
+class RegisterLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    slug: Slug
+    municipality: Slug
+    name: Name
+
+
+class RegisterPartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    name: Name
+    kind: PartnerKind
+    municipality: Slug
+    chamber_of_commerce_number: ChamberOfCommerceNumber | None = None
+    addresses: Annotated[list[Address], msgspec.Meta(max_length=10)] = []
+    contacts: Annotated[list[PartnerContact], msgspec.Meta(max_length=50)] = []
+    skill_areas: list[SkillArea] = []  # the basic skills it works on
+    email: Email | None = None
+    phone: Phone | None = None
+    website: Website | None = None
+
+
+class GetPartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partner_id: UUID
+
+
+class ListPartners(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Partners in the caller's scope (a partner: itself), by name."""
+
+    kind: PartnerKind | None = None
+    status: PartnerStatus | None = None
+    skill_area: SkillArea | None = None
+    search: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None  # part of the name
+    municipality: Slug | None = None  # operators
+    cursor: str | None = None
+    limit: Limit = DEFAULT_LIMIT
+
+
+class MunicipalityView(msgspec.Struct, frozen=True, kw_only=True):
+    slug: str
+    name: str
+
+
+class LibraryView(msgspec.Struct, frozen=True, kw_only=True):
+    slug: str
+    municipality: str
+    name: str
+
+
+class PartnerView(msgspec.Struct, frozen=True, kw_only=True):
+    """A partner organisation and its contact details (visible to every library of its municipality)."""
+
+    id: UUID
+    name: str
+    kind: PartnerKind
+    municipality: str
+    chamber_of_commerce_number: str | None
+    registered_at: datetime
+    status: PartnerStatus = PartnerStatus.ACTIVE
+    status_reason: str | None = None
+    addresses: list[Address] = []
+    contacts: list[PartnerContact] = []
+    skill_areas: list[SkillArea] = []
+    email: str | None = None
+    phone: str | None = None
+    website: str | None = None
+    version: int = 1
+    updated_at: datetime | None = None
+
+
+class PartnerList(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[PartnerView]
+
+
+class PartnerChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What to change; a field left out stays as it is. The partner itself may change its contact details
+    (addresses, contacts, email, phone, website, skill areas); name, kind and KvK number are for staff."""
+
+    name: Name | None = None
+    kind: PartnerKind | None = None
+    chamber_of_commerce_number: ChamberOfCommerceNumber | None = None
+    addresses: Annotated[list[Address], msgspec.Meta(max_length=10)] | None = None
+    contacts: Annotated[list[PartnerContact], msgspec.Meta(max_length=50)] | None = None
+    skill_areas: list[SkillArea] | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    website: Website | None = None
+    expected_version: ExpectedVersion | None = None
+
+
+class UpdatePartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partner_id: UUID
+    changes: PartnerChanges
+
+
+class StatusChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The body of a lifecycle step (suspend, reactivate, end; activate or end a partnership)."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    expected_version: ExpectedVersion | None = None
+
+
+class ChangePartnerStatus(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Suspending, reactivating or ending a partner: the municipality's coordinator (or an operator)."""
+
+    partner_id: UUID
+    step: PartnerStep
+    change: StatusChange = StatusChange()

@@ -1,0 +1,156 @@
+"""Requests and views of partnerships between a library and a partner, and the municipality's partner map
+(`rpc.partners.*_partnership`, `rpc.partners.partner_map`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+from shared.contracts.partners.api.organisations import PartnerView, StatusChange
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.vocabulary import ExpectedVersion, Note, SkillArea, Slug
+from shared.pagination import DEFAULT_LIMIT, Limit
+
+
+class PartnershipRole(enum.StrEnum):
+    """What a partner does for (or with) a library."""
+
+    OUTREACH_PARTNER = "outreach_partner"  # a place where participants are found (vindplaats)
+    REFERRER = "referrer"
+    COURSE_PROVIDER = "course_provider"
+    VOLUNTEER_SUPPLIER = "volunteer_supplier"
+    INTERN_SUPPLIER = "intern_supplier"
+    STAFF_TRAINER = "staff_trainer"  # trains the library's staff (professional development)
+    TRAINING_BUYER = "training_buyer"  # buys the library's training for its own staff
+
+
+class Contribution(enum.StrEnum):
+    """What one side of a partnership brings in."""
+
+    LOCATION = "location"
+    RECRUITMENT = "recruitment"
+    PROMOTION = "promotion"
+    CONTENT = "content"
+    GUIDANCE = "guidance"
+    TRAINING = "training"
+
+
+class PartnershipStatus(enum.StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    ENDED = "ended"  # final
+
+
+class PartnershipStep(enum.StrEnum):
+    ACTIVATE = "activate"
+    END = "end"
+
+
+class CreatePartnership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A new partnership starts as a draft; only the library's own staff create it."""
+
+    library: Slug
+    partner_id: UUID
+    roles: Annotated[list[PartnershipRole], msgspec.Meta(min_length=1)]
+    library_contributions: list[Contribution] = []
+    partner_contributions: list[Contribution] = []
+    starts_on: date
+    ends_on: date | None = None
+    review_on: date | None = None
+    note: Note | None = None
+
+
+class PartnershipChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    roles: Annotated[list[PartnershipRole], msgspec.Meta(min_length=1)] | None = None
+    library_contributions: list[Contribution] | None = None
+    partner_contributions: list[Contribution] | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    review_on: date | None = None
+    note: Note | None = None
+    expected_version: ExpectedVersion | None = None
+
+
+class UpdatePartnership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partnership_id: UUID
+    changes: PartnershipChanges
+
+
+class ChangePartnershipStatus(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partnership_id: UUID
+    step: PartnershipStep
+    change: StatusChange = StatusChange()
+
+
+class GetPartnership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partnership_id: UUID
+
+
+class ListPartnerships(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Partnerships the caller may see: its library's (staff), the municipality's (coordinator), its own (partner)."""
+
+    library: Slug | None = None
+    partner_id: UUID | None = None
+    status: PartnershipStatus | None = None
+    role: PartnershipRole | None = None
+    review_before: date | None = None  # those whose review date falls before this day
+    cursor: str | None = None
+    limit: Limit = DEFAULT_LIMIT
+
+
+class PartnershipView(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    library: str
+    municipality: str
+    partner_id: UUID
+    partner_name: str
+    roles: list[PartnershipRole]
+    library_contributions: list[Contribution]
+    partner_contributions: list[Contribution]
+    starts_on: date
+    ends_on: date | None
+    review_on: date | None
+    status: PartnershipStatus
+    note: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    activated_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+
+class GetPartnerMap(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Which partners work with which libraries in which roles. Every library of the municipality sees the
+    partners' contact details; a partnership only its library, the coordinator and the partner itself.
+    `role` and `library` filter on the partnerships the caller may see."""
+
+    municipality: Slug | None = None  # operators name one; everyone else sees their own
+    kind: PartnerKind | None = None
+    role: PartnershipRole | None = None
+    skill_area: SkillArea | None = None
+    library: Slug | None = None
+    include_ended: bool = False
+    cursor: str | None = None
+    limit: Limit = DEFAULT_LIMIT
+
+
+class MapPartnership(msgspec.Struct, frozen=True, kw_only=True):
+    partnership_id: UUID
+    library: str
+    roles: list[PartnershipRole]
+    status: PartnershipStatus
+    library_contributions: list[Contribution]
+    partner_contributions: list[Contribution]
+    starts_on: date
+    ends_on: date | None
+
+
+class PartnerMapEntry(msgspec.Struct, frozen=True, kw_only=True):
+    partner: PartnerView
+    partnerships: list[MapPartnership]  # only those the caller may see

@@ -1,0 +1,97 @@
+"""Events of the partners service: tenants, partner organisations and partnerships.
+
+Frozen: tests/contracts compares each type's JSON Schema with its snapshot.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import ClassVar
+from uuid import UUID
+
+from shared.contracts import EventData, register
+
+
+class PartnerKind(enum.StrEnum):
+    REFERRER = "referrer"
+    ADULT_EDUCATION_SCHOOL = "adult_education_school"
+    FOLK_UNIVERSITY = "folk_university"
+    VOLUNTEER_ORGANISATION = "volunteer_organisation"
+    EDUCATIONAL_INSTITUTION = "educational_institution"
+    COURSE_PROVIDER = "course_provider"
+    OTHER = "other"
+
+
+@register
+class MunicipalityRegistered(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "municipality.registered"
+    municipality: str
+    name: str
+
+
+@register
+class LibraryRegistered(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "library.registered"
+    library: str
+    municipality: str
+    name: str
+
+
+@register
+class PartnerRegistered(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partner.registered"
+    partner_id: UUID
+    municipality: str
+    name: str
+    kind: PartnerKind
+
+
+@register
+class PartnerSuspended(EventData, frozen=True, kw_only=True):
+    """Other services act on it: the referrals service stops accepting new referrals from this partner."""
+
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partner.suspended"
+    partner_id: UUID
+    municipality: str
+    reason: str | None = None
+
+
+@register
+class PartnerReactivated(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partner.reactivated"
+    partner_id: UUID
+    municipality: str
+
+
+@register
+class PartnerEnded(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partner.ended"
+    partner_id: UUID
+    municipality: str
+
+
+@register
+class PartnershipActivated(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partnership.activated"
+    partnership_id: UUID
+    partner_id: UUID
+    library: str
+    municipality: str
+    roles: list[str]
+
+
+@register
+class PartnershipEnded(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partnership.ended"
+    partnership_id: UUID
+    partner_id: UUID
+    library: str
+    municipality: str

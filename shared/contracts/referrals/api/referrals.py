@@ -1,0 +1,255 @@
+"""Requests and views of referrals: submitting one, its lifecycle steps, lists, and the library's referral
+policy (subjects `rpc.referrals.<operation>`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Annotated, Generic, TypeVar
+from uuid import UUID
+
+import msgspec
+
+from shared.contracts.referrals.api.duplicates import PossibleDuplicate
+from shared.contracts.referrals.events import DeclineReason, Need, Outcome, WithdrawReason
+from shared.contracts.vocabulary import AwareDatetime, ExpectedVersion, Name, Note, Reason, Short, Slug
+from shared.pagination import DEFAULT_LIMIT, Limit
+
+
+class ContactChannel(enum.StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    POST = "post"
+    IN_PERSON = "in_person"
+    VIA_REFERRER = "via_referrer"
+
+
+class ReferralStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    INTAKE_PLANNED = "intake_planned"
+    ENROLLED = "enrolled"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+    NO_SHOW = "no_show"
+    EXPIRED = "expired"
+
+
+class ReferralDirection(enum.StrEnum):
+    TO_LIBRARY = "to_library"  # a partner refers a participant to a library (its language or digital offer)
+    TO_PARTNER = "to_partner"  # a library refers a participant to a partner (a course of an adult-education school)
+
+
+class Participant(msgspec.Struct, frozen=True, kw_only=True):
+    """Personal data: stored encrypted in the referrals service, never in an event, log or trace."""
+
+    name: Name
+    birth_date: date | None = None
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    email: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class ContactPerson(msgspec.Struct, frozen=True, kw_only=True):
+    name: Name
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    email: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class Consent(msgspec.Struct, frozen=True, kw_only=True):
+    given_at: AwareDatetime
+    given_to: Short  # the organisation the participant gave consent to
+    purpose: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    valid_until: date
+
+
+class SubmitReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A partner refers to `library` (`referring_partner_id`), or `library` refers to a partner
+    (`receiving_partner_id`, and the partner's course where one is chosen): exactly one of the two."""
+
+    library: Slug
+    contact_person: ContactPerson
+    participant: Participant
+    needs: Annotated[list[Need], msgspec.Meta(min_length=1)]
+    reason: Reason
+    preferred_channel: ContactChannel
+    consent: Consent
+    referring_partner_id: UUID | None = None
+    receiving_partner_id: UUID | None = None
+    course_id: UUID | None = None
+
+
+class GetReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    referral_id: UUID
+
+
+class AcceptReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    expected_version: ExpectedVersion | None = None
+    note: Note | None = None
+
+
+class DeclineReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: DeclineReason
+    expected_version: ExpectedVersion | None = None
+    note: Note | None = None
+
+
+class Intake(msgspec.Struct, frozen=True, kw_only=True):
+    """The warm handover: when, where, and who receives the participant."""
+
+    at: AwareDatetime
+    place: Short
+    contact_person: ContactPerson
+
+
+class PlanIntake(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Plan the intake, or plan it again: a new date replaces the old one."""
+
+    intake_at: AwareDatetime
+    place: Short
+    contact_person: ContactPerson
+    expected_version: ExpectedVersion | None = None
+    note: Note | None = None
+
+
+class CompleteReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    outcome: Outcome
+    expected_version: ExpectedVersion | None = None
+    note: Note | None = None
+
+
+class WithdrawReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: WithdrawReason
+    expected_version: ExpectedVersion | None = None
+    note: Note | None = None
+
+
+class RecordNoShow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    expected_version: ExpectedVersion | None = None
+    note: Note | None = None
+
+
+C = TypeVar("C")
+
+
+class ReferralStep(msgspec.Struct, Generic[C], frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A lifecycle step on one referral: the path's id and the step's body, as one RPC body."""
+
+    referral_id: UUID
+    command: C
+
+
+class ListDirection(enum.StrEnum):
+    INCOMING = "incoming"  # referrals the caller's side receives
+    OUTGOING = "outgoing"  # referrals the caller's side sent
+
+
+class ListReferrals(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Scoped by the caller: staff see their library's, a partner its own, a coordinator the municipality's.
+
+    Overdue first, then newest first; dates are Dutch calendar days, both inclusive.
+    """
+
+    cursor: str | None = None
+    limit: Limit = DEFAULT_LIMIT
+    direction: ListDirection | None = None
+    status: ReferralStatus | None = None
+    overdue: bool | None = None
+    pseudonym: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    submitted_from: date | None = None
+    submitted_until: date | None = None
+    library: Slug | None = None  # for coordinators and operators
+    partner_id: UUID | None = None  # referrals in which this partner refers or receives
+
+
+class GetReferralPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    library: Slug | None = None  # staff: their own library; others name one
+
+
+class SetReferralPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The library's agreed response time, when an unanswered referral expires, and retention after closure."""
+
+    response_days: Annotated[int, msgspec.Meta(ge=1, le=90)]
+    expiry_days: Annotated[int, msgspec.Meta(ge=1, le=365)]
+    retention_days: Annotated[int, msgspec.Meta(ge=0, le=3650)]
+    library: Slug | None = None
+    expected_version: Annotated[int, msgspec.Meta(ge=0)] | None = None  # 0: the library still has the default
+
+
+class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    status: ReferralStatus
+    step: str | None
+    at: datetime
+    actor: str
+    version: int | None = None
+    details: dict[str, object] = {}
+    note: str | None = None
+
+
+class ReferralView(msgspec.Struct, frozen=True, kw_only=True):
+    """What the parties to a referral see of it; the participant only for those who may read personal data."""
+
+    id: UUID
+    status: ReferralStatus
+    library: str
+    municipality: str
+    referring_partner_id: UUID | None
+    participant_pseudonym: str
+    needs: list[Need]
+    reason: str | None
+    preferred_channel: ContactChannel
+    contact_person: ContactPerson
+    consent: Consent
+    submitted_at: datetime
+    participant: Participant | None = None  # staff of the library and the partner involved; reads are logged
+    version: int = 1
+    direction: ReferralDirection = ReferralDirection.TO_LIBRARY
+    referring_library: str | None = None
+    receiving_partner_id: UUID | None = None
+    course_id: UUID | None = None
+    enrolment_id: UUID | None = None
+    respond_by: datetime | None = None
+    expires_at: datetime | None = None
+    overdue: bool = False
+    intake: Intake | None = None
+    outcome: Outcome | None = None
+    decline_reason: DeclineReason | None = None
+    withdraw_reason: WithdrawReason | None = None
+    closed_at: datetime | None = None
+    anonymised_at: datetime | None = None
+    history: list[HistoryEntry] = []
+    # Staff of the referral's library only: other open referrals in the municipality that may be of the same
+    # person (found by the blind index), and the referrals they linked to this one.
+    possible_duplicates: list[PossibleDuplicate] = []
+
+
+class ReferralSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A referral in a list: no personal data, so listing is not reading a participant."""
+
+    id: UUID
+    status: ReferralStatus
+    direction: ReferralDirection
+    library: str
+    municipality: str
+    referring_partner_id: UUID | None
+    referring_library: str | None
+    receiving_partner_id: UUID | None
+    course_id: UUID | None
+    participant_pseudonym: str
+    needs: list[Need]
+    submitted_at: datetime
+    respond_by: datetime | None
+    overdue: bool
+    version: int
+    updated_at: datetime
+    anonymised: bool
+
+
+class ReferralPolicyView(msgspec.Struct, frozen=True, kw_only=True):
+    library: str
+    response_days: int
+    expiry_days: int
+    retention_days: int
+    is_default: bool
+    version: int  # 0 while the library has the default

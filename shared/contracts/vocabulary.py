@@ -1,0 +1,47 @@
+"""The words every service's contracts share, each defined once.
+
+Events and requests of all four services use these, so a postcode, an e-mail address, a pseudonym or a
+version check means the same wherever it appears. A service's own terms stay in its own contracts.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+
+# The basic skills the libraries' network works on: referrals, courses, partners and openings name them.
+# (No docstring: it would enter the frozen event schemas as a description.)
+class SkillArea(enum.StrEnum):
+    LANGUAGE = "language"
+    DIGITAL = "digital"
+    NUMERACY = "numeracy"
+    JOB_SEEKING = "job_seeking"
+
+
+Slug = Annotated[
+    str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="lower-case letters, digits and dashes")
+]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]  # a place, an address line: as short as a name
+Text = Annotated[str, msgspec.Meta(max_length=4000)]  # a description or a motivation
+Note = Annotated[str, msgspec.Meta(max_length=1000)]  # a remark with a step or on a partnership
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)]
+Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9][0-9 ()-]{5,24}$")]
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True, description="with a time zone")]
+ExpectedVersion = Annotated[int, msgspec.Meta(ge=1)]  # the version the caller saw: `ExpectedVersion | None = None`
+Pseudonym = Annotated[str, msgspec.Meta(pattern=r"^P-[A-Z0-9]{4,40}$", description="a participant's pseudonym")]
+Qualification = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+        description="a qualification's code, e.g. `digital-guide`: lower-case letters, digits and dashes",
+    ),
+]
+Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000_000, description="euro cents")]
+Count = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]

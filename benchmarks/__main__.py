@@ -27,7 +27,7 @@ from benchmarks.loadgen import Spec
 from benchmarks.pipeline import PipelineResult, Target, create_tenant, http_spec, read_spec, run_loadgen, write_phase
 from benchmarks.processes import COMPONENTS, MemorySampler, find_processes, memory_snapshot
 from benchmarks.profiling import Profiler, summarise
-from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 AIM_READ_SHARE = 0.25
 AIM_READ_P99_MS = 25.0
@@ -61,7 +61,7 @@ def platform_target(args: argparse.Namespace) -> Iterator[Target]:
     if args.url:
         yield given_platform(args)
         return
-    from shared.platform import Platform
+    from launcher.platform import Platform
     from shared.tenancy import Actor, Role
     from shared.tokens import TokenIssuer
 
@@ -91,7 +91,7 @@ def given_platform(args: argparse.Namespace) -> Target:
         raise SystemExit("--url needs --token (an operator token: `partnernet token --role operator`)")
     nats_url, database_url, secret = args.nats_url, args.database_url, None
     if args.data_dir:
-        from shared.cli import settings_for_data_dir
+        from launcher.cli import settings_for_data_dir
 
         settings = settings_for_data_dir(args.data_dir.resolve())
         nats_url = nats_url or settings.nats_url

@@ -30,7 +30,7 @@ def serve_bare(port: int) -> None:
     async def bare() -> dict[str, object]:
         return BARE_BODY
 
-    # The same server settings as `partnernet gateway` (shared/cli.py run_gateway).
+    # The same server settings as `partnernet gateway` (gateway/server.py serve).
     uvicorn.run(Litestar(route_handlers=[bare]), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

@@ -1,5 +1,5 @@
 """`python -m gateway` runs the gateway against the configured NATS."""
 
-from shared.cli import run_gateway
+from gateway.server import serve
 
-run_gateway()
+serve()

@@ -28,7 +28,7 @@ from shared.metrics import ServiceMonitor, observe_operation
 from shared.outbox import OutboxRelay, outbox_backlog
 from shared.rpc import answer
 from shared.settings import Settings
-from shared.telemetry import Telemetry, instrument_engine, setup_telemetry
+from shared.telemetry import Telemetry, instrument_engine, setup_logging, setup_telemetry
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork
 
@@ -188,3 +188,11 @@ class ServiceRuntime:
             await stop.wait()
         finally:
             await self.stop()
+
+
+def run_service(name: str, build: Callable[[Settings], ServiceRuntime], settings: Settings | None = None) -> None:
+    """Run one service in this process until SIGINT or SIGTERM: `python -m services.<name>` and
+    `partnernet service <name>` both come here, each passing the service's own `build`."""
+    settings = settings or Settings.from_env()
+    setup_logging(name, settings.log_level)
+    asyncio.run(build(settings).run_until_signalled())

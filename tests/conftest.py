@@ -29,11 +29,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app
+from launcher.embedded import free_port
 from services.courses.app import build as build_courses
 from services.partners.app import build as build_partners
 from services.referrals.app import build as build_referrals
 from services.volunteers.app import build as build_volunteers
-from shared.embedded import free_port
 from shared.messaging import STREAMS
 from shared.service import ServiceRuntime
 from shared.settings import Settings

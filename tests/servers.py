@@ -14,7 +14,7 @@ from pathlib import Path
 
 import asyncpg
 
-from shared.embedded import EmbeddedNats, EmbeddedPostgres
+from launcher.embedded import EmbeddedNats, EmbeddedPostgres
 from shared.settings import normalise_database_url
 
 

@@ -1,5 +1,6 @@
 """`python -m services.courses` runs the courses service against the configured NATS and PostgreSQL."""
 
-from shared.cli import run_service
+from services.courses.app import build
+from shared.service import run_service
 
-run_service("courses")
+run_service("courses", build)

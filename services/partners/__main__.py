@@ -1,5 +1,6 @@
 """`python -m services.partners` runs the partners service against the configured NATS and PostgreSQL."""
 
-from shared.cli import run_service
+from services.partners.app import build
+from shared.service import run_service
 
-run_service("partners")
+run_service("partners", build)

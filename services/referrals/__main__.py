@@ -1,5 +1,6 @@
 """`python -m services.referrals` runs the referrals service against the configured NATS and PostgreSQL."""
 
-from shared.cli import run_service
+from services.referrals.app import build
+from shared.service import run_service
 
-run_service("referrals")
+run_service("referrals", build)

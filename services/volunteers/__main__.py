@@ -1,5 +1,6 @@
 """`python -m services.volunteers` runs the volunteers service against the configured NATS and PostgreSQL."""
 
-from shared.cli import run_service
+from services.volunteers.app import build
+from shared.service import run_service
 
-run_service("volunteers")
+run_service("volunteers", build)

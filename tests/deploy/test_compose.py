@@ -21,8 +21,8 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from shared.cli import nats_auth
-from shared.embedded import free_port, nats_server_binary
+from launcher.cli import nats_auth
+from launcher.embedded import free_port, nats_server_binary
 from shared.messaging import SERVICES
 from shared.nats_callout import PLATFORM_USER, issuer_for
 

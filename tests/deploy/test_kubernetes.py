@@ -19,8 +19,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shared.cli import nats_auth
-from shared.embedded import nats_server_binary
+from launcher.cli import nats_auth
+from launcher.embedded import nats_server_binary
 from shared.messaging import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]

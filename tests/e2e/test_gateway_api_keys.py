@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from launcher.embedded import EmbeddedNats
 from shared.contracts.partners.api.api_keys import ApiKeyIdentity, AuthenticateApiKey
 from shared.contracts.partners.api.feeds import FeedPage, GetFeed
 from shared.contracts.referrals.api.referrals import SubmitReferral
-from shared.embedded import EmbeddedNats
 from shared.errors import InvalidInput, NotFound
 from shared.settings import Settings
 from shared.tenancy import Actor, Role

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from launcher.embedded import EmbeddedNats
 from shared.contracts.partners.api.organisations import GetPartner
-from shared.embedded import EmbeddedNats
 from shared.errors import NotFound
 from shared.settings import Settings
 from shared.telemetry import JsonLogFormatter

@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import pytest
 
+from launcher.embedded import EmbeddedNats
 from shared.contracts.partners.api.organisations import GetPartner
-from shared.embedded import EmbeddedNats
 from shared.errors import NotFound
 from shared.settings import Settings
 from shared.tenancy import Actor, Role

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from launcher.embedded import EmbeddedNats
 from shared.contracts.courses.api.statistics import (
     CourseFigures,
     CoursesStatistics,
@@ -39,7 +40,6 @@ from shared.contracts.volunteers.api.statistics import (
     VolunteerFigures,
     VolunteersStatistics,
 )
-from shared.embedded import EmbeddedNats
 from shared.errors import Forbidden
 from shared.settings import Settings
 from shared.tenancy import Actor, Role

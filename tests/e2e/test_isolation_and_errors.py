@@ -11,8 +11,8 @@ import uvicorn
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app
+from launcher.embedded import EmbeddedNats, free_port
 from services.referrals import store as referral_store
-from shared.embedded import EmbeddedNats, free_port
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
 from tests.conftest import RunningPlatform, Tenant, make_settings, referral_body, telemetry_for

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import uvicorn
 
+from launcher.embedded import free_port
 from services.partners import store
 from services.partners.signatures import SIGNATURE_HEADER, verify_signature
-from shared.embedded import free_port
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 

@@ -31,7 +31,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app
-from shared.embedded import free_port
+from launcher.embedded import free_port
 from shared.messaging import event_stream_name
 from shared.rpc import RpcRequest, rpc_subject
 from shared.service import ServiceRuntime

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from nats.js.api import StorageType, StreamConfig
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from launcher.embedded import EmbeddedNats
 from shared.contracts import Envelope
-from shared.embedded import EmbeddedNats
 from shared.service import ServiceRuntime
 from shared.unit_of_work import Transaction
 from tests.conftest import eventually, telemetry_for

@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from nats.js.api import StorageType, StreamConfig
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from launcher.embedded import EmbeddedNats
 from services.partners import store as partner_store
 from shared.consumer import CONSUMER, ORIGINAL_SUBJECT, REASON
 from shared.contracts import Envelope, EventData, nats_subject
 from shared.contracts.referrals.events import Need, ReferralSubmitted
 from shared.contracts.vocabulary import SkillArea
 from shared.deadletters import list_dead_letters, replay_dead_letters
-from shared.embedded import EmbeddedNats
 from shared.ids import new_id
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
 from shared.service import ServiceRuntime

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from shared.embedded import EmbeddedNats
+from launcher.embedded import EmbeddedNats
 from tests.faults.stack import (
     PROBLEM,
     FaultTenant,

@@ -9,12 +9,12 @@ from uuid import UUID
 
 import asyncpg
 
+from launcher.embedded import EmbeddedNats
 from services.referrals.commands.submission import submit_referral
 from services.referrals.store import ParticipantVault
 from shared.contracts.referrals.api.referrals import Consent, ContactChannel, ContactPerson, Participant, SubmitReferral
 from shared.contracts.referrals.events import Need
 from shared.contracts.vocabulary import SkillArea
-from shared.embedded import EmbeddedNats
 from shared.tenancy import Actor, Role
 from tests.conftest import eventually
 from tests.faults.stack import (

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from shared.embedded import EmbeddedNats, EmbeddedPostgres
+from launcher.embedded import EmbeddedNats, EmbeddedPostgres
 from tests.conftest import eventually
 from tests.faults.stack import (
     PROBLEM,

@@ -13,7 +13,7 @@ import asyncpg
 import nats
 import sqlalchemy as sa
 
-from shared.embedded import EmbeddedNats
+from launcher.embedded import EmbeddedNats
 from tests.conftest import eventually
 from tests.faults.stack import (
     REFERRALS_STREAM,

@@ -14,7 +14,7 @@ import httpx
 import sqlalchemy as sa
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared.embedded import EmbeddedNats
+from launcher.embedded import EmbeddedNats
 from shared.service import ServiceRuntime
 from tests.conftest import BUILDERS, eventually, telemetry_for
 from tests.faults.stack import (

@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import nats
 
-from shared.embedded import EmbeddedNats
+from launcher.embedded import EmbeddedNats
 from tests.conftest import eventually
 from tests.faults.stack import (
     REFERRALS_STREAM,

@@ -20,7 +20,7 @@ from nats.aio.subscription import Subscription
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app
-from shared.embedded import free_port
+from launcher.embedded import free_port
 from shared.errors import PartnernetError
 from shared.rpc import RpcRequest, encode_error
 from shared.settings import Settings

@@ -21,7 +21,7 @@ import nats
 import uvicorn
 
 from gateway.app import create_app
-from shared.embedded import EmbeddedNats, free_port
+from launcher.embedded import EmbeddedNats, free_port
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
 from shared.service import ServiceRuntime
 from shared.telemetry import Telemetry, setup_telemetry

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
-from shared.embedded import EmbeddedNats
+from launcher.embedded import EmbeddedNats
 from shared.telemetry import FOREIGN_LOGGERS, JsonLogFormatter, setup_logging, tag_span
 from tests.servers import create_database, drop_database
 

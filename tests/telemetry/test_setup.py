@@ -9,7 +9,7 @@ import pytest
 from opentelemetry.exporter.otlp.proto.http import metric_exporter, trace_exporter
 from opentelemetry.sdk.trace import TracerProvider
 
-from shared.embedded import free_port
+from launcher.embedded import free_port
 from shared.telemetry import _signal_endpoint, record_route, searchable_fields, setup_telemetry, tag_span
 from shared.tenancy import Actor, Role
 

@@ -14,7 +14,9 @@ import httpx
 import jwt
 import pytest
 
-from shared.embedded import free_port
+from launcher.cli import service_builders
+from launcher.embedded import free_port
+from shared.messaging import SERVICES
 from shared.settings import secret_from_data_dir
 
 BIN = Path(sys.executable).parent
@@ -97,3 +99,7 @@ def test_up_is_healthy_within_30_seconds_keeps_its_data_and_stops_cleanly(tmp_pa
         assert len(response.json()["items"]) == 5
     finally:
         assert stop(process) == 0
+
+
+def test_the_launcher_runs_every_service_the_platform_declares() -> None:
+    assert list(service_builders()) == list(SERVICES)

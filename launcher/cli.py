@@ -4,63 +4,46 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import os
 import secrets
 import signal
 import sys
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from launcher.platform import RUNTIME_FILE, Platform
+from shared.db import migrate
 from shared.messaging import SERVICES
 from shared.nats_callout import issuer_for
+from shared.service import ServiceRuntime, run_service
 from shared.settings import Settings
-from shared.telemetry import setup_logging
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
 
-RUNTIME_FILE = "runtime.json"  # where `up` writes the addresses of the servers it started
 
+def service_builders() -> dict[str, Callable[[Settings], ServiceRuntime]]:
+    """Each service's one wiring point. Imported when a command runs one, so `token` and `nats-auth` stay quick."""
+    from services.courses.app import build as build_courses
+    from services.partners.app import build as build_partners
+    from services.referrals.app import build as build_referrals
+    from services.volunteers.app import build as build_volunteers
 
-def build_service(name: str, settings: Settings) -> Any:
-    if name not in SERVICES:
-        raise SystemExit(f"unknown service {name!r}; one of {', '.join(SERVICES)}")
-    # Imported by name: `shared` must not depend on the services it runs.
-    return importlib.import_module(f"services.{name}.app").build(settings)
-
-
-def run_service(name: str, settings: Settings | None = None) -> None:
-    settings = settings or Settings.from_env()
-    setup_logging(name, settings.log_level)
-    asyncio.run(build_service(name, settings).run_until_signalled())
-
-
-def run_gateway(port: int | None = None, settings: Settings | None = None) -> None:
-    import uvicorn
-
-    settings = settings or Settings.from_env()
-    setup_logging("gateway", settings.log_level)
-    app = importlib.import_module("gateway.app").create_app(settings)
-    uvicorn.run(
-        app,
-        host=settings.gateway_host,
-        port=port or settings.gateway_port,
-        log_level="warning",
-        access_log=False,
-        log_config=None,  # keep our JSON lines: uvicorn would install text handlers of its own
-    )
+    return {
+        "partners": build_partners,
+        "referrals": build_referrals,
+        "volunteers": build_volunteers,
+        "courses": build_courses,
+    }
 
 
 async def migrate_all(settings: Settings) -> dict[str, list[str]]:
     applied: dict[str, list[str]] = {}
-    for name in SERVICES:
-        runtime = build_service(name, settings)
-        from shared.db import migrate
-
+    for name, build in service_builders().items():
+        runtime = build(settings)
         applied[name] = await migrate(runtime.engine, name, runtime.migrations)
         await runtime.engine.dispose()
     return applied
@@ -127,8 +110,6 @@ def without_password(url: str) -> str:
 
 
 def up(args: argparse.Namespace) -> None:
-    from shared.platform import Platform
-
     data_dir = Path(args.data_dir).resolve()
     with ExitStack() as stack:
         platform = stack.enter_context(Platform(data_dir=data_dir, port=args.port))
@@ -141,7 +122,7 @@ def up(args: argparse.Namespace) -> None:
         print(f"  NATS:     {without_password(platform.env['NATS_URL'])}  (credentials in {data_dir / RUNTIME_FILE})")
         print(f"  data:     {data_dir}")
         if args.demo:
-            from shared.demo import seed_demo
+            from launcher.demo import seed_demo
 
             for line in seed_demo(platform.base_url, platform.settings):
                 print(line)
@@ -226,9 +207,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     settings = settings_for_data_dir(Path(args.data_dir).resolve())
     if args.command == "service":
-        run_service(args.name, settings)
+        run_service(args.name, service_builders()[args.name], settings)
     elif args.command == "gateway":
-        run_gateway(args.port, settings)
+        from gateway.server import serve
+
+        serve(settings, args.port)
     elif args.command == "migrate":
         for name, applied in asyncio.run(migrate_all(settings)).items():
             print(f"{name}: {', '.join(applied) if applied else 'up to date'}")

@@ -16,12 +16,12 @@ from types import TracebackType
 
 import httpx
 
-from shared.cli import RUNTIME_FILE
-from shared.embedded import EmbeddedNats, EmbeddedPostgres
+from launcher.embedded import EmbeddedNats, EmbeddedPostgres
 from shared.messaging import SERVICES
 from shared.settings import Settings
 
 HEALTH_DEADLINE_SECONDS = 60.0
+RUNTIME_FILE = "runtime.json"  # where `up` writes the addresses of the servers it started
 
 
 class Platform:
@@ -83,7 +83,7 @@ class Platform:
         )
         # Migrate once before the services start, so a broken migration fails here with a clear message.
         subprocess.run(
-            [sys.executable, "-m", "shared.cli", "migrate"], env=self.env, check=True, stdout=subprocess.DEVNULL
+            [sys.executable, "-m", "launcher", "migrate"], env=self.env, check=True, stdout=subprocess.DEVNULL
         )
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)

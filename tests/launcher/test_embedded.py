@@ -1,4 +1,4 @@
-"""Real NATS and PostgreSQL servers from shared.embedded start, serve, and keep their data across restarts."""
+"""Real NATS and PostgreSQL servers from launcher.embedded start, serve, and keep their data across restarts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg  # type: ignore[import-untyped]
 import nats
 
-from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 
 def _asyncpg_dsn(sqlalchemy_url: str) -> str:

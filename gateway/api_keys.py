@@ -21,7 +21,8 @@ from shared.contracts.partners.api.api_keys import (
     ListApiKeys,
     RevokeApiKey,
 )
-from shared.pagination import DEFAULT_LIMIT, Page
+from shared.contracts.vocabulary import DEFAULT_LIMIT
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 

@@ -46,8 +46,8 @@ from shared.contracts.courses.api.enrolments import (
     RecordAttendance,
 )
 from shared.contracts.courses.events import Audience, EnrolmentStatus
-from shared.contracts.vocabulary import SkillArea
-from shared.pagination import DEFAULT_LIMIT, Page
+from shared.contracts.vocabulary import DEFAULT_LIMIT, SkillArea
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 

@@ -57,8 +57,9 @@ from shared.contracts.referrals.api.participant_page import (
     RequestParticipantChange,
     RevokeParticipantCode,
 )
+from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.pagination import DEFAULT_LIMIT, Page
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 

@@ -41,8 +41,8 @@ from shared.contracts.partners.api.organisations import (
 )
 from shared.contracts.partners.api.partnerships import GetPartnerMap, PartnerMapEntry, PartnershipRole
 from shared.contracts.partners.events import PartnerKind
-from shared.contracts.vocabulary import SkillArea
-from shared.pagination import DEFAULT_LIMIT, Page
+from shared.contracts.vocabulary import DEFAULT_LIMIT, SkillArea
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 

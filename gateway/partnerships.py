@@ -24,7 +24,8 @@ from shared.contracts.partners.api.partnerships import (
     PartnershipView,
     UpdatePartnership,
 )
-from shared.pagination import DEFAULT_LIMIT, Page
+from shared.contracts.vocabulary import DEFAULT_LIMIT
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 

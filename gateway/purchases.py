@@ -48,7 +48,8 @@ from shared.contracts.courses.api.purchasing import (
     RejectPurchase,
     RequestPurchase,
 )
-from shared.pagination import DEFAULT_LIMIT, Page
+from shared.contracts.vocabulary import DEFAULT_LIMIT
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 

@@ -40,7 +40,8 @@ from shared.contracts.referrals.api.referrals import (
     WithdrawReferral,
 )
 from shared.contracts.referrals.api.statistics import GetReferralStatistics, ReferralStatistics
-from shared.pagination import DEFAULT_LIMIT, Page
+from shared.contracts.vocabulary import DEFAULT_LIMIT
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 

@@ -35,7 +35,8 @@ from shared.contracts.partners.api.feeds import (
     WebhookView,
     WebhookWithSecret,
 )
-from shared.pagination import DEFAULT_LIMIT, Page
+from shared.contracts.vocabulary import DEFAULT_LIMIT
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 

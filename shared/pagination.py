@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -19,9 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.errors import InvalidInput
 
 T = TypeVar("T")
-
-Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]
-DEFAULT_LIMIT = 50
 
 
 class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):

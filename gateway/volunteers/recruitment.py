@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from gateway.dependencies import with_expected_version
 from gateway.volunteers.calls import VERSIONED, LimitQuery, call, fields
+from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.contracts.volunteers.api.assignments import HoursTotalView, ListHoursTotals
 from shared.contracts.volunteers.api.vacancies import (
     CreateVacancy,
@@ -44,7 +45,7 @@ from shared.contracts.volunteers.api.volunteers import (
     VolunteerView,
 )
 from shared.contracts.volunteers.events import VolunteerKind
-from shared.pagination import DEFAULT_LIMIT, Page
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from gateway.dependencies import with_expected_version
 from gateway.volunteers.calls import VERSIONED, LimitQuery, call, fields
+from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.contracts.volunteers.api.training import (
     AddTrainingModule,
     AttendanceRequest,
@@ -26,7 +27,7 @@ from shared.contracts.volunteers.api.training import (
     UpdateTrainingModule,
 )
 from shared.contracts.volunteers.events import ModuleDelivery
-from shared.pagination import DEFAULT_LIMIT, Page
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 

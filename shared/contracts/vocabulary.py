@@ -45,3 +45,5 @@ Qualification = Annotated[
 Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000_000, description="euro cents")]
 Count = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
 Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]  # how many items a page of a list holds at most
+DEFAULT_LIMIT = 50

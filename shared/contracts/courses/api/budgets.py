@@ -7,8 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from shared.contracts.vocabulary import Cents, ExpectedVersion, Slug, Year
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cents, ExpectedVersion, Limit, Slug, Year
 
 
 class BudgetAmount(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -13,10 +13,12 @@ import msgspec
 
 from shared.contracts.courses.events import Audience, CourseFormat, LibraryContribution, LocationKind
 from shared.contracts.vocabulary import (
+    DEFAULT_LIMIT,
     AwareDatetime,
     Cents,
     Count,
     ExpectedVersion,
+    Limit,
     Name,
     Reason,
     Short,
@@ -24,7 +26,6 @@ from shared.contracts.vocabulary import (
     Slug,
     Text,
 )
-from shared.pagination import DEFAULT_LIMIT, Limit
 
 
 class CourseStatus(enum.StrEnum):

@@ -9,8 +9,7 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.courses.events import EnrolmentStatus
-from shared.contracts.vocabulary import ExpectedVersion, Pseudonym, Reason
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Pseudonym, Reason
 
 
 class Enrol(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -12,8 +12,20 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.courses.events import Audience
-from shared.contracts.vocabulary import Cents, Count, ExpectedVersion, Name, Note, Reason, Short, Slug, Text, Year
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import (
+    DEFAULT_LIMIT,
+    Cents,
+    Count,
+    ExpectedVersion,
+    Limit,
+    Name,
+    Note,
+    Reason,
+    Short,
+    Slug,
+    Text,
+    Year,
+)
 
 
 class PurchaseStatus(enum.StrEnum):

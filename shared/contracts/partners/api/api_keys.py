@@ -11,8 +11,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import Name
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Limit, Name
 
 
 class AuthenticateApiKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

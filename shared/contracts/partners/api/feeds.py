@@ -13,14 +13,13 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import ExpectedVersion, Name
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Name
 
 
 class GetFeed(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     after: Annotated[int, msgspec.Meta(ge=0)] = 0  # the position of the last entry the reader has seen
-    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+    limit: Limit = DEFAULT_LIMIT
 
 
 class FeedEntryView(msgspec.Struct, frozen=True, kw_only=True):

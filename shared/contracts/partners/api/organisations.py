@@ -12,8 +12,7 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.partners.events import PartnerKind
-from shared.contracts.vocabulary import Email, ExpectedVersion, Name, Phone, SkillArea, Slug
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Email, ExpectedVersion, Limit, Name, Phone, SkillArea, Slug
 
 ChamberOfCommerceNumber = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{8}$", description="KvK number, 8 digits")]
 

@@ -13,8 +13,7 @@ import msgspec
 
 from shared.contracts.partners.api.organisations import PartnerView, StatusChange
 from shared.contracts.partners.events import PartnerKind
-from shared.contracts.vocabulary import ExpectedVersion, Note, SkillArea, Slug
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Note, SkillArea, Slug
 
 
 class PartnershipRole(enum.StrEnum):

@@ -8,8 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import ExpectedVersion
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit
 
 
 class DuplicateDecision(enum.StrEnum):

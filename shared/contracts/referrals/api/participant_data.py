@@ -11,7 +11,7 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.referrals.api.referrals import ReferralView
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Limit
 
 
 class ListAccessLog(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

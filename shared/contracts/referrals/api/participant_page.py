@@ -12,8 +12,7 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.referrals.api.referrals import ReferralStatus
-from shared.contracts.vocabulary import ExpectedVersion, Phone
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Phone
 
 ParticipantCodeText = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 

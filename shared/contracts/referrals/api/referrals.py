@@ -13,8 +13,17 @@ import msgspec
 
 from shared.contracts.referrals.api.duplicates import PossibleDuplicate
 from shared.contracts.referrals.events import DeclineReason, Need, Outcome, WithdrawReason
-from shared.contracts.vocabulary import AwareDatetime, ExpectedVersion, Name, Note, Reason, Short, Slug
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import (
+    DEFAULT_LIMIT,
+    AwareDatetime,
+    ExpectedVersion,
+    Limit,
+    Name,
+    Note,
+    Reason,
+    Short,
+    Slug,
+)
 
 
 class ContactChannel(enum.StrEnum):

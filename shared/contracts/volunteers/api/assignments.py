@@ -11,9 +11,8 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import ExpectedVersion, Pseudonym, Qualification, SkillArea, Slug
+from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Pseudonym, Qualification, SkillArea, Slug
 from shared.contracts.volunteers.events import AssignmentKind
-from shared.pagination import DEFAULT_LIMIT, Limit
 
 
 class AssignmentStatus(enum.StrEnum):

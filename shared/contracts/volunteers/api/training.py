@@ -8,9 +8,17 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import AwareDatetime, ExpectedVersion, Name, Qualification, Slug, Text
+from shared.contracts.vocabulary import (
+    DEFAULT_LIMIT,
+    AwareDatetime,
+    ExpectedVersion,
+    Limit,
+    Name,
+    Qualification,
+    Slug,
+    Text,
+)
 from shared.contracts.volunteers.events import ModuleDelivery
-from shared.pagination import DEFAULT_LIMIT, Limit
 
 
 class AddTrainingModule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

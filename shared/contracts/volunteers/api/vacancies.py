@@ -13,8 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import ExpectedVersion, Name, Qualification, Slug, Text
-from shared.pagination import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Name, Qualification, Slug, Text
 
 
 class VacancyStatus(enum.StrEnum):

@@ -15,9 +15,19 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import Email, ExpectedVersion, Name, Phone, Qualification, Reason, Slug, Text
+from shared.contracts.vocabulary import (
+    DEFAULT_LIMIT,
+    Email,
+    ExpectedVersion,
+    Limit,
+    Name,
+    Phone,
+    Qualification,
+    Reason,
+    Slug,
+    Text,
+)
 from shared.contracts.volunteers.events import ApplicationChannel, VolunteerKind
-from shared.pagination import DEFAULT_LIMIT, Limit
 
 
 class VolunteerStatus(enum.StrEnum):

@@ -8,6 +8,7 @@ answers, and `add_request_id` / `log_request` give every response the trace id a
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -45,7 +46,7 @@ from shared.metrics import observe_instance
 from shared.probes import nats_ready, probe_lifespan
 from shared.rpc import RpcClient
 from shared.settings import Settings
-from shared.telemetry import Telemetry, record_route, setup_telemetry
+from shared.telemetry import EdgeTracer, Telemetry, http_span_details, record_route, setup_telemetry
 from shared.tokens import ClaimNames, OidcVerifier, TokenIssuer
 
 access_log = logging.getLogger("gateway.access")
@@ -61,10 +62,35 @@ async def add_request_id(message: Message, scope: Scope) -> None:
             message["headers"] = headers
 
 
+# Where a request started (time.perf_counter()), put in its scope when its HTTP span starts.
+STARTED = "partnernet.started"
+
+
+def mark_start(span: Any, scope: Any) -> None:
+    """The HTTP span's request hook: remember when the request began, for the access log's duration."""
+    scope[STARTED] = time.perf_counter()
+
+
+def access_log_level(status: int) -> int:
+    """5xx is an operator's business: a fault of ours is an error; a dependency that did not answer a warning."""
+    if status in (502, 503, 504):
+        return logging.WARNING
+    return logging.ERROR if status >= 500 else logging.INFO
+
+
 async def log_request(message: Message, scope: Scope) -> None:
-    """One line per answered request, written while its span is current: the log carries the request id."""
+    """One line per answered request, written while its span is current: the log carries the request id.
+
+    The route template, not the path: a path holds ids and a participant's personal code (`/p/<code>`).
+    """
     if message["type"] == "http.response.start":
-        access_log.info("%s %s %s", scope.get("method", "-"), scope.get("path", "-"), message["status"])
+        status = message["status"]
+        method, route = scope.get("method", "-"), scope.get("path_template") or "-"
+        started = scope.get(STARTED)
+        fields: dict[str, Any] = {"method": method, "route": route, "status": status}
+        if isinstance(started, float):
+            fields["duration_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        access_log.log(access_log_level(status), "%s %s %s", method, route, status, extra=fields)
 
 
 def oidc_verifier(settings: Settings) -> OidcVerifier | None:
@@ -91,7 +117,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
     @asynccontextmanager
     async def connect_broker(app: Litestar) -> AsyncIterator[None]:
         await broker.connect()
-        await idempotency.open(broker.connection.jetstream())
+        await idempotency.open(broker.connection.jetstream(), replicas=settings.stream_replicas)
         try:
             yield
         finally:
@@ -156,7 +182,14 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         before_send=[add_request_id, record_route, log_request],
         plugins=[
             OpenTelemetryPlugin(
-                OpenTelemetryConfig(tracer_provider=telemetry.tracer_provider, meter_provider=telemetry.meter_provider)
+                OpenTelemetryConfig(
+                    tracer=EdgeTracer(telemetry.tracer("opentelemetry.instrumentation.asgi")),
+                    meter_provider=telemetry.meter_provider,
+                    scope_span_details_extractor=http_span_details,
+                    server_request_hook_handler=mark_start,
+                    # A span per ASGI message named after the raw path is cost and noise; the HTTP span has it all.
+                    exclude_spans=["receive", "send"],
+                )
             )
         ],
         openapi_config=openapi_config(),

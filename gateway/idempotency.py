@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import logging
 import time
@@ -68,11 +69,16 @@ class IdempotencyBucket:
 
     kv: KeyValue | None = None
 
-    async def open(self, js: Any, *, ttl: float = TTL_SECONDS) -> None:
+    async def open(self, js: Any, *, ttl: float = TTL_SECONDS, replicas: int = 1) -> None:
+        """Open the bucket, made with `replicas` copies (PARTNERNET_STREAM_REPLICAS, as every stream)."""
         try:
-            self.kv = await js.create_key_value(bucket=BUCKET, ttl=ttl, history=1)
+            self.kv = await js.create_key_value(bucket=BUCKET, ttl=ttl, history=1, replicas=replicas)
         except nats.js.errors.BadRequestError:
-            self.kv = await js.key_value(BUCKET)  # exists with another configuration: use it as it is
+            # It exists with another configuration: keep its entries, bring its replicas to the setting.
+            stream = await js.stream_info(f"KV_{BUCKET}")
+            if stream.config.num_replicas != replicas:
+                await js.update_stream(config=dataclasses.replace(stream.config, num_replicas=replicas))
+            self.kv = await js.key_value(BUCKET)
 
     def require(self) -> KeyValue:
         if self.kv is None:

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from shared.contracts import EVENT_TYPE_PREFIX, Envelope, EventData, decode_data
 from shared.db import kernel_metadata
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
-from shared.telemetry import Telemetry, tag_span_with_event
+from shared.telemetry import Telemetry, fail_span, tag_span_with_event, tag_span_with_subject
 from shared.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -93,16 +93,21 @@ class EventConsumer(Generic[E]):
             envelope = msgspec.json.decode(msg.body, type=Envelope)
             data = decode_data(envelope, self.event)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            tag_span_with_subject(msg.raw_message.subject)
+            fail_span(exc, f"undecodable, dead-lettered by {self.durable}")
             await self.dead_letter(msg, f"undecodable: {exc}", delivered)
             return
         tag_span_with_event(envelope)
         try:
             await self.handle_once(envelope, data)
         except Exception as exc:
+            # An ERROR span with the exception, the tenant and the event: what the failure panels search for.
             if delivered >= self.max_deliveries:
+                fail_span(exc, f"failed {delivered} times, dead-lettered by {self.durable}")
                 log.exception("consumer %s gives up on event %s", self.durable, envelope.id)
                 await self.dead_letter(msg, f"failed {delivered} times: {exc!r}"[:1000], delivered)
                 return
+            fail_span(exc, f"failed in {self.durable} (try {delivered}); retried")
             log.warning("consumer %s failed on event %s (try %d): %r", self.durable, envelope.id, delivered, exc)
             await msg.nack(delay=min(2.0**delivered, 30.0))
             return

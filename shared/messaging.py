@@ -11,10 +11,14 @@ import nats.errors
 import nats.js.errors
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.nats.opentelemetry.provider import (
+    NatsTelemetrySettingsProvider,
+    telemetry_attributes_provider_factory,
+)
 from nats.js.api import StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 
-from shared.telemetry import Telemetry
+from shared.telemetry import Telemetry, stable_subject
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +84,38 @@ def empty_fetches_time_out_as_nats_errors() -> None:
     JetStreamContext.PullSubscription.fetch = fetch_with_nats_timeouts  # type: ignore[method-assign]
 
 
+class StableNames(NatsTelemetrySettingsProvider):
+    """FastStream names NATS spans (and labels its messaging metrics) by the subject; ours stay stable.
+
+    The real subject remains on the span (`messaging.destination.name` on a publish, the publish name on a
+    consume); only the name and the metric label lose the tenant, the partner and the reply inbox.
+    """
+
+    def get_publish_destination_name(self, cmd: Any) -> str:
+        return stable_subject(super().get_publish_destination_name(cmd))
+
+    def get_consume_destination_name(self, msg: Any) -> str:
+        return stable_subject(super().get_consume_destination_name(msg))
+
+
+def stable_names(msg: Any) -> Any:
+    """FastStream's provider for batches and key-value watches; ours for single messages and publishes."""
+    provider = telemetry_attributes_provider_factory(msg)
+    return StableNames() if isinstance(provider, NatsTelemetrySettingsProvider) else provider
+
+
+class NatsTelemetry(NatsTelemetryMiddleware):
+    def __init__(self, *, tracer_provider: Any) -> None:
+        super().__init__(tracer_provider=tracer_provider)
+        self._settings_provider_factory = stable_names
+
+
 def create_broker(nats_url: str, *, name: str, telemetry: Telemetry) -> NatsBroker:
     empty_fetches_time_out_as_nats_errors()
     return NatsBroker(
         nats_url,
         name=f"partnernet-{name}",
-        middlewares=[NatsTelemetryMiddleware(tracer_provider=telemetry.tracer_provider)],
+        middlewares=[NatsTelemetry(tracer_provider=telemetry.tracer_provider)],
         max_reconnect_attempts=-1,  # a broker restart must never end a service
         reconnect_time_wait=1,
         graceful_timeout=10.0,

@@ -150,6 +150,13 @@ def encode_error(exc: PartnernetError) -> bytes:
     return msgspec.json.encode(RpcReply(error=RpcError(code=exc.code, detail=exc.detail, extra=exc.extra)))
 
 
+# What a 503 or 504 names when the message broker itself, not a service, failed to answer.
+BROKER = "nats"
+# A PING/PONG with the broker takes a millisecond; one that takes longer than this means the broker hangs.
+BROKER_PING_SECONDS = 0.5
+BROKER_PING_SUBJECT = "partnernet.broker-ping"  # nobody answers it: the server's "no responders" is the answer
+
+
 class RpcClient:
     """The gateway's side: call an operation with a deadline; errors come back as the typed exceptions."""
 
@@ -172,7 +179,7 @@ class RpcClient:
         if not self.broker.connection.is_connected:
             # While reconnecting, nats-py would buffer the request and send it later: a command could then be
             # carried out after its caller was told it timed out. Refuse now, so a 503 means "not done".
-            raise ServiceUnavailable("the message broker is not reachable", service=service)
+            raise ServiceUnavailable("the message broker is not reachable", service=BROKER)
         try:
             response = await self.broker.request(
                 msgspec.json.encode(request), rpc_subject(service, operation), timeout=wait
@@ -180,11 +187,29 @@ class RpcClient:
         except nats.errors.NoRespondersError as exc:
             raise ServiceUnavailable(f"the {service} service does not answer", service=service) from exc
         except (TimeoutError, nats.errors.TimeoutError) as exc:
+            if not await self.broker_answers():
+                # A broker that hangs (paused, partitioned) looks like a slow service; blame the right one.
+                raise ServiceTimeout("the message broker did not answer in time", service=BROKER) from exc
             raise ServiceTimeout(f"the {service} service did not answer in time", service=service) from exc
         except nats.errors.ConnectionClosedError as exc:
-            raise ServiceUnavailable("the message broker is not reachable", service=service) from exc
+            raise ServiceUnavailable("the message broker is not reachable", service=BROKER) from exc
         reply = msgspec.json.decode(response.body, type=RpcReply)
         if reply.error is not None:
             error_type = ERRORS_BY_CODE.get(reply.error.code, PartnernetError)
             raise error_type(reply.error.detail, **reply.error.extra)
         return msgspec.json.decode(reply.result, type=result_type)
+
+    async def broker_answers(self) -> bool:
+        """Whether the broker answers now (after a request timed out: was it the service or NATS?).
+
+        A request nobody subscribes to is answered by the server itself ("no responders") within a round
+        trip. Not `flush(timeout=…)`: in nats-py 2.16 a PONG that arrives after that timeout kills the
+        connection's read loop (it sets a result on the cancelled future).
+        """
+        try:
+            await self.broker.connection.request(BROKER_PING_SUBJECT, b"", timeout=BROKER_PING_SECONDS)
+        except nats.errors.NoRespondersError:
+            return True
+        except Exception:
+            return False
+        return True

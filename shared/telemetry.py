@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.metrics import Meter
 from opentelemetry.sdk.metrics import MeterProvider
@@ -23,7 +24,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
-from opentelemetry.trace import Tracer
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Metrics go out more often than the specification's 60 s default, so that one-minute alert windows see data.
@@ -166,6 +167,77 @@ def tag_span_with_event(envelope: Any, span: trace.Span | None = None) -> None:
     tag_span(fields, span)
 
 
+def stable_subject(subject: str) -> str:
+    """A NATS subject as a span and metric name: the same for every tenant, partner and request.
+
+    Event subjects end in the tenant (`events.<service>.<type>.v<n>.<municipality>.<library>`), feed subjects
+    name the partner, and replies go to a unique `_INBOX.…` subject: as names these would make one series
+    (and one span name) per tenant, partner or request. The subject itself stays on the span as an attribute.
+    """
+    tokens = subject.split(".")
+    if tokens[0] == "_INBOX":
+        return "(temporary)"  # OpenTelemetry's name for a reply subject
+    if tokens[0] == "events" and len(tokens) > 4:
+        return ".".join(tokens[:-2])
+    if tokens[0] == "feeds" and len(tokens) > 1:
+        return "feeds"
+    return subject
+
+
+def http_span_details(scope: Any) -> tuple[str, dict[str, str]]:
+    """The gateway's HTTP span before routing: named by the method only, with no path, query or URL.
+
+    The raw path holds ids and a participant's personal code (`/p/<code>`), the query a search; neither may
+    become a span name or attribute. `record_route` names the span by the route template once it is known
+    (a request that matches no route keeps the method alone, as OpenTelemetry's conventions say).
+    """
+    method = str(scope.get("method", "")).strip() or "HTTP"
+    return method, {"http.target": "", "http.url": ""}
+
+
+class EdgeTracer(Tracer):
+    """The gateway's tracer for the HTTP span: a new trace for every request, linked to the caller's.
+
+    A caller's `traceparent` neither continues into our trace nor decides whether we record it: a client
+    that sends the sampled flag `00` would otherwise switch tracing off for the request and everything
+    after it, while `X-Request-Id` (our trace id) named a trace that was never recorded. Continuing a
+    caller's trace id would also let any client choose our request ids and graft spans into another's
+    trace. So the HTTP span starts a trace of its own, sampled by our own sampler, and carries a link to
+    the caller's span, so that their trace and ours can still be joined.
+    """
+
+    def __init__(self, tracer: Tracer) -> None:
+        self._tracer = tracer
+
+    def start_span(  # type: ignore[override]
+        self, name: str, context: otel_context.Context | None = None, kind: SpanKind = SpanKind.INTERNAL, **kwargs: Any
+    ) -> trace.Span:
+        caller = trace.get_current_span(context).get_span_context()
+        if caller.is_valid and caller.is_remote:
+            links = [*(kwargs.pop("links", None) or ()), Link(caller, {"partnernet.link": "caller traceparent"})]
+            return self._tracer.start_span(name, otel_context.Context(), kind, links=links, **kwargs)
+        return self._tracer.start_span(name, context, kind, **kwargs)
+
+    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
+        return self._tracer.start_as_current_span(*args, **kwargs)
+
+
+def tag_span_with_subject(subject: str, span: trace.Span | None = None) -> None:
+    """The tenant of an event subject (`events.….<municipality>.<library>`), for an event that cannot be decoded."""
+    tokens = subject.split(".")
+    if tokens[0] == "events" and len(tokens) > 4:
+        tenant = {"municipality": tokens[-2], "library": tokens[-1]}
+        tag_span({key: value for key, value in tenant.items() if value != "_"}, span)
+
+
+def fail_span(exc: BaseException, description: str, span: trace.Span | None = None) -> None:
+    """Mark the (current) span failed: status ERROR, the exception recorded, so TraceQL's `status = error` finds it."""
+    span = span or trace.get_current_span()
+    if span.is_recording():
+        span.record_exception(exc)
+        span.set_status(Status(StatusCode.ERROR, description))
+
+
 async def record_route(message: Any, scope: Any) -> None:
     """An ASGI `before_send` hook (message, scope): name the HTTP span and metrics by the route template.
 
@@ -179,7 +251,7 @@ async def record_route(message: Any, scope: Any) -> None:
     scope.setdefault("route", _RouteTemplate(template))
     span = trace.get_current_span()
     if span.is_recording():
-        span.set_attribute("http.route", template)
+        span.set_attributes({"http.route": template, "http.target": template})
         span.update_name(f"{scope.get('method', 'HTTP')} {template}")
 
 
@@ -216,7 +288,10 @@ class JsonLogFormatter(logging.Formatter):
             for key in SEARCHABLE:
                 if (value := attributes.get(f"partnernet.{key}")) is not None:
                     entry[key] = value
-        for key in ("library", "partner", "event_type", "event_id", "pseudonym", "schema", "applied", "subject"):
+        for key in (
+            *("library", "partner", "event_type", "event_id", "pseudonym", "schema", "applied", "subject"),
+            *("method", "route", "status", "duration_ms", "consumer", "component", "reason"),
+        ):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:

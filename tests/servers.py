@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 
-from launcher.embedded import EmbeddedNats, EmbeddedPostgres
+from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port, nats_server_binary
 from shared.settings import normalise_database_url
 
 
@@ -82,3 +84,92 @@ async def drop_database(server_url: str, database_url: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+@contextlib.contextmanager
+def paused(server: EmbeddedNats | EmbeddedPostgres) -> Iterator[None]:
+    """The server hangs (SIGSTOP to its process group: PostgreSQL's backends too) until the block ends.
+
+    Unlike a stop, connections stay open and nothing is refused: clients wait, as in a network partition
+    or a server stuck on its disk. That is the outage a timeout, not a connection error, has to reveal.
+    """
+    process = server._proc
+    assert process is not None and process.poll() is None, "the server runs"
+    os.killpg(process.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGCONT)
+
+
+class NatsCluster:
+    """Three nats-server processes in one JetStream cluster on loopback, for replicated streams and lost nodes.
+
+    Each node is started and stopped on its own (`stop_node`, `start_node`), so a test can take one node away
+    (the cluster keeps its quorum) or two (it loses it). `url` is the first node, a seed as in deploy/: a
+    client learns the others from it and fails over to them.
+    """
+
+    def __init__(self, workdir: Path, size: int = 3) -> None:
+        self.workdir = workdir
+        self.client_ports = [free_port() for _ in range(size)]
+        self.route_ports = [free_port() for _ in range(size)]
+        self.processes: dict[int, subprocess.Popen[bytes]] = {}
+
+    @property
+    def url(self) -> str:
+        return self.node_url(0)
+
+    def node_url(self, node: int) -> str:
+        return f"nats://127.0.0.1:{self.client_ports[node]}"
+
+    def start_node(self, node: int) -> None:
+        store = self.workdir / f"nats-{node}"
+        store.mkdir(parents=True, exist_ok=True)
+        routes = ",".join(f"nats://127.0.0.1:{port}" for i, port in enumerate(self.route_ports) if i != node)
+        command = [
+            str(nats_server_binary()),
+            *("-js", "-sd", str(store), "-a", "127.0.0.1", "-p", str(self.client_ports[node])),
+            *("-n", f"node-{node}", "--cluster_name", "partnernet"),
+            *("--cluster", f"nats://127.0.0.1:{self.route_ports[node]}", "--routes", routes),
+        ]
+        with open(store / "nats.log", "ab") as log:
+            self.processes[node] = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+
+    def stop_node(self, node: int) -> None:
+        process = self.processes.pop(node, None)
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def __enter__(self) -> NatsCluster:
+        for node in range(len(self.client_ports)):
+            self.start_node(node)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for node in list(self.processes):
+            self.stop_node(node)
+
+
+async def jetstream_ready(nats_url: str) -> bool:
+    """The cluster has a JetStream meta leader (a quorum): streams can be made and written."""
+    import nats as nats_client
+
+    try:
+        nc = await nats_client.connect(nats_url, connect_timeout=1, max_reconnect_attempts=0)
+    except Exception:
+        return False
+    try:
+        info = await nc.jetstream(timeout=1).account_info()
+        return info is not None
+    except Exception:
+        return False
+    finally:
+        await nc.close()

@@ -226,3 +226,36 @@ async def test_a_real_nats_server_with_the_compose_block_lets_only_the_platform_
     finally:
         server.terminate()
         await asyncio.wait_for(server.wait(), timeout=10)
+
+
+OBSERVABILITY = {"otel-collector", "tempo", "tempo-init", "prometheus", "grafana"}
+
+
+def test_no_platform_container_waits_for_the_operators_stack(compose: dict[str, Any]) -> None:
+    """A broken Prometheus rules file (Prometheus never healthy) or a stopped collector starts nothing late."""
+    services = compose["services"]
+
+    def needs(name: str) -> set[str]:
+        found: set[str] = set()
+        for dependency, condition in services[name].get("depends_on", {}).items():
+            if condition.get("required", True):
+                found |= {dependency} | needs(dependency)
+        return found
+
+    for name in set(services) - OBSERVABILITY:
+        assert needs(name).isdisjoint(OBSERVABILITY), f"{name} cannot start without {needs(name) & OBSERVABILITY}"
+    for name in OBSERVABILITY:
+        unhealthy = [d for d, c in services[name].get("depends_on", {}).items() if c["condition"] == "service_healthy"]
+        assert unhealthy == [], f"{name} waits for {unhealthy} to be healthy"
+
+
+def test_tempo_generates_the_service_map_into_prometheus(compose: dict[str, Any]) -> None:
+    tempo = yaml.safe_load((COMPOSE_DIR / "tempo" / "tempo.yaml").read_text())
+    generator = tempo["metrics_generator"]
+    assert generator["storage"]["remote_write"][0]["url"] == "http://prometheus:9090/api/v1/write"
+    assert {"service-graphs", "span-metrics"} <= set(tempo["overrides"]["defaults"]["metrics_generator"]["processors"])
+    assert generator["storage"]["path"].startswith("/var/tempo/")  # the volume Tempo may write
+    assert "--web.enable-remote-write-receiver" in compose["services"]["prometheus"]["command"]
+    datasources = yaml.safe_load((COMPOSE_DIR / "grafana/provisioning/datasources/datasources.yaml").read_text())
+    (tempo_source,) = [s for s in datasources["datasources"] if s["type"] == "tempo"]
+    assert tempo_source["jsonData"]["serviceMap"]["datasourceUid"] == "prometheus"

@@ -177,3 +177,38 @@ def test_every_component_connects_as_the_platform_user_from_the_secret() -> None
         (url,) = [v for v in env if v["name"] == "NATS_URL"]
         assert url["valueFrom"]["secretKeyRef"] == {"name": "partnernet-nats", "key": "NATS_URL"}, name
     assert "NATS_URL" in secrets["partnernet-nats"]["stringData"]
+
+
+def readme_secrets() -> dict[str, set[str]]:
+    """Secret name -> keys, as the `kubectl create secret` commands of deploy/README.md make them."""
+    text = (ROOT / "deploy" / "README.md").read_text().replace("\\\n", " ")
+    made: dict[str, set[str]] = {}
+    for command in re.findall(r"kubectl -n partnernet create secret generic ([\w-]+)([^\n]*)", text):
+        name, rest = command
+        keys = set(re.findall(r"--from-literal=([\w-]+)=", rest))
+        if "--from-env-file=nats.env" in rest:
+            keys |= {line.split("=")[0] for line in nats_auth().splitlines()}
+        made.setdefault(name, set()).update(keys)
+    return made
+
+
+def test_the_secrets_the_readme_makes_hold_every_key_a_pod_reads() -> None:
+    made = readme_secrets()
+    for name, deployment in by_kind("Deployment").items():
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        for variable in container.get("env", []):
+            reference = variable.get("valueFrom", {}).get("secretKeyRef")
+            if reference:
+                assert reference["key"] in made.get(reference["name"], set()), f"{name}: {reference}"
+        for source in container.get("envFrom", []):
+            if "secretRef" in source:
+                assert source["secretRef"]["name"] in made, f"{name}: {source}"
+
+
+def test_the_gateway_gets_no_database_and_the_readme_says_how_to_get_a_first_token() -> None:
+    gateway = by_kind("Deployment")["partnernet-gateway"]["spec"]["template"]["spec"]["containers"][0]
+    sources = [s.get("secretRef", {}).get("name") for s in gateway.get("envFrom", [])]
+    assert "partnernet-database" not in sources
+    assert "DATABASE_URL" not in {variable["name"] for variable in gateway.get("env", [])}
+    readme = (ROOT / "deploy" / "README.md").read_text()
+    assert "kubectl -n partnernet exec deploy/partnernet-gateway -- partnernet token --role operator" in readme

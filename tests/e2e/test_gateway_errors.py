@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,15 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from launcher.embedded import EmbeddedNats
-from shared.contracts.partners.api.organisations import GetPartner
-from shared.errors import NotFound
+from shared.contracts.partners.api.organisations import GetPartner, ListPartners
+from shared.errors import NotFound, PartnernetError
 from shared.settings import Settings
 from shared.telemetry import JsonLogFormatter
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
-from tests.conftest import RunningPlatform, make_settings
+from tests.conftest import RunningPlatform, eventually, make_settings
 from tests.gateway.stubs import stubbed_gateway
+from tests.servers import paused
 
 PROBLEM = "application/problem+json"
 SOME_ID = "01a226a7-0000-7000-8000-000000000000"
@@ -83,8 +85,10 @@ async def test_the_request_id_is_the_trace_id_and_is_in_the_log_line(
         access.removeHandler(handler)
     request_id = response.headers["x-request-id"]
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
-    mine = [line for line in lines if f"/api/v1/partners/{SOME_ID}" in line["message"]]
-    assert mine and mine[0]["trace_id"] == request_id
+    (mine,) = [line for line in lines if line.get("trace_id") == request_id]
+    assert mine["route"] == "/api/v1/partners/{partner_id}" and mine["status"] == 404 and mine["method"] == "GET"
+    assert mine["level"] == "info" and mine["duration_ms"] >= 0
+    assert SOME_ID not in json.dumps(mine), "the route template, not the path with its ids"
     assert any(format(span.context.trace_id, "032x") == request_id for span in spans.get_finished_spans())
 
 
@@ -114,6 +118,71 @@ async def test_a_slow_service_is_a_504_problem_naming_it(lonely_nats: str, tmp_p
     body = assert_problem(response, 504, "service-timeout")
     assert body["service"] == "partners"
     assert elapsed < 0.9, "the gateway answers at its deadline, not when the service finally does"
+
+
+@contextlib.contextmanager
+def access_lines() -> Iterator[list[dict[str, Any]]]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter("gateway"))
+    access = logging.getLogger("gateway.access")
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    lines: list[dict[str, Any]] = []
+    try:
+        yield lines
+    finally:
+        access.removeHandler(handler)
+        lines += [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+async def test_server_errors_are_logged_as_warnings_and_errors_with_status_and_duration_fields(
+    lonely_nats: str, tmp_path: Path, database_url: str
+) -> None:
+    async with stubbed_gateway(settings_for(lonely_nats, database_url, tmp_path, rpc_timeout_seconds=0.3)) as gateway:
+
+        async def broken(actor: Actor, query: GetPartner) -> None:
+            raise PartnernetError("the service failed to handle the request")
+
+        async def slow(actor: Actor, query: ListPartners) -> None:
+            await asyncio.sleep(1.0)
+
+        await gateway.stubs.answer("partners", "get_partner", GetPartner, broken)
+        await gateway.stubs.answer("partners", "list_partners", ListPartners, slow)
+        token = TokenIssuer(gateway.settings.jwt_secret).issue(Actor(subject="op", role=Role.OPERATOR))
+        with access_lines() as lines:
+            async with gateway.client(token) as api:
+                failed = await api.get(f"/api/v1/partners/{SOME_ID}")
+                timed_out = await api.get("/api/v1/partners")
+    assert failed.status_code == 500 and timed_out.status_code == 504
+    by_request = {line["trace_id"]: line for line in lines}
+    error, warning = by_request[failed.headers["x-request-id"]], by_request[timed_out.headers["x-request-id"]]
+    assert (error["level"], error["status"], error["route"]) == ("error", 500, "/api/v1/partners/{partner_id}")
+    assert (warning["level"], warning["status"], warning["route"]) == ("warning", 504, "/api/v1/partners")
+    assert warning["duration_ms"] >= 300 > error["duration_ms"]
+
+
+async def test_a_hanging_broker_is_blamed_for_the_504_not_the_service(tmp_path: Path, database_url: str) -> None:
+    with EmbeddedNats(tmp_path / "nats") as broker:
+        settings = settings_for(broker.url, database_url, tmp_path, rpc_timeout_seconds=0.5)
+        async with stubbed_gateway(settings) as gateway:
+
+            async def found(actor: Actor, query: GetPartner) -> dict[str, str]:
+                raise NotFound("partner not found")
+
+            await gateway.stubs.answer("partners", "get_partner", GetPartner, found)
+            token = TokenIssuer(settings.jwt_secret).issue(Actor(subject="op", role=Role.OPERATOR))
+            async with gateway.client(token) as api:
+                assert (await api.get(f"/api/v1/partners/{SOME_ID}")).status_code == 404
+                with paused(broker):  # NATS hangs: the connection stays open, nothing answers
+                    during = await api.get(f"/api/v1/partners/{SOME_ID}")
+
+                async def answered_again() -> bool:
+                    return (await api.get(f"/api/v1/partners/{SOME_ID}")).status_code == 404
+
+                await eventually(answered_again, what="the service to answer once NATS runs again")
+    body = assert_problem(during, 504, "service-timeout")
+    assert body["service"] == "nats" and "message broker" in body["detail"]
 
 
 async def test_rate_limit_counts_per_token_subject_with_headers_and_retry_after(

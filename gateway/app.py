@@ -7,6 +7,8 @@ answers, and `add_request_id` / `log_request` give every response the trace id a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -42,7 +44,7 @@ from gateway.referrals import ReferralController
 from gateway.subscriptions import WebhookController
 from gateway.volunteers import VOLUNTEER_CONTROLLERS
 from shared.messaging import create_broker
-from shared.metrics import observe_instance
+from shared.metrics import BrokerWatch, observe_instance
 from shared.probes import nats_ready, probe_lifespan
 from shared.rpc import RpcClient
 from shared.settings import Settings
@@ -114,13 +116,19 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
     observe_instance(telemetry.meter("partnernet.gateway"), "gateway")
     broker = create_broker(settings.nats_url, name="gateway", telemetry=telemetry)
 
+    broker_watch = BrokerWatch(telemetry.meter("partnernet.gateway"), broker)
+
     @asynccontextmanager
     async def connect_broker(app: Litestar) -> AsyncIterator[None]:
         await broker.connect()
         await idempotency.open(broker.connection.jetstream(), replicas=settings.stream_replicas)
+        watching = asyncio.create_task(broker_watch.run(), name="gateway-broker-watch")
         try:
             yield
         finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
             await broker.stop()
             telemetry.shutdown()
 
@@ -139,6 +147,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         "telemetry": telemetry,
         "broker": broker,
         "authenticator": authenticator,
+        "broker_watch": broker_watch,
     }
     return Litestar(
         route_handlers=[

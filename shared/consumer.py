@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import UUID, insert
 from shared.contracts import EVENT_TYPE_PREFIX, Envelope, EventData, decode_data
 from shared.db import kernel_metadata
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
-from shared.telemetry import Telemetry, fail_span, tag_span_with_event, tag_span_with_subject
+from shared.telemetry import Telemetry, fail_span, tag_span_with_event, tag_span_with_subject, zero_start_counter
 from shared.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -67,9 +67,16 @@ class EventConsumer(Generic[E]):
         short_type = event.qualified_type().removeprefix(EVENT_TYPE_PREFIX)
         self.subject = f"events.{event.service}.{short_type}.>"
         self.stream = event_stream_name(event.service)
+        self._count_from_zero(telemetry, event.qualified_type())
+
+    def _count_from_zero(self, telemetry: Telemetry, event_type: str | None) -> None:
+        """The consumer's counters, at 0 from the start: the first dead letter must show as an increase."""
         meter = telemetry.meter("partnernet.consumer")
-        self._consumed = meter.create_counter("partnernet.events.consumed", description="events handled by type")
-        self._dead = meter.create_counter("partnernet.events.dead_lettered")
+        self._consumed = zero_start_counter(meter, "partnernet.events.consumed", description="events handled by type")
+        self._dead = zero_start_counter(meter, "partnernet.events.dead_lettered")
+        self._dead.start({"consumer": self.durable})
+        if event_type is not None:
+            self._consumed.start({"consumer": self.durable, "event_type": event_type})
 
     def subscribe(self, broker: NatsBroker) -> None:
         self._broker = broker
@@ -177,9 +184,7 @@ class EnvelopeConsumer(EventConsumer[Any]):
         self.max_deliveries = max_deliveries
         self.subject = subject
         self.stream = stream
-        meter = telemetry.meter("partnernet.consumer")
-        self._consumed = meter.create_counter("partnernet.events.consumed", description="events handled by type")
-        self._dead = meter.create_counter("partnernet.events.dead_lettered")
+        self._count_from_zero(telemetry, None)  # the event types come as they come
 
     async def _hand_over(self, tx: Transaction, envelope: Envelope, data: Any) -> None:
         await self.envelope_handler(tx, envelope)

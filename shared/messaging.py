@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 SERVICES = ("partners", "referrals", "volunteers", "courses")
 DEAD_LETTER_STREAM = "DEAD_LETTERS"
+BROKER_PING_SUBJECT = "partnernet.broker-ping"  # nobody answers it: the server's "no responders" is the answer
 # Long enough that the relay's retry after a lost ack is always de-duplicated by the server.
 DUPLICATE_WINDOW_SECONDS = 10 * 60.0
 
@@ -135,3 +136,21 @@ async def declare_streams(broker: NatsBroker, *, replicas: int = 1) -> None:
         except nats.js.errors.BadRequestError:
             # Exists already: bring it to this configuration (replicas may be fewer on a dev server).
             await js.update_stream(config=config)
+
+
+async def broker_answers(connection: Any, timeout: float) -> bool:
+    """Whether the broker answers a round trip now: a request nobody subscribes to, answered by the server itself.
+
+    A broker that hangs (paused, partitioned) keeps the connection open, so `is_connected` alone says nothing.
+    Not `flush(timeout=…)`: in nats-py 2.16 a PONG that arrives after that timeout kills the connection's read
+    loop (it sets a result on the future the timeout cancelled).
+    """
+    if not connection.is_connected:
+        return False
+    try:
+        await connection.request(BROKER_PING_SUBJECT, b"", timeout=timeout)
+    except nats.errors.NoRespondersError:
+        return True
+    except Exception:
+        return False
+    return True

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
@@ -24,10 +24,10 @@ from opentelemetry.trace import Status, StatusCode
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.errors import PartnernetError
-from shared.messaging import DEAD_LETTER_STREAM
+from shared.messaging import DEAD_LETTER_STREAM, broker_answers
 from shared.outbox import outbox_backlog
 from shared.probes import nats_ready, serve_probes
-from shared.telemetry import Telemetry, searchable_fields, tag_span
+from shared.telemetry import Telemetry, searchable_fields, tag_span, zero_start_counter
 from shared.tenancy import Actor
 
 if TYPE_CHECKING:
@@ -54,9 +54,16 @@ DB_POOL_CHECKED_OUT = "partnernet.db.pool.checked_out"  # service
 DB_POOL_SIZE = "partnernet.db.pool.size"  # service
 DB_POOL_LIMIT = "partnernet.db.pool.limit"  # service; size plus overflow: the most it will open
 SERVICE_UP = "partnernet.service.up"  # service; 1 per running replica (count them for "replicas")
+# service, dependency (`database`, `nats`); 1 when the last poll reached it within POLL_TIMEOUT_SECONDS, else 0
+DEPENDENCY_UP = "partnernet.dependency.up"
+QUEUE_BACKLOG = "partnernet.queue.backlog"  # service, queue (`feed`, `webhooks`); work waiting for a relay
+QUEUE_OLDEST_AGE = "partnernet.queue.oldest_age"  # s; service, queue; how long the oldest waiting item has waited
 
 # Often enough for one-minute alert windows; a poll is a handful of small requests.
 POLL_SECONDS = 10.0
+# A dependency that has not answered a poll's small request within this is counted as down: a paused
+# database or broker hangs rather than refuses, and a gauge must not keep its last value meanwhile.
+POLL_TIMEOUT_SECONDS = 3.0
 OPERATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 
 
@@ -70,9 +77,11 @@ class WebhookDeliveries:
     """`partnernet.webhook.deliveries{partner, result}`: one count per delivery attempt."""
 
     def __init__(self, meter: Meter) -> None:
-        self._counter = meter.create_counter(WEBHOOK_DELIVERIES, description="webhook delivery attempts by result")
+        self._counter = zero_start_counter(meter, WEBHOOK_DELIVERIES, description="webhook delivery attempts by result")
 
     def record(self, *, partner: str | UUID, result: WebhookResult) -> None:
+        for each in WebhookResult:  # a partner's first give-up must show as an increase: every result from 0
+            self._counter.start({"partner": str(partner), "result": each.value})
         self._counter.add(1, {"partner": str(partner), "result": result.value})
 
 
@@ -154,12 +163,60 @@ class ConsumerLag:
     ack_pending: int  # delivered, not yet acknowledged
 
 
+# How a service reads one of its queues for the gauges: (items waiting, when the oldest began to wait).
+BacklogReader = Callable[[], Awaitable[tuple[int, datetime | None]]]
+
+
+def age_of(oldest: datetime | None, now: datetime) -> float:
+    return max((now - oldest).total_seconds(), 0.0) if oldest else 0.0
+
+
+class DependencyGauge:
+    """`partnernet.dependency.up{service, dependency}`: 1 or 0 from the last poll, never a value kept from before."""
+
+    def __init__(self, meter: Meter, service: str, dependencies: Iterable[str]) -> None:
+        self.service = service
+        self.up = dict.fromkeys(dependencies, False)
+        meter.create_observable_gauge(
+            DEPENDENCY_UP,
+            [self._observe],
+            description="1 when the last poll reached the dependency (database, nats) in time, else 0",
+        )
+
+    def _observe(self, _: CallbackOptions) -> Iterable[Observation]:
+        return [
+            Observation(1 if up else 0, {"service": self.service, "dependency": name}) for name, up in self.up.items()
+        ]
+
+
+class BrokerWatch:
+    """The gateway's view of NATS for `partnernet.dependency.up{service="gateway", dependency="nats"}`."""
+
+    def __init__(self, meter: Meter, broker: Any, *, poll_seconds: float = POLL_SECONDS) -> None:
+        self.broker = broker
+        self.poll_seconds = poll_seconds
+        self.gauge = DependencyGauge(meter, "gateway", ["nats"])
+
+    async def poll(self) -> None:
+        self.gauge.up["nats"] = await broker_answers(self.broker.connection, POLL_TIMEOUT_SECONDS)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.poll()
+            except Exception:
+                self.gauge.up["nats"] = False
+                log.exception("broker poll failed")
+            await asyncio.sleep(self.poll_seconds)
+
+
 class ServiceMonitor:
     """Feeds a service's gauges from a periodic poll, and answers the container's probes.
 
     Observable-gauge callbacks run in the exporter's thread and cannot await, so the poll (JetStream
-    consumer info, the outbox, the dead letters) stores what it read and the callbacks report it. A
-    value that could not be read is left out rather than reported stale.
+    consumer info, the outbox, the queues, the dead letters) stores what it read and the callbacks report
+    it. Every read has a deadline (POLL_TIMEOUT_SECONDS): a database or broker that hangs is reported as
+    down (`partnernet.dependency.up` 0), and what could not be read is left out rather than reported stale.
     """
 
     def __init__(self, runtime: ServiceRuntime, *, poll_seconds: float = POLL_SECONDS) -> None:
@@ -168,9 +225,9 @@ class ServiceMonitor:
         self.consumer_lag: dict[str, ConsumerLag] = {}  # by durable consumer
         self.dead_letters: dict[str, int] = {}  # durable -> messages in DEAD_LETTERS
         self.outbox: tuple[int, float] | None = None  # (backlog, age of the oldest unsent event in s)
-        self.database_ok = False
-        self.broker_connected = nats_ready(runtime.broker)
+        self.queues: dict[str, tuple[int, float]] = {}  # queue -> (backlog, age of the oldest in s)
         meter = runtime.telemetry.meter("partnernet.service")
+        self.dependencies = DependencyGauge(meter, runtime.name, ["database", "nats"])
         service = {"service": runtime.name}
         observe_instance(meter, runtime.name)
         observe_pool(meter, runtime.name, runtime.engine)
@@ -205,6 +262,30 @@ class ServiceMonitor:
             [lambda _: [Observation(1 if runtime.relay.active else 0, service)]],
             description="1 on the replica whose relay holds the outbox lock",
         )
+        meter.create_observable_gauge(
+            QUEUE_BACKLOG,
+            [self._queue(0)],
+            description="items waiting in one of the service's queues (feed entries to publish, webhooks due)",
+        )
+        meter.create_observable_gauge(
+            QUEUE_OLDEST_AGE,
+            [self._queue(1)],
+            unit="s",
+            description="how long the oldest waiting item of the queue has waited (0 when none waits)",
+        )
+
+    def _queue(self, field: int) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def observe(_: CallbackOptions) -> Iterable[Observation]:
+            return [
+                Observation(values[field], {"service": self.runtime.name, "queue": queue})
+                for queue, values in self.queues.items()
+            ]
+
+        return observe
+
+    @property
+    def database_ok(self) -> bool:
+        return self.dependencies.up["database"]
 
     def _lag(self, field: str) -> Callable[[CallbackOptions], Iterable[Observation]]:
         def observe(_: CallbackOptions) -> Iterable[Observation]:
@@ -216,7 +297,7 @@ class ServiceMonitor:
         return observe
 
     def ready(self) -> bool:
-        return self.broker_connected() and self.database_ok
+        return nats_ready(self.runtime.broker)() and self.database_ok
 
     async def start(self) -> asyncio.Task[None]:
         """Listen for probes (a taken port fails the start, loudly), then poll until cancelled."""
@@ -238,24 +319,40 @@ class ServiceMonitor:
                 server.close()
 
     async def poll(self) -> None:
-        await asyncio.gather(self._poll_outbox(), self._poll_jetstream())
+        await asyncio.gather(self._poll_database(), self._poll_broker())
 
-    async def _poll_outbox(self) -> None:
+    async def _poll_database(self) -> None:
         try:
-            backlog, oldest = await outbox_backlog(self.runtime.engine)
-        except Exception as exc:
-            self.outbox, self.database_ok = None, False
-            log.warning("metrics poll could not read the outbox: %r", exc)
+            async with asyncio.timeout(POLL_TIMEOUT_SECONDS):
+                backlog, oldest = await outbox_backlog(self.runtime.engine)
+                queues = {name: await read() for name, read in self.runtime.backlogs.items()}
+        except Exception as exc:  # a timeout too: a database that hangs is down for as long as it hangs
+            self.outbox, self.queues = None, {}
+            self.dependencies.up["database"] = False
+            log.warning("metrics poll could not read the database: %r", exc)
             return
-        age = max((datetime.now(UTC) - oldest).total_seconds(), 0.0) if oldest else 0.0
-        self.outbox, self.database_ok = (backlog, age), True
+        now = self.runtime.clock.now()  # the service's clock: ages move as its time does (tests move it)
+        self.outbox = (backlog, age_of(oldest, now))
+        self.queues = {name: (count, age_of(since, now)) for name, (count, since) in queues.items()}
+        self.dependencies.up["database"] = True
+
+    async def _poll_broker(self) -> None:
+        answers = await broker_answers(self.runtime.broker.connection, POLL_TIMEOUT_SECONDS)
+        self.dependencies.up["nats"] = answers
+        if not answers:
+            self.consumer_lag, self.dead_letters = {}, {}
+            return
+        try:
+            async with asyncio.timeout(POLL_TIMEOUT_SECONDS):
+                await self._poll_jetstream()
+        except TimeoutError:
+            self.consumer_lag, self.dead_letters = {}, {}
+            self.dependencies.up["nats"] = False
+            log.warning("metrics poll: JetStream did not answer within %ss", POLL_TIMEOUT_SECONDS)
 
     async def _poll_jetstream(self) -> None:
         consumers = self.runtime.consumers
-        if not self.broker_connected():
-            self.consumer_lag, self.dead_letters = {}, {}
-            return
-        js = self.runtime.broker.connection.jetstream(timeout=2.0)
+        js = self.runtime.broker.connection.jetstream(timeout=POLL_TIMEOUT_SECONDS)
         lag: dict[str, ConsumerLag] = {}
         for consumer in consumers:
             try:

@@ -26,7 +26,7 @@ from shared.contracts import Envelope, EventData, nats_subject
 from shared.db import kernel_metadata
 from shared.ids import new_id
 from shared.messaging import event_stream_name
-from shared.telemetry import Telemetry, searchable_fields, tag_span, tag_span_with_event
+from shared.telemetry import Telemetry, searchable_fields, tag_span, tag_span_with_event, zero_start_counter
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,12 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._tracer = telemetry.tracer("partnernet.outbox")
         meter = telemetry.meter("partnernet.outbox")
-        self._published = meter.create_counter("partnernet.events.published", description="events relayed, by type")
-        self._failures = meter.create_counter("partnernet.outbox.publish_failures")
+        # Zero-start (shared/metrics.py): a library's first referral must count in the funnel's increase().
+        self._published = zero_start_counter(
+            meter, "partnernet.events.published", description="events relayed, by type"
+        )
+        self._failures = zero_start_counter(meter, "partnernet.outbox.publish_failures")
+        self._failures.start({"service": service})
         self.active = False
 
     async def run(self) -> None:

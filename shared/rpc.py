@@ -19,6 +19,7 @@ from faststream.message import StreamMessage
 from faststream.nats import NatsBroker
 
 from shared.errors import ERRORS_BY_CODE, InvalidInput, PartnernetError, ServiceTimeout, ServiceUnavailable
+from shared.messaging import broker_answers
 from shared.tenancy import Actor
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,6 @@ def encode_error(exc: PartnernetError) -> bytes:
 BROKER = "nats"
 # A PING/PONG with the broker takes a millisecond; one that takes longer than this means the broker hangs.
 BROKER_PING_SECONDS = 0.5
-BROKER_PING_SUBJECT = "partnernet.broker-ping"  # nobody answers it: the server's "no responders" is the answer
 
 
 class RpcClient:
@@ -187,7 +187,7 @@ class RpcClient:
         except nats.errors.NoRespondersError as exc:
             raise ServiceUnavailable(f"the {service} service does not answer", service=service) from exc
         except (TimeoutError, nats.errors.TimeoutError) as exc:
-            if not await self.broker_answers():
+            if not await broker_answers(self.broker.connection, BROKER_PING_SECONDS):
                 # A broker that hangs (paused, partitioned) looks like a slow service; blame the right one.
                 raise ServiceTimeout("the message broker did not answer in time", service=BROKER) from exc
             raise ServiceTimeout(f"the {service} service did not answer in time", service=service) from exc
@@ -198,18 +198,3 @@ class RpcClient:
             error_type = ERRORS_BY_CODE.get(reply.error.code, PartnernetError)
             raise error_type(reply.error.detail, **reply.error.extra)
         return msgspec.json.decode(reply.result, type=result_type)
-
-    async def broker_answers(self) -> bool:
-        """Whether the broker answers now (after a request timed out: was it the service or NATS?).
-
-        A request nobody subscribes to is answered by the server itself ("no responders") within a round
-        trip. Not `flush(timeout=…)`: in nats-py 2.16 a PONG that arrives after that timeout kills the
-        connection's read loop (it sets a result on the cancelled future).
-        """
-        try:
-            await self.broker.connection.request(BROKER_PING_SUBJECT, b"", timeout=BROKER_PING_SECONDS)
-        except nats.errors.NoRespondersError:
-            return True
-        except Exception:
-            return False
-        return True

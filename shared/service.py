@@ -24,7 +24,7 @@ from shared.consumer import EventConsumer, EventHandler
 from shared.contracts import EventData
 from shared.db import create_engine, migrate, session_factory
 from shared.messaging import create_broker, declare_streams
-from shared.metrics import ServiceMonitor, observe_operation
+from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
 from shared.outbox import OutboxRelay, outbox_backlog
 from shared.rpc import answer
 from shared.settings import Settings
@@ -62,6 +62,7 @@ class ServiceRuntime:
     clock: Clock
     consumers: list[EventConsumer[Any]] = field(default_factory=list)
     periodic: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
+    backlogs: dict[str, BacklogReader] = field(default_factory=dict)  # queue -> its reader, for the gauges
     monitor: ServiceMonitor | None = None  # gauges (lag, outbox, dead letters, pool) and probes, from start()
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -133,6 +134,14 @@ class ServiceRuntime:
         staged in the same transaction. Tests call the use case directly with a clock they control.
         """
         self.periodic.append((name, seconds, job))
+
+    def backlog(self, queue: str, read: BacklogReader) -> None:
+        """Report a queue of this service beside its outbox (`partnernet.queue.backlog` / `.oldest_age`).
+
+        `read` answers (items waiting, when the oldest began to wait) with one small query; the monitor polls
+        it with a deadline, like the outbox.
+        """
+        self.backlogs[queue] = read
 
     async def _repeat(self, name: str, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
         while True:

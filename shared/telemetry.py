@@ -9,7 +9,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,7 @@ from uuid import UUID
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.metrics import Meter
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -74,6 +74,44 @@ class Telemetry:
             thread.join(max(deadline - time.monotonic(), 0.0))
         if any(thread.is_alive() for thread in threads):
             logging.getLogger(__name__).warning("telemetry not exported within %ss; dropped", timeout_seconds)
+
+
+class ZeroStartCounter:
+    """A counter whose every series is first exported at 0, so that `increase()` sees its first count.
+
+    Prometheus takes a series' first sample as its start: a counter that first appears at 1 (the first dead
+    letter, the first give-up, a library's first referral) shows no increase at all. `start()` exports known
+    series at 0 from the beginning; a series first met in `add()` is exported at 0 once and with its count
+    from the next collection on (one export interval late, never lost). An observable counter underneath:
+    its callback reports the cumulative totals held here.
+    """
+
+    def __init__(self, meter: Meter, name: str, *, unit: str = "", description: str = "") -> None:
+        self._totals: dict[frozenset[tuple[str, str]], float] = {}
+        self._shown: set[frozenset[tuple[str, str]]] = set()  # series exported at least once
+        self._lock = threading.Lock()
+        meter.create_observable_counter(name, [self._observe], unit=unit, description=description)
+
+    def start(self, attributes: Mapping[str, str]) -> None:
+        with self._lock:
+            self._totals.setdefault(frozenset(attributes.items()), 0.0)
+
+    def add(self, amount: float, attributes: Mapping[str, str] | None = None) -> None:
+        key = frozenset((attributes or {}).items())
+        with self._lock:
+            self._totals[key] = self._totals.get(key, 0.0) + amount
+
+    def _observe(self, _: CallbackOptions) -> Iterable[Observation]:
+        with self._lock:
+            observed = []
+            for key, total in self._totals.items():
+                observed.append(Observation(total if key in self._shown else 0.0, dict(key)))
+                self._shown.add(key)
+        return observed
+
+
+def zero_start_counter(meter: Meter, name: str, *, unit: str = "", description: str = "") -> ZeroStartCounter:
+    return ZeroStartCounter(meter, name, unit=unit, description=description)
 
 
 def setup_telemetry(

@@ -88,18 +88,36 @@ async def drop_database(server_url: str, database_url: str) -> None:
 
 @contextlib.contextmanager
 def paused(server: EmbeddedNats | EmbeddedPostgres) -> Iterator[None]:
-    """The server hangs (SIGSTOP to its process group: PostgreSQL's backends too) until the block ends.
+    """The server hangs (SIGSTOP to it and its children: PostgreSQL's backends too) until the block ends.
 
     Unlike a stop, connections stay open and nothing is refused: clients wait, as in a network partition
     or a server stuck on its disk. That is the outage a timeout, not a connection error, has to reveal.
     """
     process = server._proc
     assert process is not None and process.poll() is None, "the server runs"
-    os.killpg(process.pid, signal.SIGSTOP)
+    os.kill(process.pid, signal.SIGSTOP)  # first the parent: it forks no new backend meanwhile
+    # PostgreSQL's backends and workers call setsid(): they are the parent's children, not its process group.
+    stopped = [process.pid, *children_of(process.pid)]
+    for pid in stopped[1:]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        os.killpg(process.pid, signal.SIGCONT)
+        for pid in reversed(stopped):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                # /proc/<pid>/stat: "pid (name) state ppid …"; the name may hold spaces, so split after ")".
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
 
 
 class NatsCluster:

@@ -9,6 +9,7 @@ from faststream.nats.annotations import NatsMessage
 from services.partners.channels import NatsFeeds
 from services.partners.commands import credentials, feeds, partners, partnerships, tenants, webhooks
 from services.partners.queries import api_keys as api_key_queries
+from services.partners.queries import backlogs
 from services.partners.queries import feeds as feed_queries
 from services.partners.queries import partners as partner_queries
 from services.partners.queries import partnerships as partnership_queries
@@ -106,6 +107,8 @@ def register(runtime: ServiceRuntime, nats: NatsFeeds, worker: webhooks.Delivery
     poll = runtime.settings.partner_delivery_poll_seconds
     runtime.every(poll, "feed-publisher", partial(feeds.publish_pending, work, nats))
     runtime.every(poll, "webhook-deliveries", worker.deliver_due)
+    runtime.backlog("feed", partial(backlogs.feed_backlog, work))
+    runtime.backlog("webhooks", partial(backlogs.webhook_backlog, work))
     runtime.every(
         LAPSED_PARTNERSHIPS_SECONDS, "lapsed-partnerships", partial(partnerships.end_lapsed_partnerships, work)
     )

@@ -111,3 +111,29 @@ async def test_http_span_and_metrics_are_named_by_the_route_template() -> None:
         assert (span.attributes or {})["http.route"] == "/api/v1/referrals/{referral_id:uuid}"
     route = scope["route"]
     assert route.path_format == "/api/v1/referrals/{referral_id:uuid}"  # type: ignore[attr-defined]
+
+
+def test_every_series_of_a_counter_is_first_exported_at_zero() -> None:
+    """`increase()` takes a series' first sample as its start: a first dead letter exported at 1 shows nothing."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+    from shared.telemetry import zero_start_counter
+
+    reader = InMemoryMetricReader()
+    counter = zero_start_counter(MeterProvider(metric_readers=[reader]).get_meter("t"), "partnernet.test.things")
+    counter.start({"consumer": "known"})
+
+    def collected() -> dict[str, float]:
+        data = reader.get_metrics_data()
+        assert data is not None
+        (metric,) = [m for rm in data.resource_metrics for sm in rm.scope_metrics for m in sm.metrics]
+        assert metric.data.is_monotonic  # type: ignore[union-attr]
+        return {str(dict(p.attributes or {})): p.value for p in metric.data.data_points}  # type: ignore[union-attr]
+
+    assert collected() == {"{'consumer': 'known'}": 0}
+    counter.add(1, {"consumer": "known"})
+    counter.add(1, {"consumer": "new"})
+    counter.add(1, {"consumer": "new"})
+    assert collected() == {"{'consumer': 'known'}": 1, "{'consumer': 'new'}": 0}
+    assert collected() == {"{'consumer': 'known'}": 1, "{'consumer': 'new'}": 2}

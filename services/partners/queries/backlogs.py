@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from services.partners import store
-from shared.contracts.partners import DeliveryStatus
+from shared.contracts.partners.api.feeds import DeliveryStatus
 from shared.unit_of_work import UnitOfWork
 
 

@@ -45,6 +45,9 @@ ORIGINAL_STREAM = "Partnernet-Original-Stream"
 ORIGINAL_SEQUENCE = "Partnernet-Original-Sequence"
 CONSUMER = "Partnernet-Consumer"
 DELIVERIES = "Partnernet-Deliveries"
+# On a replayed dead letter: the one durable consumer it is for. Every other consumer of the subject skips it,
+# so a replay neither reaches consumers that handled the event (or set it aside) already nor multiplies copies.
+REPLAY_FOR = "Partnernet-Replay-For"
 
 
 class EventConsumer(Generic[E]):
@@ -95,6 +98,10 @@ class EventConsumer(Generic[E]):
         )(self.consume)
 
     async def consume(self, msg: NatsMessage) -> None:
+        replay_for = (msg.raw_message.headers or {}).get(REPLAY_FOR)
+        if replay_for is not None and replay_for != self.durable:
+            await msg.ack()  # a dead letter replayed for another consumer of this subject: not ours to handle
+            return
         delivered = msg.raw_message.metadata.num_delivered or 1
         try:
             envelope = msgspec.json.decode(msg.body, type=Envelope)

@@ -7,7 +7,15 @@ from typing import Any
 import nats
 import nats.js.errors
 
-from shared.consumer import CONSUMER, DELIVERIES, ORIGINAL_SEQUENCE, ORIGINAL_STREAM, ORIGINAL_SUBJECT, REASON
+from shared.consumer import (
+    CONSUMER,
+    DELIVERIES,
+    ORIGINAL_SEQUENCE,
+    ORIGINAL_STREAM,
+    ORIGINAL_SUBJECT,
+    REASON,
+    REPLAY_FOR,
+)
 from shared.messaging import DEAD_LETTER_STREAM
 
 REPLAYED_FROM = "Partnernet-Replayed-From"
@@ -46,10 +54,11 @@ async def list_dead_letters(nats_url: str, limit: int = 1000) -> list[dict[str, 
 
 
 async def replay_dead_letters(nats_url: str, sequences: list[int] | None = None) -> list[int]:
-    """Publish each dead letter again on its original subject, then remove it from the dead letters.
+    """Publish each dead letter again on its original subject, for the consumer that set it aside, then remove it.
 
-    Every consumer of that subject sees it again; those that handled it before skip it (their inbox).
-    The message id is new, or JetStream's de-duplication window would drop the replay.
+    The replay names that consumer (REPLAY_FOR): every other consumer of the subject acknowledges it unhandled,
+    and the consumer itself skips it if it handled the event meanwhile (its inbox), so a replay is safe to
+    repeat. The message id is new, or JetStream's de-duplication window would drop the replay.
     """
     nc = await nats.connect(nats_url)
     replayed: list[int] = []
@@ -62,12 +71,10 @@ async def replay_dead_letters(nats_url: str, sequences: list[int] | None = None)
             subject = headers.get(ORIGINAL_SUBJECT)
             if not subject or msg.data is None:
                 continue
-            await js.publish(
-                subject,
-                msg.data,
-                stream=headers.get(ORIGINAL_STREAM),
-                headers={"Nats-Msg-Id": f"replay-{DEAD_LETTER_STREAM}-{sequence}", REPLAYED_FROM: str(sequence)},
-            )
+            replay_headers = {"Nats-Msg-Id": f"replay-{DEAD_LETTER_STREAM}-{sequence}", REPLAYED_FROM: str(sequence)}
+            if consumer := headers.get(CONSUMER):
+                replay_headers[REPLAY_FOR] = consumer  # only the consumer that set it aside handles it again
+            await js.publish(subject, msg.data, stream=headers.get(ORIGINAL_STREAM), headers=replay_headers)
             await js.delete_msg(DEAD_LETTER_STREAM, sequence)
             replayed.append(sequence)
         return replayed

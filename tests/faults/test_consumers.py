@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 import asyncpg
@@ -280,3 +280,102 @@ async def _idle(nc: nats.NATS, stream: str, durable: str) -> bool:
     except nats.js.errors.NotFoundError:
         return False
     return info.num_pending == 0 and info.num_ack_pending == 0
+
+
+EFFECTS_BY_CONSUMER = (
+    """CREATE TABLE applied_by (consumer text NOT NULL, event_id uuid NOT NULL, number integer NOT NULL)"""
+)
+
+
+async def applied_by(database_url: str) -> dict[tuple[str, int], int]:
+    conn = await asyncpg.connect(plain(database_url))
+    try:
+        rows = await conn.fetch("SELECT consumer, number, count(*) AS n FROM faultprobe.applied_by GROUP BY 1, 2")
+    finally:
+        await conn.close()
+    return {(row["consumer"], row["number"]): row["n"] for row in rows}
+
+
+async def test_a_replay_goes_to_the_consumer_that_failed_and_no_other_consumer_of_the_subject(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    broker = EmbeddedNats(tmp_path / "nats")
+    broker.start()
+    nc = await nats.connect(broker.url)
+    await nc.jetstream().add_stream(
+        StreamConfig(name=PROBE_STREAM, subjects=["events.faultprobe.>"], storage=StorageType.FILE)
+    )
+    database_url = await create_database(postgres_url)
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "001_applied.sql").write_text(EFFECTS_BY_CONSUMER)
+    settings = fault_settings(broker.url, database_url, tmp_path / "data", consumer_max_deliveries=2)
+    runtime = ServiceRuntime.create(
+        "faultprobe", settings, migrations, telemetry=telemetry_for("faultprobe", InMemorySpanExporter())
+    )
+    broken = {"yes"}
+
+    def applier(consumer: str, fails_on_poison: bool) -> Any:
+        async def apply(tx: Transaction, envelope: Envelope, event: ProbeHappened) -> None:
+            if event.poison and fails_on_poison and broken:
+                raise RuntimeError(f"{consumer} cannot apply the poison event yet")
+            await tx.session.execute(
+                sa.text("INSERT INTO applied_by VALUES (:c, :id, :n)"),
+                {"c": consumer, "id": envelope.id, "n": event.number},
+            )
+
+        return apply
+
+    # Two consumers of one subject: `picky` fails on the poison event, `easy` handles everything.
+    runtime.consume("picky", ProbeHappened, applier("picky", fails_on_poison=True))
+    runtime.consume("easy", ProbeHappened, applier("easy", fails_on_poison=False))
+    subject = "events.faultprobe.probe.happened.v1._._"
+    garbage_subject = "events.faultprobe.probe.happened.v1.garbage._"
+    await runtime.start()
+    try:
+        events = [probe(n, poison=n == 2) for n in range(1, 4)]
+        for envelope in events:
+            await nc.jetstream().publish(
+                subject, msgspec.json.encode(envelope), headers={"Nats-Msg-Id": str(envelope.id)}
+            )
+        await nc.jetstream().publish(garbage_subject, b"not json", headers={"Nats-Msg-Id": str(new_id())})
+
+        (poison,) = await eventually(
+            lambda: dead_letters_for(broker.url, subject, "faultprobe-picky"), timeout=30, what="picky's dead letter"
+        )
+        await eventually(lambda: _idle(nc, PROBE_STREAM, "faultprobe-easy"), what="easy to handle everything")
+        assert await dead_letters_for(broker.url, subject, "faultprobe-easy") == []
+        garbage = await eventually(
+            lambda: _both(dead_letters_for(broker.url, garbage_subject)), what="garbage from both consumers"
+        )
+
+        broken.clear()
+        replayed = await replay_dead_letters(broker.url, [poison["sequence"], *(g["sequence"] for g in garbage)])
+        assert len(replayed) == 3
+        await eventually(lambda: _has_key(applied_by(database_url), ("picky", 2)), what="picky applies the replay")
+        for durable in ("faultprobe-picky", "faultprobe-easy"):
+            await eventually(lambda d=durable: _idle(nc, PROBE_STREAM, d), what=f"{durable} idle after the replay")  # type: ignore[misc]
+        # The replayed garbage went back to each consumer that had set it aside, once: one dead letter each again.
+        again = await eventually(
+            lambda: _both(dead_letters_for(broker.url, garbage_subject)), what="the garbage set aside again"
+        )
+        letters = await list_dead_letters(broker.url)
+        counts = await applied_by(database_url)
+    finally:
+        await runtime.stop()
+        await nc.close()
+        broker.stop()
+        await drop_database(postgres_url, database_url)
+
+    assert counts == {(c, n): 1 for c in ("picky", "easy") for n in (1, 2, 3)}, "each consumer applied each event once"
+    assert sorted(letter["consumer"] for letter in again) == ["faultprobe-easy", "faultprobe-picky"]
+    assert len(letters) == 2, "no consumer set the replayed poison aside again; the garbage did not multiply"
+
+
+async def _both(letters: Any) -> list[dict] | None:
+    found = await letters
+    return found if {letter["consumer"] for letter in found} == {"faultprobe-picky", "faultprobe-easy"} else None
+
+
+async def _has_key(counts: Any, key: tuple[str, int]) -> bool:
+    return key in await counts

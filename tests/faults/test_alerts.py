@@ -23,11 +23,11 @@ import uvicorn
 import yaml
 
 from gateway.app import create_app
+from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from services.partners.commands import feeds
 from shared.contracts import Envelope
 from shared.contracts.referrals.events import Need, ReferralSubmitted
 from shared.contracts.vocabulary import SkillArea
-from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from shared.ids import new_id
 from shared.outbox import stage_event
 from shared.service import ServiceRuntime

@@ -17,8 +17,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
+from launcher.embedded import EmbeddedNats
 from shared.contracts import Envelope, EventData
-from shared.embedded import EmbeddedNats
 from shared.ids import new_id
 from shared.messaging import event_stream_name
 from shared.service import ServiceRuntime

@@ -154,7 +154,7 @@ def encode_error(exc: PartnernetError) -> bytes:
 # What a 503 or 504 names when the message broker itself, not a service, failed to answer.
 BROKER = "nats"
 # A PING/PONG with the broker takes a millisecond; one that takes longer than this means the broker hangs.
-BROKER_PING_SECONDS = 0.5
+BROKER_PING_SECONDS = 0.2
 
 
 class RpcClient:

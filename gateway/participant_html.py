@@ -12,8 +12,8 @@ import base64
 import hashlib
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
+from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.participant_page import (
     ParticipantChangeKind,
     ParticipantCodeIssued,
@@ -21,7 +21,6 @@ from shared.contracts.referrals.api.participant_page import (
 )
 from shared.contracts.referrals.api.referrals import ReferralStatus
 
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 MONTHS = (
     "januari",

@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+# The platform's calendar, whatever zone a server runs in: a consent's last day, a partnership's end, a budget
+# year, a volunteer's month of hours and a search "from" a date are Dutch days, months and years.
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
+
+
+def local_date(moment: datetime) -> date:
+    """The Dutch calendar day `moment` falls on."""
+    return moment.astimezone(LOCAL_TIME).date()
+
+
+def start_of_day(day: date) -> datetime:
+    """The first moment of a Dutch calendar day: where a search `from` that day starts."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TIME)
+
+
+def end_of_day(day: date) -> datetime:
+    """The first moment after a Dutch calendar day: an exclusive bound."""
+    return start_of_day(day + timedelta(days=1))
 
 
 class Clock(Protocol):

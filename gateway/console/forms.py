@@ -15,7 +15,7 @@ from uuid import UUID
 import msgspec
 from litestar.datastructures import FormMultiDict
 
-from gateway.console.views import TIME_ZONE
+from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     CompleteReferral,
@@ -62,7 +62,7 @@ def local_datetime(form: FormMultiDict, name: str, path: str) -> datetime | None
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"not a date and time - at `$.{path}`") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=TIME_ZONE)
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TIME)
 
 
 def local_date(form: FormMultiDict, name: str, path: str) -> date | None:

@@ -10,7 +10,8 @@ from litestar.di import NamedDependency
 
 from gateway.console.charts import stacked
 from gateway.console.session import Visitor
-from gateway.console.views import TIME_ZONE, Formats, page
+from gateway.console.views import Formats, page
+from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api.budgets import BudgetView, ListBudgets
 from shared.contracts.courses.api.courses import CourseView, ListCourses, ListSessions, SessionView
 from shared.contracts.courses.api.purchasing import ListPurchases, PurchaseView
@@ -25,7 +26,7 @@ class OfferPages(Controller):
     @get("/courses")
     async def courses(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR, Role.PARTNER)
-        today = datetime.now(TIME_ZONE).date()
+        today = datetime.now(LOCAL_TIME).date()
         courses, sessions = await asyncio.gather(
             rpc.call("courses", "list_courses", actor, ListCourses(limit=200), Page[CourseView]),
             rpc.call("courses", "list_sessions", actor, ListSessions(starts_from=today, limit=200), Page[SessionView]),
@@ -35,7 +36,7 @@ class OfferPages(Controller):
     @get("/purchases")
     async def purchases(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
-        year = datetime.now(TIME_ZONE).year
+        year = datetime.now(LOCAL_TIME).year
         purchases, budgets = await asyncio.gather(
             rpc.call("courses", "list_purchases", actor, ListPurchases(limit=100), Page[PurchaseView]),
             rpc.call("courses", "list_budgets", actor, ListBudgets(year=year, limit=200), Page[BudgetView]),

@@ -13,8 +13,9 @@ from litestar.params import FromQuery, Parameter
 
 from gateway.console.charts import Chart, stacked
 from gateway.console.session import Visitor
-from gateway.console.views import TIME_ZONE, Formats, page
+from gateway.console.views import Formats, page
 from gateway.overview import Overview, gather_overview
+from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.contracts.referrals.api.statistics import GetReferralStatistics, ReferralStatistics
 from shared.rpc import RpcClient
@@ -162,7 +163,7 @@ class OverviewPages(Controller):
         actor = visitor.signed_in(Role.COORDINATOR, Role.STAFF, Role.OPERATOR)
         if actor.role is Role.STAFF:
             library = actor.library
-        starts = month_starts(datetime.now(TIME_ZONE).date(), MONTHS)
+        starts = month_starts(datetime.now(LOCAL_TIME).date(), MONTHS)
         overview, months = await asyncio.gather(
             gather_overview(rpc, actor, municipality if actor.role is Role.OPERATOR else None),
             referrals_per_month(rpc, actor, library, starts),

@@ -21,8 +21,9 @@ from litestar.response import Redirect, ServerSentEvent
 from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
-from gateway.console.views import TIME_ZONE, page, render
+from gateway.console.views import page, render
 from gateway.live import follow_subscription, subscribe_from
+from shared.clock import LOCAL_TIME
 from shared.contracts import nats_subject
 from shared.contracts.courses.api.courses import CourseView, ListCourses
 from shared.contracts.partners.api.organisations import GetPartner, ListPartners, PartnerStatus, PartnerView
@@ -202,7 +203,7 @@ class ReferralPages(Controller):
                 form,
                 referring_partner_id=actor.partner if actor.role is Role.PARTNER else None,
                 library=actor.library if actor.role is Role.STAFF else None,
-                now=datetime.now(TIME_ZONE),
+                now=datetime.now(LOCAL_TIME),
             )
             view = await rpc.call("referrals", "submit", actor, body, ReferralView)
         except (PartnernetError, msgspec.ValidationError) as exc:
@@ -243,12 +244,12 @@ class ReferralPages(Controller):
             values=values or {},
             decline_reasons=list(DeclineReason),
             withdraw_reasons=list(WithdrawReason),
-            now_local=datetime.now(TIME_ZONE).strftime("%Y-%m-%dT%H:%M"),
+            now_local=datetime.now(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M"),
         )
 
     @staticmethod
     async def _defaults(rpc: RpcClient, actor: Actor) -> dict[str, Any]:
-        now = datetime.now(TIME_ZONE)
+        now = datetime.now(LOCAL_TIME)
         given_to = actor.library or ""
         if actor.role is Role.PARTNER:
             given_to = next(iter((await party_names(rpc, actor)).values()), "")
@@ -294,7 +295,7 @@ class ReferralPages(Controller):
             partners=partners,
             areas=list(SkillArea),
             channels=list(ContactChannel),
-            today=datetime.now(TIME_ZONE).date().isoformat(),
+            today=datetime.now(LOCAL_TIME).date().isoformat(),
         )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from litestar import Response
@@ -13,9 +12,8 @@ from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 
 from gateway.console.session import PREFIX, Visitor
+from shared.clock import LOCAL_TIME
 from shared.tenancy import Role
-
-TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 
 ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("gateway.console", "templates"),
@@ -85,14 +83,14 @@ class Formats:
     def datetime(self, value: dt.datetime | None) -> str:
         if value is None:
             return "–"
-        local = value.astimezone(TIME_ZONE) if value.tzinfo else value
+        local = value.astimezone(LOCAL_TIME) if value.tzinfo else value
         return local.strftime("%d-%m-%Y %H:%M" if self.lang == "nl" else "%Y-%m-%d %H:%M")
 
     def date(self, value: dt.date | dt.datetime | None) -> str:
         if value is None:
             return "–"
         if isinstance(value, dt.datetime) and value.tzinfo:
-            value = value.astimezone(TIME_ZONE)
+            value = value.astimezone(LOCAL_TIME)
         return value.strftime("%d-%m-%Y" if self.lang == "nl" else "%Y-%m-%d")
 
     def iso(self, value: dt.datetime | dt.date | None) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
+from shared.clock import local_date
 from shared.contracts.referrals.api.referrals import Consent, ReferralDirection, ReferralStatus
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
@@ -56,20 +56,12 @@ def apply_step(status: ReferralStatus, step: Step) -> ReferralStatus:
         ) from None
 
 
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")  # a consent's last day is a Dutch calendar day
-
-
 def check_consent(consent: Consent, now: datetime) -> None:
     """No consent, no referral: it must have been given already and still hold."""
     if consent.given_at > now:
         raise InvalidInput("consent cannot be given in the future")
-    if consent.valid_until < now.astimezone(LOCAL_TIME).date():
+    if consent.valid_until < local_date(now):  # a consent's last day is a Dutch calendar day
         raise InvalidInput("consent has expired")
-
-
-def day_starts(day: date) -> datetime:
-    """The first moment of a Dutch calendar day, for date filters."""
-    return datetime.combine(day, time.min, tzinfo=LOCAL_TIME)
 
 
 # --- the parties --------------------------------------------------------------------------------
@@ -136,11 +128,6 @@ def check_may_take_step(actor: Actor, parties: Parties, step: Step) -> None:
         raise Forbidden(f"nobody may {step.value} a referral by hand")
     if side not in sides_of(actor, parties):
         raise Forbidden(f"only the {side.value} side may {step.value} this referral")
-
-
-def check_version(expected: int | None, current: int) -> bool:
-    """Whether an optimistic write may go ahead: no expectation, or the expected version is the current one."""
-    return expected is None or expected == current
 
 
 # --- who may submit -----------------------------------------------------------------------------

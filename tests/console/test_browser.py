@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from gateway.console.messages import EN, NL
-from gateway.console.views import TIME_ZONE
+from shared.clock import LOCAL_TIME
 from tests.console.conftest import AXE, World
 
 TIMEOUT_MS = 10_000
@@ -145,7 +145,7 @@ async def test_a_partners_referral_arrives_live_and_its_intake_reaches_the_partn
     await staff.page.get_by_text(NL["done.accept"]).wait_for()
     await staff.page.locator("#step-plan-intake summary").click()
     intake = staff.page.locator("#step-plan-intake")
-    tomorrow = (datetime.now(TIME_ZONE) + timedelta(days=1)).replace(hour=10, minute=0)
+    tomorrow = (datetime.now(LOCAL_TIME) + timedelta(days=1)).replace(hour=10, minute=0)
     await intake.get_by_label(NL["intake.at"]).fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
     await intake.get_by_label(NL["intake.place"]).fill("Taalhuis, vestiging Centrum")
     await intake.get_by_label(NL["intake.contact_name"]).fill("Els van het Taalhuis")

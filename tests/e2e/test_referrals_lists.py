@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from services.referrals.commands import deadlines, lifecycle
-from services.referrals.domain import LOCAL_TIME
+from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.referrals import AcceptReferral, ReferralStep
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, referral_body

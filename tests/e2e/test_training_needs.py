@@ -15,10 +15,9 @@ import msgspec
 import sqlalchemy as sa
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from services.volunteers import domain
 from services.volunteers.commands.training_needs import plan_training_needs
 from services.volunteers.domain.training import add_months
-from shared.clock import FixedClock
+from shared.clock import FixedClock, local_date
 from shared.contracts import Envelope
 from shared.outbox import outbox
 from shared.tenancy import Role
@@ -54,7 +53,7 @@ async def test_an_expiring_qualification_buys_its_own_training_and_is_renewed_in
     await courses_know(platform, vt.base)
     library = vt.library_a
     now = datetime.now(UTC)
-    today = domain.local_date(now)
+    today = local_date(now)
 
     # A volunteer whose first-aid certificate (a year's validity) runs out in 30 days.
     volunteer = await active_volunteer(platform, vt)
@@ -171,7 +170,7 @@ async def test_an_expiring_qualification_buys_its_own_training_and_is_renewed_in
     assert attended["attendance"][0]["completed"] is True, attended
     renewed = await call(platform, vt.staff_a, "GET", f"/api/v1/volunteers/{volunteer['id']}")
     (qualification,) = [q for q in renewed["qualifications"] if q["code"] == CODE]
-    new_expiry = add_months(domain.local_date(started), 12) - timedelta(days=1)
+    new_expiry = add_months(local_date(started), 12) - timedelta(days=1)
     assert date.fromisoformat(qualification["valid_until"]) == new_expiry > expires_on
     assert qualification["valid"] is True and qualification["module_id"] == module["id"]
 

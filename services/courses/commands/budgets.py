@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
 from services.courses.domain import purchasing as domain
-from services.courses.domain.versions import is_stale, version_conflict
 from services.courses.queries import purchasing as queries
 from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
@@ -25,6 +24,7 @@ from shared.contracts.courses.events import BudgetAllocated
 from shared.errors import Conflict, NotFound
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 
 async def library_in_reach(session: AsyncSession, actor: Actor, library: str) -> str:

@@ -25,7 +25,6 @@ from services.courses.domain.offer import (
     apply_session_step,
     check_may_change_offer,
 )
-from services.courses.domain.versions import is_stale, version_conflict
 from services.courses.queries import enrolment as queries
 from services.courses.queries.enrolment import enrolment_scope
 from services.courses.queries.offer import course_scope
@@ -42,6 +41,7 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 e = store.enrolments
 s = store.sessions

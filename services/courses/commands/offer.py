@@ -13,7 +13,6 @@ from services.courses import store
 from services.courses.commands.enrolment import cancel_active_enrolments, fill_places
 from services.courses.domain import offer as domain
 from services.courses.domain.offer import CourseStep, Offerer, SessionStep
-from services.courses.domain.versions import is_stale, version_conflict
 from services.courses.queries import offer as queries
 from shared.contracts.courses.api.courses import (
     CancelCourse,
@@ -42,6 +41,7 @@ from shared.errors import Conflict, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 c = store.courses
 s = store.sessions

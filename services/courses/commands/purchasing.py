@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.courses import store
 from services.courses.domain import purchasing as domain
 from services.courses.domain.purchasing import Budget, PurchaseStep
-from services.courses.domain.versions import is_stale, version_conflict
 from services.courses.queries import purchasing as queries
 from services.courses.store import training_needs as training_need_store
+from shared.clock import local_date
 from shared.contracts.courses.api.purchasing import (
     AddQuote,
     ApprovePurchase,
@@ -49,6 +49,7 @@ from shared.errors import InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 p = store.purchases
 
@@ -364,7 +365,7 @@ async def record_delivery(work: UnitOfWork, actor: Actor, command: RecordDeliver
     async with work.transaction() as tx:
         row = await load_purchase_to_act(tx, actor, command.purchase_id, delivery.expected_version)
         status = domain.apply_step(PurchaseStatus(row.status), PurchaseStep.DELIVER)
-        if delivery.delivered_on > tx.clock.now().astimezone(domain.LOCAL_TIME).date():
+        if delivery.delivered_on > local_date(tx.clock.now()):
             raise InvalidInput("a delivery is recorded once it has happened, not for a day still to come")
         quote = await find_quote(tx.session, row.id, row.chosen_quote_id)
         assert quote is not None

@@ -5,15 +5,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api.purchasing import PurchaseStatus
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 
 # Approvals of more than this need two budget holders, unless a library sets its own threshold (€5,000).
 DEFAULT_SECOND_APPROVER_ABOVE_CENTS = 500_000
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")  # budget years are Dutch calendar years
 
 
 class PurchaseStep(enum.StrEnum):

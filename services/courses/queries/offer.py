@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
-from services.courses.domain.calendar import end_of_day, start_of_day
 from services.courses.domain.offer import CourseScope, may_read_course
+from shared.clock import end_of_day, start_of_day
 from shared.contracts.courses.api.courses import (
     CourseDetails,
     CourseStatus,

@@ -30,6 +30,7 @@ from shared.errors import IllegalTransition, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 
 async def register_partner(work: UnitOfWork, actor: Actor, command: RegisterPartner) -> PartnerView:
@@ -78,7 +79,8 @@ async def update_partner(work: UnitOfWork, actor: Actor, command: UpdatePartner)
         if row is None:
             raise NotFound(f"partner {command.partner_id} not found")
         access.check_may_update_partner(actor, row.id, row.municipality, changes)
-        lifecycle.check_version(changes.expected_version, row.version, partner_view(row))
+        if is_stale(changes.expected_version, row.version):
+            raise version_conflict(f"partner {row.id}", changes.expected_version, partner_view(row))
         if row.status == PartnerStatus.ENDED:
             raise IllegalTransition("an ended partner cannot be changed", state=row.status, step="update")
         values: dict[str, Any] = {}
@@ -111,7 +113,8 @@ async def change_partner_status(work: UnitOfWork, actor: Actor, command: ChangeP
         if row is None:
             raise NotFound(f"partner {command.partner_id} not found")
         access.check_may_change_partner_status(actor, row.id, row.municipality)
-        lifecycle.check_version(command.change.expected_version, row.version, partner_view(row))
+        if is_stale(command.change.expected_version, row.version):
+            raise version_conflict(f"partner {row.id}", command.change.expected_version, partner_view(row))
         status = lifecycle.apply_partner_step(PartnerStatus(row.status), command.step)
         now = tx.clock.now()
         await tx.session.execute(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from services.partners import store
 from services.partners.domain import access, lifecycle
 from services.partners.queries.views import partnership_view
+from shared.clock import local_date
 from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.contracts.partners.api.partnerships import (
     ChangePartnershipStatus,
@@ -27,9 +27,9 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 S = store.partnerships
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")  # a partnership's last day is a Dutch calendar day
 
 
 async def create_partnership(work: UnitOfWork, actor: Actor, command: CreatePartnership) -> PartnershipView:
@@ -90,7 +90,8 @@ async def update_partnership(work: UnitOfWork, actor: Actor, command: UpdatePart
     changes = command.changes
     async with work.transaction() as tx:
         row = await _load_for_change(tx, actor, command.partnership_id)
-        lifecycle.check_version(changes.expected_version, row.version, partnership_view(row))
+        if is_stale(changes.expected_version, row.version):
+            raise version_conflict(f"partnership {row.id}", changes.expected_version, partnership_view(row))
         lifecycle.check_partnership_may_change(PartnershipStatus(row.status))
         values: dict[str, Any] = {}
         if changes.roles is not None:
@@ -121,7 +122,8 @@ async def change_partnership_status(
     access.check_role_may_manage_partnerships(actor)
     async with work.transaction() as tx:
         row = await _load_for_change(tx, actor, command.partnership_id)
-        lifecycle.check_version(command.change.expected_version, row.version, partnership_view(row))
+        if is_stale(command.change.expected_version, row.version):
+            raise version_conflict(f"partnership {row.id}", command.change.expected_version, partnership_view(row))
         before = PartnershipStatus(row.status)
         status = lifecycle.apply_partnership_step(before, command.step)
         if command.step is PartnershipStep.ACTIVATE:
@@ -168,7 +170,7 @@ async def _set_status(
 async def end_lapsed_partnerships(work: UnitOfWork, today: date | None = None) -> int:
     """Active partnerships whose end date has passed end by themselves (a periodic job; tests pass `today`)."""
     async with work.transaction() as tx:
-        today = today or tx.clock.now().astimezone(LOCAL_TIME).date()
+        today = today or local_date(tx.clock.now())
         rows = (
             await tx.session.execute(
                 sa.select(S)

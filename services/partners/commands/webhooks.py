@@ -24,7 +24,7 @@ from opentelemetry.trace import Span, Status, StatusCode, Tracer
 
 from services.partners import store
 from services.partners.channels import Answer, WebhookSender
-from services.partners.domain import access, lifecycle
+from services.partners.domain import access
 from services.partners.domain import webhooks as rules
 from services.partners.queries.views import delivery_view, webhook_view
 from services.partners.signatures import SIGNATURE_HEADER, signature_header
@@ -49,6 +49,7 @@ from shared.metrics import WebhookDeliveries, WebhookResult
 from shared.telemetry import tag_span, tag_span_with_event
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,8 @@ async def update_webhook(work: UnitOfWork, actor: Actor, command: UpdateWebhook)
         rules.check_endpoint_url(changes.url)
     async with work.transaction() as tx:
         row = await _load(tx, command.partner_id, command.webhook_id)
-        lifecycle.check_version(changes.expected_version, row.version, webhook_view(row))
+        if is_stale(changes.expected_version, row.version):
+            raise version_conflict(f"webhook {row.id}", changes.expected_version, webhook_view(row))
         values: dict[str, Any] = {}
         if changes.url is not None:
             values["url"] = changes.url
@@ -150,7 +152,8 @@ async def rotate_secret(work: UnitOfWork, actor: Actor, command: RotateWebhookSe
     secret = new_secret()
     async with work.transaction() as tx:
         row = await _load(tx, command.partner_id, command.webhook_id)
-        lifecycle.check_version(command.rotation.expected_version, row.version, webhook_view(row))
+        if is_stale(command.rotation.expected_version, row.version):
+            raise version_conflict(f"webhook {row.id}", command.rotation.expected_version, webhook_view(row))
         now = tx.clock.now()
         await tx.session.execute(
             W.update()

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from enum import StrEnum
-from typing import Any, TypeVar
-
-import msgspec
+from typing import TypeVar
 
 from shared.contracts.partners.api.organisations import PartnerStatus, PartnerStep
 from shared.contracts.partners.api.partnerships import PartnershipStatus, PartnershipStep
@@ -45,15 +43,6 @@ def apply_partnership_step(status: PartnershipStatus, step: PartnershipStep) -> 
         raise IllegalTransition(
             f"a partnership that is {status.value} cannot {step.value}", state=status.value, step=step.value
         ) from None
-
-
-def check_version(expected: int | None, current: int, view: Any) -> None:
-    """Optimistic concurrency: a change based on another version than the current one is refused."""
-    if expected is not None and expected != current:
-        raise Conflict(
-            f"the resource is at version {current}, not {expected}: read it again and retry",
-            current=msgspec.to_builtins(view),
-        )
 
 
 def check_partner_may_start_partnership(partner_status: PartnerStatus) -> None:

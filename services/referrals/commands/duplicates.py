@@ -11,19 +11,19 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
-import msgspec
 import sqlalchemy as sa
 
-from services.referrals import blind_index, domain, store
+from services.referrals import blind_index, store
 from services.referrals.blind_index import NEAR_MATCH, BlindIndex
 from services.referrals.queries.duplicates import warning_view
 from services.referrals.store import duplicates as duplicate_store
 from shared.contracts.referrals.api.duplicates import DecideDuplicate, DuplicateDecision, DuplicateWarningView
 from shared.contracts.referrals.api.referrals import Participant
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,8 @@ async def decide_duplicate(work: UnitOfWork, actor: Actor, command: DecideDuplic
         row = await duplicate_store.lock_warning(tx.session, command.warning_id)
         if row is None or row.library != library:
             raise NotFound(f"warning {command.warning_id} not found")
-        if not domain.check_version(command.expected_version, row.version):
-            raise Conflict(
-                f"warning {row.id} is at version {row.version}, not {command.expected_version}",
-                current=msgspec.to_builtins(warning_view(row)),
-            )
+        if is_stale(command.expected_version, row.version):
+            raise version_conflict(f"warning {row.id}", command.expected_version, warning_view(row))
         decision = blind_index.decide(DuplicateDecision(row.decision), command.step)
         now = tx.clock.now()
         await duplicate_store.decide(tx.session, row, decision, now, actor.subject)

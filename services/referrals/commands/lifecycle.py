@@ -37,9 +37,10 @@ from shared.contracts.referrals.events import (
     ReferralNoShowRecorded,
     ReferralWithdrawn,
 )
-from shared.errors import Conflict, IllegalTransition, NotFound
+from shared.errors import IllegalTransition, NotFound
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +118,8 @@ async def take_step(
         if row is None or not views.may_read(actor, row):
             raise NotFound(f"referral {request.referral_id} not found")
         domain.check_may_take_step(actor, views.parties_of(row), step)
-        if not domain.check_version(command.expected_version, row.version):
-            raise Conflict(
-                f"referral {row.id} is at version {row.version}, not {command.expected_version}",
-                current=msgspec.to_builtins(views.referral_view(row)),
-            )
+        if is_stale(command.expected_version, row.version):
+            raise version_conflict(f"referral {row.id}", command.expected_version, views.referral_view(row))
         try:
             await transition(
                 tx, row, step, actor=actor.subject, event=event, values=values, details=details, note=command.note

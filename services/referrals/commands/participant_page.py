@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import logging
 
-import msgspec
-
-from services.referrals import domain, participant_codes, store
+from services.referrals import participant_codes, store
 from services.referrals.participant_codes import CodeHasher
 from services.referrals.queries.participant_view import (
     change_request_view,
@@ -34,6 +32,7 @@ from shared.errors import Conflict, IllegalTransition, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +157,11 @@ async def handle_change_request(work: UnitOfWork, actor: Actor, command: HandleC
         referral = await store.find_referral(tx.session, row.referral_id) if row is not None else None
         if row is None or referral is None or row.library != library:
             raise NotFound(f"change request {command.request_id} not found")
-        if not domain.check_version(command.expected_version, row.version):
-            raise Conflict(
-                f"change request {row.id} is at version {row.version}, not {command.expected_version}",
-                current=msgspec.to_builtins(change_request_view(row, referral.participant_pseudonym)),
+        if is_stale(command.expected_version, row.version):
+            raise version_conflict(
+                f"change request {row.id}",
+                command.expected_version,
+                change_request_view(row, referral.participant_pseudonym),
             )
         if row.status != ChangeRequestStatus.OPEN.value:
             raise IllegalTransition(

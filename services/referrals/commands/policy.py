@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import domain, store
 from services.referrals.queries.policy import policy_view
 from shared.contracts.referrals.api.referrals import ReferralPolicyView, SetReferralPolicy
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 
 async def policy_for(session: AsyncSession, library: str) -> domain.Policy:
@@ -31,11 +31,8 @@ async def set_policy(work: UnitOfWork, actor: Actor, command: SetReferralPolicy)
         if actor.role is Role.OPERATOR and await store.find_library_municipality(tx.session, library) is None:
             raise NotFound(f"library {library} not found")
         current = policy_view(library, await store.find_policy(tx.session, library, lock=True))
-        if not domain.check_version(command.expected_version, current.version):
-            raise Conflict(
-                f"the policy of {library} is at version {current.version}, not {command.expected_version}",
-                current=msgspec.to_builtins(current),
-            )
+        if is_stale(command.expected_version, current.version):
+            raise version_conflict(f"the policy of {library}", command.expected_version, current)
         await store.save_policy(
             tx.session,
             library,

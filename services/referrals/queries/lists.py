@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from services.referrals import domain
 from services.referrals.queries.referral import access_entry, may_read_personal_data, summary
 from services.referrals.store import find_referral, personal_data_reads, referrals
+from shared.clock import end_of_day, start_of_day
 from shared.contracts.referrals.api.participant_data import AccessLogEntry, ListAccessLog
 from shared.contracts.referrals.api.referrals import ListDirection, ListReferrals, ReferralSummary
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -53,9 +54,9 @@ def scope(actor: Actor, direction: ListDirection | None = None) -> list[sa.Colum
 def submitted_between(start: Any, end: Any) -> list[sa.ColumnElement[bool]]:
     conditions = []
     if start is not None:
-        conditions.append(referrals.c.submitted_at >= domain.day_starts(start))
+        conditions.append(referrals.c.submitted_at >= start_of_day(start))
     if end is not None:
-        conditions.append(referrals.c.submitted_at < domain.day_starts(end + timedelta(days=1)))
+        conditions.append(referrals.c.submitted_at < end_of_day(end))
     return conditions
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import msgspec
 import sqlalchemy as sa
 
-from services.volunteers import domain, store
+from services.volunteers import store
 from services.volunteers.domain import assignment, scope
 from services.volunteers.domain.pipeline import apply_assignment_step
 from services.volunteers.queries.assignments import assignment_view, opening_view
 from services.volunteers.queries.recruitment import certificates_of
+from shared.clock import local_date
 from shared.contracts import Envelope
 from shared.contracts.courses.events import CourseCancelled, CoursePublished, CourseUpdated
 from shared.contracts.volunteers.api.assignments import (
@@ -28,6 +28,7 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 # --- open assignments ---------------------------------------------------------------------------
 
@@ -118,9 +119,8 @@ async def update_opening(work: UnitOfWork, actor: Actor, command: UpdateOpening)
             raise NotFound(f"open assignment {command.opening_id} not found")
         scope.check_may_act(actor, row.library, row.municipality, f"open assignment {command.opening_id}")
         assigned = await store.count_active_assignments(tx.session, row.id)
-        if not domain.version_matches(command.expected_version, row.version):
-            current = msgspec.to_builtins(opening_view(row, assigned))
-            raise domain.version_conflict("open assignment", row.id, command.expected_version, row.version, current)
+        if is_stale(command.expected_version, row.version):
+            raise version_conflict(f"open assignment {row.id}", command.expected_version, opening_view(row, assigned))
         changes: dict[str, object] = {}
         if command.qualifications_needed is not None:
             changes["qualifications_needed"] = sorted(set(command.qualifications_needed))
@@ -187,7 +187,7 @@ async def assign_volunteer(work: UnitOfWork, actor: Actor, command: AssignVolunt
             opening_certificate=opening.certificate_of_conduct_required if opening is not None else False,
             extra_qualifications=command.qualifications_needed,
         )
-        today = domain.local_date(tx.clock.now())
+        today = local_date(tx.clock.now())
         assignment.check_assignable(volunteer.id, await candidate(tx, volunteer), needed, today)
         if opening is not None:
             a = store.assignments
@@ -256,9 +256,8 @@ async def end_assignment(work: UnitOfWork, actor: Actor, command: EndAssignment)
             raise NotFound(f"assignment {command.assignment_id} not found")
         scope.check_may_act(actor, row.library, row.municipality, f"assignment {command.assignment_id}")
         minutes = await store.minutes_logged(tx.session, row.id)
-        if not domain.version_matches(command.expected_version, row.version):
-            current = msgspec.to_builtins(assignment_view(row, minutes))
-            raise domain.version_conflict("assignment", row.id, command.expected_version, row.version, current)
+        if is_stale(command.expected_version, row.version):
+            raise version_conflict(f"assignment {row.id}", command.expected_version, assignment_view(row, minutes))
         apply_assignment_step(AssignmentStatus(row.status), "end")
         volunteer = await store.find(tx.session, store.volunteers, row.volunteer_id)
         assert volunteer is not None
@@ -314,7 +313,7 @@ async def log_hours(work: UnitOfWork, actor: Actor, command: LogHours) -> HoursE
             raise NotFound(f"assignment {command.assignment_id} not found")
         scope.check_may_act(actor, row.library, row.municipality, f"assignment {command.assignment_id}")
         now = tx.clock.now()
-        assignment.check_hours(command.worked_on, domain.local_date(now), row.starts_on, row.ends_on)
+        assignment.check_hours(command.worked_on, local_date(now), row.starts_on, row.ends_on)
         month = assignment.month_of(command.worked_on)
         await tx.session.execute(
             store.hours.insert().values(

@@ -6,11 +6,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from services.volunteers import domain, store
+from services.volunteers import store
 from services.volunteers.commands.recruitment import change_status, library_municipality, supplier, view_of
 from services.volunteers.domain import internship, pipeline, scope
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
+from shared.clock import local_date
 from shared.contracts.partners.api.partnerships import PartnershipRole
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.volunteers.api.volunteers import RegisterIntern, VolunteerStatus, VolunteerStep, VolunteerView
@@ -86,7 +87,7 @@ async def register_intern(work: UnitOfWork, vault: PersonVault, actor: Actor, co
 
 async def end_finished_internships(work: UnitOfWork, now: datetime) -> int:
     """End every intern whose period is over; safe when replicas run it at once (skip locked, conditional)."""
-    today = domain.local_date(now)
+    today = local_date(now)
     v, i = store.volunteers, store.internships
     async with work.transaction() as tx:
         rows = (

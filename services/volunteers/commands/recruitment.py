@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import msgspec
 import sqlalchemy as sa
 
-from services.volunteers import domain, store
+from services.volunteers import store
 from services.volunteers.commands.assignments import end_active_assignments
 from services.volunteers.domain import pipeline, scope, screening
 from services.volunteers.queries.recruitment import certificates_of, vacancy_view, volunteer_view
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
+from shared.clock import local_date
 from shared.contracts import EventData
 from shared.contracts.partners.api.partnerships import PartnershipRole
 from shared.contracts.partners.events import PartnerKind
@@ -56,6 +56,7 @@ from shared.errors import Conflict, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 # --- vacancies ----------------------------------------------------------------------------------
 
@@ -105,10 +106,8 @@ async def _vacancy_for_change(tx: Transaction, actor: Actor, vacancy_id: UUID, e
     if row is None:
         raise NotFound(f"vacancy {vacancy_id} not found")
     scope.check_may_act(actor, row.library, row.municipality, f"vacancy {vacancy_id}")
-    if not domain.version_matches(expected, row.version):
-        raise domain.version_conflict(
-            "vacancy", vacancy_id, expected, row.version, msgspec.to_builtins(vacancy_view(row))
-        )
+    if is_stale(expected, row.version):
+        raise version_conflict(f"vacancy {vacancy_id}", expected, vacancy_view(row))
     return row
 
 
@@ -277,7 +276,7 @@ async def record_history(
 async def view_of(tx: Transaction, vault: PersonVault, actor: Actor, volunteer_id: UUID) -> VolunteerView:
     row = await store.find(tx.session, store.volunteers, volunteer_id)
     assert row is not None
-    return await volunteer_view(tx.session, vault, row, actor, domain.local_date(tx.clock.now()))
+    return await volunteer_view(tx.session, vault, row, actor, local_date(tx.clock.now()))
 
 
 async def volunteer_for_change(
@@ -289,9 +288,9 @@ async def volunteer_for_change(
     scope.check_may_act_on_volunteer(
         actor, row.library, row.municipality, row.via_partner_id, f"volunteer {volunteer_id}"
     )
-    if not domain.version_matches(expected, row.version):
-        current = await volunteer_view(tx.session, vault, row, actor, domain.local_date(tx.clock.now()))
-        raise domain.version_conflict("volunteer", volunteer_id, expected, row.version, msgspec.to_builtins(current))
+    if is_stale(expected, row.version):
+        current = await volunteer_view(tx.session, vault, row, actor, local_date(tx.clock.now()))
+        raise version_conflict(f"volunteer {volunteer_id}", expected, current)
     return row
 
 
@@ -317,7 +316,7 @@ async def take_volunteer_step(
     pipeline.check_reason(command.step, command.reason)
     async with work.transaction() as tx:
         row = await volunteer_for_change(tx, vault, actor, command.volunteer_id, command.expected_version)
-        today = domain.local_date(tx.clock.now())
+        today = local_date(tx.clock.now())
         kind, status = VolunteerKind(row.kind), VolunteerStatus(row.status)
         new_status = pipeline.apply_volunteer_step(kind, status, command.step)
         certificates = certificates_of(await store.find_certificates(tx.session, row.id))
@@ -446,7 +445,7 @@ async def receive_certificate(
     async with work.transaction() as tx:
         row = await volunteer_for_change(tx, vault, actor, command.volunteer_id, command.expected_version)
         rows = await store.find_certificates(tx.session, row.id)
-        today = domain.local_date(tx.clock.now())
+        today = local_date(tx.clock.now())
         screening.check_receipt(certificates_of(rows), command.issued_on, command.valid_until, today)
         pending = max((r for r in rows if r.issued_on is None), key=lambda r: r.requested_at)
         await tx.session.execute(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-import msgspec
 import sqlalchemy as sa
 
-from services.volunteers import domain, store
+from services.volunteers import store
 from services.volunteers.commands import bought_training
 from services.volunteers.commands.recruitment import library_municipality, supplier
 from services.volunteers.domain import scope, training
 from services.volunteers.queries.training import module_view, session_view
+from shared.clock import local_date
 from shared.contracts import Envelope
 from shared.contracts.courses.events import PurchaseDelivered
 from shared.contracts.partners.events import PartnerKind
@@ -37,6 +37,7 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 BATCH = 500  # qualifications marked expired per transaction
 
@@ -157,9 +158,8 @@ async def update_training_module(work: UnitOfWork, actor: Actor, command: Update
         if row is None:
             raise NotFound(f"training module {command.module_id} not found")
         scope.check_may_act(actor, row.library, row.municipality, f"training module {command.module_id}")
-        if not domain.version_matches(command.expected_version, row.version):
-            current = msgspec.to_builtins(module_view(row))
-            raise domain.version_conflict("training module", row.id, command.expected_version, row.version, current)
+        if is_stale(command.expected_version, row.version):
+            raise version_conflict(f"training module {row.id}", command.expected_version, module_view(row))
         changes = {
             name: getattr(command, name)
             for name in ("title", "description", "qualification", "validity_months")
@@ -261,7 +261,7 @@ async def _grant(tx: Transaction, volunteer: sa.Row, module: sa.Row, session_row
     """The module's qualification, unless the volunteer already holds it for longer."""
     if module.qualification is None:
         return
-    obtained_on = domain.local_date(session_row.starts_at)
+    obtained_on = local_date(session_row.starts_at)
     valid_until = training.qualification_valid_until(obtained_on, module.validity_months)
     q = store.qualifications
     held = (
@@ -313,7 +313,7 @@ async def _grant(tx: Transaction, volunteer: sa.Row, module: sa.Row, session_row
 
 async def expire_qualifications(work: UnitOfWork, now: datetime) -> int:
     """Announce each qualification whose last valid day has passed, once (it blocks assignments either way)."""
-    today = domain.local_date(now)
+    today = local_date(now)
     q, v = store.qualifications, store.volunteers
     async with work.transaction() as tx:
         rows = (

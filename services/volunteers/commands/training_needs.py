@@ -18,11 +18,12 @@ from uuid import UUID
 
 from opentelemetry.trace import Tracer
 
-from services.volunteers import domain, store
+from services.volunteers import store
 from services.volunteers.commands import assignments, training
 from services.volunteers.domain import training_needs as rules
 from services.volunteers.store import training_needs as needs
 from services.volunteers.store.training_needs import NeedKey
+from shared.clock import local_date
 from shared.contracts.volunteers.api.assignments import AssignmentView, AssignVolunteer
 from shared.contracts.volunteers.api.training import RecordAttendance, TrainingSessionView
 from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
@@ -49,7 +50,7 @@ async def plan_training_needs(
 ) -> int:
     """Review every library and qualification with expiring grants, refusals or an open need; returns how many
     needs were published (opened, changed or met). Safe on every replica at once: one lock per need."""
-    today = domain.local_date(now)
+    today = local_date(now)
     with _span(tracer, "plan training needs", **({"partnernet.library": library} if library else {})):
         async with work.read() as session:
             keys = await needs.keys_to_review(session, rules.horizon(today), library)
@@ -66,7 +67,7 @@ async def review_need(tx: Transaction, key: NeedKey, today: Any) -> int:
     """Bring one library's need for one qualification up to date; 1 if that published an event, else 0."""
     await needs.lock_key(tx.session, key)
     holders = await needs.holders(tx.session, key)
-    refusals = await needs.refusals(tx.session, key, domain.local_date)
+    refusals = await needs.refusals(tx.session, key, local_date)
     figures = rules.assess(holders, refusals, today)
     until = rules.horizon(today)
     satisfied = [r.volunteer_id for r in refusals if r.holds and (r.valid_until is None or r.valid_until > until)]
@@ -151,7 +152,7 @@ async def note_refusal(work: UnitOfWork, volunteer_id: UUID, codes: list[str]) -
         volunteer = await store.find(tx.session, store.volunteers, volunteer_id)
         if volunteer is None:
             return
-        today = domain.local_date(tx.clock.now())
+        today = local_date(tx.clock.now())
         for code in codes:
             await needs.record_refusal(
                 tx.session, volunteer.id, code, volunteer.library, volunteer.municipality, tx.clock.now()
@@ -172,5 +173,5 @@ async def record_attendance(work: UnitOfWork, actor: Actor, command: RecordAtten
                 key = NeedKey(module.library, module.municipality, module.qualification)
                 # Only to meet (or shrink) a need: new needs open on the clock's review or a refusal.
                 if await needs.open_need(tx.session, key) is not None:
-                    await review_need(tx, key, domain.local_date(tx.clock.now()))
+                    await review_need(tx, key, local_date(tx.clock.now()))
     return view

@@ -9,12 +9,13 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.volunteers import domain, store
+from services.volunteers import store
 from services.volunteers.domain import scope
 from services.volunteers.domain.screening import Certificate, certificate_view
 from services.volunteers.domain.training import holds_on
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
+from shared.clock import local_date
 from shared.contracts.partners.api.partnerships import PartnershipRole
 from shared.contracts.volunteers.api.vacancies import GetVacancy, ListVacancies, VacancyStatus, VacancyView
 from shared.contracts.volunteers.api.volunteers import (
@@ -198,7 +199,7 @@ async def get_volunteer(work: UnitOfWork, vault: PersonVault, actor: Actor, quer
         row = await store.find(session, store.volunteers, query.volunteer_id)
         if row is None or not scope.may_see_volunteer(actor, row.library, row.municipality, row.via_partner_id):
             raise NotFound(f"volunteer {query.volunteer_id} not found")
-        return await volunteer_view(session, vault, row, actor, domain.local_date(work.clock.now()))
+        return await volunteer_view(session, vault, row, actor, local_date(work.clock.now()))
 
 
 async def list_volunteers(
@@ -224,7 +225,7 @@ async def list_volunteers(
         if actor.role is not Role.STAFF:
             raise Forbidden("only the library's staff search volunteers by name")
         statement = statement.where(personal_data.named(vault, query.name))
-    today = domain.local_date(work.clock.now())
+    today = local_date(work.clock.now())
     async with work.read() as session:
         rows, next_cursor = await keyset_page(session, statement, [v.c.applied_at, v.c.id], query.cursor, query.limit)
         items = await volunteer_views(session, vault, rows, actor, today)

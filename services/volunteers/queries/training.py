@@ -8,9 +8,10 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from services.volunteers import domain, store
+from services.volunteers import store
 from services.volunteers.domain import scope
 from services.volunteers.domain.training import holds_on
+from shared.clock import local_date
 from shared.contracts.volunteers.api.training import (
     AttendanceView,
     GetTrainingModule,
@@ -147,7 +148,7 @@ async def list_qualifications(work: UnitOfWork, actor: Actor, query: ListQualifi
     for column, value in ((q.c.volunteer_id, query.volunteer_id), (q.c.code, query.code), (q.c.library, query.library)):
         if value is not None:
             statement = statement.where(column == value)
-    today = domain.local_date(work.clock.now())
+    today = local_date(work.clock.now())
     if query.valid_only:
         statement = statement.where(sa.or_(q.c.valid_until.is_(None), q.c.valid_until >= today))
     async with work.read() as session:

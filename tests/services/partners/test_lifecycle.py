@@ -14,7 +14,6 @@ from services.partners.domain.lifecycle import (
     apply_partnership_step,
     check_partner_may_start_partnership,
     check_partnership_dates,
-    check_version,
     distinct,
     ended_by_date,
 )
@@ -96,14 +95,6 @@ def test_partnership_dates(ends_on: date | None, review_on: date | None, valid: 
     else:
         with pytest.raises(InvalidInput):
             check_partnership_dates(starts_on, ends_on, review_on)
-
-
-def test_a_stale_version_is_a_conflict_that_shows_the_current_state() -> None:
-    check_version(None, 3, {"version": 3})
-    check_version(3, 3, {"version": 3})
-    with pytest.raises(Conflict) as stale:
-        check_version(2, 3, {"version": 3, "name": "UWV"})
-    assert stale.value.extra["current"] == {"version": 3, "name": "UWV"}
 
 
 @pytest.mark.parametrize(

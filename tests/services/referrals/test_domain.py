@@ -20,7 +20,6 @@ from services.referrals.domain import (
     check_may_submit,
     check_may_take_step,
     check_may_take_steps,
-    check_version,
     may_read,
     may_read_personal_data,
 )
@@ -460,11 +459,6 @@ def test_directions_of_the_two_kinds_of_referral() -> None:
     assert TO_LIBRARY.referring_library is None
     assert TO_PARTNER.direction is ReferralDirection.TO_PARTNER
     assert TO_PARTNER.referring_library == LIBRARY
-
-
-@pytest.mark.parametrize(("expected", "current", "ok"), [(None, 3, True), (3, 3, True), (2, 3, False), (4, 3, False)])
-def test_a_stale_expected_version_is_refused(expected: int | None, current: int, ok: bool) -> None:
-    assert check_version(expected, current) is ok
 
 
 def test_the_receiving_partner_reads_and_sees_the_person_it_receives() -> None:

@@ -14,7 +14,6 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 
-from services.volunteers import domain
 from services.volunteers.commands.training_needs import plan_training_needs
 from services.volunteers.domain.training import add_months
 from services.volunteers.domain.training_needs import (
@@ -29,7 +28,7 @@ from services.volunteers.domain.training_needs import (
     validity_months,
 )
 from services.volunteers.store import training_needs as needs
-from shared.clock import FixedClock
+from shared.clock import FixedClock, local_date
 from shared.contracts import Envelope
 from shared.outbox import outbox
 from shared.unit_of_work import UnitOfWork
@@ -140,7 +139,7 @@ async def test_expiring_qualifications_and_refusals_make_one_need_that_is_publis
     platform: RunningPlatform, vt: VolunteerTenant
 ) -> None:
     now = datetime.now(UTC)
-    today = domain.local_date(now)
+    today = local_date(now)
     first, second, refused = [await active_volunteer(platform, vt) for _ in range(3)]
     for volunteer, days in ((first, 20), (second, 40)):
         start = obtained_for(today + timedelta(days=days))
@@ -182,7 +181,7 @@ async def test_a_need_is_met_once_nobody_needs_the_training_any_more(
     platform: RunningPlatform, vt: VolunteerTenant
 ) -> None:
     now = datetime.now(UTC)
-    today = domain.local_date(now)
+    today = local_date(now)
     code = "voorleesvrijwilliger"
     volunteer = await active_volunteer(platform, vt)
     await qualify(

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
-import anyio.to_thread
 import jwt
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
@@ -101,8 +100,7 @@ class Authenticator:
     async def from_token(self, token: str) -> Actor:
         try:
             if self.oidc is not None and unverified_issuer(token) == self.oidc.issuer:
-                oidc = self.oidc
-                return await anyio.to_thread.run_sync(lambda: oidc.verify(token))
+                return await self.oidc.verify(token)
             return self.issuer.verify(token)
         except jwt.PyJWTError as exc:
             raise NotAuthorizedException(f"the token is not valid: {exc}") from exc

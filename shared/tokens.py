@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import jwt
 
 from shared.tenancy import Actor, Role
@@ -90,11 +90,22 @@ class ClaimNames:
     partner: str = "partner"
 
 
-class OidcVerifier:
-    """Verifies an OpenID Connect issuer's access tokens against the keys of its JWKS.
+@dataclass(frozen=True)
+class ProviderConfiguration:
+    """What partnernet uses of an OpenID Connect provider's discovery document."""
 
-    `PyJWKClient` keeps the key set for `jwks_lifespan` seconds and fetches it again when a token names a
-    key id it does not know (key rotation). Fetching is blocking I/O: call `verify` from a worker thread.
+    jwks_uri: str
+    authorization_endpoint: str | None = None  # the console's sign-in needs these two
+    token_endpoint: str | None = None
+
+
+class OidcVerifier:
+    """Verifies an OpenID Connect issuer's access tokens against the keys of its JWKS, without blocking.
+
+    The discovery document (`<issuer>/.well-known/openid-configuration`) and the key set are fetched over
+    async HTTP and kept for `lifespan` seconds; a token naming a key id the set does not hold fetches the
+    set again (key rotation), at most once per `refetch_interval`, so tokens with made-up key ids cannot
+    make the gateway hammer the provider. The console's sign-in reads the same discovery document here.
     """
 
     ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
@@ -106,8 +117,10 @@ class OidcVerifier:
         audience: str,
         jwks_url: str | None = None,
         claims: ClaimNames | None = None,
-        jwks_lifespan: float = 300.0,
+        lifespan: float = 300.0,
+        refetch_interval: float = 10.0,
         leeway_seconds: float = 30.0,
+        http_timeout: float = 5.0,
     ) -> None:
         if not audience:
             raise ValueError("an OpenID Connect issuer needs an audience (PARTNERNET_OIDC_AUDIENCE)")
@@ -115,21 +128,31 @@ class OidcVerifier:
         self.audience = audience
         self.claims = claims or ClaimNames()
         self._jwks_url = jwks_url
-        self._jwks_lifespan = jwks_lifespan
+        self._lifespan = lifespan
+        self._refetch_interval = refetch_interval
         self._leeway = leeway_seconds
-        self._client: jwt.PyJWKClient | None = None
+        self._http_timeout = http_timeout
+        self._configuration: tuple[float, ProviderConfiguration] | None = None
+        self._keys: tuple[float, dict[str | None, jwt.PyJWK]] | None = None
 
-    def _keys(self) -> jwt.PyJWKClient:
-        if self._client is None:
-            url = self._jwks_url or discover_jwks_url(self.issuer)
-            self._client = jwt.PyJWKClient(url, cache_keys=True, lifespan=int(self._jwks_lifespan), timeout=5)
-        return self._client
+    async def configuration(self) -> ProviderConfiguration:
+        """The provider's discovery document; `jwt.InvalidTokenError` when it cannot be read."""
+        if self._configuration is not None and self._configuration[0] > time.monotonic():
+            return self._configuration[1]
+        document = await self._get_json(self.issuer.rstrip("/") + "/.well-known/openid-configuration")
+        jwks_uri = document.get("jwks_uri")
+        if not isinstance(jwks_uri, str):
+            raise jwt.InvalidTokenError("the issuer's configuration names no jwks_uri")
+        configuration = ProviderConfiguration(
+            jwks_uri=jwks_uri,
+            authorization_endpoint=_optional_str(document.get("authorization_endpoint")),
+            token_endpoint=_optional_str(document.get("token_endpoint")),
+        )
+        self._configuration = (time.monotonic() + self._lifespan, configuration)
+        return configuration
 
-    def verify(self, token: str) -> Actor:
-        try:
-            key = self._keys().get_signing_key_from_jwt(token)
-        except jwt.PyJWKClientError as exc:
-            raise jwt.InvalidTokenError(f"no signing key for this token: {exc}") from exc
+    async def verify(self, token: str) -> Actor:
+        key = await self._signing_key(token)
         claims = jwt.decode(
             token,
             key.key,
@@ -149,18 +172,43 @@ class OidcVerifier:
         check_scope_is_complete(actor)
         return actor
 
+    async def _signing_key(self, token: str) -> jwt.PyJWK:
+        key_id = jwt.get_unverified_header(token).get("kid")
+        if self._keys is not None and self._keys[0] + self._lifespan > time.monotonic():
+            fetched_at, keys = self._keys
+        else:
+            fetched_at, keys = await self._fetch_keys()
+        if key_id not in keys and fetched_at + self._refetch_interval <= time.monotonic():
+            fetched_at, keys = await self._fetch_keys()  # perhaps the provider rotated its keys
+        if key_id not in keys:
+            raise jwt.InvalidTokenError(f"no signing key for this token: the issuer's key set has no key {key_id!r}")
+        return keys[key_id]
 
-def discover_jwks_url(issuer: str) -> str:
-    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            configuration = json.load(response)
-    except (OSError, ValueError) as exc:
-        raise jwt.InvalidTokenError(f"the issuer's configuration could not be read: {exc}") from exc
-    jwks_uri = configuration.get("jwks_uri")
-    if not isinstance(jwks_uri, str):
-        raise jwt.InvalidTokenError("the issuer's configuration names no jwks_uri")
-    return jwks_uri
+    async def _fetch_keys(self) -> tuple[float, dict[str | None, jwt.PyJWK]]:
+        url = self._jwks_url or (await self.configuration()).jwks_uri
+        try:
+            key_set = jwt.PyJWKSet.from_dict(await self._get_json(url))
+        except jwt.PyJWKSetError as exc:
+            raise jwt.InvalidTokenError(f"no signing key for this token: {exc}") from exc
+        usable = {key.key_id: key for key in key_set.keys if key.public_key_use in ("sig", None)}
+        self._keys = (time.monotonic(), usable)
+        return self._keys
+
+    async def _get_json(self, url: str) -> dict[str, Any]:
+        try:
+            async with httpx.AsyncClient(timeout=self._http_timeout) as client:
+                response = await client.get(url, headers={"Accept": "application/json"})
+                response.raise_for_status()
+                document = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise jwt.InvalidTokenError(f"the issuer's {url} could not be read: {exc}") from exc
+        if not isinstance(document, dict):
+            raise jwt.InvalidTokenError(f"the issuer's {url} is not a JSON object")
+        return document
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def claim_at(claims: dict[str, Any], path: str) -> Any:

@@ -19,7 +19,6 @@ import base64
 import hashlib
 import json
 import secrets
-import time
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -43,16 +42,9 @@ from shared.tokens import OidcVerifier
 FLOW_COOKIE = "pn_oidc"
 FLOW_PATH = f"{PREFIX}/sign-in/oidc"
 FLOW_SECONDS = 600
-DISCOVERY_SECONDS = 300.0
 HTTP_TIMEOUT = 5.0
 
 Query = FromQuery[str | None]
-
-
-@dataclass(frozen=True)
-class ProviderConfiguration:
-    authorization_endpoint: str
-    token_endpoint: str
 
 
 @dataclass(frozen=True)
@@ -61,25 +53,6 @@ class Flow:
     nonce: str
     verifier: str
     next: str
-
-
-_discovered: dict[str, tuple[float, ProviderConfiguration]] = {}
-
-
-async def discover(issuer: str) -> ProviderConfiguration:
-    cached = _discovered.get(issuer)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
-        response = await client.get(issuer.rstrip("/") + "/.well-known/openid-configuration")
-        response.raise_for_status()
-        document = response.json()
-    configuration = ProviderConfiguration(
-        authorization_endpoint=str(document["authorization_endpoint"]),
-        token_endpoint=str(document["token_endpoint"]),
-    )
-    _discovered[issuer] = (time.monotonic() + DISCOVERY_SECONDS, configuration)
-    return configuration
 
 
 def code_challenge(verifier: str) -> str:
@@ -131,9 +104,11 @@ class OidcController(Controller):
     ) -> Response[Any]:
         oidc = provider(request)
         try:
-            configuration = await discover(oidc.issuer)
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            configuration = await oidc.configuration()
+        except jwt.InvalidTokenError as exc:
             return self._failed(visitor, f"the provider's configuration could not be read: {exc}")
+        if configuration.authorization_endpoint is None or configuration.token_endpoint is None:
+            return self._failed(visitor, "the provider's configuration names no authorization or token endpoint")
         flow = Flow(
             state=secrets.token_urlsafe(24),
             nonce=secrets.token_urlsafe(24),
@@ -175,7 +150,9 @@ class OidcController(Controller):
         if flow is None or not returned_state or not secrets.compare_digest(returned_state, flow.state) or not code:
             return self._failed(visitor, "the answer does not belong to a sign-in started here (state)")
         try:
-            configuration = await discover(oidc.issuer)
+            configuration = await oidc.configuration()
+            if configuration.token_endpoint is None:
+                raise ValueError("the provider's configuration names no token endpoint")
             async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
                 response = await client.post(
                     configuration.token_endpoint,
@@ -190,7 +167,7 @@ class OidcController(Controller):
                 )
                 response.raise_for_status()
                 tokens = response.json()
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
+        except (httpx.HTTPError, jwt.InvalidTokenError, KeyError, ValueError) as exc:
             return self._failed(visitor, f"the provider did not give a token: {exc}")
         id_token = tokens.get("id_token") if isinstance(tokens.get("id_token"), str) else None
         if id_token is not None and not nonce_matches(id_token, flow.nonce):

@@ -21,15 +21,21 @@ AUDIENCE = "partnernet-api"
 class Keys:
     def __init__(self) -> None:
         self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.rsa_kid = "rsa-1"
         self.ec = ec.generate_private_key(ec.SECP256R1())
         self.fetches = 0
+
+    def rotate(self) -> None:
+        """The provider replaces its RSA key with a new one under a new key id."""
+        self.rsa = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.rsa_kid = f"rsa-{int(self.rsa_kid.removeprefix('rsa-')) + 1}"
 
     def jwks(self) -> dict[str, Any]:
         rsa_jwk = json.loads(RSAAlgorithm.to_jwk(self.rsa.public_key()))
         ec_jwk = json.loads(ECAlgorithm.to_jwk(self.ec.public_key()))
         return {
             "keys": [
-                {**rsa_jwk, "kid": "rsa-1", "use": "sig", "alg": "RS256"},
+                {**rsa_jwk, "kid": self.rsa_kid, "use": "sig", "alg": "RS256"},
                 {**ec_jwk, "kid": "ec-1", "use": "sig", "alg": "ES256"},
             ]
         }

@@ -28,9 +28,9 @@ def jwks_url(keys: Keys) -> Iterator[str]:
         yield url
 
 
-def test_an_rs256_token_of_the_configured_issuer_becomes_an_actor(keys: Keys, jwks_url: str) -> None:
+async def test_an_rs256_token_of_the_configured_issuer_becomes_an_actor(keys: Keys, jwks_url: str) -> None:
     verifier = OidcVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_url)
-    actor = verifier.verify(token(keys))
+    actor = await verifier.verify(token(keys))
     assert (actor.subject, actor.role, actor.municipality, actor.library) == (
         "medewerker-17",
         Role.STAFF,
@@ -39,24 +39,24 @@ def test_an_rs256_token_of_the_configured_issuer_becomes_an_actor(keys: Keys, jw
     )
 
 
-def test_an_es256_token_is_verified_too(keys: Keys, jwks_url: str) -> None:
+async def test_an_es256_token_is_verified_too(keys: Keys, jwks_url: str) -> None:
     verifier = OidcVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_url)
-    actor = verifier.verify(token(keys, alg="ES256", kid="ec-1", role="coordinator", library=None))
+    actor = await verifier.verify(token(keys, alg="ES256", kid="ec-1", role="coordinator", library=None))
     assert actor.role is Role.COORDINATOR and actor.library is None
 
 
-def test_the_key_set_is_fetched_once_and_cached(keys: Keys, jwks_url: str) -> None:
+async def test_the_key_set_is_fetched_once_and_cached(keys: Keys, jwks_url: str) -> None:
     verifier = OidcVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_url)
     before = keys.fetches
     for _ in range(5):
-        verifier.verify(token(keys))
+        await verifier.verify(token(keys))
     assert keys.fetches - before == 1
 
 
-def test_the_jwks_url_is_discovered_from_the_issuer_when_not_given(keys: Keys, jwks_url: str) -> None:
+async def test_the_jwks_url_is_discovered_from_the_issuer_when_not_given(keys: Keys, jwks_url: str) -> None:
     issuer = jwks_url.removesuffix("/jwks")
     verifier = OidcVerifier(issuer=issuer, audience=AUDIENCE)
-    assert verifier.verify(token(keys, iss=issuer)).role is Role.STAFF
+    assert (await verifier.verify(token(keys, iss=issuer))).role is Role.STAFF
 
 
 @pytest.mark.parametrize(
@@ -71,13 +71,15 @@ def test_the_jwks_url_is_discovered_from_the_issuer_when_not_given(keys: Keys, j
         ("a scope claim that is not a string", {"library": ["bieb-zuid"]}),
     ],
 )
-def test_tokens_that_do_not_hold_are_refused(keys: Keys, jwks_url: str, why: str, overrides: dict[str, Any]) -> None:
+async def test_tokens_that_do_not_hold_are_refused(
+    keys: Keys, jwks_url: str, why: str, overrides: dict[str, Any]
+) -> None:
     verifier = OidcVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_url)
     with pytest.raises(jwt.InvalidTokenError):
-        verifier.verify(token(keys, **overrides))
+        await verifier.verify(token(keys, **overrides))
 
 
-def test_a_token_signed_by_a_key_not_in_the_set_is_refused(keys: Keys, jwks_url: str) -> None:
+async def test_a_token_signed_by_a_key_not_in_the_set_is_refused(keys: Keys, jwks_url: str) -> None:
     verifier = OidcVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_url)
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     now = datetime.now(UTC)
@@ -88,17 +90,17 @@ def test_a_token_signed_by_a_key_not_in_the_set_is_refused(keys: Keys, jwks_url:
         headers={"kid": "rsa-1"},
     )
     with pytest.raises(jwt.InvalidTokenError):
-        verifier.verify(forged)
+        await verifier.verify(forged)
 
 
-def test_role_and_scope_claims_can_live_elsewhere_in_the_token(keys: Keys, jwks_url: str) -> None:
+async def test_role_and_scope_claims_can_live_elsewhere_in_the_token(keys: Keys, jwks_url: str) -> None:
     verifier = OidcVerifier(
         issuer=ISSUER,
         audience=AUDIENCE,
         jwks_url=jwks_url,
         claims=ClaimNames(role="realm_access.roles", municipality="gemeente"),
     )
-    actor = verifier.verify(
+    actor = await verifier.verify(
         token(
             keys,
             role=None,
@@ -109,6 +111,41 @@ def test_role_and_scope_claims_can_live_elsewhere_in_the_token(keys: Keys, jwks_
         )
     )
     assert (actor.role, actor.municipality) == (Role.COORDINATOR, "noordstad")
+
+
+async def test_a_token_with_an_unknown_key_id_fetches_the_set_again_at_most_once_per_interval(
+    keys: Keys, jwks_url: str
+) -> None:
+    verifier = OidcVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_url, refetch_interval=3600)
+    await verifier.verify(token(keys))
+    before = keys.fetches
+    for _ in range(5):
+        with pytest.raises(jwt.InvalidTokenError, match="no key 'made-up'"):
+            await verifier.verify(token(keys, kid="made-up"))
+    assert keys.fetches == before, "made-up key ids must not make the gateway fetch the key set each time"
+
+
+async def test_a_rotated_key_is_found_by_fetching_the_set_again() -> None:
+    keys = Keys()
+    with serve_jwks(keys) as url:
+        verifier = OidcVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=url, refetch_interval=0)
+        assert (await verifier.verify(token(keys))).role is Role.STAFF
+        keys.rotate()
+        fetched = keys.fetches
+
+        actor = await verifier.verify(token(keys, kid=keys.rsa_kid))
+
+        assert actor.role is Role.STAFF and keys.fetches == fetched + 1
+
+
+async def test_the_discovery_document_gives_the_sign_in_endpoints_and_is_read_once(keys: Keys, jwks_url: str) -> None:
+    verifier = OidcVerifier(issuer=jwks_url.removesuffix("/jwks"), audience=AUDIENCE)
+
+    first = await verifier.configuration()
+    again = await verifier.configuration()
+
+    assert first is again and first.jwks_uri == jwks_url
+    assert first.authorization_endpoint is None  # the test provider's document names none
 
 
 def test_an_issuer_needs_an_audience() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from services.courses import store
 from services.courses.commands import budgets, enrolment, offer, projections, purchasing, training_needs
 from services.courses.queries import enrolment as enrolment_queries
 from services.courses.queries import offer as offer_queries
@@ -54,13 +55,6 @@ from shared.contracts.courses.api.purchasing import (
     RequestPurchase,
 )
 from shared.contracts.courses.api.statistics import GetCoursesStatistics
-from shared.contracts.partners.events import (
-    LibraryRegistered,
-    PartnerEnded,
-    PartnerReactivated,
-    PartnerRegistered,
-    PartnerSuspended,
-)
 from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
 from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
 from shared.service import ServiceRuntime
@@ -113,11 +107,7 @@ def register(runtime: ServiceRuntime) -> None:
     # the figures of the gateway's municipality overview
     runtime.answer("statistics", GetCoursesStatistics, partial(statistics.statistics, work))
     # projections of other services' events
-    runtime.consume("known-libraries", LibraryRegistered, projections.remember_library)
-    runtime.consume("known-partners", PartnerRegistered, projections.remember_partner)
-    runtime.consume("partner-suspended", PartnerSuspended, projections.partner_suspended)
-    runtime.consume("partner-reactivated", PartnerReactivated, projections.partner_reactivated)
-    runtime.consume("partner-ended", PartnerEnded, projections.partner_ended)
+    store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     runtime.consume("known-referrals", ReferralSubmitted, projections.remember_referral)
     runtime.consume("known-referrals-v2", ReferralSubmittedV2, projections.remember_referral_v2)
     # training needs of the volunteers service become purchase request drafts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from services.referrals import store
 from services.referrals.blind_index import BlindIndex
 from services.referrals.commands import (
     deadlines,
@@ -12,7 +13,6 @@ from services.referrals.commands import (
     participant_page,
     policy,
     privacy,
-    projections,
     submission,
 )
 from services.referrals.participant_codes import CodeHasher
@@ -23,10 +23,6 @@ from services.referrals.store import ParticipantVault
 from shared.contracts.courses.events import EnrolmentConfirmed
 from shared.contracts.partners.events import (
     LibraryRegistered,
-    PartnerEnded,
-    PartnerReactivated,
-    PartnerRegistered,
-    PartnerSuspended,
 )
 from shared.contracts.referrals.api.duplicates import DecideDuplicate, ListDuplicateWarnings
 from shared.contracts.referrals.api.participant_data import (
@@ -108,11 +104,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.answer("list_change_requests", ListChangeRequests, partial(participant_view.list_change_requests, work))
     runtime.answer("handle_change_request", HandleChangeRequest, partial(participant_page.handle_change_request, work))
 
-    runtime.consume("known-libraries", LibraryRegistered, projections.remember_library)
-    runtime.consume("known-partners", PartnerRegistered, projections.remember_partner)
-    runtime.consume("partner-suspended", PartnerSuspended, projections.partner_suspended)
-    runtime.consume("partner-reactivated", PartnerReactivated, projections.partner_reactivated)
-    runtime.consume("partner-ended", PartnerEnded, projections.partner_ended)
+    store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     runtime.consume("enrolments", EnrolmentConfirmed, lifecycle.record_enrolment)
     runtime.consume("library-names", LibraryRegistered, participant_page.remember_library_name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from services.volunteers import store
 from services.volunteers.commands import (
     assignments,
     interns,
@@ -20,13 +21,8 @@ from services.volunteers.queries import training as training_queries
 from services.volunteers.store.personal_data import PersonVault
 from shared.contracts.courses.events import CourseCancelled, CoursePublished, CourseUpdated, PurchaseDelivered
 from shared.contracts.partners.events import (
-    LibraryRegistered,
-    PartnerEnded,
-    PartnerReactivated,
-    PartnerRegistered,
     PartnershipActivated,
     PartnershipEnded,
-    PartnerSuspended,
 )
 from shared.contracts.volunteers.api.assignments import (
     AssignVolunteer,
@@ -118,11 +114,7 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     runtime.answer("log_hours", LogHours, partial(assignments.log_hours, work))
     runtime.answer("list_hours_totals", ListHoursTotals, partial(assignment_queries.list_hours_totals, work))
     # what other services tell
-    runtime.consume("known-libraries", LibraryRegistered, projections.remember_library)
-    runtime.consume("known-partners", PartnerRegistered, projections.remember_partner)
-    runtime.consume("partner-suspended", PartnerSuspended, projections.partner_suspended)
-    runtime.consume("partner-reactivated", PartnerReactivated, projections.partner_reactivated)
-    runtime.consume("partner-ended", PartnerEnded, projections.partner_ended)
+    store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     runtime.consume("partnership-activated", PartnershipActivated, projections.partnership_activated)
     runtime.consume("partnership-ended", PartnershipEnded, projections.partnership_ended)
     runtime.consume("course-openings", CoursePublished, assignments.open_assignments_for_course)

@@ -28,7 +28,7 @@ from shared.versions import is_stale, version_conflict
 
 
 async def library_in_reach(session: AsyncSession, actor: Actor, library: str) -> str:
-    municipality = await store.library_municipality(session, library)
+    municipality = await store.known.library_municipality(session, library)
     domain.check_may_read_library(actor, library, municipality, what=f"library {library}")
     assert municipality is not None
     return municipality

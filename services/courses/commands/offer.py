@@ -54,12 +54,12 @@ async def known_municipalities(session: AsyncSession, details: CourseDetails) ->
         if partner_id is not None:
             known[str(partner_id)] = await store.partner_municipality(session, partner_id)
     if details.location.library is not None:
-        known[details.location.library] = await store.library_municipality(session, details.location.library)
+        known[details.location.library] = await store.known.library_municipality(session, details.location.library)
     return known
 
 
 async def check_partner_active(session: AsyncSession, partner_id: UUID | None) -> None:
-    partner = await store.find_partner(session, partner_id)
+    partner = await store.known.find_partner(session, partner_id)
     if partner is not None and partner.status != "active":
         raise Conflict(f"partner {partner_id} is {partner.status}; it offers no courses now")
 
@@ -97,10 +97,10 @@ async def create_course(work: UnitOfWork, actor: Actor, command: CreateCourse) -
     )
     course_id = new_id()
     async with work.transaction() as tx:
-        partner = await store.find_partner(tx.session, offerer.offered_by_partner_id)
+        partner = await store.known.find_partner(tx.session, offerer.offered_by_partner_id)
         municipality = domain.course_municipality(
             offerer,
-            library_municipality=await store.library_municipality(tx.session, offerer.library),
+            library_municipality=await store.known.library_municipality(tx.session, offerer.library),
             partner_municipality=None if partner is None else partner.municipality,
         )
         await check_partner_active(tx.session, offerer.offered_by_partner_id)

@@ -1,4 +1,4 @@
-"""What the courses service keeps of other services' events: libraries, partners, referrals."""
+"""What the courses service keeps of the referrals service's events (libraries and partners: shared/known_parties)."""
 
 from __future__ import annotations
 
@@ -6,55 +6,8 @@ from uuid import UUID
 
 from services.courses import store
 from shared.contracts import Envelope
-from shared.contracts.partners.events import (
-    LibraryRegistered,
-    PartnerEnded,
-    PartnerReactivated,
-    PartnerRegistered,
-    PartnerSuspended,
-)
 from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
 from shared.unit_of_work import Transaction
-
-
-async def remember_library(tx: Transaction, envelope: Envelope, event: LibraryRegistered) -> None:
-    await store.upsert(
-        tx.session,
-        store.known_libraries,
-        ["slug"],
-        slug=event.library,
-        municipality=event.municipality,
-        name=event.name,
-    )
-
-
-async def remember_partner(tx: Transaction, envelope: Envelope, event: PartnerRegistered) -> None:
-    await store.upsert(
-        tx.session,
-        store.known_partners,
-        ["id"],
-        id=event.partner_id,
-        municipality=event.municipality,
-        name=event.name,
-        kind=event.kind.value,
-    )
-
-
-async def set_partner_status(tx: Transaction, partner_id: UUID, status: str) -> None:
-    kp = store.known_partners
-    await tx.session.execute(kp.update().where(kp.c.id == partner_id).values(status=status))
-
-
-async def partner_suspended(tx: Transaction, envelope: Envelope, event: PartnerSuspended) -> None:
-    await set_partner_status(tx, event.partner_id, "suspended")
-
-
-async def partner_reactivated(tx: Transaction, envelope: Envelope, event: PartnerReactivated) -> None:
-    await set_partner_status(tx, event.partner_id, "active")
-
-
-async def partner_ended(tx: Transaction, envelope: Envelope, event: PartnerEnded) -> None:
-    await set_partner_status(tx, event.partner_id, "ended")
 
 
 async def remember_referral(tx: Transaction, envelope: Envelope, event: ReferralSubmitted) -> None:

@@ -59,7 +59,7 @@ async def request_purchase(work: UnitOfWork, actor: Actor, command: RequestPurch
     library = domain.purchasing_library(actor, command.library)
     purchase_id = new_id()
     async with work.transaction() as tx:
-        municipality = await store.library_municipality(tx.session, library)
+        municipality = await store.known.library_municipality(tx.session, library)
         if municipality is None:
             raise InvalidInput(f"library {library} is not known to the courses service")
         now = tx.clock.now()

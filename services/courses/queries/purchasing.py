@@ -206,7 +206,7 @@ async def load_budget_view(session: AsyncSession, library: str, municipality: st
 async def get_budget(work: UnitOfWork, actor: Actor, query: GetBudget) -> BudgetView:
     check_may_read_purchasing(actor)
     async with work.read() as session:
-        municipality = await store.library_municipality(session, query.library)
+        municipality = await store.known.library_municipality(session, query.library)
         check_may_read_library(actor, query.library, municipality, what=f"library {query.library}")
         assert municipality is not None
         return await load_budget_view(session, query.library, municipality, query.year)
@@ -242,7 +242,7 @@ async def list_budget_holders(work: UnitOfWork, actor: Actor, query: ListBudgetH
     h = store.budget_holders
     after = decode_cursor(query.cursor)
     async with work.read() as session:
-        municipality = await store.library_municipality(session, query.library)
+        municipality = await store.known.library_municipality(session, query.library)
         check_may_read_library(actor, query.library, municipality, what=f"library {query.library}")
         statement = sa.select(h).where(h.c.library == query.library)
         if after is not None:
@@ -271,6 +271,6 @@ async def load_policy(session: AsyncSession, library: str) -> PurchasingPolicyVi
 async def get_purchasing_policy(work: UnitOfWork, actor: Actor, query: GetPurchasingPolicy) -> PurchasingPolicyView:
     check_may_read_purchasing(actor)
     async with work.read() as session:
-        municipality = await store.library_municipality(session, query.library)
+        municipality = await store.known.library_municipality(session, query.library)
         check_may_read_library(actor, query.library, municipality, what=f"library {query.library}")
         return await load_policy(session, query.library)

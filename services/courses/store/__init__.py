@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.known_parties import KnownParties
 from shared.tenancy import Actor, Role
 
 metadata = sa.MetaData()
@@ -17,23 +18,10 @@ Time = sa.DateTime(timezone=True)
 
 # --- local projections of other services' events ---------------------------------------------------
 
-known_libraries = sa.Table(
-    "known_libraries",
-    metadata,
-    sa.Column("slug", sa.Text, primary_key=True),
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-)
-
-known_partners = sa.Table(
-    "known_partners",
-    metadata,
-    sa.Column("id", Uuid, primary_key=True),
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False, server_default="active"),
-)
+# Libraries and partners as the partners service's events describe them (shared/known_parties.py).
+known = KnownParties(metadata)
+known_libraries = known.libraries
+known_partners = known.partners
 
 known_referrals = sa.Table(
     "known_referrals",
@@ -263,22 +251,8 @@ purchase_history = sa.Table(
 # --- shared look-ups -------------------------------------------------------------------------------
 
 
-async def library_municipality(session: AsyncSession, slug: str | None) -> str | None:
-    if slug is None:
-        return None
-    return (
-        await session.execute(sa.select(known_libraries.c.municipality).where(known_libraries.c.slug == slug))
-    ).scalar_one_or_none()
-
-
-async def find_partner(session: AsyncSession, partner_id: UUID | None) -> sa.Row | None:
-    if partner_id is None:
-        return None
-    return (await session.execute(sa.select(known_partners).where(known_partners.c.id == partner_id))).first()
-
-
 async def partner_municipality(session: AsyncSession, partner_id: UUID | None) -> str | None:
-    row = await find_partner(session, partner_id)
+    row = await known.find_partner(session, partner_id)
     return None if row is None else row.municipality
 
 
@@ -331,7 +305,7 @@ async def upsert(session: AsyncSession, table: sa.Table, key: list[str], **value
 async def municipality_of(session: AsyncSession, actor: Actor) -> str | None:
     """The municipality whose offer the actor sees; None for operators, who see every municipality."""
     if actor.role is Role.STAFF:
-        return await library_municipality(session, actor.library) or actor.municipality
+        return await known.library_municipality(session, actor.library) or actor.municipality
     if actor.role is Role.PARTNER:
         try:
             partner_id = UUID(actor.partner or "")

@@ -28,7 +28,7 @@ async def set_policy(work: UnitOfWork, actor: Actor, command: SetReferralPolicy)
         response_days=command.response_days, expiry_days=command.expiry_days, retention_days=command.retention_days
     )
     async with work.transaction() as tx:
-        if actor.role is Role.OPERATOR and await store.find_library_municipality(tx.session, library) is None:
+        if actor.role is Role.OPERATOR and await store.known.library_municipality(tx.session, library) is None:
             raise NotFound(f"library {library} not found")
         current = policy_view(library, await store.find_policy(tx.session, library, lock=True))
         if is_stale(command.expected_version, current.version):

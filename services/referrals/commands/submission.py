@@ -38,8 +38,8 @@ async def submit_referral(
         now = tx.clock.now()
         domain.check_consent(command.consent, now)
         partner_id = command.referring_partner_id or command.receiving_partner_id
-        partner = await store.find_partner(tx.session, partner_id) if partner_id is not None else None
-        library_municipality = await store.find_library_municipality(tx.session, command.library)
+        partner = await store.known.find_partner(tx.session, partner_id) if partner_id is not None else None
+        library_municipality = await store.known.library_municipality(tx.session, command.library)
         domain.check_may_submit(
             actor,
             library=command.library,

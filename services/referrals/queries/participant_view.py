@@ -84,7 +84,7 @@ async def open_participant_page(
 
 async def receiver_name(session: AsyncSession, row: sa.Row, direction: ReferralDirection) -> str | None:
     if direction is ReferralDirection.TO_PARTNER:
-        partner = await store.find_partner(session, row.receiving_partner_id)
+        partner = await store.known.find_partner(session, row.receiving_partner_id)
         return partner.name if partner is not None and partner.name else None
     return await participant_store.library_name(session, row.library)
 

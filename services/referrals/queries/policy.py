@@ -35,7 +35,7 @@ def policy_view(library: str, row: sa.Row | None) -> ReferralPolicyView:
 async def get_policy(work: UnitOfWork, actor: Actor, query: GetReferralPolicy) -> ReferralPolicyView:
     library = domain.check_may_read_policy(actor, query.library)
     async with work.read() as session:
-        municipality = await store.find_library_municipality(session, library)
+        municipality = await store.known.library_municipality(session, library)
         if municipality is None or not actor.can_see_library(library, municipality):
             raise NotFound(f"library {library} not found")
         row = await store.find_policy(session, library)

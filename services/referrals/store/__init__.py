@@ -15,26 +15,15 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.referrals.api.referrals import Participant
+from shared.known_parties import KnownParties
 from shared.personal_data import Sealer
 
 metadata = sa.MetaData()
 
-known_libraries = sa.Table(
-    "known_libraries",
-    metadata,
-    sa.Column("slug", sa.Text, primary_key=True),
-    sa.Column("municipality", sa.Text, nullable=False),
-)
-
-known_partners = sa.Table(
-    "known_partners",
-    metadata,
-    sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False, server_default=sa.text("'active'")),
-    sa.Column("status_changed_at", sa.DateTime(timezone=True)),
-)
+# Libraries and partners as the partners service's events describe them (shared/known_parties.py).
+known = KnownParties(metadata)
+known_libraries = known.libraries
+known_partners = known.partners
 
 library_policies = sa.Table(
     "library_policies",
@@ -164,54 +153,6 @@ class ParticipantVault:
         # Keyed, so a pseudonym cannot be traced back without the key; short enough to read out on the phone.
         digest = hmac.new(self._pseudonym_key, referral_id.bytes, hashlib.sha256).digest()
         return "P-" + base64.b32encode(digest[:6]).decode().rstrip("=")
-
-
-# --- projections of other services' data --------------------------------------------------------
-
-
-async def find_library_municipality(session: AsyncSession, slug: str) -> str | None:
-    return (
-        await session.execute(sa.select(known_libraries.c.municipality).where(known_libraries.c.slug == slug))
-    ).scalar_one_or_none()
-
-
-async def find_partner(session: AsyncSession, partner_id: UUID) -> sa.Row | None:
-    return (await session.execute(sa.select(known_partners).where(known_partners.c.id == partner_id))).first()
-
-
-async def remember_library(session: AsyncSession, slug: str, municipality: str) -> None:
-    await session.execute(
-        insert(known_libraries)
-        .values(slug=slug, municipality=municipality)
-        .on_conflict_do_update(index_elements=["slug"], set_={"municipality": municipality})
-    )
-
-
-async def remember_partner(session: AsyncSession, partner_id: UUID, municipality: str, name: str) -> None:
-    # The status is left alone: a suspension may have arrived before the registration.
-    await session.execute(
-        insert(known_partners)
-        .values(id=partner_id, municipality=municipality, name=name)
-        .on_conflict_do_update(index_elements=["id"], set_={"municipality": municipality, "name": name})
-    )
-
-
-async def remember_partner_status(
-    session: AsyncSession, partner_id: UUID, municipality: str, status: str, changed_at: datetime
-) -> None:
-    """Only a newer status wins, since suspension and reactivation reach this service by separate consumers."""
-    statement = insert(known_partners).values(
-        id=partner_id, municipality=municipality, name="", status=status, status_changed_at=changed_at
-    )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["id"],
-            set_={"status": status, "status_changed_at": changed_at},
-            where=sa.or_(
-                known_partners.c.status_changed_at.is_(None), known_partners.c.status_changed_at <= changed_at
-            ),
-        )
-    )
 
 
 # --- referrals ----------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ from shared.versions import is_stale, version_conflict
 
 async def library_municipality(tx: Transaction, actor: Actor, library: str) -> str:
     """The municipality of a library the actor may reach; an unknown or unreachable one is not found."""
-    municipality = await store.find_library_municipality(tx.session, library)
+    municipality = await store.known.library_municipality(tx.session, library)
     reachable = municipality is not None and (
         actor.role is Role.PARTNER or actor.can_see_library(library, municipality)
     )
@@ -172,7 +172,7 @@ async def supplier(
     tx: Transaction, partner_id: UUID, library: str, role: PartnershipRole | None
 ) -> scope.Supplier | None:
     """The partner as far as this service knows it, and whether it partners with the library (in `role`)."""
-    row = await store.find_partner(tx.session, partner_id)
+    row = await store.known.find_partner(tx.session, partner_id)
     if row is None:
         return None
     return scope.Supplier(

@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.known_parties import KnownParties
+
 metadata = sa.MetaData()
 
 
@@ -24,22 +26,10 @@ def _time(name: str, **kwargs: Any) -> sa.Column[Any]:
 
 # --- projections of the partners service's events -----------------------------------------------
 
-known_libraries = sa.Table(
-    "known_libraries",
-    metadata,
-    sa.Column("slug", sa.Text, primary_key=True),
-    sa.Column("municipality", sa.Text, nullable=False),
-)
-
-known_partners = sa.Table(
-    "known_partners",
-    metadata,
-    _uuid("id", primary_key=True),
-    sa.Column("municipality", sa.Text),
-    sa.Column("name", sa.Text),
-    sa.Column("kind", sa.Text),
-    sa.Column("status", sa.Text, nullable=False, server_default=sa.text("'active'")),
-)
+# Libraries and partners as the partners service's events describe them (shared/known_parties.py).
+known = KnownParties(metadata)
+known_libraries = known.libraries
+known_partners = known.partners
 
 known_partnerships = sa.Table(
     "known_partnerships",
@@ -284,16 +274,6 @@ hours = sa.Table(
 
 
 # --- lookups ------------------------------------------------------------------------------------
-
-
-async def find_library_municipality(session: AsyncSession, slug: str) -> str | None:
-    return (
-        await session.execute(sa.select(known_libraries.c.municipality).where(known_libraries.c.slug == slug))
-    ).scalar_one_or_none()
-
-
-async def find_partner(session: AsyncSession, partner_id: UUID) -> sa.Row | None:
-    return (await session.execute(sa.select(known_partners).where(known_partners.c.id == partner_id))).first()
 
 
 def _active_partnership(partner_id: UUID | None, role: str | None) -> list[sa.ColumnElement[bool]]:

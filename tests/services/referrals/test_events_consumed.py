@@ -127,7 +127,7 @@ async def test_an_enrolment_that_does_not_fit_changes_nothing(
 
 async def partner_status(platform: RunningPlatform, partner_id: UUID) -> str | None:
     async with platform.services["referrals"].sessions() as session:
-        row = await store.find_partner(session, partner_id)
+        row = await store.known.find_partner(session, partner_id)
     return None if row is None else str(row.status)
 
 

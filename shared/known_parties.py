@@ -1,0 +1,119 @@
+"""What the referrals, courses and volunteers services keep of the partners service's libraries and partners.
+
+One projection, the same in every service: each keeps `known_libraries` and `known_partners` in its own schema,
+filled by five consumers of the partners service's events, so that it can check a library's municipality or
+a partner's status (a suspended or ended partner takes part in nothing new) without asking the partners
+service on the request path. The consumers are idempotent (the inbox) and tolerate any order: a partner's
+status may arrive before its registration (separate consumers), and of two statuses the later one wins by
+the time of its event, whichever is handled last.
+"""
+
+from __future__ import annotations
+
+import logging
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.contracts import Envelope
+from shared.contracts.partners.api.organisations import PartnerStatus
+from shared.contracts.partners.events import (
+    LibraryRegistered,
+    PartnerEnded,
+    PartnerReactivated,
+    PartnerRegistered,
+    PartnerSuspended,
+)
+from shared.service import ServiceRuntime
+from shared.unit_of_work import Transaction
+
+log = logging.getLogger(__name__)
+
+
+class KnownParties:
+    """The two tables in a service's metadata, their lookups, and the consumers that keep them."""
+
+    def __init__(self, metadata: sa.MetaData) -> None:
+        self.libraries = sa.Table(
+            "known_libraries",
+            metadata,
+            sa.Column("slug", sa.Text, primary_key=True),
+            sa.Column("municipality", sa.Text, nullable=False),
+            sa.Column("name", sa.Text, nullable=False, server_default=""),
+        )
+        self.partners = sa.Table(
+            "known_partners",
+            metadata,
+            sa.Column("id", sa.Uuid, primary_key=True),
+            sa.Column("municipality", sa.Text, nullable=False),
+            sa.Column("name", sa.Text, nullable=False, server_default=""),  # "" until partner.registered
+            sa.Column("kind", sa.Text),  # a PartnerKind; None until partner.registered
+            sa.Column("status", sa.Text, nullable=False, server_default=PartnerStatus.ACTIVE.value),
+            sa.Column("status_changed_at", sa.DateTime(timezone=True)),  # the time of the status's event
+        )
+
+    def subscribe(self, runtime: ServiceRuntime) -> None:
+        runtime.consume("known-libraries", LibraryRegistered, self.remember_library)
+        runtime.consume("known-partners", PartnerRegistered, self.remember_partner)
+        runtime.consume("partner-suspended", PartnerSuspended, self.partner_suspended)
+        runtime.consume("partner-reactivated", PartnerReactivated, self.partner_reactivated)
+        runtime.consume("partner-ended", PartnerEnded, self.partner_ended)
+
+    # --- lookups ------------------------------------------------------------------------------------
+
+    async def library_municipality(self, session: AsyncSession, slug: str | None) -> str | None:
+        if slug is None:
+            return None
+        statement = sa.select(self.libraries.c.municipality).where(self.libraries.c.slug == slug)
+        return (await session.execute(statement)).scalar_one_or_none()
+
+    async def find_partner(self, session: AsyncSession, partner_id: UUID | None) -> sa.Row | None:
+        if partner_id is None:
+            return None
+        return (await session.execute(sa.select(self.partners).where(self.partners.c.id == partner_id))).first()
+
+    # --- the consumers ------------------------------------------------------------------------------
+
+    async def remember_library(self, tx: Transaction, envelope: Envelope, event: LibraryRegistered) -> None:
+        values = {"municipality": event.municipality, "name": event.name}
+        await tx.session.execute(
+            insert(self.libraries)
+            .values(slug=event.library, **values)
+            .on_conflict_do_update(index_elements=["slug"], set_=values)
+        )
+
+    async def remember_partner(self, tx: Transaction, envelope: Envelope, event: PartnerRegistered) -> None:
+        # The status is left alone: a suspension handled by its own consumer may have come first.
+        values = {"municipality": event.municipality, "name": event.name, "kind": event.kind.value}
+        await tx.session.execute(
+            insert(self.partners)
+            .values(id=event.partner_id, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+
+    async def partner_suspended(self, tx: Transaction, envelope: Envelope, event: PartnerSuspended) -> None:
+        await self._status(tx, envelope, event.partner_id, event.municipality, PartnerStatus.SUSPENDED)
+
+    async def partner_reactivated(self, tx: Transaction, envelope: Envelope, event: PartnerReactivated) -> None:
+        await self._status(tx, envelope, event.partner_id, event.municipality, PartnerStatus.ACTIVE)
+
+    async def partner_ended(self, tx: Transaction, envelope: Envelope, event: PartnerEnded) -> None:
+        await self._status(tx, envelope, event.partner_id, event.municipality, PartnerStatus.ENDED)
+
+    async def _status(
+        self, tx: Transaction, envelope: Envelope, partner_id: UUID, municipality: str, status: PartnerStatus
+    ) -> None:
+        p = self.partners
+        statement = insert(p).values(
+            id=partner_id, municipality=municipality, status=status.value, status_changed_at=envelope.time
+        )
+        await tx.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["id"],
+                set_={"status": status.value, "status_changed_at": envelope.time},
+                where=sa.or_(p.c.status_changed_at.is_(None), p.c.status_changed_at <= envelope.time),
+            )
+        )
+        log.info("partner is %s", status.value, extra={"partner": str(partner_id)})

@@ -1,0 +1,89 @@
+"""The one projection of libraries, partners and partner status that referrals, courses and volunteers keep
+(shared/known_parties.py), fed by events published for real on JetStream and read from each service's schema."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import pytest
+
+from shared.contracts.partners.events import (
+    LibraryRegistered,
+    PartnerKind,
+    PartnerReactivated,
+    PartnerRegistered,
+    PartnerSuspended,
+)
+from shared.ids import new_id
+from shared.known_parties import KnownParties
+from tests.conftest import RunningPlatform, eventually
+from tests.services.referrals.conftest import consumer_idle, envelope_of, publish_event
+
+KEEPERS = ("referrals", "courses", "volunteers")
+
+
+def known_of(service: str) -> KnownParties:
+    known: KnownParties = importlib.import_module(f"services.{service}.store").known
+    return known
+
+
+async def partner_row(platform: RunningPlatform, service: str, partner_id: UUID) -> tuple[str, str, str | None] | None:
+    async with platform.services[service].sessions() as session:
+        row = await known_of(service).find_partner(session, partner_id)
+    return None if row is None else (row.status, row.name, row.kind)
+
+
+async def idle(platform: RunningPlatform, durable: str) -> bool:
+    url = platform.settings.nats_url
+    return all([await consumer_idle(url, "partners", f"{service}-{durable}") for service in KEEPERS])
+
+
+async def test_a_status_before_the_registration_and_a_stale_status_after_it_end_the_same_everywhere(
+    platform: RunningPlatform,
+) -> None:
+    url, municipality, partner_id = platform.settings.nats_url, "kenniskamp", new_id()
+    suspended_at = datetime.now(UTC)
+
+    # The suspension is handled first (its own consumer): the partner is known by status only.
+    suspension = PartnerSuspended(partner_id=partner_id, municipality=municipality, reason="review")
+    await publish_event(url, envelope_of(suspension, municipality=municipality, library=None, time=suspended_at))
+    for service in KEEPERS:
+        assert await eventually(lambda s=service: partner_row(platform, s, partner_id), what=f"{service}'s status")
+        assert await partner_row(platform, service, partner_id) == ("suspended", "", None)
+
+    # The registration fills in name and kind and leaves the status alone.
+    registered = PartnerRegistered(
+        partner_id=partner_id, municipality=municipality, name="Taalhuis Kenniskamp", kind=PartnerKind.REFERRER
+    )
+    await publish_event(url, envelope_of(registered, municipality=municipality, library=None))
+    await eventually(lambda: idle(platform, "known-partners"), what="the registration")
+
+    # A reactivation from before the suspension, delivered late, changes nothing.
+    stale = PartnerReactivated(partner_id=partner_id, municipality=municipality)
+    earlier = envelope_of(stale, municipality=municipality, library=None, time=suspended_at - timedelta(minutes=1))
+    await publish_event(url, earlier)
+    await eventually(lambda: idle(platform, "partner-reactivated"), what="the stale reactivation")
+    for service in KEEPERS:
+        assert await partner_row(platform, service, partner_id) == ("suspended", "Taalhuis Kenniskamp", "referrer")
+
+    # A later one does.
+    later = envelope_of(stale, municipality=municipality, library=None, time=suspended_at + timedelta(minutes=1))
+    await publish_event(url, later)
+    await eventually(lambda: idle(platform, "partner-reactivated"), what="the reactivation")
+    for service in KEEPERS:
+        assert await partner_row(platform, service, partner_id) == ("active", "Taalhuis Kenniskamp", "referrer")
+
+
+@pytest.mark.parametrize("service", KEEPERS)
+async def test_a_library_is_known_with_its_municipality(platform: RunningPlatform, service: str) -> None:
+    slug = f"bieb-{new_id().hex[:8]}"
+    event = LibraryRegistered(library=slug, municipality="kenniskamp", name="Bibliotheek Kenniskamp")
+    await publish_event(platform.settings.nats_url, envelope_of(event, municipality="kenniskamp", library=slug))
+
+    async def municipality() -> str | None:
+        async with platform.services[service].sessions() as session:
+            return await known_of(service).library_municipality(session, slug)
+
+    assert await eventually(municipality, what="the library") == "kenniskamp"

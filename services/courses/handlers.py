@@ -10,7 +10,6 @@ from services.courses.queries import enrolment as enrolment_queries
 from services.courses.queries import offer as offer_queries
 from services.courses.queries import purchasing as purchasing_queries
 from services.courses.queries import statistics
-from services.courses.queries import training_needs as training_need_queries
 from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
     GetBudget,
@@ -80,20 +79,17 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.answer("record_attendance", RecordAttendance, partial(enrolment.record_attendance, work))
     runtime.answer("get_enrolment", GetEnrolment, partial(enrolment_queries.get_enrolment, work))
     runtime.answer("list_enrolments", ListEnrolments, partial(enrolment_queries.list_enrolments, work))
-    # purchasing: every answer shows a draft's training needs and budget check (queries/training_needs.py)
-    steps = partial(training_need_queries.answering_with_training_needs, work)
-    runtime.answer("request_purchase", RequestPurchase, steps(partial(purchasing.request_purchase, work)))
-    runtime.answer("add_quote", AddQuote, steps(partial(purchasing.add_quote, work)))
-    runtime.answer("approve_purchase", ApprovePurchase, steps(partial(purchasing.approve_purchase, work)))
-    runtime.answer("reject_purchase", RejectPurchase, steps(partial(purchasing.reject_purchase, work)))
-    runtime.answer("cancel_purchase", CancelPurchase, steps(partial(purchasing.cancel_purchase, work)))
-    runtime.answer("order_purchase", OrderPurchase, steps(partial(purchasing.order_purchase, work)))
-    runtime.answer("record_delivery", RecordDelivery, steps(partial(purchasing.record_delivery, work)))
-    runtime.answer("record_invoice", RecordInvoice, steps(partial(purchasing.record_invoice, work)))
-    runtime.answer("close_purchase", ClosePurchase, steps(partial(purchasing.close_purchase, work)))
-    # purchases as queries/purchasing.py answers them, drafts from training needs with their needs and budget check
-    runtime.answer("get_purchase", GetPurchase, partial(training_need_queries.get_purchase, work))
-    runtime.answer("list_purchases", ListPurchases, partial(training_need_queries.list_purchases, work))
+    runtime.answer("request_purchase", RequestPurchase, partial(purchasing.request_purchase, work))
+    runtime.answer("add_quote", AddQuote, partial(purchasing.add_quote, work))
+    runtime.answer("approve_purchase", ApprovePurchase, partial(purchasing.approve_purchase, work))
+    runtime.answer("reject_purchase", RejectPurchase, partial(purchasing.reject_purchase, work))
+    runtime.answer("cancel_purchase", CancelPurchase, partial(purchasing.cancel_purchase, work))
+    runtime.answer("order_purchase", OrderPurchase, partial(purchasing.order_purchase, work))
+    runtime.answer("record_delivery", RecordDelivery, partial(purchasing.record_delivery, work))
+    runtime.answer("record_invoice", RecordInvoice, partial(purchasing.record_invoice, work))
+    runtime.answer("close_purchase", ClosePurchase, partial(purchasing.close_purchase, work))
+    runtime.answer("get_purchase", GetPurchase, partial(purchasing_queries.get_purchase, work))
+    runtime.answer("list_purchases", ListPurchases, partial(purchasing_queries.list_purchases, work))
     runtime.answer("set_budget", SetBudget, partial(budgets.set_budget, work))
     runtime.answer("get_budget", GetBudget, partial(purchasing_queries.get_budget, work))
     runtime.answer("list_budgets", ListBudgets, partial(purchasing_queries.list_budgets, work))

@@ -17,7 +17,7 @@ from services.referrals.commands import (
 )
 from services.referrals.participant_codes import CodeHasher
 from services.referrals.queries import duplicates as duplicate_queries
-from services.referrals.queries import lists, participant_view, statistics
+from services.referrals.queries import lists, participant_view, referral, statistics
 from services.referrals.queries import policy as policy_queries
 from services.referrals.store import ParticipantVault
 from shared.contracts.courses.events import EnrolmentConfirmed
@@ -63,7 +63,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     work = runtime.unit_of_work
     index = BlindIndex(runtime.settings.blind_index_key)
     runtime.answer("submit", SubmitReferral, partial(submission.submit_referral, work, vault, duplicates=index))
-    runtime.answer("get", GetReferral, partial(duplicate_queries.get_referral, work, vault))
+    runtime.answer("get", GetReferral, partial(referral.get_referral, work, vault))
     runtime.answer("list", ListReferrals, partial(lists.list_referrals, work))
     runtime.answer("statistics", GetReferralStatistics, partial(statistics.statistics, work))
     runtime.answer("overview_statistics", GetReferralsOverviewStatistics, partial(statistics.overview_statistics, work))

@@ -1,19 +1,23 @@
-"""Purchasing as the caller may see it: purchases with their quotes, approvals and history; budgets."""
+"""Purchasing as the caller may see it: purchases with their quotes, approvals and history (and, for a draft made
+from training needs, those needs and the budget check); budgets."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
+from services.courses.domain import training_needs as rules
 from services.courses.domain.purchasing import (
     DEFAULT_SECOND_APPROVER_ABOVE_CENTS,
     Budget,
     check_may_read_library,
     check_may_read_purchasing,
 )
+from services.courses.store import training_needs as needs
 from shared.contracts.courses.api.budgets import (
     BudgetHolderView,
     BudgetView,
@@ -29,6 +33,7 @@ from shared.contracts.courses.api.purchasing import (
     ListPurchases,
     PurchaseStatus,
     PurchaseStepView,
+    PurchaseTrainingNeed,
     PurchaseView,
     QuoteView,
 )
@@ -79,7 +84,8 @@ async def purchase_views(session: AsyncSession, rows: list[sa.Row]) -> list[Purc
             history[r.purchase_id].append(
                 PurchaseStepView(status=PurchaseStatus(r.status), at=r.at, actor=r.actor, note=r.note)
             )
-    return [purchase_view(row, quotes[row.id], approvals[row.id], history[row.id]) for row in rows]
+    views = [purchase_view(row, quotes[row.id], approvals[row.id], history[row.id]) for row in rows]
+    return await with_training_needs(session, views)
 
 
 def purchase_view(
@@ -112,6 +118,46 @@ def purchase_view(
         history=history,
         version=row.version,
     )
+
+
+# The budget check compares the cheapest quote (or the estimate) with what the budget has left, until approval.
+BEFORE_APPROVAL = frozenset({PurchaseStatus.REQUESTED, PurchaseStatus.QUOTED, PurchaseStatus.AWAITING_SECOND_APPROVAL})
+
+
+async def with_training_needs(session: AsyncSession, views: list[PurchaseView]) -> list[PurchaseView]:
+    """A draft the service made from training needs shows the needs it answers and the budget check, as they stand."""
+    generated = await needs.generated_among(session, [view.id for view in views])
+    if not generated:
+        return views
+    by_purchase: dict[UUID, list[PurchaseTrainingNeed]] = {purchase_id: [] for purchase_id in generated}
+    for row in await needs.needs_of(session, list(generated)):
+        by_purchase[row.purchase_id].append(
+            PurchaseTrainingNeed(
+                need_id=row.id,
+                qualification=row.qualification,
+                volunteers=row.volunteers,
+                needed_by=row.needed_by,
+                expiring=row.expiring,
+                refused=row.refused,
+                met=row.met,
+            )
+        )
+    enriched = []
+    for view in views:
+        if view.id not in generated:
+            enriched.append(view)
+            continue
+        check = None
+        if view.status in BEFORE_APPROVAL:  # after approval the amount is in the budget's commitments
+            budget = await load_budget(session, view.library, view.budget_year)
+            asked = min((quote.amount_cents for quote in view.quotes), default=view.estimated_cost_cents)
+            check = rules.budget_check(budget, asked)
+        enriched.append(
+            msgspec.structs.replace(
+                view, generated_from_training_needs=True, training_needs=by_purchase[view.id], budget_check=check
+            )
+        )
+    return enriched
 
 
 async def get_purchase(work: UnitOfWork, actor: Actor, query: GetPurchase) -> PurchaseView:

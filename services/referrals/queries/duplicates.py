@@ -1,4 +1,4 @@
-"""Possible duplicates as staff see them: the library's list of warnings, and the referral view with its own."""
+"""Possible duplicates as staff see them: the library's list of warnings, and those of one referral in its view."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ import msgspec
 import sqlalchemy as sa
 
 from services.referrals import blind_index
-from services.referrals.queries import referral
-from services.referrals.store import ParticipantVault
-from services.referrals.store import duplicates as duplicate_store
 from services.referrals.store.duplicates import duplicate_warnings
 from shared.contracts.referrals.api.duplicates import (
     DuplicateDecision,
@@ -20,7 +17,7 @@ from shared.contracts.referrals.api.duplicates import (
     ListDuplicateWarnings,
     PossibleDuplicate,
 )
-from shared.contracts.referrals.api.referrals import GetReferral, ReferralView
+from shared.contracts.referrals.api.referrals import ReferralView
 from shared.errors import InvalidInput
 from shared.pagination import Page, decode_cursor, encode_cursor
 from shared.tenancy import Actor, Role
@@ -64,16 +61,6 @@ def with_duplicates(view: ReferralView, actor: Actor, warnings: list[sa.Row]) ->
     if actor.role is not Role.STAFF or actor.library != view.library or not warnings:
         return view
     return msgspec.structs.replace(view, possible_duplicates=[possible_duplicate(w, view.id) for w in warnings])
-
-
-async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, query: GetReferral) -> ReferralView:
-    """One referral (queries.referral decides who sees what), with its possible duplicates for its library's staff."""
-    view = await referral.get_referral(work, vault, actor, query)
-    if actor.role is not Role.STAFF or actor.library != view.library:
-        return view
-    async with work.read() as session:
-        warnings = await duplicate_store.warnings_of(session, view.id)
-    return with_duplicates(view, actor, warnings)
 
 
 async def list_duplicates(work: UnitOfWork, actor: Actor, query: ListDuplicateWarnings) -> Page[DuplicateWarningView]:

@@ -6,7 +6,9 @@ import msgspec
 import sqlalchemy as sa
 
 from services.referrals import domain, store
+from services.referrals.queries.duplicates import with_duplicates
 from services.referrals.store import ParticipantVault
+from services.referrals.store import duplicates as duplicate_store
 from shared.contracts.referrals.api.participant_data import AccessLogEntry, AccessPurpose
 from shared.contracts.referrals.api.referrals import (
     Consent,
@@ -22,7 +24,7 @@ from shared.contracts.referrals.api.referrals import (
 )
 from shared.contracts.referrals.events import DeclineReason, Need, Outcome, WithdrawReason
 from shared.errors import NotFound
-from shared.tenancy import Actor
+from shared.tenancy import Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork
 
 
@@ -154,7 +156,8 @@ def access_entry(row: sa.Row) -> AccessLogEntry:
 
 
 async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, query: GetReferral) -> ReferralView:
-    """A read that shows the participant is written to the access log in the same transaction."""
+    """A read that shows the participant is written to the access log in the same transaction; the library's
+    staff see the referral's possible duplicates with it."""
     async with work.transaction() as tx:
         row = await store.find_referral(tx.session, query.referral_id)
         # Out of scope answers exactly like missing, so a referral's existence never leaks.
@@ -165,4 +168,10 @@ async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, 
             participant = vault.unseal(row.participant_sealed)
             await log_read(tx, row, actor, AccessPurpose.VIEW)
         history = await store.history_of(tx.session, row.id)
-    return referral_view(row, participant=participant, history=history)
+        warnings = await duplicate_store.warnings_of(tx.session, row.id) if sees_duplicates(actor, row) else []
+    return with_duplicates(referral_view(row, participant=participant, history=history), actor, warnings)
+
+
+def sees_duplicates(actor: Actor, row: sa.Row) -> bool:
+    """Only the library's own staff learn that the person may have another referral."""
+    return actor.role is Role.STAFF and actor.library == row.library

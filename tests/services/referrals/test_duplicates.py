@@ -21,6 +21,7 @@ from services.referrals.blind_index import (
 )
 from services.referrals.commands import duplicates, lifecycle, privacy, submission
 from services.referrals.queries import duplicates as duplicate_queries
+from services.referrals.queries import referral as referral_queries
 from services.referrals.store import duplicates as duplicate_store
 from services.referrals.store import participants as participant_store
 from shared.contracts.referrals.api.duplicates import (
@@ -172,7 +173,7 @@ async def refer(
 
 async def seen_by(platform: RunningPlatform, actor: Actor, referral_id: UUID) -> ReferralView:
     work, _ = work_at(platform, now())
-    return await duplicate_queries.get_referral(work, vault_of(platform), actor, GetReferral(referral_id=referral_id))
+    return await referral_queries.get_referral(work, vault_of(platform), actor, GetReferral(referral_id=referral_id))
 
 
 async def warnings(platform: RunningPlatform, actor: Actor, **filters: Any) -> list[DuplicateWarningView]:

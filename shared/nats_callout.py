@@ -17,14 +17,14 @@ import binascii
 import hashlib
 import hmac
 import json
-import struct
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+import nacl.exceptions
+import nacl.signing
+import nkeys
 
 PLATFORM_USER = "partnernet"
 CALLOUT_SUBJECT = "$SYS.REQ.USER.AUTH"
@@ -33,38 +33,24 @@ CALLOUT_SUBJECT = "$SYS.REQ.USER.AUTH"
 ACCOUNT = "$G"
 REQUEST_AUDIENCE = "nats-authorization-request"
 
-# nkeys prefix bytes (github.com/nats-io/nkeys): the first base32 letter says what a key is.
-PREFIX_ACCOUNT = 0  # 'A'
-PREFIX_SERVER = 13 << 3  # 'N'
-PREFIX_USER = 20 << 3  # 'U'
+# What kind of key an nkey is (nats-io's nkeys): its first base32 letter, 'A' for an account, 'N' a server.
+PREFIX_ACCOUNT = nkeys.PREFIX_BYTE_ACCOUNT
+PREFIX_SERVER = nkeys.PREFIX_BYTE_SERVER
 
 _DERIVATION = b"partnernet nats auth callout issuer v1"
 
 
-def _crc16(data: bytes) -> int:
-    # CRC-16/XMODEM, as nkeys checks it.
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
-
-
-def encode_public_key(prefix: int, raw: bytes) -> str:
-    data = bytes([prefix]) + raw
-    data += struct.pack("<H", _crc16(data))
-    return base64.b32encode(data).decode().rstrip("=")
-
-
 def decode_public_key(text: str) -> tuple[int, bytes]:
-    """The prefix byte and the raw ed25519 key of a public nkey; ValueError if it is not one."""
+    """The prefix byte and the raw ed25519 key of a public nkey; ValueError if it is not one.
+
+    nats-io's nkeys for Python encodes keys and checks seeds but has no decoder for a public key alone (the Go
+    library's `Decode`): this is that, on its CRC-16.
+    """
     try:
         data = base64.b32decode(text + "=" * (-len(text) % 8))
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"not an nkey: {text!r}") from exc
-    if len(data) != 35 or struct.unpack("<H", data[-2:])[0] != _crc16(data[:-2]):
+    if len(data) != 35 or nkeys.crc16_checksum(data[:-2]) != data[-2:] or not nkeys.valid_public_prefix_byte(data[0]):
         raise ValueError(f"not an nkey: {text!r}")
     return data[0], data[1:-2]
 
@@ -81,16 +67,15 @@ def _unb64(text: str) -> bytes:
 class Issuer:
     """The account nkey that signs the callout's answers and the users' JWTs."""
 
-    seed: bytes
+    seed: bytes  # the 32 raw bytes of the ed25519 seed
 
-    @property
-    def _key(self) -> Ed25519PrivateKey:
-        return Ed25519PrivateKey.from_private_bytes(self.seed)
+    @cached_property
+    def _key_pair(self) -> nkeys.KeyPair:
+        return nkeys.from_seed(nkeys.encode_seed(self.seed, nkeys.PREFIX_BYTE_ACCOUNT))
 
     @property
     def public_key(self) -> str:
-        raw = self._key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return encode_public_key(PREFIX_ACCOUNT, raw)
+        return str(self._key_pair.public_key.decode())
 
     def sign(self, claims: dict[str, Any], *, issued_at: int) -> str:
         """A NATS JWT (`ed25519-nkey`) of `claims`, issued by this account."""
@@ -100,7 +85,7 @@ class Issuer:
         body["jti"] = base64.b32encode(digest).decode().rstrip("=")
         header = _b64(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}).encode())
         payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-        signature = self._key.sign(f"{header}.{payload}".encode())
+        signature = self._key_pair.sign(f"{header}.{payload}".encode())
         return f"{header}.{payload}.{_b64(signature)}"
 
 
@@ -114,8 +99,8 @@ def decode_jwt(token: str, *, issuer_prefix: int | None = None) -> dict[str, Any
         header, payload, signature = token.split(".")
         claims: dict[str, Any] = json.loads(_unb64(payload))
         prefix, raw = decode_public_key(str(claims.get("iss", "")))
-        Ed25519PublicKey.from_public_bytes(raw).verify(_unb64(signature), f"{header}.{payload}".encode())
-    except (ValueError, InvalidSignature, binascii.Error) as exc:
+        nacl.signing.VerifyKey(raw).verify(f"{header}.{payload}".encode(), _unb64(signature))
+    except (ValueError, nacl.exceptions.BadSignatureError, binascii.Error) as exc:
         raise ValueError(f"not a valid NATS JWT: {exc}") from exc
     if issuer_prefix is not None and prefix != issuer_prefix:
         raise ValueError("the JWT is not issued by the expected kind of key")

@@ -1,9 +1,8 @@
 """Routes for a partner's webhooks and their delivery log: the partner's own (and the operators').
 
-A delivery is a CloudEvent in structured mode (`application/cloudevents+json`), signed:
-`Partnernet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{body}")>` — one `v1` per
-secret while a rotated secret overlaps its successor. Check it as `verify_signature` in
-services/partners/signatures.py does (refuse a `t` too far from now; compare in constant time), and drop
+A delivery is a CloudEvent in structured mode (`application/cloudevents+json`), signed as Standard Webhooks
+say (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`, one `v1,…` per secret
+while a rotated secret overlaps its successor): check it with the `standardwebhooks` library, and drop
 repeats by the event's `id`. Failed tries are retried with exponential backoff and jitter; a delivery
 whose every try failed is marked failed and can be replayed here.
 """
@@ -52,10 +51,12 @@ class WebhookController(Controller):
         summary="Register an endpoint for the event types the partner wants (the signing secret is shown once)",
         description=(
             "HTTPS only (plain http for localhost / 127.0.0.1). Event types: `referral.accepted`, `referral.*` "
-            "or `*`. Each delivery is a CloudEvent in structured mode (`application/cloudevents+json`) with "
-            "`Partnernet-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + '.' + body)>` (one `v1` per "
-            "secret during a rotation's overlap): refuse a `t` far from now, compare in constant time, and drop "
-            "repeats by the event's `id`. Failed tries are retried with exponential backoff and jitter."
+            "or `*`. Each delivery is a CloudEvent in structured mode (`application/cloudevents+json`), "
+            "signed as Standard Webhooks say (`webhook-id`, `webhook-timestamp`, `webhook-signature`; one `v1,…` per "
+            "secret during a rotation's overlap): verify with the `standardwebhooks` library of your language and drop "
+            "repeats by `webhook-id` (the event's `id`). During a transition the old `Partnernet-Signature` header "
+            "goes along (services/partners/signatures.py). Failed tries are retried with exponential backoff and "
+            "jitter."
         ),
     )
     async def register(

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 import uvicorn
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from launcher.embedded import free_port
 from services.partners import store
-from services.partners.signatures import SIGNATURE_HEADER, verify_signature
+from services.partners.signatures import LEGACY_SIGNATURE_HEADER, verify_signature
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 
@@ -33,6 +34,15 @@ class Received:
     @property
     def event(self) -> dict[str, Any]:
         return dict(json.loads(self.body))
+
+
+def verified(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """The check a partner makes with the Standard Webhooks library of its language."""
+    try:
+        Webhook(secret).verify(body, headers)
+    except WebhookVerificationError:
+        return False
+    return True
 
 
 @dataclass
@@ -57,9 +67,7 @@ class Receiver:
         if self.failing.get(path, 0) > 0:
             self.failing[path] -= 1
             status = 503
-        elif (secret := self.secrets.get(path)) and not verify_signature(
-            secret, headers[SIGNATURE_HEADER.lower()], body
-        ):
+        elif (secret := self.secrets.get(path)) and not verified(secret, headers, body):
             status = 401
         self.received.append(Received(path, headers, body, status))
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
@@ -141,7 +149,15 @@ async def test_a_delivery_arrives_once_the_endpoint_recovers_exactly_once_and_si
     assert event["partnerid"] == tenant.partner_a and isinstance(event["feedposition"], int)
     assert "Fatima" not in accepted.body.decode()
 
-    header = accepted.headers[SIGNATURE_HEADER.lower()]
+    # Standard Webhooks: the event's id, a timestamp and the signature, checked with the standard's own library.
+    assert accepted.headers["webhook-id"] == event["id"]
+    assert verified(secret, accepted.headers, accepted.body)
+    tampered = accepted.body.replace(b"F-", b"X-")
+    assert not verified(secret, accepted.headers, tampered)
+    assert not verified(secret, {**accepted.headers, "webhook-id": "another"}, accepted.body)
+    assert not verified("whsec_" + "Z2Vzb2Nodw==", accepted.headers, accepted.body)
+    # The old header goes along during the transition, and its documented check holds too.
+    header = accepted.headers[LEGACY_SIGNATURE_HEADER.lower()]
     assert verify_signature(secret, header, accepted.body)
     # The documented check catches tampering: with the body, the signature, the secret, or an old timestamp.
     assert not verify_signature(secret, header, accepted.body.replace(b"F-", b"X-"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -27,7 +26,7 @@ from services.partners.channels import Answer, WebhookSender
 from services.partners.domain import access
 from services.partners.domain import webhooks as rules
 from services.partners.queries.views import delivery_view, webhook_view
-from services.partners.signatures import SIGNATURE_HEADER, signature_header
+from services.partners.signatures import new_secret, signed_headers
 from shared.contracts import Envelope
 from shared.contracts.partners.api.feeds import (
     DeliveryRef,
@@ -59,10 +58,6 @@ A = store.delivery_attempts
 F = store.feed_entries
 
 CLAIM_BATCH = 32
-
-
-def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
 
 
 async def register_webhook(work: UnitOfWork, actor: Actor, command: RegisterWebhook) -> WebhookWithSecret:
@@ -314,7 +309,7 @@ class DeliveryWorker:
         signing = rules.signing_secrets(row.secret, row.previous_secret, row.previous_secret_expires_at, now)
         headers = {
             "Content-Type": rules.CLOUDEVENTS_JSON,
-            SIGNATURE_HEADER: signature_header(signing, int(now.timestamp()), body),
+            **signed_headers(signing, str(row.event_id), int(now.timestamp()), body),
             "Partnernet-Delivery": str(row.id),
             "Partnernet-Attempt": str(row.attempts + 1),
         }

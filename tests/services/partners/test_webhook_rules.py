@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from services.partners.domain.webhooks import RetryPolicy, check_endpoint_url, signing_secrets
-from services.partners.signatures import sign, signature_header, verify_signature
+from services.partners.signatures import (
+    LEGACY_SIGNATURE_HEADER,
+    new_secret,
+    sign,
+    signature_header,
+    signed_headers,
+    verify_signature,
+)
 from shared.errors import InvalidInput
 
 
@@ -84,3 +93,36 @@ def test_during_a_rotation_either_secret_verifies() -> None:
 )
 def test_the_documented_check_detects_tampering(header: str, body: bytes, now: float) -> None:
     assert not verify_signature("whsec_a", header, body, tolerance=300, now=now)
+
+
+# --- Standard Webhooks ---------------------------------------------------------------------------
+
+
+def test_a_delivery_verifies_with_the_standard_webhooks_library_and_a_new_secret() -> None:
+    secret, now = new_secret(), int(time.time())
+    headers = signed_headers([secret], "e1", now, BODY)
+
+    Webhook(secret).verify(BODY, headers)  # raises when it does not hold
+    assert headers["webhook-id"] == "e1" and headers["webhook-timestamp"] == str(now)
+    assert verify_signature(secret, headers[LEGACY_SIGNATURE_HEADER], BODY, now=now)  # the old header too
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(BODY + b" ", headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(BODY, headers)
+
+
+def test_during_a_rotation_either_standard_secret_verifies() -> None:
+    old, new, now = new_secret(), new_secret(), int(time.time())
+    headers = signed_headers([new, old], "e1", now, BODY)
+
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    Webhook(new).verify(BODY, headers)
+    Webhook(old).verify(BODY, headers)
+
+
+def test_an_old_secret_the_standard_cannot_read_still_signs_the_old_header() -> None:
+    unreadable = "whsec_" + "a" * 41  # 41 base64 characters: no whole number of bytes
+    headers = signed_headers([unreadable], "e1", 1_700_000_000, BODY)
+
+    assert "webhook-signature" not in headers
+    assert verify_signature(unreadable, headers[LEGACY_SIGNATURE_HEADER], BODY, now=1_700_000_000)

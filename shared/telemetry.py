@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -25,6 +24,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
+from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Metrics go out more often than the specification's 60 s default, so that one-minute alert windows see data.
@@ -298,43 +298,36 @@ class _RouteTemplate:
     path_format: str
 
 
-class JsonLogFormatter(logging.Formatter):
-    """One JSON object a line, with the trace and span of the current span, for log search by trace id.
+class JsonLogFormatter(JsonFormatter):
+    """One JSON object a line (python-json-logger), with the trace and span of the current span.
 
-    The searchable keys of the current span (library, partner, event type, pseudonym) are copied into
-    the line, so logs and traces are searched the same way. Personal data is never put on a span.
+    Every `extra=` key a call passes is kept (python-json-logger adds whatever is not a standard attribute of the
+    record), so a new field shows up without this formatter knowing it. The searchable keys of the current span
+    (library, partner, event type, pseudonym) are copied into the line, so logs and traces are searched the same
+    way. Personal data is never put on a span, nor passed as an extra.
     """
 
     def __init__(self, service: str) -> None:
-        super().__init__()
-        self.service = service
+        super().__init__(
+            ["message", "name"],
+            rename_fields={"name": "logger", "exc_info": "exception"},
+            static_fields={"service": service},
+            json_default=str,
+        )
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "service": self.service,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+        log_data["time"] = datetime.fromtimestamp(record.created, UTC).isoformat()
+        log_data["level"] = record.levelname.lower()
+        super().add_fields(log_data, record, message_dict)
         span = trace.get_current_span()
         span_context = span.get_span_context()
         if span_context.is_valid:
-            entry["trace_id"] = format(span_context.trace_id, "032x")
-            entry["span_id"] = format(span_context.span_id, "016x")
+            log_data["trace_id"] = format(span_context.trace_id, "032x")
+            log_data["span_id"] = format(span_context.span_id, "016x")
             attributes = getattr(span, "attributes", None) or {}
             for key in SEARCHABLE:
-                if (value := attributes.get(f"partnernet.{key}")) is not None:
-                    entry[key] = value
-        for key in (
-            *("library", "partner", "event_type", "event_id", "pseudonym", "schema", "applied", "subject"),
-            *("method", "route", "status", "duration_ms", "consumer", "component", "reason"),
-        ):
-            if hasattr(record, key):
-                entry[key] = getattr(record, key)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+                if key not in log_data and (value := attributes.get(f"partnernet.{key}")) is not None:
+                    log_data[key] = value
 
 
 # Libraries that give their loggers a handler of their own (and stop them propagating): FastStream does

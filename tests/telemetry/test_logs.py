@@ -79,6 +79,33 @@ def test_a_line_written_in_a_span_carries_its_ids_and_searchable_keys() -> None:
     assert "trace_id" not in outside and "library" not in outside
 
 
+def test_every_extra_key_is_kept_and_an_exception_is_written_out() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter("courses"))
+    logger = logging.getLogger("tests.telemetry.extra")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info("swept", extra={"swept": 3, "oldest_seconds": 1.5, "schema": "courses", "ids": [1, 2]})
+        try:
+            raise RuntimeError("the broker went away")
+        except RuntimeError:
+            logger.exception("relay stopped", extra={"component": "relay"})
+    finally:
+        logger.removeHandler(handler)
+    swept, failed = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (swept["message"], swept["level"], swept["service"], swept["logger"]) == (
+        "swept",
+        "info",
+        "courses",
+        "tests.telemetry.extra",
+    )
+    assert (swept["swept"], swept["oldest_seconds"], swept["schema"], swept["ids"]) == (3, 1.5, "courses", [1, 2])
+    assert failed["component"] == "relay" and "RuntimeError: the broker went away" in failed["exception"]
+
+
 async def test_a_service_process_writes_only_json_lines(postgres_url: str, tmp_path: Path) -> None:
     broker_server = EmbeddedNats(tmp_path / "nats")  # its own: a second replica would take the session's work
     broker_server.start()

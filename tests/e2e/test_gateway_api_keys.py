@@ -7,7 +7,6 @@ the last one goes through the real partners service on the session platform.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -106,16 +105,23 @@ async def test_an_unknown_key_is_a_401_problem(gateway: StubbedGateway, registry
     assert response.json()["type"] == "urn:partnernet:problem:unauthorized"
 
 
-async def test_a_revoked_key_stops_working_within_the_cache_ttl(gateway: StubbedGateway, registry: KeyRegistry) -> None:
+async def test_a_revoked_key_stops_working_within_the_cache_ttl(
+    gateway: StubbedGateway, registry: KeyRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1_000.0]  # the cache's clock, moved by the test instead of waiting for it
+    monkeypatch.setattr(gateway.app.state.authenticator.api_keys, "clock", lambda: now[0])
     key = registry.issue("feed:read")
     async with gateway.client(**{"X-API-Key": key}) as api:
         assert (await api.get(f"/api/v1/partners/{PARTNER}/feed")).status_code == 200
         assert (await api.get(f"/api/v1/partners/{PARTNER}/feed")).status_code == 200
         assert registry.lookups == 1, "the answer is cached"
         del registry.keys[key]  # revoked in the partners service
-        await asyncio.sleep(CACHE_SECONDS + 0.1)
+        now[0] += CACHE_SECONDS - 0.01
+        still_cached = await api.get(f"/api/v1/partners/{PARTNER}/feed")
+        now[0] += 0.02
         revoked = await api.get(f"/api/v1/partners/{PARTNER}/feed")
-    assert revoked.status_code == 401
+    assert still_cached.status_code == 200, "within the TTL the cached answer holds"
+    assert revoked.status_code == 401 and registry.lookups == 2
 
 
 async def test_a_key_issued_by_the_partners_service_works_through_the_gateway(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -249,11 +248,13 @@ async def test_poison_among_good_events_is_set_aside_and_a_replay_after_the_fix_
         await eventually(lambda: _has(applied(database_url), 3), what="the replayed event to be applied")
         # A second replay of the same event (say, by a second operator) changes nothing.
         poison = events[2]
-        await nc.jetstream().publish(
+        again = await nc.jetstream().publish(
             subject, msgspec.json.encode(poison), headers={"Nats-Msg-Id": f"{poison.id}-again"}
         )
-        await eventually(lambda: _idle(nc, PROBE_STREAM, "faultprobe-probe"), what="the second replay consumed")
-        await asyncio.sleep(0.2)
+        # Acked means handled and committed (the consumer acks after its transaction): count after that, not later.
+        await eventually(
+            lambda: _acked_through(nc, PROBE_STREAM, "faultprobe-probe", again.seq), what="the second replay handled"
+        )
         counts = await applied(database_url)
         ledger.accepted = ledger.delivered = sum(1 for n in counts if counts[n] >= 1)
         ledger.duplicates = sum(n - 1 for n in counts.values())
@@ -272,6 +273,12 @@ async def test_poison_among_good_events_is_set_aside_and_a_replay_after_the_fix_
 
 async def _has(counts: object, number: int) -> bool:
     return number in await counts  # type: ignore[misc]
+
+
+async def _acked_through(nc: nats.NATS, stream: str, durable: str, sequence: int) -> bool:
+    """Whether the consumer has acked every message of the stream up to `sequence`."""
+    info = await nc.jetstream().consumer_info(stream, durable)
+    return info.ack_floor is not None and (info.ack_floor.stream_seq or 0) >= sequence
 
 
 async def _idle(nc: nats.NATS, stream: str, durable: str) -> bool:

@@ -81,11 +81,14 @@ async def test_referral_accepted_while_nats_is_down_is_delivered_once_after(tmp_
         vault = ParticipantVault(settings.encryption_key, settings.pseudonym_key)
         referral = await submit_referral(services["referrals"].unit_of_work, vault, actor, a_referral(tenant))
         ledger.sent = ledger.accepted = ledger.stored = 1
-        await asyncio.sleep(1.5)  # the relay tries, and fails, while the broker is away
 
-        pending = await outbox_rows(database_url, unsent_only=True)
-        assert len(pending) == 1, "the referral's event waits in the outbox"
-        event_id = str(pending[0]["event_id"])
+        async def tried_and_failed() -> list[asyncpg.Record]:
+            return [row for row in await outbox_rows(database_url, unsent_only=True) if row["attempts"] >= 1]
+
+        # The relay tries, and fails, while the broker is away: the row records the try and its error.
+        (pending,) = await eventually(tried_and_failed, what="the relay to try to publish and fail")
+        assert len(await outbox_rows(database_url, unsent_only=True)) == 1, "the referral's event waits in the outbox"
+        event_id = str(pending["event_id"])
 
         await asyncio.to_thread(broker.start)
         await settle_deliveries(ledger, database_url, broker.url, {str(referral.id)}, timeout=30)

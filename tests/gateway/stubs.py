@@ -16,6 +16,7 @@ import httpx
 import msgspec
 import nats
 import uvicorn
+from litestar import Litestar
 from nats.aio.subscription import Subscription
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -69,6 +70,7 @@ class StubbedGateway:
     url: str
     settings: Settings
     stubs: StubServices
+    app: Litestar  # reach its state, e.g. to give the API key cache a clock of the test's own
 
     def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
         if token:
@@ -86,7 +88,7 @@ async def stubbed_gateway(settings: Settings) -> AsyncIterator[StubbedGateway]:
     while not server.started:
         await asyncio.sleep(0.02)
     try:
-        yield StubbedGateway(f"http://127.0.0.1:{port}", settings, StubServices(nc))
+        yield StubbedGateway(f"http://127.0.0.1:{port}", settings, StubServices(nc), app)
     finally:
         server.should_exit = True
         await serving

@@ -55,7 +55,8 @@ async def referrals_per_month(
 
 def charts_of(visitor: Visitor, overview: Overview, months: list[tuple[date, dict[str, int] | None]]) -> list[Chart]:
     t = visitor.t
-    money = Formats(visitor.lang).money
+    formats = Formats(visitor.lang)
+    money = formats.money
     statuses = [(status.value, t(f"status.{status.value}")) for status in ReferralStatus]
     libraries = overview.libraries
     return [
@@ -78,7 +79,7 @@ def charts_of(visitor: Visitor, overview: Overview, months: list[tuple[date, dic
         stacked(
             "referrals-by-month",
             t("chart.referrals_by_month"),
-            [(f"{t(f'month.{start.month}')} {start.year}", counts or {}) for start, counts in months],
+            [(formats.month(start), counts or {}) for start, counts in months],
             statuses,
         ),
         stacked(

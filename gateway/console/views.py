@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+from babel.dates import format_date, format_datetime
 from litestar import Response
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
@@ -14,6 +15,10 @@ from litestar.enums import MediaType
 from gateway.console.session import PREFIX, Visitor
 from shared.clock import LOCAL_TIME
 from shared.tenancy import Role
+
+# Dates as each language writes them (Babel patterns): Dutch day first, English as ISO.
+DATE_PATTERNS = {"nl": "dd-MM-yyyy", "en": "yyyy-MM-dd"}
+DATETIME_PATTERNS = {"nl": "dd-MM-yyyy HH:mm", "en": "yyyy-MM-dd HH:mm"}
 
 ENVIRONMENT = jinja2.Environment(
     loader=jinja2.PackageLoader("gateway.console", "templates"),
@@ -84,14 +89,18 @@ class Formats:
         if value is None:
             return "–"
         local = value.astimezone(LOCAL_TIME) if value.tzinfo else value
-        return local.strftime("%d-%m-%Y %H:%M" if self.lang == "nl" else "%Y-%m-%d %H:%M")
+        return format_datetime(local, DATETIME_PATTERNS[self.lang], tzinfo=local.tzinfo, locale=self.lang)
 
     def date(self, value: dt.date | dt.datetime | None) -> str:
         if value is None:
             return "–"
         if isinstance(value, dt.datetime) and value.tzinfo:
             value = value.astimezone(LOCAL_TIME)
-        return value.strftime("%d-%m-%Y" if self.lang == "nl" else "%Y-%m-%d")
+        return format_date(value, DATE_PATTERNS[self.lang], locale=self.lang)
+
+    def month(self, value: dt.date) -> str:
+        """A month as a chart labels it: `mrt 2026` in Dutch, `Mar 2026` in English (Babel's month names)."""
+        return format_date(value, "LLL y", locale=self.lang)
 
     def iso(self, value: dt.datetime | dt.date | None) -> str:
         return value.isoformat() if value is not None else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from gateway.console import explain
 from gateway.console.forms import STEPS
 from gateway.console.messages import EN, LANGUAGES, NL, translate
 from gateway.console.subscriptions import EVENT_TYPES
-from gateway.console.views import NAVIGATION
+from gateway.console.views import NAVIGATION, Formats
 from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
 from shared.contracts.courses.api.purchasing import PurchaseStatus
 from shared.contracts.courses.events import Audience, CourseFormat
@@ -90,7 +91,6 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"done.{step}" for step in (*STEPS, "submitted", "volunteer_step"))
     asked.update(f"event_type.{event_type}" for event_type in EVENT_TYPES)
     asked.update(f"problem.{code}" for code in explain.KNOWN_CODES)
-    asked.update(f"month.{month}" for month in range(1, 13))
     asked.update(f"lang.{lang}" for lang in LANGUAGES)
     for role in ("staff", "coordinator", "partner"):
         asked.update({f"inbox.title_{role}", f"inbox.lead_{role}"})
@@ -106,3 +106,26 @@ def test_a_missing_sentence_falls_back_to_dutch_then_to_its_key() -> None:
     assert translate("fr", "nav.overview") == "Overzicht"
     assert translate("en", "no.such.key") == "no.such.key"
     assert translate("nl", "inbox.polling", seconds=3) == "Deze lijst wordt elke 3 seconden bijgewerkt."
+
+
+@pytest.mark.parametrize(
+    ("lang", "one", "many"),
+    [
+        ("nl", "1 mislukte aflevering wordt opnieuw verstuurd.", "3 mislukte afleveringen worden opnieuw verstuurd."),
+        ("en", "1 failed delivery is being sent again.", "3 failed deliveries are being sent again."),
+    ],
+)
+def test_a_count_takes_the_plural_form_of_its_language(lang: str, one: str, many: str) -> None:
+    assert translate(lang, "deliveries.replayed", count=1) == one
+    assert translate(lang, "deliveries.replayed", count=3) == many
+    assert translate(lang, "deliveries.replayed", count=0) == many.replace("3", "0")
+
+
+def test_dates_and_months_are_written_as_each_language_writes_them() -> None:
+    moment = datetime(2026, 3, 5, 13, 30, tzinfo=UTC)  # 14:30 in Amsterdam (winter time)
+    dutch, english = Formats("nl"), Formats("en")
+
+    assert (dutch.date(moment), dutch.datetime(moment)) == ("05-03-2026", "05-03-2026 14:30")
+    assert (english.date(moment), english.datetime(moment)) == ("2026-03-05", "2026-03-05 14:30")
+    assert [dutch.month(date(2026, m, 1)) for m in (3, 5, 10)] == ["mrt 2026", "mei 2026", "okt 2026"]
+    assert [english.month(date(2026, m, 1)) for m in (3, 5, 10)] == ["Mar 2026", "May 2026", "Oct 2026"]

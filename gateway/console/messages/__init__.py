@@ -39,11 +39,13 @@ def _translations(catalogue: Catalog) -> Translations:
 
 def _words(catalogue: Catalog) -> dict[str, str]:
     """Key → sentence; for a plural, its last (the "many") form."""
-    words = {}
+    words: dict[str, str] = {}
     for message in catalogue:
-        if message.id:
-            key = message.id if isinstance(message.id, str) else message.id[0]
-            words[key] = message.string if isinstance(message.string, str) else message.string[-1]
+        if not message.id:
+            continue  # the header
+        key = message.id if isinstance(message.id, str) else message.id[0]
+        forms = [message.string] if isinstance(message.string, str) else list(message.string or ())
+        words[key] = str(forms[-1]) if forms else key
     return words
 
 

@@ -173,13 +173,16 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             "actor": Provide(provide_actor, sync_to_thread=False),
             "rpc": Provide(provide_rpc, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=False),
-            "expected_version": Provide(app_expected_version, sync_to_thread=False),
+            "if_match_version": Provide(app_expected_version, sync_to_thread=False),
         },
         middleware=[
             AuthenticationMiddleware(authenticator),
             rate_limit(settings.rate_limit_per_minute).middleware,
             IdempotencyMiddleware(
-                idempotency, max_body_bytes=settings.max_body_bytes, wait_seconds=settings.rpc_timeout_seconds + 1
+                idempotency,
+                secret=settings.jwt_secret,
+                max_body_bytes=settings.max_body_bytes,
+                wait_seconds=settings.rpc_timeout_seconds + 1,
             ),
         ],
         guards=[require_api_key_scope],

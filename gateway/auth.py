@@ -5,6 +5,8 @@ limiting, so the limiter can count per caller:
 - `Authorization: Bearer <jwt>` from the embedded issuer (HS256, `partnernet token`);
 - `Authorization: Bearer <jwt>` from an OpenID Connect issuer (`PARTNERNET_OIDC_*`), chosen by the token's
   `iss`; verified with the issuer's JWKS (RS256/ES256 …);
+  a token's scope must name tenants that are registered and belong together (its library and partner in its
+  municipality): the partners service says so (`rpc.partners.resolve_actor_scope`), remembered like API keys;
 - `X-API-Key: <key>` or `Authorization: ApiKey <key>`: a partner system's key, resolved by the partners
   service (`rpc.partners.authenticate_api_key`) and cached for `api_key_cache_seconds` (30 s by default):
   a revoked key keeps working on a gateway that saw it for at most that long.
@@ -20,9 +22,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 import jwt
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -30,6 +34,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from shared.contracts.partners.api.api_keys import ApiKeyIdentity, AuthenticateApiKey
+from shared.contracts.partners.api.organisations import ActorScope, ResolveActorScope
 from shared.errors import NotFound, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import SYSTEM, Actor, Role
@@ -50,37 +55,61 @@ class Caller:
         return f"api-key:{self.api_key_id}" if self.api_key_id else f"subject:{self.actor.subject}"
 
 
-class ApiKeyCache:
-    """Answers of the partners service per key (hashed), good for `ttl` seconds, unknown keys included."""
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class AnswerCache(Generic[K, V]):
+    """Answers of the partners service, good for `ttl` seconds, negative ones (None) included; bounded."""
 
     def __init__(self, ttl: float, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
         self.clock = clock
-        self._entries: OrderedDict[str, tuple[float, ApiKeyIdentity | None]] = OrderedDict()
+        self._entries: OrderedDict[K, tuple[float, V | None]] = OrderedDict()
 
-    def get(self, digest: str) -> tuple[bool, ApiKeyIdentity | None]:
-        entry = self._entries.get(digest)
+    def get(self, key: K) -> tuple[bool, V | None]:
+        entry = self._entries.get(key)
         if entry is None or entry[0] <= self.clock():
-            self._entries.pop(digest, None)
+            self._entries.pop(key, None)
             return False, None
         return True, entry[1]
 
-    def put(self, digest: str, identity: ApiKeyIdentity | None) -> None:
-        self._entries[digest] = (self.clock() + self.ttl, identity)
-        self._entries.move_to_end(digest)
+    def put(self, key: K, answer: V | None, *, ttl: float | None = None) -> None:
+        self._entries[key] = (self.clock() + (self.ttl if ttl is None else ttl), answer)
+        self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
 
+class ApiKeyCache(AnswerCache[str, ApiKeyIdentity]):
+    """Whose a key (by its SHA-256) is."""
+
+
+class TenantScopeCache(AnswerCache[tuple[str | None, str | None, str | None], ActorScope]):
+    """Whether a token's (municipality, library, partner) are registered and belong together. Tenants are never
+    deleted and never move, so a yes holds for long (`known_ttl`); a no only for `ttl`, as it may come true."""
+
+    def __init__(self, ttl: float, *, known_ttl: float = 3600.0, **options: Any) -> None:
+        super().__init__(ttl, **options)
+        self.known_ttl = known_ttl
+
+
 class Authenticator:
     def __init__(
-        self, *, issuer: TokenIssuer, oidc: OidcVerifier | None, rpc: RpcClient, api_keys: ApiKeyCache
+        self,
+        *,
+        issuer: TokenIssuer,
+        oidc: OidcVerifier | None,
+        rpc: RpcClient,
+        api_keys: ApiKeyCache,
+        scopes: TenantScopeCache | None = None,
     ) -> None:
         self.issuer = issuer
         self.oidc = oidc
         self.rpc = rpc
         self.api_keys = api_keys
+        self.scopes = scopes or TenantScopeCache(api_keys.ttl, clock=api_keys.clock)
 
     async def authenticate(self, headers: Any) -> Caller | None:
         """The caller, None without credentials; NotAuthorizedException for credentials that do not hold."""
@@ -100,10 +129,37 @@ class Authenticator:
     async def from_token(self, token: str) -> Actor:
         try:
             if self.oidc is not None and unverified_issuer(token) == self.oidc.issuer:
-                return await self.oidc.verify(token)
-            return self.issuer.verify(token)
+                actor = await self.oidc.verify(token)
+            else:
+                actor = self.issuer.verify(token)
         except jwt.PyJWTError as exc:
             raise NotAuthorizedException(f"the token is not valid: {exc}") from exc
+        return await self.registered(actor)
+
+    async def registered(self, actor: Actor) -> Actor:
+        """The actor, once its tenants are known to exist together: a signed token for a library of another
+        municipality, or for one that was never registered, is no credential. A partner token without a
+        municipality gets its partner's."""
+        if actor.municipality is None and actor.library is None and actor.partner is None:
+            return actor
+        key = (actor.municipality, actor.library, actor.partner)
+        known, scope = self.scopes.get(key)
+        if not known:
+            query = ResolveActorScope(
+                municipality=actor.municipality,
+                library=actor.library,
+                partner=UUID(actor.partner) if actor.partner else None,
+            )
+            try:
+                scope = await self.rpc.call("partners", "resolve_actor_scope", SYSTEM, query, ActorScope)
+            except NotFound:
+                scope = None
+            self.scopes.put(key, scope, ttl=self.scopes.known_ttl if scope is not None else None)
+        if scope is None:
+            raise NotAuthorizedException("the token names a municipality, library or partner that is not registered")
+        if actor.role is Role.PARTNER and actor.municipality is None:
+            return msgspec.structs.replace(actor, municipality=scope.municipality)
+        return actor
 
     async def from_api_key(self, key: str) -> Caller:
         digest = hashlib.sha256(key.encode()).hexdigest()

@@ -111,9 +111,9 @@ class CourseController(Controller):
         data: JSONBody[CourseChanges],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> CourseView:
-        command = UpdateCourse(course_id=course_id, changes=with_expected_version(data, expected_version))
+        command = UpdateCourse(course_id=course_id, changes=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "update_course", actor, command, CourseView)
 
     @post("/{course_id:uuid}/publish", status_code=200, summary="Publish a draft into the municipality's offer")
@@ -122,10 +122,10 @@ class CourseController(Controller):
         course_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[VersionedStep | None] = None,
     ) -> CourseView:
-        step = with_expected_version(data or VersionedStep(), expected_version)
+        step = with_expected_version(data or VersionedStep(), if_match_version)
         command = PublishCourse(course_id=course_id, expected_version=step.expected_version)
         return await rpc.call("courses", "publish_course", actor, command, CourseView)
 
@@ -141,9 +141,9 @@ class CourseController(Controller):
         data: JSONBody[ReasonedStep],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> CourseView:
-        step = with_expected_version(data, expected_version)
+        step = with_expected_version(data, if_match_version)
         command = CancelCourse(course_id=course_id, reason=step.reason, expected_version=step.expected_version)
         return await rpc.call("courses", "cancel_course", actor, command, CourseView)
 
@@ -215,9 +215,9 @@ class SessionController(Controller):
         data: JSONBody[SessionChanges],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> SessionView:
-        command = UpdateSession(session_id=session_id, changes=with_expected_version(data, expected_version))
+        command = UpdateSession(session_id=session_id, changes=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "update_session", actor, command, SessionView)
 
     @post("/{session_id:uuid}/cancel", status_code=200, summary="Cancel a session with its enrolments")
@@ -227,9 +227,9 @@ class SessionController(Controller):
         data: JSONBody[ReasonedStep],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> SessionView:
-        step = with_expected_version(data, expected_version)
+        step = with_expected_version(data, if_match_version)
         command = CancelSession(session_id=session_id, reason=step.reason, expected_version=step.expected_version)
         return await rpc.call("courses", "cancel_session", actor, command, SessionView)
 
@@ -305,10 +305,10 @@ class EnrolmentController(Controller):
         enrolment_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[Cancellation | None] = None,
     ) -> EnrolmentView:
-        cancellation = with_expected_version(data or Cancellation(), expected_version)
+        cancellation = with_expected_version(data or Cancellation(), if_match_version)
         command = CancelEnrolment(enrolment_id=enrolment_id, cancellation=cancellation)
         return await rpc.call("courses", "cancel_enrolment", actor, command, EnrolmentView)
 
@@ -319,9 +319,9 @@ class EnrolmentController(Controller):
         data: JSONBody[Attendance],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> EnrolmentView:
-        command = RecordAttendance(enrolment_id=enrolment_id, attendance=with_expected_version(data, expected_version))
+        command = RecordAttendance(enrolment_id=enrolment_id, attendance=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "record_attendance", actor, command, EnrolmentView)
 
 

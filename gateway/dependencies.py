@@ -9,16 +9,17 @@ Optimistic concurrency for updates (If-Match → `expected_version`), in a contr
         data: JSONBody[UpdateReferral],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> ReferralView:
-        body = with_expected_version(data, expected_version)
+        body = with_expected_version(data, if_match_version)
         return await rpc.call("referrals", "update", actor, body, ReferralView)
 
-`expected_version` is provided app-wide from the `If-Match` header (`"3"`, `W/"3"`, `3`, or `*` for any),
-and is documented as a header parameter on every route that asks for it. A request body that names
-`expected_version` itself wins when the header is absent; the two disagreeing is a 422. A body without
+`if_match_version` is provided app-wide from the `If-Match` header (`"3"`, `W/"3"`, `3`, or `*` for any),
+and is documented as a header parameter on every route that asks for it. It is not called `expected_version`:
+Litestar takes a body field's validation error for a failing dependency of the same name (a 500). A request
+body that names `expected_version` itself wins when the header is absent; the two disagreeing is a 422. A body without
 that field (a transition by path only) is built in the controller:
-`AcceptReferral(referral_id=referral_id, expected_version=expected_version)`.
+`AcceptReferral(referral_id=referral_id, expected_version=if_match_version)`.
 Every response whose body has an integer `version` carries `ETag: "<version>"` (`add_etag`, app-wide), so
 a client reads, edits, and sends the ETag back; a stale one is a 409 problem with `current` (and its ETag).
 """
@@ -73,6 +74,10 @@ def app_expected_version(if_match: IfMatch = None) -> int | None:
     return parse_if_match(if_match)
 
 
+MAX_VERSION_DIGITS = 18  # versions are 64-bit integers in every service's tables
+MAX_POSITION = 2**63 - 1  # feed positions are PostgreSQL bigints (JetStream's sequences, 64 bits, fit too)
+
+
 def parse_if_match(value: str | None) -> int | None:
     """`"3"` → 3; `W/"3"` → 3; `*` or absent → None (no check); anything else is a 422."""
     if value is None or value.strip() in ("", "*"):
@@ -81,7 +86,8 @@ def parse_if_match(value: str | None) -> int | None:
     if len(tags) != 1:
         raise InvalidInput('If-Match must name one version, e.g. "3"')
     tag = tags[0].removeprefix("W/").strip('"')
-    if not tag.isdigit() or int(tag) < 1:
+    # ASCII digits only: str.isdigit() also says yes to "²" and "٣", which int() then refuses or reads.
+    if not (tag.isascii() and tag.isdigit()) or len(tag) > MAX_VERSION_DIGITS or int(tag) < 1:
         raise InvalidInput(f"If-Match {value!r} is not a version this API gave out as an ETag")
     return int(tag)
 

@@ -9,6 +9,12 @@ The gateway keeps nothing durable of its own, so the keys live in a NATS JetStre
    waits up to `wait_seconds` and is then a 409 problem. A marker older than `stale_seconds` (its gateway
    died) is taken over.
 Keys are per caller: two callers never see each other's answers.
+
+The bucket keeps nothing in clear that it should not: an answer may hold a participant's name and birth date,
+a freshly issued API key, a webhook secret or a participant code, so it is sealed (Fernet) with a key of its
+own per entry, derived (HKDF) from the platform's secret and the caller's Idempotency-Key, which the bucket
+never holds; the request's fingerprint is a keyed hash for the same reason. The entry's name is a hash of
+caller and key. Whoever reads the bucket sees statuses of markers, times and opaque bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import asyncio
 import base64
 import dataclasses
 import hashlib
+import hmac
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -26,6 +33,9 @@ from typing import Any
 import msgspec
 import nats.errors
 import nats.js.errors
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from litestar.enums import ScopeType
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.middleware import ASGIMiddleware
@@ -54,13 +64,40 @@ class IdempotencyKeyInUse(Conflict):
     title = "A request with this Idempotency-Key is still being processed"
 
 
-class Record(msgspec.Struct, kw_only=True):
-    fingerprint: str
-    started: float
-    done: bool = False
+class Answer(msgspec.Struct, kw_only=True):
     status: int = 0
     headers: list[tuple[str, str]] = []
-    body: str = ""  # base64
+    body: bytes = b""
+
+
+class Record(msgspec.Struct, kw_only=True):
+    fingerprint: str  # keyed: a plain hash of a body would let a guess about a person be checked against it
+    started: float
+    done: bool = False
+    answer: str = ""  # the Answer, sealed
+
+
+@dataclass(frozen=True)
+class EntryKeys:
+    """The keys of one entry, from the platform's secret and what only the caller knows (its Idempotency-Key)."""
+
+    name: str
+    fingerprint_key: bytes
+    seal: Fernet
+
+    @classmethod
+    def derive(cls, secret: bytes, caller: str, idempotency_key: str) -> EntryKeys:
+        material = f"{caller}\x00{idempotency_key}".encode()
+        info = b"partnernet idempotency v1\x00" + material
+        keys = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=info).derive(secret)
+        return cls(
+            name=hashlib.sha256(material).hexdigest(),
+            fingerprint_key=keys[:32],
+            seal=Fernet(base64.urlsafe_b64encode(keys[32:])),
+        )
+
+    def fingerprint(self, scope: Scope, body: bytes) -> str:
+        return hmac.new(self.fingerprint_key, request_fingerprint(scope, body).encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -93,11 +130,13 @@ class IdempotencyMiddleware(ASGIMiddleware):
         self,
         bucket: IdempotencyBucket,
         *,
+        secret: str,
         max_body_bytes: int,
         wait_seconds: float = 10.0,
         stale_seconds: float = 60.0,
     ) -> None:
         self.bucket = bucket
+        self.secret = secret.encode()
         self.max_body_bytes = max_body_bytes
         self.wait_seconds = wait_seconds
         self.stale_seconds = stale_seconds
@@ -111,39 +150,39 @@ class IdempotencyMiddleware(ASGIMiddleware):
         if not 1 <= len(key) <= MAX_KEY_LENGTH:
             raise InvalidInput(f"an Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters")
         body = await read_body(receive, self.max_body_bytes)
-        fingerprint = request_fingerprint(scope, body)
-        entry_key = hashlib.sha256(f"{caller.rate_limit_key}\x00{key}".encode()).hexdigest()
+        keys = EntryKeys.derive(self.secret, caller.rate_limit_key, key)
+        fingerprint = keys.fingerprint(scope, body)
         kv = self.bucket.require()
         try:
-            revision = await self._claim(kv, entry_key, fingerprint, scope, send)
+            revision = await self._claim(kv, keys, fingerprint, send)
         except (nats.errors.Error, OSError) as exc:
             raise ServiceUnavailable("the idempotency store does not answer", service="nats") from exc
         if revision is None:
             return  # answered from the store
-        await self._run(kv, entry_key, revision, fingerprint, scope, replay_receive(body, receive), send, next_app)
+        await self._run(kv, keys, revision, fingerprint, scope, replay_receive(body, receive), send, next_app)
 
-    async def _claim(self, kv: KeyValue, entry_key: str, fingerprint: str, scope: Scope, send: Send) -> int | None:
+    async def _claim(self, kv: KeyValue, keys: EntryKeys, fingerprint: str, send: Send) -> int | None:
         """The revision of our `processing` marker, or None once a stored answer was replayed."""
         deadline = time.monotonic() + self.wait_seconds
         while True:
             marker = msgspec.json.encode(Record(fingerprint=fingerprint, started=time.time()))
             try:
-                return await kv.create(entry_key, marker)
+                return await kv.create(keys.name, marker)
             except nats.js.errors.KeyWrongLastSequenceError:
                 pass
             try:
-                entry = await kv.get(entry_key)
+                entry = await kv.get(keys.name)
             except nats.js.errors.KeyNotFoundError:
                 continue  # removed meanwhile (the first attempt failed): try to claim again
             record = msgspec.json.decode(entry.value or b"{}", type=Record)
             if record.fingerprint != fingerprint:
                 raise IdempotencyKeyReused("this Idempotency-Key was already used with a different request")
             if record.done:
-                await replay(record, send)
+                await replay(open_answer(keys, record), send)
                 return None
             if time.time() - record.started > self.stale_seconds:
                 try:  # its gateway died while processing: take it over
-                    return await kv.update(entry_key, marker, last=entry.revision)
+                    return await kv.update(keys.name, marker, last=entry.revision)
                 except nats.js.errors.KeyWrongLastSequenceError:
                     continue
             if time.monotonic() > deadline:
@@ -153,7 +192,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
     async def _run(
         self,
         kv: KeyValue,
-        entry_key: str,
+        keys: EntryKeys,
         revision: int,
         fingerprint: str,
         scope: Scope,
@@ -161,7 +200,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
         send: Send,
         next_app: ASGIApp,
     ) -> None:
-        captured = Record(fingerprint=fingerprint, started=time.time(), done=True)
+        captured = Answer()
         chunks: list[bytes] = []
 
         async def capture(message: Message) -> None:
@@ -179,15 +218,16 @@ class IdempotencyMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, capture)
         except BaseException:
-            await _forget(kv, entry_key, revision)
+            await _forget(kv, keys.name, revision)
             raise
-        body = b"".join(chunks)
-        if captured.status >= 500 or captured.status == 0 or len(body) > MAX_STORED_BODY:
-            await _forget(kv, entry_key, revision)
+        captured.body = b"".join(chunks)
+        if captured.status >= 500 or captured.status == 0 or len(captured.body) > MAX_STORED_BODY:
+            await _forget(kv, keys.name, revision)
             return
-        captured.body = base64.b64encode(body).decode()
+        sealed = keys.seal.encrypt(msgspec.json.encode(captured)).decode()
+        record = Record(fingerprint=fingerprint, started=time.time(), done=True, answer=sealed)
         try:
-            await kv.update(entry_key, msgspec.json.encode(captured), last=revision)
+            await kv.update(keys.name, msgspec.json.encode(record), last=revision)
         except Exception:
             log.warning("the answer to an idempotent request could not be stored", exc_info=True)
 
@@ -199,12 +239,19 @@ async def _forget(kv: KeyValue, entry_key: str, revision: int) -> None:
         log.warning("an idempotency marker could not be removed; it is taken over when stale", exc_info=True)
 
 
-async def replay(record: Record, send: Send) -> None:
-    body = base64.b64decode(record.body)
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in record.headers]
-    headers += [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]
-    await send({"type": "http.response.start", "status": record.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+def open_answer(keys: EntryKeys, record: Record) -> Answer:
+    try:
+        return msgspec.json.decode(keys.seal.decrypt(record.answer.encode()), type=Answer)
+    except (InvalidToken, msgspec.DecodeError) as exc:
+        # Sealed under another secret (it was rotated): the first request did run, so it must not run again.
+        raise IdempotencyKeyReused("the answer to the first request with this Idempotency-Key is gone") from exc
+
+
+async def replay(answer: Answer, send: Send) -> None:
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
+    headers += [(b"content-length", str(len(answer.body)).encode()), (b"idempotent-replayed", b"true")]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body, "more_body": False})
 
 
 def request_fingerprint(scope: Scope, body: bytes) -> str:

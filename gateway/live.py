@@ -27,6 +27,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from gateway.dependencies import MAX_POSITION
 from gateway.problems import READ_PROBLEMS, problem_responses
 from shared.contracts import nats_subject
 from shared.contracts.partners.api.feeds import FeedPage, GetFeed
@@ -34,7 +35,7 @@ from shared.contracts.referrals.events import ReferralSubmitted
 from shared.errors import Forbidden, InvalidInput, NotFound, PartnernetError, ServiceUnavailable
 from shared.messaging import event_stream_name
 from shared.rpc import RpcClient
-from shared.tenancy import Actor, Role
+from shared.tenancy import SLUG_PATTERN, Actor, Role
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,9 @@ LastEventId = Annotated[
         name="Last-Event-ID", description="the id of the last event received: the feed resumes after it", required=False
     ),
 ]
-After = FromQuery[Annotated[int | None, Parameter(ge=0, description="start after this position (a new stream)")]]
+After = FromQuery[
+    Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, description="start after this position (a new stream)")]
+]
 
 SSE_RESPONSE = {
     200: "text/event-stream; each event's `id` is its position, `event` its type and `data` its JSON",
@@ -59,9 +62,10 @@ SSE_RESPONSE = {
 def start_position(last_event_id: str | None, after: int | None) -> int | None:
     """Last-Event-ID (the browser's reconnect) wins over `after` (a client's first connect)."""
     if last_event_id is not None and last_event_id.strip():
-        if not last_event_id.strip().isdigit():
+        given = last_event_id.strip()
+        if not (given.isascii() and given.isdigit()) or len(given) > 19 or int(given) > MAX_POSITION:
             raise InvalidInput("Last-Event-ID must be an id this feed gave out")
-        return int(last_event_id.strip())
+        return int(given)
     return after
 
 
@@ -108,8 +112,8 @@ class LiveController(Controller):
     ) -> ServerSentEvent:
         if actor.role not in (Role.STAFF, Role.OPERATOR):
             raise Forbidden("the live referrals of a library are for its staff")
-        if actor.role is Role.STAFF and actor.library != library:
-            raise NotFound(f"library {library} not found")
+        if (actor.role is Role.STAFF and actor.library != library) or not SLUG_PATTERN.match(library):
+            raise NotFound(f"library {library} not found")  # a slug only: it becomes part of a NATS subject
         subject = nats_subject(
             "referrals",
             ReferralSubmitted.qualified_type(),

@@ -317,10 +317,10 @@ class ParticipantRequestController(Controller):
         request_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[ChangeRequestStep | None] = None,
     ) -> ChangeRequestView:
-        step = with_expected_version(data or ChangeRequestStep(), expected_version)
+        step = with_expected_version(data or ChangeRequestStep(), if_match_version)
         body = HandleChangeRequest(request_id=request_id, expected_version=step.expected_version)
         return await rpc.call("referrals", "handle_change_request", actor, body, ChangeRequestView)
 
@@ -350,10 +350,10 @@ class DuplicateController(Controller):
         warning_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[DuplicateDecisionRequest | None] = None,
     ) -> DuplicateWarningView:
-        return await _decide(rpc, actor, warning_id, DuplicateStep.LINK, data, expected_version)
+        return await _decide(rpc, actor, warning_id, DuplicateStep.LINK, data, if_match_version)
 
     @post("/{warning_id:uuid}/separate", status_code=200, summary="Not the same person: dismiss the warning")
     async def separate(
@@ -361,10 +361,10 @@ class DuplicateController(Controller):
         warning_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[DuplicateDecisionRequest | None] = None,
     ) -> DuplicateWarningView:
-        return await _decide(rpc, actor, warning_id, DuplicateStep.SEPARATE, data, expected_version)
+        return await _decide(rpc, actor, warning_id, DuplicateStep.SEPARATE, data, if_match_version)
 
 
 async def _decide(
@@ -373,9 +373,9 @@ async def _decide(
     warning_id: UUID,
     step: DuplicateStep,
     data: DuplicateDecisionRequest | None,
-    expected_version: int | None,
+    if_match_version: int | None,
 ) -> DuplicateWarningView:
-    request = with_expected_version(data or DuplicateDecisionRequest(), expected_version)
+    request = with_expected_version(data or DuplicateDecisionRequest(), if_match_version)
     body = DecideDuplicate(warning_id=warning_id, step=step, expected_version=request.expected_version)
     return await rpc.call("referrals", "decide_duplicate", actor, body, DuplicateWarningView)
 

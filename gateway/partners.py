@@ -14,7 +14,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import with_expected_version
+from gateway.dependencies import MAX_POSITION, with_expected_version
 from shared.contracts.partners.api.feeds import (
     FeedPage,
     GetFeed,
@@ -150,9 +150,9 @@ class PartnerController(Controller):
         data: JSONBody[PartnerChanges],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PartnerView:
-        command = UpdatePartner(partner_id=partner_id, changes=with_expected_version(data, expected_version))
+        command = UpdatePartner(partner_id=partner_id, changes=with_expected_version(data, if_match_version))
         return await rpc.call("partners", "update_partner", actor, command, PartnerView)
 
     @post("/{partner_id:uuid}/suspend", status_code=200, summary="Suspend a partner: no new referrals from it")
@@ -161,10 +161,10 @@ class PartnerController(Controller):
         partner_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[StatusChange | None] = None,
     ) -> PartnerView:
-        return await _status(rpc, actor, partner_id, PartnerStep.SUSPEND, data, expected_version)
+        return await _status(rpc, actor, partner_id, PartnerStep.SUSPEND, data, if_match_version)
 
     @post("/{partner_id:uuid}/reactivate", status_code=200, summary="Reactivate a suspended partner")
     async def reactivate(
@@ -172,10 +172,10 @@ class PartnerController(Controller):
         partner_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[StatusChange | None] = None,
     ) -> PartnerView:
-        return await _status(rpc, actor, partner_id, PartnerStep.REACTIVATE, data, expected_version)
+        return await _status(rpc, actor, partner_id, PartnerStep.REACTIVATE, data, if_match_version)
 
     @post("/{partner_id:uuid}/end", status_code=200, summary="End a partner, and with it its partnerships (final)")
     async def end(
@@ -183,10 +183,10 @@ class PartnerController(Controller):
         partner_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[StatusChange | None] = None,
     ) -> PartnerView:
-        return await _status(rpc, actor, partner_id, PartnerStep.END, data, expected_version)
+        return await _status(rpc, actor, partner_id, PartnerStep.END, data, if_match_version)
 
     @get("/{partner_id:uuid}/feed", summary="The partner's own event feed, oldest first, after a position")
     async def feed(
@@ -194,7 +194,7 @@ class PartnerController(Controller):
         partner_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        after: FromQuery[Annotated[int, Parameter(ge=0)]] = 0,
+        after: FromQuery[Annotated[int, Parameter(ge=0, le=MAX_POSITION)]] = 0,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> FeedPage:
         return await rpc.call(
@@ -231,8 +231,8 @@ async def _status(
     partner_id: UUID,
     step: PartnerStep,
     data: StatusChange | None,
-    expected_version: int | None,
+    if_match_version: int | None,
 ) -> PartnerView:
-    change = with_expected_version(data or StatusChange(), expected_version)
+    change = with_expected_version(data or StatusChange(), if_match_version)
     command = ChangePartnerStatus(partner_id=partner_id, step=step, change=change)
     return await rpc.call("partners", "change_partner_status", actor, command, PartnerView)

@@ -80,10 +80,10 @@ class PartnershipController(Controller):
         data: JSONBody[PartnershipChanges],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PartnershipView:
         command = UpdatePartnership(
-            partnership_id=partnership_id, changes=with_expected_version(data, expected_version)
+            partnership_id=partnership_id, changes=with_expected_version(data, if_match_version)
         )
         return await rpc.call("partners", "update_partnership", actor, command, PartnershipView)
 
@@ -93,10 +93,10 @@ class PartnershipController(Controller):
         partnership_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[StatusChange | None] = None,
     ) -> PartnershipView:
-        return await _step(rpc, actor, partnership_id, PartnershipStep.ACTIVATE, data, expected_version)
+        return await _step(rpc, actor, partnership_id, PartnershipStep.ACTIVATE, data, if_match_version)
 
     @post("/{partnership_id:uuid}/end", status_code=200, summary="End a partnership (final)")
     async def end(
@@ -104,10 +104,10 @@ class PartnershipController(Controller):
         partnership_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[StatusChange | None] = None,
     ) -> PartnershipView:
-        return await _step(rpc, actor, partnership_id, PartnershipStep.END, data, expected_version)
+        return await _step(rpc, actor, partnership_id, PartnershipStep.END, data, if_match_version)
 
 
 async def _step(
@@ -116,8 +116,8 @@ async def _step(
     partnership_id: UUID,
     step: PartnershipStep,
     data: StatusChange | None,
-    expected_version: int | None,
+    if_match_version: int | None,
 ) -> PartnershipView:
-    change = with_expected_version(data or StatusChange(), expected_version)
+    change = with_expected_version(data or StatusChange(), if_match_version)
     command = ChangePartnershipStatus(partnership_id=partnership_id, step=step, change=change)
     return await rpc.call("partners", "change_partnership_status", actor, command, PartnershipView)

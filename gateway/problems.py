@@ -144,6 +144,11 @@ def too_deeply_nested(request: Request[Any, Any, Any], exc: RecursionError) -> R
     return problem(400, "invalid-input", "The request is not valid", "the JSON is nested too deeply", request.url.path)
 
 
+def not_utf8(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[dict[str, Any]]:
+    # Litestar decodes a JSON body as UTF-8 before msgspec sees it, and lets the error through as it is.
+    return problem(400, "bad-request", "Bad Request", "the request body is not valid UTF-8", request.url.path)
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unexpected error on %s", request.url.path)
     return problem(
@@ -167,5 +172,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationException: validation_error,
     HTTPException: http_error,
     RecursionError: too_deeply_nested,
+    UnicodeDecodeError: not_utf8,
     Exception: unexpected_error,
 }

@@ -94,9 +94,9 @@ class PurchaseController(Controller):
         data: JSONBody[Quote],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchaseView:
-        command = AddQuote(purchase_id=purchase_id, quote=with_expected_version(data, expected_version))
+        command = AddQuote(purchase_id=purchase_id, quote=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "add_quote", actor, command, PurchaseView)
 
     @post(
@@ -110,9 +110,9 @@ class PurchaseController(Controller):
         data: JSONBody[Approval],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchaseView:
-        command = ApprovePurchase(purchase_id=purchase_id, approval=with_expected_version(data, expected_version))
+        command = ApprovePurchase(purchase_id=purchase_id, approval=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "approve_purchase", actor, command, PurchaseView)
 
     @post("/{purchase_id:uuid}/reject", status_code=200, summary="Reject a purchase (budget holders)")
@@ -122,9 +122,9 @@ class PurchaseController(Controller):
         data: JSONBody[ReasonedStep],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchaseView:
-        step = with_expected_version(data, expected_version)
+        step = with_expected_version(data, if_match_version)
         command = RejectPurchase(purchase_id=purchase_id, reason=step.reason, expected_version=step.expected_version)
         return await rpc.call("courses", "reject_purchase", actor, command, PurchaseView)
 
@@ -135,9 +135,9 @@ class PurchaseController(Controller):
         data: JSONBody[ReasonedStep],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchaseView:
-        step = with_expected_version(data, expected_version)
+        step = with_expected_version(data, if_match_version)
         command = CancelPurchase(purchase_id=purchase_id, reason=step.reason, expected_version=step.expected_version)
         return await rpc.call("courses", "cancel_purchase", actor, command, PurchaseView)
 
@@ -148,9 +148,9 @@ class PurchaseController(Controller):
         data: JSONBody[Order],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchaseView:
-        command = OrderPurchase(purchase_id=purchase_id, order=with_expected_version(data, expected_version))
+        command = OrderPurchase(purchase_id=purchase_id, order=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "order_purchase", actor, command, PurchaseView)
 
     @post("/{purchase_id:uuid}/delivery", status_code=200, summary="Record delivery: sessions held, participants")
@@ -160,9 +160,9 @@ class PurchaseController(Controller):
         data: JSONBody[Delivery],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchaseView:
-        command = RecordDelivery(purchase_id=purchase_id, delivery=with_expected_version(data, expected_version))
+        command = RecordDelivery(purchase_id=purchase_id, delivery=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "record_delivery", actor, command, PurchaseView)
 
     @post("/{purchase_id:uuid}/invoice", status_code=200, summary="Record the invoice: the commitment becomes spent")
@@ -172,9 +172,9 @@ class PurchaseController(Controller):
         data: JSONBody[Invoice],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchaseView:
-        command = RecordInvoice(purchase_id=purchase_id, invoice=with_expected_version(data, expected_version))
+        command = RecordInvoice(purchase_id=purchase_id, invoice=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "record_invoice", actor, command, PurchaseView)
 
     @post("/{purchase_id:uuid}/close", status_code=200, summary="Close an invoiced purchase")
@@ -183,10 +183,10 @@ class PurchaseController(Controller):
         purchase_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[VersionedStep | None] = None,
     ) -> PurchaseView:
-        step = with_expected_version(data or VersionedStep(), expected_version)
+        step = with_expected_version(data or VersionedStep(), if_match_version)
         command = ClosePurchase(purchase_id=purchase_id, expected_version=step.expected_version)
         return await rpc.call("courses", "close_purchase", actor, command, PurchaseView)
 
@@ -226,9 +226,9 @@ class BudgetController(Controller):
         data: JSONBody[BudgetAmount],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> BudgetView:
-        command = SetBudget(library=library, year=year, budget=with_expected_version(data, expected_version))
+        command = SetBudget(library=library, year=year, budget=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "set_budget", actor, command, BudgetView)
 
 
@@ -289,9 +289,9 @@ class PurchasingPolicyController(Controller):
         data: JSONBody[Threshold],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchasingPolicyView:
-        command = SetPurchasingPolicy(library=library, threshold=with_expected_version(data, expected_version))
+        command = SetPurchasingPolicy(library=library, threshold=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "set_purchasing_policy", actor, command, PurchasingPolicyView)
 
 

@@ -124,9 +124,9 @@ class ReferralController(Controller):
         data: JSONBody[SetReferralPolicy],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> ReferralPolicyView:
-        body = with_expected_version(data, expected_version)
+        body = with_expected_version(data, if_match_version)
         return await rpc.call("referrals", "set_policy", actor, body, ReferralPolicyView)
 
     @post("/encryption/rotate", status_code=200, summary="Re-seal personal data with the newest key (operators)")
@@ -150,10 +150,10 @@ class ReferralController(Controller):
         referral_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[AcceptReferral | None] = None,
     ) -> ReferralView:
-        command = with_expected_version(data or AcceptReferral(), expected_version)
+        command = with_expected_version(data or AcceptReferral(), if_match_version)
         return await _step(rpc, actor, "accept", referral_id, command)
 
     @post("/{referral_id:uuid}/decline", status_code=200, summary="Decline a submitted referral, with a reason")
@@ -163,9 +163,9 @@ class ReferralController(Controller):
         data: JSONBody[DeclineReferral],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> ReferralView:
-        return await _step(rpc, actor, "decline", referral_id, with_expected_version(data, expected_version))
+        return await _step(rpc, actor, "decline", referral_id, with_expected_version(data, if_match_version))
 
     @post("/{referral_id:uuid}/plan-intake", status_code=200, summary="Plan (or re-plan) the warm handover")
     async def plan_intake(
@@ -174,9 +174,9 @@ class ReferralController(Controller):
         data: JSONBody[PlanIntake],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> ReferralView:
-        return await _step(rpc, actor, "plan_intake", referral_id, with_expected_version(data, expected_version))
+        return await _step(rpc, actor, "plan_intake", referral_id, with_expected_version(data, if_match_version))
 
     @post("/{referral_id:uuid}/complete", status_code=200, summary="Complete with the outcome (goes to the referrer)")
     async def complete(
@@ -185,9 +185,9 @@ class ReferralController(Controller):
         data: JSONBody[CompleteReferral],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> ReferralView:
-        return await _step(rpc, actor, "complete", referral_id, with_expected_version(data, expected_version))
+        return await _step(rpc, actor, "complete", referral_id, with_expected_version(data, if_match_version))
 
     @post("/{referral_id:uuid}/withdraw", status_code=200, summary="Withdraw a referral (referring side)")
     async def withdraw(
@@ -196,9 +196,9 @@ class ReferralController(Controller):
         data: JSONBody[WithdrawReferral],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> ReferralView:
-        return await _step(rpc, actor, "withdraw", referral_id, with_expected_version(data, expected_version))
+        return await _step(rpc, actor, "withdraw", referral_id, with_expected_version(data, if_match_version))
 
     @post("/{referral_id:uuid}/no-show", status_code=200, summary="The participant did not come (receiving side)")
     async def no_show(
@@ -206,10 +206,10 @@ class ReferralController(Controller):
         referral_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[RecordNoShow | None] = None,
     ) -> ReferralView:
-        command = with_expected_version(data or RecordNoShow(), expected_version)
+        command = with_expected_version(data or RecordNoShow(), if_match_version)
         return await _step(rpc, actor, "record_no_show", referral_id, command)
 
     # --- the participant's rights, for the library's staff

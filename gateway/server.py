@@ -1,22 +1,142 @@
-"""The gateway's HTTP server: `python -m gateway` and `partnernet gateway` both serve the app this way."""
+"""The gateway's HTTP server: `python -m gateway` and `partnernet gateway` both serve the app this way, and the
+tests' gateways are configured by `server_config` too. uvicorn, with two settings of our own:
+
+- Request line and headers together may be at most `PARTNERNET_MAX_HEADER_BYTES` (16 KiB unless set); beyond
+  that the connection gets a 431 problem and is closed, before the request reaches the application. uvicorn's
+  fast parser (httptools) has no such bound of its own: it would buffer megabytes of headers.
+- `X-Forwarded-For` / `X-Forwarded-Proto` are believed only from the addresses in `PARTNERNET_TRUSTED_PROXIES`
+  (none unless set). uvicorn on its own trusts them from loopback, so anyone on the host could pick the address
+  that the per-address limits (the participant page's lockout, anonymous rate limits) count.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
+import msgspec
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.app import create_app
 from shared.settings import Settings
 from shared.telemetry import setup_logging
 
+LINGER_SECONDS = 1.0
+
+
+class HeadersTooLarge(Exception):
+    """Raised inside the parser's callback: httptools turns it into a parser error, answered below with a 431."""
+
+
+class BoundedHeadersProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol that refuses a request whose line and headers pass `max_header_bytes`.
+
+    Counted twice over: exactly, from what the parser hands over (the URL and each header), and roughly, from
+    the bytes received while the headers are still incomplete, for one header the parser is still buffering.
+    """
+
+    max_header_bytes = 16 * 1024
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reading_head = True
+        self._received_in_head = 0
+        self._head_bytes = 0
+        self._too_large = False
+
+    def data_received(self, data: bytes) -> None:
+        if self._too_large:
+            return  # answered: what else arrives is read and dropped until the connection closes
+        if self._reading_head:
+            self._received_in_head += len(data)
+        super().data_received(data)
+        if self._reading_head and self._received_in_head > self.max_header_bytes and not self._too_large:
+            self._too_large = True
+            self._refuse()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        self._count(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        super().on_header(name, value)
+        self._count(len(name) + len(value) + 4)  # ": " and CRLF
+
+    def on_headers_complete(self) -> None:
+        self._reading_head = False
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._reading_head, self._received_in_head = True, 0
+
+    def _count(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > self.max_header_bytes:
+            self._too_large = True
+            raise HeadersTooLarge
+
+    def send_400_response(self, msg: str) -> None:
+        if self._too_large:
+            self._refuse()
+        else:
+            super().send_400_response(msg)
+
+    def _refuse(self) -> None:
+        if self.transport.is_closing():
+            return
+        body = msgspec.json.encode(
+            {
+                "type": "urn:partnernet:problem:headers-too-large",
+                "title": "Request Header Fields Too Large",
+                "status": 431,
+                "detail": f"the request line and headers are larger than {self.max_header_bytes} bytes",
+                "instance": "",
+            }
+        )
+        head = (
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            b"content-type: application/problem+json\r\n"
+            b"content-length: " + str(len(body)).encode() + b"\r\n"
+            b"connection: close\r\n\r\n"
+        )
+        self.transport.write(head + body)
+        # Closing at once with unread bytes makes the kernel reset the connection, and the client then never reads
+        # the answer. Read and drop for a moment instead (a lingering close), then close.
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+
+def bounded_headers(max_header_bytes: int) -> type[asyncio.Protocol]:
+    return type("BoundedHeadersProtocol", (BoundedHeadersProtocol,), {"max_header_bytes": max_header_bytes})
+
+
+def server_config(app: Any, settings: Settings, *, port: int | None = None, **options: Any) -> uvicorn.Config:
+    """The uvicorn configuration of a gateway: `partnernet gateway` and the tests' gateways serve with it."""
+    proxies = list(settings.trusted_proxies)
+    return uvicorn.Config(
+        app,
+        host=settings.gateway_host,
+        port=settings.gateway_port if port is None else port,
+        http=bounded_headers(settings.max_header_bytes),
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or [],
+        **{"log_level": "warning", **options},
+    )
+
 
 def serve(settings: Settings | None = None, port: int | None = None) -> None:
     settings = settings or Settings.from_env()
     setup_logging("gateway", settings.log_level)
-    uvicorn.run(
+    config = server_config(
         create_app(settings),
-        host=settings.gateway_host,
-        port=port or settings.gateway_port,
-        log_level="warning",
+        settings,
+        port=port or None,
         access_log=False,
         log_config=None,  # keep our JSON lines: uvicorn would install text handlers of its own
     )
+    uvicorn.Server(config).run()

@@ -100,10 +100,10 @@ class WebhookController(Controller):
         data: JSONBody[WebhookChanges],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> WebhookView:
         command = UpdateWebhook(
-            partner_id=partner_id, webhook_id=webhook_id, changes=with_expected_version(data, expected_version)
+            partner_id=partner_id, webhook_id=webhook_id, changes=with_expected_version(data, if_match_version)
         )
         return await rpc.call("partners", "update_webhook", actor, command, WebhookView)
 
@@ -129,10 +129,10 @@ class WebhookController(Controller):
         webhook_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[SecretRotation | None] = None,
     ) -> WebhookWithSecret:
-        rotation = with_expected_version(data or SecretRotation(), expected_version)
+        rotation = with_expected_version(data or SecretRotation(), if_match_version)
         command = RotateWebhookSecret(partner_id=partner_id, webhook_id=webhook_id, rotation=rotation)
         return await rpc.call("partners", "rotate_webhook_secret", actor, command, WebhookWithSecret)
 

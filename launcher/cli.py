@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
+import hashlib
 import json
 import os
 import secrets
@@ -23,6 +25,8 @@ from shared.service import ServiceRuntime, run_service
 from shared.settings import Settings
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
+
+AUDIT_FILE = "audit.jsonl"  # every token `partnernet token` minted: by whom, for whom
 
 
 def service_builders() -> dict[str, Callable[[Settings], ServiceRuntime]]:
@@ -69,37 +73,73 @@ def issue_token(
     municipality: str | None,
     subject: str | None = None,
 ) -> str:
-    if role is Role.STAFF and library and not municipality:
-        municipality = asyncio.run(_municipality_of(settings, library))
+    """A token as the gateway would accept it: for tenants that are registered and belong together.
+
+    Whoever runs this holds the platform's secret: an operator. A token for someone else's role is support
+    work, so it says so (the subject `support:<login>` unless one is given, which the services record in the
+    history of what the token does) and every token minted here is written to `<data-dir>/audit.jsonl`.
+    """
+    try:
+        operator = getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container without USER)
+        operator = f"uid-{os.getuid()}"
+    if role is not Role.OPERATOR:
+        municipality = asyncio.run(_registered_municipality(settings, municipality, library, partner))
     actor = Actor(
-        subject=subject or f"{role.value}:{library or partner or municipality or 'platform'}",
+        subject=subject or (f"operator:{operator}" if role is Role.OPERATOR else f"support:{operator}"),
         role=role,
         municipality=municipality,
         library=library,
         partner=partner,
     )
-    from shared.tokens import check_scope_is_complete
+    try:
+        token = TokenIssuer(settings.jwt_secret).issue(actor)
+    except ValueError as exc:
+        raise SystemExit(f"no token: {exc}") from exc
+    record = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "minted_by": operator,
+        "role": role.value,
+        "subject": actor.subject,
+        "municipality": municipality,
+        "library": library,
+        "partner": partner,
+        "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
+    }
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / AUDIT_FILE, "a") as audit:
+        audit.write(json.dumps(record) + "\n")
+    return token
 
-    check_scope_is_complete(actor)
-    return TokenIssuer(settings.jwt_secret).issue(actor)
 
-
-async def _municipality_of(settings: Settings, library: str) -> str:
+async def _registered_municipality(
+    settings: Settings, municipality: str | None, library: str | None, partner: str | None
+) -> str | None:
+    """The municipality of the library or partner, which must be registered and the one named, if any."""
     import sqlalchemy as sa
 
     from shared.db import create_engine
 
     engine = create_engine(settings.database_url, schema="partners", pool_size=1)
+    lookups = {
+        f"library {library!r}": ("SELECT municipality FROM libraries WHERE slug = :v", library),
+        f"partner {partner!r}": ("SELECT municipality FROM partners WHERE id::text = :v", partner),
+        f"municipality {municipality!r}": ("SELECT slug FROM municipalities WHERE slug = :v", municipality),
+    }
     try:
         async with engine.connect() as conn:
-            found = (
-                await conn.execute(sa.text("SELECT municipality FROM libraries WHERE slug = :s"), {"s": library})
-            ).scalar_one_or_none()
+            for what, (query, value) in lookups.items():
+                if value is None:
+                    continue
+                found = (await conn.execute(sa.text(query), {"v": value})).scalar_one_or_none()
+                if found is None:
+                    raise SystemExit(f"no token: {what} is not registered")
+                if municipality is not None and found != municipality:
+                    raise SystemExit(f"no token: {what} is not in municipality {municipality!r}")
+                municipality = str(found)
     finally:
         await engine.dispose()
-    if found is None:
-        raise SystemExit(f"library {library!r} is not registered; pass --municipality")
-    return str(found)
+    return municipality
 
 
 def without_password(url: str) -> str:

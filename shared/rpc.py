@@ -108,6 +108,10 @@ def answer(
 UNSTORABLE_TEXT = {"22021", "22P05"}
 
 
+# ... and for numbers and dates beyond what a column holds.
+OUT_OF_RANGE = {"22003", "22008"}
+
+
 # Errors that mean the connection to PostgreSQL is gone (a restart, a network cut), not a bad statement.
 LOST_CONNECTION = (
     OSError,
@@ -133,12 +137,20 @@ def database_error(exc: Exception, operation: str) -> PartnernetError:
     sqlstate = getattr(orig, "sqlstate", None) or ""
     if sqlstate in UNSTORABLE_TEXT:
         return InvalidInput("the text contains characters that cannot be stored (such as the NUL character)")
+    if sqlstate in OUT_OF_RANGE or any(_is_unencodable_argument(cause) for cause in _causes(exc)):
+        return InvalidInput("a value is out of the range it can have (a number beyond 64 bits, say)")
     invalidated = getattr(exc, "connection_invalidated", False)
     if invalidated or any(isinstance(cause, LOST_CONNECTION) for cause in _causes(exc)):
         log.warning("operation %s: the database is not reachable", operation)
         return ServiceUnavailable("the service cannot reach its database; try again shortly")
     log.error("operation %s failed in the database", operation, exc_info=exc)
     return PartnernetError("the service failed to handle the request")
+
+
+def _is_unencodable_argument(exc: BaseException) -> bool:
+    """A query argument asyncpg could not encode (a number beyond 64 bits, say), refused before it reached the
+    server: a DataError raised from the encoder's own error, where the server's DataErrors have no cause."""
+    return isinstance(exc, asyncpg.exceptions.DataError) and exc.__cause__ is not None
 
 
 async def message_itself(msg: StreamMessage[Any]) -> StreamMessage[Any]:

@@ -43,6 +43,9 @@ class Settings:
     rate_limit_per_minute: int = 600  # per token subject, API key, or (anonymous) client address
     api_key_cache_seconds: float = 30.0  # a revoked API key stops working within this time
     max_body_bytes: int = 1024 * 1024
+    max_header_bytes: int = 16 * 1024  # request line and headers together (gateway); beyond is a 431
+    # Addresses or networks of the proxies in front of the gateway whose X-Forwarded-For/-Proto it believes.
+    trusted_proxies: tuple[str, ...] = ()
     # Partners' webhooks (partners service): tries per delivery, the doubling wait between them (with jitter,
     # capped), the time an endpoint gets to answer, and how often feed entries and deliveries are looked for.
     webhook_max_attempts: int = 8
@@ -84,6 +87,8 @@ class Settings:
             rate_limit_per_minute=int(env.get("PARTNERNET_RATE_LIMIT", cls.rate_limit_per_minute)),
             api_key_cache_seconds=float(env.get("PARTNERNET_API_KEY_CACHE", cls.api_key_cache_seconds)),
             max_body_bytes=int(env.get("PARTNERNET_MAX_BODY_BYTES", cls.max_body_bytes)),
+            max_header_bytes=int(env.get("PARTNERNET_MAX_HEADER_BYTES", cls.max_header_bytes)),
+            trusted_proxies=tuple(p.strip() for p in env.get("PARTNERNET_TRUSTED_PROXIES", "").split(",") if p.strip()),
             webhook_max_attempts=int(env.get("PARTNERNET_WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts)),
             webhook_retry_base_seconds=float(env.get("PARTNERNET_WEBHOOK_RETRY_BASE", cls.webhook_retry_base_seconds)),
             webhook_retry_max_seconds=float(env.get("PARTNERNET_WEBHOOK_RETRY_MAX", cls.webhook_retry_max_seconds)),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import re
+from uuid import UUID
 
 import msgspec
 
@@ -43,3 +45,48 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
 
 
 SYSTEM = Actor(subject="system", role=Role.OPERATOR)
+
+# A municipality's or library's slug, as the partners service registers it (contracts' `Slug`). Slugs become
+# parts of NATS subjects, so nothing outside this pattern (no `*`, `>`, `.` or space) may reach one.
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+API_KEY_SUBJECT_PREFIX = "api-key:"  # the subject of an actor that an API key makes
+MAX_SUBJECT_LENGTH = 255
+SCOPE_OF_ROLE = {  # which scope each role carries: required, then optional
+    Role.OPERATOR: ((), ()),
+    Role.COORDINATOR: (("municipality",), ()),
+    Role.STAFF: (("municipality", "library"), ()),
+    Role.PARTNER: (("partner",), ("municipality",)),
+}
+
+
+def actor_problem(actor: Actor, *, api_key: bool = False) -> str | None:
+    """What is wrong with an actor a credential claims to be, or None: a subject of printable characters, the
+    scope its role needs and nothing else, slugs that could be registered, a partner that is a UUID.
+    Pure: whether the tenants exist is asked of the partners service (gateway/auth.py)."""
+    subject = actor.subject
+    if not subject.strip() or len(subject) > MAX_SUBJECT_LENGTH or not subject.isprintable():
+        return "the subject must be 1 to 255 printable characters"
+    if subject == SYSTEM.subject or (subject.startswith(API_KEY_SUBJECT_PREFIX) and not api_key):
+        return f"the subject {subject!r} is reserved for the platform"
+    required, optional = SCOPE_OF_ROLE[actor.role]
+    for key in ("municipality", "library", "partner"):
+        value = getattr(actor, key)
+        if value is None:
+            if key in required:
+                return f"a {actor.role.value} token needs a {key}"
+            continue
+        if key not in required and key not in optional:
+            return f"a {actor.role.value} token carries no {key}"
+        if key == "partner":
+            if not is_canonical_uuid(value):
+                return "the partner claim must be a partner's id (a UUID)"
+        elif not SLUG_PATTERN.match(value):
+            return f"the {key} claim must be a slug (lower-case letters, digits and dashes)"
+    return None
+
+
+def is_canonical_uuid(value: str) -> bool:
+    try:
+        return str(UUID(value)) == value
+    except ValueError:
+        return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -10,10 +11,14 @@ from typing import Any
 import httpx
 import jwt
 
-from shared.tenancy import Actor, Role
+from shared.tenancy import Actor, Role, actor_problem
 
 ISSUER = "partnernet"
 AUDIENCE = "partnernet-api"
+# The longest a token may be valid: a person's session, not a system's credential (partner systems use API
+# keys). A token that claims to live longer, or whose times are not numbers, is refused, whoever signed it.
+MAX_LIFETIME = timedelta(days=31)
+TIME_CLAIMS = ("exp", "iat", "nbf")
 
 
 class TokenIssuer:
@@ -23,6 +28,13 @@ class TokenIssuer:
         self._secret = secret
 
     def issue(self, actor: Actor, *, valid_for: timedelta = timedelta(hours=12)) -> str:
+        """A token for `actor`; ValueError for one the gateway would refuse (the tenants' existence is checked
+        where they are known: the gateway, and `partnernet token` against the database)."""
+        problem = actor_problem(actor)
+        if problem is not None:
+            raise ValueError(problem)
+        if valid_for > MAX_LIFETIME:
+            raise ValueError(f"a token is valid for at most {MAX_LIFETIME.days} days")
         now = datetime.now(UTC)
         claims: dict[str, object] = {
             "iss": ISSUER,
@@ -46,29 +58,42 @@ class TokenIssuer:
             issuer=ISSUER,
             options={"require": ["exp", "sub", "role"]},
         )
+        if claims["aud"] != AUDIENCE:  # PyJWT also accepts a list that contains it
+            raise jwt.InvalidAudienceError(f"the audience must be {AUDIENCE!r}")
+        check_times(claims)
         try:
             role = Role(claims["role"])
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise jwt.InvalidTokenError(f"unknown role {claims['role']!r}") from exc
         scope = {key: claims.get(key) for key in ("municipality", "library", "partner")}
         for key, value in scope.items():
             if value is not None and not isinstance(value, str):
                 raise jwt.InvalidTokenError(f"the {key} claim must be a string")
-        actor = Actor(subject=str(claims["sub"]), role=role, **scope)
-        check_scope_is_complete(actor)
+        if not isinstance(claims["sub"], str):
+            raise jwt.InvalidTokenError("the sub claim must be a string")
+        actor = Actor(subject=claims["sub"], role=role, **scope)
+        check_actor(actor)
         return actor
 
 
-def check_scope_is_complete(actor: Actor) -> None:
-    """A token whose role lacks its scope would see too much or nothing; refuse it outright."""
-    missing = {
-        Role.COORDINATOR: ["municipality"],
-        Role.STAFF: ["municipality", "library"],
-        Role.PARTNER: ["partner"],
-    }.get(actor.role, [])
-    for key in missing:
-        if getattr(actor, key) is None:
-            raise jwt.InvalidTokenError(f"a {actor.role.value} token needs a {key}")
+def check_actor(actor: Actor) -> None:
+    """A token whose subject or scope does not fit its role would see too much or nothing; refuse it outright."""
+    problem = actor_problem(actor)
+    if problem is not None:
+        raise jwt.InvalidTokenError(problem)
+
+
+def check_times(claims: dict[str, Any], *, now: float | None = None) -> None:
+    """`exp`, `iat` and `nbf` are numbers (PyJWT reads "123" and 1e20 too), and `exp` is within MAX_LIFETIME."""
+    for name in TIME_CLAIMS:
+        value = claims.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise jwt.InvalidTokenError(f"the {name} claim must be a number of seconds")
+    latest = (time.time() if now is None else now) + MAX_LIFETIME.total_seconds()
+    if claims["exp"] > latest:
+        raise jwt.InvalidTokenError(f"the token claims to be valid for more than {MAX_LIFETIME.days} days")
 
 
 def unverified_issuer(token: str) -> str | None:
@@ -162,14 +187,17 @@ class OidcVerifier:
             leeway=self._leeway,
             options={"require": ["exp", "sub", "iss", "aud"]},
         )
+        check_times(claims)
+        if not isinstance(claims["sub"], str):
+            raise jwt.InvalidTokenError("the sub claim must be a string")
         actor = Actor(
-            subject=str(claims["sub"]),
+            subject=claims["sub"],
             role=role_from_claim(claim_at(claims, self.claims.role)),
             municipality=scope_claim(claims, self.claims.municipality),
             library=scope_claim(claims, self.claims.library),
             partner=scope_claim(claims, self.claims.partner),
         )
-        check_scope_is_complete(actor)
+        check_actor(actor)
         return actor
 
     async def _signing_key(self, token: str) -> jwt.PyJWK:

@@ -29,6 +29,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app
+from gateway.server import server_config
 from launcher.embedded import free_port
 from services.courses.app import build as build_courses
 from services.partners.app import build as build_partners
@@ -173,7 +174,7 @@ async def platform(settings: Settings, spans: InMemorySpanExporter) -> AsyncIter
         await runtime.start()
     port = free_port()
     app = create_app(settings, telemetry=telemetry_for("gateway", spans))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(server_config(app, settings, port=port, lifespan="on"))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
@@ -298,6 +299,12 @@ async def known_to_referrals(platform: RunningPlatform, libraries: list[str], pa
 
 @pytest.fixture
 async def tenant(platform: RunningPlatform) -> Tenant:
+    return await register_tenant(platform)
+
+
+@pytest.fixture(scope="session")
+async def elsewhere(platform: RunningPlatform) -> Tenant:
+    """Another registered municipality, for intruders from outside: a token is only valid for tenants that exist."""
     return await register_tenant(platform)
 
 

@@ -64,9 +64,9 @@ class AssignmentController(Controller):
         data: JSONBody[OpeningChanges],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> OpeningView:
-        changes = with_expected_version(data, expected_version)
+        changes = with_expected_version(data, if_match_version)
         body = UpdateOpening(opening_id=opening_id, **fields(changes))
         return await call(rpc, "update_opening", actor, body, OpeningView)
 
@@ -106,10 +106,10 @@ class AssignmentController(Controller):
         assignment_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[AssignmentStepRequest | None] = None,
     ) -> AssignmentView:
-        request = with_expected_version(data or AssignmentStepRequest(), expected_version)
+        request = with_expected_version(data or AssignmentStepRequest(), if_match_version)
         body = EndAssignment(assignment_id=assignment_id, **fields(request))
         return await call(rpc, "end_assignment", actor, body, AssignmentView)
 

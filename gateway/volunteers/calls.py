@@ -15,7 +15,7 @@ SERVICE = "volunteers"
 LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
 R = TypeVar("R")
 # If-Match → expected_version; declared on the controllers too, so they work whatever the app provides.
-VERSIONED = {"expected_version": Provide(provide_expected_version, sync_to_thread=False)}
+VERSIONED = {"if_match_version": Provide(provide_expected_version, sync_to_thread=False)}
 
 
 async def call(rpc: RpcClient, operation: str, actor: Actor, body: Any, result: type[R]) -> R:

@@ -87,9 +87,9 @@ class VacancyController(Controller):
         data: JSONBody[VacancyChanges],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> VacancyView:
-        changes = with_expected_version(data, expected_version)
+        changes = with_expected_version(data, if_match_version)
         body = UpdateVacancy(vacancy_id=vacancy_id, **fields(changes))
         return await call(rpc, "update_vacancy", actor, body, VacancyView)
 
@@ -99,10 +99,10 @@ class VacancyController(Controller):
         vacancy_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[VacancyStepRequest | None] = None,
     ) -> VacancyView:
-        return await self._step(rpc, actor, vacancy_id, VacancyStep.PUBLISH, data, expected_version)
+        return await self._step(rpc, actor, vacancy_id, VacancyStep.PUBLISH, data, if_match_version)
 
     @post("/{vacancy_id:uuid}/close", status_code=200, summary="Close a vacancy")
     async def close(
@@ -110,10 +110,10 @@ class VacancyController(Controller):
         vacancy_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[VacancyStepRequest | None] = None,
     ) -> VacancyView:
-        return await self._step(rpc, actor, vacancy_id, VacancyStep.CLOSE, data, expected_version)
+        return await self._step(rpc, actor, vacancy_id, VacancyStep.CLOSE, data, if_match_version)
 
     @staticmethod
     async def _step(
@@ -122,9 +122,9 @@ class VacancyController(Controller):
         vacancy_id: UUID,
         step: VacancyStep,
         data: VacancyStepRequest | None,
-        expected_version: int | None,
+        if_match_version: int | None,
     ) -> VacancyView:
-        request = with_expected_version(data or VacancyStepRequest(), expected_version)
+        request = with_expected_version(data or VacancyStepRequest(), if_match_version)
         body = TakeVacancyStep(vacancy_id=vacancy_id, step=step, expected_version=request.expected_version)
         return await call(rpc, "take_vacancy_step", actor, body, VacancyView)
 
@@ -238,9 +238,9 @@ class VolunteerController(Controller):
         data: JSONBody[VolunteerChanges],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> VolunteerView:
-        changes = with_expected_version(data, expected_version)
+        changes = with_expected_version(data, if_match_version)
         body = UpdateVolunteer(volunteer_id=volunteer_id, **fields(changes))
         return await call(rpc, "update_volunteer", actor, body, VolunteerView)
 
@@ -256,10 +256,10 @@ class VolunteerController(Controller):
         step: FromPath[VolunteerStep],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[VolunteerStepRequest | None] = None,
     ) -> VolunteerView:
-        request = with_expected_version(data or VolunteerStepRequest(), expected_version)
+        request = with_expected_version(data or VolunteerStepRequest(), if_match_version)
         body = TakeVolunteerStep(volunteer_id=volunteer_id, step=step, **fields(request))
         return await call(rpc, "take_volunteer_step", actor, body, VolunteerView)
 
@@ -273,10 +273,10 @@ class VolunteerController(Controller):
         volunteer_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[CertificateRequest | None] = None,
     ) -> VolunteerView:
-        request = with_expected_version(data or CertificateRequest(), expected_version)
+        request = with_expected_version(data or CertificateRequest(), if_match_version)
         body = RequestCertificate(volunteer_id=volunteer_id, **fields(request))
         return await call(rpc, "request_certificate", actor, body, VolunteerView)
 
@@ -291,9 +291,9 @@ class VolunteerController(Controller):
         data: JSONBody[CertificateReceipt],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> VolunteerView:
-        receipt = with_expected_version(data, expected_version)
+        receipt = with_expected_version(data, if_match_version)
         body = ReceiveCertificate(volunteer_id=volunteer_id, **fields(receipt))
         return await call(rpc, "receive_certificate", actor, body, VolunteerView)
 
@@ -328,9 +328,9 @@ class InternController(Controller):
         volunteer_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
         data: JSONBody[VolunteerStepRequest | None] = None,
     ) -> VolunteerView:
-        request = with_expected_version(data or VolunteerStepRequest(), expected_version)
+        request = with_expected_version(data or VolunteerStepRequest(), if_match_version)
         body = TakeVolunteerStep(volunteer_id=volunteer_id, step=VolunteerStep.END, **fields(request))
         return await call(rpc, "take_volunteer_step", actor, body, VolunteerView)

@@ -70,9 +70,9 @@ class TrainingController(Controller):
         data: JSONBody[TrainingModuleChanges],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> TrainingModuleView:
-        changes = with_expected_version(data, expected_version)
+        changes = with_expected_version(data, if_match_version)
         body = UpdateTrainingModule(module_id=module_id, **fields(changes))
         return await call(rpc, "update_training_module", actor, body, TrainingModuleView)
 

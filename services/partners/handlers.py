@@ -13,6 +13,7 @@ from services.partners.queries import backlogs
 from services.partners.queries import feeds as feed_queries
 from services.partners.queries import partners as partner_queries
 from services.partners.queries import partnerships as partnership_queries
+from services.partners.queries import tenants as tenant_queries
 from services.partners.queries import webhooks as webhook_queries
 from shared.consumer import EnvelopeConsumer, EnvelopeHandler
 from shared.contracts.courses.events import CoursePublished
@@ -36,6 +37,7 @@ from shared.contracts.partners.api.organisations import (
     RegisterLibrary,
     RegisterMunicipality,
     RegisterPartner,
+    ResolveActorScope,
     UpdatePartner,
 )
 from shared.contracts.partners.api.partnerships import (
@@ -94,6 +96,7 @@ def register(runtime: ServiceRuntime, nats: NatsFeeds, worker: webhooks.Delivery
     answer("list_api_keys", ListApiKeys, partial(api_key_queries.list_api_keys, work))
     answer("revoke_api_key", RevokeApiKey, partial(credentials.revoke_api_key, work))
     answer("authenticate_api_key", AuthenticateApiKey, partial(credentials.authenticate_api_key, work))
+    answer("resolve_actor_scope", ResolveActorScope, partial(tenant_queries.resolve_actor_scope, work))
 
     # Every referral event (types added later too) and every published vacancy, into the partners' feeds.
     consume_envelopes(

@@ -60,11 +60,13 @@ async def test_partner_cannot_submit_on_behalf_of_another_partner(platform: Runn
     assert response.status_code == 403
 
 
-async def test_staff_of_another_municipality_sees_nothing(platform: RunningPlatform, tenant: Tenant) -> None:
+async def test_staff_of_another_municipality_sees_nothing(
+    platform: RunningPlatform, tenant: Tenant, elsewhere: Tenant
+) -> None:
     response = await submit(platform, tenant.partner_a_token, referral_body(tenant.library_a, tenant.partner_a))
     referral_id = response.json()["id"]
-    outsider = platform.token(Role.STAFF, municipality="elders", library="bieb-elders")
-    coordinator_elsewhere = platform.token(Role.COORDINATOR, municipality="elders")
+    outsider = elsewhere.staff_a
+    coordinator_elsewhere = platform.token(Role.COORDINATOR, municipality=elsewhere.municipality)
     for token in (outsider, coordinator_elsewhere):
         async with platform.client(token) as api:
             assert (await api.get(f"/api/v1/referrals/{referral_id}")).status_code == 404

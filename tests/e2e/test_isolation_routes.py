@@ -93,11 +93,11 @@ async def openapi(platform: RunningPlatform) -> dict[str, Any]:
         return dict((await api.get("/schema/openapi.json")).json())
 
 
-def intruders(platform: RunningPlatform, victim: Victim) -> dict[str, str]:
+def intruders(platform: RunningPlatform, victim: Victim, elsewhere: Tenant) -> dict[str, str]:
     return {
-        "coordinator of another municipality": platform.token(
-            Role.COORDINATOR, municipality=f"elders-{uuid.uuid4().hex[:6]}"
-        ),
+        "coordinator of another municipality": platform.token(Role.COORDINATOR, municipality=elsewhere.municipality),
+        "staff of another municipality": elsewhere.staff_a,
+        "partner of another municipality": elsewhere.partner_a_token,
         "staff of another library": victim.tenant.staff_b,
         "another partner": victim.tenant.partner_b_token,
     }
@@ -220,7 +220,7 @@ async def send(api: httpx.AsyncClient, method: str, url: str, query: dict[str, A
 
 
 async def check_route(
-    platform: RunningPlatform, victim: Victim, openapi: dict[str, Any], path: str, method: str
+    platform: RunningPlatform, victim: Victim, openapi: dict[str, Any], elsewhere: Tenant, path: str, method: str
 ) -> list[str]:
     has_params = "{" in path
 
@@ -248,13 +248,13 @@ async def check_route(
         return f"operator, ids that do not exist: {status} {text[:160]}"
 
     outcomes = await asyncio.gather(
-        *(attempt(role, token) for role, token in intruders(platform, victim).items()), operator_attempt()
+        *(attempt(role, token) for role, token in intruders(platform, victim, elsewhere).items()), operator_attempt()
     )
     return [outcome for outcome in outcomes if outcome]
 
 
 async def test_no_role_reaches_another_tenants_resources_on_any_route(
-    platform: RunningPlatform, victim: Victim, openapi: dict[str, Any]
+    platform: RunningPlatform, victim: Victim, openapi: dict[str, Any], elsewhere: Tenant
 ) -> None:
     """The table: every route × (three intruders + an operator with ids that do not exist), a few at a time."""
     assert len(ROUTES) > 20
@@ -262,7 +262,7 @@ async def test_no_role_reaches_another_tenants_resources_on_any_route(
 
     async def one(path: str, method: str) -> tuple[str, str, list[str]]:
         async with limit:
-            return path, method, await check_route(platform, victim, openapi, path, method)
+            return path, method, await check_route(platform, victim, openapi, elsewhere, path, method)
 
     results = await asyncio.gather(*(one(path, method) for path, method in ROUTES))
     failures = [

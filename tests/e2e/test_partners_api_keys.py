@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from shared.contracts.partners.api.api_keys import ApiKeyIdentity, AuthenticateApiKey
@@ -67,10 +65,9 @@ async def test_a_revoked_key_opens_nothing(platform: RunningPlatform, tenant: Te
 
 
 async def test_keys_are_managed_by_the_partner_and_its_municipality_only(
-    platform: RunningPlatform, tenant: Tenant
+    platform: RunningPlatform, tenant: Tenant, elsewhere: Tenant
 ) -> None:
-    elsewhere = platform.token(Role.STAFF, municipality=f"elders-{uuid.uuid4().hex[:6]}", library="ergens")
-    for token in (tenant.partner_b_token, elsewhere):
+    for token in (tenant.partner_b_token, elsewhere.staff_a):
         async with platform.client(token) as api:
             response = await api.post(
                 f"/api/v1/partners/{tenant.partner_a}/api-keys", json={"name": "x", "scopes": ["feed:read"]}

@@ -95,14 +95,14 @@ async def test_updates_need_the_current_version_and_partners_change_only_their_c
 
 
 async def test_suspension_is_the_coordinators_and_follows_the_lifecycle(
-    platform: RunningPlatform, tenant: Tenant
+    platform: RunningPlatform, tenant: Tenant, elsewhere: Tenant
 ) -> None:
     coordinator = platform.token(Role.COORDINATOR, municipality=tenant.municipality)
-    elsewhere = platform.token(Role.COORDINATOR, municipality=f"elders-{uuid.uuid4().hex[:6]}")
+    other_coordinator = platform.token(Role.COORDINATOR, municipality=elsewhere.municipality)
     path = f"/api/v1/partners/{tenant.partner_b}"
     async with platform.client(tenant.staff_a) as staff:
         assert (await staff.post(f"{path}/suspend")).status_code == 403
-    async with platform.client(elsewhere) as other:
+    async with platform.client(other_coordinator) as other:
         assert (await other.post(f"{path}/suspend")).status_code == 404
     async with platform.client(coordinator) as api:
         suspended = await api.post(f"{path}/suspend", json={"reason": "onderzoek naar klachten"})

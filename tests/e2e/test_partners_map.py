@@ -51,7 +51,11 @@ async def network(platform: RunningPlatform) -> dict[str, Any]:
             },
         )
         await api.post(f"/api/v1/partnerships/{a.json()['id']}/activate")
-    return {"tenant": tenant, "volunteers": volunteers["id"]}
+    # A municipality of its own with no partners, for a coordinator from outside.
+    empty = f"{tenant.municipality}-leeg"
+    async with platform.client(tenant.operator) as api:
+        (await api.post("/api/v1/municipalities", json={"slug": empty, "name": "Gemeente Leeg"})).raise_for_status()
+    return {"tenant": tenant, "volunteers": volunteers["id"], "empty_municipality": empty}
 
 
 async def map_of(platform: RunningPlatform, token: str, **params: Any) -> dict[str, list[str]]:
@@ -65,13 +69,15 @@ async def map_of(platform: RunningPlatform, token: str, **params: Any) -> dict[s
     }
 
 
-def tokens(platform: RunningPlatform, tenant: Tenant, volunteers: str) -> dict[str, str]:
+def tokens(platform: RunningPlatform, network: dict[str, Any]) -> dict[str, str]:
+    tenant: Tenant = network["tenant"]
+    volunteers: str = network["volunteers"]
     return {
         "coordinator": platform.token(Role.COORDINATOR, municipality=tenant.municipality),
         "staff-a": tenant.staff_a,
         "staff-b": tenant.staff_b,
         "volunteer-organisation": platform.token(Role.PARTNER, municipality=tenant.municipality, partner=volunteers),
-        "other-coordinator": platform.token(Role.COORDINATOR, municipality="elders"),
+        "other-coordinator": platform.token(Role.COORDINATOR, municipality=network["empty_municipality"]),
     }
 
 
@@ -89,7 +95,7 @@ def tokens(platform: RunningPlatform, tenant: Tenant, volunteers: str) -> dict[s
 async def test_who_sees_what_on_the_map(
     platform: RunningPlatform, network: dict[str, Any], who: str, expected: dict[str, list[str]]
 ) -> None:
-    token = tokens(platform, network["tenant"], network["volunteers"])[who]
+    token = tokens(platform, network)[who]
     assert await map_of(platform, token) == expected
 
 
@@ -114,7 +120,7 @@ async def test_partnerships_are_read_by_the_library_the_coordinator_and_the_part
     async with platform.client(tenant.staff_b) as api:
         (partnership,) = (await api.get("/api/v1/partnerships")).json()["items"]
     path = f"/api/v1/partnerships/{partnership['id']}"
-    readers = tokens(platform, tenant, network["volunteers"])
+    readers = tokens(platform, network)
     for who, status in [
         ("coordinator", 200),
         ("staff-b", 200),

@@ -21,7 +21,9 @@ from nats.aio.subscription import Subscription
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app
+from gateway.server import server_config
 from launcher.embedded import free_port
+from shared.contracts.partners.api.organisations import ActorScope, ResolveActorScope
 from shared.errors import PartnernetError
 from shared.rpc import RpcRequest, encode_error
 from shared.settings import Settings
@@ -78,17 +80,24 @@ class StubbedGateway:
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10)
 
 
+async def every_tenant_exists(actor: Actor, query: ResolveActorScope) -> ActorScope:
+    """In a stub world every tenant a token names is registered (the gateway asks before it lets a token in)."""
+    return ActorScope(municipality=query.municipality, library=query.library, partner=query.partner)
+
+
 @asynccontextmanager
 async def stubbed_gateway(settings: Settings) -> AsyncIterator[StubbedGateway]:
     nc = await nats.connect(settings.nats_url)
     app = create_app(settings, telemetry=telemetry_for("gateway", InMemorySpanExporter()))
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(server_config(app, settings, port=port))
     serving = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.02)
+    stubs = StubServices(nc)
+    await stubs.answer("partners", "resolve_actor_scope", ResolveActorScope, every_tenant_exists)
     try:
-        yield StubbedGateway(f"http://127.0.0.1:{port}", settings, StubServices(nc), app)
+        yield StubbedGateway(f"http://127.0.0.1:{port}", settings, stubs, app)
     finally:
         server.should_exit = True
         await serving

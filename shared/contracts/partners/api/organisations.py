@@ -182,3 +182,20 @@ class ChangePartnerStatus(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
     partner_id: UUID
     step: PartnerStep
     change: StatusChange = StatusChange()
+
+
+class ResolveActorScope(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`rpc.partners.resolve_actor_scope`: the gateway asks whether a token's tenants exist and belong together."""
+
+    municipality: str | None = None
+    library: str | None = None
+    partner: UUID | None = None
+
+
+class ActorScope(msgspec.Struct, frozen=True, kw_only=True):
+    """Answer to ResolveActorScope: the registered scope, with the municipality of the library or partner; a
+    tenant that does not exist, or one of another municipality, is a NotFound error instead."""
+
+    municipality: str | None
+    library: str | None
+    partner: UUID | None

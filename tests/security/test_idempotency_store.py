@@ -1,0 +1,105 @@
+"""Finding 5: the idempotency store keeps no secrets or personal data in clear, yet a retry still gets the
+first answer, secrets included (they are shown once, and a lost answer must be retrievable by its retry)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import nats
+
+from gateway.idempotency import BUCKET
+from tests.conftest import RunningPlatform, Tenant, referral_body
+
+PERSON = {"name": "Yasmina Okafor-Dekker", "birth_date": "1979-11-23", "phone": "0687654321"}
+EMAIL = "yasmina.okafor@voorbeeld.example"
+
+
+async def post_twice(api: httpx.AsyncClient, path: str, body: Any = None) -> tuple[httpx.Response, httpx.Response]:
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    first = await api.post(path, json=body, headers=headers)
+    retry = await api.post(path, json=body, headers=headers)
+    assert first.status_code < 300, first.text
+    assert retry.headers.get("idempotent-replayed") == "true"
+    assert retry.content == first.content
+    return first, retry
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+def readable_forms(raw: bytes) -> Iterator[bytes]:
+    """The entry as stored, and every string in it decoded as base64 (as the store once kept answers)."""
+    yield raw
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return
+    for text in strings_in(document):
+        for decode in (base64.b64decode, base64.urlsafe_b64decode):
+            with contextlib.suppress(binascii.Error, ValueError):
+                yield decode(text + "=" * (-len(text) % 4))
+
+
+async def bucket_entries(platform: RunningPlatform) -> list[bytes]:
+    nc = await nats.connect(platform.settings.nats_url)
+    try:
+        kv = await nc.jetstream().key_value(BUCKET)
+        return [(await kv.get(key)).value or b"" for key in await kv.keys()]
+    finally:
+        await nc.close()
+
+
+async def test_the_bucket_holds_no_personal_data_or_secrets_and_retries_still_get_them(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    secrets: dict[str, str] = {}
+    body = referral_body(tenant.library_a, tenant.partner_a, participant={**PERSON, "email": EMAIL})
+    async with platform.client(tenant.partner_a_token) as partner:
+        referral, _ = await post_twice(partner, "/api/v1/referrals", body)
+        api_key, _ = await post_twice(
+            partner, f"/api/v1/partners/{tenant.partner_a}/api-keys", {"name": "crm", "scopes": ["feed:read"]}
+        )
+        secrets["api key"] = api_key.json()["key"]
+        nats_credentials, _ = await post_twice(partner, f"/api/v1/partners/{tenant.partner_a}/feed/nats-credentials")
+        secrets["nats token"] = nats_credentials.json()["token"]
+        webhook, _ = await post_twice(
+            partner,
+            f"/api/v1/partners/{tenant.partner_a}/webhooks",
+            {"url": "https://hooks.partner.example/partnernet", "event_types": ["*"]},
+        )
+        secrets["webhook secret"] = webhook.json()["secret"]
+    async with platform.client(tenant.staff_a) as staff:
+        accepted = await staff.post(f"/api/v1/referrals/{referral.json()['id']}/accept")
+        assert accepted.status_code == 200, accepted.text
+        path = f"/api/v1/referrals/{referral.json()['id']}/participant-code"
+        code, _ = await post_twice(staff, path)
+        secrets["participant code"] = code.json()["code"]
+        card, _ = await post_twice(staff, f"{path}/card")
+        assert card.headers["content-type"].startswith("text/html")
+    personal = {**PERSON, "email": EMAIL, "birth date, Dutch style": "23-11-1979"}
+    looked_for = {**secrets, **personal}
+    entries = await bucket_entries(platform)
+    assert len(entries) >= 6
+    found = [
+        what
+        for raw in entries
+        for form in readable_forms(raw)
+        for what, value in looked_for.items()
+        if value.encode() in form or value.replace("-", "").encode() in form
+    ]
+    assert not found, f"in clear in the idempotency bucket: {sorted(set(found))}"

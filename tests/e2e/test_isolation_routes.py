@@ -96,8 +96,6 @@ async def openapi(platform: RunningPlatform) -> dict[str, Any]:
 def intruders(platform: RunningPlatform, victim: Victim, elsewhere: Tenant) -> dict[str, str]:
     return {
         "coordinator of another municipality": platform.token(Role.COORDINATOR, municipality=elsewhere.municipality),
-        "staff of another municipality": elsewhere.staff_a,
-        "partner of another municipality": elsewhere.partner_a_token,
         "staff of another library": victim.tenant.staff_b,
         "another partner": victim.tenant.partner_b_token,
     }

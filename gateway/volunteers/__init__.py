@@ -3,6 +3,7 @@ operation of the volunteers service.
 """
 
 from gateway.volunteers.assignments import AssignmentController
+from gateway.volunteers.privacy import VolunteerPrivacyController
 from gateway.volunteers.recruitment import (
     ApplicationController,
     InternController,
@@ -15,6 +16,7 @@ VOLUNTEER_CONTROLLERS = [
     VacancyController,
     ApplicationController,
     VolunteerController,
+    VolunteerPrivacyController,
     InternController,
     TrainingController,
     AssignmentController,

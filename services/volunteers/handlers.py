@@ -15,6 +15,7 @@ from services.volunteers.commands import (
     training_needs,
 )
 from services.volunteers.queries import assignments as assignment_queries
+from services.volunteers.queries import privacy as privacy_queries
 from services.volunteers.queries import recruitment as recruitment_queries
 from services.volunteers.queries import statistics as statistics_queries
 from services.volunteers.queries import training as training_queries
@@ -24,6 +25,7 @@ from shared.contracts.partners.events import (
     PartnershipActivated,
     PartnershipEnded,
 )
+from shared.contracts.referrals.api.participant_data import RotateEncryption
 from shared.contracts.volunteers.api.assignments import (
     AssignVolunteer,
     EndAssignment,
@@ -34,6 +36,12 @@ from shared.contracts.volunteers.api.assignments import (
     ListOpenings,
     LogHours,
     UpdateOpening,
+)
+from shared.contracts.volunteers.api.personal_data import (
+    EraseVolunteerData,
+    ExportVolunteerData,
+    GetVolunteerPolicy,
+    SetVolunteerPolicy,
 )
 from shared.contracts.volunteers.api.statistics import GetVolunteersStatistics
 from shared.contracts.volunteers.api.training import (
@@ -113,6 +121,12 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     runtime.answer("list_assignments", ListAssignments, partial(assignment_queries.list_assignments, work))
     runtime.answer("log_hours", LogHours, partial(assignments.log_hours, work))
     runtime.answer("list_hours_totals", ListHoursTotals, partial(assignment_queries.list_hours_totals, work))
+    # the person's rights and the library's retention policy
+    runtime.answer("export", ExportVolunteerData, partial(privacy_queries.export_volunteer_data, work, vault))
+    runtime.answer("erase", EraseVolunteerData, partial(privacy.erase_volunteer_data, work, vault))
+    runtime.answer("get_policy", GetVolunteerPolicy, partial(privacy_queries.get_policy, work))
+    runtime.answer("set_policy", SetVolunteerPolicy, partial(privacy.set_policy, work))
+    runtime.answer("rotate_encryption", RotateEncryption, partial(privacy.rotate_encryption, work, vault))
     # what other services tell
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     runtime.consume("partnership-activated", PartnershipActivated, projections.partnership_activated)
@@ -135,3 +149,6 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
         lambda: training_needs.plan_training_needs(work, runtime.clock.now(), tracer=needs_tracer),
     )
     runtime.every(PERIODIC_SECONDS, "seal-clear-rows", partial(privacy.seal_clear_rows, work, vault))
+    runtime.every(
+        PERIODIC_SECONDS, "erase-after-retention", lambda: privacy.erase_after_retention(work, runtime.clock.now())
+    )

@@ -323,33 +323,42 @@ async def take_volunteer_step(
         pipeline.check_may_enter_service(
             row.id, status, command.step, row.certificate_of_conduct_required, certificates, today
         )
-        await change_status(tx, actor, row, new_status, command.step, command.reason)
-        if kind is VolunteerKind.INTERN and command.step is VolunteerStep.END:
-            internship = await store.find_internship(tx.session, row.id)
-            assert internship is not None
-            await tx.session.execute(
-                store.internships.update().where(store.internships.c.volunteer_id == row.id).values(ended_on=today)
-            )
-            event: EventData = InternEnded(
-                volunteer_id=row.id,
-                library=row.library,
-                municipality=row.municipality,
-                kind=kind,
-                via_partner_id=row.via_partner_id,
-                school_partner_id=internship.school_partner_id,
-                ended_on=today,
-                before_period_end=today < internship.ends_on,
-            )
-        else:
-            event = STEP_EVENTS[command.step](
-                volunteer_id=row.id,
-                library=row.library,
-                municipality=row.municipality,
-                kind=kind,
-                via_partner_id=row.via_partner_id,
-            )
-        await tx.stage(event, municipality=row.municipality, library=row.library)
+        await move(tx, actor, row, new_status, command.step, command.reason)
         return await view_of(tx, vault, actor, row.id)
+
+
+async def move(
+    tx: Transaction, actor: Actor, row: sa.Row, status: VolunteerStatus, step: VolunteerStep, reason: str | None
+) -> None:
+    """Save a step that was decided legal, with its event (an intern's end also closes the internship)."""
+    await change_status(tx, actor, row, status, step, reason)
+    kind = VolunteerKind(row.kind)
+    if kind is VolunteerKind.INTERN and step is VolunteerStep.END:
+        today = domain.local_date(tx.clock.now())
+        internship = await store.find_internship(tx.session, row.id)
+        assert internship is not None
+        await tx.session.execute(
+            store.internships.update().where(store.internships.c.volunteer_id == row.id).values(ended_on=today)
+        )
+        event: EventData = InternEnded(
+            volunteer_id=row.id,
+            library=row.library,
+            municipality=row.municipality,
+            kind=kind,
+            via_partner_id=row.via_partner_id,
+            school_partner_id=internship.school_partner_id,
+            ended_on=today,
+            before_period_end=today < internship.ends_on,
+        )
+    else:
+        event = STEP_EVENTS[step](
+            volunteer_id=row.id,
+            library=row.library,
+            municipality=row.municipality,
+            kind=kind,
+            via_partner_id=row.via_partner_id,
+        )
+    await tx.stage(event, municipality=row.municipality, library=row.library)
 
 
 async def change_status(

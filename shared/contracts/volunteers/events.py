@@ -13,6 +13,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from shared.contracts import EventData, register
+from shared.contracts.referrals.events import AnonymisationReason
 
 
 class VolunteerKind(enum.StrEnum):
@@ -243,3 +244,13 @@ class HoursLogged(_VolunteerEvent, frozen=True, kw_only=True):
     assignment_id: UUID
     worked_on: date
     minutes: int
+
+
+@register
+class VolunteerAnonymised(_VolunteerEvent, frozen=True, kw_only=True):
+    """The person's name, contact details, motivation, certificates of conduct and notes are erased; the record
+    (status, dates, qualifications, assignments, hours) stays, nameless, for the figures."""
+
+    type: ClassVar[str] = "volunteer.anonymised"
+    reason: AnonymisationReason
+    anonymised_at: datetime

@@ -1,5 +1,5 @@
-"""Volunteers: the library's vacancies, its applicants in the pipeline (with the next steps), and who holds
-which qualification now."""
+"""Volunteers: the library's vacancies, its applicants in the pipeline (with the next steps), who holds which
+qualification now, and the people's personal data: found by name, how long it is kept, exported or erased."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
+from shared.contracts.volunteers.api.personal_data import (
+    EraseVolunteerData,
+    ExportVolunteerData,
+    GetVolunteerPolicy,
+    SetVolunteerPolicy,
+    VolunteerExport,
+    VolunteerPolicyView,
+)
 from shared.contracts.volunteers.api.vacancies import ListVacancies, VacancyView
 from shared.contracts.volunteers.api.volunteers import (
     HeldQualificationView,
@@ -29,7 +37,7 @@ from shared.contracts.volunteers.api.volunteers import (
     VolunteerView,
 )
 from shared.contracts.volunteers.events import VolunteerKind
-from shared.errors import PartnernetError
+from shared.errors import InvalidInput, PartnernetError
 from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
@@ -44,15 +52,19 @@ NEXT_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
     V.ACTIVE: (VolunteerStep.DEACTIVATE,),
     V.INACTIVE: (VolunteerStep.REACTIVATE,),
 }
+# What `?done=` after a redirect says.
+DONE = {"step": "done.volunteer_step", "erased": "done.volunteer_erased", "policy": "done.volunteer_policy"}
 STOP_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
     status: (VolunteerStep.REJECT, VolunteerStep.WITHDRAW) for status in (V.APPLIED, V.INTAKE, V.SCREENING)
 }
 
 
-async def load(rpc: RpcClient, actor: Actor) -> dict[str, Any]:
+async def load(rpc: RpcClient, actor: Actor, name: str | None = None) -> dict[str, Any]:
+    """The page's data; `name` (staff only) narrows the people to those with every part of it in their name."""
+    search = ListVolunteers(limit=200, name=name) if name and actor.role is Role.STAFF else ListVolunteers(limit=200)
     vacancies, volunteers, qualifications = await asyncio.gather(
         rpc.call("volunteers", "list_vacancies", actor, ListVacancies(limit=200), Page[VacancyView]),
-        rpc.call("volunteers", "list_volunteers", actor, ListVolunteers(limit=200), Page[VolunteerView]),
+        rpc.call("volunteers", "list_volunteers", actor, search, Page[VolunteerView]),
         rpc.call(
             "volunteers",
             "list_qualifications",
@@ -65,7 +77,10 @@ async def load(rpc: RpcClient, actor: Actor) -> dict[str, Any]:
     others: list[VolunteerView] = []
     for person in volunteers.items:
         (columns[person.status.value] if person.status in PIPELINE else others).append(person)
-    names = {str(p.id): p.person.name if p.person else str(p.id)[:8] for p in volunteers.items}
+    # An erased person has no name any more (the template says so); a coordinator sees a short id instead.
+    names = {
+        str(p.id): p.person.name if p.person else ("" if p.anonymised_at else str(p.id)[:8]) for p in volunteers.items
+    }
     qualified: dict[str, list[HeldQualificationView]] = defaultdict(list)
     for held in qualifications.items:
         qualified[held.code].append(held)
@@ -77,6 +92,10 @@ async def load(rpc: RpcClient, actor: Actor) -> dict[str, Any]:
         "names": names,
         "qualified": dict(sorted(qualified.items())),
         "interns": [p for p in volunteers.items if p.kind is VolunteerKind.INTERN],
+        "policy": await rpc.call("volunteers", "get_policy", actor, GetVolunteerPolicy(), VolunteerPolicyView)
+        if actor.role is Role.STAFF
+        else None,
+        "search": search.name or "",
     }
 
 
@@ -89,9 +108,75 @@ class VolunteerPages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
         done: FromQuery[str | None] = None,
+        name: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
-        return await self._page(visitor, rpc, actor, notice="done.volunteer_step" if done else None)
+        notice = DONE.get(done or "")
+        return await self._page(visitor, rpc, actor, notice=notice, name=(name or "").strip()[:200] or None)
+
+    @get("/{volunteer_id:uuid}/export")
+    async def export(
+        self, volunteer_id: FromPath[UUID], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        """Everything held about the person as a JSON file, for staff to hand over (the right of access)."""
+        actor = visitor.signed_in(Role.STAFF)
+        try:
+            exported = await rpc.call(
+                "volunteers", "export", actor, ExportVolunteerData(volunteer_id=volunteer_id), VolunteerExport
+            )
+        except PartnernetError as exc:
+            problem = explain(visitor.lang, exc)
+            return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)
+        return Response(
+            msgspec.json.encode(exported),
+            media_type="application/json",
+            headers={
+                "Content-Disposition": f'attachment; filename="volunteer-{volunteer_id}.json"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @post("/{volunteer_id:uuid}/erase", status_code=303)
+    async def erase(
+        self,
+        volunteer_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        """Erase on the person's request; the form asks to confirm, as it cannot be undone."""
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            if forms.text(form, "confirm") != "yes":
+                raise InvalidInput("confirm that the personal data is to be erased")
+            body = EraseVolunteerData(volunteer_id=volunteer_id)
+            await rpc.call("volunteers", "erase", actor, body, VolunteerView)
+        except PartnernetError as exc:
+            problem = explain(visitor.lang, exc)
+            return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)
+        return Redirect(f"{PREFIX}/volunteers?done=erased#h-personal-data", status_code=303)
+
+    @post("/policy", status_code=303)
+    async def set_policy(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            body = forms.convert(
+                {
+                    "applicant_retention_days": forms.number(form, "applicant_retention_days"),
+                    "volunteer_retention_days": forms.number(form, "volunteer_retention_days"),
+                    "expected_version": forms.number(form, "expected_version"),
+                },
+                SetVolunteerPolicy,
+            )
+            await rpc.call("volunteers", "set_policy", actor, body, VolunteerPolicyView)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)
+        return Redirect(f"{PREFIX}/volunteers?done=policy#h-personal-data", status_code=303)
 
     @post("/{volunteer_id:uuid}/step", status_code=303)
     async def take_step(
@@ -128,6 +213,7 @@ class VolunteerPages(Controller):
         notice: str | None = None,
         problem: Explanation | None = None,
         status: int = 200,
+        name: str | None = None,
     ) -> Response[str]:
         return page(
             visitor,
@@ -140,5 +226,5 @@ class VolunteerPages(Controller):
             next_steps={s.value: [step.value for step in steps] for s, steps in NEXT_STEPS.items()},
             stop_steps={s.value: [step.value for step in steps] for s, steps in STOP_STEPS.items()},
             can_act=actor.role is Role.STAFF,
-            **await load(rpc, actor),
+            **await load(rpc, actor, name),
         )

@@ -32,6 +32,7 @@ from shared.contracts.courses.api.courses import CourseStatus, Meeting, SessionS
 from shared.contracts.courses.api.enrolments import CancelEnrolment, EnrolmentView, EnrolParticipant, RecordAttendance
 from shared.contracts.courses.events import (
     AttendanceRecorded,
+    Audience,
     EnrolmentCancelled,
     EnrolmentConfirmed,
     EnrolmentStatus,
@@ -62,6 +63,22 @@ async def find_referral(tx: Transaction, referral_id: UUID | None) -> KnownRefer
     return KnownReferral(id=row.id, municipality=row.municipality, participant_pseudonym=row.participant_pseudonym)
 
 
+async def attendee_code_issued(tx: Transaction, partner_id: UUID | None, code: str) -> bool:
+    """Whether the platform made up this code for an earlier enrolment in a course for the partner's staff."""
+    c = store.courses
+    statement = (
+        sa.select(e.c.id)
+        .join(c, c.c.id == e.c.course_id)
+        .where(
+            e.c.participant_pseudonym == code,
+            c.c.audience == Audience.PARTNER_STAFF.value,
+            c.c.audience_partner_id == partner_id,
+        )
+        .limit(1)
+    )
+    return (await tx.session.execute(statement)).first() is not None
+
+
 async def enrol(work: UnitOfWork, actor: Actor, command: EnrolParticipant) -> EnrolmentView:
     check_may_change_offer(actor)
     wanted = command.enrolment
@@ -81,6 +98,10 @@ async def enrol(work: UnitOfWork, actor: Actor, command: EnrolParticipant) -> En
         apply_session_step(SessionStatus(session_row.status), SessionStep.ENROL)
         now = tx.clock.now()
         domain.check_session_open(session_row.ends_at, now)
+        scope = course_scope(course)
+        if scope.audience is Audience.PARTNER_STAFF and wanted.participant_pseudonym is not None:
+            issued = await attendee_code_issued(tx, scope.audience_partner_id, wanted.participant_pseudonym)
+            domain.check_attendee_code(scope, wanted.participant_pseudonym, issued)
         pseudonym = domain.participant_for(
             referral_id=wanted.referral_id,
             referral=await find_referral(tx, wanted.referral_id),

@@ -89,6 +89,18 @@ def participant_for(
     return given_pseudonym or made_up
 
 
+def check_attendee_code(course: CourseScope, given_pseudonym: str | None, issued_before: bool) -> None:
+    """A course for one partner's staff holds no one's identity: each attendee gets a code the platform makes up,
+    and the partner keeps who it stands for in its own staff records (it employs them; the library only needs
+    places and attendance). A typed code could be a name, so only one made up for an earlier enrolment in a
+    course for the same partner's staff is taken, to enrol the same employee again."""
+    if course.audience is Audience.PARTNER_STAFF and given_pseudonym is not None and not issued_before:
+        raise InvalidInput(
+            "a course for a partner's staff takes no typed codes: leave the code out and one is made up (keep it "
+            "with your own staff records), or give the code made up for the same person's earlier enrolment"
+        )
+
+
 # --- who may do what ------------------------------------------------------------------------------
 
 

@@ -7,7 +7,6 @@ import logging
 from datetime import datetime
 from uuid import UUID
 
-import msgspec
 import sqlalchemy as sa
 
 from services.volunteers import store
@@ -21,9 +20,10 @@ from shared.contracts.referrals.events import AnonymisationReason
 from shared.contracts.volunteers.api.personal_data import EraseVolunteerData, SetVolunteerPolicy, VolunteerPolicyView
 from shared.contracts.volunteers.api.volunteers import VolunteerStatus, VolunteerView
 from shared.contracts.volunteers.events import VolunteerAnonymised, VolunteerKind
-from shared.errors import Conflict, NotFound
+from shared.errors import NotFound
 from shared.tenancy import SYSTEM, Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork
+from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
 
@@ -143,11 +143,8 @@ async def set_policy(work: UnitOfWork, actor: Actor, command: SetVolunteerPolicy
         if municipality is None or not actor.can_see_library(library, municipality):
             raise NotFound(f"library {library} not found")
         current = policy_view(library, await personal_data.find_policy(tx.session, library, lock=True))
-        if command.expected_version is not None and command.expected_version != current.version:
-            raise Conflict(
-                f"the retention policy of {library} is at version {current.version}, not {command.expected_version}",
-                current=msgspec.to_builtins(current),
-            )
+        if is_stale(command.expected_version, current.version):
+            raise version_conflict(f"the retention policy of {library}", command.expected_version, current)
         await personal_data.save_policy(
             tx.session,
             library,

@@ -334,7 +334,7 @@ async def move(
     await change_status(tx, actor, row, status, step, reason)
     kind = VolunteerKind(row.kind)
     if kind is VolunteerKind.INTERN and step is VolunteerStep.END:
-        today = domain.local_date(tx.clock.now())
+        today = local_date(tx.clock.now())
         internship = await store.find_internship(tx.session, row.id)
         assert internship is not None
         await tx.session.execute(

@@ -6,11 +6,12 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from services.volunteers import domain, store
+from services.volunteers import store
 from services.volunteers.domain import retention
 from services.volunteers.queries.recruitment import volunteer_view
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
+from shared.clock import local_date
 from shared.contracts.volunteers.api.assignments import AssignmentStatus
 from shared.contracts.volunteers.api.personal_data import (
     AssignmentRecord,
@@ -74,7 +75,7 @@ async def export_volunteer_data(
             raise NotFound(f"volunteer {query.volunteer_id} not found")
         retention.check_is_theirs(actor, row.library, f"volunteer {query.volunteer_id}")
         now = work.clock.now()
-        view = await volunteer_view(session, vault, row, actor, domain.local_date(now))
+        view = await volunteer_view(session, vault, row, actor, local_date(now))
         h, a, hr, t = store.volunteer_history, store.assignments, store.hours, store.attendance
         history = (await session.execute(sa.select(h).where(h.c.volunteer_id == row.id).order_by(h.c.id))).all()
         assignments = (

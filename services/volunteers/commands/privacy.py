@@ -139,7 +139,7 @@ async def erase_after_retention(work: UnitOfWork, now: datetime) -> int:
 async def set_policy(work: UnitOfWork, actor: Actor, command: SetVolunteerPolicy) -> VolunteerPolicyView:
     library = retention.check_may_set_policy(actor, command.library)
     async with work.transaction() as tx:
-        municipality = await store.find_library_municipality(tx.session, library)
+        municipality = await store.known.library_municipality(tx.session, library)
         if municipality is None or not actor.can_see_library(library, municipality):
             raise NotFound(f"library {library} not found")
         current = policy_view(library, await personal_data.find_policy(tx.session, library, lock=True))

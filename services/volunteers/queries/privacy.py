@@ -58,7 +58,7 @@ def served(volunteer_id: sa.ColumnElement[UUID]) -> sa.Exists:
 async def get_policy(work: UnitOfWork, actor: Actor, query: GetVolunteerPolicy) -> VolunteerPolicyView:
     library = retention.check_may_read_policy(actor, query.library)
     async with work.read() as session:
-        municipality = await store.find_library_municipality(session, library)
+        municipality = await store.known.library_municipality(session, library)
         if municipality is None or not actor.can_see_library(library, municipality):
             raise NotFound(f"library {library} not found")
         return policy_view(library, await personal_data.find_policy(session, library))

@@ -383,6 +383,9 @@ async def test_an_intern_erased_on_request_ends_the_internship_and_loses_the_sup
     erased = await call(platform, vt.staff_a, "POST", f"/api/v1/volunteers/{intern['id']}/erase")
     assert erased["status"] == "ended" and erased["internship"]["supervisor"] is None
     assert erased["internship"]["ended_on"] == str(date.today())
+    # The job that seals rows from before sealing finds nothing to seal in an erased internship.
+    vault = personal_data.PersonVault(platform.settings.encryption_key, platform.settings.blind_index_key)
+    await privacy.seal_clear_rows(platform.services["volunteers"].unit_of_work, vault)
     assert [v for v in supervisor.values() if v in await everything_stored(platform)] == []
 
 

@@ -127,7 +127,7 @@ internships = sa.Table(
     _uuid("school_partner_id", nullable=False),
     sa.Column("starts_on", sa.Date, nullable=False),
     sa.Column("ends_on", sa.Date, nullable=False),
-    sa.Column("supervisor", JSONB),  # in clear before migration 003 only, like the volunteer's name
+    sa.Column("supervisor", JSONB(none_as_null=True)),  # in clear before migration 003 only, like the volunteer's name
     sa.Column("supervisor_sealed", sa.LargeBinary),
     sa.Column("learning_goals", JSONB, nullable=False),
     sa.Column("hours", sa.Integer, nullable=False),

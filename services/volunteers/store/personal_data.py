@@ -162,7 +162,11 @@ async def seal_clear_rows(session: AsyncSession, vault: PersonVault, limit: int)
     i = internships
     schools = (
         await session.execute(
-            sa.select(i).where(i.c.supervisor.is_not(None)).limit(limit).with_for_update(skip_locked=True)
+            # An emptied column may hold JSON null (written before it was declared none_as_null): not clear text.
+            sa.select(i)
+            .where(sa.func.jsonb_typeof(i.c.supervisor) == "object")
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     ).all()
     for school in schools:

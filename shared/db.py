@@ -20,11 +20,13 @@ kernel_metadata = sa.MetaData()
 def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> AsyncEngine:
     # The schema is the search path, so the service's tables need no schema in their names and a
     # service cannot touch another's tables by accident.
+    # No ping before each checkout (a round trip on every request): a connection that died with the server
+    # fails its next statement, and SQLAlchemy then drops every pooled connection older than that failure.
     return create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
         connect_args={"server_settings": {"search_path": schema, "application_name": f"partnernet-{schema}"}},
     )
 

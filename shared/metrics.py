@@ -27,7 +27,7 @@ from shared.errors import PartnernetError
 from shared.messaging import DEAD_LETTER_STREAM, broker_answers
 from shared.outbox import outbox_backlog
 from shared.probes import nats_ready, serve_probes
-from shared.telemetry import Telemetry, searchable_fields, tag_span, zero_start_counter
+from shared.telemetry import Telemetry, housekeeping, searchable_fields, tag_span, zero_start_counter
 from shared.tenancy import Actor
 
 if TYPE_CHECKING:
@@ -308,12 +308,13 @@ class ServiceMonitor:
 
     async def _run(self, server: asyncio.Server | None) -> None:
         try:
-            while True:
-                try:
-                    await self.poll()
-                except Exception:  # one broken poll must not end the next ones
-                    log.exception("metrics poll failed")
-                await asyncio.sleep(self.poll_seconds)
+            with housekeeping():  # the poll's SQL is not a trace of its own
+                while True:
+                    try:
+                        await self.poll()
+                    except Exception:  # one broken poll must not end the next ones
+                        log.exception("metrics poll failed")
+                    await asyncio.sleep(self.poll_seconds)
         finally:
             if server is not None:
                 server.close()

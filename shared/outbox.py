@@ -1,22 +1,21 @@
 """The transactional outbox: events are written with the change that causes them, then relayed to JetStream.
 
-A relay sweeps every unsent row (not only those of its own transactions), so a row left behind by a
-crash is sent when any replica's relay runs. One relay per service is active at a time (a PostgreSQL
-advisory lock); the others wait as standbys. The relay wakes on NOTIFY and otherwise polls.
+A relay (shared/relay.py) sweeps every unsent row (not only those of its own transactions), so a row left
+behind by a crash is sent when any replica's relay runs. One relay per service is active at a time (a
+PostgreSQL advisory lock); the others wait as standbys. A trigger on the table sends NOTIFY, delivered at
+commit (and not at all on rollback), which wakes the relay; otherwise it polls.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
 import msgspec
 import sqlalchemy as sa
 from faststream.nats import NatsBroker
-from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -26,7 +25,8 @@ from shared.contracts import Envelope, EventData, nats_subject
 from shared.db import kernel_metadata
 from shared.ids import new_id
 from shared.messaging import event_stream_name
-from shared.telemetry import Telemetry, searchable_fields, tag_span, tag_span_with_event, zero_start_counter
+from shared.relay import OrderedPublisher, Publication, Relay, acknowledged_prefix
+from shared.telemetry import Telemetry, event_attributes, searchable_fields, tag_span, zero_start_counter
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +72,15 @@ async def stage_event(
     carrier: dict[str, str] = {}
     propagate.inject(carrier)  # the trace of the transaction that wrote the event continues at publish
     await session.execute(
-        outbox.insert().values(
-            event_id=envelope.id,
-            subject=nats_subject(data.service, envelope.type, municipality, library),
-            event_type=envelope.type,
-            payload=msgspec.json.encode(envelope),
-            trace_context=carrier,
-        )
+        outbox.insert(),  # the values apart: the statement is compiled once and cached
+        {
+            "event_id": envelope.id,
+            "subject": nats_subject(data.service, envelope.type, municipality, library),
+            "event_type": envelope.type,
+            "payload": msgspec.json.encode(envelope),
+            "trace_context": carrier,
+        },
     )
-    # NOTIFY is delivered at commit, and not at all on rollback: exactly when the relay should look.
-    await session.execute(sa.select(sa.func.pg_notify(notify_channel(data.service), "")))
     # The outbox write, on the span of the use case that wrote it, findable by the event's parties.
     span = trace.get_current_span()
     span.add_event("outbox write", {"partnernet.event_type": envelope.type, "messaging.message.id": str(envelope.id)})
@@ -89,31 +88,21 @@ async def stage_event(
     return envelope
 
 
-def plain_dsn(engine: AsyncEngine) -> str:
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+# The relay's SQL: on its own connection, in autocommit (one statement each, so nothing stays open).
+UNSENT = (
+    "SELECT position, event_id, subject, event_type, payload, trace_context FROM outbox"
+    " WHERE sent_at IS NULL ORDER BY position LIMIT $1"
+)
+MARK_SENT = "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE position = ANY($1::bigint[])"
+MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE position = $1"
 
 
-class OutboxRelay:
-    def __init__(
-        self,
-        *,
-        service: str,
-        engine: AsyncEngine,
-        broker: NatsBroker,
-        telemetry: Telemetry,
-        poll_seconds: float = 1.0,
-        batch_size: int = 256,
-        publish_timeout: float = 5.0,
-    ) -> None:
+class OutboxOutlet:
+    """The outbox's unsent rows, onto the service's stream in the order they were written."""
+
+    def __init__(self, *, service: str, publisher: OrderedPublisher, telemetry: Telemetry) -> None:
         self.service = service
-        self.engine = engine
-        self.broker = broker
-        self.poll_seconds = poll_seconds
-        self.batch_size = batch_size
-        self.publish_timeout = publish_timeout
-        self.stream = event_stream_name(service)
-        self._wake = asyncio.Event()
-        self._tracer = telemetry.tracer("partnernet.outbox")
+        self.publisher = publisher
         meter = telemetry.meter("partnernet.outbox")
         # Zero-start (shared/metrics.py): a library's first referral must count in the funnel's increase().
         self._published = zero_start_counter(
@@ -121,105 +110,65 @@ class OutboxRelay:
         )
         self._failures = zero_start_counter(meter, "partnernet.outbox.publish_failures")
         self._failures.start({"service": service})
-        self.active = False
 
-    async def run(self) -> None:
-        """Run until cancelled: take the lock (or wait for it), then relay; survive database and broker outages."""
-        while True:
-            try:
-                await self._run_while_holding_lock()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay interrupted; retrying")
-                self.active = False
-                await asyncio.sleep(self.poll_seconds)
+    async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[asyncpg.Record]:
+        return list(await db.fetch(UNSENT, limit))
 
-    async def _run_while_holding_lock(self) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(plain_dsn(self.engine))
-        try:
-            lock_key = f"outbox:{self.service}"
-            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
-                await asyncio.sleep(self.poll_seconds)
-            self.active = True
-            await conn.add_listener(notify_channel(self.service), lambda *_: self._wake.set())
-            while True:
-                self._wake.clear()
-                sent = await self.relay_pending()
-                if sent == self.batch_size:
-                    continue  # more may be waiting: do not sleep between full batches
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                if conn.is_closed():
-                    raise ConnectionError("relay lost its database connection (and its lock)")
-        finally:
-            self.active = False
-            with contextlib.suppress(Exception):
-                await conn.close(timeout=2)
+    async def send(self, rows: Sequence[asyncpg.Record]) -> Sequence[BaseException | None]:
+        return await self.publisher.publish([publication(row) for row in rows])
 
-    async def relay_pending(self) -> int:
-        """Publish one batch of unsent rows in order; returns how many were acknowledged."""
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    sa.select(
-                        outbox.c.position,
-                        outbox.c.event_id,
-                        outbox.c.subject,
-                        outbox.c.event_type,
-                        outbox.c.payload,
-                        outbox.c.trace_context,
-                    )
-                    .where(outbox.c.sent_at.is_(None))
-                    .order_by(outbox.c.position)
-                    .limit(self.batch_size)
-                )
-            ).all()
-        if not rows:
-            return 0
-        # Started in order on one connection, so JetStream stores them in order; acks are awaited together.
-        results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
-        acked = [row.position for row, result in zip(rows, results, strict=True) if result is None]
-        failed = [(row.position, result) for row, result in zip(rows, results, strict=True) if result is not None]
-        async with self.engine.begin() as conn:
-            if acked:
-                await conn.execute(
-                    outbox.update()
-                    .where(outbox.c.position.in_(acked))
-                    .values(sent_at=sa.func.now(), attempts=outbox.c.attempts + 1)
-                )
-            for position, error in failed:
-                await conn.execute(
-                    outbox.update()
-                    .where(outbox.c.position == position)
-                    .values(attempts=outbox.c.attempts + 1, last_error=repr(error)[:500])
-                )
-        if failed:
-            self._failures.add(len(failed), {"service": self.service})
-            log.warning("outbox publish failed for %d events; will retry", len(failed))
-            await asyncio.sleep(min(self.poll_seconds, 1.0))
-        for row, result in zip(rows, results, strict=True):
-            if result is None:
-                self._published.add(1, published_attributes(self.service, row.event_type, row.payload))
-        return len(acked)
+    async def settle(
+        self, db: asyncpg.Connection, rows: Sequence[asyncpg.Record], outcomes: Sequence[BaseException | None]
+    ) -> int:
+        sent = acknowledged_prefix(outcomes)
+        if sent:
+            await db.execute(MARK_SENT, [row["position"] for row in rows[:sent]])
+        if sent < len(rows):
+            # The first row without an ack stops the batch: what follows is sent again after it, never before.
+            await db.execute(MARK_FAILED, rows[sent]["position"], repr(outcomes[sent])[:500])
+            self._failures.add(1, {"service": self.service})
+            log.warning(
+                "outbox publish failed at event %s; it and the %d after it are sent again",
+                rows[sent]["event_id"],
+                len(rows) - sent - 1,
+            )
+        for row in rows[:sent]:
+            self._published.add(1, published_attributes(self.service, row["event_type"], row["payload"]))
+        return sent
 
-    async def _publish(self, row: sa.Row) -> None:
-        token = otel_context.attach(propagate.extract(row.trace_context or {}))
-        try:
-            with self._tracer.start_as_current_span(
-                f"outbox relay {row.event_type}",
-                attributes={"messaging.message.id": str(row.event_id), "partnernet.event_type": row.event_type},
-            ) as span:
-                tag_span_with_event(msgspec.json.decode(row.payload, type=Envelope), span)
-                await self.broker.publish(
-                    row.payload,
-                    row.subject,
-                    headers={"Nats-Msg-Id": str(row.event_id), "content-type": "application/cloudevents+json"},
-                    stream=self.stream,
-                    timeout=self.publish_timeout,
-                )
-        finally:
-            otel_context.detach(token)
+    def wait_seconds(self, poll_seconds: float) -> float:
+        return poll_seconds
+
+
+def publication(row: asyncpg.Record) -> Publication:
+    envelope = msgspec.json.decode(row["payload"], type=Envelope)
+    return Publication(
+        subject=row["subject"],
+        payload=row["payload"],
+        msg_id=str(row["event_id"]),
+        headers={"content-type": "application/cloudevents+json"},
+        trace_context=row["trace_context"] or {},
+        span_name=f"outbox relay {row['event_type']}",
+        span_attributes={"messaging.message.id": str(row["event_id"])} | event_attributes(envelope),
+    )
+
+
+def outbox_relay(
+    *, service: str, database_url: str, broker: NatsBroker, telemetry: Telemetry, poll_seconds: float = 1.0
+) -> Relay[asyncpg.Record, BaseException | None]:
+    """The service's outbox relay: one active per service (the lock), woken by the outbox's NOTIFY trigger."""
+    publisher = OrderedPublisher(
+        lambda: broker.connection, event_stream_name(service), telemetry.tracer("partnernet.outbox")
+    )
+    return Relay(
+        name="outbox",
+        outlet=OutboxOutlet(service=service, publisher=publisher, telemetry=telemetry),
+        database_url=database_url,
+        schema=service,
+        channel=notify_channel(service),
+        exclusive=True,
+        poll_seconds=poll_seconds,
+    )
 
 
 def published_attributes(service: str, event_type: str, payload: bytes) -> dict[str, str]:

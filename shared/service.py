@@ -25,10 +25,11 @@ from shared.contracts import EventData
 from shared.db import create_engine, migrate, session_factory
 from shared.messaging import create_broker, declare_streams
 from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
-from shared.outbox import OutboxRelay, outbox_backlog
+from shared.outbox import outbox_backlog, outbox_relay
+from shared.relay import Relay
 from shared.rpc import answer
 from shared.settings import Settings
-from shared.telemetry import Telemetry, instrument_engine, setup_logging, setup_telemetry
+from shared.telemetry import Telemetry, housekeeping, instrument_engine, setup_logging, setup_telemetry
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork
 
@@ -58,9 +59,10 @@ class ServiceRuntime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     broker: NatsBroker
-    relay: OutboxRelay
+    relay: Relay[Any, Any]  # the outbox's
     clock: Clock
     consumers: list[EventConsumer[Any]] = field(default_factory=list)
+    relays: list[Relay[Any, Any]] = field(default_factory=list)  # the service's own, beside the outbox's
     periodic: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
     backlogs: dict[str, BacklogReader] = field(default_factory=dict)  # queue -> its reader, for the gauges
     monitor: ServiceMonitor | None = None  # gauges (lag, outbox, dead letters, pool) and probes, from start()
@@ -88,9 +90,9 @@ class ServiceRuntime:
             engine=engine,
             sessions=session_factory(engine),
             broker=broker,
-            relay=OutboxRelay(
+            relay=outbox_relay(
                 service=name,
-                engine=engine,
+                database_url=settings.database_url,
                 broker=broker,
                 telemetry=telemetry,
                 poll_seconds=settings.relay_poll_seconds,
@@ -143,13 +145,22 @@ class ServiceRuntime:
         """
         self.backlogs[queue] = read
 
+    def add_relay(self, relay: Relay[Any, Any]) -> None:
+        """Run another relay of this service's (feeds, webhooks) while the service runs, as the outbox's runs."""
+        self.relays.append(relay)
+
     async def _repeat(self, name: str, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await job()
-            except Exception:
-                log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
+        with housekeeping():  # a job that finds nothing to do is no trace; one that does work is logged
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await job()
+                except Exception:
+                    log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
+
+    async def _relay(self, relay: Relay[Any, Any]) -> None:
+        with housekeeping():
+            await relay.run()
 
     async def health(self, actor: Actor, _: HealthCheck) -> Health:
         try:
@@ -166,7 +177,8 @@ class ServiceRuntime:
         await self.broker.start()
         # A core subscription is only certain to be on the server after a flush.
         await self.broker.connection.flush(timeout=5)
-        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay"))
+        for relay in (self.relay, *self.relays):
+            self._tasks.append(asyncio.create_task(self._relay(relay), name=f"{self.name}-{relay.name}-relay"))
         self.monitor = ServiceMonitor(self)
         self._tasks.append(await self.monitor.start())
         for name, seconds, job in self.periodic:

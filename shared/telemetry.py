@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +23,17 @@ from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetr
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode, Tracer, TraceState
+from opentelemetry.util.types import Attributes
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -141,7 +151,8 @@ def setup_telemetry(
     # (their ids still exist, so request ids and log lines keep their trace id); a sampler named in
     # OTEL_TRACES_SAMPLER, or any exporter or processor, switches recording back on.
     records_nothing = not traces_endpoint and not span_processors and not env.get("OTEL_TRACES_SAMPLER")
-    tracer_provider = TracerProvider(resource=resource, sampler=ParentBased(ALWAYS_OFF) if records_nothing else None)
+    sampler = ParentBased(ALWAYS_OFF) if records_nothing else ParentBased(SkipHousekeeping(_configured_root(env)))
+    tracer_provider = TracerProvider(resource=resource, sampler=sampler)
     metrics_endpoint = _signal_endpoint(env, otlp_endpoint, "metrics")
     if traces_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -159,6 +170,18 @@ def setup_telemetry(
     for processor in span_processors:
         tracer_provider.add_span_processor(processor)
     return Telemetry(service, tracer_provider, MeterProvider(resource=resource, metric_readers=readers))
+
+
+def _configured_root(env: Mapping[str, str]) -> Sampler:
+    """The root sampler OTEL_TRACES_SAMPLER names (with its argument), else every trace."""
+    name = env.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    argument = env.get("OTEL_TRACES_SAMPLER_ARG", "").strip()
+    ratio = float(argument) if argument else 1.0
+    if name in ("always_off", "parentbased_always_off"):
+        return ALWAYS_OFF
+    if name in ("traceidratio", "parentbased_traceidratio"):
+        return TraceIdRatioBased(ratio)
+    return ALWAYS_ON
 
 
 def _signal_endpoint(env: Mapping[str, str], otlp_endpoint: str | None, signal: str) -> str | None:
@@ -196,13 +219,66 @@ def tag_span(fields: Mapping[str, str | None], span: trace.Span | None = None) -
 
 def tag_span_with_event(envelope: Any, span: trace.Span | None = None) -> None:
     """Searchable keys of a CloudEvents envelope (`shared.contracts.Envelope`): its type, tenant and data."""
+    tag_span(_event_fields(envelope), span)
+
+
+def event_attributes(envelope: Any) -> dict[str, str]:
+    """The same keys as span attributes (`partnernet.<key>`), for a span that is started with them."""
+    return {f"partnernet.{key}": value for key, value in _event_fields(envelope).items() if value}
+
+
+def _event_fields(envelope: Any) -> dict[str, str]:
     fields = searchable_fields(envelope.data)
     fields["event_type"] = envelope.type
     if envelope.library:
         fields["library"] = envelope.library
     if envelope.municipality:
         fields["municipality"] = envelope.municipality
-    tag_span(fields, span)
+    return fields
+
+
+# --- housekeeping is not traced ------------------------------------------------------------------
+
+_HOUSEKEEPING = otel_context.create_key("partnernet.housekeeping")
+
+
+@contextlib.contextmanager
+def housekeeping() -> Iterator[None]:
+    """Work a process does on its own clock (sweeps, polls, periodic jobs): it starts no trace of its own.
+
+    An idle platform would otherwise export a trace for every poll's SQL, and those drown the traces an
+    operator looks for. A span that continues a trace (a relay's publish of a referral's event) is still
+    recorded: it has a parent, and the parent decides.
+    """
+    token = otel_context.attach(otel_context.set_value(_HOUSEKEEPING, True))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+class SkipHousekeeping(Sampler):
+    """A root sampler: no root span inside `housekeeping()`, else what `root` decides."""
+
+    def __init__(self, root: Sampler) -> None:
+        self.root = root
+
+    def should_sample(
+        self,
+        parent_context: otel_context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        if otel_context.get_value(_HOUSEKEEPING, parent_context):
+            return SamplingResult(Decision.DROP)
+        return self.root.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"SkipHousekeeping{{{self.root.get_description()}}}"
 
 
 def stable_subject(subject: str) -> str:

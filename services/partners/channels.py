@@ -63,15 +63,6 @@ class NatsFeeds:
             # It exists with another configuration (an older release): the durable and its position stay.
             await js.consumer_info(feeds.FEED_STREAM, feeds.feed_durable(partner_id))
 
-    async def publish(self, partner_id: UUID, message_id: str, payload: bytes, headers: dict[str, str]) -> None:
-        await self.broker.publish(
-            payload,
-            feeds.feed_subject(partner_id),
-            headers={"Nats-Msg-Id": message_id, **headers},
-            stream=feeds.FEED_STREAM,
-            timeout=5.0,
-        )
-
 
 @dataclass(frozen=True)
 class Answer:

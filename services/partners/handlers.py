@@ -107,9 +107,9 @@ def register(runtime: ServiceRuntime, nats: NatsFeeds, worker: webhooks.Delivery
     )
     runtime.consume("known-courses", CoursePublished, feeds.remember_course)
 
-    poll = runtime.settings.partner_delivery_poll_seconds
-    runtime.every(poll, "feed-publisher", partial(feeds.publish_pending, work, nats))
-    runtime.every(poll, "webhook-deliveries", worker.deliver_due)
+    # Feed entries onto NATS and deliveries to webhooks: relays woken as they are written (shared/relay.py).
+    runtime.add_relay(feeds.feed_relay(runtime.settings, nats, runtime.telemetry, runtime.clock))
+    runtime.add_relay(webhooks.delivery_relay(runtime.settings, worker))
     runtime.backlog("feed", partial(backlogs.feed_backlog, work))
     runtime.backlog("webhooks", partial(backlogs.webhook_backlog, work))
     runtime.every(

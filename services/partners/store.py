@@ -9,6 +9,8 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.contracts.partners.api.feeds import WebhookStatus
+
 metadata = sa.MetaData()
 
 
@@ -121,6 +123,8 @@ feed_entries = sa.Table(
     sa.Column("published_at", sa.DateTime(timezone=True)),  # on the partner's NATS subject
     # The transaction that wrote the entry (see migration 003): readers wait until it and all older ones end.
     sa.Column("written_by", Xid8, nullable=False, server_default=sa.text("pg_current_xact_id()")),
+    # The trace of the event that caused the entry (migration 004): its publish on NATS continues it.
+    sa.Column("trace_context", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.UniqueConstraint("partner_id", "event_id"),
     sa.Index("feed_entries_by_partner", "partner_id", "position"),
     sa.Index("feed_entries_unpublished", "position", postgresql_where=sa.text("published_at IS NULL")),
@@ -240,10 +244,84 @@ async def find_webhook(
     return (await session.execute(statement)).first()
 
 
+# Built once, with bind parameters: the feed projection runs these for every event and partner.
+APPEND_TO_FEED = insert(feed_entries).on_conflict_do_nothing().returning(feed_entries.c.position)
+FEED_TARGET = (
+    sa.select(
+        partners.c.status,
+        partners.c.feed_key,
+        # The partner's active webhooks, with the event types each wants: NULL where it has none.
+        sa.func.json_agg(sa.func.json_build_object("id", webhooks.c.id, "event_types", webhooks.c.event_types))
+        .filter(webhooks.c.id.is_not(None))
+        .label("webhooks"),
+    )
+    .select_from(
+        partners.outerjoin(
+            webhooks,
+            sa.and_(
+                webhooks.c.partner_id == partners.c.id,
+                webhooks.c.status == WebhookStatus.ACTIVE.value,
+                webhooks.c.deleted_at.is_(None),
+            ),
+        )
+    )
+    .where(partners.c.id == sa.bindparam("partner", type_=PgUUID(as_uuid=True)))
+    .group_by(partners.c.id)
+)
+
+
+async def feed_target(session: AsyncSession, partner_id: UUID) -> sa.Row | None:
+    """What writing an event into a partner's feed needs, in one round trip: its status, its feed key (for its own
+    pseudonyms) and its active webhooks."""
+    return (await session.execute(FEED_TARGET, {"partner": partner_id})).first()
+
+
 async def append_to_feed(session: AsyncSession, **entry: object) -> int | None:
     """The new entry's position; None if the partner has it already (a second copy of an event is a no-op)."""
-    return (
-        await session.execute(
-            insert(feed_entries).values(**entry).on_conflict_do_nothing().returning(feed_entries.c.position)
-        )
-    ).scalar_one_or_none()
+    return (await session.execute(APPEND_TO_FEED, entry)).scalar_one_or_none()
+
+
+# --- the relays' SQL (shared/relay.py: their own connection, in autocommit) --------------------------------
+
+# Unpublished entries in position order, up to the first one that is not settled yet: an entry whose writer is
+# younger than a transaction still running waits (with all after it), so that NATS, like the HTTP feed, never
+# shows a position before an earlier one. $2 is that first unsettled position (FEED_FIRST_UNSETTLED), if any.
+FEED_FIRST_UNSETTLED = (
+    "SELECT min(position) FROM feed_entries"
+    " WHERE published_at IS NULL AND written_by >= pg_snapshot_xmin(pg_current_snapshot())"
+)
+FEED_UNPUBLISHED = (
+    "SELECT position, partner_id, event_id, event_type, time, library, data, trace_context FROM feed_entries"
+    " WHERE published_at IS NULL AND ($2::bigint IS NULL OR position < $2) ORDER BY position LIMIT $1"
+)
+FEED_MARK_PUBLISHED = "UPDATE feed_entries SET published_at = $2 WHERE position = ANY($1::bigint[])"
+
+# Claims the due deliveries (a lease, so a worker that dies lets them go) with what a try needs to send.
+DELIVERIES_CLAIM = """
+WITH due AS (
+    SELECT id FROM deliveries
+    WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+    ORDER BY next_attempt_at, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE deliveries d SET lease_until = $3 FROM due WHERE d.id = due.id
+    RETURNING d.id, d.webhook_id, d.partner_id, d.feed_position, d.event_id, d.event_type, d.attempts, d.trace_context
+)
+SELECT claimed.*, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
+       f.source, f.subject, f.library AS event_library, f.time AS event_time, f.data
+FROM claimed
+JOIN webhooks w ON w.id = claimed.webhook_id
+JOIN feed_entries f ON f.position = claimed.feed_position
+"""
+# One try in the delivery's log (numbered on from earlier tries, replays included) ...
+DELIVERY_ATTEMPT_LOGGED = """
+INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
+SELECT $1, count(*) + 1, $2, $3, $4, $5 FROM delivery_attempts WHERE delivery_id = $1
+"""
+# ... and the delivery after it: only if nobody replayed or deleted it meanwhile.
+DELIVERY_TRIED = """
+UPDATE deliveries SET attempts = $2, lease_until = NULL, last_status_code = $3, last_error = $4, status = $5,
+    delivered_at = $6, failed_at = $7, next_attempt_at = coalesce($8, next_attempt_at)
+WHERE id = $1 AND status = 'pending'
+"""

@@ -94,6 +94,21 @@ async def test_gateway_referrals_and_partners_share_one_trace(
     assert any(n.startswith("outbox relay nl.partnernet.referral.submitted.v1") for n in names), names
     assert any("referral.submitted" in n and "process" in n for n in names), names
 
+    # The feed entry's publish on the partner's NATS subject, by the partners service: the same trace.
+    def feed_publish_spans() -> list[Any]:
+        return [
+            s
+            for s in spans.get_finished_spans()
+            if s.context.trace_id == trace_id and s.name == "feed publish nl.partnernet.referral.submitted.v1"
+        ]
+
+    async def published() -> list[Any]:
+        return feed_publish_spans()
+
+    (feed_publish,) = await eventually(published, what="the feed entry's NATS publish in the referral's trace")
+    assert feed_publish.resource.attributes["service.name"] == "partnernet-partners"
+    assert dict(feed_publish.attributes or {})["messaging.destination.name"] == f"feeds.{tenant.partner_a}"
+
     # The webhook delivery the event caused, later and from the partners service's worker: the same trace.
     def delivery_spans() -> list[Any]:
         return [

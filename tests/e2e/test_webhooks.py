@@ -111,10 +111,15 @@ async def register(platform: RunningPlatform, tenant: Tenant, receiver: Receiver
 
 
 async def submit(platform: RunningPlatform, tenant: Tenant) -> str:
+    return (await submit_traced(platform, tenant))[0]
+
+
+async def submit_traced(platform: RunningPlatform, tenant: Tenant) -> tuple[str, str]:
+    """The referral's id, and the trace id of its POST (the gateway returns it as X-Request-Id)."""
     async with platform.client(tenant.partner_a_token) as api:
         response = await api.post("/api/v1/referrals", json=referral_body(tenant.library_a, tenant.partner_a))
     assert response.status_code == 201, response.text
-    return str(response.json()["id"])
+    return str(response.json()["id"]), response.headers["x-request-id"]
 
 
 async def deliveries(platform: RunningPlatform, tenant: Tenant, webhook_id: str, **params: str) -> list[dict[str, Any]]:
@@ -129,7 +134,7 @@ async def test_a_delivery_arrives_once_the_endpoint_recovers_exactly_once_and_si
 ) -> None:
     path, webhook_id, secret = await register(platform, tenant, receiver, "referral.*")
     receiver.failing[path] = 2
-    referral_id = await submit(platform, tenant)
+    referral_id, trace_id = await submit_traced(platform, tenant)
 
     async def delivered() -> list[dict[str, Any]]:
         return await deliveries(platform, tenant, webhook_id, status="delivered")
@@ -148,6 +153,8 @@ async def test_a_delivery_arrives_once_the_endpoint_recovers_exactly_once_and_si
     assert event["data"]["participant_pseudonym"].startswith("F-")
     assert event["partnerid"] == tenant.partner_a and isinstance(event["feedposition"], int)
     assert "Fatima" not in accepted.body.decode()
+    # Every try continues the trace of the POST that caused it, and the partner can continue it too.
+    assert all(r.headers["traceparent"].split("-")[1] == trace_id for r in requests)
 
     # Standard Webhooks: the event's id, a timestamp and the signature, checked with the standard's own library.
     assert accepted.headers["webhook-id"] == event["id"]

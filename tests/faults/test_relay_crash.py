@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import nats
-import sqlalchemy as sa
 
 from launcher.embedded import EmbeddedNats
 from tests.conftest import eventually
@@ -35,23 +35,21 @@ from tests.servers import create_database, drop_database
 
 
 class DiesBeforeMarkingSent:
-    """Stands in for the relay's engine. Once armed, the next transaction it opens (marking the acknowledged
-    rows sent) fails, as if the process had died between the acks and the update."""
+    """Stands in for the relay's `settle`. Once armed, the next batch it is to mark sent (acknowledged by
+    JetStream) fails instead, as if the process had died between the acks and the update."""
 
-    def __init__(self, engine: Any) -> None:
-        self._engine = engine
+    def __init__(self, settle: Any) -> None:
+        self._settle = settle
         self.armed = False
         self.deaths = 0
 
-    def begin(self) -> Any:
+    async def __call__(self, db: Any, rows: Any, outcomes: Any) -> int:
         if self.armed:
             self.armed = False
             self.deaths += 1
             raise ConnectionResetError("the relay died after publishing, before marking the rows sent")
-        return self._engine.begin()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
+        result: int = await self._settle(db, rows, outcomes)
+        return result
 
 
 async def unsent(database_url: str) -> int:
@@ -71,16 +69,17 @@ async def test_a_batch_published_but_not_marked_sent_is_published_again_and_deli
     settings = fault_settings(broker.url, database_url, tmp_path / "data")
     services = await start_services(settings, ["partners", "referrals"])
     relay = services["referrals"].relay
-    engine = DiesBeforeMarkingSent(relay.engine)
-    relay.engine = engine  # type: ignore[assignment]
+    engine = DiesBeforeMarkingSent(relay.settle)
+    relay.settle = engine  # type: ignore[method-assign]
     publishes: Counter[str] = Counter()
-    publish = relay._publish
+    send = relay.outlet.send
 
-    async def counted(row: sa.Row) -> None:
-        await publish(row)
-        publishes[str(row.event_id)] += 1
+    async def counted(rows: Sequence[Any]) -> Sequence[BaseException | None]:
+        outcomes = await send(rows)
+        publishes.update(str(row["event_id"]) for row, outcome in zip(rows, outcomes, strict=True) if outcome is None)
+        return outcomes
 
-    relay._publish = counted  # type: ignore[method-assign]
+    relay.outlet.send = counted  # type: ignore[method-assign]
     ledger = Ledger("relay died between the JetStream acks and marking the rows sent")
     try:
         async with gateway(settings) as base_url:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
-import sqlalchemy as sa
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from launcher.embedded import EmbeddedNats
@@ -34,14 +35,17 @@ from tests.servers import create_database, drop_database
 
 
 def count_publishes(runtime: ServiceRuntime) -> Counter[str]:
+    """Acknowledged publishes by event id, of this replica's outbox relay."""
     published: Counter[str] = Counter()
-    publish = runtime.relay._publish
+    outlet = runtime.relay.outlet
+    send = outlet.send
 
-    async def counted(row: sa.Row) -> None:
-        await publish(row)
-        published[str(row.event_id)] += 1
+    async def counted(rows: Sequence[Any]) -> Sequence[BaseException | None]:
+        outcomes = await send(rows)
+        published.update(str(row["event_id"]) for row, outcome in zip(rows, outcomes, strict=True) if outcome is None)
+        return outcomes
 
-    runtime.relay._publish = counted  # type: ignore[method-assign]
+    outlet.send = counted  # type: ignore[method-assign]
     return published
 
 

@@ -7,10 +7,11 @@ worker send from the database afterwards, so nothing is lost on a restart either
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Sequence
 from uuid import UUID
 
+import asyncpg
 import msgspec
 import sqlalchemy as sa
 from opentelemetry import propagate
@@ -19,18 +20,23 @@ from sqlalchemy.dialects.postgresql import insert
 from services.partners import store
 from services.partners.channels import NatsFeeds
 from services.partners.domain import feeds
-from services.partners.queries.views import feed_entry_view
+from shared.clock import Clock
 from shared.contracts import Envelope
 from shared.contracts.courses.events import CoursePublished
-from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
+from shared.contracts.partners.api.feeds import DeliveryStatus, FeedEntryView
 from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus
 from shared.ids import new_id
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.relay import OrderedPublisher, Publication, Relay, acknowledged_prefix
+from shared.settings import Settings
+from shared.telemetry import Telemetry
+from shared.unit_of_work import Transaction
 
 log = logging.getLogger(__name__)
 
-PUBLISH_BATCH = 256
+FEED_CHANNEL = "partnernet_feeds_partners"  # the NOTIFY trigger on feed_entries (migration 004)
+HELD_BACK_SECONDS = 0.002
+MAX_HELD_BACK_SECONDS = 0.25
 
 
 async def project_referral_event(tx: Transaction, envelope: Envelope) -> None:
@@ -79,9 +85,11 @@ async def remember_course(tx: Transaction, envelope: Envelope, event: CoursePubl
 
 
 async def add_to_feed(tx: Transaction, envelope: Envelope, partner_id: UUID) -> None:
-    partner = await store.find_partner(tx.session, partner_id)
+    partner = await store.feed_target(tx.session, partner_id)
     if partner is None or partner.status == PartnerStatus.ENDED:
         return
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)  # the entry's publish and its deliveries continue the trace of the event
     position = await store.append_to_feed(
         tx.session,
         partner_id=partner_id,
@@ -92,22 +100,14 @@ async def add_to_feed(tx: Transaction, envelope: Envelope, partner_id: UUID) -> 
         data=feeds.entry_data(envelope.data, partner.feed_key),
         source=envelope.source,
         subject=envelope.subject,
+        trace_context=carrier,
     )
     if position is None:
         return  # the partner has this event already
-    W = store.webhooks
-    hooks = (
-        await tx.session.execute(
-            sa.select(W.c.id, W.c.event_types).where(
-                W.c.partner_id == partner_id, W.c.status == WebhookStatus.ACTIVE.value, W.c.deleted_at.is_(None)
-            )
-        )
-    ).all()
-    wanted = [hook.id for hook in hooks if feeds.type_matches(hook.event_types, envelope.type)]
+    hooks = partner.webhooks or []
+    wanted = [UUID(hook["id"]) for hook in hooks if feeds.type_matches(hook["event_types"], envelope.type)]
     if not wanted:
         return
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)  # the delivery continues the trace of the event that caused it
     now = tx.clock.now()
     await tx.session.execute(
         insert(store.deliveries)
@@ -133,40 +133,91 @@ async def add_to_feed(tx: Transaction, envelope: Envelope, partner_id: UUID) -> 
     )
 
 
-async def publish_pending(work: UnitOfWork, nats: NatsFeeds) -> int:
-    """Send unsent feed entries to their partners' NATS subjects, in order; one publisher at a time."""
-    F = store.feed_entries
-    async with work.transaction() as tx:
-        mine = (
-            await tx.session.execute(sa.select(sa.func.pg_try_advisory_xact_lock(sa.func.hashtext("partners:feeds"))))
-        ).scalar_one()
-        if not mine:
-            return 0
-        rows = (
-            await tx.session.execute(
-                sa.select(F).where(F.c.published_at.is_(None)).order_by(F.c.position).limit(PUBLISH_BATCH)
-            )
-        ).all()
-        if not rows:
-            return 0
-        results = await asyncio.gather(*(_publish(nats, row) for row in rows), return_exceptions=True)
-        sent = [row.position for row, result in zip(rows, results, strict=True) if result is None]
+class FeedPublisher:
+    """The feed entries not yet on NATS, onto each partner's subject in position order (a relay's outlet)."""
+
+    def __init__(self, publisher: OrderedPublisher, clock: Clock) -> None:
+        self.publisher = publisher
+        self.clock = clock
+        self._held_back: float | None = None  # how long to wait before looking again at a held-back entry
+
+    async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[asyncpg.Record]:
+        first_unsettled = await db.fetchval(store.FEED_FIRST_UNSETTLED)
+        rows = list(await db.fetch(store.FEED_UNPUBLISHED, limit, first_unsettled))
+        if first_unsettled is None or rows:
+            self._held_back = None
+        else:  # only entries held back: look again soon, then less and less often while they stay held back
+            self._held_back = min(2 * self._held_back, MAX_HELD_BACK_SECONDS) if self._held_back else HELD_BACK_SECONDS
+        return rows
+
+    async def send(self, rows: Sequence[asyncpg.Record]) -> Sequence[BaseException | None]:
+        return await self.publisher.publish([feed_publication(row) for row in rows])
+
+    async def settle(
+        self, db: asyncpg.Connection, rows: Sequence[asyncpg.Record], outcomes: Sequence[BaseException | None]
+    ) -> int:
+        sent = acknowledged_prefix(outcomes)
         if sent:
-            await tx.session.execute(F.update().where(F.c.position.in_(sent)).values(published_at=tx.clock.now()))
-    if len(sent) < len(rows):
-        log.warning("%d feed entries could not be published to NATS; they are tried again", len(rows) - len(sent))
-    return len(sent)
+            await db.execute(store.FEED_MARK_PUBLISHED, [row["position"] for row in rows[:sent]], self.clock.now())
+        if sent < len(rows):
+            log.warning(
+                "feed entry %s could not be published to NATS (%r); it and the %d after it are tried again",
+                rows[sent]["position"],
+                outcomes[sent],
+                len(rows) - sent - 1,
+            )
+        return sent
+
+    def wait_seconds(self, poll_seconds: float) -> float:
+        # An entry written by a transaction younger than one still running waits for it, and the end of that
+        # transaction sends no NOTIFY: look again soon (backing off while it lasts), not after a whole poll.
+        return min(self._held_back, poll_seconds) if self._held_back else poll_seconds
 
 
-async def _publish(nats: NatsFeeds, row: sa.Row) -> None:
-    await nats.publish(
-        row.partner_id,
+def feed_publication(row: asyncpg.Record) -> Publication:
+    partner_id, event_id = row["partner_id"], row["event_id"]
+    entry = FeedEntryView(
+        position=row["position"],
+        event_id=event_id,
+        type=row["event_type"],
+        time=row["time"],
+        library=row["library"],
+        data=row["data"],
+    )
+    return Publication(
+        subject=feeds.feed_subject(partner_id),
+        payload=msgspec.json.encode(entry),
         # Per partner and event: a publish repeated after a lost ack is dropped by the server.
-        f"{row.partner_id}:{row.event_id}",
-        msgspec.json.encode(feed_entry_view(row)),
-        {
+        msg_id=f"{partner_id}:{event_id}",
+        headers={
             "content-type": "application/json",
-            "Partnernet-Feed-Position": str(row.position),
-            "Partnernet-Event-Type": row.event_type,
+            "Partnernet-Feed-Position": str(row["position"]),
+            "Partnernet-Event-Type": row["event_type"],
         },
+        trace_context=row["trace_context"] or {},
+        span_name=f"feed publish {row['event_type']}",
+        span_attributes={
+            "messaging.message.id": str(event_id),
+            "partnernet.event_type": row["event_type"],
+            "partnernet.partner": str(partner_id),
+        }
+        | ({"partnernet.library": row["library"]} if row["library"] else {}),
+    )
+
+
+def feed_relay(
+    settings: Settings, nats: NatsFeeds, telemetry: Telemetry, clock: Clock
+) -> Relay[asyncpg.Record, BaseException | None]:
+    """One publisher at a time (the lock keeps each partner's order), woken when entries are written."""
+    publisher = OrderedPublisher(
+        lambda: nats.broker.connection, feeds.FEED_STREAM, telemetry.tracer("partnernet.feeds")
+    )
+    return Relay(
+        name="feeds",
+        outlet=FeedPublisher(publisher, clock),
+        database_url=settings.database_url,
+        schema="partners",
+        channel=FEED_CHANNEL,
+        exclusive=True,
+        poll_seconds=settings.partner_delivery_poll_seconds,
     )

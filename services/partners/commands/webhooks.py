@@ -1,8 +1,9 @@
 """Webhooks: a partner registers endpoints for the event types it wants; deliveries are tried, retried with
 backoff and jitter, marked failed when every try failed, and replayed on request. Every try is logged.
 
-The worker claims due deliveries with `FOR UPDATE SKIP LOCKED` and a lease, so replicas share the work
-and a delivery whose worker died is tried again when the lease runs out.
+The worker is a relay's outlet (shared/relay.py), woken when a delivery is written or replayed; it claims due
+deliveries with `FOR UPDATE SKIP LOCKED` and a lease, so replicas share the work and a delivery whose worker
+died is tried again when the lease runs out. A delivery carries `traceparent`: the partner can continue the trace.
 """
 
 from __future__ import annotations
@@ -10,16 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
 import sqlalchemy as sa
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
-from opentelemetry.trace import Span, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from services.partners import store
 from services.partners.channels import Answer, WebhookSender
@@ -45,6 +48,8 @@ from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.errors import Conflict, NotFound
 from shared.ids import new_id
 from shared.metrics import WebhookDeliveries, WebhookResult
+from shared.relay import Relay
+from shared.settings import Settings
 from shared.telemetry import tag_span, tag_span_with_event
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
@@ -58,6 +63,7 @@ A = store.delivery_attempts
 F = store.feed_entries
 
 CLAIM_BATCH = 32
+WEBHOOK_CHANNEL = "partnernet_webhooks_partners"  # the NOTIFY trigger on deliveries (migration 004)
 
 
 async def register_webhook(work: UnitOfWork, actor: Actor, command: RegisterWebhook) -> WebhookWithSecret:
@@ -224,6 +230,11 @@ def _replayed(tx: Transaction) -> dict[str, Any]:
 
 @dataclass
 class DeliveryWorker:
+    """The deliveries that are due, to the partners' endpoints (a relay's outlet: shared/relay.py).
+
+    Not exclusive: replicas share the work, each claiming what it tries (a lease, `FOR UPDATE SKIP LOCKED`).
+    """
+
     work: UnitOfWork
     sender: WebhookSender
     policy: rules.RetryPolicy
@@ -235,66 +246,54 @@ class DeliveryWorker:
     def lease(self) -> timedelta:
         return timedelta(seconds=self.sender.timeout + 30)
 
-    async def deliver_due(self) -> int:
-        """Try every delivery that is due now; returns how many were tried."""
-        claimed = await self._claim()
-        if not claimed:
-            return 0
+    async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[Delivery]:
+        now = self.work.clock.now()
+        rows = await db.fetch(store.DELIVERIES_CLAIM, now, min(limit, CLAIM_BATCH), now + self.lease)
+        return [Delivery(**dict(row)) for row in rows]
+
+    async def send(self, rows: Sequence[Delivery]) -> Sequence[Answer]:
         async with self.sender.client() as client:
-            await asyncio.gather(*(self._try(client, row) for row in claimed))
-        return len(claimed)
+            return await asyncio.gather(*(self._try(client, row) for row in rows))
 
-    async def _claim(self) -> list[sa.Row]:
-        async with self.work.transaction() as tx:
-            now = tx.clock.now()
-            due = (
-                sa.select(D.c.id)
-                .where(
-                    D.c.status == DeliveryStatus.PENDING.value,
-                    D.c.next_attempt_at <= now,
-                    sa.or_(D.c.lease_until.is_(None), D.c.lease_until < now),
+    async def settle(self, db: asyncpg.Connection, rows: Sequence[Delivery], outcomes: Sequence[Answer]) -> int:
+        now = self.work.clock.now()
+        logged, tried = [], []
+        for row, answer in zip(rows, outcomes, strict=True):
+            attempts = row.attempts + 1
+            error = None if answer.delivered else rules.describe_failure(answer.status_code, answer.error)
+            logged.append((row.id, now, answer.status_code, error, answer.duration_ms))
+            status, delivered_at, failed_at, next_attempt_at = DeliveryStatus.PENDING.value, None, None, None
+            if answer.delivered:
+                status, delivered_at = DeliveryStatus.DELIVERED.value, now
+            elif self.policy.gives_up(attempts):
+                status, failed_at = DeliveryStatus.FAILED.value, now
+            else:
+                next_attempt_at = now + self.policy.delay(attempts, self.jitter.random())
+            tried.append(
+                (row.id, attempts, answer.status_code, error, status, delivered_at, failed_at, next_attempt_at)
+            )
+        async with db.transaction():
+            await db.executemany(store.DELIVERY_ATTEMPT_LOGGED, logged)
+            await db.executemany(store.DELIVERY_TRIED, tried)
+        for row, answer in zip(rows, outcomes, strict=True):
+            attempts = row.attempts + 1
+            if answer.delivered:
+                result = WebhookResult.DELIVERED
+            else:
+                result = WebhookResult.GAVE_UP if self.policy.gives_up(attempts) else WebhookResult.FAILED
+                log.info(
+                    "webhook delivery %s failed (try %d): %s",
+                    row.id,
+                    attempts,
+                    rules.describe_failure(answer.status_code, answer.error),
                 )
-                .order_by(D.c.next_attempt_at, D.c.id)
-                .limit(CLAIM_BATCH)
-                .with_for_update(skip_locked=True)
-            )
-            ids = (
-                (
-                    await tx.session.execute(
-                        D.update()
-                        .where(D.c.id.in_(due.scalar_subquery()))
-                        .values(lease_until=now + self.lease)
-                        .returning(D.c.id)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            if not ids:
-                return []
-            return list(
-                (
-                    await tx.session.execute(
-                        sa.select(
-                            D,
-                            W.c.url,
-                            W.c.secret,
-                            W.c.previous_secret,
-                            W.c.previous_secret_expires_at,
-                            F.c.source,
-                            F.c.subject,
-                            F.c.library.label("event_library"),
-                            F.c.time.label("event_time"),
-                            F.c.data,
-                        )
-                        .join(W, W.c.id == D.c.webhook_id)
-                        .join(F, F.c.position == D.c.feed_position)
-                        .where(D.c.id.in_(ids))
-                    )
-                ).all()
-            )
+            self.deliveries.record(partner=row.partner_id, result=result)
+        return len(rows)
 
-    async def _try(self, client: httpx.AsyncClient, row: sa.Row) -> None:
+    def wait_seconds(self, poll_seconds: float) -> float:
+        return poll_seconds  # retries fall due between NOTIFYs: the poll finds them
+
+    async def _try(self, client: httpx.AsyncClient, row: Delivery) -> Answer:
         now = self.work.clock.now()
         body = rules.cloud_event(
             event_id=str(row.event_id),
@@ -314,11 +313,13 @@ class DeliveryWorker:
             "Partnernet-Attempt": str(row.attempts + 1),
         }
         # The trace of the event that caused the delivery (kept with it when the consumer wrote it): the delivery
-        # is a span of the referral's trace, however much later a retry runs.
+        # is a span of the referral's trace, however much later a retry runs, and the partner gets it as
+        # `traceparent` to continue in its own tracing.
         token = otel_context.attach(propagate.extract(row.trace_context or {}))
         try:
             with self.tracer.start_as_current_span(
                 f"webhook delivery {row.event_type}",
+                kind=SpanKind.CLIENT,
                 attributes={
                     "messaging.message.id": str(row.event_id),
                     "partnernet.delivery": str(row.id),
@@ -328,55 +329,52 @@ class DeliveryWorker:
             ) as span:
                 tag_span_with_event(delivered_event(row), span)
                 tag_span({"partner": str(row.partner_id)}, span)  # whose webhook: the feed's partner
+                propagate.inject(headers)
                 answer = await self.sender.post(client, row.url, body, headers)
                 describe_answer(span, answer)
         finally:
             otel_context.detach(token)
-        await self._record(row, answer)
-
-    async def _record(self, row: sa.Row, answer: Answer) -> None:
-        async with self.work.transaction() as tx:
-            now = tx.clock.now()
-            attempts = row.attempts + 1
-            earlier = (
-                await tx.session.execute(sa.select(sa.func.count()).where(A.c.delivery_id == row.id))
-            ).scalar_one()
-            error = None if answer.delivered else rules.describe_failure(answer.status_code, answer.error)
-            await tx.session.execute(
-                A.insert().values(
-                    delivery_id=row.id,
-                    attempt=earlier + 1,
-                    at=now,
-                    status_code=answer.status_code,
-                    error=error,
-                    duration_ms=answer.duration_ms,
-                )
-            )
-            values: dict[str, Any] = {
-                "attempts": attempts,
-                "lease_until": None,
-                "last_status_code": answer.status_code,
-                "last_error": error,
-            }
-            if answer.delivered:
-                values.update(status=DeliveryStatus.DELIVERED.value, delivered_at=now)
-            elif self.policy.gives_up(attempts):
-                values.update(status=DeliveryStatus.FAILED.value, failed_at=now)
-            else:
-                values["next_attempt_at"] = now + self.policy.delay(attempts, self.jitter.random())
-            # Only if nobody replayed or deleted it meanwhile.
-            await tx.session.execute(
-                D.update().where(D.c.id == row.id, D.c.status == DeliveryStatus.PENDING.value).values(**values)
-            )
-        if answer.delivered:
-            result = WebhookResult.DELIVERED
-        else:
-            result = WebhookResult.GAVE_UP if self.policy.gives_up(attempts) else WebhookResult.FAILED
-            log.info("webhook delivery %s failed (try %d): %s", row.id, attempts, error)
-        self.deliveries.record(partner=row.partner_id, result=result)
+        return answer
 
 
-def delivered_event(row: sa.Row) -> Envelope:
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """A claimed delivery with what its try needs: the row of `store.DELIVERIES_CLAIM`."""
+
+    id: UUID
+    webhook_id: UUID
+    partner_id: UUID
+    feed_position: int
+    event_id: UUID
+    event_type: str
+    attempts: int
+    trace_context: dict[str, str]
+    url: str
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+    source: str | None
+    subject: str | None
+    event_library: str | None
+    event_time: datetime
+    data: Any
+
+
+def delivery_relay(settings: Settings, worker: DeliveryWorker) -> Relay[Delivery, Answer]:
+    """Replicas share the work (not exclusive); woken when a delivery is written or replayed."""
+    return Relay(
+        name="webhooks",
+        outlet=worker,
+        database_url=settings.database_url,
+        schema="partners",
+        channel=WEBHOOK_CHANNEL,
+        exclusive=False,
+        poll_seconds=settings.partner_delivery_poll_seconds,
+        batch_size=CLAIM_BATCH,
+    )
+
+
+def delivered_event(row: Delivery) -> Envelope:
     """The event a delivery carries, as its feed entry keeps it (the partner's view of the data)."""
     municipality = (row.subject or "").partition("/")[0]
     return Envelope(

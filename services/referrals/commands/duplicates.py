@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from services.referrals import blind_index, store
 from services.referrals.blind_index import NEAR_MATCH, BlindIndex
 from services.referrals.queries.duplicates import warning_view
+from services.referrals.queries.referral import as_written
 from services.referrals.store import duplicates as duplicate_store
 from shared.contracts.referrals.api.duplicates import DecideDuplicate, DuplicateDecision, DuplicateWarningView
 from shared.contracts.referrals.api.referrals import Participant
@@ -28,6 +29,7 @@ from shared.versions import is_stale, version_conflict
 log = logging.getLogger(__name__)
 
 FORGET_BATCH = 500
+NEW_WARNING = {"decision": DuplicateDecision.OPEN.value, "decided_at": None, "decided_by": None, "version": 1}
 
 
 async def flag_possible_duplicates(
@@ -50,28 +52,29 @@ async def flag_possible_duplicates(
         return []
     await duplicate_store.index(tx.session, referral_id, municipality, keys)
     now = tx.clock.now()
-    flagged = 0
+    flagged: list[sa.Row] = []
     for candidate in await duplicate_store.candidates(tx.session, referral_id, municipality, keys):
         shared, theirs = candidate.shared, candidate.features
         score = 1.0 if candidate.exact else blind_index.similarity(shared, len(keys.features), theirs)
         if score < NEAR_MATCH:
             continue
-        await duplicate_store.add_warning(
-            tx.session,
-            id=new_id(),
-            referral_id=referral_id,
-            duplicate_of=candidate.referral_id,
-            library=library,
-            duplicate_library=candidate.library,
-            municipality=municipality,
-            similarity=round(score, 3),
-            exact=candidate.exact,
-            flagged_at=now,
-        )
-        flagged += 1
+        warning = {
+            "id": new_id(),
+            "referral_id": referral_id,
+            "duplicate_of": candidate.referral_id,
+            "library": library,
+            "duplicate_library": candidate.library,
+            "municipality": municipality,
+            "similarity": round(score, 3),
+            "exact": candidate.exact,
+            "flagged_at": now,
+        }
+        await duplicate_store.add_warning(tx.session, **warning)
+        # A new referral has no warnings but these (nobody can have linked to it yet): no read back.
+        flagged.append(as_written(warning | NEW_WARNING))
     if flagged:
-        log.info("possible duplicates flagged", extra={"library": library, "count": flagged})
-    return await duplicate_store.warnings_of(tx.session, referral_id)
+        log.info("possible duplicates flagged", extra={"library": library, "count": len(flagged)})
+    return flagged
 
 
 async def decide_duplicate(work: UnitOfWork, actor: Actor, command: DecideDuplicate) -> DuplicateWarningView:

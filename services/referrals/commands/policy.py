@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import domain, store
@@ -14,8 +16,12 @@ from shared.versions import is_stale, version_conflict
 
 
 async def policy_for(session: AsyncSession, library: str) -> domain.Policy:
-    row = await store.find_policy(session, library)
-    if row is None:
+    return policy_of(await store.find_policy(session, library))
+
+
+def policy_of(row: Any) -> domain.Policy:
+    """The policy in a row with `response_days`, `expiry_days`, `retention_days` (NULL: none set, the default)."""
+    if row is None or row.response_days is None:
         return domain.DEFAULT_POLICY
     return domain.Policy(
         response_days=row.response_days, expiry_days=row.expiry_days, retention_days=row.retention_days

@@ -10,7 +10,7 @@ import msgspec
 from services.referrals import domain, store
 from services.referrals.blind_index import BlindIndex
 from services.referrals.commands.duplicates import flag_possible_duplicates
-from services.referrals.commands.policy import policy_for
+from services.referrals.commands.policy import policy_of
 from services.referrals.queries import referral as views
 from services.referrals.queries.duplicates import with_duplicates
 from services.referrals.store import ParticipantVault
@@ -38,16 +38,17 @@ async def submit_referral(
         now = tx.clock.now()
         domain.check_consent(command.consent, now)
         partner_id = command.referring_partner_id or command.receiving_partner_id
-        partner = await store.known.find_partner(tx.session, partner_id) if partner_id is not None else None
-        library_municipality = await store.known.library_municipality(tx.session, command.library)
+        # One round trip for every check below (store.submission_context): library, partner, policy.
+        known = await store.submission_context(tx.session, command.library, partner_id)
+        library_municipality = known.library_municipality
         domain.check_may_submit(
             actor,
             library=command.library,
             library_municipality=library_municipality,
             referring_partner_id=command.referring_partner_id,
             receiving_partner_id=command.receiving_partner_id,
-            partner_municipality=partner.municipality if partner is not None else None,
-            partner_status=domain.PartnerStatus(partner.status) if partner is not None else domain.PartnerStatus.ACTIVE,
+            partner_municipality=known.partner_municipality,
+            partner_status=domain.PartnerStatus(known.partner_status or domain.PartnerStatus.ACTIVE.value),
         )
         assert library_municipality is not None
         parties = domain.Parties(
@@ -56,42 +57,40 @@ async def submit_referral(
             referring_partner_id=command.referring_partner_id,
             receiving_partner_id=command.receiving_partner_id,
         )
-        policy = await policy_for(tx.session, command.library)
+        policy = policy_of(known)
         respond_by = policy.respond_by(now)
-        await tx.session.execute(
-            store.referrals.insert().values(
-                id=referral_id,
-                library=command.library,
-                municipality=library_municipality,
-                referring_partner_id=command.referring_partner_id,
-                referring_library=parties.referring_library,
-                receiving_partner_id=command.receiving_partner_id,
-                course_id=command.course_id,
-                status=ReferralStatus.SUBMITTED.value,
-                participant_pseudonym=pseudonym,
-                participant_sealed=vault.seal(command.participant),
-                needs=msgspec.to_builtins(command.needs),
-                reason=command.reason,
-                preferred_channel=command.preferred_channel.value,
-                contact_person=msgspec.to_builtins(command.contact_person),
-                consent=msgspec.to_builtins(command.consent),
-                submitted_at=now,
-                updated_at=now,
-                version=1,
-                respond_by=respond_by,
-                expires_at=policy.expires_at(now),
-            )
-        )
-        await store.add_history(
-            tx.session,
-            referral_id,
-            status=ReferralStatus.SUBMITTED.value,
-            at=now,
-            actor=actor.subject,
-            step="submit",
-            version=1,
-            details={"direction": parties.direction.value, "respond_by": respond_by.isoformat()},
-        )
+        referral: dict[str, Any] = {
+            "id": referral_id,
+            "library": command.library,
+            "municipality": library_municipality,
+            "referring_partner_id": command.referring_partner_id,
+            "referring_library": parties.referring_library,
+            "receiving_partner_id": command.receiving_partner_id,
+            "course_id": command.course_id,
+            "status": ReferralStatus.SUBMITTED.value,
+            "participant_pseudonym": pseudonym,
+            "participant_sealed": vault.seal(command.participant),
+            "needs": msgspec.to_builtins(command.needs),
+            "reason": command.reason,
+            "preferred_channel": command.preferred_channel.value,
+            "contact_person": msgspec.to_builtins(command.contact_person),
+            "consent": msgspec.to_builtins(command.consent),
+            "submitted_at": now,
+            "updated_at": now,
+            "version": 1,
+            "respond_by": respond_by,
+            "expires_at": policy.expires_at(now),
+        }
+        await store.add_referral(tx.session, referral)
+        history: dict[str, Any] = {
+            "status": ReferralStatus.SUBMITTED.value,
+            "at": now,
+            "actor": actor.subject,
+            "step": "submit",
+            "version": 1,
+            "details": {"direction": parties.direction.value, "respond_by": respond_by.isoformat()},
+        }
+        await store.add_history(tx.session, referral_id, **history)
         event: EventData
         if command.referring_partner_id is not None:
             event = ReferralSubmitted(
@@ -130,9 +129,10 @@ async def submit_referral(
                 municipality=library_municipality,
                 participant=command.participant,
             )
-        row = await store.find_referral(tx.session, referral_id)
-        history = await store.history_of(tx.session, referral_id)
-    assert row is not None
     log.info("referral submitted", extra={"pseudonym": pseudonym, "library": command.library})
-    # The submitter wrote the personal data itself: echoing it back is not a read of stored data.
-    return with_duplicates(views.referral_view(row, participant=command.participant, history=history), actor, warnings)
+    # The answer is built from what was written (no read back). The submitter wrote the personal data itself:
+    # echoing it back is not a read of stored data.
+    view = views.referral_view(
+        views.as_written(referral), participant=command.participant, history=[views.as_written(history)]
+    )
+    return with_duplicates(view, actor, warnings)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any, cast
+
 import msgspec
 import sqlalchemy as sa
 
@@ -26,6 +29,24 @@ from shared.contracts.referrals.events import DeclineReason, Need, Outcome, With
 from shared.errors import NotFound
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork
+
+# What a freshly written referral has in the columns its insert leaves to their defaults.
+UNSET_ON_SUBMIT: dict[str, Any] = {
+    "overdue": False,
+    "enrolment_id": None,
+    "intake": None,
+    "outcome": None,
+    "decline_reason": None,
+    "withdraw_reason": None,
+    "closed_at": None,
+    "anonymised_at": None,
+    "note": None,
+}
+
+
+def as_written(values: dict[str, Any]) -> sa.Row:
+    """The values a use case has just inserted, readable as the row it would read back (so it need not)."""
+    return cast(sa.Row, SimpleNamespace(**(UNSET_ON_SUBMIT | values)))
 
 
 def parties_of(row: sa.Row) -> domain.Parties:

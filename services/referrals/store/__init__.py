@@ -155,6 +155,34 @@ class ParticipantVault:
         return "P-" + base64.b32encode(digest[:6]).decode().rstrip("=")
 
 
+_one = sa.select(sa.literal(1).label("one")).subquery()
+# Built once, with bind parameters: a lookup on every submission should not build and compile SQL each time.
+SUBMISSION_CONTEXT = (
+    sa.select(
+        known_libraries.c.municipality.label("library_municipality"),
+        known_partners.c.municipality.label("partner_municipality"),
+        known_partners.c.status.label("partner_status"),
+        library_policies.c.response_days,
+        library_policies.c.expiry_days,
+        library_policies.c.retention_days,
+    )
+    .select_from(_one)
+    .outerjoin(known_libraries, known_libraries.c.slug == sa.bindparam("library"))
+    .outerjoin(known_partners, known_partners.c.id == sa.bindparam("partner", type_=PgUUID(as_uuid=True)))
+    .outerjoin(library_policies, library_policies.c.library == sa.bindparam("library"))
+)
+
+
+async def submission_context(session: AsyncSession, library: str, partner_id: UUID | None) -> sa.Row:
+    """Everything a submission checks, in one round trip: the library's municipality, the partner on the other
+    side (municipality, status) and the library's policy. Each is NULL where unknown.
+
+    One row always (outer joins from a single row); a check that needs more of what this service knows about
+    the parties adds its join and columns to SUBMISSION_CONTEXT, so the submission stays one lookup.
+    """
+    return (await session.execute(SUBMISSION_CONTEXT, {"library": library, "partner": partner_id})).one()
+
+
 # --- referrals ----------------------------------------------------------------------------------
 
 
@@ -182,18 +210,24 @@ async def add_history(
     details: dict[str, Any] | None = None,
     note: str | None = None,
 ) -> None:
+    # Parameters apart from the statement: compiled once and cached, not built again for every call.
     await session.execute(
-        referral_history.insert().values(
-            referral_id=referral_id,
-            status=status,
-            at=at,
-            actor=actor,
-            step=step,
-            version=version,
-            details=details or {},
-            note=note,
-        )
+        referral_history.insert(),
+        {
+            "referral_id": referral_id,
+            "status": status,
+            "at": at,
+            "actor": actor,
+            "step": step,
+            "version": version,
+            "details": details or {},
+            "note": note,
+        },
     )
+
+
+async def add_referral(session: AsyncSession, values: dict[str, Any]) -> None:
+    await session.execute(referrals.insert(), values)
 
 
 async def history_of(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:

@@ -52,6 +52,9 @@ duplicate_warnings = sa.Table(
 )
 
 
+INDEX_DIGEST = insert(blind_index).on_conflict_do_nothing()
+
+
 def is_open() -> sa.ColumnElement[bool]:
     """A referral that is still open (not closed, not anonymised): the only ones a duplicate is looked for in."""
     return sa.and_(referrals.c.status.not_in([s.value for s in domain.CLOSED]), referrals.c.anonymised_at.is_(None))
@@ -60,9 +63,7 @@ def is_open() -> sa.ColumnElement[bool]:
 async def index(session: AsyncSession, referral_id: UUID, municipality: str, keys: BlindKeys) -> None:
     rows = [{"kind": EXACT, "digest": keys.exact}, *({"kind": FEATURE, "digest": d} for d in keys.features)]
     await session.execute(
-        insert(blind_index)
-        .values([{"referral_id": referral_id, "municipality": municipality, **row} for row in rows])
-        .on_conflict_do_nothing()
+        INDEX_DIGEST, [{"referral_id": referral_id, "municipality": municipality, **row} for row in rows]
     )
 
 
@@ -78,14 +79,8 @@ class Candidate:
 MAX_CANDIDATES = 20
 
 
-async def candidates(session: AsyncSession, referral_id: UUID, municipality: str, keys: BlindKeys) -> list[Candidate]:
-    """Open referrals of the municipality that share the exact digest or any feature digest with these keys.
-
-    Features hold the birth date, so only referrals of the same birth date can share one; the lookup index
-    (municipality, digest) keeps this a handful of rows whatever the size of the municipality.
-    """
+def _candidates_statement() -> sa.Select[Any]:
     b = blind_index
-    mine = list(keys.features)
     matches = (
         sa.select(
             b.c.referral_id,
@@ -93,9 +88,9 @@ async def candidates(session: AsyncSession, referral_id: UUID, municipality: str
             sa.func.bool_or(b.c.kind == EXACT).label("exact"),
         )
         .where(
-            b.c.municipality == municipality,
-            b.c.referral_id != referral_id,
-            b.c.digest.in_([keys.exact, *mine]),
+            b.c.municipality == sa.bindparam("municipality"),
+            b.c.referral_id != sa.bindparam("referral_id", type_=PgUUID(as_uuid=True)),
+            b.c.digest.in_(sa.bindparam("digests", expanding=True, type_=sa.LargeBinary)),
         )
         .group_by(b.c.referral_id)
         .subquery()
@@ -106,19 +101,31 @@ async def candidates(session: AsyncSession, referral_id: UUID, municipality: str
         .group_by(b.c.referral_id)
         .subquery()
     )
-    statement = (
+    return (
         sa.select(matches.c.referral_id, referrals.c.library, matches.c.exact, matches.c.shared, totals.c.features)
         .join(referrals, referrals.c.id == matches.c.referral_id)
         .join(totals, totals.c.referral_id == matches.c.referral_id)
-        .where(is_open(), referrals.c.municipality == municipality)
+        .where(is_open(), referrals.c.municipality == sa.bindparam("municipality"))
         # The closest few are what staff can act on; a person referred over and over must not make every
         # new referral write a warning per earlier one.
         .order_by(matches.c.exact.desc(), matches.c.shared.desc(), matches.c.referral_id)
         .limit(MAX_CANDIDATES)
     )
+
+
+CANDIDATES = _candidates_statement()  # built once: it runs on every submission
+
+
+async def candidates(session: AsyncSession, referral_id: UUID, municipality: str, keys: BlindKeys) -> list[Candidate]:
+    """Open referrals of the municipality that share the exact digest or any feature digest with these keys.
+
+    Features hold the birth date, so only referrals of the same birth date can share one; the lookup index
+    (municipality, digest) keeps this a handful of rows whatever the size of the municipality.
+    """
+    parameters = {"municipality": municipality, "referral_id": referral_id, "digests": [keys.exact, *keys.features]}
     return [
         Candidate(row.referral_id, row.library, bool(row.exact), int(row.shared), int(row.features))
-        for row in await session.execute(statement)
+        for row in await session.execute(CANDIDATES, parameters)
     ]
 
 

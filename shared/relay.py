@@ -1,0 +1,249 @@
+"""Rows a service wrote for sending, sent: take the unsent rows, send them, mark them sent.
+
+The one mechanism behind the outbox (events to JetStream), the partners' feeds (entries on each partner's
+NATS subject) and the webhook deliveries (to partners' endpoints). What each of them sends, and how it
+marks a row, is an `Outlet`; the `Relay` around it is the same for all:
+
+- it works on a PostgreSQL connection of its own (not the service's pool, so requests never wait for it
+  and it never waits for them), in autocommit, and traces none of its own SQL: a sweep is housekeeping,
+  and the spans that matter (each send) continue the trace of the transaction that wrote the row;
+- it is woken by NOTIFY on its channel (sent by a trigger on the table, delivered at commit: exactly
+  when there is something to send) and otherwise looks every `poll_seconds`;
+- it never holds a transaction open while it sends: it reads a batch, sends it, then settles it;
+- when `exclusive`, it runs on one replica at a time (a session advisory lock), so order holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import asyncpg
+from nats.aio.client import Client as NATS
+from nats.js.client import JetStreamContext
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+
+log = logging.getLogger(__name__)
+
+R = TypeVar("R")
+O = TypeVar("O")  # noqa: E741 - the outcome of sending one row
+
+
+class Outlet(Protocol[R, O]):
+    """What one relay sends. `pending` and `settle` get the relay's connection; `send` gets no connection."""
+
+    async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[R]:
+        """The next rows to send, in the order they must go out."""
+        ...
+
+    async def send(self, rows: Sequence[R]) -> Sequence[O]:
+        """Send the rows; one outcome per row, in the same order. Raises nothing a row's outcome can say."""
+        ...
+
+    async def settle(self, db: asyncpg.Connection, rows: Sequence[R], outcomes: Sequence[O]) -> int:
+        """Record what happened; returns how many rows are done (sent, or finished with for good)."""
+        ...
+
+    def wait_seconds(self, poll_seconds: float) -> float:
+        """How long to sleep when no NOTIFY comes: the poll, or less when rows are known to be due sooner."""
+        ...
+
+
+class Relay(Generic[R, O]):
+    def __init__(
+        self,
+        *,
+        name: str,
+        outlet: Outlet[R, O],
+        database_url: str,
+        schema: str,
+        channel: str,
+        exclusive: bool,
+        poll_seconds: float = 1.0,
+        batch_size: int = 256,
+        retry_seconds: float = 1.0,
+    ) -> None:
+        self.name = name
+        self.outlet = outlet
+        self.dsn = plain_dsn(database_url)
+        self.schema = schema
+        self.channel = channel
+        self.exclusive = exclusive
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self.retry_seconds = retry_seconds
+        self.active = False
+        self._wake = asyncio.Event()
+
+    async def connect(self) -> asyncpg.Connection:
+        db = await asyncpg.connect(
+            self.dsn,
+            server_settings={"search_path": self.schema, "application_name": f"partnernet-{self.schema}-{self.name}"},
+        )
+        await db.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        return db
+
+    async def run(self) -> None:
+        """Run until cancelled: connect (and take the lock), then relay; survive database and broker outages."""
+        while True:
+            try:
+                await self._run_connected()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("relay %s interrupted; retrying", self.name)
+                self.active = False
+                await asyncio.sleep(self.retry_seconds)
+
+    async def _run_connected(self) -> None:
+        db = await self.connect()
+        try:
+            if self.exclusive:
+                lock_key = f"relay:{self.schema}:{self.name}"
+                while not await db.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock_key):
+                    await asyncio.sleep(self.poll_seconds)
+            await db.add_listener(self.channel, self._notified)
+            self.active = True
+            while True:
+                self._wake.clear()
+                done = await self.sweep(db)
+                if done == self.batch_size:
+                    continue  # more may be waiting: no sleep between full batches
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.outlet.wait_seconds(self.poll_seconds))
+                if db.is_closed():
+                    raise ConnectionError(f"relay {self.name} lost its database connection (and any lock)")
+        finally:
+            self.active = False
+            with contextlib.suppress(Exception):
+                await db.close(timeout=2)
+
+    def _notified(self, *_: Any) -> None:
+        self._wake.set()
+
+    async def sweep(self, db: asyncpg.Connection) -> int:
+        """One batch: read (no transaction stays open), send, settle. Returns how many rows are done."""
+        rows = await self.outlet.pending(db, self.batch_size)
+        if not rows:
+            return 0
+        outcomes = await self.outlet.send(rows)
+        done = await self.settle(db, rows, outcomes)
+        if done < len(rows):
+            await asyncio.sleep(min(self.poll_seconds, self.retry_seconds))  # a failed send: do not spin on it
+        return done
+
+    async def settle(self, db: asyncpg.Connection, rows: Sequence[R], outcomes: Sequence[O]) -> int:
+        return await self.outlet.settle(db, rows, outcomes)
+
+
+def plain_dsn(database_url: str) -> str:
+    """asyncpg takes `postgresql://`; the settings name SQLAlchemy's `postgresql+asyncpg://`."""
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+# --- sending to JetStream in order ------------------------------------------------------------------
+
+EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One row as it goes onto a JetStream stream."""
+
+    subject: str
+    payload: bytes
+    msg_id: str  # Nats-Msg-Id: JetStream drops a second copy within its duplicate window
+    headers: dict[str, str]
+    trace_context: dict[str, str]  # of the transaction that wrote the row: the publish continues its trace
+    span_name: str
+    span_attributes: dict[str, str]
+
+
+class OrderedPublisher:
+    """Publishes a batch to one stream in order, all in flight at once, and waits for the acks together.
+
+    Order holds even when one publish in the middle fails: each message after the first names the one
+    before it (`Nats-Expected-Last-Msg-Id`), so JetStream refuses a message whose predecessor it did not
+    store, and the refusals run on to the end of the batch. A copy JetStream already has is acknowledged
+    as a duplicate before that check, so the retry of a batch whose acks were lost goes through. Only the
+    acknowledged prefix of a batch is marked sent (`acknowledged_prefix`); the rest is sent again.
+    """
+
+    def __init__(self, connection: Callable[[], NATS], stream: str, tracer: Tracer, timeout: float = 5.0) -> None:
+        self._connection = connection
+        self.stream = stream
+        self.tracer = tracer
+        self.timeout = timeout
+        self._js: tuple[NATS, JetStreamContext] | None = None
+
+    def _jetstream(self) -> JetStreamContext:
+        nc = self._connection()
+        if self._js is None or self._js[0] is not nc:
+            self._js = (nc, nc.jetstream(timeout=self.timeout))
+        return self._js[1]
+
+    async def publish(self, publications: Sequence[Publication]) -> list[BaseException | None]:
+        """One outcome per publication, in order: None when JetStream acknowledged it (or had it already)."""
+        js = self._jetstream()
+        in_flight: list[tuple[asyncio.Future[Any], Span]] = []
+        refused: BaseException | None = None
+        previous: str | None = None
+        for publication in publications:
+            span = self._span(publication)
+            headers = {**publication.headers, "Nats-Msg-Id": publication.msg_id}
+            if previous is not None:
+                headers[EXPECTED_LAST_MSG_ID] = previous
+            propagate.inject(headers, context=trace.set_span_in_context(span))
+            try:
+                ack = await js.publish_async(
+                    publication.subject, publication.payload, headers=headers, stream=self.stream
+                )
+            except Exception as exc:  # the connection takes no more: this one and the rest stay unsent
+                _failed(span, exc)
+                refused = exc
+                break
+            in_flight.append((ack, span))
+            previous = publication.msg_id
+        outcomes: list[BaseException | None] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        for ack, span in in_flight:
+            try:
+                await asyncio.wait_for(ack, max(deadline - loop.time(), 0.001))
+                outcomes.append(None)
+                span.end()
+            except Exception as exc:
+                _failed(span, exc)
+                outcomes.append(exc)
+        if refused is not None:
+            outcomes += [refused] * (len(publications) - len(outcomes))
+        return outcomes
+
+    def _span(self, publication: Publication) -> Span:
+        return self.tracer.start_span(
+            publication.span_name,
+            context=propagate.extract(publication.trace_context),
+            kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "nats", "messaging.destination.name": publication.subject}
+            | publication.span_attributes,
+        )
+
+
+def _failed(span: Span, error: BaseException) -> None:
+    span.record_exception(error)
+    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    span.end()
+
+
+def acknowledged_prefix(outcomes: Sequence[BaseException | None]) -> int:
+    """How many rows from the start of a batch were acknowledged without a gap: only those may be marked sent."""
+    for index, outcome in enumerate(outcomes):
+        if outcome is not None:
+            return index
+    return len(outcomes)

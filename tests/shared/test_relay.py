@@ -1,0 +1,176 @@
+"""The relay (shared/relay.py) on a real PostgreSQL and a real JetStream: a batch goes out in order, and a
+publish that fails in the middle of a batch lets nothing after it overtake it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import msgspec
+import nats
+import pytest
+from nats.js.api import StreamConfig
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from shared.contracts import Envelope
+from shared.db import create_engine, migrate
+from shared.outbox import outbox_relay
+from shared.relay import acknowledged_prefix, plain_dsn
+from tests.conftest import telemetry_for
+
+
+class FakeBroker:
+    """What the outbox relay takes of a FastStream broker: its nats-py connection."""
+
+    def __init__(self, connection: nats.NATS) -> None:
+        self.connection = connection
+
+
+@pytest.fixture
+async def relay_schema(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A service schema of its own (the kernel's outbox, with its NOTIFY trigger) for one test."""
+    schema = f"relaytest_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(database_url, schema=schema)
+    await migrate(engine, schema, tmp_path / "no-migrations-of-its-own")
+    await engine.dispose()
+    yield schema
+    conn = await asyncpg.connect(plain_dsn(database_url))
+    try:
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def stream(nats_url: str, relay_schema: str) -> AsyncIterator[tuple[nats.NATS, str]]:
+    """The schema's event stream, as `shared.messaging.event_stream_name` names it, on subjects `events.<schema>.>`."""
+    nc = await nats.connect(nats_url)
+    name = f"EVENTS_{relay_schema.upper()}"
+    await nc.jetstream().add_stream(StreamConfig(name=name, subjects=[f"events.{relay_schema}.>"]))
+    yield nc, name
+    await nc.jetstream().delete_stream(name)
+    await nc.close()
+
+
+async def write_events(database_url: str, schema: str, subjects: list[str]) -> list[str]:
+    """Outbox rows as `stage_event` writes them; returns their event ids in outbox order."""
+    conn = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": schema})
+    ids = []
+    try:
+        for n, subject in enumerate(subjects):
+            event_id = uuid.uuid4()
+            envelope = Envelope(
+                id=event_id,
+                source=f"/partnernet/{schema}",
+                type="nl.partnernet.test.happened.v1",
+                time=datetime(2026, 12, 1, 10, tzinfo=UTC),
+                subject="gem/bieb",
+                data={"n": n},
+                municipality="gem",
+                library="bieb",
+            )
+            await conn.execute(
+                "INSERT INTO outbox (event_id, subject, event_type, payload) VALUES ($1, $2, $3, $4)",
+                event_id,
+                subject,
+                envelope.type,
+                msgspec.json.encode(envelope),
+            )
+            ids.append(str(event_id))
+    finally:
+        await conn.close()
+    return ids
+
+
+async def stored_ids(nc: nats.NATS, stream: str) -> list[str]:
+    """The event ids on the stream, in stream order."""
+    js = nc.jetstream()
+    info = await js.stream_info(stream)
+    ids = []
+    for sequence in range(info.state.first_seq, info.state.last_seq + 1):
+        if info.state.messages == 0:
+            break
+        message = await js.get_msg(stream, sequence)
+        ids.append(message.headers["Nats-Msg-Id"] if message.headers else "")
+    return ids
+
+
+async def unsent(database_url: str, schema: str) -> list[str]:
+    conn = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": schema})
+    try:
+        rows = await conn.fetch("SELECT event_id FROM outbox WHERE sent_at IS NULL ORDER BY position")
+    finally:
+        await conn.close()
+    return [str(row["event_id"]) for row in rows]
+
+
+def test_only_the_acknowledged_prefix_of_a_batch_counts() -> None:
+    failed = RuntimeError("no ack")
+    assert acknowledged_prefix([None, None, None]) == 3
+    assert acknowledged_prefix([None, failed, None]) == 1
+    assert acknowledged_prefix([failed, None]) == 0
+    assert acknowledged_prefix([]) == 0
+
+
+async def test_a_failed_publish_in_the_middle_of_a_batch_lets_no_later_event_overtake_it(
+    database_url: str, relay_schema: str, stream: tuple[nats.NATS, str]
+) -> None:
+    nc, stream_name = stream
+    good = f"events.{relay_schema}.test.happened.v1.gem.bieb"
+    # The fifth event's subject is in no stream: JetStream refuses it, as it would a message it cannot store.
+    subjects = [good] * 4 + [f"nowhere.{relay_schema}"] + [good] * 5
+    ids = await write_events(database_url, relay_schema, subjects)
+    relay = outbox_relay(
+        service=relay_schema,
+        database_url=database_url,
+        broker=FakeBroker(nc),  # type: ignore[arg-type]
+        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
+    )
+    relay.outlet.publisher.timeout = 2.0  # type: ignore[attr-defined]
+    db = await relay.connect()
+    try:
+        done = await relay.sweep(db)
+
+        # The four before the failure are on the stream and marked sent; none after it is either.
+        assert done == 4
+        assert await stored_ids(nc, stream_name) == ids[:4]
+        assert await unsent(database_url, relay_schema) == ids[4:]
+
+        # The cause goes away (here: the subject is put right); the next sweep sends the rest, in order.
+        conn = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": relay_schema})
+        await conn.execute("UPDATE outbox SET subject = $1 WHERE event_id = $2", good, uuid.UUID(ids[4]))
+        failures = await conn.fetchval("SELECT attempts FROM outbox WHERE event_id = $1", uuid.UUID(ids[4]))
+        await conn.close()
+        assert failures == 1, "the failed publish is counted on its row"
+        assert await relay.sweep(db) == 6
+    finally:
+        await db.close()
+    assert await stored_ids(nc, stream_name) == ids, "every event once, in the order it was written"
+    assert await unsent(database_url, relay_schema) == []
+
+
+async def test_a_batch_sent_again_after_lost_acks_is_stored_once(
+    database_url: str, relay_schema: str, stream: tuple[nats.NATS, str]
+) -> None:
+    """The relay died after JetStream stored a batch but before it was marked: the same rows go again, and the
+    order check (each names the one before) does not refuse copies JetStream already has."""
+    nc, stream_name = stream
+    good = f"events.{relay_schema}.test.happened.v1.gem.bieb"
+    ids = await write_events(database_url, relay_schema, [good] * 6)
+    relay = outbox_relay(
+        service=relay_schema,
+        database_url=database_url,
+        broker=FakeBroker(nc),  # type: ignore[arg-type]
+        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
+    )
+    db = await relay.connect()
+    try:
+        rows = await relay.outlet.pending(db, 3)
+        assert await relay.outlet.send(rows) == [None, None, None]  # published, never marked: the crash
+        assert await relay.sweep(db) == 6
+    finally:
+        await db.close()
+    assert await stored_ids(nc, stream_name) == ids

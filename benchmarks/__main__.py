@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from benchmarks import raw
+from benchmarks.idle import idle_platform
 from benchmarks.loadgen import Spec
 from benchmarks.pipeline import PipelineResult, Target, create_tenant, http_spec, read_spec, run_loadgen, write_phase
 from benchmarks.processes import COMPONENTS, MemorySampler, find_processes, memory_snapshot
@@ -48,9 +49,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write-connections", type=int, default=16)
     parser.add_argument("--profile", type=Path, help="write py-spy profiles of the read and write phases here")
     parser.add_argument("--json", type=Path, help="also write every figure as JSON")
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=60.0,
+        help="watch a platform of its own at rest this long, exporting to a local collector (0: skip)",
+    )
     args = parser.parse_args(argv)
     with platform_target(args) as target:
         results = asyncio.run(benchmark(target, args))
+    if args.idle_seconds and not args.url:
+        step(f"a platform at rest for {args.idle_seconds:.0f}s (its traces and CPU) …")
+        results["idle"] = idle_platform(args.idle_seconds)
     print_report(results, args)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
@@ -325,6 +335,7 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
                 f"p99 {outbox['commit_to_ack_p99_ms']:.0f} ms; peak backlog {outbox['peak_backlog']}"
                 + (f", drained {drained:.1f}s after the load" if drained is not None else ""),
             )
+    rows.extend(pipeline_rows(r))
     row("— resident memory (MB): at rest / peak under load —", "", "")
     for name in COMPONENTS:
         rest, peak = r["rss_at_rest_mb"].get(name), r["rss_under_load_mb"].get(name)
@@ -338,6 +349,7 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
         print(f"{what:<{width[0]}}  {figure:>{width[1]}}  {note}".rstrip())
     print()
     print("aims:", aims_summary(r))
+    print("pipeline aims (issue 17):", "; ".join(f"{n}: {'met' if ok else 'MISSED'}" for n, ok in pipeline_aims(r)))
     for path in r.get("profiles", []):
         print()
         print("\n".join(summarise(Path(path))))
@@ -362,6 +374,109 @@ def aims_summary(r: dict[str, Any]) -> str:
         "RSS <150 MB at rest": all(v <= AIM_RSS_MB for v in r["rss_at_rest_mb"].values()),
     }
     return "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks.items())
+
+
+# --- the event pipeline's own figures and aims (issue 17) ------------------------------------------------
+
+AIM_PIPELINE_SHARE_NOW = 0.025  # of PostgreSQL's insert rate; the long-term aim stays AIM_PIPELINE_SHARE
+AIM_POST_P99_MS = 50.0
+AIM_NATS_FEED_P99_MS = 50.0
+AIM_OUTBOX_P99_MS = 20.0
+AIM_IDLE_ROOTS_PER_MINUTE = 1.0
+AIM_IDLE_CPU_SHARE = 0.01
+CPU_COMPONENTS = ("gateway", "referrals", "partners", "nats-server", "postgres backends")
+
+
+def pipeline_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    wmax, whalf = r["write_max"], r["write_half"]
+    pg_rate = r["postgres_inserts"]["count"] / r["postgres_inserts"]["seconds"]
+    rows = [
+        ("— the event pipeline (issue 17) —", "", ""),
+        (
+            "pipeline max / PostgreSQL inserts",
+            f"{wmax['pipeline_per_second'] / max(pg_rate, 1):.2%}",
+            f"aim ≥ {AIM_PIPELINE_SHARE_NOW:.1%} now, {AIM_PIPELINE_SHARE:.0%} long-term",
+        ),
+        ("POST p99 at the maximum", f"{wmax['post_p99_ms']:.1f} ms", f"aim < {AIM_POST_P99_MS:.0f} ms"),
+        (
+            "POST → feed entry p99 at the maximum",
+            f"{wmax['feed_p99_ms']:.0f} ms",
+            f"p50 {wmax['feed_p50_ms']:.0f} ms; aim < {AIM_FEED_P99_MS:.0f} ms",
+        ),
+    ]
+    for label, phase in (("max", wmax), ("half", whalf)):
+        if nats := phase.get("nats_feed"):
+            rows.append(
+                (
+                    f"POST → on NATS feeds.<partner> ({label})",
+                    f"p99 {nats['p99_ms']:.0f} ms",
+                    f"p50 {nats['p50_ms']:.0f} ms; {nats['seen']}/{phase['referrals']} seen"
+                    + (f"; aim < {AIM_NATS_FEED_P99_MS:.0f} ms" if label == "half" else ""),
+                )
+            )
+    if outbox := whalf.get("outbox"):
+        rows.append(
+            (
+                "outbox commit → JetStream ack p99 (half)",
+                f"{outbox['commit_to_ack_p99_ms']:.1f} ms",
+                f"aim < {AIM_OUTBOX_P99_MS:.0f} ms",
+            )
+        )
+    cpu = wmax.get("cpu_ms_per_referral") or {}
+    if cpu:
+        rows.append(
+            (
+                "CPU per referral at the maximum",
+                f"{sum(cpu.values()):.1f} ms",
+                ", ".join(f"{name} {cpu[name]:.2f}" for name in CPU_COMPONENTS if name in cpu),
+            )
+        )
+    if idle := r.get("idle"):
+        roots, shares = idle["root_traces_per_minute"], idle["cpu_share"]
+        rows.append(
+            (
+                f"at rest {idle['seconds']:.0f}s: root traces a minute",
+                f"max {max(roots.values(), default=0):.1f}",
+                f"aim ≤ {AIM_IDLE_ROOTS_PER_MINUTE:.0f} per process; {idle['spans']} spans in all"
+                + (f"; {', '.join(idle['root_span_names'])}" if idle["root_span_names"] else ""),
+            )
+        )
+        rows.append(
+            (
+                "at rest: CPU per process",
+                f"max {max(shares.values(), default=0):.2%}",
+                ", ".join(f"{name} {share:.2%}" for name, share in sorted(shares.items()))
+                + f"; aim < {AIM_IDLE_CPU_SHARE:.0%}",
+            )
+        )
+    return rows
+
+
+def pipeline_aims(r: dict[str, Any]) -> list[tuple[str, bool]]:
+    wmax, whalf = r["write_max"], r["write_half"]
+    pg_rate = r["postgres_inserts"]["count"] / r["postgres_inserts"]["seconds"]
+    checks = [
+        ("pipeline ≥2.5% of PG", wmax["pipeline_per_second"] >= AIM_PIPELINE_SHARE_NOW * pg_rate),
+        ("POST p99 <50 ms", wmax["post_p99_ms"] < AIM_POST_P99_MS),
+        ("POST→feed p99 <100 ms at max", wmax["feed_p99_ms"] < AIM_FEED_P99_MS),
+        (
+            "POST→NATS feed p99 <50 ms at half",
+            bool(whalf.get("nats_feed")) and whalf["nats_feed"]["p99_ms"] < AIM_NATS_FEED_P99_MS,
+        ),
+        (
+            "outbox→ack p99 <20 ms at half",
+            bool(whalf.get("outbox")) and whalf["outbox"]["commit_to_ack_p99_ms"] < AIM_OUTBOX_P99_MS,
+        ),
+    ]
+    if idle := r.get("idle"):
+        checks.append(
+            (
+                "idle ≤1 root trace/min",
+                max(idle["root_traces_per_minute"].values(), default=0) <= AIM_IDLE_ROOTS_PER_MINUTE,
+            )
+        )
+        checks.append(("idle CPU <1% per process", max(idle["cpu_share"].values(), default=0) < AIM_IDLE_CPU_SHARE))
+    return checks
 
 
 if __name__ == "__main__":

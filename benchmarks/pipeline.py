@@ -18,6 +18,7 @@ import httpx
 import nats
 from nats.aio.msg import Msg
 
+from benchmarks.idle import cpu_snapshot
 from benchmarks.loadgen import Spec, percentile
 
 
@@ -171,6 +172,7 @@ class FeedWatcher:
         # higher position had been read (the consumer handles a batch concurrently, positions come at insert).
         self.skipped_by_cursor: set[str] = set()
         self.in_stream: dict[str, float] = {}
+        self.on_nats_feed: dict[str, float] = {}  # first seen on the partner's NATS subject `feeds.<partner>`
         self._tasks: list[asyncio.Task[None]] = []
         self._nc: nats.NATS | None = None
 
@@ -184,6 +186,13 @@ class FeedWatcher:
                 self.in_stream.setdefault(referral_id, time.monotonic())
 
             await self._nc.subscribe(f"events.referrals.referral.submitted.v1.{self.tenant.municipality}.>", cb=seen)
+
+            async def on_feed(msg: Msg) -> None:
+                referral_id = json.loads(msg.data)["data"].get("referral_id")
+                if referral_id:
+                    self.on_nats_feed.setdefault(referral_id, time.monotonic())
+
+            await self._nc.subscribe(f"feeds.{self.tenant.partner_id}", cb=on_feed)
             await self._nc.flush()
 
     async def _poll_feed(self) -> None:
@@ -241,6 +250,13 @@ class FeedWatcher:
             await asyncio.sleep(0.05)
         return False
 
+    async def wait_for_nats(self, referral_ids: list[str], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._nc is not None and time.monotonic() < deadline:
+            if all(r in self.on_nats_feed for r in referral_ids):
+                return
+            await asyncio.sleep(0.05)
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
@@ -267,6 +283,17 @@ class PipelineResult:
     generator_cpu: float
     schedule_lag_p99_ms: float
     skipped_by_position_cursor: int
+    nats_feed: NatsFeedStats | None = None
+    cpu_ms_per_referral: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class NatsFeedStats:
+    """POST answered → the entry published on the partner's NATS subject `feeds.<partner>`."""
+
+    seen: int
+    p50_ms: float
+    p99_ms: float
 
 
 @dataclass
@@ -327,11 +354,14 @@ async def write_phase(
     probe = OutboxProbe(target.database_dsn) if target.database_dsn else None
     if probe is not None:
         await probe.start()
+    cpu_before = cpu_snapshot(target.processes)
     try:
         result = await run_loadgen(write_spec(target, tenant, connections=connections, duration=duration, rate=rate))
         generated_until = time.monotonic()
         captured = {referral_id: done for referral_id, done in result["captured"]}
         await watcher.wait_for(list(captured), timeout=max(30.0, 6 * duration))
+        await watcher.wait_for_nats(list(captured), timeout=10.0)
+        cpu_used = cpu_per_referral(cpu_before, cpu_snapshot(target.processes), len(captured))
     finally:
         await watcher.stop()
         outbox = await probe.stop() if probe is not None else None
@@ -357,4 +387,20 @@ async def write_phase(
         generator_cpu=result["generator_cpu"],
         schedule_lag_p99_ms=result["schedule_lag_p99_ms"],
         skipped_by_position_cursor=len(watcher.skipped_by_cursor & set(captured)),
+        nats_feed=nats_feed_stats(watcher, captured),
+        cpu_ms_per_referral=cpu_used,
     )
+
+
+def nats_feed_stats(watcher: FeedWatcher, captured: dict[str, float]) -> NatsFeedStats | None:
+    delays = sorted(watcher.on_nats_feed[r] - captured[r] for r in captured if r in watcher.on_nats_feed)
+    if not delays:
+        return None
+    return NatsFeedStats(len(delays), percentile(delays, 0.5) * 1e3, percentile(delays, 0.99) * 1e3)
+
+
+def cpu_per_referral(before: dict[str, float], after: dict[str, float], referrals: int) -> dict[str, float]:
+    """Milliseconds of CPU each component spent per referral of the phase (all its work in that time, idle too)."""
+    if not referrals:
+        return {}
+    return {name: 1e3 * (after[name] - before.get(name, 0.0)) / referrals for name in after}

@@ -9,6 +9,7 @@ the score and whether the match was exact.
 from __future__ import annotations
 
 import logging
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -52,29 +53,30 @@ async def flag_possible_duplicates(
         return []
     await duplicate_store.index(tx.session, referral_id, municipality, keys)
     now = tx.clock.now()
-    flagged: list[sa.Row] = []
+    warnings: list[dict[str, Any]] = []
     for candidate in await duplicate_store.candidates(tx.session, referral_id, municipality, keys):
         shared, theirs = candidate.shared, candidate.features
         score = 1.0 if candidate.exact else blind_index.similarity(shared, len(keys.features), theirs)
         if score < NEAR_MATCH:
             continue
-        warning = {
-            "id": new_id(),
-            "referral_id": referral_id,
-            "duplicate_of": candidate.referral_id,
-            "library": library,
-            "duplicate_library": candidate.library,
-            "municipality": municipality,
-            "similarity": round(score, 3),
-            "exact": candidate.exact,
-            "flagged_at": now,
-        }
-        await duplicate_store.add_warning(tx.session, **warning)
-        # A new referral has no warnings but these (nobody can have linked to it yet): no read back.
-        flagged.append(as_written(warning | NEW_WARNING))
-    if flagged:
-        log.info("possible duplicates flagged", extra={"library": library, "count": len(flagged)})
-    return flagged
+        warnings.append(
+            {
+                "id": new_id(),
+                "referral_id": referral_id,
+                "duplicate_of": candidate.referral_id,
+                "library": library,
+                "duplicate_library": candidate.library,
+                "municipality": municipality,
+                "similarity": round(score, 3),
+                "exact": candidate.exact,
+                "flagged_at": now,
+            }
+        )
+    await duplicate_store.add_warnings(tx.session, warnings)
+    if warnings:
+        log.info("possible duplicates flagged", extra={"library": library, "count": len(warnings)})
+    # A new referral has no warnings but these (nobody can have linked to it yet): no read back.
+    return [as_written(warning | NEW_WARNING) for warning in warnings]
 
 
 async def decide_duplicate(work: UnitOfWork, actor: Actor, command: DecideDuplicate) -> DuplicateWarningView:

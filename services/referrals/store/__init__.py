@@ -191,7 +191,10 @@ async def find_referral(session: AsyncSession, referral_id: UUID) -> sa.Row | No
 
 
 async def lock_referral(session: AsyncSession, referral_id: UUID) -> sa.Row | None:
-    return (await session.execute(sa.select(referrals).where(referrals.c.id == referral_id).with_for_update())).first()
+    # FOR NO KEY UPDATE: a step changes the referral, never its id, so it need not wait for submissions that
+    # only reference it (a duplicate warning's foreign key takes FOR KEY SHARE on the referral it names).
+    statement = sa.select(referrals).where(referrals.c.id == referral_id).with_for_update(key_share=True)
+    return (await session.execute(statement)).first()
 
 
 async def update_referral(session: AsyncSession, referral_id: UUID, **values: Any) -> None:

@@ -129,10 +129,13 @@ async def candidates(session: AsyncSession, referral_id: UUID, municipality: str
     ]
 
 
-async def add_warning(session: AsyncSession, **values: Any) -> None:
-    await session.execute(
-        insert(duplicate_warnings).values(**values).on_conflict_do_nothing(constraint="duplicate_warnings_once")
-    )
+ADD_WARNING = insert(duplicate_warnings).on_conflict_do_nothing(constraint="duplicate_warnings_once")
+
+
+async def add_warnings(session: AsyncSession, warnings: list[dict[str, Any]]) -> None:
+    """All of a submission's warnings in one round trip (up to MAX_CANDIDATES of them)."""
+    if warnings:
+        await session.execute(ADD_WARNING, warnings)
 
 
 async def warnings_of(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:

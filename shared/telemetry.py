@@ -289,7 +289,7 @@ def stable_subject(subject: str) -> str:
     (and one span name) per tenant, partner or request. The subject itself stays on the span as an attribute.
     """
     tokens = subject.split(".")
-    if tokens[0] == "_INBOX":
+    if tokens[0] == "_INBOX" or tokens[:2] == ["$SYS", "_INBOX"]:  # the latter: the NATS auth callout's replies
         return "(temporary)"  # OpenTelemetry's name for a reply subject
     if tokens[0] == "events" and len(tokens) > 4:
         return ".".join(tokens[:-2])

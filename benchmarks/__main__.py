@@ -262,7 +262,7 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
     )
     prpc = r["platform_rpc"]
     row(
-        "shared.rpc on FastStream, empty use case",
+        "shared.rpc (client and server), empty use case",
         f"{rate(prpc):,.0f} /s",
         f"{rate(prpc) / max(rr_rate, 1):.0%} of raw request/reply; "
         f"p50 {prpc['p50_ms']:.2f} ms, p99 {prpc['p99_ms']:.2f} ms",

@@ -8,6 +8,7 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -39,22 +40,42 @@ class Rate:
 
 async def nats_request_reply(nats_url: str, *, duration: float, concurrency: int = 50) -> Rate:
     """Round trips to a trivial nats-py responder in another process, `concurrency` requests in flight."""
-    return await _against(["responder", nats_url, RR_SUBJECT], nats_url, RR_SUBJECT, b"x", duration, concurrency)
+
+    def loop(nc: nats.NATS) -> Callable[[], Awaitable[object]]:
+        return lambda: nc.request(RR_SUBJECT, b"x", timeout=5)
+
+    return await _against(["responder", nats_url, RR_SUBJECT], nats_url, loop, duration, concurrency)
 
 
 async def platform_rpc(nats_url: str, *, duration: float, concurrency: int = 50) -> Rate:
-    """The same round trips through the platform's RPC layer (shared.rpc on FastStream) with a use case that
-    does nothing: what the messaging stack costs a service before it touches its database."""
-    from shared.rpc import RpcRequest, rpc_subject
+    """The same round trips through the platform's RPC layer on both sides (the gateway's `RpcClient`, a
+    service's `RpcServer`, telemetry and metrics included) with a use case that does nothing: what the
+    messaging stack costs a request before the service touches its database."""
+    from shared.rpc import RpcClient
+    from shared.telemetry import setup_telemetry
     from shared.tenancy import SYSTEM
 
-    body = msgspec.json.encode(RpcRequest(actor=SYSTEM, body=msgspec.Raw(b'{"referral_id": "x"}')))
-    subject = rpc_subject("partnernet-bench", "echo")
-    return await _against(["rpc", nats_url], nats_url, subject, body, duration, concurrency)
+    class Echo(msgspec.Struct, frozen=True):
+        referral_id: str
+
+    tracer = setup_telemetry("bench-client", otlp_endpoint=None).tracer("partnernet.rpc")
+    body = Echo(referral_id="x")
+
+    def loop(nc: nats.NATS) -> Callable[[], Awaitable[object]]:
+        client = RpcClient(nc, timeout=5, tracer=tracer)
+        return lambda: client.call("partnernet-bench", "echo", SYSTEM, body, Echo)
+
+    # As in the gateway, the calls happen inside a request's span (unsampled, as nothing exports here).
+    with tracer.start_as_current_span("GET /bench"):
+        return await _against(["rpc", nats_url], nats_url, loop, duration, concurrency)
 
 
 async def _against(
-    target: list[str], nats_url: str, subject: str, body: bytes, duration: float, concurrency: int
+    target: list[str],
+    nats_url: str,
+    requester: Callable[[nats.NATS], Callable[[], Awaitable[object]]],
+    duration: float,
+    concurrency: int,
 ) -> Rate:
     responder = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "benchmarks.targets", *target, stdout=asyncio.subprocess.PIPE
@@ -64,7 +85,7 @@ async def _against(
         await responder.stdout.readline()  # "ready"
         nc = await nats.connect(nats_url)
         try:
-            return await _request_loop(nc, subject, body, duration, concurrency)
+            return await _request_loop(requester(nc), duration, concurrency)
         finally:
             await nc.close()
     finally:
@@ -72,16 +93,16 @@ async def _against(
         await responder.wait()
 
 
-async def _request_loop(nc: nats.NATS, subject: str, body: bytes, duration: float, concurrency: int) -> Rate:
+async def _request_loop(request: Callable[[], Awaitable[object]], duration: float, concurrency: int) -> Rate:
     for _ in range(200):  # warm up the responder and the reply subscription
-        await nc.request(subject, body, timeout=5)
+        await request()
     latencies: list[float] = []
     started = time.monotonic()
     stop_at = started + duration
 
     async def worker() -> None:
         while (begin := time.monotonic()) < stop_at:
-            await nc.request(subject, body, timeout=5)
+            await request()
             latencies.append(time.monotonic() - begin)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))

@@ -75,23 +75,28 @@ async def serve_responder(nats_url: str, subject: str) -> None:
 
 
 async def serve_rpc(nats_url: str) -> None:
-    """`rpc.partnernet-bench.echo`: what a service's operation costs before its use case does anything."""
-    from shared.messaging import create_broker
-    from shared.rpc import answer
+    """`rpc.partnernet-bench.echo`: what a service's operation costs before its use case does anything, answered
+    the way a service answers (shared.rpc with the runtime's metrics and telemetry around the use case)."""
+    import nats
+
+    from shared.metrics import observe_operation
+    from shared.rpc import RpcServer
     from shared.telemetry import setup_telemetry
     from shared.tenancy import Actor
 
-    broker = create_broker(nats_url, name="bench", telemetry=setup_telemetry("bench", otlp_endpoint=None))
+    telemetry = setup_telemetry("bench", otlp_endpoint=None)
+    server = RpcServer("partnernet-bench", telemetry.tracer("partnernet.rpc"))
 
     async def echo(actor: Actor, body: dict[str, object]) -> dict[str, object]:
         return body
 
-    answer(broker, "partnernet-bench", "echo", dict, echo)
-    await broker.start()
-    await broker.connection.flush()
+    server.answer("echo", dict, observe_operation(telemetry, "partnernet-bench", "echo", echo))
+    connection = await nats.connect(nats_url)
+    await server.start(connection)
     print("ready", flush=True)
     await _until_signalled()
-    await broker.stop()
+    await server.stop()
+    await connection.close()
 
 
 async def _until_signalled() -> None:

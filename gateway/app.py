@@ -21,6 +21,7 @@ from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.types import Message, Scope
+from nats.aio.client import Client as Nats
 from opentelemetry import trace
 
 from gateway.api_keys import ApiKeyController
@@ -43,7 +44,7 @@ from gateway.ratelimit import rate_limit
 from gateway.referrals import ReferralController
 from gateway.subscriptions import WebhookController
 from gateway.volunteers import VOLUNTEER_CONTROLLERS
-from shared.messaging import create_broker
+from shared.messaging import connect_nats
 from shared.metrics import BrokerWatch, observe_instance
 from shared.probes import nats_ready, probe_lifespan
 from shared.rpc import RpcClient
@@ -114,14 +115,14 @@ def oidc_verifier(settings: Settings) -> OidcVerifier | None:
 def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Litestar:
     telemetry = telemetry or setup_telemetry("gateway", otlp_endpoint=settings.otel_endpoint)
     observe_instance(telemetry.meter("partnernet.gateway"), "gateway")
-    broker = create_broker(settings.nats_url, name="gateway", telemetry=telemetry)
+    nats = Nats()
 
-    broker_watch = BrokerWatch(telemetry.meter("partnernet.gateway"), broker)
+    broker_watch = BrokerWatch(telemetry.meter("partnernet.gateway"), nats)
 
     @asynccontextmanager
     async def connect_broker(app: Litestar) -> AsyncIterator[None]:
-        await broker.connect()
-        await idempotency.open(broker.connection.jetstream(), replicas=settings.stream_replicas)
+        await connect_nats(nats, settings.nats_url, name="gateway")
+        await idempotency.open(nats.jetstream(), replicas=settings.stream_replicas)
         watching = asyncio.create_task(broker_watch.run(), name="gateway-broker-watch")
         try:
             yield
@@ -129,10 +130,10 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             watching.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watching
-            await broker.stop()
+            await nats.close()  # uvicorn has answered every request by now
             telemetry.shutdown()
 
-    rpc = RpcClient(broker, timeout=settings.rpc_timeout_seconds)
+    rpc = RpcClient(nats, timeout=settings.rpc_timeout_seconds, tracer=telemetry.tracer("partnernet.rpc"))
     issuer = TokenIssuer(settings.jwt_secret)
     authenticator = Authenticator(
         issuer=issuer,
@@ -145,7 +146,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         "rpc": rpc,
         "issuer": issuer,
         "telemetry": telemetry,
-        "broker": broker,
+        "nats": nats,
         "authenticator": authenticator,
         "broker_watch": broker_watch,
     }
@@ -189,7 +190,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         after_request=add_etag,
         on_startup=[complete_openapi],
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[connect_broker, probe_lifespan(settings.probe_port, nats_ready(broker))],
+        lifespan=[connect_broker, probe_lifespan(settings.probe_port, nats_ready(lambda: nats))],
         state=State(state),
         before_send=[add_request_id, record_route, log_request],
         plugins=[

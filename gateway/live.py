@@ -122,7 +122,7 @@ class LiveController(Controller):
         )
         position = start_position(last_event_id, after)
         try:
-            subscription = await subscribe_from(state.broker.connection.jetstream(), subject, position)
+            subscription = await subscribe_from(state.nats.jetstream(), subject, position)
         except (nats.errors.Error, OSError) as exc:
             raise ServiceUnavailable("the event stream is not reachable", service="referrals") from exc
         return ServerSentEvent(follow_subscription(subscription))

@@ -15,6 +15,7 @@ from faststream.nats.opentelemetry.provider import (
     NatsTelemetrySettingsProvider,
     telemetry_attributes_provider_factory,
 )
+from nats.aio.client import Client as Nats
 from nats.js.api import StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 
@@ -123,6 +124,29 @@ def create_broker(nats_url: str, *, name: str, telemetry: Telemetry) -> NatsBrok
         # FastStream's own lines go through our JSON logs; per-message lines only at debug level.
         logger=logging.getLogger("faststream"),
         log_level=logging.DEBUG,
+    )
+
+
+async def connect_nats(connection: Nats, nats_url: str, *, name: str) -> None:
+    """Connect a plain nats-py client (the gateway's: request/reply, Key-Value, live feeds) as the brokers do."""
+
+    async def error(exc: Exception) -> None:
+        log.warning("NATS connection of %s: %s", name, exc)
+
+    async def disconnected() -> None:
+        log.warning("NATS connection of %s lost; reconnecting", name)
+
+    async def reconnected() -> None:
+        log.info("NATS connection of %s restored", name)
+
+    await connection.connect(
+        nats_url,
+        name=f"partnernet-{name}",
+        max_reconnect_attempts=-1,  # a broker restart must never end the gateway
+        reconnect_time_wait=1,
+        error_cb=error,
+        disconnected_cb=disconnected,
+        reconnected_cb=reconnected,
     )
 
 

@@ -109,26 +109,29 @@ def observe_operation(
         explicit_bucket_boundaries_advisory=OPERATION_BUCKETS,
     )
 
+    ok = {"service": service, "operation": operation, "outcome": "ok"}
+
     async def observed(actor: Actor, body: B) -> Any:
         span = trace.get_current_span()
-        tag_span(searchable_fields(actor) | searchable_fields(body), span)
+        # Looking for the searchable keys costs more than the empty use case itself: only for a span that is kept.
+        recording = span.is_recording()
+        if recording:
+            tag_span(searchable_fields(actor) | searchable_fields(body), span)
         started = time.perf_counter()
-        outcome = "ok"
         try:
             result = await use_case(actor, body)
         except PartnernetError as exc:
-            outcome = exc.code
             span.set_attribute("partnernet.error", exc.code)
+            duration.record(time.perf_counter() - started, {**ok, "outcome": exc.code})
             raise
         except Exception as exc:
-            outcome = "failed"
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            duration.record(time.perf_counter() - started, {**ok, "outcome": "failed"})
             raise
-        finally:
-            attributes = {"service": service, "operation": operation, "outcome": outcome}
-            duration.record(time.perf_counter() - started, attributes)
-        tag_span(searchable_fields(result), span)
+        duration.record(time.perf_counter() - started, ok)
+        if recording:
+            tag_span(searchable_fields(result), span)
         return result
 
     return observed
@@ -192,13 +195,13 @@ class DependencyGauge:
 class BrokerWatch:
     """The gateway's view of NATS for `partnernet.dependency.up{service="gateway", dependency="nats"}`."""
 
-    def __init__(self, meter: Meter, broker: Any, *, poll_seconds: float = POLL_SECONDS) -> None:
-        self.broker = broker
+    def __init__(self, meter: Meter, connection: Any, *, poll_seconds: float = POLL_SECONDS) -> None:
+        self.connection = connection  # the gateway's nats-py client
         self.poll_seconds = poll_seconds
         self.gauge = DependencyGauge(meter, "gateway", ["nats"])
 
     async def poll(self) -> None:
-        self.gauge.up["nats"] = await broker_answers(self.broker.connection, POLL_TIMEOUT_SECONDS)
+        self.gauge.up["nats"] = await broker_answers(self.connection, POLL_TIMEOUT_SECONDS)
 
     async def run(self) -> None:
         while True:
@@ -297,7 +300,7 @@ class ServiceMonitor:
         return observe
 
     def ready(self) -> bool:
-        return nats_ready(self.runtime.broker)() and self.database_ok
+        return nats_ready(lambda: self.runtime.broker.connection)() and self.database_ok
 
     async def start(self) -> asyncio.Task[None]:
         """Listen for probes (a taken port fails the start, loudly), then poll until cancelled."""

@@ -64,12 +64,12 @@ def probe_lifespan(port: int | None, ready: Callable[[], bool]) -> Callable[[Any
     return lifespan
 
 
-def nats_ready(broker: Any) -> Callable[[], bool]:
-    """Ready while the broker (a FastStream `NatsBroker`) holds a connection."""
+def nats_ready(connection: Callable[[], Any]) -> Callable[[], bool]:
+    """Ready while the NATS connection (a nats-py client, from `connection()`) is up."""
 
     def ready() -> bool:
         try:
-            return bool(broker.connection.is_connected)
+            return bool(connection().is_connected)
         except Exception:
             return False
 

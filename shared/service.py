@@ -27,7 +27,7 @@ from shared.messaging import create_broker, declare_streams
 from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
 from shared.outbox import outbox_backlog, outbox_relay
 from shared.relay import Relay
-from shared.rpc import answer
+from shared.rpc import RpcServer
 from shared.settings import Settings
 from shared.telemetry import Telemetry, housekeeping, instrument_engine, setup_logging, setup_telemetry
 from shared.tenancy import Actor
@@ -61,6 +61,7 @@ class ServiceRuntime:
     broker: NatsBroker
     relay: Relay[Any, Any]  # the outbox's
     clock: Clock
+    rpc: RpcServer
     consumers: list[EventConsumer[Any]] = field(default_factory=list)
     relays: list[Relay[Any, Any]] = field(default_factory=list)  # the service's own, beside the outbox's
     periodic: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
@@ -98,19 +99,13 @@ class ServiceRuntime:
                 poll_seconds=settings.relay_poll_seconds,
             ),
             clock=clock or SystemClock(),
+            rpc=RpcServer(name, telemetry.tracer("partnernet.rpc"), concurrency=settings.rpc_concurrency),
         )
         runtime.answer("health", HealthCheck, runtime.health)
         return runtime
 
     def answer(self, operation: str, body_type: type[B], use_case: Callable[[Actor, B], Awaitable[Any]]) -> None:
-        answer(
-            self.broker,
-            self.name,
-            operation,
-            body_type,
-            observe_operation(self.telemetry, self.name, operation, use_case),
-            concurrency=self.settings.rpc_concurrency,
-        )
+        self.rpc.answer(operation, body_type, observe_operation(self.telemetry, self.name, operation, use_case))
 
     def consume(self, name: str, event: type[E], handler: EventHandler[E]) -> None:
         consumer = EventConsumer(
@@ -175,8 +170,7 @@ class ServiceRuntime:
         await self.broker.connect()
         await declare_streams(self.broker, replicas=self.settings.stream_replicas)
         await self.broker.start()
-        # A core subscription is only certain to be on the server after a flush.
-        await self.broker.connection.flush(timeout=5)
+        await self.rpc.start(self.broker.connection)
         for relay in (self.relay, *self.relays):
             self._tasks.append(asyncio.create_task(self._relay(relay), name=f"{self.name}-{relay.name}-relay"))
         self.monitor = ServiceMonitor(self)
@@ -192,6 +186,7 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.rpc.stop()
         try:
             await self.broker.stop()
         except Exception:  # a broker that is away cannot be drained; stopping must still finish

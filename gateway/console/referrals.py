@@ -142,7 +142,7 @@ class ReferralPages(Controller):
         actor = visitor.signed_in(Role.STAFF)
         subject = nats_subject("referrals", ReferralSubmitted.qualified_type(), actor.municipality, actor.library)
         try:
-            subscription = await subscribe_from(state.broker.connection.jetstream(), subject, None)
+            subscription = await subscribe_from(state.nats.jetstream(), subject, None)
         except (nats.errors.Error, OSError) as exc:
             raise ServiceUnavailable("the event stream is not reachable", service="referrals") from exc
         return ServerSentEvent(follow_subscription(subscription))

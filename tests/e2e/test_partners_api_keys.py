@@ -82,7 +82,7 @@ async def test_keys_are_managed_by_the_partner_and_its_municipality_only(
 
 async def test_only_the_platform_asks_whose_a_key_is(platform: RunningPlatform, tenant: Tenant) -> None:
     issued = await issue(platform, tenant.partner_a_token, tenant.partner_a, "feed:read")
-    rpc = RpcClient(platform.services["partners"].broker, timeout=5)
+    rpc = RpcClient(platform.services["partners"].broker.connection, timeout=5)
     system = Actor(subject="system", role=Role.OPERATOR)
     identity = await rpc.call(
         "partners", "authenticate_api_key", system, AuthenticateApiKey(key=issued["key"]), ApiKeyIdentity

@@ -138,7 +138,7 @@ async def test_the_overview_counts_active_partnerships_within_the_callers_scope(
     platform: RunningPlatform, network: dict[str, Any]
 ) -> None:
     tenant: Tenant = network["tenant"]
-    rpc = RpcClient(platform.services["partners"].broker, timeout=5)
+    rpc = RpcClient(platform.services["partners"].broker.connection, timeout=5)
 
     async def figures(actor: Actor) -> tuple[dict[str, int], dict[str, int]]:
         found = await rpc.call("partners", "statistics", actor, GetPartnersStatistics(), PartnersStatistics)

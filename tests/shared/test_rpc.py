@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import msgspec
+import nats
 
-from shared.messaging import create_broker
 from shared.rpc import RpcClient, RpcReply, RpcRequest
 from shared.service import ServiceRuntime
 from shared.settings import Settings
@@ -34,18 +34,18 @@ async def two_naps_at_once(nats_url: str, tmp_path: Path, concurrency: int) -> f
         return Nap()
 
     runtime.answer("nap", Nap, nap)
-    caller = create_broker(nats_url, name=f"{name}-caller", telemetry=setup_telemetry("caller", otlp_endpoint=None))
-    rpc = RpcClient(caller, timeout=5)
     actor = Actor(subject="test", role=Role.OPERATOR)
-    await runtime.broker.start()  # only the broker: this replica has no schema, relay or consumers
-    await runtime.broker.connection.flush(timeout=5)
-    await caller.start()
+    await runtime.broker.connect()  # only NATS and the operations: this replica has no schema, relay or consumers
+    await runtime.rpc.start(runtime.broker.connection)
+    caller = await nats.connect(nats_url)
+    rpc = RpcClient(caller, timeout=5)
     try:
         started = time.perf_counter()
         await asyncio.gather(*(rpc.call(name, "nap", actor, Nap(), Nap) for _ in range(2)))
         return time.perf_counter() - started
     finally:
-        await caller.stop()
+        await caller.close()
+        await runtime.rpc.stop()
         await runtime.broker.stop()
         await runtime.engine.dispose()
         telemetry.shutdown()
@@ -78,19 +78,19 @@ async def test_a_request_whose_caller_stopped_waiting_is_not_carried_out(nats_ur
         return Nap()
 
     runtime.answer("work", Nap, work)
-    caller = create_broker(nats_url, name="late-caller", telemetry=setup_telemetry("caller", otlp_endpoint=None))
     actor = Actor(subject="test", role=Role.OPERATOR)
-    await runtime.broker.start()
-    await runtime.broker.connection.flush(timeout=5)
-    await caller.start()
+    await runtime.broker.connect()
+    await runtime.rpc.start(runtime.broker.connection)
+    caller = await nats.connect(nats_url)
     try:
         late = RpcRequest(actor=actor, body=msgspec.Raw(b"{}"), deadline=time.time() - 5)
         reply = msgspec.json.decode(
-            (await caller.request(msgspec.json.encode(late), "rpc.late.work", timeout=5)).body, type=RpcReply
+            (await caller.request("rpc.late.work", msgspec.json.encode(late), timeout=5)).data, type=RpcReply
         )
         in_time = await RpcClient(caller, timeout=5).call("late", "work", actor, Nap(), Nap)
     finally:
-        await caller.stop()
+        await caller.close()
+        await runtime.rpc.stop()
         await runtime.broker.stop()
         await runtime.engine.dispose()
         telemetry.shutdown()

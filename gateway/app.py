@@ -41,7 +41,7 @@ from gateway.partnerships import PartnershipController
 from gateway.problems import EXCEPTION_HANDLERS
 from gateway.purchases import PURCHASING_CONTROLLERS
 from gateway.ratelimit import rate_limit
-from gateway.referrals import ReferralController
+from gateway.referrals import ReferralStepController, referral_routes
 from gateway.subscriptions import WebhookController
 from gateway.volunteers import VOLUNTEER_CONTROLLERS
 from shared.messaging import connect_nats
@@ -153,7 +153,8 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
     return Litestar(
         route_handlers=[
             health,
-            ReferralController,
+            referral_routes,
+            ReferralStepController,
             *VOLUNTEER_CONTROLLERS,
             *COURSE_CONTROLLERS,
             *PURCHASING_CONTROLLERS,

@@ -32,6 +32,7 @@ from opentelemetry import trace
 from gateway import participant_html as html
 from gateway.dependencies import with_expected_version
 from gateway.referrals import LimitQuery
+from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.duplicates import (
     DecideDuplicate,
     DuplicateDecision,
@@ -49,11 +50,9 @@ from shared.contracts.referrals.api.participant_page import (
     ListChangeRequests,
     OpenParticipantPage,
     ParticipantChangeKind,
-    ParticipantChangeRecorded,
     ParticipantCodeIssued,
     ParticipantCodeRequest,
     ParticipantCodeRevoked,
-    ParticipantPage,
     RequestParticipantChange,
     RevokeParticipantCode,
 )
@@ -210,11 +209,7 @@ class ParticipantPageController(Controller):
             return page(html.not_found(), 404)
         try:
             recorded = await rpc.call(
-                "referrals",
-                "request_participant_change",
-                PARTICIPANT,
-                RequestParticipantChange(code=data.code, kind=kind),
-                ParticipantChangeRecorded,
+                ops.REQUEST_PARTICIPANT_CHANGE, PARTICIPANT, RequestParticipantChange(code=data.code, kind=kind)
             )
         except NotFound:
             attempts.wrong_code(key)
@@ -233,9 +228,7 @@ class ParticipantPageController(Controller):
             attempts.wrong_code(key)
             return page(html.not_found(), 404)
         try:
-            found = await rpc.call(
-                "referrals", "open_participant_page", PARTICIPANT, OpenParticipantPage(code=code), ParticipantPage
-            )
+            found = await rpc.call(ops.OPEN_PARTICIPANT_PAGE, PARTICIPANT, OpenParticipantPage(code=code))
         except (NotFound, InvalidInput):
             attempts.wrong_code(key)
             return page(html.not_found(), 404)
@@ -281,7 +274,7 @@ class ParticipantCodeController(Controller):
         self, referral_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
     ) -> ParticipantCodeRevoked:
         body = RevokeParticipantCode(referral_id=referral_id)
-        return await rpc.call("referrals", "revoke_participant_code", actor, body, ParticipantCodeRevoked)
+        return await rpc.call(ops.REVOKE_PARTICIPANT_CODE, actor, body)
 
 
 async def _issue(
@@ -289,7 +282,7 @@ async def _issue(
 ) -> ParticipantCodeIssued:
     phone = data.contact_phone if data is not None else None
     body = IssueParticipantCode(referral_id=referral_id, contact_phone=phone)
-    return await rpc.call("referrals", "issue_participant_code", actor, body, ParticipantCodeIssued)
+    return await rpc.call(ops.ISSUE_PARTICIPANT_CODE, actor, body)
 
 
 class ParticipantRequestController(Controller):
@@ -309,7 +302,7 @@ class ParticipantRequestController(Controller):
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[ChangeRequestView]:
         query = ListChangeRequests(status=status, referral_id=referral_id, cursor=cursor, limit=limit)
-        return await rpc.call("referrals", "list_change_requests", actor, query, Page[ChangeRequestView])
+        return await rpc.call(ops.LIST_CHANGE_REQUESTS, actor, query)
 
     @post("/{request_id:uuid}/handle", status_code=200, summary="Mark a participant's request as handled")
     async def handle(
@@ -322,7 +315,7 @@ class ParticipantRequestController(Controller):
     ) -> ChangeRequestView:
         step = with_expected_version(data or ChangeRequestStep(), if_match_version)
         body = HandleChangeRequest(request_id=request_id, expected_version=step.expected_version)
-        return await rpc.call("referrals", "handle_change_request", actor, body, ChangeRequestView)
+        return await rpc.call(ops.HANDLE_CHANGE_REQUEST, actor, body)
 
 
 class DuplicateController(Controller):
@@ -342,7 +335,7 @@ class DuplicateController(Controller):
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[DuplicateWarningView]:
         query = ListDuplicateWarnings(decision=decision, referral_id=referral_id, cursor=cursor, limit=limit)
-        return await rpc.call("referrals", "list_duplicates", actor, query, Page[DuplicateWarningView])
+        return await rpc.call(ops.LIST_DUPLICATE_WARNINGS, actor, query)
 
     @post("/{warning_id:uuid}/link", status_code=200, summary="The same person: link the referrals (both stay)")
     async def link(
@@ -377,7 +370,7 @@ async def _decide(
 ) -> DuplicateWarningView:
     request = with_expected_version(data or DuplicateDecisionRequest(), if_match_version)
     body = DecideDuplicate(warning_id=warning_id, step=step, expected_version=request.expected_version)
-    return await rpc.call("referrals", "decide_duplicate", actor, body, DuplicateWarningView)
+    return await rpc.call(ops.DECIDE_DUPLICATE, actor, body)
 
 
 PARTICIPANT_CONTROLLERS = [

@@ -17,7 +17,7 @@ import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import asyncpg
 import msgspec
@@ -32,15 +32,18 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from shared.errors import ERRORS_BY_CODE, InvalidInput, PartnernetError, ServiceTimeout, ServiceUnavailable
+from shared.errors import ERRORS_BY_CODE, Forbidden, InvalidInput, PartnernetError, ServiceTimeout, ServiceUnavailable
 from shared.messaging import broker_answers
+from shared.operations import Operation, rpc_subject
 from shared.telemetry import skips_unsampled_children
-from shared.tenancy import Actor
+from shared.tenancy import Actor, Role
 
 log = logging.getLogger(__name__)
 
 B = TypeVar("B")
 R = TypeVar("R")
+Q = TypeVar("Q")
+A = TypeVar("A")
 
 
 class RpcRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,10 +67,6 @@ class RpcReply(msgspec.Struct, frozen=True, kw_only=True):
     # msgspec cannot decode `Raw | None`, so a missing result is the JSON `null`.
     result: msgspec.Raw = msgspec.Raw(b"null")
     error: RpcError | None = None
-
-
-def rpc_subject(service: str, operation: str) -> str:
-    return f"rpc.{service}.{operation}"
 
 
 # Clocks of the gateway's and a service's hosts may differ a little: a deadline counts only once clearly past.
@@ -102,8 +101,10 @@ class Responder:
         *,
         tracer: Tracer,
         concurrency: int = DEFAULT_CONCURRENCY,
+        roles: frozenset[Role] | None = None,
     ) -> None:
         self.service = service
+        self.roles = roles
         self.operation = operation
         self.subject = rpc_subject(service, operation)
         self.use_case: Callable[[Actor, Any], Awaitable[Any]] = use_case
@@ -180,6 +181,8 @@ class Responder:
             busy = ServiceTimeout(f"the {self.service} service was too busy to start in time", service=self.service)
             return encode_error(busy)
         try:
+            if self.roles is not None and request.actor.role not in self.roles:
+                raise Forbidden(f"role {request.actor.role.value} may not do this ({self.service}.{self.operation})")
             result = await self.use_case(request.actor, command)
         except PartnernetError as exc:
             return encode_error(exc)
@@ -201,12 +204,26 @@ class RpcServer:
         self.responders: dict[str, Responder] = {}
         self._subscriptions: list[Subscription] = []
 
-    def answer(self, operation: str, body_type: type[B], use_case: Callable[[Actor, B], Awaitable[Any]]) -> None:
+    def answer(
+        self,
+        operation: str,
+        body_type: type[B],
+        use_case: Callable[[Actor, B], Awaitable[Any]],
+        *,
+        roles: frozenset[Role] | None = None,
+    ) -> None:
+        """An operation by name (the old way; `bind` takes a declaration from the contracts)."""
         if operation in self.responders:
             raise ValueError(f"operation {self.service}.{operation} is answered twice")
         self.responders[operation] = Responder(
-            self.service, operation, body_type, use_case, tracer=self.tracer, concurrency=self.concurrency
+            self.service, operation, body_type, use_case, tracer=self.tracer, concurrency=self.concurrency, roles=roles
         )
+
+    def bind(self, operation: Operation[Q, A], use_case: Callable[[Actor, Q], Awaitable[A]]) -> None:
+        """Answer a declared operation (shared/operations.py) with its use case; its roles are checked first."""
+        if operation.service != self.service:
+            raise ValueError(f"{operation!r} is not an operation of the {self.service} service")
+        self.answer(operation.name, operation.request, use_case, roles=operation.roles)
 
     async def start(self, connection: Nats) -> None:
         for responder in self.responders.values():
@@ -328,6 +345,12 @@ class RpcClient:
         self._waiting: dict[str, asyncio.Future[Msg]] = {}
         self._tokens = itertools.count()
 
+    @overload
+    async def call(
+        self, operation: Operation[Q, A], actor: Actor, body: Q, /, *, timeout: float | None = None
+    ) -> A: ...
+
+    @overload
     async def call(
         self,
         service: str,
@@ -335,8 +358,23 @@ class RpcClient:
         actor: Actor,
         body: Any,
         result_type: type[R],
+        /,
         *,
         timeout: float | None = None,
+    ) -> R: ...
+
+    async def call(self, *args: Any, timeout: float | None = None) -> Any:
+        """`call(DECLARED_OPERATION, actor, body)`; the old `call(service, operation, actor, body, reply_type)`
+        stays until every route uses the declarations (shared/operations.py)."""
+        if isinstance(args[0], Operation):
+            operation, actor, body = args
+            operation.check_role(actor)  # a role that may not ask is refused here, without a round trip
+            return await self._call(operation.service, operation.name, actor, body, operation.reply, timeout)
+        service, name, actor, body, reply_type = args
+        return await self._call(service, name, actor, body, reply_type, timeout)
+
+    async def _call(
+        self, service: str, operation: str, actor: Actor, body: Any, result_type: type[R], timeout: float | None
     ) -> R:
         wait = timeout or self.timeout
         if not self.connection.is_connected:

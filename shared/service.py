@@ -25,6 +25,7 @@ from shared.contracts import EventData
 from shared.db import create_engine, migrate, session_factory
 from shared.messaging import create_broker, declare_streams
 from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
+from shared.operations import Operation, Operations
 from shared.outbox import outbox_backlog, outbox_relay
 from shared.relay import Relay
 from shared.rpc import RpcServer
@@ -36,6 +37,8 @@ from shared.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 B = TypeVar("B")
+Q = TypeVar("Q")
+A = TypeVar("A")
 E = TypeVar("E", bound=EventData)
 
 
@@ -106,6 +109,16 @@ class ServiceRuntime:
 
     def answer(self, operation: str, body_type: type[B], use_case: Callable[[Actor, B], Awaitable[Any]]) -> None:
         self.rpc.answer(operation, body_type, observe_operation(self.telemetry, self.name, operation, use_case))
+
+    def bind(self, operation: Operation[Q, A], use_case: Callable[[Actor, Q], Awaitable[A]]) -> None:
+        """Answer a declared operation (shared/contracts/<service>/api/operations.py) with its use case."""
+        self.rpc.bind(operation, observe_operation(self.telemetry, self.name, operation.name, use_case))
+
+    def require_bound(self, operations: Operations) -> None:
+        """Every operation the service's contracts declare has a use case: a forgotten one fails at start."""
+        missing = [op.name for op in operations if op.name not in self.rpc.responders]
+        if missing:
+            raise RuntimeError(f"the {self.name} service declares operations it does not answer: {missing}")
 
     def consume(self, name: str, event: type[E], handler: EventHandler[E]) -> None:
         consumer = EventConsumer(

@@ -28,6 +28,7 @@ from shared.contracts import nats_subject
 from shared.contracts.courses.api.courses import CourseView, ListCourses
 from shared.contracts.partners.api.organisations import GetPartner, ListPartners, PartnerStatus, PartnerView
 from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipView
+from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.referrals import (
     ContactChannel,
     GetReferral,
@@ -93,7 +94,7 @@ def steps_for(actor: Actor, referral: ReferralView) -> tuple[str, ...]:
 async def load_inbox(rpc: RpcClient, actor: Actor) -> list[Section]:
     async def section(key: str, direction: ListDirection | None) -> Section:
         query = ListReferrals(limit=LIST_LIMIT, direction=direction)
-        found = await rpc.call("referrals", "list", actor, query, Page[ReferralSummary])
+        found = await rpc.call(ops.LIST_REFERRALS, actor, query)
         return Section(key, found.items, found.next_cursor is not None)
 
     if actor.role is Role.COORDINATOR:
@@ -156,7 +157,7 @@ class ReferralPages(Controller):
         done: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(*INBOX_ROLES)
-        view = await rpc.call("referrals", "get", actor, GetReferral(referral_id=referral_id), ReferralView)
+        view = await rpc.call(ops.GET_REFERRAL, actor, GetReferral(referral_id=referral_id))
         notice = f"done.{done}" if done in (*forms.STEPS, "submitted") else None
         return await self._detail(visitor, rpc, actor, view, notice=notice)
 
@@ -180,7 +181,7 @@ class ReferralPages(Controller):
             )
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
-            view = await rpc.call("referrals", "get", actor, GetReferral(referral_id=referral_id), ReferralView)
+            view = await rpc.call(ops.GET_REFERRAL, actor, GetReferral(referral_id=referral_id))
             values = {key: value for key, value in form.items() if key != "csrf_token"}
             return await self._detail(
                 visitor, rpc, actor, view, problem=problem, open_step=step, values=values, status=problem.status
@@ -205,7 +206,7 @@ class ReferralPages(Controller):
                 library=actor.library if actor.role is Role.STAFF else None,
                 now=datetime.now(LOCAL_TIME),
             )
-            view = await rpc.call("referrals", "submit", actor, body, ReferralView)
+            view = await rpc.call(ops.SUBMIT_REFERRAL, actor, body)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             values: dict[str, Any] = {key: value for key, value in form.items() if key != "csrf_token"}

@@ -24,36 +24,7 @@ from shared.contracts.courses.events import EnrolmentConfirmed
 from shared.contracts.partners.events import (
     LibraryRegistered,
 )
-from shared.contracts.referrals.api.duplicates import DecideDuplicate, ListDuplicateWarnings
-from shared.contracts.referrals.api.participant_data import (
-    EraseParticipantData,
-    ExportParticipantData,
-    ListAccessLog,
-    RotateEncryption,
-)
-from shared.contracts.referrals.api.participant_page import (
-    HandleChangeRequest,
-    IssueParticipantCode,
-    ListChangeRequests,
-    OpenParticipantPage,
-    RequestParticipantChange,
-    RevokeParticipantCode,
-)
-from shared.contracts.referrals.api.referrals import (
-    AcceptReferral,
-    CompleteReferral,
-    DeclineReferral,
-    GetReferral,
-    GetReferralPolicy,
-    ListReferrals,
-    PlanIntake,
-    RecordNoShow,
-    ReferralStep,
-    SetReferralPolicy,
-    SubmitReferral,
-    WithdrawReferral,
-)
-from shared.contracts.referrals.api.statistics import GetReferralsOverviewStatistics, GetReferralStatistics
+from shared.contracts.referrals.api import operations as ops
 from shared.service import ServiceRuntime
 
 DEADLINE_SWEEP_SECONDS = 60.0
@@ -62,47 +33,38 @@ DEADLINE_SWEEP_SECONDS = 60.0
 def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     work = runtime.unit_of_work
     index = BlindIndex(runtime.settings.blind_index_key)
-    runtime.answer("submit", SubmitReferral, partial(submission.submit_referral, work, vault, duplicates=index))
-    runtime.answer("get", GetReferral, partial(referral.get_referral, work, vault))
-    runtime.answer("list", ListReferrals, partial(lists.list_referrals, work))
-    runtime.answer("statistics", GetReferralStatistics, partial(statistics.statistics, work))
-    runtime.answer("overview_statistics", GetReferralsOverviewStatistics, partial(statistics.overview_statistics, work))
+    runtime.bind(ops.SUBMIT_REFERRAL, partial(submission.submit_referral, work, vault, duplicates=index))
+    runtime.bind(ops.GET_REFERRAL, partial(referral.get_referral, work, vault))
+    runtime.bind(ops.LIST_REFERRALS, partial(lists.list_referrals, work))
+    runtime.bind(ops.REFERRAL_STATISTICS, partial(statistics.statistics, work))
+    runtime.bind(ops.REFERRALS_OVERVIEW_STATISTICS, partial(statistics.overview_statistics, work))
 
-    runtime.answer("accept", ReferralStep[AcceptReferral], partial(lifecycle.accept_referral, work))
-    runtime.answer("decline", ReferralStep[DeclineReferral], partial(lifecycle.decline_referral, work))
-    runtime.answer("plan_intake", ReferralStep[PlanIntake], partial(lifecycle.plan_intake, work))
-    runtime.answer("complete", ReferralStep[CompleteReferral], partial(lifecycle.complete_referral, work))
-    runtime.answer("withdraw", ReferralStep[WithdrawReferral], partial(lifecycle.withdraw_referral, work))
-    runtime.answer("record_no_show", ReferralStep[RecordNoShow], partial(lifecycle.record_no_show, work))
+    runtime.bind(ops.ACCEPT_REFERRAL, partial(lifecycle.accept_referral, work))
+    runtime.bind(ops.DECLINE_REFERRAL, partial(lifecycle.decline_referral, work))
+    runtime.bind(ops.PLAN_INTAKE, partial(lifecycle.plan_intake, work))
+    runtime.bind(ops.COMPLETE_REFERRAL, partial(lifecycle.complete_referral, work))
+    runtime.bind(ops.WITHDRAW_REFERRAL, partial(lifecycle.withdraw_referral, work))
+    runtime.bind(ops.RECORD_NO_SHOW, partial(lifecycle.record_no_show, work))
 
-    runtime.answer("access_log", ListAccessLog, partial(lists.list_access_log, work))
-    runtime.answer("export", ExportParticipantData, partial(privacy.export_participant_data, work, vault))
-    runtime.answer("erase", EraseParticipantData, partial(privacy.erase_participant_data, work))
-    runtime.answer("rotate_encryption", RotateEncryption, partial(privacy.rotate_encryption, work, vault))
+    runtime.bind(ops.LIST_ACCESS_LOG, partial(lists.list_access_log, work))
+    runtime.bind(ops.EXPORT_PARTICIPANT_DATA, partial(privacy.export_participant_data, work, vault))
+    runtime.bind(ops.ERASE_PARTICIPANT_DATA, partial(privacy.erase_participant_data, work))
+    runtime.bind(ops.ROTATE_ENCRYPTION, partial(privacy.rotate_encryption, work, vault))
 
-    runtime.answer("get_policy", GetReferralPolicy, partial(policy_queries.get_policy, work))
-    runtime.answer("set_policy", SetReferralPolicy, partial(policy.set_policy, work))
+    runtime.bind(ops.GET_REFERRAL_POLICY, partial(policy_queries.get_policy, work))
+    runtime.bind(ops.SET_REFERRAL_POLICY, partial(policy.set_policy, work))
 
-    runtime.answer("list_duplicates", ListDuplicateWarnings, partial(duplicate_queries.list_duplicates, work))
-    runtime.answer("decide_duplicate", DecideDuplicate, partial(duplicates.decide_duplicate, work))
+    runtime.bind(ops.LIST_DUPLICATE_WARNINGS, partial(duplicate_queries.list_duplicates, work))
+    runtime.bind(ops.DECIDE_DUPLICATE, partial(duplicates.decide_duplicate, work))
 
     codes = CodeHasher(runtime.settings.pseudonym_key)
-    runtime.answer(
-        "issue_participant_code", IssueParticipantCode, partial(participant_page.issue_participant_code, work, codes)
-    )
-    runtime.answer(
-        "revoke_participant_code", RevokeParticipantCode, partial(participant_page.revoke_participant_code, work)
-    )
-    runtime.answer(
-        "open_participant_page", OpenParticipantPage, partial(participant_view.open_participant_page, work, codes)
-    )
-    runtime.answer(
-        "request_participant_change",
-        RequestParticipantChange,
-        partial(participant_page.request_participant_change, work, codes),
-    )
-    runtime.answer("list_change_requests", ListChangeRequests, partial(participant_view.list_change_requests, work))
-    runtime.answer("handle_change_request", HandleChangeRequest, partial(participant_page.handle_change_request, work))
+    runtime.bind(ops.ISSUE_PARTICIPANT_CODE, partial(participant_page.issue_participant_code, work, codes))
+    runtime.bind(ops.REVOKE_PARTICIPANT_CODE, partial(participant_page.revoke_participant_code, work))
+    runtime.bind(ops.OPEN_PARTICIPANT_PAGE, partial(participant_view.open_participant_page, work, codes))
+    runtime.bind(ops.REQUEST_PARTICIPANT_CHANGE, partial(participant_page.request_participant_change, work, codes))
+    runtime.bind(ops.LIST_CHANGE_REQUESTS, partial(participant_view.list_change_requests, work))
+    runtime.bind(ops.HANDLE_CHANGE_REQUEST, partial(participant_page.handle_change_request, work))
+    runtime.require_bound(ops.REFERRALS)
 
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     runtime.consume("enrolments", EnrolmentConfirmed, lifecycle.record_enrolment)

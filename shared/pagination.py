@@ -9,21 +9,19 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.contracts.vocabulary import Page
 from shared.errors import InvalidInput
 
+__all__ = ["Page", "decode_cursor", "encode_cursor", "keyset_page"]
+
 T = TypeVar("T")
-
-
-class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
-    items: list[T]
-    next_cursor: str | None = None  # absent on the last page
 
 
 def encode_cursor(*key: Any) -> str:

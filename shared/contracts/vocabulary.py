@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Generic, TypeVar
 
 import msgspec
 
@@ -47,3 +47,12 @@ Count = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
 Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]  # how many items a page of a list holds at most
 DEFAULT_LIMIT = 50
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
+    """A page of a list (shared/pagination.py makes them): its items, and the cursor to the next page."""
+
+    items: list[T]
+    next_cursor: str | None = None  # absent on the last page

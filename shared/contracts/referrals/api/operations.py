@@ -52,8 +52,8 @@ from shared.contracts.referrals.api.statistics import (
     ReferralsOverviewStatistics,
     ReferralStatistics,
 )
+from shared.contracts.vocabulary import Page
 from shared.operations import Operations
-from shared.pagination import Page
 from shared.tenancy import Role
 
 REFERRALS = Operations("referrals")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -127,17 +128,21 @@ def referral_view(
 
 
 async def log_read(tx: Transaction, row: sa.Row, actor: Actor, purpose: AccessPurpose) -> None:
-    await store.log_personal_data_read(
-        tx.session,
-        referral_id=row.id,
-        library=row.library,
-        participant_pseudonym=row.participant_pseudonym,
-        actor=actor.subject,
-        actor_role=actor.role.value,
-        actor_organisation=actor.library or actor.partner,
-        purpose=purpose.value,
-        at=tx.clock.now(),
-    )
+    await store.log_personal_data_read(tx.session, **access_entry_values(row, actor, purpose, tx.clock.now()))
+
+
+def access_entry_values(row: sa.Row, actor: Actor, purpose: AccessPurpose, at: datetime) -> dict[str, Any]:
+    """The access-log row of one read of a participant's personal data."""
+    return {
+        "referral_id": row.id,
+        "library": row.library,
+        "participant_pseudonym": row.participant_pseudonym,
+        "actor": actor.subject,
+        "actor_role": actor.role.value,
+        "actor_organisation": actor.library or actor.partner,
+        "purpose": purpose.value,
+        "at": at,
+    }
 
 
 def summary(row: sa.Row) -> ReferralSummary:
@@ -177,19 +182,28 @@ def access_entry(row: sa.Row) -> AccessLogEntry:
 
 
 async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, query: GetReferral) -> ReferralView:
-    """A read that shows the participant is written to the access log in the same transaction; the library's
-    staff see the referral's possible duplicates with it."""
-    async with work.transaction() as tx:
-        row = await store.find_referral(tx.session, query.referral_id)
+    """One referral as far as the caller may see it; the library's staff see its possible duplicates with it.
+
+    Read without a transaction (each statement sees the latest committed data). A read that shows the
+    participant is written to the access log before the answer leaves: for the library's staff in the statement
+    that reads the warnings (a data-modifying CTE, committed with it), so showing the person costs one round
+    trip more than not showing them; if the log cannot be written, the read fails and shows nothing.
+    """
+    async with work.read() as session:
+        row = await store.find_referral(session, query.referral_id)
         # Out of scope answers exactly like missing, so a referral's existence never leaks.
         if row is None or not may_read(actor, row):
             raise NotFound(f"referral {query.referral_id} not found")
-        participant = None
+        participant = logged = None
         if row.participant_sealed is not None and may_read_personal_data(actor, row):
             participant = vault.unseal(row.participant_sealed)
-            await log_read(tx, row, actor, AccessPurpose.VIEW)
-        history = await store.history_of(tx.session, row.id)
-        warnings = await duplicate_store.warnings_of(tx.session, row.id) if sees_duplicates(actor, row) else []
+            logged = access_entry_values(row, actor, AccessPurpose.VIEW, work.clock.now())
+        history = await store.history_of(session, row.id)
+        warnings: list[sa.Row] = []
+        if sees_duplicates(actor, row):
+            warnings = await duplicate_store.warnings_of(session, row.id, logging=logged)
+        elif logged is not None:
+            await store.log_personal_data_read(session, **logged)
     return with_duplicates(referral_view(row, participant=participant, history=history), actor, warnings)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import domain
 from services.referrals.blind_index import BlindKeys
-from services.referrals.store import metadata, referrals
+from services.referrals.store import metadata, personal_data_reads, referrals
 from shared.contracts.referrals.api.duplicates import DuplicateDecision
 
 EXACT, FEATURE = "exact", "feature"
@@ -138,8 +138,14 @@ async def add_warnings(session: AsyncSession, warnings: list[dict[str, Any]]) ->
         await session.execute(ADD_WARNING, warnings)
 
 
-async def warnings_of(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:
-    """The warnings a referral's own view shows: its own (any decision), and links made from the other side."""
+async def warnings_of(
+    session: AsyncSession, referral_id: UUID, *, logging: dict[str, Any] | None = None
+) -> list[sa.Row]:
+    """The warnings a referral's own view shows: its own (any decision), and links made from the other side.
+
+    `logging`: an access-log row (personal_data_reads) written by the same statement, which PostgreSQL runs to
+    completion whether or not the query reads it: the read that shows a participant and its log are one.
+    """
     w = duplicate_warnings
     statement = (
         sa.select(w)
@@ -151,6 +157,8 @@ async def warnings_of(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:
         )
         .order_by(w.c.flagged_at, w.c.id)
     )
+    if logging is not None:
+        statement = statement.add_cte(personal_data_reads.insert().values(**logging).cte("access_logged"))
     return list((await session.execute(statement)).all())
 
 

@@ -1,6 +1,6 @@
 """Who is calling: the actor comes from a verified token or a partner's API key, never from the body or path.
 
-Three kinds of credentials, all resolved once per request by `AuthenticationMiddleware` before rate
+Three kinds of credentials, all resolved once per request by `authenticate_request` before rate
 limiting, so the limiter can count per caller:
 - `Authorization: Bearer <jwt>` from the embedded issuer (HS256, `partnernet token`);
 - `Authorization: Bearer <jwt>` from an OpenID Connect issuer (`PARTNERNET_OIDC_*`), chosen by the token's
@@ -30,8 +30,7 @@ import msgspec
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 from shared.contracts.partners.api.api_keys import ApiKeyIdentity, AuthenticateApiKey
 from shared.contracts.partners.api.organisations import ActorScope, ResolveActorScope
@@ -188,51 +187,37 @@ CONSOLE_SESSION_COOKIE = "pn_session"
 CONSOLE_PREFIX = "/console"
 
 
-class AuthenticationMiddleware(ASGIMiddleware):
-    """Resolves the caller before anything else looks at the request; routes decide whether they need one.
+async def authenticate_request(authenticator: Authenticator, scope: Scope, headers: dict[str, str]) -> Caller | None:
+    """The caller, resolved once per request by the gateway's one pass (gateway/middleware.py) before rate
+    limiting, and put in the request's state; routes decide whether they need one.
 
     Credentials that do not hold are remembered, not raised, so a public route (docs, AsyncAPI) still answers;
     `provide_actor` raises them on the routes that need an actor: a 401, or a 503 when the partners service
-    could not say whose an API key is.
+    could not say whose an API key or a token's tenant is.
     """
-
-    exclude_opt_key = "exclude_from_auth"
-
-    def __init__(self, authenticator: Authenticator) -> None:
-        self.authenticator = authenticator
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        state = scope.setdefault("state", {})
-        try:
-            caller = await self.authenticator.authenticate(_Headers(scope))
-        except (NotAuthorizedException, PartnernetError) as exc:  # PartnernetError: partners did not answer
-            state[AUTH_ERROR] = exc
-        else:
-            if caller is None and str(scope.get("path", "")).startswith(CONSOLE_PREFIX):
-                caller = await self._console_session(scope)
-            if caller is not None:
-                state[CALLER] = caller
-        await next_app(scope, receive, send)
-
-    async def _console_session(self, scope: Scope) -> Caller | None:
-        """The console's pages carry their token in a cookie, not a header. Resolving it here too gives
-        each signed-in person their own rate limit, instead of one shared by everyone behind an address."""
-        cookies = SimpleCookie(_Headers(scope).get("cookie", ""))
-        morsel = cookies.get(CONSOLE_SESSION_COOKIE)
-        if morsel is None or not morsel.value:
-            return None
-        try:
-            return Caller(actor=await self.authenticator.from_token(morsel.value))
-        except (NotAuthorizedException, PartnernetError):
-            return None  # the console sends the person to its sign-in page
+    state = scope.setdefault("state", {})
+    try:
+        caller = await authenticator.authenticate(headers)
+    except (NotAuthorizedException, PartnernetError) as exc:  # PartnernetError: partners did not answer
+        state[AUTH_ERROR] = exc
+        return None
+    if caller is None and str(scope.get("path", "")).startswith(CONSOLE_PREFIX):
+        caller = await console_session(authenticator, headers)
+    if caller is not None:
+        state[CALLER] = caller
+    return caller
 
 
-class _Headers:
-    def __init__(self, scope: Scope) -> None:
-        self._headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-
-    def get(self, name: str, default: str | None = None) -> Any:
-        return self._headers.get(name, default)
+async def console_session(authenticator: Authenticator, headers: dict[str, str]) -> Caller | None:
+    """The console's pages carry their token in a cookie, not a header. Resolving it here too gives each
+    signed-in person their own rate limit, instead of one shared by everyone behind an address."""
+    morsel = SimpleCookie(headers.get("cookie", "")).get(CONSOLE_SESSION_COOKIE)
+    if morsel is None or not morsel.value:
+        return None
+    try:
+        return Caller(actor=await authenticator.from_token(morsel.value))
+    except (NotAuthorizedException, PartnernetError):
+        return None  # the console sends the person to its sign-in page
 
 
 def caller_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:

@@ -16,6 +16,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Send
 
 from shared.errors import Conflict, PartnernetError
 
@@ -84,6 +85,12 @@ COLLIDING_PREFIX = "error_"
 def problem(
     status: int, code: str, title: str, detail: str, instance: str, /, **extra: Any
 ) -> Response[dict[str, Any]]:
+    return Response(
+        problem_body(status, code, title, detail, instance, **extra), status_code=status, media_type=PROBLEM_JSON
+    )
+
+
+def problem_body(status: int, code: str, title: str, detail: str, instance: str, /, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": problem_type(code),
         "title": title,
@@ -94,7 +101,25 @@ def problem(
     body.update({key: value for key, value in extra.items() if key not in RFC9457_MEMBERS})
     for key in sorted(RFC9457_MEMBERS & extra.keys()):
         body.setdefault(COLLIDING_PREFIX + key, extra[key])
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return body
+
+
+async def send_problem(send: Send, exc: PartnernetError | HTTPException, instance: str) -> None:
+    """A problem answered outside Litestar's handlers (the gateway's one pass, gateway/middleware.py): the same
+    body and headers `partnernet_error` and `http_error` give."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, PartnernetError):
+        body = problem_body(exc.status, exc.code, exc.title, exc.detail, instance, **exc.extra)
+        status = exc.status
+    else:
+        status = exc.status_code
+        body = problem_body(status, HTTP_CODES.get(status, "http-error"), _title(status), str(exc.detail), instance)
+        headers.update(exc.headers or {})
+    content = msgspec.json.encode(body)
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    raw += [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(content)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": content, "more_body": False})
 
 
 def partnernet_error(request: Request[Any, Any, Any], exc: PartnernetError) -> Response[dict[str, Any]]:

@@ -228,6 +228,12 @@ def skips_unsampled_children(tracer: Tracer) -> bool:
     return True
 
 
+def skips_roots(tracer: Tracer) -> bool:
+    """Whether the tracer records no span without a parent (ours when nothing exports: ParentBased(ALWAYS_OFF))."""
+    sampler: Sampler | None = getattr(tracer, "sampler", None)
+    return sampler is not None and sampler.should_sample(None, 1, "probe").decision is Decision.DROP
+
+
 def searchable_fields(source: object) -> dict[str, str]:
     """The searchable keys found in an actor, a request or result struct, or an event's data (a dict)."""
     found: dict[str, str] = {}
@@ -329,44 +335,6 @@ def stable_subject(subject: str) -> str:
     return subject
 
 
-def http_span_details(scope: Any) -> tuple[str, dict[str, str]]:
-    """The gateway's HTTP span before routing: named by the method only, with no path, query or URL.
-
-    The raw path holds ids and a participant's personal code (`/p/<code>`), the query a search; neither may
-    become a span name or attribute. `record_route` names the span by the route template once it is known
-    (a request that matches no route keeps the method alone, as OpenTelemetry's conventions say).
-    """
-    method = str(scope.get("method", "")).strip() or "HTTP"
-    return method, {"http.target": "", "http.url": ""}
-
-
-class EdgeTracer(Tracer):
-    """The gateway's tracer for the HTTP span: a new trace for every request, linked to the caller's.
-
-    A caller's `traceparent` neither continues into our trace nor decides whether we record it: a client
-    that sends the sampled flag `00` would otherwise switch tracing off for the request and everything
-    after it, while `X-Request-Id` (our trace id) named a trace that was never recorded. Continuing a
-    caller's trace id would also let any client choose our request ids and graft spans into another's
-    trace. So the HTTP span starts a trace of its own, sampled by our own sampler, and carries a link to
-    the caller's span, so that their trace and ours can still be joined.
-    """
-
-    def __init__(self, tracer: Tracer) -> None:
-        self._tracer = tracer
-
-    def start_span(  # type: ignore[override]
-        self, name: str, context: otel_context.Context | None = None, kind: SpanKind = SpanKind.INTERNAL, **kwargs: Any
-    ) -> trace.Span:
-        caller = trace.get_current_span(context).get_span_context()
-        if caller.is_valid and caller.is_remote:
-            links = [*(kwargs.pop("links", None) or ()), Link(caller, {"partnernet.link": "caller traceparent"})]
-            return self._tracer.start_span(name, otel_context.Context(), kind, links=links, **kwargs)
-        return self._tracer.start_span(name, context, kind, **kwargs)
-
-    def start_as_current_span(self, *args: Any, **kwargs: Any) -> Any:
-        return self._tracer.start_as_current_span(*args, **kwargs)
-
-
 def tag_span_with_subject(subject: str, span: trace.Span | None = None) -> None:
     """The tenant of an event subject (`events.….<municipality>.<library>`), for an event that cannot be decoded."""
     tokens = subject.split(".")
@@ -381,28 +349,6 @@ def fail_span(exc: BaseException, description: str, span: trace.Span | None = No
     if span.is_recording():
         span.record_exception(exc)
         span.set_status(Status(StatusCode.ERROR, description))
-
-
-async def record_route(message: Any, scope: Any) -> None:
-    """An ASGI `before_send` hook (message, scope): name the HTTP span and metrics by the route template.
-
-    The ASGI instrumentation labels `http.server.duration` with a route only for frameworks that leave
-    `scope["route"].path_format` (FastAPI); Litestar leaves `scope["path_template"]`. Without this every
-    referral id would be a metric series of its own.
-    """
-    if message["type"] != "http.response.start" or not scope.get("path_template"):
-        return
-    template = scope["path_template"]
-    scope.setdefault("route", _RouteTemplate(template))
-    span = trace.get_current_span()
-    if span.is_recording():
-        span.set_attributes({"http.route": template, "http.target": template})
-        span.update_name(f"{scope.get('method', 'HTTP')} {template}")
-
-
-@dataclass(frozen=True)
-class _RouteTemplate:
-    path_format: str
 
 
 class JsonLogFormatter(JsonFormatter):

@@ -10,7 +10,7 @@ from opentelemetry.exporter.otlp.proto.http import metric_exporter, trace_export
 from opentelemetry.sdk.trace import TracerProvider
 
 from launcher.embedded import free_port
-from shared.telemetry import _signal_endpoint, record_route, searchable_fields, setup_telemetry, tag_span
+from shared.telemetry import _signal_endpoint, searchable_fields, setup_telemetry, tag_span
 from shared.tenancy import Actor, Role
 
 
@@ -97,20 +97,6 @@ def test_tag_span_ignores_unknown_keys_and_empty_values() -> None:
     with TracerProvider().get_tracer("t").start_as_current_span("s") as span:
         tag_span({"library": "bieb-a", "partner": None, "name": "Fatima"})
         assert dict(span.attributes or {}) == {"partnernet.library": "bieb-a"}
-
-
-async def test_http_span_and_metrics_are_named_by_the_route_template() -> None:
-    scope: dict[str, object] = {
-        "type": "http",
-        "method": "GET",
-        "path_template": "/api/v1/referrals/{referral_id:uuid}",
-    }
-    with TracerProvider().get_tracer("t").start_as_current_span("GET /api/v1/referrals/0193") as span:
-        await record_route({"type": "http.response.start", "status": 200}, scope)
-        assert span.name == "GET /api/v1/referrals/{referral_id:uuid}"  # type: ignore[attr-defined]
-        assert (span.attributes or {})["http.route"] == "/api/v1/referrals/{referral_id:uuid}"
-    route = scope["route"]
-    assert route.path_format == "/api/v1/referrals/{referral_id:uuid}"  # type: ignore[attr-defined]
 
 
 def test_every_series_of_a_counter_is_first_exported_at_zero() -> None:

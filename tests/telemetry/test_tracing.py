@@ -90,7 +90,7 @@ async def test_span_names_are_route_templates_and_stable_names(
     names = {span.name for span in ours}
     assert "GET /api/v1/referrals/{referral_id}" in names
     assert "rpc.referrals.get process" in names
-    assert "(temporary) publish" in names, names  # the reply, not `_INBOX.<unique> publish`
+    assert "rpc.referrals.get request" in names, names  # the gateway's side of the call, named by its subject
     assert any(name.startswith("events.referrals.referral.submitted.v1 ") for name in names), names
     assert [name for name in names if UNSTABLE.search(name)] == []
     http = [s for s in ours if (s.attributes or {}).get("http.method")]

@@ -97,3 +97,104 @@ async def test_a_request_whose_caller_stopped_waiting_is_not_carried_out(nats_ur
     assert reply.error is not None and reply.error.code == "service-timeout"
     assert in_time == Nap()
     assert carried_out == [1], "only the request that was still awaited ran"
+
+
+class Lookup(msgspec.Struct, frozen=True, kw_only=True):
+    library: str
+
+
+async def test_a_call_is_one_trace_from_caller_to_service_with_the_actor_and_tenant_on_the_service_span(
+    nats_url: str, tmp_path: Path
+) -> None:
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    spans = InMemorySpanExporter()
+    settings = Settings(nats_url=nats_url)
+    service_telemetry = setup_telemetry("traced", otlp_endpoint=None, span_processors=[SimpleSpanProcessor(spans)])
+    caller_telemetry = setup_telemetry("caller", otlp_endpoint=None, span_processors=[SimpleSpanProcessor(spans)])
+    runtime = ServiceRuntime.create("traced", settings, tmp_path, telemetry=service_telemetry)
+
+    async def look(actor: Actor, query: Lookup) -> Lookup:
+        return query
+
+    runtime.answer("look", Lookup, look)
+    await runtime.broker.connect()
+    await runtime.rpc.start(runtime.broker.connection)
+    caller = await nats.connect(nats_url)
+    actor = Actor(subject="staff-1", role=Role.STAFF, municipality="gem-t", library="bieb-t")
+    try:
+        rpc = RpcClient(caller, timeout=5, tracer=caller_telemetry.tracer("partnernet.rpc"))
+        with caller_telemetry.tracer("test").start_as_current_span("GET /look") as request_span:
+            assert await rpc.call("traced", "look", actor, Lookup(library="bieb-t"), Lookup) == Lookup(library="bieb-t")
+    finally:
+        await caller.close()
+        await runtime.rpc.stop()
+        await runtime.broker.stop()
+        await runtime.engine.dispose()
+    trace_id = request_span.get_span_context().trace_id
+    by_name = {span.name: span for span in spans.get_finished_spans() if span.context.trace_id == trace_id}
+    client, server = by_name["rpc.traced.look request"], by_name["rpc.traced.look process"]
+    assert client.parent is not None and client.parent.span_id == request_span.get_span_context().span_id
+    assert server.parent is not None and server.parent.span_id == client.context.span_id, "across NATS, one trace"
+    attributes = dict(server.attributes or {})
+    assert (attributes["enduser.id"], attributes["enduser.role"]) == ("staff-1", "staff")
+    assert (attributes["partnernet.library"], attributes["partnernet.municipality"]) == ("bieb-t", "gem-t")
+
+
+async def test_a_declared_operation_refuses_a_role_it_does_not_name_before_the_use_case(
+    nats_url: str, tmp_path: Path
+) -> None:
+    from shared.errors import Forbidden
+    from shared.operations import Operations
+
+    declared = Operations("roles")
+    staff_only = declared.declare("look", Lookup, Lookup, roles=(Role.STAFF,))
+    runtime = ServiceRuntime.create("roles", Settings(nats_url=nats_url), tmp_path)
+    ran: list[Actor] = []
+
+    async def look(actor: Actor, query: Lookup) -> Lookup:
+        ran.append(actor)
+        return query
+
+    runtime.bind(staff_only, look)
+    runtime.require_bound(declared)
+    await runtime.broker.connect()
+    await runtime.rpc.start(runtime.broker.connection)
+    caller = await nats.connect(nats_url)
+    partner = Actor(subject="p", role=Role.PARTNER, partner="x")
+    try:
+        staff = Actor(subject="s", role=Role.STAFF, library="bieb-t")
+        answered = await RpcClient(caller, timeout=5).call(staff_only, staff, Lookup(library="bieb-t"))
+        assert answered.library == "bieb-t"
+        refused_at_gateway = None
+        try:
+            await RpcClient(caller, timeout=5).call(staff_only, partner, Lookup(library="bieb-t"))
+        except Forbidden as exc:
+            refused_at_gateway = exc
+        # A caller that skips the gateway's check (the string form) is refused by the service itself.
+        by_name = RpcClient(caller, timeout=5).call("roles", "look", partner, Lookup(library="bieb-t"), Lookup)
+        refused_by_service = None
+        try:
+            await by_name
+        except Forbidden as exc:
+            refused_by_service = exc
+    finally:
+        await caller.close()
+        await runtime.rpc.stop()
+        await runtime.broker.stop()
+        await runtime.engine.dispose()
+    assert refused_at_gateway is not None and refused_by_service is not None
+    assert [actor.role for actor in ran] == [Role.STAFF], "the partner's calls never reached the use case"
+
+
+def test_a_declared_operation_the_service_does_not_bind_stops_it_at_start(tmp_path: Path) -> None:
+    import pytest
+
+    from shared.operations import Operations
+
+    declared = Operations("forgetful")
+    declared.declare("look", Lookup, Lookup)
+    runtime = ServiceRuntime.create("forgetful", Settings(), tmp_path)
+    with pytest.raises(RuntimeError, match="look"):
+        runtime.require_bound(declared)

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -224,4 +224,15 @@ def run_service(name: str, build: Callable[[Settings], ServiceRuntime], settings
     `partnernet service <name>` both come here, each passing the service's own `build`."""
     settings = settings or Settings.from_env()
     setup_logging(name, settings.log_level)
-    asyncio.run(build(settings).run_until_signalled())
+    run_event_loop(build(settings).run_until_signalled())
+
+
+def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """uvloop where it is installed (it comes with uvicorn's standard extras, as the gateway uses it too):
+    NATS and asyncpg spend much of a request in the event loop, which uvloop runs in C."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - every platform we deploy on has it
+        asyncio.run(main)
+    else:
+        uvloop.run(main)

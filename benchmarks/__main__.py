@@ -297,6 +297,16 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
         f"{rate(prpc) / max(rr_rate, 1):.0%} of raw request/reply; "
         f"p50 {prpc['p50_ms']:.2f} ms, p99 {prpc['p99_ms']:.2f} ms",
     )
+    if rr.get("caller_cpu_ms") is not None and prpc.get("caller_cpu_ms") is not None:
+        raw_cpu = rr["caller_cpu_ms"] + rr["responder_cpu_ms"]
+        rpc_cpu = prpc["caller_cpu_ms"] + prpc["responder_cpu_ms"]
+        row(
+            "  CPU per call (ms): raw / shared.rpc",
+            f"{raw_cpu:.3f} / {rpc_cpu:.3f}",
+            f"caller {rr['caller_cpu_ms']:.3f} / {prpc['caller_cpu_ms']:.3f}, "
+            f"responder {rr['responder_cpu_ms']:.3f} / {prpc['responder_cpu_ms']:.3f}; "
+            f"shared.rpc costs {rpc_cpu / max(raw_cpu, 1e-9):.1f}× raw (nats-server not counted)",
+        )
     row("JetStream publish with ack, 256 in flight", f"{rate(r['jetstream_publish']):,.0f} /s", "file storage")
     row("JetStream pull consume with ack", f"{rate(r['jetstream_consume']):,.0f} /s", "batches of 256")
     row(

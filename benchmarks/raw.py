@@ -18,6 +18,7 @@ import nats.js.errors
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 
 from benchmarks.loadgen import percentile
+from benchmarks.processes import cpu_seconds
 
 BENCH_STREAM = "PARTNERNET_BENCH"
 BENCH_SUBJECT = "partnernet-bench.js"
@@ -32,6 +33,9 @@ class Rate:
     seconds: float
     p50_ms: float = 0.0
     p99_ms: float = 0.0
+    # CPU per call (ms) of the caller's process and of the responder's: holds when other work loads the machine.
+    caller_cpu_ms: float | None = None
+    responder_cpu_ms: float | None = None
 
     @property
     def per_second(self) -> float:
@@ -85,7 +89,14 @@ async def _against(
         await responder.stdout.readline()  # "ready"
         nc = await nats.connect(nats_url)
         try:
-            return await _request_loop(requester(nc), duration, concurrency)
+            request = requester(nc)
+            for _ in range(200):  # warm up the responder and the reply subscription
+                await request()
+            caller, responder_before = time.process_time(), cpu_seconds(responder.pid)
+            rate = await _request_loop(request, duration, concurrency)
+            rate.caller_cpu_ms = 1000 * (time.process_time() - caller) / max(rate.count, 1)
+            rate.responder_cpu_ms = 1000 * (cpu_seconds(responder.pid) - responder_before) / max(rate.count, 1)
+            return rate
         finally:
             await nc.close()
     finally:
@@ -94,8 +105,6 @@ async def _against(
 
 
 async def _request_loop(request: Callable[[], Awaitable[object]], duration: float, concurrency: int) -> Rate:
-    for _ in range(200):  # warm up the responder and the reply subscription
-        await request()
     latencies: list[float] = []
     started = time.monotonic()
     stop_at = started + duration

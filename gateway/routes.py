@@ -20,15 +20,15 @@ import types
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import msgspec
-from litestar import HttpMethod, route
+from litestar import HttpMethod, Request, route
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
+from gateway.auth import caller_of
 from gateway.dependencies import with_expected_version
 from shared.operations import EVERYONE, Operation
 from shared.rpc import RpcClient
-from shared.tenancy import Actor
 
 # Litestar's parameter markers, applied to types known only at run time (mypy sees them as plain Any).
 _FROM_PATH: Any = FromPath
@@ -73,21 +73,23 @@ def passthrough(
             if name not in in_path:
                 default = inspect.Parameter.empty if field.required else field.default
                 parameters.append((name, _FROM_QUERY[_query_type(hints[name])], default))
-    parameters.append(("actor", _DEPENDENCY[Actor], inspect.Parameter.empty))
-    parameters.append(("rpc", _DEPENDENCY[RpcClient], inspect.Parameter.empty))
+    # The caller and the client come from the request itself, not from Litestar's dependency injection: its
+    # resolution (a task group for dependencies side by side) was a tenth of the gateway's time for a read.
+    parameters.append(("request", Request[Any, Any, Any], inspect.Parameter.empty))
     if if_match:
         parameters.append(("expected_version", _DEPENDENCY[int | None], inspect.Parameter.empty))
     field_names = [name for name in fields]
 
     async def handler(**arguments: Any) -> Any:
-        actor: Actor = arguments["actor"]
+        http: Request[Any, Any, Any] = arguments["request"]
+        actor = caller_of(http).actor
         if body:
             request = arguments["data"]
             if if_match:
                 request = with_expected_version(request, arguments["expected_version"])
         else:
             request = operation.request(**{name: arguments[name] for name in field_names if name in arguments})
-        rpc: RpcClient = arguments["rpc"]
+        rpc: RpcClient = http.app.state.rpc
         return await rpc.call(operation, actor, request)
 
     handler.__name__ = handler.__qualname__ = handler_name or operation.name

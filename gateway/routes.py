@@ -21,12 +21,12 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 from litestar import HttpMethod, Request, route
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
 from gateway.auth import caller_of
-from gateway.dependencies import with_expected_version
+from gateway.dependencies import provide_expected_version, with_expected_version
 from shared.operations import EVERYONE, Operation
 from shared.rpc import RpcClient
 
@@ -36,6 +36,7 @@ _FROM_QUERY: Any = FromQuery
 _JSON_BODY: Any = JSONBody
 _DEPENDENCY: Any = NamedDependency
 
+IF_MATCH = "route_if_match_version"
 PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 # msgspec constraints that Litestar's `Parameter` knows by the same name (validated and documented).
 CONSTRAINTS = ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern", "description")
@@ -77,7 +78,9 @@ def passthrough(
     # resolution (a task group for dependencies side by side) was a tenth of the gateway's time for a read.
     parameters.append(("request", Request[Any, Any, Any], inspect.Parameter.empty))
     if if_match:
-        parameters.append(("expected_version", _DEPENDENCY[int | None], inspect.Parameter.empty))
+        # Not `expected_version`: Litestar would take a body field's validation error for a failing dependency
+        # of the same name (a 500). A dependency of the route's own, so the app-wide one's name does not matter.
+        parameters.append((IF_MATCH, _DEPENDENCY[int | None], inspect.Parameter.empty))
     field_names = [name for name in fields]
 
     async def handler(**arguments: Any) -> Any:
@@ -86,7 +89,7 @@ def passthrough(
         if body:
             request = arguments["data"]
             if if_match:
-                request = with_expected_version(request, arguments["expected_version"])
+                request = with_expected_version(request, arguments[IF_MATCH])
         else:
             request = operation.request(**{name: arguments[name] for name in field_names if name in arguments})
         rpc: RpcClient = http.app.state.rpc
@@ -101,6 +104,7 @@ def passthrough(
     return route(
         path,
         http_method=HttpMethod(method),
+        dependencies={IF_MATCH: Provide(provide_expected_version, sync_to_thread=False)} if if_match else None,
         status_code=status_code,
         summary=summary or operation.summary,
         description=description or _who_may(operation),

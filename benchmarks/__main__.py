@@ -23,15 +23,21 @@ from typing import Any
 import httpx
 
 from benchmarks import raw
-from benchmarks.idle import idle_platform
+from benchmarks.idle import cpu_seconds, cpu_snapshot, idle_platform
 from benchmarks.loadgen import Spec
-from benchmarks.pipeline import PipelineResult, Target, create_tenant, http_spec, read_spec, run_loadgen, write_phase
+from benchmarks.pipeline import (
+    PipelineResult,
+    Target,
+    cpu_per_referral,
+    create_tenant,
+    http_spec,
+    read_spec,
+    run_loadgen,
+    write_phase,
+)
 from benchmarks.processes import (
     COMPONENTS,
     MemorySampler,
-    cpu_per_request,
-    cpu_seconds,
-    cpu_snapshot,
     find_processes,
     memory_snapshot,
 )
@@ -185,12 +191,12 @@ async def benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
         )
     step(f"bare Litestar JSON endpoint at {args.read_connections} connections …")
     with target_process("bare", free_port()) as (url, pid):
-        before = cpu_seconds(pid)
+        before = cpu_seconds(pid) or 0.0
         results["bare_litestar"] = await run_loadgen(
             http_spec(url, "/bare", connections=args.read_connections, duration=duration)
         )
         results["bare_litestar"]["cpu_ms"] = {
-            "bare": 1000 * (cpu_seconds(pid) - before) / max(answered(results["bare_litestar"]), 1)
+            "bare": 1000 * ((cpu_seconds(pid) or before) - before) / max(answered(results["bare_litestar"]), 1)
         }
 
     with raw_servers(target) as (nats_url, dsn):
@@ -247,7 +253,7 @@ async def measured(target: Target, spec: Spec) -> dict[str, Any]:
     which (unlike a rate) holds on a machine that others load too."""
     before = cpu_snapshot(target.processes)
     result = await run_loadgen(spec)
-    result["cpu_ms"] = cpu_per_request(before, cpu_snapshot(target.processes), answered(result))
+    result["cpu_ms"] = cpu_per_referral(before, cpu_snapshot(target.processes), answered(result))
     return result
 
 

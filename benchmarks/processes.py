@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from pathlib import Path
 
 from shared.messaging import SERVICES
@@ -113,33 +112,3 @@ class MemorySampler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._sample()
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time the process has used so far (0 once it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def cpu_snapshot(processes: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds used so far per component, all its processes together; PostgreSQL's backends are looked
-    up again (the services' pools open connections as load comes)."""
-    postmasters = processes.get("postgres", [])
-    backends = [
-        int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(int(p.name)) in postmasters
-    ]
-    snapshot = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in processes.items() if pids}
-    snapshot.pop("postgres backend (largest)", None)
-    snapshot["postgres"] = snapshot.get("postgres", 0.0) + sum(cpu_seconds(pid) for pid in backends)
-    return snapshot
-
-
-def cpu_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
-    """Milliseconds of CPU each component spent per request between two snapshots."""
-    return {name: 1000 * (after[name] - before.get(name, 0.0)) / max(requests, 1) for name in after}

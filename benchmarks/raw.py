@@ -17,8 +17,8 @@ import nats
 import nats.js.errors
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
 
+from benchmarks.idle import cpu_seconds
 from benchmarks.loadgen import percentile
-from benchmarks.processes import cpu_seconds
 
 BENCH_STREAM = "PARTNERNET_BENCH"
 BENCH_SUBJECT = "partnernet-bench.js"
@@ -92,10 +92,11 @@ async def _against(
             request = requester(nc)
             for _ in range(200):  # warm up the responder and the reply subscription
                 await request()
-            caller, responder_before = time.process_time(), cpu_seconds(responder.pid)
+            caller, responder_before = time.process_time(), cpu_seconds(responder.pid) or 0.0
             rate = await _request_loop(request, duration, concurrency)
             rate.caller_cpu_ms = 1000 * (time.process_time() - caller) / max(rate.count, 1)
-            rate.responder_cpu_ms = 1000 * (cpu_seconds(responder.pid) - responder_before) / max(rate.count, 1)
+            responder_after = cpu_seconds(responder.pid) or responder_before
+            rate.responder_cpu_ms = 1000 * (responder_after - responder_before) / max(rate.count, 1)
             return rate
         finally:
             await nc.close()

@@ -46,7 +46,7 @@ def middleware(telemetry: Telemetry, *, limit: int = 100, clock: Clock | None = 
 
     authenticator = Authenticator(issuer=TokenIssuer(SECRET), oidc=None, rpc=None, api_keys=ApiKeyCache(30))  # type: ignore[arg-type]
     limiter = RateLimiter(limit, clock=clock or Clock())
-    idempotency = IdempotencyMiddleware(IdempotencyBucket(), max_body_bytes=1024)
+    idempotency = IdempotencyMiddleware(IdempotencyBucket(), secret=SECRET, max_body_bytes=1024)
     return (
         RequestMiddleware(
             app, authenticator=authenticator, limiter=limiter, idempotency=idempotency, telemetry=telemetry

@@ -14,10 +14,12 @@ from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
     BudgetAmount,
     BudgetHolder,
+    BudgetHolderChange,
     BudgetHolderView,
     BudgetView,
     GetBudget,
     GetPurchasingPolicy,
+    ListBudgetHolderChanges,
     ListBudgetHolders,
     ListBudgets,
     PurchasingPolicyView,
@@ -31,22 +33,32 @@ from shared.contracts.courses.api.courses import ReasonedStep, VersionedStep
 from shared.contracts.courses.api.purchasing import (
     AddQuote,
     Approval,
+    ApproveInvoice,
     ApprovePurchase,
     CancelPurchase,
     ClosePurchase,
     Delivery,
+    GetProviderPurchase,
     GetPurchase,
+    Invitation,
+    InvitePartner,
     Invoice,
+    InvoiceApproval,
+    ListProviderPurchases,
     ListPurchases,
     Order,
     OrderPurchase,
+    ProviderPurchaseView,
+    ProviderQuote,
     PurchaseStatus,
     PurchaseView,
     Quote,
     RecordDelivery,
     RecordInvoice,
+    RefuseInvoice,
     RejectPurchase,
     RequestPurchase,
+    SubmitQuote,
 )
 from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.pagination import Page
@@ -177,6 +189,56 @@ class PurchaseController(Controller):
         command = RecordInvoice(purchase_id=purchase_id, invoice=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "record_invoice", actor, command, PurchaseView)
 
+    @post(
+        "/{purchase_id:uuid}/invoice/approve",
+        status_code=200,
+        summary="Approve the difference of an invoice above the approved amount (budget holders; two above the "
+        "threshold); the last approval books the invoice",
+    )
+    async def approve_invoice(
+        self,
+        purchase_id: FromPath[UUID],
+        data: JSONBody[InvoiceApproval],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+    ) -> PurchaseView:
+        command = ApproveInvoice(purchase_id=purchase_id, approval=with_expected_version(data, expected_version))
+        return await rpc.call("courses", "approve_invoice", actor, command, PurchaseView)
+
+    @post(
+        "/{purchase_id:uuid}/invoice/refuse",
+        status_code=200,
+        summary="Refuse an invoice above the approved amount (budget holders): back to delivered",
+    )
+    async def refuse_invoice(
+        self,
+        purchase_id: FromPath[UUID],
+        data: JSONBody[ReasonedStep],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+    ) -> PurchaseView:
+        step = with_expected_version(data, expected_version)
+        command = RefuseInvoice(purchase_id=purchase_id, reason=step.reason, expected_version=step.expected_version)
+        return await rpc.call("courses", "refuse_invoice", actor, command, PurchaseView)
+
+    @post(
+        "/{purchase_id:uuid}/invitations",
+        status_code=200,
+        summary="Invite a partner of the municipality to submit its own quote",
+    )
+    async def invite(
+        self,
+        purchase_id: FromPath[UUID],
+        data: JSONBody[Invitation],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        expected_version: NamedDependency[int | None],
+    ) -> PurchaseView:
+        command = InvitePartner(purchase_id=purchase_id, invitation=with_expected_version(data, expected_version))
+        return await rpc.call("courses", "invite_partner", actor, command, PurchaseView)
+
     @post("/{purchase_id:uuid}/close", status_code=200, summary="Close an invoiced purchase")
     async def close(
         self,
@@ -248,7 +310,22 @@ class BudgetHolderController(Controller):
         query = ListBudgetHolders(library=library, cursor=cursor, limit=limit)
         return await rpc.call("courses", "list_budget_holders", actor, query, Page[BudgetHolderView])
 
-    @post("/{library:str}", summary="Appoint a budget holder (the first by any staff member, then by holders)")
+    @get("/{library:str}/history", summary="Who appointed and removed the library's budget holders, oldest first")
+    async def history(
+        self,
+        library: FromPath[str],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        cursor: FromQuery[str | None] = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[BudgetHolderChange]:
+        query = ListBudgetHolderChanges(library=library, cursor=cursor, limit=limit)
+        return await rpc.call("courses", "list_budget_holder_changes", actor, query, Page[BudgetHolderChange])
+
+    @post(
+        "/{library:str}",
+        summary="Appoint a budget holder (the municipality's coordinator or a budget holder of the library)",
+    )
     async def appoint(
         self,
         library: FromPath[str],
@@ -259,7 +336,11 @@ class BudgetHolderController(Controller):
         command = AppointBudgetHolder(library=library, holder=data)
         return await rpc.call("courses", "appoint_budget_holder", actor, command, BudgetHolderView)
 
-    @delete("/{library:str}/{subject:str}", status_code=200, summary="Remove a budget holder (by budget holders)")
+    @delete(
+        "/{library:str}/{subject:str}",
+        status_code=200,
+        summary="Remove a budget holder (the municipality's coordinator or a budget holder)",
+    )
     async def remove(
         self,
         library: FromPath[str],
@@ -295,4 +376,55 @@ class PurchasingPolicyController(Controller):
         return await rpc.call("courses", "set_purchasing_policy", actor, command, PurchasingPolicyView)
 
 
-PURCHASING_CONTROLLERS = [PurchaseController, BudgetController, BudgetHolderController, PurchasingPolicyController]
+class ProviderPurchaseController(Controller):
+    """A partner's side of purchasing: the purchases it was invited to quote for, and its own quotes."""
+
+    path = "/api/v1/partners/{partner_id:uuid}/purchases"
+    tags = ["purchasing"]
+
+    @get("/", summary="Purchases the partner was invited to quote for, newest first (the partner itself)")
+    async def list_purchases(
+        self,
+        partner_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        cursor: FromQuery[str | None] = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[ProviderPurchaseView]:
+        query = ListProviderPurchases(partner_id=partner_id, cursor=cursor, limit=limit)
+        return await rpc.call("courses", "list_provider_purchases", actor, query, Page[ProviderPurchaseView])
+
+    @get(
+        "/{purchase_id:uuid}",
+        summary="One purchase as the invited partner sees it: its quotes, and its order, delivery and invoice",
+    )
+    async def get_one(
+        self,
+        partner_id: FromPath[UUID],
+        purchase_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+    ) -> ProviderPurchaseView:
+        query = GetProviderPurchase(partner_id=partner_id, purchase_id=purchase_id)
+        return await rpc.call("courses", "get_provider_purchase", actor, query, ProviderPurchaseView)
+
+    @post("/{purchase_id:uuid}/quotes", summary="Submit the partner's own quote for a purchase it was invited to")
+    async def submit_quote(
+        self,
+        partner_id: FromPath[UUID],
+        purchase_id: FromPath[UUID],
+        data: JSONBody[ProviderQuote],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+    ) -> ProviderPurchaseView:
+        command = SubmitQuote(partner_id=partner_id, purchase_id=purchase_id, quote=data)
+        return await rpc.call("courses", "submit_quote", actor, command, ProviderPurchaseView)
+
+
+PURCHASING_CONTROLLERS = [
+    PurchaseController,
+    BudgetController,
+    BudgetHolderController,
+    PurchasingPolicyController,
+    ProviderPurchaseController,
+]

@@ -14,6 +14,7 @@ from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
     GetBudget,
     GetPurchasingPolicy,
+    ListBudgetHolderChanges,
     ListBudgetHolders,
     ListBudgets,
     RemoveBudgetHolder,
@@ -42,16 +43,22 @@ from shared.contracts.courses.api.enrolments import (
 )
 from shared.contracts.courses.api.purchasing import (
     AddQuote,
+    ApproveInvoice,
     ApprovePurchase,
     CancelPurchase,
     ClosePurchase,
+    GetProviderPurchase,
     GetPurchase,
+    InvitePartner,
+    ListProviderPurchases,
     ListPurchases,
     OrderPurchase,
     RecordDelivery,
     RecordInvoice,
+    RefuseInvoice,
     RejectPurchase,
     RequestPurchase,
+    SubmitQuote,
 )
 from shared.contracts.courses.api.statistics import GetCoursesStatistics
 from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
@@ -87,15 +94,31 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.answer("order_purchase", OrderPurchase, partial(purchasing.order_purchase, work))
     runtime.answer("record_delivery", RecordDelivery, partial(purchasing.record_delivery, work))
     runtime.answer("record_invoice", RecordInvoice, partial(purchasing.record_invoice, work))
+    runtime.answer("approve_invoice", ApproveInvoice, partial(purchasing.approve_invoice, work))
+    runtime.answer("refuse_invoice", RefuseInvoice, partial(purchasing.refuse_invoice, work))
+    runtime.answer("invite_partner", InvitePartner, partial(purchasing.invite_partner, work))
     runtime.answer("close_purchase", ClosePurchase, partial(purchasing.close_purchase, work))
     runtime.answer("get_purchase", GetPurchase, partial(purchasing_queries.get_purchase, work))
     runtime.answer("list_purchases", ListPurchases, partial(purchasing_queries.list_purchases, work))
+    # a partner's side: the purchases it was invited to quote for, its own quotes
+    runtime.answer("submit_quote", SubmitQuote, partial(purchasing.submit_quote, work))
+    runtime.answer(
+        "get_provider_purchase", GetProviderPurchase, partial(purchasing_queries.get_provider_purchase, work)
+    )
+    runtime.answer(
+        "list_provider_purchases", ListProviderPurchases, partial(purchasing_queries.list_provider_purchases, work)
+    )
     runtime.answer("set_budget", SetBudget, partial(budgets.set_budget, work))
     runtime.answer("get_budget", GetBudget, partial(purchasing_queries.get_budget, work))
     runtime.answer("list_budgets", ListBudgets, partial(purchasing_queries.list_budgets, work))
     runtime.answer("appoint_budget_holder", AppointBudgetHolder, partial(budgets.appoint_budget_holder, work))
     runtime.answer("remove_budget_holder", RemoveBudgetHolder, partial(budgets.remove_budget_holder, work))
     runtime.answer("list_budget_holders", ListBudgetHolders, partial(purchasing_queries.list_budget_holders, work))
+    runtime.answer(
+        "list_budget_holder_changes",
+        ListBudgetHolderChanges,
+        partial(purchasing_queries.list_budget_holder_changes, work),
+    )
     runtime.answer("set_purchasing_policy", SetPurchasingPolicy, partial(budgets.set_purchasing_policy, work))
     runtime.answer(
         "get_purchasing_policy", GetPurchasingPolicy, partial(purchasing_queries.get_purchasing_policy, work)

@@ -131,8 +131,13 @@ async def world(platform: RunningPlatform) -> World:
     tenant = await register_tenant(platform)
     await courses_know(platform, tenant)
     await known_to_volunteers(platform, [tenant.library_a, tenant.library_b], [], [])
-    async with platform.client(tenant.staff_a) as staff, platform.client(tenant.partner_a_token) as partner:
-        await seed_library(staff, tenant.staff_a, tenant.library_a)
+    coordinator = platform.token(Role.COORDINATOR, municipality=tenant.municipality)
+    async with (
+        platform.client(tenant.staff_a) as staff,
+        platform.client(tenant.partner_a_token) as partner,
+        platform.client(coordinator) as municipality,
+    ):
+        await seed_library(staff, tenant.staff_a, tenant.library_a, municipality)
         await seed_referrals(partner, staff, tenant.library_a, tenant.partner_a)
         await seed_partnership(staff, tenant.library_a, tenant.partner_a)
-    return World(platform, tenant, platform.token(Role.COORDINATOR, municipality=tenant.municipality))
+    return World(platform, tenant, coordinator)

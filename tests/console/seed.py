@@ -62,8 +62,11 @@ async def seed_partnership(staff: httpx.AsyncClient, library: str, partner_id: s
     await ok(await staff.post("/api/v1/partnerships", json=body))
 
 
-async def seed_library(staff: httpx.AsyncClient, staff_token: str, library: str) -> None:
-    await ok(await staff.post(f"/api/v1/budget-holders/{library}", json={"subject": subject_of(staff_token)}))
+async def seed_library(
+    staff: httpx.AsyncClient, staff_token: str, library: str, coordinator: httpx.AsyncClient
+) -> None:
+    """The municipality's coordinator appoints the staff member budget holder, who then sets the budget."""
+    await ok(await coordinator.post(f"/api/v1/budget-holders/{library}", json={"subject": subject_of(staff_token)}))
     await ok(await staff.put(f"/api/v1/budgets/{library}/{YEAR}", json={"amount_cents": 500_000}))
     purchase = await ok(
         await staff.post(

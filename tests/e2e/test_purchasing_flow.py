@@ -32,9 +32,19 @@ async def setting(platform: RunningPlatform) -> tuple[Tenant, People]:
     tenant = await course_tenant(platform)
     people = People(platform, tenant)
     library = tenant.library_a
-    async with platform.client(people.anna) as anna, platform.client(people.chris) as chris:
-        # The first budget holder is appointed by any staff member; after that only holders appoint.
-        first = await anna.post(f"/api/v1/budget-holders/{library}", json={"subject": people.subject[people.anna]})
+    coordinator = platform.token(Role.COORDINATOR, municipality=tenant.municipality)
+    async with (
+        platform.client(people.anna) as anna,
+        platform.client(people.chris) as chris,
+        platform.client(coordinator) as municipality,
+    ):
+        # No staff member makes themselves the first budget holder: the municipality's coordinator appoints;
+        # after that a budget holder may appoint too.
+        selfmade = await anna.post(f"/api/v1/budget-holders/{library}", json={"subject": people.subject[people.anna]})
+        assert selfmade.status_code == 403, selfmade.text
+        first = await municipality.post(
+            f"/api/v1/budget-holders/{library}", json={"subject": people.subject[people.anna]}
+        )
         assert first.status_code == 201, first.text
         refused = await chris.post(f"/api/v1/budget-holders/{library}", json={"subject": people.subject[people.chris]})
         assert refused.status_code == 403

@@ -20,10 +20,10 @@ from shared.contracts.courses.api.budgets import (
     SetBudget,
     SetPurchasingPolicy,
 )
-from shared.contracts.courses.events import BudgetAllocated
+from shared.contracts.courses.events import BudgetAllocated, BudgetHolderAppointed, BudgetHolderRemoved
 from shared.errors import Conflict, NotFound
 from shared.tenancy import Actor, Role
-from shared.unit_of_work import UnitOfWork
+from shared.unit_of_work import Transaction, UnitOfWork
 from shared.versions import is_stale, version_conflict
 
 
@@ -74,10 +74,12 @@ async def set_budget(work: UnitOfWork, actor: Actor, command: SetBudget) -> Budg
 
 
 async def appoint_budget_holder(work: UnitOfWork, actor: Actor, command: AppointBudgetHolder) -> BudgetHolderView:
-    actor.require(Role.STAFF, Role.OPERATOR)
+    """The municipality's coordinator or a budget holder appoints; the appointment is kept and published."""
+    actor.require(Role.STAFF, Role.COORDINATOR, Role.OPERATOR)
     async with work.transaction() as tx:
         municipality = await library_in_reach(tx.session, actor, command.library)
-        domain.check_may_manage_holders(actor, command.library, await store.holders_of(tx.session, command.library))
+        holders = await store.holders_of(tx.session, command.library, for_update=True)
+        domain.check_may_manage_holders(actor, command.library, municipality, holders)
         now = tx.clock.now()
         h = store.budget_holders
         added = (
@@ -96,23 +98,63 @@ async def appoint_budget_holder(work: UnitOfWork, actor: Actor, command: Appoint
         ).first()
         if added is None:
             raise Conflict(f"{command.holder.subject} is a budget holder of library {command.library} already")
+        await record_holder_change(tx, actor, command.library, municipality, command.holder.subject, "appointed")
+        await tx.stage(
+            BudgetHolderAppointed(
+                library=command.library,
+                municipality=municipality,
+                subject=command.holder.subject,
+                appointed_by=actor.subject,
+                appointed_by_role=actor.role.value,
+            ),
+            municipality=municipality,
+            library=command.library,
+        )
     return BudgetHolderView(
         library=command.library, subject=command.holder.subject, appointed_by=actor.subject, appointed_at=now
     )
 
 
 async def remove_budget_holder(work: UnitOfWork, actor: Actor, command: RemoveBudgetHolder) -> Removed:
-    actor.require(Role.STAFF, Role.OPERATOR)
+    actor.require(Role.STAFF, Role.COORDINATOR, Role.OPERATOR)
     async with work.transaction() as tx:
-        await library_in_reach(tx.session, actor, command.library)
-        holders = await store.holders_of(tx.session, command.library)
-        domain.check_may_manage_holders(actor, command.library, holders)
+        municipality = await library_in_reach(tx.session, actor, command.library)
+        holders = await store.holders_of(tx.session, command.library, for_update=True)
+        domain.check_may_manage_holders(actor, command.library, municipality, holders)
         if command.subject not in holders:
             raise NotFound(f"{command.subject} is not a budget holder of library {command.library}")
         domain.check_keeps_a_holder(holders, command.subject)
         h = store.budget_holders
         await tx.session.execute(h.delete().where(h.c.library == command.library, h.c.subject == command.subject))
+        await record_holder_change(tx, actor, command.library, municipality, command.subject, "removed")
+        await tx.stage(
+            BudgetHolderRemoved(
+                library=command.library,
+                municipality=municipality,
+                subject=command.subject,
+                removed_by=actor.subject,
+                removed_by_role=actor.role.value,
+            ),
+            municipality=municipality,
+            library=command.library,
+        )
     return Removed(library=command.library, subject=command.subject)
+
+
+async def record_holder_change(
+    tx: Transaction, actor: Actor, library: str, municipality: str, subject: str, change: str
+) -> None:
+    await tx.session.execute(
+        store.budget_holder_history.insert().values(
+            library=library,
+            municipality=municipality,
+            subject=subject,
+            change=change,
+            actor=actor.subject,
+            actor_role=actor.role.value,
+            at=tx.clock.now(),
+        )
+    )
 
 
 async def set_purchasing_policy(work: UnitOfWork, actor: Actor, command: SetPurchasingPolicy) -> PurchasingPolicyView:

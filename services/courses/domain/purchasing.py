@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api.purchasing import PurchaseStatus
@@ -23,7 +23,11 @@ class PurchaseStep(enum.StrEnum):
     CANCEL = "cancel"
     ORDER = "order"
     DELIVER = "deliver"
-    INVOICE = "invoice"
+    INVOICE = "invoice"  # an invoice within the approved amount
+    HOLD_INVOICE = "hold_invoice"  # an invoice above it: the difference awaits approval
+    APPROVE_EXCESS_FIRST = "approve_excess_first"  # the first of two approvals of the difference
+    APPROVE_EXCESS = "approve_excess"  # the approval of the difference that completes it
+    REFUSE_INVOICE = "refuse_invoice"  # the difference is not approved: the invoice goes back
     CLOSE = "close"
 
 
@@ -44,6 +48,10 @@ TRANSITIONS: dict[tuple[PurchaseStatus, PurchaseStep], PurchaseStatus] = {
     (P.APPROVED, PurchaseStep.ORDER): P.ORDERED,
     (P.ORDERED, PurchaseStep.DELIVER): P.DELIVERED,
     (P.DELIVERED, PurchaseStep.INVOICE): P.INVOICED,
+    (P.DELIVERED, PurchaseStep.HOLD_INVOICE): P.INVOICE_AWAITING_APPROVAL,
+    (P.INVOICE_AWAITING_APPROVAL, PurchaseStep.APPROVE_EXCESS_FIRST): P.INVOICE_AWAITING_APPROVAL,
+    (P.INVOICE_AWAITING_APPROVAL, PurchaseStep.APPROVE_EXCESS): P.INVOICED,
+    (P.INVOICE_AWAITING_APPROVAL, PurchaseStep.REFUSE_INVOICE): P.DELIVERED,
     (P.INVOICED, PurchaseStep.CLOSE): P.CLOSED,
 }
 
@@ -79,21 +87,78 @@ def check_may_approve(
     actor: Actor, *, library: str, holders: set[str], requested_by: str, earlier_approvers: list[str]
 ) -> None:
     """A budget holder of the library, who did not ask for it, and not twice."""
+    check_approver(actor, library=library, holders=holders, earlier_approvers=earlier_approvers, what="purchase")
+    if actor.subject == requested_by:
+        raise Forbidden("who requested a purchase does not approve it; another budget holder must")
+
+
+def check_approver(actor: Actor, *, library: str, holders: set[str], earlier_approvers: list[str], what: str) -> None:
     if actor.role is not Role.STAFF or actor.library != library:
         raise Forbidden(f"only budget holders of library {library} approve its purchases")
     if actor.subject not in holders:
         raise Forbidden(f"{actor.subject} is not a budget holder of library {library}")
-    if actor.subject == requested_by:
-        raise Forbidden("who requested a purchase does not approve it; another budget holder must")
     if actor.subject in earlier_approvers:
         raise Forbidden(
-            f"{actor.subject} already approved this purchase; the second approval must come from another budget holder"
+            f"{actor.subject} already approved this {what}; the second approval must come from another budget holder"
         )
 
 
 def check_may_reject(actor: Actor, *, library: str, holders: set[str]) -> None:
     if actor.role is not Role.STAFF or actor.library != library or actor.subject not in holders:
         raise Forbidden(f"only budget holders of library {library} reject its purchases")
+
+
+def check_quote_still_valid(quote_id: object, valid_until: date | None, today: date) -> None:
+    """A quote binds the provider until its last day (a Dutch calendar day); after that it cannot be approved."""
+    if valid_until is not None and valid_until < today:
+        raise Conflict(
+            f"quote {quote_id} was valid until {valid_until}; ask the provider for a new quote",
+            quote_id=str(quote_id),
+            valid_until=valid_until.isoformat(),
+        )
+
+
+def check_new_quote(valid_until: date | None, today: date) -> None:
+    if valid_until is not None and valid_until < today:
+        raise InvalidInput(f"the quote was valid until {valid_until}; an expired quote cannot be added")
+
+
+# --- delivery and invoice ----------------------------------------------------------------------------
+
+
+def check_delivery_date(delivered_on: date, ordered_on: date, today: date) -> None:
+    """Delivered after it was ordered, and not on a day still to come (Dutch calendar days)."""
+    if delivered_on > today:
+        raise InvalidInput("a delivery is recorded once it has happened, not for a day still to come")
+    if delivered_on < ordered_on:
+        raise InvalidInput(f"a delivery on {delivered_on} is before the order of {ordered_on}")
+
+
+def invoice_step(invoice_cents: int, approved_cents: int) -> PurchaseStep:
+    """Up to the approved amount an invoice is booked at once; above it the difference needs approval first."""
+    return PurchaseStep.INVOICE if invoice_cents <= approved_cents else PurchaseStep.HOLD_INVOICE
+
+
+def excess_approvers_needed(invoice_cents: int, threshold_cents: int) -> int:
+    """The difference is approved under the threshold the purchase was approved under, applied to what the
+    purchase now costs: an invoice above the threshold needs two budget holders for its difference, so a
+    purchase approved by one holder just below the threshold cannot grow past it on one signature."""
+    return 2 if invoice_cents > threshold_cents else 1
+
+
+def excess_step(approvals_so_far: int, needed: int) -> PurchaseStep:
+    return PurchaseStep.APPROVE_EXCESS if approvals_so_far + 1 >= needed else PurchaseStep.APPROVE_EXCESS_FIRST
+
+
+def check_may_approve_excess(
+    actor: Actor, *, library: str, holders: set[str], requested_by: str, recorded_by: str, earlier_approvers: list[str]
+) -> None:
+    """A budget holder who neither asked for the purchase nor recorded the invoice, and not twice."""
+    check_approver(actor, library=library, holders=holders, earlier_approvers=earlier_approvers, what="invoice")
+    if actor.subject == requested_by:
+        raise Forbidden("who requested a purchase does not approve its invoice; another budget holder must")
+    if actor.subject == recorded_by:
+        raise Forbidden("who recorded an invoice does not approve it; another budget holder must")
 
 
 # --- budgets ---------------------------------------------------------------------------------------
@@ -155,8 +220,25 @@ class Budget:
 
 
 def check_may_read_purchasing(actor: Actor) -> None:
-    """The role first: partners take no part in a library's purchasing."""
+    """The role first: partners see only the purchases they were invited to, through their own view."""
     actor.require(Role.STAFF, Role.COORDINATOR, Role.OPERATOR)
+
+
+def check_acts_as_partner(actor: Actor, partner_id: object) -> None:
+    """A partner quotes and reads its purchases for itself; another partner's answer like missing."""
+    actor.require(Role.PARTNER)
+    if actor.partner != str(partner_id):
+        raise NotFound(f"partner {partner_id} not found")
+
+
+def check_partner_may_quote(partner_id: object, partner_status: str) -> None:
+    """A suspended or ended partner takes part in no new purchases."""
+    if partner_status != "active":
+        raise Conflict(
+            f"partner {partner_id} is {partner_status}: it cannot be invited or quote",
+            partner_id=str(partner_id),
+            partner_status=partner_status,
+        )
 
 
 def check_may_purchase(actor: Actor) -> None:
@@ -187,15 +269,23 @@ def check_may_act_for(actor: Actor, library: str, municipality: str | None, *, w
         raise Forbidden(f"only staff of library {library} may do this")
 
 
-def check_may_manage_holders(actor: Actor, library: str, holders: set[str]) -> None:
-    """Staff appoint the first budget holder; after that only budget holders appoint and remove them."""
-    actor.require(Role.STAFF, Role.OPERATOR)
+def check_may_manage_holders(actor: Actor, library: str, municipality: str, holders: set[str]) -> None:
+    """The municipality's coordinator appoints a library's budget holders (the first one too), and so does a
+    budget holder of the library; no staff member makes themselves one. Operators may, for set-up."""
+    actor.require(Role.STAFF, Role.COORDINATOR, Role.OPERATOR)
     if actor.role is Role.OPERATOR:
+        return
+    if actor.role is Role.COORDINATOR:
+        if actor.municipality != municipality:
+            raise NotFound(f"library {library} not found")
         return
     if actor.library != library:
         raise Forbidden(f"staff manage the budget holders of their own library only, not of {library}")
-    if holders and actor.subject not in holders:
-        raise Forbidden(f"only a budget holder of library {library} appoints or removes budget holders")
+    if actor.subject not in holders:
+        raise Forbidden(
+            f"only a budget holder of library {library} or the municipality's coordinator appoints or removes "
+            "budget holders"
+        )
 
 
 def check_may_set_budget(actor: Actor, library: str, holders: set[str]) -> None:

@@ -3,6 +3,7 @@ from training needs, those needs and the budget check); budgets."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -14,23 +15,31 @@ from services.courses.domain import training_needs as rules
 from services.courses.domain.purchasing import (
     DEFAULT_SECOND_APPROVER_ABOVE_CENTS,
     Budget,
+    check_acts_as_partner,
     check_may_read_library,
     check_may_read_purchasing,
 )
 from services.courses.store import training_needs as needs
 from shared.contracts.courses.api.budgets import (
+    BudgetHolderChange,
     BudgetHolderView,
     BudgetView,
     GetBudget,
     GetPurchasingPolicy,
+    ListBudgetHolderChanges,
     ListBudgetHolders,
     ListBudgets,
     PurchasingPolicyView,
 )
 from shared.contracts.courses.api.purchasing import (
     ApprovalView,
+    GetProviderPurchase,
     GetPurchase,
+    InvoiceView,
+    ListProviderPurchases,
     ListPurchases,
+    ProviderPurchaseView,
+    ProviderStanding,
     PurchaseStatus,
     PurchaseStepView,
     PurchaseTrainingNeed,
@@ -39,7 +48,7 @@ from shared.contracts.courses.api.purchasing import (
 )
 from shared.contracts.courses.events import Audience
 from shared.errors import InvalidInput, NotFound
-from shared.pagination import Page, decode_cursor, encode_cursor
+from shared.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
@@ -51,25 +60,29 @@ async def load_purchase_view(session: AsyncSession, purchase_id: UUID) -> Purcha
     return (await purchase_views(session, [row]))[0]
 
 
+def quote_view(r: sa.Row) -> QuoteView:
+    return QuoteView(
+        id=r.id,
+        provider_name=r.provider_name,
+        provider_partner_id=r.provider_partner_id,
+        amount_cents=r.amount_cents,
+        description=r.description,
+        valid_until=r.valid_until,
+        added_at=r.added_at,
+    )
+
+
 async def purchase_views(session: AsyncSession, rows: list[sa.Row]) -> list[PurchaseView]:
     ids = [row.id for row in rows]
     quotes: dict[UUID, list[QuoteView]] = {i: [] for i in ids}
     approvals: dict[UUID, list[ApprovalView]] = {i: [] for i in ids}
     history: dict[UUID, list[PurchaseStepView]] = {i: [] for i in ids}
+    invited: dict[UUID, list[UUID]] = {i: [] for i in ids}
+    invoices: dict[UUID, list[InvoiceView]] = {i: [] for i in ids}
     if ids:
         q, a, h = store.purchase_quotes, store.purchase_approvals, store.purchase_history
         for r in await session.execute(sa.select(q).where(q.c.purchase_id.in_(ids)).order_by(q.c.added_at, q.c.id)):
-            quotes[r.purchase_id].append(
-                QuoteView(
-                    id=r.id,
-                    provider_name=r.provider_name,
-                    provider_partner_id=r.provider_partner_id,
-                    amount_cents=r.amount_cents,
-                    description=r.description,
-                    valid_until=r.valid_until,
-                    added_at=r.added_at,
-                )
-            )
+            quotes[r.purchase_id].append(quote_view(r))
         for r in await session.execute(sa.select(a).where(a.c.purchase_id.in_(ids)).order_by(a.c.approved_at)):
             approvals[r.purchase_id].append(
                 ApprovalView(
@@ -84,12 +97,58 @@ async def purchase_views(session: AsyncSession, rows: list[sa.Row]) -> list[Purc
             history[r.purchase_id].append(
                 PurchaseStepView(status=PurchaseStatus(r.status), at=r.at, actor=r.actor, note=r.note)
             )
-    views = [purchase_view(row, quotes[row.id], approvals[row.id], history[row.id]) for row in rows]
+        i = store.purchase_invitations
+        for r in await session.execute(sa.select(i).where(i.c.purchase_id.in_(ids)).order_by(i.c.invited_at)):
+            invited[r.purchase_id].append(r.partner_id)
+        for purchase_id, invoice in await invoice_views(session, ids):
+            invoices[purchase_id].append(invoice)
+    views = [
+        purchase_view(row, quotes[row.id], approvals[row.id], history[row.id], invited[row.id], invoices[row.id])
+        for row in rows
+    ]
     return await with_training_needs(session, views)
 
 
+async def invoice_views(session: AsyncSession, purchase_ids: list[UUID]) -> list[tuple[UUID, InvoiceView]]:
+    """Invoices above the approved amount, oldest first, each with who approved its difference."""
+    i, ia = store.purchase_invoices, store.invoice_approvals
+    rows = (
+        await session.execute(sa.select(i).where(i.c.purchase_id.in_(purchase_ids)).order_by(i.c.recorded_at, i.c.id))
+    ).all()
+    approvers: dict[UUID, list[str]] = {r.id: [] for r in rows}
+    if rows:
+        for r in await session.execute(
+            sa.select(ia).where(ia.c.invoice_id.in_(list(approvers))).order_by(ia.c.approved_at)
+        ):
+            approvers[r.invoice_id].append(r.approver)
+    return [
+        (
+            r.purchase_id,
+            InvoiceView(
+                id=r.id,
+                amount_cents=r.amount_cents,
+                reference=r.reference,
+                excess_cents=r.excess_cents,
+                approvers_needed=r.approvers_needed,
+                approvers=approvers[r.id],
+                status=r.status,
+                recorded_by=r.recorded_by,
+                recorded_at=r.recorded_at,
+                decided_at=r.decided_at,
+                decision_note=r.decision_note,
+            ),
+        )
+        for r in rows
+    ]
+
+
 def purchase_view(
-    row: sa.Row, quotes: list[QuoteView], approvals: list[ApprovalView], history: list[PurchaseStepView]
+    row: sa.Row,
+    quotes: list[QuoteView],
+    approvals: list[ApprovalView],
+    history: list[PurchaseStepView],
+    invited: list[UUID],
+    invoices: list[InvoiceView],
 ) -> PurchaseView:
     audience = [Audience(x) for x in row.audience]
     return PurchaseView(
@@ -117,6 +176,9 @@ def purchase_view(
         requested_at=row.requested_at,
         history=history,
         version=row.version,
+        ordered_at=row.ordered_at,
+        invited_partner_ids=invited,
+        invoices=invoices,
     )
 
 
@@ -158,6 +220,91 @@ async def with_training_needs(session: AsyncSession, views: list[PurchaseView]) 
             )
         )
     return enriched
+
+
+# --- a partner's purchases: those it was invited to quote for ----------------------------------------
+
+NOT_CHOSEN_ANY_MORE = frozenset({PurchaseStatus.REJECTED, PurchaseStatus.CANCELLED})
+
+
+async def provider_views(session: AsyncSession, partner_id: UUID, rows: list[sa.Row]) -> list[ProviderPurchaseView]:
+    """`rows` come from `invited_purchases`: purchases with the time the partner was invited."""
+    ids = [row.id for row in rows]
+    q = store.purchase_quotes
+    quotes: dict[UUID, list[sa.Row]] = {i: [] for i in ids}
+    if ids:
+        for r in await session.execute(
+            sa.select(q)
+            .where(q.c.purchase_id.in_(ids), q.c.provider_partner_id == partner_id)
+            .order_by(q.c.added_at, q.c.id)
+        ):
+            quotes[r.purchase_id].append(r)
+    return [provider_view(row, quotes[row.id]) for row in rows]
+
+
+def provider_view(purchase: sa.Row, own_quotes: list[sa.Row]) -> ProviderPurchaseView:
+    """What the invited partner sees: where it stands, and the order onwards only where its quote was chosen."""
+    status = PurchaseStatus(purchase.status)
+    chosen = purchase.chosen_quote_id is not None and any(q.id == purchase.chosen_quote_id for q in own_quotes)
+    if chosen:
+        standing = ProviderStanding.CHOSEN
+    elif purchase.chosen_quote_id is not None or status in NOT_CHOSEN_ANY_MORE:
+        standing = ProviderStanding.NOT_CHOSEN
+    else:
+        standing = ProviderStanding.QUOTED if own_quotes else ProviderStanding.INVITED
+    own = chosen and status not in NOT_CHOSEN_ANY_MORE
+    return ProviderPurchaseView(
+        id=purchase.id,
+        library=purchase.library,
+        municipality=purchase.municipality,
+        title=purchase.title,
+        purpose=purchase.purpose,
+        audience=[Audience(x) for x in purchase.audience],
+        standing=standing,
+        invited_at=purchase.invited_at,
+        quotes=[quote_view(q) for q in own_quotes],
+        status=status if chosen else None,
+        approved_amount_cents=purchase.approved_amount_cents if own else None,
+        order_reference=purchase.order_reference if own else None,
+        ordered_at=purchase.ordered_at if own else None,
+        delivered_on=purchase.delivered_on if own else None,
+        sessions_held=purchase.sessions_held if own else None,
+        participants=purchase.participants if own else None,
+        invoice_amount_cents=purchase.invoice_amount_cents if own else None,
+        invoice_reference=purchase.invoice_reference if own else None,
+        version=purchase.version,
+    )
+
+
+def invited_purchases(partner_id: UUID) -> sa.Select[Any]:
+    """The partner's purchases, each row a purchase with `invited_at`: only those it was invited to."""
+    i = store.purchase_invitations
+    return sa.select(p, i.c.invited_at).join(i, i.c.purchase_id == p.c.id).where(i.c.partner_id == partner_id)
+
+
+async def load_provider_view(session: AsyncSession, partner_id: UUID, purchase_id: UUID) -> ProviderPurchaseView:
+    found = (await session.execute(invited_purchases(partner_id).where(p.c.id == purchase_id))).first()
+    if found is None:
+        raise NotFound(f"purchase {purchase_id} not found")
+    return (await provider_views(session, partner_id, [found]))[0]
+
+
+async def get_provider_purchase(work: UnitOfWork, actor: Actor, query: GetProviderPurchase) -> ProviderPurchaseView:
+    check_acts_as_partner(actor, query.partner_id)
+    async with work.read() as session:
+        return await load_provider_view(session, query.partner_id, query.purchase_id)
+
+
+async def list_provider_purchases(
+    work: UnitOfWork, actor: Actor, query: ListProviderPurchases
+) -> Page[ProviderPurchaseView]:
+    check_acts_as_partner(actor, query.partner_id)
+    async with work.read() as session:
+        rows, next_cursor = await keyset_page(
+            session, invited_purchases(query.partner_id), [p.c.id], query.cursor, query.limit, descending=True
+        )
+        items = await provider_views(session, query.partner_id, list(rows))
+    return Page(items=items, next_cursor=next_cursor)
 
 
 async def get_purchase(work: UnitOfWork, actor: Actor, query: GetPurchase) -> PurchaseView:
@@ -320,3 +467,26 @@ async def get_purchasing_policy(work: UnitOfWork, actor: Actor, query: GetPurcha
         municipality = await store.known.library_municipality(session, query.library)
         check_may_read_library(actor, query.library, municipality, what=f"library {query.library}")
         return await load_policy(session, query.library)
+
+
+async def list_budget_holder_changes(
+    work: UnitOfWork, actor: Actor, query: ListBudgetHolderChanges
+) -> Page[BudgetHolderChange]:
+    """Who appointed and removed the library's budget holders, and when: oldest first."""
+    check_may_read_purchasing(actor)
+    h = store.budget_holder_history
+    async with work.read() as session:
+        municipality = await store.known.library_municipality(session, query.library)
+        check_may_read_library(actor, query.library, municipality, what=f"library {query.library}")
+        rows, next_cursor = await keyset_page(
+            session, sa.select(h).where(h.c.library == query.library), [h.c.id], query.cursor, query.limit
+        )
+    return Page(
+        items=[
+            BudgetHolderChange(
+                library=r.library, subject=r.subject, change=r.change, actor=r.actor, actor_role=r.actor_role, at=r.at
+            )
+            for r in rows
+        ],
+        next_cursor=next_cursor,
+    )

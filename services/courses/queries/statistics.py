@@ -25,7 +25,12 @@ from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
 c, s, p, q, b = store.courses, store.sessions, store.purchases, store.purchase_quotes, store.budgets
-COMMITTED = [PurchaseStatus.APPROVED.value, PurchaseStatus.ORDERED.value, PurchaseStatus.DELIVERED.value]
+COMMITTED = [
+    PurchaseStatus.APPROVED.value,
+    PurchaseStatus.ORDERED.value,
+    PurchaseStatus.DELIVERED.value,
+    PurchaseStatus.INVOICE_AWAITING_APPROVAL.value,  # the commitment stays until the invoice is booked
+]
 SPENT = [PurchaseStatus.INVOICED.value, PurchaseStatus.CLOSED.value]
 NO_COURSES = CourseFigures(courses=0, places=0, places_free=0, waiting_list=0)
 NO_PURCHASES = PurchaseFigures(budget_cents=0, committed_cents=0, spent_cents=0)

@@ -201,6 +201,7 @@ purchases = sa.Table(
     sa.Column("delivered_on", sa.Date),
     sa.Column("invoice_amount_cents", sa.BigInteger),
     sa.Column("invoice_reference", sa.Text),
+    sa.Column("ordered_at", Time),
     sa.Column("requested_by", sa.Text, nullable=False),
     sa.Column("requested_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
@@ -222,6 +223,7 @@ purchase_quotes = sa.Table(
     sa.Column("added_by", sa.Text, nullable=False),
     sa.Column("added_at", Time, nullable=False),
     sa.Index("purchase_quotes_by_purchase", "purchase_id", "added_at"),
+    sa.Index("purchase_quotes_by_provider", "provider_partner_id", "purchase_id"),
 )
 
 purchase_approvals = sa.Table(
@@ -245,6 +247,58 @@ purchase_history = sa.Table(
     sa.Column("actor", sa.Text, nullable=False),
     sa.Column("note", sa.Text),
     sa.Index("purchase_history_by_purchase", "purchase_id", "id"),
+)
+
+# An invoice above the approved amount, and the budget holders' approvals of its difference.
+purchase_invoices = sa.Table(
+    "purchase_invoices",
+    metadata,
+    sa.Column("id", Uuid, primary_key=True),
+    sa.Column("purchase_id", Uuid, sa.ForeignKey("purchases.id"), nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("reference", sa.Text, nullable=False),
+    sa.Column("excess_cents", sa.BigInteger, nullable=False),
+    sa.Column("approvers_needed", sa.Integer, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),  # awaiting_approval | approved | refused
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("recorded_at", Time, nullable=False),
+    sa.Column("decided_at", Time),
+    sa.Column("decision_note", sa.Text),
+    sa.Index("purchase_invoices_by_purchase", "purchase_id", "recorded_at"),
+)
+
+invoice_approvals = sa.Table(
+    "invoice_approvals",
+    metadata,
+    sa.Column("invoice_id", Uuid, sa.ForeignKey("purchase_invoices.id"), primary_key=True),
+    sa.Column("approver", sa.Text, primary_key=True),
+    sa.Column("approved_at", Time, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+# Partners the library asked for a quote: they submit their own and follow the purchase if chosen.
+purchase_invitations = sa.Table(
+    "purchase_invitations",
+    metadata,
+    sa.Column("purchase_id", Uuid, sa.ForeignKey("purchases.id"), primary_key=True),
+    sa.Column("partner_id", Uuid, primary_key=True),
+    sa.Column("invited_by", sa.Text, nullable=False),
+    sa.Column("invited_at", Time, nullable=False),
+    sa.Index("purchase_invitations_by_partner", "partner_id", "purchase_id"),
+)
+
+budget_holder_history = sa.Table(
+    "budget_holder_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("change", sa.Text, nullable=False),  # appointed | removed
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("actor_role", sa.Text, nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Index("budget_holder_history_by_library", "library", "id"),
 )
 
 
@@ -285,12 +339,19 @@ async def find_purchase(session: AsyncSession, purchase_id: UUID, *, for_update:
     return (await session.execute(statement)).first()
 
 
-async def holders_of(session: AsyncSession, library: str) -> set[str]:
-    return set(
-        (await session.execute(sa.select(budget_holders.c.subject).where(budget_holders.c.library == library)))
-        .scalars()
-        .all()
-    )
+async def find_invitation(session: AsyncSession, purchase_id: UUID, partner_id: UUID) -> sa.Row | None:
+    i = purchase_invitations
+    return (
+        await session.execute(sa.select(i).where(i.c.purchase_id == purchase_id, i.c.partner_id == partner_id))
+    ).first()
+
+
+async def holders_of(session: AsyncSession, library: str, *, for_update: bool = False) -> set[str]:
+    """`for_update` locks the holders, so two removals at once cannot leave a library without one."""
+    statement = sa.select(budget_holders.c.subject).where(budget_holders.c.library == library)
+    if for_update:
+        statement = statement.with_for_update()
+    return set((await session.execute(statement)).scalars().all())
 
 
 async def upsert(session: AsyncSession, table: sa.Table, key: list[str], **values: object) -> None:

@@ -335,6 +335,88 @@ class PurchaseInvoiced(EventData, frozen=True, kw_only=True):
     budget_year: int
     committed_cents: int  # what approval had committed, now released
     invoice_amount_cents: int  # what is now spent
+    # For an invoice above the approved amount: the budget holders who approved the difference.
+    excess_approvers: list[str] = []
+
+
+@register
+class PurchaseInvoiceHeld(EventData, frozen=True, kw_only=True):
+    """An invoice above the approved amount: nothing is spent until budget holders approve the difference."""
+
+    service: ClassVar[str] = "courses"
+    type: ClassVar[str] = "purchase.invoice_held"
+    purchase_id: UUID
+    library: str
+    municipality: str
+    invoice_id: UUID
+    invoice_amount_cents: int
+    approved_amount_cents: int
+    excess_cents: int
+    approvers_needed: int  # 1, or 2 when the invoiced amount is above the library's threshold
+
+
+@register
+class PurchaseExcessPartlyApproved(EventData, frozen=True, kw_only=True):
+    """The first of the two approvals the difference of an invoice above the threshold needs."""
+
+    service: ClassVar[str] = "courses"
+    type: ClassVar[str] = "purchase.excess_partly_approved"
+    purchase_id: UUID
+    library: str
+    municipality: str
+    invoice_id: UUID
+    excess_cents: int
+    approver: str
+
+
+@register
+class PurchaseInvoiceRefused(EventData, frozen=True, kw_only=True):
+    """The difference was not approved: the invoice goes back to the provider; the purchase is delivered again."""
+
+    service: ClassVar[str] = "courses"
+    type: ClassVar[str] = "purchase.invoice_refused"
+    purchase_id: UUID
+    library: str
+    municipality: str
+    invoice_id: UUID
+    invoice_amount_cents: int
+    reason: str
+    refused_by: str
+
+
+@register
+class PurchaseProviderInvited(EventData, frozen=True, kw_only=True):
+    """The library asked a partner for a quote: the partner submits it itself."""
+
+    service: ClassVar[str] = "courses"
+    type: ClassVar[str] = "purchase.provider_invited"
+    purchase_id: UUID
+    library: str
+    municipality: str
+    partner_id: UUID
+    title: str
+
+
+@register
+class BudgetHolderAppointed(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "courses"
+    type: ClassVar[str] = "budget_holder.appointed"
+    library: str
+    municipality: str
+    subject: str
+    appointed_by: str
+    appointed_by_role: str  # coordinator, staff (a budget holder) or operator
+
+
+@register
+class BudgetHolderRemoved(EventData, frozen=True, kw_only=True):
+    service: ClassVar[str] = "courses"
+    type: ClassVar[str] = "budget_holder.removed"
+    library: str
+    municipality: str
+    subject: str
+    removed_by: str
+    removed_by_role: str
 
 
 @register

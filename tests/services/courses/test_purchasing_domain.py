@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from services.courses.domain import purchasing
 from services.courses.domain.purchasing import Budget, PurchaseStep
 from shared.contracts.courses.api.purchasing import PurchaseStatus
-from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
+from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 
 P = PurchaseStatus
@@ -29,6 +29,10 @@ LEGAL = {
     (P.APPROVED, PurchaseStep.ORDER): P.ORDERED,
     (P.ORDERED, PurchaseStep.DELIVER): P.DELIVERED,
     (P.DELIVERED, PurchaseStep.INVOICE): P.INVOICED,
+    (P.DELIVERED, PurchaseStep.HOLD_INVOICE): P.INVOICE_AWAITING_APPROVAL,
+    (P.INVOICE_AWAITING_APPROVAL, PurchaseStep.APPROVE_EXCESS_FIRST): P.INVOICE_AWAITING_APPROVAL,
+    (P.INVOICE_AWAITING_APPROVAL, PurchaseStep.APPROVE_EXCESS): P.INVOICED,
+    (P.INVOICE_AWAITING_APPROVAL, PurchaseStep.REFUSE_INVOICE): P.DELIVERED,
     (P.INVOICED, PurchaseStep.CLOSE): P.CLOSED,
 }
 
@@ -144,17 +148,99 @@ def test_the_budget_year_is_the_dutch_calendar_year() -> None:
     assert purchasing.budget_year_of(datetime(2026, 12, 31, 22, 30, tzinfo=UTC)) == 2026
 
 
-def test_staff_appoint_the_first_budget_holder_and_then_only_holders_do() -> None:
-    purchasing.check_may_manage_holders(CHRIS, "centrale", set())
-    purchasing.check_may_manage_holders(ANNA, "centrale", HOLDERS)
+def test_the_coordinator_or_a_holder_appoints_budget_holders_and_staff_never_appoint_themselves() -> None:
+    purchasing.check_may_manage_holders(COORDINATOR, "centrale", "utrecht", set())  # the first one
+    purchasing.check_may_manage_holders(COORDINATOR, "centrale", "utrecht", HOLDERS)
+    purchasing.check_may_manage_holders(ANNA, "centrale", "utrecht", HOLDERS)
+    purchasing.check_may_manage_holders(Actor(subject="op", role=Role.OPERATOR), "centrale", "utrecht", set())
+    with pytest.raises(Forbidden, match="or the municipality's coordinator"):
+        purchasing.check_may_manage_holders(CHRIS, "centrale", "utrecht", set())  # no self-appointed first holder
     with pytest.raises(Forbidden, match="only a budget holder"):
-        purchasing.check_may_manage_holders(CHRIS, "centrale", HOLDERS)
+        purchasing.check_may_manage_holders(CHRIS, "centrale", "utrecht", HOLDERS)
     with pytest.raises(Forbidden, match="their own library"):
-        purchasing.check_may_manage_holders(ANNA_ELSEWHERE, "centrale", set())
+        purchasing.check_may_manage_holders(ANNA_ELSEWHERE, "centrale", "utrecht", HOLDERS)
+    with pytest.raises(NotFound):
+        purchasing.check_may_manage_holders(
+            Actor(subject="c", role=Role.COORDINATOR, municipality="amersfoort"), "centrale", "utrecht", set()
+        )
     with pytest.raises(Forbidden):
-        purchasing.check_may_manage_holders(COORDINATOR, "centrale", set())
+        purchasing.check_may_manage_holders(
+            Actor(subject="p", role=Role.PARTNER, partner="x"), "centrale", "utrecht", set()
+        )
     with pytest.raises(Conflict, match="at least one budget holder"):
         purchasing.check_keeps_a_holder({"anna"}, "anna")
+
+
+def test_an_expired_quote_cannot_be_approved_or_added() -> None:
+    today = date(2027, 3, 10)
+    purchasing.check_quote_still_valid("q1", date(2027, 3, 10), today)  # its last day still counts
+    purchasing.check_quote_still_valid("q1", None, today)  # no end stated: binding until withdrawn
+    with pytest.raises(Conflict, match="quote q1 was valid until 2027-03-09; ask the provider for a new quote"):
+        purchasing.check_quote_still_valid("q1", date(2027, 3, 9), today)
+    purchasing.check_new_quote(date(2027, 3, 10), today)
+    with pytest.raises(InvalidInput, match="an expired quote cannot be added"):
+        purchasing.check_new_quote(date(2027, 3, 9), today)
+
+
+def test_a_delivery_falls_between_the_order_and_today() -> None:
+    ordered, today = date(2027, 3, 1), date(2027, 3, 10)
+    purchasing.check_delivery_date(date(2027, 3, 1), ordered, today)
+    purchasing.check_delivery_date(today, ordered, today)
+    with pytest.raises(InvalidInput, match="a delivery on 2027-02-28 is before the order of 2027-03-01"):
+        purchasing.check_delivery_date(date(2027, 2, 28), ordered, today)
+    with pytest.raises(InvalidInput, match="not for a day still to come"):
+        purchasing.check_delivery_date(date(2027, 3, 11), ordered, today)
+
+
+def test_an_invoice_above_the_approved_amount_waits_for_approval_of_the_difference() -> None:
+    assert purchasing.invoice_step(280_000, 280_000) is PurchaseStep.INVOICE
+    assert purchasing.invoice_step(270_000, 280_000) is PurchaseStep.INVOICE
+    assert purchasing.invoice_step(280_001, 280_000) is PurchaseStep.HOLD_INVOICE  # one cent above is above
+
+
+@pytest.mark.parametrize(
+    ("invoice", "threshold", "needed"),
+    [
+        (200_000, 200_000, 1),  # at the threshold: one budget holder
+        (200_001, 200_000, 2),  # above it: two, however small the difference
+        (380_000, 200_000, 2),  # approved at 190,000 by one holder; doubled on the invoice, two must agree
+        (50_000, 200_000, 1),
+    ],
+)
+def test_the_difference_needs_the_approvers_the_new_total_would_have_needed(
+    invoice: int, threshold: int, needed: int
+) -> None:
+    assert purchasing.excess_approvers_needed(invoice, threshold) == needed
+
+
+def test_the_approvals_of_the_difference_complete_when_enough_holders_agreed() -> None:
+    assert purchasing.excess_step(0, 1) is PurchaseStep.APPROVE_EXCESS
+    assert purchasing.excess_step(0, 2) is PurchaseStep.APPROVE_EXCESS_FIRST
+    assert purchasing.excess_step(1, 2) is PurchaseStep.APPROVE_EXCESS
+
+
+def approve_excess(actor: Actor, *, recorded_by: str = "dirk", earlier: list[str] | None = None) -> None:
+    purchasing.check_may_approve_excess(
+        actor,
+        library="centrale",
+        holders=HOLDERS,
+        requested_by="chris",
+        recorded_by=recorded_by,
+        earlier_approvers=earlier or [],
+    )
+
+
+def test_who_may_approve_the_difference_of_an_invoice() -> None:
+    approve_excess(ANNA)
+    approve_excess(BRAM, earlier=["anna"])
+    with pytest.raises(Forbidden, match="chris is not a budget holder"):
+        approve_excess(CHRIS)  # the staff member who is no budget holder, as in the issue
+    with pytest.raises(Forbidden, match="who recorded an invoice does not approve it"):
+        approve_excess(ANNA, recorded_by="anna")
+    with pytest.raises(Forbidden, match="anna already approved this invoice"):
+        approve_excess(ANNA, earlier=["anna"])
+    with pytest.raises(Forbidden, match="only budget holders of library centrale"):
+        approve_excess(COORDINATOR)
 
 
 def test_budgets_and_the_threshold_are_set_by_budget_holders() -> None:

@@ -73,6 +73,23 @@ class BudgetHolderView(msgspec.Struct, frozen=True, kw_only=True):
     appointed_at: datetime
 
 
+class ListBudgetHolderChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who appointed and removed the library's budget holders, oldest first."""
+
+    library: Slug
+    cursor: str | None = None
+    limit: Limit = DEFAULT_LIMIT
+
+
+class BudgetHolderChange(msgspec.Struct, frozen=True, kw_only=True):
+    library: str
+    subject: str
+    change: str  # appointed | removed
+    actor: str
+    actor_role: str  # coordinator, staff (a budget holder) or operator
+    at: datetime
+
+
 class Threshold(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     second_approver_above_cents: Cents  # approvals of more than this need two different budget holders
     expected_version: ExpectedVersion | None = None

@@ -37,6 +37,7 @@ class PurchaseStatus(enum.StrEnum):
     CANCELLED = "cancelled"
     ORDERED = "ordered"
     DELIVERED = "delivered"
+    INVOICE_AWAITING_APPROVAL = "invoice_awaiting_approval"  # an invoice above the approved amount
     INVOICED = "invoiced"
     CLOSED = "closed"
 
@@ -122,6 +123,36 @@ class RecordInvoice(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     invoice: Invoice
 
 
+class InvoiceApproval(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    note: Note | None = None
+    expected_version: ExpectedVersion | None = None
+
+
+class ApproveInvoice(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A budget holder approves the difference of an invoice above the approved amount."""
+
+    purchase_id: UUID
+    approval: InvoiceApproval
+
+
+class RefuseInvoice(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    purchase_id: UUID
+    reason: Reason
+    expected_version: ExpectedVersion | None = None
+
+
+class Invitation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partner_id: UUID
+    expected_version: ExpectedVersion | None = None
+
+
+class InvitePartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Ask a partner of the municipality (a course provider, a trainer) to submit its own quote."""
+
+    purchase_id: UUID
+    invitation: Invitation
+
+
 class ClosePurchase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     purchase_id: UUID
     expected_version: ExpectedVersion | None = None
@@ -141,6 +172,67 @@ class ListPurchases(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     limit: Limit = DEFAULT_LIMIT
 
 
+class ProviderQuote(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A partner's own quote: the provider is the partner itself, under its registered name."""
+
+    amount_cents: Cents
+    description: Text = ""
+    valid_until: date | None = None
+
+
+class SubmitQuote(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partner_id: UUID
+    purchase_id: UUID
+    quote: ProviderQuote
+
+
+class GetProviderPurchase(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partner_id: UUID
+    purchase_id: UUID
+
+
+class ListProviderPurchases(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The purchases a partner was invited to quote for, newest first."""
+
+    partner_id: UUID
+    cursor: str | None = None
+    limit: Limit = DEFAULT_LIMIT
+
+
+class ProviderStanding(enum.StrEnum):
+    """Where a partner stands with a purchase it was invited to."""
+
+    INVITED = "invited"  # asked for a quote, none submitted yet
+    QUOTED = "quoted"  # its quote is submitted; no quote is approved yet
+    CHOSEN = "chosen"  # its quote was approved: the order, delivery and invoice are its own
+    NOT_CHOSEN = "not_chosen"  # another quote was approved, or the purchase was rejected or cancelled
+
+
+class ProviderPurchaseView(msgspec.Struct, frozen=True, kw_only=True):
+    """A purchase as the partner invited to quote sees it: the request, its own quotes, and once its quote is
+    chosen the order, delivery and invoice. Not the estimate, other quotes, approvals or the budget."""
+
+    id: UUID
+    library: str
+    municipality: str
+    title: str
+    purpose: str
+    audience: list[Audience]
+    standing: ProviderStanding
+    invited_at: datetime
+    quotes: list[QuoteView]  # the partner's own
+    status: PurchaseStatus | None  # the purchase's status once the partner's quote is chosen
+    approved_amount_cents: int | None
+    order_reference: str | None
+    ordered_at: datetime | None
+    delivered_on: date | None
+    sessions_held: int | None
+    participants: int | None
+    invoice_amount_cents: int | None
+    invoice_reference: str | None
+    version: int
+
+
 class QuoteView(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     provider_name: str
@@ -157,6 +249,22 @@ class ApprovalView(msgspec.Struct, frozen=True, kw_only=True):
     amount_cents: int
     approved_at: datetime
     note: str | None
+
+
+class InvoiceView(msgspec.Struct, frozen=True, kw_only=True):
+    """An invoice above the approved amount: its difference waits for, got or was refused approval."""
+
+    id: UUID
+    amount_cents: int
+    reference: str
+    excess_cents: int
+    approvers_needed: int
+    approvers: list[str]
+    status: str  # awaiting_approval | approved | refused
+    recorded_by: str
+    recorded_at: datetime
+    decided_at: datetime | None
+    decision_note: str | None
 
 
 class PurchaseStepView(msgspec.Struct, frozen=True, kw_only=True):
@@ -196,6 +304,9 @@ class PurchaseView(msgspec.Struct, frozen=True, kw_only=True):
     generated_from_training_needs: bool = False
     training_needs: list[PurchaseTrainingNeed] = []
     budget_check: BudgetCheck | None = None
+    ordered_at: datetime | None = None
+    invited_partner_ids: list[UUID] = []  # partners asked to submit their own quote
+    invoices: list[InvoiceView] = []  # invoices above the approved amount, oldest first
 
 
 class PurchaseTrainingNeed(msgspec.Struct, frozen=True, kw_only=True):

@@ -42,9 +42,9 @@ class VolunteerPrivacyController(Controller):
         data: JSONBody[SetVolunteerPolicy],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> VolunteerPolicyView:
-        return await call(rpc, "set_policy", actor, with_expected_version(data, expected_version), VolunteerPolicyView)
+        return await call(rpc, "set_policy", actor, with_expected_version(data, if_match_version), VolunteerPolicyView)
 
     @post("/encryption/rotate", status_code=200, summary="Re-seal personal data with the newest key (operators)")
     async def rotate_encryption(self, actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]) -> RotationResult:

@@ -25,7 +25,7 @@ from shared.messaging import event_stream_name
 from shared.personal_data import Sealer
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform, eventually
+from tests.conftest import RunningPlatform, eventually, register_tenant
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     active_volunteer,
@@ -294,7 +294,7 @@ async def test_the_default_policy_and_who_may_read_or_set_it(platform: RunningPl
         await call(platform, vt.staff_a, "GET", "/api/v1/volunteers/policy", library=vt.library_b)
     ).status_code == 404
     assert (await call(platform, vt.organisation_token, "PUT", "/api/v1/volunteers/policy", body)).status_code == 403
-    elsewhere = platform.token(Role.COORDINATOR, municipality="gem-elders")
+    elsewhere = platform.token(Role.COORDINATOR, municipality=(await register_tenant(platform)).municipality)
     assert (await call(platform, elsewhere, "PUT", "/api/v1/volunteers/policy", body)).status_code == 404
     too_long = {**body, "volunteer_retention_days": 99999}
     assert (await call(platform, vt.coordinator, "PUT", "/api/v1/volunteers/policy", too_long)).status_code == 422

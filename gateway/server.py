@@ -12,6 +12,7 @@ tests' gateways are configured by `server_config` too. uvicorn, with two setting
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import msgspec
@@ -19,9 +20,11 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.app import create_app
+from shared.servers import ServerUnreachable, check_nats
 from shared.settings import Settings
 from shared.telemetry import setup_logging
 
+log = logging.getLogger(__name__)
 LINGER_SECONDS = 1.0
 
 
@@ -132,6 +135,12 @@ def server_config(app: Any, settings: Settings, *, port: int | None = None, **op
 def serve(settings: Settings | None = None, port: int | None = None) -> None:
     settings = settings or Settings.from_env()
     setup_logging("gateway", settings.log_level)
+    try:
+        asyncio.run(check_nats(settings.nats_url))
+    except ServerUnreachable as exc:
+        # Without this the app's start-up would wait for NATS for ever, answering nothing and saying nothing.
+        log.error("cannot start: %s", exc)
+        raise SystemExit(f"partnernet-gateway cannot start: {exc}") from None
     config = server_config(
         create_app(settings),
         settings,

@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from launcher.platform import RUNTIME_FILE, Platform
 from shared.db import migrate
 from shared.messaging import SERVICES
 from shared.nats_callout import issuer_for
+from shared.servers import ServerUnreachable, check_database, connect_database, without_password
 from shared.service import ServiceRuntime, run_service
 from shared.settings import Settings
 from shared.tenancy import Actor, Role
@@ -45,6 +45,7 @@ def service_builders() -> dict[str, Callable[[Settings], ServiceRuntime]]:
 
 
 async def migrate_all(settings: Settings) -> dict[str, list[str]]:
+    await check_database(settings.database_url)  # asyncpg alone would wait a minute for a server that is away
     applied: dict[str, list[str]] = {}
     for name, build in service_builders().items():
         runtime = build(settings)
@@ -116,37 +117,25 @@ async def _registered_municipality(
     settings: Settings, municipality: str | None, library: str | None, partner: str | None
 ) -> str | None:
     """The municipality of the library or partner, which must be registered and the one named, if any."""
-    import sqlalchemy as sa
-
-    from shared.db import create_engine
-
-    engine = create_engine(settings.database_url, schema="partners", pool_size=1)
     lookups = {
-        f"library {library!r}": ("SELECT municipality FROM libraries WHERE slug = :v", library),
-        f"partner {partner!r}": ("SELECT municipality FROM partners WHERE id::text = :v", partner),
-        f"municipality {municipality!r}": ("SELECT slug FROM municipalities WHERE slug = :v", municipality),
+        f"library {library!r}": ("SELECT municipality FROM partners.libraries WHERE slug = $1", library),
+        f"partner {partner!r}": ("SELECT municipality FROM partners.partners WHERE id::text = $1", partner),
+        f"municipality {municipality!r}": ("SELECT slug FROM partners.municipalities WHERE slug = $1", municipality),
     }
+    connection = await connect_database(settings.database_url)  # bounded: a database that is away is said so
     try:
-        async with engine.connect() as conn:
-            for what, (query, value) in lookups.items():
-                if value is None:
-                    continue
-                found = (await conn.execute(sa.text(query), {"v": value})).scalar_one_or_none()
-                if found is None:
-                    raise SystemExit(f"no token: {what} is not registered")
-                if municipality is not None and found != municipality:
-                    raise SystemExit(f"no token: {what} is not in municipality {municipality!r}")
-                municipality = str(found)
+        for what, (query, value) in lookups.items():
+            if value is None:
+                continue
+            found = await connection.fetchval(query, value)
+            if found is None:
+                raise SystemExit(f"no token: {what} is not registered")
+            if municipality is not None and found != municipality:
+                raise SystemExit(f"no token: {what} is not in municipality {municipality!r}")
+            municipality = str(found)
     finally:
-        await engine.dispose()
+        await connection.close()
     return municipality
-
-
-def without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{parts.hostname}:{parts.port}"))
 
 
 def up(args: argparse.Namespace) -> None:
@@ -186,12 +175,33 @@ def dead_letters(args: argparse.Namespace, settings: Settings) -> None:
     from shared.deadletters import list_dead_letters, replay_dead_letters
 
     if args.action == "list":
-        for letter in asyncio.run(list_dead_letters(settings.nats_url)):
+        letters = asyncio.run(list_dead_letters(settings.nats_url))
+        for letter in letters:
             print(json.dumps(letter))
-    else:
-        sequences = [int(s) for s in args.sequences] or None
-        replayed = asyncio.run(replay_dead_letters(settings.nats_url, sequences))
+        if not letters:
+            print("no dead letters: every consumer handled what it received")
+        return
+    sequences = [int(s) for s in args.sequences] or None
+    replayed = asyncio.run(replay_dead_letters(settings.nats_url, sequences))
+    if replayed:
         print(f"replayed {len(replayed)} dead letters: {replayed}")
+    else:
+        print("no dead letters to replay")
+
+
+def where_servers_come_from(command: str, data_dir: Path) -> str:
+    """A hint after 'X does not answer': which `up` (or which variables) the address came from."""
+    if command == "up":
+        return "NATS_URL / DATABASE_URL name the servers `up` should use; unset them and `up` starts its own"
+    if (data_dir / RUNTIME_FILE).exists():
+        return (
+            f"the address is the one `partnernet up` wrote to {data_dir / RUNTIME_FILE}: is that `up` still "
+            "running? (NATS_URL / DATABASE_URL, when set, win over it)"
+        )
+    return (
+        f"no `partnernet up` has run with --data-dir {data_dir}: start one, pass the --data-dir of the one that "
+        "runs, or set NATS_URL / DATABASE_URL to the servers"
+    )
 
 
 def nats_auth(password: str | None = None) -> str:
@@ -238,14 +248,26 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     # --data-dir defaults to PARTNERNET_DATA_DIR, so an explicit option is what the caller means.
-    os.environ["PARTNERNET_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    data_dir = Path(args.data_dir).resolve()
+    os.environ["PARTNERNET_DATA_DIR"] = str(data_dir)
+    try:
+        run(args, data_dir)
+    except ServerUnreachable as exc:
+        raise SystemExit(
+            f"partnernet {args.command}: {exc}\n  {where_servers_come_from(args.command, data_dir)}"
+        ) from None
+
+
+def run(args: argparse.Namespace, data_dir: Path) -> None:
+    from shared.deadletters import NoSuchDeadLetter
+
     if args.command == "up":
         up(args)
         return
     if args.command == "nats-auth":
         print(nats_auth(args.password))
         return
-    settings = settings_for_data_dir(Path(args.data_dir).resolve())
+    settings = settings_for_data_dir(data_dir)
     if args.command == "service":
         run_service(args.name, service_builders()[args.name], settings)
     elif args.command == "gateway":
@@ -267,7 +289,10 @@ def main(argv: list[str] | None = None) -> None:
             )
         )
     elif args.command == "deadletters":
-        dead_letters(args, settings)
+        try:
+            dead_letters(args, settings)
+        except NoSuchDeadLetter as exc:
+            raise SystemExit(f"partnernet deadletters: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ Each component is its own process, as in production; this only supervises them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import httpx
 
 from launcher.embedded import EmbeddedNats, EmbeddedPostgres
 from shared.messaging import SERVICES
+from shared.servers import check_database, check_nats
 from shared.settings import Settings
 
 HEALTH_DEADLINE_SECONDS = 60.0
@@ -61,11 +63,16 @@ class Platform:
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         nats_url = self.environ.get("NATS_URL")
+        database_url = self.environ.get("DATABASE_URL")
+        # Servers named by the caller must be there now: a clear line beats a minute of silent retries.
+        if nats_url:
+            asyncio.run(check_nats(nats_url))
+        if database_url:
+            asyncio.run(check_database(database_url))
         if not nats_url:
             self.nats = EmbeddedNats(self.data_dir / "nats", auth_callout=True)  # partners get feed-only users
             self.nats.start()
             nats_url = self.nats.url
-        database_url = self.environ.get("DATABASE_URL")
         if not database_url:
             self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
             self.postgres.start()

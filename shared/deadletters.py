@@ -17,15 +17,23 @@ from shared.consumer import (
     REPLAY_FOR,
 )
 from shared.messaging import DEAD_LETTER_STREAM
+from shared.servers import CONNECT_TIMEOUT_SECONDS, connect_nats
 
 REPLAYED_FROM = "Partnernet-Replayed-From"
 
 
+class NoSuchDeadLetter(Exception):
+    """An operator named a sequence that is not (or no longer) in the dead letters."""
+
+
 async def list_dead_letters(nats_url: str, limit: int = 1000) -> list[dict[str, Any]]:
-    nc = await nats.connect(nats_url)
+    nc = await connect_nats(nats_url)
     try:
-        js = nc.jetstream()
-        info = await js.stream_info(DEAD_LETTER_STREAM)
+        js = nc.jetstream(timeout=CONNECT_TIMEOUT_SECONDS)
+        try:
+            info = await js.stream_info(DEAD_LETTER_STREAM)
+        except nats.js.errors.NotFoundError:
+            return []  # no service has declared its streams yet: nothing was ever set aside
         letters: list[dict[str, Any]] = []
         sequence = info.state.first_seq
         while sequence and sequence <= info.state.last_seq and len(letters) < limit:
@@ -60,13 +68,20 @@ async def replay_dead_letters(nats_url: str, sequences: list[int] | None = None)
     and the consumer itself skips it if it handled the event meanwhile (its inbox), so a replay is safe to
     repeat. The message id is new, or JetStream's de-duplication window would drop the replay.
     """
-    nc = await nats.connect(nats_url)
+    nc = await connect_nats(nats_url)
     replayed: list[int] = []
     try:
-        js = nc.jetstream()
+        js = nc.jetstream(timeout=CONNECT_TIMEOUT_SECONDS)
         wanted = sequences or [letter["sequence"] for letter in await list_dead_letters(nats_url)]
-        for sequence in wanted:
-            msg = await js.get_msg(DEAD_LETTER_STREAM, sequence)
+        letters = []
+        for sequence in wanted:  # all found before any is replayed: a mistyped sequence changes nothing
+            try:
+                letters.append((sequence, await js.get_msg(DEAD_LETTER_STREAM, sequence)))
+            except nats.js.errors.NotFoundError:
+                raise NoSuchDeadLetter(
+                    f"there is no dead letter {sequence}; `partnernet deadletters list` shows those there are"
+                ) from None
+        for sequence, msg in letters:
             headers = dict(msg.headers or {})
             subject = headers.get(ORIGINAL_SUBJECT)
             if not subject or msg.data is None:

@@ -29,6 +29,7 @@ from shared.operations import Operation, Operations
 from shared.outbox import outbox_backlog, outbox_relay
 from shared.relay import Relay
 from shared.rpc import RpcServer
+from shared.servers import ServerUnreachable, check_database, check_nats
 from shared.settings import Settings
 from shared.telemetry import Telemetry, housekeeping, instrument_engine, setup_logging, setup_telemetry
 from shared.tenancy import Actor
@@ -224,7 +225,18 @@ def run_service(name: str, build: Callable[[Settings], ServiceRuntime], settings
     `partnernet service <name>` both come here, each passing the service's own `build`."""
     settings = settings or Settings.from_env()
     setup_logging(name, settings.log_level)
+    try:
+        asyncio.run(servers_answer(settings))
+    except ServerUnreachable as exc:
+        # A clear line and an exit instead of minutes of retries: `up` and container runtimes start it again.
+        log.error("cannot start: %s", exc, extra={"subject": name})
+        raise SystemExit(f"partnernet-{name} cannot start: {exc}") from None
     run_event_loop(build(settings).run_until_signalled())
+
+
+async def servers_answer(settings: Settings) -> None:
+    await check_database(settings.database_url)
+    await check_nats(settings.nats_url)
 
 
 def run_event_loop(main: Coroutine[Any, Any, None]) -> None:

@@ -1,0 +1,159 @@
+"""Every `partnernet` command answers within seconds with a clear message when its servers are not there:
+a port nobody listens on (refused) and one that accepts but never speaks (a paused or foreign server)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from launcher.cli import main
+from launcher.embedded import EmbeddedNats
+from shared.messaging import create_broker, declare_streams
+from shared.telemetry import setup_telemetry
+
+REPO = Path(__file__).resolve().parents[2]
+# In-process, after imports: the CLI's own bound is a few seconds per server; the rest is a loaded machine.
+ANSWERS_WITHIN_SECONDS = 12.0
+
+
+@contextlib.contextmanager
+def absent_server(kind: str) -> Iterator[int]:
+    """A port where no server answers: `refused` (nothing listens) or `silent` (accepts, never speaks)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        if kind == "silent":
+            sock.listen(16)
+        port = sock.getsockname()[1]
+        if kind == "refused":
+            sock.close()
+        yield port
+
+
+def run_cli(argv: list[str], data_dir: Path) -> tuple[str, float]:
+    started = time.monotonic()
+    with pytest.raises(SystemExit) as exited:
+        main(["--data-dir", str(data_dir), *argv])
+    return str(exited.value.code), time.monotonic() - started
+
+
+COMMANDS = {
+    "deadletters list": ("NATS", ["deadletters", "list"]),
+    "deadletters replay": ("NATS", ["deadletters", "replay"]),
+    "deadletters replay 7": ("NATS", ["deadletters", "replay", "7"]),
+    "migrate": ("PostgreSQL", ["migrate"]),
+    "token for a library's staff": ("PostgreSQL", ["token", "--role", "staff", "--library", "bieb"]),
+    "up on given servers": ("NATS", ["up", "--port", "1"]),
+}
+
+
+@pytest.mark.parametrize("kind", ["refused", "silent"])
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_command_says_within_seconds_which_server_does_not_answer(
+    command: str, kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, argv = COMMANDS[command]
+    with absent_server(kind) as port:
+        monkeypatch.setenv("NATS_URL", f"nats://partnernet:hush@127.0.0.1:{port}")
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres:hush@127.0.0.1:{port}/partnernet")
+        monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))  # main() sets it; this restores it afterwards
+        message, took = run_cli(argv, tmp_path / "data")
+    assert took < ANSWERS_WITHIN_SECONDS, f"{command} took {took:.1f}s"
+    assert f"{server} does not answer at" in message and f"127.0.0.1:{port}" in message, message
+    assert "no answer in time" in message if kind == "silent" else "refused" in message
+    assert "hush" not in message  # passwords stay off the screen
+    # and where to look instead
+    if argv[0] == "up":
+        assert "unset them and `up` starts its own" in message
+    else:
+        assert "no `partnernet up` has run with --data-dir" in message
+
+
+def test_the_hint_names_the_runtime_file_of_an_up_that_has_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    with absent_server("refused") as port:
+        (data_dir / "runtime.json").write_text(f'{{"NATS_URL": "nats://127.0.0.1:{port}"}}')
+        monkeypatch.delenv("NATS_URL", raising=False)
+        monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))
+        message, _ = run_cli(["deadletters", "list"], data_dir)
+    assert f"NATS does not answer at nats://127.0.0.1:{port}" in message
+    assert f"wrote to {data_dir / 'runtime.json'}: is that `up` still running?" in message
+
+
+@pytest.mark.parametrize(
+    ("component", "needs"),
+    [
+        (["-m", "services.courses"], "PostgreSQL"),
+        (["-m", "launcher", "service", "volunteers"], "PostgreSQL"),
+        (["-m", "gateway"], "NATS"),
+        (["-m", "launcher", "gateway"], "NATS"),
+    ],
+    ids=["python -m services.courses", "partnernet service", "python -m gateway", "partnernet gateway"],
+)
+def test_a_component_exits_with_a_clear_line_instead_of_waiting_for_ever(
+    component: list[str], needs: str, tmp_path: Path
+) -> None:
+    with absent_server("refused") as port:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NATS_", "DATABASE_", "PARTNERNET_"))}
+        env |= {
+            "NATS_URL": f"nats://127.0.0.1:{port}",
+            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/partnernet",
+            "PARTNERNET_DATA_DIR": str(tmp_path),
+            "PARTNERNET_PORT": str(port),
+        }
+        # The bound is for a loaded machine's imports; the wait for the servers themselves is seconds.
+        done = subprocess.run(
+            [sys.executable, *component], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        )
+    assert done.returncode == 1
+    assert f"cannot start: {needs} does not answer at" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+
+
+@pytest.fixture
+def fresh_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
+    with EmbeddedNats(tmp_path / "nats") as server:
+        yield server
+
+
+def test_deadletters_list_says_when_there_are_none(
+    fresh_nats: EmbeddedNats, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NATS_URL", fresh_nats.url)
+    monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))
+    data_dir = str(tmp_path / "data")
+    main(["--data-dir", data_dir, "deadletters", "list"])  # before any service declared the streams
+    main(["--data-dir", data_dir, "deadletters", "replay"])
+
+    async def declare() -> None:
+        broker = create_broker(fresh_nats.url, name="test", telemetry=setup_telemetry("test", otlp_endpoint=None))
+        await broker.connect()
+        try:
+            await declare_streams(broker)
+        finally:
+            await broker.stop()
+
+    asyncio.run(declare())
+    main(["--data-dir", data_dir, "deadletters", "list"])  # the stream is there, and empty
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "no dead letters: every consumer handled what it received",
+        "no dead letters to replay",
+        "no dead letters: every consumer handled what it received",
+    ]
+    with pytest.raises(SystemExit) as exited:
+        main(["--data-dir", data_dir, "deadletters", "replay", "41"])
+    assert str(exited.value.code) == (
+        "partnernet deadletters: there is no dead letter 41; `partnernet deadletters list` shows those there are"
+    )

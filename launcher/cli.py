@@ -14,9 +14,11 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 from launcher.platform import RUNTIME_FILE, Platform
+from launcher.supervisor import Supervisor
 from shared.db import migrate
 from shared.messaging import SERVICES
 from shared.nats_callout import issuer_for
@@ -163,12 +165,25 @@ def up(args: argparse.Namespace) -> None:
 
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
+        # From here on a component that exits is started again (launcher/supervisor.py), and said so.
+        supervisor = Supervisor(platform, report=supervision_log(data_dir))
         while not stop["now"]:
-            if platform.crashed():
-                print(f"a component stopped unexpectedly: {platform.crashed()}", file=sys.stderr)
-                break
+            supervisor.check()
             time.sleep(0.5)
         print("stopping …", flush=True)
+
+
+def supervision_log(data_dir: Path) -> Callable[[str], None]:
+    """What the supervisor reports goes to the terminal and, with the date, to <data-dir>/logs/supervisor.log."""
+    log_path = data_dir / "logs" / "supervisor.log"
+
+    def report(line: str) -> None:
+        now = datetime.now().astimezone()
+        print(f"{now:%H:%M:%S} {line}", file=sys.stderr, flush=True)
+        with open(log_path, "a") as log:
+            log.write(f"{now.isoformat(timespec='seconds')} {line}\n")
+
+    return report
 
 
 def dead_letters(args: argparse.Namespace, settings: Settings) -> None:

@@ -130,6 +130,15 @@ class EmbeddedNats:
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def returncode(self) -> int | None:
+        """How the server process ended (negative: the signal), or None while it runs or before it started."""
+        return None if self._proc is None else self._proc.poll()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
     def start(self, timeout: float = 15.0) -> None:
         if self.is_running:
             return
@@ -314,6 +323,15 @@ class EmbeddedPostgres:
     @property
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """How the server process ended (negative: the signal), or None while it runs or before it started."""
+        return None if self._proc is None else self._proc.poll()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
 
     def start(self, timeout: float = 30.0) -> None:
         if self.is_running:

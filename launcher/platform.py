@@ -1,6 +1,7 @@
 """The whole platform on one machine: embedded NATS and PostgreSQL (unless given), every service and the gateway.
 
-Each component is its own process, as in production; this only supervises them.
+Each component is its own process, as in production. This starts and stops them, and tells the supervisor
+(launcher/supervisor.py) which have exited and why, and starts one again when it asks.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 import httpx
 
 from launcher.embedded import EmbeddedNats, EmbeddedPostgres
+from launcher.supervisor import describe_exit
 from shared.messaging import SERVICES
 from shared.servers import check_database, check_nats
 from shared.settings import Settings
@@ -38,6 +41,8 @@ class Platform:
         self.nats: EmbeddedNats | None = None
         self.postgres: EmbeddedPostgres | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._commands: dict[str, list[str]] = {}
+        self._log_files: dict[str, IO[bytes]] = {}
         self.env: dict[str, str] = {}
         self.started_in = 0.0
 
@@ -92,16 +97,54 @@ class Platform:
         subprocess.run(
             [sys.executable, "-m", "launcher", "migrate"], env=self.env, check=True, stdout=subprocess.DEVNULL
         )
-        logs = self.data_dir / "logs"
-        logs.mkdir(exist_ok=True)
-        commands = {name: [sys.executable, "-m", f"services.{name}"] for name in SERVICES}
-        commands["gateway"] = [sys.executable, "-m", "gateway"]
-        for name, command in commands.items():
-            log_file = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the child's lifetime
-            self.processes[name] = subprocess.Popen(
-                command, env=self.env, stdout=log_file, stderr=log_file, start_new_session=True
-            )
+        self.logs.mkdir(exist_ok=True)
+        self._commands = {name: [sys.executable, "-m", f"services.{name}"] for name in SERVICES}
+        self._commands["gateway"] = [sys.executable, "-m", "gateway"]
+        for name in self._commands:
+            self._spawn(name)
         self.wait_until_healthy()
+
+    @property
+    def logs(self) -> Path:
+        return self.data_dir / "logs"
+
+    def _spawn(self, name: str) -> None:
+        if old := self._log_files.pop(name, None):
+            old.close()
+        log_file = self._log_files[name] = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child's
+        self.processes[name] = subprocess.Popen(
+            self._commands[name], env=self.env, stdout=log_file, stderr=log_file, start_new_session=True
+        )
+
+    # --- what the supervisor asks (launcher.supervisor.Supervised) ---------------------------------------
+
+    def components(self) -> list[str]:
+        """Servers first: when NATS and a service have both stopped, NATS comes back before the service."""
+        servers = [name for name, server in (("nats", self.nats), ("postgres", self.postgres)) if server]
+        return servers + list(self._commands)
+
+    def exit_reason(self, name: str) -> str | None:
+        """None while the component runs; else how it ended and the last line of its log."""
+        if name == "nats" and self.nats is not None:
+            running, returncode, log_path = self.nats.is_running, self.nats.returncode, self.nats.log_path
+        elif name == "postgres" and self.postgres is not None:
+            running, returncode = self.postgres.is_running, self.postgres.returncode
+            log_path = self.postgres.log_path
+        else:
+            returncode = self.processes[name].poll()
+            running, log_path = returncode is None, self.logs / f"{name}.log"
+        if running:
+            return None
+        last = last_log_line(log_path)
+        return describe_exit(returncode) + (f" (last in {log_path.name}: {last})" if last else "")
+
+    def restart(self, name: str) -> None:
+        if name == "nats" and self.nats is not None:
+            self.nats.start()  # same port and store: clients reconnect and streams are where they were
+        elif name == "postgres" and self.postgres is not None:
+            self.postgres.start()  # same port and data directory; crash recovery replays the WAL
+        else:
+            self._spawn(name)
 
     def wait_until_healthy(self) -> None:
         deadline = time.monotonic() + HEALTH_DEADLINE_SECONDS
@@ -136,7 +179,23 @@ class Platform:
                 process.kill()
                 process.wait()
         self.processes.clear()
+        for log_file in self._log_files.values():
+            log_file.close()
+        self._log_files.clear()
         if self.nats is not None:
             self.nats.stop()
         if self.postgres is not None:
             self.postgres.stop()
+
+
+def last_log_line(path: Path, longest: int = 300) -> str:
+    """The last line a component wrote before it stopped (read from the end: logs grow large)."""
+    try:
+        with open(path, "rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - 8192))
+            lines = [line.strip() for line in log.read().decode(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    last = lines[-1] if lines else ""
+    return last if len(last) <= longest else last[: longest - 1] + "…"

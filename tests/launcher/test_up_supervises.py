@@ -1,0 +1,182 @@
+"""`partnernet up` keeps the platform running: each kind of component killed under it (a service with SIGTERM and
+with SIGKILL, the gateway, NATS, PostgreSQL) comes back by itself, the gateway answers for the rest meanwhile,
+and every referral accepted before and after each kill reaches the partner's feed exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from launcher.cli import settings_for_data_dir
+from launcher.embedded import free_port
+from tests.conftest import eventually
+from tests.faults.stack import Ledger, register_tenant, settle_deliveries, stored_referrals
+
+BIN = Path(sys.executable).parent
+READY_LINE = "Ctrl-C stops everything."
+# (component, signal): a service stopped politely and one killed, then each other kind of component.
+KILLS = [
+    ("volunteers", signal.SIGTERM),
+    ("referrals", signal.SIGKILL),
+    ("partners", signal.SIGKILL),
+    ("gateway", signal.SIGKILL),
+    ("nats", signal.SIGKILL),
+    ("postgres", signal.SIGKILL),
+]
+
+
+def components_of(up_pid: int) -> dict[str, int]:
+    """The processes `up` started, by component: its children, named by their command lines."""
+    found: dict[str, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid != up_pid:
+            continue
+        command = " ".join(a.decode(errors="replace") for a in argv)
+        if "nats-server" in command:
+            found["nats"] = int(entry.name)
+        elif "bin/postgres" in command:
+            found["postgres"] = int(entry.name)
+        elif "-m services." in command:
+            found[command.split("-m services.", 1)[1].split()[0]] = int(entry.name)
+        elif "-m gateway" in command:
+            found["gateway"] = int(entry.name)
+    return found
+
+
+def identity(pid: int) -> str | None:
+    """A process's start time and command line: a pid the machine hands out again has another identity."""
+    try:
+        start_time = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        return start_time + " " + Path(f"/proc/{pid}/cmdline").read_text()
+    except (OSError, IndexError):
+        return None
+
+
+async def started_again(up_pid: int, component: str, old_pid: int) -> bool:
+    now = components_of(up_pid).get(component)
+    return now is not None and now != old_pid
+
+
+def wait_for_ready_line(process: subprocess.Popen[str], timeout: float) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
+        if line.startswith(READY_LINE) or time.monotonic() > deadline:
+            break
+    return lines
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+async def test_up_restarts_each_kind_of_component_and_nothing_is_lost(tmp_path: Path) -> None:
+    data_dir, port = tmp_path / "data", free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}  # the embedded servers
+    env["PARTNERNET_RATE_LIMIT"] = "1000000"
+    up = subprocess.Popen(  # noqa: ASYNC220 - started once; the test's waits are on its own terms
+        [str(BIN / "partnernet"), "--data-dir", str(data_dir), "up", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # what the supervisor says is read from logs/supervisor.log
+        text=True,
+    )
+    seen: dict[int, str | None] = {}  # every component's pid and identity, to leave none behind
+    ledger = Ledger("each kind of component killed under partnernet up")
+    accepted: set[str] = set()
+    try:
+        lines = await asyncio.to_thread(wait_for_ready_line, up, 300)
+        assert lines and lines[-1].startswith(READY_LINE), "\n".join(lines)
+        base_url = f"http://127.0.0.1:{port}"
+        settings = settings_for_data_dir(data_dir)
+        tenant = await register_tenant(base_url, settings)
+        async with tenant.client(timeout=15) as api, httpx.AsyncClient(base_url=base_url, timeout=10) as anonymous:
+
+            async def submitted() -> bool:
+                ledger.sent += 1
+                try:
+                    response = await api.post("/api/v1/referrals", json=tenant.referral())
+                except httpx.HTTPError:
+                    ledger.statuses["no answer"] += 1
+                    return False
+                ledger.statuses[str(response.status_code)] += 1
+                if response.status_code != 201:
+                    return False
+                ledger.accepted += 1
+                accepted.add(response.json()["id"])
+                return True
+
+            async def healthy() -> bool:
+                with contextlib.suppress(httpx.HTTPError):
+                    return (await anonymous.get("/health")).status_code == 200
+                return False
+
+            for victim, sig in KILLS:
+                assert await submitted(), f"a referral before {victim} was killed"
+                before = components_of(up.pid)
+                assert set(before) >= {"nats", "postgres", "partners", "referrals", "volunteers", "courses", "gateway"}
+                seen |= {pid: identity(pid) for pid in before.values()}
+                os.kill(before[victim], sig)
+                if victim == "volunteers":
+                    # Meanwhile the gateway answers for the rest: its health names the one that is missing,
+                    # and referrals (which need no volunteers) are still accepted.
+                    async def volunteers_missing() -> bool:
+                        answer = (await anonymous.get("/health")).json()
+                        return answer["services"]["volunteers"]["status"] == "down" and all(
+                            answer["services"][s]["status"] == "up" for s in ("partners", "referrals", "courses")
+                        )
+
+                    await eventually(volunteers_missing, timeout=30, what="health to name volunteers as down")
+                    assert await submitted(), "a referral while volunteers is down"
+
+                await eventually(
+                    functools.partial(started_again, up.pid, victim, before[victim]),
+                    timeout=120,
+                    what=f"up to start {victim} again",
+                )
+                await eventually(healthy, timeout=120, what=f"the platform healthy again after {victim}")
+                await eventually(submitted, timeout=60, what=f"a referral accepted after {victim} came back")
+                seen |= {pid: identity(pid) for pid in components_of(up.pid).values()}
+
+        ledger.stored = len(await stored_referrals(settings.database_url))
+        await settle_deliveries(ledger, settings.database_url, settings.nats_url, accepted, timeout=120)
+        ledger.report()
+        assert up.poll() is None, "up itself kept running"
+    finally:
+        if up.poll() is None:
+            up.send_signal(signal.SIGINT)
+        try:
+            up.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            up.kill()
+            up.wait()
+        for pid, was in seen.items():  # what `up` could not stop (it was killed itself) must not outlive the test
+            if was is not None and identity(pid) == was:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+    supervision = (data_dir / "logs" / "supervisor.log").read_text()
+    for victim, sig in KILLS:
+        how = "exited with code 0" if sig is signal.SIGTERM else f"killed by {sig.name}"
+        assert f"{victim} {how}" in supervision, supervision
+        assert f"{victim} started again" in supervision, supervision
+    assert "giving up" not in supervision
+    assert ledger.accepted == len(accepted) >= 2 * len(KILLS) + 1
+    assert ledger.lost == 0 and ledger.duplicates == 0, ledger.report()

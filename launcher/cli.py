@@ -219,6 +219,66 @@ def where_servers_come_from(command: str, data_dir: Path) -> str:
     )
 
 
+def read_passphrase(args: argparse.Namespace, *, twice: bool) -> str:
+    """The backup's passphrase: a file, the variable, or typed at a terminal; never an argument (ps shows those)."""
+    from launcher.backup import PASSPHRASE_VARIABLE, BackupError
+
+    if args.passphrase_file:
+        return Path(args.passphrase_file).read_text().strip()
+    if os.environ.get(PASSPHRASE_VARIABLE):
+        return os.environ[PASSPHRASE_VARIABLE]
+    if not sys.stdin.isatty():
+        raise BackupError(f"give the backup's passphrase: --passphrase-file FILE or {PASSPHRASE_VARIABLE}")
+    import getpass
+
+    passphrase = getpass.getpass("backup passphrase: ")
+    if twice and getpass.getpass("the same again: ") != passphrase:
+        raise BackupError("the two passphrases differ")
+    return passphrase
+
+
+def backup_command(args: argparse.Namespace, data_dir: Path, settings: Settings) -> None:
+    from launcher.backup import backup, current_secrets
+
+    values = current_secrets(data_dir, dict(os.environ))
+    target = Path(args.directory).resolve()
+    manifest = backup(settings.database_url, target, values, read_passphrase(args, twice=True), pg_bin=args.pg_bin)
+    rows = sum(manifest["tables"].values())
+    print(f"backed up {', '.join(manifest['schemas'])} ({rows} rows, one snapshot) and the secrets to {target}")
+    print("  the secrets are sealed with the passphrase: keep it apart from the backup (see deploy/README.md)")
+
+
+def restore_command(args: argparse.Namespace, data_dir: Path) -> None:
+    from launcher.backup import install_secrets, read_backup, restore_database
+    from launcher.embedded import EmbeddedPostgres
+
+    source = Path(args.directory).resolve()
+    manifest, values = read_backup(source, read_passphrase(args, twice=False))
+    environ = dict(os.environ)
+    install_secrets(values, data_dir, environ)  # first: a data directory of another platform stops us here
+    with ExitStack() as stack:
+        database_url = environ.get("DATABASE_URL")
+        if not database_url:
+            # The fresh embedded PostgreSQL that `up --data-dir` will use, started only for the restore.
+            postgres = stack.enter_context(EmbeddedPostgres(data_dir / "postgres"))
+            database_url = postgres.ensure_database("partnernet")
+        marked = asyncio.run(restore_database(database_url, source, manifest, pg_bin=args.pg_bin))
+    print(f"restored {', '.join(manifest['schemas'])} as of {manifest['created_at']} and the secrets")
+    print("  to publish again: " + ", ".join(f"{count} {what}" for what, count in marked.items()))
+    print("  start the platform on fresh NATS (`partnernet up` with this --data-dir, or the services): the relays")
+    print("  publish these again and every consumer skips what it had handled before the backup")
+
+
+def republish_command(args: argparse.Namespace, settings: Settings) -> None:
+    from launcher.backup import republish
+
+    since = datetime.fromisoformat(args.since) if args.since else None
+    if since is not None and since.tzinfo is None:
+        raise SystemExit("partnernet republish: --since needs a time zone, e.g. 2026-12-03T09:00:00+01:00")
+    marked = asyncio.run(republish(settings.database_url, since))
+    print("marked to publish again: " + ", ".join(f"{count} {what}" for what, count in marked.items()))
+
+
 def nats_auth(password: str | None = None) -> str:
     """`.env` lines for a NATS server with the platform's user and auth callout (deploy/): the user's password
     (new unless given) and the callout's issuer, which is derived from it (shared/nats_callout.py)."""
@@ -261,12 +321,36 @@ def main(argv: list[str] | None = None) -> None:
     dl_parser.add_argument("action", choices=["list", "replay"])
     dl_parser.add_argument("sequences", nargs="*", help="dead-letter sequences to replay (default: all)")
 
+    backup_parser = commands.add_parser(
+        "backup", help="back up every service's schema (one snapshot) and the secrets, sealed with a passphrase"
+    )
+    backup_parser.add_argument("directory", help="a new directory for the backup")
+    restore_parser = commands.add_parser(
+        "restore", help="restore a backup onto fresh servers; events and feeds are published again on start"
+    )
+    restore_parser.add_argument("directory", help="a directory `partnernet backup` wrote")
+    for backup_or_restore in (backup_parser, restore_parser):
+        backup_or_restore.add_argument(
+            "--passphrase-file", help="file holding the passphrase (else PARTNERNET_BACKUP_PASSPHRASE, or asked)"
+        )
+        backup_or_restore.add_argument(
+            "--pg-bin", type=Path, help="directory of pg_dump/pg_restore (default: those of the embedded PostgreSQL)"
+        )
+    republish_parser = commands.add_parser(
+        "republish", help="publish events and feed entries again (after NATS lost messages); consumers de-duplicate"
+    )
+    republish_parser.add_argument("--since", help="only those written since this time (ISO 8601 with zone)")
+
     args = parser.parse_args(argv)
     # --data-dir defaults to PARTNERNET_DATA_DIR, so an explicit option is what the caller means.
     data_dir = Path(args.data_dir).resolve()
     os.environ["PARTNERNET_DATA_DIR"] = str(data_dir)
+    from launcher.backup import BackupError
+
     try:
         run(args, data_dir)
+    except BackupError as exc:
+        raise SystemExit(f"partnernet {args.command}: {exc}") from None
     except ServerUnreachable as exc:
         raise SystemExit(
             f"partnernet {args.command}: {exc}\n  {where_servers_come_from(args.command, data_dir)}"
@@ -281,6 +365,9 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
         return
     if args.command == "nats-auth":
         print(nats_auth(args.password))
+        return
+    if args.command == "restore":
+        restore_command(args, data_dir)  # before Settings: it would make new secrets where the backup's belong
         return
     settings = settings_for_data_dir(data_dir)
     if args.command == "service":
@@ -303,6 +390,10 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
                 subject=args.subject,
             )
         )
+    elif args.command == "backup":
+        backup_command(args, data_dir, settings)
+    elif args.command == "republish":
+        republish_command(args, settings)
     elif args.command == "deadletters":
         try:
             dead_letters(args, settings)

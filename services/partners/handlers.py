@@ -54,6 +54,8 @@ from shared.nats_callout import CALLOUT_SUBJECT
 from shared.service import ServiceRuntime
 
 LAPSED_PARTNERSHIPS_SECONDS = 3600.0
+# A partner's durable feed consumer lost with NATS (a restore onto fresh servers) is back within this time.
+FEED_CONSUMERS_SECONDS = 60.0
 
 
 def register(runtime: ServiceRuntime, nats: NatsFeeds, worker: webhooks.DeliveryWorker) -> None:
@@ -110,6 +112,7 @@ def register(runtime: ServiceRuntime, nats: NatsFeeds, worker: webhooks.Delivery
     # Feed entries onto NATS and deliveries to webhooks: relays woken as they are written (shared/relay.py).
     runtime.add_relay(feeds.feed_relay(runtime.settings, nats, runtime.telemetry, runtime.clock))
     runtime.add_relay(webhooks.delivery_relay(runtime.settings, worker))
+    runtime.every(FEED_CONSUMERS_SECONDS, "feed-consumers", partial(credentials.ensure_feed_consumers, work, nats))
     runtime.backlog("feed", partial(backlogs.feed_backlog, work))
     runtime.backlog("webhooks", partial(backlogs.webhook_backlog, work))
     runtime.every(

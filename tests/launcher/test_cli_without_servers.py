@@ -101,6 +101,7 @@ def test_the_hint_names_the_runtime_file_of_an_up_that_has_gone(
     ],
     ids=["python -m services.courses", "partnernet service", "python -m gateway", "partnernet gateway"],
 )
+@pytest.mark.timeout(300)
 def test_a_component_exits_with_a_clear_line_instead_of_waiting_for_ever(
     component: list[str], needs: str, tmp_path: Path
 ) -> None:

@@ -138,6 +138,29 @@ async def issue_nats_credentials(
     return NatsFeedCredentials(access=nats.access(command.partner_id), key_id=issued.api_key.id, token=issued.key)
 
 
+async def ensure_feed_consumers(work: UnitOfWork, nats: NatsFeeds) -> int:
+    """The durable consumer of every partner that holds a feed key, made again where NATS lost it (a new
+    cluster, a restore onto fresh servers): the partner reads its feed from the first entry and skips by id."""
+    K = store.api_keys
+    async with work.transaction() as tx:
+        now = tx.clock.now()
+        partner_ids = (
+            await tx.session.execute(
+                sa.select(K.c.partner_id)
+                .distinct()
+                .where(
+                    K.c.scopes.contains([keys.FEED_SCOPE]),
+                    K.c.revoked_at.is_(None),
+                    sa.or_(K.c.expires_at.is_(None), K.c.expires_at > now),
+                )
+            )
+        ).scalars()
+        wanted = list(partner_ids)
+    for partner_id in wanted:
+        await nats.ensure_consumer(partner_id)
+    return len(wanted)
+
+
 # --- the NATS auth callout: the server asks, for every connection but the platform's own ------------
 
 

@@ -229,7 +229,6 @@ def read_passphrase(args: argparse.Namespace, *, twice: bool) -> str:
         return os.environ[PASSPHRASE_VARIABLE]
     if not sys.stdin.isatty():
         raise BackupError(f"give the backup's passphrase: --passphrase-file FILE or {PASSPHRASE_VARIABLE}")
-    import getpass
 
     passphrase = getpass.getpass("backup passphrase: ")
     if twice and getpass.getpass("the same again: ") != passphrase:

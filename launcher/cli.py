@@ -236,10 +236,11 @@ def read_passphrase(args: argparse.Namespace, *, twice: bool) -> str:
     return passphrase
 
 
-def backup_command(args: argparse.Namespace, data_dir: Path, settings: Settings) -> None:
+def backup_command(args: argparse.Namespace, data_dir: Path) -> None:
     from launcher.backup import backup, current_secrets
 
-    values = current_secrets(data_dir, dict(os.environ))
+    values = current_secrets(data_dir, dict(os.environ))  # before Settings, which would make keys where none are
+    settings = settings_for_data_dir(data_dir)
     target = Path(args.directory).resolve()
     manifest = backup(settings.database_url, target, values, read_passphrase(args, twice=True), pg_bin=args.pg_bin)
     rows = sum(manifest["tables"].values())
@@ -248,7 +249,7 @@ def backup_command(args: argparse.Namespace, data_dir: Path, settings: Settings)
 
 
 def restore_command(args: argparse.Namespace, data_dir: Path) -> None:
-    from launcher.backup import install_secrets, read_backup, restore_database
+    from launcher.backup import BackupError, install_secrets, read_backup, restore_database
     from launcher.embedded import EmbeddedPostgres
 
     source = Path(args.directory).resolve()
@@ -259,7 +260,13 @@ def restore_command(args: argparse.Namespace, data_dir: Path) -> None:
         database_url = environ.get("DATABASE_URL")
         if not database_url:
             # The fresh embedded PostgreSQL that `up --data-dir` will use, started only for the restore.
-            postgres = stack.enter_context(EmbeddedPostgres(data_dir / "postgres"))
+            try:
+                postgres = stack.enter_context(EmbeddedPostgres(data_dir / "postgres"))
+            except RuntimeError as exc:
+                raise BackupError(
+                    f"the embedded PostgreSQL of {data_dir} did not start (is a `partnernet up` running there? a "
+                    f"restore goes to fresh servers): {exc}"
+                ) from None
             database_url = postgres.ensure_database("partnernet")
         marked = asyncio.run(restore_database(database_url, source, manifest, pg_bin=args.pg_bin))
     print(f"restored {', '.join(manifest['schemas'])} as of {manifest['created_at']} and the secrets")
@@ -365,8 +372,13 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
     if args.command == "nats-auth":
         print(nats_auth(args.password))
         return
+    # Before Settings, which makes secrets where there are none: a restore brings the backup's, and a backup
+    # must take the platform's own, never new ones.
     if args.command == "restore":
-        restore_command(args, data_dir)  # before Settings: it would make new secrets where the backup's belong
+        restore_command(args, data_dir)
+        return
+    if args.command == "backup":
+        backup_command(args, data_dir)
         return
     settings = settings_for_data_dir(data_dir)
     if args.command == "service":
@@ -389,8 +401,6 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
                 subject=args.subject,
             )
         )
-    elif args.command == "backup":
-        backup_command(args, data_dir, settings)
     elif args.command == "republish":
         republish_command(args, settings)
     elif args.command == "deadletters":

@@ -28,6 +28,7 @@ from launcher.backup import (
     sha256_of,
     unseal,
 )
+from launcher.cli import main
 from services.partners.app import build as build_partners
 from services.referrals.app import build as build_referrals
 from shared.db import migrate
@@ -163,3 +164,26 @@ def test_a_restore_never_replaces_keys_that_differ(tmp_path: Path) -> None:
     (tmp_path / "secrets" / "pseudonym-key").write_text("another platform's key")
     with pytest.raises(BackupError, match="holds another pseudonym-key: restore into a fresh --data-dir"):
         install_secrets(VALUES, tmp_path, {})
+
+
+def test_the_backup_command_without_the_platforms_keys_says_so_and_makes_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in SECRETS.values():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))  # main() sets it; this restores it afterwards
+    (tmp_path / "passphrase").write_text(PASSPHRASE)
+    data_dir = tmp_path / "elsewhere"
+    with pytest.raises(SystemExit) as exited:
+        main(
+            [
+                "--data-dir",
+                str(data_dir),
+                "backup",
+                str(tmp_path / "b"),
+                "--passphrase-file",
+                str(tmp_path / "passphrase"),
+            ]
+        )
+    assert str(exited.value.code).startswith("partnernet backup: neither PARTNERNET_JWT_SECRET nor")
+    assert not (data_dir / "secrets").exists() and not (tmp_path / "b").exists()

@@ -98,11 +98,21 @@ def test_configuration_and_secrets_referenced_are_defined() -> None:
     assert "DATABASE_URL" in secrets["partnernet-database"]["stringData"]
 
 
-def test_only_the_referrals_service_gets_the_personal_data_keys() -> None:
+def test_only_the_services_that_keep_personal_data_get_its_keys() -> None:
+    # Volunteers seal and search volunteers' personal data with the same keys (shared/personal_data.py); without
+    # them in the Secret every pod would make keys of its own and could not read the others' rows.
+    expected = {
+        "partnernet-referrals": {"encryption-key", "pseudonym-key", "blind-index-key"},
+        "partnernet-volunteers": {"encryption-key", "blind-index-key"},
+    }
     for name, deployment in by_kind("Deployment").items():
         env = deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])
-        secret_names = {v["valueFrom"]["secretKeyRef"]["name"] for v in env if "secretKeyRef" in v.get("valueFrom", {})}
-        assert ("partnernet-referrals" in secret_names) == (name == "partnernet-referrals")
+        keys = {
+            v["valueFrom"]["secretKeyRef"]["key"]
+            for v in env
+            if v.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == "partnernet-referrals"
+        }
+        assert keys == expected.get(name, set()), name
 
 
 def test_kustomization_applies_every_manifest_but_the_secret_examples() -> None:

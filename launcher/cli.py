@@ -157,14 +157,15 @@ def up(args: argparse.Namespace) -> None:
 
             for line in seed_demo(platform.base_url, platform.settings):
                 print(line)
-        print("Ctrl-C stops everything.", flush=True)
         stop = {"now": False}
 
         def request_stop(*_: object) -> None:
             stop["now"] = True
 
+        # Before the line that says Ctrl-C works: a Ctrl-C right after it must stop the platform, not kill `up`.
         signal.signal(signal.SIGINT, request_stop)
         signal.signal(signal.SIGTERM, request_stop)
+        print("Ctrl-C stops everything.", flush=True)
         # From here on a component that exits is started again (launcher/supervisor.py), and said so.
         supervisor = Supervisor(platform, report=supervision_log(data_dir))
         while not stop["now"]:

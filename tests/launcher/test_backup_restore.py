@@ -277,11 +277,23 @@ async def test_a_backup_under_load_restored_on_fresh_servers_holds_everything_an
                 what="the partner's durable feed consumer made again",
             )
             # The participant's personal data opens with the restored key; the token of the original works.
-            async with dataclasses.replace(tenant, base_url=platform.base_url).client(tenant.staff_token) as api:
+            restored_tenant = dataclasses.replace(tenant, base_url=platform.base_url)
+            async with restored_tenant.client(tenant.staff_token) as api:
                 some = sorted(snapshot.referrals)[0]
                 read = await api.get(f"/api/v1/referrals/{some}")
             assert read.status_code == 200, read.text
             assert read.json()["participant"]["name"], read.json()
+            # The partner reads its whole feed over HTTP, each entry once (restored rows are settled, not hidden).
+            async with restored_tenant.client() as api:
+                on_http: Counter[str] = Counter()
+                after = 0
+                while page := (
+                    await api.get(f"/api/v1/partners/{tenant.partner_id}/feed?after={after}&limit=200")
+                ).json():
+                    on_http.update(str(item["event_id"]) for item in page["items"])
+                    if not page["items"]:
+                        break
+                    after = page["next_after"]
         finally:
             await asyncio.to_thread(platform.stop)
 
@@ -289,6 +301,7 @@ async def test_a_backup_under_load_restored_on_fresh_servers_holds_everything_an
     # Every feed entry of the backup is on the new NATS feed once, and every entry is delivered once more
     # only where the backup had not delivered it yet; what it had delivered is not sent again.
     assert snapshot.feed_events <= set(on_nats) and max(on_nats.values()) == 1, on_nats
+    assert snapshot.feed_events <= set(on_http) and max(on_http.values()) == 1, on_http
     delivered_before = {event for event, status in snapshot.deliveries.items() if status == "delivered"}
     sent_again = hooks.received.get("restored", Counter())
     assert set(sent_again) == set(deliveries) - delivered_before, (sent_again, delivered_before)

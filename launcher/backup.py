@@ -213,7 +213,11 @@ def backup(
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    manifest = asyncio.run(dump(database_url, partial / DUMP, pg_dump))
+    try:
+        manifest = asyncio.run(dump(database_url, partial / DUMP, pg_dump))
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # half a backup is no backup: leave nothing that looks like one
+        raise
     (partial / SEALED_SECRETS).write_text(json.dumps(sealed))
     (partial / SEALED_SECRETS).chmod(0o600)
     manifest["secrets"] = {name: fingerprint(value) for name, value in values.items()}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from launcher.backup import SECRETS
 from launcher.cli import main
 from launcher.embedded import EmbeddedNats
 from shared.messaging import create_broker, declare_streams
@@ -52,6 +53,8 @@ COMMANDS = {
     "migrate": ("PostgreSQL", ["migrate"]),
     "token for a library's staff": ("PostgreSQL", ["token", "--role", "staff", "--library", "bieb"]),
     "up on given servers": ("NATS", ["up", "--port", "1"]),
+    "republish": ("PostgreSQL", ["republish"]),
+    "backup": ("PostgreSQL", ["backup", "{tmp}/backup", "--passphrase-file", "{tmp}/passphrase"]),
 }
 
 
@@ -65,11 +68,15 @@ def test_a_command_says_within_seconds_which_server_does_not_answer(
         monkeypatch.setenv("NATS_URL", f"nats://partnernet:hush@127.0.0.1:{port}")
         monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres:hush@127.0.0.1:{port}/partnernet")
         monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))  # main() sets it; this restores it afterwards
-        message, took = run_cli(argv, tmp_path / "data")
+        for variable in SECRETS.values():  # a backup takes the platform's keys before it looks for the database
+            monkeypatch.setenv(variable, "the platform's own secret, as its services have it")
+        (tmp_path / "passphrase").write_text("a passphrase kept elsewhere")
+        message, took = run_cli([arg.format(tmp=tmp_path) for arg in argv], tmp_path / "data")
     assert took < ANSWERS_WITHIN_SECONDS, f"{command} took {took:.1f}s"
     assert f"{server} does not answer at" in message and f"127.0.0.1:{port}" in message, message
     assert "no answer in time" in message if kind == "silent" else "refused" in message
     assert "hush" not in message  # passwords stay off the screen
+    assert not (tmp_path / "backup").exists() and not (tmp_path / "backup.partial").exists()
     # and where to look instead
     if argv[0] == "up":
         assert "unset them and `up` starts its own" in message

@@ -201,9 +201,9 @@ class PurchaseController(Controller):
         data: JSONBody[InvoiceApproval],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchaseView:
-        command = ApproveInvoice(purchase_id=purchase_id, approval=with_expected_version(data, expected_version))
+        command = ApproveInvoice(purchase_id=purchase_id, approval=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "approve_invoice", actor, command, PurchaseView)
 
     @post(
@@ -217,9 +217,9 @@ class PurchaseController(Controller):
         data: JSONBody[ReasonedStep],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchaseView:
-        step = with_expected_version(data, expected_version)
+        step = with_expected_version(data, if_match_version)
         command = RefuseInvoice(purchase_id=purchase_id, reason=step.reason, expected_version=step.expected_version)
         return await rpc.call("courses", "refuse_invoice", actor, command, PurchaseView)
 
@@ -234,9 +234,9 @@ class PurchaseController(Controller):
         data: JSONBody[Invitation],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        expected_version: NamedDependency[int | None],
+        if_match_version: NamedDependency[int | None],
     ) -> PurchaseView:
-        command = InvitePartner(purchase_id=purchase_id, invitation=with_expected_version(data, expected_version))
+        command = InvitePartner(purchase_id=purchase_id, invitation=with_expected_version(data, if_match_version))
         return await rpc.call("courses", "invite_partner", actor, command, PurchaseView)
 
     @post("/{purchase_id:uuid}/close", status_code=200, summary="Close an invoiced purchase")

@@ -237,6 +237,7 @@ async def dump(database_url: str, file: Path, pg_dump: str) -> dict[str, Any]:
         # The snapshot is exported by this transaction and held while pg_dump reads it: counts and dump agree.
         async with connection.transaction(isolation="repeatable_read", readonly=True):
             snapshot = await connection.fetchval("SELECT pg_export_snapshot()")
+            taken_at = await connection.fetchval("SELECT now()")  # the transaction's start: the snapshot's instant
             counts = await table_counts(connection)
             present = sorted({table.split(".")[0] for table in counts})
             if not present:
@@ -249,7 +250,7 @@ async def dump(database_url: str, file: Path, pg_dump: str) -> dict[str, Any]:
         await connection.close()
     return {
         "format": FORMAT,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": taken_at.astimezone(UTC).isoformat(timespec="seconds"),
         "database": without_password(database_url),
         "postgresql": server,
         "pg_dump": (await _run([pg_dump, "--version"], pg, "pg_dump --version")).strip(),

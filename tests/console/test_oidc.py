@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from shared.settings import Settings
-from tests.conftest import RunningPlatform
+from tests.conftest import RunningPlatform, Tenant
 from tests.console.oidc_provider import Provider, serve_provider
 from tests.gateway.stubs import StubbedGateway, stubbed_gateway
 
@@ -18,8 +18,9 @@ CLIENT_ID = "partnernet-console"
 
 
 @pytest.fixture(scope="module")
-def provider() -> Iterator[Provider]:
-    with serve_provider(CLIENT_ID, {"role": "coordinator", "municipality": "zuidstad"}) as found:
+def provider(elsewhere: Tenant) -> Iterator[Provider]:
+    # The gateway lets in only tokens for registered tenants, so the person's municipality is one that exists.
+    with serve_provider(CLIENT_ID, {"role": "coordinator", "municipality": elsewhere.municipality}) as found:
         yield found
 
 

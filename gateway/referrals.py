@@ -46,6 +46,9 @@ referral_routes = Router(
         passthrough("GET", "/access-log", ops.LIST_ACCESS_LOG),
         passthrough("GET", "/policy", ops.GET_REFERRAL_POLICY, handler_name="policy"),
         passthrough("PUT", "/policy", ops.SET_REFERRAL_POLICY, body=True, if_match=True),
+        # The person's name travels in the body, never in an address (gateway logs and spans show addresses).
+        passthrough("POST", "/person/export", ops.EXPORT_PERSON, body=True, status_code=200),
+        passthrough("POST", "/person/erase", ops.ERASE_PERSON, body=True, status_code=200),
         passthrough("POST", "/encryption/rotate", ops.ROTATE_ENCRYPTION, status_code=200),
         passthrough("GET", ONE, ops.GET_REFERRAL, handler_name="get_one"),
         passthrough(

@@ -11,6 +11,7 @@ from services.referrals.commands import (
     duplicates,
     lifecycle,
     participant_page,
+    person,
     policy,
     privacy,
     submission,
@@ -49,6 +50,8 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.bind(ops.LIST_ACCESS_LOG, partial(lists.list_access_log, work))
     runtime.bind(ops.EXPORT_PARTICIPANT_DATA, partial(privacy.export_participant_data, work, vault))
     runtime.bind(ops.ERASE_PARTICIPANT_DATA, partial(privacy.erase_participant_data, work))
+    runtime.bind(ops.EXPORT_PERSON, partial(person.export_person, work, vault, index))
+    runtime.bind(ops.ERASE_PERSON, partial(person.erase_person, work, index))
     runtime.bind(ops.ROTATE_ENCRYPTION, partial(privacy.rotate_encryption, work, vault))
 
     runtime.bind(ops.GET_REFERRAL_POLICY, partial(policy_queries.get_policy, work))

@@ -95,27 +95,35 @@ async def export_participant_data(
 
 
 async def erase_participant_data(work: UnitOfWork, actor: Actor, command: EraseParticipantData) -> ReferralView:
-    """The right to erasure: an open referral is withdrawn first (it cannot go on without the person)."""
+    """The right to erasure for one referral (services/referrals/commands/person.py: for all of a person's)."""
     domain.check_may_manage_personal_data(actor)
     async with work.transaction() as tx:
         row = await _own_referral(tx, actor, command.referral_id)
-        if row.anonymised_at is None:
-            if ReferralStatus(row.status) not in domain.CLOSED:
-                reason = WithdrawReason.ERASURE_REQUESTED
-                await transition(
-                    tx,
-                    row,
-                    Step.WITHDRAW,
-                    actor=actor.subject,
-                    event=lambda row, now: ReferralWithdrawn(**event_parties(row), reason=reason, withdrawn_at=now),
-                    values={"withdraw_reason": reason.value},
-                    details={"reason": reason.value},
-                )
-                row = await _own_referral(tx, actor, row.id)
-            await anonymise(tx, row, reason=AnonymisationReason.ERASURE_REQUESTED, actor=actor.subject)
+        await erase_one(tx, actor, row)
         erased = await _own_referral(tx, actor, command.referral_id)
         history = await store.history_of(tx.session, command.referral_id)
     return views.referral_view(erased, history=history)
+
+
+async def erase_one(tx: Transaction, actor: Actor, row: sa.Row) -> bool:
+    """Erase a locked referral's personal data; an open referral is withdrawn first (it cannot go on without the
+    person). False if it was erased already: erasing twice changes nothing."""
+    if row.anonymised_at is not None:
+        return False
+    if ReferralStatus(row.status) not in domain.CLOSED:
+        reason = WithdrawReason.ERASURE_REQUESTED
+        await transition(
+            tx,
+            row,
+            Step.WITHDRAW,
+            actor=actor.subject,
+            event=lambda row, now: ReferralWithdrawn(**event_parties(row), reason=reason, withdrawn_at=now),
+            values={"withdraw_reason": reason.value},
+            details={"reason": reason.value},
+        )
+        row = await _own_referral(tx, actor, row.id)
+    await anonymise(tx, row, reason=AnonymisationReason.ERASURE_REQUESTED, actor=actor.subject)
+    return True
 
 
 async def rotate_encryption(

@@ -250,8 +250,12 @@ async def erase_personal_data(session: AsyncSession, referral_id: UUID) -> None:
     await session.execute(
         referrals.update().where(referrals.c.id == referral_id).values(participant_sealed=None, reason=None)
     )
+    # A line whose note went says so (`note_erased`), so the history reads as erased, not as never written.
+    h = referral_history
     await session.execute(
-        referral_history.update().where(referral_history.c.referral_id == referral_id).values(note=None)
+        h.update()
+        .where(h.c.referral_id == referral_id, h.c.note.is_not(None))
+        .values(note=None, details=h.c.details.op("||")(sa.cast({"note_erased": True}, JSONB)))
     )
 
 

@@ -189,16 +189,18 @@ async def forget(session: AsyncSession, referral_id: UUID) -> None:
 
 
 async def forget_closed(session: AsyncSession, limit: int) -> int:
-    """Digests of referrals that closed: no longer compared with anything, so no longer kept."""
+    """The feature digests of referrals that closed: no near match is looked for with them any more, so they are
+    no longer kept. The exact digest stays while the personal data does (`forget` takes it with the data): it
+    finds the person's referrals when they ask for an export or an erasure (store/person.py)."""
     b = blind_index
     closed = (
         sa.select(b.c.referral_id)
         .join(referrals, referrals.c.id == b.c.referral_id)
-        .where(sa.not_(is_open()))
+        .where(b.c.kind == FEATURE, sa.not_(is_open()))
         .distinct()
         .limit(limit)
     )
     ids = list((await session.execute(closed)).scalars())
     if ids:
-        await session.execute(b.delete().where(b.c.referral_id.in_(ids)))
+        await session.execute(b.delete().where(b.c.referral_id.in_(ids), b.c.kind == FEATURE))
     return len(ids)

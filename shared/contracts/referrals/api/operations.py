@@ -29,6 +29,7 @@ from shared.contracts.referrals.api.participant_page import (
     RequestParticipantChange,
     RevokeParticipantCode,
 )
+from shared.contracts.referrals.api.person import PersonErased, PersonExport, PersonLookup
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     CompleteReferral,
@@ -135,6 +136,20 @@ ERASE_PARTICIPANT_DATA = REFERRALS.declare(
     ReferralView,
     roles=STAFF,
     summary="Erase the participant's personal data (staff)",
+)
+EXPORT_PERSON = REFERRALS.declare(
+    "export_person",
+    PersonLookup,
+    PersonExport,
+    roles=STAFF,
+    summary="Everything the library holds about one person, across their referrals (right of access; staff)",
+)
+ERASE_PERSON = REFERRALS.declare(
+    "erase_person",
+    PersonLookup,
+    PersonErased,
+    roles=STAFF,
+    summary="Erase one person's personal data in all their referrals of the library (staff)",
 )
 ROTATE_ENCRYPTION = REFERRALS.declare(
     "rotate_encryption",

@@ -52,10 +52,19 @@ NEXT_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
     V.ACTIVE: (VolunteerStep.DEACTIVATE,),
     V.INACTIVE: (VolunteerStep.REACTIVATE,),
 }
+# An intern goes through intake and screening like a volunteer, and then ends with the internship period.
+INTERN_NEXT_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
+    V.INTAKE: (VolunteerStep.START_SCREENING,),
+    V.SCREENING: (VolunteerStep.ACTIVATE,),
+    V.ACTIVE: (VolunteerStep.END,),
+}
 # What `?done=` after a redirect says.
 DONE = {"step": "done.volunteer_step", "erased": "done.volunteer_erased", "policy": "done.volunteer_policy"}
 STOP_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
     status: (VolunteerStep.REJECT, VolunteerStep.WITHDRAW) for status in (V.APPLIED, V.INTAKE, V.SCREENING)
+}
+INTERN_STOP_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
+    status: (VolunteerStep.REJECT, VolunteerStep.END) for status in (V.INTAKE, V.SCREENING)
 }
 
 
@@ -224,7 +233,9 @@ class VolunteerPages(Controller):
             problem=problem,
             pipeline=[status.value for status in PIPELINE],
             next_steps={s.value: [step.value for step in steps] for s, steps in NEXT_STEPS.items()},
+            intern_next_steps={s.value: [step.value for step in steps] for s, steps in INTERN_NEXT_STEPS.items()},
             stop_steps={s.value: [step.value for step in steps] for s, steps in STOP_STEPS.items()},
+            intern_stop_steps={s.value: [step.value for step in steps] for s, steps in INTERN_STOP_STEPS.items()},
             can_act=actor.role is Role.STAFF,
             **await load(rpc, actor, name),
         )

@@ -25,6 +25,7 @@ from tests.services.volunteers.volunteer_tenant import (
     person,
     publish_event,
     qualify,
+    start_intern,
     volunteer_tenant,
 )
 
@@ -402,7 +403,8 @@ async def test_an_intern_from_a_partner_school_is_assigned_within_the_internship
         "hours": 400,
     }
     intern = await call(platform, vt.school_token, "POST", "/api/v1/interns", body)
-    assert intern["kind"] == "intern" and intern["status"] == "active", intern
+    assert intern["kind"] == "intern" and intern["status"] == "intake", intern
+    intern = await start_intern(platform, vt, intern["id"])
     assert intern["internship"]["supervisor"]["name"] == "Mw. K. Bakker"
     assert intern["internship"]["hours"] == 400
     stranger_school = await call(

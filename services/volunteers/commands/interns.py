@@ -13,7 +13,6 @@ from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
 from shared.clock import local_date
 from shared.contracts.partners.api.partnerships import PartnershipRole
-from shared.contracts.partners.events import PartnerKind
 from shared.contracts.volunteers.api.volunteers import RegisterIntern, VolunteerStatus, VolunteerStep, VolunteerView
 from shared.contracts.volunteers.events import ApplicationChannel, InternEnded, InternRegistered, VolunteerKind
 from shared.ids import new_id
@@ -24,7 +23,8 @@ BATCH = 200  # interns ended per transaction; the periodic job comes back for th
 
 
 async def register_intern(work: UnitOfWork, vault: PersonVault, actor: Actor, command: RegisterIntern) -> VolunteerView:
-    """Library staff register an intern their partner school supplies, or the school registers its own."""
+    """Library staff register an intern their partner school supplies, or the school registers its own; the intern
+    starts with an intake, like any newcomer, and is active only after screening."""
     library, school_id = scope.check_may_apply(actor, command.library, command.school_partner_id)
     assert library is not None and school_id is not None
     internship.check_period(command.starts_on, command.ends_on)
@@ -32,7 +32,7 @@ async def register_intern(work: UnitOfWork, vault: PersonVault, actor: Actor, co
     async with work.transaction() as tx:
         municipality = await library_municipality(tx, actor, library)
         found = await supplier(tx, school_id, library, PartnershipRole.INTERN_SUPPLIER)
-        scope.check_supplier(actor, school_id, found, library, municipality, PartnerKind.EDUCATIONAL_INSTITUTION)
+        scope.check_supplier(actor, school_id, found, library, municipality, PartnershipRole.INTERN_SUPPLIER)
         now = tx.clock.now()
         await tx.session.execute(
             store.volunteers.insert().values(
@@ -40,7 +40,7 @@ async def register_intern(work: UnitOfWork, vault: PersonVault, actor: Actor, co
                 kind=VolunteerKind.INTERN.value,
                 library=library,
                 municipality=municipality,
-                status=VolunteerStatus.ACTIVE.value,
+                status=pipeline.INTERN_ARRIVES_IN.value,
                 channel=ApplicationChannel.EDUCATIONAL_INSTITUTION.value,
                 via_partner_id=school_id,
                 vacancy_id=None,
@@ -65,7 +65,7 @@ async def register_intern(work: UnitOfWork, vault: PersonVault, actor: Actor, co
         await personal_data.save_name_digests(tx.session, vault, volunteer_id, command.person.name)
         await tx.session.execute(
             store.volunteer_history.insert().values(
-                volunteer_id=volunteer_id, status=VolunteerStatus.ACTIVE.value, at=now, actor=actor.subject
+                volunteer_id=volunteer_id, status=pipeline.INTERN_ARRIVES_IN.value, at=now, actor=actor.subject
             )
         )
         await tx.stage(
@@ -96,7 +96,7 @@ async def end_finished_internships(work: UnitOfWork, now: datetime) -> int:
                 .join(i, i.c.volunteer_id == v.c.id)
                 .where(
                     v.c.kind == VolunteerKind.INTERN.value,
-                    v.c.status == VolunteerStatus.ACTIVE.value,
+                    v.c.status.in_([status.value for status in pipeline.INTERNSHIP_RUNNING]),
                     i.c.ends_on < today,
                 )
                 .order_by(i.c.ends_on, v.c.id)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from services.volunteers import store
 from services.volunteers.commands.assignments import end_active_assignments
-from services.volunteers.domain import pipeline, scope, screening
+from services.volunteers.domain import applications, pipeline, scope, screening
 from services.volunteers.queries.recruitment import certificates_of, vacancy_view, volunteer_view
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
@@ -196,7 +196,7 @@ async def apply(work: UnitOfWork, vault: PersonVault, actor: Actor, command: App
         if via_partner_id is not None:
             found = await supplier(tx, via_partner_id, library, PartnershipRole.VOLUNTEER_SUPPLIER)
             scope.check_supplier(
-                actor, via_partner_id, found, library, municipality, PartnerKind.VOLUNTEER_ORGANISATION
+                actor, via_partner_id, found, library, municipality, PartnershipRole.VOLUNTEER_SUPPLIER
             )
         certificate_required = (
             command.certificate_of_conduct_required if command.certificate_of_conduct_required is not None else True
@@ -217,6 +217,8 @@ async def apply(work: UnitOfWork, vault: PersonVault, actor: Actor, command: App
                     state=vacancy.status,
                 )
             certificate_required = vacancy.certificate_of_conduct_required
+        if command.person.email and command.vacancy_id is not None:
+            await _check_first_application(tx, vault, actor, library, command.person.email, command.vacancy_id)
         now = tx.clock.now()
         channel = ApplicationChannel.LIBRARY if via_partner_id is None else ApplicationChannel.VOLUNTEER_ORGANISATION
         await tx.session.execute(
@@ -251,6 +253,27 @@ async def apply(work: UnitOfWork, vault: PersonVault, actor: Actor, command: App
             library=library,
         )
         return await view_of(tx, vault, actor, volunteer_id)
+
+
+async def _check_first_application(
+    tx: Transaction, vault: PersonVault, actor: Actor, library: str, email: str, vacancy_id: UUID
+) -> None:
+    """One application per person and vacancy, whichever channel it came through (the e-mail's digest decides)."""
+    rows = await personal_data.with_email(tx.session, vault, library, email, lock=True)
+    earlier = [
+        applications.EarlierApplication(
+            volunteer_id=row.id,
+            kind=VolunteerKind(row.kind),
+            status=VolunteerStatus(row.status),
+            vacancy_id=row.vacancy_id,
+        )
+        for row in rows
+    ]
+    standing = applications.standing_application(earlier, vacancy_id)
+    if standing is not None:
+        row = next(r for r in rows if r.id == standing.volunteer_id)
+        may_see = scope.may_see_volunteer(actor, row.library, row.municipality, row.via_partner_id)
+        applications.check_first_application([standing], vacancy_id, may_see=may_see)
 
 
 async def record_history(

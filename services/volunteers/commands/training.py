@@ -52,7 +52,13 @@ async def add_training_module(work: UnitOfWork, actor: Actor, command: AddTraini
         if command.provider_partner_id is not None:
             found = await supplier(tx, command.provider_partner_id, library, None)
             scope.check_supplier(
-                actor, command.provider_partner_id, found, library, municipality, PartnerKind.VOLUNTEER_ORGANISATION
+                actor,
+                command.provider_partner_id,
+                found,
+                library,
+                municipality,
+                None,
+                kind=PartnerKind.VOLUNTEER_ORGANISATION,
             )
         await _add_module(
             tx,

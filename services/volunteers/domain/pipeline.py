@@ -33,10 +33,21 @@ VOLUNTEER_TRANSITIONS: dict[tuple[VolunteerStatus, VolunteerStep], VolunteerStat
     (V.INACTIVE, Step.REACTIVATE): V.ACTIVE,
 }
 
-# An intern arrives active (the school has selected them) and ends with the period, or earlier.
+# An intern arrives for an intake (the library's own introduction, as with any newcomer), is screened (the
+# certificate of conduct where the role needs one), starts, and ends with the period, or earlier: before the start
+# too, when the school or the library calls it off. The library may also decline an intern before the start.
 INTERN_TRANSITIONS: dict[tuple[VolunteerStatus, VolunteerStep], VolunteerStatus] = {
+    (V.INTAKE, Step.START_SCREENING): V.SCREENING,
+    (V.INTAKE, Step.REJECT): V.REJECTED,
+    (V.INTAKE, Step.END): V.ENDED,
+    (V.SCREENING, Step.ACTIVATE): V.ACTIVE,
+    (V.SCREENING, Step.REJECT): V.REJECTED,
+    (V.SCREENING, Step.END): V.ENDED,
     (V.ACTIVE, Step.END): V.ENDED,
 }
+# Where a newly registered intern starts, and the states in which the internship is still to end.
+INTERN_ARRIVES_IN = V.INTAKE
+INTERNSHIP_RUNNING = frozenset({V.INTAKE, V.SCREENING, V.ACTIVE})
 
 TRANSITIONS: dict[VolunteerKind, dict[tuple[VolunteerStatus, VolunteerStep], VolunteerStatus]] = {
     VolunteerKind.VOLUNTEER: VOLUNTEER_TRANSITIONS,

@@ -29,6 +29,8 @@ STEPS_OUT: dict[tuple[VolunteerKind, VolunteerStatus], VolunteerStep] = {
     (VolunteerKind.VOLUNTEER, V.INTAKE): VolunteerStep.WITHDRAW,
     (VolunteerKind.VOLUNTEER, V.SCREENING): VolunteerStep.WITHDRAW,
     (VolunteerKind.VOLUNTEER, V.ACTIVE): VolunteerStep.DEACTIVATE,
+    (VolunteerKind.INTERN, V.INTAKE): VolunteerStep.END,
+    (VolunteerKind.INTERN, V.SCREENING): VolunteerStep.END,
     (VolunteerKind.INTERN, V.ACTIVE): VolunteerStep.END,
 }
 ERASURE_REASON = "erasure requested"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from shared.contracts.partners.api.partnerships import PartnershipRole
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.volunteers.api.volunteers import VolunteerStep
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -15,8 +16,9 @@ from shared.tenancy import Actor, Role
 
 MANAGERS = (Role.STAFF, Role.OPERATOR)
 READERS = (Role.STAFF, Role.COORDINATOR, Role.OPERATOR)
-# What a supplying partner may do to an application it submitted: take it back.
-PARTNER_STEPS = frozenset({VolunteerStep.WITHDRAW})
+# What a supplying partner may do to someone it supplied: take an application back, and a school may end its own
+# intern's internship (the pipeline decides which of these fits whom).
+PARTNER_STEPS = frozenset({VolunteerStep.WITHDRAW, VolunteerStep.END})
 
 
 def partner_of(actor: Actor) -> UUID | None:
@@ -119,32 +121,41 @@ class Supplier:
     """A partner as this service knows it from the partners service's events."""
 
     partner_id: UUID
-    kind: PartnerKind | None
+    kind: PartnerKind | None  # None until its registration arrived
     municipality: str | None
     status: str
-    partners_with_library: bool
+    partners_with_library: bool  # in the role the supply needs
 
 
 def check_supplier(
-    actor: Actor, partner_id: UUID, supplier: Supplier | None, library: str, municipality: str, kind: PartnerKind
+    actor: Actor,
+    partner_id: UUID,
+    supplier: Supplier | None,
+    library: str,
+    municipality: str,
+    role: PartnershipRole | None,
+    *,
+    kind: PartnerKind | None = None,
 ) -> None:
-    """A volunteer organisation (or a school, for interns) must partner with the library in that role (volunteer
-    or intern supplier), and be in good standing.
+    """The supplier must partner with the library in that role (volunteer or intern supplier), and be in good
+    standing. The partnership's role decides, not the partner's kind: an adult-education school (ROC), a folk
+    university or a welfare organisation supplies interns or volunteers when its agreement with the library says so.
 
+    Where what it is matters more than its agreement (a module given by a volunteer organisation), `kind` says so.
     The partner itself is told it may not (it knows who it is); staff naming a wrong partner get bad input.
     """
     partner_acts = actor.role is Role.PARTNER
-    label = kind.value.replace("_", " ")
     if supplier is None or supplier.kind is None or supplier.municipality != municipality:
         if partner_acts:
             raise NotFound(f"library {library} not found")
         raise InvalidInput(f"partner {partner_id} is not known in the library's municipality")
-    if supplier.kind is not kind:
+    if kind is not None and supplier.kind is not kind:
         error = Forbidden if partner_acts else InvalidInput
-        raise error(f"partner {partner_id} is not a {label}")
+        raise error(f"partner {partner_id} is not a {kind.value.replace('_', ' ')}")
     if supplier.status != "active":
         error = Forbidden if partner_acts else InvalidInput
         raise error(f"partner {partner_id} is {supplier.status}")
     if not supplier.partners_with_library:
         error = Forbidden if partner_acts else InvalidInput
-        raise error(f"{label} {partner_id} has no active partnership with library {library} in this role")
+        in_role = f" as {role.value.replace('_', ' ')}" if role is not None else ""
+        raise error(f"partner {partner_id} has no active partnership with library {library}{in_role}")

@@ -137,10 +137,20 @@ def named(vault: PersonVault, search: str) -> sa.ColumnElement[bool]:
     return volunteers.c.id.in_(having_all)
 
 
-async def with_email(session: AsyncSession, vault: PersonVault, library: str, email: str) -> list[sa.Row]:
+async def with_email(
+    session: AsyncSession, vault: PersonVault, library: str, email: str, *, lock: bool = False
+) -> list[sa.Row]:
     """The library's volunteers and applicants (not anonymised) with this e-mail address, however it was typed:
-    what a check for a second application by the same person compares, without addresses in clear."""
+    what a check for a second application by the same person compares, without addresses in clear.
+
+    With `lock`, two applications of the same address at once are taken one after the other (until the
+    transaction ends), so the second sees the first.
+    """
     digest = vault.email_digest(email)
+    assert digest is not None
+    if lock:
+        key = f"volunteer-email:{library}:{digest.hex()}"
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(key))))
     statement = sa.select(volunteers).where(
         volunteers.c.library == library, volunteers.c.email_digest == digest, volunteers.c.anonymised_at.is_(None)
     )

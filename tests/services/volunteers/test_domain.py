@@ -10,6 +10,7 @@ import pytest
 from services.volunteers.domain import assignment, internship, pipeline, scope, screening, training
 from services.volunteers.domain.assignment import Candidate, requirements
 from services.volunteers.domain.screening import Certificate
+from shared.contracts.partners.api.partnerships import PartnershipRole
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.volunteers.api.assignments import AssignmentStatus
 from shared.contracts.volunteers.api.vacancies import VacancyStatus, VacancyStep
@@ -36,7 +37,16 @@ EXPECTED_VOLUNTEER: dict[tuple[VolunteerStatus, VolunteerStep], VolunteerStatus]
     (S.ACTIVE, Step.DEACTIVATE): S.INACTIVE,
     (S.INACTIVE, Step.REACTIVATE): S.ACTIVE,
 }
-EXPECTED_INTERN = {(S.ACTIVE, Step.END): S.ENDED}
+# An intern has an intake and screening like anyone new; the internship ends at any point before or in service.
+EXPECTED_INTERN = {
+    (S.INTAKE, Step.START_SCREENING): S.SCREENING,
+    (S.INTAKE, Step.REJECT): S.REJECTED,
+    (S.INTAKE, Step.END): S.ENDED,
+    (S.SCREENING, Step.ACTIVATE): S.ACTIVE,
+    (S.SCREENING, Step.REJECT): S.REJECTED,
+    (S.SCREENING, Step.END): S.ENDED,
+    (S.ACTIVE, Step.END): S.ENDED,
+}
 ILLEGAL_VOLUNTEER = [(status, step) for status in S for step in Step if (status, step) not in EXPECTED_VOLUNTEER]
 ILLEGAL_INTERN = [(status, step) for status in S for step in Step if (status, step) not in EXPECTED_INTERN]
 EXPECTED_VACANCY = {
@@ -75,13 +85,20 @@ def test_illegal_volunteer_step_raises_naming_state_and_step(status: VolunteerSt
 
 
 @pytest.mark.parametrize(("status", "step"), ILLEGAL_INTERN, ids=ids(ILLEGAL_INTERN))
-def test_an_intern_only_ends(status: VolunteerStatus, step: VolunteerStep) -> None:
+def test_an_intern_takes_no_other_step(status: VolunteerStatus, step: VolunteerStep) -> None:
     with pytest.raises(IllegalTransition, match="an intern"):
         pipeline.apply_volunteer_step(VolunteerKind.INTERN, status, step)
 
 
-def test_an_active_intern_ends() -> None:
-    assert pipeline.apply_volunteer_step(VolunteerKind.INTERN, S.ACTIVE, Step.END) is S.ENDED
+@pytest.mark.parametrize(("status", "step"), list(EXPECTED_INTERN), ids=ids(list(EXPECTED_INTERN)))
+def test_legal_intern_step_gives_the_expected_status(status: VolunteerStatus, step: VolunteerStep) -> None:
+    assert pipeline.apply_volunteer_step(VolunteerKind.INTERN, status, step) is EXPECTED_INTERN[(status, step)]
+
+
+def test_an_intern_arrives_for_an_intake_not_active() -> None:
+    assert pipeline.INTERN_ARRIVES_IN is S.INTAKE
+    with pytest.raises(IllegalTransition):
+        pipeline.apply_volunteer_step(VolunteerKind.INTERN, S.INTAKE, Step.ACTIVATE)
 
 
 @pytest.mark.parametrize("terminal", [S.WITHDRAWN, S.REJECTED, S.ENDED])
@@ -418,19 +435,19 @@ def test_only_own_staff_and_the_supplying_partner_see_the_person() -> None:
     ("supplier", "error"),
     [
         (None, InvalidInput),
-        (scope.Supplier(ORGANISATION, PartnerKind.REFERRER, "zuidstad", "active", True), InvalidInput),
+        (scope.Supplier(ORGANISATION, PartnerKind.REFERRER, "zuidstad", "active", True), None),
         (scope.Supplier(ORGANISATION, PartnerKind.VOLUNTEER_ORGANISATION, "elders", "active", True), InvalidInput),
         (scope.Supplier(ORGANISATION, PartnerKind.VOLUNTEER_ORGANISATION, "zuidstad", "suspended", True), InvalidInput),
         (scope.Supplier(ORGANISATION, PartnerKind.VOLUNTEER_ORGANISATION, "zuidstad", "active", False), InvalidInput),
         (scope.Supplier(ORGANISATION, PartnerKind.VOLUNTEER_ORGANISATION, "zuidstad", "active", True), None),
     ],
-    ids=["unknown", "not-a-volunteer-organisation", "other-municipality", "suspended", "no-partnership", "fine"],
+    ids=["unknown", "another-kind-in-the-role", "other-municipality", "suspended", "no-partnership", "fine"],
 )
 def test_a_supplier_partners_with_the_library_in_good_standing(
     supplier: scope.Supplier | None, error: type[Exception] | None
 ) -> None:
     def check() -> None:
-        scope.check_supplier(STAFF_A, ORGANISATION, supplier, "bieb-a", "zuidstad", PartnerKind.VOLUNTEER_ORGANISATION)
+        scope.check_supplier(STAFF_A, ORGANISATION, supplier, "bieb-a", "zuidstad", PartnershipRole.VOLUNTEER_SUPPLIER)
 
     if error is None:
         check()
@@ -443,10 +460,37 @@ def test_the_partner_itself_is_told_it_may_not_rather_than_bad_input() -> None:
     no_partnership = scope.Supplier(ORGANISATION, PartnerKind.VOLUNTEER_ORGANISATION, "zuidstad", "active", False)
     with pytest.raises(Forbidden):
         scope.check_supplier(
-            PARTNER, ORGANISATION, no_partnership, "bieb-a", "zuidstad", PartnerKind.VOLUNTEER_ORGANISATION
+            PARTNER, ORGANISATION, no_partnership, "bieb-a", "zuidstad", PartnershipRole.VOLUNTEER_SUPPLIER
         )
     with pytest.raises(NotFound):
-        scope.check_supplier(PARTNER, ORGANISATION, None, "bieb-a", "zuidstad", PartnerKind.VOLUNTEER_ORGANISATION)
+        scope.check_supplier(PARTNER, ORGANISATION, None, "bieb-a", "zuidstad", PartnershipRole.VOLUNTEER_SUPPLIER)
+
+
+def test_the_partnership_role_decides_who_supplies_interns_not_the_partner_kind() -> None:
+    roc = scope.Supplier(ORGANISATION, PartnerKind.ADULT_EDUCATION_SCHOOL, "zuidstad", "active", True)
+    school_without_the_role = scope.Supplier(
+        ORGANISATION, PartnerKind.EDUCATIONAL_INSTITUTION, "zuidstad", "active", False
+    )
+
+    scope.check_supplier(STAFF_A, ORGANISATION, roc, "bieb-a", "zuidstad", PartnershipRole.INTERN_SUPPLIER)
+    with pytest.raises(InvalidInput, match="as intern supplier"):
+        scope.check_supplier(
+            STAFF_A, ORGANISATION, school_without_the_role, "bieb-a", "zuidstad", PartnershipRole.INTERN_SUPPLIER
+        )
+
+
+def test_a_module_given_by_a_volunteer_organisation_still_asks_what_the_partner_is() -> None:
+    roc = scope.Supplier(ORGANISATION, PartnerKind.ADULT_EDUCATION_SCHOOL, "zuidstad", "active", True)
+    with pytest.raises(InvalidInput, match="is not a volunteer organisation"):
+        scope.check_supplier(
+            STAFF_A, ORGANISATION, roc, "bieb-a", "zuidstad", None, kind=PartnerKind.VOLUNTEER_ORGANISATION
+        )
+
+
+def test_a_school_may_end_its_own_interns_internship() -> None:
+    scope.check_may_take_step(PARTNER, Step.END)
+    with pytest.raises(Forbidden):
+        scope.check_may_take_step(PARTNER, Step.START_SCREENING)
 
 
 def test_a_partner_token_that_names_no_partner_owns_nothing() -> None:

@@ -31,6 +31,7 @@ from tests.services.volunteers.volunteer_tenant import (
     opening_for,
     person,
     qualify,
+    start_intern,
     volunteer_tenant,
 )
 
@@ -81,8 +82,7 @@ async def test_an_intern_ends_when_the_internship_period_is_over(
         "learning_goals": ["een taalcafé begeleiden"],
         "hours": 240,
     }
-    intern = await call(platform, vt.staff_a, "POST", "/api/v1/interns", body)
-    assert intern["status"] == "active", intern
+    intern = await start_intern(platform, vt, (await call(platform, vt.staff_a, "POST", "/api/v1/interns", body))["id"])
     opening = await opening_for(platform, vt, await course_needing_volunteers(platform, vt, 1))
     assignment = await call(
         platform,

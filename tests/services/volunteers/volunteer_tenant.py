@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import httpx
 import msgspec
 import nats
 import sqlalchemy as sa
@@ -200,6 +201,15 @@ async def active_volunteer(
     active = await call(platform, vt.staff_a, "POST", f"/api/v1/volunteers/{volunteer_id}/activate")
     assert active["status"] == "active", active
     return dict(active)
+
+
+async def start_intern(platform: RunningPlatform, vt: VolunteerTenant, intern_id: str) -> dict[str, Any]:
+    """An intern who arrived for the intake, through screening into active (no certificate needed)."""
+    for step in ("start_screening", "activate"):
+        moved = await call(platform, vt.staff_a, "POST", f"/api/v1/volunteers/{intern_id}/{step}")
+        assert not isinstance(moved, httpx.Response), moved.text
+    assert moved["status"] == "active", moved
+    return dict(moved)
 
 
 async def give_certificate(platform: RunningPlatform, vt: VolunteerTenant, volunteer_id: str) -> None:

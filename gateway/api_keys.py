@@ -1,7 +1,8 @@
 """Routes for partners' API keys: issue (the key is shown once), list and revoke.
 
-For the partner itself and for staff and coordinators of its municipality, with a person's token: an
-API key cannot manage keys. A key acts as its partner within its scopes (see gateway/auth.py).
+A partner's keys are its own: the partner itself, with a person's token (an API key cannot manage keys), or an
+operator for support, who says why (`support_reason`, kept with the key). Staff and coordinators get a 403.
+A key acts as its partner within its scopes (see gateway/auth.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
+from gateway.dependencies import SupportReason
 from shared.contracts.partners.api.api_keys import (
     ApiKeyIssued,
     ApiKeyRequest,
@@ -40,8 +42,9 @@ class ApiKeyController(Controller):
         data: JSONBody[ApiKeyRequest],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
+        support_reason: SupportReason = None,
     ) -> ApiKeyIssued:
-        command = IssueApiKey(partner_id=partner_id, request=data)
+        command = IssueApiKey(partner_id=partner_id, request=data, support_reason=support_reason)
         return await rpc.call("partners", "issue_api_key", actor, command, ApiKeyIssued)
 
     @get("/", summary="The partner's API keys (never the keys themselves)")
@@ -57,13 +60,14 @@ class ApiKeyController(Controller):
         query = ListApiKeys(partner_id=partner_id, include_revoked=include_revoked, cursor=cursor, limit=limit)
         return await rpc.call("partners", "list_api_keys", actor, query, Page[ApiKeyView])
 
-    @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key (gateways forget it within their cache TTL)")
+    @delete("/{key_id:uuid}", status_code=200, summary="Revoke an API key (gateways drop it and end its live streams)")
     async def revoke(
         self,
         partner_id: FromPath[UUID],
         key_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
+        support_reason: SupportReason = None,
     ) -> ApiKeyView:
-        command = RevokeApiKey(partner_id=partner_id, key_id=key_id)
+        command = RevokeApiKey(partner_id=partner_id, key_id=key_id, support_reason=support_reason)
         return await rpc.call("partners", "revoke_api_key", actor, command, ApiKeyView)

@@ -31,7 +31,7 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar import Request, Response
 from litestar.datastructures import State
-from litestar.params import HeaderParameter
+from litestar.params import FromQuery, HeaderParameter, Parameter
 
 from gateway.auth import Caller, caller_of
 from shared.errors import InvalidInput
@@ -72,6 +72,19 @@ def app_expected_version(if_match: IfMatch = None) -> int | None:
     """The app-wide provider. A function of its own: Litestar refuses a layer whose provider equals one above
     it, so a controller that also declares `provide_expected_version` keeps working."""
     return parse_if_match(if_match)
+
+
+# On the routes that issue or revoke a partner's credentials: an operator's reason (support), recorded.
+SupportReason = FromQuery[
+    Annotated[
+        str | None,
+        Parameter(
+            min_length=1,
+            max_length=1000,
+            description="required of an operator (support for the partner): why; recorded with the credential",
+        ),
+    ]
+]
 
 
 MAX_VERSION_DIGITS = 18  # versions are 64-bit integers in every service's tables

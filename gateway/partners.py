@@ -14,7 +14,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import MAX_POSITION, with_expected_version
+from gateway.dependencies import MAX_POSITION, SupportReason, with_expected_version
 from shared.contracts.partners.api.feeds import (
     FeedPage,
     GetFeed,
@@ -219,9 +219,13 @@ class PartnerController(Controller):
         ),
     )
     async def issue_nats_credentials(
-        self, partner_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
+        self,
+        partner_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        support_reason: SupportReason = None,
     ) -> NatsFeedCredentials:
-        command = IssueNatsCredentials(partner_id=partner_id)
+        command = IssueNatsCredentials(partner_id=partner_id, support_reason=support_reason)
         return await rpc.call("partners", "issue_nats_credentials", actor, command, NatsFeedCredentials)
 
 

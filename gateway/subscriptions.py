@@ -16,7 +16,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import with_expected_version
+from gateway.dependencies import SupportReason, with_expected_version
 from shared.contracts.partners.api.feeds import (
     DeliveryRef,
     DeliveryStatus,
@@ -65,8 +65,9 @@ class WebhookController(Controller):
         data: JSONBody[WebhookRegistration],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
+        support_reason: SupportReason = None,
     ) -> WebhookWithSecret:
-        command = RegisterWebhook(partner_id=partner_id, registration=data)
+        command = RegisterWebhook(partner_id=partner_id, registration=data, support_reason=support_reason)
         return await rpc.call("partners", "register_webhook", actor, command, WebhookWithSecret)
 
     @get("/", summary="The partner's webhooks")
@@ -101,9 +102,13 @@ class WebhookController(Controller):
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
         if_match_version: NamedDependency[int | None],
+        support_reason: SupportReason = None,
     ) -> WebhookView:
         command = UpdateWebhook(
-            partner_id=partner_id, webhook_id=webhook_id, changes=with_expected_version(data, if_match_version)
+            partner_id=partner_id,
+            webhook_id=webhook_id,
+            changes=with_expected_version(data, if_match_version),
+            support_reason=support_reason,
         )
         return await rpc.call("partners", "update_webhook", actor, command, WebhookView)
 
@@ -131,9 +136,12 @@ class WebhookController(Controller):
         rpc: NamedDependency[RpcClient],
         if_match_version: NamedDependency[int | None],
         data: JSONBody[SecretRotation | None] = None,
+        support_reason: SupportReason = None,
     ) -> WebhookWithSecret:
         rotation = with_expected_version(data or SecretRotation(), if_match_version)
-        command = RotateWebhookSecret(partner_id=partner_id, webhook_id=webhook_id, rotation=rotation)
+        command = RotateWebhookSecret(
+            partner_id=partner_id, webhook_id=webhook_id, rotation=rotation, support_reason=support_reason
+        )
         return await rpc.call("partners", "rotate_webhook_secret", actor, command, WebhookWithSecret)
 
     @get("/{webhook_id:uuid}/deliveries", summary="The delivery log, newest first")

@@ -25,7 +25,7 @@ from shared.nats_callout import issuer_for
 from shared.servers import ServerUnreachable, check_database, connect_database, without_password
 from shared.service import ServiceRuntime, run_service
 from shared.settings import Settings
-from shared.tenancy import Actor, Role
+from shared.tenancy import SUPPORT_SUBJECT_PREFIX, Actor, Role
 from shared.tokens import TokenIssuer
 
 AUDIT_FILE = "audit.jsonl"  # every token `partnernet token` minted: by whom, for whom
@@ -89,7 +89,7 @@ def issue_token(
     if role is not Role.OPERATOR:
         municipality = asyncio.run(_registered_municipality(settings, municipality, library, partner))
     actor = Actor(
-        subject=subject or (f"operator:{operator}" if role is Role.OPERATOR else f"support:{operator}"),
+        subject=subject or (f"operator:{operator}" if role is Role.OPERATOR else f"{SUPPORT_SUBJECT_PREFIX}{operator}"),
         role=role,
         municipality=municipality,
         library=library,

@@ -50,6 +50,8 @@ SYSTEM = Actor(subject="system", role=Role.OPERATOR)
 # parts of NATS subjects, so nothing outside this pattern (no `*`, `>`, `.` or space) may reach one.
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 API_KEY_SUBJECT_PREFIX = "api-key:"  # the subject of an actor that an API key makes
+# The subject of a token an operator mints for another role (`partnernet token`): support work, recorded as such.
+SUPPORT_SUBJECT_PREFIX = "support:"
 MAX_SUBJECT_LENGTH = 255
 SCOPE_OF_ROLE = {  # which scope each role carries: required, then optional
     Role.OPERATOR: ((), ()),

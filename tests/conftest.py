@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import msgspec
 import nats
+import nats.js.errors
 import pytest
 import uvicorn
 from cryptography.fernet import Fernet
@@ -35,7 +37,8 @@ from services.courses.app import build as build_courses
 from services.partners.app import build as build_partners
 from services.referrals.app import build as build_referrals
 from services.volunteers.app import build as build_volunteers
-from shared.messaging import STREAMS
+from shared.contracts import Envelope
+from shared.messaging import STREAMS, event_stream_name
 from shared.service import ServiceRuntime
 from shared.settings import Settings
 from shared.telemetry import Telemetry, setup_telemetry
@@ -225,6 +228,18 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], *, timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or probe}")
         await asyncio.sleep(0.05)
+
+
+async def last_event(nats_url: str, service: str, subject: str) -> Envelope | None:
+    """The last event a service published on a subject (read back from its stream), or None."""
+    nc = await nats.connect(nats_url)
+    try:
+        message = await nc.jetstream().get_last_msg(event_stream_name(service), subject)
+    except nats.js.errors.NotFoundError:
+        return None
+    finally:
+        await nc.close()
+    return msgspec.json.decode(message.data, type=Envelope)
 
 
 @dataclass

@@ -201,6 +201,9 @@ api_keys = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
     sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Column("created_for_support", sa.Text),  # an operator's reason, where one issued it
+    sa.Column("revoked_by", sa.Text),
+    sa.Column("revoked_for_support", sa.Text),
     sa.Index("api_keys_by_partner", "partner_id", "created_at", "id"),
 )
 

@@ -36,6 +36,8 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Partner organisations belong to the municipality, not to one library: what the staff of the victim's
 # other library may do with them is the partners service's rule, not a library boundary.
 MUNICIPALITY_WIDE = ("/api/v1/partners",)
+# Except what is the partner's own: its feed and its credentials (issue 15).
+PARTNERS_OWN = ("/feed", "/api-keys", "/webhooks")
 
 # Found by this test, for the owners of these routes to fix (a non-existent or out-of-scope parent must be
 # a 404, not an empty list). Remove a line once its route answers 404.
@@ -226,7 +228,11 @@ async def check_route(
         url, query, body = build_request(path, method, openapi, victim)
         async with platform.client(token) as api:
             status, text = await send(api, method, url, query, body)
-        if role == "staff of another library" and path.startswith(MUNICIPALITY_WIDE) and "/feed" not in path:
+        if (
+            role == "staff of another library"
+            and path.startswith(MUNICIPALITY_WIDE)
+            and not any(own in path for own in PARTNERS_OWN)
+        ):
             allowed = status < 500
         elif method == "GET" and not has_params:
             # A list in the intruder's own scope: allowed, but never with the victim's referral in it.

@@ -11,6 +11,7 @@ import logging
 import secrets
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 
@@ -30,6 +31,7 @@ from shared.contracts.partners.api.api_keys import (
 )
 from shared.contracts.partners.api.feeds import IssueNatsCredentials, NatsFeedCredentials
 from shared.contracts.partners.api.organisations import PartnerStatus
+from shared.contracts.partners.events import ApiKeyCreated, ApiKeyRevoked
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.ids import new_id
 from shared.nats_callout import ACCOUNT, PREFIX_SERVER, REQUEST_AUDIENCE, decode_jwt
@@ -37,6 +39,7 @@ from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
+audit = logging.getLogger("partnernet.audit")
 
 K = store.api_keys
 NATS_SESSION = timedelta(minutes=10)  # a partner's NATS user is re-authorised (and a revoked key dropped) this often
@@ -44,20 +47,23 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 async def issue_api_key(work: UnitOfWork, actor: Actor, command: IssueApiKey) -> ApiKeyIssued:
-    access.check_role_may_manage_credentials(actor)
+    access.check_may_manage_credentials(actor, command.partner_id)
+    reason = access.support_reason(actor, command.support_reason)
     async with work.transaction() as tx:
-        return await _issue(tx, actor, command.partner_id, command.request)
+        return await _issue(tx, actor, command.partner_id, command.request, reason)
 
 
-async def _issue(tx: Transaction, actor: Actor, partner_id: Any, request: ApiKeyRequest) -> ApiKeyIssued:
+async def _issue(
+    tx: Transaction, actor: Actor, partner_id: UUID, request: ApiKeyRequest, reason: str | None
+) -> ApiKeyIssued:
     partner = await store.find_partner(tx.session, partner_id)
     if partner is None:
         raise NotFound(f"partner {partner_id} not found")
-    access.check_may_manage_credentials(actor, partner.id, partner.municipality)
     if partner.status == PartnerStatus.ENDED:
         raise Conflict(f"partner {partner_id} has ended: it gets no new keys")
     key = keys.KEY_PREFIX + secrets.token_urlsafe(32)
     key_id = new_id()
+    scopes = keys.distinct_scopes(request.scopes)
     row = (
         await tx.session.execute(
             K.insert()
@@ -65,26 +71,37 @@ async def _issue(tx: Transaction, actor: Actor, partner_id: Any, request: ApiKey
                 id=key_id,
                 partner_id=partner.id,
                 name=request.name,
-                scopes=keys.distinct_scopes(request.scopes),
+                scopes=scopes,
                 digest=keys.digest(key),
                 prefix=keys.shown_prefix(key),
                 created_at=tx.clock.now(),
                 created_by=actor.subject,
+                created_for_support=reason,
                 expires_at=request.expires_at,
             )
             .returning(*K.c)
         )
     ).one()
+    event = ApiKeyCreated(
+        key_id=key_id,
+        partner_id=partner.id,
+        municipality=partner.municipality,
+        scopes=scopes,
+        by=actor.subject,
+        support_reason=reason,
+    )
+    await tx.stage(event, municipality=partner.municipality, library=None)
+    audit_support(actor, "issued an API key", partner.id, reason, key_id=key_id, scopes=scopes)
     return ApiKeyIssued(api_key=api_key_view(row), key=key)
 
 
 async def revoke_api_key(work: UnitOfWork, actor: Actor, command: RevokeApiKey) -> ApiKeyView:
-    access.check_role_may_manage_credentials(actor)
+    access.check_may_manage_credentials(actor, command.partner_id)
+    reason = access.support_reason(actor, command.support_reason)
     async with work.transaction() as tx:
         partner = await store.find_partner(tx.session, command.partner_id)
         if partner is None:
             raise NotFound(f"partner {command.partner_id} not found")
-        access.check_may_manage_credentials(actor, partner.id, partner.municipality)
         row = (
             await tx.session.execute(
                 sa.select(K).where(K.c.id == command.key_id, K.c.partner_id == partner.id).with_for_update()
@@ -93,12 +110,33 @@ async def revoke_api_key(work: UnitOfWork, actor: Actor, command: RevokeApiKey) 
         if row is None:
             raise NotFound(f"API key {command.key_id} not found")
         if row.revoked_at is None:  # revoking twice is the same as once
-            row = (
-                await tx.session.execute(
-                    K.update().where(K.c.id == row.id).values(revoked_at=tx.clock.now()).returning(*K.c)
-                )
-            ).one()
+            values = {"revoked_at": tx.clock.now(), "revoked_by": actor.subject, "revoked_for_support": reason}
+            row = (await tx.session.execute(K.update().where(K.c.id == row.id).values(**values).returning(*K.c))).one()
+            event = ApiKeyRevoked(
+                key_id=row.id,
+                partner_id=partner.id,
+                municipality=partner.municipality,
+                by=actor.subject,
+                support_reason=reason,
+            )
+            await tx.stage(event, municipality=partner.municipality, library=None)
+            audit_support(actor, "revoked an API key", partner.id, reason, key_id=row.id)
     return api_key_view(row)
+
+
+def audit_support(actor: Actor, what: str, partner_id: UUID, reason: str | None, **ids: Any) -> None:
+    """An operator acted on a partner's credentials: one line in the audit log, whoever reads the logs."""
+    if reason is None:
+        return
+    fields = {key: str(value) for key, value in ids.items()}
+    audit.warning(
+        "support: %s %s for partner %s: %s",
+        actor.subject,
+        what,
+        partner_id,
+        reason,
+        extra={"audit": "support", "actor": actor.subject, "partner_id": str(partner_id), "reason": reason, **fields},
+    )
 
 
 async def authenticate_api_key(work: UnitOfWork, actor: Actor, query: AuthenticateApiKey) -> ApiKeyIdentity:
@@ -130,10 +168,11 @@ async def issue_nats_credentials(
     work: UnitOfWork, nats: NatsFeeds, actor: Actor, command: IssueNatsCredentials
 ) -> NatsFeedCredentials:
     """A key that reads the feed (over NATS and HTTP), and the partner's durable consumer to read it with."""
-    access.check_may_issue_feed_credentials(actor, command.partner_id)
+    access.check_may_manage_credentials(actor, command.partner_id)
+    reason = access.support_reason(actor, command.support_reason)
     request = ApiKeyRequest(name=command.name, scopes=[keys.FEED_SCOPE])
     async with work.transaction() as tx:
-        issued = await _issue(tx, actor, command.partner_id, request)
+        issued = await _issue(tx, actor, command.partner_id, request, reason)
     await nats.ensure_consumer(command.partner_id)
     return NatsFeedCredentials(access=nats.access(command.partner_id), key_id=issued.api_key.id, token=issued.key)
 

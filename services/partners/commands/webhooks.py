@@ -26,6 +26,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from services.partners import store
 from services.partners.channels import Answer, WebhookSender
+from services.partners.commands.credentials import audit_support
 from services.partners.domain import access
 from services.partners.domain import webhooks as rules
 from services.partners.queries.views import delivery_view, webhook_view
@@ -68,6 +69,7 @@ WEBHOOK_CHANNEL = "partnernet_webhooks_partners"  # the NOTIFY trigger on delive
 
 async def register_webhook(work: UnitOfWork, actor: Actor, command: RegisterWebhook) -> WebhookWithSecret:
     access.check_may_manage_subscriptions(actor, command.partner_id)
+    reason = access.support_reason(actor, command.support_reason)
     registration = command.registration
     rules.check_endpoint_url(registration.url)
     webhook_id, secret = new_id(), new_secret()
@@ -94,6 +96,7 @@ async def register_webhook(work: UnitOfWork, actor: Actor, command: RegisterWebh
         )
         row = await store.find_webhook(tx.session, partner.id, webhook_id)
     assert row is not None
+    audit_support(actor, "registered a webhook", partner.id, reason, webhook_id=webhook_id)
     return WebhookWithSecret(webhook=webhook_view(row), secret=secret)
 
 
@@ -106,6 +109,7 @@ async def _load(tx: Transaction, partner_id: UUID, webhook_id: UUID) -> sa.Row:
 
 async def update_webhook(work: UnitOfWork, actor: Actor, command: UpdateWebhook) -> WebhookView:
     access.check_may_manage_subscriptions(actor, command.partner_id)
+    reason = access.support_reason(actor, command.support_reason)
     changes = command.changes
     if changes.url is not None:
         rules.check_endpoint_url(changes.url)
@@ -127,6 +131,7 @@ async def update_webhook(work: UnitOfWork, actor: Actor, command: UpdateWebhook)
         )
         updated = await store.find_webhook(tx.session, row.partner_id, row.id)
     assert updated is not None
+    audit_support(actor, "changed a webhook", row.partner_id, reason, webhook_id=row.id, url=updated.url)
     return webhook_view(updated)
 
 
@@ -150,6 +155,7 @@ async def delete_webhook(work: UnitOfWork, actor: Actor, command: WebhookRef) ->
 async def rotate_secret(work: UnitOfWork, actor: Actor, command: RotateWebhookSecret) -> WebhookWithSecret:
     """A new secret at once; the old one keeps signing (beside it) until the overlap ends."""
     access.check_may_manage_subscriptions(actor, command.partner_id)
+    reason = access.support_reason(actor, command.support_reason)
     secret = new_secret()
     async with work.transaction() as tx:
         row = await _load(tx, command.partner_id, command.webhook_id)
@@ -170,6 +176,7 @@ async def rotate_secret(work: UnitOfWork, actor: Actor, command: RotateWebhookSe
         )
         updated = await store.find_webhook(tx.session, row.partner_id, row.id)
     assert updated is not None
+    audit_support(actor, "rotated a webhook's secret", row.partner_id, reason, webhook_id=row.id)
     return WebhookWithSecret(webhook=webhook_view(updated), secret=secret)
 
 

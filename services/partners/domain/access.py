@@ -6,8 +6,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.contracts.partners.api.organisations import PartnerChanges
-from shared.errors import Forbidden, NotFound
-from shared.tenancy import Actor, Role
+from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.tenancy import API_KEY_SUBJECT_PREFIX, SUPPORT_SUBJECT_PREFIX, Actor, Role
 
 # Contact details a partner keeps current itself; the rest of its record is the municipality's.
 SELF_SERVICE_FIELDS = frozenset({"addresses", "contacts", "skill_areas", "email", "phone", "website"})
@@ -98,32 +98,46 @@ def check_may_manage_subscriptions(actor: Actor, partner_id: UUID) -> None:
 
 
 def is_api_key(actor: Actor) -> bool:
-    return actor.subject.startswith("api-key:")
+    return actor.subject.startswith(API_KEY_SUBJECT_PREFIX)
+
+
+def is_support(actor: Actor) -> bool:
+    """An operator, in their own role or with a support token for the partner's (`partnernet token`)."""
+    return actor.role is Role.OPERATOR or actor.subject.startswith(SUPPORT_SUBJECT_PREFIX)
 
 
 def check_role_may_manage_credentials(actor: Actor) -> None:
-    """API keys and NATS credentials: the partner itself, or staff and coordinators setting it up.
+    """API keys, NATS credentials and webhooks let one act as a partner or receive what only it reads: they are
+    the partner's own. Its staff and the municipality's coordinators set partners up, but never mint a way to be
+    one; an operator may, for support, with a reason (`support_reason`) that is recorded.
 
     Never with an API key: a key that could make keys could give itself every scope.
     """
     if is_api_key(actor):
         raise Forbidden("API keys and NATS credentials are managed with a person's token, not with an API key")
-    if actor.role not in (Role.OPERATOR, Role.COORDINATOR, Role.STAFF, Role.PARTNER):
-        raise Forbidden(f"{actor.role.value} may not manage credentials")
+    if actor.role not in (Role.OPERATOR, Role.PARTNER):
+        raise Forbidden(
+            "a partner's credentials are its own: only the partner (or an operator, for support) issues or revokes them"
+        )
 
 
-def check_may_manage_credentials(actor: Actor, partner_id: UUID, municipality: str) -> None:
+def check_may_manage_credentials(actor: Actor, partner_id: UUID) -> None:
+    """The partner itself and the operators; any other partner is told the partner does not exist."""
     check_role_may_manage_credentials(actor)
-    check_may_read_partner(actor, partner_id, municipality)
+    if actor.role is Role.PARTNER and actor.partner != str(partner_id):
+        raise NotFound(f"partner {partner_id} not found")
 
 
-def check_may_issue_feed_credentials(actor: Actor, partner_id: UUID) -> None:
-    """NATS credentials read the partner's feed, so only those who read it get them: the partner itself (with a
-    person's token, never an API key) and the operators. Anyone else is told the partner does not exist, as
-    by its HTTP feed."""
-    if is_api_key(actor):
-        raise Forbidden("NATS credentials are issued with a person's token, not with an API key")
-    check_may_read_feed(actor, partner_id)
+def support_reason(actor: Actor, reason: str | None) -> str | None:
+    """The reason recorded with what an operator does to a partner's credentials; None for the partner itself.
+    Support without a reason is refused: every such act must be explainable afterwards."""
+    if not is_support(actor):
+        return None
+    if reason is None or not reason.strip():
+        raise InvalidInput(
+            "an operator manages a partner's credentials for support only, and says why (`support_reason`)"
+        )
+    return reason.strip()
 
 
 def check_may_authenticate_keys(actor: Actor) -> None:

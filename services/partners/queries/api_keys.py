@@ -27,7 +27,7 @@ async def list_api_keys(work: UnitOfWork, actor: Actor, query: ListApiKeys) -> P
         partner = await store.find_partner(session, query.partner_id)
         if partner is None:
             raise NotFound(f"partner {query.partner_id} not found")
-        check_may_manage_credentials(actor, partner.id, partner.municipality)
+        check_may_manage_credentials(actor, partner.id)
         shown, next_cursor = await keyset_page(
             session, sa.select(K).where(*conditions), [K.c.created_at, K.c.id], query.cursor, query.limit
         )

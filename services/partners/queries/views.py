@@ -149,4 +149,7 @@ def api_key_view(row: sa.Row) -> ApiKeyView:
         expires_at=row.expires_at,
         revoked_at=row.revoked_at,
         last_used_at=row.last_used_at,
+        created_for_support=row.created_for_support,
+        revoked_by=row.revoked_by,
+        revoked_for_support=row.revoked_for_support,
     )

@@ -95,3 +95,31 @@ class PartnershipEnded(EventData, frozen=True, kw_only=True):
     partner_id: UUID
     library: str
     municipality: str
+
+
+@register
+class ApiKeyCreated(EventData, frozen=True, kw_only=True):
+    """A partner's API key (or NATS feed credentials, which are one) was issued: by the partner, or by an operator
+    for support (`support_reason`). Never the key."""
+
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "api_key.created"
+    key_id: UUID
+    partner_id: UUID
+    municipality: str
+    scopes: list[str]
+    by: str
+    support_reason: str | None = None
+
+
+@register
+class ApiKeyRevoked(EventData, frozen=True, kw_only=True):
+    """Gateways end what the key holds open (live streams) when they hear it, and forget it in their cache."""
+
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "api_key.revoked"
+    key_id: UUID
+    partner_id: UUID
+    municipality: str
+    by: str
+    support_reason: str | None = None

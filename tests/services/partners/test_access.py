@@ -10,15 +10,15 @@ import pytest
 
 from services.partners.domain.access import (
     check_may_change_partner_status,
-    check_may_issue_feed_credentials,
     check_may_manage_credentials,
     check_may_manage_partnership,
     check_may_manage_subscriptions,
     check_may_update_partner,
     may_see_partnership,
+    support_reason,
 )
 from shared.contracts.partners.api.organisations import PartnerChanges
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 
 PARTNER_ID = UUID("0190a000-0000-7000-8000-00000000000a")
@@ -125,21 +125,7 @@ def test_subscriptions_are_the_partners_own(actor: Actor, expected: str) -> None
     assert outcome(check_may_manage_subscriptions, actor, PARTNER_ID) == expected
 
 
-@pytest.mark.parametrize(
-    ("actor", "expected"),
-    [
-        (OPERATOR, "allowed"),
-        (PARTNER, "allowed"),
-        (STAFF, "allowed"),
-        (COORDINATOR, "allowed"),
-        (COORDINATOR_ELSEWHERE, "NotFound"),
-        (OTHER_PARTNER, "NotFound"),
-        (PARTNER_KEY, "Forbidden"),
-    ],
-    ids=["operator", "the-partner", "staff", "coordinator", "coordinator-elsewhere", "another-partner", "an-api-key"],
-)
-def test_credentials_are_managed_by_the_partner_and_its_municipality_with_a_token(actor: Actor, expected: str) -> None:
-    assert outcome(check_may_manage_credentials, actor, PARTNER_ID, TOWN) == expected
+SUPPORT = Actor(subject="support:beheerder", role=Role.PARTNER, partner=str(PARTNER_ID), municipality=TOWN)
 
 
 @pytest.mark.parametrize(
@@ -147,13 +133,45 @@ def test_credentials_are_managed_by_the_partner_and_its_municipality_with_a_toke
     [
         (OPERATOR, "allowed"),
         (PARTNER, "allowed"),
+        (SUPPORT, "allowed"),
+        (STAFF, "Forbidden"),
+        (STAFF_OTHER_LIBRARY, "Forbidden"),
+        (COORDINATOR, "Forbidden"),
+        (COORDINATOR_ELSEWHERE, "Forbidden"),
         (OTHER_PARTNER, "NotFound"),
-        (STAFF, "NotFound"),
-        (COORDINATOR, "NotFound"),
         (PARTNER_KEY, "Forbidden"),
     ],
-    ids=["operator", "the-partner", "another-partner", "staff", "coordinator", "an-api-key"],
+    ids=[
+        "operator",
+        "the-partner",
+        "support-token",
+        "staff",
+        "staff-other-library",
+        "coordinator",
+        "coordinator-elsewhere",
+        "another-partner",
+        "an-api-key",
+    ],
 )
-def test_nats_credentials_go_to_the_feed_s_own_readers_only(actor: Actor, expected: str) -> None:
-    """Like the HTTP feed: staff and coordinators are told the partner does not exist."""
-    assert outcome(check_may_issue_feed_credentials, actor, PARTNER_ID) == expected
+def test_credentials_are_the_partners_own_and_issued_with_a_persons_token(actor: Actor, expected: str) -> None:
+    """API keys, NATS credentials: nobody else mints a way to act as the partner (an operator for support)."""
+    assert outcome(check_may_manage_credentials, actor, PARTNER_ID) == expected
+
+
+@pytest.mark.parametrize(
+    ("actor", "reason", "expected"),
+    [
+        (PARTNER, None, None),
+        (PARTNER, "ignored", None),
+        (OPERATOR, "ticket 12", "ticket 12"),
+        (SUPPORT, "  ticket 13 ", "ticket 13"),
+        (OPERATOR, None, "InvalidInput"),
+        (OPERATOR, "   ", "InvalidInput"),
+        (SUPPORT, None, "InvalidInput"),
+    ],
+)
+def test_support_on_a_partners_credentials_says_why(actor: Actor, reason: str | None, expected: str | None) -> None:
+    try:
+        assert support_reason(actor, reason) == expected
+    except InvalidInput:
+        assert expected == "InvalidInput"

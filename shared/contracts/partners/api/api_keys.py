@@ -11,7 +11,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, Limit, Name
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Limit, Name, Reason
 
 
 class AuthenticateApiKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -43,6 +43,7 @@ class ApiKeyRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 class IssueApiKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     request: ApiKeyRequest
+    support_reason: Reason | None = None  # required of an operator (support), recorded with the key
 
 
 class ListApiKeys(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -55,6 +56,7 @@ class ListApiKeys(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 class RevokeApiKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     key_id: UUID
+    support_reason: Reason | None = None  # required of an operator (support), recorded with the key
 
 
 class ApiKeyView(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +70,10 @@ class ApiKeyView(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
+    # Set where an operator issued or revoked the key for support: why (the partner sees it).
+    created_for_support: str | None = None
+    revoked_by: str | None = None
+    revoked_for_support: str | None = None
 
 
 class ApiKeyIssued(msgspec.Struct, frozen=True, kw_only=True):

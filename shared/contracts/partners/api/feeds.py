@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Name
+from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Name, Reason
 
 
 class GetFeed(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -56,6 +56,7 @@ class NatsFeedAccess(msgspec.Struct, frozen=True, kw_only=True):
 class IssueNatsCredentials(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     name: Name = "NATS feed"
+    support_reason: Reason | None = None  # required of an operator (support), recorded with the key
 
 
 class NatsFeedCredentials(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,6 +101,7 @@ class WebhookRegistration(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
 class RegisterWebhook(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     registration: WebhookRegistration
+    support_reason: Reason | None = None  # required of an operator (support), written to the audit log
 
 
 class WebhookChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -114,6 +116,7 @@ class UpdateWebhook(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     partner_id: UUID
     webhook_id: UUID
     changes: WebhookChanges
+    support_reason: Reason | None = None  # required of an operator (support), written to the audit log
 
 
 class SecretRotation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -127,6 +130,7 @@ class RotateWebhookSecret(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
     partner_id: UUID
     webhook_id: UUID
     rotation: SecretRotation = SecretRotation()
+    support_reason: Reason | None = None  # required of an operator (support), written to the audit log
 
 
 class WebhookRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -60,7 +60,14 @@ async def find_referral(tx: Transaction, referral_id: UUID | None) -> KnownRefer
     row = (await tx.session.execute(sa.select(r).where(r.c.id == referral_id))).first()
     if row is None:
         return None
-    return KnownReferral(id=row.id, municipality=row.municipality, participant_pseudonym=row.participant_pseudonym)
+    return KnownReferral(
+        id=row.id,
+        municipality=row.municipality,
+        participant_pseudonym=row.participant_pseudonym,
+        library=row.library,
+        referring_partner_id=row.referring_partner_id,
+        receiving_partner_id=row.receiving_partner_id,
+    )
 
 
 async def attendee_code_issued(tx: Transaction, partner_id: UUID | None, code: str) -> bool:
@@ -103,27 +110,14 @@ async def enrol(work: UnitOfWork, actor: Actor, command: EnrolParticipant) -> En
             issued = await attendee_code_issued(tx, scope.audience_partner_id, wanted.participant_pseudonym)
             domain.check_attendee_code(scope, wanted.participant_pseudonym, issued)
         pseudonym = domain.participant_for(
+            actor,
             referral_id=wanted.referral_id,
             referral=await find_referral(tx, wanted.referral_id),
             given_pseudonym=wanted.participant_pseudonym,
             municipality=course.municipality,
             made_up=made_up_pseudonym(),
         )
-        already = (
-            await tx.session.execute(
-                sa.select(e.c.id).where(
-                    e.c.session_id == session_row.id,
-                    e.c.participant_pseudonym == pseudonym,
-                    e.c.status.in_([EnrolmentStatus.CONFIRMED.value, EnrolmentStatus.WAITLISTED.value]),
-                )
-            )
-        ).scalar_one_or_none()
-        if already is not None:
-            current = await queries.load_enrolment_view(tx.session, already)
-            raise Conflict(
-                f"{pseudonym} is already {current.status.value} for session {session_row.id}",
-                current=msgspec.to_builtins(current),
-            )
+        await check_not_enrolled_yet(tx, actor, session_row.id, pseudonym)
         status = domain.place_for_newcomer(session_row.capacity, session_row.confirmed_count)
         confirmed = status is EnrolmentStatus.CONFIRMED
         await tx.session.execute(
@@ -174,6 +168,29 @@ async def enrol(work: UnitOfWork, actor: Actor, command: EnrolParticipant) -> En
                 library=course.library,
             )
         return view
+
+
+async def check_not_enrolled_yet(tx: Transaction, actor: Actor, session_id: UUID, pseudonym: str) -> None:
+    """A participant holds one place (or one spot on the waiting list) per session. The 409 shows the enrolment
+    there only to a caller who may read it: another party's enrolment (its id, referral, status) stays unseen."""
+    already = (
+        await tx.session.execute(
+            queries.enrolment_columns().where(
+                e.c.session_id == session_id,
+                e.c.participant_pseudonym == pseudonym,
+                e.c.status.in_([EnrolmentStatus.CONFIRMED.value, EnrolmentStatus.WAITLISTED.value]),
+            )
+        )
+    ).first()
+    if already is None:
+        return
+    municipality = await store.municipality_of(tx.session, actor)
+    if not domain.may_read_enrolment(actor, enrolment_scope(already), municipality):
+        raise Conflict(f"the participant is already enrolled for session {session_id}")
+    current = await queries.load_enrolment_view(tx.session, already.id)
+    raise Conflict(
+        f"{pseudonym} is already {current.status.value} for session {session_id}", current=msgspec.to_builtins(current)
+    )
 
 
 async def stage_confirmed(

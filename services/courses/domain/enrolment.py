@@ -62,9 +62,24 @@ class KnownReferral:
     id: UUID
     municipality: str
     participant_pseudonym: str
+    library: str = ""
+    referring_partner_id: UUID | None = None
+    receiving_partner_id: UUID | None = None
+
+    def has_party(self, actor: Actor) -> bool:
+        """Its library's staff and its partners enrol it; nobody else may move it on (or learn it exists)."""
+        if actor.role is Role.OPERATOR:
+            return True
+        if actor.role is Role.STAFF:
+            return actor.library == self.library
+        if actor.role is Role.PARTNER:
+            parties = {str(p) for p in (self.referring_partner_id, self.receiving_partner_id) if p is not None}
+            return actor.partner in parties
+        return False
 
 
 def participant_for(
+    actor: Actor,
     *,
     referral_id: UUID | None,
     referral: KnownReferral | None,
@@ -74,11 +89,12 @@ def participant_for(
 ) -> str:
     """Whom an enrolment is for: the referral's participant, the given pseudonym, or a new one.
 
-    A referral must be known in the course's municipality and, where a pseudonym is given too, be
-    about that participant: otherwise the enrolment event would move someone else's referral on.
+    A referral must be known in the course's municipality, the caller a party to it and, where a pseudonym is
+    given too, be about that participant: otherwise the enrolment event would move someone else's referral on.
+    A referral the caller is no party to is answered like an unknown one, so the answer says nothing about it.
     """
     if referral_id is not None:
-        if referral is None or referral.municipality != municipality:
+        if referral is None or referral.municipality != municipality or not referral.has_party(actor):
             raise InvalidInput(
                 f"referral {referral_id} is not known in municipality {municipality} "
                 "(a referral just submitted may take a moment to arrive)"

@@ -30,6 +30,8 @@ known_referrals = sa.Table(
     sa.Column("municipality", sa.Text, nullable=False),
     sa.Column("library", sa.Text, nullable=False),
     sa.Column("participant_pseudonym", sa.Text, nullable=False),
+    sa.Column("referring_partner_id", Uuid),  # the referral's parties: only they enrol it
+    sa.Column("receiving_partner_id", Uuid),
 )
 
 # --- the offer ---------------------------------------------------------------------------------------

@@ -187,7 +187,7 @@ REFERRAL_ID = UUID("0190a000-0000-7000-8000-0000000000f1")
 KNOWN = KnownReferral(id=REFERRAL_ID, municipality=MUNICIPALITY, participant_pseudonym="P-REFERRED01")
 
 
-def participant(**kwargs: Any) -> str:
+def participant(actor: Actor = OPERATOR, **kwargs: Any) -> str:
     values: dict[str, Any] = {
         "referral_id": None,
         "referral": None,
@@ -195,7 +195,7 @@ def participant(**kwargs: Any) -> str:
         "municipality": MUNICIPALITY,
         "made_up": "P-MADEUP0001",
     }
-    return enrolment.participant_for(**(values | kwargs))
+    return enrolment.participant_for(actor, **(values | kwargs))
 
 
 def test_an_enrolment_from_a_referral_is_for_the_referrals_participant() -> None:
@@ -211,6 +211,41 @@ def test_a_referral_about_someone_else_or_unknown_here_is_refused() -> None:
     elsewhere = KnownReferral(id=REFERRAL_ID, municipality="amersfoort", participant_pseudonym="P-REFERRED01")
     with pytest.raises(InvalidInput, match="not known in municipality utrecht"):
         participant(referral_id=REFERRAL_ID, referral=elsewhere)
+
+
+REFERRED = KnownReferral(
+    id=REFERRAL_ID,
+    municipality=MUNICIPALITY,
+    participant_pseudonym="P-REFERRED01",
+    library=LIBRARY,
+    referring_partner_id=PARTNER_ID,
+)
+
+
+@pytest.mark.parametrize(
+    ("actor", "party"),
+    [
+        (OPERATOR, True),
+        (STAFF, True),
+        (PARTNER, True),
+        (OTHER_STAFF, False),
+        (OTHER_PARTNER, False),
+        (COORDINATOR, False),
+    ],
+    ids=["operator", "its-library", "its-referring-partner", "another-library", "another-partner", "coordinator"],
+)
+def test_only_a_party_to_a_referral_enrols_it_and_others_hear_it_is_not_known(actor: Actor, party: bool) -> None:
+    """Issue 15: otherwise the enrolment would move someone else's referral on and put it in the caller's feed."""
+    if party:
+        assert participant(actor, referral_id=REFERRAL_ID, referral=REFERRED) == "P-REFERRED01"
+        return
+    with pytest.raises(InvalidInput) as refused:
+        participant(actor, referral_id=REFERRAL_ID, referral=REFERRED)
+    with pytest.raises(InvalidInput) as unknown:
+        participant(actor, referral_id=REFERRAL_ID, referral=None)
+    assert refused.value.detail == unknown.value.detail  # nothing tells the two apart
+    receiving = KnownReferral(**{**REFERRED.__dict__, "referring_partner_id": None, "receiving_partner_id": PARTNER_ID})
+    assert receiving.has_party(PARTNER) and not receiving.has_party(OTHER_PARTNER)
 
 
 def test_a_direct_enrolment_uses_the_given_pseudonym_or_a_made_up_one() -> None:

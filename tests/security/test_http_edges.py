@@ -65,9 +65,13 @@ async def test_a_4_mb_header_is_cut_off_while_it_is_still_arriving(platform: Run
 
 
 @pytest.fixture
-async def own_gateway(platform: RunningPlatform, spans: InMemorySpanExporter) -> AsyncIterator[str]:
-    """A second gateway on the session's services: its lockouts of 127.0.0.1 reach no other test."""
-    app = create_app(platform.settings, telemetry=telemetry_for("gateway", spans))
+async def own_gateway(platform: RunningPlatform) -> AsyncIterator[str]:
+    """A second gateway on the session's services: its lockouts of 127.0.0.1 reach no other test.
+
+    With an exporter of its own: a gateway shuts its telemetry down when it stops, and that would stop the
+    session's exporter, after which no test of the session records a span (the tracing tests then time out).
+    """
+    app = create_app(platform.settings, telemetry=telemetry_for("gateway", InMemorySpanExporter()))
     port = free_port()
     server = uvicorn.Server(server_config(app, platform.settings, port=port, lifespan="on"))
     serving = asyncio.create_task(server.serve())

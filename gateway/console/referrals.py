@@ -158,7 +158,7 @@ class ReferralPages(Controller):
     ) -> Response[str]:
         actor = visitor.signed_in(*INBOX_ROLES)
         view = await rpc.call(ops.GET_REFERRAL, actor, GetReferral(referral_id=referral_id))
-        notice = f"done.{done}" if done in (*forms.STEPS, "submitted") else None
+        notice = f"done.{done}" if done in (*forms.STEPS, "submitted", "person_erased") else None
         return await self._detail(visitor, rpc, actor, view, notice=notice)
 
     @post("/referrals/{referral_id:uuid}/{step:str}", status_code=303)

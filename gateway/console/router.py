@@ -19,6 +19,7 @@ from gateway.console.network import NetworkPages
 from gateway.console.offer import OfferPages
 from gateway.console.oidc import OidcController
 from gateway.console.overview import OverviewPages
+from gateway.console.people import PersonPages
 from gateway.console.referrals import ReferralPages
 from gateway.console.session import (
     PREFIX,
@@ -104,6 +105,7 @@ def console_router() -> Router:
             ReferralPages,
             NetworkPages,
             VolunteerPages,
+            PersonPages,
             OfferPages,
             OverviewPages,
             SubscriptionPages,

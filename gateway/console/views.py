@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jinja2
+import msgspec
 from babel.dates import format_date, format_datetime
 from litestar import Response
 from litestar.datastructures import Cookie
@@ -48,6 +49,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/referrals/new", "nav.new_referral", "new"),
         NavItem(f"{PREFIX}/network", "nav.network", "network"),
         NavItem(f"{PREFIX}/volunteers", "nav.volunteers", "volunteers"),
+        NavItem(f"{PREFIX}/people", "nav.people", "people"),
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
         NavItem(f"{PREFIX}/purchases", "nav.purchases", "purchases"),
         NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
@@ -148,4 +150,14 @@ def page(
         status_code=status,
         headers=headers,
         cookies=cookies,
+    )
+
+
+def download(document: Any, filename: str) -> Response[bytes]:
+    """A JSON document to save (an export of personal data): never cached; no name of a person in `filename`,
+    which lands in download folders and browser histories."""
+    return Response(
+        msgspec.json.encode(document),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
     )

@@ -17,7 +17,7 @@ from litestar.response import Redirect
 from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
-from gateway.console.views import page
+from gateway.console.views import download, page
 from shared.contracts.volunteers.api.personal_data import (
     EraseVolunteerData,
     ExportVolunteerData,
@@ -136,14 +136,7 @@ class VolunteerPages(Controller):
         except PartnernetError as exc:
             problem = explain(visitor.lang, exc)
             return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)
-        return Response(
-            msgspec.json.encode(exported),
-            media_type="application/json",
-            headers={
-                "Content-Disposition": f'attachment; filename="volunteer-{volunteer_id}.json"',
-                "Cache-Control": "no-store",
-            },
-        )
+        return download(exported, f"volunteer-{volunteer_id}.json")
 
     @post("/{volunteer_id:uuid}/erase", status_code=303)
     async def erase(

@@ -233,6 +233,7 @@ MAIN_PAGES = [
     ("staff-referral", "staff", "referral"),
     ("staff-network", "staff", "/console/network"),
     ("staff-volunteers", "staff", "/console/volunteers"),
+    ("staff-people", "staff", "/console/people"),
     ("staff-courses", "staff", "/console/courses"),
     ("staff-purchases", "staff", "/console/purchases"),
     ("coordinator-overview", "coordinator", "/console/overview"),

@@ -1,0 +1,96 @@
+"""The participant's rights as one person, for the library's staff: find the person (by one of their referrals,
+or by name and birth date typed in a form, never in an address), download everything the library holds about
+them as JSON, or erase them from all its referrals."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect
+
+from gateway.console import forms
+from gateway.console.explain import Explanation, explain
+from gateway.console.session import PREFIX, Visitor
+from gateway.console.views import download, page
+from shared.contracts.referrals.api import operations as ops
+from shared.contracts.referrals.api.person import PersonErased, PersonLookup
+from shared.errors import InvalidInput, PartnernetError
+from shared.rpc import RpcClient
+from shared.tenancy import Role
+
+
+def lookup_of(form: FormMultiDict) -> PersonLookup:
+    """The referral the form came from, or the name and birth date typed into it."""
+    referral_id = forms.uuid(form, "referral_id")
+    if referral_id is not None:
+        return PersonLookup(referral_id=referral_id)
+    return forms.convert(
+        {"name": forms.text(form, "name"), "birth_date": forms.local_date(form, "birth_date", "birth_date")},
+        PersonLookup,
+    )
+
+
+class PersonPages(Controller):
+    path = "/people"
+
+    @get("/")
+    async def people(
+        self, visitor: NamedDependency[Visitor], referral_id: FromQuery[UUID | None] = None
+    ) -> Response[str]:
+        visitor.signed_in(Role.STAFF)
+        return self._page(visitor, referral_id=str(referral_id) if referral_id else None)
+
+    @post("/export", status_code=200)
+    async def export(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        """Everything the library holds about the person as a JSON file, for staff to hand over."""
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            exported = await rpc.call(ops.EXPORT_PERSON, actor, lookup_of(form))
+        except PartnernetError as exc:
+            return self._page(visitor, problem=explain(visitor.lang, exc), referral_id=forms.text(form, "referral_id"))
+        stamp = exported.exported_at.strftime("%Y%m%dT%H%M%S")
+        return download(exported, f"person-{exported.library}-{stamp}.json")
+
+    @post("/erase", status_code=200)
+    async def erase(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        """Erase on the person's request; the form asks to confirm, as it cannot be undone."""
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        referral_id = forms.text(form, "referral_id")
+        try:
+            if forms.text(form, "confirm") != "yes":
+                raise InvalidInput("confirm that the person's personal data is to be erased")
+            erased = await rpc.call(ops.ERASE_PERSON, actor, lookup_of(form))
+        except PartnernetError as exc:
+            return self._page(visitor, problem=explain(visitor.lang, exc), referral_id=referral_id)
+        if referral_id:
+            return Redirect(f"{PREFIX}/referrals/{referral_id}?done=person_erased", status_code=303)
+        return self._page(visitor, erased=erased)
+
+    def _page(
+        self,
+        visitor: Visitor,
+        *,
+        problem: Explanation | None = None,
+        referral_id: str | None = None,
+        erased: PersonErased | None = None,
+    ) -> Response[str]:
+        return page(
+            visitor,
+            "people.html",
+            status=problem.status if problem else 200,
+            section="people",
+            problem=problem,
+            referral_id=referral_id,
+            erased=erased,
+        )

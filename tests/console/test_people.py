@@ -1,0 +1,78 @@
+"""The console's page for a participant's rights as one person (issue 14): staff download everything the library
+holds about someone across their referrals and erase it, found by a referral or by name and birth date typed in
+a form; in Dutch and English; nobody else gets the page."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from gateway.console.messages import EN, NL
+from tests.console.conftest import ConsoleClient, World
+from tests.console.seed import referral
+
+
+async def twice_referred(world: World) -> tuple[dict[str, str], list[str]]:
+    person = {"name": f"Joke Smit-{uuid.uuid4().hex[:6]}", "birth_date": "1971-02-03", "phone": "0611112222"}
+    made = []
+    async with world.platform.client(world.tenant.partner_a_token) as partner:
+        for _ in range(2):
+            body = referral(world.tenant.library_a, world.tenant.partner_a, person["name"], participant=person)
+            response = await partner.post("/api/v1/referrals", json=body)
+            assert response.status_code == 201, response.text
+            made.append(str(response.json()["id"]))
+    return person, made
+
+
+async def test_staff_download_and_erase_a_person_across_their_referrals(console: ConsoleClient, world: World) -> None:
+    person, made = await twice_referred(world)
+    await console.sign_in(world.tenant.staff_a)
+
+    detail = await console.get(f"/console/referrals/{made[0]}")
+    assert NL["people.rights_of_person"] in detail.text and f"/console/people?referral_id={made[0]}" in detail.text
+    form = await console.get("/console/people")
+    assert form.status_code == 200 and NL["people.title"] in form.text
+
+    lookup: dict[str, Any] = {"name": person["name"], "birth_date": person["birth_date"]}
+    download = await console.post("/console/people/export", lookup)
+    assert download.status_code == 200, download.text
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert person["name"] not in download.headers["content-disposition"]
+    exported = json.loads(download.content)
+    assert sorted(r["id"] for r in exported["referrals"]) == sorted(made)
+
+    await console.get("/console/people")
+    unconfirmed = await console.post("/console/people/erase", lookup)
+    assert unconfirmed.status_code == 422 and NL["problem.invalid-input"] in unconfirmed.text
+    await console.get(f"/console/people?referral_id={made[1]}")
+    erased = await console.post("/console/people/erase", {"referral_id": made[1], "confirm": "yes"})
+    assert erased.status_code == 303
+    after = await console.get(erased.headers["location"])
+    assert NL["done.person_erased"] in after.text
+    assert person["name"] not in after.text and NL["history.anonymise"] in after.text
+    other = await console.get(f"/console/referrals/{made[0]}")
+    assert person["name"] not in other.text and NL["history.anonymise"] in other.text
+
+
+async def test_the_page_speaks_english_and_a_stranger_is_not_found(console: ConsoleClient, world: World) -> None:
+    await console.sign_in(world.tenant.staff_a)
+    await console.get("/console/people")
+    missing = await console.post("/console/people/export", {"name": "Niemand Bekend", "birth_date": "1950-01-01"})
+    assert missing.status_code == 404 and NL["problem.not-found"] in missing.text
+    await console.post("/console/language", {"lang": "en", "next": "/console/people"})
+    page = await console.get("/console/people")
+    assert EN["people.explained"] in page.text, page.text
+    assert EN["people.export"] in page.text
+
+
+async def test_partners_and_coordinators_get_no_page_to_export_or_erase(console: ConsoleClient, world: World) -> None:
+    person, made = await twice_referred(world)
+    for token in (world.tenant.partner_a_token, world.coordinator):
+        await console.sign_in(token)
+        assert (await console.get("/console/people")).status_code == 403
+        refused = await console.post("/console/people/erase", {"referral_id": made[0], "confirm": "yes"})
+        assert refused.status_code == 403
+    async with world.platform.client(world.tenant.staff_a) as staff:
+        still = await staff.get(f"/api/v1/referrals/{made[0]}")
+    assert still.json()["participant"]["name"] == person["name"]

@@ -21,6 +21,7 @@ from shared.contracts.referrals.api.referrals import (
     CompleteReferral,
     DeclineReferral,
     PlanIntake,
+    RecordIntakeHeld,
     RecordNoShow,
     ReferralStep,
     ReferralView,
@@ -65,8 +66,8 @@ referral_routes = Router(
 
 
 class ReferralStepController(Controller):
-    """The lifecycle: the receiving side accepts, declines, plans, completes, records a no-show; the referring
-    side withdraws. Enrolment comes from the courses service, expiry from the clock."""
+    """The lifecycle: the receiving side accepts, declines, plans, records the intake held, completes, records a
+    no-show; the referring side withdraws. Enrolment comes from the courses service, expiry from the clock."""
 
     path = PATH
     tags = ["referrals"]
@@ -105,6 +106,22 @@ class ReferralStepController(Controller):
         if_match_version: NamedDependency[int | None],
     ) -> ReferralView:
         return await _step(rpc, actor, ops.PLAN_INTAKE, referral_id, with_expected_version(data, if_match_version))
+
+    @post(
+        f"{ONE}/intake-held",
+        status_code=200,
+        summary="The planned intake took place (receiving side); outcomes follow only after it",
+    )
+    async def intake_held(
+        self,
+        referral_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        if_match_version: NamedDependency[int | None],
+        data: JSONBody[RecordIntakeHeld | None] = None,
+    ) -> ReferralView:
+        command = with_expected_version(data or RecordIntakeHeld(), if_match_version)
+        return await _step(rpc, actor, ops.RECORD_INTAKE_HELD, referral_id, command)
 
     @post(f"{ONE}/complete", status_code=200, summary="Complete with the outcome (goes to the referrer)")
     async def complete(

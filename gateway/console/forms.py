@@ -21,6 +21,7 @@ from shared.contracts.referrals.api.referrals import (
     CompleteReferral,
     DeclineReferral,
     PlanIntake,
+    RecordIntakeHeld,
     RecordNoShow,
     SubmitReferral,
     WithdrawReferral,
@@ -135,7 +136,7 @@ def submit_referral(
     return convert(data, SubmitReferral)
 
 
-STEPS = ("accept", "decline", "plan-intake", "complete", "no-show", "withdraw")
+STEPS = ("accept", "decline", "plan-intake", "intake-held", "complete", "no-show", "withdraw")
 
 
 def referral_step(form: FormMultiDict, step: str) -> tuple[str, Any]:
@@ -151,6 +152,8 @@ def referral_step(form: FormMultiDict, step: str) -> tuple[str, Any]:
         return "withdraw", convert({**common, "reason": text(form, "reason")}, WithdrawReferral)
     if step == "no-show":
         return "record_no_show", convert(common, RecordNoShow)
+    if step == "intake-held":
+        return "record_intake_held", convert(common, RecordIntakeHeld)
     if step == "plan-intake":
         data = {
             **common,

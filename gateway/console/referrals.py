@@ -57,11 +57,13 @@ PARTNER_POLL_SECONDS = 3
 RECEIVING_STEPS: dict[ReferralStatus, tuple[str, ...]] = {
     S.SUBMITTED: ("accept", "decline"),
     S.ACCEPTED: ("plan-intake",),
-    S.INTAKE_PLANNED: ("plan-intake", "complete", "no-show"),
+    S.INTAKE_PLANNED: ("plan-intake", "intake-held", "no-show"),
+    S.INTAKE_HELD: ("complete",),
     S.ENROLLED: ("complete", "no-show"),
+    S.NO_SHOW: ("plan-intake",),
 }
 REFERRING_STEPS: dict[ReferralStatus, tuple[str, ...]] = {
-    status: ("withdraw",) for status in (S.SUBMITTED, S.ACCEPTED, S.INTAKE_PLANNED, S.ENROLLED)
+    status: ("withdraw",) for status in (S.SUBMITTED, S.ACCEPTED, S.INTAKE_PLANNED, S.INTAKE_HELD, S.ENROLLED)
 }
 
 

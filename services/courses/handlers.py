@@ -129,6 +129,9 @@ def register(runtime: ServiceRuntime) -> None:
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     runtime.consume("known-referrals", ReferralSubmitted, projections.remember_referral)
     runtime.consume("known-referrals-v2", ReferralSubmittedV2, projections.remember_referral_v2)
+    for event in projections.STATUS_AFTER:  # whether a referral can take an enrolment now
+        name = event.type.removeprefix("referral.").replace("_", "-")
+        runtime.consume(f"referral-{name}", event, projections.referral_moved)
     # training needs of the volunteers service become purchase request drafts
     runtime.consume("training-needs", TrainingNeeded, training_needs.plan_purchase)
     runtime.consume("training-needs-met", TrainingNeedMet, training_needs.need_met)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from shared.clock import local_date
 from shared.contracts.referrals.api.referrals import Consent, ReferralDirection, ReferralStatus
+from shared.contracts.referrals.events import DeclineReason
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 
@@ -18,6 +19,7 @@ class Step(enum.StrEnum):
     ACCEPT = "accept"
     DECLINE = "decline"
     PLAN_INTAKE = "plan_intake"
+    RECORD_INTAKE_HELD = "record_intake_held"
     ENROL = "enrol"
     COMPLETE = "complete"
     WITHDRAW = "withdraw"
@@ -32,18 +34,28 @@ TRANSITIONS: dict[tuple[ReferralStatus, Step], ReferralStatus] = {
     (S.SUBMITTED, Step.WITHDRAW): S.WITHDRAWN,
     (S.SUBMITTED, Step.EXPIRE): S.EXPIRED,
     (S.ACCEPTED, Step.PLAN_INTAKE): S.INTAKE_PLANNED,
+    # A library often enrols an accepted participant straight into a course whose first meeting is the intake.
+    (S.ACCEPTED, Step.ENROL): S.ENROLLED,
     (S.ACCEPTED, Step.WITHDRAW): S.WITHDRAWN,
     (S.INTAKE_PLANNED, Step.PLAN_INTAKE): S.INTAKE_PLANNED,  # a new date replaces the old one
+    (S.INTAKE_PLANNED, Step.RECORD_INTAKE_HELD): S.INTAKE_HELD,
     (S.INTAKE_PLANNED, Step.ENROL): S.ENROLLED,
-    (S.INTAKE_PLANNED, Step.COMPLETE): S.COMPLETED,
     (S.INTAKE_PLANNED, Step.WITHDRAW): S.WITHDRAWN,
     (S.INTAKE_PLANNED, Step.MARK_NO_SHOW): S.NO_SHOW,
+    # Outcomes only once the participant came: the intake took place, or a course began from the referral.
+    (S.INTAKE_HELD, Step.ENROL): S.ENROLLED,
+    (S.INTAKE_HELD, Step.COMPLETE): S.COMPLETED,
+    (S.INTAKE_HELD, Step.WITHDRAW): S.WITHDRAWN,
+    (S.ENROLLED, Step.ENROL): S.ENROLLED,  # a second course (language and digital skills) is recorded too
     (S.ENROLLED, Step.COMPLETE): S.COMPLETED,
     (S.ENROLLED, Step.WITHDRAW): S.WITHDRAWN,
     (S.ENROLLED, Step.MARK_NO_SHOW): S.NO_SHOW,
+    # Someone who missed the intake gets another appointment rather than a new referral.
+    (S.NO_SHOW, Step.PLAN_INTAKE): S.INTAKE_PLANNED,
 }
 
-# A referral in one of these is closed: the retention period for its personal data starts.
+# A referral in one of these is closed: the retention period for its personal data starts. A no-show is
+# closed until an intake is planned again, which opens it (and stops the retention period).
 CLOSED: frozenset[ReferralStatus] = frozenset({S.DECLINED, S.COMPLETED, S.WITHDRAWN, S.NO_SHOW, S.EXPIRED})
 
 
@@ -54,6 +66,40 @@ def apply_step(status: ReferralStatus, step: Step) -> ReferralStatus:
         raise IllegalTransition(
             f"a referral that is {status.value} cannot {step.value}", state=status.value, step=step.value
         ) from None
+
+
+def check_decline(reason: DeclineReason, note: str | None) -> None:
+    """The referrer reads the reason code only; `other` says nothing unless the note says what it was."""
+    if reason is DeclineReason.OTHER and not (note or "").strip():
+        raise InvalidInput("a decline for another reason needs a note that says which")
+
+
+def check_may_reopen(anonymised_at: datetime | None) -> None:
+    """A no-show is planned again only while the participant's personal data is still there to invite them."""
+    if anonymised_at is not None:
+        raise Conflict("the participant's personal data is erased: submit a new referral to invite them again")
+
+
+def intake_held_at(intake_at: datetime | None, held_at: datetime | None, now: datetime) -> datetime:
+    """When the intake took place (the planned time unless told otherwise): never later than now."""
+    assert intake_at is not None, "an intake is planned in every status that records it held"
+    at = held_at or intake_at
+    if at > now:
+        raise Conflict(
+            f"the intake is planned for {intake_at.isoformat()}: record that it took place once it has",
+            intake_at=intake_at.isoformat(),
+        )
+    return at
+
+
+def check_intake_passed(step: Step, intake_at: datetime | None, held: bool, now: datetime) -> None:
+    """Outcomes and no-shows are about an intake that has taken place: not before its time."""
+    if intake_at is not None and not held and intake_at > now:
+        raise Conflict(
+            f"the intake is planned for {intake_at.isoformat()}: it has not taken place yet, so no "
+            f"{step.value.replace('_', ' ')} before then",
+            intake_at=intake_at.isoformat(),
+        )
 
 
 def check_consent(consent: Consent, now: datetime) -> None:
@@ -96,6 +142,7 @@ STEP_SIDE: dict[Step, Side] = {
     Step.ACCEPT: Side.RECEIVING,
     Step.DECLINE: Side.RECEIVING,
     Step.PLAN_INTAKE: Side.RECEIVING,
+    Step.RECORD_INTAKE_HELD: Side.RECEIVING,
     Step.COMPLETE: Side.RECEIVING,
     Step.MARK_NO_SHOW: Side.RECEIVING,
     Step.WITHDRAW: Side.REFERRING,

@@ -43,6 +43,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.bind(ops.ACCEPT_REFERRAL, partial(lifecycle.accept_referral, work))
     runtime.bind(ops.DECLINE_REFERRAL, partial(lifecycle.decline_referral, work))
     runtime.bind(ops.PLAN_INTAKE, partial(lifecycle.plan_intake, work))
+    runtime.bind(ops.RECORD_INTAKE_HELD, partial(lifecycle.record_intake_held, work))
     runtime.bind(ops.COMPLETE_REFERRAL, partial(lifecycle.complete_referral, work))
     runtime.bind(ops.WITHDRAW_REFERRAL, partial(lifecycle.withdraw_referral, work))
     runtime.bind(ops.RECORD_NO_SHOW, partial(lifecycle.record_no_show, work))

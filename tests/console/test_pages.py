@@ -131,9 +131,10 @@ async def test_staff_take_the_lifecycle_steps_from_the_referral_page(console: Co
     first, second = (str(m["id"]) for m in made)
     assert await step(second, "decline", 1, reason="not_our_offer", note="Past beter bij het ROC") == "declined"
     assert await step(first, "accept", 1) == "accepted"
-    intake = {"intake_at": "2030-01-15T10:00", "place": "Vestiging Noord", "contact_person_name": "Els"}
+    intake = {"intake_at": "2026-01-15T10:00", "place": "Vestiging Noord", "contact_person_name": "Els"}
     assert await step(first, "plan-intake", 2, **intake) == "intake_planned"
-    assert await step(first, "complete", 3, outcome_course_finished="on", outcome_moved_to_work="on") == "completed"
+    assert await step(first, "intake-held", 3) == "intake_held"
+    assert await step(first, "complete", 4, outcome_course_finished="on", outcome_moved_to_work="on") == "completed"
     page = await console.get(f"/console/referrals/{first}")
     assert NL["outcome.moved_to_work"] in page.text and "/complete" not in page.text  # nothing left to do
     again = await console.post(f"/console/referrals/{second}/accept", {"expected_version": "2"})

@@ -21,6 +21,7 @@ from shared.contracts.referrals.api.referrals import (
     CompleteReferral,
     DeclineReferral,
     PlanIntake,
+    RecordIntakeHeld,
     RecordNoShow,
     ReferralStatus,
     ReferralStep,
@@ -45,7 +46,8 @@ from tests.services.referrals.conftest import (
 from tests.services.referrals.conftest import submit as submit_use_case
 
 S = ReferralStatus
-INTAKE = {"intake_at": "2030-05-01T10:00:00+02:00", "place": "Bibliotheek Centrum", "contact_person": {"name": "Anna"}}
+# In the past: the steps after it (held, no-show, outcome) are about an intake that has taken place.
+INTAKE = {"intake_at": "2026-05-01T10:00:00+02:00", "place": "Bibliotheek Centrum", "contact_person": {"name": "Anna"}}
 OUTCOME = {
     "outcome": {
         "course_finished": True,
@@ -58,6 +60,7 @@ ROUTES: dict[Step, tuple[str, dict[str, Any] | None, str]] = {
     Step.ACCEPT: ("accept", None, "receiver"),
     Step.DECLINE: ("decline", {"reason": "no_capacity", "note": "vol"}, "receiver"),
     Step.PLAN_INTAKE: ("plan-intake", INTAKE, "receiver"),
+    Step.RECORD_INTAKE_HELD: ("intake-held", None, "receiver"),
     Step.COMPLETE: ("complete", OUTCOME, "receiver"),
     Step.MARK_NO_SHOW: ("no-show", None, "receiver"),
     Step.WITHDRAW: ("withdraw", {"reason": "no_longer_needed"}, "referrer"),
@@ -66,6 +69,7 @@ EVENT_OF_STEP = {
     Step.ACCEPT: "referral.accepted.v1",
     Step.DECLINE: "referral.declined.v1",
     Step.PLAN_INTAKE: "referral.intake_planned.v1",
+    Step.RECORD_INTAKE_HELD: "referral.intake_held.v1",
     Step.COMPLETE: "referral.completed.v1",
     Step.MARK_NO_SHOW: "referral.no_show_recorded.v1",
     Step.WITHDRAW: "referral.withdrawn.v1",
@@ -78,8 +82,9 @@ PATH_TO: dict[ReferralStatus, list[Step]] = {
     S.ACCEPTED: [Step.ACCEPT],
     S.DECLINED: [Step.DECLINE],
     S.INTAKE_PLANNED: [Step.ACCEPT, Step.PLAN_INTAKE],
+    S.INTAKE_HELD: [Step.ACCEPT, Step.PLAN_INTAKE, Step.RECORD_INTAKE_HELD],
     S.ENROLLED: [Step.ACCEPT, Step.PLAN_INTAKE, Step.ENROL],
-    S.COMPLETED: [Step.ACCEPT, Step.PLAN_INTAKE, Step.COMPLETE],
+    S.COMPLETED: [Step.ACCEPT, Step.PLAN_INTAKE, Step.RECORD_INTAKE_HELD, Step.COMPLETE],
     S.WITHDRAWN: [Step.WITHDRAW],
     S.NO_SHOW: [Step.ACCEPT, Step.PLAN_INTAKE, Step.MARK_NO_SHOW],
     S.EXPIRED: [Step.EXPIRE],
@@ -124,6 +129,7 @@ USE_CASES = {
     Step.ACCEPT: (lifecycle.accept_referral, AcceptReferral()),
     Step.DECLINE: (lifecycle.decline_referral, DeclineReferral(reason=DeclineReason.NOT_OUR_OFFER)),
     Step.PLAN_INTAKE: (lifecycle.plan_intake, msgspec.convert(INTAKE, PlanIntake)),
+    Step.RECORD_INTAKE_HELD: (lifecycle.record_intake_held, RecordIntakeHeld()),
     Step.COMPLETE: (lifecycle.complete_referral, msgspec.convert(OUTCOME, CompleteReferral)),
     Step.MARK_NO_SHOW: (lifecycle.record_no_show, RecordNoShow()),
     Step.WITHDRAW: (lifecycle.withdraw_referral, WithdrawReferral(reason=WithdrawReason.OTHER)),
@@ -312,7 +318,8 @@ async def test_a_library_refers_to_a_partners_course_and_the_outcome_comes_back(
         assert (await api.post(f"/api/v1/referrals/{referral_id}/accept")).status_code == 403  # the library referred
     async with platform.client(tenant.partner_b_token) as api:
         seen = await api.get(f"/api/v1/referrals/{referral_id}")
-        for route, step_body in (("accept", None), ("plan-intake", INTAKE), ("complete", OUTCOME)):
+        steps = (("accept", None), ("plan-intake", INTAKE), ("intake-held", None), ("complete", OUTCOME))
+        for route, step_body in steps:
             response = await api.post(f"/api/v1/referrals/{referral_id}/{route}", json=step_body)
             assert response.status_code == 200, response.text
     assert seen.json()["participant"]["name"] == "Fatima El Amrani"  # the partner meets the person
@@ -337,7 +344,7 @@ async def test_a_library_refers_to_a_partners_course_and_the_outcome_comes_back(
 
 
 async def test_the_outcome_reaches_the_referring_partners_feed(platform: RunningPlatform, tenant: Tenant) -> None:
-    referral_id = (await bring_to(platform, tenant, S.INTAKE_PLANNED))["id"]
+    referral_id = (await bring_to(platform, tenant, S.INTAKE_HELD))["id"]
     assert (await take(platform, tenant.staff_a, referral_id, Step.COMPLETE)).status_code == 200
 
     async def completed_in_feed() -> dict[str, Any] | None:

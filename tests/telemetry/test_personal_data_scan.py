@@ -218,6 +218,15 @@ async def referral_flows(platform: RunningPlatform, vt: VolunteerTenant, scenari
         return [w for w in page["items"] if again["id"] in (w["referral_id"], w["duplicate_of"])]
 
     await eventually(warned, what="the duplicate warning")
+    # Outcomes follow an intake that took place: the participant came earlier than planned.
+    earlier = {
+        "intake_at": "2026-01-05T10:00:00+01:00",
+        "place": "Bibliotheek Centrum",
+        "contact_person": {"name": "Anna"},
+    }
+    for route, step in (("plan-intake", earlier), ("intake-held", None)):
+        done = await call(platform, tenant.staff_a, "POST", f"{base}/{route}", step)
+        assert isinstance(done, dict), done.text
     completed = await call(platform, tenant.staff_a, "POST", f"{base}/complete", {"outcome": {"course_finished": True}})
     assert isinstance(completed, dict), completed.text
     for path in (f"{base}", f"{base}/export", f"{base}/access-log", "/api/v1/referrals"):

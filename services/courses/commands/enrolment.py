@@ -38,6 +38,7 @@ from shared.contracts.courses.events import (
     EnrolmentStatus,
     EnrolmentWaitlisted,
 )
+from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor, Role
@@ -67,6 +68,7 @@ async def find_referral(tx: Transaction, referral_id: UUID | None) -> KnownRefer
         library=row.library,
         referring_partner_id=row.referring_partner_id,
         receiving_partner_id=row.receiving_partner_id,
+        status=ReferralStatus(row.status) if row.status is not None else None,
     )
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from services.courses.domain.offer import CourseScope, manages, may_read_course
 from shared.contracts.courses.events import Audience, EnrolmentStatus
+from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 
@@ -65,6 +66,7 @@ class KnownReferral:
     library: str = ""
     referring_partner_id: UUID | None = None
     receiving_partner_id: UUID | None = None
+    status: ReferralStatus | None = None  # None: kept before statuses were (the referrals service decides)
 
     def has_party(self, actor: Actor) -> bool:
         """Its library's staff and its partners enrol it; nobody else may move it on (or learn it exists)."""
@@ -76,6 +78,27 @@ class KnownReferral:
             parties = {str(p) for p in (self.referring_partner_id, self.receiving_partner_id) if p is not None}
             return actor.partner in parties
         return False
+
+
+# A referral takes an enrolment once it is accepted and until it closes: before or after the intake, and a
+# second course beside the first. The referrals service records each on the referral and tells the referrer.
+ENROLS: frozenset[ReferralStatus] = frozenset(
+    {ReferralStatus.ACCEPTED, ReferralStatus.INTAKE_PLANNED, ReferralStatus.INTAKE_HELD, ReferralStatus.ENROLLED}
+)
+
+
+def check_referral_enrols(referral: KnownReferral) -> None:
+    if referral.status is None or referral.status in ENROLS:
+        return
+    if referral.status is ReferralStatus.SUBMITTED:
+        why = "the library or partner it was sent to accepts it first"
+    else:
+        why = "it is closed; refer the participant again, or enrol them without the referral"
+    raise Conflict(
+        f"referral {referral.id} is {referral.status.value}: {why}",
+        referral_id=str(referral.id),
+        referral_status=referral.status.value,
+    )
 
 
 def participant_for(
@@ -101,6 +124,7 @@ def participant_for(
             )
         if given_pseudonym is not None and given_pseudonym != referral.participant_pseudonym:
             raise InvalidInput(f"referral {referral_id} is about another participant than {given_pseudonym}")
+        check_referral_enrols(referral)
         return referral.participant_pseudonym
     return given_pseudonym or made_up
 

@@ -32,6 +32,8 @@ known_referrals = sa.Table(
     sa.Column("participant_pseudonym", sa.Text, nullable=False),
     sa.Column("referring_partner_id", Uuid),  # the referral's parties: only they enrol it
     sa.Column("receiving_partner_id", Uuid),
+    sa.Column("status", sa.Text),  # the referral's status as its latest event says (migration 006)
+    sa.Column("status_at", sa.DateTime(timezone=True)),
 )
 
 # --- the offer ---------------------------------------------------------------------------------------

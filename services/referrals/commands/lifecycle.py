@@ -22,6 +22,7 @@ from shared.contracts.referrals.api.referrals import (
     DeclineReferral,
     Intake,
     PlanIntake,
+    RecordIntakeHeld,
     RecordNoShow,
     ReferralStatus,
     ReferralStep,
@@ -33,6 +34,7 @@ from shared.contracts.referrals.events import (
     ReferralCompleted,
     ReferralDeclined,
     ReferralEnrolled,
+    ReferralIntakeHeld,
     ReferralIntakePlanned,
     ReferralNoShowRecorded,
     ReferralWithdrawn,
@@ -46,6 +48,9 @@ log = logging.getLogger(__name__)
 
 # Makes a step's event from the referral's row as it was before the step, and the time of the step.
 EventFactory = Callable[[sa.Row, datetime], EventData]
+# A rule of one step about the referral as it is (and the time): raises what refuses the step, or gives
+# the values the step records beyond its own (they go into the history entry's details too).
+StepRule = Callable[[sa.Row, datetime], dict[str, Any] | None]
 
 
 def event_parties(row: sa.Row) -> dict[str, Any]:
@@ -83,6 +88,9 @@ async def transition(
         policy = await policy_for(tx.session, row.library)
         changes["closed_at"] = now
         changes["erase_after"] = policy.erase_after(now)
+    elif status in domain.CLOSED:  # opened again (a no-show invited anew): no retention period runs
+        changes["closed_at"] = None
+        changes["erase_after"] = None
     await store.update_referral(tx.session, row.id, **changes)
     await store.add_history(
         tx.session,
@@ -109,8 +117,9 @@ async def take_step(
     event: EventFactory,
     values: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
+    rule: StepRule | None = None,
 ) -> ReferralView:
-    """A step by one of the parties: role first, then scope, side, version, and the transition table."""
+    """A step by one of the parties: role first, then scope, side, version, the transition table, the step's rule."""
     domain.check_may_take_steps(actor)
     command = request.command
     async with work.transaction() as tx:
@@ -121,6 +130,10 @@ async def take_step(
         if is_stale(command.expected_version, row.version):
             raise version_conflict(f"referral {row.id}", command.expected_version, views.referral_view(row))
         try:
+            domain.apply_step(ReferralStatus(row.status), step)  # an illegal step is refused before its rule
+            decided = (rule(row, tx.clock.now()) if rule is not None else None) or {}
+            values = {**(values or {}), **decided}
+            details = {**(details or {}), **msgspec.to_builtins(decided)}
             await transition(
                 tx, row, step, actor=actor.subject, event=event, values=values, details=details, note=command.note
             )
@@ -144,11 +157,13 @@ async def accept_referral(work: UnitOfWork, actor: Actor, request: ReferralStep[
 
 async def decline_referral(work: UnitOfWork, actor: Actor, request: ReferralStep[DeclineReferral]) -> ReferralView:
     reason = request.command.reason
+    note = request.command.note
     return await take_step(
         work,
         actor,
         request,
         Step.DECLINE,
+        rule=lambda row, now: domain.check_decline(reason, note),
         event=lambda row, now: ReferralDeclined(**event_parties(row), reason=reason, declined_at=now),
         values={"decline_reason": reason.value},
         details={"reason": reason.value},
@@ -160,7 +175,8 @@ async def plan_intake(work: UnitOfWork, actor: Actor, request: ReferralStep[Plan
     intake = Intake(at=command.intake_at, place=command.place, contact_person=command.contact_person)
 
     def planned(row: sa.Row, now: datetime) -> EventData:
-        replanned = row.status == ReferralStatus.INTAKE_PLANNED.value
+        # A new date after a missed intake is planned again, as much as a moved one.
+        replanned = row.status in (ReferralStatus.INTAKE_PLANNED.value, ReferralStatus.NO_SHOW.value)
         return ReferralIntakePlanned(**event_parties(row), intake_at=intake.at, replanned=replanned, planned_at=now)
 
     return await take_step(
@@ -168,10 +184,35 @@ async def plan_intake(work: UnitOfWork, actor: Actor, request: ReferralStep[Plan
         actor,
         request,
         Step.PLAN_INTAKE,
+        rule=lambda row, now: domain.check_may_reopen(row.anonymised_at),
         event=planned,
         values={"intake": msgspec.to_builtins(intake)},
         details={"intake_at": intake.at.isoformat()},
     )
+
+
+def intake_at(row: sa.Row) -> datetime | None:
+    return msgspec.convert(row.intake, Intake).at if row.intake is not None else None
+
+
+async def record_intake_held(work: UnitOfWork, actor: Actor, request: ReferralStep[RecordIntakeHeld]) -> ReferralView:
+    def took_place(row: sa.Row, now: datetime) -> dict[str, Any]:
+        return {"intake_held_at": domain.intake_held_at(intake_at(row), request.command.held_at, now)}
+
+    return await take_step(
+        work,
+        actor,
+        request,
+        Step.RECORD_INTAKE_HELD,
+        rule=took_place,
+        event=lambda row, now: ReferralIntakeHeld(
+            **event_parties(row), held_at=took_place(row, now)["intake_held_at"], recorded_at=now
+        ),
+    )
+
+
+def intake_has_passed(step: Step) -> StepRule:
+    return lambda row, now: domain.check_intake_passed(step, intake_at(row), row.intake_held_at is not None, now)
 
 
 async def complete_referral(work: UnitOfWork, actor: Actor, request: ReferralStep[CompleteReferral]) -> ReferralView:
@@ -181,6 +222,7 @@ async def complete_referral(work: UnitOfWork, actor: Actor, request: ReferralSte
         actor,
         request,
         Step.COMPLETE,
+        rule=intake_has_passed(Step.COMPLETE),
         event=lambda row, now: ReferralCompleted(**event_parties(row), outcome=outcome, completed_at=now),
         values={"outcome": msgspec.to_builtins(outcome)},
         details={"outcome": msgspec.to_builtins(outcome)},
@@ -206,6 +248,7 @@ async def record_no_show(work: UnitOfWork, actor: Actor, request: ReferralStep[R
         actor,
         request,
         Step.MARK_NO_SHOW,
+        rule=intake_has_passed(Step.MARK_NO_SHOW),
         event=lambda row, now: ReferralNoShowRecorded(**event_parties(row), recorded_at=now),
     )
 

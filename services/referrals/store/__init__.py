@@ -69,6 +69,7 @@ referrals = sa.Table(
     sa.Column("closed_at", sa.DateTime(timezone=True)),
     sa.Column("erase_after", sa.DateTime(timezone=True)),
     sa.Column("anonymised_at", sa.DateTime(timezone=True)),
+    sa.Column("intake_held_at", sa.DateTime(timezone=True)),
     sa.CheckConstraint("(referring_partner_id IS NULL) <> (referring_library IS NULL)", name="referrals_one_referrer"),
     sa.CheckConstraint(
         "referring_library IS NULL OR (referring_library = library AND receiving_partner_id IS NOT NULL)",

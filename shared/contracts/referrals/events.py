@@ -138,6 +138,15 @@ class ReferralIntakePlanned(ReferralEvent, frozen=True, kw_only=True):
 
 
 @register
+class ReferralIntakeHeld(ReferralEvent, frozen=True, kw_only=True):
+    """The warm handover took place: the participant came (outcomes may follow)."""
+
+    type: ClassVar[str] = "referral.intake_held"
+    held_at: datetime
+    recorded_at: datetime
+
+
+@register
 class ReferralEnrolled(ReferralEvent, frozen=True, kw_only=True):
     type: ClassVar[str] = "referral.enrolled"
     course_id: UUID

@@ -14,6 +14,7 @@ from services.courses.domain.enrolment import EnrolmentScope, KnownReferral
 from services.courses.domain.offer import CourseScope, CourseStep, Offerer, SessionStep
 from shared.contracts.courses.api.courses import CourseDetails, CourseStatus, Location, Meeting, SessionStatus
 from shared.contracts.courses.events import Audience, CourseFormat, EnrolmentStatus, LibraryContribution, LocationKind
+from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.contracts.vocabulary import SkillArea
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
@@ -246,6 +247,28 @@ def test_only_a_party_to_a_referral_enrols_it_and_others_hear_it_is_not_known(ac
     assert refused.value.detail == unknown.value.detail  # nothing tells the two apart
     receiving = KnownReferral(**{**REFERRED.__dict__, "referring_partner_id": None, "receiving_partner_id": PARTNER_ID})
     assert receiving.has_party(PARTNER) and not receiving.has_party(OTHER_PARTNER)
+
+
+@pytest.mark.parametrize("status", sorted(enrolment.ENROLS), ids=str)
+def test_an_accepted_referral_enrols_before_and_after_its_intake_and_again(status: ReferralStatus) -> None:
+    at = KnownReferral(**{**REFERRED.__dict__, "status": status})
+    assert participant(STAFF, referral_id=REFERRAL_ID, referral=at) == "P-REFERRED01"
+
+
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [
+        (s, "accepts it first" if s is ReferralStatus.SUBMITTED else "it is closed")
+        for s in ReferralStatus
+        if s not in enrolment.ENROLS
+    ],
+    ids=str,
+)
+def test_a_referral_not_accepted_yet_or_closed_is_refused_naming_its_status(status: ReferralStatus, why: str) -> None:
+    at = KnownReferral(**{**REFERRED.__dict__, "status": status})
+    with pytest.raises(Conflict, match=why) as refused:
+        participant(STAFF, referral_id=REFERRAL_ID, referral=at)
+    assert refused.value.extra["referral_status"] == status.value
 
 
 def test_a_direct_enrolment_uses_the_given_pseudonym_or_a_made_up_one() -> None:

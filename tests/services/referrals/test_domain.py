@@ -16,14 +16,19 @@ from services.referrals.domain import (
     Step,
     apply_step,
     check_consent,
+    check_decline,
+    check_intake_passed,
     check_may_manage_personal_data,
+    check_may_reopen,
     check_may_submit,
     check_may_take_step,
     check_may_take_steps,
+    intake_held_at,
     may_read,
     may_read_personal_data,
 )
 from shared.contracts.referrals.api.referrals import Consent, ReferralDirection, ReferralStatus
+from shared.contracts.referrals.events import DeclineReason
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
 
@@ -36,17 +41,24 @@ EXPECTED_TRANSITIONS: dict[tuple[ReferralStatus, Step], ReferralStatus] = {
     (S.SUBMITTED, Step.WITHDRAW): S.WITHDRAWN,
     (S.SUBMITTED, Step.EXPIRE): S.EXPIRED,
     (S.ACCEPTED, Step.PLAN_INTAKE): S.INTAKE_PLANNED,
+    (S.ACCEPTED, Step.ENROL): S.ENROLLED,
     (S.ACCEPTED, Step.WITHDRAW): S.WITHDRAWN,
     (S.INTAKE_PLANNED, Step.PLAN_INTAKE): S.INTAKE_PLANNED,
+    (S.INTAKE_PLANNED, Step.RECORD_INTAKE_HELD): S.INTAKE_HELD,
     (S.INTAKE_PLANNED, Step.ENROL): S.ENROLLED,
-    (S.INTAKE_PLANNED, Step.COMPLETE): S.COMPLETED,
     (S.INTAKE_PLANNED, Step.WITHDRAW): S.WITHDRAWN,
     (S.INTAKE_PLANNED, Step.MARK_NO_SHOW): S.NO_SHOW,
+    (S.INTAKE_HELD, Step.ENROL): S.ENROLLED,
+    (S.INTAKE_HELD, Step.COMPLETE): S.COMPLETED,
+    (S.INTAKE_HELD, Step.WITHDRAW): S.WITHDRAWN,
+    (S.ENROLLED, Step.ENROL): S.ENROLLED,
     (S.ENROLLED, Step.COMPLETE): S.COMPLETED,
     (S.ENROLLED, Step.WITHDRAW): S.WITHDRAWN,
     (S.ENROLLED, Step.MARK_NO_SHOW): S.NO_SHOW,
+    (S.NO_SHOW, Step.PLAN_INTAKE): S.INTAKE_PLANNED,
 }
-TERMINAL = [S.DECLINED, S.COMPLETED, S.WITHDRAWN, S.NO_SHOW, S.EXPIRED]
+TERMINAL = [S.DECLINED, S.COMPLETED, S.WITHDRAWN, S.EXPIRED]
+CLOSED_STATUSES = [*TERMINAL, S.NO_SHOW]  # a no-show is closed until an intake is planned again
 ILLEGAL = [(status, step) for status in S for step in Step if (status, step) not in EXPECTED_TRANSITIONS]
 
 
@@ -101,6 +113,57 @@ def test_accepted_referral_no_longer_expires() -> None:
 
 def test_planning_an_intake_again_keeps_it_planned() -> None:
     assert apply_step(S.INTAKE_PLANNED, Step.PLAN_INTAKE) is S.INTAKE_PLANNED
+
+
+def test_an_accepted_referral_enrols_before_any_intake_is_planned() -> None:
+    assert apply_step(S.ACCEPTED, Step.ENROL) is S.ENROLLED
+
+
+def test_a_planned_intake_is_no_outcome_the_intake_must_have_taken_place() -> None:
+    with pytest.raises(IllegalTransition, match="intake_planned cannot complete"):
+        apply_step(S.INTAKE_PLANNED, Step.COMPLETE)
+    assert apply_step(apply_step(S.INTAKE_PLANNED, Step.RECORD_INTAKE_HELD), Step.COMPLETE) is S.COMPLETED
+
+
+def test_a_no_show_is_invited_to_a_new_intake() -> None:
+    assert apply_step(S.NO_SHOW, Step.PLAN_INTAKE) is S.INTAKE_PLANNED
+
+
+def test_an_intake_next_week_cannot_be_recorded_as_held_now() -> None:
+    next_week = NOW + timedelta(days=7)
+    with pytest.raises(Conflict, match="record that it took place once it has"):
+        intake_held_at(next_week, None, NOW)
+    with pytest.raises(Conflict):
+        intake_held_at(next_week, NOW + timedelta(minutes=1), NOW)  # nor said to be held in the future
+
+
+def test_an_intake_is_held_at_its_planned_time_unless_told_otherwise() -> None:
+    planned = NOW - timedelta(hours=2)
+    assert intake_held_at(planned, None, NOW) == planned
+    assert intake_held_at(planned, NOW - timedelta(hours=1), NOW) == NOW - timedelta(hours=1)
+
+
+@pytest.mark.parametrize("step", [Step.COMPLETE, Step.MARK_NO_SHOW], ids=["complete", "no-show"])
+def test_no_outcome_or_no_show_before_a_planned_intake_has_taken_place(step: Step) -> None:
+    with pytest.raises(Conflict, match="has not taken place yet"):
+        check_intake_passed(step, NOW + timedelta(days=7), False, NOW)
+    check_intake_passed(step, NOW - timedelta(hours=1), False, NOW)  # its time has passed
+    check_intake_passed(step, None, False, NOW)  # enrolled without a planned intake: the course is the intake
+    check_intake_passed(step, NOW + timedelta(days=7), True, NOW)  # held early, on another day
+
+
+def test_a_decline_for_another_reason_needs_a_note() -> None:
+    for note in (None, "", "   "):
+        with pytest.raises(InvalidInput, match="needs a note"):
+            check_decline(DeclineReason.OTHER, note)
+    check_decline(DeclineReason.OTHER, "verhuisd naar een andere gemeente")
+    check_decline(DeclineReason.NO_CAPACITY, None)
+
+
+def test_a_no_show_whose_personal_data_is_erased_is_not_invited_again() -> None:
+    with pytest.raises(Conflict, match="erased"):
+        check_may_reopen(NOW)
+    check_may_reopen(None)
 
 
 @pytest.mark.parametrize("status", TERMINAL, ids=[status.value for status in TERMINAL])
@@ -411,7 +474,14 @@ TO_PARTNER = Parties(
     library=LIBRARY, municipality=MUNICIPALITY, referring_partner_id=None, receiving_partner_id=COURSE_PARTNER_ID
 )
 COURSE_PARTNER = Actor(subject="cp", role=Role.PARTNER, partner=str(COURSE_PARTNER_ID))
-RECEIVER_STEPS = [Step.ACCEPT, Step.DECLINE, Step.PLAN_INTAKE, Step.COMPLETE, Step.MARK_NO_SHOW]
+RECEIVER_STEPS = [
+    Step.ACCEPT,
+    Step.DECLINE,
+    Step.PLAN_INTAKE,
+    Step.RECORD_INTAKE_HELD,
+    Step.COMPLETE,
+    Step.MARK_NO_SHOW,
+]
 
 # (referral, actor, steps it may take)
 STEP_RIGHTS = [
@@ -496,5 +566,5 @@ def test_a_referral_cannot_expire_before_its_response_time() -> None:
         Policy(response_days=10, expiry_days=10, retention_days=0)
 
 
-def test_the_closed_statuses_are_the_terminal_ones() -> None:
-    assert set(TERMINAL) == CLOSED
+def test_the_closed_statuses_are_the_terminal_ones_and_a_no_show() -> None:
+    assert set(CLOSED_STATUSES) == CLOSED

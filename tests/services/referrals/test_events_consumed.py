@@ -99,9 +99,8 @@ async def test_the_courses_enrolment_event_moves_the_referral_to_enrolled(
     )
 
 
-@pytest.mark.parametrize("case", ["not-yet-planned", "other-participant", "unknown-referral"])
-async def test_an_enrolment_that_does_not_fit_changes_nothing(
-    platform: RunningPlatform, known: KnownTenant, case: str
+async def test_an_enrolment_before_the_intake_is_planned_is_recorded_on_the_referral(
+    platform: RunningPlatform, known: KnownTenant
 ) -> None:
     at = now()
     referral = await submit(
@@ -111,8 +110,35 @@ async def test_an_enrolment_that_does_not_fit_changes_nothing(
     await lifecycle.accept_referral(
         work, known.staff_a, ReferralStep(referral_id=referral.id, command=AcceptReferral())
     )
+    event = enrolment(known, referral)
+    await publish_event(
+        platform.settings.nats_url, envelope_of(event, municipality=known.municipality, library=None), "courses"
+    )
+
+    async def enrolled() -> bool:
+        return await status_of(platform, referral.id) == ReferralStatus.ENROLLED.value
+
+    await eventually(enrolled, what="the accepted referral to record its enrolment")
+    row = await referral_row(platform, referral.id)
+    assert (row.enrolment_id, row.version) == (event.enrolment_id, 3)
+    assert await history_steps(platform, referral.id) == ["submit", "accept", "enrol"]
+
+
+@pytest.mark.parametrize("case", ["not-yet-accepted", "other-participant", "unknown-referral"])
+async def test_an_enrolment_that_does_not_fit_changes_nothing(
+    platform: RunningPlatform, known: KnownTenant, case: str
+) -> None:
+    at = now()
+    referral = await submit(
+        platform, known.partner_a_actor, submit_command(known.library_a, referring_partner_id=known.partner_a), at
+    )
+    work, _ = work_at(platform, at)
+    if case != "not-yet-accepted":
+        await lifecycle.accept_referral(
+            work, known.staff_a, ReferralStep(referral_id=referral.id, command=AcceptReferral())
+        )
     overrides = {
-        "not-yet-planned": {},
+        "not-yet-accepted": {},
         "other-participant": {"participant_pseudonym": "P-SOMEONEELSE"},
         "unknown-referral": {"referral_id": new_id()},
     }[case]
@@ -121,8 +147,9 @@ async def test_an_enrolment_that_does_not_fit_changes_nothing(
     await eventually(lambda: consumer_idle(platform.settings.nats_url, "courses", ENROLMENTS), what="the event")
 
     row = await referral_row(platform, referral.id)
-    assert (row.status, row.version, row.enrolment_id) == ("accepted", 2, None)
-    assert await history_steps(platform, referral.id) == ["submit", "accept"]
+    expected = ("submitted", 1) if case == "not-yet-accepted" else ("accepted", 2)
+    assert (row.status, row.version, row.enrolment_id) == (*expected, None)
+    assert await history_steps(platform, referral.id) == ["submit", "accept"][: expected[1]]
 
 
 async def partner_status(platform: RunningPlatform, partner_id: UUID) -> str | None:

@@ -38,6 +38,7 @@ from shared.contracts.referrals.api.referrals import (
     GetReferralPolicy,
     ListReferrals,
     PlanIntake,
+    RecordIntakeHeld,
     RecordNoShow,
     ReferralPolicyView,
     ReferralStep,
@@ -105,6 +106,13 @@ DECLINE_REFERRAL = REFERRALS.declare(
 )
 PLAN_INTAKE = REFERRALS.declare(
     "plan_intake", ReferralStep[PlanIntake], ReferralView, roles=PARTIES, summary="Plan (or re-plan) the handover"
+)
+RECORD_INTAKE_HELD = REFERRALS.declare(
+    "record_intake_held",
+    ReferralStep[RecordIntakeHeld],
+    ReferralView,
+    roles=PARTIES,
+    summary="The planned intake took place",
 )
 COMPLETE_REFERRAL = REFERRALS.declare(
     "complete", ReferralStep[CompleteReferral], ReferralView, roles=PARTIES, summary="Complete with the outcome"

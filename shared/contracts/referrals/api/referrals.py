@@ -39,6 +39,7 @@ class ReferralStatus(enum.StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     INTAKE_PLANNED = "intake_planned"
+    INTAKE_HELD = "intake_held"  # the warm handover took place: outcomes may follow
     ENROLLED = "enrolled"
     COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
@@ -118,6 +119,14 @@ class PlanIntake(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     intake_at: AwareDatetime
     place: Short
     contact_person: ContactPerson
+    expected_version: ExpectedVersion | None = None
+    note: Note | None = None
+
+
+class RecordIntakeHeld(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The planned intake took place; `held_at` when it was not at the planned time (never in the future)."""
+
+    held_at: AwareDatetime | None = None
     expected_version: ExpectedVersion | None = None
     note: Note | None = None
 
@@ -222,6 +231,7 @@ class ReferralView(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime | None = None
     overdue: bool = False
     intake: Intake | None = None
+    intake_held_at: datetime | None = None
     outcome: Outcome | None = None
     decline_reason: DeclineReason | None = None
     withdraw_reason: WithdrawReason | None = None

@@ -28,6 +28,7 @@ from gateway.dependencies import add_etag, app_expected_version, provide_actor, 
 from gateway.docs import complete_openapi, docs_router, openapi_config
 from gateway.health import health
 from gateway.idempotency import IdempotencyBucket, IdempotencyMiddleware
+from gateway.index import api_index, root
 from gateway.live import LiveController
 from gateway.middleware import RateLimiter, RequestMiddleware
 from gateway.overview import OverviewController
@@ -105,6 +106,8 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
     app = Litestar(
         route_handlers=[
             health,
+            root,
+            api_index,
             referral_routes,
             ReferralStepController,
             *VOLUNTEER_CONTROLLERS,

@@ -37,6 +37,7 @@ from gateway.problems import PROBLEM_DESCRIPTIONS, PROBLEM_JSON
 
 SWAGGER_ASSETS = "/docs-assets/swagger"
 PUBLIC_OPT = "exclude_from_auth"
+API_VERSION = "1.0.0"  # of the API's contract (/api/v1/), not of the package
 
 SECURITY_SCHEMES = {
     "bearer": SecurityScheme(
@@ -83,7 +84,7 @@ def openapi_config() -> OpenAPIConfig:
     )
     return OpenAPIConfig(
         title="partnernet",
-        version="1.0.0",
+        version=API_VERSION,
         description=(
             "One API over partners, referrals, volunteers and courses, scoped per library and partner by the "
             "caller's token or API key. Errors are RFC 9457 problem details (`application/problem+json`, "

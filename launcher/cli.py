@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import secrets
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -17,12 +16,11 @@ from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
-from launcher.platform import RUNTIME_FILE, Platform
-from launcher.supervisor import Supervisor
+from launcher.platform import RUNTIME_FILE
 from shared.db import migrate
 from shared.messaging import SERVICES
 from shared.nats_callout import issuer_for
-from shared.servers import ServerUnreachable, check_database, connect_database, without_password
+from shared.servers import ServerUnreachable, check_database, connect_database
 from shared.service import ServiceRuntime, run_service
 from shared.settings import Settings
 from shared.tenancy import SUPPORT_SUBJECT_PREFIX, Actor, Role
@@ -140,53 +138,6 @@ async def _registered_municipality(
     return municipality
 
 
-def up(args: argparse.Namespace) -> None:
-    data_dir = Path(args.data_dir).resolve()
-    with ExitStack() as stack:
-        platform = stack.enter_context(Platform(data_dir=data_dir, port=args.port))
-        print(f"partnernet is up in {platform.started_in:.1f}s")
-        print(f"  API:      {platform.base_url}/api/v1/")
-        print(f"  API docs: {platform.base_url}/schema")
-        print(f"  console:  {platform.base_url}/console/")
-        print(f"  health:   {platform.base_url}/health")
-        # The platform user's password stays in the data directory (runtime.json), not on the screen.
-        print(f"  NATS:     {without_password(platform.env['NATS_URL'])}  (credentials in {data_dir / RUNTIME_FILE})")
-        print(f"  data:     {data_dir}")
-        if args.demo:
-            from launcher.demo import seed_demo
-
-            for line in seed_demo(platform.base_url, platform.settings):
-                print(line)
-        stop = {"now": False}
-
-        def request_stop(*_: object) -> None:
-            stop["now"] = True
-
-        # Before the line that says Ctrl-C works: a Ctrl-C right after it must stop the platform, not kill `up`.
-        signal.signal(signal.SIGINT, request_stop)
-        signal.signal(signal.SIGTERM, request_stop)
-        print("Ctrl-C stops everything.", flush=True)
-        # From here on a component that exits is started again (launcher/supervisor.py), and said so.
-        supervisor = Supervisor(platform, report=supervision_log(data_dir))
-        while not stop["now"]:
-            supervisor.check()
-            time.sleep(0.5)
-        print("stopping …", flush=True)
-
-
-def supervision_log(data_dir: Path) -> Callable[[str], None]:
-    """What the supervisor reports goes to the terminal and, with the date, to <data-dir>/logs/supervisor.log."""
-    log_path = data_dir / "logs" / "supervisor.log"
-
-    def report(line: str) -> None:
-        now = datetime.now().astimezone()
-        print(f"{now:%H:%M:%S} {line}", file=sys.stderr, flush=True)
-        with open(log_path, "a") as log:
-            log.write(f"{now.isoformat(timespec='seconds')} {line}\n")
-
-    return report
-
-
 def dead_letters(args: argparse.Namespace, settings: Settings) -> None:
     from shared.deadletters import list_dead_letters, replay_dead_letters
 
@@ -293,47 +244,65 @@ def nats_auth(password: str | None = None) -> str:
     return f"NATS_PLATFORM_PASSWORD={password}\nNATS_CALLOUT_ISSUER={issuer_for(password).public_key}"
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="partnernet", description=__doc__)
-    parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("PARTNERNET_DATA_DIR", ".partnernet"),
-        help="where embedded servers keep their data and the secrets live (default ./.partnernet)",
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and option, each with its help. Options of the whole program (--data-dir) are accepted
+    before or after the command: people type `partnernet up --data-dir X` as often as the other order."""
+    default_data_dir = os.environ.get("PARTNERNET_DATA_DIR", ".partnernet")
+    data_dir_help = (
+        "where the embedded servers keep their data, logs and the platform's secrets "
+        f"(default: $PARTNERNET_DATA_DIR or ./.partnernet; now {default_data_dir})"
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="partnernet", description=__doc__)
+    parser.add_argument("--data-dir", default=default_data_dir, help=data_dir_help)
+    # The same option on every command, defaulting to "not given" so it never overrides one given before it.
+    everywhere = argparse.ArgumentParser(add_help=False)
+    everywhere.add_argument("--data-dir", default=argparse.SUPPRESS, help=data_dir_help)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
 
-    up_parser = commands.add_parser("up", help="start NATS, PostgreSQL, every service and the gateway")
-    up_parser.add_argument("--port", type=int, default=int(os.environ.get("PARTNERNET_PORT", "8000")))
-    up_parser.add_argument("--demo", action="store_true", help="seed a demo municipality and print tokens")
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help_text, description=help_text, parents=[everywhere])
 
-    service_parser = commands.add_parser("service", help="run one service against existing NATS and PostgreSQL")
-    service_parser.add_argument("name", choices=SERVICES)
-    gateway_parser = commands.add_parser("gateway", help="run the gateway against existing NATS")
-    gateway_parser.add_argument("--port", type=int, default=None)
-    commands.add_parser("migrate", help="apply every service's migrations")
+    up_parser = command("up", "start NATS, PostgreSQL, every service and the gateway, and keep them running")
+    up_parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PARTNERNET_PORT", "8000")),
+        help="the gateway's HTTP port (default: $PARTNERNET_PORT or 8000)",
+    )
+    up_parser.add_argument(
+        "--demo", action="store_true", help="seed a demo municipality with libraries and partners, and print tokens"
+    )
 
-    token_parser = commands.add_parser("token", help="print a signed token of the embedded issuer")
-    token_parser.add_argument("--role", required=True, choices=[r.value for r in Role])
-    token_parser.add_argument("--library")
-    token_parser.add_argument("--partner")
-    token_parser.add_argument("--municipality")
-    token_parser.add_argument("--subject")
+    service_parser = command("service", "run one service against existing NATS and PostgreSQL")
+    service_parser.add_argument("name", choices=SERVICES, help="which service")
+    gateway_parser = command("gateway", "run the gateway against existing NATS")
+    gateway_parser.add_argument(
+        "--port", type=int, default=None, help="the HTTP port (default: $PARTNERNET_PORT or 8000)"
+    )
+    command("migrate", "apply every service's migrations")
 
-    auth_parser = commands.add_parser(
-        "nats-auth", help="print a NATS password for the platform's user and its auth callout issuer (deploy/)"
+    token_parser = command("token", "print a signed token of the embedded issuer (written to the audit file)")
+    token_parser.add_argument("--role", required=True, choices=[r.value for r in Role], help="the token's role")
+    token_parser.add_argument("--library", help="the library's slug (staff)")
+    token_parser.add_argument("--partner", help="the partner's id (partner)")
+    token_parser.add_argument("--municipality", help="the municipality's slug (found from the library or partner)")
+    token_parser.add_argument("--subject", help="who the token names (default: support:<your login>)")
+
+    auth_parser = command(
+        "nats-auth", "print a NATS password for the platform's user and its auth callout issuer (deploy/)"
     )
     auth_parser.add_argument("--password", help="the platform user's password (default: a new random one)")
 
-    dl_parser = commands.add_parser("deadletters", help="list or replay dead-lettered events")
-    dl_parser.add_argument("action", choices=["list", "replay"])
+    dl_parser = command("deadletters", "list or replay dead-lettered events")
+    dl_parser.add_argument("action", choices=["list", "replay"], help="list them, or hand them to their consumer")
     dl_parser.add_argument("sequences", nargs="*", help="dead-letter sequences to replay (default: all)")
 
-    backup_parser = commands.add_parser(
-        "backup", help="back up every service's schema (one snapshot) and the secrets, sealed with a passphrase"
+    backup_parser = command(
+        "backup", "back up every service's schema (one snapshot) and the secrets, sealed with a passphrase"
     )
     backup_parser.add_argument("directory", help="a new directory for the backup")
-    restore_parser = commands.add_parser(
-        "restore", help="restore a backup onto fresh servers; events and feeds are published again on start"
+    restore_parser = command(
+        "restore", "restore a backup onto fresh servers; events and feeds are published again on start"
     )
     restore_parser.add_argument("directory", help="a directory `partnernet backup` wrote")
     for backup_or_restore in (backup_parser, restore_parser):
@@ -343,11 +312,15 @@ def main(argv: list[str] | None = None) -> None:
         backup_or_restore.add_argument(
             "--pg-bin", type=Path, help="directory of pg_dump/pg_restore (default: those of the embedded PostgreSQL)"
         )
-    republish_parser = commands.add_parser(
-        "republish", help="publish events and feed entries again (after NATS lost messages); consumers de-duplicate"
+    republish_parser = command(
+        "republish", "publish events and feed entries again (after NATS lost messages); consumers de-duplicate"
     )
     republish_parser.add_argument("--since", help="only those written since this time (ISO 8601 with zone)")
+    return parser
 
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
     args = parser.parse_args(argv)
     # --data-dir defaults to PARTNERNET_DATA_DIR, so an explicit option is what the caller means.
     data_dir = Path(args.data_dir).resolve()
@@ -368,6 +341,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
     from shared.deadletters import NoSuchDeadLetter
 
     if args.command == "up":
+        from launcher.up import up
+
         up(args)
         return
     if args.command == "nats-auth":

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -22,7 +23,7 @@ import httpx
 from launcher.embedded import EmbeddedNats, EmbeddedPostgres
 from launcher.supervisor import describe_exit
 from shared.messaging import SERVICES
-from shared.servers import check_database, check_nats
+from shared.servers import check_database, check_nats, without_password
 from shared.settings import Settings
 
 HEALTH_DEADLINE_SECONDS = 60.0
@@ -31,7 +32,13 @@ RUNTIME_FILE = "runtime.json"  # where `up` writes the addresses of the servers 
 
 class Platform:
     def __init__(
-        self, *, data_dir: Path, port: int = 8000, host: str = "127.0.0.1", environ: dict[str, str] | None = None
+        self,
+        *,
+        data_dir: Path,
+        port: int = 8000,
+        host: str = "127.0.0.1",
+        environ: dict[str, str] | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.port = port
@@ -45,6 +52,8 @@ class Platform:
         self._log_files: dict[str, IO[bytes]] = {}
         self.env: dict[str, str] = {}
         self.started_in = 0.0
+        # One line per step of the start, so that nobody waits in front of a silent terminal.
+        self.progress = progress or (lambda _line: None)
 
     def __enter__(self) -> Platform:
         started = time.monotonic()
@@ -72,16 +81,27 @@ class Platform:
         # Servers named by the caller must be there now: a clear line beats a minute of silent retries.
         if nats_url:
             asyncio.run(check_nats(nats_url))
+            self.progress(f"NATS: {without_password(nats_url)} (NATS_URL) answers")
         if database_url:
             asyncio.run(check_database(database_url))
+            self.progress(f"PostgreSQL: {without_password(database_url)} (DATABASE_URL) answers")
         if not nats_url:
-            self.nats = EmbeddedNats(self.data_dir / "nats", auth_callout=True)  # partners get feed-only users
+            step = time.monotonic()
+            store = self.data_dir / "nats"
+            reused = "its streams reused" if store.exists() else "a new store"
+            self.nats = EmbeddedNats(store, auth_callout=True)  # partners get feed-only users
             self.nats.start()
             nats_url = self.nats.url
+            self.progress(f"NATS: started at {self.nats.address}, {reused} ({time.monotonic() - step:.1f}s)")
         if not database_url:
-            self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
+            step = time.monotonic()
+            cluster = self.data_dir / "postgres"
+            reused = "its data reused" if (cluster / "PG_VERSION").exists() else "initialised"
+            self.postgres = EmbeddedPostgres(cluster)
             self.postgres.start()
             database_url = self.postgres.ensure_database("partnernet")
+            address = f"{self.postgres.host}:{self.postgres.port}"
+            self.progress(f"PostgreSQL: started at {address}, {reused} ({time.monotonic() - step:.1f}s)")
         self.env = {
             **self.environ,
             "NATS_URL": nats_url,
@@ -94,14 +114,17 @@ class Platform:
             json.dumps({"NATS_URL": nats_url, "DATABASE_URL": database_url}, indent=2)
         )
         # Migrate once before the services start, so a broken migration fails here with a clear message.
-        subprocess.run(
-            [sys.executable, "-m", "launcher", "migrate"], env=self.env, check=True, stdout=subprocess.DEVNULL
+        step = time.monotonic()
+        migrated = subprocess.run(
+            [sys.executable, "-m", "launcher", "migrate"], env=self.env, check=True, stdout=subprocess.PIPE, text=True
         )
+        self.progress(f"migrations: {migration_summary(migrated.stdout)} ({time.monotonic() - step:.1f}s)")
         self.logs.mkdir(exist_ok=True)
         self._commands = {name: [sys.executable, "-m", f"services.{name}"] for name in SERVICES}
         self._commands["gateway"] = [sys.executable, "-m", "gateway"]
         for name in self._commands:
             self._spawn(name)
+        self.progress(f"started {', '.join(self._commands)}; waiting until each answers (logs in {self.logs})")
         self.wait_until_healthy()
 
     @property
@@ -147,18 +170,26 @@ class Platform:
             self._spawn(name)
 
     def wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + HEALTH_DEADLINE_SECONDS
+        started = time.monotonic()
+        deadline = started + HEALTH_DEADLINE_SECONDS
         last = "no answer yet"
+        ready: set[str] = set()
         while time.monotonic() < deadline:
             if crashed := self.crashed():
                 raise RuntimeError(f"{crashed} exited during start; see {self.data_dir / 'logs'}")
             try:
                 response = httpx.get(f"{self.base_url}/health", timeout=3)
+            except httpx.HTTPError as exc:
+                last = repr(exc)
+            else:
+                # The gateway answers first; then each service as /health finds it up, in the order they come.
+                for name in ["gateway", *services_up(response)]:
+                    if name not in ready:
+                        ready.add(name)
+                        self.progress(f"{name}: ready ({time.monotonic() - started:.1f}s)")
                 if response.status_code == 200:
                     return
                 last = response.text
-            except httpx.HTTPError as exc:
-                last = repr(exc)
             time.sleep(0.25)
         raise RuntimeError(f"the platform did not become healthy in {HEALTH_DEADLINE_SECONDS:.0f}s: {last}")
 
@@ -186,6 +217,28 @@ class Platform:
             self.nats.stop()
         if self.postgres is not None:
             self.postgres.stop()
+
+
+def services_up(response: httpx.Response) -> list[str]:
+    """The services a /health answer (200 or 503) says are up."""
+    try:
+        services = response.json().get("services", {})
+    except ValueError:
+        return []
+    return [name for name, health in services.items() if isinstance(health, dict) and health.get("status") == "up"]
+
+
+def migration_summary(printed: str) -> str:
+    """`partnernet migrate` prints `<service>: <applied files, comma-separated>` or `<service>: up to date`."""
+    applied = {}
+    for line in printed.splitlines():
+        service, _, files = line.partition(": ")
+        if files and files != "up to date":
+            applied[service] = len(files.split(", "))
+    if not applied:
+        return "every schema up to date"
+    counts = ", ".join(f"{service} {count}" for service, count in applied.items())
+    return f"applied {sum(applied.values())} ({counts})"
 
 
 def last_log_line(path: Path, longest: int = 300) -> str:

@@ -1,0 +1,95 @@
+"""`partnernet up`: the whole platform in the foreground, said step by step, supervised until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from launcher.platform import RUNTIME_FILE, Platform
+from launcher.supervisor import Supervisor
+from shared.servers import without_password
+
+
+def up(args: argparse.Namespace) -> None:
+    data_dir = Path(args.data_dir).resolve()
+    started = time.monotonic()
+    print(f"partnernet: starting in {data_dir} …", flush=True)
+    platform = Platform(data_dir=data_dir, port=args.port, progress=step_line(started))
+    stopping = time.monotonic()
+    try:
+        with platform:
+            serve(platform, data_dir, demo=args.demo)
+            print("stopping the gateway, the services, NATS and PostgreSQL …", flush=True)
+            stopping = time.monotonic()
+    except KeyboardInterrupt:  # Ctrl-C while starting: leaving the block has stopped what had started
+        stopping = time.monotonic()
+        print("interrupted while starting", flush=True)
+    # Only after the block has stopped every process is it true that nothing runs.
+    print(f"partnernet stopped ({time.monotonic() - stopping:.1f}s); its data stays in {data_dir}", flush=True)
+
+
+def serve(platform: Platform, data_dir: Path, *, demo: bool) -> None:
+    """Say where everything is, seed the demo if asked, and supervise until Ctrl-C or SIGTERM."""
+    print(f"partnernet is up in {platform.started_in:.1f}s")
+    for line in addresses(platform, data_dir):
+        print(line)
+    if demo:
+        from launcher.demo import seed_demo
+
+        for line in seed_demo(platform.base_url, platform.settings):
+            print(line)
+    stop = {"now": False}
+
+    def request_stop(*_: object) -> None:
+        stop["now"] = True
+
+    # Before the line that says Ctrl-C works: a Ctrl-C right after it must stop the platform, not kill `up`.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    print("Ctrl-C stops everything.", flush=True)
+    # From here on a component that exits is started again (launcher/supervisor.py), and said so.
+    supervisor = Supervisor(platform, report=supervision_log(data_dir))
+    while not stop["now"]:
+        supervisor.check()
+        time.sleep(0.5)
+
+
+def addresses(platform: Platform, data_dir: Path) -> list[str]:
+    base = platform.base_url
+    return [
+        f"  console:  {base}/console/",
+        f"  API:      {base}/api/v1/  (what it has: resources, documents)",
+        f"  API docs: {base}/schema/swagger  (OpenAPI: {base}/schema/openapi.json)",
+        f"  events:   {base}/asyncapi  (AsyncAPI: {base}/asyncapi.json)",
+        f"  health:   {base}/health",
+        # The platform user's password stays in the data directory (runtime.json), not on the screen.
+        f"  NATS:     {without_password(platform.env['NATS_URL'])}  (credentials in {data_dir / RUNTIME_FILE})",
+        f"  data:     {data_dir}",
+    ]
+
+
+def step_line(started: float) -> Callable[[str], None]:
+    """Each start step on a line of its own with the time since `up` began."""
+
+    def say(line: str) -> None:
+        print(f"  [{time.monotonic() - started:5.1f}s] {line}", flush=True)
+
+    return say
+
+
+def supervision_log(data_dir: Path) -> Callable[[str], None]:
+    """What the supervisor reports goes to the terminal and, with the date, to <data-dir>/logs/supervisor.log."""
+    log_path = data_dir / "logs" / "supervisor.log"
+
+    def report(line: str) -> None:
+        now = datetime.now().astimezone()
+        print(f"{now:%H:%M:%S} {line}", file=sys.stderr, flush=True)
+        with open(log_path, "a") as log:
+            log.write(f"{now.isoformat(timespec='seconds')} {line}\n")
+
+    return report

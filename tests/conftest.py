@@ -12,6 +12,7 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import tempfile
 import time
 import uuid
@@ -44,6 +45,7 @@ from shared.settings import Settings
 from shared.telemetry import Telemetry, setup_telemetry
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
+from tests.processes import processes_using
 from tests.servers import create_database, drop_database, nats_server, postgres_server
 
 T = TypeVar("T")
@@ -65,6 +67,29 @@ def pytest_configure(config: pytest.Config) -> None:
         setattr(config, _OWN_BASETEMP_ATTR, own)
     # Settings() without a data directory would write generated secrets into ./.partnernet of the checkout.
     os.environ.setdefault("PARTNERNET_DATA_DIR", str(Path(config.option.basetemp or tempfile.gettempdir()) / "data"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A run leaves no process behind: every server and platform process of this run has stopped by now (the
+    fixtures that started them have stopped them). One that has not is a defect of the test that started it:
+    it is named, stopped, and the run fails."""
+    own = getattr(session.config, _OWN_BASETEMP_ATTR, None)
+    if own is None:
+        return
+    deadline = time.monotonic() + 10  # stops already asked for may still be under way
+    while (left := processes_using(own)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if not left:
+        return
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = ["", f"{len(left)} process(es) of this run were still running after it and were killed:"]
+    lines += [f"  {pid}: {cmdline[:300]}" for pid, cmdline in left.items()]
+    if reporter is not None:
+        reporter.write_line("\n".join(lines), red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

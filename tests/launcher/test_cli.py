@@ -18,6 +18,7 @@ from launcher.cli import service_builders
 from launcher.embedded import free_port
 from shared.messaging import SERVICES
 from shared.settings import secret_from_data_dir
+from tests.processes import processes_using
 
 BIN = Path(sys.executable).parent
 READY_LINE = "Ctrl-C stops everything."
@@ -138,19 +139,6 @@ def test_the_launcher_runs_every_service_the_platform_declares() -> None:
     assert list(service_builders()) == list(SERVICES)
 
 
-def processes_using(directory: Path) -> list[str]:
-    """Command lines of running processes that name the directory (the embedded servers and services do)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if str(directory) in cmdline and proc.name.isdigit():
-            found.append(cmdline)
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(2 * START_LIMIT_SECONDS)
 def test_ctrl_c_while_starting_stops_what_had_started_and_says_so(tmp_path: Path) -> None:
@@ -174,4 +162,4 @@ def test_ctrl_c_while_starting_stops_what_had_started_and_says_so(tmp_path: Path
     rest, _ = process.communicate(timeout=START_LIMIT_SECONDS)
     assert process.returncode == 0, rest
     assert "interrupted while starting" in rest and "partnernet stopped (" in rest, "".join(said) + rest
-    assert processes_using(data_dir) == []
+    assert processes_using(data_dir) == {}

@@ -38,6 +38,7 @@ from gateway.partnerships import PartnershipController
 from gateway.problems import EXCEPTION_HANDLERS
 from gateway.purchases import PURCHASING_CONTROLLERS
 from gateway.referrals import ReferralStepController, referral_routes
+from gateway.stream_guard import REVOCATIONS, LiveStreams, revocation_handler
 from gateway.subscriptions import WebhookController
 from gateway.volunteers import VOLUNTEER_CONTROLLERS
 from shared.messaging import connect_nats
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
     async def connect_broker(app: Litestar) -> AsyncIterator[None]:
         await connect_nats(nats, settings.nats_url, name="gateway")
         await idempotency.open(nats.jetstream(), replicas=settings.stream_replicas)
+        await nats.subscribe(REVOCATIONS, cb=revocation_handler(live_streams))
         watching = asyncio.create_task(broker_watch.run(), name="gateway-broker-watch")
         try:
             yield
@@ -95,7 +97,9 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         api_keys=ApiKeyCache(settings.api_key_cache_seconds),
     )
     idempotency = IdempotencyBucket()
+    live_streams = LiveStreams(authenticator, settings.stream_recheck_seconds)
     state: dict[str, Any] = {
+        "live_streams": live_streams,
         "rpc": rpc,
         "issuer": issuer,
         "telemetry": telemetry,

@@ -84,6 +84,12 @@ class AnswerCache(Generic[K, V]):
 class ApiKeyCache(AnswerCache[str, ApiKeyIdentity]):
     """Whose a key (by its SHA-256) is."""
 
+    def forget_key(self, key_id: UUID) -> None:
+        """A key was revoked: this gateway stops believing it at once, not when its answer runs out."""
+        for digest, (_, identity) in list(self._entries.items()):
+            if identity is not None and identity.key_id == key_id:
+                self._entries.pop(digest, None)
+
 
 class TenantScopeCache(AnswerCache[tuple[str | None, str | None, str | None], ActorScope]):
     """Whether a token's (municipality, library, partner) are registered and belong together. Tenants are never
@@ -110,17 +116,19 @@ class Authenticator:
         self.api_keys = api_keys
         self.scopes = scopes or TenantScopeCache(api_keys.ttl, clock=api_keys.clock)
 
-    async def authenticate(self, headers: Any) -> Caller | None:
-        """The caller, None without credentials; NotAuthorizedException for credentials that do not hold."""
+    async def authenticate(self, headers: Any, *, fresh: bool = False) -> Caller | None:
+        """The caller, None without credentials; NotAuthorizedException for credentials that do not hold.
+        `fresh` asks the partners service about an API key even where its answer is remembered (a live stream
+        checking that its key still holds)."""
         authorization = headers.get("authorization", "")
         scheme, _, credential = authorization.partition(" ")
         credential = credential.strip()
         if scheme.lower() == "apikey" and credential:
-            return await self.from_api_key(credential)
+            return await self.from_api_key(credential, fresh=fresh)
         if not authorization:
             # `Authorization` wins when both are sent: one request, one caller.
             api_key = headers.get("x-api-key")
-            return await self.from_api_key(api_key) if api_key else None
+            return await self.from_api_key(api_key, fresh=fresh) if api_key else None
         if scheme.lower() != "bearer" or not credential:
             raise NotAuthorizedException("a bearer token or an API key is required")
         return Caller(actor=await self.from_token(credential))
@@ -160,9 +168,9 @@ class Authenticator:
             return msgspec.structs.replace(actor, municipality=scope.municipality)
         return actor
 
-    async def from_api_key(self, key: str) -> Caller:
+    async def from_api_key(self, key: str, *, fresh: bool = False) -> Caller:
         digest = hashlib.sha256(key.encode()).hexdigest()
-        known, identity = self.api_keys.get(digest)
+        known, identity = (False, None) if fresh else self.api_keys.get(digest)
         if not known:
             try:
                 identity = await self.rpc.call(

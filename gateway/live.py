@@ -6,6 +6,7 @@
   events (pseudonyms only) read straight from the referrals' JetStream stream; the id is the stream
   sequence, so a reconnect starts at the next one.
 Positions only grow, so a client that reconnects with the last id it saw gets every entry exactly once.
+Both end when their credential no longer holds (gateway/stream_guard.py).
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ from uuid import UUID
 
 import msgspec
 import nats.errors
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from gateway.auth import Caller
 from gateway.dependencies import MAX_POSITION
 from gateway.problems import READ_PROBLEMS, problem_responses
+from gateway.stream_guard import LiveStreams
 from shared.contracts import nats_subject
 from shared.contracts.partners.api.feeds import FeedPage, GetFeed
 from shared.contracts.referrals.events import ReferralSubmitted
@@ -82,18 +85,24 @@ class LiveController(Controller):
     )
     async def partner_feed(
         self,
+        request: Request[Any, Any, Any],
         partner_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
+        caller: NamedDependency[Caller],
         rpc: NamedDependency[RpcClient],
+        state: State,
         last_event_id: LastEventId = None,
         after: After = None,
     ) -> ServerSentEvent:
+        actor = caller.actor
         position = start_position(last_event_id, after) or 0
         # The first page before the stream starts: a feed outside the caller's scope is a 404 problem.
         first = await rpc.call(
             "partners", "get_feed", actor, GetFeed(partner_id=partner_id, after=position, limit=PAGE), FeedPage
         )
-        return ServerSentEvent(follow_partner_feed(rpc, actor, partner_id, position, first))
+        streams: LiveStreams = state.live_streams
+        return ServerSentEvent(
+            streams.follow(caller, request.headers, follow_partner_feed(rpc, actor, partner_id, position, first))
+        )
 
     @get(
         "/libraries/{library:str}/referrals/live",
@@ -104,12 +113,14 @@ class LiveController(Controller):
     )
     async def library_referrals(
         self,
+        request: Request[Any, Any, Any],
         library: FromPath[str],
-        actor: NamedDependency[Actor],
+        caller: NamedDependency[Caller],
         state: State,
         last_event_id: LastEventId = None,
         after: After = None,
     ) -> ServerSentEvent:
+        actor = caller.actor
         if actor.role not in (Role.STAFF, Role.OPERATOR):
             raise Forbidden("the live referrals of a library are for its staff")
         if (actor.role is Role.STAFF and actor.library != library) or not SLUG_PATTERN.match(library):
@@ -125,7 +136,8 @@ class LiveController(Controller):
             subscription = await subscribe_from(state.nats.jetstream(), subject, position)
         except (nats.errors.Error, OSError) as exc:
             raise ServiceUnavailable("the event stream is not reachable", service="referrals") from exc
-        return ServerSentEvent(follow_subscription(subscription))
+        streams: LiveStreams = state.live_streams
+        return ServerSentEvent(streams.follow(caller, request.headers, follow_subscription(subscription)))
 
 
 def _hello() -> ServerSentEventMessage:

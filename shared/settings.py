@@ -42,6 +42,7 @@ class Settings:
     oidc_partner_claim: str = "partner"
     rate_limit_per_minute: int = 600  # per token subject, API key, or (anonymous) client address
     api_key_cache_seconds: float = 30.0  # a revoked API key stops working within this time
+    stream_recheck_seconds: float = 60.0  # a live stream checks its credential again this often (and on revocation)
     max_body_bytes: int = 1024 * 1024
     max_header_bytes: int = 16 * 1024  # request line and headers together (gateway); beyond is a 431
     # Addresses or networks of the proxies in front of the gateway whose X-Forwarded-For/-Proto it believes.
@@ -86,6 +87,7 @@ class Settings:
             oidc_partner_claim=env.get("PARTNERNET_OIDC_PARTNER_CLAIM") or cls.oidc_partner_claim,
             rate_limit_per_minute=int(env.get("PARTNERNET_RATE_LIMIT", cls.rate_limit_per_minute)),
             api_key_cache_seconds=float(env.get("PARTNERNET_API_KEY_CACHE", cls.api_key_cache_seconds)),
+            stream_recheck_seconds=float(env.get("PARTNERNET_STREAM_RECHECK", cls.stream_recheck_seconds)),
             max_body_bytes=int(env.get("PARTNERNET_MAX_BODY_BYTES", cls.max_body_bytes)),
             max_header_bytes=int(env.get("PARTNERNET_MAX_HEADER_BYTES", cls.max_header_bytes)),
             trusted_proxies=tuple(p.strip() for p in env.get("PARTNERNET_TRUSTED_PROXIES", "").split(",") if p.strip()),

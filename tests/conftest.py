@@ -216,6 +216,26 @@ async def platform(settings: Settings, spans: InMemorySpanExporter) -> AsyncIter
 
 
 @contextlib.asynccontextmanager
+async def another_gateway(settings: Settings) -> AsyncIterator[str]:
+    """A second gateway on the session's services, with settings of its own (a test's limits, intervals).
+
+    With an exporter of its own: a gateway shuts its telemetry down when it stops, and that would stop the
+    session's exporter, after which no test of the session records a span (the tracing tests then time out).
+    """
+    app = create_app(settings, telemetry=telemetry_for("gateway", InMemorySpanExporter()))
+    port = free_port()
+    server = uvicorn.Server(server_config(app, settings, port=port, lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@contextlib.asynccontextmanager
 async def accepting_endpoint() -> AsyncIterator[str]:
     """A partner's webhook endpoint on localhost that takes every delivery (HTTP 200); yields its URL."""
 

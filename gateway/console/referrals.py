@@ -18,11 +18,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent
 
+from gateway.auth import Caller
 from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page, render
 from gateway.live import follow_subscription, subscribe_from
+from gateway.stream_guard import LiveStreams
 from shared.clock import LOCAL_TIME
 from shared.contracts import nats_subject
 from shared.contracts.courses.api.courses import CourseView, ListCourses
@@ -140,15 +142,19 @@ class ReferralPages(Controller):
         return Response(render(visitor, "_inbox_sections.html", sections=sections, names=names), media_type="text/html")
 
     @get("/live/referrals")
-    async def live(self, visitor: NamedDependency[Visitor], state: State) -> ServerSentEvent:
-        """New referrals for the visitor's library as they are submitted (the same stream as the API's)."""
+    async def live(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], state: State
+    ) -> ServerSentEvent:
+        """New referrals for the visitor's library as they are submitted (the same stream as the API's), while the
+        session's token holds (gateway/stream_guard.py)."""
         actor = visitor.signed_in(Role.STAFF)
         subject = nats_subject("referrals", ReferralSubmitted.qualified_type(), actor.municipality, actor.library)
         try:
             subscription = await subscribe_from(state.nats.jetstream(), subject, None)
         except (nats.errors.Error, OSError) as exc:
             raise ServiceUnavailable("the event stream is not reachable", service="referrals") from exc
-        return ServerSentEvent(follow_subscription(subscription))
+        streams: LiveStreams = state.live_streams
+        return ServerSentEvent(streams.follow(Caller(actor=actor), request.headers, follow_subscription(subscription)))
 
     @get("/referrals/{referral_id:uuid}")
     async def referral(

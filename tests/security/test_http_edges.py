@@ -10,13 +10,11 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from gateway.app import create_app
 from gateway.server import server_config
 from launcher.embedded import free_port
 from shared.settings import Settings
-from tests.conftest import RunningPlatform, Tenant, referral_body, telemetry_for
+from tests.conftest import RunningPlatform, Tenant, another_gateway, referral_body
 
 
 async def raw_request(base_url: str, head: bytes) -> tuple[bytes, int]:
@@ -66,22 +64,9 @@ async def test_a_4_mb_header_is_cut_off_while_it_is_still_arriving(platform: Run
 
 @pytest.fixture
 async def own_gateway(platform: RunningPlatform) -> AsyncIterator[str]:
-    """A second gateway on the session's services: its lockouts of 127.0.0.1 reach no other test.
-
-    With an exporter of its own: a gateway shuts its telemetry down when it stops, and that would stop the
-    session's exporter, after which no test of the session records a span (the tracing tests then time out).
-    """
-    app = create_app(platform.settings, telemetry=telemetry_for("gateway", InMemorySpanExporter()))
-    port = free_port()
-    server = uvicorn.Server(server_config(app, platform.settings, port=port, lifespan="on"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
+    """A second gateway on the session's services: its lockouts of 127.0.0.1 reach no other test."""
+    async with another_gateway(platform.settings) as url:
+        yield url
 
 
 async def test_anyone_on_the_host_cannot_dodge_the_participant_pages_lockout_with_x_forwarded_for(

@@ -1,0 +1,102 @@
+"""Finding 3: a live stream lasts only as long as its credential. It ends at once when its API key is revoked
+(the partners service's `api_key.revoked`), and within `stream_recheck_seconds` when its token expires; a stream
+whose credential holds stays open through every check."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from datetime import timedelta
+
+import httpx
+
+from shared.tenancy import Actor, Role
+from tests.conftest import RunningPlatform, Tenant, another_gateway, referral_body
+from tests.e2e.test_gateway_live import EventStream
+
+RECHECK = 1.0
+
+
+async def opened(response: httpx.Response) -> EventStream:
+    assert response.status_code == 200, await response.aread()
+    stream = EventStream(response)
+    assert (await stream.next()).retry is not None  # open
+    return stream
+
+
+async def seconds_until_it_ends(stream: EventStream, timeout: float) -> tuple[float, list[str]]:
+    """Read what is left of a stream; how long until the server ended it, and the lines it sent."""
+    started, lines = time.monotonic(), []
+
+    async def drain() -> None:
+        async for line in stream.lines:
+            lines.append(line)
+
+    await asyncio.wait_for(drain(), timeout)
+    return time.monotonic() - started, lines
+
+
+async def test_a_feed_stream_ends_at_once_when_its_api_key_is_revoked(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    assert platform.settings.stream_recheck_seconds >= 60  # so only the revocation event can end it in time
+    feed = f"/api/v1/partners/{tenant.partner_a}/feed/live"
+    async with platform.client(tenant.partner_a_token) as owner:
+        issued = await owner.post(
+            f"/api/v1/partners/{tenant.partner_a}/api-keys", json={"name": "stream", "scopes": ["feed:read"]}
+        )
+        assert issued.status_code == 201, issued.text
+        key = {"X-API-Key": issued.json()["key"]}
+        async with platform.client() as api, api.stream("GET", feed, headers=key) as response:
+            stream = await opened(response)
+            revoked = await owner.delete(
+                f"/api/v1/partners/{tenant.partner_a}/api-keys/{issued.json()['api_key']['id']}"
+            )
+            assert revoked.status_code == 200
+            took, lines = await seconds_until_it_ends(stream, timeout=15)
+    assert took < 15 and any("no longer holds" in line for line in lines)
+    async with platform.client() as api:
+        assert (await api.get(feed, headers=key)).status_code == 401
+
+
+async def test_streams_end_when_their_token_expires_and_go_on_while_it_holds(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    settings = dataclasses.replace(platform.settings, stream_recheck_seconds=RECHECK)
+    short = timedelta(seconds=3)
+    partner = Actor(
+        subject="kort-partner", role=Role.PARTNER, municipality=tenant.municipality, partner=tenant.partner_a
+    )
+    staff = Actor(subject="kort-staff", role=Role.STAFF, municipality=tenant.municipality, library=tenant.library_a)
+    expiring = {
+        f"/api/v1/partners/{tenant.partner_a}/feed/live": partner,
+        f"/api/v1/libraries/{tenant.library_a}/referrals/live": staff,
+    }
+    async with another_gateway(settings) as url:
+        for path, actor in expiring.items():
+            token = platform.issuer.issue(actor, valid_for=short)  # from now: the gateway took a while to start
+            async with (
+                httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=20) as api,
+                api.stream("GET", path) as response,
+            ):
+                stream = await opened(response)
+                _, lines = await seconds_until_it_ends(stream, timeout=short.total_seconds() + 4 * RECHECK)
+            assert any("no longer holds" in line for line in lines), path
+
+        # A token that holds: the library's stream outlives several checks and still delivers.
+        headers = {"Authorization": f"Bearer {tenant.staff_a}"}
+        library = f"/api/v1/libraries/{tenant.library_a}/referrals/live"
+        async with (
+            httpx.AsyncClient(base_url=url, headers=headers, timeout=20) as api,
+            api.stream("GET", library) as live,
+        ):
+            stream = await opened(live)
+            await asyncio.sleep(3 * RECHECK)
+            async with platform.client(tenant.partner_a_token) as partner_api:
+                submitted = await partner_api.post(
+                    "/api/v1/referrals", json=referral_body(tenant.library_a, tenant.partner_a)
+                )
+            assert submitted.status_code == 201
+            (event,) = await stream.entries(1)
+            assert submitted.json()["id"] in "".join(event.data)

@@ -16,16 +16,21 @@ from shared.contracts.volunteers.api.assignments import (
     AssignmentStepRequest,
     AssignmentView,
     AssignVolunteer,
+    CorrectHours,
     EndAssignment,
     GetAssignment,
     GetOpening,
+    HoursCorrection,
     HoursEntryView,
+    HoursRemoval,
     HoursRequest,
     ListAssignments,
+    ListHours,
     ListOpenings,
     LogHours,
     OpeningChanges,
     OpeningView,
+    RemoveHours,
     UpdateOpening,
 )
 from shared.pagination import Page
@@ -112,6 +117,56 @@ class AssignmentController(Controller):
         request = with_expected_version(data or AssignmentStepRequest(), if_match_version)
         body = EndAssignment(assignment_id=assignment_id, **fields(request))
         return await call(rpc, "end_assignment", actor, body, AssignmentView)
+
+    @get(
+        "/assignments/{assignment_id:uuid}/hours",
+        summary="An assignment's hours entries, removed ones flagged, with history",
+    )
+    async def list_hours(
+        self,
+        assignment_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        cursor: FromQuery[str | None] = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[HoursEntryView]:
+        query = ListHours(assignment_id=assignment_id, cursor=cursor, limit=limit)
+        return await call(rpc, "list_hours", actor, query, Page[HoursEntryView])
+
+    @patch(
+        "/assignments/{assignment_id:uuid}/hours/{entry_id:uuid}",
+        summary="Correct a wrong hours entry, with a reason (its history keeps what it said)",
+    )
+    async def correct_hours(
+        self,
+        assignment_id: FromPath[UUID],
+        entry_id: FromPath[UUID],
+        data: JSONBody[HoursCorrection],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        if_match_version: NamedDependency[int | None],
+    ) -> HoursEntryView:
+        correction = with_expected_version(data, if_match_version)
+        body = CorrectHours(assignment_id=assignment_id, entry_id=entry_id, **fields(correction))
+        return await call(rpc, "correct_hours", actor, body, HoursEntryView)
+
+    @post(
+        "/assignments/{assignment_id:uuid}/hours/{entry_id:uuid}/remove",
+        status_code=200,
+        summary="Remove an hours entry logged by mistake, with a reason (it stays in the history, no longer counts)",
+    )
+    async def remove_hours(
+        self,
+        assignment_id: FromPath[UUID],
+        entry_id: FromPath[UUID],
+        data: JSONBody[HoursRemoval],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        if_match_version: NamedDependency[int | None],
+    ) -> HoursEntryView:
+        removal = with_expected_version(data, if_match_version)
+        body = RemoveHours(assignment_id=assignment_id, entry_id=entry_id, **fields(removal))
+        return await call(rpc, "remove_hours", actor, body, HoursEntryView)
 
     @post("/assignments/{assignment_id:uuid}/hours", summary="Log hours worked on an assignment")
     async def log_hours(

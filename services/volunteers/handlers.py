@@ -7,6 +7,7 @@ from functools import partial
 from services.volunteers import store
 from services.volunteers.commands import (
     assignments,
+    hours,
     interns,
     privacy,
     projections,
@@ -15,6 +16,7 @@ from services.volunteers.commands import (
     training_needs,
 )
 from services.volunteers.queries import assignments as assignment_queries
+from services.volunteers.queries import hours as hours_queries
 from services.volunteers.queries import privacy as privacy_queries
 from services.volunteers.queries import recruitment as recruitment_queries
 from services.volunteers.queries import statistics as statistics_queries
@@ -28,13 +30,16 @@ from shared.contracts.partners.events import (
 from shared.contracts.referrals.api.participant_data import RotateEncryption
 from shared.contracts.volunteers.api.assignments import (
     AssignVolunteer,
+    CorrectHours,
     EndAssignment,
     GetAssignment,
     GetOpening,
     ListAssignments,
+    ListHours,
     ListHoursTotals,
     ListOpenings,
     LogHours,
+    RemoveHours,
     UpdateOpening,
 )
 from shared.contracts.volunteers.api.personal_data import (
@@ -119,8 +124,12 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     runtime.answer("end_assignment", EndAssignment, partial(assignments.end_assignment, work))
     runtime.answer("get_assignment", GetAssignment, partial(assignment_queries.get_assignment, work))
     runtime.answer("list_assignments", ListAssignments, partial(assignment_queries.list_assignments, work))
-    runtime.answer("log_hours", LogHours, partial(assignments.log_hours, work))
-    runtime.answer("list_hours_totals", ListHoursTotals, partial(assignment_queries.list_hours_totals, work))
+    # hours
+    runtime.answer("log_hours", LogHours, partial(hours.log_hours, work))
+    runtime.answer("correct_hours", CorrectHours, partial(hours.correct_hours, work))
+    runtime.answer("remove_hours", RemoveHours, partial(hours.remove_hours, work))
+    runtime.answer("list_hours", ListHours, partial(hours_queries.list_hours, work))
+    runtime.answer("list_hours_totals", ListHoursTotals, partial(hours_queries.list_hours_totals, work))
     # the person's rights and the library's retention policy
     runtime.answer("export", ExportVolunteerData, partial(privacy_queries.export_volunteer_data, work, vault))
     runtime.answer("erase", EraseVolunteerData, partial(privacy.erase_volunteer_data, work, vault))

@@ -340,14 +340,18 @@ async def test_a_module_is_completed_only_at_a_session_that_has_taken_place(
 async def test_hours_are_logged_per_assignment_and_summed_per_volunteer_library_and_month(
     platform: RunningPlatform, vt: VolunteerTenant
 ) -> None:
-    volunteer = await active_volunteer(platform, vt, certificate=True)
+    today = date.today()
+    last_month = today.replace(day=1) - timedelta(days=1)
+    # Screened before last month: a role that needs a certificate of conduct needs it from an assignment's start.
+    volunteer = await active_volunteer(platform, vt, certificate=True, issued_on=last_month - timedelta(days=5))
     buddy = (await assign(platform, vt, volunteer["id"], kind="buddy", participant_pseudonym="P-QWER7890")).json()
     course_id = await course_needing_volunteers(platform, vt, 1)
     opening = await opening_for(platform, vt, course_id)
-    guide = (await assign(platform, vt, volunteer["id"], kind="course", opening_id=opening["id"])).json()
-    today = date.today()
-    last_month = today.replace(day=1) - timedelta(days=1)
-    entries = [(buddy, today, 90), (guide, today, 120), (buddy, last_month, 60)]
+    # Guiding since last month already (hours count from an assignment's start).
+    guide = (
+        await assign(platform, vt, volunteer["id"], kind="course", opening_id=opening["id"], starts_on=str(last_month))
+    ).json()
+    entries = [(buddy, today, 90), (guide, today, 120), (guide, last_month, 60)]
     for assignment, day, minutes in entries:
         logged = await call(
             platform,
@@ -373,7 +377,7 @@ async def test_hours_are_logged_per_assignment_and_summed_per_volunteer_library_
         f"{today:%Y-%m}": (210, 2, vt.library_a),
         f"{last_month:%Y-%m}": (60, 1, vt.library_a),
     }
-    assert (await call(platform, vt.staff_a, "GET", f"/api/v1/assignments/{buddy['id']}"))["minutes_logged"] == 150
+    assert (await call(platform, vt.staff_a, "GET", f"/api/v1/assignments/{guide['id']}"))["minutes_logged"] == 180
     coordinator = await call(platform, vt.coordinator, "GET", "/api/v1/volunteers/hours", month=f"{today:%Y-%m}")
     assert any(t["volunteer_id"] == volunteer["id"] and t["minutes"] == 210 for t in coordinator["items"])
     async with platform.client(vt.staff_b) as api:

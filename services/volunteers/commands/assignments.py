@@ -17,13 +17,11 @@ from shared.contracts.volunteers.api.assignments import (
     AssignmentView,
     AssignVolunteer,
     EndAssignment,
-    HoursEntryView,
-    LogHours,
     OpeningView,
     UpdateOpening,
 )
 from shared.contracts.volunteers.api.volunteers import VolunteerStatus
-from shared.contracts.volunteers.events import AssignmentEnded, HoursLogged, VolunteerAssigned, VolunteerKind
+from shared.contracts.volunteers.events import AssignmentEnded, VolunteerAssigned, VolunteerKind
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
@@ -187,8 +185,8 @@ async def assign_volunteer(work: UnitOfWork, actor: Actor, command: AssignVolunt
             opening_certificate=opening.certificate_of_conduct_required if opening is not None else False,
             extra_qualifications=command.qualifications_needed,
         )
-        today = local_date(tx.clock.now())
-        assignment.check_assignable(volunteer.id, await candidate(tx, volunteer), needed, today)
+        period = assignment.period_of(command.starts_on, command.ends_on, local_date(tx.clock.now()))
+        assignment.check_assignable(volunteer.id, await candidate(tx, volunteer), needed, period)
         if opening is not None:
             a = store.assignments
             already = (
@@ -298,62 +296,4 @@ async def _end(tx: Transaction, row: sa.Row, volunteer: sa.Row) -> None:
         ),
         municipality=row.municipality,
         library=row.library,
-    )
-
-
-# --- hours --------------------------------------------------------------------------------------
-
-
-async def log_hours(work: UnitOfWork, actor: Actor, command: LogHours) -> HoursEntryView:
-    scope.check_may_manage(actor)
-    entry_id = new_id()
-    async with work.transaction() as tx:
-        row = await store.find(tx.session, store.assignments, command.assignment_id)
-        if row is None:
-            raise NotFound(f"assignment {command.assignment_id} not found")
-        scope.check_may_act(actor, row.library, row.municipality, f"assignment {command.assignment_id}")
-        now = tx.clock.now()
-        assignment.check_hours(command.worked_on, local_date(now), row.starts_on, row.ends_on)
-        month = assignment.month_of(command.worked_on)
-        await tx.session.execute(
-            store.hours.insert().values(
-                id=entry_id,
-                assignment_id=row.id,
-                volunteer_id=row.volunteer_id,
-                library=row.library,
-                municipality=row.municipality,
-                worked_on=command.worked_on,
-                month=month,
-                minutes=command.minutes,
-                note=command.note,
-                logged_at=now,
-                logged_by=actor.subject,
-            )
-        )
-        volunteer = await store.find(tx.session, store.volunteers, row.volunteer_id)
-        assert volunteer is not None
-        await tx.stage(
-            HoursLogged(
-                volunteer_id=row.volunteer_id,
-                library=row.library,
-                municipality=row.municipality,
-                kind=VolunteerKind(volunteer.kind),
-                via_partner_id=volunteer.via_partner_id,
-                assignment_id=row.id,
-                worked_on=command.worked_on,
-                minutes=command.minutes,
-            ),
-            municipality=row.municipality,
-            library=row.library,
-        )
-    return HoursEntryView(
-        id=entry_id,
-        assignment_id=row.id,
-        volunteer_id=row.volunteer_id,
-        library=row.library,
-        worked_on=command.worked_on,
-        month=month,
-        minutes=command.minutes,
-        note=command.note,
-        logged_at=now,
     )

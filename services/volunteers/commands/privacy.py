@@ -13,7 +13,7 @@ from services.volunteers import store
 from services.volunteers.commands.recruitment import move, view_of
 from services.volunteers.domain import pipeline, retention
 from services.volunteers.queries.privacy import policy_view, served
-from services.volunteers.store import personal_data
+from services.volunteers.store import hours_history, personal_data
 from services.volunteers.store.personal_data import PersonVault, volunteer_policies
 from shared.contracts.referrals.api.participant_data import RotateEncryption, RotationResult
 from shared.contracts.referrals.events import AnonymisationReason
@@ -61,6 +61,7 @@ async def anonymise(tx: Transaction, row: sa.Row, *, reason: AnonymisationReason
     h = store.volunteer_history
     await tx.session.execute(h.update().where(h.c.volunteer_id == row.id).values(reason=None))
     await tx.session.execute(store.hours.update().where(store.hours.c.volunteer_id == row.id).values(note=None))
+    await hours_history.forget_reasons(tx.session, row.id)
     await tx.session.execute(
         h.insert().values(volunteer_id=row.id, status=row.status, step=ANONYMISE, at=now, actor=actor, reason=None)
     )

@@ -63,31 +63,60 @@ class Missing:
         return found
 
 
-def missing_requirements(candidate: Candidate, needed: Requirements, today: date) -> list[Missing]:
+@dataclass(frozen=True)
+class Period:
+    """The days an assignment runs: from its first day, to its last where one is set (None: until ended)."""
+
+    first_day: date
+    last_day: date | None = None
+
+    def __str__(self) -> str:
+        return f"{self.first_day} to {self.last_day}" if self.last_day else f"from {self.first_day}"
+
+
+def period_of(starts_on: date | None, ends_on: date | None, today: date) -> Period:
+    """An assignment without a start date starts the day it is made."""
+    return Period(starts_on or today, ends_on)
+
+
+def missing_requirements(candidate: Candidate, needed: Requirements, period: Period) -> list[Missing]:
+    """What lacks for the assignment's own days, not for today: the status is what it is now; the internship must
+    cover the assignment; the certificate of conduct must count on its first day; a qualification must hold on
+    its last day where one is set (else on its first day: an open assignment ends if the qualification expires,
+    and the expiry is a training need before that)."""
     missing: list[Missing] = []
     if candidate.status is not VolunteerStatus.ACTIVE:
         missing.append(Missing("active", f"the {candidate.kind.value} is {candidate.status.value}, not active"))
     if candidate.internship is not None:
         starts_on, ends_on = candidate.internship
-        if not starts_on <= today <= ends_on:
+        last_day = period.last_day or period.first_day
+        if not (starts_on <= period.first_day and last_day <= ends_on):
             missing.append(
-                Missing("internship_period", f"today is outside the internship period {starts_on} to {ends_on}")
+                Missing(
+                    "internship_period",
+                    f"the assignment ({period}) runs outside the internship period {starts_on} to {ends_on}",
+                )
             )
     if needed.certificate_of_conduct:
-        problem = certificate_problem(candidate.certificates, today)
+        problem = certificate_problem(candidate.certificates, period.first_day)
         if problem is not None:
             missing.append(Missing("certificate_of_conduct", problem))
+    held_until = period.last_day or period.first_day
     for code in needed.qualifications:
         if code not in candidate.qualifications:
             missing.append(Missing("qualification", f"qualification {code} is missing", code))
-        elif not holds_on(candidate.qualifications[code], today):
+        elif not holds_on(candidate.qualifications[code], held_until):
             until = candidate.qualifications[code]
-            missing.append(Missing("qualification", f"qualification {code} expired (valid until {until})", code))
+            if until is not None and until < period.first_day:
+                detail = f"qualification {code} expired (valid until {until})"
+            else:
+                detail = f"qualification {code} expires before the assignment ends (valid until {until})"
+            missing.append(Missing("qualification", detail, code))
     return missing
 
 
-def check_assignable(volunteer_id: UUID, candidate: Candidate, needed: Requirements, today: date) -> None:
-    missing = missing_requirements(candidate, needed, today)
+def check_assignable(volunteer_id: UUID, candidate: Candidate, needed: Requirements, period: Period) -> None:
+    missing = missing_requirements(candidate, needed, period)
     if missing:
         raise Conflict(
             f"{candidate.kind.value} {volunteer_id} cannot be assigned: " + "; ".join(m.detail for m in missing),
@@ -114,14 +143,3 @@ def check_places(volunteers_needed: int, assigned: int) -> None:
             volunteers_needed=volunteers_needed,
             assigned=assigned,
         )
-
-
-def check_hours(worked_on: date, today: date, starts_on: date | None, ends_on: date | None) -> None:
-    if worked_on > today:
-        raise InvalidInput("hours are logged once worked, not in advance")
-    if (starts_on is not None and worked_on < starts_on) or (ends_on is not None and worked_on > ends_on):
-        raise InvalidInput(f"{worked_on} is outside the assignment's period")
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"

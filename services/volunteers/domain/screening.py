@@ -95,10 +95,13 @@ def certificate_problem(certificates: Sequence[Certificate], today: date) -> str
     """Why there is no valid certificate of conduct today, or None when there is one."""
     if valid_certificate(certificates, today) is not None:
         return None
-    received = [c for c in certificates if c.received]
+    received = [c for c in certificates if c.issued_on is not None and c.issued_on <= today]
     if received:
         latest = max(received, key=lambda c: c.valid_until or date.max)
         return f"the certificate of conduct was valid until {latest.valid_until}"
+    later = [c.issued_on for c in certificates if c.issued_on is not None]
+    if later:
+        return f"the certificate of conduct was issued on {min(later)}, after {today}"
     if certificates:
         return "the certificate of conduct was requested but has not been received"
     return "no certificate of conduct has been requested"

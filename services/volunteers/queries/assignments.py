@@ -1,4 +1,4 @@
-"""Open assignments, assignments and the hours worked, as the caller may see them."""
+"""Open assignments and assignments, as the caller may see them (hours: queries/hours.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ from shared.contracts.volunteers.api.assignments import (
     AssignmentView,
     GetAssignment,
     GetOpening,
-    HoursTotalView,
     ListAssignments,
-    ListHoursTotals,
     ListOpenings,
     OpeningView,
 )
@@ -68,7 +66,7 @@ def assignment_view(row: Any, minutes_logged: int) -> AssignmentView:
     )
 
 
-def _in_scope(statement: sa.Select, actor: Actor, table: sa.Table) -> sa.Select:
+def in_scope(statement: sa.Select, actor: Actor, table: sa.Table) -> sa.Select:
     if actor.role is Role.STAFF:
         return statement.where(table.c.library == actor.library)
     if actor.role is Role.COORDINATOR:
@@ -92,7 +90,7 @@ async def list_openings(work: UnitOfWork, actor: Actor, query: ListOpenings) -> 
     scope.check_may_read(actor, "open assignments")
     o = store.openings
     assigned = store.assigned_count().label("assigned")
-    statement = _in_scope(sa.select(o, assigned), actor, o)
+    statement = in_scope(sa.select(o, assigned), actor, o)
     if query.library is not None:
         statement = statement.where(o.c.library == query.library)
     if query.open_only:
@@ -138,7 +136,7 @@ async def list_assignments(work: UnitOfWork, actor: Actor, query: ListAssignment
             store.is_partner(v.c.via_partner_id, scope.partner_of(actor))
         )
     else:
-        statement = _in_scope(statement, actor, a)
+        statement = in_scope(statement, actor, a)
     for column, value in (
         (a.c.volunteer_id, query.volunteer_id),
         (a.c.opening_id, query.opening_id),
@@ -150,40 +148,3 @@ async def list_assignments(work: UnitOfWork, actor: Actor, query: ListAssignment
     async with work.read() as session:
         rows, next_cursor = await keyset_page(session, statement, [a.c.assigned_at, a.c.id], query.cursor, query.limit)
     return Page(items=[assignment_view(row, row.minutes) for row in rows], next_cursor=next_cursor)
-
-
-# --- hours --------------------------------------------------------------------------------------
-
-
-async def list_hours_totals(work: UnitOfWork, actor: Actor, query: ListHoursTotals) -> Page[HoursTotalView]:
-    """Minutes summed per volunteer, library and month; pages by (month, library, volunteer)."""
-    scope.check_may_read(actor, "hours")
-    h = store.hours
-    grouped = sa.select(
-        h.c.month,
-        h.c.library,
-        h.c.volunteer_id,
-        sa.func.sum(h.c.minutes).label("minutes"),
-        sa.func.count().label("entries"),
-    ).group_by(h.c.month, h.c.library, h.c.volunteer_id)
-    grouped = _in_scope(grouped, actor, h)
-    for column, value in (
-        (h.c.volunteer_id, query.volunteer_id),
-        (h.c.library, query.library),
-        (h.c.month, query.month),
-    ):
-        if value is not None:
-            grouped = grouped.where(column == value)
-    totals = grouped.subquery()
-    key = [totals.c.month, totals.c.library, totals.c.volunteer_id]
-    async with work.read() as session:
-        rows, next_cursor = await keyset_page(session, sa.select(totals), key, query.cursor, query.limit)
-    return Page(
-        items=[
-            HoursTotalView(
-                volunteer_id=r.volunteer_id, library=r.library, month=r.month, minutes=int(r.minutes), entries=r.entries
-            )
-            for r in rows
-        ],
-        next_cursor=next_cursor,
-    )

@@ -125,6 +125,7 @@ async def export_volunteer_data(
                 minutes=x.minutes,
                 note=x.note,
                 logged_at=x.logged_at,
+                removed_at=x.removed_at,
             )
             for x in hours
         ],

@@ -268,8 +268,11 @@ hours = sa.Table(
     sa.Column("note", sa.Text),
     _time("logged_at", nullable=False),
     sa.Column("logged_by", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
+    _time("removed_at"),  # removed: it stays, and no longer counts
     sa.Index("hours_by_assignment", "assignment_id"),
     sa.Index("hours_by_month", "month", "library", "volunteer_id"),
+    sa.Index("hours_by_volunteer_day", "volunteer_id", "worked_on", postgresql_where=sa.text("removed_at IS NULL")),
 )
 
 
@@ -359,9 +362,12 @@ def assigned_count() -> sa.ScalarSelect[int]:
     )
 
 
+COUNTING = hours.c.removed_at.is_(None)  # the entries that count (a removed one stays, for its history)
+
+
 async def minutes_logged(session: AsyncSession, assignment_id: UUID) -> int:
     statement = sa.select(sa.func.coalesce(sa.func.sum(hours.c.minutes), 0)).where(
-        hours.c.assignment_id == assignment_id
+        hours.c.assignment_id == assignment_id, COUNTING
     )
     return int((await session.execute(statement)).scalar_one())
 
@@ -369,7 +375,7 @@ async def minutes_logged(session: AsyncSession, assignment_id: UUID) -> int:
 def minutes_logged_column() -> sa.ScalarSelect[int]:
     return (
         sa.select(sa.func.coalesce(sa.func.sum(hours.c.minutes), 0))
-        .where(hours.c.assignment_id == assignments.c.id)
+        .where(hours.c.assignment_id == assignments.c.id, COUNTING)
         .scalar_subquery()
     )
 

@@ -244,6 +244,31 @@ class HoursLogged(_VolunteerEvent, frozen=True, kw_only=True):
     assignment_id: UUID
     worked_on: date
     minutes: int
+    entry_id: UUID | None = None  # what a later correction or removal names
+
+
+@register
+class HoursCorrected(_VolunteerEvent, frozen=True, kw_only=True):
+    """A wrong entry was put right: its day and minutes now, and before (a sum of hours adds the difference)."""
+
+    type: ClassVar[str] = "hours.corrected"
+    assignment_id: UUID
+    entry_id: UUID
+    worked_on: date
+    minutes: int
+    previous_worked_on: date
+    previous_minutes: int
+
+
+@register
+class HoursRemoved(_VolunteerEvent, frozen=True, kw_only=True):
+    """An entry logged by mistake no longer counts (it stays in the entry's history)."""
+
+    type: ClassVar[str] = "hours.removed"
+    assignment_id: UUID
+    entry_id: UUID
+    worked_on: date
+    minutes: int
 
 
 @register

@@ -347,7 +347,7 @@ def test_requirements_combine_role_course_and_request_and_a_buddy_always_needs_a
 def test_missing_requirements_name_each_thing_that_lacks(
     who: Candidate, needed: assignment.Requirements, missing: list[tuple[str, str | None]]
 ) -> None:
-    found = assignment.missing_requirements(who, needed, TODAY)
+    found = assignment.missing_requirements(who, needed, assignment.Period(TODAY))
 
     assert [(m.requirement, m.qualification) for m in found] == missing
 
@@ -356,7 +356,10 @@ def test_the_refusal_says_which_requirement_is_missing() -> None:
     who = candidate(qualifications={"digital-guide": date(2026, 1, 1)})
     with pytest.raises(Conflict, match=r"qualification digital-guide expired \(valid until 2026-01-01\)") as raised:
         assignment.check_assignable(
-            uuid4(), who, requirements(AssignmentKind.COURSE, opening_qualifications=["digital-guide"]), TODAY
+            uuid4(),
+            who,
+            requirements(AssignmentKind.COURSE, opening_qualifications=["digital-guide"]),
+            assignment.Period(TODAY),
         )
     assert raised.value.extra["missing"] == [
         {
@@ -367,7 +370,7 @@ def test_the_refusal_says_which_requirement_is_missing() -> None:
     ]
 
 
-def test_assignment_targets_places_and_hours() -> None:
+def test_assignment_targets_and_places() -> None:
     with pytest.raises(InvalidInput):
         assignment.check_target(AssignmentKind.COURSE, opening_id=None, participant_pseudonym=None)
     with pytest.raises(InvalidInput):
@@ -375,12 +378,6 @@ def test_assignment_targets_places_and_hours() -> None:
     with pytest.raises(Conflict):
         assignment.check_places(2, 2)
     assignment.check_places(2, 1)
-    with pytest.raises(InvalidInput):
-        assignment.check_hours(date(2026, 11, 30), TODAY, None, None)
-    with pytest.raises(InvalidInput):
-        assignment.check_hours(date(2026, 10, 1), TODAY, date(2026, 11, 1), None)
-    assignment.check_hours(TODAY, TODAY, None, None)
-    assert assignment.month_of(date(2026, 3, 9)) == "2026-03"
 
 
 def test_an_internship_is_over_from_the_day_after_its_last_day() -> None:

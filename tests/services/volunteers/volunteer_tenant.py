@@ -188,7 +188,7 @@ async def call(platform: RunningPlatform, token: str, method: str, path: str, bo
 
 
 async def active_volunteer(
-    platform: RunningPlatform, vt: VolunteerTenant, *, certificate: bool = False
+    platform: RunningPlatform, vt: VolunteerTenant, *, certificate: bool = False, issued_on: date | None = None
 ) -> dict[str, Any]:
     """A volunteer of library A through the whole pipeline; with a valid certificate of conduct if asked."""
     body: dict[str, Any] = {"person": person(), "certificate_of_conduct_required": certificate}
@@ -197,7 +197,7 @@ async def active_volunteer(
     for step in ("start_intake", "start_screening"):
         await call(platform, vt.staff_a, "POST", f"/api/v1/volunteers/{volunteer_id}/{step}")
     if certificate:
-        await give_certificate(platform, vt, volunteer_id)
+        await give_certificate(platform, vt, volunteer_id, issued_on)
     active = await call(platform, vt.staff_a, "POST", f"/api/v1/volunteers/{volunteer_id}/activate")
     assert active["status"] == "active", active
     return dict(active)
@@ -212,12 +212,14 @@ async def start_intern(platform: RunningPlatform, vt: VolunteerTenant, intern_id
     return dict(moved)
 
 
-async def give_certificate(platform: RunningPlatform, vt: VolunteerTenant, volunteer_id: str) -> None:
+async def give_certificate(
+    platform: RunningPlatform, vt: VolunteerTenant, volunteer_id: str, issued_on: date | None = None
+) -> None:
+    """Requested and received; issued today unless said otherwise (a valid one counts from its issue date)."""
     base = f"/api/v1/volunteers/{volunteer_id}/certificate-of-conduct"
     await call(platform, vt.staff_a, "POST", f"{base}/requests")
-    received = await call(
-        platform, vt.staff_a, "POST", f"{base}/receipts", {"issued_on": str(datetime.now(UTC).date())}
-    )
+    issued = issued_on or datetime.now(UTC).date()
+    received = await call(platform, vt.staff_a, "POST", f"{base}/receipts", {"issued_on": str(issued)})
     assert received["certificate"]["status"] == "valid", received
 
 

@@ -11,13 +11,27 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Pseudonym, Qualification, SkillArea, Slug
+from shared.contracts.vocabulary import (
+    DEFAULT_LIMIT,
+    ExpectedVersion,
+    Limit,
+    Pseudonym,
+    Qualification,
+    Reason,
+    SkillArea,
+    Slug,
+)
 from shared.contracts.volunteers.events import AssignmentKind
 
 
 class AssignmentStatus(enum.StrEnum):
     ACTIVE = "active"
     ENDED = "ended"
+
+
+class HoursChange(enum.StrEnum):
+    CORRECTED = "corrected"
+    REMOVED = "removed"
 
 
 Minutes = Annotated[int, msgspec.Meta(ge=1, le=24 * 60, description="minutes worked on the day")]
@@ -129,6 +143,18 @@ class LogHours(HoursRequest, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     assignment_id: UUID
 
 
+class HoursChangeView(msgspec.Struct, frozen=True, kw_only=True):
+    """One correction or removal of an entry, with what the entry said before it."""
+
+    change: HoursChange
+    at: datetime
+    by: str
+    reason: str | None  # None once the person's data was erased
+    worked_on: date
+    minutes: int
+    note: str | None
+
+
 class HoursEntryView(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     assignment_id: UUID
@@ -139,6 +165,42 @@ class HoursEntryView(msgspec.Struct, frozen=True, kw_only=True):
     minutes: int
     note: str | None
     logged_at: datetime
+    version: int = 1
+    removed_at: datetime | None = None  # removed: it no longer counts
+    history: list[HoursChangeView] = []  # oldest first
+
+
+class HoursCorrection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What was wrong in an entry, and why it is put right (kept in the entry's history)."""
+
+    reason: Reason
+    worked_on: date | None = None
+    minutes: Minutes | None = None
+    note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    expected_version: ExpectedVersion | None = None
+
+
+class CorrectHours(HoursCorrection, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    assignment_id: UUID
+    entry_id: UUID
+
+
+class HoursRemoval(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    reason: Reason
+    expected_version: ExpectedVersion | None = None
+
+
+class RemoveHours(HoursRemoval, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    assignment_id: UUID
+    entry_id: UUID
+
+
+class ListHours(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An assignment's entries, removed ones included (flagged), each with its history."""
+
+    assignment_id: UUID
+    cursor: str | None = None
+    limit: Limit = DEFAULT_LIMIT
 
 
 class ListHoursTotals(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -60,6 +60,7 @@ class HoursRecord(msgspec.Struct, frozen=True, kw_only=True):
     minutes: int
     note: str | None
     logged_at: datetime
+    removed_at: datetime | None = None  # logged by mistake: it no longer counts
 
 
 class TrainingRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 
 from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.participant_page import (
+    HeldData,
     ParticipantChangeKind,
     ParticipantCodeIssued,
     ParticipantPage,
@@ -208,6 +209,7 @@ def participant_page(page: ParticipantPage, code: str) -> str:
     else:
         parts.append(_section("agenda", "Wanneer?", "Dat weten we nog niet.", "We bellen u snel voor een afspraak."))
     parts.append(_change_section(page, code))
+    parts += _data_sections(page, code)
     return document("Uw afspraak", "".join(parts))
 
 
@@ -248,8 +250,72 @@ def _tel(phone: str) -> str:
     return "".join(c for c in phone if c.isdigit() or c == "+")
 
 
+# --- their data and their rights: what is held, who receives it, until when; export, erasure, revocation -------
+
+HELD = {
+    HeldData.NAME: "Uw naam",
+    HeldData.BIRTH_DATE: "Uw geboortedatum",
+    HeldData.PHONE: "Uw telefoonnummer",
+    HeldData.EMAIL: "Uw e-mailadres",
+    HeldData.REASON: "Waarom u bent doorgestuurd",
+    HeldData.NEEDS: "Wat u wilt leren",
+    HeldData.APPOINTMENT: "Uw afspraak",
+    HeldData.OUTCOME: "Hoe het ging",
+    HeldData.HISTORY: "Wat er met uw aanvraag gebeurde",
+}
+ROLES = {"library": "bewaart uw gegevens", "referring": "stuurde u door", "receiving": "helpt u verder"}
+RIGHTS_ASKED = {
+    ParticipantChangeKind.EXPORT: "U wilt uw gegevens zien.",
+    ParticipantChangeKind.ERASURE: "U wilt dat wij uw gegevens wissen.",
+    ParticipantChangeKind.REVOCATION: "U wilt niet meer dat wij uw gegevens delen.",
+}
+RIGHTS_BUTTONS = {
+    ParticipantChangeKind.EXPORT: "Stuur mij mijn gegevens",
+    ParticipantChangeKind.ERASURE: "Wis mijn gegevens",
+    ParticipantChangeKind.REVOCATION: "Stop met delen",
+}
+
+
+def _date(day: date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _list(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in items) + "</ul>"
+
+
+def _data_sections(page: ParticipantPage, code: str) -> list[str]:
+    held = _list([HELD[kind] for kind in page.held])
+    reads = f"Uw gegevens zijn {page.reads} keer bekeken." if page.reads else "Niemand heeft ze nog bekeken."
+    who = _list([f"{party.name or 'Onze partner'}: {ROLES.get(party.role, '')}" for party in page.parties])
+    until = [f"U gaf toestemming tot {_date(page.shared_until)}."] if page.shared_until else []
+    if page.kept_until is not None:
+        until.append(f"Op {_date(page.kept_until.astimezone(LOCAL_TIME).date())} wissen wij uw gegevens.")
+    elif page.retention_days is not None:
+        until.append(f"Wij wissen uw gegevens {page.retention_days} dagen nadat uw aanvraag klaar is.")
+    asked = [f"U vroeg al: {RIGHTS_ASKED[kind]} Wij bellen u." for kind in page.rights_requested]
+    buttons = "".join(
+        _change_button(code, kind, label, second=True)
+        for kind, label in RIGHTS_BUTTONS.items()
+        if kind not in page.rights_requested
+    )
+    rights = "".join(f"<p>{line}</p>" for line in ["U mag altijd om uw gegevens vragen.", *asked])
+    return [
+        f"<section>{icon('persoon')}<div><h2>Wat weten wij van u?</h2><p>Dit bewaren wij:</p>{held}"
+        f"<p>{reads}</p></div></section>\n",
+        f"<section>{icon('huis')}<div><h2>Wie ziet uw gegevens?</h2>{who}"
+        + "".join(f"<p>{line}</p>" for line in until)
+        + "</div></section>\n",
+        f"<section>{icon('sleutel')}<div><h2>Uw rechten</h2>{rights}{buttons}"
+        "<p>Vraagt u om uw gegevens of om wissen? Dan vragen wij het aan alle bibliotheken in uw gemeente.</p>"
+        "</div></section>\n",
+    ]
+
+
 def change_recorded(kind: ParticipantChangeKind, already: bool) -> str:
-    what = "U kunt niet komen." if kind is ParticipantChangeKind.CANCEL else "U wilt een andere dag."
+    what = RIGHTS_ASKED.get(kind) or (
+        "U kunt niet komen." if kind is ParticipantChangeKind.CANCEL else "U wilt een andere dag."
+    )
     said = "Dat wisten we al." if already else "Dat hebben we nu genoteerd."
     body = (
         "<h1>Dank u wel</h1>\n"

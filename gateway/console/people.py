@@ -1,6 +1,7 @@
-"""The participant's rights as one person, for the library's staff: find the person (by one of their referrals,
-or by name and birth date typed in a form, never in an address), download everything the library holds about
-them as JSON, or erase them from all its referrals."""
+"""The participant's rights as one person, for the library's staff: the requests participants made on their own
+page (export, erasure, revocation, another date) waiting for the library; find the person (by one of their
+referrals, or by name and birth date typed in a form, never in an address), download everything the library
+holds about them as JSON, or erase them from all its referrals."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from gateway.console import forms
@@ -18,10 +19,18 @@ from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import download, page
 from shared.contracts.referrals.api import operations as ops
+from shared.contracts.referrals.api.participant_page import (
+    ChangeRequestStatus,
+    ChangeRequestView,
+    HandleChangeRequest,
+    ListChangeRequests,
+)
 from shared.contracts.referrals.api.person import PersonErased, PersonLookup
 from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Role
+
+OPEN_REQUESTS = ListChangeRequests(status=ChangeRequestStatus.OPEN, limit=100)
 
 
 def lookup_of(form: FormMultiDict) -> PersonLookup:
@@ -40,10 +49,36 @@ class PersonPages(Controller):
 
     @get("/")
     async def people(
-        self, visitor: NamedDependency[Visitor], referral_id: FromQuery[UUID | None] = None
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        referral_id: FromQuery[UUID | None] = None,
+        done: FromQuery[str | None] = None,
     ) -> Response[str]:
-        visitor.signed_in(Role.STAFF)
-        return self._page(visitor, referral_id=str(referral_id) if referral_id else None)
+        actor = visitor.signed_in(Role.STAFF)
+        requests = await rpc.call(ops.LIST_CHANGE_REQUESTS, actor, OPEN_REQUESTS)
+        notice = "done.request_handled" if done == "handled" else None
+        return self._page(
+            visitor, referral_id=str(referral_id) if referral_id else None, requests=requests.items, notice=notice
+        )
+
+    @post("/requests/{request_id:uuid}/handle", status_code=303)
+    async def handle(
+        self,
+        request_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        """Staff did what the participant asked (called back, exported, erased, recorded the revocation)."""
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            body = HandleChangeRequest(request_id=request_id, expected_version=forms.number(form, "expected_version"))
+            await rpc.call(ops.HANDLE_CHANGE_REQUEST, actor, body)
+        except PartnernetError as exc:
+            return self._page(visitor, problem=explain(visitor.lang, exc))
+        return Redirect(f"{PREFIX}/people?done=handled#h-requests", status_code=303)
 
     @post("/export", status_code=200)
     async def export(
@@ -84,6 +119,8 @@ class PersonPages(Controller):
         problem: Explanation | None = None,
         referral_id: str | None = None,
         erased: PersonErased | None = None,
+        requests: list[ChangeRequestView] | None = None,
+        notice: str | None = None,
     ) -> Response[str]:
         return page(
             visitor,
@@ -93,4 +130,6 @@ class PersonPages(Controller):
             problem=problem,
             referral_id=referral_id,
             erased=erased,
+            requests=requests,
+            notice=notice,
         )

@@ -64,7 +64,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     codes = CodeHasher(runtime.settings.pseudonym_key)
     runtime.bind(ops.ISSUE_PARTICIPANT_CODE, partial(participant_page.issue_participant_code, work, codes))
     runtime.bind(ops.REVOKE_PARTICIPANT_CODE, partial(participant_page.revoke_participant_code, work))
-    runtime.bind(ops.OPEN_PARTICIPANT_PAGE, partial(participant_view.open_participant_page, work, codes))
+    runtime.bind(ops.OPEN_PARTICIPANT_PAGE, partial(participant_view.open_participant_page, work, codes, vault))
     runtime.bind(ops.REQUEST_PARTICIPANT_CHANGE, partial(participant_page.request_participant_change, work, codes))
     runtime.bind(ops.LIST_CHANGE_REQUESTS, partial(participant_view.list_change_requests, work))
     runtime.bind(ops.HANDLE_CHANGE_REQUEST, partial(participant_page.handle_change_request, work))

@@ -21,6 +21,7 @@ from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
 from shared.contracts.partners.api.organisations import ContactRole, PartnerStatus
 from shared.contracts.partners.api.partnerships import Contribution, PartnershipRole, PartnershipStatus
 from shared.contracts.partners.events import PartnerKind
+from shared.contracts.referrals.api.participant_page import ParticipantChangeKind
 from shared.contracts.referrals.api.referrals import ContactChannel, ReferralDirection, ReferralStatus
 from shared.contracts.referrals.events import DeclineReason, WithdrawReason
 from shared.contracts.vocabulary import SkillArea
@@ -57,6 +58,7 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("purchase_status.", PurchaseStatus),
     ("role.", Role),
     ("who.", Role),
+    ("request_kind.", ParticipantChangeKind),
 ]
 
 

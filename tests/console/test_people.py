@@ -5,6 +5,7 @@ a form; in Dutch and English; nobody else gets the page."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -76,3 +77,33 @@ async def test_partners_and_coordinators_get_no_page_to_export_or_erase(console:
     async with world.platform.client(world.tenant.staff_a) as staff:
         still = await staff.get(f"/api/v1/referrals/{made[0]}")
     assert still.json()["participant"]["name"] == person["name"]
+
+
+async def test_staff_see_their_librarys_open_requests_from_participants_pages_and_mark_them_handled(
+    console: ConsoleClient, world: World
+) -> None:
+    person, made = await twice_referred(world)
+    async with world.platform.client(world.tenant.staff_a) as staff:
+        assert (await staff.post(f"/api/v1/referrals/{made[0]}/accept")).status_code == 200
+        issued = await staff.post(f"/api/v1/referrals/{made[0]}/participant-code")
+    code = issued.json()["code"]
+    async with world.platform.client() as participant:
+        asked = await participant.post("/p/change", data={"code": code, "kind": "erasure"})
+    assert asked.status_code == 200, asked.text
+
+    await console.sign_in(world.tenant.staff_a)
+    page = await console.get("/console/people")
+    assert NL["people.requests"] in page.text and NL["request_kind.erasure"] in page.text
+    assert f"/console/people?referral_id={made[0]}" in page.text and person["name"] not in page.text
+    row = re.search(
+        r'action="(/console/people/requests/[0-9a-f-]+/handle)".*?name="expected_version" value="(\d+)"',
+        page.text,
+        re.S,
+    )
+    assert row is not None
+    stale = await console.post(row.group(1), {"expected_version": str(int(row.group(2)) + 1)})
+    assert stale.status_code == 409
+    handled = await console.post(row.group(1), {"expected_version": row.group(2)})
+    assert handled.status_code == 303
+    after = await console.get(handled.headers["location"])
+    assert NL["done.request_handled"] in after.text and row.group(1) not in after.text

@@ -4,6 +4,9 @@ a change there, staff handle the request; and the library names the page shows, 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+
+import sqlalchemy as sa
 
 from services.referrals import participant_codes, store
 from services.referrals.participant_codes import CodeHasher
@@ -14,13 +17,17 @@ from services.referrals.queries.participant_view import (
     referral_for_code,
 )
 from services.referrals.store import participants as participant_store
+from services.referrals.store import person as person_store
 from shared.contracts import Envelope
 from shared.contracts.partners.events import LibraryRegistered
 from shared.contracts.referrals.api.participant_page import (
+    ACROSS_LIBRARIES,
+    RIGHTS,
     ChangeRequestStatus,
     ChangeRequestView,
     HandleChangeRequest,
     IssueParticipantCode,
+    ParticipantChangeKind,
     ParticipantChangeRecorded,
     ParticipantCodeIssued,
     ParticipantCodeRevoked,
@@ -108,7 +115,9 @@ async def revoke_participant_code(
 async def request_participant_change(
     work: UnitOfWork, hasher: CodeHasher, actor: Actor, command: RequestParticipantChange
 ) -> ParticipantChangeRecorded:
-    """The participant asks the library to call about another date, or says they will not come.
+    """The participant asks the library to call about another date, says they will not come, or asks for their
+    rights: an export of their data, its erasure (both go to every library of the municipality that holds them),
+    or to revoke their consent for this referral.
 
     Recorded for staff (the library's list and the referral's history); asking the same twice records it once.
     An expired code is a Conflict with `expired`, so the gateway can say so kindly.
@@ -123,31 +132,54 @@ async def request_participant_change(
         if not code_works(row):
             raise Conflict("this code no longer works: its referral is closed", expired=True)
         now = tx.clock.now()
-        waiting = await participant_store.open_request(tx.session, row.id)
-        if waiting is not None and waiting.kind == command.kind.value:
-            return ParticipantChangeRecorded(
-                kind=command.kind, requested_at=waiting.requested_at, already_requested=True
-            )
-        await participant_store.add_request(
-            tx.session,
-            id=new_id(),
-            referral_id=row.id,
-            library=row.library,
-            kind=command.kind.value,
-            requested_at=now,
-        )
-        await store.add_history(
-            tx.session,
-            row.id,
-            status=row.status,
-            at=now,
-            actor=PARTICIPANT,
-            step="participant_asked_change",
-            version=row.version,
-            details={"kind": command.kind.value},
-        )
-    log.info("participant asked for a change", extra={"pseudonym": row.participant_pseudonym, "library": row.library})
-    return ParticipantChangeRecorded(kind=command.kind, requested_at=now, already_requested=False)
+        waiting = await participant_store.open_requests(tx.session, row.id)
+        same = next((w for w in waiting if w.kind == command.kind.value), None)
+        if same is not None:
+            return ParticipantChangeRecorded(kind=command.kind, requested_at=same.requested_at, already_requested=True)
+        await _ask(tx, row, command.kind, now)
+        libraries = 1
+        if command.kind in ACROSS_LIBRARIES:
+            libraries += await _ask_other_libraries(tx, row, command.kind, now)
+    log.info("participant asked", extra={"pseudonym": row.participant_pseudonym, "library": row.library})
+    return ParticipantChangeRecorded(kind=command.kind, requested_at=now, already_requested=False, libraries=libraries)
+
+
+async def _ask(tx: Transaction, row: sa.Row, kind: ParticipantChangeKind, now: datetime) -> None:
+    """One request for the referral's library: in its list and in the referral's history."""
+    await participant_store.add_request(
+        tx.session, id=new_id(), referral_id=row.id, library=row.library, kind=kind.value, requested_at=now
+    )
+    await store.add_history(
+        tx.session,
+        row.id,
+        status=row.status,
+        at=now,
+        actor=PARTICIPANT,
+        step="participant_asked_right" if kind in RIGHTS else "participant_asked_change",
+        version=row.version,
+        details={"kind": kind.value},
+    )
+
+
+async def _ask_other_libraries(tx: Transaction, row: sa.Row, kind: ParticipantChangeKind, now: datetime) -> int:
+    """The same request for every other library of the municipality that holds the person (the blind index's
+    exact digest), on its newest referral of theirs, unless one is waiting there already. Each library's staff
+    handle their own part; none learns more than that the person asked."""
+    digest = await person_store.exact_digest(tx.session, row.id)
+    if digest is None:
+        return 0
+    asked = 0
+    others = await person_store.newest_per_library(tx.session, row.municipality, digest)
+    for library, referral_id in sorted(others.items()):
+        if library == row.library:
+            continue
+        other = await store.lock_referral(tx.session, referral_id)
+        waiting = await participant_store.open_requests(tx.session, referral_id)
+        if other is None or any(w.kind == kind.value for w in waiting):
+            continue
+        await _ask(tx, other, kind, now)
+        asked += 1
+    return asked
 
 
 async def handle_change_request(work: UnitOfWork, actor: Actor, command: HandleChangeRequest) -> ChangeRequestView:

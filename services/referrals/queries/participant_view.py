@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import participant_codes, store
 from services.referrals.participant_codes import CodeHasher
+from services.referrals.queries.participant_rights import data_on_page
 from services.referrals.queries.referral import parties_of
+from services.referrals.store import ParticipantVault
 from services.referrals.store import participants as participant_store
 from services.referrals.store.participants import change_requests
 from shared.contracts.referrals.api.participant_page import (
@@ -31,6 +33,7 @@ from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
 EXPIRED = ParticipantPage(works=False)
+CHANGES = (ParticipantChangeKind.RESCHEDULE.value, ParticipantChangeKind.CANCEL.value)
 
 
 async def referral_for_code(session: AsyncSession, hasher: CodeHasher, typed: str) -> tuple[sa.Row, sa.Row] | None:
@@ -50,7 +53,7 @@ def code_works(row: sa.Row) -> bool:
 
 
 async def open_participant_page(
-    work: UnitOfWork, hasher: CodeHasher, actor: Actor, query: OpenParticipantPage
+    work: UnitOfWork, hasher: CodeHasher, vault: ParticipantVault, actor: Actor, query: OpenParticipantPage
 ) -> ParticipantPage:
     """Whoever holds the code sees this page and nothing else, so it names nobody but who receives them.
 
@@ -68,7 +71,9 @@ async def open_participant_page(
         intake = msgspec.convert(row.intake, Intake) if row.intake is not None else None
         direction = parties_of(row).direction
         receiver = await receiver_name(session, row, direction)
-        waiting = await participant_store.open_request(session, row.id)
+        waiting = await participant_store.open_requests(session, row.id)
+        change = next((ParticipantChangeKind(w.kind) for w in waiting if w.kind in CHANGES), None)
+        data = await data_on_page(session, vault, row, waiting)
     return ParticipantPage(
         works=True,
         receiver_kind=participant_codes.receiver_kind(direction),
@@ -78,7 +83,8 @@ async def open_participant_page(
         place=intake.place if intake is not None else None,
         meet_with=intake.contact_person.name if intake is not None else None,
         contact_phone=code_row.contact_phone or (intake.contact_person.phone if intake is not None else None),
-        change_requested=ParticipantChangeKind(waiting.kind) if waiting is not None else None,
+        change_requested=change,
+        **data,
     )
 
 

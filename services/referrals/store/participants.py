@@ -76,15 +76,15 @@ async def delete_code(session: AsyncSession, referral_id: UUID) -> bool:
     return deleted.first() is not None
 
 
-async def open_request(session: AsyncSession, referral_id: UUID) -> sa.Row | None:
+async def open_requests(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:
+    """The referral's requests still waiting for the library, newest first."""
     r = change_requests
     statement = (
         sa.select(r)
         .where(r.c.referral_id == referral_id, r.c.status == ChangeRequestStatus.OPEN.value)
         .order_by(r.c.requested_at.desc(), r.c.id.desc())
-        .limit(1)
     )
-    return (await session.execute(statement)).first()
+    return list((await session.execute(statement)).all())
 
 
 async def add_request(session: AsyncSession, **values: Any) -> None:

@@ -87,3 +87,19 @@ async def party_names(session: AsyncSession, libraries: set[str], partners: set[
         statement = sa.select(known_partners.c.id, known_partners.c.name).where(known_partners.c.id.in_(partners))
         names |= {str(id_): name for id_, name in (await session.execute(statement)).all() if name}
     return names
+
+
+async def newest_per_library(session: AsyncSession, municipality: str, digest: bytes) -> dict[str, UUID]:
+    """Each library of the municipality that holds referrals with this exact digest, and its newest such referral:
+    where a request of the person's (export, erasure) goes, so that each library's staff handle their part."""
+    b = blind_index
+    statement = (
+        sa.select(referrals.c.library, referrals.c.id)
+        .join(b, b.c.referral_id == referrals.c.id)
+        .where(b.c.municipality == municipality, b.c.digest == digest, b.c.kind == EXACT)
+        .order_by(referrals.c.submitted_at.desc(), referrals.c.id.desc())
+    )
+    newest: dict[str, UUID] = {}
+    for library, referral_id in (await session.execute(statement)).all():
+        newest.setdefault(library, referral_id)  # a person's referrals are a handful: no DISTINCT ON needed
+    return newest

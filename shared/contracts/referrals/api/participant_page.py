@@ -5,7 +5,7 @@ requests to change or cancel it sends the library.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -20,6 +20,38 @@ ParticipantCodeText = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 class ParticipantChangeKind(enum.StrEnum):
     RESCHEDULE = "reschedule"  # another day or time, please
     CANCEL = "cancel"  # I will not come
+    # The participant's rights, asked on their page; the library's staff carry them out (export, erase, revoke).
+    EXPORT = "export"  # send me everything you hold about me
+    ERASURE = "erasure"  # erase my data
+    REVOCATION = "revocation"  # I withdraw my consent: stop sharing my data
+
+
+# Asked of every library of the municipality that holds the person (found through the blind index), not only of
+# the referral's own: the person has the right with each of them. A revocation is about this referral's consent.
+RIGHTS = frozenset({ParticipantChangeKind.EXPORT, ParticipantChangeKind.ERASURE, ParticipantChangeKind.REVOCATION})
+ACROSS_LIBRARIES = frozenset({ParticipantChangeKind.EXPORT, ParticipantChangeKind.ERASURE})
+
+
+class HeldData(enum.StrEnum):
+    """What the library holds about the participant, as their page lists it (never the data itself)."""
+
+    NAME = "name"
+    BIRTH_DATE = "birth_date"
+    PHONE = "phone"
+    EMAIL = "email"
+    REASON = "reason"  # why they were referred (free text)
+    NEEDS = "needs"  # what they want to learn
+    APPOINTMENT = "appointment"
+    OUTCOME = "outcome"
+    HISTORY = "history"  # the steps of the referral
+
+
+class PageParty(msgspec.Struct, frozen=True, kw_only=True):
+    """A party that receives the participant's data, as their page names it."""
+
+    kind: str  # "library" or "partner"
+    name: str | None = None
+    role: str  # "library", "referring" or "receiving" (shared/contracts/referrals/api/person.py PartyRole)
 
 
 class ChangeRequestStatus(enum.StrEnum):
@@ -80,7 +112,15 @@ class ParticipantPage(msgspec.Struct, frozen=True, kw_only=True):
     place: str | None = None
     meet_with: str | None = None  # the person who receives them at the intake
     contact_phone: str | None = None  # whom to call to change or cancel
-    change_requested: ParticipantChangeKind | None = None  # a request already waiting for the library
+    change_requested: ParticipantChangeKind | None = None  # a change (reschedule, cancel) waiting for the library
+    # What is held about them, who receives it, and until when; and the rights they asked for that are waiting.
+    held: list[HeldData] = []
+    parties: list[PageParty] = []
+    shared_until: date | None = None  # the last day of their consent
+    kept_until: datetime | None = None  # when the data is erased (set once the referral is closed)
+    retention_days: int | None = None  # days the data is kept after the referral closes
+    reads: int = 0  # how often someone read their data (the access log)
+    rights_requested: list[ParticipantChangeKind] = []
 
 
 class RequestParticipantChange(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -92,6 +132,7 @@ class ParticipantChangeRecorded(msgspec.Struct, frozen=True, kw_only=True):
     kind: ParticipantChangeKind
     requested_at: datetime
     already_requested: bool  # the same request was waiting already: nothing new recorded
+    libraries: int = 1  # how many libraries the request went to (an export or erasure: each that holds them)
 
 
 class ListChangeRequests(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

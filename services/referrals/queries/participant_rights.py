@@ -1,0 +1,66 @@
+"""What the participant's own page says about their data: what is held (the kinds, never the values), which
+parties receive it, until when their consent shares it and until when it is kept, how often it was read, and
+the rights they asked for that are waiting for the library."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.referrals import store
+from services.referrals.queries.policy import policy_view
+from services.referrals.store import ParticipantVault, personal_data_reads
+from services.referrals.store import person as person_store
+from shared.contracts.referrals.api.participant_page import RIGHTS, HeldData, PageParty, ParticipantChangeKind
+from shared.contracts.referrals.api.person import PartyKind, PartyRole
+
+
+def held(row: sa.Row, vault: ParticipantVault) -> list[HeldData]:
+    kinds: list[HeldData] = []
+    if row.participant_sealed is not None:
+        # Unsealed only to see which fields are filled in: nothing of it leaves this function, so it is no read.
+        person = vault.unseal(row.participant_sealed)
+        filled = {HeldData.NAME: person.name, HeldData.BIRTH_DATE: person.birth_date}
+        filled |= {HeldData.PHONE: person.phone, HeldData.EMAIL: person.email}
+        kinds += [kind for kind, value in filled.items() if value]
+    other = {HeldData.REASON: row.reason, HeldData.NEEDS: row.needs}
+    other |= {HeldData.APPOINTMENT: row.intake, HeldData.OUTCOME: row.outcome}
+    return [*kinds, *(kind for kind, value in other.items() if value), HeldData.HISTORY]
+
+
+async def parties(session: AsyncSession, row: sa.Row) -> list[PageParty]:
+    """The library and the partners of the referral: who holds and receives the person's data."""
+    named: list[tuple[PartyKind, str, PartyRole]] = [(PartyKind.LIBRARY, row.library, PartyRole.LIBRARY)]
+    if row.referring_partner_id is not None:
+        named.append((PartyKind.PARTNER, str(row.referring_partner_id), PartyRole.REFERRING))
+    if row.receiving_partner_id is not None:
+        named.append((PartyKind.PARTNER, str(row.receiving_partner_id), PartyRole.RECEIVING))
+    partners = {row.referring_partner_id, row.receiving_partner_id} - {None}
+    names = await person_store.party_names(session, {row.library}, partners)
+    return [PageParty(kind=kind.value, name=names.get(id_), role=role.value) for kind, id_, role in named]
+
+
+def consent_until(consent: dict[str, Any]) -> date | None:
+    until = consent.get("valid_until")
+    return date.fromisoformat(until) if isinstance(until, str) else None
+
+
+async def data_on_page(
+    session: AsyncSession, vault: ParticipantVault, row: sa.Row, waiting: list[sa.Row]
+) -> dict[str, Any]:
+    """The page's fields about the data (ParticipantPage's `held` … `rights_requested`)."""
+    r = personal_data_reads
+    reads = (await session.execute(sa.select(sa.func.count()).where(r.c.referral_id == row.id))).scalar_one()
+    asked = [ParticipantChangeKind(request.kind) for request in waiting]
+    return {
+        "held": held(row, vault),
+        "parties": await parties(session, row),
+        "shared_until": consent_until(row.consent),
+        "kept_until": row.erase_after,
+        "retention_days": policy_view(row.library, await store.find_policy(session, row.library)).retention_days,
+        "reads": int(reads),
+        "rights_requested": sorted({kind for kind in asked if kind in RIGHTS}),
+    }

@@ -1,0 +1,143 @@
+"""The participant's rights on their own page (`/p/<code>`): it shows what is held about them, which parties
+receive it and until when, and lets them ask for an export, an erasure or a revocation; an export or erasure
+reaches every library of the municipality that holds them (found through the blind index), each library's staff
+see and handle their own part, and nobody else sees the requests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from shared.tenancy import Role
+from tests.conftest import RunningPlatform, Tenant, referral_body
+from tests.e2e.test_participant_page import (
+    EASY_ENOUGH,
+    flesch_douma,
+    issue_code,
+    library_name_known,
+    participant,
+    planned_referral,
+    visible_text,
+)
+from tests.services.referrals.conftest import pooled_tenant
+
+REQUESTS = "/api/v1/referrals/change-requests"
+
+
+@pytest.fixture
+async def tenant(platform: RunningPlatform) -> Tenant:
+    return await pooled_tenant(platform)
+
+
+class Person:
+    def __init__(self, name: str, referral: dict[str, Any], code: str, at_b: str) -> None:
+        self.name, self.referral, self.code, self.at_b = name, referral, code, at_b
+
+
+@pytest.fixture
+async def person(platform: RunningPlatform, tenant: Tenant) -> Person:
+    """Someone with a planned intake at library A (and a code for their page) and a referral at library B."""
+    name = f"Ilse Mulder-{uuid.uuid4().hex[:6]}"
+    referral = await planned_referral(platform, tenant, name=name)
+    async with platform.client(tenant.partner_a_token) as partner:
+        body = referral_body(tenant.library_b, tenant.partner_a, participant={"name": name, "birth_date": "1984-03-02"})
+        at_b = await partner.post("/api/v1/referrals", json=body)
+    assert at_b.status_code == 201, at_b.text
+    await library_name_known(platform, tenant.library_a)
+    issued = await issue_code(platform, tenant, referral["id"])
+    return Person(name, referral, issued["code"], at_b.json()["id"])
+
+
+async def open_requests(platform: RunningPlatform, token: str) -> list[tuple[str, str]]:
+    async with platform.client(token) as staff:
+        response = await staff.get(REQUESTS, params={"status": "open"})
+    assert response.status_code == 200, response.text
+    return [(r["referral_id"], r["kind"]) for r in response.json()["items"]]
+
+
+async def test_the_page_shows_what_is_held_who_receives_it_and_until_when(
+    platform: RunningPlatform, tenant: Tenant, person: Person
+) -> None:
+    async with platform.client(tenant.staff_a) as staff:  # one read of the person, for the page to count
+        assert (await staff.get(f"/api/v1/referrals/{person.referral['id']}")).status_code == 200
+    async with participant(platform) as browser:
+        page = await browser.get(f"/p/{person.code}")
+    assert page.status_code == 200, page.text
+    blocks = visible_text(page.text)
+    assert {"Uw naam", "Uw geboortedatum", "Uw telefoonnummer", "Uw afspraak"} <= set(blocks)
+    assert "Uw e-mailadres" not in blocks  # none was given
+    assert f"Bibliotheek {tenant.library_a}: bewaart uw gegevens" in blocks
+    assert any(b.startswith("UWV") and b.endswith(": stuurde u door") for b in blocks)
+    assert "U gaf toestemming tot 10 januari 2099." in blocks
+    assert "Wij wissen uw gegevens 365 dagen nadat uw aanvraag klaar is." in blocks
+    assert "Uw gegevens zijn 1 keer bekeken." in blocks
+    for kind in ("export", "erasure", "revocation"):
+        assert f'value="{kind}"' in page.text
+    for personal in (person.name, "0612345678", "1984", person.referral["participant_pseudonym"]):
+        assert personal not in page.text
+    assert flesch_douma(blocks) >= EASY_ENOUGH, blocks
+
+
+async def test_an_export_asked_on_the_page_reaches_each_library_that_holds_the_person_once(
+    platform: RunningPlatform, tenant: Tenant, person: Person
+) -> None:
+    async with participant(platform) as browser:
+        asked = await browser.post("/p/change", data={"code": person.code, "kind": "export"})
+        again = await browser.post("/p/change", data={"code": person.code, "kind": "export"})
+        page = (await browser.get(f"/p/{person.code}")).text
+    assert asked.status_code == 200 and "U wilt uw gegevens zien." in asked.text and "genoteerd" in asked.text
+    assert flesch_douma(visible_text(asked.text)) >= EASY_ENOUGH
+    assert again.status_code == 200 and "Dat wisten we al" in again.text
+    assert "U vroeg al: U wilt uw gegevens zien. Wij bellen u." in visible_text(page)
+    assert 'value="export"' not in page and 'value="erasure"' in page
+
+    # Each library's staff see their own part, once; the library B request is on B's referral of the person.
+    assert await open_requests(platform, tenant.staff_a) == [(person.referral["id"], "export")]
+    assert await open_requests(platform, tenant.staff_b) == [(person.at_b, "export")]
+    async with platform.client(tenant.staff_b) as staff_b:
+        (request,) = (await staff_b.get(REQUESTS, params={"status": "open"})).json()["items"]
+        history = (await staff_b.get(f"/api/v1/referrals/{person.at_b}")).json()["history"]
+        handled = await staff_b.post(f"{REQUESTS}/{request['id']}/handle")
+    assert [h["details"] for h in history if h["step"] == "participant_asked_right"] == [{"kind": "export"}]
+    assert handled.status_code == 200 and handled.json()["status"] == "handled"
+    async with platform.client(tenant.staff_a) as staff_a:  # another library's request: as if it did not exist
+        assert (await staff_a.post(f"{REQUESTS}/{request['id']}/handle")).status_code == 404
+    assert await open_requests(platform, tenant.staff_b) == []
+    assert await open_requests(platform, tenant.staff_a) == [(person.referral["id"], "export")]
+
+
+async def test_a_revocation_asked_on_the_page_goes_to_the_referrals_own_library_only(
+    platform: RunningPlatform, tenant: Tenant, person: Person
+) -> None:
+    async with participant(platform) as browser:
+        asked = await browser.post("/p/change", data={"code": person.code, "kind": "revocation"})
+        erasure = await browser.post("/p/change", data={"code": person.code, "kind": "erasure"})
+    assert asked.status_code == 200 and "U wilt niet meer dat wij uw gegevens delen." in asked.text
+    assert erasure.status_code == 200
+    assert sorted(await open_requests(platform, tenant.staff_a)) == [
+        (person.referral["id"], "erasure"),
+        (person.referral["id"], "revocation"),
+    ]
+    assert await open_requests(platform, tenant.staff_b) == [(person.at_b, "erasure")]
+
+
+async def test_nobody_but_the_librarys_staff_sees_or_handles_the_requests(
+    platform: RunningPlatform, tenant: Tenant, elsewhere: Tenant, person: Person
+) -> None:
+    async with participant(platform) as browser:
+        assert (await browser.post("/p/change", data={"code": person.code, "kind": "erasure"})).status_code == 200
+    async with platform.client(tenant.staff_a) as staff:
+        (request,) = (await staff.get(REQUESTS)).json()["items"]
+    coordinator = platform.token(Role.COORDINATOR, municipality=tenant.municipality)
+    for token in (tenant.partner_a_token, coordinator, tenant.operator, elsewhere.staff_a):
+        async with platform.client(token) as api:
+            listed = await api.get(REQUESTS)
+            handled = await api.post(f"{REQUESTS}/{request['id']}/handle")
+        assert listed.status_code in (200, 403) and person.referral["id"] not in listed.text
+        assert handled.status_code in (403, 404)
+    async with participant(platform) as browser:  # a forged kind changes nothing
+        forged = await browser.post("/p/change", data={"code": person.code, "kind": "is_admin"})
+    assert forged.status_code == 400
+    assert await open_requests(platform, tenant.staff_a) == [(person.referral["id"], "erasure")]

@@ -57,7 +57,8 @@ def referral_body(library: str, partner_id: str) -> dict[str, Any]:
         "preferred_channel": "phone",
         "consent": {
             "given_at": "2026-01-10T10:00:00Z",
-            "given_to": "UWV",
+            "given_to": [{"library": library}],
+            "shares": ["contact_details", "reason", "outcome"],
             "purpose": "warme doorverwijzing naar de bibliotheek voor taal en solliciteren",
             "valid_until": "2099-01-10",
         },

@@ -25,6 +25,7 @@ from shared.contracts.referrals.api.referrals import (
     RecordNoShow,
     ReferralStep,
     ReferralView,
+    RevokeConsent,
     WithdrawReferral,
 )
 from shared.operations import Operation
@@ -67,7 +68,8 @@ referral_routes = Router(
 
 class ReferralStepController(Controller):
     """The lifecycle: the receiving side accepts, declines, plans, records the intake held, completes, records a
-    no-show; the referring side withdraws. Enrolment comes from the courses service, expiry from the clock."""
+    no-show; the referring side withdraws; either side records a revocation of consent. Enrolment comes from the
+    courses service, expiry from the clock."""
 
     path = PATH
     tags = ["referrals"]
@@ -158,6 +160,22 @@ class ReferralStepController(Controller):
     ) -> ReferralView:
         command = with_expected_version(data or RecordNoShow(), if_match_version)
         return await _step(rpc, actor, ops.RECORD_NO_SHOW, referral_id, command)
+
+    @post(
+        f"{ONE}/revoke-consent",
+        status_code=200,
+        summary="Record that the participant withdrew consent (either side); what is open is withdrawn",
+    )
+    async def revoke_consent(
+        self,
+        referral_id: FromPath[UUID],
+        data: JSONBody[RevokeConsent],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        if_match_version: NamedDependency[int | None],
+    ) -> ReferralView:
+        command = with_expected_version(data, if_match_version)
+        return await _step(rpc, actor, ops.REVOKE_CONSENT, referral_id, command)
 
 
 async def _step(

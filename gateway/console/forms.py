@@ -23,6 +23,7 @@ from shared.contracts.referrals.api.referrals import (
     PlanIntake,
     RecordIntakeHeld,
     RecordNoShow,
+    RevokeConsent,
     SubmitReferral,
     WithdrawReferral,
 )
@@ -114,10 +115,14 @@ def submit_referral(
         for area in SkillArea
         if area.value in form.getall("needs", [])
     ]
+    library = library or text(form, "library")
+    receiving_partner_id = None if referring_partner_id else text(form, "receiving_partner_id")
+    # The consent is given to the receiving party chosen above (from the network, not typed).
+    given_to = {"partner_id": receiving_partner_id} if receiving_partner_id else {"library": library}
     data: dict[str, Any] = {
-        "library": library or text(form, "library"),
+        "library": library,
         "referring_partner_id": referring_partner_id,
-        "receiving_partner_id": None if referring_partner_id else text(form, "receiving_partner_id"),
+        "receiving_partner_id": receiving_partner_id,
         "contact_person": person(form, "contact_person"),
         "participant": {
             **person(form, "participant"),
@@ -128,7 +133,8 @@ def submit_referral(
         "preferred_channel": text(form, "preferred_channel"),
         "consent": {
             "given_at": local_datetime(form, "consent_given_at", "consent.given_at") or now,
-            "given_to": text(form, "consent_given_to"),
+            "given_to": [given_to],
+            "shares": form.getall("consent_shares", []),
             "purpose": text(form, "consent_purpose"),
             "valid_until": local_date(form, "consent_valid_until", "consent.valid_until"),
         },
@@ -136,7 +142,7 @@ def submit_referral(
     return convert(data, SubmitReferral)
 
 
-STEPS = ("accept", "decline", "plan-intake", "intake-held", "complete", "no-show", "withdraw")
+STEPS = ("accept", "decline", "plan-intake", "intake-held", "complete", "no-show", "withdraw", "revoke-consent")
 
 
 def referral_step(form: FormMultiDict, step: str) -> tuple[str, Any]:
@@ -150,6 +156,13 @@ def referral_step(form: FormMultiDict, step: str) -> tuple[str, Any]:
         return "decline", convert({**common, "reason": text(form, "reason")}, DeclineReferral)
     if step == "withdraw":
         return "withdraw", convert({**common, "reason": text(form, "reason")}, WithdrawReferral)
+    if step == "revoke-consent":
+        data = {
+            **common,
+            "told_at": local_datetime(form, "told_at", "told_at"),
+            "told_via": text(form, "told_via"),
+        }
+        return "revoke_consent", convert(data, RevokeConsent)
     if step == "no-show":
         return "record_no_show", convert(common, RecordNoShow)
     if step == "intake-held":

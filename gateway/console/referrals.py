@@ -32,6 +32,7 @@ from shared.contracts.partners.api.organisations import GetPartner, ListPartners
 from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipView
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.referrals import (
+    ConsentState,
     ContactChannel,
     GetReferral,
     ListDirection,
@@ -42,7 +43,13 @@ from shared.contracts.referrals.api.referrals import (
     ReferralSummary,
     ReferralView,
 )
-from shared.contracts.referrals.events import DeclineReason, ReferralSubmitted, WithdrawReason
+from shared.contracts.referrals.events import (
+    DeclineReason,
+    ReferralSubmitted,
+    RevocationChannel,
+    SharedData,
+    WithdrawReason,
+)
 from shared.contracts.vocabulary import SkillArea
 from shared.errors import PartnernetError, ServiceUnavailable
 from shared.pagination import Page
@@ -92,7 +99,10 @@ def side_of(actor: Actor, referral: ReferralView) -> str | None:
 def steps_for(actor: Actor, referral: ReferralView) -> tuple[str, ...]:
     side = side_of(actor, referral)
     table = RECEIVING_STEPS if side == "receiving" else REFERRING_STEPS if side == "referring" else {}
-    return table.get(referral.status, ())
+    steps = table.get(referral.status, ())
+    if side is not None and referral.consent_state is ConsentState.GIVEN:
+        steps += ("revoke-consent",)  # either side records what the participant told it, in any state
+    return steps
 
 
 async def load_inbox(rpc: RpcClient, actor: Actor) -> list[Section]:
@@ -219,6 +229,7 @@ class ReferralPages(Controller):
             problem = explain(visitor.lang, exc)
             values: dict[str, Any] = {key: value for key, value in form.items() if key != "csrf_token"}
             values["needs"] = form.getall("needs", [])
+            values["consent_shares"] = form.getall("consent_shares", [])
             return await self._form(visitor, rpc, actor, values=values, problem=problem, status=problem.status)
         return Redirect(f"{PREFIX}/referrals/{view.id}?done=submitted", status_code=303)
 
@@ -253,18 +264,16 @@ class ReferralPages(Controller):
             values=values or {},
             decline_reasons=list(DeclineReason),
             withdraw_reasons=list(WithdrawReason),
+            revocation_channels=list(RevocationChannel),
             now_local=datetime.now(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M"),
         )
 
     @staticmethod
     async def _defaults(rpc: RpcClient, actor: Actor) -> dict[str, Any]:
         now = datetime.now(LOCAL_TIME)
-        given_to = actor.library or ""
-        if actor.role is Role.PARTNER:
-            given_to = next(iter((await party_names(rpc, actor)).values()), "")
         return {
             "consent_given_at": now.strftime("%Y-%m-%dT%H:%M"),
-            "consent_given_to": given_to,
+            "consent_shares": [shared.value for shared in SharedData],
             "consent_valid_until": (now + timedelta(days=365)).date().isoformat(),
             "preferred_channel": ContactChannel.PHONE.value,
             "needs": [],
@@ -304,6 +313,7 @@ class ReferralPages(Controller):
             partners=partners,
             areas=list(SkillArea),
             channels=list(ContactChannel),
+            shared_data=[shared.value for shared in SharedData],
             today=datetime.now(LOCAL_TIME).date().isoformat(),
         )
 

@@ -7,6 +7,7 @@ from functools import partial
 from services.referrals import store
 from services.referrals.blind_index import BlindIndex
 from services.referrals.commands import (
+    consent,
     deadlines,
     duplicates,
     lifecycle,
@@ -45,7 +46,8 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.bind(ops.PLAN_INTAKE, partial(lifecycle.plan_intake, work))
     runtime.bind(ops.RECORD_INTAKE_HELD, partial(lifecycle.record_intake_held, work))
     runtime.bind(ops.COMPLETE_REFERRAL, partial(lifecycle.complete_referral, work))
-    runtime.bind(ops.WITHDRAW_REFERRAL, partial(lifecycle.withdraw_referral, work))
+    runtime.bind(ops.WITHDRAW_REFERRAL, partial(consent.withdraw_referral, work))  # consent_withdrawn: a revocation
+    runtime.bind(ops.REVOKE_CONSENT, partial(consent.revoke_consent, work))
     runtime.bind(ops.RECORD_NO_SHOW, partial(lifecycle.record_no_show, work))
 
     runtime.bind(ops.LIST_ACCESS_LOG, partial(lists.list_access_log, work))

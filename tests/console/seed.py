@@ -27,7 +27,8 @@ def referral(library: str, partner_id: str, name: str, **overrides: Any) -> dict
         "preferred_channel": "phone",
         "consent": {
             "given_at": "2026-01-10T10:00:00Z",
-            "given_to": "UWV",
+            "given_to": [{"library": library}],
+            "shares": ["contact_details", "reason", "outcome"],
             "purpose": "warme doorverwijzing naar de bibliotheek",
             "valid_until": "2099-01-10",
         },

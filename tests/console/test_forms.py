@@ -38,7 +38,7 @@ def referral_form(**overrides: str | list[str]) -> FormMultiDict:
         "contact_person_name": "Jan de Consulent",
         "contact_person_email": "jan@werkplein.example",
         "consent_given_at": "2026-11-20T10:30",
-        "consent_given_to": "UWV",
+        "consent_shares": ["contact_details", "reason", "outcome"],
         "consent_purpose": "warme doorverwijzing",
         "consent_valid_until": "2027-11-20",
     }

@@ -22,8 +22,20 @@ from shared.contracts.partners.api.organisations import ContactRole, PartnerStat
 from shared.contracts.partners.api.partnerships import Contribution, PartnershipRole, PartnershipStatus
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.referrals.api.participant_page import ParticipantChangeKind
-from shared.contracts.referrals.api.referrals import ContactChannel, ReferralDirection, ReferralStatus
-from shared.contracts.referrals.events import DeclineReason, WithdrawReason
+from shared.contracts.referrals.api.referrals import (
+    ConsentState,
+    ContactChannel,
+    ReferralDirection,
+    ReferralStatus,
+    Withholding,
+)
+from shared.contracts.referrals.events import (
+    ConsentSide,
+    DeclineReason,
+    RevocationChannel,
+    SharedData,
+    WithdrawReason,
+)
 from shared.contracts.vocabulary import SkillArea
 from shared.contracts.volunteers.api.vacancies import VacancyStatus
 from shared.contracts.volunteers.api.volunteers import CertificateStatus, VolunteerStatus, VolunteerStep
@@ -39,6 +51,11 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("channel.", ContactChannel),
     ("decline.", DeclineReason),
     ("withdraw.", WithdrawReason),
+    ("shared.", SharedData),
+    ("told_via.", RevocationChannel),
+    ("consent_side.", ConsentSide),
+    ("consent_state.", ConsentState),
+    ("withheld.", Withholding),
     ("kind.", PartnerKind),
     ("partner_status.", PartnerStatus),
     ("partnership_status.", PartnershipStatus),

@@ -158,7 +158,7 @@ async def test_a_library_refers_to_a_partner_who_then_sees_it_incoming_with_its_
             "preferred_channel": "email",
             "contact_person_name": "Mieke van de bibliotheek",
             "consent_given_at": "2026-11-20T10:30",
-            "consent_given_to": world.tenant.library_a,
+            "consent_shares": ["contact_details", "reason"],
             "consent_purpose": "doorverwijzing naar het Sociaal Team",
             "consent_valid_until": "2099-01-01",
         },

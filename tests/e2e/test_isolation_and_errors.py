@@ -15,7 +15,7 @@ from launcher.embedded import EmbeddedNats, free_port
 from services.referrals import store as referral_store
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
-from tests.conftest import RunningPlatform, Tenant, make_settings, referral_body, telemetry_for
+from tests.conftest import RunningPlatform, Tenant, consent_body, make_settings, referral_body, telemetry_for
 
 PROBLEM = "application/problem+json"
 
@@ -95,17 +95,12 @@ async def test_bad_input_is_a_problem_and_writes_nothing(platform: RunningPlatfo
         "expired consent": referral_body(
             tenant.library_a,
             tenant.partner_a,
-            consent={
-                "given_at": "2020-01-01T00:00:00Z",
-                "given_to": "UWV",
-                "purpose": "x",
-                "valid_until": "2020-02-01",
-            },
+            consent=consent_body(library=tenant.library_a, given_at="2020-01-01T00:00:00Z", valid_until="2020-02-01"),
         ),
         "consent time without a zone": referral_body(
             tenant.library_a,
             tenant.partner_a,
-            consent={"given_at": "2026-01-01T09:00:00", "given_to": "UWV", "purpose": "x", "valid_until": "2099-01-01"},
+            consent=consent_body(library=tenant.library_a, given_at="2026-01-01T09:00:00"),
         ),
     }
     for case, body in cases.items():

@@ -30,7 +30,7 @@ from shared.contracts.referrals.api.referrals import (
 from shared.contracts.referrals.events import DeclineReason, WithdrawReason
 from shared.ids import new_id
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.conftest import RunningPlatform, Tenant, consent_body, eventually, referral_body, to_partner_body
 from tests.services.referrals.conftest import (
     SECRETS,
     KnownTenant,
@@ -300,9 +300,7 @@ async def test_a_library_refers_to_a_partners_course_and_the_outcome_comes_back(
     platform: RunningPlatform, tenant: Tenant
 ) -> None:
     course_id = str(new_id())
-    body = referral_body(tenant.library_a, tenant.partner_a, course_id=course_id)
-    del body["referring_partner_id"]
-    body["receiving_partner_id"] = tenant.partner_b
+    body = to_partner_body(tenant.library_a, tenant.partner_b, course_id=course_id)
     async with platform.client(tenant.staff_a) as api:
         submitted = await api.post("/api/v1/referrals", json=body)
     assert submitted.status_code == 201, submitted.text
@@ -363,15 +361,14 @@ async def test_the_outcome_reaches_the_referring_partners_feed(platform: Running
 async def test_no_consent_or_expired_consent_means_no_referral_in_either_direction(
     platform: RunningPlatform, tenant: Tenant
 ) -> None:
-    expired = {"given_at": "2020-01-01T00:00:00Z", "given_to": "UWV", "purpose": "taal", "valid_until": "2020-12-31"}
+    lapsed = {"given_at": "2020-01-01T00:00:00Z", "valid_until": "2020-12-31"}
     to_library = referral_body(tenant.library_a, tenant.partner_a)
-    to_partner = {k: v for k, v in to_library.items() if k != "referring_partner_id"}
-    to_partner["receiving_partner_id"] = tenant.partner_b
+    to_partner = to_partner_body(tenant.library_a, tenant.partner_b)
     attempts = [
         (tenant.partner_a_token, {k: v for k, v in to_library.items() if k != "consent"}),
-        (tenant.partner_a_token, {**to_library, "consent": expired}),
+        (tenant.partner_a_token, {**to_library, "consent": consent_body(library=tenant.library_a, **lapsed)}),
         (tenant.staff_a, {k: v for k, v in to_partner.items() if k != "consent"}),
-        (tenant.staff_a, {**to_partner, "consent": expired}),
+        (tenant.staff_a, {**to_partner, "consent": consent_body(partner_id=tenant.partner_b, **lapsed)}),
     ]
     for token, body in attempts:
         async with platform.client(token) as api:

@@ -12,8 +12,15 @@ import asyncpg
 from launcher.embedded import EmbeddedNats
 from services.referrals.commands.submission import submit_referral
 from services.referrals.store import ParticipantVault
-from shared.contracts.referrals.api.referrals import Consent, ContactChannel, ContactPerson, Participant, SubmitReferral
-from shared.contracts.referrals.events import Need
+from shared.contracts.referrals.api.referrals import (
+    Consent,
+    ConsentParty,
+    ContactChannel,
+    ContactPerson,
+    Participant,
+    SubmitReferral,
+)
+from shared.contracts.referrals.events import Need, SharedData
 from shared.contracts.vocabulary import SkillArea
 from shared.tenancy import Actor, Role
 from tests.conftest import eventually
@@ -44,7 +51,8 @@ def a_referral(tenant: FaultTenant) -> SubmitReferral:
         preferred_channel=ContactChannel.PHONE,
         consent=Consent(
             given_at=datetime(2026, 1, 1, tzinfo=UTC),
-            given_to="Sociaal Team",
+            given_to=[ConsentParty(library=tenant.library)],
+            shares=list(SharedData),
             purpose="doorverwijzing",
             valid_until=date(2099, 1, 1),
         ),

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.referrals import store
+from services.referrals.commands.consent import expire_lapsed_consents
 from services.referrals.commands.lifecycle import event_parties, transition
 from services.referrals.commands.privacy import anonymise
 from services.referrals.domain import Step
@@ -119,5 +120,6 @@ async def run_deadlines(work: UnitOfWork) -> dict[str, Any]:
     return {
         "overdue": await mark_overdue(work),
         "expired": await expire_unanswered(work),
+        "consents_expired": await expire_lapsed_consents(work),
         "anonymised": await anonymise_after_retention(work),
     }

@@ -141,8 +141,9 @@ async def take_step(
             raise IllegalTransition(exc.detail, **exc.extra, version=row.version) from None
         row = await store.find_referral(tx.session, row.id)
         history = await store.history_of(tx.session, request.referral_id)
+        now = tx.clock.now()
     assert row is not None
-    return views.referral_view(row, history=history)
+    return views.referral_view(row, history=history, shown=views.shown_to(actor, row, now))
 
 
 async def accept_referral(work: UnitOfWork, actor: Actor, request: ReferralStep[AcceptReferral]) -> ReferralView:

@@ -11,6 +11,7 @@ from services.referrals import domain, store
 from services.referrals.blind_index import BlindIndex
 from services.referrals.commands.duplicates import flag_possible_duplicates
 from services.referrals.commands.policy import policy_of
+from services.referrals.domain import consent as consent_rules
 from services.referrals.queries import referral as views
 from services.referrals.queries.duplicates import with_duplicates
 from services.referrals.store import ParticipantVault
@@ -36,7 +37,6 @@ async def submit_referral(
     pseudonym = vault.pseudonym(referral_id)
     async with work.transaction() as tx:
         now = tx.clock.now()
-        domain.check_consent(command.consent, now)
         partner_id = command.referring_partner_id or command.receiving_partner_id
         # One round trip for every check below (store.submission_context): library, partner, policy.
         known = await store.submission_context(tx.session, command.library, partner_id)
@@ -57,6 +57,7 @@ async def submit_referral(
             referring_partner_id=command.referring_partner_id,
             receiving_partner_id=command.receiving_partner_id,
         )
+        consent = consent_rules.check_consent(command.consent, parties, now)
         policy = policy_of(known)
         respond_by = policy.respond_by(now)
         referral: dict[str, Any] = {
@@ -74,7 +75,8 @@ async def submit_referral(
             "reason": command.reason,
             "preferred_channel": command.preferred_channel.value,
             "contact_person": msgspec.to_builtins(command.contact_person),
-            "consent": msgspec.to_builtins(command.consent),
+            "consent": msgspec.to_builtins(consent),
+            "consent_valid_until": consent.valid_until,
             "submitted_at": now,
             "updated_at": now,
             "version": 1,
@@ -132,7 +134,11 @@ async def submit_referral(
     log.info("referral submitted", extra={"pseudonym": pseudonym, "library": command.library})
     # The answer is built from what was written (no read back). The submitter wrote the personal data itself:
     # echoing it back is not a read of stored data.
+    written = views.as_written(referral)
     view = views.referral_view(
-        views.as_written(referral), participant=command.participant, history=[views.as_written(history)]
+        written,
+        participant=command.participant,
+        history=[views.as_written(history)],
+        shown=views.shown_to(actor, written, now),
     )
     return with_duplicates(view, actor, warnings)

@@ -10,12 +10,15 @@ import msgspec
 import sqlalchemy as sa
 
 from services.referrals import domain, store
+from services.referrals.domain import consent as consent_rules
 from services.referrals.queries.duplicates import with_duplicates
 from services.referrals.store import ParticipantVault
 from services.referrals.store import duplicates as duplicate_store
 from shared.contracts.referrals.api.participant_data import AccessLogEntry, AccessPurpose
 from shared.contracts.referrals.api.referrals import (
     Consent,
+    ConsentRevocation,
+    ConsentState,
     ContactChannel,
     ContactPerson,
     GetReferral,
@@ -43,6 +46,9 @@ UNSET_ON_SUBMIT: dict[str, Any] = {
     "closed_at": None,
     "anonymised_at": None,
     "note": None,
+    "consent_ended_at": None,
+    "consent_state": ConsentState.GIVEN.value,
+    "consent_revocation": None,
 }
 
 
@@ -79,6 +85,19 @@ def may_read_personal_data(actor: Actor, row: sa.Row) -> bool:
     )
 
 
+def consent_of(row: sa.Row) -> Consent:
+    return msgspec.convert(row.consent, Consent)
+
+
+def consent_state_of(row: sa.Row, now: datetime) -> ConsentState:
+    return consent_rules.consent_state(ConsentState(row.consent_state), row.consent_valid_until, now)
+
+
+def shown_to(actor: Actor, row: sa.Row, now: datetime) -> consent_rules.Disclosure:
+    """What of the participant of `row` the actor is shown now (domain/consent.py)."""
+    return consent_rules.disclosure(actor, parties_of(row), consent=consent_of(row), state=consent_state_of(row, now))
+
+
 def history_entry(row: sa.Row) -> HistoryEntry:
     return HistoryEntry(
         status=ReferralStatus(row.status),
@@ -92,9 +111,16 @@ def history_entry(row: sa.Row) -> HistoryEntry:
 
 
 def referral_view(
-    row: sa.Row, *, participant: Participant | None = None, history: list[sa.Row] | None = None
+    row: sa.Row,
+    *,
+    participant: Participant | None = None,
+    history: list[sa.Row] | None = None,
+    shown: consent_rules.Disclosure | None = None,
+    consent_state: ConsentState | None = None,
 ) -> ReferralView:
-    """The referral; `participant` only where the caller may see it and the read is logged."""
+    """The referral; `participant` only where the caller may see it and the read is logged; the reason and the
+    outcome as far as `shown` (what the caller is shown) allows."""
+    shown = shown or consent_rules.Disclosure(person=participant is not None, reason=True, outcome=True)
     return ReferralView(
         id=row.id,
         status=ReferralStatus(row.status),
@@ -103,10 +129,10 @@ def referral_view(
         referring_partner_id=row.referring_partner_id,
         participant_pseudonym=row.participant_pseudonym,
         needs=msgspec.convert(row.needs, list[Need]),
-        reason=row.reason,
+        reason=row.reason if shown.reason else None,
         preferred_channel=ContactChannel(row.preferred_channel),
         contact_person=msgspec.convert(row.contact_person, ContactPerson),
-        consent=msgspec.convert(row.consent, Consent),
+        consent=consent_of(row),
         submitted_at=row.submitted_at,
         participant=participant,
         version=row.version,
@@ -120,12 +146,19 @@ def referral_view(
         overdue=row.overdue,
         intake=msgspec.convert(row.intake, Intake) if row.intake is not None else None,
         intake_held_at=row.intake_held_at,
-        outcome=msgspec.convert(row.outcome, Outcome) if row.outcome is not None else None,
+        outcome=msgspec.convert(row.outcome, Outcome) if row.outcome is not None and shown.outcome else None,
         decline_reason=DeclineReason(row.decline_reason) if row.decline_reason else None,
         withdraw_reason=WithdrawReason(row.withdraw_reason) if row.withdraw_reason else None,
         closed_at=row.closed_at,
         anonymised_at=row.anonymised_at,
         history=[history_entry(entry) for entry in history or []],
+        consent_state=consent_state or ConsentState(row.consent_state),
+        consent_ended_at=row.consent_ended_at,
+        consent_revocation=(
+            msgspec.convert(row.consent_revocation, ConsentRevocation) if row.consent_revocation is not None else None
+        ),
+        withheld=shown.withheld,
+        withheld_because=shown.because,
     )
 
 
@@ -197,7 +230,9 @@ async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, 
         if row is None or not may_read(actor, row):
             raise NotFound(f"referral {query.referral_id} not found")
         participant = logged = None
-        if row.participant_sealed is not None and may_read_personal_data(actor, row):
+        now = work.clock.now()
+        shown = shown_to(actor, row, now)
+        if row.participant_sealed is not None and shown.person:
             participant = vault.unseal(row.participant_sealed)
             logged = access_entry_values(row, actor, AccessPurpose.VIEW, work.clock.now())
         history = await store.history_of(session, row.id)
@@ -206,7 +241,10 @@ async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, 
             warnings = await duplicate_store.warnings_of(session, row.id, logging=logged)
         elif logged is not None:
             await store.log_personal_data_read(session, **logged)
-    return with_duplicates(referral_view(row, participant=participant, history=history), actor, warnings)
+    view = referral_view(
+        row, participant=participant, history=history, shown=shown, consent_state=consent_state_of(row, now)
+    )
+    return with_duplicates(view, actor, warnings)
 
 
 def sees_duplicates(actor: Actor, row: sa.Row) -> bool:

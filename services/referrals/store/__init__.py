@@ -70,6 +70,12 @@ referrals = sa.Table(
     sa.Column("erase_after", sa.DateTime(timezone=True)),
     sa.Column("anonymised_at", sa.DateTime(timezone=True)),
     sa.Column("intake_held_at", sa.DateTime(timezone=True)),
+    # The consent's last day (also in `consent`), for the sweep that ends lapsed consents (migration 005).
+    sa.Column("consent_valid_until", sa.Date, nullable=False),
+    sa.Column("consent_ended_at", sa.DateTime(timezone=True)),
+    sa.Column("consent_state", sa.Text, nullable=False, server_default="given"),  # a ConsentState
+    sa.Column("consent_revocation", JSONB),
+    sa.Column("consent_recorded_as", sa.Text),  # before migration 005, consent named its receiver in free text
     sa.CheckConstraint("(referring_partner_id IS NULL) <> (referring_library IS NULL)", name="referrals_one_referrer"),
     sa.CheckConstraint(
         "referring_library IS NULL OR (referring_library = library AND receiving_partner_id IS NOT NULL)",
@@ -94,6 +100,7 @@ referrals = sa.Table(
     sa.Index("referrals_awaiting_answer", "respond_by", postgresql_where=sa.text("status = 'submitted'")),
     sa.Index("referrals_awaiting_expiry", "expires_at", postgresql_where=sa.text("status = 'submitted'")),
     sa.Index("referrals_awaiting_erasure", "erase_after", postgresql_where=sa.text("anonymised_at IS NULL")),
+    sa.Index("referrals_consent_in_force", "consent_valid_until", postgresql_where=sa.text("consent_ended_at IS NULL")),
 )
 
 referral_history = sa.Table(

@@ -12,7 +12,7 @@ Frozen: tests/contracts compares each type's JSON Schema with its snapshot.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, ClassVar
 from uuid import UUID
 
@@ -43,6 +43,25 @@ class WithdrawReason(enum.StrEnum):
 class AnonymisationReason(enum.StrEnum):
     RETENTION = "retention"  # the retention period after closure ended
     ERASURE_REQUESTED = "erasure_requested"  # the participant used the right to erasure
+
+
+class SharedData(enum.StrEnum):
+    CONTACT_DETAILS = "contact_details"  # who the participant is and how to reach them
+    REASON = "reason"  # why the referrer refers them
+    OUTCOME = "outcome"  # what became of it, back to the referrer
+
+
+class ConsentSide(enum.StrEnum):
+    REFERRING = "referring"
+    RECEIVING = "receiving"
+
+
+class RevocationChannel(enum.StrEnum):
+    IN_PERSON = "in_person"  # at the desk
+    PHONE = "phone"
+    EMAIL = "email"
+    LETTER = "letter"
+    PARTICIPANT_PAGE = "participant_page"  # asked on their own page; staff record it
 
 
 class Need(msgspec.Struct, frozen=True, kw_only=True):
@@ -198,3 +217,22 @@ class ReferralAnonymised(ReferralEvent, frozen=True, kw_only=True):
     type: ClassVar[str] = "referral.anonymised"
     reason: AnonymisationReason
     anonymised_at: datetime
+
+
+@register
+class ReferralConsentRevoked(ReferralEvent, frozen=True, kw_only=True):
+    """The participant withdrew consent: from now on no party sees who they are; what was open is withdrawn."""
+
+    type: ClassVar[str] = "referral.consent_revoked"
+    recorded_by: ConsentSide
+    told_via: RevocationChannel | None
+    revoked_at: datetime
+
+
+@register
+class ReferralConsentExpired(ReferralEvent, frozen=True, kw_only=True):
+    """The consent's last day passed: from now on no party sees who the participant is; what was open is withdrawn."""
+
+    type: ClassVar[str] = "referral.consent_expired"
+    valid_until: date
+    expired_at: datetime

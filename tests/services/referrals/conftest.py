@@ -27,13 +27,14 @@ from shared.clock import FixedClock
 from shared.contracts import Envelope, EventData, nats_subject
 from shared.contracts.referrals.api.referrals import (
     Consent,
+    ConsentParty,
     ContactChannel,
     ContactPerson,
     Participant,
     ReferralView,
     SubmitReferral,
 )
-from shared.contracts.referrals.events import Need
+from shared.contracts.referrals.events import Need, SharedData
 from shared.contracts.vocabulary import SkillArea
 from shared.ids import new_id
 from shared.messaging import event_stream_name
@@ -127,7 +128,12 @@ def submit_command(library: str, **overrides: Any) -> SubmitReferral:
         "preferred_channel": ContactChannel.PHONE,
         "consent": Consent(
             given_at=datetime(2026, 1, 10, 10, tzinfo=UTC),
-            given_to="UWV",
+            given_to=[
+                ConsentParty(partner_id=overrides["receiving_partner_id"])
+                if overrides.get("receiving_partner_id")
+                else ConsentParty(library=library)
+            ],
+            shares=list(SharedData),
             purpose="warme doorverwijzing",
             valid_until=date(2099, 1, 1),
         ),

@@ -1,8 +1,8 @@
-"""Referral rules without servers: the lifecycle table, consent, who may submit, take steps and read, the policy."""
+"""Referral rules without servers: the lifecycle table, who may submit, take steps and read, the policy."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -15,7 +15,6 @@ from services.referrals.domain import (
     Policy,
     Step,
     apply_step,
-    check_consent,
     check_decline,
     check_intake_passed,
     check_may_manage_personal_data,
@@ -27,7 +26,7 @@ from services.referrals.domain import (
     may_read,
     may_read_personal_data,
 )
-from shared.contracts.referrals.api.referrals import Consent, ReferralDirection, ReferralStatus
+from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus
 from shared.contracts.referrals.events import DeclineReason
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
@@ -184,31 +183,7 @@ def test_every_status_is_reachable_from_submitted() -> None:
     assert reached == set(S)
 
 
-# --- consent ------------------------------------------------------------------------------------
-
 NOW = datetime(2025, 3, 14, 10, 0, tzinfo=UTC)
-
-
-def consent(*, given_at: datetime = NOW - timedelta(days=1), valid_until: date = date(2025, 12, 31)) -> Consent:
-    return Consent(given_at=given_at, given_to="Bibliotheek Centrale", purpose="taalcursus", valid_until=valid_until)
-
-
-def test_consent_given_in_the_past_and_still_valid_is_accepted() -> None:
-    check_consent(consent(), NOW)  # does not raise
-
-
-def test_consent_given_just_now_and_valid_until_today_is_accepted() -> None:
-    check_consent(consent(given_at=NOW, valid_until=NOW.date()), NOW)  # the boundaries are inclusive
-
-
-def test_consent_given_in_the_future_is_rejected() -> None:
-    with pytest.raises(InvalidInput, match="future"):
-        check_consent(consent(given_at=NOW + timedelta(minutes=1)), NOW)
-
-
-def test_expired_consent_is_rejected() -> None:
-    with pytest.raises(InvalidInput, match="expired"):
-        check_consent(consent(valid_until=NOW.date() - timedelta(days=1)), NOW)
 
 
 # --- who may submit -----------------------------------------------------------------------------

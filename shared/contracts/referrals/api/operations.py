@@ -44,6 +44,7 @@ from shared.contracts.referrals.api.referrals import (
     ReferralStep,
     ReferralSummary,
     ReferralView,
+    RevokeConsent,
     SetReferralPolicy,
     SubmitReferral,
     WithdrawReferral,
@@ -122,6 +123,13 @@ WITHDRAW_REFERRAL = REFERRALS.declare(
 )
 RECORD_NO_SHOW = REFERRALS.declare(
     "record_no_show", ReferralStep[RecordNoShow], ReferralView, roles=PARTIES, summary="The participant did not come"
+)
+REVOKE_CONSENT = REFERRALS.declare(
+    "revoke_consent",
+    ReferralStep[RevokeConsent],
+    ReferralView,
+    roles=PARTIES,
+    summary="Record that the participant withdrew consent (either side): ends every party's view of the person",
 )
 
 LIST_ACCESS_LOG = REFERRALS.declare(

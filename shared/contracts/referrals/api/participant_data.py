@@ -35,6 +35,9 @@ class RotateEncryption(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
 class AccessPurpose(enum.StrEnum):
     VIEW = "view"
     EXPORT = "export"
+    # Not reads: where the parties' access to the person ended, so the log tells the whole story.
+    CONSENT_REVOKED = "consent_revoked"
+    CONSENT_EXPIRED = "consent_expired"
 
 
 class AccessLogEntry(msgspec.Struct, frozen=True, kw_only=True):

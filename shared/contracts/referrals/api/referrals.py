@@ -12,7 +12,15 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.referrals.api.duplicates import PossibleDuplicate
-from shared.contracts.referrals.events import DeclineReason, Need, Outcome, WithdrawReason
+from shared.contracts.referrals.events import (
+    ConsentSide,
+    DeclineReason,
+    Need,
+    Outcome,
+    RevocationChannel,
+    SharedData,
+    WithdrawReason,
+)
 from shared.contracts.vocabulary import (
     DEFAULT_LIMIT,
     AwareDatetime,
@@ -67,11 +75,50 @@ class ContactPerson(msgspec.Struct, frozen=True, kw_only=True):
     email: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
+class ConsentParty(msgspec.Struct, frozen=True, kw_only=True):
+    """A party of the referral that may receive the participant's data, by its id in the network (never a typed
+    name): a library by its slug, or a partner by its id; exactly one of the two."""
+
+    library: Slug | None = None
+    partner_id: UUID | None = None
+
+
 class Consent(msgspec.Struct, frozen=True, kw_only=True):
+    """What the participant agreed to: which parties of this referral receive their data (the receiving one at
+    least), what is shared with them, what for, and until which Dutch calendar day (inclusive)."""
+
     given_at: AwareDatetime
-    given_to: Short  # the organisation the participant gave consent to
+    given_to: Annotated[list[ConsentParty], msgspec.Meta(min_length=1, max_length=3)]
+    shares: Annotated[list[SharedData], msgspec.Meta(min_length=1, max_length=3)]
     purpose: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
     valid_until: date
+
+
+class ConsentState(enum.StrEnum):
+    GIVEN = "given"
+    REVOKED = "revoked"  # recorded by one of the parties (or by withdrawing with `consent_withdrawn`)
+    EXPIRED = "expired"  # its last day has passed
+
+
+class ConsentRevocation(msgspec.Struct, frozen=True, kw_only=True):
+    """Who recorded the revocation (the side and the person), and when and how the participant said it."""
+
+    recorded_by: ConsentSide
+    recorded_by_actor: str
+    recorded_at: datetime
+    told_at: datetime
+    told_via: RevocationChannel | None = None  # None: a withdrawal with reason `consent_withdrawn`
+
+
+class Withholding(enum.StrEnum):
+    """Why the caller is shown less of the participant than the referral holds."""
+
+    NOT_ACCEPTED = "not_accepted"  # the receiving side sees what it needs to decide; contact details after accepting
+    CONSENT_SCOPE = "consent_scope"  # the consent does not share it
+    CONSENT_REVOKED = "consent_revoked"
+    CONSENT_EXPIRED = "consent_expired"
+    PARTNER_INACTIVE = "partner_inactive"  # the caller's organisation is suspended or ended
+    PARTNERSHIP_ENDED = "partnership_ended"
 
 
 class SubmitReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -144,6 +191,15 @@ class WithdrawReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
 
 
 class RecordNoShow(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    expected_version: ExpectedVersion | None = None
+    note: Note | None = None
+
+
+class RevokeConsent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The participant withdrew their consent, and told one of the parties: when, and how."""
+
+    told_at: AwareDatetime
+    told_via: RevocationChannel
     expected_version: ExpectedVersion | None = None
     note: Note | None = None
 
@@ -238,6 +294,12 @@ class ReferralView(msgspec.Struct, frozen=True, kw_only=True):
     closed_at: datetime | None = None
     anonymised_at: datetime | None = None
     history: list[HistoryEntry] = []
+    consent_state: ConsentState = ConsentState.GIVEN
+    consent_ended_at: datetime | None = None
+    consent_revocation: ConsentRevocation | None = None
+    # What of the participant the caller is not shown (the person, the reason, the outcome), and why.
+    withheld: list[SharedData] = []
+    withheld_because: Withholding | None = None
     # Staff of the referral's library only: other open referrals in the municipality that may be of the same
     # person (found by the blind index), and the referrals they linked to this one.
     possible_duplicates: list[PossibleDuplicate] = []

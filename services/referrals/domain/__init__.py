@@ -1,5 +1,6 @@
-"""Referral rules: consent, who may refer to whom and who may take which step, the lifecycle as a table
-of legal transitions, and the deadlines of the library's policy. Pure: no I/O, no clock reads."""
+"""Referral rules: who may refer to whom and who may take which step, the lifecycle as a table of legal
+transitions, and the deadlines of the library's policy (consent and what each party is shown: domain/consent.py).
+Pure: no I/O, no clock reads."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from shared.clock import local_date
-from shared.contracts.referrals.api.referrals import Consent, ReferralDirection, ReferralStatus
+from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus
 from shared.contracts.referrals.events import DeclineReason
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
@@ -100,14 +100,6 @@ def check_intake_passed(step: Step, intake_at: datetime | None, held: bool, now:
             f"{step.value.replace('_', ' ')} before then",
             intake_at=intake_at.isoformat(),
         )
-
-
-def check_consent(consent: Consent, now: datetime) -> None:
-    """No consent, no referral: it must have been given already and still hold."""
-    if consent.given_at > now:
-        raise InvalidInput("consent cannot be given in the future")
-    if consent.valid_until < local_date(now):  # a consent's last day is a Dutch calendar day
-        raise InvalidInput("consent has expired")
 
 
 # --- the parties --------------------------------------------------------------------------------

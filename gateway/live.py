@@ -2,9 +2,11 @@
 
 - A partner's feed (`/partners/{id}/feed/live`): the id is the entry's feed position; the backlog after the
   position comes from `rpc.partners.get_feed` page by page, then the gateway asks again every half second.
-- A library's new referrals for its staff (`/libraries/{slug}/referrals/live`): the `referral.submitted`
-  events (pseudonyms only) read straight from the referrals' JetStream stream; the id is the stream
-  sequence, so a reconnect starts at the next one.
+- A library's referrals for its staff (`/libraries/{slug}/referrals/live`): every event of the library's
+  referrals, in both directions (submitted, accepted, declined, overdue, intake planned and held, waiting list,
+  enrolled, completed, withdrawn, no-show, expired, a participant to tell …; pseudonyms only), read straight
+  from the referrals' JetStream stream; the SSE `event` is the type without its version (`referral.accepted`),
+  the id the stream sequence, so a reconnect starts at the next one.
 Positions only grow, so a client that reconnects with the last id it saw gets every entry exactly once.
 Both end when their credential no longer holds (gateway/stream_guard.py).
 """
@@ -34,7 +36,6 @@ from gateway.problems import READ_PROBLEMS, problem_responses
 from gateway.stream_guard import LiveStreams
 from shared.contracts import nats_subject
 from shared.contracts.partners.api.feeds import FeedPage, GetFeed
-from shared.contracts.referrals.events import ReferralSubmitted
 from shared.errors import Forbidden, InvalidInput, NotFound, PartnernetError, ServiceUnavailable
 from shared.messaging import event_stream_name
 from shared.rpc import RpcClient
@@ -106,7 +107,8 @@ class LiveController(Controller):
 
     @get(
         "/libraries/{library:str}/referrals/live",
-        summary="A library's new referrals, live (server-sent events) for its staff; resumes after Last-Event-ID",
+        summary="What happens to a library's referrals, live (server-sent events) for its staff; resumes after "
+        "Last-Event-ID",
         responses=problem_responses(*READ_PROBLEMS),
         response_description=SSE_RESPONSE[200],
         media_type="text/event-stream",
@@ -125,12 +127,7 @@ class LiveController(Controller):
             raise Forbidden("the live referrals of a library are for its staff")
         if (actor.role is Role.STAFF and actor.library != library) or not SLUG_PATTERN.match(library):
             raise NotFound(f"library {library} not found")  # a slug only: it becomes part of a NATS subject
-        subject = nats_subject(
-            "referrals",
-            ReferralSubmitted.qualified_type(),
-            actor.municipality if actor.role is Role.STAFF else "*",
-            library,
-        )
+        subject = library_referrals_subject(actor.municipality if actor.role is Role.STAFF else "*", library)
         position = start_position(last_event_id, after)
         try:
             subscription = await subscribe_from(state.nats.jetstream(), subject, position)
@@ -138,6 +135,16 @@ class LiveController(Controller):
             raise ServiceUnavailable("the event stream is not reachable", service="referrals") from exc
         streams: LiveStreams = state.live_streams
         return ServerSentEvent(streams.follow(caller, request.headers, follow_subscription(subscription)))
+
+
+def library_referrals_subject(municipality: str | None, library: str | None) -> str:
+    """Every referral event (any type, any version) of one library: the last two tokens of a subject are its tenant."""
+    return nats_subject("referrals", "referral.*.*", municipality, library)
+
+
+def event_name(subject: str) -> str:
+    """`referral.accepted` from `events.referrals.referral.accepted.v1.<municipality>.<library>`."""
+    return ".".join(subject.split(".")[2:4])
 
 
 def _hello() -> ServerSentEventMessage:
@@ -192,7 +199,7 @@ async def follow_subscription(subscription: Any) -> AsyncIterator[ServerSentEven
                 yield ServerSentEventMessage(comment="keep-alive", data=None)
                 continue
             sequence = message.metadata.sequence.stream
-            yield ServerSentEventMessage(id=sequence, event=ReferralSubmitted.type, data=message.data.decode())
+            yield ServerSentEventMessage(id=sequence, event=event_name(message.subject), data=message.data.decode())
     finally:
         with contextlib.suppress(Exception):
             await subscription.unsubscribe()

@@ -23,10 +23,9 @@ from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page, render
-from gateway.live import follow_subscription, subscribe_from
+from gateway.live import follow_subscription, library_referrals_subject, subscribe_from
 from gateway.stream_guard import LiveStreams
 from shared.clock import LOCAL_TIME
-from shared.contracts import nats_subject
 from shared.contracts.courses.api.courses import CourseView, ListCourses
 from shared.contracts.partners.api.organisations import GetPartner, ListPartners, PartnerStatus, PartnerView
 from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipView
@@ -45,7 +44,6 @@ from shared.contracts.referrals.api.referrals import (
 )
 from shared.contracts.referrals.events import (
     DeclineReason,
-    ReferralSubmitted,
     RevocationChannel,
     SharedData,
     WithdrawReason,
@@ -155,10 +153,10 @@ class ReferralPages(Controller):
     async def live(
         self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], state: State
     ) -> ServerSentEvent:
-        """New referrals for the visitor's library as they are submitted (the same stream as the API's), while the
-        session's token holds (gateway/stream_guard.py)."""
+        """What happens to the referrals of the visitor's library, as it happens (the same stream as the API's), while
+        the session's token holds (gateway/stream_guard.py)."""
         actor = visitor.signed_in(Role.STAFF)
-        subject = nats_subject("referrals", ReferralSubmitted.qualified_type(), actor.municipality, actor.library)
+        subject = library_referrals_subject(actor.municipality, actor.library)
         try:
             subscription = await subscribe_from(state.nats.jetstream(), subject, None)
         except (nats.errors.Error, OSError) as exc:

@@ -10,6 +10,7 @@ from services.referrals.commands import (
     consent,
     deadlines,
     duplicates,
+    enrolments,
     lifecycle,
     participant_page,
     person,
@@ -22,7 +23,7 @@ from services.referrals.queries import duplicates as duplicate_queries
 from services.referrals.queries import lists, participant_view, referral, statistics
 from services.referrals.queries import policy as policy_queries
 from services.referrals.store import ParticipantVault
-from shared.contracts.courses.events import EnrolmentConfirmed
+from shared.contracts.courses.events import EnrolmentConfirmed, EnrolmentWaitlisted
 from shared.contracts.partners.events import (
     LibraryRegistered,
 )
@@ -73,7 +74,8 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.require_bound(ops.REFERRALS)
 
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
-    runtime.consume("enrolments", EnrolmentConfirmed, lifecycle.record_enrolment)
+    runtime.consume("enrolments", EnrolmentConfirmed, enrolments.record_enrolment)
+    runtime.consume("waiting-lists", EnrolmentWaitlisted, enrolments.record_waitlisting)
     runtime.consume("library-names", LibraryRegistered, participant_page.remember_library_name)
 
     runtime.every(DEADLINE_SWEEP_SECONDS, "referral-deadlines", partial(deadlines.run_deadlines, work))

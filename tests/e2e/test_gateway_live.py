@@ -7,10 +7,13 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 
+from services.referrals.commands import deadlines
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.services.referrals.conftest import now, pooled_tenant, work_at
 
 
 @dataclass
@@ -146,3 +149,45 @@ async def test_live_feeds_outside_the_callers_scope_are_refused_before_streaming
             f"/api/v1/libraries/{tenant.library_a}/referrals/live", headers={"Last-Event-ID": "yesterday"}
         )
         assert bad.status_code == 422
+
+
+async def test_staff_follow_every_step_of_their_librarys_referrals(platform: RunningPlatform) -> None:
+    """Not only new submissions: accepts, declines, overdue, completed and expired reach the library's stream."""
+    tenant = await pooled_tenant(platform)
+    path = f"/api/v1/libraries/{tenant.library_a}/referrals/live"
+    intake = {"intake_at": "2026-01-05T10:00:00+01:00", "place": "Taalhuis", "contact_person": {"name": "Els"}}
+    async with live(platform, tenant.staff_a, path) as stream:
+        completed, declined, late = [
+            await submit(platform, tenant.partner_a_token, tenant.library_a, tenant.partner_a) for _ in range(3)
+        ]
+        async with platform.client(tenant.staff_a) as api:
+            for route, body in (("accept", None), ("plan-intake", intake), ("intake-held", None)):
+                assert (await api.post(f"/api/v1/referrals/{completed}/{route}", json=body)).is_success
+            done = await api.post(
+                f"/api/v1/referrals/{completed}/complete", json={"outcome": {"course_finished": True}}
+            )
+            assert done.status_code == 200, done.text
+            no = await api.post(f"/api/v1/referrals/{declined}/decline", json={"reason": "no_capacity"})
+            assert no.status_code == 200, no.text
+        # The clock moves on for the library's unanswered referral: overdue first, then expired.
+        for days, job in ((11, deadlines.mark_overdue), (31, deadlines.expire_unanswered)):
+            work, _ = work_at(platform, now() + timedelta(days=days))
+            assert await job(work, library=tenant.library_a) == 1
+
+        seen: dict[str, set[str]] = {}
+
+        async def everything() -> bool:
+            event = await stream.next()
+            if event.event is not None and event.data:
+                referral_id = json.loads("\n".join(event.data))["data"]["referral_id"]
+                seen.setdefault(referral_id, set()).add(event.event)
+            return {"referral.completed", "referral.accepted"} <= seen.get(completed, set()) and {
+                "referral.overdue",
+                "referral.expired",
+            } <= seen.get(late, set())
+
+        await eventually(everything, what="every step of the library's referrals on its live stream")
+    assert {"referral.submitted", "referral.accepted", "referral.intake_planned", "referral.intake_held"} <= seen[
+        completed
+    ]
+    assert seen[declined] == {"referral.submitted", "referral.declined"}

@@ -1,6 +1,6 @@
-/* The console's only script of its own: the live inbox. New referrals arrive as server-sent events
-   (/console/live/referrals); each one asks htmx to fetch the inbox's lists again and is announced to
-   screen readers. Everything else is plain HTML forms and links. */
+/* The console's only script of its own: the live inbox. What happens to the library's referrals arrives as
+   server-sent events (/console/live/referrals); each one asks htmx to fetch the inbox's lists again, and a new
+   referral is announced to screen readers. Everything else is plain HTML forms and links. */
 (function () {
   "use strict";
 
@@ -33,6 +33,14 @@
         announcer.textContent = live.getAttribute("data-live-message").replace("{pseudonym}", pseudonym);
       }
       window.htmx.trigger(document.body, "live-refresh");
+    });
+    // Every other step of the library's referrals changes a row: fetch the lists again, without announcing.
+    [
+      "referral.accepted", "referral.declined", "referral.overdue", "referral.expired", "referral.completed",
+      "referral.withdrawn", "referral.intake_planned", "referral.intake_held", "referral.no_show_recorded",
+      "referral.waitlisted", "referral.enrolled", "referral.notification_requested", "referral.anonymised"
+    ].forEach(function (type) {
+      source.addEventListener(type, function () { window.htmx.trigger(document.body, "live-refresh"); });
     });
     window.addEventListener("pagehide", function () { source.close(); });
   }

@@ -14,8 +14,7 @@ from services.referrals import domain, store
 from services.referrals.commands.policy import policy_for
 from services.referrals.domain import Step
 from services.referrals.queries import referral as views
-from shared.contracts import Envelope, EventData
-from shared.contracts.courses.events import EnrolmentConfirmed
+from shared.contracts import EventData
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     CompleteReferral,
@@ -33,7 +32,6 @@ from shared.contracts.referrals.events import (
     ReferralAccepted,
     ReferralCompleted,
     ReferralDeclined,
-    ReferralEnrolled,
     ReferralIntakeHeld,
     ReferralIntakePlanned,
     ReferralNoShowRecorded,
@@ -252,38 +250,3 @@ async def record_no_show(work: UnitOfWork, actor: Actor, request: ReferralStep[R
         rule=intake_has_passed(Step.MARK_NO_SHOW),
         event=lambda row, now: ReferralNoShowRecorded(**event_parties(row), recorded_at=now),
     )
-
-
-async def record_enrolment(tx: Transaction, envelope: Envelope, event: EnrolmentConfirmed) -> None:
-    """The courses service enrolled the participant of a referral: the only way a referral becomes enrolled.
-
-    An enrolment that does not fit (no such referral, another participant, a referral that cannot
-    enrol now) changes nothing and is logged: retrying it would not make it fit.
-    """
-    if event.referral_id is None:
-        return
-    row = await store.lock_referral(tx.session, event.referral_id)
-    if row is None or row.municipality != event.municipality:
-        log.warning("enrolment names an unknown referral", extra={"event_id": str(envelope.id)})
-        return
-    if row.participant_pseudonym != event.participant_pseudonym:
-        log.warning("enrolment names another participant than its referral", extra={"event_id": str(envelope.id)})
-        return
-    if row.status == ReferralStatus.ENROLLED.value and row.enrolment_id == event.enrolment_id:
-        return
-    try:
-        await transition(
-            tx,
-            row,
-            Step.ENROL,
-            actor=envelope.source,
-            event=lambda row, now: ReferralEnrolled(
-                **event_parties(row), course_id=event.course_id, enrolment_id=event.enrolment_id, enrolled_at=now
-            ),
-            values={"course_id": event.course_id, "enrolment_id": event.enrolment_id},
-            details={"course_id": str(event.course_id), "enrolment_id": str(event.enrolment_id)},
-        )
-    except IllegalTransition as exc:
-        log.warning(
-            "enrolment ignored: %s", exc.detail, extra={"pseudonym": row.participant_pseudonym, "library": row.library}
-        )

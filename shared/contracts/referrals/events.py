@@ -64,6 +64,10 @@ class RevocationChannel(enum.StrEnum):
     PARTICIPANT_PAGE = "participant_page"  # asked on their own page; staff record it
 
 
+class NotificationReason(enum.StrEnum):
+    PLACE_FROM_WAITING_LIST = "place_from_waiting_list"
+
+
 class Need(msgspec.Struct, frozen=True, kw_only=True):
     area: SkillArea
     level: Annotated[str, msgspec.Meta(max_length=20)] | None = None  # e.g. "1F" or "A2", where known
@@ -171,6 +175,33 @@ class ReferralEnrolled(ReferralEvent, frozen=True, kw_only=True):
     course_id: UUID
     enrolment_id: UUID
     enrolled_at: datetime
+    promoted_from_waiting_list: bool = False  # a place came free for someone on the waiting list
+    session_starts_at: datetime | None = None
+
+
+@register
+class ReferralWaitlisted(ReferralEvent, frozen=True, kw_only=True):
+    """The course is full: the participant waits for a place (a place is `referral.enrolled` later)."""
+
+    type: ClassVar[str] = "referral.waitlisted"
+    course_id: UUID
+    enrolment_id: UUID
+    waiting_list_position: int
+    waitlisted_at: datetime
+
+
+@register
+class ReferralNotificationRequested(ReferralEvent, frozen=True, kw_only=True):
+    """The library is asked to tell the participant something (a place from the waiting list): by `channel`,
+    the participant's preferred one, where the library may contact them; None: through the referrer."""
+
+    type: ClassVar[str] = "referral.notification_requested"
+    reason: NotificationReason
+    channel: str | None
+    course_id: UUID | None = None
+    enrolment_id: UUID | None = None
+    session_starts_at: datetime | None = None
+    requested_at: datetime
 
 
 @register

@@ -106,6 +106,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         "nats": nats,
         "authenticator": authenticator,
         "broker_watch": broker_watch,
+        "demo_people_file": settings.demo_people_file,
     }
     app = Litestar(
         route_handlers=[

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from gateway.console.demo import DEMO_PEOPLE_FILE, DemoPerson, write_demo_people
 from shared.settings import Settings
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
@@ -38,20 +39,47 @@ def seed_demo(base_url: str, settings: Settings) -> Iterator[str]:
             existing.get(p["name"]) or _create(client, "/api/v1/partners", {**p, "municipality": "zuidstad"})
             for p in PARTNERS
         ]
-    yield "Demo municipality 'zuidstad' is ready. Tokens (valid 12 hours):"
+    people = demo_people(partners)
+    write_demo_people(settings.data_dir / DEMO_PEOPLE_FILE, people)  # the console offers them to sign in as
+    yield "Demo municipality 'zuidstad' is ready: sign in at /console/ as one of its people, or with a token"
+    yield "(valid 12 hours):"
     yield f"  operator:    {operator}"
-    coordinator = Actor(subject="demo-coordinator", role=Role.COORDINATOR, municipality="zuidstad")
-    yield f"  coordinator: {issuer.issue(coordinator)}"
-    for library in LIBRARIES:
-        staff = Actor(
-            subject=f"demo-staff-{library['slug']}", role=Role.STAFF, municipality="zuidstad", library=library["slug"]
-        )
-        yield f"  staff of {library['slug']}: {issuer.issue(staff)}"
-    for partner in partners:
-        actor = Actor(
-            subject=f"demo-partner-{partner['id']}", role=Role.PARTNER, municipality="zuidstad", partner=partner["id"]
-        )
-        yield f"  partner {partner['name']} ({partner['id']}): {issuer.issue(actor)}"
+    for person in people:
+        yield f"  {_label(person)}: {issuer.issue(person.actor())}"
+
+
+def demo_people(partners: list[dict[str, Any]]) -> list[DemoPerson]:
+    names = {library["slug"]: library["name"] for library in LIBRARIES}
+    return [
+        DemoPerson(
+            role=Role.COORDINATOR, name=MUNICIPALITY["name"], subject="demo-coordinator", municipality="zuidstad"
+        ),
+        *(
+            DemoPerson(
+                role=Role.STAFF, name=names[slug], subject=f"demo-staff-{slug}", municipality="zuidstad", library=slug
+            )
+            for slug in names
+        ),
+        *(
+            DemoPerson(
+                role=Role.PARTNER,
+                name=partner["name"],
+                subject=f"demo-partner-{partner['id']}",
+                municipality="zuidstad",
+                partner=partner["id"],
+            )
+            for partner in partners
+        ),
+    ]
+
+
+def _label(person: DemoPerson) -> str:
+    """How the token lines have always read (scripts and tests find them by these words)."""
+    if person.role is Role.STAFF:
+        return f"staff of {person.library}"
+    if person.role is Role.PARTNER:
+        return f"partner {person.name} ({person.partner})"
+    return "coordinator"
 
 
 def _create(client: httpx.Client, path: str, body: dict[str, Any]) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from gateway.console.demo import DEMO_PEOPLE_FILE
 from launcher.platform import RUNTIME_FILE, Platform
 from launcher.supervisor import Supervisor
 from shared.servers import without_password
@@ -19,7 +21,10 @@ def up(args: argparse.Namespace) -> None:
     data_dir = Path(args.data_dir).resolve()
     started = time.monotonic()
     print(f"partnernet: starting in {data_dir} …", flush=True)
-    platform = Platform(data_dir=data_dir, port=args.port, progress=step_line(started))
+    environ = dict(os.environ)
+    if args.demo:  # the console offers the demo's people to sign in as (gateway/console/demo.py)
+        environ["PARTNERNET_DEMO_PEOPLE"] = str(data_dir / DEMO_PEOPLE_FILE)
+    platform = Platform(data_dir=data_dir, port=args.port, environ=environ, progress=step_line(started))
     stopping = time.monotonic()
     try:
         with platform:

@@ -54,6 +54,8 @@ class Settings:
     webhook_retry_max_seconds: float = 3600.0
     webhook_timeout_seconds: float = 10.0
     partner_delivery_poll_seconds: float = 1.0
+    # Only `partnernet up --demo` sets this: the console offers the demo's people named in the file to sign in as.
+    demo_people_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -96,6 +98,7 @@ class Settings:
             webhook_retry_max_seconds=float(env.get("PARTNERNET_WEBHOOK_RETRY_MAX", cls.webhook_retry_max_seconds)),
             webhook_timeout_seconds=float(env.get("PARTNERNET_WEBHOOK_TIMEOUT", cls.webhook_timeout_seconds)),
             partner_delivery_poll_seconds=float(env.get("PARTNERNET_DELIVERY_POLL", cls.partner_delivery_poll_seconds)),
+            demo_people_file=Path(env["PARTNERNET_DEMO_PEOPLE"]) if env.get("PARTNERNET_DEMO_PEOPLE") else None,
         )
 
 

@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect
 
+from gateway.console.demo import read_demo_people
 from gateway.console.explain import plain_words
 from gateway.console.messages import LANGUAGES
 from gateway.console.session import (
@@ -54,6 +55,7 @@ class SignInController(Controller):
             section="sign-in",
             next=safe_next(next_page) or "",
             oidc=request.app.state.authenticator.oidc is not None,
+            demo_people=read_demo_people(request.app.state.demo_people_file),
             notice="signin.signed_out" if signed_out else ("signin.expired" if expired else None),
             problem=None,
         )
@@ -63,22 +65,20 @@ class SignInController(Controller):
         form = await request.form()
         token = str(form.get("token") or "").strip()
         target = safe_next(str(form.get("next") or ""))
-        try:
-            actor = await request.app.state.authenticator.from_token(token)
-        except (NotAuthorizedException, PartnernetError):
-            return page(
-                visitor,
-                "signin.html",
-                status=401,
-                section="sign-in",
-                next=target or "",
-                oidc=request.app.state.authenticator.oidc is not None,
-                notice=None,
-                problem=plain_words(visitor.lang, "unauthorized", visitor.t("signin.token_not_valid")),
-            )
-        return Redirect(
-            target or HOME[actor.role], status_code=303, cookies=[session_cookie(token, secure=visitor.secure)]
-        )
+        return await signed_in(request, visitor, token, target)
+
+    @post("/sign-in/demo", status_code=303)
+    async def sign_in_as_demo_person(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor]
+    ) -> Response[Any]:
+        """One of the demo's people, chosen on the sign-in page: only on a platform started with `up --demo`."""
+        people = read_demo_people(request.app.state.demo_people_file)
+        form = await request.form()
+        chosen = str(form.get("person") or "")
+        if not chosen.isdigit() or int(chosen) >= len(people):
+            raise NotFoundException("no demo person to sign in as")
+        token = request.app.state.issuer.issue(people[int(chosen)].actor())
+        return await signed_in(request, visitor, token, safe_next(str(form.get("next") or "")))
 
     @post("/sign-out", status_code=303)
     async def sign_out(self, visitor: NamedDependency[Visitor]) -> Redirect:
@@ -96,3 +96,22 @@ class SignInController(Controller):
         if lang not in LANGUAGES:
             return Redirect(target, status_code=303)
         return Redirect(target, status_code=303, cookies=[language_cookie(lang, secure=visitor.secure)])
+
+
+async def signed_in(request: Request[Any, Any, Any], visitor: Visitor, token: str, target: str | None) -> Response[Any]:
+    """The session for a token that holds (the gateway checks it as for the API), else the sign-in page again."""
+    try:
+        actor = await request.app.state.authenticator.from_token(token)
+    except (NotAuthorizedException, PartnernetError):
+        return page(
+            visitor,
+            "signin.html",
+            status=401,
+            section="sign-in",
+            next=target or "",
+            oidc=request.app.state.authenticator.oidc is not None,
+            demo_people=read_demo_people(request.app.state.demo_people_file),
+            notice=None,
+            problem=plain_words(visitor.lang, "unauthorized", visitor.t("signin.token_not_valid")),
+        )
+    return Redirect(target or HOME[actor.role], status_code=303, cookies=[session_cookie(token, secure=visitor.secure)])

@@ -170,6 +170,8 @@ class VolunteerPages(Controller):
                 {
                     "applicant_retention_days": forms.number(form, "applicant_retention_days"),
                     "volunteer_retention_days": forms.number(form, "volunteer_retention_days"),
+                    "certificate_validity_months": forms.number(form, "certificate_validity_months"),
+                    "certificate_max_age_months": forms.number(form, "certificate_max_age_months"),
                     "expected_version": forms.number(form, "expected_version"),
                 },
                 SetVolunteerPolicy,

@@ -46,12 +46,19 @@ async def test_staff_find_by_name_set_retention_download_and_erase(console: Cons
     assert wrong.status_code == 422 and NL["problem.invalid-input"] in wrong.text
     saved = await console.post(
         "/console/volunteers/policy",
-        {"applicant_retention_days": "21", "volunteer_retention_days": "365", "expected_version": version.group(1)},
+        {
+            "applicant_retention_days": "21",
+            "volunteer_retention_days": "365",
+            "certificate_validity_months": "24",
+            "certificate_max_age_months": "2",
+            "expected_version": version.group(1),
+        },
     )
     assert saved.status_code == 303
     after = await console.get(saved.headers["location"])
     assert NL["done.volunteer_policy"] in after.text
     assert NL["volunteers.policy_explained"].format(applicants=21, volunteers=365) in after.text
+    assert NL["volunteers.certificate_policy_explained"].format(validity=24, max_age=2) in after.text
 
     download = await console.get(f"/console/volunteers/{wanted['id']}/export")
     assert download.status_code == 200

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from services.volunteers.domain.training import add_months
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
@@ -332,3 +333,49 @@ async def test_a_wrong_entry_is_corrected_or_removed_with_its_history(
     assert [(t["minutes"], t["entries"]) for t in totals["items"]] == [(100, 1)]
     coordinator = await call(platform, vt.coordinator, "GET", entries)
     assert all(e["note"] is None and all(c["reason"] is None for c in e["history"]) for e in coordinator["items"])
+
+
+# --- certificates of conduct by the library's policy ----------------------------------------------
+
+
+async def test_the_librarys_policy_dates_a_certificate_without_an_end_and_refuses_an_old_one(
+    platform: RunningPlatform, vt: VolunteerTenant
+) -> None:
+    policy = await call(
+        platform,
+        vt.staff_b,
+        "PUT",
+        "/api/v1/volunteers/policy",
+        {
+            "applicant_retention_days": 28,
+            "volunteer_retention_days": 730,
+            "certificate_validity_months": 12,
+            "certificate_max_age_months": 2,
+        },
+    )
+    assert (policy["certificate_validity_months"], policy["certificate_max_age_months"]) == (12, 2), policy
+    kept = await call(
+        platform,
+        vt.staff_b,
+        "PUT",
+        "/api/v1/volunteers/policy",
+        {"applicant_retention_days": 21, "volunteer_retention_days": 730, "expected_version": policy["version"]},
+    )
+    assert (kept["certificate_validity_months"], kept["certificate_max_age_months"]) == (12, 2), kept
+    applicant = await call(platform, vt.staff_b, "POST", "/api/v1/applications", {"person": person("Iris Vos")})
+    base = f"/api/v1/volunteers/{applicant['id']}/certificate-of-conduct"
+    await call(platform, vt.staff_b, "POST", f"{base}/requests")
+    today = date.today()
+
+    from_a_drawer = await call(
+        platform, vt.staff_b, "POST", f"{base}/receipts", {"issued_on": str(today - timedelta(days=75))}
+    )
+    received = await call(platform, vt.staff_b, "POST", f"{base}/receipts", {"issued_on": str(today)})
+
+    assert from_a_drawer.status_code == 422, from_a_drawer.text
+    assert "more than 2 months before it was requested" in from_a_drawer.json()["detail"]
+    certificate = received["certificate"]
+    assert certificate["status"] == "valid" and certificate["issued_on"] == str(today), received
+    assert certificate["valid_until"] == str(add_months(today, 12) - timedelta(days=1))
+    default_library = await call(platform, vt.staff_a, "GET", "/api/v1/volunteers/policy")
+    assert (default_library["certificate_validity_months"], default_library["certificate_max_age_months"]) == (36, 3)

@@ -241,6 +241,8 @@ async def test_applicants_and_former_volunteers_are_anonymised_when_the_librarys
         "volunteer_retention_days": 10,
         "is_default": False,
         "version": 1,
+        "certificate_validity_months": 36,
+        "certificate_max_age_months": 3,
     }
     applicant = unique_person("Fenna", "Kuipers")
     applied = await call(platform, vt.staff_a, "POST", "/api/v1/applications", {"person": applicant})
@@ -281,6 +283,8 @@ async def test_the_default_policy_and_who_may_read_or_set_it(platform: RunningPl
         "volunteer_retention_days": 730,
         "is_default": True,
         "version": 0,
+        "certificate_validity_months": 36,
+        "certificate_max_age_months": 3,
     }
     body = {"applicant_retention_days": 20, "volunteer_retention_days": 365, "library": vt.library_b}
     # The municipality's coordinator may set it for one of its libraries, with the version it read.

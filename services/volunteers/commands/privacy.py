@@ -151,6 +151,8 @@ async def set_policy(work: UnitOfWork, actor: Actor, command: SetVolunteerPolicy
             library,
             applicant_days=command.applicant_retention_days,
             volunteer_days=command.volunteer_retention_days,
+            certificate_validity_months=command.certificate_validity_months or current.certificate_validity_months,
+            certificate_max_age_months=command.certificate_max_age_months or current.certificate_max_age_months,
             now=tx.clock.now(),
         )
         return policy_view(library, await personal_data.find_policy(tx.session, library))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from services.volunteers import store
 from services.volunteers.commands.assignments import end_active_assignments
 from services.volunteers.domain import applications, pipeline, scope, screening
+from services.volunteers.queries.privacy import screening_policy
 from services.volunteers.queries.recruitment import certificates_of, vacancy_view, volunteer_view
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
@@ -478,12 +479,22 @@ async def receive_certificate(
         row = await volunteer_for_change(tx, vault, actor, command.volunteer_id, command.expected_version)
         rows = await store.find_certificates(tx.session, row.id)
         today = local_date(tx.clock.now())
-        screening.check_receipt(certificates_of(rows), command.issued_on, command.valid_until, today)
-        pending = max((r for r in rows if r.issued_on is None), key=lambda r: r.requested_at)
+        pending = max((r for r in rows if r.issued_on is None), key=lambda r: r.requested_at, default=None)
+        policy = screening_policy(await personal_data.find_policy(tx.session, row.library))
+        screening.check_receipt(
+            certificates_of(rows),
+            command.issued_on,
+            command.valid_until,
+            today,
+            requested_on=local_date(pending.requested_at) if pending is not None else today,
+            policy=policy,
+        )
+        assert pending is not None
+        valid_until = screening.counts_until(command.issued_on, command.valid_until, policy)
         await tx.session.execute(
             store.certificates.update()
             .where(store.certificates.c.id == pending.id)
-            .values(received_at=tx.clock.now(), issued_on=command.issued_on, valid_until=command.valid_until)
+            .values(received_at=tx.clock.now(), issued_on=command.issued_on, valid_until=valid_until)
         )
         await _touch(tx, row)
         await tx.stage(
@@ -494,7 +505,7 @@ async def receive_certificate(
                 kind=VolunteerKind(row.kind),
                 via_partner_id=row.via_partner_id,
                 issued_on=command.issued_on,
-                valid_until=command.valid_until,
+                valid_until=valid_until,
             ),
             municipality=row.municipality,
             library=row.library,

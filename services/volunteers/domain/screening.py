@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from services.volunteers.domain.training import add_months
 from shared.contracts.volunteers.api.volunteers import CertificateStatus, CertificateView
 from shared.errors import IllegalTransition, InvalidInput
 
@@ -52,7 +53,36 @@ def check_may_request(certificates: Sequence[Certificate]) -> None:
         )
 
 
-def check_receipt(certificates: Sequence[Certificate], issued_on: date, valid_until: date | None, today: date) -> None:
+@dataclass(frozen=True)
+class ScreeningPolicy:
+    """A library's rules for certificates of conduct (its volunteers policy)."""
+
+    validity_months: int  # how long one counts after its issue date, where the receipt names no end
+    max_age_months: int  # how long before it was requested it may have been issued
+
+
+# A VOG is asked for anew, not dug out of a drawer: Justis and most organisations take one issued within the last
+# three months. Libraries commonly screen again every three years.
+DEFAULT_SCREENING = ScreeningPolicy(validity_months=36, max_age_months=3)
+
+
+def counts_until(issued_on: date, valid_until: date | None, policy: ScreeningPolicy) -> date:
+    """The last day a received certificate counts: as the receipt says, else the library's validity."""
+    if valid_until is not None:
+        return valid_until
+    return add_months(issued_on, policy.validity_months) - timedelta(days=1)
+
+
+def check_receipt(
+    certificates: Sequence[Certificate],
+    issued_on: date,
+    valid_until: date | None,
+    today: date,
+    *,
+    requested_on: date,
+    policy: ScreeningPolicy = DEFAULT_SCREENING,
+) -> None:
+    """`requested_on`: the local day of the open request it completes."""
     if open_request(certificates) is None:
         raise IllegalTransition(
             "no certificate of conduct was requested, so none can be received",
@@ -63,6 +93,14 @@ def check_receipt(certificates: Sequence[Certificate], issued_on: date, valid_un
         raise InvalidInput("a certificate of conduct cannot be issued in the future")
     if valid_until is not None and valid_until < issued_on:
         raise InvalidInput("a certificate of conduct cannot expire before it was issued")
+    oldest = add_months(requested_on, -policy.max_age_months)
+    if issued_on < oldest:
+        raise InvalidInput(
+            f"the certificate of conduct was issued on {issued_on}, more than {policy.max_age_months} months before "
+            f"it was requested on {requested_on}: the library's policy asks for one issued since {oldest}",
+            issued_on=issued_on.isoformat(),
+            issued_since=oldest.isoformat(),
+        )
 
 
 def certificate_view(certificates: Sequence[Certificate], today: date) -> CertificateView | None:

@@ -7,7 +7,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.volunteers import store
-from services.volunteers.domain import retention
+from services.volunteers.domain import retention, screening
 from services.volunteers.queries.recruitment import volunteer_view
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
@@ -32,6 +32,7 @@ from shared.unit_of_work import UnitOfWork
 
 
 def policy_view(library: str, row: sa.Row | None) -> VolunteerPolicyView:
+    screening_rules = screening_policy(row)
     if row is None:
         return VolunteerPolicyView(
             library=library,
@@ -39,6 +40,8 @@ def policy_view(library: str, row: sa.Row | None) -> VolunteerPolicyView:
             volunteer_retention_days=retention.DEFAULT_POLICY.volunteer_days,
             is_default=True,
             version=0,
+            certificate_validity_months=screening_rules.validity_months,
+            certificate_max_age_months=screening_rules.max_age_months,
         )
     return VolunteerPolicyView(
         library=library,
@@ -46,6 +49,19 @@ def policy_view(library: str, row: sa.Row | None) -> VolunteerPolicyView:
         volunteer_retention_days=row.volunteer_retention_days,
         is_default=False,
         version=row.version,
+        certificate_validity_months=screening_rules.validity_months,
+        certificate_max_age_months=screening_rules.max_age_months,
+    )
+
+
+def screening_policy(row: sa.Row | None) -> screening.ScreeningPolicy:
+    """The library's rules for certificates of conduct; the defaults where it set none."""
+    default = screening.DEFAULT_SCREENING
+    if row is None:
+        return default
+    return screening.ScreeningPolicy(
+        validity_months=row.certificate_validity_months or default.validity_months,
+        max_age_months=row.certificate_max_age_months or default.max_age_months,
     )
 
 

@@ -38,6 +38,8 @@ volunteer_policies = sa.Table(
     sa.Column("volunteer_retention_days", sa.Integer, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("certificate_validity_months", sa.Integer),  # NULL: the default (domain/screening.py)
+    sa.Column("certificate_max_age_months", sa.Integer),
 )
 
 
@@ -197,24 +199,24 @@ async def find_policy(session: AsyncSession, library: str, *, lock: bool = False
 
 
 async def save_policy(
-    session: AsyncSession, library: str, *, applicant_days: int, volunteer_days: int, now: datetime
+    session: AsyncSession,
+    library: str,
+    *,
+    applicant_days: int,
+    volunteer_days: int,
+    certificate_validity_months: int,
+    certificate_max_age_months: int,
+    now: datetime,
 ) -> None:
     p = volunteer_policies
-    statement = insert(p).values(
-        library=library,
-        applicant_retention_days=applicant_days,
-        volunteer_retention_days=volunteer_days,
-        version=1,
-        updated_at=now,
-    )
+    values = {
+        "applicant_retention_days": applicant_days,
+        "volunteer_retention_days": volunteer_days,
+        "certificate_validity_months": certificate_validity_months,
+        "certificate_max_age_months": certificate_max_age_months,
+        "updated_at": now,
+    }
+    statement = insert(p).values(library=library, version=1, **values)
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["library"],
-            set_={
-                "applicant_retention_days": applicant_days,
-                "volunteer_retention_days": volunteer_days,
-                "version": p.c.version + 1,
-                "updated_at": now,
-            },
-        )
+        statement.on_conflict_do_update(index_elements=["library"], set_={**values, "version": p.c.version + 1})
     )

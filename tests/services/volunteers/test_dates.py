@@ -1,5 +1,5 @@
 """Volunteer rules that depend on dates, without servers: requirements checked for the assignment's own days
-(not today), and the days and totals of hours."""
+(not today), the days and totals of hours, and how long a certificate of conduct counts and how old it may be."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.volunteers.domain import assignment, hours
+from services.volunteers.domain import assignment, hours, screening
 from services.volunteers.domain.assignment import Candidate, Period, requirements
 from services.volunteers.domain.screening import Certificate
 from shared.contracts.volunteers.api.volunteers import VolunteerStatus
@@ -147,3 +147,41 @@ def test_an_assignment_starting_before_the_certificate_was_issued_says_so() -> N
     found = missing(volunteer(certificates=issued_today), Period(date(2026, 11, 1)), requirements(AssignmentKind.BUDDY))
 
     assert found == ["the certificate of conduct was issued on 2026-11-29, after 2026-11-01"]
+
+
+# --- certificates of conduct ---------------------------------------------------------------------
+
+REQUESTED = [Certificate(requested_at=datetime(2026, 11, 2, 9, tzinfo=UTC))]
+
+
+def test_a_certificate_without_an_end_counts_for_the_librarys_validity() -> None:
+    policy = screening.ScreeningPolicy(validity_months=24, max_age_months=3)
+
+    assert screening.counts_until(date(2026, 11, 20), None, policy) == date(2028, 11, 19)
+    assert screening.counts_until(date(2026, 11, 20), date(2027, 5, 1), policy) == date(2027, 5, 1)
+    assert screening.counts_until(date(2026, 11, 20), None, screening.DEFAULT_SCREENING) == date(2029, 11, 19)
+
+
+@pytest.mark.parametrize(
+    ("issued_on", "max_age_months", "accepted"),
+    [
+        (date(2026, 11, 20), 3, True),  # issued after the request, as usual
+        (date(2026, 8, 2), 3, True),  # three months before: just recent enough
+        (date(2026, 8, 1), 3, False),
+        (date(2025, 3, 1), 3, False),  # dug out of a drawer
+        (date(2026, 10, 1), 1, False),  # a stricter library
+    ],
+)
+def test_a_certificate_issued_long_before_it_was_requested_is_refused(
+    issued_on: date, max_age_months: int, accepted: bool
+) -> None:
+    policy = screening.ScreeningPolicy(validity_months=36, max_age_months=max_age_months)
+
+    def receive() -> None:
+        screening.check_receipt(REQUESTED, issued_on, None, TODAY, requested_on=date(2026, 11, 2), policy=policy)
+
+    if accepted:
+        receive()
+    else:
+        with pytest.raises(InvalidInput, match=f"more than {max_age_months} months before it was requested"):
+            receive()

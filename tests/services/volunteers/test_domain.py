@@ -198,14 +198,15 @@ def test_a_renewal_is_requested_while_the_old_certificate_still_counts() -> None
 
 
 def test_a_certificate_is_received_only_after_a_request_and_not_from_the_future() -> None:
+    asked = REQUESTED.date()
     with pytest.raises(IllegalTransition, match="no certificate of conduct was requested"):
-        screening.check_receipt([], date(2026, 11, 1), None, TODAY)
+        screening.check_receipt([], date(2026, 11, 1), None, TODAY, requested_on=asked)
     pending = [Certificate(requested_at=REQUESTED)]
     with pytest.raises(InvalidInput, match="future"):
-        screening.check_receipt(pending, date(2026, 12, 1), None, TODAY)
+        screening.check_receipt(pending, date(2026, 12, 1), None, TODAY, requested_on=asked)
     with pytest.raises(InvalidInput, match="expire before"):
-        screening.check_receipt(pending, date(2026, 11, 1), date(2026, 10, 1), TODAY)
-    screening.check_receipt(pending, date(2026, 11, 1), date(2028, 11, 1), TODAY)
+        screening.check_receipt(pending, date(2026, 11, 1), date(2026, 10, 1), TODAY, requested_on=asked)
+    screening.check_receipt(pending, date(2026, 11, 1), date(2028, 11, 1), TODAY, requested_on=asked)
 
 
 # --- qualifications -----------------------------------------------------------------------------

@@ -88,11 +88,20 @@ class GetVolunteerPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     library: Slug | None = None  # staff: their own library; coordinators and operators name one
 
 
+CertificateValidityMonths = Annotated[int, msgspec.Meta(ge=1, le=120)]
+CertificateMaxAgeMonths = Annotated[int, msgspec.Meta(ge=1, le=24)]
+
+
 class SetVolunteerPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """How long the library keeps the personal data of people who left, in days after leaving."""
+    """How long the library keeps the personal data of people who left, in days after leaving, and its rules for
+    certificates of conduct (VOG); a certificate rule left out stays as it is."""
 
     applicant_retention_days: RetentionDays  # applicants who never served (withdrawn or rejected)
     volunteer_retention_days: RetentionDays  # volunteers and interns who served
+    # How long a certificate counts after its issue date when its receipt names no end (default 36).
+    certificate_validity_months: CertificateValidityMonths | None = None
+    # How recent it must be: issued at most this many months before it was requested (default 3).
+    certificate_max_age_months: CertificateMaxAgeMonths | None = None
     library: Slug | None = None
     expected_version: Annotated[int, msgspec.Meta(ge=0)] | None = None  # 0: the library still has the default
 
@@ -103,3 +112,5 @@ class VolunteerPolicyView(msgspec.Struct, frozen=True, kw_only=True):
     volunteer_retention_days: int
     is_default: bool
     version: int  # 0 while the library has the default
+    certificate_validity_months: int = 36
+    certificate_max_age_months: int = 3

@@ -50,7 +50,10 @@ class WebhookController(Controller):
         "/",
         summary="Register an endpoint for the event types the partner wants (the signing secret is shown once)",
         description=(
-            "HTTPS only (plain http for localhost / 127.0.0.1). Event types: `referral.accepted`, `referral.*` "
+            "HTTPS to a public address only: loopback, private, link-local, reserved, multicast and metadata "
+            "addresses are refused, checked again for the address each delivery connects to (unless the operator "
+            "allows a target: PARTNERNET_WEBHOOK_ALLOWED_TARGETS, where plain http is allowed too). "
+            "Event types: `referral.accepted`, `referral.*` "
             "or `*`. Each delivery is a CloudEvent in structured mode (`application/cloudevents+json`), "
             "signed as Standard Webhooks say (`webhook-id`, `webhook-timestamp`, `webhook-signature`; one `v1,…` per "
             "secret during a rotation's overlap): verify with the `standardwebhooks` library of your language and drop "

@@ -53,6 +53,8 @@ class Settings:
     webhook_retry_base_seconds: float = 10.0
     webhook_retry_max_seconds: float = 3600.0
     webhook_timeout_seconds: float = 10.0
+    # Internal targets a webhook may reach all the same (names, addresses, networks): tests, on-premise partners.
+    webhook_allowed_targets: tuple[str, ...] = ()
     partner_delivery_poll_seconds: float = 1.0
     # Only `partnernet up --demo` sets this: the console offers the demo's people named in the file to sign in as.
     demo_people_file: Path | None = None
@@ -97,6 +99,9 @@ class Settings:
             webhook_retry_base_seconds=float(env.get("PARTNERNET_WEBHOOK_RETRY_BASE", cls.webhook_retry_base_seconds)),
             webhook_retry_max_seconds=float(env.get("PARTNERNET_WEBHOOK_RETRY_MAX", cls.webhook_retry_max_seconds)),
             webhook_timeout_seconds=float(env.get("PARTNERNET_WEBHOOK_TIMEOUT", cls.webhook_timeout_seconds)),
+            webhook_allowed_targets=tuple(
+                t.strip() for t in env.get("PARTNERNET_WEBHOOK_ALLOWED_TARGETS", "").split(",") if t.strip()
+            ),
             partner_delivery_poll_seconds=float(env.get("PARTNERNET_DELIVERY_POLL", cls.partner_delivery_poll_seconds)),
             demo_people_file=Path(env["PARTNERNET_DEMO_PEOPLE"]) if env.get("PARTNERNET_DEMO_PEOPLE") else None,
         )

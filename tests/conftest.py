@@ -147,6 +147,7 @@ def make_settings(nats_url: str, database_url: str, data_dir: Path) -> Settings:
         webhook_retry_max_seconds=1.0,
         webhook_timeout_seconds=2.0,
         partner_delivery_poll_seconds=0.2,
+        webhook_allowed_targets=("127.0.0.1", "localhost"),  # the tests' endpoints, on this machine
     )
 
 

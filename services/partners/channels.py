@@ -5,6 +5,9 @@ Built once in app.py from the settings; nothing here connects before the service
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 from uuid import UUID
@@ -14,8 +17,9 @@ import nats.js.errors
 from faststream.nats import NatsBroker
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from services.partners.domain import feeds
+from services.partners.domain import feeds, targets
 from shared.contracts.partners.api.feeds import NatsFeedAccess
+from shared.errors import InvalidInput
 from shared.nats_callout import Issuer, issuer_for, platform_credentials, without_credentials
 
 FEED_CONSUMER_ACK_WAIT_SECONDS = 30.0
@@ -75,20 +79,77 @@ class Answer:
         return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
 
 
+class WebhookTargets:
+    """A webhook's host, resolved and checked (services/partners/domain/targets.py): when the webhook is
+    registered or changed, and again when each delivery connects, to the address that was checked."""
+
+    def __init__(self, policy: targets.TargetPolicy, resolve_seconds: float = 3.0) -> None:
+        self.policy = policy
+        self.resolve_seconds = resolve_seconds
+
+    async def resolve(self, host: str, port: int) -> list[targets.Address]:
+        """Every address the name has now (an address literal is its own); OSError or TimeoutError if none."""
+        literal = targets.literal_address(host)
+        if literal is not None:
+            return [literal]
+        loop = asyncio.get_running_loop()
+        found = await asyncio.wait_for(
+            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP), self.resolve_seconds
+        )
+        return [ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in found]
+
+    async def check(self, url: str) -> None:
+        """At registration: the URL's rules, and the addresses its name has now. A name that does not resolve yet
+        is let pass: its deliveries are checked when they connect."""
+        host = targets.check_endpoint_url(url, self.policy)
+        try:
+            addresses = await self.resolve(host, httpx.URL(url).port or 443)
+        except (OSError, TimeoutError):
+            return
+        targets.check_addresses(host, addresses, self.policy)
+
+    async def pinned(self, url: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
+        """The URL to connect to (the checked address in place of the name), the Host header and the TLS name to
+        send; InvalidInput for a target that is not allowed, OSError or TimeoutError for a name that is gone."""
+        host = targets.check_endpoint_url(url, self.policy)
+        parsed = httpx.URL(url)
+        addresses = await self.resolve(host, parsed.port or (443 if parsed.scheme == "https" else 80))
+        targets.check_addresses(host, addresses, self.policy)
+        if not addresses:
+            raise OSError(f"{host} has no address")
+        pinned = parsed.copy_with(host=str(addresses[0]))
+        extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
+        return pinned, {"Host": parsed.netloc.decode("ascii")}, extensions
+
+
+class TargetRefused(Exception):
+    """What the delivery log says of a target that is not allowed, whatever listens there (or not)."""
+
+
 class WebhookSender:
     """POSTs one delivery; never raises: the answer (or the error) is what the delivery log records."""
 
-    def __init__(self, timeout_seconds: float) -> None:
+    def __init__(self, timeout_seconds: float, targets: WebhookTargets) -> None:
         self.timeout = timeout_seconds
+        self.targets = targets
 
     async def post(self, client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> Answer:
         started = time.monotonic()
         try:
-            response = await client.post(url, content=body, headers=headers, timeout=self.timeout)
+            pinned, host, extensions = await self.targets.pinned(url)
+        except InvalidInput as exc:
+            return Answer(None, TargetRefused(exc.detail), 0)
+        except (OSError, TimeoutError, ValueError):
+            return Answer(None, TargetRefused(f"the endpoint's name does not resolve: {httpx.URL(url).host}"), 0)
+        try:
+            response = await client.post(
+                pinned, content=body, headers={**headers, **host}, timeout=self.timeout, extensions=extensions
+            )
         except httpx.HTTPError as exc:
             return Answer(None, exc, int((time.monotonic() - started) * 1000))
         return Answer(response.status_code, None, int((time.monotonic() - started) * 1000))
 
     def client(self) -> httpx.AsyncClient:
-        # Redirects are not followed: a moved endpoint must be registered again, not guessed.
+        # Redirects are not followed: a moved endpoint must be registered again, not guessed (and a redirect
+        # could point inside, past the check).
         return httpx.AsyncClient(follow_redirects=False, headers={"User-Agent": "partnernet-webhooks/1"})

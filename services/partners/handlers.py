@@ -6,7 +6,7 @@ from functools import partial
 
 from faststream.nats.annotations import NatsMessage
 
-from services.partners.channels import NatsFeeds
+from services.partners.channels import NatsFeeds, WebhookTargets
 from services.partners.commands import credentials, feeds, partners, partnerships, tenants, webhooks
 from services.partners.queries import api_keys as api_key_queries
 from services.partners.queries import backlogs
@@ -58,7 +58,9 @@ LAPSED_PARTNERSHIPS_SECONDS = 3600.0
 FEED_CONSUMERS_SECONDS = 60.0
 
 
-def register(runtime: ServiceRuntime, nats: NatsFeeds, worker: webhooks.DeliveryWorker) -> None:
+def register(
+    runtime: ServiceRuntime, nats: NatsFeeds, worker: webhooks.DeliveryWorker, targets: WebhookTargets
+) -> None:
     work = runtime.unit_of_work
     answer = runtime.answer
 
@@ -83,8 +85,8 @@ def register(runtime: ServiceRuntime, nats: NatsFeeds, worker: webhooks.Delivery
     answer("nats_feed_access", GetNatsFeedAccess, partial(feed_queries.nats_feed_access, work, nats))
     answer("issue_nats_credentials", IssueNatsCredentials, partial(credentials.issue_nats_credentials, work, nats))
 
-    answer("register_webhook", RegisterWebhook, partial(webhooks.register_webhook, work))
-    answer("update_webhook", UpdateWebhook, partial(webhooks.update_webhook, work))
+    answer("register_webhook", RegisterWebhook, partial(webhooks.register_webhook, work, targets))
+    answer("update_webhook", UpdateWebhook, partial(webhooks.update_webhook, work, targets))
     answer("delete_webhook", WebhookRef, partial(webhooks.delete_webhook, work))
     answer("rotate_webhook_secret", RotateWebhookSecret, partial(webhooks.rotate_secret, work))
     answer("get_webhook", WebhookRef, partial(webhook_queries.get_webhook, work))

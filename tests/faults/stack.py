@@ -362,6 +362,7 @@ def service_environment(settings: Settings, log_level: str = "INFO") -> dict[str
             "PARTNERNET_RELAY_POLL": str(settings.relay_poll_seconds),
             "PARTNERNET_MAX_DELIVERIES": str(settings.consumer_max_deliveries),
             "PARTNERNET_LOG_LEVEL": log_level,
+            "PARTNERNET_WEBHOOK_ALLOWED_TARGETS": "127.0.0.1,localhost",
         }
     )
     return env

@@ -175,6 +175,7 @@ async def test_a_backup_under_load_restored_on_fresh_servers_holds_everything_an
 ) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}  # embedded servers
     env |= {"PARTNERNET_RATE_LIMIT": "1000000", "PARTNERNET_WEBHOOK_RETRY_BASE": "1"}
+    env |= {"PARTNERNET_WEBHOOK_ALLOWED_TARGETS": "127.0.0.1,localhost"}
     original_dir, restored_dir, backup_dir = tmp_path / "original", tmp_path / "restored", tmp_path / "backup"
     passphrase_file = tmp_path / "passphrase"
     passphrase_file.write_text(PASSPHRASE)

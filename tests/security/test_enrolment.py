@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import sqlalchemy as sa
 
 from services.courses import store
@@ -50,10 +51,16 @@ async def test_a_partner_cannot_enrol_a_referral_it_is_no_party_to_in_its_own_co
     async with platform.client(tenant.staff_b) as other_library:
         assert (await other_library.post(path, json={"referral_id": referral["id"]})).status_code == 422
 
-    # The referral's own partner may: it is a party to it.
+    # The referral's own partner may, once the library accepted it: it is a party to it.
+    async with platform.client(tenant.staff_a) as library:
+        assert (await library.post(f"/api/v1/referrals/{referral['id']}/accept")).status_code == 200
     async with platform.client(tenant.partner_a_token) as party:
-        enrolled = await party.post(path, json={"referral_id": referral["id"]})
-    assert enrolled.status_code == 201, enrolled.text
+
+        async def enrolled() -> httpx.Response | None:
+            answer = await party.post(path, json={"referral_id": referral["id"]})
+            return answer if answer.status_code == 201 else None
+
+        await eventually(enrolled, what="the courses service to know the referral accepted")
     async with platform.client(tenant.partner_b_token) as api:
         feed = (await api.get(f"/api/v1/partners/{tenant.partner_b}/feed")).json()
     assert all(entry.get("referral_id") != referral["id"] for entry in feed["items"])

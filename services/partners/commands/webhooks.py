@@ -25,7 +25,7 @@ from opentelemetry import propagate
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from services.partners import store
-from services.partners.channels import Answer, WebhookSender
+from services.partners.channels import Answer, WebhookSender, WebhookTargets
 from services.partners.commands.credentials import audit_support
 from services.partners.domain import access
 from services.partners.domain import webhooks as rules
@@ -67,11 +67,13 @@ CLAIM_BATCH = 32
 WEBHOOK_CHANNEL = "partnernet_webhooks_partners"  # the NOTIFY trigger on deliveries (migration 004)
 
 
-async def register_webhook(work: UnitOfWork, actor: Actor, command: RegisterWebhook) -> WebhookWithSecret:
+async def register_webhook(
+    work: UnitOfWork, targets: WebhookTargets, actor: Actor, command: RegisterWebhook
+) -> WebhookWithSecret:
     access.check_may_manage_subscriptions(actor, command.partner_id)
     reason = access.support_reason(actor, command.support_reason)
     registration = command.registration
-    rules.check_endpoint_url(registration.url)
+    await targets.check(registration.url)
     webhook_id, secret = new_id(), new_secret()
     async with work.transaction() as tx:
         partner = await store.find_partner(tx.session, command.partner_id)
@@ -107,12 +109,14 @@ async def _load(tx: Transaction, partner_id: UUID, webhook_id: UUID) -> sa.Row:
     return row
 
 
-async def update_webhook(work: UnitOfWork, actor: Actor, command: UpdateWebhook) -> WebhookView:
+async def update_webhook(
+    work: UnitOfWork, targets: WebhookTargets, actor: Actor, command: UpdateWebhook
+) -> WebhookView:
     access.check_may_manage_subscriptions(actor, command.partner_id)
     reason = access.support_reason(actor, command.support_reason)
     changes = command.changes
     if changes.url is not None:
-        rules.check_endpoint_url(changes.url)
+        await targets.check(changes.url)
     async with work.transaction() as tx:
         row = await _load(tx, command.partner_id, command.webhook_id)
         if is_stale(changes.expected_version, row.version):

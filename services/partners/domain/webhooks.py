@@ -1,29 +1,15 @@
-"""Webhook rules: where deliveries may go, what they look like, when a failed one is tried again. Pure."""
+"""Webhook rules: what deliveries look like, when a failed one is tried again. Pure. Where they may go:
+services/partners/domain/targets.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import msgspec
 
-from shared.errors import InvalidInput
-
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 CLOUDEVENTS_JSON = "application/cloudevents+json; charset=utf-8"
-
-
-def check_endpoint_url(url: str) -> None:
-    """HTTPS; plain HTTP only for a receiver on this machine (tests, local development)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InvalidInput(f"a webhook needs an absolute https:// URL, not {url!r}")
-    if parts.username or parts.password:
-        raise InvalidInput("a webhook URL may not carry credentials; deliveries are signed instead")
-    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
-        raise InvalidInput("a webhook URL must use https:// (plain http only for localhost and 127.0.0.1)")
 
 
 @dataclass(frozen=True)

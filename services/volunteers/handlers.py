@@ -15,6 +15,7 @@ from services.volunteers.commands import (
     training,
     training_needs,
 )
+from services.volunteers.queries import access_log as access_log_queries
 from services.volunteers.queries import assignments as assignment_queries
 from services.volunteers.queries import hours as hours_queries
 from services.volunteers.queries import privacy as privacy_queries
@@ -28,6 +29,7 @@ from shared.contracts.partners.events import (
     PartnershipEnded,
 )
 from shared.contracts.referrals.api.participant_data import RotateEncryption
+from shared.contracts.volunteers.api.access_log import ListVolunteerReads
 from shared.contracts.volunteers.api.assignments import (
     AssignVolunteer,
     CorrectHours,
@@ -133,6 +135,7 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     # the person's rights and the library's retention policy
     runtime.answer("export", ExportVolunteerData, partial(privacy_queries.export_volunteer_data, work, vault))
     runtime.answer("erase", EraseVolunteerData, partial(privacy.erase_volunteer_data, work, vault))
+    runtime.answer("access_log", ListVolunteerReads, partial(access_log_queries.list_volunteer_reads, work))
     runtime.answer("get_policy", GetVolunteerPolicy, partial(privacy_queries.get_policy, work))
     runtime.answer("set_policy", SetVolunteerPolicy, partial(privacy.set_policy, work))
     runtime.answer("rotate_encryption", RotateEncryption, partial(privacy.rotate_encryption, work, vault))

@@ -17,6 +17,7 @@ from shared.clock import local_date
 from shared.contracts import EventData
 from shared.contracts.partners.api.partnerships import PartnershipRole
 from shared.contracts.partners.events import PartnerKind
+from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
 from shared.contracts.volunteers.api.vacancies import (
     CreateVacancy,
     TakeVacancyStep,
@@ -300,7 +301,7 @@ async def record_history(
 async def view_of(tx: Transaction, vault: PersonVault, actor: Actor, volunteer_id: UUID) -> VolunteerView:
     row = await store.find(tx.session, store.volunteers, volunteer_id)
     assert row is not None
-    return await volunteer_view(tx.session, vault, row, actor, local_date(tx.clock.now()))
+    return await volunteer_view(tx.session, vault, row, actor, tx.clock.now(), VolunteerReadPurpose.CHANGE)
 
 
 async def volunteer_for_change(
@@ -313,7 +314,7 @@ async def volunteer_for_change(
         actor, row.library, row.municipality, row.via_partner_id, f"volunteer {volunteer_id}"
     )
     if is_stale(expected, row.version):
-        current = await volunteer_view(tx.session, vault, row, actor, local_date(tx.clock.now()))
+        current = await volunteer_view(tx.session, vault, row, actor, tx.clock.now(), VolunteerReadPurpose.CHANGE)
         raise version_conflict(f"volunteer {volunteer_id}", expected, current)
     return row
 

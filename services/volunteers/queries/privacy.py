@@ -8,10 +8,11 @@ import sqlalchemy as sa
 
 from services.volunteers import store
 from services.volunteers.domain import retention, screening
+from services.volunteers.queries import access_log
 from services.volunteers.queries.recruitment import volunteer_view
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
-from shared.clock import local_date
+from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
 from shared.contracts.volunteers.api.assignments import AssignmentStatus
 from shared.contracts.volunteers.api.personal_data import (
     AssignmentRecord,
@@ -91,7 +92,7 @@ async def export_volunteer_data(
             raise NotFound(f"volunteer {query.volunteer_id} not found")
         retention.check_is_theirs(actor, row.library, f"volunteer {query.volunteer_id}")
         now = work.clock.now()
-        view = await volunteer_view(session, vault, row, actor, local_date(now))
+        view = await volunteer_view(session, vault, row, actor, now, VolunteerReadPurpose.EXPORT)
         h, a, hr, t = store.volunteer_history, store.assignments, store.hours, store.attendance
         history = (await session.execute(sa.select(h).where(h.c.volunteer_id == row.id).order_by(h.c.id))).all()
         assignments = (
@@ -106,6 +107,7 @@ async def export_volunteer_data(
         certificates = await store.find_certificates(session, row.id)
         policy = policy_view(row.library, await personal_data.find_policy(session, row.library))
         was_in_service = bool((await session.execute(sa.select(served(sa.literal(row.id))))).scalar())
+        reads = await access_log.reads_of(session, row.id)
     rules = retention.RetentionPolicy(policy.applicant_retention_days, policy.volunteer_retention_days)
     return VolunteerExport(
         volunteer=view,
@@ -154,4 +156,5 @@ async def export_volunteer_data(
         retention=policy,
         erase_after=None if row.anonymised_at else retention.erase_after(row.left_service_at, was_in_service, rules),
         exported_at=now,
+        access_log=reads,
     )

@@ -11,6 +11,7 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.vocabulary import Slug
+from shared.contracts.volunteers.api.access_log import VolunteerReadEntry
 from shared.contracts.volunteers.api.assignments import AssignmentStatus
 from shared.contracts.volunteers.api.volunteers import VolunteerStatus, VolunteerView
 from shared.contracts.volunteers.events import AssignmentKind
@@ -82,6 +83,7 @@ class VolunteerExport(msgspec.Struct, frozen=True, kw_only=True):
     retention: VolunteerPolicyView  # how long the library keeps it after the person leaves
     erase_after: datetime | None  # when it goes if nothing changes; None while the person is in service
     exported_at: datetime
+    access_log: list[VolunteerReadEntry] = []  # every read of their personal data, this export's own included
 
 
 class GetVolunteerPolicy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -1,4 +1,5 @@
-"""What the referrals, courses and volunteers services keep of the partners service's libraries and partners.
+"""What the referrals, courses and volunteers services keep of the partners service's libraries and partners (and
+the courses service of its partnerships: `KnownPartnerships`).
 
 One projection, the same in every service: each keeps `known_libraries` and `known_partners` in its own schema,
 filled by five consumers of the partners service's events, so that it can check a library's municipality or
@@ -14,7 +15,7 @@ import logging
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts import Envelope
@@ -24,6 +25,8 @@ from shared.contracts.partners.events import (
     PartnerEnded,
     PartnerReactivated,
     PartnerRegistered,
+    PartnershipActivated,
+    PartnershipEnded,
     PartnerSuspended,
 )
 from shared.service import ServiceRuntime
@@ -117,3 +120,51 @@ class KnownParties:
             )
         )
         log.info("partner is %s", status.value, extra={"partner": str(partner_id)})
+
+
+class KnownPartnerships:
+    """A service's `known_partnerships`: which partner actively partners with which library (in which roles), from
+    the partners service's `partnership.activated` and `.ended`. Activated and ended are flags, not a status, so
+    the two consumers may run in any order and an ended partnership stays ended."""
+
+    def __init__(self, metadata: sa.MetaData) -> None:
+        self.table = sa.Table(
+            "known_partnerships",
+            metadata,
+            sa.Column("id", sa.Uuid, primary_key=True),
+            sa.Column("partner_id", sa.Uuid, nullable=False),
+            sa.Column("library", sa.Text, nullable=False),
+            sa.Column("municipality", sa.Text, nullable=False),
+            sa.Column("roles", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+            sa.Column("activated", sa.Boolean, nullable=False, server_default=sa.false()),
+            sa.Column("ended", sa.Boolean, nullable=False, server_default=sa.false()),
+            sa.Index("known_partnerships_by_partner", "partner_id", "library"),
+        )
+
+    def subscribe(self, runtime: ServiceRuntime) -> None:
+        runtime.consume("partnership-activated", PartnershipActivated, self.activated)
+        runtime.consume("partnership-ended", PartnershipEnded, self.ended)
+
+    async def is_active(self, session: AsyncSession, partner_id: UUID, library: str) -> bool:
+        p = self.table
+        statement = sa.select(p.c.id).where(
+            p.c.partner_id == partner_id, p.c.library == library, p.c.activated, sa.not_(p.c.ended)
+        )
+        return (await session.execute(statement.limit(1))).first() is not None
+
+    async def activated(self, tx: Transaction, envelope: Envelope, event: PartnershipActivated) -> None:
+        await self._flag(tx, event, roles=list(event.roles), activated=True)
+
+    async def ended(self, tx: Transaction, envelope: Envelope, event: PartnershipEnded) -> None:
+        await self._flag(tx, event, ended=True)
+
+    async def _flag(self, tx: Transaction, event: PartnershipActivated | PartnershipEnded, **flags: object) -> None:
+        row = {
+            "id": event.partnership_id,
+            "partner_id": event.partner_id,
+            "library": event.library,
+            "municipality": event.municipality,
+        }
+        await tx.session.execute(
+            insert(self.table).values(**row, **flags).on_conflict_do_update(index_elements=["id"], set_=flags)
+        )

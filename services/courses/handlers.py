@@ -127,6 +127,7 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.answer("statistics", GetCoursesStatistics, partial(statistics.statistics, work))
     # projections of other services' events
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
+    store.partnerships.subscribe(runtime)
     runtime.consume("known-referrals", ReferralSubmitted, projections.remember_referral)
     runtime.consume("known-referrals-v2", ReferralSubmittedV2, projections.remember_referral_v2)
     for event in projections.STATUS_AFTER:  # whether a referral can take an enrolment now

@@ -15,6 +15,7 @@ from tests.services.courses.support import (
     course_events,
     course_tenant,
     meetings,
+    partnership_known_to_courses,
     published_course_with_session,
     soon,
 )
@@ -140,6 +141,7 @@ async def test_a_partners_course_in_the_library_is_run_by_both_and_nobody_else(
             "library_contributions": ["location", "recruitment", "promotion"],
         },
     )
+    await partnership_known_to_courses(platform, tenant, tenant.partner_b, tenant.library_a)
     async with platform.client(tenant.partner_b_token) as partner:
         created = await partner.post("/api/v1/courses", json=hosted)
     assert created.status_code == 201, created.text

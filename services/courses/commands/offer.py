@@ -64,6 +64,13 @@ async def check_partner_active(session: AsyncSession, partner_id: UUID | None) -
         raise Conflict(f"partner {partner_id} is {partner.status}; it offers no courses now")
 
 
+async def check_hosted_by_partnership(session: AsyncSession, actor: Actor, offerer: Offerer) -> None:
+    if offerer.library is None or offerer.offered_by_partner_id is None:
+        return
+    partnered = await store.partnerships.is_active(session, offerer.offered_by_partner_id, offerer.library)
+    domain.check_partner_may_host_at(actor, offerer, partnered=partnered)
+
+
 def location_columns(location: Location) -> dict[str, object]:
     return {
         "location_kind": location.kind.value,
@@ -104,6 +111,7 @@ async def create_course(work: UnitOfWork, actor: Actor, command: CreateCourse) -
             partner_municipality=None if partner is None else partner.municipality,
         )
         await check_partner_active(tx.session, offerer.offered_by_partner_id)
+        await check_hosted_by_partnership(tx.session, actor, offerer)
         location = domain.check_course_details(
             command.details,
             offerer,
@@ -204,6 +212,8 @@ async def publish_course(work: UnitOfWork, actor: Actor, command: PublishCourse)
         )
         status = domain.apply_course_step(CourseStatus(row.status), CourseStep.PUBLISH)
         await check_partner_active(tx.session, row.offered_by_partner_id)
+        offerer = Offerer(library=row.library, offered_by_partner_id=row.offered_by_partner_id)
+        await check_hosted_by_partnership(tx.session, actor, offerer)
         now = tx.clock.now()
         await tx.session.execute(
             c.update()

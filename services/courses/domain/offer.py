@@ -114,6 +114,15 @@ def check_may_create_course(actor: Actor, *, library: str | None, offered_by_par
     raise Forbidden(f"{actor.role.value} may not offer courses")
 
 
+def check_partner_may_host_at(actor: Actor, offerer: Offerer, *, partnered: bool) -> None:
+    """A partner offers a course at a library (hosted there, the library's name on it) only while the two have an
+    active partnership: the library agreed to work with it. Its own premises need nobody's agreement."""
+    if actor.role is Role.PARTNER and offerer.library is not None and not partnered:
+        raise Forbidden(
+            f"a partner offers courses at library {offerer.library} only with an active partnership with it"
+        )
+
+
 def course_municipality(offerer: Offerer, *, library_municipality: str | None, partner_municipality: str | None) -> str:
     """Both the library and the partner must be known, and in one municipality."""
     if offerer.library is not None and library_municipality is None:

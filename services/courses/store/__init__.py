@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.known_parties import KnownParties
+from shared.known_parties import KnownParties, KnownPartnerships
 from shared.tenancy import Actor, Role
 
 metadata = sa.MetaData()
@@ -20,6 +20,7 @@ Time = sa.DateTime(timezone=True)
 
 # Libraries and partners as the partners service's events describe them (shared/known_parties.py).
 known = KnownParties(metadata)
+partnerships = KnownPartnerships(metadata)  # a partner offers courses at a library it partners with
 known_libraries = known.libraries
 known_partners = known.partners
 

@@ -15,6 +15,7 @@ from services.courses import store
 from shared.contracts import Envelope
 from shared.messaging import event_stream_name
 from tests.conftest import RunningPlatform, Tenant, eventually, register_tenant
+from tests.services.volunteers.volunteer_tenant import activate_partnership
 
 
 async def courses_know(platform: RunningPlatform, tenant: Tenant) -> None:
@@ -101,3 +102,21 @@ async def course_events(platform: RunningPlatform, event_type: str, municipality
         return found
     finally:
         await nc.close()
+
+
+async def partnership_known_to_courses(platform: RunningPlatform, tenant: Tenant, partner_id: str, library: str) -> str:
+    """An active partnership of the partner with the library, once the courses service has heard of it."""
+    partnership_id = await activate_partnership(platform, tenant, partner_id, library, "course_provider")
+    await partnership_state_known(platform, partnership_id, ended=False)
+    return partnership_id
+
+
+async def partnership_state_known(platform: RunningPlatform, partnership_id: str, *, ended: bool) -> None:
+    p = store.partnerships.table
+
+    async def known() -> bool:
+        async with platform.services["courses"].sessions() as session:
+            row = (await session.execute(sa.select(p).where(p.c.id == uuid.UUID(partnership_id)))).first()
+        return row is not None and row.activated and row.ended == ended
+
+    await eventually(known, what="the courses service to know the partnership")

@@ -258,7 +258,7 @@ def request_fingerprint(scope: Scope, body: bytes) -> str:
     """The same request: same path, query and body (JSON compared by content, not by spacing or key order)."""
     try:
         canonical = msgspec.json.encode(msgspec.json.decode(body), order="sorted") if body else b""
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):  # not JSON (or not UTF-8): the route says so, with a 4xx
         canonical = body
     digest = hashlib.sha256()
     parts: list[Any] = [scope.get("method", ""), scope.get("path", ""), scope.get("query_string", b"")]

@@ -80,6 +80,24 @@ async def test_a_json_body_that_is_not_utf8_is_a_400_on_every_operation(
             assert response.status_code == 400, f"{method} {path}"
 
 
+async def test_a_json_body_that_is_not_utf8_is_a_400_with_an_idempotency_key_too(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    """The idempotency store reads the body before the route does: the same 400, and nothing kept for the key."""
+    document = await openapi(platform)
+    found = operations(document, where=lambda op: takes_json(op))
+    found = [(method, path, operation) for method, path, operation in found if method == "POST"]
+    assert len(found) > 30
+    async with platform.client(tenant.operator) as api:
+        for n, (method, path, operation) in enumerate(found):
+            url = concrete(path, operation, tenant)
+            for body in (b'{"name": "caf\xe9 \xff\xfe"}', b"\xff\xfe{}", b'"\xc3"'):
+                headers = {"content-type": "application/json", "idempotency-key": f"utf8-{n}-{body.hex()}"}
+                response = await api.request(method, url, content=body, headers=headers)
+                assert_client_error(response, f"{method} {path} with an Idempotency-Key")
+                assert response.status_code == 400, f"{method} {path}: {response.text[:200]}"
+
+
 IF_MATCH_SHAPES = [b"", b'""', b"W/", b'W/""', b'"abc"', b'"-1"', b'"0"', b'"1", "2"', b'"' + b"9" * 40 + b'"']
 IF_MATCH_SHAPES += [b'"\xb2"', b'W/"\xb9"', b'"3', b"\xff\xfe", '"\u0663"'.encode()]
 

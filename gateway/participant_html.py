@@ -16,6 +16,7 @@ from html import escape
 from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.participant_page import (
     HeldData,
+    PageParty,
     ParticipantChangeKind,
     ParticipantCodeIssued,
     ParticipantPage,
@@ -284,11 +285,27 @@ def _list(items: list[str]) -> str:
     return "<ul>" + "".join(f"<li>{escape(item)}</li>" for item in items) + "</ul>"
 
 
+CONSENT_ENDED = {
+    "revoked": "U trok uw toestemming in. Niemand ziet uw gegevens nog.",
+    "expired": "Uw toestemming is voorbij. Niemand ziet uw gegevens nog.",
+}
+
+
+def _party_line(party: PageParty, until: date | None) -> str:
+    """Who the party is to them, and whether it is shown who they are (and until when)."""
+    who = f"{party.name or 'Onze partner'}: {ROLES.get(party.role, '')}."
+    if not party.sees:
+        return f"{who} Ziet uw gegevens niet."
+    return f"{who} Mag uw gegevens zien tot {_date(until)}." if until else f"{who} Mag uw gegevens zien."
+
+
 def _data_sections(page: ParticipantPage, code: str) -> list[str]:
     held = _list([HELD[kind] for kind in page.held])
     reads = f"Uw gegevens zijn {page.reads} keer bekeken." if page.reads else "Niemand heeft ze nog bekeken."
-    who = _list([f"{party.name or 'Onze partner'}: {ROLES.get(party.role, '')}" for party in page.parties])
-    until = [f"U gaf toestemming tot {_date(page.shared_until)}."] if page.shared_until else []
+    who = _list([_party_line(party, page.shared_until) for party in page.parties])
+    until = [CONSENT_ENDED[page.consent_state]] if page.consent_state in CONSENT_ENDED else []
+    if not until and page.shared_until is not None:
+        until.append(f"U gaf toestemming tot {_date(page.shared_until)}.")
     if page.kept_until is not None:
         until.append(f"Op {_date(page.kept_until.astimezone(LOCAL_TIME).date())} wissen wij uw gegevens.")
     elif page.retention_days is not None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, referral_body
+from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 from tests.e2e.test_participant_page import (
     EASY_ENOUGH,
     flesch_douma,
@@ -68,8 +68,9 @@ async def test_the_page_shows_what_is_held_who_receives_it_and_until_when(
     blocks = visible_text(page.text)
     assert {"Uw naam", "Uw geboortedatum", "Uw telefoonnummer", "Uw afspraak"} <= set(blocks)
     assert "Uw e-mailadres" not in blocks  # none was given
-    assert f"Bibliotheek {tenant.library_a}: bewaart uw gegevens" in blocks
-    assert any(b.startswith("UWV") and b.endswith(": stuurde u door") for b in blocks)
+    until = "Mag uw gegevens zien tot 10 januari 2099."
+    assert f"Bibliotheek {tenant.library_a}: bewaart uw gegevens. {until}" in blocks
+    assert any(b.startswith("UWV") and b.endswith(f": stuurde u door. {until}") for b in blocks)
     assert "U gaf toestemming tot 10 januari 2099." in blocks
     assert "Wij wissen uw gegevens 365 dagen nadat uw aanvraag klaar is." in blocks
     assert "Uw gegevens zijn 1 keer bekeken." in blocks
@@ -141,3 +142,21 @@ async def test_nobody_but_the_librarys_staff_sees_or_handles_the_requests(
         forged = await browser.post("/p/change", data={"code": person.code, "kind": "is_admin"})
     assert forged.status_code == 400
     assert await open_requests(platform, tenant.staff_a) == [(person.referral["id"], "erasure")]
+
+
+async def test_the_page_says_when_a_party_no_longer_sees_the_person(
+    platform: RunningPlatform, tenant: Tenant, person: Person
+) -> None:
+    async with platform.client(tenant.operator) as operator:
+        suspended = await operator.post(f"/api/v1/partners/{tenant.partner_a}/suspend", json={"reason": "audit"})
+    assert suspended.status_code == 200, suspended.text
+
+    async def says_so() -> list[str] | None:
+        async with participant(platform) as browser:
+            blocks = visible_text((await browser.get(f"/p/{person.code}")).text)
+        partner = [b for b in blocks if b.startswith("UWV")]
+        return blocks if partner and partner[0].endswith("Ziet uw gegevens niet.") else None
+
+    blocks = await eventually(says_so, what="the suspension to reach the page")
+    library = f"Bibliotheek {tenant.library_a}: bewaart uw gegevens. Mag uw gegevens zien tot 10 januari 2099."
+    assert library in blocks

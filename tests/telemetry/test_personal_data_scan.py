@@ -5,10 +5,11 @@ span-event attributes, resource attributes, metric names and point labels, log l
 participants' and volunteers' names, e-mail addresses, phone numbers, birth dates and personal codes.
 
 Flows: a referral submitted, accepted, intake planned, completed; a second referral of the same person (a
-possible duplicate) listed; the participant's code issued and their page opened by its link; the participant's
-data exported and erased; volunteers applying through the library and a volunteer organisation, found by name,
-screened (certificate of conduct), activated, assigned to a course, logging hours; an intern registered with
-a school supervisor; a volunteer's data changed.
+possible duplicate) listed; the participant's code issued and their page opened by its link, an export asked
+there; the participant's data exported and erased, per referral and as one person found by name and birth
+date; volunteers applying through the library and a volunteer organisation, found by name, screened
+(certificate of conduct), activated, assigned to a course, logging hours; an intern registered with a school
+supervisor; a volunteer's data changed; the volunteers' access log read.
 """
 
 from __future__ import annotations
@@ -210,6 +211,8 @@ async def referral_flows(platform: RunningPlatform, vt: VolunteerTenant, scenari
         assert typed.status_code == 200
         change = await browser.post("/p/change", data={"code": issued["code"], "kind": "reschedule"})
         assert change.status_code == 200, change.text
+        asked = await browser.post("/p/change", data={"code": issued["code"], "kind": "export"})
+        assert asked.status_code == 200, asked.text
     # The same person again while the first is open: a possible duplicate for the library's staff.
     again = await call(platform, tenant.partner_a_token, "POST", "/api/v1/referrals", body)
 
@@ -234,6 +237,13 @@ async def referral_flows(platform: RunningPlatform, vt: VolunteerTenant, scenari
         assert isinstance(read, dict), read.text
     erased = await call(platform, tenant.staff_a, "POST", f"/api/v1/referrals/{again['id']}/erase")
     assert isinstance(erased, dict), erased.text
+    # The rights of the person across referrals: found by name and birth date, which travel in the body only.
+    lookup = {"name": PARTICIPANT["name"], "birth_date": PARTICIPANT["birth_date"]}
+    for route in ("export", "erase"):
+        done = await call(platform, tenant.staff_a, "POST", f"/api/v1/referrals/person/{route}", lookup)
+        assert isinstance(done, dict), done.text
+    requests = await call(platform, tenant.staff_a, "GET", "/api/v1/referrals/change-requests", status="open")
+    assert isinstance(requests, dict), requests.text
 
 
 async def volunteer_flows(platform: RunningPlatform, vt: VolunteerTenant, scenario: Scenario) -> None:
@@ -310,6 +320,8 @@ async def volunteer_flows(platform: RunningPlatform, vt: VolunteerTenant, scenar
         "/api/v1/volunteers",
         f"/api/v1/volunteers/{volunteer_id}/export",
         "/api/v1/volunteers/policy",
+        "/api/v1/volunteers/access-log",
+        f"/api/v1/volunteers/{volunteer_id}/access-log",
     ):
         read = await call(platform, vt.staff_a, "GET", path)
         assert isinstance(read, dict), read.text

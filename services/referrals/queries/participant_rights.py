@@ -1,21 +1,24 @@
 """What the participant's own page says about their data: what is held (the kinds, never the values), which
-parties receive it, until when their consent shares it and until when it is kept, how often it was read, and
-the rights they asked for that are waiting for the library."""
+parties receive it and whether they are shown it now, until when their consent shares it and until when it is
+kept, how often it was read, and the rights they asked for that are waiting for the library."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import store
+from services.referrals.domain import consent as consent_rules
 from services.referrals.queries.policy import policy_view
+from services.referrals.queries.referral import consent_of, consent_state_of, parties_of
 from services.referrals.store import ParticipantVault, personal_data_reads
 from services.referrals.store import person as person_store
 from shared.contracts.referrals.api.participant_page import RIGHTS, HeldData, PageParty, ParticipantChangeKind
 from shared.contracts.referrals.api.person import PartyKind, PartyRole
+from shared.tenancy import Actor, Role
 
 
 def held(row: sa.Row, vault: ParticipantVault) -> list[HeldData]:
@@ -31,8 +34,16 @@ def held(row: sa.Row, vault: ParticipantVault) -> list[HeldData]:
     return [*kinds, *(kind for kind, value in other.items() if value), HeldData.HISTORY]
 
 
-async def parties(session: AsyncSession, row: sa.Row) -> list[PageParty]:
-    """The library and the partners of the referral: who holds and receives the person's data."""
+def party_actor(kind: PartyKind, id_: str) -> Actor:
+    """The party as an actor, to ask the consent rules what it is shown (domain/consent.py)."""
+    if kind is PartyKind.LIBRARY:
+        return Actor(subject="participant-page", role=Role.STAFF, library=id_)
+    return Actor(subject="participant-page", role=Role.PARTNER, partner=id_)
+
+
+async def parties(session: AsyncSession, row: sa.Row, now: datetime) -> list[PageParty]:
+    """The library and the partners of the referral, and whether each is shown who the person is now: what the
+    consent rules show that party (its consent ended, a partner suspended or ended: not any more)."""
     named: list[tuple[PartyKind, str, PartyRole]] = [(PartyKind.LIBRARY, row.library, PartyRole.LIBRARY)]
     if row.referring_partner_id is not None:
         named.append((PartyKind.PARTNER, str(row.referring_partner_id), PartyRole.REFERRING))
@@ -40,16 +51,23 @@ async def parties(session: AsyncSession, row: sa.Row) -> list[PageParty]:
         named.append((PartyKind.PARTNER, str(row.receiving_partner_id), PartyRole.RECEIVING))
     partners = {row.referring_partner_id, row.receiving_partner_id} - {None}
     names = await person_store.party_names(session, {row.library}, partners)
-    return [PageParty(kind=kind.value, name=names.get(id_), role=role.value) for kind, id_, role in named]
-
-
-def consent_until(consent: dict[str, Any]) -> date | None:
-    until = consent.get("valid_until")
-    return date.fromisoformat(until) if isinstance(until, str) else None
+    active = await person_store.active_partners(session, partners)
+    state = consent_state_of(row, now)
+    found = []
+    for kind, id_, role in named:
+        shown = consent_rules.disclosure(
+            party_actor(kind, id_),
+            parties_of(row),
+            consent=consent_of(row),
+            state=state,
+            organisation_active=kind is PartyKind.LIBRARY or id_ in active,
+        )
+        found.append(PageParty(kind=kind.value, name=names.get(id_), role=role.value, sees=shown.person))
+    return found
 
 
 async def data_on_page(
-    session: AsyncSession, vault: ParticipantVault, row: sa.Row, waiting: list[sa.Row]
+    session: AsyncSession, vault: ParticipantVault, row: sa.Row, waiting: list[sa.Row], now: datetime
 ) -> dict[str, Any]:
     """The page's fields about the data (ParticipantPage's `held` … `rights_requested`)."""
     r = personal_data_reads
@@ -57,8 +75,9 @@ async def data_on_page(
     asked = [ParticipantChangeKind(request.kind) for request in waiting]
     return {
         "held": held(row, vault),
-        "parties": await parties(session, row),
-        "shared_until": consent_until(row.consent),
+        "parties": await parties(session, row, now),
+        "consent_state": consent_state_of(row, now).value,
+        "shared_until": row.consent_valid_until,
         "kept_until": row.erase_after,
         "retention_days": policy_view(row.library, await store.find_policy(session, row.library)).retention_days,
         "reads": int(reads),

@@ -73,7 +73,7 @@ async def open_participant_page(
         receiver = await receiver_name(session, row, direction)
         waiting = await participant_store.open_requests(session, row.id)
         change = next((ParticipantChangeKind(w.kind) for w in waiting if w.kind in CHANGES), None)
-        data = await data_on_page(session, vault, row, waiting)
+        data = await data_on_page(session, vault, row, waiting, work.clock.now())
     return ParticipantPage(
         works=True,
         receiver_kind=participant_codes.receiver_kind(direction),

@@ -52,6 +52,7 @@ class PageParty(msgspec.Struct, frozen=True, kw_only=True):
     kind: str  # "library" or "partner"
     name: str | None = None
     role: str  # "library", "referring" or "receiving" (shared/contracts/referrals/api/person.py PartyRole)
+    sees: bool = True  # shown who the person is now (consent in force, the partner active)
 
 
 class ChangeRequestStatus(enum.StrEnum):
@@ -116,6 +117,7 @@ class ParticipantPage(msgspec.Struct, frozen=True, kw_only=True):
     # What is held about them, who receives it, and until when; and the rights they asked for that are waiting.
     held: list[HeldData] = []
     parties: list[PageParty] = []
+    consent_state: str | None = None  # "given", "revoked" or "expired" (ConsentState)
     shared_until: date | None = None  # the last day of their consent
     kept_until: datetime | None = None  # when the data is erased (set once the referral is closed)
     retention_days: int | None = None  # days the data is kept after the referral closes

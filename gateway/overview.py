@@ -59,11 +59,13 @@ class LibraryOverview(msgspec.Struct, frozen=True, kw_only=True):
 
 class PartnerOverview(msgspec.Struct, frozen=True, kw_only=True):
     partner_id: UUID
-    name: str | None = None
+    name: str | None = None  # every partner in scope has it, an ended one too
     kind: PartnerKind | None = None
-    status: str | None = None
+    status: str | None = None  # "active", "suspended", "ended"
     active_partnerships: int | None = None
-    referrals: ReferralFigures | None = None
+    referrals: ReferralFigures | None = None  # the referrals it takes part in: referred by it and referred to it
+    referrals_from_partner: int | None = None  # of these, referred by the partner (to a library)
+    referrals_to_partner: int | None = None  # of these, referred to the partner (by a library)
     courses: CourseFigures | None = None
     purchases: PurchaseFigures | None = None
     volunteers: VolunteerFigures | None = None
@@ -96,10 +98,28 @@ class OverviewController(Controller):
         "/",
         summary="Figures per library and per partner (coordinators: the municipality; staff: their library)",
         description=(
-            "Referrals by status and overdue, time from submission to intake, course places free and waiting "
-            "lists, active volunteers and open vacancies, purchase budget committed and spent. Gathered from the "
-            "services in parallel with a deadline; a part whose service does not answer is left out and named "
-            "in `missing` (`complete` is false)."
+            "Gathered from the services in parallel with a deadline; a part whose service does not answer is left "
+            "out and named in `missing` (`complete` is false). What each figure counts, within the caller's scope "
+            "(coordinators: their municipality; staff: their library and the partners it works with or its figures "
+            "mention):\n\n"
+            "- `active_partnerships`: partnerships in status active now (a library's with any partner; a partner's "
+            "with any library in scope).\n"
+            "- `referrals.by_status`: referrals by their current status, submission date any; a partner's count the "
+            "referrals it takes part in, both those it referred (`referrals_from_partner`) and those referred to it "
+            "(`referrals_to_partner`).\n"
+            "- `referrals.overdue`: submitted, unanswered referrals past the library's response time now.\n"
+            "- `referrals.intakes`: referrals whose intake took place (recorded as held); a planned or missed "
+            "intake is not counted.\n"
+            "- `referrals.median_hours_to_intake`: the median of the hours from submission to the moment the intake "
+            "took place, over those referrals (0 for one registered after its intake); null without any.\n"
+            "- `courses.courses`: published courses not cancelled with a session still to come (or none "
+            "scheduled yet); `places`, `places_free` (capacity minus confirmed places) and `waiting_list` "
+            "(waitlisted enrolments) over the sessions still to come.\n"
+            "- `purchases`: this budget year's budget; `committed_cents` approved or ordered, not yet invoiced; "
+            "`spent_cents` invoiced or closed (a partner's: bought from it).\n"
+            "- `volunteers.active_volunteers`: volunteers active now, interns not included; "
+            "`active_interns`: interns active now; `open_vacancies`: published vacancies.\n"
+            "- A partner keeps its `name`, `kind` and `status` once ended or suspended."
         ),
         responses=problem_responses(*READ_PROBLEMS),
     )
@@ -112,6 +132,13 @@ class OverviewController(Controller):
         ] = None,
     ) -> Overview:
         return await gather_overview(rpc, actor, municipality)
+
+
+FIGURES = ("referrals", "courses", "purchases", "volunteers")
+
+
+def concerns_library(entry: dict[str, Any]) -> bool:
+    return bool(entry.get("active_partnerships")) or any(entry.get(part) is not None for part in FIGURES)
 
 
 async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None) -> Overview:
@@ -185,7 +212,11 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
         for lib_referrals in found.libraries:
             for_library(lib_referrals.library)["referrals"] = lib_referrals.figures
         for partner_referrals in found.partners:
-            for_partner(partner_referrals.partner_id)["referrals"] = partner_referrals.figures
+            for_partner(partner_referrals.partner_id).update(
+                referrals=partner_referrals.figures,
+                referrals_from_partner=partner_referrals.referred_by_partner,
+                referrals_to_partner=partner_referrals.referred_to_partner,
+            )
     if isinstance(found := answers["courses"], CoursesStatistics):
         for lib_courses in found.libraries:
             for_library(lib_courses.library).update(courses=lib_courses.courses, purchases=lib_courses.purchases)
@@ -203,6 +234,9 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
     if library is not None:
         libraries = {slug: figures for slug, figures in libraries.items() if slug == library}
         libraries.setdefault(library, {"library": library})
+        # The partners service names every partner of the municipality: staff see those their library works with
+        # or that its figures mention.
+        partners = {pid: entry for pid, entry in partners.items() if concerns_library(entry)}
     return Overview(
         municipality=municipality,
         library=library,

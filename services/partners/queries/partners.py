@@ -145,8 +145,12 @@ async def statistics(work: UnitOfWork, actor: Actor, query: GetPartnersStatistic
             )
         ).all()
         partner_conditions: list[Any] = []
-        if actor.role is Role.STAFF or query.library:
-            # Staff (or a narrowed overview) see the partners their libraries work with.
+        if actor.role is Role.STAFF:
+            # Every partner of the municipality (staff read them all): the library's figures may name one it has
+            # no partnership with (a referral to it), or one that has ended; the gateway keeps those it needs.
+            partner_conditions.append(P.c.municipality == actor.municipality)
+        elif query.library:
+            # A narrowed overview sees the partners the library works with.
             partner_conditions.append(
                 sa.exists(sa.select(S.c.id).where(S.c.partner_id == P.c.id, S.c.library.in_(slugs)))
             )

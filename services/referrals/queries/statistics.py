@@ -7,7 +7,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from services.referrals import store
 from services.referrals.queries.lists import scope, submitted_between
 from services.referrals.store import referrals
 from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus
@@ -80,7 +79,7 @@ async def statistics(work: UnitOfWork, actor: Actor, query: GetReferralStatistic
 async def overview_statistics(
     work: UnitOfWork, actor: Actor, query: GetReferralsOverviewStatistics
 ) -> ReferralsOverviewStatistics:
-    """Figures per library and per referring partner for the municipality overview, within the actor's scope."""
+    """Figures per library and per partner taking part (either direction) for the municipality overview."""
     if actor.role is Role.PARTNER:
         raise Forbidden("the overview is for coordinators, library staff and operators")
     conditions = scope(actor)
@@ -88,42 +87,58 @@ async def overview_statistics(
         conditions.append(referrals.c.municipality == query.municipality)
     if query.library is not None:
         conditions.append(referrals.c.library == query.library)
-    history = store.referral_history
-    first_intake = (
-        sa.select(history.c.referral_id, sa.func.min(history.c.at).label("planned_at"))
-        .where(history.c.step == "plan_intake")
-        .group_by(history.c.referral_id)
-        .subquery()
-    )
-    hours_to_intake = sa.extract("epoch", first_intake.c.planned_at - referrals.c.submitted_at) / 3600.0
+    # A partner takes part in a referral by referring it or by receiving it: one row per (partner, referral).
+    referring = referrals.c.referring_partner_id
+    receiving = referrals.c.receiving_partner_id
+    party = sa.union_all(
+        sa.select(
+            referrals.c.id.label("referral_id"), referring.label("partner_id"), sa.literal(True).label("by")
+        ).where(referring.is_not(None)),
+        sa.select(referrals.c.id, receiving, sa.literal(False)).where(receiving.is_not(None)),
+    ).subquery("party")
     async with work.read() as session:
-        by_library = await _figures(session, referrals.c.library, conditions, first_intake, hours_to_intake)
+        by_library = await _figures(session, referrals, referrals.c.library, conditions)
         by_partner = await _figures(
-            session,
-            referrals.c.referring_partner_id,
-            [*conditions, referrals.c.referring_partner_id.is_not(None)],
-            first_intake,
-            hours_to_intake,
+            session, referrals.join(party, party.c.referral_id == referrals.c.id), party.c.partner_id, conditions
         )
+        directions = {
+            (partner_id, by): count
+            for partner_id, by, count in (
+                await session.execute(
+                    sa.select(party.c.partner_id, party.c.by, sa.func.count())
+                    .select_from(referrals.join(party, party.c.referral_id == referrals.c.id))
+                    .where(*conditions)
+                    .group_by(party.c.partner_id, party.c.by)
+                )
+            ).all()
+        }
     return ReferralsOverviewStatistics(
         libraries=[LibraryReferralFigures(library=key, figures=figures) for key, figures in sorted(by_library.items())],
         partners=[
-            PartnerReferralFigures(partner_id=key, figures=figures)
+            PartnerReferralFigures(
+                partner_id=key,
+                figures=figures,
+                referred_by_partner=directions.get((key, True), 0),
+                referred_to_partner=directions.get((key, False), 0),
+            )
             for key, figures in sorted(by_partner.items(), key=lambda item: str(item[0]))
         ],
     )
 
 
 async def _figures(
-    session: Any,
-    key: sa.ColumnElement[Any],
-    conditions: list[sa.ColumnElement[bool]],
-    first_intake: Any,
-    hours_to_intake: sa.ColumnElement[Any],
+    session: Any, source: sa.FromClause, key: sa.ColumnElement[Any], conditions: list[sa.ColumnElement[bool]]
 ) -> dict[Any, ReferralFigures]:
+    held = referrals.c.intake_held_at
+    # Until the intake took place, not until it was planned: a planned (or missed) intake counts for nothing. A
+    # referral registered after its warm handover had taken place counts 0 hours, not less.
+    hours_to_intake = sa.func.greatest(sa.extract("epoch", held - referrals.c.submitted_at) / 3600.0, 0.0)
     statuses = (
         await session.execute(
-            sa.select(key, referrals.c.status, sa.func.count()).where(*conditions).group_by(key, referrals.c.status)
+            sa.select(key, referrals.c.status, sa.func.count())
+            .select_from(source)
+            .where(*conditions)
+            .group_by(key, referrals.c.status)
         )
     ).all()
     totals = (
@@ -131,10 +146,10 @@ async def _figures(
             sa.select(
                 key,
                 sa.func.count().filter(referrals.c.overdue),
-                sa.func.count(first_intake.c.planned_at),
-                sa.func.percentile_cont(0.5).within_group(hours_to_intake),
+                sa.func.count(held),
+                sa.func.percentile_cont(0.5).within_group(hours_to_intake).filter(held.is_not(None)),
             )
-            .select_from(referrals.outerjoin(first_intake, first_intake.c.referral_id == referrals.c.id))
+            .select_from(source)
             .where(*conditions)
             .group_by(key)
         )

@@ -78,14 +78,14 @@ async def statistics(work: UnitOfWork, actor: Actor, query: GetVolunteersStatist
         libraries=[
             LibraryVolunteerFigures(
                 library=library,
-                figures=VolunteerFigures(active_volunteers=f[0] + f[1], active_interns=f[1], open_vacancies=f[2]),
+                figures=VolunteerFigures(active_volunteers=f[0], active_interns=f[1], open_vacancies=f[2]),
             )
             for library, f in sorted(by_library.items())
         ],
         partners=[
             PartnerVolunteerFigures(
                 partner_id=partner_id,
-                figures=VolunteerFigures(active_volunteers=f[0] + f[1], active_interns=f[1], open_vacancies=0),
+                figures=VolunteerFigures(active_volunteers=f[0], active_interns=f[1], open_vacancies=0),
             )
             for partner_id, f in sorted(by_partner.items())
         ],

@@ -13,7 +13,8 @@ class GetPartnersStatistics(msgspec.Struct, frozen=True, kw_only=True, forbid_un
     """The libraries and partners an overview is about, within the actor's scope.
 
     Operators: every municipality, or `municipality`; coordinators: their municipality; staff: their
-    library (and the partners it works with); partners: Forbidden. `library` narrows further.
+    library, and every partner of their municipality (a referral to a partner without a partnership, or an
+    ended one, is the library's figure too); partners: Forbidden. `library` narrows further.
     """
 
     municipality: str | None = None

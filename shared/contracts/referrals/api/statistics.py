@@ -35,7 +35,7 @@ class ReferralStatistics(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class GetReferralsOverviewStatistics(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Referral figures per library and per referring partner, within the actor's scope: operators all
+    """Referral figures per library and per partner (referring or receiving), within the actor's scope: operators all
     (or `municipality`), coordinators their municipality, staff their library; partners Forbidden.
     `library` narrows further. (`statistics` answers one aggregate; the overview needs the breakdown.)"""
 
@@ -44,10 +44,12 @@ class GetReferralsOverviewStatistics(msgspec.Struct, frozen=True, kw_only=True, 
 
 
 class ReferralFigures(msgspec.Struct, frozen=True, kw_only=True):
-    by_status: dict[str, int]  # ReferralStatus value → count; statuses without referrals may be left out
-    overdue: int  # open now and past the library's response time
-    intakes: int  # referrals that got an intake planned: the time to intake is measured over these
-    median_hours_to_intake: float | None = None  # from submission to the intake being planned
+    by_status: dict[str, int]  # ReferralStatus value → count, by current status; statuses without referrals left out
+    overdue: int  # submitted, unanswered and past the library's response time now
+    intakes: int  # referrals whose intake took place (recorded as held): the time to intake is measured over these
+    # Median hours from submission to the moment the intake took place; None without such referrals. An intake
+    # that is only planned (or was missed) is not counted.
+    median_hours_to_intake: float | None = None
 
 
 class LibraryReferralFigures(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,10 +58,13 @@ class LibraryReferralFigures(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PartnerReferralFigures(msgspec.Struct, frozen=True, kw_only=True):
-    """Per referring partner, counting only the referrals within the actor's scope."""
+    """Per partner, the referrals within the actor's scope in which it takes part: those it referred to a library
+    and those a library referred to it (`figures` counts both; the two counts below split them)."""
 
     partner_id: UUID
     figures: ReferralFigures
+    referred_by_partner: int = 0  # the partner referred to a library
+    referred_to_partner: int = 0  # a library referred to the partner
 
 
 class ReferralsOverviewStatistics(msgspec.Struct, frozen=True, kw_only=True):

@@ -16,9 +16,9 @@ class GetVolunteersStatistics(msgspec.Struct, frozen=True, kw_only=True, forbid_
 
 
 class VolunteerFigures(msgspec.Struct, frozen=True, kw_only=True):
-    active_volunteers: int  # volunteers and interns whose involvement is active now
+    active_volunteers: int  # volunteers (interns not included) whose involvement is active now
     open_vacancies: int  # published vacancies not yet filled or closed
-    active_interns: int = 0
+    active_interns: int = 0  # interns whose internship is active now (counted here only)
 
 
 class LibraryVolunteerFigures(msgspec.Struct, frozen=True, kw_only=True):

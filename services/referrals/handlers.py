@@ -80,3 +80,4 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
 
     runtime.every(DEADLINE_SWEEP_SECONDS, "referral-deadlines", partial(deadlines.run_deadlines, work))
     runtime.every(DEADLINE_SWEEP_SECONDS, "forget-closed-digests", partial(duplicates.forget_closed_referrals, work))
+    runtime.every(DEADLINE_SWEEP_SECONDS, "exact-digests", person.ExactDigests(work, vault, index).run)

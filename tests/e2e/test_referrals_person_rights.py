@@ -11,10 +11,13 @@ import msgspec
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from services.referrals.blind_index import BlindIndex
 from services.referrals.commands import duplicates
+from services.referrals.commands import person as person_commands
+from services.referrals.store import duplicates as duplicate_store
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
-from tests.services.referrals.conftest import now, pooled_tenant, referral_events, work_at
+from tests.services.referrals.conftest import now, pooled_tenant, referral_events, vault_of, work_at
 
 EXPORT, ERASE = "/api/v1/referrals/person/export", "/api/v1/referrals/person/erase"
 
@@ -229,3 +232,25 @@ async def test_one_erasure_covers_all_the_persons_referrals_of_the_library_and_i
     assert all(e["data"]["participant_pseudonym"].startswith("P-") for e in events)
     raw = msgspec.json.encode(events)
     assert not any(str(value).encode() in raw for value in participant.values())
+
+
+async def test_referrals_that_lost_their_exact_digest_before_it_was_kept_are_found_again(
+    platform: RunningPlatform, tenant: Tenant, people: People
+) -> None:
+    # What the sweep did before the exact digest was kept with the data: a closed referral kept no digest at all.
+    b = duplicate_store.blind_index
+    async with platform.services["referrals"].sessions.begin() as session:
+        await session.execute(b.delete().where(b.c.referral_id == uuid.UUID(people.at_a[0])))
+    lookup = {"name": people.participant["name"], "birth_date": people.participant["birth_date"]}
+    async with platform.client(tenant.staff_a) as api:
+        before = await api.post(EXPORT, json=lookup)
+    assert [r["id"] for r in before.json()["referrals"]] == people.at_a[1:]
+
+    work, _ = work_at(platform, now())
+    settings = platform.settings
+    backfill = person_commands.ExactDigests(work, vault_of(platform), BlindIndex(settings.blind_index_key))
+    assert await backfill.run() >= 1
+    assert await backfill.run() == 0  # once per process start
+    async with platform.client(tenant.staff_a) as api:
+        after = await api.post(EXPORT, json=lookup)
+    assert [r["id"] for r in after.json()["referrals"]] == people.at_a

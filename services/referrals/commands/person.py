@@ -171,3 +171,39 @@ async def erase_person(work: UnitOfWork, index: BlindIndex, actor: Actor, lookup
         already_erased=outcome[False],
         erased_at=erased_at,
     )
+
+
+BACKFILL_BATCH = 500
+
+
+class ExactDigests:
+    """Gives referrals that hold personal data but no exact digest one, once per process start: those closed
+    before the exact digest was kept with the data lost it to the sweep, and without it their person's export or
+    erasure would not find them. A periodic job (every replica; the insert ignores a digest another wrote)."""
+
+    def __init__(self, work: UnitOfWork, vault: ParticipantVault, index: BlindIndex) -> None:
+        self.work, self.vault, self.index = work, vault, index
+        self.done = False
+
+    async def run(self) -> int:
+        if self.done:
+            return 0
+        added, after = 0, None
+        while True:
+            async with self.work.transaction() as tx:
+                rows = await person_store.held_without_digest(tx.session, after, BACKFILL_BATCH)
+                digests = []
+                for row in rows:
+                    person = self.vault.unseal(row.participant_sealed)
+                    keys = self.index.keys_for(person.name, person.birth_date)
+                    if keys is not None:  # no birth date: no digest, as at submission
+                        digests.append({"referral_id": row.id, "municipality": row.municipality, "digest": keys.exact})
+                await person_store.add_exact_digests(tx.session, digests)
+            added += len(digests)
+            if len(rows) < BACKFILL_BATCH:
+                break
+            after = rows[-1].id
+        self.done = True
+        if added:
+            log.info("gave %d referrals that hold personal data their exact digest", added)
+        return added

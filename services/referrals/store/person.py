@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals.store import known_libraries, known_partners, personal_data_reads, referrals
@@ -113,3 +114,24 @@ async def active_partners(session: AsyncSession, partners: set[UUID]) -> set[str
     p = known_partners
     statement = sa.select(p.c.id).where(p.c.id.in_(partners), p.c.status == PartnerStatus.ACTIVE.value)
     return {str(id_) for id_ in (await session.execute(statement)).scalars()}
+
+
+async def held_without_digest(session: AsyncSession, after: UUID | None, limit: int) -> list[sa.Row]:
+    """Referrals that hold personal data but no exact digest, in id order after `after`: closed before the exact
+    digest was kept with the data, or without a birth date (which makes none)."""
+    b = blind_index
+    digested = sa.exists().where(b.c.referral_id == referrals.c.id, b.c.kind == EXACT)
+    statement = (
+        sa.select(referrals.c.id, referrals.c.municipality, referrals.c.participant_sealed)
+        .where(referrals.c.participant_sealed.is_not(None), referrals.c.anonymised_at.is_(None), ~digested)
+        .order_by(referrals.c.id)
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(referrals.c.id > after)
+    return list((await session.execute(statement)).all())
+
+
+async def add_exact_digests(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    if rows:
+        await session.execute(insert(blind_index).on_conflict_do_nothing(), [{"kind": EXACT, **row} for row in rows])

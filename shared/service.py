@@ -20,10 +20,10 @@ from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.clock import Clock, SystemClock
-from shared.consumer import EventConsumer, EventHandler
+from shared.consumer import EnvelopeConsumer, EnvelopeHandler, EventConsumer, EventHandler
 from shared.contracts import EventData
 from shared.db import create_engine, migrate, session_factory
-from shared.messaging import create_broker, declare_streams
+from shared.messaging import create_broker, declare_streams, event_stream_name
 from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
 from shared.operations import Operation, Operations
 from shared.outbox import outbox_backlog, outbox_relay
@@ -126,6 +126,21 @@ class ServiceRuntime:
             service=self.name,
             name=name,
             event=event,
+            handler=handler,
+            work=self.unit_of_work,
+            telemetry=self.telemetry,
+            max_deliveries=self.settings.consumer_max_deliveries,
+        )
+        consumer.subscribe(self.broker)
+        self.consumers.append(consumer)
+
+    def consume_envelopes(self, name: str, subject: str, service: str, handler: EnvelopeHandler) -> None:
+        """Every event of `service` on a subject filter, handed over as its envelope (shared/consumer.py)."""
+        consumer = EnvelopeConsumer(
+            service=self.name,
+            name=name,
+            subject=subject,
+            stream=event_stream_name(service),
             handler=handler,
             work=self.unit_of_work,
             telemetry=self.telemetry,

@@ -15,7 +15,6 @@ from services.partners.queries import partners as partner_queries
 from services.partners.queries import partnerships as partnership_queries
 from services.partners.queries import tenants as tenant_queries
 from services.partners.queries import webhooks as webhook_queries
-from shared.consumer import EnvelopeConsumer, EnvelopeHandler
 from shared.contracts.courses.events import CoursePublished
 from shared.contracts.partners.api.api_keys import AuthenticateApiKey, IssueApiKey, ListApiKeys, RevokeApiKey
 from shared.contracts.partners.api.feeds import (
@@ -49,7 +48,6 @@ from shared.contracts.partners.api.partnerships import (
     UpdatePartnership,
 )
 from shared.contracts.partners.api.statistics import GetPartnersStatistics
-from shared.messaging import event_stream_name
 from shared.nats_callout import CALLOUT_SUBJECT
 from shared.service import ServiceRuntime
 
@@ -102,13 +100,15 @@ def register(
     answer("authenticate_api_key", AuthenticateApiKey, partial(credentials.authenticate_api_key, work))
     answer("resolve_actor_scope", ResolveActorScope, partial(tenant_queries.resolve_actor_scope, work))
 
-    # Every referral event (types added later too) and every published vacancy, into the partners' feeds.
-    consume_envelopes(
-        runtime, "feed-referrals", "events.referrals.referral.>", "referrals", feeds.project_referral_event
+    # Every referral event (types added later too), every published vacancy, and a referred participant's language
+    # buddy (named like a referral event's parties), into the partners' feeds.
+    runtime.consume_envelopes(
+        "feed-referrals", "events.referrals.referral.>", "referrals", feeds.project_referral_event
     )
-    consume_envelopes(
-        runtime, "feed-vacancies", "events.volunteers.vacancy.published.>", "volunteers", feeds.project_vacancy
+    runtime.consume_envelopes(
+        "feed-vacancies", "events.volunteers.vacancy.published.>", "volunteers", feeds.project_vacancy
     )
+    runtime.consume_envelopes("feed-buddies", "events.volunteers.buddy.>", "volunteers", feeds.project_referral_event)
     runtime.consume("known-courses", CoursePublished, feeds.remember_course)
 
     # Feed entries onto NATS and deliveries to webhooks: relays woken as they are written (shared/relay.py).
@@ -130,18 +130,3 @@ def register(
         runtime.broker.subscriber(CALLOUT_SUBJECT, queue="partners-nats-callout", title="partners.nats-callout")(
             authorise
         )
-
-
-def consume_envelopes(runtime: ServiceRuntime, name: str, subject: str, service: str, handler: EnvelopeHandler) -> None:
-    consumer = EnvelopeConsumer(
-        service=runtime.name,
-        name=name,
-        subject=subject,
-        stream=event_stream_name(service),
-        handler=handler,
-        work=runtime.unit_of_work,
-        telemetry=runtime.telemetry,
-        max_deliveries=runtime.settings.consumer_max_deliveries,
-    )
-    consumer.subscribe(runtime.broker)
-    runtime.consumers.append(consumer)

@@ -143,6 +143,10 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     runtime.consume("partnership-activated", PartnershipActivated, projections.partnership_activated)
     runtime.consume("partnership-ended", PartnershipEnded, projections.partnership_ended)
+    # every referral event, so a language buddy is matched to a participant the library knows
+    runtime.consume_envelopes(
+        "known-referrals", "events.referrals.referral.>", "referrals", projections.remember_referral
+    )
     runtime.consume("course-openings", CoursePublished, assignments.open_assignments_for_course)
     runtime.consume("course-updates", CourseUpdated, assignments.follow_course_update)
     runtime.consume("course-cancellations", CourseCancelled, assignments.close_cancelled_course)

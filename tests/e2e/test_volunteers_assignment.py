@@ -25,6 +25,7 @@ from tests.services.volunteers.volunteer_tenant import (
     person,
     publish_event,
     qualify,
+    referred_participant,
     start_intern,
     volunteer_tenant,
 )
@@ -173,12 +174,13 @@ async def test_an_expired_qualification_blocks_new_assignments(platform: Running
     assert seen["qualifications"][0]["valid_until"] == "2021-01-09"
     assert seen["qualifications"][0]["valid"] is False
 
+    participant = await referred_participant(platform, vt)
     refused = await assign(
         platform,
         vt,
         volunteer["id"],
         kind="buddy",
-        participant_pseudonym="P-ABCD2345",
+        participant_pseudonym=participant["participant_pseudonym"],
         qualifications_needed=["language-buddy"],
     )
 
@@ -192,16 +194,17 @@ async def test_a_buddy_needs_a_valid_certificate_of_conduct_and_is_known_by_pseu
     platform: RunningPlatform, vt: VolunteerTenant
 ) -> None:
     volunteer = await active_volunteer(platform, vt)
-    refused = await assign(platform, vt, volunteer["id"], kind="buddy", participant_pseudonym="P-ABCD2345")
+    pseudonym = (await referred_participant(platform, vt))["participant_pseudonym"]
+    refused = await assign(platform, vt, volunteer["id"], kind="buddy", participant_pseudonym=pseudonym)
     assert refused.status_code == 409
     assert [m["requirement"] for m in refused.json()["missing"]] == ["certificate_of_conduct"]
 
     await give_certificate(platform, vt, volunteer["id"])
-    accepted = await assign(platform, vt, volunteer["id"], kind="buddy", participant_pseudonym="P-ABCD2345")
+    accepted = await assign(platform, vt, volunteer["id"], kind="buddy", participant_pseudonym=pseudonym)
     not_a_pseudonym = await assign(platform, vt, volunteer["id"], kind="buddy", participant_pseudonym="Fatima")
 
     assert accepted.status_code == 201, accepted.text
-    assert accepted.json()["participant_pseudonym"] == "P-ABCD2345"
+    assert accepted.json()["participant_pseudonym"] == pseudonym
     assert not_a_pseudonym.status_code == 422
 
 
@@ -344,7 +347,8 @@ async def test_hours_are_logged_per_assignment_and_summed_per_volunteer_library_
     last_month = today.replace(day=1) - timedelta(days=1)
     # Screened before last month: a role that needs a certificate of conduct needs it from an assignment's start.
     volunteer = await active_volunteer(platform, vt, certificate=True, issued_on=last_month - timedelta(days=5))
-    buddy = (await assign(platform, vt, volunteer["id"], kind="buddy", participant_pseudonym="P-QWER7890")).json()
+    pseudonym = (await referred_participant(platform, vt))["participant_pseudonym"]
+    buddy = (await assign(platform, vt, volunteer["id"], kind="buddy", participant_pseudonym=pseudonym)).json()
     course_id = await course_needing_volunteers(platform, vt, 1)
     opening = await opening_for(platform, vt, course_id)
     # Guiding since last month already (hours count from an assignment's start).

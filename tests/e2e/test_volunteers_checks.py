@@ -1,7 +1,8 @@
 """The checks staff rely on for volunteers and interns (issue 18), over HTTP as each role: one application per
 person and vacancy whatever the channel, interns from whoever the partnership names as intern supplier, starting
 with an intake; requirements checked for the assignment's own dates; at most a day's worth of hours a day, none
-before the assignment, and wrong entries corrected or removed with their history.
+before the assignment, and wrong entries corrected or removed with their history; certificates of conduct by the
+library's policy; a language buddy for a participant the library took on, one at a time, told to the referrer.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 
 from services.volunteers.domain.training import add_months
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform
+from tests.conftest import RunningPlatform, eventually
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     activate_partnership,
@@ -24,6 +25,7 @@ from tests.services.volunteers.volunteer_tenant import (
     opening_for,
     person,
     qualify,
+    referred_participant,
     register_partner,
     start_intern,
     volunteer_tenant,
@@ -379,3 +381,64 @@ async def test_the_librarys_policy_dates_a_certificate_without_an_end_and_refuse
     assert certificate["valid_until"] == str(add_months(today, 12) - timedelta(days=1))
     default_library = await call(platform, vt.staff_a, "GET", "/api/v1/volunteers/policy")
     assert (default_library["certificate_validity_months"], default_library["certificate_max_age_months"]) == (36, 3)
+
+
+# --- language buddies ------------------------------------------------------------------------------
+
+
+async def feed_entries(platform: RunningPlatform, vt: VolunteerTenant, event_type: str) -> list[dict[str, Any]]:
+    feed = await call(platform, vt.base.partner_a_token, "GET", f"/api/v1/partners/{vt.base.partner_a}/feed", limit=200)
+    return [e for e in feed["items"] if e["type"] == event_type]
+
+
+async def test_a_buddy_is_matched_to_a_participant_the_library_took_on_one_at_a_time_and_the_referrer_learns_it(
+    platform: RunningPlatform, vt: VolunteerTenant
+) -> None:
+    first = await active_volunteer(platform, vt, certificate=True)
+    second = await active_volunteer(platform, vt, certificate=True)
+    waiting = await referred_participant(platform, vt, accept=False)
+    participant = await referred_participant(platform, vt)
+
+    nobody = await assign(platform, vt, first["id"], kind="buddy", participant_pseudonym="P-NOBODY234")
+    not_taken_on = await assign(
+        platform, vt, first["id"], kind="buddy", participant_pseudonym=waiting["participant_pseudonym"]
+    )
+    matched = await assign(platform, vt, first["id"], kind="buddy", referral_id=participant["id"])
+    same_again = await assign(platform, vt, first["id"], kind="buddy", referral_id=participant["id"])
+    another = await assign(
+        platform, vt, second["id"], kind="buddy", participant_pseudonym=participant["participant_pseudonym"]
+    )
+
+    assert nobody.status_code == 422, nobody.text
+    assert not_taken_on.status_code == 409 and not_taken_on.json()["state"] == "submitted", not_taken_on.text
+    assert matched["referral_id"] == participant["id"], matched
+    assert matched["participant_pseudonym"] == participant["participant_pseudonym"]
+    assert same_again.status_code == 409 and "buddy already" in same_again.json()["detail"]
+    assert another.status_code == 409 and "has a buddy already" in another.json()["detail"]
+
+    async def told() -> list[dict[str, Any]] | None:
+        entries = await feed_entries(platform, vt, "nl.partnernet.buddy.assigned.v1")
+        return [e for e in entries if e["data"]["referral_id"] == participant["id"]] or None
+
+    (entry,) = await eventually(told, what="buddy.assigned in the referrer's feed")
+    assert entry["data"]["assignment_id"] == matched["id"]
+    assert "volunteer_id" not in entry["data"]  # which volunteer stays with the library
+    # The participant as the referrer knows it in its own feed, not the platform's pseudonym.
+    accepted = [
+        e
+        for e in await feed_entries(platform, vt, "nl.partnernet.referral.accepted.v1")
+        if e["data"]["referral_id"] == participant["id"]
+    ]
+    assert entry["data"]["participant_pseudonym"] == accepted[0]["data"]["participant_pseudonym"]
+    assert entry["data"]["participant_pseudonym"] != participant["participant_pseudonym"]
+
+    ended = await call(platform, vt.staff_a, "POST", f"/api/v1/assignments/{matched['id']}/end")
+    assert ended["status"] == "ended", ended
+    next_buddy = await assign(platform, vt, second["id"], kind="buddy", referral_id=participant["id"])
+    assert next_buddy["status"] == "active", next_buddy
+
+    async def ended_told() -> list[dict[str, Any]] | None:
+        entries = await feed_entries(platform, vt, "nl.partnernet.buddy.ended.v1")
+        return [e for e in entries if e["data"]["assignment_id"] == matched["id"]] or None
+
+    await eventually(ended_told, what="buddy.ended in the referrer's feed")

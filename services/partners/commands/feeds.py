@@ -40,7 +40,8 @@ MAX_HELD_BACK_SECONDS = 0.25
 
 
 async def project_referral_event(tx: Transaction, envelope: Envelope) -> None:
-    """Any referral event, into the feeds of the partners it names, and of the partner whose course it is."""
+    """Any referral event (or a referred participant's buddy, named alike), into the feeds of the partners it
+    names, and of the partner whose course it is."""
     partner_ids = feeds.partners_named(envelope.data)
     if (course_id := feeds.course_of(envelope.data)) is not None:
         provider = (

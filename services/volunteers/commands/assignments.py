@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 import sqlalchemy as sa
 
 from services.volunteers import store
-from services.volunteers.domain import assignment, scope
+from services.volunteers.domain import assignment, buddies, scope
 from services.volunteers.domain.pipeline import apply_assignment_step
 from services.volunteers.queries.assignments import assignment_view, opening_view
 from services.volunteers.queries.recruitment import certificates_of
+from services.volunteers.store import referrals
 from shared.clock import local_date
 from shared.contracts import Envelope
 from shared.contracts.courses.events import CourseCancelled, CoursePublished, CourseUpdated
@@ -21,7 +25,14 @@ from shared.contracts.volunteers.api.assignments import (
     UpdateOpening,
 )
 from shared.contracts.volunteers.api.volunteers import VolunteerStatus
-from shared.contracts.volunteers.events import AssignmentEnded, VolunteerAssigned, VolunteerKind
+from shared.contracts.volunteers.events import (
+    AssignmentEnded,
+    AssignmentKind,
+    BuddyAssigned,
+    BuddyEnded,
+    VolunteerAssigned,
+    VolunteerKind,
+)
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
@@ -152,7 +163,10 @@ async def assign_volunteer(work: UnitOfWork, actor: Actor, command: AssignVolunt
     """Only someone active, screened where required and qualified; a refusal names what is missing."""
     scope.check_may_manage(actor)
     assignment.check_target(
-        command.kind, opening_id=command.opening_id, participant_pseudonym=command.participant_pseudonym
+        command.kind,
+        opening_id=command.opening_id,
+        participant_pseudonym=command.participant_pseudonym,
+        referral_id=command.referral_id,
     )
     assignment.check_period(command.starts_on, command.ends_on)
     assignment_id = new_id()
@@ -172,6 +186,9 @@ async def assign_volunteer(work: UnitOfWork, actor: Actor, command: AssignVolunt
                 raise InvalidInput("the course is not at the volunteer's library")
             if opening.cancelled_at is not None:
                 raise Conflict(f"the course of open assignment {opening.id} was cancelled")
+        referral = None
+        if command.kind is AssignmentKind.BUDDY:
+            referral = await _participant(tx, volunteer, command)
         role_qualifications: list[str] = []
         if volunteer.vacancy_id is not None:
             vacancy = await store.find(tx.session, store.vacancies, volunteer.vacancy_id)
@@ -217,7 +234,8 @@ async def assign_volunteer(work: UnitOfWork, actor: Actor, command: AssignVolunt
                 opening_id=command.opening_id,
                 course_id=opening.course_id if opening is not None else None,
                 course_session_id=command.course_session_id,
-                participant_pseudonym=command.participant_pseudonym,
+                participant_pseudonym=referral.participant_pseudonym if referral is not None else None,
+                referral_id=referral.id if referral is not None else None,
                 starts_on=command.starts_on,
                 ends_on=command.ends_on,
                 version=1,
@@ -236,14 +254,51 @@ async def assign_volunteer(work: UnitOfWork, actor: Actor, command: AssignVolunt
                 assignment_kind=command.kind,
                 course_id=opening.course_id if opening is not None else None,
                 course_session_id=command.course_session_id,
-                participant_pseudonym=command.participant_pseudonym,
+                participant_pseudonym=referral.participant_pseudonym if referral is not None else None,
+                referral_id=referral.id if referral is not None else None,
             ),
             municipality=volunteer.municipality,
             library=volunteer.library,
         )
+        if referral is not None:
+            await tx.stage(
+                BuddyAssigned(
+                    **_buddy_parties(referral, assignment_id), starts_on=period.first_day, ends_on=period.last_day
+                ),
+                municipality=referral.municipality,
+                library=referral.library,
+            )
         row = await store.find(tx.session, store.assignments, assignment_id)
     assert row is not None
     return assignment_view(row, 0)
+
+
+async def _participant(tx: Transaction, volunteer: sa.Row, command: AssignVolunteer) -> sa.Row:
+    """The referral a buddy's participant is known by (locked: one match per participant at a time), checked."""
+    found = await referrals.find_for_buddy(
+        tx.session, volunteer.library, referral_id=command.referral_id, pseudonym=command.participant_pseudonym
+    )
+    buddies.check_participant(
+        found.status if found is not None else None,
+        found.participant_pseudonym if found is not None else None,
+        named_pseudonym=command.participant_pseudonym,
+        library=volunteer.library,
+    )
+    assert found is not None
+    buddies.check_one_buddy(volunteer.id, await referrals.active_buddies(tx.session, found.id))
+    return found
+
+
+def _buddy_parties(referral: sa.Row, assignment_id: UUID) -> dict[str, Any]:
+    return {
+        "referral_id": referral.id,
+        "participant_pseudonym": referral.participant_pseudonym,
+        "referring_partner_id": referral.referring_partner_id,
+        "receiving_partner_id": referral.receiving_partner_id,
+        "library": referral.library,
+        "municipality": referral.municipality,
+        "assignment_id": assignment_id,
+    }
 
 
 async def end_assignment(work: UnitOfWork, actor: Actor, command: EndAssignment) -> AssignmentView:
@@ -278,6 +333,7 @@ async def end_active_assignments(tx: Transaction, volunteer: sa.Row) -> None:
 
 
 async def _end(tx: Transaction, row: sa.Row, volunteer: sa.Row) -> None:
+    """End one assignment; the referrer of a buddy's participant is told too."""
     now = tx.clock.now()
     await tx.session.execute(
         store.assignments.update()
@@ -297,3 +353,11 @@ async def _end(tx: Transaction, row: sa.Row, volunteer: sa.Row) -> None:
         municipality=row.municipality,
         library=row.library,
     )
+    if row.referral_id is not None:
+        referral = await store.find(tx.session, referrals.known_referrals, row.referral_id)
+        assert referral is not None
+        await tx.stage(
+            BuddyEnded(**_buddy_parties(referral, row.id), ended_on=local_date(now)),
+            municipality=referral.municipality,
+            library=referral.library,
+        )

@@ -1,8 +1,15 @@
-"""What this service keeps of the partners service's partnerships (libraries and partners: shared/known_parties.py)."""
+"""What this service keeps of other services' events: the partners service's partnerships (libraries and partners:
+shared/known_parties.py), and the referrals of its libraries (for language buddies)."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
+import msgspec
+
 from services.volunteers import store
+from services.volunteers.domain import buddies
+from services.volunteers.store import referrals
 from shared.contracts import Envelope
 from shared.contracts.partners.events import (
     PartnershipActivated,
@@ -41,4 +48,31 @@ async def partnership_ended(tx: Transaction, envelope: Envelope, event: Partners
         },
         key=["id"],
         update=["ended"],
+    )
+
+
+class ReferralParties(msgspec.Struct, frozen=True, kw_only=True):
+    """What every referral event names, whatever its type (shared/contracts/referrals/events.py)."""
+
+    referral_id: UUID
+    participant_pseudonym: str
+    library: str
+    municipality: str
+    referring_partner_id: UUID | None = None
+    receiving_partner_id: UUID | None = None
+
+
+async def remember_referral(tx: Transaction, envelope: Envelope) -> None:
+    """Any referral event (types added later too): the referral is known, and its state follows the newest event."""
+    parties = msgspec.convert(envelope.data, ReferralParties)
+    await referrals.remember(
+        tx.session,
+        referral_id=parties.referral_id,
+        participant_pseudonym=parties.participant_pseudonym,
+        library=parties.library,
+        municipality=parties.municipality,
+        referring_partner_id=parties.referring_partner_id,
+        receiving_partner_id=parties.receiving_partner_id,
+        status=buddies.status_of(envelope.type),
+        at=envelope.time,
     )

@@ -124,11 +124,14 @@ def check_assignable(volunteer_id: UUID, candidate: Candidate, needed: Requireme
         )
 
 
-def check_target(kind: AssignmentKind, *, opening_id: UUID | None, participant_pseudonym: str | None) -> None:
-    if kind is AssignmentKind.COURSE and (opening_id is None or participant_pseudonym is not None):
+def check_target(
+    kind: AssignmentKind, *, opening_id: UUID | None, participant_pseudonym: str | None, referral_id: UUID | None = None
+) -> None:
+    named_participant = participant_pseudonym is not None or referral_id is not None
+    if kind is AssignmentKind.COURSE and (opening_id is None or named_participant):
         raise InvalidInput("a course assignment names the open assignment (opening_id) and no participant")
-    if kind is AssignmentKind.BUDDY and (participant_pseudonym is None or opening_id is not None):
-        raise InvalidInput("a buddy assignment names the participant by pseudonym and no course")
+    if kind is AssignmentKind.BUDDY and (not named_participant or opening_id is not None):
+        raise InvalidInput("a buddy assignment names the participant (by pseudonym or referral) and no course")
 
 
 def check_period(starts_on: date | None, ends_on: date | None) -> None:

@@ -63,6 +63,7 @@ def assignment_view(row: Any, minutes_logged: int) -> AssignmentView:
         version=row.version,
         assigned_at=row.assigned_at,
         ended_at=row.ended_at,
+        referral_id=row.referral_id,
     )
 
 

@@ -243,6 +243,7 @@ assignments = sa.Table(
     _uuid("course_id"),
     _uuid("course_session_id"),
     sa.Column("participant_pseudonym", sa.Text),
+    _uuid("referral_id"),  # a buddy's: the referral the participant is known by (store/referrals.py)
     sa.Column("starts_on", sa.Date),
     sa.Column("ends_on", sa.Date),
     sa.Column("version", sa.Integer, nullable=False),
@@ -252,6 +253,7 @@ assignments = sa.Table(
     sa.Index("assignments_by_library", "library", "assigned_at", "id"),
     sa.Index("assignments_by_volunteer", "volunteer_id", "assigned_at", "id"),
     sa.Index("assignments_by_opening", "opening_id", "status"),
+    sa.Index("assignments_by_referral", "referral_id", "status", postgresql_where=sa.text("referral_id IS NOT NULL")),
 )
 
 hours = sa.Table(

@@ -229,6 +229,34 @@ class VolunteerAssigned(_VolunteerEvent, frozen=True, kw_only=True):
     course_id: UUID | None = None
     course_session_id: UUID | None = None
     participant_pseudonym: str | None = None
+    referral_id: UUID | None = None  # a buddy's: the referral the participant is known by
+
+
+class _BuddyEvent(EventData, frozen=True, kw_only=True):
+    """A referred participant's language buddy, named like a referral event's parties so that the partners'
+    feeds route it alike: the referrer learns its participant has a buddy. Which volunteer stays here."""
+
+    service: ClassVar[str] = "volunteers"
+    referral_id: UUID
+    participant_pseudonym: str
+    referring_partner_id: UUID | None  # None when a library referred
+    receiving_partner_id: UUID | None  # None when the library receives
+    library: str
+    municipality: str
+    assignment_id: UUID
+
+
+@register
+class BuddyAssigned(_BuddyEvent, frozen=True, kw_only=True):
+    type: ClassVar[str] = "buddy.assigned"
+    starts_on: date
+    ends_on: date | None = None
+
+
+@register
+class BuddyEnded(_BuddyEvent, frozen=True, kw_only=True):
+    type: ClassVar[str] = "buddy.ended"
+    ended_on: date
 
 
 @register

@@ -376,6 +376,9 @@ def test_assignment_targets_and_places() -> None:
         assignment.check_target(AssignmentKind.COURSE, opening_id=None, participant_pseudonym=None)
     with pytest.raises(InvalidInput):
         assignment.check_target(AssignmentKind.BUDDY, opening_id=uuid4(), participant_pseudonym="P-ABCD")
+    with pytest.raises(InvalidInput):
+        assignment.check_target(AssignmentKind.BUDDY, opening_id=None, participant_pseudonym=None)
+    assignment.check_target(AssignmentKind.BUDDY, opening_id=None, participant_pseudonym=None, referral_id=uuid4())
     with pytest.raises(Conflict):
         assignment.check_places(2, 2)
     assignment.check_places(2, 1)

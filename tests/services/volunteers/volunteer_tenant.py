@@ -17,13 +17,14 @@ import nats
 import sqlalchemy as sa
 
 from services.volunteers import store
+from services.volunteers.store import referrals
 from shared.contracts import Envelope, EventData, nats_subject
 from shared.contracts.courses.events import CoursePublished
 from shared.contracts.vocabulary import SkillArea
 from shared.ids import new_id
 from shared.messaging import event_stream_name
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually, register_tenant
+from tests.conftest import RunningPlatform, Tenant, eventually, referral_body, register_tenant
 
 
 @dataclass
@@ -210,6 +211,32 @@ async def start_intern(platform: RunningPlatform, vt: VolunteerTenant, intern_id
         assert not isinstance(moved, httpx.Response), moved.text
     assert moved["status"] == "active", moved
     return dict(moved)
+
+
+async def referred_participant(
+    platform: RunningPlatform, vt: VolunteerTenant, *, accept: bool = True
+) -> dict[str, Any]:
+    """A participant the tenant's first referrer referred to library A, taken on by the library unless told not,
+    once the volunteers service knows the referral (from the referrals service's events)."""
+    async with platform.client(vt.base.partner_a_token) as api:
+        submitted = await api.post("/api/v1/referrals", json=referral_body(vt.library_a, vt.base.partner_a))
+    assert submitted.status_code == 201, submitted.text
+    referral = dict(submitted.json())
+    if accept:
+        accepted = await call(platform, vt.staff_a, "POST", f"/api/v1/referrals/{referral['id']}/accept")
+        assert not isinstance(accepted, httpx.Response), accepted.text
+    wanted = "accepted" if accept else "submitted"
+
+    async def known() -> bool:
+        r = referrals.known_referrals
+        async with platform.services["volunteers"].sessions() as session:
+            status = (
+                await session.execute(sa.select(r.c.status).where(r.c.id == uuid.UUID(referral["id"])))
+            ).scalar_one_or_none()
+        return status == wanted
+
+    await eventually(known, what=f"the volunteers service to know the referral as {wanted}")
+    return referral
 
 
 async def give_certificate(

@@ -87,7 +87,9 @@ class AssignVolunteer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     kind: AssignmentKind
     opening_id: UUID | None = None  # a course assignment fills an open assignment
     course_session_id: UUID | None = None  # one session of that course, or the whole course
-    participant_pseudonym: Pseudonym | None = None  # a buddy assignment names the participant by pseudonym
+    # A buddy assignment names the participant by the pseudonym of a referral the library received, or the referral.
+    participant_pseudonym: Pseudonym | None = None
+    referral_id: UUID | None = None
     qualifications_needed: list[Qualification] = []  # on top of what the role and the course ask
     starts_on: date | None = None
     ends_on: date | None = None
@@ -131,6 +133,7 @@ class AssignmentView(msgspec.Struct, frozen=True, kw_only=True):
     version: int
     assigned_at: datetime
     ended_at: datetime | None = None
+    referral_id: UUID | None = None  # a buddy's: the referral the participant is known by
 
 
 class HoursRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -98,6 +98,18 @@ async def create_tenant(target: Target) -> BenchTenant:
         body = referral_body(library, partner_id)
         # The referrals service learns the library and partner from events: retry until it has.
         deadline = time.monotonic() + 60
+        # Referrals need a partnership or the municipality's agreement (recorded once the partner is known there).
+        while True:
+            agreement = await api.post(
+                "/api/v1/referrals/agreements",
+                json={"partner_id": partner_id},
+                headers={"Authorization": f"Bearer {read_token}"},
+            )
+            if agreement.status_code in (201, 409):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the referrals service never recorded the agreement: {agreement.text}")
+            await asyncio.sleep(0.1)
         while True:
             first = json.loads(json.dumps(body).replace("%N%", "0").replace("%D%", "1940-01-01"))
             response = await api.post(

@@ -52,6 +52,9 @@ referral_routes = Router(
         passthrough("POST", "/person/export", ops.EXPORT_PERSON, body=True, status_code=200),
         passthrough("POST", "/person/erase", ops.ERASE_PERSON, body=True, status_code=200),
         passthrough("POST", "/encryption/rotate", ops.ROTATE_ENCRYPTION, status_code=200),
+        passthrough("GET", "/agreements", ops.LIST_REFERRAL_AGREEMENTS, handler_name="referral_agreements"),
+        passthrough("POST", "/agreements", ops.RECORD_REFERRAL_AGREEMENT, body=True, status_code=201),
+        passthrough("POST", "/agreements/{agreement_id:uuid}/end", ops.END_REFERRAL_AGREEMENT, status_code=200),
         passthrough("GET", ONE, ops.GET_REFERRAL, handler_name="get_one"),
         passthrough(
             "GET",

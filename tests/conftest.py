@@ -302,9 +302,19 @@ class Tenant:
     staff_b: str
     partner_a_token: str
     partner_b_token: str
+    coordinator: str = ""
 
 
-async def register_tenant(platform: RunningPlatform) -> Tenant:
+async def record_agreements(platform: RunningPlatform, coordinator: str, partners: list[str]) -> None:
+    """The municipality's referral agreement with each partner: referrals need one, or a partnership."""
+    async with platform.client(coordinator) as api:
+        for partner in partners:
+            response = await api.post("/api/v1/referrals/agreements", json={"partner_id": partner})
+            assert response.status_code == 201, response.text
+
+
+async def register_tenant(platform: RunningPlatform, *, agreements: bool = True) -> Tenant:
+    """Two libraries and two partners; with the municipality's referral agreement with both unless told not."""
     suffix = uuid.uuid4().hex[:8]
     municipality = f"gem-{suffix}"
     operator = platform.token(Role.OPERATOR)
@@ -323,6 +333,9 @@ async def register_tenant(platform: RunningPlatform) -> Tenant:
             response.raise_for_status()
             partners.append(response.json()["id"])
     await known_to_referrals(platform, libraries, partners)
+    coordinator = platform.token(Role.COORDINATOR, municipality=municipality)
+    if agreements:
+        await record_agreements(platform, coordinator, partners)
     return Tenant(
         municipality=municipality,
         library_a=libraries[0],
@@ -334,6 +347,7 @@ async def register_tenant(platform: RunningPlatform) -> Tenant:
         staff_b=platform.token(Role.STAFF, municipality=municipality, library=libraries[1]),
         partner_a_token=platform.token(Role.PARTNER, municipality=municipality, partner=partners[0]),
         partner_b_token=platform.token(Role.PARTNER, municipality=municipality, partner=partners[1]),
+        coordinator=coordinator,
     )
 
 

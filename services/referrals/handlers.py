@@ -7,6 +7,7 @@ from functools import partial
 from services.referrals import store
 from services.referrals.blind_index import BlindIndex
 from services.referrals.commands import (
+    agreements,
     consent,
     deadlines,
     duplicates,
@@ -19,6 +20,7 @@ from services.referrals.commands import (
     submission,
 )
 from services.referrals.participant_codes import CodeHasher
+from services.referrals.queries import agreements as agreement_queries
 from services.referrals.queries import duplicates as duplicate_queries
 from services.referrals.queries import lists, participant_view, referral, statistics
 from services.referrals.queries import policy as policy_queries
@@ -51,6 +53,10 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.bind(ops.REVOKE_CONSENT, partial(consent.revoke_consent, work))
     runtime.bind(ops.RECORD_NO_SHOW, partial(lifecycle.record_no_show, work))
 
+    runtime.bind(ops.RECORD_REFERRAL_AGREEMENT, partial(agreements.record_agreement, work))
+    runtime.bind(ops.END_REFERRAL_AGREEMENT, partial(agreements.end_agreement, work))
+    runtime.bind(ops.LIST_REFERRAL_AGREEMENTS, partial(agreement_queries.list_agreements, work))
+
     runtime.bind(ops.LIST_ACCESS_LOG, partial(lists.list_access_log, work))
     runtime.bind(ops.EXPORT_PARTICIPANT_DATA, partial(privacy.export_participant_data, work, vault))
     runtime.bind(ops.ERASE_PARTICIPANT_DATA, partial(privacy.erase_participant_data, work))
@@ -74,6 +80,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.require_bound(ops.REFERRALS)
 
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
+    store.known_partnership_events.subscribe(runtime)  # which partners each library partners with
     runtime.consume("enrolments", EnrolmentConfirmed, enrolments.record_enrolment)
     runtime.consume("waiting-lists", EnrolmentWaitlisted, enrolments.record_waitlisting)
     runtime.consume("library-names", LibraryRegistered, participant_page.remember_library_name)

@@ -140,8 +140,15 @@ async def register_tenant(base_url: str, settings: Settings) -> FaultTenant:
         operator_token=operator,
     )
 
+    operator_header = {"Authorization": f"Bearer {operator}"}
+
     async def accepted() -> bool:
         async with tenant.client() as api:
+            # Referrals need the municipality's agreement (or a partnership), recorded once the partner is known.
+            agreement = {"partner_id": partner_id}
+            recorded = await api.post("/api/v1/referrals/agreements", json=agreement, headers=operator_header)
+            if recorded.status_code not in (201, 409):
+                return False
             return (await api.post("/api/v1/referrals", json=tenant.referral())).status_code == 201
 
     await eventually(accepted, timeout=30, what="the referrals service to learn the tenant")

@@ -165,9 +165,10 @@ async def revoke_consent(work: UnitOfWork, actor: Actor, request: ReferralStep[R
         )
         await record_revocation(tx, row, actor, revocation, note=command.note)
         row = await store.find_referral(tx.session, row.id)
+        assert row is not None
         history = await store.history_of(tx.session, request.referral_id)
-    assert row is not None
-    return views.referral_view(row, history=history, shown=views.shown_to(actor, row, now))
+        shown = await views.shown_to_reader(tx.session, actor, row, tx.clock.now())
+    return views.referral_view(row, history=history, shown=shown)
 
 
 async def expire_lapsed_consents(work: UnitOfWork, *, library: str | None = None) -> int:
@@ -229,6 +230,7 @@ async def withdraw_referral(work: UnitOfWork, actor: Actor, request: ReferralSte
         )
         await record_revocation(tx, row, actor, revocation, note=command.note)
         row = await store.find_referral(tx.session, row.id)
+        assert row is not None
         history = await store.history_of(tx.session, request.referral_id)
-    assert row is not None
-    return views.referral_view(row, history=history, shown=views.shown_to(actor, row, now))
+        shown = await views.shown_to_reader(tx.session, actor, row, tx.clock.now())
+    return views.referral_view(row, history=history, shown=shown)

@@ -138,10 +138,10 @@ async def take_step(
         except IllegalTransition as exc:
             raise IllegalTransition(exc.detail, **exc.extra, version=row.version) from None
         row = await store.find_referral(tx.session, row.id)
+        assert row is not None
         history = await store.history_of(tx.session, request.referral_id)
-        now = tx.clock.now()
-    assert row is not None
-    return views.referral_view(row, history=history, shown=views.shown_to(actor, row, now))
+        shown = await views.shown_to_reader(tx.session, actor, row, tx.clock.now())
+    return views.referral_view(row, history=history, shown=shown)
 
 
 async def accept_referral(work: UnitOfWork, actor: Actor, request: ReferralStep[AcceptReferral]) -> ReferralView:

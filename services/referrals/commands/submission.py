@@ -49,6 +49,7 @@ async def submit_referral(
             receiving_partner_id=command.receiving_partner_id,
             partner_municipality=known.partner_municipality,
             partner_status=domain.PartnerStatus(known.partner_status or domain.PartnerStatus.ACTIVE.value),
+            partnered=bool(known.partnered),
         )
         assert library_municipality is not None
         parties = domain.Parties(

@@ -187,12 +187,15 @@ def check_may_submit(
     partner_municipality: str | None,
     receiving_partner_id: UUID | None = None,
     partner_status: PartnerStatus = PartnerStatus.ACTIVE,
+    partnered: bool = True,
 ) -> None:
     """A partner refers on its own behalf; staff record referrals for their own library, and refer from it.
 
     The role is checked before anything is looked up, and a library or partner outside the caller's
     reach answers like a missing one, so trying referrals never tells what exists elsewhere.
-    `partner_municipality` and `partner_status` are those of the partner on the other side.
+    `partner_municipality` and `partner_status` are those of the partner on the other side; `partnered`, whether
+    it has an active partnership with the library or the municipality's referral agreement: new referrals only
+    within one (an ended partnership stops them).
     """
     if (referring_partner_id is None) == (receiving_partner_id is None):
         raise InvalidInput(
@@ -224,6 +227,13 @@ def check_may_submit(
             f"{role} partner {partner_id} is {partner_status.value}: it takes part in no new referrals",
             partner_id=str(partner_id),
             partner_status=partner_status.value,
+        )
+    if not partnered:
+        raise Conflict(
+            f"{role} partner {partner_id} has no active partnership with library {library} and no "
+            "municipality-wide referral agreement: no new referrals between them",
+            partner_id=str(partner_id),
+            library=library,
         )
 
 
@@ -312,3 +322,33 @@ def check_may_set_policy(actor: Actor, library: str | None) -> str:
             raise InvalidInput("name the library")
         return library
     raise Forbidden(f"{actor.role.value} may not set a library's referral policy")
+
+
+# --- municipality-wide referral agreements ------------------------------------------------------
+
+
+def check_may_record_agreement(actor: Actor, partner_municipality: str | None) -> str:
+    """The municipality's coordinator (or an operator) records and ends an agreement with a partner known in the
+    municipality; the agreement is the partner's municipality's."""
+    if actor.role is Role.OPERATOR:
+        if partner_municipality is None:
+            raise NotFound("partner not found")
+        return partner_municipality
+    if actor.role is not Role.COORDINATOR or actor.municipality is None:
+        raise Forbidden("only the municipality's coordinator records a municipality-wide referral agreement")
+    if partner_municipality != actor.municipality:
+        raise NotFound("partner not found")  # another municipality's partner: as if it did not exist
+    return actor.municipality
+
+
+def check_may_read_agreements(actor: Actor, municipality: str | None) -> str:
+    """Coordinators and staff read their municipality's agreements; operators name the municipality."""
+    if actor.role is Role.OPERATOR:
+        if municipality is None:
+            raise InvalidInput("name the municipality")
+        return municipality
+    if actor.role in (Role.COORDINATOR, Role.STAFF) and actor.municipality is not None:
+        if municipality not in (None, actor.municipality):
+            raise NotFound(f"municipality {municipality} not found")
+        return actor.municipality
+    raise Forbidden(f"{actor.role.value} may not read the municipality's referral agreements")

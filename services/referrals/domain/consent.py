@@ -137,11 +137,13 @@ def disclosure(
     consent: Consent,
     state: ConsentState,
     organisation_active: bool = True,
+    partnership_ended: bool = False,
 ) -> Disclosure:
     """What of the participant `actor`, who may read the referral, is shown.
 
     Those who are no party (coordinators, operators) never see the person. A party sees nothing of the person once
-    the consent has ended, or while its own organisation is suspended or ended. The referring side sees what it
+    the consent has ended; a partner neither while it is suspended or ended, nor once its partnership with the
+    library (or the municipality's agreement) has ended and none is in force. The referring side sees what it
     brought (the person, its reason) and the outcome where the consent shares it.
     """
     if not may_read_personal_data(
@@ -155,6 +157,8 @@ def disclosure(
         return withheld_all(because)
     if actor.role is Role.PARTNER and not organisation_active:
         return withheld_all(Withholding.PARTNER_INACTIVE)
+    if actor.role is Role.PARTNER and partnership_ended:
+        return withheld_all(Withholding.PARTNERSHIP_ENDED)
     shares = set(consent.shares)
     if Side.REFERRING in sides_of(actor, parties):
         outcome = SharedData.OUTCOME in shares

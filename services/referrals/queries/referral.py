@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
+from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import domain, store
 from services.referrals.domain import consent as consent_rules
 from services.referrals.queries.duplicates import with_duplicates
 from services.referrals.store import ParticipantVault
 from services.referrals.store import duplicates as duplicate_store
+from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.contracts.referrals.api.participant_data import AccessLogEntry, AccessPurpose
 from shared.contracts.referrals.api.referrals import (
     Consent,
@@ -93,9 +96,25 @@ def consent_state_of(row: sa.Row, now: datetime) -> ConsentState:
     return consent_rules.consent_state(ConsentState(row.consent_state), row.consent_valid_until, now)
 
 
-def shown_to(actor: Actor, row: sa.Row, now: datetime) -> consent_rules.Disclosure:
-    """What of the participant of `row` the actor is shown now (domain/consent.py)."""
-    return consent_rules.disclosure(actor, parties_of(row), consent=consent_of(row), state=consent_state_of(row, now))
+def shown_to(actor: Actor, row: sa.Row, now: datetime, standing: sa.Row | None = None) -> consent_rules.Disclosure:
+    """What of the participant of `row` the actor is shown now (domain/consent.py); `standing` is the partner's
+    (store.partner_standing) where the actor is a partner."""
+    return consent_rules.disclosure(
+        actor,
+        parties_of(row),
+        consent=consent_of(row),
+        state=consent_state_of(row, now),
+        organisation_active=standing is None or standing.status in (None, PartnerStatus.ACTIVE.value),
+        partnership_ended=standing is not None and standing.partnership_ended and not standing.partnered,
+    )
+
+
+async def shown_to_reader(session: AsyncSession, actor: Actor, row: sa.Row, now: datetime) -> consent_rules.Disclosure:
+    """`shown_to`, with a partner's standing looked up (one round trip more, for partners only)."""
+    standing = None
+    if actor.role is Role.PARTNER and actor.partner is not None and may_read_personal_data(actor, row):
+        standing = await store.partner_standing(session, UUID(actor.partner), row.library, row.municipality)
+    return shown_to(actor, row, now, standing)
 
 
 def history_entry(row: sa.Row) -> HistoryEntry:
@@ -231,7 +250,7 @@ async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, 
             raise NotFound(f"referral {query.referral_id} not found")
         participant = logged = None
         now = work.clock.now()
-        shown = shown_to(actor, row, now)
+        shown = await shown_to_reader(session, actor, row, now)
         if row.participant_sealed is not None and shown.person:
             participant = vault.unseal(row.participant_sealed)
             logged = access_entry_values(row, actor, AccessPurpose.VIEW, work.clock.now())

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.referrals.api.referrals import Participant
-from shared.known_parties import KnownParties
+from shared.known_parties import KnownParties, KnownPartnerships
 from shared.personal_data import Sealer
 
 metadata = sa.MetaData()
@@ -24,6 +24,31 @@ metadata = sa.MetaData()
 known = KnownParties(metadata)
 known_libraries = known.libraries
 known_partners = known.partners
+# Referrals only within a partnership: the library's partnerships, or the municipality's agreement (migration 006).
+known_partnership_events = KnownPartnerships(metadata)
+known_partnerships = known_partnership_events.table
+
+referral_agreements = sa.Table(
+    "referral_agreements",
+    metadata,
+    sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("partner_id", PgUUID(as_uuid=True), nullable=False),
+    sa.Column("note", sa.Text),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
+    sa.Column("ended_by", sa.Text),
+    sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
+    sa.Index(
+        "referral_agreements_in_force",
+        "municipality",
+        "partner_id",
+        unique=True,
+        postgresql_where=sa.text("ended_at IS NULL"),
+    ),
+    sa.Index("referral_agreements_by_municipality", "municipality", sa.text("recorded_at DESC"), sa.text("id DESC")),
+)
 
 library_policies = sa.Table(
     "library_policies",
@@ -163,7 +188,28 @@ class ParticipantVault:
         return "P-" + base64.b32encode(digest[:6]).decode().rstrip("=")
 
 
+def partnership_standing(
+    partner: sa.ColumnElement[Any], library: sa.ColumnElement[Any], municipality: sa.ColumnElement[Any]
+) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+    """Whether the partner may take part in new referrals with the library (an active partnership with it, or the
+    municipality's agreement in force), and whether one that was there has ended (then it sees pseudonyms only)."""
+    p, a = known_partnerships, referral_agreements
+    with_library = [p.c.partner_id == partner, p.c.library == library]
+    in_municipality = [a.c.partner_id == partner, a.c.municipality == municipality]
+    partnered = sa.or_(
+        sa.exists().where(*with_library, p.c.activated, sa.not_(p.c.ended)),
+        sa.exists().where(*in_municipality, a.c.ended_at.is_(None)),
+    )
+    ended = sa.or_(
+        sa.exists().where(*with_library, p.c.ended),
+        sa.exists().where(*in_municipality, a.c.ended_at.is_not(None)),
+    )
+    return partnered, ended
+
+
 _one = sa.select(sa.literal(1).label("one")).subquery()
+_partner = sa.bindparam("partner", type_=PgUUID(as_uuid=True))
+_partnered, _partnership_ended = partnership_standing(_partner, sa.bindparam("library"), known_libraries.c.municipality)
 # Built once, with bind parameters: a lookup on every submission should not build and compile SQL each time.
 SUBMISSION_CONTEXT = (
     sa.select(
@@ -173,22 +219,36 @@ SUBMISSION_CONTEXT = (
         library_policies.c.response_days,
         library_policies.c.expiry_days,
         library_policies.c.retention_days,
+        _partnered.label("partnered"),
     )
     .select_from(_one)
     .outerjoin(known_libraries, known_libraries.c.slug == sa.bindparam("library"))
-    .outerjoin(known_partners, known_partners.c.id == sa.bindparam("partner", type_=PgUUID(as_uuid=True)))
+    .outerjoin(known_partners, known_partners.c.id == _partner)
     .outerjoin(library_policies, library_policies.c.library == sa.bindparam("library"))
 )
 
 
 async def submission_context(session: AsyncSession, library: str, partner_id: UUID | None) -> sa.Row:
     """Everything a submission checks, in one round trip: the library's municipality, the partner on the other
-    side (municipality, status) and the library's policy. Each is NULL where unknown.
+    side (municipality, status, whether it partners with the library) and the library's policy. Each is NULL
+    where unknown.
 
     One row always (outer joins from a single row); a check that needs more of what this service knows about
     the parties adds its join and columns to SUBMISSION_CONTEXT, so the submission stays one lookup.
     """
     return (await session.execute(SUBMISSION_CONTEXT, {"library": library, "partner": partner_id})).one()
+
+
+async def partner_standing(session: AsyncSession, partner_id: UUID, library: str, municipality: str) -> sa.Row:
+    """A partner as a party of a referral of `library`: its status, whether it partners with the library now, and
+    whether a partnership or agreement it had has ended; one round trip, on every read by a partner."""
+    partnered, ended = partnership_standing(sa.literal(partner_id), sa.literal(library), sa.literal(municipality))
+    statement = sa.select(
+        sa.select(known_partners.c.status).where(known_partners.c.id == partner_id).scalar_subquery().label("status"),
+        partnered.label("partnered"),
+        ended.label("partnership_ended"),
+    )
+    return (await session.execute(statement)).one()
 
 
 # --- referrals ----------------------------------------------------------------------------------

@@ -127,3 +127,12 @@ def test_the_outcome_goes_back_to_the_referrer_only_where_the_consent_shares_it(
 
 def test_those_who_are_no_party_never_see_the_person() -> None:
     assert disclosure(COORDINATOR, TO_LIBRARY, consent=consent(), state=ConsentState.GIVEN).person is False
+
+
+def test_a_partner_whose_organisation_or_partnership_ended_sees_pseudonyms_only() -> None:
+    given, state = consent(), ConsentState.GIVEN
+    inactive = disclosure(PARTNER, TO_LIBRARY, consent=given, state=state, organisation_active=False)
+    ended = disclosure(PARTNER, TO_LIBRARY, consent=given, state=state, partnership_ended=True)
+    assert (inactive.person, inactive.because) == (False, Withholding.PARTNER_INACTIVE)
+    assert (ended.person, ended.because) == (False, Withholding.PARTNERSHIP_ENDED)
+    assert disclosure(STAFF, TO_LIBRARY, consent=given, state=state, partnership_ended=True).person is True

@@ -18,6 +18,7 @@ from services.referrals.domain import (
     check_decline,
     check_intake_passed,
     check_may_manage_personal_data,
+    check_may_record_agreement,
     check_may_reopen,
     check_may_submit,
     check_may_take_step,
@@ -353,6 +354,7 @@ def refer_to_partner(
     library: str = LIBRARY,
     partner_municipality: str | None = MUNICIPALITY,
     partner_status: PartnerStatus = PartnerStatus.ACTIVE,
+    partnered: bool = True,
 ) -> None:
     check_may_submit(
         actor,
@@ -362,6 +364,7 @@ def refer_to_partner(
         receiving_partner_id=COURSE_PARTNER_ID,
         partner_municipality=partner_municipality,
         partner_status=partner_status,
+        partnered=partnered,
     )
 
 
@@ -440,6 +443,34 @@ def test_a_suspended_partner_is_refused_only_after_its_rights_are_checked() -> N
             partner_municipality=MUNICIPALITY,
             partner_status=PartnerStatus.SUSPENDED,
         )
+
+
+def test_no_referral_without_an_active_partnership_or_the_municipalitys_agreement() -> None:
+    with pytest.raises(Conflict, match=f"no active partnership with library {LIBRARY}") as caught:
+        check_may_submit(
+            PARTNER,
+            library=LIBRARY,
+            library_municipality=MUNICIPALITY,
+            referring_partner_id=PARTNER_ID,
+            partner_municipality=MUNICIPALITY,
+            partnered=False,
+        )
+    assert caught.value.extra == {"partner_id": str(PARTNER_ID), "library": LIBRARY}
+    with pytest.raises(Conflict, match=f"receiving partner {COURSE_PARTNER_ID} has no active partnership"):
+        refer_to_partner(STAFF, partnered=False)
+
+
+# --- municipality-wide referral agreements ------------------------------------------------------
+
+
+def test_the_coordinator_records_an_agreement_with_a_partner_of_the_municipality() -> None:
+    assert check_may_record_agreement(COORDINATOR, MUNICIPALITY) == MUNICIPALITY
+    assert check_may_record_agreement(OPERATOR, MUNICIPALITY) == MUNICIPALITY
+    with pytest.raises(NotFound):
+        check_may_record_agreement(COORDINATOR, "elders")  # another municipality's partner
+    for actor in (STAFF, PARTNER):
+        with pytest.raises(Forbidden):
+            check_may_record_agreement(actor, MUNICIPALITY)
 
 
 # --- who may take which step --------------------------------------------------------------------

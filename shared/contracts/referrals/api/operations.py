@@ -6,6 +6,12 @@ Roles are the ones that may ask at all; the use case still checks the actor's li
 
 from __future__ import annotations
 
+from shared.contracts.referrals.api.agreements import (
+    EndReferralAgreement,
+    ListReferralAgreements,
+    RecordReferralAgreement,
+    ReferralAgreementView,
+)
 from shared.contracts.referrals.api.duplicates import DecideDuplicate, DuplicateWarningView, ListDuplicateWarnings
 from shared.contracts.referrals.api.participant_data import (
     AccessLogEntry,
@@ -130,6 +136,28 @@ REVOKE_CONSENT = REFERRALS.declare(
     ReferralView,
     roles=PARTIES,
     summary="Record that the participant withdrew consent (either side): ends every party's view of the person",
+)
+
+RECORD_REFERRAL_AGREEMENT = REFERRALS.declare(
+    "record_agreement",
+    RecordReferralAgreement,
+    ReferralAgreementView,
+    roles=(Role.COORDINATOR, Role.OPERATOR),
+    summary="Record a municipality-wide referral agreement with a partner (the coordinator)",
+)
+END_REFERRAL_AGREEMENT = REFERRALS.declare(
+    "end_agreement",
+    EndReferralAgreement,
+    ReferralAgreementView,
+    roles=(Role.COORDINATOR, Role.OPERATOR),
+    summary="End a municipality-wide referral agreement: no new referrals under it, pseudonyms only",
+)
+LIST_REFERRAL_AGREEMENTS = REFERRALS.declare(
+    "list_agreements",
+    ListReferralAgreements,
+    Page[ReferralAgreementView],
+    roles=(Role.COORDINATOR, Role.STAFF, Role.OPERATOR),
+    summary="The municipality's referral agreements with partners",
 )
 
 LIST_ACCESS_LOG = REFERRALS.declare(

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from uuid import UUID
 
 from shared.contracts import EVENT_TYPE_PREFIX
+from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.contracts.referrals.events import (
     ReferralAccepted,
     ReferralAnonymised,
@@ -14,6 +15,7 @@ from shared.contracts.referrals.events import (
     ReferralDeclined,
     ReferralEnrolled,
     ReferralExpired,
+    ReferralIntakeHeld,
     ReferralIntakePlanned,
     ReferralNoShowRecorded,
     ReferralSubmitted,
@@ -21,24 +23,27 @@ from shared.contracts.referrals.events import (
 )
 from shared.errors import Conflict, InvalidInput
 
-# The referral's state as its newest event says. An event not listed (an overdue marker, a type added later)
-# leaves the state as it was.
+S = ReferralStatus
+# The referral's state as its newest event says. An event not listed (an overdue marker, a waiting list, a type
+# added later) leaves the state as it was. Erased personal data closes the referral for a buddy too.
+ANONYMISED = "anonymised"
 STATUS_OF: dict[str, str] = {
-    ReferralSubmitted.type: "submitted",
-    ReferralAccepted.type: "accepted",
-    ReferralDeclined.type: "declined",
-    ReferralIntakePlanned.type: "intake_planned",
-    ReferralEnrolled.type: "enrolled",
-    ReferralCompleted.type: "completed",
-    ReferralWithdrawn.type: "withdrawn",
-    ReferralNoShowRecorded.type: "no_show",
-    ReferralExpired.type: "expired",
-    ReferralAnonymised.type: "anonymised",
+    ReferralSubmitted.type: S.SUBMITTED,
+    ReferralAccepted.type: S.ACCEPTED,
+    ReferralDeclined.type: S.DECLINED,
+    ReferralIntakePlanned.type: S.INTAKE_PLANNED,
+    ReferralIntakeHeld.type: S.INTAKE_HELD,
+    ReferralEnrolled.type: S.ENROLLED,
+    ReferralCompleted.type: S.COMPLETED,
+    ReferralWithdrawn.type: S.WITHDRAWN,
+    ReferralNoShowRecorded.type: S.NO_SHOW,
+    ReferralExpired.type: S.EXPIRED,
+    ReferralAnonymised.type: ANONYMISED,
 }
 # A buddy is matched once the library took the participant on, until the referral is closed: not to a referral
 # still waiting for an answer, nor to one declined, withdrawn, expired, completed or erased, nor after a no-show
 # (until a new intake is planned).
-MATCHABLE = frozenset({"accepted", "intake_planned", "enrolled"})
+MATCHABLE = frozenset({S.ACCEPTED, S.INTAKE_PLANNED, S.INTAKE_HELD, S.ENROLLED})
 
 
 def status_of(qualified_type: str) -> str | None:

@@ -17,6 +17,8 @@ from shared.errors import Conflict, InvalidInput
         ("nl.partnernet.referral.submitted.v2", "submitted"),
         ("nl.partnernet.referral.accepted.v1", "accepted"),
         ("nl.partnernet.referral.no_show_recorded.v1", "no_show"),
+        ("nl.partnernet.referral.intake_held.v1", "intake_held"),
+        ("nl.partnernet.referral.waitlisted.v1", None),
         ("nl.partnernet.referral.anonymised.v1", "anonymised"),
         ("nl.partnernet.referral.overdue.v1", None),  # a marker: the state stays
         ("nl.partnernet.referral.something_new.v1", None),  # a type added later: the state stays
@@ -26,7 +28,7 @@ def test_the_referrals_state_follows_the_events_that_say_one(event_type: str, st
     assert buddies.status_of(event_type) == status
 
 
-@pytest.mark.parametrize("status", ["accepted", "intake_planned", "enrolled"])
+@pytest.mark.parametrize("status", ["accepted", "intake_planned", "intake_held", "enrolled"])
 def test_a_buddy_is_matched_once_the_library_took_the_participant_on(status: str) -> None:
     buddies.check_participant(status, "P-ABCD2345", named_pseudonym="P-ABCD2345", library="bieb-a")
     buddies.check_participant(status, "P-ABCD2345", named_pseudonym=None, library="bieb-a")

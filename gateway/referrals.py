@@ -51,6 +51,7 @@ referral_routes = Router(
         # The person's name travels in the body, never in an address (gateway logs and spans show addresses).
         passthrough("POST", "/person/export", ops.EXPORT_PERSON, body=True, status_code=200),
         passthrough("POST", "/person/erase", ops.ERASE_PERSON, body=True, status_code=200),
+        passthrough("POST", "/person/ask-other-libraries", ops.ASK_OTHER_LIBRARIES, body=True, status_code=200),
         passthrough("POST", "/encryption/rotate", ops.ROTATE_ENCRYPTION, status_code=200),
         passthrough("GET", "/agreements", ops.LIST_REFERRAL_AGREEMENTS, handler_name="referral_agreements"),
         passthrough("POST", "/agreements", ops.RECORD_REFERRAL_AGREEMENT, body=True, status_code=201),

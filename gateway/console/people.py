@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
@@ -25,7 +26,7 @@ from shared.contracts.referrals.api.participant_page import (
     HandleChangeRequest,
     ListChangeRequests,
 )
-from shared.contracts.referrals.api.person import PersonErased, PersonLookup
+from shared.contracts.referrals.api.person import AskOtherLibraries, PersonErased, PersonLookup
 from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Role
@@ -33,15 +34,20 @@ from shared.tenancy import Role
 OPEN_REQUESTS = ListChangeRequests(status=ChangeRequestStatus.OPEN, limit=100)
 
 
-def lookup_of(form: FormMultiDict) -> PersonLookup:
+def person_of(form: FormMultiDict) -> dict[str, Any]:
     """The referral the form came from, or the name and birth date typed into it."""
     referral_id = forms.uuid(form, "referral_id")
     if referral_id is not None:
-        return PersonLookup(referral_id=referral_id)
-    return forms.convert(
-        {"name": forms.text(form, "name"), "birth_date": forms.local_date(form, "birth_date", "birth_date")},
-        PersonLookup,
-    )
+        return {"referral_id": referral_id}
+    return {"name": forms.text(form, "name"), "birth_date": forms.local_date(form, "birth_date", "birth_date")}
+
+
+def lookup_of(form: FormMultiDict) -> PersonLookup:
+    return forms.convert(person_of(form), PersonLookup)
+
+
+# A typed name that is too long, or a right that is none, is the visitor's mistake: said on the page, not a 500.
+MISTAKES = (PartnernetError, msgspec.ValidationError)
 
 
 class PersonPages(Controller):
@@ -76,7 +82,7 @@ class PersonPages(Controller):
         try:
             body = HandleChangeRequest(request_id=request_id, expected_version=forms.number(form, "expected_version"))
             await rpc.call(ops.HANDLE_CHANGE_REQUEST, actor, body)
-        except PartnernetError as exc:
+        except MISTAKES as exc:
             return self._page(visitor, problem=explain(visitor.lang, exc))
         return Redirect(f"{PREFIX}/people?done=handled#h-requests", status_code=303)
 
@@ -89,7 +95,7 @@ class PersonPages(Controller):
         form = await request.form()
         try:
             exported = await rpc.call(ops.EXPORT_PERSON, actor, lookup_of(form))
-        except PartnernetError as exc:
+        except MISTAKES as exc:
             return self._page(visitor, problem=explain(visitor.lang, exc), referral_id=forms.text(form, "referral_id"))
         stamp = exported.exported_at.strftime("%Y%m%dT%H%M%S")
         return download(exported, f"person-{exported.library}-{stamp}.json")
@@ -106,11 +112,26 @@ class PersonPages(Controller):
             if forms.text(form, "confirm") != "yes":
                 raise InvalidInput("confirm that the person's personal data is to be erased")
             erased = await rpc.call(ops.ERASE_PERSON, actor, lookup_of(form))
-        except PartnernetError as exc:
+        except MISTAKES as exc:
             return self._page(visitor, problem=explain(visitor.lang, exc), referral_id=referral_id)
         if referral_id:
             return Redirect(f"{PREFIX}/referrals/{referral_id}?done=person_erased", status_code=303)
         return self._page(visitor, erased=erased)
+
+    @post("/ask-other-libraries", status_code=200)
+    async def ask_other_libraries(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        """The person asked at the desk for their data (or its erasure) at every library of the municipality."""
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        referral_id = forms.text(form, "referral_id")
+        try:
+            body = forms.convert(person_of(form) | {"right": forms.text(form, "right")}, AskOtherLibraries)
+            await rpc.call(ops.ASK_OTHER_LIBRARIES, actor, body)
+        except MISTAKES as exc:
+            return self._page(visitor, problem=explain(visitor.lang, exc), referral_id=referral_id)
+        return self._page(visitor, referral_id=referral_id, notice="done.others_asked")
 
     def _page(
         self,

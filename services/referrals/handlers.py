@@ -62,6 +62,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.bind(ops.ERASE_PARTICIPANT_DATA, partial(privacy.erase_participant_data, work))
     runtime.bind(ops.EXPORT_PERSON, partial(person.export_person, work, vault, index))
     runtime.bind(ops.ERASE_PERSON, partial(person.erase_person, work, index))
+    runtime.bind(ops.ASK_OTHER_LIBRARIES, partial(person.ask_other_libraries, work, index))
     runtime.bind(ops.ROTATE_ENCRYPTION, partial(privacy.rotate_encryption, work, vault))
 
     runtime.bind(ops.GET_REFERRAL_POLICY, partial(policy_queries.get_policy, work))

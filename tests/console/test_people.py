@@ -107,3 +107,37 @@ async def test_staff_see_their_librarys_open_requests_from_participants_pages_an
     assert handled.status_code == 303
     after = await console.get(handled.headers["location"])
     assert NL["done.request_handled"] in after.text and row.group(1) not in after.text
+
+
+async def test_staff_ask_the_other_libraries_for_a_person_who_asked_at_the_desk(
+    console: ConsoleClient, world: World
+) -> None:
+    person, _ = await twice_referred(world)
+    async with world.platform.client(world.tenant.partner_a_token) as partner:
+        body = referral(world.tenant.library_b, world.tenant.partner_a, person["name"], participant=person)
+        at_b = (await partner.post("/api/v1/referrals", json=body)).json()["id"]
+    await console.sign_in(world.tenant.staff_a)
+    await console.get("/console/people")
+    lookup = {"name": person["name"], "birth_date": person["birth_date"], "right": "erasure"}
+    asked = await console.post("/console/people/ask-other-libraries", lookup)
+    assert asked.status_code == 200 and NL["done.others_asked"] in asked.text
+    assert world.tenant.library_b not in asked.text  # which libraries is theirs to tell the person
+    async with world.platform.client(world.tenant.staff_b) as staff_b:
+        waiting = (await staff_b.get("/api/v1/referrals/change-requests", params={"status": "open"})).json()
+    assert (at_b, "erasure") in [(r["referral_id"], r["kind"]) for r in waiting["items"]]
+
+
+async def test_a_mistake_in_the_form_is_said_on_the_page_and_changes_nothing(
+    console: ConsoleClient, world: World
+) -> None:
+    await console.sign_in(world.tenant.staff_a)
+    await console.get("/console/people")
+    for path, form in (
+        ("/console/people/export", {"name": "x" * 300, "birth_date": "1971-02-03"}),
+        ("/console/people/export", {"name": "Joke Smit", "birth_date": "3 februari"}),
+        ("/console/people/erase", {"referral_id": "not-an-id", "confirm": "yes"}),
+        ("/console/people/ask-other-libraries", {"name": "Joke Smit", "birth_date": "1971-02-03", "right": "all"}),
+    ):
+        response = await console.post(path, form)
+        assert response.status_code == 422, (path, response.text)
+        assert NL["problem.invalid-input"] in response.text

@@ -254,3 +254,32 @@ async def test_referrals_that_lost_their_exact_digest_before_it_was_kept_are_fou
     async with platform.client(tenant.staff_a) as api:
         after = await api.post(EXPORT, json=lookup)
     assert [r["id"] for r in after.json()["referrals"]] == people.at_a
+
+
+async def test_a_person_who_asks_at_the_desk_for_everything_reaches_each_other_library_that_holds_them(
+    platform: RunningPlatform, tenant: Tenant, elsewhere: Tenant, people: People
+) -> None:
+    ask = "/api/v1/referrals/person/ask-other-libraries"
+    body = {"referral_id": people.at_a[0], "right": "export"}
+    for token, status in (
+        (tenant.partner_a_token, 403),
+        (platform.token(Role.COORDINATOR, municipality=tenant.municipality), 403),
+        (elsewhere.staff_a, 404),
+    ):
+        async with platform.client(token) as api:
+            assert (await api.post(ask, json=body)).status_code == status
+    async with platform.client(tenant.staff_a) as api:
+        asked = await api.post(ask, json=body)
+        again = await api.post(ask, json=body)
+        wrong = await api.post(ask, json={**body, "right": "revocation"})
+        own = (await api.get("/api/v1/referrals/change-requests", params={"status": "open"})).json()["items"]
+    assert asked.status_code == 200, asked.text
+    assert set(asked.json()) == {"right", "asked_at"}  # which or how many libraries is not this library's to know
+    assert again.status_code == 200 and wrong.status_code in (400, 422)
+    assert own == []  # its own part library A does itself
+    async with platform.client(tenant.staff_b) as api:
+        waiting = (await api.get("/api/v1/referrals/change-requests", params={"status": "open"})).json()["items"]
+        history = (await api.get(f"/api/v1/referrals/{people.at_b}")).json()["history"]
+    assert [(r["referral_id"], r["kind"]) for r in waiting] == [(people.at_b, "export")]  # once, though asked twice
+    asked_lines = [h["details"] for h in history if h["step"] == "participant_asked_right"]
+    assert asked_lines == [{"kind": "export", "asked_at": tenant.library_a}]

@@ -139,13 +139,16 @@ async def request_participant_change(
         await _ask(tx, row, command.kind, now)
         libraries = 1
         if command.kind in ACROSS_LIBRARIES:
-            libraries += await _ask_other_libraries(tx, row, command.kind, now)
+            libraries += await ask_other_libraries(tx, row, command.kind, now)
     log.info("participant asked", extra={"pseudonym": row.participant_pseudonym, "library": row.library})
     return ParticipantChangeRecorded(kind=command.kind, requested_at=now, already_requested=False, libraries=libraries)
 
 
-async def _ask(tx: Transaction, row: sa.Row, kind: ParticipantChangeKind, now: datetime) -> None:
-    """One request for the referral's library: in its list and in the referral's history."""
+async def _ask(
+    tx: Transaction, row: sa.Row, kind: ParticipantChangeKind, now: datetime, *, asked_at: str | None = None
+) -> None:
+    """One request for the referral's library: in its list and in the referral's history (with the library where
+    the person asked at the desk, if they did not ask on their page)."""
     await participant_store.add_request(
         tx.session, id=new_id(), referral_id=row.id, library=row.library, kind=kind.value, requested_at=now
     )
@@ -157,11 +160,13 @@ async def _ask(tx: Transaction, row: sa.Row, kind: ParticipantChangeKind, now: d
         actor=PARTICIPANT,
         step="participant_asked_right" if kind in RIGHTS else "participant_asked_change",
         version=row.version,
-        details={"kind": kind.value},
+        details={"kind": kind.value} | ({"asked_at": asked_at} if asked_at else {}),
     )
 
 
-async def _ask_other_libraries(tx: Transaction, row: sa.Row, kind: ParticipantChangeKind, now: datetime) -> int:
+async def ask_other_libraries(
+    tx: Transaction, row: sa.Row, kind: ParticipantChangeKind, now: datetime, *, asked_at: str | None = None
+) -> int:
     """The same request for every other library of the municipality that holds the person (the blind index's
     exact digest), on its newest referral of theirs, unless one is waiting there already. Each library's staff
     handle their own part; none learns more than that the person asked."""
@@ -177,7 +182,7 @@ async def _ask_other_libraries(tx: Transaction, row: sa.Row, kind: ParticipantCh
         waiting = await participant_store.open_requests(tx.session, referral_id)
         if other is None or any(w.kind == kind.value for w in waiting):
             continue
-        await _ask(tx, other, kind, now)
+        await _ask(tx, other, kind, now, asked_at=asked_at)
         asked += 1
     return asked
 

@@ -15,12 +15,16 @@ import sqlalchemy as sa
 
 from services.referrals import domain, store
 from services.referrals.blind_index import BlindIndex
+from services.referrals.commands import participant_page
 from services.referrals.commands.privacy import erase_one
 from services.referrals.queries import referral as views
 from services.referrals.store import ParticipantVault
 from services.referrals.store import person as person_store
 from shared.contracts.referrals.api.participant_data import AccessPurpose
+from shared.contracts.referrals.api.participant_page import ParticipantChangeKind
 from shared.contracts.referrals.api.person import (
+    AskOtherLibraries,
+    OtherLibrariesAsked,
     PartyKind,
     PartyRole,
     PartyView,
@@ -127,7 +131,9 @@ async def export_person(
                 participant = vault.unseal(row.participant_sealed)
                 await views.log_read(tx, row, actor, AccessPurpose.EXPORT)
             history = await store.history_of(tx.session, row.id)
-            referrals.append(views.referral_view(row, participant=participant, history=history))
+            # Everything held, whoever may see it now: the person's right of access is to what the library holds.
+            state = views.consent_state_of(row, tx.clock.now())
+            referrals.append(views.referral_view(row, participant=participant, history=history, consent_state=state))
         reads = await person_store.reads_of(tx.session, ids)
         organisations = {read.actor_organisation for read in reads if read.actor_organisation}
         partners = {UUID(p) for p in organisations if _is_uuid(p)}
@@ -152,6 +158,22 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+async def ask_other_libraries(
+    work: UnitOfWork, index: BlindIndex, actor: Actor, command: AskOtherLibraries
+) -> OtherLibrariesAsked:
+    """The person asked at the desk for everything across the municipality: the request goes to each other library
+    that holds them, as if asked on their page (marked as asked at this library). This library's part its staff
+    do themselves, with the export or erasure above."""
+    lookup = PersonLookup(referral_id=command.referral_id, name=command.name, birth_date=command.birth_date)
+    async with work.transaction() as tx:
+        ids = await find_person(tx, index, actor, lookup)
+        newest = (await person_store.referrals_of(tx.session, ids))[-1]
+        now = tx.clock.now()
+        kind = ParticipantChangeKind(command.right.value)
+        await participant_page.ask_other_libraries(tx, newest, kind, now, asked_at=actor.library)
+    return OtherLibrariesAsked(right=command.right, asked_at=now)
 
 
 async def erase_person(work: UnitOfWork, index: BlindIndex, actor: Actor, lookup: PersonLookup) -> PersonErased:

@@ -35,7 +35,13 @@ from shared.contracts.referrals.api.participant_page import (
     RequestParticipantChange,
     RevokeParticipantCode,
 )
-from shared.contracts.referrals.api.person import PersonErased, PersonExport, PersonLookup
+from shared.contracts.referrals.api.person import (
+    AskOtherLibraries,
+    OtherLibrariesAsked,
+    PersonErased,
+    PersonExport,
+    PersonLookup,
+)
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     CompleteReferral,
@@ -194,6 +200,13 @@ ERASE_PERSON = REFERRALS.declare(
     PersonErased,
     roles=STAFF,
     summary="Erase one person's personal data in all their referrals of the library (staff)",
+)
+ASK_OTHER_LIBRARIES = REFERRALS.declare(
+    "ask_other_libraries",
+    AskOtherLibraries,
+    OtherLibrariesAsked,
+    roles=STAFF,
+    summary="The person asked at the desk for their data or its erasure everywhere: ask each other library (staff)",
 )
 ROTATE_ENCRYPTION = REFERRALS.declare(
     "rotate_encryption",

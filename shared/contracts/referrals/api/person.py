@@ -27,6 +27,28 @@ class PersonLookup(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     birth_date: date | None = None
 
 
+class PersonRight(enum.StrEnum):
+    EXPORT = "export"
+    ERASURE = "erasure"
+
+
+class AskOtherLibraries(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The person asked at this library's desk for their data, or its erasure, everywhere in the municipality: each
+    other library that holds them gets the request in its list (the person found as in `PersonLookup`)."""
+
+    referral_id: UUID | None = None
+    name: Name | None = None
+    birth_date: date | None = None
+    right: PersonRight
+
+
+class OtherLibrariesAsked(msgspec.Struct, frozen=True, kw_only=True):
+    """Nothing about which libraries or how many: that is theirs to answer to the person."""
+
+    right: PersonRight
+    asked_at: datetime
+
+
 class PartyKind(enum.StrEnum):
     LIBRARY = "library"
     PARTNER = "partner"

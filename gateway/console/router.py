@@ -38,6 +38,7 @@ from gateway.console.session import (
 from gateway.console.signin import SignInController
 from gateway.console.subscriptions import SubscriptionPages
 from gateway.console.views import page
+from gateway.console.volunteer_reads import VolunteerReadPages
 from gateway.console.volunteers import VolunteerPages
 from shared.errors import PartnernetError
 
@@ -105,6 +106,7 @@ def console_router() -> Router:
             ReferralPages,
             NetworkPages,
             VolunteerPages,
+            VolunteerReadPages,
             PersonPages,
             OfferPages,
             OverviewPages,

@@ -37,6 +37,7 @@ from shared.contracts.referrals.events import (
     WithdrawReason,
 )
 from shared.contracts.vocabulary import SkillArea
+from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
 from shared.contracts.volunteers.api.vacancies import VacancyStatus
 from shared.contracts.volunteers.api.volunteers import CertificateStatus, VolunteerStatus, VolunteerStep
 from shared.tenancy import Role
@@ -76,6 +77,7 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("role.", Role),
     ("who.", Role),
     ("request_kind.", ParticipantChangeKind),
+    ("volunteer_read.", VolunteerReadPurpose),
 ]
 
 

@@ -51,6 +51,7 @@ class LibraryOverview(msgspec.Struct, frozen=True, kw_only=True):
     library: str
     name: str | None = None
     active_partnerships: int | None = None
+    partnership_reviews_due: int | None = None  # partnerships whose review date has come: to review
     referrals: ReferralFigures | None = None  # None: the part is missing (see `missing`) or has no figures
     courses: CourseFigures | None = None
     purchases: PurchaseFigures | None = None
@@ -103,7 +104,8 @@ class OverviewController(Controller):
             "(coordinators: their municipality; staff: their library and the partners it works with or its figures "
             "mention):\n\n"
             "- `active_partnerships`: partnerships in status active now (a library's with any partner; a partner's "
-            "with any library in scope).\n"
+            "with any library in scope); `partnership_reviews_due`: a library's active or suspended partnerships "
+            "whose review date has come and that have no new review date yet.\n"
             "- `referrals.by_status`: referrals by their current status, submission date any; a partner's count the "
             "referrals it takes part in, both those it referred (`referrals_from_partner`) and those referred to it "
             "(`referrals_to_partner`).\n"
@@ -200,7 +202,11 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
 
     if isinstance(found := answers["partners"], PartnersStatistics):
         for lib in found.libraries:
-            for_library(lib.library).update(name=lib.name, active_partnerships=lib.active_partnerships)
+            for_library(lib.library).update(
+                name=lib.name,
+                active_partnerships=lib.active_partnerships,
+                partnership_reviews_due=lib.partnership_reviews_due,
+            )
         for partner in found.partners:
             for_partner(partner.partner_id).update(
                 name=partner.name,

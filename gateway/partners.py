@@ -39,7 +39,13 @@ from shared.contracts.partners.api.organisations import (
     StatusChange,
     UpdatePartner,
 )
-from shared.contracts.partners.api.partnerships import GetPartnerMap, PartnerMapEntry, PartnershipRole
+from shared.contracts.partners.api.partnerships import (
+    GetPartnerHistory,
+    GetPartnerMap,
+    History,
+    PartnerMapEntry,
+    PartnershipRole,
+)
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.vocabulary import DEFAULT_LIMIT, SkillArea
 from shared.pagination import Page
@@ -139,6 +145,13 @@ class PartnerController(Controller):
         self, partner_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
     ) -> PartnerView:
         return await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView)
+
+    @get("/{partner_id:uuid}/history", summary="Every change of the partner and of the partnerships the caller sees")
+    async def history(
+        self, partner_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
+    ) -> History:
+        query = GetPartnerHistory(partner_id=partner_id)
+        return await rpc.call("partners", "partner_history", actor, query, History)
 
     @patch(
         "/{partner_id:uuid}",

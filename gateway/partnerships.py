@@ -16,6 +16,8 @@ from shared.contracts.partners.api.partnerships import (
     ChangePartnershipStatus,
     CreatePartnership,
     GetPartnership,
+    GetPartnershipHistory,
+    History,
     ListPartnerships,
     PartnershipChanges,
     PartnershipRole,
@@ -87,7 +89,11 @@ class PartnershipController(Controller):
         )
         return await rpc.call("partners", "update_partnership", actor, command, PartnershipView)
 
-    @post("/{partnership_id:uuid}/activate", status_code=200, summary="Activate a drafted partnership")
+    @post(
+        "/{partnership_id:uuid}/activate",
+        status_code=200,
+        summary="Activate a drafted partnership (not past its end date)",
+    )
     async def activate(
         self,
         partnership_id: FromPath[UUID],
@@ -97,6 +103,43 @@ class PartnershipController(Controller):
         data: JSONBody[StatusChange | None] = None,
     ) -> PartnershipView:
         return await _step(rpc, actor, partnership_id, PartnershipStep.ACTIVATE, data, if_match_version)
+
+    @post(
+        "/{partnership_id:uuid}/suspend",
+        status_code=200,
+        summary="Suspend an active partnership (paused until resumed or ended; it still ends on its end date)",
+    )
+    async def suspend(
+        self,
+        partnership_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        if_match_version: NamedDependency[int | None],
+        data: JSONBody[StatusChange | None] = None,
+    ) -> PartnershipView:
+        return await _step(rpc, actor, partnership_id, PartnershipStep.SUSPEND, data, if_match_version)
+
+    @post(
+        "/{partnership_id:uuid}/resume",
+        status_code=200,
+        summary="Resume a suspended partnership (not past its end date)",
+    )
+    async def resume(
+        self,
+        partnership_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        if_match_version: NamedDependency[int | None],
+        data: JSONBody[StatusChange | None] = None,
+    ) -> PartnershipView:
+        return await _step(rpc, actor, partnership_id, PartnershipStep.RESUME, data, if_match_version)
+
+    @get("/{partnership_id:uuid}/history", summary="Every change of the partnership: who, when, what it was and became")
+    async def history(
+        self, partnership_id: FromPath[UUID], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
+    ) -> History:
+        query = GetPartnershipHistory(partnership_id=partnership_id)
+        return await rpc.call("partners", "partnership_history", actor, query, History)
 
     @post("/{partnership_id:uuid}/end", status_code=200, summary="End a partnership (final)")
     async def end(

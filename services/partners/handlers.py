@@ -9,7 +9,7 @@ from faststream.nats.annotations import NatsMessage
 from services.partners.channels import NatsFeeds, WebhookTargets
 from services.partners.commands import credentials, feeds, partners, partnerships, tenants, webhooks
 from services.partners.queries import api_keys as api_key_queries
-from services.partners.queries import backlogs
+from services.partners.queries import backlogs, history
 from services.partners.queries import feeds as feed_queries
 from services.partners.queries import partners as partner_queries
 from services.partners.queries import partnerships as partnership_queries
@@ -42,8 +42,10 @@ from shared.contracts.partners.api.organisations import (
 from shared.contracts.partners.api.partnerships import (
     ChangePartnershipStatus,
     CreatePartnership,
+    GetPartnerHistory,
     GetPartnerMap,
     GetPartnership,
+    GetPartnershipHistory,
     ListPartnerships,
     UpdatePartnership,
 )
@@ -51,6 +53,7 @@ from shared.contracts.partners.api.statistics import GetPartnersStatistics
 from shared.nats_callout import CALLOUT_SUBJECT
 from shared.service import ServiceRuntime
 
+# Partnerships whose end date passed end, and reviews that came due remind, within this time (dates are Dutch days).
 LAPSED_PARTNERSHIPS_SECONDS = 3600.0
 # A partner's durable feed consumer lost with NATS (a restore onto fresh servers) is back within this time.
 FEED_CONSUMERS_SECONDS = 60.0
@@ -78,6 +81,8 @@ def register(
     answer("change_partnership_status", ChangePartnershipStatus, partial(partnerships.change_partnership_status, work))
     answer("get_partnership", GetPartnership, partial(partnership_queries.get_partnership, work))
     answer("list_partnerships", ListPartnerships, partial(partnership_queries.list_partnerships, work))
+    answer("partnership_history", GetPartnershipHistory, partial(history.partnership_history, work))
+    answer("partner_history", GetPartnerHistory, partial(history.partner_history, work))
 
     answer("get_feed", GetFeed, partial(feed_queries.get_feed, work))
     answer("nats_feed_access", GetNatsFeedAccess, partial(feed_queries.nats_feed_access, work, nats))
@@ -117,6 +122,7 @@ def register(
     runtime.every(FEED_CONSUMERS_SECONDS, "feed-consumers", partial(credentials.ensure_feed_consumers, work, nats))
     runtime.backlog("feed", partial(backlogs.feed_backlog, work))
     runtime.backlog("webhooks", partial(backlogs.webhook_backlog, work))
+    runtime.every(LAPSED_PARTNERSHIPS_SECONDS, "partnership-reviews", partial(partnerships.remind_reviews, work))
     runtime.every(
         LAPSED_PARTNERSHIPS_SECONDS, "lapsed-partnerships", partial(partnerships.end_lapsed_partnerships, work)
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -90,6 +93,7 @@ partnerships = sa.Table(
     sa.Column("activated_at", sa.DateTime(timezone=True)),
     sa.Column("ended_at", sa.DateTime(timezone=True)),
     sa.Column("end_reason", sa.Text),
+    sa.Column("review_reminded_for", sa.Date),  # the review date the library was last reminded of
     sa.Index(
         "partnerships_one_living",
         "library",
@@ -99,6 +103,28 @@ partnerships = sa.Table(
     ),
     sa.Index("partnerships_by_partner", "partner_id", "status"),
     sa.Index("partnerships_by_municipality", "municipality", "created_at", "id"),
+)
+
+# Every change of a partner or of one of its partnerships (migration 006), oldest first.
+partner_history = sa.Table(
+    "partner_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("partner_id", PgUUID(as_uuid=True), sa.ForeignKey("partners.id"), nullable=False),
+    sa.Column("partnership_id", PgUUID(as_uuid=True), sa.ForeignKey("partnerships.id")),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("changes", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    sa.Column("reason", sa.Text),
+    sa.Index("partner_history_by_partner", "partner_id", "id"),
+    sa.Index(
+        "partner_history_by_partnership",
+        "partnership_id",
+        "id",
+        postgresql_where=sa.text("partnership_id IS NOT NULL"),
+    ),
 )
 
 known_courses = sa.Table(
@@ -206,6 +232,41 @@ api_keys = sa.Table(
     sa.Column("revoked_for_support", sa.Text),
     sa.Index("api_keys_by_partner", "partner_id", "created_at", "id"),
 )
+
+
+async def add_history(
+    session: AsyncSession,
+    *,
+    partner_id: UUID,
+    at: datetime,
+    actor: str,
+    action: str,
+    version: int,
+    partnership_id: UUID | None = None,
+    changes: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> None:
+    await session.execute(
+        partner_history.insert().values(
+            partner_id=partner_id,
+            partnership_id=partnership_id,
+            at=at,
+            actor=actor,
+            action=action,
+            version=version,
+            changes=changes or {},
+            reason=reason,
+        )
+    )
+
+
+def changed(row: sa.Row, values: dict[str, Any]) -> dict[str, Any]:
+    """Each field a change touches that it really changes, as it was and as it becomes (JSON-ready)."""
+    return {
+        field: {"from": msgspec.to_builtins(getattr(row, field)), "to": msgspec.to_builtins(value)}
+        for field, value in values.items()
+        if getattr(row, field) != value
+    }
 
 
 async def municipality_exists(session: AsyncSession, slug: str) -> bool:

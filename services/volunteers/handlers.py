@@ -27,6 +27,7 @@ from shared.contracts.courses.events import CourseCancelled, CoursePublished, Co
 from shared.contracts.partners.events import (
     PartnershipActivated,
     PartnershipEnded,
+    PartnershipSuspended,
 )
 from shared.contracts.referrals.api.participant_data import RotateEncryption
 from shared.contracts.volunteers.api.access_log import ListVolunteerReads
@@ -143,6 +144,7 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     runtime.consume("partnership-activated", PartnershipActivated, projections.partnership_activated)
     runtime.consume("partnership-ended", PartnershipEnded, projections.partnership_ended)
+    runtime.consume("partnership-suspended", PartnershipSuspended, projections.partnership_suspended)
     # every referral event, so a language buddy is matched to a participant the library knows
     runtime.consume_envelopes(
         "known-referrals", "events.referrals.referral.>", "referrals", projections.remember_referral

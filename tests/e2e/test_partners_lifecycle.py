@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -202,18 +202,19 @@ async def test_ending_a_partner_ends_its_partnerships(platform: RunningPlatform,
 async def test_an_active_partnership_ends_by_itself_after_its_end_date(
     platform: RunningPlatform, tenant: Tenant
 ) -> None:
+    ends_on = date.today() + timedelta(days=30)
     body = {
         "library": tenant.library_a,
         "partner_id": tenant.partner_a,
         "roles": ["course_provider"],
         "starts_on": "2026-01-01",
-        "ends_on": "2026-03-31",
+        "ends_on": ends_on.isoformat(),
     }
     async with platform.client(tenant.staff_a) as api:
         created = (await api.post("/api/v1/partnerships", json=body)).json()
-        await api.post(f"/api/v1/partnerships/{created['id']}/activate")
+        assert (await api.post(f"/api/v1/partnerships/{created['id']}/activate")).status_code == 200
         work = platform.services["partners"].unit_of_work
-        assert await end_lapsed_partnerships(work, today=date(2026, 3, 31)) == 0  # its last day
-        assert await end_lapsed_partnerships(work, today=date(2026, 4, 1)) >= 1
+        assert await end_lapsed_partnerships(work, today=ends_on) == 0  # its last day
+        assert await end_lapsed_partnerships(work, today=ends_on + timedelta(days=1)) >= 1
         seen = (await api.get(f"/api/v1/partnerships/{created['id']}")).json()
     assert seen["status"] == "ended" and seen["end_reason"] == "its end date passed"

@@ -67,6 +67,9 @@ async def register_partner(work: UnitOfWork, actor: Actor, command: RegisterPart
             municipality=command.municipality,
             library=None,
         )
+        await store.add_history(
+            tx.session, partner_id=partner_id, at=now, actor=actor.subject, action="register", version=1
+        )
         row = await store.find_partner(tx.session, partner_id)
     assert row is not None
     return partner_view(row)
@@ -95,10 +98,20 @@ async def update_partner(work: UnitOfWork, actor: Actor, command: UpdatePartner)
             values["contacts"] = msgspec.to_builtins(changes.contacts)
         if changes.skill_areas is not None:
             values["skill_areas"] = [area.value for area in lifecycle.distinct(changes.skill_areas)]
+        now = tx.clock.now()
         await tx.session.execute(
             store.partners.update()
             .where(store.partners.c.id == row.id)
-            .values(**values, version=row.version + 1, updated_at=tx.clock.now())
+            .values(**values, version=row.version + 1, updated_at=now)
+        )
+        await store.add_history(
+            tx.session,
+            partner_id=row.id,
+            at=now,
+            actor=actor.subject,
+            action="update",
+            version=row.version + 1,
+            changes=store.changed(row, values),
         )
         updated = await store.find_partner(tx.session, row.id)
     assert updated is not None
@@ -130,14 +143,24 @@ async def change_partner_status(work: UnitOfWork, actor: Actor, command: ChangeP
             event = PartnerReactivated(partner_id=row.id, municipality=row.municipality)
         else:
             event = PartnerEnded(partner_id=row.id, municipality=row.municipality)
-            await end_partnerships_of(tx, row.id, reason="the partner ended")
+            await end_partnerships_of(tx, row.id, reason="the partner ended", actor=actor.subject)
         await tx.stage(event, municipality=row.municipality, library=None)
+        await store.add_history(
+            tx.session,
+            partner_id=row.id,
+            at=now,
+            actor=actor.subject,
+            action=command.step.value,
+            version=row.version + 1,
+            changes={"status": {"from": row.status, "to": status.value}},
+            reason=command.change.reason,
+        )
         updated = await store.find_partner(tx.session, row.id)
     assert updated is not None
     return partner_view(updated)
 
 
-async def end_partnerships_of(tx: Transaction, partner_id: Any, *, reason: str) -> None:
+async def end_partnerships_of(tx: Transaction, partner_id: Any, *, reason: str, actor: str) -> None:
     """A partner that ends takes its partnerships with it; those that were active say so in an event."""
     S = store.partnerships
     ended = (
@@ -151,10 +174,20 @@ async def end_partnerships_of(tx: Transaction, partner_id: Any, *, reason: str) 
                 version=S.c.version + 1,
                 updated_at=tx.clock.now(),
             )
-            .returning(S.c.id, S.c.library, S.c.municipality, S.c.activated_at)
+            .returning(S.c.id, S.c.library, S.c.municipality, S.c.activated_at, S.c.version)
         )
     ).all()
     for partnership in ended:
+        await store.add_history(
+            tx.session,
+            partner_id=partner_id,
+            partnership_id=partnership.id,
+            at=tx.clock.now(),
+            actor=actor,
+            action="end",
+            version=partnership.version,
+            reason=reason,
+        )
         if partnership.activated_at is not None:
             await tx.stage(
                 PartnershipEnded(

@@ -1,4 +1,6 @@
-"""Partnerships between a library and a partner: drafted and kept by the library's own staff, activated, ended."""
+"""Partnerships between a library and a partner: drafted and kept by the library's own staff, activated, suspended
+and resumed, ended (by hand, or by the clock when the end date has passed); reviews that fall due remind the library.
+Every change leaves a history entry."""
 
 from __future__ import annotations
 
@@ -18,11 +20,15 @@ from shared.contracts.partners.api.partnerships import (
     ChangePartnershipStatus,
     CreatePartnership,
     PartnershipStatus,
-    PartnershipStep,
     PartnershipView,
     UpdatePartnership,
 )
-from shared.contracts.partners.events import PartnershipActivated, PartnershipEnded
+from shared.contracts.partners.events import (
+    PartnershipActivated,
+    PartnershipEnded,
+    PartnershipReviewRequested,
+    PartnershipSuspended,
+)
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
@@ -66,6 +72,16 @@ async def create_partnership(work: UnitOfWork, actor: Actor, command: CreatePart
                     updated_at=now,
                 )
             )
+            await store.add_history(
+                tx.session,
+                partner_id=partner.id,
+                partnership_id=partnership_id,
+                at=now,
+                actor=actor.subject,
+                action="create",
+                version=1,
+                reason=command.note,
+            )
             row = await store.find_partnership(tx.session, partnership_id)
     except IntegrityError as exc:
         raise Conflict(
@@ -108,8 +124,19 @@ async def update_partnership(work: UnitOfWork, actor: Actor, command: UpdatePart
             values.get("ends_on", row.ends_on),
             values.get("review_on", row.review_on),
         )
+        now = tx.clock.now()
         await tx.session.execute(
-            S.update().where(S.c.id == row.id).values(**values, version=row.version + 1, updated_at=tx.clock.now())
+            S.update().where(S.c.id == row.id).values(**values, version=row.version + 1, updated_at=now)
+        )
+        await store.add_history(
+            tx.session,
+            partner_id=row.partner_id,
+            partnership_id=row.id,
+            at=now,
+            actor=actor.subject,
+            action="update",
+            version=row.version + 1,
+            changes=store.changed(row, values),
         )
         updated = await store.find_partnership(tx.session, row.id)
     assert updated is not None
@@ -126,55 +153,64 @@ async def change_partnership_status(
             raise version_conflict(f"partnership {row.id}", command.change.expected_version, partnership_view(row))
         before = PartnershipStatus(row.status)
         status = lifecycle.apply_partnership_step(before, command.step)
-        if command.step is PartnershipStep.ACTIVATE:
+        if status is PartnershipStatus.ACTIVE:  # activated, or resumed
             partner = await store.find_partner(tx.session, row.partner_id)
             assert partner is not None
             lifecycle.check_partner_may_start_partnership(PartnerStatus(partner.status))
-        await _set_status(tx, row, status, reason=command.change.reason, was=before)
+            lifecycle.check_not_past_end(row.ends_on, local_date(tx.clock.now()), command.step)
+        await _set_status(tx, row, status, reason=command.change.reason, was=before, actor=actor.subject)
         updated = await store.find_partnership(tx.session, row.id)
     assert updated is not None
     return partnership_view(updated)
 
 
 async def _set_status(
-    tx: Transaction, row: sa.Row, status: PartnershipStatus, *, reason: str | None, was: PartnershipStatus
+    tx: Transaction, row: sa.Row, status: PartnershipStatus, *, reason: str | None, was: PartnershipStatus, actor: str
 ) -> None:
     now = tx.clock.now()
     values: dict[str, Any] = {"status": status.value, "version": row.version + 1, "updated_at": now}
+    where = {"municipality": row.municipality, "library": row.library}
+    parties = {"partnership_id": row.id, "partner_id": row.partner_id, **where}
     if status is PartnershipStatus.ACTIVE:
-        values["activated_at"] = now
-        await tx.stage(
-            PartnershipActivated(
-                partnership_id=row.id,
-                partner_id=row.partner_id,
-                library=row.library,
-                municipality=row.municipality,
-                roles=list(row.roles),
-            ),
-            municipality=row.municipality,
-            library=row.library,
-        )
+        if row.activated_at is None:  # resuming keeps when it first came into force
+            values["activated_at"] = now
+        await tx.stage(PartnershipActivated(**parties, roles=list(row.roles)), **where)
+    elif status is PartnershipStatus.SUSPENDED:
+        await tx.stage(PartnershipSuspended(**parties), **where)
     elif status is PartnershipStatus.ENDED:
         values.update(ended_at=now, end_reason=reason)
-        if was is PartnershipStatus.ACTIVE:  # a draft that never started concerns nobody else
-            await tx.stage(
-                PartnershipEnded(
-                    partnership_id=row.id, partner_id=row.partner_id, library=row.library, municipality=row.municipality
-                ),
-                municipality=row.municipality,
-                library=row.library,
-            )
+        if was in lifecycle.RUNNING:  # a draft that never started concerns nobody else
+            await tx.stage(PartnershipEnded(**parties), **where)
     await tx.session.execute(S.update().where(S.c.id == row.id).values(**values))
+    action = {
+        PartnershipStatus.ACTIVE: "activate" if was is PartnershipStatus.DRAFT else "resume",
+        PartnershipStatus.SUSPENDED: "suspend",
+    }.get(status, "end")
+    await store.add_history(
+        tx.session,
+        partner_id=row.partner_id,
+        partnership_id=row.id,
+        at=now,
+        actor=actor,
+        action=action,
+        version=row.version + 1,
+        changes={"status": {"from": was.value, "to": status.value}},
+        reason=reason,
+    )
+
+
+# The history's actor for what the clock does.
+CLOCK = "partners:clock"
 
 
 async def end_lapsed_partnerships(work: UnitOfWork, today: date | None = None) -> int:
-    """Active partnerships whose end date has passed end by themselves (a periodic job; tests pass `today`)."""
+    """Running partnerships whose end date has passed end by themselves (a periodic job; tests pass `today`)."""
     async with work.transaction() as tx:
         today = today or local_date(tx.clock.now())
         rows = (
             await tx.session.execute(
                 sa.select(S)
-                .where(S.c.status == PartnershipStatus.ACTIVE.value, S.c.ends_on < today)
+                .where(S.c.status.in_([s.value for s in lifecycle.RUNNING]), S.c.ends_on < today)
                 .with_for_update(skip_locked=True)
                 .limit(500)
             )
@@ -182,6 +218,59 @@ async def end_lapsed_partnerships(work: UnitOfWork, today: date | None = None) -
         lapsed = [r for r in rows if lifecycle.ended_by_date(PartnershipStatus(r.status), r.ends_on, today)]
         for row in lapsed:
             await _set_status(
-                tx, row, PartnershipStatus.ENDED, reason="its end date passed", was=PartnershipStatus.ACTIVE
+                tx,
+                row,
+                PartnershipStatus.ENDED,
+                reason="its end date passed",
+                was=PartnershipStatus(row.status),
+                actor=CLOCK,
             )
     return len(lapsed)
+
+
+async def remind_reviews(work: UnitOfWork, today: date | None = None) -> int:
+    """Running partnerships whose review date has come remind the library, once per review date: an event (the
+    library's staff follow it) and `review_due` on the partnership and in the overview until a new date is set."""
+    async with work.transaction() as tx:
+        today = today or local_date(tx.clock.now())
+        rows = (
+            await tx.session.execute(
+                sa.select(S)
+                .where(
+                    S.c.status.in_([s.value for s in lifecycle.RUNNING]),
+                    S.c.review_on <= today,
+                    S.c.review_reminded_for.is_distinct_from(S.c.review_on),
+                )
+                .with_for_update(skip_locked=True)
+                .limit(500)
+            )
+        ).all()
+        due = [
+            r
+            for r in rows
+            if lifecycle.review_due(PartnershipStatus(r.status), r.review_on, r.review_reminded_for, today)
+        ]
+        for row in due:
+            await tx.session.execute(S.update().where(S.c.id == row.id).values(review_reminded_for=row.review_on))
+            await tx.stage(
+                PartnershipReviewRequested(
+                    partnership_id=row.id,
+                    partner_id=row.partner_id,
+                    library=row.library,
+                    municipality=row.municipality,
+                    review_on=row.review_on,
+                ),
+                municipality=row.municipality,
+                library=row.library,
+            )
+            await store.add_history(
+                tx.session,
+                partner_id=row.partner_id,
+                partnership_id=row.id,
+                at=tx.clock.now(),
+                actor=CLOCK,
+                action="review_due",
+                version=row.version,
+                reason=f"the review agreed for {row.review_on.isoformat()} has come",
+            )
+    return len(due)

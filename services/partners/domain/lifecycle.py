@@ -23,8 +23,14 @@ S = PartnershipStatus
 PARTNERSHIP_TRANSITIONS: dict[tuple[PartnershipStatus, PartnershipStep], PartnershipStatus] = {
     (S.DRAFT, PartnershipStep.ACTIVATE): S.ACTIVE,
     (S.DRAFT, PartnershipStep.END): S.ENDED,  # a draft that never started
+    (S.ACTIVE, PartnershipStep.SUSPEND): S.SUSPENDED,
     (S.ACTIVE, PartnershipStep.END): S.ENDED,
+    (S.SUSPENDED, PartnershipStep.RESUME): S.ACTIVE,
+    (S.SUSPENDED, PartnershipStep.END): S.ENDED,
 }
+# The partnership is in force (the partner acts in its roles) in these; a suspended one still runs to its end date.
+IN_FORCE: frozenset[PartnershipStatus] = frozenset({S.ACTIVE})
+RUNNING: frozenset[PartnershipStatus] = frozenset({S.ACTIVE, S.SUSPENDED})
 
 
 def apply_partner_step(status: PartnerStatus, step: PartnerStep) -> PartnerStatus:
@@ -62,9 +68,24 @@ def check_partnership_may_change(status: PartnershipStatus) -> None:
         raise IllegalTransition("an ended partnership cannot be changed", state=status.value, step="update")
 
 
+def check_not_past_end(ends_on: date | None, today: date, step: PartnershipStep) -> None:
+    """An agreement whose last day has passed is over: it is not put in force again (draft a new one)."""
+    if ends_on is not None and ends_on < today:
+        raise Conflict(
+            f"the partnership ended on {ends_on.isoformat()}: it cannot {step.value}; agree a new one "
+            "(or a later end date first)",
+            ends_on=ends_on.isoformat(),
+        )
+
+
 def ended_by_date(status: PartnershipStatus, ends_on: date | None, today: date) -> bool:
-    """An active partnership whose last day has passed ends by itself."""
-    return status is PartnershipStatus.ACTIVE and ends_on is not None and ends_on < today
+    """A running (active or suspended) partnership whose last day has passed ends by itself."""
+    return status in RUNNING and ends_on is not None and ends_on < today
+
+
+def review_due(status: PartnershipStatus, review_on: date | None, reminded_for: date | None, today: date) -> bool:
+    """A running partnership whose review date has come reminds the library once for that date."""
+    return status in RUNNING and review_on is not None and review_on <= today and reminded_for != review_on
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -144,6 +144,19 @@ async def statistics(work: UnitOfWork, actor: Actor, query: GetPartnersStatistic
                 sa.select(S.c.library, S.c.partner_id).where(active, S.c.library.in_(slugs)).order_by(S.c.library)
             )
         ).all()
+        reviews_due: dict[str, int] = dict(
+            (
+                await session.execute(
+                    sa.select(S.c.library, sa.func.count())
+                    .where(
+                        S.c.library.in_(slugs),
+                        S.c.status != PartnershipStatus.ENDED.value,
+                        S.c.review_reminded_for == S.c.review_on,
+                    )
+                    .group_by(S.c.library)
+                )
+            ).all()
+        )
         partner_conditions: list[Any] = []
         if actor.role is Role.STAFF:
             # Every partner of the municipality (staff read them all): the library's figures may name one it has
@@ -171,6 +184,7 @@ async def statistics(work: UnitOfWork, actor: Actor, query: GetPartnersStatistic
                 municipality=lib.municipality,
                 name=lib.name,
                 active_partnerships=per_library[lib.slug],
+                partnership_reviews_due=reviews_due.get(lib.slug, 0),
             )
             for lib in libraries
         ],

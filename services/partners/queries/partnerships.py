@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.partners import store
 from services.partners.domain.access import may_see_partnership
@@ -25,15 +27,20 @@ def check_role_may_read_partnerships(actor: Actor) -> None:
         raise Forbidden(f"{actor.role.value} may not read partnerships")
 
 
-async def get_partnership(work: UnitOfWork, actor: Actor, query: GetPartnership) -> PartnershipView:
+async def visible_partnership(session: AsyncSession, actor: Actor, partnership_id: UUID) -> sa.Row:
+    """The partnership if the caller may see it; otherwise (or if there is none) NotFound, alike."""
     check_role_may_read_partnerships(actor)
-    async with work.read() as session:
-        row = await store.find_partnership(session, query.partnership_id)
+    row = await store.find_partnership(session, partnership_id)
     if row is None or not may_see_partnership(
         actor, library=row.library, municipality=row.municipality, partner_id=row.partner_id
     ):
-        raise NotFound(f"partnership {query.partnership_id} not found")
-    return partnership_view(row)
+        raise NotFound(f"partnership {partnership_id} not found")
+    return row
+
+
+async def get_partnership(work: UnitOfWork, actor: Actor, query: GetPartnership) -> PartnershipView:
+    async with work.read() as session:
+        return partnership_view(await visible_partnership(session, actor, query.partnership_id))
 
 
 async def list_partnerships(work: UnitOfWork, actor: Actor, query: ListPartnerships) -> Page[PartnershipView]:

@@ -70,6 +70,10 @@ def partnership_view(row: sa.Row) -> PartnershipView:
         activated_at=row.activated_at,
         ended_at=row.ended_at,
         end_reason=row.end_reason,
+        # Reminded of the review date it still has (a new date clears it), and not ended.
+        review_due=row.review_reminded_for is not None
+        and row.review_reminded_for == row.review_on
+        and row.status != PartnershipStatus.ENDED.value,
     )
 
 

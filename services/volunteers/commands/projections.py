@@ -14,6 +14,7 @@ from shared.contracts import Envelope
 from shared.contracts.partners.events import (
     PartnershipActivated,
     PartnershipEnded,
+    PartnershipSuspended,
 )
 from shared.unit_of_work import Transaction
 
@@ -75,4 +76,21 @@ async def remember_referral(tx: Transaction, envelope: Envelope) -> None:
         receiving_partner_id=parties.receiving_partner_id,
         status=buddies.status_of(envelope.type),
         at=envelope.time,
+    )
+
+
+async def partnership_suspended(tx: Transaction, envelope: Envelope, event: PartnershipSuspended) -> None:
+    """Paused: the partner supplies no volunteers or interns under it until it is activated again (resumed)."""
+    await store.upsert(
+        tx.session,
+        store.known_partnerships,
+        {
+            "id": event.partnership_id,
+            "partner_id": event.partner_id,
+            "library": event.library,
+            "municipality": event.municipality,
+            "activated": False,
+        },
+        key=["id"],
+        update=["activated"],
     )

@@ -6,6 +6,7 @@ Frozen: tests/contracts compares each type's JSON Schema with its snapshot.
 from __future__ import annotations
 
 import enum
+from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
@@ -95,6 +96,31 @@ class PartnershipEnded(EventData, frozen=True, kw_only=True):
     partner_id: UUID
     library: str
     municipality: str
+
+
+@register
+class PartnershipSuspended(EventData, frozen=True, kw_only=True):
+    """Paused: the partner does not act in its roles for the library until resumed (`partnership.activated` again)."""
+
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partnership.suspended"
+    partnership_id: UUID
+    partner_id: UUID
+    library: str
+    municipality: str
+
+
+@register
+class PartnershipReviewRequested(EventData, frozen=True, kw_only=True):
+    """The agreed review date of a partnership has come: the library reviews it (and sets the next date)."""
+
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partnership.review_requested"
+    partnership_id: UUID
+    partner_id: UUID
+    library: str
+    municipality: str
+    review_on: date
 
 
 @register

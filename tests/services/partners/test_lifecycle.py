@@ -12,10 +12,12 @@ from services.partners.domain.lifecycle import (
     PARTNERSHIP_TRANSITIONS,
     apply_partner_step,
     apply_partnership_step,
+    check_not_past_end,
     check_partner_may_start_partnership,
     check_partnership_dates,
     distinct,
     ended_by_date,
+    review_due,
 )
 from shared.contracts.partners.api.organisations import PartnerStatus, PartnerStep
 from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus, PartnershipStep
@@ -53,8 +55,15 @@ def test_an_ended_partner_is_final() -> None:
 PARTNERSHIP_STEPS = [
     (PartnershipStatus.DRAFT, PartnershipStep.ACTIVATE, PartnershipStatus.ACTIVE),
     (PartnershipStatus.DRAFT, PartnershipStep.END, PartnershipStatus.ENDED),
+    (PartnershipStatus.ACTIVE, PartnershipStep.SUSPEND, PartnershipStatus.SUSPENDED),
     (PartnershipStatus.ACTIVE, PartnershipStep.END, PartnershipStatus.ENDED),
+    (PartnershipStatus.SUSPENDED, PartnershipStep.RESUME, PartnershipStatus.ACTIVE),
+    (PartnershipStatus.SUSPENDED, PartnershipStep.END, PartnershipStatus.ENDED),
 ]
+
+
+def test_the_partnership_table_is_exactly_the_expected_lifecycle() -> None:
+    assert {(status, step): after for status, step, after in PARTNERSHIP_STEPS} == PARTNERSHIP_TRANSITIONS
 
 
 @pytest.mark.parametrize(("status", "step", "after"), PARTNERSHIP_STEPS)
@@ -103,6 +112,7 @@ def test_partnership_dates(ends_on: date | None, review_on: date | None, valid: 
         (PartnershipStatus.ACTIVE, date(2026, 3, 31), True),
         (PartnershipStatus.ACTIVE, date(2026, 4, 1), False),  # its last day is today
         (PartnershipStatus.ACTIVE, None, False),
+        (PartnershipStatus.SUSPENDED, date(2026, 3, 31), True),  # a pause does not stretch the agreement
         (PartnershipStatus.DRAFT, date(2026, 3, 31), False),
     ],
 )
@@ -110,6 +120,34 @@ def test_a_partnership_ends_by_itself_after_its_last_day(
     status: PartnershipStatus, ends_on: date | None, lapsed: bool
 ) -> None:
     assert ended_by_date(status, ends_on, today=date(2026, 4, 1)) is lapsed
+
+
+@pytest.mark.parametrize("step", [PartnershipStep.ACTIVATE, PartnershipStep.RESUME])
+def test_an_agreement_past_its_end_date_is_not_put_in_force(step: PartnershipStep) -> None:
+    with pytest.raises(Conflict, match="ended on 2026-03-31") as refused:
+        check_not_past_end(date(2026, 3, 31), date(2026, 4, 1), step)
+    assert refused.value.extra == {"ends_on": "2026-03-31"}
+    check_not_past_end(date(2026, 4, 1), date(2026, 4, 1), step)  # its last day
+    check_not_past_end(None, date(2026, 4, 1), step)
+
+
+@pytest.mark.parametrize(
+    ("status", "review_on", "reminded_for", "due"),
+    [
+        (PartnershipStatus.ACTIVE, date(2026, 4, 1), None, True),  # today
+        (PartnershipStatus.SUSPENDED, date(2026, 3, 1), None, True),
+        (PartnershipStatus.ACTIVE, date(2026, 4, 2), None, False),  # not yet
+        (PartnershipStatus.ACTIVE, date(2026, 4, 1), date(2026, 4, 1), False),  # reminded once for this date
+        (PartnershipStatus.ACTIVE, date(2026, 4, 1), date(2025, 4, 1), True),  # a new date after last year's
+        (PartnershipStatus.DRAFT, date(2026, 4, 1), None, False),
+        (PartnershipStatus.ENDED, date(2026, 4, 1), None, False),
+        (PartnershipStatus.ACTIVE, None, None, False),
+    ],
+)
+def test_a_review_that_falls_due_reminds_once_per_date(
+    status: PartnershipStatus, review_on: date | None, reminded_for: date | None, due: bool
+) -> None:
+    assert review_due(status, review_on, reminded_for, today=date(2026, 4, 1)) is due
 
 
 def test_roles_are_a_set_in_the_order_given() -> None:

@@ -192,13 +192,13 @@ async def publish_event(
         await nc.close()
 
 
-async def referral_events(nats_url: str, municipality: str) -> list[tuple[str, bytes]]:
-    """Every referrals event of one municipality in the stream, as (subject, raw message)."""
+async def referral_events(nats_url: str, municipality: str, service: str = "referrals") -> list[tuple[str, bytes]]:
+    """Every referrals event (or another service's) of one municipality in the stream, as (subject, raw message)."""
     nc = await nats.connect(nats_url)
     found: list[tuple[str, bytes]] = []
     try:
         js = nc.jetstream()
-        subscription = await js.subscribe(f"events.referrals.*.*.*.{municipality}.*", ordered_consumer=True)
+        subscription = await js.subscribe(f"events.{service}.*.*.*.{municipality}.*", ordered_consumer=True)
         try:
             while True:
                 try:

@@ -42,11 +42,14 @@ class Contribution(enum.StrEnum):
 class PartnershipStatus(enum.StrEnum):
     DRAFT = "draft"
     ACTIVE = "active"
+    SUSPENDED = "suspended"  # paused (a dispute, a reorganisation): resumed or ended later
     ENDED = "ended"  # final
 
 
 class PartnershipStep(enum.StrEnum):
     ACTIVATE = "activate"
+    SUSPEND = "suspend"
+    RESUME = "resume"
     END = "end"
 
 
@@ -122,6 +125,31 @@ class PartnershipView(msgspec.Struct, frozen=True, kw_only=True):
     activated_at: datetime | None = None
     ended_at: datetime | None = None
     end_reason: str | None = None
+    review_due: bool = False  # its review date has come (active or suspended): the library reviews it
+
+
+class GetPartnershipHistory(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partnership_id: UUID
+
+
+class GetPartnerHistory(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partner_id: UUID
+
+
+class HistoryEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One change of a partner or partnership: who, when, which step, and each changed field (`from`, `to`)."""
+
+    at: datetime
+    actor: str
+    action: str  # register, create, update, activate, suspend, resume, reactivate, end, review_due
+    version: int
+    changes: dict[str, object] = {}
+    partnership_id: UUID | None = None  # in a partner's history: the partnership it concerns
+    reason: str | None = None
+
+
+class History(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[HistoryEntry]  # oldest first
 
 
 class GetPartnerMap(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

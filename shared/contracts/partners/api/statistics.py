@@ -26,6 +26,7 @@ class StatisticsLibrary(msgspec.Struct, frozen=True, kw_only=True):
     municipality: str
     name: str
     active_partnerships: int
+    partnership_reviews_due: int = 0  # active or suspended partnerships whose review date has come (reminded)
 
 
 class StatisticsPartner(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,9 +7,12 @@ library's policy; a language buddy for a participant the library took on, one at
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from services.volunteers.domain.training import add_months
@@ -442,3 +445,53 @@ async def test_a_buddy_is_matched_to_a_participant_the_library_took_on_one_at_a_
         return [e for e in entries if e["data"]["assignment_id"] == matched["id"]] or None
 
     await eventually(ended_told, what="buddy.ended in the referrer's feed")
+
+
+# --- at once -----------------------------------------------------------------------------------------
+
+
+async def test_at_once_one_application_one_buddy_and_a_days_worth_of_hours(
+    platform: RunningPlatform, vt: VolunteerTenant
+) -> None:
+    vacancy = await published_vacancy(platform, vt, "Digicafé-vrijwilliger")
+    email = f"roos.{uuid.uuid4().hex[:6]}@example.org"
+    applications = [
+        (vt.staff_a, {"person": person("Roos Bakker", email=email), "vacancy_id": vacancy["id"]}),
+        (vt.staff_a, {"person": person("Roos Bakker", email=email.upper()), "vacancy_id": vacancy["id"]}),
+        (
+            vt.organisation_token,
+            {
+                "person": person("Roos Bakker", email=email.title()),
+                "vacancy_id": vacancy["id"],
+                "library": vt.library_a,
+            },
+        ),
+    ] * 2
+    volunteer = await active_volunteer(platform, vt)
+    guides = [
+        await assign(
+            platform,
+            vt,
+            volunteer["id"],
+            kind="course",
+            opening_id=(await opening_for(platform, vt, await course_needing_volunteers(platform, vt, 1)))["id"],
+        )
+        for _ in range(2)
+    ]
+    buddies = [await active_volunteer(platform, vt, certificate=True) for _ in range(3)]
+    participant = await referred_participant(platform, vt)
+
+    applied, logged, matched = await asyncio.gather(
+        asyncio.gather(*(call(platform, token, "POST", "/api/v1/applications", body) for token, body in applications)),
+        asyncio.gather(*(log(platform, vt, guides[i % 2]["id"], date.today(), 600) for i in range(4))),
+        asyncio.gather(*(assign(platform, vt, b["id"], kind="buddy", referral_id=participant["id"]) for b in buddies)),
+    )
+
+    def outcomes(results: list[Any]) -> list[int]:
+        return sorted(r.status_code if isinstance(r, httpx.Response) else 201 for r in results)
+
+    assert outcomes(applied) == [201, 409, 409, 409, 409, 409]
+    assert outcomes(logged) == [201, 201, 409, 409]
+    assert outcomes(matched) == [201, 409, 409]
+    totals = await call(platform, vt.staff_a, "GET", "/api/v1/volunteers/hours", volunteer_id=volunteer["id"])
+    assert [t["minutes"] for t in totals["items"]] == [1200]

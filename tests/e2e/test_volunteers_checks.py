@@ -338,6 +338,11 @@ async def test_a_wrong_entry_is_corrected_or_removed_with_its_history(
     assert [(t["minutes"], t["entries"]) for t in totals["items"]] == [(100, 1)]
     coordinator = await call(platform, vt.coordinator, "GET", entries)
     assert all(e["note"] is None and all(c["reason"] is None for c in e["history"]) for e in coordinator["items"])
+    # What the person may ask for (the right of access) holds the corrections too.
+    exported = await call(platform, vt.staff_a, "GET", f"/api/v1/volunteers/{volunteer['id']}/export")
+    held = {h["id"]: h for h in exported["hours"]}
+    assert held[typo["id"]]["history"][0]["reason"] == "tikfout: 100 minuten"
+    assert held[other["id"]]["removed_at"] is not None
 
 
 # --- certificates of conduct by the library's policy ----------------------------------------------

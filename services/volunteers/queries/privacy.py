@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -9,8 +10,9 @@ import sqlalchemy as sa
 from services.volunteers import store
 from services.volunteers.domain import retention, screening
 from services.volunteers.queries import access_log
+from services.volunteers.queries.hours import entry_view
 from services.volunteers.queries.recruitment import volunteer_view
-from services.volunteers.store import personal_data
+from services.volunteers.store import hours_history, personal_data
 from services.volunteers.store.personal_data import PersonVault
 from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
 from shared.contracts.volunteers.api.assignments import AssignmentStatus
@@ -104,6 +106,9 @@ async def export_volunteer_data(
         training = (
             await session.execute(sa.select(t).where(t.c.volunteer_id == row.id).order_by(t.c.recorded_at))
         ).all()
+        changes: dict[UUID, list[sa.Row]] = defaultdict(list)
+        for change in await hours_history.changes_of(session, *[x.id for x in hours]) if hours else []:
+            changes[change.entry_id].append(change)
         certificates = await store.find_certificates(session, row.id)
         policy = policy_view(row.library, await personal_data.find_policy(session, row.library))
         was_in_service = bool((await session.execute(sa.select(served(sa.literal(row.id))))).scalar())
@@ -144,6 +149,8 @@ async def export_volunteer_data(
                 note=x.note,
                 logged_at=x.logged_at,
                 removed_at=x.removed_at,
+                id=x.id,
+                history=entry_view(x, changes[x.id]).history,
             )
             for x in hours
         ],

@@ -12,7 +12,7 @@ import msgspec
 
 from shared.contracts.vocabulary import Slug
 from shared.contracts.volunteers.api.access_log import VolunteerReadEntry
-from shared.contracts.volunteers.api.assignments import AssignmentStatus
+from shared.contracts.volunteers.api.assignments import AssignmentStatus, HoursChangeView
 from shared.contracts.volunteers.api.volunteers import VolunteerStatus, VolunteerView
 from shared.contracts.volunteers.events import AssignmentKind
 
@@ -62,6 +62,8 @@ class HoursRecord(msgspec.Struct, frozen=True, kw_only=True):
     note: str | None
     logged_at: datetime
     removed_at: datetime | None = None  # logged by mistake: it no longer counts
+    id: UUID | None = None
+    history: list[HoursChangeView] = []  # corrections and removal, with what the entry said before
 
 
 class TrainingRecord(msgspec.Struct, frozen=True, kw_only=True):

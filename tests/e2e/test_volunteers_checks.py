@@ -13,9 +13,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
+import nats
 import pytest
+import sqlalchemy as sa
 
 from services.volunteers.domain.training import add_months
+from services.volunteers.store import referrals
+from shared.consumer import inbox
+from shared.contracts import Envelope, nats_subject
+from shared.contracts.referrals.events import ReferralAccepted, ReferralSubmitted
+from shared.ids import new_id
+from shared.messaging import event_stream_name
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, eventually
 from tests.services.volunteers.volunteer_tenant import (
@@ -24,6 +33,7 @@ from tests.services.volunteers.volunteer_tenant import (
     active_volunteer,
     call,
     course_needing_volunteers,
+    envelope_of,
     known_to_volunteers,
     opening_for,
     person,
@@ -452,6 +462,21 @@ async def test_a_buddy_is_matched_to_a_participant_the_library_took_on_one_at_a_
     await eventually(ended_told, what="buddy.ended in the referrer's feed")
 
 
+async def publish_envelope(nats_url: str, envelope: Envelope, message_id: str) -> None:
+    """As the referrals service's relay would, under a message id of our own: a redelivery JetStream lets through."""
+    nc = await nats.connect(nats_url)
+    try:
+        subject = nats_subject("referrals", envelope.type, envelope.municipality, envelope.library)
+        await nc.jetstream().publish(
+            subject,
+            msgspec.json.encode(envelope),
+            headers={"Nats-Msg-Id": message_id},
+            stream=event_stream_name("referrals"),
+        )
+    finally:
+        await nc.close()
+
+
 # --- at once -----------------------------------------------------------------------------------------
 
 
@@ -500,3 +525,47 @@ async def test_at_once_one_application_one_buddy_and_a_days_worth_of_hours(
     assert outcomes(matched) == [201, 409, 409]
     totals = await call(platform, vt.staff_a, "GET", "/api/v1/volunteers/hours", volunteer_id=volunteer["id"])
     assert [t["minutes"] for t in totals["items"]] == [1200]
+
+
+async def test_the_volunteers_service_knows_a_referral_once_and_by_its_newest_event_whatever_the_order(
+    platform: RunningPlatform, vt: VolunteerTenant
+) -> None:
+    """Events of one referral handled out of order (replicas) or twice (a redelivery): the newest state, once."""
+    referral_id, pseudonym, now = new_id(), f"P-ORDER{uuid.uuid4().hex[:6].upper()}", datetime.now(UTC)
+    parties = {
+        "referral_id": referral_id,
+        "participant_pseudonym": pseudonym,
+        "referring_partner_id": uuid.UUID(vt.base.partner_a),
+        "library": vt.library_a,
+        "municipality": vt.municipality,
+    }
+    accepted = ReferralAccepted(**parties, receiving_partner_id=None, accepted_at=now)
+    submitted = ReferralSubmitted(**parties, needs=[], submitted_at=now - timedelta(minutes=5))
+    later = envelope_of(accepted, municipality=vt.municipality, library=vt.library_a)
+    earlier = envelope_of(submitted, municipality=vt.municipality, library=vt.library_a)
+    earlier = msgspec.structs.replace(earlier, time=now - timedelta(minutes=5))
+    for envelope, message_id in ((later, "first"), (earlier, "second"), (later, "redelivered")):
+        await publish_envelope(platform.settings.nats_url, envelope, f"{envelope.id}-{message_id}")
+
+    async def handled() -> bool:
+        async with platform.services["volunteers"].sessions() as session:
+            done = (
+                await session.execute(
+                    sa.select(sa.func.count()).where(
+                        inbox.c.consumer == "volunteers-known-referrals", inbox.c.event_id.in_([later.id, earlier.id])
+                    )
+                )
+            ).scalar_one()
+        return done == 2
+
+    await eventually(handled, what="both referral events handled")
+    async with platform.services["volunteers"].sessions() as session:
+        (row,) = (
+            await session.execute(
+                sa.select(referrals.known_referrals).where(referrals.known_referrals.c.id == referral_id)
+            )
+        ).all()
+    assert row.status == "accepted" and row.participant_pseudonym == pseudonym
+    buddy = await active_volunteer(platform, vt, certificate=True)
+    matched = await assign(platform, vt, buddy["id"], kind="buddy", participant_pseudonym=pseudonym)
+    assert matched["referral_id"] == str(referral_id), matched

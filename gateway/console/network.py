@@ -39,7 +39,12 @@ class NetworkPages(Controller):
             rpc.call("partners", "partner_map", actor, GetPartnerMap(kind=kind, limit=200), Page[PartnerMapEntry]),
             rpc.call("partners", "list_partnerships", actor, ListPartnerships(limit=200), Page[PartnershipView]),
         )
-        order = {PartnershipStatus.ACTIVE: 0, PartnershipStatus.DRAFT: 1, PartnershipStatus.ENDED: 2}
+        order = {
+            PartnershipStatus.ACTIVE: 0,
+            PartnershipStatus.SUSPENDED: 1,
+            PartnershipStatus.DRAFT: 2,
+            PartnershipStatus.ENDED: 3,
+        }
         return page(
             visitor,
             "network.html",

@@ -106,6 +106,24 @@ async def test_the_network_shows_the_partner_map_and_the_partnerships(console: C
     assert world.tenant.library_a in page.text
 
 
+async def test_the_network_lists_a_suspended_partnership(console: ConsoleClient, world: World) -> None:
+    async with world.platform.client(world.tenant.staff_b) as api:
+        body = {
+            "library": world.tenant.library_b,
+            "partner_id": world.tenant.partner_b,
+            "roles": ["referrer"],
+            "starts_on": "2026-01-01",
+        }
+        made = await api.post("/api/v1/partnerships", json=body)
+        assert made.status_code == 201, made.text
+        for step in ("activate", "suspend"):
+            assert (await api.post(f"/api/v1/partnerships/{made.json()['id']}/{step}")).status_code == 200
+    await console.sign_in(world.tenant.staff_b)
+    page = await console.get("/console/network")
+    assert page.status_code == 200, page.text
+    assert NL["partnership_status.suspended"] in page.text
+
+
 async def test_staff_take_the_lifecycle_steps_from_the_referral_page(console: ConsoleClient, world: World) -> None:
     async with world.platform.client(world.tenant.partner_a_token) as api:
         made = [

@@ -34,7 +34,7 @@ from gateway.auth import Caller
 from gateway.dependencies import MAX_POSITION
 from gateway.problems import READ_PROBLEMS, problem_responses
 from gateway.stream_guard import LiveStreams
-from shared.contracts import nats_subject
+from shared.contracts import nats_subject, short_type
 from shared.contracts.partners.api.feeds import FeedPage, GetFeed
 from shared.errors import Forbidden, InvalidInput, NotFound, PartnernetError, ServiceUnavailable
 from shared.messaging import event_stream_name
@@ -142,11 +142,6 @@ def library_referrals_subject(municipality: str | None, library: str | None) -> 
     return nats_subject("referrals", "referral.*.*", municipality, library)
 
 
-def event_name(subject: str) -> str:
-    """`referral.accepted` from `events.referrals.referral.accepted.v1.<municipality>.<library>`."""
-    return ".".join(subject.split(".")[2:4])
-
-
 def _hello() -> ServerSentEventMessage:
     return ServerSentEventMessage(comment="connected", retry=RECONNECT_MS, data=None)
 
@@ -199,7 +194,9 @@ async def follow_subscription(subscription: Any) -> AsyncIterator[ServerSentEven
                 yield ServerSentEventMessage(comment="keep-alive", data=None)
                 continue
             sequence = message.metadata.sequence.stream
-            yield ServerSentEventMessage(id=sequence, event=event_name(message.subject), data=message.data.decode())
+            # `events.referrals.referral.accepted.v1.<municipality>.<library>`: the type is in the subject
+            event = short_type(".".join(message.subject.split(".")[2:5]))
+            yield ServerSentEventMessage(id=sequence, event=event, data=message.data.decode())
     finally:
         with contextlib.suppress(Exception):
             await subscription.unsubscribe()

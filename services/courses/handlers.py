@@ -130,9 +130,10 @@ def register(runtime: ServiceRuntime) -> None:
     store.partnerships.subscribe(runtime)
     runtime.consume("known-referrals", ReferralSubmitted, projections.remember_referral)
     runtime.consume("known-referrals-v2", ReferralSubmittedV2, projections.remember_referral_v2)
-    for event in projections.STATUS_AFTER:  # whether a referral can take an enrolment now
-        name = event.type.removeprefix("referral.").replace("_", "-")
-        runtime.consume(f"referral-{name}", event, projections.referral_moved)
+    # every referral event, so an enrolment from a referral that cannot take one is refused at once
+    runtime.consume_envelopes(
+        "referral-statuses", "events.referrals.referral.>", "referrals", projections.referral_moved
+    )
     # training needs of the volunteers service become purchase request drafts
     runtime.consume("training-needs", TrainingNeeded, training_needs.plan_purchase)
     runtime.consume("training-needs-met", TrainingNeedMet, training_needs.need_met)

@@ -47,6 +47,11 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     library: str | None = None
 
 
+def short_type(qualified_type: str) -> str:
+    """`nl.partnernet.referral.accepted.v1` → `referral.accepted`: the type whatever its version."""
+    return qualified_type.removeprefix(EVENT_TYPE_PREFIX).rsplit(".v", 1)[0]
+
+
 def nats_subject(service: str, qualified_type: str, municipality: str | None, library: str | None) -> str:
     """`events.<service>.<type>.v<n>.<municipality>.<library>` so NATS wildcards and permissions scope by tenant."""
     short = qualified_type.removeprefix(EVENT_TYPE_PREFIX)

@@ -2,38 +2,41 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+import msgspec
 from sqlalchemy.dialects.postgresql import insert
 
 from services.courses import store
-from shared.contracts import Envelope
+from shared.contracts import Envelope, short_type
 from shared.contracts.referrals.api.referrals import ReferralStatus
-from shared.contracts.referrals.events import (
-    ReferralAccepted,
-    ReferralCompleted,
-    ReferralDeclined,
-    ReferralEvent,
-    ReferralExpired,
-    ReferralIntakeHeld,
-    ReferralIntakePlanned,
-    ReferralNoShowRecorded,
-    ReferralSubmitted,
-    ReferralSubmittedV2,
-    ReferralWithdrawn,
-)
+from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
 from shared.unit_of_work import Transaction
 
-# The referral events that move a referral into or out of the states an enrolment fits (enrolment itself
-# keeps it in one), and the status each leaves behind.
-STATUS_AFTER: dict[type[ReferralEvent], ReferralStatus] = {
-    ReferralAccepted: ReferralStatus.ACCEPTED,
-    ReferralIntakePlanned: ReferralStatus.INTAKE_PLANNED,
-    ReferralIntakeHeld: ReferralStatus.INTAKE_HELD,
-    ReferralDeclined: ReferralStatus.DECLINED,
-    ReferralWithdrawn: ReferralStatus.WITHDRAWN,
-    ReferralCompleted: ReferralStatus.COMPLETED,
-    ReferralNoShowRecorded: ReferralStatus.NO_SHOW,
-    ReferralExpired: ReferralStatus.EXPIRED,
+# The referral events that move a referral into or out of the states an enrolment fits, and the status each leaves
+# behind; the other referral events (overdue, waiting list, a participant to tell …) leave the status as it is.
+STATUS_AFTER: dict[str, ReferralStatus] = {
+    "referral.accepted": ReferralStatus.ACCEPTED,
+    "referral.intake_planned": ReferralStatus.INTAKE_PLANNED,
+    "referral.intake_held": ReferralStatus.INTAKE_HELD,
+    "referral.enrolled": ReferralStatus.ENROLLED,
+    "referral.declined": ReferralStatus.DECLINED,
+    "referral.withdrawn": ReferralStatus.WITHDRAWN,
+    "referral.completed": ReferralStatus.COMPLETED,
+    "referral.no_show_recorded": ReferralStatus.NO_SHOW,
+    "referral.expired": ReferralStatus.EXPIRED,
 }
+
+
+class ReferralParties(msgspec.Struct, frozen=True, kw_only=True):
+    """What every referral event names, whatever its type (shared/contracts/referrals/events.py)."""
+
+    referral_id: UUID
+    participant_pseudonym: str
+    library: str
+    municipality: str
+    referring_partner_id: UUID | None = None
+    receiving_partner_id: UUID | None = None
 
 
 async def remember_referral(tx: Transaction, envelope: Envelope, event: ReferralSubmitted) -> None:
@@ -46,15 +49,17 @@ async def remember_referral_v2(tx: Transaction, envelope: Envelope, event: Refer
     await keep_referral(tx, envelope, event, ReferralStatus.SUBMITTED)
 
 
-async def referral_moved(tx: Transaction, envelope: Envelope, event: ReferralEvent) -> None:
-    """A step of the referral: whether it can take an enrolment now."""
-    await keep_referral(tx, envelope, event, STATUS_AFTER[type(event)])
+async def referral_moved(tx: Transaction, envelope: Envelope) -> None:
+    """Any step of a referral (one consumer, in stream order): whether it can take an enrolment now."""
+    status = STATUS_AFTER.get(short_type(envelope.type))
+    if status is not None:
+        await keep_referral(tx, envelope, msgspec.convert(envelope.data, ReferralParties), status)
 
 
 async def keep_referral(
     tx: Transaction,
     envelope: Envelope,
-    event: ReferralSubmitted | ReferralSubmittedV2 | ReferralEvent,
+    event: ReferralSubmitted | ReferralSubmittedV2 | ReferralParties,
     status: ReferralStatus,
 ) -> None:
     """Its municipality, its participant and its parties (its library and partners), who alone enrol it, and

@@ -14,7 +14,7 @@ from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import SupportReason
+from gateway.dependencies import CursorQuery, SupportReason
 from shared.contracts.partners.api.api_keys import (
     ApiKeyIssued,
     ApiKeyRequest,
@@ -54,7 +54,7 @@ class ApiKeyController(Controller):
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
         include_revoked: FromQuery[bool] = False,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[ApiKeyView]:
         query = ListApiKeys(partner_id=partner_id, include_revoked=include_revoked, cursor=cursor, limit=limit)

@@ -10,7 +10,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import with_expected_version
+from gateway.dependencies import CursorQuery, LibraryQuery, MunicipalityQuery, with_expected_version
 from gateway.problems import PROBLEM_RESPONSES
 from shared.contracts.courses.api.courses import (
     CancelCourse,
@@ -72,14 +72,14 @@ class CourseController(Controller):
         skill_area: FromQuery[SkillArea | None] = None,
         audience: FromQuery[Audience | None] = None,
         audience_partner_id: FromQuery[UUID | None] = None,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         offered_by_partner_id: FromQuery[UUID | None] = None,
         place: FromQuery[Annotated[str | None, Parameter(min_length=1, max_length=200)]] = None,
         starts_from: FromQuery[date | None] = None,
         starts_until: FromQuery[date | None] = None,
         status: FromQuery[CourseStatus | None] = None,
-        municipality: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
+        municipality: MunicipalityQuery = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[CourseView]:
         query = ListCourses(
@@ -165,7 +165,7 @@ class CourseController(Controller):
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
         status: FromQuery[SessionStatus | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[SessionView]:
         query = ListSessions(course_id=course_id, status=status, cursor=cursor, limit=limit)
@@ -182,12 +182,12 @@ class SessionController(Controller):
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
         course_id: FromQuery[UUID | None] = None,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         starts_from: FromQuery[date | None] = None,
         starts_until: FromQuery[date | None] = None,
         with_free_places: FromQuery[bool] = False,
         status: FromQuery[SessionStatus | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[SessionView]:
         query = ListSessions(
@@ -254,7 +254,7 @@ class SessionController(Controller):
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
         status: FromQuery[EnrolmentStatus | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[EnrolmentView]:
         query = ListEnrolments(session_id=session_id, status=status, cursor=cursor, limit=limit)
@@ -275,7 +275,7 @@ class EnrolmentController(Controller):
         status: FromQuery[EnrolmentStatus | None] = None,
         referral_id: FromQuery[UUID | None] = None,
         pseudonym: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[EnrolmentView]:
         query = ListEnrolments(

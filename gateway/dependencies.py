@@ -31,12 +31,13 @@ from typing import Annotated, Any, TypeVar
 import msgspec
 from litestar import Request, Response
 from litestar.datastructures import State
-from litestar.params import FromQuery, HeaderParameter, Parameter
+from litestar.params import FromQuery, HeaderParameter, Parameter, PathParameter, QueryParameter
 
 from gateway.auth import Caller, caller_of
+from shared.contracts.vocabulary import CURSOR_DESCRIPTION, CURSOR_PATTERN
 from shared.errors import InvalidInput
 from shared.rpc import RpcClient
-from shared.tenancy import Actor
+from shared.tenancy import SLUG_PATTERN, Actor
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -62,6 +63,24 @@ IfMatch = Annotated[
         required=False,
     ),
 ]
+# What parse_if_match takes, said in the OpenAPI document (gateway/docs.py) so that a generated client sends
+# nothing else; parse_if_match answers anything else with a 422 that says what it wants.
+IF_MATCH_PATTERN = r'^ *(\*|(W/)?"?[1-9][0-9]{0,17}"?)? *$'
+
+# Query and path values the services check, checked and documented here already (a client generated from the
+# OpenAPI document then sends what the API accepts).
+SLUG_RULE = "lower-case letters, digits and dashes (2 to 63)"
+LibraryQuery = Annotated[
+    str | None, QueryParameter(pattern=SLUG_PATTERN.pattern, description=f"a library's slug: {SLUG_RULE}")
+]
+MunicipalityQuery = Annotated[
+    str | None, QueryParameter(pattern=SLUG_PATTERN.pattern, description=f"a municipality's slug: {SLUG_RULE}")
+]
+LibraryPath = Annotated[str, PathParameter(pattern=SLUG_PATTERN.pattern, description=f"a library's slug: {SLUG_RULE}")]
+QualificationQuery = Annotated[
+    str | None, QueryParameter(pattern=SLUG_PATTERN.pattern, description="a qualification's code, e.g. `digital-guide`")
+]
+CursorQuery = Annotated[str | None, QueryParameter(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)]
 
 
 def provide_expected_version(if_match: IfMatch = None) -> int | None:

@@ -54,7 +54,8 @@ def api_resources(app: Litestar) -> list[Resource]:
     ]
 
 
-@get(["/api/v1", API_PREFIX], opt={PUBLIC_OPT: True}, summary="What the API has", tags=["operations"])
+# Not in the OpenAPI document it points to: it is the way to that document, not an operation of the API.
+@get(["/api/v1", API_PREFIX], opt={PUBLIC_OPT: True}, include_in_schema=False)
 async def api_index(request: Request[Any, Any, Any]) -> ApiIndex:
     state = request.app.state
     if "api_index" not in state:  # the routes are fixed once the app runs; made on the first request

@@ -26,12 +26,12 @@ import nats.errors
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, Parameter
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from gateway.auth import Caller
-from gateway.dependencies import MAX_POSITION
+from gateway.dependencies import MAX_POSITION, LibraryPath
 from gateway.problems import READ_PROBLEMS, problem_responses
 from gateway.stream_guard import LiveStreams
 from shared.contracts import nats_subject, short_type
@@ -48,14 +48,16 @@ KEEPALIVE_SECONDS = 15.0
 PAGE = 200
 RECONNECT_MS = 2000
 
+# What start_position takes, said in the OpenAPI document (gateway/docs.py); anything else is a 422 there.
+LAST_EVENT_ID_PATTERN = r"^ *([0-9]{1,18})? *$"
 LastEventId = Annotated[
     str | None,
     HeaderParameter(
         name="Last-Event-ID", description="the id of the last event received: the feed resumes after it", required=False
     ),
 ]
-After = FromQuery[
-    Annotated[int | None, Parameter(ge=0, le=MAX_POSITION, description="start after this position (a new stream)")]
+After = Annotated[
+    int | None, QueryParameter(ge=0, le=MAX_POSITION, description="start after this position (a new stream)")
 ]
 
 SSE_RESPONSE = {
@@ -116,7 +118,7 @@ class LiveController(Controller):
     async def library_referrals(
         self,
         request: Request[Any, Any, Any],
-        library: FromPath[str],
+        library: LibraryPath,
         caller: NamedDependency[Caller],
         state: State,
         last_event_id: LastEventId = None,

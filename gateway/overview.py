@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, Parameter
 
+from gateway.dependencies import MunicipalityQuery
 from gateway.problems import READ_PROBLEMS, problem_responses
 from shared.contracts.courses.api.statistics import (
     CourseFigures,
@@ -129,9 +129,7 @@ class OverviewController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        municipality: FromQuery[
-            Annotated[str | None, Parameter(description="operators: the municipality to show", max_length=63)]
-        ] = None,
+        municipality: MunicipalityQuery = None,  # operators: the municipality to show
     ) -> Overview:
         return await gather_overview(rpc, actor, municipality)
 

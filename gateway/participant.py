@@ -30,7 +30,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from opentelemetry import trace
 
 from gateway import participant_html as html
-from gateway.dependencies import with_expected_version
+from gateway.dependencies import CursorQuery, with_expected_version
 from gateway.referrals import LimitQuery
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.duplicates import (
@@ -298,7 +298,7 @@ class ParticipantRequestController(Controller):
         rpc: NamedDependency[RpcClient],
         status: FromQuery[ChangeRequestStatus | None] = None,
         referral_id: FromQuery[UUID | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[ChangeRequestView]:
         query = ListChangeRequests(status=status, referral_id=referral_id, cursor=cursor, limit=limit)
@@ -331,7 +331,7 @@ class DuplicateController(Controller):
         rpc: NamedDependency[RpcClient],
         decision: FromQuery[DuplicateDecision | None] = None,
         referral_id: FromQuery[UUID | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[DuplicateWarningView]:
         query = ListDuplicateWarnings(decision=decision, referral_id=referral_id, cursor=cursor, limit=limit)

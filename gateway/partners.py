@@ -14,7 +14,14 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import MAX_POSITION, SupportReason, with_expected_version
+from gateway.dependencies import (
+    MAX_POSITION,
+    CursorQuery,
+    LibraryQuery,
+    MunicipalityQuery,
+    SupportReason,
+    with_expected_version,
+)
 from shared.contracts.partners.api.feeds import (
     FeedPage,
     GetFeed,
@@ -91,8 +98,8 @@ class PartnerController(Controller):
         status: FromQuery[PartnerStatus | None] = None,
         skill_area: FromQuery[SkillArea | None] = None,
         search: FromQuery[str | None] = None,
-        municipality: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
+        municipality: MunicipalityQuery = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[PartnerView]:
         query = ListPartners(
@@ -119,13 +126,13 @@ class PartnerController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        municipality: FromQuery[str | None] = None,
+        municipality: MunicipalityQuery = None,
         kind: FromQuery[PartnerKind | None] = None,
         role: FromQuery[PartnershipRole | None] = None,
         skill_area: FromQuery[SkillArea | None] = None,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         include_ended: FromQuery[bool] = False,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[PartnerMapEntry]:
         query = GetPartnerMap(

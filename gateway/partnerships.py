@@ -10,7 +10,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import with_expected_version
+from gateway.dependencies import CursorQuery, LibraryQuery, with_expected_version
 from shared.contracts.partners.api.organisations import StatusChange
 from shared.contracts.partners.api.partnerships import (
     ChangePartnershipStatus,
@@ -49,12 +49,12 @@ class PartnershipController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         partner_id: FromQuery[UUID | None] = None,
         status: FromQuery[PartnershipStatus | None] = None,
         role: FromQuery[PartnershipRole | None] = None,
         review_before: FromQuery[date | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[PartnershipView]:
         query = ListPartnerships(

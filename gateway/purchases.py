@@ -9,7 +9,7 @@ from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import with_expected_version
+from gateway.dependencies import CursorQuery, LibraryPath, LibraryQuery, with_expected_version
 from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
     BudgetAmount,
@@ -84,10 +84,10 @@ class PurchaseController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         status: FromQuery[PurchaseStatus | None] = None,
         budget_year: FromQuery[YearQuery | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[PurchaseView]:
         query = ListPurchases(library=library, status=status, budget_year=budget_year, cursor=cursor, limit=limit)
@@ -262,9 +262,9 @@ class BudgetController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         year: FromQuery[YearQuery | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[BudgetView]:
         query = ListBudgets(library=library, year=year, cursor=cursor, limit=limit)
@@ -273,7 +273,7 @@ class BudgetController(Controller):
     @get("/{library:str}/{year:int}", summary="A library's budget of a year (zeros while none is set)")
     async def get_one(
         self,
-        library: FromPath[str],
+        library: LibraryPath,
         year: FromPath[YearQuery],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
@@ -283,7 +283,7 @@ class BudgetController(Controller):
     @put("/{library:str}/{year:int}", summary="Set a library's budget of a year (its budget holders)")
     async def set_budget(
         self,
-        library: FromPath[str],
+        library: LibraryPath,
         year: FromPath[YearQuery],
         data: JSONBody[BudgetAmount],
         actor: NamedDependency[Actor],
@@ -301,10 +301,10 @@ class BudgetHolderController(Controller):
     @get("/{library:str}", summary="Who may approve the library's purchases")
     async def list_holders(
         self,
-        library: FromPath[str],
+        library: LibraryPath,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[BudgetHolderView]:
         query = ListBudgetHolders(library=library, cursor=cursor, limit=limit)
@@ -313,10 +313,10 @@ class BudgetHolderController(Controller):
     @get("/{library:str}/history", summary="Who appointed and removed the library's budget holders, oldest first")
     async def history(
         self,
-        library: FromPath[str],
+        library: LibraryPath,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[BudgetHolderChange]:
         query = ListBudgetHolderChanges(library=library, cursor=cursor, limit=limit)
@@ -328,7 +328,7 @@ class BudgetHolderController(Controller):
     )
     async def appoint(
         self,
-        library: FromPath[str],
+        library: LibraryPath,
         data: JSONBody[BudgetHolder],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
@@ -343,7 +343,7 @@ class BudgetHolderController(Controller):
     )
     async def remove(
         self,
-        library: FromPath[str],
+        library: LibraryPath,
         subject: FromPath[str],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
@@ -358,7 +358,7 @@ class PurchasingPolicyController(Controller):
 
     @get("/{library:str}", summary="Above which amount a purchase needs a second approver (a default until set)")
     async def get_one(
-        self, library: FromPath[str], actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
+        self, library: LibraryPath, actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]
     ) -> PurchasingPolicyView:
         query = GetPurchasingPolicy(library=library)
         return await rpc.call("courses", "get_purchasing_policy", actor, query, PurchasingPolicyView)
@@ -366,7 +366,7 @@ class PurchasingPolicyController(Controller):
     @put("/{library:str}", summary="Set the second-approver threshold (the library's budget holders)")
     async def set_policy(
         self,
-        library: FromPath[str],
+        library: LibraryPath,
         data: JSONBody[Threshold],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
@@ -388,7 +388,7 @@ class ProviderPurchaseController(Controller):
         partner_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[ProviderPurchaseView]:
         query = ListProviderPurchases(partner_id=partner_id, cursor=cursor, limit=limit)

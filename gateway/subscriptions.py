@@ -16,7 +16,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import SupportReason, with_expected_version
+from gateway.dependencies import CursorQuery, SupportReason, with_expected_version
 from shared.contracts.partners.api.feeds import (
     DeliveryRef,
     DeliveryStatus,
@@ -79,7 +79,7 @@ class WebhookController(Controller):
         partner_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[WebhookView]:
         query = ListWebhooks(partner_id=partner_id, cursor=cursor, limit=limit)
@@ -155,7 +155,7 @@ class WebhookController(Controller):
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
         status: FromQuery[DeliveryStatus | None] = None,
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[DeliveryView]:
         query = ListDeliveries(partner_id=partner_id, webhook_id=webhook_id, status=status, cursor=cursor, limit=limit)

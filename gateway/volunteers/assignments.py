@@ -8,7 +8,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from gateway.dependencies import with_expected_version
+from gateway.dependencies import CursorQuery, LibraryQuery, with_expected_version
 from gateway.volunteers.calls import VERSIONED, LimitQuery, call, fields
 from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.contracts.volunteers.api.assignments import (
@@ -48,9 +48,9 @@ class AssignmentController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         open_only: FromQuery[bool] = True,
     ) -> Page[OpeningView]:
         query = ListOpenings(cursor=cursor, limit=limit, library=library, open_only=open_only)
@@ -86,12 +86,12 @@ class AssignmentController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         volunteer_id: FromQuery[UUID | None] = None,
         opening_id: FromQuery[UUID | None] = None,
         status: FromQuery[AssignmentStatus | None] = None,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
     ) -> Page[AssignmentView]:
         query = ListAssignments(
             cursor=cursor, limit=limit, volunteer_id=volunteer_id, opening_id=opening_id, status=status, library=library
@@ -127,7 +127,7 @@ class AssignmentController(Controller):
         assignment_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
     ) -> Page[HoursEntryView]:
         query = ListHours(assignment_id=assignment_id, cursor=cursor, limit=limit)

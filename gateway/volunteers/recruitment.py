@@ -9,7 +9,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import with_expected_version
+from gateway.dependencies import CursorQuery, LibraryQuery, QualificationQuery, with_expected_version
 from gateway.volunteers.calls import VERSIONED, LimitQuery, call, fields
 from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.contracts.volunteers.api.assignments import HoursTotalView, ListHoursTotals
@@ -66,10 +66,10 @@ class VacancyController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         status: FromQuery[VacancyStatus | None] = None,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
     ) -> Page[VacancyView]:
         query = ListVacancies(cursor=cursor, limit=limit, status=status, library=library)
         return await call(rpc, "list_vacancies", actor, query, Page[VacancyView])
@@ -144,10 +144,10 @@ class ApplicationController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         status: FromQuery[VolunteerStatus | None] = None,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         vacancy_id: FromQuery[UUID | None] = None,
         via_partner_id: FromQuery[UUID | None] = None,
     ) -> Page[VolunteerView]:
@@ -173,11 +173,11 @@ class VolunteerController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         kind: FromQuery[VolunteerKind | None] = None,
         status: FromQuery[VolunteerStatus | None] = None,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         vacancy_id: FromQuery[UUID | None] = None,
         via_partner_id: FromQuery[UUID | None] = None,
         name: FromQuery[str | None] = None,
@@ -199,10 +199,10 @@ class VolunteerController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         volunteer_id: FromQuery[UUID | None] = None,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         month: FromQuery[Annotated[str | None, Parameter(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]] = None,
     ) -> Page[HoursTotalView]:
         query = ListHoursTotals(cursor=cursor, limit=limit, volunteer_id=volunteer_id, library=library, month=month)
@@ -213,11 +213,11 @@ class VolunteerController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         volunteer_id: FromQuery[UUID | None] = None,
-        code: FromQuery[str | None] = None,
-        library: FromQuery[str | None] = None,
+        code: QualificationQuery = None,
+        library: LibraryQuery = None,
         valid_only: FromQuery[bool] = False,
     ) -> Page[HeldQualificationView]:
         query = ListQualifications(
@@ -314,10 +314,10 @@ class InternController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         status: FromQuery[VolunteerStatus | None] = None,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
     ) -> Page[VolunteerView]:
         query = ListVolunteers(cursor=cursor, limit=limit, kind=VolunteerKind.INTERN, status=status, library=library)
         return await call(rpc, "list_volunteers", actor, query, Page[VolunteerView])

@@ -8,7 +8,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from gateway.dependencies import with_expected_version
+from gateway.dependencies import CursorQuery, LibraryQuery, with_expected_version
 from gateway.volunteers.calls import VERSIONED, LimitQuery, call, fields
 from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.contracts.volunteers.api.training import (
@@ -48,9 +48,9 @@ class TrainingController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
         delivered_by: FromQuery[ModuleDelivery | None] = None,
     ) -> Page[TrainingModuleView]:
         query = ListTrainingModules(cursor=cursor, limit=limit, library=library, delivered_by=delivered_by)
@@ -92,10 +92,10 @@ class TrainingController(Controller):
         self,
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
-        cursor: FromQuery[str | None] = None,
+        cursor: CursorQuery = None,
         limit: LimitQuery = DEFAULT_LIMIT,
         module_id: FromQuery[UUID | None] = None,
-        library: FromQuery[str | None] = None,
+        library: LibraryQuery = None,
     ) -> Page[TrainingSessionView]:
         query = ListTrainingSessions(cursor=cursor, limit=limit, module_id=module_id, library=library)
         return await call(rpc, "list_training_sessions", actor, query, Page[TrainingSessionView])

@@ -25,6 +25,11 @@ class SkillArea(enum.StrEnum):
 Slug = Annotated[
     str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="lower-case letters, digits and dashes")
 ]
+# The `next_cursor` of a page, sent back as given: opaque (base64url of its sort key); one the API did not give
+# is a 422.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,1000}$"
+CURSOR_DESCRIPTION = "`next_cursor` of the page before, as given (opaque); a cursor this API did not give is a 422"
+Cursor = Annotated[str, msgspec.Meta(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Short = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]  # a place, an address line: as short as a name
 Text = Annotated[str, msgspec.Meta(max_length=4000)]  # a description or a motivation

@@ -15,15 +15,18 @@ from tests.services.courses.support import course_tenant, published_course_with_
 PARTNER_PREMISES = {"location": {"kind": "partner_premises", "address": "Kanaalweg 1", "place": "Zuilen"}}
 
 
-async def courses_know_referral(platform: RunningPlatform, referral_id: str) -> None:
+async def courses_know_referral(platform: RunningPlatform, referral_id: str, status: str | None = None) -> None:
+    """Until the courses service knows the referral (in the status given, if one is)."""
+
     async def known() -> bool:
         async with platform.services["courses"].sessions() as session:
             row = await session.execute(
-                sa.select(store.known_referrals.c.id).where(store.known_referrals.c.id == referral_id)
+                sa.select(store.known_referrals.c.status).where(store.known_referrals.c.id == referral_id)
             )
-            return row.first() is not None
+            found = row.first()
+            return found is not None and status in (None, found.status)
 
-    await eventually(known, what="the courses service to know the referral")
+    await eventually(known, what=f"the courses service to know the referral {status or ''}")
 
 
 async def test_a_partner_cannot_enrol_a_referral_it_is_no_party_to_in_its_own_course(platform: RunningPlatform) -> None:

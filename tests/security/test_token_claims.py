@@ -190,11 +190,13 @@ async def test_a_wildcard_library_cannot_open_the_live_stream_of_every_municipal
         async with platform.client(token) as api:
             response = await api.get(f"/api/v1/libraries/{library}/referrals/live")
         assert response.status_code == 401, library
-    # An operator naming a wildcard in the path gets nothing either (the library becomes part of a subject).
+    # An operator naming a wildcard in the path gets nothing either (the library becomes part of a subject):
+    # the path is refused as naming no library (not a slug), before any subject is made of it.
     async with platform.client(tenant.operator) as api:
         for library in ("*", ">", "a.b"):
             response = await api.get(f"/api/v1/libraries/{library}/referrals/live")
-            assert response.status_code == 404, library
+            assert response.status_code == 422, library
+            assert response.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_partnernet_token_mints_only_for_registered_tenants_and_records_support_tokens(

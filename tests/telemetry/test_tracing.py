@@ -29,7 +29,7 @@ from tests.faults.stack import fault_settings
 from tests.servers import create_database, drop_database
 
 # What makes a span name unstable: an id, a reply inbox, a tenant slug, a participant's code.
-UNSTABLE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}|_INBOX|gem-|bieb-|/p/[A-Za-z0-9]")
+UNSTABLE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}|_INBOX|gem-|bieb-|/p/[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 
 def spans_of_trace(spans: InMemorySpanExporter, trace_id: str) -> list[ReadableSpan]:

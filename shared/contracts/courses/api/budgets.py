@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, Cents, ExpectedVersion, Limit, Slug, Year
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cents, Cursor, ExpectedVersion, Limit, Slug, Year
 
 
 class BudgetAmount(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -31,7 +31,7 @@ class ListBudgets(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     library: Slug | None = None
     year: Year | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 
@@ -62,7 +62,7 @@ class RemoveBudgetHolder(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
 
 class ListBudgetHolders(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     library: Slug
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 
@@ -77,7 +77,7 @@ class ListBudgetHolderChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_
     """Who appointed and removed the library's budget holders, oldest first."""
 
     library: Slug
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

@@ -17,6 +17,7 @@ from shared.contracts.vocabulary import (
     AwareDatetime,
     Cents,
     Count,
+    Cursor,
     ExpectedVersion,
     Limit,
     Name,
@@ -134,7 +135,7 @@ class ListCourses(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     starts_until: date | None = None  # has a session that starts on or before this day
     status: CourseStatus | None = None  # default: what the caller may see
     municipality: Slug | None = None  # operators only; everyone else sees their own municipality
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 
@@ -211,7 +212,7 @@ class ListSessions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     starts_until: date | None = None
     with_free_places: bool = False
     status: SessionStatus | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.courses.events import EnrolmentStatus
-from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Pseudonym, Reason
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, ExpectedVersion, Limit, Pseudonym, Reason
 
 
 class Enrol(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -57,7 +57,7 @@ class ListEnrolments(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     status: EnrolmentStatus | None = None
     referral_id: UUID | None = None
     participant_pseudonym: Pseudonym | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

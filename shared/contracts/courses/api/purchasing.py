@@ -16,6 +16,7 @@ from shared.contracts.vocabulary import (
     DEFAULT_LIMIT,
     Cents,
     Count,
+    Cursor,
     ExpectedVersion,
     Limit,
     Name,
@@ -168,7 +169,7 @@ class ListPurchases(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     library: Slug | None = None
     status: PurchaseStatus | None = None
     budget_year: Year | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 
@@ -195,7 +196,7 @@ class ListProviderPurchases(msgspec.Struct, frozen=True, kw_only=True, forbid_un
     """The purchases a partner was invited to quote for, newest first."""
 
     partner_id: UUID
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

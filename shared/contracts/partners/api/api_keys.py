@@ -11,7 +11,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, Limit, Name, Reason
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, Limit, Name, Reason
 
 
 class AuthenticateApiKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -49,7 +49,7 @@ class IssueApiKey(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 class ListApiKeys(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
     include_revoked: bool = False
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Name, Reason
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, ExpectedVersion, Limit, Name, Reason
 
 
 class GetFeed(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -142,7 +142,7 @@ class WebhookRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 class ListWebhooks(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 
@@ -171,7 +171,7 @@ class ListDeliveries(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     partner_id: UUID
     webhook_id: UUID
     status: DeliveryStatus | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

@@ -12,7 +12,17 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.partners.events import PartnerKind
-from shared.contracts.vocabulary import DEFAULT_LIMIT, Email, ExpectedVersion, Limit, Name, Phone, SkillArea, Slug
+from shared.contracts.vocabulary import (
+    DEFAULT_LIMIT,
+    Cursor,
+    Email,
+    ExpectedVersion,
+    Limit,
+    Name,
+    Phone,
+    SkillArea,
+    Slug,
+)
 
 ChamberOfCommerceNumber = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{8}$", description="KvK number, 8 digits")]
 
@@ -108,7 +118,7 @@ class ListPartners(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     skill_area: SkillArea | None = None
     search: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None  # part of the name
     municipality: Slug | None = None  # operators
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

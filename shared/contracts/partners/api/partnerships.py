@@ -13,7 +13,7 @@ import msgspec
 
 from shared.contracts.partners.api.organisations import PartnerView, StatusChange
 from shared.contracts.partners.events import PartnerKind
-from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Note, SkillArea, Slug
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, ExpectedVersion, Limit, Note, SkillArea, Slug
 
 
 class PartnershipRole(enum.StrEnum):
@@ -101,7 +101,7 @@ class ListPartnerships(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     status: PartnershipStatus | None = None
     role: PartnershipRole | None = None
     review_before: date | None = None  # those whose review date falls before this day
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 
@@ -163,7 +163,7 @@ class GetPartnerMap(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     skill_area: SkillArea | None = None
     library: Slug | None = None
     include_ended: bool = False
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

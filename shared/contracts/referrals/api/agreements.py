@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, Limit, Note, Slug
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, Limit, Note, Slug
 
 
 class AgreementStatus(enum.StrEnum):
@@ -33,7 +33,7 @@ class ListReferralAgreements(msgspec.Struct, frozen=True, kw_only=True, forbid_u
     municipality: Slug | None = None  # operators name one; coordinators and staff read their own
     partner_id: UUID | None = None
     status: AgreementStatus | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

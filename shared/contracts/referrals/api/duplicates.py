@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, ExpectedVersion, Limit
 
 
 class DuplicateDecision(enum.StrEnum):
@@ -58,7 +58,7 @@ class ListDuplicateWarnings(msgspec.Struct, frozen=True, kw_only=True, forbid_un
 
     decision: DuplicateDecision | None = None
     referral_id: UUID | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

@@ -11,12 +11,12 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.referrals.api.referrals import ReferralView
-from shared.contracts.vocabulary import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, Limit
 
 
 class ListAccessLog(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     referral_id: UUID | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

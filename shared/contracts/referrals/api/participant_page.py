@@ -12,7 +12,7 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.referrals.api.referrals import ReferralStatus
-from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Phone
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, ExpectedVersion, Limit, Phone
 
 ParticipantCodeText = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
@@ -142,7 +142,7 @@ class ListChangeRequests(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
 
     status: ChangeRequestStatus | None = None
     referral_id: UUID | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

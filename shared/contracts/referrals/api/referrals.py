@@ -24,6 +24,7 @@ from shared.contracts.referrals.events import (
 from shared.contracts.vocabulary import (
     DEFAULT_LIMIT,
     AwareDatetime,
+    Cursor,
     ExpectedVersion,
     Limit,
     Name,
@@ -225,7 +226,7 @@ class ListReferrals(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     Overdue first, then newest first; dates are Dutch calendar days, both inclusive.
     """
 
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
     direction: ListDirection | None = None
     status: ReferralStatus | None = None

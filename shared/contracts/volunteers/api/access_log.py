@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, Limit
 
 
 class VolunteerReadPurpose(enum.StrEnum):
@@ -22,7 +22,7 @@ class ListVolunteerReads(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     """The caller's library's log (staff), newest first; or one person's."""
 
     volunteer_id: UUID | None = None
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 

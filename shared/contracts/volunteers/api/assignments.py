@@ -13,6 +13,7 @@ import msgspec
 
 from shared.contracts.vocabulary import (
     DEFAULT_LIMIT,
+    Cursor,
     ExpectedVersion,
     Limit,
     Pseudonym,
@@ -45,7 +46,7 @@ class GetOpening(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 class ListOpenings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
     library: Slug | None = None
     open_only: bool = True  # only those that still need volunteers
@@ -108,7 +109,7 @@ class GetAssignment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
 
 
 class ListAssignments(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
     volunteer_id: UUID | None = None
     opening_id: UUID | None = None
@@ -202,14 +203,14 @@ class ListHours(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     """An assignment's entries, removed ones included (flagged), each with its history."""
 
     assignment_id: UUID
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
 
 
 class ListHoursTotals(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Hours summed per volunteer, library and month."""
 
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
     volunteer_id: UUID | None = None
     library: Slug | None = None

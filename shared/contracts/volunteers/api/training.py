@@ -11,6 +11,7 @@ import msgspec
 from shared.contracts.vocabulary import (
     DEFAULT_LIMIT,
     AwareDatetime,
+    Cursor,
     ExpectedVersion,
     Limit,
     Name,
@@ -48,7 +49,7 @@ class GetTrainingModule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
 
 
 class ListTrainingModules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
     library: Slug | None = None
     delivered_by: ModuleDelivery | None = None
@@ -85,7 +86,7 @@ class GetTrainingSession(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
 
 
 class ListTrainingSessions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
     module_id: UUID | None = None
     library: Slug | None = None

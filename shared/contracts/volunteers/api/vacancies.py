@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, ExpectedVersion, Limit, Name, Qualification, Slug, Text
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, ExpectedVersion, Limit, Name, Qualification, Slug, Text
 
 
 class VacancyStatus(enum.StrEnum):
@@ -65,7 +65,7 @@ class GetVacancy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 class ListVacancies(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
     status: VacancyStatus | None = None
     library: Slug | None = None

@@ -17,6 +17,7 @@ import msgspec
 
 from shared.contracts.vocabulary import (
     DEFAULT_LIMIT,
+    Cursor,
     Email,
     ExpectedVersion,
     Limit,
@@ -119,7 +120,7 @@ class GetVolunteer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class ListVolunteers(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
     kind: VolunteerKind | None = None
     status: VolunteerStatus | None = None
@@ -192,7 +193,7 @@ class QualificationView(msgspec.Struct, frozen=True, kw_only=True):
 class ListQualifications(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Who holds which qualification: for a volunteer, or for a code across the library or municipality."""
 
-    cursor: str | None = None
+    cursor: Cursor | None = None
     limit: Limit = DEFAULT_LIMIT
     volunteer_id: UUID | None = None
     code: Qualification | None = None

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import msgspec
 from sqlalchemy.dialects.postgresql import insert
 
 from services.courses import store
 from shared.contracts import Envelope, short_type
 from shared.contracts.referrals.api.referrals import ReferralStatus
-from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
+from shared.contracts.referrals.events import ReferralParties, ReferralSubmitted, ReferralSubmittedV2
 from shared.unit_of_work import Transaction
 
 # The referral events that move a referral into or out of the states an enrolment fits, and the status each leaves
@@ -26,17 +24,6 @@ STATUS_AFTER: dict[str, ReferralStatus] = {
     "referral.no_show_recorded": ReferralStatus.NO_SHOW,
     "referral.expired": ReferralStatus.EXPIRED,
 }
-
-
-class ReferralParties(msgspec.Struct, frozen=True, kw_only=True):
-    """What every referral event names, whatever its type (shared/contracts/referrals/events.py)."""
-
-    referral_id: UUID
-    participant_pseudonym: str
-    library: str
-    municipality: str
-    referring_partner_id: UUID | None = None
-    receiving_partner_id: UUID | None = None
 
 
 async def remember_referral(tx: Transaction, envelope: Envelope, event: ReferralSubmitted) -> None:

@@ -3,8 +3,6 @@ shared/known_parties.py), and the referrals of its libraries (for language buddi
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import msgspec
 
 from services.volunteers import store
@@ -16,6 +14,7 @@ from shared.contracts.partners.events import (
     PartnershipEnded,
     PartnershipSuspended,
 )
+from shared.contracts.referrals.events import ReferralParties
 from shared.unit_of_work import Transaction
 
 
@@ -50,17 +49,6 @@ async def partnership_ended(tx: Transaction, envelope: Envelope, event: Partners
         key=["id"],
         update=["ended"],
     )
-
-
-class ReferralParties(msgspec.Struct, frozen=True, kw_only=True):
-    """What every referral event names, whatever its type (shared/contracts/referrals/events.py)."""
-
-    referral_id: UUID
-    participant_pseudonym: str
-    library: str
-    municipality: str
-    referring_partner_id: UUID | None = None
-    receiving_partner_id: UUID | None = None
 
 
 async def remember_referral(tx: Transaction, envelope: Envelope) -> None:

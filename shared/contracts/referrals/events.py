@@ -125,6 +125,18 @@ class ReferralSubmittedV2(EventData, frozen=True, kw_only=True):
     respond_by: datetime | None = None
 
 
+class ReferralParties(msgspec.Struct, frozen=True, kw_only=True):
+    """What every referral event names, whatever its type: a consumer of all of them (types added later too)
+    reads an envelope's data as this."""
+
+    referral_id: UUID
+    participant_pseudonym: str
+    library: str
+    municipality: str
+    referring_partner_id: UUID | None = None
+    receiving_partner_id: UUID | None = None
+
+
 class ReferralEvent(EventData, frozen=True, kw_only=True):
     """The parties every lifecycle event names (not registered itself)."""
 

@@ -12,6 +12,7 @@ from services.volunteers.commands import (
     privacy,
     projections,
     recruitment,
+    screening,
     training,
     training_needs,
 )
@@ -99,8 +100,8 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     runtime.answer("update_volunteer", UpdateVolunteer, partial(recruitment.update_volunteer, work, vault))
     runtime.answer("get_volunteer", GetVolunteer, partial(recruitment_queries.get_volunteer, work, vault))
     runtime.answer("list_volunteers", ListVolunteers, partial(recruitment_queries.list_volunteers, work, vault))
-    runtime.answer("request_certificate", RequestCertificate, partial(recruitment.request_certificate, work, vault))
-    runtime.answer("receive_certificate", ReceiveCertificate, partial(recruitment.receive_certificate, work, vault))
+    runtime.answer("request_certificate", RequestCertificate, partial(screening.request_certificate, work, vault))
+    runtime.answer("receive_certificate", ReceiveCertificate, partial(screening.receive_certificate, work, vault))
     runtime.answer("register_intern", RegisterIntern, partial(interns.register_intern, work, vault))
     runtime.answer("statistics", GetVolunteersStatistics, partial(statistics_queries.statistics, work))
     # training

@@ -15,6 +15,7 @@ from shared.contracts import Envelope
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually
 from tests.services.referrals.conftest import referral_events
+from tests.services.volunteers.volunteer_tenant import call, person, volunteer_tenant
 
 
 async def events_of(nats_url: str, municipality: str) -> list[Envelope]:
@@ -153,3 +154,36 @@ async def test_partner_edits_leave_a_history(platform: RunningPlatform, tenant: 
     assert update["action"] == "update" and update["partnership_id"] is None
     assert update["changes"] == {"website": {"from": before["website"], "to": "https://nieuw.example"}}
     assert update["version"] == changed.json()["version"]
+
+
+async def test_a_school_supplies_no_interns_while_its_partnership_is_suspended(platform: RunningPlatform) -> None:
+    vt = await volunteer_tenant(platform)
+    listed = await call(platform, vt.staff_a, "GET", "/api/v1/partnerships", partner_id=vt.school)
+    (partnership,) = listed["items"]
+    path = f"/api/v1/partnerships/{partnership['id']}"
+    today = date.today()
+    internship = {
+        "school_partner_id": vt.school,
+        "library": vt.library_a,
+        "person": person("Noor Visser", email=None),
+        "starts_on": str(today),
+        "ends_on": str(today + timedelta(days=60)),
+        "supervisor": {"name": "Dhr. J. Smit", "email": "j.smit@roc.example"},
+        "learning_goals": ["klanten helpen aan de balie"],
+        "hours": 200,
+    }
+    assert (await call(platform, vt.staff_a, "POST", f"{path}/suspend"))["status"] == "suspended"
+
+    async def refused() -> httpx.Response | None:
+        answer = await call(platform, vt.school_token, "POST", "/api/v1/interns", internship)
+        return answer if isinstance(answer, httpx.Response) and answer.status_code == 403 else None
+
+    refusal = await eventually(refused, what="the volunteers service to count the suspended partnership out")
+    assert "no active partnership" in refusal.json()["detail"]
+    assert (await call(platform, vt.staff_a, "POST", f"{path}/resume"))["status"] == "active"
+
+    async def taken() -> dict[str, Any] | None:
+        answer = await call(platform, vt.school_token, "POST", "/api/v1/interns", internship)
+        return answer if isinstance(answer, dict) else None
+
+    assert (await eventually(taken, what="interns again once resumed"))["kind"] == "intern"

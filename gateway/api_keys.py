@@ -7,14 +7,13 @@ A key acts as its partner within its scopes (see gateway/auth.py).
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from gateway.dependencies import CursorQuery, SupportReason
+from gateway.dependencies import CursorQuery, LimitQuery, SupportReason
 from shared.contracts.partners.api.api_keys import (
     ApiKeyIssued,
     ApiKeyRequest,
@@ -27,8 +26,6 @@ from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
-
-LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
 
 
 class ApiKeyController(Controller):

@@ -10,7 +10,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import CursorQuery, LibraryQuery, MunicipalityQuery, with_expected_version
+from gateway.dependencies import CursorQuery, LibraryQuery, LimitQuery, MunicipalityQuery, with_expected_version
 from gateway.problems import PROBLEM_RESPONSES
 from shared.contracts.courses.api.courses import (
     CancelCourse,
@@ -50,8 +50,6 @@ from shared.contracts.vocabulary import DEFAULT_LIMIT, SkillArea
 from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
-
-LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
 
 
 class CourseController(Controller):

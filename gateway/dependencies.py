@@ -80,6 +80,8 @@ LibraryPath = Annotated[str, PathParameter(pattern=SLUG_PATTERN.pattern, descrip
 QualificationQuery = Annotated[
     str | None, QueryParameter(pattern=SLUG_PATTERN.pattern, description="a qualification's code, e.g. `digital-guide`")
 ]
+# How many items a page of a list holds (`Limit` of the contracts, as a query parameter of every list).
+LimitQuery = Annotated[int, QueryParameter(ge=1, le=200, description="how many items a page holds at most")]
 CursorQuery = Annotated[str | None, QueryParameter(pattern=CURSOR_PATTERN, description=CURSOR_DESCRIPTION)]
 
 

@@ -30,8 +30,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from opentelemetry import trace
 
 from gateway import participant_html as html
-from gateway.dependencies import CursorQuery, with_expected_version
-from gateway.referrals import LimitQuery
+from gateway.dependencies import CursorQuery, LimitQuery, with_expected_version
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.duplicates import (
     DecideDuplicate,

@@ -18,6 +18,7 @@ from gateway.dependencies import (
     MAX_POSITION,
     CursorQuery,
     LibraryQuery,
+    LimitQuery,
     MunicipalityQuery,
     SupportReason,
     with_expected_version,
@@ -58,8 +59,6 @@ from shared.contracts.vocabulary import DEFAULT_LIMIT, SkillArea
 from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
-
-LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
 
 
 class TenantController(Controller):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from gateway.dependencies import CursorQuery, LibraryQuery, with_expected_version
+from gateway.dependencies import CursorQuery, LibraryQuery, LimitQuery, with_expected_version
 from shared.contracts.partners.api.organisations import StatusChange
 from shared.contracts.partners.api.partnerships import (
     ChangePartnershipStatus,
@@ -30,8 +29,6 @@ from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
-
-LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
 
 
 class PartnershipController(Controller):

@@ -9,7 +9,7 @@ from litestar import Controller, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import CursorQuery, LibraryPath, LibraryQuery, with_expected_version
+from gateway.dependencies import CursorQuery, LibraryPath, LibraryQuery, LimitQuery, with_expected_version
 from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
     BudgetAmount,
@@ -65,7 +65,6 @@ from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 
-LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
 YearQuery = Annotated[int, Parameter(ge=2000, le=2100)]
 
 

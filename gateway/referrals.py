@@ -6,12 +6,12 @@ path's referral id and the body together, so they are written here.
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from litestar import Controller, Router, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody
 
 from gateway.dependencies import with_expected_version
 from gateway.routes import passthrough
@@ -33,7 +33,6 @@ from shared.rpc import RpcClient
 from shared.tenancy import Actor
 
 C = TypeVar("C")
-LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]  # for the hand-written routes beside these
 
 PATH = "/api/v1/referrals"
 ONE = "/{referral_id:uuid}"

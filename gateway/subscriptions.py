@@ -9,14 +9,13 @@ whose every try failed is marked failed and can be replayed here.
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from gateway.dependencies import CursorQuery, SupportReason, with_expected_version
+from gateway.dependencies import CursorQuery, LimitQuery, SupportReason, with_expected_version
 from shared.contracts.partners.api.feeds import (
     DeliveryRef,
     DeliveryStatus,
@@ -38,8 +37,6 @@ from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
-
-LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
 
 
 class WebhookController(Controller):

@@ -204,6 +204,7 @@ class OidcController(Controller):
             section="sign-in",
             next="",
             oidc=True,
+            demo_people=[],  # a platform with an OpenID Connect provider is no demo
             notice=None,
             problem=plain_words(visitor.lang, "unauthorized", detail),
         )

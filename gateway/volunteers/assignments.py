@@ -8,8 +8,8 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from gateway.dependencies import CursorQuery, LibraryQuery, with_expected_version
-from gateway.volunteers.calls import VERSIONED, LimitQuery, call, fields
+from gateway.dependencies import CursorQuery, LibraryQuery, LimitQuery, with_expected_version
+from gateway.volunteers.calls import VERSIONED, call, fields
 from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.contracts.volunteers.api.assignments import (
     AssignmentStatus,

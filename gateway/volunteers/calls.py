@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from litestar.di import Provide
-from litestar.params import FromQuery, Parameter
 
 from gateway.dependencies import provide_expected_version
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 
 SERVICE = "volunteers"
-LimitQuery = FromQuery[Annotated[int, Parameter(ge=1, le=200)]]
 R = TypeVar("R")
 # If-Match → expected_version; declared on the controllers too, so they work whatever the app provides.
 VERSIONED = {"if_match_version": Provide(provide_expected_version, sync_to_thread=False)}

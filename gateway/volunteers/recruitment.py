@@ -9,8 +9,8 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 
-from gateway.dependencies import CursorQuery, LibraryQuery, QualificationQuery, with_expected_version
-from gateway.volunteers.calls import VERSIONED, LimitQuery, call, fields
+from gateway.dependencies import CursorQuery, LibraryQuery, LimitQuery, QualificationQuery, with_expected_version
+from gateway.volunteers.calls import VERSIONED, call, fields
 from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.contracts.volunteers.api.assignments import HoursTotalView, ListHoursTotals
 from shared.contracts.volunteers.api.vacancies import (

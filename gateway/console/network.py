@@ -9,6 +9,7 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
+from gateway.console.names import load_names
 from gateway.console.session import Visitor
 from gateway.console.views import page
 from shared.contracts.partners.api.partnerships import (
@@ -35,9 +36,10 @@ class NetworkPages(Controller):
         kind: FromQuery[PartnerKind | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
-        partner_map, partnerships = await asyncio.gather(
+        partner_map, partnerships, parties = await asyncio.gather(
             rpc.call("partners", "partner_map", actor, GetPartnerMap(kind=kind, limit=200), Page[PartnerMapEntry]),
             rpc.call("partners", "list_partnerships", actor, ListPartnerships(limit=200), Page[PartnershipView]),
+            load_names(rpc, actor),
         )
         order = {
             PartnershipStatus.ACTIVE: 0,
@@ -53,4 +55,5 @@ class NetworkPages(Controller):
             partnerships=sorted(partnerships.items, key=lambda p: (order[p.status], p.partner_name)),
             kinds=list(PartnerKind),
             kind=kind,
+            parties=parties,
         )

@@ -9,6 +9,7 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 
 from gateway.console.charts import stacked
+from gateway.console.names import load_names
 from gateway.console.session import Visitor
 from gateway.console.views import Formats, page
 from shared.clock import LOCAL_TIME
@@ -27,26 +28,33 @@ class OfferPages(Controller):
     async def courses(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR, Role.PARTNER)
         today = datetime.now(LOCAL_TIME).date()
-        courses, sessions = await asyncio.gather(
+        courses, sessions, parties = await asyncio.gather(
             rpc.call("courses", "list_courses", actor, ListCourses(limit=200), Page[CourseView]),
             rpc.call("courses", "list_sessions", actor, ListSessions(starts_from=today, limit=200), Page[SessionView]),
+            load_names(rpc, actor),
         )
-        return page(visitor, "courses.html", section="courses", courses=courses.items, sessions=sessions.items)
+        return page(
+            visitor, "courses.html", section="courses", courses=courses.items, sessions=sessions.items, parties=parties
+        )
 
     @get("/purchases")
     async def purchases(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
         year = datetime.now(LOCAL_TIME).year
-        purchases, budgets = await asyncio.gather(
+        purchases, budgets, parties = await asyncio.gather(
             rpc.call("courses", "list_purchases", actor, ListPurchases(limit=100), Page[PurchaseView]),
             rpc.call("courses", "list_budgets", actor, ListBudgets(year=year, limit=200), Page[BudgetView]),
+            load_names(rpc, actor),
         )
         formats = Formats(visitor.lang)
         chart = stacked(
             "budget-use",
             visitor.t("chart.budget_use", year=year),
             [
-                (b.library, {"spent": b.spent_cents, "committed": b.committed_cents, "available": b.available_cents})
+                (
+                    parties.library(b.library),
+                    {"spent": b.spent_cents, "committed": b.committed_cents, "available": b.available_cents},
+                )
                 for b in budgets.items
             ],
             [(key, visitor.t(f"budget.{key}")) for key in ("spent", "committed", "available")],
@@ -60,4 +68,5 @@ class OfferPages(Controller):
             budgets=budgets.items,
             year=year,
             budget_chart=chart,
+            parties=parties,
         )

@@ -173,6 +173,11 @@ class OverviewPages(Controller):
             "o": overview,
             "charts": charts_of(visitor, overview, months),
             "library": library,
+            # A library's own overview names it (its figures carry the name), never its slug.
+            "library_name": next(
+                (lib.name or lib.library for lib in overview.libraries if lib.library == overview.library),
+                overview.library,
+            ),
             "library_choices": [(lib.library, lib.name or lib.library) for lib in overview.libraries],
             "municipality": municipality,
             "missing_parts": [part.part for part in overview.missing],

@@ -21,13 +21,14 @@ from litestar.response import Redirect, ServerSentEvent
 from gateway.auth import Caller
 from gateway.console import forms
 from gateway.console.explain import Explanation, explain
+from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page, render
 from gateway.live import follow_subscription, library_referrals_subject, subscribe_from
 from gateway.stream_guard import LiveStreams
 from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api.courses import CourseView, ListCourses
-from shared.contracts.partners.api.organisations import GetPartner, ListPartners, PartnerStatus, PartnerView
+from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus, PartnerView
 from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipView
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.referrals import (
@@ -116,28 +117,19 @@ async def load_inbox(rpc: RpcClient, actor: Actor) -> list[Section]:
     )
 
 
-async def party_names(rpc: RpcClient, actor: Actor) -> dict[str, str]:
-    """Partner ids → names, as far as the visitor may see partners (a partner: itself)."""
-    if actor.role is Role.PARTNER and actor.partner:
-        own = await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=UUID(actor.partner)), PartnerView)
-        return {str(own.id): own.name}
-    partners = await rpc.call("partners", "list_partners", actor, ListPartners(limit=200), Page[PartnerView])
-    return {str(partner.id): partner.name for partner in partners.items}
-
-
 class ReferralPages(Controller):
     path = "/"
 
     @get("/inbox")
     async def inbox(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
         actor = visitor.signed_in(*INBOX_ROLES)
-        sections, names = await asyncio.gather(load_inbox(rpc, actor), party_names(rpc, actor))
+        sections, parties = await asyncio.gather(load_inbox(rpc, actor), load_names(rpc, actor))
         return page(
             visitor,
             "inbox.html",
             section="referrals",
             sections=sections,
-            names=names,
+            parties=parties,
             live_url=f"{PREFIX}/live/referrals" if actor.role is Role.STAFF else None,
             poll_seconds=PARTNER_POLL_SECONDS if actor.role is Role.PARTNER else None,
         )
@@ -146,8 +138,10 @@ class ReferralPages(Controller):
     async def inbox_rows(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
         """The inbox's lists alone: what the live feed (staff) or polling (partners) swaps in."""
         actor = visitor.signed_in(*INBOX_ROLES)
-        sections, names = await asyncio.gather(load_inbox(rpc, actor), party_names(rpc, actor))
-        return Response(render(visitor, "_inbox_sections.html", sections=sections, names=names), media_type="text/html")
+        sections, parties = await asyncio.gather(load_inbox(rpc, actor), load_names(rpc, actor))
+        return Response(
+            render(visitor, "_inbox_sections.html", sections=sections, parties=parties), media_type="text/html"
+        )
 
     @get("/live/referrals")
     async def live(
@@ -246,14 +240,14 @@ class ReferralPages(Controller):
         values: dict[str, Any] | None = None,
         status: int = 200,
     ) -> Response[str]:
-        names = await party_names(rpc, actor)
+        parties = await load_names(rpc, actor)
         return page(
             visitor,
             "referral.html",
             status=status,
             section="referrals",
             r=view,
-            names=names,
+            parties=parties,
             side=side_of(actor, view),
             steps=steps_for(actor, view),
             notice=notice,

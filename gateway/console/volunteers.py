@@ -16,6 +16,7 @@ from litestar.response import Redirect
 
 from gateway.console import forms
 from gateway.console.explain import Explanation, explain
+from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import download, page
 from shared.contracts.volunteers.api.personal_data import (
@@ -71,7 +72,7 @@ INTERN_STOP_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
 async def load(rpc: RpcClient, actor: Actor, name: str | None = None) -> dict[str, Any]:
     """The page's data; `name` (staff only) narrows the people to those with every part of it in their name."""
     search = ListVolunteers(limit=200, name=name) if name and actor.role is Role.STAFF else ListVolunteers(limit=200)
-    vacancies, volunteers, qualifications = await asyncio.gather(
+    vacancies, volunteers, qualifications, parties = await asyncio.gather(
         rpc.call("volunteers", "list_vacancies", actor, ListVacancies(limit=200), Page[VacancyView]),
         rpc.call("volunteers", "list_volunteers", actor, search, Page[VolunteerView]),
         rpc.call(
@@ -81,6 +82,7 @@ async def load(rpc: RpcClient, actor: Actor, name: str | None = None) -> dict[st
             ListQualifications(valid_only=True, limit=200),
             Page[HeldQualificationView],
         ),
+        load_names(rpc, actor),
     )
     columns: dict[str, list[VolunteerView]] = {status.value: [] for status in PIPELINE}
     others: list[VolunteerView] = []
@@ -99,6 +101,7 @@ async def load(rpc: RpcClient, actor: Actor, name: str | None = None) -> dict[st
         "columns": columns,
         "others": others,
         "names": names,
+        "parties": parties,
         "qualified": dict(sorted(qualified.items())),
         "interns": [p for p in volunteers.items if p.kind is VolunteerKind.INTERN],
         "policy": await rpc.call("volunteers", "get_policy", actor, GetVolunteerPolicy(), VolunteerPolicyView)

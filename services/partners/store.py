@@ -288,8 +288,9 @@ async def find_partner(session: AsyncSession, partner_id: UUID, *, for_update: b
 
 async def find_partnership(session: AsyncSession, partnership_id: UUID, *, for_update: bool = False) -> sa.Row | None:
     statement = (
-        sa.select(partnerships, partners.c.name.label("partner_name"))
+        sa.select(partnerships, partners.c.name.label("partner_name"), libraries.c.name.label("library_name"))
         .join(partners, partners.c.id == partnerships.c.partner_id)
+        .join(libraries, libraries.c.slug == partnerships.c.library)
         .where(partnerships.c.id == partnership_id)
     )
     if for_update:

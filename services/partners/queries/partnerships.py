@@ -56,7 +56,13 @@ async def list_partnerships(work: UnitOfWork, actor: Actor, query: ListPartnersh
         conditions.append(S.c.roles.contains([query.role.value]))
     if query.review_before is not None:
         conditions.append(S.c.review_on < query.review_before)
-    statement = sa.select(S, P.c.name.label("partner_name")).join(P, P.c.id == S.c.partner_id).where(*conditions)
+    L = store.libraries
+    statement = (
+        sa.select(S, P.c.name.label("partner_name"), L.c.name.label("library_name"))
+        .join(P, P.c.id == S.c.partner_id)
+        .join(L, L.c.slug == S.c.library)
+        .where(*conditions)
+    )
     async with work.read() as session:
         shown, next_cursor = await keyset_page(session, statement, [S.c.created_at, S.c.id], query.cursor, query.limit)
     return Page(items=[partnership_view(r) for r in shown], next_cursor=next_cursor)

@@ -56,6 +56,7 @@ def partnership_view(row: sa.Row) -> PartnershipView:
         municipality=row.municipality,
         partner_id=row.partner_id,
         partner_name=row.partner_name,
+        library_name=row.library_name,
         roles=[PartnershipRole(role) for role in row.roles],
         library_contributions=[Contribution(c) for c in row.library_contributions],
         partner_contributions=[Contribution(c) for c in row.partner_contributions],

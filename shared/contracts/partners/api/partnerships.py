@@ -126,6 +126,7 @@ class PartnershipView(msgspec.Struct, frozen=True, kw_only=True):
     ended_at: datetime | None = None
     end_reason: str | None = None
     review_due: bool = False  # its review date has come (active or suspended): the library reviews it
+    library_name: str | None = None  # the library's registered name, to show where people expect a name
 
 
 class GetPartnershipHistory(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -1,0 +1,60 @@
+"""Names where people expect names: the console's lists and pages show a library's and a partner's registered
+name, not its slug or id (the test tenant names library `x` "Bibliotheek x")."""
+
+from __future__ import annotations
+
+import re
+
+from tests.console.conftest import ConsoleClient, World
+
+
+def library_name(slug: str) -> str:
+    return f"Bibliotheek {slug}"
+
+
+async def test_a_partners_inbox_and_referral_page_name_the_library(console: ConsoleClient, world: World) -> None:
+    library = world.tenant.library_a
+    await console.sign_in(world.tenant.partner_a_token)
+    inbox = await console.get("/console/inbox")
+    assert inbox.status_code == 200
+    assert f"<td>{library_name(library)}</td>" in inbox.text
+    assert f"<td>{library}</td>" not in inbox.text
+    row = re.search(r'href="/console/referrals/([0-9a-f-]{36})"', inbox.text)
+    assert row is not None
+    page = await console.get(f"/console/referrals/{row.group(1)}")
+    assert library_name(library) in page.text
+    assert f"<dd>{library}</dd>" not in page.text
+
+
+async def test_staff_see_the_partner_and_their_library_by_name(console: ConsoleClient, world: World) -> None:
+    async with world.platform.client(world.tenant.staff_a) as api:
+        partner = (await api.get(f"/api/v1/partners/{world.tenant.partner_a}")).json()
+    library = world.tenant.library_a
+    await console.sign_in(world.tenant.staff_a)
+    inbox = await console.get("/console/inbox")
+    assert f"<td>{partner['name']}</td>" in inbox.text
+    assert f"<td>{library_name(library)}</td>" in inbox.text
+    volunteers = await console.get("/console/volunteers")
+    assert f"<td>{library_name(library)}</td>" in volunteers.text and f"<td>{library}</td>" not in volunteers.text
+    purchases = await console.get("/console/purchases")
+    assert f"<td>{library_name(library)}</td>" in purchases.text
+    assert f'<th scope="row">{library_name(library)}</th>' in purchases.text
+    overview = await console.get("/console/overview")
+    lead = re.search(r'<p class="lead">(.*?)</p>', overview.text, re.S)
+    assert lead is not None and library_name(library) in lead.group(1)
+
+
+async def test_the_network_names_the_libraries(console: ConsoleClient, world: World) -> None:
+    library = world.tenant.library_a
+    await console.sign_in(world.coordinator)
+    page = await console.get("/console/network")
+    assert page.status_code == 200
+    assert f"<td>{library_name(library)}</td>" in page.text and f"<td>{library}</td>" not in page.text
+    assert f"<li>{library_name(library)}: " in page.text
+
+
+async def test_a_partnership_carries_its_librarys_name_in_the_api(world: World) -> None:
+    async with world.platform.client(world.tenant.partner_a_token) as api:
+        found = await api.get("/api/v1/partnerships")
+    assert found.status_code == 200
+    assert {p["library_name"] for p in found.json()["items"]} == {library_name(world.tenant.library_a)}

@@ -206,7 +206,6 @@ class OidcController(Controller):
             oidc=True,
             demo_people=[],  # a platform with an OpenID Connect provider is no demo
             notice=None,
-            demo_people=[],  # a failed OpenID Connect sign-in offers no demo people (the sign-in page does)
             problem=plain_words(visitor.lang, "unauthorized", detail),
         )
 

@@ -9,9 +9,11 @@ from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from gateway.dependencies import LibraryQuery, with_expected_version
+from gateway.dependencies import CursorQuery, LibraryQuery, LimitQuery, with_expected_version
 from gateway.volunteers.calls import VERSIONED, call
 from shared.contracts.referrals.api.participant_data import RotateEncryption, RotationResult
+from shared.contracts.vocabulary import DEFAULT_LIMIT
+from shared.contracts.volunteers.api.access_log import ListVolunteerReads, VolunteerReadEntry
 from shared.contracts.volunteers.api.personal_data import (
     EraseVolunteerData,
     ExportVolunteerData,
@@ -21,6 +23,7 @@ from shared.contracts.volunteers.api.personal_data import (
     VolunteerPolicyView,
 )
 from shared.contracts.volunteers.api.volunteers import VolunteerView
+from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor
 
@@ -49,6 +52,29 @@ class VolunteerPrivacyController(Controller):
     @post("/encryption/rotate", status_code=200, summary="Re-seal personal data with the newest key (operators)")
     async def rotate_encryption(self, actor: NamedDependency[Actor], rpc: NamedDependency[RpcClient]) -> RotationResult:
         return await call(rpc, "rotate_encryption", actor, RotateEncryption(), RotationResult)
+
+    @get("/access-log", summary="Who read volunteers' personal data in the caller's library, newest first (staff)")
+    async def access_log(
+        self,
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        cursor: CursorQuery = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[VolunteerReadEntry]:
+        query = ListVolunteerReads(cursor=cursor, limit=limit)
+        return await call(rpc, "access_log", actor, query, Page[VolunteerReadEntry])
+
+    @get("/{volunteer_id:uuid}/access-log", summary="Who read this person's personal data, newest first (staff)")
+    async def volunteer_access_log(
+        self,
+        volunteer_id: FromPath[UUID],
+        actor: NamedDependency[Actor],
+        rpc: NamedDependency[RpcClient],
+        cursor: CursorQuery = None,
+        limit: LimitQuery = DEFAULT_LIMIT,
+    ) -> Page[VolunteerReadEntry]:
+        query = ListVolunteerReads(volunteer_id=volunteer_id, cursor=cursor, limit=limit)
+        return await call(rpc, "access_log", actor, query, Page[VolunteerReadEntry])
 
     @get("/{volunteer_id:uuid}/export", summary="Everything held about the person (right of access; staff)")
     async def export(

@@ -18,6 +18,7 @@ from litestar.datastructures import FormMultiDict
 from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
+    Arrival,
     CompleteReferral,
     DeclineReferral,
     PlanIntake,
@@ -116,13 +117,17 @@ def submit_referral(
         if area.value in form.getall("needs", [])
     ]
     library = library or text(form, "library")
-    receiving_partner_id = None if referring_partner_id else text(form, "receiving_partner_id")
+    # Staff choose the partner they refer to, or log a walk-in or self-referral (no partner at all).
+    chosen = None if referring_partner_id else text(form, "receiving_partner_id")
+    arrival = chosen if chosen in {kind.value for kind in Arrival} else None
+    receiving_partner_id = None if arrival else chosen
     # The consent is given to the receiving party chosen above (from the network, not typed).
     given_to = {"partner_id": receiving_partner_id} if receiving_partner_id else {"library": library}
     data: dict[str, Any] = {
         "library": library,
         "referring_partner_id": referring_partner_id,
         "receiving_partner_id": receiving_partner_id,
+        "arrival": arrival,
         "contact_person": person(form, "contact_person"),
         "participant": {
             **person(form, "participant"),

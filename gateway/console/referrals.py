@@ -32,6 +32,7 @@ from shared.contracts.partners.api.organisations import ListPartners, PartnerSta
 from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipView
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.referrals import (
+    Arrival,
     ConsentState,
     ContactChannel,
     GetReferral,
@@ -306,6 +307,7 @@ class ReferralPages(Controller):
             areas=list(SkillArea),
             channels=list(ContactChannel),
             shared_data=[shared.value for shared in SharedData],
+            arrivals=[arrival.value for arrival in Arrival],
             today=datetime.now(LOCAL_TIME).date().isoformat(),
         )
 

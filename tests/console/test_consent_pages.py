@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 from gateway.console.messages import EN, NL
+from tests.conftest import eventually
 from tests.console.conftest import ConsoleClient, World
 from tests.console.seed import referral
+from tests.services.referrals.conftest import pooled_tenant
 
 
 def consent_state(text: str) -> str:
@@ -69,3 +71,62 @@ async def test_a_revocation_told_in_the_future_is_explained_on_the_page(console:
     )
     assert refused.status_code == 422
     assert consent_state(refused.text) == "given"
+
+
+async def test_staff_log_a_walk_in_from_the_form_and_see_it_as_such(console: ConsoleClient, world: World) -> None:
+    await console.sign_in(world.tenant.staff_a)
+    form = await console.get("/console/referrals/new")
+    assert 'value="walk_in"' in form.text and NL["arrival.walk_in"] in form.text
+    sent = await console.post(
+        "/console/referrals",
+        {
+            "receiving_partner_id": "walk_in",
+            "participant_name": "Mila Jansen",
+            "needs": ["digital"],
+            "reason": "Wil leren videobellen met haar kleinkinderen",
+            "preferred_channel": "in_person",
+            "contact_person_name": "Mieke van de bibliotheek",
+            "consent_given_at": "2026-11-20T10:30",
+            "consent_shares": ["contact_details", "reason"],
+            "consent_purpose": "hulp bij digitale vaardigheden",
+            "consent_valid_until": "2099-01-01",
+        },
+    )
+    assert sent.status_code == 303, sent.text
+    referral_id = sent.headers["location"].split("/")[-1].split("?")[0]
+    page = await console.get(sent.headers["location"])
+    assert 'data-arrival="walk_in"' in page.text and "Mila Jansen" in page.text
+    inbox = await console.get("/console/inbox")
+    assert f"row-{referral_id}" in inbox.text and NL["arrival.walk_in"] in inbox.text
+    await console.sign_in(world.tenant.partner_a_token)
+    assert (await console.get(f"/console/referrals/{referral_id}")).status_code == 404
+
+
+async def test_the_receiving_library_is_told_why_it_sees_no_person_before_accepting(
+    console: ConsoleClient, world: World
+) -> None:
+    async with world.platform.client(world.tenant.partner_a_token) as api:
+        made = await api.post(
+            "/api/v1/referrals", json=referral(world.tenant.library_a, world.tenant.partner_a, "Kees Brouwer")
+        )
+    await console.sign_in(world.tenant.staff_a)
+    page = await console.get(f"/console/referrals/{made.json()['id']}")
+    assert withheld_because(page.text) == "not_accepted" and "Kees Brouwer" not in page.text
+    assert NL["withheld.not_accepted"] in page.text
+
+
+async def test_a_suspended_partner_is_told_it_sees_pseudonyms_only(console: ConsoleClient, world: World) -> None:
+    tenant = await pooled_tenant(world.platform)
+    async with world.platform.client(tenant.partner_a_token) as api:
+        made = await api.post("/api/v1/referrals", json=referral(tenant.library_a, tenant.partner_a, "Anouk Peters"))
+    referral_id = made.json()["id"]
+    async with world.platform.client(tenant.coordinator) as api:
+        assert (await api.post(f"/api/v1/partners/{tenant.partner_a}/suspend", json={})).status_code == 200
+    await console.sign_in(tenant.partner_a_token)
+
+    async def told() -> str | None:
+        page = await console.get(f"/console/referrals/{referral_id}")
+        return page.text if withheld_because(page.text) == "partner_inactive" else None
+
+    page = await eventually(told, what="the suspension to reach the referrals service")
+    assert NL["withheld.partner_inactive"] in page and "Anouk Peters" not in page

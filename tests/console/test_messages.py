@@ -23,6 +23,7 @@ from shared.contracts.partners.api.partnerships import Contribution, Partnership
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.referrals.api.participant_page import ParticipantChangeKind
 from shared.contracts.referrals.api.referrals import (
+    Arrival,
     ConsentState,
     ContactChannel,
     ReferralDirection,
@@ -53,6 +54,7 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("decline.", DeclineReason),
     ("withdraw.", WithdrawReason),
     ("shared.", SharedData),
+    ("arrival.", Arrival),
     ("told_via.", RevocationChannel),
     ("consent_side.", ConsentSide),
     ("consent_state.", ConsentState),

@@ -55,7 +55,8 @@ async def test_personal_data_is_stored_encrypted(platform: RunningPlatform, tena
         ).scalar_one()
     assert b"Fatima" not in sealed and b"0612345678" not in sealed
     async with platform.client(tenant.staff_a) as api:
-        seen = (await api.get(f"/api/v1/referrals/{referral_id}")).json()
+        assert (await api.post(f"/api/v1/referrals/{referral_id}/accept")).status_code == 200
+        seen = (await api.get(f"/api/v1/referrals/{referral_id}")).json()  # after accepting: who it is
     assert seen["participant"]["name"] == "Fatima El Amrani"
 
 

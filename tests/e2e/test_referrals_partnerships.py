@@ -73,6 +73,7 @@ async def test_a_partnership_allows_referrals_with_its_library_and_its_end_stops
         return dict(response.json()) if response.status_code == 201 else None
 
     referral = await eventually(accepted, what="the partnership to reach the referrals service")
+    assert (await post(platform, tenant.staff_a, f"/api/v1/referrals/{referral['id']}/accept")).status_code == 200
     assert (await partner_refers(platform, tenant, tenant.library_b)).status_code == 409  # not with another library
     assert (await read(platform, tenant.partner_a_token, referral["id"]))["participant"]["name"] == PERSON
 
@@ -123,6 +124,7 @@ async def test_a_suspended_partner_sees_pseudonyms_only_on_referrals_it_was_part
 ) -> None:
     submitted = await partner_refers(platform, tenant, tenant.library_a)
     referral_id = submitted.json()["id"]
+    assert (await post(platform, tenant.staff_a, f"/api/v1/referrals/{referral_id}/accept")).status_code == 200
     assert (await read(platform, tenant.partner_a_token, referral_id))["participant"]["name"] == PERSON
     suspended = await post(
         platform, tenant.coordinator, f"/api/v1/partners/{tenant.partner_a}/suspend", {"reason": "onderzoek"}

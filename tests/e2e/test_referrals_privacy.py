@@ -52,9 +52,9 @@ async def test_personal_data_is_in_no_event_log_line_or_span(
     participant, secrets = someone()
     referral_id = await submit_for(platform, tenant, participant)
     async with platform.client(tenant.staff_a) as api:
-        seen = await api.get(f"/api/v1/referrals/{referral_id}")
         for route, body in (("accept", None), ("plan-intake", INTAKE)):
             assert (await api.post(f"/api/v1/referrals/{referral_id}/{route}", json=body)).status_code == 200
+        seen = await api.get(f"/api/v1/referrals/{referral_id}")  # accepted: the library sees who it is
         exported = await api.get(f"/api/v1/referrals/{referral_id}/export")
         erased = await api.post(f"/api/v1/referrals/{referral_id}/erase")
     assert seen.json()["participant"]["phone"] == participant["phone"]  # it was there to leak
@@ -95,6 +95,9 @@ async def test_every_read_of_the_person_is_in_the_libraries_access_log(
     participant, _ = someone()
     referral_id = await submit_for(platform, tenant, participant)
     coordinator = platform.token(Role.COORDINATOR, municipality=tenant.municipality)
+    async with platform.client(tenant.staff_a) as api:  # before accepting it is not shown the person (nor logged)
+        assert (await api.get(f"/api/v1/referrals/{referral_id}")).status_code == 200
+        assert (await api.post(f"/api/v1/referrals/{referral_id}/accept")).status_code == 200
     for token in (tenant.staff_a, tenant.partner_a_token, coordinator):
         async with platform.client(token) as api:
             assert (await api.get(f"/api/v1/referrals/{referral_id}")).status_code == 200
@@ -227,7 +230,7 @@ async def test_key_rotation_keeps_old_data_readable_and_retires_the_old_key(
         refused = await api.post("/api/v1/referrals/encryption/rotate")
     async with platform.client(tenant.operator) as api:
         rotated_by_api = await api.post("/api/v1/referrals/encryption/rotate")
-    async with platform.client(tenant.staff_a) as api:
+    async with platform.client(tenant.partner_a_token) as api:  # the referrer sees the person at every step
         seen = await api.get(f"/api/v1/referrals/{referral_id}")
     assert refused.status_code == 403
     assert rotated_by_api.status_code == 200 and rotated_by_api.json()["resealed"] >= 1

@@ -50,6 +50,7 @@ async def submit_referral(
             partner_municipality=known.partner_municipality,
             partner_status=domain.PartnerStatus(known.partner_status or domain.PartnerStatus.ACTIVE.value),
             partnered=bool(known.partnered),
+            arrival=command.arrival,
         )
         assert library_municipality is not None
         parties = domain.Parties(
@@ -69,6 +70,7 @@ async def submit_referral(
             "referring_library": parties.referring_library,
             "receiving_partner_id": command.receiving_partner_id,
             "course_id": command.course_id,
+            "arrival": command.arrival.value if command.arrival is not None else None,
             "status": ReferralStatus.SUBMITTED.value,
             "participant_pseudonym": pseudonym,
             "participant_sealed": vault.seal(command.participant),
@@ -91,7 +93,11 @@ async def submit_referral(
             "actor": actor.subject,
             "step": "submit",
             "version": 1,
-            "details": {"direction": parties.direction.value, "respond_by": respond_by.isoformat()},
+            "details": {
+                "direction": parties.direction.value,
+                "respond_by": respond_by.isoformat(),
+                **({"arrival": command.arrival.value} if command.arrival is not None else {}),
+            },
         }
         await store.add_history(tx.session, referral_id, **history)
         event: EventData

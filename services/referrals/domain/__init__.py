@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus
+from shared.contracts.referrals.api.referrals import Arrival, ReferralDirection, ReferralStatus
 from shared.contracts.referrals.events import DeclineReason
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
@@ -119,6 +119,11 @@ class Parties:
         return ReferralDirection.TO_PARTNER if self.receiving_partner_id is not None else ReferralDirection.TO_LIBRARY
 
     @property
+    def without_partner(self) -> bool:
+        """A walk-in or self-referral: the library is both the side that logged it and the one that receives."""
+        return self.referring_partner_id is None and self.receiving_partner_id is None
+
+    @property
     def referring_library(self) -> str | None:
         return self.library if self.direction is ReferralDirection.TO_PARTNER else None
 
@@ -147,6 +152,8 @@ def sides_of(actor: Actor, parties: Parties) -> set[Side]:
     library_side = Side.REFERRING if parties.direction is ReferralDirection.TO_PARTNER else Side.RECEIVING
     if actor.role is Role.STAFF and actor.library == parties.library:
         sides.add(library_side)
+        if parties.without_partner:
+            sides.add(Side.REFERRING)
     if actor.role is Role.PARTNER and actor.partner is not None:
         if actor.partner == str(parties.referring_partner_id):
             sides.add(Side.REFERRING)
@@ -188,6 +195,7 @@ def check_may_submit(
     receiving_partner_id: UUID | None = None,
     partner_status: PartnerStatus = PartnerStatus.ACTIVE,
     partnered: bool = True,
+    arrival: Arrival | None = None,
 ) -> None:
     """A partner refers on its own behalf; staff record referrals for their own library, and refer from it.
 
@@ -197,6 +205,9 @@ def check_may_submit(
     it has an active partnership with the library or the municipality's referral agreement: new referrals only
     within one (an ended partnership stops them).
     """
+    if arrival is not None:
+        check_may_log_arrival(actor, library, library_municipality, referring_partner_id, receiving_partner_id)
+        return
     if (referring_partner_id is None) == (receiving_partner_id is None):
         raise InvalidInput(
             "name either the referring partner (a referral to the library) "
@@ -235,6 +246,24 @@ def check_may_submit(
             partner_id=str(partner_id),
             library=library,
         )
+
+
+def check_may_log_arrival(
+    actor: Actor,
+    library: str,
+    library_municipality: str | None,
+    referring_partner_id: UUID | None,
+    receiving_partner_id: UUID | None,
+) -> None:
+    """A walk-in or self-referral: the library's own staff log it, naming no partner (none sees it or hears of it)."""
+    if actor.role is not Role.STAFF:
+        raise Forbidden("only the library's staff log a walk-in or self-referral")
+    if actor.library != library:
+        raise Forbidden(f"staff may only log walk-ins at their own library, not at {library}")
+    if referring_partner_id is not None or receiving_partner_id is not None:
+        raise InvalidInput("a walk-in or self-referral names no partner: the participant came without one")
+    if library_municipality is None:
+        raise NotFound(f"library {library} not found")
 
 
 # --- who may read -------------------------------------------------------------------------------

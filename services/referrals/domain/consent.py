@@ -136,6 +136,7 @@ def disclosure(
     *,
     consent: Consent,
     state: ConsentState,
+    status: ReferralStatus,
     organisation_active: bool = True,
     partnership_ended: bool = False,
 ) -> Disclosure:
@@ -144,7 +145,9 @@ def disclosure(
     Those who are no party (coordinators, operators) never see the person. A party sees nothing of the person once
     the consent has ended; a partner neither while it is suspended or ended, nor once its partnership with the
     library (or the municipality's agreement) has ended and none is in force. The referring side sees what it
-    brought (the person, its reason) and the outcome where the consent shares it.
+    brought (the person, its reason) and the outcome where the consent shares it. The receiving side sees what it
+    needs to decide (needs, the reason where shared, the preferred channel) and the person's contact details
+    only from its acceptance on, where the consent shares them.
     """
     if not may_read_personal_data(
         actor,
@@ -165,9 +168,11 @@ def disclosure(
         return Disclosure(
             person=True, reason=True, outcome=outcome, because=None if outcome else Withholding.CONSENT_SCOPE
         )
-    # The receiving side: only what the consent shares with it.
-    person = SharedData.CONTACT_DETAILS in shares
+    # The receiving side: only what the consent shares with it, and who the person is only once it has accepted.
     reason = SharedData.REASON in shares
+    if status not in ACCEPTED_ONWARDS:
+        return Disclosure(person=False, reason=reason, outcome=True, because=Withholding.NOT_ACCEPTED)
+    person = SharedData.CONTACT_DETAILS in shares
     return Disclosure(
         person=person,
         reason=reason,
@@ -176,11 +181,15 @@ def disclosure(
     )
 
 
-def accepted_onwards(status: ReferralStatus) -> bool:
-    return status in (
+# Where the receiving side has accepted the participant and meets them: it needs to reach them. Before (and once
+# declined, expired or withdrawn) it decides on needs and reason alone.
+ACCEPTED_ONWARDS: frozenset[ReferralStatus] = frozenset(
+    {
         ReferralStatus.ACCEPTED,
         ReferralStatus.INTAKE_PLANNED,
+        ReferralStatus.INTAKE_HELD,
         ReferralStatus.ENROLLED,
         ReferralStatus.COMPLETED,
         ReferralStatus.NO_SHOW,
-    )
+    }
+)

@@ -18,6 +18,7 @@ from services.referrals.store import ParticipantVault, personal_data_reads
 from services.referrals.store import person as person_store
 from shared.contracts.referrals.api.participant_page import RIGHTS, HeldData, PageParty, ParticipantChangeKind
 from shared.contracts.referrals.api.person import PartyKind, PartyRole
+from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.tenancy import Actor, Role
 
 
@@ -60,6 +61,7 @@ async def parties(session: AsyncSession, row: sa.Row, now: datetime) -> list[Pag
             parties_of(row),
             consent=consent_of(row),
             state=state,
+            status=ReferralStatus(row.status),
             organisation_active=kind is PartyKind.LIBRARY or id_ in active,
         )
         found.append(PageParty(kind=kind.value, name=names.get(id_), role=role.value, sees=shown.person))

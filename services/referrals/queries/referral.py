@@ -19,6 +19,7 @@ from services.referrals.store import duplicates as duplicate_store
 from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.contracts.referrals.api.participant_data import AccessLogEntry, AccessPurpose
 from shared.contracts.referrals.api.referrals import (
+    Arrival,
     Consent,
     ConsentRevocation,
     ConsentState,
@@ -104,6 +105,7 @@ def shown_to(actor: Actor, row: sa.Row, now: datetime, standing: sa.Row | None =
         parties_of(row),
         consent=consent_of(row),
         state=consent_state_of(row, now),
+        status=ReferralStatus(row.status),
         organisation_active=standing is None or standing.status in (None, PartnerStatus.ACTIVE.value),
         partnership_ended=standing is not None and standing.partnership_ended and not standing.partnered,
     )
@@ -178,6 +180,7 @@ def referral_view(
         ),
         withheld=shown.withheld,
         withheld_because=shown.because,
+        arrival=Arrival(row.arrival) if row.arrival is not None else None,
     )
 
 
@@ -218,6 +221,7 @@ def summary(row: sa.Row) -> ReferralSummary:
         version=row.version,
         updated_at=row.updated_at,
         anonymised=row.anonymised_at is not None,
+        arrival=Arrival(row.arrival) if row.arrival is not None else None,
     )
 
 

@@ -101,7 +101,12 @@ referrals = sa.Table(
     sa.Column("consent_state", sa.Text, nullable=False, server_default="given"),  # a ConsentState
     sa.Column("consent_revocation", JSONB),
     sa.Column("consent_recorded_as", sa.Text),  # before migration 005, consent named its receiver in free text
-    sa.CheckConstraint("(referring_partner_id IS NULL) <> (referring_library IS NULL)", name="referrals_one_referrer"),
+    sa.Column("arrival", sa.Text),  # an Arrival: a walk-in or self-referral, without any partner (migration 007)
+    sa.CheckConstraint(
+        "CASE WHEN arrival IS NULL THEN (referring_partner_id IS NULL) <> (referring_library IS NULL) "
+        "ELSE referring_partner_id IS NULL AND referring_library IS NULL AND receiving_partner_id IS NULL END",
+        name="referrals_one_referrer",
+    ),
     sa.CheckConstraint(
         "referring_library IS NULL OR (referring_library = library AND receiving_partner_id IS NOT NULL)",
         name="referrals_library_refers_to_a_partner",

@@ -10,12 +10,19 @@ import pytest
 
 from services.referrals.domain import Parties
 from services.referrals.domain.consent import check_consent, check_may_revoke, consent_state, disclosure
-from shared.contracts.referrals.api.referrals import Consent, ConsentParty, ConsentState, Withholding
+from shared.contracts.referrals.api.referrals import (
+    Consent,
+    ConsentParty,
+    ConsentState,
+    ReferralStatus,
+    Withholding,
+)
 from shared.contracts.referrals.events import ConsentSide, SharedData
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.tenancy import Actor, Role
 
 NOW = datetime(2025, 3, 14, 10, 0, tzinfo=UTC)
+ACCEPTED = ReferralStatus.ACCEPTED
 LIBRARY = "centrale"
 REFERRER = UUID("0190a000-0000-7000-8000-000000000001")
 ELSEWHERE = UUID("0190a000-0000-7000-8000-000000000009")
@@ -113,26 +120,57 @@ def test_either_side_records_a_revocation_and_is_named_in_it() -> None:
 )
 @pytest.mark.parametrize("actor", [STAFF, PARTNER])
 def test_once_consent_ends_no_party_sees_the_person(state: ConsentState, because: Withholding, actor: Actor) -> None:
-    shown = disclosure(actor, TO_LIBRARY, consent=consent(), state=state)
+    shown = disclosure(actor, TO_LIBRARY, consent=consent(), state=state, status=ACCEPTED)
     assert (shown.person, shown.reason, shown.because) == (False, False, because)
     assert shown.withheld == [SharedData.CONTACT_DETAILS, SharedData.REASON]
 
 
 def test_the_outcome_goes_back_to_the_referrer_only_where_the_consent_shares_it() -> None:
     without_outcome = consent(shares=[SharedData.CONTACT_DETAILS, SharedData.REASON])
-    shown = disclosure(PARTNER, TO_LIBRARY, consent=without_outcome, state=ConsentState.GIVEN)
+    shown = disclosure(PARTNER, TO_LIBRARY, consent=without_outcome, state=ConsentState.GIVEN, status=ACCEPTED)
     assert (shown.person, shown.outcome, shown.because) == (True, False, Withholding.CONSENT_SCOPE)
-    assert disclosure(PARTNER, TO_LIBRARY, consent=consent(), state=ConsentState.GIVEN).outcome is True
+    assert disclosure(PARTNER, TO_LIBRARY, consent=consent(), state=ConsentState.GIVEN, status=ACCEPTED).outcome is True
 
 
 def test_those_who_are_no_party_never_see_the_person() -> None:
-    assert disclosure(COORDINATOR, TO_LIBRARY, consent=consent(), state=ConsentState.GIVEN).person is False
+    assert (
+        disclosure(COORDINATOR, TO_LIBRARY, consent=consent(), state=ConsentState.GIVEN, status=ACCEPTED).person
+        is False
+    )
 
 
 def test_a_partner_whose_organisation_or_partnership_ended_sees_pseudonyms_only() -> None:
     given, state = consent(), ConsentState.GIVEN
-    inactive = disclosure(PARTNER, TO_LIBRARY, consent=given, state=state, organisation_active=False)
-    ended = disclosure(PARTNER, TO_LIBRARY, consent=given, state=state, partnership_ended=True)
+    inactive = disclosure(PARTNER, TO_LIBRARY, consent=given, state=state, status=ACCEPTED, organisation_active=False)
+    ended = disclosure(PARTNER, TO_LIBRARY, consent=given, state=state, status=ACCEPTED, partnership_ended=True)
     assert (inactive.person, inactive.because) == (False, Withholding.PARTNER_INACTIVE)
     assert (ended.person, ended.because) == (False, Withholding.PARTNERSHIP_ENDED)
-    assert disclosure(STAFF, TO_LIBRARY, consent=given, state=state, partnership_ended=True).person is True
+    assert (
+        disclosure(STAFF, TO_LIBRARY, consent=given, state=state, status=ACCEPTED, partnership_ended=True).person
+        is True
+    )
+
+
+@pytest.mark.parametrize("status", [ReferralStatus.SUBMITTED, ReferralStatus.DECLINED, ReferralStatus.EXPIRED])
+def test_before_accepting_the_receiving_side_sees_what_it_needs_to_decide_and_not_who_it_is(
+    status: ReferralStatus,
+) -> None:
+    shown = disclosure(STAFF, TO_LIBRARY, consent=consent(), state=ConsentState.GIVEN, status=status)
+    assert (shown.person, shown.reason, shown.because) == (False, True, Withholding.NOT_ACCEPTED)
+    # The referring side brought the person itself: it sees them at every step.
+    assert disclosure(PARTNER, TO_LIBRARY, consent=consent(), state=ConsentState.GIVEN, status=status).person
+
+
+def test_after_accepting_the_receiving_side_sees_only_what_the_consent_shares() -> None:
+    reason_only = consent(shares=[SharedData.REASON])
+    shown = disclosure(STAFF, TO_LIBRARY, consent=reason_only, state=ConsentState.GIVEN, status=ACCEPTED)
+    assert (shown.person, shown.reason, shown.because) == (False, True, Withholding.CONSENT_SCOPE)
+    contact_only = consent(shares=[SharedData.CONTACT_DETAILS])
+    shown = disclosure(PARTNER, TO_PARTNER, consent=contact_only, state=ConsentState.GIVEN, status=ACCEPTED)
+    assert (shown.person, shown.reason, shown.because) == (True, False, Withholding.CONSENT_SCOPE)
+
+
+def test_the_library_that_logged_a_walk_in_sees_the_person_before_accepting() -> None:
+    walk_in = Parties(library=LIBRARY, municipality="m", referring_partner_id=None)
+    shown = disclosure(STAFF, walk_in, consent=consent(), state=ConsentState.GIVEN, status=ReferralStatus.SUBMITTED)
+    assert (shown.person, shown.because) == (True, None)

@@ -61,6 +61,13 @@ class ReferralDirection(enum.StrEnum):
     TO_PARTNER = "to_partner"  # a library refers a participant to a partner (a course of an adult-education school)
 
 
+class Arrival(enum.StrEnum):
+    """How a participant came without any partner: the library's staff log it, and no partner sees it."""
+
+    WALK_IN = "walk_in"  # came to the library's desk without a referrer
+    SELF_REFERRAL = "self_referral"  # signed up on their own (by phone, e-mail, a form)
+
+
 class Participant(msgspec.Struct, frozen=True, kw_only=True):
     """Personal data: stored encrypted in the referrals service, never in an event, log or trace."""
 
@@ -124,7 +131,8 @@ class Withholding(enum.StrEnum):
 
 class SubmitReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A partner refers to `library` (`referring_partner_id`), or `library` refers to a partner
-    (`receiving_partner_id`, and the partner's course where one is chosen): exactly one of the two."""
+    (`receiving_partner_id`, and the partner's course where one is chosen): exactly one of the two. Or the
+    library's staff log a walk-in or self-referral (`arrival`): then neither, and no partner is involved."""
 
     library: Slug
     contact_person: ContactPerson
@@ -136,6 +144,7 @@ class SubmitReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     referring_partner_id: UUID | None = None
     receiving_partner_id: UUID | None = None
     course_id: UUID | None = None
+    arrival: Arrival | None = None
 
 
 class GetReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -301,6 +310,7 @@ class ReferralView(msgspec.Struct, frozen=True, kw_only=True):
     # What of the participant the caller is not shown (the person, the reason, the outcome), and why.
     withheld: list[SharedData] = []
     withheld_because: Withholding | None = None
+    arrival: Arrival | None = None  # a walk-in or self-referral: no partner
     # Staff of the referral's library only: other open referrals in the municipality that may be of the same
     # person (found by the blind index), and the referrals they linked to this one.
     possible_duplicates: list[PossibleDuplicate] = []
@@ -326,6 +336,7 @@ class ReferralSummary(msgspec.Struct, frozen=True, kw_only=True):
     version: int
     updated_at: datetime
     anonymised: bool
+    arrival: Arrival | None = None
 
 
 class ReferralPolicyView(msgspec.Struct, frozen=True, kw_only=True):

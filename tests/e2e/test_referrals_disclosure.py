@@ -1,0 +1,91 @@
+"""Minimal disclosure over HTTP, as each side: before accepting, the receiving library or partner sees what it needs
+to decide (needs, the reason, the preferred channel) and not who the person is; after accepting, their contact
+details, and only what the consent shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import RunningPlatform, Tenant, consent_body, referral_body, to_partner_body
+from tests.e2e.test_referrals_consent import read
+from tests.services.referrals.conftest import pooled_tenant
+
+PERSON = "Fatima El Amrani"
+
+
+@pytest.fixture
+async def tenant(platform: RunningPlatform) -> Tenant:
+    return await pooled_tenant(platform)
+
+
+async def submit(platform: RunningPlatform, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    async with platform.client(token) as api:
+        response = await api.post("/api/v1/referrals", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def accept(platform: RunningPlatform, token: str, referral_id: str) -> None:
+    async with platform.client(token) as api:
+        assert (await api.post(f"/api/v1/referrals/{referral_id}/accept")).status_code == 200
+
+
+async def access_log(platform: RunningPlatform, tenant: Tenant, referral_id: str) -> list[str]:
+    async with platform.client(tenant.staff_a) as api:
+        items = (await api.get(f"/api/v1/referrals/{referral_id}/access-log")).json()["items"]
+    return [item["actor_role"] for item in items]
+
+
+async def test_the_receiving_library_sees_the_person_only_after_accepting(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    referral = await submit(platform, tenant.partner_a_token, referral_body(tenant.library_a, tenant.partner_a))
+    before = await read(platform, tenant.staff_a, referral["id"])
+    assert (before["participant"], before["withheld_because"], before["withheld"]) == (
+        None,
+        "not_accepted",
+        ["contact_details"],
+    )
+    assert before["reason"] and [need["area"] for need in before["needs"]] == ["language", "job_seeking"]
+    assert before["preferred_channel"] == "phone"
+    assert await access_log(platform, tenant, referral["id"]) == []  # nothing personal was read
+    assert (await read(platform, tenant.partner_a_token, referral["id"]))["participant"]["name"] == PERSON
+
+    await accept(platform, tenant.staff_a, referral["id"])
+    after = await read(platform, tenant.staff_a, referral["id"])
+    assert (after["participant"]["name"], after["withheld_because"]) == (PERSON, None)
+    assert "staff" in await access_log(platform, tenant, referral["id"])
+
+
+async def test_the_receiving_partner_sees_the_person_only_after_accepting(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    referral = await submit(platform, tenant.staff_a, to_partner_body(tenant.library_a, tenant.partner_b))
+    before = await read(platform, tenant.partner_b_token, referral["id"])
+    assert (before["participant"], before["withheld_because"]) == (None, "not_accepted")
+    assert (await read(platform, tenant.staff_a, referral["id"]))["participant"]["name"] == PERSON  # it referred
+    await accept(platform, tenant.partner_b_token, referral["id"])
+    assert (await read(platform, tenant.partner_b_token, referral["id"]))["participant"]["name"] == PERSON
+
+
+async def test_after_accepting_the_receiving_side_sees_only_what_the_consent_shares(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    reason_only = consent_body(library=tenant.library_a, shares=["reason"])
+    no_contact = await submit(
+        platform, tenant.partner_a_token, referral_body(tenant.library_a, tenant.partner_a, consent=reason_only)
+    )
+    contact_only = consent_body(library=tenant.library_a, shares=["contact_details"])
+    no_reason = await submit(
+        platform, tenant.partner_a_token, referral_body(tenant.library_a, tenant.partner_a, consent=contact_only)
+    )
+    for referral in (no_contact, no_reason):
+        await accept(platform, tenant.staff_a, referral["id"])
+    seen = await read(platform, tenant.staff_a, no_contact["id"])
+    assert (seen["participant"], bool(seen["reason"]), seen["withheld_because"]) == (None, True, "consent_scope")
+    seen = await read(platform, tenant.staff_a, no_reason["id"])
+    assert (seen["participant"]["name"], seen["reason"], seen["withheld"]) == (PERSON, None, ["reason"])
+    referrer = await read(platform, tenant.partner_a_token, no_reason["id"])
+    assert referrer["reason"] is not None  # the referrer wrote it

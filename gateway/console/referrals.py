@@ -27,9 +27,7 @@ from gateway.console.views import page, render
 from gateway.live import follow_subscription, library_referrals_subject, subscribe_from
 from gateway.stream_guard import LiveStreams
 from shared.clock import LOCAL_TIME
-from shared.contracts.courses.api.courses import CourseView, ListCourses
-from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus, PartnerView
-from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipView
+from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipStatus, PartnershipView
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.referrals import (
     Arrival,
@@ -60,6 +58,7 @@ S = ReferralStatus
 INBOX_ROLES = (Role.STAFF, Role.COORDINATOR, Role.PARTNER)
 SUBMIT_ROLES = (Role.STAFF, Role.PARTNER)
 LIST_LIMIT = 100
+COUNTERPARTS_LIMIT = 200
 PARTNER_POLL_SECONDS = 3
 
 # Which steps the console offers; the referrals service decides (and refuses an illegal one with a 409).
@@ -282,19 +281,7 @@ class ReferralPages(Controller):
         problem: Explanation | None,
         status: int = 200,
     ) -> Response[str]:
-        libraries: list[str] = []
-        partners: list[PartnerView] = []
-        if actor.role is Role.PARTNER:
-            libraries = await libraries_known_to(rpc, actor)
-        else:
-            found = await rpc.call(
-                "partners",
-                "list_partners",
-                actor,
-                ListPartners(status=PartnerStatus.ACTIVE, limit=200),
-                Page[PartnerView],
-            )
-            partners = found.items
+        counterparts = await active_counterparts(rpc, actor)
         return page(
             visitor,
             "referral_form.html",
@@ -302,8 +289,7 @@ class ReferralPages(Controller):
             section="new",
             values=values,
             problem=problem,
-            libraries=libraries,
-            partners=partners,
+            counterparts=counterparts,
             areas=list(SkillArea),
             channels=list(ContactChannel),
             shared_data=[shared.value for shared in SharedData],
@@ -312,19 +298,18 @@ class ReferralPages(Controller):
         )
 
 
-async def libraries_known_to(rpc: RpcClient, actor: Actor) -> list[str]:
-    """The libraries a partner can name: those it has a partnership with, and those that offer courses.
-
-    The API has no list of a municipality's libraries for partners; the field stays free (with the slug's
-    pattern) for a library not found this way."""
-    partnerships, courses = await asyncio.gather(
-        rpc.call("partners", "list_partnerships", actor, ListPartnerships(limit=200), Page[PartnershipView]),
-        rpc.call("courses", "list_courses", actor, ListCourses(limit=200), Page[CourseView]),
-        return_exceptions=True,
+async def active_counterparts(rpc: RpcClient, actor: Actor) -> list[tuple[str, str]]:
+    """Whom the visitor can refer to, chosen from its network (never typed): the other party of each of its active
+    partnerships, as (value, name) by name. A partner gets libraries (slug), staff their library's partners (id)."""
+    found = await rpc.call(
+        "partners",
+        "list_partnerships",
+        actor,
+        ListPartnerships(status=PartnershipStatus.ACTIVE, limit=COUNTERPARTS_LIMIT),
+        Page[PartnershipView],
     )
-    found: set[str] = set()
-    if isinstance(partnerships, Page):
-        found.update(p.library for p in partnerships.items)
-    if isinstance(courses, Page):
-        found.update(c.library for c in courses.items if c.library)
-    return sorted(found)
+    if actor.role is Role.PARTNER:
+        choices = {p.library: p.library_name or p.library for p in found.items}
+    else:
+        choices = {str(p.partner_id): p.partner_name for p in found.items if p.library == actor.library}
+    return sorted(choices.items(), key=lambda choice: choice[1].casefold())

@@ -52,6 +52,7 @@ async def seed_referrals(partner: httpx.AsyncClient, staff: httpx.AsyncClient, l
 
 
 async def seed_partnership(staff: httpx.AsyncClient, library: str, partner_id: str) -> None:
+    """An active partnership between library A and partner A."""
     body = {
         "library": library,
         "partner_id": partner_id,
@@ -60,7 +61,8 @@ async def seed_partnership(staff: httpx.AsyncClient, library: str, partner_id: s
         "partner_contributions": ["recruitment"],
         "starts_on": datetime.now(UTC).date().isoformat(),
     }
-    await ok(await staff.post("/api/v1/partnerships", json=body))
+    made = await ok(await staff.post("/api/v1/partnerships", json=body))
+    await ok(await staff.post(f"/api/v1/partnerships/{made['id']}/activate"))  # the partner refers from the console
 
 
 async def seed_library(

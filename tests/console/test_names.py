@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from gateway.console.messages import NL
 from tests.console.conftest import ConsoleClient, World
 
 
@@ -58,3 +59,19 @@ async def test_a_partnership_carries_its_librarys_name_in_the_api(world: World) 
         found = await api.get("/api/v1/partnerships")
     assert found.status_code == 200
     assert {p["library_name"] for p in found.json()["items"]} == {library_name(world.tenant.library_a)}
+
+
+async def test_the_new_referral_form_chooses_from_the_active_partnerships(console: ConsoleClient, world: World) -> None:
+    tenant = world.tenant
+    await console.sign_in(tenant.partner_a_token)
+    form = await console.get("/console/referrals/new")
+    assert f'<option value="{tenant.library_a}">{library_name(tenant.library_a)}</option>' in form.text
+    assert f'value="{tenant.library_b}"' not in form.text  # no partnership with library B
+    assert 'name="library" type="text"' not in form.text  # chosen, never typed
+    await console.sign_in(tenant.staff_a)
+    form = await console.get("/console/referrals/new")
+    assert f'value="{tenant.partner_a}"' in form.text and f'value="{tenant.partner_b}"' not in form.text
+    await console.sign_in(tenant.partner_b_token)  # no active partnership: nothing to choose, and told why
+    form = await console.get("/console/referrals/new")
+    assert NL["submit.no_counterparts_partner"] in form.text
+    assert f'value="{tenant.library_a}"' not in form.text

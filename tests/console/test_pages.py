@@ -165,11 +165,11 @@ async def test_a_library_refers_to_a_partner_who_then_sees_it_incoming_with_its_
 ) -> None:
     await console.sign_in(world.tenant.staff_a)
     form = await console.get("/console/referrals/new")
-    assert f'value="{world.tenant.partner_b}"' in form.text  # the municipality's active partners to choose from
+    assert f'value="{world.tenant.partner_a}"' in form.text  # the partners of the library's active partnerships
     sent = await console.post(
         "/console/referrals",
         {
-            "receiving_partner_id": world.tenant.partner_b,
+            "receiving_partner_id": world.tenant.partner_a,
             "participant_name": "Ahmed Benali",
             "needs": ["job_seeking", "digital"],
             "reason": "Zoekt werk; wil een cv leren maken",
@@ -186,7 +186,7 @@ async def test_a_library_refers_to_a_partner_who_then_sees_it_incoming_with_its_
     mine = await console.get("/console/inbox")
     outgoing = mine.text.split(NL["inbox.section_outgoing"])[1]
     assert f"row-{referral_id}" in outgoing
-    await console.sign_in(world.tenant.partner_b_token)
+    await console.sign_in(world.tenant.partner_a_token)
     theirs = await console.get("/console/inbox")
     incoming = theirs.text.split(NL["inbox.section_incoming"])[1].split(NL["inbox.section_outgoing"])[0]
     assert f"row-{referral_id}" in incoming

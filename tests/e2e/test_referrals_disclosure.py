@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import RunningPlatform, Tenant, consent_body, referral_body, to_partner_body
-from tests.e2e.test_referrals_consent import read
+from tests.e2e.test_referrals_consent import feed_carries, read
+from tests.e2e.test_referrals_lifecycle import INTAKE, OUTCOME
 from tests.services.referrals.conftest import pooled_tenant
 
 PERSON = "Fatima El Amrani"
@@ -89,3 +90,22 @@ async def test_after_accepting_the_receiving_side_sees_only_what_the_consent_sha
     assert (seen["participant"]["name"], seen["reason"], seen["withheld"]) == (PERSON, None, ["reason"])
     referrer = await read(platform, tenant.partner_a_token, no_reason["id"])
     assert referrer["reason"] is not None  # the referrer wrote it
+
+
+async def test_the_outcome_goes_back_to_the_referrer_only_where_the_consent_shares_it(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    no_outcome = consent_body(library=tenant.library_a, shares=["contact_details", "reason"])
+    referral = await submit(
+        platform, tenant.partner_a_token, referral_body(tenant.library_a, tenant.partner_a, consent=no_outcome)
+    )
+    async with platform.client(tenant.staff_a) as api:
+        for route, body in (("accept", None), ("plan-intake", INTAKE), ("intake-held", None), ("complete", OUTCOME)):
+            response = await api.post(f"/api/v1/referrals/{referral['id']}/{route}", json=body)
+            assert response.status_code == 200, response.text
+    assert (await read(platform, tenant.staff_a, referral["id"]))["outcome"]["moved_to_work"] is True
+    referrer = await read(platform, tenant.partner_a_token, referral["id"])
+    assert (referrer["status"], referrer["outcome"], referrer["withheld"]) == ("completed", None, ["outcome"])
+    entries = await feed_carries(platform, tenant, referral["id"], "referral.completed.v2")
+    (completed,) = [entry for entry in entries if "referral.completed" in entry["type"]]
+    assert completed["data"].get("outcome") is None

@@ -29,13 +29,16 @@ from shared.contracts.referrals.api.referrals import (
     WithdrawReferral,
 )
 from shared.contracts.referrals.events import (
+    Outcome,
     ReferralAccepted,
     ReferralCompleted,
+    ReferralCompletedV2,
     ReferralDeclined,
     ReferralIntakeHeld,
     ReferralIntakePlanned,
     ReferralNoShowRecorded,
     ReferralWithdrawn,
+    SharedData,
 )
 from shared.errors import IllegalTransition, NotFound
 from shared.tenancy import Actor
@@ -214,6 +217,13 @@ def intake_has_passed(step: Step) -> StepRule:
     return lambda row, now: domain.check_intake_passed(step, intake_at(row), row.intake_held_at is not None, now)
 
 
+def completed_event(row: sa.Row, outcome: Outcome, now: datetime) -> EventData:
+    """The outcome goes back to the referrer only where the participant's consent shares it."""
+    if SharedData.OUTCOME in views.consent_of(row).shares:
+        return ReferralCompleted(**event_parties(row), outcome=outcome, completed_at=now)
+    return ReferralCompletedV2(**event_parties(row), completed_at=now)
+
+
 async def complete_referral(work: UnitOfWork, actor: Actor, request: ReferralStep[CompleteReferral]) -> ReferralView:
     outcome = request.command.outcome
     return await take_step(
@@ -222,7 +232,7 @@ async def complete_referral(work: UnitOfWork, actor: Actor, request: ReferralSte
         request,
         Step.COMPLETE,
         rule=intake_has_passed(Step.COMPLETE),
-        event=lambda row, now: ReferralCompleted(**event_parties(row), outcome=outcome, completed_at=now),
+        event=lambda row, now: completed_event(row, outcome, now),
         values={"outcome": msgspec.to_builtins(outcome)},
         details={"outcome": msgspec.to_builtins(outcome)},
     )

@@ -226,6 +226,17 @@ class ReferralCompleted(ReferralEvent, frozen=True, kw_only=True):
 
 
 @register
+class ReferralCompletedV2(ReferralEvent, frozen=True, kw_only=True):
+    """Published where the participant's consent does not share the outcome with the referrer: the referral is
+    completed, what became of the participant stays with the library (v1, with the outcome, where it is shared)."""
+
+    type: ClassVar[str] = "referral.completed"
+    version: ClassVar[int] = 2
+    completed_at: datetime
+    outcome: Outcome | None = None
+
+
+@register
 class ReferralWithdrawn(ReferralEvent, frozen=True, kw_only=True):
     type: ClassVar[str] = "referral.withdrawn"
     reason: WithdrawReason

@@ -15,6 +15,13 @@ from services.referrals import store
 from services.referrals.commands import consent
 from tests.conftest import RunningPlatform, Tenant, consent_body, eventually, referral_body
 from tests.e2e.test_referrals_lifecycle import submit
+from tests.e2e.test_webhooks import (
+    Receiver,
+    deliveries,
+    receiver,  # noqa: F401  - the partner's endpoint fixture
+    register,
+    verified,
+)
 from tests.services.referrals.conftest import now, pooled_tenant, work_at
 
 DESK = {"told_at": "2026-02-01T10:00:00+01:00", "told_via": "in_person", "note": "zei het aan de balie"}
@@ -185,3 +192,25 @@ async def test_a_consent_whose_last_day_passed_ends_like_a_revocation(
         ).scalars()
         assert "consent_expired" in set(purposes)
     await feed_carries(platform, tenant, referral["id"], "referral.consent_expired.v1", "referral.withdrawn.v1")
+
+
+async def test_a_revocation_reaches_the_referrers_webhook_with_pseudonyms_only(
+    platform: RunningPlatform,
+    tenant: Tenant,
+    receiver: Receiver,  # noqa: F811  - the fixture imported above
+) -> None:
+    path, webhook_id, secret = await register(platform, tenant, receiver, "referral.consent_revoked")
+    referral = await submit(platform, tenant)
+    async with platform.client(tenant.staff_a) as api:
+        assert (await api.post(f"/api/v1/referrals/{referral['id']}/revoke-consent", json=DESK)).status_code == 200
+
+    async def delivered() -> list[dict[str, Any]]:
+        return await deliveries(platform, tenant, webhook_id, status="delivered")
+
+    (delivery,) = await eventually(delivered, what="the revocation delivered to the referrer's webhook")
+    (request,) = [r for r in receiver.at(path) if r.answered == 200]
+    assert request.event["id"] == delivery["event_id"]
+    assert request.event["type"] == "nl.partnernet.referral.consent_revoked.v1"
+    assert request.event["data"]["referral_id"] == referral["id"]
+    assert request.event["data"]["participant_pseudonym"].startswith("F-")
+    assert verified(secret, request.headers, request.body) and PERSON.encode() not in request.body

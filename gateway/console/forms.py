@@ -16,6 +16,8 @@ import msgspec
 from litestar.datastructures import FormMultiDict
 
 from shared.clock import LOCAL_TIME
+from shared.contracts.partners.api.organisations import PartnerChanges, RegisterPartner, StatusChange
+from shared.contracts.partners.api.partnerships import CreatePartnership, PartnershipChanges, PartnershipStep
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     Arrival,
@@ -188,3 +190,61 @@ def referral_step(form: FormMultiDict, step: str) -> tuple[str, Any]:
         }
         return "complete", convert({**common, "outcome": outcome}, CompleteReferral)
     raise InvalidInput(f"unknown step {step}")
+
+
+# --- the network: partners and partnerships (staff and coordinators)
+
+
+def partner_details(form: FormMultiDict) -> dict[str, Any]:
+    """A partner's fields as the partner form has them (its name, kind, KvK number, contact details, skill areas)."""
+    return {
+        "name": text(form, "name"),
+        "kind": text(form, "kind"),
+        "chamber_of_commerce_number": text(form, "chamber_of_commerce_number"),
+        "email": text(form, "email"),
+        "phone": text(form, "phone"),
+        "website": text(form, "website"),
+        "skill_areas": form.getall("skill_areas", []),
+    }
+
+
+def register_partner(form: FormMultiDict, *, municipality: str | None) -> RegisterPartner:
+    return convert({**partner_details(form), "municipality": municipality}, RegisterPartner)
+
+
+def partner_changes(form: FormMultiDict) -> PartnerChanges:
+    """What the edit form sends; an emptied field stays as it was (the API has no way to clear one here)."""
+    return convert({**partner_details(form), "expected_version": number(form, "expected_version")}, PartnerChanges)
+
+
+def partnership_terms(form: FormMultiDict) -> dict[str, Any]:
+    return {
+        "roles": form.getall("roles", []),
+        "library_contributions": form.getall("library_contributions", []),
+        "partner_contributions": form.getall("partner_contributions", []),
+        "starts_on": local_date(form, "starts_on", "starts_on"),
+        "ends_on": local_date(form, "ends_on", "ends_on"),
+        "review_on": local_date(form, "review_on", "review_on"),
+        "note": text(form, "note"),
+    }
+
+
+def create_partnership(form: FormMultiDict, *, library: str | None) -> CreatePartnership:
+    data = {**partnership_terms(form), "library": library, "partner_id": uuid(form, "partner_id")}
+    return convert(data, CreatePartnership)
+
+
+def partnership_changes(form: FormMultiDict) -> PartnershipChanges:
+    data = {**partnership_terms(form), "expected_version": number(form, "expected_version")}
+    return convert(data, PartnershipChanges)
+
+
+def partnership_step(form: FormMultiDict) -> tuple[PartnershipStep, StatusChange]:
+    try:
+        step = PartnershipStep(text(form, "step") or "")
+    except ValueError:
+        raise InvalidInput("not a step of a partnership - at `$.step`") from None
+    change = convert(
+        {"reason": text(form, "reason"), "expected_version": number(form, "expected_version")}, StatusChange
+    )
+    return step, change

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
 from gateway.console.names import load_names
+from gateway.console.network_forms import DONE, PARTNER_EDITORS, PARTNERSHIP_EDITORS
 from gateway.console.session import Visitor
 from gateway.console.views import page
 from shared.contracts.partners.api.partnerships import (
@@ -34,6 +35,7 @@ class NetworkPages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
         kind: FromQuery[PartnerKind | None] = None,
+        done: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
         partner_map, partnerships, parties = await asyncio.gather(
@@ -56,4 +58,7 @@ class NetworkPages(Controller):
             kinds=list(PartnerKind),
             kind=kind,
             parties=parties,
+            notice=f"done.{done}" if done in DONE else None,
+            may_edit_partners=actor.role in PARTNER_EDITORS,
+            may_manage_partnerships=actor.role in PARTNERSHIP_EDITORS,
         )

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 
 from gateway.console.explain import Explanation, explain, plain_words
 from gateway.console.network import NetworkPages
+from gateway.console.network_forms import NetworkForms
 from gateway.console.offer import OfferPages
 from gateway.console.oidc import OidcController
 from gateway.console.overview import OverviewPages
@@ -105,6 +106,7 @@ def console_router() -> Router:
             OidcController,
             ReferralPages,
             NetworkPages,
+            NetworkForms,
             VolunteerPages,
             VolunteerReadPages,
             PersonPages,

@@ -1,0 +1,274 @@
+"""The network's forms: staff and coordinators register and edit partners; a library's staff create and edit its
+partnerships and take their steps (activate, suspend, resume, end). Each posts the same RPC operation as the API
+(`rpc.partners.register_partner` …), with the version the form was filled in on, so a change made meanwhile is a
+409 the page explains instead of being overwritten; a refused form comes back with what was typed and the problem."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from gateway.console import forms
+from gateway.console.explain import Explanation, explain
+from gateway.console.session import PREFIX, Visitor
+from gateway.console.views import page
+from shared.contracts.partners.api.organisations import (
+    GetPartner,
+    ListPartners,
+    PartnerStatus,
+    PartnerView,
+    UpdatePartner,
+)
+from shared.contracts.partners.api.partnerships import (
+    ChangePartnershipStatus,
+    Contribution,
+    GetPartnership,
+    PartnershipRole,
+    PartnershipStatus,
+    PartnershipStep,
+    PartnershipView,
+    UpdatePartnership,
+)
+from shared.contracts.partners.events import PartnerKind
+from shared.contracts.vocabulary import SkillArea
+from shared.errors import PartnernetError
+from shared.pagination import Page
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+PARTNER_EDITORS = (Role.STAFF, Role.COORDINATOR)
+PARTNERSHIP_EDITORS = (Role.STAFF,)  # the library's own staff (the partners service says so again)
+# Which steps the edit page offers in each status; the partners service decides (an illegal one is a 409).
+STEPS: dict[PartnershipStatus, tuple[PartnershipStep, ...]] = {
+    PartnershipStatus.DRAFT: (PartnershipStep.ACTIVATE, PartnershipStep.END),
+    PartnershipStatus.ACTIVE: (PartnershipStep.SUSPEND, PartnershipStep.END),
+    PartnershipStatus.SUSPENDED: (PartnershipStep.RESUME, PartnershipStep.END),
+}
+DONE = ("partner_registered", "partner_updated", "partnership_created", "partnership_updated", "partnership_step")
+
+
+def typed(form: FormMultiDict) -> dict[str, Any]:
+    """What was typed, to fill the form in again after a refusal (lists for the checkboxes)."""
+    values: dict[str, Any] = {key: value for key, value in form.items() if key != "csrf_token"}
+    for name in ("skill_areas", "roles", "library_contributions", "partner_contributions"):
+        values[name] = form.getall(name, [])
+    return values
+
+
+def partner_values(partner: PartnerView) -> dict[str, Any]:
+    return {
+        "name": partner.name,
+        "kind": partner.kind.value,
+        "chamber_of_commerce_number": partner.chamber_of_commerce_number or "",
+        "email": partner.email or "",
+        "phone": partner.phone or "",
+        "website": partner.website or "",
+        "skill_areas": [area.value for area in partner.skill_areas],
+        "expected_version": partner.version,
+    }
+
+
+def partnership_values(partnership: PartnershipView) -> dict[str, Any]:
+    return {
+        "partner_id": str(partnership.partner_id),
+        "roles": [role.value for role in partnership.roles],
+        "library_contributions": [c.value for c in partnership.library_contributions],
+        "partner_contributions": [c.value for c in partnership.partner_contributions],
+        "starts_on": partnership.starts_on.isoformat(),
+        "ends_on": partnership.ends_on.isoformat() if partnership.ends_on else "",
+        "review_on": partnership.review_on.isoformat() if partnership.review_on else "",
+        "note": partnership.note or "",
+        "expected_version": partnership.version,
+    }
+
+
+def done(what: str) -> Redirect:
+    return Redirect(f"{PREFIX}/network?done={what}", status_code=303)
+
+
+class NetworkForms(Controller):
+    path = "/network"
+
+    # --- partners
+
+    @get("/partners/new")
+    async def new_partner(self, visitor: NamedDependency[Visitor]) -> Response[str]:
+        visitor.signed_in(*PARTNER_EDITORS)
+        return self._partner_form(visitor, None, {"skill_areas": []}, None)
+
+    @post("/partners", status_code=303)
+    async def register_partner(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        actor = visitor.signed_in(*PARTNER_EDITORS)
+        form = await request.form()
+        try:
+            body = forms.register_partner(form, municipality=actor.municipality)
+            await rpc.call("partners", "register_partner", actor, body, PartnerView)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            return self._partner_form(visitor, None, typed(form), problem, status=problem.status)
+        return done("partner_registered")
+
+    @get("/partners/{partner_id:uuid}/edit")
+    async def edit_partner(
+        self, partner_id: FromPath[UUID], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[str]:
+        actor = visitor.signed_in(*PARTNER_EDITORS)
+        partner = await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView)
+        return self._partner_form(visitor, partner, partner_values(partner), None)
+
+    @post("/partners/{partner_id:uuid}", status_code=303)
+    async def update_partner(
+        self,
+        partner_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(*PARTNER_EDITORS)
+        form = await request.form()
+        try:
+            command = UpdatePartner(partner_id=partner_id, changes=forms.partner_changes(form))
+            await rpc.call("partners", "update_partner", actor, command, PartnerView)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            partner = await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView)
+            return self._partner_form(visitor, partner, typed(form), problem, status=problem.status)
+        return done("partner_updated")
+
+    # --- partnerships
+
+    @get("/partnerships/new")
+    async def new_partnership(
+        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[str]:
+        actor = visitor.signed_in(*PARTNERSHIP_EDITORS)
+        values: dict[str, Any] = {"roles": [], "library_contributions": [], "partner_contributions": []}
+        return await self._partnership_form(visitor, rpc, actor, None, values, None)
+
+    @post("/partnerships", status_code=303)
+    async def create_partnership(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        actor = visitor.signed_in(*PARTNERSHIP_EDITORS)
+        form = await request.form()
+        try:
+            body = forms.create_partnership(form, library=actor.library)
+            await rpc.call("partners", "create_partnership", actor, body, PartnershipView)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            return await self._partnership_form(visitor, rpc, actor, None, typed(form), problem, status=problem.status)
+        return done("partnership_created")
+
+    @get("/partnerships/{partnership_id:uuid}/edit")
+    async def edit_partnership(
+        self, partnership_id: FromPath[UUID], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[str]:
+        actor = visitor.signed_in(*PARTNERSHIP_EDITORS)
+        found = await self._partnership(rpc, actor, partnership_id)
+        return await self._partnership_form(visitor, rpc, actor, found, partnership_values(found), None)
+
+    @post("/partnerships/{partnership_id:uuid}", status_code=303)
+    async def update_partnership(
+        self,
+        partnership_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(*PARTNERSHIP_EDITORS)
+        form = await request.form()
+        try:
+            command = UpdatePartnership(partnership_id=partnership_id, changes=forms.partnership_changes(form))
+            await rpc.call("partners", "update_partnership", actor, command, PartnershipView)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            found = await self._partnership(rpc, actor, partnership_id)
+            return await self._partnership_form(visitor, rpc, actor, found, typed(form), problem, status=problem.status)
+        return done("partnership_updated")
+
+    @post("/partnerships/{partnership_id:uuid}/step", status_code=303)
+    async def partnership_step(
+        self,
+        partnership_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        """Activate, suspend, resume or end; a refusal (an illegal step, a stale version) shows on its edit page."""
+        actor = visitor.signed_in(*PARTNERSHIP_EDITORS)
+        form = await request.form()
+        try:
+            step, change = forms.partnership_step(form)
+            command = ChangePartnershipStatus(partnership_id=partnership_id, step=step, change=change)
+            await rpc.call("partners", "change_partnership_status", actor, command, PartnershipView)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            found = await self._partnership(rpc, actor, partnership_id)
+            return await self._partnership_form(
+                visitor, rpc, actor, found, partnership_values(found), problem, status=problem.status
+            )
+        return done("partnership_step")
+
+    # --- helpers
+
+    @staticmethod
+    async def _partnership(rpc: RpcClient, actor: Actor, partnership_id: UUID) -> PartnershipView:
+        query = GetPartnership(partnership_id=partnership_id)
+        return await rpc.call("partners", "get_partnership", actor, query, PartnershipView)
+
+    @staticmethod
+    def _partner_form(
+        visitor: Visitor,
+        partner: PartnerView | None,
+        values: dict[str, Any],
+        problem: Explanation | None,
+        status: int = 200,
+    ) -> Response[str]:
+        return page(
+            visitor,
+            "partner_form.html",
+            status=status,
+            section="network",
+            partner=partner,
+            values=values,
+            problem=problem,
+            kinds=list(PartnerKind),
+            areas=list(SkillArea),
+        )
+
+    @staticmethod
+    async def _partnership_form(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        partnership: PartnershipView | None,
+        values: dict[str, Any],
+        problem: Explanation | None,
+        status: int = 200,
+    ) -> Response[str]:
+        partners: list[PartnerView] = []
+        if partnership is None:  # a new one: with one of the municipality's active partners
+            query = ListPartners(status=PartnerStatus.ACTIVE, limit=200)
+            partners = (await rpc.call("partners", "list_partners", actor, query, Page[PartnerView])).items
+        return page(
+            visitor,
+            "partnership_form.html",
+            status=status,
+            section="network",
+            partnership=partnership,
+            partners=partners,
+            values=values,
+            problem=problem,
+            roles=list(PartnershipRole),
+            contributions=list(Contribution),
+            steps=[step.value for step in STEPS.get(partnership.status, ())] if partnership else [],
+        )

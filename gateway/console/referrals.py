@@ -22,6 +22,7 @@ from gateway.auth import Caller
 from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
+from gateway.console.participant_tools import DONE as TOOLS_DONE
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page, render
 from gateway.live import follow_subscription, library_referrals_subject, subscribe_from
@@ -168,7 +169,7 @@ class ReferralPages(Controller):
     ) -> Response[str]:
         actor = visitor.signed_in(*INBOX_ROLES)
         view = await rpc.call(ops.GET_REFERRAL, actor, GetReferral(referral_id=referral_id))
-        notice = f"done.{done}" if done in (*forms.STEPS, "submitted", "person_erased") else None
+        notice = f"done.{done}" if done in (*forms.STEPS, *TOOLS_DONE, "submitted", "person_erased") else None
         return await self._detail(visitor, rpc, actor, view, notice=notice)
 
     @post("/referrals/{referral_id:uuid}/{step:str}", status_code=303)

@@ -20,6 +20,7 @@ from gateway.console.network_forms import NetworkForms
 from gateway.console.offer import OfferPages
 from gateway.console.oidc import OidcController
 from gateway.console.overview import OverviewPages
+from gateway.console.participant_tools import ParticipantTools
 from gateway.console.people import PersonPages
 from gateway.console.referrals import ReferralPages
 from gateway.console.session import (
@@ -105,6 +106,7 @@ def console_router() -> Router:
             SignInController,
             OidcController,
             ReferralPages,
+            ParticipantTools,
             NetworkPages,
             NetworkForms,
             VolunteerPages,

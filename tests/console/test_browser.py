@@ -17,6 +17,7 @@ import pytest
 from gateway.console.messages import EN, NL
 from shared.clock import LOCAL_TIME
 from tests.console.conftest import AXE, World
+from tests.console.seed import referral
 
 TIMEOUT_MS = 10_000
 
@@ -269,3 +270,22 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
 
     await asyncio.gather(*(check(role) for role in sessions))  # one browser tab per role, side by side
     assert found == {}
+
+
+async def test_staff_give_a_participant_a_code_with_the_keyboard(people: Any, world: World, artifacts: Path) -> None:
+    async with (
+        world.platform.client(world.tenant.partner_a_token) as partner,
+        world.platform.client(world.tenant.staff_a) as library,
+    ):
+        body = referral(world.tenant.library_a, world.tenant.partner_a, f"Code {uuid.uuid4().hex[:6]}")
+        made = (await partner.post("/api/v1/referrals", json=body)).json()
+        assert (await library.post(f"/api/v1/referrals/{made['id']}/accept")).status_code == 200
+    staff = await people(world.tenant.staff_a, bypass_csp=True)
+    await staff.goto(f"/console/referrals/{made['id']}")
+    assert await staff.axe() == []  # the page with its code and duplicates sections
+    await staff.page.get_by_role("button", name=NL["code.issue"], exact=True).focus()
+    await staff.page.keyboard.press("Enter")
+    await staff.page.get_by_role("heading", name=NL["code.issued_title"]).wait_for()
+    assert await staff.page.locator("#participant-code-value").inner_text()
+    await staff.page.screenshot(path=str(artifacts / "staff-participant-code.png"), full_page=True)
+    assert await staff.axe() == []

@@ -279,7 +279,7 @@ async def test_a_backup_under_load_restored_on_fresh_servers_holds_everything_an
             )
             # The participant's personal data opens with the restored key; the token of the original works.
             restored_tenant = dataclasses.replace(tenant, base_url=platform.base_url)
-            async with restored_tenant.client(tenant.staff_token) as api:
+            async with restored_tenant.client() as api:  # the referrer, who sees the person at every step
                 some = sorted(snapshot.referrals)[0]
                 read = await api.get(f"/api/v1/referrals/{some}")
             assert read.status_code == 200, read.text

@@ -28,12 +28,21 @@ async def test_a_referral_from_a_suspended_partner_is_refused(platform: RunningP
         platform.settings.nats_url, envelope_of(suspended, municipality=tenant.municipality, library=None)
     )
 
-    async def refused() -> dict | None:
-        async with platform.client(tenant.partner_a_token) as api:
-            response = await api.post("/api/v1/referrals", json=referral_body(tenant.library_a, tenant.partner_a))
-        return response.json() if response.status_code == 409 else None
+    async def suspension_known() -> bool:
+        async with platform.services["referrals"].sessions() as session:
+            status = (
+                await session.execute(
+                    sa.select(store.known_partners.c.status).where(store.known_partners.c.id == UUID(tenant.partner_a))
+                )
+            ).scalar_one()
+        return bool(status == "suspended")
 
-    problem = await eventually(refused, what="the suspension to reach the referrals service")
+    # Waiting by reading, not by trying to submit: a try that came before the suspension would be a referral.
+    await eventually(suspension_known, what="the suspension to reach the referrals service")
+    async with platform.client(tenant.partner_a_token) as api:
+        response = await api.post("/api/v1/referrals", json=referral_body(tenant.library_a, tenant.partner_a))
+    assert response.status_code == 409, response.text
+    problem = response.json()
     assert problem["type"] == "urn:partnernet:problem:conflict"
     assert problem["detail"] == (
         f"referring partner {tenant.partner_a} is suspended: it takes part in no new referrals"

@@ -26,8 +26,10 @@ from tests.e2e.test_isolation_routes import Examples
 from tests.security.test_server_errors import OPERATION_METHODS, concrete
 
 Operation = tuple[str, str, dict[str, Any]]
-NUMBERS: list[Any] = [-1, -(2**31) - 1, -(2**63) - 1, 2**31, 2**63, 2**64, 10**30, 1e308, -1e308, 0.5, -0.0]
-PATH_NUMBERS = ["-1", "0", str(2**63), str(2**64), "1e3", "0x10", "٣", "1.5", " 1"]
+# One of each class, not every member: the suite runs this on every change, and each class already failed alone
+# (the first run of all of them, 14,800 requests and 4–7 minutes, found nothing the classes below do not).
+NUMBERS: list[Any] = [-1, -(2**63) - 1, 2**64, 1e308, 0.5]  # negative, beyond 64 bits both ways, overflow, fraction
+PATH_NUMBERS = ["-1", str(2**64), "1e3", "٣", " 1"]  # negative, beyond 64 bits, exponent, non-ASCII digit, blank
 HEADER_SHAPES: list[str | bytes] = [  # (leading or trailing blanks no client sends: h11 refuses them)
     "",
     "a b",
@@ -205,7 +207,7 @@ async def test_no_bad_input_of_these_classes_is_a_server_error(
             await asyncio.gather(*tally.running)  # before the client closes under them
     print(f"fuzzing classes: {tally.requests} requests, {len(tally.server_errors)} with a 5xx")
     assert not tally.server_errors, "\n".join(tally.server_errors[:40])
-    assert tally.requests > 5_000
+    assert tally.requests > 2_000
 
 
 async def numbers_of(
@@ -264,13 +266,16 @@ async def encodings_of(
 async def headers_of(
     api: httpx.AsyncClient, tally: Tally, role: str, method: str, path: str, operation: dict[str, Any], tenant: Tenant
 ) -> None:
-    """Every header shape on every header, for each operation with a header of its own (If-Match, Last-Event-ID) or
-    a body (Idempotency-Key, Content-Type); the headers every request passes through once per kind of operation."""
+    """Every header shape on every header an operation reads itself (If-Match, Last-Event-ID); the headers every
+    request passes through (Idempotency-Key and Content-Type among them) once per kind of operation."""
     url = concrete(path, operation, tenant)
     own = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "header"}
-    if "requestBody" in operation or method == "POST":
+    # Idempotency-Key and Content-Type are read by the gateway's one pass and Litestar's body parsing, the same
+    # for every route: tried on the probes of each kind, with the headers every request passes through.
+    probe = path in GENERAL_PROBES.get(method, ())
+    if probe and ("requestBody" in operation or method == "POST"):
         own |= {"Idempotency-Key", "Content-Type"}
-    wanted = own | (set(HEADERS) if path in GENERAL_PROBES.get(method, ()) else set())
+    wanted = own | (set(HEADERS) if probe else set())
     for header in sorted(wanted):
         for shape in HEADER_SHAPES:
             what = f"{role} {method} {path} {header}: {shape[:20]!r}"

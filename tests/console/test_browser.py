@@ -234,6 +234,8 @@ MAIN_PAGES = [
     ("staff-new-partner", "staff", "/console/network/partners/new"),
     ("staff-new-partnership", "staff", "/console/network/partnerships/new"),
     ("coordinator-network", "coordinator", "/console/network"),
+    ("staff-edit-partner", "staff", "/console/network a[href^='/console/network/partners/'][href$='/edit']"),
+    ("staff-edit-partnership", "staff", "/console/network a[href^='/console/network/partnerships/'][href$='/edit']"),
     ("staff-volunteers", "staff", "/console/volunteers"),
     ("staff-people", "staff", "/console/people"),
     ("staff-courses", "staff", "/console/courses"),
@@ -261,6 +263,12 @@ async def test_the_main_pages_have_no_serious_accessibility_violations(
                 await person.goto("/console/inbox")
                 await person.page.locator("#inbox-sections tbody th a").first.click()
                 await person.page.wait_for_load_state()
+            elif " " in path:  # a page reached by its link on another: "<page> <the link's selector>"
+                start, link = path.split(" ", 1)
+                await person.goto(start)
+                await person.page.locator(link).first.click()
+                await person.page.wait_for_load_state()
+                assert person.page.url.endswith("/edit"), name
             else:
                 response = await person.goto(path)
                 assert response.status == 200, f"{name}: {response.status}"

@@ -160,8 +160,14 @@ async def test_export_gives_everything_and_erasure_leaves_nothing_in_the_databas
     platform: RunningPlatform, tenant: Tenant
 ) -> None:
     participant, secrets = someone()
-    # Free text about the person, as people write it: erasure must find it too.
-    referral_id = await submit_for(platform, tenant, participant, reason=f"{participant['name']} wil leren lezen")
+    # Free text about the person, as people write it (the reason, the consent's purpose): erasure must find it too.
+    consent = {
+        **referral_body(tenant.library_a, tenant.partner_a)["consent"],
+        "purpose": f"taalles voor {participant['name']}",
+    }
+    referral_id = await submit_for(
+        platform, tenant, participant, reason=f"{participant['name']} wil leren lezen", consent=consent
+    )
     async with platform.client(tenant.staff_a) as api:
         await api.post(f"/api/v1/referrals/{referral_id}/accept", json={"note": f"gebeld: {participant['phone']}"})
         exported = await api.get(f"/api/v1/referrals/{referral_id}/export")

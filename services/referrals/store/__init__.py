@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -318,10 +318,24 @@ async def history_of(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:
     )
 
 
+ERASED_TEXT_JSON = '"—"'  # what an erased free text reads as where a text must stay (the consent's purpose)
+
+
 async def erase_personal_data(session: AsyncSession, referral_id: UUID) -> None:
     """Everything that may say who the participant is: the sealed data and free text about them."""
+    # The consent's purpose and the consent as first recorded are free text as well: what it was for goes, the
+    # parties, what was shared and until when (no one's name) stay for the history of who saw what.
     await session.execute(
-        referrals.update().where(referrals.c.id == referral_id).values(participant_sealed=None, reason=None)
+        referrals.update()
+        .where(referrals.c.id == referral_id)
+        .values(
+            participant_sealed=None,
+            reason=None,
+            consent_recorded_as=None,
+            consent=sa.func.jsonb_set(
+                referrals.c.consent, sa.literal(["purpose"], ARRAY(sa.Text)), sa.cast(ERASED_TEXT_JSON, JSONB)
+            ),
+        )
     )
     # A line whose note went says so (`note_erased`), so the history reads as erased, not as never written.
     h = referral_history

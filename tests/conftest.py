@@ -228,6 +228,8 @@ async def another_gateway(settings: Settings) -> AsyncIterator[str]:
     server = uvicorn.Server(server_config(app, settings, port=port, lifespan="on"))
     serving = asyncio.create_task(server.serve())
     while not server.started:
+        if serving.done():  # it could not start (e.g. its broker is away): say why instead of waiting for ever
+            serving.result()
         await asyncio.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"

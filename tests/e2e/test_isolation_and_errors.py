@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-import uvicorn
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from gateway.app import create_app
-from launcher.embedded import EmbeddedNats, free_port
+from launcher.embedded import EmbeddedNats
 from services.referrals import store as referral_store
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
-from tests.conftest import RunningPlatform, Tenant, consent_body, make_settings, referral_body, telemetry_for
+from tests.conftest import (
+    RunningPlatform,
+    Tenant,
+    another_gateway,
+    consent_body,
+    make_settings,
+    referral_body,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -138,22 +141,11 @@ async def test_a_service_that_does_not_answer_is_a_503_problem_not_a_hang(tmp_pa
     """A gateway on a broker where no service runs: every call fails fast with the service named."""
     with EmbeddedNats(tmp_path / "nats") as lonely_broker:
         settings = make_settings(lonely_broker.url, database_url, tmp_path / "data")
-        app = create_app(settings, telemetry=telemetry_for("gateway", InMemorySpanExporter()))
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.02)
-        try:
+        async with another_gateway(settings) as url:
             token = TokenIssuer(settings.jwt_secret).issue(Actor(subject="op", role=Role.OPERATOR))
-            async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}", timeout=10, headers={"Authorization": f"Bearer {token}"}
-            ) as api:
+            async with httpx.AsyncClient(base_url=url, timeout=10, headers={"Authorization": f"Bearer {token}"}) as api:
                 referral = await api.get("/api/v1/referrals/01a226a7-0000-7000-8000-000000000000")
                 health = await api.get("/health")
-        finally:
-            server.should_exit = True
-            await serving
     assert referral.status_code == 503
     assert referral.headers["content-type"].startswith(PROBLEM)
     assert referral.json()["type"] == "urn:partnernet:problem:service-unavailable"

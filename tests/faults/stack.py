@@ -7,7 +7,6 @@ embedded PostgreSQL), a database, the services it needs in-process (or as proces
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import json
@@ -16,7 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,19 +25,16 @@ import httpx
 import msgspec
 import nats
 import nats.js.errors
-import uvicorn
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from gateway.app import create_app
-from launcher.embedded import free_port
 from shared.messaging import event_stream_name
 from shared.rpc import RpcRequest, rpc_subject
 from shared.service import ServiceRuntime
 from shared.settings import Settings
 from shared.tenancy import SYSTEM, Actor, Role
 from shared.tokens import TokenIssuer
-from tests.conftest import BUILDERS, eventually, make_settings, referral_body, telemetry_for
+from tests.conftest import BUILDERS, another_gateway, eventually, make_settings, referral_body, telemetry_for
 
 REPO = Path(__file__).resolve().parents[2]
 REFERRALS_STREAM = event_stream_name("referrals")
@@ -75,21 +71,8 @@ async def stop_services(services: Iterable[ServiceRuntime]) -> None:
             await runtime.stop()
 
 
-@contextlib.asynccontextmanager
-async def gateway(settings: Settings) -> AsyncIterator[str]:
-    app = create_app(settings, telemetry=telemetry_for("gateway", InMemorySpanExporter()))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
+# The fault tests' gateway is the suite's: a real one with settings of the test's own.
+gateway = another_gateway
 
 
 @dataclass

@@ -61,6 +61,22 @@ SUBMIT_ROLES = (Role.STAFF, Role.PARTNER)
 LIST_LIMIT = 100
 COUNTERPARTS_LIMIT = 200
 PARTNER_POLL_SECONDS = 3
+# History steps that leave the status as it was: the line says what happened (`history.<step>`) instead of
+# repeating the status (after an erasure a completed referral read "afgerond" twice).
+HISTORY_STEPS = (
+    "anonymise",
+    "request_notification",
+    "waitlist",
+    "mark_overdue",
+    "duplicate_linked",
+    "duplicate_separate",
+    "issue_participant_code",
+    "revoke_participant_code",
+    "participant_asked_right",
+    "participant_asked_change",
+    "revoke_consent",
+    "consent_expired",
+)
 
 # Which steps the console offers; the referrals service decides (and refuses an illegal one with a 409).
 RECEIVING_STEPS: dict[ReferralStatus, tuple[str, ...]] = {
@@ -259,6 +275,7 @@ class ReferralPages(Controller):
             withdraw_reasons=list(WithdrawReason),
             revocation_channels=list(RevocationChannel),
             now_local=datetime.now(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M"),
+            history_steps=HISTORY_STEPS,
         )
 
     @staticmethod

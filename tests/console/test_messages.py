@@ -12,6 +12,7 @@ import pytest
 from gateway.console import explain
 from gateway.console.forms import STEPS
 from gateway.console.messages import EN, LANGUAGES, NL, translate
+from gateway.console.referrals import HISTORY_STEPS
 from gateway.console.subscriptions import EVENT_TYPES
 from gateway.console.views import NAVIGATION, Formats
 from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
@@ -113,6 +114,7 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"step.{step}_button" for step in STEPS)
     asked.update(f"done.{step}" for step in (*STEPS, "submitted", "volunteer_step"))
     asked.update(f"event_type.{event_type}" for event_type in EVENT_TYPES)
+    asked.update(f"history.{step}" for step in HISTORY_STEPS if step != "request_notification")  # its own words
     asked.update(f"problem.{code}" for code in explain.KNOWN_CODES)
     asked.update(f"lang.{lang}" for lang in LANGUAGES)
     for role in ("staff", "coordinator", "partner"):

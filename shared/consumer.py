@@ -33,6 +33,7 @@ inbox = sa.Table(
     sa.Column("consumer", sa.Text, primary_key=True),
     sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("inbox_by_age", "processed_at"),  # retention (shared/retention.py)
 )
 
 E = TypeVar("E", bound=EventData)

@@ -12,6 +12,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +29,8 @@ from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
 from shared.operations import Operation, Operations
 from shared.outbox import outbox_backlog, outbox_relay
 from shared.relay import Relay
+from shared.retention import RETENTION_SWEEP_SECONDS, prune_plumbing
+from shared.retention import windows as retention_windows
 from shared.rpc import RpcServer
 from shared.servers import ServerUnreachable, check_database, check_nats
 from shared.settings import Settings
@@ -106,6 +109,12 @@ class ServiceRuntime:
             rpc=RpcServer(name, telemetry.tracer("partnernet.rpc"), concurrency=settings.rpc_concurrency),
         )
         runtime.answer("health", HealthCheck, runtime.health)
+        # Sent outbox rows and inbox rows do not stay for ever; settings that would break a guarantee stop the start.
+        runtime.every(
+            RETENTION_SWEEP_SECONDS,
+            "plumbing-retention",
+            partial(prune_plumbing, runtime.unit_of_work, retention_windows(settings)),
+        )
         return runtime
 
     def answer(self, operation: str, body_type: type[B], use_case: Callable[[Actor, B], Awaitable[Any]]) -> None:

@@ -56,6 +56,11 @@ class Settings:
     # Internal targets a webhook may reach all the same (names, addresses, networks): tests, on-premise partners.
     webhook_allowed_targets: tuple[str, ...] = ()
     partner_delivery_poll_seconds: float = 1.0
+    # Retention of the plumbing (shared/retention.py): sent outbox rows and delivered webhook deliveries are kept
+    # this many days for replays; inbox rows longer, as long as the same event can still arrive again.
+    outbox_retention_days: float = 30.0
+    inbox_retention_days: float = 90.0
+    delivery_retention_days: float = 30.0
     # Only `partnernet up --demo` sets this: the console offers the demo's people named in the file to sign in as.
     demo_people_file: Path | None = None
 
@@ -103,6 +108,9 @@ class Settings:
                 t.strip() for t in env.get("PARTNERNET_WEBHOOK_ALLOWED_TARGETS", "").split(",") if t.strip()
             ),
             partner_delivery_poll_seconds=float(env.get("PARTNERNET_DELIVERY_POLL", cls.partner_delivery_poll_seconds)),
+            outbox_retention_days=float(env.get("PARTNERNET_OUTBOX_RETENTION_DAYS", cls.outbox_retention_days)),
+            inbox_retention_days=float(env.get("PARTNERNET_INBOX_RETENTION_DAYS", cls.inbox_retention_days)),
+            delivery_retention_days=float(env.get("PARTNERNET_DELIVERY_RETENTION_DAYS", cls.delivery_retention_days)),
             demo_people_file=Path(env["PARTNERNET_DEMO_PEOPLE"]) if env.get("PARTNERNET_DEMO_PEOPLE") else None,
         )
 

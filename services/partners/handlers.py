@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from faststream.nats.annotations import NatsMessage
 
 from services.partners.channels import NatsFeeds, WebhookTargets
-from services.partners.commands import credentials, feeds, partners, partnerships, tenants, webhooks
+from services.partners.commands import credentials, feeds, partners, partnerships, retention, tenants, webhooks
 from services.partners.queries import api_keys as api_key_queries
 from services.partners.queries import backlogs, history
 from services.partners.queries import feeds as feed_queries
@@ -51,6 +52,7 @@ from shared.contracts.partners.api.partnerships import (
 )
 from shared.contracts.partners.api.statistics import GetPartnersStatistics
 from shared.nats_callout import CALLOUT_SUBJECT
+from shared.retention import RETENTION_SWEEP_SECONDS
 from shared.service import ServiceRuntime
 
 # Partnerships whose end date passed end, and reviews that came due remind, within this time (dates are Dutch days).
@@ -122,6 +124,10 @@ def register(
     runtime.every(FEED_CONSUMERS_SECONDS, "feed-consumers", partial(credentials.ensure_feed_consumers, work, nats))
     runtime.backlog("feed", partial(backlogs.feed_backlog, work))
     runtime.backlog("webhooks", partial(backlogs.webhook_backlog, work))
+    delivery_window = timedelta(days=runtime.settings.delivery_retention_days)
+    runtime.every(
+        RETENTION_SWEEP_SECONDS, "delivery-retention", partial(retention.prune_delivered, work, delivery_window)
+    )
     runtime.every(LAPSED_PARTNERSHIPS_SECONDS, "partnership-reviews", partial(partnerships.remind_reviews, work))
     runtime.every(
         LAPSED_PARTNERSHIPS_SECONDS, "lapsed-partnerships", partial(partnerships.end_lapsed_partnerships, work)

@@ -198,6 +198,7 @@ deliveries = sa.Table(
     sa.UniqueConstraint("webhook_id", "event_id"),
     sa.Index("deliveries_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
     sa.Index("deliveries_by_webhook", "webhook_id", "created_at", "id"),
+    sa.Index("deliveries_delivered", "delivered_at", postgresql_where=sa.text("status = 'delivered'")),  # retention
 )
 
 delivery_attempts = sa.Table(

@@ -1,0 +1,35 @@
+"""Delivered webhook deliveries do not stay for ever: after their window they go with their tries.
+
+Only delivered ones: a pending delivery is still being tried, and a failed one waits for its partner to replay it
+(`POST /api/v1/webhooks/{id}/deliveries/{id}/replay`). The feed entry a delivery sent stays: it is the partner's
+feed, whose cursor never skips an entry. A batch per transaction, rows the webhook worker holds skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from shared.retention import BATCH, prune
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# One statement: the tries of a batch of delivered deliveries, then the deliveries (the foreign key is checked at
+# the statement's end, when both are gone).
+PRUNE_DELIVERIES = sa.text(
+    "WITH gone AS ("
+    " SELECT id FROM deliveries WHERE status = 'delivered' AND delivered_at < :before"
+    " ORDER BY delivered_at LIMIT :batch FOR UPDATE SKIP LOCKED),"
+    " tries AS (DELETE FROM delivery_attempts a USING gone WHERE a.delivery_id = gone.id)"
+    " DELETE FROM deliveries d USING gone WHERE d.id = gone.id"
+)
+
+
+async def prune_delivered(work: UnitOfWork, window: timedelta, *, batch: int = BATCH) -> int:
+    pruned = await prune(work, PRUNE_DELIVERIES, work.clock.now() - window, batch=batch)
+    if pruned:
+        log.info("pruned %d delivered webhook deliveries past their retention", pruned)
+    return pruned

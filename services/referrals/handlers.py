@@ -87,5 +87,4 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.consume("library-names", LibraryRegistered, participant_page.remember_library_name)
 
     runtime.every(DEADLINE_SWEEP_SECONDS, "referral-deadlines", partial(deadlines.run_deadlines, work))
-    runtime.every(DEADLINE_SWEEP_SECONDS, "forget-closed-digests", partial(duplicates.forget_closed_referrals, work))
     runtime.every(DEADLINE_SWEEP_SECONDS, "exact-digests", person.ExactDigests(work, vault, index).run)

@@ -12,7 +12,6 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from services.referrals.blind_index import BlindIndex
-from services.referrals.commands import duplicates
 from services.referrals.commands import person as person_commands
 from services.referrals.store import duplicates as duplicate_store
 from shared.tenancy import Role
@@ -61,8 +60,6 @@ async def people(platform: RunningPlatform, tenant: Tenant) -> People:
     async with platform.client(tenant.staff_a) as api:
         declined = await api.post(f"/api/v1/referrals/{first}/decline", json={"reason": "no_capacity"})
         assert declined.status_code == 200, declined.text
-    # The sweep that forgets what a closed referral no longer needs, at once (it runs each minute).
-    await duplicates.forget_closed_referrals(work_at(platform, now())[0])
     async with platform.client(tenant.partner_b_token) as api:  # the partner reads the person: a party that saw
         assert (await api.get(f"/api/v1/referrals/{second}")).status_code == 200
     return People(participant, [first, second], at_b, other)

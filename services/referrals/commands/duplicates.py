@@ -29,7 +29,6 @@ from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
 
-FORGET_BATCH = 500
 NEW_WARNING = {"decision": DuplicateDecision.OPEN.value, "decided_at": None, "decided_by": None, "version": 1}
 
 
@@ -107,18 +106,3 @@ async def decide_duplicate(work: UnitOfWork, actor: Actor, command: DecideDuplic
         updated = await duplicate_store.lock_warning(tx.session, row.id)
     assert updated is not None
     return warning_view(updated)
-
-
-async def forget_closed_referrals(work: UnitOfWork) -> int:
-    """A closed referral is compared with nothing any more: its digests go (its personal data stays until
-    retention). A periodic job; safe on every replica at once (deleting twice deletes nothing)."""
-    forgotten = 0
-    while True:
-        async with work.transaction() as tx:
-            batch = await duplicate_store.forget_closed(tx.session, FORGET_BATCH)
-        forgotten += batch
-        if batch < FORGET_BATCH:
-            break
-    if forgotten:
-        log.info("forgot the blind index of %d closed referrals", forgotten)
-    return forgotten

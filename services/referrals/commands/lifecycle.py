@@ -14,6 +14,7 @@ from services.referrals import domain, store
 from services.referrals.commands.policy import policy_for
 from services.referrals.domain import Step
 from services.referrals.queries import referral as views
+from services.referrals.store import duplicates as duplicate_store
 from shared.contracts import EventData
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
@@ -89,6 +90,7 @@ async def transition(
         policy = await policy_for(tx.session, row.library)
         changes["closed_at"] = now
         changes["erase_after"] = policy.erase_after(now)
+        await duplicate_store.forget_features(tx.session, row.id)  # compared with nothing any more
     elif status in domain.CLOSED:  # opened again (a no-show invited anew): no retention period runs
         changes["closed_at"] = None
         changes["erase_after"] = None

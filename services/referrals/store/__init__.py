@@ -122,6 +122,13 @@ referrals = sa.Table(
         sa.text("id DESC"),
     ),
     sa.Index(
+        "referrals_municipality_worklist",
+        "municipality",
+        sa.text("overdue DESC"),
+        sa.text("submitted_at DESC"),
+        sa.text("id DESC"),
+    ),
+    sa.Index(
         "referrals_by_receiving_partner",
         "receiving_partner_id",
         "submitted_at",

@@ -188,19 +188,10 @@ async def forget(session: AsyncSession, referral_id: UUID) -> None:
     )
 
 
-async def forget_closed(session: AsyncSession, limit: int) -> int:
-    """The feature digests of referrals that closed: no near match is looked for with them any more, so they are
-    no longer kept. The exact digest stays while the personal data does (`forget` takes it with the data): it
-    finds the person's referrals when they ask for an export or an erasure (store/person.py)."""
+async def forget_features(session: AsyncSession, referral_id: UUID) -> None:
+    """The feature digests of a referral that closes: no near match is looked for with it any more, so they go in
+    the transaction that closes it (a few rows by the primary key, never a sweep over the index). The exact digest
+    stays while the personal data does (`forget` takes it with the data): it finds the person's referrals when they
+    ask for an export or an erasure (store/person.py)."""
     b = blind_index
-    closed = (
-        sa.select(b.c.referral_id)
-        .join(referrals, referrals.c.id == b.c.referral_id)
-        .where(b.c.kind == FEATURE, sa.not_(is_open()))
-        .distinct()
-        .limit(limit)
-    )
-    ids = list((await session.execute(closed)).scalars())
-    if ids:
-        await session.execute(b.delete().where(b.c.referral_id.in_(ids), b.c.kind == FEATURE))
-    return len(ids)
+    await session.execute(b.delete().where(b.c.referral_id == referral_id, b.c.kind == FEATURE))

@@ -344,8 +344,8 @@ async def test_erasure_deletes_the_blind_index_and_a_closed_referral_keeps_only_
     assert await warnings(platform, known.staff_b) == []  # an open warning about an erased person goes too
     decline = DeclineReferral(reason=DeclineReason.NO_CAPACITY)
     await lifecycle.decline_referral(work, known.staff_a, ReferralStep(referral_id=first.id, command=decline))
-    await duplicates.forget_closed_referrals(work)  # the periodic sweep, here at once
-    # Only the exact digest stays (it finds the person's referrals for their export or erasure), until erasure.
+    # Closing forgets the near-match digests in its own transaction (no sweep): only the exact digest stays (it
+    # finds the person's referrals for their export or erasure), until erasure.
     assert await digests_of(platform, first.id) == 1
     # A new referral of the same person finds nothing left of either.
     third = await refer(platform, known, "Fatima El Amrani")

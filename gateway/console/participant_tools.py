@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, post
+from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import FromPath
@@ -30,6 +31,15 @@ from shared.tenancy import Role
 # Notices the referral's page shows after these (`?done=`).
 DONE = ("code_revoked", "code_none", "duplicate_link", "duplicate_separate")
 NO_STORE = {"Cache-Control": "no-store"}  # a code in clear is never kept by a browser or proxy
+
+
+def duplicate_decision(form: FormMultiDict, warning_id: UUID) -> DecideDuplicate:
+    """A form's decision on a possible duplicate (link or separate), with the version it was shown at."""
+    try:
+        step = DuplicateStep(forms.text(form, "step") or "")
+    except ValueError:
+        raise InvalidInput("not a decision on a duplicate - at `$.step`") from None
+    return DecideDuplicate(warning_id=warning_id, step=step, expected_version=forms.number(form, "expected_version"))
 
 
 class ParticipantTools(Controller):
@@ -102,19 +112,12 @@ class ParticipantTools(Controller):
         rpc: NamedDependency[RpcClient],
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.STAFF)
-        form = await request.form()
         try:
-            try:
-                step = DuplicateStep(forms.text(form, "step") or "")
-            except ValueError:
-                raise InvalidInput("not a decision on a duplicate - at `$.step`") from None
-            command = DecideDuplicate(
-                warning_id=warning_id, step=step, expected_version=forms.number(form, "expected_version")
-            )
+            command = duplicate_decision(await request.form(), warning_id)
             await rpc.call(ops.DECIDE_DUPLICATE, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             return self._refused(visitor, explain(visitor.lang, exc), referral_id)
-        return Redirect(f"{PREFIX}/referrals/{referral_id}?done=duplicate_{step.value}", status_code=303)
+        return Redirect(f"{PREFIX}/referrals/{referral_id}?done=duplicate_{command.step.value}", status_code=303)
 
     @staticmethod
     def _refused(visitor: Visitor, problem: Any, referral_id: UUID) -> Response[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.console import explain
+from gateway.console.duplicates import FILTERS as DUPLICATE_FILTERS
 from gateway.console.forms import STEPS
 from gateway.console.messages import EN, LANGUAGES, NL, translate
 from gateway.console.referrals import HISTORY_STEPS
@@ -114,6 +115,7 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"step.{step}_button" for step in STEPS)
     asked.update(f"done.{step}" for step in (*STEPS, "submitted", "volunteer_step"))
     asked.update(f"event_type.{event_type}" for event_type in EVENT_TYPES)
+    asked.update(f"duplicates_page.{kind}_{shown}" for kind in ("show", "none") for shown in DUPLICATE_FILTERS)
     asked.update(f"history.{step}" for step in HISTORY_STEPS if step != "request_notification")  # its own words
     asked.update(f"problem.{code}" for code in explain.KNOWN_CODES)
     asked.update(f"lang.{lang}" for lang in LANGUAGES)

@@ -130,3 +130,19 @@ async def test_a_suspended_partner_is_told_it_sees_pseudonyms_only(console: Cons
 
     page = await eventually(told, what="the suspension to reach the referrals service")
     assert NL["withheld.partner_inactive"] in page and "Anouk Peters" not in page
+
+
+async def test_a_coordinator_reads_a_referral_without_its_reason_or_other_free_text(
+    console: ConsoleClient, world: World
+) -> None:
+    body = referral(world.tenant.library_a, world.tenant.partner_a, "Joost Smit")
+    body["reason"] = "Joost heeft schulden en een zieke moeder"
+    async with world.platform.client(world.tenant.partner_a_token) as api:
+        made = await api.post("/api/v1/referrals", json=body)
+    assert made.status_code == 201, made.text
+    await console.sign_in(world.coordinator)
+    page = await console.get(f"/console/referrals/{made.json()['id']}")
+    assert page.status_code == 200 and made.json()["participant_pseudonym"] in page.text
+    assert withheld_because(page.text) == "not_a_party" and NL["withheld.not_a_party"] in page.text
+    assert "schulden" not in page.text and "Joost" not in page.text
+    assert body["consent"]["purpose"] not in page.text

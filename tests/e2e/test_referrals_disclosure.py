@@ -109,3 +109,51 @@ async def test_the_outcome_goes_back_to_the_referrer_only_where_the_consent_shar
     entries = await feed_carries(platform, tenant, referral["id"], "referral.completed.v2")
     (completed,) = [entry for entry in entries if "referral.completed" in entry["type"]]
     assert completed["data"].get("outcome") is None
+
+
+async def test_coordinators_and_operators_see_the_course_of_a_referral_but_no_free_text_about_the_person(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    """They are no party: the reason, the consent's purpose and the history's notes can all name the person."""
+    secret = "Fatima's schuldhulpverlening via haar broer"
+    consent = consent_body(library=tenant.library_a, purpose=f"taalcursus; {secret}")
+    body = referral_body(tenant.library_a, tenant.partner_a, reason=f"Wil solliciteren; {secret}", consent=consent)
+    referral = await submit(platform, tenant.partner_a_token, body)
+    async with platform.client(tenant.staff_a) as api:
+        accepted = await api.post(f"/api/v1/referrals/{referral['id']}/accept", json={"note": f"Belde: {secret}"})
+        assert accepted.status_code == 200, accepted.text
+        stale = await api.post(
+            f"/api/v1/referrals/{referral['id']}/plan-intake", json=INTAKE, headers={"If-Match": '"1"'}
+        )
+    assert stale.status_code == 409 and secret in stale.text  # staff are a party: their own stale view has it all
+
+    for token in (tenant.coordinator, tenant.operator):
+        seen = await read(platform, token, referral["id"])
+        assert (seen["status"], seen["participant_pseudonym"]) == ("accepted", referral["participant_pseudonym"])
+        assert [need["area"] for need in seen["needs"]] == ["language", "job_seeking"]
+        assert (seen["participant"], seen["reason"], seen["withheld_because"]) == (None, None, "not_a_party")
+        assert seen["consent"]["purpose"] == "—" and seen["consent"]["valid_until"] == "2099-01-10"
+        assert [entry["step"] for entry in seen["history"]] == ["submit", "accept"]
+        assert secret not in str(seen) and PERSON not in str(seen)
+        async with platform.client(token) as api:
+            listed = await api.get("/api/v1/referrals", params={"library": tenant.library_a})
+            stats = await api.get("/api/v1/referrals/statistics", params={"municipality": tenant.municipality})
+        assert listed.status_code == 200 and referral["id"] in listed.text and secret not in listed.text
+        assert stats.status_code in (200, 403) and secret not in stats.text
+    # A party still reads it all.
+    assert secret in (await read(platform, tenant.staff_a, referral["id"]))["reason"]
+    assert secret in (await read(platform, tenant.partner_a_token, referral["id"]))["consent"]["purpose"]
+
+
+async def test_a_stale_step_answers_with_no_more_than_the_caller_may_see(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    contact_only = consent_body(library=tenant.library_a, shares=["contact_details"])
+    body = referral_body(tenant.library_a, tenant.partner_a, consent=contact_only)
+    referral = await submit(platform, tenant.partner_a_token, body)
+    async with platform.client(tenant.staff_a) as api:
+        stale = await api.post(f"/api/v1/referrals/{referral['id']}/accept", headers={"If-Match": '"7"'})
+    assert stale.status_code == 409, stale.text
+    current = stale.json()["current"]
+    assert (current["reason"], current["withheld_because"]) == (None, "not_accepted")
+    assert body["reason"] not in stale.text

@@ -155,7 +155,11 @@ async def revoke_consent(work: UnitOfWork, actor: Actor, request: ReferralStep[R
             actor, views.parties_of(row), views.consent_state_of(row, now), command.told_at, now
         )
         if is_stale(command.expected_version, row.version):
-            raise version_conflict(f"referral {row.id}", command.expected_version, views.referral_view(row))
+            raise version_conflict(
+                f"referral {row.id}",
+                command.expected_version,
+                await views.as_seen_by(tx.session, actor, row, tx.clock.now()),
+            )
         revocation = ConsentRevocation(
             recorded_by=side,
             recorded_by_actor=actor.subject,
@@ -221,7 +225,11 @@ async def withdraw_referral(work: UnitOfWork, actor: Actor, request: ReferralSte
             raise NotFound(f"referral {request.referral_id} not found")
         domain.check_may_take_step(actor, views.parties_of(row), Step.WITHDRAW)
         if is_stale(command.expected_version, row.version):
-            raise version_conflict(f"referral {row.id}", command.expected_version, views.referral_view(row))
+            raise version_conflict(
+                f"referral {row.id}",
+                command.expected_version,
+                await views.as_seen_by(tx.session, actor, row, tx.clock.now()),
+            )
         domain.apply_step(ReferralStatus(row.status), Step.WITHDRAW)  # an illegal move says so, as the step would
         now = tx.clock.now()
         consent_rules.check_may_revoke(actor, views.parties_of(row), views.consent_state_of(row, now), now, now)

@@ -131,7 +131,11 @@ async def take_step(
             raise NotFound(f"referral {request.referral_id} not found")
         domain.check_may_take_step(actor, views.parties_of(row), step)
         if is_stale(command.expected_version, row.version):
-            raise version_conflict(f"referral {row.id}", command.expected_version, views.referral_view(row))
+            raise version_conflict(
+                f"referral {row.id}",
+                command.expected_version,
+                await views.as_seen_by(tx.session, actor, row, tx.clock.now()),
+            )
         try:
             domain.apply_step(ReferralStatus(row.status), step)  # an illegal step is refused before its rule
             decided = (rule(row, tx.clock.now()) if rule is not None else None) or {}

@@ -111,6 +111,9 @@ class Disclosure:
     reason: bool
     outcome: bool
     because: Withholding | None = None
+    # The free text written about the person besides the reason (the consent's purpose, the history's notes):
+    # for the parties only, who wrote it or work with the person.
+    free_text: bool = True
 
     @property
     def withheld(self) -> list[SharedData]:
@@ -142,7 +145,8 @@ def disclosure(
 ) -> Disclosure:
     """What of the participant `actor`, who may read the referral, is shown.
 
-    Those who are no party (coordinators, operators) never see the person. A party sees nothing of the person once
+    Those who are no party (coordinators, operators) never see the person, nor the free text about them (the
+    reason can hold personal data: a diagnosis, a family situation). A party sees nothing of the person once
     the consent has ended; a partner neither while it is suspended or ended, nor once its partnership with the
     library (or the municipality's agreement) has ended and none is in force. The referring side sees what it
     brought (the person, its reason) and the outcome where the consent shares it. The receiving side sees what it
@@ -155,7 +159,7 @@ def disclosure(
         referring_partner_id=parties.referring_partner_id,
         receiving_partner_id=parties.receiving_partner_id,
     ):
-        return Disclosure(person=False, reason=True, outcome=True)
+        return Disclosure(person=False, reason=False, outcome=True, because=Withholding.NOT_A_PARTY, free_text=False)
     if (because := ENDED.get(state)) is not None:
         return withheld_all(because)
     if actor.role is Role.PARTNER and not organisation_active:

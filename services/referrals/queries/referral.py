@@ -93,6 +93,13 @@ def consent_of(row: sa.Row) -> Consent:
     return msgspec.convert(row.consent, Consent)
 
 
+WITHHELD_TEXT = "—"  # where a text must stay but is not for the caller (as an erased one reads)
+
+
+def without_purpose(consent: Consent) -> Consent:
+    return msgspec.structs.replace(consent, purpose=WITHHELD_TEXT)
+
+
 def consent_state_of(row: sa.Row, now: datetime) -> ConsentState:
     return consent_rules.consent_state(ConsentState(row.consent_state), row.consent_valid_until, now)
 
@@ -119,7 +126,12 @@ async def shown_to_reader(session: AsyncSession, actor: Actor, row: sa.Row, now:
     return shown_to(actor, row, now, standing)
 
 
-def history_entry(row: sa.Row) -> HistoryEntry:
+async def as_seen_by(session: AsyncSession, actor: Actor, row: sa.Row, now: datetime) -> ReferralView:
+    """The referral without its history, as far as the actor is shown it (a version conflict's current state)."""
+    return referral_view(row, shown=await shown_to_reader(session, actor, row, now))
+
+
+def history_entry(row: sa.Row, *, free_text: bool = True) -> HistoryEntry:
     return HistoryEntry(
         status=ReferralStatus(row.status),
         step=row.step,
@@ -127,7 +139,7 @@ def history_entry(row: sa.Row) -> HistoryEntry:
         actor=row.actor,
         version=row.version,
         details=row.details or {},
-        note=row.note,
+        note=row.note if free_text else None,
     )
 
 
@@ -153,7 +165,7 @@ def referral_view(
         reason=row.reason if shown.reason else None,
         preferred_channel=ContactChannel(row.preferred_channel),
         contact_person=msgspec.convert(row.contact_person, ContactPerson),
-        consent=consent_of(row),
+        consent=consent_of(row) if shown.free_text else without_purpose(consent_of(row)),
         submitted_at=row.submitted_at,
         participant=participant,
         version=row.version,
@@ -172,7 +184,7 @@ def referral_view(
         withdraw_reason=WithdrawReason(row.withdraw_reason) if row.withdraw_reason else None,
         closed_at=row.closed_at,
         anonymised_at=row.anonymised_at,
-        history=[history_entry(entry) for entry in history or []],
+        history=[history_entry(entry, free_text=shown.free_text) for entry in history or []],
         consent_state=consent_state or ConsentState(row.consent_state),
         consent_ended_at=row.consent_ended_at,
         consent_revocation=(

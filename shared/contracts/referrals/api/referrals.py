@@ -126,7 +126,10 @@ class Withholding(enum.StrEnum):
     CONSENT_REVOKED = "consent_revoked"
     CONSENT_EXPIRED = "consent_expired"
     PARTNER_INACTIVE = "partner_inactive"  # the caller's organisation is suspended or ended
-    PARTNERSHIP_ENDED = "partnership_ended"
+    PARTNERSHIP_ENDED = "partnership_ended"  # ended or suspended, with no other partnership or agreement in force
+    # Coordinators and operators: no party of the referral. They see its course (status, needs, dates, outcome
+    # codes), never the person nor the free text about them (the reason, the consent's purpose, notes).
+    NOT_A_PARTY = "not_a_party"
 
 
 class SubmitReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

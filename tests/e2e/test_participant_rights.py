@@ -160,3 +160,62 @@ async def test_the_page_says_when_a_party_no_longer_sees_the_person(
     blocks = await eventually(says_so, what="the suspension to reach the page")
     library = f"Bibliotheek {tenant.library_a}: bewaart uw gegevens. Mag uw gegevens zien tot 10 januari 2099."
     assert library in blocks
+
+
+async def all_requests(platform: RunningPlatform, token: str) -> list[dict[str, Any]]:
+    async with platform.client(token) as staff:
+        response = await staff.get(REQUESTS)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+async def test_erasing_the_person_closes_their_open_requests_in_the_librarys_list(
+    platform: RunningPlatform, tenant: Tenant, person: Person
+) -> None:
+    async with participant(platform) as browser:
+        for kind in ("reschedule", "export", "erasure"):
+            asked = await browser.post("/p/change", data={"code": person.code, "kind": kind})
+            assert asked.status_code == 200, asked.text
+    assert len(await open_requests(platform, tenant.staff_a)) == 3
+    assert sorted(await open_requests(platform, tenant.staff_b)) == [(person.at_b, "erasure"), (person.at_b, "export")]
+
+    async with platform.client(tenant.staff_a) as staff:
+        erased = await staff.post("/api/v1/referrals/person/erase", json={"referral_id": person.referral["id"]})
+    assert erased.status_code == 200, erased.text
+    assert await open_requests(platform, tenant.staff_a) == []
+    listed = await all_requests(platform, tenant.staff_a)
+    assert sorted(r["kind"] for r in listed) == ["erasure", "export", "reschedule"]
+    for request in listed:
+        assert (request["status"], request["handled_by_erasure"], request["version"]) == ("handled", True, 2)
+        assert request["handled_at"] <= erased.json()["erased_at"] and request["handled_by"]
+    async with platform.client(tenant.staff_a) as staff:  # nothing left to handle by hand
+        again = await staff.post(f"{REQUESTS}/{listed[0]['id']}/handle")
+    assert again.status_code == 409
+    # Library B holds the person too: its part waits for its own staff, and its own erasure closes it.
+    assert len(await open_requests(platform, tenant.staff_b)) == 2
+    async with platform.client(tenant.staff_b) as staff:
+        assert (
+            await staff.post("/api/v1/referrals/person/erase", json={"referral_id": person.at_b})
+        ).status_code == 200
+    assert await open_requests(platform, tenant.staff_b) == []
+    assert all(r["handled_by_erasure"] for r in await all_requests(platform, tenant.staff_b))
+
+
+async def test_requests_handled_by_staff_are_not_marked_as_closed_by_an_erasure(
+    platform: RunningPlatform, tenant: Tenant, person: Person
+) -> None:
+    async with participant(platform) as browser:
+        assert (await browser.post("/p/change", data={"code": person.code, "kind": "export"})).status_code == 200
+    async with platform.client(tenant.staff_a) as staff:
+        (request,) = (await staff.get(REQUESTS)).json()["items"]
+        handled = await staff.post(f"{REQUESTS}/{request['id']}/handle")
+        assert handled.status_code == 200 and handled.json()["handled_by_erasure"] is False
+        assert (
+            await staff.post("/api/v1/referrals/person/erase", json={"referral_id": person.referral["id"]})
+        ).status_code == 200
+        (after,) = (await staff.get(REQUESTS)).json()["items"]
+    assert (after["handled_by_erasure"], after["version"], after["handled_at"]) == (
+        False,
+        2,
+        handled.json()["handled_at"],
+    )

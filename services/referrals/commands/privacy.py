@@ -40,6 +40,7 @@ async def anonymise(tx: Transaction, row: sa.Row, *, reason: AnonymisationReason
     await store.erase_personal_data(tx.session, row.id)
     await duplicate_store.forget(tx.session, row.id)  # the blind index is derived from the personal data
     await participant_store.delete_code(tx.session, row.id)
+    await participant_store.close_requests_by_erasure(tx.session, row.id, now, actor)
     await store.update_referral(tx.session, row.id, anonymised_at=now, version=version, updated_at=now)
     await store.add_history(
         tx.session,

@@ -107,6 +107,7 @@ def change_request_view(row: sa.Row, pseudonym: str) -> ChangeRequestView:
         handled_at=row.handled_at,
         handled_by=row.handled_by,
         version=row.version,
+        handled_by_erasure=row.handled_by_erasure,
     )
 
 

@@ -39,6 +39,8 @@ change_requests = sa.Table(
     sa.Column("handled_at", sa.DateTime(timezone=True)),
     sa.Column("handled_by", sa.Text),
     sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
+    # Closed by the erasure of the person's data (migration 008), not by staff dealing with it.
+    sa.Column("handled_by_erasure", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("participant_change_requests_by_library", "library", sa.text("requested_at DESC"), sa.text("id DESC")),
     sa.Index("participant_change_requests_by_referral", "referral_id", "status"),
 )
@@ -103,6 +105,25 @@ async def handle_request(session: AsyncSession, row: sa.Row, at: datetime, by: s
         .where(r.c.id == row.id)
         .values(status=ChangeRequestStatus.HANDLED.value, handled_at=at, handled_by=by, version=row.version + 1)
     )
+
+
+async def close_requests_by_erasure(session: AsyncSession, referral_id: UUID, at: datetime, by: str) -> int:
+    """The referral's open requests are done once its personal data is erased: nothing is left to export, erase or
+    stop sharing, and no appointment to change."""
+    r = change_requests
+    closed = await session.execute(
+        r.update()
+        .where(r.c.referral_id == referral_id, r.c.status == ChangeRequestStatus.OPEN.value)
+        .values(
+            status=ChangeRequestStatus.HANDLED.value,
+            handled_at=at,
+            handled_by=by,
+            handled_by_erasure=True,
+            version=r.c.version + 1,
+        )
+        .returning(r.c.id)
+    )
+    return len(closed.all())
 
 
 async def remember_library_name(session: AsyncSession, slug: str, name: str) -> None:

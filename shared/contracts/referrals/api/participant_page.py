@@ -157,6 +157,7 @@ class ChangeRequestView(msgspec.Struct, frozen=True, kw_only=True):
     handled_at: datetime | None = None
     handled_by: str | None = None
     version: int = 1
+    handled_by_erasure: bool = False  # closed by the erasure of the person's data, not dealt with one by one
 
 
 class ChangeRequestStep(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

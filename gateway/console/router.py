@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException, NotFoundException, PermissionDeni
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
+from gateway.console.access_log import AccessLogPages
 from gateway.console.duplicates import DuplicatePages
 from gateway.console.explain import Explanation, explain, plain_words
 from gateway.console.network import NetworkPages
@@ -109,6 +110,7 @@ def console_router() -> Router:
             ReferralPages,
             ParticipantTools,
             DuplicatePages,
+            AccessLogPages,
             NetworkPages,
             NetworkForms,
             VolunteerPages,

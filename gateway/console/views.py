@@ -51,6 +51,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/volunteers", "nav.volunteers", "volunteers"),
         NavItem(f"{PREFIX}/people", "nav.people", "people"),
         NavItem(f"{PREFIX}/duplicates", "nav.duplicates", "duplicates"),
+        NavItem(f"{PREFIX}/access-log", "nav.access_log", "access_log"),
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
         NavItem(f"{PREFIX}/purchases", "nav.purchases", "purchases"),
         NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),

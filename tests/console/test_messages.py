@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.console import explain
+from gateway.console.access_log import LOGS as ACCESS_LOGS
 from gateway.console.duplicates import FILTERS as DUPLICATE_FILTERS
 from gateway.console.forms import STEPS
 from gateway.console.messages import EN, LANGUAGES, NL, translate
@@ -23,6 +24,7 @@ from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
 from shared.contracts.partners.api.organisations import ContactRole, PartnerStatus
 from shared.contracts.partners.api.partnerships import Contribution, PartnershipRole, PartnershipStatus
 from shared.contracts.partners.events import PartnerKind
+from shared.contracts.referrals.api.participant_data import AccessPurpose
 from shared.contracts.referrals.api.participant_page import ParticipantChangeKind
 from shared.contracts.referrals.api.referrals import (
     Arrival,
@@ -82,6 +84,7 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("who.", Role),
     ("request_kind.", ParticipantChangeKind),
     ("volunteer_read.", VolunteerReadPurpose),
+    ("access_read.", AccessPurpose),
 ]
 
 
@@ -115,6 +118,7 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"step.{step}_button" for step in STEPS)
     asked.update(f"done.{step}" for step in (*STEPS, "submitted", "volunteer_step"))
     asked.update(f"event_type.{event_type}" for event_type in EVENT_TYPES)
+    asked.update(f"access_log.of_{log}" for log in ACCESS_LOGS)
     asked.update(f"duplicates_page.{kind}_{shown}" for kind in ("show", "none") for shown in DUPLICATE_FILTERS)
     asked.update(f"history.{step}" for step in HISTORY_STEPS if step != "request_notification")  # its own words
     asked.update(f"problem.{code}" for code in explain.KNOWN_CODES)

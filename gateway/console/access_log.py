@@ -1,0 +1,80 @@
+"""Who read personal data in the library, for its staff: the referrals service's log of reads of participants
+(the whole library's, or one referral's) and the volunteers service's log of reads of volunteers, newest first;
+when, who in which role and organisation, why, and whose data (by pseudonym or link, never by name), so opening
+the page is no read of anyone. The same operations as GET /api/v1/referrals/access-log, /referrals/{id}/access-log
+and /volunteers/access-log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+
+from gateway.console import forms
+from gateway.console.explain import Explanation, explain
+from gateway.console.names import load_names
+from gateway.console.session import Visitor
+from gateway.console.views import page
+from shared.contracts.referrals.api import operations as ops
+from shared.contracts.referrals.api.participant_data import ListAccessLog
+from shared.contracts.volunteers.api.access_log import ListVolunteerReads, VolunteerReadEntry
+from shared.errors import InvalidInput, PartnernetError
+from shared.pagination import Page
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+SHOWN = 100  # a page of reads; the next ones by their link
+LOGS = ("referrals", "volunteers")
+
+
+class AccessLogPages(Controller):
+    path = "/access-log"
+
+    @get("/")
+    async def access_log(
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        of: FromQuery[str | None] = None,
+        referral_id: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        actor = visitor.signed_in(Role.STAFF)
+        log = of or "referrals"
+        entries: list[Any] = []
+        next_cursor = None
+        problem: Explanation | None = None
+        try:
+            entries, next_cursor = await self._read(rpc, actor, log, referral_id, cursor)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+        return page(
+            visitor,
+            "access_log.html",
+            status=problem.status if problem else 200,
+            section="access_log",
+            log=log if log in LOGS else "referrals",
+            logs=LOGS,
+            entries=entries,
+            referral_id=referral_id if log == "referrals" and problem is None else None,  # a checked id only
+            next_cursor=next_cursor,
+            problem=problem,
+            parties=await load_names(rpc, actor),
+        )
+
+    @staticmethod
+    async def _read(
+        rpc: RpcClient, actor: Actor, log: str, referral_id: str | None, cursor: str | None
+    ) -> tuple[list[Any], str | None]:
+        if log == "referrals":
+            query = forms.convert({"referral_id": referral_id or None, "cursor": cursor, "limit": SHOWN}, ListAccessLog)
+            found = await rpc.call(ops.LIST_ACCESS_LOG, actor, query)
+            return list(found.items), found.next_cursor
+        if log == "volunteers":
+            reads = forms.convert({"cursor": cursor, "limit": SHOWN}, ListVolunteerReads)
+            page_of = await rpc.call("volunteers", "access_log", actor, reads, Page[VolunteerReadEntry])
+            return list(page_of.items), page_of.next_cursor
+        raise InvalidInput("not a log of the console - at `$.of`")

@@ -294,6 +294,8 @@ CONSENT_ENDED = {
 def _party_line(party: PageParty, until: date | None) -> str:
     """Who the party is to them, and whether it is shown who they are (and until when)."""
     who = f"{party.name or 'Onze partner'}: {ROLES.get(party.role, '')}."
+    if not party.sees and party.since is not None:
+        return f"{who} Ziet uw gegevens niet meer sinds {_date(party.since.astimezone(LOCAL_TIME).date())}."
     if not party.sees:
         return f"{who} Ziet uw gegevens niet."
     return f"{who} Mag uw gegevens zien tot {_date(until)}." if until else f"{who} Mag uw gegevens zien."

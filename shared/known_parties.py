@@ -27,6 +27,7 @@ from shared.contracts.partners.events import (
     PartnerRegistered,
     PartnershipActivated,
     PartnershipEnded,
+    PartnershipSuspended,
     PartnerSuspended,
 )
 from shared.service import ServiceRuntime
@@ -124,8 +125,10 @@ class KnownParties:
 
 class KnownPartnerships:
     """A service's `known_partnerships`: which partner actively partners with which library (in which roles), from
-    the partners service's `partnership.activated` and `.ended`. Activated and ended are flags, not a status, so
-    the two consumers may run in any order and an ended partnership stays ended."""
+    the partners service's `partnership.activated`, `.suspended` and `.ended`. Ended is a flag that stays, so the
+    consumers may run in any order and an ended partnership stays ended; of an activation (or resumption) and a
+    suspension, the later one wins by the time of its event, whichever is handled last (as a partner's status).
+    A suspended partnership is not active: its partner acts in none of its roles for the library until resumed."""
 
     def __init__(self, metadata: sa.MetaData) -> None:
         self.table = sa.Table(
@@ -138,11 +141,15 @@ class KnownPartnerships:
             sa.Column("roles", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
             sa.Column("activated", sa.Boolean, nullable=False, server_default=sa.false()),
             sa.Column("ended", sa.Boolean, nullable=False, server_default=sa.false()),
+            # The time of the newest activation or suspension applied, and of the end: since when it stopped.
+            sa.Column("changed_at", sa.DateTime(timezone=True)),
+            sa.Column("ended_at", sa.DateTime(timezone=True)),
             sa.Index("known_partnerships_by_partner", "partner_id", "library"),
         )
 
     def subscribe(self, runtime: ServiceRuntime) -> None:
         runtime.consume("partnership-activated", PartnershipActivated, self.activated)
+        runtime.consume("partnership-suspended", PartnershipSuspended, self.suspended)
         runtime.consume("partnership-ended", PartnershipEnded, self.ended)
 
     async def is_active(self, session: AsyncSession, partner_id: UUID, library: str) -> bool:
@@ -153,18 +160,43 @@ class KnownPartnerships:
         return (await session.execute(statement.limit(1))).first() is not None
 
     async def activated(self, tx: Transaction, envelope: Envelope, event: PartnershipActivated) -> None:
-        await self._flag(tx, event, roles=list(event.roles), activated=True)
+        await self._running(tx, envelope, event, activated=True, roles=list(event.roles))
+
+    async def suspended(self, tx: Transaction, envelope: Envelope, event: PartnershipSuspended) -> None:
+        await self._running(tx, envelope, event, activated=False)
 
     async def ended(self, tx: Transaction, envelope: Envelope, event: PartnershipEnded) -> None:
-        await self._flag(tx, event, ended=True)
+        flags = {"ended": True, "ended_at": envelope.time}
+        await tx.session.execute(
+            insert(self.table)
+            .values(**self._row(event), **flags)
+            .on_conflict_do_update(index_elements=["id"], set_=flags)
+        )
 
-    async def _flag(self, tx: Transaction, event: PartnershipActivated | PartnershipEnded, **flags: object) -> None:
-        row = {
+    async def _running(
+        self,
+        tx: Transaction,
+        envelope: Envelope,
+        event: PartnershipActivated | PartnershipSuspended,
+        **flags: object,
+    ) -> None:
+        p = self.table
+        flags = {**flags, "changed_at": envelope.time}
+        await tx.session.execute(
+            insert(p)
+            .values(**self._row(event), **flags)
+            .on_conflict_do_update(
+                index_elements=["id"],
+                set_=flags,
+                where=sa.or_(p.c.changed_at.is_(None), p.c.changed_at <= envelope.time),
+            )
+        )
+
+    @staticmethod
+    def _row(event: PartnershipActivated | PartnershipSuspended | PartnershipEnded) -> dict[str, object]:
+        return {
             "id": event.partnership_id,
             "partner_id": event.partner_id,
             "library": event.library,
             "municipality": event.municipality,
         }
-        await tx.session.execute(
-            insert(self.table).values(**row, **flags).on_conflict_do_update(index_elements=["id"], set_=flags)
-        )

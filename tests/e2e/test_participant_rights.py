@@ -6,10 +6,12 @@ see and handle their own part, and nobody else sees the requests."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from gateway import participant_html
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 from tests.e2e.test_participant_page import (
@@ -24,6 +26,11 @@ from tests.e2e.test_participant_page import (
 from tests.services.referrals.conftest import pooled_tenant
 
 REQUESTS = "/api/v1/referrals/change-requests"
+
+
+def today() -> str:
+    """Today as the participant's page writes a date (Dutch, the Netherlands' calendar day)."""
+    return participant_html._date(datetime.now(participant_html.LOCAL_TIME).date())
 
 
 @pytest.fixture
@@ -155,7 +162,7 @@ async def test_the_page_says_when_a_party_no_longer_sees_the_person(
         async with participant(platform) as browser:
             blocks = visible_text((await browser.get(f"/p/{person.code}")).text)
         partner = [b for b in blocks if b.startswith("UWV")]
-        return blocks if partner and partner[0].endswith("Ziet uw gegevens niet.") else None
+        return blocks if partner and partner[0].endswith(f"Ziet uw gegevens niet meer sinds {today()}.") else None
 
     blocks = await eventually(says_so, what="the suspension to reach the page")
     library = f"Bibliotheek {tenant.library_a}: bewaart uw gegevens. Mag uw gegevens zien tot 10 januari 2099."
@@ -219,3 +226,23 @@ async def test_requests_handled_by_staff_are_not_marked_as_closed_by_an_erasure(
         2,
         handled.json()["handled_at"],
     )
+
+
+async def test_the_page_says_since_when_a_partner_whose_agreement_ended_no_longer_sees_the_person(
+    platform: RunningPlatform, tenant: Tenant, person: Person
+) -> None:
+    referrer = f"UWV {tenant.partner_a}"
+    async with platform.client(tenant.coordinator) as coordinator:
+        listed = await coordinator.get("/api/v1/referrals/agreements", params={"partner_id": tenant.partner_a})
+        (agreement,) = listed.json()["items"]
+        ended = await coordinator.post(f"/api/v1/referrals/agreements/{agreement['id']}/end")
+    assert ended.status_code == 200, ended.text
+    async with participant(platform) as browser:
+        blocks = visible_text((await browser.get(f"/p/{person.code}")).text)
+    (line,) = [b for b in blocks if b.startswith("UWV")]
+    assert line.endswith(f": stuurde u door. Ziet uw gegevens niet meer sinds {today()}."), (line, referrer)
+    library = f"Bibliotheek {tenant.library_a}: bewaart uw gegevens. Mag uw gegevens zien tot 10 januari 2099."
+    assert library in blocks
+    async with platform.client(tenant.partner_a_token) as api:  # as the page says: pseudonyms only
+        seen = (await api.get(f"/api/v1/referrals/{person.referral['id']}")).json()
+    assert (seen["participant"], seen["withheld_because"]) == (None, "partnership_ended")

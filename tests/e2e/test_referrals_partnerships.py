@@ -138,3 +138,53 @@ async def test_a_suspended_partner_sees_pseudonyms_only_on_referrals_it_was_part
     seen = await eventually(hidden, what="the suspension to reach the referrals service")
     assert (seen["reason"], seen["withheld_because"]) == (None, "partner_inactive")
     assert (await read(platform, tenant.staff_a, referral_id))["participant"]["name"] == PERSON
+
+
+async def test_a_suspended_partnership_takes_no_new_referrals_and_hides_the_person_until_resumed(
+    platform: RunningPlatform, unpartnered: Tenant
+) -> None:
+    from tests.e2e.test_participant_page import issue_code, participant, visible_text
+    from tests.e2e.test_participant_rights import today
+
+    tenant = unpartnered
+    body = {
+        "library": tenant.library_a,
+        "partner_id": tenant.partner_a,
+        "roles": ["referrer"],
+        "starts_on": "2026-01-01",
+    }
+    created = await post(platform, tenant.staff_a, "/api/v1/partnerships", body)
+    assert created.status_code == 201, created.text
+    partnership = f"/api/v1/partnerships/{created.json()['id']}"
+    assert (await post(platform, tenant.staff_a, f"{partnership}/activate")).status_code == 200
+
+    async def accepted() -> dict[str, Any] | None:
+        response = await partner_refers(platform, tenant, tenant.library_a)
+        return dict(response.json()) if response.status_code == 201 else None
+
+    referral = await eventually(accepted, what="the partnership to reach the referrals service")
+    assert (await post(platform, tenant.staff_a, f"/api/v1/referrals/{referral['id']}/accept")).status_code == 200
+    code = (await issue_code(platform, tenant, referral["id"]))["code"]
+
+    suspended = await post(platform, tenant.staff_a, f"{partnership}/suspend", {"reason": "evaluatie"})
+    assert suspended.status_code == 200, suspended.text
+
+    async def refused() -> bool:
+        return (await partner_refers(platform, tenant, tenant.library_a)).status_code == 409
+
+    await eventually(refused, what="the suspension to reach the referrals service")
+    seen = await read(platform, tenant.partner_a_token, referral["id"])
+    assert (seen["participant"], seen["reason"], seen["withheld_because"]) == (None, None, "partnership_ended")
+    assert (await read(platform, tenant.staff_a, referral["id"]))["participant"]["name"] == PERSON
+    async with participant(platform) as browser:
+        blocks = visible_text((await browser.get(f"/p/{code}")).text)
+    (line,) = [b for b in blocks if b.startswith("UWV")]
+    assert line.endswith(f"Ziet uw gegevens niet meer sinds {today()}."), line
+
+    assert (await post(platform, tenant.staff_a, f"{partnership}/resume")).status_code == 200
+    resumed = await eventually(accepted, what="the resumption to reach the referrals service")
+    assert resumed["participant"]["name"] == PERSON
+    assert (await read(platform, tenant.partner_a_token, referral["id"]))["participant"]["name"] == PERSON
+    async with participant(platform) as browser:
+        blocks = visible_text((await browser.get(f"/p/{code}")).text)
+    assert any(b.startswith("UWV") and b.endswith("Mag uw gegevens zien tot 10 januari 2099.") for b in blocks)

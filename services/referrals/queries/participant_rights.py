@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import store
-from services.referrals.domain import consent as consent_rules
 from services.referrals.queries.policy import policy_view
-from services.referrals.queries.referral import consent_of, consent_state_of, parties_of
+from services.referrals.queries.referral import consent_state_of, shown_to
 from services.referrals.store import ParticipantVault, personal_data_reads
 from services.referrals.store import person as person_store
 from shared.contracts.referrals.api.participant_page import RIGHTS, HeldData, PageParty, ParticipantChangeKind
 from shared.contracts.referrals.api.person import PartyKind, PartyRole
-from shared.contracts.referrals.api.referrals import ReferralStatus
+from shared.contracts.referrals.api.referrals import Withholding
 from shared.tenancy import Actor, Role
 
 
@@ -44,7 +44,8 @@ def party_actor(kind: PartyKind, id_: str) -> Actor:
 
 async def parties(session: AsyncSession, row: sa.Row, now: datetime) -> list[PageParty]:
     """The library and the partners of the referral, and whether each is shown who the person is now: what the
-    consent rules show that party (its consent ended, a partner suspended or ended: not any more)."""
+    consent rules show that party (its consent ended, a partner suspended or ended, its partnership with the
+    library or the municipality's agreement ended or suspended: not any more), and since when it is not."""
     named: list[tuple[PartyKind, str, PartyRole]] = [(PartyKind.LIBRARY, row.library, PartyRole.LIBRARY)]
     if row.referring_partner_id is not None:
         named.append((PartyKind.PARTNER, str(row.referring_partner_id), PartyRole.REFERRING))
@@ -52,20 +53,34 @@ async def parties(session: AsyncSession, row: sa.Row, now: datetime) -> list[Pag
         named.append((PartyKind.PARTNER, str(row.receiving_partner_id), PartyRole.RECEIVING))
     partners = {row.referring_partner_id, row.receiving_partner_id} - {None}
     names = await person_store.party_names(session, {row.library}, partners)
-    active = await person_store.active_partners(session, partners)
-    state = consent_state_of(row, now)
     found = []
     for kind, id_, role in named:
-        shown = consent_rules.disclosure(
-            party_actor(kind, id_),
-            parties_of(row),
-            consent=consent_of(row),
-            state=state,
-            status=ReferralStatus(row.status),
-            organisation_active=kind is PartyKind.LIBRARY or id_ in active,
-        )
-        found.append(PageParty(kind=kind.value, name=names.get(id_), role=role.value, sees=shown.person))
+        actor = party_actor(kind, id_)
+        standing = None
+        if kind is PartyKind.PARTNER:
+            standing = await store.partner_standing(session, UUID(id_), row.library, row.municipality)
+        shown = shown_to(actor, row, now, standing)
+        since = None
+        if not shown.person:
+            since = await stopped_since(session, row, shown.because, UUID(id_) if standing is not None else None)
+        found.append(PageParty(kind=kind.value, name=names.get(id_), role=role.value, sees=shown.person, since=since))
     return found
+
+
+async def stopped_since(
+    session: AsyncSession, row: sa.Row, because: Withholding | None, partner_id: UUID | None
+) -> datetime | None:
+    """Since when a party that saw the person no longer does; None where it never did (or the time is unknown)."""
+    if because in (Withholding.CONSENT_REVOKED, Withholding.CONSENT_EXPIRED):
+        return row.consent_ended_at
+    if partner_id is None:
+        return None
+    if because is Withholding.PARTNER_INACTIVE:
+        partner = await store.known.find_partner(session, partner_id)
+        return partner.status_changed_at if partner is not None else None
+    if because is Withholding.PARTNERSHIP_ENDED:
+        return await store.partnership_stopped_at(session, partner_id, row.library, row.municipality)
+    return None
 
 
 async def data_on_page(

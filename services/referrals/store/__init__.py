@@ -212,11 +212,32 @@ def partnership_standing(
         sa.exists().where(*with_library, p.c.activated, sa.not_(p.c.ended)),
         sa.exists().where(*in_municipality, a.c.ended_at.is_(None)),
     )
+    # A suspended partnership counts as one that stopped, until it is resumed (then it is partnered again).
     ended = sa.or_(
-        sa.exists().where(*with_library, p.c.ended),
+        sa.exists().where(*with_library, sa.or_(p.c.ended, sa.not_(p.c.activated))),
         sa.exists().where(*in_municipality, a.c.ended_at.is_not(None)),
     )
     return partnered, ended
+
+
+async def partnership_stopped_at(
+    session: AsyncSession, partner_id: UUID, library: str, municipality: str
+) -> datetime | None:
+    """When the partner's last partnership with the library (or the municipality's agreement) stopped: the latest
+    end or suspension of one; None where that time is not known (stopped before it was kept)."""
+    p, a = known_partnerships, referral_agreements
+    stopped = sa.func.coalesce(p.c.ended_at, p.c.changed_at)
+    statement = sa.select(
+        sa.func.greatest(
+            sa.select(sa.func.max(stopped))
+            .where(p.c.partner_id == partner_id, p.c.library == library, sa.or_(p.c.ended, sa.not_(p.c.activated)))
+            .scalar_subquery(),
+            sa.select(sa.func.max(a.c.ended_at))
+            .where(a.c.partner_id == partner_id, a.c.municipality == municipality)
+            .scalar_subquery(),
+        )
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 _one = sa.select(sa.literal(1).label("one")).subquery()

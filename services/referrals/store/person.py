@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals.store import known_libraries, known_partners, personal_data_reads, referrals
 from services.referrals.store.duplicates import EXACT, blind_index, duplicate_warnings
-from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.contracts.referrals.api.duplicates import DuplicateDecision
 
 # Links between warnings are followed this many steps at most: a person's referrals are a handful, and a chain
@@ -105,15 +104,6 @@ async def newest_per_library(session: AsyncSession, municipality: str, digest: b
     for library, referral_id in (await session.execute(statement)).all():
         newest.setdefault(library, referral_id)  # a person's referrals are a handful: no DISTINCT ON needed
     return newest
-
-
-async def active_partners(session: AsyncSession, partners: set[UUID]) -> set[str]:
-    """Those of `partners` that are active (neither suspended nor ended), as this service knows them."""
-    if not partners:
-        return set()
-    p = known_partners
-    statement = sa.select(p.c.id).where(p.c.id.in_(partners), p.c.status == PartnerStatus.ACTIVE.value)
-    return {str(id_) for id_ in (await session.execute(statement)).scalars()}
 
 
 async def held_without_digest(session: AsyncSession, after: UUID | None, limit: int) -> list[sa.Row]:

@@ -52,7 +52,8 @@ class PageParty(msgspec.Struct, frozen=True, kw_only=True):
     kind: str  # "library" or "partner"
     name: str | None = None
     role: str  # "library", "referring" or "receiving" (shared/contracts/referrals/api/person.py PartyRole)
-    sees: bool = True  # shown who the person is now (consent in force, the partner active)
+    sees: bool = True  # shown who the person is now (consent in force, the partner and its partnership active)
+    since: datetime | None = None  # not shown any more since then (consent ended, partner or partnership stopped)
 
 
 class ChangeRequestStatus(enum.StrEnum):

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import asyncpg
+import msgspec
 import sqlalchemy as sa
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.sql.compiler import SQLCompiler
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +26,14 @@ KERNEL_MIGRATIONS = Path(__file__).parent / "migrations"
 kernel_metadata = sa.MetaData()
 
 
-def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> AsyncEngine:
+# Connections a service keeps open. Enough for the requests a replica runs at once to wait for a connection
+# rarely; every one of them stays open, since an overflow connection opened for a burst and closed after it
+# costs a connect (TLS probe, authentication, the driver's type introspection) each time.
+POOL_SIZE = 20
+POOL_OVERFLOW = 5
+
+
+def create_engine(database_url: str, schema: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
     # The schema is the search path, so the service's tables need no schema in their names and a
     # service cannot touch another's tables by accident.
     # No ping before each checkout (a round trip on every request): a connection that died with the server
@@ -25,7 +41,7 @@ def create_engine(database_url: str, schema: str, *, pool_size: int = 10) -> Asy
     return create_async_engine(
         database_url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=POOL_OVERFLOW,
         pool_pre_ping=False,
         connect_args={"server_settings": {"search_path": schema, "application_name": f"partnernet-{schema}"}},
     )
@@ -72,3 +88,161 @@ async def _run_script(conn: AsyncConnection, script: str) -> None:
     driver = raw.driver_connection
     assert driver is not None
     await driver.execute(script)
+
+
+# --- statements on the driver directly, for the hottest reads ------------------------------------------------
+
+_ASYNCPG = asyncpg_dialect()
+
+
+class Prepared:
+    """A Core statement compiled once to asyncpg's SQL, run on a plain asyncpg connection (`DirectReads`).
+
+    The statement is written with the service's tables like any other; only its execution skips SQLAlchemy
+    (compiling, result processing, the session): asyncpg prepares it once per connection and keeps it.
+    Parameters are named `sa.bindparam`s, given as keywords; values go to asyncpg as they are (UUID, str,
+    datetime …: no SQLAlchemy type processing), and rows come back as `DirectRow`s.
+    """
+
+    def __init__(self, name: str, statement: sa.ClauseElement) -> None:
+        compiled = statement.compile(dialect=_ASYNCPG)
+        assert isinstance(compiled, SQLCompiler)
+        self.name = name  # the span's name
+        self.sql = compiled.string
+        self._order = tuple(compiled.positiontup or ())
+        # Values written into the statement (literals, constants in a comparison) are parameters to asyncpg.
+        self._constants = {
+            name: bind.effective_value for bind, name in compiled.bind_names.items() if not bind.required
+        }
+
+    def arguments(self, values: Mapping[str, Any]) -> list[Any]:
+        try:
+            return [values[name] if name in values else self._constants[name] for name in self._order]
+        except KeyError as exc:
+            raise TypeError(f"statement {self.name!r} needs the parameter {exc.args[0]!r}") from None
+
+
+class DirectRow:
+    """An asyncpg record read by attribute, like a SQLAlchemy row, so the same view functions take both."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: asyncpg.Record) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class DirectConnection:
+    """One asyncpg connection, lent for a few statements; each is a span where the request's trace records."""
+
+    def __init__(self, connection: asyncpg.Connection, tracer: Tracer) -> None:
+        self._connection = connection
+        self._tracer = tracer
+
+    async def fetchrow(self, statement: Prepared, **values: Any) -> DirectRow | None:
+        with self._span(statement):
+            record = await self._connection.fetchrow(statement.sql, *statement.arguments(values))
+        return None if record is None else DirectRow(record)
+
+    async def fetch(self, statement: Prepared, **values: Any) -> list[DirectRow]:
+        with self._span(statement):
+            records = await self._connection.fetch(statement.sql, *statement.arguments(values))
+        return [DirectRow(record) for record in records]
+
+    async def execute(self, statement: Prepared, **values: Any) -> None:
+        with self._span(statement):
+            await self._connection.execute(statement.sql, *statement.arguments(values))
+
+    def _span(self, statement: Prepared) -> Any:
+        if not trace.get_current_span().is_recording():  # a span nobody records costs more than the statement
+            return _NO_SPAN
+        span = self._tracer.start_as_current_span(statement.name, kind=SpanKind.CLIENT)
+        return _Recorded(span, statement)
+
+
+class _NoSpan:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+_NO_SPAN = _NoSpan()
+
+
+class _Recorded:
+    def __init__(self, span: Any, statement: Prepared) -> None:
+        self._span = span
+        self._statement = statement
+
+    def __enter__(self) -> None:
+        span = self._span.__enter__()
+        span.set_attributes({"db.system": "postgresql", "db.statement": self._statement.sql})
+
+    def __exit__(self, *exc: object) -> None:
+        self._span.__exit__(*exc)
+
+
+async def _json_codecs(connection: asyncpg.Connection) -> None:
+    # As SQLAlchemy's asyncpg dialect reads them: json and jsonb values as Python values.
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            name,
+            encoder=lambda value: msgspec.json.encode(value).decode(),
+            decoder=msgspec.json.decode,
+            schema="pg_catalog",
+        )
+
+
+async def _keep_as_is(connection: asyncpg.Connection) -> None:
+    """No reset query when a connection goes back to the pool (asyncpg's default costs a round trip): a read
+    leaves no session settings behind, and asyncpg rolls back an open transaction before it calls this."""
+
+
+class DirectReads:
+    """A service's pool of plain asyncpg connections for its hottest reads (`Prepared` statements).
+
+    Beside the engine's pool, because SQLAlchemy's session and result machinery cost a read as much as the
+    round trip to PostgreSQL does. Connections open when first needed and then stay open (no churn under
+    bursts); nothing connects before `start()`.
+    """
+
+    def __init__(self, database_url: str, schema: str, *, size: int, tracer: Tracer) -> None:
+        self._dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self._schema = schema
+        self._size = size
+        self._tracer = tracer
+        self._pool: asyncpg.Pool | None = None
+
+    async def start(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            self._dsn,
+            min_size=0,
+            max_size=self._size,
+            max_inactive_connection_lifetime=0,
+            init=_json_codecs,
+            reset=_keep_as_is,
+            server_settings={
+                "search_path": self._schema,
+                "application_name": f"partnernet-{self._schema}-reads",
+                "TimeZone": "UTC",
+            },
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[DirectConnection]:
+        if self._pool is None:
+            raise RuntimeError(f"the {self._schema} service's direct reads are not started")
+        async with self._pool.acquire() as connection:
+            yield DirectConnection(connection, self._tracer)

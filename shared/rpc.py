@@ -186,7 +186,8 @@ class Responder:
             result = await self.use_case(request.actor, command)
         except PartnernetError as exc:
             return encode_error(exc)
-        except (sqlalchemy.exc.DBAPIError, OSError) as exc:
+        except (sqlalchemy.exc.DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            # (asyncpg's own errors: from reads on a direct connection, shared/db.py DirectReads)
             return encode_error(database_error(exc, f"{self.service}.{self.operation}"))
         except Exception:
             log.exception("operation %s failed", self.subject)
@@ -273,7 +274,7 @@ def _causes(exc: BaseException) -> list[BaseException]:
 
 def database_error(exc: Exception, operation: str) -> PartnernetError:
     """What to answer when the database refused or could not be reached: only a real fault is a 500."""
-    orig = getattr(exc, "orig", None)
+    orig = getattr(exc, "orig", exc)  # SQLAlchemy wraps the driver's error; a direct read raises it as it is
     sqlstate = getattr(orig, "sqlstate", None) or ""
     if sqlstate in UNSTORABLE_TEXT:
         return InvalidInput("the text contains characters that cannot be stored (such as the NUL character)")

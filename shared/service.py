@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.clock import Clock, SystemClock
 from shared.consumer import EnvelopeConsumer, EnvelopeHandler, EventConsumer, EventHandler
 from shared.contracts import EventData
-from shared.db import create_engine, migrate, session_factory
+from shared.db import DirectReads, create_engine, migrate, session_factory
 from shared.messaging import create_broker, declare_streams, event_stream_name
 from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
 from shared.operations import Operation, Operations
@@ -39,6 +39,10 @@ from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# Plain asyncpg connections for the hottest reads (shared/db.py DirectReads): each is held for a statement or
+# two, so a few serve all the requests a replica runs at once.
+DIRECT_READ_CONNECTIONS = 8
 
 B = TypeVar("B")
 Q = TypeVar("Q")
@@ -69,6 +73,7 @@ class ServiceRuntime:
     relay: Relay[Any, Any]  # the outbox's
     clock: Clock
     rpc: RpcServer
+    reads: DirectReads
     consumers: list[EventConsumer[Any]] = field(default_factory=list)
     relays: list[Relay[Any, Any]] = field(default_factory=list)  # the service's own, beside the outbox's
     periodic: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
@@ -107,6 +112,9 @@ class ServiceRuntime:
             ),
             clock=clock or SystemClock(),
             rpc=RpcServer(name, telemetry.tracer("partnernet.rpc"), concurrency=settings.rpc_concurrency),
+            reads=DirectReads(
+                settings.database_url, name, size=DIRECT_READ_CONNECTIONS, tracer=telemetry.tracer("partnernet.db")
+            ),
         )
         runtime.answer("health", HealthCheck, runtime.health)
         # Sent outbox rows and inbox rows do not stay for ever; settings that would break a guarantee stop the start.
@@ -160,7 +168,7 @@ class ServiceRuntime:
 
     @property
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.clock)
+        return UnitOfWork(self.sessions, self.clock, self.reads)
 
     def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
         """Run `job` every `seconds` while the service runs (overdue referrals, expiring qualifications …).
@@ -205,6 +213,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         await migrate(self.engine, self.name, self.migrations)
+        await self.reads.start()  # opens no connection until a read needs one
         await self.broker.connect()
         await declare_streams(self.broker, replicas=self.settings.stream_replicas)
         await self.broker.start()
@@ -229,6 +238,7 @@ class ServiceRuntime:
             await self.broker.stop()
         except Exception:  # a broker that is away cannot be drained; stopping must still finish
             log.warning("broker did not stop cleanly", exc_info=True)
+        await self.reads.close()
         await self.engine.dispose()
         self.telemetry.shutdown()
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import Clock
 from shared.contracts import Envelope, EventData
+from shared.db import DirectConnection, DirectReads
 from shared.outbox import stage_event
 
 
@@ -27,6 +28,7 @@ class Transaction:
 class UnitOfWork:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    reads: DirectReads | None = None  # the service's plain asyncpg connections (shared/db.py), where it has them
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -45,3 +47,12 @@ class UnitOfWork:
         """A session for queries; each statement sees the latest committed data (no shared snapshot)."""
         async with self._reads() as session:
             yield session
+
+    @asynccontextmanager
+    async def direct(self) -> AsyncIterator[DirectConnection]:
+        """A plain asyncpg connection for `Prepared` statements: the hottest reads, without SQLAlchemy's costs.
+        Like `read()`, each statement sees the latest committed data."""
+        if self.reads is None:
+            raise RuntimeError("this unit of work has no direct reads (ServiceRuntime.unit_of_work gives them)")
+        async with self.reads.connection() as connection:
+            yield connection

@@ -36,7 +36,15 @@ async def test_services_reconnect_to_a_restarted_postgres_without_restarting(tmp
         async with gateway(settings) as base_url:
             tenant = await register_tenant(base_url, settings)
             async with tenant.client() as api:
+                before = await api.post("/api/v1/referrals", json=tenant.referral())
+                assert before.status_code == 201, before.text
+                ledger.sent += 1
+                ledger.accepted += 1
+                accepted.add(before.json()["id"])
+                # The read of one referral runs on the service's direct connections (shared/db.py): one is open now.
+                assert (await api.get(f"/api/v1/referrals/{before.json()['id']}")).status_code == 200
                 await asyncio.to_thread(database.stop)
+                read_during = await api.get(f"/api/v1/referrals/{before.json()['id']}")
                 during = await api.post("/api/v1/referrals", json=tenant.referral())
                 ledger.sent += 1
                 ledger.statuses[str(during.status_code)] += 1
@@ -53,7 +61,8 @@ async def test_services_reconnect_to_a_restarted_postgres_without_restarting(tmp
                     return response.status_code == 201
 
                 await eventually(accepted_again, timeout=30, what="a referral to be accepted after the restart")
-                read = await api.get(f"/api/v1/referrals/{next(iter(accepted))}")
+                read = await api.get(f"/api/v1/referrals/{before.json()['id']}")
+                read_new = await api.get(f"/api/v1/referrals/{next(iter(accepted - {before.json()['id']}))}")
             ledger.stored = len(accepted)
             await settle_deliveries(ledger, database_url, broker.url, accepted, timeout=30)
 
@@ -72,6 +81,7 @@ async def test_services_reconnect_to_a_restarted_postgres_without_restarting(tmp
         await asyncio.to_thread(database.stop)
 
     assert during.status_code == 503 and during.headers["content-type"].startswith(PROBLEM), during.text
-    assert read.status_code == 200
-    assert ledger.accepted == 1 and ledger.delivered == 1 and ledger.lost == 0 and ledger.duplicates == 0
+    assert read_during.status_code == 503 and read_during.headers["content-type"].startswith(PROBLEM), read_during.text
+    assert read.status_code == 200 and read_new.status_code == 200, (read.text, read_new.text)
+    assert ledger.accepted == 2 and ledger.delivered == 2 and ledger.lost == 0 and ledger.duplicates == 0
     assert all(database_ok and relay_active for database_ok, relay_active in ledger.notes["health"].values())

@@ -31,8 +31,24 @@ def wrapped(orig: Exception, cause: BaseException | None = None) -> sqlalchemy.e
         (wrapped(DriverError("57P01"), asyncpg.exceptions.AdminShutdownError("shutdown")), ServiceUnavailable),
         (ConnectionRefusedError(111, "refused"), ServiceUnavailable),
         (wrapped(DriverError("23505")), PartnernetError),  # a unique violation nobody handled: a real fault
+        # The driver's own errors, unwrapped, as a read on a direct connection (shared/db.py) raises them.
+        (asyncpg.exceptions.CharacterNotInRepertoireError("NUL"), InvalidInput),
+        (asyncpg.exceptions.ConnectionDoesNotExistError("closed"), ServiceUnavailable),
+        (asyncpg.exceptions.AdminShutdownError("shutdown"), ServiceUnavailable),
+        (asyncpg.exceptions.UniqueViolationError("duplicate key"), PartnernetError),
     ],
-    ids=["nul-character", "untranslatable", "connection-closed", "admin-shutdown", "refused", "unhandled"],
+    ids=[
+        "nul-character",
+        "untranslatable",
+        "connection-closed",
+        "admin-shutdown",
+        "refused",
+        "unhandled",
+        "direct-nul-character",
+        "direct-connection-closed",
+        "direct-admin-shutdown",
+        "direct-unhandled",
+    ],
 )
 def test_database_errors_map_to_what_the_caller_can_act_on(error: Exception, expected: type[PartnernetError]) -> None:
     answered = database_error(error, "referrals.submit")

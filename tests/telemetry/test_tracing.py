@@ -91,6 +91,12 @@ async def test_span_names_are_route_templates_and_stable_names(
     assert "GET /api/v1/referrals/{referral_id}" in names
     assert "rpc.referrals.get process" in names
     assert "rpc.referrals.get request" in names, names  # the gateway's side of the call, named by its subject
+    # The read runs on a direct connection (shared/db.py), not through SQLAlchemy: its statement is a span too.
+    read_trace = [s for s in ours if format(s.context.trace_id, "032x") == read.headers["x-request-id"]]
+    (process,) = [s for s in read_trace if s.name == "rpc.referrals.get process"]
+    (select,) = [s for s in read_trace if s.name == "SELECT referral"]
+    assert select.parent is not None and select.parent.span_id == process.context.span_id
+    assert (select.attributes or {}).get("db.system") == "postgresql"
     assert any(name.startswith("events.referrals.referral.submitted.v1 ") for name in names), names
     assert [name for name in names if UNSTABLE.search(name)] == []
     http = [s for s in ours if (s.attributes or {}).get("http.method")]

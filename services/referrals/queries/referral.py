@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
@@ -131,7 +132,11 @@ async def as_seen_by(session: AsyncSession, actor: Actor, row: sa.Row, now: date
     return referral_view(row, shown=await shown_to_reader(session, actor, row, now))
 
 
-def history_entry(row: sa.Row, *, free_text: bool = True) -> HistoryEntry:
+def history_entry(row: sa.Row | HistoryEntry, *, free_text: bool = True) -> HistoryEntry:
+    """A history row as its entry (one read on a direct connection is decoded to entries already); its note only
+    where the reader is shown free text."""
+    if isinstance(row, HistoryEntry):
+        return row if free_text or row.note is None else msgspec.structs.replace(row, note=None)
     return HistoryEntry(
         status=ReferralStatus(row.status),
         step=row.step,
@@ -147,7 +152,7 @@ def referral_view(
     row: sa.Row,
     *,
     participant: Participant | None = None,
-    history: list[sa.Row] | None = None,
+    history: Sequence[sa.Row | HistoryEntry] | None = None,
     shown: consent_rules.Disclosure | None = None,
     consent_state: ConsentState | None = None,
 ) -> ReferralView:
@@ -254,32 +259,50 @@ def access_entry(row: sa.Row) -> AccessLogEntry:
 async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, query: GetReferral) -> ReferralView:
     """One referral as far as the caller may see it; the library's staff see its possible duplicates with it.
 
-    Read without a transaction (each statement sees the latest committed data). A read that shows the
-    participant is written to the access log before the answer leaves: for the library's staff in the statement
-    that reads the warnings (a data-modifying CTE, committed with it), so showing the person costs one round
-    trip more than not showing them; if the log cannot be written, the read fails and shows nothing.
+    The read every party polls, so it runs on a direct connection (shared/db.py): the referral and its history
+    in one prepared statement, without a transaction (each statement sees the latest committed data). A read
+    that shows the participant is written to the access log before the answer leaves: for the library's staff in
+    the statement that reads the warnings (a data-modifying CTE, committed with it), else in a statement of its
+    own, so showing the person costs one round trip more than not showing them; if the log cannot be written,
+    the read fails and shows nothing.
     """
-    async with work.read() as session:
-        row = await store.find_referral(session, query.referral_id)
+    async with work.direct() as db:
+        found = await db.fetchrow(store.READ_REFERRAL, referral_id=query.referral_id)
+        row = cast(sa.Row, found)
         # Out of scope answers exactly like missing, so a referral's existence never leaks.
-        if row is None or not may_read(actor, row):
+        if found is None or not may_read(actor, row):
             raise NotFound(f"referral {query.referral_id} not found")
         participant = logged = None
         now = work.clock.now()
-        shown = await shown_to_reader(session, actor, row, now)
+        shown = await shown_to_partner(work, actor, row, now)
         if row.participant_sealed is not None and shown.person:
             participant = vault.unseal(row.participant_sealed)
-            logged = access_entry_values(row, actor, AccessPurpose.VIEW, work.clock.now())
-        history = await store.history_of(session, row.id)
+            logged = access_entry_values(row, actor, AccessPurpose.VIEW, now)
         warnings: list[sa.Row] = []
         if sees_duplicates(actor, row):
-            warnings = await duplicate_store.warnings_of(session, row.id, logging=logged)
+            if logged is None:
+                found_warnings = await db.fetch(duplicate_store.WARNINGS_OF, referral_id=row.id)
+            else:
+                found_warnings = await db.fetch(duplicate_store.WARNINGS_OF_LOGGED, **logged)
+            warnings = cast(list[sa.Row], found_warnings)
         elif logged is not None:
-            await store.log_personal_data_read(session, **logged)
+            await db.execute(store.LOG_READ, **logged)
+    history = _HISTORY.decode(row.history)
     view = referral_view(
         row, participant=participant, history=history, shown=shown, consent_state=consent_state_of(row, now)
     )
     return with_duplicates(view, actor, warnings)
+
+
+_HISTORY = msgspec.json.Decoder(list[HistoryEntry])
+
+
+async def shown_to_partner(work: UnitOfWork, actor: Actor, row: sa.Row, now: datetime) -> consent_rules.Disclosure:
+    """`shown_to` for a read outside a transaction: a partner's standing read in a session of its own."""
+    if actor.role is Role.PARTNER and actor.partner is not None and may_read_personal_data(actor, row):
+        async with work.read() as session:
+            return await shown_to_reader(session, actor, row, now)
+    return shown_to(actor, row, now)
 
 
 def sees_duplicates(actor: Actor, row: sa.Row) -> bool:

@@ -10,11 +10,12 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.contracts.referrals.api.referrals import Participant
+from shared.db import Prepared
 from shared.known_parties import KnownParties, KnownPartnerships
 from shared.personal_data import Sealer
 
@@ -155,6 +156,17 @@ referral_history = sa.Table(
     sa.Index("referral_history_by_referral", "referral_id", "id"),
 )
 
+ACCESS_ENTRY_COLUMNS = (
+    "referral_id",
+    "library",
+    "participant_pseudonym",
+    "actor",
+    "actor_role",
+    "actor_organisation",
+    "purpose",
+    "at",
+)
+
 personal_data_reads = sa.Table(
     "personal_data_reads",
     metadata,
@@ -289,6 +301,31 @@ async def partner_standing(session: AsyncSession, partner_id: UUID, library: str
 
 async def find_referral(session: AsyncSession, referral_id: UUID) -> sa.Row | None:
     return (await session.execute(sa.select(referrals).where(referrals.c.id == referral_id))).first()
+
+
+def _history_json() -> sa.Label[str]:
+    """A referral's history, oldest first, as the JSON text of its `HistoryEntry`s (decoded by msgspec at once)."""
+    h = referral_history
+    entry = sa.func.json_build_object(
+        *("status", h.c.status, "step", h.c.step, "at", h.c.at, "actor", h.c.actor),
+        *("version", h.c.version, "details", h.c.details, "note", h.c.note),
+    )
+    entries = sa.func.coalesce(sa.func.json_agg(aggregate_order_by(entry, h.c.id)), sa.text("'[]'::json"))
+    return (
+        sa.select(sa.cast(entries, sa.Text)).where(h.c.referral_id == referrals.c.id).scalar_subquery().label("history")
+    )
+
+
+# A referral and its history in one round trip, for the read of one referral (queries/referral.py).
+READ_REFERRAL = Prepared(
+    "SELECT referral", sa.select(referrals, _history_json()).where(referrals.c.id == sa.bindparam("referral_id"))
+)
+
+# One read of a participant's personal data, in the access log (keywords: queries/referral.access_entry_values).
+LOG_READ = Prepared(
+    "INSERT personal_data_reads",
+    personal_data_reads.insert().values({column: sa.bindparam(column) for column in ACCESS_ENTRY_COLUMNS}).inline(),
+)
 
 
 async def lock_referral(session: AsyncSession, referral_id: UUID) -> sa.Row | None:

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import domain
 from services.referrals.blind_index import BlindKeys
-from services.referrals.store import metadata, personal_data_reads, referrals
+from services.referrals.store import ACCESS_ENTRY_COLUMNS, metadata, personal_data_reads, referrals
 from shared.contracts.referrals.api.duplicates import DuplicateDecision
+from shared.db import Prepared
 
 EXACT, FEATURE = "exact", "feature"
 
@@ -138,28 +139,30 @@ async def add_warnings(session: AsyncSession, warnings: list[dict[str, Any]]) ->
         await session.execute(ADD_WARNING, warnings)
 
 
-async def warnings_of(
-    session: AsyncSession, referral_id: UUID, *, logging: dict[str, Any] | None = None
-) -> list[sa.Row]:
-    """The warnings a referral's own view shows: its own (any decision), and links made from the other side.
-
-    `logging`: an access-log row (personal_data_reads) written by the same statement, which PostgreSQL runs to
-    completion whether or not the query reads it: the read that shows a participant and its log are one.
-    """
+def _warnings_of_one() -> sa.Select[Any]:
     w = duplicate_warnings
-    statement = (
+    referral_id: sa.BindParameter[UUID] = sa.bindparam("referral_id", type_=PgUUID(as_uuid=True))
+    linked_from_elsewhere = sa.and_(w.c.duplicate_of == referral_id, w.c.decision == DuplicateDecision.LINKED.value)
+    return (
         sa.select(w)
-        .where(
-            sa.or_(
-                w.c.referral_id == referral_id,
-                sa.and_(w.c.duplicate_of == referral_id, w.c.decision == DuplicateDecision.LINKED.value),
-            )
-        )
+        .where(sa.or_(w.c.referral_id == referral_id, linked_from_elsewhere))
         .order_by(w.c.flagged_at, w.c.id)
     )
-    if logging is not None:
-        statement = statement.add_cte(personal_data_reads.insert().values(**logging).cte("access_logged"))
-    return list((await session.execute(statement)).all())
+
+
+# The warnings a referral's own view shows: its own (any decision), and links made from the other side; read on
+# a direct connection (queries/referral.py). With the access-log row of the read (keywords: access_entry_values
+# in queries/referral.py) written by the same statement, which PostgreSQL runs to completion whether or not the
+# query reads it: the read that shows a participant and its log are one.
+WARNINGS_OF = Prepared("SELECT duplicate_warnings", _warnings_of_one())
+WARNINGS_OF_LOGGED = Prepared(
+    "SELECT duplicate_warnings, INSERT personal_data_reads",
+    _warnings_of_one().add_cte(
+        personal_data_reads.insert()
+        .values({column: sa.bindparam(column) for column in ACCESS_ENTRY_COLUMNS})
+        .cte("access_logged")
+    ),
+)
 
 
 async def lock_warning(session: AsyncSession, warning_id: UUID) -> sa.Row | None:

@@ -110,7 +110,8 @@ def vault_of(platform: RunningPlatform) -> ParticipantVault:
 
 def work_at(platform: RunningPlatform, when: datetime) -> tuple[UnitOfWork, FixedClock]:
     clock = FixedClock(when)
-    return UnitOfWork(platform.services["referrals"].sessions, clock), clock
+    runtime = platform.services["referrals"]
+    return UnitOfWork(runtime.sessions, clock, runtime.reads), clock
 
 
 def now() -> datetime:

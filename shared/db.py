@@ -26,10 +26,10 @@ KERNEL_MIGRATIONS = Path(__file__).parent / "migrations"
 kernel_metadata = sa.MetaData()
 
 
-# Connections a service keeps open. Enough for the requests a replica runs at once to wait for a connection
-# rarely; every one of them stays open, since an overflow connection opened for a burst and closed after it
-# costs a connect (TLS probe, authentication, the driver's type introspection) each time.
-POOL_SIZE = 20
+# Connections a service keeps open once opened, and the overflow a burst may open and close beyond them (a
+# connect costs a TLS probe, authentication and the driver's type introspection each time). 20 at most, as
+# before: four services and their direct reads stay within PostgreSQL's default 100 connections.
+POOL_SIZE = 15
 POOL_OVERFLOW = 5
 
 

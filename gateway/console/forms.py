@@ -16,7 +16,7 @@ import msgspec
 from litestar.datastructures import FormMultiDict
 
 from shared.clock import LOCAL_TIME
-from shared.contracts.partners.api.organisations import PartnerChanges, RegisterPartner, StatusChange
+from shared.contracts.partners.api.organisations import PartnerChanges, PartnerStep, RegisterPartner, StatusChange
 from shared.contracts.partners.api.partnerships import CreatePartnership, PartnershipChanges, PartnershipStep
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
@@ -239,12 +239,24 @@ def partnership_changes(form: FormMultiDict) -> PartnershipChanges:
     return convert(data, PartnershipChanges)
 
 
+def status_change(form: FormMultiDict, *, final: bool) -> StatusChange:
+    """The reason and version of a lifecycle step; a final one (ending) only with its box ticked."""
+    if final and text(form, "confirm") != "yes":
+        raise InvalidInput("confirm that it ends for good - at `$.confirm`")
+    return convert({"reason": text(form, "reason"), "expected_version": number(form, "expected_version")}, StatusChange)
+
+
 def partnership_step(form: FormMultiDict) -> tuple[PartnershipStep, StatusChange]:
     try:
         step = PartnershipStep(text(form, "step") or "")
     except ValueError:
         raise InvalidInput("not a step of a partnership - at `$.step`") from None
-    change = convert(
-        {"reason": text(form, "reason"), "expected_version": number(form, "expected_version")}, StatusChange
-    )
-    return step, change
+    return step, status_change(form, final=step is PartnershipStep.END)
+
+
+def partner_step(form: FormMultiDict) -> tuple[PartnerStep, StatusChange]:
+    try:
+        step = PartnerStep(text(form, "step") or "")
+    except ValueError:
+        raise InvalidInput("not a step of a partner - at `$.step`") from None
+    return step, status_change(form, final=step is PartnerStep.END)

@@ -20,9 +20,11 @@ from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from shared.contracts.partners.api.organisations import (
+    ChangePartnerStatus,
     GetPartner,
     ListPartners,
     PartnerStatus,
+    PartnerStep,
     PartnerView,
     UpdatePartner,
 )
@@ -45,13 +47,26 @@ from shared.tenancy import Actor, Role
 
 PARTNER_EDITORS = (Role.STAFF, Role.COORDINATOR)
 PARTNERSHIP_EDITORS = (Role.STAFF,)  # the library's own staff (the partners service says so again)
+# Suspending, reactivating or ending a partner concerns every library of the municipality: its coordinator's.
+PARTNER_STATUS_EDITORS = (Role.COORDINATOR,)
+PARTNER_STEPS: dict[PartnerStatus, tuple[PartnerStep, ...]] = {
+    PartnerStatus.ACTIVE: (PartnerStep.SUSPEND, PartnerStep.END),
+    PartnerStatus.SUSPENDED: (PartnerStep.REACTIVATE, PartnerStep.END),
+}
 # Which steps the edit page offers in each status; the partners service decides (an illegal one is a 409).
 STEPS: dict[PartnershipStatus, tuple[PartnershipStep, ...]] = {
     PartnershipStatus.DRAFT: (PartnershipStep.ACTIVATE, PartnershipStep.END),
     PartnershipStatus.ACTIVE: (PartnershipStep.SUSPEND, PartnershipStep.END),
     PartnershipStatus.SUSPENDED: (PartnershipStep.RESUME, PartnershipStep.END),
 }
-DONE = ("partner_registered", "partner_updated", "partnership_created", "partnership_updated", "partnership_step")
+DONE = (
+    "partner_registered",
+    "partner_updated",
+    "partner_step",
+    "partnership_created",
+    "partnership_updated",
+    "partnership_step",
+)
 
 
 def typed(form: FormMultiDict) -> dict[str, Any]:
@@ -143,6 +158,27 @@ class NetworkForms(Controller):
             partner = await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView)
             return self._partner_form(visitor, partner, typed(form), problem, status=problem.status)
         return done("partner_updated")
+
+    @post("/partners/{partner_id:uuid}/step", status_code=303)
+    async def partner_step(
+        self,
+        partner_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        """Suspend, reactivate or end a partner (the coordinator); a refusal shows on its edit page."""
+        actor = visitor.signed_in(*PARTNER_STATUS_EDITORS)
+        form = await request.form()
+        try:
+            step, change = forms.partner_step(form)
+            command = ChangePartnerStatus(partner_id=partner_id, step=step, change=change)
+            await rpc.call("partners", "change_partner_status", actor, command, PartnerView)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            partner = await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView)
+            return self._partner_form(visitor, partner, partner_values(partner), problem, status=problem.status)
+        return done("partner_step")
 
     # --- partnerships
 
@@ -243,6 +279,8 @@ class NetworkForms(Controller):
             problem=problem,
             kinds=list(PartnerKind),
             areas=list(SkillArea),
+            may_change_status=visitor.role in PARTNER_STATUS_EDITORS,
+            partner_steps=[step.value for step in PARTNER_STEPS.get(partner.status, ())] if partner else [],
         )
 
     @staticmethod

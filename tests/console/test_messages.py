@@ -21,8 +21,8 @@ from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
 from shared.contracts.courses.api.purchasing import PurchaseStatus
 from shared.contracts.courses.events import Audience, CourseFormat
 from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
-from shared.contracts.partners.api.organisations import ContactRole, PartnerStatus
-from shared.contracts.partners.api.partnerships import Contribution, PartnershipRole, PartnershipStatus
+from shared.contracts.partners.api.organisations import ContactRole, PartnerStatus, PartnerStep
+from shared.contracts.partners.api.partnerships import Contribution, PartnershipRole, PartnershipStatus, PartnershipStep
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.referrals.api.participant_data import AccessPurpose
 from shared.contracts.referrals.api.participant_page import ParticipantChangeKind
@@ -119,6 +119,8 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"done.{step}" for step in (*STEPS, "submitted", "volunteer_step"))
     asked.update(f"event_type.{event_type}" for event_type in EVENT_TYPES)
     asked.update(f"access_log.of_{log}" for log in ACCESS_LOGS)
+    asked.update(f"partner_step.{step.value}{means}" for step in PartnerStep for means in ("", "_means"))
+    asked.update(f"partnership_step.{step.value}{means}" for step in PartnershipStep for means in ("", "_means"))
     asked.update(f"duplicates_page.{kind}_{shown}" for kind in ("show", "none") for shown in DUPLICATE_FILTERS)
     asked.update(f"history.{step}" for step in HISTORY_STEPS if step != "request_notification")  # its own words
     asked.update(f"problem.{code}" for code in explain.KNOWN_CODES)

@@ -26,6 +26,7 @@ from benchmarks import raw
 from benchmarks.idle import cpu_seconds, cpu_snapshot, idle_platform
 from benchmarks.loadgen import Spec
 from benchmarks.pipeline import (
+    BenchTenant,
     PipelineResult,
     Target,
     cpu_per_referral,
@@ -42,6 +43,7 @@ from benchmarks.processes import (
     memory_snapshot,
 )
 from benchmarks.profiling import Profiler, summarise
+from benchmarks.volume import seed
 from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 AIM_READ_SHARE = 0.10  # issue 16's step; the long-term aim is LONG_TERM_READ_SHARE
@@ -64,6 +66,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", help="with --url: its PostgreSQL (default: from --data-dir, else none)")
     parser.add_argument("--read-connections", type=int, default=50)
     parser.add_argument("--write-connections", type=int, default=16)
+    parser.add_argument(
+        "--volume",
+        type=int,
+        default=0,
+        help="seed this many referrals (and their history, feed entries, outbox and inbox rows) in SQL before "
+        "measuring, as years of use would leave them (benchmarks/volume.py); the views' figures then come at "
+        "that volume",
+    )
     parser.add_argument("--profile", type=Path, help="write py-spy profiles of the read and write phases here")
     parser.add_argument("--json", type=Path, help="also write every figure as JSON")
     parser.add_argument(
@@ -182,6 +192,13 @@ async def benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     step("tenant …")
     tenant = await create_tenant(target)
     await asyncio.sleep(1.0)
+    if args.volume:
+        if not target.database_dsn:
+            raise SystemExit("--volume needs the platform's database (--data-dir or --database-url with --url)")
+        step(f"seeding {args.volume:,} referrals and their rows in SQL, then ANALYZE …")
+        results["volume"] = await seed(target.database_dsn, args.volume, library=tenant.library, log=step)
+    step("the views people wait for (statistics, overview, lists, feed pages), one at a time and 20 at once …")
+    results["views"] = await views(target, tenant, duration)
     results["rss_at_rest_mb"] = memory_snapshot(target.processes)
 
     step("load generator against a static responder (its own ceiling) …")
@@ -246,6 +263,54 @@ async def benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     for phase in ("read_path", "read_path_staff", "generator_ceiling", "bare_litestar"):
         results[phase].pop("captured", None)
     return results
+
+
+async def views(target: Target, tenant: BenchTenant, duration: float) -> dict[str, Any]:
+    """Each view a user waits for, sequentially and at 20 concurrent requests: the statistics (staff's, the
+    coordinator's), the overview, the referral list (first page and 20 pages deep) and the partner's feed
+    (first page, deep in its history)."""
+    staff, coordinator, partner = tenant.staff_token, tenant.read_token, tenant.submit_token
+    async with httpx.AsyncClient(base_url=target.base_url, timeout=30) as api:
+        cursor, headers = None, {"Authorization": f"Bearer {staff}"}
+        for _ in range(20):
+            params = {"limit": 50} | ({"cursor": cursor} if cursor else {})
+            cursor = (await api.get("/api/v1/referrals", params=params, headers=headers)).json().get("next_cursor")
+            if not cursor:
+                break
+        newest = await api.get(
+            f"/api/v1/partners/{tenant.partner_id}/feed",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {partner}"},
+        )
+    first = newest.json()["items"][0]["position"] if newest.status_code == 200 and newest.json()["items"] else 0
+    paths = {
+        "statistics (staff)": ("/api/v1/referrals/statistics", staff),
+        "statistics (coordinator)": ("/api/v1/referrals/statistics", coordinator),
+        "overview (coordinator)": ("/api/v1/overview", coordinator),
+        "list, first page (staff)": ("/api/v1/referrals?limit=50", staff),
+        "list, 20 pages deep (staff)": (f"/api/v1/referrals?limit=50&cursor={cursor}" if cursor else None, staff),
+        "feed, first page (partner)": (f"/api/v1/partners/{tenant.partner_id}/feed?limit=50", partner),
+        "feed, deep in history (partner)": (
+            f"/api/v1/partners/{tenant.partner_id}/feed?limit=50&after={first + 20_000}",
+            partner,
+        ),
+    }
+    figures: dict[str, Any] = {}
+    for name, (path, token) in paths.items():
+        if path is None:
+            continue
+        for connections in (1, 20):
+            spec = http_spec(
+                target.base_url,
+                path,
+                headers={"Authorization": f"Bearer {token}"},
+                connections=connections,
+                duration=duration,
+            )
+            result = await run_loadgen(spec)
+            result.pop("captured", None)
+            figures[f"{name} ×{connections}"] = result
+    return figures
 
 
 async def measured(target: Target, spec: Spec) -> dict[str, Any]:
@@ -405,6 +470,16 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
                 + (f", drained {drained:.1f}s after the load" if drained is not None else ""),
             )
     rows.extend(pipeline_rows(r))
+    volume = r.get("volume", {}).get("referrals_added", 0)
+    row(f"— views at {volume:,} seeded referrals (p50 / p99; ×1 sequential, ×20 concurrent) —", "", "")
+    if volume:
+        row("  seeding (SQL, then ANALYZE)", f"{r['volume']['seconds']:.0f} s", str(r["volume"]["rows"]))
+    for name, result in r.get("views", {}).items():
+        row(
+            f"  {name}",
+            f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f} ms",
+            f"{result['rps']:,.0f} req/s; {status_note(result['statuses'])}",
+        )
     row("— resident memory (MB): at rest / peak under load —", "", "")
     for name in COMPONENTS:
         rest, peak = r["rss_at_rest_mb"].get(name), r["rss_under_load_mb"].get(name)

@@ -90,11 +90,13 @@ async def overview_statistics(
     # A partner takes part in a referral by referring it or by receiving it: one row per (partner, referral).
     referring = referrals.c.referring_partner_id
     receiving = referrals.c.receiving_partner_id
+    # Each arm filtered by the caller's scope too, so it reads the scope's referrals through their index and not
+    # every referral of every municipality (the join below keeps the same rows either way).
     party = sa.union_all(
         sa.select(
             referrals.c.id.label("referral_id"), referring.label("partner_id"), sa.literal(True).label("by")
-        ).where(referring.is_not(None)),
-        sa.select(referrals.c.id, receiving, sa.literal(False)).where(receiving.is_not(None)),
+        ).where(referring.is_not(None), *conditions),
+        sa.select(referrals.c.id, receiving, sa.literal(False)).where(receiving.is_not(None), *conditions),
     ).subquery("party")
     async with work.read() as session:
         by_library = await _figures(session, referrals, referrals.c.library, conditions)

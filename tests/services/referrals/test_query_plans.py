@@ -1,0 +1,106 @@
+"""Every query a user waits for reads the large tables through an index, with years of rows in them (issue 25).
+
+The referrals service's and the partners service's SQL is recorded while a library's staff, a partner and the
+municipality's coordinator open lists (first and deep pages), a referral, the access log, statistics, the overview
+and the partner's feed deep in its history, on a database seeded with the benchmark's copies
+(benchmarks/volume.py, then ANALYZE). Each recorded statement is then EXPLAINed with its own parameters, the
+planner's defaults untouched (`enable_seqscan` on): none may plan a sequential scan of a large table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from benchmarks.volume import seed
+from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+
+VOLUME = 30_000
+# The tables the seeding fills (a small table is rightly read whole: the planner's choice there proves nothing).
+LARGE = {"referrals", "referral_history", "feed_entries"}
+
+
+@contextmanager
+def recorded(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
+    statements: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            statements.append((statement, parameters))
+
+    sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+def scans(plan: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    yield plan["Node Type"], plan.get("Relation Name", "")
+    for child in plan.get("Plans", []):
+        yield from scans(child)
+
+
+async def sequential_scans(engine: AsyncEngine, statements: list[tuple[str, Any]]) -> list[str]:
+    found = []
+    async with engine.connect() as conn:
+        for statement, parameters in statements:
+            result = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters)
+            plan = result.scalar_one()
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            for node, relation in scans(plan[0]["Plan"]):
+                if node == "Seq Scan" and relation in LARGE:
+                    found.append(f"{relation} in: {statement[:300]}")
+    return found
+
+
+async def test_user_facing_queries_use_indexes_at_volume(platform: RunningPlatform, tenant: Tenant) -> None:
+    async with platform.client(tenant.partner_a_token) as api:
+        submitted = await api.post("/api/v1/referrals", json=referral_body(tenant.library_a, tenant.partner_a))
+        assert submitted.status_code == 201, submitted.text
+    referral_id = submitted.json()["id"]
+
+    async def in_feed() -> bool | None:
+        async with platform.client(tenant.partner_a_token) as api:
+            return bool((await api.get(f"/api/v1/partners/{tenant.partner_a}/feed")).json()["items"]) or None
+
+    await eventually(in_feed, what="the referral in the partner's feed")
+    dsn = platform.settings.database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    seeded = await seed(dsn, VOLUME, library=tenant.library_a, plumbing=False, log=lambda _: None)
+    assert seeded["rows"]["referrals.referrals"] > VOLUME
+    assert seeded["rows"]["partners.feed_entries"] > VOLUME  # the partner's feed has years of entries
+
+    referrals_engine = platform.services["referrals"].engine
+    partners_engine = platform.services["partners"].engine
+    with recorded(referrals_engine) as referral_sql, recorded(partners_engine) as partner_sql:
+        for token in (tenant.staff_a, tenant.partner_a_token, tenant.coordinator):
+            async with platform.client(token) as api:
+                page = await api.get("/api/v1/referrals", params={"limit": 50})
+                assert page.status_code == 200, page.text
+                for _ in range(3):  # deeper in the list
+                    cursor = page.json()["next_cursor"]
+                    assert cursor, "the seeded list has more pages"
+                    page = await api.get("/api/v1/referrals", params={"limit": 50, "cursor": cursor})
+                    assert page.status_code == 200, page.text
+                assert (await api.get(f"/api/v1/referrals/{referral_id}")).status_code == 200
+                assert (await api.get("/api/v1/referrals/statistics")).status_code == 200
+                if token != tenant.partner_a_token:
+                    overview = await api.get("/api/v1/overview")
+                    assert overview.status_code == 200, overview.text
+        async with platform.client(tenant.staff_a) as api:
+            assert (await api.get("/api/v1/referrals/access-log")).status_code == 200
+        async with platform.client(tenant.partner_a_token) as api:
+            for after in (0, VOLUME // 2, VOLUME * 2):  # the first page, deep in the history, the newest
+                feed = await api.get(f"/api/v1/partners/{tenant.partner_a}/feed", params={"after": after})
+                assert feed.status_code == 200, feed.text
+
+    assert len(referral_sql) > 10 and partner_sql
+    found = await sequential_scans(referrals_engine, referral_sql) + await sequential_scans(
+        partners_engine, partner_sql
+    )
+    assert found == [], "\n".join(found)

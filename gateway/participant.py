@@ -214,8 +214,10 @@ class ParticipantPageController(Controller):
             attempts.wrong_code(key)
             return page(html.not_found(), 404)
         except Conflict as exc:
-            if exc.extra.get("expired"):
-                return page(html.expired(), 410)
+            if exc.extra.get("erased"):
+                return page(html.erased(None), 410)
+            if exc.extra.get("closed"):
+                return page(html.nothing_to_change(data.code), 409)
             raise
         return page(html.change_recorded(recorded.kind, recorded.already_requested))
 
@@ -232,7 +234,7 @@ class ParticipantPageController(Controller):
             attempts.wrong_code(key)
             return page(html.not_found(), 404)
         if not found.works:
-            return page(html.expired(), 410)
+            return page(html.erased(found.erased_at), 410)
         return page(html.participant_page(found, code))
 
 

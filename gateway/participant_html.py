@@ -198,6 +198,8 @@ def participant_page(page: ParticipantPage, code: str) -> str:
     """The participant's own referral; their name is not on it (see queries/participant_view.py)."""
     receiver = escape(page.receiver_name or ("de bibliotheek" if page.receiver_kind == "library" else "onze partner"))
     parts = ["<h1>Uw afspraak</h1>\n<p>Hier leest u waar u heen gaat. U kunt de tekst ook laten voorlezen.</p>\n"]
+    if page.closed_at is not None:
+        return _closed_page(page, code, receiver)
     parts.append(_section("huis", "Bij wie?", f"U gaat naar {receiver}."))
     if page.status is ReferralStatus.ENROLLED:
         parts.append(_section("vinkje", "Hoe gaat het nu?", "U doet mee aan een cursus. Fijn dat u meedoet!"))
@@ -212,6 +214,28 @@ def participant_page(page: ParticipantPage, code: str) -> str:
     parts.append(_change_section(page, code))
     parts += _data_sections(page, code)
     return document("Uw afspraak", "".join(parts))
+
+
+CLOSED_HOW = {
+    ReferralStatus.COMPLETED: "U bent klaar. Fijn dat u meedeed!",
+    ReferralStatus.NO_SHOW: "U kwam niet naar de afspraak. De afspraak is nu voorbij.",
+}
+
+
+def _closed_page(page: ParticipantPage, code: str, receiver: str) -> str:
+    """After the referral closed: no appointment any more, but what is held, who sees it, and their rights."""
+    assert page.closed_at is not None
+    day = _date(page.closed_at.astimezone(LOCAL_TIME).date())
+    how = CLOSED_HOW.get(page.status) if page.status is not None else None
+    lines = [f"U ging naar {receiver}.", how or "Uw aanvraag is gestopt.", f"Dat was op {day}."]
+    parts = ["<h1>Uw gegevens</h1>\n<p>Uw aanvraag is klaar. Hier leest u wat wij nog van u weten.</p>\n"]
+    parts.append(_section("vinkje", "Hoe ging het?", *lines))
+    if page.contact_phone:
+        phone = escape(page.contact_phone)
+        call = f'Hebt u een vraag? Bel ons dan: <a class="groot" href="tel:{_tel(page.contact_phone)}">{phone}</a>.'
+        parts.append(_section("telefoon", "Een vraag?", call))
+    parts += _data_sections(page, code)
+    return document("Uw gegevens", "".join(parts))
 
 
 def _change_section(page: ParticipantPage, code: str) -> str:
@@ -313,10 +337,11 @@ def _data_sections(page: ParticipantPage, code: str) -> list[str]:
     elif page.retention_days is not None:
         until.append(f"Wij wissen uw gegevens {page.retention_days} dagen nadat uw aanvraag klaar is.")
     asked = [f"U vroeg al: {RIGHTS_ASKED[kind]} Wij bellen u." for kind in page.rights_requested]
+    ended = page.consent_state in CONSENT_ENDED  # nothing shared any more: nothing to stop sharing
     buttons = "".join(
         _change_button(code, kind, label, second=True)
         for kind, label in RIGHTS_BUTTONS.items()
-        if kind not in page.rights_requested
+        if kind not in page.rights_requested and not (ended and kind is ParticipantChangeKind.REVOCATION)
     )
     rights = "".join(f"<p>{line}</p>" for line in ["U mag altijd om uw gegevens vragen.", *asked])
     return [
@@ -348,11 +373,33 @@ def not_found() -> str:
     return code_form(message="Deze code kennen we niet. Kijk goed en typ de code nog een keer.")
 
 
-def expired() -> str:
-    body = "<h1>Deze code werkt niet meer</h1>\n" + _section(
-        "vraag", "Wat nu?", "Uw afspraak is klaar of gestopt.", "Hebt u een vraag? Bel dan de bibliotheek."
+def erased(at: datetime | None) -> str:
+    """The library erased what it held about them (on their request, or when its time to keep it had passed)."""
+    when = f"Dat deden wij op {_date(at.astimezone(LOCAL_TIME).date())}." if at is not None else ""
+    body = (
+        "<h1>Uw gegevens zijn gewist</h1>\n"
+        + _section(
+            "vinkje",
+            "Wat is er gebeurd?",
+            f"Wij hebben uw gegevens gewist. {when}".strip(),
+            "Wij weten niets meer van u. Deze code werkt nu niet meer.",
+        )
+        + _section("vraag", "Een vraag?", "Bel dan de bibliotheek.")
     )
-    return document("Code werkt niet meer", body)
+    return document("Uw gegevens zijn gewist", body)
+
+
+def nothing_to_change(code: str) -> str:
+    """They asked to change an appointment of a referral that has closed: there is none any more."""
+    body = (
+        "<h1>Uw afspraak is al voorbij</h1>\n"
+        + _section("agenda", "Wat nu?", "U hebt geen afspraak meer. Er is dus niets te veranderen.")
+        + _section("sleutel", "Uw gegevens", "U kunt nog wel om uw gegevens vragen. Dat doet u op uw pagina.")
+        + '<form method="post" action="/p">'
+        f'<input type="hidden" name="code" value="{escape(code)}">'
+        '<button type="submit">Naar mijn pagina</button></form>'
+    )
+    return document("Uw afspraak is al voorbij", body)
 
 
 def locked(retry_after: int) -> str:

@@ -14,6 +14,8 @@ import hmac
 import secrets
 
 from services.referrals import domain
+from services.referrals.domain.consent import ACCEPTED_ONWARDS
+from shared.contracts.referrals.api.participant_page import RIGHTS, ParticipantChangeKind
 from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
@@ -51,8 +53,10 @@ class CodeHasher:
         return hmac.new(self._key, code.encode(), hashlib.sha256).digest()
 
 
-# A code can be made from acceptance on (the intake is planned then, or soon), while the referral is open.
-CODE_STATUSES = frozenset({ReferralStatus.ACCEPTED, ReferralStatus.INTAKE_PLANNED, ReferralStatus.ENROLLED})
+# A code can be made from acceptance on (the intake is planned then, or soon), while the referral is open and
+# once it has completed or the person did not come: the page then shows what is held and takes their rights. Not
+# for a referral declined, withdrawn or expired, which may never have reached the library's acceptance.
+CODE_STATUSES = ACCEPTED_ONWARDS
 
 
 def check_may_issue(actor: Actor) -> None:
@@ -66,14 +70,22 @@ def check_may_issue_for(actor: Actor, *, library: str, status: ReferralStatus, a
         raise NotFound("referral not found")  # another library's referral: as if it did not exist
     if anonymised or status not in CODE_STATUSES:
         raise Conflict(
-            f"a personal code is given once the referral is accepted and while it is open; it is {status.value}",
+            f"a personal code is given once the referral is accepted, while the library holds the person's data; "
+            f"it is {status.value}",
             state=status.value,
         )
 
 
-def code_works(status: ReferralStatus, anonymised: bool) -> bool:
-    """The code expires with its referral: closed, expired or anonymised, and it opens nothing any more."""
-    return not anonymised and status not in domain.CLOSED
+def code_works(anonymised: bool) -> bool:
+    """The code opens the page for as long as the library holds the person's data: after the referral closes too
+    (what is held, who sees it, until when; and their rights), until the data is erased, on request or when the
+    library's retention has passed. Then it shows only that the data was erased."""
+    return not anonymised
+
+
+def may_ask(kind: ParticipantChangeKind, status: ReferralStatus) -> bool:
+    """Their rights they may ask for while their data is held; a change of the appointment only while it is open."""
+    return kind in RIGHTS or status not in domain.CLOSED
 
 
 def check_contact_phone(phone: str | None) -> str | None:

@@ -19,9 +19,12 @@ import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from services.referrals.commands import deadlines
 from services.referrals.store import participants as participant_store
+from shared.clock import LOCAL_TIME
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body, register_tenant
+from tests.services.referrals.conftest import work_at
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAS_CHROMIUM = CHROMIUM.exists()
@@ -268,9 +271,12 @@ async def test_a_change_request_reaches_the_librarys_staff_once(
     assert [h["details"] for h in history if h["step"] == "participant_asked_change"] == [{"kind": "reschedule"}]
 
 
-async def test_a_code_expires_with_its_referral_and_a_new_code_replaces_the_old(
+async def test_a_new_code_replaces_the_old_and_a_code_keeps_working_after_close_until_the_data_is_erased(
     platform: RunningPlatform, tenant: Tenant, planned: tuple[dict[str, Any], dict[str, Any]]
 ) -> None:
+    """What a participant expects: for as long as the library holds their data they can see what is held, who sees
+    it and until when, and ask for their rights; once the referral is closed there is no appointment to change; once
+    the data is erased (on request or by retention) the page says so, and when."""
     referral, issued = planned
     replaced = await issue_code(platform, tenant, referral["id"])
     async with participant(platform) as browser:
@@ -283,17 +289,67 @@ async def test_a_code_expires_with_its_referral_and_a_new_code_replaces_the_old(
         assert withdrawn.status_code == 200, withdrawn.text
 
     async with participant(platform) as browser:
-        gone = await browser.get(replaced["path"])
+        closed = await browser.get(replaced["path"])
         change = await browser.post("/p/change", data={"code": replaced["code"], "kind": "cancel"})
+        export = await browser.post("/p/change", data={"code": replaced["code"], "kind": "export"})
         unknown = await browser.get("/p/AAAA-AAAA")
 
-    assert gone.status_code == 410 and "werkt niet meer" in gone.text and "Bel dan de bibliotheek" in gone.text
-    assert "Sanne de Vries" not in gone.text and "Marktplein" not in gone.text
-    assert change.status_code == 410
+    assert closed.status_code == 200, closed.text
+    blocks = visible_text(closed.text)
+    assert "Uw aanvraag is gestopt." in blocks and "Wat weten wij van u?" in blocks
+    assert f"Hebt u een vraag? Bel ons dan: {LIBRARY_PHONE}." in blocks
+    assert any(b.startswith("Op ") and b.endswith("wissen wij uw gegevens.") for b in blocks)  # until when
+    for kind in ("export", "erasure", "revocation"):
+        assert f'value="{kind}"' in closed.text
+    assert 'value="cancel"' not in closed.text and 'value="reschedule"' not in closed.text
+    assert "Sanne de Vries" not in closed.text and "Marktplein" not in closed.text  # no appointment any more
+    assert flesch_douma(blocks) >= EASY_ENOUGH, blocks
+    assert change.status_code == 409 and "Uw afspraak is al voorbij" in change.text
+    assert flesch_douma(visible_text(change.text)) >= EASY_ENOUGH
+    assert export.status_code == 200 and "U wilt uw gegevens zien." in export.text
     assert unknown.status_code == 404 and "Deze code kennen we niet" in unknown.text
     async with platform.client(tenant.staff_a) as staff:
+        (request,) = (await staff.get("/api/v1/referrals/change-requests", params={"status": "open"})).json()["items"]
+        assert (request["referral_id"], request["kind"]) == (referral["id"], "export")
         refused = await staff.post(f"/api/v1/referrals/{referral['id']}/participant-code")
-        assert refused.status_code == 409  # closed: no new code either
+        assert refused.status_code == 409  # withdrawn (perhaps before it was ever accepted): no new code
+        erased = await staff.post("/api/v1/referrals/person/erase", json={"referral_id": referral["id"]})
+        assert erased.status_code == 200, erased.text
+
+    async with participant(platform) as browser:
+        gone = await browser.get(replaced["path"])
+        asked = await browser.post("/p/change", data={"code": replaced["code"], "kind": "export"})
+    assert gone.status_code == 410 and "Uw gegevens zijn gewist" in gone.text
+    today = datetime.now(LOCAL_TIME).date()
+    assert f"Dat deden wij op {today.day} " in gone.text and "Bel dan de bibliotheek." in gone.text
+    assert asked.status_code == 410 and "Uw gegevens zijn gewist" in asked.text
+    assert flesch_douma(visible_text(gone.text)) >= EASY_ENOUGH
+
+
+async def test_a_code_of_a_completed_referral_works_until_retention_erases_the_data(
+    platform: RunningPlatform, tenant: Tenant, planned: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    referral, _ = planned
+    async with platform.client(tenant.staff_a) as staff:
+        past = {
+            "intake_at": (datetime.now(UTC) - timedelta(days=2)).isoformat(),
+            "place": "Centrale bibliotheek",
+            "contact_person": {"name": "Sanne de Vries"},
+        }
+        steps = (("plan-intake", past), ("intake-held", None), ("complete", {"outcome": {"course_finished": True}}))
+        for step, body in steps:
+            done = await staff.post(f"/api/v1/referrals/{referral['id']}/{step}", json=body)
+            assert done.status_code == 200, done.text
+    issued = await issue_code(platform, tenant, referral["id"])  # completed: a code can still be given
+    async with participant(platform) as browser:
+        page = await browser.get(issued["path"])
+    assert page.status_code == 200 and "U bent klaar. Fijn dat u meedeed!" in visible_text(page.text)
+
+    work, _ = work_at(platform, datetime.now(UTC) + timedelta(days=400))  # past the library's 365 days
+    assert await deadlines.anonymise_after_retention(work, library=tenant.library_a) >= 1
+    async with participant(platform) as browser:
+        gone = await browser.get(issued["path"])
+    assert gone.status_code == 410 and "Uw gegevens zijn gewist" in gone.text
 
 
 async def test_only_the_librarys_staff_give_a_code_once_the_referral_is_accepted(

@@ -246,3 +246,21 @@ async def test_the_page_says_since_when_a_partner_whose_agreement_ended_no_longe
     async with platform.client(tenant.partner_a_token) as api:  # as the page says: pseudonyms only
         seen = (await api.get(f"/api/v1/referrals/{person.referral['id']}")).json()
     assert (seen["participant"], seen["withheld_because"]) == (None, "partnership_ended")
+
+
+async def test_after_a_revocation_the_page_says_so_and_offers_no_revocation(
+    platform: RunningPlatform, tenant: Tenant, person: Person
+) -> None:
+    async with platform.client(tenant.staff_a) as staff:
+        revoked = await staff.post(
+            f"/api/v1/referrals/{person.referral['id']}/revoke-consent",
+            json={"told_at": "2026-02-01T10:00:00+01:00", "told_via": "in_person"},
+        )
+    assert revoked.status_code == 200, revoked.text
+    async with participant(platform) as browser:
+        page = await browser.get(f"/p/{person.code}")
+    assert page.status_code == 200, page.text  # withdrawn by the revocation: still their page
+    blocks = visible_text(page.text)
+    assert "U trok uw toestemming in. Niemand ziet uw gegevens nog." in blocks
+    assert 'value="revocation"' not in page.text and 'value="erasure"' in page.text
+    assert all(not b.endswith("Mag uw gegevens zien.") and "Mag uw gegevens zien tot" not in b for b in blocks)

@@ -130,7 +130,9 @@ async def request_participant_change(
         assert locked is not None
         row = locked
         if not code_works(row):
-            raise Conflict("this code no longer works: its referral is closed", expired=True)
+            raise Conflict("the participant's data has been erased: nothing is held to ask about", erased=True)
+        if not participant_codes.may_ask(command.kind, ReferralStatus(row.status)):
+            raise Conflict(f"the referral is {row.status}: there is no appointment to change any more", closed=True)
         now = tx.clock.now()
         waiting = await participant_store.open_requests(tx.session, row.id)
         same = next((w for w in waiting if w.kind == command.kind.value), None)

@@ -39,7 +39,8 @@ async def anonymise(tx: Transaction, row: sa.Row, *, reason: AnonymisationReason
     version = row.version + 1
     await store.erase_personal_data(tx.session, row.id)
     await duplicate_store.forget(tx.session, row.id)  # the blind index is derived from the personal data
-    await participant_store.delete_code(tx.session, row.id)
+    # The code stays (a keyed hash of random characters, no personal data): it opens a page that says the data
+    # was erased and when, instead of one that says the code is unknown.
     await participant_store.close_requests_by_erasure(tx.session, row.id, now, actor)
     await store.update_referral(tx.session, row.id, anonymised_at=now, version=version, updated_at=now)
     await store.add_history(

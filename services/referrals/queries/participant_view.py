@@ -32,7 +32,6 @@ from shared.pagination import Page, decode_cursor, encode_cursor
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
-EXPIRED = ParticipantPage(works=False)
 CHANGES = (ParticipantChangeKind.RESCHEDULE.value, ParticipantChangeKind.CANCEL.value)
 
 
@@ -49,7 +48,7 @@ async def referral_for_code(session: AsyncSession, hasher: CodeHasher, typed: st
 
 
 def code_works(row: sa.Row) -> bool:
-    return participant_codes.code_works(ReferralStatus(row.status), row.anonymised_at is not None)
+    return participant_codes.code_works(row.anonymised_at is not None)
 
 
 async def open_participant_page(
@@ -67,7 +66,7 @@ async def open_participant_page(
             raise NotFound("no referral has this code")
         code_row, row = found
         if not code_works(row):
-            return EXPIRED
+            return ParticipantPage(works=False, erased_at=row.anonymised_at)
         intake = msgspec.convert(row.intake, Intake) if row.intake is not None else None
         direction = parties_of(row).direction
         receiver = await receiver_name(session, row, direction)
@@ -84,6 +83,7 @@ async def open_participant_page(
         meet_with=intake.contact_person.name if intake is not None else None,
         contact_phone=code_row.contact_phone or (intake.contact_person.phone if intake is not None else None),
         change_requested=change,
+        closed_at=row.closed_at,
         **data,
     )
 

@@ -102,11 +102,14 @@ class OpenParticipantPage(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
 class ParticipantPage(msgspec.Struct, frozen=True, kw_only=True):
     """What the participant's page shows: their own referral only, and no name at all (not even their own).
 
-    `works` is False once the referral is closed, expired or anonymised: the code expired with it, and
-    nothing else is said.
+    It works for as long as the library holds their data: while the referral is open (their appointment, a
+    change to ask for) and after it closed (what is held, who sees it, until when; their rights), until the data
+    is erased on request or by retention. Then `works` is False and `erased_at` says when; nothing else is said.
     """
 
     works: bool
+    erased_at: datetime | None = None
+    closed_at: datetime | None = None  # the referral is closed: no appointment to change, their rights remain
     receiver_kind: str | None = None  # "library" or "partner": whom they were referred to
     receiver_name: str | None = None
     status: ReferralStatus | None = None

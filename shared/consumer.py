@@ -1,28 +1,50 @@
 """Event consumers: durable JetStream pull consumers that are idempotent (the inbox) and dead-letter poison.
 
-A handler's effect and the inbox row commit together, and the ack follows the commit, so a
-redelivery after a crash finds the event id and changes nothing. A message that cannot be decoded
-goes to the dead-letter stream at once; one whose handler keeps failing goes there after
-`max_deliveries` tries. Either way the consumer moves on.
+What one pull brought is applied in one transaction, in stream order, with the inbox rows of all its events,
+and the acks follow the commit: a redelivery after a crash finds the event ids and changes nothing. Should a
+handler fail, the batch is rolled back and its events are applied again one by one, each in a transaction of
+its own, so only the failing one is retried. A message that cannot be decoded goes to the dead-letter stream at
+once; one whose handler keeps failing goes there after `max_deliveries` tries. Either way the consumer moves on.
+
+The pulling is our own, on nats-py (`Puller`): one pull request stays open at the server, so a message is
+handled as soon as it arrives, and everything that arrived meanwhile is the next batch. (FastStream's batch
+mode waits for a full batch or its timeout, nats-py's `fetch` for a full batch or its deadline: a second of
+latency on a quiet platform.)
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import msgspec
+import nats.js.errors
 import sqlalchemy as sa
-from faststream import AckPolicy
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage
-from sqlalchemy.dialects.postgresql import UUID, insert
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span, SpanKind, Tracer
+from sqlalchemy.dialects.postgresql import UUID
 
 from shared.contracts import EVENT_TYPE_PREFIX, Envelope, EventData, decode_data
 from shared.db import kernel_metadata
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
-from shared.telemetry import Telemetry, fail_span, tag_span_with_event, tag_span_with_subject, zero_start_counter
+from shared.telemetry import (
+    Telemetry,
+    fail_span,
+    stable_subject,
+    tag_span_with_event,
+    tag_span_with_subject,
+    zero_start_counter,
+)
 from shared.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -34,6 +56,13 @@ inbox = sa.Table(
     sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("inbox_by_age", "processed_at"),  # retention (shared/retention.py)
+)
+
+# The batch's events that this consumer has not handled before, recorded as handled, in one round trip.
+# A second copy of an event in the same batch conflicts with the first and is left out, like an older one.
+FIRST_TIME = sa.text(
+    "INSERT INTO inbox (consumer, event_id) SELECT :consumer, unnest(CAST(:ids AS uuid[]))"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
 )
 
 E = TypeVar("E", bound=EventData)
@@ -50,6 +79,22 @@ DELIVERIES = "Partnernet-Deliveries"
 # so a replay neither reaches consumers that handled the event (or set it aside) already nor multiplies copies.
 REPLAY_FOR = "Partnernet-Replay-For"
 
+BATCH_SIZE = 64  # at most this many events a transaction (and messages asked for in one pull request)
+PULL_SECONDS = 5.0  # a pull request's life at the server; a quiet consumer renews it this often
+ACK_WAIT_SECONDS = 30.0
+RETRY_SECONDS = 1.0
+STOP_SECONDS = 10.0  # how long a stopping service lets the batch in hand finish
+
+
+@dataclass
+class Delivery:
+    """One message of a batch, decoded, with the span its handling is recorded in."""
+
+    msg: Msg
+    envelope: Envelope
+    data: Any
+    span: Span
+
 
 class EventConsumer(Generic[E]):
     def __init__(
@@ -62,103 +107,309 @@ class EventConsumer(Generic[E]):
         work: UnitOfWork,
         telemetry: Telemetry,
         max_deliveries: int = 5,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self.durable = f"{service}-{name}"
         self.event = event
         self.handler = handler
         self.work = work
         self.max_deliveries = max_deliveries
+        self.batch_size = batch_size
         short_type = event.qualified_type().removeprefix(EVENT_TYPE_PREFIX)
         self.subject = f"events.{event.service}.{short_type}.>"
         self.stream = event_stream_name(event.service)
-        self._count_from_zero(telemetry, event.qualified_type())
+        self._setup(telemetry, event.qualified_type())
 
-    def _count_from_zero(self, telemetry: Telemetry, event_type: str | None) -> None:
-        """The consumer's counters, at 0 from the start: the first dead letter must show as an increase."""
+    def _setup(self, telemetry: Telemetry, event_type: str | None) -> None:
+        """The consumer's tracer and counters, at 0 from the start: the first dead letter must show as an increase."""
+        self.tracer: Tracer = telemetry.tracer("partnernet.consumer")
         meter = telemetry.meter("partnernet.consumer")
         self._consumed = zero_start_counter(meter, "partnernet.events.consumed", description="events handled by type")
         self._dead = zero_start_counter(meter, "partnernet.events.dead_lettered")
         self._dead.start({"consumer": self.durable})
         if event_type is not None:
             self._consumed.start({"consumer": self.durable, "event_type": event_type})
+        self._puller: Puller | None = None
 
-    def subscribe(self, broker: NatsBroker) -> None:
-        self._broker = broker
-        broker.subscriber(
-            self.subject,
-            stream=JStream(self.stream, declare=False),
-            durable=self.durable,
-            # One message a fetch: FastStream runs the messages of a larger batch side by side, and then a
-            # projection could see `referral.accepted` before `referral.submitted`. In stream order within a
-            # replica; across replicas handlers that keep state compare versions or times.
-            pull_sub=PullSub(batch_size=1, timeout=1.0),
-            ack_policy=AckPolicy.MANUAL,
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            name=self.durable,
+            filter_subject=self.subject,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
             # The server's own limit is a backstop for a message that crashes the process before we can count.
-            config=ConsumerConfig(max_deliver=self.max_deliveries + 2, ack_wait=30.0),
-            title=self.durable,
-        )(self.consume)
+            max_deliver=self.max_deliveries + 2,
+            ack_wait=ACK_WAIT_SECONDS,
+        )
 
-    async def consume(self, msg: NatsMessage) -> None:
-        replay_for = (msg.raw_message.headers or {}).get(REPLAY_FOR)
+    async def start(self, connection: NATS) -> asyncio.Task[None]:
+        """Declare the durable consumer (if it is new) and start pulling; returns the task that does."""
+        self._nc = connection
+        self._js = connection.jetstream()
+        self._puller = Puller(connection, self.stream, self.durable, self.batch_size)
+        await self._declare()
+        await self._puller.subscribe()
+        return asyncio.create_task(self.run(), name=f"consumer-{self.durable}")
+
+    async def _declare(self) -> None:
+        try:
+            # An existing consumer keeps its configuration: an operator may have changed it (ack wait, limits).
+            await self._js.consumer_info(self.stream, self.durable)
+        except nats.js.errors.NotFoundError:
+            await self._js.add_consumer(self.stream, config=self.config())
+
+    async def stop(self) -> None:
+        """Let the batch in hand finish (within STOP_SECONDS), then give back what was pulled and not handled."""
+        if self._puller is not None:
+            await self._puller.stop(STOP_SECONDS)
+
+    async def run(self) -> None:
+        assert self._puller is not None
+        while not self._puller.stopping:
+            try:
+                batch = await self._puller.next_batch()
+                if batch:
+                    await self.handle(batch)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if self._puller.stopping:
+                    break
+                log.warning("consumer %s interrupted; pulling again in %ss", self.durable, RETRY_SECONDS, exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+                with contextlib.suppress(Exception):
+                    await self._declare()  # the consumer may be gone with the server's data
+
+    async def handle(self, msgs: Sequence[Msg]) -> None:
+        """One pull's messages: those for this consumer, decoded, applied together; the rest set aside."""
+        deliveries: list[Delivery] = []
+        for msg in msgs:
+            if (delivery := await self._decoded(msg)) is not None:
+                deliveries.append(delivery)
+        if not deliveries:
+            return
+        try:
+            await self._apply_together(deliveries)
+        except Exception as exc:
+            # Rolled back as a whole: each again in a transaction of its own, so only the failing one is retried.
+            for delivery in deliveries:
+                delivery.span.add_event("batch rolled back", {"exception.type": type(exc).__name__})
+            for delivery in deliveries:
+                await self._apply_alone(delivery)
+        else:
+            for delivery in deliveries:
+                await delivery.msg.ack()
+                self._consumed.add(1, {"consumer": self.durable, "event_type": delivery.envelope.type})
+                delivery.span.end()
+
+    async def _decoded(self, msg: Msg) -> Delivery | None:
+        headers = msg.headers or {}
+        replay_for = headers.get(REPLAY_FOR)
         if replay_for is not None and replay_for != self.durable:
             await msg.ack()  # a dead letter replayed for another consumer of this subject: not ours to handle
-            return
-        delivered = msg.raw_message.metadata.num_delivered or 1
+            return None
+        span = self.tracer.start_span(
+            f"{stable_subject(msg.subject)} process",
+            context=propagate.extract(headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": msg.subject,
+                "messaging.consumer.group.name": self.durable,
+            },
+        )
         try:
-            envelope = msgspec.json.decode(msg.body, type=Envelope)
+            envelope = msgspec.json.decode(msg.data, type=Envelope)
             data = decode_data(envelope, self.event)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            tag_span_with_subject(msg.raw_message.subject)
-            fail_span(exc, f"undecodable, dead-lettered by {self.durable}")
-            await self.dead_letter(msg, f"undecodable: {exc}", delivered)
-            return
-        tag_span_with_event(envelope)
+            tag_span_with_subject(msg.subject, span)
+            fail_span(exc, f"undecodable, dead-lettered by {self.durable}", span)
+            try:
+                await self.dead_letter(msg, f"undecodable: {exc}", _delivered(msg))
+            finally:
+                span.end()
+            return None
+        tag_span_with_event(envelope, span)
+        if span.is_recording():
+            span.set_attribute("messaging.message.id", str(envelope.id))
+        return Delivery(msg, envelope, data, span)
+
+    async def _apply_together(self, deliveries: Sequence[Delivery]) -> None:
+        first = deliveries[0]
+        # The batch's own statements (the inbox, the commit) in the first event's trace; each handler in its own.
+        with _current(first.span):
+            async with self.work.transaction() as tx:
+                ids = [d.envelope.id for d in deliveries]
+                new = set(
+                    (await tx.session.execute(FIRST_TIME, {"consumer": self.durable, "ids": ids})).scalars().all()
+                )
+                for delivery in deliveries:
+                    if delivery.envelope.id not in new:
+                        log.info("consumer %s already handled event %s", self.durable, delivery.envelope.id)
+                        continue
+                    new.discard(delivery.envelope.id)  # a second copy in the same batch is skipped too
+                    with _current(delivery.span):
+                        await self.handler(tx, delivery.envelope, delivery.data)
+
+    async def _apply_alone(self, delivery: Delivery) -> None:
+        msg, envelope, span = delivery.msg, delivery.envelope, delivery.span
+        delivered = _delivered(msg)
         try:
-            await self.handle_once(envelope, data)
+            with _current(span):
+                await self.handle_once(envelope, delivery.data)
         except Exception as exc:
             # An ERROR span with the exception, the tenant and the event: what the failure panels search for.
-            if delivered >= self.max_deliveries:
-                fail_span(exc, f"failed {delivered} times, dead-lettered by {self.durable}")
-                log.exception("consumer %s gives up on event %s", self.durable, envelope.id)
-                await self.dead_letter(msg, f"failed {delivered} times: {exc!r}"[:1000], delivered)
+            try:
+                if delivered >= self.max_deliveries:
+                    fail_span(exc, f"failed {delivered} times, dead-lettered by {self.durable}", span)
+                    log.exception("consumer %s gives up on event %s", self.durable, envelope.id)
+                    await self.dead_letter(msg, f"failed {delivered} times: {exc!r}"[:1000], delivered)
+                    return
+                fail_span(exc, f"failed in {self.durable} (try {delivered}); retried", span)
+                log.warning("consumer %s failed on event %s (try %d): %r", self.durable, envelope.id, delivered, exc)
+                await msg.nak(delay=min(2.0**delivered, 30.0))
                 return
-            fail_span(exc, f"failed in {self.durable} (try {delivered}); retried")
-            log.warning("consumer %s failed on event %s (try %d): %r", self.durable, envelope.id, delivered, exc)
-            await msg.nack(delay=min(2.0**delivered, 30.0))
-            return
+            finally:
+                span.end()
         await msg.ack()
         self._consumed.add(1, {"consumer": self.durable, "event_type": envelope.type})
+        span.end()
 
     async def handle_once(self, envelope: Envelope, data: E) -> None:
         async with self.work.transaction() as tx:
-            first_time = (
-                await tx.session.execute(
-                    insert(inbox)
-                    .values(consumer=self.durable, event_id=envelope.id)
-                    .on_conflict_do_nothing()
-                    .returning(inbox.c.event_id)
-                )
-            ).first()
-            if first_time is None:
+            new = (await tx.session.execute(FIRST_TIME, {"consumer": self.durable, "ids": [envelope.id]})).first()
+            if new is None:
                 log.info("consumer %s already handled event %s", self.durable, envelope.id)
                 return
             await self.handler(tx, envelope, data)
 
-    async def dead_letter(self, msg: NatsMessage, reason: str, delivered: int) -> None:
-        meta = msg.raw_message.metadata
+    async def dead_letter(self, msg: Msg, reason: str, delivered: int) -> None:
+        meta = msg.metadata
         headers = {
             REASON: reason.replace("\n", " ")[:1000],
-            ORIGINAL_SUBJECT: msg.raw_message.subject,
+            ORIGINAL_SUBJECT: msg.subject,
             ORIGINAL_STREAM: meta.stream,
             ORIGINAL_SEQUENCE: str(meta.sequence.stream),
             CONSUMER: self.durable,
             DELIVERIES: str(delivered),
         }
-        await self._broker.publish(msg.body, f"deadletter.{self.durable}", headers=headers, stream=DEAD_LETTER_STREAM)
+        await self._js.publish(f"deadletter.{self.durable}", msg.data, headers=headers, stream=DEAD_LETTER_STREAM)
         # Only after the dead letter is stored: the original is then done for this consumer.
         await msg.ack()
         self._dead.add(1, {"consumer": self.durable})
         log.error("dead-lettered a message on %s: %s", self.durable, headers[REASON])
+
+
+def _delivered(msg: Msg) -> int:
+    return msg.metadata.num_delivered or 1
+
+
+@contextlib.contextmanager
+def _current(span: Span) -> Any:
+    token = otel_context.attach(trace.set_span_in_context(span))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+class Puller:
+    """Pulls a durable consumer's messages: one pull request open at the server at a time, asking for up to
+    `batch_size` messages and living PULL_SECONDS; the messages come as they are published.
+
+    `next_batch` waits for the first message and takes everything that arrived with it. A request that has
+    delivered all it asked for, or ended (the server's 408 at its expiry, a 409), is followed by the next at
+    once, before the batch is handled, so the server keeps sending while the consumer works. A request lost
+    with a broker restart is renewed when it would have expired.
+    """
+
+    def __init__(self, connection: NATS, stream: str, durable: str, batch_size: int) -> None:
+        self._nc = connection
+        self._next = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
+        self.durable = durable
+        self.batch_size = batch_size
+        self._sub: Subscription | None = None
+        self._inbox = ""
+        self._credit = 0  # messages the open request may still deliver
+        self._expires_at = 0.0
+        self.stopping = False
+        self._idle = asyncio.Event()  # set while no batch is in hand
+        self._idle.set()
+
+    async def subscribe(self) -> None:
+        self._inbox = self._nc.new_inbox()
+        self._sub = await self._nc.subscribe(self._inbox)
+
+    async def _request(self) -> None:
+        loop = asyncio.get_running_loop()
+        request = {"batch": self.batch_size, "expires": int(PULL_SECONDS * 1e9)}
+        await self._nc.publish(self._next, json.dumps(request).encode(), reply=self._inbox)
+        self._credit = self.batch_size
+        self._expires_at = loop.time() + PULL_SECONDS
+
+    async def next_batch(self) -> list[Msg]:
+        """The next messages in stream order (none when a request ended without any)."""
+        assert self._sub is not None
+        self._idle.set()
+        loop = asyncio.get_running_loop()
+        if self._credit <= 0 or loop.time() >= self._expires_at:
+            await self._request()
+        try:
+            # A little past the request's expiry: its 408 normally comes first, and ends the wait.
+            first = await self._sub.next_msg(timeout=max(self._expires_at - loop.time(), 0.0) + 1.0)
+        except TimeoutError:
+            self._credit = 0  # the request was lost (a broker restart): renew it
+            return []
+        self._idle.clear()
+        if self.stopping:
+            await self._give_back([first])
+            return []
+        arrived = [first]
+        while self._sub.pending_msgs > 0:
+            arrived.append(await self._sub.next_msg(timeout=1.0))
+        batch: list[Msg] = []
+        for msg in arrived:
+            status = msg.headers.get("Status") if msg.headers and not msg.data else None
+            if status is None:
+                batch.append(msg)
+                self._credit -= 1
+            elif status == "100":  # an idle heartbeat
+                continue
+            else:  # 404/408: the request ended; 409: the server ended it (limits, leadership, shutdown)
+                self._credit = 0
+                if status not in ("404", "408"):
+                    log.debug("pull request of %s ended: %s %s", self.durable, status, msg.headers)
+                    if status == "409" and "deleted" in str(msg.headers).lower():
+                        raise nats.js.errors.NotFoundError(description=f"consumer {self.durable} was deleted")
+                    if status == "503":
+                        raise nats.js.errors.ServiceUnavailableError(description="JetStream is not available")
+        if self._credit <= 0 and not self.stopping:
+            await self._request()  # the server sends the next ones while this batch is handled
+        return batch
+
+    async def _give_back(self, msgs: Sequence[Msg]) -> None:
+        for msg in msgs:
+            if msg.reply and not (msg.headers and msg.headers.get("Status")):
+                with contextlib.suppress(Exception):
+                    await msg.nak()
+
+    async def stop(self, seconds: float) -> None:
+        """No new batch; the one in hand may finish; what the server sent meanwhile goes back to it at once."""
+        self.stopping = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), seconds)
+        if self._sub is not None:
+            left: list[Msg] = []
+            while self._sub.pending_msgs > 0:
+                try:
+                    left.append(await self._sub.next_msg(timeout=0.1))
+                except Exception:
+                    break
+            await self._give_back(left)
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
 
 
 EnvelopeHandler = Callable[[Transaction, Envelope], Awaitable[None]]
@@ -183,6 +434,7 @@ class EnvelopeConsumer(EventConsumer[Any]):
         work: UnitOfWork,
         telemetry: Telemetry,
         max_deliveries: int = 5,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self.durable = f"{service}-{name}"
         self.event = dict  # decode_data() then leaves the data as it came
@@ -190,9 +442,10 @@ class EnvelopeConsumer(EventConsumer[Any]):
         self.envelope_handler = handler
         self.work = work
         self.max_deliveries = max_deliveries
+        self.batch_size = batch_size
         self.subject = subject
         self.stream = stream
-        self._count_from_zero(telemetry, None)  # the event types come as they come
+        self._setup(telemetry, None)  # the event types come as they come
 
     async def _hand_over(self, tx: Transaction, envelope: Envelope, data: Any) -> None:
         await self.envelope_handler(tx, envelope)

@@ -148,7 +148,6 @@ class ServiceRuntime:
             telemetry=self.telemetry,
             max_deliveries=self.settings.consumer_max_deliveries,
         )
-        consumer.subscribe(self.broker)
         self.consumers.append(consumer)
 
     def consume_envelopes(self, name: str, subject: str, service: str, handler: EnvelopeHandler) -> None:
@@ -163,7 +162,6 @@ class ServiceRuntime:
             telemetry=self.telemetry,
             max_deliveries=self.settings.consumer_max_deliveries,
         )
-        consumer.subscribe(self.broker)
         self.consumers.append(consumer)
 
     @property
@@ -218,6 +216,8 @@ class ServiceRuntime:
         await declare_streams(self.broker, replicas=self.settings.stream_replicas)
         await self.broker.start()
         await self.rpc.start(self.broker.connection)
+        for consumer in self.consumers:
+            self._tasks.append(await consumer.start(self.broker.connection))
         for relay in (self.relay, *self.relays):
             self._tasks.append(asyncio.create_task(self._relay(relay), name=f"{self.name}-{relay.name}-relay"))
         self.monitor = ServiceMonitor(self)
@@ -227,6 +227,8 @@ class ServiceRuntime:
         log.info("service started", extra={"subject": self.name})
 
     async def stop(self) -> None:
+        # Consumers first: the batch in hand commits and is acknowledged, what was pulled beyond it goes back.
+        await asyncio.gather(*(consumer.stop() for consumer in self.consumers), return_exceptions=True)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

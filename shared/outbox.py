@@ -51,15 +51,11 @@ def notify_channel(service: str) -> str:
     return f"partnernet_outbox_{service}"
 
 
-async def stage_event(
-    session: AsyncSession,
-    data: EventData,
-    *,
-    clock: Clock,
-    municipality: str | None,
-    library: str | None,
-) -> Envelope:
-    """Write the event in the caller's transaction; it is published only if that transaction commits."""
+def outbox_entry(
+    data: EventData, *, clock: Clock, municipality: str | None, library: str | None
+) -> tuple[Envelope, dict[str, object]]:
+    """The event's envelope and its outbox row (the values of `outbox.insert()`), for a caller that writes the row
+    in a statement of its own making (a submission writes it with the referral, in one statement)."""
     envelope = Envelope(
         id=new_id(),
         source=f"/partnernet/{data.service}",
@@ -72,20 +68,35 @@ async def stage_event(
     )
     carrier: dict[str, str] = {}
     propagate.inject(carrier)  # the trace of the transaction that wrote the event continues at publish
-    await session.execute(
-        outbox.insert(),  # the values apart: the statement is compiled once and cached
-        {
-            "event_id": envelope.id,
-            "subject": nats_subject(data.service, envelope.type, municipality, library),
-            "event_type": envelope.type,
-            "payload": msgspec.json.encode(envelope),
-            "trace_context": carrier,
-        },
-    )
-    # The outbox write, on the span of the use case that wrote it, findable by the event's parties.
+    row = {
+        "event_id": envelope.id,
+        "subject": nats_subject(data.service, envelope.type, municipality, library),
+        "event_type": envelope.type,
+        "payload": msgspec.json.encode(envelope),
+        "trace_context": carrier,
+    }
+    return envelope, row
+
+
+def note_outbox_write(envelope: Envelope) -> None:
+    """The outbox write, on the span of the use case that wrote it, findable by the event's parties."""
     span = trace.get_current_span()
     span.add_event("outbox write", {"partnernet.event_type": envelope.type, "messaging.message.id": str(envelope.id)})
     tag_span(searchable_fields(envelope.data), span)
+
+
+async def stage_event(
+    session: AsyncSession,
+    data: EventData,
+    *,
+    clock: Clock,
+    municipality: str | None,
+    library: str | None,
+) -> Envelope:
+    """Write the event in the caller's transaction; it is published only if that transaction commits."""
+    envelope, row = outbox_entry(data, clock=clock, municipality=municipality, library=library)
+    await session.execute(outbox.insert(), row)  # the values apart: the statement is compiled once and cached
+    note_outbox_write(envelope)
     return envelope
 
 

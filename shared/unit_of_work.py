@@ -56,3 +56,10 @@ class UnitOfWork:
             raise RuntimeError("this unit of work has no direct reads (ServiceRuntime.unit_of_work gives them)")
         async with self.reads.connection() as connection:
             yield connection
+
+    @asynccontextmanager
+    async def statements(self) -> AsyncIterator[Transaction]:
+        """Each statement commits on its own (autocommit), with no BEGIN and COMMIT round trips: for a use case
+        whose writes are one statement (data-modifying CTEs), which PostgreSQL applies whole or not at all."""
+        async with self._reads() as session:
+            yield Transaction(session, self.clock)

@@ -15,12 +15,12 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.referrals import blind_index, store
-from services.referrals.blind_index import NEAR_MATCH, BlindIndex
+from services.referrals.blind_index import NEAR_MATCH, BlindKeys
 from services.referrals.queries.duplicates import warning_view
 from services.referrals.queries.referral import as_written
 from services.referrals.store import duplicates as duplicate_store
+from services.referrals.store.duplicates import Candidate
 from shared.contracts.referrals.api.duplicates import DecideDuplicate, DuplicateDecision, DuplicateWarningView
-from shared.contracts.referrals.api.referrals import Participant
 from shared.errors import NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
@@ -34,26 +34,23 @@ NEW_WARNING = {"decision": DuplicateDecision.OPEN.value, "decided_at": None, "de
 
 async def flag_possible_duplicates(
     tx: Transaction,
-    index: BlindIndex,
+    keys: BlindKeys,
+    candidates: list[Candidate],
     *,
     referral_id: UUID,
     library: str,
     municipality: str,
-    participant: Participant,
 ) -> list[sa.Row]:
-    """Index the new referral and warn about every open referral of the municipality that may be the same person.
+    """Warn about every open referral of the municipality that may be the same person as a new one.
 
-    In the submission's transaction, so a referral is never open without its digests. Two submissions of the
-    same person at the very same moment do not see each other (neither is committed yet): a rare miss, not a
-    wrong warning.
+    The new referral's digests and these candidates were written and read with the referral itself (its
+    submission is one statement: store/submission.py), so a referral is never open without its digests. Two
+    submissions of the same person at the very same moment do not see each other (neither is committed yet): a
+    rare miss, not a wrong warning.
     """
-    keys = index.keys_for(participant.name, participant.birth_date)
-    if keys is None:
-        return []
-    await duplicate_store.index(tx.session, referral_id, municipality, keys)
     now = tx.clock.now()
     warnings: list[dict[str, Any]] = []
-    for candidate in await duplicate_store.candidates(tx.session, referral_id, municipality, keys):
+    for candidate in candidates:
         shared, theirs = candidate.shared, candidate.features
         score = 1.0 if candidate.exact else blind_index.similarity(shared, len(keys.features), theirs)
         if score < NEAR_MATCH:

@@ -15,10 +15,12 @@ from services.referrals.domain import consent as consent_rules
 from services.referrals.queries import referral as views
 from services.referrals.queries.duplicates import with_duplicates
 from services.referrals.store import ParticipantVault
+from services.referrals.store.submission import write_submission
 from shared.contracts import EventData
 from shared.contracts.referrals.api.referrals import ReferralStatus, ReferralView, SubmitReferral
 from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
 from shared.ids import new_id
+from shared.outbox import note_outbox_write, outbox_entry
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork
 
@@ -35,7 +37,8 @@ async def submit_referral(
 ) -> ReferralView:
     referral_id = new_id()
     pseudonym = vault.pseudonym(referral_id)
-    async with work.transaction() as tx:
+    # No transaction: one lookup, then every write in one statement (store/submission.py), two round trips.
+    async with work.statements() as tx:
         now = tx.clock.now()
         partner_id = command.referring_partner_id or command.receiving_partner_id
         # One round trip for every check below (store.submission_context): library, partner, policy.
@@ -86,7 +89,6 @@ async def submit_referral(
             "respond_by": respond_by,
             "expires_at": policy.expires_at(now),
         }
-        await store.add_referral(tx.session, referral)
         history: dict[str, Any] = {
             "status": ReferralStatus.SUBMITTED.value,
             "at": now,
@@ -99,7 +101,6 @@ async def submit_referral(
                 **({"arrival": command.arrival.value} if command.arrival is not None else {}),
             },
         }
-        await store.add_history(tx.session, referral_id, **history)
         event: EventData
         if command.referring_partner_id is not None:
             event = ReferralSubmitted(
@@ -127,17 +128,29 @@ async def submit_referral(
                 course_id=command.course_id,
                 respond_by=respond_by,
             )
-        await tx.stage(event, municipality=library_municipality, library=command.library)
+        envelope, event_row = outbox_entry(
+            event, clock=tx.clock, municipality=library_municipality, library=command.library
+        )
+        # The blind index: digests only, written with the referral.
+        keys = duplicates.keys_for(command.participant.name, command.participant.birth_date) if duplicates else None
+        candidates = await write_submission(tx.session, referral, history, event_row, keys)
+        note_outbox_write(envelope)
         warnings: list[Any] = []
-        if duplicates is not None:  # the blind index: digests only, in this transaction
-            warnings = await flag_possible_duplicates(
-                tx,
-                duplicates,
-                referral_id=referral_id,
-                library=command.library,
-                municipality=library_municipality,
-                participant=command.participant,
-            )
+        if keys is not None and candidates:
+            try:
+                warnings = await flag_possible_duplicates(
+                    tx,
+                    keys,
+                    candidates,
+                    referral_id=referral_id,
+                    library=command.library,
+                    municipality=library_municipality,
+                )
+            except Exception:
+                # The referral is stored (with its digests) and its event is on the way: failing the request now
+                # would invite a second submission of it. A missed warning is what a simultaneous submission of
+                # the same person gives too; the blind index still finds the person (export, erasure).
+                log.exception("referral %s submitted, but its duplicate warnings could not be written", referral_id)
     log.info("referral submitted", extra={"pseudonym": pseudonym, "library": command.library})
     # The answer is built from what was written (no read back). The submitter wrote the personal data itself:
     # echoing it back is not a read of stored data.

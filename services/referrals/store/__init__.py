@@ -367,10 +367,6 @@ async def add_history(
     )
 
 
-async def add_referral(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(referrals.insert(), values)
-
-
 async def history_of(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:
     return list(
         (

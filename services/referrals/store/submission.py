@@ -1,0 +1,92 @@
+"""A submission's writes as one statement: the referral, its first history row, its event in the outbox and its
+blind index, and the open referrals that may be the same person (the duplicate candidates), in one round trip.
+
+Data-modifying CTEs run to completion whether or not the query reads them, and PostgreSQL applies the one
+statement whole or not at all, so it needs no transaction around it. The candidates are read in the same
+statement's snapshot, which does not hold the new rows (nor does the query want them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.referrals.blind_index import BlindKeys
+from services.referrals.store import referral_history, referrals
+from services.referrals.store.duplicates import CANDIDATES, EXACT, FEATURE, Candidate, blind_index
+from shared.outbox import outbox
+
+HISTORY_FIELDS = ("status", "at", "actor", "step", "version", "details")
+OUTBOX_FIELDS = ("event_id", "subject", "event_type", "payload", "trace_context")
+
+_statements: dict[tuple[str, ...], sa.Select[Any]] = {}
+
+
+def _bound(table: sa.Table, names: Iterable[str], prefix: str = "") -> dict[str, Any]:
+    return {name: sa.bindparam(prefix + name, type_=table.c[name].type) for name in names}
+
+
+def _statement(referral_fields: tuple[str, ...]) -> sa.Select[Any]:
+    referral_id = sa.bindparam("referral_id", type_=referrals.c.id.type)
+    municipality = sa.bindparam("municipality", type_=sa.Text)
+    digests = (
+        sa.func.unnest(
+            sa.bindparam("index_kinds", type_=ARRAY(sa.Text)),
+            sa.bindparam("index_digests", type_=ARRAY(sa.LargeBinary)),
+        )
+        .table_valued("kind", "digest")
+        .render_derived()
+    )
+    return CANDIDATES.add_cte(
+        referrals.insert().values(_bound(referrals, referral_fields)).cte("referral_written"),
+        referral_history.insert()
+        # Its id from the table's sequence: SQLAlchemy cannot fetch one for an INSERT inside a CTE.
+        .values(
+            {
+                "id": sa.literal_column("DEFAULT"),
+                "referral_id": referral_id,
+                **_bound(referral_history, HISTORY_FIELDS, "history_"),
+            }
+        )
+        .cte("history_written"),
+        outbox.insert().values(_bound(outbox, OUTBOX_FIELDS, "outbox_")).cte("event_written"),
+        insert(blind_index)
+        .from_select(
+            ["referral_id", "municipality", "kind", "digest"],
+            sa.select(referral_id, municipality, digests.c.kind, digests.c.digest),
+        )
+        .on_conflict_do_nothing()
+        .cte("index_written"),
+    )
+
+
+async def write_submission(
+    session: AsyncSession,
+    referral: dict[str, Any],
+    history: dict[str, Any],
+    event: dict[str, Any],
+    keys: BlindKeys | None,
+) -> list[Candidate]:
+    """Write a submitted referral with everything that goes with it; returns the duplicate candidates."""
+    fields = tuple(referral)
+    statement = _statements.get(fields)
+    if statement is None:  # built and compiled once per shape of the referral's values
+        statement = _statements[fields] = _statement(fields)
+    digests = [keys.exact, *keys.features] if keys is not None else []
+    parameters = {
+        **referral,
+        **{f"history_{name}": history[name] for name in HISTORY_FIELDS},
+        **{f"outbox_{name}": event[name] for name in OUTBOX_FIELDS},
+        "referral_id": referral["id"],
+        "index_kinds": [EXACT, *(FEATURE for _ in keys.features)] if keys is not None else [],
+        "index_digests": digests,
+        "digests": digests,
+    }
+    return [
+        Candidate(row.referral_id, row.library, bool(row.exact), int(row.shared), int(row.features))
+        for row in await session.execute(statement, parameters)
+    ]

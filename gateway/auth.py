@@ -10,8 +10,9 @@ limiting, so the limiter can count per caller:
 - `X-API-Key: <key>` or `Authorization: ApiKey <key>`: a partner system's key, resolved by the partners
   service (`rpc.partners.authenticate_api_key`) and cached for `api_key_cache_seconds` (30 s by default):
   a revoked key keeps working on a gateway that saw it for at most that long.
-A key acts as its partner, but only within its scopes (`<resource>:read` / `<resource>:write`, checked by
-`require_api_key_scope` on every route).
+A token verified once is remembered (`VerifiedTokens`): its signature and claims are not checked again, its
+expiry is, on every request. A key acts as its partner, but only within its scopes (`<resource>:read` /
+`<resource>:write`, checked by `require_api_key_scope` on every route).
 """
 
 from __future__ import annotations
@@ -100,6 +101,45 @@ class TenantScopeCache(AnswerCache[tuple[str | None, str | None, str | None], Ac
         self.known_ttl = known_ttl
 
 
+class VerifiedTokens:
+    """Bearer tokens this gateway has verified (signature, issuer, audience, claims), with their actor.
+
+    A person's client sends the same token on every request, and checking its HMAC or RSA signature and its
+    claims was a sixth of the gateway's time per request. An entry holds until the token expires, as
+    verification would decide (`exp`, plus the OIDC leeway), checked on every use, and for at most `ttl`
+    seconds (a key dropped from an OIDC issuer's key set stops its tokens within that time, as a revoked API
+    key stops within the API-key cache's). Only tokens that verified are kept, by their SHA-256 (no usable
+    credential in memory beyond its request); bounded, the oldest entry goes first.
+    """
+
+    def __init__(self, ttl: float, *, max_entries: int = 10_000, clock: Callable[[], float] = time.time) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: dict[bytes, tuple[float, Actor]] = {}
+
+    @staticmethod
+    def key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, key: bytes) -> Actor | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self.clock():
+            self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def put(self, key: bytes, actor: Actor, expires_at: float) -> None:
+        if self.ttl <= 0:
+            return
+        self._entries.pop(key, None)
+        self._entries[key] = (min(expires_at, self.clock() + self.ttl), actor)
+        while len(self._entries) > self.max_entries:
+            del self._entries[next(iter(self._entries))]
+
+
 class Authenticator:
     def __init__(
         self,
@@ -109,12 +149,14 @@ class Authenticator:
         rpc: RpcClient,
         api_keys: ApiKeyCache,
         scopes: TenantScopeCache | None = None,
+        tokens: VerifiedTokens | None = None,
     ) -> None:
         self.issuer = issuer
         self.oidc = oidc
         self.rpc = rpc
         self.api_keys = api_keys
         self.scopes = scopes or TenantScopeCache(api_keys.ttl, clock=api_keys.clock)
+        self.tokens = tokens or VerifiedTokens(api_keys.ttl)
 
     async def authenticate(self, headers: Any, *, fresh: bool = False) -> Caller | None:
         """The caller, None without credentials; NotAuthorizedException for credentials that do not hold.
@@ -134,13 +176,18 @@ class Authenticator:
         return Caller(actor=await self.from_token(credential))
 
     async def from_token(self, token: str) -> Actor:
-        try:
-            if self.oidc is not None and unverified_issuer(token) == self.oidc.issuer:
-                actor = await self.oidc.verify(token)
-            else:
-                actor = self.issuer.verify(token)
-        except jwt.PyJWTError as exc:
-            raise NotAuthorizedException(f"the token is not valid: {exc}") from exc
+        key = self.tokens.key(token)
+        actor = self.tokens.get(key)
+        if actor is None:
+            try:
+                if self.oidc is not None and unverified_issuer(token) == self.oidc.issuer:
+                    actor, expires_at = await self.oidc.verify_until(token)
+                else:
+                    actor, expires_at = self.issuer.verify_until(token)
+            except jwt.PyJWTError as exc:
+                raise NotAuthorizedException(f"the token is not valid: {exc}") from exc
+            self.tokens.put(key, actor, expires_at)
+        # Its tenants are asked about every time: their own cache decides how long a yes or a no holds.
         return await self.registered(actor)
 
     async def registered(self, actor: Actor) -> Actor:

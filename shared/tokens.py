@@ -50,6 +50,10 @@ class TokenIssuer:
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, token: str) -> Actor:
+        return self.verify_until(token)[0]
+
+    def verify_until(self, token: str) -> tuple[Actor, float]:
+        """The token's actor and when it stops being valid (its `exp`, as PyJWT checks it: valid while later)."""
         claims = jwt.decode(
             token,
             self._secret,
@@ -73,7 +77,7 @@ class TokenIssuer:
             raise jwt.InvalidTokenError("the sub claim must be a string")
         actor = Actor(subject=claims["sub"], role=role, **scope)
         check_actor(actor)
-        return actor
+        return actor, float(claims["exp"])
 
 
 def check_actor(actor: Actor) -> None:
@@ -177,6 +181,10 @@ class OidcVerifier:
         return configuration
 
     async def verify(self, token: str) -> Actor:
+        return (await self.verify_until(token))[0]
+
+    async def verify_until(self, token: str) -> tuple[Actor, float]:
+        """The token's actor and when it stops being valid (its `exp` plus the leeway, as PyJWT checks it)."""
         key = await self._signing_key(token)
         claims = jwt.decode(
             token,
@@ -198,7 +206,7 @@ class OidcVerifier:
             partner=scope_claim(claims, self.claims.partner),
         )
         check_actor(actor)
-        return actor
+        return actor, float(claims["exp"]) + self._leeway
 
     async def _signing_key(self, token: str) -> jwt.PyJWK:
         key_id = jwt.get_unverified_header(token).get("kid")

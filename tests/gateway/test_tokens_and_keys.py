@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,10 +11,11 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from litestar.exceptions import NotAuthorizedException
 
-from gateway.auth import ApiKeyCache, required_scope
-from shared.tenancy import Role
-from shared.tokens import ClaimNames, OidcVerifier
+from gateway.auth import ApiKeyCache, Authenticator, VerifiedTokens, required_scope
+from shared.tenancy import Actor, Role
+from shared.tokens import ClaimNames, OidcVerifier, TokenIssuer
 from tests.gateway.jwks import AUDIENCE, ISSUER, Keys, serve_jwks, token
 
 
@@ -160,6 +162,92 @@ def test_the_api_key_cache_forgets_after_its_ttl() -> None:
     assert cache.get("digest") == (True, None)
     now[0] += 30.5
     assert cache.get("digest") == (False, None)
+
+
+SECRET = "a-test-secret-of-at-least-thirty-two-characters"
+
+
+class CountingIssuer(TokenIssuer):
+    """The embedded issuer, counting the tokens it verifies (signature and claims)."""
+
+    verified = 0
+
+    def verify_until(self, token: str) -> tuple[Actor, float]:
+        self.verified += 1
+        return super().verify_until(token)
+
+
+def authenticator(issuer: TokenIssuer, tokens: VerifiedTokens | None = None) -> Authenticator:
+    # An operator's token names no tenant, so the partners service is never asked (rpc unused).
+    return Authenticator(issuer=issuer, oidc=None, rpc=None, api_keys=ApiKeyCache(30.0), tokens=tokens)  # type: ignore[arg-type]
+
+
+OPERATOR = Actor(subject="op-1", role=Role.OPERATOR)
+
+
+async def test_a_token_is_verified_once_and_then_known() -> None:
+    issuer = CountingIssuer(SECRET)
+    auth = authenticator(issuer)
+    token = issuer.issue(OPERATOR)
+    assert [await auth.from_token(token) for _ in range(3)] == [OPERATOR] * 3
+    assert issuer.verified == 1
+
+
+async def test_a_known_token_is_refused_once_it_expires() -> None:
+    issuer = CountingIssuer(SECRET)
+    auth = authenticator(issuer)
+    token = issuer.issue(OPERATOR, valid_for=timedelta(seconds=1))
+    assert await auth.from_token(token) == OPERATOR
+    await asyncio.sleep(max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()) + 0.05)
+    with pytest.raises(NotAuthorizedException, match="expired"):
+        await auth.from_token(token)
+    assert issuer.verified == 2, "the expired token was checked again, not answered from memory"
+
+
+async def test_tokens_that_do_not_verify_are_never_remembered() -> None:
+    issuer = CountingIssuer(SECRET)
+    auth = authenticator(issuer)
+    good = issuer.issue(OPERATOR)
+    assert await auth.from_token(good) == OPERATOR
+    header, claims, signature = good.split(".")
+    forged = TokenIssuer("another-secret-of-at-least-thirty-two-chars").issue(Actor(subject="op-1", role=Role.OPERATOR))
+    tampered = f"{header}.{claims}.{signature[:-2]}AA"
+    for bad in (forged, tampered, forged):
+        with pytest.raises(NotAuthorizedException):
+            await auth.from_token(bad)
+    assert issuer.verified == 4
+
+
+def test_a_verified_token_is_kept_no_longer_than_the_ttl_nor_its_expiry() -> None:
+    now = [1000.0]
+    tokens = VerifiedTokens(30.0, clock=lambda: now[0])
+    tokens.put(b"long", OPERATOR, expires_at=5000.0)
+    tokens.put(b"short", OPERATOR, expires_at=1010.0)
+    now[0] = 1009.9
+    assert tokens.get(b"long") == OPERATOR and tokens.get(b"short") == OPERATOR
+    now[0] = 1010.0  # PyJWT: a token is expired once its exp is not later than now
+    assert tokens.get(b"short") is None and tokens.get(b"long") == OPERATOR
+    now[0] = 1030.0
+    assert tokens.get(b"long") is None
+
+
+def test_the_verified_tokens_are_bounded_and_a_ttl_of_zero_keeps_none() -> None:
+    tokens = VerifiedTokens(30.0, max_entries=2)
+    far = time.time() + 3600
+    for key in (b"a", b"b", b"c"):
+        tokens.put(key, OPERATOR, far)
+    assert tokens.get(b"a") is None and tokens.get(b"c") == OPERATOR
+    none = VerifiedTokens(0.0)
+    none.put(b"a", OPERATOR, far)
+    assert none.get(b"a") is None
+
+
+async def test_an_oidc_token_is_valid_until_its_expiry_plus_the_issuers_leeway(keys: Keys, jwks_url: str) -> None:
+    verifier = OidcVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_url, leeway_seconds=30.0)
+    signed = token(keys)
+    actor, expires_at = await verifier.verify_until(signed)
+    assert actor.subject == "medewerker-17"
+    assert expires_at == jwt.decode(signed, options={"verify_signature": False})["exp"] + 30.0
 
 
 def test_the_api_key_cache_is_bounded() -> None:

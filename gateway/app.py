@@ -31,6 +31,7 @@ from gateway.idempotency import IdempotencyBucket, IdempotencyMiddleware
 from gateway.index import api_index, root
 from gateway.live import LiveController
 from gateway.middleware import RateLimiter, RequestMiddleware
+from gateway.notices import NoticeController
 from gateway.overview import OverviewController
 from gateway.participant import PARTICIPANT_CONTROLLERS
 from gateway.partners import PartnerController, TenantController
@@ -123,6 +124,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             PartnershipController,
             WebhookController,
             ApiKeyController,
+            NoticeController,
             OverviewController,
             LiveController,
             *PARTICIPANT_CONTROLLERS,

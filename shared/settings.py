@@ -61,6 +61,21 @@ class Settings:
     outbox_retention_days: float = 30.0
     inbox_retention_days: float = 90.0
     delivery_retention_days: float = 30.0
+    # Notices by e-mail (partners service): the SMTP server they go through (unset: no notices are written),
+    # who they come from, the address of the console their links lead to, and how often a failed send is tried.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_security: str = "none"  # none, starttls (upgrade on the port) or tls (implicit TLS, e.g. port 465)
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "partnernet <noreply@partnernet.invalid>"
+    public_url: str | None = None  # the console's base URL as people reach it; unset: http://host:port
+    mail_max_attempts: int = 8
+    mail_retry_base_seconds: float = 30.0
+    mail_retry_max_seconds: float = 3600.0
+    # `partnernet up` sets this: the Maildir its mail catcher writes, which the console shows to operators.
+    mail_catcher_dir: Path | None = None
     # Only `partnernet up --demo` sets this: the console offers the demo's people named in the file to sign in as.
     demo_people_file: Path | None = None
 
@@ -111,8 +126,37 @@ class Settings:
             outbox_retention_days=float(env.get("PARTNERNET_OUTBOX_RETENTION_DAYS", cls.outbox_retention_days)),
             inbox_retention_days=float(env.get("PARTNERNET_INBOX_RETENTION_DAYS", cls.inbox_retention_days)),
             delivery_retention_days=float(env.get("PARTNERNET_DELIVERY_RETENTION_DAYS", cls.delivery_retention_days)),
+            smtp_host=env.get("PARTNERNET_SMTP_HOST") or None,
+            smtp_port=int(env.get("PARTNERNET_SMTP_PORT", cls.smtp_port)),
+            smtp_username=env.get("PARTNERNET_SMTP_USERNAME") or None,
+            smtp_password=env.get("PARTNERNET_SMTP_PASSWORD") or None,
+            smtp_security=smtp_security(env.get("PARTNERNET_SMTP_SECURITY", cls.smtp_security)),
+            smtp_timeout_seconds=float(env.get("PARTNERNET_SMTP_TIMEOUT", cls.smtp_timeout_seconds)),
+            mail_from=env.get("PARTNERNET_MAIL_FROM") or cls.mail_from,
+            public_url=(env.get("PARTNERNET_PUBLIC_URL") or "").rstrip("/") or None,
+            mail_max_attempts=int(env.get("PARTNERNET_MAIL_MAX_ATTEMPTS", cls.mail_max_attempts)),
+            mail_retry_base_seconds=float(env.get("PARTNERNET_MAIL_RETRY_BASE", cls.mail_retry_base_seconds)),
+            mail_retry_max_seconds=float(env.get("PARTNERNET_MAIL_RETRY_MAX", cls.mail_retry_max_seconds)),
+            mail_catcher_dir=Path(env["PARTNERNET_MAIL_CATCHER_DIR"])
+            if env.get("PARTNERNET_MAIL_CATCHER_DIR")
+            else None,
             demo_people_file=Path(env["PARTNERNET_DEMO_PEOPLE"]) if env.get("PARTNERNET_DEMO_PEOPLE") else None,
         )
+
+    @property
+    def console_base_url(self) -> str:
+        """Where people reach the console: links in notices lead there."""
+        return self.public_url or f"http://{self.gateway_host}:{self.gateway_port}"
+
+
+SMTP_SECURITY = ("none", "starttls", "tls")
+
+
+def smtp_security(value: str) -> str:
+    value = value.strip().lower()
+    if value not in SMTP_SECURITY:
+        raise ValueError(f"PARTNERNET_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, not {value!r}")
+    return value
 
 
 def normalise_database_url(url: str) -> str:

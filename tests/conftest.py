@@ -34,6 +34,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from gateway.app import create_app
 from gateway.server import server_config
 from launcher.embedded import free_port
+from launcher.mail_catcher import MailCatcher
 from services.courses.app import build as build_courses
 from services.partners.app import build as build_partners
 from services.referrals.app import build as build_referrals
@@ -129,7 +130,7 @@ async def database_url(postgres_url: str) -> AsyncIterator[str]:
     await drop_database(postgres_url, url)
 
 
-def make_settings(nats_url: str, database_url: str, data_dir: Path) -> Settings:
+def make_settings(nats_url: str, database_url: str, data_dir: Path, *, smtp_port: int | None = None) -> Settings:
     return Settings(
         nats_url=nats_url,
         database_url=database_url,
@@ -148,12 +149,26 @@ def make_settings(nats_url: str, database_url: str, data_dir: Path) -> Settings:
         webhook_timeout_seconds=2.0,
         partner_delivery_poll_seconds=0.2,
         webhook_allowed_targets=("127.0.0.1", "localhost"),  # the tests' endpoints, on this machine
+        # Notices go to the session's mail catcher (a real SMTP server); a failed send is tried again at once.
+        smtp_host="127.0.0.1" if smtp_port else None,
+        smtp_port=smtp_port or 25,
+        smtp_timeout_seconds=5.0,
+        mail_retry_base_seconds=0.2,
+        mail_retry_max_seconds=1.0,
+        mail_max_attempts=4,
     )
 
 
 @pytest.fixture(scope="session")
-def settings(nats_url: str, database_url: str, workdir: Path) -> Settings:
-    return make_settings(nats_url, database_url, workdir / "data")
+def mail_catcher(workdir: Path) -> Iterator[MailCatcher]:
+    """The SMTP server the session's platform sends its notices to: `partnernet up`'s own catcher, in a thread."""
+    with MailCatcher(workdir / "mail", free_port()) as catcher:
+        yield catcher
+
+
+@pytest.fixture(scope="session")
+def settings(nats_url: str, database_url: str, workdir: Path, mail_catcher: MailCatcher) -> Settings:
+    return make_settings(nats_url, database_url, workdir / "data", smtp_port=mail_catcher.port)
 
 
 @pytest.fixture(scope="session")

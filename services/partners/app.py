@@ -6,9 +6,11 @@ from pathlib import Path
 
 from services.partners import handlers
 from services.partners.channels import NatsFeeds, WebhookSender, WebhookTargets
+from services.partners.commands.notices import MailWorker, Notices
 from services.partners.commands.webhooks import DeliveryWorker
 from services.partners.domain.targets import TargetPolicy
 from services.partners.domain.webhooks import RetryPolicy
+from services.partners.mail import SmtpSender, SmtpServer
 from shared.clock import Clock
 from shared.metrics import webhook_deliveries
 from shared.service import ServiceRuntime
@@ -22,6 +24,7 @@ def build(settings: Settings, *, telemetry: Telemetry | None = None, clock: Cloc
     runtime = ServiceRuntime.create(
         NAME, settings, Path(__file__).parent / "migrations", telemetry=telemetry, clock=clock
     )
+    notices = Notices.from_settings(settings)
     targets = WebhookTargets(TargetPolicy.parse(settings.webhook_allowed_targets))
     worker = DeliveryWorker(
         work=runtime.unit_of_work,
@@ -33,6 +36,22 @@ def build(settings: Settings, *, telemetry: Telemetry | None = None, clock: Cloc
         ),
         tracer=runtime.telemetry.tracer("partnernet.webhooks"),
         deliveries=webhook_deliveries(runtime.telemetry.meter("partnernet.webhooks")),
+        notices=notices,
     )
-    handlers.register(runtime, NatsFeeds.from_url(runtime.broker, settings.nats_url), worker, targets)
+    smtp = SmtpServer.from_settings(settings)
+    mail = None
+    if smtp is not None:
+        mail = MailWorker(
+            clock=runtime.clock,
+            sender=SmtpSender(smtp),
+            policy=RetryPolicy(
+                max_attempts=settings.mail_max_attempts,
+                base_seconds=settings.mail_retry_base_seconds,
+                max_seconds=settings.mail_retry_max_seconds,
+            ),
+            sender_address=settings.mail_from,
+            tracer=runtime.telemetry.tracer("partnernet.mail"),
+            telemetry=runtime.telemetry,
+        )
+    handlers.register(runtime, NatsFeeds.from_url(runtime.broker, settings.nats_url), worker, targets, notices, mail)
     return runtime

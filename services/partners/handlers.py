@@ -8,10 +8,11 @@ from functools import partial
 from faststream.nats.annotations import NatsMessage
 
 from services.partners.channels import NatsFeeds, WebhookTargets
-from services.partners.commands import credentials, feeds, partners, partnerships, retention, tenants, webhooks
+from services.partners.commands import credentials, feeds, notices, partners, partnerships, retention, tenants, webhooks
 from services.partners.queries import api_keys as api_key_queries
 from services.partners.queries import backlogs, history
 from services.partners.queries import feeds as feed_queries
+from services.partners.queries import notices as notice_queries
 from services.partners.queries import partners as partner_queries
 from services.partners.queries import partnerships as partnership_queries
 from services.partners.queries import tenants as tenant_queries
@@ -30,6 +31,7 @@ from shared.contracts.partners.api.feeds import (
     UpdateWebhook,
     WebhookRef,
 )
+from shared.contracts.partners.api.notices import GetNoticePreferences, ListMail, SetNoticePreferences
 from shared.contracts.partners.api.organisations import (
     ChangePartnerStatus,
     GetPartner,
@@ -51,6 +53,7 @@ from shared.contracts.partners.api.partnerships import (
     UpdatePartnership,
 )
 from shared.contracts.partners.api.statistics import GetPartnersStatistics
+from shared.contracts.partners.events import PartnershipReviewRequested
 from shared.nats_callout import CALLOUT_SUBJECT
 from shared.retention import RETENTION_SWEEP_SECONDS
 from shared.service import ServiceRuntime
@@ -62,7 +65,12 @@ FEED_CONSUMERS_SECONDS = 60.0
 
 
 def register(
-    runtime: ServiceRuntime, nats: NatsFeeds, worker: webhooks.DeliveryWorker, targets: WebhookTargets
+    runtime: ServiceRuntime,
+    nats: NatsFeeds,
+    worker: webhooks.DeliveryWorker,
+    targets: WebhookTargets,
+    notice_settings: notices.Notices,
+    mail: notices.MailWorker | None,
 ) -> None:
     work = runtime.unit_of_work
     answer = runtime.answer
@@ -132,6 +140,23 @@ def register(
     runtime.every(
         LAPSED_PARTNERSHIPS_SECONDS, "lapsed-partnerships", partial(partnerships.end_lapsed_partnerships, work)
     )
+
+    # Notices by e-mail (issue 20): from the events that tell someone something, into the mail outbox; sent by SMTP.
+    answer("get_notice_preferences", GetNoticePreferences, partial(notices.get_preferences, work, notice_settings))
+    answer("set_notice_preferences", SetNoticePreferences, partial(notices.set_preferences, work, notice_settings))
+    answer("list_mail", ListMail, partial(notice_queries.list_mail, work))
+    runtime.consume_envelopes(
+        "notices-referrals",
+        "events.referrals.referral.>",
+        "referrals",
+        partial(notices.on_referral_event, notice_settings),
+    )
+    runtime.consume(
+        "notices-reviews", PartnershipReviewRequested, partial(notices.on_review_requested, notice_settings)
+    )
+    runtime.backlog("mail", partial(notice_queries.mail_backlog, work))
+    if mail is not None:
+        runtime.add_relay(notices.mail_relay(runtime.settings, mail))
 
     if nats.issuer is not None:
 

@@ -27,7 +27,9 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from services.partners import store
 from services.partners.channels import Answer, WebhookSender, WebhookTargets
 from services.partners.commands.credentials import audit_support
+from services.partners.commands.notices import Notices, stage_notice
 from services.partners.domain import access
+from services.partners.domain import notices as notice_rules
 from services.partners.domain import webhooks as rules
 from services.partners.queries.views import delivery_view, webhook_view
 from services.partners.signatures import new_secret, signed_headers
@@ -251,6 +253,7 @@ class DeliveryWorker:
     policy: rules.RetryPolicy
     tracer: Tracer
     deliveries: WebhookDeliveries
+    notices: Notices | None = None  # tells the partner's people of a delivery that failed for good
     jitter: random.Random = field(default_factory=random.Random)
 
     @property
@@ -268,7 +271,7 @@ class DeliveryWorker:
 
     async def settle(self, db: asyncpg.Connection, rows: Sequence[Delivery], outcomes: Sequence[Answer]) -> int:
         now = self.work.clock.now()
-        logged, tried = [], []
+        logged, tried, gave_up = [], [], []
         for row, answer in zip(rows, outcomes, strict=True):
             attempts = row.attempts + 1
             error = None if answer.delivered else rules.describe_failure(answer.status_code, answer.error)
@@ -278,6 +281,7 @@ class DeliveryWorker:
                 status, delivered_at = DeliveryStatus.DELIVERED.value, now
             elif self.policy.gives_up(attempts):
                 status, failed_at = DeliveryStatus.FAILED.value, now
+                gave_up.append(notice_rules.delivery_failed_notice(row.id, row.partner_id, row.webhook_id, attempts))
             else:
                 next_attempt_at = now + self.policy.delay(attempts, self.jitter.random())
             tried.append(
@@ -286,6 +290,9 @@ class DeliveryWorker:
         async with db.transaction():
             await db.executemany(store.DELIVERY_ATTEMPT_LOGGED, logged)
             await db.executemany(store.DELIVERY_TRIED, tried)
+            if self.notices is not None and self.notices.enabled:
+                for notice in gave_up:  # with the failed try: no notice is lost, none is written twice
+                    await stage_notice(db, notice, self.notices.base_url, now)
         for row, answer in zip(rows, outcomes, strict=True):
             attempts = row.attempts + 1
             if answer.delivered:

@@ -1,0 +1,118 @@
+"""Which event tells whom what, and the words of the messages: pure rules, no servers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import pytest
+
+from services.partners.domain import notices
+from shared.contracts.partners.api.notices import NoticeKind, NoticeLanguage
+from shared.errors import Forbidden, InvalidInput
+from shared.tenancy import Actor, Role
+
+EVENT = UUID("0190a000-0000-7000-8000-0000000000e1")
+REFERRAL = "0190a000-0000-7000-8000-0000000000aa"
+PARTNER = "0190a000-0000-7000-8000-0000000000bb"
+RECEIVER = "0190a000-0000-7000-8000-0000000000cc"
+
+
+def data(**fields: object) -> dict[str, object]:
+    return {
+        "referral_id": REFERRAL,
+        "participant_pseudonym": "P-123",
+        "library": "bieb-a",
+        "municipality": "gem",
+        "referring_partner_id": PARTNER,
+        "receiving_partner_id": None,
+    } | fields
+
+
+@pytest.mark.parametrize(
+    ("event_type", "fields", "kind", "audience"),
+    [
+        ("referral.submitted", {}, NoticeKind.REFERRAL_SUBMITTED, notices.Audience(library="bieb-a")),
+        (
+            "referral.submitted",
+            {"referring_partner_id": None, "receiving_partner_id": RECEIVER},
+            NoticeKind.REFERRAL_SUBMITTED,
+            notices.Audience(partner_id=UUID(RECEIVER)),
+        ),
+        (
+            "referral.overdue",
+            {"respond_by": "2026-12-01T10:00:00Z"},
+            NoticeKind.REFERRAL_OVERDUE,
+            notices.Audience(library="bieb-a"),
+        ),
+        (
+            "referral.declined",
+            {"reason": "no_capacity"},
+            NoticeKind.REFERRAL_DECLINED,
+            notices.Audience(partner_id=UUID(PARTNER)),
+        ),
+        (
+            "referral.declined",
+            {"reason": "other", "referring_partner_id": None, "receiving_partner_id": RECEIVER},
+            NoticeKind.REFERRAL_DECLINED,
+            notices.Audience(library="bieb-a"),
+        ),
+        (
+            "referral.notification_requested",
+            {"reason": "place_from_waiting_list"},
+            NoticeKind.WAITING_LIST_PLACE,
+            notices.Audience(library="bieb-a"),
+        ),
+    ],
+)
+def test_each_event_tells_the_side_that_must_act(
+    event_type: str, fields: dict[str, object], kind: NoticeKind, audience: notices.Audience
+) -> None:
+    notice = notices.referral_notice(EVENT, event_type, data(**fields))
+    assert notice is not None
+    assert (notice.kind, notice.audience, notice.cause) == (kind, audience, str(EVENT))
+    assert notice.path == f"/console/referrals/{REFERRAL}"
+
+
+@pytest.mark.parametrize("event_type", ["referral.accepted", "referral.completed", "referral.anonymised"])
+def test_other_events_tell_nobody(event_type: str) -> None:
+    assert notices.referral_notice(EVENT, event_type, data()) is None
+
+
+@pytest.mark.parametrize("language", list(NoticeLanguage))
+def test_a_message_names_the_reference_and_links_to_the_console_only(language: NoticeLanguage) -> None:
+    notice = notices.referral_notice(EVENT, "referral.declined", data(reason="no_capacity"))
+    assert notice is not None
+    message = notices.compose(notice, language, "https://partnernet.example")
+    assert REFERRAL[:8] in message.subject
+    assert f"https://partnernet.example/console/referrals/{REFERRAL}" in message.body
+    assert "https://partnernet.example/console/notices" in message.body
+    assert "P-123" not in message.body + message.subject  # not even the pseudonym: the reference is enough
+
+
+def test_staff_and_partners_people_choose_among_their_kinds_and_nobody_else_chooses() -> None:
+    staff = Actor(subject="lies", role=Role.STAFF, municipality="gem", library="bieb-a")
+    partner = Actor(subject="jan", role=Role.PARTNER, partner=PARTNER)
+    assert notices.check_choice(staff, "a@b.nl", [NoticeKind.REVIEW_DUE, NoticeKind.REFERRAL_SUBMITTED]) == [
+        NoticeKind.REFERRAL_SUBMITTED,
+        NoticeKind.REVIEW_DUE,
+    ]
+    with pytest.raises(InvalidInput):
+        notices.check_choice(staff, "a@b.nl", [NoticeKind.DELIVERY_FAILED])
+    with pytest.raises(InvalidInput):
+        notices.check_choice(partner, "a@b.nl", [NoticeKind.WAITING_LIST_PLACE])
+    with pytest.raises(InvalidInput):
+        notices.check_choice(partner, "jän@b.nl", [])
+    for outsider in (
+        Actor(subject="op", role=Role.OPERATOR),
+        Actor(subject="co", role=Role.COORDINATOR, municipality="gem"),
+        Actor(subject="api-key:1", role=Role.PARTNER, partner=PARTNER),
+    ):
+        with pytest.raises(Forbidden):
+            notices.kinds_for(outsider)
+
+
+def test_an_event_older_than_a_day_tells_nobody() -> None:
+    now = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    assert not notices.is_stale(now - timedelta(hours=23), now)
+    assert notices.is_stale(now - timedelta(days=1, seconds=1), now)

@@ -108,6 +108,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         "authenticator": authenticator,
         "broker_watch": broker_watch,
         "demo_people_file": settings.demo_people_file,
+        "mail_catcher_dir": settings.mail_catcher_dir,  # `up`'s mail catcher: the console shows what it caught
     }
     app = Litestar(
         route_handlers=[

@@ -19,6 +19,7 @@ from gateway.console.duplicates import DuplicatePages
 from gateway.console.explain import Explanation, explain, plain_words
 from gateway.console.network import NetworkPages
 from gateway.console.network_forms import NetworkForms
+from gateway.console.notices import NoticePages
 from gateway.console.offer import OfferPages
 from gateway.console.oidc import OidcController
 from gateway.console.overview import OverviewPages
@@ -119,6 +120,7 @@ def console_router() -> Router:
             OfferPages,
             OverviewPages,
             SubscriptionPages,
+            NoticePages,
             create_static_files_router(
                 path="/static", directories=[STATIC], cache_control=CacheControlHeader(max_age=3600)
             ),

@@ -55,6 +55,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
         NavItem(f"{PREFIX}/purchases", "nav.purchases", "purchases"),
         NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
+        NavItem(f"{PREFIX}/notices", "nav.notices", "notices"),
     ],
     Role.COORDINATOR: [
         NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
@@ -69,9 +70,11 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/referrals/new", "nav.new_referral", "new"),
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
         NavItem(f"{PREFIX}/subscriptions", "nav.subscriptions", "subscriptions"),
+        NavItem(f"{PREFIX}/notices", "nav.notices", "notices"),
     ],
     Role.OPERATOR: [
         NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
+        NavItem(f"{PREFIX}/mail", "nav.mail", "mail"),
     ],
 }
 

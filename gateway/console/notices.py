@@ -1,0 +1,138 @@
+"""Notices by e-mail in the console: a person's own choice (staff and partners' people), and for operators the mail
+outbox and, where `partnernet up` runs its mail catcher, the messages it caught (so the whole flow shows on one
+machine). Messages carry no participant's personal data, so an operator may read them."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect
+
+from gateway.console import forms
+from gateway.console.explain import Explanation, explain
+from gateway.console.session import PREFIX, Visitor
+from gateway.console.views import page
+from shared.contracts.partners.api.notices import (
+    GetNoticePreferences,
+    ListMail,
+    MailPage,
+    NoticePreferences,
+    SetNoticePreferences,
+)
+from shared.errors import PartnernetError
+from shared.rpc import RpcClient
+from shared.tenancy import Role
+
+CAUGHT_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class CaughtMessage:
+    key: str
+    recipient: str
+    subject: str
+    sent: datetime | None
+    body: str
+
+
+def caught_messages(directory: Path | None, limit: int = CAUGHT_SHOWN) -> list[CaughtMessage]:
+    """The newest messages of the mail catcher's Maildir (none when `up` runs no catcher)."""
+    if directory is None or not directory.is_dir():
+        return []
+    found = []
+    for key, message in mailbox.Maildir(directory, create=False).items():
+        try:
+            sent: datetime | None = parsedate_to_datetime(message["Date"]) if message["Date"] else None
+        except (TypeError, ValueError):
+            sent = None
+        payload = message.get_payload(decode=True)
+        charset = message.get_content_charset() or "utf-8"
+        body = payload.decode(charset, errors="replace") if isinstance(payload, bytes) else ""
+        found.append(CaughtMessage(key, str(message["To"] or ""), str(message["Subject"] or ""), sent, body))
+    found.sort(key=lambda m: m.sent or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return found[:limit]
+
+
+class NoticePages(Controller):
+    path = "/"
+
+    @get("/notices")
+    async def preferences(
+        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], saved: FromQuery[int | None] = None
+    ) -> Response[str]:
+        actor = visitor.signed_in(Role.STAFF, Role.PARTNER)
+        current = await rpc.call("partners", "get_notice_preferences", actor, GetNoticePreferences(), NoticePreferences)
+        return _preferences_page(visitor, current, saved=bool(saved))
+
+    @post("/notices", status_code=303)
+    async def choose(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF, Role.PARTNER)
+        form = await request.form()
+        values = {
+            "email": forms.text(form, "email"),
+            "language": forms.text(form, "language"),
+            "kinds": [kind for kind in form.getall("kinds", []) if kind],
+            "expected_version": forms.number(form, "expected_version") or None,
+        }
+        try:
+            command = forms.convert(values, SetNoticePreferences)
+            await rpc.call("partners", "set_notice_preferences", actor, command, NoticePreferences)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            current = await rpc.call(
+                "partners", "get_notice_preferences", actor, GetNoticePreferences(), NoticePreferences
+            )
+            return _preferences_page(visitor, current, problem=problem, values=values, status=problem.status)
+        return Redirect(f"{PREFIX}/notices?saved=1", status_code=303)
+
+    @get("/mail")
+    async def mail(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[str]:
+        actor = visitor.signed_in(Role.OPERATOR)
+        directory: Path | None = request.app.state.mail_catcher_dir
+        outbox, caught = await asyncio.gather(
+            rpc.call("partners", "list_mail", actor, ListMail(limit=50), MailPage),
+            asyncio.to_thread(caught_messages, directory),
+        )
+        return page(
+            visitor, "mail.html", section="mail", outbox=outbox.items, caught=caught, catcher=directory is not None
+        )
+
+
+def _preferences_page(
+    visitor: Visitor,
+    current: NoticePreferences,
+    *,
+    saved: bool = False,
+    problem: Explanation | None = None,
+    values: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response[str]:
+    shown = values or {
+        "email": current.email or "",
+        "language": current.language.value,
+        "kinds": [kind.value for kind in current.kinds],
+    }
+    return page(
+        visitor,
+        "notices.html",
+        status=status,
+        section="notices",
+        current=current,
+        values=shown,
+        saved=saved,
+        problem=problem,
+    )

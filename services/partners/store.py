@@ -393,7 +393,7 @@ WHERE id = $1 AND status = 'pending'
 """
 
 
-# --- notices by e-mail (migration 007) ---------------------------------------------------------------------
+# --- notices by e-mail (migration 008) ---------------------------------------------------------------------
 
 notice_preferences = sa.Table(
     "notice_preferences",

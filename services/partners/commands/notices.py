@@ -48,7 +48,7 @@ from shared.versions import is_stale, version_conflict
 log = logging.getLogger(__name__)
 
 P = store.notice_preferences
-MAIL_CHANNEL = "partnernet_mail_partners"  # the NOTIFY trigger on mail_outbox (migration 007)
+MAIL_CHANNEL = "partnernet_mail_partners"  # the NOTIFY trigger on mail_outbox (migration 008)
 MAIL_BATCH = 32
 MAIL_SENT = "partnernet.mail.sent"  # kind, result (sent, failed: tried again, gave_up)
 

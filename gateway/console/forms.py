@@ -208,13 +208,36 @@ def partner_details(form: FormMultiDict) -> dict[str, Any]:
     }
 
 
+ADDRESS_ROWS = 10  # as many as a partner may have
+ADDRESS_FIELDS = ("street", "house_number", "postcode", "city", "kind")
+
+
+def address_rows(form: FormMultiDict) -> list[dict[str, str]]:
+    """The address rows as typed (`address-<n>-street` …); a row left wholly empty is no address."""
+    rows = []
+    for n in range(ADDRESS_ROWS):
+        row = {name: text(form, f"address-{n}-{name}") or "" for name in ADDRESS_FIELDS}
+        if any(row[name] for name in ADDRESS_FIELDS if name != "kind"):
+            rows.append(row)
+    return rows
+
+
+def addresses(form: FormMultiDict) -> list[dict[str, Any]]:
+    return [
+        {**row, "postcode": row["postcode"].upper(), "kind": row["kind"] or "visiting"} for row in address_rows(form)
+    ]
+
+
 def register_partner(form: FormMultiDict, *, municipality: str | None) -> RegisterPartner:
-    return convert({**partner_details(form), "municipality": municipality}, RegisterPartner)
+    data = {**partner_details(form), "addresses": addresses(form), "municipality": municipality}
+    return convert(data, RegisterPartner)
 
 
 def partner_changes(form: FormMultiDict) -> PartnerChanges:
-    """What the edit form sends; an emptied field stays as it was (the API has no way to clear one here)."""
-    return convert({**partner_details(form), "expected_version": number(form, "expected_version")}, PartnerChanges)
+    """The record as the edit form shows it, as a merge patch: an emptied field is cleared (null), emptied
+    addresses go; the name and kind cannot be emptied (null there is refused)."""
+    data = {**partner_details(form), "addresses": addresses(form), "expected_version": number(form, "expected_version")}
+    return msgspec.convert(data, PartnerChanges)
 
 
 def partnership_terms(form: FormMultiDict) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from shared.contracts.partners.api.organisations import (
+    AddressKind,
     ChangePartnerStatus,
     GetPartner,
     ListPartners,
@@ -74,6 +75,7 @@ def typed(form: FormMultiDict) -> dict[str, Any]:
     values: dict[str, Any] = {key: value for key, value in form.items() if key != "csrf_token"}
     for name in ("skill_areas", "roles", "library_contributions", "partner_contributions"):
         values[name] = form.getall(name, [])
+    values["addresses"] = forms.address_rows(form)
     return values
 
 
@@ -86,6 +88,7 @@ def partner_values(partner: PartnerView) -> dict[str, Any]:
         "phone": partner.phone or "",
         "website": partner.website or "",
         "skill_areas": [area.value for area in partner.skill_areas],
+        "addresses": [msgspec.to_builtins(address) for address in partner.addresses],
         "expected_version": partner.version,
     }
 
@@ -116,7 +119,7 @@ class NetworkForms(Controller):
     @get("/partners/new")
     async def new_partner(self, visitor: NamedDependency[Visitor]) -> Response[str]:
         visitor.signed_in(*PARTNER_EDITORS)
-        return self._partner_form(visitor, None, {"skill_areas": []}, None)
+        return self._partner_form(visitor, None, {"skill_areas": [], "addresses": []}, None)
 
     @post("/partners", status_code=303)
     async def register_partner(
@@ -279,6 +282,8 @@ class NetworkForms(Controller):
             problem=problem,
             kinds=list(PartnerKind),
             areas=list(SkillArea),
+            address_kinds=list(AddressKind),
+            address_rows=forms.ADDRESS_ROWS,
             may_change_status=visitor.role in PARTNER_STATUS_EDITORS,
             partner_steps=[step.value for step in PARTNER_STEPS.get(partner.status, ())] if partner else [],
         )

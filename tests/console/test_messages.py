@@ -21,7 +21,7 @@ from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
 from shared.contracts.courses.api.purchasing import PurchaseStatus
 from shared.contracts.courses.events import Audience, CourseFormat
 from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
-from shared.contracts.partners.api.organisations import ContactRole, PartnerStatus, PartnerStep
+from shared.contracts.partners.api.organisations import AddressKind, ContactRole, PartnerStatus, PartnerStep
 from shared.contracts.partners.api.partnerships import Contribution, PartnershipRole, PartnershipStatus, PartnershipStep
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.referrals.api.participant_data import AccessPurpose
@@ -69,6 +69,7 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("partnership_role.", PartnershipRole),
     ("contribution.", Contribution),
     ("contact_role.", ContactRole),
+    ("address_kind.", AddressKind),
     ("webhook_status.", WebhookStatus),
     ("delivery_status.", DeliveryStatus),
     ("vacancy_status.", VacancyStatus),

@@ -86,18 +86,17 @@ async def update_partner(work: UnitOfWork, actor: Actor, command: UpdatePartner)
             raise version_conflict(f"partner {row.id}", changes.expected_version, partner_view(row))
         if row.status == PartnerStatus.ENDED:
             raise IllegalTransition("an ended partner cannot be changed", state=row.status, step="update")
+        # A merge patch: what is left out stays; None clears (an empty list for the lists).
         values: dict[str, Any] = {}
-        for field in ("name", "chamber_of_commerce_number", "email", "phone", "website"):
-            if (value := getattr(changes, field)) is not None:
+        for field, value in changes.touched().items():
+            if field == "kind":
+                values[field] = value.value
+            elif field == "skill_areas":
+                values[field] = [area.value for area in lifecycle.distinct(value or [])]
+            elif field in ("addresses", "contacts"):
+                values[field] = msgspec.to_builtins(value or [])
+            else:
                 values[field] = value
-        if changes.kind is not None:
-            values["kind"] = changes.kind.value
-        if changes.addresses is not None:
-            values["addresses"] = msgspec.to_builtins(changes.addresses)
-        if changes.contacts is not None:
-            values["contacts"] = msgspec.to_builtins(changes.contacts)
-        if changes.skill_areas is not None:
-            values["skill_areas"] = [area.value for area in lifecycle.distinct(changes.skill_areas)]
         now = tx.clock.now()
         await tx.session.execute(
             store.partners.update()

@@ -48,8 +48,7 @@ def check_may_update_partner(actor: Actor, partner_id: UUID, municipality: str, 
     """Staff and coordinators of the municipality keep its partners' records; a partner its contact details."""
     check_may_read_partner(actor, partner_id, municipality)
     if actor.role is Role.PARTNER:
-        touched = {name for name in changes.__struct_fields__ if getattr(changes, name) is not None}
-        others = touched - SELF_SERVICE_FIELDS - {"expected_version"}
+        others = set(changes.touched()) - SELF_SERVICE_FIELDS
         if others:
             raise Forbidden(f"a partner may change its contact details, not {', '.join(sorted(others))}")
 

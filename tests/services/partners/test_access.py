@@ -45,6 +45,8 @@ def outcome(check: Callable[..., Any], *args: Any) -> str:
 
 CONTACT_DETAILS = PartnerChanges(website="https://uwv.example", skill_areas=[])
 RENAME = PartnerChanges(name="Nieuwe naam")
+CLEAR_CONTACT_DETAILS = PartnerChanges(website=None, email=None, addresses=None)
+CLEAR_KVK = PartnerChanges(chamber_of_commerce_number=None)  # clearing touches the field as setting does
 
 
 @pytest.mark.parametrize(
@@ -56,8 +58,21 @@ RENAME = PartnerChanges(name="Nieuwe naam")
         (PARTNER, CONTACT_DETAILS, "allowed"),
         (PARTNER, RENAME, "Forbidden"),
         (OTHER_PARTNER, CONTACT_DETAILS, "NotFound"),
+        (PARTNER, CLEAR_CONTACT_DETAILS, "allowed"),
+        (PARTNER, CLEAR_KVK, "Forbidden"),
+        (STAFF, CLEAR_KVK, "allowed"),
     ],
-    ids=["staff", "coordinator", "coordinator-elsewhere", "partner-contacts", "partner-renames", "other-partner"],
+    ids=[
+        "staff",
+        "coordinator",
+        "coordinator-elsewhere",
+        "partner-contacts",
+        "partner-renames",
+        "other-partner",
+        "partner-clears-contacts",
+        "partner-clears-kvk",
+        "staff-clears-kvk",
+    ],
 )
 def test_who_may_update_a_partner(actor: Actor, changes: PartnerChanges, expected: str) -> None:
     assert outcome(check_may_update_partner, actor, PARTNER_ID, TOWN, changes) == expected

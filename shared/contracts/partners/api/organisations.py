@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.vocabulary import (
@@ -159,19 +160,29 @@ class PartnerList(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PartnerChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """What to change; a field left out stays as it is. The partner itself may change its contact details
+    """What to change, as a JSON merge patch (RFC 7396): a field left out stays as it is; `null` clears an
+    optional one (the KvK number, e-mail, phone, website; addresses, contacts and skill areas become empty, as
+    `[]` does); the name and kind cannot be cleared. The partner itself may change its contact details
     (addresses, contacts, email, phone, website, skill areas); name, kind and KvK number are for staff."""
 
-    name: Name | None = None
-    kind: PartnerKind | None = None
-    chamber_of_commerce_number: ChamberOfCommerceNumber | None = None
-    addresses: Annotated[list[Address], msgspec.Meta(max_length=10)] | None = None
-    contacts: Annotated[list[PartnerContact], msgspec.Meta(max_length=50)] | None = None
-    skill_areas: list[SkillArea] | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    website: Website | None = None
+    name: Name | UnsetType = UNSET
+    kind: PartnerKind | UnsetType = UNSET
+    chamber_of_commerce_number: ChamberOfCommerceNumber | UnsetType | None = UNSET
+    addresses: Annotated[list[Address], msgspec.Meta(max_length=10)] | UnsetType | None = UNSET
+    contacts: Annotated[list[PartnerContact], msgspec.Meta(max_length=50)] | UnsetType | None = UNSET
+    skill_areas: list[SkillArea] | UnsetType | None = UNSET
+    email: Email | UnsetType | None = UNSET
+    phone: Phone | UnsetType | None = UNSET
+    website: Website | UnsetType | None = UNSET
     expected_version: ExpectedVersion | None = None
+
+    def touched(self) -> dict[str, Any]:
+        """The fields the change sets or clears (not `expected_version`), with their values (`None` to clear)."""
+        return {
+            name: getattr(self, name)
+            for name in self.__struct_fields__
+            if name != "expected_version" and getattr(self, name) is not UNSET
+        }
 
 
 class UpdatePartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

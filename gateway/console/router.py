@@ -22,6 +22,7 @@ from gateway.console.network_forms import NetworkForms
 from gateway.console.notices import NoticePages
 from gateway.console.offer import OfferPages
 from gateway.console.oidc import OidcController
+from gateway.console.organisation import OrganisationPages
 from gateway.console.overview import OverviewPages
 from gateway.console.participant_tools import ParticipantTools
 from gateway.console.people import PersonPages
@@ -114,6 +115,7 @@ def console_router() -> Router:
             AccessLogPages,
             NetworkPages,
             NetworkForms,
+            OrganisationPages,
             VolunteerPages,
             VolunteerReadPages,
             PersonPages,

@@ -69,6 +69,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/inbox", "nav.my_referrals", "referrals"),
         NavItem(f"{PREFIX}/referrals/new", "nav.new_referral", "new"),
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
+        NavItem(f"{PREFIX}/organisation", "nav.organisation", "organisation"),
         NavItem(f"{PREFIX}/subscriptions", "nav.subscriptions", "subscriptions"),
         NavItem(f"{PREFIX}/notices", "nav.notices", "notices"),
     ],

@@ -14,6 +14,8 @@ from gateway.console.access_log import LOGS as ACCESS_LOGS
 from gateway.console.duplicates import FILTERS as DUPLICATE_FILTERS
 from gateway.console.forms import STEPS
 from gateway.console.messages import EN, LANGUAGES, NL, translate
+from gateway.console.organisation import ACTIONS as PARTNER_ACTIONS
+from gateway.console.organisation import FIELD_LABELS
 from gateway.console.referrals import HISTORY_STEPS
 from gateway.console.subscriptions import EVENT_TYPES
 from gateway.console.views import NAVIGATION, Formats
@@ -120,6 +122,8 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"done.{step}" for step in (*STEPS, "submitted", "volunteer_step"))
     asked.update(f"event_type.{event_type}" for event_type in EVENT_TYPES)
     asked.update(f"access_log.of_{log}" for log in ACCESS_LOGS)
+    asked.update(f"partner_action.{action}" for action in PARTNER_ACTIONS)
+    asked.update(FIELD_LABELS.values())
     asked.update(f"partner_step.{step.value}{means}" for step in PartnerStep for means in ("", "_means"))
     asked.update(f"partnership_step.{step.value}{means}" for step in PartnershipStep for means in ("", "_means"))
     asked.update(f"duplicates_page.{kind}_{shown}" for kind in ("show", "none") for shown in DUPLICATE_FILTERS)

@@ -39,6 +39,7 @@ from benchmarks.pipeline import (
 from benchmarks.processes import (
     COMPONENTS,
     MemorySampler,
+    component,
     find_processes,
     memory_snapshot,
 )
@@ -111,8 +112,8 @@ def platform_target(args: argparse.Namespace) -> Iterator[Target]:
             print(f"  healthy after {time.monotonic() - started:.1f}s at {platform.base_url}", flush=True)
             settings = platform.settings
             processes = find_processes(Path(tmp))
-            for name, process in platform.processes.items():
-                processes[name] = [process.pid]
+            for name in {component(name) for name in platform.processes}:
+                processes[name] = [p.pid for n, p in platform.processes.items() if component(n) == name]
             yield Target(
                 base_url=platform.base_url,
                 operator_token=TokenIssuer(settings.jwt_secret).issue(Actor(subject="bench", role=Role.OPERATOR)),

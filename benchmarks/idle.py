@@ -24,6 +24,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
+from benchmarks.processes import component
 from launcher.embedded import free_port
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -143,7 +144,9 @@ def idle_platform(seconds: float, settle: float = 10.0) -> dict[str, Any]:
             tempfile.TemporaryDirectory(prefix="partnernet-idle-") as tmp,
             Platform(data_dir=Path(tmp), port=free_port(), environ=environ) as platform,
         ):
-            processes = {name: [process.pid] for name, process in platform.processes.items()}
+            processes: dict[str, list[int]] = {}
+            for name, process in platform.processes.items():
+                processes.setdefault(component(name), []).append(process.pid)
             time.sleep(settle)  # start-up work (migrations, consumers created, first polls) is not idling
             started_ns, cpu_before, started = time.time_ns(), cpu_snapshot(processes), time.monotonic()
             time.sleep(seconds)

@@ -11,6 +11,11 @@ from shared.messaging import SERVICES
 COMPONENTS = ("gateway", *SERVICES, "nats-server", "postgres", "postgres backend (largest)")
 
 
+def component(process: str) -> str:
+    """The component a launcher process belongs to: its gateway processes (`gateway-2` …) are the gateway."""
+    return "gateway" if process.startswith("gateway-") else process
+
+
 def rss_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

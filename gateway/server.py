@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Any
 
 import msgspec
@@ -148,4 +149,21 @@ def serve(settings: Settings | None = None, port: int | None = None) -> None:
         access_log=False,
         log_config=None,  # keep our JSON lines: uvicorn would install text handlers of its own
     )
-    uvicorn.Server(config).run()
+    if settings.gateway_workers > 1:
+        # One of several gateway processes on the port (`partnernet up` starts them): each binds it with
+        # SO_REUSEPORT and the kernel spreads new connections over them. One Python process could not keep up.
+        uvicorn.Server(config).run(sockets=[shared_port(config.host, config.port)])
+    else:
+        uvicorn.Server(config).run()
+
+
+def shared_port(host: str, port: int) -> socket.socket:
+    """A listening socket that other gateway processes of the same user bind too (SO_REUSEPORT)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind((host, port))
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    return listener

@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -121,7 +122,11 @@ class Platform:
         self.progress(f"migrations: {migration_summary(migrated.stdout)} ({time.monotonic() - step:.1f}s)")
         self.logs.mkdir(exist_ok=True)
         self._commands = {name: [sys.executable, "-m", f"services.{name}"] for name in SERVICES}
-        self._commands["gateway"] = [sys.executable, "-m", "gateway"]
+        workers = self.settings.gateway_workers
+        if workers > 1:
+            port_is_free(self.host, self.port)  # the gateways share it (SO_REUSEPORT): with nobody else
+        for worker in gateway_processes(workers):
+            self._commands[worker] = [sys.executable, "-m", "gateway", "--name", worker]
         for name in self._commands:
             self._spawn(name)
         self.progress(f"started {', '.join(self._commands)}; waiting until each answers (logs in {self.logs})")
@@ -217,6 +222,23 @@ class Platform:
             self.nats.stop()
         if self.postgres is not None:
             self.postgres.stop()
+
+
+def port_is_free(host: str, port: int) -> None:
+    """Several gateway processes bind the port with SO_REUSEPORT, which would also let them share it with another
+    platform's: make sure nobody listens there first (a plain bind fails where anyone has it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection's TIME_WAIT is no user
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise RuntimeError(f"port {port} on {host} is in use: another platform or program listens there") from exc
+
+
+def gateway_processes(workers: int) -> list[str]:
+    """The gateway's processes by name (`gateway`, `gateway-2` …): each its own log, restarted on its own."""
+    return ["gateway", *(f"gateway-{n}" for n in range(2, workers + 1))]
 
 
 def services_up(response: httpx.Response) -> list[str]:

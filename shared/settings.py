@@ -25,6 +25,9 @@ class Settings:
     rpc_concurrency: int = 32  # requests of one operation a service replica handles at once
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    # Gateway processes `partnernet up` starts on the one port (SO_REUSEPORT: the kernel spreads connections over
+    # them). The gateway keeps no state of its own but its per-caller rate-limit counts, which each counts alone.
+    gateway_workers: int = 2
     relay_poll_seconds: float = 1.0
     consumer_max_deliveries: int = 5
     log_level: str = "INFO"
@@ -96,6 +99,7 @@ class Settings:
             rpc_concurrency=int(env.get("PARTNERNET_RPC_CONCURRENCY", cls.rpc_concurrency)),
             gateway_host=env.get("PARTNERNET_HOST", cls.gateway_host),
             gateway_port=int(env.get("PARTNERNET_PORT", cls.gateway_port)),
+            gateway_workers=max(1, int(env.get("PARTNERNET_GATEWAY_WORKERS", cls.gateway_workers))),
             relay_poll_seconds=float(env.get("PARTNERNET_RELAY_POLL", cls.relay_poll_seconds)),
             consumer_max_deliveries=int(env.get("PARTNERNET_MAX_DELIVERIES", cls.consumer_max_deliveries)),
             log_level=env.get("PARTNERNET_LOG_LEVEL", cls.log_level).upper(),

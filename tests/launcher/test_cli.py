@@ -29,7 +29,7 @@ START_STEPS = [
     r"NATS: started at nats://127\.0\.0\.1:\d+, (a new store|its streams reused)",
     r"PostgreSQL: started at 127\.0\.0\.1:\d+, (initialised|its data reused)",
     r"migrations: (applied \d+ \(partners \d+.*\)|every schema up to date)",
-    r"started partners, referrals, volunteers, courses, gateway; waiting until each answers",
+    r"started partners, referrals, volunteers, courses, gateway, gateway-2; waiting until each answers",
 ]
 # A bound that says `up` does not hang, not how fast it is: the README gives the measured figures, which on a
 # machine busy with other test runs are several times those of a quiet one.

@@ -1,5 +1,6 @@
 """`partnernet up` keeps the platform running: each kind of component killed under it (a service with SIGTERM and
-with SIGKILL, the gateway, NATS, PostgreSQL) comes back by itself, the gateway answers for the rest meanwhile,
+with SIGKILL, a gateway process, NATS, PostgreSQL) comes back by itself, the gateway answers for the rest meanwhile
+(while one gateway process is away, the other answers),
 and every referral accepted before and after each kill reaches the partner's feed exactly once."""
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ def components_of(up_pid: int) -> dict[str, int]:
             found["postgres"] = int(entry.name)
         elif "-m services." in command:
             found[command.split("-m services.", 1)[1].split()[0]] = int(entry.name)
-        elif "-m gateway" in command:
-            found["gateway"] = int(entry.name)
+        elif "-m gateway" in command:  # `--name gateway-2` … where up starts several
+            found[command.split("--name ", 1)[1].split()[0] if "--name " in command else "gateway"] = int(entry.name)
     return found
 
 
@@ -132,6 +133,7 @@ async def test_up_restarts_each_kind_of_component_and_nothing_is_lost(tmp_path: 
                 assert await submitted(), f"a referral before {victim} was killed"
                 before = components_of(up.pid)
                 assert set(before) >= {"nats", "postgres", "partners", "referrals", "volunteers", "courses", "gateway"}
+                assert "gateway-2" in before, "up starts two gateway processes on the port by default"
                 seen |= {pid: identity(pid) for pid in before.values()}
                 os.kill(before[victim], sig)
                 if victim == "volunteers":
@@ -145,6 +147,15 @@ async def test_up_restarts_each_kind_of_component_and_nothing_is_lost(tmp_path: 
 
                     await eventually(volunteers_missing, timeout=30, what="health to name volunteers as down")
                     assert await submitted(), "a referral while volunteers is down"
+                if victim == "gateway":
+                    # The other gateway process holds the port meanwhile: new connections are answered at once.
+                    async with tenant.client(timeout=15) as fresh:
+                        response = await fresh.post("/api/v1/referrals", json=tenant.referral())
+                    ledger.sent += 1
+                    ledger.statuses[str(response.status_code)] += 1
+                    assert response.status_code == 201, f"while one gateway process was away: {response.text}"
+                    ledger.accepted += 1
+                    accepted.add(response.json()["id"])
 
                 await eventually(
                     functools.partial(started_again, up.pid, victim, before[victim]),

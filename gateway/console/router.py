@@ -26,6 +26,7 @@ from gateway.console.organisation import OrganisationPages
 from gateway.console.overview import OverviewPages
 from gateway.console.participant_tools import ParticipantTools
 from gateway.console.people import PersonPages
+from gateway.console.referral_policy import ReferralPolicyPages
 from gateway.console.referrals import ReferralPages
 from gateway.console.session import (
     PREFIX,
@@ -113,6 +114,7 @@ def console_router() -> Router:
             ParticipantTools,
             DuplicatePages,
             AccessLogPages,
+            ReferralPolicyPages,
             NetworkPages,
             NetworkForms,
             OrganisationPages,

@@ -52,6 +52,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/people", "nav.people", "people"),
         NavItem(f"{PREFIX}/duplicates", "nav.duplicates", "duplicates"),
         NavItem(f"{PREFIX}/access-log", "nav.access_log", "access_log"),
+        NavItem(f"{PREFIX}/referral-policy", "nav.referral_policy", "referral_policy"),
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
         NavItem(f"{PREFIX}/purchases", "nav.purchases", "purchases"),
         NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
@@ -64,6 +65,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/volunteers", "nav.volunteers", "volunteers"),
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
         NavItem(f"{PREFIX}/purchases", "nav.budgets", "purchases"),
+        NavItem(f"{PREFIX}/referral-policy", "nav.referral_policy", "referral_policy"),
     ],
     Role.PARTNER: [
         NavItem(f"{PREFIX}/inbox", "nav.my_referrals", "referrals"),

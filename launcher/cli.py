@@ -237,6 +237,21 @@ def republish_command(args: argparse.Namespace, settings: Settings) -> None:
     print("marked to publish again: " + ", ".join(f"{count} {what}" for what, count in marked.items()))
 
 
+def rebuild_figures_command(settings: Settings) -> None:
+    """The statistics' and the overview's read models computed again from the referrals (migration 011), e.g.
+    after a restore or a change by hand; writers meanwhile wait for it and then add their changes to it."""
+
+    async def rebuild() -> int:
+        connection = await connect_database(settings.database_url)
+        try:
+            await connection.execute("SELECT referrals.rebuild_referral_figures()")
+            return int(await connection.fetchval("SELECT count(*) FROM referrals.referral_counts"))
+        finally:
+            await connection.close()
+
+    print(f"rebuilt the referral figures: {asyncio.run(rebuild())} counters")
+
+
 def nats_auth(password: str | None = None) -> str:
     """`.env` lines for a NATS server with the platform's user and auth callout (deploy/): the user's password
     (new unless given) and the callout's issuer, which is derived from it (shared/nats_callout.py)."""
@@ -316,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
         "republish", "publish events and feed entries again (after NATS lost messages); consumers de-duplicate"
     )
     republish_parser.add_argument("--since", help="only those written since this time (ISO 8601 with zone)")
+    command(
+        "rebuild-figures",
+        "compute the statistics' and the overview's read models again from the referrals (they are kept up to date "
+        "as referrals change; this is for after a restore or a repair by hand)",
+    )
     return parser
 
 
@@ -379,6 +399,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
         )
     elif args.command == "republish":
         republish_command(args, settings)
+    elif args.command == "rebuild-figures":
+        rebuild_figures_command(settings)
     elif args.command == "deadletters":
         try:
             dead_letters(args, settings)

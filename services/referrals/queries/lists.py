@@ -20,26 +20,29 @@ from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
 
-def scope(actor: Actor, direction: ListDirection | None = None) -> list[sa.ColumnElement[bool]]:
-    """The rows the actor may list, and which of them are incoming or outgoing from where it stands."""
-    to_partner: sa.ColumnElement[bool] = referrals.c.receiving_partner_id.is_not(None)
+def scope(
+    actor: Actor, direction: ListDirection | None = None, *, table: sa.Table = referrals
+) -> list[sa.ColumnElement[bool]]:
+    """The rows the actor may list, and which of them are incoming or outgoing from where it stands. On the
+    referrals, or on a read model of them with the same party columns (store/figures.py)."""
+    to_partner: sa.ColumnElement[bool] = table.c.receiving_partner_id.is_not(None)
     incoming: sa.ColumnElement[bool]
     outgoing: sa.ColumnElement[bool]
     conditions: list[sa.ColumnElement[bool]]
     if actor.role is Role.STAFF:
-        conditions = [referrals.c.library == actor.library]
+        conditions = [table.c.library == actor.library]
         incoming, outgoing = ~to_partner, to_partner
     elif actor.role is Role.PARTNER:
         try:
             partner = UUID(actor.partner or "")
         except ValueError as exc:
             raise Forbidden("the token names no partner") from exc
-        referring = referrals.c.referring_partner_id == partner
-        receiving = referrals.c.receiving_partner_id == partner
+        referring = table.c.referring_partner_id == partner
+        receiving = table.c.receiving_partner_id == partner
         conditions = [sa.or_(referring, receiving)]
         incoming, outgoing = receiving, referring
     elif actor.role is Role.COORDINATOR:
-        conditions = [referrals.c.municipality == actor.municipality]
+        conditions = [table.c.municipality == actor.municipality]
         incoming, outgoing = ~to_partner, to_partner  # as the municipality's libraries see them
     else:
         conditions = []

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from services.referrals.queries.lists import scope, submitted_between
 from services.referrals.store import referrals
+from services.referrals.store.figures import referral_counts, referral_intakes, referral_need_counts
 from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus
 from shared.contracts.referrals.api.statistics import (
     GetReferralsOverviewStatistics,
@@ -25,7 +26,66 @@ from shared.unit_of_work import UnitOfWork
 
 
 async def statistics(work: UnitOfWork, actor: Actor, query: GetReferralStatistics) -> ReferralStatistics:
-    """Counts over the referrals in the caller's scope; no personal data is needed, so erasure changes none."""
+    """Counts over the referrals in the caller's scope; no personal data is needed, so erasure changes none.
+
+    From the read model (store/figures.py), a sum over its counters; a period of submission is a filter the
+    counters do not keep, so those figures are counted over the period's referrals."""
+    if query.submitted_from is not None or query.submitted_until is not None:
+        return await statistics_of_referrals(work, actor, query)
+    return await statistics_of_counts(work, actor, query)
+
+
+async def statistics_of_counts(work: UnitOfWork, actor: Actor, query: GetReferralStatistics) -> ReferralStatistics:
+    c, n = referral_counts, referral_need_counts
+    conditions = scope(actor, table=c)
+    need_conditions = scope(actor, table=n)
+    if query.library is not None:
+        conditions.append(c.c.library == query.library)
+        need_conditions.append(n.c.library == query.library)
+    completed = c.c.status == ReferralStatus.COMPLETED.value
+
+    def sum_where(condition: sa.ColumnElement[bool] | None = None) -> sa.ColumnElement[Any]:
+        total = sa.func.sum(c.c.count)
+        return sa.func.coalesce(total if condition is None else total.filter(condition), 0)
+
+    totals = sa.select(
+        sum_where().label("total"),
+        sum_where(c.c.receiving_partner_id.is_not(None)).label("to_partner"),
+        sum_where(c.c.overdue).label("overdue_now"),
+        sum_where(sa.and_(c.c.was_overdue, c.c.status != ReferralStatus.SUBMITTED.value)).label("answered_late"),
+        sum_where(sa.and_(completed, c.c.course_finished)).label("course_finished"),
+        sum_where(sa.and_(completed, c.c.moved_to_work)).label("moved_to_work"),
+        sum_where(sa.and_(completed, c.c.further_education)).label("further_education"),
+        sum_where(c.c.anonymised).label("anonymised"),
+    ).where(*conditions)
+    count = sa.func.sum(c.c.count)
+    by_status = sa.select(c.c.status, count).where(*conditions).group_by(c.c.status).having(count > 0)
+    need_count = sa.func.sum(n.c.count)
+    by_need = sa.select(n.c.area, need_count).where(*need_conditions).group_by(n.c.area).having(need_count > 0)
+    async with work.read() as session:
+        row = (await session.execute(totals)).one()
+        statuses = {status: int(number) for status, number in (await session.execute(by_status)).all()}
+        needs = {area: int(number) for area, number in (await session.execute(by_need)).all()}
+    total, to_partner = int(row.total), int(row.to_partner)
+    return ReferralStatistics(
+        total=total,
+        by_status=statuses,
+        by_direction={
+            ReferralDirection.TO_LIBRARY.value: total - to_partner,
+            ReferralDirection.TO_PARTNER.value: to_partner,
+        },
+        by_need_area=needs,
+        overdue_now=int(row.overdue_now),
+        answered_late=int(row.answered_late),
+        completed_with_course_finished=int(row.course_finished),
+        completed_moved_to_work=int(row.moved_to_work),
+        completed_further_education=int(row.further_education),
+        anonymised=int(row.anonymised),
+    )
+
+
+async def statistics_of_referrals(work: UnitOfWork, actor: Actor, query: GetReferralStatistics) -> ReferralStatistics:
+    """The same figures counted over the referrals themselves: for a period of submission."""
     conditions = scope(actor)
     if query.library is not None:
         conditions.append(referrals.c.library == query.library)
@@ -79,38 +139,49 @@ async def statistics(work: UnitOfWork, actor: Actor, query: GetReferralStatistic
 async def overview_statistics(
     work: UnitOfWork, actor: Actor, query: GetReferralsOverviewStatistics
 ) -> ReferralsOverviewStatistics:
-    """Figures per library and per partner taking part (either direction) for the municipality overview."""
+    """Figures per library and per partner taking part (either direction) for the municipality overview, from the
+    read model: sums over the counters and the medians over the intakes (store/figures.py)."""
     if actor.role is Role.PARTNER:
         raise Forbidden("the overview is for coordinators, library staff and operators")
-    conditions = scope(actor)
-    if actor.role is Role.OPERATOR and query.municipality is not None:
-        conditions.append(referrals.c.municipality == query.municipality)
-    if query.library is not None:
-        conditions.append(referrals.c.library == query.library)
-    # A partner takes part in a referral by referring it or by receiving it: one row per (partner, referral).
-    referring = referrals.c.referring_partner_id
-    receiving = referrals.c.receiving_partner_id
-    # Each arm filtered by the caller's scope too, so it reads the scope's referrals through their index and not
-    # every referral of every municipality (the join below keeps the same rows either way).
+    c, i = referral_counts, referral_intakes
+
+    def conditions_on(table: sa.Table) -> list[sa.ColumnElement[bool]]:
+        conditions = scope(actor, table=table)
+        if actor.role is Role.OPERATOR and query.municipality is not None:
+            conditions.append(table.c.municipality == query.municipality)
+        if query.library is not None:
+            conditions.append(table.c.library == query.library)
+        return conditions
+
+    counts, intakes = conditions_on(c), conditions_on(i)
+    # A partner takes part in a referral by referring it or by receiving it: its counters count in both arms.
     party = sa.union_all(
         sa.select(
-            referrals.c.id.label("referral_id"), referring.label("partner_id"), sa.literal(True).label("by")
-        ).where(referring.is_not(None), *conditions),
-        sa.select(referrals.c.id, receiving, sa.literal(False)).where(receiving.is_not(None), *conditions),
+            c.c.referring_partner_id.label("key"), sa.literal(True).label("by"), c.c.status, c.c.overdue, c.c.count
+        ).where(c.c.referring_partner_id.is_not(None), *counts),
+        sa.select(c.c.receiving_partner_id, sa.literal(False), c.c.status, c.c.overdue, c.c.count).where(
+            c.c.receiving_partner_id.is_not(None), *counts
+        ),
     ).subquery("party")
+    party_intakes = sa.union_all(
+        sa.select(i.c.referring_partner_id.label("key"), i.c.hours).where(
+            i.c.referring_partner_id.is_not(None), *intakes
+        ),
+        sa.select(i.c.receiving_partner_id, i.c.hours).where(i.c.receiving_partner_id.is_not(None), *intakes),
+    ).subquery("party_intakes")
+    libraries = (
+        sa.select(c.c.library.label("key"), c.c.status, c.c.overdue, c.c.count).where(*counts).subquery("libraries")
+    )
+    library_intakes = sa.select(i.c.library.label("key"), i.c.hours).where(*intakes).subquery("library_intakes")
     async with work.read() as session:
-        by_library = await _figures(session, referrals, referrals.c.library, conditions)
-        by_partner = await _figures(
-            session, referrals.join(party, party.c.referral_id == referrals.c.id), party.c.partner_id, conditions
-        )
+        by_library = await _figures(session, libraries, library_intakes)
+        by_partner = await _figures(session, party, party_intakes)
+        count = sa.func.sum(party.c.count)
         directions = {
-            (partner_id, by): count
-            for partner_id, by, count in (
+            (partner_id, by): int(number)
+            for partner_id, by, number in (
                 await session.execute(
-                    sa.select(party.c.partner_id, party.c.by, sa.func.count())
-                    .select_from(referrals.join(party, party.c.referral_id == referrals.c.id))
-                    .where(*conditions)
-                    .group_by(party.c.partner_id, party.c.by)
+                    sa.select(party.c.key, party.c.by, count).group_by(party.c.key, party.c.by).having(count > 0)
                 )
             ).all()
         }
@@ -128,43 +199,41 @@ async def overview_statistics(
     )
 
 
-async def _figures(
-    session: Any, source: sa.FromClause, key: sa.ColumnElement[Any], conditions: list[sa.ColumnElement[bool]]
-) -> dict[Any, ReferralFigures]:
-    held = referrals.c.intake_held_at
-    # Until the intake took place, not until it was planned: a planned (or missed) intake counts for nothing. A
-    # referral registered after its warm handover had taken place counts 0 hours, not less.
-    hours_to_intake = sa.func.greatest(sa.extract("epoch", held - referrals.c.submitted_at) / 3600.0, 0.0)
+async def _figures(session: Any, counts: sa.Subquery, intakes: sa.Subquery) -> dict[Any, ReferralFigures]:
+    """Per key (a library, a partner): its counters by status and overdue, and its intakes with their median."""
+    count = sa.func.sum(counts.c.count)
     statuses = (
         await session.execute(
-            sa.select(key, referrals.c.status, sa.func.count())
-            .select_from(source)
-            .where(*conditions)
-            .group_by(key, referrals.c.status)
+            sa.select(counts.c.key, counts.c.status, count).group_by(counts.c.key, counts.c.status).having(count > 0)
         )
     ).all()
     totals = (
         await session.execute(
-            sa.select(
-                key,
-                sa.func.count().filter(referrals.c.overdue),
-                sa.func.count(held),
-                sa.func.percentile_cont(0.5).within_group(hours_to_intake).filter(held.is_not(None)),
-            )
-            .select_from(source)
-            .where(*conditions)
-            .group_by(key)
+            sa.select(counts.c.key, sa.func.coalesce(count.filter(counts.c.overdue), 0))
+            .group_by(counts.c.key)
+            .having(count > 0)
         )
     ).all()
+    held = {
+        key: (number, median)
+        for key, number, median in (
+            await session.execute(
+                sa.select(
+                    intakes.c.key, sa.func.count(), sa.func.percentile_cont(0.5).within_group(intakes.c.hours)
+                ).group_by(intakes.c.key)
+            )
+        ).all()
+    }
     by_status: dict[Any, dict[str, int]] = {}
-    for value, status, count in statuses:
-        by_status.setdefault(value, {})[status] = count
-    return {
-        value: ReferralFigures(
+    for value, status, number in statuses:
+        by_status.setdefault(value, {})[status] = int(number)
+    figures = {}
+    for value, overdue in totals:
+        intakes_held, median = held.get(value, (0, None))
+        figures[value] = ReferralFigures(
             by_status=by_status.get(value, {}),
-            overdue=overdue,
-            intakes=intakes,
+            overdue=int(overdue),
+            intakes=intakes_held,
             median_hours_to_intake=round(float(median), 1) if median is not None else None,
         )
-        for value, overdue, intakes, median in totals
-    }
+    return figures

@@ -55,6 +55,7 @@ referral_routes = Router(
         passthrough("GET", "/agreements", ops.LIST_REFERRAL_AGREEMENTS, handler_name="referral_agreements"),
         passthrough("POST", "/agreements", ops.RECORD_REFERRAL_AGREEMENT, body=True, status_code=201),
         passthrough("POST", "/agreements/{agreement_id:uuid}/end", ops.END_REFERRAL_AGREEMENT, status_code=200),
+        passthrough("GET", "/counterparts", ops.LIST_REFERRAL_COUNTERPARTS, handler_name="referral_counterparts"),
         passthrough("GET", ONE, ops.GET_REFERRAL, handler_name="get_one"),
         passthrough(
             "GET",

@@ -30,6 +30,7 @@ from gateway.stream_guard import LiveStreams
 from shared.clock import LOCAL_TIME
 from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipStatus, PartnershipView
 from shared.contracts.referrals.api import operations as ops
+from shared.contracts.referrals.api.agreements import ListReferralCounterparts
 from shared.contracts.referrals.api.referrals import (
     Arrival,
     ConsentState,
@@ -318,16 +319,24 @@ class ReferralPages(Controller):
 
 async def active_counterparts(rpc: RpcClient, actor: Actor) -> list[tuple[str, str]]:
     """Whom the visitor can refer to, chosen from its network (never typed): the other party of each of its active
-    partnerships, as (value, name) by name. A partner gets libraries (slug), staff their library's partners (id)."""
-    found = await rpc.call(
-        "partners",
-        "list_partnerships",
-        actor,
-        ListPartnerships(status=PartnershipStatus.ACTIVE, limit=COUNTERPARTS_LIMIT),
-        Page[PartnershipView],
+    partnerships, and through the municipality's referral agreement with a partner every library of the
+    municipality (for that partner) or that partner (for the library's staff); as (value, name) by name. A partner
+    gets libraries (slug), staff partners (id). The partners service answers for the partnerships (at once after a
+    change), the referrals service for what it accepts (the agreements, which it keeps)."""
+    found, reachable = await asyncio.gather(
+        rpc.call(
+            "partners",
+            "list_partnerships",
+            actor,
+            ListPartnerships(status=PartnershipStatus.ACTIVE, limit=COUNTERPARTS_LIMIT),
+            Page[PartnershipView],
+        ),
+        rpc.call(ops.LIST_REFERRAL_COUNTERPARTS, actor, ListReferralCounterparts()),
     )
     if actor.role is Role.PARTNER:
         choices = {p.library: p.library_name or p.library for p in found.items}
+        choices |= {c.library: c.name for c in reachable.items if c.library is not None}
     else:
         choices = {str(p.partner_id): p.partner_name for p in found.items if p.library == actor.library}
+        choices |= {str(c.partner_id): c.name for c in reachable.items if c.partner_id is not None}
     return sorted(choices.items(), key=lambda choice: choice[1].casefold())

@@ -15,6 +15,7 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 from gateway.console.access_log import AccessLogPages
+from gateway.console.agreements import AgreementPages
 from gateway.console.duplicates import DuplicatePages
 from gateway.console.explain import Explanation, explain, plain_words
 from gateway.console.network import NetworkPages
@@ -118,6 +119,7 @@ def console_router() -> Router:
             NetworkPages,
             NetworkForms,
             OrganisationPages,
+            AgreementPages,
             VolunteerPages,
             VolunteerReadPages,
             PersonPages,

@@ -62,6 +62,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
         NavItem(f"{PREFIX}/inbox", "nav.referrals", "referrals"),
         NavItem(f"{PREFIX}/network", "nav.network", "network"),
+        NavItem(f"{PREFIX}/agreements", "nav.agreements", "agreements"),
         NavItem(f"{PREFIX}/volunteers", "nav.volunteers", "volunteers"),
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
         NavItem(f"{PREFIX}/purchases", "nav.budgets", "purchases"),

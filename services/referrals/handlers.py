@@ -56,6 +56,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.bind(ops.RECORD_REFERRAL_AGREEMENT, partial(agreements.record_agreement, work))
     runtime.bind(ops.END_REFERRAL_AGREEMENT, partial(agreements.end_agreement, work))
     runtime.bind(ops.LIST_REFERRAL_AGREEMENTS, partial(agreement_queries.list_agreements, work))
+    runtime.bind(ops.LIST_REFERRAL_COUNTERPARTS, partial(agreement_queries.list_counterparts, work))
 
     runtime.bind(ops.LIST_ACCESS_LOG, partial(lists.list_access_log, work))
     runtime.bind(ops.EXPORT_PARTICIPANT_DATA, partial(privacy.export_participant_data, work, vault))

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 from gateway.console.messages import NL
+from tests.conftest import eventually, register_tenant
 from tests.console.conftest import ConsoleClient, World
+from tests.console.seed import seed_partnership
 
 
 def library_name(slug: str) -> str:
@@ -62,12 +64,21 @@ async def test_a_partnership_carries_its_librarys_name_in_the_api(world: World) 
 
 
 async def test_the_new_referral_form_chooses_from_the_active_partnerships(console: ConsoleClient, world: World) -> None:
-    tenant = world.tenant
-    await console.sign_in(tenant.partner_a_token)
-    form = await console.get("/console/referrals/new")
-    assert f'<option value="{tenant.library_a}">{library_name(tenant.library_a)}</option>' in form.text
-    assert f'value="{tenant.library_b}"' not in form.text  # no partnership with library B
-    assert 'name="library" type="text"' not in form.text  # chosen, never typed
+    # A municipality without referral agreements: only partnerships reach a library (tests/console/test_agreements.py
+    # shows what an agreement adds).
+    tenant = await register_tenant(world.platform, agreements=False)
+    async with world.platform.client(tenant.staff_a) as staff:
+        await seed_partnership(staff, tenant.library_a, tenant.partner_a)
+
+    async def offered() -> str | None:
+        await console.sign_in(tenant.partner_a_token)
+        form = await console.get("/console/referrals/new")
+        return form.text if f'value="{tenant.library_a}"' in form.text else None
+
+    text = await eventually(offered, what="the partnership to reach the referral form")
+    assert f'<option value="{tenant.library_a}">{library_name(tenant.library_a)}</option>' in text
+    assert f'value="{tenant.library_b}"' not in text  # no partnership with library B
+    assert 'name="library" type="text"' not in text  # chosen, never typed
     await console.sign_in(tenant.staff_a)
     form = await console.get("/console/referrals/new")
     assert f'value="{tenant.partner_a}"' in form.text and f'value="{tenant.partner_b}"' not in form.text

@@ -48,3 +48,25 @@ class ReferralAgreementView(msgspec.Struct, frozen=True, kw_only=True):
     ended_at: datetime | None = None
     ended_by: str | None = None
     version: int = 1
+
+
+class ListReferralCounterparts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Whom the caller may refer to now (staff: partners; a partner: libraries)."""
+
+
+class CounterpartBasis(enum.StrEnum):
+    PARTNERSHIP = "partnership"  # an active partnership between the partner and the library
+    AGREEMENT = "agreement"  # the municipality's referral agreement with the partner, in force
+
+
+class ReferralCounterpart(msgspec.Struct, frozen=True, kw_only=True):
+    """A party the caller may refer to: a library (for a partner) or a partner (for a library's staff)."""
+
+    library: str | None = None
+    partner_id: UUID | None = None
+    name: str
+    through: list[CounterpartBasis]
+
+
+class ReferralCounterparts(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[ReferralCounterpart]

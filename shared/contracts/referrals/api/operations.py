@@ -9,8 +9,10 @@ from __future__ import annotations
 from shared.contracts.referrals.api.agreements import (
     EndReferralAgreement,
     ListReferralAgreements,
+    ListReferralCounterparts,
     RecordReferralAgreement,
     ReferralAgreementView,
+    ReferralCounterparts,
 )
 from shared.contracts.referrals.api.duplicates import DecideDuplicate, DuplicateWarningView, ListDuplicateWarnings
 from shared.contracts.referrals.api.participant_data import (
@@ -164,6 +166,13 @@ LIST_REFERRAL_AGREEMENTS = REFERRALS.declare(
     Page[ReferralAgreementView],
     roles=(Role.COORDINATOR, Role.STAFF, Role.OPERATOR),
     summary="The municipality's referral agreements with partners",
+)
+LIST_REFERRAL_COUNTERPARTS = REFERRALS.declare(
+    "list_counterparts",
+    ListReferralCounterparts,
+    ReferralCounterparts,
+    roles=(Role.STAFF, Role.PARTNER),
+    summary="Whom the caller may refer to now: through an active partnership or the municipality's agreement",
 )
 
 LIST_ACCESS_LOG = REFERRALS.declare(

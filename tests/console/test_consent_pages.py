@@ -146,3 +146,31 @@ async def test_a_coordinator_reads_a_referral_without_its_reason_or_other_free_t
     assert withheld_because(page.text) == "not_a_party" and NL["withheld.not_a_party"] in page.text
     assert "schulden" not in page.text and "Joost" not in page.text
     assert body["consent"]["purpose"] not in page.text
+
+
+async def test_a_consent_past_its_last_day_shows_as_expired_to_both_sides(console: ConsoleClient, world: World) -> None:
+    from datetime import timedelta
+
+    from services.referrals.commands import consent
+    from tests.services.referrals.conftest import now, work_at
+
+    today = now()
+    body = referral(world.tenant.library_a, world.tenant.partner_a, "Mila de Boer")
+    body["consent"]["valid_until"] = (today + timedelta(days=1)).date().isoformat()
+    async with world.platform.client(world.tenant.partner_a_token) as api:
+        made = await api.post("/api/v1/referrals", json=body)
+    assert made.status_code == 201, made.text
+    referral_id = made.json()["id"]
+    await console.sign_in(world.tenant.partner_a_token)
+    page = await console.get(f"/console/referrals/{referral_id}")
+    assert consent_state(page.text) == "given" and "Mila de Boer" in page.text
+
+    work, clock = work_at(world.platform, today)
+    clock.advance(timedelta(days=3))  # the deadlines job, on a clock past the consent's last day
+    assert await consent.expire_lapsed_consents(work, library=world.tenant.library_a) >= 1
+    for token in (world.tenant.partner_a_token, world.tenant.staff_a):
+        await console.sign_in(token)
+        page = await console.get(f"/console/referrals/{referral_id}")
+        assert consent_state(page.text) == "expired" and NL["consent_state.expired"] in page.text
+        assert withheld_because(page.text) == "consent_expired" and NL["withheld.consent_expired"] in page.text
+        assert "Mila de Boer" not in page.text

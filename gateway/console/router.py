@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 
 from gateway.console.access_log import AccessLogPages
 from gateway.console.agreements import AgreementPages
+from gateway.console.api_keys import ApiKeyPages
 from gateway.console.duplicates import DuplicatePages
 from gateway.console.explain import Explanation, explain, plain_words
 from gateway.console.network import NetworkPages
@@ -126,6 +127,7 @@ def console_router() -> Router:
             OfferPages,
             OverviewPages,
             SubscriptionPages,
+            ApiKeyPages,
             NoticePages,
             create_static_files_router(
                 path="/static", directories=[STATIC], cache_control=CacheControlHeader(max_age=3600)

@@ -74,6 +74,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
         NavItem(f"{PREFIX}/organisation", "nav.organisation", "organisation"),
         NavItem(f"{PREFIX}/subscriptions", "nav.subscriptions", "subscriptions"),
+        NavItem(f"{PREFIX}/api-keys", "nav.api_keys", "api_keys"),
         NavItem(f"{PREFIX}/notices", "nav.notices", "notices"),
     ],
     Role.OPERATOR: [

@@ -11,6 +11,7 @@ import pytest
 
 from gateway.console import explain
 from gateway.console.access_log import LOGS as ACCESS_LOGS
+from gateway.console.api_keys import SCOPES as API_SCOPES
 from gateway.console.duplicates import FILTERS as DUPLICATE_FILTERS
 from gateway.console.forms import STEPS
 from gateway.console.messages import EN, LANGUAGES, NL, translate
@@ -124,6 +125,7 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"access_log.of_{log}" for log in ACCESS_LOGS)
     asked.update(f"partner_action.{action}" for action in PARTNER_ACTIONS)
     asked.update(FIELD_LABELS.values())
+    asked.update(f"api_scope.{scope.replace(':', '-')}" for scope in API_SCOPES)
     asked.update(f"partner_step.{step.value}{means}" for step in PartnerStep for means in ("", "_means"))
     asked.update(f"partnership_step.{step.value}{means}" for step in PartnershipStep for means in ("", "_means"))
     asked.update(f"duplicates_page.{kind}_{shown}" for kind in ("show", "none") for shown in DUPLICATE_FILTERS)

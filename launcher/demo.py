@@ -41,9 +41,14 @@ def seed_demo(base_url: str, settings: Settings) -> Iterator[str]:
         ]
     people = demo_people(partners)
     write_demo_people(settings.data_dir / DEMO_PEOPLE_FILE, people)  # the console offers them to sign in as
+    for person in people:
+        if person.role in (Role.STAFF, Role.PARTNER):
+            _choose_notices(base_url, issuer.issue(person.actor()), demo_address(person))
     yield "Demo municipality 'zuidstad' is ready: sign in at /console/ as one of its people, or with a token"
     yield "(valid 12 hours):"
     yield f"  operator:    {operator}"
+    yield "  (the demo's staff and partners get every notice of their role at <who>@demo.partnernet.example;"
+    yield "   operators read what was sent at /console/mail)"
     for person in people:
         yield f"  {_label(person)}: {issuer.issue(person.actor())}"
 
@@ -71,6 +76,19 @@ def demo_people(partners: list[dict[str, Any]]) -> list[DemoPerson]:
             for partner in partners
         ),
     ]
+
+
+def demo_address(person: DemoPerson) -> str:
+    return f"{person.subject}@demo.partnernet.example"
+
+
+def _choose_notices(base_url: str, token: str, email: str) -> None:
+    """Every notice of the person's role, unless they chose already (a second run leaves their choice)."""
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
+        current = client.get("/api/v1/notices/preferences").raise_for_status().json()
+        if current["version"] == 0:
+            body = {"email": email, "kinds": current["available"]}
+            client.put("/api/v1/notices/preferences", json=body).raise_for_status()
 
 
 def _label(person: DemoPerson) -> str:

@@ -21,7 +21,7 @@ from typing import IO
 
 import httpx
 
-from launcher.embedded import EmbeddedNats, EmbeddedPostgres
+from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from launcher.supervisor import describe_exit
 from shared.messaging import SERVICES
 from shared.servers import check_database, check_nats, without_password
@@ -29,6 +29,8 @@ from shared.settings import Settings
 
 HEALTH_DEADLINE_SECONDS = 60.0
 RUNTIME_FILE = "runtime.json"  # where `up` writes the addresses of the servers it started
+MAIL_CATCHER = "mail"  # the component that catches the platform's e-mail when no SMTP server is named
+MAIL_DIR = "mail"  # its Maildir, in the data directory
 
 
 class Platform:
@@ -52,6 +54,7 @@ class Platform:
         self._commands: dict[str, list[str]] = {}
         self._log_files: dict[str, IO[bytes]] = {}
         self.env: dict[str, str] = {}
+        self.mail_catcher: str | None = None  # smtp://… of the mail catcher `up` runs, if it runs one
         self.started_in = 0.0
         # One line per step of the start, so that nobody waits in front of a silent terminal.
         self.progress = progress or (lambda _line: None)
@@ -121,16 +124,43 @@ class Platform:
         )
         self.progress(f"migrations: {migration_summary(migrated.stdout)} ({time.monotonic() - step:.1f}s)")
         self.logs.mkdir(exist_ok=True)
-        self._commands = {name: [sys.executable, "-m", f"services.{name}"] for name in SERVICES}
+        self._commands = {}
+        if not self.environ.get("PARTNERNET_SMTP_HOST"):
+            self._start_mail_catcher()
+        platform = {name: [sys.executable, "-m", f"services.{name}"] for name in SERVICES}
         workers = self.settings.gateway_workers
         if workers > 1:
             port_is_free(self.host, self.port)  # the gateways share it (SO_REUSEPORT): with nobody else
         for worker in gateway_processes(workers):
-            self._commands[worker] = [sys.executable, "-m", "gateway", "--name", worker]
-        for name in self._commands:
+            platform[worker] = [sys.executable, "-m", "gateway", "--name", worker]
+        self._commands.update(platform)
+        for name in platform:
             self._spawn(name)
-        self.progress(f"started {', '.join(self._commands)}; waiting until each answers (logs in {self.logs})")
+        self.progress(f"started {', '.join(platform)}; waiting until each answers (logs in {self.logs})")
         self.wait_until_healthy()
+
+    def _start_mail_catcher(self) -> None:
+        """Without an SMTP server of the operator's, notices go to a catcher on this machine (launcher/mail_catcher.py)
+        that keeps them in the data directory, where the console shows them: the whole flow on one machine, and no
+        message leaves it. A supervised component like the services: it stops with them."""
+        step = time.monotonic()
+        port, directory = free_port(), self.data_dir / MAIL_DIR
+        self.env |= {
+            "PARTNERNET_SMTP_HOST": "127.0.0.1",
+            "PARTNERNET_SMTP_PORT": str(port),
+            "PARTNERNET_MAIL_CATCHER_DIR": str(directory),
+        }
+        self._commands[MAIL_CATCHER] = [sys.executable, "-m", "launcher.mail_catcher", str(directory), str(port)]
+        self._spawn(MAIL_CATCHER)
+        deadline = time.monotonic() + 20
+        while not port_answers(port):
+            if self.processes[MAIL_CATCHER].poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the mail catcher did not start; see {self.logs / (MAIL_CATCHER + '.log')}")
+            time.sleep(0.05)
+        self.mail_catcher = f"smtp://127.0.0.1:{port}"
+        self.progress(
+            f"mail catcher: {self.mail_catcher}, messages kept in {directory} ({time.monotonic() - step:.1f}s)"
+        )
 
     @property
     def logs(self) -> Path:
@@ -239,6 +269,12 @@ def port_is_free(host: str, port: int) -> None:
 def gateway_processes(workers: int) -> list[str]:
     """The gateway's processes by name (`gateway`, `gateway-2` …): each its own log, restarted on its own."""
     return ["gateway", *(f"gateway-{n}" for n in range(2, workers + 1))]
+
+
+def port_answers(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def services_up(response: httpx.Response) -> list[str]:

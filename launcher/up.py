@@ -72,10 +72,18 @@ def addresses(platform: Platform, data_dir: Path) -> list[str]:
         f"  API docs: {base}/schema/swagger  (OpenAPI: {base}/schema/openapi.json)",
         f"  events:   {base}/asyncapi  (AsyncAPI: {base}/asyncapi.json)",
         f"  health:   {base}/health",
+        mail_line(platform, base),
         # The platform user's password stays in the data directory (runtime.json), not on the screen.
         f"  NATS:     {without_password(platform.env['NATS_URL'])}  (credentials in {data_dir / RUNTIME_FILE})",
         f"  data:     {data_dir}",
     ]
+
+
+def mail_line(platform: Platform, base: str) -> str:
+    if platform.mail_catcher:  # nothing leaves the machine: the console shows what would have been sent
+        return f"  mail:     {platform.mail_catcher}  (caught, not sent on; read at {base}/console/mail)"
+    server = platform.env.get("PARTNERNET_SMTP_HOST", "")
+    return f"  mail:     notices go out through {server}:{platform.env.get('PARTNERNET_SMTP_PORT', '25')}"
 
 
 def step_line(started: float) -> Callable[[str], None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mailbox
 import os
 import re
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -18,6 +20,7 @@ from launcher.cli import service_builders
 from launcher.embedded import free_port
 from shared.messaging import SERVICES
 from shared.settings import secret_from_data_dir
+from tests.conftest import referral_body
 from tests.processes import processes_using
 
 BIN = Path(sys.executable).parent
@@ -91,10 +94,12 @@ def test_up_says_each_step_becomes_healthy_keeps_its_data_and_stops_cleanly(tmp_
         first_partners = sorted(re.findall(r"partner (.+?) \(([0-9a-f-]{36})\)", "\n".join(lines)))
         assert len(first_partners) == 5
         staff_token = next(line.split(": ")[-1] for line in lines if "staff of bibliotheek-zuidstad-centrum" in line)
+        notices_reach_the_mail_catcher_and_the_console(lines, port, data_dir)
     finally:
         assert stop(process) == 0
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+    assert processes_using(data_dir) == {}  # the mail catcher stopped with the rest
 
     # The token is signed with the data directory's secret, and names its library's scope.
     claims = jwt.decode(
@@ -133,6 +138,48 @@ def test_up_says_each_step_becomes_healthy_keeps_its_data_and_stops_cleanly(tmp_
         assert len(response.json()["items"]) == 5
     finally:
         assert stop(process) == 0
+
+
+def notices_reach_the_mail_catcher_and_the_console(lines: list[str], port: int, data_dir: Path) -> None:
+    """The whole flow on one machine: a partner's referral, the library's demo staff told by e-mail, the message
+    caught by `up`'s mail catcher in the data directory and shown to the operator in the console."""
+    said = "\n".join(lines)
+    assert re.search(r"mail catcher: smtp://127\.0\.0\.1:\d+, messages kept in .*/mail", said), said
+    assert re.search(rf"  mail: +smtp://127\.0\.0\.1:\d+ .*http://127\.0\.0\.1:{port}/console/mail", said), said
+    token_of = {line.split(":")[0].strip(): line.rsplit(": ", 1)[-1] for line in lines if line.startswith("  ")}
+    coordinator, operator = token_of["coordinator"], token_of["operator"]
+    partner_line = next(line for line in lines if line.startswith("  partner UWV Zuidstad ("))
+    partner_id = re.findall(r"\(([0-9a-f-]{36})\)", partner_line)[0]
+    partner = partner_line.rsplit(": ", 1)[-1]
+    base = f"http://127.0.0.1:{port}"
+    agreed = httpx.post(
+        f"{base}/api/v1/referrals/agreements",
+        json={"partner_id": partner_id},
+        headers={"Authorization": f"Bearer {coordinator}"},
+        timeout=10,
+    )
+    assert agreed.status_code in (201, 409), agreed.text
+    body = referral_body("bibliotheek-zuidstad-centrum", partner_id)
+    submitted = httpx.post(
+        f"{base}/api/v1/referrals", json=body, headers={"Authorization": f"Bearer {partner}"}, timeout=10
+    )
+    assert submitted.status_code == 201, submitted.text
+    reference = submitted.json()["id"][:8]
+    staff_address = "demo-staff-bibliotheek-zuidstad-centrum@demo.partnernet.example"
+    deadline = time.monotonic() + 60
+    caught: list[Any] = []
+    while not caught and time.monotonic() < deadline:
+        caught = [m for m in mailbox.Maildir(data_dir / "mail", create=False) if m["To"] == staff_address]
+        time.sleep(0.2)
+    assert [m["Subject"] for m in caught] == [f"Nieuwe doorverwijzing {reference}"]
+    assert body["participant"]["name"] not in caught[0].as_string()
+    with httpx.Client(base_url=base, timeout=10) as console:
+        csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', console.get("/console/sign-in").text)
+        assert csrf is not None
+        console.post("/console/sign-in", data={"token": operator, "csrf_token": csrf.group(1)})
+        page = console.get("/console/mail")
+    assert page.status_code == 200
+    assert staff_address in page.text and f"Nieuwe doorverwijzing {reference}" in page.text
 
 
 def test_the_launcher_runs_every_service_the_platform_declares() -> None:

@@ -33,6 +33,7 @@ KILLS = [
     ("gateway", signal.SIGKILL),
     ("nats", signal.SIGKILL),
     ("postgres", signal.SIGKILL),
+    ("mail", signal.SIGKILL),  # the mail catcher: started again on its port, its Maildir kept
 ]
 
 
@@ -58,6 +59,8 @@ def components_of(up_pid: int) -> dict[str, int]:
             found[command.split("-m services.", 1)[1].split()[0]] = int(entry.name)
         elif "-m gateway" in command:  # `--name gateway-2` … where up starts several
             found[command.split("--name ", 1)[1].split()[0] if "--name " in command else "gateway"] = int(entry.name)
+        elif "-m launcher.mail_catcher" in command:
+            found["mail"] = int(entry.name)
     return found
 
 

@@ -33,3 +33,20 @@ async def prune_delivered(work: UnitOfWork, window: timedelta, *, batch: int = B
     if pruned:
         log.info("pruned %d delivered webhook deliveries past their retention", pruned)
     return pruned
+
+
+# Notices by e-mail, once sent or given up: they name staff's and partners' people's addresses, which stay no
+# longer than the window (a pending one is still being tried and stays).
+PRUNE_MAIL = sa.text(
+    "WITH gone AS ("
+    " SELECT id FROM mail_outbox WHERE created_at < :before AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)"
+    " ORDER BY created_at LIMIT :batch FOR UPDATE SKIP LOCKED)"
+    " DELETE FROM mail_outbox m USING gone WHERE m.id = gone.id"
+)
+
+
+async def prune_mail(work: UnitOfWork, window: timedelta, *, batch: int = BATCH) -> int:
+    pruned = await prune(work, PRUNE_MAIL, work.clock.now() - window, batch=batch)
+    if pruned:
+        log.info("pruned %d sent or failed notices past their retention", pruned)
+    return pruned

@@ -9,7 +9,7 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -24,13 +24,15 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from launcher.embedded import free_port
 from services.partners.app import build
 from services.partners.commands.notices import Mail, MailWorker, mail_relay
+from services.partners.commands.retention import prune_mail
 from services.partners.domain.webhooks import RetryPolicy
 from services.partners.mail import SmtpSender, SmtpServer
 from shared.clock import SystemClock
-from shared.db import create_engine, migrate
+from shared.db import create_engine, migrate, session_factory
 from shared.ids import new_id
 from shared.relay import Relay, plain_dsn
 from shared.settings import Settings
+from shared.unit_of_work import UnitOfWork
 from tests.conftest import eventually, make_settings, telemetry_for
 from tests.servers import create_database, drop_database
 
@@ -211,3 +213,30 @@ async def test_two_replicas_share_the_messages_and_send_each_once(mail_database:
         elapsed = time.monotonic() - started
     message_ids = [message["Message-ID"] for message in server.received]
     assert len(message_ids) == 60 and len(set(message_ids)) == 60, elapsed
+
+
+async def test_sent_and_failed_notices_go_after_the_window_and_pending_ones_stay(mail_database: str) -> None:
+    old, sent_new, pending_old, failed_old = await write_mail(
+        mail_database, "old@bieb.example", "new@bieb.example", "waiting@bieb.example", "refused@bieb.example"
+    )
+    now = datetime.now(UTC)
+    db = await asyncpg.connect(plain_dsn(mail_database), server_settings={"search_path": "partners"})
+    try:
+        for mail_id, age, done in (
+            (old, 40, "sent_at"),
+            (sent_new, 2, "sent_at"),
+            (failed_old, 40, "failed_at"),
+            (pending_old, 40, None),
+        ):
+            created = now - timedelta(days=age)
+            settled = f", {done} = $2" if done else ""
+            await db.execute(f"UPDATE mail_outbox SET created_at = $2{settled} WHERE id = $1", mail_id, created)
+    finally:
+        await db.close()
+    engine = create_engine(mail_database, schema="partners")
+    try:
+        work = UnitOfWork(session_factory(engine), SystemClock())
+        assert await prune_mail(work, timedelta(days=30), batch=1) == 2  # in batches of one, until none is left
+    finally:
+        await engine.dispose()
+    assert set(await rows(mail_database, [old, sent_new, pending_old, failed_old])) == {sent_new, pending_old}

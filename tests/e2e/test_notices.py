@@ -235,3 +235,23 @@ async def test_a_webhook_delivery_that_failed_for_good_is_told_to_the_partners_t
     assert f"na {platform.settings.webhook_max_attempts} pogingen" in body
     assert f"/console/subscriptions/{webhook['id']}" in body
     assert_no_personal_data(message)
+
+
+async def test_a_partners_general_address_gets_its_notices_while_nobody_chose_for_it(
+    platform: RunningPlatform, tenant: Tenant, mail_catcher: MailCatcher
+) -> None:
+    general = address("algemeen")
+    async with platform.client(tenant.operator) as api:
+        partner = (await api.get(f"/api/v1/partners/{tenant.partner_a}")).json()
+        changed = await api.patch(
+            f"/api/v1/partners/{tenant.partner_a}", json={"email": general, "expected_version": partner["version"]}
+        )
+    assert changed.status_code == 200, changed.text
+    referral = await submitted(platform, tenant)
+    async with platform.client(tenant.staff_a) as api:
+        declined = await api.post(f"/api/v1/referrals/{referral['id']}/decline", json={"reason": "no_capacity"})
+    assert declined.status_code == 200, declined.text
+
+    message = await one_message(mail_catcher, general, what="the general address's notice")
+    assert message["Subject"] == f"Doorverwijzing {referral['id'][:8]} is afgewezen"
+    assert_no_personal_data(message)

@@ -49,6 +49,7 @@ from gateway.console.subscriptions import SubscriptionPages
 from gateway.console.views import page
 from gateway.console.volunteer_reads import VolunteerReadPages
 from gateway.console.volunteers import VolunteerPages
+from gateway.console.webhooks import WebhookTools
 from shared.errors import PartnernetError
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ def console_router() -> Router:
             OfferPages,
             OverviewPages,
             SubscriptionPages,
+            WebhookTools,
             ApiKeyPages,
             NoticePages,
             create_static_files_router(

@@ -52,13 +52,63 @@ def partner_of(actor: Actor) -> UUID:
     return UUID(actor.partner)
 
 
+WEBHOOK_NOTICES = ("webhook_paused", "webhook_active", "delivery_replayed")
+
+
+async def deliveries_page(
+    visitor: Visitor,
+    rpc: RpcClient,
+    actor: Actor,
+    webhook_id: UUID,
+    *,
+    status: DeliveryStatus | None = None,
+    replayed: int | None = None,
+    notice: str | None = None,
+    rotated: WebhookWithSecret | None = None,
+    problem: Explanation | None = None,
+) -> Response[str]:
+    """A webhook's page: its delivery log, and what its partner may do with it (pause, rotate, remove, replay)."""
+    partner_id = partner_of(actor)
+    webhook, log = await asyncio.gather(
+        rpc.call(
+            "partners", "get_webhook", actor, WebhookRef(partner_id=partner_id, webhook_id=webhook_id), WebhookView
+        ),
+        rpc.call(
+            "partners",
+            "list_deliveries",
+            actor,
+            ListDeliveries(partner_id=partner_id, webhook_id=webhook_id, status=status, limit=100),
+            Page[DeliveryView],
+        ),
+    )
+    return page(
+        visitor,
+        "deliveries.html",
+        status=problem.status if problem else 201 if rotated else 200,
+        headers={"Cache-Control": "no-store"} if rotated else None,
+        section="subscriptions",
+        webhook=webhook,
+        deliveries=log.items,
+        status_filter=status.value if status else "",
+        statuses=list(DeliveryStatus),
+        replayed=replayed,
+        notice=f"done.{notice}" if notice in WEBHOOK_NOTICES else None,
+        rotated=rotated,
+        problem=problem,
+    )
+
+
 class SubscriptionPages(Controller):
     path = "/subscriptions"
 
     @get("/")
-    async def subscriptions(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+    async def subscriptions(
+        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], done: FromQuery[str | None] = None
+    ) -> Response[str]:
         actor = visitor.signed_in(Role.PARTNER)
-        return await self._page(visitor, rpc, actor)
+        return await self._page(
+            visitor, rpc, actor, notice="done.webhook_removed" if done == "webhook_removed" else None
+        )
 
     @post("/", status_code=200)
     async def register(
@@ -92,31 +142,10 @@ class SubscriptionPages(Controller):
         rpc: NamedDependency[RpcClient],
         status: FromQuery[DeliveryStatus | None] = None,
         done: FromQuery[int | None] = None,
+        notice: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(Role.PARTNER)
-        partner_id = partner_of(actor)
-        webhook, log = await asyncio.gather(
-            rpc.call(
-                "partners", "get_webhook", actor, WebhookRef(partner_id=partner_id, webhook_id=webhook_id), WebhookView
-            ),
-            rpc.call(
-                "partners",
-                "list_deliveries",
-                actor,
-                ListDeliveries(partner_id=partner_id, webhook_id=webhook_id, status=status, limit=100),
-                Page[DeliveryView],
-            ),
-        )
-        return page(
-            visitor,
-            "deliveries.html",
-            section="subscriptions",
-            webhook=webhook,
-            deliveries=log.items,
-            status_filter=status.value if status else "",
-            statuses=list(DeliveryStatus),
-            replayed=done,
-        )
+        return await deliveries_page(visitor, rpc, actor, webhook_id, status=status, replayed=done, notice=notice)
 
     @post("/{webhook_id:uuid}/replay-failed", status_code=303)
     async def replay_failed(
@@ -137,6 +166,7 @@ class SubscriptionPages(Controller):
         problem: Explanation | None = None,
         values: dict[str, Any] | None = None,
         status: int = 200,
+        notice: str | None = None,
     ) -> Response[str]:
         partner_id = partner_of(actor)
         webhooks, access = await asyncio.gather(
@@ -157,4 +187,5 @@ class SubscriptionPages(Controller):
             problem=problem,
             values=values or {"event_types": ["referral.*"]},
             event_types=EVENT_TYPES,
+            notice=notice,
         )

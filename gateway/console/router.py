@@ -28,6 +28,7 @@ from gateway.console.organisation import OrganisationPages
 from gateway.console.overview import OverviewPages
 from gateway.console.participant_tools import ParticipantTools
 from gateway.console.people import PersonPages
+from gateway.console.quotes import QuotePages
 from gateway.console.referral_policy import ReferralPolicyPages
 from gateway.console.referrals import ReferralPages
 from gateway.console.session import (
@@ -130,6 +131,7 @@ def console_router() -> Router:
             SubscriptionPages,
             WebhookTools,
             ApiKeyPages,
+            QuotePages,
             NoticePages,
             create_static_files_router(
                 path="/static", directories=[STATIC], cache_control=CacheControlHeader(max_age=3600)

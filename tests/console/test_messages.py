@@ -21,7 +21,7 @@ from gateway.console.referrals import HISTORY_STEPS
 from gateway.console.subscriptions import EVENT_TYPES, WEBHOOK_NOTICES
 from gateway.console.views import NAVIGATION, Formats
 from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
-from shared.contracts.courses.api.purchasing import PurchaseStatus
+from shared.contracts.courses.api.purchasing import ProviderStanding, PurchaseStatus
 from shared.contracts.courses.events import Audience, CourseFormat
 from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
 from shared.contracts.partners.api.organisations import AddressKind, ContactRole, PartnerStatus, PartnerStep
@@ -88,6 +88,7 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("who.", Role),
     ("request_kind.", ParticipantChangeKind),
     ("volunteer_read.", VolunteerReadPurpose),
+    ("standing.", ProviderStanding),
     ("access_read.", AccessPurpose),
 ]
 

@@ -19,6 +19,7 @@ from gateway.console.agreements import AgreementPages
 from gateway.console.api_keys import ApiKeyPages
 from gateway.console.duplicates import DuplicatePages
 from gateway.console.explain import Explanation, explain, plain_words
+from gateway.console.feed import FeedPages
 from gateway.console.network import NetworkPages
 from gateway.console.network_forms import NetworkForms
 from gateway.console.notices import NoticePages
@@ -132,6 +133,7 @@ def console_router() -> Router:
             WebhookTools,
             ApiKeyPages,
             QuotePages,
+            FeedPages,
             NoticePages,
             create_static_files_router(
                 path="/static", directories=[STATIC], cache_control=CacheControlHeader(max_age=3600)

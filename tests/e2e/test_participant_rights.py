@@ -264,3 +264,27 @@ async def test_after_a_revocation_the_page_says_so_and_offers_no_revocation(
     assert "U trok uw toestemming in. Niemand ziet uw gegevens nog." in blocks
     assert 'value="revocation"' not in page.text and 'value="erasure"' in page.text
     assert all(not b.endswith("Mag uw gegevens zien.") and "Mag uw gegevens zien tot" not in b for b in blocks)
+
+
+async def test_the_persons_export_holds_what_they_asked_the_library_and_whether_it_was_handled(
+    platform: RunningPlatform, tenant: Tenant, person: Person
+) -> None:
+    async with participant(platform) as browser:
+        for kind in ("reschedule", "export"):
+            assert (await browser.post("/p/change", data={"code": person.code, "kind": kind})).status_code == 200
+    async with platform.client(tenant.staff_a) as staff:
+        first = await staff.post("/api/v1/referrals/person/export", json={"referral_id": person.referral["id"]})
+        (reschedule,) = [r for r in (await staff.get(REQUESTS)).json()["items"] if r["kind"] == "reschedule"]
+        assert (await staff.post(f"{REQUESTS}/{reschedule['id']}/handle")).status_code == 200
+        second = await staff.post("/api/v1/referrals/person/export", json={"referral_id": person.referral["id"]})
+    assert first.status_code == 200, first.text
+    asked = [(r["referral_id"], r["kind"], r["status"]) for r in first.json()["requests"]]
+    assert asked == [(person.referral["id"], "reschedule", "open"), (person.referral["id"], "export", "open")]
+    assert [(r["kind"], r["status"]) for r in second.json()["requests"]] == [
+        ("reschedule", "handled"),
+        ("export", "open"),
+    ]
+    assert all(r["participant_pseudonym"] == person.referral["participant_pseudonym"] for r in first.json()["requests"])
+    async with platform.client(tenant.staff_b) as staff_b:  # library B's export holds only B's part
+        theirs = await staff_b.post("/api/v1/referrals/person/export", json={"referral_id": person.at_b})
+    assert [(r["referral_id"], r["kind"]) for r in theirs.json()["requests"]] == [(person.at_b, "export")]

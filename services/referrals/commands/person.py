@@ -18,7 +18,9 @@ from services.referrals.blind_index import BlindIndex
 from services.referrals.commands import participant_page
 from services.referrals.commands.privacy import erase_one
 from services.referrals.queries import referral as views
+from services.referrals.queries.participant_view import change_request_view
 from services.referrals.store import ParticipantVault
+from services.referrals.store import participants as participant_store
 from services.referrals.store import person as person_store
 from shared.contracts.referrals.api.participant_data import AccessPurpose
 from shared.contracts.referrals.api.participant_page import ParticipantChangeKind
@@ -141,6 +143,11 @@ async def export_person(
         partners |= {r.receiving_partner_id for r in rows if r.receiving_partner_id is not None}
         libraries = {r.library for r in rows} | {o for o in organisations if not _is_uuid(o)}
         names = await person_store.party_names(tx.session, libraries, partners)
+        pseudonyms = {row.id: row.participant_pseudonym for row in rows}
+        requests = [
+            change_request_view(request, pseudonyms[request.referral_id])
+            for request in await participant_store.requests_of(tx.session, ids)
+        ]
         exported_at = tx.clock.now()
     log.info("person exported", extra={"library": actor.library, "count": len(rows)})
     return PersonExport(
@@ -149,6 +156,7 @@ async def export_person(
         access_log=[views.access_entry(read) for read in reads],
         parties=parties_of(rows, reads, names),
         exported_at=exported_at,
+        requests=requests,
     )
 
 

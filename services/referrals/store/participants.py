@@ -89,6 +89,13 @@ async def open_requests(session: AsyncSession, referral_id: UUID) -> list[sa.Row
     return list((await session.execute(statement)).all())
 
 
+async def requests_of(session: AsyncSession, referral_ids: set[UUID]) -> list[sa.Row]:
+    """Every request about these referrals, handled or not, oldest first (a person's export)."""
+    r = change_requests
+    statement = sa.select(r).where(r.c.referral_id.in_(referral_ids)).order_by(r.c.requested_at, r.c.id)
+    return list((await session.execute(statement)).all())
+
+
 async def add_request(session: AsyncSession, **values: Any) -> None:
     await session.execute(change_requests.insert().values(**values))
 

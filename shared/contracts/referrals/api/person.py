@@ -12,6 +12,7 @@ from uuid import UUID
 import msgspec
 
 from shared.contracts.referrals.api.participant_data import AccessLogEntry
+from shared.contracts.referrals.api.participant_page import ChangeRequestView
 from shared.contracts.referrals.api.referrals import ReferralView
 from shared.contracts.vocabulary import Name
 
@@ -78,7 +79,8 @@ class PersonExport(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the library holds about the person (the right of access), machine-readable.
 
     `referrals` are the person's referrals of `library`, each with its personal data (as recorded with it), its
-    history and its consent; `access_log` every read of them; `parties` everyone who holds or saw the data.
+    history and its consent; `access_log` every read of them; `parties` everyone who holds or saw the data;
+    `requests` what the person asked the library (on their page or at the desk) and whether it was handled.
     A referral whose personal data is erased is listed without it (and its reads stay in the log)."""
 
     library: str
@@ -86,6 +88,7 @@ class PersonExport(msgspec.Struct, frozen=True, kw_only=True):
     access_log: list[AccessLogEntry]
     parties: list[PartyView]
     exported_at: datetime
+    requests: list[ChangeRequestView] = []
 
 
 class PersonErased(msgspec.Struct, frozen=True, kw_only=True):

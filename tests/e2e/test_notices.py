@@ -98,7 +98,7 @@ async def test_a_new_referral_reaches_the_receiving_staff_by_email_with_a_link_a
     referral = await submitted(platform, tenant)
 
     message = await one_message(mail_catcher, wants, what="the new referral's notice")
-    reference = referral["id"][:8]
+    reference = referral["id"][-8:]
     assert message["Subject"] == f"Nieuwe doorverwijzing {reference}"
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["Content-Language"] == "nl"
@@ -132,7 +132,7 @@ async def test_a_declined_referral_reaches_the_referring_partner_in_the_language
     assert declined.status_code == 200, declined.text
 
     message = await one_message(mail_catcher, email, what="the decline's notice")
-    assert message["Subject"] == f"Referral {referral['id'][:8]} was declined"
+    assert message["Subject"] == f"Referral {referral['id'][-8:]} was declined"
     assert "Reason (code): no_capacity" in text_of(message)
     assert_no_personal_data(message)
 
@@ -162,7 +162,7 @@ async def test_a_partners_contacts_get_its_notices_by_default_until_a_person_cho
     assert declined.status_code == 200, declined.text
 
     message = await one_message(mail_catcher, referrals_desk, what="the referrals contact's notice")
-    assert message["Subject"] == f"Doorverwijzing {referral['id'][:8]} is afgewezen"
+    assert message["Subject"] == f"Doorverwijzing {referral['id'][-8:]} is afgewezen"
     assert_no_personal_data(message)
     await eventually(lambda: _sent(platform, referrals_desk), what="the contact's message marked sent")
     assert received(mail_catcher, finance) == []  # not named for referrals
@@ -179,7 +179,7 @@ async def test_an_overdue_referral_reminds_the_receiving_staff(
     assert await deadlines.mark_overdue(work, library=tenant.library_a) == 1
 
     message = await one_message(mail_catcher, email, what="the overdue notice")
-    assert message["Subject"] == f"Doorverwijzing {referral['id'][:8]} wacht op antwoord"
+    assert message["Subject"] == f"Doorverwijzing {referral['id'][-8:]} wacht op antwoord"
     assert f"/console/referrals/{referral['id']}" in text_of(message)
     assert_no_personal_data(message)
 
@@ -207,7 +207,7 @@ async def test_a_review_that_falls_due_is_told_to_the_librarys_staff_once(
     await remind_reviews(work, today=today + timedelta(days=6))  # the job runs again: still one message
 
     message = await one_message(mail_catcher, email, what="the review notice")
-    assert message["Subject"] == f"Partnership {partnership['id'][:8]}: time for its review"
+    assert message["Subject"] == f"Partnership {partnership['id'][-8:]}: time for its review"
     assert f"/console/network/partnerships/{partnership['id']}/edit" in text_of(message)
     await eventually(lambda: _sent(platform, email), what="the review notice marked sent")
     assert len(received(mail_catcher, email)) == 1
@@ -253,5 +253,5 @@ async def test_a_partners_general_address_gets_its_notices_while_nobody_chose_fo
     assert declined.status_code == 200, declined.text
 
     message = await one_message(mail_catcher, general, what="the general address's notice")
-    assert message["Subject"] == f"Doorverwijzing {referral['id'][:8]} is afgewezen"
+    assert message["Subject"] == f"Doorverwijzing {referral['id'][-8:]} is afgewezen"
     assert_no_personal_data(message)

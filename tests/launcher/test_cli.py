@@ -164,7 +164,7 @@ def notices_reach_the_mail_catcher_and_the_console(lines: list[str], port: int, 
         f"{base}/api/v1/referrals", json=body, headers={"Authorization": f"Bearer {partner}"}, timeout=10
     )
     assert submitted.status_code == 201, submitted.text
-    reference = submitted.json()["id"][:8]
+    reference = submitted.json()["id"][-8:]
     staff_address = "demo-staff-bibliotheek-zuidstad-centrum@demo.partnernet.example"
     deadline = time.monotonic() + 60
     caught: list[Any] = []

@@ -1,6 +1,6 @@
 """Notices: which event tells whom what, who may choose which kinds, and the words of each message. Pure.
 
-A message names what it is about by a reference (the first part of the referral's id, the partnership's) and links
+A message names what it is about by a reference (the last part of the referral's id, the partnership's) and links
 to the console, where the reader sees what their role may see. It never carries a participant's personal data:
 it is built from events, which have none, and from names of organisations only.
 """
@@ -84,7 +84,9 @@ class Notice:
 
 
 def reference_of(identifier: UUID | str) -> str:
-    return str(identifier)[:8]
+    """The id's last eight characters, as the console shortens it: its start is the time (ids are time-ordered),
+    the same for everything made in the same minute."""
+    return str(identifier)[-8:]
 
 
 def receiving_side(data: dict[str, Any]) -> Audience:

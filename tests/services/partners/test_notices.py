@@ -10,6 +10,7 @@ import pytest
 from services.partners.domain import notices
 from shared.contracts.partners.api.notices import NoticeKind, NoticeLanguage
 from shared.errors import Forbidden, InvalidInput
+from shared.ids import new_id
 from shared.tenancy import Actor, Role
 
 EVENT = UUID("0190a000-0000-7000-8000-0000000000e1")
@@ -84,7 +85,7 @@ def test_a_message_names_the_reference_and_links_to_the_console_only(language: N
     notice = notices.referral_notice(EVENT, "referral.declined", data(reason="no_capacity"))
     assert notice is not None
     message = notices.compose(notice, language, "https://partnernet.example")
-    assert REFERRAL[:8] in message.subject
+    assert REFERRAL[-8:] in message.subject
     assert f"https://partnernet.example/console/referrals/{REFERRAL}" in message.body
     assert "https://partnernet.example/console/notices" in message.body
     assert "P-123" not in message.body + message.subject  # not even the pseudonym: the reference is enough
@@ -116,3 +117,9 @@ def test_an_event_older_than_a_day_tells_nobody() -> None:
     now = datetime(2026, 12, 3, 12, tzinfo=UTC)
     assert not notices.is_stale(now - timedelta(hours=23), now)
     assert notices.is_stale(now - timedelta(days=1, seconds=1), now)
+
+
+def test_two_referrals_made_in_the_same_minute_have_different_references() -> None:
+    first, second = new_id(), new_id()  # time-ordered: their first characters are the same time
+    assert str(first)[:8] == str(second)[:8]
+    assert notices.reference_of(first) != notices.reference_of(second)

@@ -1,7 +1,8 @@
 """The participant's own page over real HTTP: a personal code from the library's staff opens it, in plain Dutch
-(checked at B1 with the Flesch–Douma score), showing their referral and nothing else; it expires with the
-referral, wrong codes lock a client out, and a change request reaches the staff. Then the same page in a real
-browser (headless Chromium through Playwright): axe-core finds no accessibility violations, and it reads aloud.
+(checked at B1 with the Flesch–Douma score), showing their referral and nothing else; it works for as long as their
+data is held (after the referral closed too) and then says it was erased, wrong codes lock a client out, and a
+change request reaches the staff. Then the same page in a real browser (headless Chromium through Playwright):
+axe-core finds no accessibility violations, and it reads aloud.
 """
 
 from __future__ import annotations

@@ -120,7 +120,8 @@ async def request_participant_change(
     or to revoke their consent for this referral.
 
     Recorded for staff (the library's list and the referral's history); asking the same twice records it once.
-    An expired code is a Conflict with `expired`, so the gateway can say so kindly.
+    Once the data is erased that is a Conflict with `erased`; a change of an appointment after the referral closed
+    is a Conflict with `closed` (their rights they may still ask for): the gateway says either kindly.
     """
     async with work.transaction() as tx:
         found = await referral_for_code(tx.session, hasher, command.code)

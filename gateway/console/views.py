@@ -48,6 +48,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/inbox", "nav.inbox", "referrals"),
         NavItem(f"{PREFIX}/referrals/new", "nav.new_referral", "new"),
         NavItem(f"{PREFIX}/network", "nav.network", "network"),
+        NavItem(f"{PREFIX}/agreements", "nav.agreements", "agreements"),
         NavItem(f"{PREFIX}/volunteers", "nav.volunteers", "volunteers"),
         NavItem(f"{PREFIX}/people", "nav.people", "people"),
         NavItem(f"{PREFIX}/duplicates", "nav.duplicates", "duplicates"),

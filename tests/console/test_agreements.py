@@ -123,6 +123,7 @@ async def test_staff_read_the_agreements_and_nobody_else_records_or_ends_one(
     console.http.cookies.set("pn_lang", "en")
     page = await console.get("/console/agreements")
     assert page.status_code == 200 and EN["agreements.show_in_force"] in page.text
+    assert 'href="/console/agreements"' in page.text and EN["nav.agreements"] in page.text  # in the staff's menu
     assert 'data-status="in_force"' in row_of(page.text, agreement["id"])
     assert 'id="record-agreement"' not in page.text and "/end" not in page.text  # read only
     refused = await console.post("/console/agreements", {"partner_id": tenant.partner_a})

@@ -29,6 +29,7 @@ from gateway.console.organisation import OrganisationPages
 from gateway.console.overview import OverviewPages
 from gateway.console.participant_tools import ParticipantTools
 from gateway.console.people import PersonPages
+from gateway.console.purchase_steps import PurchaseStepPages
 from gateway.console.quotes import QuotePages
 from gateway.console.referral_policy import ReferralPolicyPages
 from gateway.console.referrals import ReferralPages
@@ -128,6 +129,7 @@ def console_router() -> Router:
             VolunteerReadPages,
             PersonPages,
             OfferPages,
+            PurchaseStepPages,
             OverviewPages,
             SubscriptionPages,
             WebhookTools,

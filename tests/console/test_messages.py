@@ -17,6 +17,7 @@ from gateway.console.forms import STEPS
 from gateway.console.messages import EN, LANGUAGES, NL, translate
 from gateway.console.organisation import ACTIONS as PARTNER_ACTIONS
 from gateway.console.organisation import FIELD_LABELS
+from gateway.console.purchase_steps import ALL_STEPS as PURCHASE_STEPS
 from gateway.console.referrals import HISTORY_STEPS
 from gateway.console.subscriptions import EVENT_TYPES, WEBHOOK_NOTICES
 from gateway.console.views import NAVIGATION, Formats
@@ -126,6 +127,7 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"access_log.of_{log}" for log in ACCESS_LOGS)
     asked.update(f"partner_action.{action}" for action in PARTNER_ACTIONS)
     asked.update(FIELD_LABELS.values())
+    asked.update(f"{kind}.{step}" for kind in ("purchase_step", "purchase_done") for step in PURCHASE_STEPS)
     asked.update(f"webhook.to_{status}{means}" for status in ("active", "paused") for means in ("", "_means"))
     asked.update(f"done.{notice}" for notice in WEBHOOK_NOTICES)
     asked.update(f"api_scope.{scope.replace(':', '-')}" for scope in API_SCOPES)

@@ -1,0 +1,302 @@
+"""One purchase, for the library's staff and the municipality's coordinator: the request, its quotes, approvals,
+invitations and history, and its next steps as the purchase stands (add a quote, invite a partner to quote,
+approve a quote, reject, cancel, order, record the delivery and the invoice, decide an invoice above the approved
+amount, close); and a new purchase request. Each posts the courses service's own operation (the same as the
+API's /api/v1/purchases routes) with the version shown; the service decides who may (budget holders approve)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from gateway.console import forms
+from gateway.console.explain import Explanation, explain
+from gateway.console.names import load_names
+from gateway.console.quotes import cents
+from gateway.console.session import PREFIX, Visitor
+from gateway.console.views import page
+from shared.contracts.courses.api.purchasing import (
+    AddQuote,
+    ApproveInvoice,
+    ApprovePurchase,
+    CancelPurchase,
+    ClosePurchase,
+    GetPurchase,
+    InvitePartner,
+    OrderPurchase,
+    PurchaseStatus,
+    PurchaseView,
+    RecordDelivery,
+    RecordInvoice,
+    RefuseInvoice,
+    RejectPurchase,
+    RequestPurchase,
+)
+from shared.contracts.courses.events import Audience
+from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus, PartnerView
+from shared.errors import InvalidInput, PartnernetError
+from shared.pagination import Page
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+ROLES = (Role.STAFF, Role.COORDINATOR)
+P = PurchaseStatus
+# The steps the page offers in each status; the courses service decides (an illegal one is a 409).
+STEPS: dict[PurchaseStatus, tuple[str, ...]] = {
+    P.REQUESTED: ("add_quote", "invite", "reject", "cancel"),
+    P.QUOTED: ("add_quote", "invite", "approve", "reject", "cancel"),
+    P.AWAITING_SECOND_APPROVAL: ("approve", "reject", "cancel"),
+    P.APPROVED: ("order", "cancel"),
+    P.ORDERED: ("delivery",),
+    P.DELIVERED: ("invoice",),
+    P.INVOICE_AWAITING_APPROVAL: ("approve_invoice", "refuse_invoice"),
+    P.INVOICED: ("close",),
+}
+ALL_STEPS = tuple(dict.fromkeys(step for steps in STEPS.values() for step in steps))
+
+
+def _version(form: FormMultiDict) -> int | None:
+    return forms.number(form, "expected_version")
+
+
+def _reason(form: FormMultiDict) -> str | None:
+    return forms.text(form, "reason")
+
+
+# step → (the courses service's operation, the command made from the form)
+COMMANDS: dict[str, tuple[str, Callable[[UUID, FormMultiDict], Any]]] = {
+    "add_quote": (
+        "add_quote",
+        lambda pid, form: forms.convert(
+            {
+                "purchase_id": str(pid),
+                "quote": {
+                    "provider_name": forms.text(form, "provider_name"),
+                    "amount_cents": cents(form, "amount"),
+                    "description": forms.text(form, "description"),
+                    "valid_until": forms.text(form, "valid_until"),
+                    "expected_version": _version(form),
+                },
+            },
+            AddQuote,
+        ),
+    ),
+    "invite": (
+        "invite_partner",
+        lambda pid, form: forms.convert(
+            {
+                "purchase_id": str(pid),
+                "invitation": {"partner_id": forms.text(form, "partner_id"), "expected_version": _version(form)},
+            },
+            InvitePartner,
+        ),
+    ),
+    "approve": (
+        "approve_purchase",
+        lambda pid, form: forms.convert(
+            {
+                "purchase_id": str(pid),
+                "approval": {
+                    "quote_id": forms.text(form, "quote_id"),
+                    "note": forms.text(form, "note"),
+                    "expected_version": _version(form),
+                },
+            },
+            ApprovePurchase,
+        ),
+    ),
+    "reject": (
+        "reject_purchase",
+        lambda pid, form: forms.convert(
+            {"purchase_id": str(pid), "reason": _reason(form), "expected_version": _version(form)}, RejectPurchase
+        ),
+    ),
+    "cancel": (
+        "cancel_purchase",
+        lambda pid, form: forms.convert(
+            {"purchase_id": str(pid), "reason": _reason(form), "expected_version": _version(form)}, CancelPurchase
+        ),
+    ),
+    "order": (
+        "order_purchase",
+        lambda pid, form: forms.convert(
+            {
+                "purchase_id": str(pid),
+                "order": {"order_reference": forms.text(form, "order_reference"), "expected_version": _version(form)},
+            },
+            OrderPurchase,
+        ),
+    ),
+    "delivery": (
+        "record_delivery",
+        lambda pid, form: forms.convert(
+            {
+                "purchase_id": str(pid),
+                "delivery": {
+                    "sessions_held": forms.number(form, "sessions_held"),
+                    "participants": forms.number(form, "participants"),
+                    "delivered_on": forms.text(form, "delivered_on"),
+                    "expected_version": _version(form),
+                },
+            },
+            RecordDelivery,
+        ),
+    ),
+    "invoice": (
+        "record_invoice",
+        lambda pid, form: forms.convert(
+            {
+                "purchase_id": str(pid),
+                "invoice": {
+                    "invoice_amount_cents": cents(form, "amount"),
+                    "invoice_reference": forms.text(form, "invoice_reference"),
+                    "expected_version": _version(form),
+                },
+            },
+            RecordInvoice,
+        ),
+    ),
+    "approve_invoice": (
+        "approve_invoice",
+        lambda pid, form: forms.convert(
+            {
+                "purchase_id": str(pid),
+                "approval": {"note": forms.text(form, "note"), "expected_version": _version(form)},
+            },
+            ApproveInvoice,
+        ),
+    ),
+    "refuse_invoice": (
+        "refuse_invoice",
+        lambda pid, form: forms.convert(
+            {"purchase_id": str(pid), "reason": _reason(form), "expected_version": _version(form)}, RefuseInvoice
+        ),
+    ),
+    "close": (
+        "close_purchase",
+        lambda pid, form: forms.convert({"purchase_id": str(pid), "expected_version": _version(form)}, ClosePurchase),
+    ),
+}
+
+
+class PurchaseStepPages(Controller):
+    path = "/purchases"
+
+    @post("/", status_code=303)
+    async def request_purchase(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            data = {
+                "title": forms.text(form, "title"),
+                "purpose": forms.text(form, "purpose"),
+                "audience": form.getall("audience", []),
+                "estimated_cost_cents": cents(form, "estimated_cost"),
+                "budget_year": forms.number(form, "budget_year"),
+            }
+            made = await rpc.call(
+                "courses", "request_purchase", actor, forms.convert(data, RequestPurchase), PurchaseView
+            )
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            typed: dict[str, Any] = {
+                key: forms.text(form, key) or "" for key in ("title", "purpose", "estimated_cost", "budget_year")
+            }
+            typed["audience"] = form.getall("audience", [])
+            return page(
+                visitor,
+                "purchase_new.html",
+                status=problem.status,
+                section="purchases",
+                problem=problem,
+                values=typed,
+                audiences=list(Audience),
+            )
+        return Redirect(f"{PREFIX}/purchases/{made.id}?done=requested", status_code=303)
+
+    @get("/new")
+    async def new_purchase(self, visitor: NamedDependency[Visitor]) -> Response[str]:
+        visitor.signed_in(Role.STAFF)
+        values = {"title": "", "purpose": "", "estimated_cost": "", "budget_year": "", "audience": []}
+        return page(
+            visitor, "purchase_new.html", section="purchases", problem=None, values=values, audiences=list(Audience)
+        )
+
+    @get("/{purchase_id:uuid}")
+    async def purchase(
+        self,
+        purchase_id: FromPath[UUID],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        done: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        actor = visitor.signed_in(*ROLES)
+        notice = f"purchase_done.{done}" if done in (*ALL_STEPS, "requested") else None
+        return await self._page(visitor, rpc, actor, purchase_id, notice=notice)
+
+    @post("/{purchase_id:uuid}/{step:str}", status_code=303)
+    async def take_step(
+        self,
+        purchase_id: FromPath[UUID],
+        step: FromPath[str],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(*ROLES)
+        form = await request.form()
+        try:
+            if step not in COMMANDS:
+                raise InvalidInput(f"not a step of a purchase: {step[:40]}")
+            operation, make = COMMANDS[step]
+            await rpc.call("courses", operation, actor, make(purchase_id, form), PurchaseView)
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            return await self._page(
+                visitor, rpc, actor, purchase_id, problem=explain(visitor.lang, exc), open_step=step
+            )
+        return Redirect(f"{PREFIX}/purchases/{purchase_id}?done={step}", status_code=303)
+
+    @staticmethod
+    async def _page(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        purchase_id: UUID,
+        *,
+        notice: str | None = None,
+        problem: Explanation | None = None,
+        open_step: str | None = None,
+    ) -> Response[str]:
+        purchase = await rpc.call("courses", "get_purchase", actor, GetPurchase(purchase_id=purchase_id), PurchaseView)
+        steps = STEPS.get(purchase.status, ())
+        if actor.role is not Role.STAFF:  # the library's staff only (budget holders among them approve)
+            steps = ()
+        partners: list[PartnerView] = []
+        if "invite" in steps:
+            query = ListPartners(status=PartnerStatus.ACTIVE, limit=200)
+            partners = (await rpc.call("partners", "list_partners", actor, query, Page[PartnerView])).items
+        parties = await load_names(rpc, actor)
+        return page(
+            visitor,
+            "purchase.html",
+            status=problem.status if problem else 200,
+            section="purchases",
+            p=purchase,
+            steps=steps,
+            partners=[partner for partner in partners if partner.id not in purchase.invited_partner_ids],
+            partner_names={str(partner.id): partner.name for partner in partners} | parties.partners,
+            parties=parties,
+            notice=notice,
+            problem=problem,
+            open_step=open_step,
+        )

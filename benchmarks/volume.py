@@ -108,38 +108,15 @@ async def seed(dsn: str, n: int, *, library: str, plumbing: bool = True, log: An
         first = int(
             await db.fetchval("SELECT count(*) FROM referrals.referrals WHERE participant_pseudonym LIKE 'P-SEED%'")
         )
-        for start in range(first + 1, first + n + 1, CHUNK):
-            end = min(start + CHUNK - 1, first + n)
-            async with db.transaction():
-                await db.execute(
-                    f"INSERT INTO referrals.referrals ({', '.join(columns)})"
-                    f" SELECT {select} FROM (SELECT * FROM referrals.referrals WHERE id = $1) t,"
-                    f" generate_series({start}, {end}) g,"
-                    " LATERAL (SELECT now() - (1 + g % 1826) * interval '1 day' - (g % 86400) * interval '1 second'"
-                    "  AS submitted) s",
-                    template["id"],
-                )
-                await db.execute(
-                    "INSERT INTO referrals.referral_history (referral_id, status, at, actor, step, version)"
-                    " SELECT r.id, CASE WHEN k = 1 THEN 'submitted' ELSE r.status END,"
-                    "  r.submitted_at + (k - 1) * interval '1 day', 'seed', CASE WHEN k = 1 THEN 'submit' END, k"
-                    f" FROM referrals.referrals r, generate_series(1, {HISTORY}) k"
-                    " WHERE r.participant_pseudonym BETWEEN $1 AND $2",
-                    f"P-SEED{start:09d}",
-                    f"P-SEED{end:09d}",
-                )
-                if plumbing:
-                    await seed_plumbing(db, start, end)
-                await db.execute(
-                    "INSERT INTO partners.feed_entries (partner_id, event_id, event_type, time, library, data, source,"
-                    " subject, published_at, trace_context)"
-                    " SELECT t.partner_id, gen_random_uuid(), t.event_type, now() - (g % 1826) * interval '1 day',"
-                    "  t.library, t.data, t.source, t.subject, now(), t.trace_context"
-                    " FROM (SELECT * FROM partners.feed_entries WHERE partner_id = $1 ORDER BY position LIMIT 1) t,"
-                    f" generate_series({start * FEED}, {end * FEED + FEED - 1}) g",
-                    template["referring_partner_id"],
-                )
-            log(f"    seeded {end - first:,} of {n:,} referrals ({time.monotonic() - started:.0f}s)")
+        # The read models' trigger (migration 011) counts one row at a time; for copies in bulk they are computed
+        # once afterwards, from all the referrals, as `partnernet rebuild-figures` does.
+        await db.execute("ALTER TABLE referrals.referrals DISABLE TRIGGER referral_figures")
+        try:
+            await copy_referrals(db, first, n, select, columns, template, plumbing=plumbing, log=log, started=started)
+        finally:
+            await db.execute("ALTER TABLE referrals.referrals ENABLE TRIGGER referral_figures")
+        await db.execute("SELECT referrals.rebuild_referral_figures()")
+        log(f"    read models rebuilt ({time.monotonic() - started:.0f}s)")
         for table in (
             "referrals.referrals",
             "referrals.referral_history",
@@ -172,3 +149,50 @@ async def seed_plumbing(db: asyncpg.Connection, start: int, end: int) -> None:
         " SELECT 'partners-feed-referrals', gen_random_uuid(), now() - (g % 1826) * interval '1 day'"
         f" FROM generate_series({start * OUTBOX}, {end * OUTBOX + OUTBOX - 1}) g"
     )
+
+
+async def copy_referrals(
+    db: asyncpg.Connection,
+    first: int,
+    n: int,
+    select: str,
+    columns: list[str],
+    template: asyncpg.Record,
+    *,
+    plumbing: bool,
+    log: Any,
+    started: float,
+) -> None:
+    """The copies, `CHUNK` referrals a transaction, each with its history, feed entries (and plumbing)."""
+    for start in range(first + 1, first + n + 1, CHUNK):
+        end = min(start + CHUNK - 1, first + n)
+        async with db.transaction():
+            await db.execute(
+                f"INSERT INTO referrals.referrals ({', '.join(columns)})"
+                f" SELECT {select} FROM (SELECT * FROM referrals.referrals WHERE id = $1) t,"
+                f" generate_series({start}, {end}) g,"
+                " LATERAL (SELECT now() - (1 + g % 1826) * interval '1 day' - (g % 86400) * interval '1 second'"
+                "  AS submitted) s",
+                template["id"],
+            )
+            await db.execute(
+                "INSERT INTO referrals.referral_history (referral_id, status, at, actor, step, version)"
+                " SELECT r.id, CASE WHEN k = 1 THEN 'submitted' ELSE r.status END,"
+                "  r.submitted_at + (k - 1) * interval '1 day', 'seed', CASE WHEN k = 1 THEN 'submit' END, k"
+                f" FROM referrals.referrals r, generate_series(1, {HISTORY}) k"
+                " WHERE r.participant_pseudonym BETWEEN $1 AND $2",
+                f"P-SEED{start:09d}",
+                f"P-SEED{end:09d}",
+            )
+            if plumbing:
+                await seed_plumbing(db, start, end)
+            await db.execute(
+                "INSERT INTO partners.feed_entries (partner_id, event_id, event_type, time, library, data, source,"
+                " subject, published_at, trace_context)"
+                " SELECT t.partner_id, gen_random_uuid(), t.event_type, now() - (g % 1826) * interval '1 day',"
+                "  t.library, t.data, t.source, t.subject, now(), t.trace_context"
+                " FROM (SELECT * FROM partners.feed_entries WHERE partner_id = $1 ORDER BY position LIMIT 1) t,"
+                f" generate_series({start * FEED}, {end * FEED + FEED - 1}) g",
+                template["referring_partner_id"],
+            )
+        log(f"    seeded {end - first:,} of {n:,} referrals ({time.monotonic() - started:.0f}s)")

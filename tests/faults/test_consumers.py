@@ -70,7 +70,8 @@ async def publish(nats_url: str, subject: str, payload: bytes, msg_id: str, stre
 async def feed_consumer(nats_url: str) -> str:
     """The partners service's durable consumer that turns referral.submitted into feed entries."""
     subject = "events.referrals.referral.submitted.v1.municipality.library"
-    (name,) = [c for c in await consumers_of(nats_url, subject) if c.startswith("partners-")]
+    # The partners service has more than one consumer of it (the notices too): the feed's by its name.
+    (name,) = [c for c in await consumers_of(nats_url, subject) if c == "partners-feed-referrals"]
     return name
 
 

@@ -19,7 +19,7 @@ from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from nats.aio.client import Client as Nats
 
-from gateway.api_keys import ApiKeyController
+from gateway.api_keys import api_key_routes
 from gateway.asyncapi import asyncapi_json, asyncapi_page
 from gateway.auth import ApiKeyCache, Authenticator, require_api_key_scope
 from gateway.console import console_router
@@ -34,13 +34,13 @@ from gateway.middleware import RateLimiter, RequestMiddleware
 from gateway.notices import NoticeController
 from gateway.overview import OverviewController
 from gateway.participant import PARTICIPANT_CONTROLLERS
-from gateway.partners import PartnerController, TenantController
-from gateway.partnerships import PartnershipController
+from gateway.partners import partner_routes, tenant_routes
+from gateway.partnerships import partnership_routes
 from gateway.problems import EXCEPTION_HANDLERS
 from gateway.purchases import PURCHASING_CONTROLLERS
 from gateway.referrals import ReferralStepController, referral_routes
 from gateway.stream_guard import REVOCATIONS, LiveStreams, revocation_handler
-from gateway.subscriptions import WebhookController
+from gateway.subscriptions import webhook_routes
 from gateway.volunteers import VOLUNTEER_CONTROLLERS
 from shared.messaging import connect_nats
 from shared.metrics import BrokerWatch, observe_instance
@@ -120,11 +120,11 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             *VOLUNTEER_CONTROLLERS,
             *COURSE_CONTROLLERS,
             *PURCHASING_CONTROLLERS,
-            PartnerController,
-            TenantController,
-            PartnershipController,
-            WebhookController,
-            ApiKeyController,
+            partner_routes,
+            tenant_routes,
+            partnership_routes,
+            webhook_routes,
+            api_key_routes,
             NoticeController,
             OverviewController,
             LiveController,

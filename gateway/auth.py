@@ -33,6 +33,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Scope
 
+from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.api_keys import ApiKeyIdentity, AuthenticateApiKey
 from shared.contracts.partners.api.organisations import ActorScope, ResolveActorScope
 from shared.errors import NotFound, PartnernetError
@@ -205,7 +206,7 @@ class Authenticator:
                 partner=UUID(actor.partner) if actor.partner else None,
             )
             try:
-                scope = await self.rpc.call("partners", "resolve_actor_scope", SYSTEM, query, ActorScope)
+                scope = await self.rpc.call(ops.RESOLVE_ACTOR_SCOPE, SYSTEM, query)
             except NotFound:
                 scope = None
             self.scopes.put(key, scope, ttl=self.scopes.known_ttl if scope is not None else None)
@@ -220,9 +221,7 @@ class Authenticator:
         known, identity = (False, None) if fresh else self.api_keys.get(digest)
         if not known:
             try:
-                identity = await self.rpc.call(
-                    "partners", "authenticate_api_key", SYSTEM, AuthenticateApiKey(key=key), ApiKeyIdentity
-                )
+                identity = await self.rpc.call(ops.AUTHENTICATE_API_KEY, SYSTEM, AuthenticateApiKey(key=key))
             except NotFound:
                 identity = None
             self.api_keys.put(digest, identity)

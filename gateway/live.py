@@ -35,6 +35,7 @@ from gateway.dependencies import MAX_POSITION, LibraryPath
 from gateway.problems import READ_PROBLEMS, problem_responses
 from gateway.stream_guard import LiveStreams
 from shared.contracts import nats_subject, short_type
+from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.feeds import FeedPage, GetFeed
 from shared.errors import Forbidden, InvalidInput, NotFound, PartnernetError, ServiceUnavailable
 from shared.messaging import event_stream_name
@@ -99,9 +100,7 @@ class LiveController(Controller):
         actor = caller.actor
         position = start_position(last_event_id, after) or 0
         # The first page before the stream starts: a feed outside the caller's scope is a 404 problem.
-        first = await rpc.call(
-            "partners", "get_feed", actor, GetFeed(partner_id=partner_id, after=position, limit=PAGE), FeedPage
-        )
+        first = await rpc.call(ops.GET_FEED, actor, GetFeed(partner_id=partner_id, after=position, limit=PAGE))
         streams: LiveStreams = state.live_streams
         return ServerSentEvent(
             streams.follow(caller, request.headers, follow_partner_feed(rpc, actor, partner_id, position, first))
@@ -166,9 +165,7 @@ async def follow_partner_feed(
                 yield ServerSentEventMessage(comment="keep-alive", data=None)
                 quiet_since = time.monotonic()
         try:
-            page = await rpc.call(
-                "partners", "get_feed", actor, GetFeed(partner_id=partner_id, after=position, limit=PAGE), FeedPage
-            )
+            page = await rpc.call(ops.GET_FEED, actor, GetFeed(partner_id=partner_id, after=position, limit=PAGE))
         except PartnernetError as exc:
             # The partners service is away for a moment; the position holds, so nothing is lost.
             yield ServerSentEventMessage(comment=f"waiting: {exc.detail}", data=None)

@@ -4,12 +4,23 @@
     passthrough("GET", "/", LIST_REFERRALS)                                        # query → the request's fields
     passthrough("POST", "/", SUBMIT_REFERRAL, body=True, status_code=201)         # the body is the request
     passthrough("PUT", "/policy", SET_REFERRAL_POLICY, body=True, if_match=True)  # If-Match → expected_version
+    passthrough("PATCH", "/{partner_id:uuid}", UPDATE_PARTNER, body="changes", if_match=True)
+                                                # the body is one field of the request, the path gives the others
+    passthrough("PATCH", "/{vacancy_id:uuid}", UPDATE_VACANCY, body=VacancyChanges, if_match=True)
+                                                # the body's fields are the request's, beside the path's
+    passthrough("POST", "/{partner_id:uuid}/end", CHANGE_PARTNER_STATUS, fixed={"step": PartnerStep.END}, ...)
+                                                # a field the route itself sets (a step)
+
+Fields that neither the path, the body nor `fixed` give are query parameters (`query` names the ones offered
+when not all are; `query_names` sends a field under another name). A body that can be left out (its field has
+a default, or every field of the body has one) is optional, as by hand.
 
 The route documents itself as a hand-written one would: its path and query parameters typed with the request
-field's constraints, the body's and the reply's schemas, the summary from the declaration, and the problem
-responses (gateway/docs.py). `RpcClient.call` checks the caller's role against the declaration before it sends.
-A route that does more than pass through (builds a nested request, merges a path id into a body, renders
-HTML) stays hand-written, and calls the declaration with `rpc.call(OPERATION, actor, request)`.
+field's constraints (and the gateway's wording for the parameters every list shares: gateway/dependencies.py),
+the body's and the reply's schemas, the summary from the declaration, and the problem responses
+(gateway/docs.py). `RpcClient.call` checks the caller's role against the declaration before it sends.
+A route that does more than pass through (renders HTML, calls several operations) stays hand-written, and calls
+the declaration with `rpc.call(OPERATION, actor, request)`.
 """
 
 from __future__ import annotations
@@ -17,16 +28,25 @@ from __future__ import annotations
 import inspect
 import re
 import types
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 from litestar import HttpMethod, Request, route
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, ParameterKwarg
 
 from gateway.auth import caller_of
-from gateway.dependencies import provide_expected_version, with_expected_version
+from gateway.dependencies import (
+    CursorQuery,
+    LibraryQuery,
+    LimitQuery,
+    MunicipalityQuery,
+    SupportReason,
+    provide_expected_version,
+    with_expected_version,
+)
 from shared.operations import EVERYONE, Operation
 from shared.rpc import RpcClient
 
@@ -42,12 +62,30 @@ PATH_PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 CONSTRAINTS = ("ge", "gt", "le", "lt", "min_length", "max_length", "pattern", "description")
 
 
+def _documented(annotation: Any) -> dict[str, Any]:
+    kwargs = next(meta for meta in get_args(annotation)[1:] if isinstance(meta, ParameterKwarg))
+    return {key: getattr(kwargs, key) for key in CONSTRAINTS if getattr(kwargs, key) is not None}
+
+
+# Parameters every list or credential route shares, worded once for the document (gateway/dependencies.py).
+DOCUMENTED = {
+    "library": _documented(LibraryQuery),
+    "municipality": _documented(MunicipalityQuery),
+    "cursor": _documented(CursorQuery),
+    "limit": _documented(LimitQuery),
+    "support_reason": _documented(SupportReason),
+}
+
+
 def passthrough(
     method: str,
     path: str,
     operation: Operation[Any, Any],
     *,
-    body: bool = False,
+    body: bool | str | type[msgspec.Struct] = False,
+    fixed: Mapping[str, Any] | None = None,
+    query: Sequence[str] | None = None,
+    query_names: Mapping[str, str] | None = None,
     if_match: bool = False,
     status_code: int | None = None,
     summary: str | None = None,
@@ -57,23 +95,36 @@ def passthrough(
     """`handler_name` is the handler's, which names the OpenAPI operation id (the operation's name unless given)."""
     fields = {field.name: field for field in msgspec.structs.fields(operation.request)}
     hints = get_type_hints(operation.request, include_extras=True)
+    fixed = dict(fixed or {})
+    query_names = dict(query_names or {})
     in_path = PATH_PARAMETER.findall(path)
-    if unknown := [name for name in in_path if name not in fields]:
-        raise TypeError(f"{operation!r}: {operation.request.__name__} has no field for the path's {unknown}")
-    if body and in_path:
-        raise TypeError(f"{operation!r}: a body and path parameters together need a route written by hand")
-    if if_match and not body:
+    if unknown := [name for name in [*in_path, *fixed, *query_names] if name not in fields]:
+        raise TypeError(f"{operation!r}: {operation.request.__name__} has no field {unknown}")
+    if body is True and in_path:
+        raise TypeError(f"{operation!r}: the request is the body; name the body's field to take the path's too")
+    body_type, body_fields, make_body = _body(operation, body, fields, hints)
+    if if_match and (body_type is None or "expected_version" not in body_type.__struct_fields__):
         raise TypeError(f"{operation!r}: If-Match applies to the body's expected_version")
+    taken = {*in_path, *fixed, *body_fields}
+    offered = [name for name in fields if name not in taken] if query is None else list(query)
+    if wrong := [name for name in offered if name not in fields or name in taken]:
+        raise TypeError(f"{operation!r}: {wrong} cannot be query parameters")
+    if missing := [name for name in fields if name not in taken and name not in offered and fields[name].required]:
+        raise TypeError(f"{operation!r}: nothing gives the required {missing}")
+
     parameters: list[tuple[str, Any, Any]] = [
-        (name, _FROM_PATH[_plain(hints[name])], inspect.Parameter.empty) for name in in_path
+        (name, _FROM_PATH[_parameter_type(hints[name], name, in_path=True)], inspect.Parameter.empty)
+        for name in in_path
     ]
-    if body:
-        parameters.append(("data", _JSON_BODY[operation.request], inspect.Parameter.empty))
-    else:
-        for name, field in fields.items():
-            if name not in in_path:
-                default = inspect.Parameter.empty if field.required else field.default
-                parameters.append((name, _FROM_QUERY[_query_type(hints[name])], default))
+    if body_type is not None:
+        if make_body is None:
+            parameters.append(("data", _JSON_BODY[body_type], inspect.Parameter.empty))
+        else:
+            parameters.append(("data", _JSON_BODY[body_type | None], None))
+    for name in offered:
+        default = inspect.Parameter.empty if fields[name].required else fields[name].default
+        annotation = _parameter_type(hints[name], name, alias=query_names.get(name))
+        parameters.append((name, _FROM_QUERY[annotation], default))
     # The caller and the client come from the request itself, not from Litestar's dependency injection: its
     # resolution (a task group for dependencies side by side) was a tenth of the gateway's time for a read.
     parameters.append(("request", Request[Any, Any, Any], inspect.Parameter.empty))
@@ -81,17 +132,30 @@ def passthrough(
         # Not `expected_version`: Litestar would take a body field's validation error for a failing dependency
         # of the same name (a 500). A dependency of the route's own, so the app-wide one's name does not matter.
         parameters.append((IF_MATCH, _DEPENDENCY[int | None], inspect.Parameter.empty))
-    field_names = [name for name in fields]
+    plain_names = [*in_path, *offered]
+    nested = body if isinstance(body, str) else None
 
     async def handler(**arguments: Any) -> Any:
         http: Request[Any, Any, Any] = arguments["request"]
         actor = caller_of(http).actor
-        if body:
+        if body is True:
             request = arguments["data"]
             if if_match:
                 request = with_expected_version(request, arguments[IF_MATCH])
+        elif body_type is None:
+            request = operation.request(**{name: arguments[name] for name in plain_names if name in arguments}, **fixed)
         else:
-            request = operation.request(**{name: arguments[name] for name in field_names if name in arguments})
+            data = arguments["data"]
+            if data is None and make_body is not None:
+                data = make_body()
+            if if_match:
+                data = with_expected_version(data, arguments[IF_MATCH])
+            values = {name: arguments[name] for name in plain_names if name in arguments} | fixed
+            if nested is not None:
+                values[nested] = data
+            else:
+                values |= {name: getattr(data, name) for name in body_fields}
+            request = operation.request(**values)
         rpc: RpcClient = http.app.state.rpc
         return await rpc.call(operation, actor, request)
 
@@ -111,6 +175,34 @@ def passthrough(
     )(handler)
 
 
+def _body(
+    operation: Operation[Any, Any],
+    body: bool | str | type[msgspec.Struct],
+    fields: dict[str, msgspec.structs.FieldInfo],
+    hints: dict[str, Any],
+) -> tuple[type[msgspec.Struct] | None, list[str], Callable[[], Any] | None]:
+    """The body's type, the request fields it gives, and how to make it when it may be left out (else None)."""
+    if body is False:
+        return None, [], None
+    if body is True:
+        return operation.request, list(fields), None
+    if isinstance(body, str):
+        if body not in fields:
+            raise TypeError(f"{operation!r}: {operation.request.__name__} has no field {body!r}")
+        field = fields[body]
+        body_type = _plain(hints[body])
+        if field.required:
+            return body_type, [body], None
+        if field.default_factory is not msgspec.NODEFAULT:
+            return body_type, [body], field.default_factory
+        return body_type, [body], lambda: field.default
+    body_fields = [field.name for field in msgspec.structs.fields(body)]
+    if strays := [name for name in body_fields if name not in fields]:
+        raise TypeError(f"{operation!r}: {operation.request.__name__} has no field for the body's {strays}")
+    optional = all(not field.required for field in msgspec.structs.fields(body))
+    return body, body_fields, body if optional else None
+
+
 def _who_may(operation: Operation[Any, Any]) -> str | None:
     if operation.roles == EVERYONE:
         return None
@@ -125,7 +217,7 @@ def _plain(annotation: Any) -> Any:
     return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
 
 
-def _query_type(annotation: Any, *, constrained: bool = True) -> Any:
+def _parameter_type(annotation: Any, name: str, *, in_path: bool = False, alias: str | None = None) -> Any:
     """`Annotated[int, msgspec.Meta(ge=1)] | None` → `Annotated[int | None, Parameter(ge=1)]`: Litestar validates
     and documents `Parameter`'s constraints; msgspec's `Meta` it would not show in the OpenAPI document."""
     optional = False
@@ -140,8 +232,13 @@ def _query_type(annotation: Any, *, constrained: bool = True) -> Any:
         for meta in metadata:
             if isinstance(meta, msgspec.Meta):
                 constraints |= {key: getattr(meta, key) for key in CONSTRAINTS if getattr(meta, key) is not None}
-    if optional:
+    constraints |= DOCUMENTED.get(name, {})
+    if alias is not None:
+        constraints["query"] = alias
+    if optional and not in_path:
         annotation = annotation | None
-    if constrained and constraints:
+    if in_path and annotation is not str:
+        constraints.pop("description", None)  # a uuid or a number says what it is by its type
+    if constraints:
         return Annotated[annotation, Parameter(**constraints)]
     return annotation

@@ -12,11 +12,11 @@ import logging
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from shared.contracts.partners.api.organisations import GetPartner, PartnerView
-from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipView
-from shared.contracts.partners.api.statistics import GetPartnersStatistics, PartnersStatistics
+from shared.contracts.partners.api import operations as ops
+from shared.contracts.partners.api.organisations import GetPartner
+from shared.contracts.partners.api.partnerships import ListPartnerships
+from shared.contracts.partners.api.statistics import GetPartnersStatistics
 from shared.errors import PartnernetError
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -42,21 +42,15 @@ async def load_names(rpc: RpcClient, actor: Actor) -> Names:
     try:
         if actor.role is Role.PARTNER and actor.partner:
             own, partnerships = await asyncio.gather(
-                rpc.call("partners", "get_partner", actor, GetPartner(partner_id=UUID(actor.partner)), PartnerView),
-                rpc.call(
-                    "partners",
-                    "list_partnerships",
-                    actor,
-                    ListPartnerships(limit=NAMES_LIMIT),
-                    Page[PartnershipView],
-                ),
+                rpc.call(ops.GET_PARTNER, actor, GetPartner(partner_id=UUID(actor.partner))),
+                rpc.call(ops.LIST_PARTNERSHIPS, actor, ListPartnerships(limit=NAMES_LIMIT)),
             )
             return Names(
                 libraries={p.library: p.library_name for p in partnerships.items if p.library_name},
                 partners={str(own.id): own.name},
             )
         if actor.role in (Role.STAFF, Role.COORDINATOR, Role.OPERATOR):
-            figures = await rpc.call("partners", "statistics", actor, GetPartnersStatistics(), PartnersStatistics)
+            figures = await rpc.call(ops.PARTNERS_STATISTICS, actor, GetPartnersStatistics())
             return Names(
                 libraries={lib.library: lib.name for lib in figures.libraries},
                 partners={str(p.partner_id): p.name for p in figures.partners},

@@ -13,15 +13,13 @@ from gateway.console.names import load_names
 from gateway.console.network_forms import DONE, PARTNER_EDITORS, PARTNERSHIP_EDITORS
 from gateway.console.session import Visitor
 from gateway.console.views import page
+from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.partnerships import (
     GetPartnerMap,
     ListPartnerships,
-    PartnerMapEntry,
     PartnershipStatus,
-    PartnershipView,
 )
 from shared.contracts.partners.events import PartnerKind
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Role
 
@@ -39,8 +37,8 @@ class NetworkPages(Controller):
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
         partner_map, partnerships, parties = await asyncio.gather(
-            rpc.call("partners", "partner_map", actor, GetPartnerMap(kind=kind, limit=200), Page[PartnerMapEntry]),
-            rpc.call("partners", "list_partnerships", actor, ListPartnerships(limit=200), Page[PartnershipView]),
+            rpc.call(ops.PARTNER_MAP, actor, GetPartnerMap(kind=kind, limit=200)),
+            rpc.call(ops.LIST_PARTNERSHIPS, actor, ListPartnerships(limit=200)),
             load_names(rpc, actor),
         )
         order = {

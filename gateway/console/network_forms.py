@@ -19,6 +19,7 @@ from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
+from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.organisations import (
     AddressKind,
     ChangePartnerStatus,
@@ -42,7 +43,6 @@ from shared.contracts.partners.api.partnerships import (
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.vocabulary import SkillArea
 from shared.errors import PartnernetError
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -129,7 +129,7 @@ class NetworkForms(Controller):
         form = await request.form()
         try:
             body = forms.register_partner(form, municipality=actor.municipality)
-            await rpc.call("partners", "register_partner", actor, body, PartnerView)
+            await rpc.call(ops.REGISTER_PARTNER, actor, body)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             return self._partner_form(visitor, None, typed(form), problem, status=problem.status)
@@ -140,7 +140,7 @@ class NetworkForms(Controller):
         self, partner_id: FromPath[UUID], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
     ) -> Response[str]:
         actor = visitor.signed_in(*PARTNER_EDITORS)
-        partner = await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView)
+        partner = await rpc.call(ops.GET_PARTNER, actor, GetPartner(partner_id=partner_id))
         return self._partner_form(visitor, partner, partner_values(partner), None)
 
     @post("/partners/{partner_id:uuid}", status_code=303)
@@ -155,10 +155,10 @@ class NetworkForms(Controller):
         form = await request.form()
         try:
             command = UpdatePartner(partner_id=partner_id, changes=forms.partner_changes(form))
-            await rpc.call("partners", "update_partner", actor, command, PartnerView)
+            await rpc.call(ops.UPDATE_PARTNER, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
-            partner = await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView)
+            partner = await rpc.call(ops.GET_PARTNER, actor, GetPartner(partner_id=partner_id))
             return self._partner_form(visitor, partner, typed(form), problem, status=problem.status)
         return done("partner_updated")
 
@@ -201,7 +201,7 @@ class NetworkForms(Controller):
         form = await request.form()
         try:
             body = forms.create_partnership(form, library=actor.library)
-            await rpc.call("partners", "create_partnership", actor, body, PartnershipView)
+            await rpc.call(ops.CREATE_PARTNERSHIP, actor, body)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             return await self._partnership_form(visitor, rpc, actor, None, typed(form), problem, status=problem.status)
@@ -227,7 +227,7 @@ class NetworkForms(Controller):
         form = await request.form()
         try:
             command = UpdatePartnership(partnership_id=partnership_id, changes=forms.partnership_changes(form))
-            await rpc.call("partners", "update_partnership", actor, command, PartnershipView)
+            await rpc.call(ops.UPDATE_PARTNERSHIP, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             found = await self._partnership(rpc, actor, partnership_id)
@@ -248,7 +248,7 @@ class NetworkForms(Controller):
         try:
             step, change = forms.partnership_step(form)
             command = ChangePartnershipStatus(partnership_id=partnership_id, step=step, change=change)
-            await rpc.call("partners", "change_partnership_status", actor, command, PartnershipView)
+            await rpc.call(ops.CHANGE_PARTNERSHIP_STATUS, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             found = await self._partnership(rpc, actor, partnership_id)
@@ -262,7 +262,7 @@ class NetworkForms(Controller):
     @staticmethod
     async def _partnership(rpc: RpcClient, actor: Actor, partnership_id: UUID) -> PartnershipView:
         query = GetPartnership(partnership_id=partnership_id)
-        return await rpc.call("partners", "get_partnership", actor, query, PartnershipView)
+        return await rpc.call(ops.GET_PARTNERSHIP, actor, query)
 
     @staticmethod
     def _partner_form(
@@ -301,7 +301,7 @@ class NetworkForms(Controller):
         partners: list[PartnerView] = []
         if partnership is None:  # a new one: with one of the municipality's active partners
             query = ListPartners(status=PartnerStatus.ACTIVE, limit=200)
-            partners = (await rpc.call("partners", "list_partners", actor, query, Page[PartnerView])).items
+            partners = (await rpc.call(ops.LIST_PARTNERS, actor, query)).items
         return page(
             visitor,
             "partnership_form.html",

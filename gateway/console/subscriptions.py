@@ -17,22 +17,19 @@ from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
+from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.feeds import (
     DeliveryStatus,
-    DeliveryView,
     GetNatsFeedAccess,
     ListDeliveries,
     ListWebhooks,
     NatsFeedAccess,
     RegisterWebhook,
-    ReplayResult,
     WebhookRef,
     WebhookRegistration,
-    WebhookView,
     WebhookWithSecret,
 )
 from shared.errors import PartnernetError
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -70,15 +67,11 @@ async def deliveries_page(
     """A webhook's page: its delivery log, and what its partner may do with it (pause, rotate, remove, replay)."""
     partner_id = partner_of(actor)
     webhook, log = await asyncio.gather(
+        rpc.call(ops.GET_WEBHOOK, actor, WebhookRef(partner_id=partner_id, webhook_id=webhook_id)),
         rpc.call(
-            "partners", "get_webhook", actor, WebhookRef(partner_id=partner_id, webhook_id=webhook_id), WebhookView
-        ),
-        rpc.call(
-            "partners",
-            "list_deliveries",
+            ops.LIST_DELIVERIES,
             actor,
             ListDeliveries(partner_id=partner_id, webhook_id=webhook_id, status=status, limit=100),
-            Page[DeliveryView],
         ),
     )
     return page(
@@ -126,7 +119,7 @@ class SubscriptionPages(Controller):
                 WebhookRegistration,
             )
             command = RegisterWebhook(partner_id=partner_of(actor), registration=registration)
-            created = await rpc.call("partners", "register_webhook", actor, command, WebhookWithSecret)
+            created = await rpc.call(ops.REGISTER_WEBHOOK, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             values = {"url": form.get("url"), "description": form.get("description")}
@@ -153,7 +146,7 @@ class SubscriptionPages(Controller):
     ) -> Redirect:
         actor = visitor.signed_in(Role.PARTNER)
         command = WebhookRef(partner_id=partner_of(actor), webhook_id=webhook_id)
-        result = await rpc.call("partners", "replay_failed_deliveries", actor, command, ReplayResult)
+        result = await rpc.call(ops.REPLAY_FAILED_DELIVERIES, actor, command)
         return Redirect(f"{PREFIX}/subscriptions/{webhook_id}?done={result.replayed}", status_code=303)
 
     @staticmethod
@@ -169,11 +162,9 @@ class SubscriptionPages(Controller):
         notice: str | None = None,
     ) -> Response[str]:
         partner_id = partner_of(actor)
-        webhooks, access = await asyncio.gather(
-            rpc.call("partners", "list_webhooks", actor, ListWebhooks(partner_id=partner_id), Page[WebhookView]),
-            rpc.call("partners", "nats_feed_access", actor, GetNatsFeedAccess(partner_id=partner_id), NatsFeedAccess),
-            return_exceptions=True,
-        )
+        listing = rpc.call(ops.LIST_WEBHOOKS, actor, ListWebhooks(partner_id=partner_id))
+        reading = rpc.call(ops.NATS_FEED_ACCESS, actor, GetNatsFeedAccess(partner_id=partner_id))
+        webhooks, access = await asyncio.gather(listing, reading, return_exceptions=True)
         if isinstance(webhooks, BaseException):
             raise webhooks
         return page(

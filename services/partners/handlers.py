@@ -18,41 +18,8 @@ from services.partners.queries import partnerships as partnership_queries
 from services.partners.queries import tenants as tenant_queries
 from services.partners.queries import webhooks as webhook_queries
 from shared.contracts.courses.events import CoursePublished
-from shared.contracts.partners.api.api_keys import AuthenticateApiKey, IssueApiKey, ListApiKeys, RevokeApiKey
-from shared.contracts.partners.api.feeds import (
-    DeliveryRef,
-    GetFeed,
-    GetNatsFeedAccess,
-    IssueNatsCredentials,
-    ListDeliveries,
-    ListWebhooks,
-    RegisterWebhook,
-    RotateWebhookSecret,
-    UpdateWebhook,
-    WebhookRef,
-)
+from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.notices import GetNoticePreferences, ListMail, SetNoticePreferences
-from shared.contracts.partners.api.organisations import (
-    ChangePartnerStatus,
-    GetPartner,
-    ListPartners,
-    RegisterLibrary,
-    RegisterMunicipality,
-    RegisterPartner,
-    ResolveActorScope,
-    UpdatePartner,
-)
-from shared.contracts.partners.api.partnerships import (
-    ChangePartnershipStatus,
-    CreatePartnership,
-    GetPartnerHistory,
-    GetPartnerMap,
-    GetPartnership,
-    GetPartnershipHistory,
-    ListPartnerships,
-    UpdatePartnership,
-)
-from shared.contracts.partners.api.statistics import GetPartnersStatistics
 from shared.contracts.partners.events import PartnershipReviewRequested
 from shared.nats_callout import CALLOUT_SUBJECT
 from shared.retention import RETENTION_SWEEP_SECONDS
@@ -73,47 +40,48 @@ def register(
     mail: notices.MailWorker | None,
 ) -> None:
     work = runtime.unit_of_work
-    answer = runtime.answer
+    bind = runtime.bind
 
-    answer("register_municipality", RegisterMunicipality, partial(tenants.register_municipality, work))
-    answer("register_library", RegisterLibrary, partial(tenants.register_library, work))
+    bind(ops.REGISTER_MUNICIPALITY, partial(tenants.register_municipality, work))
+    bind(ops.REGISTER_LIBRARY, partial(tenants.register_library, work))
 
-    answer("register_partner", RegisterPartner, partial(partners.register_partner, work))
-    answer("update_partner", UpdatePartner, partial(partners.update_partner, work))
-    answer("change_partner_status", ChangePartnerStatus, partial(partners.change_partner_status, work))
-    answer("get_partner", GetPartner, partial(partner_queries.get_partner, work))
-    answer("list_partners", ListPartners, partial(partner_queries.list_partners, work))
-    answer("partner_map", GetPartnerMap, partial(partner_queries.partner_map, work))
-    answer("statistics", GetPartnersStatistics, partial(partner_queries.statistics, work))
+    bind(ops.REGISTER_PARTNER, partial(partners.register_partner, work))
+    bind(ops.UPDATE_PARTNER, partial(partners.update_partner, work))
+    bind(ops.CHANGE_PARTNER_STATUS, partial(partners.change_partner_status, work))
+    bind(ops.GET_PARTNER, partial(partner_queries.get_partner, work))
+    bind(ops.LIST_PARTNERS, partial(partner_queries.list_partners, work))
+    bind(ops.PARTNER_MAP, partial(partner_queries.partner_map, work))
+    bind(ops.PARTNERS_STATISTICS, partial(partner_queries.statistics, work))
 
-    answer("create_partnership", CreatePartnership, partial(partnerships.create_partnership, work))
-    answer("update_partnership", UpdatePartnership, partial(partnerships.update_partnership, work))
-    answer("change_partnership_status", ChangePartnershipStatus, partial(partnerships.change_partnership_status, work))
-    answer("get_partnership", GetPartnership, partial(partnership_queries.get_partnership, work))
-    answer("list_partnerships", ListPartnerships, partial(partnership_queries.list_partnerships, work))
-    answer("partnership_history", GetPartnershipHistory, partial(history.partnership_history, work))
-    answer("partner_history", GetPartnerHistory, partial(history.partner_history, work))
+    bind(ops.CREATE_PARTNERSHIP, partial(partnerships.create_partnership, work))
+    bind(ops.UPDATE_PARTNERSHIP, partial(partnerships.update_partnership, work))
+    bind(ops.CHANGE_PARTNERSHIP_STATUS, partial(partnerships.change_partnership_status, work))
+    bind(ops.GET_PARTNERSHIP, partial(partnership_queries.get_partnership, work))
+    bind(ops.LIST_PARTNERSHIPS, partial(partnership_queries.list_partnerships, work))
+    bind(ops.PARTNERSHIP_HISTORY, partial(history.partnership_history, work))
+    bind(ops.PARTNER_HISTORY, partial(history.partner_history, work))
 
-    answer("get_feed", GetFeed, partial(feed_queries.get_feed, work))
-    answer("nats_feed_access", GetNatsFeedAccess, partial(feed_queries.nats_feed_access, work, nats))
-    answer("issue_nats_credentials", IssueNatsCredentials, partial(credentials.issue_nats_credentials, work, nats))
+    bind(ops.GET_FEED, partial(feed_queries.get_feed, work))
+    bind(ops.NATS_FEED_ACCESS, partial(feed_queries.nats_feed_access, work, nats))
+    bind(ops.ISSUE_NATS_CREDENTIALS, partial(credentials.issue_nats_credentials, work, nats))
 
-    answer("register_webhook", RegisterWebhook, partial(webhooks.register_webhook, work, targets))
-    answer("update_webhook", UpdateWebhook, partial(webhooks.update_webhook, work, targets))
-    answer("delete_webhook", WebhookRef, partial(webhooks.delete_webhook, work))
-    answer("rotate_webhook_secret", RotateWebhookSecret, partial(webhooks.rotate_secret, work))
-    answer("get_webhook", WebhookRef, partial(webhook_queries.get_webhook, work))
-    answer("list_webhooks", ListWebhooks, partial(webhook_queries.list_webhooks, work))
-    answer("list_deliveries", ListDeliveries, partial(webhook_queries.list_deliveries, work))
-    answer("get_delivery", DeliveryRef, partial(webhook_queries.get_delivery, work))
-    answer("replay_delivery", DeliveryRef, partial(webhooks.replay_delivery, work))
-    answer("replay_failed_deliveries", WebhookRef, partial(webhooks.replay_failed, work))
+    bind(ops.REGISTER_WEBHOOK, partial(webhooks.register_webhook, work, targets))
+    bind(ops.UPDATE_WEBHOOK, partial(webhooks.update_webhook, work, targets))
+    bind(ops.DELETE_WEBHOOK, partial(webhooks.delete_webhook, work))
+    bind(ops.ROTATE_WEBHOOK_SECRET, partial(webhooks.rotate_secret, work))
+    bind(ops.GET_WEBHOOK, partial(webhook_queries.get_webhook, work))
+    bind(ops.LIST_WEBHOOKS, partial(webhook_queries.list_webhooks, work))
+    bind(ops.LIST_DELIVERIES, partial(webhook_queries.list_deliveries, work))
+    bind(ops.GET_DELIVERY, partial(webhook_queries.get_delivery, work))
+    bind(ops.REPLAY_DELIVERY, partial(webhooks.replay_delivery, work))
+    bind(ops.REPLAY_FAILED_DELIVERIES, partial(webhooks.replay_failed, work))
 
-    answer("issue_api_key", IssueApiKey, partial(credentials.issue_api_key, work))
-    answer("list_api_keys", ListApiKeys, partial(api_key_queries.list_api_keys, work))
-    answer("revoke_api_key", RevokeApiKey, partial(credentials.revoke_api_key, work))
-    answer("authenticate_api_key", AuthenticateApiKey, partial(credentials.authenticate_api_key, work))
-    answer("resolve_actor_scope", ResolveActorScope, partial(tenant_queries.resolve_actor_scope, work))
+    bind(ops.ISSUE_API_KEY, partial(credentials.issue_api_key, work))
+    bind(ops.LIST_API_KEYS, partial(api_key_queries.list_api_keys, work))
+    bind(ops.REVOKE_API_KEY, partial(credentials.revoke_api_key, work))
+    bind(ops.AUTHENTICATE_API_KEY, partial(credentials.authenticate_api_key, work))
+    bind(ops.RESOLVE_ACTOR_SCOPE, partial(tenant_queries.resolve_actor_scope, work))
+    runtime.require_bound(ops.PARTNERS)
 
     # Every referral event (types added later too), every published vacancy, and a referred participant's language
     # buddy (named like a referral event's parties), into the partners' feeds.
@@ -143,9 +111,13 @@ def register(
     )
 
     # Notices by e-mail (issue 20): from the events that tell someone something, into the mail outbox; sent by SMTP.
-    answer("get_notice_preferences", GetNoticePreferences, partial(notices.get_preferences, work, notice_settings))
-    answer("set_notice_preferences", SetNoticePreferences, partial(notices.set_preferences, work, notice_settings))
-    answer("list_mail", ListMail, partial(notice_queries.list_mail, work))
+    runtime.answer(
+        "get_notice_preferences", GetNoticePreferences, partial(notices.get_preferences, work, notice_settings)
+    )
+    runtime.answer(
+        "set_notice_preferences", SetNoticePreferences, partial(notices.set_preferences, work, notice_settings)
+    )
+    runtime.answer("list_mail", ListMail, partial(notice_queries.list_mail, work))
     runtime.consume_envelopes(
         "notices-referrals",
         "events.referrals.referral.>",

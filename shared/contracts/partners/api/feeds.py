@@ -18,7 +18,8 @@ from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, ExpectedVersion, 
 
 class GetFeed(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     partner_id: UUID
-    after: Annotated[int, msgspec.Meta(ge=0)] = 0  # the position of the last entry the reader has seen
+    # The position of the last entry the reader has seen (positions are PostgreSQL bigints).
+    after: Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)] = 0
     limit: Limit = DEFAULT_LIMIT
 
 

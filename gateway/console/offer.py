@@ -13,10 +13,10 @@ from gateway.console.names import load_names
 from gateway.console.session import Visitor
 from gateway.console.views import Formats, page
 from shared.clock import LOCAL_TIME
-from shared.contracts.courses.api.budgets import BudgetView, ListBudgets
-from shared.contracts.courses.api.courses import CourseView, ListCourses, ListSessions, SessionView
-from shared.contracts.courses.api.purchasing import ListPurchases, PurchaseView
-from shared.pagination import Page
+from shared.contracts.courses.api import operations as ops
+from shared.contracts.courses.api.budgets import ListBudgets
+from shared.contracts.courses.api.courses import ListCourses, ListSessions
+from shared.contracts.courses.api.purchasing import ListPurchases
 from shared.rpc import RpcClient
 from shared.tenancy import Role
 
@@ -29,8 +29,8 @@ class OfferPages(Controller):
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR, Role.PARTNER)
         today = datetime.now(LOCAL_TIME).date()
         courses, sessions, parties = await asyncio.gather(
-            rpc.call("courses", "list_courses", actor, ListCourses(limit=200), Page[CourseView]),
-            rpc.call("courses", "list_sessions", actor, ListSessions(starts_from=today, limit=200), Page[SessionView]),
+            rpc.call(ops.LIST_COURSES, actor, ListCourses(limit=200)),
+            rpc.call(ops.LIST_SESSIONS, actor, ListSessions(starts_from=today, limit=200)),
             load_names(rpc, actor),
         )
         return page(
@@ -42,8 +42,8 @@ class OfferPages(Controller):
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
         year = datetime.now(LOCAL_TIME).year
         purchases, budgets, parties = await asyncio.gather(
-            rpc.call("courses", "list_purchases", actor, ListPurchases(limit=100), Page[PurchaseView]),
-            rpc.call("courses", "list_budgets", actor, ListBudgets(year=year, limit=200), Page[BudgetView]),
+            rpc.call(ops.LIST_PURCHASES, actor, ListPurchases(limit=100)),
+            rpc.call(ops.LIST_BUDGETS, actor, ListBudgets(year=year, limit=200)),
             load_names(rpc, actor),
         )
         formats = Formats(visitor.lang)

@@ -31,7 +31,7 @@ class Cancellation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 class CancelEnrolment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     enrolment_id: UUID
-    cancellation: Cancellation
+    cancellation: Cancellation = msgspec.field(default_factory=Cancellation)  # without a reason or a version
 
 
 class Attendance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

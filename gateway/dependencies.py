@@ -1,18 +1,19 @@
 """What every route gets injected: the caller as an actor, the client that calls the services, versions.
 
-Optimistic concurrency for updates (If-Match → `expected_version`), in a controller:
+Optimistic concurrency for updates (If-Match → `expected_version`): a route made from an operation's declaration
+says `if_match=True` (gateway/routes.py); a hand-written one asks for it:
 
-    @patch("/{referral_id:uuid}", responses=PROBLEM_RESPONSES)
-    async def update(
+    @post(f"{ONE}/accept", status_code=200)
+    async def accept(
         self,
         referral_id: FromPath[UUID],
-        data: JSONBody[UpdateReferral],
         actor: NamedDependency[Actor],
         rpc: NamedDependency[RpcClient],
         if_match_version: NamedDependency[int | None],
+        data: JSONBody[AcceptReferral | None] = None,
     ) -> ReferralView:
-        body = with_expected_version(data, if_match_version)
-        return await rpc.call("referrals", "update", actor, body, ReferralView)
+        command = with_expected_version(data or AcceptReferral(), if_match_version)
+        return await rpc.call(ops.ACCEPT_REFERRAL, actor, ReferralStep(referral_id=referral_id, command=command))
 
 `if_match_version` is provided app-wide from the `If-Match` header (`"3"`, `W/"3"`, `3`, or `*` for any),
 and is documented as a header parameter on every route that asks for it. It is not called `expected_version`:

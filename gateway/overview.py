@@ -20,21 +20,26 @@ from litestar.di import NamedDependency
 
 from gateway.dependencies import MunicipalityQuery
 from gateway.problems import READ_PROBLEMS, problem_responses
+from shared.contracts.courses.api import operations as course_ops
 from shared.contracts.courses.api.statistics import (
     CourseFigures,
     CoursesStatistics,
     GetCoursesStatistics,
     PurchaseFigures,
 )
+from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.statistics import GetPartnersStatistics, PartnersStatistics
 from shared.contracts.partners.events import PartnerKind
+from shared.contracts.referrals.api import operations as referral_ops
 from shared.contracts.referrals.api.statistics import (
     GetReferralsOverviewStatistics,
     ReferralFigures,
     ReferralsOverviewStatistics,
 )
+from shared.contracts.volunteers.api import operations as volunteer_ops
 from shared.contracts.volunteers.api.statistics import GetVolunteersStatistics, VolunteerFigures, VolunteersStatistics
 from shared.errors import Forbidden, PartnernetError
+from shared.operations import Operation
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -85,10 +90,8 @@ class Overview(msgspec.Struct, frozen=True, kw_only=True):
 @dataclass
 class Part:
     name: str
-    service: str
-    operation: str
+    operation: Operation[Any, Any]
     body: Any
-    result_type: type[Any]
 
 
 class OverviewController(Controller):
@@ -150,42 +153,34 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
     parts = [
         Part(
             "partners",
-            "partners",
-            "statistics",
+            partner_ops.PARTNERS_STATISTICS,
             GetPartnersStatistics(municipality=municipality, library=library),
-            PartnersStatistics,
         ),
         Part(
             "referrals",
-            "referrals",
-            "overview_statistics",
+            referral_ops.REFERRALS_OVERVIEW_STATISTICS,
             GetReferralsOverviewStatistics(municipality=municipality, library=library),
-            ReferralsOverviewStatistics,
         ),
         Part(
             "courses",
-            "courses",
-            "statistics",
+            course_ops.COURSES_STATISTICS,
             GetCoursesStatistics(municipality=municipality, library=library),
-            CoursesStatistics,
         ),
         Part(
             "volunteers",
-            "volunteers",
-            "statistics",
+            volunteer_ops.VOLUNTEERS_STATISTICS,
             GetVolunteersStatistics(municipality=municipality, library=library),
-            VolunteersStatistics,
         ),
     ]
     deadline = min(rpc.timeout, OVERVIEW_DEADLINE_SECONDS)
 
     async def fetch(part: Part) -> Any:
         try:
-            return await rpc.call(part.service, part.operation, actor, part.body, part.result_type, timeout=deadline)
+            return await rpc.call(part.operation, actor, part.body, timeout=deadline)
         except PartnernetError as exc:
-            return MissingPart(part=part.name, service=part.service, reason=exc.detail)
+            return MissingPart(part=part.name, service=part.operation.service, reason=exc.detail)
         except msgspec.ValidationError as exc:
-            return MissingPart(part=part.name, service=part.service, reason=f"the answer did not fit: {exc}")
+            return MissingPart(part=part.name, service=part.operation.service, reason=f"the answer did not fit: {exc}")
 
     answers = dict(zip((p.name for p in parts), await asyncio.gather(*(fetch(p) for p in parts)), strict=True))
     missing = [answer for answer in answers.values() if isinstance(answer, MissingPart)]

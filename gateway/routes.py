@@ -12,8 +12,9 @@
                                                 # a field the route itself sets (a step)
 
 Fields that neither the path, the body nor `fixed` give are query parameters (`query` names the ones offered
-when not all are; `query_names` sends a field under another name). A body that can be left out (its field has
-a default, or every field of the body has one) is optional, as by hand.
+when not all are; `query_names` sends a field under another name). The body of a POST that can be left out (its
+field has a default, or every field of the body has one: a step without a reason or a version) is optional; a
+PUT's or PATCH's body never is.
 
 The route documents itself as a hand-written one would: its path and query parameters typed with the request
 field's constraints (and the gateway's wording for the parameters every list shares: gateway/dependencies.py),
@@ -103,6 +104,8 @@ def passthrough(
     if body is True and in_path:
         raise TypeError(f"{operation!r}: the request is the body; name the body's field to take the path's too")
     body_type, body_fields, make_body = _body(operation, body, fields, hints)
+    if method.upper() in ("PUT", "PATCH"):
+        make_body = None  # a change always says what changes
     if if_match and (body_type is None or "expected_version" not in body_type.__struct_fields__):
         raise TypeError(f"{operation!r}: If-Match applies to the body's expected_version")
     taken = {*in_path, *fixed, *body_fields}

@@ -18,6 +18,7 @@ from litestar.datastructures import FormMultiDict
 from shared.clock import LOCAL_TIME
 from shared.contracts.partners.api.organisations import PartnerChanges, PartnerStep, RegisterPartner, StatusChange
 from shared.contracts.partners.api.partnerships import CreatePartnership, PartnershipChanges, PartnershipStep
+from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     Arrival,
@@ -26,12 +27,14 @@ from shared.contracts.referrals.api.referrals import (
     PlanIntake,
     RecordIntakeHeld,
     RecordNoShow,
+    ReferralView,
     RevokeConsent,
     SubmitReferral,
     WithdrawReferral,
 )
 from shared.contracts.vocabulary import SkillArea
 from shared.errors import InvalidInput
+from shared.operations import Operation
 
 T = TypeVar("T")
 
@@ -152,28 +155,28 @@ def submit_referral(
 STEPS = ("accept", "decline", "plan-intake", "intake-held", "complete", "no-show", "withdraw", "revoke-consent")
 
 
-def referral_step(form: FormMultiDict, step: str) -> tuple[str, Any]:
-    """The referrals service's operation and command for a lifecycle step posted from a referral's page."""
+def referral_step(form: FormMultiDict, step: str) -> tuple[Operation[Any, ReferralView], Any]:
+    """The referrals service's declared operation and command for a lifecycle step posted from a referral's page."""
     version = number(form, "expected_version")
     note = text(form, "note")
     common: dict[str, Any] = {"expected_version": version, "note": note}
     if step == "accept":
-        return "accept", convert(common, AcceptReferral)
+        return ops.ACCEPT_REFERRAL, convert(common, AcceptReferral)
     if step == "decline":
-        return "decline", convert({**common, "reason": text(form, "reason")}, DeclineReferral)
+        return ops.DECLINE_REFERRAL, convert({**common, "reason": text(form, "reason")}, DeclineReferral)
     if step == "withdraw":
-        return "withdraw", convert({**common, "reason": text(form, "reason")}, WithdrawReferral)
+        return ops.WITHDRAW_REFERRAL, convert({**common, "reason": text(form, "reason")}, WithdrawReferral)
     if step == "revoke-consent":
         data = {
             **common,
             "told_at": local_datetime(form, "told_at", "told_at"),
             "told_via": text(form, "told_via"),
         }
-        return "revoke_consent", convert(data, RevokeConsent)
+        return ops.REVOKE_CONSENT, convert(data, RevokeConsent)
     if step == "no-show":
-        return "record_no_show", convert(common, RecordNoShow)
+        return ops.RECORD_NO_SHOW, convert(common, RecordNoShow)
     if step == "intake-held":
-        return "record_intake_held", convert(common, RecordIntakeHeld)
+        return ops.RECORD_INTAKE_HELD, convert(common, RecordIntakeHeld)
     if step == "plan-intake":
         data = {
             **common,
@@ -181,14 +184,14 @@ def referral_step(form: FormMultiDict, step: str) -> tuple[str, Any]:
             "place": text(form, "place"),
             "contact_person": person(form, "contact_person"),
         }
-        return "plan_intake", convert(data, PlanIntake)
+        return ops.PLAN_INTAKE, convert(data, PlanIntake)
     if step == "complete":
         outcome = {
             "course_finished": flag(form, "outcome_course_finished"),
             "moved_to_work": flag(form, "outcome_moved_to_work"),
             "further_education": flag(form, "outcome_further_education"),
         }
-        return "complete", convert({**common, "outcome": outcome}, CompleteReferral)
+        return ops.COMPLETE_REFERRAL, convert({**common, "outcome": outcome}, CompleteReferral)
     raise InvalidInput(f"unknown step {step}")
 
 

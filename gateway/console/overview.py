@@ -16,8 +16,9 @@ from gateway.console.session import Visitor
 from gateway.console.views import Formats, page
 from gateway.overview import Overview, gather_overview
 from shared.clock import LOCAL_TIME
+from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.referrals import ReferralStatus
-from shared.contracts.referrals.api.statistics import GetReferralStatistics, ReferralStatistics
+from shared.contracts.referrals.api.statistics import GetReferralStatistics
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -45,7 +46,7 @@ async def referrals_per_month(
     async def one(start: date) -> dict[str, int] | None:
         query = GetReferralStatistics(library=library, submitted_from=start, submitted_until=month_end(start))
         try:
-            found = await rpc.call("referrals", "statistics", actor, query, ReferralStatistics)
+            found = await rpc.call(ops.REFERRAL_STATISTICS, actor, query)
         except Exception:  # one month missing leaves a gap, not a failed page
             return None
         return found.by_status

@@ -28,7 +28,8 @@ from gateway.console.views import page, render
 from gateway.live import follow_subscription, library_referrals_subject, subscribe_from
 from gateway.stream_guard import LiveStreams
 from shared.clock import LOCAL_TIME
-from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipStatus, PartnershipView
+from shared.contracts.partners.api import operations as partner_ops
+from shared.contracts.partners.api.partnerships import ListPartnerships, PartnershipStatus
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.agreements import ListReferralCounterparts
 from shared.contracts.referrals.api.referrals import (
@@ -52,7 +53,6 @@ from shared.contracts.referrals.events import (
 )
 from shared.contracts.vocabulary import SkillArea
 from shared.errors import PartnernetError, ServiceUnavailable
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -204,9 +204,7 @@ class ReferralPages(Controller):
         form = await request.form()
         try:
             operation, command = forms.referral_step(form, step)
-            await rpc.call(
-                "referrals", operation, actor, ReferralStep(referral_id=referral_id, command=command), ReferralView
-            )
+            await rpc.call(operation, actor, ReferralStep(referral_id=referral_id, command=command))
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             view = await rpc.call(ops.GET_REFERRAL, actor, GetReferral(referral_id=referral_id))
@@ -325,11 +323,9 @@ async def active_counterparts(rpc: RpcClient, actor: Actor) -> list[tuple[str, s
     change), the referrals service for what it accepts (the agreements, which it keeps)."""
     found, reachable = await asyncio.gather(
         rpc.call(
-            "partners",
-            "list_partnerships",
+            partner_ops.LIST_PARTNERSHIPS,
             actor,
             ListPartnerships(status=PartnershipStatus.ACTIVE, limit=COUNTERPARTS_LIMIT),
-            Page[PartnershipView],
         ),
         rpc.call(ops.LIST_REFERRAL_COUNTERPARTS, actor, ListReferralCounterparts()),
     )

@@ -11,8 +11,8 @@ from litestar.params import FromPath
 
 from gateway.console.session import Visitor
 from gateway.console.views import page
-from shared.contracts.volunteers.api.access_log import ListVolunteerReads, VolunteerReadEntry
-from shared.pagination import Page
+from shared.contracts.volunteers.api import operations as ops
+from shared.contracts.volunteers.api.access_log import ListVolunteerReads
 from shared.rpc import RpcClient
 from shared.tenancy import Role
 
@@ -28,7 +28,7 @@ class VolunteerReadPages(Controller):
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF)
         query = ListVolunteerReads(volunteer_id=volunteer_id, limit=READS_SHOWN)
-        found = await rpc.call("volunteers", "access_log", actor, query, Page[VolunteerReadEntry])
+        found = await rpc.call(ops.LIST_VOLUNTEER_READS, actor, query)
         return page(
             visitor,
             "volunteer_reads.html",

@@ -19,15 +19,14 @@ from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import download, page
+from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.personal_data import (
     EraseVolunteerData,
     ExportVolunteerData,
     GetVolunteerPolicy,
     SetVolunteerPolicy,
-    VolunteerExport,
-    VolunteerPolicyView,
 )
-from shared.contracts.volunteers.api.vacancies import ListVacancies, VacancyView
+from shared.contracts.volunteers.api.vacancies import ListVacancies
 from shared.contracts.volunteers.api.volunteers import (
     HeldQualificationView,
     ListQualifications,
@@ -39,7 +38,6 @@ from shared.contracts.volunteers.api.volunteers import (
 )
 from shared.contracts.volunteers.events import VolunteerKind
 from shared.errors import InvalidInput, PartnernetError
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -73,15 +71,9 @@ async def load(rpc: RpcClient, actor: Actor, name: str | None = None) -> dict[st
     """The page's data; `name` (staff only) narrows the people to those with every part of it in their name."""
     search = ListVolunteers(limit=200, name=name) if name and actor.role is Role.STAFF else ListVolunteers(limit=200)
     vacancies, volunteers, qualifications, parties = await asyncio.gather(
-        rpc.call("volunteers", "list_vacancies", actor, ListVacancies(limit=200), Page[VacancyView]),
-        rpc.call("volunteers", "list_volunteers", actor, search, Page[VolunteerView]),
-        rpc.call(
-            "volunteers",
-            "list_qualifications",
-            actor,
-            ListQualifications(valid_only=True, limit=200),
-            Page[HeldQualificationView],
-        ),
+        rpc.call(ops.LIST_VACANCIES, actor, ListVacancies(limit=200)),
+        rpc.call(ops.LIST_VOLUNTEERS, actor, search),
+        rpc.call(ops.LIST_QUALIFICATIONS, actor, ListQualifications(valid_only=True, limit=200)),
         load_names(rpc, actor),
     )
     columns: dict[str, list[VolunteerView]] = {status.value: [] for status in PIPELINE}
@@ -104,7 +96,7 @@ async def load(rpc: RpcClient, actor: Actor, name: str | None = None) -> dict[st
         "parties": parties,
         "qualified": dict(sorted(qualified.items())),
         "interns": [p for p in volunteers.items if p.kind is VolunteerKind.INTERN],
-        "policy": await rpc.call("volunteers", "get_policy", actor, GetVolunteerPolicy(), VolunteerPolicyView)
+        "policy": await rpc.call(ops.GET_VOLUNTEER_POLICY, actor, GetVolunteerPolicy())
         if actor.role is Role.STAFF
         else None,
         "search": search.name or "",
@@ -133,9 +125,7 @@ class VolunteerPages(Controller):
         """Everything held about the person as a JSON file, for staff to hand over (the right of access)."""
         actor = visitor.signed_in(Role.STAFF)
         try:
-            exported = await rpc.call(
-                "volunteers", "export", actor, ExportVolunteerData(volunteer_id=volunteer_id), VolunteerExport
-            )
+            exported = await rpc.call(ops.EXPORT_VOLUNTEER_DATA, actor, ExportVolunteerData(volunteer_id=volunteer_id))
         except PartnernetError as exc:
             problem = explain(visitor.lang, exc)
             return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)
@@ -156,7 +146,7 @@ class VolunteerPages(Controller):
             if forms.text(form, "confirm") != "yes":
                 raise InvalidInput("confirm that the personal data is to be erased")
             body = EraseVolunteerData(volunteer_id=volunteer_id)
-            await rpc.call("volunteers", "erase", actor, body, VolunteerView)
+            await rpc.call(ops.ERASE_VOLUNTEER_DATA, actor, body)
         except PartnernetError as exc:
             problem = explain(visitor.lang, exc)
             return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)
@@ -179,7 +169,7 @@ class VolunteerPages(Controller):
                 },
                 SetVolunteerPolicy,
             )
-            await rpc.call("volunteers", "set_policy", actor, body, VolunteerPolicyView)
+            await rpc.call(ops.SET_VOLUNTEER_POLICY, actor, body)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)
@@ -205,7 +195,7 @@ class VolunteerPages(Controller):
                 },
                 TakeVolunteerStep,
             )
-            await rpc.call("volunteers", "take_volunteer_step", actor, body, VolunteerView)
+            await rpc.call(ops.TAKE_VOLUNTEER_STEP, actor, body)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)

@@ -30,57 +30,7 @@ from shared.contracts.partners.events import (
     PartnershipEnded,
     PartnershipSuspended,
 )
-from shared.contracts.referrals.api.participant_data import RotateEncryption
-from shared.contracts.volunteers.api.access_log import ListVolunteerReads
-from shared.contracts.volunteers.api.assignments import (
-    AssignVolunteer,
-    CorrectHours,
-    EndAssignment,
-    GetAssignment,
-    GetOpening,
-    ListAssignments,
-    ListHours,
-    ListHoursTotals,
-    ListOpenings,
-    LogHours,
-    RemoveHours,
-    UpdateOpening,
-)
-from shared.contracts.volunteers.api.personal_data import (
-    EraseVolunteerData,
-    ExportVolunteerData,
-    GetVolunteerPolicy,
-    SetVolunteerPolicy,
-)
-from shared.contracts.volunteers.api.statistics import GetVolunteersStatistics
-from shared.contracts.volunteers.api.training import (
-    AddTrainingModule,
-    GetTrainingModule,
-    GetTrainingSession,
-    ListTrainingModules,
-    ListTrainingSessions,
-    RecordAttendance,
-    ScheduleTrainingSession,
-    UpdateTrainingModule,
-)
-from shared.contracts.volunteers.api.vacancies import (
-    CreateVacancy,
-    GetVacancy,
-    ListVacancies,
-    TakeVacancyStep,
-    UpdateVacancy,
-)
-from shared.contracts.volunteers.api.volunteers import (
-    Apply,
-    GetVolunteer,
-    ListQualifications,
-    ListVolunteers,
-    ReceiveCertificate,
-    RegisterIntern,
-    RequestCertificate,
-    TakeVolunteerStep,
-    UpdateVolunteer,
-)
+from shared.contracts.volunteers.api import operations as ops
 from shared.service import ServiceRuntime
 
 # Interns whose period is over, and qualifications past their last day, are looked for this often.
@@ -90,57 +40,54 @@ PERIODIC_SECONDS = 60.0
 def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     work = runtime.unit_of_work
     # recruitment
-    runtime.answer("create_vacancy", CreateVacancy, partial(recruitment.create_vacancy, work))
-    runtime.answer("update_vacancy", UpdateVacancy, partial(recruitment.update_vacancy, work))
-    runtime.answer("take_vacancy_step", TakeVacancyStep, partial(recruitment.take_vacancy_step, work))
-    runtime.answer("get_vacancy", GetVacancy, partial(recruitment_queries.get_vacancy, work))
-    runtime.answer("list_vacancies", ListVacancies, partial(recruitment_queries.list_vacancies, work))
-    runtime.answer("apply", Apply, partial(recruitment.apply, work, vault))
-    runtime.answer("take_volunteer_step", TakeVolunteerStep, partial(recruitment.take_volunteer_step, work, vault))
-    runtime.answer("update_volunteer", UpdateVolunteer, partial(recruitment.update_volunteer, work, vault))
-    runtime.answer("get_volunteer", GetVolunteer, partial(recruitment_queries.get_volunteer, work, vault))
-    runtime.answer("list_volunteers", ListVolunteers, partial(recruitment_queries.list_volunteers, work, vault))
-    runtime.answer("request_certificate", RequestCertificate, partial(screening.request_certificate, work, vault))
-    runtime.answer("receive_certificate", ReceiveCertificate, partial(screening.receive_certificate, work, vault))
-    runtime.answer("register_intern", RegisterIntern, partial(interns.register_intern, work, vault))
-    runtime.answer("statistics", GetVolunteersStatistics, partial(statistics_queries.statistics, work))
+    runtime.bind(ops.CREATE_VACANCY, partial(recruitment.create_vacancy, work))
+    runtime.bind(ops.UPDATE_VACANCY, partial(recruitment.update_vacancy, work))
+    runtime.bind(ops.TAKE_VACANCY_STEP, partial(recruitment.take_vacancy_step, work))
+    runtime.bind(ops.GET_VACANCY, partial(recruitment_queries.get_vacancy, work))
+    runtime.bind(ops.LIST_VACANCIES, partial(recruitment_queries.list_vacancies, work))
+    runtime.bind(ops.APPLY, partial(recruitment.apply, work, vault))
+    runtime.bind(ops.TAKE_VOLUNTEER_STEP, partial(recruitment.take_volunteer_step, work, vault))
+    runtime.bind(ops.UPDATE_VOLUNTEER, partial(recruitment.update_volunteer, work, vault))
+    runtime.bind(ops.GET_VOLUNTEER, partial(recruitment_queries.get_volunteer, work, vault))
+    runtime.bind(ops.LIST_VOLUNTEERS, partial(recruitment_queries.list_volunteers, work, vault))
+    runtime.bind(ops.REQUEST_CERTIFICATE, partial(screening.request_certificate, work, vault))
+    runtime.bind(ops.RECEIVE_CERTIFICATE, partial(screening.receive_certificate, work, vault))
+    runtime.bind(ops.REGISTER_INTERN, partial(interns.register_intern, work, vault))
+    runtime.bind(ops.VOLUNTEERS_STATISTICS, partial(statistics_queries.statistics, work))
     # training
-    runtime.answer("add_training_module", AddTrainingModule, partial(training.add_training_module, work))
-    runtime.answer("update_training_module", UpdateTrainingModule, partial(training.update_training_module, work))
-    runtime.answer("get_training_module", GetTrainingModule, partial(training_queries.get_training_module, work))
-    runtime.answer("list_training_modules", ListTrainingModules, partial(training_queries.list_training_modules, work))
-    runtime.answer(
-        "schedule_training_session", ScheduleTrainingSession, partial(training.schedule_training_session, work)
-    )
-    runtime.answer("get_training_session", GetTrainingSession, partial(training_queries.get_training_session, work))
-    runtime.answer(
-        "list_training_sessions", ListTrainingSessions, partial(training_queries.list_training_sessions, work)
-    )
-    runtime.answer("list_qualifications", ListQualifications, partial(training_queries.list_qualifications, work))
+    runtime.bind(ops.ADD_TRAINING_MODULE, partial(training.add_training_module, work))
+    runtime.bind(ops.UPDATE_TRAINING_MODULE, partial(training.update_training_module, work))
+    runtime.bind(ops.GET_TRAINING_MODULE, partial(training_queries.get_training_module, work))
+    runtime.bind(ops.LIST_TRAINING_MODULES, partial(training_queries.list_training_modules, work))
+    runtime.bind(ops.SCHEDULE_TRAINING_SESSION, partial(training.schedule_training_session, work))
+    runtime.bind(ops.GET_TRAINING_SESSION, partial(training_queries.get_training_session, work))
+    runtime.bind(ops.LIST_TRAINING_SESSIONS, partial(training_queries.list_training_sessions, work))
+    runtime.bind(ops.LIST_QUALIFICATIONS, partial(training_queries.list_qualifications, work))
     # completing a module may meet a training need (commands/training_needs.py)
-    runtime.answer("record_attendance", RecordAttendance, partial(training_needs.record_attendance, work))
+    runtime.bind(ops.RECORD_ATTENDANCE, partial(training_needs.record_attendance, work))
     # assignment
-    runtime.answer("get_opening", GetOpening, partial(assignment_queries.get_opening, work))
-    runtime.answer("list_openings", ListOpenings, partial(assignment_queries.list_openings, work))
-    runtime.answer("update_opening", UpdateOpening, partial(assignments.update_opening, work))
+    runtime.bind(ops.GET_OPENING, partial(assignment_queries.get_opening, work))
+    runtime.bind(ops.LIST_OPENINGS, partial(assignment_queries.list_openings, work))
+    runtime.bind(ops.UPDATE_OPENING, partial(assignments.update_opening, work))
     # a refusal for lack of a qualification is a training need too (commands/training_needs.py)
-    runtime.answer("assign", AssignVolunteer, partial(training_needs.assign_volunteer, work))
-    runtime.answer("end_assignment", EndAssignment, partial(assignments.end_assignment, work))
-    runtime.answer("get_assignment", GetAssignment, partial(assignment_queries.get_assignment, work))
-    runtime.answer("list_assignments", ListAssignments, partial(assignment_queries.list_assignments, work))
+    runtime.bind(ops.ASSIGN, partial(training_needs.assign_volunteer, work))
+    runtime.bind(ops.END_ASSIGNMENT, partial(assignments.end_assignment, work))
+    runtime.bind(ops.GET_ASSIGNMENT, partial(assignment_queries.get_assignment, work))
+    runtime.bind(ops.LIST_ASSIGNMENTS, partial(assignment_queries.list_assignments, work))
     # hours
-    runtime.answer("log_hours", LogHours, partial(hours.log_hours, work))
-    runtime.answer("correct_hours", CorrectHours, partial(hours.correct_hours, work))
-    runtime.answer("remove_hours", RemoveHours, partial(hours.remove_hours, work))
-    runtime.answer("list_hours", ListHours, partial(hours_queries.list_hours, work))
-    runtime.answer("list_hours_totals", ListHoursTotals, partial(hours_queries.list_hours_totals, work))
+    runtime.bind(ops.LOG_HOURS, partial(hours.log_hours, work))
+    runtime.bind(ops.CORRECT_HOURS, partial(hours.correct_hours, work))
+    runtime.bind(ops.REMOVE_HOURS, partial(hours.remove_hours, work))
+    runtime.bind(ops.LIST_HOURS, partial(hours_queries.list_hours, work))
+    runtime.bind(ops.LIST_HOURS_TOTALS, partial(hours_queries.list_hours_totals, work))
     # the person's rights and the library's retention policy
-    runtime.answer("export", ExportVolunteerData, partial(privacy_queries.export_volunteer_data, work, vault))
-    runtime.answer("erase", EraseVolunteerData, partial(privacy.erase_volunteer_data, work, vault))
-    runtime.answer("access_log", ListVolunteerReads, partial(access_log_queries.list_volunteer_reads, work))
-    runtime.answer("get_policy", GetVolunteerPolicy, partial(privacy_queries.get_policy, work))
-    runtime.answer("set_policy", SetVolunteerPolicy, partial(privacy.set_policy, work))
-    runtime.answer("rotate_encryption", RotateEncryption, partial(privacy.rotate_encryption, work, vault))
+    runtime.bind(ops.EXPORT_VOLUNTEER_DATA, partial(privacy_queries.export_volunteer_data, work, vault))
+    runtime.bind(ops.ERASE_VOLUNTEER_DATA, partial(privacy.erase_volunteer_data, work, vault))
+    runtime.bind(ops.LIST_VOLUNTEER_READS, partial(access_log_queries.list_volunteer_reads, work))
+    runtime.bind(ops.GET_VOLUNTEER_POLICY, partial(privacy_queries.get_policy, work))
+    runtime.bind(ops.SET_VOLUNTEER_POLICY, partial(privacy.set_policy, work))
+    runtime.bind(ops.ROTATE_ENCRYPTION, partial(privacy.rotate_encryption, work, vault))
+    runtime.require_bound(ops.VOLUNTEERS)
     # what other services tell
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     runtime.consume("partnership-activated", PartnershipActivated, projections.partnership_activated)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.contracts.partners.api.api_keys import ApiKeyIdentity, AuthenticateApiKey
+from shared.contracts.partners.api import operations as ops
+from shared.contracts.partners.api.api_keys import AuthenticateApiKey
 from shared.errors import Forbidden
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
@@ -85,11 +86,9 @@ async def test_only_the_platform_asks_whose_a_key_is(platform: RunningPlatform, 
     issued = await issue(platform, tenant.partner_a_token, tenant.partner_a, "feed:read")
     rpc = RpcClient(platform.services["partners"].broker.connection, timeout=5)
     system = Actor(subject="system", role=Role.OPERATOR)
-    identity = await rpc.call(
-        "partners", "authenticate_api_key", system, AuthenticateApiKey(key=issued["key"]), ApiKeyIdentity
-    )
+    identity = await rpc.call(ops.AUTHENTICATE_API_KEY, system, AuthenticateApiKey(key=issued["key"]))
     assert str(identity.partner_id) == tenant.partner_a and identity.municipality == tenant.municipality
     assert identity.scopes == ["feed:read"]
     staff = Actor(subject="st", role=Role.STAFF, municipality=tenant.municipality, library=tenant.library_a)
     with pytest.raises(Forbidden):
-        await rpc.call("partners", "authenticate_api_key", staff, AuthenticateApiKey(key=issued["key"]), ApiKeyIdentity)
+        await rpc.call(ops.AUTHENTICATE_API_KEY, staff, AuthenticateApiKey(key=issued["key"]))

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared.contracts.partners.api.statistics import GetPartnersStatistics, PartnersStatistics
+from shared.contracts.partners.api import operations as ops
+from shared.contracts.partners.api.statistics import GetPartnersStatistics
 from shared.errors import Forbidden
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
@@ -141,7 +142,7 @@ async def test_the_overview_counts_active_partnerships_within_the_callers_scope(
     rpc = RpcClient(platform.services["partners"].broker.connection, timeout=5)
 
     async def figures(actor: Actor) -> tuple[dict[str, int], dict[str, int]]:
-        found = await rpc.call("partners", "statistics", actor, GetPartnersStatistics(), PartnersStatistics)
+        found = await rpc.call(ops.PARTNERS_STATISTICS, actor, GetPartnersStatistics())
         return (
             {lib.library.rsplit("-", 1)[1]: lib.active_partnerships for lib in found.libraries},
             {p.name.split(" ")[0]: p.active_partnerships for p in found.partners},

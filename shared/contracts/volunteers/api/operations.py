@@ -1,0 +1,335 @@
+"""Every operation the volunteers service answers (`rpc.volunteers.<name>`): its request, its reply, who may
+call it.
+
+The service binds a use case to each (services/volunteers/handlers.py); the gateway calls them by these names.
+Roles are the ones that may ask at all; the use case still checks the actor's library, municipality or partner
+(and answers what lies outside it as not found).
+"""
+
+from __future__ import annotations
+
+from shared.contracts.referrals.api.participant_data import RotateEncryption, RotationResult
+from shared.contracts.vocabulary import Page
+from shared.contracts.volunteers.api.access_log import ListVolunteerReads, VolunteerReadEntry
+from shared.contracts.volunteers.api.assignments import (
+    AssignmentView,
+    AssignVolunteer,
+    CorrectHours,
+    EndAssignment,
+    GetAssignment,
+    GetOpening,
+    HoursEntryView,
+    HoursTotalView,
+    ListAssignments,
+    ListHours,
+    ListHoursTotals,
+    ListOpenings,
+    LogHours,
+    OpeningView,
+    RemoveHours,
+    UpdateOpening,
+)
+from shared.contracts.volunteers.api.personal_data import (
+    EraseVolunteerData,
+    ExportVolunteerData,
+    GetVolunteerPolicy,
+    SetVolunteerPolicy,
+    VolunteerExport,
+    VolunteerPolicyView,
+)
+from shared.contracts.volunteers.api.statistics import GetVolunteersStatistics, VolunteersStatistics
+from shared.contracts.volunteers.api.training import (
+    AddTrainingModule,
+    GetTrainingModule,
+    GetTrainingSession,
+    ListTrainingModules,
+    ListTrainingSessions,
+    RecordAttendance,
+    ScheduleTrainingSession,
+    TrainingModuleView,
+    TrainingSessionView,
+    UpdateTrainingModule,
+)
+from shared.contracts.volunteers.api.vacancies import (
+    CreateVacancy,
+    GetVacancy,
+    ListVacancies,
+    TakeVacancyStep,
+    UpdateVacancy,
+    VacancyView,
+)
+from shared.contracts.volunteers.api.volunteers import (
+    Apply,
+    GetVolunteer,
+    HeldQualificationView,
+    ListQualifications,
+    ListVolunteers,
+    ReceiveCertificate,
+    RegisterIntern,
+    RequestCertificate,
+    TakeVolunteerStep,
+    UpdateVolunteer,
+    VolunteerView,
+)
+from shared.operations import Operations
+from shared.tenancy import Role
+
+VOLUNTEERS = Operations("volunteers")
+
+# Who may ask: a library's staff keep its volunteers' records (operators too), coordinators read along;
+# personal data is handled by the staff of the person's library. Volunteer organisations and schools (partners)
+# apply, supply interns and take their own steps, checked by the use case.
+MANAGERS = (Role.STAFF, Role.OPERATOR)
+READERS = (Role.STAFF, Role.COORDINATOR, Role.OPERATOR)
+STAFF = (Role.STAFF,)
+
+# --- recruitment: vacancies, applications and the pipeline, screening, interns
+CREATE_VACANCY = VOLUNTEERS.declare(
+    "create_vacancy",
+    CreateVacancy,
+    VacancyView,
+    roles=MANAGERS,
+    summary="Create a vacancy (draft) for the caller's library",
+)
+UPDATE_VACANCY = VOLUNTEERS.declare(
+    "update_vacancy",
+    UpdateVacancy,
+    VacancyView,
+    roles=MANAGERS,
+    summary="Change what a vacancy asks (If-Match or expected_version)",
+)
+TAKE_VACANCY_STEP = VOLUNTEERS.declare(
+    "take_vacancy_step",
+    TakeVacancyStep,
+    VacancyView,
+    roles=MANAGERS,
+    summary="Publish or close a vacancy",
+)
+GET_VACANCY = VOLUNTEERS.declare("get_vacancy", GetVacancy, VacancyView, summary="One vacancy")
+LIST_VACANCIES = VOLUNTEERS.declare(
+    "list_vacancies",
+    ListVacancies,
+    Page[VacancyView],
+    summary="Vacancies in scope; a volunteer organisation sees the published ones of its libraries",
+)
+APPLY = VOLUNTEERS.declare(
+    "apply",
+    Apply,
+    VolunteerView,
+    summary="Apply: through the library's own channel (staff) or a volunteer organisation (recorded)",
+)
+TAKE_VOLUNTEER_STEP = VOLUNTEERS.declare(
+    "take_volunteer_step",
+    TakeVolunteerStep,
+    VolunteerView,
+    summary="A step of the pipeline: start_intake, start_screening, activate, withdraw, reject, deactivate, "
+    "reactivate; end (interns)",
+)
+UPDATE_VOLUNTEER = VOLUNTEERS.declare(
+    "update_volunteer",
+    UpdateVolunteer,
+    VolunteerView,
+    roles=MANAGERS,
+    summary="Change contact details, motivation, or whether the role needs a VOG",
+)
+GET_VOLUNTEER = VOLUNTEERS.declare(
+    "get_volunteer",
+    GetVolunteer,
+    VolunteerView,
+    summary="One volunteer or intern (names and contacts for the library's staff)",
+)
+LIST_VOLUNTEERS = VOLUNTEERS.declare(
+    "list_volunteers", ListVolunteers, Page[VolunteerView], summary="Volunteers and interns in scope"
+)
+REQUEST_CERTIFICATE = VOLUNTEERS.declare(
+    "request_certificate",
+    RequestCertificate,
+    VolunteerView,
+    roles=MANAGERS,
+    summary="Request a certificate of conduct (VOG), first or as a renewal",
+)
+RECEIVE_CERTIFICATE = VOLUNTEERS.declare(
+    "receive_certificate",
+    ReceiveCertificate,
+    VolunteerView,
+    roles=MANAGERS,
+    summary="The requested certificate of conduct arrived: its date, and until when it counts",
+)
+REGISTER_INTERN = VOLUNTEERS.declare(
+    "register_intern",
+    RegisterIntern,
+    VolunteerView,
+    summary="Register an intern supplied by a partner school (staff, or the school itself)",
+)
+VOLUNTEERS_STATISTICS = VOLUNTEERS.declare(
+    "statistics",
+    GetVolunteersStatistics,
+    VolunteersStatistics,
+    summary="The volunteers part of the municipality's overview",
+)
+
+# --- training: modules, sessions, attendance and the qualifications it gives
+ADD_TRAINING_MODULE = VOLUNTEERS.declare(
+    "add_training_module",
+    AddTrainingModule,
+    TrainingModuleView,
+    roles=MANAGERS,
+    summary="Add a training module given by the library or a volunteer organisation",
+)
+UPDATE_TRAINING_MODULE = VOLUNTEERS.declare(
+    "update_training_module",
+    UpdateTrainingModule,
+    TrainingModuleView,
+    roles=MANAGERS,
+    summary="Change a module: its qualification and how long it holds",
+)
+GET_TRAINING_MODULE = VOLUNTEERS.declare(
+    "get_training_module", GetTrainingModule, TrainingModuleView, summary="One training module"
+)
+LIST_TRAINING_MODULES = VOLUNTEERS.declare(
+    "list_training_modules",
+    ListTrainingModules,
+    Page[TrainingModuleView],
+    summary="Training modules in scope (bought ones included)",
+)
+SCHEDULE_TRAINING_SESSION = VOLUNTEERS.declare(
+    "schedule_training_session",
+    ScheduleTrainingSession,
+    TrainingSessionView,
+    roles=MANAGERS,
+    summary="Schedule a session of a module",
+)
+GET_TRAINING_SESSION = VOLUNTEERS.declare(
+    "get_training_session", GetTrainingSession, TrainingSessionView, summary="One training session with its attendance"
+)
+LIST_TRAINING_SESSIONS = VOLUNTEERS.declare(
+    "list_training_sessions",
+    ListTrainingSessions,
+    Page[TrainingSessionView],
+    summary="Training sessions in scope, by start",
+)
+LIST_QUALIFICATIONS = VOLUNTEERS.declare(
+    "list_qualifications",
+    ListQualifications,
+    Page[HeldQualificationView],
+    roles=READERS,
+    summary="Who holds which qualification (for a volunteer, a code, a library)",
+)
+RECORD_ATTENDANCE = VOLUNTEERS.declare(
+    "record_attendance",
+    RecordAttendance,
+    TrainingSessionView,
+    roles=MANAGERS,
+    summary="Record attendance; completing the module gives its qualification",
+)
+
+# --- assignment: open assignments from courses, assignments, hours
+GET_OPENING = VOLUNTEERS.declare("get_opening", GetOpening, OpeningView, roles=READERS, summary="One open assignment")
+LIST_OPENINGS = VOLUNTEERS.declare(
+    "list_openings",
+    ListOpenings,
+    Page[OpeningView],
+    roles=READERS,
+    summary="Courses that need volunteers as guides, with the places left",
+)
+UPDATE_OPENING = VOLUNTEERS.declare(
+    "update_opening",
+    UpdateOpening,
+    OpeningView,
+    roles=MANAGERS,
+    summary="What the guides of this course need (qualifications, VOG)",
+)
+ASSIGN = VOLUNTEERS.declare(
+    "assign",
+    AssignVolunteer,
+    AssignmentView,
+    roles=MANAGERS,
+    summary="Assign an active, screened and qualified volunteer or intern (409 says what lacks)",
+)
+END_ASSIGNMENT = VOLUNTEERS.declare(
+    "end_assignment", EndAssignment, AssignmentView, roles=MANAGERS, summary="End an assignment"
+)
+GET_ASSIGNMENT = VOLUNTEERS.declare(
+    "get_assignment", GetAssignment, AssignmentView, summary="One assignment with the minutes logged on it"
+)
+LIST_ASSIGNMENTS = VOLUNTEERS.declare(
+    "list_assignments",
+    ListAssignments,
+    Page[AssignmentView],
+    summary="Assignments in scope; a supplying partner sees those of its people",
+)
+LOG_HOURS = VOLUNTEERS.declare(
+    "log_hours", LogHours, HoursEntryView, roles=MANAGERS, summary="Log hours worked on an assignment"
+)
+CORRECT_HOURS = VOLUNTEERS.declare(
+    "correct_hours",
+    CorrectHours,
+    HoursEntryView,
+    roles=MANAGERS,
+    summary="Correct a wrong hours entry, with a reason (its history keeps what it said)",
+)
+REMOVE_HOURS = VOLUNTEERS.declare(
+    "remove_hours",
+    RemoveHours,
+    HoursEntryView,
+    roles=MANAGERS,
+    summary="Remove an hours entry logged by mistake, with a reason (it stays in the history, no longer counts)",
+)
+LIST_HOURS = VOLUNTEERS.declare(
+    "list_hours",
+    ListHours,
+    Page[HoursEntryView],
+    roles=READERS,
+    summary="An assignment's hours entries, removed ones flagged, with history",
+)
+LIST_HOURS_TOTALS = VOLUNTEERS.declare(
+    "list_hours_totals",
+    ListHoursTotals,
+    Page[HoursTotalView],
+    roles=READERS,
+    summary="Hours (in minutes) summed per volunteer, library and month",
+)
+
+# --- the person's rights and the library's retention policy
+EXPORT_VOLUNTEER_DATA = VOLUNTEERS.declare(
+    "export",
+    ExportVolunteerData,
+    VolunteerExport,
+    roles=STAFF,
+    summary="Everything held about the person (right of access; staff)",
+)
+ERASE_VOLUNTEER_DATA = VOLUNTEERS.declare(
+    "erase",
+    EraseVolunteerData,
+    VolunteerView,
+    roles=STAFF,
+    summary="Erase the person's personal data now; someone in service leaves it first (staff)",
+)
+LIST_VOLUNTEER_READS = VOLUNTEERS.declare(
+    "access_log",
+    ListVolunteerReads,
+    Page[VolunteerReadEntry],
+    roles=STAFF,
+    summary="Who read volunteers' personal data in the caller's library, newest first (staff)",
+)
+GET_VOLUNTEER_POLICY = VOLUNTEERS.declare(
+    "get_policy",
+    GetVolunteerPolicy,
+    VolunteerPolicyView,
+    roles=READERS,
+    summary="How long the library keeps leavers' personal data (defaults where not set)",
+)
+SET_VOLUNTEER_POLICY = VOLUNTEERS.declare(
+    "set_policy",
+    SetVolunteerPolicy,
+    VolunteerPolicyView,
+    roles=READERS,
+    summary="Set how long the library keeps leavers' personal data (its staff, its coordinator)",
+)
+ROTATE_ENCRYPTION = VOLUNTEERS.declare(
+    "rotate_encryption",
+    RotateEncryption,
+    RotationResult,
+    roles=(Role.OPERATOR,),
+    summary="Re-seal personal data with the newest key (operators)",
+)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import partial
 
 from services.courses import store
-from services.courses.commands import budgets, enrolment, offer, projections, purchasing, training_needs
+from services.courses.commands import budgets, enrolment, offer, projections, training_needs
+from services.courses.commands.purchasing import approval, fulfilment, invoices, requesting
 from services.courses.queries import enrolment as enrolment_queries
 from services.courses.queries import offer as offer_queries
 from services.courses.queries import purchasing as purchasing_queries
@@ -36,22 +37,22 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.bind(ops.RECORD_ATTENDANCE, partial(enrolment.record_attendance, work))
     runtime.bind(ops.GET_ENROLMENT, partial(enrolment_queries.get_enrolment, work))
     runtime.bind(ops.LIST_ENROLMENTS, partial(enrolment_queries.list_enrolments, work))
-    runtime.bind(ops.REQUEST_PURCHASE, partial(purchasing.request_purchase, work))
-    runtime.bind(ops.ADD_QUOTE, partial(purchasing.add_quote, work))
-    runtime.bind(ops.APPROVE_PURCHASE, partial(purchasing.approve_purchase, work))
-    runtime.bind(ops.REJECT_PURCHASE, partial(purchasing.reject_purchase, work))
-    runtime.bind(ops.CANCEL_PURCHASE, partial(purchasing.cancel_purchase, work))
-    runtime.bind(ops.ORDER_PURCHASE, partial(purchasing.order_purchase, work))
-    runtime.bind(ops.RECORD_DELIVERY, partial(purchasing.record_delivery, work))
-    runtime.bind(ops.RECORD_INVOICE, partial(purchasing.record_invoice, work))
-    runtime.bind(ops.APPROVE_INVOICE, partial(purchasing.approve_invoice, work))
-    runtime.bind(ops.REFUSE_INVOICE, partial(purchasing.refuse_invoice, work))
-    runtime.bind(ops.INVITE_PARTNER, partial(purchasing.invite_partner, work))
-    runtime.bind(ops.CLOSE_PURCHASE, partial(purchasing.close_purchase, work))
+    runtime.bind(ops.REQUEST_PURCHASE, partial(requesting.request_purchase, work))
+    runtime.bind(ops.ADD_QUOTE, partial(requesting.add_quote, work))
+    runtime.bind(ops.APPROVE_PURCHASE, partial(approval.approve_purchase, work))
+    runtime.bind(ops.REJECT_PURCHASE, partial(approval.reject_purchase, work))
+    runtime.bind(ops.CANCEL_PURCHASE, partial(approval.cancel_purchase, work))
+    runtime.bind(ops.ORDER_PURCHASE, partial(fulfilment.order_purchase, work))
+    runtime.bind(ops.RECORD_DELIVERY, partial(fulfilment.record_delivery, work))
+    runtime.bind(ops.RECORD_INVOICE, partial(invoices.record_invoice, work))
+    runtime.bind(ops.APPROVE_INVOICE, partial(invoices.approve_invoice, work))
+    runtime.bind(ops.REFUSE_INVOICE, partial(invoices.refuse_invoice, work))
+    runtime.bind(ops.INVITE_PARTNER, partial(requesting.invite_partner, work))
+    runtime.bind(ops.CLOSE_PURCHASE, partial(fulfilment.close_purchase, work))
     runtime.bind(ops.GET_PURCHASE, partial(purchasing_queries.get_purchase, work))
     runtime.bind(ops.LIST_PURCHASES, partial(purchasing_queries.list_purchases, work))
     # a partner's side: the purchases it was invited to quote for, its own quotes
-    runtime.bind(ops.SUBMIT_QUOTE, partial(purchasing.submit_quote, work))
+    runtime.bind(ops.SUBMIT_QUOTE, partial(requesting.submit_quote, work))
     runtime.bind(ops.GET_PROVIDER_PURCHASE, partial(purchasing_queries.get_provider_purchase, work))
     runtime.bind(ops.LIST_PROVIDER_PURCHASES, partial(purchasing_queries.list_provider_purchases, work))
     runtime.bind(ops.SET_BUDGET, partial(budgets.set_budget, work))

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.courses import store
-from services.courses.commands import purchasing
+from services.courses.commands.purchasing import approval
 from shared.clock import FixedClock
 from shared.contracts.courses.api.purchasing import Approval, ApprovePurchase
 from shared.errors import Conflict
@@ -237,7 +237,7 @@ async def test_an_expired_quote_is_neither_added_nor_approved(platform: RunningP
     later = UnitOfWork(platform.services["courses"].sessions, FixedClock(datetime.now(UTC) + timedelta(days=3)))
     command = ApprovePurchase(purchase_id=uuid.UUID(purchase["id"]), approval=Approval(quote_id=uuid.UUID(quote_id)))
     with pytest.raises(Conflict, match=f"quote {quote_id} was valid until"):
-        await purchasing.approve_purchase(later, people.actor(platform, people.anna), command)
+        await approval.approve_purchase(later, people.actor(platform, people.anna), command)
     async with platform.client(people.anna) as anna:
         unchanged = (await anna.get(url)).json()
         assert (unchanged["status"], unchanged["approvals"], unchanged["version"]) == ("quoted", [], quoted["version"])

@@ -1,0 +1,52 @@
+"""The embedded servers' processes: a free port, the tail of a log, and a stop that does not hang."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+LOG_TAIL_LINES = 40
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that was free a moment ago (the OS may hand it out again later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return f"<no log at {path}>"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def terminate(proc: subprocess.Popen[bytes], sig: signal.Signals, grace: float) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        proc.send_signal(sig)
+        proc.wait(timeout=grace)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        logger.warning(
+            "pid %d ignored %s for %.0fs, killing its process group",
+            proc.pid,
+            sig.name,
+            grace,
+        )
+        # The group also holds the children (e.g. postgres backends) that would otherwise linger.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import msgspec
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
 from services.courses.domain import purchasing as domain
 from services.courses.queries import purchasing as queries
+from services.courses.store import purchasing as purchasing_store
 from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
     BudgetHolderView,
@@ -47,21 +46,14 @@ async def set_budget(work: UnitOfWork, actor: Actor, command: SetBudget) -> Budg
                 f"budget {command.year} of library {command.library}", wanted.expected_version, current
             )
         budget = budget.reallocate(wanted.amount_cents)
-        b = store.budgets
-        await tx.session.execute(
-            insert(b)
-            .values(
-                library=command.library,
-                year=command.year,
-                municipality=municipality,
-                amount_cents=budget.amount,
-                version=current.version + 1,
-                updated_at=tx.clock.now(),
-            )
-            .on_conflict_do_update(
-                index_elements=[b.c.library, b.c.year],
-                set_={"amount_cents": budget.amount, "version": current.version + 1, "updated_at": tx.clock.now()},
-            )
+        await purchasing_store.save_budget_amount(
+            tx.session,
+            command.library,
+            command.year,
+            municipality=municipality,
+            amount=budget.amount,
+            version=current.version + 1,
+            at=tx.clock.now(),
         )
         await tx.stage(
             BudgetAllocated(
@@ -81,22 +73,15 @@ async def appoint_budget_holder(work: UnitOfWork, actor: Actor, command: Appoint
         holders = await store.holders_of(tx.session, command.library, for_update=True)
         domain.check_may_manage_holders(actor, command.library, municipality, holders)
         now = tx.clock.now()
-        h = store.budget_holders
-        added = (
-            await tx.session.execute(
-                insert(h)
-                .values(
-                    library=command.library,
-                    subject=command.holder.subject,
-                    municipality=municipality,
-                    appointed_by=actor.subject,
-                    appointed_at=now,
-                )
-                .on_conflict_do_nothing()
-                .returning(h.c.subject)
-            )
-        ).first()
-        if added is None:
+        added = await purchasing_store.add_holder(
+            tx.session,
+            command.library,
+            command.holder.subject,
+            municipality=municipality,
+            appointed_by=actor.subject,
+            appointed_at=now,
+        )
+        if not added:
             raise Conflict(f"{command.holder.subject} is a budget holder of library {command.library} already")
         await record_holder_change(tx, actor, command.library, municipality, command.holder.subject, "appointed")
         await tx.stage(
@@ -124,8 +109,7 @@ async def remove_budget_holder(work: UnitOfWork, actor: Actor, command: RemoveBu
         if command.subject not in holders:
             raise NotFound(f"{command.subject} is not a budget holder of library {command.library}")
         domain.check_keeps_a_holder(holders, command.subject)
-        h = store.budget_holders
-        await tx.session.execute(h.delete().where(h.c.library == command.library, h.c.subject == command.subject))
+        await purchasing_store.remove_holder(tx.session, command.library, command.subject)
         await record_holder_change(tx, actor, command.library, municipality, command.subject, "removed")
         await tx.stage(
             BudgetHolderRemoved(
@@ -144,16 +128,15 @@ async def remove_budget_holder(work: UnitOfWork, actor: Actor, command: RemoveBu
 async def record_holder_change(
     tx: Transaction, actor: Actor, library: str, municipality: str, subject: str, change: str
 ) -> None:
-    await tx.session.execute(
-        store.budget_holder_history.insert().values(
-            library=library,
-            municipality=municipality,
-            subject=subject,
-            change=change,
-            actor=actor.subject,
-            actor_role=actor.role.value,
-            at=tx.clock.now(),
-        )
+    await purchasing_store.add_holder_change(
+        tx.session,
+        library=library,
+        municipality=municipality,
+        subject=subject,
+        change=change,
+        actor=actor.subject,
+        actor_role=actor.role.value,
+        at=tx.clock.now(),
     )
 
 
@@ -163,10 +146,7 @@ async def set_purchasing_policy(work: UnitOfWork, actor: Actor, command: SetPurc
     async with work.transaction() as tx:
         municipality = await library_in_reach(tx.session, actor, command.library)
         domain.check_may_set_budget(actor, command.library, await store.holders_of(tx.session, command.library))
-        pp = store.purchasing_policies
-        locked = (
-            await tx.session.execute(sa.select(pp).where(pp.c.library == command.library).with_for_update())
-        ).first()
+        locked = await purchasing_store.lock_policy(tx.session, command.library)
         current = await queries.load_policy(tx.session, command.library)
         if is_stale(wanted.expected_version, current.version):
             raise version_conflict(
@@ -178,9 +158,5 @@ async def set_purchasing_policy(work: UnitOfWork, actor: Actor, command: SetPurc
             "updated_by": actor.subject,
             "updated_at": tx.clock.now(),
         }
-        await tx.session.execute(
-            insert(pp)
-            .values(library=command.library, municipality=municipality, **values)
-            .on_conflict_do_update(index_elements=[pp.c.library], set_=values)
-        )
+        await purchasing_store.save_policy(tx.session, command.library, municipality, **values)
         return msgspec.structs.replace(current, **{k: values[k] for k in ("second_approver_above_cents", "version")})

@@ -13,7 +13,6 @@ from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
 from services.courses import store
 from services.courses.domain import enrolment as domain
@@ -28,6 +27,7 @@ from services.courses.domain.offer import (
 from services.courses.queries import enrolment as queries
 from services.courses.queries.enrolment import enrolment_scope
 from services.courses.queries.offer import course_scope
+from services.courses.store import enrolment as enrolment_store
 from shared.contracts.courses.api.courses import CourseStatus, Meeting, SessionStatus
 from shared.contracts.courses.api.enrolments import CancelEnrolment, EnrolmentView, EnrolParticipant, RecordAttendance
 from shared.contracts.courses.events import (
@@ -45,9 +45,6 @@ from shared.tenancy import Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork
 from shared.versions import is_stale, version_conflict
 
-e = store.enrolments
-s = store.sessions
-
 
 def made_up_pseudonym() -> str:
     """For a participant enrolled directly, without a referral: random, so it says nothing about the person."""
@@ -57,8 +54,7 @@ def made_up_pseudonym() -> str:
 async def find_referral(tx: Transaction, referral_id: UUID | None) -> KnownReferral | None:
     if referral_id is None:
         return None
-    r = store.known_referrals
-    row = (await tx.session.execute(sa.select(r).where(r.c.id == referral_id))).first()
+    row = await enrolment_store.find_known_referral(tx.session, referral_id)
     if row is None:
         return None
     return KnownReferral(
@@ -70,22 +66,6 @@ async def find_referral(tx: Transaction, referral_id: UUID | None) -> KnownRefer
         receiving_partner_id=row.receiving_partner_id,
         status=ReferralStatus(row.status) if row.status is not None else None,
     )
-
-
-async def attendee_code_issued(tx: Transaction, partner_id: UUID | None, code: str) -> bool:
-    """Whether the platform made up this code for an earlier enrolment in a course for the partner's staff."""
-    c = store.courses
-    statement = (
-        sa.select(e.c.id)
-        .join(c, c.c.id == e.c.course_id)
-        .where(
-            e.c.participant_pseudonym == code,
-            c.c.audience == Audience.PARTNER_STAFF.value,
-            c.c.audience_partner_id == partner_id,
-        )
-        .limit(1)
-    )
-    return (await tx.session.execute(statement)).first() is not None
 
 
 async def enrol(work: UnitOfWork, actor: Actor, command: EnrolParticipant) -> EnrolmentView:
@@ -109,7 +89,9 @@ async def enrol(work: UnitOfWork, actor: Actor, command: EnrolParticipant) -> En
         domain.check_session_open(session_row.ends_at, now)
         scope = course_scope(course)
         if scope.audience is Audience.PARTNER_STAFF and wanted.participant_pseudonym is not None:
-            issued = await attendee_code_issued(tx, scope.audience_partner_id, wanted.participant_pseudonym)
+            issued = await enrolment_store.attendee_code_issued(
+                tx.session, scope.audience_partner_id, wanted.participant_pseudonym
+            )
             domain.check_attendee_code(scope, wanted.participant_pseudonym, issued)
         pseudonym = domain.participant_for(
             actor,
@@ -122,32 +104,23 @@ async def enrol(work: UnitOfWork, actor: Actor, command: EnrolParticipant) -> En
         await check_not_enrolled_yet(tx, actor, session_row.id, pseudonym)
         status = domain.place_for_newcomer(session_row.capacity, session_row.confirmed_count)
         confirmed = status is EnrolmentStatus.CONFIRMED
-        await tx.session.execute(
-            s.update()
-            .where(s.c.id == session_row.id)
-            .values(
-                confirmed_count=s.c.confirmed_count + (1 if confirmed else 0),
-                waitlisted_count=s.c.waitlisted_count + (0 if confirmed else 1),
-                next_sequence=s.c.next_sequence + 1,
-            )
-        )
-        await tx.session.execute(
-            e.insert().values(
-                id=enrolment_id,
-                session_id=session_row.id,
-                course_id=course.id,
-                participant_pseudonym=pseudonym,
-                referral_id=wanted.referral_id,
-                status=status.value,
-                sequence=session_row.next_sequence,
-                enrolled_by=actor.subject,
-                enrolled_by_library=actor.library if actor.role is Role.STAFF else None,
-                enrolled_by_partner_id=UUID(actor.partner) if actor.role is Role.PARTNER and actor.partner else None,
-                enrolled_at=now,
-                confirmed_at=now if confirmed else None,
-                version=1,
-                updated_at=now,
-            )
+        await enrolment_store.take_place(tx.session, session_row.id, confirmed=confirmed)
+        await enrolment_store.add_enrolment(
+            tx.session,
+            id=enrolment_id,
+            session_id=session_row.id,
+            course_id=course.id,
+            participant_pseudonym=pseudonym,
+            referral_id=wanted.referral_id,
+            status=status.value,
+            sequence=session_row.next_sequence,
+            enrolled_by=actor.subject,
+            enrolled_by_library=actor.library if actor.role is Role.STAFF else None,
+            enrolled_by_partner_id=UUID(actor.partner) if actor.role is Role.PARTNER and actor.partner else None,
+            enrolled_at=now,
+            confirmed_at=now if confirmed else None,
+            version=1,
+            updated_at=now,
         )
         view = await queries.load_enrolment_view(tx.session, enrolment_id)
         if confirmed:
@@ -175,15 +148,7 @@ async def enrol(work: UnitOfWork, actor: Actor, command: EnrolParticipant) -> En
 async def check_not_enrolled_yet(tx: Transaction, actor: Actor, session_id: UUID, pseudonym: str) -> None:
     """A participant holds one place (or one spot on the waiting list) per session. The 409 shows the enrolment
     there only to a caller who may read it: another party's enrolment (its id, referral, status) stays unseen."""
-    already = (
-        await tx.session.execute(
-            queries.enrolment_columns().where(
-                e.c.session_id == session_id,
-                e.c.participant_pseudonym == pseudonym,
-                e.c.status.in_([EnrolmentStatus.CONFIRMED.value, EnrolmentStatus.WAITLISTED.value]),
-            )
-        )
-    ).first()
+    already = await queries.active_enrolment_of(tx.session, session_id, pseudonym)
     if already is None:
         return
     municipality = await store.municipality_of(tx.session, actor)
@@ -225,30 +190,13 @@ async def fill_places(tx: Transaction, session_id: UUID, course: sa.Row) -> list
     if count == 0:
         return []
     now = tx.clock.now()
-    next_in_line = (
-        await tx.session.execute(
-            sa.select(e)
-            .where(e.c.session_id == session_id, e.c.status == EnrolmentStatus.WAITLISTED.value)
-            .order_by(e.c.sequence)
-            .limit(count)
-            .with_for_update()
-        )
-    ).all()
+    next_in_line = await enrolment_store.waiting_list_head(tx.session, session_id, count)
     for row in next_in_line:
         status = domain.apply_step(EnrolmentStatus(row.status), EnrolmentStep.PROMOTE)
-        await tx.session.execute(
-            e.update()
-            .where(e.c.id == row.id)
-            .values(status=status.value, confirmed_at=now, version=row.version + 1, updated_at=now)
+        await enrolment_store.update_enrolment(
+            tx.session, row.id, status=status.value, confirmed_at=now, version=row.version + 1, updated_at=now
         )
-    await tx.session.execute(
-        s.update()
-        .where(s.c.id == session_id)
-        .values(
-            confirmed_count=s.c.confirmed_count + len(next_in_line),
-            waitlisted_count=s.c.waitlisted_count - len(next_in_line),
-        )
-    )
+    await enrolment_store.move_up(tx.session, session_id, len(next_in_line))
     for row in next_in_line:
         await stage_confirmed(
             tx, course, session_row, await queries.load_enrolment_view(tx.session, row.id), promoted=True
@@ -266,7 +214,7 @@ async def cancel_enrolment(work: UnitOfWork, actor: Actor, command: CancelEnrolm
         # Lock order: the session first, then its enrolments, as everywhere else.
         session_row = await store.find_session(tx.session, found.session_id, for_update=True)
         assert session_row is not None
-        row = (await tx.session.execute(queries.enrolment_columns().where(e.c.id == found.id))).one()
+        row = await queries.enrolment_row(tx.session, found.id)
         try:
             domain.check_may_cancel(actor, enrolment_scope(row), await store.municipality_of(tx.session, actor))
         except NotFound:
@@ -294,15 +242,16 @@ async def cancel_one(
     row = await store.find_enrolment(tx.session, enrolment_id, for_update=True)
     assert row is not None
     now = tx.clock.now()
-    await tx.session.execute(
-        e.update()
-        .where(e.c.id == enrolment_id)
-        .values(
-            status=status.value, cancelled_at=now, cancellation_reason=reason, version=row.version + 1, updated_at=now
-        )
+    await enrolment_store.update_enrolment(
+        tx.session,
+        enrolment_id,
+        status=status.value,
+        cancelled_at=now,
+        cancellation_reason=reason,
+        version=row.version + 1,
+        updated_at=now,
     )
-    freed = {EnrolmentStatus.CONFIRMED: s.c.confirmed_count, EnrolmentStatus.WAITLISTED: s.c.waitlisted_count}[was]
-    await tx.session.execute(s.update().where(s.c.id == row.session_id).values({freed: freed - 1}))
+    await enrolment_store.free_one(tx.session, row.session_id, was)
 
 
 async def stage_cancelled(
@@ -328,17 +277,7 @@ async def stage_cancelled(
 
 async def cancel_active_enrolments(tx: Transaction, course: sa.Row, session_id: UUID, *, reason: str) -> None:
     """A cancelled session takes its places and waiting list with it. The caller holds the session's lock."""
-    rows = (
-        await tx.session.execute(
-            sa.select(e)
-            .where(
-                e.c.session_id == session_id,
-                e.c.status.in_([EnrolmentStatus.CONFIRMED.value, EnrolmentStatus.WAITLISTED.value]),
-            )
-            .order_by(e.c.sequence)
-        )
-    ).all()
-    for row in rows:
+    for row in await enrolment_store.active_enrolments_of(tx.session, session_id):
         was = EnrolmentStatus(row.status)
         await cancel_one(tx, row.id, was, domain.apply_step(was, EnrolmentStep.CANCEL), reason=reason)
         await stage_cancelled(tx, course, row, was, reason)
@@ -351,7 +290,7 @@ async def record_attendance(work: UnitOfWork, actor: Actor, command: RecordAtten
         found = await store.find_enrolment(tx.session, command.enrolment_id, for_update=True)
         if found is None:
             raise NotFound(f"enrolment {command.enrolment_id} not found")
-        row = (await tx.session.execute(queries.enrolment_columns().where(e.c.id == found.id))).one()
+        row = await queries.enrolment_row(tx.session, found.id)
         try:
             domain.check_may_record_attendance(
                 actor, enrolment_scope(row), await store.municipality_of(tx.session, actor)
@@ -370,22 +309,10 @@ async def record_attendance(work: UnitOfWork, actor: Actor, command: RecordAtten
         now = tx.clock.now()
         if meetings[mark.meeting - 1].starts_at > now:
             raise InvalidInput(f"meeting {mark.meeting} has not started yet; attendance is recorded once it has")
-        a = store.attendance
-        await tx.session.execute(
-            insert(a)
-            .values(
-                enrolment_id=row.id,
-                meeting=mark.meeting,
-                present=mark.present,
-                recorded_by=actor.subject,
-                recorded_at=now,
-            )
-            .on_conflict_do_update(
-                index_elements=[a.c.enrolment_id, a.c.meeting],
-                set_={"present": mark.present, "recorded_by": actor.subject, "recorded_at": now},
-            )
+        await enrolment_store.mark_attendance(
+            tx.session, row.id, mark.meeting, present=mark.present, recorded_by=actor.subject, recorded_at=now
         )
-        await tx.session.execute(e.update().where(e.c.id == row.id).values(version=row.version + 1, updated_at=now))
+        await enrolment_store.update_enrolment(tx.session, row.id, version=row.version + 1, updated_at=now)
         await tx.stage(
             AttendanceRecorded(
                 enrolment_id=row.id,

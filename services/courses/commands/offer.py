@@ -14,6 +14,7 @@ from services.courses.commands.enrolment import cancel_active_enrolments, fill_p
 from services.courses.domain import offer as domain
 from services.courses.domain.offer import CourseStep, Offerer, SessionStep
 from services.courses.queries import offer as queries
+from services.courses.store import offer as offer_store
 from shared.contracts.courses.api.courses import (
     CancelCourse,
     CancelSession,
@@ -42,9 +43,6 @@ from shared.ids import new_id
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
 from shared.versions import is_stale, version_conflict
-
-c = store.courses
-s = store.sessions
 
 
 async def known_municipalities(session: AsyncSession, details: CourseDetails) -> dict[str, str | None]:
@@ -119,19 +117,18 @@ async def create_course(work: UnitOfWork, actor: Actor, command: CreateCourse) -
             known_municipality=await known_municipalities(tx.session, command.details),
         )
         now = tx.clock.now()
-        await tx.session.execute(
-            c.insert().values(
-                id=course_id,
-                municipality=municipality,
-                library=offerer.library,
-                offered_by_partner_id=offerer.offered_by_partner_id,
-                status=CourseStatus.DRAFT.value,
-                version=1,
-                created_by=actor.subject,
-                created_at=now,
-                updated_at=now,
-                **details_columns(command.details, location),
-            )
+        await offer_store.add_course(
+            tx.session,
+            id=course_id,
+            municipality=municipality,
+            library=offerer.library,
+            offered_by_partner_id=offerer.offered_by_partner_id,
+            status=CourseStatus.DRAFT.value,
+            version=1,
+            created_by=actor.subject,
+            created_at=now,
+            updated_at=now,
+            **details_columns(command.details, location),
         )
         return await queries.load_course_view(tx.session, course_id, now)
 
@@ -178,10 +175,13 @@ async def update_course(work: UnitOfWork, actor: Actor, command: UpdateCourse) -
             known_municipality=await known_municipalities(tx.session, details),
         )
         now = tx.clock.now()
-        await tx.session.execute(
-            c.update()
-            .where(c.c.id == row.id)
-            .values(status=status.value, version=row.version + 1, updated_at=now, **details_columns(details, location))
+        await offer_store.update_course(
+            tx.session,
+            row.id,
+            status=status.value,
+            version=row.version + 1,
+            updated_at=now,
+            **details_columns(details, location),
         )
         if status is CourseStatus.PUBLISHED:
             await tx.stage(
@@ -215,10 +215,8 @@ async def publish_course(work: UnitOfWork, actor: Actor, command: PublishCourse)
         offerer = Offerer(library=row.library, offered_by_partner_id=row.offered_by_partner_id)
         await check_hosted_by_partnership(tx.session, actor, offerer)
         now = tx.clock.now()
-        await tx.session.execute(
-            c.update()
-            .where(c.c.id == row.id)
-            .values(status=status.value, version=row.version + 1, published_at=now, updated_at=now)
+        await offer_store.update_course(
+            tx.session, row.id, status=status.value, version=row.version + 1, published_at=now, updated_at=now
         )
         view = await queries.load_course_view(tx.session, row.id, now)
         await tx.stage(
@@ -254,17 +252,10 @@ async def cancel_course(work: UnitOfWork, actor: Actor, command: CancelCourse) -
         )
         status = domain.apply_course_step(CourseStatus(row.status), CourseStep.CANCEL)
         now = tx.clock.now()
-        scheduled = (
-            await tx.session.execute(
-                sa.select(s.c.id)
-                .where(s.c.course_id == row.id, s.c.status == SessionStatus.SCHEDULED.value)
-                .order_by(s.c.id)
-            )
-        ).scalars()
-        for session_id in list(scheduled):
+        for session_id in await offer_store.scheduled_sessions_of(tx.session, row.id):
             await cancel_one_session(tx, row, session_id, reason=f"the course was cancelled: {command.reason}")
-        await tx.session.execute(
-            c.update().where(c.c.id == row.id).values(status=status.value, version=row.version + 1, updated_at=now)
+        await offer_store.update_course(
+            tx.session, row.id, status=status.value, version=row.version + 1, updated_at=now
         )
         await tx.stage(
             CourseCancelled(
@@ -294,20 +285,19 @@ async def schedule_session(work: UnitOfWork, actor: Actor, command: ScheduleSess
         )
         domain.apply_course_step(CourseStatus(row.status), CourseStep.SCHEDULE_SESSION)
         now = tx.clock.now()
-        await tx.session.execute(
-            s.insert().values(
-                id=session_id,
-                course_id=row.id,
-                meetings=msgspec.to_builtins(details.meetings),
-                starts_at=starts_at,
-                ends_at=ends_at,
-                place=details.place,
-                capacity=details.capacity,
-                status=SessionStatus.SCHEDULED.value,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
+        await offer_store.add_session(
+            tx.session,
+            id=session_id,
+            course_id=row.id,
+            meetings=msgspec.to_builtins(details.meetings),
+            starts_at=starts_at,
+            ends_at=ends_at,
+            place=details.place,
+            capacity=details.capacity,
+            status=SessionStatus.SCHEDULED.value,
+            version=1,
+            created_at=now,
+            updated_at=now,
         )
         await tx.stage(
             SessionScheduled(
@@ -366,7 +356,7 @@ async def update_session(work: UnitOfWork, actor: Actor, command: UpdateSession)
             values["capacity"] = changes.capacity
         if changes.place is not None:
             values["place"] = changes.place
-        await tx.session.execute(s.update().where(s.c.id == row.id).values(**values))
+        await offer_store.update_session(tx.session, row.id, **values)
         if changes.capacity is not None and changes.capacity > row.capacity:
             await fill_places(tx, row.id, course)
         return await queries.load_session_view(tx.session, row.id)
@@ -388,10 +378,14 @@ async def cancel_one_session(tx: Transaction, course: sa.Row, session_id: UUID, 
     status = domain.apply_session_step(SessionStatus(row.status), SessionStep.CANCEL)
     await cancel_active_enrolments(tx, course, row.id, reason=f"the session was cancelled: {reason}")
     now: datetime = tx.clock.now()
-    await tx.session.execute(
-        s.update()
-        .where(s.c.id == row.id)
-        .values(status=status.value, version=row.version + 1, updated_at=now, confirmed_count=0, waitlisted_count=0)
+    await offer_store.update_session(
+        tx.session,
+        row.id,
+        status=status.value,
+        version=row.version + 1,
+        updated_at=now,
+        confirmed_count=0,
+        waitlisted_count=0,
     )
     await tx.stage(
         SessionCancelled(

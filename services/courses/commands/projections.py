@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy.dialects.postgresql import insert
 
-from services.courses import store
+from services.courses.store import enrolment as enrolment_store
 from shared.contracts import Envelope, short_type
 from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.contracts.referrals.events import ReferralParties, ReferralSubmitted, ReferralSubmittedV2
@@ -52,8 +51,8 @@ async def keep_referral(
     """Its municipality, its participant and its parties (its library and partners), who alone enrol it, and
     its status. The latest event's status wins: the consumers of the several types run side by side, so an
     older one arriving later (a submission after its acceptance) changes nothing."""
-    r = store.known_referrals
-    statement = insert(r).values(
+    await enrolment_store.keep_known_referral(
+        tx.session,
         id=event.referral_id,
         municipality=event.municipality,
         library=event.library,
@@ -62,11 +61,4 @@ async def keep_referral(
         receiving_partner_id=event.receiving_partner_id,
         status=status.value,
         status_at=envelope.time,
-    )
-    await tx.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[r.c.id],
-            set_={"status": statement.excluded.status, "status_at": statement.excluded.status_at},
-            where=r.c.status_at.is_(None) | (r.c.status_at <= statement.excluded.status_at),
-        )
     )

@@ -18,6 +18,7 @@ from services.courses import store
 from services.courses.domain import purchasing as purchasing_rules
 from services.courses.domain import training_needs as rules
 from services.courses.domain.purchasing import PurchaseStep
+from services.courses.store import purchasing as purchasing_store
 from services.courses.store import training_needs as needs
 from shared.contracts import Envelope
 from shared.contracts.courses.api.purchasing import PurchaseStatus
@@ -27,8 +28,6 @@ from shared.ids import new_id
 from shared.unit_of_work import Transaction
 
 log = logging.getLogger(__name__)
-
-p = store.purchases
 
 
 async def plan_purchase(tx: Transaction, envelope: Envelope, event: TrainingNeeded) -> None:
@@ -100,7 +99,7 @@ async def need_met(tx: Transaction, envelope: Envelope, event: TrainingNeedMet) 
 
 async def _lock_library(tx: Transaction, library: str) -> None:
     """One draft per library, even with needs arriving on several replicas at once."""
-    await tx.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"training-draft:{library}"))))
+    await needs.lock_library_drafts(tx.session, library)
 
 
 def _needs(rows: list[sa.Row]) -> list[rules.Need]:
@@ -113,22 +112,21 @@ async def start_draft(tx: Transaction, library: str, municipality: str, need_id:
     need = await needs.lock_need(tx.session, need_id)
     assert need is not None
     draft = rules.draft_for(_needs([need]), purchasing_rules.budget_year_of(now))
-    await tx.session.execute(
-        p.insert().values(
-            id=purchase_id,
-            library=library,
-            municipality=municipality,
-            title=draft.title,
-            purpose=draft.purpose,
-            audience=[Audience.VOLUNTEERS.value],
-            estimated_cost_cents=draft.estimated_cost_cents,
-            budget_year=draft.budget_year,
-            status=PurchaseStatus.REQUESTED.value,
-            requested_by=rules.GENERATED_BY,
-            requested_at=now,
-            updated_at=now,
-            version=1,
-        )
+    await purchasing_store.add_purchase(
+        tx.session,
+        id=purchase_id,
+        library=library,
+        municipality=municipality,
+        title=draft.title,
+        purpose=draft.purpose,
+        audience=[Audience.VOLUNTEERS.value],
+        estimated_cost_cents=draft.estimated_cost_cents,
+        budget_year=draft.budget_year,
+        status=PurchaseStatus.REQUESTED.value,
+        requested_by=rules.GENERATED_BY,
+        requested_at=now,
+        updated_at=now,
+        version=1,
     )
     await needs.mark_generated(tx.session, purchase_id, library, now)
     await needs.link(tx.session, need.id, purchase_id)
@@ -157,10 +155,8 @@ async def refresh_draft(tx: Transaction, purchase: sa.Row) -> None:
     open_needs = _needs(await needs.needs_of(tx.session, [purchase.id]))
     if not open_needs:
         status = purchasing_rules.apply_step(PurchaseStatus(purchase.status), PurchaseStep.CANCEL)
-        await tx.session.execute(
-            p.update()
-            .where(p.c.id == purchase.id)
-            .values(status=status.value, version=purchase.version + 1, updated_at=now)
+        await purchasing_store.update_purchase(
+            tx.session, purchase.id, status=status.value, version=purchase.version + 1, updated_at=now
         )
         reason = "the training needs it was drafted for are met"
         await _history(tx, purchase.id, status, reason, now)
@@ -180,24 +176,20 @@ async def refresh_draft(tx: Transaction, purchase: sa.Row) -> None:
     current = (purchase.title, purchase.purpose, purchase.estimated_cost_cents, purchase.budget_year)
     if current == (draft.title, draft.purpose, draft.estimated_cost_cents, draft.budget_year):
         return
-    await tx.session.execute(
-        p.update()
-        .where(p.c.id == purchase.id)
-        .values(
-            title=draft.title,
-            purpose=draft.purpose,
-            estimated_cost_cents=draft.estimated_cost_cents,
-            budget_year=draft.budget_year,
-            version=purchase.version + 1,
-            updated_at=now,
-        )
+    await purchasing_store.update_purchase(
+        tx.session,
+        purchase.id,
+        title=draft.title,
+        purpose=draft.purpose,
+        estimated_cost_cents=draft.estimated_cost_cents,
+        budget_year=draft.budget_year,
+        version=purchase.version + 1,
+        updated_at=now,
     )
     await _history(tx, purchase.id, PurchaseStatus.REQUESTED, "updated from the library's training needs", now)
 
 
 async def _history(tx: Transaction, purchase_id: UUID, status: PurchaseStatus, note: str, at: datetime) -> None:
-    await tx.session.execute(
-        store.purchase_history.insert().values(
-            purchase_id=purchase_id, status=status.value, at=at, actor=rules.GENERATED_BY, note=note
-        )
+    await purchasing_store.add_history(
+        tx.session, purchase_id, status=status.value, at=at, actor=rules.GENERATED_BY, note=note
     )

@@ -35,6 +35,21 @@ def _waiting_list_position() -> sa.ColumnElement[int]:
     )
 
 
+async def enrolment_row(session: AsyncSession, enrolment_id: UUID) -> sa.Row:
+    """An enrolment with what its scope needs (its course's library, partner, audience) and its place."""
+    return (await session.execute(enrolment_columns().where(e.c.id == enrolment_id))).one()
+
+
+async def active_enrolment_of(session: AsyncSession, session_id: UUID, pseudonym: str) -> sa.Row | None:
+    """The participant's place or spot on the waiting list of a session, if any."""
+    statement = enrolment_columns().where(
+        e.c.session_id == session_id,
+        e.c.participant_pseudonym == pseudonym,
+        e.c.status.in_([EnrolmentStatus.CONFIRMED.value, EnrolmentStatus.WAITLISTED.value]),
+    )
+    return (await session.execute(statement)).first()
+
+
 def enrolment_columns() -> sa.Select[tuple]:
     position = sa.case((e.c.status == EnrolmentStatus.WAITLISTED.value, _waiting_list_position()), else_=None)
     return sa.select(

@@ -1,5 +1,6 @@
-"""The SQL of a purchase's tables (in `store.metadata`): the purchase and its history, quotes, approvals,
-invitations, invoices above the approved amount and their approvals, and the budget figures they move."""
+"""The SQL of purchasing's tables (in `store.metadata`): a purchase and its history, quotes, approvals,
+invitations, invoices above the approved amount and their approvals, the budget figures they move; and a library's
+budgets, budget holders (with their history) and second-approver threshold."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses.store import (
+    budget_holder_history,
+    budget_holders,
     budgets,
     invoice_approvals,
     purchase_approvals,
@@ -20,6 +23,7 @@ from services.courses.store import (
     purchase_invoices,
     purchase_quotes,
     purchases,
+    purchasing_policies,
 )
 
 # An invoice above the approved amount waits for budget holders, who approve or refuse its difference.
@@ -110,3 +114,55 @@ async def invoice_approvers(session: AsyncSession, invoice_id: UUID) -> list[str
 
 async def add_invoice_approval(session: AsyncSession, **values: Any) -> None:
     await session.execute(invoice_approvals.insert().values(**values))
+
+
+# --- a library's budgets, its budget holders and its second-approver threshold
+
+
+async def save_budget_amount(
+    session: AsyncSession, library: str, year: int, *, municipality: str, amount: int, version: int, at: datetime
+) -> None:
+    """The budget's amount (a new version); what is committed and spent stays."""
+    b = budgets
+    await session.execute(
+        insert(b)
+        .values(
+            library=library, year=year, municipality=municipality, amount_cents=amount, version=version, updated_at=at
+        )
+        .on_conflict_do_update(
+            index_elements=[b.c.library, b.c.year],
+            set_={"amount_cents": amount, "version": version, "updated_at": at},
+        )
+    )
+
+
+async def add_holder(session: AsyncSession, library: str, subject: str, **values: Any) -> bool:
+    """False when the subject is a budget holder of the library already."""
+    h = budget_holders
+    added = await session.execute(
+        insert(h).values(library=library, subject=subject, **values).on_conflict_do_nothing().returning(h.c.subject)
+    )
+    return added.first() is not None
+
+
+async def remove_holder(session: AsyncSession, library: str, subject: str) -> None:
+    h = budget_holders
+    await session.execute(h.delete().where(h.c.library == library, h.c.subject == subject))
+
+
+async def add_holder_change(session: AsyncSession, **values: Any) -> None:
+    await session.execute(budget_holder_history.insert().values(**values))
+
+
+async def lock_policy(session: AsyncSession, library: str) -> sa.Row | None:
+    pp = purchasing_policies
+    return (await session.execute(sa.select(pp).where(pp.c.library == library).with_for_update())).first()
+
+
+async def save_policy(session: AsyncSession, library: str, municipality: str, **values: Any) -> None:
+    pp = purchasing_policies
+    await session.execute(
+        insert(pp)
+        .values(library=library, municipality=municipality, **values)
+        .on_conflict_do_update(index_elements=[pp.c.library], set_=values)
+    )

@@ -101,3 +101,8 @@ async def generated_among(session: AsyncSession, purchase_ids: list[UUID]) -> se
         return set()
     g = generated_purchases
     return set((await session.execute(sa.select(g.c.purchase_id).where(g.c.purchase_id.in_(purchase_ids)))).scalars())
+
+
+async def lock_library_drafts(session: AsyncSession, library: str) -> None:
+    """One draft per library, even with needs arriving on several replicas at once (until the transaction ends)."""
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"training-draft:{library}"))))

@@ -13,13 +13,12 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
-import sqlalchemy as sa
-
 from services.partners import store
 from services.partners.channels import NatsFeeds
 from services.partners.domain import access, feeds
 from services.partners.domain import api_keys as keys
 from services.partners.queries.views import api_key_view
+from services.partners.store import credentials as credential_store
 from shared.contracts.partners.api.api_keys import (
     ApiKeyIdentity,
     ApiKeyIssued,
@@ -41,7 +40,6 @@ from shared.unit_of_work import Transaction, UnitOfWork
 log = logging.getLogger(__name__)
 audit = logging.getLogger("partnernet.audit")
 
-K = store.api_keys
 NATS_SESSION = timedelta(minutes=10)  # a partner's NATS user is re-authorised (and a revoked key dropped) this often
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -64,24 +62,19 @@ async def _issue(
     key = keys.KEY_PREFIX + secrets.token_urlsafe(32)
     key_id = new_id()
     scopes = keys.distinct_scopes(request.scopes)
-    row = (
-        await tx.session.execute(
-            K.insert()
-            .values(
-                id=key_id,
-                partner_id=partner.id,
-                name=request.name,
-                scopes=scopes,
-                digest=keys.digest(key),
-                prefix=keys.shown_prefix(key),
-                created_at=tx.clock.now(),
-                created_by=actor.subject,
-                created_for_support=reason,
-                expires_at=request.expires_at,
-            )
-            .returning(*K.c)
-        )
-    ).one()
+    row = await credential_store.add_key(
+        tx.session,
+        id=key_id,
+        partner_id=partner.id,
+        name=request.name,
+        scopes=scopes,
+        digest=keys.digest(key),
+        prefix=keys.shown_prefix(key),
+        created_at=tx.clock.now(),
+        created_by=actor.subject,
+        created_for_support=reason,
+        expires_at=request.expires_at,
+    )
     event = ApiKeyCreated(
         key_id=key_id,
         partner_id=partner.id,
@@ -102,16 +95,12 @@ async def revoke_api_key(work: UnitOfWork, actor: Actor, command: RevokeApiKey) 
         partner = await store.find_partner(tx.session, command.partner_id)
         if partner is None:
             raise NotFound(f"partner {command.partner_id} not found")
-        row = (
-            await tx.session.execute(
-                sa.select(K).where(K.c.id == command.key_id, K.c.partner_id == partner.id).with_for_update()
-            )
-        ).first()
+        row = await credential_store.lock_key(tx.session, partner.id, command.key_id)
         if row is None:
             raise NotFound(f"API key {command.key_id} not found")
         if row.revoked_at is None:  # revoking twice is the same as once
             values = {"revoked_at": tx.clock.now(), "revoked_by": actor.subject, "revoked_for_support": reason}
-            row = (await tx.session.execute(K.update().where(K.c.id == row.id).values(**values).returning(*K.c))).one()
+            row = await credential_store.update_key(tx.session, row.id, **values)
             event = ApiKeyRevoked(
                 key_id=row.id,
                 partner_id=partner.id,
@@ -148,19 +137,13 @@ async def identify(work: UnitOfWork, key: str) -> ApiKeyIdentity:
     """Whose key this is; NotFound for an unknown, revoked or expired key, or one of an ended partner."""
     async with work.transaction() as tx:
         now = tx.clock.now()
-        row = (
-            await tx.session.execute(
-                sa.select(K, store.partners.c.municipality, store.partners.c.status.label("partner_status"))
-                .join(store.partners, store.partners.c.id == K.c.partner_id)
-                .where(K.c.digest == keys.digest(key))
-            )
-        ).first()
+        row = await credential_store.key_by_digest(tx.session, keys.digest(key))
         if row is None or not keys.is_usable(
             revoked_at=row.revoked_at, expires_at=row.expires_at, partner_status=row.partner_status, now=now
         ):
             raise NotFound("the API key is not valid")
         if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-            await tx.session.execute(K.update().where(K.c.id == row.id).values(last_used_at=now))
+            await credential_store.update_key(tx.session, row.id, last_used_at=now)
     return ApiKeyIdentity(key_id=row.id, partner_id=row.partner_id, municipality=row.municipality, scopes=row.scopes)
 
 
@@ -180,21 +163,8 @@ async def issue_nats_credentials(
 async def ensure_feed_consumers(work: UnitOfWork, nats: NatsFeeds) -> int:
     """The durable consumer of every partner that holds a feed key, made again where NATS lost it (a new
     cluster, a restore onto fresh servers): the partner reads its feed from the first entry and skips by id."""
-    K = store.api_keys
     async with work.transaction() as tx:
-        now = tx.clock.now()
-        partner_ids = (
-            await tx.session.execute(
-                sa.select(K.c.partner_id)
-                .distinct()
-                .where(
-                    K.c.scopes.contains([keys.FEED_SCOPE]),
-                    K.c.revoked_at.is_(None),
-                    sa.or_(K.c.expires_at.is_(None), K.c.expires_at > now),
-                )
-            )
-        ).scalars()
-        wanted = list(partner_ids)
+        wanted = await credential_store.holders_of_scope(tx.session, keys.FEED_SCOPE, tx.clock.now())
     for partner_id in wanted:
         await nats.ensure_consumer(partner_id)
     return len(wanted)

@@ -13,19 +13,17 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
-import sqlalchemy as sa
 from opentelemetry import propagate
-from sqlalchemy.dialects.postgresql import insert
 
 from services.partners import store
 from services.partners.channels import NatsFeeds
 from services.partners.domain import feeds
+from services.partners.store import feed as feed_store
 from shared.clock import Clock
 from shared.contracts import Envelope
 from shared.contracts.courses.events import CoursePublished
 from shared.contracts.partners.api.feeds import DeliveryStatus, FeedEntryView
 from shared.contracts.partners.api.organisations import PartnerStatus
-from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus
 from shared.ids import new_id
 from shared.relay import OrderedPublisher, Publication, Relay, acknowledged_prefix
 from shared.settings import Settings
@@ -44,11 +42,7 @@ async def project_referral_event(tx: Transaction, envelope: Envelope) -> None:
     names, and of the partner whose course it is."""
     partner_ids = feeds.partners_named(envelope.data)
     if (course_id := feeds.course_of(envelope.data)) is not None:
-        provider = (
-            await tx.session.execute(
-                sa.select(store.known_courses.c.partner_id).where(store.known_courses.c.course_id == course_id)
-            )
-        ).scalar_one_or_none()
+        provider = await feed_store.course_provider(tx.session, course_id)
         if provider is not None:
             partner_ids.add(provider)
     for partner_id in sorted(partner_ids):
@@ -58,19 +52,7 @@ async def project_referral_event(tx: Transaction, envelope: Envelope) -> None:
 async def project_vacancy(tx: Transaction, envelope: Envelope) -> None:
     """A library's vacancy, into the feeds of the volunteer organisations it actively partners with as such."""
     library = envelope.data.get("library") or envelope.library
-    S = store.partnerships
-    partner_ids = (
-        await tx.session.execute(
-            sa.select(S.c.partner_id)
-            .where(
-                S.c.library == library,
-                S.c.status == PartnershipStatus.ACTIVE.value,
-                S.c.roles.contains([PartnershipRole.VOLUNTEER_SUPPLIER.value]),
-            )
-            .distinct()
-        )
-    ).scalars()
-    for partner_id in sorted(partner_ids):
+    for partner_id in sorted(await feed_store.volunteer_suppliers_of(tx.session, library)):
         await add_to_feed(tx, envelope, partner_id)
 
 
@@ -78,11 +60,7 @@ async def remember_course(tx: Transaction, envelope: Envelope, event: CoursePubl
     """Which partner offers a course, so referrals to it reach that partner's feed."""
     if event.offered_by_partner_id is None:
         return
-    await tx.session.execute(
-        insert(store.known_courses)
-        .values(course_id=event.course_id, partner_id=event.offered_by_partner_id)
-        .on_conflict_do_update(index_elements=["course_id"], set_={"partner_id": event.offered_by_partner_id})
-    )
+    await feed_store.remember_course(tx.session, event.course_id, event.offered_by_partner_id)
 
 
 async def add_to_feed(tx: Transaction, envelope: Envelope, partner_id: UUID) -> None:
@@ -110,27 +88,24 @@ async def add_to_feed(tx: Transaction, envelope: Envelope, partner_id: UUID) -> 
     if not wanted:
         return
     now = tx.clock.now()
-    await tx.session.execute(
-        insert(store.deliveries)
-        .values(
-            [
-                {
-                    "id": new_id(),
-                    "webhook_id": webhook_id,
-                    "partner_id": partner_id,
-                    "feed_position": position,
-                    "event_id": envelope.id,
-                    "event_type": envelope.type,
-                    "status": DeliveryStatus.PENDING.value,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "trace_context": carrier,
-                    "created_at": now,
-                }
-                for webhook_id in wanted
-            ]
-        )
-        .on_conflict_do_nothing()
+    await feed_store.add_deliveries(
+        tx.session,
+        [
+            {
+                "id": new_id(),
+                "webhook_id": webhook_id,
+                "partner_id": partner_id,
+                "feed_position": position,
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "status": DeliveryStatus.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "trace_context": carrier,
+                "created_at": now,
+            }
+            for webhook_id in wanted
+        ],
     )
 
 

@@ -10,6 +10,7 @@ import msgspec
 from services.partners import domain, store
 from services.partners.domain import access, lifecycle
 from services.partners.queries.views import partner_view
+from services.partners.store import organisations, partnership
 from shared.contracts.partners.api.organisations import (
     ChangePartnerStatus,
     PartnerStatus,
@@ -18,7 +19,6 @@ from shared.contracts.partners.api.organisations import (
     RegisterPartner,
     UpdatePartner,
 )
-from shared.contracts.partners.api.partnerships import PartnershipStatus
 from shared.contracts.partners.events import (
     PartnerEnded,
     PartnerReactivated,
@@ -40,25 +40,24 @@ async def register_partner(work: UnitOfWork, actor: Actor, command: RegisterPart
         if not await store.municipality_exists(tx.session, command.municipality):
             raise InvalidInput(f"municipality {command.municipality} does not exist")
         now = tx.clock.now()
-        await tx.session.execute(
-            store.partners.insert().values(
-                id=partner_id,
-                municipality=command.municipality,
-                name=command.name,
-                kind=command.kind.value,
-                chamber_of_commerce_number=command.chamber_of_commerce_number,
-                registered_at=now,
-                status=PartnerStatus.ACTIVE.value,
-                addresses=msgspec.to_builtins(command.addresses),
-                contacts=msgspec.to_builtins(command.contacts),
-                skill_areas=[area.value for area in lifecycle.distinct(command.skill_areas)],
-                email=command.email,
-                phone=command.phone,
-                website=command.website,
-                version=1,
-                updated_at=now,
-                feed_key=secrets.token_bytes(32),
-            )
+        await organisations.add_partner(
+            tx.session,
+            id=partner_id,
+            municipality=command.municipality,
+            name=command.name,
+            kind=command.kind.value,
+            chamber_of_commerce_number=command.chamber_of_commerce_number,
+            registered_at=now,
+            status=PartnerStatus.ACTIVE.value,
+            addresses=msgspec.to_builtins(command.addresses),
+            contacts=msgspec.to_builtins(command.contacts),
+            skill_areas=[area.value for area in lifecycle.distinct(command.skill_areas)],
+            email=command.email,
+            phone=command.phone,
+            website=command.website,
+            version=1,
+            updated_at=now,
+            feed_key=secrets.token_bytes(32),
         )
         await tx.stage(
             PartnerRegistered(
@@ -98,11 +97,7 @@ async def update_partner(work: UnitOfWork, actor: Actor, command: UpdatePartner)
             else:
                 values[field] = value
         now = tx.clock.now()
-        await tx.session.execute(
-            store.partners.update()
-            .where(store.partners.c.id == row.id)
-            .values(**values, version=row.version + 1, updated_at=now)
-        )
+        await organisations.update_partner(tx.session, row.id, **values, version=row.version + 1, updated_at=now)
         await store.add_history(
             tx.session,
             partner_id=row.id,
@@ -129,10 +124,13 @@ async def change_partner_status(work: UnitOfWork, actor: Actor, command: ChangeP
             raise version_conflict(f"partner {row.id}", command.change.expected_version, partner_view(row))
         status = lifecycle.apply_partner_step(PartnerStatus(row.status), command.step)
         now = tx.clock.now()
-        await tx.session.execute(
-            store.partners.update()
-            .where(store.partners.c.id == row.id)
-            .values(status=status.value, status_reason=command.change.reason, version=row.version + 1, updated_at=now)
+        await organisations.update_partner(
+            tx.session,
+            row.id,
+            status=status.value,
+            status_reason=command.change.reason,
+            version=row.version + 1,
+            updated_at=now,
         )
         if command.step is PartnerStep.SUSPEND:
             event: Any = PartnerSuspended(
@@ -161,40 +159,26 @@ async def change_partner_status(work: UnitOfWork, actor: Actor, command: ChangeP
 
 async def end_partnerships_of(tx: Transaction, partner_id: Any, *, reason: str, actor: str) -> None:
     """A partner that ends takes its partnerships with it; those that were active say so in an event."""
-    S = store.partnerships
-    ended = (
-        await tx.session.execute(
-            S.update()
-            .where(S.c.partner_id == partner_id, S.c.status != PartnershipStatus.ENDED.value)
-            .values(
-                status=PartnershipStatus.ENDED.value,
-                ended_at=tx.clock.now(),
-                end_reason=reason,
-                version=S.c.version + 1,
-                updated_at=tx.clock.now(),
-            )
-            .returning(S.c.id, S.c.library, S.c.municipality, S.c.activated_at, S.c.version)
-        )
-    ).all()
-    for partnership in ended:
+    ended = await partnership.end_all_of(tx.session, partner_id, reason=reason, at=tx.clock.now())
+    for ended_one in ended:
         await store.add_history(
             tx.session,
             partner_id=partner_id,
-            partnership_id=partnership.id,
+            partnership_id=ended_one.id,
             at=tx.clock.now(),
             actor=actor,
             action="end",
-            version=partnership.version,
+            version=ended_one.version,
             reason=reason,
         )
-        if partnership.activated_at is not None:
+        if ended_one.activated_at is not None:
             await tx.stage(
                 PartnershipEnded(
-                    partnership_id=partnership.id,
+                    partnership_id=ended_one.id,
                     partner_id=partner_id,
-                    library=partnership.library,
-                    municipality=partnership.municipality,
+                    library=ended_one.library,
+                    municipality=ended_one.municipality,
                 ),
-                municipality=partnership.municipality,
-                library=partnership.library,
+                municipality=ended_one.municipality,
+                library=ended_one.library,
             )

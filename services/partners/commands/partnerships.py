@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from services.partners import store
 from services.partners.domain import access, lifecycle
 from services.partners.queries.views import partnership_view
+from services.partners.store import partnership
 from shared.clock import local_date
 from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.contracts.partners.api.partnerships import (
@@ -35,8 +36,6 @@ from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
 from shared.versions import is_stale, version_conflict
 
-S = store.partnerships
-
 
 async def create_partnership(work: UnitOfWork, actor: Actor, command: CreatePartnership) -> PartnershipView:
     access.check_may_manage_partnership(actor, command.library)
@@ -53,24 +52,23 @@ async def create_partnership(work: UnitOfWork, actor: Actor, command: CreatePart
             if partner.status == PartnerStatus.ENDED:
                 raise Conflict(f"partner {command.partner_id} has ended: it cannot start a partnership")
             now = tx.clock.now()
-            await tx.session.execute(
-                S.insert().values(
-                    id=partnership_id,
-                    library=library.slug,
-                    municipality=library.municipality,
-                    partner_id=partner.id,
-                    roles=[r.value for r in lifecycle.distinct(command.roles)],
-                    library_contributions=[c.value for c in lifecycle.distinct(command.library_contributions)],
-                    partner_contributions=[c.value for c in lifecycle.distinct(command.partner_contributions)],
-                    starts_on=command.starts_on,
-                    ends_on=command.ends_on,
-                    review_on=command.review_on,
-                    status=PartnershipStatus.DRAFT.value,
-                    note=command.note,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                )
+            await partnership.add_partnership(
+                tx.session,
+                id=partnership_id,
+                library=library.slug,
+                municipality=library.municipality,
+                partner_id=partner.id,
+                roles=[r.value for r in lifecycle.distinct(command.roles)],
+                library_contributions=[c.value for c in lifecycle.distinct(command.library_contributions)],
+                partner_contributions=[c.value for c in lifecycle.distinct(command.partner_contributions)],
+                starts_on=command.starts_on,
+                ends_on=command.ends_on,
+                review_on=command.review_on,
+                status=PartnershipStatus.DRAFT.value,
+                note=command.note,
+                version=1,
+                created_at=now,
+                updated_at=now,
             )
             await store.add_history(
                 tx.session,
@@ -125,9 +123,7 @@ async def update_partnership(work: UnitOfWork, actor: Actor, command: UpdatePart
             values.get("review_on", row.review_on),
         )
         now = tx.clock.now()
-        await tx.session.execute(
-            S.update().where(S.c.id == row.id).values(**values, version=row.version + 1, updated_at=now)
-        )
+        await partnership.update_partnership(tx.session, row.id, **values, version=row.version + 1, updated_at=now)
         await store.add_history(
             tx.session,
             partner_id=row.partner_id,
@@ -181,7 +177,7 @@ async def _set_status(
         values.update(ended_at=now, end_reason=reason)
         if was in lifecycle.RUNNING:  # a draft that never started concerns nobody else
             await tx.stage(PartnershipEnded(**parties), **where)
-    await tx.session.execute(S.update().where(S.c.id == row.id).values(**values))
+    await partnership.update_partnership(tx.session, row.id, **values)
     action = {
         PartnershipStatus.ACTIVE: "activate" if was is PartnershipStatus.DRAFT else "resume",
         PartnershipStatus.SUSPENDED: "suspend",
@@ -207,14 +203,7 @@ async def end_lapsed_partnerships(work: UnitOfWork, today: date | None = None) -
     """Running partnerships whose end date has passed end by themselves (a periodic job; tests pass `today`)."""
     async with work.transaction() as tx:
         today = today or local_date(tx.clock.now())
-        rows = (
-            await tx.session.execute(
-                sa.select(S)
-                .where(S.c.status.in_([s.value for s in lifecycle.RUNNING]), S.c.ends_on < today)
-                .with_for_update(skip_locked=True)
-                .limit(500)
-            )
-        ).all()
+        rows = await partnership.running_past_end(tx.session, [s.value for s in lifecycle.RUNNING], today)
         lapsed = [r for r in rows if lifecycle.ended_by_date(PartnershipStatus(r.status), r.ends_on, today)]
         for row in lapsed:
             await _set_status(
@@ -233,25 +222,14 @@ async def remind_reviews(work: UnitOfWork, today: date | None = None) -> int:
     library's staff follow it) and `review_due` on the partnership and in the overview until a new date is set."""
     async with work.transaction() as tx:
         today = today or local_date(tx.clock.now())
-        rows = (
-            await tx.session.execute(
-                sa.select(S)
-                .where(
-                    S.c.status.in_([s.value for s in lifecycle.RUNNING]),
-                    S.c.review_on <= today,
-                    S.c.review_reminded_for.is_distinct_from(S.c.review_on),
-                )
-                .with_for_update(skip_locked=True)
-                .limit(500)
-            )
-        ).all()
+        rows = await partnership.running_with_review_due(tx.session, [s.value for s in lifecycle.RUNNING], today)
         due = [
             r
             for r in rows
             if lifecycle.review_due(PartnershipStatus(r.status), r.review_on, r.review_reminded_for, today)
         ]
         for row in due:
-            await tx.session.execute(S.update().where(S.c.id == row.id).values(review_reminded_for=row.review_on))
+            await partnership.update_partnership(tx.session, row.id, review_reminded_for=row.review_on)
             await tx.stage(
                 PartnershipReviewRequested(
                     partnership_id=row.id,

@@ -10,22 +10,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import sqlalchemy as sa
-
+from services.partners.store.subscriptions import PRUNE_DELIVERIES
 from shared.retention import BATCH, prune
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-# One statement: the tries of a batch of delivered deliveries, then the deliveries (the foreign key is checked at
-# the statement's end, when both are gone).
-PRUNE_DELIVERIES = sa.text(
-    "WITH gone AS ("
-    " SELECT id FROM deliveries WHERE status = 'delivered' AND delivered_at < :before"
-    " ORDER BY delivered_at LIMIT :batch FOR UPDATE SKIP LOCKED),"
-    " tries AS (DELETE FROM delivery_attempts a USING gone WHERE a.delivery_id = gone.id)"
-    " DELETE FROM deliveries d USING gone WHERE d.id = gone.id"
-)
 
 
 async def prune_delivered(work: UnitOfWork, window: timedelta, *, batch: int = BATCH) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from services.partners import domain, store
+from services.partners.store import organisations
 from shared.contracts.partners.api.organisations import (
     LibraryView,
     MunicipalityView,
@@ -21,8 +22,8 @@ async def register_municipality(work: UnitOfWork, actor: Actor, command: Registe
     domain.check_may_register_tenant(actor)
     try:
         async with work.transaction() as tx:
-            await tx.session.execute(
-                store.municipalities.insert().values(slug=command.slug, name=command.name, registered_at=tx.clock.now())
+            await organisations.add_municipality(
+                tx.session, slug=command.slug, name=command.name, registered_at=tx.clock.now()
             )
             await tx.stage(
                 MunicipalityRegistered(municipality=command.slug, name=command.name),
@@ -40,13 +41,12 @@ async def register_library(work: UnitOfWork, actor: Actor, command: RegisterLibr
         async with work.transaction() as tx:
             if not await store.municipality_exists(tx.session, command.municipality):
                 raise InvalidInput(f"municipality {command.municipality} does not exist")
-            await tx.session.execute(
-                store.libraries.insert().values(
-                    slug=command.slug,
-                    municipality=command.municipality,
-                    name=command.name,
-                    registered_at=tx.clock.now(),
-                )
+            await organisations.add_library(
+                tx.session,
+                slug=command.slug,
+                municipality=command.municipality,
+                name=command.name,
+                registered_at=tx.clock.now(),
             )
             await tx.stage(
                 LibraryRegistered(library=command.slug, municipality=command.municipality, name=command.name),

@@ -33,6 +33,7 @@ from services.partners.domain import notices as notice_rules
 from services.partners.domain import webhooks as rules
 from services.partners.queries.views import delivery_view, webhook_view
 from services.partners.signatures import new_secret, signed_headers
+from services.partners.store import subscriptions
 from shared.contracts import Envelope
 from shared.contracts.partners.api.feeds import (
     DeliveryRef,
@@ -60,10 +61,6 @@ from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
 
-W = store.webhooks
-D = store.deliveries
-A = store.delivery_attempts
-F = store.feed_entries
 
 CLAIM_BATCH = 32
 WEBHOOK_CHANNEL = "partnernet_webhooks_partners"  # the NOTIFY trigger on deliveries (migration 004)
@@ -84,19 +81,18 @@ async def register_webhook(
         if partner.status == PartnerStatus.ENDED:
             raise Conflict(f"partner {command.partner_id} has ended")
         now = tx.clock.now()
-        await tx.session.execute(
-            W.insert().values(
-                id=webhook_id,
-                partner_id=partner.id,
-                url=registration.url,
-                event_types=sorted(set(registration.event_types)),
-                description=registration.description,
-                status=WebhookStatus.ACTIVE.value,
-                secret=secret,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
+        await subscriptions.add_webhook(
+            tx.session,
+            id=webhook_id,
+            partner_id=partner.id,
+            url=registration.url,
+            event_types=sorted(set(registration.event_types)),
+            description=registration.description,
+            status=WebhookStatus.ACTIVE.value,
+            secret=secret,
+            version=1,
+            created_at=now,
+            updated_at=now,
         )
         row = await store.find_webhook(tx.session, partner.id, webhook_id)
     assert row is not None
@@ -132,8 +128,8 @@ async def update_webhook(
             values["description"] = changes.description
         if changes.status is not None:
             values["status"] = changes.status.value
-        await tx.session.execute(
-            W.update().where(W.c.id == row.id).values(**values, version=row.version + 1, updated_at=tx.clock.now())
+        await subscriptions.update_webhook(
+            tx.session, row.id, **values, version=row.version + 1, updated_at=tx.clock.now()
         )
         updated = await store.find_webhook(tx.session, row.partner_id, row.id)
     assert updated is not None
@@ -146,16 +142,15 @@ async def delete_webhook(work: UnitOfWork, actor: Actor, command: WebhookRef) ->
     async with work.transaction() as tx:
         row = await _load(tx, command.partner_id, command.webhook_id)
         now = tx.clock.now()
-        await tx.session.execute(
-            W.update()
-            .where(W.c.id == row.id)
-            .values(deleted_at=now, status=WebhookStatus.PAUSED.value, version=row.version + 1, updated_at=now)
+        await subscriptions.update_webhook(
+            tx.session,
+            row.id,
+            deleted_at=now,
+            status=WebhookStatus.PAUSED.value,
+            version=row.version + 1,
+            updated_at=now,
         )
-        await tx.session.execute(
-            D.update()
-            .where(D.c.webhook_id == row.id, D.c.status == DeliveryStatus.PENDING.value)
-            .values(status=DeliveryStatus.FAILED.value, failed_at=now, last_error="the webhook was deleted")
-        )
+        await subscriptions.drop_pending(tx.session, row.id, at=now, reason="the webhook was deleted")
 
 
 async def rotate_secret(work: UnitOfWork, actor: Actor, command: RotateWebhookSecret) -> WebhookWithSecret:
@@ -168,17 +163,15 @@ async def rotate_secret(work: UnitOfWork, actor: Actor, command: RotateWebhookSe
         if is_stale(command.rotation.expected_version, row.version):
             raise version_conflict(f"webhook {row.id}", command.rotation.expected_version, webhook_view(row))
         now = tx.clock.now()
-        await tx.session.execute(
-            W.update()
-            .where(W.c.id == row.id)
-            .values(
-                secret=secret,
-                previous_secret=row.secret,
-                previous_secret_expires_at=now + timedelta(seconds=command.rotation.overlap_seconds),
-                secret_rotated_at=now,
-                version=row.version + 1,
-                updated_at=now,
-            )
+        await subscriptions.update_webhook(
+            tx.session,
+            row.id,
+            secret=secret,
+            previous_secret=row.secret,
+            previous_secret_expires_at=now + timedelta(seconds=command.rotation.overlap_seconds),
+            secret_rotated_at=now,
+            version=row.version + 1,
+            updated_at=now,
         )
         updated = await store.find_webhook(tx.session, row.partner_id, row.id)
     assert updated is not None
@@ -191,24 +184,12 @@ async def replay_delivery(work: UnitOfWork, actor: Actor, command: DeliveryRef) 
     access.check_may_manage_subscriptions(actor, command.partner_id)
     async with work.transaction() as tx:
         await _load(tx, command.partner_id, command.webhook_id)
-        row = (
-            await tx.session.execute(
-                sa.select(D)
-                .where(
-                    D.c.id == command.delivery_id,
-                    D.c.webhook_id == command.webhook_id,
-                    D.c.partner_id == command.partner_id,
-                )
-                .with_for_update()
-            )
-        ).first()
+        row = await subscriptions.lock_delivery(tx.session, command.partner_id, command.webhook_id, command.delivery_id)
         if row is None:
             raise NotFound(f"delivery {command.delivery_id} not found")
         if row.status == DeliveryStatus.PENDING:
             raise Conflict(f"delivery {row.id} is still being tried")
-        updated = (
-            await tx.session.execute(D.update().where(D.c.id == row.id).values(**_replayed(tx)).returning(*D.c))
-        ).one()
+        updated = await subscriptions.update_delivery(tx.session, row.id, **_replayed(tx))
     return delivery_view(updated)
 
 
@@ -216,15 +197,8 @@ async def replay_failed(work: UnitOfWork, actor: Actor, command: WebhookRef) -> 
     access.check_may_manage_subscriptions(actor, command.partner_id)
     async with work.transaction() as tx:
         await _load(tx, command.partner_id, command.webhook_id)
-        replayed = (
-            await tx.session.execute(
-                D.update()
-                .where(D.c.webhook_id == command.webhook_id, D.c.status == DeliveryStatus.FAILED.value)
-                .values(**_replayed(tx))
-                .returning(D.c.id)
-            )
-        ).all()
-    return ReplayResult(replayed=len(replayed))
+        replayed = await subscriptions.update_failed_deliveries(tx.session, command.webhook_id, **_replayed(tx))
+    return ReplayResult(replayed=replayed)
 
 
 def _replayed(tx: Transaction) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from functools import partial
 from services.courses import store
 from services.courses.commands import budgets, enrolment, offer, projections, training_needs
 from services.courses.commands.purchasing import approval, fulfilment, invoices, requesting
+from services.courses.queries import budgets as budget_queries
 from services.courses.queries import enrolment as enrolment_queries
 from services.courses.queries import offer as offer_queries
 from services.courses.queries import purchasing as purchasing_queries
@@ -56,14 +57,14 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.bind(ops.GET_PROVIDER_PURCHASE, partial(purchasing_queries.get_provider_purchase, work))
     runtime.bind(ops.LIST_PROVIDER_PURCHASES, partial(purchasing_queries.list_provider_purchases, work))
     runtime.bind(ops.SET_BUDGET, partial(budgets.set_budget, work))
-    runtime.bind(ops.GET_BUDGET, partial(purchasing_queries.get_budget, work))
-    runtime.bind(ops.LIST_BUDGETS, partial(purchasing_queries.list_budgets, work))
+    runtime.bind(ops.GET_BUDGET, partial(budget_queries.get_budget, work))
+    runtime.bind(ops.LIST_BUDGETS, partial(budget_queries.list_budgets, work))
     runtime.bind(ops.APPOINT_BUDGET_HOLDER, partial(budgets.appoint_budget_holder, work))
     runtime.bind(ops.REMOVE_BUDGET_HOLDER, partial(budgets.remove_budget_holder, work))
-    runtime.bind(ops.LIST_BUDGET_HOLDERS, partial(purchasing_queries.list_budget_holders, work))
-    runtime.bind(ops.LIST_BUDGET_HOLDER_CHANGES, partial(purchasing_queries.list_budget_holder_changes, work))
+    runtime.bind(ops.LIST_BUDGET_HOLDERS, partial(budget_queries.list_budget_holders, work))
+    runtime.bind(ops.LIST_BUDGET_HOLDER_CHANGES, partial(budget_queries.list_budget_holder_changes, work))
     runtime.bind(ops.SET_PURCHASING_POLICY, partial(budgets.set_purchasing_policy, work))
-    runtime.bind(ops.GET_PURCHASING_POLICY, partial(purchasing_queries.get_purchasing_policy, work))
+    runtime.bind(ops.GET_PURCHASING_POLICY, partial(budget_queries.get_purchasing_policy, work))
     # the figures of the gateway's municipality overview
     runtime.bind(ops.COURSES_STATISTICS, partial(statistics.statistics, work))
     runtime.require_bound(ops.COURSES)

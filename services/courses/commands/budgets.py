@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
 from services.courses.domain import purchasing as domain
-from services.courses.queries import purchasing as queries
+from services.courses.queries import budgets as budget_queries
 from services.courses.store import purchasing as purchasing_store
 from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
@@ -39,8 +39,8 @@ async def set_budget(work: UnitOfWork, actor: Actor, command: SetBudget) -> Budg
     async with work.transaction() as tx:
         municipality = await library_in_reach(tx.session, actor, command.library)
         domain.check_may_set_budget(actor, command.library, await store.holders_of(tx.session, command.library))
-        budget = await queries.load_budget(tx.session, command.library, command.year, for_update=True)
-        current = await queries.load_budget_view(tx.session, command.library, municipality, command.year)
+        budget = await budget_queries.load_budget(tx.session, command.library, command.year, for_update=True)
+        current = await budget_queries.load_budget_view(tx.session, command.library, municipality, command.year)
         if is_stale(wanted.expected_version, current.version):
             raise version_conflict(
                 f"budget {command.year} of library {command.library}", wanted.expected_version, current
@@ -62,7 +62,7 @@ async def set_budget(work: UnitOfWork, actor: Actor, command: SetBudget) -> Budg
             municipality=municipality,
             library=command.library,
         )
-        return await queries.load_budget_view(tx.session, command.library, municipality, command.year)
+        return await budget_queries.load_budget_view(tx.session, command.library, municipality, command.year)
 
 
 async def appoint_budget_holder(work: UnitOfWork, actor: Actor, command: AppointBudgetHolder) -> BudgetHolderView:
@@ -147,7 +147,7 @@ async def set_purchasing_policy(work: UnitOfWork, actor: Actor, command: SetPurc
         municipality = await library_in_reach(tx.session, actor, command.library)
         domain.check_may_set_budget(actor, command.library, await store.holders_of(tx.session, command.library))
         locked = await purchasing_store.lock_policy(tx.session, command.library)
-        current = await queries.load_policy(tx.session, command.library)
+        current = await budget_queries.load_policy(tx.session, command.library)
         if is_stale(wanted.expected_version, current.version):
             raise version_conflict(
                 f"the purchasing policy of library {command.library}", wanted.expected_version, current

@@ -1,5 +1,6 @@
 """Purchasing as the caller may see it: purchases with their quotes, approvals and history (and, for a draft made
-from training needs, those needs and the budget check); budgets."""
+from training needs, those needs and the budget check), and a partner's side of it. Budgets, budget holders and
+the threshold are read in `budgets`."""
 
 from __future__ import annotations
 
@@ -13,24 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.courses import store
 from services.courses.domain import training_needs as rules
 from services.courses.domain.purchasing import (
-    DEFAULT_SECOND_APPROVER_ABOVE_CENTS,
-    Budget,
     check_acts_as_partner,
-    check_may_read_library,
     check_may_read_purchasing,
 )
+from services.courses.queries.budgets import load_budget
 from services.courses.store import training_needs as needs
-from shared.contracts.courses.api.budgets import (
-    BudgetHolderChange,
-    BudgetHolderView,
-    BudgetView,
-    GetBudget,
-    GetPurchasingPolicy,
-    ListBudgetHolderChanges,
-    ListBudgetHolders,
-    ListBudgets,
-    PurchasingPolicyView,
-)
 from shared.contracts.courses.api.purchasing import (
     ApprovalView,
     GetProviderPurchase,
@@ -49,7 +37,7 @@ from shared.contracts.courses.api.purchasing import (
 from shared.contracts.courses.events import Audience
 from shared.errors import InvalidInput, NotFound
 from shared.pagination import Page, decode_cursor, encode_cursor, keyset_page
-from shared.tenancy import Actor, Role
+from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork
 
 p = store.purchases
@@ -316,21 +304,10 @@ async def get_purchase(work: UnitOfWork, actor: Actor, query: GetPurchase) -> Pu
         return (await purchase_views(session, [row]))[0]
 
 
-def visible_to(actor: Actor, table: sa.Table) -> sa.ColumnElement[bool]:
-    """The SQL twin of `Actor.can_see_library` for a table with `library` and `municipality`."""
-    if actor.role is Role.OPERATOR:
-        return sa.true()
-    if actor.role is Role.COORDINATOR:
-        return table.c.municipality == actor.municipality
-    if actor.role is Role.STAFF:
-        return table.c.library == actor.library
-    return sa.false()
-
-
 async def list_purchases(work: UnitOfWork, actor: Actor, query: ListPurchases) -> Page[PurchaseView]:
     check_may_read_purchasing(actor)
     after = decode_cursor(query.cursor)
-    statement = sa.select(p).where(visible_to(actor, p))
+    statement = sa.select(p).where(store.visible_to(actor, p))
     if query.library is not None:
         statement = statement.where(p.c.library == query.library)
     if query.status is not None:
@@ -348,145 +325,3 @@ async def list_purchases(work: UnitOfWork, actor: Actor, query: ListPurchases) -
         items = await purchase_views(session, list(rows[: query.limit]))
     more = len(rows) > query.limit
     return Page(items=items, next_cursor=encode_cursor(str(items[-1].id)) if more else None)
-
-
-# --- budgets ---------------------------------------------------------------------------------------
-
-
-async def load_budget(session: AsyncSession, library: str, year: int, *, for_update: bool = False) -> Budget:
-    b = store.budgets
-    statement = sa.select(b).where(b.c.library == library, b.c.year == year)
-    if for_update:
-        statement = statement.with_for_update()
-    row = (await session.execute(statement)).first()
-    if row is None:
-        return Budget(library=library, year=year)
-    return Budget(
-        library=library, year=year, amount=row.amount_cents, committed=row.committed_cents, spent=row.spent_cents
-    )
-
-
-def budget_view(row: sa.Row) -> BudgetView:
-    return BudgetView(
-        library=row.library,
-        municipality=row.municipality,
-        year=row.year,
-        amount_cents=row.amount_cents,
-        committed_cents=row.committed_cents,
-        spent_cents=row.spent_cents,
-        available_cents=row.amount_cents - row.committed_cents - row.spent_cents,
-        version=row.version,
-    )
-
-
-async def load_budget_view(session: AsyncSession, library: str, municipality: str, year: int) -> BudgetView:
-    b = store.budgets
-    row = (await session.execute(sa.select(b).where(b.c.library == library, b.c.year == year))).first()
-    if row is None:  # no budget set: nothing to spend, but a real answer
-        return BudgetView(
-            library=library,
-            municipality=municipality,
-            year=year,
-            amount_cents=0,
-            committed_cents=0,
-            spent_cents=0,
-            available_cents=0,
-            version=0,
-        )
-    return budget_view(row)
-
-
-async def get_budget(work: UnitOfWork, actor: Actor, query: GetBudget) -> BudgetView:
-    check_may_read_purchasing(actor)
-    async with work.read() as session:
-        municipality = await store.known.library_municipality(session, query.library)
-        check_may_read_library(actor, query.library, municipality, what=f"library {query.library}")
-        assert municipality is not None
-        return await load_budget_view(session, query.library, municipality, query.year)
-
-
-async def list_budgets(work: UnitOfWork, actor: Actor, query: ListBudgets) -> Page[BudgetView]:
-    check_may_read_purchasing(actor)
-    b = store.budgets
-    after = decode_cursor(query.cursor)
-    statement = sa.select(b).where(visible_to(actor, b))
-    if query.library is not None:
-        statement = statement.where(b.c.library == query.library)
-    if query.year is not None:
-        statement = statement.where(b.c.year == query.year)
-    if after is not None:
-        try:
-            library, year = str(after[0]), int(after[1])
-        except (IndexError, ValueError, TypeError) as exc:
-            raise InvalidInput("the cursor is not valid") from exc
-        statement = statement.where(sa.or_(b.c.library > library, sa.and_(b.c.library == library, b.c.year < year)))
-    async with work.read() as session:
-        rows = (await session.execute(statement.order_by(b.c.library, b.c.year.desc()).limit(query.limit + 1))).all()
-    items = [budget_view(row) for row in rows[: query.limit]]
-    more = len(rows) > query.limit
-    return Page(items=items, next_cursor=encode_cursor(items[-1].library, items[-1].year) if more else None)
-
-
-# --- budget holders and the threshold --------------------------------------------------------------
-
-
-async def list_budget_holders(work: UnitOfWork, actor: Actor, query: ListBudgetHolders) -> Page[BudgetHolderView]:
-    check_may_read_purchasing(actor)
-    h = store.budget_holders
-    after = decode_cursor(query.cursor)
-    async with work.read() as session:
-        municipality = await store.known.library_municipality(session, query.library)
-        check_may_read_library(actor, query.library, municipality, what=f"library {query.library}")
-        statement = sa.select(h).where(h.c.library == query.library)
-        if after is not None:
-            statement = statement.where(h.c.subject > str(after[0]))
-        rows = (await session.execute(statement.order_by(h.c.subject).limit(query.limit + 1))).all()
-    items = [
-        BudgetHolderView(library=r.library, subject=r.subject, appointed_by=r.appointed_by, appointed_at=r.appointed_at)
-        for r in rows[: query.limit]
-    ]
-    more = len(rows) > query.limit
-    return Page(items=items, next_cursor=encode_cursor(items[-1].subject) if more else None)
-
-
-async def load_policy(session: AsyncSession, library: str) -> PurchasingPolicyView:
-    pp = store.purchasing_policies
-    row = (await session.execute(sa.select(pp).where(pp.c.library == library))).first()
-    if row is None:
-        return PurchasingPolicyView(
-            library=library, second_approver_above_cents=DEFAULT_SECOND_APPROVER_ABOVE_CENTS, version=0
-        )
-    return PurchasingPolicyView(
-        library=library, second_approver_above_cents=row.second_approver_above_cents, version=row.version
-    )
-
-
-async def get_purchasing_policy(work: UnitOfWork, actor: Actor, query: GetPurchasingPolicy) -> PurchasingPolicyView:
-    check_may_read_purchasing(actor)
-    async with work.read() as session:
-        municipality = await store.known.library_municipality(session, query.library)
-        check_may_read_library(actor, query.library, municipality, what=f"library {query.library}")
-        return await load_policy(session, query.library)
-
-
-async def list_budget_holder_changes(
-    work: UnitOfWork, actor: Actor, query: ListBudgetHolderChanges
-) -> Page[BudgetHolderChange]:
-    """Who appointed and removed the library's budget holders, and when: oldest first."""
-    check_may_read_purchasing(actor)
-    h = store.budget_holder_history
-    async with work.read() as session:
-        municipality = await store.known.library_municipality(session, query.library)
-        check_may_read_library(actor, query.library, municipality, what=f"library {query.library}")
-        rows, next_cursor = await keyset_page(
-            session, sa.select(h).where(h.c.library == query.library), [h.c.id], query.cursor, query.limit
-        )
-    return Page(
-        items=[
-            BudgetHolderChange(
-                library=r.library, subject=r.subject, change=r.change, actor=r.actor, actor_role=r.actor_role, at=r.at
-            )
-            for r in rows
-        ],
-        next_cursor=next_cursor,
-    )

@@ -379,3 +379,14 @@ async def municipality_of(session: AsyncSession, actor: Actor) -> str | None:
             return None
         return await partner_municipality(session, partner_id) or actor.municipality
     return actor.municipality
+
+
+def visible_to(actor: Actor, table: sa.Table) -> sa.ColumnElement[bool]:
+    """The SQL twin of `Actor.can_see_library` for a table with `library` and `municipality`."""
+    if actor.role is Role.OPERATOR:
+        return sa.true()
+    if actor.role is Role.COORDINATOR:
+        return table.c.municipality == actor.municipality
+    if actor.role is Role.STAFF:
+        return table.c.library == actor.library
+    return sa.false()

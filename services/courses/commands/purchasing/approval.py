@@ -13,6 +13,7 @@ from services.courses.commands.purchasing.steps import (
 )
 from services.courses.domain import purchasing as domain
 from services.courses.domain.purchasing import PurchaseStep
+from services.courses.queries import budgets as budget_queries
 from services.courses.queries import purchasing as queries
 from services.courses.store import purchasing as purchase_store
 from shared.contracts.courses.api.purchasing import (
@@ -49,12 +50,12 @@ async def approve_purchase(work: UnitOfWork, actor: Actor, command: ApprovePurch
         domain.apply_step(status, PurchaseStep.APPROVE)  # is approving possible at all in this state?
         quote = await chosen_quote(tx.session, row, approval.quote_id)
         domain.check_quote_still_valid(quote.id, quote.valid_until, local_today(tx))
-        policy = await queries.load_policy(tx.session, row.library)
+        policy = await budget_queries.load_policy(tx.session, row.library)
         step = domain.approval_step(
             status, amount_cents=quote.amount_cents, threshold_cents=policy.second_approver_above_cents
         )
         new_status = domain.apply_step(status, step)
-        budget = await queries.load_budget(tx.session, row.library, row.budget_year, for_update=True)
+        budget = await budget_queries.load_budget(tx.session, row.library, row.budget_year, for_update=True)
         now = tx.clock.now()
         if new_status is PurchaseStatus.APPROVED:
             await save_budget(tx.session, budget.commit(quote.amount_cents))
@@ -134,7 +135,7 @@ async def cancel_purchase(work: UnitOfWork, actor: Actor, command: CancelPurchas
         released = 0
         if was is PurchaseStatus.APPROVED:
             released = row.approved_amount_cents
-            budget = await queries.load_budget(tx.session, row.library, row.budget_year, for_update=True)
+            budget = await budget_queries.load_budget(tx.session, row.library, row.budget_year, for_update=True)
             await save_budget(tx.session, budget.release(released))
         await advance(tx, row, status, actor, command.reason)
         await tx.stage(

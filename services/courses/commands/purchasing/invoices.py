@@ -13,6 +13,7 @@ from services.courses.commands.purchasing.steps import (
 )
 from services.courses.domain import purchasing as domain
 from services.courses.domain.purchasing import Budget, PurchaseStep
+from services.courses.queries import budgets as budget_queries
 from services.courses.queries import purchasing as queries
 from services.courses.store import purchasing as purchase_store
 from shared.contracts.courses.api.purchasing import (
@@ -43,7 +44,7 @@ async def record_invoice(work: UnitOfWork, actor: Actor, command: RecordInvoice)
         domain.apply_step(PurchaseStatus(row.status), PurchaseStep.INVOICE)  # may it be invoiced at all now?
         step = domain.invoice_step(invoice.invoice_amount_cents, row.approved_amount_cents)
         status = domain.apply_step(PurchaseStatus(row.status), step)
-        budget = await queries.load_budget(tx.session, row.library, row.budget_year, for_update=True)
+        budget = await budget_queries.load_budget(tx.session, row.library, row.budget_year, for_update=True)
         if step is PurchaseStep.INVOICE:
             await book_invoice(
                 tx, row, status, actor, budget, invoice.invoice_amount_cents, invoice.invoice_reference, approvers=[]
@@ -51,7 +52,7 @@ async def record_invoice(work: UnitOfWork, actor: Actor, command: RecordInvoice)
             return await queries.load_purchase_view(tx.session, row.id)
         excess = invoice.invoice_amount_cents - row.approved_amount_cents
         budget.check_room(excess, "the difference of this invoice")  # refuse early, not at the last approval
-        policy = await queries.load_policy(tx.session, row.library)
+        policy = await budget_queries.load_policy(tx.session, row.library)
         needed = domain.excess_approvers_needed(invoice.invoice_amount_cents, policy.second_approver_above_cents)
         invoice_id = new_id()
         await purchase_store.add_invoice(
@@ -150,7 +151,7 @@ async def approve_invoice(work: UnitOfWork, actor: Actor, command: ApproveInvoic
         )
         step = domain.excess_step(len(earlier), invoice.approvers_needed)
         new_status = domain.apply_step(status, step)
-        budget = await queries.load_budget(tx.session, row.library, row.budget_year, for_update=True)
+        budget = await budget_queries.load_budget(tx.session, row.library, row.budget_year, for_update=True)
         now = tx.clock.now()
         await purchase_store.add_invoice_approval(
             tx.session, invoice_id=invoice.id, approver=actor.subject, approved_at=now, note=approval.note

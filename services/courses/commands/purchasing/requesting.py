@@ -12,6 +12,7 @@ from services.courses.commands.purchasing.steps import (
 )
 from services.courses.domain import purchasing as domain
 from services.courses.domain.purchasing import PurchaseStep
+from services.courses.queries import budgets as budget_queries
 from services.courses.queries import purchasing as queries
 from services.courses.store import purchasing as purchase_store
 from shared.contracts.courses.api.purchasing import (
@@ -43,7 +44,7 @@ async def request_purchase(work: UnitOfWork, actor: Actor, command: RequestPurch
             raise InvalidInput(f"library {library} is not known to the courses service")
         now = tx.clock.now()
         year = command.budget_year or domain.budget_year_of(now)
-        budget = await queries.load_budget(tx.session, library, year)
+        budget = await budget_queries.load_budget(tx.session, library, year)
         budget.check_room(command.estimated_cost_cents, "this request")
         audience = list(dict.fromkeys(command.audience))
         await purchase_store.add_purchase(

@@ -15,6 +15,7 @@ from services.volunteers.commands import (
     screening,
     training,
     training_needs,
+    vacancies,
 )
 from services.volunteers.queries import access_log as access_log_queries
 from services.volunteers.queries import assignments as assignment_queries
@@ -40,9 +41,9 @@ PERIODIC_SECONDS = 60.0
 def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     work = runtime.unit_of_work
     # recruitment
-    runtime.bind(ops.CREATE_VACANCY, partial(recruitment.create_vacancy, work))
-    runtime.bind(ops.UPDATE_VACANCY, partial(recruitment.update_vacancy, work))
-    runtime.bind(ops.TAKE_VACANCY_STEP, partial(recruitment.take_vacancy_step, work))
+    runtime.bind(ops.CREATE_VACANCY, partial(vacancies.create_vacancy, work))
+    runtime.bind(ops.UPDATE_VACANCY, partial(vacancies.update_vacancy, work))
+    runtime.bind(ops.TAKE_VACANCY_STEP, partial(vacancies.take_vacancy_step, work))
     runtime.bind(ops.GET_VACANCY, partial(recruitment_queries.get_vacancy, work))
     runtime.bind(ops.LIST_VACANCIES, partial(recruitment_queries.list_vacancies, work))
     runtime.bind(ops.APPLY, partial(recruitment.apply, work, vault))

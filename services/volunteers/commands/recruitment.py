@@ -1,4 +1,5 @@
-"""Recruitment: vacancies, applications and the pipeline (the certificate of conduct: commands/screening.py)."""
+"""Recruitment: applications and the pipeline (vacancies: commands/vacancies.py; the certificate of conduct:
+commands/screening.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from services.volunteers import store
 from services.volunteers.commands.assignments import end_active_assignments
 from services.volunteers.domain import applications, pipeline, scope
-from services.volunteers.queries.recruitment import certificates_of, vacancy_view, volunteer_view
+from services.volunteers.queries.recruitment import certificates_of, volunteer_view
 from services.volunteers.store import personal_data
 from services.volunteers.store.personal_data import PersonVault
 from shared.clock import local_date
@@ -18,12 +19,7 @@ from shared.contracts.partners.api.partnerships import PartnershipRole
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
 from shared.contracts.volunteers.api.vacancies import (
-    CreateVacancy,
-    TakeVacancyStep,
-    UpdateVacancy,
     VacancyStatus,
-    VacancyStep,
-    VacancyView,
 )
 from shared.contracts.volunteers.api.volunteers import (
     Apply,
@@ -37,8 +33,6 @@ from shared.contracts.volunteers.api.volunteers import (
 from shared.contracts.volunteers.events import (
     ApplicationChannel,
     InternEnded,
-    VacancyClosed,
-    VacancyPublished,
     VolunteerActivated,
     VolunteerApplied,
     VolunteerDeactivated,
@@ -68,98 +62,6 @@ async def library_municipality(tx: Transaction, actor: Actor, library: str) -> s
         raise NotFound(f"library {library} not found")
     assert municipality is not None
     return municipality
-
-
-async def create_vacancy(work: UnitOfWork, actor: Actor, command: CreateVacancy) -> VacancyView:
-    scope.check_may_manage(actor)
-    library = scope.library_for_new(actor, command.library)
-    vacancy_id = new_id()
-    async with work.transaction() as tx:
-        municipality = await library_municipality(tx, actor, library)
-        now = tx.clock.now()
-        await tx.session.execute(
-            store.vacancies.insert().values(
-                id=vacancy_id,
-                library=library,
-                municipality=municipality,
-                title=command.title,
-                description=command.description,
-                hours_per_week=command.hours_per_week,
-                qualifications_needed=sorted(set(command.qualifications_needed)),
-                certificate_of_conduct_required=command.certificate_of_conduct_required,
-                status=VacancyStatus.DRAFT.value,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-        row = await store.find(tx.session, store.vacancies, vacancy_id)
-    assert row is not None
-    return vacancy_view(row)
-
-
-async def _vacancy_for_change(tx: Transaction, actor: Actor, vacancy_id: UUID, expected: int | None) -> sa.Row:
-    row = await store.find(tx.session, store.vacancies, vacancy_id, for_update=True)
-    if row is None:
-        raise NotFound(f"vacancy {vacancy_id} not found")
-    scope.check_may_act(actor, row.library, row.municipality, f"vacancy {vacancy_id}")
-    if is_stale(expected, row.version):
-        raise version_conflict(f"vacancy {vacancy_id}", expected, vacancy_view(row))
-    return row
-
-
-async def update_vacancy(work: UnitOfWork, actor: Actor, command: UpdateVacancy) -> VacancyView:
-    scope.check_may_manage(actor)
-    async with work.transaction() as tx:
-        row = await _vacancy_for_change(tx, actor, command.vacancy_id, command.expected_version)
-        changes: dict[str, object] = {
-            name: getattr(command, name)
-            for name in ("title", "description", "hours_per_week", "certificate_of_conduct_required")
-            if getattr(command, name) is not None
-        }
-        if command.qualifications_needed is not None:
-            changes["qualifications_needed"] = sorted(set(command.qualifications_needed))
-        await tx.session.execute(
-            store.vacancies.update()
-            .where(store.vacancies.c.id == row.id)
-            .values(**changes, version=row.version + 1, updated_at=tx.clock.now())
-        )
-        updated = await store.find(tx.session, store.vacancies, row.id)
-    assert updated is not None
-    return vacancy_view(updated)
-
-
-async def take_vacancy_step(work: UnitOfWork, actor: Actor, command: TakeVacancyStep) -> VacancyView:
-    """Publish (the event puts it in the feeds of partnering volunteer organisations) or close."""
-    scope.check_may_manage(actor)
-    async with work.transaction() as tx:
-        row = await _vacancy_for_change(tx, actor, command.vacancy_id, command.expected_version)
-        status = pipeline.apply_vacancy_step(VacancyStatus(row.status), command.step)
-        now = tx.clock.now()
-        stamp = {"published_at": now} if command.step is VacancyStep.PUBLISH else {"closed_at": now}
-        await tx.session.execute(
-            store.vacancies.update()
-            .where(store.vacancies.c.id == row.id)
-            .values(status=status.value, version=row.version + 1, updated_at=now, **stamp)
-        )
-        event: EventData
-        if command.step is VacancyStep.PUBLISH:
-            event = VacancyPublished(
-                vacancy_id=row.id,
-                library=row.library,
-                municipality=row.municipality,
-                title=row.title,
-                hours_per_week=row.hours_per_week,
-                qualifications_needed=list(row.qualifications_needed),
-                description=row.description or None,
-                certificate_of_conduct_required=row.certificate_of_conduct_required,
-            )
-        else:
-            event = VacancyClosed(vacancy_id=row.id, library=row.library, municipality=row.municipality)
-        await tx.stage(event, municipality=row.municipality, library=row.library)
-        updated = await store.find(tx.session, store.vacancies, row.id)
-    assert updated is not None
-    return vacancy_view(updated)
 
 
 # --- applications and the pipeline --------------------------------------------------------------

@@ -11,6 +11,7 @@ from litestar.datastructures import FormMultiDict
 
 from gateway.console import forms
 from gateway.console.explain import explain
+from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.referrals import PlanIntake
 from shared.contracts.referrals.events import DeclineReason
 from shared.contracts.vocabulary import SkillArea
@@ -95,7 +96,7 @@ def test_planning_an_intake_takes_the_place_the_person_and_the_version() -> None
         ),
         "plan-intake",
     )
-    assert operation == "plan_intake"
+    assert operation is ops.PLAN_INTAKE
     assert isinstance(command, PlanIntake)
     assert command.intake_at.astimezone(UTC).hour == 13
     assert command.contact_person.name == "Els" and command.expected_version == 2 and command.note is None
@@ -111,11 +112,11 @@ def test_each_step_maps_to_its_operation() -> None:
     }
     found = {step: forms.referral_step(fields, step)[0] for step, fields in operations.items()}
     assert found == {
-        "accept": "accept",
-        "decline": "decline",
-        "withdraw": "withdraw",
-        "no-show": "record_no_show",
-        "complete": "complete",
+        "accept": ops.ACCEPT_REFERRAL,
+        "decline": ops.DECLINE_REFERRAL,
+        "withdraw": ops.WITHDRAW_REFERRAL,
+        "no-show": ops.RECORD_NO_SHOW,
+        "complete": ops.COMPLETE_REFERRAL,
     }
     _, completed = forms.referral_step(form(outcome_course_finished="on"), "complete")
     assert completed.outcome.course_finished and not completed.outcome.moved_to_work

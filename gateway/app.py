@@ -31,7 +31,7 @@ from gateway.idempotency import IdempotencyBucket, IdempotencyMiddleware
 from gateway.index import api_index, root
 from gateway.live import LiveController
 from gateway.middleware import RateLimiter, RequestMiddleware
-from gateway.notices import NoticeController
+from gateway.notices import notice_routes
 from gateway.overview import OverviewController
 from gateway.participant import PARTICIPANT_CONTROLLERS
 from gateway.partners import partner_routes, tenant_routes
@@ -125,7 +125,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             partnership_routes,
             webhook_routes,
             api_key_routes,
-            NoticeController,
+            notice_routes,
             OverviewController,
             LiveController,
             *PARTICIPANT_CONTROLLERS,

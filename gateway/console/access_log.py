@@ -20,9 +20,9 @@ from gateway.console.session import Visitor
 from gateway.console.views import page
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.participant_data import ListAccessLog
-from shared.contracts.volunteers.api.access_log import ListVolunteerReads, VolunteerReadEntry
+from shared.contracts.volunteers.api import operations as volunteer_ops
+from shared.contracts.volunteers.api.access_log import ListVolunteerReads
 from shared.errors import InvalidInput, PartnernetError
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -75,6 +75,6 @@ class AccessLogPages(Controller):
             return list(found.items), found.next_cursor
         if log == "volunteers":
             reads = forms.convert({"cursor": cursor, "limit": SHOWN}, ListVolunteerReads)
-            page_of = await rpc.call("volunteers", "access_log", actor, reads, Page[VolunteerReadEntry])
+            page_of = await rpc.call(volunteer_ops.LIST_VOLUNTEER_READS, actor, reads)
             return list(page_of.items), page_of.next_cursor
         raise InvalidInput("not a log of the console - at `$.of`")

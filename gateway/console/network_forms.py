@@ -176,10 +176,10 @@ class NetworkForms(Controller):
         try:
             step, change = forms.partner_step(form)
             command = ChangePartnerStatus(partner_id=partner_id, step=step, change=change)
-            await rpc.call("partners", "change_partner_status", actor, command, PartnerView)
+            await rpc.call(ops.CHANGE_PARTNER_STATUS, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
-            partner = await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView)
+            partner = await rpc.call(ops.GET_PARTNER, actor, GetPartner(partner_id=partner_id))
             return self._partner_form(visitor, partner, partner_values(partner), problem, status=problem.status)
         return done("partner_step")
 

@@ -22,10 +22,10 @@ from gateway.console import forms
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
+from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.notices import (
     GetNoticePreferences,
     ListMail,
-    MailPage,
     NoticePreferences,
     SetNoticePreferences,
 )
@@ -71,7 +71,7 @@ class NoticePages(Controller):
         self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], saved: FromQuery[int | None] = None
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.PARTNER)
-        current = await rpc.call("partners", "get_notice_preferences", actor, GetNoticePreferences(), NoticePreferences)
+        current = await rpc.call(ops.GET_NOTICE_PREFERENCES, actor, GetNoticePreferences())
         return _preferences_page(visitor, current, saved=bool(saved))
 
     @post("/notices", status_code=303)
@@ -88,12 +88,10 @@ class NoticePages(Controller):
         }
         try:
             command = forms.convert(values, SetNoticePreferences)
-            await rpc.call("partners", "set_notice_preferences", actor, command, NoticePreferences)
+            await rpc.call(ops.SET_NOTICE_PREFERENCES, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
-            current = await rpc.call(
-                "partners", "get_notice_preferences", actor, GetNoticePreferences(), NoticePreferences
-            )
+            current = await rpc.call(ops.GET_NOTICE_PREFERENCES, actor, GetNoticePreferences())
             return _preferences_page(visitor, current, problem=problem, values=values, status=problem.status)
         return Redirect(f"{PREFIX}/notices?saved=1", status_code=303)
 
@@ -104,7 +102,7 @@ class NoticePages(Controller):
         actor = visitor.signed_in(Role.OPERATOR)
         directory: Path | None = request.app.state.mail_catcher_dir
         outbox, caught = await asyncio.gather(
-            rpc.call("partners", "list_mail", actor, ListMail(limit=50), MailPage),
+            rpc.call(ops.LIST_MAIL, actor, ListMail(limit=50)),
             asyncio.to_thread(caught_messages, directory),
         )
         return page(

@@ -19,7 +19,6 @@ from services.partners.queries import tenants as tenant_queries
 from services.partners.queries import webhooks as webhook_queries
 from shared.contracts.courses.events import CoursePublished
 from shared.contracts.partners.api import operations as ops
-from shared.contracts.partners.api.notices import GetNoticePreferences, ListMail, SetNoticePreferences
 from shared.contracts.partners.events import PartnershipReviewRequested
 from shared.nats_callout import CALLOUT_SUBJECT
 from shared.retention import RETENTION_SWEEP_SECONDS
@@ -81,7 +80,6 @@ def register(
     bind(ops.REVOKE_API_KEY, partial(credentials.revoke_api_key, work))
     bind(ops.AUTHENTICATE_API_KEY, partial(credentials.authenticate_api_key, work))
     bind(ops.RESOLVE_ACTOR_SCOPE, partial(tenant_queries.resolve_actor_scope, work))
-    runtime.require_bound(ops.PARTNERS)
 
     # Every referral event (types added later too), every published vacancy, and a referred participant's language
     # buddy (named like a referral event's parties), into the partners' feeds.
@@ -111,13 +109,10 @@ def register(
     )
 
     # Notices by e-mail (issue 20): from the events that tell someone something, into the mail outbox; sent by SMTP.
-    runtime.answer(
-        "get_notice_preferences", GetNoticePreferences, partial(notices.get_preferences, work, notice_settings)
-    )
-    runtime.answer(
-        "set_notice_preferences", SetNoticePreferences, partial(notices.set_preferences, work, notice_settings)
-    )
-    runtime.answer("list_mail", ListMail, partial(notice_queries.list_mail, work))
+    bind(ops.GET_NOTICE_PREFERENCES, partial(notices.get_preferences, work, notice_settings))
+    bind(ops.SET_NOTICE_PREFERENCES, partial(notices.set_preferences, work, notice_settings))
+    bind(ops.LIST_MAIL, partial(notice_queries.list_mail, work))
+    runtime.require_bound(ops.PARTNERS)
     runtime.consume_envelopes(
         "notices-referrals",
         "events.referrals.referral.>",

@@ -35,6 +35,13 @@ from shared.contracts.partners.api.feeds import (
     WebhookView,
     WebhookWithSecret,
 )
+from shared.contracts.partners.api.notices import (
+    GetNoticePreferences,
+    ListMail,
+    MailPage,
+    NoticePreferences,
+    SetNoticePreferences,
+)
 from shared.contracts.partners.api.organisations import (
     ActorScope,
     ChangePartnerStatus,
@@ -285,4 +292,25 @@ RESOLVE_ACTOR_SCOPE = PARTNERS.declare(
     ActorScope,
     roles=OPERATORS,
     summary="Whether a token's municipality, library and partner are registered (the gateway, as the system actor)",
+)
+
+# --- notices by e-mail: a person's own choice (nobody reads another's), the mail outbox for operators
+GET_NOTICE_PREFERENCES = PARTNERS.declare(
+    "get_notice_preferences",
+    GetNoticePreferences,
+    NoticePreferences,
+    summary="Your notices by e-mail: your address, language and the kinds you get",
+)
+SET_NOTICE_PREFERENCES = PARTNERS.declare(
+    "set_notice_preferences",
+    SetNoticePreferences,
+    NoticePreferences,
+    summary="Choose your notices by e-mail (the first time without `expected_version`, then with the one read)",
+)
+LIST_MAIL = PARTNERS.declare(
+    "list_mail",
+    ListMail,
+    MailPage,
+    roles=OPERATORS,
+    summary="The latest messages of the mail outbox and how sending went (operators)",
 )

@@ -12,6 +12,7 @@ from services.volunteers.domain import assignment, buddies, scope
 from services.volunteers.domain.pipeline import apply_assignment_step
 from services.volunteers.queries.assignments import assignment_view, opening_view
 from services.volunteers.queries.recruitment import certificates_of
+from services.volunteers.store import assignment as assignment_store
 from services.volunteers.store import referrals
 from shared.clock import local_date
 from shared.contracts import Envelope
@@ -60,60 +61,48 @@ async def _follow_course(tx: Transaction, envelope: Envelope, event: CoursePubli
     """
     if event.library is None:
         return
-    o = store.openings
-    existing = (
-        await tx.session.execute(sa.select(o).where(o.c.course_id == event.course_id).with_for_update())
-    ).first()
+    existing = await assignment_store.lock_opening_of_course(tx.session, event.course_id)
     now = tx.clock.now()
     if existing is not None:
-        await tx.session.execute(
-            o.update()
-            .where(o.c.id == existing.id)
-            .values(
-                title=event.title,
-                skill_area=event.skill_area.value,
-                volunteers_needed=max(event.volunteers_needed, 0),
-                version=existing.version + 1,
-                updated_at=now,
-            )
+        await assignment_store.update_opening(
+            tx.session,
+            existing.id,
+            title=event.title,
+            skill_area=event.skill_area.value,
+            volunteers_needed=max(event.volunteers_needed, 0),
+            version=existing.version + 1,
+            updated_at=now,
         )
         return
     if event.volunteers_needed <= 0:
         return
-    await tx.session.execute(
-        o.insert().values(
-            id=new_id(),
-            course_id=event.course_id,
-            library=event.library,
-            municipality=event.municipality,
-            title=event.title,
-            skill_area=event.skill_area.value,
-            volunteers_needed=event.volunteers_needed,
-            qualifications_needed=[],
-            certificate_of_conduct_required=False,
-            version=1,
-            opened_at=envelope.time,
-            updated_at=now,
-        )
+    await assignment_store.add_opening(
+        tx.session,
+        id=new_id(),
+        course_id=event.course_id,
+        library=event.library,
+        municipality=event.municipality,
+        title=event.title,
+        skill_area=event.skill_area.value,
+        volunteers_needed=event.volunteers_needed,
+        qualifications_needed=[],
+        certificate_of_conduct_required=False,
+        version=1,
+        opened_at=envelope.time,
+        updated_at=now,
     )
 
 
 async def close_cancelled_course(tx: Transaction, envelope: Envelope, event: CourseCancelled) -> None:
     """A cancelled course needs no guides: its open assignment closes and its assignments end."""
-    o, a = store.openings, store.assignments
-    opening = (await tx.session.execute(sa.select(o).where(o.c.course_id == event.course_id).with_for_update())).first()
+    opening = await assignment_store.lock_opening_of_course(tx.session, event.course_id)
     if opening is None or opening.cancelled_at is not None:
         return
     now = tx.clock.now()
-    await tx.session.execute(
-        o.update().where(o.c.id == opening.id).values(cancelled_at=now, version=opening.version + 1, updated_at=now)
+    await assignment_store.update_opening(
+        tx.session, opening.id, cancelled_at=now, version=opening.version + 1, updated_at=now
     )
-    running = (
-        await tx.session.execute(
-            sa.select(a).where(a.c.opening_id == opening.id, a.c.status == AssignmentStatus.ACTIVE.value)
-        )
-    ).all()
-    for row in running:
+    for row in await assignment_store.active_assignments(tx.session, opening_id=opening.id):
         volunteer = await store.find(tx.session, store.volunteers, row.volunteer_id)
         assert volunteer is not None
         await _end(tx, row, volunteer)
@@ -135,10 +124,8 @@ async def update_opening(work: UnitOfWork, actor: Actor, command: UpdateOpening)
             changes["qualifications_needed"] = sorted(set(command.qualifications_needed))
         if command.certificate_of_conduct_required is not None:
             changes["certificate_of_conduct_required"] = command.certificate_of_conduct_required
-        await tx.session.execute(
-            store.openings.update()
-            .where(store.openings.c.id == row.id)
-            .values(**changes, version=row.version + 1, updated_at=tx.clock.now())
+        await assignment_store.update_opening(
+            tx.session, row.id, **changes, version=row.version + 1, updated_at=tx.clock.now()
         )
         updated = await store.find(tx.session, store.openings, row.id)
     assert updated is not None
@@ -205,43 +192,35 @@ async def assign_volunteer(work: UnitOfWork, actor: Actor, command: AssignVolunt
         period = assignment.period_of(command.starts_on, command.ends_on, local_date(tx.clock.now()))
         assignment.check_assignable(volunteer.id, await candidate(tx, volunteer), needed, period)
         if opening is not None:
-            a = store.assignments
-            already = (
-                await tx.session.execute(
-                    sa.select(a.c.id).where(
-                        a.c.opening_id == opening.id,
-                        a.c.volunteer_id == volunteer.id,
-                        a.c.status == AssignmentStatus.ACTIVE.value,
-                    )
-                )
-            ).first()
-            if already is not None:
+            active = await assignment_store.active_assignments(
+                tx.session, opening_id=opening.id, volunteer_id=volunteer.id
+            )
+            if active:
                 raise Conflict(
-                    f"volunteer {volunteer.id} is assigned to this course already", assignment_id=str(already.id)
+                    f"volunteer {volunteer.id} is assigned to this course already", assignment_id=str(active[0].id)
                 )
             assignment.check_places(
                 opening.volunteers_needed, await store.count_active_assignments(tx.session, opening.id)
             )
         now = tx.clock.now()
-        await tx.session.execute(
-            store.assignments.insert().values(
-                id=assignment_id,
-                volunteer_id=volunteer.id,
-                library=volunteer.library,
-                municipality=volunteer.municipality,
-                kind=command.kind.value,
-                status=AssignmentStatus.ACTIVE.value,
-                opening_id=command.opening_id,
-                course_id=opening.course_id if opening is not None else None,
-                course_session_id=command.course_session_id,
-                participant_pseudonym=referral.participant_pseudonym if referral is not None else None,
-                referral_id=referral.id if referral is not None else None,
-                starts_on=command.starts_on,
-                ends_on=command.ends_on,
-                version=1,
-                assigned_at=now,
-                assigned_by=actor.subject,
-            )
+        await assignment_store.add_assignment(
+            tx.session,
+            id=assignment_id,
+            volunteer_id=volunteer.id,
+            library=volunteer.library,
+            municipality=volunteer.municipality,
+            kind=command.kind.value,
+            status=AssignmentStatus.ACTIVE.value,
+            opening_id=command.opening_id,
+            course_id=opening.course_id if opening is not None else None,
+            course_session_id=command.course_session_id,
+            participant_pseudonym=referral.participant_pseudonym if referral is not None else None,
+            referral_id=referral.id if referral is not None else None,
+            starts_on=command.starts_on,
+            ends_on=command.ends_on,
+            version=1,
+            assigned_at=now,
+            assigned_by=actor.subject,
         )
         await tx.stage(
             VolunteerAssigned(
@@ -322,23 +301,15 @@ async def end_assignment(work: UnitOfWork, actor: Actor, command: EndAssignment)
 
 async def end_active_assignments(tx: Transaction, volunteer: sa.Row) -> None:
     """Someone who leaves service (inactive, withdrawn, an intern's period over) guides nothing any more."""
-    a = store.assignments
-    rows = (
-        await tx.session.execute(
-            sa.select(a).where(a.c.volunteer_id == volunteer.id, a.c.status == AssignmentStatus.ACTIVE.value)
-        )
-    ).all()
-    for row in rows:
+    for row in await assignment_store.active_assignments(tx.session, volunteer_id=volunteer.id):
         await _end(tx, row, volunteer)
 
 
 async def _end(tx: Transaction, row: sa.Row, volunteer: sa.Row) -> None:
     """End one assignment; the referrer of a buddy's participant is told too."""
     now = tx.clock.now()
-    await tx.session.execute(
-        store.assignments.update()
-        .where(store.assignments.c.id == row.id)
-        .values(status=AssignmentStatus.ENDED.value, ended_at=now, version=row.version + 1)
+    await assignment_store.update_assignment(
+        tx.session, row.id, status=AssignmentStatus.ENDED.value, ended_at=now, version=row.version + 1
     )
     await tx.stage(
         AssignmentEnded(

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from services.volunteers import store
 from services.volunteers.domain import hours, scope
 from services.volunteers.queries.hours import entry_view
+from services.volunteers.store import assignment as assignment_store
 from services.volunteers.store import hours_history as history
 from shared.clock import local_date
 from shared.contracts.volunteers.api.assignments import CorrectHours, HoursChange, HoursEntryView, LogHours, RemoveHours
@@ -49,21 +50,20 @@ async def log_hours(work: UnitOfWork, actor: Actor, command: LogHours) -> HoursE
         already = await history.minutes_on_day(tx.session, row.volunteer_id, command.worked_on)
         hours.check_day_total(command.worked_on, already, command.minutes)
         now = tx.clock.now()
-        await tx.session.execute(
-            store.hours.insert().values(
-                id=entry_id,
-                assignment_id=row.id,
-                volunteer_id=row.volunteer_id,
-                library=row.library,
-                municipality=row.municipality,
-                worked_on=command.worked_on,
-                month=hours.month_of(command.worked_on),
-                minutes=command.minutes,
-                note=command.note,
-                logged_at=now,
-                logged_by=actor.subject,
-                version=1,
-            )
+        await assignment_store.add_hours(
+            tx.session,
+            id=entry_id,
+            assignment_id=row.id,
+            volunteer_id=row.volunteer_id,
+            library=row.library,
+            municipality=row.municipality,
+            worked_on=command.worked_on,
+            month=hours.month_of(command.worked_on),
+            minutes=command.minutes,
+            note=command.note,
+            logged_at=now,
+            logged_by=actor.subject,
+            version=1,
         )
         await tx.stage(
             HoursLogged(
@@ -94,10 +94,7 @@ async def _entry_for_change(
     tx: Transaction, actor: Actor, assignment_id: UUID, entry_id: UUID, expected: int | None, step: str
 ) -> tuple[sa.Row, sa.Row, sa.Row]:
     row, volunteer = await _assignment(tx, actor, assignment_id)
-    h = store.hours
-    entry = (
-        await tx.session.execute(sa.select(h).where(h.c.id == entry_id, h.c.assignment_id == row.id).with_for_update())
-    ).first()
+    entry = await assignment_store.lock_hours_entry(tx.session, row.id, entry_id)
     if entry is None:
         raise NotFound(f"hours entry {entry_id} not found")
     if is_stale(expected, entry.version):
@@ -122,16 +119,14 @@ async def correct_hours(work: UnitOfWork, actor: Actor, command: CorrectHours) -
         await history.record_change(
             tx.session, entry, change=HoursChange.CORRECTED.value, at=now, actor=actor.subject, reason=command.reason
         )
-        await tx.session.execute(
-            store.hours.update()
-            .where(store.hours.c.id == entry.id)
-            .values(
-                worked_on=worked_on,
-                month=hours.month_of(worked_on),
-                minutes=minutes,
-                note=command.note if command.note is not None else entry.note,
-                version=entry.version + 1,
-            )
+        await assignment_store.update_hours(
+            tx.session,
+            entry.id,
+            worked_on=worked_on,
+            month=hours.month_of(worked_on),
+            minutes=minutes,
+            note=command.note if command.note is not None else entry.note,
+            version=entry.version + 1,
         )
         await tx.stage(
             HoursCorrected(
@@ -159,9 +154,7 @@ async def remove_hours(work: UnitOfWork, actor: Actor, command: RemoveHours) -> 
         await history.record_change(
             tx.session, entry, change=HoursChange.REMOVED.value, at=now, actor=actor.subject, reason=command.reason
         )
-        await tx.session.execute(
-            store.hours.update().where(store.hours.c.id == entry.id).values(removed_at=now, version=entry.version + 1)
-        )
+        await assignment_store.update_hours(tx.session, entry.id, removed_at=now, version=entry.version + 1)
         await tx.stage(
             HoursRemoved(
                 **_parties(row, volunteer),

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
-
-from services.volunteers import store
 from services.volunteers.commands.recruitment import change_status, library_municipality, supplier, view_of
 from services.volunteers.domain import internship, pipeline, scope
 from services.volunteers.store import personal_data
+from services.volunteers.store import recruitment as recruitment_store
 from services.volunteers.store.personal_data import PersonVault
 from shared.clock import local_date
 from shared.contracts.partners.api.partnerships import PartnershipRole
@@ -34,39 +32,35 @@ async def register_intern(work: UnitOfWork, vault: PersonVault, actor: Actor, co
         found = await supplier(tx, school_id, library, PartnershipRole.INTERN_SUPPLIER)
         scope.check_supplier(actor, school_id, found, library, municipality, PartnershipRole.INTERN_SUPPLIER)
         now = tx.clock.now()
-        await tx.session.execute(
-            store.volunteers.insert().values(
-                id=volunteer_id,
-                kind=VolunteerKind.INTERN.value,
-                library=library,
-                municipality=municipality,
-                status=pipeline.INTERN_ARRIVES_IN.value,
-                channel=ApplicationChannel.EDUCATIONAL_INSTITUTION.value,
-                via_partner_id=school_id,
-                vacancy_id=None,
-                **personal_data.person_columns(vault, command.person, None),
-                certificate_of_conduct_required=command.certificate_of_conduct_required,
-                version=1,
-                applied_at=now,
-                updated_at=now,
-            )
+        await recruitment_store.add_volunteer(
+            tx.session,
+            id=volunteer_id,
+            kind=VolunteerKind.INTERN.value,
+            library=library,
+            municipality=municipality,
+            status=pipeline.INTERN_ARRIVES_IN.value,
+            channel=ApplicationChannel.EDUCATIONAL_INSTITUTION.value,
+            via_partner_id=school_id,
+            vacancy_id=None,
+            **personal_data.person_columns(vault, command.person, None),
+            certificate_of_conduct_required=command.certificate_of_conduct_required,
+            version=1,
+            applied_at=now,
+            updated_at=now,
         )
-        await tx.session.execute(
-            store.internships.insert().values(
-                volunteer_id=volunteer_id,
-                school_partner_id=school_id,
-                starts_on=command.starts_on,
-                ends_on=command.ends_on,
-                supervisor_sealed=vault.seal(command.supervisor),
-                learning_goals=list(command.learning_goals),
-                hours=command.hours,
-            )
+        await recruitment_store.add_internship(
+            tx.session,
+            volunteer_id=volunteer_id,
+            school_partner_id=school_id,
+            starts_on=command.starts_on,
+            ends_on=command.ends_on,
+            supervisor_sealed=vault.seal(command.supervisor),
+            learning_goals=list(command.learning_goals),
+            hours=command.hours,
         )
         await personal_data.save_name_digests(tx.session, vault, volunteer_id, command.person.name)
-        await tx.session.execute(
-            store.volunteer_history.insert().values(
-                volunteer_id=volunteer_id, status=pipeline.INTERN_ARRIVES_IN.value, at=now, actor=actor.subject
-            )
+        await recruitment_store.add_history(
+            tx.session, volunteer_id=volunteer_id, status=pipeline.INTERN_ARRIVES_IN.value, at=now, actor=actor.subject
         )
         await tx.stage(
             InternRegistered(
@@ -88,28 +82,15 @@ async def register_intern(work: UnitOfWork, vault: PersonVault, actor: Actor, co
 async def end_finished_internships(work: UnitOfWork, now: datetime) -> int:
     """End every intern whose period is over; safe when replicas run it at once (skip locked, conditional)."""
     today = local_date(now)
-    v, i = store.volunteers, store.internships
     async with work.transaction() as tx:
-        rows = (
-            await tx.session.execute(
-                sa.select(v, i.c.school_partner_id, i.c.ends_on)
-                .join(i, i.c.volunteer_id == v.c.id)
-                .where(
-                    v.c.kind == VolunteerKind.INTERN.value,
-                    v.c.status.in_([status.value for status in pipeline.INTERNSHIP_RUNNING]),
-                    i.c.ends_on < today,
-                )
-                .order_by(i.c.ends_on, v.c.id)
-                .limit(BATCH)
-                .with_for_update(of=v, skip_locked=True)
-            )
-        ).all()
+        running = [status.value for status in pipeline.INTERNSHIP_RUNNING]
+        rows = await recruitment_store.interns_past_their_period(tx.session, running, today, BATCH)
         for row in rows:
             if not internship.period_is_over(row.ends_on, today):
                 continue
             status = pipeline.apply_volunteer_step(VolunteerKind.INTERN, VolunteerStatus(row.status), VolunteerStep.END)
             await change_status(tx, SYSTEM, row, status, VolunteerStep.END, "the internship period ended")
-            await tx.session.execute(i.update().where(i.c.volunteer_id == row.id).values(ended_on=row.ends_on))
+            await recruitment_store.update_internship(tx.session, row.id, ended_on=row.ends_on)
             await tx.stage(
                 InternEnded(
                     volunteer_id=row.id,

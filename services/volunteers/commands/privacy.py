@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from services.volunteers import store
 from services.volunteers.commands.recruitment import move, view_of
 from services.volunteers.domain import pipeline, retention
-from services.volunteers.queries.privacy import policy_view, served
+from services.volunteers.queries.privacy import policy_view
 from services.volunteers.store import hours_history, personal_data
-from services.volunteers.store.personal_data import PersonVault, volunteer_policies
+from services.volunteers.store import recruitment as recruitment_store
+from services.volunteers.store.personal_data import PersonVault
 from shared.contracts.referrals.api.participant_data import RotateEncryption, RotationResult
 from shared.contracts.referrals.events import AnonymisationReason
 from shared.contracts.volunteers.api.personal_data import EraseVolunteerData, SetVolunteerPolicy, VolunteerPolicyView
@@ -34,36 +35,11 @@ ANONYMISE = "anonymise"  # the history's step for an erasure (not a pipeline ste
 async def anonymise(tx: Transaction, row: sa.Row, *, reason: AnonymisationReason, actor: str) -> None:
     """Erase who the person is; status, kind, dates, qualifications, assignments and minutes stay for the figures."""
     now = tx.clock.now()
-    v = store.volunteers
-    await tx.session.execute(
-        v.update()
-        .where(v.c.id == row.id)
-        .values(
-            person_sealed=None,
-            email_digest=None,
-            name=None,
-            email=None,
-            phone=None,
-            motivation=None,
-            status_reason=None,
-            anonymised_at=now,
-            version=row.version + 1,
-            updated_at=now,
-        )
-    )
+    await personal_data.erase_person(tx.session, row.id, version=row.version + 1, at=now)
     await personal_data.forget_name_digests(tx.session, row.id)
-    i = store.internships
-    await tx.session.execute(
-        i.update().where(i.c.volunteer_id == row.id).values(supervisor=None, supervisor_sealed=None, learning_goals=[])
-    )
-    await tx.session.execute(store.certificates.delete().where(store.certificates.c.volunteer_id == row.id))
-    # Free text may say anything about the person: reasons in the history, notes with hours.
-    h = store.volunteer_history
-    await tx.session.execute(h.update().where(h.c.volunteer_id == row.id).values(reason=None))
-    await tx.session.execute(store.hours.update().where(store.hours.c.volunteer_id == row.id).values(note=None))
     await hours_history.forget_reasons(tx.session, row.id)
-    await tx.session.execute(
-        h.insert().values(volunteer_id=row.id, status=row.status, step=ANONYMISE, at=now, actor=actor, reason=None)
+    await recruitment_store.add_history(
+        tx.session, volunteer_id=row.id, status=row.status, step=ANONYMISE, at=now, actor=actor, reason=None
     )
     await tx.stage(
         VolunteerAnonymised(
@@ -109,27 +85,16 @@ async def erase_volunteer_data(
 
 async def erase_after_retention(work: UnitOfWork, now: datetime) -> int:
     """The periodic job: anonymise everyone whose library's retention period after leaving has passed."""
-    v, p = store.volunteers, volunteer_policies
-    days = sa.case(
-        (served(v.c.id), sa.func.coalesce(p.c.volunteer_retention_days, retention.DEFAULT_POLICY.volunteer_days)),
-        else_=sa.func.coalesce(p.c.applicant_retention_days, retention.DEFAULT_POLICY.applicant_days),
-    )
-    due = (
-        sa.select(v)
-        .select_from(v.outerjoin(p, p.c.library == v.c.library))
-        .where(
-            v.c.anonymised_at.is_(None),
-            v.c.left_service_at.is_not(None),
-            v.c.left_service_at + sa.func.make_interval(0, 0, 0, days) <= now,
-        )
-        .order_by(v.c.left_service_at)
-        .limit(BATCH)
-        .with_for_update(of=v, skip_locked=True)  # replicas running the job at once take different rows
-    )
     total = 0
     while True:
         async with work.transaction() as tx:
-            rows = (await tx.session.execute(due)).all()
+            rows = await personal_data.past_retention(
+                tx.session,
+                now,
+                volunteer_days=retention.DEFAULT_POLICY.volunteer_days,
+                applicant_days=retention.DEFAULT_POLICY.applicant_days,
+                batch=BATCH,
+            )
             for row in rows:
                 await anonymise(tx, row, reason=AnonymisationReason.RETENTION, actor=SYSTEM.subject)
         total += len(rows)
@@ -164,23 +129,13 @@ async def rotate_encryption(
     """Re-seal every person's data (and school supervisors') with the newest configured key, in batches."""
     actor.require(Role.OPERATOR)
     resealed = 0
-    for table, key, column in (
-        (store.volunteers, store.volunteers.c.id, store.volunteers.c.person_sealed),
-        (store.internships, store.internships.c.volunteer_id, store.internships.c.supervisor_sealed),
-    ):
+    for what in personal_data.SEALED:
         last: UUID | None = None
         while True:
             async with work.transaction() as tx:
-                statement = (
-                    sa.select(key, column).where(column.is_not(None)).order_by(key).limit(BATCH).with_for_update()
-                )
-                if last is not None:
-                    statement = statement.where(key > last)
-                rows = (await tx.session.execute(statement)).all()
+                rows = await personal_data.sealed_after(tx.session, what, last, BATCH)
                 for found_key, sealed in rows:
-                    await tx.session.execute(
-                        table.update().where(key == found_key).values({column.name: vault.reseal(sealed)})
-                    )
+                    await personal_data.reseal(tx.session, what, found_key, vault.reseal(sealed))
             resealed += len(rows)
             if len(rows) < BATCH:
                 break

@@ -12,6 +12,7 @@ from services.volunteers.commands.assignments import end_active_assignments
 from services.volunteers.domain import applications, pipeline, scope
 from services.volunteers.queries.recruitment import certificates_of, volunteer_view
 from services.volunteers.store import personal_data
+from services.volunteers.store import recruitment as recruitment_store
 from services.volunteers.store.personal_data import PersonVault
 from shared.clock import local_date
 from shared.contracts import EventData
@@ -120,22 +121,21 @@ async def apply(work: UnitOfWork, vault: PersonVault, actor: Actor, command: App
             await _check_first_application(tx, vault, actor, library, command.person.email, command.vacancy_id)
         now = tx.clock.now()
         channel = ApplicationChannel.LIBRARY if via_partner_id is None else ApplicationChannel.VOLUNTEER_ORGANISATION
-        await tx.session.execute(
-            store.volunteers.insert().values(
-                id=volunteer_id,
-                kind=VolunteerKind.VOLUNTEER.value,
-                library=library,
-                municipality=municipality,
-                status=VolunteerStatus.APPLIED.value,
-                channel=channel.value,
-                via_partner_id=via_partner_id,
-                vacancy_id=command.vacancy_id,
-                **personal_data.person_columns(vault, command.person, command.motivation),
-                certificate_of_conduct_required=certificate_required,
-                version=1,
-                applied_at=now,
-                updated_at=now,
-            )
+        await recruitment_store.add_volunteer(
+            tx.session,
+            id=volunteer_id,
+            kind=VolunteerKind.VOLUNTEER.value,
+            library=library,
+            municipality=municipality,
+            status=VolunteerStatus.APPLIED.value,
+            channel=channel.value,
+            via_partner_id=via_partner_id,
+            vacancy_id=command.vacancy_id,
+            **personal_data.person_columns(vault, command.person, command.motivation),
+            certificate_of_conduct_required=certificate_required,
+            version=1,
+            applied_at=now,
+            updated_at=now,
         )
         await personal_data.save_name_digests(tx.session, vault, volunteer_id, command.person.name)
         await record_history(tx, volunteer_id, VolunteerStatus.APPLIED, None, actor, None)
@@ -183,15 +183,14 @@ async def record_history(
     actor: Actor,
     reason: str | None,
 ) -> None:
-    await tx.session.execute(
-        store.volunteer_history.insert().values(
-            volunteer_id=volunteer_id,
-            status=status.value,
-            step=step.value if step else None,
-            at=tx.clock.now(),
-            actor=actor.subject,
-            reason=reason,
-        )
+    await recruitment_store.add_history(
+        tx.session,
+        volunteer_id=volunteer_id,
+        status=status.value,
+        step=step.value if step else None,
+        at=tx.clock.now(),
+        actor=actor.subject,
+        reason=reason,
     )
 
 
@@ -259,9 +258,7 @@ async def move(
         today = local_date(tx.clock.now())
         internship = await store.find_internship(tx.session, row.id)
         assert internship is not None
-        await tx.session.execute(
-            store.internships.update().where(store.internships.c.volunteer_id == row.id).values(ended_on=today)
-        )
+        await recruitment_store.update_internship(tx.session, row.id, ended_on=today)
         event: EventData = InternEnded(
             volunteer_id=row.id,
             library=row.library,
@@ -299,16 +296,14 @@ async def change_status(
         left_at = row.left_service_at  # from inactive to ended: still out since the first day
     else:
         left_at = now if left else None
-    await tx.session.execute(
-        store.volunteers.update()
-        .where(store.volunteers.c.id == row.id)
-        .values(
-            status=status.value,
-            status_reason=reason,
-            version=row.version + 1,
-            updated_at=now,
-            left_service_at=left_at,
-        )
+    await recruitment_store.update_volunteer(
+        tx.session,
+        row.id,
+        status=status.value,
+        status_reason=reason,
+        version=row.version + 1,
+        updated_at=now,
+        left_service_at=left_at,
     )
     await record_history(tx, row.id, status, step, actor, reason)
     if status in OUT_OF_SERVICE:
@@ -333,9 +328,7 @@ async def update_volunteer(
             await personal_data.save_name_digests(tx.session, vault, row.id, person.name)
         if command.certificate_of_conduct_required is not None:
             changes["certificate_of_conduct_required"] = command.certificate_of_conduct_required
-        await tx.session.execute(
-            store.volunteers.update()
-            .where(store.volunteers.c.id == row.id)
-            .values(**changes, version=row.version + 1, updated_at=tx.clock.now())
+        await recruitment_store.update_volunteer(
+            tx.session, row.id, **changes, version=row.version + 1, updated_at=tx.clock.now()
         )
         return await view_of(tx, vault, actor, row.id)

@@ -10,6 +10,7 @@ from services.volunteers.domain import scope, screening
 from services.volunteers.queries.privacy import screening_policy
 from services.volunteers.queries.recruitment import certificates_of
 from services.volunteers.store import personal_data
+from services.volunteers.store import recruitment as recruitment_store
 from services.volunteers.store.personal_data import PersonVault
 from shared.clock import local_date
 from shared.contracts.volunteers.api.volunteers import ReceiveCertificate, RequestCertificate, VolunteerView
@@ -28,7 +29,7 @@ async def request_certificate(
         row = await volunteer_for_change(tx, vault, actor, command.volunteer_id, command.expected_version)
         screening.check_may_request(certificates_of(await store.find_certificates(tx.session, row.id)))
         now = tx.clock.now()
-        await tx.session.execute(store.certificates.insert().values(id=new_id(), volunteer_id=row.id, requested_at=now))
+        await recruitment_store.add_certificate(tx.session, id=new_id(), volunteer_id=row.id, requested_at=now)
         await _touch(tx, row)
         await tx.stage(
             CertificateRequested(
@@ -64,10 +65,8 @@ async def receive_certificate(
         )
         assert pending is not None
         valid_until = screening.counts_until(command.issued_on, command.valid_until, policy)
-        await tx.session.execute(
-            store.certificates.update()
-            .where(store.certificates.c.id == pending.id)
-            .values(received_at=tx.clock.now(), issued_on=command.issued_on, valid_until=valid_until)
+        await recruitment_store.update_certificate(
+            tx.session, pending.id, received_at=tx.clock.now(), issued_on=command.issued_on, valid_until=valid_until
         )
         await _touch(tx, row)
         await tx.stage(
@@ -88,8 +87,4 @@ async def receive_certificate(
 
 async def _touch(tx: Transaction, row: sa.Row) -> None:
     """A change to what the volunteer's view shows is a new version of the volunteer."""
-    await tx.session.execute(
-        store.volunteers.update()
-        .where(store.volunteers.c.id == row.id)
-        .values(version=row.version + 1, updated_at=tx.clock.now())
-    )
+    await recruitment_store.update_volunteer(tx.session, row.id, version=row.version + 1, updated_at=tx.clock.now())

@@ -12,6 +12,8 @@ from services.volunteers.commands import bought_training
 from services.volunteers.commands.recruitment import library_municipality, supplier
 from services.volunteers.domain import scope, training
 from services.volunteers.queries.training import module_view, session_view
+from services.volunteers.store import recruitment as recruitment_store
+from services.volunteers.store import training as training_store
 from shared.clock import local_date
 from shared.contracts import Envelope
 from shared.contracts.courses.events import PurchaseDelivered
@@ -82,12 +84,8 @@ async def add_purchased_module(tx: Transaction, envelope: Envelope, event: Purch
     """A programme bought for volunteers and delivered becomes a module of the library that bought it."""
     if not event.for_volunteers:
         return
-    existing = (
-        await tx.session.execute(
-            sa.select(store.training_modules.c.id).where(store.training_modules.c.purchase_id == event.purchase_id)
-        )
-    ).first()
-    if existing is not None:  # delivered twice (a second event for the same purchase): one module
+    # Delivered twice (a second event for the same purchase): one module.
+    if await training_store.module_of_purchase(tx.session, event.purchase_id) is not None:
         return
     if event.qualifications:  # bought for training needs: a module per qualification it renews
         for module in await bought_training.module_terms(tx, event):
@@ -123,22 +121,21 @@ async def _add_module(
     validity_months: int | None,
 ) -> None:
     now = tx.clock.now()
-    await tx.session.execute(
-        store.training_modules.insert().values(
-            id=module_id,
-            library=library,
-            municipality=municipality,
-            title=title,
-            description=description,
-            delivered_by=delivered_by.value,
-            provider_partner_id=provider_partner_id,
-            purchase_id=purchase_id,
-            qualification=qualification,
-            validity_months=validity_months,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
+    await training_store.add_module(
+        tx.session,
+        id=module_id,
+        library=library,
+        municipality=municipality,
+        title=title,
+        description=description,
+        delivered_by=delivered_by.value,
+        provider_partner_id=provider_partner_id,
+        purchase_id=purchase_id,
+        qualification=qualification,
+        validity_months=validity_months,
+        version=1,
+        created_at=now,
+        updated_at=now,
     )
     await tx.stage(
         TrainingModuleAdded(
@@ -171,10 +168,8 @@ async def update_training_module(work: UnitOfWork, actor: Actor, command: Update
             for name in ("title", "description", "qualification", "validity_months")
             if getattr(command, name) is not None
         }
-        await tx.session.execute(
-            store.training_modules.update()
-            .where(store.training_modules.c.id == row.id)
-            .values(**changes, version=row.version + 1, updated_at=tx.clock.now())
+        await training_store.update_module(
+            tx.session, row.id, **changes, version=row.version + 1, updated_at=tx.clock.now()
         )
         updated = await store.find(tx.session, store.training_modules, row.id)
     assert updated is not None
@@ -193,18 +188,17 @@ async def schedule_training_session(
         if module is None:
             raise NotFound(f"training module {command.module_id} not found")
         scope.check_may_act(actor, module.library, module.municipality, f"training module {command.module_id}")
-        await tx.session.execute(
-            store.training_sessions.insert().values(
-                id=session_id,
-                module_id=module.id,
-                library=module.library,
-                municipality=module.municipality,
-                starts_at=command.starts_at,
-                ends_at=command.ends_at,
-                place=command.place,
-                capacity=command.capacity,
-                created_at=tx.clock.now(),
-            )
+        await training_store.add_session(
+            tx.session,
+            id=session_id,
+            module_id=module.id,
+            library=module.library,
+            municipality=module.municipality,
+            starts_at=command.starts_at,
+            ends_at=command.ends_at,
+            place=command.place,
+            capacity=command.capacity,
+            created_at=tx.clock.now(),
         )
         await tx.stage(
             TrainingSessionScheduled(
@@ -270,11 +264,7 @@ async def _grant(tx: Transaction, volunteer: sa.Row, module: sa.Row, session_row
     obtained_on = local_date(session_row.starts_at)
     valid_until = training.qualification_valid_until(obtained_on, module.validity_months)
     q = store.qualifications
-    held = (
-        await tx.session.execute(
-            sa.select(q).where(q.c.volunteer_id == volunteer.id, q.c.code == module.qualification).with_for_update()
-        )
-    ).first()
+    held = await training_store.lock_qualification(tx.session, volunteer.id, module.qualification)
     if held is not None and not training.lasts_longer(valid_until, held.valid_until):
         return
     await store.upsert(
@@ -294,10 +284,8 @@ async def _grant(tx: Transaction, volunteer: sa.Row, module: sa.Row, session_row
         key=["volunteer_id", "code"],
         update=["module_id", "session_id", "obtained_on", "valid_until", "expired_at"],
     )
-    await tx.session.execute(
-        store.volunteers.update()
-        .where(store.volunteers.c.id == volunteer.id)
-        .values(version=volunteer.version + 1, updated_at=tx.clock.now())
+    await recruitment_store.update_volunteer(
+        tx.session, volunteer.id, version=volunteer.version + 1, updated_at=tx.clock.now()
     )
     await tx.stage(
         VolunteerQualified(
@@ -320,22 +308,10 @@ async def _grant(tx: Transaction, volunteer: sa.Row, module: sa.Row, session_row
 async def expire_qualifications(work: UnitOfWork, now: datetime) -> int:
     """Announce each qualification whose last valid day has passed, once (it blocks assignments either way)."""
     today = local_date(now)
-    q, v = store.qualifications, store.volunteers
     async with work.transaction() as tx:
-        rows = (
-            await tx.session.execute(
-                sa.select(q, v.c.kind, v.c.via_partner_id)
-                .join(v, v.c.id == q.c.volunteer_id)
-                .where(q.c.expired_at.is_(None), q.c.valid_until < today)
-                .order_by(q.c.valid_until, q.c.volunteer_id, q.c.code)
-                .limit(BATCH)
-                .with_for_update(of=q, skip_locked=True)
-            )
-        ).all()
+        rows = await training_store.qualifications_past_validity(tx.session, today, BATCH)
         for row in rows:
-            await tx.session.execute(
-                q.update().where(q.c.volunteer_id == row.volunteer_id, q.c.code == row.code).values(expired_at=now)
-            )
+            await training_store.mark_expired(tx.session, row.volunteer_id, row.code, now)
             await tx.stage(
                 QualificationExpired(
                     volunteer_id=row.volunteer_id,

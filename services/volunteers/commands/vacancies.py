@@ -11,6 +11,7 @@ from services.volunteers import store
 from services.volunteers.commands.recruitment import library_municipality
 from services.volunteers.domain import pipeline, scope
 from services.volunteers.queries.recruitment import vacancy_view
+from services.volunteers.store import recruitment as recruitment_store
 from shared.contracts import EventData
 from shared.contracts.volunteers.api.vacancies import (
     CreateVacancy,
@@ -38,21 +39,20 @@ async def create_vacancy(work: UnitOfWork, actor: Actor, command: CreateVacancy)
     async with work.transaction() as tx:
         municipality = await library_municipality(tx, actor, library)
         now = tx.clock.now()
-        await tx.session.execute(
-            store.vacancies.insert().values(
-                id=vacancy_id,
-                library=library,
-                municipality=municipality,
-                title=command.title,
-                description=command.description,
-                hours_per_week=command.hours_per_week,
-                qualifications_needed=sorted(set(command.qualifications_needed)),
-                certificate_of_conduct_required=command.certificate_of_conduct_required,
-                status=VacancyStatus.DRAFT.value,
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
+        await recruitment_store.add_vacancy(
+            tx.session,
+            id=vacancy_id,
+            library=library,
+            municipality=municipality,
+            title=command.title,
+            description=command.description,
+            hours_per_week=command.hours_per_week,
+            qualifications_needed=sorted(set(command.qualifications_needed)),
+            certificate_of_conduct_required=command.certificate_of_conduct_required,
+            status=VacancyStatus.DRAFT.value,
+            version=1,
+            created_at=now,
+            updated_at=now,
         )
         row = await store.find(tx.session, store.vacancies, vacancy_id)
     assert row is not None
@@ -80,10 +80,8 @@ async def update_vacancy(work: UnitOfWork, actor: Actor, command: UpdateVacancy)
         }
         if command.qualifications_needed is not None:
             changes["qualifications_needed"] = sorted(set(command.qualifications_needed))
-        await tx.session.execute(
-            store.vacancies.update()
-            .where(store.vacancies.c.id == row.id)
-            .values(**changes, version=row.version + 1, updated_at=tx.clock.now())
+        await recruitment_store.update_vacancy(
+            tx.session, row.id, **changes, version=row.version + 1, updated_at=tx.clock.now()
         )
         updated = await store.find(tx.session, store.vacancies, row.id)
     assert updated is not None
@@ -98,10 +96,8 @@ async def take_vacancy_step(work: UnitOfWork, actor: Actor, command: TakeVacancy
         status = pipeline.apply_vacancy_step(VacancyStatus(row.status), command.step)
         now = tx.clock.now()
         stamp = {"published_at": now} if command.step is VacancyStep.PUBLISH else {"closed_at": now}
-        await tx.session.execute(
-            store.vacancies.update()
-            .where(store.vacancies.c.id == row.id)
-            .values(status=status.value, version=row.version + 1, updated_at=now, **stamp)
+        await recruitment_store.update_vacancy(
+            tx.session, row.id, status=status.value, version=row.version + 1, updated_at=now, **stamp
         )
         event: EventData
         if command.step is VacancyStep.PUBLISH:

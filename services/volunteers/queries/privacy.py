@@ -13,7 +13,7 @@ from services.volunteers.queries import access_log
 from services.volunteers.queries.hours import entry_view
 from services.volunteers.queries.recruitment import volunteer_view
 from services.volunteers.store import hours_history, personal_data
-from services.volunteers.store.personal_data import PersonVault
+from services.volunteers.store.personal_data import PersonVault, served
 from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
 from shared.contracts.volunteers.api.assignments import AssignmentStatus
 from shared.contracts.volunteers.api.personal_data import (
@@ -66,12 +66,6 @@ def screening_policy(row: sa.Row | None) -> screening.ScreeningPolicy:
         validity_months=row.certificate_validity_months or default.validity_months,
         max_age_months=row.certificate_max_age_months or default.max_age_months,
     )
-
-
-def served(volunteer_id: sa.ColumnElement[UUID]) -> sa.Exists:
-    """Whether the person was ever in service (active): then they are a former volunteer, not an applicant."""
-    h = store.volunteer_history
-    return sa.exists().where(h.c.volunteer_id == volunteer_id, h.c.status == VolunteerStatus.ACTIVE.value)
 
 
 async def get_policy(work: UnitOfWork, actor: Actor, query: GetVolunteerPolicy) -> VolunteerPolicyView:

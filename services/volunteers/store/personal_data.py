@@ -18,8 +18,8 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.volunteers.store import internships, metadata, volunteers
-from shared.contracts.volunteers.api.volunteers import SchoolSupervisor, VolunteerPerson
+from services.volunteers.store import certificates, hours, internships, metadata, volunteer_history, volunteers
+from shared.contracts.volunteers.api.volunteers import SchoolSupervisor, VolunteerPerson, VolunteerStatus
 from shared.personal_data import KeyedDigests, Sealer, normalise_name
 
 volunteer_name_digests = sa.Table(
@@ -220,3 +220,85 @@ async def save_policy(
     await session.execute(
         statement.on_conflict_do_update(index_elements=["library"], set_={**values, "version": p.c.version + 1})
     )
+
+
+def served(volunteer_id: sa.ColumnElement[UUID]) -> sa.Exists:
+    """Whether the person was ever in service (active): then they are a former volunteer, not an applicant."""
+    h = volunteer_history
+    return sa.exists().where(h.c.volunteer_id == volunteer_id, h.c.status == VolunteerStatus.ACTIVE.value)
+
+
+async def erase_person(session: AsyncSession, volunteer_id: UUID, *, version: int, at: datetime) -> None:
+    """Who the person is goes: their sealed and clear details, their supervisor's, their certificates, and the free
+    text that may say anything about them (reasons in the history, notes with hours)."""
+    v, i, h = volunteers, internships, volunteer_history
+    await session.execute(
+        v.update()
+        .where(v.c.id == volunteer_id)
+        .values(
+            person_sealed=None,
+            email_digest=None,
+            name=None,
+            email=None,
+            phone=None,
+            motivation=None,
+            status_reason=None,
+            anonymised_at=at,
+            version=version,
+            updated_at=at,
+        )
+    )
+    await session.execute(
+        i.update()
+        .where(i.c.volunteer_id == volunteer_id)
+        .values(supervisor=None, supervisor_sealed=None, learning_goals=[])
+    )
+    await session.execute(certificates.delete().where(certificates.c.volunteer_id == volunteer_id))
+    await session.execute(h.update().where(h.c.volunteer_id == volunteer_id).values(reason=None))
+    await session.execute(hours.update().where(hours.c.volunteer_id == volunteer_id).values(note=None))
+
+
+async def past_retention(
+    session: AsyncSession, now: datetime, *, volunteer_days: int, applicant_days: int, batch: int
+) -> list[sa.Row]:
+    """People not yet anonymised whose library's retention after leaving has passed (its policy, else the days
+    given), locked: replicas running the job at once take different rows."""
+    v, p = volunteers, volunteer_policies
+    days = sa.case(
+        (served(v.c.id), sa.func.coalesce(p.c.volunteer_retention_days, volunteer_days)),
+        else_=sa.func.coalesce(p.c.applicant_retention_days, applicant_days),
+    )
+    statement = (
+        sa.select(v)
+        .select_from(v.outerjoin(p, p.c.library == v.c.library))
+        .where(
+            v.c.anonymised_at.is_(None),
+            v.c.left_service_at.is_not(None),
+            v.c.left_service_at + sa.func.make_interval(0, 0, 0, days) <= now,
+        )
+        .order_by(v.c.left_service_at)
+        .limit(batch)
+        .with_for_update(of=v, skip_locked=True)
+    )
+    return list((await session.execute(statement)).all())
+
+
+# What is sealed with the vault's key: a person's details, a school supervisor's (table, key, sealed column).
+SEALED = {
+    "person": (volunteers, volunteers.c.id, volunteers.c.person_sealed),
+    "supervisor": (internships, internships.c.volunteer_id, internships.c.supervisor_sealed),
+}
+
+
+async def sealed_after(session: AsyncSession, what: str, after: UUID | None, batch: int) -> list[sa.Row]:
+    """(key, sealed value) of the next batch after `after`, locked, in key order."""
+    _, key, column = SEALED[what]
+    statement = sa.select(key, column).where(column.is_not(None)).order_by(key).limit(batch).with_for_update()
+    if after is not None:
+        statement = statement.where(key > after)
+    return list((await session.execute(statement)).all())
+
+
+async def reseal(session: AsyncSession, what: str, found_key: UUID, sealed: Any) -> None:
+    table, key, column = SEALED[what]
+    await session.execute(table.update().where(key == found_key).values({column.name: sealed}))

@@ -9,9 +9,8 @@ declared operation (shared/contracts/partners/api/operations.py), so they are ma
 from __future__ import annotations
 
 from litestar import Router
-from litestar.handlers import HTTPRouteHandler
 
-from gateway.routes import passthrough
+from gateway.routes import passthrough, step
 from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.organisations import PartnerStep
 
@@ -25,20 +24,6 @@ tenant_routes = Router(
         passthrough("POST", "/libraries", ops.REGISTER_LIBRARY, body=True, status_code=201),
     ],
 )
-
-
-def _status(step: PartnerStep, summary: str) -> HTTPRouteHandler:
-    return passthrough(
-        "POST",
-        f"{ONE}/{step.value}",
-        ops.CHANGE_PARTNER_STATUS,
-        body="change",
-        fixed={"step": step},
-        if_match=True,
-        status_code=200,
-        summary=summary,
-        handler_name=step.value,
-    )
 
 
 partner_routes = Router(
@@ -60,9 +45,21 @@ partner_routes = Router(
         passthrough("GET", ONE, ops.GET_PARTNER, handler_name="get_one"),
         passthrough("GET", f"{ONE}/history", ops.PARTNER_HISTORY, handler_name="history"),
         passthrough("PATCH", ONE, ops.UPDATE_PARTNER, body="changes", if_match=True, handler_name="update"),
-        _status(PartnerStep.SUSPEND, "Suspend a partner: no new referrals from it"),
-        _status(PartnerStep.REACTIVATE, "Reactivate a suspended partner"),
-        _status(PartnerStep.END, "End a partner, and with it its partnerships (final)"),
+        step(
+            ONE,
+            ops.CHANGE_PARTNER_STATUS,
+            PartnerStep.SUSPEND,
+            "Suspend a partner: no new referrals from it",
+            body="change",
+        ),
+        step(ONE, ops.CHANGE_PARTNER_STATUS, PartnerStep.REACTIVATE, "Reactivate a suspended partner", body="change"),
+        step(
+            ONE,
+            ops.CHANGE_PARTNER_STATUS,
+            PartnerStep.END,
+            "End a partner, and with it its partnerships (final)",
+            body="change",
+        ),
         passthrough("GET", f"{ONE}/feed", ops.GET_FEED, handler_name="feed"),
         passthrough("GET", f"{ONE}/feed/nats", ops.NATS_FEED_ACCESS, handler_name="nats_access"),
         passthrough(

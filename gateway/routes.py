@@ -26,6 +26,7 @@ the declaration with `rpc.call(OPERATION, actor, request)`.
 
 from __future__ import annotations
 
+import enum
 import inspect
 import re
 import types
@@ -176,6 +177,24 @@ def passthrough(
         summary=summary or operation.summary,
         description=description or _who_may(operation),
     )(handler)
+
+
+def step(
+    one: str, operation: Operation[Any, Any], taken: enum.StrEnum, summary: str, *, body: str | type[Any]
+) -> HTTPRouteHandler:
+    """`POST {one}/{step}`: a step the path names (the request's `step`), the body says how (a reason, a note),
+    If-Match the version it was based on."""
+    return passthrough(
+        "POST",
+        f"{one}/{taken.value}",
+        operation,
+        body=body,
+        fixed={"step": taken},
+        if_match=True,
+        status_code=200,
+        summary=summary,
+        handler_name=taken.value,
+    )
 
 
 def _body(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from litestar import Router
-from litestar.handlers import HTTPRouteHandler
 
-from gateway.routes import passthrough
+from gateway.routes import passthrough, step
 from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.vacancies import VacancyChanges, VacancyStep, VacancyStepRequest
 from shared.contracts.volunteers.api.volunteers import (
@@ -21,20 +20,6 @@ VACANCY = "/{vacancy_id:uuid}"
 VOLUNTEER = "/{volunteer_id:uuid}"
 
 
-def _vacancy_step(step: VacancyStep, summary: str) -> HTTPRouteHandler:
-    return passthrough(
-        "POST",
-        f"{VACANCY}/{step.value}",
-        ops.TAKE_VACANCY_STEP,
-        body=VacancyStepRequest,
-        fixed={"step": step},
-        if_match=True,
-        status_code=200,
-        summary=summary,
-        handler_name=step.value,
-    )
-
-
 vacancy_routes = Router(
     path="/api/v1/vacancies",
     tags=["volunteers"],
@@ -43,8 +28,14 @@ vacancy_routes = Router(
         passthrough("GET", "/", ops.LIST_VACANCIES),
         passthrough("GET", VACANCY, ops.GET_VACANCY, handler_name="get_one"),
         passthrough("PATCH", VACANCY, ops.UPDATE_VACANCY, body=VacancyChanges, if_match=True, handler_name="update"),
-        _vacancy_step(VacancyStep.PUBLISH, "Publish: partnering volunteer organisations see it"),
-        _vacancy_step(VacancyStep.CLOSE, "Close a vacancy"),
+        step(
+            VACANCY,
+            ops.TAKE_VACANCY_STEP,
+            VacancyStep.PUBLISH,
+            "Publish: partnering volunteer organisations see it",
+            body=VacancyStepRequest,
+        ),
+        step(VACANCY, ops.TAKE_VACANCY_STEP, VacancyStep.CLOSE, "Close a vacancy", body=VacancyStepRequest),
     ],
 )
 

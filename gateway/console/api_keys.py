@@ -21,16 +21,15 @@ from gateway.console.session import PREFIX, Visitor
 from gateway.console.subscriptions import partner_of
 from gateway.console.views import page
 from shared.clock import LOCAL_TIME
+from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.api_keys import (
     ApiKeyIssued,
     ApiKeyRequest,
-    ApiKeyView,
     IssueApiKey,
     ListApiKeys,
     RevokeApiKey,
 )
 from shared.errors import PartnernetError
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -82,7 +81,7 @@ class ApiKeyPages(Controller):
         form = await request.form()
         try:
             command = IssueApiKey(partner_id=partner_of(actor), request=key_request(form))
-            issued = await rpc.call("partners", "issue_api_key", actor, command, ApiKeyIssued)
+            issued = await rpc.call(ops.ISSUE_API_KEY, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             typed = {"name": forms.text(form, "name") or "", "scopes": form.getall("scopes", [])}
             typed["expires_on"] = forms.text(form, "expires_on") or ""
@@ -96,7 +95,7 @@ class ApiKeyPages(Controller):
         actor = visitor.signed_in(Role.PARTNER)
         try:
             command = RevokeApiKey(partner_id=partner_of(actor), key_id=key_id)
-            await rpc.call("partners", "revoke_api_key", actor, command, ApiKeyView)
+            await rpc.call(ops.REVOKE_API_KEY, actor, command)
         except PartnernetError as exc:
             return await self._page(visitor, rpc, actor, problem=explain(visitor.lang, exc))
         return Redirect(f"{PREFIX}/api-keys?done=revoked", status_code=303)
@@ -114,7 +113,7 @@ class ApiKeyPages(Controller):
         notice: str | None = None,
     ) -> Response[str]:
         query = ListApiKeys(partner_id=partner_of(actor), include_revoked=include_revoked, limit=100)
-        keys = await rpc.call("partners", "list_api_keys", actor, query, Page[ApiKeyView])
+        keys = await rpc.call(ops.LIST_API_KEYS, actor, query)
         status = problem.status if problem else 201 if issued else 200
         return page(
             visitor,

@@ -18,7 +18,8 @@ from gateway.console.names import load_names
 from gateway.console.session import Visitor
 from gateway.console.subscriptions import partner_of
 from gateway.console.views import page
-from shared.contracts.partners.api.feeds import FeedPage, GetFeed, IssueNatsCredentials, NatsFeedCredentials
+from shared.contracts.partners.api import operations as ops
+from shared.contracts.partners.api.feeds import GetFeed, IssueNatsCredentials, NatsFeedCredentials
 from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
@@ -47,7 +48,7 @@ class FeedPages(Controller):
             command = forms.convert(
                 {"partner_id": str(partner_of(actor)), "name": forms.text(form, "name")}, IssueNatsCredentials
             )
-            issued = await rpc.call("partners", "issue_nats_credentials", actor, command, NatsFeedCredentials)
+            issued = await rpc.call(ops.ISSUE_NATS_CREDENTIALS, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             return await self._page(visitor, rpc, actor, None, problem=explain(visitor.lang, exc))
         return await self._page(visitor, rpc, actor, None, credentials=issued)
@@ -69,7 +70,7 @@ class FeedPages(Controller):
                 raise InvalidInput("not a position in the feed - at `$.after`")
             position = int(after) if after else None
             query = forms.convert({"partner_id": str(partner_of(actor)), "after": position, "limit": SHOWN}, GetFeed)
-            found = await rpc.call("partners", "get_feed", actor, query, FeedPage)
+            found = await rpc.call(ops.GET_FEED, actor, query)
             entries, next_after = found.items, found.next_after
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = problem or explain(visitor.lang, exc)

@@ -22,6 +22,7 @@ from gateway.console.names import load_names
 from gateway.console.network_forms import partner_values, typed
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
+from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.organisations import (
     AddressKind,
     GetPartner,
@@ -31,13 +32,10 @@ from shared.contracts.partners.api.organisations import (
 )
 from shared.contracts.partners.api.partnerships import (
     GetPartnerHistory,
-    History,
     ListPartnerships,
-    PartnershipView,
 )
 from shared.contracts.vocabulary import SkillArea
 from shared.errors import PartnernetError
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -102,7 +100,7 @@ class OrganisationPages(Controller):
         form = await request.form()
         try:
             command = UpdatePartner(partner_id=own_partner(actor), changes=own_changes(form))
-            await rpc.call("partners", "update_partner", actor, command, PartnerView)
+            await rpc.call(ops.UPDATE_PARTNER, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             partner = await self._partner(rpc, actor)
@@ -115,8 +113,8 @@ class OrganisationPages(Controller):
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR, Role.PARTNER)
         partner, found, parties = await asyncio.gather(
-            rpc.call("partners", "get_partner", actor, GetPartner(partner_id=partner_id), PartnerView),
-            rpc.call("partners", "partner_history", actor, GetPartnerHistory(partner_id=partner_id), History),
+            rpc.call(ops.GET_PARTNER, actor, GetPartner(partner_id=partner_id)),
+            rpc.call(ops.PARTNER_HISTORY, actor, GetPartnerHistory(partner_id=partner_id)),
             load_names(rpc, actor),
         )
         return page(
@@ -133,7 +131,7 @@ class OrganisationPages(Controller):
 
     @staticmethod
     async def _partner(rpc: RpcClient, actor: Actor) -> PartnerView:
-        return await rpc.call("partners", "get_partner", actor, GetPartner(partner_id=own_partner(actor)), PartnerView)
+        return await rpc.call(ops.GET_PARTNER, actor, GetPartner(partner_id=own_partner(actor)))
 
     @staticmethod
     async def _page(
@@ -146,9 +144,7 @@ class OrganisationPages(Controller):
         problem: Explanation | None = None,
         notice: str | None = None,
     ) -> Response[str]:
-        partnerships = await rpc.call(
-            "partners", "list_partnerships", actor, ListPartnerships(limit=200), Page[PartnershipView]
-        )
+        partnerships = await rpc.call(ops.LIST_PARTNERSHIPS, actor, ListPartnerships(limit=200))
         return page(
             visitor,
             "organisation.html",

@@ -23,6 +23,7 @@ from gateway.console.names import load_names
 from gateway.console.quotes import cents
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
+from shared.contracts.courses.api import operations as course_ops
 from shared.contracts.courses.api.purchasing import (
     AddQuote,
     ApproveInvoice,
@@ -41,9 +42,10 @@ from shared.contracts.courses.api.purchasing import (
     RequestPurchase,
 )
 from shared.contracts.courses.events import Audience
+from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus, PartnerView
 from shared.errors import InvalidInput, PartnernetError
-from shared.pagination import Page
+from shared.operations import Operation
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -72,9 +74,9 @@ def _reason(form: FormMultiDict) -> str | None:
 
 
 # step → (the courses service's operation, the command made from the form)
-COMMANDS: dict[str, tuple[str, Callable[[UUID, FormMultiDict], Any]]] = {
+COMMANDS: dict[str, tuple[Operation[Any, PurchaseView], Callable[[UUID, FormMultiDict], Any]]] = {
     "add_quote": (
-        "add_quote",
+        course_ops.ADD_QUOTE,
         lambda pid, form: forms.convert(
             {
                 "purchase_id": str(pid),
@@ -90,7 +92,7 @@ COMMANDS: dict[str, tuple[str, Callable[[UUID, FormMultiDict], Any]]] = {
         ),
     ),
     "invite": (
-        "invite_partner",
+        course_ops.INVITE_PARTNER,
         lambda pid, form: forms.convert(
             {
                 "purchase_id": str(pid),
@@ -100,7 +102,7 @@ COMMANDS: dict[str, tuple[str, Callable[[UUID, FormMultiDict], Any]]] = {
         ),
     ),
     "approve": (
-        "approve_purchase",
+        course_ops.APPROVE_PURCHASE,
         lambda pid, form: forms.convert(
             {
                 "purchase_id": str(pid),
@@ -114,19 +116,19 @@ COMMANDS: dict[str, tuple[str, Callable[[UUID, FormMultiDict], Any]]] = {
         ),
     ),
     "reject": (
-        "reject_purchase",
+        course_ops.REJECT_PURCHASE,
         lambda pid, form: forms.convert(
             {"purchase_id": str(pid), "reason": _reason(form), "expected_version": _version(form)}, RejectPurchase
         ),
     ),
     "cancel": (
-        "cancel_purchase",
+        course_ops.CANCEL_PURCHASE,
         lambda pid, form: forms.convert(
             {"purchase_id": str(pid), "reason": _reason(form), "expected_version": _version(form)}, CancelPurchase
         ),
     ),
     "order": (
-        "order_purchase",
+        course_ops.ORDER_PURCHASE,
         lambda pid, form: forms.convert(
             {
                 "purchase_id": str(pid),
@@ -136,7 +138,7 @@ COMMANDS: dict[str, tuple[str, Callable[[UUID, FormMultiDict], Any]]] = {
         ),
     ),
     "delivery": (
-        "record_delivery",
+        course_ops.RECORD_DELIVERY,
         lambda pid, form: forms.convert(
             {
                 "purchase_id": str(pid),
@@ -151,7 +153,7 @@ COMMANDS: dict[str, tuple[str, Callable[[UUID, FormMultiDict], Any]]] = {
         ),
     ),
     "invoice": (
-        "record_invoice",
+        course_ops.RECORD_INVOICE,
         lambda pid, form: forms.convert(
             {
                 "purchase_id": str(pid),
@@ -165,7 +167,7 @@ COMMANDS: dict[str, tuple[str, Callable[[UUID, FormMultiDict], Any]]] = {
         ),
     ),
     "approve_invoice": (
-        "approve_invoice",
+        course_ops.APPROVE_INVOICE,
         lambda pid, form: forms.convert(
             {
                 "purchase_id": str(pid),
@@ -175,13 +177,13 @@ COMMANDS: dict[str, tuple[str, Callable[[UUID, FormMultiDict], Any]]] = {
         ),
     ),
     "refuse_invoice": (
-        "refuse_invoice",
+        course_ops.REFUSE_INVOICE,
         lambda pid, form: forms.convert(
             {"purchase_id": str(pid), "reason": _reason(form), "expected_version": _version(form)}, RefuseInvoice
         ),
     ),
     "close": (
-        "close_purchase",
+        course_ops.CLOSE_PURCHASE,
         lambda pid, form: forms.convert({"purchase_id": str(pid), "expected_version": _version(form)}, ClosePurchase),
     ),
 }
@@ -204,9 +206,7 @@ class PurchaseStepPages(Controller):
                 "estimated_cost_cents": cents(form, "estimated_cost"),
                 "budget_year": forms.number(form, "budget_year"),
             }
-            made = await rpc.call(
-                "courses", "request_purchase", actor, forms.convert(data, RequestPurchase), PurchaseView
-            )
+            made = await rpc.call(course_ops.REQUEST_PURCHASE, actor, forms.convert(data, RequestPurchase))
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             typed: dict[str, Any] = {
@@ -259,7 +259,7 @@ class PurchaseStepPages(Controller):
             if step not in COMMANDS:
                 raise InvalidInput(f"not a step of a purchase: {step[:40]}")
             operation, make = COMMANDS[step]
-            await rpc.call("courses", operation, actor, make(purchase_id, form), PurchaseView)
+            await rpc.call(operation, actor, make(purchase_id, form))
         except (PartnernetError, msgspec.ValidationError) as exc:
             return await self._page(
                 visitor, rpc, actor, purchase_id, problem=explain(visitor.lang, exc), open_step=step
@@ -277,14 +277,14 @@ class PurchaseStepPages(Controller):
         problem: Explanation | None = None,
         open_step: str | None = None,
     ) -> Response[str]:
-        purchase = await rpc.call("courses", "get_purchase", actor, GetPurchase(purchase_id=purchase_id), PurchaseView)
+        purchase = await rpc.call(course_ops.GET_PURCHASE, actor, GetPurchase(purchase_id=purchase_id))
         steps = STEPS.get(purchase.status, ())
         if actor.role is not Role.STAFF:  # the library's staff only (budget holders among them approve)
             steps = ()
         partners: list[PartnerView] = []
         if "invite" in steps:
             query = ListPartners(status=PartnerStatus.ACTIVE, limit=200)
-            partners = (await rpc.call("partners", "list_partners", actor, query, Page[PartnerView])).items
+            partners = (await rpc.call(partner_ops.LIST_PARTNERS, actor, query)).items
         parties = await load_names(rpc, actor)
         return page(
             visitor,

@@ -21,15 +21,14 @@ from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.subscriptions import partner_of
 from gateway.console.views import page
+from shared.contracts.courses.api import operations as ops
 from shared.contracts.courses.api.purchasing import (
     ListProviderPurchases,
-    ProviderPurchaseView,
     ProviderQuote,
     ProviderStanding,
     SubmitQuote,
 )
 from shared.errors import InvalidInput, PartnernetError
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -80,7 +79,7 @@ class QuotePages(Controller):
             }
             quote = forms.convert(data, ProviderQuote)
             command = SubmitQuote(partner_id=partner_of(actor), purchase_id=purchase_id, quote=quote)
-            await rpc.call("courses", "submit_quote", actor, command, ProviderPurchaseView)
+            await rpc.call(ops.SUBMIT_QUOTE, actor, command)
         except (PartnernetError, msgspec.ValidationError) as exc:
             typed = {key: forms.text(form, key) or "" for key in ("amount", "description", "valid_until")}
             problem = explain(visitor.lang, exc)
@@ -98,7 +97,7 @@ class QuotePages(Controller):
         typed: dict[str, dict[str, str]] | None = None,
     ) -> Response[str]:
         query = ListProviderPurchases(partner_id=partner_of(actor), limit=100)
-        found = await rpc.call("courses", "list_provider_purchases", actor, query, Page[ProviderPurchaseView])
+        found = await rpc.call(ops.LIST_PROVIDER_PURCHASES, actor, query)
         return page(
             visitor,
             "quotes.html",

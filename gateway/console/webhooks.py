@@ -18,16 +18,14 @@ from gateway.console import forms
 from gateway.console.explain import explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.subscriptions import deliveries_page, partner_of
+from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.feeds import (
     DeliveryRef,
-    DeliveryView,
     RotateWebhookSecret,
     SecretRotation,
     UpdateWebhook,
     WebhookChanges,
     WebhookRef,
-    WebhookView,
-    WebhookWithSecret,
 )
 from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
@@ -58,7 +56,7 @@ class WebhookTools(Controller):
             if changes.status is None:
                 raise InvalidInput("say whether the webhook is paused or active - at `$.status`")
             command = UpdateWebhook(partner_id=partner_of(actor), webhook_id=webhook_id, changes=changes)
-            updated = await rpc.call("partners", "update_webhook", actor, command, WebhookView)
+            updated = await rpc.call(ops.UPDATE_WEBHOOK, actor, command)
         except MISTAKES as exc:
             return await deliveries_page(visitor, rpc, actor, webhook_id, problem=explain(visitor.lang, exc))
         return Redirect(f"{PREFIX}/subscriptions/{webhook_id}?notice=webhook_{updated.status.value}", status_code=303)
@@ -84,7 +82,7 @@ class WebhookTools(Controller):
                 SecretRotation,
             )
             command = RotateWebhookSecret(partner_id=partner_of(actor), webhook_id=webhook_id, rotation=rotation)
-            rotated = await rpc.call("partners", "rotate_webhook_secret", actor, command, WebhookWithSecret)
+            rotated = await rpc.call(ops.ROTATE_WEBHOOK_SECRET, actor, command)
         except MISTAKES as exc:
             return await deliveries_page(visitor, rpc, actor, webhook_id, problem=explain(visitor.lang, exc))
         return await deliveries_page(visitor, rpc, actor, webhook_id, rotated=rotated)
@@ -104,7 +102,7 @@ class WebhookTools(Controller):
             if forms.text(form, "confirm") != "yes":
                 raise InvalidInput("confirm that the webhook is to be removed - at `$.confirm`")
             command = WebhookRef(partner_id=partner_of(actor), webhook_id=webhook_id)
-            await rpc.call("partners", "delete_webhook", actor, command, type(None))
+            await rpc.call(ops.DELETE_WEBHOOK, actor, command)
         except MISTAKES as exc:
             return await deliveries_page(visitor, rpc, actor, webhook_id, problem=explain(visitor.lang, exc))
         return Redirect(f"{PREFIX}/subscriptions?done=webhook_removed", status_code=303)
@@ -120,7 +118,7 @@ class WebhookTools(Controller):
         actor = visitor.signed_in(Role.PARTNER)
         try:
             command = DeliveryRef(partner_id=partner_of(actor), webhook_id=webhook_id, delivery_id=delivery_id)
-            await rpc.call("partners", "replay_delivery", actor, command, DeliveryView)
+            await rpc.call(ops.REPLAY_DELIVERY, actor, command)
         except MISTAKES as exc:
             return await deliveries_page(visitor, rpc, actor, webhook_id, problem=explain(visitor.lang, exc))
         return Redirect(f"{PREFIX}/subscriptions/{webhook_id}?notice=delivery_replayed", status_code=303)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from services.partners.store.subscriptions import PRUNE_DELIVERIES
 from shared.retention import BATCH, prune
 from shared.unit_of_work import UnitOfWork

@@ -1,4 +1,4 @@
-"""`python -m gateway` runs the gateway against the configured NATS; `--name` tells a launcher's processes apart."""
+"""`python -m gateway` runs the gateway against the configured NATS; `partnernet up` starts several of these."""
 
 import argparse
 
@@ -6,5 +6,7 @@ from gateway.server import serve
 
 parser = argparse.ArgumentParser(prog="python -m gateway")
 parser.add_argument("--name", default="gateway", help="this process's name among several (gateway-2 …); only shown")
-parser.parse_args()
-serve()
+parser.add_argument(
+    "--share-port", action="store_true", help="bind the port with SO_REUSEPORT beside other gateway processes"
+)
+serve(share_port=parser.parse_args().share_port)

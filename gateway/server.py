@@ -133,7 +133,9 @@ def server_config(app: Any, settings: Settings, *, port: int | None = None, **op
     )
 
 
-def serve(settings: Settings | None = None, port: int | None = None) -> None:
+def serve(settings: Settings | None = None, port: int | None = None, *, share_port: bool = False) -> None:
+    """`share_port`: one of several gateway processes `partnernet up` starts on the port (it checked that nobody
+    else listens there); a gateway on its own (`partnernet gateway`, a container) binds the port as usual."""
     settings = settings or Settings.from_env()
     setup_logging("gateway", settings.log_level)
     try:
@@ -149,9 +151,9 @@ def serve(settings: Settings | None = None, port: int | None = None) -> None:
         access_log=False,
         log_config=None,  # keep our JSON lines: uvicorn would install text handlers of its own
     )
-    if settings.gateway_workers > 1:
-        # One of several gateway processes on the port (`partnernet up` starts them): each binds it with
-        # SO_REUSEPORT and the kernel spreads new connections over them. One Python process could not keep up.
+    if share_port:
+        # One of several gateway processes on the port: each binds it with SO_REUSEPORT and the kernel spreads
+        # new connections over them. One Python process could not keep up.
         uvicorn.Server(config).run(sockets=[shared_port(config.host, config.port)])
     else:
         uvicorn.Server(config).run()

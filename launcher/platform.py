@@ -271,6 +271,12 @@ def gateway_processes(workers: int) -> list[str]:
     return ["gateway", *(f"gateway-{n}" for n in range(2, workers + 1))]
 
 
+def gateway_commands(workers: int) -> dict[str, list[str]]:
+    """How each gateway process is started: several share the port (SO_REUSEPORT), one binds it as usual."""
+    share = ["--share-port"] if workers > 1 else []
+    return {name: [sys.executable, "-m", "gateway", "--name", name, *share] for name in gateway_processes(workers)}
+
+
 def port_answers(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)

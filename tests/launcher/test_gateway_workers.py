@@ -7,12 +7,21 @@ import socket
 import pytest
 
 from gateway.server import shared_port
-from launcher.platform import gateway_processes, port_is_free
+from launcher.platform import gateway_commands, gateway_processes, port_is_free
 
 
 def test_the_gateway_processes_are_named_apart() -> None:
     assert gateway_processes(1) == ["gateway"]
     assert gateway_processes(3) == ["gateway", "gateway-2", "gateway-3"]
+
+
+def test_only_several_gateway_processes_share_the_port() -> None:
+    (alone,) = gateway_commands(1).values()
+    assert alone[-3:] == ["-m", "gateway", "--name", "gateway"][-3:] and "--share-port" not in alone
+    several = gateway_commands(2)
+    assert list(several) == ["gateway", "gateway-2"]
+    assert all(argv[-1] == "--share-port" for argv in several.values())
+    assert several["gateway-2"][-3:] == ["--name", "gateway-2", "--share-port"]
 
 
 def test_two_gateway_processes_share_the_port_but_another_platform_is_refused_it() -> None:

@@ -27,6 +27,7 @@ from services.partners import store
 from services.partners.domain import notices as rules
 from services.partners.domain.webhooks import RetryPolicy
 from services.partners.mail import SmtpSender, describe, email_message, is_permanent
+from services.partners.store import notices as notice_store
 from shared.clock import Clock
 from shared.contracts import Envelope, short_type
 from shared.contracts.partners.api.notices import (
@@ -47,7 +48,6 @@ from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
 
-P = store.notice_preferences
 MAIL_CHANNEL = "partnernet_mail_partners"  # the NOTIFY trigger on mail_outbox (migration 008)
 MAIL_BATCH = 32
 MAIL_SENT = "partnernet.mail.sent"  # kind, result (sent, failed: tried again, gave_up)
@@ -138,7 +138,7 @@ async def get_preferences(
 ) -> NoticePreferences:
     available = rules.kinds_for(actor)
     async with work.read() as session:
-        row = (await session.execute(sa.select(P).where(P.c.subject == actor.subject))).first()
+        row = await notice_store.find_preferences(session, actor.subject)
     return _view(row, available, notices)
 
 
@@ -148,7 +148,7 @@ async def set_preferences(
     available = rules.kinds_for(actor)
     kinds = rules.check_choice(actor, command.email, command.kinds)
     async with work.transaction() as tx:
-        row = (await tx.session.execute(sa.select(P).where(P.c.subject == actor.subject).with_for_update())).first()
+        row = await notice_store.find_preferences(tx.session, actor.subject, lock=True)
         current = row.version if row is not None else 0
         if row is None and command.expected_version not in (None, 0):
             raise version_conflict("notice preferences", command.expected_version, _view(None, available, notices))
@@ -168,11 +168,9 @@ async def set_preferences(
             "version": current + 1,
             "updated_at": tx.clock.now(),
         }
-        if row is None:
-            await tx.session.execute(P.insert().values(subject=actor.subject, **values))
-        else:
-            await tx.session.execute(P.update().where(P.c.subject == actor.subject).values(**values))
-        saved = (await tx.session.execute(sa.select(P).where(P.c.subject == actor.subject))).one()
+        await notice_store.save_preferences(tx.session, actor.subject, first=row is None, **values)
+        saved = await notice_store.find_preferences(tx.session, actor.subject)
+        assert saved is not None
     return _view(saved, available, notices)
 
 

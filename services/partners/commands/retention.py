@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import sqlalchemy as sa
-
+from services.partners.store.notices import PRUNE_MAIL
 from services.partners.store.subscriptions import PRUNE_DELIVERIES
 from shared.retention import BATCH, prune
 from shared.unit_of_work import UnitOfWork
@@ -24,16 +23,6 @@ async def prune_delivered(work: UnitOfWork, window: timedelta, *, batch: int = B
     if pruned:
         log.info("pruned %d delivered webhook deliveries past their retention", pruned)
     return pruned
-
-
-# Notices by e-mail, once sent or given up: they name staff's and partners' people's addresses, which stay no
-# longer than the window (a pending one is still being tried and stays).
-PRUNE_MAIL = sa.text(
-    "WITH gone AS ("
-    " SELECT id FROM mail_outbox WHERE created_at < :before AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)"
-    " ORDER BY created_at LIMIT :batch FOR UPDATE SKIP LOCKED)"
-    " DELETE FROM mail_outbox m USING gone WHERE m.id = gone.id"
-)
 
 
 async def prune_mail(work: UnitOfWork, window: timedelta, *, batch: int = BATCH) -> int:

@@ -12,6 +12,7 @@ import pytest
 from gateway.console import explain
 from gateway.console.access_log import LOGS as ACCESS_LOGS
 from gateway.console.api_keys import SCOPES as API_SCOPES
+from gateway.console.budget import DONE as BUDGET_DONE
 from gateway.console.duplicates import FILTERS as DUPLICATE_FILTERS
 from gateway.console.forms import STEPS
 from gateway.console.messages import EN, LANGUAGES, NL, translate
@@ -127,6 +128,8 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"access_log.of_{log}" for log in ACCESS_LOGS)
     asked.update(f"partner_action.{action}" for action in PARTNER_ACTIONS)
     asked.update(FIELD_LABELS.values())
+    asked.update(f"done.{done}" for done in BUDGET_DONE)
+    asked.update({"budget_page.change_appointed", "budget_page.change_removed"})
     asked.update(f"{kind}.{step}" for kind in ("purchase_step", "purchase_done") for step in PURCHASE_STEPS)
     asked.update(f"webhook.to_{status}{means}" for status in ("active", "paused") for means in ("", "_means"))
     asked.update(f"done.{notice}" for notice in WEBHOOK_NOTICES)

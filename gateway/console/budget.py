@@ -23,23 +23,18 @@ from gateway.console.quotes import cents
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from shared.clock import LOCAL_TIME
+from shared.contracts.courses.api import operations as ops
 from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
-    BudgetHolderChange,
-    BudgetHolderView,
-    BudgetView,
     GetBudget,
     GetPurchasingPolicy,
     ListBudgetHolderChanges,
     ListBudgetHolders,
-    PurchasingPolicyView,
     RemoveBudgetHolder,
-    Removed,
     SetBudget,
     SetPurchasingPolicy,
 )
 from shared.errors import InvalidInput, PartnernetError
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -89,34 +84,20 @@ class BudgetPages(Controller):
                     "year": year,
                     "budget": {"amount_cents": cents(form, "amount"), "expected_version": version},
                 }
-                await rpc.call("courses", "set_budget", actor, forms.convert(body, SetBudget), BudgetView)
+                await rpc.call(ops.SET_BUDGET, actor, forms.convert(body, SetBudget))
                 done = "budget_set"
             elif action == "appoint":
                 body = {"library": library, "holder": {"subject": forms.text(form, "subject")}}
-                await rpc.call(
-                    "courses",
-                    "appoint_budget_holder",
-                    actor,
-                    forms.convert(body, AppointBudgetHolder),
-                    BudgetHolderView,
-                )
+                await rpc.call(ops.APPOINT_BUDGET_HOLDER, actor, forms.convert(body, AppointBudgetHolder))
                 done = "holder_appointed"
             elif action == "remove":
                 body = {"library": library, "subject": forms.text(form, "subject")}
-                await rpc.call(
-                    "courses", "remove_budget_holder", actor, forms.convert(body, RemoveBudgetHolder), Removed
-                )
+                await rpc.call(ops.REMOVE_BUDGET_HOLDER, actor, forms.convert(body, RemoveBudgetHolder))
                 done = "holder_removed"
             elif action == "threshold":
                 threshold = {"second_approver_above_cents": cents(form, "threshold"), "expected_version": version}
                 body = {"library": library, "threshold": threshold}
-                await rpc.call(
-                    "courses",
-                    "set_purchasing_policy",
-                    actor,
-                    forms.convert(body, SetPurchasingPolicy),
-                    PurchasingPolicyView,
-                )
+                await rpc.call(ops.SET_PURCHASING_POLICY, actor, forms.convert(body, SetPurchasingPolicy))
                 done = "threshold_set"
             else:
                 raise InvalidInput(f"not something to do with a budget: {action[:40]}")
@@ -141,28 +122,12 @@ class BudgetPages(Controller):
         if library:
             try:
                 budget, holders, changes, policy = await asyncio.gather(
-                    rpc.call("courses", "get_budget", actor, GetBudget(library=library, year=year), BudgetView),
+                    rpc.call(ops.GET_BUDGET, actor, GetBudget(library=library, year=year)),
+                    rpc.call(ops.LIST_BUDGET_HOLDERS, actor, ListBudgetHolders(library=library, limit=100)),
                     rpc.call(
-                        "courses",
-                        "list_budget_holders",
-                        actor,
-                        ListBudgetHolders(library=library, limit=100),
-                        Page[BudgetHolderView],
+                        ops.LIST_BUDGET_HOLDER_CHANGES, actor, ListBudgetHolderChanges(library=library, limit=100)
                     ),
-                    rpc.call(
-                        "courses",
-                        "list_budget_holder_changes",
-                        actor,
-                        ListBudgetHolderChanges(library=library, limit=100),
-                        Page[BudgetHolderChange],
-                    ),
-                    rpc.call(
-                        "courses",
-                        "get_purchasing_policy",
-                        actor,
-                        GetPurchasingPolicy(library=library),
-                        PurchasingPolicyView,
-                    ),
+                    rpc.call(ops.GET_PURCHASING_POLICY, actor, GetPurchasingPolicy(library=library)),
                 )
                 found = {"budget": budget, "holders": holders.items, "changes": changes.items, "policy": policy}
             except (PartnernetError, msgspec.ValidationError) as exc:

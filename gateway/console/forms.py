@@ -261,8 +261,10 @@ def create_partnership(form: FormMultiDict, *, library: str | None) -> CreatePar
 
 
 def partnership_changes(form: FormMultiDict) -> PartnershipChanges:
+    """The terms as the edit form shows them, as a merge patch: an emptied end date, review date or note is
+    cleared; an emptied start date is refused (null there is)."""
     data = {**partnership_terms(form), "expected_version": number(form, "expected_version")}
-    return convert(data, PartnershipChanges)
+    return msgspec.convert(data, PartnershipChanges)
 
 
 def status_change(form: FormMultiDict, *, final: bool) -> StatusChange:

@@ -119,3 +119,41 @@ async def test_a_partner_gets_no_edit_form(console: ConsoleClient, world: World)
     )
     assert refused.status_code == 403
     assert (await partner(world, made["id"]))["email"] == made["email"]
+
+
+async def test_staff_clear_a_partnerships_end_date_review_date_and_note(console: ConsoleClient, world: World) -> None:
+    made = await registered(world)
+    terms = {
+        "library": world.tenant.library_a,
+        "partner_id": made["id"],
+        "roles": ["referrer"],
+        "starts_on": "2026-01-01",
+        "ends_on": "2099-12-31",
+        "review_on": "2098-01-01",
+        "note": "Jaarlijks evalueren",
+    }
+    async with world.platform.client(world.tenant.staff_a) as api:
+        partnership = (await api.post("/api/v1/partnerships", json=terms)).json()
+    edit = f"/console/network/partnerships/{partnership['id']}/edit"
+    await console.sign_in(world.tenant.staff_a)
+    form = await console.get(edit)
+    assert 'value="2099-12-31"' in form.text
+    saved = await console.post(
+        f"/console/network/partnerships/{partnership['id']}",
+        {
+            "roles": "referrer",
+            "starts_on": "2026-01-01",
+            "ends_on": "",
+            "review_on": "",
+            "note": "",
+            "expected_version": version_on(form.text),
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    async with world.platform.client(world.tenant.staff_a) as api:
+        after = (await api.get(f"/api/v1/partnerships/{partnership['id']}")).json()
+    assert (after["ends_on"], after["review_on"], after["note"]) == (None, None, None)
+    no_start = await console.post(
+        f"/console/network/partnerships/{partnership['id']}", {"roles": "referrer", "starts_on": ""}
+    )
+    assert no_start.status_code == 422  # the start date cannot be cleared

@@ -88,3 +88,34 @@ async def test_the_openapi_document_says_which_fields_null_clears(platform: Runn
 
     assert not nullable("name") and not nullable("kind")
     assert all(nullable(field) for field in ("chamber_of_commerce_number", "email", "phone", "website", "addresses"))
+
+
+async def test_a_partnerships_end_date_review_date_and_note_can_be_cleared(
+    platform: RunningPlatform, tenant: Tenant, registered: dict[str, Any]
+) -> None:
+    terms = {
+        "library": tenant.library_a,
+        "partner_id": registered["id"],
+        "roles": ["referrer"],
+        "starts_on": "2026-01-01",
+        "ends_on": "2099-12-31",
+        "review_on": "2098-01-01",
+        "note": "Jaarlijks evalueren",
+        "library_contributions": ["location"],
+    }
+    async with platform.client(tenant.staff_a) as api:
+        made = await api.post("/api/v1/partnerships", json=terms)
+        assert made.status_code == 201, made.text
+        path = f"/api/v1/partnerships/{made.json()['id']}"
+        refused = await api.patch(path, json={"roles": None, "ends_on": None})
+        assert refused.status_code in (400, 422), refused.text  # the roles cannot be cleared: nothing changes
+        cleared = await api.patch(
+            path, json={"ends_on": None, "review_on": None, "note": None, "library_contributions": None}
+        )
+        assert cleared.status_code == 200, cleared.text
+        after = (await api.get(path)).json()
+    assert (after["ends_on"], after["review_on"], after["note"]) == (None, None, None)
+    assert (
+        after["library_contributions"] == [] and after["roles"] == ["referrer"] and after["starts_on"] == "2026-01-01"
+    )
+    assert after["version"] == made.json()["version"] + 1

@@ -107,15 +107,12 @@ async def update_partnership(work: UnitOfWork, actor: Actor, command: UpdatePart
         if is_stale(changes.expected_version, row.version):
             raise version_conflict(f"partnership {row.id}", changes.expected_version, partnership_view(row))
         lifecycle.check_partnership_may_change(PartnershipStatus(row.status))
+        # A merge patch: what is left out stays; None clears (an empty list for the contributions).
         values: dict[str, Any] = {}
-        if changes.roles is not None:
-            values["roles"] = [r.value for r in lifecycle.distinct(changes.roles)]
-        if changes.library_contributions is not None:
-            values["library_contributions"] = [c.value for c in lifecycle.distinct(changes.library_contributions)]
-        if changes.partner_contributions is not None:
-            values["partner_contributions"] = [c.value for c in lifecycle.distinct(changes.partner_contributions)]
-        for field in ("starts_on", "ends_on", "review_on", "note"):
-            if (value := getattr(changes, field)) is not None:
+        for field, value in changes.touched().items():
+            if field in ("roles", "library_contributions", "partner_contributions"):
+                values[field] = [item.value for item in lifecycle.distinct(value or [])]
+            else:
                 values[field] = value
         lifecycle.check_partnership_dates(
             values.get("starts_on", row.starts_on),

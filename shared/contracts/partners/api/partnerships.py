@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from shared.contracts.partners.api.organisations import PartnerView, StatusChange
 from shared.contracts.partners.events import PartnerKind
@@ -68,14 +69,25 @@ class CreatePartnership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
 
 
 class PartnershipChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    roles: Annotated[list[PartnershipRole], msgspec.Meta(min_length=1)] | None = None
-    library_contributions: list[Contribution] | None = None
-    partner_contributions: list[Contribution] | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    review_on: date | None = None
-    note: Note | None = None
+    """What to change, as a JSON merge patch (RFC 7396): a field left out stays; `null` clears the end date, the
+    review date, the note or a side's contributions (empty, as `[]`); the roles and start date cannot be cleared."""
+
+    roles: Annotated[list[PartnershipRole], msgspec.Meta(min_length=1)] | UnsetType = UNSET
+    library_contributions: list[Contribution] | UnsetType | None = UNSET
+    partner_contributions: list[Contribution] | UnsetType | None = UNSET
+    starts_on: date | UnsetType = UNSET
+    ends_on: date | UnsetType | None = UNSET
+    review_on: date | UnsetType | None = UNSET
+    note: Note | UnsetType | None = UNSET
     expected_version: ExpectedVersion | None = None
+
+    def touched(self) -> dict[str, Any]:
+        """The fields the change sets or clears (not `expected_version`), with their values (`None` to clear)."""
+        return {
+            name: getattr(self, name)
+            for name in self.__struct_fields__
+            if name != "expected_version" and getattr(self, name) is not UNSET
+        }
 
 
 class UpdatePartnership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -62,14 +62,68 @@ def pytest_configure(config: pytest.Config) -> None:
     root, then loses its data directory under a run that is still going. A directory of our own is
     never touched by another run, and it goes away with this run, as does every file the run writes.
     """
-    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+    worker = hasattr(config, "workerinput")  # a pytest-xdist worker: its basetemp is a folder of the run's own
+    if config.option.basetemp is None and not worker:
         own = tempfile.mkdtemp(prefix="partnernet-tests-")
         config.option.basetemp = own
         setattr(config, _OWN_BASETEMP_ATTR, own)
     # Settings() without a data directory would write generated secrets into ./.partnernet of the checkout.
-    os.environ.setdefault("PARTNERNET_DATA_DIR", str(Path(config.option.basetemp or tempfile.gettempdir()) / "data"))
+    # Each worker its own: two workers writing one folder's generated secrets at once could read half a file.
+    data_dir = str(Path(config.option.basetemp or tempfile.gettempdir()) / "data")
+    if worker:
+        os.environ["PARTNERNET_DATA_DIR"] = data_dir
+    else:
+        os.environ.setdefault("PARTNERNET_DATA_DIR", data_dir)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (pyproject's addopts): the whole suite runs in two workers, a part of it in this process.
+
+    Most of the suite's time is spent waiting on servers and on the processes the launcher's tests start, and a
+    worker's tests run on servers of its own (each worker starts its own NATS, PostgreSQL and platform, which
+    costs seconds: worth it for the whole suite, not for one file). PYTEST_XDIST_AUTO_NUM_WORKERS overrides it.
+    """
+    if count := os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(count)
+    whole_suite = not config.args or [Path(arg).resolve() for arg in config.args] == [
+        config.rootpath / path for path in config.getini("testpaths")
+    ]
+    return min(2, os.cpu_count() or 1) if whole_suite else 0
+
+
+# The tests that start the whole platform as processes (marked slow): one worker runs them one after another,
+# and first. They are the longest part of the suite, and several platforms starting at once on two cores would
+# each take minutes to become healthy.
+PLATFORM_PROCESS_FILES = (
+    "tests/launcher/test_backup_restore.py",
+    "tests/launcher/test_up_supervises.py",
+    "tests/launcher/test_cli.py",
+)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` (pyproject's addopts): a test module goes to one worker as a whole, so its module fixtures
+    start once; the platform's process tests go to one worker together (pytest-xdist's own `loadgroup` cannot be
+    told so on this pytest: pytest-xdist#1386)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesAndPlatform(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "platform processes" if module in PLATFORM_PROCESS_FILES else module
+
+    return ModulesAndPlatform(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a worker, the platform's process tests come first: the scheduler hands out modules in this order."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in PLATFORM_PROCESS_FILES)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist has stopped its workers (and they their servers)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """A run leaves no process behind: every server and platform process of this run has stopped by now (the
     fixtures that started them have stopped them). One that has not is a defect of the test that started it:

@@ -77,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto` (pyproject's addopts): the whole suite runs in two workers, a part of it in this process.
+    """`-n auto`: the whole suite runs in two workers, a part of it in this process (README, Tests).
 
     Most of the suite's time is spent waiting on servers and on the processes the launcher's tests start, and a
     worker's tests run on servers of its own (each worker starts its own NATS, PostgreSQL and platform, which
@@ -102,7 +102,7 @@ PLATFORM_PROCESS_FILES = (
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`--dist loadfile` (pyproject's addopts): a test module goes to one worker as a whole, so its module fixtures
+    """`--dist loadfile`: a test module goes to one worker as a whole, so its module fixtures
     start once; the platform's process tests go to one worker together (pytest-xdist's own `loadgroup` cannot be
     told so on this pytest: pytest-xdist#1386)."""
     if config.getvalue("dist") != "loadfile":

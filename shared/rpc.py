@@ -253,6 +253,10 @@ UNSTORABLE_TEXT = {"22021", "22P05"}
 OUT_OF_RANGE = {"22003", "22008"}
 
 
+# PostgreSQL's class 53: too many connections, out of memory, disk full: the server's state, not the request's.
+INSUFFICIENT_RESOURCES = "53"
+
+
 # Errors that mean the connection to PostgreSQL is gone (a restart, a network cut), not a bad statement.
 LOST_CONNECTION = (
     OSError,
@@ -280,6 +284,9 @@ def database_error(exc: Exception, operation: str) -> PartnernetError:
         return InvalidInput("the text contains characters that cannot be stored (such as the NUL character)")
     if sqlstate in OUT_OF_RANGE or any(_is_unencodable_argument(cause) for cause in _causes(exc)):
         return InvalidInput("a value is out of the range it can have (a number beyond 64 bits, say)")
+    if sqlstate.startswith(INSUFFICIENT_RESOURCES):
+        log.warning("operation %s: the database has no room (%s)", operation, sqlstate)
+        return ServiceUnavailable("the database is busy; try again shortly")
     invalidated = getattr(exc, "connection_invalidated", False)
     if invalidated or any(isinstance(cause, LOST_CONNECTION) for cause in _causes(exc)):
         log.warning("operation %s: the database is not reachable", operation)

@@ -94,6 +94,10 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
             os.chown(Path(dirpath) / name, uid, gid, follow_symlinks=False)
 
 
+# Connections the embedded server accepts (see start()).
+MAX_CONNECTIONS = 300
+
+
 class EmbeddedPostgres:
     """A postgres subprocess on 127.0.0.1 with trust auth whose data dir survives stop()/start() cycles."""
 
@@ -152,6 +156,10 @@ class EmbeddedPostgres:
             # Short /tmp path: a data dir under pytest's tmp_path can exceed the 107-byte socket path limit.
             "-k",
             str(self._socket_dir),
+            # Each service may hold 20 pooled connections, 8 for direct reads and its relays' own: four services
+            # alone can pass PostgreSQL's default of 100, and replicas or a second platform on the same server more.
+            "-c",
+            f"max_connections={MAX_CONNECTIONS}",
         ]
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(

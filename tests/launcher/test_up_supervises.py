@@ -73,6 +73,22 @@ def identity(pid: int) -> str | None:
         return None
 
 
+async def listens_on(pid: int, port: int) -> bool:
+    return await asyncio.to_thread(holds_listening_socket, pid, port)
+
+
+def holds_listening_socket(pid: int, port: int) -> bool:
+    """Whether process `pid` holds a listening TCP socket on `port` (from /proc: its fds and the kernel's table)."""
+    listening: set[str] = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[3] == "0A":  # 0A: LISTEN
+            listening.add(f"socket:[{fields[9]}]")
+    with contextlib.suppress(OSError):  # the process went away meanwhile
+        return any(os.readlink(fd) in listening for fd in Path(f"/proc/{pid}/fd").iterdir())
+    return False
+
+
 async def started_again(up_pid: int, component: str, old_pid: int) -> bool:
     now = components_of(up_pid).get(component)
     return now is not None and now != old_pid
@@ -138,6 +154,14 @@ async def test_up_restarts_each_kind_of_component_and_nothing_is_lost(tmp_path: 
                 assert set(before) >= {"nats", "postgres", "partners", "referrals", "volunteers", "courses", "gateway"}
                 assert "gateway-2" in before, "up starts two gateway processes on the port by default"
                 seen |= {pid: identity(pid) for pid in before.values()}
+                if victim == "gateway":
+                    # The claim below needs the other process on the port already (on a loaded machine its start,
+                    # or its restart after an earlier kill, can still be under way).
+                    await eventually(
+                        functools.partial(listens_on, before["gateway-2"], port),
+                        timeout=60,
+                        what="the second gateway process to listen on the port",
+                    )
                 os.kill(before[victim], sig)
                 if victim == "volunteers":
                     # Meanwhile the gateway answers for the rest: its health names the one that is missing,

@@ -36,6 +36,9 @@ def wrapped(orig: Exception, cause: BaseException | None = None) -> sqlalchemy.e
         (asyncpg.exceptions.ConnectionDoesNotExistError("closed"), ServiceUnavailable),
         (asyncpg.exceptions.AdminShutdownError("shutdown"), ServiceUnavailable),
         (asyncpg.exceptions.UniqueViolationError("duplicate key"), PartnernetError),
+        # The server out of room: every connection slot taken (as a pool opening one more under a burst meets it).
+        (asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"), ServiceUnavailable),
+        (wrapped(DriverError("53100")), ServiceUnavailable),  # disk full
     ],
     ids=[
         "nul-character",
@@ -48,6 +51,8 @@ def wrapped(orig: Exception, cause: BaseException | None = None) -> sqlalchemy.e
         "direct-connection-closed",
         "direct-admin-shutdown",
         "direct-unhandled",
+        "too-many-connections",
+        "disk-full",
     ],
 )
 def test_database_errors_map_to_what_the_caller_can_act_on(error: Exception, expected: type[PartnernetError]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.referrals import handlers
-from services.referrals.store import ParticipantVault
+from services.referrals.store.personal_data import ParticipantVault
 from shared.clock import Clock
 from shared.service import ServiceRuntime
 from shared.settings import Settings

@@ -24,7 +24,7 @@ from services.referrals.queries import agreements as agreement_queries
 from services.referrals.queries import duplicates as duplicate_queries
 from services.referrals.queries import lists, participant_view, referral, statistics
 from services.referrals.queries import policy as policy_queries
-from services.referrals.store import ParticipantVault
+from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.courses.events import EnrolmentConfirmed, EnrolmentWaitlisted
 from shared.contracts.partners.events import (
     LibraryRegistered,

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from services.referrals import store
 from services.referrals.commands import privacy
-from services.referrals.store import ParticipantVault
+from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.referrals.api.participant_data import RotateEncryption
 from shared.tenancy import Actor, Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body

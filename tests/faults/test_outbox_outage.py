@@ -11,7 +11,7 @@ import asyncpg
 
 from launcher.embedded import EmbeddedNats
 from services.referrals.commands.submission import submit_referral
-from services.referrals.store import ParticipantVault
+from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.referrals.api.referrals import (
     Consent,
     ConsentParty,

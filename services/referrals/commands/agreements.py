@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from services.referrals import domain, store
 from services.referrals.queries.agreements import agreement_view
-from services.referrals.store import referral_agreements
+from services.referrals.store import partnerships
 from shared.contracts.referrals.api.agreements import (
     EndReferralAgreement,
     RecordReferralAgreement,
@@ -25,7 +24,6 @@ log = logging.getLogger(__name__)
 
 
 async def record_agreement(work: UnitOfWork, actor: Actor, command: RecordReferralAgreement) -> ReferralAgreementView:
-    a = referral_agreements
     try:
         async with work.transaction() as tx:
             partner = await store.known.find_partner(tx.session, command.partner_id)
@@ -38,7 +36,7 @@ async def record_agreement(work: UnitOfWork, actor: Actor, command: RecordReferr
                 "recorded_at": tx.clock.now(),
                 "recorded_by": actor.subject,
             }
-            row = (await tx.session.execute(a.insert().values(**values).returning(a))).one()
+            row = await partnerships.add_agreement(tx.session, **values)
     except IntegrityError:  # the partial unique index: one agreement in force per partner and municipality
         raise Conflict(
             f"partner {command.partner_id} already has a referral agreement in force",
@@ -49,21 +47,13 @@ async def record_agreement(work: UnitOfWork, actor: Actor, command: RecordReferr
 
 
 async def end_agreement(work: UnitOfWork, actor: Actor, command: EndReferralAgreement) -> ReferralAgreementView:
-    a = referral_agreements
     async with work.transaction() as tx:
-        row = (await tx.session.execute(sa.select(a).where(a.c.id == command.agreement_id).with_for_update())).first()
+        row = await partnerships.lock_agreement(tx.session, command.agreement_id)
         domain.check_may_record_agreement(actor, row.municipality if row is not None else None)
         if row is None:
             raise NotFound(f"agreement {command.agreement_id} not found")
         if row.ended_at is not None:
             raise Conflict("the agreement has ended already", ended_at=row.ended_at.isoformat())
-        row = (
-            await tx.session.execute(
-                a.update()
-                .where(a.c.id == row.id)
-                .values(ended_at=tx.clock.now(), ended_by=actor.subject, version=a.c.version + 1)
-                .returning(a)
-            )
-        ).one()
+        row = await partnerships.end_agreement(tx.session, row.id, at=tx.clock.now(), by=actor.subject)
     log.info("referral agreement ended", extra={"partner": str(row.partner_id), "municipality": row.municipality})
     return agreement_view(row)

@@ -19,7 +19,8 @@ from services.referrals.commands.lifecycle import event_parties, transition
 from services.referrals.domain import Step
 from services.referrals.domain import consent as consent_rules
 from services.referrals.queries import referral as views
-from services.referrals.store import referrals
+from services.referrals.store import deadlines as due_store
+from services.referrals.store import personal_data
 from shared.clock import local_date
 from shared.contracts import EventData
 from shared.contracts.referrals.api.participant_data import AccessPurpose
@@ -92,7 +93,7 @@ async def end_consent(
         note=note,
     )
     purpose = AccessPurpose.CONSENT_REVOKED if state is ConsentState.REVOKED else AccessPurpose.CONSENT_EXPIRED
-    await store.log_personal_data_read(
+    await personal_data.log_personal_data_read(
         tx.session,
         referral_id=row.id,
         library=row.library,
@@ -185,13 +186,7 @@ async def expire_lapsed_consents(work: UnitOfWork, *, library: str | None = None
     while True:
         async with work.transaction() as tx:
             now = tx.clock.now()
-            due = sa.and_(
-                referrals.c.consent_ended_at.is_(None),
-                referrals.c.consent_state == ConsentState.GIVEN.value,
-                referrals.c.consent_valid_until < sa.bindparam("today", local_date(now)),
-                *([] if library is None else [referrals.c.library == library]),
-            )
-            rows = await store.due_for(tx.session, due, referrals.c.consent_valid_until, BATCH)
+            rows = await due_store.lapsed_consents(tx.session, local_date(now), library, BATCH)
             for row in rows:
                 await end_consent(
                     tx,

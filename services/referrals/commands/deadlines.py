@@ -8,15 +8,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import sqlalchemy as sa
-
 from services.referrals import store
 from services.referrals.commands.consent import expire_lapsed_consents
 from services.referrals.commands.lifecycle import event_parties, transition
 from services.referrals.commands.privacy import anonymise
 from services.referrals.domain import Step
-from services.referrals.store import referrals
-from shared.contracts.referrals.api.referrals import ReferralStatus
+from services.referrals.store import deadlines as due_store
 from shared.contracts.referrals.events import AnonymisationReason, ReferralExpired, ReferralOverdue
 from shared.unit_of_work import UnitOfWork
 
@@ -26,25 +23,13 @@ SYSTEM = "system:referral-deadlines"  # the history's actor for what the clock d
 BATCH = 200
 
 
-def _in(library: str | None) -> list[sa.ColumnElement[bool]]:
-    # `library` narrows a sweep to one library (for an operator's run, and for tests on a shared database).
-    return [] if library is None else [referrals.c.library == library]
-
-
 async def mark_overdue(work: UnitOfWork, *, library: str | None = None) -> int:
     """Flag submitted referrals nobody answered in time: an event and a marker, not a state."""
     marked = 0
     while True:
         async with work.transaction() as tx:
             now = tx.clock.now()
-            due = sa.and_(
-                referrals.c.status == ReferralStatus.SUBMITTED.value,
-                referrals.c.overdue.is_(False),
-                referrals.c.overdue_at.is_(None),
-                referrals.c.respond_by <= now,
-                *_in(library),
-            )
-            rows = await store.due_for(tx.session, due, referrals.c.respond_by, BATCH)
+            rows = await due_store.unanswered(tx.session, now, library, BATCH)
             for row in rows:
                 # Not a version: answering with the version one read before the flag must still work.
                 await store.update_referral(tx.session, row.id, overdue=True, overdue_at=now)
@@ -77,10 +62,7 @@ async def expire_unanswered(work: UnitOfWork, *, library: str | None = None) -> 
     while True:
         async with work.transaction() as tx:
             now = tx.clock.now()
-            due = sa.and_(
-                referrals.c.status == ReferralStatus.SUBMITTED.value, referrals.c.expires_at <= now, *_in(library)
-            )
-            rows = await store.due_for(tx.session, due, referrals.c.expires_at, BATCH)
+            rows = await due_store.past_expiry(tx.session, now, library, BATCH)
             for row in rows:
                 await transition(
                     tx,
@@ -103,8 +85,7 @@ async def anonymise_after_retention(work: UnitOfWork, *, library: str | None = N
     while True:
         async with work.transaction() as tx:
             now = tx.clock.now()
-            due = sa.and_(referrals.c.anonymised_at.is_(None), referrals.c.erase_after <= now, *_in(library))
-            rows = await store.due_for(tx.session, due, referrals.c.erase_after, BATCH)
+            rows = await due_store.past_retention(tx.session, now, library, BATCH)
             for row in rows:
                 await anonymise(tx, row, reason=AnonymisationReason.RETENTION, actor=SYSTEM)
         erased += len(rows)

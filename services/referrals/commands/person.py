@@ -19,9 +19,9 @@ from services.referrals.commands import participant_page
 from services.referrals.commands.privacy import erase_one
 from services.referrals.queries import referral as views
 from services.referrals.queries.participant_view import change_request_view
-from services.referrals.store import ParticipantVault
 from services.referrals.store import participants as participant_store
 from services.referrals.store import person as person_store
+from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.referrals.api.participant_data import AccessPurpose
 from shared.contracts.referrals.api.participant_page import ParticipantChangeKind
 from shared.contracts.referrals.api.person import (

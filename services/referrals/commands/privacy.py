@@ -11,9 +11,10 @@ from services.referrals import domain, store
 from services.referrals.commands.lifecycle import event_parties, transition
 from services.referrals.domain import Step
 from services.referrals.queries import referral as views
-from services.referrals.store import ParticipantVault, personal_data_reads, referrals
 from services.referrals.store import duplicates as duplicate_store
 from services.referrals.store import participants as participant_store
+from services.referrals.store import personal_data
+from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.referrals.api.participant_data import (
     AccessPurpose,
     EraseParticipantData,
@@ -37,7 +38,7 @@ async def anonymise(tx: Transaction, row: sa.Row, *, reason: AnonymisationReason
     """Erase who the participant is; status, needs, dates and outcome stay, so the statistics keep working."""
     now = tx.clock.now()
     version = row.version + 1
-    await store.erase_personal_data(tx.session, row.id)
+    await personal_data.erase_personal_data(tx.session, row.id)
     await duplicate_store.forget(tx.session, row.id)  # the blind index is derived from the personal data
     # The code stays (a keyed hash of random characters, no personal data): it opens a page that says the data
     # was erased and when, instead of one that says the code is unknown.
@@ -81,13 +82,7 @@ async def export_participant_data(
             participant = vault.unseal(row.participant_sealed)
             await views.log_read(tx, row, actor, AccessPurpose.EXPORT)
         history = await store.history_of(tx.session, row.id)
-        reads = (
-            await tx.session.execute(
-                sa.select(personal_data_reads)
-                .where(personal_data_reads.c.referral_id == row.id)
-                .order_by(personal_data_reads.c.id)
-            )
-        ).all()
+        reads = await personal_data.reads_of(tx.session, row.id)
         exported_at = tx.clock.now()
     return ParticipantExport(
         referral=views.referral_view(row, participant=participant, history=history),
@@ -137,16 +132,7 @@ async def rotate_encryption(
     last_id = None
     while True:
         async with work.transaction() as tx:
-            statement = (
-                sa.select(referrals.c.id, referrals.c.participant_sealed)
-                .where(referrals.c.participant_sealed.is_not(None))
-                .order_by(referrals.c.id)
-                .limit(RESEAL_BATCH)
-                .with_for_update()
-            )
-            if last_id is not None:
-                statement = statement.where(referrals.c.id > last_id)
-            rows = (await tx.session.execute(statement)).all()
+            rows = await personal_data.sealed_after(tx.session, last_id, RESEAL_BATCH)
             for row in rows:
                 await store.update_referral(tx.session, row.id, participant_sealed=vault.reseal(row.participant_sealed))
         resealed += len(rows)

@@ -7,15 +7,15 @@ from typing import Any
 
 import msgspec
 
-from services.referrals import domain, store
+from services.referrals import domain
 from services.referrals.blind_index import BlindIndex
 from services.referrals.commands.duplicates import flag_possible_duplicates
 from services.referrals.commands.policy import policy_of
 from services.referrals.domain import consent as consent_rules
 from services.referrals.queries import referral as views
 from services.referrals.queries.duplicates import with_duplicates
-from services.referrals.store import ParticipantVault
-from services.referrals.store.submission import write_submission
+from services.referrals.store.personal_data import ParticipantVault
+from services.referrals.store.submission import submission_context, write_submission
 from shared.contracts import EventData
 from shared.contracts.referrals.api.referrals import ReferralStatus, ReferralView, SubmitReferral
 from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
@@ -41,8 +41,8 @@ async def submit_referral(
     async with work.statements() as tx:
         now = tx.clock.now()
         partner_id = command.referring_partner_id or command.receiving_partner_id
-        # One round trip for every check below (store.submission_context): library, partner, policy.
-        known = await store.submission_context(tx.session, command.library, partner_id)
+        # One round trip for every check below (store/submission.py submission_context): library, partner, policy.
+        known = await submission_context(tx.session, command.library, partner_id)
         library_municipality = known.library_municipality
         domain.check_may_submit(
             actor,

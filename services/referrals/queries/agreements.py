@@ -66,9 +66,10 @@ async def list_agreements(work: UnitOfWork, actor: Actor, query: ListReferralAgr
 
 
 async def list_counterparts(work: UnitOfWork, actor: Actor, query: ListReferralCounterparts) -> ReferralCounterparts:
-    """Whom the caller may refer to now, by the rule a submission is checked by (store.partnership_standing): the
-    other side of each active partnership, and under the municipality's agreement with a partner every library of
-    the municipality (for that partner) or that partner (for a library's staff). Active partners only."""
+    """Whom the caller may refer to now, by the rule a submission is checked by (store/partnerships.py
+    partnership_standing): the other side of each active partnership, and under the municipality's agreement with a
+    partner every library of the municipality (for that partner) or that partner (for a library's staff). Active
+    partners only."""
     p, a, lib, partner = known_partnerships, referral_agreements, known_libraries, known_partners
     found: dict[str, tuple[str | None, UUID | None, str, set[CounterpartBasis]]] = {}
     async with work.read() as session:

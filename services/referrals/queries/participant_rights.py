@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.referrals import store
 from services.referrals.queries.policy import policy_view
 from services.referrals.queries.referral import consent_state_of, shown_to
-from services.referrals.store import ParticipantVault, personal_data_reads
+from services.referrals.store import partnerships, personal_data_reads
 from services.referrals.store import person as person_store
+from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.referrals.api.participant_page import RIGHTS, HeldData, PageParty, ParticipantChangeKind
 from shared.contracts.referrals.api.person import PartyKind, PartyRole
 from shared.contracts.referrals.api.referrals import Withholding
@@ -58,7 +59,7 @@ async def parties(session: AsyncSession, row: sa.Row, now: datetime) -> list[Pag
         actor = party_actor(kind, id_)
         standing = None
         if kind is PartyKind.PARTNER:
-            standing = await store.partner_standing(session, UUID(id_), row.library, row.municipality)
+            standing = await partnerships.partner_standing(session, UUID(id_), row.library, row.municipality)
         shown = shown_to(actor, row, now, standing)
         since = None
         if not shown.person:
@@ -79,7 +80,7 @@ async def stopped_since(
         partner = await store.known.find_partner(session, partner_id)
         return partner.status_changed_at if partner is not None else None
     if because is Withholding.PARTNERSHIP_ENDED:
-        return await store.partnership_stopped_at(session, partner_id, row.library, row.municipality)
+        return await partnerships.partnership_stopped_at(session, partner_id, row.library, row.municipality)
     return None
 
 

@@ -15,9 +15,9 @@ from services.referrals import participant_codes, store
 from services.referrals.participant_codes import CodeHasher
 from services.referrals.queries.participant_rights import data_on_page
 from services.referrals.queries.referral import parties_of
-from services.referrals.store import ParticipantVault
 from services.referrals.store import participants as participant_store
 from services.referrals.store.participants import change_requests
+from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.referrals.api.participant_page import (
     ChangeRequestStatus,
     ChangeRequestView,

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.referrals import domain, store
 from services.referrals.domain import consent as consent_rules
 from services.referrals.queries.duplicates import with_duplicates
-from services.referrals.store import ParticipantVault
 from services.referrals.store import duplicates as duplicate_store
+from services.referrals.store import partnerships, personal_data
+from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.contracts.referrals.api.participant_data import AccessLogEntry, AccessPurpose
 from shared.contracts.referrals.api.referrals import (
@@ -107,7 +108,7 @@ def consent_state_of(row: sa.Row, now: datetime) -> ConsentState:
 
 def shown_to(actor: Actor, row: sa.Row, now: datetime, standing: sa.Row | None = None) -> consent_rules.Disclosure:
     """What of the participant of `row` the actor is shown now (domain/consent.py); `standing` is the partner's
-    (store.partner_standing) where the actor is a partner."""
+    (store/partnerships.py partner_standing) where the actor is a partner."""
     return consent_rules.disclosure(
         actor,
         parties_of(row),
@@ -123,7 +124,7 @@ async def shown_to_reader(session: AsyncSession, actor: Actor, row: sa.Row, now:
     """`shown_to`, with a partner's standing looked up (one round trip more, for partners only)."""
     standing = None
     if actor.role is Role.PARTNER and actor.partner is not None and may_read_personal_data(actor, row):
-        standing = await store.partner_standing(session, UUID(actor.partner), row.library, row.municipality)
+        standing = await partnerships.partner_standing(session, UUID(actor.partner), row.library, row.municipality)
     return shown_to(actor, row, now, standing)
 
 
@@ -202,7 +203,7 @@ def referral_view(
 
 
 async def log_read(tx: Transaction, row: sa.Row, actor: Actor, purpose: AccessPurpose) -> None:
-    await store.log_personal_data_read(tx.session, **access_entry_values(row, actor, purpose, tx.clock.now()))
+    await personal_data.log_personal_data_read(tx.session, **access_entry_values(row, actor, purpose, tx.clock.now()))
 
 
 def access_entry_values(row: sa.Row, actor: Actor, purpose: AccessPurpose, at: datetime) -> dict[str, Any]:
@@ -286,7 +287,7 @@ async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, 
                 found_warnings = await db.fetch(duplicate_store.WARNINGS_OF_LOGGED, **logged)
             warnings = cast(list[sa.Row], found_warnings)
         elif logged is not None:
-            await db.execute(store.LOG_READ, **logged)
+            await db.execute(personal_data.LOG_READ, **logged)
     history = _HISTORY.decode(row.history)
     view = referral_view(
         row, participant=participant, history=history, shown=shown, consent_state=consent_state_of(row, now)

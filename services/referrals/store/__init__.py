@@ -1,23 +1,20 @@
-"""The referrals service's tables (schema `referrals`), the sealing of personal data, and its queries."""
+"""The referrals service's tables (schema `referrals`) and the look-ups every part of it uses: a referral, its
+history, the library's policy. The SQL of one concern has a module of its own beside this one (personal_data,
+partnerships, submission, deadlines, duplicates, participants, person, figures)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.contracts.referrals.api.referrals import Participant
 from shared.db import Prepared
 from shared.known_parties import KnownParties, KnownPartnerships
-from shared.personal_data import Sealer
 
 metadata = sa.MetaData()
 
@@ -184,118 +181,6 @@ personal_data_reads = sa.Table(
 )
 
 
-class ParticipantVault:
-    """Seals participants' personal data at rest and derives their pseudonyms; the keys never leave this service.
-
-    `encryption_keys` is one Fernet key or several, comma-separated, newest first: data is sealed with
-    the newest and opened with any of them, so a new key is introduced before `rotate` re-seals old data
-    and the old key is retired.
-    """
-
-    def __init__(self, encryption_keys: str, pseudonym_key: str) -> None:
-        self._sealer = Sealer(encryption_keys)
-        self._pseudonym_key = pseudonym_key.encode()
-
-    def seal(self, participant: Participant) -> bytes:
-        return self._sealer.seal(participant)
-
-    def unseal(self, sealed: bytes) -> Participant:
-        return self._sealer.unseal(sealed, Participant)
-
-    def reseal(self, sealed: bytes) -> bytes:
-        """The same data sealed with the newest key."""
-        return self._sealer.reseal(sealed)
-
-    def pseudonym(self, referral_id: UUID) -> str:
-        # Keyed, so a pseudonym cannot be traced back without the key; short enough to read out on the phone.
-        digest = hmac.new(self._pseudonym_key, referral_id.bytes, hashlib.sha256).digest()
-        return "P-" + base64.b32encode(digest[:6]).decode().rstrip("=")
-
-
-def partnership_standing(
-    partner: sa.ColumnElement[Any], library: sa.ColumnElement[Any], municipality: sa.ColumnElement[Any]
-) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
-    """Whether the partner may take part in new referrals with the library (an active partnership with it, or the
-    municipality's agreement in force), and whether one that was there has ended (then it sees pseudonyms only)."""
-    p, a = known_partnerships, referral_agreements
-    with_library = [p.c.partner_id == partner, p.c.library == library]
-    in_municipality = [a.c.partner_id == partner, a.c.municipality == municipality]
-    partnered = sa.or_(
-        sa.exists().where(*with_library, p.c.activated, sa.not_(p.c.ended)),
-        sa.exists().where(*in_municipality, a.c.ended_at.is_(None)),
-    )
-    # A suspended partnership counts as one that stopped, until it is resumed (then it is partnered again).
-    ended = sa.or_(
-        sa.exists().where(*with_library, sa.or_(p.c.ended, sa.not_(p.c.activated))),
-        sa.exists().where(*in_municipality, a.c.ended_at.is_not(None)),
-    )
-    return partnered, ended
-
-
-async def partnership_stopped_at(
-    session: AsyncSession, partner_id: UUID, library: str, municipality: str
-) -> datetime | None:
-    """When the partner's last partnership with the library (or the municipality's agreement) stopped: the latest
-    end or suspension of one; None where that time is not known (stopped before it was kept)."""
-    p, a = known_partnerships, referral_agreements
-    stopped = sa.func.coalesce(p.c.ended_at, p.c.changed_at)
-    statement = sa.select(
-        sa.func.greatest(
-            sa.select(sa.func.max(stopped))
-            .where(p.c.partner_id == partner_id, p.c.library == library, sa.or_(p.c.ended, sa.not_(p.c.activated)))
-            .scalar_subquery(),
-            sa.select(sa.func.max(a.c.ended_at))
-            .where(a.c.partner_id == partner_id, a.c.municipality == municipality)
-            .scalar_subquery(),
-        )
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
-_one = sa.select(sa.literal(1).label("one")).subquery()
-_partner = sa.bindparam("partner", type_=PgUUID(as_uuid=True))
-_partnered, _partnership_ended = partnership_standing(_partner, sa.bindparam("library"), known_libraries.c.municipality)
-# Built once, with bind parameters: a lookup on every submission should not build and compile SQL each time.
-SUBMISSION_CONTEXT = (
-    sa.select(
-        known_libraries.c.municipality.label("library_municipality"),
-        known_partners.c.municipality.label("partner_municipality"),
-        known_partners.c.status.label("partner_status"),
-        library_policies.c.response_days,
-        library_policies.c.expiry_days,
-        library_policies.c.retention_days,
-        _partnered.label("partnered"),
-    )
-    .select_from(_one)
-    .outerjoin(known_libraries, known_libraries.c.slug == sa.bindparam("library"))
-    .outerjoin(known_partners, known_partners.c.id == _partner)
-    .outerjoin(library_policies, library_policies.c.library == sa.bindparam("library"))
-)
-
-
-async def submission_context(session: AsyncSession, library: str, partner_id: UUID | None) -> sa.Row:
-    """Everything a submission checks, in one round trip: the library's municipality, the partner on the other
-    side (municipality, status, whether it partners with the library) and the library's policy. Each is NULL
-    where unknown.
-
-    One row always (outer joins from a single row); a check that needs more of what this service knows about
-    the parties adds its join and columns to SUBMISSION_CONTEXT, so the submission stays one lookup.
-    """
-    return (await session.execute(SUBMISSION_CONTEXT, {"library": library, "partner": partner_id})).one()
-
-
-async def partner_standing(session: AsyncSession, partner_id: UUID, library: str, municipality: str) -> sa.Row:
-    """A partner as a party of a referral of `library`: its status, whether it partners with the library now, and
-    whether a partnership or agreement it had has ended; one round trip, on every read by a partner."""
-    partnered, ended = partnership_standing(sa.literal(partner_id), sa.literal(library), sa.literal(municipality))
-    statement = sa.select(
-        sa.select(known_partners.c.status).where(known_partners.c.id == partner_id).scalar_subquery().label("status"),
-        partnered.label("partnered"),
-        ended.label("partnership_ended"),
-    )
-    return (await session.execute(statement)).one()
-
-
 # --- referrals ----------------------------------------------------------------------------------
 
 
@@ -319,12 +204,6 @@ def _history_json() -> sa.Label[str]:
 # A referral and its history in one round trip, for the read of one referral (queries/referral.py).
 READ_REFERRAL = Prepared(
     "SELECT referral", sa.select(referrals, _history_json()).where(referrals.c.id == sa.bindparam("referral_id"))
-)
-
-# One read of a participant's personal data, in the access log (keywords: queries/referral.access_entry_values).
-LOG_READ = Prepared(
-    "INSERT personal_data_reads",
-    personal_data_reads.insert().values({column: sa.bindparam(column) for column in ACCESS_ENTRY_COLUMNS}).inline(),
 )
 
 
@@ -379,47 +258,6 @@ async def history_of(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:
     )
 
 
-ERASED_TEXT_JSON = '"—"'  # what an erased free text reads as where a text must stay (the consent's purpose)
-
-
-async def erase_personal_data(session: AsyncSession, referral_id: UUID) -> None:
-    """Everything that may say who the participant is: the sealed data and free text about them."""
-    # The consent's purpose and the consent as first recorded are free text as well: what it was for goes, the
-    # parties, what was shared and until when (no one's name) stay for the history of who saw what.
-    await session.execute(
-        referrals.update()
-        .where(referrals.c.id == referral_id)
-        .values(
-            participant_sealed=None,
-            reason=None,
-            consent_recorded_as=None,
-            consent=sa.func.jsonb_set(
-                referrals.c.consent, sa.literal(["purpose"], ARRAY(sa.Text)), sa.cast(ERASED_TEXT_JSON, JSONB)
-            ),
-        )
-    )
-    # A line whose note went says so (`note_erased`), so the history reads as erased, not as never written.
-    h = referral_history
-    await session.execute(
-        h.update()
-        .where(h.c.referral_id == referral_id, h.c.note.is_not(None))
-        .values(note=None, details=h.c.details.op("||")(sa.cast({"note_erased": True}, JSONB)))
-    )
-
-
-async def due_for(
-    session: AsyncSession, condition: sa.ColumnElement[bool], order: sa.ColumnElement[Any], limit: int
-) -> list[sa.Row]:
-    """Rows a periodic job should handle, locked; rows another replica holds are skipped, not waited for."""
-    return list(
-        (
-            await session.execute(
-                sa.select(referrals).where(condition).order_by(order).limit(limit).with_for_update(skip_locked=True)
-            )
-        ).all()
-    )
-
-
 # --- the library's policy -----------------------------------------------------------------------
 
 
@@ -440,10 +278,3 @@ async def save_policy(
             set_={**values, "updated_at": now, "version": library_policies.c.version + 1},
         )
     )
-
-
-# --- the access log -----------------------------------------------------------------------------
-
-
-async def log_personal_data_read(session: AsyncSession, **values: Any) -> None:
-    await session.execute(personal_data_reads.insert().values(**values))

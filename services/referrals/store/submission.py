@@ -10,15 +10,50 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals.blind_index import BlindKeys
-from services.referrals.store import referral_history, referrals
+from services.referrals.store import known_libraries, known_partners, library_policies, referral_history, referrals
 from services.referrals.store.duplicates import CANDIDATES, EXACT, FEATURE, Candidate, blind_index
+from services.referrals.store.partnerships import partnership_standing
 from shared.outbox import outbox
+
+_one = sa.select(sa.literal(1).label("one")).subquery()
+_partner = sa.bindparam("partner", type_=PgUUID(as_uuid=True))
+_partnered, _partnership_ended = partnership_standing(_partner, sa.bindparam("library"), known_libraries.c.municipality)
+# Built once, with bind parameters: a lookup on every submission should not build and compile SQL each time.
+SUBMISSION_CONTEXT = (
+    sa.select(
+        known_libraries.c.municipality.label("library_municipality"),
+        known_partners.c.municipality.label("partner_municipality"),
+        known_partners.c.status.label("partner_status"),
+        library_policies.c.response_days,
+        library_policies.c.expiry_days,
+        library_policies.c.retention_days,
+        _partnered.label("partnered"),
+    )
+    .select_from(_one)
+    .outerjoin(known_libraries, known_libraries.c.slug == sa.bindparam("library"))
+    .outerjoin(known_partners, known_partners.c.id == _partner)
+    .outerjoin(library_policies, library_policies.c.library == sa.bindparam("library"))
+)
+
+
+async def submission_context(session: AsyncSession, library: str, partner_id: UUID | None) -> sa.Row:
+    """Everything a submission checks, in one round trip: the library's municipality, the partner on the other
+    side (municipality, status, whether it partners with the library) and the library's policy. Each is NULL
+    where unknown.
+
+    One row always (outer joins from a single row); a check that needs more of what this service knows about
+    the parties adds its join and columns to SUBMISSION_CONTEXT, so the submission stays one lookup.
+    """
+    return (await session.execute(SUBMISSION_CONTEXT, {"library": library, "partner": partner_id})).one()
+
 
 HISTORY_FIELDS = ("status", "at", "actor", "step", "version", "details")
 OUTBOX_FIELDS = ("event_id", "subject", "event_type", "payload", "trace_context")

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from services.referrals import store
 from services.referrals.commands import submission
-from services.referrals.store import ParticipantVault
+from services.referrals.store.personal_data import ParticipantVault
 from shared.clock import FixedClock
 from shared.contracts import Envelope, EventData, nats_subject
 from shared.contracts.referrals.api.referrals import (

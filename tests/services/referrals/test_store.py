@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
-from services.referrals.store import ParticipantVault
+from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.referrals.api.referrals import Participant
 from shared.ids import new_id
 

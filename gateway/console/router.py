@@ -50,6 +50,7 @@ from gateway.console.session import (
 )
 from gateway.console.signin import SignInController
 from gateway.console.subscriptions import SubscriptionPages
+from gateway.console.vacancies import VacancyPages
 from gateway.console.views import page
 from gateway.console.volunteer_reads import VolunteerReadPages
 from gateway.console.volunteers import VolunteerPages
@@ -128,6 +129,7 @@ def console_router() -> Router:
             AgreementPages,
             VolunteerPages,
             VolunteerReadPages,
+            VacancyPages,
             PersonPages,
             OfferPages,
             PurchaseStepPages,

@@ -21,6 +21,7 @@ from gateway.console.organisation import FIELD_LABELS
 from gateway.console.purchase_steps import ALL_STEPS as PURCHASE_STEPS
 from gateway.console.referrals import HISTORY_STEPS
 from gateway.console.subscriptions import EVENT_TYPES, WEBHOOK_NOTICES
+from gateway.console.vacancies import DONE as VACANCY_DONE
 from gateway.console.views import NAVIGATION, Formats
 from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
 from shared.contracts.courses.api.purchasing import ProviderStanding, PurchaseStatus
@@ -48,7 +49,7 @@ from shared.contracts.referrals.events import (
 )
 from shared.contracts.vocabulary import SkillArea
 from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
-from shared.contracts.volunteers.api.vacancies import VacancyStatus
+from shared.contracts.volunteers.api.vacancies import VacancyStatus, VacancyStep
 from shared.contracts.volunteers.api.volunteers import CertificateStatus, VolunteerStatus, VolunteerStep
 from shared.tenancy import Role
 
@@ -138,6 +139,8 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"partnership_step.{step.value}{means}" for step in PartnershipStep for means in ("", "_means"))
     asked.update(f"duplicates_page.{kind}_{shown}" for kind in ("show", "none") for shown in DUPLICATE_FILTERS)
     asked.update(f"history.{step}" for step in HISTORY_STEPS if step != "request_notification")  # its own words
+    asked.update(f"vacancy_step.{step.value}{means}" for step in VacancyStep for means in ("", "_means"))
+    asked.update(f"vacancy_done.{done}" for done in VACANCY_DONE)
     asked.update(f"problem.{code}" for code in explain.KNOWN_CODES)
     asked.update(f"lang.{lang}" for lang in LANGUAGES)
     for role in ("staff", "coordinator", "partner"):

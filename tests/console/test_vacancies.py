@@ -1,0 +1,146 @@
+"""A library's vacancies in the console (issue 20): its staff create one as a draft, change what it asks, publish
+and close it; bad input and stale or illegal steps are refused on the form and change nothing. Another library's
+staff, the coordinator (who reads) and a partner change nothing."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from gateway.console.messages import EN, NL
+from tests.console.conftest import ConsoleClient, World
+from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+
+
+def version_of(html: str) -> str:
+    found = re.search(r'name="expected_version" value="(\d+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+async def vacancy_of(world: World, vacancy_id: str) -> dict[str, Any]:
+    async with world.platform.client(world.tenant.staff_a) as api:
+        found = await api.get(f"/api/v1/vacancies/{vacancy_id}")
+    assert found.status_code == 200, found.text
+    return dict(found.json())
+
+
+async def drafted(console: ConsoleClient, world: World, title: str) -> str:
+    await console.sign_in(world.tenant.staff_a)
+    assert (await console.get("/console/vacancies/new")).status_code == 200
+    made = await console.post(
+        "/console/vacancies",
+        {"title": title, "hours_per_week": "4", "qualifications_needed": "digital-guide", "description": "Help"},
+    )
+    assert made.status_code == 303, made.text
+    return str(made.headers["location"].split("?")[0])
+
+
+async def test_staff_draft_change_publish_and_close_a_vacancy(console: ConsoleClient, world: World) -> None:
+    title = f"Digihulp {uuid.uuid4().hex[:6]}"
+    await console.sign_in(world.tenant.staff_a)
+    await console.get("/console/vacancies/new")
+    too_many = await console.post("/console/vacancies", {"title": title, "hours_per_week": "99"})
+    assert too_many.status_code == 422 and 'aria-invalid="true"' in too_many.text and title in too_many.text
+    bad_code = await console.post("/console/vacancies", {"title": title, "qualifications_needed": "Digi Guide!"})
+    assert bad_code.status_code == 422 and NL["problem.invalid-input"] in bad_code.text
+    async with world.platform.client(world.tenant.staff_a) as api:
+        listed = (await api.get("/api/v1/vacancies", params={"limit": 200})).json()["items"]
+    assert [v for v in listed if v["title"] == title] == []  # nothing was stored
+
+    path = await drafted(console, world, title)
+    vacancy_id = path.rsplit("/", 1)[1]
+    page = await console.get(path + "?done=created")
+    assert NL["vacancy_done.created"] in page.text and NL["vacancy_status.draft"] in page.text
+    assert (await vacancy_of(world, vacancy_id))["certificate_of_conduct_required"] is False  # the box was unticked
+
+    changed = await console.post(
+        path,
+        {
+            "title": title + " (taalhuis)",
+            "qualifications_needed": "digital-guide, language-coach",
+            "certificate_of_conduct_required": "yes",
+            "expected_version": version_of(page.text),
+        },
+    )
+    assert changed.status_code == 303, changed.text
+    stale = await console.post(path, {"title": "Oud", "expected_version": version_of(page.text)})
+    assert stale.status_code == 409 and NL["problem.conflict"] in stale.text
+    assert (await console.post(f"{path}/reopen", {})).status_code == 422
+    for step in ("publish", "close"):
+        page = await console.get(path)
+        done = await console.post(f"{path}/{step}", {"expected_version": version_of(page.text)})
+        assert done.status_code == 303, (step, done.text)
+    again = await console.post(f"{path}/close", {})
+    assert again.status_code == 409 and NL["problem.illegal-transition"] in again.text
+
+    final = await vacancy_of(world, vacancy_id)
+    assert final["status"] == "closed" and final["title"] == title + " (taalhuis)"
+    assert final["qualifications_needed"] == ["digital-guide", "language-coach"]
+    assert final["certificate_of_conduct_required"] is True
+    closed = await console.get(path)
+    assert f'action="{path}/publish"' in closed.text and f'action="{path}/close"' not in closed.text  # reopen
+    listed_page = await console.get("/console/vacancies?status=closed")
+    assert title in listed_page.text
+    await console.post("/console/language", {"lang": "en", "next": path})
+    english = await console.get(path)
+    assert EN["vacancy_status.closed"] in english.text and EN["vacancies.applicants"] in english.text
+
+
+async def test_another_library_the_coordinator_and_a_partner_change_nothing(
+    console: ConsoleClient, world: World
+) -> None:
+    title = f"Voorleesvrijwilliger {uuid.uuid4().hex[:6]}"
+    path = await drafted(console, world, title)
+    vacancy_id = path.rsplit("/", 1)[1]
+
+    await console.sign_in(world.tenant.staff_b)
+    assert (await console.get(path)).status_code == 404
+    assert title not in (await console.get("/console/vacancies")).text
+    for attempt in (f"{path}/publish", path):
+        refused = await console.post(attempt, {"title": "Van ons"})
+        assert refused.status_code == 404, (attempt, refused.status_code)
+
+    await console.sign_in(world.coordinator)
+    read = await console.get(path)
+    assert read.status_code == 200 and title in read.text and f'action="{path}' not in read.text
+    assert (await console.get("/console/vacancies/new")).status_code == 403
+    assert (await console.post(f"{path}/publish", {})).status_code == 403
+    assert (await console.post("/console/vacancies", {"title": "Van de gemeente"})).status_code == 403
+
+    await console.sign_in(world.tenant.partner_a_token)
+    assert (await console.get("/console/vacancies")).status_code == 403
+    assert (await console.get(path)).status_code == 403
+    assert (await console.post(f"{path}/publish", {})).status_code == 403
+    after = await vacancy_of(world, vacancy_id)
+    assert (after["status"], after["title"], after["version"]) == ("draft", title, 1)
+
+
+async def test_in_chromium_a_vacancy_is_made_and_published_with_the_keyboard(
+    people: Any,  # noqa: F811  - the fixture imported above
+    world: World,
+    artifacts: Path,
+) -> None:
+    title = f"Taalmaatje {uuid.uuid4().hex[:6]}"
+    staff = await people(world.tenant.staff_a, bypass_csp=True)
+    await staff.goto("/console/volunteers")
+    await staff.page.get_by_role("link", name=NL["volunteer_tabs.vacancies"]).click()
+    await staff.page.get_by_role("link", name=NL["vacancies.new_title"]).click()
+    await staff.page.get_by_role("heading", name=NL["vacancies.new_title"], level=1).wait_for()
+    assert await staff.axe() == []
+    await staff.page.get_by_label(NL["vacancies.field_title"]).fill(title)
+    await staff.page.get_by_label(NL["vacancies.field_hours"]).fill("3")
+    await staff.page.get_by_label(NL["vacancies.field_certificate"]).check()
+    await staff.page.get_by_role("button", name=NL["vacancies.create"]).click()
+    await staff.page.get_by_text(NL["vacancy_done.created"]).wait_for()
+    assert await staff.axe() == []
+    await staff.page.get_by_role("button", name=NL["vacancy_step.publish"]).focus()
+    await staff.page.keyboard.press("Enter")
+    await staff.page.get_by_text(NL["vacancy_done.publish"]).wait_for()
+    await staff.page.screenshot(path=str(artifacts / "staff-vacancy.png"), full_page=True)
+    assert await staff.axe() == []
+    await staff.goto("/console/vacancies")
+    assert await staff.page.get_by_role("link", name=title).count() == 1
+    assert await staff.axe() == []

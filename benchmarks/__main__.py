@@ -34,7 +34,16 @@ from benchmarks.pipeline import (
     http_spec,
     read_spec,
     run_loadgen,
-    write_phase,
+)
+from benchmarks.pipeline_report import (
+    AIM_FEED_P99_MS,
+    AIM_PIPELINE_SHARE,
+    aims_line,
+    pids,
+    pipeline_only,
+    pipeline_rows,
+    print_rows,
+    write_phases,
 )
 from benchmarks.processes import (
     COMPONENTS,
@@ -50,8 +59,6 @@ from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 AIM_READ_SHARE = 0.10  # issue 16's step; the long-term aim is LONG_TERM_READ_SHARE
 LONG_TERM_READ_SHARE = 0.25
 AIM_READ_P99_MS = 25.0
-AIM_PIPELINE_SHARE = 0.20
-AIM_FEED_P99_MS = 100.0
 AIM_RSS_MB = 150.0
 AIM_STAFF_SHARE = 0.60
 AIM_RPC_SHARE = 0.50
@@ -75,15 +82,24 @@ def main(argv: list[str] | None = None) -> None:
         "measuring, as years of use would leave them (benchmarks/volume.py); the views' figures then come at "
         "that volume",
     )
+    parser.add_argument(
+        "--only",
+        choices=("all", "pipeline"),
+        default="all",
+        help="pipeline: only PostgreSQL's insert rate and the write path at its maximum and at half (issue 17's "
+        "figures, about a minute); the idle platform then only with --idle-seconds",
+    )
     parser.add_argument("--profile", type=Path, help="write py-spy profiles of the read and write phases here")
     parser.add_argument("--json", type=Path, help="also write every figure as JSON")
     parser.add_argument(
         "--idle-seconds",
         type=float,
-        default=60.0,
-        help="watch a platform of its own at rest this long, exporting to a local collector (0: skip)",
+        help="watch a platform of its own at rest this long, exporting to a local collector (0: skip; "
+        "default 60, with --only pipeline 0)",
     )
     args = parser.parse_args(argv)
+    if args.idle_seconds is None:
+        args.idle_seconds = 60.0 if args.only == "all" else 0.0
     with platform_target(args) as target:
         results = asyncio.run(benchmark(target, args))
     if args.idle_seconds and not args.url:
@@ -193,6 +209,8 @@ async def benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     step("tenant …")
     tenant = await create_tenant(target)
     await asyncio.sleep(1.0)
+    if args.only == "pipeline":
+        return results | await pipeline_only(target, tenant, args)
     if args.volume:
         if not target.database_dsn:
             raise SystemExit("--volume needs the platform's database (--data-dir or --database-url with --url)")
@@ -245,16 +263,7 @@ async def benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
         target,
         read_spec(target, tenant, connections=args.read_connections, duration=duration + 1, token=tenant.staff_token),
     )
-    step(f"write path at its maximum ({args.write_connections} connections) …")
-    if profiler:
-        profiler.start("write", pids(target, "gateway", "referrals", "partners"), duration)
-    maximum = await write_phase(target, tenant, connections=args.write_connections, duration=duration)
-    results["write_max"] = asdict(maximum)
-    half = maximum.pipeline_per_second / 2
-    step(f"write path at half the pipeline's maximum ({half:.0f}/s) …")
-    results["write_half"] = asdict(
-        await write_phase(target, tenant, connections=args.write_connections, duration=duration, rate=half)
-    )
+    results |= await write_phases(target, tenant, args, profiler)
     await sampler.stop()
     results["rss_under_load_mb"] = sampler.peak
     await asyncio.sleep(1.0)
@@ -327,11 +336,14 @@ def answered(result: dict[str, Any]) -> int:
     return sum(int(count) for count in result["statuses"].values())
 
 
-def pids(target: Target, *names: str) -> dict[str, int]:
-    return {name: target.processes[name][0] for name in names if target.processes.get(name)}
-
-
 def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
+    if args.only == "pipeline":
+        print()
+        print_rows(pipeline_rows(r))
+        print()
+        print(aims_line(r))
+        print_profiles(r)
+        return
     bare, read, ceiling = r["bare_litestar"], r["read_path"], r["generator_ceiling"]
     rr, pg = r["nats_request_reply"], r["postgres_inserts"]
     wmax, whalf = r["write_max"], r["write_half"]
@@ -488,13 +500,15 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
             continue
         aim = "" if rest is None or rest <= AIM_RSS_MB else f"above the {AIM_RSS_MB:.0f} MB aim at rest"
         row(f"  {name}", f"{fmt(rest)} / {fmt(peak)}", aim)
-    width = [max(len(x[i]) for x in rows) for i in range(3)]
     print()
-    for what, figure, note in rows:
-        print(f"{what:<{width[0]}}  {figure:>{width[1]}}  {note}".rstrip())
+    print_rows(rows)
     print()
     print("aims:", aims_summary(r))
-    print("pipeline aims (issue 17):", "; ".join(f"{n}: {'met' if ok else 'MISSED'}" for n, ok in pipeline_aims(r)))
+    print(aims_line(r))
+    print_profiles(r)
+
+
+def print_profiles(r: dict[str, Any]) -> None:
     for path in r.get("profiles", []):
         print()
         print("\n".join(summarise(Path(path))))
@@ -524,109 +538,6 @@ def aims_summary(r: dict[str, Any]) -> str:
         "RSS <150 MB at rest": all(v <= AIM_RSS_MB for v in r["rss_at_rest_mb"].values()),
     }
     return "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks.items())
-
-
-# --- the event pipeline's own figures and aims (issue 17) ------------------------------------------------
-
-AIM_PIPELINE_SHARE_NOW = 0.025  # of PostgreSQL's insert rate; the long-term aim stays AIM_PIPELINE_SHARE
-AIM_POST_P99_MS = 50.0
-AIM_NATS_FEED_P99_MS = 50.0
-AIM_OUTBOX_P99_MS = 20.0
-AIM_IDLE_ROOTS_PER_MINUTE = 1.0
-AIM_IDLE_CPU_SHARE = 0.01
-CPU_COMPONENTS = ("gateway", "referrals", "partners", "nats-server", "postgres backends")
-
-
-def pipeline_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
-    wmax, whalf = r["write_max"], r["write_half"]
-    pg_rate = r["postgres_inserts"]["count"] / r["postgres_inserts"]["seconds"]
-    rows = [
-        ("— the event pipeline (issue 17) —", "", ""),
-        (
-            "pipeline max / PostgreSQL inserts",
-            f"{wmax['pipeline_per_second'] / max(pg_rate, 1):.2%}",
-            f"aim ≥ {AIM_PIPELINE_SHARE_NOW:.1%} now, {AIM_PIPELINE_SHARE:.0%} long-term",
-        ),
-        ("POST p99 at the maximum", f"{wmax['post_p99_ms']:.1f} ms", f"aim < {AIM_POST_P99_MS:.0f} ms"),
-        (
-            "POST → feed entry p99 at the maximum",
-            f"{wmax['feed_p99_ms']:.0f} ms",
-            f"p50 {wmax['feed_p50_ms']:.0f} ms; aim < {AIM_FEED_P99_MS:.0f} ms",
-        ),
-    ]
-    for label, phase in (("max", wmax), ("half", whalf)):
-        if nats := phase.get("nats_feed"):
-            rows.append(
-                (
-                    f"POST → on NATS feeds.<partner> ({label})",
-                    f"p99 {nats['p99_ms']:.0f} ms",
-                    f"p50 {nats['p50_ms']:.0f} ms; {nats['seen']}/{phase['referrals']} seen"
-                    + (f"; aim < {AIM_NATS_FEED_P99_MS:.0f} ms" if label == "half" else ""),
-                )
-            )
-    if outbox := whalf.get("outbox"):
-        rows.append(
-            (
-                "outbox commit → JetStream ack p99 (half)",
-                f"{outbox['commit_to_ack_p99_ms']:.1f} ms",
-                f"aim < {AIM_OUTBOX_P99_MS:.0f} ms",
-            )
-        )
-    cpu = wmax.get("cpu_ms_per_referral") or {}
-    if cpu:
-        rows.append(
-            (
-                "CPU per referral at the maximum",
-                f"{sum(cpu.values()):.1f} ms",
-                ", ".join(f"{name} {cpu[name]:.2f}" for name in CPU_COMPONENTS if name in cpu),
-            )
-        )
-    if idle := r.get("idle"):
-        roots, shares = idle["root_traces_per_minute"], idle["cpu_share"]
-        rows.append(
-            (
-                f"at rest {idle['seconds']:.0f}s: root traces a minute",
-                f"max {max(roots.values(), default=0):.1f}",
-                f"aim ≤ {AIM_IDLE_ROOTS_PER_MINUTE:.0f} per process; {idle['spans']} spans in all"
-                + (f"; {', '.join(idle['root_span_names'])}" if idle["root_span_names"] else ""),
-            )
-        )
-        rows.append(
-            (
-                "at rest: CPU per process",
-                f"max {max(shares.values(), default=0):.2%}",
-                ", ".join(f"{name} {share:.2%}" for name, share in sorted(shares.items()))
-                + f"; aim < {AIM_IDLE_CPU_SHARE:.0%}",
-            )
-        )
-    return rows
-
-
-def pipeline_aims(r: dict[str, Any]) -> list[tuple[str, bool]]:
-    wmax, whalf = r["write_max"], r["write_half"]
-    pg_rate = r["postgres_inserts"]["count"] / r["postgres_inserts"]["seconds"]
-    checks = [
-        ("pipeline ≥2.5% of PG", wmax["pipeline_per_second"] >= AIM_PIPELINE_SHARE_NOW * pg_rate),
-        ("POST p99 <50 ms", wmax["post_p99_ms"] < AIM_POST_P99_MS),
-        ("POST→feed p99 <100 ms at max", wmax["feed_p99_ms"] < AIM_FEED_P99_MS),
-        (
-            "POST→NATS feed p99 <50 ms at half",
-            bool(whalf.get("nats_feed")) and whalf["nats_feed"]["p99_ms"] < AIM_NATS_FEED_P99_MS,
-        ),
-        (
-            "outbox→ack p99 <20 ms at half",
-            bool(whalf.get("outbox")) and whalf["outbox"]["commit_to_ack_p99_ms"] < AIM_OUTBOX_P99_MS,
-        ),
-    ]
-    if idle := r.get("idle"):
-        checks.append(
-            (
-                "idle ≤1 root trace/min",
-                max(idle["root_traces_per_minute"].values(), default=0) <= AIM_IDLE_ROOTS_PER_MINUTE,
-            )
-        )
-        checks.append(("idle CPU <1% per process", max(idle["cpu_share"].values(), default=0) < AIM_IDLE_CPU_SHARE))
-    return checks
 
 
 if __name__ == "__main__":

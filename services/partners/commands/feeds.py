@@ -15,7 +15,6 @@ import asyncpg
 import msgspec
 from opentelemetry import propagate
 
-from services.partners import store
 from services.partners.channels import NatsFeeds
 from services.partners.domain import feeds
 from services.partners.store import feed as feed_store
@@ -64,12 +63,12 @@ async def remember_course(tx: Transaction, envelope: Envelope, event: CoursePubl
 
 
 async def add_to_feed(tx: Transaction, envelope: Envelope, partner_id: UUID) -> None:
-    partner = await store.feed_target(tx.session, partner_id)
+    partner = await feed_store.feed_target(tx.session, partner_id)
     if partner is None or partner.status == PartnerStatus.ENDED:
         return
     carrier: dict[str, str] = {}
     propagate.inject(carrier)  # the entry's publish and its deliveries continue the trace of the event
-    position = await store.append_to_feed(
+    position = await feed_store.append_to_feed(
         tx.session,
         partner_id=partner_id,
         event_id=envelope.id,
@@ -118,8 +117,8 @@ class FeedPublisher:
         self._held_back: float | None = None  # how long to wait before looking again at a held-back entry
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[asyncpg.Record]:
-        first_unsettled = await db.fetchval(store.FEED_FIRST_UNSETTLED)
-        rows = list(await db.fetch(store.FEED_UNPUBLISHED, limit, first_unsettled))
+        first_unsettled = await db.fetchval(feed_store.FEED_FIRST_UNSETTLED)
+        rows = list(await db.fetch(feed_store.FEED_UNPUBLISHED, limit, first_unsettled))
         if first_unsettled is None or rows:
             self._held_back = None
         else:  # only entries held back: look again soon, then less and less often while they stay held back
@@ -134,7 +133,7 @@ class FeedPublisher:
     ) -> int:
         sent = acknowledged_prefix(outcomes)
         if sent:
-            await db.execute(store.FEED_MARK_PUBLISHED, [row["position"] for row in rows[:sent]], self.clock.now())
+            await db.execute(feed_store.FEED_MARK_PUBLISHED, [row["position"] for row in rows[:sent]], self.clock.now())
         if sent < len(rows):
             log.warning(
                 "feed entry %s could not be published to NATS (%r); it and the %d after it are tried again",

@@ -23,7 +23,6 @@ import sqlalchemy as sa
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
-from services.partners import store
 from services.partners.domain import notices as rules
 from services.partners.domain.webhooks import RetryPolicy
 from services.partners.mail import SmtpSender, describe, email_message, is_permanent
@@ -97,9 +96,9 @@ async def stage_notice(db: asyncpg.Connection, notice: rules.Notice, base_url: s
     audience = notice.audience
     if audience.partner_id is not None:
         roles = [role.value for role in rules.CONTACT_ROLES.get(notice.kind, ())]
-        found = await db.fetch(store.PARTNER_RECIPIENTS, audience.partner_id, notice.kind.value, roles)
+        found = await db.fetch(notice_store.PARTNER_RECIPIENTS, audience.partner_id, notice.kind.value, roles)
     else:
-        found = await db.fetch(store.LIBRARY_RECIPIENTS, audience.library, notice.kind.value)
+        found = await db.fetch(notice_store.LIBRARY_RECIPIENTS, audience.library, notice.kind.value)
     carrier: dict[str, str] = {}
     propagate.inject(carrier)  # the send continues the trace of what caused the notice
     seen: set[str] = set()
@@ -126,7 +125,7 @@ async def stage_notice(db: asyncpg.Connection, notice: rules.Notice, base_url: s
             )
         )
     if rows:
-        await db.executemany(store.MAIL_STAGED, rows)
+        await db.executemany(notice_store.MAIL_STAGED, rows)
     return len(rows)
 
 
@@ -199,7 +198,7 @@ def _view(row: sa.Row[Any] | None, available: tuple[Any, ...], notices: Notices)
 
 @dataclass(frozen=True, kw_only=True)
 class Mail:
-    """A claimed message: the row of `store.MAIL_CLAIM`."""
+    """A claimed message: the row of `notice_store.MAIL_CLAIM`."""
 
     id: UUID
     kind: str
@@ -236,7 +235,7 @@ class MailWorker:
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[Mail]:
         now = self.clock.now()
-        rows = await db.fetch(store.MAIL_CLAIM, now, min(limit, MAIL_BATCH), now + self.lease)
+        rows = await db.fetch(notice_store.MAIL_CLAIM, now, min(limit, MAIL_BATCH), now + self.lease)
         return [Mail(**dict(row)) for row in rows]
 
     async def send(self, rows: Sequence[Mail]) -> Sequence[BaseException | None]:
@@ -293,7 +292,7 @@ class MailWorker:
                     "mail %s (%s) not sent (try %d), tried again: %s", row.id, row.kind, attempts, describe(error)
                 )
             self._sent.add(1, {"kind": row.kind, "result": result})
-        await db.executemany(store.MAIL_TRIED, tried)
+        await db.executemany(notice_store.MAIL_TRIED, tried)
         return len(rows)
 
     def wait_seconds(self, poll_seconds: float) -> float:

@@ -236,7 +236,7 @@ class DeliveryWorker:
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[Delivery]:
         now = self.work.clock.now()
-        rows = await db.fetch(store.DELIVERIES_CLAIM, now, min(limit, CLAIM_BATCH), now + self.lease)
+        rows = await db.fetch(subscriptions.DELIVERIES_CLAIM, now, min(limit, CLAIM_BATCH), now + self.lease)
         return [Delivery(**dict(row)) for row in rows]
 
     async def send(self, rows: Sequence[Delivery]) -> Sequence[Answer]:
@@ -262,8 +262,8 @@ class DeliveryWorker:
                 (row.id, attempts, answer.status_code, error, status, delivered_at, failed_at, next_attempt_at)
             )
         async with db.transaction():
-            await db.executemany(store.DELIVERY_ATTEMPT_LOGGED, logged)
-            await db.executemany(store.DELIVERY_TRIED, tried)
+            await db.executemany(subscriptions.DELIVERY_ATTEMPT_LOGGED, logged)
+            await db.executemany(subscriptions.DELIVERY_TRIED, tried)
             if self.notices is not None and self.notices.enabled:
                 for notice in gave_up:  # with the failed try: no notice is lost, none is written twice
                     await stage_notice(db, notice, self.notices.base_url, now)
@@ -331,7 +331,7 @@ class DeliveryWorker:
 
 @dataclass(frozen=True, kw_only=True)
 class Delivery:
-    """A claimed delivery with what its try needs: the row of `store.DELIVERIES_CLAIM`."""
+    """A claimed delivery with what its try needs: the row of `subscriptions.DELIVERIES_CLAIM`."""
 
     id: UUID
     webhook_id: UUID

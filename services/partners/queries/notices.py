@@ -6,12 +6,12 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from services.partners import store
+from services.partners.store import notices as notice_store
 from shared.contracts.partners.api.notices import ListMail, MailPage, MailStatus, MailView, NoticeKind
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
-M = store.mail_outbox
+M = notice_store.mail_outbox
 
 
 async def list_mail(work: UnitOfWork, actor: Actor, query: ListMail) -> MailPage:

@@ -1,4 +1,5 @@
-"""The partners service's tables (schema `partners`) and the queries its use cases share."""
+"""The partners service's tables (schema `partners`) and the look-ups its use cases share; the SQL of one concern
+has a module of its own beside this one (organisations, partnership, credentials, feed, subscriptions, notices)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,9 @@ from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from shared.contracts.partners.api.feeds import WebhookStatus
 
 metadata = sa.MetaData()
 
@@ -308,176 +307,3 @@ async def find_webhook(
     if for_update:
         statement = statement.with_for_update()
     return (await session.execute(statement)).first()
-
-
-# Built once, with bind parameters: the feed projection runs these for every event and partner.
-APPEND_TO_FEED = insert(feed_entries).on_conflict_do_nothing().returning(feed_entries.c.position)
-FEED_TARGET = (
-    sa.select(
-        partners.c.status,
-        partners.c.feed_key,
-        # The partner's active webhooks, with the event types each wants: NULL where it has none.
-        sa.func.json_agg(sa.func.json_build_object("id", webhooks.c.id, "event_types", webhooks.c.event_types))
-        .filter(webhooks.c.id.is_not(None))
-        .label("webhooks"),
-    )
-    .select_from(
-        partners.outerjoin(
-            webhooks,
-            sa.and_(
-                webhooks.c.partner_id == partners.c.id,
-                webhooks.c.status == WebhookStatus.ACTIVE.value,
-                webhooks.c.deleted_at.is_(None),
-            ),
-        )
-    )
-    .where(partners.c.id == sa.bindparam("partner", type_=PgUUID(as_uuid=True)))
-    .group_by(partners.c.id)
-)
-
-
-async def feed_target(session: AsyncSession, partner_id: UUID) -> sa.Row | None:
-    """What writing an event into a partner's feed needs, in one round trip: its status, its feed key (for its own
-    pseudonyms) and its active webhooks."""
-    return (await session.execute(FEED_TARGET, {"partner": partner_id})).first()
-
-
-async def append_to_feed(session: AsyncSession, **entry: object) -> int | None:
-    """The new entry's position; None if the partner has it already (a second copy of an event is a no-op)."""
-    return (await session.execute(APPEND_TO_FEED, entry)).scalar_one_or_none()
-
-
-# --- the relays' SQL (shared/relay.py: their own connection, in autocommit) --------------------------------
-
-# Unpublished entries in position order, up to the first one that is not settled yet: an entry whose writer is
-# younger than a transaction still running waits (with all after it), so that NATS, like the HTTP feed, never
-# shows a position before an earlier one. $2 is that first unsettled position (FEED_FIRST_UNSETTLED), if any.
-FEED_FIRST_UNSETTLED = (
-    "SELECT min(position) FROM feed_entries"
-    " WHERE published_at IS NULL AND written_by >= pg_snapshot_xmin(pg_current_snapshot())"
-)
-FEED_UNPUBLISHED = (
-    "SELECT position, partner_id, event_id, event_type, time, library, data, trace_context FROM feed_entries"
-    " WHERE published_at IS NULL AND ($2::bigint IS NULL OR position < $2) ORDER BY position LIMIT $1"
-)
-FEED_MARK_PUBLISHED = "UPDATE feed_entries SET published_at = $2 WHERE position = ANY($1::bigint[])"
-
-# Claims the due deliveries (a lease, so a worker that dies lets them go) with what a try needs to send.
-DELIVERIES_CLAIM = """
-WITH due AS (
-    SELECT id FROM deliveries
-    WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-    ORDER BY next_attempt_at, id
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-), claimed AS (
-    UPDATE deliveries d SET lease_until = $3 FROM due WHERE d.id = due.id
-    RETURNING d.id, d.webhook_id, d.partner_id, d.feed_position, d.event_id, d.event_type, d.attempts, d.trace_context
-)
-SELECT claimed.*, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
-       f.source, f.subject, f.library AS event_library, f.time AS event_time, f.data
-FROM claimed
-JOIN webhooks w ON w.id = claimed.webhook_id
-JOIN feed_entries f ON f.position = claimed.feed_position
-"""
-# One try in the delivery's log (numbered on from earlier tries, replays included) ...
-DELIVERY_ATTEMPT_LOGGED = """
-INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
-SELECT $1, count(*) + 1, $2, $3, $4, $5 FROM delivery_attempts WHERE delivery_id = $1
-"""
-# ... and the delivery after it: only if nobody replayed or deleted it meanwhile.
-DELIVERY_TRIED = """
-UPDATE deliveries SET attempts = $2, lease_until = NULL, last_status_code = $3, last_error = $4, status = $5,
-    delivered_at = $6, failed_at = $7, next_attempt_at = coalesce($8, next_attempt_at)
-WHERE id = $1 AND status = 'pending'
-"""
-
-
-# --- notices by e-mail (migration 008) ---------------------------------------------------------------------
-
-notice_preferences = sa.Table(
-    "notice_preferences",
-    metadata,
-    sa.Column("subject", sa.Text, primary_key=True),
-    sa.Column("role", sa.Text, nullable=False),
-    sa.Column("municipality", sa.Text),
-    sa.Column("library", sa.Text),
-    sa.Column("partner_id", PgUUID(as_uuid=True)),
-    sa.Column("email", sa.Text, nullable=False),
-    sa.Column("language", sa.Text, nullable=False),
-    sa.Column("kinds", JSONB, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-
-mail_outbox = sa.Table(
-    "mail_outbox",
-    metadata,
-    sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("cause", sa.Text, nullable=False),
-    sa.Column("recipient", sa.Text, nullable=False),
-    sa.Column("library", sa.Text),
-    sa.Column("partner_id", PgUUID(as_uuid=True)),
-    sa.Column("subject", sa.Text, nullable=False),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("language", sa.Text, nullable=False),
-    sa.Column("trace_context", JSONB, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("lease_until", sa.DateTime(timezone=True)),
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
-    sa.Column("failed_at", sa.DateTime(timezone=True)),
-    sa.Column("last_error", sa.Text),
-)
-
-# Who gets a notice for a library: its staff who chose the kind.
-LIBRARY_RECIPIENTS = """
-SELECT lower(email) AS email, language FROM notice_preferences
-WHERE role = 'staff' AND library = $1 AND kinds ? $2
-ORDER BY subject
-"""
-# Who gets a notice for a partner: its people who chose the kind, then its contacts named for it (its general
-# address as a primary contact), unless a person of the partner chose for that address: their choice stands.
-PARTNER_RECIPIENTS = """
-WITH chosen AS (
-    SELECT lower(email) AS email, language, kinds ? $2 AS wanted FROM notice_preferences
-    WHERE role = 'partner' AND partner_id = $1
-), named AS (
-    SELECT lower(c.value->>'email') AS email FROM partners p, jsonb_array_elements(p.contacts) c
-    WHERE p.id = $1 AND p.status <> 'ended' AND c.value->>'email' IS NOT NULL AND c.value->'roles' ?| $3::text[]
-    UNION ALL
-    SELECT lower(p.email) FROM partners p WHERE p.id = $1 AND p.status <> 'ended' AND p.email IS NOT NULL
-        AND 'primary' = ANY($3::text[])
-)
-SELECT email, language FROM chosen WHERE wanted
-UNION
-SELECT email, 'nl' FROM named WHERE email NOT IN (SELECT email FROM chosen)
-ORDER BY email
-"""
-# The trace context as JSON text: the service's pool and the relays' connections encode jsonb differently.
-MAIL_STAGED = """
-INSERT INTO mail_outbox (id, kind, cause, recipient, library, partner_id, subject, body, language, trace_context,
-    created_at, attempts, next_attempt_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, 0, $11)
-ON CONFLICT (cause, recipient) DO NOTHING
-"""
-# Claims the messages that are due (a lease, so a relay that dies lets them go).
-MAIL_CLAIM = """
-WITH due AS (
-    SELECT id FROM mail_outbox
-    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-    ORDER BY next_attempt_at, id
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-)
-UPDATE mail_outbox m SET lease_until = $3 FROM due WHERE m.id = due.id
-RETURNING m.id, m.kind, m.recipient, m.subject, m.body, m.language, m.trace_context, m.created_at, m.attempts
-"""
-# A try settled: sent, tried again later, or failed for good; the last refusal stays readable after a success.
-MAIL_TRIED = """
-UPDATE mail_outbox SET attempts = $2, lease_until = NULL, last_error = coalesce($3, last_error), sent_at = $4,
-    failed_at = $5, next_attempt_at = coalesce($6, next_attempt_at)
-WHERE id = $1 AND sent_at IS NULL
-"""

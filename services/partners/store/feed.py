@@ -1,5 +1,6 @@
-"""The SQL that fills partners' feeds (in `store.metadata`): whose course an event names, which volunteer
-organisations a library's vacancy reaches, and the webhook deliveries of a new feed entry."""
+"""The SQL that fills partners' feeds (in `store.metadata`): an event's entry and whom it reaches (whose course it
+names, which volunteer organisations a library's vacancy reaches, the webhook deliveries of a new entry), and the
+relay's statements that publish the entries on NATS."""
 
 from __future__ import annotations
 
@@ -7,11 +8,49 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.partners.store import deliveries, known_courses, partnerships
+from services.partners.store import deliveries, feed_entries, known_courses, partners, partnerships, webhooks
+from shared.contracts.partners.api.feeds import WebhookStatus
 from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus
+
+# Built once, with bind parameters: the feed projection runs these for every event and partner.
+APPEND_TO_FEED = insert(feed_entries).on_conflict_do_nothing().returning(feed_entries.c.position)
+FEED_TARGET = (
+    sa.select(
+        partners.c.status,
+        partners.c.feed_key,
+        # The partner's active webhooks, with the event types each wants: NULL where it has none.
+        sa.func.json_agg(sa.func.json_build_object("id", webhooks.c.id, "event_types", webhooks.c.event_types))
+        .filter(webhooks.c.id.is_not(None))
+        .label("webhooks"),
+    )
+    .select_from(
+        partners.outerjoin(
+            webhooks,
+            sa.and_(
+                webhooks.c.partner_id == partners.c.id,
+                webhooks.c.status == WebhookStatus.ACTIVE.value,
+                webhooks.c.deleted_at.is_(None),
+            ),
+        )
+    )
+    .where(partners.c.id == sa.bindparam("partner", type_=PgUUID(as_uuid=True)))
+    .group_by(partners.c.id)
+)
+
+
+async def feed_target(session: AsyncSession, partner_id: UUID) -> sa.Row | None:
+    """What writing an event into a partner's feed needs, in one round trip: its status, its feed key (for its own
+    pseudonyms) and its active webhooks."""
+    return (await session.execute(FEED_TARGET, {"partner": partner_id})).first()
+
+
+async def append_to_feed(session: AsyncSession, **entry: object) -> int | None:
+    """The new entry's position; None if the partner has it already (a second copy of an event is a no-op)."""
+    return (await session.execute(APPEND_TO_FEED, entry)).scalar_one_or_none()
 
 
 async def course_provider(session: AsyncSession, course_id: UUID) -> UUID | None:
@@ -45,3 +84,19 @@ async def volunteer_suppliers_of(session: AsyncSession, library: str | None) -> 
 async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """A delivery per webhook of an entry; one there already (the same event again) stays."""
     await session.execute(insert(deliveries).values(rows).on_conflict_do_nothing())
+
+
+# --- the relay's SQL (shared/relay.py: its own connection, in autocommit) ------------------------------------
+
+# Unpublished entries in position order, up to the first one that is not settled yet: an entry whose writer is
+# younger than a transaction still running waits (with all after it), so that NATS, like the HTTP feed, never
+# shows a position before an earlier one. $2 is that first unsettled position (FEED_FIRST_UNSETTLED), if any.
+FEED_FIRST_UNSETTLED = (
+    "SELECT min(position) FROM feed_entries"
+    " WHERE published_at IS NULL AND written_by >= pg_snapshot_xmin(pg_current_snapshot())"
+)
+FEED_UNPUBLISHED = (
+    "SELECT position, partner_id, event_id, event_type, time, library, data, trace_context FROM feed_entries"
+    " WHERE published_at IS NULL AND ($2::bigint IS NULL OR position < $2) ORDER BY position LIMIT $1"
+)
+FEED_MARK_PUBLISHED = "UPDATE feed_entries SET published_at = $2 WHERE position = ANY($1::bigint[])"

@@ -1,14 +1,104 @@
-"""The SQL of notices by e-mail (in `store.metadata`, migration 008): a person's choice, and the mail outbox's
-pruning once a message was sent or given up."""
+"""Notices by e-mail (in `store.metadata`, migration 008): the tables of a person's choice and of the mail outbox,
+who gets a notice, the mail relay's statements (its own connection, in autocommit), and the outbox's pruning once a
+message was sent or given up."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.partners.store import notice_preferences
+from services.partners.store import metadata
+
+notice_preferences = sa.Table(
+    "notice_preferences",
+    metadata,
+    sa.Column("subject", sa.Text, primary_key=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("municipality", sa.Text),
+    sa.Column("library", sa.Text),
+    sa.Column("partner_id", PgUUID(as_uuid=True)),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("language", sa.Text, nullable=False),
+    sa.Column("kinds", JSONB, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+mail_outbox = sa.Table(
+    "mail_outbox",
+    metadata,
+    sa.Column("id", PgUUID(as_uuid=True), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("cause", sa.Text, nullable=False),
+    sa.Column("recipient", sa.Text, nullable=False),
+    sa.Column("library", sa.Text),
+    sa.Column("partner_id", PgUUID(as_uuid=True)),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("language", sa.Text, nullable=False),
+    sa.Column("trace_context", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lease_until", sa.DateTime(timezone=True)),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("failed_at", sa.DateTime(timezone=True)),
+    sa.Column("last_error", sa.Text),
+)
+
+# Who gets a notice for a library: its staff who chose the kind.
+LIBRARY_RECIPIENTS = """
+SELECT lower(email) AS email, language FROM notice_preferences
+WHERE role = 'staff' AND library = $1 AND kinds ? $2
+ORDER BY subject
+"""
+# Who gets a notice for a partner: its people who chose the kind, then its contacts named for it (its general
+# address as a primary contact), unless a person of the partner chose for that address: their choice stands.
+PARTNER_RECIPIENTS = """
+WITH chosen AS (
+    SELECT lower(email) AS email, language, kinds ? $2 AS wanted FROM notice_preferences
+    WHERE role = 'partner' AND partner_id = $1
+), named AS (
+    SELECT lower(c.value->>'email') AS email FROM partners p, jsonb_array_elements(p.contacts) c
+    WHERE p.id = $1 AND p.status <> 'ended' AND c.value->>'email' IS NOT NULL AND c.value->'roles' ?| $3::text[]
+    UNION ALL
+    SELECT lower(p.email) FROM partners p WHERE p.id = $1 AND p.status <> 'ended' AND p.email IS NOT NULL
+        AND 'primary' = ANY($3::text[])
+)
+SELECT email, language FROM chosen WHERE wanted
+UNION
+SELECT email, 'nl' FROM named WHERE email NOT IN (SELECT email FROM chosen)
+ORDER BY email
+"""
+# The trace context as JSON text: the service's pool and the relays' connections encode jsonb differently.
+MAIL_STAGED = """
+INSERT INTO mail_outbox (id, kind, cause, recipient, library, partner_id, subject, body, language, trace_context,
+    created_at, attempts, next_attempt_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, 0, $11)
+ON CONFLICT (cause, recipient) DO NOTHING
+"""
+# Claims the messages that are due (a lease, so a relay that dies lets them go).
+MAIL_CLAIM = """
+WITH due AS (
+    SELECT id FROM mail_outbox
+    WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+    ORDER BY next_attempt_at, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE mail_outbox m SET lease_until = $3 FROM due WHERE m.id = due.id
+RETURNING m.id, m.kind, m.recipient, m.subject, m.body, m.language, m.trace_context, m.created_at, m.attempts
+"""
+# A try settled: sent, tried again later, or failed for good; the last refusal stays readable after a success.
+MAIL_TRIED = """
+UPDATE mail_outbox SET attempts = $2, lease_until = NULL, last_error = coalesce($3, last_error), sent_at = $4,
+    failed_at = $5, next_attempt_at = coalesce($6, next_attempt_at)
+WHERE id = $1 AND sent_at IS NULL
+"""
 
 P = notice_preferences
 

@@ -1,5 +1,5 @@
-"""The SQL of a partner's webhooks and their deliveries (in `store.metadata`), as their use cases change them;
-the delivery worker's own statements stay beside the tables (`store.PENDING_DELIVERIES` …)."""
+"""The SQL of a partner's webhooks and their deliveries (in `store.metadata`): as their use cases change them, and
+the delivery worker's own statements (its own connection, in autocommit) that claim and settle the tries."""
 
 from __future__ import annotations
 
@@ -68,3 +68,36 @@ async def update_failed_deliveries(session: AsyncSession, webhook_id: UUID, **va
         .returning(D.c.id)
     )
     return len(changed.all())
+
+
+# --- the delivery worker's SQL -------------------------------------------------------------------------------
+
+# Claims the due deliveries (a lease, so a worker that dies lets them go) with what a try needs to send.
+DELIVERIES_CLAIM = """
+WITH due AS (
+    SELECT id FROM deliveries
+    WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+    ORDER BY next_attempt_at, id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), claimed AS (
+    UPDATE deliveries d SET lease_until = $3 FROM due WHERE d.id = due.id
+    RETURNING d.id, d.webhook_id, d.partner_id, d.feed_position, d.event_id, d.event_type, d.attempts, d.trace_context
+)
+SELECT claimed.*, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
+       f.source, f.subject, f.library AS event_library, f.time AS event_time, f.data
+FROM claimed
+JOIN webhooks w ON w.id = claimed.webhook_id
+JOIN feed_entries f ON f.position = claimed.feed_position
+"""
+# One try in the delivery's log (numbered on from earlier tries, replays included) ...
+DELIVERY_ATTEMPT_LOGGED = """
+INSERT INTO delivery_attempts (delivery_id, attempt, at, status_code, error, duration_ms)
+SELECT $1, count(*) + 1, $2, $3, $4, $5 FROM delivery_attempts WHERE delivery_id = $1
+"""
+# ... and the delivery after it: only if nobody replayed or deleted it meanwhile.
+DELIVERY_TRIED = """
+UPDATE deliveries SET attempts = $2, lease_until = NULL, last_status_code = $3, last_error = $4, status = $5,
+    delivered_at = $6, failed_at = $7, next_attempt_at = coalesce($8, next_attempt_at)
+WHERE id = $1 AND status = 'pending'
+"""

@@ -17,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from gateway.console.access_log import AccessLogPages
 from gateway.console.agreements import AgreementPages
 from gateway.console.api_keys import ApiKeyPages
+from gateway.console.applicants import ApplicantPages
 from gateway.console.budget import BudgetPages
 from gateway.console.duplicates import DuplicatePages
 from gateway.console.explain import Explanation, explain, plain_words
@@ -130,6 +131,7 @@ def console_router() -> Router:
             VolunteerPages,
             VolunteerReadPages,
             VacancyPages,
+            ApplicantPages,
             PersonPages,
             OfferPages,
             PurchaseStepPages,

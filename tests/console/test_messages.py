@@ -12,6 +12,7 @@ import pytest
 from gateway.console import explain
 from gateway.console.access_log import LOGS as ACCESS_LOGS
 from gateway.console.api_keys import SCOPES as API_SCOPES
+from gateway.console.applicants import DONE as APPLICANT_DONE
 from gateway.console.budget import DONE as BUDGET_DONE
 from gateway.console.duplicates import FILTERS as DUPLICATE_FILTERS
 from gateway.console.forms import STEPS
@@ -141,6 +142,7 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"history.{step}" for step in HISTORY_STEPS if step != "request_notification")  # its own words
     asked.update(f"vacancy_step.{step.value}{means}" for step in VacancyStep for means in ("", "_means"))
     asked.update(f"vacancy_done.{done}" for done in VACANCY_DONE)
+    asked.update(f"applicant_done.{done}" for done in APPLICANT_DONE)
     asked.update(f"problem.{code}" for code in explain.KNOWN_CODES)
     asked.update(f"lang.{lang}" for lang in LANGUAGES)
     for role in ("staff", "coordinator", "partner"):

@@ -1,0 +1,284 @@
+"""One volunteer or intern, for the library's staff (the coordinator reads along without names): who they are (as
+far as the volunteers service shows it to the visitor), where they stand and the steps from there (accept after
+screening, reject or withdraw with a reason), the certificate of conduct (VOG: request it, record its receipt),
+their qualifications, and changing their details; and a new application through the library's own channel.
+Each form posts the service's own operation (as /api/v1/applications and /api/v1/volunteers/{id}/... do) with
+the version shown; the service decides who may."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from gateway.console import forms
+from gateway.console.explain import Explanation, explain
+from gateway.console.names import load_names
+from gateway.console.session import PREFIX, Visitor
+from gateway.console.views import page
+from gateway.console.volunteers import INTERN_NEXT_STEPS, INTERN_STOP_STEPS, NEXT_STEPS, STOP_STEPS
+from shared.contracts.partners.api import operations as partner_ops
+from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus
+from shared.contracts.volunteers.api import operations as ops
+from shared.contracts.volunteers.api.vacancies import GetVacancy, ListVacancies, VacancyStatus
+from shared.contracts.volunteers.api.volunteers import (
+    Apply,
+    CertificateStatus,
+    GetVolunteer,
+    ReceiveCertificate,
+    RequestCertificate,
+    TakeVolunteerStep,
+    UpdateVolunteer,
+    VolunteerView,
+)
+from shared.contracts.volunteers.events import VolunteerKind
+from shared.errors import NotFound, PartnernetError
+from shared.operations import Operation
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+READERS = (Role.STAFF, Role.COORDINATOR)
+DONE = ("applied", "step", "requested", "received", "changed")
+# What a form does → the volunteers service's operation and its request.
+ACTS: dict[str, tuple[Operation[Any, VolunteerView], type[Any]]] = {
+    "step": (ops.TAKE_VOLUNTEER_STEP, TakeVolunteerStep),
+    "requested": (ops.REQUEST_CERTIFICATE, RequestCertificate),
+    "received": (ops.RECEIVE_CERTIFICATE, ReceiveCertificate),
+    "changed": (ops.UPDATE_VOLUNTEER, UpdateVolunteer),
+}
+NEW_FIELDS = ("person_name", "person_email", "person_phone", "motivation", "vacancy_id", "via_partner_id")
+
+
+def person_of(form: FormMultiDict) -> dict[str, Any]:
+    return forms.person(form, "person")
+
+
+def typed(form: FormMultiDict, names: tuple[str, ...]) -> dict[str, Any]:
+    values: dict[str, Any] = {name: forms.text(form, name) or "" for name in names}
+    values["certificate_of_conduct_required"] = forms.flag(form, "certificate_of_conduct_required")
+    return values
+
+
+def details_of(person: VolunteerView) -> dict[str, Any]:
+    shown = person.person
+    return {
+        "person_name": shown.name if shown else "",
+        "person_email": (shown.email or "") if shown else "",
+        "person_phone": (shown.phone or "") if shown else "",
+        "motivation": person.motivation or "",
+        "certificate_of_conduct_required": person.certificate_of_conduct_required,
+    }
+
+
+def certificate_acts(person: VolunteerView) -> list[str]:
+    """What the page offers for the VOG: a request (first, after expiry, or a renewal), or recording the receipt."""
+    certificate = person.certificate
+    if not person.certificate_of_conduct_required and certificate is None:
+        return []
+    if certificate is None or certificate.status is CertificateStatus.EXPIRED:
+        return ["request"]
+    if certificate.status is CertificateStatus.REQUESTED or certificate.renewal_requested_at is not None:
+        return ["receive"]
+    return ["request"]  # a valid one: a renewal
+
+
+class ApplicantPages(Controller):
+    path = "/volunteers"
+
+    @get("/new")
+    async def new_application(
+        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[str]:
+        actor = visitor.signed_in(Role.STAFF)
+        values = dict.fromkeys(NEW_FIELDS, "") | {"certificate_of_conduct_required": True}
+        return await self._new_page(visitor, rpc, actor, values=values)
+
+    @post("/new", status_code=303)
+    async def apply(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            vacancy_id = forms.uuid(form, "vacancy_id")
+            data = {
+                "person": person_of(form),
+                "vacancy_id": str(vacancy_id) if vacancy_id else None,
+                "motivation": forms.text(form, "motivation"),
+                "via_partner_id": forms.text(form, "via_partner_id"),
+                # With a vacancy the vacancy says whether a VOG is needed; without one the form does.
+                "certificate_of_conduct_required": None
+                if vacancy_id
+                else forms.flag(form, "certificate_of_conduct_required"),
+            }
+            made = await rpc.call(ops.APPLY, actor, forms.convert(data, Apply))
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            return await self._new_page(visitor, rpc, actor, values=typed(form, NEW_FIELDS), problem=problem)
+        return Redirect(f"{PREFIX}/volunteers/{made.id}?done=applied", status_code=303)
+
+    @get("/{volunteer_id:uuid}")
+    async def person(
+        self,
+        volunteer_id: FromPath[UUID],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        done: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        actor = visitor.signed_in(*READERS)
+        notice = f"applicant_done.{done}" if done in DONE else None
+        return await self._page(visitor, rpc, actor, volunteer_id, notice=notice)
+
+    @post("/{volunteer_id:uuid}/take-step", status_code=303)
+    async def take_step(
+        self,
+        volunteer_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        data = {
+            "volunteer_id": str(volunteer_id),
+            "step": forms.text(form, "step"),
+            "reason": forms.text(form, "reason"),
+            "expected_version": forms.number(form, "expected_version"),
+        }
+        return await self._act(visitor, rpc, actor, volunteer_id, "step", data)
+
+    @post("/{volunteer_id:uuid}/certificate/request", status_code=303)
+    async def request_certificate(
+        self,
+        volunteer_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        data = {"volunteer_id": str(volunteer_id), "expected_version": forms.number(form, "expected_version")}
+        return await self._act(visitor, rpc, actor, volunteer_id, "requested", data)
+
+    @post("/{volunteer_id:uuid}/certificate/receipt", status_code=303)
+    async def receive_certificate(
+        self,
+        volunteer_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        data = {
+            "volunteer_id": str(volunteer_id),
+            "issued_on": forms.text(form, "issued_on"),
+            "valid_until": forms.text(form, "valid_until"),
+            "expected_version": forms.number(form, "expected_version"),
+        }
+        return await self._act(visitor, rpc, actor, volunteer_id, "received", data)
+
+    @post("/{volunteer_id:uuid}/details", status_code=303)
+    async def change(
+        self,
+        volunteer_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        data = {
+            "volunteer_id": str(volunteer_id),
+            "person": person_of(form),
+            "motivation": forms.text(form, "motivation") or "",
+            "certificate_of_conduct_required": forms.flag(form, "certificate_of_conduct_required"),
+            "expected_version": forms.number(form, "expected_version"),
+        }
+        return await self._act(visitor, rpc, actor, volunteer_id, "changed", data)
+
+    async def _act(
+        self,
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        volunteer_id: UUID,
+        done: str,
+        data: dict[str, Any],
+    ) -> Response[Any]:
+        operation, kind = ACTS[done]
+        try:
+            await rpc.call(operation, actor, forms.convert(data, kind))
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            return await self._page(visitor, rpc, actor, volunteer_id, problem=problem, open_act=done)
+        return Redirect(f"{PREFIX}/volunteers/{volunteer_id}?done={done}", status_code=303)
+
+    @staticmethod
+    async def _new_page(
+        visitor: Visitor, rpc: RpcClient, actor: Actor, *, values: dict[str, Any], problem: Explanation | None = None
+    ) -> Response[str]:
+        vacancies, partners = await asyncio.gather(
+            rpc.call(ops.LIST_VACANCIES, actor, ListVacancies(status=VacancyStatus.PUBLISHED, limit=200)),
+            rpc.call(partner_ops.LIST_PARTNERS, actor, ListPartners(status=PartnerStatus.ACTIVE, limit=200)),
+        )
+        return page(
+            visitor,
+            "applicant_new.html",
+            status=problem.status if problem else 200,
+            section="volunteers",
+            problem=problem,
+            values=values,
+            vacancies=vacancies.items,
+            partners=partners.items,
+        )
+
+    @staticmethod
+    async def _page(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        volunteer_id: UUID,
+        *,
+        notice: str | None = None,
+        problem: Explanation | None = None,
+        open_act: str | None = None,
+    ) -> Response[str]:
+        person, parties = await asyncio.gather(
+            rpc.call(ops.GET_VOLUNTEER, actor, GetVolunteer(volunteer_id=volunteer_id)), load_names(rpc, actor)
+        )
+        vacancy = None
+        if person.vacancy_id is not None:
+            try:
+                vacancy = await rpc.call(ops.GET_VACANCY, actor, GetVacancy(vacancy_id=person.vacancy_id))
+            except NotFound:
+                vacancy = None
+        intern = person.kind is VolunteerKind.INTERN
+        can_act = actor.role is Role.STAFF
+        next_steps = (INTERN_NEXT_STEPS if intern else NEXT_STEPS).get(person.status, ()) if can_act else ()
+        stop_steps = (INTERN_STOP_STEPS if intern else STOP_STEPS).get(person.status, ()) if can_act else ()
+        return page(
+            visitor,
+            "applicant.html",
+            status=problem.status if problem else 200,
+            section="volunteers",
+            p=person,
+            name=person.person.name if person.person else None,
+            vacancy=vacancy,
+            parties=parties,
+            next_steps=[step.value for step in next_steps],
+            stop_steps=[step.value for step in stop_steps],
+            certificate_acts=certificate_acts(person) if can_act and not person.anonymised_at else [],
+            can_change=can_act and person.person is not None,
+            values=details_of(person),
+            notice=notice,
+            problem=problem,
+            open_act=open_act,
+        )

@@ -9,6 +9,7 @@ the score and whether the match was exact.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,7 +25,7 @@ from shared.contracts.referrals.api.duplicates import DecideDuplicate, Duplicate
 from shared.errors import NotFound
 from shared.ids import new_id
 from shared.tenancy import Actor
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.unit_of_work import UnitOfWork
 from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
@@ -32,23 +33,12 @@ log = logging.getLogger(__name__)
 NEW_WARNING = {"decision": DuplicateDecision.OPEN.value, "decided_at": None, "decided_by": None, "version": 1}
 
 
-async def flag_possible_duplicates(
-    tx: Transaction,
-    keys: BlindKeys,
-    candidates: list[Candidate],
-    *,
-    referral_id: UUID,
-    library: str,
-    municipality: str,
-) -> list[sa.Row]:
-    """Warn about every open referral of the municipality that may be the same person as a new one.
-
-    The new referral's digests and these candidates were written and read with the referral itself (its
-    submission is one statement: store/submission.py), so a referral is never open without its digests. Two
-    submissions of the same person at the very same moment do not see each other (neither is committed yet): a
-    rare miss, not a wrong warning.
-    """
-    now = tx.clock.now()
+def possible_duplicates(
+    keys: BlindKeys, candidates: list[Candidate], *, library: str, flagged_at: datetime
+) -> list[dict[str, Any]]:
+    """The warnings a new referral gives: one for every candidate (an open referral of the municipality sharing a
+    digest, store/duplicates.py) that is an exact match or a near one. They are written by the statement that
+    writes the referral (store/submission.py), so a referral is never stored without them."""
     warnings: list[dict[str, Any]] = []
     for candidate in candidates:
         shared, theirs = candidate.shared, candidate.features
@@ -58,21 +48,21 @@ async def flag_possible_duplicates(
         warnings.append(
             {
                 "id": new_id(),
-                "referral_id": referral_id,
                 "duplicate_of": candidate.referral_id,
                 "library": library,
                 "duplicate_library": candidate.library,
-                "municipality": municipality,
                 "similarity": round(score, 3),
                 "exact": candidate.exact,
-                "flagged_at": now,
+                "flagged_at": flagged_at,
             }
         )
-    await duplicate_store.add_warnings(tx.session, warnings)
-    if warnings:
-        log.info("possible duplicates flagged", extra={"library": library, "count": len(warnings)})
-    # A new referral has no warnings but these (nobody can have linked to it yet): no read back.
-    return [as_written(warning | NEW_WARNING) for warning in warnings]
+    return warnings
+
+
+def warnings_as_written(referral_id: UUID, municipality: str, warnings: list[dict[str, Any]]) -> list[sa.Row]:
+    """A new referral has no warnings but these (nobody can have linked to it yet): its view needs no read back."""
+    written = {"referral_id": referral_id, "municipality": municipality} | NEW_WARNING
+    return [as_written(warning | written) for warning in warnings]
 
 
 async def decide_duplicate(work: UnitOfWork, actor: Actor, command: DecideDuplicate) -> DuplicateWarningView:

@@ -9,7 +9,7 @@ import msgspec
 
 from services.referrals import domain
 from services.referrals.blind_index import BlindIndex
-from services.referrals.commands.duplicates import flag_possible_duplicates
+from services.referrals.commands.duplicates import possible_duplicates, warnings_as_written
 from services.referrals.commands.policy import policy_of
 from services.referrals.domain import consent as consent_rules
 from services.referrals.queries import referral as views
@@ -41,8 +41,11 @@ async def submit_referral(
     async with work.statements() as tx:
         now = tx.clock.now()
         partner_id = command.referring_partner_id or command.receiving_partner_id
-        # One round trip for every check below (store/submission.py submission_context): library, partner, policy.
-        known = await submission_context(tx.session, command.library, partner_id)
+        # The blind index's digests (only these are stored, with the referral), for the duplicates' lookup.
+        keys = duplicates.keys_for(command.participant.name, command.participant.birth_date) if duplicates else None
+        # One round trip for every check below (store/submission.py submission_context): library, partner, policy,
+        # and the open referrals that may be the same person.
+        known, candidates = await submission_context(tx.session, command.library, partner_id, referral_id, keys)
         library_municipality = known.library_municipality
         domain.check_may_submit(
             actor,
@@ -131,26 +134,11 @@ async def submit_referral(
         envelope, event_row = outbox_entry(
             event, clock=tx.clock, municipality=library_municipality, library=command.library
         )
-        # The blind index: digests only, written with the referral.
-        keys = duplicates.keys_for(command.participant.name, command.participant.birth_date) if duplicates else None
-        candidates = await write_submission(tx.session, referral, history, event_row, keys)
+        warnings = possible_duplicates(keys, candidates, library=command.library, flagged_at=now) if keys else []
+        await write_submission(tx.session, referral, history, event_row, keys, warnings)
         note_outbox_write(envelope)
-        warnings: list[Any] = []
-        if keys is not None and candidates:
-            try:
-                warnings = await flag_possible_duplicates(
-                    tx,
-                    keys,
-                    candidates,
-                    referral_id=referral_id,
-                    library=command.library,
-                    municipality=library_municipality,
-                )
-            except Exception:
-                # The referral is stored (with its digests) and its event is on the way: failing the request now
-                # would invite a second submission of it. A missed warning is what a simultaneous submission of
-                # the same person gives too; the blind index still finds the person (export, erasure).
-                log.exception("referral %s submitted, but its duplicate warnings could not be written", referral_id)
+    if warnings:
+        log.info("possible duplicates flagged", extra={"library": command.library, "count": len(warnings)})
     log.info("referral submitted", extra={"pseudonym": pseudonym, "library": command.library})
     # The answer is built from what was written (no read back). The submitter wrote the personal data itself:
     # echoing it back is not a read of stored data.
@@ -161,4 +149,4 @@ async def submit_referral(
         history=[views.as_written(history)],
         shown=views.shown_to(actor, written, now),
     )
-    return with_duplicates(view, actor, warnings)
+    return with_duplicates(view, actor, warnings_as_written(referral_id, library_municipality, warnings))

@@ -82,7 +82,9 @@ class Candidate:
 MAX_CANDIDATES = 20
 
 
-def _candidates_statement() -> sa.Select[Any]:
+def candidates_statement(municipality: sa.ColumnElement[str]) -> sa.Select[Any]:
+    """Open referrals of `municipality` sharing a digest with the `digests` parameter, closest first (the
+    referral `referral_id` left out), as (referral_id, library, exact, shared, features)."""
     b = blind_index
     matches = (
         sa.select(
@@ -91,7 +93,7 @@ def _candidates_statement() -> sa.Select[Any]:
             sa.func.bool_or(b.c.kind == EXACT).label("exact"),
         )
         .where(
-            b.c.municipality == sa.bindparam("municipality"),
+            b.c.municipality == municipality,
             b.c.referral_id != sa.bindparam("referral_id", type_=PgUUID(as_uuid=True)),
             # One array parameter, whatever the number of digests: the same statement every time.
             b.c.digest == sa.any_(sa.bindparam("digests", type_=ARRAY(sa.LargeBinary))),
@@ -109,7 +111,7 @@ def _candidates_statement() -> sa.Select[Any]:
         sa.select(matches.c.referral_id, referrals.c.library, matches.c.exact, matches.c.shared, totals.c.features)
         .join(referrals, referrals.c.id == matches.c.referral_id)
         .join(totals, totals.c.referral_id == matches.c.referral_id)
-        .where(is_open(), referrals.c.municipality == sa.bindparam("municipality"))
+        .where(is_open(), referrals.c.municipality == municipality)
         # The closest few are what staff can act on; a person referred over and over must not make every
         # new referral write a warning per earlier one.
         .order_by(matches.c.exact.desc(), matches.c.shared.desc(), matches.c.referral_id)
@@ -117,29 +119,61 @@ def _candidates_statement() -> sa.Select[Any]:
     )
 
 
-CANDIDATES = _candidates_statement()  # built once: it runs on every submission
+def candidates_json(municipality: sa.ColumnElement[str]) -> sa.Label[Any]:
+    """The candidates as one JSON array of [referral_id, library, exact, shared, features], for a lookup that reads
+    them beside other things in one row (store/submission.py); `candidates_from_json` reads it back."""
+    found = candidates_statement(municipality).subquery("candidates")
+    row = sa.func.json_build_array(
+        found.c.referral_id, found.c.library, found.c.exact, found.c.shared, found.c.features
+    )
+    found_json = sa.select(sa.func.coalesce(sa.func.json_agg(row), sa.literal_column("'[]'::json")))
+    return sa.type_coerce(found_json.select_from(found).scalar_subquery(), sa.JSON).label("candidates")
 
 
-async def candidates(session: AsyncSession, referral_id: UUID, municipality: str, keys: BlindKeys) -> list[Candidate]:
-    """Open referrals of the municipality that share the exact digest or any feature digest with these keys.
-
-    Features hold the birth date, so only referrals of the same birth date can share one; the lookup index
-    (municipality, digest) keeps this a handful of rows whatever the size of the municipality.
-    """
-    parameters = {"municipality": municipality, "referral_id": referral_id, "digests": [keys.exact, *keys.features]}
+def candidates_from_json(rows: list[list[Any]] | None) -> list[Candidate]:
     return [
-        Candidate(row.referral_id, row.library, bool(row.exact), int(row.shared), int(row.features))
-        for row in await session.execute(CANDIDATES, parameters)
+        Candidate(UUID(referral_id), library, bool(exact), int(shared), int(features))
+        for referral_id, library, exact, shared, features in rows or []
     ]
 
 
-ADD_WARNING = insert(duplicate_warnings).on_conflict_do_nothing(constraint="duplicate_warnings_once")
+WARNING_FIELDS = ("id", "duplicate_of", "duplicate_library", "similarity", "exact")
 
 
-async def add_warnings(session: AsyncSession, warnings: list[dict[str, Any]]) -> None:
-    """All of a submission's warnings in one round trip (up to MAX_CANDIDATES of them)."""
-    if warnings:
-        await session.execute(ADD_WARNING, warnings)
+def warnings_insert(
+    referral_id: sa.BindParameter[Any],
+    library: sa.BindParameter[Any],
+    municipality: sa.BindParameter[Any],
+    flagged_at: sa.BindParameter[Any],
+) -> sa.Insert:
+    """A submission's warnings, one array parameter per field (`warning_<field>`), written by the statement that
+    writes the referral (store/submission.py): the referral is never stored without the warnings it gave."""
+    w = duplicate_warnings
+    given = (
+        sa.func.unnest(*(sa.bindparam(f"warning_{name}", type_=ARRAY(w.c[name].type)) for name in WARNING_FIELDS))
+        .table_valued(*WARNING_FIELDS)
+        .render_derived()
+    )
+    columns = ["id", "referral_id", "duplicate_of", "library", "duplicate_library", "municipality"]
+    columns += ["similarity", "exact", "flagged_at"]
+    return (
+        insert(w)
+        .from_select(
+            columns,
+            sa.select(
+                given.c.id,
+                referral_id,
+                given.c.duplicate_of,
+                library,
+                given.c.duplicate_library,
+                municipality,
+                given.c.similarity,
+                given.c.exact,
+                flagged_at,
+            ),
+        )
+        .on_conflict_do_nothing(constraint="duplicate_warnings_once")
+    )
 
 
 def _warnings_of_one() -> sa.Select[Any]:

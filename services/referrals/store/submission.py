@@ -1,9 +1,10 @@
-"""A submission's writes as one statement: the referral, its first history row, its event in the outbox and its
-blind index, and the open referrals that may be the same person (the duplicate candidates), in one round trip.
+"""A submission in two round trips: one lookup (the parties, the library's policy and the open referrals that may be
+the same person), then every write in one statement: the referral, its first history row, its event in the
+outbox, its blind index and its duplicate warnings.
 
 Data-modifying CTEs run to completion whether or not the query reads them, and PostgreSQL applies the one
-statement whole or not at all, so it needs no transaction around it. The candidates are read in the same
-statement's snapshot, which does not hold the new rows (nor does the query want them).
+statement whole or not at all, so it needs no transaction around it: a referral is never stored without its
+event, its digests or the warnings it gave, and a failure in any of them fails the submission, nothing stored.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals.blind_index import BlindKeys
 from services.referrals.store import known_libraries, known_partners, library_policies, referral_history, referrals
-from services.referrals.store.duplicates import CANDIDATES, EXACT, FEATURE, Candidate, blind_index
+from services.referrals.store.duplicates import (
+    EXACT,
+    FEATURE,
+    WARNING_FIELDS,
+    Candidate,
+    blind_index,
+    candidates_from_json,
+    candidates_json,
+    warnings_insert,
+)
 from services.referrals.store.partnerships import partnership_standing
 from shared.outbox import outbox
 
@@ -36,6 +46,12 @@ SUBMISSION_CONTEXT = (
         library_policies.c.expiry_days,
         library_policies.c.retention_days,
         _partnered.label("partnered"),
+        # The library's municipality again, as a subquery of its own: the candidates' lookup is a derived table.
+        candidates_json(
+            sa.select(known_libraries.c.municipality)
+            .where(known_libraries.c.slug == sa.bindparam("library"))
+            .scalar_subquery()
+        ),
     )
     .select_from(_one)
     .outerjoin(known_libraries, known_libraries.c.slug == sa.bindparam("library"))
@@ -44,15 +60,24 @@ SUBMISSION_CONTEXT = (
 )
 
 
-async def submission_context(session: AsyncSession, library: str, partner_id: UUID | None) -> sa.Row:
+async def submission_context(
+    session: AsyncSession, library: str, partner_id: UUID | None, referral_id: UUID, keys: BlindKeys | None
+) -> tuple[sa.Row, list[Candidate]]:
     """Everything a submission checks, in one round trip: the library's municipality, the partner on the other
-    side (municipality, status, whether it partners with the library) and the library's policy. Each is NULL
-    where unknown.
+    side (municipality, status, whether it partners with the library) and the library's policy, each NULL where
+    unknown; and the open referrals of the library's municipality that share a digest with `keys`.
 
     One row always (outer joins from a single row); a check that needs more of what this service knows about
-    the parties adds its join and columns to SUBMISSION_CONTEXT, so the submission stays one lookup.
+    the parties adds its join and columns to SUBMISSION_CONTEXT, so the submission stays one lookup. Two
+    submissions of the same person at the very same moment do not see each other: a rare miss, not a wrong warning.
     """
-    return (await session.execute(SUBMISSION_CONTEXT, {"library": library, "partner": partner_id})).one()
+    parameters = {"library": library, "partner": partner_id, "referral_id": referral_id, "digests": digests_of(keys)}
+    row = (await session.execute(SUBMISSION_CONTEXT, parameters)).one()
+    return row, candidates_from_json(row.candidates)
+
+
+def digests_of(keys: BlindKeys | None) -> list[bytes]:
+    return [keys.exact, *keys.features] if keys is not None else []
 
 
 HISTORY_FIELDS = ("status", "at", "actor", "step", "version", "details")
@@ -76,7 +101,7 @@ def _statement(referral_fields: tuple[str, ...]) -> sa.Select[Any]:
         .table_valued("kind", "digest")
         .render_derived()
     )
-    return CANDIDATES.add_cte(
+    return sa.select(sa.literal_column("1")).add_cte(
         referrals.insert().values(_bound(referrals, referral_fields)).cte("referral_written"),
         referral_history.insert()
         # Its id from the table's sequence: SQLAlchemy cannot fetch one for an INSERT inside a CTE.
@@ -96,6 +121,9 @@ def _statement(referral_fields: tuple[str, ...]) -> sa.Select[Any]:
         )
         .on_conflict_do_nothing()
         .cte("index_written"),
+        warnings_insert(referral_id, sa.bindparam("library"), municipality, sa.bindparam("submitted_at")).cte(
+            "warnings_written"
+        ),
     )
 
 
@@ -105,23 +133,20 @@ async def write_submission(
     history: dict[str, Any],
     event: dict[str, Any],
     keys: BlindKeys | None,
-) -> list[Candidate]:
-    """Write a submitted referral with everything that goes with it; returns the duplicate candidates."""
+    warnings: list[dict[str, Any]],
+) -> None:
+    """Write a submitted referral with everything that goes with it (its `warnings`: store/duplicates.py's fields)."""
     fields = tuple(referral)
     statement = _statements.get(fields)
     if statement is None:  # built and compiled once per shape of the referral's values
         statement = _statements[fields] = _statement(fields)
-    digests = [keys.exact, *keys.features] if keys is not None else []
     parameters = {
         **referral,
         **{f"history_{name}": history[name] for name in HISTORY_FIELDS},
         **{f"outbox_{name}": event[name] for name in OUTBOX_FIELDS},
+        **{f"warning_{name}": [warning[name] for warning in warnings] for name in WARNING_FIELDS},
         "referral_id": referral["id"],
         "index_kinds": [EXACT, *(FEATURE for _ in keys.features)] if keys is not None else [],
-        "index_digests": digests,
-        "digests": digests,
+        "index_digests": digests_of(keys),
     }
-    return [
-        Candidate(row.referral_id, row.library, bool(row.exact), int(row.shared), int(row.features))
-        for row in await session.execute(statement, parameters)
-    ]
+    await session.execute(statement, parameters)

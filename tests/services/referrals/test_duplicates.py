@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 
 from services.referrals import store
 from services.referrals.blind_index import (
@@ -248,6 +249,62 @@ async def test_another_birth_date_another_municipality_or_a_closed_referral_is_n
     assert (await seen_by(platform, known.staff_a, same_name_other_day.id)).possible_duplicates == []
     assert (await seen_by(platform, known.staff_a, again.id)).possible_duplicates == []
     assert await warnings(platform, known.staff_a) == []
+
+
+async def stored_for(platform: RunningPlatform, library: str) -> tuple[int, int, int, int]:
+    """The library's referrals, their outbox events, their blind index rows and its warnings, counted."""
+    async with platform.services["referrals"].engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.text(
+                    "SELECT (SELECT count(*) FROM referrals WHERE library = :library),"
+                    " (SELECT count(*) FROM outbox WHERE subject LIKE '%.' || :library),"
+                    " (SELECT count(*) FROM referral_blind_index b JOIN referrals r ON r.id = b.referral_id"
+                    "  WHERE r.library = :library),"
+                    " (SELECT count(*) FROM duplicate_warnings WHERE library = :library)"
+                ),
+                {"library": library},
+            )
+        ).one()
+    return row[0], row[1], row[2], row[3]
+
+
+async def test_a_failure_writing_the_warnings_fails_the_submission_whole_and_its_retry_writes_both(
+    platform: RunningPlatform, known: KnownTenant
+) -> None:
+    """The warnings are written by the statement that writes the referral: a failure there stores nothing (no
+    referral, event or digest that would stand without its warning) and the caller's retry writes all of it."""
+    first = await refer(platform, known, "Fatima El Amrani", to_b=True)
+    before = await stored_for(platform, known.library_a)
+    engine = platform.services["referrals"].engine
+    name = f"refuse_warnings_{uuid4().hex[:12]}"
+    async with engine.begin() as conn:
+        # Refuses this test's library's warnings only: other tests on the same database go on as they are.
+        await conn.execute(
+            sa.text(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                f" IF NEW.library = '{known.library_a}' THEN RAISE EXCEPTION 'warning refused by the test'; END IF;"
+                " RETURN NEW; END $$"
+            )
+        )
+        await conn.execute(
+            sa.text(f"CREATE TRIGGER {name} BEFORE INSERT ON duplicate_warnings FOR EACH ROW EXECUTE FUNCTION {name}()")
+        )
+    try:
+        with pytest.raises(DBAPIError, match="warning refused by the test"):
+            await refer(platform, known, "Fatima El Amrani")
+        assert await stored_for(platform, known.library_a) == before
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(f"DROP TRIGGER {name} ON duplicate_warnings"))
+            await conn.execute(sa.text(f"DROP FUNCTION {name}()"))
+
+    again = await refer(platform, known, "Fatima El Amrani")
+    referrals, events, digests, warnings_written = await stored_for(platform, known.library_a)
+    assert (referrals, events, warnings_written) == (before[0] + 1, before[1] + 1, before[3] + 1)
+    assert digests > before[2]
+    (flagged,) = (await seen_by(platform, known.staff_a, again.id)).possible_duplicates
+    assert (flagged.referral_id, flagged.exact) == (first.id, True)
 
 
 async def test_staff_link_or_keep_separate_and_only_their_own_librarys_warnings(

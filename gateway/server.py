@@ -21,9 +21,9 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from gateway.app import create_app
+from shared.logs import setup_logging
 from shared.servers import ServerUnreachable, check_nats
 from shared.settings import Settings
-from shared.telemetry import setup_logging
 
 log = logging.getLogger(__name__)
 LINGER_SECONDS = 1.0

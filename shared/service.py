@@ -24,6 +24,7 @@ from shared.clock import Clock, SystemClock
 from shared.consumer import EnvelopeConsumer, EnvelopeHandler, EventConsumer, EventHandler
 from shared.contracts import EventData
 from shared.db import DirectReads, create_engine, migrate, session_factory
+from shared.logs import setup_logging
 from shared.messaging import create_broker, declare_streams, event_stream_name
 from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
 from shared.operations import Operation, Operations
@@ -34,7 +35,7 @@ from shared.retention import windows as retention_windows
 from shared.rpc import RpcServer
 from shared.servers import ServerUnreachable, check_database, check_nats
 from shared.settings import Settings
-from shared.telemetry import Telemetry, housekeeping, instrument_engine, setup_logging, setup_telemetry
+from shared.telemetry import Telemetry, housekeeping, instrument_engine, setup_telemetry
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork
 

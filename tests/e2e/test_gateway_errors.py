@@ -19,8 +19,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from launcher.embedded import EmbeddedNats
 from shared.contracts.partners.api.organisations import GetPartner, ListPartners
 from shared.errors import NotFound, PartnernetError
+from shared.logs import JsonLogFormatter
 from shared.settings import Settings
-from shared.telemetry import JsonLogFormatter
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
 from tests.conftest import RunningPlatform, eventually, make_settings

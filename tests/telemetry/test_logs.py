@@ -16,7 +16,8 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from launcher.embedded import EmbeddedNats
-from shared.telemetry import FOREIGN_LOGGERS, JsonLogFormatter, setup_logging, tag_span
+from shared.logs import FOREIGN_LOGGERS, JsonLogFormatter, setup_logging
+from shared.telemetry import tag_span
 from tests.servers import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]

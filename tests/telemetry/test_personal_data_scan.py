@@ -31,8 +31,9 @@ import uvicorn
 
 from gateway.app import create_app
 from launcher.embedded import EmbeddedNats, free_port
+from shared.logs import FOREIGN_LOGGERS, setup_logging
 from shared.service import ServiceRuntime
-from shared.telemetry import FOREIGN_LOGGERS, setup_logging, setup_telemetry
+from shared.telemetry import setup_telemetry
 from shared.tokens import TokenIssuer
 from tests.conftest import BUILDERS, RunningPlatform, eventually, make_settings, referral_body
 from tests.servers import create_database, drop_database

@@ -341,7 +341,7 @@ class OutboxStats:
 
 class OutboxProbe:
     """The referrals service's outbox: rows have created_at (the transaction's start, as now() is) and sent_at
-    (just after the JetStream acks arrive), and the backlog is the count of unsent rows."""
+    (when the JetStream acks arrived: shared/outbox.py MARK_SENT), and the backlog is the count of unsent rows."""
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn

@@ -9,6 +9,7 @@ commit (and not at all on rollback), which wakes the relay; otherwise it polls.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -105,7 +106,11 @@ UNSENT = (
     "SELECT position, event_id, subject, event_type, payload, trace_context FROM outbox"
     " WHERE sent_at IS NULL ORDER BY position LIMIT $1"
 )
-MARK_SENT = "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE position = ANY($1::bigint[])"
+# sent_at is when the acks came (the database's clock, less the seconds since), not when this statement runs.
+MARK_SENT = (
+    "UPDATE outbox SET sent_at = now() - make_interval(secs => $2), attempts = attempts + 1"
+    " WHERE position = ANY($1::bigint[])"
+)
 MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE position = $1"
 
 
@@ -122,19 +127,23 @@ class OutboxOutlet:
         )
         self._failures = zero_start_counter(meter, "partnernet.outbox.publish_failures")
         self._failures.start({"service": service})
+        self._acked_at = 0.0  # monotonic: when the last batch's acks were in
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[asyncpg.Record]:
         return list(await db.fetch(UNSENT, limit))
 
     async def send(self, rows: Sequence[asyncpg.Record]) -> Sequence[BaseException | None]:
-        return await self.publisher.publish([publication(row) for row in rows])
+        outcomes = await self.publisher.publish([publication(row) for row in rows])
+        self._acked_at = time.monotonic()
+        return outcomes
 
     async def settle(
         self, db: asyncpg.Connection, rows: Sequence[asyncpg.Record], outcomes: Sequence[BaseException | None]
     ) -> int:
         sent = acknowledged_prefix(outcomes)
         if sent:
-            await db.execute(MARK_SENT, [row["position"] for row in rows[:sent]])
+            since_acks = max(time.monotonic() - self._acked_at, 0.0)
+            await db.execute(MARK_SENT, [row["position"] for row in rows[:sent]], since_acks)
         if sent < len(rows):
             # The first row without an ack stops the batch: what follows is sent again after it, never before.
             await db.execute(MARK_FAILED, rows[sent]["position"], repr(outcomes[sent])[:500])

@@ -117,8 +117,9 @@ class FeedPublisher:
         self._held_back: float | None = None  # how long to wait before looking again at a held-back entry
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[asyncpg.Record]:
-        first_unsettled = await db.fetchval(feed_store.FEED_FIRST_UNSETTLED)
-        rows = list(await db.fetch(feed_store.FEED_UNPUBLISHED, limit, first_unsettled))
+        found = await db.fetch(feed_store.FEED_PENDING, limit)
+        first_unsettled = found[0]["first_unsettled"]
+        rows = [row for row in found if row["position"] is not None]
         if first_unsettled is None or rows:
             self._held_back = None
         else:  # only entries held back: look again soon, then less and less often while they stay held back

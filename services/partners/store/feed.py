@@ -90,13 +90,21 @@ async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> N
 
 # Unpublished entries in position order, up to the first one that is not settled yet: an entry whose writer is
 # younger than a transaction still running waits (with all after it), so that NATS, like the HTTP feed, never
-# shows a position before an earlier one. $2 is that first unsettled position (FEED_FIRST_UNSETTLED), if any.
-FEED_FIRST_UNSETTLED = (
-    "SELECT min(position) FROM feed_entries"
-    " WHERE published_at IS NULL AND written_by >= pg_snapshot_xmin(pg_current_snapshot())"
-)
-FEED_UNPUBLISHED = (
-    "SELECT position, partner_id, event_id, event_type, time, library, data, trace_context FROM feed_entries"
-    " WHERE published_at IS NULL AND ($2::bigint IS NULL OR position < $2) ORDER BY position LIMIT $1"
-)
+# shows a position before an earlier one. One statement, so the entries and the first unsettled position come
+# from one snapshot in one round trip: at least one row, whose `first_unsettled` is that position (NULL if none)
+# and whose entry columns are NULL when no entry may go yet.
+FEED_PENDING = """
+SELECT u.first_unsettled, f.position, f.partner_id, f.event_id, f.event_type, f.time, f.library, f.data,
+       f.trace_context
+FROM (
+    SELECT min(position) AS first_unsettled FROM feed_entries
+    WHERE published_at IS NULL AND written_by >= pg_snapshot_xmin(pg_current_snapshot())
+) u
+LEFT JOIN LATERAL (
+    SELECT position, partner_id, event_id, event_type, time, library, data, trace_context FROM feed_entries
+    WHERE published_at IS NULL AND (u.first_unsettled IS NULL OR position < u.first_unsettled)
+    ORDER BY position LIMIT $1
+) f ON true
+ORDER BY f.position
+"""
 FEED_MARK_PUBLISHED = "UPDATE feed_entries SET published_at = $2 WHERE position = ANY($1::bigint[])"

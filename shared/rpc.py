@@ -169,6 +169,8 @@ class Responder:
                         "enduser.role": request.actor.role.value,
                     }
                 )
+                if request.actor.partner is not None:  # the organisation a partner's person or key acts for
+                    span.set_attribute("partnernet.partner", request.actor.partner)
             return await self._run(request, command)
         finally:
             otel_context.detach(token)

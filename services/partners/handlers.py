@@ -90,6 +90,13 @@ def register(
         "feed-vacancies", "events.volunteers.vacancy.published.>", "volunteers", feeds.project_vacancy
     )
     runtime.consume_envelopes("feed-buddies", "events.volunteers.buddy.>", "volunteers", feeds.project_referral_event)
+    # A qualification of someone a partner supplied that is about to run out (or ran out): the partner sees to it.
+    runtime.consume_envelopes(
+        "feed-qualifications",
+        "events.volunteers.qualification.>",
+        "volunteers",
+        feeds.project_supplied_volunteer_event,
+    )
     runtime.consume("known-courses", CoursePublished, feeds.remember_course)
 
     # Feed entries onto NATS and deliveries to webhooks: relays woken as they are written (shared/relay.py).

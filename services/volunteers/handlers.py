@@ -28,6 +28,7 @@ from services.volunteers.store.personal_data import PersonVault
 from shared.contracts.courses.events import CourseCancelled, CoursePublished, CourseUpdated, PurchaseDelivered
 from shared.contracts.partners.events import (
     PartnershipActivated,
+    PartnershipChanged,
     PartnershipEnded,
     PartnershipSuspended,
 )
@@ -92,6 +93,7 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     # what other services tell
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     runtime.consume("partnership-activated", PartnershipActivated, projections.partnership_activated)
+    runtime.consume("partnership-changed", PartnershipChanged, projections.partnership_changed)
     runtime.consume("partnership-ended", PartnershipEnded, projections.partnership_ended)
     runtime.consume("partnership-suspended", PartnershipSuspended, projections.partnership_suspended)
     # every referral event, so a language buddy is matched to a participant the library knows
@@ -114,6 +116,11 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
         PERIODIC_SECONDS,
         "training-needs",
         lambda: training_needs.plan_training_needs(work, runtime.clock.now(), tracer=needs_tracer),
+    )
+    runtime.every(
+        PERIODIC_SECONDS,
+        "tell-suppliers-of-expiring-qualifications",
+        lambda: training_needs.tell_suppliers_of_expiring_qualifications(work, runtime.clock.now()),
     )
     runtime.every(PERIODIC_SECONDS, "seal-clear-rows", partial(privacy.seal_clear_rows, work, vault))
     runtime.every(

@@ -55,6 +55,13 @@ async def project_vacancy(tx: Transaction, envelope: Envelope) -> None:
         await add_to_feed(tx, envelope, partner_id)
 
 
+async def project_supplied_volunteer_event(tx: Transaction, envelope: Envelope) -> None:
+    """A volunteer's event that asks something of the partner that supplied them (a qualification to renew), into
+    that partner's feed; the volunteer appears by their random id only."""
+    if (partner_id := feeds.supplier_of(envelope.data)) is not None:
+        await add_to_feed(tx, envelope, partner_id)
+
+
 async def remember_course(tx: Transaction, envelope: Envelope, event: CoursePublished) -> None:
     """Which partner offers a course, so referrals to it reach that partner's feed."""
     if event.offered_by_partner_id is None:

@@ -26,6 +26,7 @@ from shared.contracts.partners.api.partnerships import (
 )
 from shared.contracts.partners.events import (
     PartnershipActivated,
+    PartnershipChanged,
     PartnershipEnded,
     PartnershipReviewRequested,
     PartnershipSuspended,
@@ -35,6 +36,9 @@ from shared.ids import new_id
 from shared.tenancy import Actor
 from shared.unit_of_work import Transaction, UnitOfWork
 from shared.versions import is_stale, version_conflict
+
+# The terms other services act on: a change of one while the partnership runs is announced.
+TERMS = frozenset({"roles", "library_contributions", "partner_contributions"})
 
 
 async def create_partnership(work: UnitOfWork, actor: Actor, command: CreatePartnership) -> PartnershipView:
@@ -121,6 +125,24 @@ async def update_partnership(work: UnitOfWork, actor: Actor, command: UpdatePart
         )
         now = tx.clock.now()
         await partnership.update_partnership(tx.session, row.id, **values, version=row.version + 1, updated_at=now)
+        if PartnershipStatus(row.status) in lifecycle.RUNNING and TERMS & values.keys():
+            # Other services act on the terms of a running partnership (a partner trains the library's volunteers
+            # only where its side brings `training`): they follow the change.
+            terms = {name: values.get(name, row._mapping[name]) for name in TERMS}
+            await tx.stage(
+                PartnershipChanged(
+                    partnership_id=row.id,
+                    partner_id=row.partner_id,
+                    library=row.library,
+                    municipality=row.municipality,
+                    roles=list(terms["roles"]),
+                    library_contributions=list(terms["library_contributions"] or []),
+                    partner_contributions=list(terms["partner_contributions"] or []),
+                    partnership_version=row.version + 1,
+                ),
+                municipality=row.municipality,
+                library=row.library,
+            )
         await store.add_history(
             tx.session,
             partner_id=row.partner_id,
@@ -167,7 +189,14 @@ async def _set_status(
     if status is PartnershipStatus.ACTIVE:
         if row.activated_at is None:  # resuming keeps when it first came into force
             values["activated_at"] = now
-        await tx.stage(PartnershipActivated(**parties, roles=list(row.roles)), **where)
+        activated = PartnershipActivated(
+            **parties,
+            roles=list(row.roles),
+            library_contributions=list(row.library_contributions or []),
+            partner_contributions=list(row.partner_contributions or []),
+            partnership_version=row.version + 1,
+        )
+        await tx.stage(activated, **where)
     elif status is PartnershipStatus.SUSPENDED:
         await tx.stage(PartnershipSuspended(**parties), **where)
     elif status is PartnershipStatus.ENDED:

@@ -45,6 +45,11 @@ def partners_named(data: Mapping[str, Any]) -> set[UUID]:
     return {partner for field in PARTY_FIELDS if (partner := _uuid(data.get(field))) is not None}
 
 
+def supplier_of(data: Mapping[str, Any]) -> UUID | None:
+    """The partner that supplied the volunteer or intern a volunteers event is about."""
+    return _uuid(data.get("via_partner_id"))
+
+
 def course_of(data: Mapping[str, Any]) -> UUID | None:
     return _uuid(data.get("course_id"))
 

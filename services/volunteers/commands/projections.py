@@ -7,10 +7,11 @@ import msgspec
 
 from services.volunteers import store
 from services.volunteers.domain import buddies
-from services.volunteers.store import referrals
+from services.volunteers.store import partnerships, referrals
 from shared.contracts import Envelope
 from shared.contracts.partners.events import (
     PartnershipActivated,
+    PartnershipChanged,
     PartnershipEnded,
     PartnershipSuspended,
 )
@@ -19,19 +20,30 @@ from shared.unit_of_work import Transaction
 
 
 async def partnership_activated(tx: Transaction, envelope: Envelope, event: PartnershipActivated) -> None:
-    await store.upsert(
+    await partnerships.remember_terms(
         tx.session,
-        store.known_partnerships,
-        {
-            "id": event.partnership_id,
-            "partner_id": event.partner_id,
-            "library": event.library,
-            "municipality": event.municipality,
-            "roles": list(event.roles),
-            "activated": True,
-        },
-        key=["id"],
-        update=["roles", "activated"],
+        partnership_id=event.partnership_id,
+        partner_id=event.partner_id,
+        library=event.library,
+        municipality=event.municipality,
+        roles=list(event.roles),
+        partner_contributions=event.partner_contributions,
+        version=event.partnership_version,
+        activated=True,
+    )
+
+
+async def partnership_changed(tx: Transaction, envelope: Envelope, event: PartnershipChanged) -> None:
+    """New terms of a running partnership (what the partner brings in decides whether it trains volunteers)."""
+    await partnerships.remember_terms(
+        tx.session,
+        partnership_id=event.partnership_id,
+        partner_id=event.partner_id,
+        library=event.library,
+        municipality=event.municipality,
+        roles=list(event.roles),
+        partner_contributions=event.partner_contributions,
+        version=event.partnership_version,
     )
 
 

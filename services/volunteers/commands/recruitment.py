@@ -16,7 +16,7 @@ from services.volunteers.store import recruitment as recruitment_store
 from services.volunteers.store.personal_data import PersonVault
 from shared.clock import local_date
 from shared.contracts import EventData
-from shared.contracts.partners.api.partnerships import PartnershipRole
+from shared.contracts.partners.api.partnerships import Contribution, PartnershipRole
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
 from shared.contracts.volunteers.api.vacancies import (
@@ -69,9 +69,14 @@ async def library_municipality(tx: Transaction, actor: Actor, library: str) -> s
 
 
 async def supplier(
-    tx: Transaction, partner_id: UUID, library: str, role: PartnershipRole | None
+    tx: Transaction,
+    partner_id: UUID,
+    library: str,
+    role: PartnershipRole | None,
+    contribution: Contribution | None = None,
 ) -> scope.Supplier | None:
-    """The partner as far as this service knows it, and whether it partners with the library (in `role`)."""
+    """The partner as far as this service knows it, and whether it partners with the library (in `role`, bringing
+    `contribution`, where named)."""
     row = await store.known.find_partner(tx.session, partner_id)
     if row is None:
         return None
@@ -81,7 +86,7 @@ async def supplier(
         municipality=row.municipality,
         status=row.status,
         partners_with_library=await store.has_active_partnership(
-            tx.session, partner_id, library, role.value if role else None
+            tx.session, partner_id, library, role.value if role else None, contribution.value if contribution else None
         ),
     )
 

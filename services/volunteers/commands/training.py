@@ -17,6 +17,7 @@ from services.volunteers.store import training as training_store
 from shared.clock import local_date
 from shared.contracts import Envelope
 from shared.contracts.courses.events import PurchaseDelivered
+from shared.contracts.partners.api.partnerships import Contribution
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.volunteers.api.training import (
     AddTrainingModule,
@@ -35,32 +36,63 @@ from shared.contracts.volunteers.events import (
     VolunteerKind,
     VolunteerQualified,
 )
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.ids import new_id
-from shared.tenancy import Actor
+from shared.tenancy import Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork
 from shared.versions import is_stale, version_conflict
 
 BATCH = 500  # qualifications marked expired per transaction
 
 
+async def check_trainer(tx: Transaction, actor: Actor, library: str, municipality: str) -> UUID | None:
+    """A partner trains a library's volunteers only as a volunteer organisation in good standing whose active
+    partnership with the library brings `training`. Returns that partner; None for the library's own side."""
+    if actor.role is not Role.PARTNER:
+        return None
+    partner = scope.partner_of(actor)
+    if partner is None:
+        raise Forbidden("the token names no partner")
+    found = await supplier(tx, partner, library, None, Contribution.TRAINING)
+    scope.check_supplier(
+        actor,
+        partner,
+        found,
+        library,
+        municipality,
+        None,
+        kind=PartnerKind.VOLUNTEER_ORGANISATION,
+        contribution=Contribution.TRAINING,
+    )
+    return partner
+
+
+def _module_terms(actor: Actor, command: AddTrainingModule) -> tuple[str, UUID | None]:
+    """The library a new module belongs to and who gives it: a volunteer organisation adds only its own."""
+    if actor.role is not Role.PARTNER:
+        return scope.library_for_new(actor, command.library), command.provider_partner_id
+    partner = scope.partner_of(actor)
+    if command.library is None:
+        raise InvalidInput("name the library")
+    if command.delivered_by is not ModuleDelivery.VOLUNTEER_ORGANISATION or command.provider_partner_id not in (
+        None,
+        partner,
+    ):
+        raise Forbidden("a volunteer organisation adds only modules it gives itself")
+    return command.library, partner
+
+
 async def add_training_module(work: UnitOfWork, actor: Actor, command: AddTrainingModule) -> TrainingModuleView:
-    scope.check_may_manage(actor)
-    library = scope.library_for_new(actor, command.library)
-    training.check_provider(command.delivered_by, command.provider_partner_id)
+    scope.check_may_train(actor)
+    library, provider = _module_terms(actor, command)
+    training.check_provider(command.delivered_by, provider)
     module_id = new_id()
     async with work.transaction() as tx:
         municipality = await library_municipality(tx, actor, library)
-        if command.provider_partner_id is not None:
-            found = await supplier(tx, command.provider_partner_id, library, None)
+        if await check_trainer(tx, actor, library, municipality) is None and provider is not None:
+            found = await supplier(tx, provider, library, None)
             scope.check_supplier(
-                actor,
-                command.provider_partner_id,
-                found,
-                library,
-                municipality,
-                None,
-                kind=PartnerKind.VOLUNTEER_ORGANISATION,
+                actor, provider, found, library, municipality, None, kind=PartnerKind.VOLUNTEER_ORGANISATION
             )
         await _add_module(
             tx,
@@ -70,7 +102,7 @@ async def add_training_module(work: UnitOfWork, actor: Actor, command: AddTraini
             title=command.title,
             description=command.description,
             delivered_by=command.delivered_by,
-            provider_partner_id=command.provider_partner_id,
+            provider_partner_id=provider,
             purchase_id=None,
             qualification=command.qualification or training.qualification_code(command.title),
             validity_months=command.validity_months,
@@ -179,15 +211,14 @@ async def update_training_module(work: UnitOfWork, actor: Actor, command: Update
 async def schedule_training_session(
     work: UnitOfWork, actor: Actor, command: ScheduleTrainingSession
 ) -> TrainingSessionView:
-    scope.check_may_manage(actor)
+    scope.check_may_train(actor)
     if command.ends_at is not None and command.ends_at < command.starts_at:
         raise InvalidInput("a session cannot end before it starts")
     session_id = new_id()
     async with work.transaction() as tx:
         module = await store.find(tx.session, store.training_modules, command.module_id)
-        if module is None:
-            raise NotFound(f"training module {command.module_id} not found")
-        scope.check_may_act(actor, module.library, module.municipality, f"training module {command.module_id}")
+        trainer = await _check_may_train_with(tx, actor, module, f"training module {command.module_id}")
+        assert module is not None
         await training_store.add_session(
             tx.session,
             id=session_id,
@@ -199,6 +230,7 @@ async def schedule_training_session(
             place=command.place,
             capacity=command.capacity,
             created_at=tx.clock.now(),
+            scheduled_by=scope.acting(actor),
         )
         await tx.stage(
             TrainingSessionScheduled(
@@ -207,6 +239,7 @@ async def schedule_training_session(
                 library=module.library,
                 municipality=module.municipality,
                 starts_at=command.starts_at,
+                scheduled_by_partner_id=trainer,
             ),
             municipality=module.municipality,
             library=module.library,
@@ -217,13 +250,14 @@ async def schedule_training_session(
 
 
 async def record_attendance(work: UnitOfWork, actor: Actor, command: RecordAttendance) -> TrainingSessionView:
-    """Who attended; who completed the module gets its qualification (valid from the session's day)."""
-    scope.check_may_manage(actor)
+    """Who attended; who completed the module gets its qualification (valid from the session's day). A volunteer
+    organisation records it for the sessions of its own modules, for any of the library's volunteers it trains."""
+    scope.check_may_train(actor)
     async with work.transaction() as tx:
         session_row = await store.find(tx.session, store.training_sessions, command.session_id, for_update=True)
-        if session_row is None:
-            raise NotFound(f"training session {command.session_id} not found")
-        scope.check_may_act(actor, session_row.library, session_row.municipality, f"training session {session_row.id}")
+        module = await store.find(tx.session, store.training_modules, session_row.module_id) if session_row else None
+        trainer = await _check_may_train_with(tx, actor, module, f"training session {command.session_id}")
+        assert session_row is not None and module is not None
         volunteer = await store.find(tx.session, store.volunteers, command.volunteer_id, for_update=True)
         if volunteer is None or volunteer.library != session_row.library:
             raise NotFound(f"volunteer {command.volunteer_id} not found")
@@ -246,19 +280,31 @@ async def record_attendance(work: UnitOfWork, actor: Actor, command: RecordAtten
                 "attended": command.attended,
                 "completed": command.completed,
                 "recorded_at": now,
+                "recorded_by": scope.acting(actor),
             },
             key=["session_id", "volunteer_id"],
-            update=["attended", "completed", "recorded_at"],
+            update=["attended", "completed", "recorded_at", "recorded_by"],
         )
         if command.completed:
-            module = await store.find(tx.session, store.training_modules, session_row.module_id)
-            assert module is not None
-            await _grant(tx, volunteer, module, session_row)
+            await _grant(tx, actor, volunteer, module, session_row, trainer)
         return session_view(session_row, await store.find_attendance(tx.session, session_row.id))
 
 
-async def _grant(tx: Transaction, volunteer: sa.Row, module: sa.Row, session_row: sa.Row) -> None:
-    """The module's qualification, unless the volunteer already holds it for longer."""
+async def _check_may_train_with(tx: Transaction, actor: Actor, module: sa.Row | None, what: str) -> UUID | None:
+    """The library's staff train with any module of theirs; a volunteer organisation with the modules it gives, while
+    its partnership brings training. Out of sight is not found. Returns the training partner, if a partner acts."""
+    if module is None or (actor.role is Role.PARTNER and module.provider_partner_id != scope.partner_of(actor)):
+        raise NotFound(f"{what} not found")
+    if actor.role is not Role.PARTNER:
+        scope.check_may_act(actor, module.library, module.municipality, what)
+    return await check_trainer(tx, actor, module.library, module.municipality)
+
+
+async def _grant(
+    tx: Transaction, actor: Actor, volunteer: sa.Row, module: sa.Row, session_row: sa.Row, trainer: UUID | None
+) -> None:
+    """The module's qualification, unless the volunteer already holds it for longer; the volunteer's history says
+    who recorded it (a partner that trained them, or the library's staff)."""
     if module.qualification is None:
         return
     obtained_on = local_date(session_row.starts_at)
@@ -287,6 +333,15 @@ async def _grant(tx: Transaction, volunteer: sa.Row, module: sa.Row, session_row
     await recruitment_store.update_volunteer(
         tx.session, volunteer.id, version=volunteer.version + 1, updated_at=tx.clock.now()
     )
+    await recruitment_store.add_history(
+        tx.session,
+        volunteer_id=volunteer.id,
+        status=volunteer.status,
+        step="qualified",
+        at=tx.clock.now(),
+        actor=scope.acting(actor),
+        reason=module.qualification,
+    )
     await tx.stage(
         VolunteerQualified(
             volunteer_id=volunteer.id,
@@ -299,6 +354,7 @@ async def _grant(tx: Transaction, volunteer: sa.Row, module: sa.Row, session_row
             session_id=session_row.id,
             obtained_on=obtained_on,
             valid_until=valid_until,
+            granted_by_partner_id=trainer,
         ),
         municipality=volunteer.municipality,
         library=volunteer.library,

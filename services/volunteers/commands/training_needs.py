@@ -21,12 +21,18 @@ from opentelemetry.trace import Tracer
 from services.volunteers import store
 from services.volunteers.commands import assignments, training
 from services.volunteers.domain import training_needs as rules
+from services.volunteers.store import training as training_store
 from services.volunteers.store import training_needs as needs
 from services.volunteers.store.training_needs import NeedKey
 from shared.clock import local_date
 from shared.contracts.volunteers.api.assignments import AssignmentView, AssignVolunteer
 from shared.contracts.volunteers.api.training import RecordAttendance, TrainingSessionView
-from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
+from shared.contracts.volunteers.events import (
+    QualificationRenewalRequested,
+    TrainingNeeded,
+    TrainingNeedMet,
+    VolunteerKind,
+)
 from shared.errors import Conflict
 from shared.ids import new_id
 from shared.tenancy import Actor
@@ -61,6 +67,33 @@ async def plan_training_needs(
     if published:
         log.info("training needs published: %d", published)
     return published
+
+
+async def tell_suppliers_of_expiring_qualifications(work: UnitOfWork, now: datetime) -> int:
+    """A volunteer organisation (or school) is told when a qualification of someone it supplied runs out within the
+    horizon, once per last valid day (`qualification.renewal_requested`, into its feed): it sees to their training.
+    A periodic use case on the clock; returns how many it told."""
+    today = local_date(now)
+    async with work.transaction() as tx:
+        rows = await training_store.qualifications_to_tell_suppliers(
+            tx.session, today, rules.horizon(today), [s.value for s in rules.IN_SERVICE], training.BATCH
+        )
+        for row in rows:
+            await training_store.mark_supplier_told(tx.session, row.volunteer_id, row.code, row.valid_until)
+            await tx.stage(
+                QualificationRenewalRequested(
+                    volunteer_id=row.volunteer_id,
+                    library=row.library,
+                    municipality=row.municipality,
+                    kind=VolunteerKind(row.kind),
+                    via_partner_id=row.via_partner_id,
+                    qualification=row.code,
+                    valid_until=row.valid_until,
+                ),
+                municipality=row.municipality,
+                library=row.library,
+            )
+    return len(rows)
 
 
 async def review_need(tx: Transaction, key: NeedKey, today: Any) -> int:

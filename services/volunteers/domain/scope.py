@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from shared.contracts.partners.api.partnerships import PartnershipRole
+from shared.contracts.partners.api.partnerships import Contribution, PartnershipRole
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.volunteers.api.volunteers import VolunteerStep
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -31,10 +31,24 @@ def partner_of(actor: Actor) -> UUID | None:
         return None
 
 
+def acting(actor: Actor) -> str:
+    """Who acted, as history and records keep it: a partner's person with the partner they acted for."""
+    if actor.role is Role.PARTNER and actor.partner is not None:
+        return f"partner:{actor.partner}:{actor.subject}"
+    return actor.subject
+
+
 def check_may_manage(actor: Actor) -> None:
     """Writes on a library's behalf: its staff (and operators); coordinators only read."""
     if actor.role not in MANAGERS:
         raise Forbidden(f"{actor.role.value} may not change volunteers' records")
+
+
+def check_may_train(actor: Actor) -> None:
+    """Training on a library's behalf: its staff (and operators), or a volunteer organisation that trains its
+    volunteers (the use case checks that the partnership brings `training`)."""
+    if actor.role not in MANAGERS and actor.role is not Role.PARTNER:
+        raise Forbidden(f"{actor.role.value} may not change volunteers' training")
 
 
 def check_may_read(actor: Actor, what: str) -> None:
@@ -136,6 +150,7 @@ def check_supplier(
     role: PartnershipRole | None,
     *,
     kind: PartnerKind | None = None,
+    contribution: Contribution | None = None,
 ) -> None:
     """The supplier must partner with the library in that role (volunteer or intern supplier), and be in good
     standing. The partnership's role decides, not the partner's kind: an adult-education school (ROC), a folk
@@ -158,4 +173,5 @@ def check_supplier(
     if not supplier.partners_with_library:
         error = Forbidden if partner_acts else InvalidInput
         in_role = f" as {role.value.replace('_', ' ')}" if role is not None else ""
-        raise error(f"partner {partner_id} has no active partnership with library {library}{in_role}")
+        bringing = f" that brings {contribution.value}" if contribution is not None else ""
+        raise error(f"partner {partner_id} has no active partnership with library {library}{in_role}{bringing}")

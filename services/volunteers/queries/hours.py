@@ -23,8 +23,13 @@ from shared.contracts.volunteers.api.assignments import (
 )
 from shared.errors import NotFound
 from shared.pagination import Page, keyset_page
-from shared.tenancy import Actor
+from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
+
+
+def _check_may_read_hours(actor: Actor) -> None:
+    if actor.role is not Role.PARTNER:
+        scope.check_may_read(actor, "hours")
 
 
 def entry_view(entry: Any, changes: Sequence[Any], *, free_text: bool = True) -> HoursEntryView:
@@ -57,26 +62,34 @@ def entry_view(entry: Any, changes: Sequence[Any], *, free_text: bool = True) ->
 
 
 async def list_hours(work: UnitOfWork, actor: Actor, query: ListHours) -> Page[HoursEntryView]:
-    """An assignment's entries in the order worked, removed ones included, each with its corrections."""
-    scope.check_may_read(actor, "hours")
-    h = store.hours
+    """An assignment's entries in the order worked, removed ones included, each with its corrections. A supplying
+    partner reads those of the people it supplied (the notes and reasons are the library's)."""
+    _check_may_read_hours(actor)
+    h, a, v = store.hours, store.assignments, store.volunteers
     async with work.read() as session:
-        row = await store.find(session, store.assignments, query.assignment_id)
-        if row is None or not scope.may_see(actor, row.library, row.municipality):
+        row = (
+            await session.execute(
+                sa.select(a, v.c.via_partner_id)
+                .join(v, v.c.id == a.c.volunteer_id)
+                .where(a.c.id == query.assignment_id)
+            )
+        ).first()
+        if row is None or not scope.may_see_volunteer(actor, row.library, row.municipality, row.via_partner_id):
             raise NotFound(f"assignment {query.assignment_id} not found")
         statement = sa.select(h).where(h.c.assignment_id == row.id)
         entries, next_cursor = await keyset_page(session, statement, [h.c.worked_on, h.c.id], query.cursor, query.limit)
         changes: dict[Any, list[Any]] = defaultdict(list)
         for change in await history.changes_of(session, *[e.id for e in entries]) if entries else []:
             changes[change.entry_id].append(change)
-    free_text = scope.may_see_person(actor, row.library, None)
+    free_text = actor.role is not Role.PARTNER and scope.may_see_person(actor, row.library, None)
     return Page(items=[entry_view(e, changes[e.id], free_text=free_text) for e in entries], next_cursor=next_cursor)
 
 
 async def list_hours_totals(work: UnitOfWork, actor: Actor, query: ListHoursTotals) -> Page[HoursTotalView]:
-    """Minutes summed per volunteer, library and month; pages by (month, library, volunteer)."""
-    scope.check_may_read(actor, "hours")
-    h = store.hours
+    """Minutes summed per volunteer, library and month; pages by (month, library, volunteer). A supplying partner
+    sees the sums of the people it supplied only."""
+    _check_may_read_hours(actor)
+    h, v = store.hours, store.volunteers
     grouped = (
         sa.select(
             h.c.month,
@@ -88,7 +101,11 @@ async def list_hours_totals(work: UnitOfWork, actor: Actor, query: ListHoursTota
         .where(store.COUNTING)
         .group_by(h.c.month, h.c.library, h.c.volunteer_id)
     )
-    grouped = in_scope(grouped, actor, h)
+    if actor.role is Role.PARTNER:
+        supplied = sa.select(v.c.id).where(store.is_partner(v.c.via_partner_id, scope.partner_of(actor)))
+        grouped = grouped.where(h.c.volunteer_id.in_(supplied))
+    else:
+        grouped = in_scope(grouped, actor, h)
     for column, value in (
         (h.c.volunteer_id, query.volunteer_id),
         (h.c.library, query.library),

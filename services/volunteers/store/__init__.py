@@ -42,6 +42,8 @@ known_partnerships = sa.Table(
     sa.Column("activated", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("ended", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("known_partnerships_by_partner", "partner_id", "library"),
+    sa.Column("partner_contributions", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
+    sa.Column("terms_version", sa.Integer, nullable=False, server_default=sa.text("0")),
 )
 
 # --- recruitment --------------------------------------------------------------------------------
@@ -181,6 +183,7 @@ training_sessions = sa.Table(
     sa.Column("capacity", sa.Integer),
     _time("created_at", nullable=False),
     sa.Index("training_sessions_by_module", "module_id", "starts_at", "id"),
+    sa.Column("scheduled_by", sa.Text),
     sa.Index("training_sessions_by_library", "library", "starts_at", "id"),
 )
 
@@ -192,6 +195,7 @@ attendance = sa.Table(
     sa.Column("attended", sa.Boolean, nullable=False),
     sa.Column("completed", sa.Boolean, nullable=False),
     _time("recorded_at", nullable=False),
+    sa.Column("recorded_by", sa.Text),
 )
 
 qualifications = sa.Table(
@@ -207,6 +211,7 @@ qualifications = sa.Table(
     sa.Column("valid_until", sa.Date),
     _time("expired_at"),
     sa.Index("qualifications_by_expiry", "expired_at", "valid_until"),
+    sa.Column("expiring_told_for", sa.Date),  # the last valid day its holder's supplier was told of
 )
 
 # --- assignment ---------------------------------------------------------------------------------
@@ -281,18 +286,24 @@ hours = sa.Table(
 # --- lookups ------------------------------------------------------------------------------------
 
 
-def _active_partnership(partner_id: UUID | None, role: str | None) -> list[sa.ColumnElement[bool]]:
+def _active_partnership(
+    partner_id: UUID | None, role: str | None, contribution: str | None = None
+) -> list[sa.ColumnElement[bool]]:
     p = known_partnerships
     conditions = [is_partner(p.c.partner_id, partner_id), p.c.activated, sa.not_(p.c.ended)]
     if role is not None:
         conditions.append(p.c.roles.contains([role]))
+    if contribution is not None:
+        conditions.append(p.c.partner_contributions.contains([contribution]))
     return conditions
 
 
-async def has_active_partnership(session: AsyncSession, partner_id: UUID, library: str, role: str | None) -> bool:
-    """Whether the partner actively partners with the library, in `role` where one is named."""
+async def has_active_partnership(
+    session: AsyncSession, partner_id: UUID, library: str, role: str | None, contribution: str | None = None
+) -> bool:
+    """Whether the partner actively partners with the library, in `role` (bringing `contribution`) where named."""
     p = known_partnerships
-    statement = sa.select(p.c.id).where(p.c.library == library, *_active_partnership(partner_id, role))
+    statement = sa.select(p.c.id).where(p.c.library == library, *_active_partnership(partner_id, role, contribution))
     return (await session.execute(statement.limit(1))).first() is not None
 
 

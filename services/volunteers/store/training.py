@@ -54,3 +54,33 @@ async def qualifications_past_validity(session: AsyncSession, today: date, batch
 async def mark_expired(session: AsyncSession, volunteer_id: UUID, code: str, at: datetime) -> None:
     q = qualifications
     await session.execute(q.update().where(q.c.volunteer_id == volunteer_id, q.c.code == code).values(expired_at=at))
+
+
+async def qualifications_to_tell_suppliers(
+    session: AsyncSession, today: date, horizon: date, in_service: list[str], batch: int
+) -> list[sa.Row]:
+    """Qualifications still valid that run out by `horizon`, of volunteers in service a partner supplied, whose
+    supplier was not told of this last valid day yet; locked (others' locks skipped)."""
+    q, v = qualifications, volunteers
+    statement = (
+        sa.select(q, v.c.kind, v.c.via_partner_id)
+        .join(v, v.c.id == q.c.volunteer_id)
+        .where(
+            v.c.via_partner_id.is_not(None),
+            v.c.status.in_(in_service),
+            q.c.expired_at.is_(None),
+            q.c.valid_until.between(today, horizon),
+            q.c.expiring_told_for.is_distinct_from(q.c.valid_until),
+        )
+        .order_by(q.c.valid_until, q.c.volunteer_id, q.c.code)
+        .limit(batch)
+        .with_for_update(of=q, skip_locked=True)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def mark_supplier_told(session: AsyncSession, volunteer_id: UUID, code: str, valid_until: date) -> None:
+    q = qualifications
+    await session.execute(
+        q.update().where(q.c.volunteer_id == volunteer_id, q.c.code == code).values(expiring_told_for=valid_until)
+    )

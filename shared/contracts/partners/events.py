@@ -86,6 +86,28 @@ class PartnershipActivated(EventData, frozen=True, kw_only=True):
     library: str
     municipality: str
     roles: list[str]
+    # What each side brings in (Contribution values) and the partnership's version then: a partner acts in the
+    # library's training only where its side brings `training` (services/volunteers). Absent in older events.
+    library_contributions: list[str] | None = None
+    partner_contributions: list[str] | None = None
+    partnership_version: int | None = None
+
+
+@register
+class PartnershipChanged(EventData, frozen=True, kw_only=True):
+    """A running partnership's terms changed (roles or what each side brings in): services that act on them follow.
+    `partnership_version` orders it against `partnership.activated`, which arrives on another consumer."""
+
+    service: ClassVar[str] = "partners"
+    type: ClassVar[str] = "partnership.changed"
+    partnership_id: UUID
+    partner_id: UUID
+    library: str
+    municipality: str
+    roles: list[str]
+    library_contributions: list[str]
+    partner_contributions: list[str]
+    partnership_version: int
 
 
 @register

@@ -169,6 +169,7 @@ class TrainingSessionScheduled(EventData, frozen=True, kw_only=True):
     library: str
     municipality: str
     starts_at: datetime
+    scheduled_by_partner_id: UUID | None = None  # the volunteer organisation that runs it scheduled it itself
 
 
 @register
@@ -179,6 +180,17 @@ class VolunteerQualified(_VolunteerEvent, frozen=True, kw_only=True):
     session_id: UUID
     obtained_on: date
     valid_until: date | None = None
+    granted_by_partner_id: UUID | None = None  # the volunteer organisation that trained them recorded it
+
+
+@register
+class QualificationRenewalRequested(_VolunteerEvent, frozen=True, kw_only=True):
+    """A qualification of a volunteer a partner supplied runs out soon: the partner (its feed) sees to a training.
+    Once per last valid day; a renewal that runs out later is told again when its time comes."""
+
+    type: ClassVar[str] = "qualification.renewal_requested"
+    qualification: str
+    valid_until: date  # its last valid day
 
 
 @register

@@ -82,6 +82,10 @@ VOLUNTEERS = Operations("volunteers")
 MANAGERS = (Role.STAFF, Role.OPERATOR)
 READERS = (Role.STAFF, Role.COORDINATOR, Role.OPERATOR)
 STAFF = (Role.STAFF,)
+# A volunteer organisation whose partnership brings training trains the library's volunteers (issue 24).
+TRAINERS = (*MANAGERS, Role.PARTNER)
+# A supplying partner reads the hours of the people it supplied, and no one else's.
+HOURS_READERS = (*READERS, Role.PARTNER)
 
 # --- recruitment: vacancies, applications and the pipeline, screening, interns
 CREATE_VACANCY = VOLUNTEERS.declare(
@@ -173,8 +177,8 @@ ADD_TRAINING_MODULE = VOLUNTEERS.declare(
     "add_training_module",
     AddTrainingModule,
     TrainingModuleView,
-    roles=MANAGERS,
-    summary="Add a training module given by the library or a volunteer organisation",
+    roles=TRAINERS,
+    summary="Add a training module given by the library or a volunteer organisation (which may add its own)",
 )
 UPDATE_TRAINING_MODULE = VOLUNTEERS.declare(
     "update_training_module",
@@ -196,8 +200,8 @@ SCHEDULE_TRAINING_SESSION = VOLUNTEERS.declare(
     "schedule_training_session",
     ScheduleTrainingSession,
     TrainingSessionView,
-    roles=MANAGERS,
-    summary="Schedule a session of a module",
+    roles=TRAINERS,
+    summary="Schedule a session of a module (a volunteer organisation: of a module it gives)",
 )
 GET_TRAINING_SESSION = VOLUNTEERS.declare(
     "get_training_session", GetTrainingSession, TrainingSessionView, summary="One training session with its attendance"
@@ -219,8 +223,8 @@ RECORD_ATTENDANCE = VOLUNTEERS.declare(
     "record_attendance",
     RecordAttendance,
     TrainingSessionView,
-    roles=MANAGERS,
-    summary="Record attendance; completing the module gives its qualification",
+    roles=TRAINERS,
+    summary="Record attendance; completing the module gives its qualification (a volunteer organisation: its sessions)",
 )
 
 # --- assignment: open assignments from courses, assignments, hours
@@ -279,14 +283,14 @@ LIST_HOURS = VOLUNTEERS.declare(
     "list_hours",
     ListHours,
     Page[HoursEntryView],
-    roles=READERS,
+    roles=HOURS_READERS,
     summary="An assignment's hours entries, removed ones flagged, with history",
 )
 LIST_HOURS_TOTALS = VOLUNTEERS.declare(
     "list_hours_totals",
     ListHoursTotals,
     Page[HoursTotalView],
-    roles=READERS,
+    roles=HOURS_READERS,
     summary="Hours (in minutes) summed per volunteer, library and month",
 )
 

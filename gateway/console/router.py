@@ -19,6 +19,7 @@ from gateway.console.agreements import AgreementPages
 from gateway.console.api_keys import ApiKeyPages
 from gateway.console.applicants import ApplicantPages
 from gateway.console.budget import BudgetPages
+from gateway.console.course_pages import CoursePages
 from gateway.console.duplicates import DuplicatePages
 from gateway.console.explain import Explanation, explain, plain_words
 from gateway.console.feed import FeedPages
@@ -49,6 +50,7 @@ from gateway.console.session import (
     require_csrf,
     seed_of,
 )
+from gateway.console.session_pages import SessionPages
 from gateway.console.signin import SignInController
 from gateway.console.subscriptions import SubscriptionPages
 from gateway.console.vacancies import VacancyPages
@@ -134,6 +136,8 @@ def console_router() -> Router:
             ApplicantPages,
             PersonPages,
             OfferPages,
+            CoursePages,
+            SessionPages,
             PurchaseStepPages,
             BudgetPages,
             OverviewPages,

@@ -14,6 +14,8 @@ from gateway.console.access_log import LOGS as ACCESS_LOGS
 from gateway.console.api_keys import SCOPES as API_SCOPES
 from gateway.console.applicants import DONE as APPLICANT_DONE
 from gateway.console.budget import DONE as BUDGET_DONE
+from gateway.console.course_pages import DONE as COURSE_DONE
+from gateway.console.course_pages import STEPS as COURSE_STEPS
 from gateway.console.duplicates import FILTERS as DUPLICATE_FILTERS
 from gateway.console.forms import STEPS
 from gateway.console.messages import EN, LANGUAGES, NL, translate
@@ -21,12 +23,14 @@ from gateway.console.organisation import ACTIONS as PARTNER_ACTIONS
 from gateway.console.organisation import FIELD_LABELS
 from gateway.console.purchase_steps import ALL_STEPS as PURCHASE_STEPS
 from gateway.console.referrals import HISTORY_STEPS
+from gateway.console.session_pages import DONE as SESSION_DONE
+from gateway.console.session_pages import STEPS as SESSION_STEPS
 from gateway.console.subscriptions import EVENT_TYPES, WEBHOOK_NOTICES
 from gateway.console.vacancies import DONE as VACANCY_DONE
 from gateway.console.views import NAVIGATION, Formats
 from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
 from shared.contracts.courses.api.purchasing import ProviderStanding, PurchaseStatus
-from shared.contracts.courses.events import Audience, CourseFormat
+from shared.contracts.courses.events import Audience, CourseFormat, LibraryContribution, LocationKind
 from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
 from shared.contracts.partners.api.organisations import AddressKind, ContactRole, PartnerStatus, PartnerStep
 from shared.contracts.partners.api.partnerships import Contribution, PartnershipRole, PartnershipStatus, PartnershipStep
@@ -87,6 +91,8 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("format.", CourseFormat),
     ("course_status.", CourseStatus),
     ("session_status.", SessionStatus),
+    ("location_kind.", LocationKind),
+    ("library_contribution.", LibraryContribution),
     ("purchase_status.", PurchaseStatus),
     ("role.", Role),
     ("who.", Role),
@@ -131,6 +137,10 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"partner_action.{action}" for action in PARTNER_ACTIONS)
     asked.update(FIELD_LABELS.values())
     asked.update(f"done.{done}" for done in BUDGET_DONE)
+    asked.update(f"course_step.{step}" for step in COURSE_STEPS)
+    asked.update(f"course_done.{done}" for done in COURSE_DONE)
+    asked.update(f"session_step.{step}" for step in SESSION_STEPS)
+    asked.update(f"session_done.{done}" for done in SESSION_DONE)
     asked.update({"budget_page.change_appointed", "budget_page.change_removed"})
     asked.update(f"{kind}.{step}" for kind in ("purchase_step", "purchase_done") for step in PURCHASE_STEPS)
     asked.update(f"webhook.to_{status}{means}" for status in ("active", "paused") for means in ("", "_means"))

@@ -78,7 +78,7 @@ async def test_the_course_offer_shows_free_places_and_the_waiting_list(console: 
     await console.sign_in(world.tenant.partner_a_token)  # partners see the municipality's offer too
     page = await console.get("/console/courses")
     assert page.status_code == 200
-    row = re.search(r"Klik &amp; Tik voor beginners</th>(.*?)</tr>", page.text, re.S)
+    row = re.search(r"Klik &amp; Tik voor beginners</a></th>(.*?)</tr>", page.text, re.S)
     assert row is not None
     numbers = re.findall(r'<td class="num">(\d+)', row.group(1))
     assert numbers[:4] == ["4", "4", "0", "2"]  # places, enrolled, free, waiting

@@ -1,7 +1,8 @@
 """Integration events: one CloudEvents envelope and the catalogue of frozen, versioned event types.
 
-Per service, `shared/contracts/<service>/events.py` holds its event types and `<service>/api/` the
-requests it answers and the views it replies with; `vocabulary.py` the words they all share.
+Per service, `shared/contracts/<service>/events.py` (or a package `events/`, as the courses service's) holds its
+event types and `<service>/api/` the requests it answers and the views it replies with; `vocabulary.py` the words
+they all share.
 
 An event type, once published, is frozen: change it only by adding optional fields, or publish a
 new version beside the old one. tests/contracts compares every type's JSON Schema with a snapshot.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import partial
 
 from services.courses import store
-from services.courses.commands import budgets, enrolment, offer, projections, training_needs
+from services.courses.commands import budgets, enrolment, projections, training_needs
+from services.courses.commands.offer import courses, sessions
 from services.courses.commands.purchasing import approval, fulfilment, invoices, requesting
 from services.courses.queries import budgets as budget_queries
 from services.courses.queries import enrolment as enrolment_queries
@@ -21,15 +22,15 @@ from shared.service import ServiceRuntime
 def register(runtime: ServiceRuntime) -> None:
     work = runtime.unit_of_work
     # the offer
-    runtime.bind(ops.CREATE_COURSE, partial(offer.create_course, work))
-    runtime.bind(ops.UPDATE_COURSE, partial(offer.update_course, work))
-    runtime.bind(ops.PUBLISH_COURSE, partial(offer.publish_course, work))
-    runtime.bind(ops.CANCEL_COURSE, partial(offer.cancel_course, work))
+    runtime.bind(ops.CREATE_COURSE, partial(courses.create_course, work))
+    runtime.bind(ops.UPDATE_COURSE, partial(courses.update_course, work))
+    runtime.bind(ops.PUBLISH_COURSE, partial(courses.publish_course, work))
+    runtime.bind(ops.CANCEL_COURSE, partial(courses.cancel_course, work))
     runtime.bind(ops.GET_COURSE, partial(offer_queries.get_course, work))
     runtime.bind(ops.LIST_COURSES, partial(offer_queries.list_courses, work))
-    runtime.bind(ops.SCHEDULE_SESSION, partial(offer.schedule_session, work))
-    runtime.bind(ops.UPDATE_SESSION, partial(offer.update_session, work))
-    runtime.bind(ops.CANCEL_SESSION, partial(offer.cancel_session, work))
+    runtime.bind(ops.SCHEDULE_SESSION, partial(sessions.schedule_session, work))
+    runtime.bind(ops.UPDATE_SESSION, partial(sessions.update_session, work))
+    runtime.bind(ops.CANCEL_SESSION, partial(sessions.cancel_session, work))
     runtime.bind(ops.GET_SESSION, partial(offer_queries.get_session, work))
     runtime.bind(ops.LIST_SESSIONS, partial(offer_queries.list_sessions, work))
     # enrolment

@@ -1,48 +1,38 @@
-"""Use cases of the offer: courses (create, change, publish, cancel) and their sessions."""
+"""Use cases of the offer's courses: create, change, publish and cancel (its sessions go with it)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
-from services.courses.commands.enrolment import cancel_active_enrolments, fill_places
+from services.courses.commands.offer.managing import cancel_one_session, load_course_to_manage
 from services.courses.domain import offer as domain
-from services.courses.domain.offer import CourseStep, Offerer, SessionStep
+from services.courses.domain.offer import CourseStep, Offerer
 from services.courses.queries import offer as queries
 from services.courses.store import offer as offer_store
 from shared.contracts.courses.api.courses import (
     CancelCourse,
-    CancelSession,
     CourseDetails,
     CourseStatus,
     CourseView,
     CreateCourse,
     Location,
     PublishCourse,
-    ScheduleSession,
-    SessionStatus,
-    SessionView,
     UpdateCourse,
-    UpdateSession,
 )
 from shared.contracts.courses.events import (
     Audience,
     CourseCancelled,
     CoursePublished,
     CourseUpdated,
-    SessionCancelled,
-    SessionScheduled,
 )
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict
 from shared.ids import new_id
 from shared.tenancy import Actor
-from shared.unit_of_work import Transaction, UnitOfWork
-from shared.versions import is_stale, version_conflict
+from shared.unit_of_work import UnitOfWork
 
 
 async def known_municipalities(session: AsyncSession, details: CourseDetails) -> dict[str, str | None]:
@@ -131,24 +121,6 @@ async def create_course(work: UnitOfWork, actor: Actor, command: CreateCourse) -
             **details_columns(command.details, location),
         )
         return await queries.load_course_view(tx.session, course_id, now)
-
-
-async def load_course_to_manage(
-    tx: Transaction, actor: Actor, course_id: UUID, *, what: str, expected_version: int | None
-) -> sa.Row:
-    """The course, locked, if the actor runs it and saw its current version."""
-    row = await store.find_course(tx.session, course_id, for_update=True)
-    if row is None:
-        raise NotFound(f"course {course_id} not found")
-    municipality = await store.municipality_of(tx.session, actor)
-    domain.check_manages(actor, queries.course_scope(row), municipality, what=what)
-    if is_stale(expected_version, row.version):
-        raise version_conflict(
-            f"course {course_id}",
-            expected_version,
-            await queries.load_course_view(tx.session, course_id, tx.clock.now()),
-        )
-    return row
 
 
 async def update_course(work: UnitOfWork, actor: Actor, command: UpdateCourse) -> CourseView:
@@ -269,133 +241,3 @@ async def cancel_course(work: UnitOfWork, actor: Actor, command: CancelCourse) -
             library=row.library,
         )
         return await queries.load_course_view(tx.session, row.id, now)
-
-
-# --- sessions --------------------------------------------------------------------------------------
-
-
-async def schedule_session(work: UnitOfWork, actor: Actor, command: ScheduleSession) -> SessionView:
-    domain.check_may_change_offer(actor)
-    details = command.details
-    starts_at, ends_at = domain.check_meetings(details.meetings)
-    session_id = new_id()
-    async with work.transaction() as tx:
-        row = await load_course_to_manage(
-            tx, actor, command.course_id, what="schedule its sessions", expected_version=None
-        )
-        domain.apply_course_step(CourseStatus(row.status), CourseStep.SCHEDULE_SESSION)
-        now = tx.clock.now()
-        await offer_store.add_session(
-            tx.session,
-            id=session_id,
-            course_id=row.id,
-            meetings=msgspec.to_builtins(details.meetings),
-            starts_at=starts_at,
-            ends_at=ends_at,
-            place=details.place,
-            capacity=details.capacity,
-            status=SessionStatus.SCHEDULED.value,
-            version=1,
-            created_at=now,
-            updated_at=now,
-        )
-        await tx.stage(
-            SessionScheduled(
-                session_id=session_id,
-                course_id=row.id,
-                municipality=row.municipality,
-                library=row.library,
-                offered_by_partner_id=row.offered_by_partner_id,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                capacity=details.capacity,
-                place=details.place,
-            ),
-            municipality=row.municipality,
-            library=row.library,
-        )
-        return await queries.load_session_view(tx.session, session_id)
-
-
-async def load_session_to_manage(
-    tx: Transaction, actor: Actor, session_id: UUID, *, what: str, expected_version: int | None
-) -> tuple[sa.Row, sa.Row]:
-    """The session (locked: every change to its places goes through this lock) and its course."""
-    row = await store.find_session(tx.session, session_id, for_update=True)
-    if row is None:
-        raise NotFound(f"session {session_id} not found")
-    course = await store.find_course(tx.session, row.course_id)
-    assert course is not None
-    municipality = await store.municipality_of(tx.session, actor)
-    try:
-        domain.check_manages(actor, queries.course_scope(course), municipality, what=what)
-    except NotFound:
-        raise NotFound(f"session {session_id} not found") from None
-    if is_stale(expected_version, row.version):
-        raise version_conflict(
-            f"session {session_id}", expected_version, await queries.load_session_view(tx.session, session_id)
-        )
-    return row, course
-
-
-async def update_session(work: UnitOfWork, actor: Actor, command: UpdateSession) -> SessionView:
-    """Version counts edits of the session itself; places taken and freed do not make an edit stale."""
-    domain.check_may_change_offer(actor)
-    changes = command.changes
-    async with work.transaction() as tx:
-        row, course = await load_session_to_manage(
-            tx, actor, command.session_id, what="change its sessions", expected_version=changes.expected_version
-        )
-        domain.apply_session_step(SessionStatus(row.status), SessionStep.UPDATE)
-        values: dict[str, object] = {"version": row.version + 1, "updated_at": tx.clock.now()}
-        if changes.meetings is not None:
-            values["starts_at"], values["ends_at"] = domain.check_meetings(changes.meetings)
-            values["meetings"] = msgspec.to_builtins(changes.meetings)
-        if changes.capacity is not None:
-            domain.check_new_capacity(changes.capacity, row.confirmed_count)
-            values["capacity"] = changes.capacity
-        if changes.place is not None:
-            values["place"] = changes.place
-        await offer_store.update_session(tx.session, row.id, **values)
-        if changes.capacity is not None and changes.capacity > row.capacity:
-            await fill_places(tx, row.id, course)
-        return await queries.load_session_view(tx.session, row.id)
-
-
-async def cancel_session(work: UnitOfWork, actor: Actor, command: CancelSession) -> SessionView:
-    domain.check_may_change_offer(actor)
-    async with work.transaction() as tx:
-        row, course = await load_session_to_manage(
-            tx, actor, command.session_id, what="cancel its sessions", expected_version=command.expected_version
-        )
-        await cancel_one_session(tx, course, row.id, reason=command.reason)
-        return await queries.load_session_view(tx.session, row.id)
-
-
-async def cancel_one_session(tx: Transaction, course: sa.Row, session_id: UUID, *, reason: str) -> None:
-    row = await store.find_session(tx.session, session_id, for_update=True)
-    assert row is not None
-    status = domain.apply_session_step(SessionStatus(row.status), SessionStep.CANCEL)
-    await cancel_active_enrolments(tx, course, row.id, reason=f"the session was cancelled: {reason}")
-    now: datetime = tx.clock.now()
-    await offer_store.update_session(
-        tx.session,
-        row.id,
-        status=status.value,
-        version=row.version + 1,
-        updated_at=now,
-        confirmed_count=0,
-        waitlisted_count=0,
-    )
-    await tx.stage(
-        SessionCancelled(
-            session_id=row.id,
-            course_id=course.id,
-            municipality=course.municipality,
-            library=course.library,
-            offered_by_partner_id=course.offered_by_partner_id,
-            reason=reason,
-        ),
-        municipality=course.municipality,
-        library=course.library,
-    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
@@ -61,3 +61,16 @@ class Page(msgspec.Struct, Generic[T], frozen=True, kw_only=True):
 
     items: list[T]
     next_cursor: str | None = None  # absent on the last page
+
+
+class MergePatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A change as a JSON merge patch (RFC 7396): each field defaults to `msgspec.UNSET` (left out: stays as it is),
+    `None` clears it. Declares no fields of its own, so a subclass's fields keep their order in the API documents."""
+
+    def touched(self) -> dict[str, Any]:
+        """The fields the change sets or clears (not `expected_version`), with their values (`None` to clear)."""
+        return {
+            name: getattr(self, name)
+            for name in self.__struct_fields__
+            if name != "expected_version" and getattr(self, name) is not msgspec.UNSET
+        }

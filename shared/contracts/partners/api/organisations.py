@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -19,6 +19,7 @@ from shared.contracts.vocabulary import (
     Email,
     ExpectedVersion,
     Limit,
+    MergePatch,
     Name,
     Phone,
     SkillArea,
@@ -159,7 +160,7 @@ class PartnerList(msgspec.Struct, frozen=True, kw_only=True):
     items: list[PartnerView]
 
 
-class PartnerChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class PartnerChanges(MergePatch, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What to change, as a JSON merge patch (RFC 7396): a field left out stays as it is; `null` clears an
     optional one (the KvK number, e-mail, phone, website; addresses, contacts and skill areas become empty, as
     `[]` does); the name and kind cannot be cleared. The partner itself may change its contact details
@@ -175,14 +176,6 @@ class PartnerChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     phone: Phone | UnsetType | None = UNSET
     website: Website | UnsetType | None = UNSET
     expected_version: ExpectedVersion | None = None
-
-    def touched(self) -> dict[str, Any]:
-        """The fields the change sets or clears (not `expected_version`), with their values (`None` to clear)."""
-        return {
-            name: getattr(self, name)
-            for name in self.__struct_fields__
-            if name != "expected_version" and getattr(self, name) is not UNSET
-        }
 
 
 class UpdatePartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

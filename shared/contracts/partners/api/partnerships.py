@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -14,7 +14,7 @@ from msgspec import UNSET, UnsetType
 
 from shared.contracts.partners.api.organisations import PartnerView, StatusChange
 from shared.contracts.partners.events import PartnerKind
-from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, ExpectedVersion, Limit, Note, SkillArea, Slug
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, ExpectedVersion, Limit, MergePatch, Note, SkillArea, Slug
 
 
 class PartnershipRole(enum.StrEnum):
@@ -68,7 +68,7 @@ class CreatePartnership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     note: Note | None = None
 
 
-class PartnershipChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class PartnershipChanges(MergePatch, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What to change, as a JSON merge patch (RFC 7396): a field left out stays; `null` clears the end date, the
     review date, the note or a side's contributions (empty, as `[]`); the roles and start date cannot be cleared."""
 
@@ -80,14 +80,6 @@ class PartnershipChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     review_on: date | UnsetType | None = UNSET
     note: Note | UnsetType | None = UNSET
     expected_version: ExpectedVersion | None = None
-
-    def touched(self) -> dict[str, Any]:
-        """The fields the change sets or clears (not `expected_version`), with their values (`None` to clear)."""
-        return {
-            name: getattr(self, name)
-            for name in self.__struct_fields__
-            if name != "expected_version" and getattr(self, name) is not UNSET
-        }
 
 
 class UpdatePartnership(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -23,14 +23,17 @@ class Puller:
     """Pulls a durable consumer's messages: one pull request open at the server at a time, asking for up to
     `batch_size` messages and living PULL_SECONDS; the messages come as they are published.
 
-    `next_batch` waits for the first message and takes everything that arrived with it. A request that has
-    delivered all it asked for, or ended (the server's 408 at its expiry, a 409), is followed by the next at
-    once, before the batch is handled, so the server keeps sending while the consumer works. A request lost
-    with a broker restart is renewed when it would have expired.
+    `next_batch` waits for the first message and takes everything that arrived with it (with a linger: in that
+    time after it). A request that has delivered all it asked for, or ended (the server's 408 at its expiry, a
+    409), is followed by the next at once, before the batch is handled, so the server keeps sending while the
+    consumer works. A request lost with a broker restart is renewed when it would have expired.
     """
 
-    def __init__(self, connection: NATS, stream: str, durable: str, batch_size: int) -> None:
+    def __init__(
+        self, connection: NATS, stream: str, durable: str, batch_size: int, linger_seconds: float = 0.0
+    ) -> None:
         self._nc = connection
+        self.linger_seconds = linger_seconds  # how long a first message waits for others to join its batch
         self._next = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
         self.durable = durable
         self.batch_size = batch_size
@@ -70,6 +73,8 @@ class Puller:
         if self.stopping:
             await self._give_back([first])
             return []
+        if self.linger_seconds and self._sub.pending_msgs + 1 < self._credit:
+            await asyncio.sleep(self.linger_seconds)  # the request may bring more: let them join this batch
         arrived = [first]
         while self._sub.pending_msgs > 0:
             arrived.append(await self._sub.next_msg(timeout=1.0))

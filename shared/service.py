@@ -139,7 +139,8 @@ class ServiceRuntime:
         if missing:
             raise RuntimeError(f"the {self.name} service declares operations it does not answer: {missing}")
 
-    def consume(self, name: str, event: type[E], handler: EventHandler[E]) -> None:
+    def consume(self, name: str, event: type[E], handler: EventHandler[E], *, linger_seconds: float = 0.0) -> None:
+        """`linger_seconds` for a consumer nobody waits on (shared/consumer.py PROJECTION_LINGER_SECONDS)."""
         consumer = EventConsumer(
             service=self.name,
             name=name,
@@ -148,10 +149,13 @@ class ServiceRuntime:
             work=self.unit_of_work,
             telemetry=self.telemetry,
             max_deliveries=self.settings.consumer_max_deliveries,
+            linger_seconds=linger_seconds,
         )
         self.consumers.append(consumer)
 
-    def consume_envelopes(self, name: str, subject: str, service: str, handler: EnvelopeHandler) -> None:
+    def consume_envelopes(
+        self, name: str, subject: str, service: str, handler: EnvelopeHandler, *, linger_seconds: float = 0.0
+    ) -> None:
         """Every event of `service` on a subject filter, handed over as its envelope (shared/consumer.py)."""
         consumer = EnvelopeConsumer(
             service=self.name,
@@ -162,6 +166,7 @@ class ServiceRuntime:
             work=self.unit_of_work,
             telemetry=self.telemetry,
             max_deliveries=self.settings.consumer_max_deliveries,
+            linger_seconds=linger_seconds,
         )
         self.consumers.append(consumer)
 

@@ -13,6 +13,7 @@ from services.courses.queries import enrolment as enrolment_queries
 from services.courses.queries import offer as offer_queries
 from services.courses.queries import purchasing as purchasing_queries
 from services.courses.queries import statistics
+from shared.consumer import PROJECTION_LINGER_SECONDS
 from shared.contracts.courses.api import operations as ops
 from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
 from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
@@ -72,11 +73,17 @@ def register(runtime: ServiceRuntime) -> None:
     # projections of other services' events
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     store.partnerships.subscribe(runtime)
-    runtime.consume("known-referrals", ReferralSubmitted, projections.remember_referral)
-    runtime.consume("known-referrals-v2", ReferralSubmittedV2, projections.remember_referral_v2)
+    # (nobody waits on these: each gathers what arrives close together into one transaction)
+    linger = PROJECTION_LINGER_SECONDS
+    runtime.consume("known-referrals", ReferralSubmitted, projections.remember_referral, linger_seconds=linger)
+    runtime.consume("known-referrals-v2", ReferralSubmittedV2, projections.remember_referral_v2, linger_seconds=linger)
     # every referral event, so an enrolment from a referral that cannot take one is refused at once
     runtime.consume_envelopes(
-        "referral-statuses", "events.referrals.referral.>", "referrals", projections.referral_moved
+        "referral-statuses",
+        "events.referrals.referral.>",
+        "referrals",
+        projections.referral_moved,
+        linger_seconds=linger,
     )
     # training needs of the volunteers service become purchase request drafts
     runtime.consume("training-needs", TrainingNeeded, training_needs.plan_purchase)

@@ -17,6 +17,7 @@ from services.partners.queries import partners as partner_queries
 from services.partners.queries import partnerships as partnership_queries
 from services.partners.queries import tenants as tenant_queries
 from services.partners.queries import webhooks as webhook_queries
+from shared.consumer import PROJECTION_LINGER_SECONDS
 from shared.contracts.courses.events import CoursePublished
 from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.events import PartnershipReviewRequested
@@ -125,6 +126,7 @@ def register(
         "events.referrals.referral.>",
         "referrals",
         partial(notices.on_referral_event, notice_settings),
+        linger_seconds=PROJECTION_LINGER_SECONDS,  # mail: events close together in one transaction
     )
     runtime.consume(
         "notices-reviews", PartnershipReviewRequested, partial(notices.on_review_requested, notice_settings)

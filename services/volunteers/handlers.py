@@ -25,6 +25,7 @@ from services.volunteers.queries import recruitment as recruitment_queries
 from services.volunteers.queries import statistics as statistics_queries
 from services.volunteers.queries import training as training_queries
 from services.volunteers.store.personal_data import PersonVault
+from shared.consumer import PROJECTION_LINGER_SECONDS
 from shared.contracts.courses.events import CourseCancelled, CoursePublished, CourseUpdated, PurchaseDelivered
 from shared.contracts.partners.events import (
     PartnershipActivated,
@@ -98,7 +99,11 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     runtime.consume("partnership-suspended", PartnershipSuspended, projections.partnership_suspended)
     # every referral event, so a language buddy is matched to a participant the library knows
     runtime.consume_envelopes(
-        "known-referrals", "events.referrals.referral.>", "referrals", projections.remember_referral
+        "known-referrals",
+        "events.referrals.referral.>",
+        "referrals",
+        projections.remember_referral,
+        linger_seconds=PROJECTION_LINGER_SECONDS,  # nobody waits on it: events close together, one transaction
     )
     runtime.consume("course-openings", CoursePublished, assignments.open_assignments_for_course)
     runtime.consume("course-updates", CourseUpdated, assignments.follow_course_update)

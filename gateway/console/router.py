@@ -53,6 +53,7 @@ from gateway.console.session import (
 from gateway.console.session_pages import SessionPages
 from gateway.console.signin import SignInController
 from gateway.console.subscriptions import SubscriptionPages
+from gateway.console.training import TrainingPages
 from gateway.console.vacancies import VacancyPages
 from gateway.console.views import page
 from gateway.console.volunteer_reads import VolunteerReadPages
@@ -134,6 +135,7 @@ def console_router() -> Router:
             VolunteerReadPages,
             VacancyPages,
             ApplicantPages,
+            TrainingPages,
             PersonPages,
             OfferPages,
             CoursePages,

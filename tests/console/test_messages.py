@@ -26,6 +26,7 @@ from gateway.console.referrals import HISTORY_STEPS
 from gateway.console.session_pages import DONE as SESSION_DONE
 from gateway.console.session_pages import STEPS as SESSION_STEPS
 from gateway.console.subscriptions import EVENT_TYPES, WEBHOOK_NOTICES
+from gateway.console.training import DONE as TRAINING_DONE
 from gateway.console.vacancies import DONE as VACANCY_DONE
 from gateway.console.views import NAVIGATION, Formats
 from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
@@ -56,6 +57,7 @@ from shared.contracts.vocabulary import SkillArea
 from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
 from shared.contracts.volunteers.api.vacancies import VacancyStatus, VacancyStep
 from shared.contracts.volunteers.api.volunteers import CertificateStatus, VolunteerStatus, VolunteerStep
+from shared.contracts.volunteers.events import ModuleDelivery
 from shared.tenancy import Role
 
 TEMPLATES = Path(explain.__file__).parent / "templates"
@@ -100,6 +102,7 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("volunteer_read.", VolunteerReadPurpose),
     ("standing.", ProviderStanding),
     ("access_read.", AccessPurpose),
+    ("delivery.", ModuleDelivery),
 ]
 
 
@@ -153,6 +156,7 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"vacancy_step.{step.value}{means}" for step in VacancyStep for means in ("", "_means"))
     asked.update(f"vacancy_done.{done}" for done in VACANCY_DONE)
     asked.update(f"applicant_done.{done}" for done in APPLICANT_DONE)
+    asked.update(f"training_done.{done}" for done in TRAINING_DONE)
     asked.update(f"problem.{code}" for code in explain.KNOWN_CODES)
     asked.update(f"lang.{lang}" for lang in LANGUAGES)
     for role in ("staff", "coordinator", "partner"):

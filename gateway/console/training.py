@@ -1,0 +1,301 @@
+"""Training for volunteers, for the library's staff (the coordinator reads along): its modules (a new one, given by
+the library or a volunteer organisation, and what it qualifies for), the sessions planned of a module, and who
+attended a session and completed the module (which gives its qualification). Each form posts the volunteers
+service's own operation (as /api/v1/trainings/modules and /sessions do); the service decides who may."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from gateway.console import forms
+from gateway.console.explain import Explanation, explain
+from gateway.console.names import load_names
+from gateway.console.session import PREFIX, Visitor
+from gateway.console.views import page
+from shared.contracts.partners.api import operations as partner_ops
+from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus
+from shared.contracts.volunteers.api import operations as ops
+from shared.contracts.volunteers.api.training import (
+    AddTrainingModule,
+    GetTrainingModule,
+    GetTrainingSession,
+    ListTrainingModules,
+    ListTrainingSessions,
+    RecordAttendance,
+    ScheduleTrainingSession,
+    UpdateTrainingModule,
+)
+from shared.contracts.volunteers.api.volunteers import ListVolunteers, VolunteerStatus, VolunteerView
+from shared.contracts.volunteers.events import ModuleDelivery
+from shared.errors import PartnernetError
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+READERS = (Role.STAFF, Role.COORDINATOR)
+DONE = ("added", "changed", "scheduled", "recorded")
+# Bought training becomes a module when the courses service delivers the purchase; it is not added by hand.
+DELIVERIES = (ModuleDelivery.LIBRARY, ModuleDelivery.VOLUNTEER_ORGANISATION)
+# Who can take part in training (the service says the same): on their way in or in service.
+TRAINABLE = (VolunteerStatus.INTAKE, VolunteerStatus.SCREENING, VolunteerStatus.ACTIVE, VolunteerStatus.INACTIVE)
+MODULE_FIELDS = ("title", "description", "qualification", "validity_months", "delivered_by", "provider_partner_id")
+SESSION_FIELDS = ("starts_at", "ends_at", "place", "capacity")
+
+
+def module_form(form: FormMultiDict) -> dict[str, Any]:
+    return {
+        "title": forms.text(form, "title"),
+        "description": forms.text(form, "description") or "",
+        "qualification": forms.text(form, "qualification"),
+        "validity_months": forms.number(form, "validity_months"),
+    }
+
+
+def typed(form: FormMultiDict, names: tuple[str, ...]) -> dict[str, str]:
+    return {name: forms.text(form, name) or "" for name in names}
+
+
+def person_name(person: VolunteerView) -> str:
+    if person.person is not None:
+        return person.person.name
+    return "" if person.anonymised_at else str(person.id)[:8]
+
+
+async def library_people(rpc: RpcClient, actor: Actor) -> dict[str, VolunteerView]:
+    """Everyone who can take part in training, by id (names as the service shows them to the visitor)."""
+    found = await asyncio.gather(
+        *(rpc.call(ops.LIST_VOLUNTEERS, actor, ListVolunteers(status=status, limit=200)) for status in TRAINABLE)
+    )
+    return {str(person.id): person for page_ in found for person in page_.items}
+
+
+class TrainingPages(Controller):
+    path = "/training"
+
+    @get("/")
+    async def training(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+        actor = visitor.signed_in(*READERS)
+        return await self._overview(visitor, rpc, actor)
+
+    @post("/modules", status_code=303)
+    async def add_module(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            data = module_form(form) | {
+                "delivered_by": forms.text(form, "delivered_by"),
+                "provider_partner_id": forms.text(form, "provider_partner_id"),
+            }
+            made = await rpc.call(ops.ADD_TRAINING_MODULE, actor, forms.convert(data, AddTrainingModule))
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            return await self._overview(visitor, rpc, actor, problem=problem, values=typed(form, MODULE_FIELDS))
+        return Redirect(f"{PREFIX}/training/modules/{made.id}?done=added", status_code=303)
+
+    @get("/modules/{module_id:uuid}")
+    async def module(
+        self,
+        module_id: FromPath[UUID],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        done: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        actor = visitor.signed_in(*READERS)
+        notice = f"training_done.{done}" if done in DONE else None
+        return await self._module_page(visitor, rpc, actor, module_id, notice=notice)
+
+    @post("/modules/{module_id:uuid}", status_code=303)
+    async def change_module(
+        self,
+        module_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            data = module_form(form) | {
+                "module_id": str(module_id),
+                "expected_version": forms.number(form, "expected_version"),
+            }
+            await rpc.call(ops.UPDATE_TRAINING_MODULE, actor, forms.convert(data, UpdateTrainingModule))
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            return await self._module_page(
+                visitor, rpc, actor, module_id, problem=problem, open_form="change", values=typed(form, MODULE_FIELDS)
+            )
+        return Redirect(f"{PREFIX}/training/modules/{module_id}?done=changed", status_code=303)
+
+    @post("/modules/{module_id:uuid}/sessions", status_code=303)
+    async def schedule(
+        self,
+        module_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            data = {
+                "module_id": str(module_id),
+                "starts_at": forms.local_datetime(form, "starts_at", "starts_at"),
+                "ends_at": forms.local_datetime(form, "ends_at", "ends_at"),
+                "place": forms.text(form, "place"),
+                "capacity": forms.number(form, "capacity"),
+            }
+            made = await rpc.call(ops.SCHEDULE_TRAINING_SESSION, actor, forms.convert(data, ScheduleTrainingSession))
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            problem = explain(visitor.lang, exc)
+            return await self._module_page(
+                visitor, rpc, actor, module_id, problem=problem, open_form="session", values=typed(form, SESSION_FIELDS)
+            )
+        return Redirect(f"{PREFIX}/training/sessions/{made.id}?done=scheduled", status_code=303)
+
+    @get("/sessions/{session_id:uuid}")
+    async def session(
+        self,
+        session_id: FromPath[UUID],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        done: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        actor = visitor.signed_in(*READERS)
+        notice = f"training_done.{done}" if done in DONE else None
+        return await self._session_page(visitor, rpc, actor, session_id, notice=notice)
+
+    @post("/sessions/{session_id:uuid}/attendance", status_code=303)
+    async def record_attendance(
+        self,
+        session_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            data = {
+                "session_id": str(session_id),
+                "volunteer_id": forms.text(form, "volunteer_id"),
+                "attended": forms.flag(form, "attended"),
+                "completed": forms.flag(form, "completed"),
+            }
+            await rpc.call(ops.RECORD_ATTENDANCE, actor, forms.convert(data, RecordAttendance))
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            return await self._session_page(visitor, rpc, actor, session_id, problem=explain(visitor.lang, exc))
+        return Redirect(f"{PREFIX}/training/sessions/{session_id}?done=recorded", status_code=303)
+
+    @staticmethod
+    async def _overview(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        *,
+        problem: Explanation | None = None,
+        values: dict[str, str] | None = None,
+    ) -> Response[str]:
+        can_act = actor.role is Role.STAFF
+        modules, sessions, parties = await asyncio.gather(
+            rpc.call(ops.LIST_TRAINING_MODULES, actor, ListTrainingModules(limit=200)),
+            rpc.call(ops.LIST_TRAINING_SESSIONS, actor, ListTrainingSessions(limit=200)),
+            load_names(rpc, actor),
+        )
+        partners = []
+        if can_act:
+            query = ListPartners(status=PartnerStatus.ACTIVE, limit=200)
+            partners = (await rpc.call(partner_ops.LIST_PARTNERS, actor, query)).items
+        return page(
+            visitor,
+            "training.html",
+            status=problem.status if problem else 200,
+            section="volunteers",
+            modules=modules.items,
+            module_titles={str(m.id): m.title for m in modules.items},
+            sessions=sessions.items,
+            parties=parties,
+            partners=partners,
+            deliveries=[d.value for d in DELIVERIES],
+            can_act=can_act,
+            problem=problem,
+            values=values or dict.fromkeys(MODULE_FIELDS, "") | {"delivered_by": ModuleDelivery.LIBRARY.value},
+        )
+
+    @staticmethod
+    async def _module_page(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        module_id: UUID,
+        *,
+        notice: str | None = None,
+        problem: Explanation | None = None,
+        open_form: str | None = None,
+        values: dict[str, str] | None = None,
+    ) -> Response[str]:
+        module, sessions, parties = await asyncio.gather(
+            rpc.call(ops.GET_TRAINING_MODULE, actor, GetTrainingModule(module_id=module_id)),
+            rpc.call(ops.LIST_TRAINING_SESSIONS, actor, ListTrainingSessions(module_id=module_id, limit=200)),
+            load_names(rpc, actor),
+        )
+        shown = {
+            "title": module.title,
+            "description": module.description,
+            "qualification": module.qualification or "",
+            "validity_months": "" if module.validity_months is None else str(module.validity_months),
+        }
+        return page(
+            visitor,
+            "training_module.html",
+            status=problem.status if problem else 200,
+            section="volunteers",
+            m=module,
+            sessions=sessions.items,
+            parties=parties,
+            can_act=actor.role is Role.STAFF,
+            notice=notice,
+            problem=problem,
+            open_form=open_form,
+            module_values=values if open_form == "change" and values else shown,
+            session_values=values if open_form == "session" and values else dict.fromkeys(SESSION_FIELDS, ""),
+        )
+
+    @staticmethod
+    async def _session_page(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        session_id: UUID,
+        *,
+        notice: str | None = None,
+        problem: Explanation | None = None,
+    ) -> Response[str]:
+        session = await rpc.call(ops.GET_TRAINING_SESSION, actor, GetTrainingSession(session_id=session_id))
+        module, people = await asyncio.gather(
+            rpc.call(ops.GET_TRAINING_MODULE, actor, GetTrainingModule(module_id=session.module_id)),
+            library_people(rpc, actor),
+        )
+        return page(
+            visitor,
+            "training_session.html",
+            status=problem.status if problem else 200,
+            section="volunteers",
+            s=session,
+            m=module,
+            names={key: person_name(person) for key, person in people.items()},
+            trainable=sorted(people.values(), key=person_name),
+            can_act=actor.role is Role.STAFF,
+            notice=notice,
+            problem=problem,
+        )

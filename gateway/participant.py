@@ -31,6 +31,7 @@ from opentelemetry import trace
 
 from gateway import participant_html as html
 from gateway.dependencies import CursorQuery, LimitQuery, with_expected_version
+from gateway.participant_document import HEADERS as PAGE_HEADERS
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.duplicates import (
     DecideDuplicate,
@@ -147,7 +148,7 @@ def client_key(request: Request[Any, Any, Any]) -> str:
 
 
 def page(content: str, status_code: int = 200, **headers: str) -> Response[str]:
-    return Response(content, status_code=status_code, media_type=MediaType.HTML, headers={**html.HEADERS, **headers})
+    return Response(content, status_code=status_code, media_type=MediaType.HTML, headers={**PAGE_HEADERS, **headers})
 
 
 def hide_code(request: Request[Any, Any, Any]) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from gateway import participant_html
+from gateway import participant_document
+from shared.clock import LOCAL_TIME
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 from tests.e2e.test_participant_page import (
@@ -30,7 +31,7 @@ REQUESTS = "/api/v1/referrals/change-requests"
 
 def today() -> str:
     """Today as the participant's page writes a date (Dutch, the Netherlands' calendar day)."""
-    return participant_html._date(datetime.now(participant_html.LOCAL_TIME).date())
+    return participant_document.long_date(datetime.now(LOCAL_TIME).date())
 
 
 @pytest.fixture

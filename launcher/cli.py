@@ -5,17 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import hashlib
 import json
 import os
 import secrets
 import sys
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
+from launcher.operator_tokens import issue_token
 from launcher.platform import RUNTIME_FILE
 from shared.db import migrate
 from shared.messaging import SERVICES
@@ -23,10 +22,7 @@ from shared.nats_callout import issuer_for
 from shared.servers import ServerUnreachable, check_database, connect_database
 from shared.service import ServiceRuntime, run_service
 from shared.settings import Settings
-from shared.tenancy import SUPPORT_SUBJECT_PREFIX, Actor, Role
-from shared.tokens import TokenIssuer
-
-AUDIT_FILE = "audit.jsonl"  # every token `partnernet token` minted: by whom, for whom
+from shared.tenancy import Role
 
 
 def service_builders() -> dict[str, Callable[[Settings], ServiceRuntime]]:
@@ -63,79 +59,6 @@ def settings_for_data_dir(data_dir: Path) -> Settings:
         for key, value in json.loads(runtime_file.read_text()).items():
             env.setdefault(key, value)
     return Settings.from_env(env)
-
-
-def issue_token(
-    settings: Settings,
-    role: Role,
-    *,
-    library: str | None,
-    partner: str | None,
-    municipality: str | None,
-    subject: str | None = None,
-) -> str:
-    """A token as the gateway would accept it: for tenants that are registered and belong together.
-
-    Whoever runs this holds the platform's secret: an operator. A token for someone else's role is support
-    work, so it says so (the subject `support:<login>` unless one is given, which the services record in the
-    history of what the token does) and every token minted here is written to `<data-dir>/audit.jsonl`.
-    """
-    try:
-        operator = getpass.getuser()
-    except (OSError, KeyError):  # no login name (a container without USER)
-        operator = f"uid-{os.getuid()}"
-    if role is not Role.OPERATOR:
-        municipality = asyncio.run(_registered_municipality(settings, municipality, library, partner))
-    actor = Actor(
-        subject=subject or (f"operator:{operator}" if role is Role.OPERATOR else f"{SUPPORT_SUBJECT_PREFIX}{operator}"),
-        role=role,
-        municipality=municipality,
-        library=library,
-        partner=partner,
-    )
-    try:
-        token = TokenIssuer(settings.jwt_secret).issue(actor)
-    except ValueError as exc:
-        raise SystemExit(f"no token: {exc}") from exc
-    record = {
-        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "minted_by": operator,
-        "role": role.value,
-        "subject": actor.subject,
-        "municipality": municipality,
-        "library": library,
-        "partner": partner,
-        "token_sha256": hashlib.sha256(token.encode()).hexdigest(),
-    }
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.data_dir / AUDIT_FILE, "a") as audit:
-        audit.write(json.dumps(record) + "\n")
-    return token
-
-
-async def _registered_municipality(
-    settings: Settings, municipality: str | None, library: str | None, partner: str | None
-) -> str | None:
-    """The municipality of the library or partner, which must be registered and the one named, if any."""
-    lookups = {
-        f"library {library!r}": ("SELECT municipality FROM partners.libraries WHERE slug = $1", library),
-        f"partner {partner!r}": ("SELECT municipality FROM partners.partners WHERE id::text = $1", partner),
-        f"municipality {municipality!r}": ("SELECT slug FROM partners.municipalities WHERE slug = $1", municipality),
-    }
-    connection = await connect_database(settings.database_url)  # bounded: a database that is away is said so
-    try:
-        for what, (query, value) in lookups.items():
-            if value is None:
-                continue
-            found = await connection.fetchval(query, value)
-            if found is None:
-                raise SystemExit(f"no token: {what} is not registered")
-            if municipality is not None and found != municipality:
-                raise SystemExit(f"no token: {what} is not in municipality {municipality!r}")
-            municipality = str(found)
-    finally:
-        await connection.close()
-    return municipality
 
 
 def dead_letters(args: argparse.Namespace, settings: Settings) -> None:

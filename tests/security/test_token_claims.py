@@ -202,7 +202,7 @@ async def test_a_wildcard_library_cannot_open_the_live_stream_of_every_municipal
 async def test_partnernet_token_mints_only_for_registered_tenants_and_records_support_tokens(
     platform: RunningPlatform, tenant: Tenant, elsewhere: Tenant
 ) -> None:
-    from launcher.cli import AUDIT_FILE, issue_token
+    from launcher.operator_tokens import AUDIT_FILE, issue_token
 
     def mint(role: Role, **scope: str | None) -> str:
         values = {"library": None, "partner": None, "municipality": None, **scope}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -46,6 +47,17 @@ def course_scope(row: sa.Row) -> CourseScope:
         audience=Audience(row.audience),
         audience_partner_id=row.audience_partner_id,
     )
+
+
+def course_parties(course: sa.Row) -> dict[str, Any]:
+    """Who every event about a course (or one of its sessions) names: the course, its municipality, its library
+    and the partner that offers it."""
+    return {
+        "course_id": course.id,
+        "municipality": course.municipality,
+        "library": course.library,
+        "offered_by_partner_id": course.offered_by_partner_id,
+    }
 
 
 def location_of(row: sa.Row) -> Location:

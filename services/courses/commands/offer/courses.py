@@ -158,10 +158,7 @@ async def update_course(work: UnitOfWork, actor: Actor, command: UpdateCourse) -
         if status is CourseStatus.PUBLISHED:
             await tx.stage(
                 CourseUpdated(
-                    course_id=row.id,
-                    municipality=row.municipality,
-                    library=row.library,
-                    offered_by_partner_id=row.offered_by_partner_id,
+                    **queries.course_parties(row),
                     title=details.title,
                     skill_area=details.skill_area,
                     audience=details.audience,
@@ -231,10 +228,7 @@ async def cancel_course(work: UnitOfWork, actor: Actor, command: CancelCourse) -
         )
         await tx.stage(
             CourseCancelled(
-                course_id=row.id,
-                municipality=row.municipality,
-                library=row.library,
-                offered_by_partner_id=row.offered_by_partner_id,
+                **queries.course_parties(row),
                 reason=command.reason,
             ),
             municipality=row.municipality,

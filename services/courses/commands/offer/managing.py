@@ -83,10 +83,7 @@ async def cancel_one_session(tx: Transaction, course: sa.Row, session_id: UUID, 
     await tx.stage(
         SessionCancelled(
             session_id=row.id,
-            course_id=course.id,
-            municipality=course.municipality,
-            library=course.library,
-            offered_by_partner_id=course.offered_by_partner_id,
+            **queries.course_parties(course),
             reason=reason,
         ),
         municipality=course.municipality,

@@ -54,10 +54,7 @@ async def schedule_session(work: UnitOfWork, actor: Actor, command: ScheduleSess
         await tx.stage(
             SessionScheduled(
                 session_id=session_id,
-                course_id=row.id,
-                municipality=row.municipality,
-                library=row.library,
-                offered_by_partner_id=row.offered_by_partner_id,
+                **queries.course_parties(row),
                 starts_at=starts_at,
                 ends_at=ends_at,
                 capacity=details.capacity,

@@ -17,7 +17,7 @@ from launcher.mail_catcher import MailCatcher
 from services.partners.commands.partnerships import remind_reviews
 from services.referrals.commands import deadlines
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.conftest import RunningPlatform, Tenant, eventually, known_to_referrals, referral_body
 from tests.services.referrals.conftest import pooled_tenant, work_at
 
 PARTICIPANT = {
@@ -255,3 +255,44 @@ async def test_a_partners_general_address_gets_its_notices_while_nobody_chose_fo
     message = await one_message(mail_catcher, general, what="the general address's notice")
     assert message["Subject"] == f"Doorverwijzing {referral['id'][-8:]} is afgewezen"
     assert_no_personal_data(message)
+
+
+async def test_a_librarys_general_address_gets_its_notices_while_none_of_its_staff_chose_for_it(
+    platform: RunningPlatform, tenant: Tenant, mail_catcher: MailCatcher
+) -> None:
+    general, probe = address("bibliotheek"), address("probe")
+    library = f"bieb-{uuid.uuid4().hex[:8]}"
+    body = {"slug": library, "municipality": tenant.municipality, "name": "Bibliotheek Oost", "email": general}
+    async with platform.client(tenant.operator) as api:
+        bad = await api.post("/api/v1/libraries", json={**body, "email": "de balie"})
+        assert bad.status_code == 422, bad.text
+        made = await api.post("/api/v1/libraries", json=body)
+    assert made.status_code == 201 and made.json()["email"] == general, made.text
+    await known_to_referrals(platform, [library], [])
+
+    async def submitted_to_library() -> dict[str, Any]:
+        async with platform.client(tenant.partner_a_token) as api:
+            response = await api.post(
+                "/api/v1/referrals", json=referral_body(library, tenant.partner_a, participant=PARTICIPANT)
+            )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    first = await submitted_to_library()  # nobody of the library chose anything yet
+    message = await one_message(mail_catcher, general, what="the library's general address's notice")
+    assert message["Subject"] == f"Nieuwe doorverwijzing {first['id'][-8:]}"
+    assert_no_personal_data(message)
+
+    # A member of its staff chooses for that address, without new referrals: their choice stands for it.
+    person = platform.token(Role.STAFF, municipality=tenant.municipality, library=library)
+    await choose(platform, person, general.upper(), ["referral_overdue"])
+    colleague = platform.token(Role.STAFF, municipality=tenant.municipality, library=library)
+    await choose(platform, colleague, probe, ["referral_submitted"])
+    second = await submitted_to_library()
+    told = await one_message(mail_catcher, probe, what="the colleague's notice of the second referral")
+    assert told["Subject"] == f"Nieuwe doorverwijzing {second['id'][-8:]}"
+    # Its row would have been written with the colleague's, in one transaction: the outbox has none for it.
+    async with platform.client(platform.token(Role.OPERATOR)) as api:
+        items = (await api.get("/api/v1/notices/mail", params={"limit": 200})).json()["items"]
+    assert [item["recipient"] for item in items].count(general) == 1  # the first only
+    assert len(received(mail_catcher, general)) == 1

@@ -46,6 +46,7 @@ async def register_library(work: UnitOfWork, actor: Actor, command: RegisterLibr
                 slug=command.slug,
                 municipality=command.municipality,
                 name=command.name,
+                email=command.email,
                 registered_at=tx.clock.now(),
             )
             await tx.stage(
@@ -55,4 +56,4 @@ async def register_library(work: UnitOfWork, actor: Actor, command: RegisterLibr
             )
     except IntegrityError as exc:
         raise Conflict(f"library {command.slug} already exists") from exc
-    return LibraryView(slug=command.slug, municipality=command.municipality, name=command.name)
+    return LibraryView(slug=command.slug, municipality=command.municipality, name=command.name, email=command.email)

@@ -45,6 +45,7 @@ libraries = sa.Table(
     sa.Column("municipality", sa.Text, sa.ForeignKey("municipalities.slug"), nullable=False),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("email", sa.Text),  # its general address for notices (migration 009)
 )
 
 partners = sa.Table(

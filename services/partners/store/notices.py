@@ -50,11 +50,19 @@ mail_outbox = sa.Table(
     sa.Column("last_error", sa.Text),
 )
 
-# Who gets a notice for a library: its staff who chose the kind.
+# Who gets a notice for a library: its staff who chose the kind, then its general address (as a partner's), unless
+# a member of its staff chose for that address: their choice stands. So a library is told before anyone chose.
 LIBRARY_RECIPIENTS = """
-SELECT lower(email) AS email, language FROM notice_preferences
-WHERE role = 'staff' AND library = $1 AND kinds ? $2
-ORDER BY subject
+WITH chosen AS (
+    SELECT lower(email) AS email, language, kinds ? $2 AS wanted FROM notice_preferences
+    WHERE role = 'staff' AND library = $1
+), named AS (
+    SELECT lower(l.email) AS email FROM libraries l WHERE l.slug = $1 AND l.email IS NOT NULL
+)
+SELECT email, language FROM chosen WHERE wanted
+UNION
+SELECT email, 'nl' FROM named WHERE email NOT IN (SELECT email FROM chosen)
+ORDER BY email
 """
 # Who gets a notice for a partner: its people who chose the kind, then its contacts named for it (its general
 # address as a primary contact), unless a person of the partner chose for that address: their choice stands.

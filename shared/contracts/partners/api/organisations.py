@@ -93,6 +93,7 @@ class RegisterLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     slug: Slug
     municipality: Slug
     name: Name
+    email: Email | None = None  # its general address: the library's notices reach it while none of its staff chose
 
 
 class RegisterPartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -133,6 +134,7 @@ class LibraryView(msgspec.Struct, frozen=True, kw_only=True):
     slug: str
     municipality: str
     name: str
+    email: str | None = None
 
 
 class PartnerView(msgspec.Struct, frozen=True, kw_only=True):

@@ -116,7 +116,7 @@ async def update_opening(work: UnitOfWork, actor: Actor, command: UpdateOpening)
         if row is None:
             raise NotFound(f"open assignment {command.opening_id} not found")
         scope.check_may_act(actor, row.library, row.municipality, f"open assignment {command.opening_id}")
-        assigned = await store.count_active_assignments(tx.session, row.id)
+        assigned = await assignment_store.count_active_assignments(tx.session, row.id)
         if is_stale(command.expected_version, row.version):
             raise version_conflict(f"open assignment {row.id}", command.expected_version, opening_view(row, assigned))
         changes: dict[str, object] = {}
@@ -200,7 +200,7 @@ async def assign_volunteer(work: UnitOfWork, actor: Actor, command: AssignVolunt
                     f"volunteer {volunteer.id} is assigned to this course already", assignment_id=str(active[0].id)
                 )
             assignment.check_places(
-                opening.volunteers_needed, await store.count_active_assignments(tx.session, opening.id)
+                opening.volunteers_needed, await assignment_store.count_active_assignments(tx.session, opening.id)
             )
         now = tx.clock.now()
         await assignment_store.add_assignment(
@@ -287,7 +287,7 @@ async def end_assignment(work: UnitOfWork, actor: Actor, command: EndAssignment)
         if row is None:
             raise NotFound(f"assignment {command.assignment_id} not found")
         scope.check_may_act(actor, row.library, row.municipality, f"assignment {command.assignment_id}")
-        minutes = await store.minutes_logged(tx.session, row.id)
+        minutes = await assignment_store.minutes_logged(tx.session, row.id)
         if is_stale(command.expected_version, row.version):
             raise version_conflict(f"assignment {row.id}", command.expected_version, assignment_view(row, minutes))
         apply_assignment_step(AssignmentStatus(row.status), "end")

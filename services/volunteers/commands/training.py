@@ -267,7 +267,7 @@ async def record_attendance(work: UnitOfWork, actor: Actor, command: RecordAtten
         )
         if command.completed and session_row.starts_at > now:
             raise Conflict("a module is completed at a session that has taken place, not before")
-        attendees = await store.find_attendance(tx.session, session_row.id)
+        attendees = await training_store.find_attendance(tx.session, session_row.id)
         others = [a for a in attendees if a.volunteer_id != volunteer.id]
         if session_row.capacity is not None and len(others) >= session_row.capacity:
             raise Conflict(f"the session is full ({session_row.capacity} places)", capacity=session_row.capacity)
@@ -287,7 +287,7 @@ async def record_attendance(work: UnitOfWork, actor: Actor, command: RecordAtten
         )
         if command.completed:
             await _grant(tx, actor, volunteer, module, session_row, trainer)
-        return session_view(session_row, await store.find_attendance(tx.session, session_row.id))
+        return session_view(session_row, await training_store.find_attendance(tx.session, session_row.id))
 
 
 async def _check_may_train_with(tx: Transaction, actor: Actor, module: sa.Row | None, what: str) -> UUID | None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from services.volunteers import store
 from services.volunteers.domain import scope
+from services.volunteers.store import assignment as assignment_store
 from shared.contracts.vocabulary import SkillArea
 from shared.contracts.volunteers.api.assignments import (
     AssignmentStatus,
@@ -84,18 +85,20 @@ async def get_opening(work: UnitOfWork, actor: Actor, query: GetOpening) -> Open
         row = await store.find(session, store.openings, query.opening_id)
         if row is None or not scope.may_see(actor, row.library, row.municipality):
             raise NotFound(f"open assignment {query.opening_id} not found")
-        return opening_view(row, await store.count_active_assignments(session, row.id))
+        return opening_view(row, await assignment_store.count_active_assignments(session, row.id))
 
 
 async def list_openings(work: UnitOfWork, actor: Actor, query: ListOpenings) -> Page[OpeningView]:
     scope.check_may_read(actor, "open assignments")
     o = store.openings
-    assigned = store.assigned_count().label("assigned")
+    assigned = assignment_store.assigned_count().label("assigned")
     statement = in_scope(sa.select(o, assigned), actor, o)
     if query.library is not None:
         statement = statement.where(o.c.library == query.library)
     if query.open_only:
-        statement = statement.where(o.c.volunteers_needed > store.assigned_count(), o.c.cancelled_at.is_(None))
+        statement = statement.where(
+            o.c.volunteers_needed > assignment_store.assigned_count(), o.c.cancelled_at.is_(None)
+        )
     async with work.read() as session:
         rows, next_cursor = await keyset_page(session, statement, [o.c.opened_at, o.c.id], query.cursor, query.limit)
     return Page(items=[opening_view(row, row.assigned) for row in rows], next_cursor=next_cursor)
@@ -114,7 +117,7 @@ async def get_assignment(work: UnitOfWork, actor: Actor, query: GetAssignment) -
     async with work.read() as session:
         row = (
             await session.execute(
-                sa.select(a, v.c.via_partner_id, store.minutes_logged_column().label("minutes"))
+                sa.select(a, v.c.via_partner_id, assignment_store.minutes_logged_column().label("minutes"))
                 .join(v, v.c.id == a.c.volunteer_id)
                 .where(a.c.id == query.assignment_id)
             )
@@ -131,7 +134,7 @@ async def get_assignment(work: UnitOfWork, actor: Actor, query: GetAssignment) -
 
 async def list_assignments(work: UnitOfWork, actor: Actor, query: ListAssignments) -> Page[AssignmentView]:
     a, v = store.assignments, store.volunteers
-    statement = sa.select(a, store.minutes_logged_column().label("minutes"))
+    statement = sa.select(a, assignment_store.minutes_logged_column().label("minutes"))
     if actor.role is Role.PARTNER:
         statement = statement.join(v, v.c.id == a.c.volunteer_id).where(
             store.is_partner(v.c.via_partner_id, scope.partner_of(actor))

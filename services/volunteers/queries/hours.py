@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from services.volunteers import store
 from services.volunteers.domain import scope
 from services.volunteers.queries.assignments import in_scope
+from services.volunteers.store import assignment as assignment_store
 from services.volunteers.store import hours_history as history
 from shared.contracts.volunteers.api.assignments import (
     HoursChange,
@@ -98,7 +99,7 @@ async def list_hours_totals(work: UnitOfWork, actor: Actor, query: ListHoursTota
             sa.func.sum(h.c.minutes).label("minutes"),
             sa.func.count().label("entries"),
         )
-        .where(store.COUNTING)
+        .where(assignment_store.COUNTING)
         .group_by(h.c.month, h.c.library, h.c.volunteer_id)
     )
     if actor.role is Role.PARTNER:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from services.volunteers import store
 from services.volunteers.domain import scope
 from services.volunteers.domain.training import holds_on
+from services.volunteers.store import training as training_store
 from shared.clock import local_date
 from shared.contracts.volunteers.api.training import (
     AttendanceView,
@@ -113,7 +114,7 @@ async def get_training_session(work: UnitOfWork, actor: Actor, query: GetTrainin
         ).first()
         if row is None or not may_see_module(actor, row.library, row.municipality, row.provider_partner_id):
             raise NotFound(f"training session {query.session_id} not found")
-        return session_view(row, await store.find_attendance(session, row.id))
+        return session_view(row, await training_store.find_attendance(session, row.id))
 
 
 async def list_training_sessions(

@@ -350,49 +350,6 @@ async def find_qualifications(session: AsyncSession, *volunteer_ids: UUID) -> Se
     return (await session.execute(statement)).all()
 
 
-async def find_attendance(session: AsyncSession, session_id: UUID) -> Sequence[sa.Row]:
-    statement = (
-        sa.select(attendance)
-        .where(attendance.c.session_id == session_id)
-        .order_by(attendance.c.recorded_at, attendance.c.volunteer_id)
-    )
-    return (await session.execute(statement)).all()
-
-
-async def count_active_assignments(session: AsyncSession, opening_id: UUID) -> int:
-    statement = sa.select(sa.func.count()).where(
-        assignments.c.opening_id == opening_id, assignments.c.status == "active"
-    )
-    return int((await session.execute(statement)).scalar_one())
-
-
-def assigned_count() -> sa.ScalarSelect[int]:
-    """Active assignments of the opening in the enclosing query, for listing openings with their places left."""
-    return (
-        sa.select(sa.func.count())
-        .where(assignments.c.opening_id == openings.c.id, assignments.c.status == "active")
-        .scalar_subquery()
-    )
-
-
-COUNTING = hours.c.removed_at.is_(None)  # the entries that count (a removed one stays, for its history)
-
-
-async def minutes_logged(session: AsyncSession, assignment_id: UUID) -> int:
-    statement = sa.select(sa.func.coalesce(sa.func.sum(hours.c.minutes), 0)).where(
-        hours.c.assignment_id == assignment_id, COUNTING
-    )
-    return int((await session.execute(statement)).scalar_one())
-
-
-def minutes_logged_column() -> sa.ScalarSelect[int]:
-    return (
-        sa.select(sa.func.coalesce(sa.func.sum(hours.c.minutes), 0))
-        .where(hours.c.assignment_id == assignments.c.id, COUNTING)
-        .scalar_subquery()
-    )
-
-
 async def upsert(
     session: AsyncSession, table: sa.Table, values: dict[str, Any], *, key: list[str], update: list[str]
 ) -> None:

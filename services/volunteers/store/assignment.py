@@ -1,4 +1,5 @@
-"""The SQL of assignment's tables (in `store.metadata`): open assignments from courses, assignments, hours."""
+"""The SQL of assignment's tables (in `store.metadata`): open assignments from courses, assignments, hours, and
+the counts read from them (places taken, minutes logged)."""
 
 from __future__ import annotations
 
@@ -58,3 +59,37 @@ async def lock_hours_entry(session: AsyncSession, assignment_id: UUID, entry_id:
     h = hours
     statement = sa.select(h).where(h.c.id == entry_id, h.c.assignment_id == assignment_id).with_for_update()
     return (await session.execute(statement)).first()
+
+
+async def count_active_assignments(session: AsyncSession, opening_id: UUID) -> int:
+    statement = sa.select(sa.func.count()).where(
+        assignments.c.opening_id == opening_id, assignments.c.status == "active"
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+def assigned_count() -> sa.ScalarSelect[int]:
+    """Active assignments of the opening in the enclosing query, for listing openings with their places left."""
+    return (
+        sa.select(sa.func.count())
+        .where(assignments.c.opening_id == openings.c.id, assignments.c.status == "active")
+        .scalar_subquery()
+    )
+
+
+COUNTING = hours.c.removed_at.is_(None)  # the entries that count (a removed one stays, for its history)
+
+
+async def minutes_logged(session: AsyncSession, assignment_id: UUID) -> int:
+    statement = sa.select(sa.func.coalesce(sa.func.sum(hours.c.minutes), 0)).where(
+        hours.c.assignment_id == assignment_id, COUNTING
+    )
+    return int((await session.execute(statement)).scalar_one())
+
+
+def minutes_logged_column() -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(hours.c.minutes), 0))
+        .where(hours.c.assignment_id == assignments.c.id, COUNTING)
+        .scalar_subquery()
+    )

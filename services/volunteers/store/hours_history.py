@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.volunteers.store import COUNTING, hours, metadata
+from services.volunteers.store import hours, metadata
+from services.volunteers.store.assignment import COUNTING
 
 hours_changes = sa.Table(
     "hours_changes",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -9,7 +10,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.volunteers.store import qualifications, training_modules, training_sessions, volunteers
+from services.volunteers.store import attendance, qualifications, training_modules, training_sessions, volunteers
 
 
 async def add_module(session: AsyncSession, **values: Any) -> None:
@@ -84,3 +85,12 @@ async def mark_supplier_told(session: AsyncSession, volunteer_id: UUID, code: st
     await session.execute(
         q.update().where(q.c.volunteer_id == volunteer_id, q.c.code == code).values(expiring_told_for=valid_until)
     )
+
+
+async def find_attendance(session: AsyncSession, session_id: UUID) -> Sequence[sa.Row]:
+    statement = (
+        sa.select(attendance)
+        .where(attendance.c.session_id == session_id)
+        .order_by(attendance.c.recorded_at, attendance.c.volunteer_id)
+    )
+    return (await session.execute(statement)).all()

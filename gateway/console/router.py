@@ -18,6 +18,7 @@ from gateway.console.access_log import AccessLogPages
 from gateway.console.agreements import AgreementPages
 from gateway.console.api_keys import ApiKeyPages
 from gateway.console.applicants import ApplicantPages
+from gateway.console.assignments import AssignmentPages
 from gateway.console.budget import BudgetPages
 from gateway.console.course_pages import CoursePages
 from gateway.console.duplicates import DuplicatePages
@@ -136,6 +137,7 @@ def console_router() -> Router:
             VacancyPages,
             ApplicantPages,
             TrainingPages,
+            AssignmentPages,
             PersonPages,
             OfferPages,
             CoursePages,

@@ -21,6 +21,7 @@ from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
+from gateway.console.volunteers import library_people, person_name
 from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus
 from shared.contracts.volunteers.api import operations as ops
@@ -34,7 +35,6 @@ from shared.contracts.volunteers.api.training import (
     ScheduleTrainingSession,
     UpdateTrainingModule,
 )
-from shared.contracts.volunteers.api.volunteers import ListVolunteers, VolunteerStatus, VolunteerView
 from shared.contracts.volunteers.events import ModuleDelivery
 from shared.errors import PartnernetError
 from shared.rpc import RpcClient
@@ -44,8 +44,6 @@ READERS = (Role.STAFF, Role.COORDINATOR)
 DONE = ("added", "changed", "scheduled", "recorded")
 # Bought training becomes a module when the courses service delivers the purchase; it is not added by hand.
 DELIVERIES = (ModuleDelivery.LIBRARY, ModuleDelivery.VOLUNTEER_ORGANISATION)
-# Who can take part in training (the service says the same): on their way in or in service.
-TRAINABLE = (VolunteerStatus.INTAKE, VolunteerStatus.SCREENING, VolunteerStatus.ACTIVE, VolunteerStatus.INACTIVE)
 MODULE_FIELDS = ("title", "description", "qualification", "validity_months", "delivered_by", "provider_partner_id")
 SESSION_FIELDS = ("starts_at", "ends_at", "place", "capacity")
 
@@ -61,20 +59,6 @@ def module_form(form: FormMultiDict) -> dict[str, Any]:
 
 def typed(form: FormMultiDict, names: tuple[str, ...]) -> dict[str, str]:
     return {name: forms.text(form, name) or "" for name in names}
-
-
-def person_name(person: VolunteerView) -> str:
-    if person.person is not None:
-        return person.person.name
-    return "" if person.anonymised_at else str(person.id)[:8]
-
-
-async def library_people(rpc: RpcClient, actor: Actor) -> dict[str, VolunteerView]:
-    """Everyone who can take part in training, by id (names as the service shows them to the visitor)."""
-    found = await asyncio.gather(
-        *(rpc.call(ops.LIST_VOLUNTEERS, actor, ListVolunteers(status=status, limit=200)) for status in TRAINABLE)
-    )
-    return {str(person.id): person for page_ in found for person in page_.items}
 
 
 class TrainingPages(Controller):

@@ -57,6 +57,8 @@ INTERN_NEXT_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
     V.SCREENING: (VolunteerStep.ACTIVATE,),
     V.ACTIVE: (VolunteerStep.END,),
 }
+# Who can take part in training or be assigned (the service says the same): on their way in or in service.
+TRAINABLE = (V.INTAKE, V.SCREENING, V.ACTIVE, V.INACTIVE)
 # What `?done=` after a redirect says.
 DONE = {"step": "done.volunteer_step", "erased": "done.volunteer_erased", "policy": "done.volunteer_policy"}
 STOP_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
@@ -65,6 +67,20 @@ STOP_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
 INTERN_STOP_STEPS: dict[VolunteerStatus, tuple[VolunteerStep, ...]] = {
     status: (VolunteerStep.REJECT, VolunteerStep.END) for status in (V.INTAKE, V.SCREENING)
 }
+
+
+def person_name(person: VolunteerView) -> str:
+    if person.person is not None:
+        return person.person.name
+    return "" if person.anonymised_at else str(person.id)[:8]
+
+
+async def library_people(rpc: RpcClient, actor: Actor) -> dict[str, VolunteerView]:
+    """Everyone who can take part in training or be assigned, by id (names as the service shows them to the visitor)."""
+    found = await asyncio.gather(
+        *(rpc.call(ops.LIST_VOLUNTEERS, actor, ListVolunteers(status=status, limit=200)) for status in TRAINABLE)
+    )
+    return {str(person.id): person for found_page in found for person in found_page.items}
 
 
 async def load(rpc: RpcClient, actor: Actor, name: str | None = None) -> dict[str, Any]:

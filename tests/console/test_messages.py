@@ -13,6 +13,7 @@ from gateway.console import explain
 from gateway.console.access_log import LOGS as ACCESS_LOGS
 from gateway.console.api_keys import SCOPES as API_SCOPES
 from gateway.console.applicants import DONE as APPLICANT_DONE
+from gateway.console.assignments import DONE as ASSIGNMENT_DONE
 from gateway.console.budget import DONE as BUDGET_DONE
 from gateway.console.course_pages import DONE as COURSE_DONE
 from gateway.console.course_pages import STEPS as COURSE_STEPS
@@ -55,9 +56,10 @@ from shared.contracts.referrals.events import (
 )
 from shared.contracts.vocabulary import SkillArea
 from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
+from shared.contracts.volunteers.api.assignments import AssignmentStatus, HoursChange
 from shared.contracts.volunteers.api.vacancies import VacancyStatus, VacancyStep
 from shared.contracts.volunteers.api.volunteers import CertificateStatus, VolunteerStatus, VolunteerStep
-from shared.contracts.volunteers.events import ModuleDelivery
+from shared.contracts.volunteers.events import AssignmentKind, ModuleDelivery
 from shared.tenancy import Role
 
 TEMPLATES = Path(explain.__file__).parent / "templates"
@@ -103,6 +105,9 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("standing.", ProviderStanding),
     ("access_read.", AccessPurpose),
     ("delivery.", ModuleDelivery),
+    ("assignment_kind.", AssignmentKind),
+    ("assignment_status.", AssignmentStatus),
+    ("hours_change.", HoursChange),
 ]
 
 
@@ -157,6 +162,7 @@ def test_every_key_a_template_or_page_asks_for_exists() -> None:
     asked.update(f"vacancy_done.{done}" for done in VACANCY_DONE)
     asked.update(f"applicant_done.{done}" for done in APPLICANT_DONE)
     asked.update(f"training_done.{done}" for done in TRAINING_DONE)
+    asked.update(f"assignment_done.{done}" for done in ASSIGNMENT_DONE)
     asked.update(f"problem.{code}" for code in explain.KNOWN_CODES)
     asked.update(f"lang.{lang}" for lang in LANGUAGES)
     for role in ("staff", "coordinator", "partner"):

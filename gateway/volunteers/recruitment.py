@@ -10,6 +10,8 @@ from shared.contracts.volunteers.api.vacancies import VacancyChanges, VacancySte
 from shared.contracts.volunteers.api.volunteers import (
     CertificateReceipt,
     CertificateRequest,
+    ConfirmInternshipRequest,
+    InternAssessmentRequest,
     VolunteerChanges,
     VolunteerStep,
     VolunteerStepRequest,
@@ -119,6 +121,24 @@ intern_routes = Router(
             status_code=200,
             summary="End an internship before its period is over",
             handler_name="end",
+        ),
+        passthrough(
+            "POST",
+            f"{VOLUNTEER}/confirm",
+            ops.CONFIRM_INTERNSHIP,
+            body=ConfirmInternshipRequest,
+            if_match=True,
+            status_code=200,
+            handler_name="confirm",
+        ),
+        passthrough(
+            "PUT",
+            f"{VOLUNTEER}/assessment",
+            ops.ASSESS_INTERN,
+            body=InternAssessmentRequest,
+            if_match=True,
+            status_code=200,
+            handler_name="assess",
         ),
     ],
 )

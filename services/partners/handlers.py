@@ -98,6 +98,10 @@ def register(
         "volunteers",
         feeds.project_supplied_volunteer_event,
     )
+    # An intern's registration, confirmed period, end and the library's assessment: into their school's feed.
+    runtime.consume_envelopes(
+        "feed-interns", "events.volunteers.intern.>", "volunteers", feeds.project_supplied_volunteer_event
+    )
     runtime.consume("known-courses", CoursePublished, feeds.remember_course)
 
     # Feed entries onto NATS and deliveries to webhooks: relays woken as they are written (shared/relay.py).

@@ -56,6 +56,8 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     runtime.bind(ops.REQUEST_CERTIFICATE, partial(screening.request_certificate, work, vault))
     runtime.bind(ops.RECEIVE_CERTIFICATE, partial(screening.receive_certificate, work, vault))
     runtime.bind(ops.REGISTER_INTERN, partial(interns.register_intern, work, vault))
+    runtime.bind(ops.CONFIRM_INTERNSHIP, partial(interns.confirm_internship, work, vault))
+    runtime.bind(ops.ASSESS_INTERN, partial(interns.assess_intern, work, vault))
     runtime.bind(ops.VOLUNTEERS_STATISTICS, partial(statistics_queries.statistics, work))
     # training
     runtime.bind(ops.ADD_TRAINING_MODULE, partial(training.add_training_module, work))

@@ -91,6 +91,17 @@ async def supplier(
     )
 
 
+async def check_supplier_acts(tx: Transaction, actor: Actor, row: sa.Row) -> None:
+    """A partner acts on someone it supplied only while its partnership with their library runs in the role it
+    supplied them in (a suspended one pauses it: 403, nothing changes)."""
+    if actor.role is not Role.PARTNER or row.via_partner_id is None:
+        return
+    kind = VolunteerKind(row.kind)
+    role = PartnershipRole.INTERN_SUPPLIER if kind is VolunteerKind.INTERN else PartnershipRole.VOLUNTEER_SUPPLIER
+    found = await supplier(tx, row.via_partner_id, row.library, role)
+    scope.check_supplier(actor, row.via_partner_id, found, row.library, row.municipality, role)
+
+
 async def apply(work: UnitOfWork, vault: PersonVault, actor: Actor, command: Apply) -> VolunteerView:
     """An application through the library's own channel or a partner volunteer organisation (recorded)."""
     library, via_partner_id = scope.check_may_apply(actor, command.library, command.via_partner_id)
@@ -194,7 +205,7 @@ async def record_history(
         status=status.value,
         step=step.value if step else None,
         at=tx.clock.now(),
-        actor=actor.subject,
+        actor=scope.acting(actor),
         reason=reason,
     )
 
@@ -244,6 +255,7 @@ async def take_volunteer_step(
         row = await volunteer_for_change(tx, vault, actor, command.volunteer_id, command.expected_version)
         today = local_date(tx.clock.now())
         kind, status = VolunteerKind(row.kind), VolunteerStatus(row.status)
+        await check_supplier_acts(tx, actor, row)
         new_status = pipeline.apply_volunteer_step(kind, status, command.step)
         certificates = certificates_of(await store.find_certificates(tx.session, row.id))
         pipeline.check_may_enter_service(

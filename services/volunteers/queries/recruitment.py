@@ -20,6 +20,8 @@ from shared.contracts.partners.api.partnerships import PartnershipRole
 from shared.contracts.volunteers.api.access_log import VolunteerReadPurpose
 from shared.contracts.volunteers.api.vacancies import GetVacancy, ListVacancies, VacancyStatus, VacancyView
 from shared.contracts.volunteers.api.volunteers import (
+    AssessedGoalView,
+    AssessmentView,
     GetVolunteer,
     InternshipView,
     ListVolunteers,
@@ -206,6 +208,21 @@ def internship_view(vault: PersonVault, row: sa.Row, show_person: bool) -> Inter
         learning_goals=list(row.learning_goals),
         hours=row.hours,
         ended_on=row.ended_on,
+        confirmed_at=row.confirmed_at,
+        confirmed_by=row.confirmed_by,
+        assessment=_assessment_view(vault, row) if show_person else None,
+    )
+
+
+def _assessment_view(vault: PersonVault, row: sa.Row) -> AssessmentView | None:
+    if row.assessment_sealed is None:
+        return None
+    assessment = vault.assessment(row.assessment_sealed)
+    return AssessmentView(
+        summary=assessment.summary,
+        goals=[AssessedGoalView(goal=g.goal, result=g.result) for g in assessment.goals],
+        assessed_at=row.assessed_at,
+        assessed_by=row.assessed_by,
     )
 
 

@@ -135,6 +135,11 @@ internships = sa.Table(
     sa.Column("hours", sa.Integer, nullable=False),
     sa.Column("ended_on", sa.Date),
     sa.Index("internships_by_end", "ended_on", "ends_on"),
+    _time("confirmed_at"),  # the school confirmed the period
+    sa.Column("confirmed_by", sa.Text),
+    sa.Column("assessment_sealed", sa.LargeBinary),  # the library's assessment at the end (InternAssessment)
+    _time("assessed_at"),
+    sa.Column("assessed_by", sa.Text),
 )
 
 certificates = sa.Table(

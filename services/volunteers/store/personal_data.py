@@ -19,7 +19,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.volunteers.store import certificates, hours, internships, metadata, volunteer_history, volunteers
-from shared.contracts.volunteers.api.volunteers import SchoolSupervisor, VolunteerPerson, VolunteerStatus
+from shared.contracts.volunteers.api.volunteers import (
+    InternAssessment,
+    SchoolSupervisor,
+    VolunteerPerson,
+    VolunteerStatus,
+)
 from shared.personal_data import KeyedDigests, Sealer, normalise_name
 
 volunteer_name_digests = sa.Table(
@@ -60,7 +65,7 @@ class PersonVault:
         # A label of its own: these digests never equal the referrals service's, made from the same key.
         self._digests = KeyedDigests(blind_index_key, "volunteers v1")
 
-    def seal(self, value: SealedPerson | SchoolSupervisor) -> bytes:
+    def seal(self, value: SealedPerson | SchoolSupervisor | InternAssessment) -> bytes:
         return self._sealer.seal(value)
 
     def person(self, sealed: bytes) -> SealedPerson:
@@ -68,6 +73,9 @@ class PersonVault:
 
     def supervisor(self, sealed: bytes) -> SchoolSupervisor:
         return self._sealer.unseal(sealed, SchoolSupervisor)
+
+    def assessment(self, sealed: bytes) -> InternAssessment:
+        return self._sealer.unseal(sealed, InternAssessment)
 
     def reseal(self, sealed: bytes) -> bytes:
         return self._sealer.reseal(sealed)
@@ -251,7 +259,7 @@ async def erase_person(session: AsyncSession, volunteer_id: UUID, *, version: in
     await session.execute(
         i.update()
         .where(i.c.volunteer_id == volunteer_id)
-        .values(supervisor=None, supervisor_sealed=None, learning_goals=[])
+        .values(supervisor=None, supervisor_sealed=None, learning_goals=[], assessment_sealed=None)
     )
     await session.execute(certificates.delete().where(certificates.c.volunteer_id == volunteer_id))
     await session.execute(h.update().where(h.c.volunteer_id == volunteer_id).values(reason=None))
@@ -283,10 +291,12 @@ async def past_retention(
     return list((await session.execute(statement)).all())
 
 
-# What is sealed with the vault's key: a person's details, a school supervisor's (table, key, sealed column).
+# What is sealed with the vault's key: a person's details, a school supervisor's, an intern's assessment (table, key,
+# sealed column).
 SEALED = {
     "person": (volunteers, volunteers.c.id, volunteers.c.person_sealed),
     "supervisor": (internships, internships.c.volunteer_id, internships.c.supervisor_sealed),
+    "assessment": (internships, internships.c.volunteer_id, internships.c.assessment_sealed),
 }
 
 

@@ -147,6 +147,27 @@ class InternEnded(_VolunteerEvent, frozen=True, kw_only=True):
 
 
 @register
+class InternPeriodConfirmed(_VolunteerEvent, frozen=True, kw_only=True):
+    """The school confirmed its intern's period as registered."""
+
+    type: ClassVar[str] = "intern.period_confirmed"
+    school_partner_id: UUID
+    starts_on: date
+    ends_on: date
+
+
+@register
+class InternAssessed(_VolunteerEvent, frozen=True, kw_only=True):
+    """The library assessed its intern at the end of the period: the school reads it (`GET /api/v1/volunteers/{id}`);
+    the assessment itself is about a person and stays sealed in the volunteers service."""
+
+    type: ClassVar[str] = "intern.assessed"
+    school_partner_id: UUID
+    goals: int  # learning goals assessed
+    goals_achieved: int
+
+
+@register
 class TrainingModuleAdded(EventData, frozen=True, kw_only=True):
     service: ClassVar[str] = "volunteers"
     type: ClassVar[str] = "training_module.added"

@@ -60,6 +60,8 @@ from shared.contracts.volunteers.api.vacancies import (
 )
 from shared.contracts.volunteers.api.volunteers import (
     Apply,
+    AssessIntern,
+    ConfirmInternship,
     GetVolunteer,
     HeldQualificationView,
     ListQualifications,
@@ -164,6 +166,20 @@ REGISTER_INTERN = VOLUNTEERS.declare(
     RegisterIntern,
     VolunteerView,
     summary="Register an intern supplied by a partner school (staff, or the school itself)",
+)
+CONFIRM_INTERNSHIP = VOLUNTEERS.declare(
+    "confirm_internship",
+    ConfirmInternship,
+    VolunteerView,
+    roles=(Role.PARTNER,),
+    summary="The school confirms its intern's period as registered (once, while the internship runs)",
+)
+ASSESS_INTERN = VOLUNTEERS.declare(
+    "assess_intern",
+    AssessIntern,
+    VolunteerView,
+    roles=STAFF,
+    summary="The library's end-of-period assessment of its intern, for the school (replaces an earlier one)",
 )
 VOLUNTEERS_STATISTICS = VOLUNTEERS.declare(
     "statistics",

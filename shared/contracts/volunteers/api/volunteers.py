@@ -172,6 +172,55 @@ class RegisterIntern(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     library: Slug | None = None
 
 
+class GoalResult(enum.StrEnum):
+    ACHIEVED = "achieved"
+    PARTLY = "partly"
+    NOT_ACHIEVED = "not_achieved"
+
+
+class AssessedGoal(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    goal: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    result: GoalResult
+
+
+class InternAssessment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The library's end-of-period assessment of an intern, for the school: how each learning goal went and a word
+    on the whole. About a person: sealed, shown to the library's staff and the school only, never in an event."""
+
+    summary: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    goals: Annotated[list[AssessedGoal], msgspec.Meta(max_length=30)] = []
+
+
+class InternAssessmentRequest(InternAssessment, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    expected_version: ExpectedVersion | None = None
+
+
+class AssessIntern(InternAssessmentRequest, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    volunteer_id: UUID
+
+
+class ConfirmInternshipRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    expected_version: ExpectedVersion | None = None
+
+
+class ConfirmInternship(ConfirmInternshipRequest, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The school confirms the internship's period as registered (its own interns, while its partnership runs)."""
+
+    volunteer_id: UUID
+
+
+class AssessedGoalView(msgspec.Struct, frozen=True, kw_only=True):
+    goal: str
+    result: GoalResult
+
+
+class AssessmentView(msgspec.Struct, frozen=True, kw_only=True):
+    summary: str
+    goals: list[AssessedGoalView]
+    assessed_at: datetime
+    assessed_by: str
+
+
 class InternshipView(msgspec.Struct, frozen=True, kw_only=True):
     school_partner_id: UUID
     starts_on: date
@@ -180,6 +229,9 @@ class InternshipView(msgspec.Struct, frozen=True, kw_only=True):
     learning_goals: list[str]
     hours: int
     ended_on: date | None = None
+    confirmed_at: datetime | None = None  # the school confirmed the period
+    confirmed_by: str | None = None
+    assessment: AssessmentView | None = None  # the library's, at the end: for its staff and the school only
 
 
 class QualificationView(msgspec.Struct, frozen=True, kw_only=True):

@@ -24,6 +24,7 @@ from gateway.console.course_pages import CoursePages
 from gateway.console.duplicates import DuplicatePages
 from gateway.console.explain import Explanation, explain, plain_words
 from gateway.console.feed import FeedPages
+from gateway.console.interns import InternPages
 from gateway.console.network import NetworkPages
 from gateway.console.network_forms import NetworkForms
 from gateway.console.notices import NoticePages
@@ -138,6 +139,7 @@ def console_router() -> Router:
             ApplicantPages,
             TrainingPages,
             AssignmentPages,
+            InternPages,
             PersonPages,
             OfferPages,
             CoursePages,

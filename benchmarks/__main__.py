@@ -84,10 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--only",
-        choices=("all", "pipeline"),
+        choices=("all", "pipeline", "read"),
         default="all",
         help="pipeline: only PostgreSQL's insert rate and the write path at its maximum and at half (issue 17's "
-        "figures, about a minute); the idle platform then only with --idle-seconds",
+        "figures, about a minute); read: only the bare endpoint and the read path as coordinator and staff "
+        "(issue 16's, ~30 s; with --profile every gateway process and the referrals service are sampled); the "
+        "idle platform then only with --idle-seconds",
     )
     parser.add_argument("--profile", type=Path, help="write py-spy profiles of the read and write phases here")
     parser.add_argument("--json", type=Path, help="also write every figure as JSON")
@@ -101,6 +103,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.idle_seconds is None:
         args.idle_seconds = 60.0 if args.only == "all" else 0.0
     with platform_target(args) as target:
+        if args.only == "read":
+            results = asyncio.run(read_benchmark(target, args))
+            print_read_report(results, args)
+            return
         results = asyncio.run(benchmark(target, args))
     if args.idle_seconds and not args.url:
         step(f"a platform at rest for {args.idle_seconds:.0f}s (its traces and CPU) …")
@@ -275,6 +281,57 @@ async def benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+async def read_benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
+    """The bare endpoint and the two reads only, back to back: the figures of the request path without the
+    minute the other phases take."""
+    duration = args.duration
+    results: dict[str, Any] = {"duration_per_phase_s": duration, "cpus": os.cpu_count(), "load_before": os.getloadavg()}
+    step("tenant …")
+    tenant = await create_tenant(target)
+    await asyncio.sleep(1.0)
+    step(f"bare Litestar JSON endpoint at {args.read_connections} connections …")
+    with target_process("bare", free_port()) as (url, pid):
+        before = cpu_seconds(pid) or 0.0
+        results["bare_litestar"] = await run_loadgen(
+            http_spec(url, "/bare", connections=args.read_connections, duration=duration)
+        )
+        results["bare_litestar"]["cpu_ms"] = {
+            "bare": 1000 * ((cpu_seconds(pid) or before) - before) / max(answered(results["bare_litestar"]), 1)
+        }
+    profiler = Profiler(args.profile) if args.profile else None
+    for phase, token in (("read_path", tenant.read_token), ("read_path_staff", tenant.staff_token)):
+        step(f"{phase} at {args.read_connections} connections …")
+        if profiler:
+            profiler.start(phase, every_pid(target, "gateway", "referrals"), duration)
+        spec = read_spec(target, tenant, connections=args.read_connections, duration=duration + 1, token=token)
+        results[phase] = await measured(target, spec)
+        if profiler:
+            profiler.finish_now()
+    if profiler:
+        results["profiles"] = [str(p) for p in profiler.finish()]
+    for phase in ("read_path", "read_path_staff", "bare_litestar"):
+        results[phase].pop("captured", None)
+    return results
+
+
+def print_read_report(r: dict[str, Any], args: argparse.Namespace) -> None:
+    bare = r["bare_litestar"]
+    print()
+    print(f"load average before: {r['load_before'][0]:.2f}")
+    for name, phase in (("bare", bare), ("read", r["read_path"]), ("staff read", r["read_path_staff"])):
+        cpu = phase.get("cpu_ms") or {}
+        by_process = ", ".join(f"{k} {v:.2f}" for k, v in cpu.items() if v >= 0.005)
+        print(
+            f"{name:<11} {phase['rps']:>8,.0f} req/s  p50 {phase['p50_ms']:6.1f} ms  p99 {phase['p99_ms']:6.1f} ms  "
+            f"max {phase['max_ms']:6.1f} ms  {phase['rps'] / max(bare['rps'], 1):6.1%} of bare  "
+            f"CPU/request {sum(cpu.values()):.2f} ms ({by_process})"
+            f"  generator CPU {phase['generator_cpu']:.0%}  {status_note(phase['statuses'])}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(r, indent=2, default=str))
+    print_profiles(r)
+
+
 async def views(target: Target, tenant: BenchTenant, duration: float) -> dict[str, Any]:
     """Each view a user waits for, sequentially and at 20 concurrent requests: the statistics (staff's, the
     coordinator's), the overview, the referral list (first page and 20 pages deep) and the partner's feed
@@ -334,6 +391,15 @@ async def measured(target: Target, spec: Spec) -> dict[str, Any]:
 
 def answered(result: dict[str, Any]) -> int:
     return sum(int(count) for count in result["statuses"].values())
+
+
+def every_pid(target: Target, *names: str) -> dict[str, int]:
+    """Each process of these components (both gateway processes, not only the first), named `gateway-2` …"""
+    return {
+        name if i == 0 else f"{name}-{i + 1}": pid
+        for name in names
+        for i, pid in enumerate(target.processes.get(name, []))
+    }
 
 
 def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
-import msgspec
 import nats
 import nats.js.errors
 from nats.js.api import AckPolicy, ConsumerConfig, StorageType, StreamConfig
@@ -55,19 +54,17 @@ async def platform_rpc(nats_url: str, *, duration: float, concurrency: int = 50)
     """The same round trips through the platform's RPC layer on both sides (the gateway's `RpcClient`, a
     service's `RpcServer`, telemetry and metrics included) with a use case that does nothing: what the
     messaging stack costs a request before the service touches its database."""
+    from benchmarks.targets import ECHO, Echo
     from shared.rpc import RpcClient
     from shared.telemetry import setup_telemetry
     from shared.tenancy import SYSTEM
-
-    class Echo(msgspec.Struct, frozen=True):
-        referral_id: str
 
     tracer = setup_telemetry("bench-client", otlp_endpoint=None).tracer("partnernet.rpc")
     body = Echo(referral_id="x")
 
     def loop(nc: nats.NATS) -> Callable[[], Awaitable[object]]:
         client = RpcClient(nc, timeout=5, tracer=tracer)
-        return lambda: client.call("partnernet-bench", "echo", SYSTEM, body, Echo)
+        return lambda: client.call(ECHO, SYSTEM, body)
 
     # As in the gateway, the calls happen inside a request's span (unsampled, as nothing exports here).
     with tracer.start_as_current_span("GET /bench"):

@@ -1,6 +1,6 @@
 """The reference servers, each run in its own process: a bare Litestar JSON endpoint, a static HTTP responder
 (the load generator's own ceiling), a trivial NATS responder, and a trivial operation answered through the
-platform's own RPC layer (shared.rpc on the platform's FastStream broker, telemetry included).
+platform's own RPC layer (shared.rpc, telemetry and metrics included).
 
 `python -m benchmarks.targets bare PORT | static PORT | responder NATS_URL SUBJECT | rpc NATS_URL`
 """
@@ -10,6 +10,18 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+
+import msgspec
+
+from shared.operations import Operations
+
+
+class Echo(msgspec.Struct, frozen=True):
+    referral_id: str
+
+
+# The operation the RPC target answers: declared like a service's, called like the gateway calls one.
+ECHO = Operations("partnernet-bench").declare("echo", Echo, Echo, summary="What the RPC layer costs alone")
 
 # A body the size of a small view, so the bare endpoint serialises something real.
 BARE_BODY: dict[str, object] = {
@@ -87,10 +99,10 @@ async def serve_rpc(nats_url: str) -> None:
     telemetry = setup_telemetry("bench", otlp_endpoint=None)
     server = RpcServer("partnernet-bench", telemetry.tracer("partnernet.rpc"))
 
-    async def echo(actor: Actor, body: dict[str, object]) -> dict[str, object]:
+    async def echo(actor: Actor, body: Echo) -> Echo:
         return body
 
-    server.answer("echo", dict, observe_operation(telemetry, "partnernet-bench", "echo", echo))
+    server.bind(ECHO, observe_operation(telemetry, ECHO.service, ECHO.name, echo))
     connection = await nats.connect(nats_url)
     await server.start(connection)
     print("ready", flush=True)

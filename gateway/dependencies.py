@@ -139,8 +139,20 @@ def with_expected_version(body: S, expected_version: int | None) -> S:
     return msgspec.structs.replace(body, expected_version=expected_version)
 
 
+class _Versioned(msgspec.Struct):
+    version: Any = None
+
+
+_VERSION_OF_JSON = msgspec.json.Decoder(_Versioned)
+
+
 def version_of(content: Any) -> int | None:
-    if isinstance(content, msgspec.Struct):
+    if isinstance(content, bytes):  # a service's reply passed on as JSON (gateway/routes.py): only its version read
+        try:
+            version = _VERSION_OF_JSON.decode(content).version if content.startswith(b"{") else None
+        except msgspec.DecodeError:
+            return None
+    elif isinstance(content, msgspec.Struct):
         version = getattr(content, "version", None)
     elif isinstance(content, dict):
         version = content.get("version")

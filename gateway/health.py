@@ -12,8 +12,8 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from shared.errors import PartnernetError
 from shared.messaging import SERVICES
+from shared.operations import HealthCheck, health_of
 from shared.rpc import RpcClient
-from shared.service import Health, HealthCheck
 from shared.tenancy import SYSTEM
 
 HEALTH_TIMEOUT_SECONDS = 2.0
@@ -46,7 +46,7 @@ class PlatformHealth(msgspec.Struct, kw_only=True):
 async def health(rpc: NamedDependency[RpcClient]) -> Response[dict[str, Any]]:
     async def check(service: str) -> dict[str, Any]:
         try:
-            answer = await rpc.call(service, "health", SYSTEM, HealthCheck(), Health, timeout=HEALTH_TIMEOUT_SECONDS)
+            answer = await rpc.call(health_of(service), SYSTEM, HealthCheck(), timeout=HEALTH_TIMEOUT_SECONDS)
         except PartnernetError as exc:
             return {"status": "down", "detail": exc.detail}
         status = "up" if answer.database else "degraded"

@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import msgspec
-from litestar import HttpMethod, Request, route
+from litestar import HttpMethod, MediaType, Request, Response, route
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, ParameterKwarg
@@ -137,6 +137,7 @@ def passthrough(
         # of the same name (a 500). A dependency of the route's own, so the app-wide one's name does not matter.
         parameters.append((IF_MATCH, _DEPENDENCY[int | None], inspect.Parameter.empty))
     plain_names = [*in_path, *offered]
+    passes_json = method.upper() == "GET" and status_code is None
     nested = body if isinstance(body, str) else None
 
     async def handler(**arguments: Any) -> Any:
@@ -161,6 +162,10 @@ def passthrough(
                 values |= {name: getattr(data, name) for name in body_fields}
             request = operation.request(**values)
         rpc: RpcClient = http.app.state.rpc
+        if passes_json:
+            # A read's reply goes out as the service encoded it (from the declared type): not decoded into the
+            # reply type and encoded again. Its `version` still becomes the ETag (gateway/dependencies.add_etag).
+            return Response(await rpc.call_json(operation, actor, request), media_type=MediaType.JSON)
         return await rpc.call(operation, actor, request)
 
     handler.__name__ = handler.__qualname__ = handler_name or operation.name

@@ -18,9 +18,10 @@ from typing import Any
 
 import msgspec
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from gateway.app import create_app
+from shared.heap import freeze_after_start
 from shared.logs import setup_logging
 from shared.servers import ServerUnreachable, check_nats
 from shared.settings import Settings
@@ -31,6 +32,63 @@ LINGER_SECONDS = 1.0
 
 class HeadersTooLarge(Exception):
     """Raised inside the parser's callback: httptools turns it into a parser error, answered below with a 431."""
+
+
+class HeldHead:
+    """The transport of one response whose length is known: its head is held and written with the first part of
+    its body, so the response leaves in one system call (and one TCP segment) instead of two."""
+
+    __slots__ = ("_head", "_transport", "holding")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._head = b""
+        self.holding = True
+
+    def write(self, data: bytes) -> None:
+        if self.holding:
+            self._head += data
+            return
+        if self._head:
+            data, self._head = self._head + data, b""
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        """Write a head still held (a HEAD request's: no body is written after it)."""
+        self.holding = False
+        if self._head:
+            self.write(b"")
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class OneWriteCycle(RequestResponseCycle):
+    """uvicorn's cycle of one request and its response, with a response of known length written in one piece.
+
+    uvicorn writes the head when the app starts the response and the body when it sends it: two system calls
+    for every response, a quarter of the gateway's time for a read. A streamed response (no content-length, a
+    server-sent event stream) is written as before: its head must not wait for an event.
+    """
+
+    async def send(self, message: Any) -> None:
+        if message["type"] == "http.response.start" and not self.response_started and _has_length(message):
+            held = HeldHead(self.transport)
+            self.transport = held  # type: ignore[assignment]
+            await super().send(message)
+            held.holding = False
+            return
+        await super().send(message)
+        if isinstance(self.transport, HeldHead) and not message.get("more_body", False):
+            self.transport.flush()
+
+
+def _has_length(message: Any) -> bool:
+    return any(name.lower() == b"content-length" for name, _ in message.get("headers", ()))
 
 
 class BoundedHeadersProtocol(HttpToolsProtocol):
@@ -74,6 +132,9 @@ class BoundedHeadersProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._reading_head = False
         super().on_headers_complete()
+        # uvicorn made the cycle (its task has not run yet): the same object, with one write per response.
+        if type(self.cycle) is RequestResponseCycle:
+            self.cycle.__class__ = OneWriteCycle
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -144,8 +205,11 @@ def serve(settings: Settings | None = None, port: int | None = None, *, share_po
         # Without this the app's start-up would wait for NATS for ever, answering nothing and saying nothing.
         log.error("cannot start: %s", exc)
         raise SystemExit(f"partnernet-gateway cannot start: {exc}") from None
+    app = create_app(settings)
+    # Last of the start-up hooks: what start-up built is frozen out of the collector's full collections.
+    app.on_startup.append(freeze_after_start)
     config = server_config(
-        create_app(settings),
+        app,
         settings,
         port=port or None,
         access_log=False,

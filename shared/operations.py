@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import msgspec
+
 from shared.errors import Forbidden
 from shared.tenancy import Actor, Role
 
@@ -80,3 +82,19 @@ class Operations:
 
     def __len__(self) -> int:
         return len(self._declared)
+
+
+class HealthCheck(msgspec.Struct, frozen=True, kw_only=True):
+    pass
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    service: str
+    database: bool
+    relay_active: bool
+    outbox_backlog: int
+
+
+def health_of(service: str) -> Operation[HealthCheck, Health]:
+    """`rpc.<service>.health`, which every service answers (shared/service.py) and the gateway's `/health` asks."""
+    return Operation(service, "health", HealthCheck, Health, frozenset({Role.OPERATOR}), "Whether the service runs")

@@ -16,7 +16,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import msgspec
 from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -24,10 +23,11 @@ from shared.clock import Clock, SystemClock
 from shared.consumer import EnvelopeConsumer, EnvelopeHandler, EventConsumer, EventHandler
 from shared.contracts import EventData
 from shared.db import DirectReads, create_engine, migrate, session_factory
+from shared.heap import freeze_after_start
 from shared.logs import setup_logging
 from shared.messaging import create_broker, declare_streams, event_stream_name
 from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
-from shared.operations import Operation, Operations
+from shared.operations import Health, HealthCheck, Operation, Operations, health_of
 from shared.outbox import outbox_backlog, outbox_relay
 from shared.relay import Relay
 from shared.retention import RETENTION_SWEEP_SECONDS, prune_plumbing
@@ -49,17 +49,6 @@ B = TypeVar("B")
 Q = TypeVar("Q")
 A = TypeVar("A")
 E = TypeVar("E", bound=EventData)
-
-
-class Health(msgspec.Struct, frozen=True, kw_only=True):
-    service: str
-    database: bool
-    relay_active: bool
-    outbox_backlog: int
-
-
-class HealthCheck(msgspec.Struct, frozen=True, kw_only=True):
-    pass
 
 
 @dataclass
@@ -117,7 +106,7 @@ class ServiceRuntime:
                 settings.database_url, name, size=DIRECT_READ_CONNECTIONS, tracer=telemetry.tracer("partnernet.db")
             ),
         )
-        runtime.answer("health", HealthCheck, runtime.health)
+        runtime.bind(health_of(name), runtime.health)
         # Sent outbox rows and inbox rows do not stay for ever; settings that would break a guarantee stop the start.
         runtime.every(
             RETENTION_SWEEP_SECONDS,
@@ -125,9 +114,6 @@ class ServiceRuntime:
             partial(prune_plumbing, runtime.unit_of_work, retention_windows(settings)),
         )
         return runtime
-
-    def answer(self, operation: str, body_type: type[B], use_case: Callable[[Actor, B], Awaitable[Any]]) -> None:
-        self.rpc.answer(operation, body_type, observe_operation(self.telemetry, self.name, operation, use_case))
 
     def bind(self, operation: Operation[Q, A], use_case: Callable[[Actor, Q], Awaitable[A]]) -> None:
         """Answer a declared operation (shared/contracts/<service>/api/operations.py) with its use case."""
@@ -250,8 +236,12 @@ class ServiceRuntime:
         await self.engine.dispose()
         self.telemetry.shutdown()
 
-    async def run_until_signalled(self) -> None:
+    async def run_until_signalled(self, *, freeze_heap: bool = False) -> None:
+        """`freeze_heap`: a process of its own, whose start-up objects are frozen out of later full collections
+        (shared/heap.py); not where several runtimes come and go in one process, as in tests."""
         await self.start()
+        if freeze_heap:
+            freeze_after_start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -273,7 +263,7 @@ def run_service(name: str, build: Callable[[Settings], ServiceRuntime], settings
         # A clear line and an exit instead of minutes of retries: `up` and container runtimes start it again.
         log.error("cannot start: %s", exc, extra={"subject": name})
         raise SystemExit(f"partnernet-{name} cannot start: {exc}") from None
-    run_event_loop(build(settings).run_until_signalled())
+    run_event_loop(build(settings).run_until_signalled(freeze_heap=True))
 
 
 async def servers_answer(settings: Settings) -> None:

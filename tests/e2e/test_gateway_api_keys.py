@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 import pytest
 
 from launcher.embedded import EmbeddedNats
+from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.api_keys import ApiKeyIdentity, AuthenticateApiKey
 from shared.contracts.partners.api.feeds import FeedPage, GetFeed
+from shared.contracts.referrals.api import operations as referral_ops
 from shared.contracts.referrals.api.referrals import SubmitReferral
 from shared.errors import InvalidInput, NotFound
 from shared.settings import Settings
@@ -57,7 +59,7 @@ async def gateway(tmp_path_factory: pytest.TempPathFactory, database_url: str) -
 @pytest.fixture
 async def registry(gateway: StubbedGateway) -> KeyRegistry:
     registry = KeyRegistry()
-    await gateway.stubs.answer("partners", "authenticate_api_key", AuthenticateApiKey, registry.authenticate)
+    await gateway.stubs.answer(partner_ops.AUTHENTICATE_API_KEY, registry.authenticate)
 
     async def feed(actor: Actor, query: GetFeed) -> FeedPage:
         if str(query.partner_id) != actor.partner:
@@ -67,8 +69,8 @@ async def registry(gateway: StubbedGateway) -> KeyRegistry:
     async def submit(actor: Actor, command: SubmitReferral) -> None:
         raise InvalidInput("the stub referrals service saw the request")
 
-    await gateway.stubs.answer("partners", "get_feed", GetFeed, feed)
-    await gateway.stubs.answer("referrals", "submit", SubmitReferral, submit)
+    await gateway.stubs.answer(partner_ops.GET_FEED, feed)
+    await gateway.stubs.answer(referral_ops.SUBMIT_REFERRAL, submit)
     return registry
 
 

@@ -17,6 +17,7 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from launcher.embedded import EmbeddedNats
+from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.organisations import GetPartner, ListPartners
 from shared.errors import NotFound, PartnernetError
 from shared.logs import JsonLogFormatter
@@ -109,7 +110,7 @@ async def test_a_slow_service_is_a_504_problem_naming_it(lonely_nats: str, tmp_p
         async def slow(actor: Actor, query: GetPartner) -> None:
             await asyncio.sleep(1.0)
 
-        await gateway.stubs.answer("partners", "get_partner", GetPartner, slow)
+        await gateway.stubs.answer(partner_ops.GET_PARTNER, slow)
         token = TokenIssuer(gateway.settings.jwt_secret).issue(Actor(subject="op", role=Role.OPERATOR))
         async with gateway.client(token) as api:
             started = time.monotonic()
@@ -147,8 +148,8 @@ async def test_server_errors_are_logged_as_warnings_and_errors_with_status_and_d
         async def slow(actor: Actor, query: ListPartners) -> None:
             await asyncio.sleep(1.0)
 
-        await gateway.stubs.answer("partners", "get_partner", GetPartner, broken)
-        await gateway.stubs.answer("partners", "list_partners", ListPartners, slow)
+        await gateway.stubs.answer(partner_ops.GET_PARTNER, broken)
+        await gateway.stubs.answer(partner_ops.LIST_PARTNERS, slow)
         token = TokenIssuer(gateway.settings.jwt_secret).issue(Actor(subject="op", role=Role.OPERATOR))
         with access_lines() as lines:
             async with gateway.client(token) as api:
@@ -170,7 +171,7 @@ async def test_a_hanging_broker_is_blamed_for_the_504_not_the_service(tmp_path: 
             async def found(actor: Actor, query: GetPartner) -> dict[str, str]:
                 raise NotFound("partner not found")
 
-            await gateway.stubs.answer("partners", "get_partner", GetPartner, found)
+            await gateway.stubs.answer(partner_ops.GET_PARTNER, found)
             token = TokenIssuer(settings.jwt_secret).issue(Actor(subject="op", role=Role.OPERATOR))
             async with gateway.client(token) as api:
                 assert (await api.get(f"/api/v1/partners/{SOME_ID}")).status_code == 404
@@ -193,7 +194,7 @@ async def test_rate_limit_counts_per_token_subject_with_headers_and_retry_after(
         async def no_partner(actor: Actor, query: GetPartner) -> None:
             raise NotFound("partner not found")
 
-        await gateway.stubs.answer("partners", "get_partner", GetPartner, no_partner)
+        await gateway.stubs.answer(partner_ops.GET_PARTNER, no_partner)
         issuer = TokenIssuer(gateway.settings.jwt_secret)
         busy = issuer.issue(Actor(subject="busy", role=Role.OPERATOR))
         # Another token of the same subject shares the budget; another subject has its own.

@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from launcher.embedded import EmbeddedNats
+from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.organisations import GetPartner
 from shared.errors import NotFound
 from shared.settings import Settings
@@ -48,7 +49,7 @@ async def gateway(
             async def get_partner(actor: Actor, query: GetPartner) -> None:
                 raise NotFound(f"{actor.role.value} {actor.subject} of {actor.library}")
 
-            await gw.stubs.answer("partners", "get_partner", GetPartner, get_partner)
+            await gw.stubs.answer(partner_ops.GET_PARTNER, get_partner)
             yield gw
 
 

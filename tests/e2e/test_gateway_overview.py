@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from launcher.embedded import EmbeddedNats
+from shared.contracts.courses.api import operations as course_ops
 from shared.contracts.courses.api.statistics import (
     CourseFigures,
     CoursesStatistics,
@@ -20,6 +21,7 @@ from shared.contracts.courses.api.statistics import (
     PartnerCourseFigures,
     PurchaseFigures,
 )
+from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.statistics import (
     GetPartnersStatistics,
     PartnersStatistics,
@@ -27,6 +29,7 @@ from shared.contracts.partners.api.statistics import (
     StatisticsPartner,
 )
 from shared.contracts.partners.events import PartnerKind
+from shared.contracts.referrals.api import operations as referral_ops
 from shared.contracts.referrals.api.statistics import (
     GetReferralsOverviewStatistics,
     LibraryReferralFigures,
@@ -34,6 +37,7 @@ from shared.contracts.referrals.api.statistics import (
     ReferralFigures,
     ReferralsOverviewStatistics,
 )
+from shared.contracts.volunteers.api import operations as volunteer_ops
 from shared.contracts.volunteers.api.statistics import (
     GetVolunteersStatistics,
     LibraryVolunteerFigures,
@@ -120,10 +124,10 @@ async def stubbed(tmp_path_factory: pytest.TempPathFactory, database_url: str) -
 
 async def start_all(gateway: StubbedGateway) -> None:
     stubs = gateway.stubs
-    await stubs.answer("partners", "statistics", GetPartnersStatistics, partners_statistics)
-    await stubs.answer("referrals", "overview_statistics", GetReferralsOverviewStatistics, referrals_statistics)
-    await stubs.answer("courses", "statistics", GetCoursesStatistics, courses_statistics)
-    await stubs.answer("volunteers", "statistics", GetVolunteersStatistics, volunteers_statistics)
+    await stubs.answer(partner_ops.PARTNERS_STATISTICS, partners_statistics)
+    await stubs.answer(referral_ops.REFERRALS_OVERVIEW_STATISTICS, referrals_statistics)
+    await stubs.answer(course_ops.COURSES_STATISTICS, courses_statistics)
+    await stubs.answer(volunteer_ops.VOLUNTEERS_STATISTICS, volunteers_statistics)
 
 
 def tokens(gateway: StubbedGateway) -> dict[str, str]:
@@ -188,7 +192,7 @@ async def test_a_slow_service_does_not_hold_up_the_rest(stubbed: StubbedGateway)
         return await volunteers_statistics(actor, query)
 
     await stubbed.stubs.stop("volunteers")
-    await stubbed.stubs.answer("volunteers", "statistics", GetVolunteersStatistics, slow)
+    await stubbed.stubs.answer(volunteer_ops.VOLUNTEERS_STATISTICS, slow)
     started = time.monotonic()
     body = await overview(stubbed, tokens(stubbed)["coordinator"])
     assert time.monotonic() - started < 2.0, "parallel, with the deadline"

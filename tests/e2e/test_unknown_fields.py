@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from services.referrals import store as referral_store
 from shared.contracts.partners.api.organisations import GetPartner
-from shared.rpc import RpcReply, RpcRequest, rpc_subject
+from shared.operations import rpc_subject
+from shared.rpc import RpcReply, RpcRequest
 from shared.tenancy import Actor, Role
 from tests.conftest import RunningPlatform, Tenant, referral_body
 from tests.services.courses.support import course_body, course_tenant

@@ -29,7 +29,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.messaging import event_stream_name
-from shared.rpc import RpcRequest, rpc_subject
+from shared.operations import rpc_subject
+from shared.rpc import RpcRequest
 from shared.service import ServiceRuntime
 from shared.settings import Settings
 from shared.tenancy import SYSTEM, Actor, Role

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import msgspec
@@ -23,14 +23,17 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from gateway.app import create_app
 from gateway.server import server_config
 from launcher.embedded import free_port
+from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.organisations import ActorScope, ResolveActorScope
 from shared.errors import PartnernetError
+from shared.operations import Operation
 from shared.rpc import RpcRequest, encode_error
 from shared.settings import Settings
 from shared.tenancy import Actor
 from tests.conftest import telemetry_for
 
-Answer = Callable[[Actor, Any], Awaitable[Any]]
+Q = TypeVar("Q")
+A = TypeVar("A")
 
 
 class StubServices:
@@ -41,12 +44,13 @@ class StubServices:
         self.subscriptions: dict[str, Subscription] = {}
         self.calls: list[tuple[str, Actor, Any]] = []
 
-    async def answer(self, service: str, operation: str, body_type: type[Any], fn: Answer) -> None:
-        subject = f"rpc.{service}.{operation}"
+    async def answer(self, operation: Operation[Q, A], fn: Callable[[Actor, Q], Awaitable[A]]) -> None:
+        """Answer a declared operation (shared/contracts/<service>/api/operations.py) with `fn`."""
+        subject, service = operation.subject, operation.service
 
         async def respond(msg: Any) -> None:
             request = msgspec.json.decode(msg.data, type=RpcRequest)
-            body = msgspec.json.decode(request.body, type=body_type)
+            body = msgspec.json.decode(request.body, type=operation.request)
             self.calls.append((subject, request.actor, body))
             try:
                 result = await fn(request.actor, body)
@@ -95,7 +99,7 @@ async def stubbed_gateway(settings: Settings) -> AsyncIterator[StubbedGateway]:
     while not server.started:
         await asyncio.sleep(0.02)
     stubs = StubServices(nc)
-    await stubs.answer("partners", "resolve_actor_scope", ResolveActorScope, every_tenant_exists)
+    await stubs.answer(partner_ops.RESOLVE_ACTOR_SCOPE, every_tenant_exists)
     try:
         yield StubbedGateway(f"http://127.0.0.1:{port}", settings, stubs, app)
     finally:

@@ -9,6 +9,8 @@ from pathlib import Path
 import msgspec
 import nats
 
+from shared.errors import Forbidden
+from shared.operations import Operations
 from shared.rpc import RpcClient, RpcReply, RpcRequest
 from shared.service import ServiceRuntime
 from shared.settings import Settings
@@ -33,7 +35,8 @@ async def two_naps_at_once(nats_url: str, tmp_path: Path, concurrency: int) -> f
         await asyncio.sleep(NAP_SECONDS)
         return Nap()
 
-    runtime.answer("nap", Nap, nap)
+    nap_operation = Operations(name).declare("nap", Nap, Nap)
+    runtime.bind(nap_operation, nap)
     actor = Actor(subject="test", role=Role.OPERATOR)
     await runtime.broker.connect()  # only NATS and the operations: this replica has no schema, relay or consumers
     await runtime.rpc.start(runtime.broker.connection)
@@ -41,7 +44,7 @@ async def two_naps_at_once(nats_url: str, tmp_path: Path, concurrency: int) -> f
     rpc = RpcClient(caller, timeout=5)
     try:
         started = time.perf_counter()
-        await asyncio.gather(*(rpc.call(name, "nap", actor, Nap(), Nap) for _ in range(2)))
+        await asyncio.gather(*(rpc.call(nap_operation, actor, Nap()) for _ in range(2)))
         return time.perf_counter() - started
     finally:
         await caller.close()
@@ -77,7 +80,8 @@ async def test_a_request_whose_caller_stopped_waiting_is_not_carried_out(nats_ur
         carried_out.append(1)
         return Nap()
 
-    runtime.answer("work", Nap, work)
+    work_operation = Operations("late").declare("work", Nap, Nap)
+    runtime.bind(work_operation, work)
     actor = Actor(subject="test", role=Role.OPERATOR)
     await runtime.broker.connect()
     await runtime.rpc.start(runtime.broker.connection)
@@ -87,7 +91,7 @@ async def test_a_request_whose_caller_stopped_waiting_is_not_carried_out(nats_ur
         reply = msgspec.json.decode(
             (await caller.request("rpc.late.work", msgspec.json.encode(late), timeout=5)).data, type=RpcReply
         )
-        in_time = await RpcClient(caller, timeout=5).call("late", "work", actor, Nap(), Nap)
+        in_time = await RpcClient(caller, timeout=5).call(work_operation, actor, Nap())
     finally:
         await caller.close()
         await runtime.rpc.stop()
@@ -118,7 +122,8 @@ async def test_a_call_is_one_trace_from_caller_to_service_with_the_actor_and_ten
     async def look(actor: Actor, query: Lookup) -> Lookup:
         return query
 
-    runtime.answer("look", Lookup, look)
+    look_operation = Operations("traced").declare("look", Lookup, Lookup)
+    runtime.bind(look_operation, look)
     await runtime.broker.connect()
     await runtime.rpc.start(runtime.broker.connection)
     caller = await nats.connect(nats_url)
@@ -126,7 +131,7 @@ async def test_a_call_is_one_trace_from_caller_to_service_with_the_actor_and_ten
     try:
         rpc = RpcClient(caller, timeout=5, tracer=caller_telemetry.tracer("partnernet.rpc"))
         with caller_telemetry.tracer("test").start_as_current_span("GET /look") as request_span:
-            assert await rpc.call("traced", "look", actor, Lookup(library="bieb-t"), Lookup) == Lookup(library="bieb-t")
+            assert await rpc.call(look_operation, actor, Lookup(library="bieb-t")) == Lookup(library="bieb-t")
     finally:
         await caller.close()
         await runtime.rpc.stop()
@@ -145,9 +150,6 @@ async def test_a_call_is_one_trace_from_caller_to_service_with_the_actor_and_ten
 async def test_a_declared_operation_refuses_a_role_it_does_not_name_before_the_use_case(
     nats_url: str, tmp_path: Path
 ) -> None:
-    from shared.errors import Forbidden
-    from shared.operations import Operations
-
     declared = Operations("roles")
     staff_only = declared.declare("look", Lookup, Lookup, roles=(Role.STAFF,))
     runtime = ServiceRuntime.create("roles", Settings(nats_url=nats_url), tmp_path)
@@ -172,26 +174,22 @@ async def test_a_declared_operation_refuses_a_role_it_does_not_name_before_the_u
             await RpcClient(caller, timeout=5).call(staff_only, partner, Lookup(library="bieb-t"))
         except Forbidden as exc:
             refused_at_gateway = exc
-        # A caller that skips the gateway's check (the string form) is refused by the service itself.
-        by_name = RpcClient(caller, timeout=5).call("roles", "look", partner, Lookup(library="bieb-t"), Lookup)
-        refused_by_service = None
-        try:
-            await by_name
-        except Forbidden as exc:
-            refused_by_service = exc
+        # A caller that skips the gateway's check (a request written by hand) is refused by the service itself.
+        by_hand = RpcRequest(actor=partner, body=msgspec.Raw(msgspec.json.encode(Lookup(library="bieb-t"))))
+        answer = await caller.request(staff_only.subject, msgspec.json.encode(by_hand), timeout=5)
+        refused_by_service = msgspec.json.decode(answer.data, type=RpcReply).error
     finally:
         await caller.close()
         await runtime.rpc.stop()
         await runtime.broker.stop()
         await runtime.engine.dispose()
-    assert refused_at_gateway is not None and refused_by_service is not None
+    assert refused_at_gateway is not None
+    assert refused_by_service is not None and refused_by_service.code == Forbidden.code
     assert [actor.role for actor in ran] == [Role.STAFF], "the partner's calls never reached the use case"
 
 
 def test_a_declared_operation_the_service_does_not_bind_stops_it_at_start(tmp_path: Path) -> None:
     import pytest
-
-    from shared.operations import Operations
 
     declared = Operations("forgetful")
     declared.declare("look", Lookup, Lookup)

@@ -1,0 +1,193 @@
+"""A service's side of request/reply: each declared operation answered in the service's queue group, the actor's
+role checked against the declaration, the use case run, its result or typed error sent back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
+import msgspec
+import nats.errors
+import sqlalchemy.exc
+from nats.aio.client import Client as Nats
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
+
+from shared.errors import Forbidden, InvalidInput, PartnernetError, ServiceTimeout
+from shared.operations import Operation
+from shared.rpc.database_errors import database_error
+from shared.rpc.envelope import RpcRequest, caller_context, encode_error, encode_result
+from shared.telemetry import skips_unsampled_children
+from shared.tenancy import Actor
+
+log = logging.getLogger("shared.rpc")
+
+Q = TypeVar("Q")
+A = TypeVar("A")
+
+# Clocks of the gateway's and a service's hosts may differ a little: a deadline counts only once clearly past.
+DEADLINE_GRACE_SECONDS = 0.5
+
+# Requests of one operation a replica handles at once; more wait in the connection's pending buffer.
+DEFAULT_CONCURRENCY = 32
+
+# How long a stopping replica lets the requests it has started finish before it closes the connection.
+GRACEFUL_STOP_SECONDS = 10.0
+
+_REQUEST = msgspec.json.Decoder(RpcRequest)
+
+
+class Responder:
+    """One operation of one replica: decode the request, run the use case, reply with its result or typed error.
+
+    Up to `concurrency` requests run at once, each in a task of its own; further ones wait in nats-py's
+    pending buffer of the subscription (its limits make a flood a slow-consumer error, not unbounded memory).
+    """
+
+    def __init__(
+        self,
+        operation: Operation[Any, Any],
+        use_case: Callable[[Actor, Any], Awaitable[Any]],
+        *,
+        tracer: Tracer,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
+        self.service = operation.service
+        self.roles = operation.roles
+        self.operation = operation.name
+        self.subject = operation.subject
+        self.use_case = use_case
+        self.tracer = tracer
+        self.body = msgspec.json.Decoder(operation.request)
+        self.slots = asyncio.Semaphore(max(concurrency, 1))
+        self.running: set[asyncio.Task[None]] = set()
+        self.span_name = f"{self.subject} process"
+        self.skip_unsampled = skips_unsampled_children(tracer)
+        self._nats: Nats | None = None
+
+    async def subscribe(self, connection: Nats) -> Subscription:
+        self._nats = connection
+        return await connection.subscribe(self.subject, queue=self.service, cb=self._received)
+
+    async def _received(self, msg: Msg) -> None:
+        await self.slots.acquire()  # at the limit, the subscription stops taking messages until one finishes
+        task = asyncio.get_running_loop().create_task(self._handle(msg))
+        self.running.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.running.discard(task)
+        self.slots.release()
+
+    async def _handle(self, msg: Msg) -> None:
+        reply = await self.respond(msg.data)
+        if msg.reply and self._nats is not None:
+            await self._send(msg.reply, reply)
+
+    async def _send(self, inbox: str, reply: bytes) -> None:
+        assert self._nats is not None
+        try:
+            await self._nats.publish(inbox, reply)
+        except nats.errors.MaxPayloadError:
+            log.error("operation %s answered more than NATS carries in one message", self.subject)
+            await self._nats.publish(inbox, encode_error(PartnernetError("the answer is too large to send")))
+        except nats.errors.Error:
+            log.warning("operation %s: the answer could not be sent (connection lost)", self.subject)
+
+    async def respond(self, data: bytes) -> bytes:
+        try:
+            request = _REQUEST.decode(data)
+            command = self.body.decode(request.body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return encode_error(InvalidInput(str(exc)))
+        parent, sampled = caller_context(request.traceparent)
+        made = parent is None or sampled or not self.skip_unsampled
+        if made or parent is None:
+            span = self.tracer.start_span(self.span_name, context=parent, kind=SpanKind.SERVER)
+            token = otel_context.attach(trace.set_span_in_context(span, parent))
+        else:  # a span that would not be recorded: the caller's is carried on (the same trace id in the logs)
+            span = trace.get_current_span(parent)
+            token = otel_context.attach(parent)
+        try:
+            if span.is_recording():
+                span.set_attributes(
+                    {
+                        "messaging.system": "nats",
+                        "messaging.destination.name": self.subject,
+                        "enduser.id": request.actor.subject,
+                        "enduser.role": request.actor.role.value,
+                    }
+                )
+                if request.actor.partner is not None:  # the organisation a partner's person or key acts for
+                    span.set_attribute("partnernet.partner", request.actor.partner)
+            return await self._run(request, command)
+        finally:
+            otel_context.detach(token)
+            if made:
+                span.end()
+
+    async def _run(self, request: RpcRequest, command: Any) -> bytes:
+        if request.deadline is not None and time.time() > request.deadline + DEADLINE_GRACE_SECONDS:
+            log.warning("operation %s dropped: its caller stopped waiting before it started", self.subject)
+            busy = ServiceTimeout(f"the {self.service} service was too busy to start in time", service=self.service)
+            return encode_error(busy)
+        try:
+            if request.actor.role not in self.roles:
+                raise Forbidden(f"role {request.actor.role.value} may not do this ({self.service}.{self.operation})")
+            result = await self.use_case(request.actor, command)
+        except PartnernetError as exc:
+            return encode_error(exc)
+        except (sqlalchemy.exc.DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            # (asyncpg's own errors: from reads on a direct connection, shared/db.py DirectReads)
+            return encode_error(database_error(exc, f"{self.service}.{self.operation}"))
+        except Exception:
+            log.exception("operation %s failed", self.subject)
+            return encode_error(PartnernetError("the service failed to handle the request"))
+        return encode_result(result)
+
+
+class RpcServer:
+    """The operations one service replica answers, subscribed in the service's queue group once it connects."""
+
+    def __init__(self, service: str, tracer: Tracer, *, concurrency: int = DEFAULT_CONCURRENCY) -> None:
+        self.service = service
+        self.tracer = tracer
+        self.concurrency = concurrency
+        self.responders: dict[str, Responder] = {}
+        self._subscriptions: list[Subscription] = []
+
+    def bind(self, operation: Operation[Q, A], use_case: Callable[[Actor, Q], Awaitable[A]]) -> None:
+        """Answer a declared operation (shared/operations.py) with its use case; its roles are checked first."""
+        if operation.service != self.service:
+            raise ValueError(f"{operation!r} is not an operation of the {self.service} service")
+        if operation.name in self.responders:
+            raise ValueError(f"operation {self.service}.{operation.name} is answered twice")
+        self.responders[operation.name] = Responder(
+            operation, use_case, tracer=self.tracer, concurrency=self.concurrency
+        )
+
+    async def start(self, connection: Nats) -> None:
+        for responder in self.responders.values():
+            self._subscriptions.append(await responder.subscribe(connection))
+        # A core subscription is only certain to be on the server after a flush.
+        await connection.flush(timeout=5)
+
+    async def stop(self, timeout: float = GRACEFUL_STOP_SECONDS) -> None:
+        """Take no more requests, and let the ones under way answer (for at most `timeout` seconds)."""
+        for subscription in self._subscriptions:
+            with contextlib.suppress(Exception):  # a connection that is away cannot unsubscribe
+                await subscription.unsubscribe()
+        self._subscriptions.clear()
+        running = [task for responder in self.responders.values() for task in responder.running]
+        if running:
+            _, late = await asyncio.wait(running, timeout=timeout)
+            for task in late:
+                task.cancel()

@@ -99,3 +99,21 @@ def test_if_match_and_a_body_that_disagree_are_refused() -> None:
         with_expected_version(SetPolicy(response_days=1, expected_version=2), 3)
     assert with_expected_version(SetPolicy(response_days=1, expected_version=3), 3).expected_version == 3
     assert with_expected_version(SetPolicy(response_days=1), None).expected_version is None
+
+
+@pytest.mark.parametrize(
+    ("body", "version"),
+    [
+        (b'{"id":"x","version":3,"history":[{"version":2}]}', 3),  # the view's own version, not a nested one
+        (b'{"id":"x","history":[{"version":2}]}', None),
+        (b'{"version":true}', None),
+        (b'{"version":"3"}', None),
+        (b"[1,2]", None),
+        (b"null", None),
+        (b"{not json", None),
+    ],
+)
+def test_a_reply_passed_on_as_json_gives_its_own_version_as_the_etag(body: bytes, version: int | None) -> None:
+    from gateway.dependencies import version_of
+
+    assert version_of(body) == version

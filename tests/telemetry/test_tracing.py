@@ -77,10 +77,11 @@ async def test_span_names_are_route_templates_and_stable_names(
         created.raise_for_status()
         referral = created.json()["id"]
         read = await api.get(f"/api/v1/referrals/{referral}?note=Fatima")
+        feed = await api.get(f"/api/v1/partners/{tenant.partner_a}/feed")
         missing = await api.get(f"/api/v1/no-such-thing/{referral}")
         code = await api.get("/p/ABCD-EFGH-1234")
-    assert read.status_code == 200 and missing.status_code == 404 and code.status_code < 500
-    trace_ids = {r.headers["x-request-id"] for r in (created, read, missing, code)}
+    assert read.status_code == 200 and feed.status_code == 200 and missing.status_code == 404 and code.status_code < 500
+    trace_ids = {r.headers["x-request-id"] for r in (created, read, feed, missing, code)}
 
     async def traced() -> list[ReadableSpan]:
         found = [s for s in spans.get_finished_spans() if format(s.context.trace_id, "032x") in trace_ids]
@@ -91,12 +92,18 @@ async def test_span_names_are_route_templates_and_stable_names(
     assert "GET /api/v1/referrals/{referral_id}" in names
     assert "rpc.referrals.get process" in names
     assert "rpc.referrals.get request" in names, names  # the gateway's side of the call, named by its subject
-    # The read runs on a direct connection (shared/db.py), not through SQLAlchemy: its statement is a span too.
+    # The partner's read runs on a direct connection (shared/db.py), not through SQLAlchemy: the referral, its
+    # history and the partner's standing in one statement (and the access log's row where the person is shown).
     read_trace = [s for s in ours if format(s.context.trace_id, "032x") == read.headers["x-request-id"]]
     (process,) = [s for s in read_trace if s.name == "rpc.referrals.get process"]
-    (select,) = [s for s in read_trace if s.name == "SELECT referral"]
+    (select,) = [s for s in read_trace if s.name == "SELECT referral as partner"]
     assert select.parent is not None and select.parent.span_id == process.context.span_id
-    assert (select.attributes or {}).get("db.system") == "postgresql"
+    statements = [s.name for s in read_trace if (s.attributes or {}).get("db.system") == "postgresql"]
+    assert set(statements) <= {"SELECT referral as partner", "INSERT personal_data_reads"}, statements
+    # So does the partner's feed: the partner and the page in one statement.
+    feed_trace = [s for s in ours if format(s.context.trace_id, "032x") == feed.headers["x-request-id"]]
+    feed_statements = [s.name for s in feed_trace if (s.attributes or {}).get("db.system") == "postgresql"]
+    assert feed_statements == ["SELECT feed_entries"], feed_statements
     assert any(name.startswith("events.referrals.referral.submitted.v1 ") for name in names), names
     assert [name for name in names if UNSTABLE.search(name)] == []
     http = [s for s in ours if (s.attributes or {}).get("http.method")]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
 
 from services.partners import domain, store
 from services.partners.channels import NatsFeeds
 from services.partners.queries.views import feed_entry_view
+from services.partners.store import feed as feed_store
 from shared.contracts.partners.api.feeds import FeedPage, GetFeed, GetNatsFeedAccess, NatsFeedAccess
 from shared.errors import NotFound
 from shared.tenancy import Actor
@@ -14,25 +17,16 @@ from shared.unit_of_work import UnitOfWork
 
 
 async def get_feed(work: UnitOfWork, actor: Actor, query: GetFeed) -> FeedPage:
+    """The partner's own entries after a position, oldest first: on a direct connection, as the referrals read
+    is (the read partner systems poll), the partner's existence and the page in one statement."""
     domain.check_may_read_feed(actor, query.partner_id)
-    entries = store.feed_entries
-    async with work.read() as session:
-        if await store.find_partner(session, query.partner_id) is None:
-            raise NotFound(f"partner {query.partner_id} not found")
-        rows = (
-            await session.execute(
-                sa.select(*(c for c in entries.c if c.name != "written_by"))
-                .where(
-                    entries.c.partner_id == query.partner_id,
-                    entries.c.position > query.after,
-                    # An entry that committed before an older one would let `after` pass the older one for good.
-                    store.settled(entries.c.written_by),
-                )
-                .order_by(entries.c.position)
-                .limit(query.limit)
-            )
-        ).all()
-    items = [feed_entry_view(r) for r in rows]
+    async with work.direct() as db:
+        rows = await db.fetch(
+            feed_store.READ_FEED_PAGE, partner_id=query.partner_id, after=query.after, limit=query.limit
+        )
+    if not rows:
+        raise NotFound(f"partner {query.partner_id} not found")
+    items = [feed_entry_view(cast(sa.Row, row)) for row in rows if row.position is not None]
     return FeedPage(items=items, next_after=items[-1].position if items else query.after)
 
 

@@ -12,9 +12,10 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.partners.store import deliveries, feed_entries, known_courses, partners, partnerships, webhooks
+from services.partners.store import deliveries, feed_entries, known_courses, partners, partnerships, settled, webhooks
 from shared.contracts.partners.api.feeds import WebhookStatus
 from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus
+from shared.db import Prepared
 
 # Built once, with bind parameters: the feed projection runs these for every event and partner.
 APPEND_TO_FEED = insert(feed_entries).on_conflict_do_nothing().returning(feed_entries.c.position)
@@ -108,3 +109,31 @@ LEFT JOIN LATERAL (
 ORDER BY f.position
 """
 FEED_MARK_PUBLISHED = "UPDATE feed_entries SET published_at = $2 WHERE position = ANY($1::bigint[])"
+
+
+def _feed_page() -> sa.Select[Any]:
+    """A page of a partner's feed after a position, and whether the partner exists: one row per entry, or one row
+    without an entry (its `position` NULL) for a partner whose page is empty, or no row for no such partner."""
+    e = feed_entries
+    page = (
+        sa.select(e.c.position, e.c.event_id, e.c.event_type, e.c.time, e.c.library, e.c.data)
+        .where(
+            e.c.partner_id == partners.c.id,
+            e.c.position > sa.bindparam("after", type_=sa.BigInteger),
+            # An entry that committed before an older one would let `after` pass the older one for good.
+            settled(e.c.written_by),
+        )
+        .order_by(e.c.position)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .lateral("page")
+    )
+    return (
+        sa.select(partners.c.id.label("partner_id"), *page.c)
+        .select_from(partners.outerjoin(page, sa.true()))
+        .where(partners.c.id == sa.bindparam("partner_id", type_=PgUUID(as_uuid=True)))
+        .order_by(page.c.position)
+    )
+
+
+# The feed every partner system polls: read on a direct connection (shared/db.py DirectReads), one round trip.
+READ_FEED_PAGE = Prepared("SELECT feed_entries", _feed_page())

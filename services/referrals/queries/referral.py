@@ -267,15 +267,21 @@ async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, 
     own, so showing the person costs one round trip more than not showing them; if the log cannot be written,
     the read fails and shows nothing.
     """
+    as_partner = actor.role is Role.PARTNER and actor.partner is not None
     async with work.direct() as db:
-        found = await db.fetchrow(store.READ_REFERRAL, referral_id=query.referral_id)
+        if as_partner:
+            statement, values = partnerships.READ_REFERRAL_AS_PARTNER, {"partner_id": UUID(actor.partner)}
+        else:
+            statement, values = store.READ_REFERRAL, {}
+        found = await db.fetchrow(statement, referral_id=query.referral_id, **values)
         row = cast(sa.Row, found)
         # Out of scope answers exactly like missing, so a referral's existence never leaks.
         if found is None or not may_read(actor, row):
             raise NotFound(f"referral {query.referral_id} not found")
         participant = logged = None
         now = work.clock.now()
-        shown = await shown_to_partner(work, actor, row, now)
+        standing = partner_standing_of(row) if as_partner and may_read_personal_data(actor, row) else None
+        shown = shown_to(actor, row, now, standing)
         if row.participant_sealed is not None and shown.person:
             participant = vault.unseal(row.participant_sealed)
             logged = access_entry_values(row, actor, AccessPurpose.VIEW, now)
@@ -298,12 +304,13 @@ async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, 
 _HISTORY = msgspec.json.Decoder(list[HistoryEntry])
 
 
-async def shown_to_partner(work: UnitOfWork, actor: Actor, row: sa.Row, now: datetime) -> consent_rules.Disclosure:
-    """`shown_to` for a read outside a transaction: a partner's standing read in a session of its own."""
-    if actor.role is Role.PARTNER and actor.partner is not None and may_read_personal_data(actor, row):
-        async with work.read() as session:
-            return await shown_to_reader(session, actor, row, now)
-    return shown_to(actor, row, now)
+def partner_standing_of(row: sa.Row) -> sa.Row:
+    """The partner's standing read with the referral (store/partnerships.py READ_REFERRAL_AS_PARTNER), as
+    `shown_to` takes it."""
+    standing = SimpleNamespace(
+        status=row.partner_status, partnered=row.partnered, partnership_ended=row.partnership_ended
+    )
+    return cast(sa.Row, standing)
 
 
 def sees_duplicates(actor: Actor, row: sa.Row) -> bool:

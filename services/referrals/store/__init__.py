@@ -188,7 +188,7 @@ async def find_referral(session: AsyncSession, referral_id: UUID) -> sa.Row | No
     return (await session.execute(sa.select(referrals).where(referrals.c.id == referral_id))).first()
 
 
-def _history_json() -> sa.Label[str]:
+def history_json() -> sa.Label[str]:
     """A referral's history, oldest first, as the JSON text of its `HistoryEntry`s (decoded by msgspec at once)."""
     h = referral_history
     entry = sa.func.json_build_object(
@@ -203,7 +203,7 @@ def _history_json() -> sa.Label[str]:
 
 # A referral and its history in one round trip, for the read of one referral (queries/referral.py).
 READ_REFERRAL = Prepared(
-    "SELECT referral", sa.select(referrals, _history_json()).where(referrals.c.id == sa.bindparam("referral_id"))
+    "SELECT referral", sa.select(referrals, history_json()).where(referrals.c.id == sa.bindparam("referral_id"))
 )
 
 

@@ -8,9 +8,11 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.referrals.store import known_partners, known_partnerships, referral_agreements
+from services.referrals.store import history_json, known_partners, known_partnerships, referral_agreements, referrals
+from shared.db import Prepared
 
 
 def partnership_standing(
@@ -53,16 +55,33 @@ async def partnership_stopped_at(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+def _standing(
+    partner: sa.ColumnElement[Any], library: sa.ColumnElement[Any], municipality: sa.ColumnElement[Any], prefix: str
+) -> list[sa.Label[Any]]:
+    """A partner's status, whether it partners with the library now, and whether a partnership or agreement it had
+    has ended: `<prefix>status`, `partnered`, `partnership_ended`."""
+    partnered, ended = partnership_standing(partner, library, municipality)
+    status = sa.select(known_partners.c.status).where(known_partners.c.id == partner).scalar_subquery()
+    return [status.label(f"{prefix}status"), partnered.label("partnered"), ended.label("partnership_ended")]
+
+
 async def partner_standing(session: AsyncSession, partner_id: UUID, library: str, municipality: str) -> sa.Row:
-    """A partner as a party of a referral of `library`: its status, whether it partners with the library now, and
-    whether a partnership or agreement it had has ended; one round trip, on every read by a partner."""
-    partnered, ended = partnership_standing(sa.literal(partner_id), sa.literal(library), sa.literal(municipality))
-    statement = sa.select(
-        sa.select(known_partners.c.status).where(known_partners.c.id == partner_id).scalar_subquery().label("status"),
-        partnered.label("partnered"),
-        ended.label("partnership_ended"),
-    )
-    return (await session.execute(statement)).one()
+    """A partner as a party of a referral of `library` (`status`, `partnered`, `partnership_ended`): one round trip,
+    for a use case that changes the referral."""
+    standing = _standing(sa.literal(partner_id), sa.literal(library), sa.literal(municipality), "")
+    return (await session.execute(sa.select(*standing))).one()
+
+
+# A referral and its history as a partner reads it, with the partner's standing towards the referral's library
+# (`partner_status`, `partnered`, `partnership_ended`): the partner's read on a direct connection in one round trip,
+# as the coordinator's and the staff's are (store.READ_REFERRAL; queries/referral.py).
+_PARTNER = sa.bindparam("partner_id", type_=PgUUID(as_uuid=True))
+READ_REFERRAL_AS_PARTNER = Prepared(
+    "SELECT referral as partner",
+    sa.select(
+        referrals, history_json(), *_standing(_PARTNER, referrals.c.library, referrals.c.municipality, "partner_")
+    ).where(referrals.c.id == sa.bindparam("referral_id")),
+)
 
 
 # --- the municipality's referral agreements ------------------------------------------------------

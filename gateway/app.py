@@ -22,6 +22,8 @@ from nats.aio.client import Client as Nats
 from gateway.api_keys import api_key_routes
 from gateway.asyncapi import asyncapi_json, asyncapi_page
 from gateway.auth import ApiKeyCache, Authenticator, require_api_key_scope
+from gateway.calendar import CALENDAR_CONTROLLERS
+from gateway.calendar.views import SIGN_UPS_STATE_KEY
 from gateway.console import console_router
 from gateway.courses import COURSE_CONTROLLERS
 from gateway.dependencies import add_etag, app_expected_version, provide_actor, provide_caller, provide_rpc
@@ -33,7 +35,7 @@ from gateway.live import LiveController
 from gateway.middleware import RateLimiter, RequestMiddleware
 from gateway.notices import notice_routes
 from gateway.overview import OverviewController
-from gateway.participant import PARTICIPANT_CONTROLLERS
+from gateway.participant import PARTICIPANT_CONTROLLERS, CodeAttempts
 from gateway.partners import partner_routes, tenant_routes
 from gateway.partnerships import partnership_routes
 from gateway.problems import EXCEPTION_HANDLERS
@@ -109,6 +111,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         "broker_watch": broker_watch,
         "demo_people_file": settings.demo_people_file,
         "mail_catcher_dir": settings.mail_catcher_dir,  # `up`'s mail catcher: the console shows what it caught
+        SIGN_UPS_STATE_KEY: CodeAttempts(per_minute=settings.calendar_sign_ups_per_minute),  # the public calendar
     }
     app = Litestar(
         route_handlers=[
@@ -129,6 +132,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             OverviewController,
             LiveController,
             *PARTICIPANT_CONTROLLERS,
+            *CALENDAR_CONTROLLERS,
             asyncapi_json,
             asyncapi_page,
             docs_router(),

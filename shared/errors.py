@@ -60,6 +60,14 @@ class ServiceTimeout(PartnernetError):
     title = "A service answered too slowly"
 
 
+class TooManyRequests(PartnernetError):
+    """A caller asked more often than the rule for it allows; `retry_after` says in how many seconds it may again."""
+
+    code = "too-many-requests"
+    status = 429
+    title = "Too many requests"
+
+
 ERRORS_BY_CODE: dict[str, type[PartnernetError]] = {
     cls.code: cls
     for cls in (
@@ -71,5 +79,6 @@ ERRORS_BY_CODE: dict[str, type[PartnernetError]] = {
         IllegalTransition,
         ServiceUnavailable,
         ServiceTimeout,
+        TooManyRequests,
     )
 }

@@ -44,6 +44,7 @@ class Settings:
     oidc_library_claim: str = "library"
     oidc_partner_claim: str = "partner"
     rate_limit_per_minute: int = 600  # per token subject, API key, or (anonymous) client address
+    calendar_sign_ups_per_minute: int = 5  # residents' sign-ups on the public calendar per client address
     api_key_cache_seconds: float = 30.0  # a revoked API key stops working within this time
     stream_recheck_seconds: float = 60.0  # a live stream checks its credential again this often (and on revocation)
     max_body_bytes: int = 1024 * 1024
@@ -114,6 +115,9 @@ class Settings:
             oidc_library_claim=env.get("PARTNERNET_OIDC_LIBRARY_CLAIM") or cls.oidc_library_claim,
             oidc_partner_claim=env.get("PARTNERNET_OIDC_PARTNER_CLAIM") or cls.oidc_partner_claim,
             rate_limit_per_minute=int(env.get("PARTNERNET_RATE_LIMIT", cls.rate_limit_per_minute)),
+            calendar_sign_ups_per_minute=int(
+                env.get("PARTNERNET_CALENDAR_SIGN_UPS_PER_MINUTE", cls.calendar_sign_ups_per_minute)
+            ),
             api_key_cache_seconds=float(env.get("PARTNERNET_API_KEY_CACHE", cls.api_key_cache_seconds)),
             stream_recheck_seconds=float(env.get("PARTNERNET_STREAM_RECHECK", cls.stream_recheck_seconds)),
             max_body_bytes=int(env.get("PARTNERNET_MAX_BODY_BYTES", cls.max_body_bytes)),

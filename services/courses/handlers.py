@@ -5,22 +5,27 @@ from __future__ import annotations
 from functools import partial
 
 from services.courses import store
-from services.courses.commands import budgets, enrolment, projections, training_needs
+from services.courses.commands import budgets, enrolment, projections, residents, training_needs
 from services.courses.commands.offer import courses, sessions
 from services.courses.commands.purchasing import approval, fulfilment, invoices, requesting
+from services.courses.commands.resident_mail import ResidentMailWorker, resident_mail_relay
 from services.courses.queries import budgets as budget_queries
 from services.courses.queries import enrolment as enrolment_queries
 from services.courses.queries import offer as offer_queries
+from services.courses.queries import public as public_queries
 from services.courses.queries import purchasing as purchasing_queries
 from services.courses.queries import statistics
+from services.courses.store.residents import ResidentVault
 from shared.consumer import PROJECTION_LINGER_SECONDS
 from shared.contracts.courses.api import operations as ops
 from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
 from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
 from shared.service import ServiceRuntime
 
+RESIDENT_JOBS_SECONDS = 60.0
 
-def register(runtime: ServiceRuntime) -> None:
+
+def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWorker | None) -> None:
     work = runtime.unit_of_work
     # the offer
     runtime.bind(ops.CREATE_COURSE, partial(courses.create_course, work))
@@ -67,6 +72,15 @@ def register(runtime: ServiceRuntime) -> None:
     runtime.bind(ops.LIST_BUDGET_HOLDER_CHANGES, partial(budget_queries.list_budget_holder_changes, work))
     runtime.bind(ops.SET_PURCHASING_POLICY, partial(budgets.set_purchasing_policy, work))
     runtime.bind(ops.GET_PURCHASING_POLICY, partial(budget_queries.get_purchasing_policy, work))
+    # the public calendar and residents' own sign-ups (issue 22)
+    runtime.bind(ops.PUBLIC_CALENDAR, partial(public_queries.public_calendar, work))
+    runtime.bind(ops.REGISTER_RESIDENT, partial(residents.register_resident, work, vault))
+    runtime.bind(ops.OPEN_REGISTRATION, partial(residents.open_registration, work, vault))
+    runtime.bind(ops.TAKE_REGISTRATION_STEP, partial(residents.take_registration_step, work, vault))
+    runtime.every(RESIDENT_JOBS_SECONDS, "resident-offers", partial(residents.pass_on_lapsed_offers, work))
+    runtime.every(RESIDENT_JOBS_SECONDS, "resident-retention", partial(residents.erase_after_retention, work))
+    if mail is not None:
+        runtime.add_relay(resident_mail_relay(runtime.settings, mail))
     # the figures of the gateway's municipality overview
     runtime.bind(ops.COURSES_STATISTICS, partial(statistics.statistics, work))
     runtime.require_bound(ops.COURSES)

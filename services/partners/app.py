@@ -9,10 +9,10 @@ from services.partners.channels import NatsFeeds, WebhookSender, WebhookTargets
 from services.partners.commands.notices import MailWorker, Notices
 from services.partners.commands.webhooks import DeliveryWorker
 from services.partners.domain.targets import TargetPolicy
-from services.partners.domain.webhooks import RetryPolicy
-from services.partners.mail import SmtpSender, SmtpServer
 from shared.clock import Clock
+from shared.mail import SmtpSender, SmtpServer
 from shared.metrics import webhook_deliveries
+from shared.retry import RetryPolicy
 from shared.service import ServiceRuntime
 from shared.settings import Settings
 from shared.telemetry import Telemetry

@@ -24,10 +24,12 @@ from services.courses.domain.offer import (
     apply_session_step,
     check_may_change_offer,
 )
+from services.courses.domain.residents import OFFER_HELD_FOR
 from services.courses.queries import enrolment as queries
 from services.courses.queries.enrolment import enrolment_scope
 from services.courses.queries.offer import course_scope
 from services.courses.store import enrolment as enrolment_store
+from services.courses.store import residents as resident_store
 from shared.contracts.courses.api.courses import CourseStatus, Meeting, SessionStatus
 from shared.contracts.courses.api.enrolments import CancelEnrolment, EnrolmentView, EnrolParticipant, RecordAttendance
 from shared.contracts.courses.events import (
@@ -102,47 +104,75 @@ async def enrol(work: UnitOfWork, actor: Actor, command: EnrolParticipant) -> En
             made_up=made_up_pseudonym(),
         )
         await check_not_enrolled_yet(tx, actor, session_row.id, pseudonym)
-        status = domain.place_for_newcomer(session_row.capacity, session_row.confirmed_count)
-        confirmed = status is EnrolmentStatus.CONFIRMED
-        await enrolment_store.take_place(tx.session, session_row.id, confirmed=confirmed)
-        await enrolment_store.add_enrolment(
-            tx.session,
-            id=enrolment_id,
-            session_id=session_row.id,
-            course_id=course.id,
-            participant_pseudonym=pseudonym,
+        return await place_participant(
+            tx,
+            course,
+            session_row,
+            enrolment_id=enrolment_id,
+            pseudonym=pseudonym,
             referral_id=wanted.referral_id,
-            status=status.value,
-            sequence=session_row.next_sequence,
             enrolled_by=actor.subject,
             enrolled_by_library=actor.library if actor.role is Role.STAFF else None,
             enrolled_by_partner_id=UUID(actor.partner) if actor.role is Role.PARTNER and actor.partner else None,
-            enrolled_at=now,
-            confirmed_at=now if confirmed else None,
-            version=1,
-            updated_at=now,
         )
-        view = await queries.load_enrolment_view(tx.session, enrolment_id)
-        if confirmed:
-            await stage_confirmed(tx, course, session_row, view, promoted=False)
-        else:
-            assert view.waiting_list_position is not None
-            await tx.stage(
-                EnrolmentWaitlisted(
-                    enrolment_id=view.id,
-                    course_id=course.id,
-                    session_id=session_row.id,
-                    participant_pseudonym=pseudonym,
-                    referral_id=view.referral_id,
-                    municipality=course.municipality,
-                    library=course.library,
-                    offered_by_partner_id=course.offered_by_partner_id,
-                    waiting_list_position=view.waiting_list_position,
-                ),
+
+
+async def place_participant(
+    tx: Transaction,
+    course: sa.Row,
+    session_row: sa.Row,
+    *,
+    enrolment_id: UUID,
+    pseudonym: str,
+    referral_id: UUID | None,
+    enrolled_by: str,
+    enrolled_by_library: str | None = None,
+    enrolled_by_partner_id: UUID | None = None,
+) -> EnrolmentView:
+    """A place if one is free, else the end of the waiting list, with its event. The caller holds the session's
+    lock and checked that the participant may enrol (staff and partners here, residents in commands/residents.py)."""
+    now = tx.clock.now()
+    status = domain.place_for_newcomer(session_row.capacity, session_row.confirmed_count)
+    confirmed = status is EnrolmentStatus.CONFIRMED
+    await enrolment_store.take_place(tx.session, session_row.id, confirmed=confirmed)
+    await enrolment_store.add_enrolment(
+        tx.session,
+        id=enrolment_id,
+        session_id=session_row.id,
+        course_id=course.id,
+        participant_pseudonym=pseudonym,
+        referral_id=referral_id,
+        status=status.value,
+        sequence=session_row.next_sequence,
+        enrolled_by=enrolled_by,
+        enrolled_by_library=enrolled_by_library,
+        enrolled_by_partner_id=enrolled_by_partner_id,
+        enrolled_at=now,
+        confirmed_at=now if confirmed else None,
+        version=1,
+        updated_at=now,
+    )
+    view = await queries.load_enrolment_view(tx.session, enrolment_id)
+    if confirmed:
+        await stage_confirmed(tx, course, session_row, view, promoted=False)
+    else:
+        assert view.waiting_list_position is not None
+        await tx.stage(
+            EnrolmentWaitlisted(
+                enrolment_id=view.id,
+                course_id=course.id,
+                session_id=session_row.id,
+                participant_pseudonym=pseudonym,
+                referral_id=view.referral_id,
                 municipality=course.municipality,
                 library=course.library,
-            )
-        return view
+                offered_by_partner_id=course.offered_by_partner_id,
+                waiting_list_position=view.waiting_list_position,
+            ),
+            municipality=course.municipality,
+            library=course.library,
+        )
+    return view
 
 
 async def check_not_enrolled_yet(tx: Transaction, actor: Actor, session_id: UUID, pseudonym: str) -> None:
@@ -201,7 +231,10 @@ async def fill_places(tx: Transaction, session_id: UUID, course: sa.Row) -> list
         await stage_confirmed(
             tx, course, session_row, await queries.load_enrolment_view(tx.session, row.id), promoted=True
         )
-    return [row.id for row in next_in_line]
+    promoted = [row.id for row in next_in_line]
+    # A resident's place is held for them until they accept it (services/courses/domain/residents.py).
+    await resident_store.hold_offers(tx.session, promoted, until=now + OFFER_HELD_FOR, now=now)
+    return promoted
 
 
 async def cancel_enrolment(work: UnitOfWork, actor: Actor, command: CancelEnrolment) -> EnrolmentView:

@@ -24,8 +24,6 @@ from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from services.partners.domain import notices as rules
-from services.partners.domain.webhooks import RetryPolicy
-from services.partners.mail import SmtpSender, describe, email_message, is_permanent
 from services.partners.store import notices as notice_store
 from shared.clock import Clock
 from shared.contracts import Envelope, short_type
@@ -38,7 +36,9 @@ from shared.contracts.partners.api.notices import (
 from shared.contracts.partners.events import PartnershipReviewRequested
 from shared.errors import Conflict
 from shared.ids import new_id
+from shared.mail import SmtpSender, describe, email_message, is_permanent
 from shared.relay import Relay
+from shared.retry import RetryPolicy
 from shared.settings import Settings
 from shared.telemetry import Telemetry, zero_start_counter
 from shared.tenancy import Actor, Role

@@ -53,6 +53,7 @@ from shared.errors import Conflict, NotFound
 from shared.ids import new_id
 from shared.metrics import WebhookDeliveries, WebhookResult
 from shared.relay import Relay
+from shared.retry import RetryPolicy
 from shared.settings import Settings
 from shared.telemetry import tag_span, tag_span_with_event
 from shared.tenancy import Actor
@@ -224,7 +225,7 @@ class DeliveryWorker:
 
     work: UnitOfWork
     sender: WebhookSender
-    policy: rules.RetryPolicy
+    policy: RetryPolicy
     tracer: Tracer
     deliveries: WebhookDeliveries
     notices: Notices | None = None  # tells the partner's people of a delivery that failed for good

@@ -25,12 +25,12 @@ from launcher.embedded import free_port
 from services.partners.app import build
 from services.partners.commands.notices import Mail, MailWorker, mail_relay
 from services.partners.commands.retention import prune_mail
-from services.partners.domain.webhooks import RetryPolicy
-from services.partners.mail import SmtpSender, SmtpServer
 from shared.clock import SystemClock
 from shared.db import create_engine, migrate, session_factory
 from shared.ids import new_id
+from shared.mail import SmtpSender, SmtpServer
 from shared.relay import Relay, plain_dsn
+from shared.retry import RetryPolicy
 from shared.settings import Settings
 from shared.unit_of_work import UnitOfWork
 from tests.conftest import eventually, make_settings, telemetry_for

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from services.partners.domain.webhooks import RetryPolicy, signing_secrets
+from services.partners.domain.webhooks import signing_secrets
 from services.partners.signatures import (
     LEGACY_SIGNATURE_HEADER,
     new_secret,
@@ -17,6 +17,7 @@ from services.partners.signatures import (
     signed_headers,
     verify_signature,
 )
+from shared.retry import RetryPolicy
 
 
 def test_retries_back_off_exponentially_with_jitter_up_to_a_cap() -> None:

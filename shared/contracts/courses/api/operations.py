@@ -46,6 +46,15 @@ from shared.contracts.courses.api.enrolments import (
     ListEnrolments,
     RecordAttendance,
 )
+from shared.contracts.courses.api.public import (
+    OpenRegistration,
+    PublicCalendar,
+    PublicCalendarView,
+    RegisterResident,
+    RegistrationReceived,
+    RegistrationView,
+    TakeRegistrationStep,
+)
 from shared.contracts.courses.api.purchasing import (
     AddQuote,
     ApproveInvoice,
@@ -365,4 +374,37 @@ COURSES_STATISTICS = COURSES.declare(
     CoursesStatistics,
     roles=PURCHASING_READERS,
     summary="The courses and purchasing part of the municipality's overview",
+)
+
+# The public calendar (issue 22): the gateway asks for residents, who sign in nowhere, as the least actor there is
+# (gateway/calendar.py). The use cases authorise by the municipality asked for and by the registration's link.
+RESIDENTS = (Role.PARTNER,)
+
+PUBLIC_CALENDAR = COURSES.declare(
+    "public_calendar",
+    PublicCalendar,
+    PublicCalendarView,
+    roles=RESIDENTS,
+    summary="The municipality's published sessions to come for residents, with free places and waiting lists",
+)
+REGISTER_RESIDENT = COURSES.declare(
+    "register_resident",
+    RegisterResident,
+    RegistrationReceived,
+    roles=RESIDENTS,
+    summary="A resident signs up for a session; a link to confirm goes to their e-mail address",
+)
+OPEN_REGISTRATION = COURSES.declare(
+    "open_registration",
+    OpenRegistration,
+    RegistrationView,
+    roles=RESIDENTS,
+    summary="Where a resident's registration stands, by the link from their e-mail",
+)
+TAKE_REGISTRATION_STEP = COURSES.declare(
+    "take_registration_step",
+    TakeRegistrationStep,
+    RegistrationView,
+    roles=RESIDENTS,
+    summary="Confirm, accept an offered place, cancel or erase, by the link from the resident's e-mail",
 )

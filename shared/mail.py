@@ -1,4 +1,5 @@
-"""How notices leave the partners service: by SMTP, to the server the settings name.
+"""How notices leave a service by e-mail: by SMTP, to the server the settings name (the partners service's notices,
+the courses service's messages to residents).
 
 The standard library's smtplib in a worker thread, one connection per batch; built once in app.py from the
 settings, nothing here connects before the first batch. Never raises: each message's outcome is what the mail

@@ -33,6 +33,7 @@ from gateway.console.oidc import OidcController
 from gateway.console.organisation import OrganisationPages
 from gateway.console.overview import OverviewPages
 from gateway.console.participant_tools import ParticipantTools
+from gateway.console.partner_people import PartnerPeoplePages
 from gateway.console.people import PersonPages
 from gateway.console.purchase_steps import PurchaseStepPages
 from gateway.console.quotes import QuotePages
@@ -132,6 +133,7 @@ def console_router() -> Router:
             NetworkPages,
             NetworkForms,
             OrganisationPages,
+            PartnerPeoplePages,
             AgreementPages,
             VolunteerPages,
             VolunteerReadPages,

@@ -74,6 +74,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/referrals/new", "nav.new_referral", "new"),
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
         NavItem(f"{PREFIX}/organisation", "nav.organisation", "organisation"),
+        NavItem(f"{PREFIX}/our-people", "nav.our_people", "our_people"),
         NavItem(f"{PREFIX}/quotes", "nav.quotes", "quotes"),
         NavItem(f"{PREFIX}/subscriptions", "nav.subscriptions", "subscriptions"),
         NavItem(f"{PREFIX}/feed", "nav.feed", "feed"),

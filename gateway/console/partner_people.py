@@ -1,0 +1,88 @@
+"""The people a partner supplied to the libraries, for its own people (issue 24): a volunteer organisation's
+volunteers and a school's interns, each with their library, status, qualifications (until when they hold), the
+assignments they have and the hours they worked; an intern's period with its learning goals, a button to confirm
+it, and the library's assessment at its end. The same operations as GET /api/v1/interns, /api/v1/assignments,
+/api/v1/volunteers/hours and POST /api/v1/interns/{id}/confirm; the volunteers service shows a partner only those it
+supplied and decides whether it may confirm."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from gateway.console.explain import Explanation, explain
+from gateway.console.names import load_names
+from gateway.console.session import PREFIX, Visitor
+from gateway.console.views import page
+from shared.contracts.volunteers.api import operations as ops
+from shared.contracts.volunteers.api.assignments import ListAssignments, ListHoursTotals
+from shared.contracts.volunteers.api.volunteers import ConfirmInternship, ListVolunteers, VolunteerStatus
+from shared.errors import PartnernetError
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+# An intern's period is confirmed while the internship runs (the service says the same, and decides).
+CONFIRMABLE = (VolunteerStatus.INTAKE, VolunteerStatus.SCREENING, VolunteerStatus.ACTIVE, VolunteerStatus.INACTIVE)
+
+
+class PartnerPeoplePages(Controller):
+    path = "/our-people"
+
+    @get("/")
+    async def people(
+        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], done: FromQuery[str | None] = None
+    ) -> Response[str]:
+        actor = visitor.signed_in(Role.PARTNER)
+        notice = "our_people.confirmed_done" if done == "confirmed" else None
+        return await self._page(visitor, rpc, actor, notice=notice)
+
+    @post("/{volunteer_id:uuid}/confirm", status_code=303)
+    async def confirm(
+        self, volunteer_id: FromPath[UUID], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.PARTNER)
+        try:
+            await rpc.call(ops.CONFIRM_INTERNSHIP, actor, ConfirmInternship(volunteer_id=volunteer_id))
+        except PartnernetError as exc:
+            return await self._page(visitor, rpc, actor, problem=explain(visitor.lang, exc))
+        return Redirect(f"{PREFIX}/our-people?done=confirmed#v-{volunteer_id}", status_code=303)
+
+    @staticmethod
+    async def _page(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        *,
+        notice: str | None = None,
+        problem: Explanation | None = None,
+    ) -> Response[str]:
+        people, assignments, totals, names = await asyncio.gather(
+            rpc.call(ops.LIST_VOLUNTEERS, actor, ListVolunteers(limit=200)),
+            rpc.call(ops.LIST_ASSIGNMENTS, actor, ListAssignments(limit=200)),
+            rpc.call(ops.LIST_HOURS_TOTALS, actor, ListHoursTotals(limit=200)),
+            load_names(rpc, actor),
+        )
+        minutes: Counter[str] = Counter()
+        for total in totals.items:
+            minutes[str(total.volunteer_id)] += total.minutes
+        assigned = Counter(str(a.volunteer_id) for a in assignments.items if a.status.value == "active")
+        return page(
+            visitor,
+            "our_people.html",
+            status=problem.status if problem else 200,
+            section="our_people",
+            people=people.items,
+            hours={key: round(value / 60, 1) for key, value in minutes.items()},
+            assigned=assigned,
+            parties=names,
+            confirmable=[s.value for s in CONFIRMABLE],
+            notice=notice,
+            problem=problem,
+        )

@@ -56,6 +56,7 @@ from gateway.console.session import (
 from gateway.console.session_pages import SessionPages
 from gateway.console.signin import SignInController
 from gateway.console.subscriptions import SubscriptionPages
+from gateway.console.supplied import SuppliedPages
 from gateway.console.training import TrainingPages
 from gateway.console.vacancies import VacancyPages
 from gateway.console.views import page
@@ -142,6 +143,7 @@ def console_router() -> Router:
             TrainingPages,
             AssignmentPages,
             InternPages,
+            SuppliedPages,
             PersonPages,
             OfferPages,
             CoursePages,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -63,3 +65,27 @@ class UnitOfWork:
         whose writes are one statement (data-modifying CTEs), which PostgreSQL applies whole or not at all."""
         async with self._reads() as session:
             yield Transaction(session, self.clock)
+
+
+R = TypeVar("R")
+
+
+async def in_batches(
+    work: UnitOfWork,
+    due: Callable[[Transaction, datetime], Awaitable[Sequence[R]]],
+    handle: Callable[[Transaction, R, datetime], Awaitable[object]],
+    *,
+    batch: int,
+) -> int:
+    """A periodic job's sweep: what `due` claims (at most `batch` rows, at the transaction's `now`) is handled in
+    that transaction, batch after batch, until one comes back short. How many were handled."""
+    handled = 0
+    while True:
+        async with work.transaction() as tx:
+            now = tx.clock.now()
+            rows = await due(tx, now)
+            for row in rows:
+                await handle(tx, row, now)
+        handled += len(rows)
+        if len(rows) < batch:
+            return handled

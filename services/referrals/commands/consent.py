@@ -8,6 +8,7 @@ access log record it, and the referral is withdrawn if it was still open.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -42,7 +43,7 @@ from shared.contracts.referrals.events import (
 )
 from shared.errors import NotFound
 from shared.tenancy import Actor
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.unit_of_work import Transaction, UnitOfWork, in_batches
 from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
@@ -182,26 +183,24 @@ async def expire_lapsed_consents(work: UnitOfWork, *, library: str | None = None
     Reads already treat such a consent as ended the moment its day passes (domain/consent.py consent_state);
     this periodic job makes it so in the referral's state, its history and the partners' feeds.
     """
-    expired = 0
-    while True:
-        async with work.transaction() as tx:
-            now = tx.clock.now()
-            rows = await due_store.lapsed_consents(tx.session, local_date(now), library, BATCH)
-            for row in rows:
-                await end_consent(
-                    tx,
-                    row,
-                    ConsentState.EXPIRED,
-                    actor=SYSTEM,
-                    actor_role="system",
-                    actor_organisation=None,
-                    event=ReferralConsentExpired(
-                        **event_parties(row), valid_until=row.consent_valid_until, expired_at=now
-                    ),
-                )
-        expired += len(rows)
-        if len(rows) < BATCH:
-            break
+
+    async def expire(tx: Transaction, row: sa.Row, now: datetime) -> None:
+        await end_consent(
+            tx,
+            row,
+            ConsentState.EXPIRED,
+            actor=SYSTEM,
+            actor_role="system",
+            actor_organisation=None,
+            event=ReferralConsentExpired(**event_parties(row), valid_until=row.consent_valid_until, expired_at=now),
+        )
+
+    expired = await in_batches(
+        work,
+        lambda tx, now: due_store.lapsed_consents(tx.session, local_date(now), library, BATCH),
+        expire,
+        batch=BATCH,
+    )
     if expired:
         log.info("ended %d lapsed consents", expired)
     return expired

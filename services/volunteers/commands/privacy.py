@@ -23,7 +23,7 @@ from shared.contracts.volunteers.api.volunteers import VolunteerStatus, Voluntee
 from shared.contracts.volunteers.events import VolunteerAnonymised, VolunteerKind
 from shared.errors import NotFound
 from shared.tenancy import SYSTEM, Actor, Role
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.unit_of_work import Transaction, UnitOfWork, in_batches
 from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
@@ -85,21 +85,19 @@ async def erase_volunteer_data(
 
 async def erase_after_retention(work: UnitOfWork, now: datetime) -> int:
     """The periodic job: anonymise everyone whose library's retention period after leaving has passed."""
-    total = 0
-    while True:
-        async with work.transaction() as tx:
-            rows = await personal_data.past_retention(
-                tx.session,
-                now,
-                volunteer_days=retention.DEFAULT_POLICY.volunteer_days,
-                applicant_days=retention.DEFAULT_POLICY.applicant_days,
-                batch=BATCH,
-            )
-            for row in rows:
-                await anonymise(tx, row, reason=AnonymisationReason.RETENTION, actor=SYSTEM.subject)
-        total += len(rows)
-        if len(rows) < BATCH:
-            return total
+    # `now` is the one the job was given (as before), not each transaction's clock reading.
+    return await in_batches(
+        work,
+        lambda tx, _: personal_data.past_retention(
+            tx.session,
+            now,
+            volunteer_days=retention.DEFAULT_POLICY.volunteer_days,
+            applicant_days=retention.DEFAULT_POLICY.applicant_days,
+            batch=BATCH,
+        ),
+        lambda tx, row, _: anonymise(tx, row, reason=AnonymisationReason.RETENTION, actor=SYSTEM.subject),
+        batch=BATCH,
+    )
 
 
 async def set_policy(work: UnitOfWork, actor: Actor, command: SetVolunteerPolicy) -> VolunteerPolicyView:

@@ -68,8 +68,12 @@ class Relay(Generic[R, O]):
         poll_seconds: float = 1.0,
         batch_size: int = 256,
         retry_seconds: float = 1.0,
+        publisher: OrderedPublisher | None = None,
     ) -> None:
         self.name = name
+        # A relay that publishes to NATS: the service runs it in a thread of its own (shared/relay_thread.py),
+        # with a connection of its own that this publisher then uses.
+        self.publisher = publisher
         self.outlet = outlet
         self.dsn = plain_dsn(database_url)
         self.schema = schema
@@ -176,14 +180,14 @@ class OrderedPublisher:
     """
 
     def __init__(self, connection: Callable[[], NATS], stream: str, tracer: Tracer, timeout: float = 5.0) -> None:
-        self._connection = connection
+        self.connection = connection
         self.stream = stream
         self.tracer = tracer
         self.timeout = timeout
         self._js: tuple[NATS, JetStreamContext] | None = None
 
     def _jetstream(self) -> JetStreamContext:
-        nc = self._connection()
+        nc = self.connection()
         if self._js is None or self._js[0] is not nc:
             self._js = (nc, nc.jetstream(timeout=self.timeout))
         return self._js[1]

@@ -380,4 +380,6 @@ async def wait_until_answering(nats_url: str, service: str, process: subprocess.
             return True
         return False
 
-    await eventually(answers, timeout=30, what=f"the {service} process to answer")
+    # A new Python process imports the whole stack and migrates before it answers: seconds on a quiet machine,
+    # more than 30 s measured while other test runs load the 2-core machine (load average 20).
+    await eventually(answers, timeout=90, what=f"the {service} process to answer")

@@ -49,6 +49,7 @@ def seed_demo(base_url: str, settings: Settings) -> Iterator[str]:
     yield f"  operator:    {operator}"
     yield "  (the demo's staff and partners get every notice of their role at <who>@demo.partnernet.example;"
     yield "   operators read what was sent at /console/mail)"
+    yield f"  residents' course calendar: {base_url}/m/zuidstad/courses (what its libraries and partners publish)"
     for person in people:
         yield f"  {_label(person)}: {issuer.issue(person.actor())}"
 

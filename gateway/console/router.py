@@ -36,6 +36,7 @@ from gateway.console.participant_tools import ParticipantTools
 from gateway.console.partner_people import PartnerPeoplePages
 from gateway.console.people import PersonPages
 from gateway.console.purchase_steps import PurchaseStepPages
+from gateway.console.qualifications import QualificationPages
 from gateway.console.quotes import QuotePages
 from gateway.console.referral_policy import ReferralPolicyPages
 from gateway.console.referrals import ReferralPages
@@ -56,7 +57,6 @@ from gateway.console.session import (
 from gateway.console.session_pages import SessionPages
 from gateway.console.signin import SignInController
 from gateway.console.subscriptions import SubscriptionPages
-from gateway.console.supplied import SuppliedPages
 from gateway.console.training import TrainingPages
 from gateway.console.vacancies import VacancyPages
 from gateway.console.views import page
@@ -143,7 +143,7 @@ def console_router() -> Router:
             TrainingPages,
             AssignmentPages,
             InternPages,
-            SuppliedPages,
+            QualificationPages,
             PersonPages,
             OfferPages,
             CoursePages,

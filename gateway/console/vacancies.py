@@ -1,7 +1,7 @@
-"""A library's vacancies for volunteers, for its staff (the coordinator reads along): the list, a new vacancy, and
-a vacancy's page with its applicants, the form to change what it asks, and publishing or closing it. Each form
-posts the volunteers service's own operation (as POST/PATCH /api/v1/vacancies and .../publish|close do) with the
-version shown; the service decides who may and what is legal (a closed one may be published again)."""
+"""A library's vacancies for volunteers, for its staff (the coordinator and partners read along): the list, a new
+vacancy, and a vacancy's page with its applicants, the form to change what it asks, and publishing or closing it.
+Each form posts the volunteers service's own operation (as POST/PATCH /api/v1/vacancies and .../publish|close do)
+with the version shown; the service decides who may and what is legal (a closed one may be published again)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
-READERS = (Role.STAFF, Role.COORDINATOR)
+# Partners read too: the volunteers service shows a volunteer organisation the published vacancies of the libraries it
+# supplies volunteers to, and of a vacancy's applicants only those it brought in.
+READERS = (Role.STAFF, Role.COORDINATOR, Role.PARTNER)
 # The steps a vacancy's page offers in each status; the volunteers service decides (an illegal one is a 409).
 STEPS: dict[VacancyStatus, tuple[VacancyStep, ...]] = {
     VacancyStatus.DRAFT: (VacancyStep.PUBLISH, VacancyStep.CLOSE),

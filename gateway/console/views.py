@@ -76,7 +76,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/organisation", "nav.organisation", "organisation"),
         NavItem(f"{PREFIX}/our-people", "nav.our_people", "our_people"),
         NavItem(f"{PREFIX}/quotes", "nav.quotes", "quotes"),
-        NavItem(f"{PREFIX}/supplied", "nav.supplied", "supplied"),
+        NavItem(f"{PREFIX}/vacancies", "nav.vacancies", "volunteers"),
         NavItem(f"{PREFIX}/subscriptions", "nav.subscriptions", "subscriptions"),
         NavItem(f"{PREFIX}/feed", "nav.feed", "feed"),
         NavItem(f"{PREFIX}/api-keys", "nav.api_keys", "api_keys"),

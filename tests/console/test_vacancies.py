@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from gateway.console.messages import EN, NL
+from shared.tenancy import Role
 from tests.console.conftest import ConsoleClient, World
+from tests.console.seed import ok
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.services.volunteers.volunteer_tenant import activate_partnership, known_to_volunteers, register_partner
 
 
 def version_of(html: str) -> str:
@@ -111,8 +114,8 @@ async def test_another_library_the_coordinator_and_a_partner_change_nothing(
     assert (await console.post("/console/vacancies", {"title": "Van de gemeente"})).status_code == 403
 
     await console.sign_in(world.tenant.partner_a_token)
-    assert (await console.get("/console/vacancies")).status_code == 403
-    assert (await console.get(path)).status_code == 403
+    assert title not in (await console.get("/console/vacancies")).text  # partners read published ones only
+    assert (await console.get(path)).status_code == 404
     assert (await console.post(f"{path}/publish", {})).status_code == 403
     after = await vacancy_of(world, vacancy_id)
     assert (after["status"], after["title"], after["version"]) == ("draft", title, 1)
@@ -144,3 +147,49 @@ async def test_in_chromium_a_vacancy_is_made_and_published_with_the_keyboard(
     await staff.goto("/console/vacancies")
     assert await staff.page.get_by_role("link", name=title).count() == 1
     assert await staff.axe() == []
+
+
+async def test_a_volunteer_organisation_reads_the_published_vacancies_and_its_own_applicants(
+    console: ConsoleClient, world: World
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    platform, tenant = world.platform, world.tenant
+    organisation = await register_partner(platform, tenant, f"Vrijwilligerspunt {tag}", "volunteer_organisation")
+    partnership = await activate_partnership(platform, tenant, organisation, tenant.library_a, "volunteer_supplier")
+    await known_to_volunteers(platform, [tenant.library_a], [organisation], [partnership])
+    token = platform.token(Role.PARTNER, municipality=tenant.municipality, partner=organisation)
+    async with platform.client(tenant.staff_a) as staff, platform.client(token) as partner:
+        published = await ok(await staff.post("/api/v1/vacancies", json={"title": f"Gastheer {tag}"}))
+        await ok(await staff.post(f"/api/v1/vacancies/{published['id']}/publish"))
+        draft = await ok(await staff.post("/api/v1/vacancies", json={"title": f"Concept {tag}"}))
+        ours = {"person": {"name": f"Rik Mulder{tag}"}, "vacancy_id": published["id"], "library": tenant.library_a}
+        await ok(await partner.post("/api/v1/applications", json=ours))
+        theirs = {"person": {"name": f"Eva Dekker{tag}"}, "vacancy_id": published["id"]}
+        await ok(await staff.post("/api/v1/applications", json=theirs))
+
+    await console.sign_in(token)
+    listed = await console.get("/console/vacancies")
+    assert listed.status_code == 200 and f"Gastheer {tag}" in listed.text and f"Concept {tag}" not in listed.text
+    page = await console.get(f"/console/vacancies/{published['id']}")
+    assert f"Rik Mulder{tag}" in page.text and f"Eva Dekker{tag}" not in page.text
+    assert 'action="/console/vacancies' not in page.text  # reads only
+    assert (await console.get(f"/console/vacancies/{draft['id']}")).status_code == 404
+    assert (await console.get("/console/vacancies/new")).status_code == 403
+    assert (await console.post(f"/console/vacancies/{published['id']}/close", {})).status_code == 403
+    assert (await console.post("/console/vacancies", {"title": f"Van ons {tag}"})).status_code == 403
+
+    await console.sign_in(tenant.partner_a_token)  # a referrer, no volunteer supplier
+    assert f"Gastheer {tag}" not in (await console.get("/console/vacancies")).text
+    assert (await console.get(f"/console/vacancies/{published['id']}")).status_code == 404
+    assert (await vacancy_of(world, published["id"]))["status"] == "published"
+
+
+async def test_in_chromium_a_partner_reads_the_vacancies_from_its_menu(
+    people: Any,  # noqa: F811  - the fixture imported above
+    world: World,
+) -> None:
+    partner = await people(world.tenant.partner_a_token, bypass_csp=True)
+    menu = partner.page.get_by_role("navigation", name=NL["a11y.main_nav"])
+    await menu.get_by_role("link", name=NL["nav.vacancies"]).click()
+    await partner.page.get_by_role("heading", name=NL["vacancies.title"], level=1).wait_for()
+    assert await partner.axe() == []

@@ -20,23 +20,29 @@ import io
 import json
 import logging
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import sqlalchemy as sa
 import uvicorn
 
 from gateway.app import create_app
 from launcher.embedded import EmbeddedNats, free_port
+from services.courses.store.residents import ResidentVault, registrations
 from shared.logs import FOREIGN_LOGGERS, setup_logging
 from shared.service import ServiceRuntime
 from shared.telemetry import setup_telemetry
 from shared.tokens import TokenIssuer
 from tests.conftest import BUILDERS, RunningPlatform, eventually, make_settings, referral_body
+from tests.e2e.calendar_support import schedule
 from tests.servers import create_database, drop_database
+from tests.services.courses.support import courses_know
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     call,
@@ -63,6 +69,7 @@ INTERN = {"name": "Jorinde Haverkamp", "email": "jorinde@roc-leerling.example", 
 SUPERVISOR = {"name": "Anneloes Brinkhorst", "email": "a.brinkhorst@roc.example", "phone": "0201234987"}
 MOTIVATION = "Ik heb zelf lang moeite gehad met lezen en wil Wilhelmina's buren helpen"
 NEW_PHONE = "0656781234"
+RESIDENT = {"name": "Wilhelmien Oosterbroek", "email": "w.oosterbroek@bewoner.example", "phone": "0667812345"}
 
 
 # Planted on purpose in one span name, one metric label and one log line: the scan must find exactly these,
@@ -85,6 +92,7 @@ def personal_values() -> dict[str, str]:
         *[(f"volunteer {i}", v) for i, v in enumerate(VOLUNTEERS)],
         ("intern", INTERN),
         ("school supervisor", SUPERVISOR),
+        ("resident", RESIDENT),
     ]:
         for field, value in person.items():
             found[f"{who} {field}"] = value
@@ -331,6 +339,31 @@ async def volunteer_flows(platform: RunningPlatform, vt: VolunteerTenant, scenar
         assert isinstance(erased, dict) and erased["person"] is None, erased
 
 
+async def resident_flows(platform: RunningPlatform, vt: VolunteerTenant, scenario: Scenario) -> None:
+    """A resident signs up on the public calendar, opens their link, confirms, cancels and erases (issue 22)."""
+    await courses_know(platform, vt.base)
+    session_id = (await schedule(platform, vt.staff_a, capacity=2))["session"]["id"]
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as web:
+        signed_up = await web.post(f"/m/{vt.municipality}/courses/{session_id}", data=RESIDENT)
+        assert signed_up.status_code == 200, signed_up.text
+        async with platform.services["courses"].sessions() as session:
+            registration_id = (
+                await session.execute(
+                    sa.select(registrations.c.id).where(registrations.c.session_id == uuid.UUID(session_id))
+                )
+            ).scalar_one()
+        # The link the e-mail would carry (no SMTP server in this run): the resident's key, a secret here too.
+        token = ResidentVault.from_keys(
+            platform.settings.encryption_key, platform.settings.blind_index_key
+        ).links.token(registration_id)
+        scenario.codes.append(token)
+        link = f"/m/{vt.municipality}/registrations/{token}"
+        assert (await web.get(link)).status_code == 200
+        for step in ("confirm", "cancel", "erase"):
+            answer = await web.post(f"{link}/{step}")
+            assert answer.status_code == 200, (step, answer.text)
+
+
 def is_this_tests_client(line: str, platform: RunningPlatform) -> bool:
     """httpx logs every request of this test's own client (it runs in the same process): those lines are the
     test's, not the platform's, which never calls its own gateway."""
@@ -367,6 +400,7 @@ async def run_and_capture(postgres_url: str, workdir: Path, logs: io.StringIO) -
         vt = await volunteer_tenant(platform)
         await referral_flows(platform, vt, scenario)
         await volunteer_flows(platform, vt, scenario)
+        await resident_flows(platform, vt, scenario)
         plant_canaries(services["volunteers"])
         for runtime in services.values():
             assert runtime.monitor is not None
@@ -416,6 +450,8 @@ async def test_no_personal_data_or_secret_in_traces_metrics_or_logs(
         "apply",
         "assign",
         "register_intern",
+        "register_resident",
+        "take_registration_step",
     ):
         assert any(f".{operation} " in name for name in span_names), f"no span of {operation}: the flow did not run"
     leaks = captured.leaks()

@@ -195,3 +195,21 @@ async def test_unconfirmed_sign_ups_lapse_and_data_goes_after_the_retention(
     # 30 days after the session ended, the confirmed resident's data goes too.
     await residents.erase_after_retention(UnitOfWork(runtime.sessions, FixedClock(now() + timedelta(days=60))))
     assert (await registration_row(platform, kept_link)).sealed is None
+
+
+async def test_residents_are_told_when_the_library_cancels_the_session(
+    platform: RunningPlatform, tenant: Tenant, mail_catcher: MailCatcher, site: str
+) -> None:
+    session_id = (await schedule(platform, tenant.staff_a, capacity=1))["session"]["id"]
+    placed, waiting = resident("Gerda Kok"), resident("Hans Wit")
+    placed_link = await confirmed_link(site, mail_catcher, tenant, session_id, placed)
+    waiting_link = await confirmed_link(site, mail_catcher, tenant, session_id, waiting)
+    async with platform.client(tenant.staff_a) as api:
+        cancelled = await api.post(f"/api/v1/sessions/{session_id}/cancel", json={"reason": "docent ziek"})
+        assert cancelled.status_code == 200, cancelled.text
+    for who, link in ((placed, placed_link), (waiting, waiting_link)):
+        message = await message_about(mail_catcher, who["email"], "Afgezegd")
+        assert "De bibliotheek heeft je aanmelding" in body_of(message) and "docent" not in body_of(message)
+        async with browse(site) as web:
+            page = (await web.get(link)).text
+        assert "De bibliotheek heeft je plek afgezegd" in page and "Meld me af</button>" not in page

@@ -264,6 +264,7 @@ async def cancel_enrolment(work: UnitOfWork, actor: Actor, command: CancelEnrolm
         course = await store.find_course(tx.session, row.course_id)
         assert course is not None
         await stage_cancelled(tx, course, row, was, cancellation.reason)
+        await resident_store.tell_cancelled(tx.session, [row.id], now=tx.clock.now())
         if was is EnrolmentStatus.CONFIRMED:
             await fill_places(tx, session_row.id, course)
         return await queries.load_enrolment_view(tx.session, row.id)
@@ -314,6 +315,7 @@ async def cancel_active_enrolments(tx: Transaction, course: sa.Row, session_id: 
         was = EnrolmentStatus(row.status)
         await cancel_one(tx, row.id, was, domain.apply_step(was, EnrolmentStep.CANCEL), reason=reason)
         await stage_cancelled(tx, course, row, was, reason)
+        await resident_store.tell_cancelled(tx.session, [row.id], now=tx.clock.now())
 
 
 async def record_attendance(work: UnitOfWork, actor: Actor, command: RecordAttendance) -> EnrolmentView:

@@ -21,6 +21,7 @@ SUBJECTS = {
         "waiting_list": "Je staat op de wachtlijst: {course}",
         "offer": "Er is een plek voor je: {course}",
         "lapsed": "De plek is naar de volgende gegaan: {course}",
+        "cancelled": "Afgezegd: {course}",
     },
     "en": {
         "confirm": "Confirm your sign-up: {course}",
@@ -28,6 +29,7 @@ SUBJECTS = {
         "waiting_list": "You are on the waiting list: {course}",
         "offer": "A place is free for you: {course}",
         "lapsed": "The place went to the next person: {course}",
+        "cancelled": "Cancelled: {course}",
     },
 }
 TEXTS = {
@@ -42,6 +44,8 @@ TEXTS = {
         "vóór {until}. Anders gaat de plek naar de volgende op de wachtlijst.",
         "lapsed": "Je hebt de plek bij {course} niet op tijd aangenomen. De plek is naar de volgende op de "
         "wachtlijst gegaan.\n\nJe kunt je opnieuw aanmelden in de cursuskalender.",
+        "cancelled": "De bibliotheek heeft je aanmelding voor {course} op {when}{where} afgezegd. Heb je vragen? "
+        "Neem dan contact op met de bibliotheek.",
     },
     "en": {
         "confirm": "You signed up for {course} on {when}{where}.\n\nConfirm your sign-up with this link. Only then "
@@ -54,6 +58,8 @@ TEXTS = {
         "{until}. Otherwise it goes to the next person on the waiting list.",
         "lapsed": "You did not accept the place in {course} in time. It went to the next person on the waiting "
         "list.\n\nYou can sign up again in the course calendar.",
+        "cancelled": "The library cancelled your sign-up for {course} on {when}{where}. Questions? Contact the "
+        "library.",
     },
 }
 LINK = {"nl": "Je aanmelding: {link}", "en": "Your sign-up: {link}"}

@@ -169,6 +169,19 @@ async def hold_offers(session: AsyncSession, enrolment_ids: list[UUID], *, until
         await add_mail(session, registration_id, "offer", now)
 
 
+async def tell_cancelled(session: AsyncSession, enrolment_ids: list[UUID], *, now: datetime) -> None:
+    """Those who run the course cancelled enrolments (one, or a session's): residents among them are told. Their
+    registration stays confirmed; its enrolment's status says it is cancelled (services/courses/domain/residents.py)."""
+    held = await session.execute(
+        r.update()
+        .where(r.c.enrolment_id.in_(enrolment_ids), r.c.status == "confirmed")
+        .values(offer_expires_at=None, version=r.c.version + 1)
+        .returning(r.c.id)
+    )
+    for registration_id in held.scalars().all():
+        await add_mail(session, registration_id, "cancelled", now)
+
+
 async def lapsed_offers(session: AsyncSession, now: datetime, limit: int) -> list[sa.Row]:
     statement = (
         sa.select(r.c.id, r.c.session_id)

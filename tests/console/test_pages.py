@@ -18,7 +18,7 @@ async def test_the_volunteer_pipeline_takes_a_step_and_explains_a_refused_one(
     page = await console.get("/console/volunteers")
     assert page.status_code == 200
     assert "Taalmaatje" in page.text and "Joost Visser" in page.text
-    applicant = re.search(r'id="v-([0-9a-f-]{36})">\s*<p class="name">Joost Visser', page.text)
+    applicant = re.search(r'id="v-([0-9a-f-]{36})">\s*<p class="name"><a href="[^"]+">Joost Visser', page.text)
     assert applicant is not None
     volunteer_id = applicant.group(1)
     version = re.search(

@@ -2,6 +2,7 @@
 partnerships, what goes into a partner's feed, webhooks, and API keys."""
 
 from services.partners.domain.access import (
+    check_may_change_library,
     check_may_read_feed,
     check_may_read_partner,
     check_may_register_partner,
@@ -9,6 +10,7 @@ from services.partners.domain.access import (
 )
 
 __all__ = [
+    "check_may_change_library",
     "check_may_read_feed",
     "check_may_read_partner",
     "check_may_register_partner",

@@ -18,6 +18,13 @@ def check_may_register_tenant(actor: Actor) -> None:
     actor.require(Role.OPERATOR)
 
 
+def check_may_change_library(actor: Actor, library: str) -> None:
+    """A library's own staff keep its general address (operators too); nobody else, not even its coordinator."""
+    if actor.role is Role.OPERATOR or (actor.role is Role.STAFF and actor.library == library):
+        return
+    raise Forbidden(f"only the staff of library {library} change its address")
+
+
 def check_may_register_partner(actor: Actor, municipality: str) -> None:
     if actor.role is Role.OPERATOR:
         return

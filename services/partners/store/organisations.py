@@ -18,6 +18,10 @@ async def add_library(session: AsyncSession, **values: Any) -> None:
     await session.execute(libraries.insert().values(**values))
 
 
+async def update_library(session: AsyncSession, slug: str, **values: Any) -> None:
+    await session.execute(libraries.update().where(libraries.c.slug == slug).values(**values))
+
+
 async def add_partner(session: AsyncSession, **values: Any) -> None:
     await session.execute(partners.insert().values(**values))
 

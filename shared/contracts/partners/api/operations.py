@@ -54,6 +54,7 @@ from shared.contracts.partners.api.organisations import (
     RegisterMunicipality,
     RegisterPartner,
     ResolveActorScope,
+    UpdateLibrary,
     UpdatePartner,
 )
 from shared.contracts.partners.api.partnerships import (
@@ -97,6 +98,13 @@ REGISTER_LIBRARY = PARTNERS.declare(
     LibraryView,
     roles=OPERATORS,
     summary="Register a library of a municipality (operators)",
+)
+UPDATE_LIBRARY = PARTNERS.declare(
+    "update_library",
+    UpdateLibrary,
+    LibraryView,
+    roles=LIBRARY_STAFF,
+    summary="Change a library's general address, where its notices go while none of its staff chose (its staff)",
 )
 
 REGISTER_PARTNER = PARTNERS.declare(

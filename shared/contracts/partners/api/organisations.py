@@ -96,6 +96,19 @@ class RegisterLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     email: Email | None = None  # its general address: the library's notices reach it while none of its staff chose
 
 
+class LibraryChanges(MergePatch, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """As a JSON merge patch: left out stays, `null` clears the general address."""
+
+    email: Email | UnsetType | None = UNSET
+
+
+class UpdateLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A library's own staff (or an operator) keep its general address, where its notices go by default."""
+
+    library: Slug
+    changes: LibraryChanges
+
+
 class RegisterPartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     name: Name
     kind: PartnerKind

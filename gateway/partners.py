@@ -22,6 +22,7 @@ tenant_routes = Router(
     route_handlers=[
         passthrough("POST", "/municipalities", ops.REGISTER_MUNICIPALITY, body=True, status_code=201),
         passthrough("POST", "/libraries", ops.REGISTER_LIBRARY, body=True, status_code=201),
+        passthrough("GET", "/libraries/{library:str}", ops.GET_LIBRARY, handler_name="get_library"),
         passthrough("PATCH", "/libraries/{library:str}", ops.UPDATE_LIBRARY, body="changes", handler_name="update"),
     ],
 )

@@ -29,9 +29,10 @@ from shared.contracts.partners.api.notices import (
     NoticePreferences,
     SetNoticePreferences,
 )
+from shared.contracts.partners.api.organisations import GetLibrary, LibraryChanges, LibraryView, UpdateLibrary
 from shared.errors import PartnernetError
 from shared.rpc import RpcClient
-from shared.tenancy import Role
+from shared.tenancy import Actor, Role
 
 CAUGHT_SHOWN = 50
 
@@ -72,7 +73,28 @@ class NoticePages(Controller):
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.PARTNER)
         current = await rpc.call(ops.GET_NOTICE_PREFERENCES, actor, GetNoticePreferences())
-        return _preferences_page(visitor, current, saved=bool(saved))
+        library = await library_of(rpc, actor)
+        return _preferences_page(visitor, current, library, saved=bool(saved), library_saved=saved == 2)
+
+    @post("/notices/library", status_code=303)
+    async def library_address(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        """The library's general address, where its notices go while none of its staff chose (emptied: cleared)."""
+        actor = visitor.signed_in(Role.STAFF)
+        assert actor.library is not None
+        form = await request.form()
+        try:
+            changes = msgspec.convert({"email": forms.text(form, "library_email")}, LibraryChanges)
+            await rpc.call(ops.UPDATE_LIBRARY, actor, UpdateLibrary(library=actor.library, changes=changes))
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            found = explain(visitor.lang, exc)  # about this form's field, not the person's own address
+            field = {"field": "library_email", "field_label": visitor.t("notices.library_email")} if found.field else {}
+            problem = Explanation(**{**found.__dict__, **field})
+            current = await rpc.call(ops.GET_NOTICE_PREFERENCES, actor, GetNoticePreferences())
+            library = await library_of(rpc, actor)
+            return _preferences_page(visitor, current, library, problem=problem, status=problem.status)
+        return Redirect(f"{PREFIX}/notices?saved=2", status_code=303)
 
     @post("/notices", status_code=303)
     async def choose(
@@ -92,7 +114,8 @@ class NoticePages(Controller):
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             current = await rpc.call(ops.GET_NOTICE_PREFERENCES, actor, GetNoticePreferences())
-            return _preferences_page(visitor, current, problem=problem, values=values, status=problem.status)
+            library = await library_of(rpc, actor)
+            return _preferences_page(visitor, current, library, problem=problem, values=values, status=problem.status)
         return Redirect(f"{PREFIX}/notices?saved=1", status_code=303)
 
     @get("/mail")
@@ -110,11 +133,20 @@ class NoticePages(Controller):
         )
 
 
+async def library_of(rpc: RpcClient, actor: Actor) -> LibraryView | None:
+    """Staff's own library, with its general address (partners have none here)."""
+    if actor.role is not Role.STAFF or actor.library is None:
+        return None
+    return await rpc.call(ops.GET_LIBRARY, actor, GetLibrary(library=actor.library))
+
+
 def _preferences_page(
     visitor: Visitor,
     current: NoticePreferences,
+    library: LibraryView | None,
     *,
     saved: bool = False,
+    library_saved: bool = False,
     problem: Explanation | None = None,
     values: dict[str, Any] | None = None,
     status: int = 200,
@@ -131,6 +163,8 @@ def _preferences_page(
         section="notices",
         current=current,
         values=shown,
-        saved=saved,
+        saved=saved and not library_saved,
+        library=library,
+        library_saved=library_saved,
         problem=problem,
     )

@@ -45,6 +45,7 @@ def register(
     bind(ops.REGISTER_MUNICIPALITY, partial(tenants.register_municipality, work))
     bind(ops.REGISTER_LIBRARY, partial(tenants.register_library, work))
     bind(ops.UPDATE_LIBRARY, partial(tenants.update_library, work))
+    bind(ops.GET_LIBRARY, partial(partner_queries.get_library, work))
 
     bind(ops.REGISTER_PARTNER, partial(partners.register_partner, work))
     bind(ops.UPDATE_PARTNER, partial(partners.update_partner, work))

@@ -154,3 +154,39 @@ async def test_staff_choose_notices_with_the_keyboard_and_both_pages_pass_axe(
     assert response.status == 200
     await operator.page.screenshot(path=str(artifacts / "operator-mail.png"), full_page=True)
     assert await operator.axe() == []
+
+
+async def test_staff_keep_their_librarys_general_address_and_others_cannot(
+    console: ConsoleClient, world: World
+) -> None:
+    async def address() -> Any:
+        async with world.platform.client(world.tenant.staff_b) as api:
+            found = await api.get(f"/api/v1/libraries/{world.tenant.library_b}")
+        assert found.status_code == 200, found.text
+        return found.json()["email"]
+
+    await console.sign_in(world.tenant.staff_b)
+    page = await console.get("/console/notices")
+    assert page.status_code == 200 and 'id="h-library-address"' in page.text
+    bad = await console.post("/console/notices/library", {"library_email": "de balie"})
+    assert bad.status_code == 422 and 'id="f-library_email"' in bad.text and 'aria-invalid="true"' in bad.text
+    assert await address() is None
+    saved = await console.post("/console/notices/library", {"library_email": "balie@bieb-b.example"})
+    assert saved.status_code == 303, saved.text
+    page = await console.get(saved.headers["location"])
+    assert NL["notices.library_saved"] in page.text and "balie@bieb-b.example" in page.text
+    assert await address() == "balie@bieb-b.example"
+
+    await console.sign_in(world.tenant.partner_b_token)  # a partner keeps no library's address
+    page = await console.get("/console/notices")
+    assert page.status_code == 200 and 'id="h-library-address"' not in page.text
+    assert (await console.post("/console/notices/library", {"library_email": "x@partner.example"})).status_code == 403
+    await console.sign_in(world.coordinator)
+    await console.get("/console/courses")
+    assert (await console.post("/console/notices/library", {"library_email": "x@gemeente.example"})).status_code == 403
+    assert await address() == "balie@bieb-b.example"
+
+    await console.sign_in(world.tenant.staff_b)
+    await console.get("/console/notices")
+    cleared = await console.post("/console/notices/library", {"library_email": ""})
+    assert cleared.status_code == 303 and await address() is None

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from services.partners import domain, store
 from services.partners.queries.views import map_partnership, partner_view
-from shared.contracts.partners.api.organisations import GetPartner, ListPartners, PartnerView
+from shared.contracts.partners.api.organisations import GetLibrary, GetPartner, LibraryView, ListPartners, PartnerView
 from shared.contracts.partners.api.partnerships import GetPartnerMap, PartnerMapEntry, PartnershipStatus
 from shared.contracts.partners.api.statistics import (
     GetPartnersStatistics,
@@ -34,6 +34,15 @@ async def get_partner(work: UnitOfWork, actor: Actor, query: GetPartner) -> Part
         raise NotFound(f"partner {query.partner_id} not found")
     domain.check_may_read_partner(actor, row.id, row.municipality)
     return partner_view(row)
+
+
+async def get_library(work: UnitOfWork, actor: Actor, query: GetLibrary) -> LibraryView:
+    """Libraries are known to their whole municipality (and to operators); another municipality's is not found."""
+    async with work.read() as session:
+        row = await store.find_library(session, query.library)
+    if row is None or (actor.role is not Role.OPERATOR and actor.municipality != row.municipality):
+        raise NotFound(f"library {query.library} not found")
+    return LibraryView(slug=row.slug, municipality=row.municipality, name=row.name, email=row.email)
 
 
 def partners_in_scope(actor: Actor, municipality: str | None) -> list[Any]:

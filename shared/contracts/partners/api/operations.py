@@ -45,6 +45,7 @@ from shared.contracts.partners.api.notices import (
 from shared.contracts.partners.api.organisations import (
     ActorScope,
     ChangePartnerStatus,
+    GetLibrary,
     GetPartner,
     LibraryView,
     ListPartners,
@@ -105,6 +106,9 @@ UPDATE_LIBRARY = PARTNERS.declare(
     LibraryView,
     roles=LIBRARY_STAFF,
     summary="Change a library's general address, where its notices go while none of its staff chose (its staff)",
+)
+GET_LIBRARY = PARTNERS.declare(
+    "get_library", GetLibrary, LibraryView, summary="One library of the caller's municipality, with its general address"
 )
 
 REGISTER_PARTNER = PARTNERS.declare(

@@ -96,6 +96,10 @@ class RegisterLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     email: Email | None = None  # its general address: the library's notices reach it while none of its staff chose
 
 
+class GetLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    library: Slug
+
+
 class LibraryChanges(MergePatch, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """As a JSON merge patch: left out stays, `null` clears the general address."""
 

@@ -10,7 +10,8 @@ from litestar import Router
 
 from gateway.routes import passthrough
 from shared.contracts.courses.api import operations as ops
-from shared.contracts.courses.api.courses import ReasonedStep, VersionedStep
+from shared.contracts.courses.api.courses import CourseTaskCheck, ReasonedStep, VersionedStep
+from shared.contracts.courses.api.education import EducationAnswer
 
 COURSE = "/{course_id:uuid}"
 SESSION = "/{session_id:uuid}"
@@ -44,6 +45,14 @@ course_routes = Router(
             handler_name="cancel",
         ),
         passthrough("POST", f"{COURSE}/sessions", ops.SCHEDULE_SESSION, body="details", status_code=201),
+        passthrough(
+            "POST",
+            f"{COURSE}/tasks/{{task:str}}",
+            ops.CHECK_COURSE_TASK,
+            body=CourseTaskCheck,
+            status_code=200,
+            handler_name="check_task",
+        ),
         passthrough(
             "GET",
             f"{COURSE}/sessions",
@@ -104,4 +113,23 @@ enrolment_routes = Router(
     ],
 )
 
-COURSE_CONTROLLERS = [course_routes, session_routes, enrolment_routes]
+education_routes = Router(
+    path="/api/v1/education-requests",
+    tags=["courses"],
+    route_handlers=[
+        passthrough("POST", "/", ops.REQUEST_TAILORED_EDUCATION, body=True, status_code=201, handler_name="request"),
+        passthrough("GET", "/", ops.LIST_EDUCATION_REQUESTS),
+        passthrough("GET", "/{request_id:uuid}", ops.GET_EDUCATION_REQUEST, handler_name="get_one"),
+        passthrough(
+            "POST",
+            "/{request_id:uuid}/answer",
+            ops.ANSWER_EDUCATION_REQUEST,
+            body=EducationAnswer,
+            if_match=True,
+            status_code=200,
+            handler_name="answer",
+        ),
+    ],
+)
+
+COURSE_CONTROLLERS = [course_routes, session_routes, enrolment_routes, education_routes]

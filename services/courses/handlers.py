@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import partial
 
 from services.courses import store
-from services.courses.commands import budgets, enrolment, projections, residents, training_needs
-from services.courses.commands.offer import courses, sessions
+from services.courses.commands import budgets, education, enrolment, projections, residents, training_needs
+from services.courses.commands.offer import courses, sessions, tasks
 from services.courses.commands.purchasing import approval, fulfilment, invoices, requesting
 from services.courses.commands.resident_mail import ResidentMailWorker, resident_mail_relay
 from services.courses.queries import budgets as budget_queries
+from services.courses.queries import education as education_queries
 from services.courses.queries import enrolment as enrolment_queries
 from services.courses.queries import offer as offer_queries
 from services.courses.queries import public as public_queries
@@ -83,6 +84,12 @@ def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWo
         runtime.add_relay(resident_mail_relay(runtime.settings, mail))
     # the figures of the gateway's municipality overview
     runtime.bind(ops.COURSES_STATISTICS, partial(statistics.statistics, work))
+    # tailored education: a referrer's request, the library's course for it (places reserved for its referrals)
+    runtime.bind(ops.CHECK_COURSE_TASK, partial(tasks.check_course_task, work))
+    runtime.bind(ops.REQUEST_TAILORED_EDUCATION, partial(education.request_tailored_education, work))
+    runtime.bind(ops.ANSWER_EDUCATION_REQUEST, partial(education.answer_education_request, work))
+    runtime.bind(ops.GET_EDUCATION_REQUEST, partial(education_queries.get_education_request, work))
+    runtime.bind(ops.LIST_EDUCATION_REQUESTS, partial(education_queries.list_education_requests, work))
     runtime.require_bound(ops.COURSES)
     # projections of other services' events
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)

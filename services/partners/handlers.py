@@ -101,6 +101,13 @@ def register(
         feeds.project_supplied_volunteer_event,
     )
     # An intern's registration, confirmed period, end and the library's assessment: into their school's feed.
+    # A referrer's request for tailored education, as the library answers it (named like a referral's parties).
+    runtime.consume_envelopes(
+        "feed-education-requests",
+        "events.courses.education_request.>",
+        "courses",
+        feeds.project_referral_event,
+    )
     runtime.consume_envelopes(
         "feed-interns", "events.volunteers.intern.>", "volunteers", feeds.project_supplied_volunteer_event
     )

@@ -28,6 +28,7 @@ from services.courses.domain.residents import OFFER_HELD_FOR
 from services.courses.queries import enrolment as queries
 from services.courses.queries.enrolment import enrolment_scope
 from services.courses.queries.offer import course_scope
+from services.courses.store import education as education_store
 from services.courses.store import enrolment as enrolment_store
 from services.courses.store import residents as resident_store
 from shared.contracts.courses.api.courses import CourseStatus, Meeting, SessionStatus
@@ -133,6 +134,8 @@ async def place_participant(
     lock and checked that the participant may enrol (staff and partners here, residents in commands/residents.py)."""
     now = tx.clock.now()
     status = domain.place_for_newcomer(session_row.capacity, session_row.confirmed_count)
+    if status is EnrolmentStatus.CONFIRMED and await _place_kept_for_another(tx, course, session_row, referral_id):
+        status = EnrolmentStatus.WAITLISTED
     confirmed = status is EnrolmentStatus.CONFIRMED
     await enrolment_store.take_place(tx.session, session_row.id, confirmed=confirmed)
     await enrolment_store.add_enrolment(
@@ -173,6 +176,20 @@ async def place_participant(
             library=course.library,
         )
     return view
+
+
+async def _place_kept_for_another(
+    tx: Transaction, course: sa.Row, session_row: sa.Row, referral_id: UUID | None
+) -> bool:
+    """A course planned for a referrer's request for tailored education keeps places for that referrer's referrals:
+    anyone else waits when the free places are only those still kept."""
+    partner_id = course.reserved_for_partner_id
+    if partner_id is None or await education_store.is_referrer_of(tx.session, referral_id, partner_id):
+        return False
+    kept = course.reserved_places - await education_store.places_taken_by_partner(
+        tx.session, session_row.id, partner_id
+    )
+    return session_row.capacity - session_row.confirmed_count <= kept
 
 
 async def check_not_enrolled_yet(tx: Transaction, actor: Actor, session_id: UUID, pseudonym: str) -> None:

@@ -16,6 +16,8 @@ from shared.clock import end_of_day, start_of_day
 from shared.contracts.courses.api.courses import (
     CourseDetails,
     CourseStatus,
+    CourseTask,
+    CourseTaskView,
     CourseView,
     GetCourse,
     GetSession,
@@ -134,7 +136,33 @@ def course_view(row: sa.Row) -> CourseView:
         created_at=row.created_at,
         published_at=row.published_at,
         next_session_starts_at=row.next_session_starts_at,
+        partner_brings=PARTNER_BRINGS if row.offered_by_partner_id is not None and row.library else [],
+        library_tasks=library_tasks(row),
     )
+
+
+# A partner running a course in a library brings its content and guidance; the library what the course says.
+PARTNER_BRINGS = ["content", "guidance"]
+TASK_OF = {
+    LibraryContribution.LOCATION: CourseTask.ROOM_BOOKED,
+    LibraryContribution.PROMOTION: CourseTask.PROMOTION_DONE,
+    LibraryContribution.RECRUITMENT: CourseTask.PARTICIPANTS_RECRUITED,
+}
+
+
+def library_tasks(row: sa.Row) -> list[CourseTaskView]:
+    """The hosting library's task for each contribution it brings to a partner's course, ticked off or not."""
+    done = row.library_tasks or {}
+    tasks = [TASK_OF[LibraryContribution(x)] for x in row.library_contributions if LibraryContribution(x) in TASK_OF]
+    return [
+        CourseTaskView(
+            task=task,
+            done=task.value in done,
+            done_at=datetime.fromisoformat(done[task.value]["done_at"]) if task.value in done else None,
+            done_by=done[task.value]["done_by"] if task.value in done else None,
+        )
+        for task in tasks
+    ]
 
 
 async def load_course_view(session: AsyncSession, course_id: UUID, now: datetime) -> CourseView:

@@ -70,6 +70,11 @@ courses = sa.Table(
     sa.Column("updated_at", Time, nullable=False),
     sa.CheckConstraint("library IS NOT NULL OR offered_by_partner_id IS NOT NULL"),
     sa.Index("courses_offer", "municipality", "title", "id"),
+    # planned for a referrer's request for tailored education: places kept for its referrals (store/education.py)
+    sa.Column("reserved_for_partner_id", Uuid),
+    sa.Column("reserved_places", sa.Integer, nullable=False, server_default="0"),
+    # the hosting library's tasks for a partner's course: task → {"done_at", "done_by"} (queries/offer.py)
+    sa.Column("library_tasks", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Index("courses_by_library", "library"),
     sa.Index("courses_by_partner", "offered_by_partner_id"),
 )

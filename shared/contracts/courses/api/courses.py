@@ -139,6 +139,32 @@ class ListCourses(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     limit: Limit = DEFAULT_LIMIT
 
 
+class CourseTask(enum.StrEnum):
+    """What the library does for a partner's course it hosts, one task per contribution it brings."""
+
+    ROOM_BOOKED = "room_booked"  # location
+    PROMOTION_DONE = "promotion_done"  # promotion
+    PARTICIPANTS_RECRUITED = "participants_recruited"  # recruitment
+
+
+class CourseTaskView(msgspec.Struct, frozen=True, kw_only=True):
+    task: CourseTask
+    done: bool
+    done_at: datetime | None = None
+    done_by: str | None = None
+
+
+class CourseTaskCheck(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    done: bool = True
+
+
+class CheckCourseTask(CourseTaskCheck, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The hosting library's staff tick a task of theirs off (or on again)."""
+
+    course_id: UUID
+    task: CourseTask
+
+
 class CourseView(msgspec.Struct, frozen=True, kw_only=True):
     id: UUID
     municipality: str
@@ -161,6 +187,10 @@ class CourseView(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     published_at: datetime | None
     next_session_starts_at: datetime | None = None
+    # A partner's course hosted at a library (the SeniorWeb model): who does what. The partner brings the content
+    # and the guidance; the library what `library_contributions` says, each a task its staff tick off.
+    partner_brings: list[str] = []
+    library_tasks: list[CourseTaskView] = []
 
 
 class Meeting(msgspec.Struct, frozen=True, kw_only=True):

@@ -26,6 +26,7 @@ from shared.contracts.courses.api.budgets import (
 from shared.contracts.courses.api.courses import (
     CancelCourse,
     CancelSession,
+    CheckCourseTask,
     CourseView,
     CreateCourse,
     GetCourse,
@@ -37,6 +38,13 @@ from shared.contracts.courses.api.courses import (
     SessionView,
     UpdateCourse,
     UpdateSession,
+)
+from shared.contracts.courses.api.education import (
+    AnswerEducationRequest,
+    EducationRequestView,
+    GetEducationRequest,
+    ListEducationRequests,
+    RequestTailoredEducation,
 )
 from shared.contracts.courses.api.enrolments import (
     CancelEnrolment,
@@ -407,4 +415,41 @@ TAKE_REGISTRATION_STEP = COURSES.declare(
     RegistrationView,
     roles=RESIDENTS,
     summary="Confirm, accept an offered place, cancel or erase, by the link from the resident's e-mail",
+)
+
+# --- tailored education (maatwerkeducatie, issue 24): a referrer asks, the library plans a course or declines
+REQUEST_TAILORED_EDUCATION = COURSES.declare(
+    "request_tailored_education",
+    RequestTailoredEducation,
+    EducationRequestView,
+    roles=(Role.PARTNER,),
+    summary="A referrer asks a library it partners with as referrer for a course for a group of its clients",
+)
+ANSWER_EDUCATION_REQUEST = COURSES.declare(
+    "answer_education_request",
+    AnswerEducationRequest,
+    EducationRequestView,
+    roles=(Role.STAFF,),
+    summary="The library plans a course of its own for the request (places reserved for the referrer) or declines",
+)
+GET_EDUCATION_REQUEST = COURSES.declare(
+    "get_education_request",
+    GetEducationRequest,
+    EducationRequestView,
+    roles=(Role.STAFF, Role.PARTNER, Role.COORDINATOR, Role.OPERATOR),
+    summary="One request for tailored education",
+)
+LIST_EDUCATION_REQUESTS = COURSES.declare(
+    "list_education_requests",
+    ListEducationRequests,
+    Page[EducationRequestView],
+    roles=(Role.STAFF, Role.PARTNER, Role.COORDINATOR, Role.OPERATOR),
+    summary="Requests for tailored education in scope: the library's, the municipality's, a referrer's own",
+)
+CHECK_COURSE_TASK = COURSES.declare(
+    "check_course_task",
+    CheckCourseTask,
+    CourseView,
+    roles=(Role.STAFF,),
+    summary="The hosting library ticks off a task for a partner's course (room booked, promotion, recruitment)",
 )

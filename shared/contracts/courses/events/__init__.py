@@ -4,6 +4,11 @@
 
 from __future__ import annotations
 
+from shared.contracts.courses.events.education import (
+    EducationRequestDeclined,
+    EducationRequested,
+    EducationRequestPlanned,
+)
 from shared.contracts.courses.events.offer import (
     AttendanceRecorded,
     Audience,
@@ -50,6 +55,9 @@ __all__ = [
     "CourseFormat",
     "CoursePublished",
     "CourseUpdated",
+    "EducationRequestDeclined",
+    "EducationRequestPlanned",
+    "EducationRequested",
     "EnrolmentCancelled",
     "EnrolmentConfirmed",
     "EnrolmentStatus",

@@ -2,8 +2,8 @@
 HTTP client that signs in like a browser does.
 
 Without /usr/bin/chromium (or Playwright) the browser tests are skipped with the reason; `.ci/run` installs
-Debian's `chromium` where apt-get exists. Screenshots go to tests/console/artifacts/ (git-ignored), or to
-PARTNERNET_CONSOLE_ARTIFACTS.
+Debian's `chromium` where apt-get exists. Screenshots go to the run's own temporary directory (removed with it:
+a test run leaves the checkout as it found it), or to PARTNERNET_CONSOLE_ARTIFACTS where they should be kept.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(os.environ.get("PARTNERNET_CONSOLE_ARTIFACTS", Path(__file__).parent / "artifacts"))
 AXE = Path(__file__).parent / "axe.min.js"
 
 
@@ -49,9 +48,12 @@ def browser_missing() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    kept = os.environ.get("PARTNERNET_CONSOLE_ARTIFACTS")
+    if not kept:
+        return tmp_path_factory.mktemp("console-artifacts")
+    Path(kept).mkdir(parents=True, exist_ok=True)
+    return Path(kept)
 
 
 @pytest.fixture(scope="session")

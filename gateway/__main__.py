@@ -9,4 +9,6 @@ parser.add_argument("--name", default="gateway", help="this process's name among
 parser.add_argument(
     "--share-port", action="store_true", help="bind the port with SO_REUSEPORT beside other gateway processes"
 )
-serve(share_port=parser.parse_args().share_port)
+parser.add_argument("--port", type=int, default=None, help="the HTTP port (default: $PARTNERNET_PORT or 8000)")
+arguments = parser.parse_args()
+serve(port=arguments.port, share_port=arguments.share_port)

@@ -44,7 +44,7 @@ from gateway.referrals import ReferralStepController, referral_routes
 from gateway.stream_guard import REVOCATIONS, LiveStreams, revocation_handler
 from gateway.subscriptions import webhook_routes
 from gateway.volunteers import VOLUNTEER_CONTROLLERS
-from shared.messaging import connect_nats
+from shared.messaging import connect_nats, while_jetstream_settles
 from shared.metrics import BrokerWatch, observe_instance
 from shared.probes import nats_ready, probe_lifespan
 from shared.rpc import RpcClient
@@ -79,7 +79,10 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
     @asynccontextmanager
     async def connect_broker(app: Litestar) -> AsyncIterator[None]:
         await connect_nats(nats, settings.nats_url, name="gateway")
-        await idempotency.open(nats.jetstream(), replicas=settings.stream_replicas)
+        await while_jetstream_settles(
+            lambda: idempotency.open(nats.jetstream(), replicas=settings.stream_replicas),
+            "opening the idempotency bucket",
+        )
         await nats.subscribe(REVOCATIONS, cb=revocation_handler(live_streams))
         watching = asyncio.create_task(broker_watch.run(), name="gateway-broker-watch")
         try:

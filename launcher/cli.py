@@ -210,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     up_parser.add_argument(
         "--demo", action="store_true", help="seed a demo municipality with libraries and partners, and print tokens"
     )
+    up_parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="the production shape of deploy/ on this machine: three NATS nodes in one JetStream cluster (streams "
+        "and the idempotency bucket with 3 replicas, sync_interval always), two processes of each service and two "
+        "gateways, on --port and the port after it",
+    )
 
     service_parser = command("service", "run one service against existing NATS and PostgreSQL")
     service_parser.add_argument("name", choices=SERVICES, help="which service")

@@ -2,6 +2,10 @@
 
 Each component is its own process, as in production. This starts and stops them, and tells the supervisor
 (launcher/supervisor.py) which have exited and why, and starts one again when it asks.
+
+With `cluster=True` it is deploy/'s production shape: three NATS nodes in one JetStream cluster (every stream
+and the idempotency bucket with three replicas, flushed to disk before each acknowledgement), two replicas of
+each service and two gateways, each gateway on a port of its own as behind a load balancer.
 """
 
 from __future__ import annotations
@@ -21,13 +25,15 @@ from typing import IO
 
 import httpx
 
-from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from launcher.embedded import EmbeddedNats, EmbeddedNatsCluster, EmbeddedPostgres, free_port
 from launcher.supervisor import describe_exit
 from shared.messaging import SERVICES
 from shared.servers import check_database, check_nats, without_password
 from shared.settings import Settings
 
 HEALTH_DEADLINE_SECONDS = 60.0
+CLUSTER_REPLICAS = 2  # processes of each service, and gateways, in the cluster shape
+CLUSTER_STREAM_REPLICAS = 3
 RUNTIME_FILE = "runtime.json"  # where `up` writes the addresses of the servers it started
 MAIL_CATCHER = "mail"  # the component that catches the platform's e-mail when no SMTP server is named
 MAIL_DIR = "mail"  # its Maildir, in the data directory
@@ -42,13 +48,20 @@ class Platform:
         host: str = "127.0.0.1",
         environ: dict[str, str] | None = None,
         progress: Callable[[str], None] | None = None,
+        cluster: bool = False,
+        health_deadline: float = HEALTH_DEADLINE_SECONDS,
     ) -> None:
         self.data_dir = data_dir
         self.port = port
         self.host = host
         self.base_url = f"http://{host}:{port}"
         self.environ = dict(os.environ if environ is None else environ)
+        self.cluster = cluster
+        self.health_deadline = health_deadline
         self.nats: EmbeddedNats | None = None
+        self.nats_cluster: EmbeddedNatsCluster | None = None
+        # Where each gateway answers: one port shared by the gateway processes, or one port each in the cluster.
+        self.gateway_urls = [self.base_url, *([f"http://{host}:{port + 1}"] if cluster else [])]
         self.postgres: EmbeddedPostgres | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._commands: dict[str, list[str]] = {}
@@ -89,6 +102,15 @@ class Platform:
         if database_url:
             asyncio.run(check_database(database_url))
             self.progress(f"PostgreSQL: {without_password(database_url)} (DATABASE_URL) answers")
+        if not nats_url and self.cluster:
+            step = time.monotonic()
+            self.nats_cluster = EmbeddedNatsCluster(self.data_dir / "nats-cluster")
+            self.nats_cluster.start()
+            nats_url = self.nats_cluster.url
+            self.progress(
+                f"NATS: a cluster of {len(self.nats_cluster.nodes)} nodes at {self.nats_cluster.address}, JetStream "
+                f"healthy on each ({time.monotonic() - step:.1f}s)"
+            )
         if not nats_url:
             step = time.monotonic()
             store = self.data_dir / "nats"
@@ -114,6 +136,8 @@ class Platform:
             "PARTNERNET_PORT": str(self.port),
             "PARTNERNET_HOST": self.host,
         }
+        if self.cluster:  # the environment may ask for other replicas (a cluster given by NATS_URL)
+            self.env.setdefault("PARTNERNET_STREAM_REPLICAS", str(CLUSTER_STREAM_REPLICAS))
         (self.data_dir / RUNTIME_FILE).write_text(
             json.dumps({"NATS_URL": nats_url, "DATABASE_URL": database_url}, indent=2)
         )
@@ -127,12 +151,19 @@ class Platform:
         self._commands = {}
         if not self.environ.get("PARTNERNET_SMTP_HOST"):
             self._start_mail_catcher()
-        platform = {name: [sys.executable, "-m", f"services.{name}"] for name in SERVICES}
-        workers = self.settings.gateway_workers
-        if workers > 1:
-            port_is_free(self.host, self.port)  # the gateways share it (SO_REUSEPORT): with nobody else
-        for worker in gateway_processes(workers):
-            platform[worker] = [sys.executable, "-m", "gateway", "--name", worker]
+        replicas = CLUSTER_REPLICAS if self.cluster else 1
+        platform = {
+            process: [sys.executable, "-m", f"services.{name}"]
+            for name in SERVICES
+            for process in replica_names(name, replicas)
+        }
+        if self.cluster:
+            platform |= cluster_gateway_commands(self.port, CLUSTER_REPLICAS)
+        else:
+            workers = self.settings.gateway_workers
+            if workers > 1:
+                port_is_free(self.host, self.port)  # the gateways share it (SO_REUSEPORT): with nobody else
+            platform |= gateway_commands(workers)
         self._commands.update(platform)
         for name in platform:
             self._spawn(name)
@@ -179,15 +210,22 @@ class Platform:
     def components(self) -> list[str]:
         """Servers first: when NATS and a service have both stopped, NATS comes back before the service."""
         servers = [name for name, server in (("nats", self.nats), ("postgres", self.postgres)) if server]
-        return servers + list(self._commands)
+        return self.nats_nodes() + servers + list(self._commands)
+
+    def nats_nodes(self) -> list[str]:
+        """The cluster's nodes by server name (`nats-1` …), as JetStream names a stream's leader and replicas."""
+        return [node.node.name for node in self.nats_cluster.nodes if node.node] if self.nats_cluster else []
+
+    def _server(self, name: str) -> EmbeddedNats | EmbeddedPostgres | None:
+        if name in self.nats_nodes():
+            assert self.nats_cluster is not None
+            return self.nats_cluster.node(name)
+        return {"nats": self.nats, "postgres": self.postgres}.get(name)
 
     def exit_reason(self, name: str) -> str | None:
         """None while the component runs; else how it ended and the last line of its log."""
-        if name == "nats" and self.nats is not None:
-            running, returncode, log_path = self.nats.is_running, self.nats.returncode, self.nats.log_path
-        elif name == "postgres" and self.postgres is not None:
-            running, returncode = self.postgres.is_running, self.postgres.returncode
-            log_path = self.postgres.log_path
+        if (server := self._server(name)) is not None:
+            running, returncode, log_path = server.is_running, server.returncode, server.log_path
         else:
             returncode = self.processes[name].poll()
             running, log_path = returncode is None, self.logs / f"{name}.log"
@@ -197,21 +235,22 @@ class Platform:
         return describe_exit(returncode) + (f" (last in {log_path.name}: {last})" if last else "")
 
     def restart(self, name: str) -> None:
-        if name == "nats" and self.nats is not None:
-            self.nats.start()  # same port and store: clients reconnect and streams are where they were
-        elif name == "postgres" and self.postgres is not None:
-            self.postgres.start()  # same port and data directory; crash recovery replays the WAL
+        if (server := self._server(name)) is not None:
+            # Same port and store (NATS: clients reconnect, streams are where they were, a cluster's node catches
+            # up from the others; PostgreSQL: crash recovery replays the WAL).
+            server.start()
         else:
             self._spawn(name)
 
     def wait_until_healthy(self) -> None:
         started = time.monotonic()
-        deadline = started + HEALTH_DEADLINE_SECONDS
+        deadline = started + self.health_deadline
         last = "no answer yet"
         ready: set[str] = set()
         while time.monotonic() < deadline:
             if crashed := self.crashed():
-                raise RuntimeError(f"{crashed} exited during start; see {self.data_dir / 'logs'}")
+                last_line = last_log_line(self.logs / f"{crashed}.log")
+                raise RuntimeError(f"{crashed} exited during start ({last_line}); see {self.logs}")
             try:
                 response = httpx.get(f"{self.base_url}/health", timeout=3)
             except httpx.HTTPError as exc:
@@ -222,11 +261,20 @@ class Platform:
                     if name not in ready:
                         ready.add(name)
                         self.progress(f"{name}: ready ({time.monotonic() - started:.1f}s)")
-                if response.status_code == 200:
+                if response.status_code == 200 and self._other_gateways_healthy():
                     return
                 last = response.text
             time.sleep(0.25)
-        raise RuntimeError(f"the platform did not become healthy in {HEALTH_DEADLINE_SECONDS:.0f}s: {last}")
+        raise RuntimeError(f"the platform did not become healthy in {self.health_deadline:.0f}s: {last}")
+
+    def _other_gateways_healthy(self) -> bool:
+        for url in self.gateway_urls[1:]:
+            try:
+                if httpx.get(f"{url}/health", timeout=3).status_code != 200:
+                    return False
+            except httpx.HTTPError:
+                return False
+        return True
 
     def crashed(self) -> str | None:
         for name, process in self.processes.items():
@@ -250,6 +298,8 @@ class Platform:
         self._log_files.clear()
         if self.nats is not None:
             self.nats.stop()
+        if self.nats_cluster is not None:
+            self.nats_cluster.stop()
         if self.postgres is not None:
             self.postgres.stop()
 
@@ -275,6 +325,20 @@ def gateway_commands(workers: int) -> dict[str, list[str]]:
     """How each gateway process is started: several share the port (SO_REUSEPORT), one binds it as usual."""
     share = ["--share-port"] if workers > 1 else []
     return {name: [sys.executable, "-m", "gateway", "--name", name, *share] for name in gateway_processes(workers)}
+
+
+def replica_names(service: str, replicas: int) -> list[str]:
+    """A service's processes by name (`referrals`, `referrals-2` …): each its own log, restarted on its own."""
+    return [service, *(f"{service}-{n}" for n in range(2, replicas + 1))]
+
+
+def cluster_gateway_commands(port: int, gateways: int) -> dict[str, list[str]]:
+    """The cluster shape's gateways: each binds a port of its own (`port`, `port + 1` …), as replicas behind a
+    load balancer do, so a client (and a fault test) can choose one and see it go."""
+    return {
+        name: [sys.executable, "-m", "gateway", "--name", name, "--port", str(port + index)]
+        for index, name in enumerate(gateway_processes(gateways))
+    }
 
 
 def port_answers(port: int) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gateway.console.demo import DEMO_PEOPLE_FILE
-from launcher.platform import RUNTIME_FILE, Platform
+from launcher.platform import HEALTH_DEADLINE_SECONDS, RUNTIME_FILE, Platform
 from launcher.supervisor import Supervisor
 from shared.servers import without_password
 
@@ -24,7 +24,14 @@ def up(args: argparse.Namespace) -> None:
     environ = dict(os.environ)
     if args.demo:  # the console offers the demo's people to sign in as (gateway/console/demo.py)
         environ["PARTNERNET_DEMO_PEOPLE"] = str(data_dir / DEMO_PEOPLE_FILE)
-    platform = Platform(data_dir=data_dir, port=args.port, environ=environ, progress=step_line(started))
+    platform = Platform(
+        data_dir=data_dir,
+        port=args.port,
+        environ=environ,
+        progress=step_line(started),
+        cluster=args.cluster,
+        health_deadline=2 * HEALTH_DEADLINE_SECONDS if args.cluster else HEALTH_DEADLINE_SECONDS,
+    )
     stopping = time.monotonic()
     try:
         with platform:
@@ -66,7 +73,9 @@ def serve(platform: Platform, data_dir: Path, *, demo: bool) -> None:
 
 def addresses(platform: Platform, data_dir: Path) -> list[str]:
     base = platform.base_url
+    others = [f"  gateway:  {url}  (another gateway: the same API and console)" for url in platform.gateway_urls[1:]]
     return [
+        *others,
         f"  console:  {base}/console/",
         f"  API:      {base}/api/v1/  (what it has: resources, documents)",
         f"  API docs: {base}/schema/swagger  (OpenAPI: {base}/schema/openapi.json)",
@@ -76,7 +85,18 @@ def addresses(platform: Platform, data_dir: Path) -> list[str]:
         mail_line(platform, base),
         # The platform user's password stays in the data directory (runtime.json), not on the screen.
         f"  NATS:     {without_password(platform.env['NATS_URL'])}  (credentials in {data_dir / RUNTIME_FILE})",
+        *cluster_lines(platform),
         f"  data:     {data_dir}",
+    ]
+
+
+def cluster_lines(platform: Platform) -> list[str]:
+    if platform.nats_cluster is None:
+        return []
+    monitors = [f"http://{node.host}:{node.node.monitor_port}" for node in platform.nats_cluster.nodes if node.node]
+    return [
+        f"  NATS monitors: {', '.join(monitors)}  (/healthz, /jsz: a stream's leader and replicas)",
+        f"  replicas: streams {platform.env['PARTNERNET_STREAM_REPLICAS']}, each service 2, gateways 2",
     ]
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import UUID
 
 from shared.contracts import EVENT_TYPE_PREFIX, Envelope, EventData, decode_data
 from shared.db import kernel_metadata
-from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
+from shared.messaging import DEAD_LETTER_STREAM, event_stream_name, while_jetstream_settles
 from shared.puller import Puller
 from shared.telemetry import (
     Telemetry,
@@ -158,11 +158,14 @@ class EventConsumer(Generic[E]):
         return asyncio.create_task(self.run(), name=f"consumer-{self.durable}")
 
     async def _declare(self) -> None:
-        try:
-            # An existing consumer keeps its configuration: an operator may have changed it (ack wait, limits).
-            await self._js.consumer_info(self.stream, self.durable)
-        except nats.js.errors.NotFoundError:
-            await self._js.add_consumer(self.stream, config=self.config())
+        async def declare() -> None:
+            try:
+                # An existing consumer keeps its configuration: an operator may have changed it (ack wait, limits).
+                await self._js.consumer_info(self.stream, self.durable)
+            except nats.js.errors.NotFoundError:
+                await self._js.add_consumer(self.stream, config=self.config())
+
+        await while_jetstream_settles(declare, f"declaring the consumer {self.durable}")
 
     async def stop(self) -> None:
         """Let the batch in hand finish (within STOP_SECONDS), then give back what was pulled and not handled."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import nats.errors
 import nats.js.errors
@@ -15,13 +18,16 @@ from faststream.nats.opentelemetry.provider import (
     NatsTelemetrySettingsProvider,
     telemetry_attributes_provider_factory,
 )
+from faststream.nats.security import NatsUserPassword
 from nats.aio.client import Client as Nats
 from nats.js.api import StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 
+from shared.nats_callout import cluster_servers
 from shared.telemetry import Telemetry, stable_subject
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SERVICES = ("partners", "referrals", "volunteers", "courses")
 DEAD_LETTER_STREAM = "DEAD_LETTERS"
@@ -114,8 +120,10 @@ class NatsTelemetry(NatsTelemetryMiddleware):
 
 def create_broker(nats_url: str, *, name: str, telemetry: Telemetry) -> NatsBroker:
     empty_fetches_time_out_as_nats_errors()
+    servers, user, password = cluster_servers(nats_url)
     return NatsBroker(
-        nats_url,
+        servers,
+        security=NatsUserPassword(user, password) if user and password else None,
         name=f"partnernet-{name}",
         middlewares=[NatsTelemetry(tracer_provider=telemetry.tracer_provider)],
         max_reconnect_attempts=-1,  # a broker restart must never end a service
@@ -139,8 +147,11 @@ async def connect_nats(connection: Nats, nats_url: str, *, name: str) -> None:
     async def reconnected() -> None:
         log.info("NATS connection of %s restored", name)
 
+    servers, user, password = cluster_servers(nats_url)
     await connection.connect(
-        nats_url,
+        servers,
+        user=user,
+        password=password,
         name=f"partnernet-{name}",
         max_reconnect_attempts=-1,  # a broker restart must never end the gateway
         reconnect_time_wait=1,
@@ -150,16 +161,35 @@ async def connect_nats(connection: Nats, nats_url: str, *, name: str) -> None:
     )
 
 
+async def while_jetstream_settles(call: Callable[[], Awaitable[T]], what: str, *, within: float = 60.0) -> T:
+    """A JetStream API call made at start, tried again while the answer is "not now": on a cluster that has just
+    formed (or lost a node) every replica of every service declares its streams and consumers at once, and the
+    meta leader answers some of them late (a timeout), or not yet (JetStream not available, no responders).
+    Past `within` seconds the error stands and the process stops saying so; its supervisor starts it again."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return await call()
+        except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError):
+            if time.monotonic() > deadline:
+                raise
+            log.warning("JetStream did not answer %s yet; trying again", what)
+            await asyncio.sleep(1.0)
+
+
 async def declare_streams(broker: NatsBroker, *, replicas: int = 1) -> None:
     """Create or update every stream; any service may start first, so each declares them all."""
     js = broker.connection.jetstream()
-    for spec in STREAMS:
-        config = spec.config(replicas)
+
+    async def declare(config: StreamConfig) -> None:
         try:
             await js.add_stream(config=config)
         except nats.js.errors.BadRequestError:
             # Exists already: bring it to this configuration (replicas may be fewer on a dev server).
             await js.update_stream(config=config)
+
+    for spec in STREAMS:
+        await while_jetstream_settles(functools.partial(declare, spec.config(replicas)), f"declaring {spec.name}")
 
 
 async def broker_answers(connection: Any, timeout: float) -> bool:

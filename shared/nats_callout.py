@@ -116,6 +116,17 @@ def platform_credentials(nats_url: str) -> tuple[str, str] | None:
     return None
 
 
+def cluster_servers(nats_url: str) -> tuple[list[str], str | None, str | None]:
+    """The servers of NATS_URL (comma-separated: a cluster's nodes) and the platform user as connect options.
+
+    nats-py takes one URL per server and sends the credentials of the URL it dials; a node it learns from the
+    cluster (or fails over to) has none, and the server hands such a connection to the callout, which refuses
+    it. Given as options (`user`, `password`) they go to every node, so a client survives the loss of its node.
+    """
+    user, password = platform_credentials(nats_url) or (None, None)
+    return without_credentials(nats_url), user, password
+
+
 def without_credentials(nats_url: str) -> list[str]:
     """The servers of NATS_URL as partners connect to them: without the platform's user and password."""
     servers = []

@@ -14,6 +14,8 @@ import asyncpg
 import nats
 import nats.errors
 
+from shared.nats_callout import cluster_servers
+
 CONNECT_TIMEOUT_SECONDS = 3.0
 
 
@@ -22,7 +24,9 @@ class ServerUnreachable(Exception):
 
 
 def without_password(url: str) -> str:
-    """The URL to print: the password (NATS platform user, database) replaced by ***."""
+    """The URL to print: the password (NATS platform user, database) replaced by ***; each of a cluster's nodes."""
+    if "," in url:
+        return ",".join(without_password(node.strip()) for node in url.split(","))
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -39,6 +43,7 @@ async def connect_nats(nats_url: str, timeout: float = CONNECT_TIMEOUT_SECONDS) 
     """One connection for a command: a single try, no reconnects, no tracebacks printed by nats-py."""
 
     seen: list[Exception] = []
+    servers, user, password = cluster_servers(nats_url)
 
     async def quiet(error: Exception) -> None:  # nats-py would print a traceback for every try
         seen.append(error)
@@ -48,7 +53,9 @@ async def connect_nats(nats_url: str, timeout: float = CONNECT_TIMEOUT_SECONDS) 
         # tries; the outer deadline holds even where a try hangs past connect_timeout (TLS, a paused server).
         return await asyncio.wait_for(
             nats.connect(
-                nats_url,
+                servers,
+                user=user,
+                password=password,
                 connect_timeout=timeout,
                 allow_reconnect=False,
                 max_reconnect_attempts=1,

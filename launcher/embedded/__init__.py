@@ -4,8 +4,16 @@
 log, a stop that does not hang); the names the launcher and the tests use are here.
 """
 
+from launcher.embedded.nats_cluster import EmbeddedNatsCluster
 from launcher.embedded.nats_server import EmbeddedNats, nats_server_binary
 from launcher.embedded.postgres_server import EmbeddedPostgres, postgres_bin_dir
 from launcher.embedded.processes import free_port
 
-__all__ = ["EmbeddedNats", "EmbeddedPostgres", "free_port", "nats_server_binary", "postgres_bin_dir"]
+__all__ = [
+    "EmbeddedNats",
+    "EmbeddedNatsCluster",
+    "EmbeddedPostgres",
+    "free_port",
+    "nats_server_binary",
+    "postgres_bin_dir",
+]

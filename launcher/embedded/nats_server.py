@@ -13,9 +13,12 @@ import sysconfig
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from launcher.embedded.processes import free_port, log_tail, terminate
+
+if TYPE_CHECKING:
+    from launcher.embedded.nats_cluster import ClusterNode
 from shared.nats_callout import PLATFORM_USER, server_config
 
 logger = logging.getLogger(__name__)
@@ -32,6 +35,17 @@ def nats_server_binary() -> Path:
     return Path(found)
 
 
+def kept_password(directory: Path) -> str:
+    """The platform user's password kept in `directory`: made on first use (0600), the same ever after."""
+    path = directory / "platform-password"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError), open(path, "x") as handle:
+            handle.write(secrets.token_hex(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 class EmbeddedNats:
     """A nats-server subprocess with JetStream whose data survives stop()/start() cycles.
 
@@ -42,7 +56,14 @@ class EmbeddedNats:
     """
 
     def __init__(
-        self, store_dir: Path, port: int | None = None, host: str = "127.0.0.1", *, auth_callout: bool = False
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        *,
+        auth_callout: bool = False,
+        node: ClusterNode | None = None,
+        password: str | None = None,
     ) -> None:
         self.store_dir = Path(store_dir).absolute()
         self.host = host
@@ -50,6 +71,8 @@ class EmbeddedNats:
         self.port = port if port is not None else free_port(host)
         self.log_path = self.store_dir / "nats.log"
         self.auth_callout = auth_callout
+        self.node = node  # one node of a cluster (launcher/embedded/nats_cluster.py): its whole nats.conf is written
+        self._password = password  # a cluster's nodes share the platform user's password
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -65,19 +88,22 @@ class EmbeddedNats:
     @property
     def platform_password(self) -> str:
         """The platform user's password: made on first use, kept (0600) so restarts keep their clients."""
-        path = self.store_dir / "platform-password"
-        if not path.exists():
-            self.store_dir.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(FileExistsError), open(path, "x") as handle:
-                handle.write(secrets.token_hex(24))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return self._password if self._password is not None else kept_password(self.store_dir)
 
     def _write_config(self) -> Path:
         path = self.store_dir / "nats-server.conf"
-        path.write_text(server_config(PLATFORM_USER, self.platform_password))
+        authorization = server_config(PLATFORM_USER, self.platform_password) if self.auth_callout else ""
+        if self.node is not None:
+            authorization = self.node.config(self.host, self.port, self.store_dir / "jetstream") + authorization
+        path.write_text(authorization)
         path.chmod(0o600)
         return path
+
+    def _command(self) -> list[str]:
+        if self.node is not None:  # everything is in the node's nats.conf, as in deploy/
+            return [str(nats_server_binary()), "-c", str(self._write_config())]
+        command = [str(nats_server_binary()), "-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)]
+        return command + (["-c", str(self._write_config())] if self.auth_callout else [])
 
     @property
     def is_running(self) -> bool:
@@ -97,18 +123,7 @@ class EmbeddedNats:
             return
         self.stop()  # reap a server that died on its own before launching its successor
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            str(nats_server_binary()),
-            "-js",
-            "-sd",
-            str(self.store_dir),
-            "-a",
-            self.host,
-            "-p",
-            str(self.port),
-        ]
-        if self.auth_callout:
-            cmd += ["-c", str(self._write_config())]
+        cmd = self._command()
         started = time.monotonic()
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(

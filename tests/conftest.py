@@ -35,6 +35,7 @@ from gateway.app import create_app
 from gateway.server import server_config
 from launcher.embedded import free_port
 from launcher.mail_catcher import MailCatcher
+from launcher.platform import Platform
 from services.courses.app import build as build_courses
 from services.partners.app import build as build_partners
 from services.referrals.app import build as build_referrals
@@ -211,6 +212,47 @@ def make_settings(nats_url: str, database_url: str, data_dir: Path, *, smtp_port
         mail_retry_max_seconds=1.0,
         mail_max_attempts=4,
     )
+
+
+def free_port_pair() -> int:
+    """A port whose next port is free too: the cluster shape's two gateways listen on both."""
+    import socket
+
+    while True:
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
+                return port
+
+
+@pytest.fixture(scope="module")
+async def cluster_shape(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> AsyncIterator[Platform]:
+    """deploy/'s production shape, as `partnernet up --cluster` starts it: three NATS nodes (streams and the
+    idempotency bucket with 3 replicas, sync_interval always), two processes of each service, two gateways;
+    on a database of its own on the session's PostgreSQL. Started once per module (about a minute under load),
+    bounded by the platform's health deadline; every process stops and the database goes when the module ends.
+    A test that kills or pauses a part brings it back before it ends."""
+    database_url = await create_database(postgres_url)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NATS_", "DATABASE_", "PARTNERNET_", "OTEL_"))}
+    environ |= {
+        "DATABASE_URL": database_url,
+        "PARTNERNET_RELAY_POLL": "0.5",
+        "PARTNERNET_RATE_LIMIT": "1000000",  # the load comes from one partner: the per-caller limit is not tested
+        "PARTNERNET_LOG_LEVEL": "WARNING",
+    }
+    platform = Platform(
+        data_dir=tmp_path_factory.mktemp("cluster-shape"),
+        port=free_port_pair(),
+        environ=environ,
+        cluster=True,
+        health_deadline=180.0,
+    )
+    try:
+        await asyncio.to_thread(platform.__enter__)  # blocking start; stops what had started if it fails
+        yield platform
+    finally:
+        await asyncio.to_thread(platform.stop)
+        await drop_database(postgres_url, database_url)
 
 
 @pytest.fixture(scope="session")

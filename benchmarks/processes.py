@@ -12,8 +12,10 @@ COMPONENTS = ("gateway", *SERVICES, "nats-server", "postgres", "postgres backend
 
 
 def component(process: str) -> str:
-    """The component a launcher process belongs to: its gateway processes (`gateway-2` …) are the gateway."""
-    return "gateway" if process.startswith("gateway-") else process
+    """The component a launcher process belongs to: `gateway-2` is the gateway, `referrals-2` (the cluster shape's
+    second replica) the referrals service."""
+    name, _, number = process.rpartition("-")
+    return name if name and number.isdigit() else process
 
 
 def rss_mb(pid: int) -> float | None:

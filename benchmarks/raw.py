@@ -119,14 +119,23 @@ async def _request_loop(request: Callable[[], Awaitable[object]], duration: floa
     )
 
 
-async def jetstream_publish_and_consume(nats_url: str, *, duration: float, in_flight: int = 256) -> tuple[Rate, Rate]:
-    """Acked publishes with `in_flight` outstanding (as the outbox relay batches), then a pull consumer acking each."""
+async def jetstream_publish_and_consume(
+    nats_url: str, *, duration: float, in_flight: int = 256, replicas: int = 1
+) -> tuple[Rate, Rate]:
+    """Acked publishes with `in_flight` outstanding (as the outbox relay batches), then a pull consumer acking each;
+    on a stream of `replicas` copies (3: the cluster shape's, each flushed to disk before the ack)."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     with contextlib.suppress(nats.js.errors.NotFoundError):
         await js.delete_stream(BENCH_STREAM)
     await js.add_stream(
-        StreamConfig(name=BENCH_STREAM, subjects=[f"{BENCH_SUBJECT}.>"], storage=StorageType.FILE, duplicate_window=120)
+        StreamConfig(
+            name=BENCH_STREAM,
+            subjects=[f"{BENCH_SUBJECT}.>"],
+            storage=StorageType.FILE,
+            duplicate_window=120,
+            num_replicas=replicas,
+        )
     )
     try:
         published = 0

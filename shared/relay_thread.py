@@ -21,6 +21,7 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NATS
 
+from shared.nats_callout import cluster_servers
 from shared.relay import OrderedPublisher, Relay
 from shared.telemetry import housekeeping
 
@@ -79,10 +80,13 @@ class RelayThread:
 
     async def _connect(self) -> NATS:
         """The relay's own connection, reconnecting for ever like the service's; retried until NATS answers."""
+        servers, user, password = cluster_servers(self.nats_url)  # every node of a cluster, credentials to each
         while True:
             try:
                 return await nats.connect(
-                    self.nats_url,
+                    servers,
+                    user=user,
+                    password=password,
                     name=f"partnernet-{self.name}-relay",
                     max_reconnect_attempts=-1,  # a broker restart must never end the relay
                     reconnect_time_wait=1,

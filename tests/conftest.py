@@ -245,7 +245,7 @@ async def cluster_shape(tmp_path_factory: pytest.TempPathFactory, postgres_url: 
         port=free_port_pair(),
         environ=environ,
         cluster=True,
-        health_deadline=240.0,
+        health_deadline=300.0,
     )
     try:
         await asyncio.to_thread(platform.__enter__)  # blocking start; stops what had started if it fails

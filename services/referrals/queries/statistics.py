@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from services.referrals.queries.lists import scope, submitted_between
 from services.referrals.store import referrals
-from services.referrals.store.figures import OVERVIEW, referral_counts, referral_need_counts
+from services.referrals.store.figures import OVERVIEW, STATISTICS
 from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus
 from shared.contracts.referrals.api.statistics import (
     GetReferralsOverviewStatistics,
@@ -37,51 +37,40 @@ async def statistics(work: UnitOfWork, actor: Actor, query: GetReferralStatistic
 
 
 async def statistics_of_counts(work: UnitOfWork, actor: Actor, query: GetReferralStatistics) -> ReferralStatistics:
-    c, n = referral_counts, referral_need_counts
-    conditions = scope(actor, table=c)
-    need_conditions = scope(actor, table=n)
+    """From the read model in one statement on a direct connection (store/figures.py STATISTICS): three
+    statements through the session cost ~5 ms of CPU where PostgreSQL spends a fraction of one (issue 25)."""
+    values: dict[str, Any] = {}
+    if actor.role is Role.STAFF:
+        values["own_library"] = actor.library
+    elif actor.role is Role.PARTNER:
+        try:
+            values["partner"] = UUID(actor.partner or "")
+        except ValueError as exc:
+            raise Forbidden("the token names no partner") from exc
+    elif actor.role is Role.COORDINATOR:
+        values["municipality"] = actor.municipality
     if query.library is not None:
-        conditions.append(c.c.library == query.library)
-        need_conditions.append(n.c.library == query.library)
-    completed = c.c.status == ReferralStatus.COMPLETED.value
-
-    def sum_where(condition: sa.ColumnElement[bool] | None = None) -> sa.ColumnElement[Any]:
-        total = sa.func.sum(c.c.count)
-        return sa.func.coalesce(total if condition is None else total.filter(condition), 0)
-
-    totals = sa.select(
-        sum_where().label("total"),
-        sum_where(c.c.receiving_partner_id.is_not(None)).label("to_partner"),
-        sum_where(c.c.overdue).label("overdue_now"),
-        sum_where(sa.and_(c.c.was_overdue, c.c.status != ReferralStatus.SUBMITTED.value)).label("answered_late"),
-        sum_where(sa.and_(completed, c.c.course_finished)).label("course_finished"),
-        sum_where(sa.and_(completed, c.c.moved_to_work)).label("moved_to_work"),
-        sum_where(sa.and_(completed, c.c.further_education)).label("further_education"),
-        sum_where(c.c.anonymised).label("anonymised"),
-    ).where(*conditions)
-    count = sa.func.sum(c.c.count)
-    by_status = sa.select(c.c.status, count).where(*conditions).group_by(c.c.status).having(count > 0)
-    need_count = sa.func.sum(n.c.count)
-    by_need = sa.select(n.c.area, need_count).where(*need_conditions).group_by(n.c.area).having(need_count > 0)
-    async with work.read() as session:
-        row = (await session.execute(totals)).one()
-        statuses = {status: int(number) for status, number in (await session.execute(by_status)).all()}
-        needs = {area: int(number) for area, number in (await session.execute(by_need)).all()}
-    total, to_partner = int(row.total), int(row.to_partner)
+        values["library"] = query.library
+    async with work.direct() as db:
+        rows = await db.fetch(STATISTICS[(actor.role.value, query.library is not None)], **values)
+    statuses = {r.key: int(r.number) for r in rows if r.kind == "status"}
+    needs = {r.key: int(r.number) for r in rows if r.kind == "need"}
+    flag = {r.kind: int(r.number) for r in rows if r.kind not in ("status", "need")}
+    total = sum(statuses.values())
     return ReferralStatistics(
         total=total,
         by_status=statuses,
         by_direction={
-            ReferralDirection.TO_LIBRARY.value: total - to_partner,
-            ReferralDirection.TO_PARTNER.value: to_partner,
+            ReferralDirection.TO_LIBRARY.value: total - flag["to_partner"],
+            ReferralDirection.TO_PARTNER.value: flag["to_partner"],
         },
         by_need_area=needs,
-        overdue_now=int(row.overdue_now),
-        answered_late=int(row.answered_late),
-        completed_with_course_finished=int(row.course_finished),
-        completed_moved_to_work=int(row.moved_to_work),
-        completed_further_education=int(row.further_education),
-        anonymised=int(row.anonymised),
+        overdue_now=flag["overdue_now"],
+        answered_late=flag["answered_late"],
+        completed_with_course_finished=flag["course_finished"],
+        completed_moved_to_work=flag["moved_to_work"],
+        completed_further_education=flag["further_education"],
+        anonymised=flag["anonymised"],
     )
 
 

@@ -108,3 +108,48 @@ OVERVIEW = {
     ),
     (False, False): Prepared("SELECT referral figures of every municipality", _overview("true")),
 }
+
+
+def _statistics(scope: str) -> sa.TextClause:
+    """The statistics' figures in one statement: per status, per need area, and each flag's count (`kind`,
+    `key`, `number`), summed over the counters in `scope` (a fixed condition on their party columns)."""
+    flags = {
+        "to_partner": "receiving_partner_id IS NOT NULL",
+        "overdue_now": "overdue",
+        "answered_late": "was_overdue AND status <> 'submitted'",
+        "course_finished": "status = 'completed' AND course_finished",
+        "moved_to_work": "status = 'completed' AND moved_to_work",
+        "further_education": "status = 'completed' AND further_education",
+        "anonymised": "anonymised",
+    }
+    sums = ",\n".join(
+        f"coalesce(sum(count) FILTER (WHERE {condition}), 0) AS {name}" for name, condition in flags.items()
+    )
+    unpivot = "\n".join(f"UNION ALL SELECT '{name}', NULL, {name} FROM f" for name in flags)
+    return sa.text(
+        f"""
+        WITH c AS (SELECT * FROM referral_counts WHERE {scope}),
+             f AS (SELECT {sums} FROM c)
+        SELECT 'status' AS kind, status AS key, sum(count) AS number FROM c GROUP BY status HAVING sum(count) > 0
+        UNION ALL
+        SELECT 'need', area, sum(count) FROM referral_need_counts WHERE {scope} GROUP BY area HAVING sum(count) > 0
+        {unpivot}
+        """
+    )
+
+
+_SCOPES = {
+    "staff": "library = :own_library",
+    "partner": "(referring_partner_id = :partner OR receiving_partner_id = :partner)",
+    "coordinator": "municipality = :municipality",
+    "operator": "true",
+}
+# By the caller's scope and whether one library is asked for: a prepared statement each.
+STATISTICS = {
+    (role, one_library): Prepared(
+        f"SELECT referral statistics ({role}{', a library' if one_library else ''})",
+        _statistics(scope + (" AND library = :library" if one_library else "")),
+    )
+    for role, scope in _SCOPES.items()
+    for one_library in (False, True)
+}

@@ -22,7 +22,14 @@ from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import Formats, page
 from shared.contracts.courses.api import operations as ops
-from shared.contracts.courses.api.courses import CourseStatus, CourseView, GetCourse, ListSessions, PublishCourse
+from shared.contracts.courses.api.courses import (
+    CheckCourseTask,
+    CourseStatus,
+    CourseView,
+    GetCourse,
+    ListSessions,
+    PublishCourse,
+)
 from shared.contracts.courses.events import Audience, CourseFormat, LibraryContribution, LocationKind
 from shared.contracts.vocabulary import SkillArea
 from shared.errors import Forbidden, InvalidInput, PartnernetError
@@ -32,7 +39,7 @@ from shared.tenancy import Actor, Role
 READERS = (Role.STAFF, Role.COORDINATOR, Role.PARTNER)
 OFFERERS = (Role.STAFF, Role.PARTNER)
 STEPS = ("edit", "publish", "cancel", "schedule")
-DONE = ("created", *STEPS)
+DONE = ("created", "task", *STEPS)
 EMPTY_MEETINGS = 3  # rows offered for a new session's meetings
 
 
@@ -101,6 +108,25 @@ class CoursePages(Controller):
     ) -> Response[Any]:
         # Its own route: the edit form's GET holds the path, so the step route below does not match it.
         return await self._post(visitor, rpc, course_id, "edit", await request.form())
+
+    @post("/{course_id:uuid}/tasks/{task:str}", status_code=303)
+    async def check_task(
+        self,
+        course_id: FromPath[UUID],
+        task: FromPath[str],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        """The hosting library's staff tick a task of theirs off (or on again); the courses service decides."""
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            data = {"course_id": str(course_id), "task": task, "done": form.get("done") != "0"}
+            await rpc.call(ops.CHECK_COURSE_TASK, actor, msgspec.convert(data, CheckCourseTask))
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            return await self._page(visitor, rpc, actor, course_id, problem=course_forms.problem_of(visitor.lang, exc))
+        return Redirect(f"{PREFIX}/courses/{course_id}?done=task#h-who-does-what", status_code=303)
 
     @post("/{course_id:uuid}/{step:str}", status_code=303)
     async def take_step(
@@ -181,6 +207,7 @@ class CoursePages(Controller):
             notice=notice,
             problem=problem,
             open_step=open_step,
+            ticks=actor.role is Role.STAFF and actor.library == course.library,
         )
 
     @staticmethod

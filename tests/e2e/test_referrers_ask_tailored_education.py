@@ -163,6 +163,14 @@ async def test_a_referrer_asks_only_where_its_partnership_covers_it_and_only_the
     assert (unchanged["status"], unchanged["version"]) == ("requested", mine["version"])
     assert (await call(platform, tenant.partner_b_token, "GET", PATH))["items"] == []
 
+    async def open_for_library_a(token: str) -> int:
+        overview = await call(platform, token, "GET", "/api/v1/overview")
+        (mine_,) = [x for x in overview["libraries"] if x["library"] == tenant.library_a]
+        return int(mine_["courses"]["education_requests"])
+
+    # The overview counts the requests awaiting the library's answer (the first test's was answered).
+    assert await open_for_library_a(tenant.staff_a) == 1
+    assert await open_for_library_a(tenant.coordinator or tenant.operator) == 1
     declined = await call(platform, tenant.staff_a, "POST", answer, {"decision": "decline", "reason": "geen docent"})
     assert declined["status"] == "declined" and declined["reason"] == "geen docent"
     again = await call(platform, tenant.staff_a, "POST", answer, {"decision": "decline", "reason": "nogmaals"})
@@ -173,6 +181,7 @@ async def test_a_referrer_asks_only_where_its_partnership_covers_it_and_only_the
         return any(e["data"]["request_id"] == mine["id"] for e in entries)
 
     await eventually(in_feed, what="the decline in the referrer's feed")
+    assert await open_for_library_a(tenant.staff_a) == 0
 
 
 async def test_a_suspended_partnership_asks_for_nothing(platform: RunningPlatform) -> None:

@@ -7,11 +7,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import sqlalchemy as sa
 
 from services.courses import store
 from services.courses.domain.purchasing import budget_year_of, check_may_read_purchasing
+from services.courses.store.education import education_requests
 from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
+from shared.contracts.courses.api.education import EducationRequestStatus
 from shared.contracts.courses.api.purchasing import PurchaseStatus
 from shared.contracts.courses.api.statistics import (
     CourseFigures,
@@ -78,6 +81,21 @@ def course_figures(
     return courses, places
 
 
+def open_requests(group: sa.ColumnElement[Any], where: list[sa.ColumnElement[bool]]) -> sa.Select[Any]:
+    """Requests for tailored education awaiting an answer, per `group` (the library asked, or the referrer)."""
+    return (
+        sa.select(group, sa.func.count())
+        .where(*where, education_requests.c.status == EducationRequestStatus.REQUESTED.value)
+        .group_by(group)
+    )
+
+
+def with_requests(figures: dict[Any, CourseFigures], requests: Iterable[Any]) -> dict[Any, CourseFigures]:
+    for key, count in requests:
+        figures[key] = msgspec.structs.replace(figures.get(key, NO_COURSES), education_requests=int(count))
+    return figures
+
+
 def merge(counts: Iterable[Any], places: Iterable[Any]) -> dict[Any, CourseFigures]:
     figures: dict[Any, CourseFigures] = {}
     for key, count in counts:
@@ -110,6 +128,10 @@ async def statistics(work: UnitOfWork, actor: Actor, query: GetCoursesStatistics
         by_partner = merge(
             *[(await session.execute(x)).all() for x in course_figures(now, c.c.offered_by_partner_id, course_scope)]
         )
+        r = education_requests
+        request_scope = in_scope(r, actor, query)
+        with_requests(by_library, (await session.execute(open_requests(r.c.library, request_scope))).all())
+        with_requests(by_partner, (await session.execute(open_requests(r.c.partner_id, request_scope))).all())
         budgets = {
             row.library: PurchaseFigures(
                 budget_cents=row.amount_cents, committed_cents=row.committed_cents, spent_cents=row.spent_cents

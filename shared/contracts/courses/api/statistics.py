@@ -22,6 +22,7 @@ class CourseFigures(msgspec.Struct, frozen=True, kw_only=True):
     places: int  # over the sessions still to come
     places_free: int
     waiting_list: int  # waitlisted enrolments
+    education_requests: int = 0  # referrers' requests for tailored education awaiting the library's answer
 
 
 class PurchaseFigures(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,21 +10,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import jinja2
 from markupsafe import Markup
 
 from gateway.calendar.words import WORDS
+from gateway.templates import TEMPLATES
 from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api.public import PublicSession
 from shared.contracts.courses.events import LocationKind
-
-ENVIRONMENT = jinja2.Environment(
-    loader=jinja2.PackageLoader("gateway.calendar", "templates"),
-    autoescape=jinja2.select_autoescape(default=True),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 STYLE = (
     "body{margin:0;font:1.05rem/1.5 system-ui,sans-serif;color:#1a1a1a;background:#fff}"
@@ -146,4 +138,4 @@ def with_query(path: str, **params: Any) -> str:
 
 
 def render(template: str, lang: str, **context: Any) -> str:
-    return ENVIRONMENT.get_template(template).render(lang=lang, t=WORDS[lang], style=STYLE, **context)
+    return TEMPLATES.get_template(f"calendar/{template}").render(lang=lang, t=WORDS[lang], style=STYLE, **context)

@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
 import msgspec
 from babel.dates import format_date, format_datetime
 from litestar import Response
@@ -14,6 +13,7 @@ from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 
 from gateway.console.session import PREFIX, Visitor
+from gateway.templates import TEMPLATES
 from shared.clock import LOCAL_TIME
 from shared.tenancy import Role
 
@@ -21,18 +21,11 @@ from shared.tenancy import Role
 DATE_PATTERNS = {"nl": "dd-MM-yyyy", "en": "yyyy-MM-dd"}
 DATETIME_PATTERNS = {"nl": "dd-MM-yyyy HH:mm", "en": "yyyy-MM-dd HH:mm"}
 
-ENVIRONMENT = jinja2.Environment(
-    loader=jinja2.PackageLoader("gateway.console", "templates"),
-    autoescape=jinja2.select_autoescape(default=True),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 # HTML `pattern`s (compiled with the `v` flag: punctuation in a class is escaped) as the request types have them.
-ENVIRONMENT.globals.update(
-    slug_pattern=r"[a-z0-9][a-z0-9\-]{1,62}",
-    phone_pattern=r"\+?[0-9][0-9 \(\)\-]{5,24}",
-)
+PATTERNS = {
+    "slug_pattern": r"[a-z0-9][a-z0-9\-]{1,62}",
+    "phone_pattern": r"\+?[0-9][0-9 \(\)\-]{5,24}",
+}
 
 
 @dataclass(frozen=True)
@@ -140,12 +133,13 @@ class Formats:
 
 def render(visitor: Visitor, template: str, **context: Any) -> str:
     actor = visitor.actor
-    return ENVIRONMENT.get_template(template).render(
+    return TEMPLATES.get_template(f"console/{template}").render(
         v=visitor,
         t=visitor.t,
         f=Formats(visitor.lang),
         nav=NAVIGATION.get(actor.role, []) if actor else [],
         prefix=PREFIX,
+        **PATTERNS,
         **context,
     )
 

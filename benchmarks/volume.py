@@ -37,7 +37,10 @@ STATUSES = (
 CLOSED = ("declined", "completed", "withdrawn", "no_show", "expired")
 HELD = ("intake_held", "enrolled", "completed")
 
-# Every column of the template as it is, but these: `g` is the copy's number, `t` the template referral.
+# Every column of the template as it is, but these: `g` is the copy's number, `t` the template referral. The status
+# goes by g / LIBRARIES, not g: the template's own library and municipality get every copy whose g is a multiple of
+# LIBRARIES, and by g alone all of those were `submitted` (no intakes, no closed ones in the benchmark's views).
+STATUS = "(ARRAY{statuses})[1 + (g / {libraries}) % {count}]"
 REFERRAL_COLUMNS = {
     "id": "gen_random_uuid()",
     "participant_pseudonym": "'P-SEED' || lpad(g::text, 9, '0')",
@@ -50,18 +53,16 @@ REFERRAL_COLUMNS = {
         "CASE WHEN t.referring_partner_id IS NULL OR g % {partners} = 0 THEN t.referring_partner_id"
         " ELSE md5(t.referring_partner_id::text || (g % {partners}))::uuid END"
     ),
-    "status": "(ARRAY{statuses})[1 + g % {count}]",
+    "status": STATUS,
     "submitted_at": "submitted",
     "updated_at": "submitted + interval '3 days'",
     # Deadlines ahead, so the periodic jobs do not set to work on the copies while they are measured.
     "respond_by": "now() + interval '5 days'",
     "expires_at": "now() + interval '30 days'",
     "overdue": "false",  # the copies are answered in time: the lists' first rows stay the platform's own
-    "intake_held_at": (
-        "CASE WHEN (ARRAY{statuses})[1 + g % {count}] IN {held} THEN submitted + (g % 300) * interval '1 hour' END"
-    ),
-    "closed_at": ("CASE WHEN (ARRAY{statuses})[1 + g % {count}] IN {closed} THEN submitted + interval '20 days' END"),
-    "erase_after": "CASE WHEN (ARRAY{statuses})[1 + g % {count}] IN {closed} THEN now() + interval '385 days' END",
+    "intake_held_at": "CASE WHEN " + STATUS + " IN {held} THEN submitted + (g % 300) * interval '1 hour' END",
+    "closed_at": "CASE WHEN " + STATUS + " IN {closed} THEN submitted + interval '20 days' END",
+    "erase_after": "CASE WHEN " + STATUS + " IN {closed} THEN now() + interval '385 days' END",
 }
 
 

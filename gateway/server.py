@@ -230,6 +230,7 @@ def shared_port(host: str, port: int) -> socket.socket:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     listener.bind((host, port))
-    listener.listen(2048)
-    listener.set_inheritable(True)
+    # Bound, not yet listening: asyncio's create_server listens once uvicorn has run the app's start-up. A socket
+    # listening earlier would be given its share of new connections by the kernel while this process cannot
+    # answer them yet (seconds on a loaded machine, while the other gateway process could).
     return listener

@@ -163,8 +163,7 @@ class Platform:
             workers = self.settings.gateway_workers
             if workers > 1:
                 port_is_free(self.host, self.port)  # the gateways share it (SO_REUSEPORT): with nobody else
-            for worker in gateway_processes(workers):
-                platform[worker] = [sys.executable, "-m", "gateway", "--name", worker]
+            platform |= gateway_commands(workers)
         self._commands.update(platform)
         for name in platform:
             self._spawn(name)

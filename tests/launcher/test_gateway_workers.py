@@ -29,6 +29,10 @@ def test_two_gateway_processes_share_the_port_but_another_platform_is_refused_it
     port = first.getsockname()[1]
     second = shared_port("127.0.0.1", port)  # the second gateway process of the same platform
     try:
+        for listener in (first, second):
+            # Bound only: a gateway process listens once its app has started (asyncio's create_server does).
+            assert listener.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 0
+            listener.listen()
         with pytest.raises(RuntimeError, match="in use"):
             port_is_free("127.0.0.1", port)
     finally:

@@ -22,6 +22,7 @@ from gateway.console.assignments import AssignmentPages
 from gateway.console.budget import BudgetPages
 from gateway.console.course_pages import CoursePages
 from gateway.console.duplicates import DuplicatePages
+from gateway.console.education_requests import EducationRequestPages
 from gateway.console.explain import Explanation, explain, plain_words
 from gateway.console.feed import FeedPages
 from gateway.console.interns import InternPages
@@ -135,6 +136,7 @@ def console_router() -> Router:
             NetworkForms,
             OrganisationPages,
             PartnerPeoplePages,
+            EducationRequestPages,
             AgreementPages,
             VolunteerPages,
             VolunteerReadPages,

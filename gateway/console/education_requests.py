@@ -1,0 +1,128 @@
+"""Requests for tailored education (maatwerkeducatie, issue 24) in the console: a referrer asks a library it partners
+with for a course for a group of its clients and follows the answer; the library's staff plan one of their courses
+for it (its places kept for the referrer's referrals) or decline with a reason; the coordinator reads along. The same
+operations as /api/v1/education-requests; the courses service decides who may."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect
+
+from gateway.console import forms
+from gateway.console.explain import Explanation, explain
+from gateway.console.names import load_names
+from gateway.console.session import PREFIX, Visitor
+from gateway.console.views import page
+from shared.contracts.courses.api import operations as ops
+from shared.contracts.courses.api.courses import CourseStatus, ListCourses
+from shared.contracts.courses.api.education import (
+    AnswerEducationRequest,
+    ListEducationRequests,
+    RequestTailoredEducation,
+)
+from shared.contracts.vocabulary import SkillArea
+from shared.errors import PartnernetError
+from shared.rpc import RpcClient
+from shared.tenancy import Actor, Role
+
+READERS = (Role.STAFF, Role.PARTNER, Role.COORDINATOR)
+FIELDS = ("library", "target_group", "skill_area", "clients", "preferred_from", "preferred_until", "note")
+
+
+class EducationRequestPages(Controller):
+    path = "/education-requests"
+
+    @get("/")
+    async def requests(
+        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], done: FromQuery[str | None] = None
+    ) -> Response[str]:
+        actor = visitor.signed_in(*READERS)
+        notice = f"education_done.{done}" if done in ("asked", "answered") else None
+        return await self._page(visitor, rpc, actor, notice=notice)
+
+    @post("/", status_code=303)
+    async def ask(
+        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.PARTNER)
+        form = await request.form()
+        try:
+            data = {
+                "library": forms.text(form, "library"),
+                "target_group": forms.text(form, "target_group"),
+                "skill_area": forms.text(form, "skill_area"),
+                "clients": forms.number(form, "clients"),
+                "preferred_from": forms.local_date(form, "preferred_from", "preferred_from"),
+                "preferred_until": forms.local_date(form, "preferred_until", "preferred_until"),
+                "note": forms.text(form, "note"),
+            }
+            await rpc.call(ops.REQUEST_TAILORED_EDUCATION, actor, forms.convert(data, RequestTailoredEducation))
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            typed = {name: forms.text(form, name) or "" for name in FIELDS}
+            return await self._page(visitor, rpc, actor, problem=explain(visitor.lang, exc), values=typed)
+        return Redirect(f"{PREFIX}/education-requests?done=asked", status_code=303)
+
+    @post("/{request_id:uuid}/answer", status_code=303)
+    async def answer(
+        self,
+        request_id: FromPath[UUID],
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        actor = visitor.signed_in(Role.STAFF)
+        form = await request.form()
+        try:
+            data = {
+                "request_id": str(request_id),
+                "decision": forms.text(form, "decision"),
+                "course_id": forms.text(form, "course_id"),
+                "reason": forms.text(form, "reason"),
+            }
+            await rpc.call(ops.ANSWER_EDUCATION_REQUEST, actor, forms.convert(data, AnswerEducationRequest))
+        except (PartnernetError, msgspec.ValidationError) as exc:
+            return await self._page(visitor, rpc, actor, problem=explain(visitor.lang, exc))
+        return Redirect(f"{PREFIX}/education-requests?done=answered", status_code=303)
+
+    @staticmethod
+    async def _page(
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        *,
+        notice: str | None = None,
+        problem: Explanation | None = None,
+        values: dict[str, str] | None = None,
+    ) -> Response[str]:
+        found, parties = await asyncio.gather(
+            rpc.call(ops.LIST_EDUCATION_REQUESTS, actor, ListEducationRequests(limit=200)),
+            load_names(rpc, actor),
+        )
+        courses = []
+        if actor.role is Role.STAFF:
+            own = await rpc.call(ops.LIST_COURSES, actor, ListCourses(library=actor.library, limit=200))
+            courses = [
+                c for c in own.items if c.offered_by_partner_id is None and c.status is not CourseStatus.CANCELLED
+            ]
+        return page(
+            visitor,
+            "education_requests.html",
+            status=problem.status if problem else 200,
+            section="education_requests",
+            requests=found.items,
+            parties=parties,
+            courses=courses,
+            areas=[a.value for a in SkillArea],
+            asks=actor.role is Role.PARTNER,
+            answers=actor.role is Role.STAFF,
+            notice=notice,
+            problem=problem,
+            values=values or dict.fromkeys(FIELDS, ""),
+        )

@@ -118,12 +118,16 @@ def _feed_page() -> sa.Select[Any]:
     page = (
         sa.select(e.c.position, e.c.event_id, e.c.event_type, e.c.time, e.c.library, e.c.data)
         .where(
-            e.c.partner_id == partners.c.id,
+            # A range of one partner rather than `=`, ordered by (partner, position): with `=` PostgreSQL may walk
+            # `feed_entries_pkey` in position order and filter out every other partner's entries before this
+            # one's (303 ms at two partners of 200,000 entries, issue 25); this order only `feed_entries_by_partner`
+            # gives (0.5 ms). The same rows.
+            e.c.partner_id.between(partners.c.id, partners.c.id),
             e.c.position > sa.bindparam("after", type_=sa.BigInteger),
             # An entry that committed before an older one would let `after` pass the older one for good.
             settled(e.c.written_by),
         )
-        .order_by(e.c.position)
+        .order_by(e.c.partner_id, e.c.position)
         .limit(sa.bindparam("limit", type_=sa.Integer))
         .lateral("page")
     )

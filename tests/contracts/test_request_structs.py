@@ -1,7 +1,7 @@
 """Requests refuse fields they do not know; events and views stay tolerant of fields added later.
 
-A request is every struct a service's operation decodes (`runtime.bind(OPERATION, …)`, the declaration's
-request; `runtime.answer(op, Body, …)` for the few not declared) or a gateway route
+A request is every struct a service's operation decodes (`runtime.bind(OPERATION, …)`: every operation is
+declared, and its declaration names the request) or a gateway route
 takes as its JSON body, with the structs inside it. An unknown field there is a mistake of the caller (a
 typo, a field of another version, `status` or `is_admin` slipped in), answered with a 422 that names it.
 Events and the views the gateway reads back must keep decoding when a newer producer adds a field, so a
@@ -47,13 +47,9 @@ def operation_bodies(monkeypatch: pytest.MonkeyPatch) -> dict[str, type]:
     """`<service>.<operation>` -> the body type it decodes, from each service's own wiring."""
     bodies: dict[str, type] = {}
 
-    def record(runtime: ServiceRuntime, operation: str, body_type: type, use_case: Any) -> None:
-        bodies[f"{runtime.name}.{operation}"] = body_type
-
     def bound(runtime: ServiceRuntime, operation: Operation[Any, Any], use_case: Any) -> None:
         bodies[f"{runtime.name}.{operation.name}"] = operation.request
 
-    monkeypatch.setattr(ServiceRuntime, "answer", record)
     monkeypatch.setattr(ServiceRuntime, "bind", bound)
     monkeypatch.setattr(ServiceRuntime, "require_bound", lambda runtime, operations: None)
     keys = {name: secrets.token_urlsafe(32) for name in ("jwt_secret", "pseudonym_key", "blind_index_key")}

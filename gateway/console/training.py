@@ -1,7 +1,9 @@
 """Training for volunteers, for the library's staff (the coordinator reads along): its modules (a new one, given by
 the library or a volunteer organisation, and what it qualifies for), the sessions planned of a module, and who
 attended a session and completed the module (which gives its qualification). Each form posts the volunteers
-service's own operation (as /api/v1/trainings/modules and /sessions do); the service decides who may."""
+service's own operation (as /api/v1/trainings/modules and /sessions do); the service decides who may. A volunteer
+organisation uses the same pages for its own modules: it adds one for a library it works with, plans its sessions and
+records attendance where its partnership brings `training` (otherwise the service's 403/404 is shown on the form)."""
 
 from __future__ import annotations
 
@@ -40,11 +42,22 @@ from shared.errors import PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
-READERS = (Role.STAFF, Role.COORDINATOR)
+# A partner reads the modules it gives and their sessions; a volunteer organisation whose partnership brings
+# `training` adds its own, plans their sessions and records attendance (the service checks the partnership).
+READERS = (Role.STAFF, Role.COORDINATOR, Role.PARTNER)
+TRAINERS = (Role.STAFF, Role.PARTNER)
 DONE = ("added", "changed", "scheduled", "recorded")
 # Bought training becomes a module when the courses service delivers the purchase; it is not added by hand.
 DELIVERIES = (ModuleDelivery.LIBRARY, ModuleDelivery.VOLUNTEER_ORGANISATION)
-MODULE_FIELDS = ("title", "description", "qualification", "validity_months", "delivered_by", "provider_partner_id")
+MODULE_FIELDS = (
+    "title",
+    "description",
+    "qualification",
+    "validity_months",
+    "delivered_by",
+    "provider_partner_id",
+    "library",
+)
 SESSION_FIELDS = ("starts_at", "ends_at", "place", "capacity")
 
 
@@ -55,6 +68,25 @@ def module_form(form: FormMultiDict) -> dict[str, Any]:
         "qualification": forms.text(form, "qualification"),
         "validity_months": forms.number(form, "validity_months"),
     }
+
+
+def given_by(actor: Actor, form: FormMultiDict) -> dict[str, Any]:
+    """Who gives a new module: staff choose; a volunteer organisation gives it itself, for a library it names."""
+    if actor.role is Role.PARTNER:
+        return {
+            "delivered_by": ModuleDelivery.VOLUNTEER_ORGANISATION.value,
+            "provider_partner_id": actor.partner,
+            "library": forms.text(form, "library"),
+        }
+    return {
+        "delivered_by": forms.text(form, "delivered_by"),
+        "provider_partner_id": forms.text(form, "provider_partner_id"),
+    }
+
+
+def section_of(actor: Actor) -> str:
+    """The menu item the page lights: a partner's own Training item, staff's Volunteers."""
+    return "training" if actor.role is Role.PARTNER else "volunteers"
 
 
 def typed(form: FormMultiDict, names: tuple[str, ...]) -> dict[str, str]:
@@ -73,13 +105,10 @@ class TrainingPages(Controller):
     async def add_module(
         self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
     ) -> Response[Any]:
-        actor = visitor.signed_in(Role.STAFF)
+        actor = visitor.signed_in(*TRAINERS)
         form = await request.form()
         try:
-            data = module_form(form) | {
-                "delivered_by": forms.text(form, "delivered_by"),
-                "provider_partner_id": forms.text(form, "provider_partner_id"),
-            }
+            data = module_form(form) | given_by(actor, form)
             made = await rpc.call(ops.ADD_TRAINING_MODULE, actor, forms.convert(data, AddTrainingModule))
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
@@ -129,7 +158,7 @@ class TrainingPages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
     ) -> Response[Any]:
-        actor = visitor.signed_in(Role.STAFF)
+        actor = visitor.signed_in(*TRAINERS)
         form = await request.form()
         try:
             data = {
@@ -167,7 +196,7 @@ class TrainingPages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
     ) -> Response[Any]:
-        actor = visitor.signed_in(Role.STAFF)
+        actor = visitor.signed_in(*TRAINERS)
         form = await request.form()
         try:
             data = {
@@ -190,21 +219,21 @@ class TrainingPages(Controller):
         problem: Explanation | None = None,
         values: dict[str, str] | None = None,
     ) -> Response[str]:
-        can_act = actor.role is Role.STAFF
+        can_act = actor.role in TRAINERS
         modules, sessions, parties = await asyncio.gather(
             rpc.call(ops.LIST_TRAINING_MODULES, actor, ListTrainingModules(limit=200)),
             rpc.call(ops.LIST_TRAINING_SESSIONS, actor, ListTrainingSessions(limit=200)),
             load_names(rpc, actor),
         )
         partners = []
-        if can_act:
+        if actor.role is Role.STAFF:
             query = ListPartners(status=PartnerStatus.ACTIVE, limit=200)
             partners = (await rpc.call(partner_ops.LIST_PARTNERS, actor, query)).items
         return page(
             visitor,
             "training.html",
             status=problem.status if problem else 200,
-            section="volunteers",
+            section=section_of(actor),
             modules=modules.items,
             module_titles={str(m.id): m.title for m in modules.items},
             sessions=sessions.items,
@@ -212,6 +241,7 @@ class TrainingPages(Controller):
             partners=partners,
             deliveries=[d.value for d in DELIVERIES],
             can_act=can_act,
+            is_partner=actor.role is Role.PARTNER,
             problem=problem,
             values=values or dict.fromkeys(MODULE_FIELDS, "") | {"delivered_by": ModuleDelivery.LIBRARY.value},
         )
@@ -243,11 +273,12 @@ class TrainingPages(Controller):
             visitor,
             "training_module.html",
             status=problem.status if problem else 200,
-            section="volunteers",
+            section=section_of(actor),
             m=module,
             sessions=sessions.items,
             parties=parties,
-            can_act=actor.role is Role.STAFF,
+            can_act=actor.role in TRAINERS,
+            can_change=actor.role is Role.STAFF,
             notice=notice,
             problem=problem,
             open_form=open_form,
@@ -274,12 +305,13 @@ class TrainingPages(Controller):
             visitor,
             "training_session.html",
             status=problem.status if problem else 200,
-            section="volunteers",
+            section=section_of(actor),
             s=session,
             m=module,
             names={key: person_name(person) for key, person in people.items()},
             trainable=sorted(people.values(), key=person_name),
-            can_act=actor.role is Role.STAFF,
+            can_act=actor.role in TRAINERS,
+            is_partner=actor.role is Role.PARTNER,
             notice=notice,
             problem=problem,
         )

@@ -72,6 +72,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/education-requests", "nav.education_requests", "education_requests"),
         NavItem(f"{PREFIX}/quotes", "nav.quotes", "quotes"),
         NavItem(f"{PREFIX}/vacancies", "nav.vacancies", "volunteers"),
+        NavItem(f"{PREFIX}/training", "nav.training", "training"),
         NavItem(f"{PREFIX}/subscriptions", "nav.subscriptions", "subscriptions"),
         NavItem(f"{PREFIX}/feed", "nav.feed", "feed"),
         NavItem(f"{PREFIX}/api-keys", "nav.api_keys", "api_keys"),

@@ -142,7 +142,8 @@ class TrainingPages(Controller):
                 "module_id": str(module_id),
                 "expected_version": forms.number(form, "expected_version"),
             }
-            await rpc.call(ops.UPDATE_TRAINING_MODULE, actor, forms.convert(data, UpdateTrainingModule))
+            # The form shows every field, so an emptied qualification or validity is cleared (a merge patch).
+            await rpc.call(ops.UPDATE_TRAINING_MODULE, actor, msgspec.convert(data, UpdateTrainingModule))
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             return await self._module_page(

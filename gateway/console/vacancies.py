@@ -162,7 +162,8 @@ class VacancyPages(Controller):
                 "vacancy_id": str(vacancy_id),
                 "expected_version": forms.number(form, "expected_version"),
             }
-            await rpc.call(ops.UPDATE_VACANCY, actor, forms.convert(data, UpdateVacancy))
+            # The form shows every field, so an emptied hours per week is cleared (a merge patch).
+            await rpc.call(ops.UPDATE_VACANCY, actor, msgspec.convert(data, UpdateVacancy))
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
             return await self._page(visitor, rpc, actor, vacancy_id, problem=problem, values=typed_values(form))

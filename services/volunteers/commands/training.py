@@ -185,6 +185,9 @@ async def _add_module(
     )
 
 
+MODULE_CHANGES = ("title", "description", "qualification", "validity_months")
+
+
 async def update_training_module(work: UnitOfWork, actor: Actor, command: UpdateTrainingModule) -> TrainingModuleView:
     """Name the qualification a (bought) module gives, or how long it holds; later grants follow it."""
     scope.check_may_manage(actor)
@@ -195,11 +198,8 @@ async def update_training_module(work: UnitOfWork, actor: Actor, command: Update
         scope.check_may_act(actor, row.library, row.municipality, f"training module {command.module_id}")
         if is_stale(command.expected_version, row.version):
             raise version_conflict(f"training module {row.id}", command.expected_version, module_view(row))
-        changes = {
-            name: getattr(command, name)
-            for name in ("title", "description", "qualification", "validity_months")
-            if getattr(command, name) is not None
-        }
+        # A merge patch: what is left out stays; None clears the qualification or the validity.
+        changes = {name: value for name, value in command.touched().items() if name in MODULE_CHANGES}
         await training_store.update_module(
             tx.session, row.id, **changes, version=row.version + 1, updated_at=tx.clock.now()
         )

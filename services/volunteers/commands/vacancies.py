@@ -69,17 +69,19 @@ async def _vacancy_for_change(tx: Transaction, actor: Actor, vacancy_id: UUID, e
     return row
 
 
+VACANCY_CHANGES = ("title", "description", "hours_per_week", "qualifications_needed", "certificate_of_conduct_required")
+
+
 async def update_vacancy(work: UnitOfWork, actor: Actor, command: UpdateVacancy) -> VacancyView:
     scope.check_may_manage(actor)
     async with work.transaction() as tx:
         row = await _vacancy_for_change(tx, actor, command.vacancy_id, command.expected_version)
+        # A merge patch: what is left out stays; None clears the hours per week.
         changes: dict[str, object] = {
-            name: getattr(command, name)
-            for name in ("title", "description", "hours_per_week", "certificate_of_conduct_required")
-            if getattr(command, name) is not None
+            name: value for name, value in command.touched().items() if name in VACANCY_CHANGES
         }
-        if command.qualifications_needed is not None:
-            changes["qualifications_needed"] = sorted(set(command.qualifications_needed))
+        if "qualifications_needed" in changes:
+            changes["qualifications_needed"] = sorted(set(command.qualifications_needed or []))
         await recruitment_store.update_vacancy(
             tx.session, row.id, **changes, version=row.version + 1, updated_at=tx.clock.now()
         )

@@ -7,6 +7,7 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from shared.contracts.vocabulary import (
     DEFAULT_LIMIT,
@@ -14,6 +15,7 @@ from shared.contracts.vocabulary import (
     Cursor,
     ExpectedVersion,
     Limit,
+    MergePatch,
     Name,
     Qualification,
     Slug,
@@ -32,11 +34,15 @@ class AddTrainingModule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     library: Slug | None = None
 
 
-class TrainingModuleChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    title: Name | None = None
-    description: Text | None = None
-    qualification: Qualification | None = None
-    validity_months: Annotated[int, msgspec.Meta(ge=1, le=240)] | None = None
+class TrainingModuleChanges(MergePatch, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What to change, as a JSON merge patch (RFC 7396): a field left out stays; `null` clears the qualification
+    (completing the module then gives none) or the validity (it no longer expires); the title and description
+    cannot be null."""
+
+    title: Name | UnsetType = UNSET
+    description: Text | UnsetType = UNSET
+    qualification: Qualification | UnsetType | None = UNSET
+    validity_months: Annotated[int, msgspec.Meta(ge=1, le=240)] | UnsetType | None = UNSET
     expected_version: ExpectedVersion | None = None
 
 

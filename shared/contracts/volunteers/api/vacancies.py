@@ -12,8 +12,19 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
-from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, ExpectedVersion, Limit, Name, Qualification, Slug, Text
+from shared.contracts.vocabulary import (
+    DEFAULT_LIMIT,
+    Cursor,
+    ExpectedVersion,
+    Limit,
+    MergePatch,
+    Name,
+    Qualification,
+    Slug,
+    Text,
+)
 
 
 class VacancyStatus(enum.StrEnum):
@@ -36,14 +47,15 @@ class CreateVacancy(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     library: Slug | None = None  # staff: their own library (the default); operators name one
 
 
-class VacancyChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Fields left out (or null) stay as they are."""
+class VacancyChanges(MergePatch, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What to change, as a JSON merge patch (RFC 7396): a field left out stays; `null` clears the hours per week;
+    the other fields cannot be null (no qualifications needed: `[]`)."""
 
-    title: Name | None = None
-    description: Text | None = None
-    hours_per_week: Annotated[int, msgspec.Meta(ge=0, le=80)] | None = None
-    qualifications_needed: list[Qualification] | None = None
-    certificate_of_conduct_required: bool | None = None
+    title: Name | UnsetType = UNSET
+    description: Text | UnsetType = UNSET
+    hours_per_week: Annotated[int, msgspec.Meta(ge=0, le=80)] | UnsetType | None = UNSET
+    qualifications_needed: list[Qualification] | UnsetType = UNSET
+    certificate_of_conduct_required: bool | UnsetType = UNSET
     expected_version: ExpectedVersion | None = None
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import re
 import secrets
 import uuid
@@ -42,6 +43,12 @@ PARTNERS_OWN = ("/feed", "/api-keys", "/webhooks")
 # preferences, so an intruder's 200 is their own; that it never touches the victim's choice is
 # tests/e2e/test_notice_preferences.py::test_one_persons_choice_is_not_anothers.
 CALLERS_OWN = ("/api/v1/notices/preferences",)
+# A library's entry in the municipality's directory (its name and general address, where its notices go) is read
+# by everyone of that municipality, as partners' entries are; only the entry, and never across municipalities (the
+# coordinator of another municipality is held to 403/404 below). Changing it: tests/e2e/test_library_address.py.
+MUNICIPALITY_DIRECTORY = "/api/v1/libraries/{library"
+DIRECTORY_ENTRY = {"slug", "municipality", "name", "email"}
+SAME_MUNICIPALITY = ("staff of another library", "another partner")
 
 # Found by this test, for the owners of these routes to fix (a non-existent or out-of-scope parent must be
 # a 404, not an empty list). Remove a line once its route answers 404.
@@ -238,6 +245,8 @@ async def check_route(
             and not any(own in path for own in PARTNERS_OWN)
         ):
             allowed = status < 500
+        elif method == "GET" and path.startswith(MUNICIPALITY_DIRECTORY) and role in SAME_MUNICIPALITY:
+            allowed = status in (403, 404) or (status == 200 and set(json.loads(text)) <= DIRECTORY_ENTRY)
         elif method == "GET" and not has_params:
             # A list in the intruder's own scope: allowed, but never with the victim's referral in it.
             allowed = status in (200, 403, 404) and victim.referral_id not in text

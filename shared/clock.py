@@ -16,6 +16,12 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TIME).date()
 
 
+def local_today() -> date:
+    """Today in the platform's calendar (what the services call today), whatever zone this machine runs in: between
+    23:00 and 24:00 UTC in winter the machine's date.today() is already yesterday in the Netherlands."""
+    return local_date(datetime.now(UTC))
+
+
 def start_of_day(day: date) -> datetime:
     """The first moment of a Dutch calendar day: where a search `from` that day starts."""
     return datetime.combine(day, time.min, tzinfo=LOCAL_TIME)

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import jwt
 
+from shared.clock import local_today
+
 YEAR = datetime.now(UTC).year
 
 
@@ -59,7 +61,7 @@ async def seed_partnership(staff: httpx.AsyncClient, library: str, partner_id: s
         "roles": ["referrer", "outreach_partner"],
         "library_contributions": ["location"],
         "partner_contributions": ["recruitment"],
-        "starts_on": datetime.now(UTC).date().isoformat(),
+        "starts_on": local_today().isoformat(),
     }
     made = await ok(await staff.post("/api/v1/partnerships", json=body))
     await ok(await staff.post(f"/api/v1/partnerships/{made['id']}/activate"))  # the partner refers from the console

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from gateway.console.messages import EN, NL
+from shared.clock import local_today
 from tests.console.conftest import ConsoleClient, World
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 
@@ -66,10 +67,10 @@ async def test_staff_screen_an_applicant_with_the_vog_and_accept_them(console: C
     refused = await step(console, path, {"step": "activate"})
     assert refused.status_code == 409 and "certificate of conduct" in refused.text  # no VOG yet
     assert (await step(console, path, {"act": "certificate/request"})).status_code == 303
-    future = str(date.today() + timedelta(days=3))
+    future = str(local_today() + timedelta(days=3))
     early = await step(console, path, {"act": "certificate/receipt", "issued_on": future})
     assert early.status_code == 422 and NL["problem.invalid-input"] in early.text
-    received = await step(console, path, {"act": "certificate/receipt", "issued_on": str(date.today())})
+    received = await step(console, path, {"act": "certificate/receipt", "issued_on": str(local_today())})
     assert received.status_code == 303, received.text
     assert (await step(console, path, {"step": "activate"})).status_code == 303
     stale = await console.post(f"{path}/take-step", {"step": "deactivate", "expected_version": "1"})
@@ -150,7 +151,7 @@ async def test_in_chromium_an_applicant_is_recorded_and_screened(
         await staff.page.get_by_text(NL["applicant_done.step"]).wait_for()
     await staff.page.get_by_role("button", name=NL["applicant.request_certificate"]).click()
     await staff.page.get_by_text(NL["applicant_done.requested"]).wait_for()
-    await staff.page.get_by_label(NL["applicant.issued_on"]).fill(str(date.today()))
+    await staff.page.get_by_label(NL["applicant.issued_on"]).fill(str(local_today()))
     await staff.page.get_by_role("button", name=NL["applicant.receive_certificate"]).focus()
     await staff.page.keyboard.press("Enter")
     await staff.page.get_by_text(NL["applicant_done.received"]).wait_for()

@@ -5,10 +5,11 @@ the form; another referrer sees none of it and another library's staff answer no
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from gateway.console.messages import EN, NL
+from shared.clock import local_today
 from shared.tenancy import Role
 from tests.console.conftest import ConsoleClient, World
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
@@ -36,8 +37,8 @@ async def test_a_referrer_asks_and_the_library_plans_a_course_for_it(console: Co
         "target_group": group,
         "skill_area": "digital",
         "clients": "4",
-        "preferred_from": str(date.today() + timedelta(days=10)),
-        "preferred_until": str(date.today() + timedelta(days=40)),
+        "preferred_from": str(local_today() + timedelta(days=10)),
+        "preferred_until": str(local_today() + timedelta(days=40)),
     }
     await console.sign_in(token)
     for lang, words in (("nl", NL), ("en", EN)):

@@ -6,11 +6,12 @@ the coordinator (who reads without names) and a partner change nothing."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from gateway.console.messages import EN, NL
+from shared.clock import local_today
 from tests.console.conftest import ConsoleClient, World
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.services.volunteers.volunteer_tenant import activate_partnership, known_to_volunteers, register_partner
@@ -31,8 +32,8 @@ def intern_form(school: str, name: str, **overrides: str) -> dict[str, str]:
     form = {
         "school_partner_id": school,
         "person_name": name,
-        "starts_on": str(date.today()),
-        "ends_on": str(date.today() + timedelta(days=90)),
+        "starts_on": str(local_today()),
+        "ends_on": str(local_today() + timedelta(days=90)),
         "supervisor_name": "Mw. A. de Boer",
         "supervisor_email": "a.deboer@roc.example",
         "learning_goals": "Een groep begeleiden\nDigitale vaardigheden uitleggen",
@@ -54,7 +55,7 @@ async def test_staff_register_an_intern_and_see_the_period(console: ConsoleClien
     await console.sign_in(world.tenant.staff_a)
     await console.get("/console/interns")
     backwards = await console.post(
-        "/console/interns", intern_form(roc, name, ends_on=str(date.today() - timedelta(days=1)))
+        "/console/interns", intern_form(roc, name, ends_on=str(local_today() - timedelta(days=1)))
     )
     assert backwards.status_code == 422 and name in backwards.text
     no_supervisor = await console.post("/console/interns", intern_form(roc, name, supervisor_name=""))
@@ -117,8 +118,8 @@ async def test_in_chromium_an_intern_is_registered(
     assert await staff.axe() == []
     await staff.page.locator("#f-school_partner_id").select_option(roc)
     await staff.page.locator("#f-person_name").fill(name)
-    await staff.page.locator("#f-starts_on").fill(str(date.today()))
-    await staff.page.locator("#f-ends_on").fill(str(date.today() + timedelta(days=60)))
+    await staff.page.locator("#f-starts_on").fill(str(local_today()))
+    await staff.page.locator("#f-ends_on").fill(str(local_today() + timedelta(days=60)))
     await staff.page.locator("#f-s-supervisor_name").fill("Dhr. K. Jansen")
     await staff.page.locator("#register-intern button[type=submit]").focus()
     await staff.page.keyboard.press("Enter")

@@ -5,11 +5,12 @@ English. Another partner sees none of them and cannot confirm them (nothing chan
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from gateway.console.messages import EN, NL
+from shared.clock import local_today
 from shared.tenancy import Role
 from tests.console.conftest import ConsoleClient, World
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
@@ -29,8 +30,8 @@ async def school_with_intern(world: World, tag: str) -> tuple[str, str, str]:
         "school_partner_id": school,
         "library": tenant.library_a,
         "person": {"name": f"Iris Stage{tag}"},
-        "starts_on": str(date.today() - timedelta(days=3)),
-        "ends_on": str(date.today() + timedelta(days=40)),
+        "starts_on": str(local_today() - timedelta(days=3)),
+        "ends_on": str(local_today() + timedelta(days=40)),
         "supervisor": {"name": "Mw. T. Jong"},
         "learning_goals": [GOAL],
     }

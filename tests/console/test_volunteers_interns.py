@@ -9,6 +9,7 @@ import uuid
 from datetime import date, timedelta
 
 from gateway.console.messages import EN, NL
+from shared.clock import local_today
 from tests.console.conftest import ConsoleClient, World
 from tests.services.volunteers.volunteer_tenant import activate_partnership, known_to_volunteers, register_partner
 
@@ -29,8 +30,8 @@ async def test_interns_move_through_intake_and_screening_and_a_certificate_shows
     await known_to_volunteers(platform, [tenant.library_a], [roc], [partnership])
     body = {
         "school_partner_id": roc,
-        "starts_on": str(date.today()),
-        "ends_on": str(date.today() + timedelta(days=60)),
+        "starts_on": str(local_today()),
+        "ends_on": str(local_today() + timedelta(days=60)),
         "supervisor": {"name": "Mw. T. Jong"},
     }
     async with platform.client(tenant.staff_a) as staff:
@@ -44,7 +45,7 @@ async def test_interns_move_through_intake_and_screening_and_a_certificate_shows
         )
         base = f"/api/v1/volunteers/{volunteer.json()['id']}/certificate-of-conduct"
         await staff.post(f"{base}/requests")
-        received = await staff.post(f"{base}/receipts", json={"issued_on": str(date.today())})
+        received = await staff.post(f"{base}/receipts", json={"issued_on": str(local_today())})
     assert arriving["status"] == "intake", arriving
     valid_until = date.fromisoformat(received.json()["certificate"]["valid_until"])
 

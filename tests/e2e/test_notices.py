@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import mailbox
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import Message
 from typing import Any
 
@@ -16,6 +16,7 @@ from launcher.embedded import free_port
 from launcher.mail_catcher import MailCatcher
 from services.partners.commands.partnerships import remind_reviews
 from services.referrals.commands import deadlines
+from shared.clock import local_today
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually, known_to_referrals, referral_body
 from tests.services.referrals.conftest import pooled_tenant, work_at
@@ -189,7 +190,7 @@ async def test_a_review_that_falls_due_is_told_to_the_librarys_staff_once(
 ) -> None:
     email = address("review")
     await choose(platform, tenant.staff_a, email, ["review_due"], language="en")
-    today = date.today()
+    today = local_today()
     body = {
         "library": tenant.library_a,
         "partner_id": tenant.partner_a,

@@ -4,9 +4,10 @@ intake took place."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from shared.clock import local_today
 from tests.conftest import RunningPlatform, referral_body, to_partner_body
 from tests.services.volunteers.volunteer_tenant import (
     active_volunteer,
@@ -21,7 +22,7 @@ async def test_the_overview_counts_what_its_documentation_says(platform: Running
     vt = await volunteer_tenant(platform)
     tenant = vt.base
     await active_volunteer(platform, vt)
-    today = date.today()
+    today = local_today()
     internship = {
         "school_partner_id": vt.school,
         "library": tenant.library_a,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from services.partners.commands.partnerships import end_lapsed_partnerships
+from shared.clock import local_today
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually
 
@@ -202,7 +203,7 @@ async def test_ending_a_partner_ends_its_partnerships(platform: RunningPlatform,
 async def test_an_active_partnership_ends_by_itself_after_its_end_date(
     platform: RunningPlatform, tenant: Tenant
 ) -> None:
-    ends_on = date.today() + timedelta(days=30)
+    ends_on = local_today() + timedelta(days=30)
     body = {
         "library": tenant.library_a,
         "partner_id": tenant.partner_a,

@@ -10,7 +10,7 @@ changes.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from services.volunteers import store
 from services.volunteers.commands.training_needs import tell_suppliers_of_expiring_qualifications
 from services.volunteers.domain.training import add_months
-from shared.clock import FixedClock, local_date
+from shared.clock import FixedClock, local_date, local_today
 from shared.outbox import outbox
 from shared.unit_of_work import UnitOfWork
 from tests.conftest import RunningPlatform, eventually
@@ -362,7 +362,7 @@ async def test_a_volunteer_organisation_sees_the_hours_and_assignments_of_the_vo
     supplied = await supplied_volunteer(platform, vt, "Mees Geleverd")
     own = await active_volunteer(platform, vt)
     opening = await opening_for(platform, vt, await course_needing_volunteers(platform, vt, 2, title="Digicafé"))
-    today = date.today()
+    today = local_today()
     assignments = {}
     for volunteer, minutes in ((supplied, 150), (own, 45)):
         assigned = await call(

@@ -4,13 +4,14 @@ partnership is in a history the API shows to whoever may see it."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import msgspec
 
 from services.partners.commands.partnerships import end_lapsed_partnerships, remind_reviews
+from shared.clock import local_today
 from shared.contracts import Envelope
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually
@@ -90,7 +91,7 @@ async def _has(read: Any, wanted: str) -> list[str] | None:
 async def test_an_agreement_past_its_end_date_is_not_activated_and_ends_by_the_clock(
     platform: RunningPlatform, tenant: Tenant
 ) -> None:
-    today = date.today()
+    today = local_today()
     async with platform.client(tenant.staff_a) as api:
         lapsed = await drafted(api, tenant, ends_on=(today - timedelta(days=1)).isoformat())
         refused = await api.post(f"/api/v1/partnerships/{lapsed['id']}/activate")
@@ -111,7 +112,7 @@ async def test_an_agreement_past_its_end_date_is_not_activated_and_ends_by_the_c
 
 
 async def test_a_review_that_falls_due_reminds_the_library_once(platform: RunningPlatform, tenant: Tenant) -> None:
-    today = date.today()
+    today = local_today()
     async with platform.client(tenant.staff_a) as api:
         partnership = await drafted(api, tenant, review_on=(today + timedelta(days=5)).isoformat())
         path = f"/api/v1/partnerships/{partnership['id']}"
@@ -161,7 +162,7 @@ async def test_a_school_supplies_no_interns_while_its_partnership_is_suspended(p
     listed = await call(platform, vt.staff_a, "GET", "/api/v1/partnerships", partner_id=vt.school)
     (partnership,) = listed["items"]
     path = f"/api/v1/partnerships/{partnership['id']}"
-    today = date.today()
+    today = local_today()
     internship = {
         "school_partner_id": vt.school,
         "library": vt.library_a,

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from services.courses import store
 from services.courses.commands.purchasing import approval
-from shared.clock import FixedClock
+from shared.clock import FixedClock, local_today
 from shared.contracts.courses.api.purchasing import Approval, ApprovePurchase
 from shared.errors import Conflict
 from shared.tenancy import Actor, Role
@@ -124,7 +124,7 @@ async def ordered_and_delivered(
     assert approved.json()["status"] == "approved"
     async with platform.client(people.chris) as chris:
         assert (await chris.post(f"{url}/order", json={"order_reference": "INK-7"})).status_code == 200
-        today = datetime.now(UTC).date().isoformat()
+        today = local_today().isoformat()
         delivery = {"sessions_held": 2, "participants": 9, "delivered_on": today}
         assert (await chris.post(f"{url}/delivery", json=delivery)).status_code == 200
     return url
@@ -222,7 +222,7 @@ async def test_a_refused_invoice_goes_back_to_delivered_and_spends_nothing(
 
 async def test_an_expired_quote_is_neither_added_nor_approved(platform: RunningPlatform, setting: Setting) -> None:
     people = setting.people
-    today = datetime.now(UTC).date()
+    today = local_today()
     async with platform.client(people.chris) as chris:
         purchase = await request(chris, 5_000)
         url = f"/api/v1/purchases/{purchase['id']}"
@@ -254,7 +254,7 @@ async def test_a_delivery_before_the_order_is_refused(platform: RunningPlatform,
         await anna.post(f"{url}/approve", json={"quote_id": quoted["quotes"][0]["id"]})
         ordered = (await chris.post(f"{url}/order", json={"order_reference": "INK-8"})).json()
         assert ordered["ordered_at"] is not None
-        yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+        yesterday = (local_today() - timedelta(days=1)).isoformat()
         early = await chris.post(
             f"{url}/delivery", json={"sessions_held": 1, "participants": 4, "delivered_on": yesterday}
         )
@@ -315,7 +315,7 @@ async def test_an_invited_partner_quotes_itself_and_follows_its_own_order_delive
         seen = next(p for p in listed if p["id"] == purchase["id"])
         assert seen["standing"] == "invited"
         assert "estimated_cost_cents" not in seen and "approvals" not in seen  # not the library's own numbers
-        valid_until = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+        valid_until = (local_today() + timedelta(days=30)).isoformat()
         submitted = await partner.post(
             f"{mine}/{purchase['id']}/quotes",
             json={"amount_cents": 140_000, "description": "4 bijeenkomsten", "valid_until": valid_until},
@@ -338,7 +338,7 @@ async def test_an_invited_partner_quotes_itself_and_follows_its_own_order_delive
         assert ours["id"] == own["id"] and ours["provider_name"].startswith("Volksuniversiteit Zuid")
         assert (await anna.post(f"{url}/approve", json={"quote_id": own["id"]})).json()["status"] == "approved"
         await chris.post(f"{url}/order", json={"order_reference": "INK-2031"})
-        today = datetime.now(UTC).date().isoformat()
+        today = local_today().isoformat()
         await chris.post(f"{url}/delivery", json={"sessions_held": 4, "participants": 11, "delivered_on": today})
         invoiced = await chris.post(
             f"{url}/invoice", json={"invoice_amount_cents": 140_000, "invoice_reference": "VU-1"}

@@ -3,12 +3,12 @@ numbers, every step an event, and an illegal step a clear 409 that changes nothi
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from shared.clock import local_today
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually
 from tests.services.courses.support import course_events, course_tenant
@@ -132,7 +132,7 @@ async def test_a_purchase_goes_from_request_to_closed_with_two_approvers_and_the
 
         ordered = await chris.post(f"{url}/order", json={"order_reference": "INK-2027-014"})
         assert ordered.status_code == 200, ordered.text
-        today = datetime.now(UTC).date().isoformat()
+        today = local_today().isoformat()
         delivered = await chris.post(
             f"{url}/delivery", json={"sessions_held": 4, "participants": 12, "delivered_on": today}
         )

@@ -9,7 +9,7 @@ nothing changes.
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.courses import store
+from shared.clock import local_today
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 from tests.e2e.test_partners_train_volunteers import feed_entries
 from tests.services.courses.support import (
@@ -30,7 +31,7 @@ PATH = "/api/v1/education-requests"
 
 
 def request_body(library: str, **overrides: Any) -> dict[str, Any]:
-    today = date.today()
+    today = local_today()
     return {
         "library": library,
         "target_group": "Werkzoekenden met weinig digitale vaardigheden",
@@ -144,7 +145,7 @@ async def test_a_referrer_asks_only_where_its_partnership_covers_it_and_only_the
             tenant.partner_a_token,
             "POST",
             PATH,
-            request_body(tenant.library_a, preferred_until=str(date.today())),
+            request_body(tenant.library_a, preferred_until=str(local_today())),
             422,
         ),
         (tenant.partner_a_token, "POST", PATH, {**request_body(tenant.library_a), "client_names": ["Jan"]}, 422),

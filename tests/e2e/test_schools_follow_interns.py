@@ -8,7 +8,7 @@ intern, another library's staff, a suspended partnership, bad input: 4xx, nothin
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.volunteers import store
+from shared.clock import local_today
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, eventually
 from tests.services.volunteers.volunteer_tenant import (
@@ -45,7 +46,7 @@ async def vt(platform: RunningPlatform) -> VolunteerTenant:
 
 
 async def register(platform: RunningPlatform, vt: VolunteerTenant, name: str = "Lotte Stagiair") -> dict[str, Any]:
-    today = date.today()
+    today = local_today()
     intern = await call(
         platform,
         vt.school_token,
@@ -97,7 +98,7 @@ async def test_a_school_registers_confirms_follows_and_ends_its_interns_period_a
         {"volunteer_id": intern["id"], "kind": "course", "opening_id": opening["id"]},
     )
     assert not isinstance(assignment, httpx.Response), assignment.text
-    today = date.today()
+    today = local_today()
     await call(
         platform,
         vt.staff_a,

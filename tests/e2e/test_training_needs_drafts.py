@@ -5,10 +5,11 @@ new draft."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+from shared.clock import local_today
 from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
 from shared.ids import new_id
 from shared.tenancy import Role
@@ -16,7 +17,7 @@ from tests.conftest import RunningPlatform, eventually
 from tests.services.courses.support import course_tenant
 from tests.services.volunteers.volunteer_tenant import call, publish_event
 
-SOON = datetime.now(UTC).date() + timedelta(days=40)
+SOON = local_today() + timedelta(days=40)
 
 
 def need(

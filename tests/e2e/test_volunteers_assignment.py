@@ -6,11 +6,12 @@ assignments, hours are summed per volunteer, library and month.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from shared.clock import local_today
 from shared.contracts.courses.events import Audience, CourseCancelled, CourseUpdated, PurchaseDelivered
 from shared.contracts.vocabulary import SkillArea
 from shared.ids import new_id
@@ -343,7 +344,7 @@ async def test_a_module_is_completed_only_at_a_session_that_has_taken_place(
 async def test_hours_are_logged_per_assignment_and_summed_per_volunteer_library_and_month(
     platform: RunningPlatform, vt: VolunteerTenant
 ) -> None:
-    today = date.today()
+    today = local_today()
     last_month = today.replace(day=1) - timedelta(days=1)
     # Screened before last month: a role that needs a certificate of conduct needs it from an assignment's start.
     volunteer = await active_volunteer(platform, vt, certificate=True, issued_on=last_month - timedelta(days=5))
@@ -399,7 +400,7 @@ async def test_hours_are_logged_per_assignment_and_summed_per_volunteer_library_
 async def test_an_intern_from_a_partner_school_is_assigned_within_the_internship_period(
     platform: RunningPlatform, vt: VolunteerTenant
 ) -> None:
-    today = date.today()
+    today = local_today()
     body = {
         "school_partner_id": vt.school,
         "library": vt.library_a,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.volunteers.store import referrals
+from shared.clock import local_today
 from shared.consumer import inbox
 from shared.contracts import Envelope, nats_subject
 from shared.contracts.referrals.events import ReferralAccepted, ReferralSubmitted
@@ -154,7 +155,7 @@ async def test_at_once_one_application_one_buddy_and_a_days_worth_of_hours(
 
     applied, logged, matched = await asyncio.gather(
         asyncio.gather(*(call(platform, token, "POST", "/api/v1/applications", body) for token, body in applications)),
-        asyncio.gather(*(log(platform, vt, guides[i % 2]["id"], date.today(), 600) for i in range(4))),
+        asyncio.gather(*(log(platform, vt, guides[i % 2]["id"], local_today(), 600) for i in range(4))),
         asyncio.gather(*(assign(platform, vt, b["id"], kind="buddy", referral_id=participant["id"]) for b in buddies)),
     )
 

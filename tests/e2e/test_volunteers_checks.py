@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from services.volunteers.domain.training import add_months
+from shared.clock import local_today
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
@@ -103,8 +104,8 @@ def internship(school: str, library: str, name: str = "Lotte de Graaf", days: in
         "school_partner_id": school,
         "library": library,
         "person": person(name, email=None),
-        "starts_on": str(date.today()),
-        "ends_on": str(date.today() + timedelta(days=days)),
+        "starts_on": str(local_today()),
+        "ends_on": str(local_today() + timedelta(days=days)),
         "supervisor": {"name": "Dhr. J. Smit", "email": "j.smit@roc.example"},
         "learning_goals": ["klanten helpen aan de balie"],
         "hours": 320,
@@ -171,7 +172,7 @@ async def test_a_school_ends_its_own_interns_internship_and_no_one_elses(
     assert by_another_partner.status_code == 404
     assert moved_on_by_the_school.status_code == 403
     assert ended["status"] == "ended", ended
-    assert ended["internship"]["ended_on"] == str(date.today())
+    assert ended["internship"]["ended_on"] == str(local_today())
     history = await call(platform, vt.staff_a, "GET", f"/api/v1/volunteers/{intern['id']}")
     assert history["status_reason"] == "stage elders voortgezet"
 
@@ -264,7 +265,7 @@ async def test_a_volunteer_logs_at_most_24_hours_a_day_and_not_before_the_assign
     volunteer = await active_volunteer(platform, vt)
     opening = await opening_for(platform, vt, await course_needing_volunteers(platform, vt, 1))
     other = await opening_for(platform, vt, await course_needing_volunteers(platform, vt, 1))
-    today = date.today()
+    today = local_today()
     guide = await assign(platform, vt, volunteer["id"], kind="course", opening_id=opening["id"])
     started_last_week = await assign(
         platform, vt, volunteer["id"], kind="course", opening_id=other["id"], starts_on=str(today - timedelta(days=7))
@@ -294,7 +295,7 @@ async def test_a_wrong_entry_is_corrected_or_removed_with_its_history(
     volunteer = await active_volunteer(platform, vt)
     opening = await opening_for(platform, vt, await course_needing_volunteers(platform, vt, 1))
     guide = await assign(platform, vt, volunteer["id"], kind="course", opening_id=opening["id"])
-    today = date.today()
+    today = local_today()
     typo = await log(platform, vt, guide["id"], today, 1000)  # meant 100
     other = await log(platform, vt, guide["id"], today, 90)
     entries = f"/api/v1/assignments/{guide['id']}/hours"
@@ -371,7 +372,7 @@ async def test_the_librarys_policy_dates_a_certificate_without_an_end_and_refuse
     applicant = await call(platform, vt.staff_b, "POST", "/api/v1/applications", {"person": person("Iris Vos")})
     base = f"/api/v1/volunteers/{applicant['id']}/certificate-of-conduct"
     await call(platform, vt.staff_b, "POST", f"{base}/requests")
-    today = date.today()
+    today = local_today()
 
     from_a_drawer = await call(
         platform, vt.staff_b, "POST", f"{base}/receipts", {"issued_on": str(today - timedelta(days=75))}

@@ -6,7 +6,7 @@ whole, re-sealed with a new key; and who may do which, tried as each role would.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -18,7 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from services.volunteers.commands import privacy
 from services.volunteers.store import personal_data
-from shared.clock import FixedClock
+from shared.clock import FixedClock, local_today
 from shared.contracts import Envelope
 from shared.contracts.referrals.api.participant_data import RotateEncryption
 from shared.messaging import event_stream_name
@@ -88,8 +88,8 @@ async def test_an_applicants_and_an_interns_personal_data_is_sealed_in_the_datab
             "library": vt.library_a,
             "school_partner_id": vt.school,
             "person": intern,
-            "starts_on": str(date.today()),
-            "ends_on": str(date.today() + timedelta(days=90)),
+            "starts_on": str(local_today()),
+            "ends_on": str(local_today() + timedelta(days=90)),
             "supervisor": supervisor,
             "learning_goals": ["klantcontact"],
         },
@@ -334,13 +334,13 @@ async def test_staff_export_everything_held_about_a_volunteer_then_erase_it_on_r
         vt.staff_a,
         "POST",
         f"/api/v1/assignments/{assignment['id']}/hours",
-        {"worked_on": str(date.today()), "minutes": 60, "note": "Teun was er op tijd"},
+        {"worked_on": str(local_today()), "minutes": 60, "note": "Teun was er op tijd"},
     )
 
     exported = await call(platform, vt.staff_a, "GET", f"/api/v1/volunteers/{volunteer_id}/export")
     assert exported["volunteer"]["person"] == person and exported["volunteer"]["motivation"] == "Ik lees graag voor"
     assert [e["status"] for e in exported["history"]] == ["applied", "intake", "screening", "active"]
-    assert exported["certificates_of_conduct"][0]["issued_on"] == str(date.today())
+    assert exported["certificates_of_conduct"][0]["issued_on"] == str(local_today())
     assert [a["id"] for a in exported["assignments"]] == [assignment["id"]]
     assert exported["hours"][0]["minutes"] == 60 and exported["hours"][0]["note"] == "Teun was er op tijd"
     assert exported["retention"]["volunteer_retention_days"] == 730 and exported["erase_after"] is None
@@ -378,15 +378,15 @@ async def test_an_intern_erased_on_request_ends_the_internship_and_loses_the_sup
             "library": vt.library_a,
             "school_partner_id": vt.school,
             "person": unique_person("Mees", "Peters"),
-            "starts_on": str(date.today()),
-            "ends_on": str(date.today() + timedelta(days=60)),
+            "starts_on": str(local_today()),
+            "ends_on": str(local_today() + timedelta(days=60)),
             "supervisor": supervisor,
             "learning_goals": ["balie"],
         },
     )
     erased = await call(platform, vt.staff_a, "POST", f"/api/v1/volunteers/{intern['id']}/erase")
     assert erased["status"] == "ended" and erased["internship"]["supervisor"] is None
-    assert erased["internship"]["ended_on"] == str(date.today())
+    assert erased["internship"]["ended_on"] == str(local_today())
     # The job that seals rows from before sealing finds nothing to seal in an erased internship.
     vault = personal_data.PersonVault(platform.settings.encryption_key, platform.settings.blind_index_key)
     await privacy.seal_clear_rows(platform.services["volunteers"].unit_of_work, vault)

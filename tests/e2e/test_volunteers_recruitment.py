@@ -4,7 +4,7 @@ organisation, the pipeline, the certificate of conduct before activation, scope 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -12,6 +12,7 @@ import nats
 import nats.js.errors
 import pytest
 
+from shared.clock import local_today
 from shared.contracts import Envelope
 from shared.messaging import event_stream_name
 from tests.conftest import RunningPlatform, eventually
@@ -233,7 +234,7 @@ async def test_the_pipeline_from_application_to_active_with_a_valid_certificate_
         assert requested.json()["certificate"]["status"] == "requested"
         still_refused = await api.post(f"/api/v1/volunteers/{volunteer_id}/activate")
         assert still_refused.status_code == 409
-        issued_on = date.today() - timedelta(days=3)
+        issued_on = local_today() - timedelta(days=3)
         received = await api.post(
             f"/api/v1/volunteers/{volunteer_id}/certificate-of-conduct/receipts",
             json={"issued_on": issued_on.isoformat(), "valid_until": (issued_on + timedelta(days=730)).isoformat()},
@@ -258,14 +259,14 @@ async def test_an_expired_certificate_of_conduct_does_not_activate_until_renewed
     async with platform.client(vt.staff_a) as api:
         await api.post(f"{base}/requests")
         # Recent enough to be accepted (the library's policy), but the library let it count only until yesterday.
-        yesterday = date.today() - timedelta(days=1)
+        yesterday = local_today() - timedelta(days=1)
         old = {"issued_on": str(yesterday - timedelta(days=30)), "valid_until": str(yesterday)}
         assert (await api.post(f"{base}/receipts", json=old)).json()["certificate"]["status"] == "expired"
         refused = await api.post(f"/api/v1/volunteers/{volunteer_id}/activate")
         assert refused.status_code == 409
         assert str(yesterday) in refused.json()["detail"]
         await api.post(f"{base}/requests")  # the renewal
-        await api.post(f"{base}/receipts", json={"issued_on": date.today().isoformat()})
+        await api.post(f"{base}/receipts", json={"issued_on": local_today().isoformat()})
         activated = await api.post(f"/api/v1/volunteers/{volunteer_id}/activate")
     assert activated.status_code == 200, activated.text
 

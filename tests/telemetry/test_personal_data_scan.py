@@ -35,6 +35,7 @@ import uvicorn
 from gateway.app import create_app
 from launcher.embedded import EmbeddedNats, free_port
 from services.courses.store.residents import ResidentVault, registrations
+from shared.clock import local_today
 from shared.logs import FOREIGN_LOGGERS, setup_logging
 from shared.service import ServiceRuntime
 from shared.telemetry import setup_telemetry
@@ -304,7 +305,7 @@ async def volunteer_flows(platform: RunningPlatform, vt: VolunteerTenant, scenar
         vt.staff_a,
         "POST",
         f"/api/v1/assignments/{assignment['id']}/hours",
-        {"worked_on": str(date.today()), "minutes": 90},
+        {"worked_on": str(local_today()), "minutes": 90},
     )
     assert isinstance(hours, dict), hours.text
     intern = await call(
@@ -316,8 +317,8 @@ async def volunteer_flows(platform: RunningPlatform, vt: VolunteerTenant, scenar
             "library": vt.library_a,
             "school_partner_id": vt.school,
             "person": INTERN,
-            "starts_on": str(date.today()),
-            "ends_on": str(date.today() + timedelta(days=90)),
+            "starts_on": str(local_today()),
+            "ends_on": str(local_today() + timedelta(days=90)),
             "supervisor": SUPERVISOR,
             "learning_goals": ["klantcontact"],
         },

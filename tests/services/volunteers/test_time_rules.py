@@ -4,7 +4,7 @@ period is over, and an expired qualification is announced once.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from services.volunteers.commands.interns import end_finished_internships
 from services.volunteers.commands.training import expire_qualifications
-from shared.clock import FixedClock
+from shared.clock import FixedClock, local_today
 from shared.contracts import Envelope
 from shared.messaging import event_stream_name
 from shared.outbox import outbox
@@ -71,7 +71,7 @@ async def last_event(nats_url: str, subject: str) -> Envelope | None:
 async def test_an_intern_ends_when_the_internship_period_is_over(
     platform: RunningPlatform, vt: VolunteerTenant
 ) -> None:
-    starts_on = date.today()
+    starts_on = local_today()
     ends_on = starts_on + timedelta(days=20)
     body = {
         "school_partner_id": vt.school,

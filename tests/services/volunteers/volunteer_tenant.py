@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from services.volunteers import store
 from services.volunteers.store import referrals
+from shared.clock import local_today
 from shared.contracts import Envelope, EventData, nats_subject
 from shared.contracts.courses.events import CoursePublished
 from shared.contracts.vocabulary import SkillArea
@@ -105,7 +106,7 @@ async def activate_partnership(
     Its `partnership.activated` event is what tells the volunteers service (and the partners' feeds use it).
     """
     staff = tenant.staff_a if library == tenant.library_a else tenant.staff_b
-    body = {"library": library, "partner_id": partner_id, "roles": list(roles), "starts_on": str(date.today())}
+    body = {"library": library, "partner_id": partner_id, "roles": list(roles), "starts_on": str(local_today())}
     async with platform.client(staff) as api:
         created = await api.post("/api/v1/partnerships", json=body)
         created.raise_for_status()
@@ -245,7 +246,7 @@ async def give_certificate(
     """Requested and received; issued today unless said otherwise (a valid one counts from its issue date)."""
     base = f"/api/v1/volunteers/{volunteer_id}/certificate-of-conduct"
     await call(platform, vt.staff_a, "POST", f"{base}/requests")
-    issued = issued_on or datetime.now(UTC).date()
+    issued = issued_on or local_today()
     received = await call(platform, vt.staff_a, "POST", f"{base}/receipts", {"issued_on": str(issued)})
     assert received["certificate"]["status"] == "valid", received
 

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any, ClassVar
 from uuid import UUID
 
 import asyncpg
 import sqlalchemy as sa
 from opentelemetry import propagate
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from services.partners.domain import notices as rules
 from services.partners.store import notices as notice_store
-from shared.clock import Clock
+from shared import mail
 from shared.contracts import Envelope, short_type
 from shared.contracts.partners.api.notices import (
     GetNoticePreferences,
@@ -36,9 +35,7 @@ from shared.contracts.partners.api.notices import (
 from shared.contracts.partners.events import PartnershipReviewRequested
 from shared.errors import Conflict
 from shared.ids import new_id
-from shared.mail import SmtpSender, describe, email_message, is_permanent
 from shared.relay import Relay
-from shared.retry import RetryPolicy
 from shared.settings import Settings
 from shared.telemetry import Telemetry, zero_start_counter
 from shared.tenancy import Actor, Role
@@ -211,17 +208,14 @@ class Mail:
     attempts: int
 
 
-@dataclass
-class MailWorker:
-    """Due messages, to the SMTP server. Not exclusive: replicas share the work, each claiming what it sends."""
+@dataclass(kw_only=True)
+class MailWorker(mail.MailWorker[Mail]):
+    """Due notices, to the SMTP server (shared/mail.py), counted in `partnernet.mail.sent{kind, result}`."""
 
-    clock: Clock
-    sender: SmtpSender
-    policy: RetryPolicy
-    sender_address: str
-    tracer: Tracer
     telemetry: Telemetry
-    jitter: random.Random = field(default_factory=random.Random)
+    label: ClassVar[str] = "mail"
+    claim: ClassVar[str] = notice_store.MAIL_CLAIM
+    batch: ClassVar[int] = MAIL_BATCH
 
     def __post_init__(self) -> None:
         self._sent = zero_start_counter(
@@ -229,85 +223,39 @@ class MailWorker:
         )
         self._sent.start({"result": "gave_up"})
 
-    @property
-    def lease(self) -> timedelta:
-        return timedelta(seconds=self.sender.server.timeout * 3 + 30)
+    def row(self, record: Mapping[str, Any]) -> Mail:
+        return Mail(**record)
 
-    async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[Mail]:
-        now = self.clock.now()
-        rows = await db.fetch(notice_store.MAIL_CLAIM, now, min(limit, MAIL_BATCH), now + self.lease)
-        return [Mail(**dict(row)) for row in rows]
+    def message(self, row: Mail) -> EmailMessage:
+        return mail.email_message(
+            message_id=str(row.id),
+            sender=self.sender_address,
+            recipient=row.recipient,
+            subject=row.subject,
+            body=row.body,
+            language=row.language,
+            created=row.created_at,
+        )
 
-    async def send(self, rows: Sequence[Mail]) -> Sequence[BaseException | None]:
-        spans = [
-            self.tracer.start_span(
-                f"mail {row.kind}",
-                context=propagate.extract(row.trace_context or {}),
-                kind=SpanKind.CLIENT,
-                attributes={"partnernet.mail": str(row.id), "partnernet.mail_attempt": row.attempts + 1},
-            )
-            for row in rows
-        ]
-        messages = [
-            email_message(
-                message_id=str(row.id),
-                sender=self.sender_address,
-                recipient=row.recipient,
-                subject=row.subject,
-                body=row.body,
-                language=row.language,
-                created=row.created_at,
-            )
-            for row in rows
-        ]
-        outcomes = await self.sender.send(messages)
-        for span, outcome in zip(spans, outcomes, strict=True):
-            if outcome is not None:
-                span.record_exception(outcome)
-                span.set_status(Status(StatusCode.ERROR, describe(outcome)))
-            span.end()
-        return outcomes
-
-    async def settle(
-        self, db: asyncpg.Connection, rows: Sequence[Mail], outcomes: Sequence[BaseException | None]
-    ) -> int:
-        now = self.clock.now()
-        tried: list[tuple[UUID, int, str | None, datetime | None, datetime | None, datetime | None]] = []
-        for row, error in zip(rows, outcomes, strict=True):
-            attempts = row.attempts + 1
-            if error is None:
-                tried.append((row.id, attempts, None, now, None, None))
-                result = "sent"
-            elif is_permanent(error) or self.policy.gives_up(attempts):
-                tried.append((row.id, attempts, describe(error), None, now, None))
-                result = "gave_up"
-                log.error(
-                    "mail %s (%s) not sent, given up after %d tries: %s", row.id, row.kind, attempts, describe(error)
+    async def record(self, db: asyncpg.Connection, tried: Sequence[mail.Tried[Mail]], now: datetime) -> None:
+        # the failure stays in the row for operators: (id, attempts, last error, sent, failed, next attempt)
+        await db.executemany(
+            notice_store.MAIL_TRIED,
+            [
+                (
+                    one.row.id,
+                    one.attempts,
+                    None if one.error is None else mail.describe(one.error),
+                    now if one.result == "sent" else None,
+                    now if one.result == "gave_up" else None,
+                    one.retry_at,
                 )
-            else:
-                retry_at = now + self.policy.delay(attempts, self.jitter.random())
-                tried.append((row.id, attempts, describe(error), None, None, retry_at))
-                result = "failed"
-                log.warning(
-                    "mail %s (%s) not sent (try %d), tried again: %s", row.id, row.kind, attempts, describe(error)
-                )
-            self._sent.add(1, {"kind": row.kind, "result": result})
-        await db.executemany(notice_store.MAIL_TRIED, tried)
-        return len(rows)
-
-    def wait_seconds(self, poll_seconds: float) -> float:
-        return poll_seconds  # retries fall due between NOTIFYs: the poll finds them
+                for one in tried
+            ],
+        )
+        for one in tried:
+            self._sent.add(1, {"kind": one.row.kind, "result": one.result})
 
 
 def mail_relay(settings: Settings, worker: MailWorker) -> Relay[Mail, BaseException | None]:
-    """Replicas share the work (not exclusive); woken when a message is written."""
-    return Relay(
-        name="mail",
-        outlet=worker,
-        database_url=settings.database_url,
-        schema="partners",
-        channel=MAIL_CHANNEL,
-        exclusive=False,
-        poll_seconds=settings.partner_delivery_poll_seconds,
-        batch_size=MAIL_BATCH,
-    )
+    return worker.relay(settings, name="mail", schema="partners", channel=MAIL_CHANNEL)

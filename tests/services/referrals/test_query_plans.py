@@ -1,10 +1,14 @@
 """Every query a user waits for reads the large tables through an index, with years of rows in them (issue 25).
 
-The referrals service's and the partners service's SQL is recorded while a library's staff, a partner and the
-municipality's coordinator open lists (first and deep pages), a referral, the access log, statistics, the overview
-and the partner's feed deep in its history, on a database seeded with the benchmark's copies
-(benchmarks/volume.py, then ANALYZE). Each recorded statement is then EXPLAINed with its own parameters, the
-planner's defaults untouched (`enable_seqscan` on): none may plan a sequential scan of a large table.
+The referrals service's and the partners service's SQL is recorded, both what goes through their engines and what
+their direct connections send (shared/db.py DirectReads: the statistics, the overview, a referral, the feed),
+while a library's staff, a partner and the municipality's coordinator open lists (first and deep pages), a
+referral, the access log, statistics, the overview and the partner's feed deep in its history, on a database
+seeded with the benchmark's copies (benchmarks/volume.py, then ANALYZE). Each recorded statement is then
+EXPLAINed with its own parameters, the planner's defaults untouched (`enable_seqscan` on): none may plan a
+sequential scan of a large table. A direct connection's statement is prepared once and kept, so PostgreSQL may
+run it with a generic plan after a few executions: those are EXPLAINed both with their parameters and as the
+generic plan.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import asyncpg
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.volume import seed
+from shared.db import DirectConnection, Prepared
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 
 VOLUME = 30_000
@@ -40,6 +47,28 @@ def recorded(engine: AsyncEngine) -> Iterator[list[tuple[str, Any]]]:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
+Direct = tuple[str, str, list[Any]]  # the connection's schema, the statement, its arguments
+
+
+@contextmanager
+def recorded_direct(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Direct]]:
+    """What every service's direct connections send (they bypass the engines' events)."""
+    statements: list[Direct] = []
+
+    def recording(method: Any) -> Any:
+        async def run(self: DirectConnection, statement: Prepared, **values: Any) -> Any:
+            schema = self._connection.get_settings().search_path
+            statements.append((schema, statement.sql, statement.arguments(values)))
+            return await method(self, statement, **values)
+
+        return run
+
+    with monkeypatch.context() as patched:
+        for name in ("fetch", "fetchrow", "execute"):
+            patched.setattr(DirectConnection, name, recording(getattr(DirectConnection, name)))
+        yield statements
+
+
 def scans(plan: dict[str, Any]) -> Iterator[tuple[str, str]]:
     yield plan["Node Type"], plan.get("Relation Name", "")
     for child in plan.get("Plans", []):
@@ -59,7 +88,34 @@ async def sequential_scans(engine: AsyncEngine, statements: list[tuple[str, Any]
     return found
 
 
-async def test_user_facing_queries_use_indexes_at_volume(platform: RunningPlatform, tenant: Tenant) -> None:
+def large_scans(plan: Any, statement: str) -> list[str]:
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return [
+        f"{relation} in: {statement[:300]}"
+        for node, relation in scans(plan[0]["Plan"])
+        if node == "Seq Scan" and relation in LARGE
+    ]
+
+
+async def direct_sequential_scans(dsn: str, statements: list[Direct]) -> list[str]:
+    found = []
+    for schema, statement, arguments in statements:
+        connection = await asyncpg.connect(dsn, server_settings={"search_path": schema, "TimeZone": "UTC"})
+        try:
+            for mode in ("force_custom_plan", "force_generic_plan"):
+                await connection.execute(f"SET plan_cache_mode = {mode}")
+                # Prepared, as asyncpg runs it on the service's connection; the parameters' types come from it.
+                explain = await connection.prepare(f"EXPLAIN (FORMAT JSON) {statement}")
+                plan = await explain.fetchval(*arguments)
+                found += [f"{mode}: {scan}" for scan in large_scans(plan, statement)]
+        finally:
+            await connection.close()
+    return found
+
+
+async def test_user_facing_queries_use_indexes_at_volume(
+    platform: RunningPlatform, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with platform.client(tenant.partner_a_token) as api:
         submitted = await api.post("/api/v1/referrals", json=referral_body(tenant.library_a, tenant.partner_a))
         assert submitted.status_code == 201, submitted.text
@@ -77,7 +133,11 @@ async def test_user_facing_queries_use_indexes_at_volume(platform: RunningPlatfo
 
     referrals_engine = platform.services["referrals"].engine
     partners_engine = platform.services["partners"].engine
-    with recorded(referrals_engine) as referral_sql, recorded(partners_engine) as partner_sql:
+    with (
+        recorded(referrals_engine) as referral_sql,
+        recorded(partners_engine) as partner_sql,
+        recorded_direct(monkeypatch) as direct_sql,
+    ):
         for token in (tenant.staff_a, tenant.partner_a_token, tenant.coordinator):
             async with platform.client(token) as api:
                 page = await api.get("/api/v1/referrals", params={"limit": 50})
@@ -100,7 +160,13 @@ async def test_user_facing_queries_use_indexes_at_volume(platform: RunningPlatfo
                 assert feed.status_code == 200, feed.text
 
     assert len(referral_sql) > 10 and partner_sql
+    # The statistics, the overview, a referral and the feed pages went over the direct connections.
+    assert {schema for schema, _, _ in direct_sql} >= {"referrals", "partners"}, direct_sql
+    assert any("referral_counts" in sql for _, sql, _ in direct_sql) and any(
+        "feed_entries" in sql for _, sql, _ in direct_sql
+    )
     found = await sequential_scans(referrals_engine, referral_sql) + await sequential_scans(
         partners_engine, partner_sql
     )
+    found += await direct_sequential_scans(dsn, direct_sql)
     assert found == [], "\n".join(found)

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from gateway.console.demo import DEMO_PEOPLE_FILE, DemoPerson, write_demo_people
+from launcher.demo_courses import seed_courses
 from shared.settings import Settings
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
@@ -44,6 +45,8 @@ def seed_demo(base_url: str, settings: Settings) -> Iterator[str]:
     for person in people:
         if person.role in (Role.STAFF, Role.PARTNER):
             _choose_notices(base_url, issuer.issue(person.actor()), demo_address(person))
+    offerers = {person.library or person.name: issuer.issue(person.actor()) for person in people}
+    seed_courses(base_url, offerers)
     yield "Demo municipality 'zuidstad' is ready: sign in at /console/ as one of its people, or with a token"
     yield "(valid 12 hours):"
     yield f"  operator:    {operator}"

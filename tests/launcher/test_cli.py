@@ -92,6 +92,9 @@ def test_up_says_each_step_becomes_healthy_keeps_its_data_and_stops_cleanly(tmp_
         assert any(f"http://127.0.0.1:{port}/asyncapi.json" in line for line in lines), "\n".join(lines)
         assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/schema/openapi.json", timeout=5).status_code == 200
+        # The demo's courses are on its residents' calendar (what each holds: tests/launcher/test_demo_courses.py).
+        feed = httpx.get(f"http://127.0.0.1:{port}/m/zuidstad/courses.ics", timeout=5).text
+        assert "Klik & Tik: de basis (1/4)" in feed and "Grip op je geld (1/4)" in feed, feed
         first_partners = sorted(re.findall(r"partner (.+?) \(([0-9a-f-]{36})\)", "\n".join(lines)))
         assert len(first_partners) == 5
         staff_token = next(line.split(": ")[-1] for line in lines if "staff of bibliotheek-zuidstad-centrum" in line)

@@ -1,7 +1,7 @@
-"""The frame every page of the participant's shares: one self-contained HTML document with large text, high
-contrast and visible focus, its one inline style and one inline script (read aloud with the browser's own voice),
-the strict CSP and headers that go with them, pictograms as inline SVG, and dates written out in Dutch.
-The pages themselves are gateway/participant_html.py.
+"""What every page of the participant's shares: its one inline style (large text, high contrast, visible focus)
+and one inline script (read aloud with the browser's own voice), the strict CSP and headers that go with them,
+and dates written out in Dutch. The document around them is gateway/participant_templates/base.html; the pages
+are gateway/participant_html.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import date, datetime
-from html import escape
 
 from shared.clock import LOCAL_TIME
 
@@ -28,33 +27,6 @@ MONTHS = (
     "november",
     "december",
 )
-
-# --- pictograms: drawn with strokes in the text colour, hidden from screen readers (the text says it all) ----
-
-_ICON_PATHS = {
-    "huis": '<path d="M4 11 12 4l8 7"/><path d="M6 10v10h12V10"/><path d="M10 20v-5h4v5"/>',
-    "agenda": '<rect x="3" y="5" width="18" height="16" rx="2"/><path d="M3 10h18M8 3v4M16 3v4"/>'
-    '<path d="M8 14h3v3H8z"/>',
-    "klok": '<circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 3"/>',
-    "plek": '<path d="M12 21s-7-6.2-7-11a7 7 0 0 1 14 0c0 4.8-7 11-7 11z"/><circle cx="12" cy="10" r="2.5"/>',
-    "persoon": '<circle cx="12" cy="8" r="4"/><path d="M4 21c0-4 3.6-7 8-7s8 3 8 7"/>',
-    "telefoon": '<path d="M6 3h3l2 5-2.5 1.5a11 11 0 0 0 5 5L15 12l5 2v3a2 2 0 0 1-2 2A15 15 0 0 1 4 5'
-    'a2 2 0 0 1 2-2z"/>',
-    "luidspreker": '<path d="M4 9h4l5-4v14l-5-4H4z"/><path d="M16 9a4 4 0 0 1 0 6M18.5 6.5a8 8 0 0 1 0 11"/>',
-    "sleutel": '<circle cx="8" cy="12" r="4"/><path d="M12 12h9M18 12v3M21 12v2"/>',
-    "vraag": '<circle cx="12" cy="12" r="9"/><path d="M9.5 9.5a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .9-1 1.5V14"/>'
-    '<path d="M12 17.5v.01"/>',
-    "vinkje": '<circle cx="12" cy="12" r="9"/><path d="m8 12 3 3 5-6"/>',
-}
-
-
-def icon(name: str) -> str:
-    return (
-        '<svg class="pictogram" viewBox="0 0 24 24" width="48" height="48" aria-hidden="true" focusable="false" '
-        'fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">'
-        f"{_ICON_PATHS[name]}</svg>"
-    )
-
 
 # --- the document: large text, high contrast, visible focus; one inline style and one inline script ----------
 
@@ -134,28 +106,6 @@ HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",
 }
-
-
-def document(title: str, body: str, *, read_aloud: bool = True) -> str:
-    button = (
-        '<p><button type="button" id="voorlezen" class="tweede" aria-pressed="false" hidden>'
-        f"{icon('luidspreker')} Lees voor</button></p>"
-        if read_aloud
-        else ""
-    )
-    return (
-        '<!doctype html>\n<html lang="nl">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        '<meta name="robots" content="noindex, nofollow">\n'
-        '<link rel="icon" href="data:,">\n'  # no request for a favicon the gateway does not have
-        f"<title>{escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
-        f'{button}<div id="voorlezen-tekst">\n{body}\n</div>\n</main>\n<script>{SCRIPT}</script>\n</body>\n</html>\n'
-    )
-
-
-def section(pictogram: str, heading: str, *lines: str) -> str:
-    text = "".join(f"<p>{line}</p>" for line in lines)
-    return f"<section>{icon(pictogram)}<div><h2>{escape(heading)}</h2>{text}</div></section>\n"
 
 
 def day_and_time(at: datetime) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 """The one Jinja setup of the gateway's server-rendered pages: HTML escaped by default, a missing variable an
 error rather than an empty string, and each package's templates under its own prefix (`console/…`,
-`calendar/…`) so their two `base.html`s do not collide."""
+`calendar/…`, `participant/…`) so their `base.html`s do not collide."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ import jinja2
 # Prefix → the `templates` folder it serves. Folders, not `PackageLoader`s: those import their package, whose
 # modules import this one.
 HERE = Path(__file__).parent
-PACKAGES = {"console": HERE / "console" / "templates", "calendar": HERE / "calendar" / "templates"}
+PACKAGES = {
+    "console": HERE / "console" / "templates",
+    "calendar": HERE / "calendar" / "templates",
+    "participant": HERE / "participant_templates",
+}
 
 
 class PrefixedNames(jinja2.PrefixLoader):

@@ -82,6 +82,16 @@ session_routes = Router(
         ),
         passthrough("POST", f"{SESSION}/enrolments", ops.ENROL, body="enrolment", status_code=201),
         passthrough(
+            "POST",
+            f"{SESSION}/attendance",
+            ops.RECORD_REGISTER,
+            body="register",
+            status_code=200,
+            description="A meeting's register: each person's presence with the enrolment's version seen. All or "
+            "nothing: one mark that cannot be recorded (not of this session, a stale version, a meeting not begun, "
+            "someone twice) answers a problem naming it (`$.marks[i]`) and records none.",
+        ),
+        passthrough(
             "GET",
             f"{SESSION}/enrolments",
             ops.LIST_ENROLMENTS,

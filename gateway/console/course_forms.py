@@ -27,7 +27,7 @@ from shared.contracts.courses.api.courses import (
     UpdateCourse,
     UpdateSession,
 )
-from shared.contracts.courses.api.enrolments import CancelEnrolment, EnrolParticipant, RecordAttendance
+from shared.contracts.courses.api.enrolments import CancelEnrolment, EnrolParticipant, RecordRegister
 from shared.errors import InvalidInput
 from shared.tenancy import Actor, Role
 
@@ -164,7 +164,7 @@ def withdraw(form: FormMultiDict) -> CancelEnrolment:
     )
 
 
-def attendance(form: FormMultiDict) -> list[RecordAttendance]:
+def register(form: FormMultiDict, session_id: UUID) -> RecordRegister:
     """One meeting's register: `present-<enrolment id>` is `yes` or `no` (left unchosen: not recorded), with the
     enrolment's version beside it (`version-<enrolment id>`)."""
     meeting = forms.number(form, "meeting")
@@ -176,15 +176,18 @@ def attendance(form: FormMultiDict) -> list[RecordAttendance]:
         choice = forms.text(form, key)
         if choice not in ("yes", "no"):
             continue
-        mark = {
-            "meeting": meeting,
-            "present": choice == "yes",
-            "expected_version": forms.number(form, f"version-{enrolment_id}"),
-        }
-        marks.append(forms.convert({"enrolment_id": enrolment_id, "attendance": mark}, RecordAttendance))
+        marks.append(
+            {
+                "enrolment_id": enrolment_id,
+                "present": choice == "yes",
+                "expected_version": forms.number(form, f"version-{enrolment_id}"),
+            }
+        )
     if not marks:
         raise InvalidInput("choose present or absent for at least one person - at `$.meeting`")
-    return marks
+    return forms.convert(
+        {"session_id": str(session_id), "register": {"meeting": meeting, "marks": marks}}, RecordRegister
+    )
 
 
 def typed_course(form: FormMultiDict) -> dict[str, Any]:

@@ -115,12 +115,8 @@ class SessionPages(Controller):
                 raise InvalidInput("the enrolment is not one of this session - at `$.enrolment_id`")
             await rpc.call(ops.CANCEL_ENROLMENT, actor, command)
         elif step == "attendance":
-            # One call per person (the API's operation): a problem stops the rest and says so on the form.
-            for mark in course_forms.attendance(form):
-                found = await rpc.call(ops.GET_ENROLMENT, actor, GetEnrolment(enrolment_id=mark.enrolment_id))
-                if found.session_id != session_id:
-                    raise InvalidInput("the enrolment is not one of this session - at `$.meeting`")
-                await rpc.call(ops.RECORD_ATTENDANCE, actor, mark)
+            # The whole register in one call (all or nothing): a problem leaves every mark as it was.
+            await rpc.call(ops.RECORD_REGISTER, actor, course_forms.register(form, session_id))
         else:
             raise InvalidInput(f"not a step of a session: {step[:40]}")
 

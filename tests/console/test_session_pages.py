@@ -160,6 +160,38 @@ async def test_staff_enrol_fill_the_waiting_list_keep_the_register_and_cancel_th
     assert 'data-status="cancelled"' in page.text and f'action="{path}/enrol"' not in page.text
 
 
+async def test_the_register_is_one_request_and_a_problem_with_one_person_records_nobody(
+    console: ConsoleClient, world: World
+) -> None:
+    _, session_id = await running_group(world, capacity=5)
+    path = f"/console/sessions/{session_id}"
+    async with world.platform.client(world.tenant.staff_a) as api:
+        for _ in range(3):
+            assert (await api.post(f"/api/v1/sessions/{session_id}/enrolments", json={})).status_code == 201
+    await console.sign_in(world.tenant.staff_a)
+    page = await console.get(path)
+    ids = [e["id"] for e in (await enrolments_of(world, session_id)).values()]
+    register = {"meeting": "1"}
+    for n, enrolment_id in enumerate(ids):
+        register[f"present-{enrolment_id}"] = "yes" if n else "no"
+        register[f"version-{enrolment_id}"] = version_of(page.text, enrolment_id)
+    async with world.platform.client(world.tenant.staff_a) as api:  # someone else records the last one meanwhile
+        last = ids[-1]
+        changed = await api.post(f"/api/v1/enrolments/{last}/attendance", json={"meeting": 1, "present": False})
+    assert changed.status_code == 200, changed.text
+    stale = await console.post(f"{path}/attendance", register)
+    assert stale.status_code == 409 and NL["problem.conflict"] in stale.text
+    marks = {e["id"]: e["attendance"] for e in (await enrolments_of(world, session_id)).values()}
+    assert [len(marks[i]) for i in ids] == [0, 0, 1]  # the two fresh marks were not kept either
+
+    page = await console.get(path)
+    register[f"version-{last}"] = version_of(page.text, last)
+    recorded = await console.post(f"{path}/attendance", register)
+    assert recorded.status_code == 303, recorded.text
+    found = {e["id"]: e["attendance"] for e in (await enrolments_of(world, session_id)).values()}
+    assert [[(m["meeting"], m["present"]) for m in found[i]] for i in ids] == [[(1, False)], [(1, True)], [(1, True)]]
+
+
 async def test_others_see_only_their_own_enrolments_and_run_nothing(console: ConsoleClient, world: World) -> None:
     _, session_id = await running_group(world, capacity=5)
     path = f"/console/sessions/{session_id}"

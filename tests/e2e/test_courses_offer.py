@@ -262,6 +262,80 @@ async def test_attendance_is_recorded_per_meeting_once_it_has_started(
         assert no_such.status_code == 422
 
 
+async def test_a_whole_register_is_recorded_in_one_request_all_or_nothing(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    started = datetime.now(UTC) - timedelta(hours=1)
+    _, session = await published_course_with_session(platform, tenant.staff_a, capacity=5, starts=started)
+    _, elsewhere = await published_course_with_session(platform, tenant.staff_a, capacity=5, starts=started)
+    path = f"/api/v1/sessions/{session['id']}/attendance"
+    async with platform.client(tenant.staff_a) as api:
+        placed = [(await api.post(f"/api/v1/sessions/{session['id']}/enrolments", json={})).json() for _ in range(3)]
+        other = (await api.post(f"/api/v1/sessions/{elsewhere['id']}/enrolments", json={})).json()
+
+        async def marks() -> dict[str, list[tuple[int, bool]]]:
+            listed = (await api.get(f"/api/v1/sessions/{session['id']}/enrolments")).json()["items"]
+            return {e["id"]: [(m["meeting"], m["present"]) for m in e["attendance"]] for e in listed}
+
+        def register(meeting: int, *extra: dict[str, Any]) -> dict[str, Any]:
+            rows = [
+                {"enrolment_id": e["id"], "present": n != 1, "expected_version": e["version"]}
+                for n, e in enumerate(placed)
+            ]
+            return {"meeting": meeting, "marks": rows + list(extra)}
+
+        nothing = {e["id"]: [] for e in placed}
+        refusals = {
+            "someone of another session": (
+                register(1, {"enrolment_id": other["id"], "present": True}),
+                422,
+                "$.marks[3]",
+            ),
+            "someone twice": (register(1, {"enrolment_id": placed[0]["id"], "present": False}), 422, "$.marks[3]"),
+            "a meeting not begun": (register(2), 422, "has not started"),
+            "no such meeting": (register(3), 422, None),
+            "nobody": ({"meeting": 1, "marks": []}, 400, None),
+            "a field unknown": (
+                {"meeting": 1, "marks": [{"enrolment_id": placed[0]["id"], "present": True, "late": True}]},
+                400,
+                None,
+            ),
+        }
+        for what, (body, status, said) in refusals.items():
+            refused = await api.post(path, json=body)
+            assert refused.status_code in (status, 422), (what, refused.text)
+            assert refused.headers["content-type"].startswith("application/problem+json"), what
+            if said:
+                assert said in refused.json()["detail"], (what, refused.json())
+            assert await marks() == nothing, what  # all or nothing: nobody was recorded
+        stale = register(1)
+        stale["marks"][2]["expected_version"] = placed[2]["version"] + 5
+        conflict = await api.post(path, json=stale)
+        assert conflict.status_code == 409, conflict.text
+        assert await marks() == nothing
+
+        recorded = await api.post(path, json=register(1))
+        assert recorded.status_code == 200, recorded.text
+        assert [e["id"] for e in recorded.json()["enrolments"]] == [e["id"] for e in placed]
+        assert await marks() == {
+            placed[0]["id"]: [(1, True)],
+            placed[1]["id"]: [(1, False)],
+            placed[2]["id"]: [(1, True)],
+        }
+        again = await api.post(path, json=register(1))  # the versions seen before the register was kept
+        assert again.status_code == 409
+    async with platform.client(tenant.staff_b) as referrer:  # whoever enrolled does not keep the register
+        assert (await referrer.post(path, json=register(1))).status_code in (403, 404)
+
+    async def one_event_each() -> bool:
+        events = await course_events(platform, "attendance.recorded", tenant.municipality)
+        return sorted(e.data["enrolment_id"] for e in events if e.data["session_id"] == session["id"]) == sorted(
+            e["id"] for e in placed
+        )
+
+    await eventually(one_event_each, what="one attendance event per person recorded, none of the refusals")
+
+
 async def test_cancelling_a_course_takes_its_sessions_and_enrolments_with_it(
     platform: RunningPlatform, tenant: Tenant
 ) -> None:

@@ -45,6 +45,32 @@ class RecordAttendance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     attendance: Attendance
 
 
+class Presence(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One person on a meeting's register."""
+
+    enrolment_id: UUID
+    present: bool
+    expected_version: ExpectedVersion | None = None
+
+
+class Register(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A whole meeting's register: everyone in it is recorded, or (on any problem) nobody is."""
+
+    meeting: Annotated[int, msgspec.Meta(ge=1, le=100)]  # 1-based number of the session's meeting
+    marks: Annotated[list[Presence], msgspec.Meta(min_length=1, max_length=500)]
+
+
+class RecordRegister(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    session_id: UUID
+    register: Register
+
+
+class RegisterView(msgspec.Struct, frozen=True, kw_only=True):
+    session_id: UUID
+    meeting: int
+    enrolments: list[EnrolmentView]  # those recorded, in the register's order, as they are now
+
+
 class GetEnrolment(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     enrolment_id: UUID
 

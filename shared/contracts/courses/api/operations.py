@@ -53,6 +53,8 @@ from shared.contracts.courses.api.enrolments import (
     GetEnrolment,
     ListEnrolments,
     RecordAttendance,
+    RecordRegister,
+    RegisterView,
 )
 from shared.contracts.courses.api.public import (
     OpenRegistration,
@@ -187,6 +189,13 @@ RECORD_ATTENDANCE = COURSES.declare(
     EnrolmentView,
     roles=OFFERERS,
     summary="Record presence at one of the meetings",
+)
+RECORD_REGISTER = COURSES.declare(
+    "record_register",
+    RecordRegister,
+    RegisterView,
+    roles=OFFERERS,
+    summary="Record a meeting's whole register in one go: everyone's presence, or on any problem nobody's",
 )
 GET_ENROLMENT = COURSES.declare(
     "get_enrolment",

@@ -66,6 +66,8 @@ API = (400, 404, 422, 503, 504)
 AUTHENTICATED = (401, 403, 429)
 WITH_BODY = (409, 413)
 BY_METHOD = {"POST": WITH_BODY, "PUT": WITH_BODY, "PATCH": WITH_BODY, "DELETE": (409,)}
+# A partner's feed refuses a cursor before its horizon (services/partners/queries/feeds.py).
+FEED_READ = (410,)
 
 
 def docs_router() -> ControllerRouterHandler:
@@ -146,6 +148,8 @@ def complete_openapi(app: Litestar) -> None:
             statuses = list(ALWAYS)
             if path.startswith("/api/"):
                 statuses += [*API, *BY_METHOD.get(method.upper(), ())]
+                if method == "get" and path.endswith("/feed"):
+                    statuses += FEED_READ
             if not is_public:
                 statuses += AUTHENTICATED
             responses = operation.responses if operation.responses is not None else {}

@@ -62,7 +62,17 @@ partner_routes = Router(
             "End a partner, and with it its partnerships (final)",
             body="change",
         ),
-        passthrough("GET", f"{ONE}/feed", ops.GET_FEED, handler_name="feed"),
+        passthrough(
+            "GET",
+            f"{ONE}/feed",
+            ops.GET_FEED,
+            handler_name="feed",
+            description=(
+                "The partner's entries after the position `after`, oldest first; read on from `next_after`. "
+                "Entries are kept `PARTNERNET_FEED_RETENTION_DAYS` (90 by default): a cursor below the oldest "
+                "kept is refused with 410 and `restart_after`, the cursor to read on from, never moved on silently."
+            ),
+        ),
         passthrough("GET", f"{ONE}/feed/nats", ops.NATS_FEED_ACCESS, handler_name="nats_access"),
         passthrough(
             "POST",

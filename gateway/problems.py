@@ -36,6 +36,7 @@ class Problem(msgspec.Struct, kw_only=True):
     service: str | None = None  # 503 and 504: which service did not answer (in time)
     errors: list[dict[str, Any]] | None = None  # 422: what is wrong with which field
     current: dict[str, Any] | None = None  # 409: the current state, to merge with and retry
+    restart_after: int | None = None  # 410 on a feed: the cursor to read on from (the oldest entry kept follows it)
 
 
 def problem_type(code: str) -> str:
@@ -54,6 +55,7 @@ PROBLEM_DESCRIPTIONS: dict[int, str] = {
     403: "The caller's role or API key scope does not allow this",
     404: "Not found, or outside the caller's scope (existence is never revealed)",
     409: "Conflicts with the current state (e.g. a stale If-Match / expected_version); `current` holds the state",
+    410: "No longer kept (a feed cursor before the feed's horizon); `restart_after` says where to start again",
     413: "The request body is larger than the gateway accepts",
     422: "The request is not valid; `errors` lists the fields",
     429: "Too many requests for this caller; see Retry-After and the RateLimit-* headers",

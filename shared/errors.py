@@ -48,6 +48,15 @@ class IllegalTransition(Conflict):
     title = "This step is not allowed in the current state"
 
 
+class Gone(PartnernetError):
+    """What was asked for is no longer kept (a feed cursor before the feed's horizon); the extra fields say where
+    to start again."""
+
+    code = "gone"
+    status = 410
+    title = "No longer kept"
+
+
 class ServiceUnavailable(PartnernetError):
     code = "service-unavailable"
     status = 503
@@ -77,6 +86,7 @@ ERRORS_BY_CODE: dict[str, type[PartnernetError]] = {
         Forbidden,
         Conflict,
         IllegalTransition,
+        Gone,
         ServiceUnavailable,
         ServiceTimeout,
         TooManyRequests,

@@ -7,8 +7,10 @@ The windows, and why they are this long (README, *Settings*):
 - an inbox row is kept `inbox_retention_days` (90) after its event was handled. It must outlive every way the
   same event can arrive again: a republish of an outbox row (up to the outbox's window after the event) that then
   stays in its stream for the stream's `max_age` (30 days), where a consumer that is created again reads it.
-  `windows()` refuses settings under that sum, so the inbox's exactly-once guarantee holds for every event
-  that can still be delivered.
+  An event set aside as a dead letter can be replayed (`partnernet deadletters replay`) as long as the dead-letter
+  stream keeps it (90 days, shared/messaging.py), and the consumer it names skips it if it handled the event
+  meanwhile: the inbox row must still be there. `windows()` refuses settings under either, so the inbox's
+  exactly-once guarantee holds for every event that can still be delivered.
 
 Rows go in small batches, each its own short transaction, the oldest first through an index (migration
 kernel/003), and rows a writer holds are skipped (`SKIP LOCKED`) rather than waited for: the relay and the
@@ -23,7 +25,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from shared.messaging import DUPLICATE_WINDOW_SECONDS, STREAMS
+from shared.messaging import DEAD_LETTER_STREAM, DUPLICATE_WINDOW_SECONDS, STREAMS
 from shared.settings import Settings
 from shared.unit_of_work import UnitOfWork
 
@@ -50,6 +52,11 @@ def longest_stream_age() -> timedelta:
     return timedelta(seconds=max(s.max_age_seconds for s in STREAMS if s.name.startswith("EVENTS_")))
 
 
+def dead_letter_age() -> timedelta:
+    """How long a dead letter can be replayed: as long as its stream keeps it."""
+    return timedelta(seconds=next(s.max_age_seconds for s in STREAMS if s.name == DEAD_LETTER_STREAM))
+
+
 @dataclass(frozen=True)
 class Windows:
     outbox: timedelta
@@ -72,6 +79,11 @@ def windows(settings: Settings) -> Windows:
             f"({needed.days} days): an event republished from the outbox stays that long in its stream, and a "
             "consumer reading it again must still find it in its inbox"
         )
+    if inbox < dead_letter_age():
+        raise ValueError(
+            f"PARTNERNET_INBOX_RETENTION_DAYS must be at least the dead letters' age ({dead_letter_age().days} "
+            "days): a dead letter replayed that late must still be recognised by a consumer that handled it"
+        )
     return Windows(outbox=outbox, inbox=inbox)
 
 
@@ -81,7 +93,8 @@ async def prune(work: UnitOfWork, statement: sa.TextClause, before: datetime, *,
     for _ in range(MAX_BATCHES):
         async with work.transaction() as tx:
             result = await tx.session.execute(statement, {"before": before, "batch": batch})
-        count = result.rowcount  # type: ignore[attr-defined]
+        # A statement that says itself how many went (one row, one count), or a plain DELETE's row count.
+        count = int(result.scalar_one()) if result.returns_rows else result.rowcount  # type: ignore[attr-defined]
         deleted += count
         if count < batch:
             break

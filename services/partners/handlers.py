@@ -124,6 +124,8 @@ def register(
         RETENTION_SWEEP_SECONDS, "delivery-retention", partial(retention.prune_delivered, work, delivery_window)
     )
     runtime.every(RETENTION_SWEEP_SECONDS, "mail-retention", partial(retention.prune_mail, work, delivery_window))
+    feed_window = retention.feed_window(runtime.settings)
+    runtime.every(RETENTION_SWEEP_SECONDS, "feed-retention", partial(retention.prune_feed, work, feed_window))
     runtime.every(LAPSED_PARTNERSHIPS_SECONDS, "partnership-reviews", partial(partnerships.remind_reviews, work))
     runtime.every(
         LAPSED_PARTNERSHIPS_SECONDS, "lapsed-partnerships", partial(partnerships.end_lapsed_partnerships, work)

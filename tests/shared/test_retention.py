@@ -6,6 +6,7 @@ the session's platform touches the rows it writes.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -24,7 +25,15 @@ from shared.consumer import EventConsumer, inbox
 from shared.contracts import Envelope
 from shared.contracts.partners.events import LibraryRegistered
 from shared.db import create_engine, migrate, session_factory
-from shared.retention import Windows, longest_stream_age, prune_plumbing, windows
+from shared.retention import (
+    PRUNE_INBOX,
+    PRUNE_OUTBOX,
+    Windows,
+    dead_letter_age,
+    longest_stream_age,
+    prune_plumbing,
+    windows,
+)
 from shared.settings import Settings
 from shared.unit_of_work import Transaction, UnitOfWork
 from tests.conftest import telemetry_for
@@ -181,9 +190,36 @@ async def test_the_prune_does_not_wait_for_a_row_a_writer_holds(kernel: AsyncEng
     assert other not in await ids(kernel, "outbox")
 
 
+async def test_writers_are_not_blocked_while_a_prune_holds_its_batch(kernel: AsyncEngine) -> None:
+    """The sweep's batch stays locked until it commits; the relay's and the consumers' inserts go on meanwhile."""
+    for _ in range(3):
+        await outbox_row(kernel, created=NOW - timedelta(days=50), sent=NOW - timedelta(days=50))
+        await inbox_row(kernel, "referrals-enrolments", NOW - timedelta(days=100))
+    async with kernel.connect() as sweep:
+        before = {"batch": 10}
+        assert (await sweep.execute(PRUNE_OUTBOX, {**before, "before": NOW - WINDOWS.outbox})).rowcount == 3
+        assert (await sweep.execute(PRUNE_INBOX, {**before, "before": NOW - WINDOWS.inbox})).rowcount == 3
+
+        # New rows in both tables, each in its own transaction, while the deletes are not committed.
+        written = await asyncio.wait_for(
+            asyncio.gather(
+                outbox_row(kernel, created=NOW, sent=None),
+                outbox_row(kernel, created=NOW, sent=NOW),
+                inbox_row(kernel, "referrals-enrolments", NOW),
+            ),
+            timeout=10,
+        )
+        await sweep.commit()
+    assert await ids(kernel, "outbox") == set(written[:2])
+    assert await ids(kernel, "inbox") == {written[2]}
+
+
 def test_windows_that_would_break_the_inbox_guarantee_are_refused() -> None:
     settings = Settings()
     assert windows(settings).inbox >= windows(settings).outbox + longest_stream_age()
+    assert windows(settings).inbox >= dead_letter_age()  # a dead letter replayed late is still recognised
+    with pytest.raises(ValueError, match="dead letters"):
+        windows(replace(settings, outbox_retention_days=1, inbox_retention_days=60))
     with pytest.raises(ValueError, match="INBOX_RETENTION"):
         windows(replace(settings, outbox_retention_days=30, inbox_retention_days=45))
     with pytest.raises(ValueError, match="de-duplication window"):

@@ -154,6 +154,15 @@ feed_entries = sa.Table(
     sa.UniqueConstraint("partner_id", "event_id"),
     sa.Index("feed_entries_by_partner", "partner_id", "position"),
     sa.Index("feed_entries_unpublished", "position", postgresql_where=sa.text("published_at IS NULL")),
+    sa.Index("feed_entries_by_age", "time"),
+)
+
+# Per partner, the highest feed position pruned (migration 010): a cursor below it is refused, never moved on.
+feed_horizons = sa.Table(
+    "feed_horizons",
+    metadata,
+    sa.Column("partner_id", PgUUID(as_uuid=True), sa.ForeignKey("partners.id"), primary_key=True),
+    sa.Column("pruned_through", sa.BigInteger, nullable=False),
 )
 
 webhooks = sa.Table(
@@ -198,6 +207,7 @@ deliveries = sa.Table(
     sa.UniqueConstraint("webhook_id", "event_id"),
     sa.Index("deliveries_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
     sa.Index("deliveries_by_webhook", "webhook_id", "created_at", "id"),
+    sa.Index("deliveries_by_feed_position", "feed_position"),
     sa.Index("deliveries_delivered", "delivered_at", postgresql_where=sa.text("status = 'delivered'")),  # retention
 )
 

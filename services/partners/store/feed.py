@@ -12,7 +12,16 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.partners.store import deliveries, feed_entries, known_courses, partners, partnerships, settled, webhooks
+from services.partners.store import (
+    deliveries,
+    feed_entries,
+    feed_horizons,
+    known_courses,
+    partners,
+    partnerships,
+    settled,
+    webhooks,
+)
 from shared.contracts.partners.api.feeds import WebhookStatus
 from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus
 from shared.db import Prepared
@@ -110,10 +119,37 @@ ORDER BY f.position
 """
 FEED_MARK_PUBLISHED = "UPDATE feed_entries SET published_at = $2 WHERE position = ANY($1::bigint[])"
 
+# --- retention (services/partners/commands/retention.py) -----------------------------------------------------
+
+# A batch of entries past the window, the oldest first (feed_entries_by_age), and each partner's horizon raised to
+# the highest position that went, in the same transaction. An entry stays while the relay still owes it to NATS or
+# a webhook delivery still needs it (pending, or failed and waiting for the partner's replay); rows a writer
+# holds are skipped, not waited for. The count of the entries that went.
+PRUNE_FEED = sa.text(
+    """
+    WITH gone AS (
+        DELETE FROM feed_entries WHERE position IN (
+            SELECT f.position FROM feed_entries f
+             WHERE f.time < :before AND f.published_at IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.feed_position = f.position)
+             ORDER BY f.time LIMIT :batch FOR UPDATE SKIP LOCKED)
+        RETURNING partner_id, position
+    ),
+    raised AS (
+        INSERT INTO feed_horizons AS h (partner_id, pruned_through)
+        SELECT partner_id, max(position) FROM gone GROUP BY partner_id
+        ON CONFLICT (partner_id) DO UPDATE SET pruned_through = greatest(h.pruned_through, excluded.pruned_through)
+    )
+    SELECT count(*) FROM gone
+    """
+)
+
 
 def _feed_page() -> sa.Select[Any]:
     """A page of a partner's feed after a position, and whether the partner exists: one row per entry, or one row
-    without an entry (its `position` NULL) for a partner whose page is empty, or no row for no such partner."""
+    without an entry (its `position` NULL) for a partner whose page is empty, or no row for no such partner. Each
+    row carries the partner's horizon (`pruned_through`, NULL while nothing was pruned), read in the same snapshot
+    as the entries."""
     e = feed_entries
     page = (
         sa.select(e.c.position, e.c.event_id, e.c.event_type, e.c.time, e.c.library, e.c.data)
@@ -131,9 +167,10 @@ def _feed_page() -> sa.Select[Any]:
         .limit(sa.bindparam("limit", type_=sa.Integer))
         .lateral("page")
     )
+    h = feed_horizons
     return (
-        sa.select(partners.c.id.label("partner_id"), *page.c)
-        .select_from(partners.outerjoin(page, sa.true()))
+        sa.select(partners.c.id.label("partner_id"), h.c.pruned_through, *page.c)
+        .select_from(partners.outerjoin(h, h.c.partner_id == partners.c.id).outerjoin(page, sa.true()))
         .where(partners.c.id == sa.bindparam("partner_id", type_=PgUUID(as_uuid=True)))
         .order_by(page.c.position)
     )

@@ -14,9 +14,22 @@ from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
 
 MUNICIPALITY = {"slug": "zuidstad", "name": "Gemeente Zuidstad"}
+# Each with its general address, as a real library's directory entry has (GET /api/v1/libraries/{library}).
 LIBRARIES = [
-    {"slug": "bibliotheek-zuidstad-centrum", "municipality": "zuidstad", "name": "Bibliotheek Zuidstad Centrum"},
-    {"slug": "bibliotheek-zuidstad-noord", "municipality": "zuidstad", "name": "Bibliotheek Zuidstad Noord"},
+    {
+        "slug": "bibliotheek-zuidstad-centrum",
+        "municipality": "zuidstad",
+        "name": "Bibliotheek Zuidstad Centrum",
+        "email": "centrum@bibliotheek-zuidstad.demo.partnernet.example",
+        "phone": "010 555 0100",
+    },
+    {
+        "slug": "bibliotheek-zuidstad-noord",
+        "municipality": "zuidstad",
+        "name": "Bibliotheek Zuidstad Noord",
+        "email": "noord@bibliotheek-zuidstad.demo.partnernet.example",
+        "phone": "010 555 0200",
+    },
 ]
 PARTNERS = [
     {"name": "UWV Zuidstad", "kind": "referrer", "chamber_of_commerce_number": "34370387"},
@@ -34,7 +47,8 @@ def seed_demo(base_url: str, settings: Settings) -> Iterator[str]:
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {operator}"}, timeout=10) as client:
         _create(client, "/api/v1/municipalities", MUNICIPALITY)
         for library in LIBRARIES:
-            _create(client, "/api/v1/libraries", library)
+            if _create(client, "/api/v1/libraries", library) is None:
+                _give_address(client, library)
         existing = {p["name"]: p for p in client.get("/api/v1/partners").raise_for_status().json()["items"]}
         partners = [
             existing.get(p["name"]) or _create(client, "/api/v1/partners", {**p, "municipality": "zuidstad"})
@@ -93,6 +107,15 @@ def _choose_notices(base_url: str, token: str, email: str) -> None:
         if current["version"] == 0:
             body = {"email": email, "kinds": current["available"]}
             client.put("/api/v1/notices/preferences", json=body).raise_for_status()
+
+
+def _give_address(client: httpx.Client, library: dict[str, str]) -> None:
+    """A library seeded before the demo had general addresses gets one; one its staff changed stays theirs."""
+    path = f"/api/v1/libraries/{library['slug']}"
+    found = client.get(path).raise_for_status().json()
+    missing = {key: library[key] for key in ("email", "phone") if not found.get(key)}
+    if missing and not (found.get("email") or found.get("phone")):
+        client.patch(path, json=missing).raise_for_status()
 
 
 def _label(person: DemoPerson) -> str:

@@ -85,11 +85,14 @@ class NoticePages(Controller):
         assert actor.library is not None
         form = await request.form()
         try:
-            changes = msgspec.convert({"email": forms.text(form, "library_email")}, LibraryChanges)
+            typed = {"email": forms.text(form, "library_email"), "phone": forms.text(form, "library_phone")}
+            changes = msgspec.convert(typed, LibraryChanges)
             await rpc.call(ops.UPDATE_LIBRARY, actor, UpdateLibrary(library=actor.library, changes=changes))
         except (PartnernetError, msgspec.ValidationError) as exc:
             found = explain(visitor.lang, exc)  # about this form's field, not the person's own address
-            field = {"field": "library_email", "field_label": visitor.t("notices.library_email")} if found.field else {}
+            name = "phone" if found.field and "phone" in found.field else "email"
+            label = {"field": f"library_{name}", "field_label": visitor.t(f"notices.library_{name}")}
+            field = label if found.field else {}
             problem = Explanation(**{**found.__dict__, **field})
             current = await rpc.call(ops.GET_NOTICE_PREFERENCES, actor, GetNoticePreferences())
             library = await library_of(rpc, actor)

@@ -159,11 +159,14 @@ async def test_staff_choose_notices_with_the_keyboard_and_both_pages_pass_axe(
 async def test_staff_keep_their_librarys_general_address_and_others_cannot(
     console: ConsoleClient, world: World
 ) -> None:
-    async def address() -> Any:
+    async def entry() -> Any:
         async with world.platform.client(world.tenant.staff_b) as api:
             found = await api.get(f"/api/v1/libraries/{world.tenant.library_b}")
         assert found.status_code == 200, found.text
-        return found.json()["email"]
+        return found.json()
+
+    async def address() -> Any:
+        return (await entry())["email"]
 
     await console.sign_in(world.tenant.staff_b)
     page = await console.get("/console/notices")
@@ -175,6 +178,15 @@ async def test_staff_keep_their_librarys_general_address_and_others_cannot(
     assert saved.status_code == 303, saved.text
     page = await console.get(saved.headers["location"])
     assert NL["notices.library_saved"] in page.text and "balie@bieb-b.example" in page.text
+    assert await address() == "balie@bieb-b.example"
+    typed = {"library_email": "balie@bieb-b.example", "library_phone": "bel ons"}
+    bad_phone = await console.post("/console/notices/library", typed)
+    assert bad_phone.status_code == 422 and 'id="f-library_phone"' in bad_phone.text
+    assert re.search(r'id="f-library_phone"[^>]*aria-invalid="true"', bad_phone.text)
+    phoned = await console.post("/console/notices/library", {**typed, "library_phone": "010 555 0123"})
+    assert phoned.status_code == 303, phoned.text
+    assert "010 555 0123" in (await console.get("/console/notices")).text
+    assert (await entry())["phone"] == "010 555 0123"
     assert await address() == "balie@bieb-b.example"
 
     await console.sign_in(world.tenant.partner_b_token)  # a partner keeps no library's address

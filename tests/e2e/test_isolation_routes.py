@@ -47,7 +47,7 @@ CALLERS_OWN = ("/api/v1/notices/preferences",)
 # by everyone of that municipality, as partners' entries are; only the entry, and never across municipalities (the
 # coordinator of another municipality is held to 403/404 below). Changing it: tests/e2e/test_library_address.py.
 MUNICIPALITY_DIRECTORY = "/api/v1/libraries/{library"
-DIRECTORY_ENTRY = {"slug", "municipality", "name", "email"}
+DIRECTORY_ENTRY = {"slug", "municipality", "name", "email", "phone"}
 SAME_MUNICIPALITY = ("staff of another library", "another partner")
 
 # Found by this test, for the owners of these routes to fix (a non-existent or out-of-scope parent must be

@@ -48,6 +48,7 @@ async def register_library(work: UnitOfWork, actor: Actor, command: RegisterLibr
                 municipality=command.municipality,
                 name=command.name,
                 email=command.email,
+                phone=command.phone,
                 registered_at=tx.clock.now(),
             )
             await tx.stage(
@@ -57,7 +58,13 @@ async def register_library(work: UnitOfWork, actor: Actor, command: RegisterLibr
             )
     except IntegrityError as exc:
         raise Conflict(f"library {command.slug} already exists") from exc
-    return LibraryView(slug=command.slug, municipality=command.municipality, name=command.name, email=command.email)
+    return LibraryView(
+        slug=command.slug,
+        municipality=command.municipality,
+        name=command.name,
+        email=command.email,
+        phone=command.phone,
+    )
 
 
 async def update_library(work: UnitOfWork, actor: Actor, command: UpdateLibrary) -> LibraryView:
@@ -70,4 +77,4 @@ async def update_library(work: UnitOfWork, actor: Actor, command: UpdateLibrary)
             await organisations.update_library(tx.session, command.library, **touched)
         row = await store.find_library(tx.session, command.library)
     assert row is not None
-    return LibraryView(slug=row.slug, municipality=row.municipality, name=row.name, email=row.email)
+    return LibraryView(slug=row.slug, municipality=row.municipality, name=row.name, email=row.email, phone=row.phone)

@@ -42,7 +42,7 @@ async def get_library(work: UnitOfWork, actor: Actor, query: GetLibrary) -> Libr
         row = await store.find_library(session, query.library)
     if row is None or (actor.role is not Role.OPERATOR and actor.municipality != row.municipality):
         raise NotFound(f"library {query.library} not found")
-    return LibraryView(slug=row.slug, municipality=row.municipality, name=row.name, email=row.email)
+    return LibraryView(slug=row.slug, municipality=row.municipality, name=row.name, email=row.email, phone=row.phone)
 
 
 def partners_in_scope(actor: Actor, municipality: str | None) -> list[Any]:

@@ -46,6 +46,7 @@ libraries = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("email", sa.Text),  # its general address for notices (migration 009)
+    sa.Column("phone", sa.Text),  # its general telephone number (migration 010)
 )
 
 partners = sa.Table(

@@ -94,6 +94,7 @@ class RegisterLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     municipality: Slug
     name: Name
     email: Email | None = None  # its general address: the library's notices reach it while none of its staff chose
+    phone: Phone | None = None  # its general telephone number
 
 
 class GetLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -101,9 +102,10 @@ class GetLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 class LibraryChanges(MergePatch, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """As a JSON merge patch: left out stays, `null` clears the general address."""
+    """As a JSON merge patch: left out stays, `null` clears the general address or phone."""
 
     email: Email | UnsetType | None = UNSET
+    phone: Phone | UnsetType | None = UNSET
 
 
 class UpdateLibrary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -152,6 +154,7 @@ class LibraryView(msgspec.Struct, frozen=True, kw_only=True):
     municipality: str
     name: str
     email: str | None = None
+    phone: str | None = None
 
 
 class PartnerView(msgspec.Struct, frozen=True, kw_only=True):

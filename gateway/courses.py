@@ -11,7 +11,7 @@ from litestar import Router
 from gateway.routes import passthrough
 from shared.contracts.courses.api import operations as ops
 from shared.contracts.courses.api.courses import CourseTaskCheck, ReasonedStep, VersionedStep
-from shared.contracts.courses.api.education import EducationAnswer
+from shared.contracts.courses.api.education import EducationAnswer, ReservationRelease
 
 COURSE = "/{course_id:uuid}"
 SESSION = "/{session_id:uuid}"
@@ -138,6 +138,15 @@ education_routes = Router(
             if_match=True,
             status_code=200,
             handler_name="answer",
+        ),
+        passthrough(
+            "POST",
+            "/{request_id:uuid}/release",
+            ops.RELEASE_RESERVATION,
+            body=ReservationRelease,
+            if_match=True,
+            status_code=200,
+            handler_name="release",
         ),
     ],
 )

@@ -31,7 +31,7 @@ from gateway.idempotency import IdempotencyMiddleware
 from gateway.problems import send_problem
 from shared.errors import PartnernetError
 from shared.rpc import caller_context
-from shared.telemetry import Telemetry, skips_roots
+from shared.telemetry import Telemetry, skips_roots, tag_span_with_actor
 
 access_log = logging.getLogger("gateway.access")
 
@@ -135,6 +135,9 @@ class RequestMiddleware:
 
         try:
             caller = await authenticate_request(self.authenticator, scope, headers)
+            if caller is not None:  # the act's actor on the request's own span, as on the service's
+                actor = caller.actor
+                tag_span_with_actor(span, subject=actor.subject, role=actor.role.value, partner=actor.partner)
             path = scope["path"]
             if path not in UNLIMITED_EXACT and not path.startswith(UNLIMITED_PREFIXES):
                 budget = self.limiter.take(caller.rate_limit_key if caller else f"address:{_client(scope)}")

@@ -257,6 +257,17 @@ def tag_span(fields: Mapping[str, str | None], span: trace.Span | None = None) -
     span.set_attributes({f"partnernet.{key}": value for key, value in fields.items() if key in SEARCHABLE and value})
 
 
+def tag_span_with_actor(span: trace.Span, *, subject: str, role: str, partner: str | None) -> None:
+    """Who acts, on the gateway's HTTP span and the service's RPC span alike: the person (`enduser.id`), their
+    role, and for a partner the organisation they act for (`partnernet.partner`), so a partner's acts are found
+    by TraceQL on either side."""
+    if not span.is_recording():
+        return
+    span.set_attributes({"enduser.id": subject, "enduser.role": role})
+    if partner is not None:
+        span.set_attribute("partnernet.partner", partner)
+
+
 def tag_span_with_event(envelope: Any, span: trace.Span | None = None) -> None:
     """Searchable keys of a CloudEvents envelope (`shared.contracts.Envelope`): its type, tenant and data."""
     tag_span(_event_fields(envelope), span)

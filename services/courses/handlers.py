@@ -89,6 +89,8 @@ def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWo
     runtime.bind(ops.CHECK_COURSE_TASK, partial(tasks.check_course_task, work))
     runtime.bind(ops.REQUEST_TAILORED_EDUCATION, partial(education.request_tailored_education, work))
     runtime.bind(ops.ANSWER_EDUCATION_REQUEST, partial(education.answer_education_request, work))
+    runtime.bind(ops.RELEASE_RESERVATION, partial(education.release_reservation, work))
+    runtime.every(RESIDENT_JOBS_SECONDS, "reservation-ends", partial(education.release_lapsed_reservations, work))
     runtime.bind(ops.GET_EDUCATION_REQUEST, partial(education_queries.get_education_request, work))
     runtime.bind(ops.LIST_EDUCATION_REQUESTS, partial(education_queries.list_education_requests, work))
     runtime.require_bound(ops.COURSES)

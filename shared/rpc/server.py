@@ -25,7 +25,7 @@ from shared.errors import Forbidden, InvalidInput, PartnernetError, ServiceTimeo
 from shared.operations import Operation
 from shared.rpc.database_errors import database_error
 from shared.rpc.envelope import RpcRequest, caller_context, encode_error, encode_result
-from shared.telemetry import skips_unsampled_children
+from shared.telemetry import skips_unsampled_children, tag_span_with_actor
 from shared.tenancy import Actor
 
 log = logging.getLogger("shared.rpc")
@@ -118,16 +118,9 @@ class Responder:
             token = otel_context.attach(parent)
         try:
             if span.is_recording():
-                span.set_attributes(
-                    {
-                        "messaging.system": "nats",
-                        "messaging.destination.name": self.subject,
-                        "enduser.id": request.actor.subject,
-                        "enduser.role": request.actor.role.value,
-                    }
-                )
-                if request.actor.partner is not None:  # the organisation a partner's person or key acts for
-                    span.set_attribute("partnernet.partner", request.actor.partner)
+                span.set_attributes({"messaging.system": "nats", "messaging.destination.name": self.subject})
+                actor = request.actor  # a partner's person or key: the organisation it acts for too
+                tag_span_with_actor(span, subject=actor.subject, role=actor.role.value, partner=actor.partner)
             return await self._run(request, command)
         finally:
             otel_context.detach(token)

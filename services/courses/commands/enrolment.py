@@ -31,6 +31,7 @@ from services.courses.queries.offer import course_scope
 from services.courses.store import education as education_store
 from services.courses.store import enrolment as enrolment_store
 from services.courses.store import residents as resident_store
+from shared.clock import local_date
 from shared.contracts.courses.api.courses import CourseStatus, Meeting, SessionStatus
 from shared.contracts.courses.api.enrolments import (
     CancelEnrolment,
@@ -193,10 +194,23 @@ async def _place_kept_for_another(
     partner_id = course.reserved_for_partner_id
     if partner_id is None or await education_store.is_referrer_of(tx.session, referral_id, partner_id):
         return False
-    kept = course.reserved_places - await education_store.places_taken_by_partner(
-        tx.session, session_row.id, partner_id
-    )
+    kept = await places_kept(tx, course, session_row.id)
     return session_row.capacity - session_row.confirmed_count <= kept
+
+
+async def places_kept(tx: Transaction, course: sa.Row, session_id: UUID) -> int:
+    """How many of the session's places are still kept for the reserving referrer's referrals: none once the
+    reservation ended (services/courses/domain/enrolment.py, reservation_runs)."""
+    running = domain.reservation_runs(
+        course.reserved_for_partner_id,
+        course.reservation_ended_at,
+        course.reserved_until,
+        local_date(tx.clock.now()),
+    )
+    if not running:
+        return 0
+    taken = await education_store.places_taken_by_partner(tx.session, session_id, course.reserved_for_partner_id)
+    return max(0, course.reserved_places - taken)
 
 
 async def check_not_enrolled_yet(tx: Transaction, actor: Actor, session_id: UUID, pseudonym: str) -> None:
@@ -237,14 +251,26 @@ async def stage_confirmed(
 
 
 async def fill_places(tx: Transaction, session_id: UUID, course: sa.Row) -> list[UUID]:
-    """Move the top of the waiting list up into the free places. The caller holds the session's lock."""
+    """Move the waiting list up into the free places, in its order, except that places still kept for a referrer's
+    referrals go to those referrals on the list first (domain.choose_promotions). The caller holds the session's
+    lock."""
     session_row = await store.find_session(tx.session, session_id, for_update=True)
     assert session_row is not None
     count = domain.places_to_fill(session_row.capacity, session_row.confirmed_count, session_row.waitlisted_count)
     if count == 0:
         return []
     now = tx.clock.now()
-    next_in_line = await enrolment_store.waiting_list_head(tx.session, session_id, count)
+    kept = await places_kept(tx, course, session_id)
+    if kept == 0:
+        next_in_line = await enrolment_store.waiting_list_head(tx.session, session_id, count)
+    else:
+        waiting = await enrolment_store.waiting_list_with_referrers(tx.session, session_id)
+        reserving = course.reserved_for_partner_id
+        next_in_line = domain.choose_promotions(
+            session_row.capacity - session_row.confirmed_count,
+            kept,
+            [(row, row.referring_partner_id == reserving) for row in waiting],
+        )
     for row in next_in_line:
         status = domain.apply_step(EnrolmentStatus(row.status), EnrolmentStep.PROMOTE)
         await enrolment_store.update_enrolment(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import TypeVar
 from uuid import UUID
 
 from services.courses.domain.offer import CourseScope, manages, may_read_course
@@ -12,6 +14,8 @@ from shared.contracts.courses.events import Audience, EnrolmentStatus
 from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.tenancy import Actor, Role
+
+T = TypeVar("T")
 
 
 class EnrolmentStep(enum.StrEnum):
@@ -48,6 +52,34 @@ def place_for_newcomer(capacity: int, confirmed: int) -> EnrolmentStatus:
 def places_to_fill(capacity: int, confirmed: int, waitlisted: int) -> int:
     """How many from the top of the waiting list move up now (after a cancellation or more capacity)."""
     return max(0, min(capacity - confirmed, waitlisted))
+
+
+def reservation_runs(
+    reserved_for_partner_id: UUID | None, ended_at: datetime | None, reserved_until: date | None, today: date
+) -> bool:
+    """Places kept for a referrer's referrals (a course planned for its request for tailored education) are kept
+    until the reservation ends: through its last day (`reserved_until`, set by the library when planning), or
+    until the referrer says it needs no more (`ended_at`). A reservation without a last day runs until then."""
+    if reserved_for_partner_id is None or ended_at is not None:
+        return False
+    return reserved_until is None or today <= reserved_until
+
+
+def choose_promotions(free: int, kept: int, waiting: Sequence[tuple[T, bool]]) -> list[T]:
+    """Who on the waiting list (in its order; each with whether they are the reserving referrer's referral) moves
+    up into `free` places, of which `kept` are kept for that referrer's referrals: its referrals take any free place
+    first come, others only the places beyond those kept. Everyone moves up in order once nothing is kept."""
+    chosen: list[T] = []
+    for candidate, reserved_for_them in waiting:
+        if free <= 0:
+            break
+        if reserved_for_them:
+            kept = max(0, kept - 1)
+        elif free <= kept:
+            continue
+        chosen.append(candidate)
+        free -= 1
+    return chosen
 
 
 def check_session_open(ends_at: datetime, now: datetime) -> None:

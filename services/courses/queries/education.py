@@ -13,6 +13,7 @@ from shared.contracts.courses.api.education import (
     EducationRequestView,
     GetEducationRequest,
     ListEducationRequests,
+    ReservationEnd,
 )
 from shared.contracts.vocabulary import SkillArea
 from shared.errors import NotFound
@@ -42,6 +43,9 @@ def request_view(row: Any) -> EducationRequestView:
         created_at=row.created_at,
         answered_at=row.answered_at,
         version=row.version,
+        reserved_until=row.reserved_until,
+        reservation_ended_at=row.reservation_ended_at,
+        reservation_end=ReservationEnd(row.reservation_end) if row.reservation_end else None,
     )
 
 

@@ -73,10 +73,18 @@ courses = sa.Table(
     # planned for a referrer's request for tailored education: places kept for its referrals (store/education.py)
     sa.Column("reserved_for_partner_id", Uuid),
     sa.Column("reserved_places", sa.Integer, nullable=False, server_default="0"),
+    # the reservation's last day (None: until the referrer releases it) and when it ended (migration 011)
+    sa.Column("reserved_until", sa.Date),
+    sa.Column("reservation_ended_at", Time),
     # the hosting library's tasks for a partner's course: task → {"done_at", "done_by"} (queries/offer.py)
     sa.Column("library_tasks", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Index("courses_by_library", "library"),
     sa.Index("courses_by_partner", "offered_by_partner_id"),
+    sa.Index(
+        "courses_reservations_running",
+        "reserved_until",
+        postgresql_where=sa.text("reserved_for_partner_id IS NOT NULL AND reservation_ended_at IS NULL"),
+    ),
 )
 
 sessions = sa.Table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -32,6 +33,9 @@ education_requests = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("answered_at", Time),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("reserved_until", sa.Date),
+    sa.Column("reservation_ended_at", Time),
+    sa.Column("reservation_end", sa.Text),  # a ReservationEnd
     sa.Index("education_requests_by_library", "library", "created_at", "id"),
     sa.Index("education_requests_by_partner", "partner_id", "created_at", "id"),
 )
@@ -52,12 +56,32 @@ async def update_request(session: AsyncSession, request_id: UUID, **values: Any)
     await session.execute(education_requests.update().where(education_requests.c.id == request_id).values(**values))
 
 
-async def reserve_places(session: AsyncSession, course_id: UUID, partner_id: UUID, places: int) -> None:
+async def reserve_places(
+    session: AsyncSession, course_id: UUID, partner_id: UUID, places: int, *, until: date | None
+) -> None:
     await session.execute(
         courses.update()
         .where(courses.c.id == course_id)
-        .values(reserved_for_partner_id=partner_id, reserved_places=places)
+        .values(reserved_for_partner_id=partner_id, reserved_places=places, reserved_until=until)
     )
+
+
+async def lapsed_reservations(session: AsyncSession, today: date) -> list[UUID]:
+    """Planned requests whose course still keeps places after the reservation's last day (before `today`)."""
+    c, r = courses, education_requests
+    statement = (
+        sa.select(r.c.id)
+        .select_from(r.join(c, c.c.id == r.c.course_id))
+        .where(
+            c.c.reserved_for_partner_id.is_not(None),
+            c.c.reservation_ended_at.is_(None),
+            c.c.reserved_until < today,
+            r.c.status == "planned",
+            r.c.reservation_ended_at.is_(None),
+        )
+        .order_by(r.c.id)
+    )
+    return list((await session.execute(statement)).scalars())
 
 
 async def places_taken_by_partner(session: AsyncSession, session_id: UUID, partner_id: UUID) -> int:

@@ -73,6 +73,19 @@ async def waiting_list_head(session: AsyncSession, session_id: UUID, count: int)
     return list((await session.execute(statement)).all())
 
 
+async def waiting_list_with_referrers(session: AsyncSession, session_id: UUID) -> list[sa.Row]:
+    """The session's whole waiting list in order, locked, each with the referrer of its referral (None without)."""
+    r = known_referrals
+    statement = (
+        sa.select(e, r.c.referring_partner_id)
+        .select_from(e.outerjoin(r, r.c.id == e.c.referral_id))
+        .where(e.c.session_id == session_id, e.c.status == EnrolmentStatus.WAITLISTED.value)
+        .order_by(e.c.sequence)
+        .with_for_update(of=e)
+    )
+    return list((await session.execute(statement)).all())
+
+
 async def move_up(session: AsyncSession, session_id: UUID, count: int) -> None:
     """`count` of the waiting list got a place."""
     await session.execute(

@@ -158,6 +158,50 @@ def test_as_many_move_up_as_there_are_free_places_and_people_waiting(
     assert enrolment.places_to_fill(capacity, confirmed, waitlisted) == expected
 
 
+@pytest.mark.parametrize(
+    ("free", "kept", "waiting", "expected"),
+    [
+        (1, 1, "b1 b2 a1", ["a1"]),  # the kept place skips everyone else on the list
+        (2, 1, "b1 b2 a1", ["b1", "a1"]),  # one place beyond the kept one: the first on the list
+        (2, 1, "a1 b1 b2", ["a1", "b1"]),  # the referrer's referral used the kept place: the next one moves up
+        (1, 1, "b1 b2", []),  # kept, and none of the referrer's referrals waits: the place stays kept
+        (2, 0, "b1 a1 b2", ["b1", "a1"]),  # nothing kept: in order
+        (1, 2, "a1 a2", ["a1"]),  # never more than the free places
+        (3, 1, "b1 b2", ["b1", "b2"]),
+    ],
+)
+def test_the_waiting_list_moves_up_around_places_kept_for_a_referrers_referrals(
+    free: int, kept: int, waiting: str, expected: list[str]
+) -> None:
+    candidates = [(name, name.startswith("a")) for name in waiting.split()]
+    assert enrolment.choose_promotions(free, kept, candidates) == expected
+
+
+@pytest.mark.parametrize(
+    ("partner", "ended", "until", "expected"),
+    [
+        ("a", False, None, True),  # until the referrer releases it
+        ("a", False, 0, True),  # through its last day
+        ("a", False, -1, False),  # the day after
+        ("a", True, 5, False),  # released
+        (None, False, None, False),  # nothing kept
+    ],
+)
+def test_kept_places_run_through_their_last_day_until_released(
+    partner: str | None, ended: bool, until: int | None, expected: bool
+) -> None:
+    today = datetime(2026, 12, 4, tzinfo=UTC).date()
+    assert (
+        enrolment.reservation_runs(
+            UUID(int=1) if partner else None,
+            datetime(2026, 12, 1, tzinfo=UTC) if ended else None,
+            None if until is None else today + timedelta(days=until),
+            today,
+        )
+        is expected
+    )
+
+
 def test_meetings_must_follow_each_other_and_end_after_they_start() -> None:
     start = datetime(2027, 3, 1, 10, tzinfo=UTC)
     first = Meeting(starts_at=start, ends_at=start + timedelta(hours=2))

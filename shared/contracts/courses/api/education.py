@@ -24,6 +24,13 @@ class EducationDecision(enum.StrEnum):
     DECLINE = "decline"
 
 
+class ReservationEnd(enum.StrEnum):
+    """Why the places kept for the referrer's referrals were given up."""
+
+    DATE_PASSED = "date_passed"  # its last day, set by the library when planning, went by
+    RELEASED = "released"  # the referrer said it needs no more
+
+
 class RequestTailoredEducation(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A referrer's request to a library it partners with as a referrer."""
 
@@ -43,10 +50,24 @@ class EducationAnswer(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     decision: EducationDecision
     course_id: UUID | None = None
     reason: Note | None = None
+    # With a plan: the last day the places are kept for the referrer's referrals (today or later); after it, the
+    # places it did not use go to the general waiting list. Without one they are kept until the referrer releases
+    # them.
+    reserved_until: date | None = None
     expected_version: ExpectedVersion | None = None
 
 
 class AnswerEducationRequest(EducationAnswer, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    request_id: UUID
+
+
+class ReservationRelease(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    expected_version: ExpectedVersion | None = None
+
+
+class ReleaseReservation(ReservationRelease, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The referrer needs the places kept for its referrals no more: the unused ones go to the waiting list."""
+
     request_id: UUID
 
 
@@ -80,3 +101,7 @@ class EducationRequestView(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     answered_at: datetime | None
     version: int
+    # A planned request's reservation: kept through `reserved_until` (None: until released), ended when and why.
+    reserved_until: date | None = None
+    reservation_ended_at: datetime | None = None
+    reservation_end: ReservationEnd | None = None

@@ -44,6 +44,7 @@ from shared.contracts.courses.api.education import (
     EducationRequestView,
     GetEducationRequest,
     ListEducationRequests,
+    ReleaseReservation,
     RequestTailoredEducation,
 )
 from shared.contracts.courses.api.enrolments import (
@@ -440,6 +441,13 @@ ANSWER_EDUCATION_REQUEST = COURSES.declare(
     EducationRequestView,
     roles=(Role.STAFF,),
     summary="The library plans a course of its own for the request (places reserved for the referrer) or declines",
+)
+RELEASE_RESERVATION = COURSES.declare(
+    "release_reservation",
+    ReleaseReservation,
+    EducationRequestView,
+    roles=(Role.PARTNER,),
+    summary="The referrer needs its kept places no more: the unused ones go to the course's waiting lists",
 )
 GET_EDUCATION_REQUEST = COURSES.declare(
     "get_education_request",

@@ -8,6 +8,7 @@ from shared.contracts.courses.events.education import (
     EducationRequestDeclined,
     EducationRequested,
     EducationRequestPlanned,
+    EducationRequestReservationEnded,
 )
 from shared.contracts.courses.events.offer import (
     AttendanceRecorded,
@@ -57,6 +58,7 @@ __all__ = [
     "CourseUpdated",
     "EducationRequestDeclined",
     "EducationRequestPlanned",
+    "EducationRequestReservationEnded",
     "EducationRequested",
     "EnrolmentCancelled",
     "EnrolmentConfirmed",

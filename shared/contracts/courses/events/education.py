@@ -34,8 +34,22 @@ class EducationRequestPlanned(_EducationRequestEvent, frozen=True, kw_only=True)
     type: ClassVar[str] = "education_request.planned"
     course_id: UUID
     reserved_places: int
+    reserved_until: date | None = None  # the last day the places are kept; absent: until the referrer releases them
 
 
 @register
 class EducationRequestDeclined(_EducationRequestEvent, frozen=True, kw_only=True):
     type: ClassVar[str] = "education_request.declined"
+
+
+@register
+class EducationRequestReservationEnded(_EducationRequestEvent, frozen=True, kw_only=True):
+    """The places kept for the referrer's referrals on the course planned for its request are given up (`reason`:
+    a ReservationEnd value): `places_released` of them were unused in the course's sessions still to come, and
+    `promoted` people on those sessions' waiting lists got a place at once."""
+
+    type: ClassVar[str] = "education_request.reservation_ended"
+    course_id: UUID
+    reason: str
+    places_released: int
+    promoted: int

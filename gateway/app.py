@@ -29,6 +29,7 @@ from gateway.courses import COURSE_CONTROLLERS
 from gateway.dependencies import add_etag, app_expected_version, provide_actor, provide_caller, provide_rpc
 from gateway.docs import complete_openapi, docs_router, openapi_config
 from gateway.health import health
+from gateway.hsds import OPEN_DATA_CONTROLLERS
 from gateway.idempotency import IdempotencyBucket, IdempotencyMiddleware
 from gateway.index import api_index, root
 from gateway.live import LiveController
@@ -136,6 +137,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             LiveController,
             *PARTICIPANT_CONTROLLERS,
             *CALENDAR_CONTROLLERS,
+            *OPEN_DATA_CONTROLLERS,
             asyncapi_json,
             asyncapi_page,
             docs_router(),

@@ -10,7 +10,7 @@ from faststream.nats.annotations import NatsMessage
 from services.partners.channels import NatsFeeds, WebhookTargets
 from services.partners.commands import credentials, feeds, notices, partners, partnerships, retention, tenants, webhooks
 from services.partners.queries import api_keys as api_key_queries
-from services.partners.queries import backlogs, history
+from services.partners.queries import backlogs, history, open_data
 from services.partners.queries import feeds as feed_queries
 from services.partners.queries import notices as notice_queries
 from services.partners.queries import partners as partner_queries
@@ -54,6 +54,7 @@ def register(
     bind(ops.LIST_PARTNERS, partial(partner_queries.list_partners, work))
     bind(ops.PARTNER_MAP, partial(partner_queries.partner_map, work))
     bind(ops.PARTNERS_STATISTICS, partial(partner_queries.statistics, work))
+    bind(ops.OPEN_DATA, partial(open_data.open_data, work))
 
     bind(ops.CREATE_PARTNERSHIP, partial(partnerships.create_partnership, work))
     bind(ops.UPDATE_PARTNERSHIP, partial(partnerships.update_partnership, work))

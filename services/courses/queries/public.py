@@ -47,6 +47,7 @@ def public_sessions(query: PublicCalendar, now: datetime) -> sa.Select[tuple]:
             c.c.format,
             c.c.price_cents,
             c.c.library,
+            c.c.offered_by_partner_id,
             c.c.updated_at.label("course_updated_at"),
             c.c.location_kind,
             c.c.location_library,
@@ -110,6 +111,7 @@ def public_session(row: sa.Row) -> PublicSession:
         places_free=max(0, row.capacity - row.confirmed_count),
         waiting_list=row.waitlisted_count,
         changed_at=max(row.updated_at, row.course_updated_at),
+        offered_by_partner_id=row.offered_by_partner_id,
     )
 
 

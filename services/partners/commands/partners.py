@@ -13,6 +13,7 @@ from services.partners.queries.views import partner_view
 from services.partners.store import organisations, partnership
 from shared.contracts.partners.api.organisations import (
     ChangePartnerStatus,
+    OpenDataChoices,
     PartnerStatus,
     PartnerStep,
     PartnerView,
@@ -94,6 +95,8 @@ async def update_partner(work: UnitOfWork, actor: Actor, command: UpdatePartner)
                 values[field] = [area.value for area in lifecycle.distinct(value or [])]
             elif field in ("addresses", "contacts"):
                 values[field] = msgspec.to_builtins(value or [])
+            elif field == "open_data":
+                values[field] = msgspec.to_builtins(value or OpenDataChoices())
             else:
                 values[field] = value
         now = tx.clock.now()

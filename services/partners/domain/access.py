@@ -10,7 +10,8 @@ from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.tenancy import API_KEY_SUBJECT_PREFIX, SUPPORT_SUBJECT_PREFIX, Actor, Role
 
 # Contact details a partner keeps current itself; the rest of its record is the municipality's.
-SELF_SERVICE_FIELDS = frozenset({"addresses", "contacts", "skill_areas", "email", "phone", "website"})
+# A partner keeps its own contact details and decides itself what of it is published as open data.
+SELF_SERVICE_FIELDS = frozenset({"addresses", "contacts", "skill_areas", "email", "phone", "website", "open_data"})
 
 
 def check_may_register_tenant(actor: Actor) -> None:

@@ -16,7 +16,13 @@ from shared.contracts.partners.api.feeds import (
     WebhookStatus,
     WebhookView,
 )
-from shared.contracts.partners.api.organisations import Address, PartnerContact, PartnerStatus, PartnerView
+from shared.contracts.partners.api.organisations import (
+    Address,
+    OpenDataChoices,
+    PartnerContact,
+    PartnerStatus,
+    PartnerView,
+)
 from shared.contracts.partners.api.partnerships import (
     Contribution,
     MapPartnership,
@@ -46,6 +52,7 @@ def partner_view(row: sa.Row) -> PartnerView:
         website=row.website,
         version=row.version,
         updated_at=row.updated_at,
+        open_data=msgspec.convert(row.open_data, OpenDataChoices),
     )
 
 

@@ -56,6 +56,7 @@ class PublicSession(msgspec.Struct, frozen=True, kw_only=True):
     places_free: int
     waiting_list: int
     changed_at: datetime  # the later of the course's and the session's last change
+    offered_by_partner_id: UUID | None = None  # a partner's own course (the open data publishes it if it agreed)
 
 
 class PublicLibrary(msgspec.Struct, frozen=True, kw_only=True):

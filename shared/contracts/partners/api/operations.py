@@ -42,6 +42,7 @@ from shared.contracts.partners.api.notices import (
     NoticePreferences,
     SetNoticePreferences,
 )
+from shared.contracts.partners.api.open_data import GetOpenData, OpenDataView
 from shared.contracts.partners.api.organisations import (
     ActorScope,
     ChangePartnerStatus,
@@ -143,6 +144,12 @@ PARTNER_MAP = PARTNERS.declare(
     GetPartnerMap,
     Page[PartnerMapEntry],
     summary="The municipality's partner map: who works with which library in which roles",
+)
+OPEN_DATA = PARTNERS.declare(
+    "open_data",
+    GetOpenData,
+    OpenDataView,
+    summary="A municipality's libraries and the partners that agreed to publish, as they agreed (issue 22's open data)",
 )
 PARTNERS_STATISTICS = PARTNERS.declare(
     "statistics",

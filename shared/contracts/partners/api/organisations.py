@@ -84,6 +84,20 @@ class PartnerContact(msgspec.Struct, frozen=True, kw_only=True):
     job_title: Name | None = None
 
 
+class OpenDataChoices(msgspec.Struct, frozen=True, kw_only=True):
+    """What a partner agreed to publish as open data: the municipality's HSDS API and dataset (issue 22), which
+    social maps and other referral systems import. Nothing until `publish`; then its name, kind, skill areas and
+    website, and each of the rest as chosen. Its contact people are never published, nor its KvK number.
+    In a view as well as a change, so it tolerates unknown fields (like Address): a misspelt choice is left at
+    its default, and `publish` defaults to not published."""
+
+    publish: bool = False
+    addresses: bool = True  # its visiting addresses as locations (postal addresses never)
+    email: bool = True  # its general e-mail address
+    phone: bool = True  # its general phone number
+    courses: bool = True  # its published courses open to residents, as services
+
+
 class RegisterMunicipality(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     slug: Slug
     name: Name
@@ -176,6 +190,7 @@ class PartnerView(msgspec.Struct, frozen=True, kw_only=True):
     website: str | None = None
     version: int = 1
     updated_at: datetime | None = None
+    open_data: OpenDataChoices = OpenDataChoices()
 
 
 class PartnerList(msgspec.Struct, frozen=True, kw_only=True):
@@ -186,7 +201,8 @@ class PartnerChanges(MergePatch, frozen=True, kw_only=True, forbid_unknown_field
     """What to change, as a JSON merge patch (RFC 7396): a field left out stays as it is; `null` clears an
     optional one (the KvK number, e-mail, phone, website; addresses, contacts and skill areas become empty, as
     `[]` does); the name and kind cannot be cleared. The partner itself may change its contact details
-    (addresses, contacts, email, phone, website, skill areas); name, kind and KvK number are for staff."""
+    (addresses, contacts, email, phone, website, skill areas) and what of it is published as open data
+    (`open_data`); name, kind and KvK number are for staff."""
 
     name: Name | UnsetType = UNSET
     kind: PartnerKind | UnsetType = UNSET
@@ -197,6 +213,7 @@ class PartnerChanges(MergePatch, frozen=True, kw_only=True, forbid_unknown_field
     email: Email | UnsetType | None = UNSET
     phone: Phone | UnsetType | None = UNSET
     website: Website | UnsetType | None = UNSET
+    open_data: OpenDataChoices | UnsetType | None = UNSET  # the whole choice; `null`: published no more
     expected_version: ExpectedVersion | None = None
 
 

@@ -398,7 +398,7 @@ async def last_event(nats_url: str, service: str, subject: str) -> Envelope | No
         return None
     finally:
         await nc.close()
-    return msgspec.json.decode(message.data, type=Envelope)
+    return msgspec.json.decode(message.data or b"", type=Envelope)
 
 
 @dataclass

@@ -88,8 +88,8 @@ async def test_a_school_sees_its_interns_confirms_the_period_and_reads_the_asses
         assert assessed.status_code == 200, assessed.text
     for lang, words in (("nl", NL), ("en", EN)):
         console.http.cookies.set("pn_lang", lang)
-        shown = (await console.get("/console/our-people")).text
-        assert f"Zelfstandig en betrokken {tag}" in shown and words["goal_result.partly"] in shown
+        page = (await console.get("/console/our-people")).text
+        assert f"Zelfstandig en betrokken {tag}" in page and words["goal_result.partly"] in page
 
 
 async def test_another_partner_sees_none_of_a_schools_interns_and_confirms_nothing_and_staff_get_no_page(

@@ -106,7 +106,7 @@ def uses(expr: str) -> dict[str, set[str]]:
     def visit(node: Any) -> None:
         if isinstance(node, promql_parser.VectorSelector):
             labels = {m.name for m in node.matchers.matchers}
-            used.setdefault(node.name, set()).update(labels)
+            used.setdefault(node.name or "", set()).update(labels)
         grouped = isinstance(node, promql_parser.AggregateExpr) and node.modifier is not None
         if grouped and node.modifier.type == promql_parser.AggModifierType.By:
             for selector in selectors(node.expr):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -66,7 +67,7 @@ async def registry(gateway: StubbedGateway) -> KeyRegistry:
             raise NotFound("no such feed")
         return FeedPage(items=[], next_after=query.after)
 
-    async def submit(actor: Actor, command: SubmitReferral) -> None:
+    async def submit(actor: Actor, command: SubmitReferral) -> Any:
         raise InvalidInput("the stub referrals service saw the request")
 
     await gateway.stubs.answer(partner_ops.GET_FEED, feed)

@@ -107,7 +107,7 @@ def settings_for(lonely_nats: str, database_url: str, tmp_path: Path, **changes:
 async def test_a_slow_service_is_a_504_problem_naming_it(lonely_nats: str, tmp_path: Path, database_url: str) -> None:
     async with stubbed_gateway(settings_for(lonely_nats, database_url, tmp_path, rpc_timeout_seconds=0.3)) as gateway:
 
-        async def slow(actor: Actor, query: GetPartner) -> None:
+        async def slow(actor: Actor, query: GetPartner) -> Any:
             await asyncio.sleep(1.0)
 
         await gateway.stubs.answer(partner_ops.GET_PARTNER, slow)
@@ -142,10 +142,10 @@ async def test_server_errors_are_logged_as_warnings_and_errors_with_status_and_d
 ) -> None:
     async with stubbed_gateway(settings_for(lonely_nats, database_url, tmp_path, rpc_timeout_seconds=0.3)) as gateway:
 
-        async def broken(actor: Actor, query: GetPartner) -> None:
+        async def broken(actor: Actor, query: GetPartner) -> Any:
             raise PartnernetError("the service failed to handle the request")
 
-        async def slow(actor: Actor, query: ListPartners) -> None:
+        async def slow(actor: Actor, query: ListPartners) -> Any:
             await asyncio.sleep(1.0)
 
         await gateway.stubs.answer(partner_ops.GET_PARTNER, broken)
@@ -168,7 +168,7 @@ async def test_a_hanging_broker_is_blamed_for_the_504_not_the_service(tmp_path: 
         settings = settings_for(broker.url, database_url, tmp_path, rpc_timeout_seconds=0.5)
         async with stubbed_gateway(settings) as gateway:
 
-            async def found(actor: Actor, query: GetPartner) -> dict[str, str]:
+            async def found(actor: Actor, query: GetPartner) -> Any:
                 raise NotFound("partner not found")
 
             await gateway.stubs.answer(partner_ops.GET_PARTNER, found)
@@ -191,7 +191,7 @@ async def test_rate_limit_counts_per_token_subject_with_headers_and_retry_after(
 ) -> None:
     async with stubbed_gateway(settings_for(lonely_nats, database_url, tmp_path, rate_limit_per_minute=3)) as gateway:
 
-        async def no_partner(actor: Actor, query: GetPartner) -> None:
+        async def no_partner(actor: Actor, query: GetPartner) -> Any:
             raise NotFound("partner not found")
 
         await gateway.stubs.answer(partner_ops.GET_PARTNER, no_partner)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import nats
 import pytest
@@ -22,7 +23,7 @@ async def tenant(platform: RunningPlatform) -> Tenant:
 async def partners_named(platform: RunningPlatform, tenant: Tenant, name: str) -> int:
     async with platform.client(tenant.operator) as api:
         # The tenant's own partners only: a whole suite's partners fill more than the first page of all of them.
-        query = {"municipality": tenant.municipality, "limit": 200}
+        query: dict[str, Any] = {"municipality": tenant.municipality, "limit": 200}
         listed = (await api.get("/api/v1/partners", params=query)).json()["items"]
     return sum(1 for p in listed if p["name"] == name)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -46,7 +47,7 @@ async def gateway(
         )
         async with stubbed_gateway(settings) as gw:
 
-            async def get_partner(actor: Actor, query: GetPartner) -> None:
+            async def get_partner(actor: Actor, query: GetPartner) -> Any:
                 raise NotFound(f"{actor.role.value} {actor.subject} of {actor.library}")
 
             await gw.stubs.answer(partner_ops.GET_PARTNER, get_partner)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.conftest import RunningPlatform, Tenant
 
 
@@ -12,7 +14,11 @@ async def test_partners_page_by_page_in_name_order(platform: RunningPlatform, te
             (await api.post("/api/v1/partners", json=body)).raise_for_status()
         names, cursor = [], None
         while True:
-            params = {"municipality": tenant.municipality, "limit": 2, **({"cursor": cursor} if cursor else {})}
+            params: dict[str, Any] = {
+                "municipality": tenant.municipality,
+                "limit": 2,
+                **({"cursor": cursor} if cursor else {}),
+            }
             page = (await api.get("/api/v1/partners", params=params)).json()
             names += [item["name"] for item in page["items"]]
             if not (cursor := page.get("next_cursor")):

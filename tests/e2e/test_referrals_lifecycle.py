@@ -125,7 +125,7 @@ async def read(platform: RunningPlatform, tenant: Tenant, referral_id: str) -> d
     return dict(response.json())
 
 
-USE_CASES = {
+USE_CASES: dict[Step, tuple[Any, Any]] = {
     Step.ACCEPT: (lifecycle.accept_referral, AcceptReferral()),
     Step.DECLINE: (lifecycle.decline_referral, DeclineReferral(reason=DeclineReason.NOT_OUR_OFFER)),
     Step.PLAN_INTAKE: (lifecycle.plan_intake, msgspec.convert(INTAKE, PlanIntake)),

@@ -65,7 +65,7 @@ async def test_lists_by_direction_status_and_overdue_first_and_a_partners_own(
     one_by_one, cursor = [], None
     async with platform.client(tenant.staff_a) as api:
         while True:
-            params = {"direction": "incoming", "limit": 1, **({"cursor": cursor} if cursor else {})}
+            params: dict[str, Any] = {"direction": "incoming", "limit": 1, **({"cursor": cursor} if cursor else {})}
             page = (await api.get("/api/v1/referrals", params=params)).json()
             one_by_one += ids(page["items"])
             if not (cursor := page.get("next_cursor")):

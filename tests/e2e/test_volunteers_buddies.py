@@ -174,7 +174,7 @@ async def test_the_volunteers_service_knows_a_referral_once_and_by_its_newest_ev
 ) -> None:
     """Events of one referral handled out of order (replicas) or twice (a redelivery): the newest state, once."""
     referral_id, pseudonym, now = new_id(), f"P-ORDER{uuid.uuid4().hex[:6].upper()}", datetime.now(UTC)
-    parties = {
+    parties: dict[str, Any] = {
         "referral_id": referral_id,
         "participant_pseudonym": pseudonym,
         "referring_partner_id": uuid.UUID(vt.base.partner_a),

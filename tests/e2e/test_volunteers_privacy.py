@@ -62,7 +62,7 @@ async def everything_stored(platform: RunningPlatform) -> str:
                 sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"), {"s": SCHEMA}
             )
         ).scalars()
-        dumped = []
+        dumped: list[str] = []
         for table in list(tables):
             rows = await conn.execute(sa.text(f'SELECT row_to_json(t)::text FROM "{SCHEMA}"."{table}" t'))
             dumped.extend(rows.scalars())
@@ -201,7 +201,7 @@ async def last_event(platform: RunningPlatform, vt: VolunteerTenant, event_type:
         return None
     finally:
         await nc.close()
-    return msgspec.json.decode(message.data, type=Envelope)
+    return msgspec.json.decode(message.data or b"", type=Envelope)
 
 
 async def anonymised_event_of(platform: RunningPlatform, vt: VolunteerTenant, volunteer_id: str) -> Envelope:

@@ -67,7 +67,7 @@ async def last_event(nats_url: str, subject: str) -> Envelope | None:
         return None
     finally:
         await nc.close()
-    return msgspec.json.decode(message.data, type=Envelope)
+    return msgspec.json.decode(message.data or b"", type=Envelope)
 
 
 # --- vacancies ----------------------------------------------------------------------------------

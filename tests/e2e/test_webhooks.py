@@ -217,7 +217,7 @@ async def test_secrets_rotate_without_losing_a_delivery(
     path, webhook_id, first_secret = await register(platform, tenant, receiver, "referral.submitted")
     receiver.secrets[path] = first_secret  # the endpoint refuses (401) what its secret does not verify
     rotate = f"/api/v1/partners/{tenant.partner_a}/webhooks/{webhook_id}/rotate-secret"
-    events = []
+    events: list[Any] = []
 
     async def delivered_count() -> bool:
         return len(await deliveries(platform, tenant, webhook_id, status="delivered")) == len(events)

@@ -91,7 +91,7 @@ class Exporting:
             self.app.state.broker_watch.poll(),
         )
         for telemetry in [*(r.telemetry for r in self.services.values()), self.gateway]:
-            await asyncio.to_thread(telemetry.meter_provider.force_flush)
+            await asyncio.to_thread(telemetry.meter_provider.force_flush)  # type: ignore[attr-defined]  # the SDK's here
 
 
 def referral_event(tenant: FaultTenant) -> tuple[ReferralSubmitted, Envelope]:

@@ -18,7 +18,7 @@ from tests.servers import NatsCluster, jetstream_ready
 async def replicas_of(nats_url: str) -> dict[str, int]:
     nc = await nats.connect(nats_url)
     try:
-        return {info.config.name: info.config.num_replicas for info in await nc.jetstream().streams_info()}
+        return {str(info.config.name): info.config.num_replicas or 1 for info in await nc.jetstream().streams_info()}
     finally:
         await nc.close()
 

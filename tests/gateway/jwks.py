@@ -51,7 +51,8 @@ def serve_jwks(keys: Keys) -> Iterator[str]:
                 keys.fetches += 1
                 body = json.dumps(keys.jwks()).encode()
             elif self.path == "/.well-known/openid-configuration":
-                host, port = self.server.server_address[:2]
+                address: Any = self.server.server_address  # an IPv4 server's: (host, port)
+                host, port = address[:2]
                 body = json.dumps({"issuer": "x", "jwks_uri": f"http://{host}:{port}/jwks"}).encode()
             else:
                 self.send_error(404)

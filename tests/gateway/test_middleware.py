@@ -34,7 +34,7 @@ class Clock:
 def middleware(telemetry: Telemetry, *, limit: int = 100, clock: Clock | None = None) -> tuple[RequestMiddleware, list]:
     seen: list[dict[str, Any]] = []
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
         seen.append(dict(scope["state"]))
         if scope["path"].startswith("/api/v1/referrals/"):
             scope["path_template"] = TEMPLATE  # what Litestar's router leaves once it matched a route
@@ -105,7 +105,9 @@ async def test_a_request_is_one_span_named_by_its_route_whose_trace_id_is_the_re
     assert (line.method, line.route, line.status) == ("GET", TEMPLATE, 200) and line.duration_ms >= 0  # type: ignore[attr-defined]
     caller = seen[0][CALLER]
     assert isinstance(caller, Caller) and caller.actor.subject == "op"
-    metrics = json.loads(reader.get_metrics_data().to_json())
+    data = reader.get_metrics_data()
+    assert data is not None
+    metrics = json.loads(data.to_json())
     points = [
         point
         for resource in metrics["resource_metrics"]

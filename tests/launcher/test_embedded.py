@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 import nats
 
 from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port

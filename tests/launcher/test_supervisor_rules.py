@@ -34,7 +34,8 @@ class Clock:
 
 
 def test_a_component_that_exits_is_started_again_after_a_delay_that_doubles() -> None:
-    platform, clock, reports = Components("nats", "referrals", "gateway"), Clock(), []
+    platform, clock = Components("nats", "referrals", "gateway"), Clock()
+    reports: list[str] = []
     supervisor = Supervisor(platform, report=reports.append, clock=clock, first_delay=1.0, max_restarts=5)
     platform.running["referrals"] = False
     supervisor.check()
@@ -56,7 +57,8 @@ def test_a_component_that_exits_is_started_again_after_a_delay_that_doubles() ->
 
 
 def test_it_gives_up_after_repeated_failures_in_a_short_time_and_the_rest_keep_running() -> None:
-    platform, clock, reports = Components("volunteers", "gateway"), Clock(), []
+    platform, clock = Components("volunteers", "gateway"), Clock()
+    reports: list[str] = []
     supervisor = Supervisor(platform, report=reports.append, clock=clock, max_restarts=3, window_seconds=60)
     for _ in range(3):
         platform.running["volunteers"] = False
@@ -73,7 +75,8 @@ def test_it_gives_up_after_repeated_failures_in_a_short_time_and_the_rest_keep_r
 
 
 def test_restarts_long_ago_do_not_count_towards_giving_up() -> None:
-    platform, clock, reports = Components("courses"), Clock(), []
+    platform, clock = Components("courses"), Clock()
+    reports: list[str] = []
     supervisor = Supervisor(platform, report=reports.append, clock=clock, max_restarts=2, window_seconds=60)
     for _ in range(5):  # once every five minutes: never "repeatedly in a short time"
         platform.running["courses"] = False
@@ -86,7 +89,8 @@ def test_restarts_long_ago_do_not_count_towards_giving_up() -> None:
 
 
 def test_a_start_that_fails_is_tried_again_later() -> None:
-    platform, clock, reports = Components("postgres"), Clock(), []
+    platform, clock = Components("postgres"), Clock()
+    reports: list[str] = []
     supervisor = Supervisor(platform, report=reports.append, clock=clock, first_delay=1.0)
     platform.running["postgres"] = False
     platform.fail_to_start.add("postgres")

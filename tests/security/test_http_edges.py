@@ -30,7 +30,7 @@ async def raw_request(base_url: str, head: bytes) -> tuple[bytes, int]:
             except ConnectionError:
                 break  # the server stopped reading: what did it say?
             sent = start + 16 * 1024
-            if reader.at_eof() or reader._buffer:
+            if reader.at_eof() or reader._buffer:  # type: ignore[attr-defined]  # anything the server said
                 break
             await asyncio.sleep(0)
         return await asyncio.wait_for(reader.read(65536), timeout=10), sent

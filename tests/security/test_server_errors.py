@@ -128,7 +128,9 @@ async def test_expected_version_below_zero_is_a_422_on_every_versioned_write(
     def names_expected_version(operation: dict[str, Any]) -> bool:
         ref = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
         ref = ref.get("$ref") or next((s.get("$ref") for s in ref.get("oneOf", []) if "$ref" in s), None)
-        return bool(ref) and "expected_version" in schemas[ref.rsplit("/", 1)[-1]].get("properties", {})
+        if not ref:
+            return False
+        return "expected_version" in schemas[ref.rsplit("/", 1)[-1]].get("properties", {})
 
     found = operations(document, where=names_expected_version)
     assert len(found) >= 11

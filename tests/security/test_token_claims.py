@@ -206,7 +206,7 @@ async def test_partnernet_token_mints_only_for_registered_tenants_and_records_su
 
     def mint(role: Role, **scope: str | None) -> str:
         values = {"library": None, "partner": None, "municipality": None, **scope}
-        return issue_token(platform.settings, role, **values)  # type: ignore[arg-type]
+        return issue_token(platform.settings, role, **values)
 
     refused = {
         "an unregistered library": dict(role=Role.STAFF, library="bieb-nergens"),

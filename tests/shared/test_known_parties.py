@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from uuid import UUID
 
 import pytest
@@ -50,7 +51,7 @@ async def test_a_status_before_the_registration_and_a_stale_status_after_it_end_
     suspension = PartnerSuspended(partner_id=partner_id, municipality=municipality, reason="review")
     await publish_event(url, envelope_of(suspension, municipality=municipality, library=None, time=suspended_at))
     for service in KEEPERS:
-        assert await eventually(lambda s=service: partner_row(platform, s, partner_id), what=f"{service}'s status")
+        assert await eventually(partial(partner_row, platform, service, partner_id), what=f"{service}'s status")
         assert await partner_row(platform, service, partner_id) == ("suspended", "", None)
 
     # The registration fills in name and kind and leaves the status alone.

@@ -147,7 +147,7 @@ async def _collect(postgres_url: str, workdir: Path) -> Export:
 async def _flush(telemetries: list[Telemetry]) -> None:
     for telemetry in telemetries:
         await asyncio.to_thread(telemetry.tracer_provider.force_flush)
-        await asyncio.to_thread(telemetry.meter_provider.force_flush)
+        await asyncio.to_thread(telemetry.meter_provider.force_flush)  # type: ignore[attr-defined]  # the SDK's here
 
 
 async def _until_trace_reaches(

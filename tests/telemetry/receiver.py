@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -149,7 +149,7 @@ def serve(receiver: OtlpReceiver) -> _Running:
     return _Running(server, thread)
 
 
-def otlp_receiver() -> Iterator[OtlpReceiver]:
+def otlp_receiver() -> Generator[OtlpReceiver, None, None]:
     """A generator for `contextlib.contextmanager` or a fixture: the receiver runs until it resumes."""
     receiver = OtlpReceiver()
     running = serve(receiver)

@@ -92,7 +92,7 @@ async def course_events(platform: RunningPlatform, event_type: str, municipality
     nc = await nats.connect(platform.settings.nats_url)
     try:
         subscription = await nc.jetstream().pull_subscribe(subject, stream=event_stream_name("courses"))
-        waiting = (await subscription.consumer_info()).num_pending
+        waiting = (await subscription.consumer_info()).num_pending or 0
         found: list[Envelope] = []
         while len(found) < waiting:
             batch = await subscription.fetch(batch=min(100, waiting - len(found)), timeout=2)

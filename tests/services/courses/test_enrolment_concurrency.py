@@ -44,7 +44,7 @@ async def test_concurrent_enrolments_never_overbook_and_queue_in_the_order_they_
     )
 
     assert [r.status for r in results].count(EnrolmentStatus.CONFIRMED) == 3
-    positions = sorted(r.waiting_list_position for r in results if r.status is EnrolmentStatus.WAITLISTED)
+    positions = sorted(r.waiting_list_position or 0 for r in results if r.status is EnrolmentStatus.WAITLISTED)
     assert positions == list(range(1, 18))
     async with runtime.sessions() as db:
         row = await store.find_session(db, session_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -538,7 +539,11 @@ def test_directions_of_the_two_kinds_of_referral() -> None:
 
 
 def test_the_receiving_partner_reads_and_sees_the_person_it_receives() -> None:
-    kwargs = {"library": LIBRARY, "referring_partner_id": None, "receiving_partner_id": COURSE_PARTNER_ID}
+    kwargs: dict[str, Any] = {
+        "library": LIBRARY,
+        "referring_partner_id": None,
+        "receiving_partner_id": COURSE_PARTNER_ID,
+    }
     assert may_read(COURSE_PARTNER, municipality=MUNICIPALITY, **kwargs) is True
     assert may_read_personal_data(COURSE_PARTNER, **kwargs) is True
     assert may_read(PARTNER, municipality=MUNICIPALITY, **kwargs) is False

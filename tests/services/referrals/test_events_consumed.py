@@ -4,6 +4,7 @@ the courses service's enrolment moves a referral to enrolled; a partner's suspen
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -57,7 +58,7 @@ async def planned_referral(platform: RunningPlatform, known: KnownTenant) -> Ref
 
 
 def enrolment(known: KnownTenant, referral: ReferralView, **overrides: object) -> EnrolmentConfirmed:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "enrolment_id": new_id(),
         "course_id": new_id(),
         "session_id": None,
@@ -137,11 +138,12 @@ async def test_an_enrolment_that_does_not_fit_changes_nothing(
         await lifecycle.accept_referral(
             work, known.staff_a, ReferralStep(referral_id=referral.id, command=AcceptReferral())
         )
-    overrides = {
+    cases: dict[str, dict[str, Any]] = {
         "not-yet-accepted": {},
         "other-participant": {"participant_pseudonym": "P-SOMEONEELSE"},
         "unknown-referral": {"referral_id": new_id()},
-    }[case]
+    }
+    overrides = cases[case]
     stray = envelope_of(enrolment(known, referral, **overrides), municipality=known.municipality, library=None)
     await publish_event(platform.settings.nats_url, stray, "courses")
     await eventually(lambda: consumer_idle(platform.settings.nats_url, "courses", ENROLMENTS), what="the event")

@@ -65,7 +65,7 @@ async def last_event(nats_url: str, subject: str) -> Envelope | None:
         return None
     finally:
         await nc.close()
-    return msgspec.json.decode(message.data, type=Envelope)
+    return msgspec.json.decode(message.data or b"", type=Envelope)
 
 
 async def test_an_intern_ends_when_the_internship_period_is_over(

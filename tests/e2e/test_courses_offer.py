@@ -284,7 +284,7 @@ async def test_a_whole_register_is_recorded_in_one_request_all_or_nothing(
             ]
             return {"meeting": meeting, "marks": rows + list(extra)}
 
-        nothing = {e["id"]: [] for e in placed}
+        nothing: dict[str, list[Any]] = {e["id"]: [] for e in placed}
         refusals = {
             "someone of another session": (
                 register(1, {"enrolment_id": other["id"], "present": True}),

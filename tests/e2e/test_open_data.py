@@ -39,7 +39,12 @@ ENDPOINTS = {
     "locations": "location",
     "service_at_locations": "service_at_location",
 }
-CONTACT = {"name": "Petra de Vries", "roles": ["primary"], "email": "petra.devries@uwv.example", "phone": "0612345678"}
+CONTACT: dict[str, Any] = {
+    "name": "Petra de Vries",
+    "roles": ["primary"],
+    "email": "petra.devries@uwv.example",
+    "phone": "0612345678",
+}
 PUBLISHED = {
     "open_data": {"publish": True},
     "website": "https://uwv.example/basisvaardigheden",

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import raw
-from benchmarks.pipeline import PipelineResult, Target, create_tenant, write_phase
+from benchmarks.driving import Target, create_tenant
+from benchmarks.pipeline import PipelineResult, write_phase
 from benchmarks.processes import component, find_processes
 from launcher.embedded import free_port
 

@@ -12,7 +12,8 @@ from dataclasses import asdict
 from typing import Any
 
 from benchmarks import raw
-from benchmarks.pipeline import BenchTenant, Target, write_phase
+from benchmarks.driving import BenchTenant, Target
+from benchmarks.pipeline import write_phase
 from benchmarks.profiling import Profiler
 
 AIM_PIPELINE_SHARE = 0.20  # of PostgreSQL's insert rate: the long-term aim

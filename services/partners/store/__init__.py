@@ -69,7 +69,7 @@ partners = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("1")),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("feed_key", sa.LargeBinary, nullable=False),  # keys the partner's own participant pseudonyms
-    # What it agreed to publish as open data (migration 010); shared.contracts.partners.api.open_data.OpenDataChoices
+    # What it agreed to publish as open data (migration 011): the contract's OpenDataChoices
     sa.Column("open_data", JSONB, nullable=False, server_default=sa.text("'{\"publish\": false}'::jsonb")),
     sa.Index("partners_by_municipality", "municipality", "name"),
     sa.Index("partners_by_kind", "municipality", "kind"),

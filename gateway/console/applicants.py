@@ -11,15 +11,13 @@ import asyncio
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console import forms
-from gateway.console.explain import Explanation, explain
+from gateway.console import forms, steps
+from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
@@ -39,19 +37,65 @@ from shared.contracts.volunteers.api.volunteers import (
     VolunteerView,
 )
 from shared.contracts.volunteers.events import VolunteerKind
-from shared.errors import NotFound, PartnernetError
-from shared.operations import Operation
+from shared.errors import NotFound
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
 READERS = (Role.STAFF, Role.COORDINATOR)
 DONE = ("applied", "step", "requested", "received", "changed")
-# What a form does → the volunteers service's operation and its request.
-ACTS: dict[str, tuple[Operation[Any, VolunteerView], type[Any]]] = {
-    "step": (ops.TAKE_VOLUNTEER_STEP, TakeVolunteerStep),
-    "requested": (ops.REQUEST_CERTIFICATE, RequestCertificate),
-    "received": (ops.RECEIVE_CERTIFICATE, ReceiveCertificate),
-    "changed": (ops.UPDATE_VOLUNTEER, UpdateVolunteer),
+# What a form does (the last part of its address) → the volunteers service's operation and its request.
+ACTS: dict[str, steps.Step] = {
+    "take-step": steps.Step(
+        ops.TAKE_VOLUNTEER_STEP,
+        lambda vid, form: forms.convert(
+            {
+                "volunteer_id": str(vid),
+                "step": forms.text(form, "step"),
+                "reason": forms.text(form, "reason"),
+                "expected_version": forms.number(form, "expected_version"),
+            },
+            TakeVolunteerStep,
+        ),
+    ),
+    "certificate-request": steps.Step(
+        ops.REQUEST_CERTIFICATE,
+        lambda vid, form: forms.convert(
+            {"volunteer_id": str(vid), "expected_version": forms.number(form, "expected_version")},
+            RequestCertificate,
+        ),
+    ),
+    "certificate-receipt": steps.Step(
+        ops.RECEIVE_CERTIFICATE,
+        lambda vid, form: forms.convert(
+            {
+                "volunteer_id": str(vid),
+                "issued_on": forms.text(form, "issued_on"),
+                "valid_until": forms.text(form, "valid_until"),
+                "expected_version": forms.number(form, "expected_version"),
+            },
+            ReceiveCertificate,
+        ),
+    ),
+    "details": steps.Step(
+        ops.UPDATE_VOLUNTEER,
+        lambda vid, form: forms.convert(
+            {
+                "volunteer_id": str(vid),
+                "person": person_of(form),
+                "motivation": forms.text(form, "motivation") or "",
+                "certificate_of_conduct_required": forms.flag(form, "certificate_of_conduct_required"),
+                "expected_version": forms.number(form, "expected_version"),
+            },
+            UpdateVolunteer,
+        ),
+    ),
+}
+# The act → the notice after it, and the form the page opens again with a refusal.
+DONE_OF = {
+    "take-step": "step",
+    "certificate-request": "requested",
+    "certificate-receipt": "received",
+    "details": "changed",
 }
 NEW_FIELDS = ("person_name", "person_email", "person_phone", "motivation", "vacancy_id", "via_partner_id")
 
@@ -106,7 +150,8 @@ class ApplicantPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        try:
+
+        def application() -> Apply:
             vacancy_id = forms.uuid(form, "vacancy_id")
             data = {
                 "person": person_of(form),
@@ -118,11 +163,14 @@ class ApplicantPages(Controller):
                 if vacancy_id
                 else forms.flag(form, "certificate_of_conduct_required"),
             }
-            made = await rpc.call(ops.APPLY, actor, forms.convert(data, Apply))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._new_page(visitor, rpc, actor, values=typed(form, NEW_FIELDS), problem=problem)
-        return Redirect(f"{PREFIX}/volunteers/{made.id}?done=applied", status_code=303)
+            return forms.convert(data, Apply)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.APPLY, actor, application()),
+            done=lambda made: f"{PREFIX}/volunteers/{made.id}?done=applied",
+            again=lambda problem: self._new_page(visitor, rpc, actor, values=typed(form, NEW_FIELDS), problem=problem),
+        )
 
     @get("/{volunteer_id:uuid}")
     async def person(
@@ -136,90 +184,25 @@ class ApplicantPages(Controller):
         notice = f"applicant_done.{done}" if done in DONE else None
         return await self._page(visitor, rpc, actor, volunteer_id, notice=notice)
 
-    @post("/{volunteer_id:uuid}/take-step", status_code=303)
-    async def take_step(
+    @post("/{volunteer_id:uuid}/{act:str}", status_code=303)
+    async def act(
         self,
         volunteer_id: FromPath[UUID],
+        act: FromPath[str],
         request: Request[Any, Any, Any],
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
     ) -> Response[Any]:
+        """A step, the certificate of conduct asked or received, changed details: the volunteers service decides."""
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        data = {
-            "volunteer_id": str(volunteer_id),
-            "step": forms.text(form, "step"),
-            "reason": forms.text(form, "reason"),
-            "expected_version": forms.number(form, "expected_version"),
-        }
-        return await self._act(visitor, rpc, actor, volunteer_id, "step", data)
-
-    @post("/{volunteer_id:uuid}/certificate/request", status_code=303)
-    async def request_certificate(
-        self,
-        volunteer_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        visitor: NamedDependency[Visitor],
-        rpc: NamedDependency[RpcClient],
-    ) -> Response[Any]:
-        actor = visitor.signed_in(Role.STAFF)
-        form = await request.form()
-        data = {"volunteer_id": str(volunteer_id), "expected_version": forms.number(form, "expected_version")}
-        return await self._act(visitor, rpc, actor, volunteer_id, "requested", data)
-
-    @post("/{volunteer_id:uuid}/certificate/receipt", status_code=303)
-    async def receive_certificate(
-        self,
-        volunteer_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        visitor: NamedDependency[Visitor],
-        rpc: NamedDependency[RpcClient],
-    ) -> Response[Any]:
-        actor = visitor.signed_in(Role.STAFF)
-        form = await request.form()
-        data = {
-            "volunteer_id": str(volunteer_id),
-            "issued_on": forms.text(form, "issued_on"),
-            "valid_until": forms.text(form, "valid_until"),
-            "expected_version": forms.number(form, "expected_version"),
-        }
-        return await self._act(visitor, rpc, actor, volunteer_id, "received", data)
-
-    @post("/{volunteer_id:uuid}/details", status_code=303)
-    async def change(
-        self,
-        volunteer_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        visitor: NamedDependency[Visitor],
-        rpc: NamedDependency[RpcClient],
-    ) -> Response[Any]:
-        actor = visitor.signed_in(Role.STAFF)
-        form = await request.form()
-        data = {
-            "volunteer_id": str(volunteer_id),
-            "person": person_of(form),
-            "motivation": forms.text(form, "motivation") or "",
-            "certificate_of_conduct_required": forms.flag(form, "certificate_of_conduct_required"),
-            "expected_version": forms.number(form, "expected_version"),
-        }
-        return await self._act(visitor, rpc, actor, volunteer_id, "changed", data)
-
-    async def _act(
-        self,
-        visitor: Visitor,
-        rpc: RpcClient,
-        actor: Actor,
-        volunteer_id: UUID,
-        done: str,
-        data: dict[str, Any],
-    ) -> Response[Any]:
-        operation, kind = ACTS[done]
-        try:
-            await rpc.call(operation, actor, forms.convert(data, kind))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._page(visitor, rpc, actor, volunteer_id, problem=problem, open_act=done)
-        return Redirect(f"{PREFIX}/volunteers/{volunteer_id}?done={done}", status_code=303)
+        done = DONE_OF.get(act, act)
+        return await steps.submit(
+            visitor,
+            lambda: steps.take(rpc, actor, ACTS, act, volunteer_id, form),
+            done=f"{PREFIX}/volunteers/{volunteer_id}?done={done}",
+            again=lambda problem: self._page(visitor, rpc, actor, volunteer_id, problem=problem, open_act=done),
+        )
 
     @staticmethod
     async def _new_page(

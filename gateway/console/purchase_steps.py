@@ -6,19 +6,16 @@ API's /api/v1/purchases routes) with the version shown; the service decides who 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console import forms
-from gateway.console.explain import Explanation, explain
+from gateway.console import forms, steps
+from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.quotes import cents
 from gateway.console.session import PREFIX, Visitor
@@ -34,7 +31,6 @@ from shared.contracts.courses.api.purchasing import (
     InvitePartner,
     OrderPurchase,
     PurchaseStatus,
-    PurchaseView,
     RecordDelivery,
     RecordInvoice,
     RefuseInvoice,
@@ -44,8 +40,6 @@ from shared.contracts.courses.api.purchasing import (
 from shared.contracts.courses.events import Audience
 from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus, PartnerView
-from shared.errors import InvalidInput, PartnernetError
-from shared.operations import Operation
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -73,9 +67,9 @@ def _reason(form: FormMultiDict) -> str | None:
     return forms.text(form, "reason")
 
 
-# step → (the courses service's operation, the command made from the form)
-COMMANDS: dict[str, tuple[Operation[Any, PurchaseView], Callable[[UUID, FormMultiDict], Any]]] = {
-    "add_quote": (
+# step → the courses service's operation and the command made from the form
+COMMANDS: dict[str, steps.Step] = {
+    "add_quote": steps.Step(
         course_ops.ADD_QUOTE,
         lambda pid, form: forms.convert(
             {
@@ -91,7 +85,7 @@ COMMANDS: dict[str, tuple[Operation[Any, PurchaseView], Callable[[UUID, FormMult
             AddQuote,
         ),
     ),
-    "invite": (
+    "invite": steps.Step(
         course_ops.INVITE_PARTNER,
         lambda pid, form: forms.convert(
             {
@@ -101,7 +95,7 @@ COMMANDS: dict[str, tuple[Operation[Any, PurchaseView], Callable[[UUID, FormMult
             InvitePartner,
         ),
     ),
-    "approve": (
+    "approve": steps.Step(
         course_ops.APPROVE_PURCHASE,
         lambda pid, form: forms.convert(
             {
@@ -115,19 +109,19 @@ COMMANDS: dict[str, tuple[Operation[Any, PurchaseView], Callable[[UUID, FormMult
             ApprovePurchase,
         ),
     ),
-    "reject": (
+    "reject": steps.Step(
         course_ops.REJECT_PURCHASE,
         lambda pid, form: forms.convert(
             {"purchase_id": str(pid), "reason": _reason(form), "expected_version": _version(form)}, RejectPurchase
         ),
     ),
-    "cancel": (
+    "cancel": steps.Step(
         course_ops.CANCEL_PURCHASE,
         lambda pid, form: forms.convert(
             {"purchase_id": str(pid), "reason": _reason(form), "expected_version": _version(form)}, CancelPurchase
         ),
     ),
-    "order": (
+    "order": steps.Step(
         course_ops.ORDER_PURCHASE,
         lambda pid, form: forms.convert(
             {
@@ -137,7 +131,7 @@ COMMANDS: dict[str, tuple[Operation[Any, PurchaseView], Callable[[UUID, FormMult
             OrderPurchase,
         ),
     ),
-    "delivery": (
+    "delivery": steps.Step(
         course_ops.RECORD_DELIVERY,
         lambda pid, form: forms.convert(
             {
@@ -152,7 +146,7 @@ COMMANDS: dict[str, tuple[Operation[Any, PurchaseView], Callable[[UUID, FormMult
             RecordDelivery,
         ),
     ),
-    "invoice": (
+    "invoice": steps.Step(
         course_ops.RECORD_INVOICE,
         lambda pid, form: forms.convert(
             {
@@ -166,7 +160,7 @@ COMMANDS: dict[str, tuple[Operation[Any, PurchaseView], Callable[[UUID, FormMult
             RecordInvoice,
         ),
     ),
-    "approve_invoice": (
+    "approve_invoice": steps.Step(
         course_ops.APPROVE_INVOICE,
         lambda pid, form: forms.convert(
             {
@@ -176,13 +170,13 @@ COMMANDS: dict[str, tuple[Operation[Any, PurchaseView], Callable[[UUID, FormMult
             ApproveInvoice,
         ),
     ),
-    "refuse_invoice": (
+    "refuse_invoice": steps.Step(
         course_ops.REFUSE_INVOICE,
         lambda pid, form: forms.convert(
             {"purchase_id": str(pid), "reason": _reason(form), "expected_version": _version(form)}, RefuseInvoice
         ),
     ),
-    "close": (
+    "close": steps.Step(
         course_ops.CLOSE_PURCHASE,
         lambda pid, form: forms.convert({"purchase_id": str(pid), "expected_version": _version(form)}, ClosePurchase),
     ),
@@ -198,7 +192,8 @@ class PurchaseStepPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        try:
+
+        def request_of() -> RequestPurchase:
             data = {
                 "title": forms.text(form, "title"),
                 "purpose": forms.text(form, "purpose"),
@@ -206,9 +201,9 @@ class PurchaseStepPages(Controller):
                 "estimated_cost_cents": cents(form, "estimated_cost"),
                 "budget_year": forms.number(form, "budget_year"),
             }
-            made = await rpc.call(course_ops.REQUEST_PURCHASE, actor, forms.convert(data, RequestPurchase))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
+            return forms.convert(data, RequestPurchase)
+
+        async def again(problem: Explanation) -> Response[str]:
             typed: dict[str, Any] = {
                 key: forms.text(form, key) or "" for key in ("title", "purpose", "estimated_cost", "budget_year")
             }
@@ -222,7 +217,13 @@ class PurchaseStepPages(Controller):
                 values=typed,
                 audiences=list(Audience),
             )
-        return Redirect(f"{PREFIX}/purchases/{made.id}?done=requested", status_code=303)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(course_ops.REQUEST_PURCHASE, actor, request_of()),
+            done=lambda made: f"{PREFIX}/purchases/{made.id}?done=requested",
+            again=again,
+        )
 
     @get("/new")
     async def new_purchase(self, visitor: NamedDependency[Visitor]) -> Response[str]:
@@ -255,16 +256,12 @@ class PurchaseStepPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(*ROLES)
         form = await request.form()
-        try:
-            if step not in COMMANDS:
-                raise InvalidInput(f"not a step of a purchase: {step[:40]}")
-            operation, make = COMMANDS[step]
-            await rpc.call(operation, actor, make(purchase_id, form))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            return await self._page(
-                visitor, rpc, actor, purchase_id, problem=explain(visitor.lang, exc), open_step=step
-            )
-        return Redirect(f"{PREFIX}/purchases/{purchase_id}?done={step}", status_code=303)
+        return await steps.submit(
+            visitor,
+            lambda: steps.take(rpc, actor, COMMANDS, step, purchase_id, form),
+            done=f"{PREFIX}/purchases/{purchase_id}?done={step}",
+            again=lambda problem: self._page(visitor, rpc, actor, purchase_id, problem=problem, open_step=step),
+        )
 
     @staticmethod
     async def _page(

@@ -66,11 +66,11 @@ async def test_staff_screen_an_applicant_with_the_vog_and_accept_them(console: C
         assert (await step(console, path, {"step": next_step})).status_code == 303, next_step
     refused = await step(console, path, {"step": "activate"})
     assert refused.status_code == 409 and "certificate of conduct" in refused.text  # no VOG yet
-    assert (await step(console, path, {"act": "certificate/request"})).status_code == 303
+    assert (await step(console, path, {"act": "certificate-request"})).status_code == 303
     future = str(local_today() + timedelta(days=3))
-    early = await step(console, path, {"act": "certificate/receipt", "issued_on": future})
+    early = await step(console, path, {"act": "certificate-receipt", "issued_on": future})
     assert early.status_code == 422 and NL["problem.invalid-input"] in early.text
-    received = await step(console, path, {"act": "certificate/receipt", "issued_on": str(local_today())})
+    received = await step(console, path, {"act": "certificate-receipt", "issued_on": str(local_today())})
     assert received.status_code == 303, received.text
     assert (await step(console, path, {"step": "activate"})).status_code == 303
     stale = await console.post(f"{path}/take-step", {"step": "deactivate", "expected_version": "1"})
@@ -105,7 +105,7 @@ async def test_another_library_the_coordinator_and_a_partner_change_nothing(
     name = f"Ilse de Wit{uuid.uuid4().hex[:6]}"
     path = await applied(console, world, name)
     volunteer_id = path.rsplit("/", 1)[1]
-    forms = {"take-step": {"step": "start_intake"}, "certificate/request": {}, "details": {"person_name": "X"}}
+    forms = {"take-step": {"step": "start_intake"}, "certificate-request": {}, "details": {"person_name": "X"}}
 
     await console.sign_in(world.tenant.staff_b)
     assert (await console.get(path)).status_code == 404

@@ -3,7 +3,11 @@
 The gateway keeps nothing durable of its own, so the keys live in a NATS JetStream Key-Value bucket
 (`gateway_idempotency`, entries expire after 24 h), shared by every gateway replica:
 1. the first request with a key creates the entry as `processing` (an atomic create: one wins);
-2. it runs, and its answer (below 500) replaces the marker; a 5xx or a crash removes it, so a retry runs again;
+2. it runs, and its answer (below 500) replaces the marker; a 5xx or a crash removes it, so a retry runs again:
+   the bucket is the fast path, not the truth. The key also travels with every call to a service
+   (`shared.rpc.idempotent_request`), which records it in the same transaction as the change it causes and
+   answers a retry with the first reply (shared/idempotency.py): a POST the service committed but whose answer
+   was lost (a 503/504, a gateway killed) is applied once however often it is retried;
 3. a retry with the same key and the same request gets the stored answer (`Idempotent-Replayed: true`);
    the same key with another body (or path) is a 422 problem; while the first is still running, the retry
    waits up to `wait_seconds` and is then a 409 problem. A marker older than `stale_seconds` (its gateway
@@ -43,7 +47,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from nats.js.kv import KeyValue
 
 from gateway.auth import CALLER, Caller
-from shared.errors import Conflict, InvalidInput, ServiceUnavailable
+from shared.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidInput, ServiceUnavailable
+from shared.rpc import idempotent_request
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +57,6 @@ TTL_SECONDS = 24 * 3600.0
 MAX_KEY_LENGTH = 255
 MAX_STORED_BODY = 512 * 1024  # larger answers are not kept (a NATS message is at most 1 MiB by default)
 KEPT_HEADERS = {"content-type", "etag", "location", "cache-control"}
-
-
-class IdempotencyKeyReused(InvalidInput):
-    code = "idempotency-key-reused"
-    title = "This Idempotency-Key was used for another request"
-
-
-class IdempotencyKeyInUse(Conflict):
-    code = "idempotency-key-in-use"
-    title = "A request with this Idempotency-Key is still being processed"
 
 
 class Answer(msgspec.Struct, kw_only=True):
@@ -96,8 +91,8 @@ class EntryKeys:
             seal=Fernet(base64.urlsafe_b64encode(keys[32:])),
         )
 
-    def fingerprint(self, scope: Scope, body: bytes) -> str:
-        return hmac.new(self.fingerprint_key, request_fingerprint(scope, body).encode(), hashlib.sha256).hexdigest()
+    def fingerprint(self, request: str) -> str:
+        return hmac.new(self.fingerprint_key, request.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -151,7 +146,8 @@ class IdempotencyMiddleware(ASGIMiddleware):
             raise InvalidInput(f"an Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters")
         body = await read_body(receive, self.max_body_bytes)
         keys = EntryKeys.derive(self.secret, caller.rate_limit_key, key)
-        fingerprint = keys.fingerprint(scope, body)
+        request = request_fingerprint(scope, body)
+        fingerprint = keys.fingerprint(request)
         kv = self.bucket.require()
         try:
             revision = await self._claim(kv, keys, fingerprint, send)
@@ -159,7 +155,10 @@ class IdempotencyMiddleware(ASGIMiddleware):
             raise ServiceUnavailable("the idempotency store does not answer", service="nats") from exc
         if revision is None:
             return  # answered from the store
-        await self._run(kv, keys, revision, fingerprint, scope, replay_receive(body, receive), send, next_app)
+        # The key travels with every call the route makes: the service records it with the change it causes, in
+        # the change's transaction (shared/idempotency.py), so a retry after a lost answer is not applied twice.
+        with idempotent_request(key, request):
+            await self._run(kv, keys, revision, fingerprint, scope, replay_receive(body, receive), send, next_app)
 
     async def _claim(self, kv: KeyValue, keys: EntryKeys, fingerprint: str, send: Send) -> int | None:
         """The revision of our `processing` marker, or None once a stored answer was replayed."""
@@ -221,7 +220,12 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await _forget(kv, keys.name, revision)
             raise
         captured.body = b"".join(chunks)
-        if captured.status >= 500 or captured.status == 0 or len(captured.body) > MAX_STORED_BODY:
+        if (
+            captured.status >= 500
+            or captured.status == 0
+            or len(captured.body) > MAX_STORED_BODY
+            or _refused_by_the_service(captured)
+        ):
             await _forget(kv, keys.name, revision)
             return
         sealed = keys.seal.encrypt(msgspec.json.encode(captured)).decode()
@@ -230,6 +234,15 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await kv.update(keys.name, msgspec.json.encode(record), last=revision)
         except Exception:
             log.warning("the answer to an idempotent request could not be stored", exc_info=True)
+
+
+REUSED_PROBLEM = f'"urn:partnernet:problem:{IdempotencyKeyReused.code}"'.encode()
+
+
+def _refused_by_the_service(answer: Answer) -> bool:
+    """The service holds the key for another request (this gateway had forgotten it after a 5xx): the key is
+    that request's, so this refusal must not become the key's answer here."""
+    return answer.status == IdempotencyKeyReused.status and REUSED_PROBLEM in answer.body
 
 
 async def _forget(kv: KeyValue, entry_key: str, revision: int) -> None:

@@ -246,3 +246,7 @@ class DirectReads:
             raise RuntimeError(f"the {self._schema} service's direct reads are not started")
         async with self._pool.acquire() as connection:
             yield DirectConnection(connection, self._tracer)
+
+    def lend(self, connection: asyncpg.Connection) -> DirectConnection:
+        """Prepared statements on a connection the caller holds (a transaction's: shared/unit_of_work.py)."""
+        return DirectConnection(connection, self._tracer)

@@ -77,6 +77,18 @@ class TooManyRequests(PartnernetError):
     title = "Too many requests"
 
 
+class IdempotencyKeyReused(InvalidInput):
+    """An `Idempotency-Key` sent again with another request (body, path or operation) than the first."""
+
+    code = "idempotency-key-reused"
+    title = "This Idempotency-Key was used for another request"
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency-key-in-use"
+    title = "A request with this Idempotency-Key is still being processed"
+
+
 ERRORS_BY_CODE: dict[str, type[PartnernetError]] = {
     cls.code: cls
     for cls in (
@@ -90,5 +102,7 @@ ERRORS_BY_CODE: dict[str, type[PartnernetError]] = {
         ServiceUnavailable,
         ServiceTimeout,
         TooManyRequests,
+        IdempotencyKeyReused,
+        IdempotencyKeyInUse,
     )
 }

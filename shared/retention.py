@@ -11,6 +11,8 @@ The windows, and why they are this long (README, *Settings*):
   stream keeps it (90 days, shared/messaging.py), and the consumer it names skips it if it handled the event
   meanwhile: the inbox row must still be there. `windows()` refuses settings under either, so the inbox's
   exactly-once guarantee holds for every event that can still be delivered.
+- an `Idempotency-Key` row (shared/idempotency.py) is kept `idempotency_retention_hours` (24) after the call
+  that made it: a client's retry within that window is answered with the first reply, a later one runs anew.
 
 Rows go in small batches, each its own short transaction, the oldest first through an index (migration
 kernel/003), and rows a writer holds are skipped (`SKIP LOCKED`) rather than waited for: the relay and the
@@ -25,6 +27,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from shared.idempotency import PRUNE_KEYS
 from shared.messaging import DEAD_LETTER_STREAM, DUPLICATE_WINDOW_SECONDS, STREAMS
 from shared.settings import Settings
 from shared.unit_of_work import UnitOfWork
@@ -61,6 +64,7 @@ def dead_letter_age() -> timedelta:
 class Windows:
     outbox: timedelta
     inbox: timedelta
+    idempotency: timedelta = timedelta(hours=24)
 
 
 def windows(settings: Settings) -> Windows:
@@ -84,7 +88,10 @@ def windows(settings: Settings) -> Windows:
             f"PARTNERNET_INBOX_RETENTION_DAYS must be at least the dead letters' age ({dead_letter_age().days} "
             "days): a dead letter replayed that late must still be recognised by a consumer that handled it"
         )
-    return Windows(outbox=outbox, inbox=inbox)
+    idempotency = timedelta(hours=settings.idempotency_retention_hours)
+    if idempotency <= timedelta(0):
+        raise ValueError("PARTNERNET_IDEMPOTENCY_RETENTION_HOURS must be more than 0")
+    return Windows(outbox=outbox, inbox=inbox, idempotency=idempotency)
 
 
 async def prune(work: UnitOfWork, statement: sa.TextClause, before: datetime, *, batch: int = BATCH) -> int:
@@ -102,11 +109,12 @@ async def prune(work: UnitOfWork, statement: sa.TextClause, before: datetime, *,
 
 
 async def prune_plumbing(work: UnitOfWork, windows: Windows, *, batch: int = BATCH) -> dict[str, int]:
-    """The service's periodic sweep: sent outbox rows and inbox rows past their windows."""
+    """The service's periodic sweep: sent outbox rows, inbox rows and Idempotency-Key rows past their windows."""
     now = work.clock.now()
     pruned = {
         "outbox": await prune(work, PRUNE_OUTBOX, now - windows.outbox, batch=batch),
         "inbox": await prune(work, PRUNE_INBOX, now - windows.inbox, batch=batch),
+        "idempotency_keys": await prune(work, PRUNE_KEYS, now - windows.idempotency, batch=batch),
     }
     if any(pruned.values()):
         log.info("pruned the plumbing past its retention", extra={"pruned": pruned})

@@ -24,6 +24,7 @@ from shared.consumer import EnvelopeConsumer, EnvelopeHandler, EventConsumer, Ev
 from shared.contracts import EventData
 from shared.db import DirectReads, create_engine, migrate, session_factory
 from shared.heap import freeze_after_start
+from shared.idempotency import ReplyStore
 from shared.logs import setup_logging
 from shared.messaging import create_broker, declare_streams, event_stream_name
 from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
@@ -86,13 +87,15 @@ class ServiceRuntime:
         engine = create_engine(settings.database_url, schema=name)
         instrument_engine(telemetry, engine)
         broker = create_broker(settings.nats_url, name=name, telemetry=telemetry)
+        sessions = session_factory(engine)
+        clock = clock or SystemClock()
         runtime = cls(
             name=name,
             settings=settings,
             migrations=migrations,
             telemetry=telemetry,
             engine=engine,
-            sessions=session_factory(engine),
+            sessions=sessions,
             broker=broker,
             relay=outbox_relay(
                 service=name,
@@ -101,8 +104,13 @@ class ServiceRuntime:
                 telemetry=telemetry,
                 poll_seconds=settings.relay_poll_seconds,
             ),
-            clock=clock or SystemClock(),
-            rpc=RpcServer(name, telemetry.tracer("partnernet.rpc"), concurrency=settings.rpc_concurrency),
+            clock=clock,
+            rpc=RpcServer(
+                name,
+                telemetry.tracer("partnernet.rpc"),
+                concurrency=settings.rpc_concurrency,
+                replies=ReplyStore(sessions, clock),
+            ),
             reads=DirectReads(
                 settings.database_url, name, size=DIRECT_READ_CONNECTIONS, tracer=telemetry.tracer("partnernet.db")
             ),

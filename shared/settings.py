@@ -67,6 +67,9 @@ class Settings:
     delivery_retention_days: float = 30.0
     # A partner's feed entries (services/partners/commands/retention.py): a cursor older than this gets a 410.
     feed_retention_days: float = 90.0
+    # How long a service keeps an `Idempotency-Key` and its reply (shared/idempotency.py): a retry within it is
+    # answered with the first reply, a later one runs as a new request. As long as the gateway's bucket.
+    idempotency_retention_hours: float = 24.0
     # Notices by e-mail (partners service): the SMTP server they go through (unset: no notices are written),
     # who they come from, the address of the console their links lead to, and how often a failed send is tried.
     smtp_host: str | None = None
@@ -137,6 +140,9 @@ class Settings:
             inbox_retention_days=float(env.get("PARTNERNET_INBOX_RETENTION_DAYS", cls.inbox_retention_days)),
             delivery_retention_days=float(env.get("PARTNERNET_DELIVERY_RETENTION_DAYS", cls.delivery_retention_days)),
             feed_retention_days=float(env.get("PARTNERNET_FEED_RETENTION_DAYS", cls.feed_retention_days)),
+            idempotency_retention_hours=float(
+                env.get("PARTNERNET_IDEMPOTENCY_RETENTION_HOURS", cls.idempotency_retention_hours)
+            ),
             smtp_host=env.get("PARTNERNET_SMTP_HOST") or None,
             smtp_port=int(env.get("PARTNERNET_SMTP_PORT", cls.smtp_port)),
             smtp_username=env.get("PARTNERNET_SMTP_USERNAME") or None,

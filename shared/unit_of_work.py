@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -15,6 +16,21 @@ from shared.clock import Clock
 from shared.contracts import Envelope, EventData
 from shared.db import DirectConnection, DirectReads
 from shared.outbox import stage_event
+
+# The transaction a call with an `Idempotency-Key` runs in (shared/idempotency.py): the use case's blocks join it.
+_AMBIENT: ContextVar[AsyncSession | None] = ContextVar("partnernet_ambient_transaction", default=None)
+
+
+@contextmanager
+def ambient_transaction(session: AsyncSession) -> Iterator[None]:
+    """Inside the block, a unit of work on the same engine runs its blocks in `session`'s transaction: writes
+    in a savepoint each (a block that raises undoes only itself, as its own transaction would), reads in it
+    too, so that they see what the blocks before them wrote. Nothing commits until the owner of `session` does."""
+    token = _AMBIENT.set(session)
+    try:
+        yield
+    finally:
+        _AMBIENT.reset(token)
 
 
 @dataclass(frozen=True)
@@ -35,8 +51,19 @@ class UnitOfWork:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """Commits when the block ends, rolls back (events included) when it raises."""
+        ambient = self._ambient()
+        if ambient is not None:
+            async with ambient.begin_nested():
+                yield Transaction(ambient, self.clock)
+            return
         async with self.sessions.begin() as session:
             yield Transaction(session, self.clock)
+
+    def _ambient(self) -> AsyncSession | None:
+        ambient = _AMBIENT.get()
+        if ambient is None or ambient.bind is not self.sessions.kw["bind"]:
+            return None
+        return ambient
 
     @cached_property
     def _reads(self) -> async_sessionmaker[AsyncSession]:
@@ -47,6 +74,10 @@ class UnitOfWork:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for queries; each statement sees the latest committed data (no shared snapshot)."""
+        ambient = self._ambient()
+        if ambient is not None:
+            yield ambient
+            return
         async with self._reads() as session:
             yield session
 
@@ -56,6 +87,11 @@ class UnitOfWork:
         Like `read()`, each statement sees the latest committed data."""
         if self.reads is None:
             raise RuntimeError("this unit of work has no direct reads (ServiceRuntime.unit_of_work gives them)")
+        ambient = self._ambient()
+        if ambient is not None:  # the transaction's own connection, so the read sees what it wrote
+            raw = await (await ambient.connection()).get_raw_connection()
+            yield self.reads.lend(raw.driver_connection)
+            return
         async with self.reads.connection() as connection:
             yield connection
 
@@ -63,6 +99,11 @@ class UnitOfWork:
     async def statements(self) -> AsyncIterator[Transaction]:
         """Each statement commits on its own (autocommit), with no BEGIN and COMMIT round trips: for a use case
         whose writes are one statement (data-modifying CTEs), which PostgreSQL applies whole or not at all."""
+        ambient = self._ambient()
+        if ambient is not None:
+            async with ambient.begin_nested():
+                yield Transaction(ambient, self.clock)
+            return
         async with self._reads() as session:
             yield Transaction(session, self.clock)
 

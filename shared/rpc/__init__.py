@@ -13,10 +13,20 @@ use case, an encode and a publish. FastStream keeps what it is good at: the JetS
 
 from shared.rpc.client import RpcClient
 from shared.rpc.database_errors import database_error
-from shared.rpc.envelope import RpcError, RpcReply, RpcRequest, caller_context, encode_error, traceparent
+from shared.rpc.envelope import (
+    Idempotency,
+    RpcError,
+    RpcReply,
+    RpcRequest,
+    caller_context,
+    encode_error,
+    idempotent_request,
+    traceparent,
+)
 from shared.rpc.server import RpcServer
 
 __all__ = [
+    "Idempotency",
     "RpcClient",
     "RpcError",
     "RpcReply",
@@ -25,5 +35,6 @@ __all__ = [
     "caller_context",
     "database_error",
     "encode_error",
+    "idempotent_request",
     "traceparent",
 ]

@@ -18,7 +18,7 @@ from opentelemetry.trace import SpanKind, Tracer
 from shared.errors import ERRORS_BY_CODE, InvalidInput, PartnernetError, ServiceTimeout, ServiceUnavailable
 from shared.messaging import broker_answers
 from shared.operations import Operation
-from shared.rpc.envelope import ENCODER, TRACER_NAME, RpcReply, RpcRequest, traceparent
+from shared.rpc.envelope import ENCODER, IDEMPOTENT_REQUEST, TRACER_NAME, RpcReply, RpcRequest, traceparent
 from shared.telemetry import skips_unsampled_children
 from shared.tenancy import Actor
 
@@ -83,11 +83,13 @@ class RpcClient:
             if span.is_recording():
                 span.set_attributes({"messaging.system": "nats", "messaging.destination.name": subject})
             span_context = span.get_span_context()
+            idempotent = IDEMPOTENT_REQUEST.get()
             request = RpcRequest(
                 actor=actor,
                 body=msgspec.Raw(ENCODER.encode(body)),
                 deadline=time.time() + wait,
                 traceparent=traceparent(span_context) if span_context.is_valid else None,
+                idempotency=idempotent.next_call() if idempotent is not None else None,
             )
             response = await self._request(subject, ENCODER.encode(request), wait)
         except NoResponders as exc:

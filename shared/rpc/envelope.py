@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -14,6 +18,19 @@ from shared.errors import PartnernetError
 from shared.tenancy import Actor
 
 
+class Idempotency(msgspec.Struct, frozen=True, kw_only=True):
+    """The caller's `Idempotency-Key` of the request this call is part of (shared/idempotency.py).
+
+    `request` is the caller's fingerprint of its whole request (the gateway's: method, path, query and body),
+    so that the same key sent with another request is told apart from a retry; `call` counts the calls one
+    request makes (a route may call more than one operation), each of them kept apart.
+    """
+
+    key: str
+    request: str
+    call: int = 0
+
+
 class RpcRequest(msgspec.Struct, frozen=True, kw_only=True):
     actor: Actor
     body: msgspec.Raw = msgspec.Raw(b"{}")
@@ -23,6 +40,9 @@ class RpcRequest(msgspec.Struct, frozen=True, kw_only=True):
     # The caller's span (W3C trace context), so the service's work joins the request's trace. In the envelope
     # rather than in a NATS header: headers cost every hop (client, server and nats-server) a parse.
     traceparent: str | None = None
+    # Present when the caller sent an `Idempotency-Key`: the service then records the key with its change, in
+    # the change's transaction, and answers a retry with the first reply (shared/idempotency.py).
+    idempotency: Idempotency | None = None
 
 
 class RpcError(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,3 +93,31 @@ def caller_context(value: str | None) -> tuple[Context | None, bool]:
     if not span_context.is_valid:
         return None, False
     return trace.set_span_in_context(trace.NonRecordingSpan(span_context)), span_context.trace_flags.sampled
+
+
+@dataclass
+class IdempotentRequest:
+    """A caller's request made with an `Idempotency-Key`: every call it makes carries the key, numbered."""
+
+    key: str
+    fingerprint: str
+    calls: int = 0
+
+    def next_call(self) -> Idempotency:
+        call = Idempotency(key=self.key, request=self.fingerprint, call=self.calls)
+        self.calls += 1
+        return call
+
+
+IDEMPOTENT_REQUEST: ContextVar[IdempotentRequest | None] = ContextVar("partnernet_idempotent_request", default=None)
+
+
+@contextmanager
+def idempotent_request(key: str, fingerprint: str) -> Iterator[IdempotentRequest]:
+    """The calls made inside the block carry `key` (the gateway sets it around a POST with an Idempotency-Key)."""
+    request = IdempotentRequest(key, fingerprint)
+    token = IDEMPOTENT_REQUEST.set(request)
+    try:
+        yield request
+    finally:
+        IDEMPOTENT_REQUEST.reset(token)

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 import msgspec
@@ -27,6 +27,9 @@ from shared.rpc.database_errors import database_error
 from shared.rpc.envelope import RpcRequest, caller_context, encode_error, encode_result
 from shared.telemetry import skips_unsampled_children, tag_span_with_actor
 from shared.tenancy import Actor
+
+if TYPE_CHECKING:  # shared.idempotency builds on the envelope of this package
+    from shared.idempotency import ReplyStore
 
 log = logging.getLogger("shared.rpc")
 
@@ -59,8 +62,10 @@ class Responder:
         *,
         tracer: Tracer,
         concurrency: int = DEFAULT_CONCURRENCY,
+        replies: ReplyStore | None = None,
     ) -> None:
         self.service = operation.service
+        self.replies = replies
         self.roles = operation.roles
         self.operation = operation.name
         self.subject = operation.subject
@@ -135,6 +140,15 @@ class Responder:
         try:
             if request.actor.role not in self.roles:
                 raise Forbidden(f"role {request.actor.role.value} may not do this ({self.service}.{self.operation})")
+            if request.idempotency is not None and self.replies is not None:
+                # Run once per key, the key recorded in the change's transaction (shared/idempotency.py).
+                return await self.replies.once(
+                    self.subject,
+                    request.actor,
+                    request.idempotency,
+                    lambda: self.use_case(request.actor, command),
+                    encode_result,
+                )
             result = await self.use_case(request.actor, command)
         except PartnernetError as exc:
             return encode_error(exc)
@@ -150,10 +164,20 @@ class Responder:
 class RpcServer:
     """The operations one service replica answers, subscribed in the service's queue group once it connects."""
 
-    def __init__(self, service: str, tracer: Tracer, *, concurrency: int = DEFAULT_CONCURRENCY) -> None:
+    def __init__(
+        self,
+        service: str,
+        tracer: Tracer,
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        replies: ReplyStore | None = None,
+    ) -> None:
+        """`replies`: where calls with an `Idempotency-Key` are run once and their replies kept (the service's
+        database); without it the key is ignored."""
         self.service = service
         self.tracer = tracer
         self.concurrency = concurrency
+        self.replies = replies
         self.responders: dict[str, Responder] = {}
         self._subscriptions: list[Subscription] = []
 
@@ -164,7 +188,7 @@ class RpcServer:
         if operation.name in self.responders:
             raise ValueError(f"operation {self.service}.{operation.name} is answered twice")
         self.responders[operation.name] = Responder(
-            operation, use_case, tracer=self.tracer, concurrency=self.concurrency
+            operation, use_case, tracer=self.tracer, concurrency=self.concurrency, replies=self.replies
         )
 
     async def start(self, connection: Nats) -> None:

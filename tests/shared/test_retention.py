@@ -104,7 +104,7 @@ async def test_sent_outbox_rows_past_the_window_go_and_newer_or_unsent_ones_stay
 
     pruned = await prune_plumbing(work(kernel), WINDOWS)
 
-    assert pruned == {"outbox": 1, "inbox": 0}
+    assert pruned == {"outbox": 1, "inbox": 0, "idempotency_keys": 0}
     assert await ids(kernel, "outbox") == {sent_just_inside, old_unsent}
     assert old_sent not in await ids(kernel, "outbox")
 
@@ -117,7 +117,7 @@ async def test_inbox_rows_go_after_their_own_longer_window(kernel: AsyncEngine) 
 
     pruned = await prune_plumbing(work(kernel), WINDOWS)
 
-    assert pruned == {"outbox": 0, "inbox": 1}
+    assert pruned == {"outbox": 0, "inbox": 1, "idempotency_keys": 0}
     assert await ids(kernel, "inbox") == {kept, kept_past_outbox_window}
     assert gone not in await ids(kernel, "inbox")
 
@@ -137,6 +137,39 @@ async def test_a_backlog_goes_in_small_batches_until_none_is_left(kernel: AsyncE
 
     assert pruned["outbox"] == 25
     assert await ids(kernel, "outbox") == {kept}
+
+
+async def test_idempotency_keys_go_after_their_window_in_batches(kernel: AsyncEngine) -> None:
+    async with kernel.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO idempotency_keys (name, actor, operation, fingerprint, reply, created_at)"
+                " SELECT 'old-' || n, 'a', 'rpc.x.y', 'f', '\\x00', :at FROM generate_series(1, 9) n"
+            ),
+            {"at": NOW - timedelta(hours=25)},
+        )
+        await conn.execute(
+            sa.text(
+                "INSERT INTO idempotency_keys (name, actor, operation, fingerprint, reply, created_at)"
+                " VALUES ('kept', 'a', 'rpc.x.y', 'f', '\\x00', :at)"
+            ),
+            {"at": NOW - timedelta(hours=23)},
+        )
+
+    pruned = await prune_plumbing(work(kernel), WINDOWS, batch=4)
+
+    assert pruned["idempotency_keys"] == 9
+    async with kernel.connect() as conn:
+        left = (await conn.execute(sa.text("SELECT name FROM idempotency_keys"))).scalars().all()
+    assert left == ["kept"]
+
+
+def test_the_idempotency_window_is_a_setting(tmp_path: Path) -> None:
+    assert windows(Settings(idempotency_retention_hours=48)).idempotency == timedelta(hours=48)
+    with pytest.raises(ValueError, match="IDEMPOTENCY"):
+        windows(Settings(idempotency_retention_hours=0))
+    env = {"PARTNERNET_IDEMPOTENCY_RETENTION_HOURS": "6", "PARTNERNET_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(env).idempotency_retention_hours == 6
 
 
 async def test_an_event_handled_within_the_inbox_window_is_still_handled_only_once(

@@ -73,7 +73,7 @@ DONE = (
 def typed(form: FormMultiDict) -> dict[str, Any]:
     """What was typed, to fill the form in again after a refusal (lists for the checkboxes)."""
     values: dict[str, Any] = {key: value for key, value in form.items() if key != "csrf_token"}
-    for name in ("skill_areas", "roles", "library_contributions", "partner_contributions"):
+    for name in ("skill_areas", "roles", "library_contributions", "partner_contributions", "open_data"):
         values[name] = form.getall(name, [])
     values["addresses"] = forms.address_rows(form)
     return values
@@ -90,6 +90,7 @@ def partner_values(partner: PartnerView) -> dict[str, Any]:
         "skill_areas": [area.value for area in partner.skill_areas],
         "addresses": [msgspec.to_builtins(address) for address in partner.addresses],
         "expected_version": partner.version,
+        "open_data": [choice for choice, on in msgspec.structs.asdict(partner.open_data).items() if on],
     }
 
 

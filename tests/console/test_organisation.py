@@ -77,6 +77,44 @@ async def test_a_partner_keeps_its_own_contact_details_and_reads_its_history(
     assert EN["organisation.record"] in english and EN["organisation.partnerships"] in english
 
 
+async def test_a_partner_chooses_what_it_publishes_as_open_data(console: ConsoleClient, world: World) -> None:
+    """Issue 22: nothing until the partner ticks 'publish'; then only what it ticked, in the public HSDS API."""
+    partner_id, token = await own_partner(world)
+    public = f"/m/{world.tenant.municipality}/hsds/organizations/{partner_id}"
+    await console.sign_in(token)
+    page = await console.get("/console/organisation")
+    assert (
+        NL["open_data.legend"] in page.text and f'href="/m/{world.tenant.municipality}/hsds/organizations"' in page.text
+    )
+    assert 'id="f-open_data-publish" name="open_data" value="publish">' in page.text  # not ticked: not published
+    async with world.platform.client() as web:
+        assert (await web.get(public)).status_code == 404
+    details = {
+        "email": "info@wijk.example",
+        "website": "https://wijk.example",
+        **address(0, "Marktplein", "3", "3511 AB", "Zuidstad"),
+    }
+    saved = await console.post(
+        "/console/organisation",
+        {**details, "open_data": ["publish", "email"], "expected_version": version_on(page.text)},
+    )
+    assert saved.status_code == 303, saved.text
+    after = await partner(world, partner_id)
+    assert after["open_data"] == {"publish": True, "addresses": False, "email": True, "phone": False, "courses": False}
+    again = await console.get("/console/organisation")
+    assert 'id="f-open_data-publish" name="open_data" value="publish" checked>' in again.text
+    async with world.platform.client() as web:
+        shown = await web.get(public)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["email"] == "info@wijk.example" and shown.json()["locations"] == []  # no addresses ticked
+    withdrawn = await console.post(
+        "/console/organisation", {**details, "open_data": [], "expected_version": version_on(again.text)}
+    )
+    assert withdrawn.status_code == 303, withdrawn.text
+    async with world.platform.client() as web:
+        assert (await web.get(public)).status_code == 404
+
+
 async def test_staff_read_a_partners_history_and_others_do_not(console: ConsoleClient, world: World) -> None:
     partner_id, token = await own_partner(world)
     await console.sign_in(world.tenant.staff_b)

@@ -26,6 +26,7 @@ from shared.contracts.partners.events import (
     PartnerReactivated,
     PartnerRegistered,
     PartnershipActivated,
+    PartnershipChanged,
     PartnershipEnded,
     PartnershipSuspended,
     PartnerSuspended,
@@ -130,7 +131,19 @@ class KnownPartnerships:
     suspension, the later one wins by the time of its event, whichever is handled last (as a partner's status).
     A suspended partnership is not active: its partner acts in none of its roles for the library until resumed."""
 
-    def __init__(self, metadata: sa.MetaData) -> None:
+    def __init__(self, metadata: sa.MetaData, *, terms: bool = False) -> None:
+        # `terms`: keep what each side brings in too (None until announced), ordered by the partnership's version,
+        # and follow a running partnership's change of terms (`partnership.changed`): the courses service's.
+        self.terms = terms
+        kept_terms = (
+            [
+                sa.Column("library_contributions", JSONB),
+                sa.Column("partner_contributions", JSONB),
+                sa.Column("terms_version", sa.Integer, nullable=False, server_default="0"),
+            ]
+            if terms
+            else []
+        )
         self.table = sa.Table(
             "known_partnerships",
             metadata,
@@ -144,6 +157,7 @@ class KnownPartnerships:
             # The time of the newest activation or suspension applied, and of the end: since when it stopped.
             sa.Column("changed_at", sa.DateTime(timezone=True)),
             sa.Column("ended_at", sa.DateTime(timezone=True)),
+            *kept_terms,
             sa.Index("known_partnerships_by_partner", "partner_id", "library"),
         )
 
@@ -151,6 +165,8 @@ class KnownPartnerships:
         runtime.consume("partnership-activated", PartnershipActivated, self.activated)
         runtime.consume("partnership-suspended", PartnershipSuspended, self.suspended)
         runtime.consume("partnership-ended", PartnershipEnded, self.ended)
+        if self.terms:
+            runtime.consume("partnership-changed", PartnershipChanged, self.changed)
 
     async def is_active(self, session: AsyncSession, partner_id: UUID, library: str) -> bool:
         p = self.table
@@ -161,6 +177,36 @@ class KnownPartnerships:
 
     async def activated(self, tx: Transaction, envelope: Envelope, event: PartnershipActivated) -> None:
         await self._running(tx, envelope, event, activated=True, roles=list(event.roles))
+        if self.terms and event.library_contributions is not None and event.partner_contributions is not None:
+            await self._terms(tx, event, event.library_contributions, event.partner_contributions)
+
+    async def changed(self, tx: Transaction, envelope: Envelope, event: PartnershipChanged) -> None:
+        """New terms of a running partnership; its activation may not have been handled yet (another consumer)."""
+        await self._terms(tx, event, event.library_contributions, event.partner_contributions)
+
+    async def _terms(
+        self,
+        tx: Transaction,
+        event: PartnershipActivated | PartnershipChanged,
+        library_contributions: list[str],
+        partner_contributions: list[str],
+    ) -> None:
+        """What each side brings in, unless a later version of the partnership's terms is kept already."""
+        p = self.table
+        version = event.partnership_version or 0
+        terms = {
+            "library_contributions": list(library_contributions),
+            "partner_contributions": list(partner_contributions),
+            "terms_version": version,
+        }
+        statement = insert(p).values(**self._row(event), **terms)
+        newer = sa.or_(p.c.library_contributions.is_(None), statement.excluded.terms_version >= p.c.terms_version)
+        await tx.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["id"],
+                set_={name: sa.case((newer, getattr(statement.excluded, name)), else_=p.c[name]) for name in terms},
+            )
+        )
 
     async def suspended(self, tx: Transaction, envelope: Envelope, event: PartnershipSuspended) -> None:
         await self._running(tx, envelope, event, activated=False)
@@ -193,7 +239,9 @@ class KnownPartnerships:
         )
 
     @staticmethod
-    def _row(event: PartnershipActivated | PartnershipSuspended | PartnershipEnded) -> dict[str, object]:
+    def _row(
+        event: PartnershipActivated | PartnershipSuspended | PartnershipEnded | PartnershipChanged,
+    ) -> dict[str, object]:
         return {
             "id": event.partnership_id,
             "partner_id": event.partner_id,

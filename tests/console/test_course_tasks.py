@@ -19,7 +19,9 @@ async def partner_course(world: World) -> tuple[dict[str, Any], str]:
     platform, tenant = world.platform, world.tenant
     tag = uuid.uuid4().hex[:6]
     provider = await register_partner(platform, tenant, f"SeniorWeb {tag}", "course_provider")
-    await partnership_known_to_courses(platform, tenant, provider, tenant.library_a)
+    await partnership_known_to_courses(
+        platform, tenant, provider, tenant.library_a, library_brings=["location", "promotion"]
+    )
     token = platform.token(Role.PARTNER, municipality=tenant.municipality, partner=provider)
     details = {"title": f"Veilig internetten {tag}", "library_contributions": ["location", "promotion"]}
     async with platform.client(token) as api:

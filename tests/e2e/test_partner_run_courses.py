@@ -1,9 +1,10 @@
 """A partner runs a course in the library (the SeniorWeb model, issue 24), over HTTP against the real platform: the
-course says who does what (the partner its content and guidance; the library the location, recruitment and
-promotion it brings), the library's staff tick off their tasks (room booked, promotion done, participants
-recruited), and the partner follows them and sees the enrolments it needs to run the course, by pseudonym only.
-As an attacker: the partner, another library's staff, a task the library does not bring, bad input: 4xx, nothing
-changes.
+course says who does what as their partnership's contributions say (the partner its content and guidance; the
+library the location, recruitment and promotion it brings), whatever the course itself claims; the library's staff
+tick off their tasks (room booked, promotion done, participants recruited); a change of the partnership's
+contributions shows on its courses at once; the partner follows the tasks and sees the enrolments it needs to run
+the course, by pseudonym only. As an attacker: the partner, another library's staff, a task the library does not
+bring, bad input: 4xx, nothing changes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tests.services.courses.support import (
     course_tenant,
     meetings,
     partnership_known_to_courses,
+    partnership_terms_known,
     published_course_with_session,
     soon,
 )
@@ -29,9 +31,13 @@ BRINGS = ["location", "recruitment", "promotion"]
 
 @pytest.fixture(scope="module")
 async def tenant(platform: RunningPlatform) -> Tenant:
-    tenant = await course_tenant(platform)
-    await partnership_known_to_courses(platform, tenant, tenant.partner_a, tenant.library_a)
-    return tenant
+    return await course_tenant(platform)
+
+
+@pytest.fixture(scope="module")
+async def partnership(platform: RunningPlatform, tenant: Tenant) -> str:
+    """Partner A's partnership with library A as course provider, the SeniorWeb way round."""
+    return await partnership_known_to_courses(platform, tenant, tenant.partner_a, tenant.library_a)
 
 
 async def partner_course(platform: RunningPlatform, tenant: Tenant, brings: list[str]) -> tuple[dict[str, Any], str]:
@@ -54,10 +60,12 @@ async def partner_course(platform: RunningPlatform, tenant: Tenant, brings: list
     return dict(published), str(session["id"])
 
 
+@pytest.mark.usefixtures("partnership")
 async def test_a_partner_run_course_shows_who_does_what_and_the_library_ticks_off_its_tasks(
     platform: RunningPlatform, tenant: Tenant
 ) -> None:
-    course, session_id = await partner_course(platform, tenant, BRINGS)
+    # The course claims only the location of the library: the partnership's contributions decide.
+    course, session_id = await partner_course(platform, tenant, ["location"])
     path = f"/api/v1/courses/{course['id']}"
     seen = await call(platform, tenant.staff_a, "GET", path)
     assert seen["partner_brings"] == ["content", "guidance"]
@@ -94,10 +102,60 @@ async def test_a_partner_run_course_shows_who_does_what_and_the_library_ticks_of
     assert not {"name", "email", "phone", "birth_date", "participant"} & set(enrolment)
 
 
-async def test_only_the_hosting_librarys_staff_tick_off_the_tasks_it_brings(
-    platform: RunningPlatform, tenant: Tenant
+async def test_a_change_of_the_partnerships_contributions_shows_on_its_courses(
+    platform: RunningPlatform, tenant: Tenant, partnership: str
 ) -> None:
-    course, _ = await partner_course(platform, tenant, ["location"])
+    course, _ = await partner_course(platform, tenant, BRINGS)
+    path = f"/api/v1/courses/{course['id']}"
+    await call(platform, tenant.staff_a, "POST", f"{path}/tasks/room_booked", {"done": True})
+    # The partner takes the promotion over; the library's guidance is no course task of the library.
+    changed = await call(
+        platform,
+        tenant.staff_a,
+        "PATCH",
+        f"/api/v1/partnerships/{partnership}",
+        {
+            "library_contributions": ["location", "recruitment", "guidance"],
+            "partner_contributions": ["content", "guidance", "promotion"],
+        },
+    )
+    assert not isinstance(changed, httpx.Response), changed.text
+    await partnership_terms_known(
+        platform,
+        partnership,
+        ["location", "recruitment", "guidance"],
+        ["content", "guidance", "promotion"],
+    )
+    seen = await call(platform, tenant.partner_a_token, "GET", path)
+    assert seen["partner_brings"] == ["content", "guidance", "promotion"]
+    assert seen["library_contributions"] == ["location", "recruitment"]
+    assert [(t["task"], t["done"]) for t in seen["library_tasks"]] == [
+        ("room_booked", True),  # ticked before the change: kept
+        ("participants_recruited", False),
+    ]
+    refused = await call(platform, tenant.staff_a, "POST", f"{path}/tasks/promotion_done", {"done": True})
+    assert isinstance(refused, httpx.Response) and refused.status_code == 422
+    # Back as it was, for the module's other tests.
+    restored = await call(
+        platform,
+        tenant.staff_a,
+        "PATCH",
+        f"/api/v1/partnerships/{partnership}",
+        {
+            "library_contributions": BRINGS,
+            "partner_contributions": ["content", "guidance"],
+        },
+    )
+    assert not isinstance(restored, httpx.Response), restored.text
+    await partnership_terms_known(platform, partnership, BRINGS, ["content", "guidance"])
+
+
+async def test_only_the_hosting_librarys_staff_tick_off_the_tasks_it_brings(platform: RunningPlatform) -> None:
+    tenant = await course_tenant(platform)  # its partnership brings only the location on the library's side
+    await partnership_known_to_courses(
+        platform, tenant, tenant.partner_a, tenant.library_a, library_brings=["location"]
+    )
+    course, _ = await partner_course(platform, tenant, BRINGS)
     own_course, _ = await published_course_with_session(platform, tenant.staff_a, capacity=5)
     path = f"/api/v1/courses/{course['id']}"
     attempts = [

@@ -262,3 +262,43 @@ def check_new_capacity(capacity: int, confirmed: int) -> None:
             capacity=capacity,
             confirmed=confirmed,
         )
+
+
+# --- who does what on a partner's course hosted at a library (the SeniorWeb model) ---------------------------------
+
+# What a partnership's side may bring to a course it runs or hosts (a partnership's `training` is the volunteers').
+COURSE_CONTRIBUTIONS = ("content", "guidance", "location", "recruitment", "promotion")
+# What the library brings that its staff tick off as a task; the rest (`volunteers` as guides) only the course says.
+PARTNERSHIP_DECIDES = frozenset({"location", "recruitment", "promotion"})
+
+
+@dataclass(frozen=True)
+class Division:
+    partner_brings: list[str]
+    library_contributions: list[str]
+
+
+def division_of_work(
+    *,
+    partner_course_hosted: bool,
+    course_says: list[str],
+    partnership_library: list[str] | None,
+    partnership_partner: list[str] | None,
+) -> Division:
+    """Who does what on a partner's course in a library, taken from their partnership's recorded contributions:
+    the partner brings what its side of the partnership brings (content, guidance, ...), the library what its side
+    brings of location, recruitment and promotion, plus the volunteers the course asks of it. The course follows the
+    partnership as it is now: a change of the partnership's contributions shows on its courses at once (ticked-off
+    tasks stay recorded; a task the library no longer brings is not listed, and is listed ticked again if it
+    returns). Without a partnership whose contributions are known (none, or announced before contributions were),
+    the course says what the library brings, and nothing is said of the partner."""
+    if not partner_course_hosted:
+        return Division(partner_brings=[], library_contributions=list(course_says))
+    if partnership_library is None or partnership_partner is None:
+        return Division(partner_brings=[], library_contributions=list(course_says))
+    library = [x for x in partnership_library if x in PARTNERSHIP_DECIDES]
+    library += [x for x in course_says if x not in PARTNERSHIP_DECIDES and x not in library]
+    return Division(
+        partner_brings=[x for x in partnership_partner if x in COURSE_CONTRIBUTIONS],
+        library_contributions=library,
+    )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
-from services.courses.domain.offer import CourseScope, may_read_course
+from services.courses.domain.offer import CourseScope, Division, division_of_work, may_read_course
 from shared.clock import end_of_day, start_of_day
 from shared.contracts.courses.api.courses import (
     CourseDetails,
@@ -109,11 +109,42 @@ def _next_session(now: datetime) -> sa.ColumnElement[datetime]:
     )
 
 
+def _partnership_terms() -> list[sa.ColumnElement[Any]]:
+    """What each side of the partnership between a course's partner and its hosting library brings (None where no
+    such partnership is known, or its contributions were never announced): the running one, else the newest."""
+    p = store.partnerships.table
+
+    def side(column: sa.ColumnElement[Any], label: str) -> sa.ColumnElement[Any]:
+        return (
+            sa.select(column)
+            .where(p.c.partner_id == c.c.offered_by_partner_id, p.c.library == c.c.library)
+            .order_by(sa.and_(p.c.activated, sa.not_(p.c.ended)).desc(), p.c.terms_version.desc(), p.c.id)
+            .limit(1)
+            .scalar_subquery()
+            .label(label)
+        )
+
+    return [
+        side(p.c.library_contributions, "partnership_library_contributions"),
+        side(p.c.partner_contributions, "partnership_partner_contributions"),
+    ]
+
+
 def course_columns(now: datetime) -> sa.Select[tuple]:
-    return sa.select(c, _offered_by(), _next_session(now))
+    return sa.select(c, _offered_by(), _next_session(now), *_partnership_terms())
+
+
+def division_of(row: sa.Row) -> Division:
+    return division_of_work(
+        partner_course_hosted=row.offered_by_partner_id is not None and row.library is not None,
+        course_says=list(row.library_contributions),
+        partnership_library=row.partnership_library_contributions,
+        partnership_partner=row.partnership_partner_contributions,
+    )
 
 
 def course_view(row: sa.Row) -> CourseView:
+    division = division_of(row)
     return CourseView(
         id=row.id,
         municipality=row.municipality,
@@ -130,19 +161,18 @@ def course_view(row: sa.Row) -> CourseView:
         price_cents=row.price_cents,
         location=location_of(row),
         volunteers_needed=row.volunteers_needed,
-        library_contributions=[LibraryContribution(x) for x in row.library_contributions],
+        library_contributions=[LibraryContribution(x) for x in division.library_contributions],
         status=CourseStatus(row.status),
         version=row.version,
         created_at=row.created_at,
         published_at=row.published_at,
         next_session_starts_at=row.next_session_starts_at,
-        partner_brings=PARTNER_BRINGS if row.offered_by_partner_id is not None and row.library else [],
-        library_tasks=library_tasks(row),
+        partner_brings=division.partner_brings,
+        library_tasks=library_tasks(row, division.library_contributions),
     )
 
 
-# A partner running a course in a library brings its content and guidance; the library what the course says.
-PARTNER_BRINGS = ["content", "guidance"]
+# The hosting library's task for what it brings to a partner's course (services/courses/domain/offer.py).
 TASK_OF = {
     LibraryContribution.LOCATION: CourseTask.ROOM_BOOKED,
     LibraryContribution.PROMOTION: CourseTask.PROMOTION_DONE,
@@ -150,10 +180,12 @@ TASK_OF = {
 }
 
 
-def library_tasks(row: sa.Row) -> list[CourseTaskView]:
+def library_tasks(row: sa.Row, brings: list[str]) -> list[CourseTaskView]:
     """The hosting library's task for each contribution it brings to a partner's course, ticked off or not."""
+    if row.offered_by_partner_id is None or row.library is None:
+        return []
     done = row.library_tasks or {}
-    tasks = [TASK_OF[LibraryContribution(x)] for x in row.library_contributions if LibraryContribution(x) in TASK_OF]
+    tasks = [TASK_OF[LibraryContribution(x)] for x in brings if LibraryContribution(x) in TASK_OF]
     return [
         CourseTaskView(
             task=task,

@@ -20,7 +20,7 @@ Time = sa.DateTime(timezone=True)
 
 # Libraries and partners as the partners service's events describe them (shared/known_parties.py).
 known = KnownParties(metadata)
-partnerships = KnownPartnerships(metadata)  # a partner offers courses at a library it partners with
+partnerships = KnownPartnerships(metadata, terms=True)  # a partner offers courses at a library it partners with
 known_libraries = known.libraries
 known_partners = known.partners
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,10 +13,10 @@ import nats
 import sqlalchemy as sa
 
 from services.courses import store
+from shared.clock import local_today
 from shared.contracts import Envelope
 from shared.messaging import event_stream_name
 from tests.conftest import RunningPlatform, Tenant, eventually, register_tenant
-from tests.services.volunteers.volunteer_tenant import activate_partnership
 
 
 async def courses_know(platform: RunningPlatform, tenant: Tenant) -> None:
@@ -104,11 +105,57 @@ async def course_events(platform: RunningPlatform, event_type: str, municipality
         await nc.close()
 
 
-async def partnership_known_to_courses(platform: RunningPlatform, tenant: Tenant, partner_id: str, library: str) -> str:
-    """An active partnership of the partner with the library, once the courses service has heard of it."""
-    partnership_id = await activate_partnership(platform, tenant, partner_id, library, "course_provider")
-    await partnership_state_known(platform, partnership_id, ended=False)
+SENIORWEB_LIBRARY = ("location", "recruitment", "promotion")
+SENIORWEB_PARTNER = ("content", "guidance")
+
+
+async def partnership_known_to_courses(
+    platform: RunningPlatform,
+    tenant: Tenant,
+    partner_id: str,
+    library: str,
+    *,
+    library_brings: Sequence[str] = SENIORWEB_LIBRARY,
+    partner_brings: Sequence[str] = SENIORWEB_PARTNER,
+) -> str:
+    """An active partnership of the partner with the library as course provider, with what each side brings in
+    (the SeniorWeb model unless said otherwise), once the courses service knows it and its contributions."""
+    staff = tenant.staff_a if library == tenant.library_a else tenant.staff_b
+    body = {
+        "library": library,
+        "partner_id": partner_id,
+        "roles": ["course_provider"],
+        "starts_on": str(local_today()),
+        "library_contributions": list(library_brings),
+        "partner_contributions": list(partner_brings),
+    }
+    async with platform.client(staff) as api:
+        created = await api.post("/api/v1/partnerships", json=body)
+        assert created.status_code == 201, created.text
+        partnership_id = str(created.json()["id"])
+        activated = await api.post(f"/api/v1/partnerships/{partnership_id}/activate")
+        assert activated.status_code == 200, activated.text
+    await partnership_terms_known(platform, partnership_id, list(library_brings), list(partner_brings))
     return partnership_id
+
+
+async def partnership_terms_known(
+    platform: RunningPlatform, partnership_id: str, library_brings: list[str], partner_brings: list[str]
+) -> None:
+    """The courses service knows the partnership running, with these contributions."""
+    p = store.partnerships.table
+
+    async def known() -> bool:
+        async with platform.services["courses"].sessions() as session:
+            row = (await session.execute(sa.select(p).where(p.c.id == uuid.UUID(partnership_id)))).first()
+        return (
+            row is not None
+            and row.activated
+            and not row.ended
+            and (row.library_contributions, row.partner_contributions) == (library_brings, partner_brings)
+        )
+
+    await eventually(known, what="the courses service to know the partnership and its contributions")
 
 
 async def partnership_state_known(platform: RunningPlatform, partnership_id: str, *, ended: bool) -> None:

@@ -492,3 +492,46 @@ def test_who_cancels_an_enrolment_and_who_records_attendance(actor: Actor, cance
     municipality = municipality_of(actor)
     assert outcome(enrolment.check_may_cancel, actor, scope, municipality) == cancel
     assert outcome(enrolment.check_may_record_attendance, actor, scope, municipality) == attendance
+
+
+@pytest.mark.parametrize(
+    ("hosted", "course_says", "library", "partner", "brings", "library_brings"),
+    [
+        # the partnership decides, whatever the course claims; volunteers only the course can ask for
+        (
+            True,
+            ["location"],
+            ["location", "promotion", "guidance"],
+            ["content", "training"],
+            ["content"],
+            ["location", "promotion"],
+        ),
+        (
+            True,
+            ["volunteers"],
+            ["recruitment"],
+            ["content", "guidance"],
+            ["content", "guidance"],
+            ["recruitment", "volunteers"],
+        ),
+        # no partnership with known contributions: the course's own word, nothing said of the partner
+        (True, ["location", "promotion"], None, None, [], ["location", "promotion"]),
+        # a library's own course: no partner
+        (False, ["location"], ["promotion"], ["content"], [], ["location"]),
+    ],
+)
+def test_who_does_what_on_a_partners_course_comes_from_the_partnerships_contributions(
+    hosted: bool,
+    course_says: list[str],
+    library: list[str] | None,
+    partner: list[str] | None,
+    brings: list[str],
+    library_brings: list[str],
+) -> None:
+    division = offer.division_of_work(
+        partner_course_hosted=hosted,
+        course_says=course_says,
+        partnership_library=library,
+        partnership_partner=partner,
+    )
+    assert (division.partner_brings, division.library_contributions) == (brings, library_brings)

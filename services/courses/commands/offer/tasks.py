@@ -19,7 +19,9 @@ async def check_course_task(work: UnitOfWork, actor: Actor, command: CheckCourse
         if row is None or row.library is None or row.library != actor.library:
             raise NotFound(f"course {command.course_id} not found")
         now = tx.clock.now()
-        if command.task not in {task.task for task in queries.library_tasks(row)}:
+        # What the library brings comes from its partnership with the course's partner, as it is now.
+        current = await queries.load_course_view(tx.session, row.id, now)
+        if command.task not in {task.task for task in current.library_tasks}:
             raise InvalidInput(f"the library brings nothing to course {row.id} that needs {command.task.value}")
         tasks = dict(row.library_tasks or {})
         if command.done:

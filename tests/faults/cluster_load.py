@@ -38,6 +38,8 @@ class Submission:
     first: int | str = 0  # the first answer's status, or DROPPED
     referral_id: str | None = None
     tries: int = 0
+    seconds: float = 0.0  # how long the first answer took
+    blamed: str | None = None  # what a failed first answer's problem names (`service`: nats, referrals …)
 
 
 @dataclass
@@ -83,6 +85,7 @@ class SteadyLoad:
     async def _first(self, client: httpx.AsyncClient, submission: Submission) -> None:
         submission.tries += 1
         self.per_gateway[str(client.base_url)] += 1
+        started = time.monotonic()
         try:
             response = await client.post(
                 "/api/v1/referrals", json=submission.body, headers={"Idempotency-Key": submission.key}
@@ -90,9 +93,13 @@ class SteadyLoad:
         except httpx.TransportError as exc:
             submission.first = f"{DROPPED} ({type(exc).__name__})"
             return
+        finally:
+            submission.seconds = time.monotonic() - started
         submission.first = response.status_code
         if response.is_success:
             submission.referral_id = response.json()["id"]
+        elif response.headers.get("content-type", "").startswith("application/problem+json"):
+            submission.blamed = response.json().get("service")
 
     def stop(self) -> None:
         self._stop.set()
@@ -153,6 +160,9 @@ async def count(ledger: Ledger, platform: Platform, load: SteadyLoad, before: se
     ledger.notes["per_gateway"] = dict(load.per_gateway)
     answered = {s.referral_id for s in load.submissions if s.referral_id}
     ledger.notes["distinct_answers"] = len(answered)
+    ledger.notes["failures_name"] = dict(Counter(str(s.blamed) for s in load.failed))
+    failed_after = [s.seconds for s in load.failed]
+    ledger.notes["slowest_failure_s"] = round(max(failed_after), 1) if failed_after else None
     settings = platform.settings
     stored = await stored_referrals(settings.database_url) - before
     ledger.stored = len(stored)

@@ -225,6 +225,10 @@ def address_rows(form: FormMultiDict) -> list[dict[str, str]]:
     return rows
 
 
+# What a partner may publish as open data (OpenDataChoices), one checkbox each, in this order.
+OPEN_DATA_CHOICES = ("publish", "addresses", "email", "phone", "courses")
+
+
 def addresses(form: FormMultiDict) -> list[dict[str, Any]]:
     return [
         {**row, "postcode": row["postcode"].upper(), "kind": row["kind"] or "visiting"} for row in address_rows(form)
@@ -236,11 +240,19 @@ def register_partner(form: FormMultiDict, *, municipality: str | None) -> Regist
     return convert(data, RegisterPartner)
 
 
+def open_data(form: FormMultiDict) -> dict[str, Any]:
+    """What the partner publishes as open data, where the form showed the choice: the whole choice, as ticked."""
+    if not form.get("open_data_shown"):
+        return {}
+    ticked = form.getall("open_data", [])
+    return {"open_data": {choice: choice in ticked for choice in OPEN_DATA_CHOICES}}
+
+
 def partner_changes(form: FormMultiDict) -> PartnerChanges:
     """The record as the edit form shows it, as a merge patch: an emptied field is cleared (null), emptied
     addresses go; the name and kind cannot be emptied (null there is refused)."""
     data = {**partner_details(form), "addresses": addresses(form), "expected_version": number(form, "expected_version")}
-    return msgspec.convert(data, PartnerChanges)
+    return msgspec.convert(data | open_data(form), PartnerChanges)
 
 
 def partnership_terms(form: FormMultiDict) -> dict[str, Any]:

@@ -285,6 +285,7 @@ class NetworkForms(Controller):
             areas=list(SkillArea),
             address_kinds=list(AddressKind),
             address_rows=forms.ADDRESS_ROWS,
+            open_data_choices=forms.OPEN_DATA_CHOICES,
             may_change_status=visitor.role in PARTNER_STATUS_EDITORS,
             partner_steps=[step.value for step in PARTNER_STEPS.get(partner.status, ())] if partner else [],
         )

@@ -41,8 +41,6 @@ from shared.tenancy import Actor, Role
 
 # The fields a partner keeps itself (the partners service's SELF_SERVICE_FIELDS, but contacts: not on this form).
 OWN_FIELDS = ("email", "phone", "website")
-# What it agrees to publish as open data (the municipality's HSDS API and dataset), one checkbox each.
-OPEN_DATA_CHOICES = ("publish", "addresses", "email", "phone", "courses")
 # Changed fields a history line names, by the label the forms use.
 FIELD_LABELS = {
     "name": "partner_form.name",
@@ -74,9 +72,7 @@ def own_changes(form: Any) -> PartnerChanges:
         "addresses": forms.addresses(form),
         "expected_version": forms.number(form, "expected_version"),
     }
-    ticked = form.getall("open_data", [])
-    data["open_data"] = {choice: choice in ticked for choice in OPEN_DATA_CHOICES}
-    return msgspec.convert(data, PartnerChanges)
+    return msgspec.convert(data | forms.open_data(form), PartnerChanges)
 
 
 def own_partner(actor: Actor) -> UUID:
@@ -162,5 +158,5 @@ class OrganisationPages(Controller):
             areas=list(SkillArea),
             address_kinds=list(AddressKind),
             address_rows=forms.ADDRESS_ROWS,
-            open_data_choices=OPEN_DATA_CHOICES,
+            open_data_choices=forms.OPEN_DATA_CHOICES,
         )

@@ -77,8 +77,9 @@ async def test_a_partner_keeps_its_own_contact_details_and_reads_its_history(
     assert EN["organisation.record"] in english and EN["organisation.partnerships"] in english
 
 
-async def test_a_partner_chooses_what_it_publishes_as_open_data(console: ConsoleClient, world: World) -> None:
-    """Issue 22: nothing until the partner ticks 'publish'; then only what it ticked, in the public HSDS API."""
+async def test_a_partner_or_staff_choose_what_it_publishes_as_open_data(console: ConsoleClient, world: World) -> None:
+    """Issue 22: nothing until the partner (or the library's staff, on its behalf) ticks 'publish'; then only what
+    was ticked, in the public HSDS API. A form without the choice (an older one) leaves it as it was."""
     partner_id, token = await own_partner(world)
     public = f"/m/{world.tenant.municipality}/hsds/organizations/{partner_id}"
     await console.sign_in(token)
@@ -96,7 +97,12 @@ async def test_a_partner_chooses_what_it_publishes_as_open_data(console: Console
     }
     saved = await console.post(
         "/console/organisation",
-        {**details, "open_data": ["publish", "email"], "expected_version": version_on(page.text)},
+        {
+            **details,
+            "open_data_shown": "yes",
+            "open_data": ["publish", "email"],
+            "expected_version": version_on(page.text),
+        },
     )
     assert saved.status_code == 303, saved.text
     after = await partner(world, partner_id)
@@ -107,12 +113,37 @@ async def test_a_partner_chooses_what_it_publishes_as_open_data(console: Console
         shown = await web.get(public)
     assert shown.status_code == 200, shown.text
     assert shown.json()["email"] == "info@wijk.example" and shown.json()["locations"] == []  # no addresses ticked
+    unchanged = await console.post("/console/organisation", {**details, "expected_version": version_on(again.text)})
+    assert unchanged.status_code == 303 and (await partner(world, partner_id))["open_data"] == after["open_data"]
+    again = await console.get("/console/organisation")
     withdrawn = await console.post(
-        "/console/organisation", {**details, "open_data": [], "expected_version": version_on(again.text)}
+        "/console/organisation",
+        {**details, "open_data_shown": "yes", "expected_version": version_on(again.text)},  # nothing ticked
     )
     assert withdrawn.status_code == 303, withdrawn.text
     async with world.platform.client() as web:
         assert (await web.get(public)).status_code == 404
+
+    await console.sign_in(world.tenant.staff_b)  # the library's staff, for the partner that agreed on paper
+    edit = await console.get(f"/console/network/partners/{partner_id}/edit")
+    assert 'id="f-open_data-publish" name="open_data" value="publish">' in edit.text
+    by_staff = await console.post(
+        f"/console/network/partners/{partner_id}",
+        {
+            "name": after["name"],
+            "kind": after["kind"],
+            **details,
+            "open_data_shown": "yes",
+            "open_data": ["publish", "addresses"],
+            "expected_version": version_on(edit.text),
+        },
+    )
+    assert by_staff.status_code == 303, by_staff.text
+    async with world.platform.client() as web:
+        shown = await web.get(public)
+    assert shown.status_code == 200, shown.text
+    (location,) = shown.json()["locations"]
+    assert location["addresses"][0]["address_1"] == "Marktplein 3" and "email" not in shown.json()
 
 
 async def test_staff_read_a_partners_history_and_others_do_not(console: ConsoleClient, world: World) -> None:

@@ -1,9 +1,10 @@
 """Where volunteers help and the hours they give, for the library's staff (the coordinator reads along): the courses
 that need guides (open assignments, with what they ask), assigning a volunteer or intern (to a course, or as a buddy
-to a participant known by the pseudonym of a referral), the assignments and this month's hours; an assignment's page
-logs hours, corrects or removes an entry with a reason (its history keeps what it said) and ends the assignment.
-Each form posts the volunteers service's own operation (as /api/v1/assignments... and /open-assignments do); the
-service decides who fits (active, screened, qualified: a 409 says what lacks)."""
+to a participant: the referral chosen from the library's that can have one, or its pseudonym typed), the assignments
+and this month's hours; an assignment's page logs hours, corrects or removes an entry with a reason (its history
+keeps what it said) and ends the assignment. Each form posts the volunteers service's own operation (as
+/api/v1/assignments... and /open-assignments do); the service decides who fits (active, screened, qualified: a 409
+says what lacks)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from gateway.console.vacancies import qualification_codes
 from gateway.console.views import page
 from gateway.console.volunteers import library_people, person_name
 from shared.clock import LOCAL_TIME
+from shared.contracts.referrals.api import operations as referral_ops
+from shared.contracts.referrals.api.referrals import ListReferrals, ReferralStatus, ReferralSummary
 from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.assignments import (
     AssignmentStatus,
@@ -50,7 +53,14 @@ from shared.tenancy import Actor, Role
 
 READERS = (Role.STAFF, Role.COORDINATOR)
 DONE = ("logged", "corrected", "removed", "ended", "assigned", "opening")
-ASSIGN_FIELDS = ("volunteer_id", "kind", "opening_id", "participant_pseudonym", "starts_on", "ends_on")
+ASSIGN_FIELDS = ("volunteer_id", "kind", "opening_id", "referral_id", "participant_pseudonym", "starts_on", "ends_on")
+# A buddy is matched to a participant the library took on, until the referral closes (the volunteers service decides).
+MATCHABLE = (
+    ReferralStatus.ACCEPTED,
+    ReferralStatus.INTAKE_PLANNED,
+    ReferralStatus.INTAKE_HELD,
+    ReferralStatus.ENROLLED,
+)
 
 
 def minutes_of(form: FormMultiDict) -> int | None:
@@ -95,6 +105,7 @@ class AssignmentPages(Controller):
                 "volunteer_id": forms.text(form, "volunteer_id"),
                 "kind": kind,
                 "opening_id": forms.text(form, "opening_id") if kind == AssignmentKind.COURSE else None,
+                "referral_id": forms.text(form, "referral_id") if kind == AssignmentKind.BUDDY else None,
                 "participant_pseudonym": forms.text(form, "participant_pseudonym")
                 if kind == AssignmentKind.BUDDY
                 else None,
@@ -236,12 +247,13 @@ class AssignmentPages(Controller):
         problem: Explanation | None = None,
     ) -> Response[str]:
         month = this_month()
-        openings, assignments, totals, people, parties = await asyncio.gather(
+        openings, assignments, totals, people, parties, matchable = await asyncio.gather(
             rpc.call(ops.LIST_OPENINGS, actor, ListOpenings(limit=200)),
             rpc.call(ops.LIST_ASSIGNMENTS, actor, ListAssignments(limit=200)),
             rpc.call(ops.LIST_HOURS_TOTALS, actor, ListHoursTotals(month=month, limit=200)),
             library_people(rpc, actor),
             load_names(rpc, actor),
+            buddy_referrals(rpc, actor),
         )
         return page(
             visitor,
@@ -256,6 +268,7 @@ class AssignmentPages(Controller):
             names={key: person_name(person) for key, person in people.items()},
             candidates=sorted((p for p in people.values() if p.status is VolunteerStatus.ACTIVE), key=person_name),
             kinds=[kind.value for kind in AssignmentKind],
+            buddy_referrals=matchable,
             parties=parties,
             can_act=actor.role is Role.STAFF,
             values=values,
@@ -294,3 +307,14 @@ class AssignmentPages(Controller):
             notice=notice,
             problem=problem,
         )
+
+
+async def buddy_referrals(rpc: RpcClient, actor: Actor) -> list[ReferralSummary]:
+    """The referrals of the staff's library whose participant may get a buddy now, newest first: to choose from."""
+    if actor.role is not Role.STAFF:
+        return []
+    found = await asyncio.gather(
+        *(rpc.call(referral_ops.LIST_REFERRALS, actor, ListReferrals(status=s, limit=200)) for s in MATCHABLE)
+    )
+    mine = [r for listed in found for r in listed.items if r.library == actor.library]
+    return sorted(mine, key=lambda r: r.submitted_at, reverse=True)

@@ -18,6 +18,7 @@ from shared.contracts.vocabulary import SkillArea
 from shared.ids import new_id
 from tests.conftest import eventually
 from tests.console.conftest import ConsoleClient, World
+from tests.console.seed import referral
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.console.test_training import active_volunteer
 from tests.services.volunteers.volunteer_tenant import publish_event
@@ -215,3 +216,70 @@ async def test_in_chromium_a_volunteer_is_assigned_and_hours_logged(
     assert "1:45" in await staff.page.locator("#minutes-logged").inner_text()
     await staff.page.screenshot(path=str(artifacts / "staff-assignment.png"), full_page=True)
     assert await staff.axe() == []
+
+
+async def test_in_chromium_staff_choose_the_buddy_and_the_participants_referral_from_lists(
+    people: Any,  # noqa: F811  - the fixture imported above
+    console: ConsoleClient,
+    world: World,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    volunteer = await active_volunteer(world, world.tenant.staff_a, f"Mila Buddy{tag}")
+    certificate = f"/api/v1/volunteers/{volunteer}/certificate-of-conduct"
+    async with world.platform.client(world.tenant.staff_a) as api:  # a buddy works one to one: a VOG first
+        assert (await api.post(f"{certificate}/requests")).status_code < 300
+        issued = await api.post(f"{certificate}/receipts", json={"issued_on": str(today())})
+    assert issued.status_code < 300, issued.text
+    taken_on = await accepted_referral(world)
+    waiting = await submitted_referral(world)
+    await console.sign_in(world.tenant.staff_a)
+    page = await console.get("/console/assignments")
+    options = re.search(r'<select id="f-referral_id".*?</select>', page.text, re.S)
+    assert options is not None
+    # Only what can get a buddy now: the accepted referral, not the one still waiting for the library's answer.
+    assert f'value="{taken_on["id"]}"' in options.group(0) and waiting["id"] not in options.group(0)
+    assert taken_on["participant_pseudonym"] in options.group(0)
+    assert "Fatima" not in page.text  # the list names the participant by pseudonym only
+    await console.sign_in(world.tenant.staff_b)  # another library's staff are offered none of library A's
+    assert taken_on["id"] not in (await console.get("/console/assignments")).text
+
+    await console.sign_in(world.tenant.staff_a)
+    await console.get("/console/assignments")
+    first = await accepted_referral(world)
+
+    async def matched_over_http() -> bool:  # the volunteers service learns of the acceptance from its event
+        form = {"volunteer_id": volunteer, "kind": "buddy", "referral_id": first["id"]}
+        done = await console.post("/console/assignments", form)
+        assert done.status_code in (303, 409, 422), done.text  # 422, 409: not known, or not as accepted yet
+        return done.status_code == 303
+
+    await eventually(matched_over_http, what="the volunteers service to know the accepted referral")
+
+    staff = await people(world.tenant.staff_a, bypass_csp=True)
+    await staff.goto("/console/assignments")
+    assert await staff.axe() == []
+    await staff.page.get_by_label(NL["training.who"]).select_option(volunteer)
+    await staff.page.get_by_label(NL["assignment_kind.buddy"]).check()
+    await staff.page.get_by_label(NL["assignments.referral"]).select_option(taken_on["id"])
+    await staff.page.locator("#assign button[type=submit]").click()
+    await staff.page.get_by_text(NL["assignment_done.assigned"]).wait_for()
+    assert await staff.axe() == []
+    assignment_id = staff.page.url.split("/console/assignments/")[1].split("?")[0]
+    made = await assignment_of(world, assignment_id)
+    assert (made["kind"], made["volunteer_id"], made["referral_id"]) == ("buddy", volunteer, taken_on["id"])
+    assert made["participant_pseudonym"] == taken_on["participant_pseudonym"]
+
+
+async def accepted_referral(world: World) -> dict[str, Any]:
+    made = await submitted_referral(world)
+    async with world.platform.client(world.tenant.staff_a) as staff:
+        assert (await staff.post(f"/api/v1/referrals/{made['id']}/accept")).status_code == 200
+    return made
+
+
+async def submitted_referral(world: World) -> dict[str, Any]:
+    async with world.platform.client(world.tenant.partner_a_token) as partner:
+        body = referral(world.tenant.library_a, world.tenant.partner_a, "Fatima el Idrissi")
+        made = await partner.post("/api/v1/referrals", json=body)
+    assert made.status_code == 201, made.text
+    return dict(made.json())

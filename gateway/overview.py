@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,10 +20,14 @@ from litestar.di import NamedDependency
 
 from gateway.dependencies import MunicipalityQuery
 from gateway.problems import READ_PROBLEMS, problem_responses
+from shared.clock import local_today
 from shared.contracts.courses.api import operations as course_ops
 from shared.contracts.courses.api.statistics import (
     CourseFigures,
+    CoursePartnerActs,
+    CoursesPartnerActs,
     CoursesStatistics,
+    GetCoursesPartnerActs,
     GetCoursesStatistics,
     PurchaseFigures,
 )
@@ -37,7 +41,14 @@ from shared.contracts.referrals.api.statistics import (
     ReferralsOverviewStatistics,
 )
 from shared.contracts.volunteers.api import operations as volunteer_ops
-from shared.contracts.volunteers.api.statistics import GetVolunteersStatistics, VolunteerFigures, VolunteersStatistics
+from shared.contracts.volunteers.api.statistics import (
+    GetVolunteerPartnerActs,
+    GetVolunteersStatistics,
+    VolunteerFigures,
+    VolunteerPartnerActs,
+    VolunteersPartnerActs,
+    VolunteersStatistics,
+)
 from shared.errors import Forbidden, PartnernetError
 from shared.operations import Operation
 from shared.rpc import RpcClient
@@ -47,7 +58,7 @@ OVERVIEW_DEADLINE_SECONDS = 3.0
 
 
 class MissingPart(msgspec.Struct, frozen=True, kw_only=True):
-    part: str  # "partners", "referrals", "courses" (with purchases) or "volunteers"
+    part: str  # "partners", "referrals", "courses" (with purchases) or "volunteers" (each with partners' acts)
     service: str
     reason: str
 
@@ -63,6 +74,25 @@ class LibraryOverview(msgspec.Struct, frozen=True, kw_only=True):
     volunteers: VolunteerFigures | None = None
 
 
+class PartnerActs(msgspec.Struct, frozen=True, kw_only=True):
+    """What the partner did for the libraries in scope this calendar year (`period_from` to `period_until`), as the
+    volunteers and courses services count it (their `partner_acts` operations, which the annual report calls for a
+    whole year). A part whose service did not answer is null here and named in `missing`."""
+
+    period_from: date
+    period_until: date
+    trainings_given: int | None = None  # sessions of its own training modules for the library's volunteers
+    training_attendances: int | None = None  # attendance recorded as attended at those sessions
+    interns_supplied: int | None = None  # its interns whose internship ran for some of the period
+    intern_minutes: int | None = None  # hours its interns worked, in minutes
+    partner_run_courses: int | None = None  # its courses hosted at a library with a session in the period
+    partner_run_enrolments: int | None = None  # confirmed places in those sessions
+    education_requests: int | None = None  # its requests for tailored education made in the period
+    education_requests_planned: int | None = None
+    education_requests_declined: int | None = None
+    education_places_taken: int | None = None  # places its referrals took on the courses planned for them
+
+
 class PartnerOverview(msgspec.Struct, frozen=True, kw_only=True):
     partner_id: UUID
     name: str | None = None  # every partner in scope has it, an ended one too
@@ -75,6 +105,7 @@ class PartnerOverview(msgspec.Struct, frozen=True, kw_only=True):
     courses: CourseFigures | None = None
     purchases: PurchaseFigures | None = None
     volunteers: VolunteerFigures | None = None
+    acts: PartnerActs | None = None  # this calendar year; null for a partner that did none of them
 
 
 class Overview(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,6 +156,15 @@ class OverviewController(Controller):
             "`spent_cents` invoiced or closed (a partner's: bought from it).\n"
             "- `volunteers.active_volunteers`: volunteers active now, interns not included; "
             "`active_interns`: interns active now; `open_vacancies`: published vacancies.\n"
+            "- A partner's `acts`: what it did for the libraries in scope this calendar year (Dutch days; sessions "
+            "scheduled later this year included): "
+            "`trainings_given` (sessions of its own training modules for the library's volunteers that started) and "
+            "`training_attendances` (recorded as attended), `interns_supplied` (its interns whose internship ran for "
+            "some of it) and `intern_minutes` (the hours they worked), `partner_run_courses` (its courses hosted at a "
+            "library with a session starting then) and `partner_run_enrolments` (their confirmed places), "
+            "`education_requests` made then with `_planned`, `_declined` and `education_places_taken` (places its "
+            "referrals took on the courses planned for them); null where its service did not answer. The services "
+            "answer these for any period (`rpc.volunteers.partner_acts`, `rpc.courses.partner_acts`).\n"
             "- A partner keeps its `name`, `kind` and `status` once ended or suspended."
         ),
         responses=problem_responses(*READ_PROBLEMS),
@@ -138,7 +178,7 @@ class OverviewController(Controller):
         return await gather_overview(rpc, actor, municipality)
 
 
-FIGURES = ("referrals", "courses", "purchases", "volunteers")
+FIGURES = ("referrals", "courses", "purchases", "volunteers", "acts")
 
 
 def concerns_library(entry: dict[str, Any]) -> bool:
@@ -151,6 +191,8 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
     if actor.role is not Role.OPERATOR:
         municipality = actor.municipality
     library = actor.library if actor.role is Role.STAFF else None
+    today = local_today()
+    year_start, year_end = today.replace(month=1, day=1), today.replace(month=12, day=31)
     parts = [
         Part(
             "partners",
@@ -172,6 +214,21 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
             volunteer_ops.VOLUNTEERS_STATISTICS,
             GetVolunteersStatistics(municipality=municipality, library=library),
         ),
+        # what partners did this calendar year: a part of the same service's figures (missing together with them)
+        Part(
+            "volunteers",
+            volunteer_ops.VOLUNTEER_PARTNER_ACTS,
+            GetVolunteerPartnerActs(
+                municipality=municipality, library=library, period_from=year_start, period_until=year_end
+            ),
+        ),
+        Part(
+            "courses",
+            course_ops.COURSES_PARTNER_ACTS,
+            GetCoursesPartnerActs(
+                municipality=municipality, library=library, period_from=year_start, period_until=year_end
+            ),
+        ),
     ]
     deadline = min(rpc.timeout, OVERVIEW_DEADLINE_SECONDS)
 
@@ -183,8 +240,12 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
         except msgspec.ValidationError as exc:
             return MissingPart(part=part.name, service=part.operation.service, reason=f"the answer did not fit: {exc}")
 
-    answers = dict(zip((p.name for p in parts), await asyncio.gather(*(fetch(p) for p in parts)), strict=True))
-    missing = [answer for answer in answers.values() if isinstance(answer, MissingPart)]
+    answered = await asyncio.gather(*(fetch(p) for p in parts))
+    answers = {part.operation.subject: answer for part, answer in zip(parts, answered, strict=True)}
+    missing: list[MissingPart] = []  # one per part: a service that fails both its calls is missing once
+    for answer in answered:
+        if isinstance(answer, MissingPart) and answer.part not in {m.part for m in missing}:
+            missing.append(answer)
     libraries: dict[str, dict[str, Any]] = {}
     partners: dict[UUID, dict[str, Any]] = {}
 
@@ -194,7 +255,7 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
     def for_partner(partner_id: UUID) -> dict[str, Any]:
         return partners.setdefault(partner_id, {"partner_id": partner_id})
 
-    if isinstance(found := answers["partners"], PartnersStatistics):
+    if isinstance(found := answers[partner_ops.PARTNERS_STATISTICS.subject], PartnersStatistics):
         for lib in found.libraries:
             for_library(lib.library).update(
                 name=lib.name,
@@ -208,7 +269,7 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
                 status=partner.status,
                 active_partnerships=partner.active_partnerships,
             )
-    if isinstance(found := answers["referrals"], ReferralsOverviewStatistics):
+    if isinstance(found := answers[referral_ops.REFERRALS_OVERVIEW_STATISTICS.subject], ReferralsOverviewStatistics):
         for lib_referrals in found.libraries:
             for_library(lib_referrals.library)["referrals"] = lib_referrals.figures
         for partner_referrals in found.partners:
@@ -217,18 +278,36 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
                 referrals_from_partner=partner_referrals.referred_by_partner,
                 referrals_to_partner=partner_referrals.referred_to_partner,
             )
-    if isinstance(found := answers["courses"], CoursesStatistics):
+    if isinstance(found := answers[course_ops.COURSES_STATISTICS.subject], CoursesStatistics):
         for lib_courses in found.libraries:
             for_library(lib_courses.library).update(courses=lib_courses.courses, purchases=lib_courses.purchases)
         for partner_courses in found.partners:
             for_partner(partner_courses.partner_id).update(
                 courses=partner_courses.courses, purchases=partner_courses.purchases
             )
-    if isinstance(found := answers["volunteers"], VolunteersStatistics):
+    if isinstance(found := answers[volunteer_ops.VOLUNTEERS_STATISTICS.subject], VolunteersStatistics):
         for lib_volunteers in found.libraries:
             for_library(lib_volunteers.library)["volunteers"] = lib_volunteers.figures
         for partner_volunteers in found.partners:
             for_partner(partner_volunteers.partner_id)["volunteers"] = partner_volunteers.figures
+
+    # A partner's acts: 0 for what a service that answered did not count for it, null for what one did not answer.
+    acts: dict[UUID, dict[str, Any]] = {}
+    answered_zero: dict[str, int] = {}
+    for operation, answer_type, each in (
+        (volunteer_ops.VOLUNTEER_PARTNER_ACTS, VolunteersPartnerActs, VolunteerPartnerActs),
+        (course_ops.COURSES_PARTNER_ACTS, CoursesPartnerActs, CoursePartnerActs),
+    ):
+        if isinstance(found := answers[operation.subject], answer_type):
+            answered_zero |= dict.fromkeys((f for f in each.__struct_fields__ if f != "partner_id"), 0)
+            for partner_acts in found.partners:
+                figures = msgspec.structs.asdict(partner_acts)
+                figures.pop("partner_id")
+                acts.setdefault(partner_acts.partner_id, {}).update(figures)
+    for partner_id, figures in acts.items():
+        for_partner(partner_id)["acts"] = PartnerActs(
+            period_from=year_start, period_until=year_end, **(answered_zero | figures)
+        )
 
     # The services scope by the actor already; the gateway never shows another library to staff regardless.
     if library is not None:

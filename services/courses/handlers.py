@@ -13,9 +13,9 @@ from services.courses.queries import budgets as budget_queries
 from services.courses.queries import education as education_queries
 from services.courses.queries import enrolment as enrolment_queries
 from services.courses.queries import offer as offer_queries
+from services.courses.queries import partner_acts, statistics
 from services.courses.queries import public as public_queries
 from services.courses.queries import purchasing as purchasing_queries
-from services.courses.queries import statistics
 from services.courses.store.residents import ResidentVault
 from shared.consumer import PROJECTION_LINGER_SECONDS
 from shared.contracts.courses.api import operations as ops
@@ -85,6 +85,8 @@ def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWo
         runtime.add_relay(resident_mail_relay(runtime.settings, mail))
     # the figures of the gateway's municipality overview
     runtime.bind(ops.COURSES_STATISTICS, partial(statistics.statistics, work))
+    # what partners did over a period (issue 24): the overview's year to date, the annual report's year
+    runtime.bind(ops.COURSES_PARTNER_ACTS, partial(partner_acts.partner_acts, work))
     # tailored education: a referrer's request, the library's course for it (places reserved for its referrals)
     runtime.bind(ops.CHECK_COURSE_TASK, partial(tasks.check_course_task, work))
     runtime.bind(ops.REQUEST_TAILORED_EDUCATION, partial(education.request_tailored_education, work))

@@ -20,6 +20,7 @@ from services.volunteers.commands import (
 from services.volunteers.queries import access_log as access_log_queries
 from services.volunteers.queries import assignments as assignment_queries
 from services.volunteers.queries import hours as hours_queries
+from services.volunteers.queries import partner_acts
 from services.volunteers.queries import privacy as privacy_queries
 from services.volunteers.queries import recruitment as recruitment_queries
 from services.volunteers.queries import statistics as statistics_queries
@@ -59,6 +60,7 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     runtime.bind(ops.CONFIRM_INTERNSHIP, partial(interns.confirm_internship, work, vault))
     runtime.bind(ops.ASSESS_INTERN, partial(interns.assess_intern, work, vault))
     runtime.bind(ops.VOLUNTEERS_STATISTICS, partial(statistics_queries.statistics, work))
+    runtime.bind(ops.VOLUNTEER_PARTNER_ACTS, partial(partner_acts.partner_acts, work))
     # training
     runtime.bind(ops.ADD_TRAINING_MODULE, partial(training.add_training_module, work))
     runtime.bind(ops.UPDATE_TRAINING_MODULE, partial(training.update_training_module, work))

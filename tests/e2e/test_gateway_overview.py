@@ -12,10 +12,14 @@ from typing import Any
 import pytest
 
 from launcher.embedded import EmbeddedNats
+from shared.clock import local_today
 from shared.contracts.courses.api import operations as course_ops
 from shared.contracts.courses.api.statistics import (
     CourseFigures,
+    CoursePartnerActs,
+    CoursesPartnerActs,
     CoursesStatistics,
+    GetCoursesPartnerActs,
     GetCoursesStatistics,
     LibraryCourseFigures,
     PartnerCourseFigures,
@@ -39,9 +43,12 @@ from shared.contracts.referrals.api.statistics import (
 )
 from shared.contracts.volunteers.api import operations as volunteer_ops
 from shared.contracts.volunteers.api.statistics import (
+    GetVolunteerPartnerActs,
     GetVolunteersStatistics,
     LibraryVolunteerFigures,
     VolunteerFigures,
+    VolunteerPartnerActs,
+    VolunteersPartnerActs,
     VolunteersStatistics,
 )
 from shared.errors import Forbidden
@@ -113,6 +120,26 @@ async def volunteers_statistics(actor: Actor, query: GetVolunteersStatistics) ->
     )
 
 
+async def volunteer_acts(actor: Actor, query: GetVolunteerPartnerActs) -> VolunteersPartnerActs:
+    acts = VolunteerPartnerActs(
+        partner_id=UWV, trainings_given=2, training_attendances=9, interns_supplied=1, intern_minutes=480
+    )
+    return VolunteersPartnerActs(period_from=query.period_from, period_until=query.period_until, partners=[acts])
+
+
+async def course_acts(actor: Actor, query: GetCoursesPartnerActs) -> CoursesPartnerActs:
+    acts = CoursePartnerActs(
+        partner_id=UWV,
+        partner_run_courses=1,
+        partner_run_enrolments=7,
+        education_requests=3,
+        education_requests_planned=1,
+        education_requests_declined=1,
+        education_places_taken=4,
+    )
+    return CoursesPartnerActs(period_from=query.period_from, period_until=query.period_until, partners=[acts])
+
+
 @pytest.fixture(scope="module")
 async def stubbed(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> AsyncIterator[StubbedGateway]:
     workdir = tmp_path_factory.mktemp("overview")
@@ -128,6 +155,8 @@ async def start_all(gateway: StubbedGateway) -> None:
     await stubs.answer(referral_ops.REFERRALS_OVERVIEW_STATISTICS, referrals_statistics)
     await stubs.answer(course_ops.COURSES_STATISTICS, courses_statistics)
     await stubs.answer(volunteer_ops.VOLUNTEERS_STATISTICS, volunteers_statistics)
+    await stubs.answer(volunteer_ops.VOLUNTEER_PARTNER_ACTS, volunteer_acts)
+    await stubs.answer(course_ops.COURSES_PARTNER_ACTS, course_acts)
 
 
 def tokens(gateway: StubbedGateway) -> dict[str, str]:
@@ -161,6 +190,22 @@ async def test_a_coordinator_sees_every_library_and_partner_with_all_figures(stu
     assert zuid["volunteers"]["active_volunteers"] == 12 and zuid["volunteers"]["open_vacancies"] == 3
     (uwv,) = body["partners"]
     assert uwv["name"] == "UWV" and uwv["referrals"]["intakes"] == 2 and uwv["courses"]["courses"] == 4
+    # The partner's acts this calendar year, from both services' partner_acts, asked for the whole year.
+    year = local_today().year
+    assert uwv["acts"] == {
+        "period_from": f"{year}-01-01",
+        "period_until": f"{year}-12-31",
+        "trainings_given": 2,
+        "training_attendances": 9,
+        "interns_supplied": 1,
+        "intern_minutes": 480,
+        "partner_run_courses": 1,
+        "partner_run_enrolments": 7,
+        "education_requests": 3,
+        "education_requests_planned": 1,
+        "education_requests_declined": 1,
+        "education_places_taken": 4,
+    }
 
 
 async def test_staff_see_the_same_figures_for_their_own_library_only(stubbed: StubbedGateway) -> None:
@@ -181,6 +226,9 @@ async def test_a_stopped_service_leaves_its_part_out_and_says_so(stubbed: Stubbe
     assert [(m["part"], m["service"]) for m in body["missing"]] == [("courses", "courses")]
     zuid = body["libraries"][1]
     assert zuid["courses"] is None and zuid["purchases"] is None
+    # its part of the partner's acts is missing with it (named once above), the volunteers' part is there
+    (uwv,) = body["partners"]
+    assert uwv["acts"]["trainings_given"] == 2 and uwv["acts"]["partner_run_courses"] is None
     assert zuid["referrals"]["overdue"] == 1 and zuid["volunteers"]["open_vacancies"] == 3
 
 

@@ -23,7 +23,7 @@ from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
 
-def _scope(
+def scope_of(
     actor: Actor, query: GetVolunteersStatistics, library: sa.ColumnElement[str], municipality: sa.ColumnElement[str]
 ) -> list[sa.ColumnElement[bool]]:
     if actor.role is Role.PARTNER:
@@ -51,18 +51,19 @@ async def statistics(work: UnitOfWork, actor: Actor, query: GetVolunteersStatist
             sa.func.count().filter(sa.and_(active, sa.not_(is_intern))).label("volunteers"),
             sa.func.count().filter(sa.and_(active, is_intern)).label("interns"),
         )
-        .where(*_scope(actor, query, v.c.library, v.c.municipality))
+        .where(*scope_of(actor, query, v.c.library, v.c.municipality))
         .group_by(v.c.library, v.c.via_partner_id)
     )
     open_vacancies = (
         sa.select(vac.c.library, sa.func.count())
-        .where(*_scope(actor, query, vac.c.library, vac.c.municipality), vac.c.status == VacancyStatus.PUBLISHED.value)
+        .where(*scope_of(actor, query, vac.c.library, vac.c.municipality))
+        .where(vac.c.status == VacancyStatus.PUBLISHED.value)
         .group_by(vac.c.library)
     )
     by_library: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # volunteers, interns, open vacancies
     by_partner: dict[UUID, list[int]] = defaultdict(lambda: [0, 0])
     # Every library in scope has figures, zeros included, so "no volunteers" is not mistaken for "no answer".
-    known = sa.select(libs.c.slug).where(*_scope(actor, query, libs.c.slug, libs.c.municipality))
+    known = sa.select(libs.c.slug).where(*scope_of(actor, query, libs.c.slug, libs.c.municipality))
     async with work.read() as session:
         for (library,) in (await session.execute(known)).all():
             by_library[library]

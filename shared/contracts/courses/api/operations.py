@@ -87,7 +87,12 @@ from shared.contracts.courses.api.purchasing import (
     RequestPurchase,
     SubmitQuote,
 )
-from shared.contracts.courses.api.statistics import CoursesStatistics, GetCoursesStatistics
+from shared.contracts.courses.api.statistics import (
+    CoursesPartnerActs,
+    CoursesStatistics,
+    GetCoursesPartnerActs,
+    GetCoursesStatistics,
+)
 from shared.contracts.vocabulary import Page
 from shared.operations import Operations
 from shared.tenancy import Role
@@ -392,6 +397,13 @@ COURSES_STATISTICS = COURSES.declare(
     CoursesStatistics,
     roles=PURCHASING_READERS,
     summary="The courses and purchasing part of the municipality's overview",
+)
+COURSES_PARTNER_ACTS = COURSES.declare(
+    "partner_acts",
+    GetCoursesPartnerActs,
+    CoursesPartnerActs,
+    roles=PURCHASING_READERS,
+    summary="Per partner over a period: courses it ran in libraries, requests for tailored education and outcome",
 )
 
 # The public calendar (issue 22): the gateway asks for residents, who sign in nowhere, as the least actor there is

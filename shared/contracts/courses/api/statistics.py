@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 import msgspec
@@ -48,3 +49,32 @@ class PartnerCourseFigures(msgspec.Struct, frozen=True, kw_only=True):
 class CoursesStatistics(msgspec.Struct, frozen=True, kw_only=True):
     libraries: list[LibraryCourseFigures]
     partners: list[PartnerCourseFigures]
+
+
+class GetCoursesPartnerActs(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What partners did in the libraries' offer in scope over a period (Dutch days, both included), for the overview
+    and the annual report (`rpc.courses.partner_acts`): staff their library, coordinators their municipality,
+    operators all (or `municipality`); partners Forbidden. `library` narrows further."""
+
+    period_from: date
+    period_until: date
+    municipality: str | None = None
+    library: str | None = None
+
+
+class CoursePartnerActs(msgspec.Struct, frozen=True, kw_only=True):
+    """One partner's acts in the period, counts only."""
+
+    partner_id: UUID
+    partner_run_courses: int  # its courses hosted at a library with a session (not cancelled) starting in the period
+    partner_run_enrolments: int  # confirmed places in those sessions
+    education_requests: int  # its requests for tailored education made in the period
+    education_requests_planned: int  # of these, a course planned for it
+    education_requests_declined: int  # of these, declined
+    education_places_taken: int  # confirmed places of its referrals on the courses planned for these requests
+
+
+class CoursesPartnerActs(msgspec.Struct, frozen=True, kw_only=True):
+    period_from: date
+    period_until: date
+    partners: list[CoursePartnerActs]  # every partner with any act in the period, by id

@@ -37,7 +37,12 @@ from shared.contracts.volunteers.api.personal_data import (
     VolunteerExport,
     VolunteerPolicyView,
 )
-from shared.contracts.volunteers.api.statistics import GetVolunteersStatistics, VolunteersStatistics
+from shared.contracts.volunteers.api.statistics import (
+    GetVolunteerPartnerActs,
+    GetVolunteersStatistics,
+    VolunteersPartnerActs,
+    VolunteersStatistics,
+)
 from shared.contracts.volunteers.api.training import (
     AddTrainingModule,
     GetTrainingModule,
@@ -186,6 +191,13 @@ VOLUNTEERS_STATISTICS = VOLUNTEERS.declare(
     GetVolunteersStatistics,
     VolunteersStatistics,
     summary="The volunteers part of the municipality's overview",
+)
+VOLUNTEER_PARTNER_ACTS = VOLUNTEERS.declare(
+    "partner_acts",
+    GetVolunteerPartnerActs,
+    VolunteersPartnerActs,
+    roles=(Role.STAFF, Role.COORDINATOR, Role.OPERATOR),
+    summary="Per partner over a period: trainings it gave and their attendance, interns it supplied and their hours",
 )
 
 # --- training: modules, sessions, attendance and the qualifications it gives

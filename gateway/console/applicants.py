@@ -21,7 +21,7 @@ from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
-from gateway.console.volunteers import INTERN_NEXT_STEPS, INTERN_STOP_STEPS, NEXT_STEPS, STOP_STEPS
+from gateway.console.volunteers import INTERN_NEXT_STEPS, INTERN_STOP_STEPS, NEXT_STEPS, STOP_STEPS, take_step
 from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus
 from shared.contracts.volunteers.api import operations as ops
@@ -32,7 +32,6 @@ from shared.contracts.volunteers.api.volunteers import (
     GetVolunteer,
     ReceiveCertificate,
     RequestCertificate,
-    TakeVolunteerStep,
     UpdateVolunteer,
     VolunteerView,
 )
@@ -45,18 +44,7 @@ READERS = (Role.STAFF, Role.COORDINATOR)
 DONE = ("applied", "step", "requested", "received", "changed")
 # What a form does (the last part of its address) → the volunteers service's operation and its request.
 ACTS: dict[str, steps.Step] = {
-    "take-step": steps.Step(
-        ops.TAKE_VOLUNTEER_STEP,
-        lambda vid, form: forms.convert(
-            {
-                "volunteer_id": str(vid),
-                "step": forms.text(form, "step"),
-                "reason": forms.text(form, "reason"),
-                "expected_version": forms.number(form, "expected_version"),
-            },
-            TakeVolunteerStep,
-        ),
-    ),
+    "take-step": steps.Step(ops.TAKE_VOLUNTEER_STEP, take_step),
     "certificate-request": steps.Step(
         ops.REQUEST_CERTIFICATE,
         lambda vid, form: forms.convert(

@@ -9,6 +9,7 @@ says what lacks)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -20,7 +21,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, steps
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
@@ -53,6 +54,26 @@ from shared.tenancy import Actor, Role
 
 READERS = (Role.STAFF, Role.COORDINATOR)
 DONE = ("logged", "corrected", "removed", "ended", "assigned", "opening")
+# What a form about one assignment does (the last part of its address) → the operation and its request.
+ACTS: dict[str, steps.Step] = {
+    "hours": steps.Step(
+        ops.LOG_HOURS,
+        lambda aid, form: forms.convert(
+            {
+                "assignment_id": str(aid),
+                "worked_on": forms.text(form, "worked_on"),
+                "minutes": minutes_of(form),
+                "note": forms.text(form, "note"),
+            },
+            LogHours,
+        ),
+    ),
+    "end": steps.Step(
+        ops.END_ASSIGNMENT,
+        lambda aid, form: EndAssignment(assignment_id=aid, expected_version=forms.number(form, "expected_version")),
+    ),
+}
+DONE_OF = {"hours": "logged", "end": "ended"}
 ASSIGN_FIELDS = ("volunteer_id", "kind", "opening_id", "referral_id", "participant_pseudonym", "starts_on", "ends_on")
 # A buddy is matched to a participant the library took on, until the referral closes (the volunteers service decides).
 MATCHABLE = (
@@ -153,29 +174,28 @@ class AssignmentPages(Controller):
         notice = f"assignment_done.{done}" if done in DONE else None
         return await self._page(visitor, rpc, actor, assignment_id, notice=notice)
 
-    @post("/{assignment_id:uuid}/hours", status_code=303)
-    async def log_hours(
+    @post("/{assignment_id:uuid}/{act:str}", status_code=303)
+    async def act(
         self,
         assignment_id: FromPath[UUID],
+        act: FromPath[str],
         request: Request[Any, Any, Any],
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
     ) -> Response[Any]:
+        """Log hours, or end the assignment."""
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
+        return await self._act(
+            visitor,
+            rpc,
+            actor,
+            assignment_id,
+            DONE_OF.get(act, act),
+            lambda: steps.take(rpc, actor, ACTS, act, assignment_id, form),
+        )
 
-        def command() -> LogHours:
-            data = {
-                "assignment_id": str(assignment_id),
-                "worked_on": forms.text(form, "worked_on"),
-                "minutes": minutes_of(form),
-                "note": forms.text(form, "note"),
-            }
-            return forms.convert(data, LogHours)
-
-        return await self._act(visitor, rpc, actor, assignment_id, "logged", ops.LOG_HOURS, command)
-
-    @post("/{assignment_id:uuid}/hours/{entry_id:uuid}/{change:str}", status_code=303)
+    @post("/{assignment_id:uuid}/entries/{entry_id:uuid}/{change:str}", status_code=303)
     async def change_hours(
         self,
         assignment_id: FromPath[UUID],
@@ -208,33 +228,23 @@ class AssignmentPages(Controller):
 
         operation = ops.CORRECT_HOURS if change == "correct" else ops.REMOVE_HOURS
         done = "corrected" if change == "correct" else "removed"
-        return await self._act(visitor, rpc, actor, assignment_id, done, operation, command)
-
-    @post("/{assignment_id:uuid}/end", status_code=303)
-    async def end(
-        self,
-        assignment_id: FromPath[UUID],
-        request: Request[Any, Any, Any],
-        visitor: NamedDependency[Visitor],
-        rpc: NamedDependency[RpcClient],
-    ) -> Response[Any]:
-        actor = visitor.signed_in(Role.STAFF)
-        form = await request.form()
-
-        def command() -> EndAssignment:
-            version = forms.number(form, "expected_version")
-            return EndAssignment(assignment_id=assignment_id, expected_version=version)
-
-        return await self._act(visitor, rpc, actor, assignment_id, "ended", ops.END_ASSIGNMENT, command)
+        return await self._act(visitor, rpc, actor, assignment_id, done, lambda: rpc.call(operation, actor, command()))
 
     async def _act(
-        self, visitor: Visitor, rpc: RpcClient, actor: Actor, assignment_id: UUID, done: str, operation: Any, make: Any
+        self,
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        assignment_id: UUID,
+        done: str,
+        call: Callable[[], Awaitable[Any]],
     ) -> Response[Any]:
-        try:
-            await rpc.call(operation, actor, make())
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            return await self._page(visitor, rpc, actor, assignment_id, problem=explain(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/assignments/{assignment_id}?done={done}", status_code=303)
+        return await steps.submit(
+            visitor,
+            call,
+            done=f"{PREFIX}/assignments/{assignment_id}?done={done}",
+            again=lambda problem: self._page(visitor, rpc, actor, assignment_id, problem=problem),
+        )
 
     @staticmethod
     async def _overview(

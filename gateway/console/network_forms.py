@@ -5,6 +5,7 @@ partnerships and take their steps (activate, suspend, resume, end). Each posts t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -13,10 +14,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Redirect
 
-from gateway.console import forms
-from gateway.console.explain import Explanation, explain
+from gateway.console import forms, steps
+from gateway.console.explain import Explanation
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from shared.contracts.partners.api import operations as ops
@@ -42,7 +42,6 @@ from shared.contracts.partners.api.partnerships import (
 )
 from shared.contracts.partners.events import PartnerKind
 from shared.contracts.vocabulary import SkillArea
-from shared.errors import PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -108,8 +107,8 @@ def partnership_values(partnership: PartnershipView) -> dict[str, Any]:
     }
 
 
-def done(what: str) -> Redirect:
-    return Redirect(f"{PREFIX}/network?done={what}", status_code=303)
+def done(what: str) -> str:
+    return f"{PREFIX}/network?done={what}"
 
 
 class NetworkForms(Controller):
@@ -128,13 +127,14 @@ class NetworkForms(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(*PARTNER_EDITORS)
         form = await request.form()
-        try:
-            body = forms.register_partner(form, municipality=actor.municipality)
-            await rpc.call(ops.REGISTER_PARTNER, actor, body)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return self._partner_form(visitor, None, typed(form), problem, status=problem.status)
-        return done("partner_registered")
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(
+                ops.REGISTER_PARTNER, actor, forms.register_partner(form, municipality=actor.municipality)
+            ),
+            done=done("partner_registered"),
+            again=lambda problem: self._partner_form(visitor, None, typed(form), problem, status=problem.status),
+        )
 
     @get("/partners/{partner_id:uuid}/edit")
     async def edit_partner(
@@ -154,14 +154,14 @@ class NetworkForms(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(*PARTNER_EDITORS)
         form = await request.form()
-        try:
-            command = UpdatePartner(partner_id=partner_id, changes=forms.partner_changes(form))
-            await rpc.call(ops.UPDATE_PARTNER, actor, command)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            partner = await rpc.call(ops.GET_PARTNER, actor, GetPartner(partner_id=partner_id))
-            return self._partner_form(visitor, partner, typed(form), problem, status=problem.status)
-        return done("partner_updated")
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(
+                ops.UPDATE_PARTNER, actor, UpdatePartner(partner_id=partner_id, changes=forms.partner_changes(form))
+            ),
+            done=done("partner_updated"),
+            again=lambda problem: self._partner_again(rpc, actor, visitor, partner_id, problem, lambda _: typed(form)),
+        )
 
     @post("/partners/{partner_id:uuid}/step", status_code=303)
     async def partner_step(
@@ -174,15 +174,17 @@ class NetworkForms(Controller):
         """Suspend, reactivate or end a partner (the coordinator); a refusal shows on its edit page."""
         actor = visitor.signed_in(*PARTNER_STATUS_EDITORS)
         form = await request.form()
-        try:
+
+        def command() -> ChangePartnerStatus:
             step, change = forms.partner_step(form)
-            command = ChangePartnerStatus(partner_id=partner_id, step=step, change=change)
-            await rpc.call(ops.CHANGE_PARTNER_STATUS, actor, command)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            partner = await rpc.call(ops.GET_PARTNER, actor, GetPartner(partner_id=partner_id))
-            return self._partner_form(visitor, partner, partner_values(partner), problem, status=problem.status)
-        return done("partner_step")
+            return ChangePartnerStatus(partner_id=partner_id, step=step, change=change)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.CHANGE_PARTNER_STATUS, actor, command()),
+            done=done("partner_step"),
+            again=lambda problem: self._partner_again(rpc, actor, visitor, partner_id, problem, partner_values),
+        )
 
     # --- partnerships
 
@@ -200,13 +202,14 @@ class NetworkForms(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(*PARTNERSHIP_EDITORS)
         form = await request.form()
-        try:
-            body = forms.create_partnership(form, library=actor.library)
-            await rpc.call(ops.CREATE_PARTNERSHIP, actor, body)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._partnership_form(visitor, rpc, actor, None, typed(form), problem, status=problem.status)
-        return done("partnership_created")
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.CREATE_PARTNERSHIP, actor, forms.create_partnership(form, library=actor.library)),
+            done=done("partnership_created"),
+            again=lambda problem: self._partnership_form(
+                visitor, rpc, actor, None, typed(form), problem, status=problem.status
+            ),
+        )
 
     @get("/partnerships/{partnership_id:uuid}/edit")
     async def edit_partnership(
@@ -226,14 +229,18 @@ class NetworkForms(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(*PARTNERSHIP_EDITORS)
         form = await request.form()
-        try:
-            command = UpdatePartnership(partnership_id=partnership_id, changes=forms.partnership_changes(form))
-            await rpc.call(ops.UPDATE_PARTNERSHIP, actor, command)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            found = await self._partnership(rpc, actor, partnership_id)
-            return await self._partnership_form(visitor, rpc, actor, found, typed(form), problem, status=problem.status)
-        return done("partnership_updated")
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(
+                ops.UPDATE_PARTNERSHIP,
+                actor,
+                UpdatePartnership(partnership_id=partnership_id, changes=forms.partnership_changes(form)),
+            ),
+            done=done("partnership_updated"),
+            again=lambda problem: self._partnership_again(
+                rpc, actor, visitor, partnership_id, problem, lambda _: typed(form)
+            ),
+        )
 
     @post("/partnerships/{partnership_id:uuid}/step", status_code=303)
     async def partnership_step(
@@ -246,19 +253,46 @@ class NetworkForms(Controller):
         """Activate, suspend, resume or end; a refusal (an illegal step, a stale version) shows on its edit page."""
         actor = visitor.signed_in(*PARTNERSHIP_EDITORS)
         form = await request.form()
-        try:
+
+        def command() -> ChangePartnershipStatus:
             step, change = forms.partnership_step(form)
-            command = ChangePartnershipStatus(partnership_id=partnership_id, step=step, change=change)
-            await rpc.call(ops.CHANGE_PARTNERSHIP_STATUS, actor, command)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            found = await self._partnership(rpc, actor, partnership_id)
-            return await self._partnership_form(
-                visitor, rpc, actor, found, partnership_values(found), problem, status=problem.status
-            )
-        return done("partnership_step")
+            return ChangePartnershipStatus(partnership_id=partnership_id, step=step, change=change)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.CHANGE_PARTNERSHIP_STATUS, actor, command()),
+            done=done("partnership_step"),
+            again=lambda problem: self._partnership_again(
+                rpc, actor, visitor, partnership_id, problem, partnership_values
+            ),
+        )
 
     # --- helpers
+
+    async def _partner_again(
+        self,
+        rpc: RpcClient,
+        actor: Actor,
+        visitor: Visitor,
+        partner_id: UUID,
+        problem: Explanation,
+        values: Callable[[PartnerView], dict[str, Any]],
+    ) -> Response[str]:
+        """The partner's form again with the problem: what was typed, or (after a refused step) what is stored."""
+        partner = await rpc.call(ops.GET_PARTNER, actor, GetPartner(partner_id=partner_id))
+        return self._partner_form(visitor, partner, values(partner), problem, status=problem.status)
+
+    async def _partnership_again(
+        self,
+        rpc: RpcClient,
+        actor: Actor,
+        visitor: Visitor,
+        partnership_id: UUID,
+        problem: Explanation,
+        values: Callable[[PartnershipView], dict[str, Any]],
+    ) -> Response[str]:
+        found = await self._partnership(rpc, actor, partnership_id)
+        return await self._partnership_form(visitor, rpc, actor, found, values(found), problem, status=problem.status)
 
     @staticmethod
     async def _partnership(rpc: RpcClient, actor: Actor, partnership_id: UUID) -> PartnershipView:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, steps
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
@@ -119,6 +120,26 @@ async def load(rpc: RpcClient, actor: Actor, name: str | None = None) -> dict[st
     }
 
 
+POLICY_FIELDS = (
+    "applicant_retention_days",
+    "volunteer_retention_days",
+    "certificate_validity_months",
+    "certificate_max_age_months",
+    "expected_version",
+)
+
+
+def take_step(volunteer_id: UUID, form: FormMultiDict) -> TakeVolunteerStep:
+    """A step in the pipeline (or a stop with a reason), from the list's and the person's page alike."""
+    data = {
+        "volunteer_id": str(volunteer_id),
+        "step": forms.text(form, "step"),
+        "reason": forms.text(form, "reason"),
+        "expected_version": forms.number(form, "expected_version"),
+    }
+    return forms.convert(data, TakeVolunteerStep)
+
+
 class VolunteerPages(Controller):
     path = "/volunteers"
 
@@ -158,15 +179,15 @@ class VolunteerPages(Controller):
         """Erase on the person's request; the form asks to confirm, as it cannot be undone."""
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        try:
+
+        def erasure() -> EraseVolunteerData:
             if forms.text(form, "confirm") != "yes":
                 raise InvalidInput("confirm that the personal data is to be erased")
-            body = EraseVolunteerData(volunteer_id=volunteer_id)
-            await rpc.call(ops.ERASE_VOLUNTEER_DATA, actor, body)
-        except PartnernetError as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)
-        return Redirect(f"{PREFIX}/volunteers?done=erased#h-personal-data", status_code=303)
+            return EraseVolunteerData(volunteer_id=volunteer_id)
+
+        return await self._submit(
+            visitor, rpc, actor, lambda: rpc.call(ops.ERASE_VOLUNTEER_DATA, actor, erasure()), "erased#h-personal-data"
+        )
 
     @post("/policy", status_code=303)
     async def set_policy(
@@ -174,22 +195,12 @@ class VolunteerPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        try:
-            body = forms.convert(
-                {
-                    "applicant_retention_days": forms.number(form, "applicant_retention_days"),
-                    "volunteer_retention_days": forms.number(form, "volunteer_retention_days"),
-                    "certificate_validity_months": forms.number(form, "certificate_validity_months"),
-                    "certificate_max_age_months": forms.number(form, "certificate_max_age_months"),
-                    "expected_version": forms.number(form, "expected_version"),
-                },
-                SetVolunteerPolicy,
-            )
-            await rpc.call(ops.SET_VOLUNTEER_POLICY, actor, body)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)
-        return Redirect(f"{PREFIX}/volunteers?done=policy#h-personal-data", status_code=303)
+
+        def policy() -> SetVolunteerPolicy:
+            return forms.convert({name: forms.number(form, name) for name in POLICY_FIELDS}, SetVolunteerPolicy)
+
+        call = partial(rpc.call, ops.SET_VOLUNTEER_POLICY, actor)
+        return await self._submit(visitor, rpc, actor, lambda: call(policy()), "policy#h-personal-data")
 
     @post("/{volunteer_id:uuid}/step", status_code=303)
     async def take_step(
@@ -201,21 +212,20 @@ class VolunteerPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        try:
-            body = forms.convert(
-                {
-                    "volunteer_id": str(volunteer_id),
-                    "step": forms.text(form, "step"),
-                    "reason": forms.text(form, "reason"),
-                    "expected_version": forms.number(form, "expected_version"),
-                },
-                TakeVolunteerStep,
-            )
-            await rpc.call(ops.TAKE_VOLUNTEER_STEP, actor, body)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._page(visitor, rpc, actor, problem=problem, status=problem.status)
-        return Redirect(f"{PREFIX}/volunteers?done=step#v-{volunteer_id}", status_code=303)
+        call = partial(rpc.call, ops.TAKE_VOLUNTEER_STEP, actor)
+        return await self._submit(
+            visitor, rpc, actor, lambda: call(take_step(volunteer_id, form)), f"step#v-{volunteer_id}"
+        )
+
+    async def _submit(
+        self, visitor: Visitor, rpc: RpcClient, actor: Actor, call: Callable[[], Awaitable[Any]], done: str
+    ) -> Response[Any]:
+        return await steps.submit(
+            visitor,
+            call,
+            done=f"{PREFIX}/volunteers?done={done}",
+            again=lambda problem: self._page(visitor, rpc, actor, problem=problem, status=problem.status),
+        )
 
     @staticmethod
     async def _page(

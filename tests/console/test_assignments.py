@@ -114,7 +114,7 @@ async def test_staff_assign_a_volunteer_and_log_correct_and_remove_hours(console
     entries = (await assignment_of(world, assignment_id))["entries"]
     today_entry = next(e for e in entries if e["worked_on"] == str(today()))
     other = next(e for e in entries if e["id"] != today_entry["id"])
-    base = f"{path}/hours/{today_entry['id']}"
+    base = f"{path}/entries/{today_entry['id']}"
     no_reason = await console.post(f"{base}/correct", {"hours": "3", "minutes": "0", "expected_version": "1"})
     assert no_reason.status_code == 422
     corrected = await console.post(
@@ -124,7 +124,7 @@ async def test_staff_assign_a_volunteer_and_log_correct_and_remove_hours(console
     stale = await console.post(f"{base}/remove", {"reason": "Dubbel", "expected_version": "1"})
     assert stale.status_code == 409 and NL["problem.conflict"] in stale.text
     assert (await console.post(f"{base}/merge", {"reason": "x"})).status_code == 422
-    removed = await console.post(f"{path}/hours/{other['id']}/remove", {"reason": "Dubbel ingevoerd"})
+    removed = await console.post(f"{path}/entries/{other['id']}/remove", {"reason": "Dubbel ingevoerd"})
     assert removed.status_code == 303, removed.text
     page = await console.get(path)
     assert "Verkeerd overgenomen" in page.text and NL["assignment.removed"] in page.text and "3:00" in page.text
@@ -158,7 +158,7 @@ async def test_another_library_the_coordinator_and_a_partner_change_nothing(
 
     attempts = {
         f"{path}/hours": {"worked_on": str(today()), "hours": "8"},
-        f"{path}/hours/{entry['id']}/remove": {"reason": "Weg ermee"},
+        f"{path}/entries/{entry['id']}/remove": {"reason": "Weg ermee"},
         f"{path}/end": {},
         f"/console/assignments/openings/{course['id']}": {"qualifications_needed": "nothing-at-all"},
         "/console/assignments": {"volunteer_id": volunteer, "kind": "course", "opening_id": course["id"]},

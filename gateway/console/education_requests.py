@@ -9,14 +9,12 @@ import asyncio
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console import forms
-from gateway.console.explain import Explanation, explain
+from gateway.console import forms, steps
+from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
@@ -28,7 +26,6 @@ from shared.contracts.courses.api.education import (
     RequestTailoredEducation,
 )
 from shared.contracts.vocabulary import SkillArea
-from shared.errors import PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -53,7 +50,8 @@ class EducationRequestPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.PARTNER)
         form = await request.form()
-        try:
+
+        def asked() -> RequestTailoredEducation:
             data = {
                 "library": forms.text(form, "library"),
                 "target_group": forms.text(form, "target_group"),
@@ -63,11 +61,15 @@ class EducationRequestPages(Controller):
                 "preferred_until": forms.local_date(form, "preferred_until", "preferred_until"),
                 "note": forms.text(form, "note"),
             }
-            await rpc.call(ops.REQUEST_TAILORED_EDUCATION, actor, forms.convert(data, RequestTailoredEducation))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            typed = {name: forms.text(form, name) or "" for name in FIELDS}
-            return await self._page(visitor, rpc, actor, problem=explain(visitor.lang, exc), values=typed)
-        return Redirect(f"{PREFIX}/education-requests?done=asked", status_code=303)
+            return forms.convert(data, RequestTailoredEducation)
+
+        typed = {name: forms.text(form, name) or "" for name in FIELDS}
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.REQUEST_TAILORED_EDUCATION, actor, asked()),
+            done=f"{PREFIX}/education-requests?done=asked",
+            again=lambda problem: self._page(visitor, rpc, actor, problem=problem, values=typed),
+        )
 
     @post("/{request_id:uuid}/answer", status_code=303)
     async def answer(
@@ -79,17 +81,22 @@ class EducationRequestPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        try:
+
+        def answer() -> AnswerEducationRequest:
             data = {
                 "request_id": str(request_id),
                 "decision": forms.text(form, "decision"),
                 "course_id": forms.text(form, "course_id"),
                 "reason": forms.text(form, "reason"),
             }
-            await rpc.call(ops.ANSWER_EDUCATION_REQUEST, actor, forms.convert(data, AnswerEducationRequest))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            return await self._page(visitor, rpc, actor, problem=explain(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/education-requests?done=answered", status_code=303)
+            return forms.convert(data, AnswerEducationRequest)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.ANSWER_EDUCATION_REQUEST, actor, answer()),
+            done=f"{PREFIX}/education-requests?done=answered",
+            again=lambda problem: self._page(visitor, rpc, actor, problem=problem),
+        )
 
     @staticmethod
     async def _page(

@@ -15,16 +15,15 @@ from uuid import UUID
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console.explain import Explanation, explain
+from gateway.console import steps
+from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.assignments import ListAssignments, ListHoursTotals
 from shared.contracts.volunteers.api.volunteers import ConfirmInternship, ListVolunteers, VolunteerStatus
-from shared.errors import PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -48,11 +47,12 @@ class PartnerPeoplePages(Controller):
         self, volunteer_id: FromPath[UUID], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.PARTNER)
-        try:
-            await rpc.call(ops.CONFIRM_INTERNSHIP, actor, ConfirmInternship(volunteer_id=volunteer_id))
-        except PartnernetError as exc:
-            return await self._page(visitor, rpc, actor, problem=explain(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/our-people?done=confirmed#v-{volunteer_id}", status_code=303)
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.CONFIRM_INTERNSHIP, actor, ConfirmInternship(volunteer_id=volunteer_id)),
+            done=f"{PREFIX}/our-people?done=confirmed#v-{volunteer_id}",
+            again=lambda problem: self._page(visitor, rpc, actor, problem=problem),
+        )
 
     @staticmethod
     async def _page(

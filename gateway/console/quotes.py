@@ -9,14 +9,12 @@ import re
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console import forms
-from gateway.console.explain import Explanation, explain
+from gateway.console import forms, steps
+from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.subscriptions import partner_of
@@ -28,7 +26,7 @@ from shared.contracts.courses.api.purchasing import (
     ProviderStanding,
     SubmitQuote,
 )
-from shared.errors import InvalidInput, PartnernetError
+from shared.errors import InvalidInput
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -71,20 +69,23 @@ class QuotePages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.PARTNER)
         form = await request.form()
-        try:
+
+        def quoted() -> SubmitQuote:
             data = {
                 "amount_cents": cents(form, "amount"),
                 "description": forms.text(form, "description"),
                 "valid_until": forms.local_date(form, "valid_until", "valid_until"),
             }
             quote = forms.convert(data, ProviderQuote)
-            command = SubmitQuote(partner_id=partner_of(actor), purchase_id=purchase_id, quote=quote)
-            await rpc.call(ops.SUBMIT_QUOTE, actor, command)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            typed = {key: forms.text(form, key) or "" for key in ("amount", "description", "valid_until")}
-            problem = explain(visitor.lang, exc)
-            return await self._page(visitor, rpc, actor, problem=problem, typed={str(purchase_id): typed})
-        return Redirect(f"{PREFIX}/quotes?done=quoted", status_code=303)
+            return SubmitQuote(partner_id=partner_of(actor), purchase_id=purchase_id, quote=quote)
+
+        typed = {key: forms.text(form, key) or "" for key in ("amount", "description", "valid_until")}
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.SUBMIT_QUOTE, actor, quoted()),
+            done=f"{PREFIX}/quotes?done=quoted",
+            again=lambda problem: self._page(visitor, rpc, actor, problem=problem, typed={str(purchase_id): typed}),
+        )
 
     @staticmethod
     async def _page(

@@ -12,9 +12,8 @@ import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, steps
 from gateway.console.explain import explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.subscriptions import deliveries_page, partner_of
@@ -48,18 +47,22 @@ class WebhookTools(Controller):
         """Pause (no new deliveries) or make active again."""
         actor = visitor.signed_in(Role.PARTNER)
         form = await request.form()
-        try:
+
+        def update() -> UpdateWebhook:
             changes = forms.convert(
                 {"status": forms.text(form, "status"), "expected_version": forms.number(form, "expected_version")},
                 WebhookChanges,
             )
             if changes.status is None:
                 raise InvalidInput("say whether the webhook is paused or active - at `$.status`")
-            command = UpdateWebhook(partner_id=partner_of(actor), webhook_id=webhook_id, changes=changes)
-            updated = await rpc.call(ops.UPDATE_WEBHOOK, actor, command)
-        except MISTAKES as exc:
-            return await deliveries_page(visitor, rpc, actor, webhook_id, problem=explain(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/subscriptions/{webhook_id}?notice=webhook_{updated.status.value}", status_code=303)
+            return UpdateWebhook(partner_id=partner_of(actor), webhook_id=webhook_id, changes=changes)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.UPDATE_WEBHOOK, actor, update()),
+            done=lambda updated: f"{PREFIX}/subscriptions/{webhook_id}?notice=webhook_{updated.status.value}",
+            again=lambda problem: deliveries_page(visitor, rpc, actor, webhook_id, problem=problem),
+        )
 
     @post("/rotate-secret", status_code=201)
     async def rotate_secret(
@@ -98,14 +101,18 @@ class WebhookTools(Controller):
         """Remove the webhook; deliveries not yet made are dropped (the form asks to confirm)."""
         actor = visitor.signed_in(Role.PARTNER)
         form = await request.form()
-        try:
+
+        def removal() -> WebhookRef:
             if forms.text(form, "confirm") != "yes":
                 raise InvalidInput("confirm that the webhook is to be removed - at `$.confirm`")
-            command = WebhookRef(partner_id=partner_of(actor), webhook_id=webhook_id)
-            await rpc.call(ops.DELETE_WEBHOOK, actor, command)
-        except MISTAKES as exc:
-            return await deliveries_page(visitor, rpc, actor, webhook_id, problem=explain(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/subscriptions?done=webhook_removed", status_code=303)
+            return WebhookRef(partner_id=partner_of(actor), webhook_id=webhook_id)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.DELETE_WEBHOOK, actor, removal()),
+            done=f"{PREFIX}/subscriptions?done=webhook_removed",
+            again=lambda problem: deliveries_page(visitor, rpc, actor, webhook_id, problem=problem),
+        )
 
     @post("/deliveries/{delivery_id:uuid}/replay", status_code=303)
     async def replay(
@@ -116,9 +123,13 @@ class WebhookTools(Controller):
         rpc: NamedDependency[RpcClient],
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.PARTNER)
-        try:
-            command = DeliveryRef(partner_id=partner_of(actor), webhook_id=webhook_id, delivery_id=delivery_id)
-            await rpc.call(ops.REPLAY_DELIVERY, actor, command)
-        except MISTAKES as exc:
-            return await deliveries_page(visitor, rpc, actor, webhook_id, problem=explain(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/subscriptions/{webhook_id}?notice=delivery_replayed", status_code=303)
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(
+                ops.REPLAY_DELIVERY,
+                actor,
+                DeliveryRef(partner_id=partner_of(actor), webhook_id=webhook_id, delivery_id=delivery_id),
+            ),
+            done=f"{PREFIX}/subscriptions/{webhook_id}?notice=delivery_replayed",
+            again=lambda problem: deliveries_page(visitor, rpc, actor, webhook_id, problem=problem),
+        )

@@ -38,6 +38,22 @@ PARTNERS = [
     {"name": "Volksuniversiteit Zuidstad", "kind": "folk_university"},
     {"name": "Vrijwilligerscentrale Zuidstad", "kind": "volunteer_organisation"},
 ]
+# Two partners that agreed to publish as open data (the municipality's HSDS API), as they would on their own page;
+# set when the demo registers them, so a choice changed later stays.
+OPEN_DATA = {
+    "ROC Zuidstad": {
+        "open_data": {"publish": True},
+        "website": "https://roc-zuidstad.demo.partnernet.example",
+        "skill_areas": ["language", "numeracy"],
+        "addresses": [{"street": "Onderwijsplein", "house_number": "2", "postcode": "3011 AB", "city": "Zuidstad"}],
+    },
+    "Volksuniversiteit Zuidstad": {
+        "open_data": {"publish": True, "phone": False},
+        "email": "info@volksuniversiteit-zuidstad.demo.partnernet.example",
+        "skill_areas": ["language", "digital"],
+        "addresses": [{"street": "Kerkstraat", "house_number": "14", "postcode": "3012 CD", "city": "Zuidstad"}],
+    },
+}
 
 
 def seed_demo(base_url: str, settings: Settings) -> Iterator[str]:
@@ -54,6 +70,10 @@ def seed_demo(base_url: str, settings: Settings) -> Iterator[str]:
             existing.get(p["name"]) or _create(client, "/api/v1/partners", {**p, "municipality": "zuidstad"})
             for p in PARTNERS
         ]
+        for partner in partners:
+            if partner["name"] in OPEN_DATA and partner["name"] not in existing:
+                changes = OPEN_DATA[partner["name"]]
+                client.patch(f"/api/v1/partners/{partner['id']}", json=changes).raise_for_status()
     people = demo_people(partners)
     write_demo_people(settings.data_dir / DEMO_PEOPLE_FILE, people)  # the console offers them to sign in as
     for person in people:
@@ -67,6 +87,7 @@ def seed_demo(base_url: str, settings: Settings) -> Iterator[str]:
     yield "  (the demo's staff and partners get every notice of their role at <who>@demo.partnernet.example;"
     yield "   operators read what was sent at /console/mail)"
     yield f"  residents' course calendar: {base_url}/m/zuidstad/courses (what its libraries and partners publish)"
+    yield f"  open data (HSDS): {base_url}/m/zuidstad/hsds/ (dataset: {base_url}/m/zuidstad/hsds/datapackage.zip)"
     for person in people:
         yield f"  {_label(person)}: {issuer.issue(person.actor())}"
 

@@ -82,6 +82,7 @@ def addresses(platform: Platform, data_dir: Path) -> list[str]:
         f"  events:   {base}/asyncapi  (AsyncAPI: {base}/asyncapi.json)",
         f"  health:   {base}/health",
         f"  courses:  {base}/m/<municipality>/courses  (residents' public calendar; iCalendar: …/courses.ics)",
+        f"  open data: {base}/m/<municipality>/hsds/  (HSDS API; dataset: …/hsds/datapackage.zip)",
         mail_line(platform, base),
         # The platform user's password stays in the data directory (runtime.json), not on the screen.
         f"  NATS:     {without_password(platform.env['NATS_URL'])}  (credentials in {data_dir / RUNTIME_FILE})",

@@ -52,6 +52,16 @@ async def test_the_demo_seeds_published_courses_of_its_libraries_and_a_partner_o
     for session in sessions:
         assert datetime.fromisoformat(session["starts_at"]).astimezone(LOCAL_TIME).date() > local_today()
 
+    # Two partners publish as open data: the municipality's HSDS API has them, their course, and no one else.
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as web:
+        organizations = (await web.get("/m/zuidstad/hsds/organizations", params={"per_page": 200})).json()
+        services = (await web.get("/m/zuidstad/hsds/services", params={"per_page": 200})).json()
+    assert any("/m/zuidstad/hsds/" in line for line in said)
+    names = {o["name"] for o in organizations["contents"]}
+    assert {"ROC Zuidstad", "Volksuniversiteit Zuidstad", "Bibliotheek Zuidstad Centrum"} <= names
+    assert not names & {"UWV Zuidstad", "Sociaal Team Zuidstad", "Vrijwilligerscentrale Zuidstad"}
+    assert services["total_items"] == len(COURSES)  # every seeded course is the libraries' or the folk university's
+
     # A second seed (up --demo on the same data) finds them and adds none.
     await asyncio.to_thread(seed, platform, tmp_path)
     async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as web:

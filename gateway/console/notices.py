@@ -1,6 +1,6 @@
-"""Notices by e-mail in the console: a person's own choice (staff and partners' people), and for operators the mail
-outbox and, where `partnernet up` runs its mail catcher, the messages it caught (so the whole flow shows on one
-machine). Messages carry no participant's personal data, so an operator may read them."""
+"""Notices by e-mail in the console: a person's own choice (staff, coordinators and partners' people), and for
+operators the mail outbox and, where `partnernet up` runs its mail catcher, the messages it caught (so the whole
+flow shows on one machine). Messages carry no participant's personal data, so an operator may read them."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ class NoticePages(Controller):
     async def preferences(
         self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], saved: FromQuery[int | None] = None
     ) -> Response[str]:
-        actor = visitor.signed_in(Role.STAFF, Role.PARTNER)
+        actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR, Role.PARTNER)
         current = await rpc.call(ops.GET_NOTICE_PREFERENCES, actor, GetNoticePreferences())
         library = await library_of(rpc, actor)
         return _preferences_page(visitor, current, library, saved=bool(saved), library_saved=saved == 2)
@@ -103,7 +103,7 @@ class NoticePages(Controller):
     async def choose(
         self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
     ) -> Response[Any]:
-        actor = visitor.signed_in(Role.STAFF, Role.PARTNER)
+        actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR, Role.PARTNER)
         form = await request.form()
         values = {
             "email": forms.text(form, "email"),

@@ -62,6 +62,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/courses", "nav.courses", "courses"),
         NavItem(f"{PREFIX}/purchases", "nav.budgets", "purchases"),
         NavItem(f"{PREFIX}/referral-policy", "nav.referral_policy", "referral_policy"),
+        NavItem(f"{PREFIX}/notices", "nav.notices", "notices"),
     ],
     Role.PARTNER: [
         NavItem(f"{PREFIX}/inbox", "nav.my_referrals", "referrals"),

@@ -20,7 +20,7 @@ from services.partners.queries import webhooks as webhook_queries
 from shared.consumer import PROJECTION_LINGER_SECONDS
 from shared.contracts.courses.events import CoursePublished
 from shared.contracts.partners.api import operations as ops
-from shared.contracts.partners.events import PartnershipReviewRequested
+from shared.contracts.partners.events import PartnershipEnded, PartnershipReviewRequested
 from shared.nats_callout import CALLOUT_SUBJECT
 from shared.retention import RETENTION_SWEEP_SECONDS
 from shared.service import ServiceRuntime
@@ -146,6 +146,9 @@ def register(
     )
     runtime.consume(
         "notices-reviews", PartnershipReviewRequested, partial(notices.on_review_requested, notice_settings)
+    )
+    runtime.consume(
+        "notices-partnerships-ended", PartnershipEnded, partial(notices.on_partnership_ended, notice_settings)
     )
     runtime.backlog("mail", partial(notice_queries.mail_backlog, work))
     if mail is not None:

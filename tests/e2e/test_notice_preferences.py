@@ -75,10 +75,18 @@ async def test_one_persons_choice_is_not_anothers(platform: RunningPlatform, ten
     assert (theirs["email"], theirs["version"]) == (None, 0)
 
 
-@pytest.mark.parametrize("role", ["operator", "coordinator"])
-async def test_who_gets_no_notices_cannot_choose_any(platform: RunningPlatform, tenant: Tenant, role: str) -> None:
-    token = tenant.operator if role == "operator" else tenant.coordinator
-    async with platform.client(token) as api:
+async def test_a_coordinator_chooses_among_the_municipalitys_notices(platform: RunningPlatform, tenant: Tenant) -> None:
+    async with platform.client(tenant.coordinator) as api:
+        available = (await api.get(PATH)).json()["available"]
+        staffs = await api.put(PATH, json={"email": "c@gemeente.example", "kinds": ["referral_submitted"]})
+        chosen = await api.put(PATH, json={"email": "c@gemeente.example", "kinds": ["partnership_ended"]})
+    assert available == ["review_due", "partnership_ended", "partner_delivery_failed"]
+    assert staffs.status_code == 422 and "referral_submitted" in staffs.json()["detail"]
+    assert chosen.status_code == 200 and chosen.json()["kinds"] == ["partnership_ended"]
+
+
+async def test_who_gets_no_notices_cannot_choose_any(platform: RunningPlatform, tenant: Tenant) -> None:
+    async with platform.client(tenant.operator) as api:
         read = await api.get(PATH)
         chosen = await api.put(PATH, json={"email": "x@gemeente.example", "kinds": []})
     assert (read.status_code, chosen.status_code) == (403, 403)

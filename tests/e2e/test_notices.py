@@ -297,3 +297,62 @@ async def test_a_librarys_general_address_gets_its_notices_while_none_of_its_sta
         items = (await api.get("/api/v1/notices/mail", params={"limit": 200})).json()["items"]
     assert [item["recipient"] for item in items].count(general) == 1  # the first only
     assert len(received(mail_catcher, general)) == 1
+
+
+async def test_coordinators_are_told_of_reviews_ended_partnerships_and_failed_deliveries_of_their_municipality(
+    platform: RunningPlatform, tenant: Tenant, mail_catcher: MailCatcher
+) -> None:
+    email, elsewhere = address("coordinator"), address("other-coordinator")
+    chosen = await choose(
+        platform, tenant.coordinator, email, ["review_due", "partnership_ended", "partner_delivery_failed"], "en"
+    )
+    assert chosen["available"] == ["review_due", "partnership_ended", "partner_delivery_failed"]
+    other = await pooled_tenant(platform)  # another municipality's coordinator hears nothing of this one
+    await choose(platform, other.coordinator, elsewhere, ["review_due", "partnership_ended", "partner_delivery_failed"])
+    today = local_today()
+    body = {
+        "library": tenant.library_a,
+        "partner_id": tenant.partner_a,
+        "roles": ["referrer"],
+        "starts_on": today.isoformat(),
+        "review_on": (today + timedelta(days=5)).isoformat(),
+    }
+    async with platform.client(tenant.staff_a) as api:
+        created = await api.post("/api/v1/partnerships", json=body)
+        assert created.status_code == 201, created.text
+        partnership = created.json()
+        assert (await api.post(f"/api/v1/partnerships/{partnership['id']}/activate")).status_code == 200
+    await remind_reviews(platform.services["partners"].unit_of_work, today=today + timedelta(days=5))
+    reference = partnership["id"][-8:]
+    partner_page = f"/console/network/partners/{tenant.partner_a}"
+
+    async def about(subject: str) -> list[Message]:
+        return [m for m in received(mail_catcher, email) if m["Subject"] == subject]
+
+    (review,) = await eventually(lambda: about(f"Partnership {reference}: time for its review"), what="the review")
+    assert partner_page in text_of(review) and "Review date: " in text_of(review)
+
+    async with platform.client(tenant.staff_a) as api:
+        ended = await api.post(f"/api/v1/partnerships/{partnership['id']}/end", json={"reason": "project afgerond"})
+    assert ended.status_code == 200, ended.text
+    (end,) = await eventually(lambda: about(f"Partnership {reference} has ended"), what="the partnership's end")
+    assert partner_page in text_of(end)
+
+    nobody_listens = f"http://127.0.0.1:{free_port()}/hook"
+    async with platform.client(tenant.partner_a_token) as api:
+        registered = await api.post(
+            f"/api/v1/partners/{tenant.partner_a}/webhooks",
+            json={"url": nobody_listens, "event_types": ["referral.submitted"]},
+        )
+    assert registered.status_code == 201, registered.text
+    await submitted(platform, tenant)  # with the participant's personal data, which no message may carry
+
+    async def delivery() -> list[Message]:
+        return [m for m in received(mail_catcher, email) if m["Subject"].startswith("A partner is not receiving")]
+
+    (failed,) = await eventually(delivery, what="the failed delivery, told to the coordinator")
+    assert f"after {platform.settings.webhook_max_attempts} tries" in text_of(failed)
+    assert partner_page in text_of(failed)
+    for message in (review, end, failed):
+        assert_no_personal_data(message)
+    assert received(mail_catcher, elsewhere) == []

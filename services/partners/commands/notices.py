@@ -32,7 +32,7 @@ from shared.contracts.partners.api.notices import (
     NoticePreferences,
     SetNoticePreferences,
 )
-from shared.contracts.partners.events import PartnershipReviewRequested
+from shared.contracts.partners.events import PartnershipEnded, PartnershipReviewRequested
 from shared.errors import Conflict
 from shared.ids import new_id
 from shared.relay import Relay
@@ -74,7 +74,19 @@ async def on_referral_event(notices: Notices, tx: Transaction, envelope: Envelop
 async def on_review_requested(
     notices: Notices, tx: Transaction, envelope: Envelope, event: PartnershipReviewRequested
 ) -> None:
-    notice = rules.review_notice(envelope.id, event.partnership_id, event.library, event.review_on.isoformat())
+    review_on = event.review_on.isoformat()
+    await _stage_for_event(
+        notices, tx, envelope, rules.review_notice(envelope.id, event.partnership_id, event.library, review_on)
+    )
+    coordinators = rules.coordinators_review_notice(
+        envelope.id, event.partnership_id, event.partner_id, event.municipality, review_on
+    )
+    await _stage_for_event(notices, tx, envelope, coordinators)
+
+
+async def on_partnership_ended(notices: Notices, tx: Transaction, envelope: Envelope, event: PartnershipEnded) -> None:
+    """The municipality's coordinators hear that an agreement of its network ended (by a step or by lapsing)."""
+    notice = rules.partnership_ended_notice(envelope.id, event.partnership_id, event.partner_id, event.municipality)
     await _stage_for_event(notices, tx, envelope, notice)
 
 
@@ -91,7 +103,11 @@ async def _stage_for_event(notices: Notices, tx: Transaction, envelope: Envelope
 async def stage_notice(db: asyncpg.Connection, notice: rules.Notice, base_url: str, now: datetime) -> int:
     """A message to each address that gets this notice, in the caller's transaction; returns how many."""
     audience = notice.audience
-    if audience.partner_id is not None:
+    if audience.coordinators:
+        found = await db.fetch(
+            notice_store.COORDINATOR_RECIPIENTS, audience.municipality, notice.kind.value, audience.partner_id
+        )
+    elif audience.partner_id is not None:
         roles = [role.value for role in rules.CONTACT_ROLES.get(notice.kind, ())]
         found = await db.fetch(notice_store.PARTNER_RECIPIENTS, audience.partner_id, notice.kind.value, roles)
     else:
@@ -155,7 +171,7 @@ async def set_preferences(
                 raise version_conflict("notice preferences", command.expected_version, _view(row, available, notices))
         values: dict[str, Any] = {
             "role": actor.role.value,
-            "municipality": actor.municipality,
+            "municipality": actor.municipality,  # a coordinator's notices are their municipality's
             "library": actor.library if actor.role is Role.STAFF else None,
             "partner_id": UUID(actor.partner) if actor.role is Role.PARTNER and actor.partner else None,
             "email": command.email,

@@ -257,6 +257,7 @@ class DeliveryWorker:
             elif self.policy.gives_up(attempts):
                 status, failed_at = DeliveryStatus.FAILED.value, now
                 gave_up.append(notice_rules.delivery_failed_notice(row.id, row.partner_id, row.webhook_id, attempts))
+                gave_up.append(notice_rules.partner_delivery_failed_notice(row.id, row.partner_id, attempts))
             else:
                 next_attempt_at = now + self.policy.delay(attempts, self.jitter.random())
             tried.append(

@@ -34,6 +34,12 @@ PARTNER_KINDS = (
     NoticeKind.REFERRAL_DECLINED,
     NoticeKind.DELIVERY_FAILED,
 )
+# The municipality's view: the network's agreements coming due or ending, and a partner's systems not receiving.
+COORDINATOR_KINDS = (
+    NoticeKind.REVIEW_DUE,
+    NoticeKind.PARTNERSHIP_ENDED,
+    NoticeKind.PARTNER_DELIVERY_FAILED,
+)
 # A partner's registered contacts (and its general address, as a primary contact) get these kinds unless a person
 # of the partner chose otherwise for that address: whoever the partner named for referrals, or for the technique.
 CONTACT_ROLES = {
@@ -50,7 +56,9 @@ def kinds_for(actor: Actor) -> tuple[NoticeKind, ...]:
         return STAFF_KINDS
     if actor.role is Role.PARTNER and not actor.subject.startswith(API_KEY_SUBJECT_PREFIX):
         return PARTNER_KINDS
-    raise Forbidden("notices are for library staff and partners' people, signed in as themselves")
+    if actor.role is Role.COORDINATOR and actor.municipality:
+        return COORDINATOR_KINDS
+    raise Forbidden("notices are for library staff, coordinators and partners' people, signed in as themselves")
 
 
 def check_choice(actor: Actor, email: str, kinds: list[NoticeKind]) -> list[NoticeKind]:
@@ -67,10 +75,13 @@ def check_choice(actor: Actor, email: str, kinds: list[NoticeKind]) -> list[Noti
 
 @dataclass(frozen=True)
 class Audience:
-    """Whom a notice is for: a library's staff, or a partner's people."""
+    """Whom a notice is for: a library's staff, a partner's people, or the coordinators of a municipality (named,
+    or the partner's: `coordinators` with `partner_id`)."""
 
     library: str | None = None
     partner_id: UUID | None = None
+    municipality: str | None = None
+    coordinators: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,42 @@ def review_notice(event_id: UUID, partnership_id: UUID, library: str, review_on:
     )
 
 
+def coordinators_review_notice(
+    event_id: UUID, partnership_id: UUID, partner_id: UUID, municipality: str, review_on: str
+) -> Notice:
+    """The same review, for the municipality: the coordinator sees the partner and its partnerships."""
+    return Notice(
+        NoticeKind.REVIEW_DUE,
+        str(event_id),
+        Audience(municipality=municipality, coordinators=True),
+        reference_of(partnership_id),
+        f"/console/network/partners/{partner_id}",
+        {"review_on": review_on},
+    )
+
+
+def partnership_ended_notice(event_id: UUID, partnership_id: UUID, partner_id: UUID, municipality: str) -> Notice:
+    return Notice(
+        NoticeKind.PARTNERSHIP_ENDED,
+        str(event_id),
+        Audience(municipality=municipality, coordinators=True),
+        reference_of(partnership_id),
+        f"/console/network/partners/{partner_id}",
+    )
+
+
+def partner_delivery_failed_notice(delivery_id: UUID, partner_id: UUID, attempts: int) -> Notice:
+    """For the coordinators of the partner's municipality: which partner, not what the event was."""
+    return Notice(
+        NoticeKind.PARTNER_DELIVERY_FAILED,
+        f"delivery:{delivery_id}",
+        Audience(partner_id=partner_id, coordinators=True),
+        reference_of(delivery_id),
+        f"/console/network/partners/{partner_id}",
+        {"attempts": str(attempts)},
+    )
+
+
 def delivery_failed_notice(delivery_id: UUID, partner_id: UUID, webhook_id: UUID, attempts: int) -> Notice:
     return Notice(
         NoticeKind.DELIVERY_FAILED,
@@ -174,6 +221,14 @@ SUBJECTS = {
         NoticeLanguage.NL: "Webhook-aflevering {reference} is mislukt",
         NoticeLanguage.EN: "Webhook delivery {reference} failed",
     },
+    NoticeKind.PARTNERSHIP_ENDED: {
+        NoticeLanguage.NL: "Samenwerking {reference} is beëindigd",
+        NoticeLanguage.EN: "Partnership {reference} has ended",
+    },
+    NoticeKind.PARTNER_DELIVERY_FAILED: {
+        NoticeLanguage.NL: "Een partner ontvangt gebeurtenissen niet: aflevering {reference} is mislukt",
+        NoticeLanguage.EN: "A partner is not receiving events: delivery {reference} failed",
+    },
 }
 
 LINES = {
@@ -203,6 +258,17 @@ LINES = {
         "(aflevering {reference}). U kunt haar opnieuw laten afleveren.",
         NoticeLanguage.EN: "An event could not be delivered to your webhook after {attempts} tries "
         "(delivery {reference}). You can have it delivered again.",
+    },
+    NoticeKind.PARTNERSHIP_ENDED: {
+        NoticeLanguage.NL: "Samenwerking {reference} tussen een bibliotheek en een partner in uw gemeente is "
+        "beëindigd.",
+        NoticeLanguage.EN: "Partnership {reference} between a library and a partner in your municipality has ended.",
+    },
+    NoticeKind.PARTNER_DELIVERY_FAILED: {
+        NoticeLanguage.NL: "Een gebeurtenis kon na {attempts} pogingen niet bij de webhook van een partner in uw "
+        "gemeente worden afgeleverd (aflevering {reference}). De partner is ook gewaarschuwd.",
+        NoticeLanguage.EN: "An event could not be delivered to the webhook of a partner in your municipality after "
+        "{attempts} tries (delivery {reference}). The partner was told too.",
     },
 }
 

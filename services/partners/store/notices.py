@@ -82,6 +82,14 @@ UNION
 SELECT email, 'nl' FROM named WHERE email NOT IN (SELECT email FROM chosen)
 ORDER BY email
 """
+# Who gets a notice for a municipality: its coordinators who chose the kind (a municipality has no general address).
+# $1 the municipality, or NULL for that of the partner $3.
+COORDINATOR_RECIPIENTS = """
+SELECT DISTINCT lower(email) AS email, language FROM notice_preferences
+WHERE role = 'coordinator' AND kinds ? $2
+    AND municipality = coalesce($1, (SELECT p.municipality FROM partners p WHERE p.id = $3))
+ORDER BY email
+"""
 # The trace context as JSON text: the service's pool and the relays' connections encode jsonb differently.
 MAIL_STAGED = """
 INSERT INTO mail_outbox (id, kind, cause, recipient, library, partner_id, subject, body, language, trace_context,

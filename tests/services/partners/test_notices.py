@@ -91,7 +91,7 @@ def test_a_message_names_the_reference_and_links_to_the_console_only(language: N
     assert "P-123" not in message.body + message.subject  # not even the pseudonym: the reference is enough
 
 
-def test_staff_and_partners_people_choose_among_their_kinds_and_nobody_else_chooses() -> None:
+def test_staff_coordinators_and_partners_people_choose_among_their_kinds_and_nobody_else_chooses() -> None:
     staff = Actor(subject="lies", role=Role.STAFF, municipality="gem", library="bieb-a")
     partner = Actor(subject="jan", role=Role.PARTNER, partner=PARTNER)
     assert notices.check_choice(staff, "a@b.nl", [NoticeKind.REVIEW_DUE, NoticeKind.REFERRAL_SUBMITTED]) == [
@@ -104,9 +104,15 @@ def test_staff_and_partners_people_choose_among_their_kinds_and_nobody_else_choo
         notices.check_choice(partner, "a@b.nl", [NoticeKind.WAITING_LIST_PLACE])
     with pytest.raises(InvalidInput):
         notices.check_choice(partner, "jän@b.nl", [])
+    coordinator = Actor(subject="co", role=Role.COORDINATOR, municipality="gem")
+    assert notices.check_choice(coordinator, "c@gem.nl", [NoticeKind.PARTNER_DELIVERY_FAILED]) == [
+        NoticeKind.PARTNER_DELIVERY_FAILED
+    ]
+    with pytest.raises(InvalidInput):
+        notices.check_choice(coordinator, "c@gem.nl", [NoticeKind.REFERRAL_SUBMITTED])
     for outsider in (
         Actor(subject="op", role=Role.OPERATOR),
-        Actor(subject="co", role=Role.COORDINATOR, municipality="gem"),
+        Actor(subject="co", role=Role.COORDINATOR),  # of no municipality
         Actor(subject="api-key:1", role=Role.PARTNER, partner=PARTNER),
     ):
         with pytest.raises(Forbidden):
@@ -123,3 +129,20 @@ def test_two_referrals_made_in_the_same_minute_have_different_references() -> No
     first, second = new_id(), new_id()  # time-ordered: their first characters are the same time
     assert str(first)[:8] == str(second)[:8]
     assert notices.reference_of(first) != notices.reference_of(second)
+
+
+@pytest.mark.parametrize("language", list(NoticeLanguage))
+def test_a_coordinators_notices_name_the_partnership_or_delivery_and_link_to_the_partner(
+    language: NoticeLanguage,
+) -> None:
+    partner = UUID(PARTNER)
+    made = [
+        notices.coordinators_review_notice(EVENT, UUID(REFERRAL), partner, "gem", "2027-01-05"),
+        notices.partnership_ended_notice(EVENT, UUID(REFERRAL), partner, "gem"),
+        notices.partner_delivery_failed_notice(UUID(REFERRAL), partner, 5),
+    ]
+    for notice in made:
+        assert notice.audience.coordinators
+        message = notices.compose(notice, language, "https://partnernet.example")
+        assert str(UUID(REFERRAL))[-8:] in message.subject
+        assert f"https://partnernet.example/console/network/partners/{partner}" in message.body

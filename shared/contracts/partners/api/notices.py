@@ -23,6 +23,9 @@ class NoticeKind(enum.StrEnum):
     REVIEW_DUE = "review_due"  # a partnership of your library is due for its review
     WAITING_LIST_PLACE = "waiting_list_place"  # a place came free for someone on a waiting list: tell them
     DELIVERY_FAILED = "delivery_failed"  # a webhook delivery to your endpoint failed for good
+    # the coordinator's, for the whole municipality (REVIEW_DUE too: any library's partnership)
+    PARTNERSHIP_ENDED = "partnership_ended"  # a partnership of a library with a partner ended (or lapsed)
+    PARTNER_DELIVERY_FAILED = "partner_delivery_failed"  # a webhook delivery to a partner of yours failed for good
 
 
 class NoticeLanguage(enum.StrEnum):

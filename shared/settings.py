@@ -70,6 +70,8 @@ class Settings:
     # How long a service keeps an `Idempotency-Key` and its reply (shared/idempotency.py): a retry within it is
     # answered with the first reply, a later one runs as a new request. As long as the gateway's bucket.
     idempotency_retention_hours: float = 24.0
+    # An erased participant's (or volunteer's) trail: history and access log, kept this long after the erasure.
+    trail_retention_days: float = 365.0
     # Notices by e-mail (partners service): the SMTP server they go through (unset: no notices are written),
     # who they come from, the address of the console their links lead to, and how often a failed send is tried.
     smtp_host: str | None = None
@@ -143,6 +145,7 @@ class Settings:
             idempotency_retention_hours=float(
                 env.get("PARTNERNET_IDEMPOTENCY_RETENTION_HOURS", cls.idempotency_retention_hours)
             ),
+            trail_retention_days=float(env.get("PARTNERNET_TRAIL_RETENTION_DAYS", cls.trail_retention_days)),
             smtp_host=env.get("PARTNERNET_SMTP_HOST") or None,
             smtp_port=int(env.get("PARTNERNET_SMTP_PORT", cls.smtp_port)),
             smtp_username=env.get("PARTNERNET_SMTP_USERNAME") or None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from services.referrals import store
@@ -17,6 +18,7 @@ from services.referrals.commands import (
     person,
     policy,
     privacy,
+    retention,
     submission,
 )
 from services.referrals.participant_codes import CodeHasher
@@ -30,6 +32,7 @@ from shared.contracts.partners.events import (
     LibraryRegistered,
 )
 from shared.contracts.referrals.api import operations as ops
+from shared.retention import RETENTION_SWEEP_SECONDS
 from shared.service import ServiceRuntime
 
 DEADLINE_SWEEP_SECONDS = 60.0
@@ -89,3 +92,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
 
     runtime.every(DEADLINE_SWEEP_SECONDS, "referral-deadlines", partial(deadlines.run_deadlines, work))
     runtime.every(DEADLINE_SWEEP_SECONDS, "exact-digests", person.ExactDigests(work, vault, index).run)
+    trail_window = timedelta(days=runtime.settings.trail_retention_days)
+    runtime.every(
+        RETENTION_SWEEP_SECONDS, "trail-retention", partial(retention.prune_erased_trails, work, trail_window)
+    )

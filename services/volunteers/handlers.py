@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 
 from services.volunteers import store
@@ -12,6 +13,7 @@ from services.volunteers.commands import (
     privacy,
     projections,
     recruitment,
+    retention,
     screening,
     training,
     training_needs,
@@ -35,6 +37,7 @@ from shared.contracts.partners.events import (
     PartnershipSuspended,
 )
 from shared.contracts.volunteers.api import operations as ops
+from shared.retention import RETENTION_SWEEP_SECONDS
 from shared.service import ServiceRuntime
 
 # Interns whose period is over, and qualifications past their last day, are looked for this often.
@@ -135,3 +138,5 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     runtime.every(
         PERIODIC_SECONDS, "erase-after-retention", lambda: privacy.erase_after_retention(work, runtime.clock.now())
     )
+    trail = partial(retention.prune_erased_trails, work, timedelta(days=runtime.settings.trail_retention_days))
+    runtime.every(RETENTION_SWEEP_SECONDS, "trail-retention", trail)

@@ -5,10 +5,15 @@ library's staff only, and part of that person's export."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from services.volunteers.commands.retention import prune_erased_trails
+from shared.clock import FixedClock
+from shared.unit_of_work import UnitOfWork
 from tests.conftest import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import VolunteerTenant, call, volunteer_tenant
 
@@ -83,3 +88,41 @@ async def test_only_the_librarys_staff_read_the_access_log(platform: RunningPlat
     assert volunteer_id not in str(other_library)
     bad = await call(platform, vt.staff_a, "GET", "/api/v1/volunteers/access-log", cursor="not-a-cursor")
     assert bad.status_code in (400, 422)
+
+
+async def test_an_anonymised_persons_access_log_goes_after_the_trail_window_and_others_stay(
+    platform: RunningPlatform, vt: VolunteerTenant
+) -> None:
+    """PARTNERNET_TRAIL_RETENTION_DAYS after the erasure (README, *Privacy*). The sweep runs here on a clock a year
+    ahead, so it also takes the logs of people other tests of this session erased; none looks at them again."""
+    applied = [
+        await call(
+            platform, vt.organisation_token, "POST", "/api/v1/applications", {"person": p, "library": vt.library_a}
+        )
+        for p in (someone(), someone())
+    ]
+    erased, kept = (a["id"] for a in applied)
+    for volunteer_id in (erased, kept):
+        assert await call(platform, vt.staff_a, "GET", f"/api/v1/volunteers/{volunteer_id}")
+    done = await call(platform, vt.staff_a, "POST", f"/api/v1/volunteers/{erased}/erase")
+    assert isinstance(done, dict), done.text
+    runtime = platform.services["volunteers"]
+    window = timedelta(days=platform.settings.trail_retention_days)
+
+    async def logged(volunteer_id: str) -> int:
+        async with runtime.engine.connect() as conn:
+            found = await conn.execute(
+                sa.text("SELECT count(*) FROM volunteer_data_reads WHERE volunteer_id = :id"), {"id": volunteer_id}
+            )
+            return int(found.scalar_one())
+
+    before = (await logged(erased), await logged(kept))
+    assert before[0] >= 2 and before[1] >= 2
+    eve = datetime.now(UTC) + window - timedelta(days=1)
+    await prune_erased_trails(UnitOfWork(runtime.sessions, FixedClock(eve)), window)
+    assert (await logged(erased), await logged(kept)) == before  # the window has not passed yet
+
+    after = datetime.now(UTC) + window + timedelta(days=1)
+    assert await prune_erased_trails(UnitOfWork(runtime.sessions, FixedClock(after)), window) >= 1
+
+    assert (await logged(erased), await logged(kept)) == (0, before[1])  # the person still held keeps theirs

@@ -29,6 +29,27 @@ volunteer_data_reads = sa.Table(
     sa.Index("volunteer_data_reads_by_library", "library", sa.text("id DESC")),
 )
 
+# Anonymised people whose access log waits for its window (migration 010), and the sweep's batch: the due ones
+# oldest first (one another sweep holds skipped), their reads through the index by volunteer; the count done.
+erased_volunteer_trails = sa.Table(
+    "erased_volunteer_trails",
+    metadata,
+    sa.Column("volunteer_id", PgUUID(as_uuid=True), sa.ForeignKey("volunteers.id"), primary_key=True),
+    sa.Column("anonymised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("erased_volunteer_trails_by_age", "anonymised_at"),
+)
+PRUNE_TRAILS = sa.text(
+    """
+    WITH due AS (
+        SELECT volunteer_id FROM erased_volunteer_trails WHERE anonymised_at < :before
+         ORDER BY anonymised_at LIMIT :batch FOR UPDATE SKIP LOCKED
+    ),
+    reads AS (DELETE FROM volunteer_data_reads r USING due WHERE r.volunteer_id = due.volunteer_id),
+    done AS (DELETE FROM erased_volunteer_trails t USING due WHERE t.volunteer_id = due.volunteer_id RETURNING 1)
+    SELECT count(*) FROM done
+    """
+)
+
 LOG_READS = volunteer_data_reads.insert()  # built once: every view that shows a person runs it
 
 

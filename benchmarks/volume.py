@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 
+FIGURE_TRIGGERS = ("referral_figures", "referral_month_figures", "referral_intake_hours")
+
 LIBRARIES = 50
 MUNICIPALITIES = 10
 PARTNERS = 200
@@ -109,13 +111,15 @@ async def seed(dsn: str, n: int, *, library: str, plumbing: bool = True, log: An
         first = int(
             await db.fetchval("SELECT count(*) FROM referrals.referrals WHERE participant_pseudonym LIKE 'P-SEED%'")
         )
-        # The read models' trigger (migration 011) counts one row at a time; for copies in bulk they are computed
-        # once afterwards, from all the referrals, as `partnernet rebuild-figures` does.
-        await db.execute("ALTER TABLE referrals.referrals DISABLE TRIGGER referral_figures")
+        # The read models' triggers (migrations 011, 013) count one row at a time; for copies in bulk they are
+        # computed once afterwards, from all the referrals, as `partnernet rebuild-figures` does.
+        for trigger in FIGURE_TRIGGERS:
+            await db.execute(f"ALTER TABLE referrals.referrals DISABLE TRIGGER {trigger}")
         try:
             await copy_referrals(db, first, n, select, columns, template, plumbing=plumbing, log=log, started=started)
         finally:
-            await db.execute("ALTER TABLE referrals.referrals ENABLE TRIGGER referral_figures")
+            for trigger in FIGURE_TRIGGERS:
+                await db.execute(f"ALTER TABLE referrals.referrals ENABLE TRIGGER {trigger}")
         await db.execute("SELECT referrals.rebuild_referral_figures()")
         log(f"    read models rebuilt ({time.monotonic() - started:.0f}s)")
         for table in (

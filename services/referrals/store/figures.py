@@ -59,26 +59,75 @@ referral_intakes = sa.Table(
 )
 
 
+def _month_table(name: str, base: sa.Table) -> sa.Table:
+    """Migration 013's counters per month of submission: the base's columns after the month."""
+    parties = ("municipality", "library", "referring_partner_id", "receiving_partner_id")
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("month", sa.Date, nullable=False),
+        *(sa.Column(c.name, c.type, nullable=c.nullable) for c in base.columns),
+        *(sa.Index(f"{name}_by_{party.removesuffix('_partner_id')}", party, "month") for party in parties),
+    )
+
+
+# The intake histogram (migration 013): per library and partners and 2 %-wide bucket of hours, a count and the
+# exact sum of its hours.
+referral_intake_hours = sa.Table(
+    "referral_intake_hours",
+    metadata,
+    sa.Column("municipality", sa.Text, nullable=False),
+    sa.Column("library", sa.Text, nullable=False),
+    sa.Column("referring_partner_id", PgUUID(as_uuid=True)),
+    sa.Column("receiving_partner_id", PgUUID(as_uuid=True)),
+    sa.Column("bucket", sa.Integer, nullable=False),
+    sa.Column("shard", sa.SmallInteger, nullable=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("hours", sa.Numeric, nullable=False),
+    sa.Index("referral_intake_hours_by_municipality", "municipality", "library"),
+    sa.Index("referral_intake_hours_by_library", "library"),
+)
+# How wide a bucket is: its hours h have floor(ln(1 + h) / ln(BUCKET_RATIO)) in common.
+BUCKET_RATIO = 1.02
+
+referral_month_counts = _month_table("referral_month_counts", referral_counts)
+referral_month_need_counts = _month_table("referral_month_need_counts", referral_need_counts)
+
+
 def _overview(scope: str) -> sa.TextClause:
     """The overview's referral figures in one statement (one round trip instead of seven): per library and per
     partner taking part (as referrer, `by` true, or as receiver) the counters by status with the overdue among
     them, and per library and partner the intakes held with their median hours. `scope` is a fixed condition on
-    the read models' municipality and library columns (a prepared statement per shape, so each uses its index)."""
+    the read models' municipality and library columns (a prepared statement per shape, so each uses its index).
+
+    The median from the intake histogram: per key its buckets in order with the running count; the middle intake
+    (ranks floor((n - 1) / 2) and floor(n / 2), from 0, as percentile_cont takes them) lies in the bucket whose
+    running count passes its rank, and is taken as that bucket's mean (exact for a bucket of one value, else within
+    the bucket's width, 2 %); two middle intakes in two buckets are averaged."""
     return sa.text(
         f"""
         WITH c AS (SELECT library, referring_partner_id, receiving_partner_id, status, overdue, count
                      FROM referral_counts WHERE {scope}),
-             i AS (SELECT library, referring_partner_id, receiving_partner_id, hours
-                     FROM referral_intakes WHERE {scope}),
+             i AS (SELECT library, referring_partner_id, receiving_partner_id, bucket, count, hours
+                     FROM referral_intake_hours WHERE {scope}),
              party AS (SELECT referring_partner_id::text AS key, true AS by, status, overdue, count
                          FROM c WHERE referring_partner_id IS NOT NULL
                        UNION ALL
                        SELECT receiving_partner_id::text, false, status, overdue, count
                          FROM c WHERE receiving_partner_id IS NOT NULL),
-             party_intakes AS (SELECT referring_partner_id::text AS key, hours
-                                 FROM i WHERE referring_partner_id IS NOT NULL
-                               UNION ALL
-                               SELECT receiving_partner_id::text, hours FROM i WHERE receiving_partner_id IS NOT NULL)
+             keyed AS (SELECT 'library' AS side, library AS key, bucket, count, hours FROM i
+                       UNION ALL
+                       SELECT 'partner', referring_partner_id::text, bucket, count, hours
+                         FROM i WHERE referring_partner_id IS NOT NULL
+                       UNION ALL
+                       SELECT 'partner', receiving_partner_id::text, bucket, count, hours
+                         FROM i WHERE receiving_partner_id IS NOT NULL),
+             buckets AS (SELECT side, key, bucket, sum(count) AS n, sum(hours) AS hours
+                           FROM keyed GROUP BY side, key, bucket HAVING sum(count) > 0),
+             running AS (SELECT side, key, n, hours / n AS mean,
+                                sum(n) OVER (PARTITION BY side, key ORDER BY bucket) AS upto,
+                                sum(n) OVER (PARTITION BY side, key) AS total
+                           FROM buckets)
         SELECT 'library' AS side, library AS key, NULL::boolean AS by, status, sum(count) AS number,
                coalesce(sum(count) FILTER (WHERE overdue), 0) AS overdue, NULL::bigint AS intakes,
                NULL::double precision AS median
@@ -87,12 +136,12 @@ def _overview(scope: str) -> sa.TextClause:
         SELECT 'partner', key, by, status, sum(count), coalesce(sum(count) FILTER (WHERE overdue), 0), NULL, NULL
           FROM party GROUP BY key, by, status
         UNION ALL
-        SELECT 'library', library, NULL, NULL, NULL, NULL, count(*),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY hours)
-          FROM i GROUP BY library
-        UNION ALL
-        SELECT 'partner', key, NULL, NULL, NULL, NULL, count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY hours)
-          FROM party_intakes GROUP BY key
+        SELECT side, key, NULL, NULL, NULL, NULL, max(total)::bigint,
+               avg(mean) FILTER (
+                   WHERE (upto - n <= floor((total - 1) / 2) AND floor((total - 1) / 2) < upto)
+                      OR (upto - n <= floor(total / 2) AND floor(total / 2) < upto)
+               )::double precision
+          FROM running GROUP BY side, key
         """
     ).bindparams(*(sa.bindparam(name, type_=sa.Text) for name in ("municipality", "library") if f":{name}" in scope))
 
@@ -110,9 +159,12 @@ OVERVIEW = {
 }
 
 
-def _statistics(scope: str) -> sa.TextClause:
+def _statistics(
+    scope: str, counts: str = "referral_counts", need_counts: str = "referral_need_counts"
+) -> sa.TextClause:
     """The statistics' figures in one statement: per status, per need area, and each flag's count (`kind`,
-    `key`, `number`), summed over the counters in `scope` (a fixed condition on their party columns)."""
+    `key`, `number`), summed over the counters in `scope` (a fixed condition on their party columns; on the
+    counters per month, and on the months too)."""
     flags = {
         "to_partner": "receiving_partner_id IS NOT NULL",
         "overdue_now": "overdue",
@@ -128,11 +180,11 @@ def _statistics(scope: str) -> sa.TextClause:
     unpivot = "\n".join(f"UNION ALL SELECT '{name}', NULL, {name} FROM f" for name in flags)
     return sa.text(
         f"""
-        WITH c AS (SELECT * FROM referral_counts WHERE {scope}),
+        WITH c AS (SELECT * FROM {counts} WHERE {scope}),
              f AS (SELECT {sums} FROM c)
         SELECT 'status' AS kind, status AS key, sum(count) AS number FROM c GROUP BY status HAVING sum(count) > 0
         UNION ALL
-        SELECT 'need', area, sum(count) FROM referral_need_counts WHERE {scope} GROUP BY area HAVING sum(count) > 0
+        SELECT 'need', area, sum(count) FROM {need_counts} WHERE {scope} GROUP BY area HAVING sum(count) > 0
         {unpivot}
         """
     )
@@ -149,6 +201,21 @@ STATISTICS = {
     (role, one_library): Prepared(
         f"SELECT referral statistics ({role}{', a library' if one_library else ''})",
         _statistics(scope + (" AND library = :library" if one_library else "")),
+    )
+    for role, scope in _SCOPES.items()
+    for one_library in (False, True)
+}
+
+# For a period of whole months of submission (first and last month, inclusive), from the counters per month.
+MONTHS = " AND month BETWEEN :first_month AND :last_month"
+PERIOD_STATISTICS = {
+    (role, one_library): Prepared(
+        f"SELECT referral statistics of months ({role}{', a library' if one_library else ''})",
+        _statistics(
+            scope + (" AND library = :library" if one_library else "") + MONTHS,
+            "referral_month_counts",
+            "referral_month_need_counts",
+        ),
     )
     for role, scope in _SCOPES.items()
     for one_library in (False, True)

@@ -1,13 +1,14 @@
-"""The statistics' and the overview's read models (migration 011): after a randomised history of referrals, the
-counters the changes kept equal those rebuilt from the referrals, and every figure equals the one counted over
-the referrals themselves."""
+"""The statistics' and the overview's read models (migrations 011 and 013): after a randomised history of referrals,
+the counters the changes kept (in all and per month of submission) equal those rebuilt from the referrals, and
+every figure, for every period of whole months too, equals the one counted over the referrals themselves."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import random
-from datetime import timedelta
+import statistics as statistics_module
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
@@ -22,7 +23,19 @@ from services.referrals.queries.statistics import (
     statistics_of_counts,
     statistics_of_referrals,
 )
-from services.referrals.store.figures import referral_counts, referral_intakes, referral_need_counts
+from services.referrals.queries.statistics import (
+    whole_months as months_of,
+)
+from services.referrals.store.figures import (
+    BUCKET_RATIO,
+    referral_counts,
+    referral_intake_hours,
+    referral_intakes,
+    referral_month_counts,
+    referral_month_need_counts,
+    referral_need_counts,
+)
+from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.participant_data import EraseParticipantData
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
@@ -45,6 +58,7 @@ from tests.services.referrals.conftest import KnownTenant, now, submit, submit_c
 
 REFERRALS = 24
 STEPS = 150
+DAYS = 100  # the submissions' spread
 
 
 def outcome(rng: random.Random) -> Outcome:
@@ -57,10 +71,17 @@ async def cells(platform: RunningPlatform, municipality: str) -> dict[str, Any]:
     """The read models of one municipality, shards added up and empty combinations left out."""
     figures: dict[str, Any] = {}
     async with platform.services["referrals"].sessions() as session:
-        for table in (referral_counts, referral_need_counts):
-            key = [c for c in table.c if c.name not in ("shard", "count")]
+        for table in (
+            referral_counts,
+            referral_need_counts,
+            referral_month_counts,
+            referral_month_need_counts,
+            referral_intake_hours,
+        ):
+            key = [c for c in table.c if c.name not in ("shard", "count", "hours")]
+            sums = [sa.func.sum(table.c.count), *([sa.func.sum(table.c.hours)] if "hours" in table.c else [])]
             rows = await session.execute(
-                sa.select(*key, sa.func.sum(table.c.count))
+                sa.select(*key, *sums)
                 .where(table.c.municipality == municipality)
                 .group_by(*key)
                 .having(sa.func.sum(table.c.count) != 0)
@@ -69,6 +90,18 @@ async def cells(platform: RunningPlatform, municipality: str) -> dict[str, Any]:
         rows = await session.execute(sa.select(referral_intakes).where(referral_intakes.c.municipality == municipality))
         figures["referral_intakes"] = sorted(tuple(str(v) for v in row) for row in rows)
     return figures
+
+
+async def exact_medians(platform: RunningPlatform, municipality: str) -> dict[str, tuple[int, float]]:
+    """Per library and partner: the intakes held and the median of their exact hours (migration 011's rows)."""
+    hours: dict[str, list[float]] = {}
+    async with platform.services["referrals"].sessions() as session:
+        rows = await session.execute(sa.select(referral_intakes).where(referral_intakes.c.municipality == municipality))
+        for row in rows:
+            for key in (row.library, row.referring_partner_id, row.receiving_partner_id):
+                if key is not None:
+                    hours.setdefault(str(key), []).append(row.hours)
+    return {key: (len(values), statistics_module.median(values)) for key, values in hours.items()}
 
 
 @pytest.mark.parametrize("seed", [7, 2025])
@@ -95,10 +128,10 @@ async def test_rebuilt_figures_equal_the_incremental_ones_after_a_random_history
             actor = partner_actor
             command = submit_command(library, referring_partner_id=partner)
         command = msgspec.structs.replace(command, needs=needs)
-        at = start + timedelta(hours=rng.randint(0, 24 * 10))
+        at = start + timedelta(hours=rng.randint(0, 24 * DAYS))  # over several months, a quarter's end among them
         referrals.append((await submit(platform, actor, command, at), library, staff, partner_actor))
 
-    work, clock = work_at(platform, start + timedelta(days=12))
+    work, clock = work_at(platform, start + timedelta(days=DAYS + 2))
     taken = 0
     for _ in range(STEPS):
         referral, library, staff, partner_actor = rng.choice(referrals)
@@ -130,6 +163,28 @@ async def test_rebuilt_figures_equal_the_incremental_ones_after_a_random_history
             with contextlib.suppress(PartnernetError):
                 await privacy.erase_participant_data(work, staff, EraseParticipantData(referral_id=referral.id))
     assert taken >= 15, "the history took enough steps to say something"
+    # Intakes held after random waits, so that every key's median has something to say (few random steps get there).
+    for _ in range(8):
+        library = rng.choice([known.library_a, known.library_b])
+        staff = known.staff_a if library == known.library_a else known.staff_b
+        partner, partner_actor = rng.choice(
+            [(known.partner_a, known.partner_a_actor), (known.partner_b, known.partner_b_actor)]
+        )
+        referral = await submit(
+            platform, partner_actor, submit_command(library, referring_partner_id=partner), clock.now()
+        )
+        intake = PlanIntake(
+            intake_at=clock.now() + timedelta(days=1), place="Centrum", contact_person=ContactPerson(name="A")
+        )
+        for use_case, command in (
+            (lifecycle.accept_referral, AcceptReferral()),
+            (lifecycle.plan_intake, intake),
+        ):
+            await use_case(work, staff, ReferralStep(referral_id=referral.id, command=command))
+        clock.advance(timedelta(days=1, hours=rng.uniform(0, 400)))
+        await lifecycle.record_intake_held(
+            work, staff, ReferralStep(referral_id=referral.id, command=RecordIntakeHeld())
+        )
 
     viewers = [
         known.staff_a,
@@ -139,38 +194,85 @@ async def test_rebuilt_figures_equal_the_incremental_ones_after_a_random_history
         Actor(subject="co", role=Role.COORDINATOR, municipality=known.municipality),
     ]
     operator = Actor(subject="op", role=Role.OPERATOR)
-    queries = [GetReferralStatistics(), GetReferralStatistics(library=known.library_a)]
+    submitted = {r.submitted_at.astimezone(LOCAL_TIME).date().replace(day=1) for r, *_ in referrals}
+    queries = [
+        GetReferralStatistics(),
+        GetReferralStatistics(library=known.library_a),
+        *(GetReferralStatistics(**period) for period in whole_months(min(submitted), max(submitted))),
+        GetReferralStatistics(library=known.library_b, submitted_from=min(submitted)),
+    ]
+    assert len(queries) > 8, "the history spans months, a quarter and a year"
     incremental_cells = await cells(platform, known.municipality)
     statuses = {cell[4] for cell in incremental_cells["referral_counts"]}
     assert len(statuses) >= 4, f"the history went several ways: {statuses}"
     incremental = {}
     for viewer in viewers:
         for query in queries:
-            counted = await statistics_of_counts(work, viewer, query)
+            months = None
+            if query.submitted_from or query.submitted_until:
+                months = months_of(query.submitted_from, query.submitted_until)
+                assert months is not None, query  # a period of whole months: from the counters per month
+            counted = await statistics_of_counts(work, viewer, query, months=months)
             # The read model answers exactly what counting over the referrals answers.
             assert counted == await statistics_of_referrals(work, viewer, query), (viewer.subject, query)
-            incremental[(viewer.subject, query.library)] = counted
+            incremental[(viewer.subject, query)] = counted
+    assert any(figures.total for (_, query), figures in incremental.items() if query.submitted_from)
     overview_query = GetReferralsOverviewStatistics(municipality=known.municipality)
     overviews = {
         viewer.subject: await overview_statistics(work, viewer, overview_query)
         for viewer in [*viewers[:2], viewers[-1], operator]
     }
 
+    # The medians from the histogram: within a bucket's width of the median of every intake's exact hours.
+    exact = await exact_medians(platform, known.municipality)
+    assert exact, "the history held intakes"
+    shown = {
+        **{e.library: e.figures for e in overviews["co"].libraries},
+        **{str(e.partner_id): e.figures for e in overviews["co"].partners},
+    }
+    assert {key for key, figures in shown.items() if figures.intakes} == set(exact), "every key with intakes"
+    for key, (intakes, median) in exact.items():
+        assert shown[key].intakes == intakes, key
+        median_shown = shown[key].median_hours_to_intake
+        assert (
+            median_shown is not None and abs(median_shown - median) <= (BUCKET_RATIO - 1) * (1 + median) * 1.05 + 0.05
+        )
+
     await asyncio.to_thread(rebuild_figures_command, platform.settings)  # `partnernet rebuild-figures`
 
     assert await cells(platform, known.municipality) == incremental_cells
     for viewer in viewers:
         for query in queries:
-            assert await statistics(work, viewer, query) == incremental[(viewer.subject, query.library)]
+            assert await statistics(work, viewer, query) == incremental[(viewer.subject, query)]
     for subject, figures in overviews.items():
         viewer = next(v for v in [*viewers, operator] if v.subject == subject)
         assert await overview_statistics(work, viewer, overview_query) == figures
 
 
-async def test_a_period_of_submission_is_counted_over_its_referrals(
+def whole_months(first: date, last: date) -> list[dict[str, Any]]:
+    """Periods of whole months between two months: each month, each quarter and year touched, and open ends."""
+    months = [first]
+    while months[-1] < last:
+        months.append((months[-1] + timedelta(days=32)).replace(day=1))
+
+    def last_day(month: date) -> date:
+        return (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+    quarters = sorted({m.replace(month=(m.month - 1) // 3 * 3 + 1) for m in months})
+    years = sorted({m.replace(month=1) for m in months})
+    return [
+        *({"submitted_from": m, "submitted_until": last_day(m)} for m in months),
+        *({"submitted_from": q, "submitted_until": last_day(q.replace(month=q.month + 2))} for q in quarters),
+        *({"submitted_from": y, "submitted_until": y.replace(month=12, day=31)} for y in years),
+        {"submitted_from": months[1] if len(months) > 1 else first},
+        {"submitted_until": last_day(first)},
+    ]
+
+
+async def test_a_period_that_cuts_a_month_is_counted_over_its_referrals(
     platform: RunningPlatform, known: KnownTenant
 ) -> None:
-    """The counters keep no dates: statistics for a period count that period's referrals, as before."""
+    """The counters keep months: statistics for a period that cuts one count that period's referrals, as before."""
     old, recent = now() - timedelta(days=30), now()
     command = submit_command(known.library_a, referring_partner_id=known.partner_a)
     await submit(platform, known.partner_a_actor, command, old)

@@ -149,6 +149,8 @@ async def test_user_facing_queries_use_indexes_at_volume(
                     assert page.status_code == 200, page.text
                 assert (await api.get(f"/api/v1/referrals/{referral_id}")).status_code == 200
                 assert (await api.get("/api/v1/referrals/statistics")).status_code == 200
+                year = {"submitted_from": "2024-01-01", "submitted_until": "2024-12-31"}  # from the months' counters
+                assert (await api.get("/api/v1/referrals/statistics", params=year)).status_code == 200
                 if token != tenant.partner_a_token:
                     overview = await api.get("/api/v1/overview")
                     assert overview.status_code == 200, overview.text
@@ -162,6 +164,7 @@ async def test_user_facing_queries_use_indexes_at_volume(
     assert len(referral_sql) > 10 and partner_sql
     # The statistics, the overview, a referral and the feed pages went over the direct connections.
     assert {schema for schema, _, _ in direct_sql} >= {"referrals", "partners"}, direct_sql
+    assert any("referral_month_counts" in sql for _, sql, _ in direct_sql)
     assert any("referral_counts" in sql for _, sql, _ in direct_sql) and any(
         "feed_entries" in sql for _, sql, _ in direct_sql
     )

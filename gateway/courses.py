@@ -99,6 +99,28 @@ session_routes = Router(
             summary="A session's places and waiting list, in the order they came in",
             handler_name="list_session_enrolments",
         ),
+        passthrough(
+            "GET",
+            f"{SESSION}/residents",
+            ops.LIST_SESSION_RESIDENTS,
+            summary="Residents who signed up for the session themselves, for those who run it (each read is logged)",
+            handler_name="list_session_residents",
+        ),
+    ],
+)
+
+resident_routes = Router(
+    path="/api/v1/resident-registrations",
+    tags=["courses"],
+    route_handlers=[
+        passthrough(
+            "POST",
+            "/{registration_id:uuid}/erase",
+            ops.ERASE_RESIDENT_DATA,
+            status_code=200,
+            handler_name="erase_resident_data",
+        ),
+        passthrough("POST", "/encryption/rotate", ops.ROTATE_ENCRYPTION, status_code=200),
     ],
 )
 
@@ -151,4 +173,4 @@ education_routes = Router(
     ],
 )
 
-COURSE_CONTROLLERS = [course_routes, session_routes, enrolment_routes, education_routes]
+COURSE_CONTROLLERS = [course_routes, session_routes, enrolment_routes, resident_routes, education_routes]

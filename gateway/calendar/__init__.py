@@ -52,6 +52,7 @@ from shared.contracts.courses.api.public import (
     RegistrationStep,
     TakeRegistrationStep,
 )
+from shared.contracts.courses.api.residents import ExportResidentData
 from shared.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from shared.rpc import RpcClient
 
@@ -226,6 +227,39 @@ class PublicCalendarController(Controller):
         hide_link(request, municipality)
         lang = html.language_of(request.query_params.get("lang"))
         return await self._registration(request, rpc, municipality, token, lang, None)
+
+    @get("/registrations/{token:str}/export", exclude_from_auth=True, summary="A resident's data, by their link")
+    async def export(
+        self,
+        request: Request[Any, Any, Any],
+        municipality: FromPath[str],
+        token: FromPath[str],
+        rpc: NamedDependency[RpcClient],
+    ) -> Response[Any]:
+        """Everything held about the registration and who read it, as a JSON file (the right of access)."""
+        hide_link(request, municipality)
+        lang = html.language_of(request.query_params.get("lang"))
+        attempts, key = link_attempts(request), client_key(request)
+        if (wait := attempts.refuse(key)) is not None:
+            return too_many(request, municipality, lang, wait)
+        try:
+            body = msgspec.convert({"token": token}, ExportResidentData)
+            exported = await rpc.call(ops.EXPORT_RESIDENT_DATA, RESIDENT, body)
+        except (NotFound, InvalidInput, msgspec.ValidationError):
+            attempts.wrong_code(key)
+            return not_found(request, municipality, lang)
+        if exported.registration.municipality != municipality:
+            attempts.wrong_code(key)
+            return not_found(request, municipality, lang)
+        return Response(
+            msgspec.json.encode(exported),
+            media_type="application/json",
+            headers={
+                "Content-Disposition": 'attachment; filename="my-registration.json"',
+                "Cache-Control": "no-store",
+                "X-Robots-Tag": "noindex, nofollow",
+            },
+        )
 
     @post(
         "/registrations/{token:str}/{step:str}",

@@ -217,6 +217,7 @@ def registration_page(
         state=lines_state,
         steps=steps,
         can_erase=not view.erased,
+        export=f"{base}/export" + ("?lang=en" if lang == "en" else ""),
         notice=notice,
     )
     return page(content, status, **{"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"})

@@ -27,6 +27,7 @@ from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api import operations as ops
 from shared.contracts.courses.api.courses import CourseStatus, GetCourse, GetSession, SessionStatus
 from shared.contracts.courses.api.enrolments import EnrolmentView, GetEnrolment, ListEnrolments
+from shared.contracts.courses.api.residents import EraseResidentData, ListSessionResidents, SessionResidents
 from shared.contracts.courses.events import EnrolmentStatus
 from shared.contracts.referrals.api import operations as referral_ops
 from shared.contracts.referrals.api.referrals import ListReferrals, ReferralStatus, ReferralSummary
@@ -36,7 +37,7 @@ from shared.tenancy import Actor, Role
 
 READERS = (Role.STAFF, Role.COORDINATOR, Role.PARTNER)
 ENROLLERS = (Role.STAFF, Role.PARTNER)
-STEPS = ("change", "cancel", "enrol", "withdraw", "attendance")
+STEPS = ("change", "cancel", "enrol", "withdraw", "attendance", "erase_resident")
 DONE = ("scheduled", *STEPS)
 # A referral takes an enrolment from its acceptance until it closes (as the courses service decides).
 ENROLLING = frozenset(
@@ -117,6 +118,11 @@ class SessionPages(Controller):
         elif step == "attendance":
             # The whole register in one call (all or nothing): a problem leaves every mark as it was.
             await rpc.call(ops.RECORD_REGISTER, actor, course_forms.register(form, session_id))
+        elif step == "erase_resident":
+            # Only a registration of this session: the service answers another one as not found.
+            registration = str(forms.uuid(form, "registration_id") or "")
+            body = {"registration_id": registration, "session_id": str(session_id)}
+            await rpc.call(ops.ERASE_RESIDENT_DATA, actor, forms.convert(body, EraseResidentData))
         else:
             raise InvalidInput(f"not a step of a session: {step[:40]}")
 
@@ -139,6 +145,10 @@ class SessionPages(Controller):
             enrolling_referrals(rpc, actor),
         )
         runs = course_forms.manages(actor, course.library, course.offered_by_partner_id)
+        # Residents who signed up themselves, by name, for those who run the course only (each read is logged).
+        residents: SessionResidents | None = None
+        if runs:
+            residents = await rpc.call(ops.LIST_SESSION_RESIDENTS, actor, ListSessionResidents(session_id=session_id))
         scheduled = session.status is SessionStatus.SCHEDULED
         now = datetime.now(LOCAL_TIME)
         started = [(n, m.starts_at) for n, m in enumerate(session.meetings, start=1) if m.starts_at <= now]
@@ -171,6 +181,7 @@ class SessionPages(Controller):
             registers=registers(started, confirmed) if runs or actor.role is Role.COORDINATOR else [],
             record=runs and scheduled and bool(started) and bool(confirmed),
             referrals=[r for r in referrals if r.participant_pseudonym not in taken],
+            residents=residents,
             meetings=meetings,
             typed={key: forms.text(form, key) or "" for key in ("capacity", "place", "pseudonym")} if form else {},
             open_meeting=meeting_of(form) if form is not None else None,

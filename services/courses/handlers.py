@@ -5,7 +5,15 @@ from __future__ import annotations
 from functools import partial
 
 from services.courses import store
-from services.courses.commands import budgets, education, enrolment, projections, residents, training_needs
+from services.courses.commands import (
+    budgets,
+    education,
+    enrolment,
+    projections,
+    resident_data,
+    residents,
+    training_needs,
+)
 from services.courses.commands.offer import courses, sessions, tasks
 from services.courses.commands.purchasing import approval, fulfilment, invoices, requesting
 from services.courses.commands.resident_mail import ResidentMailWorker, resident_mail_relay
@@ -79,6 +87,10 @@ def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWo
     runtime.bind(ops.REGISTER_RESIDENT, partial(residents.register_resident, work, vault))
     runtime.bind(ops.OPEN_REGISTRATION, partial(residents.open_registration, work, vault))
     runtime.bind(ops.TAKE_REGISTRATION_STEP, partial(residents.take_registration_step, work, vault))
+    runtime.bind(ops.EXPORT_RESIDENT_DATA, partial(resident_data.export_resident_data, work, vault))
+    runtime.bind(ops.LIST_SESSION_RESIDENTS, partial(resident_data.list_session_residents, work, vault))
+    runtime.bind(ops.ERASE_RESIDENT_DATA, partial(resident_data.erase_resident_data, work, vault))
+    runtime.bind(ops.ROTATE_ENCRYPTION, partial(resident_data.rotate_encryption, work, vault))
     runtime.every(RESIDENT_JOBS_SECONDS, "resident-offers", partial(residents.pass_on_lapsed_offers, work))
     runtime.every(RESIDENT_JOBS_SECONDS, "resident-retention", partial(residents.erase_after_retention, work))
     if mail is not None:

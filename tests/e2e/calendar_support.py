@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import mailbox
 import re
+import uuid
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
+
+import httpx
 
 from launcher.mail_catcher import MailCatcher
 from tests.conftest import RunningPlatform, Tenant, eventually
@@ -182,3 +185,32 @@ def link_in(message: Message) -> str:
     match = LINK.search(body_of(message))
     assert match, body_of(message)
     return f"/m/{match['municipality']}/registrations/{match['token']}"
+
+
+def someone(first: str) -> dict[str, str]:
+    """A resident of this test alone: a tagged surname, address and phone that no other row can hold."""
+    tag = uuid.uuid4().hex[:8]
+    return {
+        "name": f"{first} Veldhuis{tag}",
+        "email": f"{first.lower()}.{tag}@bewoner.example",
+        "phone": f"06 {uuid.uuid4().int % 10**8:08d}",
+    }
+
+
+def traces_of(who: dict[str, str]) -> list[str]:
+    """The strings that would give the resident away."""
+    return [who["name"], who["name"].split()[-1], who["email"], who["phone"], who["phone"].replace(" ", "")]
+
+
+async def signed_up(site: str, catcher: MailCatcher, municipality: str, session_id: str, who: dict[str, str]) -> str:
+    """Signed up on the public calendar and confirmed from the e-mail: the resident's link."""
+    async with httpx.AsyncClient(base_url=site, timeout=10) as web:
+        answer = await web.post(f"/m/{municipality}/courses/{session_id}", data=who)
+        assert answer.status_code == 200, answer.text
+        link = link_in(await message_about(catcher, who["email"], "Bevestig"))
+        assert (await web.post(f"{link}/confirm")).status_code == 200
+    return link
+
+
+def registration_of(link: str) -> uuid.UUID:
+    return uuid.UUID(hex=link.rsplit("/", 1)[1][:32])

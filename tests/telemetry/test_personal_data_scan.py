@@ -341,7 +341,8 @@ async def volunteer_flows(platform: RunningPlatform, vt: VolunteerTenant, scenar
 
 
 async def resident_flows(platform: RunningPlatform, vt: VolunteerTenant, scenario: Scenario) -> None:
-    """A resident signs up on the public calendar, opens their link, confirms, cancels and erases (issue 22)."""
+    """A resident signs up on the public calendar, opens their link, confirms, is listed to the library's staff,
+    downloads their data, cancels and erases; the library's staff erase too (issue 22)."""
     await courses_know(platform, vt.base)
     session_id = (await schedule(platform, vt.staff_a, capacity=2))["session"]["id"]
     async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as web:
@@ -360,9 +361,19 @@ async def resident_flows(platform: RunningPlatform, vt: VolunteerTenant, scenari
         scenario.codes.append(token)
         link = f"/m/{vt.municipality}/registrations/{token}"
         assert (await web.get(link)).status_code == 200
-        for step in ("confirm", "cancel", "erase"):
+        assert (await web.post(f"{link}/confirm")).status_code == 200
+        # The library's staff read who signed up; the resident downloads their data (names in both answers).
+        async with platform.client(vt.staff_a) as api:
+            listed = await api.get(f"/api/v1/sessions/{session_id}/residents")
+            assert listed.status_code == 200 and RESIDENT["email"] in listed.text, listed.text
+        exported = await web.get(f"{link}/export")
+        assert exported.status_code == 200 and RESIDENT["email"] in exported.text, exported.text
+        for step in ("cancel", "erase"):
             answer = await web.post(f"{link}/{step}")
             assert answer.status_code == 200, (step, answer.text)
+        async with platform.client(vt.staff_a) as api:  # asked of the library too: erased already, nothing more
+            erased = await api.post(f"/api/v1/resident-registrations/{registration_id}/erase")
+            assert erased.status_code == 200, erased.text
 
 
 def is_this_tests_client(line: str, platform: RunningPlatform) -> bool:
@@ -453,6 +464,9 @@ async def test_no_personal_data_or_secret_in_traces_metrics_or_logs(
         "register_intern",
         "register_resident",
         "take_registration_step",
+        "list_session_residents",
+        "export_resident_data",
+        "erase_resident_data",
     ):
         assert any(f".{operation} " in name for name in span_names), f"no span of {operation}: the flow did not run"
     leaks = captured.leaks()

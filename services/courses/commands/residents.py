@@ -167,7 +167,7 @@ async def take_registration_step(
         assert session_row is not None and row is not None
         now = tx.clock.now()
         if command.step is RegistrationStep.ERASE:
-            await _erase(tx, row, session_row)
+            await erase_registration(tx, row)
         else:
             status = rules.apply_step(_registration(row), command.step, now)
             if command.step is RegistrationStep.CONFIRM:
@@ -245,8 +245,9 @@ async def _close(tx: Transaction, row: sa.Row, reason: CancelReason, now: dateti
     )
 
 
-async def _erase(tx: Transaction, row: sa.Row, session_row: sa.Row) -> None:
-    """On the resident's word: whatever stands is cancelled, and the name and address are gone at once."""
+async def erase_registration(tx: Transaction, row: sa.Row) -> None:
+    """On the resident's word (through their link or the library's staff): whatever stands is cancelled, and the
+    name and address are gone at once. `row` is locked, after its session."""
     if row.status in (RegistrationStatus.UNCONFIRMED.value, RegistrationStatus.CONFIRMED.value):
         await _cancel(tx, row, CancelReason.BY_RESIDENT)
     now = tx.clock.now()

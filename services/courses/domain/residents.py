@@ -16,10 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from services.courses.domain.offer import CourseScope, may_read_course
 from shared.contracts.courses.api.public import RegistrationState, RegistrationStep
+from shared.contracts.courses.api.residents import ResidentDetail
 from shared.contracts.courses.events import Audience, EnrolmentStatus
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.personal_data import KeyedDigests
+from shared.tenancy import Actor, Role
 
 CONFIRM_WITHIN = timedelta(hours=24)  # an unconfirmed sign-up lapses (and its data goes) after this
 OFFER_HELD_FOR = timedelta(hours=48)  # a place from the waiting list waits this long for the resident's yes
@@ -28,6 +31,14 @@ OFFER_HELD_FOR = timedelta(hours=48)  # a place from the waiting list waits this
 RETAINED_FOR = timedelta(days=30)
 SIGN_UPS_PER_ADDRESS = 5  # sign-ups one e-mail address makes within SIGN_UP_WINDOW (any session)
 SIGN_UP_WINDOW = timedelta(hours=1)
+
+
+def kept_until(closed_at: datetime | None, session_ends_at: datetime) -> datetime:
+    """When name and address go at the latest: `RETAINED_FOR` after the registration closed or its session ended,
+    whichever came first (what the retention job erases by; the export tells the resident)."""
+    ended = session_ends_at if closed_at is None else min(closed_at, session_ends_at)
+    return ended + RETAINED_FOR
+
 
 # Training for a partner's or the library's own staff, and for volunteers, is internal: never on the calendar.
 INTERNAL_AUDIENCES = frozenset({Audience.PARTNER_STAFF, Audience.LIBRARY_STAFF, Audience.VOLUNTEERS})
@@ -117,3 +128,40 @@ class RegistrationLinks:
         if not hmac.compare_digest(token[32:], self._mac(registration_id)):
             raise NotFound("no registration for this link")
         return registration_id
+
+
+# --- who sees a resident's name and address ----------------------------------------------------------------
+
+
+def resident_detail(actor: Actor, course: CourseScope) -> ResidentDetail | None:
+    """The library that runs (or hosts) the course reaches its residents: name, e-mail, phone. The partner that
+    gives it sees who is in the room (names, for its register), no way to reach them: the library and the
+    platform's messages do that. Nobody else: coordinators, other libraries, other partners and operators see
+    pseudonyms only (an actor without a partner, such as the public calendar's, is no partner)."""
+    if actor.role is Role.STAFF and course.library is not None and actor.library == course.library:
+        return ResidentDetail.CONTACT
+    if (
+        actor.role is Role.PARTNER
+        and actor.partner is not None
+        and course.offered_by_partner_id is not None
+        and actor.partner == str(course.offered_by_partner_id)
+    ):
+        return ResidentDetail.NAME
+    return None
+
+
+def check_resident_detail(actor: Actor, course: CourseScope, actor_municipality: str | None) -> ResidentDetail:
+    """How much the actor sees of the course's residents; a course out of sight is not found, one in sight that
+    they do not run is forbidden."""
+    detail = resident_detail(actor, course)
+    if detail is not None:
+        return detail
+    if may_read_course(actor, course, actor_municipality):
+        raise Forbidden(f"only those who run course {course.id} see who signed up for it")
+    raise NotFound(f"course {course.id} not found")
+
+
+def check_may_erase(actor: Actor, course: CourseScope, actor_municipality: str | None) -> None:
+    """Erasure on a resident's request goes through the library's staff (the partner sees names, not requests)."""
+    if check_resident_detail(actor, course, actor_municipality) is not ResidentDetail.CONTACT:
+        raise Forbidden(f"only the staff of the library that runs course {course.id} erase a resident's data")

@@ -244,3 +244,50 @@ UPDATE resident_mail SET attempts = $2, lease_until = NULL, last_error = $3, fai
     next_attempt_at = coalesce($5, next_attempt_at)
 WHERE id = $1
 """
+
+
+# Every read of a resident's name and address, and their erasure by staff (migration 013).
+data_reads = sa.Table(
+    "resident_data_reads",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("registration_id", Uuid, sa.ForeignKey("resident_registrations.id"), nullable=False),
+    sa.Column("course_id", Uuid, nullable=False),
+    sa.Column("library", sa.Text),
+    sa.Column("participant_pseudonym", sa.Text),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("actor_role", sa.Text, nullable=False),
+    sa.Column("actor_organisation", sa.Text),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("at", Time, nullable=False),
+    sa.Index("resident_data_reads_by_registration", "registration_id", "id"),
+)
+
+
+async def log_reads(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    if entries:
+        await session.execute(data_reads.insert(), entries)
+
+
+async def reads_of(session: AsyncSession, registration_id: UUID) -> list[sa.Row]:
+    d = data_reads
+    statement = sa.select(d).where(d.c.registration_id == registration_id).order_by(d.c.id)
+    return list((await session.execute(statement)).all())
+
+
+async def residents_of_session(session: AsyncSession, session_id: UUID) -> list[sa.Row]:
+    """Confirmed registrations of the session that hold a place or a spot on its waiting list and still hold their
+    sealed data, with their enrolment, in the order they came in."""
+    e = enrolments
+    statement = (
+        sa.select(r, e.c.participant_pseudonym, e.c.status.label("enrolment_status"))
+        .join(e, e.c.id == r.c.enrolment_id)
+        .where(
+            r.c.session_id == session_id,
+            r.c.status == "confirmed",
+            r.c.sealed.is_not(None),
+            e.c.status.in_(["confirmed", "waitlisted"]),
+        )
+        .order_by(e.c.sequence)
+    )
+    return list((await session.execute(statement)).all())

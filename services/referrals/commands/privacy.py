@@ -26,12 +26,11 @@ from shared.contracts.referrals.api.participant_data import (
 from shared.contracts.referrals.api.referrals import ReferralStatus, ReferralView
 from shared.contracts.referrals.events import AnonymisationReason, ReferralAnonymised, ReferralWithdrawn, WithdrawReason
 from shared.errors import NotFound
+from shared.resealing import reseal_column
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
-
-RESEAL_BATCH = 500
 
 
 async def anonymise(tx: Transaction, row: sa.Row, *, reason: AnonymisationReason, actor: str) -> None:
@@ -128,16 +127,7 @@ async def rotate_encryption(
 ) -> RotationResult:
     """Re-seal every participant's data with the newest configured key, in batches; then older keys can go."""
     actor.require(Role.OPERATOR)
-    resealed = 0
-    last_id = None
-    while True:
-        async with work.transaction() as tx:
-            rows = await personal_data.sealed_after(tx.session, last_id, RESEAL_BATCH)
-            for row in rows:
-                await store.update_referral(tx.session, row.id, participant_sealed=vault.reseal(row.participant_sealed))
-        resealed += len(rows)
-        if len(rows) < RESEAL_BATCH:
-            break
-        last_id = rows[-1].id
+    r = store.referrals
+    resealed = await reseal_column(work, vault.reseal, r, r.c.id, r.c.participant_sealed)
     log.info("re-sealed the personal data of %d referrals with the newest key", resealed)
     return RotationResult(resealed=resealed)

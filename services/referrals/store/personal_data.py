@@ -50,20 +50,6 @@ class ParticipantVault:
 ERASED_TEXT_JSON = '"—"'  # what an erased free text reads as where a text must stay (the consent's purpose)
 
 
-async def sealed_after(session: AsyncSession, last_id: UUID | None, limit: int) -> list[sa.Row]:
-    """The next batch of referrals holding sealed data, by id after `last_id`, locked while they are re-sealed."""
-    statement = (
-        sa.select(referrals.c.id, referrals.c.participant_sealed)
-        .where(referrals.c.participant_sealed.is_not(None))
-        .order_by(referrals.c.id)
-        .limit(limit)
-        .with_for_update()
-    )
-    if last_id is not None:
-        statement = statement.where(referrals.c.id > last_id)
-    return list((await session.execute(statement)).all())
-
-
 async def erase_personal_data(session: AsyncSession, referral_id: UUID) -> None:
     """Everything that may say who the participant is: the sealed data and free text about them."""
     # The consent's purpose and the consent as first recorded are free text as well: what it was for goes, the

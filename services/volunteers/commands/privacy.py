@@ -22,6 +22,7 @@ from shared.contracts.volunteers.api.personal_data import EraseVolunteerData, Se
 from shared.contracts.volunteers.api.volunteers import VolunteerStatus, VolunteerView
 from shared.contracts.volunteers.events import VolunteerAnonymised, VolunteerKind
 from shared.errors import NotFound
+from shared.resealing import reseal_column
 from shared.tenancy import SYSTEM, Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork, in_batches
 from shared.versions import is_stale, version_conflict
@@ -127,17 +128,8 @@ async def rotate_encryption(
     """Re-seal every person's data (and school supervisors') with the newest configured key, in batches."""
     actor.require(Role.OPERATOR)
     resealed = 0
-    for what in personal_data.SEALED:
-        last: UUID | None = None
-        while True:
-            async with work.transaction() as tx:
-                rows = await personal_data.sealed_after(tx.session, what, last, BATCH)
-                for found_key, sealed in rows:
-                    await personal_data.reseal(tx.session, what, found_key, vault.reseal(sealed))
-            resealed += len(rows)
-            if len(rows) < BATCH:
-                break
-            last = rows[-1][0]
+    for table, key, column in personal_data.SEALED.values():
+        resealed += await reseal_column(work, vault.reseal, table, key, column, batch=BATCH)
     log.info("re-sealed %d volunteers' and supervisors' personal data with the newest key", resealed)
     return RotationResult(resealed=resealed)
 

@@ -298,17 +298,3 @@ SEALED = {
     "supervisor": (internships, internships.c.volunteer_id, internships.c.supervisor_sealed),
     "assessment": (internships, internships.c.volunteer_id, internships.c.assessment_sealed),
 }
-
-
-async def sealed_after(session: AsyncSession, what: str, after: UUID | None, batch: int) -> list[sa.Row]:
-    """(key, sealed value) of the next batch after `after`, locked, in key order."""
-    _, key, column = SEALED[what]
-    statement = sa.select(key, column).where(column.is_not(None)).order_by(key).limit(batch).with_for_update()
-    if after is not None:
-        statement = statement.where(key > after)
-    return list((await session.execute(statement)).all())
-
-
-async def reseal(session: AsyncSession, what: str, found_key: UUID, sealed: Any) -> None:
-    table, key, column = SEALED[what]
-    await session.execute(table.update().where(key == found_key).values({column.name: sealed}))

@@ -87,12 +87,21 @@ from shared.contracts.courses.api.purchasing import (
     RequestPurchase,
     SubmitQuote,
 )
+from shared.contracts.courses.api.residents import (
+    EraseResidentData,
+    ExportResidentData,
+    ListSessionResidents,
+    ResidentErased,
+    ResidentExport,
+    SessionResidents,
+)
 from shared.contracts.courses.api.statistics import (
     CoursesPartnerActs,
     CoursesStatistics,
     GetCoursesPartnerActs,
     GetCoursesStatistics,
 )
+from shared.contracts.referrals.api.participant_data import RotateEncryption, RotationResult
 from shared.contracts.vocabulary import Page
 from shared.operations import Operations
 from shared.tenancy import Role
@@ -437,6 +446,35 @@ TAKE_REGISTRATION_STEP = COURSES.declare(
     RegistrationView,
     roles=RESIDENTS,
     summary="Confirm, accept an offered place, cancel or erase, by the link from the resident's e-mail",
+)
+EXPORT_RESIDENT_DATA = COURSES.declare(
+    "export_resident_data",
+    ExportResidentData,
+    ResidentExport,
+    roles=RESIDENTS,
+    summary="Everything held about a resident's registration and who read it, by the link from their e-mail",
+)
+# Residents' personal data for those who run the course (issue 22): the service decides how much each sees.
+LIST_SESSION_RESIDENTS = COURSES.declare(
+    "list_session_residents",
+    ListSessionResidents,
+    SessionResidents,
+    roles=(Role.STAFF, Role.PARTNER),
+    summary="A session's residents by name (and for the library's staff how to reach them); each read is logged",
+)
+ERASE_RESIDENT_DATA = COURSES.declare(
+    "erase_resident_data",
+    EraseResidentData,
+    ResidentErased,
+    roles=(Role.STAFF,),
+    summary="The library's staff erase a resident's name and address on their request (the place is given up)",
+)
+ROTATE_ENCRYPTION = COURSES.declare(
+    "rotate_encryption",
+    RotateEncryption,
+    RotationResult,
+    roles=(Role.OPERATOR,),
+    summary="Re-seal residents' personal data with the newest key (operators)",
 )
 
 # --- tailored education (maatwerkeducatie, issue 24): a referrer asks, the library plans a course or declines

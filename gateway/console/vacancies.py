@@ -16,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, steps
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
@@ -33,7 +33,7 @@ from shared.contracts.volunteers.api.vacancies import (
     VacancyView,
 )
 from shared.contracts.volunteers.api.volunteers import ListVolunteers
-from shared.errors import InvalidInput, PartnernetError
+from shared.errors import PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -48,6 +48,30 @@ STEPS: dict[VacancyStatus, tuple[VacancyStep, ...]] = {
 }
 DONE = ("created", "changed", *(step.value for step in VacancyStep))
 FIELDS = ("title", "description", "hours_per_week", "qualifications_needed")
+
+
+def change(vacancy_id: UUID, form: FormMultiDict) -> UpdateVacancy:
+    data = what_it_asks(form) | {
+        "vacancy_id": str(vacancy_id),
+        "expected_version": forms.number(form, "expected_version"),
+    }
+    # The form shows every field, so an emptied hours per week is cleared (a merge patch).
+    return msgspec.convert(data, UpdateVacancy)
+
+
+def step(step: VacancyStep) -> steps.Step:
+    return steps.Step(
+        ops.TAKE_VACANCY_STEP,
+        lambda vacancy_id, form: TakeVacancyStep(
+            vacancy_id=vacancy_id, step=step, expected_version=forms.number(form, "expected_version")
+        ),
+    )
+
+
+# What a form about a vacancy does (the last part of its address): change what it asks, or one of its steps.
+ACTS: dict[str, steps.Step] = {"change": steps.Step(ops.UPDATE_VACANCY, change)} | {
+    s.value: step(s) for s in VacancyStep
+}
 
 
 def qualification_codes(form: FormMultiDict) -> list[str]:
@@ -147,49 +171,25 @@ class VacancyPages(Controller):
         notice = f"vacancy_done.{done}" if done in DONE else None
         return await self._page(visitor, rpc, actor, vacancy_id, notice=notice)
 
-    @post("/{vacancy_id:uuid}", status_code=303)
-    async def change(
+    @post("/{vacancy_id:uuid}/{act:str}", status_code=303)
+    async def act(
         self,
         vacancy_id: FromPath[UUID],
+        act: FromPath[str],
         request: Request[Any, Any, Any],
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
     ) -> Response[Any]:
+        """Change what it asks, or a step (publish, close, reopen …): the volunteers service decides."""
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        try:
-            data = what_it_asks(form) | {
-                "vacancy_id": str(vacancy_id),
-                "expected_version": forms.number(form, "expected_version"),
-            }
-            # The form shows every field, so an emptied hours per week is cleared (a merge patch).
-            await rpc.call(ops.UPDATE_VACANCY, actor, msgspec.convert(data, UpdateVacancy))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._page(visitor, rpc, actor, vacancy_id, problem=problem, values=typed_values(form))
-        return Redirect(f"{PREFIX}/vacancies/{vacancy_id}?done=changed", status_code=303)
-
-    @post("/{vacancy_id:uuid}/{step:str}", status_code=303)
-    async def take_step(
-        self,
-        vacancy_id: FromPath[UUID],
-        step: FromPath[str],
-        request: Request[Any, Any, Any],
-        visitor: NamedDependency[Visitor],
-        rpc: NamedDependency[RpcClient],
-    ) -> Response[Any]:
-        actor = visitor.signed_in(Role.STAFF)
-        form = await request.form()
-        try:
-            if step not in set(VacancyStep):
-                raise InvalidInput(f"not a step of a vacancy: {step[:40]}")
-            body = TakeVacancyStep(
-                vacancy_id=vacancy_id, step=VacancyStep(step), expected_version=forms.number(form, "expected_version")
-            )
-            await rpc.call(ops.TAKE_VACANCY_STEP, actor, body)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            return await self._page(visitor, rpc, actor, vacancy_id, problem=explain(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/vacancies/{vacancy_id}?done={step}", status_code=303)
+        values = typed_values(form) if act == "change" else None
+        return await steps.submit(
+            visitor,
+            lambda: steps.take(rpc, actor, ACTS, act, vacancy_id, form),
+            done=f"{PREFIX}/vacancies/{vacancy_id}?done={'changed' if act == 'change' else act}",
+            again=lambda problem: self._page(visitor, rpc, actor, vacancy_id, problem=problem, values=values),
+        )
 
     @staticmethod
     async def _page(

@@ -60,7 +60,7 @@ async def test_staff_draft_change_publish_and_close_a_vacancy(console: ConsoleCl
     assert (await vacancy_of(world, vacancy_id))["certificate_of_conduct_required"] is False  # the box was unticked
 
     changed = await console.post(
-        path,
+        f"{path}/change",
         {
             "title": title + " (taalhuis)",
             "qualifications_needed": "digital-guide, language-coach",
@@ -69,7 +69,7 @@ async def test_staff_draft_change_publish_and_close_a_vacancy(console: ConsoleCl
         },
     )
     assert changed.status_code == 303, changed.text
-    stale = await console.post(path, {"title": "Oud", "expected_version": version_of(page.text)})
+    stale = await console.post(f"{path}/change", {"title": "Oud", "expected_version": version_of(page.text)})
     assert stale.status_code == 409 and NL["problem.conflict"] in stale.text
     assert (await console.post(f"{path}/reopen", {})).status_code == 422
     for step in ("publish", "close"):
@@ -102,7 +102,7 @@ async def test_another_library_the_coordinator_and_a_partner_change_nothing(
     await console.sign_in(world.tenant.staff_b)
     assert (await console.get(path)).status_code == 404
     assert title not in (await console.get("/console/vacancies")).text
-    for attempt in (f"{path}/publish", path):
+    for attempt in (f"{path}/publish", f"{path}/change"):
         refused = await console.post(attempt, {"title": "Van ons"})
         assert refused.status_code == 404, (attempt, refused.status_code)
 

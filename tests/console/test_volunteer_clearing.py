@@ -67,7 +67,7 @@ async def test_the_console_forms_clear_an_emptied_hours_per_week_and_validity(
     await console.sign_in(world.tenant.staff_a)
     page = await console.get(f"/console/vacancies/{vacancy['id']}")
     emptied = await console.post(
-        f"/console/vacancies/{vacancy['id']}",
+        f"/console/vacancies/{vacancy['id']}/change",
         {"title": f"Voorlezer {tag}", "hours_per_week": "", "expected_version": version_of(page.text)},
     )
     assert emptied.status_code == 303, emptied.text

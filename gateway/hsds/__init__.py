@@ -5,7 +5,8 @@ referral systems to import. No sign-in; the gateway's per-address rate limit app
 
 The HSDS API's endpoints: `/` (version, profile, the API's OpenAPI), `/organizations`, `/services`,
 `/service_at_locations` and `/locations` as pages (`page`, `per_page`; HSDS's total_items, total_pages,
-page_number, size, first_page, last_page, empty, contents) of one-to-one fields, each `/{id}` fully nested.
+page_number, size, first_page, last_page, empty, contents) of one-to-one fields, each `/{id}` fully nested;
+filters `organization_id`, `search` and (services) `modified_after`.
 gateway/hsds/network.py says how partnernet maps onto HSDS and what is published.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -101,6 +103,16 @@ def _filtered(request: Request[Any, Any, Any], records: list[dict[str, Any]]) ->
     search = (request.query_params.get("search") or "").strip().casefold()
     if search:
         records = [r for r in records if search in f"{r.get('name', '')} {r.get('description', '')}".casefold()]
+    modified_after = request.query_params.get("modified_after")
+    if modified_after:
+        # HSDS: services changed on or after this moment, for a system that imports only what changed.
+        try:
+            since = datetime.fromisoformat(modified_after.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput("modified_after must be a date and time (ISO 8601)") from None
+        if since.tzinfo is None:
+            raise InvalidInput("modified_after must name its offset from UTC (Z or +01:00)")
+        records = [r for r in records if "last_modified" in r and datetime.fromisoformat(r["last_modified"]) >= since]
     return records
 
 

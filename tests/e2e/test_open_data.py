@@ -227,8 +227,19 @@ async def test_pages_add_up_to_the_whole(platform: RunningPlatform, tenant: Tena
             assert page["empty"] == (number > len(whole)) and page["size"] == len(page["contents"])
             seen += [s["id"] for s in page["contents"]]
         by_organization = await web.get(f"/m/{m}/hsds/services", params={"organization_id": tenant.partner_a})
+        services = {s["id"]: s for s in await everything(web, m, "services")}
+        newest = max(s["last_modified"] for s in services.values())
+        changed = await web.get(f"/m/{m}/hsds/services", params={"modified_after": newest})
+        later = await web.get(f"/m/{m}/hsds/services", params={"modified_after": "2999-01-01T00:00:00Z"})
+        no_offset = await web.get(f"/m/{m}/hsds/services", params={"modified_after": "2026-01-01T00:00:00"})
     assert seen == whole and len(whole) == 3
     assert [s["name"] for s in valid_page(by_organization.json(), "service")["contents"]] == ["Rekenen met geld"]
+    # Only what changed since: the newest change and after, nothing after every change; a time needs its offset.
+    assert [s["id"] for s in valid_page(changed.json(), "service")["contents"]] == [
+        i for i, s in services.items() if s["last_modified"] == newest
+    ]
+    assert later.json()["empty"] is True and later.json()["total_items"] == 0
+    assert no_offset.status_code == 422
 
 
 async def test_the_dataset_is_an_hsds_tabular_package_whose_rows_validate(

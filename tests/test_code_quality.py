@@ -23,8 +23,11 @@ BIN = Path(sys.executable).parent
     ],
     ids=["ruff-check", "ruff-format", "import-rules", "mypy"],
 )
+# mypy over the whole repo, tests included, starts without a cache on a fresh clone: 120 s and more on a busy
+# 2-core machine (a full run beside other work timed out at the suite's default 120 s).
+@pytest.mark.timeout(420)
 def test_tool_passes(command: list[str]) -> None:
     result = subprocess.run(
-        [str(BIN / command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+        [str(BIN / command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=400, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr

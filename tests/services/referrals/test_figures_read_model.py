@@ -176,8 +176,11 @@ async def test_rebuilt_figures_equal_the_incremental_ones_after_a_random_history
         intake = PlanIntake(
             intake_at=clock.now() + timedelta(days=1), place="Centrum", contact_person=ContactPerson(name="A")
         )
-        taken: list[tuple[Any, Any]] = [(lifecycle.accept_referral, AcceptReferral()), (lifecycle.plan_intake, intake)]
-        for use_case, step in taken:
+        lifecycle_steps: list[tuple[Any, Any]] = [
+            (lifecycle.accept_referral, AcceptReferral()),
+            (lifecycle.plan_intake, intake),
+        ]
+        for use_case, step in lifecycle_steps:
             await use_case(work, staff, ReferralStep(referral_id=referral.id, command=step))
         clock.advance(timedelta(days=1, hours=rng.uniform(0, 400)))
         await lifecycle.record_intake_held(

@@ -215,12 +215,15 @@ ADDRESS_ROWS = 10  # as many as a partner may have
 ADDRESS_FIELDS = ("street", "house_number", "postcode", "city", "kind")
 
 
-def address_rows(form: FormMultiDict) -> list[dict[str, str]]:
-    """The address rows as typed (`address-<n>-street` …); a row left wholly empty is no address."""
-    rows = []
+def address_rows(form: FormMultiDict) -> list[dict[str, Any]]:
+    """The address rows as typed (`address-<n>-street` …); a row left wholly empty is no address. Where the form
+    showed the open-data choice, each row's own checkbox says whether that address is published."""
+    rows: list[dict[str, Any]] = []
     for n in range(ADDRESS_ROWS):
-        row = {name: text(form, f"address-{n}-{name}") or "" for name in ADDRESS_FIELDS}
+        row: dict[str, Any] = {name: text(form, f"address-{n}-{name}") or "" for name in ADDRESS_FIELDS}
         if any(row[name] for name in ADDRESS_FIELDS if name != "kind"):
+            if form.get("open_data_shown"):
+                row["open_data"] = bool(form.get(f"address-{n}-open_data"))
             rows.append(row)
     return rows
 

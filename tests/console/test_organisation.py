@@ -88,12 +88,15 @@ async def test_a_partner_or_staff_choose_what_it_publishes_as_open_data(console:
         NL["open_data.legend"] in page.text and f'href="/m/{world.tenant.municipality}/hsds/organizations"' in page.text
     )
     assert 'id="f-open_data-publish" name="open_data" value="publish">' in page.text  # not ticked: not published
+    assert 'name="address-0-open_data" value="yes" checked>' in page.text  # an address may be, until unticked
     async with world.platform.client() as web:
         assert (await web.get(public)).status_code == 404
     details = {
         "email": "info@wijk.example",
         "website": "https://wijk.example",
         **address(0, "Marktplein", "3", "3511 AB", "Zuidstad"),
+        "address-0-open_data": "yes",  # this address may be published
+        **address(1, "Opvanglaan", "7", "3512 CD", "Zuidstad"),  # this one never: its box left empty
     }
     saved = await console.post(
         "/console/organisation",
@@ -144,6 +147,9 @@ async def test_a_partner_or_staff_choose_what_it_publishes_as_open_data(console:
     assert shown.status_code == 200, shown.text
     (location,) = shown.json()["locations"]
     assert location["addresses"][0]["address_1"] == "Marktplein 3" and "email" not in shown.json()
+    assert "Opvanglaan" not in shown.text
+    kept = await partner(world, partner_id)
+    assert [a["open_data"] for a in kept["addresses"]] == [True, False]
 
 
 async def test_staff_read_a_partners_history_and_others_do_not(console: ConsoleClient, world: World) -> None:

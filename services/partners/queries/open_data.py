@@ -31,7 +31,7 @@ def open_partner(row: sa.Row) -> OpenPartner:
         website=row.website,
         email=row.email if choices.email else None,
         phone=row.phone if choices.phone else None,
-        addresses=[a for a in addresses if a.kind is AddressKind.VISITING],
+        addresses=[a for a in addresses if a.kind is AddressKind.VISITING and a.open_data],
         choices=choices,
         updated_at=row.updated_at,
     )

@@ -72,6 +72,9 @@ class Address(msgspec.Struct, frozen=True, kw_only=True):
     postcode: Postcode
     city: Name
     kind: AddressKind = AddressKind.VISITING
+    # Published as open data where the partner publishes its addresses (OpenDataChoices.addresses); off for a
+    # place that must stay unlisted (a shelter, a home address). Postal addresses are never published.
+    open_data: bool = True
 
 
 class PartnerContact(msgspec.Struct, frozen=True, kw_only=True):

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 import msgspec
@@ -97,7 +98,15 @@ REFERRING_STEPS: dict[ReferralStatus, tuple[str, ...]] = {
 class Section:
     key: str  # "incoming", "outgoing" or "all"
     items: list[ReferralSummary]
-    more: bool
+    next_cursor: str | None  # the API's cursor to the section's next page; None on its last
+    paged: bool = False  # a later page than the first
+
+    @property
+    def more(self) -> bool:
+        return self.next_cursor is not None
+
+
+SECTIONS = ("incoming", "outgoing", "all")
 
 
 def side_of(actor: Actor, referral: ReferralView) -> str | None:
@@ -122,11 +131,17 @@ def steps_for(actor: Actor, referral: ReferralView) -> tuple[str, ...]:
     return steps
 
 
-async def load_inbox(rpc: RpcClient, actor: Actor) -> list[Section]:
+async def load_inbox(
+    rpc: RpcClient, actor: Actor, paging: str | None = None, cursor: str | None = None
+) -> list[Section]:
+    """Each section's first page, or for the section `paging` the page at `cursor` (the API's own cursor, as
+    `GET /api/v1/referrals?cursor=` pages): every referral can be reached page by page."""
+
     async def section(key: str, direction: ListDirection | None) -> Section:
-        query = ListReferrals(limit=LIST_LIMIT, direction=direction)
+        at = cursor if key == paging and cursor else None
+        query = forms.convert({"limit": LIST_LIMIT, "direction": direction, "cursor": at}, ListReferrals)
         found = await rpc.call(ops.LIST_REFERRALS, actor, query)
-        return Section(key, found.items, found.next_cursor is not None)
+        return Section(key, found.items, found.next_cursor, paged=at is not None)
 
     if actor.role is Role.COORDINATOR:
         return [await section("all", None)]
@@ -135,28 +150,50 @@ async def load_inbox(rpc: RpcClient, actor: Actor) -> list[Section]:
     )
 
 
+def paging_query(paging: str | None, cursor: str | None) -> str:
+    """The page shown, for the live refresh to fetch the same one."""
+    if paging is None or not cursor:
+        return ""
+    return "?" + urlencode({"list_section": paging, "cursor": cursor})
+
+
 class ReferralPages(Controller):
     path = "/"
 
     @get("/inbox")
-    async def inbox(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+    async def inbox(
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        list_section: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+    ) -> Response[str]:
         actor = visitor.signed_in(*INBOX_ROLES)
-        sections, parties = await asyncio.gather(load_inbox(rpc, actor), load_names(rpc, actor))
+        paging = list_section if list_section in SECTIONS else None
+        sections, parties = await asyncio.gather(load_inbox(rpc, actor, paging, cursor), load_names(rpc, actor))
         return page(
             visitor,
             "inbox.html",
             section="referrals",
             sections=sections,
             parties=parties,
+            rows_query=paging_query(paging, cursor),
             live_url=f"{PREFIX}/live/referrals" if actor.role is Role.STAFF else None,
             poll_seconds=PARTNER_POLL_SECONDS if actor.role is Role.PARTNER else None,
         )
 
     @get("/inbox/rows")
-    async def inbox_rows(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
-        """The inbox's lists alone: what the live feed (staff) or polling (partners) swaps in."""
+    async def inbox_rows(
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        list_section: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        """The inbox's lists alone: what the live feed (staff) or polling (partners) swaps in (the same page)."""
         actor = visitor.signed_in(*INBOX_ROLES)
-        sections, parties = await asyncio.gather(load_inbox(rpc, actor), load_names(rpc, actor))
+        paging = list_section if list_section in SECTIONS else None
+        sections, parties = await asyncio.gather(load_inbox(rpc, actor, paging, cursor), load_names(rpc, actor))
         return Response(
             render(visitor, "_inbox_sections.html", sections=sections, parties=parties), media_type="text/html"
         )

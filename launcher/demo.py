@@ -45,13 +45,23 @@ OPEN_DATA = {
         "open_data": {"publish": True},
         "website": "https://roc-zuidstad.demo.partnernet.example",
         "skill_areas": ["language", "numeracy"],
-        "addresses": [{"street": "Onderwijsplein", "house_number": "2", "postcode": "3011 AB", "city": "Zuidstad"}],
+        "addresses": [
+            {
+                "street": "Onderwijsplein",
+                "house_number": "2",
+                "postcode": "3011 AB",
+                "city": "Zuidstad",
+                "open_data": True,
+            }
+        ],
     },
     "Volksuniversiteit Zuidstad": {
         "open_data": {"publish": True, "phone": False},
         "email": "info@volksuniversiteit-zuidstad.demo.partnernet.example",
         "skill_areas": ["language", "digital"],
-        "addresses": [{"street": "Kerkstraat", "house_number": "14", "postcode": "3012 CD", "city": "Zuidstad"}],
+        "addresses": [
+            {"street": "Kerkstraat", "house_number": "14", "postcode": "3012 CD", "city": "Zuidstad", "open_data": True}
+        ],
     },
 }
 

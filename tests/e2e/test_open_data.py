@@ -34,10 +34,10 @@ PUBLISHED = {
     "email": "info@uwv.example",
     "phone": "030 123 4567",
     "addresses": [
-        {"street": "Stationsplein", "house_number": "1", "postcode": "3511 AB", "city": "Utrecht"},
+        {"street": "Stationsplein", "house_number": "1", "postcode": "3511 AB", "city": "Utrecht", "open_data": True},
         {"street": "Postbus", "house_number": "99", "postcode": "3500 AA", "city": "Utrecht", "kind": "postal"},
-        # A visiting address the partner keeps out of the open data (a shelter's): never published.
-        {"street": "Opvanglaan", "house_number": "7", "postcode": "3512 CD", "city": "Utrecht", "open_data": False},
+        # A visiting address the partner did not agree to publish (a shelter's): never published.
+        {"street": "Opvanglaan", "house_number": "7", "postcode": "3512 CD", "city": "Utrecht"},
     ],
     "contacts": [CONTACT],
     "skill_areas": ["digital", "language"],

@@ -72,9 +72,10 @@ class Address(msgspec.Struct, frozen=True, kw_only=True):
     postcode: Postcode
     city: Name
     kind: AddressKind = AddressKind.VISITING
-    # Published as open data where the partner publishes its addresses (OpenDataChoices.addresses); off for a
-    # place that must stay unlisted (a shelter, a home address). Postal addresses are never published.
-    open_data: bool = True
+    # Published as open data where the partner publishes its addresses (OpenDataChoices.addresses) and agreed
+    # to this one: off until chosen, so an address sent without it (a client that does not know the field) is
+    # never published by accident; a place that must stay unlisted (a shelter) stays off. Postal: never.
+    open_data: bool = False
 
 
 class PartnerContact(msgspec.Struct, frozen=True, kw_only=True):

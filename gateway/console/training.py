@@ -16,10 +16,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console import forms
-from gateway.console.explain import Explanation, explain
+from gateway.console import forms, steps
+from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
@@ -38,7 +37,6 @@ from shared.contracts.volunteers.api.training import (
     UpdateTrainingModule,
 )
 from shared.contracts.volunteers.events import ModuleDelivery
-from shared.errors import PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -107,13 +105,18 @@ class TrainingPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(*TRAINERS)
         form = await request.form()
-        try:
-            data = module_form(form) | given_by(actor, form)
-            made = await rpc.call(ops.ADD_TRAINING_MODULE, actor, forms.convert(data, AddTrainingModule))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._overview(visitor, rpc, actor, problem=problem, values=typed(form, MODULE_FIELDS))
-        return Redirect(f"{PREFIX}/training/modules/{made.id}?done=added", status_code=303)
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(
+                ops.ADD_TRAINING_MODULE,
+                actor,
+                forms.convert(module_form(form) | given_by(actor, form), AddTrainingModule),
+            ),
+            done=lambda made: f"{PREFIX}/training/modules/{made.id}?done=added",
+            again=lambda problem: self._overview(
+                visitor, rpc, actor, problem=problem, values=typed(form, MODULE_FIELDS)
+            ),
+        )
 
     @get("/modules/{module_id:uuid}")
     async def module(
@@ -137,19 +140,21 @@ class TrainingPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        try:
-            data = module_form(form) | {
-                "module_id": str(module_id),
-                "expected_version": forms.number(form, "expected_version"),
-            }
+
+        def change() -> UpdateTrainingModule:
+            version = forms.number(form, "expected_version")
+            data = module_form(form) | {"module_id": str(module_id), "expected_version": version}
             # The form shows every field, so an emptied qualification or validity is cleared (a merge patch).
-            await rpc.call(ops.UPDATE_TRAINING_MODULE, actor, msgspec.convert(data, UpdateTrainingModule))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._module_page(
+            return msgspec.convert(data, UpdateTrainingModule)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.UPDATE_TRAINING_MODULE, actor, change()),
+            done=f"{PREFIX}/training/modules/{module_id}?done=changed",
+            again=lambda problem: self._module_page(
                 visitor, rpc, actor, module_id, problem=problem, open_form="change", values=typed(form, MODULE_FIELDS)
-            )
-        return Redirect(f"{PREFIX}/training/modules/{module_id}?done=changed", status_code=303)
+            ),
+        )
 
     @post("/modules/{module_id:uuid}/sessions", status_code=303)
     async def schedule(
@@ -161,7 +166,8 @@ class TrainingPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(*TRAINERS)
         form = await request.form()
-        try:
+
+        def session() -> ScheduleTrainingSession:
             data = {
                 "module_id": str(module_id),
                 "starts_at": forms.local_datetime(form, "starts_at", "starts_at"),
@@ -169,13 +175,16 @@ class TrainingPages(Controller):
                 "place": forms.text(form, "place"),
                 "capacity": forms.number(form, "capacity"),
             }
-            made = await rpc.call(ops.SCHEDULE_TRAINING_SESSION, actor, forms.convert(data, ScheduleTrainingSession))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._module_page(
+            return forms.convert(data, ScheduleTrainingSession)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.SCHEDULE_TRAINING_SESSION, actor, session()),
+            done=lambda made: f"{PREFIX}/training/sessions/{made.id}?done=scheduled",
+            again=lambda problem: self._module_page(
                 visitor, rpc, actor, module_id, problem=problem, open_form="session", values=typed(form, SESSION_FIELDS)
-            )
-        return Redirect(f"{PREFIX}/training/sessions/{made.id}?done=scheduled", status_code=303)
+            ),
+        )
 
     @get("/sessions/{session_id:uuid}")
     async def session(
@@ -199,17 +208,22 @@ class TrainingPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(*TRAINERS)
         form = await request.form()
-        try:
+
+        def attendance() -> RecordAttendance:
             data = {
                 "session_id": str(session_id),
                 "volunteer_id": forms.text(form, "volunteer_id"),
                 "attended": forms.flag(form, "attended"),
                 "completed": forms.flag(form, "completed"),
             }
-            await rpc.call(ops.RECORD_ATTENDANCE, actor, forms.convert(data, RecordAttendance))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            return await self._session_page(visitor, rpc, actor, session_id, problem=explain(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/training/sessions/{session_id}?done=recorded", status_code=303)
+            return forms.convert(data, RecordAttendance)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.RECORD_ATTENDANCE, actor, attendance()),
+            done=f"{PREFIX}/training/sessions/{session_id}?done=recorded",
+            again=lambda problem: self._session_page(visitor, rpc, actor, session_id, problem=problem),
+        )
 
     @staticmethod
     async def _overview(

@@ -73,7 +73,9 @@ async def test_staff_reach_every_referral_of_the_inbox_page_by_page(
         listed: list[str] = []
         cursor_at: str | None = None
         while True:
-            params = {"limit": LIST_LIMIT, "direction": "incoming"} | ({"cursor": cursor_at} if cursor_at else {})
+            params: dict[str, Any] = {"limit": LIST_LIMIT, "direction": "incoming"} | (
+                {"cursor": cursor_at} if cursor_at else {}
+            )
             found = (await api.get("/api/v1/referrals", params=params)).json()
             listed += [r["id"] for r in found["items"]]
             cursor_at = found.get("next_cursor")

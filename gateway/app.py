@@ -42,6 +42,7 @@ from gateway.partnerships import partnership_routes
 from gateway.problems import EXCEPTION_HANDLERS
 from gateway.purchases import PURCHASING_CONTROLLERS
 from gateway.referrals import ReferralStepController, referral_routes
+from gateway.reports import AnnualReportController
 from gateway.stream_guard import REVOCATIONS, LiveStreams, revocation_handler
 from gateway.subscriptions import webhook_routes
 from gateway.volunteers import VOLUNTEER_CONTROLLERS
@@ -134,6 +135,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             api_key_routes,
             notice_routes,
             OverviewController,
+            AnnualReportController,
             LiveController,
             *PARTICIPANT_CONTROLLERS,
             *CALENDAR_CONTROLLERS,

@@ -52,6 +52,7 @@ class Chart:
     label_width: float = LABEL_WIDTH
     plot_x: float = PLOT_X
     bar_height: float = BAR
+    description: str = ""  # what the chart shows, for a screen reader (<desc>)
 
 
 def stacked(

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 
 from gateway.console.access_log import AccessLogPages
 from gateway.console.agreements import AgreementPages
+from gateway.console.annual_report import AnnualReportPages
 from gateway.console.api_keys import ApiKeyPages
 from gateway.console.applicants import ApplicantPages
 from gateway.console.assignments import AssignmentPages
@@ -153,6 +154,7 @@ def console_router() -> Router:
             PurchaseStepPages,
             BudgetPages,
             OverviewPages,
+            AnnualReportPages,
             SubscriptionPages,
             WebhookTools,
             ApiKeyPages,

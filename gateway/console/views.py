@@ -51,10 +51,12 @@ NAVIGATION: dict[Role, list[NavItem]] = {
         NavItem(f"{PREFIX}/education-requests", "nav.education_requests", "education_requests"),
         NavItem(f"{PREFIX}/purchases", "nav.purchases", "purchases"),
         NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
+        NavItem(f"{PREFIX}/annual-report", "nav.annual_report", "annual_report"),
         NavItem(f"{PREFIX}/notices", "nav.notices", "notices"),
     ],
     Role.COORDINATOR: [
         NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
+        NavItem(f"{PREFIX}/annual-report", "nav.annual_report", "annual_report"),
         NavItem(f"{PREFIX}/inbox", "nav.referrals", "referrals"),
         NavItem(f"{PREFIX}/network", "nav.network", "network"),
         NavItem(f"{PREFIX}/agreements", "nav.agreements", "agreements"),
@@ -81,6 +83,7 @@ NAVIGATION: dict[Role, list[NavItem]] = {
     ],
     Role.OPERATOR: [
         NavItem(f"{PREFIX}/overview", "nav.overview", "overview"),
+        NavItem(f"{PREFIX}/annual-report", "nav.annual_report", "annual_report"),
         NavItem(f"{PREFIX}/mail", "nav.mail", "mail"),
     ],
 }

@@ -17,11 +17,11 @@ from services.courses.commands import (
 from services.courses.commands.offer import courses, sessions, tasks
 from services.courses.commands.purchasing import approval, fulfilment, invoices, requesting
 from services.courses.commands.resident_mail import ResidentMailWorker, resident_mail_relay
+from services.courses.queries import annual, partner_acts, statistics
 from services.courses.queries import budgets as budget_queries
 from services.courses.queries import education as education_queries
 from services.courses.queries import enrolment as enrolment_queries
 from services.courses.queries import offer as offer_queries
-from services.courses.queries import partner_acts, statistics
 from services.courses.queries import public as public_queries
 from services.courses.queries import purchasing as purchasing_queries
 from services.courses.store.residents import ResidentVault
@@ -99,6 +99,7 @@ def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWo
     runtime.bind(ops.COURSES_STATISTICS, partial(statistics.statistics, work))
     # what partners did over a period (issue 24): the overview's year to date, the annual report's year
     runtime.bind(ops.COURSES_PARTNER_ACTS, partial(partner_acts.partner_acts, work))
+    runtime.bind(ops.COURSES_ANNUAL_FIGURES, partial(annual.annual_figures, work))
     # tailored education: a referrer's request, the library's course for it (places reserved for its referrals)
     runtime.bind(ops.CHECK_COURSE_TASK, partial(tasks.check_course_task, work))
     runtime.bind(ops.REQUEST_TAILORED_EDUCATION, partial(education.request_tailored_education, work))

@@ -23,8 +23,8 @@ from services.referrals.commands import (
 )
 from services.referrals.participant_codes import CodeHasher
 from services.referrals.queries import agreements as agreement_queries
+from services.referrals.queries import annual, lists, participant_view, referral, statistics
 from services.referrals.queries import duplicates as duplicate_queries
-from services.referrals.queries import lists, participant_view, referral, statistics
 from services.referrals.queries import policy as policy_queries
 from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.courses.events import EnrolmentConfirmed, EnrolmentWaitlisted
@@ -46,6 +46,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.bind(ops.LIST_REFERRALS, partial(lists.list_referrals, work))
     runtime.bind(ops.REFERRAL_STATISTICS, partial(statistics.statistics, work))
     runtime.bind(ops.REFERRALS_OVERVIEW_STATISTICS, partial(statistics.overview_statistics, work))
+    runtime.bind(ops.REFERRALS_ANNUAL_FIGURES, partial(annual.annual_figures, work))
 
     runtime.bind(ops.ACCEPT_REFERRAL, partial(lifecycle.accept_referral, work))
     runtime.bind(ops.DECLINE_REFERRAL, partial(lifecycle.decline_referral, work))

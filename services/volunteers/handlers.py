@@ -20,6 +20,7 @@ from services.volunteers.commands import (
     vacancies,
 )
 from services.volunteers.queries import access_log as access_log_queries
+from services.volunteers.queries import annual as annual_queries
 from services.volunteers.queries import assignments as assignment_queries
 from services.volunteers.queries import hours as hours_queries
 from services.volunteers.queries import partner_acts
@@ -64,6 +65,7 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     runtime.bind(ops.ASSESS_INTERN, partial(interns.assess_intern, work, vault))
     runtime.bind(ops.VOLUNTEERS_STATISTICS, partial(statistics_queries.statistics, work))
     runtime.bind(ops.VOLUNTEER_PARTNER_ACTS, partial(partner_acts.partner_acts, work))
+    runtime.bind(ops.VOLUNTEERS_ANNUAL_FIGURES, partial(annual_queries.annual_figures, work))
     # training
     runtime.bind(ops.ADD_TRAINING_MODULE, partial(training.add_training_module, work))
     runtime.bind(ops.UPDATE_TRAINING_MODULE, partial(training.update_training_module, work))

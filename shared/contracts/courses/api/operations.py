@@ -7,6 +7,7 @@ Roles are the ones that may ask at all; the use case still checks the actor's li
 
 from __future__ import annotations
 
+from shared.contracts.courses.api.annual import AnnualCourseFigures, GetAnnualCourseFigures
 from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
     BudgetHolderChange,
@@ -413,6 +414,14 @@ COURSES_PARTNER_ACTS = COURSES.declare(
     CoursesPartnerActs,
     roles=PURCHASING_READERS,
     summary="Per partner over a period: courses it ran in libraries, requests for tailored education and outcome",
+)
+
+COURSES_ANNUAL_FIGURES = COURSES.declare(
+    "annual_figures",
+    GetAnnualCourseFigures,
+    AnnualCourseFigures,
+    roles=PURCHASING_READERS,
+    summary="The courses and purchasing part of the municipality's annual report",
 )
 
 # The public calendar (issue 22): the gateway asks for residents, who sign in nowhere, as the least actor there is

@@ -14,6 +14,7 @@ from shared.contracts.referrals.api.agreements import (
     ReferralAgreementView,
     ReferralCounterparts,
 )
+from shared.contracts.referrals.api.annual import AnnualReferralFigures, GetAnnualReferralFigures
 from shared.contracts.referrals.api.duplicates import DecideDuplicate, DuplicateWarningView, ListDuplicateWarnings
 from shared.contracts.referrals.api.participant_data import (
     AccessLogEntry,
@@ -111,6 +112,13 @@ REFERRALS_OVERVIEW_STATISTICS = REFERRALS.declare(
     GetReferralsOverviewStatistics,
     ReferralsOverviewStatistics,
     summary="The referrals part of the municipality's overview",
+)
+REFERRALS_ANNUAL_FIGURES = REFERRALS.declare(
+    "annual_figures",
+    GetAnnualReferralFigures,
+    AnnualReferralFigures,
+    roles=(Role.STAFF, Role.COORDINATOR, Role.OPERATOR),
+    summary="The referrals part of the municipality's annual report",
 )
 
 ACCEPT_REFERRAL = REFERRALS.declare(

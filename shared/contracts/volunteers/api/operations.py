@@ -11,6 +11,7 @@ from __future__ import annotations
 from shared.contracts.referrals.api.participant_data import RotateEncryption, RotationResult
 from shared.contracts.vocabulary import Page
 from shared.contracts.volunteers.api.access_log import ListVolunteerReads, VolunteerReadEntry
+from shared.contracts.volunteers.api.annual import AnnualVolunteerFigures, GetAnnualVolunteerFigures
 from shared.contracts.volunteers.api.assignments import (
     AssignmentView,
     AssignVolunteer,
@@ -198,6 +199,14 @@ VOLUNTEER_PARTNER_ACTS = VOLUNTEERS.declare(
     VolunteersPartnerActs,
     roles=(Role.STAFF, Role.COORDINATOR, Role.OPERATOR),
     summary="Per partner over a period: trainings it gave and their attendance, interns it supplied and their hours",
+)
+
+VOLUNTEERS_ANNUAL_FIGURES = VOLUNTEERS.declare(
+    "annual_figures",
+    GetAnnualVolunteerFigures,
+    AnnualVolunteerFigures,
+    roles=READERS,
+    summary="The volunteers part of the municipality's annual report",
 )
 
 # --- training: modules, sessions, attendance and the qualifications it gives

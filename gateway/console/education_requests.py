@@ -1,6 +1,7 @@
 """Requests for tailored education (maatwerkeducatie, issue 24) in the console: a referrer asks a library it partners
 with for a course for a group of its clients and follows the answer; the library's staff plan one of their courses
-for it (its places kept for the referrer's referrals) or decline with a reason; the coordinator reads along. The same
+for it (its places kept for the referrer's referrals, until a day they may set) or decline with a reason; the referrer
+releases the kept places when it needs them no more; the coordinator reads along. The same
 operations as /api/v1/education-requests; the courses service decides who may."""
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from shared.contracts.courses.api.courses import CourseStatus, ListCourses
 from shared.contracts.courses.api.education import (
     AnswerEducationRequest,
     ListEducationRequests,
+    ReleaseReservation,
     RequestTailoredEducation,
 )
 from shared.contracts.vocabulary import SkillArea
@@ -41,7 +43,7 @@ class EducationRequestPages(Controller):
         self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], done: FromQuery[str | None] = None
     ) -> Response[str]:
         actor = visitor.signed_in(*READERS)
-        notice = f"education_done.{done}" if done in ("asked", "answered") else None
+        notice = f"education_done.{done}" if done in ("asked", "answered", "released") else None
         return await self._page(visitor, rpc, actor, notice=notice)
 
     @post("/", status_code=303)
@@ -88,6 +90,7 @@ class EducationRequestPages(Controller):
                 "decision": forms.text(form, "decision"),
                 "course_id": forms.text(form, "course_id"),
                 "reason": forms.text(form, "reason"),
+                "reserved_until": forms.local_date(form, "reserved_until", "reserved_until"),
             }
             return forms.convert(data, AnswerEducationRequest)
 
@@ -95,6 +98,19 @@ class EducationRequestPages(Controller):
             visitor,
             lambda: rpc.call(ops.ANSWER_EDUCATION_REQUEST, actor, answer()),
             done=f"{PREFIX}/education-requests?done=answered",
+            again=lambda problem: self._page(visitor, rpc, actor, problem=problem),
+        )
+
+    @post("/{request_id:uuid}/release", status_code=303)
+    async def release(
+        self, request_id: FromPath[UUID], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+    ) -> Response[Any]:
+        """The referrer needs the places kept for its referrals no more: the unused ones go to the waiting list."""
+        actor = visitor.signed_in(Role.PARTNER)
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.RELEASE_RESERVATION, actor, ReleaseReservation(request_id=request_id)),
+            done=f"{PREFIX}/education-requests?done=released#r-{request_id}",
             again=lambda problem: self._page(visitor, rpc, actor, problem=problem),
         )
 

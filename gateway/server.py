@@ -28,6 +28,12 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 LINGER_SECONDS = 1.0
+# How long an idle kept-alive connection stays open. uvicorn's 5 s is exactly httpx's (and many clients') pool
+# expiry: a client that takes a connection idle for 4.99 s sends its request as the server closes it, and gets
+# a dropped connection instead of an answer (the cluster fault tests saw one in a hundred submissions). Behind a
+# load balancer or ingress the backend must also keep connections longer than the proxy's own idle timeout
+# (60 s for nginx, AWS ALB, GCP), or the proxy answers 502 on the same race. So: longer than all of them.
+KEEP_ALIVE_SECONDS = 75
 
 
 class HeadersTooLarge(Exception):
@@ -190,7 +196,7 @@ def server_config(app: Any, settings: Settings, *, port: int | None = None, **op
         http=bounded_headers(settings.max_header_bytes),
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or [],
-        **{"log_level": "warning", **options},
+        **{"log_level": "warning", "timeout_keep_alive": KEEP_ALIVE_SECONDS, **options},
     )
 
 

@@ -114,11 +114,10 @@ async def test_a_node_killed_and_restarted_catches_up_and_nothing_is_lost(cluste
         await asyncio.to_thread(platform.restart, victim)
 
     ledger = await under_load(platform, "a NATS node SIGKILLed, restarted after 8 s", fault)
-    # Seen once in a full run (load from two suites): one of 132 requests got a dropped connection (ReadError) while a
-    # NATS node was killed; its Idempotency-Key retry completed it once. Why the gateway's connection dropped is not
-    # yet known (a keep-alive connection closed as the request went out is suspected): allowed as a first answer and
-    # counted; its retry may not apply it twice (assert_each_submission_once: applied twice is 0).
-    assert_each_submission_once(ledger, CLEAR_FAILURES | {DROPPED})
+    # A dropped connection (ReadError) was seen here and in the mid-backlog test now and then: a pooled connection
+    # idle for 5 s, taken by the client as uvicorn's 5 s keep-alive closed it. The gateway keeps connections 75 s
+    # now (gateway/server.py KEEP_ALIVE_SECONDS), so only a clear 503/504 is a first failure here.
+    assert_each_submission_once(ledger)
     held = await local_messages(platform)
     assert len(set(held.values())) == 1, f"the restarted node caught up: every node holds as many messages: {held}"
 
@@ -246,7 +245,10 @@ async def test_quorum_lost_two_nodes_down_submissions_fail_fast_with_503_and_com
             await asyncio.to_thread(platform.restart, victim)
 
     ledger = await under_load(platform, "two of three NATS nodes SIGKILLed for 10 s: quorum lost", fault)
-    assert_each_submission_once(ledger, {503})
-    assert ledger.refused > 0, "without a quorum, submissions are refused"
-    assert set(ledger.notes["failures_name"]) == {"nats"}, "each refusal names the message broker"
+    # A 504 is a clear answer too: a request already with the referrals service as the nodes went, on a busy machine
+    # (seen once at load 20: 118 × 503 naming NATS and one 504). What quorum loss itself answers is the 503.
+    assert_each_submission_once(ledger, CLEAR_FAILURES)
+    assert ledger.statuses["503"] > 0, "without a quorum, submissions are refused"
+    named = ledger.notes["failures_name"]
+    assert named.get("nats", 0) >= ledger.statuses["503"], f"the refusals name the message broker: {named}"
     assert ledger.notes["slowest_failure_s"] <= deadline, f"a 503 within the gateway's deadline ({deadline} s)"

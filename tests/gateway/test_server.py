@@ -1,4 +1,5 @@
-"""The gateway's HTTP server writes a response of known length in one piece (gateway/server.py OneWriteCycle)."""
+"""The gateway's HTTP server writes a response of known length in one piece (gateway/server.py OneWriteCycle), and
+keeps an idle connection open longer than clients and proxies keep theirs."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import asyncio
 from typing import Any
 
 import pytest
+import uvicorn
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
-from gateway.server import OneWriteCycle
+from gateway.server import OneWriteCycle, server_config
+from launcher.embedded.processes import free_port
+from shared.settings import Settings
 
 
 class RecordingTransport:
@@ -109,3 +113,35 @@ async def test_a_streamed_response_sends_its_head_at_once(chunks: list[bytes]) -
     for chunk in chunks:
         await answer.send({"type": "http.response.body", "body": chunk, "more_body": True})
     assert len(transport.writes) == 1 + len(chunks)
+
+
+async def test_a_connection_idle_longer_than_clients_keep_theirs_still_gets_its_answer(tmp_path: Any) -> None:
+    """httpx (and many clients) reuse a pooled connection idle for up to 5 s; uvicorn's own default closed it at 5 s,
+    so a request sent at that moment was dropped. The gateway's server keeps it open well past that."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    settings = Settings.from_env({"PARTNERNET_DATA_DIR": str(tmp_path)})
+    port = free_port()
+    server = uvicorn.Server(server_config(app, settings, port=port, lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not serving.done(), "the server did not start"
+        await asyncio.sleep(0.02)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        request = b"GET / HTTP/1.1\r\nhost: x\r\n\r\n"
+        answers = []
+        for _ in range(2):
+            writer.write(request)
+            answers.append(await asyncio.wait_for(reader.readuntil(b"ok"), timeout=10))
+            await asyncio.sleep(6)  # past the 5 s that clients' pools and uvicorn's default agree on
+        writer.close()
+        assert [answer.split(b"\r\n", 1)[0] for answer in answers] == [b"HTTP/1.1 200 OK"] * 2
+    finally:
+        server.should_exit = True
+        await serving

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -28,6 +28,7 @@ from gateway.console.messages import translate
 from shared.clock import LOCAL_TIME, local_today
 from shared.contracts.courses.api import operations as course_ops
 from shared.contracts.courses.api.annual import AnnualCourseFigures, GetAnnualCourseFigures
+from shared.contracts.courses.api.statistics import CoursesPartnerActs, GetCoursesPartnerActs
 from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.statistics import GetPartnersStatistics, PartnersStatistics
 from shared.contracts.referrals.api import operations as referral_ops
@@ -35,6 +36,7 @@ from shared.contracts.referrals.api.annual import AnnualReferralFigures, GetAnnu
 from shared.contracts.referrals.api.referrals import ReferralDirection
 from shared.contracts.volunteers.api import operations as volunteer_ops
 from shared.contracts.volunteers.api.annual import AnnualVolunteerFigures, GetAnnualVolunteerFigures
+from shared.contracts.volunteers.api.statistics import GetVolunteerPartnerActs, VolunteersPartnerActs
 from shared.errors import Forbidden, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
@@ -59,6 +61,7 @@ TABLES = (
     "training-by-partner",
     "volunteers-by-library",
     "volunteers-by-partner",
+    "partner-acts",
 )
 
 
@@ -186,6 +189,9 @@ class Gathered:
     courses: AnnualCourseFigures | None
     volunteers: AnnualVolunteerFigures | None
     missing: list[MissingReportPart]
+    # what each partner did for the libraries (issue 24): the services' partner_acts over the year
+    volunteer_acts: VolunteersPartnerActs | None = None
+    course_acts: CoursesPartnerActs | None = None
 
 
 async def gather(rpc: RpcClient, actor: Actor, year: int, municipality: str | None) -> Gathered:
@@ -195,6 +201,7 @@ async def gather(rpc: RpcClient, actor: Actor, year: int, municipality: str | No
         municipality = actor.municipality
     library = actor.library if actor.role is Role.STAFF else None
     deadline = min(rpc.timeout * 2, REPORT_DEADLINE_SECONDS)
+    first, last = date(year, 1, 1), date(year, 12, 31)
 
     async def ask(part: str, operation: Any, body: Any) -> Any:
         try:
@@ -221,10 +228,22 @@ async def gather(rpc: RpcClient, actor: Actor, year: int, municipality: str | No
             volunteer_ops.VOLUNTEERS_ANNUAL_FIGURES,
             GetAnnualVolunteerFigures(year=year, municipality=municipality, library=library),
         ),
+        ask(
+            "volunteer_acts",
+            volunteer_ops.VOLUNTEER_PARTNER_ACTS,
+            GetVolunteerPartnerActs(period_from=first, period_until=last, municipality=municipality, library=library),
+        ),
+        ask(
+            "course_acts",
+            course_ops.COURSES_PARTNER_ACTS,
+            GetCoursesPartnerActs(period_from=first, period_until=last, municipality=municipality, library=library),
+        ),
     )
     missing = [answer for answer in answers if isinstance(answer, MissingReportPart)]
-    names, referrals, courses, volunteers = (None if isinstance(a, MissingReportPart) else a for a in answers)
-    return Gathered(names, referrals, courses, volunteers, missing)
+    names, referrals, courses, volunteers, volunteer_acts, course_acts = (
+        None if isinstance(a, MissingReportPart) else a for a in answers
+    )
+    return Gathered(names, referrals, courses, volunteers, missing, volunteer_acts, course_acts)
 
 
 def _rows_of(
@@ -262,7 +281,49 @@ def build_tables(gathered: Gathered, actor: Actor, lang: str) -> list[Table]:
         tables += _course_tables(gathered.courses, libraries, library_label, ordered_partners, partner_label, t)
     if gathered.volunteers is not None:
         tables += _volunteer_tables(gathered.volunteers, libraries, library_label, ordered_partners, partner_label, t)
+    if gathered.volunteer_acts is not None or gathered.course_acts is not None:
+        tables.append(_partner_acts_table(gathered, ordered_partners, partner_label, t))
     return [suppress(table) for table in tables]
+
+
+# What partners did for the libraries (issue 24), per partner; a part whose service did not answer stays empty.
+PARTNER_ACTS = (
+    Column("trainings_given", "things"),
+    Column("training_attendances", "people"),
+    Column("interns_supplied", "people"),
+    Column("intern_hours", "derived", base=("interns_supplied",), decimals=1),
+    Column("partner_run_courses", "things"),
+    Column("partner_run_enrolments", "people"),
+    Column("education_requests", "things"),
+    Column("education_requests_planned", "things"),
+    Column("education_requests_declined", "things"),
+    Column("education_places_taken", "people"),
+)
+
+
+def _partner_acts_table(
+    gathered: Gathered,
+    ordered_partners: Callable[[Iterable[str]], list[str]],
+    partner_label: Callable[[str], str],
+    t: Callable[..., str],
+) -> Table:
+    by_partner: dict[str, dict[str, float | int | None]] = {}
+    answered = [acts for acts in (gathered.volunteer_acts, gathered.course_acts) if acts is not None]
+    for acts in answered:
+        for partner in acts.partners:
+            values = {k: v for k, v in msgspec.structs.asdict(partner).items() if k != "partner_id"}
+            if "intern_minutes" in values:
+                values["intern_hours"] = round(int(values.pop("intern_minutes") or 0) / 60, 1)
+            by_partner.setdefault(str(partner.partner_id), {}).update(values)
+    columns = list(PARTNER_ACTS)
+    labels = {column.key: t(f"annual.partner_acts.{column.key}") for column in columns}
+    return Table(
+        "partner-acts",
+        t("annual.table.partner_acts"),
+        columns,
+        labels,
+        _rows_of(ordered_partners(by_partner), partner_label, lambda key: by_partner[key]),
+    )
 
 
 def _words(lang: str) -> Callable[..., str]:

@@ -1,7 +1,8 @@
 """Partners' acts in the figures (issue 24), over HTTP against the real platform: what a volunteer organisation, a
 school, a course provider and a referrer did for the library shows per partner in the overview (`acts`, this calendar
-year), counted by the volunteers and courses services' `partner_acts` operations, which the annual report calls for
-any period: another period counts none of it, another library's staff see none of it, and a partner may not ask.
+year) and in the annual report's partner-acts table (small counts of people hidden), counted by the volunteers and
+courses services' `partner_acts` operations for any period: another period counts none of it, another library's staff
+see none of it, and a partner may not ask.
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ async def overview_acts(platform: RunningPlatform, token: str, partner_id: str) 
     overview = await call(platform, token, "GET", "/api/v1/overview")
     assert overview["complete"] is True, overview["missing"]
     return acts_of(overview, partner_id)
+
+
+async def annual_row(platform: RunningPlatform, token: str, partner_id: str) -> dict[str, Any]:
+    """The partner's row of the annual report's partner-acts table this year, as published (small counts hidden)."""
+    report = await call(platform, token, "GET", "/api/v1/reports/annual", year=local_today().year)
+    assert not isinstance(report, httpx.Response), report.text
+    (table,) = [t for t in report["tables"] if t["id"] == "partner-acts"]
+    (row,) = [r for r in table["rows"] if r["key"] == partner_id]
+    return dict(row["values"])
 
 
 def last_year() -> tuple[date, date]:
@@ -122,6 +132,11 @@ async def test_a_volunteer_organisations_trainings_and_a_schools_interns_show_in
         assert (school["interns_supplied"], school["intern_minutes"], school["trainings_given"]) == (1, 240, 0)
     # Library B's staff see none of library A's partners' acts.
     assert await overview_acts(platform, vt.base.staff_b, vt.organisation) is None
+    # The annual report has them too, small counts of people hidden (fewer than 5).
+    organisation_row = await annual_row(platform, vt.coordinator, vt.organisation)
+    assert (organisation_row["trainings_given"], organisation_row["training_attendances"]) == (1, "<5")
+    school_row = await annual_row(platform, vt.coordinator, vt.school)
+    assert (school_row["interns_supplied"], school_row["intern_hours"]) == ("<5", "*")
 
     # The volunteers service's operation, as the annual report calls it: another period counts nothing.
     rpc = RpcClient(platform.services["courses"].broker.connection, timeout=10)
@@ -203,6 +218,15 @@ async def test_a_partner_run_course_and_a_referrers_tailored_education_show_in_t
         ) == (2, 1, 1, 1)
         assert referrer["partner_run_courses"] == 0
     assert await overview_acts(platform, tenant.staff_b, tenant.partner_a) is None
+    provider_row = await annual_row(platform, coordinator, tenant.partner_b)
+    assert (provider_row["partner_run_courses"], provider_row["partner_run_enrolments"]) == (1, "<5")
+    referrer_row = await annual_row(platform, coordinator, tenant.partner_a)
+    assert (
+        referrer_row["education_requests"],
+        referrer_row["education_requests_planned"],
+        referrer_row["education_requests_declined"],
+        referrer_row["education_places_taken"],
+    ) == (2, 1, 1, "<5")
 
     rpc = RpcClient(platform.services["courses"].broker.connection, timeout=10)
     staff = Actor(subject="report", role=Role.STAFF, municipality=tenant.municipality, library=tenant.library_a)

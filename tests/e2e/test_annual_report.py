@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from gateway.annual_report import TABLES
 from services.referrals.queries.annual import annual_figures
 from services.referrals.store import referrals
-from shared.clock import local_today, start_of_day
+from shared.clock import local_date, local_today, start_of_day
 from shared.contracts.referrals.api.annual import GetAnnualReferralFigures
 from shared.tenancy import Actor, Role
 from tests.conftest import RunningPlatform, referral_body, register_tenant
@@ -223,3 +223,42 @@ async def test_a_referral_counts_in_the_year_of_its_dutch_calendar_day(platform:
     for which in (year, year - 1):
         figures = await annual_figures(work, coordinator, GetAnnualReferralFigures(year=which))
         assert [(c.library, c.count) for c in figures.counts] == [(tenant.library_a, 1)], which
+
+
+async def test_the_time_to_intake_is_the_median_of_the_days_from_submission_to_the_intake(
+    platform: RunningPlatform,
+) -> None:
+    """Five intakes held, their referrals moved to 1, 2, 3, 4 and 5 days before the intake took place: the median
+    is 3.0 days, per library, per partner and overall (five intakes: shown)."""
+    tenant = await register_tenant(platform)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    intake = {"intake_at": an_hour_ago.isoformat(), "place": "Taalhuis", "contact_person": {"name": "Els"}}
+    held = []
+    for _ in range(5):
+        made = await call(
+            platform,
+            tenant.partner_a_token,
+            "POST",
+            "/api/v1/referrals",
+            referral_body(tenant.library_a, tenant.partner_a),
+        )
+        for step, body in (("accept", None), ("plan-intake", intake), ("intake-held", None)):
+            done = await call(platform, tenant.staff_a, "POST", f"/api/v1/referrals/{made['id']}/{step}", body)
+            assert isinstance(done, dict), done.text
+        held.append(uuid.UUID(made["id"]))
+    async with platform.services["referrals"].sessions() as session, session.begin():
+        for days, referral_id in enumerate(held, start=1):
+            await session.execute(
+                sa.update(referrals)
+                .where(referrals.c.id == referral_id)
+                .values(submitted_at=referrals.c.intake_held_at - timedelta(days=days))
+            )
+    year = local_date(an_hour_ago - timedelta(days=5)).year
+    if year != local_date(an_hour_ago).year:
+        pytest.skip("the moved referrals would fall in two years: run again after the first days of January")
+    report = await call(platform, tenant.coordinator, "GET", "/api/v1/reports/annual", year=year)
+    by_library = table(report, "referrals-by-library")
+    assert (by_library[tenant.library_a]["intakes"], by_library[tenant.library_a]["median_days"]) == (5, 3.0)
+    assert (by_library["total"]["intakes"], by_library["total"]["median_days"]) == (5, 3.0)
+    partner = table(report, "referrals-by-partner")[tenant.partner_a]
+    assert (partner["intakes"], partner["median_days"]) == (5, 3.0)

@@ -6,6 +6,9 @@ statuses and their dates, and the parties, spread over `LIBRARIES` libraries in 
 and `PARTNERS` referring partners (the template's own get their share), as a municipality's network grows. Per
 referral come `HISTORY` history lines, `FEED` feed entries of the template's partner, `OUTBOX` sent outbox rows
 and as many inbox rows of the partners service's feed consumer: the proportions measured in a running platform.
+The feed entries, outbox and inbox rows lie within their retention windows (80, 29 and 89 days: what a platform
+that prunes them keeps), so no sweep removes them while the copies are measured; the referrals and their history
+span the five years.
 """
 
 from __future__ import annotations
@@ -145,13 +148,13 @@ async def seed_plumbing(db: asyncpg.Connection, start: int, end: int) -> None:
         "INSERT INTO referrals.outbox (event_id, subject, event_type, payload, trace_context, created_at,"
         " sent_at, attempts)"
         " SELECT gen_random_uuid(), t.subject, t.event_type, t.payload, t.trace_context,"
-        "  now() - (1 + g % 1826) * interval '1 day', now() - (1 + g % 1826) * interval '1 day', 1"
+        "  now() - (1 + g % 29) * interval '1 day', now() - (1 + g % 29) * interval '1 day', 1"
         " FROM (SELECT * FROM referrals.outbox ORDER BY position DESC LIMIT 1) t,"
         f" generate_series({start * OUTBOX}, {end * OUTBOX + OUTBOX - 1}) g"
     )
     await db.execute(
         "INSERT INTO partners.inbox (consumer, event_id, processed_at)"
-        " SELECT 'partners-feed-referrals', gen_random_uuid(), now() - (g % 1826) * interval '1 day'"
+        " SELECT 'partners-feed-referrals', gen_random_uuid(), now() - (g % 89) * interval '1 day'"
         f" FROM generate_series({start * OUTBOX}, {end * OUTBOX + OUTBOX - 1}) g"
     )
 
@@ -194,7 +197,7 @@ async def copy_referrals(
             await db.execute(
                 "INSERT INTO partners.feed_entries (partner_id, event_id, event_type, time, library, data, source,"
                 " subject, published_at, trace_context)"
-                " SELECT t.partner_id, gen_random_uuid(), t.event_type, now() - (g % 1826) * interval '1 day',"
+                " SELECT t.partner_id, gen_random_uuid(), t.event_type, now() - (g % 80) * interval '1 day',"
                 "  t.library, t.data, t.source, t.subject, now(), t.trace_context"
                 " FROM (SELECT * FROM partners.feed_entries WHERE partner_id = $1 ORDER BY position LIMIT 1) t,"
                 f" generate_series({start * FEED}, {end * FEED + FEED - 1}) g",

@@ -30,7 +30,8 @@ volunteer_data_reads = sa.Table(
 )
 
 # Anonymised people whose access log waits for its window (migration 010), and the sweep's batch: the due ones
-# oldest first (one another sweep holds skipped), their reads through the index by volunteer; the count done.
+# oldest first (one another sweep holds skipped), their reads through the index by volunteer (the batch's ids as
+# one array, an index scan whatever the planner guesses of its size); the count done.
 erased_volunteer_trails = sa.Table(
     "erased_volunteer_trails",
     metadata,
@@ -44,8 +45,9 @@ PRUNE_TRAILS = sa.text(
         SELECT volunteer_id FROM erased_volunteer_trails WHERE anonymised_at < :before
          ORDER BY anonymised_at LIMIT :batch FOR UPDATE SKIP LOCKED
     ),
-    reads AS (DELETE FROM volunteer_data_reads r USING due WHERE r.volunteer_id = due.volunteer_id),
-    done AS (DELETE FROM erased_volunteer_trails t USING due WHERE t.volunteer_id = due.volunteer_id RETURNING 1)
+    batch AS (SELECT coalesce(array_agg(volunteer_id), '{}') AS ids FROM due),
+    reads AS (DELETE FROM volunteer_data_reads WHERE volunteer_id = ANY((SELECT ids FROM batch)::uuid[])),
+    done AS (DELETE FROM erased_volunteer_trails WHERE volunteer_id = ANY((SELECT ids FROM batch)::uuid[]) RETURNING 1)
     SELECT count(*) FROM done
     """
 )

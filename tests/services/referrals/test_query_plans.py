@@ -6,9 +6,9 @@ while a library's staff, a partner and the municipality's coordinator open lists
 referral, the access log, statistics, the overview and the partner's feed deep in its history, on a database
 seeded with the benchmark's copies (benchmarks/volume.py, then ANALYZE). Each recorded statement is then
 EXPLAINed with its own parameters, the planner's defaults untouched (`enable_seqscan` on): none may plan a
-sequential scan of a large table. A direct connection's statement is prepared once and kept, so PostgreSQL may
-run it with a generic plan after a few executions: those are EXPLAINed both with their parameters and as the
-generic plan.
+sequential scan of a large table; nor may the retention sweeps of the feed and of erased referrals' trails. A
+direct connection's statement is prepared once and kept, so PostgreSQL may run it with a generic plan after a few
+executions: those are EXPLAINed both with their parameters and as the generic plan.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -24,6 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.volume import seed
+from services.partners.store.feed import PRUNE_FEED
+from services.referrals.store.retention import PRUNE_TRAILS
 from shared.db import DirectConnection, Prepared
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 
@@ -172,4 +175,10 @@ async def test_user_facing_queries_use_indexes_at_volume(
         partners_engine, partner_sql
     )
     found += await direct_sequential_scans(dsn, direct_sql)
+    # The retention sweeps too: their cost follows what they delete, never the size of the feed or the history.
+    sweep = {"before": datetime.now(UTC) - timedelta(days=90), "batch": 1000}  # a batch larger than either uses
+    for engine, statement in ((partners_engine, PRUNE_FEED), (referrals_engine, PRUNE_TRAILS)):
+        async with engine.connect() as conn:
+            plan = (await conn.execute(sa.text(f"EXPLAIN (FORMAT JSON) {statement.text}"), sweep)).scalar_one()
+        found += large_scans(plan, statement.text)
     assert found == [], "\n".join(found)

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
@@ -84,9 +85,14 @@ async def library_people(rpc: RpcClient, actor: Actor) -> dict[str, VolunteerVie
     return {str(person.id): person for found_page in found for person in found_page.items}
 
 
-async def load(rpc: RpcClient, actor: Actor, name: str | None = None) -> dict[str, Any]:
-    """The page's data; `name` (staff only) narrows the people to those with every part of it in their name."""
-    search = ListVolunteers(limit=200, name=name) if name and actor.role is Role.STAFF else ListVolunteers(limit=200)
+PEOPLE_PAGE = 200  # people a page of the pipeline shows; the next page goes on with the API's cursor
+
+
+async def load(rpc: RpcClient, actor: Actor, name: str | None = None, cursor: str | None = None) -> dict[str, Any]:
+    """The page's data; `name` (staff only) narrows the people to those with every part of it in their name;
+    `cursor` is the API's (`GET /api/v1/volunteers?cursor=`): the page of people after the one before."""
+    wanted = {"limit": PEOPLE_PAGE, "name": name if actor.role is Role.STAFF else None, "cursor": cursor or None}
+    search = forms.convert(wanted, ListVolunteers)
     vacancies, volunteers, qualifications, parties = await asyncio.gather(
         rpc.call(ops.LIST_VACANCIES, actor, ListVacancies(limit=200)),
         rpc.call(ops.LIST_VOLUNTEERS, actor, search),
@@ -117,7 +123,19 @@ async def load(rpc: RpcClient, actor: Actor, name: str | None = None) -> dict[st
         if actor.role is Role.STAFF
         else None,
         "search": search.name or "",
+        "next_cursor": volunteers.next_cursor,
+        "paged": bool(cursor),
     }
+
+
+async def load_page(rpc: RpcClient, actor: Actor, name: str | None, cursor: str | None) -> dict[str, Any]:
+    """A cursor not of ours (typed, cut short) shows the first page rather than an error."""
+    if cursor:
+        try:
+            return await load(rpc, actor, name, cursor)
+        except (InvalidInput, msgspec.ValidationError):
+            pass
+    return await load(rpc, actor, name)
 
 
 POLICY_FIELDS = (
@@ -150,10 +168,12 @@ class VolunteerPages(Controller):
         rpc: NamedDependency[RpcClient],
         done: FromQuery[str | None] = None,
         name: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
         notice = DONE.get(done or "")
-        return await self._page(visitor, rpc, actor, notice=notice, name=(name or "").strip()[:200] or None)
+        wanted = (name or "").strip()[:200] or None
+        return await self._page(visitor, rpc, actor, notice=notice, name=wanted, cursor=cursor)
 
     @get("/{volunteer_id:uuid}/export")
     async def export(
@@ -237,6 +257,7 @@ class VolunteerPages(Controller):
         problem: Explanation | None = None,
         status: int = 200,
         name: str | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
         return page(
             visitor,
@@ -251,5 +272,5 @@ class VolunteerPages(Controller):
             stop_steps={s.value: [step.value for step in steps] for s, steps in STOP_STEPS.items()},
             intern_stop_steps={s.value: [step.value for step in steps] for s, steps in INTERN_STOP_STEPS.items()},
             can_act=actor.role is Role.STAFF,
-            **await load(rpc, actor, name),
+            **await load_page(rpc, actor, name, cursor),
         )

@@ -1,20 +1,23 @@
 """The console's lists page through everything (issue 20): more referrals than a page holds are reached page by page
 from the inbox, with the API's own cursor (`GET /api/v1/referrals?cursor=`), each exactly once; the live refresh keeps
-the page shown; the later page passes axe in Chromium."""
+the page shown; the later page passes axe in Chromium. Likewise the volunteers' pipeline (`GET /api/v1/volunteers`)."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 from gateway.console.messages import NL
 from gateway.console.referrals import LIST_LIMIT
+from gateway.console.volunteers import PEOPLE_PAGE
 from tests.conftest import Tenant, register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.seed import referral
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.services.volunteers.volunteer_tenant import known_to_volunteers
 
 ROW = re.compile(r'id="row-([0-9a-f-]{36})"')
 NEXT = re.compile(r'href="(/console/inbox\?list_section=incoming&amp;cursor=[^"]+)" rel="next"')
@@ -89,4 +92,47 @@ async def test_staff_reach_every_referral_of_the_inbox_page_by_page(
     await staff.page.get_by_role("link", name=NL["inbox.first_page"]).wait_for()
     assert await staff.page.locator("section[aria-labelledby=h-incoming] tbody tr").count() == len(made) - LIST_LIMIT
     await staff.page.screenshot(path=str(artifacts / "staff-inbox-page-2.png"), full_page=True)
+    assert await staff.axe() == []
+
+
+async def test_staff_reach_every_volunteer_page_by_page(
+    console: ConsoleClient,
+    world: World,
+    people: Any,  # noqa: F811  - the fixture imported above
+) -> None:
+    tenant = await register_tenant(world.platform)
+    await known_to_volunteers(world.platform, [tenant.library_a, tenant.library_b], [], [])
+    tag = uuid.uuid4().hex[:6]
+    async with world.platform.client(tenant.staff_a) as api:
+
+        async def apply(n: int) -> str:
+            made = await api.post("/api/v1/applications", json={"person": {"name": f"Vrijwilliger {tag} {n}"}})
+            assert made.status_code == 201, made.text
+            return str(made.json()["id"])
+
+        made: set[str] = set()
+        for start in range(0, PEOPLE_PAGE + 5, 10):
+            made |= set(await asyncio.gather(*(apply(n) for n in range(start, min(start + 10, PEOPLE_PAGE + 5)))))
+    await console.sign_in(tenant.staff_a)
+    page = await console.get("/console/volunteers")
+    person = re.compile(r'<li [^>]*id="v-([0-9a-f-]{36})"')
+    seen = person.findall(page.text)
+    assert len(seen) == PEOPLE_PAGE
+    following = re.search(r'id="next-people" href="([^"]+)"', page.text)
+    assert following is not None
+    second_page = following.group(1).replace("&amp;", "&")
+    pages = 1
+    while following is not None:
+        later = await console.get(following.group(1).replace("&amp;", "&"))
+        assert later.status_code == 200 and 'rel="first"' in later.text
+        seen += person.findall(later.text)
+        following, pages = re.search(r'id="next-people" href="([^"]+)"', later.text), pages + 1
+    assert pages == 2 and len(seen) == len(set(seen)) and set(seen) == made
+    typo = await console.get("/console/volunteers?cursor=not-a-cursor")  # a cursor not of ours: the first page
+    assert typo.status_code == 200 and len(person.findall(typo.text)) == PEOPLE_PAGE, typo.text[-3000:]
+
+    staff = await people(tenant.staff_a, bypass_csp=True)  # the second page (the first, 200 cards, loads slowly)
+    await staff.goto(second_page)
+    await staff.page.get_by_role("link", name=NL["inbox.first_page"]).wait_for()
+    assert await staff.page.locator("li.person").count() == len(made) - PEOPLE_PAGE
     assert await staff.axe() == []

@@ -189,7 +189,6 @@ def outbox_relay(
         channel=notify_channel(service),
         exclusive=True,
         poll_seconds=poll_seconds,
-        publisher=publisher,
     )
 
 

@@ -68,12 +68,8 @@ class Relay(Generic[R, O]):
         poll_seconds: float = 1.0,
         batch_size: int = 256,
         retry_seconds: float = 1.0,
-        publisher: OrderedPublisher | None = None,
     ) -> None:
         self.name = name
-        # A relay that publishes to NATS: the service runs it in a thread of its own (shared/relay_thread.py),
-        # with a connection of its own that this publisher then uses.
-        self.publisher = publisher
         self.outlet = outlet
         self.dsn = plain_dsn(database_url)
         self.schema = schema

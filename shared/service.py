@@ -31,7 +31,6 @@ from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
 from shared.operations import Health, HealthCheck, Operation, Operations, health_of
 from shared.outbox import outbox_backlog, outbox_relay
 from shared.relay import Relay
-from shared.relay_thread import RelayThread
 from shared.retention import RETENTION_SWEEP_SECONDS, prune_plumbing
 from shared.retention import windows as retention_windows
 from shared.rpc import RpcServer
@@ -199,10 +198,6 @@ class ServiceRuntime:
                     log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
 
     async def _relay(self, relay: Relay[Any, Any]) -> None:
-        if relay.publisher is not None:  # to NATS: in a thread of its own, off the requests' event loop
-            name = f"{self.name}-{relay.name}"
-            await RelayThread(relay, relay.publisher, self.settings.nats_url, name=name).run()
-            return
         with housekeeping():
             await relay.run()
 

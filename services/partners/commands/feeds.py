@@ -203,5 +203,4 @@ def feed_relay(
         channel=FEED_CHANNEL,
         exclusive=True,
         poll_seconds=settings.partner_delivery_poll_seconds,
-        publisher=publisher,
     )

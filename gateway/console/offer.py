@@ -4,37 +4,65 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Any
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect
 
 from gateway.console.charts import stacked
 from gateway.console.names import load_names
-from gateway.console.session import Visitor
+from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import Formats, page
 from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api import operations as ops
 from shared.contracts.courses.api.budgets import ListBudgets
 from shared.contracts.courses.api.courses import ListCourses, ListSessions
 from shared.contracts.courses.api.purchasing import ListPurchases
+from shared.errors import InvalidInput
 from shared.rpc import RpcClient
 from shared.tenancy import Role
+
+OFFER_PAGE = 200
 
 
 class OfferPages(Controller):
     path = "/"
 
     @get("/courses")
-    async def courses(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+    async def courses(
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        courses_cursor: FromQuery[str | None] = None,
+        sessions_cursor: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        """Each list 200 a page, the next by the API's own cursor (`GET /api/v1/courses?cursor=`, `/sessions`)."""
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR, Role.PARTNER)
         today = datetime.now(LOCAL_TIME).date()
-        courses, sessions, parties = await asyncio.gather(
-            rpc.call(ops.LIST_COURSES, actor, ListCourses(limit=200)),
-            rpc.call(ops.LIST_SESSIONS, actor, ListSessions(starts_from=today, limit=200)),
-            load_names(rpc, actor),
-        )
+        try:
+            courses, sessions, parties = await asyncio.gather(
+                rpc.call(ops.LIST_COURSES, actor, ListCourses(limit=OFFER_PAGE, cursor=courses_cursor or None)),
+                rpc.call(
+                    ops.LIST_SESSIONS,
+                    actor,
+                    ListSessions(starts_from=today, limit=OFFER_PAGE, cursor=sessions_cursor or None),
+                ),
+                load_names(rpc, actor),
+            )
+        except InvalidInput:  # a cursor not of ours (typed, cut short): the first pages
+            return Redirect(f"{PREFIX}/courses", status_code=303)
         return page(
-            visitor, "courses.html", section="courses", courses=courses.items, sessions=sessions.items, parties=parties
+            visitor,
+            "courses.html",
+            section="courses",
+            courses=courses.items,
+            sessions=sessions.items,
+            parties=parties,
+            courses_next=courses.next_cursor,
+            sessions_next=sessions.next_cursor,
+            paged=bool(courses_cursor or sessions_cursor),
         )
 
     @get("/purchases")

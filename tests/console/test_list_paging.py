@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from gateway.console.messages import NL
+from gateway.console.offer import OFFER_PAGE
 from gateway.console.referrals import LIST_LIMIT
 from gateway.console.volunteers import PEOPLE_PAGE
 from tests.conftest import Tenant, register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.seed import referral
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.services.courses.support import course_body, courses_know
 from tests.services.volunteers.volunteer_tenant import known_to_volunteers
 
 ROW = re.compile(r'id="row-([0-9a-f-]{36})"')
@@ -135,4 +137,43 @@ async def test_staff_reach_every_volunteer_page_by_page(
     await staff.goto(second_page)
     await staff.page.get_by_role("link", name=NL["inbox.first_page"]).wait_for()
     assert await staff.page.locator("li.person").count() == len(made) - PEOPLE_PAGE
+    assert await staff.axe() == []
+
+
+async def test_the_course_offer_pages_through_every_course(
+    console: ConsoleClient,
+    world: World,
+    people: Any,  # noqa: F811  - the fixture imported above
+) -> None:
+    tenant = await register_tenant(world.platform)
+    await courses_know(world.platform, tenant)
+    async with world.platform.client(tenant.staff_a) as api:
+
+        async def offer(n: int) -> str:
+            made = await api.post("/api/v1/courses", json=course_body(details={"title": f"Cursus {n:04d}"}))
+            assert made.status_code == 201, made.text
+            return str(made.json()["id"])
+
+        made: set[str] = set()
+        for start in range(0, OFFER_PAGE + 5, 10):
+            made |= set(await asyncio.gather(*(offer(n) for n in range(start, min(start + 10, OFFER_PAGE + 5)))))
+    await console.sign_in(tenant.staff_a)
+    course = re.compile(r'<a href="/console/courses/([0-9a-f-]{36})">Cursus')
+    page = await console.get("/console/courses")
+    seen = course.findall(page.text)
+    assert len(seen) == OFFER_PAGE
+    following = re.search(r'id="next-courses" href="([^"]+)"', page.text)
+    assert following is not None
+    second_page = following.group(1).replace("&amp;", "&")
+    later = await console.get(second_page)
+    assert later.status_code == 200 and 'rel="first"' in later.text
+    seen += course.findall(later.text)
+    assert 'id="next-courses"' not in later.text
+    assert len(seen) == len(set(seen)) and set(seen) == made  # every course once, over two pages
+    typo = await console.get("/console/courses?courses_cursor=not-a-cursor")  # not ours: back to the first pages
+    assert typo.status_code == 303 and typo.headers["location"] == "/console/courses"
+
+    staff = await people(tenant.staff_a, bypass_csp=True)
+    await staff.goto(second_page)
+    await staff.page.get_by_role("link", name=NL["inbox.first_page"]).first.wait_for()
     assert await staff.axe() == []

@@ -28,6 +28,7 @@ from gateway.console import console_router
 from gateway.courses import COURSE_CONTROLLERS
 from gateway.dependencies import add_etag, app_expected_version, provide_actor, provide_caller, provide_rpc
 from gateway.docs import complete_openapi, docs_router, openapi_config
+from gateway.fast_reads import FastReads
 from gateway.health import health
 from gateway.hsds import OPEN_DATA_CONTROLLERS
 from gateway.idempotency import IdempotencyBucket, IdempotencyMiddleware
@@ -176,5 +177,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             wait_seconds=settings.rpc_timeout_seconds + 1,
         ),
         telemetry=telemetry,
+        fast_reads=FastReads.from_app(app),
+        rpc=rpc,
     )
     return app

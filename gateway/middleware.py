@@ -27,10 +27,11 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind
 
 from gateway.auth import Authenticator, authenticate_request
+from gateway.fast_reads import FastReads
 from gateway.idempotency import IdempotencyMiddleware
 from gateway.problems import send_problem
 from shared.errors import PartnernetError
-from shared.rpc import caller_context
+from shared.rpc import RpcClient, caller_context
 from shared.telemetry import Telemetry, skips_roots, tag_span_with_actor
 
 access_log = logging.getLogger("gateway.access")
@@ -95,8 +96,13 @@ class RequestMiddleware:
         limiter: RateLimiter,
         idempotency: IdempotencyMiddleware,
         telemetry: Telemetry,
+        fast_reads: FastReads | None = None,
+        rpc: RpcClient | None = None,
     ) -> None:
+        """`fast_reads` (with the `rpc` they call): the generated reads answered here, not by Litestar's route."""
         self.app = app
+        self.fast_reads = fast_reads
+        self.rpc = rpc
         self.authenticator = authenticator
         self.limiter = limiter
         self.idempotency = idempotency
@@ -151,6 +157,8 @@ class RequestMiddleware:
             key = headers.get("idempotency-key")
             if key is not None and method == "POST" and caller is not None:
                 await self._idempotent(scope, receive, send_with_headers, status_of=lambda: status)
+            elif self.fast_reads is not None and self.rpc is not None and (read := self.fast_reads.match(method, path)):
+                await self.fast_reads.answer(*read, scope, send_with_headers, self.rpc)
             else:
                 await self.app(scope, receive, send_with_headers)
         finally:

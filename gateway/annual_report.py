@@ -149,7 +149,7 @@ class ReportCell(msgspec.Struct, frozen=True):
 
     key: str
     label: str
-    values: dict[str, float | int | str | None]
+    values: dict[str, float | str | None]  # a JSON number (an int too), or the mark of a hidden one
 
 
 class ReportColumn(msgspec.Struct, frozen=True):

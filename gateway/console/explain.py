@@ -29,6 +29,9 @@ KNOWN_CODES = frozenset(
         "too-large",
         "csrf",
         "role",
+        "gone",
+        "idempotency-key-reused",
+        "idempotency-key-in-use",
     }
 )
 STATUS_OF = {
@@ -45,6 +48,9 @@ STATUS_OF = {
     "too-large": 413,
     "csrf": 403,
     "role": 403,
+    "gone": 410,
+    "idempotency-key-reused": 422,
+    "idempotency-key-in-use": 409,
 }
 
 

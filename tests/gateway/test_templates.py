@@ -27,8 +27,10 @@ def test_a_bare_name_means_the_parents_own_package() -> None:
 
 
 def test_a_page_loaded_through_the_prefix_extends_its_own_packages_layout() -> None:
-    for package in PACKAGES:
-        page = TEMPLATES.get_template(f"{package}/session.html")  # both packages have one, extending base.html
+    pages = {"console": "session.html", "calendar": "session.html", "participant": "page.html"}
+    assert set(pages) == set(PACKAGES)
+    for package, page_name in pages.items():
+        page = TEMPLATES.get_template(f"{package}/{page_name}")  # each extends its package's base.html
         assert TEMPLATES.join_path("base.html", page.name or "") == f"{package}/base.html"
 
 
@@ -41,4 +43,4 @@ def test_it_escapes_html_and_refuses_a_missing_variable() -> None:
 
 def test_an_unknown_prefix_is_not_found() -> None:
     with pytest.raises(jinja2.TemplateNotFound):
-        TEMPLATES.get_template("participant/base.html")
+        TEMPLATES.get_template("elsewhere/base.html")

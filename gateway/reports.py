@@ -161,7 +161,10 @@ class AnnualReportController(Controller):
         return report
 
     @get(
-        "/csv/{table:str}", summary="One table of the annual report as CSV", responses=problem_responses(*READ_PROBLEMS)
+        "/csv/{table:str}",
+        summary="One table of the annual report as CSV",
+        media_type="text/csv; charset=utf-8",  # the document says what comes back (the contract test holds it to it)
+        responses=problem_responses(*READ_PROBLEMS),
     )
     async def table_csv(
         self,
@@ -176,7 +179,12 @@ class AnnualReportController(Controller):
         report, _ = await annual_report(rpc, actor, year, municipality, lang)
         return csv_response(report, table)
 
-    @get("/pdf", summary="The annual report as PDF, with its charts", responses=problem_responses(*READ_PROBLEMS))
+    @get(
+        "/pdf",
+        summary="The annual report as PDF, with its charts",
+        media_type="application/pdf",
+        responses=problem_responses(*READ_PROBLEMS),
+    )
     async def report_pdf(
         self,
         actor: NamedDependency[Actor],

@@ -7,12 +7,14 @@ embedded PostgreSQL), a database, the services it needs in-process (or as proces
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable
@@ -228,11 +230,19 @@ async def stream_copies(nats_url: str, stream: str = REFERRALS_STREAM) -> tuple[
             config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=30),
         )
         order: list[str] = []
+        # Just after a fault the cluster may still be moving the stream's or the consumer's leader: a fetch then
+        # answers 503 (no responders), and is asked again for a while (a full run failed its count on one).
+        settling = time.monotonic() + 30
         while len(order) < info.state.messages:
             try:
                 batch = await sub.fetch(500, timeout=2)
             except TimeoutError:
                 break
+            except nats.js.errors.ServiceUnavailableError:
+                if time.monotonic() > settling:
+                    raise
+                await asyncio.sleep(0.5)
+                continue
             order += [json.loads(msg.data).get("id", "") for msg in batch]
         consumer = (await sub.consumer_info()).name
         await sub.unsubscribe()

@@ -200,7 +200,14 @@ async def test_up_restarts_each_kind_of_component_and_nothing_is_lost(tmp_path: 
                     await eventually(volunteers_missing, timeout=30, what="health to name volunteers as down")
                     assert await submitted(), "a referral while volunteers is down"
                 if victim == "gateway" and second_listens:
-                    # The other gateway process holds the port meanwhile: new connections are answered at once.
+                    # The other gateway process holds the port meanwhile: new connections are answered at once, once
+                    # the killed one has gone. SIGKILL takes effect as the process exits: until its listening socket
+                    # is closed the kernel still hands it new connections of the shared port, which are then reset
+                    # (a full run sent its request in that moment and got a ReadError).
+                    async def killed_gateway_gone(pid: int = before["gateway"]) -> bool:
+                        return not await listens_on(pid, port)
+
+                    await eventually(killed_gateway_gone, timeout=10, what="the killed gateway's socket closed")
                     async with tenant.client(timeout=15) as fresh:
                         response = await fresh.post("/api/v1/referrals", json=tenant.referral())
                     ledger.sent += 1

@@ -75,6 +75,8 @@ async def test_the_filters_narrow_the_calendar_and_english_is_a_link_away(
         english = await web.get(f"/m/{tenant.municipality}/courses", params={"lang": "en", "skill_area": "digital"})
         assert '<html lang="en">' in english.text and "Find a course" in english.text
         assert public in english.text and other not in english.text
+        # The link back to every course says so (a dict's method name once printed "<built-in method clear …>").
+        assert ">Clear the choice</a>" in english.text and "built-in method" not in english.text
 
 
 async def test_free_places_and_the_waiting_list_are_as_they_are_now(

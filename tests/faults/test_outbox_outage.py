@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -100,6 +102,15 @@ async def test_referral_accepted_while_nats_is_down_is_delivered_once_after(tmp_
 
         await asyncio.to_thread(broker.start)
         await settle_deliveries(ledger, database_url, broker.url, {str(referral.id)}, timeout=30)
+
+        # The relay marks the row sent after JetStream's ack, and the consumer may write the feed entry before that
+        # mark is committed (a fresh-clone run read the row in between): wait for the mark, as for the delivery.
+        async def marked_sent() -> dict[str, Any] | None:
+            rows = {str(r["event_id"]): r["sent_at"] for r in await outbox_rows(database_url, unsent_only=False)}
+            return rows if rows.get(event_id) is not None else None
+
+        with contextlib.suppress(AssertionError):
+            await eventually(marked_sent, timeout=30, what="the relay to mark the event sent")
         sent = {str(r["event_id"]): r["sent_at"] for r in await outbox_rows(database_url, unsent_only=False)}
         in_stream = (await stream_copies(broker.url))[0][event_id]
         in_feed = (await feed_copies(database_url))[event_id]

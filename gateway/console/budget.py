@@ -23,7 +23,7 @@ from gateway.console.quotes import cents
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from shared.clock import LOCAL_TIME
-from shared.contracts.courses.api import operations as ops
+from shared.contracts.courses.api import purchasing_operations as ops
 from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
     GetBudget,

@@ -17,6 +17,7 @@ from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import Formats, page
 from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api import operations as ops
+from shared.contracts.courses.api import purchasing_operations as purchasing_ops
 from shared.contracts.courses.api.budgets import ListBudgets
 from shared.contracts.courses.api.courses import ListCourses, ListSessions
 from shared.contracts.courses.api.purchasing import ListPurchases
@@ -70,8 +71,8 @@ class OfferPages(Controller):
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
         year = datetime.now(LOCAL_TIME).year
         purchases, budgets, parties = await asyncio.gather(
-            rpc.call(ops.LIST_PURCHASES, actor, ListPurchases(limit=100)),
-            rpc.call(ops.LIST_BUDGETS, actor, ListBudgets(year=year, limit=200)),
+            rpc.call(purchasing_ops.LIST_PURCHASES, actor, ListPurchases(limit=100)),
+            rpc.call(purchasing_ops.LIST_BUDGETS, actor, ListBudgets(year=year, limit=200)),
             load_names(rpc, actor),
         )
         formats = Formats(visitor.lang)

@@ -20,7 +20,7 @@ from gateway.console.names import load_names
 from gateway.console.quotes import cents
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
-from shared.contracts.courses.api import operations as course_ops
+from shared.contracts.courses.api import purchasing_operations as course_ops
 from shared.contracts.courses.api.purchasing import (
     AddQuote,
     ApproveInvoice,

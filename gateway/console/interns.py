@@ -8,15 +8,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from litestar.response import Redirect
 
-from gateway.console import forms
-from gateway.console.explain import Explanation, explain
+from gateway.console import forms, steps
+from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
@@ -26,7 +24,6 @@ from shared.contracts.partners.api.organisations import ListPartners, PartnerSta
 from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.volunteers import ListVolunteers, RegisterIntern
 from shared.contracts.volunteers.events import VolunteerKind
-from shared.errors import PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -69,7 +66,8 @@ class InternPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        try:
+
+        def intern() -> RegisterIntern:
             data = {
                 "school_partner_id": forms.text(form, "school_partner_id"),
                 "person": forms.person(form, "person"),
@@ -80,12 +78,16 @@ class InternPages(Controller):
                 "hours": forms.number(form, "hours"),
                 "certificate_of_conduct_required": forms.flag(form, "certificate_of_conduct_required"),
             }
-            made = await rpc.call(ops.REGISTER_INTERN, actor, forms.convert(data, RegisterIntern))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            values: dict[str, Any] = {name: forms.text(form, name) or "" for name in FIELDS}
-            values["certificate_of_conduct_required"] = forms.flag(form, "certificate_of_conduct_required")
-            return await self._page(visitor, rpc, actor, values=values, problem=explain(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/interns?done=registered#i-{made.id}", status_code=303)
+            return forms.convert(data, RegisterIntern)
+
+        values: dict[str, Any] = {name: forms.text(form, name) or "" for name in FIELDS}
+        values["certificate_of_conduct_required"] = forms.flag(form, "certificate_of_conduct_required")
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.REGISTER_INTERN, actor, intern()),
+            done=lambda made: f"{PREFIX}/interns?done=registered#i-{made.id}",
+            again=lambda problem: self._page(visitor, rpc, actor, values=values, problem=problem),
+        )
 
     @staticmethod
     async def _page(

@@ -16,7 +16,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
@@ -196,9 +196,20 @@ class ApplicantPages(Controller):
     async def _new_page(
         visitor: Visitor, rpc: RpcClient, actor: Actor, *, values: dict[str, Any], problem: Explanation | None = None
     ) -> Response[str]:
+        """Every published vacancy and every active partner to choose from (all their pages, paging.every)."""
+        published = VacancyStatus.PUBLISHED
+        active = PartnerStatus.ACTIVE
         vacancies, partners = await asyncio.gather(
-            rpc.call(ops.LIST_VACANCIES, actor, ListVacancies(status=VacancyStatus.PUBLISHED, limit=200)),
-            rpc.call(partner_ops.LIST_PARTNERS, actor, ListPartners(status=PartnerStatus.ACTIVE, limit=200)),
+            paging.every(
+                lambda at, limit: rpc.call(
+                    ops.LIST_VACANCIES, actor, ListVacancies(status=published, limit=limit, cursor=at)
+                )
+            ),
+            paging.every(
+                lambda at, limit: rpc.call(
+                    partner_ops.LIST_PARTNERS, actor, ListPartners(status=active, limit=limit, cursor=at)
+                )
+            ),
         )
         return page(
             visitor,
@@ -209,6 +220,8 @@ class ApplicantPages(Controller):
             values=values,
             vacancies=vacancies.items,
             partners=partners.items,
+            vacancy_options=vacancies,
+            partner_options=partners,
         )
 
     @staticmethod

@@ -6,6 +6,7 @@ from functools import partial
 
 from services.courses import store
 from services.courses.commands import (
+    attendance,
     budgets,
     education,
     enrolment,
@@ -52,8 +53,8 @@ def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWo
     # enrolment
     runtime.bind(ops.ENROL, partial(enrolment.enrol, work))
     runtime.bind(ops.CANCEL_ENROLMENT, partial(enrolment.cancel_enrolment, work))
-    runtime.bind(ops.RECORD_ATTENDANCE, partial(enrolment.record_attendance, work))
-    runtime.bind(ops.RECORD_REGISTER, partial(enrolment.record_register, work))
+    runtime.bind(ops.RECORD_ATTENDANCE, partial(attendance.record_attendance, work))
+    runtime.bind(ops.RECORD_REGISTER, partial(attendance.record_register, work))
     runtime.bind(ops.GET_ENROLMENT, partial(enrolment_queries.get_enrolment, work))
     runtime.bind(ops.LIST_ENROLMENTS, partial(enrolment_queries.list_enrolments, work))
     runtime.bind(purchasing_ops.REQUEST_PURCHASE, partial(requesting.request_purchase, work))

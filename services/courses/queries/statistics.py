@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from services.courses import store
 from services.courses.domain.purchasing import budget_year_of, check_may_read_purchasing
+from services.courses.store import purchasing as purchasing_store
 from services.courses.store.education import education_requests
 from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
 from shared.contracts.courses.api.education import EducationRequestStatus
@@ -27,7 +28,13 @@ from shared.contracts.courses.api.statistics import (
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
-c, s, p, q, b = store.courses, store.sessions, store.purchases, store.purchase_quotes, store.budgets
+c, s, p, q, b = (
+    store.courses,
+    store.sessions,
+    purchasing_store.purchases,
+    purchasing_store.purchase_quotes,
+    purchasing_store.budgets,
+)
 COMMITTED = [
     PurchaseStatus.APPROVED.value,
     PurchaseStatus.ORDERED.value,

@@ -244,5 +244,13 @@ def meeting_rows(session: SessionView | None, extra: int) -> list[dict[str, str]
     return rows + [{"starts_at": "", "ends_at": ""} for _ in range(extra)]
 
 
+def typed_meetings(form: FormMultiDict, count: int) -> list[dict[str, str]]:
+    """The first `count` meeting rows as typed, to show again beside a problem."""
+    return [
+        {"starts_at": form.get(f"meeting-{n}-starts_at", ""), "ends_at": form.get(f"meeting-{n}-ends_at", "")}
+        for n in range(count)
+    ]
+
+
 def _local(moment: datetime) -> str:
     return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%dT%H:%M")

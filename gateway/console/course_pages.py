@@ -192,10 +192,7 @@ class CoursePages(Controller):
         parties = await load_names(rpc, actor)
         typed = course_forms.meeting_rows(None, EMPTY_MEETINGS)
         if form is not None and open_step == "schedule":
-            typed = [
-                {"starts_at": form.get(f"meeting-{n}-starts_at", ""), "ends_at": form.get(f"meeting-{n}-ends_at", "")}
-                for n in range(EMPTY_MEETINGS)
-            ]
+            typed = course_forms.typed_meetings(form, EMPTY_MEETINGS)
         return page(
             visitor,
             "course.html",

@@ -155,10 +155,7 @@ class SessionPages(Controller):
         taken = {e.participant_pseudonym for e in confirmed + waiting}
         meetings = course_forms.meeting_rows(session, 1)
         if form is not None and open_step == "change":
-            meetings = [
-                {"starts_at": form.get(f"meeting-{n}-starts_at", ""), "ends_at": form.get(f"meeting-{n}-ends_at", "")}
-                for n in range(len(meetings))
-            ]
+            meetings = course_forms.typed_meetings(form, len(meetings))
         return page(
             visitor,
             "session.html",

@@ -13,14 +13,14 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from gateway.console.volunteers import person_name
 from shared.contracts.partners.api import operations as partner_ops
-from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus
+from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus, PartnerView
 from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.volunteers import ListVolunteers, RegisterIntern
 from shared.contracts.volunteers.events import VolunteerKind
@@ -53,12 +53,17 @@ class InternPages(Controller):
 
     @get("/")
     async def interns(
-        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], done: FromQuery[str | None] = None
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """The interns a page at a time (paging.PAGE), the next by the API's cursor (`GET /api/v1/volunteers`)."""
         actor = visitor.signed_in(*READERS)
         values: dict[str, Any] = dict.fromkeys(FIELDS, "") | {"certificate_of_conduct_required": False}
         notice = "interns.registered" if done == "registered" else None
-        return await self._page(visitor, rpc, actor, values=values, notice=notice)
+        return await self._page(visitor, rpc, actor, values=values, notice=notice, cursor=cursor)
 
     @post("/", status_code=303)
     async def register(
@@ -98,25 +103,37 @@ class InternPages(Controller):
         values: dict[str, Any],
         notice: str | None = None,
         problem: Explanation | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
         can_act = actor.role is Role.STAFF
         interns, parties = await asyncio.gather(
-            rpc.call(ops.LIST_VOLUNTEERS, actor, ListVolunteers(kind=VolunteerKind.INTERN, limit=200)),
+            paging.one_page(
+                lambda at, limit: rpc.call(
+                    ops.LIST_VOLUNTEERS, actor, ListVolunteers(kind=VolunteerKind.INTERN, limit=limit, cursor=at)
+                ),
+                cursor,
+                path=f"{PREFIX}/interns",
+            ),
             load_names(rpc, actor),
         )
-        schools = []
-        if can_act:
-            query = ListPartners(status=PartnerStatus.ACTIVE, limit=200)
-            schools = (await rpc.call(partner_ops.LIST_PARTNERS, actor, query)).items
+        schools = paging.Everything[PartnerView]([])
+        if can_act:  # every active partner the library may choose as the school (the service checks the partnership)
+            schools = await paging.every(
+                lambda at, limit: rpc.call(
+                    partner_ops.LIST_PARTNERS, actor, ListPartners(status=PartnerStatus.ACTIVE, limit=limit, cursor=at)
+                )
+            )
         return page(
             visitor,
             "interns.html",
             status=problem.status if problem else 200,
             section="volunteers",
             interns=interns.items,
+            intern_pages=interns,
             names={str(p.id): person_name(p) for p in interns.items},
-            school_names={str(s.id): s.name for s in schools} | parties.partners,
-            schools=schools,
+            school_names={str(s.id): s.name for s in schools.items} | parties.partners,
+            schools=schools.items,
+            school_options=schools,
             parties=parties,
             can_act=can_act,
             values=values,

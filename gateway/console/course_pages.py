@@ -15,7 +15,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import course_forms, forms, steps
+from gateway.console import course_forms, forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
@@ -89,10 +89,12 @@ class CoursePages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
         done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """Its sessions a page at a time (paging.PAGE), the next by the API's cursor (`GET /api/v1/sessions`)."""
         actor = visitor.signed_in(*READERS)
         notice = f"course_done.{done}" if done in DONE else None
-        return await self._page(visitor, rpc, actor, course_id, notice=notice)
+        return await self._page(visitor, rpc, actor, course_id, notice=notice, cursor=cursor)
 
     @get("/{course_id:uuid}/edit")
     async def edit(
@@ -185,10 +187,17 @@ class CoursePages(Controller):
         problem: Explanation | None = None,
         open_step: str | None = None,
         form: FormMultiDict | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
         problem = course_forms.as_the_form_names(visitor.lang, problem) if problem else None
         course = await rpc.call(ops.GET_COURSE, actor, GetCourse(course_id=course_id))
-        sessions = await rpc.call(ops.LIST_SESSIONS, actor, ListSessions(course_id=course_id, limit=200))
+        sessions = await paging.one_page(
+            lambda at, limit: rpc.call(
+                ops.LIST_SESSIONS, actor, ListSessions(course_id=course_id, limit=limit, cursor=at)
+            ),
+            cursor,
+            path=f"{PREFIX}/courses/{course_id}",
+        )
         parties = await load_names(rpc, actor)
         typed = course_forms.meeting_rows(None, EMPTY_MEETINGS)
         if form is not None and open_step == "schedule":
@@ -200,6 +209,7 @@ class CoursePages(Controller):
             section="courses",
             c=course,
             sessions=sessions.items,
+            session_pages=sessions,
             steps=steps_for(actor, course),
             parties=parties,
             partner_name=parties.partners.get(str(course.audience_partner_id), ""),

@@ -17,7 +17,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import course_forms, forms, steps
+from gateway.console import course_forms, forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
@@ -136,7 +136,12 @@ class SessionPages(Controller):
         session = await rpc.call(ops.GET_SESSION, actor, GetSession(session_id=session_id))
         course, enrolments, referrals = await asyncio.gather(
             rpc.call(ops.GET_COURSE, actor, GetCourse(course_id=session.course_id)),
-            rpc.call(ops.LIST_ENROLMENTS, actor, ListEnrolments(session_id=session_id, limit=200)),
+            # Every enrolment, page by page with the API's cursor: the registers' totals and the waiting list need all.
+            paging.every(
+                lambda at, limit: rpc.call(
+                    ops.LIST_ENROLMENTS, actor, ListEnrolments(session_id=session_id, limit=limit, cursor=at)
+                )
+            ),
             enrolling_referrals(rpc, actor),
         )
         runs = course_forms.manages(actor, course.library, course.offered_by_partner_id)
@@ -172,7 +177,10 @@ class SessionPages(Controller):
             marks={e.id: marks_of(e) for e in confirmed},
             registers=registers(started, confirmed) if runs or actor.role is Role.COORDINATOR else [],
             record=runs and scheduled and bool(started) and bool(confirmed),
-            referrals=[r for r in referrals if r.participant_pseudonym not in taken],
+            referrals=[r for r in referrals.items if r.participant_pseudonym not in taken],
+            referral_options=referrals,
+            enrolments_complete=enrolments.complete,
+            enrolments_shown=len(enrolments.items),
             residents=residents,
             meetings=meetings,
             typed={key: forms.text(form, key) or "" for key in ("capacity", "place", "pseudonym")} if form else {},
@@ -183,12 +191,20 @@ class SessionPages(Controller):
         )
 
 
-async def enrolling_referrals(rpc: RpcClient, actor: Actor) -> list[ReferralSummary]:
-    """The caller's referrals that take an enrolment now (staff: their library's; a partner: its own)."""
+async def enrolling_referrals(rpc: RpcClient, actor: Actor) -> paging.Everything[ReferralSummary]:
+    """The caller's referrals that take an enrolment now (staff: their library's; a partner: its own), newest first;
+    every one of each such status, page by page with the API's cursor."""
     if actor.role not in ENROLLERS:
-        return []
-    found = await rpc.call(referral_ops.LIST_REFERRALS, actor, ListReferrals(limit=200))
-    return [r for r in found.items if r.status in ENROLLING]
+        return paging.Everything([])
+
+    def of_status(status: ReferralStatus) -> paging.Fetch[ReferralSummary]:
+        return lambda at, limit: rpc.call(
+            referral_ops.LIST_REFERRALS, actor, ListReferrals(status=status, limit=limit, cursor=at)
+        )
+
+    found = await asyncio.gather(*(paging.every(of_status(status)) for status in ENROLLING))
+    referrals = sorted((r for listed in found for r in listed.items), key=lambda r: r.submitted_at, reverse=True)
+    return paging.Everything(referrals, complete=all(listed.complete for listed in found))
 
 
 def meeting_of(form: FormMultiDict) -> int | None:

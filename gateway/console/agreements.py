@@ -14,7 +14,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
@@ -99,12 +99,15 @@ class AgreementPages(Controller):
                 raise InvalidInput("not a choice of agreements - at `$.status`")
             narrowed = None if shown == "all" else shown
             query = forms.convert({"status": narrowed, "cursor": cursor, "limit": SHOWN}, ListReferralAgreements)
+            # Every agreement in force (page by page with the API's cursor), to leave their partners out of the choice.
             found, current = await asyncio.gather(
                 rpc.call(ops.LIST_REFERRAL_AGREEMENTS, actor, query),
-                rpc.call(
-                    ops.LIST_REFERRAL_AGREEMENTS,
-                    actor,
-                    ListReferralAgreements(status=AgreementStatus.IN_FORCE, limit=SHOWN),
+                paging.every(
+                    lambda at, limit: rpc.call(
+                        ops.LIST_REFERRAL_AGREEMENTS,
+                        actor,
+                        ListReferralAgreements(status=AgreementStatus.IN_FORCE, limit=limit, cursor=at),
+                    )
                 ),
             )
             agreements, next_cursor = found.items, found.next_cursor

@@ -11,18 +11,20 @@ import asyncio
 import re
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from gateway.console import paging
+from gateway.console import paging, partner_people
 from gateway.console.messages import NL
 from shared.tenancy import Role
 from tests.conftest import register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, section, walk
-from tests.console.test_assignments import accepted_referral, opening, today
+from tests.console.test_assignments import WEEK, accepted_referral, opening, today
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.console.test_partner_people import school_with_intern
 from tests.console.test_training import active_volunteer
 from tests.services.volunteers.volunteer_tenant import known_to_volunteers
 
@@ -118,3 +120,70 @@ async def test_staff_reach_every_opening_assignment_hour_and_referral_page_by_pa
     await staff.page.get_by_role("link", name=NL["inbox.first_page"]).wait_for()
     assert await staff.page.locator("#entries > li").count() == 1
     assert await staff.axe() == []
+
+
+async def test_a_partner_reaches_every_person_it_supplied_with_all_their_assignments_and_hours(
+    small_pages: None,
+    monkeypatch: pytest.MonkeyPatch,
+    console: ConsoleClient,
+    world: World,
+    people: Any,  # noqa: F811  - the fixture imported above
+) -> None:
+    mine = await library_of_its_own(world)
+    platform, tenant, tag = mine.platform, mine.tenant, uuid.uuid4().hex[:6]
+    school, token, first = await school_with_intern(mine, tag)
+    interns = [first]
+    async with platform.client(token) as api, platform.client(tenant.staff_a) as staff:
+        for n in range(1, 5):
+            body = {
+                "school_partner_id": school,
+                "library": tenant.library_a,
+                "person": {"name": f"Stagiair {tag} {n}"},
+                "starts_on": str(today() - timedelta(days=40)),
+                "ends_on": str(today() + timedelta(days=40)),
+                "supervisor": {"name": "Mw. T. Jong"},
+            }
+            made = await api.post("/api/v1/interns", json=body)
+            assert made.status_code == 201, made.text
+            interns.append(str(made.json()["id"]))
+            for step in ("start_screening", "activate"):
+                assert (await staff.post(f"/api/v1/volunteers/{interns[-1]}/{step}")).status_code == 200, step
+        courses = await asyncio.gather(*(opening(mine, f"Cursus {tag} {n}") for n in range(3)))
+        # Intern 1 guides two courses and worked in two months; intern 2 one course this month; intern 3 is assigned
+        # but logged nothing; the others are not assigned.
+        plan = ((1, 0, ((35, 45), (0, 30))), (1, 1, ((0, 20),)), (2, 0, ((0, 60),)), (3, 2, ()))
+        period = {"starts_on": str(today() - timedelta(days=38)), "ends_on": str(today() + WEEK)}
+        for who, course, hours in plan:
+            body = {"volunteer_id": interns[who], "kind": "course", "opening_id": courses[course]["id"]}
+            assigned = await staff.post("/api/v1/assignments", json=body | period)
+            assert assigned.status_code == 201, assigned.text
+            for days_ago, minutes in hours:
+                worked = {"worked_on": str(today() - timedelta(days=days_ago)), "minutes": minutes}
+                logged = await staff.post(f"/api/v1/assignments/{assigned.json()['id']}/hours", json=worked)
+                assert logged.status_code == 201, logged.text
+
+    await console.sign_in(token)
+    card = re.compile(
+        r'<li class="card person" id="v-([0-9a-f-]{36})">.*?'
+        rf"{re.escape(NL['our_people.assignments'])}</dt><dd>(\d+)</dd>.*?"
+        rf"{re.escape(NL['our_people.hours'])}</dt><dd>([\d.]+)</dd>",
+        re.S,
+    )
+
+    def cards(html: str) -> list[str]:  # each person shown: "id assignments hours"
+        return [" ".join(found) for found in card.findall(html)]
+
+    pages, visited = await walk(console, "/console/our-people", "next-people", cards)
+    assert len(pages) == 3 and len(every_once(pages)) == len(interns)
+    shown = {person: (count, hours) for person, count, hours in (row.split() for row in every_once(pages))}
+    expected = {interns[1]: ("2", "1.6"), interns[2]: ("1", "1.0"), interns[3]: ("1", "0.0")}
+    assert shown == {intern: expected.get(intern, ("0", "0")) for intern in interns}  # 95 minutes over two months
+    assert 'id="counted-part"' not in (await console.get(visited[1])).text
+    monkeypatch.setattr(partner_people, "COUNTED_BOUND", 2)  # more assignments than it may read: the page says so
+    assert 'id="counted-part"' in (await console.get("/console/our-people")).text
+
+    school_page = await people(token, bypass_csp=True)
+    await school_page.goto(visited[1])
+    await school_page.page.get_by_role("link", name=NL["inbox.first_page"]).wait_for()
+    assert await school_page.page.locator("li.person").count() == SMALL
+    assert await school_page.axe() == []

@@ -50,6 +50,8 @@ from shared.tokens import TokenIssuer
 from tests.processes import processes_using
 from tests.servers import create_database, drop_database, nats_server, postgres_server
 
+pytest_plugins = ["tests.checkout_guard"]  # a run leaves the checkout as it found it
+
 T = TypeVar("T")
 _OWN_BASETEMP_ATTR = "_partnernet_own_basetemp"
 
@@ -75,6 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["PARTNERNET_DATA_DIR"] = data_dir
     else:
         os.environ.setdefault("PARTNERNET_DATA_DIR", data_dir)
+    # Hypothesis (and schemathesis on it) keeps its caches in ./.hypothesis of the checkout unless told otherwise.
+    os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(data_dir).parent / "hypothesis")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:

@@ -8,6 +8,7 @@ is gone, or is now called by the console after all, fails too, so the list below
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import re
 from pathlib import Path
 
@@ -39,13 +40,15 @@ ELSEWHERE = {
 
 
 def operations_for_people() -> dict[str, Operation[object, object]]:
-    """Each operation declared for staff, coordinators or partners, by the name the code calls it by."""
+    """Each operation declared for staff, coordinators or partners, by the name the code calls it by (from every
+    module of the services' API contracts: a service may declare its operations in several)."""
     found: dict[str, Operation[object, object]] = {}
     for service in SERVICES:
-        declared = importlib.import_module(f"shared.contracts.{service}.api.operations")
-        for name, value in vars(declared).items():
-            if isinstance(value, Operation) and value.roles & PEOPLE:
-                found[name] = value
+        api = importlib.import_module(f"shared.contracts.{service}.api")
+        for module in pkgutil.iter_modules(api.__path__, f"{api.__name__}."):
+            for name, value in vars(importlib.import_module(module.name)).items():
+                if isinstance(value, Operation) and value.roles & PEOPLE:
+                    found[name] = value
     return found
 
 

@@ -24,7 +24,7 @@ from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, section, walk
 from tests.console.test_assignments import WEEK, accepted_referral, opening, today
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
-from tests.console.test_partner_people import school_with_intern
+from tests.console.test_partner_people import active_intern, school_with_intern
 from tests.console.test_training import active_volunteer
 from tests.services.volunteers.volunteer_tenant import known_to_volunteers
 
@@ -132,22 +132,9 @@ async def test_a_partner_reaches_every_person_it_supplied_with_all_their_assignm
     mine = await library_of_its_own(world)
     platform, tenant, tag = mine.platform, mine.tenant, uuid.uuid4().hex[:6]
     school, token, first = await school_with_intern(mine, tag)
-    interns = [first]
-    async with platform.client(token) as api, platform.client(tenant.staff_a) as staff:
-        for n in range(1, 5):
-            body = {
-                "school_partner_id": school,
-                "library": tenant.library_a,
-                "person": {"name": f"Stagiair {tag} {n}"},
-                "starts_on": str(today() - timedelta(days=40)),
-                "ends_on": str(today() + timedelta(days=40)),
-                "supervisor": {"name": "Mw. T. Jong"},
-            }
-            made = await api.post("/api/v1/interns", json=body)
-            assert made.status_code == 201, made.text
-            interns.append(str(made.json()["id"]))
-            for step in ("start_screening", "activate"):
-                assert (await staff.post(f"/api/v1/volunteers/{interns[-1]}/{step}")).status_code == 200, step
+    started = today() - timedelta(days=40)
+    interns = [first] + [await active_intern(mine, school, token, f"Stagiair {tag} {n}", started) for n in range(1, 5)]
+    async with platform.client(tenant.staff_a) as staff:
         courses = await asyncio.gather(*(opening(mine, f"Cursus {tag} {n}") for n in range(3)))
         # Intern 1 guides two courses and worked in two months; intern 2 one course this month; intern 3 is assigned
         # but logged nothing; the others are not assigned.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +40,7 @@ async def test_the_network_pages_through_the_map_and_the_partnerships(
     world: World,
     monkeypatch: pytest.MonkeyPatch,
     people: Any,  # noqa: F811  - the fixture imported above
+    artifacts: Path,
 ) -> None:
     monkeypatch.setattr(paging, "PAGE", PAGE)
     tenant = await register_tenant(world.platform)
@@ -75,6 +77,7 @@ async def test_the_network_pages_through_the_map_and_the_partnerships(
     await staff.goto(visited[1])
     await staff.page.get_by_role("link", name=NL["inbox.first_page"]).first.wait_for()
     assert await staff.page.get_by_role("navigation", name=NL["network.map_pages"]).count() == 1
+    await staff.page.screenshot(path=str(artifacts / "staff-network-page-2.png"), full_page=True)
     assert await staff.axe() == []
 
 

@@ -9,8 +9,8 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.courses import store
-from services.courses.queries.statistics import COMMITTED, SPENT
 from services.courses.store import purchasing as purchasing_store
+from services.courses.store.figures import COMMITTED, SPENT
 from shared.contracts.courses.api.annual import (
     AnnualCourseFigures,
     CourseYearFigures,

@@ -27,7 +27,7 @@ from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.vacancies import qualification_codes
 from gateway.console.views import page
-from gateway.console.volunteers import library_people, person_name
+from gateway.console.volunteers import library_people, person_name, trainable_people
 from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api import operations as referral_ops
 from shared.contracts.referrals.api.referrals import ListDirection, ListReferrals, ReferralStatus, ReferralSummary
@@ -291,14 +291,14 @@ class AssignmentPages(Controller):
         def totals_from(cursor: str | None, limit: int) -> Awaitable[Page[HoursTotalView]]:
             return rpc.call(ops.LIST_HOURS_TOTALS, actor, ListHoursTotals(month=month, limit=limit, cursor=cursor))
 
-        (openings, every_opening, assignments, totals), (people, parties, matchable) = await asyncio.gather(
+        (openings, every_opening, assignments, totals), ((people, everyone), parties, matchable) = await asyncio.gather(
             asyncio.gather(
                 paging.one_page(openings_from, cursors.openings, path=here, param="openings_cursor"),
                 paging.every(openings_from),
                 paging.one_page(assignments_from, cursors.assignments, path=here, param="assignments_cursor"),
                 paging.one_page(totals_from, cursors.totals, path=here, param="totals_cursor"),
             ),
-            asyncio.gather(library_people(rpc, actor), load_names(rpc, actor), buddy_referrals(rpc, actor)),
+            asyncio.gather(trainable_people(rpc, actor), load_names(rpc, actor), buddy_referrals(rpc, actor)),
         )
         return page(
             visitor,
@@ -312,7 +312,10 @@ class AssignmentPages(Controller):
             totals=totals,
             month=month,
             names={key: person_name(person) for key, person in people.items()},
-            candidates=sorted((p for p in people.values() if p.status is VolunteerStatus.ACTIVE), key=person_name),
+            # Every active person (paging.every over each status; the form says so if OPTIONS_BOUND cut it short).
+            candidates=paging.Everything(
+                sorted((p for p in people.values() if p.status is VolunteerStatus.ACTIVE), key=person_name), everyone
+            ),
             kinds=[kind.value for kind in AssignmentKind],
             buddy_referrals=matchable,
             parties=parties,

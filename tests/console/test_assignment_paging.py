@@ -98,11 +98,16 @@ async def test_staff_reach_every_opening_assignment_hour_and_referral_page_by_pa
         assert f'<option value="{course["id"]}"' in form
     for taken_on in referrals:  # and every referral that can have a buddy
         assert f'<option value="{taken_on["id"]}"' in form
-    assert 'id="cut-opening_id"' not in form and 'id="cut-referral_id"' not in form
+    for volunteer in volunteers:  # and everyone active to assign
+        assert f'<option value="{volunteer}"' in form
+    assert not re.search(r'id="cut-', form)
     monkeypatch.setattr(paging, "OPTIONS_BOUND", 4)  # more courses than the form may offer: it says so
     cut = section((await console.get(here)).text, "h-assign")
     assert sum(f'<option value="{c["id"]}"' in cut for c in courses) == 4 and 'id="cut-opening_id"' in cut
-    assert 'id="cut-referral_id"' not in cut
+    assert 'id="cut-referral_id"' not in cut and 'id="cut-volunteer_id"' not in cut
+    monkeypatch.setattr(paging, "OPTIONS_BOUND", 2)  # fewer than the people and the referrals too
+    cut = section((await console.get(here)).text, "h-assign")
+    assert 'id="cut-volunteer_id"' in cut and 'id="cut-referral_id"' in cut
     monkeypatch.setattr(paging, "OPTIONS_BOUND", 2000)
 
     typo = await console.get(f"{here}?openings_cursor=not-a-cursor&totals_cursor={'A' * 30}")  # not ours: first

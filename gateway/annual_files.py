@@ -12,8 +12,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.annual_report import AnnualReport, ReportTable
-from gateway.annual_suppression import HIDDEN, SMALL
+from gateway.annual_report import HIDDEN, SMALL, AnnualReport, ReportTable
 
 # A4 landscape, in points.
 PAGE_WIDTH, PAGE_HEIGHT = 842.0, 595.0

@@ -132,6 +132,12 @@ class Platform:
             **self.environ,
             "NATS_URL": nats_url,
             "DATABASE_URL": database_url,
+            # The embedded PostgreSQL's Unix socket (shared/settings.py database_socket): cheaper than loopback TCP.
+            **(
+                {"PARTNERNET_DATABASE_SOCKET": str(socket)}
+                if self.postgres and (socket := self.postgres.socket_dir)
+                else {}
+            ),
             "PARTNERNET_DATA_DIR": str(self.data_dir),
             "PARTNERNET_PORT": str(self.port),
             "PARTNERNET_HOST": self.host,

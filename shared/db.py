@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import msgspec
@@ -33,17 +34,25 @@ POOL_SIZE = 15
 POOL_OVERFLOW = 5
 
 
-def create_engine(database_url: str, schema: str, *, pool_size: int = POOL_SIZE) -> AsyncEngine:
+def create_engine(
+    database_url: str, schema: str, *, pool_size: int = POOL_SIZE, socket: str | None = None
+) -> AsyncEngine:
     # The schema is the search path, so the service's tables need no schema in their names and a
     # service cannot touch another's tables by accident.
     # No ping before each checkout (a round trip on every request): a connection that died with the server
     # fails its next statement, and SQLAlchemy then drops every pooled connection older than that failure.
+    # `socket`: the server's Unix socket directory (settings.database_socket), in place of the URL's host.
+    connect_args: dict[str, Any] = {
+        "server_settings": {"search_path": schema, "application_name": f"partnernet-{schema}"}
+    }
+    if socket:
+        connect_args["host"] = socket
     return create_async_engine(
         database_url,
         pool_size=pool_size,
         max_overflow=POOL_OVERFLOW,
         pool_pre_ping=False,
-        connect_args={"server_settings": {"search_path": schema, "application_name": f"partnernet-{schema}"}},
+        connect_args=connect_args,
     )
 
 
@@ -88,21 +97,6 @@ async def _run_script(conn: AsyncConnection, script: str) -> None:
     driver = raw.driver_connection
     assert driver is not None
     await driver.execute(script)
-
-
-async def driver_in_transaction(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under `session`, inside the session's transaction, for statements sent to the driver
-    directly. SQLAlchemy's asyncpg adapter sends BEGIN only with its own first statement: a statement sent to the
-    driver before that would commit on its own, and not roll back with the transaction (the inbox's rows did).
-    `_start_transaction` is the adapter's own step (SQLAlchemy 2.0, pinned in uv.lock); an autocommit session
-    starts none. tests/faults/test_consumers.py fails without it."""
-    raw = await (await session.connection()).get_raw_connection()
-    adapted: Any = raw.dbapi_connection
-    if adapted._transaction is None:
-        await adapted._start_transaction()
-    driver = raw.driver_connection
-    assert driver is not None
-    return driver
 
 
 # --- statements on the driver directly, for the hottest reads ------------------------------------------------
@@ -228,8 +222,11 @@ class DirectReads:
     bursts); nothing connects before `start()`.
     """
 
-    def __init__(self, database_url: str, schema: str, *, size: int, tracer: Tracer) -> None:
+    def __init__(self, database_url: str, schema: str, *, size: int, tracer: Tracer, socket: str | None = None) -> None:
         self._dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        # The server's Unix socket directory in place of the URL's host (settings.database_socket); asyncpg then
+        # takes the port (the socket's name) from its argument only, not from the URL.
+        self._address = {"host": socket, "port": urlsplit(self._dsn).port or 5432} if socket else {}
         self._schema = schema
         self._size = size
         self._tracer = tracer
@@ -238,6 +235,7 @@ class DirectReads:
     async def start(self) -> None:
         self._pool = await asyncpg.create_pool(
             self._dsn,
+            **self._address,
             min_size=0,
             max_size=self._size,
             max_inactive_connection_lifetime=0,

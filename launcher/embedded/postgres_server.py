@@ -7,6 +7,7 @@ import importlib.util
 import logging
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import stat
@@ -14,9 +15,10 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
-from launcher.embedded.processes import ServerProcess, free_port, log_tail, terminate
+from launcher.embedded.processes import free_port, log_tail, terminate
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +99,7 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
 MAX_CONNECTIONS = 300
 
 
-class EmbeddedPostgres(ServerProcess):
+class EmbeddedPostgres:
     """A postgres subprocess on 127.0.0.1 with trust auth whose data dir survives stop()/start() cycles."""
 
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
@@ -108,6 +110,12 @@ class EmbeddedPostgres(ServerProcess):
         self.log_path = self.data_dir / "postgres.log"
         self._proc: subprocess.Popen[bytes] | None = None
         self._socket_dir: Path | None = None
+        self._socket_name = f"pnpg-{self.port}-{secrets.token_hex(4)}"
+
+    @property
+    def socket_dir(self) -> Path | None:
+        """The directory of the server's Unix socket while it runs: the same at each start of this server."""
+        return self._socket_dir
 
     @property
     def url(self) -> str:
@@ -116,6 +124,19 @@ class EmbeddedPostgres(ServerProcess):
     def url_for(self, database: str) -> str:
         """SQLAlchemy asyncpg URL of another database on this server."""
         return f"postgresql+asyncpg://postgres@{self.host}:{self.port}/{database}"
+
+    @property
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """How the server process ended (negative: the signal), or None while it runs or before it started."""
+        return None if self._proc is None else self._proc.poll()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
 
     def start(self, timeout: float = 30.0) -> None:
         if self.is_running:
@@ -128,7 +149,10 @@ class EmbeddedPostgres(ServerProcess):
             self._initdb(bin_dir, run_as)
         self._remove_stale_pidfile()
 
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="pnpg-", dir="/tmp" if Path("/tmp").is_dir() else None))
+        # The same directory at every start of this server: services connected through its socket
+        # (PARTNERNET_DATABASE_SOCKET) find it again after a restart, as they find the same port.
+        self._socket_dir = Path("/tmp" if Path("/tmp").is_dir() else tempfile.gettempdir()) / self._socket_name
+        self._socket_dir.mkdir(mode=0o700, exist_ok=True)
         if run_as is not None:
             os.chown(self._socket_dir, run_as.pw_uid, run_as.pw_gid)
         cmd = [
@@ -324,3 +348,15 @@ class EmbeddedPostgres(ServerProcess):
         socket_dir, self._socket_dir = self._socket_dir, None
         if socket_dir is not None:
             shutil.rmtree(socket_dir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -17,6 +17,7 @@ from benchmarks.driving import Target, create_tenant, read_spec, step
 from benchmarks.idle import idle_platform
 from benchmarks.limits import bare_litestar, generator_ceiling, messaging_and_database
 from benchmarks.loadgen import Spec
+from benchmarks.overview_parts import at_rest, time_overview_parts
 from benchmarks.pipeline import PipelineResult
 from benchmarks.pipeline_report import pids, pipeline_only, write_phases
 from benchmarks.platforms import platform_target
@@ -105,6 +106,11 @@ async def benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
         results["volume"] = await seed(target.database_dsn, args.volume, library=tenant.library, log=step)
     step("the views people wait for (statistics, overview, lists, feed pages), one at a time and 20 at once …")
     results["views"] = await views(target, tenant, duration)
+    step("each part of the overview, called in its service one at a time …")
+    results["overview_parts"] = await time_overview_parts(target, tenant)
+    if args.volume and not args.url:
+        step("the platform at rest at this volume for 30 s (CPU per component) …")
+        results["rest_at_volume"] = await at_rest(target, 30.0)
     results["rss_at_rest_mb"] = memory_snapshot(target.processes)
 
     step("load generator against a static responder (its own ceiling) …")

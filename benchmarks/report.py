@@ -175,6 +175,11 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
             f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f} ms",
             f"{result['rps']:,.0f} req/s; {status_note(result['statuses'])}",
         )
+    for subject, part in r.get("overview_parts", {}).items():
+        row(f"  overview part {subject} ×1", f"{part['p50_ms']:.1f} / {part['p99_ms']:.1f} ms", "in its service")
+    if "rest_at_volume" in r:
+        rest = ", ".join(f"{name} {share:.2f}%" for name, share in r["rest_at_volume"].items())
+        row("  at rest for 30 s, CPU of a core", "", rest)
     row("— resident memory (MB): at rest / peak under load —", "", "")
     for name in COMPONENTS:
         rest, peak = r["rss_at_rest_mb"].get(name), r["rss_under_load_mb"].get(name)

@@ -12,7 +12,8 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.annual_report import HIDDEN, SMALL, AnnualReport, ReportTable
+from gateway.annual_report import AnnualReport, ReportTable
+from gateway.annual_suppression import HIDDEN, SMALL
 
 # A4 landscape, in points.
 PAGE_WIDTH, PAGE_HEIGHT = 842.0, 595.0

@@ -42,7 +42,7 @@ from gateway.partners import partner_routes, tenant_routes
 from gateway.partnerships import partnership_routes
 from gateway.problems import EXCEPTION_HANDLERS
 from gateway.purchases import PURCHASING_CONTROLLERS
-from gateway.referrals import ReferralStepController, referral_routes
+from gateway.referrals import referral_routes
 from gateway.reports import AnnualReportController
 from gateway.stream_guard import REVOCATIONS, LiveStreams, revocation_handler
 from gateway.subscriptions import webhook_routes
@@ -125,7 +125,6 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
             root,
             api_index,
             referral_routes,
-            ReferralStepController,
             *VOLUNTEER_CONTROLLERS,
             *COURSE_CONTROLLERS,
             *PURCHASING_CONTROLLERS,

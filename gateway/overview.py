@@ -187,15 +187,10 @@ def concerns_library(entry: dict[str, Any]) -> bool:
     return bool(entry.get("active_partnerships")) or any(entry.get(part) is not None for part in FIGURES)
 
 
-async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None) -> Overview:
-    if actor.role is Role.PARTNER:
-        raise Forbidden("the overview is for coordinators, library staff and operators")
-    if actor.role is not Role.OPERATOR:
-        municipality = actor.municipality
-    library = actor.library if actor.role is Role.STAFF else None
-    today = local_today()
-    year_start, year_end = today.replace(month=1, day=1), today.replace(month=12, day=31)
-    parts = [
+def overview_parts(municipality: str | None, library: str | None, year_start: date, year_end: date) -> list[Part]:
+    """The services' operations the overview calls, each with its request (benchmarks/overview_parts.py times
+    them one by one)."""
+    return [
         Part(
             "partners",
             partner_ops.PARTNERS_STATISTICS,
@@ -232,6 +227,17 @@ async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None
             ),
         ),
     ]
+
+
+async def gather_overview(rpc: RpcClient, actor: Actor, municipality: str | None) -> Overview:
+    if actor.role is Role.PARTNER:
+        raise Forbidden("the overview is for coordinators, library staff and operators")
+    if actor.role is not Role.OPERATOR:
+        municipality = actor.municipality
+    library = actor.library if actor.role is Role.STAFF else None
+    today = local_today()
+    year_start, year_end = today.replace(month=1, day=1), today.replace(month=12, day=31)
+    parts = overview_parts(municipality, library, year_start, year_end)
     deadline = min(rpc.timeout, OVERVIEW_DEADLINE_SECONDS)
 
     async def fetch(part: Part) -> Any:

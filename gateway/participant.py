@@ -23,31 +23,23 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, Router, delete, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
-from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.params import FromPath, JSONBody, URLEncodedBody
 from opentelemetry import trace
 
 from gateway import participant_html as html
-from gateway.dependencies import CursorQuery, LimitQuery, with_expected_version
 from gateway.participant_document import HEADERS as PAGE_HEADERS
+from gateway.routes import passthrough, step
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.duplicates import (
-    DecideDuplicate,
-    DuplicateDecision,
     DuplicateDecisionRequest,
     DuplicateStep,
-    DuplicateWarningView,
-    ListDuplicateWarnings,
 )
 from shared.contracts.referrals.api.participant_page import (
-    ChangeRequestStatus,
     ChangeRequestStep,
-    ChangeRequestView,
-    HandleChangeRequest,
     IssueParticipantCode,
-    ListChangeRequests,
     OpenParticipantPage,
     ParticipantChangeKind,
     ParticipantCodeIssued,
@@ -56,9 +48,7 @@ from shared.contracts.referrals.api.participant_page import (
     RequestParticipantChange,
     RevokeParticipantCode,
 )
-from shared.contracts.vocabulary import DEFAULT_LIMIT
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.pagination import Page
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -72,6 +62,7 @@ WRONG_CODE_WINDOW = 15 * 60.0
 LOCKOUT_SECONDS = 15 * 60.0
 MAX_CODE_LENGTH = 40
 ATTEMPTS_STATE_KEY = "participant_code_attempts"
+WARNING = "/{warning_id:uuid}"
 
 
 @dataclass
@@ -287,97 +278,64 @@ async def _issue(
     return await rpc.call(ops.ISSUE_PARTICIPANT_CODE, actor, body)
 
 
-class ParticipantRequestController(Controller):
-    """What participants asked on their page: call me about another date, or I will not come (staff)."""
+# What participants asked on their page (call me about another date, or I will not come), for the library's staff.
+change_request_routes = Router(
+    path="/api/v1/referrals/change-requests",
+    tags=["referrals"],
+    route_handlers=[
+        passthrough(
+            "GET",
+            "/",
+            ops.LIST_CHANGE_REQUESTS,
+            summary="Participants' requests to change or cancel, of the caller's library, newest first",
+            handler_name="list_requests",
+        ),
+        passthrough(
+            "POST",
+            "/{request_id:uuid}/handle",
+            ops.HANDLE_CHANGE_REQUEST,
+            body=ChangeRequestStep,
+            if_match=True,
+            status_code=200,
+            summary="Mark a participant's request as handled",
+            handler_name="handle",
+        ),
+    ],
+)
 
-    path = "/api/v1/referrals/change-requests"
-    tags = ["referrals"]
-
-    @get("/", summary="Participants' requests to change or cancel, of the caller's library, newest first")
-    async def list_requests(
-        self,
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        status: FromQuery[ChangeRequestStatus | None] = None,
-        referral_id: FromQuery[UUID | None] = None,
-        cursor: CursorQuery = None,
-        limit: LimitQuery = DEFAULT_LIMIT,
-    ) -> Page[ChangeRequestView]:
-        query = ListChangeRequests(status=status, referral_id=referral_id, cursor=cursor, limit=limit)
-        return await rpc.call(ops.LIST_CHANGE_REQUESTS, actor, query)
-
-    @post("/{request_id:uuid}/handle", status_code=200, summary="Mark a participant's request as handled")
-    async def handle(
-        self,
-        request_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-        data: JSONBody[ChangeRequestStep | None] = None,
-    ) -> ChangeRequestView:
-        step = with_expected_version(data or ChangeRequestStep(), if_match_version)
-        body = HandleChangeRequest(request_id=request_id, expected_version=step.expected_version)
-        return await rpc.call(ops.HANDLE_CHANGE_REQUEST, actor, body)
-
-
-class DuplicateController(Controller):
-    """ "Possible duplicate of referral X": the blind index's warnings, for the staff of the referral's library."""
-
-    path = "/api/v1/referrals/duplicates"
-    tags = ["referrals"]
-
-    @get("/", summary="Possible duplicate participants of the caller's library (no names: referral ids and a score)")
-    async def list_warnings(
-        self,
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        decision: FromQuery[DuplicateDecision | None] = None,
-        referral_id: FromQuery[UUID | None] = None,
-        cursor: CursorQuery = None,
-        limit: LimitQuery = DEFAULT_LIMIT,
-    ) -> Page[DuplicateWarningView]:
-        query = ListDuplicateWarnings(decision=decision, referral_id=referral_id, cursor=cursor, limit=limit)
-        return await rpc.call(ops.LIST_DUPLICATE_WARNINGS, actor, query)
-
-    @post("/{warning_id:uuid}/link", status_code=200, summary="The same person: link the referrals (both stay)")
-    async def link(
-        self,
-        warning_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-        data: JSONBody[DuplicateDecisionRequest | None] = None,
-    ) -> DuplicateWarningView:
-        return await _decide(rpc, actor, warning_id, DuplicateStep.LINK, data, if_match_version)
-
-    @post("/{warning_id:uuid}/separate", status_code=200, summary="Not the same person: dismiss the warning")
-    async def separate(
-        self,
-        warning_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-        data: JSONBody[DuplicateDecisionRequest | None] = None,
-    ) -> DuplicateWarningView:
-        return await _decide(rpc, actor, warning_id, DuplicateStep.SEPARATE, data, if_match_version)
+# "Possible duplicate of referral X": the blind index's warnings, for the staff of the referral's library.
+duplicate_routes = Router(
+    path="/api/v1/referrals/duplicates",
+    tags=["referrals"],
+    route_handlers=[
+        passthrough(
+            "GET",
+            "/",
+            ops.LIST_DUPLICATE_WARNINGS,
+            summary="Possible duplicate participants of the caller's library (no names: referral ids and a score)",
+            handler_name="list_warnings",
+        ),
+        step(
+            WARNING,
+            ops.DECIDE_DUPLICATE,
+            DuplicateStep.LINK,
+            "The same person: link the referrals (both stay)",
+            body=DuplicateDecisionRequest,
+        ),
+        step(
+            WARNING,
+            ops.DECIDE_DUPLICATE,
+            DuplicateStep.SEPARATE,
+            "Not the same person: dismiss the warning",
+            body=DuplicateDecisionRequest,
+        ),
+    ],
+)
 
 
-async def _decide(
-    rpc: RpcClient,
-    actor: Actor,
-    warning_id: UUID,
-    step: DuplicateStep,
-    data: DuplicateDecisionRequest | None,
-    if_match_version: int | None,
-) -> DuplicateWarningView:
-    request = with_expected_version(data or DuplicateDecisionRequest(), if_match_version)
-    body = DecideDuplicate(warning_id=warning_id, step=step, expected_version=request.expected_version)
-    return await rpc.call(ops.DECIDE_DUPLICATE, actor, body)
-
-
-PARTICIPANT_CONTROLLERS = [
+PARTICIPANT_CONTROLLERS: list[type[Controller] | Router] = [
     ParticipantPageController,
     ParticipantCodeController,
-    ParticipantRequestController,
-    DuplicateController,
+    change_request_routes,
+    duplicate_routes,
 ]

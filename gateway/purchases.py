@@ -2,7 +2,7 @@
 and a partner's side of it (the purchases it was invited to quote for).
 
 Each passes a request through to one declared operation of the courses service
-(shared/contracts/courses/api/operations.py), so they are made from the declarations (gateway/routes.py).
+(shared/contracts/courses/api/purchasing_operations.py), so they are made from the declarations (gateway/routes.py).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from litestar import Router
 from litestar.handlers import HTTPRouteHandler
 
 from gateway.routes import passthrough
-from shared.contracts.courses.api import operations as ops
+from shared.contracts.courses.api import purchasing_operations as ops
 from shared.contracts.courses.api.courses import ReasonedStep, VersionedStep
 from shared.operations import Operation
 

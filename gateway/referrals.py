@@ -1,41 +1,42 @@
 """Routes for referrals: submit, read and list, the lifecycle steps, the participant's rights, the policy.
 
-Pass-through routes are made from the operations' declarations (gateway/routes.py); the lifecycle steps put the
-path's referral id and the body together, so they are written here.
+Every route is made from its operation's declaration (gateway/routes.py); a lifecycle step puts the path's
+referral id and the body's command together (`ReferralStep`).
 """
 
 from __future__ import annotations
 
-from typing import TypeVar
-from uuid import UUID
+from typing import Any
 
-from litestar import Controller, Router, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar import Router
+from litestar.handlers import HTTPRouteHandler
 
-from gateway.dependencies import with_expected_version
 from gateway.routes import passthrough
 from shared.contracts.referrals.api import operations as ops
-from shared.contracts.referrals.api.referrals import (
-    AcceptReferral,
-    CompleteReferral,
-    DeclineReferral,
-    PlanIntake,
-    RecordIntakeHeld,
-    RecordNoShow,
-    ReferralStep,
-    ReferralView,
-    RevokeConsent,
-    WithdrawReferral,
-)
+from shared.contracts.referrals.api.referrals import ReferralView
 from shared.operations import Operation
-from shared.rpc import RpcClient
-from shared.tenancy import Actor
-
-C = TypeVar("C")
 
 PATH = "/api/v1/referrals"
 ONE = "/{referral_id:uuid}"
+
+
+def _step(
+    path: str, operation: Operation[Any, ReferralView], summary: str, *, optional: bool = False
+) -> HTTPRouteHandler:
+    """A lifecycle step: the path gives the referral, the body the step's command (`ReferralStep`), If-Match the
+    version it was based on; `optional`: a command whose every field has a default may be left out."""
+    return passthrough(
+        "POST",
+        f"{ONE}/{path}",
+        operation,
+        body="command",
+        optional_body=optional,
+        if_match=True,
+        status_code=200,
+        summary=summary,
+        handler_name=path.replace("-", "_"),
+    )
+
 
 referral_routes = Router(
     path=PATH,
@@ -66,123 +67,25 @@ referral_routes = Router(
         ),
         passthrough("GET", f"{ONE}/export", ops.EXPORT_PARTICIPANT_DATA),
         passthrough("POST", f"{ONE}/erase", ops.ERASE_PARTICIPANT_DATA, status_code=200),
+        # The lifecycle: the receiving side accepts, declines, plans, records the intake held, completes, records
+        # a no-show; the referring side withdraws; either side records a revocation of consent. Enrolment comes
+        # from the courses service, expiry from the clock.
+        _step("accept", ops.ACCEPT_REFERRAL, "Accept a submitted referral (receiving side)", optional=True),
+        _step("decline", ops.DECLINE_REFERRAL, "Decline a submitted referral, with a reason"),
+        _step("plan-intake", ops.PLAN_INTAKE, "Plan (or re-plan) the warm handover"),
+        _step(
+            "intake-held",
+            ops.RECORD_INTAKE_HELD,
+            "The planned intake took place (receiving side); outcomes follow only after it",
+            optional=True,
+        ),
+        _step("complete", ops.COMPLETE_REFERRAL, "Complete with the outcome (goes to the referrer)"),
+        _step("withdraw", ops.WITHDRAW_REFERRAL, "Withdraw a referral (referring side)"),
+        _step("no-show", ops.RECORD_NO_SHOW, "The participant did not come (receiving side)", optional=True),
+        _step(
+            "revoke-consent",
+            ops.REVOKE_CONSENT,
+            "Record that the participant withdrew consent (either side); what is open is withdrawn",
+        ),
     ],
 )
-
-
-class ReferralStepController(Controller):
-    """The lifecycle: the receiving side accepts, declines, plans, records the intake held, completes, records a
-    no-show; the referring side withdraws; either side records a revocation of consent. Enrolment comes from the
-    courses service, expiry from the clock."""
-
-    path = PATH
-    tags = ["referrals"]
-
-    @post(f"{ONE}/accept", status_code=200, summary="Accept a submitted referral (receiving side)")
-    async def accept(
-        self,
-        referral_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-        data: JSONBody[AcceptReferral | None] = None,
-    ) -> ReferralView:
-        command = with_expected_version(data or AcceptReferral(), if_match_version)
-        return await _step(rpc, actor, ops.ACCEPT_REFERRAL, referral_id, command)
-
-    @post(f"{ONE}/decline", status_code=200, summary="Decline a submitted referral, with a reason")
-    async def decline(
-        self,
-        referral_id: FromPath[UUID],
-        data: JSONBody[DeclineReferral],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-    ) -> ReferralView:
-        command = with_expected_version(data, if_match_version)
-        return await _step(rpc, actor, ops.DECLINE_REFERRAL, referral_id, command)
-
-    @post(f"{ONE}/plan-intake", status_code=200, summary="Plan (or re-plan) the warm handover")
-    async def plan_intake(
-        self,
-        referral_id: FromPath[UUID],
-        data: JSONBody[PlanIntake],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-    ) -> ReferralView:
-        return await _step(rpc, actor, ops.PLAN_INTAKE, referral_id, with_expected_version(data, if_match_version))
-
-    @post(
-        f"{ONE}/intake-held",
-        status_code=200,
-        summary="The planned intake took place (receiving side); outcomes follow only after it",
-    )
-    async def intake_held(
-        self,
-        referral_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-        data: JSONBody[RecordIntakeHeld | None] = None,
-    ) -> ReferralView:
-        command = with_expected_version(data or RecordIntakeHeld(), if_match_version)
-        return await _step(rpc, actor, ops.RECORD_INTAKE_HELD, referral_id, command)
-
-    @post(f"{ONE}/complete", status_code=200, summary="Complete with the outcome (goes to the referrer)")
-    async def complete(
-        self,
-        referral_id: FromPath[UUID],
-        data: JSONBody[CompleteReferral],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-    ) -> ReferralView:
-        command = with_expected_version(data, if_match_version)
-        return await _step(rpc, actor, ops.COMPLETE_REFERRAL, referral_id, command)
-
-    @post(f"{ONE}/withdraw", status_code=200, summary="Withdraw a referral (referring side)")
-    async def withdraw(
-        self,
-        referral_id: FromPath[UUID],
-        data: JSONBody[WithdrawReferral],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-    ) -> ReferralView:
-        command = with_expected_version(data, if_match_version)
-        return await _step(rpc, actor, ops.WITHDRAW_REFERRAL, referral_id, command)
-
-    @post(f"{ONE}/no-show", status_code=200, summary="The participant did not come (receiving side)")
-    async def no_show(
-        self,
-        referral_id: FromPath[UUID],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-        data: JSONBody[RecordNoShow | None] = None,
-    ) -> ReferralView:
-        command = with_expected_version(data or RecordNoShow(), if_match_version)
-        return await _step(rpc, actor, ops.RECORD_NO_SHOW, referral_id, command)
-
-    @post(
-        f"{ONE}/revoke-consent",
-        status_code=200,
-        summary="Record that the participant withdrew consent (either side); what is open is withdrawn",
-    )
-    async def revoke_consent(
-        self,
-        referral_id: FromPath[UUID],
-        data: JSONBody[RevokeConsent],
-        actor: NamedDependency[Actor],
-        rpc: NamedDependency[RpcClient],
-        if_match_version: NamedDependency[int | None],
-    ) -> ReferralView:
-        command = with_expected_version(data, if_match_version)
-        return await _step(rpc, actor, ops.REVOKE_CONSENT, referral_id, command)
-
-
-async def _step(
-    rpc: RpcClient, actor: Actor, operation: Operation[ReferralStep[C], ReferralView], referral_id: UUID, command: C
-) -> ReferralView:
-    return await rpc.call(operation, actor, ReferralStep(referral_id=referral_id, command=command))

@@ -11,7 +11,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
 
 from gateway.annual_files import PdfChart, csv_of, pdf_of
-from gateway.annual_report import HIDDEN, OUTCOMES, SMALL, TABLES, AnnualReport, annual_report
+from gateway.annual_report import AnnualReport, annual_report
+from gateway.annual_suppression import HIDDEN, SMALL
+from gateway.annual_tables import OUTCOMES, TABLES
 from gateway.console.messages import translate
 from gateway.console.views import Formats
 from gateway.dependencies import MunicipalityQuery

@@ -10,11 +10,15 @@
                                                 # the body's fields are the request's, beside the path's
     passthrough("POST", "/{partner_id:uuid}/end", CHANGE_PARTNER_STATUS, fixed={"step": PartnerStep.END}, ...)
                                                 # a field the route itself sets (a step)
+    passthrough("POST", "/{referral_id:uuid}/accept", ACCEPT_REFERRAL, body="command", optional_body=True, ...)
+                                                # a generic request (ReferralStep[AcceptReferral]); the body
+                                                # may be left out: the command's own defaults
 
 Fields that neither the path, the body nor `fixed` give are query parameters (`query` names the ones offered
 when not all are; `query_names` sends a field under another name). The body of a POST that can be left out (its
 field has a default, or every field of the body has one: a step without a reason or a version) is optional; a
-PUT's or PATCH's body never is.
+PUT's or PATCH's body never is. `optional_body` makes a POST's body optional where its field is required but every
+field of the body has a default (a referral's step without a note).
 
 The route documents itself as a hand-written one would: its path and query parameters typed with the request
 field's constraints (and the gateway's wording for the parameters every list shares: gateway/dependencies.py),
@@ -31,7 +35,7 @@ import inspect
 import re
 import types
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 from litestar import HttpMethod, MediaType, Request, Response, route
@@ -85,6 +89,7 @@ def passthrough(
     operation: Operation[Any, Any],
     *,
     body: bool | str | type[msgspec.Struct] = False,
+    optional_body: bool = False,
     fixed: Mapping[str, Any] | None = None,
     query: Sequence[str] | None = None,
     query_names: Mapping[str, str] | None = None,
@@ -96,7 +101,9 @@ def passthrough(
 ) -> HTTPRouteHandler:
     """`handler_name` is the handler's, which names the OpenAPI operation id (the operation's name unless given)."""
     fields = {field.name: field for field in msgspec.structs.fields(operation.request)}
-    hints = get_type_hints(operation.request, include_extras=True)
+    hints = get_type_hints(get_origin(operation.request) or operation.request, include_extras=True)
+    # A generic request (ReferralStep[AcceptReferral]): its fields' types with the parameters filled in.
+    hints |= {name: field.type for name, field in fields.items() if isinstance(hints[name], TypeVar)}
     fixed = dict(fixed or {})
     query_names = dict(query_names or {})
     in_path = PATH_PARAMETER.findall(path)
@@ -105,6 +112,10 @@ def passthrough(
     if body is True and in_path:
         raise TypeError(f"{operation!r}: the request is the body; name the body's field to take the path's too")
     body_type, body_fields, make_body = _body(operation, body, fields, hints)
+    if optional_body:
+        if body_type is None or any(field.required for field in msgspec.structs.fields(body_type)):
+            raise TypeError(f"{operation!r}: only a body whose every field has a default can be left out")
+        make_body = body_type
     if method.upper() in ("PUT", "PATCH"):
         make_body = None  # a change always says what changes
     if if_match and (body_type is None or "expected_version" not in body_type.__struct_fields__):

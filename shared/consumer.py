@@ -20,6 +20,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+from uuid import UUID as UUID_
 
 import msgspec
 import nats.js.errors
@@ -33,7 +34,7 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from sqlalchemy.dialects.postgresql import UUID
 
 from shared.contracts import EVENT_TYPE_PREFIX, Envelope, EventData, decode_data
-from shared.db import kernel_metadata
+from shared.db import driver_in_transaction, kernel_metadata
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name, while_jetstream_settles
 from shared.puller import Puller
 from shared.telemetry import (
@@ -59,13 +60,16 @@ inbox = sa.Table(
 
 # The batch's events that this consumer has not handled before, recorded as handled, in one round trip.
 # A second copy of an event in the same batch conflicts with the first and is left out, like an older one.
-FIRST_TIME = sa.text(
-    "INSERT INTO inbox (consumer, event_id) SELECT :consumer, unnest(CAST(:ids AS uuid[]))"
-    " ON CONFLICT DO NOTHING RETURNING event_id"
+# On the transaction's asyncpg connection itself: SQLAlchemy's execution around it cost more than the statement.
+FIRST_TIME = (
+    "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id"
 )
 
 E = TypeVar("E", bound=EventData)
 EventHandler = Callable[[Transaction, Envelope, E], Awaitable[None]]
+# A batch's new events at once, in stream order, each with the span its handling is recorded in (a handler that
+# writes them all in one statement: the partners' feed).
+BatchHandler = Callable[[Transaction, Sequence[tuple[Envelope, Span]]], Awaitable[None]]
 
 # Headers a dead letter carries, so an operator can see why and replay it where it came from.
 REASON = "Partnernet-Dead-Letter-Reason"
@@ -249,17 +253,26 @@ class EventConsumer(Generic[E]):
         # The batch's own statements (the inbox, the commit) in the first event's trace; each handler in its own.
         with _current(first.span):
             async with self.work.transaction() as tx:
-                ids = [d.envelope.id for d in deliveries]
-                new = set(
-                    (await tx.session.execute(FIRST_TIME, {"consumer": self.durable, "ids": ids})).scalars().all()
-                )
+                new = await self._first_time(tx, [d.envelope.id for d in deliveries])
+                fresh: list[tuple[Envelope, Any, Span]] = []
                 for delivery in deliveries:
                     if delivery.envelope.id not in new:
                         log.info("consumer %s already handled event %s", self.durable, delivery.envelope.id)
                         continue
                     new.discard(delivery.envelope.id)  # a second copy in the same batch is skipped too
-                    with _current(delivery.span):
-                        await self.handler(tx, delivery.envelope, delivery.data)
+                    fresh.append((delivery.envelope, delivery.data, delivery.span))
+                await self._apply(tx, fresh)
+
+    async def _first_time(self, tx: Transaction, ids: list[UUID_]) -> set[UUID_]:
+        """Which of `ids` this consumer has not handled before, now recorded in the transaction's inbox."""
+        db = await driver_in_transaction(tx.session)
+        return {row[0] for row in await db.fetch(FIRST_TIME, self.durable, ids)}
+
+    async def _apply(self, tx: Transaction, events: Sequence[tuple[Envelope, Any, Span]]) -> None:
+        """The batch's new events (envelope, data, span), in stream order, each handled in its own span."""
+        for envelope, data, span in events:
+            with _current(span):
+                await self.handler(tx, envelope, data)
 
     async def _apply_alone(self, delivery: Delivery) -> None:
         msg, envelope, span = delivery.msg, delivery.envelope, delivery.span
@@ -287,11 +300,10 @@ class EventConsumer(Generic[E]):
 
     async def handle_once(self, envelope: Envelope, data: E) -> None:
         async with self.work.transaction() as tx:
-            new = (await tx.session.execute(FIRST_TIME, {"consumer": self.durable, "ids": [envelope.id]})).first()
-            if new is None:
+            if not await self._first_time(tx, [envelope.id]):
                 log.info("consumer %s already handled event %s", self.durable, envelope.id)
                 return
-            await self.handler(tx, envelope, data)
+            await self._apply(tx, [(envelope, data, trace.get_current_span())])
 
     async def dead_letter(self, msg: Msg, reason: str, delivered: int) -> None:
         meta = msg.metadata
@@ -341,18 +353,23 @@ class EnvelopeConsumer(EventConsumer[Any]):
         name: str,
         subject: str,
         stream: str,
-        handler: EnvelopeHandler,
+        handler: EnvelopeHandler | None = None,
+        batch_handler: BatchHandler | None = None,
         work: UnitOfWork,
         telemetry: Telemetry,
         max_deliveries: int = 5,
         batch_size: int = BATCH_SIZE,
         linger_seconds: float = 0.0,
     ) -> None:
+        """`handler` takes the events one by one, `batch_handler` (one of the two) a batch's new events at once."""
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("an envelope consumer takes a handler or a batch handler")
         self.durable = f"{service}-{name}"
         self.event = dict  # decode_data() then leaves the data as it came
         self.linger_seconds = linger_seconds
         self.handler = self._hand_over
         self.envelope_handler = handler
+        self.batch_handler = batch_handler
         self.work = work
         self.max_deliveries = max_deliveries
         self.batch_size = batch_size
@@ -361,4 +378,11 @@ class EnvelopeConsumer(EventConsumer[Any]):
         self._setup(telemetry, None)  # the event types come as they come
 
     async def _hand_over(self, tx: Transaction, envelope: Envelope, data: Any) -> None:
+        assert self.envelope_handler is not None
         await self.envelope_handler(tx, envelope)
+
+    async def _apply(self, tx: Transaction, events: Sequence[tuple[Envelope, Any, Span]]) -> None:
+        if self.batch_handler is None:
+            await super()._apply(tx, events)
+        elif events:
+            await self.batch_handler(tx, [(envelope, span) for envelope, _, span in events])

@@ -99,6 +99,21 @@ async def _run_script(conn: AsyncConnection, script: str) -> None:
     await driver.execute(script)
 
 
+async def driver_in_transaction(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under `session`, inside the session's transaction, for statements sent to the driver
+    directly. SQLAlchemy's asyncpg adapter sends BEGIN only with its own first statement: a statement sent to the
+    driver before that would commit on its own, and not roll back with the transaction (the inbox's rows did).
+    `_start_transaction` is the adapter's own step (SQLAlchemy 2.0, pinned in uv.lock); an autocommit session
+    starts none. tests/faults/test_consumers.py fails without it."""
+    raw = await (await session.connection()).get_raw_connection()
+    adapted: Any = raw.dbapi_connection
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    driver = raw.driver_connection
+    assert driver is not None
+    return driver
+
+
 # --- statements on the driver directly, for the hottest reads ------------------------------------------------
 
 _ASYNCPG = asyncpg_dialect()

@@ -3,7 +3,7 @@
 A service's operations are declared in its contracts (`shared/contracts/<service>/api/operations.py`):
 
     REFERRALS = Operations("referrals")
-    GET_REFERRAL = REFERRALS.declare("get", GetReferral, ReferralView, summary="One referral")
+    GET_REFERRAL = REFERRALS.declare("get", GetReferral, ReferralView, EVERYONE, "One referral")
 
 The service binds its use case to the declaration (`runtime.bind(GET_REFERRAL, use_case)`) and the gateway
 calls the same declaration (`await rpc.call(GET_REFERRAL, actor, GetReferral(...))`), so a request or reply
@@ -67,7 +67,6 @@ class Operations:
         name: str,
         request: type[Q],
         reply: type[A],
-        *,
         roles: Iterable[Role] = EVERYONE,
         summary: str = "",
     ) -> Operation[Q, A]:

@@ -20,7 +20,7 @@ from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.clock import Clock, SystemClock
-from shared.consumer import EnvelopeConsumer, EnvelopeHandler, EventConsumer, EventHandler
+from shared.consumer import BatchHandler, EnvelopeConsumer, EnvelopeHandler, EventConsumer, EventHandler
 from shared.contracts import EventData
 from shared.db import DirectReads, create_engine, migrate, session_factory
 from shared.heap import freeze_after_start
@@ -152,15 +152,24 @@ class ServiceRuntime:
         self.consumers.append(consumer)
 
     def consume_envelopes(
-        self, name: str, subject: str, service: str, handler: EnvelopeHandler, *, linger_seconds: float = 0.0
+        self,
+        name: str,
+        subject: str,
+        service: str,
+        handler: EnvelopeHandler | None = None,
+        *,
+        batch_handler: BatchHandler | None = None,
+        linger_seconds: float = 0.0,
     ) -> None:
-        """Every event of `service` on a subject filter, handed over as its envelope (shared/consumer.py)."""
+        """Every event of `service` on a subject filter, handed over as its envelope, one by one (`handler`) or a
+        batch at once (`batch_handler`) (shared/consumer.py)."""
         consumer = EnvelopeConsumer(
             service=self.name,
             name=name,
             subject=subject,
             stream=event_stream_name(service),
             handler=handler,
+            batch_handler=batch_handler,
             work=self.unit_of_work,
             telemetry=self.telemetry,
             max_deliveries=self.settings.consumer_max_deliveries,

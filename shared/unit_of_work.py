@@ -107,6 +107,19 @@ class UnitOfWork:
         async with self._reads() as session:
             yield Transaction(session, self.clock)
 
+    @asynccontextmanager
+    async def direct_statements(self) -> AsyncIterator[DirectConnection]:
+        """`statements()` on a plain asyncpg connection (`direct()`), for `Prepared` writes: each commits on its
+        own; inside an idempotent call's transaction they join it, in a savepoint as a write block does."""
+        ambient = self._ambient()
+        if ambient is not None:
+            async with ambient.begin_nested():
+                async with self.direct() as connection:
+                    yield connection
+            return
+        async with self.direct() as connection:
+            yield connection
+
 
 R = TypeVar("R")
 

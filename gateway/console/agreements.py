@@ -13,9 +13,8 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
@@ -60,27 +59,25 @@ class AgreementPages(Controller):
         actor = visitor.signed_in(Role.COORDINATOR)
         form = await request.form()
         values = {key: value for key, value in form.items() if key != "csrf_token"}
-        try:
-            command = forms.convert(
-                {"partner_id": forms.text(form, "partner_id"), "note": forms.text(form, "note")},
-                RecordReferralAgreement,
-            )
-            await rpc.call(ops.RECORD_REFERRAL_AGREEMENT, actor, command)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._page(visitor, rpc, actor, "in_force", None, problem=problem, values=values)
-        return Redirect(f"{PREFIX}/agreements?done=agreement_recorded", status_code=303)
+        data = {"partner_id": forms.text(form, "partner_id"), "note": forms.text(form, "note")}
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.RECORD_REFERRAL_AGREEMENT, actor, forms.convert(data, RecordReferralAgreement)),
+            done=f"{PREFIX}/agreements?done=agreement_recorded",
+            again=lambda problem: self._page(visitor, rpc, actor, "in_force", None, problem=problem, values=values),
+        )
 
     @post("/{agreement_id:uuid}/end", status_code=303)
     async def end(
         self, agreement_id: FromPath[UUID], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.COORDINATOR)
-        try:
-            await rpc.call(ops.END_REFERRAL_AGREEMENT, actor, EndReferralAgreement(agreement_id=agreement_id))
-        except PartnernetError as exc:
-            return await self._page(visitor, rpc, actor, "all", None, problem=explain(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/agreements?status=ended&done=agreement_ended", status_code=303)
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.END_REFERRAL_AGREEMENT, actor, EndReferralAgreement(agreement_id=agreement_id)),
+            done=f"{PREFIX}/agreements?status=ended&done=agreement_ended",
+            again=lambda problem: self._page(visitor, rpc, actor, "all", None, problem=problem),
+        )
 
     @staticmethod
     async def _page(
@@ -102,12 +99,15 @@ class AgreementPages(Controller):
                 raise InvalidInput("not a choice of agreements - at `$.status`")
             narrowed = None if shown == "all" else shown
             query = forms.convert({"status": narrowed, "cursor": cursor, "limit": SHOWN}, ListReferralAgreements)
+            # Every agreement in force (page by page with the API's cursor), to leave their partners out of the choice.
             found, current = await asyncio.gather(
                 rpc.call(ops.LIST_REFERRAL_AGREEMENTS, actor, query),
-                rpc.call(
-                    ops.LIST_REFERRAL_AGREEMENTS,
-                    actor,
-                    ListReferralAgreements(status=AgreementStatus.IN_FORCE, limit=SHOWN),
+                paging.every(
+                    lambda at, limit: rpc.call(
+                        ops.LIST_REFERRAL_AGREEMENTS,
+                        actor,
+                        ListReferralAgreements(status=AgreementStatus.IN_FORCE, limit=limit, cursor=at),
+                    )
                 ),
             )
             agreements, next_cursor = found.items, found.next_cursor

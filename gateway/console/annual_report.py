@@ -12,7 +12,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
 
 from gateway.annual_files import PdfChart
-from gateway.annual_report import HIDDEN, SMALL, AnnualReport, ReportTable, annual_report
+from gateway.annual_report import AnnualReport, ReportTable, annual_report
+from gateway.annual_suppression import HIDDEN, SMALL
 from gateway.console.charts import Chart, stacked
 from gateway.console.session import Visitor
 from gateway.console.views import page

@@ -1,13 +1,15 @@
 """One volunteer or intern, for the library's staff (the coordinator reads along without names): who they are (as
 far as the volunteers service shows it to the visitor), where they stand and the steps from there (accept after
 screening, reject or withdraw with a reason), the certificate of conduct (VOG: request it, record its receipt),
-their qualifications, and changing their details; and a new application through the library's own channel.
+their qualifications, changing their details, and for an intern the library's assessment at the end of the period
+(for the school); and a new application through the library's own channel.
 Each form posts the service's own operation (as /api/v1/applications and /api/v1/volunteers/{id}/... do) with
 the version shown; the service decides who may."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -16,18 +18,20 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from gateway.console.volunteers import INTERN_NEXT_STEPS, INTERN_STOP_STEPS, NEXT_STEPS, STOP_STEPS, take_step
+from shared.clock import local_today
 from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus
 from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.vacancies import GetVacancy, ListVacancies, VacancyStatus
 from shared.contracts.volunteers.api.volunteers import (
     Apply,
+    AssessIntern,
     CertificateStatus,
     GetVolunteer,
     ReceiveCertificate,
@@ -41,7 +45,7 @@ from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
 READERS = (Role.STAFF, Role.COORDINATOR)
-DONE = ("applied", "step", "requested", "received", "changed")
+DONE = ("applied", "step", "requested", "received", "changed", "assessed")
 # What a form does (the last part of its address) → the volunteers service's operation and its request.
 ACTS: dict[str, steps.Step] = {
     "take-step": steps.Step(ops.TAKE_VOLUNTEER_STEP, take_step),
@@ -64,6 +68,7 @@ ACTS: dict[str, steps.Step] = {
             ReceiveCertificate,
         ),
     ),
+    "assessment": steps.Step(ops.ASSESS_INTERN, lambda vid, form: assessment_of(vid, form)),
     "details": steps.Step(
         ops.UPDATE_VOLUNTEER,
         lambda vid, form: forms.convert(
@@ -84,12 +89,42 @@ DONE_OF = {
     "certificate-request": "requested",
     "certificate-receipt": "received",
     "details": "changed",
+    "assessment": "assessed",
 }
 NEW_FIELDS = ("person_name", "person_email", "person_phone", "motivation", "vacancy_id", "via_partner_id")
 
 
 def person_of(form: FormMultiDict) -> dict[str, Any]:
     return forms.person(form, "person")
+
+
+def assessment_of(volunteer_id: UUID, form: FormMultiDict) -> AssessIntern:
+    """The assessment form: a summary and, for each learning goal (sent back as `goal`), its `result`."""
+    goals = [
+        {"goal": goal, "result": result}
+        for goal, result in zip(form.getall("goal", []), form.getall("result", []), strict=False)
+        if result
+    ]
+    data = {
+        "volunteer_id": str(volunteer_id),
+        "summary": forms.text(form, "summary"),
+        "goals": goals,
+        "expected_version": forms.number(form, "expected_version"),
+    }
+    return forms.convert(data, AssessIntern)
+
+
+def may_assess(person: VolunteerView, today: date) -> bool:
+    """The service's rule, to offer the form only when it would be taken: from the period's last day, or once the
+    internship ended earlier (services/volunteers/domain/internship.py)."""
+    internship = person.internship
+    return internship is not None and (internship.ended_on is not None or today >= internship.ends_on)
+
+
+def assessed_goals(person: VolunteerView) -> dict[str, str]:
+    """Each learning goal's result in the assessment there is, to show it chosen on the form."""
+    assessment = person.internship.assessment if person.internship else None
+    return {g.goal: g.result.value for g in assessment.goals} if assessment else {}
 
 
 def typed(form: FormMultiDict, names: tuple[str, ...]) -> dict[str, Any]:
@@ -196,9 +231,20 @@ class ApplicantPages(Controller):
     async def _new_page(
         visitor: Visitor, rpc: RpcClient, actor: Actor, *, values: dict[str, Any], problem: Explanation | None = None
     ) -> Response[str]:
+        """Every published vacancy and every active partner to choose from (all their pages, paging.every)."""
+        published = VacancyStatus.PUBLISHED
+        active = PartnerStatus.ACTIVE
         vacancies, partners = await asyncio.gather(
-            rpc.call(ops.LIST_VACANCIES, actor, ListVacancies(status=VacancyStatus.PUBLISHED, limit=200)),
-            rpc.call(partner_ops.LIST_PARTNERS, actor, ListPartners(status=PartnerStatus.ACTIVE, limit=200)),
+            paging.every(
+                lambda at, limit: rpc.call(
+                    ops.LIST_VACANCIES, actor, ListVacancies(status=published, limit=limit, cursor=at)
+                )
+            ),
+            paging.every(
+                lambda at, limit: rpc.call(
+                    partner_ops.LIST_PARTNERS, actor, ListPartners(status=active, limit=limit, cursor=at)
+                )
+            ),
         )
         return page(
             visitor,
@@ -209,6 +255,8 @@ class ApplicantPages(Controller):
             values=values,
             vacancies=vacancies.items,
             partners=partners.items,
+            vacancy_options=vacancies,
+            partner_options=partners,
         )
 
     @staticmethod
@@ -248,6 +296,8 @@ class ApplicantPages(Controller):
             stop_steps=[step.value for step in stop_steps],
             certificate_acts=certificate_acts(person) if can_act and not person.anonymised_at else [],
             can_change=can_act and person.person is not None,
+            can_assess=can_act and not person.anonymised_at and may_assess(person, local_today()),
+            assessed=assessed_goals(person),
             values=details_of(person),
             notice=notice,
             problem=problem,

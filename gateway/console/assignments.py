@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -21,28 +21,33 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.vacancies import qualification_codes
 from gateway.console.views import page
-from gateway.console.volunteers import library_people, person_name
+from gateway.console.volunteers import library_people, person_name, trainable_people
 from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api import operations as referral_ops
-from shared.contracts.referrals.api.referrals import ListReferrals, ReferralStatus, ReferralSummary
+from shared.contracts.referrals.api.referrals import ListDirection, ListReferrals, ReferralStatus, ReferralSummary
+from shared.contracts.vocabulary import Page
 from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.assignments import (
     AssignmentStatus,
+    AssignmentView,
     AssignVolunteer,
     CorrectHours,
     EndAssignment,
     GetAssignment,
+    HoursEntryView,
+    HoursTotalView,
     ListAssignments,
     ListHours,
     ListHoursTotals,
     ListOpenings,
     LogHours,
+    OpeningView,
     RemoveHours,
     UpdateOpening,
 )
@@ -53,6 +58,16 @@ from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
 READERS = (Role.STAFF, Role.COORDINATOR)
+
+
+class Cursors(NamedTuple):
+    """Where each list of the overview goes on (the API's cursor; None: its first page)."""
+
+    openings: str | None = None
+    assignments: str | None = None
+    totals: str | None = None
+
+
 DONE = ("logged", "corrected", "removed", "ended", "assigned", "opening")
 # What a form about one assignment does (the last part of its address) → the operation and its request.
 ACTS: dict[str, steps.Step] = {
@@ -108,11 +123,17 @@ class AssignmentPages(Controller):
         rpc: NamedDependency[RpcClient],
         opening: FromQuery[UUID | None] = None,
         done: FromQuery[str | None] = None,
+        openings_cursor: FromQuery[str | None] = None,
+        assignments_cursor: FromQuery[str | None] = None,
+        totals_cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """Each list a page (paging.PAGE), the next by the API's own cursor (`GET /api/v1/open-assignments?cursor=`,
+        `/assignments?cursor=`, `/volunteers/hours?cursor=`)."""
         actor = visitor.signed_in(*READERS)
         values = dict.fromkeys(ASSIGN_FIELDS, "") | {"kind": "course", "opening_id": str(opening or "")}
         notice = f"assignment_done.{done}" if done in DONE else None
-        return await self._overview(visitor, rpc, actor, values=values, notice=notice)
+        cursors = Cursors(openings_cursor, assignments_cursor, totals_cursor)
+        return await self._overview(visitor, rpc, actor, values=values, notice=notice, cursors=cursors)
 
     @post("/", status_code=303)
     async def assign(
@@ -169,10 +190,12 @@ class AssignmentPages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
         done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """The entries a page, the next by the API's cursor (`GET /api/v1/assignments/{id}/hours?cursor=`)."""
         actor = visitor.signed_in(*READERS)
         notice = f"assignment_done.{done}" if done in DONE else None
-        return await self._page(visitor, rpc, actor, assignment_id, notice=notice)
+        return await self._page(visitor, rpc, actor, assignment_id, notice=notice, cursor=cursor)
 
     @post("/{assignment_id:uuid}/{act:str}", status_code=303)
     async def act(
@@ -255,28 +278,44 @@ class AssignmentPages(Controller):
         values: dict[str, str],
         notice: str | None = None,
         problem: Explanation | None = None,
+        cursors: Cursors | None = None,
     ) -> Response[str]:
-        month = this_month()
-        openings, assignments, totals, people, parties, matchable = await asyncio.gather(
-            rpc.call(ops.LIST_OPENINGS, actor, ListOpenings(limit=200)),
-            rpc.call(ops.LIST_ASSIGNMENTS, actor, ListAssignments(limit=200)),
-            rpc.call(ops.LIST_HOURS_TOTALS, actor, ListHoursTotals(month=month, limit=200)),
-            library_people(rpc, actor),
-            load_names(rpc, actor),
-            buddy_referrals(rpc, actor),
+        month, here, cursors = this_month(), f"{PREFIX}/assignments", cursors or Cursors()
+
+        def openings_from(cursor: str | None, limit: int) -> Awaitable[Page[OpeningView]]:
+            return rpc.call(ops.LIST_OPENINGS, actor, ListOpenings(limit=limit, cursor=cursor))
+
+        def assignments_from(cursor: str | None, limit: int) -> Awaitable[Page[AssignmentView]]:
+            return rpc.call(ops.LIST_ASSIGNMENTS, actor, ListAssignments(limit=limit, cursor=cursor))
+
+        def totals_from(cursor: str | None, limit: int) -> Awaitable[Page[HoursTotalView]]:
+            return rpc.call(ops.LIST_HOURS_TOTALS, actor, ListHoursTotals(month=month, limit=limit, cursor=cursor))
+
+        (openings, every_opening, assignments, totals), ((people, everyone), parties, matchable) = await asyncio.gather(
+            asyncio.gather(
+                paging.one_page(openings_from, cursors.openings, path=here, param="openings_cursor"),
+                paging.every(openings_from),
+                paging.one_page(assignments_from, cursors.assignments, path=here, param="assignments_cursor"),
+                paging.one_page(totals_from, cursors.totals, path=here, param="totals_cursor"),
+            ),
+            asyncio.gather(trainable_people(rpc, actor), load_names(rpc, actor), buddy_referrals(rpc, actor)),
         )
         return page(
             visitor,
             "assignments.html",
             status=problem.status if problem else 200,
             section="volunteers",
-            openings=openings.items,
-            opening_titles={str(o.id): o.title for o in openings.items},
-            assignments=assignments.items,
-            totals=totals.items,
+            openings=openings,
+            every_opening=every_opening,
+            opening_titles={str(o.id): o.title for o in every_opening.items},
+            assignments=assignments,
+            totals=totals,
             month=month,
             names={key: person_name(person) for key, person in people.items()},
-            candidates=sorted((p for p in people.values() if p.status is VolunteerStatus.ACTIVE), key=person_name),
+            # Every active person (paging.every over each status; the form says so if OPTIONS_BOUND cut it short).
+            candidates=paging.Everything(
+                sorted((p for p in people.values() if p.status is VolunteerStatus.ACTIVE), key=person_name), everyone
+            ),
             kinds=[kind.value for kind in AssignmentKind],
             buddy_referrals=matchable,
             parties=parties,
@@ -295,10 +334,15 @@ class AssignmentPages(Controller):
         *,
         notice: str | None = None,
         problem: Explanation | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
+        def hours_from(at: str | None, limit: int) -> Awaitable[Page[HoursEntryView]]:
+            return rpc.call(ops.LIST_HOURS, actor, ListHours(assignment_id=assignment_id, limit=limit, cursor=at))
+
+        here = f"{PREFIX}/assignments/{assignment_id}"
         assignment, hours, people = await asyncio.gather(
             rpc.call(ops.GET_ASSIGNMENT, actor, GetAssignment(assignment_id=assignment_id)),
-            rpc.call(ops.LIST_HOURS, actor, ListHours(assignment_id=assignment_id, limit=200)),
+            paging.one_page(hours_from, cursor, path=here),
             library_people(rpc, actor),
         )
         return page(
@@ -307,8 +351,7 @@ class AssignmentPages(Controller):
             status=problem.status if problem else 200,
             section="volunteers",
             a=assignment,
-            entries=hours.items,
-            more=hours.next_cursor is not None,
+            entries=hours,
             name=person_name(people[str(assignment.volunteer_id)])
             if str(assignment.volunteer_id) in people
             else str(assignment.volunteer_id)[:8],
@@ -319,12 +362,20 @@ class AssignmentPages(Controller):
         )
 
 
-async def buddy_referrals(rpc: RpcClient, actor: Actor) -> list[ReferralSummary]:
-    """The referrals of the staff's library whose participant may get a buddy now, newest first: to choose from."""
+async def buddy_referrals(rpc: RpcClient, actor: Actor) -> paging.Everything[ReferralSummary]:
+    """The referrals of the staff's library whose participant may get a buddy now, newest first: to choose from,
+    every one (each status's pages followed with the API's cursor, up to paging.OPTIONS_BOUND in all)."""
     if actor.role is not Role.STAFF:
-        return []
-    found = await asyncio.gather(
-        *(rpc.call(referral_ops.LIST_REFERRALS, actor, ListReferrals(status=s, limit=200)) for s in MATCHABLE)
-    )
+        return paging.Everything([])
+
+    def matchable(status: ReferralStatus) -> paging.Fetch[ReferralSummary]:
+        def fetch(cursor: str | None, limit: int) -> Awaitable[Page[ReferralSummary]]:
+            wanted = ListReferrals(status=status, direction=ListDirection.INCOMING, limit=limit, cursor=cursor)
+            return rpc.call(referral_ops.LIST_REFERRALS, actor, wanted)
+
+        return fetch
+
+    found = await asyncio.gather(*(paging.every(matchable(status)) for status in MATCHABLE))
     mine = [r for listed in found for r in listed.items if r.library == actor.library]
-    return sorted(mine, key=lambda r: r.submitted_at, reverse=True)
+    newest_first = sorted(mine, key=lambda r: r.submitted_at, reverse=True)
+    return paging.Everything(newest_first, complete=all(listed.complete for listed in found))

@@ -7,6 +7,7 @@ courses service decides who may (the coordinator or a budget holder appoints; bu
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -16,16 +17,18 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, paging
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.quotes import cents
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from shared.clock import LOCAL_TIME
-from shared.contracts.courses.api import operations as ops
+from shared.contracts.courses.api import purchasing_operations as ops
 from shared.contracts.courses.api.budgets import (
     AppointBudgetHolder,
+    BudgetHolderChange,
+    BudgetHolderView,
     GetBudget,
     GetPurchasingPolicy,
     ListBudgetHolderChanges,
@@ -34,6 +37,7 @@ from shared.contracts.courses.api.budgets import (
     SetBudget,
     SetPurchasingPolicy,
 )
+from shared.contracts.vocabulary import Page
 from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
@@ -57,10 +61,15 @@ class BudgetPages(Controller):
         rpc: NamedDependency[RpcClient],
         library: FromQuery[str | None] = None,
         done: FromQuery[str | None] = None,
+        holders_cursor: FromQuery[str | None] = None,
+        changes_cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """The budget holders and who changed them a page each (paging.PAGE), the next by the API's cursor
+        (`GET /api/v1/budget-holders/{library}?cursor=`, `.../history?cursor=`)."""
         actor = visitor.signed_in(*ROLES)
         notice = f"done.{done}" if done in DONE else None
-        return await self._page(visitor, rpc, actor, library_of(actor, library), notice=notice)
+        cursors = (holders_cursor, changes_cursor)
+        return await self._page(visitor, rpc, actor, library_of(actor, library), notice=notice, cursors=cursors)
 
     @post("/{action:str}", status_code=303)
     async def act(
@@ -115,21 +124,31 @@ class BudgetPages(Controller):
         *,
         notice: str | None = None,
         problem: Explanation | None = None,
+        cursors: tuple[str | None, str | None] = (None, None),
     ) -> Response[str]:
         year = datetime.now(LOCAL_TIME).year
         parties = await load_names(rpc, actor)
         found: dict[str, Any] = {}
         if library:
+            path, chosen = f"{PREFIX}/budget", library
+            keep = {"library": library if actor.role is not Role.STAFF else None}
+
+            def holders_from(at: str | None, limit: int) -> Awaitable[Page[BudgetHolderView]]:
+                wanted = ListBudgetHolders(library=chosen, limit=limit, cursor=at)
+                return rpc.call(ops.LIST_BUDGET_HOLDERS, actor, wanted)
+
+            def changes_from(at: str | None, limit: int) -> Awaitable[Page[BudgetHolderChange]]:
+                wanted = ListBudgetHolderChanges(library=chosen, limit=limit, cursor=at)
+                return rpc.call(ops.LIST_BUDGET_HOLDER_CHANGES, actor, wanted)
+
             try:
                 budget, holders, changes, policy = await asyncio.gather(
                     rpc.call(ops.GET_BUDGET, actor, GetBudget(library=library, year=year)),
-                    rpc.call(ops.LIST_BUDGET_HOLDERS, actor, ListBudgetHolders(library=library, limit=100)),
-                    rpc.call(
-                        ops.LIST_BUDGET_HOLDER_CHANGES, actor, ListBudgetHolderChanges(library=library, limit=100)
-                    ),
+                    paging.one_page(holders_from, cursors[0], path=path, param="holders_cursor", keep=keep),
+                    paging.one_page(changes_from, cursors[1], path=path, param="changes_cursor", keep=keep),
                     rpc.call(ops.GET_PURCHASING_POLICY, actor, GetPurchasingPolicy(library=library)),
                 )
-                found = {"budget": budget, "holders": holders.items, "changes": changes.items, "policy": policy}
+                found = {"budget": budget, "holders": holders, "changes": changes, "policy": policy}
             except (PartnernetError, msgspec.ValidationError) as exc:
                 problem = problem or explain(visitor.lang, exc)
                 library = None
@@ -143,8 +162,8 @@ class BudgetPages(Controller):
             libraries=sorted(parties.libraries.items(), key=lambda item: item[1]),
             year=year,
             budget=found.get("budget"),
-            holders=found.get("holders", []),
-            changes=found.get("changes", []),
+            holders=found.get("holders"),
+            changes=found.get("changes"),
             policy=found.get("policy"),
             me=actor.subject,
             notice=notice,

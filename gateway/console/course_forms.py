@@ -1,7 +1,7 @@
 """Form posts of the course pages into the courses service's requests: a course's details, a session's meetings.
 
 Fields are named as the request places them without its wrapper (`title`, `location_kind` for
-`$.details.location.kind`), so a problem the service names points at its field on the form (`problem_of`).
+`$.details.location.kind`), so a problem the service names points at its field on the form (`as_the_form_names`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from uuid import UUID
 from litestar.datastructures import FormMultiDict
 
 from gateway.console import forms
-from gateway.console.explain import Explanation, explain
+from gateway.console.explain import Explanation
 from gateway.console.messages import translate
 from gateway.console.quotes import cents
 from shared.clock import LOCAL_TIME
@@ -22,12 +22,14 @@ from shared.contracts.courses.api.courses import (
     CancelSession,
     CourseView,
     CreateCourse,
+    PublishCourse,
     ScheduleSession,
     SessionView,
     UpdateCourse,
     UpdateSession,
 )
 from shared.contracts.courses.api.enrolments import CancelEnrolment, EnrolParticipant, RecordRegister
+from shared.contracts.courses.api.residents import EraseResidentData
 from shared.errors import InvalidInput
 from shared.tenancy import Actor, Role
 
@@ -35,9 +37,8 @@ MEETING_ROWS = 100  # as many meetings as a session may have
 WRAPPERS = ("details.", "changes.", "enrolment.", "cancellation.", "attendance.")
 
 
-def problem_of(lang: str, error: Exception) -> Explanation:
+def as_the_form_names(lang: str, found: Explanation) -> Explanation:
     """The explanation, its field named as the form names it (`details.location.kind` → `location.kind`)."""
-    found = explain(lang, error)
     field = found.field
     for wrapper in WRAPPERS:
         if field and field.startswith(wrapper):
@@ -90,14 +91,18 @@ def create_course(form: FormMultiDict, actor: Actor) -> CreateCourse:
     return forms.convert(data, CreateCourse)
 
 
-def update_course(form: FormMultiDict, course_id: UUID) -> UpdateCourse:
+def update_course(course_id: UUID, form: FormMultiDict) -> UpdateCourse:
     """Every field as the edit form shows it; an emptied level is cleared (the API keeps a field only when null)."""
     changes = {**details(form), "expected_version": forms.number(form, "expected_version")}
     changes["level"] = changes["level"] or ""
     return forms.convert({"course_id": str(course_id), "changes": changes}, UpdateCourse)
 
 
-def cancel_course(form: FormMultiDict, course_id: UUID) -> CancelCourse:
+def publish_course(course_id: UUID, form: FormMultiDict) -> PublishCourse:
+    return PublishCourse(course_id=course_id, expected_version=forms.number(form, "expected_version"))
+
+
+def cancel_course(course_id: UUID, form: FormMultiDict) -> CancelCourse:
     data = {
         "course_id": str(course_id),
         "reason": forms.text(form, "reason"),
@@ -120,7 +125,7 @@ def meetings(form: FormMultiDict) -> list[dict[str, Any]] | None:
     return found or None
 
 
-def schedule_session(form: FormMultiDict, course_id: UUID) -> ScheduleSession:
+def schedule_session(course_id: UUID, form: FormMultiDict) -> ScheduleSession:
     data = {
         "course_id": str(course_id),
         "details": {
@@ -132,7 +137,7 @@ def schedule_session(form: FormMultiDict, course_id: UUID) -> ScheduleSession:
     return forms.convert(data, ScheduleSession)
 
 
-def update_session(form: FormMultiDict, session_id: UUID) -> UpdateSession:
+def update_session(session_id: UUID, form: FormMultiDict) -> UpdateSession:
     changes = {
         "meetings": meetings(form),
         "capacity": forms.number(form, "capacity"),
@@ -142,7 +147,7 @@ def update_session(form: FormMultiDict, session_id: UUID) -> UpdateSession:
     return forms.convert({"session_id": str(session_id), "changes": changes}, UpdateSession)
 
 
-def cancel_session(form: FormMultiDict, session_id: UUID) -> CancelSession:
+def cancel_session(session_id: UUID, form: FormMultiDict) -> CancelSession:
     data = {
         "session_id": str(session_id),
         "reason": forms.text(form, "reason"),
@@ -151,10 +156,16 @@ def cancel_session(form: FormMultiDict, session_id: UUID) -> CancelSession:
     return forms.convert(data, CancelSession)
 
 
-def enrol(form: FormMultiDict, session_id: UUID) -> EnrolParticipant:
+def enrol(session_id: UUID, form: FormMultiDict) -> EnrolParticipant:
     """From a referral chosen, by a pseudonym typed, or neither: the courses service makes a code up."""
     wanted = {"referral_id": forms.text(form, "referral_id"), "participant_pseudonym": forms.text(form, "pseudonym")}
     return forms.convert({"session_id": str(session_id), "enrolment": wanted}, EnrolParticipant)
+
+
+def erase_resident(session_id: UUID, form: FormMultiDict) -> EraseResidentData:
+    """Only a registration of this session: the service answers another one as not found."""
+    body = {"registration_id": str(forms.uuid(form, "registration_id") or ""), "session_id": str(session_id)}
+    return forms.convert(body, EraseResidentData)
 
 
 def withdraw(form: FormMultiDict) -> CancelEnrolment:
@@ -164,7 +175,7 @@ def withdraw(form: FormMultiDict) -> CancelEnrolment:
     )
 
 
-def register(form: FormMultiDict, session_id: UUID) -> RecordRegister:
+def register(session_id: UUID, form: FormMultiDict) -> RecordRegister:
     """One meeting's register: `present-<enrolment id>` is `yes` or `no` (left unchosen: not recorded), with the
     enrolment's version beside it (`version-<enrolment id>`)."""
     meeting = forms.number(form, "meeting")
@@ -231,6 +242,14 @@ def meeting_rows(session: SessionView | None, extra: int) -> list[dict[str, str]
     for meeting in session.meetings if session else []:
         rows.append({"starts_at": _local(meeting.starts_at), "ends_at": _local(meeting.ends_at)})
     return rows + [{"starts_at": "", "ends_at": ""} for _ in range(extra)]
+
+
+def typed_meetings(form: FormMultiDict, count: int) -> list[dict[str, str]]:
+    """The first `count` meeting rows as typed, to show again beside a problem."""
+    return [
+        {"starts_at": form.get(f"meeting-{n}-starts_at", ""), "ends_at": form.get(f"meeting-{n}-ends_at", "")}
+        for n in range(count)
+    ]
 
 
 def _local(moment: datetime) -> str:

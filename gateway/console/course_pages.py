@@ -14,9 +14,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console import course_forms, forms
+from gateway.console import course_forms, forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
@@ -28,17 +27,23 @@ from shared.contracts.courses.api.courses import (
     CourseView,
     GetCourse,
     ListSessions,
-    PublishCourse,
 )
 from shared.contracts.courses.events import Audience, CourseFormat, LibraryContribution, LocationKind
 from shared.contracts.vocabulary import SkillArea
-from shared.errors import Forbidden, InvalidInput, PartnernetError
+from shared.errors import Forbidden
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
 READERS = (Role.STAFF, Role.COORDINATOR, Role.PARTNER)
 OFFERERS = (Role.STAFF, Role.PARTNER)
-STEPS = ("edit", "publish", "cancel", "schedule")
+# What a form about a course does (the last part of its address); the courses service decides who may.
+ACTS: dict[str, steps.Step] = {
+    "edit": steps.Step(ops.UPDATE_COURSE, course_forms.update_course),
+    "publish": steps.Step(ops.PUBLISH_COURSE, course_forms.publish_course),
+    "cancel": steps.Step(ops.CANCEL_COURSE, course_forms.cancel_course),
+    "schedule": steps.Step(ops.SCHEDULE_SESSION, course_forms.schedule_session),
+}
+STEPS = tuple(ACTS)
 DONE = ("created", "task", *STEPS)
 EMPTY_MEETINGS = 3  # rows offered for a new session's meetings
 
@@ -68,12 +73,14 @@ class CoursePages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(*OFFERERS)
         form = await request.form()
-        try:
-            made = await rpc.call(ops.CREATE_COURSE, actor, course_forms.create_course(form, actor))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = course_forms.problem_of(visitor.lang, exc)
-            return await self._form(visitor, rpc, actor, None, course_forms.typed_course(form), problem=problem)
-        return Redirect(f"{PREFIX}/courses/{made.id}?done=created", status_code=303)
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.CREATE_COURSE, actor, course_forms.create_course(form, actor)),
+            done=lambda made: f"{PREFIX}/courses/{made.id}?done=created",
+            again=lambda problem: self._form(
+                visitor, rpc, actor, None, course_forms.typed_course(form), problem=problem
+            ),
+        )
 
     @get("/{course_id:uuid}")
     async def course(
@@ -82,10 +89,12 @@ class CoursePages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
         done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """Its sessions a page at a time (paging.PAGE), the next by the API's cursor (`GET /api/v1/sessions`)."""
         actor = visitor.signed_in(*READERS)
         notice = f"course_done.{done}" if done in DONE else None
-        return await self._page(visitor, rpc, actor, course_id, notice=notice)
+        return await self._page(visitor, rpc, actor, course_id, notice=notice, cursor=cursor)
 
     @get("/{course_id:uuid}/edit")
     async def edit(
@@ -121,12 +130,17 @@ class CoursePages(Controller):
         """The hosting library's staff tick a task of theirs off (or on again); the courses service decides."""
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
-        try:
+
+        def tick() -> CheckCourseTask:
             data = {"course_id": str(course_id), "task": task, "done": form.get("done") != "0"}
-            await rpc.call(ops.CHECK_COURSE_TASK, actor, msgspec.convert(data, CheckCourseTask))
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            return await self._page(visitor, rpc, actor, course_id, problem=course_forms.problem_of(visitor.lang, exc))
-        return Redirect(f"{PREFIX}/courses/{course_id}?done=task#h-who-does-what", status_code=303)
+            return msgspec.convert(data, CheckCourseTask)
+
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.CHECK_COURSE_TASK, actor, tick()),
+            done=f"{PREFIX}/courses/{course_id}?done=task#h-who-does-what",
+            again=lambda problem: self._page(visitor, rpc, actor, course_id, problem=problem),
+        )
 
     @post("/{course_id:uuid}/{step:str}", status_code=303)
     async def take_step(
@@ -143,33 +157,24 @@ class CoursePages(Controller):
         self, visitor: Visitor, rpc: RpcClient, course_id: UUID, step: str, form: FormMultiDict
     ) -> Response[Any]:
         actor = visitor.signed_in(*OFFERERS)
-        try:
-            target = await self._step(rpc, actor, course_id, step, form)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = course_forms.problem_of(visitor.lang, exc)
+
+        async def again(problem: Explanation) -> Response[str]:
             if step == "edit":
                 course = await rpc.call(ops.GET_COURSE, actor, GetCourse(course_id=course_id))
                 return await self._form(visitor, rpc, actor, course, course_forms.typed_course(form), problem=problem)
             return await self._page(visitor, rpc, actor, course_id, problem=problem, open_step=step, form=form)
-        return Redirect(target, status_code=303)
 
-    @staticmethod
-    async def _step(rpc: RpcClient, actor: Actor, course_id: UUID, step: str, form: FormMultiDict) -> str:
-        """Takes the step; where to go after it."""
-        back = f"{PREFIX}/courses/{course_id}?done={step}"
-        if step == "edit":
-            await rpc.call(ops.UPDATE_COURSE, actor, course_forms.update_course(form, course_id))
-        elif step == "publish":
-            version = forms.number(form, "expected_version")
-            await rpc.call(ops.PUBLISH_COURSE, actor, PublishCourse(course_id=course_id, expected_version=version))
-        elif step == "cancel":
-            await rpc.call(ops.CANCEL_COURSE, actor, course_forms.cancel_course(form, course_id))
-        elif step == "schedule":
-            made = await rpc.call(ops.SCHEDULE_SESSION, actor, course_forms.schedule_session(form, course_id))
-            return f"{PREFIX}/sessions/{made.id}?done=scheduled"
-        else:
-            raise InvalidInput(f"not a step of a course: {step[:40]}")
-        return back
+        return await steps.submit(
+            visitor,
+            lambda: steps.take(rpc, actor, ACTS, step, course_id, form),
+            # A scheduled session is shown on its own page; any other step on the course's.
+            done=lambda made: (
+                f"{PREFIX}/sessions/{made.id}?done=scheduled"
+                if step == "schedule"
+                else f"{PREFIX}/courses/{course_id}?done={step}"
+            ),
+            again=again,
+        )
 
     @staticmethod
     async def _page(
@@ -182,16 +187,21 @@ class CoursePages(Controller):
         problem: Explanation | None = None,
         open_step: str | None = None,
         form: FormMultiDict | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
+        problem = course_forms.as_the_form_names(visitor.lang, problem) if problem else None
         course = await rpc.call(ops.GET_COURSE, actor, GetCourse(course_id=course_id))
-        sessions = await rpc.call(ops.LIST_SESSIONS, actor, ListSessions(course_id=course_id, limit=200))
+        sessions = await paging.one_page(
+            lambda at, limit: rpc.call(
+                ops.LIST_SESSIONS, actor, ListSessions(course_id=course_id, limit=limit, cursor=at)
+            ),
+            cursor,
+            path=f"{PREFIX}/courses/{course_id}",
+        )
         parties = await load_names(rpc, actor)
         typed = course_forms.meeting_rows(None, EMPTY_MEETINGS)
         if form is not None and open_step == "schedule":
-            typed = [
-                {"starts_at": form.get(f"meeting-{n}-starts_at", ""), "ends_at": form.get(f"meeting-{n}-ends_at", "")}
-                for n in range(EMPTY_MEETINGS)
-            ]
+            typed = course_forms.typed_meetings(form, EMPTY_MEETINGS)
         return page(
             visitor,
             "course.html",
@@ -199,6 +209,7 @@ class CoursePages(Controller):
             section="courses",
             c=course,
             sessions=sessions.items,
+            session_pages=sessions,
             steps=steps_for(actor, course),
             parties=parties,
             partner_name=parties.partners.get(str(course.audience_partner_id), ""),
@@ -220,6 +231,7 @@ class CoursePages(Controller):
         *,
         problem: Explanation | None = None,
     ) -> Response[str]:
+        problem = course_forms.as_the_form_names(visitor.lang, problem) if problem else None
         parties = await load_names(rpc, actor)
         return page(
             visitor,

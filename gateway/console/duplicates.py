@@ -12,9 +12,8 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, steps
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.participant_tools import duplicate_decision
@@ -58,14 +57,14 @@ class DuplicatePages(Controller):
         actor = visitor.signed_in(Role.STAFF)
         form = await request.form()
         shown = forms.text(form, "shown") or "open"
-        try:
-            command = duplicate_decision(form, warning_id)
-            await rpc.call(ops.DECIDE_DUPLICATE, actor, command)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = explain(visitor.lang, exc)
-            return await self._page(visitor, rpc, actor, shown, None, problem=problem)
         back = shown if shown in FILTERS else "open"
-        return Redirect(f"{PREFIX}/duplicates?decision={back}&done=duplicate_{command.step.value}", status_code=303)
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.DECIDE_DUPLICATE, actor, duplicate_decision(form, warning_id)),
+            # Only reached once the decision converted, so `step` is one of DuplicateStep's values.
+            done=f"{PREFIX}/duplicates?decision={back}&done=duplicate_{forms.text(form, 'step')}",
+            again=lambda problem: self._page(visitor, rpc, actor, shown, None, problem=problem),
+        )
 
     @staticmethod
     async def _page(

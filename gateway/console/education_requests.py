@@ -7,6 +7,7 @@ operations as /api/v1/education-requests; the courses service decides who may.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 from uuid import UUID
 
@@ -14,20 +15,21 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from shared.contracts.courses.api import operations as ops
-from shared.contracts.courses.api.courses import CourseStatus, ListCourses
+from shared.contracts.courses.api.courses import CourseStatus, CourseView, ListCourses
 from shared.contracts.courses.api.education import (
     AnswerEducationRequest,
+    EducationRequestView,
     ListEducationRequests,
     ReleaseReservation,
     RequestTailoredEducation,
 )
-from shared.contracts.vocabulary import SkillArea
+from shared.contracts.vocabulary import Page, SkillArea
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -40,11 +42,16 @@ class EducationRequestPages(Controller):
 
     @get("/")
     async def requests(
-        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], done: FromQuery[str | None] = None
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """The requests a page (paging.PAGE), the next by the API's cursor (`/api/v1/education-requests?cursor=`)."""
         actor = visitor.signed_in(*READERS)
         notice = f"education_done.{done}" if done in ("asked", "answered", "released") else None
-        return await self._page(visitor, rpc, actor, notice=notice)
+        return await self._page(visitor, rpc, actor, notice=notice, cursor=cursor)
 
     @post("/", status_code=303)
     async def ask(
@@ -123,23 +130,30 @@ class EducationRequestPages(Controller):
         notice: str | None = None,
         problem: Explanation | None = None,
         values: dict[str, str] | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
+        def requests_from(at: str | None, limit: int) -> Awaitable[Page[EducationRequestView]]:
+            return rpc.call(ops.LIST_EDUCATION_REQUESTS, actor, ListEducationRequests(limit=limit, cursor=at))
+
+        def courses_from(at: str | None, limit: int) -> Awaitable[Page[CourseView]]:
+            return rpc.call(ops.LIST_COURSES, actor, ListCourses(library=actor.library, limit=limit, cursor=at))
+
         found, parties = await asyncio.gather(
-            rpc.call(ops.LIST_EDUCATION_REQUESTS, actor, ListEducationRequests(limit=200)),
+            paging.one_page(requests_from, cursor, path=f"{PREFIX}/education-requests"),
             load_names(rpc, actor),
         )
-        courses = []
-        if actor.role is Role.STAFF:
-            own = await rpc.call(ops.LIST_COURSES, actor, ListCourses(library=actor.library, limit=200))
-            courses = [
-                c for c in own.items if c.offered_by_partner_id is None and c.status is not CourseStatus.CANCELLED
-            ]
+        # The library's own courses to plan one for a request: every one (all pages), not the first page's.
+        own = await paging.every(courses_from) if actor.role is Role.STAFF else paging.Everything[CourseView]([])
+        courses = paging.Everything(
+            [c for c in own.items if c.offered_by_partner_id is None and c.status is not CourseStatus.CANCELLED],
+            own.complete,
+        )
         return page(
             visitor,
             "education_requests.html",
             status=problem.status if problem else 200,
             section="education_requests",
-            requests=found.items,
+            requests=found,
             parties=parties,
             courses=courses,
             areas=[a.value for a in SkillArea],

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from gateway.console import paging
 from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.organisations import GetPartner
 from shared.contracts.partners.api.partnerships import ListPartnerships
@@ -21,7 +22,6 @@ from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
 log = logging.getLogger(__name__)
-NAMES_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -37,14 +37,18 @@ class Names:
 
 async def load_names(rpc: RpcClient, actor: Actor) -> Names:
     """The names of the libraries and partners the visitor works with, from the partners service's own reads:
-    a partner sees itself and the libraries of its partnerships; staff, coordinators and operators the libraries
-    and partners of their scope (the overview's figures name them)."""
+    a partner sees itself and the libraries of its partnerships (every page of them, paging.every); staff,
+    coordinators and operators the libraries and partners of their scope (the overview's figures name them, all)."""
     try:
         if actor.role is Role.PARTNER and actor.partner:
             own, partnerships = await asyncio.gather(
                 rpc.call(ops.GET_PARTNER, actor, GetPartner(partner_id=UUID(actor.partner))),
-                rpc.call(ops.LIST_PARTNERSHIPS, actor, ListPartnerships(limit=NAMES_LIMIT)),
+                paging.every(
+                    lambda at, limit: rpc.call(ops.LIST_PARTNERSHIPS, actor, ListPartnerships(limit=limit, cursor=at))
+                ),
             )
+            if not partnerships.complete:
+                log.warning("names of %d partnerships loaded; slugs shown past them", len(partnerships.items))
             return Names(
                 libraries={p.library: p.library_name for p in partnerships.items if p.library_name},
                 partners={str(own.id): own.name},

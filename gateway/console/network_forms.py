@@ -15,7 +15,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
@@ -334,17 +334,22 @@ class NetworkForms(Controller):
         problem: Explanation | None,
         status: int = 200,
     ) -> Response[str]:
-        partners: list[PartnerView] = []
-        if partnership is None:  # a new one: with one of the municipality's active partners
-            query = ListPartners(status=PartnerStatus.ACTIVE, limit=200)
-            partners = (await rpc.call(ops.LIST_PARTNERS, actor, query)).items
+        partners = paging.Everything[PartnerView]([])
+        if partnership is None:  # a new one: with one of the municipality's active partners (every page of them)
+            active = PartnerStatus.ACTIVE
+            partners = await paging.every(
+                lambda at, limit: rpc.call(
+                    ops.LIST_PARTNERS, actor, ListPartners(status=active, limit=limit, cursor=at)
+                )
+            )
         return page(
             visitor,
             "partnership_form.html",
             status=status,
             section="network",
             partnership=partnership,
-            partners=partners,
+            partners=partners.items,
+            partner_options=partners,
             values=values,
             problem=problem,
             roles=list(PartnershipRole),

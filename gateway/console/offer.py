@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
@@ -11,15 +12,18 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
+from gateway.console import paging
 from gateway.console.charts import stacked
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import Formats, page
 from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api import operations as ops
-from shared.contracts.courses.api.budgets import ListBudgets
+from shared.contracts.courses.api import purchasing_operations as purchasing_ops
+from shared.contracts.courses.api.budgets import BudgetView, ListBudgets
 from shared.contracts.courses.api.courses import ListCourses, ListSessions
-from shared.contracts.courses.api.purchasing import ListPurchases
+from shared.contracts.courses.api.purchasing import ListPurchases, PurchaseView
+from shared.contracts.vocabulary import Page
 from shared.errors import InvalidInput
 from shared.rpc import RpcClient
 from shared.tenancy import Role
@@ -66,12 +70,27 @@ class OfferPages(Controller):
         )
 
     @get("/purchases")
-    async def purchases(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+    async def purchases(
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        budgets_cursor: FromQuery[str | None] = None,
+        purchases_cursor: FromQuery[str | None] = None,
+    ) -> Response[str]:
+        """The budgets (and their chart) and the purchases a page each (paging.PAGE), the next by the API's cursor
+        (`GET /api/v1/budgets?cursor=`, `/purchases?cursor=`)."""
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
-        year = datetime.now(LOCAL_TIME).year
+        year, here = datetime.now(LOCAL_TIME).year, f"{PREFIX}/purchases"
+
+        def purchases_from(at: str | None, limit: int) -> Awaitable[Page[PurchaseView]]:
+            return rpc.call(purchasing_ops.LIST_PURCHASES, actor, ListPurchases(limit=limit, cursor=at))
+
+        def budgets_from(at: str | None, limit: int) -> Awaitable[Page[BudgetView]]:
+            return rpc.call(purchasing_ops.LIST_BUDGETS, actor, ListBudgets(year=year, limit=limit, cursor=at))
+
         purchases, budgets, parties = await asyncio.gather(
-            rpc.call(ops.LIST_PURCHASES, actor, ListPurchases(limit=100)),
-            rpc.call(ops.LIST_BUDGETS, actor, ListBudgets(year=year, limit=200)),
+            paging.one_page(purchases_from, purchases_cursor, path=here, param="purchases_cursor"),
+            paging.one_page(budgets_from, budgets_cursor, path=here, param="budgets_cursor"),
             load_names(rpc, actor),
         )
         formats = Formats(visitor.lang)
@@ -92,8 +111,8 @@ class OfferPages(Controller):
             visitor,
             "purchases.html",
             section="purchases",
-            purchases=purchases.items,
-            budgets=budgets.items,
+            purchases=purchases,
+            budgets=budgets,
             year=year,
             budget_chart=chart,
             parties=parties,

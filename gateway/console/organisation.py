@@ -16,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, paging
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.network_forms import partner_values, typed
@@ -85,12 +85,16 @@ class OrganisationPages(Controller):
 
     @get("/organisation")
     async def organisation(
-        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], done: FromQuery[str | None] = None
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(Role.PARTNER)
         partner = await self._partner(rpc, actor)
         notice = "done.organisation_updated" if done == "updated" else None
-        return await self._page(visitor, rpc, actor, partner, partner_values(partner), notice=notice)
+        return await self._page(visitor, rpc, actor, partner, partner_values(partner), notice=notice, cursor=cursor)
 
     @post("/organisation", status_code=303)
     async def update(
@@ -143,8 +147,14 @@ class OrganisationPages(Controller):
         *,
         problem: Explanation | None = None,
         notice: str | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
-        partnerships = await rpc.call(ops.LIST_PARTNERSHIPS, actor, ListPartnerships(limit=200))
+        """Its partnerships a page at a time (paging.PAGE), the next by the API's cursor (`/api/v1/partnerships`)."""
+        partnerships = await paging.one_page(
+            lambda at, limit: rpc.call(ops.LIST_PARTNERSHIPS, actor, ListPartnerships(limit=limit, cursor=at)),
+            cursor,
+            path=f"{PREFIX}/organisation",
+        )
         return page(
             visitor,
             "organisation.html",
@@ -152,6 +162,7 @@ class OrganisationPages(Controller):
             section="organisation",
             partner=partner,
             partnerships=partnerships.items,
+            partnership_pages=partnerships,
             values=values,
             problem=problem,
             notice=notice,

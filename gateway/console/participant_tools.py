@@ -7,24 +7,26 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.params import FromPath
-from litestar.response import Redirect
 
 from gateway import participant_html
-from gateway.console import forms
-from gateway.console.explain import explain
+from gateway.console import forms, steps
+from gateway.console.explain import Explanation
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.duplicates import DecideDuplicate, DuplicateStep
-from shared.contracts.referrals.api.participant_page import IssueParticipantCode, RevokeParticipantCode
+from shared.contracts.referrals.api.participant_page import (
+    IssueParticipantCode,
+    ParticipantCodeIssued,
+    RevokeParticipantCode,
+)
 from shared.contracts.referrals.api.referrals import GetReferral
-from shared.errors import InvalidInput, PartnernetError
+from shared.errors import InvalidInput
 from shared.rpc import RpcClient
 from shared.tenancy import Role
 
@@ -42,6 +44,18 @@ def duplicate_decision(form: FormMultiDict, warning_id: UUID) -> DecideDuplicate
     return DecideDuplicate(warning_id=warning_id, step=step, expected_version=forms.number(form, "expected_version"))
 
 
+def refused(visitor: Visitor, problem: Explanation, referral_id: UUID) -> Response[str]:
+    """The problem in plain words, with the way back to the referral."""
+    return page(
+        visitor,
+        "error.html",
+        status=problem.status,
+        section="referrals",
+        problem=problem,
+        back=f"{PREFIX}/referrals/{referral_id}",
+    )
+
+
 class ParticipantTools(Controller):
     path = "/referrals/{referral_id:uuid}"
 
@@ -55,22 +69,30 @@ class ParticipantTools(Controller):
     ) -> Response[Any]:
         """The new code on a page of its own, this once (an earlier code stops working)."""
         actor = visitor.signed_in(Role.STAFF)
-        try:
-            phone = forms.text(await request.form(), "contact_phone")
-            body = forms.convert({"referral_id": str(referral_id), "contact_phone": phone}, IssueParticipantCode)
-            issued = await rpc.call(ops.ISSUE_PARTICIPANT_CODE, actor, body)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            return self._refused(visitor, explain(visitor.lang, exc), referral_id)
-        view = await rpc.call(ops.GET_REFERRAL, actor, GetReferral(referral_id=referral_id))
-        return page(
+        form = await request.form()
+
+        def code() -> IssueParticipantCode:
+            phone = forms.text(form, "contact_phone")
+            return forms.convert({"referral_id": str(referral_id), "contact_phone": phone}, IssueParticipantCode)
+
+        async def shown_once(issued: ParticipantCodeIssued) -> Response[str]:
+            view = await rpc.call(ops.GET_REFERRAL, actor, GetReferral(referral_id=referral_id))
+            return page(
+                visitor,
+                "participant_code.html",
+                status=201,
+                headers=NO_STORE,
+                section="referrals",
+                r=view,
+                issued=issued,
+                page_url=str(request.base_url).rstrip("/") + issued.path,
+            )
+
+        return await steps.submit(
             visitor,
-            "participant_code.html",
-            status=201,
-            headers=NO_STORE,
-            section="referrals",
-            r=view,
-            issued=issued,
-            page_url=str(request.base_url).rstrip("/") + issued.path,
+            lambda: rpc.call(ops.ISSUE_PARTICIPANT_CODE, actor, code()),
+            done=shown_once,
+            again=lambda problem: refused(visitor, problem, referral_id),
         )
 
     @post("/participant-code/card", status_code=201)
@@ -83,24 +105,31 @@ class ParticipantTools(Controller):
     ) -> Response[Any]:
         """A new code as the participant's printable card (Dutch in plain words, as the participant's page)."""
         actor = visitor.signed_in(Role.STAFF)
-        try:
-            issued = await rpc.call(ops.ISSUE_PARTICIPANT_CODE, actor, IssueParticipantCode(referral_id=referral_id))
-        except PartnernetError as exc:
-            return self._refused(visitor, explain(visitor.lang, exc), referral_id)
-        card = participant_html.printable_card(issued, str(request.base_url))
-        return Response(card, status_code=201, media_type=MediaType.HTML, headers=NO_STORE)
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.ISSUE_PARTICIPANT_CODE, actor, IssueParticipantCode(referral_id=referral_id)),
+            done=lambda issued: Response(
+                participant_html.printable_card(issued, str(request.base_url)),
+                status_code=201,
+                media_type=MediaType.HTML,
+                headers=NO_STORE,
+            ),
+            again=lambda problem: refused(visitor, problem, referral_id),
+        )
 
     @post("/participant-code/revoke", status_code=303)
     async def revoke(
         self, referral_id: FromPath[UUID], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.STAFF)
-        try:
-            revoked = await rpc.call(ops.REVOKE_PARTICIPANT_CODE, actor, RevokeParticipantCode(referral_id=referral_id))
-        except PartnernetError as exc:
-            return self._refused(visitor, explain(visitor.lang, exc), referral_id)
-        what = "code_revoked" if revoked.revoked else "code_none"
-        return Redirect(f"{PREFIX}/referrals/{referral_id}?done={what}", status_code=303)
+        return await steps.submit(
+            visitor,
+            lambda: rpc.call(ops.REVOKE_PARTICIPANT_CODE, actor, RevokeParticipantCode(referral_id=referral_id)),
+            done=lambda revoked: (
+                f"{PREFIX}/referrals/{referral_id}?done=code_{'revoked' if revoked.revoked else 'none'}"
+            ),
+            again=lambda problem: refused(visitor, problem, referral_id),
+        )
 
     @post("/duplicates/{warning_id:uuid}", status_code=303)
     async def decide_duplicate(
@@ -112,21 +141,11 @@ class ParticipantTools(Controller):
         rpc: NamedDependency[RpcClient],
     ) -> Response[Any]:
         actor = visitor.signed_in(Role.STAFF)
-        try:
-            command = duplicate_decision(await request.form(), warning_id)
-            await rpc.call(ops.DECIDE_DUPLICATE, actor, command)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            return self._refused(visitor, explain(visitor.lang, exc), referral_id)
-        return Redirect(f"{PREFIX}/referrals/{referral_id}?done=duplicate_{command.step.value}", status_code=303)
-
-    @staticmethod
-    def _refused(visitor: Visitor, problem: Any, referral_id: UUID) -> Response[str]:
-        """The problem in plain words, with the way back to the referral."""
-        return page(
+        form = await request.form()
+        return await steps.submit(
             visitor,
-            "error.html",
-            status=problem.status,
-            section="referrals",
-            problem=problem,
-            back=f"{PREFIX}/referrals/{referral_id}",
+            lambda: rpc.call(ops.DECIDE_DUPLICATE, actor, duplicate_decision(form, warning_id)),
+            # Only reached once the decision converted, so `step` is one of DuplicateStep's values.
+            done=f"{PREFIX}/referrals/{referral_id}?done=duplicate_{forms.text(form, 'step')}",
+            again=lambda problem: refused(visitor, problem, referral_id),
         )

@@ -14,13 +14,13 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.quotes import cents
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
-from shared.contracts.courses.api import operations as course_ops
+from shared.contracts.courses.api import purchasing_operations as course_ops
 from shared.contracts.courses.api.purchasing import (
     AddQuote,
     ApproveInvoice,
@@ -278,10 +278,15 @@ class PurchaseStepPages(Controller):
         steps = STEPS.get(purchase.status, ())
         if actor.role is not Role.STAFF:  # the library's staff only (budget holders among them approve)
             steps = ()
-        partners: list[PartnerView] = []
-        if "invite" in steps:
-            query = ListPartners(status=PartnerStatus.ACTIVE, limit=200)
-            partners = (await rpc.call(partner_ops.LIST_PARTNERS, actor, query)).items
+        offered = paging.Everything[PartnerView]([])
+        if "invite" in steps:  # every active partner, over all pages (paging.every)
+            active = PartnerStatus.ACTIVE
+            offered = await paging.every(
+                lambda at, limit: rpc.call(
+                    partner_ops.LIST_PARTNERS, actor, ListPartners(status=active, limit=limit, cursor=at)
+                )
+            )
+        partners = offered.items
         parties = await load_names(rpc, actor)
         return page(
             visitor,
@@ -291,6 +296,7 @@ class PurchaseStepPages(Controller):
             p=purchase,
             steps=steps,
             partners=[partner for partner in partners if partner.id not in purchase.invited_partner_ids],
+            partner_options=offered,
             partner_names={str(partner.id): partner.name for partner in partners} | parties.partners,
             parties=parties,
             notice=notice,

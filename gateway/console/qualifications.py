@@ -10,10 +10,12 @@ from datetime import date, datetime, timedelta
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
+from litestar.params import FromQuery
 
-from gateway.console.session import Visitor
+from gateway.console import paging
+from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
-from gateway.console.volunteers import library_people, person_name
+from gateway.console.volunteers import person_name, trainable_people
 from shared.clock import LOCAL_TIME
 from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.volunteers import CertificateStatus, ListQualifications, VolunteerView
@@ -36,11 +38,21 @@ class QualificationPages(Controller):
     path = "/qualifications"
 
     @get("/")
-    async def qualifications(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+    async def qualifications(
+        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], cursor: FromQuery[str | None] = None
+    ) -> Response[str]:
+        """The certificates of everyone in training or service (every page of them, bounded by paging.OPTIONS_BOUND
+        and saying so), and the qualifications held a page at a time by the API's cursor (`/api/v1/qualifications`)."""
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
-        people, held = await asyncio.gather(
-            library_people(rpc, actor),
-            rpc.call(ops.LIST_QUALIFICATIONS, actor, ListQualifications(valid_only=False, limit=200)),
+        (people, complete), held = await asyncio.gather(
+            trainable_people(rpc, actor),
+            paging.one_page(
+                lambda at, limit: rpc.call(
+                    ops.LIST_QUALIFICATIONS, actor, ListQualifications(valid_only=False, limit=limit, cursor=at)
+                ),
+                cursor,
+                path=f"{PREFIX}/qualifications",
+            ),
         )
         screened = [p for p in people.values() if p.certificate is not None or p.certificate_of_conduct_required]
         today = datetime.now(LOCAL_TIME).date()
@@ -49,8 +61,9 @@ class QualificationPages(Controller):
             "qualifications.html",
             section="volunteers",
             screened=sorted(screened, key=certificate_order),
+            screened_complete=complete,
             held=sorted(held.items, key=lambda q: (q.valid, q.valid_until or date.max, q.code)),
             names={key: person_name(person) for key, person in people.items()},
             soon=today + SOON,
-            more=held.next_cursor is not None,
+            held_pages=held,
         )

@@ -19,7 +19,7 @@ from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.subscriptions import partner_of
 from gateway.console.views import page
-from shared.contracts.courses.api import operations as ops
+from shared.contracts.courses.api import purchasing_operations as ops
 from shared.contracts.courses.api.purchasing import (
     ListProviderPurchases,
     ProviderQuote,

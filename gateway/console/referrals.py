@@ -20,7 +20,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent
 
 from gateway.auth import Caller
-from gateway.console import forms
+from gateway.console import forms, paging
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.participant_tools import DONE as TOOLS_DONE
@@ -61,7 +61,6 @@ S = ReferralStatus
 INBOX_ROLES = (Role.STAFF, Role.COORDINATOR, Role.PARTNER)
 SUBMIT_ROLES = (Role.STAFF, Role.PARTNER)
 LIST_LIMIT = 100
-COUNTERPARTS_LIMIT = 200
 PARTNER_POLL_SECONDS = 3
 # History steps that leave the status as it was: the line says what happened (`history.<step>`) instead of
 # repeating the status (after an erasure a completed referral read "afgerond" twice).
@@ -335,7 +334,7 @@ class ReferralPages(Controller):
         problem: Explanation | None,
         status: int = 200,
     ) -> Response[str]:
-        counterparts = await active_counterparts(rpc, actor)
+        counterparts, complete = await active_counterparts(rpc, actor)
         return page(
             visitor,
             "referral_form.html",
@@ -344,6 +343,7 @@ class ReferralPages(Controller):
             values=values,
             problem=problem,
             counterparts=counterparts,
+            counterpart_options=paging.Everything(counterparts, complete),
             areas=list(SkillArea),
             channels=list(ContactChannel),
             shared_data=[shared.value for shared in SharedData],
@@ -352,17 +352,19 @@ class ReferralPages(Controller):
         )
 
 
-async def active_counterparts(rpc: RpcClient, actor: Actor) -> list[tuple[str, str]]:
+async def active_counterparts(rpc: RpcClient, actor: Actor) -> tuple[list[tuple[str, str]], bool]:
     """Whom the visitor can refer to, chosen from its network (never typed): the other party of each of its active
     partnerships, and through the municipality's referral agreement with a partner every library of the
     municipality (for that partner) or that partner (for the library's staff); as (value, name) by name. A partner
     gets libraries (slug), staff partners (id). The partners service answers for the partnerships (at once after a
-    change), the referrals service for what it accepts (the agreements, which it keeps)."""
+    change), the referrals service for what it accepts (the agreements, which it keeps). Every page of the
+    partnerships (paging.every); False with them when paging.OPTIONS_BOUND cut them short."""
+    active = PartnershipStatus.ACTIVE
     found, reachable = await asyncio.gather(
-        rpc.call(
-            partner_ops.LIST_PARTNERSHIPS,
-            actor,
-            ListPartnerships(status=PartnershipStatus.ACTIVE, limit=COUNTERPARTS_LIMIT),
+        paging.every(
+            lambda at, limit: rpc.call(
+                partner_ops.LIST_PARTNERSHIPS, actor, ListPartnerships(status=active, limit=limit, cursor=at)
+            )
         ),
         rpc.call(ops.LIST_REFERRAL_COUNTERPARTS, actor, ListReferralCounterparts()),
     )
@@ -372,4 +374,4 @@ async def active_counterparts(rpc: RpcClient, actor: Actor) -> list[tuple[str, s
     else:
         choices = {str(p.partner_id): p.partner_name for p in found.items if p.library == actor.library}
         choices |= {str(c.partner_id): c.name for c in reachable.items if c.partner_id is not None}
-    return sorted(choices.items(), key=lambda choice: choice[1].casefold())
+    return sorted(choices.items(), key=lambda choice: choice[1].casefold()), found.complete

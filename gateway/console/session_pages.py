@@ -12,14 +12,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
 
-from gateway.console import course_forms, forms
+from gateway.console import course_forms, forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
@@ -27,17 +25,27 @@ from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api import operations as ops
 from shared.contracts.courses.api.courses import CourseStatus, GetCourse, GetSession, SessionStatus
 from shared.contracts.courses.api.enrolments import EnrolmentView, GetEnrolment, ListEnrolments
-from shared.contracts.courses.api.residents import EraseResidentData, ListSessionResidents, SessionResidents
+from shared.contracts.courses.api.residents import ListSessionResidents, SessionResidents
 from shared.contracts.courses.events import EnrolmentStatus
 from shared.contracts.referrals.api import operations as referral_ops
 from shared.contracts.referrals.api.referrals import ListReferrals, ReferralStatus, ReferralSummary
-from shared.errors import InvalidInput, PartnernetError
+from shared.errors import InvalidInput
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
 READERS = (Role.STAFF, Role.COORDINATOR, Role.PARTNER)
 ENROLLERS = (Role.STAFF, Role.PARTNER)
-STEPS = ("change", "cancel", "enrol", "withdraw", "attendance", "erase_resident")
+# What a form about a session does (the last part of its address); the courses service decides who may.
+ACTS: dict[str, steps.Step] = {
+    "change": steps.Step(ops.UPDATE_SESSION, course_forms.update_session),
+    "cancel": steps.Step(ops.CANCEL_SESSION, course_forms.cancel_session),
+    "enrol": steps.Step(ops.ENROL, course_forms.enrol),
+    "withdraw": steps.Step(ops.CANCEL_ENROLMENT, lambda _session_id, form: course_forms.withdraw(form)),
+    # The whole register in one call (all or nothing): a problem leaves every mark as it was.
+    "attendance": steps.Step(ops.RECORD_REGISTER, course_forms.register),
+    "erase_resident": steps.Step(ops.ERASE_RESIDENT_DATA, course_forms.erase_resident),
+}
+STEPS = tuple(ACTS)
 DONE = ("scheduled", *STEPS)
 # A referral takes an enrolment from its acceptance until it closes (as the courses service decides).
 ENROLLING = frozenset(
@@ -94,37 +102,23 @@ class SessionPages(Controller):
     ) -> Response[Any]:
         actor = visitor.signed_in(*ENROLLERS)
         form = await request.form()
-        try:
-            await self._step(rpc, actor, session_id, step, form)
-        except (PartnernetError, msgspec.ValidationError) as exc:
-            problem = course_forms.problem_of(visitor.lang, exc)
-            return await self._page(visitor, rpc, actor, session_id, problem=problem, open_step=step, form=form)
-        return Redirect(f"{PREFIX}/sessions/{session_id}?done={step}", status_code=303)
 
-    @staticmethod
-    async def _step(rpc: RpcClient, actor: Actor, session_id: UUID, step: str, form: FormMultiDict) -> None:
-        if step == "change":
-            await rpc.call(ops.UPDATE_SESSION, actor, course_forms.update_session(form, session_id))
-        elif step == "cancel":
-            await rpc.call(ops.CANCEL_SESSION, actor, course_forms.cancel_session(form, session_id))
-        elif step == "enrol":
-            await rpc.call(ops.ENROL, actor, course_forms.enrol(form, session_id))
-        elif step == "withdraw":
-            command = course_forms.withdraw(form)
-            found = await rpc.call(ops.GET_ENROLMENT, actor, GetEnrolment(enrolment_id=command.enrolment_id))
-            if found.session_id != session_id:  # a form of this page withdraws from this session only
-                raise InvalidInput("the enrolment is not one of this session - at `$.enrolment_id`")
-            await rpc.call(ops.CANCEL_ENROLMENT, actor, command)
-        elif step == "attendance":
-            # The whole register in one call (all or nothing): a problem leaves every mark as it was.
-            await rpc.call(ops.RECORD_REGISTER, actor, course_forms.register(form, session_id))
-        elif step == "erase_resident":
-            # Only a registration of this session: the service answers another one as not found.
-            registration = str(forms.uuid(form, "registration_id") or "")
-            body = {"registration_id": registration, "session_id": str(session_id)}
-            await rpc.call(ops.ERASE_RESIDENT_DATA, actor, forms.convert(body, EraseResidentData))
-        else:
-            raise InvalidInput(f"not a step of a session: {step[:40]}")
+        async def act() -> Any:
+            if step == "withdraw":  # a form of this page withdraws from this session only
+                command = course_forms.withdraw(form)
+                found = await rpc.call(ops.GET_ENROLMENT, actor, GetEnrolment(enrolment_id=command.enrolment_id))
+                if found.session_id != session_id:
+                    raise InvalidInput("the enrolment is not one of this session - at `$.enrolment_id`")
+            return await steps.take(rpc, actor, ACTS, step, session_id, form)
+
+        return await steps.submit(
+            visitor,
+            act,
+            done=f"{PREFIX}/sessions/{session_id}?done={step}",
+            again=lambda problem: self._page(
+                visitor, rpc, actor, session_id, problem=problem, open_step=step, form=form
+            ),
+        )
 
     @staticmethod
     async def _page(
@@ -138,10 +132,16 @@ class SessionPages(Controller):
         open_step: str | None = None,
         form: FormMultiDict | None = None,
     ) -> Response[str]:
+        problem = course_forms.as_the_form_names(visitor.lang, problem) if problem else None
         session = await rpc.call(ops.GET_SESSION, actor, GetSession(session_id=session_id))
         course, enrolments, referrals = await asyncio.gather(
             rpc.call(ops.GET_COURSE, actor, GetCourse(course_id=session.course_id)),
-            rpc.call(ops.LIST_ENROLMENTS, actor, ListEnrolments(session_id=session_id, limit=200)),
+            # Every enrolment, page by page with the API's cursor: the registers' totals and the waiting list need all.
+            paging.every(
+                lambda at, limit: rpc.call(
+                    ops.LIST_ENROLMENTS, actor, ListEnrolments(session_id=session_id, limit=limit, cursor=at)
+                )
+            ),
             enrolling_referrals(rpc, actor),
         )
         runs = course_forms.manages(actor, course.library, course.offered_by_partner_id)
@@ -160,10 +160,7 @@ class SessionPages(Controller):
         taken = {e.participant_pseudonym for e in confirmed + waiting}
         meetings = course_forms.meeting_rows(session, 1)
         if form is not None and open_step == "change":
-            meetings = [
-                {"starts_at": form.get(f"meeting-{n}-starts_at", ""), "ends_at": form.get(f"meeting-{n}-ends_at", "")}
-                for n in range(len(meetings))
-            ]
+            meetings = course_forms.typed_meetings(form, len(meetings))
         return page(
             visitor,
             "session.html",
@@ -180,7 +177,10 @@ class SessionPages(Controller):
             marks={e.id: marks_of(e) for e in confirmed},
             registers=registers(started, confirmed) if runs or actor.role is Role.COORDINATOR else [],
             record=runs and scheduled and bool(started) and bool(confirmed),
-            referrals=[r for r in referrals if r.participant_pseudonym not in taken],
+            referrals=[r for r in referrals.items if r.participant_pseudonym not in taken],
+            referral_options=referrals,
+            enrolments_complete=enrolments.complete,
+            enrolments_shown=len(enrolments.items),
             residents=residents,
             meetings=meetings,
             typed={key: forms.text(form, key) or "" for key in ("capacity", "place", "pseudonym")} if form else {},
@@ -191,12 +191,20 @@ class SessionPages(Controller):
         )
 
 
-async def enrolling_referrals(rpc: RpcClient, actor: Actor) -> list[ReferralSummary]:
-    """The caller's referrals that take an enrolment now (staff: their library's; a partner: its own)."""
+async def enrolling_referrals(rpc: RpcClient, actor: Actor) -> paging.Everything[ReferralSummary]:
+    """The caller's referrals that take an enrolment now (staff: their library's; a partner: its own), newest first;
+    every one of each such status, page by page with the API's cursor."""
     if actor.role not in ENROLLERS:
-        return []
-    found = await rpc.call(referral_ops.LIST_REFERRALS, actor, ListReferrals(limit=200))
-    return [r for r in found.items if r.status in ENROLLING]
+        return paging.Everything([])
+
+    def of_status(status: ReferralStatus) -> paging.Fetch[ReferralSummary]:
+        return lambda at, limit: rpc.call(
+            referral_ops.LIST_REFERRALS, actor, ListReferrals(status=status, limit=limit, cursor=at)
+        )
+
+    found = await asyncio.gather(*(paging.every(of_status(status)) for status in ENROLLING))
+    referrals = sorted((r for listed in found for r in listed.items), key=lambda r: r.submitted_at, reverse=True)
+    return paging.Everything(referrals, complete=all(listed.complete for listed in found))
 
 
 def meeting_of(form: FormMultiDict) -> int | None:

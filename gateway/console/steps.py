@@ -27,6 +27,9 @@ from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
 Again = Callable[[Explanation], Awaitable[Response[str]] | Response[str]]
+# Where a change leads: an address (303 to it), one made from the reply, or the answer itself made from the reply
+# (a page shown once, such as a code or a secret, answered in place of a redirect).
+Done = str | Callable[[Any], str | Response[Any] | Awaitable[Response[Any]]]
 
 
 @dataclass(frozen=True)
@@ -54,14 +57,16 @@ async def take(
     return await rpc.call(found.operation, actor, found.request(subject, form))
 
 
-async def submit(
-    visitor: Visitor, call: Callable[[], Awaitable[Any]], *, done: str | Callable[[Any], str], again: Again
-) -> Response[Any]:
+async def submit(visitor: Visitor, call: Callable[[], Awaitable[Any]], *, done: Done, again: Again) -> Response[Any]:
     """Make the request and post it (`call`, so that a form that does not convert is refused here too); refused, the
-    page again with the problem (its status); else 303 to `done`, or to where the reply says for something made."""
+    page again with the problem (its status); else 303 to `done`, or to where the reply says for something made, or
+    the answer `done` makes of the reply."""
     try:
         reply = await call()
     except (PartnernetError, msgspec.ValidationError) as exc:
         shown = again(explain(visitor.lang, exc))
         return await shown if inspect.isawaitable(shown) else shown
-    return Redirect(done if isinstance(done, str) else done(reply), status_code=303)
+    target = done if isinstance(done, str) else done(reply)
+    if isinstance(target, str):
+        return Redirect(target, status_code=303)
+    return await target if inspect.isawaitable(target) else target

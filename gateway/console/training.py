@@ -17,14 +17,14 @@ from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
-from gateway.console.volunteers import library_people, person_name
+from gateway.console.volunteers import person_name, trainable_people
 from shared.contracts.partners.api import operations as partner_ops
-from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus
+from shared.contracts.partners.api.organisations import ListPartners, PartnerStatus, PartnerView
 from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.training import (
     AddTrainingModule,
@@ -37,6 +37,7 @@ from shared.contracts.volunteers.api.training import (
     UpdateTrainingModule,
 )
 from shared.contracts.volunteers.events import ModuleDelivery
+from shared.errors import PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
@@ -91,13 +92,34 @@ def typed(form: FormMultiDict, names: tuple[str, ...]) -> dict[str, str]:
     return {name: forms.text(form, name) or "" for name in names}
 
 
+async def module_titles(rpc: RpcClient, actor: Actor, module_ids: set[str]) -> dict[str, str]:
+    """The titles of the modules of sessions whose module is not on the modules' page shown (a module the visitor
+    may not read keeps no title: the page shows a dash)."""
+
+    async def title(module_id: str) -> tuple[str, str | None]:
+        try:
+            found = await rpc.call(ops.GET_TRAINING_MODULE, actor, GetTrainingModule(module_id=UUID(module_id)))
+        except PartnernetError:
+            return module_id, None
+        return module_id, found.title
+
+    found = await asyncio.gather(*(title(module_id) for module_id in sorted(module_ids)))
+    return {module_id: shown for module_id, shown in found if shown is not None}
+
+
 class TrainingPages(Controller):
     path = "/training"
 
     @get("/")
-    async def training(self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]) -> Response[str]:
+    async def training(
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        modules_cursor: FromQuery[str | None] = None,
+        sessions_cursor: FromQuery[str | None] = None,
+    ) -> Response[str]:
         actor = visitor.signed_in(*READERS)
-        return await self._overview(visitor, rpc, actor)
+        return await self._overview(visitor, rpc, actor, cursors=(modules_cursor, sessions_cursor))
 
     @post("/modules", status_code=303)
     async def add_module(
@@ -125,10 +147,11 @@ class TrainingPages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
         done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(*READERS)
         notice = f"training_done.{done}" if done in DONE else None
-        return await self._module_page(visitor, rpc, actor, module_id, notice=notice)
+        return await self._module_page(visitor, rpc, actor, module_id, notice=notice, cursor=cursor)
 
     @post("/modules/{module_id:uuid}", status_code=303)
     async def change_module(
@@ -233,27 +256,55 @@ class TrainingPages(Controller):
         *,
         problem: Explanation | None = None,
         values: dict[str, str] | None = None,
+        cursors: tuple[str | None, str | None] = (None, None),
     ) -> Response[str]:
+        """The modules and the sessions a page each (paging.PAGE), the next by the API's cursor
+        (`/api/v1/trainings/modules?cursor=`, `/sessions?cursor=`); a new module's provider from every active
+        partner."""
         can_act = actor.role in TRAINERS
+        path = f"{PREFIX}/training"
         modules, sessions, parties = await asyncio.gather(
-            rpc.call(ops.LIST_TRAINING_MODULES, actor, ListTrainingModules(limit=200)),
-            rpc.call(ops.LIST_TRAINING_SESSIONS, actor, ListTrainingSessions(limit=200)),
+            paging.one_page(
+                lambda at, limit: rpc.call(
+                    ops.LIST_TRAINING_MODULES, actor, ListTrainingModules(limit=limit, cursor=at)
+                ),
+                cursors[0],
+                path=path,
+                param="modules_cursor",
+            ),
+            paging.one_page(
+                lambda at, limit: rpc.call(
+                    ops.LIST_TRAINING_SESSIONS, actor, ListTrainingSessions(limit=limit, cursor=at)
+                ),
+                cursors[1],
+                path=path,
+                param="sessions_cursor",
+            ),
             load_names(rpc, actor),
         )
-        partners = []
+        titles = {str(m.id): m.title for m in modules.items}
+        titles |= await module_titles(rpc, actor, {str(s.module_id) for s in sessions.items} - set(titles))
+        partners = paging.Everything[PartnerView]([])
         if actor.role is Role.STAFF:
-            query = ListPartners(status=PartnerStatus.ACTIVE, limit=200)
-            partners = (await rpc.call(partner_ops.LIST_PARTNERS, actor, query)).items
+            active = PartnerStatus.ACTIVE
+            partners = await paging.every(
+                lambda at, limit: rpc.call(
+                    partner_ops.LIST_PARTNERS, actor, ListPartners(status=active, limit=limit, cursor=at)
+                )
+            )
         return page(
             visitor,
             "training.html",
             status=problem.status if problem else 200,
             section=section_of(actor),
             modules=modules.items,
-            module_titles={str(m.id): m.title for m in modules.items},
+            module_pages=modules,
+            module_titles=titles,
             sessions=sessions.items,
+            session_pages=sessions,
             parties=parties,
-            partners=partners,
+            partners=partners.items,
+            partner_options=partners,
             deliveries=[d.value for d in DELIVERIES],
             can_act=can_act,
             is_partner=actor.role is Role.PARTNER,
@@ -272,10 +323,18 @@ class TrainingPages(Controller):
         problem: Explanation | None = None,
         open_form: str | None = None,
         values: dict[str, str] | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
+        """The module and a page of its sessions (paging.PAGE), the next by the API's cursor."""
         module, sessions, parties = await asyncio.gather(
             rpc.call(ops.GET_TRAINING_MODULE, actor, GetTrainingModule(module_id=module_id)),
-            rpc.call(ops.LIST_TRAINING_SESSIONS, actor, ListTrainingSessions(module_id=module_id, limit=200)),
+            paging.one_page(
+                lambda at, limit: rpc.call(
+                    ops.LIST_TRAINING_SESSIONS, actor, ListTrainingSessions(module_id=module_id, limit=limit, cursor=at)
+                ),
+                cursor,
+                path=f"{PREFIX}/training/modules/{module_id}",
+            ),
             load_names(rpc, actor),
         )
         shown = {
@@ -291,6 +350,7 @@ class TrainingPages(Controller):
             section=section_of(actor),
             m=module,
             sessions=sessions.items,
+            session_pages=sessions,
             parties=parties,
             can_act=actor.role in TRAINERS,
             can_change=actor.role is Role.STAFF,
@@ -312,9 +372,9 @@ class TrainingPages(Controller):
         problem: Explanation | None = None,
     ) -> Response[str]:
         session = await rpc.call(ops.GET_TRAINING_SESSION, actor, GetTrainingSession(session_id=session_id))
-        module, people = await asyncio.gather(
+        module, (people, complete) = await asyncio.gather(
             rpc.call(ops.GET_TRAINING_MODULE, actor, GetTrainingModule(module_id=session.module_id)),
-            library_people(rpc, actor),
+            trainable_people(rpc, actor),  # every page (paging.every): anyone may have attended
         )
         return page(
             visitor,
@@ -325,6 +385,7 @@ class TrainingPages(Controller):
             m=module,
             names={key: person_name(person) for key, person in people.items()},
             trainable=sorted(people.values(), key=person_name),
+            trainable_options=paging.Everything(list(people.values()), complete),
             can_act=actor.role in TRAINERS,
             is_partner=actor.role is Role.PARTNER,
             notice=notice,

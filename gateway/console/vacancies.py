@@ -16,7 +16,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
@@ -116,17 +116,28 @@ class VacancyPages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
         status: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """A page of vacancies (paging.PAGE), the next by the API's cursor (`GET /api/v1/vacancies?cursor=`)."""
         actor = visitor.signed_in(*READERS)
         shown = VacancyStatus(status) if status in set(VacancyStatus) else None
         found, parties = await asyncio.gather(
-            rpc.call(ops.LIST_VACANCIES, actor, ListVacancies(status=shown, limit=200)), load_names(rpc, actor)
+            paging.one_page(
+                lambda at, limit: rpc.call(
+                    ops.LIST_VACANCIES, actor, ListVacancies(status=shown, limit=limit, cursor=at)
+                ),
+                cursor,
+                path=f"{PREFIX}/vacancies",
+                keep={"status": shown.value if shown else None},
+            ),
+            load_names(rpc, actor),
         )
         return page(
             visitor,
             "vacancies.html",
             section="volunteers",
             vacancies=found.items,
+            pages=found,
             statuses=[s.value for s in VacancyStatus],
             shown=shown.value if shown else None,
             parties=parties,
@@ -166,10 +177,11 @@ class VacancyPages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
         done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(*READERS)
         notice = f"vacancy_done.{done}" if done in DONE else None
-        return await self._page(visitor, rpc, actor, vacancy_id, notice=notice)
+        return await self._page(visitor, rpc, actor, vacancy_id, notice=notice, cursor=cursor)
 
     @post("/{vacancy_id:uuid}/{act:str}", status_code=303)
     async def act(
@@ -201,10 +213,18 @@ class VacancyPages(Controller):
         notice: str | None = None,
         problem: Explanation | None = None,
         values: dict[str, Any] | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
+        """The vacancy and a page of its applicants (paging.PAGE), the next by the API's cursor."""
         vacancy = await rpc.call(ops.GET_VACANCY, actor, GetVacancy(vacancy_id=vacancy_id))
         applicants, parties = await asyncio.gather(
-            rpc.call(ops.LIST_VOLUNTEERS, actor, ListVolunteers(vacancy_id=vacancy_id, limit=200)),
+            paging.one_page(
+                lambda at, limit: rpc.call(
+                    ops.LIST_VOLUNTEERS, actor, ListVolunteers(vacancy_id=vacancy_id, limit=limit, cursor=at)
+                ),
+                cursor,
+                path=f"{PREFIX}/vacancies/{vacancy_id}",
+            ),
             load_names(rpc, actor),
         )
         can_act = actor.role is Role.STAFF
@@ -215,6 +235,7 @@ class VacancyPages(Controller):
             section="volunteers",
             vac=vacancy,
             applicants=applicants.items,
+            applicant_pages=applicants,
             parties=parties,
             steps=[step.value for step in STEPS.get(vacancy.status, ())] if can_act else [],
             can_change=can_act,

@@ -10,17 +10,17 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import download, page
+from shared.contracts.vocabulary import Page
 from shared.contracts.volunteers.api import operations as ops
 from shared.contracts.volunteers.api.personal_data import (
     EraseVolunteerData,
@@ -77,26 +77,56 @@ def person_name(person: VolunteerView) -> str:
     return "" if person.anonymised_at else str(person.id)[:8]
 
 
+async def trainable_people(rpc: RpcClient, actor: Actor) -> tuple[dict[str, VolunteerView], bool]:
+    """Everyone who can take part in training or be assigned, by id (names as the service shows them to the visitor),
+    over every page of each status (paging.every); False when paging.OPTIONS_BOUND cut a status short."""
+
+    def status_of(status: VolunteerStatus) -> paging.Fetch[VolunteerView]:
+        return lambda at, limit: rpc.call(
+            ops.LIST_VOLUNTEERS, actor, ListVolunteers(status=status, limit=limit, cursor=at)
+        )
+
+    found = await asyncio.gather(*(paging.every(status_of(status)) for status in TRAINABLE))
+    people = {str(person.id): person for everyone in found for person in everyone.items}
+    return people, all(everyone.complete for everyone in found)
+
+
 async def library_people(rpc: RpcClient, actor: Actor) -> dict[str, VolunteerView]:
-    """Everyone who can take part in training or be assigned, by id (names as the service shows them to the visitor)."""
-    found = await asyncio.gather(
-        *(rpc.call(ops.LIST_VOLUNTEERS, actor, ListVolunteers(status=status, limit=200)) for status in TRAINABLE)
-    )
-    return {str(person.id): person for found_page in found for person in found_page.items}
+    """`trainable_people` without saying whether the bound cut it short."""
+    return (await trainable_people(rpc, actor))[0]
 
 
-PEOPLE_PAGE = 200  # people a page of the pipeline shows; the next page goes on with the API's cursor
+PEOPLE_PAGE = paging.PAGE  # people a page of the pipeline shows (paging.PAGE, read at each call); then the cursor
 
 
-async def load(rpc: RpcClient, actor: Actor, name: str | None = None, cursor: str | None = None) -> dict[str, Any]:
+async def load(
+    rpc: RpcClient,
+    actor: Actor,
+    name: str | None = None,
+    cursor: str | None = None,
+    qualified_cursor: str | None = None,
+) -> dict[str, Any]:
     """The page's data; `name` (staff only) narrows the people to those with every part of it in their name;
-    `cursor` is the API's (`GET /api/v1/volunteers?cursor=`): the page of people after the one before."""
-    wanted = {"limit": PEOPLE_PAGE, "name": name if actor.role is Role.STAFF else None, "cursor": cursor or None}
-    search = forms.convert(wanted, ListVolunteers)
+    `cursor` is the API's (`GET /api/v1/volunteers?cursor=`): the page of people after the one before (one not of
+    ours shows the first). The vacancies' titles come from all their pages; the table shows the first page of them
+    and leads to the vacancies page for the rest. Who holds which qualification goes on with `qualified_cursor`."""
+    named = name if actor.role is Role.STAFF else None
+
+    async def people(at: str | None, limit: int) -> Page[VolunteerView]:
+        search = forms.convert({"limit": limit, "name": named, "cursor": at}, ListVolunteers)
+        return await rpc.call(ops.LIST_VOLUNTEERS, actor, search)
+
     vacancies, volunteers, qualifications, parties = await asyncio.gather(
-        rpc.call(ops.LIST_VACANCIES, actor, ListVacancies(limit=200)),
-        rpc.call(ops.LIST_VOLUNTEERS, actor, search),
-        rpc.call(ops.LIST_QUALIFICATIONS, actor, ListQualifications(valid_only=True, limit=200)),
+        paging.every(lambda at, limit: rpc.call(ops.LIST_VACANCIES, actor, ListVacancies(limit=limit, cursor=at))),
+        paging.one_page(people, cursor, path=f"{PREFIX}/volunteers", keep={"name": named}),
+        paging.one_page(
+            lambda at, limit: rpc.call(
+                ops.LIST_QUALIFICATIONS, actor, ListQualifications(valid_only=True, limit=limit, cursor=at)
+            ),
+            qualified_cursor,
+            path=f"{PREFIX}/volunteers",
+            param="qualified_cursor",
+        ),
         load_names(rpc, actor),
     )
     columns: dict[str, list[VolunteerView]] = {status.value: [] for status in PIPELINE}
@@ -111,7 +141,8 @@ async def load(rpc: RpcClient, actor: Actor, name: str | None = None, cursor: st
     for held in qualifications.items:
         qualified[held.code].append(held)
     return {
-        "vacancies": vacancies.items,
+        "vacancies": vacancies.items[: paging.PAGE],
+        "more_vacancies": len(vacancies.items) > paging.PAGE or not vacancies.complete,
         "vacancy_titles": {str(v.id): v.title for v in vacancies.items},
         "columns": columns,
         "others": others,
@@ -122,20 +153,10 @@ async def load(rpc: RpcClient, actor: Actor, name: str | None = None, cursor: st
         "policy": await rpc.call(ops.GET_VOLUNTEER_POLICY, actor, GetVolunteerPolicy())
         if actor.role is Role.STAFF
         else None,
-        "search": search.name or "",
-        "next_cursor": volunteers.next_cursor,
-        "paged": bool(cursor),
+        "search": named or "",
+        "people_pages": volunteers,
+        "qualified_pages": qualifications,
     }
-
-
-async def load_page(rpc: RpcClient, actor: Actor, name: str | None, cursor: str | None) -> dict[str, Any]:
-    """A cursor not of ours (typed, cut short) shows the first page rather than an error."""
-    if cursor:
-        try:
-            return await load(rpc, actor, name, cursor)
-        except (InvalidInput, msgspec.ValidationError):
-            pass
-    return await load(rpc, actor, name)
 
 
 POLICY_FIELDS = (
@@ -169,11 +190,14 @@ class VolunteerPages(Controller):
         done: FromQuery[str | None] = None,
         name: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
+        qualified_cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR)
         notice = DONE.get(done or "")
         wanted = (name or "").strip()[:200] or None
-        return await self._page(visitor, rpc, actor, notice=notice, name=wanted, cursor=cursor)
+        return await self._page(
+            visitor, rpc, actor, notice=notice, name=wanted, cursor=cursor, qualified_cursor=qualified_cursor
+        )
 
     @get("/{volunteer_id:uuid}/export")
     async def export(
@@ -258,6 +282,7 @@ class VolunteerPages(Controller):
         status: int = 200,
         name: str | None = None,
         cursor: str | None = None,
+        qualified_cursor: str | None = None,
     ) -> Response[str]:
         return page(
             visitor,
@@ -272,5 +297,5 @@ class VolunteerPages(Controller):
             stop_steps={s.value: [step.value for step in steps] for s, steps in STOP_STEPS.items()},
             intern_stop_steps={s.value: [step.value for step in steps] for s, steps in INTERN_STOP_STEPS.items()},
             can_act=actor.role is Role.STAFF,
-            **await load_page(rpc, actor, name, cursor),
+            **await load(rpc, actor, name, cursor, qualified_cursor),
         )

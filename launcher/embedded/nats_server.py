@@ -12,10 +12,9 @@ import subprocess
 import sysconfig
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING
 
-from launcher.embedded.processes import free_port, log_tail, terminate
+from launcher.embedded.processes import ServerProcess, free_port, log_tail, terminate
 
 if TYPE_CHECKING:
     from launcher.embedded.nats_cluster import ClusterNode
@@ -46,7 +45,7 @@ def kept_password(directory: Path) -> str:
     return path.read_text().strip()
 
 
-class EmbeddedNats:
+class EmbeddedNats(ServerProcess):
     """A nats-server subprocess with JetStream whose data survives stop()/start() cycles.
 
     With `auth_callout=True` the server needs credentials: the platform's user (its password is made
@@ -104,19 +103,6 @@ class EmbeddedNats:
             return [str(nats_server_binary()), "-c", str(self._write_config())]
         command = [str(nats_server_binary()), "-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)]
         return command + (["-c", str(self._write_config())] if self.auth_callout else [])
-
-    @property
-    def is_running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    @property
-    def returncode(self) -> int | None:
-        """How the server process ended (negative: the signal), or None while it runs or before it started."""
-        return None if self._proc is None else self._proc.poll()
-
-    @property
-    def pid(self) -> int | None:
-        return None if self._proc is None else self._proc.pid
 
     def start(self, timeout: float = 15.0) -> None:
         if self.is_running:
@@ -185,15 +171,3 @@ class EmbeddedNats:
         # SIGTERM lets JetStream flush its stores, which the restart tests depend on.
         terminate(proc, signal.SIGTERM, grace=5.0)
         logger.info("nats-server on port %d stopped", self.port)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

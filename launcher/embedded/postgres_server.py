@@ -15,10 +15,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from launcher.embedded.processes import free_port, log_tail, terminate
+from launcher.embedded.processes import ServerProcess, free_port, log_tail, terminate
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +98,7 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
 MAX_CONNECTIONS = 300
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(ServerProcess):
     """A postgres subprocess on 127.0.0.1 with trust auth whose data dir survives stop()/start() cycles."""
 
     def __init__(self, data_dir: Path, port: int | None = None) -> None:
@@ -124,19 +123,6 @@ class EmbeddedPostgres:
     def url_for(self, database: str) -> str:
         """SQLAlchemy asyncpg URL of another database on this server."""
         return f"postgresql+asyncpg://postgres@{self.host}:{self.port}/{database}"
-
-    @property
-    def is_running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    @property
-    def returncode(self) -> int | None:
-        """How the server process ended (negative: the signal), or None while it runs or before it started."""
-        return None if self._proc is None else self._proc.poll()
-
-    @property
-    def pid(self) -> int | None:
-        return None if self._proc is None else self._proc.pid
 
     def start(self, timeout: float = 30.0) -> None:
         if self.is_running:
@@ -348,15 +334,3 @@ class EmbeddedPostgres:
         socket_dir, self._socket_dir = self._socket_dir, None
         if socket_dir is not None:
             shutil.rmtree(socket_dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -1,4 +1,5 @@
-"""The embedded servers' processes: a free port, the tail of a log, and a stop that does not hang."""
+"""The embedded servers' processes: a free port, the tail of a log, a stop that does not hang, and what every
+embedded server says about its process (`ServerProcess`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import signal
 import socket
 import subprocess
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 logger = logging.getLogger(__name__)
 
@@ -50,3 +53,40 @@ def terminate(proc: subprocess.Popen[bytes], sig: signal.Signals, grace: float) 
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+class ServerProcess:
+    """An embedded server's subprocess: whether it runs, how it ended, its pid, and `with` to start and stop it."""
+
+    _proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """How the server process ended (negative: the signal), or None while it runs or before it started."""
+        return None if self._proc is None else self._proc.poll()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

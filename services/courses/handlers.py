@@ -6,6 +6,7 @@ from functools import partial
 
 from services.courses import store
 from services.courses.commands import (
+    attendance,
     budgets,
     education,
     enrolment,
@@ -27,6 +28,7 @@ from services.courses.queries import purchasing as purchasing_queries
 from services.courses.store.residents import ResidentVault
 from shared.consumer import PROJECTION_LINGER_SECONDS
 from shared.contracts.courses.api import operations as ops
+from shared.contracts.courses.api import purchasing_operations as purchasing_ops
 from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
 from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
 from shared.service import ServiceRuntime
@@ -51,37 +53,37 @@ def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWo
     # enrolment
     runtime.bind(ops.ENROL, partial(enrolment.enrol, work))
     runtime.bind(ops.CANCEL_ENROLMENT, partial(enrolment.cancel_enrolment, work))
-    runtime.bind(ops.RECORD_ATTENDANCE, partial(enrolment.record_attendance, work))
-    runtime.bind(ops.RECORD_REGISTER, partial(enrolment.record_register, work))
+    runtime.bind(ops.RECORD_ATTENDANCE, partial(attendance.record_attendance, work))
+    runtime.bind(ops.RECORD_REGISTER, partial(attendance.record_register, work))
     runtime.bind(ops.GET_ENROLMENT, partial(enrolment_queries.get_enrolment, work))
     runtime.bind(ops.LIST_ENROLMENTS, partial(enrolment_queries.list_enrolments, work))
-    runtime.bind(ops.REQUEST_PURCHASE, partial(requesting.request_purchase, work))
-    runtime.bind(ops.ADD_QUOTE, partial(requesting.add_quote, work))
-    runtime.bind(ops.APPROVE_PURCHASE, partial(approval.approve_purchase, work))
-    runtime.bind(ops.REJECT_PURCHASE, partial(approval.reject_purchase, work))
-    runtime.bind(ops.CANCEL_PURCHASE, partial(approval.cancel_purchase, work))
-    runtime.bind(ops.ORDER_PURCHASE, partial(fulfilment.order_purchase, work))
-    runtime.bind(ops.RECORD_DELIVERY, partial(fulfilment.record_delivery, work))
-    runtime.bind(ops.RECORD_INVOICE, partial(invoices.record_invoice, work))
-    runtime.bind(ops.APPROVE_INVOICE, partial(invoices.approve_invoice, work))
-    runtime.bind(ops.REFUSE_INVOICE, partial(invoices.refuse_invoice, work))
-    runtime.bind(ops.INVITE_PARTNER, partial(requesting.invite_partner, work))
-    runtime.bind(ops.CLOSE_PURCHASE, partial(fulfilment.close_purchase, work))
-    runtime.bind(ops.GET_PURCHASE, partial(purchasing_queries.get_purchase, work))
-    runtime.bind(ops.LIST_PURCHASES, partial(purchasing_queries.list_purchases, work))
+    runtime.bind(purchasing_ops.REQUEST_PURCHASE, partial(requesting.request_purchase, work))
+    runtime.bind(purchasing_ops.ADD_QUOTE, partial(requesting.add_quote, work))
+    runtime.bind(purchasing_ops.APPROVE_PURCHASE, partial(approval.approve_purchase, work))
+    runtime.bind(purchasing_ops.REJECT_PURCHASE, partial(approval.reject_purchase, work))
+    runtime.bind(purchasing_ops.CANCEL_PURCHASE, partial(approval.cancel_purchase, work))
+    runtime.bind(purchasing_ops.ORDER_PURCHASE, partial(fulfilment.order_purchase, work))
+    runtime.bind(purchasing_ops.RECORD_DELIVERY, partial(fulfilment.record_delivery, work))
+    runtime.bind(purchasing_ops.RECORD_INVOICE, partial(invoices.record_invoice, work))
+    runtime.bind(purchasing_ops.APPROVE_INVOICE, partial(invoices.approve_invoice, work))
+    runtime.bind(purchasing_ops.REFUSE_INVOICE, partial(invoices.refuse_invoice, work))
+    runtime.bind(purchasing_ops.INVITE_PARTNER, partial(requesting.invite_partner, work))
+    runtime.bind(purchasing_ops.CLOSE_PURCHASE, partial(fulfilment.close_purchase, work))
+    runtime.bind(purchasing_ops.GET_PURCHASE, partial(purchasing_queries.get_purchase, work))
+    runtime.bind(purchasing_ops.LIST_PURCHASES, partial(purchasing_queries.list_purchases, work))
     # a partner's side: the purchases it was invited to quote for, its own quotes
-    runtime.bind(ops.SUBMIT_QUOTE, partial(requesting.submit_quote, work))
-    runtime.bind(ops.GET_PROVIDER_PURCHASE, partial(purchasing_queries.get_provider_purchase, work))
-    runtime.bind(ops.LIST_PROVIDER_PURCHASES, partial(purchasing_queries.list_provider_purchases, work))
-    runtime.bind(ops.SET_BUDGET, partial(budgets.set_budget, work))
-    runtime.bind(ops.GET_BUDGET, partial(budget_queries.get_budget, work))
-    runtime.bind(ops.LIST_BUDGETS, partial(budget_queries.list_budgets, work))
-    runtime.bind(ops.APPOINT_BUDGET_HOLDER, partial(budgets.appoint_budget_holder, work))
-    runtime.bind(ops.REMOVE_BUDGET_HOLDER, partial(budgets.remove_budget_holder, work))
-    runtime.bind(ops.LIST_BUDGET_HOLDERS, partial(budget_queries.list_budget_holders, work))
-    runtime.bind(ops.LIST_BUDGET_HOLDER_CHANGES, partial(budget_queries.list_budget_holder_changes, work))
-    runtime.bind(ops.SET_PURCHASING_POLICY, partial(budgets.set_purchasing_policy, work))
-    runtime.bind(ops.GET_PURCHASING_POLICY, partial(budget_queries.get_purchasing_policy, work))
+    runtime.bind(purchasing_ops.SUBMIT_QUOTE, partial(requesting.submit_quote, work))
+    runtime.bind(purchasing_ops.GET_PROVIDER_PURCHASE, partial(purchasing_queries.get_provider_purchase, work))
+    runtime.bind(purchasing_ops.LIST_PROVIDER_PURCHASES, partial(purchasing_queries.list_provider_purchases, work))
+    runtime.bind(purchasing_ops.SET_BUDGET, partial(budgets.set_budget, work))
+    runtime.bind(purchasing_ops.GET_BUDGET, partial(budget_queries.get_budget, work))
+    runtime.bind(purchasing_ops.LIST_BUDGETS, partial(budget_queries.list_budgets, work))
+    runtime.bind(purchasing_ops.APPOINT_BUDGET_HOLDER, partial(budgets.appoint_budget_holder, work))
+    runtime.bind(purchasing_ops.REMOVE_BUDGET_HOLDER, partial(budgets.remove_budget_holder, work))
+    runtime.bind(purchasing_ops.LIST_BUDGET_HOLDERS, partial(budget_queries.list_budget_holders, work))
+    runtime.bind(purchasing_ops.LIST_BUDGET_HOLDER_CHANGES, partial(budget_queries.list_budget_holder_changes, work))
+    runtime.bind(purchasing_ops.SET_PURCHASING_POLICY, partial(budgets.set_purchasing_policy, work))
+    runtime.bind(purchasing_ops.GET_PURCHASING_POLICY, partial(budget_queries.get_purchasing_policy, work))
     # the public calendar and residents' own sign-ups (issue 22)
     runtime.bind(ops.PUBLIC_CALENDAR, partial(public_queries.public_calendar, work))
     runtime.bind(ops.REGISTER_RESIDENT, partial(residents.register_resident, work, vault))
@@ -109,6 +111,7 @@ def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWo
     runtime.bind(ops.GET_EDUCATION_REQUEST, partial(education_queries.get_education_request, work))
     runtime.bind(ops.LIST_EDUCATION_REQUESTS, partial(education_queries.list_education_requests, work))
     runtime.require_bound(ops.COURSES)
+    runtime.require_bound(purchasing_ops.PURCHASING)
     # projections of other services' events
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     store.partnerships.subscribe(runtime)

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, register_tenant
+from tests.conftest import TLS_CONTEXT, RunningPlatform, Tenant, register_tenant
 from tests.console.seed import seed_library, seed_partnership, seed_referrals
 from tests.services.courses.support import courses_know
 from tests.services.volunteers.volunteer_tenant import known_to_volunteers
@@ -81,7 +81,9 @@ class ConsoleClient:
     """An HTTP client that keeps cookies and sends the CSRF token of the last page, like a browser with forms."""
 
     def __init__(self, platform: RunningPlatform) -> None:
-        self.http = httpx.AsyncClient(base_url=platform.base_url, timeout=10, follow_redirects=False)
+        self.http = httpx.AsyncClient(
+            base_url=platform.base_url, timeout=10, follow_redirects=False, verify=TLS_CONTEXT
+        )
         self.csrf = ""
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:

@@ -5,16 +5,25 @@ the coordinator (who reads without names) and a partner change nothing."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from gateway.console import paging
 from gateway.console.messages import EN, NL
 from shared.clock import local_today
+from tests.conftest import register_tenant
 from tests.console.conftest import ConsoleClient, World
+from tests.console.paging_support import every_once, section, walk
+from tests.console.seed import ok
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.services.volunteers.volunteer_tenant import activate_partnership, known_to_volunteers, register_partner
+
+PAGE = 2  # paging.PAGE in the paging test
 
 
 async def schools(world: World) -> tuple[str, str]:
@@ -127,3 +136,40 @@ async def test_in_chromium_an_intern_is_registered(
     assert await staff.page.locator("#interns").get_by_role("link", name=name).count() == 1
     await staff.page.screenshot(path=str(artifacts / "staff-interns.png"), full_page=True)
     assert await staff.axe() == []
+
+
+async def test_the_interns_page_through_everyone_with_the_apis_cursor(
+    console: ConsoleClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(paging, "PAGE", PAGE)
+    monkeypatch.setattr(paging, "OPTIONS_BOUND", 1)  # the school list says it is cut short, not silently
+    tenant = await register_tenant(world.platform)
+    tag = uuid.uuid4().hex[:6]
+    roc = await register_partner(world.platform, tenant, f"ROC West {tag}", "adult_education_school")
+    other = await register_partner(world.platform, tenant, f"ROC Oost {tag}", "adult_education_school")
+    partnership = await activate_partnership(world.platform, tenant, roc, tenant.library_a, "intern_supplier")
+    await known_to_volunteers(world.platform, [tenant.library_a], [roc, other], [partnership])
+    names = {f"Stagiair {tag} {n}" for n in range(5)}
+    async with world.platform.client(tenant.staff_a) as api:
+        for name in sorted(names):
+            body = {
+                "school_partner_id": roc,
+                "person": {"name": name},
+                "starts_on": str(local_today()),
+                "ends_on": str(local_today() + timedelta(days=90)),
+                "supervisor": {"name": "Mw. A. de Boer"},
+                "hours": 240,
+            }
+            await ok(await api.post("/api/v1/interns", json=body))
+    await console.sign_in(tenant.staff_a)
+
+    def shown(page: str) -> list[str]:
+        return re.findall(rf">(Stagiair {tag} \d)</a></th>", section(page, "h-interns"))
+
+    pages, visited = await walk(console, "/console/interns", "next-interns", shown)
+    assert [len(page) for page in pages] == [2, 2, 1] and set(every_once(pages)) == names
+    assert all(address.startswith("/console/interns?cursor=") for address in visited[1:])
+    first = await console.get("/console/interns")
+    assert 'id="cut-school_partner_id"' in first.text  # more active partners than the bound of 1
+    typo = await console.get("/console/interns?cursor=not-a-cursor")  # not ours: the first page
+    assert typo.status_code == 200 and shown(typo.text) == pages[0]

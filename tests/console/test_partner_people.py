@@ -5,7 +5,7 @@ English. Another partner sees none of them and cannot confirm them (nothing chan
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,23 +26,32 @@ async def school_with_intern(world: World, tag: str) -> tuple[str, str, str]:
     partnership = await activate_partnership(platform, tenant, school, tenant.library_a, "intern_supplier")
     await known_to_volunteers(platform, [tenant.library_a], [school], [partnership])
     token = platform.token(Role.PARTNER, municipality=tenant.municipality, partner=school)
+    return (
+        school,
+        token,
+        await active_intern(world, school, token, f"Iris Stage{tag}", local_today() - timedelta(days=3)),
+    )
+
+
+async def active_intern(world: World, school: str, token: str, name: str, starts_on: date) -> str:
+    """An intern the school registered at library A (until 40 days from now), taken into service by its staff."""
     body = {
         "school_partner_id": school,
-        "library": tenant.library_a,
-        "person": {"name": f"Iris Stage{tag}"},
-        "starts_on": str(local_today() - timedelta(days=3)),
+        "library": world.tenant.library_a,
+        "person": {"name": name},
+        "starts_on": str(starts_on),
         "ends_on": str(local_today() + timedelta(days=40)),
         "supervisor": {"name": "Mw. T. Jong"},
         "learning_goals": [GOAL],
     }
-    async with platform.client(token) as api:
+    async with world.platform.client(token) as api:
         made = await api.post("/api/v1/interns", json=body)
     assert made.status_code == 201, made.text
     intern = str(made.json()["id"])
-    async with platform.client(tenant.staff_a) as staff:
+    async with world.platform.client(world.tenant.staff_a) as staff:
         for step in ("start_screening", "activate"):
             assert (await staff.post(f"/api/v1/volunteers/{intern}/{step}")).status_code == 200, step
-    return school, token, intern
+    return intern
 
 
 async def intern_record(world: World, intern: str) -> dict[str, Any]:

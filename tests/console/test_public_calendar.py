@@ -103,3 +103,4 @@ async def test_a_resident_finds_a_course_signs_up_and_confirms_with_the_keyboard
     await resident.goto(f"/m/{tenant.municipality}/courses/{course['session']['id']}?lang=en")
     assert await page.get_by_role("heading", name="Sign up").count() == 1
     assert await resident.axe() == []
+    await page.screenshot(path=str(artifacts / "calendar-session-english.png"), full_page=True)

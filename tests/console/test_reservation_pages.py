@@ -21,23 +21,33 @@ from tests.services.volunteers.volunteer_tenant import activate_partnership, reg
 
 async def asked_request(world: World, tag: str) -> tuple[str, dict[str, Any]]:
     """A referrer of its own partnering with library A, and its request (through the API): (its token, the request)."""
+    token = await referrer_of(world, tag)
+    return token, await ask(world, token, f"Werkzoekenden {tag}")
+
+
+async def referrer_of(world: World, tag: str) -> str:
+    """The token of a referrer of its own, partnering with library A (the courses service knows it)."""
     platform, tenant = world.platform, world.tenant
     referrer = await register_partner(platform, tenant, f"UWV {tag}", "referrer")
     partnership = await activate_partnership(platform, tenant, referrer, tenant.library_a, "referrer")
     await partnership_state_known(platform, partnership, ended=False)
-    token = platform.token(Role.PARTNER, municipality=tenant.municipality, partner=referrer)
+    return platform.token(Role.PARTNER, municipality=tenant.municipality, partner=referrer)
+
+
+async def ask(world: World, token: str, group: str) -> dict[str, Any]:
+    """The referrer's request to library A for a course for two of its clients (through the API)."""
     body = {
-        "library": tenant.library_a,
-        "target_group": f"Werkzoekenden {tag}",
+        "library": world.tenant.library_a,
+        "target_group": group,
         "skill_area": "digital",
         "clients": 2,
         "preferred_from": str(local_today() + timedelta(days=10)),
         "preferred_until": str(local_today() + timedelta(days=40)),
     }
-    async with platform.client(token) as api:
+    async with world.platform.client(token) as api:
         made = await api.post("/api/v1/education-requests", json=body)
     assert made.status_code == 201, made.text
-    return token, dict(made.json())
+    return dict(made.json())
 
 
 async def request_now(world: World, request_id: str) -> dict[str, Any]:

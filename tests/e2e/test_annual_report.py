@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from gateway.annual_report import TABLES
+from gateway.annual_tables import TABLES
 from services.referrals.queries.annual import annual_figures
 from services.referrals.store import referrals
 from shared.clock import local_date, local_today, start_of_day

@@ -37,7 +37,15 @@ from shared.service import ServiceRuntime
 from shared.settings import Settings
 from shared.tenancy import SYSTEM, Actor, Role
 from shared.tokens import TokenIssuer
-from tests.conftest import BUILDERS, another_gateway, eventually, make_settings, referral_body, telemetry_for
+from tests.conftest import (
+    BUILDERS,
+    TLS_CONTEXT,
+    another_gateway,
+    eventually,
+    make_settings,
+    referral_body,
+    telemetry_for,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 REFERRALS_STREAM = event_stream_name("referrals")
@@ -90,7 +98,7 @@ class FaultTenant:
 
     def client(self, token: str | None = None, timeout: float = 15) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token or self.partner_token}"}
-        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout)
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=timeout, verify=TLS_CONTEXT)
 
     def referral(self, **overrides: Any) -> dict[str, Any]:
         return referral_body(self.library, self.partner_id, **overrides)
@@ -102,7 +110,8 @@ async def register_tenant(base_url: str, settings: Settings) -> FaultTenant:
     suffix = uuid.uuid4().hex[:8]
     municipality, library = f"fault-{suffix}", f"fault-{suffix}-bieb"
     operator = issuer.issue(Actor(subject="fault-operator", role=Role.OPERATOR))
-    async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {operator}"}, timeout=15) as api:
+    headers = {"Authorization": f"Bearer {operator}"}
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=15, verify=TLS_CONTEXT) as api:
         (
             await api.post("/api/v1/municipalities", json={"slug": municipality, "name": "Storingsgem"})
         ).raise_for_status()

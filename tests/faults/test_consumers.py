@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -12,23 +13,19 @@ import msgspec
 import nats
 import nats.js.errors
 import sqlalchemy as sa
-from nats.js.api import StorageType, StreamConfig
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from launcher.embedded import EmbeddedNats
 from services.partners import store as partner_store
 from shared.consumer import CONSUMER, ORIGINAL_SUBJECT, REASON
-from shared.contracts import Envelope, EventData, nats_subject
+from shared.contracts import Envelope, nats_subject
 from shared.contracts.referrals.events import Need, ReferralSubmitted
 from shared.contracts.vocabulary import SkillArea
 from shared.deadletters import list_dead_letters, replay_dead_letters
 from shared.ids import new_id
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
-from shared.service import ServiceRuntime
 from shared.unit_of_work import Transaction
-from tests.conftest import RunningPlatform, Tenant, eventually, telemetry_for
-from tests.faults.stack import Ledger, consumers_of, fault_settings, plain
-from tests.servers import create_database, drop_database
+from tests.conftest import RunningPlatform, Tenant, eventually
+from tests.faults.probe import PROBE_STREAM, PROBE_SUBJECT, ProbeHappened, probe_event, probe_service
+from tests.faults.stack import Ledger, consumers_of, plain
 
 
 def submitted_event(tenant: Tenant, partner_id: str) -> Envelope:
@@ -155,32 +152,6 @@ async def test_dead_letter_headers_name_the_consumer_and_the_reason(platform: Ru
 # The effect table has no unique key, so only the inbox keeps a replayed event from being applied twice.
 
 
-class ProbeHappened(EventData, frozen=True, kw_only=True):
-    """A test-only event type (not in the catalogue): `number` orders them, `poison` marks the bad one."""
-
-    service: ClassVar[str] = "faultprobe"
-    type: ClassVar[str] = "probe.happened"
-    number: int
-    poison: bool = False
-
-
-PROBE_STREAM = event_stream_name(ProbeHappened.service)
-EFFECTS = """CREATE TABLE applied (event_id uuid NOT NULL, number integer NOT NULL,
-    at timestamptz NOT NULL DEFAULT clock_timestamp())"""
-
-
-def probe(number: int, *, poison: bool = False) -> Envelope:
-    data = ProbeHappened(number=number, poison=poison)
-    return Envelope(
-        id=new_id(),
-        source="/partnernet/faultprobe",
-        type=data.qualified_type(),
-        time=datetime.now(UTC),
-        subject="probe/-",
-        data=msgspec.to_builtins(data),
-    )
-
-
 async def applied(database_url: str) -> dict[int, int]:
     conn = await asyncpg.connect(plain(database_url))
     try:
@@ -193,20 +164,6 @@ async def applied(database_url: str) -> dict[int, int]:
 async def test_poison_among_good_events_is_set_aside_and_a_replay_after_the_fix_applies_it_once(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    broker = EmbeddedNats(tmp_path / "nats")
-    broker.start()
-    nc = await nats.connect(broker.url)
-    await nc.jetstream().add_stream(
-        StreamConfig(name=PROBE_STREAM, subjects=["events.faultprobe.>"], storage=StorageType.FILE)
-    )
-    database_url = await create_database(postgres_url)
-    migrations = tmp_path / "migrations"
-    migrations.mkdir()
-    (migrations / "001_applied.sql").write_text(EFFECTS)
-    settings = fault_settings(broker.url, database_url, tmp_path / "data", consumer_max_deliveries=2)
-    runtime = ServiceRuntime.create(
-        "faultprobe", settings, migrations, telemetry=telemetry_for("faultprobe", InMemorySpanExporter())
-    )
     broken = {"yes"}  # the cause of the failure, until an operator fixes it
 
     async def apply(tx: Transaction, envelope: Envelope, event: ProbeHappened) -> None:
@@ -216,57 +173,53 @@ async def test_poison_among_good_events_is_set_aside_and_a_replay_after_the_fix_
             sa.text("INSERT INTO applied (event_id, number) VALUES (:id, :n)"), {"id": envelope.id, "n": event.number}
         )
 
-    runtime.consume("probe", ProbeHappened, apply)
-    subject = "events.faultprobe.probe.happened.v1._._"
+    subject = PROBE_SUBJECT
     ledger = Ledger("poison among good events, dead-lettered, replayed after the fix")
-    await runtime.start()
-    try:
-        events = [probe(n, poison=n == 3) for n in range(1, 8)]
+    async with probe_service(tmp_path, postgres_url, consumer_max_deliveries=2) as probe:
+        probe.runtime.consume("probe", ProbeHappened, apply)
+        await probe.runtime.start()
+        events = [probe_event(n, poison=n == 3) for n in range(1, 8)]
         for envelope in events:
-            await nc.jetstream().publish(
-                subject, msgspec.json.encode(envelope), headers={"Nats-Msg-Id": str(envelope.id)}
-            )
+            await probe.publish(envelope)
         garbage_subject = "events.faultprobe.probe.happened.v1.garbage._"
-        await nc.jetstream().publish(garbage_subject, b"not json", headers={"Nats-Msg-Id": str(new_id())})
+        await probe.nc.jetstream().publish(garbage_subject, b"not json", headers={"Nats-Msg-Id": str(new_id())})
         ledger.sent = len(events) + 1
 
         good = {n for n in range(1, 8) if n != 3}
 
         async def good_ones_applied() -> bool:
-            return set(await applied(database_url)) == good
+            return set(await applied(probe.database_url)) == good
 
         await eventually(good_ones_applied, what="the good events to flow past the poison")
         (letter,) = await eventually(
-            lambda: dead_letters_for(broker.url, subject, "faultprobe-probe"), timeout=30, what="the poison set aside"
+            lambda: dead_letters_for(probe.broker.url, subject, "faultprobe-probe"),
+            timeout=30,
+            what="the poison set aside",
         )
-        (garbage,) = await dead_letters_for(broker.url, garbage_subject, "faultprobe-probe")
+        (garbage,) = await dead_letters_for(probe.broker.url, garbage_subject, "faultprobe-probe")
         assert letter["reason"].startswith("failed 2 times")
         assert garbage["reason"].startswith("undecodable") and int(garbage["deliveries"]) == 1
-        assert 3 not in await applied(database_url)
+        assert 3 not in await applied(probe.database_url)
 
         broken.clear()  # the operator fixes the cause, then replays
-        assert await replay_dead_letters(broker.url, [letter["sequence"]]) == [letter["sequence"]]
-        await eventually(lambda: _has(applied(database_url), 3), what="the replayed event to be applied")
+        assert await replay_dead_letters(probe.broker.url, [letter["sequence"]]) == [letter["sequence"]]
+        await eventually(lambda: _has(applied(probe.database_url), 3), what="the replayed event to be applied")
         # A second replay of the same event (say, by a second operator) changes nothing.
         poison = events[2]
-        again = await nc.jetstream().publish(
+        again = await probe.nc.jetstream().publish(
             subject, msgspec.json.encode(poison), headers={"Nats-Msg-Id": f"{poison.id}-again"}
         )
         # Acked means handled and committed (the consumer acks after its transaction): count after that, not later.
         await eventually(
-            lambda: _acked_through(nc, PROBE_STREAM, "faultprobe-probe", again.seq), what="the second replay handled"
+            lambda: _acked_through(probe.nc, PROBE_STREAM, "faultprobe-probe", again.seq),
+            what="the second replay handled",
         )
-        counts = await applied(database_url)
+        counts = await applied(probe.database_url)
         ledger.accepted = ledger.delivered = sum(1 for n in counts if counts[n] >= 1)
         ledger.duplicates = sum(n - 1 for n in counts.values())
         ledger.lost = len(events) - ledger.delivered
         ledger.notes["dead_letters"] = 2
         ledger.report()
-    finally:
-        await runtime.stop()
-        await nc.close()
-        broker.stop()
-        await drop_database(postgres_url, database_url)
 
     assert counts == {n: 1 for n in range(1, 8)}, "every event applied exactly once, the replayed poison included"
     assert ledger.lost == 0 and ledger.duplicates == 0
@@ -307,20 +260,6 @@ async def applied_by(database_url: str) -> dict[tuple[str, int], int]:
 async def test_a_replay_goes_to_the_consumer_that_failed_and_no_other_consumer_of_the_subject(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    broker = EmbeddedNats(tmp_path / "nats")
-    broker.start()
-    nc = await nats.connect(broker.url)
-    await nc.jetstream().add_stream(
-        StreamConfig(name=PROBE_STREAM, subjects=["events.faultprobe.>"], storage=StorageType.FILE)
-    )
-    database_url = await create_database(postgres_url)
-    migrations = tmp_path / "migrations"
-    migrations.mkdir()
-    (migrations / "001_applied.sql").write_text(EFFECTS_BY_CONSUMER)
-    settings = fault_settings(broker.url, database_url, tmp_path / "data", consumer_max_deliveries=2)
-    runtime = ServiceRuntime.create(
-        "faultprobe", settings, migrations, telemetry=telemetry_for("faultprobe", InMemorySpanExporter())
-    )
     broken = {"yes"}
 
     def applier(consumer: str, fails_on_poison: bool) -> Any:
@@ -334,46 +273,40 @@ async def test_a_replay_goes_to_the_consumer_that_failed_and_no_other_consumer_o
 
         return apply
 
-    # Two consumers of one subject: `picky` fails on the poison event, `easy` handles everything.
-    runtime.consume("picky", ProbeHappened, applier("picky", fails_on_poison=True))
-    runtime.consume("easy", ProbeHappened, applier("easy", fails_on_poison=False))
-    subject = "events.faultprobe.probe.happened.v1._._"
+    subject = PROBE_SUBJECT
     garbage_subject = "events.faultprobe.probe.happened.v1.garbage._"
-    await runtime.start()
-    try:
-        events = [probe(n, poison=n == 2) for n in range(1, 4)]
-        for envelope in events:
-            await nc.jetstream().publish(
-                subject, msgspec.json.encode(envelope), headers={"Nats-Msg-Id": str(envelope.id)}
-            )
-        await nc.jetstream().publish(garbage_subject, b"not json", headers={"Nats-Msg-Id": str(new_id())})
+    async with probe_service(tmp_path, postgres_url, EFFECTS_BY_CONSUMER, consumer_max_deliveries=2) as probe:
+        nats_url, database_url = probe.broker.url, probe.database_url
+        # Two consumers of one subject: `picky` fails on the poison event, `easy` handles everything.
+        probe.runtime.consume("picky", ProbeHappened, applier("picky", fails_on_poison=True))
+        probe.runtime.consume("easy", ProbeHappened, applier("easy", fails_on_poison=False))
+        await probe.runtime.start()
+        for envelope in [probe_event(n, poison=n == 2) for n in range(1, 4)]:
+            await probe.publish(envelope)
+        await probe.nc.jetstream().publish(garbage_subject, b"not json", headers={"Nats-Msg-Id": str(new_id())})
 
         (poison,) = await eventually(
-            lambda: dead_letters_for(broker.url, subject, "faultprobe-picky"), timeout=30, what="picky's dead letter"
+            lambda: dead_letters_for(nats_url, subject, "faultprobe-picky"), timeout=30, what="picky's dead letter"
         )
-        await eventually(lambda: _idle(nc, PROBE_STREAM, "faultprobe-easy"), what="easy to handle everything")
-        assert await dead_letters_for(broker.url, subject, "faultprobe-easy") == []
+        await eventually(lambda: _idle(probe.nc, PROBE_STREAM, "faultprobe-easy"), what="easy to handle everything")
+        assert await dead_letters_for(nats_url, subject, "faultprobe-easy") == []
         garbage = await eventually(
-            lambda: _both(dead_letters_for(broker.url, garbage_subject)), what="garbage from both consumers"
+            lambda: _both(dead_letters_for(nats_url, garbage_subject)), what="garbage from both consumers"
         )
 
         broken.clear()
-        replayed = await replay_dead_letters(broker.url, [poison["sequence"], *(g["sequence"] for g in garbage)])
+        replayed = await replay_dead_letters(nats_url, [poison["sequence"], *(g["sequence"] for g in garbage)])
         assert len(replayed) == 3
         await eventually(lambda: _has_key(applied_by(database_url), ("picky", 2)), what="picky applies the replay")
         for durable in ("faultprobe-picky", "faultprobe-easy"):
-            await eventually(lambda d=durable: _idle(nc, PROBE_STREAM, d), what=f"{durable} idle after the replay")  # type: ignore[misc]
+            idle = partial(_idle, probe.nc, PROBE_STREAM, durable)
+            await eventually(idle, what=f"{durable} idle after the replay")
         # The replayed garbage went back to each consumer that had set it aside, once: one dead letter each again.
         again = await eventually(
-            lambda: _both(dead_letters_for(broker.url, garbage_subject)), what="the garbage set aside again"
+            lambda: _both(dead_letters_for(nats_url, garbage_subject)), what="the garbage set aside again"
         )
-        letters = await list_dead_letters(broker.url)
+        letters = await list_dead_letters(nats_url)
         counts = await applied_by(database_url)
-    finally:
-        await runtime.stop()
-        await nc.close()
-        broker.stop()
-        await drop_database(postgres_url, database_url)
 
     assert counts == {(c, n): 1 for c in ("picky", "easy") for n in (1, 2, 3)}, "each consumer applied each event once"
     assert sorted(letter["consumer"] for letter in again) == ["faultprobe-easy", "faultprobe-picky"]

@@ -30,7 +30,7 @@ from shared.operations import Operation
 from shared.rpc import RpcRequest, encode_error
 from shared.settings import Settings
 from shared.tenancy import Actor
-from tests.conftest import telemetry_for
+from tests.conftest import TLS_CONTEXT, telemetry_for
 
 Q = TypeVar("Q")
 A = TypeVar("A")
@@ -81,7 +81,7 @@ class StubbedGateway:
     def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10)
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10, verify=TLS_CONTEXT)
 
 
 async def every_tenant_exists(actor: Actor, query: ResolveActorScope) -> ActorScope:

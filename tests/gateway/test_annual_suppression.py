@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.annual_files import pdf_of
-from gateway.annual_report import HIDDEN, SMALL, TOTAL, AnnualReport, Column, Row, Table, published, suppress
+from gateway.annual_report import AnnualReport, published
+from gateway.annual_suppression import HIDDEN, SMALL, TOTAL, Column, Row, Table, suppress
 from shared.reporting import year_bounds
 
 PEOPLE = [Column("a", "people"), Column("b", "people"), Column("sum", "people")]

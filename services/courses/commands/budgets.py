@@ -38,7 +38,9 @@ async def set_budget(work: UnitOfWork, actor: Actor, command: SetBudget) -> Budg
     wanted = command.budget
     async with work.transaction() as tx:
         municipality = await library_in_reach(tx.session, actor, command.library)
-        domain.check_may_set_budget(actor, command.library, await store.holders_of(tx.session, command.library))
+        domain.check_may_set_budget(
+            actor, command.library, await purchasing_store.holders_of(tx.session, command.library)
+        )
         budget = await budget_queries.load_budget(tx.session, command.library, command.year, for_update=True)
         current = await budget_queries.load_budget_view(tx.session, command.library, municipality, command.year)
         if is_stale(wanted.expected_version, current.version):
@@ -70,7 +72,7 @@ async def appoint_budget_holder(work: UnitOfWork, actor: Actor, command: Appoint
     actor.require(Role.STAFF, Role.COORDINATOR, Role.OPERATOR)
     async with work.transaction() as tx:
         municipality = await library_in_reach(tx.session, actor, command.library)
-        holders = await store.holders_of(tx.session, command.library, for_update=True)
+        holders = await purchasing_store.holders_of(tx.session, command.library, for_update=True)
         domain.check_may_manage_holders(actor, command.library, municipality, holders)
         now = tx.clock.now()
         added = await purchasing_store.add_holder(
@@ -104,7 +106,7 @@ async def remove_budget_holder(work: UnitOfWork, actor: Actor, command: RemoveBu
     actor.require(Role.STAFF, Role.COORDINATOR, Role.OPERATOR)
     async with work.transaction() as tx:
         municipality = await library_in_reach(tx.session, actor, command.library)
-        holders = await store.holders_of(tx.session, command.library, for_update=True)
+        holders = await purchasing_store.holders_of(tx.session, command.library, for_update=True)
         domain.check_may_manage_holders(actor, command.library, municipality, holders)
         if command.subject not in holders:
             raise NotFound(f"{command.subject} is not a budget holder of library {command.library}")
@@ -145,7 +147,9 @@ async def set_purchasing_policy(work: UnitOfWork, actor: Actor, command: SetPurc
     wanted = command.threshold
     async with work.transaction() as tx:
         municipality = await library_in_reach(tx.session, actor, command.library)
-        domain.check_may_set_budget(actor, command.library, await store.holders_of(tx.session, command.library))
+        domain.check_may_set_budget(
+            actor, command.library, await purchasing_store.holders_of(tx.session, command.library)
+        )
         locked = await purchasing_store.lock_policy(tx.session, command.library)
         current = await budget_queries.load_policy(tx.session, command.library)
         if is_stale(wanted.expected_version, current.version):

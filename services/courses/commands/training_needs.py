@@ -14,7 +14,6 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from services.courses import store
 from services.courses.domain import purchasing as purchasing_rules
 from services.courses.domain import training_needs as rules
 from services.courses.domain.purchasing import PurchaseStep
@@ -52,7 +51,9 @@ async def plan_purchase(tx: Transaction, envelope: Envelope, event: TrainingNeed
         updated_at=tx.clock.now(),
     )
     linked = (
-        await store.find_purchase(tx.session, row.purchase_id, for_update=True) if row and row.purchase_id else None
+        await purchasing_store.find_purchase(tx.session, row.purchase_id, for_update=True)
+        if row and row.purchase_id
+        else None
     )
     status = PurchaseStatus(linked.status) if linked is not None else None
     if linked is not None and status in rules.DRAFT:
@@ -92,7 +93,7 @@ async def need_met(tx: Transaction, envelope: Envelope, event: TrainingNeedMet) 
         return
     await needs.update_need(tx.session, row.id, met=True, revision=event.revision, updated_at=tx.clock.now())
     if row.purchase_id is not None:
-        linked = await store.find_purchase(tx.session, row.purchase_id, for_update=True)
+        linked = await purchasing_store.find_purchase(tx.session, row.purchase_id, for_update=True)
         if linked is not None and PurchaseStatus(linked.status) in rules.DRAFT:
             await refresh_draft(tx, linked)
 

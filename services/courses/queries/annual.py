@@ -9,7 +9,8 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.courses import store
-from services.courses.queries.statistics import COMMITTED, SPENT
+from services.courses.store import purchasing as purchasing_store
+from services.courses.store.figures import COMMITTED, SPENT
 from shared.contracts.courses.api.annual import (
     AnnualCourseFigures,
     CourseYearFigures,
@@ -23,7 +24,7 @@ from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork
 
 c, s, e, a = store.courses, store.sessions, store.enrolments, store.attendance
-p, q, b = store.purchases, store.purchase_quotes, store.budgets
+p, q, b = purchasing_store.purchases, purchasing_store.purchase_quotes, purchasing_store.budgets
 
 
 def _groups(actor: Actor, query: GetAnnualCourseFigures) -> sa.CTE:

@@ -13,6 +13,7 @@ from services.courses.domain.purchasing import (
     check_may_read_library,
     check_may_read_purchasing,
 )
+from services.courses.store import purchasing as purchasing_store
 from shared.contracts.courses.api.budgets import (
     BudgetHolderChange,
     BudgetHolderView,
@@ -31,7 +32,7 @@ from shared.unit_of_work import UnitOfWork
 
 
 async def load_budget(session: AsyncSession, library: str, year: int, *, for_update: bool = False) -> Budget:
-    b = store.budgets
+    b = purchasing_store.budgets
     statement = sa.select(b).where(b.c.library == library, b.c.year == year)
     if for_update:
         statement = statement.with_for_update()
@@ -57,7 +58,7 @@ def budget_view(row: sa.Row) -> BudgetView:
 
 
 async def load_budget_view(session: AsyncSession, library: str, municipality: str, year: int) -> BudgetView:
-    b = store.budgets
+    b = purchasing_store.budgets
     row = (await session.execute(sa.select(b).where(b.c.library == library, b.c.year == year))).first()
     if row is None:  # no budget set: nothing to spend, but a real answer
         return BudgetView(
@@ -84,7 +85,7 @@ async def get_budget(work: UnitOfWork, actor: Actor, query: GetBudget) -> Budget
 
 async def list_budgets(work: UnitOfWork, actor: Actor, query: ListBudgets) -> Page[BudgetView]:
     check_may_read_purchasing(actor)
-    b = store.budgets
+    b = purchasing_store.budgets
     after = decode_cursor(query.cursor)
     statement = sa.select(b).where(store.visible_to(actor, b))
     if query.library is not None:
@@ -109,7 +110,7 @@ async def list_budgets(work: UnitOfWork, actor: Actor, query: ListBudgets) -> Pa
 
 async def list_budget_holders(work: UnitOfWork, actor: Actor, query: ListBudgetHolders) -> Page[BudgetHolderView]:
     check_may_read_purchasing(actor)
-    h = store.budget_holders
+    h = purchasing_store.budget_holders
     after = decode_cursor(query.cursor)
     async with work.read() as session:
         municipality = await store.known.library_municipality(session, query.library)
@@ -127,7 +128,7 @@ async def list_budget_holders(work: UnitOfWork, actor: Actor, query: ListBudgetH
 
 
 async def load_policy(session: AsyncSession, library: str) -> PurchasingPolicyView:
-    pp = store.purchasing_policies
+    pp = purchasing_store.purchasing_policies
     row = (await session.execute(sa.select(pp).where(pp.c.library == library))).first()
     if row is None:
         return PurchasingPolicyView(
@@ -151,7 +152,7 @@ async def list_budget_holder_changes(
 ) -> Page[BudgetHolderChange]:
     """Who appointed and removed the library's budget holders, and when: oldest first."""
     check_may_read_purchasing(actor)
-    h = store.budget_holder_history
+    h = purchasing_store.budget_holder_history
     async with work.read() as session:
         municipality = await store.known.library_municipality(session, query.library)
         check_may_read_library(actor, query.library, municipality, what=f"library {query.library}")

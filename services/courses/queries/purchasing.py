@@ -18,6 +18,7 @@ from services.courses.domain.purchasing import (
     check_may_read_purchasing,
 )
 from services.courses.queries.budgets import load_budget
+from services.courses.store import purchasing as purchasing_store
 from services.courses.store import training_needs as needs
 from shared.contracts.courses.api.purchasing import (
     ApprovalView,
@@ -40,7 +41,7 @@ from shared.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from shared.tenancy import Actor
 from shared.unit_of_work import UnitOfWork
 
-p = store.purchases
+p = purchasing_store.purchases
 
 
 async def load_purchase_view(session: AsyncSession, purchase_id: UUID) -> PurchaseView:
@@ -68,7 +69,11 @@ async def purchase_views(session: AsyncSession, rows: list[sa.Row]) -> list[Purc
     invited: dict[UUID, list[UUID]] = {i: [] for i in ids}
     invoices: dict[UUID, list[InvoiceView]] = {i: [] for i in ids}
     if ids:
-        q, a, h = store.purchase_quotes, store.purchase_approvals, store.purchase_history
+        q, a, h = (
+            purchasing_store.purchase_quotes,
+            purchasing_store.purchase_approvals,
+            purchasing_store.purchase_history,
+        )
         for r in await session.execute(sa.select(q).where(q.c.purchase_id.in_(ids)).order_by(q.c.added_at, q.c.id)):
             quotes[r.purchase_id].append(quote_view(r))
         for r in await session.execute(sa.select(a).where(a.c.purchase_id.in_(ids)).order_by(a.c.approved_at)):
@@ -85,7 +90,7 @@ async def purchase_views(session: AsyncSession, rows: list[sa.Row]) -> list[Purc
             history[r.purchase_id].append(
                 PurchaseStepView(status=PurchaseStatus(r.status), at=r.at, actor=r.actor, note=r.note)
             )
-        i = store.purchase_invitations
+        i = purchasing_store.purchase_invitations
         for r in await session.execute(sa.select(i).where(i.c.purchase_id.in_(ids)).order_by(i.c.invited_at)):
             invited[r.purchase_id].append(r.partner_id)
         for purchase_id, invoice in await invoice_views(session, ids):
@@ -99,7 +104,7 @@ async def purchase_views(session: AsyncSession, rows: list[sa.Row]) -> list[Purc
 
 async def invoice_views(session: AsyncSession, purchase_ids: list[UUID]) -> list[tuple[UUID, InvoiceView]]:
     """Invoices above the approved amount, oldest first, each with who approved its difference."""
-    i, ia = store.purchase_invoices, store.invoice_approvals
+    i, ia = purchasing_store.purchase_invoices, purchasing_store.invoice_approvals
     rows = (
         await session.execute(sa.select(i).where(i.c.purchase_id.in_(purchase_ids)).order_by(i.c.recorded_at, i.c.id))
     ).all()
@@ -218,7 +223,7 @@ NOT_CHOSEN_ANY_MORE = frozenset({PurchaseStatus.REJECTED, PurchaseStatus.CANCELL
 async def provider_views(session: AsyncSession, partner_id: UUID, rows: list[sa.Row]) -> list[ProviderPurchaseView]:
     """`rows` come from `invited_purchases`: purchases with the time the partner was invited."""
     ids = [row.id for row in rows]
-    q = store.purchase_quotes
+    q = purchasing_store.purchase_quotes
     quotes: dict[UUID, list[sa.Row]] = {i: [] for i in ids}
     if ids:
         for r in await session.execute(
@@ -266,7 +271,7 @@ def provider_view(purchase: sa.Row, own_quotes: list[sa.Row]) -> ProviderPurchas
 
 def invited_purchases(partner_id: UUID) -> sa.Select[Any]:
     """The partner's purchases, each row a purchase with `invited_at`: only those it was invited to."""
-    i = store.purchase_invitations
+    i = purchasing_store.purchase_invitations
     return sa.select(p, i.c.invited_at).join(i, i.c.purchase_id == p.c.id).where(i.c.partner_id == partner_id)
 
 

@@ -1,4 +1,6 @@
-"""The courses service's tables (schema `courses`); the queries its use cases share live beside them."""
+"""The courses service's tables (schema `courses`): the offer, enrolment and the projections, and the look-ups its
+use cases share. Purchasing's, tailored education's, residents' and training needs' tables live in their own
+modules beside it, on the same `metadata`."""
 
 from __future__ import annotations
 
@@ -155,171 +157,6 @@ attendance = sa.Table(
     sa.Column("recorded_at", Time, nullable=False),
 )
 
-# --- purchasing --------------------------------------------------------------------------------------
-
-purchasing_policies = sa.Table(
-    "purchasing_policies",
-    metadata,
-    sa.Column("library", sa.Text, primary_key=True),
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column(
-        "second_approver_above_cents",
-        sa.BigInteger,
-        sa.CheckConstraint("second_approver_above_cents >= 0"),
-        nullable=False,
-    ),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("updated_by", sa.Text, nullable=False),
-    sa.Column("updated_at", Time, nullable=False),
-)
-
-budget_holders = sa.Table(
-    "budget_holders",
-    metadata,
-    sa.Column("library", sa.Text, primary_key=True),
-    sa.Column("subject", sa.Text, primary_key=True),
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("appointed_by", sa.Text, nullable=False),
-    sa.Column("appointed_at", Time, nullable=False),
-)
-
-budgets = sa.Table(
-    "budgets",
-    metadata,
-    sa.Column("library", sa.Text, primary_key=True),
-    sa.Column("year", sa.Integer, primary_key=True),
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("amount_cents", sa.BigInteger, sa.CheckConstraint("amount_cents >= 0"), nullable=False),
-    sa.Column(
-        "committed_cents", sa.BigInteger, sa.CheckConstraint("committed_cents >= 0"), nullable=False, server_default="0"
-    ),
-    sa.Column("spent_cents", sa.BigInteger, sa.CheckConstraint("spent_cents >= 0"), nullable=False, server_default="0"),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("updated_at", Time, nullable=False),
-    sa.CheckConstraint("committed_cents + spent_cents <= amount_cents", name="budgets_not_exceeded"),
-)
-
-purchases = sa.Table(
-    "purchases",
-    metadata,
-    sa.Column("id", Uuid, primary_key=True),
-    sa.Column("library", sa.Text, nullable=False),
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("purpose", sa.Text, nullable=False),
-    sa.Column("audience", JSONB, nullable=False),
-    sa.Column("estimated_cost_cents", sa.BigInteger, sa.CheckConstraint("estimated_cost_cents >= 0"), nullable=False),
-    sa.Column("budget_year", sa.Integer, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("chosen_quote_id", Uuid),
-    sa.Column("approved_amount_cents", sa.BigInteger),
-    sa.Column("order_reference", sa.Text),
-    sa.Column("sessions_held", sa.Integer),
-    sa.Column("participants", sa.Integer),
-    sa.Column("delivered_on", sa.Date),
-    sa.Column("invoice_amount_cents", sa.BigInteger),
-    sa.Column("invoice_reference", sa.Text),
-    sa.Column("ordered_at", Time),
-    sa.Column("requested_by", sa.Text, nullable=False),
-    sa.Column("requested_at", Time, nullable=False),
-    sa.Column("updated_at", Time, nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Index("purchases_by_library", "library", "requested_at", "id"),
-    sa.Index("purchases_by_municipality", "municipality", "requested_at", "id"),
-)
-
-purchase_quotes = sa.Table(
-    "purchase_quotes",
-    metadata,
-    sa.Column("id", Uuid, primary_key=True),
-    sa.Column("purchase_id", Uuid, sa.ForeignKey("purchases.id"), nullable=False),
-    sa.Column("provider_name", sa.Text, nullable=False),
-    sa.Column("provider_partner_id", Uuid),
-    sa.Column("amount_cents", sa.BigInteger, sa.CheckConstraint("amount_cents >= 0"), nullable=False),
-    sa.Column("description", sa.Text, nullable=False),
-    sa.Column("valid_until", sa.Date),
-    sa.Column("added_by", sa.Text, nullable=False),
-    sa.Column("added_at", Time, nullable=False),
-    sa.Index("purchase_quotes_by_purchase", "purchase_id", "added_at"),
-    sa.Index("purchase_quotes_by_provider", "provider_partner_id", "purchase_id"),
-)
-
-purchase_approvals = sa.Table(
-    "purchase_approvals",
-    metadata,
-    sa.Column("purchase_id", Uuid, sa.ForeignKey("purchases.id"), primary_key=True),
-    sa.Column("approver", sa.Text, primary_key=True),
-    sa.Column("quote_id", Uuid, sa.ForeignKey("purchase_quotes.id"), nullable=False),
-    sa.Column("amount_cents", sa.BigInteger, nullable=False),
-    sa.Column("approved_at", Time, nullable=False),
-    sa.Column("note", sa.Text),
-)
-
-purchase_history = sa.Table(
-    "purchase_history",
-    metadata,
-    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
-    sa.Column("purchase_id", Uuid, sa.ForeignKey("purchases.id"), nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("at", Time, nullable=False),
-    sa.Column("actor", sa.Text, nullable=False),
-    sa.Column("note", sa.Text),
-    sa.Index("purchase_history_by_purchase", "purchase_id", "id"),
-)
-
-# An invoice above the approved amount, and the budget holders' approvals of its difference.
-purchase_invoices = sa.Table(
-    "purchase_invoices",
-    metadata,
-    sa.Column("id", Uuid, primary_key=True),
-    sa.Column("purchase_id", Uuid, sa.ForeignKey("purchases.id"), nullable=False),
-    sa.Column("amount_cents", sa.BigInteger, nullable=False),
-    sa.Column("reference", sa.Text, nullable=False),
-    sa.Column("excess_cents", sa.BigInteger, nullable=False),
-    sa.Column("approvers_needed", sa.Integer, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),  # awaiting_approval | approved | refused
-    sa.Column("recorded_by", sa.Text, nullable=False),
-    sa.Column("recorded_at", Time, nullable=False),
-    sa.Column("decided_at", Time),
-    sa.Column("decision_note", sa.Text),
-    sa.Index("purchase_invoices_by_purchase", "purchase_id", "recorded_at"),
-)
-
-invoice_approvals = sa.Table(
-    "invoice_approvals",
-    metadata,
-    sa.Column("invoice_id", Uuid, sa.ForeignKey("purchase_invoices.id"), primary_key=True),
-    sa.Column("approver", sa.Text, primary_key=True),
-    sa.Column("approved_at", Time, nullable=False),
-    sa.Column("note", sa.Text),
-)
-
-# Partners the library asked for a quote: they submit their own and follow the purchase if chosen.
-purchase_invitations = sa.Table(
-    "purchase_invitations",
-    metadata,
-    sa.Column("purchase_id", Uuid, sa.ForeignKey("purchases.id"), primary_key=True),
-    sa.Column("partner_id", Uuid, primary_key=True),
-    sa.Column("invited_by", sa.Text, nullable=False),
-    sa.Column("invited_at", Time, nullable=False),
-    sa.Index("purchase_invitations_by_partner", "partner_id", "purchase_id"),
-)
-
-budget_holder_history = sa.Table(
-    "budget_holder_history",
-    metadata,
-    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
-    sa.Column("library", sa.Text, nullable=False),
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("subject", sa.Text, nullable=False),
-    sa.Column("change", sa.Text, nullable=False),  # appointed | removed
-    sa.Column("actor", sa.Text, nullable=False),
-    sa.Column("actor_role", sa.Text, nullable=False),
-    sa.Column("at", Time, nullable=False),
-    sa.Index("budget_holder_history_by_library", "library", "id"),
-)
-
-
 # --- shared look-ups -------------------------------------------------------------------------------
 
 
@@ -348,28 +185,6 @@ async def find_enrolment(session: AsyncSession, enrolment_id: UUID, *, for_updat
     if for_update:
         statement = statement.with_for_update()
     return (await session.execute(statement)).first()
-
-
-async def find_purchase(session: AsyncSession, purchase_id: UUID, *, for_update: bool = False) -> sa.Row | None:
-    statement = sa.select(purchases).where(purchases.c.id == purchase_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).first()
-
-
-async def find_invitation(session: AsyncSession, purchase_id: UUID, partner_id: UUID) -> sa.Row | None:
-    i = purchase_invitations
-    return (
-        await session.execute(sa.select(i).where(i.c.purchase_id == purchase_id, i.c.partner_id == partner_id))
-    ).first()
-
-
-async def holders_of(session: AsyncSession, library: str, *, for_update: bool = False) -> set[str]:
-    """`for_update` locks the holders, so two removals at once cannot leave a library without one."""
-    statement = sa.select(budget_holders.c.subject).where(budget_holders.c.library == library)
-    if for_update:
-        statement = statement.with_for_update()
-    return set((await session.execute(statement)).scalars().all())
 
 
 async def upsert(session: AsyncSession, table: sa.Table, key: list[str], **values: object) -> None:

@@ -38,6 +38,7 @@ education_requests = sa.Table(
     sa.Column("reservation_end", sa.Text),  # a ReservationEnd
     sa.Index("education_requests_by_library", "library", "created_at", "id"),
     sa.Index("education_requests_by_partner", "partner_id", "created_at", "id"),
+    sa.Index("education_requests_by_municipality", "municipality", "created_at", "id"),
 )
 
 

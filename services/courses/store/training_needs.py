@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
 from services.courses.store import Time, Uuid
+from services.courses.store import purchasing as purchasing_store
 from shared.contracts.courses.api.purchasing import PurchaseStatus
 
 training_needs = sa.Table(
@@ -78,7 +79,7 @@ async def needs_of(session: AsyncSession, purchase_ids: list[UUID]) -> list[sa.R
 
 async def open_draft(session: AsyncSession, library: str) -> sa.Row | None:
     """The library's drafted purchase nobody has taken further yet (still `requested`), locked."""
-    p, g = store.purchases, generated_purchases
+    p, g = purchasing_store.purchases, generated_purchases
     statement = (
         sa.select(p)
         .join(g, g.c.purchase_id == p.c.id)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span
 
 from services.partners.channels import NatsFeeds
 from services.partners.domain import feeds
@@ -23,6 +26,7 @@ from shared.contracts import Envelope
 from shared.contracts.courses.events import CoursePublished
 from shared.contracts.partners.api.feeds import DeliveryStatus, FeedEntryView
 from shared.contracts.partners.api.organisations import PartnerStatus
+from shared.db import driver_in_transaction
 from shared.ids import new_id
 from shared.relay import OrderedPublisher, Publication, Relay, acknowledged_prefix
 from shared.settings import Settings
@@ -89,30 +93,86 @@ async def add_to_feed(tx: Transaction, envelope: Envelope, partner_id: UUID) -> 
     )
     if position is None:
         return  # the partner has this event already
-    hooks = partner.webhooks or []
-    wanted = [UUID(hook["id"]) for hook in hooks if feeds.type_matches(hook["event_types"], envelope.type)]
-    if not wanted:
+    if rows := _deliveries(partner.webhooks, envelope, partner_id, position, carrier, tx.clock.now()):
+        await feed_store.add_deliveries(tx.session, rows)
+
+
+def _deliveries(
+    hooks: list[dict[str, Any]] | None,
+    envelope: Envelope,
+    partner_id: UUID,
+    position: int,
+    carrier: dict[str, str],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """A pending delivery of a new entry to each of the partner's active webhooks that wants its type."""
+    wanted = [UUID(hook["id"]) for hook in hooks or [] if feeds.type_matches(hook["event_types"], envelope.type)]
+    return [
+        {
+            "id": new_id(),
+            "webhook_id": webhook_id,
+            "partner_id": partner_id,
+            "feed_position": position,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "trace_context": carrier,
+            "created_at": now,
+        }
+        for webhook_id in wanted
+    ]
+
+
+async def project_referral_events(tx: Transaction, events: Sequence[tuple[Envelope, Span]]) -> None:
+    """`project_referral_event` for a batch at once (the consumer's new events, in stream order): the courses'
+    providers, the partners and their webhooks in a statement each, every entry in one, the deliveries in one.
+    The entries are written in the order one by one would write them: event by event, its partners sorted."""
+    db = await driver_in_transaction(tx.session)  # the transaction's: the entries commit with the inbox rows
+    courses = {course for envelope, _ in events if (course := feeds.course_of(envelope.data)) is not None}
+    providers = await feed_store.course_providers(db, sorted(courses)) if courses else {}
+    named: list[tuple[Envelope, dict[str, str], list[UUID]]] = []
+    for envelope, span in events:
+        partner_ids = feeds.partners_named(envelope.data)
+        course = feeds.course_of(envelope.data)
+        if course is not None and (provider := providers.get(course)) is not None:
+            partner_ids.add(provider)
+        carrier: dict[str, str] = {}
+        # The entry's publish and its deliveries continue the trace of its event.
+        propagate.inject(carrier, context=trace.set_span_in_context(span))
+        named.append((envelope, carrier, sorted(partner_ids)))
+    targets = await feed_store.feed_targets(db, sorted({p for _, _, partner_ids in named for p in partner_ids}))
+    entries = [
+        {
+            "partner_id": partner_id,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "time": envelope.time,
+            "library": envelope.library,
+            "data": msgspec.json.encode(feeds.entry_data(envelope.data, target["feed_key"])).decode(),
+            "source": envelope.source,
+            "subject": envelope.subject,
+            "trace_context": msgspec.json.encode(carrier).decode(),
+        }
+        for envelope, carrier, partner_ids in named
+        for partner_id in partner_ids
+        if (target := targets.get(partner_id)) is not None and target["status"] != PartnerStatus.ENDED.value
+    ]
+    if not entries:
         return
+    positions = await feed_store.append_entries(db, entries)
     now = tx.clock.now()
-    await feed_store.add_deliveries(
-        tx.session,
-        [
-            {
-                "id": new_id(),
-                "webhook_id": webhook_id,
-                "partner_id": partner_id,
-                "feed_position": position,
-                "event_id": envelope.id,
-                "event_type": envelope.type,
-                "status": DeliveryStatus.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "trace_context": carrier,
-                "created_at": now,
-            }
-            for webhook_id in wanted
-        ],
-    )
+    deliveries = [
+        row
+        for envelope, carrier, partner_ids in named
+        for partner_id in partner_ids
+        if (position := positions.get((partner_id, envelope.id))) is not None
+        and (hooks := targets[partner_id]["webhooks"]) is not None
+        for row in _deliveries(msgspec.json.decode(hooks), envelope, partner_id, position, carrier, now)
+    ]
+    if deliveries:
+        await feed_store.add_deliveries(tx.session, deliveries)
 
 
 class FeedPublisher:

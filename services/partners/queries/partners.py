@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from services.partners import domain, store
 from services.partners.queries.views import map_partnership, partner_view
+from services.partners.store.figures import STATISTICS, PartnerScope
 from shared.contracts.partners.api.organisations import GetLibrary, GetPartner, LibraryView, ListPartners, PartnerView
 from shared.contracts.partners.api.partnerships import GetPartnerMap, PartnerMapEntry, PartnershipStatus
 from shared.contracts.partners.api.statistics import (
@@ -18,6 +19,7 @@ from shared.contracts.partners.api.statistics import (
     StatisticsLibrary,
     StatisticsPartner,
 )
+from shared.contracts.partners.events import PartnerKind
 from shared.errors import Forbidden, NotFound
 from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role
@@ -128,84 +130,55 @@ async def partner_map(work: UnitOfWork, actor: Actor, query: GetPartnerMap) -> P
 
 
 async def statistics(work: UnitOfWork, actor: Actor, query: GetPartnersStatistics) -> PartnersStatistics:
-    """Libraries and partners of the caller's scope with their active partnerships, for the overview."""
+    """Libraries and partners of the caller's scope with their active partnerships, for the overview: one statement
+    on a direct connection (store/figures.py STATISTICS)."""
     if actor.role is Role.PARTNER:
         raise Forbidden("the municipality's overview is not for partners")
     if actor.role not in (Role.OPERATOR, Role.COORDINATOR, Role.STAFF):
         raise Forbidden(f"{actor.role.value} may not read the overview")
-    L = store.libraries
-    library_conditions: list[Any] = []
-    if actor.role is Role.OPERATOR:
-        if query.municipality:
-            library_conditions.append(L.c.municipality == query.municipality)
-    else:
-        library_conditions.append(L.c.municipality == actor.municipality)
+    municipality = query.municipality if actor.role is Role.OPERATOR else actor.municipality
+    library = actor.library if actor.role is Role.STAFF else query.library
+    values: dict[str, Any] = {}
+    if municipality:
+        values["municipality"] = municipality
+    if library:
+        # Staff asking for another library than their own see none of the libraries.
+        values["library"] = library if actor.role is not Role.STAFF or query.library in (None, library) else None
+    partners: PartnerScope
     if actor.role is Role.STAFF:
-        library_conditions.append(L.c.slug == actor.library)
-    if query.library:
-        library_conditions.append(L.c.slug == query.library)
-    active = S.c.status == PartnershipStatus.ACTIVE.value
-    async with work.read() as session:
-        libraries = (await session.execute(sa.select(L).where(*library_conditions).order_by(L.c.slug))).all()
-        slugs = [lib.slug for lib in libraries]
-        counts = (
-            await session.execute(
-                sa.select(S.c.library, S.c.partner_id).where(active, S.c.library.in_(slugs)).order_by(S.c.library)
-            )
-        ).all()
-        reviews_due: dict[str, int] = dict(
-            (
-                await session.execute(
-                    sa.select(S.c.library, sa.func.count())
-                    .where(
-                        S.c.library.in_(slugs),
-                        S.c.status != PartnershipStatus.ENDED.value,
-                        S.c.review_reminded_for == S.c.review_on,
-                    )
-                    .group_by(S.c.library)
-                )
-            ).all()
-        )
-        partner_conditions: list[Any] = []
-        if actor.role is Role.STAFF:
-            # Every partner of the municipality (staff read them all): the library's figures may name one it has
-            # no partnership with (a referral to it), or one that has ended; the gateway keeps those it needs.
-            partner_conditions.append(P.c.municipality == actor.municipality)
-        elif query.library:
-            # A narrowed overview sees the partners the library works with.
-            partner_conditions.append(
-                sa.exists(sa.select(S.c.id).where(S.c.partner_id == P.c.id, S.c.library.in_(slugs)))
-            )
-        elif actor.role is Role.COORDINATOR:
-            partner_conditions.append(P.c.municipality == actor.municipality)
-        elif query.municipality:
-            partner_conditions.append(P.c.municipality == query.municipality)
-        partners = (await session.execute(sa.select(P).where(*partner_conditions).order_by(P.c.name, P.c.id))).all()
-    per_library: dict[str, int] = defaultdict(int)
-    per_partner: dict[UUID, int] = defaultdict(int)
-    for library, partner_id in counts:
-        per_library[library] += 1
-        per_partner[partner_id] += 1
+        # Every partner of the municipality (staff read them all): the library's figures may name one it has no
+        # partnership with (a referral to it), or one that has ended; the gateway keeps those it needs.
+        partners = "municipality"
+    elif query.library:
+        partners = "library"  # a narrowed overview sees the partners the library works with
+    elif municipality:
+        partners = "municipality"
+    else:
+        partners = "all"
+    async with work.direct() as db:
+        rows = await db.fetch(STATISTICS[(bool(municipality), bool(library), partners)], **values)
     return PartnersStatistics(
         libraries=[
             StatisticsLibrary(
-                library=lib.slug,
-                municipality=lib.municipality,
-                name=lib.name,
-                active_partnerships=per_library[lib.slug],
-                partnership_reviews_due=reviews_due.get(lib.slug, 0),
+                library=row.key,
+                municipality=row.municipality,
+                name=row.name,
+                active_partnerships=int(row.active),
+                partnership_reviews_due=int(row.due),
             )
-            for lib in libraries
+            for row in rows
+            if row.side == "library"
         ],
         partners=[
             StatisticsPartner(
-                partner_id=p.id,
-                municipality=p.municipality,
-                name=p.name,
-                kind=partner_view(p).kind,
-                status=p.status,
-                active_partnerships=per_partner[p.id],
+                partner_id=UUID(row.key),
+                municipality=row.municipality,
+                name=row.name,
+                kind=PartnerKind(row.kind),
+                status=row.status,
+                active_partnerships=int(row.active),
             )
-            for p in partners
+            for row in rows
+            if row.side == "partner"
         ],
     )

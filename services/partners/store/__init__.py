@@ -106,6 +106,7 @@ partnerships = sa.Table(
     ),
     sa.Index("partnerships_by_partner", "partner_id", "status"),
     sa.Index("partnerships_by_municipality", "municipality", "created_at", "id"),
+    sa.Index("partnerships_by_library", "library", "status"),
 )
 
 # Every change of a partner or of one of its partnerships (migration 006), oldest first.

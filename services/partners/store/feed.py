@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert
@@ -61,6 +62,59 @@ async def feed_target(session: AsyncSession, partner_id: UUID) -> sa.Row | None:
 async def append_to_feed(session: AsyncSession, **entry: object) -> int | None:
     """The new entry's position; None if the partner has it already (a second copy of an event is a no-op)."""
     return (await session.execute(APPEND_TO_FEED, entry)).scalar_one_or_none()
+
+
+# --- a batch of events into the feeds at once (the referral events' consumer), on the transaction's asyncpg
+# connection: one statement for the batch's partners, one for its entries, instead of two through SQLAlchemy for
+# every event and partner. JSON goes as text both ways, whatever codecs the connection has.
+
+COURSE_PROVIDERS = "SELECT course_id, partner_id FROM known_courses WHERE course_id = ANY($1::uuid[])"
+FEED_TARGETS = (
+    "SELECT p.id, p.status, p.feed_key,"
+    " (json_agg(json_build_object('id', w.id, 'event_types', w.event_types)) FILTER (WHERE w.id IS NOT NULL))::text"
+    " AS webhooks"
+    " FROM partners p LEFT JOIN webhooks w"
+    f" ON w.partner_id = p.id AND w.status = '{WebhookStatus.ACTIVE.value}' AND w.deleted_at IS NULL"
+    " WHERE p.id = ANY($1::uuid[]) GROUP BY p.id"
+)
+# In the batch's order (WITH ORDINALITY … ORDER BY), so positions follow the stream as one by one they did.
+APPEND_ENTRIES = (
+    "INSERT INTO feed_entries (partner_id, event_id, event_type, time, library, data, source, subject, trace_context)"
+    " SELECT e.partner_id, e.event_id, e.event_type, e.time, e.library, e.data::jsonb, e.source, e.subject,"
+    " e.trace_context::jsonb"
+    " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],"
+    " $8::text[], $9::text[])"
+    " WITH ORDINALITY AS e(partner_id, event_id, event_type, time, library, data, source, subject, trace_context, n)"
+    " ORDER BY e.n"
+    " ON CONFLICT DO NOTHING RETURNING position, partner_id, event_id"
+)
+ENTRY_COLUMNS = (
+    "partner_id",
+    "event_id",
+    "event_type",
+    "time",
+    "library",
+    "data",
+    "source",
+    "subject",
+    "trace_context",
+)
+
+
+async def course_providers(db: asyncpg.Connection, course_ids: list[UUID]) -> dict[UUID, UUID]:
+    return {row["course_id"]: row["partner_id"] for row in await db.fetch(COURSE_PROVIDERS, course_ids)}
+
+
+async def feed_targets(db: asyncpg.Connection, partner_ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+    """`feed_target` for several partners at once, by id (`webhooks` as JSON text, NULL where none)."""
+    return {row["id"]: row for row in await db.fetch(FEED_TARGETS, partner_ids)}
+
+
+async def append_entries(db: asyncpg.Connection, entries: list[dict[str, Any]]) -> dict[tuple[UUID, UUID], int]:
+    """Each new entry's position by (partner, event); an entry the partner has already is left out."""
+    columns = [[entry[name] for entry in entries] for name in ENTRY_COLUMNS]
+    rows = await db.fetch(APPEND_ENTRIES, *columns)
+    return {(row["partner_id"], row["event_id"]): row["position"] for row in rows}
 
 
 async def course_provider(session: AsyncSession, course_id: UUID) -> UUID | None:

@@ -38,14 +38,14 @@ async def submit_referral(
     referral_id = new_id()
     pseudonym = vault.pseudonym(referral_id)
     # No transaction: one lookup, then every write in one statement (store/submission.py), two round trips.
-    async with work.statements() as tx:
-        now = tx.clock.now()
+    async with work.direct_statements() as connection:
+        now = work.clock.now()
         partner_id = command.referring_partner_id or command.receiving_partner_id
         # The blind index's digests (only these are stored, with the referral), for the duplicates' lookup.
         keys = duplicates.keys_for(command.participant.name, command.participant.birth_date) if duplicates else None
         # One round trip for every check below (store/submission.py submission_context): library, partner, policy,
         # and the open referrals that may be the same person.
-        known, candidates = await submission_context(tx.session, command.library, partner_id, referral_id, keys)
+        known, candidates = await submission_context(connection, command.library, partner_id, referral_id, keys)
         library_municipality = known.library_municipality
         domain.check_may_submit(
             actor,
@@ -132,10 +132,10 @@ async def submit_referral(
                 respond_by=respond_by,
             )
         envelope, event_row = outbox_entry(
-            event, clock=tx.clock, municipality=library_municipality, library=command.library
+            event, clock=work.clock, municipality=library_municipality, library=command.library
         )
         warnings = possible_duplicates(keys, candidates, library=command.library, flagged_at=now) if keys else []
-        await write_submission(tx.session, referral, history, event_row, keys, warnings)
+        await write_submission(connection, referral, history, event_row, keys, warnings)
         note_outbox_write(envelope)
     if warnings:
         log.info("possible duplicates flagged", extra={"library": command.library, "count": len(warnings)})

@@ -1,14 +1,17 @@
-"""The referrals part of the annual report: the year's referrals by library, partner, direction and status, and
-the time to their intake. Counted over the referrals themselves (the read models keep no dates): a report is
-asked for seldom, and the year's referrals of a municipality are found by their submission time."""
+"""The referrals part of the annual report: the year's referrals by library, partner, direction and status, summed
+over the counters per month of submission (store/figures.py `referral_month_counts`, kept by a trigger), and the
+time to their intake, counted over the year's referrals whose intake took place (found by the municipality and the
+submission time: `referrals_intakes_by_municipality`)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from services.referrals.store import referrals
+from services.referrals.store.figures import referral_month_counts
 from shared.contracts.referrals.api.annual import (
     AnnualReferralFigures,
     GetAnnualReferralFigures,
@@ -30,13 +33,21 @@ async def annual_figures(work: UnitOfWork, actor: Actor, query: GetAnnualReferra
         r.c.submitted_at >= start,
         r.c.submitted_at < end,
     ]
-    partner = sa.func.coalesce(r.c.receiving_partner_id, r.c.referring_partner_id).label("partner")
-    outgoing = r.c.receiving_partner_id.is_not(None).label("outgoing")
+    m = referral_month_counts
+    counted = sa.func.coalesce(m.c.receiving_partner_id, m.c.referring_partner_id).label("partner")
+    outgoing = m.c.receiving_partner_id.is_not(None).label("outgoing")
     counts = (
-        sa.select(r.c.library, partner, outgoing, r.c.status, sa.func.count().label("number"))
-        .where(*where)
-        .group_by(r.c.library, partner, outgoing, r.c.status)
+        sa.select(m.c.library, counted, outgoing, m.c.status, sa.func.sum(m.c.count).label("number"))
+        .where(
+            *annual_scope(actor, m.c.municipality, m.c.library, municipality=query.municipality, library=query.library),
+            # The months of the year (a month is its first day, in Dutch time, as the year's bounds are).
+            m.c.month >= date(query.year, 1, 1),
+            m.c.month <= date(query.year, 12, 1),
+        )
+        .group_by(m.c.library, counted, outgoing, m.c.status)
+        .having(sa.func.sum(m.c.count) > 0)
     )
+    partner = sa.func.coalesce(r.c.receiving_partner_id, r.c.referring_partner_id).label("partner")
     # As the overview counts it: until the intake took place, and 0 for one registered after it.
     hours = sa.func.greatest(sa.extract("epoch", r.c.intake_held_at - r.c.submitted_at) / 3600.0, 0.0)
     held = [*where, r.c.intake_held_at.is_not(None)]

@@ -133,6 +133,12 @@ referrals = sa.Table(
         postgresql_where=sa.text("receiving_partner_id IS NOT NULL"),
     ),
     sa.Index("referrals_awaiting_answer", "respond_by", postgresql_where=sa.text("status = 'submitted'")),
+    sa.Index(
+        "referrals_intakes_by_municipality",
+        "municipality",
+        "submitted_at",
+        postgresql_where=sa.text("intake_held_at IS NOT NULL"),
+    ),
     sa.Index("referrals_awaiting_expiry", "expires_at", postgresql_where=sa.text("status = 'submitted'")),
     sa.Index("referrals_awaiting_erasure", "erase_after", postgresql_where=sa.text("anonymised_at IS NULL")),
     sa.Index("referrals_consent_in_force", "consent_valid_until", postgresql_where=sa.text("consent_ended_at IS NULL")),

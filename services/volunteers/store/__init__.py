@@ -190,6 +190,7 @@ training_sessions = sa.Table(
     sa.Index("training_sessions_by_module", "module_id", "starts_at", "id"),
     sa.Column("scheduled_by", sa.Text),
     sa.Index("training_sessions_by_library", "library", "starts_at", "id"),
+    sa.Index("training_sessions_by_municipality", "municipality", "starts_at", "id"),
 )
 
 attendance = sa.Table(
@@ -285,6 +286,8 @@ hours = sa.Table(
     sa.Index("hours_by_assignment", "assignment_id"),
     sa.Index("hours_by_month", "month", "library", "volunteer_id"),
     sa.Index("hours_by_volunteer_day", "volunteer_id", "worked_on", postgresql_where=sa.text("removed_at IS NULL")),
+    sa.Index("hours_by_library_day", "library", "worked_on", postgresql_where=sa.text("removed_at IS NULL")),
+    sa.Index("hours_by_municipality_day", "municipality", "worked_on", postgresql_where=sa.text("removed_at IS NULL")),
 )
 
 

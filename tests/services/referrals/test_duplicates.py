@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 
 from services.referrals import store
 from services.referrals.blind_index import (
@@ -291,7 +291,7 @@ async def test_a_failure_writing_the_warnings_fails_the_submission_whole_and_its
             sa.text(f"CREATE TRIGGER {name} BEFORE INSERT ON duplicate_warnings FOR EACH ROW EXECUTE FUNCTION {name}()")
         )
     try:
-        with pytest.raises(DBAPIError, match="warning refused by the test"):
+        with pytest.raises(asyncpg.PostgresError, match="warning refused by the test"):
             await refer(platform, known, "Fatima El Amrani")
         assert await stored_for(platform, known.library_a) == before
     finally:

@@ -3,8 +3,8 @@
 The referrals service's and the partners service's SQL is recorded, both what goes through their engines and what
 their direct connections send (shared/db.py DirectReads: the statistics, the overview, a referral, the feed),
 while a library's staff, a partner and the municipality's coordinator open lists (first and deep pages), a
-referral, the access log, statistics, the overview and the partner's feed deep in its history, on a database
-seeded with the benchmark's copies (benchmarks/volume.py, then ANALYZE). Each recorded statement is then
+referral, the access log, statistics, the overview, the annual report and the partner's feed deep in its history,
+on a database seeded with the benchmark's copies (benchmarks/volume.py, then ANALYZE). Each recorded statement is then
 EXPLAINed with its own parameters, the planner's defaults untouched (`enable_seqscan` on): none may plan a
 sequential scan of a large table; nor may the retention sweeps of the feed and of erased referrals' trails. A
 direct connection's statement is prepared once and kept, so PostgreSQL may run it with a generic plan after a few
@@ -157,6 +157,9 @@ async def test_user_facing_queries_use_indexes_at_volume(
                 if token != tenant.partner_a_token:
                     overview = await api.get("/api/v1/overview")
                     assert overview.status_code == 200, overview.text
+                    # The annual report: its counts from the months' counters, its intakes found by their year.
+                    report = await api.get("/api/v1/reports/annual", params={"year": 2024})
+                    assert report.status_code == 200, report.text
         async with platform.client(tenant.staff_a) as api:
             assert (await api.get("/api/v1/referrals/access-log")).status_code == 200
         async with platform.client(tenant.partner_a_token) as api:
@@ -168,6 +171,7 @@ async def test_user_facing_queries_use_indexes_at_volume(
     # The statistics, the overview, a referral and the feed pages went over the direct connections.
     assert {schema for schema, _, _ in direct_sql} >= {"referrals", "partners"}, direct_sql
     assert any("referral_month_counts" in sql for _, sql, _ in direct_sql)
+    assert any("referral_month_counts" in sql for sql, _ in referral_sql), "the annual report's counts"
     assert any("referral_counts" in sql for _, sql, _ in direct_sql) and any(
         "feed_entries" in sql for _, sql, _ in direct_sql
     )

@@ -3,7 +3,6 @@ library may cancel it before ordering, which releases an approved commitment."""
 
 from __future__ import annotations
 
-from services.courses import store
 from services.courses.commands.purchasing.steps import (
     advance,
     chosen_quote,
@@ -15,7 +14,7 @@ from services.courses.domain import purchasing as domain
 from services.courses.domain.purchasing import PurchaseStep
 from services.courses.queries import budgets as budget_queries
 from services.courses.queries import purchasing as queries
-from services.courses.store import purchasing as purchase_store
+from services.courses.store import purchasing as purchasing_store
 from shared.contracts.courses.api.purchasing import (
     ApprovePurchase,
     CancelPurchase,
@@ -38,11 +37,11 @@ async def approve_purchase(work: UnitOfWork, actor: Actor, command: ApprovePurch
     approval = command.approval
     async with work.transaction() as tx:
         row = await load_purchase_to_act(tx, actor, command.purchase_id, approval.expected_version)
-        earlier = await purchase_store.approvers_of(tx.session, row.id)
+        earlier = await purchasing_store.approvers_of(tx.session, row.id)
         domain.check_may_approve(
             actor,
             library=row.library,
-            holders=await store.holders_of(tx.session, row.library),
+            holders=await purchasing_store.holders_of(tx.session, row.library),
             requested_by=row.requested_by,
             earlier_approvers=earlier,
         )
@@ -61,7 +60,7 @@ async def approve_purchase(work: UnitOfWork, actor: Actor, command: ApprovePurch
             await save_budget(tx.session, budget.commit(quote.amount_cents))
         else:
             budget.check_room(quote.amount_cents, "this approval")  # refuse early, not at the second approval
-        await purchase_store.add_approval(
+        await purchasing_store.add_approval(
             tx.session,
             purchase_id=row.id,
             approver=actor.subject,
@@ -109,7 +108,9 @@ async def reject_purchase(work: UnitOfWork, actor: Actor, command: RejectPurchas
     actor.require(Role.STAFF)
     async with work.transaction() as tx:
         row = await load_purchase_to_act(tx, actor, command.purchase_id, command.expected_version)
-        domain.check_may_reject(actor, library=row.library, holders=await store.holders_of(tx.session, row.library))
+        domain.check_may_reject(
+            actor, library=row.library, holders=await purchasing_store.holders_of(tx.session, row.library)
+        )
         status = domain.apply_step(PurchaseStatus(row.status), PurchaseStep.REJECT)
         await advance(tx, row, status, actor, command.reason)
         await tx.stage(

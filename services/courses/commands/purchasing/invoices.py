@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from services.courses import store
 from services.courses.commands.purchasing.steps import (
     advance,
     load_purchase_to_act,
@@ -15,7 +14,7 @@ from services.courses.domain import purchasing as domain
 from services.courses.domain.purchasing import Budget, PurchaseStep
 from services.courses.queries import budgets as budget_queries
 from services.courses.queries import purchasing as queries
-from services.courses.store import purchasing as purchase_store
+from services.courses.store import purchasing as purchasing_store
 from shared.contracts.courses.api.purchasing import (
     ApproveInvoice,
     PurchaseStatus,
@@ -55,7 +54,7 @@ async def record_invoice(work: UnitOfWork, actor: Actor, command: RecordInvoice)
         policy = await budget_queries.load_policy(tx.session, row.library)
         needed = domain.excess_approvers_needed(invoice.invoice_amount_cents, policy.second_approver_above_cents)
         invoice_id = new_id()
-        await purchase_store.add_invoice(
+        await purchasing_store.add_invoice(
             tx.session,
             id=invoice_id,
             purchase_id=row.id,
@@ -140,11 +139,11 @@ async def approve_invoice(work: UnitOfWork, actor: Actor, command: ApproveInvoic
         status = PurchaseStatus(row.status)
         domain.apply_step(status, PurchaseStep.APPROVE_EXCESS)  # is there an invoice waiting at all?
         invoice = await waiting_invoice(tx, row)
-        earlier = await purchase_store.invoice_approvers(tx.session, invoice.id)
+        earlier = await purchasing_store.invoice_approvers(tx.session, invoice.id)
         domain.check_may_approve_excess(
             actor,
             library=row.library,
-            holders=await store.holders_of(tx.session, row.library),
+            holders=await purchasing_store.holders_of(tx.session, row.library),
             requested_by=row.requested_by,
             recorded_by=invoice.recorded_by,
             earlier_approvers=earlier,
@@ -153,7 +152,7 @@ async def approve_invoice(work: UnitOfWork, actor: Actor, command: ApproveInvoic
         new_status = domain.apply_step(status, step)
         budget = await budget_queries.load_budget(tx.session, row.library, row.budget_year, for_update=True)
         now = tx.clock.now()
-        await purchase_store.add_invoice_approval(
+        await purchasing_store.add_invoice_approval(
             tx.session, invoice_id=invoice.id, approver=actor.subject, approved_at=now, note=approval.note
         )
         if step is PurchaseStep.APPROVE_EXCESS_FIRST:
@@ -174,7 +173,7 @@ async def approve_invoice(work: UnitOfWork, actor: Actor, command: ApproveInvoic
                 library=row.library,
             )
             return await queries.load_purchase_view(tx.session, row.id)
-        await purchase_store.decide_invoice(tx.session, invoice.id, approved=True, at=now, note=approval.note)
+        await purchasing_store.decide_invoice(tx.session, invoice.id, approved=True, at=now, note=approval.note)
         await book_invoice(
             tx,
             row,
@@ -194,10 +193,12 @@ async def refuse_invoice(work: UnitOfWork, actor: Actor, command: RefuseInvoice)
     actor.require(Role.STAFF)
     async with work.transaction() as tx:
         row = await load_purchase_to_act(tx, actor, command.purchase_id, command.expected_version)
-        domain.check_may_reject(actor, library=row.library, holders=await store.holders_of(tx.session, row.library))
+        domain.check_may_reject(
+            actor, library=row.library, holders=await purchasing_store.holders_of(tx.session, row.library)
+        )
         status = domain.apply_step(PurchaseStatus(row.status), PurchaseStep.REFUSE_INVOICE)
         invoice = await waiting_invoice(tx, row)
-        await purchase_store.decide_invoice(
+        await purchasing_store.decide_invoice(
             tx.session, invoice.id, approved=False, at=tx.clock.now(), note=command.reason
         )
         await advance(tx, row, status, actor, f"invoice {invoice.reference} refused: {command.reason}")
@@ -218,6 +219,6 @@ async def refuse_invoice(work: UnitOfWork, actor: Actor, command: RefuseInvoice)
 
 
 async def waiting_invoice(tx: Transaction, row: sa.Row) -> sa.Row:
-    found = await purchase_store.waiting_invoice(tx.session, row.id)
+    found = await purchasing_store.waiting_invoice(tx.session, row.id)
     assert found is not None, "a purchase awaiting invoice approval has its invoice"
     return found

@@ -14,7 +14,7 @@ from services.courses.domain import purchasing as domain
 from services.courses.domain.purchasing import PurchaseStep
 from services.courses.queries import budgets as budget_queries
 from services.courses.queries import purchasing as queries
-from services.courses.store import purchasing as purchase_store
+from services.courses.store import purchasing as purchasing_store
 from shared.contracts.courses.api.purchasing import (
     AddQuote,
     InvitePartner,
@@ -47,7 +47,7 @@ async def request_purchase(work: UnitOfWork, actor: Actor, command: RequestPurch
         budget = await budget_queries.load_budget(tx.session, library, year)
         budget.check_room(command.estimated_cost_cents, "this request")
         audience = list(dict.fromkeys(command.audience))
-        await purchase_store.add_purchase(
+        await purchasing_store.add_purchase(
             tx.session,
             id=purchase_id,
             library=library,
@@ -118,7 +118,7 @@ async def invite_partner(work: UnitOfWork, actor: Actor, command: InvitePartner)
         if partner is None or partner.municipality != row.municipality:
             raise InvalidInput(f"partner {invitation.partner_id} is not known in municipality {row.municipality}")
         domain.check_partner_may_quote(partner.id, partner.status)
-        added = await purchase_store.add_invitation(
+        added = await purchasing_store.add_invitation(
             tx.session, row.id, partner.id, invited_by=actor.subject, invited_at=tx.clock.now()
         )
         if not added:
@@ -144,8 +144,8 @@ async def submit_quote(work: UnitOfWork, actor: Actor, command: SubmitQuote) -> 
     quote = command.quote
     quote_id = new_id()
     async with work.transaction() as tx:
-        row = await store.find_purchase(tx.session, command.purchase_id, for_update=True)
-        invited = row is not None and await store.find_invitation(tx.session, row.id, command.partner_id)
+        row = await purchasing_store.find_purchase(tx.session, command.purchase_id, for_update=True)
+        invited = row is not None and await purchasing_store.find_invitation(tx.session, row.id, command.partner_id)
         if row is None or not invited:
             raise NotFound(f"purchase {command.purchase_id} not found")
         status = domain.apply_step(PurchaseStatus(row.status), PurchaseStep.ADD_QUOTE)

@@ -10,11 +10,10 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.courses import store
 from services.courses.domain import purchasing as domain
 from services.courses.domain.purchasing import Budget
 from services.courses.queries import purchasing as queries
-from services.courses.store import purchasing as purchase_store
+from services.courses.store import purchasing as purchasing_store
 from shared.contracts.courses.api.purchasing import (
     PurchaseStatus,
 )
@@ -30,7 +29,7 @@ from shared.versions import is_stale, version_conflict
 async def record_history(
     tx: Transaction, purchase_id: UUID, status: PurchaseStatus, actor: Actor, note: str | None
 ) -> None:
-    await purchase_store.add_history(
+    await purchasing_store.add_history(
         tx.session, purchase_id, status=status.value, at=tx.clock.now(), actor=actor.subject, note=note
     )
 
@@ -39,7 +38,7 @@ async def load_purchase_to_act(
     tx: Transaction, actor: Actor, purchase_id: UUID, expected_version: int | None
 ) -> sa.Row:
     """The purchase, locked; out of sight answers like missing, a coordinator's view is not enough to act."""
-    row = await store.find_purchase(tx.session, purchase_id, for_update=True)
+    row = await purchasing_store.find_purchase(tx.session, purchase_id, for_update=True)
     if row is None:
         raise NotFound(f"purchase {purchase_id} not found")
     domain.check_may_act_for(actor, row.library, row.municipality, what=f"purchase {purchase_id}")
@@ -53,7 +52,7 @@ async def load_purchase_to_act(
 async def advance(
     tx: Transaction, row: sa.Row, status: PurchaseStatus, actor: Actor, note: str | None, **values: Any
 ) -> None:
-    await purchase_store.update_purchase(
+    await purchasing_store.update_purchase(
         tx.session, row.id, status=status.value, version=row.version + 1, updated_at=tx.clock.now(), **values
     )
     await record_history(tx, row.id, status, actor, note)
@@ -61,7 +60,7 @@ async def advance(
 
 async def save_budget(session: AsyncSession, budget: Budget) -> None:
     """Commitments and spending move the figures, not the version: they are not edits of the budget."""
-    await purchase_store.save_budget_figures(
+    await purchasing_store.save_budget_figures(
         session, budget.library, budget.year, committed=budget.committed, spent=budget.spent
     )
 
@@ -69,7 +68,7 @@ async def save_budget(session: AsyncSession, budget: Budget) -> None:
 async def find_quote(session: AsyncSession, purchase_id: UUID, quote_id: UUID | None) -> sa.Row | None:
     if quote_id is None:
         return None
-    return await purchase_store.find_quote(session, purchase_id, quote_id)
+    return await purchasing_store.find_quote(session, purchase_id, quote_id)
 
 
 def local_today(tx: Transaction) -> date:
@@ -89,7 +88,7 @@ async def insert_quote(
     description: str,
     valid_until: date | None,
 ) -> None:
-    await purchase_store.add_quote(
+    await purchasing_store.add_quote(
         tx.session,
         id=quote_id,
         purchase_id=row.id,

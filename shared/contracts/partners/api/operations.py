@@ -74,7 +74,7 @@ from shared.contracts.partners.api.partnerships import (
 )
 from shared.contracts.partners.api.statistics import GetPartnersStatistics, PartnersStatistics
 from shared.contracts.vocabulary import Page
-from shared.operations import Operations
+from shared.operations import EVERYONE, Operations
 from shared.tenancy import Role
 
 PARTNERS = Operations("partners")
@@ -88,229 +88,214 @@ THE_PARTNER = (Role.OPERATOR, Role.PARTNER)
 LIBRARY_STAFF = (Role.OPERATOR, Role.STAFF)
 
 REGISTER_MUNICIPALITY = PARTNERS.declare(
-    "register_municipality",
-    RegisterMunicipality,
-    MunicipalityView,
-    roles=OPERATORS,
-    summary="Register a municipality (operators)",
+    "register_municipality", RegisterMunicipality, MunicipalityView, OPERATORS, "Register a municipality (operators)"
 )
 REGISTER_LIBRARY = PARTNERS.declare(
-    "register_library",
-    RegisterLibrary,
-    LibraryView,
-    roles=OPERATORS,
-    summary="Register a library of a municipality (operators)",
+    "register_library", RegisterLibrary, LibraryView, OPERATORS, "Register a library of a municipality (operators)"
 )
 UPDATE_LIBRARY = PARTNERS.declare(
     "update_library",
     UpdateLibrary,
     LibraryView,
-    roles=LIBRARY_STAFF,
-    summary="Change a library's general address, where its notices go while none of its staff chose (its staff)",
+    LIBRARY_STAFF,
+    "Change a library's general address, where its notices go while none of its staff chose (its staff)",
 )
 GET_LIBRARY = PARTNERS.declare(
-    "get_library", GetLibrary, LibraryView, summary="One library of the caller's municipality, with its general address"
+    "get_library",
+    GetLibrary,
+    LibraryView,
+    EVERYONE,
+    "One library of the caller's municipality, with its general address",
 )
 
 REGISTER_PARTNER = PARTNERS.declare(
     "register_partner",
     RegisterPartner,
     PartnerView,
-    roles=(Role.OPERATOR, Role.COORDINATOR, Role.STAFF),
-    summary="Register a partner organisation (staff and coordinators of its municipality)",
+    (Role.OPERATOR, Role.COORDINATOR, Role.STAFF),
+    "Register a partner organisation (staff and coordinators of its municipality)",
 )
 UPDATE_PARTNER = PARTNERS.declare(
     "update_partner",
     UpdatePartner,
     PartnerView,
-    summary="Change a partner's record (the partner itself: its contact details); If-Match for the version",
+    EVERYONE,
+    "Change a partner's record (the partner itself: its contact details); If-Match for the version",
 )
 CHANGE_PARTNER_STATUS = PARTNERS.declare(
     "change_partner_status",
     ChangePartnerStatus,
     PartnerView,
-    roles=(Role.OPERATOR, Role.COORDINATOR),
-    summary="Suspend, reactivate or end a partner (the municipality's coordinator)",
+    (Role.OPERATOR, Role.COORDINATOR),
+    "Suspend, reactivate or end a partner (the municipality's coordinator)",
 )
-GET_PARTNER = PARTNERS.declare("get_partner", GetPartner, PartnerView, summary="One partner organisation")
+GET_PARTNER = PARTNERS.declare("get_partner", GetPartner, PartnerView, EVERYONE, "One partner organisation")
 LIST_PARTNERS = PARTNERS.declare(
     "list_partners",
     ListPartners,
     Page[PartnerView],
-    summary="Partners the caller may see, by name; filters and search",
+    EVERYONE,
+    "Partners the caller may see, by name; filters and search",
 )
 PARTNER_MAP = PARTNERS.declare(
     "partner_map",
     GetPartnerMap,
     Page[PartnerMapEntry],
-    summary="The municipality's partner map: who works with which library in which roles",
+    EVERYONE,
+    "The municipality's partner map: who works with which library in which roles",
 )
 OPEN_DATA = PARTNERS.declare(
     "open_data",
     GetOpenData,
     OpenDataView,
-    summary="A municipality's libraries and the partners that agreed to publish, as they agreed (issue 22's open data)",
+    EVERYONE,
+    "A municipality's libraries and the partners that agreed to publish, as they agreed (issue 22's open data)",
 )
 PARTNERS_STATISTICS = PARTNERS.declare(
     "statistics",
     GetPartnersStatistics,
     PartnersStatistics,
-    summary="The partners part of the municipality's overview",
+    EVERYONE,
+    "The partners part of the municipality's overview",
 )
 
 CREATE_PARTNERSHIP = PARTNERS.declare(
     "create_partnership",
     CreatePartnership,
     PartnershipView,
-    roles=LIBRARY_STAFF,
-    summary="Draft a partnership of the caller's library with a partner (the library's staff)",
+    LIBRARY_STAFF,
+    "Draft a partnership of the caller's library with a partner (the library's staff)",
 )
 UPDATE_PARTNERSHIP = PARTNERS.declare(
     "update_partnership",
     UpdatePartnership,
     PartnershipView,
-    roles=LIBRARY_STAFF,
-    summary="Change roles, contributions, dates or the review date; If-Match",
+    LIBRARY_STAFF,
+    "Change roles, contributions, dates or the review date; If-Match",
 )
 CHANGE_PARTNERSHIP_STATUS = PARTNERS.declare(
     "change_partnership_status",
     ChangePartnershipStatus,
     PartnershipView,
-    roles=LIBRARY_STAFF,
-    summary="Activate, suspend, resume or end a partnership (the library's staff)",
+    LIBRARY_STAFF,
+    "Activate, suspend, resume or end a partnership (the library's staff)",
 )
-GET_PARTNERSHIP = PARTNERS.declare("get_partnership", GetPartnership, PartnershipView, summary="One partnership")
+GET_PARTNERSHIP = PARTNERS.declare("get_partnership", GetPartnership, PartnershipView, EVERYONE, "One partnership")
 LIST_PARTNERSHIPS = PARTNERS.declare(
     "list_partnerships",
     ListPartnerships,
     Page[PartnershipView],
-    summary="Partnerships the caller may see: its library's, the municipality's, or the partner's own",
+    EVERYONE,
+    "Partnerships the caller may see: its library's, the municipality's, or the partner's own",
 )
 PARTNERSHIP_HISTORY = PARTNERS.declare(
     "partnership_history",
     GetPartnershipHistory,
     History,
-    summary="Every change of the partnership: who, when, what it was and became",
+    EVERYONE,
+    "Every change of the partnership: who, when, what it was and became",
 )
 PARTNER_HISTORY = PARTNERS.declare(
     "partner_history",
     GetPartnerHistory,
     History,
-    summary="Every change of the partner and of the partnerships the caller sees",
+    EVERYONE,
+    "Every change of the partner and of the partnerships the caller sees",
 )
 
 GET_FEED = PARTNERS.declare(
-    "get_feed", GetFeed, FeedPage, summary="The partner's own event feed, oldest first, after a position"
+    "get_feed", GetFeed, FeedPage, EVERYONE, "The partner's own event feed, oldest first, after a position"
 )
 NATS_FEED_ACCESS = PARTNERS.declare(
     "nats_feed_access",
     GetNatsFeedAccess,
     NatsFeedAccess,
-    summary="How the partner reads its feed over NATS (no secret)",
+    EVERYONE,
+    "How the partner reads its feed over NATS (no secret)",
 )
 ISSUE_NATS_CREDENTIALS = PARTNERS.declare(
     "issue_nats_credentials",
     IssueNatsCredentials,
     NatsFeedCredentials,
-    roles=THE_PARTNER,
-    summary="Issue NATS credentials that read this partner's feed and nothing else (the token is shown once)",
+    THE_PARTNER,
+    "Issue NATS credentials that read this partner's feed and nothing else (the token is shown once)",
 )
 
 REGISTER_WEBHOOK = PARTNERS.declare(
     "register_webhook",
     RegisterWebhook,
     WebhookWithSecret,
-    roles=THE_PARTNER,
-    summary="Register an endpoint for the event types the partner wants (the signing secret is shown once)",
+    THE_PARTNER,
+    "Register an endpoint for the event types the partner wants (the signing secret is shown once)",
 )
 UPDATE_WEBHOOK = PARTNERS.declare(
     "update_webhook",
     UpdateWebhook,
     WebhookView,
-    roles=THE_PARTNER,
-    summary="Change the URL, event types or description, or pause it; If-Match",
+    THE_PARTNER,
+    "Change the URL, event types or description, or pause it; If-Match",
 )
 DELETE_WEBHOOK = PARTNERS.declare(
-    "delete_webhook",
-    WebhookRef,
-    type(None),
-    roles=THE_PARTNER,
-    summary="Remove a webhook; its pending deliveries are dropped",
+    "delete_webhook", WebhookRef, type(None), THE_PARTNER, "Remove a webhook; its pending deliveries are dropped"
 )
 ROTATE_WEBHOOK_SECRET = PARTNERS.declare(
     "rotate_webhook_secret",
     RotateWebhookSecret,
     WebhookWithSecret,
-    roles=THE_PARTNER,
-    summary="A new signing secret (shown once); the old one keeps signing beside it during the overlap",
+    THE_PARTNER,
+    "A new signing secret (shown once); the old one keeps signing beside it during the overlap",
 )
-GET_WEBHOOK = PARTNERS.declare("get_webhook", WebhookRef, WebhookView, roles=THE_PARTNER, summary="One webhook")
+GET_WEBHOOK = PARTNERS.declare("get_webhook", WebhookRef, WebhookView, THE_PARTNER, "One webhook")
 LIST_WEBHOOKS = PARTNERS.declare(
-    "list_webhooks", ListWebhooks, Page[WebhookView], roles=THE_PARTNER, summary="The partner's webhooks"
+    "list_webhooks", ListWebhooks, Page[WebhookView], THE_PARTNER, "The partner's webhooks"
 )
 LIST_DELIVERIES = PARTNERS.declare(
-    "list_deliveries",
-    ListDeliveries,
-    Page[DeliveryView],
-    roles=THE_PARTNER,
-    summary="The delivery log, newest first",
+    "list_deliveries", ListDeliveries, Page[DeliveryView], THE_PARTNER, "The delivery log, newest first"
 )
 GET_DELIVERY = PARTNERS.declare(
-    "get_delivery",
-    DeliveryRef,
-    DeliveryView,
-    roles=THE_PARTNER,
-    summary="One delivery with every try (status, error)",
+    "get_delivery", DeliveryRef, DeliveryView, THE_PARTNER, "One delivery with every try (status, error)"
 )
 REPLAY_DELIVERY = PARTNERS.declare(
     "replay_delivery",
     DeliveryRef,
     DeliveryView,
-    roles=THE_PARTNER,
-    summary="Deliver a failed (or delivered) event again, with a fresh set of tries",
+    THE_PARTNER,
+    "Deliver a failed (or delivered) event again, with a fresh set of tries",
 )
 REPLAY_FAILED_DELIVERIES = PARTNERS.declare(
-    "replay_failed_deliveries",
-    WebhookRef,
-    ReplayResult,
-    roles=THE_PARTNER,
-    summary="Replay every failed delivery of the webhook",
+    "replay_failed_deliveries", WebhookRef, ReplayResult, THE_PARTNER, "Replay every failed delivery of the webhook"
 )
 
 ISSUE_API_KEY = PARTNERS.declare(
     "issue_api_key",
     IssueApiKey,
     ApiKeyIssued,
-    roles=THE_PARTNER,
-    summary="Issue an API key with scopes, e.g. `referrals:write`, `feed:read` (shown once)",
+    THE_PARTNER,
+    "Issue an API key with scopes, e.g. `referrals:write`, `feed:read` (shown once)",
 )
 LIST_API_KEYS = PARTNERS.declare(
-    "list_api_keys",
-    ListApiKeys,
-    Page[ApiKeyView],
-    roles=THE_PARTNER,
-    summary="The partner's API keys (never the keys themselves)",
+    "list_api_keys", ListApiKeys, Page[ApiKeyView], THE_PARTNER, "The partner's API keys (never the keys themselves)"
 )
 REVOKE_API_KEY = PARTNERS.declare(
     "revoke_api_key",
     RevokeApiKey,
     ApiKeyView,
-    roles=THE_PARTNER,
-    summary="Revoke an API key (gateways drop it and end its live streams)",
+    THE_PARTNER,
+    "Revoke an API key (gateways drop it and end its live streams)",
 )
 AUTHENTICATE_API_KEY = PARTNERS.declare(
     "authenticate_api_key",
     AuthenticateApiKey,
     ApiKeyIdentity,
-    roles=OPERATORS,
-    summary="Whose a presented API key is (the gateway, as the system actor)",
+    OPERATORS,
+    "Whose a presented API key is (the gateway, as the system actor)",
 )
 RESOLVE_ACTOR_SCOPE = PARTNERS.declare(
     "resolve_actor_scope",
     ResolveActorScope,
     ActorScope,
-    roles=OPERATORS,
-    summary="Whether a token's municipality, library and partner are registered (the gateway, as the system actor)",
+    OPERATORS,
+    "Whether a token's municipality, library and partner are registered (the gateway, as the system actor)",
 )
 
 # --- notices by e-mail: a person's own choice (nobody reads another's), the mail outbox for operators
@@ -318,18 +303,20 @@ GET_NOTICE_PREFERENCES = PARTNERS.declare(
     "get_notice_preferences",
     GetNoticePreferences,
     NoticePreferences,
-    summary="Your notices by e-mail: your address, language and the kinds you get",
+    EVERYONE,
+    "Your notices by e-mail: your address, language and the kinds you get",
 )
 SET_NOTICE_PREFERENCES = PARTNERS.declare(
     "set_notice_preferences",
     SetNoticePreferences,
     NoticePreferences,
-    summary="Choose your notices by e-mail (the first time without `expected_version`, then with the one read)",
+    EVERYONE,
+    "Choose your notices by e-mail (the first time without `expected_version`, then with the one read)",
 )
 LIST_MAIL = PARTNERS.declare(
     "list_mail",
     ListMail,
     MailPage,
-    roles=OPERATORS,
-    summary="The latest messages of the mail outbox and how sending went (operators)",
+    OPERATORS,
+    "The latest messages of the mail outbox and how sending went (operators)",
 )

@@ -71,7 +71,7 @@ from shared.contracts.referrals.api.statistics import (
     ReferralStatistics,
 )
 from shared.contracts.vocabulary import Page
-from shared.operations import Operations
+from shared.operations import EVERYONE, Operations
 from shared.tenancy import Role
 
 REFERRALS = Operations("referrals")
@@ -86,222 +86,214 @@ SUBMIT_REFERRAL = REFERRALS.declare(
     "submit",
     SubmitReferral,
     ReferralView,
-    roles=(Role.OPERATOR, Role.STAFF, Role.PARTNER),
-    summary="Submit a referral (warm, with recorded consent): partner → library or library → partner",
+    (Role.OPERATOR, Role.STAFF, Role.PARTNER),
+    "Submit a referral (warm, with recorded consent): partner → library or library → partner",
 )
 GET_REFERRAL = REFERRALS.declare(
     "get",
     GetReferral,
     ReferralView,
-    summary="One referral, as far as the caller may see it (reads of the person are logged)",
+    EVERYONE,
+    "One referral, as far as the caller may see it (reads of the person are logged)",
 )
 LIST_REFERRALS = REFERRALS.declare(
     "list",
     ListReferrals,
     Page[ReferralSummary],
-    summary="Referrals in the caller's scope: overdue first, then newest; filters and search",
+    EVERYONE,
+    "Referrals in the caller's scope: overdue first, then newest; filters and search",
 )
 REFERRAL_STATISTICS = REFERRALS.declare(
     "statistics",
     GetReferralStatistics,
     ReferralStatistics,
-    summary="Counts by status, direction, need and outcome (no personal data)",
+    EVERYONE,
+    "Counts by status, direction, need and outcome (no personal data)",
 )
 REFERRALS_OVERVIEW_STATISTICS = REFERRALS.declare(
     "overview_statistics",
     GetReferralsOverviewStatistics,
     ReferralsOverviewStatistics,
-    summary="The referrals part of the municipality's overview",
+    EVERYONE,
+    "The referrals part of the municipality's overview",
 )
 REFERRALS_ANNUAL_FIGURES = REFERRALS.declare(
     "annual_figures",
     GetAnnualReferralFigures,
     AnnualReferralFigures,
-    roles=(Role.STAFF, Role.COORDINATOR, Role.OPERATOR),
-    summary="The referrals part of the municipality's annual report",
+    (Role.STAFF, Role.COORDINATOR, Role.OPERATOR),
+    "The referrals part of the municipality's annual report",
 )
 
 ACCEPT_REFERRAL = REFERRALS.declare(
-    "accept", ReferralStep[AcceptReferral], ReferralView, roles=PARTIES, summary="Accept a submitted referral"
+    "accept", ReferralStep[AcceptReferral], ReferralView, PARTIES, "Accept a submitted referral"
 )
 DECLINE_REFERRAL = REFERRALS.declare(
-    "decline", ReferralStep[DeclineReferral], ReferralView, roles=PARTIES, summary="Decline a submitted referral"
+    "decline", ReferralStep[DeclineReferral], ReferralView, PARTIES, "Decline a submitted referral"
 )
 PLAN_INTAKE = REFERRALS.declare(
-    "plan_intake", ReferralStep[PlanIntake], ReferralView, roles=PARTIES, summary="Plan (or re-plan) the handover"
+    "plan_intake", ReferralStep[PlanIntake], ReferralView, PARTIES, "Plan (or re-plan) the handover"
 )
 RECORD_INTAKE_HELD = REFERRALS.declare(
-    "record_intake_held",
-    ReferralStep[RecordIntakeHeld],
-    ReferralView,
-    roles=PARTIES,
-    summary="The planned intake took place",
+    "record_intake_held", ReferralStep[RecordIntakeHeld], ReferralView, PARTIES, "The planned intake took place"
 )
 COMPLETE_REFERRAL = REFERRALS.declare(
-    "complete", ReferralStep[CompleteReferral], ReferralView, roles=PARTIES, summary="Complete with the outcome"
+    "complete", ReferralStep[CompleteReferral], ReferralView, PARTIES, "Complete with the outcome"
 )
 WITHDRAW_REFERRAL = REFERRALS.declare(
-    "withdraw", ReferralStep[WithdrawReferral], ReferralView, roles=PARTIES, summary="Withdraw a referral"
+    "withdraw", ReferralStep[WithdrawReferral], ReferralView, PARTIES, "Withdraw a referral"
 )
 RECORD_NO_SHOW = REFERRALS.declare(
-    "record_no_show", ReferralStep[RecordNoShow], ReferralView, roles=PARTIES, summary="The participant did not come"
+    "record_no_show", ReferralStep[RecordNoShow], ReferralView, PARTIES, "The participant did not come"
 )
 REVOKE_CONSENT = REFERRALS.declare(
     "revoke_consent",
     ReferralStep[RevokeConsent],
     ReferralView,
-    roles=PARTIES,
-    summary="Record that the participant withdrew consent (either side): ends every party's view of the person",
+    PARTIES,
+    "Record that the participant withdrew consent (either side): ends every party's view of the person",
 )
 
 RECORD_REFERRAL_AGREEMENT = REFERRALS.declare(
     "record_agreement",
     RecordReferralAgreement,
     ReferralAgreementView,
-    roles=(Role.COORDINATOR, Role.OPERATOR),
-    summary="Record a municipality-wide referral agreement with a partner (the coordinator)",
+    (Role.COORDINATOR, Role.OPERATOR),
+    "Record a municipality-wide referral agreement with a partner (the coordinator)",
 )
 END_REFERRAL_AGREEMENT = REFERRALS.declare(
     "end_agreement",
     EndReferralAgreement,
     ReferralAgreementView,
-    roles=(Role.COORDINATOR, Role.OPERATOR),
-    summary="End a municipality-wide referral agreement: no new referrals under it, pseudonyms only",
+    (Role.COORDINATOR, Role.OPERATOR),
+    "End a municipality-wide referral agreement: no new referrals under it, pseudonyms only",
 )
 LIST_REFERRAL_AGREEMENTS = REFERRALS.declare(
     "list_agreements",
     ListReferralAgreements,
     Page[ReferralAgreementView],
-    roles=(Role.COORDINATOR, Role.STAFF, Role.OPERATOR),
-    summary="The municipality's referral agreements with partners",
+    (Role.COORDINATOR, Role.STAFF, Role.OPERATOR),
+    "The municipality's referral agreements with partners",
 )
 LIST_REFERRAL_COUNTERPARTS = REFERRALS.declare(
     "list_counterparts",
     ListReferralCounterparts,
     ReferralCounterparts,
-    roles=(Role.STAFF, Role.PARTNER),
-    summary="Whom the caller may refer to now: through an active partnership or the municipality's agreement",
+    (Role.STAFF, Role.PARTNER),
+    "Whom the caller may refer to now: through an active partnership or the municipality's agreement",
 )
 
 LIST_ACCESS_LOG = REFERRALS.declare(
     "access_log",
     ListAccessLog,
     Page[AccessLogEntry],
-    roles=STAFF,
-    summary="Who read participants' personal data in the caller's library (staff)",
+    STAFF,
+    "Who read participants' personal data in the caller's library (staff)",
 )
 EXPORT_PARTICIPANT_DATA = REFERRALS.declare(
     "export",
     ExportParticipantData,
     ParticipantExport,
-    roles=STAFF,
-    summary="Everything held about the participant (right of access; staff)",
+    STAFF,
+    "Everything held about the participant (right of access; staff)",
 )
 ERASE_PARTICIPANT_DATA = REFERRALS.declare(
-    "erase",
-    EraseParticipantData,
-    ReferralView,
-    roles=STAFF,
-    summary="Erase the participant's personal data (staff)",
+    "erase", EraseParticipantData, ReferralView, STAFF, "Erase the participant's personal data (staff)"
 )
 EXPORT_PERSON = REFERRALS.declare(
     "export_person",
     PersonLookup,
     PersonExport,
-    roles=STAFF,
-    summary="Everything the library holds about one person, across their referrals (right of access; staff)",
+    STAFF,
+    "Everything the library holds about one person, across their referrals (right of access; staff)",
 )
 ERASE_PERSON = REFERRALS.declare(
     "erase_person",
     PersonLookup,
     PersonErased,
-    roles=STAFF,
-    summary="Erase one person's personal data in all their referrals of the library (staff)",
+    STAFF,
+    "Erase one person's personal data in all their referrals of the library (staff)",
 )
 ASK_OTHER_LIBRARIES = REFERRALS.declare(
     "ask_other_libraries",
     AskOtherLibraries,
     OtherLibrariesAsked,
-    roles=STAFF,
-    summary="The person asked at the desk for their data or its erasure everywhere: ask each other library (staff)",
+    STAFF,
+    "The person asked at the desk for their data or its erasure everywhere: ask each other library (staff)",
 )
 ROTATE_ENCRYPTION = REFERRALS.declare(
     "rotate_encryption",
     RotateEncryption,
     RotationResult,
-    roles=(Role.OPERATOR,),
-    summary="Re-seal personal data with the newest key (operators)",
+    (Role.OPERATOR,),
+    "Re-seal personal data with the newest key (operators)",
 )
 
 GET_REFERRAL_POLICY = REFERRALS.declare(
     "get_policy",
     GetReferralPolicy,
     ReferralPolicyView,
-    roles=(Role.STAFF, Role.COORDINATOR, Role.OPERATOR),
-    summary="The library's response time, expiry and retention (defaults where not set)",
+    (Role.STAFF, Role.COORDINATOR, Role.OPERATOR),
+    "The library's response time, expiry and retention (defaults where not set)",
 )
 SET_REFERRAL_POLICY = REFERRALS.declare(
     "set_policy",
     SetReferralPolicy,
     ReferralPolicyView,
-    roles=(Role.STAFF, Role.OPERATOR),
-    summary="Set the library's response time, expiry and retention (its staff)",
+    (Role.STAFF, Role.OPERATOR),
+    "Set the library's response time, expiry and retention (its staff)",
 )
 
 LIST_DUPLICATE_WARNINGS = REFERRALS.declare(
     "list_duplicates",
     ListDuplicateWarnings,
     Page[DuplicateWarningView],
-    roles=STAFF,
-    summary="Possible duplicate referrals of the library",
+    STAFF,
+    "Possible duplicate referrals of the library",
 )
 DECIDE_DUPLICATE = REFERRALS.declare(
-    "decide_duplicate",
-    DecideDuplicate,
-    DuplicateWarningView,
-    roles=STAFF,
-    summary="Decide a possible duplicate",
+    "decide_duplicate", DecideDuplicate, DuplicateWarningView, STAFF, "Decide a possible duplicate"
 )
 
 ISSUE_PARTICIPANT_CODE = REFERRALS.declare(
     "issue_participant_code",
     IssueParticipantCode,
     ParticipantCodeIssued,
-    roles=STAFF,
-    summary="Give a participant a personal code for their page",
+    STAFF,
+    "Give a participant a personal code for their page",
 )
 REVOKE_PARTICIPANT_CODE = REFERRALS.declare(
     "revoke_participant_code",
     RevokeParticipantCode,
     ParticipantCodeRevoked,
-    roles=STAFF,
-    summary="Revoke a participant's personal code",
+    STAFF,
+    "Revoke a participant's personal code",
 )
 OPEN_PARTICIPANT_PAGE = REFERRALS.declare(
     "open_participant_page",
     OpenParticipantPage,
     ParticipantPage,
-    roles=PARTICIPANT_PAGE,
-    summary="What a participant sees on their page, by their code",
+    PARTICIPANT_PAGE,
+    "What a participant sees on their page, by their code",
 )
 REQUEST_PARTICIPANT_CHANGE = REFERRALS.declare(
     "request_participant_change",
     RequestParticipantChange,
     ParticipantChangeRecorded,
-    roles=PARTICIPANT_PAGE,
-    summary="A participant asks the library to call about a change",
+    PARTICIPANT_PAGE,
+    "A participant asks the library to call about a change",
 )
 LIST_CHANGE_REQUESTS = REFERRALS.declare(
     "list_change_requests",
     ListChangeRequests,
     Page[ChangeRequestView],
-    roles=STAFF,
-    summary="Participants' change requests for the library",
+    STAFF,
+    "Participants' change requests for the library",
 )
 HANDLE_CHANGE_REQUEST = REFERRALS.declare(
     "handle_change_request",
     HandleChangeRequest,
     ChangeRequestView,
-    roles=STAFF,
-    summary="Mark a participant's change request handled",
+    STAFF,
+    "Mark a participant's change request handled",
 )

@@ -79,7 +79,7 @@ from shared.contracts.volunteers.api.volunteers import (
     UpdateVolunteer,
     VolunteerView,
 )
-from shared.operations import Operations
+from shared.operations import EVERYONE, Operations
 from shared.tenancy import Role
 
 VOLUNTEERS = Operations("volunteers")
@@ -97,116 +97,110 @@ HOURS_READERS = (*READERS, Role.PARTNER)
 
 # --- recruitment: vacancies, applications and the pipeline, screening, interns
 CREATE_VACANCY = VOLUNTEERS.declare(
-    "create_vacancy",
-    CreateVacancy,
-    VacancyView,
-    roles=MANAGERS,
-    summary="Create a vacancy (draft) for the caller's library",
+    "create_vacancy", CreateVacancy, VacancyView, MANAGERS, "Create a vacancy (draft) for the caller's library"
 )
 UPDATE_VACANCY = VOLUNTEERS.declare(
-    "update_vacancy",
-    UpdateVacancy,
-    VacancyView,
-    roles=MANAGERS,
-    summary="Change what a vacancy asks (If-Match or expected_version)",
+    "update_vacancy", UpdateVacancy, VacancyView, MANAGERS, "Change what a vacancy asks (If-Match or expected_version)"
 )
 TAKE_VACANCY_STEP = VOLUNTEERS.declare(
-    "take_vacancy_step",
-    TakeVacancyStep,
-    VacancyView,
-    roles=MANAGERS,
-    summary="Publish or close a vacancy",
+    "take_vacancy_step", TakeVacancyStep, VacancyView, MANAGERS, "Publish or close a vacancy"
 )
-GET_VACANCY = VOLUNTEERS.declare("get_vacancy", GetVacancy, VacancyView, summary="One vacancy")
+GET_VACANCY = VOLUNTEERS.declare("get_vacancy", GetVacancy, VacancyView, EVERYONE, "One vacancy")
 LIST_VACANCIES = VOLUNTEERS.declare(
     "list_vacancies",
     ListVacancies,
     Page[VacancyView],
-    summary="Vacancies in scope; a volunteer organisation sees the published ones of its libraries",
+    EVERYONE,
+    "Vacancies in scope; a volunteer organisation sees the published ones of its libraries",
 )
 APPLY = VOLUNTEERS.declare(
     "apply",
     Apply,
     VolunteerView,
-    summary="Apply: through the library's own channel (staff) or a volunteer organisation (recorded)",
+    EVERYONE,
+    "Apply: through the library's own channel (staff) or a volunteer organisation (recorded)",
 )
 TAKE_VOLUNTEER_STEP = VOLUNTEERS.declare(
     "take_volunteer_step",
     TakeVolunteerStep,
     VolunteerView,
-    summary="A step of the pipeline: start_intake, start_screening, activate, withdraw, reject, deactivate, "
+    EVERYONE,
+    "A step of the pipeline: start_intake, start_screening, activate, withdraw, reject, deactivate, "
     "reactivate; end (interns)",
 )
 UPDATE_VOLUNTEER = VOLUNTEERS.declare(
     "update_volunteer",
     UpdateVolunteer,
     VolunteerView,
-    roles=MANAGERS,
-    summary="Change contact details, motivation, or whether the role needs a VOG",
+    MANAGERS,
+    "Change contact details, motivation, or whether the role needs a VOG",
 )
 GET_VOLUNTEER = VOLUNTEERS.declare(
     "get_volunteer",
     GetVolunteer,
     VolunteerView,
-    summary="One volunteer or intern (names and contacts for the library's staff)",
+    EVERYONE,
+    "One volunteer or intern (names and contacts for the library's staff)",
 )
 LIST_VOLUNTEERS = VOLUNTEERS.declare(
-    "list_volunteers", ListVolunteers, Page[VolunteerView], summary="Volunteers and interns in scope"
+    "list_volunteers", ListVolunteers, Page[VolunteerView], EVERYONE, "Volunteers and interns in scope"
 )
 REQUEST_CERTIFICATE = VOLUNTEERS.declare(
     "request_certificate",
     RequestCertificate,
     VolunteerView,
-    roles=MANAGERS,
-    summary="Request a certificate of conduct (VOG), first or as a renewal",
+    MANAGERS,
+    "Request a certificate of conduct (VOG), first or as a renewal",
 )
 RECEIVE_CERTIFICATE = VOLUNTEERS.declare(
     "receive_certificate",
     ReceiveCertificate,
     VolunteerView,
-    roles=MANAGERS,
-    summary="The requested certificate of conduct arrived: its date, and until when it counts",
+    MANAGERS,
+    "The requested certificate of conduct arrived: its date, and until when it counts",
 )
 REGISTER_INTERN = VOLUNTEERS.declare(
     "register_intern",
     RegisterIntern,
     VolunteerView,
-    summary="Register an intern supplied by a partner school (staff, or the school itself)",
+    EVERYONE,
+    "Register an intern supplied by a partner school (staff, or the school itself)",
 )
 CONFIRM_INTERNSHIP = VOLUNTEERS.declare(
     "confirm_internship",
     ConfirmInternship,
     VolunteerView,
-    roles=(Role.PARTNER,),
-    summary="The school confirms its intern's period as registered (once, while the internship runs)",
+    (Role.PARTNER,),
+    "The school confirms its intern's period as registered (once, while the internship runs)",
 )
 ASSESS_INTERN = VOLUNTEERS.declare(
     "assess_intern",
     AssessIntern,
     VolunteerView,
-    roles=STAFF,
-    summary="The library's end-of-period assessment of its intern, for the school (replaces an earlier one)",
+    STAFF,
+    "The library's end-of-period assessment of its intern, for the school (replaces an earlier one)",
 )
 VOLUNTEERS_STATISTICS = VOLUNTEERS.declare(
     "statistics",
     GetVolunteersStatistics,
     VolunteersStatistics,
-    summary="The volunteers part of the municipality's overview",
+    EVERYONE,
+    "The volunteers part of the municipality's overview",
 )
 VOLUNTEER_PARTNER_ACTS = VOLUNTEERS.declare(
     "partner_acts",
     GetVolunteerPartnerActs,
     VolunteersPartnerActs,
-    roles=(Role.STAFF, Role.COORDINATOR, Role.OPERATOR),
-    summary="Per partner over a period: trainings it gave and their attendance, interns it supplied and their hours",
+    (Role.STAFF, Role.COORDINATOR, Role.OPERATOR),
+    "Per partner over a period: trainings it gave and their attendance, interns it supplied and their hours",
 )
 
 VOLUNTEERS_ANNUAL_FIGURES = VOLUNTEERS.declare(
     "annual_figures",
     GetAnnualVolunteerFigures,
     AnnualVolunteerFigures,
-    roles=READERS,
-    summary="The volunteers part of the municipality's annual report",
+    READERS,
+    "The volunteers part of the municipality's annual report",
 )
 
 # --- training: modules, sessions, attendance and the qualifications it gives
@@ -214,163 +208,158 @@ ADD_TRAINING_MODULE = VOLUNTEERS.declare(
     "add_training_module",
     AddTrainingModule,
     TrainingModuleView,
-    roles=TRAINERS,
-    summary="Add a training module given by the library or a volunteer organisation (which may add its own)",
+    TRAINERS,
+    "Add a training module given by the library or a volunteer organisation (which may add its own)",
 )
 UPDATE_TRAINING_MODULE = VOLUNTEERS.declare(
     "update_training_module",
     UpdateTrainingModule,
     TrainingModuleView,
-    roles=MANAGERS,
-    summary="Change a module: its qualification and how long it holds",
+    MANAGERS,
+    "Change a module: its qualification and how long it holds",
 )
 GET_TRAINING_MODULE = VOLUNTEERS.declare(
-    "get_training_module", GetTrainingModule, TrainingModuleView, summary="One training module"
+    "get_training_module", GetTrainingModule, TrainingModuleView, EVERYONE, "One training module"
 )
 LIST_TRAINING_MODULES = VOLUNTEERS.declare(
     "list_training_modules",
     ListTrainingModules,
     Page[TrainingModuleView],
-    summary="Training modules in scope (bought ones included)",
+    EVERYONE,
+    "Training modules in scope (bought ones included)",
 )
 SCHEDULE_TRAINING_SESSION = VOLUNTEERS.declare(
     "schedule_training_session",
     ScheduleTrainingSession,
     TrainingSessionView,
-    roles=TRAINERS,
-    summary="Schedule a session of a module (a volunteer organisation: of a module it gives)",
+    TRAINERS,
+    "Schedule a session of a module (a volunteer organisation: of a module it gives)",
 )
 GET_TRAINING_SESSION = VOLUNTEERS.declare(
-    "get_training_session", GetTrainingSession, TrainingSessionView, summary="One training session with its attendance"
+    "get_training_session",
+    GetTrainingSession,
+    TrainingSessionView,
+    EVERYONE,
+    "One training session with its attendance",
 )
 LIST_TRAINING_SESSIONS = VOLUNTEERS.declare(
     "list_training_sessions",
     ListTrainingSessions,
     Page[TrainingSessionView],
-    summary="Training sessions in scope, by start",
+    EVERYONE,
+    "Training sessions in scope, by start",
 )
 LIST_QUALIFICATIONS = VOLUNTEERS.declare(
     "list_qualifications",
     ListQualifications,
     Page[HeldQualificationView],
-    roles=READERS,
-    summary="Who holds which qualification (for a volunteer, a code, a library)",
+    READERS,
+    "Who holds which qualification (for a volunteer, a code, a library)",
 )
 RECORD_ATTENDANCE = VOLUNTEERS.declare(
     "record_attendance",
     RecordAttendance,
     TrainingSessionView,
-    roles=TRAINERS,
-    summary="Record attendance; completing the module gives its qualification (a volunteer organisation: its sessions)",
+    TRAINERS,
+    "Record attendance; completing the module gives its qualification (a volunteer organisation: its sessions)",
 )
 
 # --- assignment: open assignments from courses, assignments, hours
-GET_OPENING = VOLUNTEERS.declare("get_opening", GetOpening, OpeningView, roles=READERS, summary="One open assignment")
+GET_OPENING = VOLUNTEERS.declare("get_opening", GetOpening, OpeningView, READERS, "One open assignment")
 LIST_OPENINGS = VOLUNTEERS.declare(
     "list_openings",
     ListOpenings,
     Page[OpeningView],
-    roles=READERS,
-    summary="Courses that need volunteers as guides, with the places left",
+    READERS,
+    "Courses that need volunteers as guides, with the places left",
 )
 UPDATE_OPENING = VOLUNTEERS.declare(
-    "update_opening",
-    UpdateOpening,
-    OpeningView,
-    roles=MANAGERS,
-    summary="What the guides of this course need (qualifications, VOG)",
+    "update_opening", UpdateOpening, OpeningView, MANAGERS, "What the guides of this course need (qualifications, VOG)"
 )
 ASSIGN = VOLUNTEERS.declare(
     "assign",
     AssignVolunteer,
     AssignmentView,
-    roles=MANAGERS,
-    summary="Assign an active, screened and qualified volunteer or intern (409 says what lacks)",
+    MANAGERS,
+    "Assign an active, screened and qualified volunteer or intern (409 says what lacks)",
 )
-END_ASSIGNMENT = VOLUNTEERS.declare(
-    "end_assignment", EndAssignment, AssignmentView, roles=MANAGERS, summary="End an assignment"
-)
+END_ASSIGNMENT = VOLUNTEERS.declare("end_assignment", EndAssignment, AssignmentView, MANAGERS, "End an assignment")
 GET_ASSIGNMENT = VOLUNTEERS.declare(
-    "get_assignment", GetAssignment, AssignmentView, summary="One assignment with the minutes logged on it"
+    "get_assignment", GetAssignment, AssignmentView, EVERYONE, "One assignment with the minutes logged on it"
 )
 LIST_ASSIGNMENTS = VOLUNTEERS.declare(
     "list_assignments",
     ListAssignments,
     Page[AssignmentView],
-    summary="Assignments in scope; a supplying partner sees those of its people",
+    EVERYONE,
+    "Assignments in scope; a supplying partner sees those of its people",
 )
-LOG_HOURS = VOLUNTEERS.declare(
-    "log_hours", LogHours, HoursEntryView, roles=MANAGERS, summary="Log hours worked on an assignment"
-)
+LOG_HOURS = VOLUNTEERS.declare("log_hours", LogHours, HoursEntryView, MANAGERS, "Log hours worked on an assignment")
 CORRECT_HOURS = VOLUNTEERS.declare(
     "correct_hours",
     CorrectHours,
     HoursEntryView,
-    roles=MANAGERS,
-    summary="Correct a wrong hours entry, with a reason (its history keeps what it said)",
+    MANAGERS,
+    "Correct a wrong hours entry, with a reason (its history keeps what it said)",
 )
 REMOVE_HOURS = VOLUNTEERS.declare(
     "remove_hours",
     RemoveHours,
     HoursEntryView,
-    roles=MANAGERS,
-    summary="Remove an hours entry logged by mistake, with a reason (it stays in the history, no longer counts)",
+    MANAGERS,
+    "Remove an hours entry logged by mistake, with a reason (it stays in the history, no longer counts)",
 )
 LIST_HOURS = VOLUNTEERS.declare(
     "list_hours",
     ListHours,
     Page[HoursEntryView],
-    roles=HOURS_READERS,
-    summary="An assignment's hours entries, removed ones flagged, with history",
+    HOURS_READERS,
+    "An assignment's hours entries, removed ones flagged, with history",
 )
 LIST_HOURS_TOTALS = VOLUNTEERS.declare(
     "list_hours_totals",
     ListHoursTotals,
     Page[HoursTotalView],
-    roles=HOURS_READERS,
-    summary="Hours (in minutes) summed per volunteer, library and month",
+    HOURS_READERS,
+    "Hours (in minutes) summed per volunteer, library and month",
 )
 
 # --- the person's rights and the library's retention policy
 EXPORT_VOLUNTEER_DATA = VOLUNTEERS.declare(
-    "export",
-    ExportVolunteerData,
-    VolunteerExport,
-    roles=STAFF,
-    summary="Everything held about the person (right of access; staff)",
+    "export", ExportVolunteerData, VolunteerExport, STAFF, "Everything held about the person (right of access; staff)"
 )
 ERASE_VOLUNTEER_DATA = VOLUNTEERS.declare(
     "erase",
     EraseVolunteerData,
     VolunteerView,
-    roles=STAFF,
-    summary="Erase the person's personal data now; someone in service leaves it first (staff)",
+    STAFF,
+    "Erase the person's personal data now; someone in service leaves it first (staff)",
 )
 LIST_VOLUNTEER_READS = VOLUNTEERS.declare(
     "access_log",
     ListVolunteerReads,
     Page[VolunteerReadEntry],
-    roles=STAFF,
-    summary="Who read volunteers' personal data in the caller's library, newest first (staff)",
+    STAFF,
+    "Who read volunteers' personal data in the caller's library, newest first (staff)",
 )
 GET_VOLUNTEER_POLICY = VOLUNTEERS.declare(
     "get_policy",
     GetVolunteerPolicy,
     VolunteerPolicyView,
-    roles=READERS,
-    summary="How long the library keeps leavers' personal data (defaults where not set)",
+    READERS,
+    "How long the library keeps leavers' personal data (defaults where not set)",
 )
 SET_VOLUNTEER_POLICY = VOLUNTEERS.declare(
     "set_policy",
     SetVolunteerPolicy,
     VolunteerPolicyView,
-    roles=READERS,
-    summary="Set how long the library keeps leavers' personal data (its staff, its coordinator)",
+    READERS,
+    "Set how long the library keeps leavers' personal data (its staff, its coordinator)",
 )
 ROTATE_ENCRYPTION = VOLUNTEERS.declare(
     "rotate_encryption",
     RotateEncryption,
     RotationResult,
-    roles=(Role.OPERATOR,),
-    summary="Re-seal personal data with the newest key (operators)",
+    (Role.OPERATOR,),
+    "Re-seal personal data with the newest key (operators)",
 )

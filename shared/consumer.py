@@ -34,7 +34,7 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from sqlalchemy.dialects.postgresql import UUID
 
 from shared.contracts import EVENT_TYPE_PREFIX, Envelope, EventData, decode_data
-from shared.db import driver_in_transaction, kernel_metadata
+from shared.db import driver_sql, kernel_metadata
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name, while_jetstream_settles
 from shared.puller import Puller
 from shared.telemetry import (
@@ -60,7 +60,7 @@ inbox = sa.Table(
 
 # The batch's events that this consumer has not handled before, recorded as handled, in one round trip.
 # A second copy of an event in the same batch conflicts with the first and is left out, like an older one.
-# On the transaction's asyncpg connection itself: SQLAlchemy's execution around it cost more than the statement.
+# In asyncpg's SQL, nothing compiled (shared/db.py driver_sql).
 FIRST_TIME = (
     "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id"
 )
@@ -265,8 +265,7 @@ class EventConsumer(Generic[E]):
 
     async def _first_time(self, tx: Transaction, ids: list[UUID_]) -> set[UUID_]:
         """Which of `ids` this consumer has not handled before, now recorded in the transaction's inbox."""
-        db = await driver_in_transaction(tx.session)
-        return {row[0] for row in await db.fetch(FIRST_TIME, self.durable, ids)}
+        return {row[0] for row in await driver_sql(tx.session, FIRST_TIME, self.durable, ids)}
 
     async def _apply(self, tx: Transaction, events: Sequence[tuple[Envelope, Any, Span]]) -> None:
         """The batch's new events (envelope, data, span), in stream order, each handled in its own span."""

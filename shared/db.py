@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -99,19 +99,14 @@ async def _run_script(conn: AsyncConnection, script: str) -> None:
     await driver.execute(script)
 
 
-async def driver_in_transaction(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under `session`, inside the session's transaction, for statements sent to the driver
-    directly. SQLAlchemy's asyncpg adapter sends BEGIN only with its own first statement: a statement sent to the
-    driver before that would commit on its own, and not roll back with the transaction (the inbox's rows did).
-    `_start_transaction` is the adapter's own step (SQLAlchemy 2.0, pinned in uv.lock); an autocommit session
-    starts none. tests/faults/test_consumers.py fails without it."""
-    raw = await (await session.connection()).get_raw_connection()
-    adapted: Any = raw.dbapi_connection
-    if adapted._transaction is None:
-        await adapted._start_transaction()
-    driver = raw.driver_connection
-    assert driver is not None
-    return driver
+async def driver_sql(session: AsyncSession, sql: str, *arguments: Any) -> Sequence[sa.Row[Any]]:
+    """A statement in asyncpg's own SQL (`$1` …) in the session's transaction, nothing compiled: for a consumer's
+    statements per batch. Through SQLAlchemy's execution all the same, not on the driver beside it: that sends
+    the transaction's BEGIN (its adapter sends one only with its own first statement, so a statement sent to the
+    driver first committed on its own) and, when the connection turns out lost (PostgreSQL restarted), drops it
+    and every pooled connection as old, where an error on the driver alone left them to fail the retries too."""
+    connection = await session.connection()
+    return (await connection.exec_driver_sql(sql, arguments)).all()
 
 
 # --- statements on the driver directly, for the hottest reads ------------------------------------------------

@@ -26,7 +26,6 @@ from shared.contracts import Envelope
 from shared.contracts.courses.events import CoursePublished
 from shared.contracts.partners.api.feeds import DeliveryStatus, FeedEntryView
 from shared.contracts.partners.api.organisations import PartnerStatus
-from shared.db import driver_in_transaction
 from shared.ids import new_id
 from shared.relay import OrderedPublisher, Publication, Relay, acknowledged_prefix
 from shared.settings import Settings
@@ -129,9 +128,8 @@ async def project_referral_events(tx: Transaction, events: Sequence[tuple[Envelo
     """`project_referral_event` for a batch at once (the consumer's new events, in stream order): the courses'
     providers, the partners and their webhooks in a statement each, every entry in one, the deliveries in one.
     The entries are written in the order one by one would write them: event by event, its partners sorted."""
-    db = await driver_in_transaction(tx.session)  # the transaction's: the entries commit with the inbox rows
     courses = {course for envelope, _ in events if (course := feeds.course_of(envelope.data)) is not None}
-    providers = await feed_store.course_providers(db, sorted(courses)) if courses else {}
+    providers = await feed_store.course_providers(tx.session, sorted(courses)) if courses else {}
     named: list[tuple[Envelope, dict[str, str], list[UUID]]] = []
     for envelope, span in events:
         partner_ids = feeds.partners_named(envelope.data)
@@ -142,7 +140,7 @@ async def project_referral_events(tx: Transaction, events: Sequence[tuple[Envelo
         # The entry's publish and its deliveries continue the trace of its event.
         propagate.inject(carrier, context=trace.set_span_in_context(span))
         named.append((envelope, carrier, sorted(partner_ids)))
-    targets = await feed_store.feed_targets(db, sorted({p for _, _, partner_ids in named for p in partner_ids}))
+    targets = await feed_store.feed_targets(tx.session, sorted({p for _, _, partner_ids in named for p in partner_ids}))
     entries = [
         {
             "partner_id": partner_id,
@@ -150,25 +148,25 @@ async def project_referral_events(tx: Transaction, events: Sequence[tuple[Envelo
             "event_type": envelope.type,
             "time": envelope.time,
             "library": envelope.library,
-            "data": msgspec.json.encode(feeds.entry_data(envelope.data, target["feed_key"])).decode(),
+            "data": msgspec.json.encode(feeds.entry_data(envelope.data, target.feed_key)).decode(),
             "source": envelope.source,
             "subject": envelope.subject,
             "trace_context": msgspec.json.encode(carrier).decode(),
         }
         for envelope, carrier, partner_ids in named
         for partner_id in partner_ids
-        if (target := targets.get(partner_id)) is not None and target["status"] != PartnerStatus.ENDED.value
+        if (target := targets.get(partner_id)) is not None and target.status != PartnerStatus.ENDED.value
     ]
     if not entries:
         return
-    positions = await feed_store.append_entries(db, entries)
+    positions = await feed_store.append_entries(tx.session, entries)
     now = tx.clock.now()
     deliveries = [
         row
         for envelope, carrier, partner_ids in named
         for partner_id in partner_ids
         if (position := positions.get((partner_id, envelope.id))) is not None
-        and (hooks := targets[partner_id]["webhooks"]) is not None
+        and (hooks := targets[partner_id].webhooks) is not None
         for row in _deliveries(msgspec.json.decode(hooks), envelope, partner_id, position, carrier, now)
     ]
     if deliveries:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.dialects.postgresql import insert
@@ -25,7 +24,7 @@ from services.partners.store import (
 )
 from shared.contracts.partners.api.feeds import WebhookStatus
 from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus
-from shared.db import Prepared
+from shared.db import Prepared, driver_sql
 
 # Built once, with bind parameters: the feed projection runs these for every event and partner.
 APPEND_TO_FEED = insert(feed_entries).on_conflict_do_nothing().returning(feed_entries.c.position)
@@ -64,9 +63,9 @@ async def append_to_feed(session: AsyncSession, **entry: object) -> int | None:
     return (await session.execute(APPEND_TO_FEED, entry)).scalar_one_or_none()
 
 
-# --- a batch of events into the feeds at once (the referral events' consumer), on the transaction's asyncpg
-# connection: one statement for the batch's partners, one for its entries, instead of two through SQLAlchemy for
-# every event and partner. JSON goes as text both ways, whatever codecs the connection has.
+# --- a batch of events into the feeds at once (the referral events' consumer), in asyncpg's SQL (shared/db.py
+# driver_sql): one statement for the batch's partners, one for its entries, instead of two compiled by SQLAlchemy
+# for every event and partner. JSON goes as text both ways.
 
 COURSE_PROVIDERS = "SELECT course_id, partner_id FROM known_courses WHERE course_id = ANY($1::uuid[])"
 FEED_TARGETS = (
@@ -101,20 +100,20 @@ ENTRY_COLUMNS = (
 )
 
 
-async def course_providers(db: asyncpg.Connection, course_ids: list[UUID]) -> dict[UUID, UUID]:
-    return {row["course_id"]: row["partner_id"] for row in await db.fetch(COURSE_PROVIDERS, course_ids)}
+async def course_providers(session: AsyncSession, course_ids: list[UUID]) -> dict[UUID, UUID]:
+    return {row.course_id: row.partner_id for row in await driver_sql(session, COURSE_PROVIDERS, course_ids)}
 
 
-async def feed_targets(db: asyncpg.Connection, partner_ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+async def feed_targets(session: AsyncSession, partner_ids: list[UUID]) -> dict[UUID, sa.Row[Any]]:
     """`feed_target` for several partners at once, by id (`webhooks` as JSON text, NULL where none)."""
-    return {row["id"]: row for row in await db.fetch(FEED_TARGETS, partner_ids)}
+    return {row.id: row for row in await driver_sql(session, FEED_TARGETS, partner_ids)}
 
 
-async def append_entries(db: asyncpg.Connection, entries: list[dict[str, Any]]) -> dict[tuple[UUID, UUID], int]:
+async def append_entries(session: AsyncSession, entries: list[dict[str, Any]]) -> dict[tuple[UUID, UUID], int]:
     """Each new entry's position by (partner, event); an entry the partner has already is left out."""
     columns = [[entry[name] for entry in entries] for name in ENTRY_COLUMNS]
-    rows = await db.fetch(APPEND_ENTRIES, *columns)
-    return {(row["partner_id"], row["event_id"]): row["position"] for row in rows}
+    rows = await driver_sql(session, APPEND_ENTRIES, *columns)
+    return {(row.partner_id, row.event_id): row.position for row in rows}
 
 
 async def course_provider(session: AsyncSession, course_id: UUID) -> UUID | None:

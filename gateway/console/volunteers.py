@@ -96,9 +96,6 @@ async def library_people(rpc: RpcClient, actor: Actor) -> dict[str, VolunteerVie
     return (await trainable_people(rpc, actor))[0]
 
 
-PEOPLE_PAGE = paging.PAGE  # people a page of the pipeline shows (paging.PAGE, read at each call); then the cursor
-
-
 async def load(
     rpc: RpcClient,
     actor: Actor,

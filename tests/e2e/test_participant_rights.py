@@ -15,7 +15,7 @@ from gateway import participant_document
 from shared.clock import LOCAL_TIME
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
-from tests.e2e.test_participant_page import (
+from tests.e2e.participant_support import (
     EASY_ENOUGH,
     flesch_douma,
     issue_code,

@@ -143,7 +143,7 @@ async def test_a_suspended_partner_sees_pseudonyms_only_on_referrals_it_was_part
 async def test_a_suspended_partnership_takes_no_new_referrals_and_hides_the_person_until_resumed(
     platform: RunningPlatform, unpartnered: Tenant
 ) -> None:
-    from tests.e2e.test_participant_page import issue_code, participant, visible_text
+    from tests.e2e.participant_support import issue_code, participant, visible_text
     from tests.e2e.test_participant_rights import today
 
     tenant = unpartnered

@@ -13,10 +13,10 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from gateway.console import forms
+from gateway.console import forms, paging
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
-from gateway.console.session import Visitor
+from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.participant_data import ListAccessLog
@@ -26,7 +26,6 @@ from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
-SHOWN = 100  # a page of reads; the next ones by their link
 LOGS = ("referrals", "volunteers")
 
 
@@ -44,11 +43,16 @@ class AccessLogPages(Controller):
     ) -> Response[str]:
         actor = visitor.signed_in(Role.STAFF)
         log = of or "referrals"
-        entries: list[Any] = []
-        next_cursor = None
+        path = f"{PREFIX}/access-log"
+        entries: paging.Listing[Any] = paging.nothing(path)
         problem: Explanation | None = None
         try:
-            entries, next_cursor = await self._read(rpc, actor, log, referral_id, cursor)
+            entries = await paging.one_page(
+                self._reads(rpc, actor, log, referral_id),
+                cursor,
+                path=path,
+                keep={"of": log, "referral_id": referral_id if log == "referrals" else None},
+            )
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = explain(visitor.lang, exc)
         return page(
@@ -58,23 +62,26 @@ class AccessLogPages(Controller):
             section="access_log",
             log=log if log in LOGS else "referrals",
             logs=LOGS,
-            entries=entries,
+            entries=entries.items,
+            entry_pages=entries,
             referral_id=referral_id if log == "referrals" and problem is None else None,  # a checked id only
-            next_cursor=next_cursor,
             problem=problem,
             parties=await load_names(rpc, actor),
         )
 
     @staticmethod
-    async def _read(
-        rpc: RpcClient, actor: Actor, log: str, referral_id: str | None, cursor: str | None
-    ) -> tuple[list[Any], str | None]:
+    def _reads(rpc: RpcClient, actor: Actor, log: str, referral_id: str | None) -> paging.Fetch[Any]:
+        """A page of the chosen log at the API's cursor."""
         if log == "referrals":
-            query = forms.convert({"referral_id": referral_id or None, "cursor": cursor, "limit": SHOWN}, ListAccessLog)
-            found = await rpc.call(ops.LIST_ACCESS_LOG, actor, query)
-            return list(found.items), found.next_cursor
+            return lambda at, limit: rpc.call(
+                ops.LIST_ACCESS_LOG,
+                actor,
+                forms.convert({"referral_id": referral_id or None, "cursor": at, "limit": limit}, ListAccessLog),
+            )
         if log == "volunteers":
-            reads = forms.convert({"cursor": cursor, "limit": SHOWN}, ListVolunteerReads)
-            page_of = await rpc.call(volunteer_ops.LIST_VOLUNTEER_READS, actor, reads)
-            return list(page_of.items), page_of.next_cursor
+            return lambda at, limit: rpc.call(
+                volunteer_ops.LIST_VOLUNTEER_READS,
+                actor,
+                forms.convert({"cursor": at, "limit": limit}, ListVolunteerReads),
+            )
         raise InvalidInput("not a log of the console - at `$.of`")

@@ -30,7 +30,6 @@ from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
-SHOWN = 100
 FILTERS = ("in_force", "ended", "all")
 DONE = ("agreement_recorded", "agreement_ended")
 READERS = (Role.COORDINATOR, Role.STAFF)
@@ -91,26 +90,26 @@ class AgreementPages(Controller):
         problem: Explanation | None = None,
         values: dict[str, Any] | None = None,
     ) -> Response[str]:
-        agreements: list[Any] = []
-        next_cursor = None
+        path = f"{PREFIX}/agreements"
+        agreements: paging.Listing[Any] = paging.nothing(path)
         in_force: set[str] = set()
         try:
             if shown not in FILTERS:
                 raise InvalidInput("not a choice of agreements - at `$.status`")
             narrowed = None if shown == "all" else shown
-            query = forms.convert({"status": narrowed, "cursor": cursor, "limit": SHOWN}, ListReferralAgreements)
+
+            def listed(status: str | None) -> paging.Fetch[Any]:
+                return lambda at, limit: rpc.call(
+                    ops.LIST_REFERRAL_AGREEMENTS,
+                    actor,
+                    forms.convert({"status": status, "cursor": at, "limit": limit}, ListReferralAgreements),
+                )
+
             # Every agreement in force (page by page with the API's cursor), to leave their partners out of the choice.
-            found, current = await asyncio.gather(
-                rpc.call(ops.LIST_REFERRAL_AGREEMENTS, actor, query),
-                paging.every(
-                    lambda at, limit: rpc.call(
-                        ops.LIST_REFERRAL_AGREEMENTS,
-                        actor,
-                        ListReferralAgreements(status=AgreementStatus.IN_FORCE, limit=limit, cursor=at),
-                    )
-                ),
+            agreements, current = await asyncio.gather(
+                paging.one_page(listed(narrowed), cursor, path=path, keep={"status": shown}),
+                paging.every(listed(AgreementStatus.IN_FORCE.value)),
             )
-            agreements, next_cursor = found.items, found.next_cursor
             in_force = {str(a.partner_id) for a in current.items}
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = problem or explain(visitor.lang, exc)
@@ -126,10 +125,10 @@ class AgreementPages(Controller):
             "agreements.html",
             status=problem.status if problem else 200,
             section="agreements",
-            agreements=agreements,
+            agreements=agreements.items,
+            agreement_pages=agreements,
             shown=shown,
             filters=FILTERS,
-            next_cursor=next_cursor,
             parties=names,
             candidates=candidates,
             may_manage=actor.role is Role.COORDINATOR,

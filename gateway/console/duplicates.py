@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.participant_tools import duplicate_decision
@@ -25,7 +25,6 @@ from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
-SHOWN = 50  # a page of warnings; the next ones by their link
 FILTERS = ("open", "linked", "separate", "all")
 DONE = ("duplicate_link", "duplicate_separate")
 
@@ -77,15 +76,22 @@ class DuplicatePages(Controller):
         notice: str | None = None,
         problem: Explanation | None = None,
     ) -> Response[str]:
-        warnings: list[Any] = []
-        next_cursor = None
+        path = f"{PREFIX}/duplicates"
+        warnings: paging.Listing[Any] = paging.nothing(path)
         try:
             if shown not in FILTERS:
                 raise InvalidInput("not a choice of duplicates - at `$.decision`")
             narrowed = None if shown == "all" else shown
-            query = forms.convert({"decision": narrowed, "cursor": cursor, "limit": SHOWN}, ListDuplicateWarnings)
-            found = await rpc.call(ops.LIST_DUPLICATE_WARNINGS, actor, query)
-            warnings, next_cursor = found.items, found.next_cursor
+            warnings = await paging.one_page(
+                lambda at, limit: rpc.call(
+                    ops.LIST_DUPLICATE_WARNINGS,
+                    actor,
+                    forms.convert({"decision": narrowed, "cursor": at, "limit": limit}, ListDuplicateWarnings),
+                ),
+                cursor,
+                path=path,
+                keep={"decision": shown},
+            )
         except (PartnernetError, msgspec.ValidationError) as exc:
             problem = problem or explain(visitor.lang, exc)
             shown = "open"
@@ -94,10 +100,10 @@ class DuplicatePages(Controller):
             "duplicates.html",
             status=problem.status if problem else 200,
             section="duplicates",
-            warnings=warnings,
+            warnings=warnings.items,
+            warning_pages=warnings,
             shown=shown,
             filters=FILTERS,
-            next_cursor=next_cursor,
             parties=await load_names(rpc, actor),
             library=actor.library,
             notice=notice,

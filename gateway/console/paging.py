@@ -51,6 +51,11 @@ class Listing(Generic[T]):
         return self.next_cursor is not None
 
 
+def nothing(path: str) -> Listing[T]:
+    """No page (the page shows its problem instead): no items and no links onward."""
+    return Listing(items=[], next_cursor=None, paged=False, first_href=path, next_href=None)
+
+
 async def one_page(
     fetch: Fetch[T],
     cursor: str | None,

@@ -56,10 +56,12 @@ async def test_staff_see_who_read_their_participants_and_volunteers(console: Con
     assert theirs and NL["volunteer_read.list"] in theirs[0]
     assert person["person"]["name"] not in volunteers.text
 
-    for bad in ("?of=everyone", "?referral_id=not-an-id", "?cursor=%25%25%25", "?of=volunteers&cursor=%25"):
+    for bad in ("?of=everyone", "?referral_id=not-an-id", "?referral_id=not-an-id&cursor=%25"):
         refused = await console.get(f"/console/access-log{bad}")
         assert refused.status_code == 422, (bad, refused.status_code)
         assert NL["problem.invalid-input"] in refused.text and 'href="/console/referrals/not-an-id"' not in refused.text
+    for typo in ("?cursor=%25%25%25", "?of=volunteers&cursor=%25"):  # a cursor not of the API's: the first page
+        assert (await console.get(f"/console/access-log{typo}")).status_code == 200
 
     await console.post("/console/language", {"lang": "en", "next": "/console/access-log"})
     english = await console.get("/console/access-log")

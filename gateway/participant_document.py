@@ -1,7 +1,7 @@
 """What every page of the participant's shares: its one inline style (large text, high contrast, visible focus)
 and one inline script (read aloud with the browser's own voice), the strict CSP and headers that go with them,
-and dates written out in Dutch. The document around them is gateway/participant_templates/base.html; the pages
-are gateway/participant_html.py.
+and dates written out in Dutch (by Babel, as the console's). The document around them is
+gateway/participant_templates/base.html; the pages are gateway/participant_html.py.
 """
 
 from __future__ import annotations
@@ -10,23 +10,9 @@ import base64
 import hashlib
 from datetime import date, datetime
 
-from shared.clock import LOCAL_TIME
+from babel.dates import format_date
 
-DAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+from shared.clock import LOCAL_TIME
 
 # --- the document: large text, high contrast, visible focus; one inline style and one inline script ----------
 
@@ -110,8 +96,8 @@ HEADERS = {
 
 def day_and_time(at: datetime) -> tuple[str, str]:
     local = at.astimezone(LOCAL_TIME)
-    return f"{DAYS[local.weekday()]} {local.day} {MONTHS[local.month - 1]}", f"{local.hour}.{local.minute:02d}"
+    return format_date(local, "EEEE d MMMM", locale="nl"), f"{local.hour}.{local.minute:02d}"
 
 
 def long_date(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+    return format_date(day, "d MMMM y", locale="nl")

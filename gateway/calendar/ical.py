@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api.public import PublicSession
 
 PRODID = "-//partnernet//course calendar//NL"
@@ -57,7 +58,7 @@ def feed(
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         f"X-WR-CALNAME:{escape_text(name)}",
-        "X-WR-TIMEZONE:Europe/Amsterdam",
+        f"X-WR-TIMEZONE:{LOCAL_TIME.key}",
     ]
     for session in sessions:
         key = str(session.session_id)

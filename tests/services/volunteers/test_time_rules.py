@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import msgspec
 import nats
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 
 from services.volunteers.commands.interns import end_finished_internships
 from services.volunteers.commands.training import expire_qualifications
-from shared.clock import FixedClock, local_today
+from shared.clock import LOCAL_TIME, FixedClock, local_today
 from shared.contracts import Envelope
 from shared.messaging import event_stream_name
 from shared.outbox import outbox
@@ -35,7 +34,7 @@ from tests.services.volunteers.volunteer_tenant import (
     volunteer_tenant,
 )
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+AMSTERDAM = LOCAL_TIME  # the platform's local time (shared/clock.py), where days and months begin
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,13 @@ from tests.conftest import RunningPlatform
 from tests.console.conftest import ConsoleClient, World
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.console.test_training import local
-from tests.e2e.test_partners_train_volunteers import bring_training
-from tests.services.volunteers.volunteer_tenant import VolunteerTenant, active_volunteer, call, volunteer_tenant
+from tests.services.volunteers.volunteer_tenant import (
+    VolunteerTenant,
+    active_volunteer,
+    bring_training,
+    call,
+    volunteer_tenant,
+)
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ from shared.errors import Forbidden
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 from tests.conftest import RunningPlatform, Tenant, eventually
-from tests.e2e.test_partners_train_volunteers import bring_training, module_body
 from tests.e2e.test_referrers_ask_tailored_education import PATH, accepted_referral, enrol, request_body
 from tests.e2e.test_schools_follow_interns import register
 from tests.services.courses.support import (
@@ -37,8 +36,10 @@ from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     activate_partnership,
     active_volunteer,
+    bring_training,
     call,
     course_needing_volunteers,
+    module_body,
     opening_for,
     start_intern,
     volunteer_tenant,

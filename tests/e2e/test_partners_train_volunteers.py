@@ -25,71 +25,29 @@ from shared.clock import FixedClock, local_date, local_today
 from shared.outbox import outbox
 from shared.unit_of_work import UnitOfWork
 from tests.conftest import RunningPlatform, eventually
+from tests.e2e.partner_feed import feed_entries
 from tests.services.volunteers.volunteer_tenant import (
+    CODE,
     VolunteerTenant,
     active_volunteer,
+    bring_training,
     call,
     course_needing_volunteers,
+    module_body,
+    modules_given_by,
     opening_for,
+    partnership_of,
     person,
     qualify,
     volunteer_tenant,
 )
 
-CODE = "eerste-hulp"
 YESTERDAY = datetime.now(UTC) - timedelta(days=1)
 
 
 @pytest.fixture(scope="module")
 async def vt(platform: RunningPlatform) -> VolunteerTenant:
     return await volunteer_tenant(platform)
-
-
-async def partnership_of(platform: RunningPlatform, vt: VolunteerTenant, partner_id: str) -> dict[str, Any]:
-    page = await call(platform, vt.staff_a, "GET", "/api/v1/partnerships", partner_id=partner_id)
-    (partnership,) = [p for p in page["items"] if p["library"] == vt.library_a]
-    return dict(partnership)
-
-
-async def bring_training(platform: RunningPlatform, vt: VolunteerTenant, partner_id: str) -> None:
-    """The library's staff agree that the partner's side brings training, and the volunteers service learns it."""
-    partnership = await partnership_of(platform, vt, partner_id)
-    changed = await call(
-        platform,
-        vt.staff_a,
-        "PATCH",
-        f"/api/v1/partnerships/{partnership['id']}",
-        {"partner_contributions": ["training", "guidance"]},
-    )
-    assert changed["partner_contributions"] == ["training", "guidance"], changed
-
-    async def known() -> bool:
-        p = store.known_partnerships
-        async with platform.services["volunteers"].sessions() as session:
-            brought = (
-                await session.execute(
-                    sa.select(p.c.partner_contributions).where(p.c.id == uuid.UUID(partnership["id"]))
-                )
-            ).scalar_one_or_none()
-        return brought is not None and "training" in brought
-
-    await eventually(known, what="the volunteers service to learn that the partnership brings training")
-
-
-def module_body(library: str, **overrides: Any) -> dict[str, Any]:
-    return {
-        "title": "Eerste hulp bij digitale vragen",
-        "delivered_by": "volunteer_organisation",
-        "qualification": CODE,
-        "validity_months": 24,
-        "library": library,
-        **overrides,
-    }
-
-
-async def modules_given_by(platform: RunningPlatform, vt: VolunteerTenant, partner_id: str) -> list[dict[str, Any]]:
-    page = await call(platform, vt.staff_a, "GET", "/api/v1/trainings/modules", limit=200)
-    return [m for m in page["items"] if m["provider_partner_id"] == partner_id]
 
 
 async def organisation_session(platform: RunningPlatform, vt: VolunteerTenant) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -401,13 +359,6 @@ async def test_a_volunteer_organisation_sees_the_hours_and_assignments_of_the_vo
     )
     assert stranger.status_code == 404
     assert (await call(platform, org, "GET", "/api/v1/volunteers/hours", month="13-2026")).status_code == 422
-
-
-async def feed_entries(platform: RunningPlatform, token: str, partner_id: str, kind: str) -> list[dict[str, Any]]:
-    async with platform.client(token) as api:
-        response = await api.get(f"/api/v1/partners/{partner_id}/feed", params={"limit": 200})
-    assert response.status_code == 200, response.text
-    return [e for e in response.json()["items"] if kind in e["type"]]
 
 
 async def test_a_volunteer_organisation_is_told_when_a_qualification_of_someone_it_supplied_runs_out_soon(

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from services.courses import store
 from shared.clock import local_today
 from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
-from tests.e2e.test_partners_train_volunteers import feed_entries
+from tests.e2e.partner_feed import feed_entries
 from tests.services.courses.support import (
     course_tenant,
     partnership_state_known,

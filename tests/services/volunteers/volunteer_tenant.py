@@ -319,3 +319,55 @@ async def opening_for(platform: RunningPlatform, vt: VolunteerTenant, course_id:
         return next((o for o in page["items"] if o["course_id"] == str(course_id)), None)
 
     return await eventually(found, what="the course's open assignment")
+
+
+# --- a partner that trains the library's volunteers (issue 24) -------------------------------------------
+
+CODE = "eerste-hulp"
+
+
+async def partnership_of(platform: RunningPlatform, vt: VolunteerTenant, partner_id: str) -> dict[str, Any]:
+    page = await call(platform, vt.staff_a, "GET", "/api/v1/partnerships", partner_id=partner_id)
+    (partnership,) = [p for p in page["items"] if p["library"] == vt.library_a]
+    return dict(partnership)
+
+
+async def bring_training(platform: RunningPlatform, vt: VolunteerTenant, partner_id: str) -> None:
+    """The library's staff agree that the partner's side brings training, and the volunteers service learns it."""
+    partnership = await partnership_of(platform, vt, partner_id)
+    changed = await call(
+        platform,
+        vt.staff_a,
+        "PATCH",
+        f"/api/v1/partnerships/{partnership['id']}",
+        {"partner_contributions": ["training", "guidance"]},
+    )
+    assert changed["partner_contributions"] == ["training", "guidance"], changed
+
+    async def known() -> bool:
+        p = store.known_partnerships
+        async with platform.services["volunteers"].sessions() as session:
+            brought = (
+                await session.execute(
+                    sa.select(p.c.partner_contributions).where(p.c.id == uuid.UUID(partnership["id"]))
+                )
+            ).scalar_one_or_none()
+        return brought is not None and "training" in brought
+
+    await eventually(known, what="the volunteers service to learn that the partnership brings training")
+
+
+def module_body(library: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "title": "Eerste hulp bij digitale vragen",
+        "delivered_by": "volunteer_organisation",
+        "qualification": CODE,
+        "validity_months": 24,
+        "library": library,
+        **overrides,
+    }
+
+
+async def modules_given_by(platform: RunningPlatform, vt: VolunteerTenant, partner_id: str) -> list[dict[str, Any]]:
+    page = await call(platform, vt.staff_a, "GET", "/api/v1/trainings/modules", limit=200)
+    return [m for m in page["items"] if m["provider_partner_id"] == partner_id]

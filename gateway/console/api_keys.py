@@ -15,7 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, paging
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.subscriptions import partner_of
@@ -68,10 +68,12 @@ class ApiKeyPages(Controller):
         rpc: NamedDependency[RpcClient],
         revoked: FromQuery[bool] = False,
         done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """A page of the partner's keys (paging.PAGE), the next by the API's cursor."""
         actor = visitor.signed_in(Role.PARTNER)
         notice = "done.api_key_revoked" if done == "revoked" else None
-        return await self._page(visitor, rpc, actor, include_revoked=revoked, notice=notice)
+        return await self._page(visitor, rpc, actor, include_revoked=revoked, notice=notice, cursor=cursor)
 
     @post("/", status_code=201)
     async def issue(
@@ -111,9 +113,19 @@ class ApiKeyPages(Controller):
         problem: Explanation | None = None,
         values: dict[str, Any] | None = None,
         notice: str | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
-        query = ListApiKeys(partner_id=partner_of(actor), include_revoked=include_revoked, limit=100)
-        keys = await rpc.call(ops.LIST_API_KEYS, actor, query)
+        partner_id = partner_of(actor)
+        keys = await paging.one_page(
+            lambda at, limit: rpc.call(
+                ops.LIST_API_KEYS,
+                actor,
+                ListApiKeys(partner_id=partner_id, include_revoked=include_revoked, limit=limit, cursor=at),
+            ),
+            cursor,
+            path=f"{PREFIX}/api-keys",
+            keep={"revoked": "true" if include_revoked else None},
+        )
         status = problem.status if problem else 201 if issued else 200
         return page(
             visitor,
@@ -122,6 +134,7 @@ class ApiKeyPages(Controller):
             headers=NO_STORE if issued else None,
             section="api_keys",
             keys=keys.items,
+            pages=keys,
             include_revoked=include_revoked,
             issued=issued,
             problem=problem,

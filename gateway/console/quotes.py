@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from gateway.console import forms, steps
+from gateway.console import forms, paging, steps
 from gateway.console.explain import Explanation
 from gateway.console.names import load_names
 from gateway.console.session import PREFIX, Visitor
@@ -54,10 +54,16 @@ class QuotePages(Controller):
 
     @get("/")
     async def quotes(
-        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], done: FromQuery[str | None] = None
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """A page of the partner's invitations (paging.PAGE), the next by the API's cursor."""
         actor = visitor.signed_in(Role.PARTNER)
-        return await self._page(visitor, rpc, actor, notice="done.quote_submitted" if done == "quoted" else None)
+        notice = "done.quote_submitted" if done == "quoted" else None
+        return await self._page(visitor, rpc, actor, notice=notice, cursor=cursor)
 
     @post("/{purchase_id:uuid}", status_code=303)
     async def submit(
@@ -96,15 +102,25 @@ class QuotePages(Controller):
         notice: str | None = None,
         problem: Explanation | None = None,
         typed: dict[str, dict[str, str]] | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
-        query = ListProviderPurchases(partner_id=partner_of(actor), limit=100)
-        found = await rpc.call(ops.LIST_PROVIDER_PURCHASES, actor, query)
+        partner_id = partner_of(actor)
+        found = await paging.one_page(
+            lambda at, limit: rpc.call(
+                ops.LIST_PROVIDER_PURCHASES,
+                actor,
+                ListProviderPurchases(partner_id=partner_id, limit=limit, cursor=at),
+            ),
+            cursor,
+            path=f"{PREFIX}/quotes",
+        )
         return page(
             visitor,
             "quotes.html",
             status=problem.status if problem else 200,
             section="quotes",
             purchases=found.items,
+            pages=found,
             open_standings=[standing.value for standing in OPEN],
             parties=await load_names(rpc, actor),
             typed=typed or {},

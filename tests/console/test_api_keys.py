@@ -9,11 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from gateway.console import paging
 from gateway.console.messages import EN, NL
 from shared.tenancy import Role
+from tests.conftest import register_tenant
 from tests.console.conftest import ConsoleClient, World
+from tests.console.paging_support import every_once, walk
+from tests.console.seed import ok
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+
+PAGE = 2
 
 
 def issued_key(html: str) -> str:
@@ -102,4 +109,42 @@ async def test_in_chromium_a_partner_makes_a_key_with_the_keyboard_free_of_axe_v
     await partner.page.keyboard.press("Enter")
     await partner.page.locator("#api-key-value").wait_for()
     await partner.page.screenshot(path=str(artifacts / "partner-api-keys.png"), full_page=True)
+    assert await partner.axe() == []
+
+
+async def test_a_partner_pages_through_every_key(
+    console: ConsoleClient,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    people: Any,  # noqa: F811  - the fixture imported above
+) -> None:
+    """More keys than a page holds (paging.PAGE made small): each key once over the pages by the API's cursor, with
+    and without the revoked ones (the choice kept in the links); a cursor not of ours shows the first page; a later
+    page passes axe in Chromium (issue 20)."""
+    monkeypatch.setattr(paging, "PAGE", PAGE)
+    tenant = await register_tenant(world.platform)
+    made = f"/api/v1/partners/{tenant.partner_a}/api-keys"
+    async with world.platform.client(tenant.partner_a_token) as api:
+        keys = [
+            (await ok(await api.post(made, json={"name": f"Sleutel {n}", "scopes": ["feed:read"]})))["api_key"]["id"]
+            for n in range(5)
+        ]
+        await ok(await api.delete(f"{made}/{keys[0]}"))
+    await console.sign_in(tenant.partner_a_token)
+
+    def shown(page: str) -> list[str]:
+        return re.findall(r'<tr id="key-([0-9a-f-]{36})">', page)
+
+    pages, visited = await walk(console, "/console/api-keys", "next-keys", shown)
+    assert [len(page) for page in pages] == [2, 2] and set(every_once(pages)) == set(keys[1:])
+    pages, visited = await walk(console, "/console/api-keys?revoked=true", "next-keys", shown)
+    assert [len(page) for page in pages] == [2, 2, 1] and set(every_once(pages)) == set(keys)
+    assert all("revoked=true" in address for address in visited)
+    typo = await console.get("/console/api-keys?cursor=not-a-cursor")  # not ours: the first page
+    assert typo.status_code == 200 and len(shown(typo.text)) == PAGE
+
+    partner = await people(tenant.partner_a_token, bypass_csp=True)
+    await partner.goto(visited[1])
+    await partner.page.get_by_role("link", name=NL["inbox.first_page"]).wait_for()
+    assert await partner.page.get_by_role("navigation", name=NL["api_keys.pages"]).count() == 1
     assert await partner.axe() == []

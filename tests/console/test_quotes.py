@@ -4,6 +4,7 @@ page."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,18 @@ from typing import Any
 import pytest
 from litestar.datastructures import FormMultiDict
 
+from gateway.console import paging
 from gateway.console.messages import EN, NL
 from gateway.console.quotes import cents
 from shared.errors import InvalidInput
 from tests.console.conftest import ConsoleClient, World
-from tests.console.seed import YEAR
+from tests.console.paging_support import every_once, walk
+from tests.console.seed import YEAR, ok, subject_of
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.console.test_offer_paging import library_of_its_own
+
+PAGE = 2
+CARD = re.compile(r'<section aria-labelledby="h-purchase-[0-9a-f-]{36}" class="card" id="purchase-([0-9a-f-]{36})">')
 
 
 @pytest.mark.parametrize(
@@ -117,3 +124,43 @@ async def test_in_chromium_a_partner_quotes_with_the_keyboard_free_of_axe_violat
     await partner.page.screenshot(path=str(artifacts / "partner-quotes.png"), full_page=True)
     assert await partner.axe() == []
     assert [q["amount_cents"] for q in (await provider_view(world, purchase_id))["quotes"]] == [75000]
+
+
+async def test_a_partner_pages_through_every_invitation(
+    console: ConsoleClient,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    people: Any,  # noqa: F811  - the fixture imported above
+) -> None:
+    """More invitations than a page holds (paging.PAGE made small): each once over the pages by the API's cursor,
+    newest first; a cursor not of ours shows the first page; a later page passes axe in Chromium (issue 20)."""
+    monkeypatch.setattr(paging, "PAGE", PAGE)
+    mine = await library_of_its_own(world)
+    tenant = mine.tenant
+    body = {"purpose": "Tablets", "audience": ["seniors"], "estimated_cost_cents": 100, "budget_year": YEAR}
+    async with world.platform.client(mine.coordinator) as coordinator:
+        holder = {"subject": subject_of(tenant.staff_a)}
+        await ok(await coordinator.post(f"/api/v1/budget-holders/{tenant.library_a}", json=holder))
+    async with world.platform.client(tenant.staff_a) as staff:
+        await ok(await staff.put(f"/api/v1/budgets/{tenant.library_a}/{YEAR}", json={"amount_cents": 10_000}))
+        invited = []
+        for n in range(2 * PAGE + 1):
+            made = await ok(await staff.post("/api/v1/purchases", json=body | {"title": f"Inkoop {n}"}))
+            invite = {"partner_id": tenant.partner_b}
+            await ok(await staff.post(f"/api/v1/purchases/{made['id']}/invitations", json=invite))
+            invited.append(str(made["id"]))
+    await console.sign_in(tenant.partner_b_token)
+
+    def shown(page: str) -> list[str]:
+        return CARD.findall(page)
+
+    pages, visited = await walk(console, "/console/quotes", "next-purchases", shown)
+    assert [len(page) for page in pages] == [2, 2, 1] and set(every_once(pages)) == set(invited)
+    typo = await console.get("/console/quotes?cursor=not-a-cursor")  # not ours: the first page
+    assert typo.status_code == 200 and shown(typo.text) == pages[0]
+
+    partner = await people(tenant.partner_b_token, bypass_csp=True)
+    await partner.goto(visited[1])
+    await partner.page.get_by_role("link", name=NL["inbox.first_page"]).wait_for()
+    assert await partner.page.get_by_role("navigation", name=NL["quotes.pages"]).count() == 1
+    assert await partner.axe() == []

@@ -126,6 +126,33 @@ async def rows(database_url: str, ids: list[UUID]) -> dict[UUID, asyncpg.Record]
     return {row["id"]: row for row in found}
 
 
+class Sweeps:
+    """Counts each relay's sweeps, so a test can wait for the relay to have looked again (not for a time)."""
+
+    def __init__(self, *relays: Relay[Mail, Any]) -> None:
+        self.done = [0] * len(relays)
+        for index, relay in enumerate(relays):
+            relay.sweep = self._counting(index, relay.sweep)  # type: ignore[method-assign]
+
+    def _counting(self, index: int, sweep: Any) -> Any:
+        async def counted(db: asyncpg.Connection) -> int:
+            try:
+                return int(await sweep(db))
+            finally:
+                self.done[index] += 1
+
+        return counted
+
+    async def more(self, count: int, *, what: str) -> None:
+        """Until every relay has swept `count` more times than now."""
+        targets = [done + count for done in self.done]
+
+        async def swept() -> bool:
+            return all(done >= target for done, target in zip(self.done, targets, strict=True))
+
+        await eventually(swept, what=what)
+
+
 @contextlib.asynccontextmanager
 async def running(*relays: Relay[Mail, Any]) -> AsyncIterator[None]:
     tasks = [asyncio.create_task(relay.run()) for relay in relays]
@@ -143,14 +170,16 @@ async def test_a_refused_try_is_tried_again_and_the_message_arrives_once(mail_da
     server = FlakyServer(refusals=2)
     with smtp_server(server) as port:
         (mail_id,) = await write_mail(mail_database, "staff@bieb.example")
-        async with running(relay_for(mail_database, port, tmp_path)):
+        relay = relay_for(mail_database, port, tmp_path)
+        sweeps = Sweeps(relay)
+        async with running(relay):
 
             async def sent() -> asyncpg.Record | None:
                 row = (await rows(mail_database, [mail_id]))[mail_id]
                 return row if row["sent_at"] is not None else None
 
             row = await eventually(sent, what="the message sent after two refusals")
-            await asyncio.sleep(1.0)  # the relay keeps polling: nothing goes a second time
+            await sweeps.more(2, what="the relay to look twice more")  # and send nothing a second time
     assert server.tries == 3
     assert [message["Message-ID"] for message in server.received] == [f"<{mail_id}@partnernet>"]
     assert (row["attempts"], row["failed_at"]) == (3, None)
@@ -203,13 +232,15 @@ async def test_two_replicas_share_the_messages_and_send_each_once(mail_database:
     with smtp_server(server) as port:
         ids = await write_mail(mail_database, *(f"staff{n}@bieb.example" for n in range(60)))
         started = time.monotonic()
-        async with running(relay_for(mail_database, port, tmp_path), relay_for(mail_database, port, tmp_path)):
+        relays = relay_for(mail_database, port, tmp_path), relay_for(mail_database, port, tmp_path)
+        sweeps = Sweeps(*relays)
+        async with running(*relays):
 
             async def all_sent() -> bool:
                 return all(row["sent_at"] for row in (await rows(mail_database, ids)).values())
 
             await eventually(all_sent, timeout=30, what="sixty messages sent by two relays")
-            await asyncio.sleep(0.5)
+            await sweeps.more(2, what="both relays to look twice more")  # and send nothing a second time
         elapsed = time.monotonic() - started
     message_ids = [message["Message-ID"] for message in server.received]
     assert len(message_ids) == 60 and len(set(message_ids)) == 60, elapsed

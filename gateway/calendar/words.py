@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-WEEKDAYS = {
-    "nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
+from babel.dates import get_day_names
+
+# The days' names are Babel's (CLDR), Monday first as `date.weekday()` counts.
+WEEKDAYS = {lang: [get_day_names("wide", locale=lang)[day] for day in range(7)] for lang in ("nl", "en")}
 
 
 def _plural(one: str, many: str) -> Callable[[int], str]:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from babel.dates import get_day_names
+
 from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api.public import PublicCalendarView, PublicSession
 from shared.contracts.courses.events import LocationKind
@@ -53,7 +55,7 @@ AUDIENCES = {
     "youth": "Voor jongeren.",
     "general_public": "Voor iedereen.",
 }
-WEEKDAYS = ["ma", "di", "wo", "do", "vr", "za", "zo"]
+WEEKDAYS = [get_day_names("abbreviated", locale="nl")[day] for day in range(7)]  # ma, di, … zo (Babel's)
 
 
 def named(*parts: object) -> str:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from litestar.response import Redirect
 
 from gateway.console import paging
 from gateway.console.charts import stacked
@@ -21,14 +19,11 @@ from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api import operations as ops
 from shared.contracts.courses.api import purchasing_operations as purchasing_ops
 from shared.contracts.courses.api.budgets import BudgetView, ListBudgets
-from shared.contracts.courses.api.courses import ListCourses, ListSessions
+from shared.contracts.courses.api.courses import CourseView, ListCourses, ListSessions, SessionView
 from shared.contracts.courses.api.purchasing import ListPurchases, PurchaseView
 from shared.contracts.vocabulary import Page
-from shared.errors import InvalidInput
 from shared.rpc import RpcClient
 from shared.tenancy import Role
-
-OFFER_PAGE = 200
 
 
 class OfferPages(Controller):
@@ -41,32 +36,30 @@ class OfferPages(Controller):
         rpc: NamedDependency[RpcClient],
         courses_cursor: FromQuery[str | None] = None,
         sessions_cursor: FromQuery[str | None] = None,
-    ) -> Response[Any]:
-        """Each list 200 a page, the next by the API's own cursor (`GET /api/v1/courses?cursor=`, `/sessions`)."""
+    ) -> Response[str]:
+        """Each list a page (paging.PAGE), the next by the API's own cursor (`GET /api/v1/courses?cursor=`,
+        `/sessions?cursor=`)."""
         actor = visitor.signed_in(Role.STAFF, Role.COORDINATOR, Role.PARTNER)
-        today = datetime.now(LOCAL_TIME).date()
-        try:
-            courses, sessions, parties = await asyncio.gather(
-                rpc.call(ops.LIST_COURSES, actor, ListCourses(limit=OFFER_PAGE, cursor=courses_cursor or None)),
-                rpc.call(
-                    ops.LIST_SESSIONS,
-                    actor,
-                    ListSessions(starts_from=today, limit=OFFER_PAGE, cursor=sessions_cursor or None),
-                ),
-                load_names(rpc, actor),
-            )
-        except InvalidInput:  # a cursor not of ours (typed, cut short): the first pages
-            return Redirect(f"{PREFIX}/courses", status_code=303)
+        today, here = datetime.now(LOCAL_TIME).date(), f"{PREFIX}/courses"
+
+        def courses_from(at: str | None, limit: int) -> Awaitable[Page[CourseView]]:
+            return rpc.call(ops.LIST_COURSES, actor, ListCourses(limit=limit, cursor=at))
+
+        def sessions_from(at: str | None, limit: int) -> Awaitable[Page[SessionView]]:
+            return rpc.call(ops.LIST_SESSIONS, actor, ListSessions(starts_from=today, limit=limit, cursor=at))
+
+        courses, sessions, parties = await asyncio.gather(
+            paging.one_page(courses_from, courses_cursor, path=here, param="courses_cursor"),
+            paging.one_page(sessions_from, sessions_cursor, path=here, param="sessions_cursor"),
+            load_names(rpc, actor),
+        )
         return page(
             visitor,
             "courses.html",
             section="courses",
-            courses=courses.items,
-            sessions=sessions.items,
+            courses=courses,
+            sessions=sessions,
             parties=parties,
-            courses_next=courses.next_cursor,
-            sessions_next=sessions.next_cursor,
-            paged=bool(courses_cursor or sessions_cursor),
         )
 
     @get("/purchases")

@@ -1,8 +1,8 @@
 """The course offer's other lists page through everything (issue 20), with a page size the test sets small so that a
-few rows make several pages: the tailored-education requests (staff and the referrer alike) with every course of the
-library to plan on each request's form; the budgets and the purchase requests; a library's budget holders and who
-changed them. Each links to its next page with the API's cursor and shows every row once; a later page passes axe in
-Chromium."""
+few rows make several pages: the sessions; the tailored-education requests (staff and the referrer alike) with every
+course of the library to plan on each request's form; the budgets and the purchase requests; a library's budget
+holders and who changed them. Each links to its next page with the API's cursor and shows every row once; a later
+page passes axe in Chromium. (The courses: tests/console/test_list_paging.py.)"""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.console.seed import YEAR, subject_of
 from tests.console.test_assignment_paging import rows
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.console.test_reservation_pages import ask, referrer_of
-from tests.services.courses.support import course_body, courses_know
+from tests.services.courses.support import course_body, courses_know, published_course_with_session
 
 
 async def library_of_its_own(world: World) -> World:
@@ -144,3 +144,27 @@ async def test_the_budgets_purchases_and_budget_holders_page_through_everything(
     await coordinator_page.goto(later[1])
     await coordinator_page.page.get_by_role("link", name=NL["inbox.first_page"]).first.wait_for()
     assert await coordinator_page.axe() == []
+
+
+async def test_the_course_offer_pages_through_every_session(
+    monkeypatch: pytest.MonkeyPatch,
+    console: ConsoleClient,
+    world: World,
+) -> None:
+    """The courses are paged in test_list_paging.py; the sessions with free places the same way."""
+    monkeypatch.setattr(paging, "PAGE", 2)
+    mine, tag = await library_of_its_own(world), uuid.uuid4().hex[:6]
+    given = await asyncio.gather(
+        *(
+            published_course_with_session(
+                mine.platform, mine.tenant.staff_a, capacity=8, details={"title": f"Les {tag} {n}"}
+            )
+            for n in range(3)
+        )
+    )
+    await console.sign_in(mine.tenant.staff_a)
+    session = rows(rf'<a href="/console/sessions/([0-9a-f-]{{36}})">Les {tag}', "h-sessions")
+    sessions, _ = await walk(console, "/console/courses", "next-sessions", session)
+    assert len(sessions) == 2 and set(every_once(sessions)) == {str(group["id"]) for _, group in given}
+    typo = await console.get("/console/courses?sessions_cursor=not-a-cursor")  # not ours: the first page
+    assert typo.status_code == 200 and session(typo.text) == sessions[0]

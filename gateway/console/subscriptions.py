@@ -13,7 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, paging
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
@@ -63,15 +63,22 @@ async def deliveries_page(
     notice: str | None = None,
     rotated: WebhookWithSecret | None = None,
     problem: Explanation | None = None,
+    cursor: str | None = None,
 ) -> Response[str]:
-    """A webhook's page: its delivery log, and what its partner may do with it (pause, rotate, remove, replay)."""
+    """A webhook's page: a page of its delivery log (paging.PAGE, the next by the API's cursor, the status filter
+    kept), and what its partner may do with it (pause, rotate, remove, replay)."""
     partner_id = partner_of(actor)
     webhook, log = await asyncio.gather(
         rpc.call(ops.GET_WEBHOOK, actor, WebhookRef(partner_id=partner_id, webhook_id=webhook_id)),
-        rpc.call(
-            ops.LIST_DELIVERIES,
-            actor,
-            ListDeliveries(partner_id=partner_id, webhook_id=webhook_id, status=status, limit=100),
+        paging.one_page(
+            lambda at, limit: rpc.call(
+                ops.LIST_DELIVERIES,
+                actor,
+                ListDeliveries(partner_id=partner_id, webhook_id=webhook_id, status=status, limit=limit, cursor=at),
+            ),
+            cursor,
+            path=f"{PREFIX}/subscriptions/{webhook_id}",
+            keep={"status": status.value if status else None},
         ),
     )
     return page(
@@ -82,6 +89,7 @@ async def deliveries_page(
         section="subscriptions",
         webhook=webhook,
         deliveries=log.items,
+        pages=log,
         status_filter=status.value if status else "",
         statuses=list(DeliveryStatus),
         replayed=replayed,
@@ -96,12 +104,16 @@ class SubscriptionPages(Controller):
 
     @get("/")
     async def subscriptions(
-        self, visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient], done: FromQuery[str | None] = None
+        self,
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """A page of the partner's webhooks (paging.PAGE), the next by the API's cursor."""
         actor = visitor.signed_in(Role.PARTNER)
-        return await self._page(
-            visitor, rpc, actor, notice="done.webhook_removed" if done == "webhook_removed" else None
-        )
+        notice = "done.webhook_removed" if done == "webhook_removed" else None
+        return await self._page(visitor, rpc, actor, notice=notice, cursor=cursor)
 
     @post("/", status_code=200)
     async def register(
@@ -136,9 +148,12 @@ class SubscriptionPages(Controller):
         status: FromQuery[DeliveryStatus | None] = None,
         done: FromQuery[int | None] = None,
         notice: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(Role.PARTNER)
-        return await deliveries_page(visitor, rpc, actor, webhook_id, status=status, replayed=done, notice=notice)
+        return await deliveries_page(
+            visitor, rpc, actor, webhook_id, status=status, replayed=done, notice=notice, cursor=cursor
+        )
 
     @post("/{webhook_id:uuid}/replay-failed", status_code=303)
     async def replay_failed(
@@ -160,9 +175,16 @@ class SubscriptionPages(Controller):
         values: dict[str, Any] | None = None,
         status: int = 200,
         notice: str | None = None,
+        cursor: str | None = None,
     ) -> Response[str]:
         partner_id = partner_of(actor)
-        listing = rpc.call(ops.LIST_WEBHOOKS, actor, ListWebhooks(partner_id=partner_id))
+        listing = paging.one_page(
+            lambda at, limit: rpc.call(
+                ops.LIST_WEBHOOKS, actor, ListWebhooks(partner_id=partner_id, limit=limit, cursor=at)
+            ),
+            cursor,
+            path=f"{PREFIX}/subscriptions",
+        )
         reading = rpc.call(ops.NATS_FEED_ACCESS, actor, GetNatsFeedAccess(partner_id=partner_id))
         webhooks, access = await asyncio.gather(listing, reading, return_exceptions=True)
         if isinstance(webhooks, BaseException):
@@ -173,6 +195,7 @@ class SubscriptionPages(Controller):
             status=status,
             section="subscriptions",
             webhooks=webhooks.items,
+            pages=webhooks,
             access=access if isinstance(access, NatsFeedAccess) else None,
             created=created,
             problem=problem,

@@ -9,11 +9,19 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from gateway.console import paging
 from gateway.console.messages import EN, NL
-from tests.conftest import accepting_endpoint, eventually
+from tests.conftest import accepting_endpoint, eventually, register_tenant
 from tests.console.conftest import ConsoleClient, World
+from tests.console.paging_support import every_once, walk
+from tests.console.seed import ok
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.console.test_participant_tools import refer
+
+PAGE = 2
+DELIVERY = re.compile(r'<tr id="delivery-([0-9a-f-]{36})">')
 
 
 async def webhook_of_partner_a(console: ConsoleClient, world: World, url: str) -> str:
@@ -111,4 +119,67 @@ async def test_in_chromium_a_partner_pauses_its_webhook_free_of_axe_violations(
     await partner.page.keyboard.press("Enter")
     await partner.page.get_by_text(NL["done.webhook_paused"]).wait_for()
     await partner.page.screenshot(path=str(artifacts / "partner-webhook.png"), full_page=True)
+    assert await partner.axe() == []
+
+
+async def test_a_partner_pages_through_every_webhook_and_every_delivery(
+    console: ConsoleClient,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    people: Any,  # noqa: F811  - the fixture imported above
+) -> None:
+    """More webhooks and deliveries than a page holds (paging.PAGE made small): each once over the pages by the
+    API's cursor (the deliveries' status filter kept in the links); a cursor not of ours shows the first page; a
+    later page passes axe in Chromium (issue 20)."""
+    monkeypatch.setattr(paging, "PAGE", PAGE)
+    tenant = await register_tenant(world.platform)
+    mine = World(world.platform, tenant, world.coordinator)
+    async with accepting_endpoint() as url:
+        async with world.platform.client(tenant.partner_a_token) as api:
+            hooks = [
+                (
+                    await ok(
+                        await api.post(
+                            f"/api/v1/partners/{tenant.partner_a}/webhooks",
+                            json={"url": f"{url}-{n}", "event_types": ["referral.submitted"]},
+                        )
+                    )
+                )["webhook"]["id"]
+                for n in range(2 * PAGE + 1)
+            ]
+        for n in range(2 * PAGE + 1):  # an event for each webhook
+            await refer(mine, f"Webje Haak {uuid.uuid4().hex[:6]} {n}")
+        await console.sign_in(tenant.partner_a_token)
+        hook = f"/console/subscriptions/{hooks[0]}"
+
+        def delivered(page: str) -> list[str]:
+            return DELIVERY.findall(page)
+
+        async def all_delivered() -> bool:
+            async with world.platform.client(tenant.partner_a_token) as api:
+                log = f"/api/v1/partners/{tenant.partner_a}/webhooks/{hooks[0]}/deliveries"
+                found = await ok(await api.get(log, params={"status": "delivered", "limit": 200}))
+            return len(found["items"]) == 2 * PAGE + 1
+
+        await eventually(all_delivered, what="every delivery made")
+
+    def listed(page: str) -> list[str]:
+        return re.findall(r'<tr id="webhook-([0-9a-f-]{36})">', page)
+
+    pages, visited = await walk(console, "/console/subscriptions", "next-webhooks", listed)
+    assert [len(page) for page in pages] == [2, 2, 1] and set(every_once(pages)) == set(hooks)
+    typo = await console.get("/console/subscriptions?cursor=not-a-cursor")  # not ours: the first page
+    assert typo.status_code == 200 and listed(typo.text) == pages[0]
+
+    pages, visited = await walk(console, f"{hook}?status=delivered", "next-deliveries", delivered)
+    assert [len(page) for page in pages] == [2, 2, 1] and all("status=delivered" in at for at in visited)
+    everything, _ = await walk(console, hook, "next-deliveries", delivered)
+    assert set(every_once(everything)) == set(every_once(pages))
+    typo = await console.get(f"{hook}?cursor=not-a-cursor")  # not ours: the first page
+    assert typo.status_code == 200 and delivered(typo.text) == everything[0]
+
+    partner = await people(tenant.partner_a_token, bypass_csp=True)
+    await partner.goto(visited[1])
+    await partner.page.get_by_role("link", name=NL["inbox.first_page"]).wait_for()
+    assert await partner.page.get_by_role("navigation", name=NL["deliveries.pages"]).count() == 1
     assert await partner.axe() == []

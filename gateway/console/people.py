@@ -15,7 +15,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, paging
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import download, page
@@ -30,8 +30,6 @@ from shared.contracts.referrals.api.person import AskOtherLibraries, PersonErase
 from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Role
-
-OPEN_REQUESTS = ListChangeRequests(status=ChangeRequestStatus.OPEN, limit=100)
 
 
 def person_of(form: FormMultiDict) -> dict[str, Any]:
@@ -60,13 +58,23 @@ class PersonPages(Controller):
         rpc: NamedDependency[RpcClient],
         referral_id: FromQuery[UUID | None] = None,
         done: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """The page, with a page of the library's open requests (paging.PAGE), the next by the API's cursor."""
         actor = visitor.signed_in(Role.STAFF)
-        requests = await rpc.call(ops.LIST_CHANGE_REQUESTS, actor, OPEN_REQUESTS)
-        notice = "done.request_handled" if done == "handled" else None
-        return self._page(
-            visitor, referral_id=str(referral_id) if referral_id else None, requests=requests.items, notice=notice
+        chosen = str(referral_id) if referral_id else None
+        requests = await paging.one_page(
+            lambda at, limit: rpc.call(
+                ops.LIST_CHANGE_REQUESTS,
+                actor,
+                ListChangeRequests(status=ChangeRequestStatus.OPEN, limit=limit, cursor=at),
+            ),
+            cursor,
+            path=f"{PREFIX}/people",
+            keep={"referral_id": chosen},
         )
+        notice = "done.request_handled" if done == "handled" else None
+        return self._page(visitor, referral_id=chosen, requests=requests, notice=notice)
 
     @post("/requests/{request_id:uuid}/handle", status_code=303)
     async def handle(
@@ -140,7 +148,7 @@ class PersonPages(Controller):
         problem: Explanation | None = None,
         referral_id: str | None = None,
         erased: PersonErased | None = None,
-        requests: list[ChangeRequestView] | None = None,
+        requests: paging.Listing[ChangeRequestView] | None = None,
         notice: str | None = None,
     ) -> Response[str]:
         return page(
@@ -151,6 +159,7 @@ class PersonPages(Controller):
             problem=problem,
             referral_id=referral_id,
             erased=erased,
-            requests=requests,
+            requests=requests.items if requests else None,
+            pages=requests,
             notice=notice,
         )

@@ -9,9 +9,18 @@ import re
 import uuid
 from typing import Any
 
+import pytest
+
+from gateway.console import paging
 from gateway.console.messages import EN, NL
+from tests.conftest import register_tenant
 from tests.console.conftest import ConsoleClient, World
-from tests.console.seed import referral
+from tests.console.paging_support import every_once, walk
+from tests.console.seed import ok, referral
+from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+
+PAGE = 2
+REQUEST = re.compile(r'<tr id="request-([0-9a-f-]{36})"')
 
 
 async def twice_referred(world: World) -> tuple[dict[str, str], list[str]]:
@@ -141,3 +150,53 @@ async def test_a_mistake_in_the_form_is_said_on_the_page_and_changes_nothing(
         response = await console.post(path, form)
         assert response.status_code == 422, (path, response.text)
         assert NL["problem.invalid-input"] in response.text
+
+
+async def test_staff_page_through_every_open_request(
+    console: ConsoleClient,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    people: Any,  # noqa: F811  - the fixture imported above
+) -> None:
+    """More open requests than a page holds (paging.PAGE made small): each once over the pages by the API's cursor
+    (the chosen referral kept in the links); a cursor not of ours shows the first page; a later page passes axe in
+    Chromium (issue 20)."""
+    monkeypatch.setattr(paging, "PAGE", PAGE)
+    tenant = await register_tenant(world.platform)
+    asked: set[str] = set()
+    async with (
+        world.platform.client(tenant.partner_a_token) as partner,
+        world.platform.client(tenant.staff_a) as staff,
+        world.platform.client() as participant,
+    ):
+        for n in range(2 * PAGE + 1):
+            made = await ok(
+                await partner.post("/api/v1/referrals", json=referral(tenant.library_a, tenant.partner_a, f"Vraag {n}"))
+            )
+            await ok(await staff.post(f"/api/v1/referrals/{made['id']}/accept"))
+            code = (await ok(await staff.post(f"/api/v1/referrals/{made['id']}/participant-code")))["code"]
+            change = await participant.post("/p/change", data={"code": code, "kind": "export"})
+            assert change.status_code == 200, change.text
+            asked.add(str(made["id"]))
+    await console.sign_in(tenant.staff_a)
+
+    def waiting(page: str) -> list[str]:
+        return REQUEST.findall(page)
+
+    def referral_of(page: str) -> list[str]:
+        return re.findall(r'<a href="/console/referrals/([0-9a-f-]{36})">', page)
+
+    chosen = sorted(asked)[0]
+    pages, visited = await walk(console, f"/console/people?referral_id={chosen}", "next-requests", waiting)
+    assert [len(page) for page in pages] == [2, 2, 1] and len(every_once(pages)) == 2 * PAGE + 1
+    assert all(f"referral_id={chosen}" in address for address in visited)
+    shown = [await console.get(address) for address in visited]
+    assert {r for page in shown for r in referral_of(page.text)} == asked  # each referral's request
+    typo = await console.get("/console/people?cursor=not-a-cursor")  # not ours: the first page
+    assert typo.status_code == 200 and waiting(typo.text) == pages[0]
+
+    browser = await people(tenant.staff_a, bypass_csp=True)
+    await browser.goto(visited[1])
+    await browser.page.get_by_role("link", name=NL["inbox.first_page"]).wait_for()
+    assert await browser.page.get_by_role("navigation", name=NL["people.request_pages"]).count() == 1
+    assert await browser.axe() == []

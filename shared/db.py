@@ -99,6 +99,14 @@ async def _run_script(conn: AsyncConnection, script: str) -> None:
     await driver.execute(script)
 
 
+async def find_row(session: AsyncSession, table: sa.Table, row_id: Any, *, for_update: bool = False) -> sa.Row | None:
+    """A row by its `id`; `for_update` takes its row lock (`SELECT … FOR UPDATE`) until the transaction ends."""
+    statement = sa.select(table).where(table.c.id == row_id)
+    if for_update:
+        statement = statement.with_for_update()
+    return (await session.execute(statement)).first()
+
+
 async def driver_sql(session: AsyncSession, sql: str, *arguments: Any) -> Sequence[sa.Row[Any]]:
     """A statement in asyncpg's own SQL (`$1` …) in the session's transaction, nothing compiled: for a consumer's
     statements per batch. Through SQLAlchemy's execution all the same, not on the driver beside it: that sends

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import find_row
 from shared.known_parties import KnownParties, KnownPartnerships
 from shared.tenancy import Actor, Role
 
@@ -166,25 +167,16 @@ async def partner_municipality(session: AsyncSession, partner_id: UUID | None) -
 
 
 async def find_course(session: AsyncSession, course_id: UUID, *, for_update: bool = False) -> sa.Row | None:
-    statement = sa.select(courses).where(courses.c.id == course_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).first()
+    return await find_row(session, courses, course_id, for_update=for_update)
 
 
 async def find_session(session: AsyncSession, session_id: UUID, *, for_update: bool = False) -> sa.Row | None:
     """A session row; `for_update` takes its row lock, which every change to its places goes through."""
-    statement = sa.select(sessions).where(sessions.c.id == session_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).first()
+    return await find_row(session, sessions, session_id, for_update=for_update)
 
 
 async def find_enrolment(session: AsyncSession, enrolment_id: UUID, *, for_update: bool = False) -> sa.Row | None:
-    statement = sa.select(enrolments).where(enrolments.c.id == enrolment_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).first()
+    return await find_row(session, enrolments, enrolment_id, for_update=for_update)
 
 
 async def upsert(session: AsyncSession, table: sa.Table, key: list[str], **values: object) -> None:

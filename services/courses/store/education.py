@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses.store import Time, Uuid, courses, enrolments, known_referrals, metadata, partnerships
+from shared.db import find_row
 
 education_requests = sa.Table(
     "education_requests",
@@ -47,10 +48,7 @@ async def add_request(session: AsyncSession, **values: Any) -> None:
 
 
 async def find_request(session: AsyncSession, request_id: UUID, *, for_update: bool = False) -> sa.Row | None:
-    statement = sa.select(education_requests).where(education_requests.c.id == request_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).first()
+    return await find_row(session, education_requests, request_id, for_update=for_update)
 
 
 async def update_request(session: AsyncSession, request_id: UUID, **values: Any) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses.store import Time, Uuid, metadata
+from shared.db import find_row
 
 purchasing_policies = sa.Table(
     "purchasing_policies",
@@ -319,10 +320,7 @@ async def save_policy(session: AsyncSession, library: str, municipality: str, **
 
 
 async def find_purchase(session: AsyncSession, purchase_id: UUID, *, for_update: bool = False) -> sa.Row | None:
-    statement = sa.select(purchases).where(purchases.c.id == purchase_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).first()
+    return await find_row(session, purchases, purchase_id, for_update=for_update)
 
 
 async def find_invitation(session: AsyncSession, purchase_id: UUID, partner_id: UUID) -> sa.Row | None:

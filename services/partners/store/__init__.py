@@ -13,6 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import find_row
+
 metadata = sa.MetaData()
 
 
@@ -295,10 +297,7 @@ async def find_library(session: AsyncSession, slug: str) -> sa.Row | None:
 
 
 async def find_partner(session: AsyncSession, partner_id: UUID, *, for_update: bool = False) -> sa.Row | None:
-    statement = sa.select(partners).where(partners.c.id == partner_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).first()
+    return await find_row(session, partners, partner_id, for_update=for_update)
 
 
 async def find_partnership(session: AsyncSession, partnership_id: UUID, *, for_update: bool = False) -> sa.Row | None:

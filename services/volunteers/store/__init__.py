@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import find_row
 from shared.known_parties import KnownParties
 
 metadata = sa.MetaData()
@@ -326,10 +327,7 @@ def is_partner(column: sa.ColumnElement[Any], partner_id: UUID | None) -> sa.Col
 
 
 async def find(session: AsyncSession, table: sa.Table, row_id: UUID, *, for_update: bool = False) -> sa.Row | None:
-    statement = sa.select(table).where(table.c.id == row_id)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).first()
+    return await find_row(session, table, row_id, for_update=for_update)
 
 
 async def find_internship(session: AsyncSession, volunteer_id: UUID) -> sa.Row | None:

@@ -86,11 +86,14 @@ class QuotePages(Controller):
             return SubmitQuote(partner_id=partner_of(actor), purchase_id=purchase_id, quote=quote)
 
         typed = {key: forms.text(form, key) or "" for key in ("amount", "description", "valid_until")}
+        here = forms.text(form, "cursor")  # the page the form was on: shown again with the problem
         return await steps.submit(
             visitor,
             lambda: rpc.call(ops.SUBMIT_QUOTE, actor, quoted()),
             done=f"{PREFIX}/quotes?done=quoted",
-            again=lambda problem: self._page(visitor, rpc, actor, problem=problem, typed={str(purchase_id): typed}),
+            again=lambda problem: self._page(
+                visitor, rpc, actor, problem=problem, typed={str(purchase_id): typed}, cursor=here
+            ),
         )
 
     @staticmethod
@@ -121,6 +124,7 @@ class QuotePages(Controller):
             section="quotes",
             purchases=found.items,
             pages=found,
+            cursor=cursor if found.paged else None,
             open_standings=[standing.value for standing in OPEN],
             parties=await load_names(rpc, actor),
             typed=typed or {},

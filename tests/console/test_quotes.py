@@ -4,6 +4,7 @@ page."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from pathlib import Path
@@ -158,6 +159,12 @@ async def test_a_partner_pages_through_every_invitation(
     assert [len(page) for page in pages] == [2, 2, 1] and set(every_once(pages)) == set(invited)
     typo = await console.get("/console/quotes?cursor=not-a-cursor")  # not ours: the first page
     assert typo.status_code == 200 and shown(typo.text) == pages[0]
+    later = (await console.get(visited[1])).text  # a mistake in a later page's form: that page again, with it
+    here = re.search(r'name="cursor" value="([^"]+)"', later)
+    assert here is not None  # the form says which page it is on
+    typed = {"amount": "veel", "cursor": html.unescape(here.group(1))}
+    refused = await console.post(f"/console/quotes/{pages[1][0]}", typed)
+    assert refused.status_code == 422 and shown(refused.text) == pages[1] and 'value="veel"' in refused.text
 
     partner = await people(tenant.partner_b_token, bypass_csp=True)
     await partner.goto(visited[1])

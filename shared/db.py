@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -281,3 +281,36 @@ class DirectReads:
     def lend(self, connection: asyncpg.Connection) -> DirectConnection:
         """Prepared statements on a connection the caller holds (a transaction's: shared/unit_of_work.py)."""
         return DirectConnection(connection, self._tracer)
+
+
+# --- one prepared statement per shape of a caller's scope (the overview's figures) ----------------------------
+
+ScopeShape = tuple[bool, bool]  # whether the statement is narrowed to a municipality, to a library
+SCOPE_SHAPES: tuple[ScopeShape, ...] = ((False, False), (True, False), (False, True), (True, True))
+SCOPE_NAMES: dict[ScopeShape, str] = {
+    (False, False): "everywhere",
+    (True, False): "a municipality",
+    (False, True): "a library",
+    (True, True): "a municipality's library",
+}
+
+
+def scope_condition(shape: ScopeShape, alias: str = "", library_column: str = "library") -> str:
+    """The WHERE condition of a scope shape, on `alias`'s columns: `:municipality` and `:library` as it narrows."""
+    conditions = ["true"]
+    if shape[0]:
+        conditions.append(f"{alias}municipality = :municipality")
+    if shape[1]:
+        conditions.append(f"{alias}{library_column} = :library")
+    return " AND ".join(conditions)
+
+
+def scoped_text(sql: str, shape: ScopeShape) -> sa.TextClause:
+    """`sql` with the scope's parameters typed as text (asyncpg prepares it once per shape)."""
+    names = [name for name, present in zip(("municipality", "library"), shape, strict=True) if present]
+    return sa.text(sql).bindparams(*(sa.bindparam(name, type_=sa.Text) for name in names))
+
+
+def prepared_per_scope(name: str, statement: Callable[[ScopeShape], sa.ClauseElement]) -> dict[ScopeShape, Prepared]:
+    """The statement `statement(shape)` prepared for each scope shape, named "`name` of <the shape>"."""
+    return {shape: Prepared(f"{name} of {SCOPE_NAMES[shape]}", statement(shape)) for shape in SCOPE_SHAPES}

@@ -12,7 +12,8 @@ from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
 from shared.contracts.courses.api.education import EducationRequestStatus
 from shared.contracts.courses.api.purchasing import PurchaseStatus
 from shared.contracts.courses.events import EnrolmentStatus
-from shared.db import Prepared
+from shared.db import ScopeShape, prepared_per_scope, scoped_text
+from shared.db import scope_condition as scope
 
 COMMITTED = (
     PurchaseStatus.APPROVED.value,
@@ -26,26 +27,9 @@ SCHEDULED, SESSION_CANCELLED = SessionStatus.SCHEDULED.value, SessionStatus.CANC
 REQUESTED, PLANNED = EducationRequestStatus.REQUESTED.value, EducationRequestStatus.PLANNED.value
 DECLINED, CONFIRMED = EducationRequestStatus.DECLINED.value, EnrolmentStatus.CONFIRMED.value
 
-Shape = tuple[bool, bool]  # a municipality, a library
-SHAPES: tuple[Shape, ...] = ((False, False), (True, False), (False, True), (True, True))
-
-
-def scope(shape: Shape, alias: str = "", library_column: str = "library") -> str:
-    conditions = ["true"]
-    if shape[0]:
-        conditions.append(f"{alias}municipality = :municipality")
-    if shape[1]:
-        conditions.append(f"{alias}{library_column} = :library")
-    return " AND ".join(conditions)
-
 
 def _sql_list(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
-def _text(sql: str, shape: Shape) -> sa.TextClause:
-    names = [name for name, present in zip(("municipality", "library"), shape, strict=True) if present]
-    return sa.text(sql).bindparams(*(sa.bindparam(name, type_=sa.Text) for name in names))
 
 
 # Which of GROUPING SETS ((library), (partner)) a row is, and its key; a row whose key is null counts nothing.
@@ -55,13 +39,13 @@ BY_SIDE = "CASE WHEN grouping(library) = 0 THEN 'library' ELSE 'partner' END, co
 HAVING_KEY = "HAVING (grouping(library) = 0 AND library IS NOT NULL) OR (grouping(partner) = 0 AND partner IS NOT NULL)"
 
 
-def _statistics(shape: Shape) -> sa.TextClause:
+def _statistics(shape: ScopeShape) -> sa.TextClause:
     """Rows of (`kind`, `side`, `key`, `a`, `b`, `c`): the libraries known in scope; per library and per offering
     partner the published courses not yet over (no session, or one still to come) and the places, free places and
     waiting list of their sessions still to come; the requests for tailored education awaiting an answer per
     library asked and per referrer; the budget year's budgets per library and what was bought from each partner
     (committed, spent)."""
-    return _text(
+    return scoped_text(
         f"""
         WITH c AS (SELECT id, library, offered_by_partner_id AS partner FROM courses
                     WHERE {scope(shape)} AND status = '{PUBLISHED}'),
@@ -102,12 +86,12 @@ def _statistics(shape: Shape) -> sa.TextClause:
     )
 
 
-def _partner_acts(shape: Shape) -> sa.TextClause:
+def _partner_acts(shape: ScopeShape) -> sa.TextClause:
     """Rows of (`kind`, `partner_id`, `a`, `b`, `c`) for a period (`starts` inclusive, `ends` exclusive): per
     offering partner its courses hosted at a library with a session starting in the period and their confirmed
     places; per referrer its requests for tailored education made then (all, planned, declined) and the places its
     referrals took on the courses planned for them."""
-    return _text(
+    return scoped_text(
         f"""
         WITH run AS (SELECT c.id AS course_id, c.offered_by_partner_id AS partner, s.id AS session_id
                        FROM sessions s JOIN courses c ON c.id = s.course_id
@@ -138,16 +122,5 @@ def _partner_acts(shape: Shape) -> sa.TextClause:
     )
 
 
-def _name(shape: Shape) -> str:
-    return {
-        (False, False): "everywhere",
-        (True, False): "a municipality",
-        (False, True): "a library",
-        (True, True): "a municipality's library",
-    }[shape]
-
-
-STATISTICS = {shape: Prepared(f"SELECT course figures of {_name(shape)}", _statistics(shape)) for shape in SHAPES}
-PARTNER_ACTS = {
-    shape: Prepared(f"SELECT partners' course acts of {_name(shape)}", _partner_acts(shape)) for shape in SHAPES
-}
+STATISTICS = prepared_per_scope("SELECT course figures", _statistics)
+PARTNER_ACTS = prepared_per_scope("SELECT partners' course acts", _partner_acts)

@@ -11,39 +11,17 @@ import sqlalchemy as sa
 from shared.contracts.volunteers.api.vacancies import VacancyStatus
 from shared.contracts.volunteers.api.volunteers import VolunteerStatus
 from shared.contracts.volunteers.events import VolunteerKind
-from shared.db import Prepared
+from shared.db import ScopeShape, prepared_per_scope, scoped_text
+from shared.db import scope_condition as scope
 
 ACTIVE, INTERN, PUBLISHED = VolunteerStatus.ACTIVE.value, VolunteerKind.INTERN.value, VacancyStatus.PUBLISHED.value
 
-Shape = tuple[bool, bool]  # a municipality, a library
-SHAPES: tuple[Shape, ...] = ((False, False), (True, False), (False, True), (True, True))
-NAMES = {
-    (False, False): "everywhere",
-    (True, False): "a municipality",
-    (False, True): "a library",
-    (True, True): "a municipality's library",
-}
 
-
-def scope(shape: Shape, alias: str = "", library_column: str = "library") -> str:
-    conditions = ["true"]
-    if shape[0]:
-        conditions.append(f"{alias}municipality = :municipality")
-    if shape[1]:
-        conditions.append(f"{alias}{library_column} = :library")
-    return " AND ".join(conditions)
-
-
-def _text(sql: str, shape: Shape) -> sa.TextClause:
-    names = [name for name, present in zip(("municipality", "library"), shape, strict=True) if present]
-    return sa.text(sql).bindparams(*(sa.bindparam(name, type_=sa.Text) for name in names))
-
-
-def _statistics(shape: Shape) -> sa.TextClause:
+def _statistics(shape: ScopeShape) -> sa.TextClause:
     """Rows of (`kind`, `key`, `a`, `b`): the libraries known in scope; per library and per partner the people came
     through, the active volunteers (interns not included) and active interns; per library its published
     vacancies."""
-    return _text(
+    return scoped_text(
         f"""
         WITH people AS (SELECT library, via_partner_id,
                                count(*) FILTER (WHERE status = '{ACTIVE}' AND kind <> '{INTERN}') AS volunteers,
@@ -64,12 +42,12 @@ def _statistics(shape: Shape) -> sa.TextClause:
     )
 
 
-def _partner_acts(shape: Shape) -> sa.TextClause:
+def _partner_acts(shape: ScopeShape) -> sa.TextClause:
     """Rows of (`kind`, `partner_id`, `number`) for a period (`starts` inclusive, `ends` exclusive as moments;
     `first_day` to `last_day` as dates): per provider the sessions of its training modules starting then and the
     attendance recorded as attended; per school its interns whose internship ran for some of it and the minutes
     interns worked then."""
-    return _text(
+    return scoped_text(
         f"""
         WITH given AS (SELECT ts.id, m.provider_partner_id AS partner
                          FROM training_sessions ts JOIN training_modules m ON m.id = ts.module_id
@@ -95,7 +73,5 @@ def _partner_acts(shape: Shape) -> sa.TextClause:
     )
 
 
-STATISTICS = {shape: Prepared(f"SELECT volunteer figures of {NAMES[shape]}", _statistics(shape)) for shape in SHAPES}
-PARTNER_ACTS = {
-    shape: Prepared(f"SELECT partners' volunteer acts of {NAMES[shape]}", _partner_acts(shape)) for shape in SHAPES
-}
+STATISTICS = prepared_per_scope("SELECT volunteer figures", _statistics)
+PARTNER_ACTS = prepared_per_scope("SELECT partners' volunteer acts", _partner_acts)

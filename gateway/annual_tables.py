@@ -90,6 +90,10 @@ class Rows:
         keys = sorted(set(by_partner), key=lambda k: (k == NO_PARTNER, self.partner_label(k).lower(), k))
         return [Row(key, self.partner_label(key), by_partner[key]) for key in keys]
 
+    def labels(self, words: str, columns: list[Column]) -> dict[str, str]:
+        """Each column's heading: the catalogue's `annual.<words>.<column>`."""
+        return {column.key: self.t(f"annual.{words}.{column.key}") for column in columns}
+
     def per_library_and_partner(
         self,
         name: str,
@@ -97,11 +101,12 @@ class Rows:
         values: Callable[[Any], Values],
         nothing: Values,
         columns: list[Column],
-        labels: dict[str, str],
+        words: str,
         partner_columns: list[Column] | None = None,
     ) -> list[Table]:
         """`<name>-by-library` (every library in scope, then the total) and `<name>-by-partner`, from a service's
-        figures that name a library, a partner, or neither (the total)."""
+        figures that name a library, a partner, or neither (the total); headed as `labels(words, columns)`."""
+        labels = self.labels(words, columns)
         by_library = {f.library: values(f) for f in figures if f.library}
         by_partner = {str(f.partner_id): values(f) for f in figures if f.partner_id}
         total = next(values(f) for f in figures if not f.library and not f.partner_id)
@@ -163,7 +168,7 @@ def _partner_acts_table(gathered: Gathered, rows: Rows) -> Table:
                 values["intern_hours"] = round(int(values.pop("intern_minutes") or 0) / 60, 1)
             by_partner.setdefault(str(partner.partner_id), {}).update(values)
     columns = list(PARTNER_ACTS)
-    labels = {column.key: rows.t(f"annual.partner_acts.{column.key}") for column in columns}
+    labels = rows.labels("partner_acts", columns)
     return Table("partner-acts", rows.t("annual.table.partner_acts"), columns, labels, rows.of_partners(by_partner))
 
 
@@ -199,7 +204,7 @@ def _referral_tables(figures: AnnualReferralFigures, rows: Rows) -> list[Table]:
         Column("intakes", "people"),
         Column("median_days", "derived", base=("intakes",), additive=False, decimals=1),
     ]
-    labels = {column.key: rows.t(f"annual.referrals.{column.key}") for column in columns}
+    labels = rows.labels("referrals", columns)
     sums = [("total", ("in", "out")), ("total", OUTCOMES)]
     library_keys = [key for key in by_library if key != TOTAL] + [TOTAL]
     return [
@@ -270,7 +275,7 @@ def _course_tables(figures: AnnualCourseFigures, rows: Rows) -> list[Table]:
             course_values,
             {"courses": 0, "groups": 0, "places": 0, "enrolled": 0, "attended": 0, "attendance_rate": None},
             course_columns,
-            {column.key: rows.t(f"annual.courses.{column.key}") for column in course_columns},
+            "courses",
         ),
         *rows.per_library_and_partner(
             "training",
@@ -278,7 +283,7 @@ def _course_tables(figures: AnnualCourseFigures, rows: Rows) -> list[Table]:
             money_values,
             {column.key: 0 for column in money_columns},
             money_columns,
-            {column.key: rows.t(f"annual.purchases.{column.key}") for column in money_columns},
+            "purchases",
             partner_columns=[c for c in money_columns if c.key not in ("budget", "available")],
         ),
     ]
@@ -305,5 +310,5 @@ def _volunteer_tables(figures: AnnualVolunteerFigures, rows: Rows) -> list[Table
         values,
         {column.key: 0 for column in columns},
         columns,
-        {column.key: rows.t(f"annual.volunteers.{column.key}") for column in columns},
+        "volunteers",
     )

@@ -8,7 +8,7 @@ worker send from the database afterwards, so nothing is lost on a restart either
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -40,29 +40,38 @@ MAX_HELD_BACK_SECONDS = 0.25
 
 
 async def project_referral_event(tx: Transaction, envelope: Envelope) -> None:
-    """Any referral event (or a referred participant's buddy, named alike), into the feeds of the partners it
-    names, and of the partner whose course it is."""
-    partner_ids = feeds.partners_named(envelope.data)
-    if (course_id := feeds.course_of(envelope.data)) is not None:
-        provider = await feed_store.course_provider(tx.session, course_id)
-        if provider is not None:
+    """Any referral event (or a referred participant's buddy, or a request for tailored education, named alike),
+    into the feeds of the partners it names, and of the partner whose course it is."""
+    await project_referral_events(tx, [(envelope, trace.get_current_span())])
+
+
+async def project_referral_events(tx: Transaction, events: Sequence[tuple[Envelope, Span]]) -> None:
+    """`project_referral_event` for a batch at once (the consumer's new events, in stream order): the courses'
+    providers in one statement, then into the feeds (`into_feeds`)."""
+    courses = {course for envelope, _ in events if (course := feeds.course_of(envelope.data)) is not None}
+    providers = await feed_store.course_providers(tx.session, sorted(courses)) if courses else {}
+    named: list[tuple[Envelope, Span, set[UUID]]] = []
+    for envelope, span in events:
+        partner_ids = feeds.partners_named(envelope.data)
+        course = feeds.course_of(envelope.data)
+        if course is not None and (provider := providers.get(course)) is not None:
             partner_ids.add(provider)
-    for partner_id in sorted(partner_ids):
-        await add_to_feed(tx, envelope, partner_id)
+        named.append((envelope, span, partner_ids))
+    await into_feeds(tx, named)
 
 
 async def project_vacancy(tx: Transaction, envelope: Envelope) -> None:
     """A library's vacancy, into the feeds of the volunteer organisations it actively partners with as such."""
     library = envelope.data.get("library") or envelope.library
-    for partner_id in sorted(await feed_store.volunteer_suppliers_of(tx.session, library)):
-        await add_to_feed(tx, envelope, partner_id)
+    suppliers = await feed_store.volunteer_suppliers_of(tx.session, library)
+    await into_feeds(tx, [(envelope, trace.get_current_span(), suppliers)])
 
 
 async def project_supplied_volunteer_event(tx: Transaction, envelope: Envelope) -> None:
     """A volunteer's event that asks something of the partner that supplied them (a qualification to renew), into
     that partner's feed; the volunteer appears by their random id only."""
     if (partner_id := feeds.supplier_of(envelope.data)) is not None:
-        await add_to_feed(tx, envelope, partner_id)
+        await into_feeds(tx, [(envelope, trace.get_current_span(), {partner_id})])
 
 
 async def remember_course(tx: Transaction, envelope: Envelope, event: CoursePublished) -> None:
@@ -72,32 +81,55 @@ async def remember_course(tx: Transaction, envelope: Envelope, event: CoursePubl
     await feed_store.remember_course(tx.session, event.course_id, event.offered_by_partner_id)
 
 
-async def add_to_feed(tx: Transaction, envelope: Envelope, partner_id: UUID) -> None:
-    partner = await feed_store.feed_target(tx.session, partner_id)
-    if partner is None or partner.status == PartnerStatus.ENDED:
+async def into_feeds(tx: Transaction, named: Sequence[tuple[Envelope, Span, Iterable[UUID]]]) -> None:
+    """Each event (with the span it is handled in) into the feeds of the partners named with it, and a pending
+    delivery to each of their active webhooks that wants its type: the partners and their webhooks in one
+    statement, every entry in one, the deliveries in one. Entries are written event by event, each event's partners
+    sorted; a partner that ended gets none, and an entry a partner has already is not written again (nor its
+    deliveries)."""
+    written = [(envelope, _carrier(span), sorted(set(partner_ids))) for envelope, span, partner_ids in named]
+    targets = await feed_store.feed_targets(tx.session, sorted({p for _, _, ids in written for p in ids}))
+    entries = [
+        {
+            "partner_id": partner_id,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "time": envelope.time,
+            "library": envelope.library,
+            "data": msgspec.json.encode(feeds.entry_data(envelope.data, target.feed_key)).decode(),
+            "source": envelope.source,
+            "subject": envelope.subject,
+            "trace_context": msgspec.json.encode(carrier).decode(),
+        }
+        for envelope, carrier, partner_ids in written
+        for partner_id in partner_ids
+        if (target := targets.get(partner_id)) is not None and target.status != PartnerStatus.ENDED.value
+    ]
+    if not entries:
         return
+    positions = await feed_store.append_entries(tx.session, entries)
+    now = tx.clock.now()
+    deliveries = [
+        row
+        for envelope, carrier, partner_ids in written
+        for partner_id in partner_ids
+        if (position := positions.get((partner_id, envelope.id))) is not None
+        and (hooks := targets[partner_id].webhooks) is not None
+        for row in _deliveries(msgspec.json.decode(hooks), envelope, partner_id, position, carrier, now)
+    ]
+    if deliveries:
+        await feed_store.add_deliveries(tx.session, deliveries)
+
+
+def _carrier(span: Span) -> dict[str, str]:
+    """The trace context of the span an event is handled in: the entry's publish and its deliveries continue it."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)  # the entry's publish and its deliveries continue the trace of the event
-    position = await feed_store.append_to_feed(
-        tx.session,
-        partner_id=partner_id,
-        event_id=envelope.id,
-        event_type=envelope.type,
-        time=envelope.time,
-        library=envelope.library,
-        data=feeds.entry_data(envelope.data, partner.feed_key),
-        source=envelope.source,
-        subject=envelope.subject,
-        trace_context=carrier,
-    )
-    if position is None:
-        return  # the partner has this event already
-    if rows := _deliveries(partner.webhooks, envelope, partner_id, position, carrier, tx.clock.now()):
-        await feed_store.add_deliveries(tx.session, rows)
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return carrier
 
 
 def _deliveries(
-    hooks: list[dict[str, Any]] | None,
+    hooks: list[dict[str, Any]],
     envelope: Envelope,
     partner_id: UUID,
     position: int,
@@ -105,7 +137,7 @@ def _deliveries(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """A pending delivery of a new entry to each of the partner's active webhooks that wants its type."""
-    wanted = [UUID(hook["id"]) for hook in hooks or [] if feeds.type_matches(hook["event_types"], envelope.type)]
+    wanted = [UUID(hook["id"]) for hook in hooks if feeds.type_matches(hook["event_types"], envelope.type)]
     return [
         {
             "id": new_id(),
@@ -122,55 +154,6 @@ def _deliveries(
         }
         for webhook_id in wanted
     ]
-
-
-async def project_referral_events(tx: Transaction, events: Sequence[tuple[Envelope, Span]]) -> None:
-    """`project_referral_event` for a batch at once (the consumer's new events, in stream order): the courses'
-    providers, the partners and their webhooks in a statement each, every entry in one, the deliveries in one.
-    The entries are written in the order one by one would write them: event by event, its partners sorted."""
-    courses = {course for envelope, _ in events if (course := feeds.course_of(envelope.data)) is not None}
-    providers = await feed_store.course_providers(tx.session, sorted(courses)) if courses else {}
-    named: list[tuple[Envelope, dict[str, str], list[UUID]]] = []
-    for envelope, span in events:
-        partner_ids = feeds.partners_named(envelope.data)
-        course = feeds.course_of(envelope.data)
-        if course is not None and (provider := providers.get(course)) is not None:
-            partner_ids.add(provider)
-        carrier: dict[str, str] = {}
-        # The entry's publish and its deliveries continue the trace of its event.
-        propagate.inject(carrier, context=trace.set_span_in_context(span))
-        named.append((envelope, carrier, sorted(partner_ids)))
-    targets = await feed_store.feed_targets(tx.session, sorted({p for _, _, partner_ids in named for p in partner_ids}))
-    entries = [
-        {
-            "partner_id": partner_id,
-            "event_id": envelope.id,
-            "event_type": envelope.type,
-            "time": envelope.time,
-            "library": envelope.library,
-            "data": msgspec.json.encode(feeds.entry_data(envelope.data, target.feed_key)).decode(),
-            "source": envelope.source,
-            "subject": envelope.subject,
-            "trace_context": msgspec.json.encode(carrier).decode(),
-        }
-        for envelope, carrier, partner_ids in named
-        for partner_id in partner_ids
-        if (target := targets.get(partner_id)) is not None and target.status != PartnerStatus.ENDED.value
-    ]
-    if not entries:
-        return
-    positions = await feed_store.append_entries(tx.session, entries)
-    now = tx.clock.now()
-    deliveries = [
-        row
-        for envelope, carrier, partner_ids in named
-        for partner_id in partner_ids
-        if (position := positions.get((partner_id, envelope.id))) is not None
-        and (hooks := targets[partner_id].webhooks) is not None
-        for row in _deliveries(msgspec.json.decode(hooks), envelope, partner_id, position, carrier, now)
-    ]
-    if deliveries:
-        await feed_store.add_deliveries(tx.session, deliveries)
 
 
 class FeedPublisher:

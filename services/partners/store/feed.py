@@ -20,52 +20,14 @@ from services.partners.store import (
     partners,
     partnerships,
     settled,
-    webhooks,
 )
 from shared.contracts.partners.api.feeds import WebhookStatus
 from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus
 from shared.db import Prepared, driver_sql
 
-# Built once, with bind parameters: the feed projection runs these for every event and partner.
-APPEND_TO_FEED = insert(feed_entries).on_conflict_do_nothing().returning(feed_entries.c.position)
-FEED_TARGET = (
-    sa.select(
-        partners.c.status,
-        partners.c.feed_key,
-        # The partner's active webhooks, with the event types each wants: NULL where it has none.
-        sa.func.json_agg(sa.func.json_build_object("id", webhooks.c.id, "event_types", webhooks.c.event_types))
-        .filter(webhooks.c.id.is_not(None))
-        .label("webhooks"),
-    )
-    .select_from(
-        partners.outerjoin(
-            webhooks,
-            sa.and_(
-                webhooks.c.partner_id == partners.c.id,
-                webhooks.c.status == WebhookStatus.ACTIVE.value,
-                webhooks.c.deleted_at.is_(None),
-            ),
-        )
-    )
-    .where(partners.c.id == sa.bindparam("partner", type_=PgUUID(as_uuid=True)))
-    .group_by(partners.c.id)
-)
-
-
-async def feed_target(session: AsyncSession, partner_id: UUID) -> sa.Row | None:
-    """What writing an event into a partner's feed needs, in one round trip: its status, its feed key (for its own
-    pseudonyms) and its active webhooks."""
-    return (await session.execute(FEED_TARGET, {"partner": partner_id})).first()
-
-
-async def append_to_feed(session: AsyncSession, **entry: object) -> int | None:
-    """The new entry's position; None if the partner has it already (a second copy of an event is a no-op)."""
-    return (await session.execute(APPEND_TO_FEED, entry)).scalar_one_or_none()
-
-
-# --- a batch of events into the feeds at once (the referral events' consumer), in asyncpg's SQL (shared/db.py
-# driver_sql): one statement for the batch's partners, one for its entries, instead of two compiled by SQLAlchemy
-# for every event and partner. JSON goes as text both ways.
+# --- events into the feeds (every feed consumer; the referral events' a batch at a time), in asyncpg's SQL
+# (shared/db.py driver_sql): one statement for the partners named, one for the entries, instead of two compiled by
+# SQLAlchemy for every event and partner. JSON goes as text both ways.
 
 COURSE_PROVIDERS = "SELECT course_id, partner_id FROM known_courses WHERE course_id = ANY($1::uuid[])"
 FEED_TARGETS = (
@@ -105,7 +67,8 @@ async def course_providers(session: AsyncSession, course_ids: list[UUID]) -> dic
 
 
 async def feed_targets(session: AsyncSession, partner_ids: list[UUID]) -> dict[UUID, sa.Row[Any]]:
-    """`feed_target` for several partners at once, by id (`webhooks` as JSON text, NULL where none)."""
+    """What writing events into partners' feeds needs, by partner: its status, its feed key (for its own
+    pseudonyms) and its active webhooks with the event types each wants (`webhooks` as JSON text, NULL where none)."""
     return {row.id: row for row in await driver_sql(session, FEED_TARGETS, partner_ids)}
 
 
@@ -114,11 +77,6 @@ async def append_entries(session: AsyncSession, entries: list[dict[str, Any]]) -
     columns = [[entry[name] for entry in entries] for name in ENTRY_COLUMNS]
     rows = await driver_sql(session, APPEND_ENTRIES, *columns)
     return {(row.partner_id, row.event_id): row.position for row in rows}
-
-
-async def course_provider(session: AsyncSession, course_id: UUID) -> UUID | None:
-    c = known_courses
-    return (await session.execute(sa.select(c.c.partner_id).where(c.c.course_id == course_id))).scalar_one_or_none()
 
 
 async def remember_course(session: AsyncSession, course_id: UUID, partner_id: UUID) -> None:

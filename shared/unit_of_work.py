@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -112,13 +113,9 @@ class UnitOfWork:
         """`statements()` on a plain asyncpg connection (`direct()`), for `Prepared` writes: each commits on its
         own; inside an idempotent call's transaction they join it, in a savepoint as a write block does."""
         ambient = self._ambient()
-        if ambient is not None:
-            async with ambient.begin_nested():
-                async with self.direct() as connection:
-                    yield connection
-            return
-        async with self.direct() as connection:
-            yield connection
+        async with ambient.begin_nested() if ambient is not None else contextlib.nullcontext():
+            async with self.direct() as connection:
+                yield connection
 
 
 R = TypeVar("R")

@@ -128,6 +128,13 @@ async def test_another_library_the_coordinator_and_a_partner_assess_nothing(
     await console.sign_in(school_token(world, school))
     await console.get("/console/our-people")
     assert (await console.post(f"/console/volunteers/{ending['id']}/assessment", form)).status_code == 403
+    # Nobody signed in: no session, no form taken (the CSRF check refuses it before anything else).
+    anonymous = ConsoleClient(world.platform)
+    try:
+        refused = await anonymous.post(f"/console/volunteers/{ending['id']}/assessment", form, csrf=False)
+    finally:
+        await anonymous.aclose()
+    assert refused.status_code == 403
     assert (await read(world, ending["id"]))["internship"]["assessment"] is None
 
 

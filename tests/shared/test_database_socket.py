@@ -40,7 +40,9 @@ async def test_the_pools_connect_over_the_socket_and_find_it_after_a_restart(tmp
     try:
         socket = database.socket_dir
         assert socket is not None and (socket / f".s.PGSQL.{database.port}").exists()
-        settings = Settings.from_env({"DATABASE_URL": database.url, "PARTNERNET_DATABASE_SOCKET": str(socket)})
+        # A data directory of the test's own: without one the settings generate secrets into ./.partnernet.
+        environ = {"PARTNERNET_DATA_DIR": str(tmp_path / "data"), "PARTNERNET_DATABASE_SOCKET": str(socket)}
+        settings = Settings.from_env({"DATABASE_URL": database.url, **environ})
         assert settings.database_socket == str(socket)
 
         assert await addresses(database.url, settings.database_socket) == (None, None)

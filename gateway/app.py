@@ -46,6 +46,7 @@ from gateway.referrals import referral_routes
 from gateway.reports import AnnualReportController
 from gateway.stream_guard import REVOCATIONS, LiveStreams, revocation_handler
 from gateway.subscriptions import webhook_routes
+from gateway.templates import TEMPLATE_CONFIG
 from gateway.volunteers import VOLUNTEER_CONTROLLERS
 from shared.messaging import connect_nats, while_jetstream_settles
 from shared.metrics import BrokerWatch, observe_instance
@@ -158,6 +159,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         lifespan=[connect_broker, probe_lifespan(settings.probe_port, nats_ready(lambda: nats))],
         state=State(state),
         openapi_config=openapi_config(),
+        template_config=TEMPLATE_CONFIG,  # the console's, the calendar's and the participant's pages
         request_max_body_size=settings.max_body_bytes,
         # The root logger stays ours (JSON lines); Litestar's own logger propagates to it.
         logging_config=LoggingConfig(

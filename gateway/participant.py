@@ -32,6 +32,7 @@ from opentelemetry import trace
 from gateway import participant_html as html
 from gateway.participant_document import HEADERS as PAGE_HEADERS
 from gateway.routes import passthrough, step
+from gateway.templates import Page
 from shared.contracts.referrals.api import operations as ops
 from shared.contracts.referrals.api.duplicates import (
     DuplicateDecisionRequest,
@@ -138,8 +139,8 @@ def client_key(request: Request[Any, Any, Any]) -> str:
     return f"address:{request.client.host if request.client else 'unknown'}"
 
 
-def page(content: str, status_code: int = 200, **headers: str) -> Response[str]:
-    return Response(content, status_code=status_code, media_type=MediaType.HTML, headers={**PAGE_HEADERS, **headers})
+def page(content: Page, status_code: int = 200, **headers: str) -> Response[Any]:
+    return content.response(status_code, {**PAGE_HEADERS, **headers})
 
 
 def hide_code(request: Request[Any, Any, Any]) -> None:

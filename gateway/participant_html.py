@@ -16,7 +16,7 @@ from typing import Any
 from markupsafe import Markup
 
 from gateway.participant_document import SCRIPT, STYLE, day_and_time, long_date
-from gateway.templates import TEMPLATES
+from gateway.templates import Page
 from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.participant_page import (
     HeldData,
@@ -28,14 +28,12 @@ from shared.contracts.referrals.api.participant_page import (
 from shared.contracts.referrals.api.referrals import ReferralStatus
 
 
-def render(template: str, **context: Any) -> str:
+def render(template: str, **context: Any) -> Page:
     # The style and script are this module's own text, hashed for the CSP: not escaped.
-    return TEMPLATES.get_template(f"participant/{template}").render(
-        style=Markup(STYLE), script=Markup(SCRIPT), **context
-    )
+    return Page(f"participant/{template}", {"style": Markup(STYLE), "script": Markup(SCRIPT), **context})
 
 
-def _sections(title: str, *sections: tuple[str, str, list[str]], back: bool = False, code: str | None = None) -> str:
+def _sections(title: str, *sections: tuple[str, str, list[str]], back: bool = False, code: str | None = None) -> Page:
     """A page of sections of plain lines: (pictogram, heading, lines)."""
     return render("message.html", title=title, sections=sections, back=back, code=code)
 
@@ -43,7 +41,7 @@ def _sections(title: str, *sections: tuple[str, str, list[str]], back: bool = Fa
 # --- the pages --------------------------------------------------------------------------------------------
 
 
-def code_form(*, message: str | None = None) -> str:
+def code_form(*, message: str | None = None) -> Page:
     return render("code_form.html", message=message)
 
 
@@ -53,7 +51,7 @@ CLOSED_HOW = {
 }
 
 
-def participant_page(page: ParticipantPage, code: str) -> str:
+def participant_page(page: ParticipantPage, code: str) -> Page:
     """The participant's own referral, or after it closed what is held about them and their rights."""
     receiver = page.receiver_name or ("de bibliotheek" if page.receiver_kind == "library" else "onze partner")
     closed: list[str] = []
@@ -140,7 +138,7 @@ def _data(page: ParticipantPage) -> dict[str, Any]:
     }
 
 
-def change_recorded(kind: ParticipantChangeKind, already: bool) -> str:
+def change_recorded(kind: ParticipantChangeKind, already: bool) -> Page:
     what = RIGHTS_ASKED.get(kind) or (
         "U kunt niet komen." if kind is ParticipantChangeKind.CANCEL else "U wilt een andere dag."
     )
@@ -152,11 +150,11 @@ def change_recorded(kind: ParticipantChangeKind, already: bool) -> str:
     )
 
 
-def not_found() -> str:
+def not_found() -> Page:
     return code_form(message="Deze code kennen we niet. Kijk goed en typ de code nog een keer.")
 
 
-def erased(at: datetime | None) -> str:
+def erased(at: datetime | None) -> Page:
     """The library erased what it held about them (on their request, or when its time to keep it had passed)."""
     when = f" Dat deden wij op {long_date(at.astimezone(LOCAL_TIME).date())}." if at is not None else ""
     return _sections(
@@ -170,7 +168,7 @@ def erased(at: datetime | None) -> str:
     )
 
 
-def nothing_to_change(code: str) -> str:
+def nothing_to_change(code: str) -> Page:
     """They asked to change an appointment of a referral that has closed: there is none any more."""
     return _sections(
         "Uw afspraak is al voorbij",
@@ -180,7 +178,7 @@ def nothing_to_change(code: str) -> str:
     )
 
 
-def locked(retry_after: int) -> str:
+def locked(retry_after: int) -> Page:
     minutes = max(1, (retry_after + 59) // 60)
     wait = "een minuut" if minutes == 1 else f"{minutes} minuten"
     lines = [
@@ -191,6 +189,6 @@ def locked(retry_after: int) -> str:
     return _sections("Even wachten", ("klok", "Te vaak geprobeerd", lines))
 
 
-def printable_card(issued: ParticipantCodeIssued, base_url: str) -> str:
+def printable_card(issued: ParticipantCodeIssued, base_url: str) -> Page:
     """What staff print and hand over at the intake: the code and where to type it; no name, no QR code."""
     return render("card.html", code=issued.code, base=base_url.rstrip("/"), path=issued.path, read_aloud=False)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 
 from gateway.calendar.words import WORDS
-from gateway.templates import TEMPLATES
+from gateway.templates import Page
 from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api.public import PublicSession
 from shared.contracts.courses.events import LocationKind
@@ -137,5 +137,5 @@ def with_query(path: str, **params: Any) -> str:
     return f"{path}?{query}" if query else path
 
 
-def render(template: str, lang: str, **context: Any) -> str:
-    return TEMPLATES.get_template(f"calendar/{template}").render(lang=lang, t=WORDS[lang], style=STYLE, **context)
+def render(template: str, lang: str, **context: Any) -> Page:
+    return Page(f"calendar/{template}", {"lang": lang, "t": WORDS[lang], "style": STYLE, **context})

@@ -8,12 +8,12 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, Response
-from litestar.enums import MediaType
 from opentelemetry import trace
 
 from gateway.calendar import pages as html
 from gateway.calendar.words import AUDIENCES, WORDS
 from gateway.participant import CodeAttempts
+from gateway.templates import Page
 from shared.contracts.courses.api.public import (
     PublicCalendar,
     PublicCalendarView,
@@ -60,8 +60,8 @@ def hide_link(request: Request[Any, Any, Any], municipality: str) -> None:
         span.set_attribute("http.url", str(request.base_url).rstrip("/") + hidden)
 
 
-def page(content: str, status_code: int = 200, **headers: str) -> Response[str]:
-    return Response(content, status_code=status_code, media_type=MediaType.HTML, headers={**html.HEADERS, **headers})
+def page(content: Page, status_code: int = 200, **headers: str) -> Response[Any]:
+    return content.response(status_code, {**html.HEADERS, **headers})
 
 
 class Filters(msgspec.Struct, kw_only=True):

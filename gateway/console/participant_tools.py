@@ -10,7 +10,6 @@ from uuid import UUID
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import FormMultiDict
 from litestar.di import NamedDependency
-from litestar.enums import MediaType
 from litestar.params import FromPath
 
 from gateway import participant_html
@@ -108,12 +107,7 @@ class ParticipantTools(Controller):
         return await steps.submit(
             visitor,
             lambda: rpc.call(ops.ISSUE_PARTICIPANT_CODE, actor, IssueParticipantCode(referral_id=referral_id)),
-            done=lambda issued: Response(
-                participant_html.printable_card(issued, str(request.base_url)),
-                status_code=201,
-                media_type=MediaType.HTML,
-                headers=NO_STORE,
-            ),
+            done=lambda issued: participant_html.printable_card(issued, str(request.base_url)).response(201, NO_STORE),
             again=lambda problem: refused(visitor, problem, referral_id),
         )
 

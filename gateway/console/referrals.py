@@ -25,7 +25,7 @@ from gateway.console.explain import Explanation, explain
 from gateway.console.names import load_names
 from gateway.console.participant_tools import DONE as TOOLS_DONE
 from gateway.console.session import PREFIX, Visitor
-from gateway.console.views import page, render
+from gateway.console.views import page
 from gateway.live import follow_subscription, library_referrals_subject, subscribe_from
 from gateway.stream_guard import LiveStreams
 from shared.clock import LOCAL_TIME
@@ -193,9 +193,7 @@ class ReferralPages(Controller):
         actor = visitor.signed_in(*INBOX_ROLES)
         paging = list_section if list_section in SECTIONS else None
         sections, parties = await asyncio.gather(load_inbox(rpc, actor, paging, cursor), load_names(rpc, actor))
-        return Response(
-            render(visitor, "_inbox_sections.html", sections=sections, parties=parties), media_type="text/html"
-        )
+        return page(visitor, "_inbox_sections.html", sections=sections, parties=parties)
 
     @get("/live/referrals")
     async def live(

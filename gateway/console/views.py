@@ -1,4 +1,4 @@
-"""Rendering: the Jinja templates with the visitor, its language's words and formats, and the role's navigation."""
+"""The console's pages: its Jinja templates with the visitor, its words and formats, and the role's navigation."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ import msgspec
 from babel.dates import format_date, format_datetime
 from litestar import Response
 from litestar.datastructures import Cookie
-from litestar.enums import MediaType
 
 from gateway.console.session import PREFIX, Visitor
-from gateway.templates import TEMPLATES
+from gateway.templates import Page
 from shared.clock import LOCAL_TIME
 from shared.tenancy import Role
 
@@ -138,19 +137,6 @@ class Formats:
         return text.replace(",", "\u2009") if self.lang == "nl" else text
 
 
-def render(visitor: Visitor, template: str, **context: Any) -> str:
-    actor = visitor.actor
-    return TEMPLATES.get_template(f"console/{template}").render(
-        v=visitor,
-        t=visitor.t,
-        f=Formats(visitor.lang),
-        nav=NAVIGATION.get(actor.role, []) if actor else [],
-        prefix=PREFIX,
-        **PATTERNS,
-        **context,
-    )
-
-
 def page(
     visitor: Visitor,
     template: str,
@@ -159,14 +145,20 @@ def page(
     headers: dict[str, str] | None = None,
     cookies: list[Cookie] | None = None,
     **context: Any,
-) -> Response[str]:
-    return Response(
-        render(visitor, template, **context),
-        media_type=MediaType.HTML,
-        status_code=status,
-        headers=headers,
-        cookies=cookies,
-    )
+) -> Response[Any]:
+    """A console page (or a part of one htmx swaps in): the template with the visitor, its words, formats and
+    the role's navigation, rendered by the app's template engine (gateway/templates.py)."""
+    actor = visitor.actor
+    shown = {
+        "v": visitor,
+        "t": visitor.t,
+        "f": Formats(visitor.lang),
+        "nav": NAVIGATION.get(actor.role, []) if actor else [],
+        "prefix": PREFIX,
+        **PATTERNS,
+        **context,
+    }
+    return Page(f"console/{template}", shown).response(status, headers, cookies)
 
 
 def download(document: Any, filename: str) -> Response[bytes]:

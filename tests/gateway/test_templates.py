@@ -1,12 +1,16 @@
-"""The gateway's one Jinja setup: both packages' templates load through it, a bare name in `extends`/`import`
-stays inside its own package (the console and the calendar each have a `base.html`), and it escapes."""
+"""The gateway's one Jinja setup: every package's templates load through it, a bare name in `extends`/`import`
+stays inside its own package (the console and the calendar each have a `base.html`), it escapes, and it is the
+app's template engine, through which every page is rendered."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import jinja2
 import pytest
 
-from gateway.templates import PACKAGES, TEMPLATES
+import gateway
+from gateway.templates import PACKAGES, TEMPLATE_CONFIG, TEMPLATES, Page
 
 
 def test_every_template_of_both_packages_compiles_under_its_prefix() -> None:
@@ -44,3 +48,22 @@ def test_it_escapes_html_and_refuses_a_missing_variable() -> None:
 def test_an_unknown_prefix_is_not_found() -> None:
     with pytest.raises(jinja2.TemplateNotFound):
         TEMPLATES.get_template("elsewhere/base.html")
+
+
+def test_the_apps_template_engine_is_this_environment_and_a_page_is_a_template_response() -> None:
+    assert TEMPLATE_CONFIG.engine_instance.engine is TEMPLATES  # compiled once, cached in it
+    response = Page("calendar/message.html", {"lang": "nl"}).response(404, {"X-Robots-Tag": "noindex"})
+    assert response.template_name == "calendar/message.html"
+    assert (response.status_code, response.headers["X-Robots-Tag"]) == (404, "noindex")
+
+
+def test_no_page_renders_past_the_apps_engine() -> None:
+    """One way to render a page: a `Page` answered as Litestar's `Template` response; nothing else reaches for
+    the environment (a module rendering on its own would skip the app's engine)."""
+    root = Path(gateway.__file__).parent
+    reaching = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.name != "templates.py" and ("TEMPLATES" in path.read_text() or "jinja2" in path.read_text())
+    ]
+    assert reaching == []

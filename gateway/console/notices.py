@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from gateway.console import forms
+from gateway.console import forms, paging
 from gateway.console.explain import Explanation, explain
 from gateway.console.session import PREFIX, Visitor
 from gateway.console.views import page
@@ -123,17 +123,24 @@ class NoticePages(Controller):
 
     @get("/mail")
     async def mail(
-        self, request: Request[Any, Any, Any], visitor: NamedDependency[Visitor], rpc: NamedDependency[RpcClient]
+        self,
+        request: Request[Any, Any, Any],
+        visitor: NamedDependency[Visitor],
+        rpc: NamedDependency[RpcClient],
+        cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
+        """The outbox a page at a time with the API's cursor (`GET /api/v1/notices/mail?cursor=`), newest first."""
         actor = visitor.signed_in(Role.OPERATOR)
         directory: Path | None = request.app.state.mail_catcher_dir
         outbox, caught = await asyncio.gather(
-            rpc.call(ops.LIST_MAIL, actor, ListMail(limit=50)),
+            paging.one_page(
+                lambda at, limit: rpc.call(ops.LIST_MAIL, actor, ListMail(cursor=at, limit=limit)),
+                cursor,
+                path=f"{PREFIX}/mail",
+            ),
             asyncio.to_thread(caught_messages, directory),
         )
-        return page(
-            visitor, "mail.html", section="mail", outbox=outbox.items, caught=caught, catcher=directory is not None
-        )
+        return page(visitor, "mail.html", section="mail", outbox=outbox, caught=caught, catcher=directory is not None)
 
 
 async def library_of(rpc: RpcClient, actor: Actor) -> LibraryView | None:

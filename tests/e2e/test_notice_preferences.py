@@ -1,12 +1,19 @@
 """A person's choice of notices over HTTP (issue 20): staff and partners' people read and set their own, with
-versions; everybody else, and every bad input, is refused and changes nothing. The mail outbox is for operators."""
+versions; everybody else, and every bad input, is refused and changes nothing. The mail outbox is for operators, and
+pages newest first with the API's cursor."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from services.partners.store.notices import mail_outbox
+from shared.ids import new_id
+from shared.pagination import encode_cursor
 from shared.tenancy import Role
 from tests.conftest import RunningPlatform, Tenant
 from tests.services.referrals.conftest import pooled_tenant
@@ -140,3 +147,68 @@ async def test_the_mail_outbox_is_for_operators_only(platform: RunningPlatform, 
         too_many = await api.get("/api/v1/notices/mail", params={"limit": 500})
     assert listed.status_code == 200 and len(listed.json()["items"]) <= 5
     assert too_many.status_code == 422
+
+
+async def newest_mail(platform: RunningPlatform, count: int) -> list[str]:
+    """`count` sent messages, newer than any other (a day ahead), two of them at the same instant (the id decides),
+    written straight into the outbox: the relay leaves a sent message alone. Their ids, newest first."""
+    tag, at = uuid.uuid4().hex[:6], datetime.now(UTC) + timedelta(days=1)
+    rows = [
+        {
+            "id": new_id(),
+            "kind": "review_due",
+            "cause": f"paging-{tag}-{n}",
+            "recipient": f"balie-{tag}-{n}@bieb.example",
+            "subject": f"Bericht {tag} {n}",
+            "body": "…",
+            "language": "nl",
+            "trace_context": {},
+            "created_at": at + timedelta(seconds=min(n, count - 2)),  # the two newest share their time
+            "attempts": 1,
+            "next_attempt_at": at,
+            "sent_at": at,
+        }
+        for n in range(count)
+    ]
+    async with platform.services["partners"].sessions() as session:
+        await session.execute(sa.insert(mail_outbox), rows)
+        await session.commit()
+    ordered = sorted(rows, key=lambda row: (row["created_at"], row["id"]), reverse=True)
+    return [str(row["id"]) for row in ordered]
+
+
+async def test_the_mail_outbox_pages_newest_first_each_message_once(platform: RunningPlatform, tenant: Tenant) -> None:
+    mine = await newest_mail(platform, 5)
+    m = mail_outbox
+    async with platform.services["partners"].sessions() as session:
+        before = {str(i) for i in (await session.execute(sa.select(m.c.id))).scalars()}
+    pages: list[list[dict[str, Any]]] = []
+    cursor: str | None = None
+    cursors: list[str] = []
+    async with platform.client(tenant.operator) as api:
+        while True:
+            params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+            found = await api.get("/api/v1/notices/mail", params=params)
+            assert found.status_code == 200, found.text
+            pages.append(found.json()["items"])
+            cursor = found.json().get("next_cursor")
+            if not cursor:
+                break
+            cursors.append(cursor)
+            assert len(pages) < 1000, "the pages do not end"
+        wrong = ["not-a-cursor", "eyJ", encode_cursor("gisteren", 7), encode_cursor({"a": 1}), encode_cursor(1, 2, 3)]
+        wrong.append(encode_cursor("2026-12-04T10:00:00+00:00", "geen-id"))
+        bad = [await api.get("/api/v1/notices/mail", params={"cursor": cursor}) for cursor in wrong]
+    listed = [item["id"] for page in pages for item in page]
+    assert listed[: len(mine)] == mine  # newest first, the tie by id
+    assert len(listed) == len(set(listed)) and before <= set(listed)  # every message, once
+    order = [(datetime.fromisoformat(item["created_at"]), item["id"]) for page in pages for item in page]
+    assert order == sorted(order, reverse=True)  # by (created_at, id), as PostgreSQL orders the uuids
+    assert all(len(page) == 2 for page in pages[:-1])
+    for refused in bad:  # a cursor this list did not give: a problem, never a 5xx
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    for token in (tenant.staff_a, tenant.staff_b, tenant.coordinator, tenant.partner_a_token):
+        async with platform.client(token) as api:  # no cursor opens it to another tenant
+            refused = await api.get("/api/v1/notices/mail", params={"cursor": cursors[0]})
+        assert refused.status_code == 403 and mine[0] not in refused.text

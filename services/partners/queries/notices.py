@@ -1,4 +1,5 @@
-"""What the mail outbox holds: the latest messages for operators, and what waits to be sent for the gauges."""
+"""What the mail outbox holds: its messages for operators, newest first and a page at a time, and what waits to be
+sent for the gauges."""
 
 from __future__ import annotations
 
@@ -7,19 +8,23 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from services.partners.store import notices as notice_store
-from shared.contracts.partners.api.notices import ListMail, MailPage, MailStatus, MailView, NoticeKind
+from shared.contracts.partners.api.notices import ListMail, MailStatus, MailView, NoticeKind
+from shared.pagination import Page, keyset_page
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
 M = notice_store.mail_outbox
 
 
-async def list_mail(work: UnitOfWork, actor: Actor, query: ListMail) -> MailPage:
-    """Operators only: addresses of staff and partners' people are theirs to see, not other tenants'."""
+async def list_mail(work: UnitOfWork, actor: Actor, query: ListMail) -> Page[MailView]:
+    """Operators only: addresses of staff and partners' people are theirs to see, not other tenants'. Keyset on
+    (created_at, id) along the index of migration 013, so a page never shifts while the relay writes new messages."""
     actor.require(Role.OPERATOR)
     async with work.read() as session:
-        rows = (await session.execute(sa.select(M).order_by(M.c.created_at.desc(), M.c.id).limit(query.limit))).all()
-    return MailPage(
+        rows, following = await keyset_page(
+            session, sa.select(M), [M.c.created_at, M.c.id], query.cursor, query.limit, descending=True
+        )
+    return Page(
         items=[
             MailView(
                 id=row.id,
@@ -34,7 +39,8 @@ async def list_mail(work: UnitOfWork, actor: Actor, query: ListMail) -> MailPage
                 last_error=row.last_error,
             )
             for row in rows
-        ]
+        ],
+        next_cursor=following,
     )
 
 

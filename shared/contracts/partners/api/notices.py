@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import Email, ExpectedVersion
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, Email, ExpectedVersion, Limit
 
 
 class NoticeKind(enum.StrEnum):
@@ -56,7 +56,10 @@ class NoticePreferences(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ListMail(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 50
+    """Newest first, a page at a time (`Page[MailView]`, its `next_cursor` as the next request's `cursor`)."""
+
+    cursor: Cursor | None = None
+    limit: Limit = DEFAULT_LIMIT
 
 
 class MailStatus(enum.StrEnum):
@@ -78,7 +81,3 @@ class MailView(msgspec.Struct, frozen=True, kw_only=True):
     sent_at: datetime | None
     failed_at: datetime | None
     last_error: str | None
-
-
-class MailPage(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[MailView]

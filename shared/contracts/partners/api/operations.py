@@ -38,7 +38,7 @@ from shared.contracts.partners.api.feeds import (
 from shared.contracts.partners.api.notices import (
     GetNoticePreferences,
     ListMail,
-    MailPage,
+    MailView,
     NoticePreferences,
     SetNoticePreferences,
 )
@@ -316,7 +316,7 @@ SET_NOTICE_PREFERENCES = PARTNERS.declare(
 LIST_MAIL = PARTNERS.declare(
     "list_mail",
     ListMail,
-    MailPage,
+    Page[MailView],
     OPERATORS,
-    "The latest messages of the mail outbox and how sending went (operators)",
+    "The mail outbox, newest first, a page at a time, and how sending went (operators)",
 )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from litestar.response import Template
 
 import gateway
 from gateway.templates import PACKAGES, TEMPLATE_CONFIG, TEMPLATES, Page
@@ -53,7 +54,7 @@ def test_an_unknown_prefix_is_not_found() -> None:
 def test_the_apps_template_engine_is_this_environment_and_a_page_is_a_template_response() -> None:
     assert TEMPLATE_CONFIG.engine_instance.engine is TEMPLATES  # compiled once, cached in it
     response = Page("calendar/message.html", {"lang": "nl"}).response(404, {"X-Robots-Tag": "noindex"})
-    assert response.template_name == "calendar/message.html"
+    assert isinstance(response, Template) and response.template_name == "calendar/message.html"
     assert (response.status_code, response.headers["X-Robots-Tag"]) == (404, "noindex")
 
 

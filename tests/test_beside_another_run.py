@@ -3,7 +3,7 @@ with embedded servers of its own, passes, and this run's servers and files are l
 
 What broke before: pytest's default /tmp/pytest-of-<user> is shared by every run of a user and each new run tightens
 it to 0700, so the embedded PostgreSQL (a system user of its own when the tests run as root) lost its data directory
-under the run that was still going and PANICked (tests/conftest.py: each run now has a directory of its own).
+under the run that was still going and PANICked (tests/session_guards.py: each run now has a directory of its own).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ async def test_a_second_run_beside_this_one_passes_and_leaves_this_runs_servers_
         await broker.close()
         await engine.dispose()
 
-    # Its own end-of-run check fails it if any process it started outlived it (tests/conftest.py).
+    # Its own end-of-run check fails it if any process it started outlived it (tests/session_guards.py).
     assert second.returncode == 0, said
     assert " passed" in said and "failed" not in said and "error" not in said.lower(), said
     assert answered > 0, "this run's servers were used while the second run ran"

@@ -21,8 +21,9 @@ import httpx
 import pytest
 
 from shared.tenancy import Role
-from tests.conftest import TLS_CONTEXT, RunningPlatform, Tenant, register_tenant
 from tests.console.seed import seed_library, seed_partnership, seed_referrals
+from tests.fixtures.platform import TLS_CONTEXT, RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
 from tests.services.courses.support import courses_know
 from tests.services.volunteers.volunteer_tenant import known_to_volunteers
 

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from gateway.console.messages import EN, NL
-from tests.conftest import RunningPlatform, Tenant, register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ import pytest
 
 from gateway.console.messages import EN, NL
 from shared.clock import local_today
-from tests.conftest import RunningPlatform
 from tests.console.conftest import ConsoleClient, World
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.e2e.annual_year import seed_year
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import VolunteerTenant, volunteer_tenant
 
 

@@ -14,11 +14,11 @@ import pytest
 from gateway.console import paging
 from gateway.console.messages import EN, NL
 from shared.tenancy import Role
-from tests.conftest import register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, walk
 from tests.console.seed import ok
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.fixtures.tenants import register_tenant
 
 PAGE = 2
 

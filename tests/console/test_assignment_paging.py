@@ -19,13 +19,13 @@ import pytest
 from gateway.console import paging, partner_people
 from gateway.console.messages import NL
 from shared.tenancy import Role
-from tests.conftest import register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, section, walk
 from tests.console.test_assignments import WEEK, accepted_referral, opening, today
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.console.test_partner_people import active_intern, school_with_intern
 from tests.console.test_training import active_volunteer
+from tests.fixtures.tenants import register_tenant
 from tests.services.volunteers.volunteer_tenant import known_to_volunteers
 
 SMALL = 2

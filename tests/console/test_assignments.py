@@ -16,12 +16,12 @@ from shared.clock import LOCAL_TIME
 from shared.contracts.courses.events import CoursePublished
 from shared.contracts.vocabulary import SkillArea
 from shared.ids import new_id
-from tests.conftest import eventually
 from tests.console.conftest import ConsoleClient, World
 from tests.console.seed import referral
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.console.test_training import active_volunteer
 from tests.services.volunteers.volunteer_tenant import publish_event
+from tests.waiting import eventually
 
 WEEK = timedelta(days=7)
 

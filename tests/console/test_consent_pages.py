@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 from gateway.console.messages import EN, NL
-from tests.conftest import eventually
 from tests.console.conftest import ConsoleClient, World
 from tests.console.seed import referral
 from tests.services.referrals.conftest import pooled_tenant
+from tests.waiting import eventually
 
 
 def consent_state(text: str) -> str:

@@ -12,8 +12,9 @@ import pytest
 from gateway.console.demo import DemoPerson, write_demo_people
 from shared.settings import Settings
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, another_gateway
 from tests.console.conftest import ConsoleClient
+from tests.fixtures.platform import RunningPlatform, another_gateway
+from tests.fixtures.tenants import Tenant
 
 
 @pytest.fixture

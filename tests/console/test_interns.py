@@ -16,11 +16,11 @@ import pytest
 from gateway.console import paging
 from gateway.console.messages import EN, NL
 from shared.clock import local_today
-from tests.conftest import register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, section, walk
 from tests.console.seed import ok
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.fixtures.tenants import register_tenant
 from tests.services.volunteers.volunteer_tenant import activate_partnership, known_to_volunteers, register_partner
 
 PAGE = 2  # paging.PAGE in the paging test

@@ -17,11 +17,11 @@ import pytest
 
 from gateway.console import paging, referrals
 from gateway.console.messages import NL
-from tests.conftest import Tenant, register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, section, walk
 from tests.console.seed import referral
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.fixtures.tenants import Tenant, register_tenant
 from tests.services.courses.support import course_body, courses_know
 from tests.services.volunteers.volunteer_tenant import known_to_volunteers
 

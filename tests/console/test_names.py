@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 from gateway.console.messages import NL
-from tests.conftest import eventually, register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.seed import seed_partnership
+from tests.fixtures.tenants import register_tenant
+from tests.waiting import eventually
 
 
 def library_name(slug: str) -> str:

@@ -13,9 +13,11 @@ from typing import Any
 from gateway.console.messages import NL
 from launcher.mail_catcher import MailCatcher
 from shared.tenancy import Role
-from tests.conftest import another_gateway, eventually, referral_body
 from tests.console.conftest import ConsoleClient, World
 from tests.console.test_browser import Session, people  # noqa: F401 - the fixture, for this module's browser test
+from tests.fixtures.platform import another_gateway
+from tests.referral_bodies import referral_body
+from tests.waiting import eventually
 
 
 def version_on(page: str) -> str:

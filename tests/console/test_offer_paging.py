@@ -16,13 +16,13 @@ import pytest
 from gateway.console import paging
 from gateway.console.messages import NL
 from shared.tenancy import Role
-from tests.conftest import register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, walk
 from tests.console.seed import YEAR, subject_of
 from tests.console.test_assignment_paging import rows
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.console.test_reservation_pages import ask, referrer_of
+from tests.fixtures.tenants import register_tenant
 from tests.services.courses.support import course_body, courses_know, published_course_with_session
 
 

@@ -10,8 +10,9 @@ import httpx
 import pytest
 
 from shared.settings import Settings
-from tests.conftest import RunningPlatform, Tenant
 from tests.console.oidc_provider import Provider, serve_provider
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.gateway.stubs import StubbedGateway, stubbed_gateway
 
 CLIENT_ID = "partnernet-console"

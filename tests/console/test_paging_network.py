@@ -15,11 +15,11 @@ from gateway.console import paging
 from gateway.console.messages import NL
 from shared.clock import local_today
 from shared.tenancy import Role
-from tests.conftest import register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, section, walk
 from tests.console.seed import ok
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.fixtures.tenants import register_tenant
 
 PAGE = 2
 

@@ -12,10 +12,11 @@ import pytest
 from gateway.console import paging
 from shared.clock import local_today
 from shared.tenancy import Role
-from tests.conftest import eventually, known_to_referrals, register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.seed import YEAR, ok, referral, subject_of
+from tests.fixtures.tenants import known_to_referrals, register_tenant
 from tests.services.courses.support import courses_know
+from tests.waiting import eventually
 
 UUID = "[0-9a-f-]{36}"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from gateway.console.messages import EN, NL
-from tests.conftest import Tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.console.test_network_forms import version_on
+from tests.fixtures.tenants import Tenant
 
 
 async def a_partner_with_a_partnership(world: World) -> tuple[str, str]:

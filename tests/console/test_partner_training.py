@@ -15,10 +15,10 @@ import pytest
 
 from gateway.console.messages import NL
 from shared.clock import LOCAL_TIME
-from tests.conftest import RunningPlatform
 from tests.console.conftest import ConsoleClient, World
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.console.test_training import local
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     active_volunteer,

@@ -13,11 +13,11 @@ import pytest
 
 from gateway.console import paging
 from gateway.console.messages import EN, NL
-from tests.conftest import register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, walk
 from tests.console.seed import ok, referral
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.fixtures.tenants import register_tenant
 
 PAGE = 2
 REQUEST = re.compile(r'<tr id="request-([0-9a-f-]{36})"')

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from launcher.mail_catcher import MailCatcher
-from tests.conftest import RunningPlatform, Tenant
 from tests.console.test_browser import TIMEOUT_MS, Session
 from tests.e2e.calendar_support import link_in, message_about, schedule
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_tenant
 
 PHONE = {"width": 390, "height": 844}

@@ -9,8 +9,10 @@ import httpx
 import pytest
 
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, referral_body, register_tenant
 from tests.console.conftest import ConsoleClient
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
+from tests.referral_bodies import referral_body
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ from typing import Any
 
 from gateway.console.messages import NL
 from shared.clock import LOCAL_TIME
-from tests.conftest import eventually
 from tests.console.conftest import ConsoleClient, World
 from tests.console.seed import referral
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
+from tests.waiting import eventually
 
 
 def pseudonym() -> str:

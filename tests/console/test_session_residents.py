@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from gateway.console.messages import EN, NL
 from launcher.mail_catcher import MailCatcher
 from services.courses.store.residents import data_reads, registrations
-from tests.conftest import RunningPlatform, another_gateway
 from tests.console.conftest import ConsoleClient, World
 from tests.e2e.calendar_support import registration_of, schedule, signed_up, someone
+from tests.fixtures.platform import RunningPlatform, another_gateway
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,14 @@ import pytest
 
 from gateway.console import paging
 from gateway.console.messages import EN, NL
-from tests.conftest import accepting_endpoint, eventually, register_tenant
 from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, walk
 from tests.console.seed import ok
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.console.test_participant_tools import refer
+from tests.fixtures.tenants import register_tenant
+from tests.fixtures.webhooks import accepting_endpoint
+from tests.waiting import eventually
 
 PAGE = 2
 DELIVERY = re.compile(r'<tr id="delivery-([0-9a-f-]{36})">')

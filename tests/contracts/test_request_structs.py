@@ -26,7 +26,7 @@ from shared.operations import Operation
 from shared.service import ServiceRuntime
 from shared.settings import Settings
 from shared.telemetry import setup_telemetry
-from tests.conftest import BUILDERS
+from tests.fixtures.platform import BUILDERS
 
 
 def structs_in(annotation: Any, found: set[type[msgspec.Struct]] | None = None) -> set[type[msgspec.Struct]]:

@@ -8,7 +8,8 @@ from typing import Any
 
 from shared.clock import local_today
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, referral_body, to_partner_body
+from tests.fixtures.platform import RunningPlatform
+from tests.referral_bodies import referral_body, to_partner_body
 from tests.services.courses.support import courses_know, published_course_with_session
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,

@@ -14,8 +14,10 @@ from typing import Any
 import httpx
 
 from launcher.mail_catcher import MailCatcher
-from tests.conftest import RunningPlatform, Tenant, eventually
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_body, meetings, soon
+from tests.waiting import eventually
 
 CONTENT_LINE = re.compile(
     r"^(?P<name>[A-Za-z0-9-]+)(?P<params>(;[A-Za-z0-9-]+=(\"[^\"]*\"|[^\";:,]*))*):(?P<value>.*)$"

@@ -13,7 +13,10 @@ from typing import Any
 import httpx
 
 from services.referrals.store import participants as participant_store
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
+from tests.waiting import eventually
 
 PERSON = {"name": "Fatima El Amrani", "birth_date": "1984-03-02", "phone": "0612345678"}
 

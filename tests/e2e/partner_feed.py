@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 
 
 async def feed_entries(platform: RunningPlatform, token: str, partner_id: str, kind: str) -> list[dict[str, Any]]:

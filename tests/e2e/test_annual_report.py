@@ -18,8 +18,10 @@ from services.referrals.store import referrals
 from shared.clock import local_date, local_today, start_of_day
 from shared.contracts.referrals.api.annual import GetAnnualReferralFigures
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, referral_body, register_tenant
 from tests.e2e.annual_year import seed_year
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import register_tenant
+from tests.referral_bodies import referral_body
 from tests.services.volunteers.volunteer_tenant import VolunteerTenant, call, volunteer_tenant
 
 

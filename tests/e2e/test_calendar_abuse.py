@@ -15,9 +15,11 @@ import sqlalchemy as sa
 from launcher.mail_catcher import MailCatcher
 from services.courses.domain.residents import SIGN_UPS_PER_ADDRESS
 from services.courses.store.residents import registrations
-from tests.conftest import RunningPlatform, Tenant, another_gateway, eventually
 from tests.e2e.calendar_support import link_in, message_about, received, schedule
+from tests.fixtures.platform import RunningPlatform, another_gateway
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_tenant
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_tenant, published_course_with_session
 
 

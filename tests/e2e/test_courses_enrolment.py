@@ -9,8 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.courses.support import course_events, course_tenant, published_course_with_session
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")

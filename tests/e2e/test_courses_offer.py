@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import (
     course_body,
     course_events,
@@ -19,6 +20,7 @@ from tests.services.courses.support import (
     published_course_with_session,
     soon,
 )
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")

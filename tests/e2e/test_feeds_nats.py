@@ -14,7 +14,10 @@ import nats.errors
 import pytest
 from nats.aio.client import Client
 
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
+from tests.waiting import eventually
 
 
 async def credentials(platform: RunningPlatform, token: str, partner_id: str) -> dict[str, Any]:

@@ -20,7 +20,10 @@ from nats.js import JetStreamContext
 from services.partners import store
 from shared.contracts import Envelope, nats_subject
 from shared.messaging import event_stream_name
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
+from tests.waiting import eventually
 
 
 @pytest.fixture

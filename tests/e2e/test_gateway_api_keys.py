@@ -22,8 +22,10 @@ from shared.contracts.referrals.api.referrals import SubmitReferral
 from shared.errors import InvalidInput, NotFound
 from shared.settings import Settings
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, make_settings, referral_body
+from tests.fixtures.platform import RunningPlatform, make_settings
+from tests.fixtures.tenants import Tenant
 from tests.gateway.stubs import StubbedGateway, stubbed_gateway
+from tests.referral_bodies import referral_body
 
 PARTNER = uuid.UUID("01a226a7-0000-7000-8000-0000000000bb")
 CACHE_SECONDS = 0.5

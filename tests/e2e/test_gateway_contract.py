@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, another_gateway
+from tests.fixtures.platform import RunningPlatform, another_gateway
 
 EXAMPLES_PER_OPERATION = 2
 # 503/504 are documented answers (a service away or slow); a 500 never is.

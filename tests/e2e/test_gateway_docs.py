@@ -9,7 +9,7 @@ import msgspec
 
 from gateway.docs import SWAGGER_ASSETS
 from shared.contracts import load_catalogue
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 

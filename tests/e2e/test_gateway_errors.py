@@ -24,9 +24,10 @@ from shared.logs import JsonLogFormatter
 from shared.settings import Settings
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
-from tests.conftest import RunningPlatform, eventually, make_settings
+from tests.fixtures.platform import RunningPlatform, make_settings
 from tests.gateway.stubs import stubbed_gateway
 from tests.servers import paused
+from tests.waiting import eventually
 
 PROBLEM = "application/problem+json"
 SOME_ID = "01a226a7-0000-7000-8000-000000000000"

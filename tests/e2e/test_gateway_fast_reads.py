@@ -18,7 +18,7 @@ from shared.contracts.partners.api.organisations import GetPartner
 from shared.errors import NotFound
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
-from tests.conftest import make_settings
+from tests.fixtures.platform import make_settings
 from tests.gateway.stubs import StubbedGateway, stubbed_gateway
 
 KNOWN = "01a226a7-0000-7000-8000-000000000001"

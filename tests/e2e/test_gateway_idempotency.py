@@ -11,7 +11,8 @@ import pytest
 
 from gateway.idempotency import BUCKET, TTL_SECONDS
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, register_tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,11 @@ from datetime import timedelta
 import httpx
 
 from services.referrals.commands import deadlines
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import now, pooled_tenant, work_at
+from tests.waiting import eventually
 
 
 @dataclass

@@ -15,7 +15,7 @@ from shared.errors import NotFound
 from shared.settings import Settings
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
-from tests.conftest import make_settings
+from tests.fixtures.platform import make_settings
 from tests.gateway.jwks import AUDIENCE, ISSUER, Keys, serve_jwks, token
 from tests.gateway.stubs import StubbedGateway, stubbed_gateway
 

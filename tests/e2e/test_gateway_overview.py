@@ -55,10 +55,12 @@ from shared.errors import Forbidden
 from shared.settings import Settings
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
-from tests.conftest import RunningPlatform, Tenant, make_settings, referral_body
 from tests.faults.stack import fault_settings, register_tenant, start_services, stop_services
 from tests.faults.stack import gateway as fault_gateway
+from tests.fixtures.platform import RunningPlatform, make_settings
+from tests.fixtures.tenants import Tenant
 from tests.gateway.stubs import StubbedGateway, stubbed_gateway
+from tests.referral_bodies import referral_body
 from tests.servers import create_database, drop_database
 
 UWV = uuid.UUID("01a226a7-0000-7000-8000-0000000000aa")

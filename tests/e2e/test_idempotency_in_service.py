@@ -28,7 +28,9 @@ from shared.errors import Forbidden, IdempotencyKeyReused
 from shared.rpc import RpcClient, RpcRequest, idempotent_request
 from shared.rpc.server import Responder
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, referral_body, register_tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
+from tests.referral_bodies import referral_body
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,9 @@ from launcher.embedded import EmbeddedNats
 from services.referrals import store as referral_store
 from shared.tenancy import Actor, Role
 from shared.tokens import TokenIssuer
-from tests.conftest import (
-    RunningPlatform,
-    Tenant,
-    another_gateway,
-    consent_body,
-    make_settings,
-    referral_body,
-)
+from tests.fixtures.platform import RunningPlatform, another_gateway, make_settings
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import consent_body, referral_body
 
 PROBLEM = "application/problem+json"
 

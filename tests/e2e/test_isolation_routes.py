@@ -30,7 +30,9 @@ from litestar.routes import HTTPRoute
 from gateway.app import create_app
 from shared.settings import Settings
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, referral_body, register_tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
+from tests.referral_bodies import referral_body
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.referrals.conftest import pooled_tenant
 
 

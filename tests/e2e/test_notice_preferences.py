@@ -15,7 +15,8 @@ from services.partners.store.notices import mail_outbox
 from shared.ids import new_id
 from shared.pagination import encode_cursor
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.referrals.conftest import pooled_tenant
 
 PATH = "/api/v1/notices/preferences"

@@ -18,8 +18,11 @@ from services.partners.commands.partnerships import remind_reviews
 from services.referrals.commands import deadlines
 from shared.clock import local_today
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually, known_to_referrals, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, known_to_referrals
+from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import pooled_tenant, work_at
+from tests.waiting import eventually
 
 PARTICIPANT = {
     "name": "Fatima El Amrani",

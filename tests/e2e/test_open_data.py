@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RunningPlatform, Tenant
 from tests.e2e.calendar_support import Offer, municipal_offer, schedule
 from tests.e2e.hsds_support import read_package, valid, valid_page
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_tenant
 
 ENDPOINTS = {

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.clock import local_today
-from tests.conftest import RunningPlatform, referral_body, to_partner_body
+from tests.fixtures.platform import RunningPlatform
+from tests.referral_bodies import referral_body, to_partner_body
 from tests.services.volunteers.volunteer_tenant import (
     active_volunteer,
     call,

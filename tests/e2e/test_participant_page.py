@@ -20,7 +20,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from services.referrals.commands import deadlines
 from shared.clock import LOCAL_TIME
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body, register_tenant
 from tests.e2e.participant_support import (
     EASY_ENOUGH,
     INTAKE_AT,
@@ -33,7 +32,11 @@ from tests.e2e.participant_support import (
     syllables,
     visible_text,
 )
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
+from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import work_at
+from tests.waiting import eventually
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAS_CHROMIUM = CHROMIUM.exists()

@@ -14,7 +14,6 @@ import pytest
 from gateway import participant_document
 from shared.clock import LOCAL_TIME
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 from tests.e2e.participant_support import (
     EASY_ENOUGH,
     flesch_douma,
@@ -24,7 +23,11 @@ from tests.e2e.participant_support import (
     planned_referral,
     visible_text,
 )
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import pooled_tenant
+from tests.waiting import eventually
 
 REQUESTS = "/api/v1/referrals/change-requests"
 

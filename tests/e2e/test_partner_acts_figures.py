@@ -21,9 +21,10 @@ from shared.contracts.volunteers.api.statistics import GetVolunteerPartnerActs
 from shared.errors import Forbidden
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, eventually
 from tests.e2e.test_referrers_ask_tailored_education import PATH, accepted_referral, enrol, request_body
 from tests.e2e.test_schools_follow_interns import register
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import (
     course_body,
     course_tenant,
@@ -44,6 +45,7 @@ from tests.services.volunteers.volunteer_tenant import (
     start_intern,
     volunteer_tenant,
 )
+from tests.waiting import eventually
 
 
 def acts_of(overview: dict[str, Any], partner_id: str) -> dict[str, Any] | None:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant
 from tests.e2e.test_partners_lifecycle import FULL_PARTNER
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 
 
 @pytest.fixture

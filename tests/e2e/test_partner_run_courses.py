@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RunningPlatform, Tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import (
     course_body,
     course_tenant,

@@ -9,7 +9,9 @@ from shared.contracts.partners.api.api_keys import AuthenticateApiKey
 from shared.errors import Forbidden
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 
 
 async def issue(platform: RunningPlatform, token: str, partner_id: str, *scopes: str) -> dict:

@@ -11,7 +11,9 @@ import pytest
 from services.partners.commands.partnerships import end_lapsed_partnerships
 from shared.clock import local_today
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.waiting import eventually
 
 FULL_PARTNER: dict[str, Any] = {
     "name": "Taalhuis Noord",

@@ -11,7 +11,8 @@ from shared.contracts.partners.api.statistics import GetPartnersStatistics
 from shared.errors import Forbidden
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, register_tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import RunningPlatform, Tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 
 
 async def test_partners_page_by_page_in_name_order(platform: RunningPlatform, tenant: Tenant) -> None:

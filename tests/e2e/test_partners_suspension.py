@@ -7,7 +7,10 @@ from typing import Any
 import httpx
 
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
+from tests.waiting import eventually
 
 
 async def try_referral(platform: RunningPlatform, tenant: Tenant) -> httpx.Response:

@@ -24,8 +24,8 @@ from services.volunteers.domain.training import add_months
 from shared.clock import FixedClock, local_date, local_today
 from shared.outbox import outbox
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform, eventually
 from tests.e2e.partner_feed import feed_entries
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
     CODE,
     VolunteerTenant,
@@ -41,6 +41,7 @@ from tests.services.volunteers.volunteer_tenant import (
     qualify,
     volunteer_tenant,
 )
+from tests.waiting import eventually
 
 YESTERDAY = datetime.now(UTC) - timedelta(days=1)
 

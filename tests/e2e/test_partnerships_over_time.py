@@ -14,9 +14,11 @@ from services.partners.commands.partnerships import end_lapsed_partnerships, rem
 from shared.clock import local_today
 from shared.contracts import Envelope
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.referrals.conftest import referral_events
 from tests.services.volunteers.volunteer_tenant import call, person, volunteer_tenant
+from tests.waiting import eventually
 
 
 async def events_of(nats_url: str, municipality: str) -> list[Envelope]:

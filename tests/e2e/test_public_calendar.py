@@ -9,8 +9,9 @@ from datetime import datetime
 import httpx
 import pytest
 
-from tests.conftest import RunningPlatform, Tenant
 from tests.e2e.calendar_support import Offer, json_ld_of, municipal_offer, parse_icalendar, text_value
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_tenant
 
 

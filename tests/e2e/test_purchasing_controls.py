@@ -20,8 +20,10 @@ from shared.contracts.courses.api.purchasing import Approval, ApprovePurchase
 from shared.errors import Conflict
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform, Tenant, eventually
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_events, course_tenant, courses_know
+from tests.waiting import eventually
 
 YEAR = datetime.now(UTC).year
 THRESHOLD = 200_000

@@ -10,8 +10,10 @@ import pytest
 
 from shared.clock import local_today
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_events, course_tenant
+from tests.waiting import eventually
 
 YEAR = 2027
 

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from services.referrals import store
 from services.referrals.commands import consent
-from tests.conftest import RunningPlatform, Tenant, consent_body, eventually, referral_body
 from tests.e2e.test_referrals_lifecycle import submit
 from tests.e2e.test_webhooks import (
     Receiver,
@@ -22,7 +21,11 @@ from tests.e2e.test_webhooks import (
     register,
     verified,
 )
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import consent_body, referral_body
 from tests.services.referrals.conftest import now, pooled_tenant, work_at
+from tests.waiting import eventually
 
 DESK = {"told_at": "2026-02-01T10:00:00+01:00", "told_via": "in_person", "note": "zei het aan de balie"}
 PERSON = "Fatima El Amrani"

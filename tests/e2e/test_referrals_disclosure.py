@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunningPlatform, Tenant, consent_body, referral_body, to_partner_body
 from tests.e2e.test_referrals_consent import feed_carries, read
 from tests.e2e.test_referrals_lifecycle import INTAKE, OUTCOME
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import consent_body, referral_body, to_partner_body
 from tests.services.referrals.conftest import pooled_tenant
 
 PERSON = "Fatima El Amrani"

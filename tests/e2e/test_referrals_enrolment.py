@@ -15,9 +15,12 @@ import sqlalchemy as sa
 
 from services.courses import store
 from shared.contracts import Envelope
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.courses.support import course_tenant, published_course_with_session
 from tests.services.referrals.conftest import referral_events
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")

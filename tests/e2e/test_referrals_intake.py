@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunningPlatform, Tenant, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import pooled_tenant
 
 OUTCOME = {"outcome": {"course_finished": True}}

@@ -30,7 +30,9 @@ from shared.contracts.referrals.api.referrals import (
 from shared.contracts.referrals.events import DeclineReason, WithdrawReason
 from shared.ids import new_id
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, consent_body, eventually, referral_body, to_partner_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import consent_body, referral_body, to_partner_body
 from tests.services.referrals.conftest import (
     SECRETS,
     KnownTenant,
@@ -44,6 +46,7 @@ from tests.services.referrals.conftest import (
     work_at,
 )
 from tests.services.referrals.conftest import submit as submit_use_case
+from tests.waiting import eventually
 
 S = ReferralStatus
 # In the past: the steps after it (held, no-show, outcome) are about an intake that has taken place.

@@ -13,7 +13,9 @@ from services.referrals.commands import deadlines, lifecycle
 from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.referrals import AcceptReferral, ReferralStep
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import KnownTenant, now, pooled_tenant, submit, submit_command, work_at
 
 

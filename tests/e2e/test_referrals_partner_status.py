@@ -9,8 +9,11 @@ import sqlalchemy as sa
 
 from services.referrals import store
 from shared.contracts.partners.events import PartnerSuspended
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import envelope_of, pooled_tenant, publish_event
+from tests.waiting import eventually
 
 
 @pytest.fixture

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body, register_tenant, to_partner_body
 from tests.e2e.test_referrals_consent import read
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
+from tests.referral_bodies import referral_body, to_partner_body
 from tests.services.referrals.conftest import pooled_tenant
+from tests.waiting import eventually
 
 PERSON = "Fatima El Amrani"
 

@@ -15,8 +15,11 @@ from services.referrals.blind_index import BlindIndex
 from services.referrals.commands import person as person_commands
 from services.referrals.store import duplicates as duplicate_store
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import now, pooled_tenant, referral_events, vault_of, work_at
+from tests.waiting import eventually
 
 EXPORT, ERASE = "/api/v1/referrals/person/export", "/api/v1/referrals/person/erase"
 

@@ -18,8 +18,11 @@ from services.referrals.commands import privacy
 from services.referrals.store.personal_data import ParticipantVault
 from shared.contracts.referrals.api.participant_data import RotateEncryption
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import event_types, now, pooled_tenant, referral_events, referral_row, work_at
+from tests.waiting import eventually
 
 INTAKE = {"intake_at": "2030-05-01T10:00:00+02:00", "place": "Bibliotheek Centrum", "contact_person": {"name": "Anna"}}
 

@@ -10,9 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from services.partners.store import feed_entries
-from tests.conftest import RunningPlatform, Tenant, consent_body, eventually, referral_body
 from tests.e2e.test_referrals_consent import feed_of, read
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import consent_body, referral_body
 from tests.services.referrals.conftest import event_types, pooled_tenant
+from tests.waiting import eventually
 
 PERSON = {"name": "Ilse Walker", "phone": "0687654321"}
 

@@ -18,14 +18,17 @@ import sqlalchemy as sa
 
 from services.courses import store
 from shared.clock import local_today
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
 from tests.e2e.partner_feed import feed_entries
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.courses.support import (
     course_tenant,
     partnership_state_known,
     published_course_with_session,
 )
 from tests.services.volunteers.volunteer_tenant import activate_partnership, call
+from tests.waiting import eventually
 
 PATH = "/api/v1/education-requests"
 

@@ -17,11 +17,13 @@ from services.courses.commands import education
 from services.courses.store import education as education_store
 from shared.clock import FixedClock, local_date, local_today, start_of_day
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform, Tenant, eventually
 from tests.e2e.partner_feed import feed_entries
 from tests.e2e.test_referrers_ask_tailored_education import PATH, accepted_referral, enrol, request_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_tenant, partnership_state_known, published_course_with_session
 from tests.services.volunteers.volunteer_tenant import activate_partnership, call
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")

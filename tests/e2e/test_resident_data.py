@@ -25,8 +25,9 @@ from services.courses.store.residents import ResidentContact, ResidentVault, dat
 from shared.contracts.referrals.api.participant_data import RotateEncryption
 from shared.personal_data import Sealer
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, another_gateway
 from tests.e2e.calendar_support import registration_of, schedule, signed_up, someone, traces_of
+from tests.fixtures.platform import RunningPlatform, another_gateway
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_body, course_tenant, meetings, partnership_known_to_courses, soon
 from tests.services.volunteers.volunteer_tenant import register_partner
 

@@ -21,8 +21,9 @@ from services.courses.domain.residents import OFFER_HELD_FOR
 from services.courses.store.residents import registrations
 from shared.clock import FixedClock
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform, Tenant, another_gateway
 from tests.e2e.calendar_support import body_of, link_in, message_about, received, schedule
+from tests.fixtures.platform import RunningPlatform, another_gateway
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_events, course_tenant
 from tests.services.referrals.conftest import now
 

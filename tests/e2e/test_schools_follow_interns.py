@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from services.volunteers import store
 from shared.clock import local_today
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, eventually
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     activate_partnership,
@@ -32,6 +32,7 @@ from tests.services.volunteers.volunteer_tenant import (
     start_intern,
     volunteer_tenant,
 )
+from tests.waiting import eventually
 
 GOALS = ["Zelfstandig een digicafé begeleiden", "Uitleg geven over DigiD"]
 ASSESSMENT = {

@@ -22,9 +22,10 @@ from shared.contracts import Envelope
 from shared.outbox import outbox
 from shared.tenancy import Role
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform, eventually
+from tests.fixtures.platform import RunningPlatform
 from tests.services.courses.support import courses_know
 from tests.services.volunteers.volunteer_tenant import active_volunteer, call, qualify, volunteer_tenant
+from tests.waiting import eventually
 
 CODE = "eerste-hulp"
 

@@ -13,9 +13,10 @@ from shared.clock import local_today
 from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
 from shared.ids import new_id
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, eventually
+from tests.fixtures.platform import RunningPlatform
 from tests.services.courses.support import course_tenant
 from tests.services.volunteers.volunteer_tenant import call, publish_event
+from tests.waiting import eventually
 
 SOON = local_today() + timedelta(days=40)
 

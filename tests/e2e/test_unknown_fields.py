@@ -21,7 +21,9 @@ from shared.contracts.partners.api.organisations import GetPartner
 from shared.operations import rpc_subject
 from shared.rpc import RpcReply, RpcRequest
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.courses.support import course_body, course_tenant
 from tests.services.volunteers.volunteer_tenant import known_to_volunteers
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from services.volunteers.commands.retention import prune_erased_trails
 from shared.clock import FixedClock
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import VolunteerTenant, call, volunteer_tenant
 
 

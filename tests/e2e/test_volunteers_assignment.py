@@ -13,7 +13,7 @@ import pytest
 from shared.clock import local_today
 from shared.contracts.courses.events import Audience, CourseCancelled, CourseUpdated
 from shared.contracts.vocabulary import SkillArea
-from tests.conftest import RunningPlatform, eventually
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     active_volunteer,
@@ -28,6 +28,7 @@ from tests.services.volunteers.volunteer_tenant import (
     start_intern,
     volunteer_tenant,
 )
+from tests.waiting import eventually
 
 YESTERDAY = datetime.now(UTC) - timedelta(days=1)
 

@@ -23,8 +23,8 @@ from shared.contracts import Envelope, nats_subject
 from shared.contracts.referrals.events import ReferralAccepted, ReferralSubmitted
 from shared.ids import new_id
 from shared.messaging import event_stream_name
-from tests.conftest import RunningPlatform, eventually
 from tests.e2e.test_volunteers_checks import assign, log, published_vacancy
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     active_volunteer,
@@ -36,6 +36,7 @@ from tests.services.volunteers.volunteer_tenant import (
     referred_participant,
     volunteer_tenant,
 )
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 from services.volunteers.domain.training import add_months
 from shared.clock import local_today
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     activate_partnership,

@@ -18,8 +18,8 @@ from shared.clock import local_today
 from shared.contracts.referrals.api.participant_data import RotateEncryption
 from shared.personal_data import Sealer
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform
 from tests.e2e.volunteers_privacy_support import everything_stored, unique_person
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     call,

@@ -15,8 +15,9 @@ import pytest
 from shared.clock import local_today
 from shared.contracts import Envelope
 from shared.messaging import event_stream_name
-from tests.conftest import RunningPlatform, eventually
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import VolunteerTenant, person, volunteer_tenant
+from tests.waiting import eventually
 
 PROBLEM = "application/problem+json"
 

@@ -20,8 +20,9 @@ from shared.contracts import Envelope
 from shared.messaging import event_stream_name
 from shared.tenancy import Role
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform, eventually, register_tenant
 from tests.e2e.volunteers_privacy_support import everything_stored, unique_person
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import register_tenant
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     active_volunteer,
@@ -31,6 +32,7 @@ from tests.services.volunteers.volunteer_tenant import (
     opening_for,
     volunteer_tenant,
 )
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 
 from shared.contracts.courses.events import PurchaseDelivered
 from shared.ids import new_id
-from tests.conftest import RunningPlatform, eventually
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     active_volunteer,
@@ -21,6 +21,7 @@ from tests.services.volunteers.volunteer_tenant import (
     publish_event,
     volunteer_tenant,
 )
+from tests.waiting import eventually
 
 YESTERDAY = datetime.now(UTC) - timedelta(days=1)
 

@@ -21,7 +21,10 @@ from launcher.embedded import free_port
 from services.partners import store
 from services.partners.signatures import LEGACY_SIGNATURE_HEADER, verify_signature
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
+from tests.waiting import eventually
 
 
 @dataclass

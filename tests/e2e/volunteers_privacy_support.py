@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 
 SCHEMA = "volunteers"
 

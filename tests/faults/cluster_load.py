@@ -3,7 +3,7 @@
 Each submission carries an `Idempotency-Key`. Its first answer is kept: a 2xx, a 503/504 problem, or a dropped
 connection (its gateway killed). After the fault every submission without a 2xx is sent again with the same key
 and body, as a client does, until it completes; then the ledger counts referrals stored, events on the stream,
-in each consumer's inbox and in the partner's feed (tests/faults/stack.py `settle_deliveries`).
+in each consumer's inbox and in the partner's feed (tests/faults/ledger.py `settle_deliveries`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ import nats
 from launcher.embedded.nats_cluster import healthy
 from launcher.platform import Platform
 from shared.messaging import event_stream_name
-from tests.conftest import eventually
-from tests.faults.stack import FaultTenant, Ledger, settle_deliveries, stored_referrals
+from tests.faults.ledger import Ledger, settle_deliveries, stored_referrals
+from tests.faults.stack import FaultTenant
+from tests.waiting import eventually
 
 REFERRALS_STREAM = event_stream_name("referrals")
 CLEAR_FAILURES = {503, 504}

@@ -27,8 +27,8 @@ from shared.contracts import Envelope, EventData
 from shared.ids import new_id
 from shared.messaging import event_stream_name
 from shared.service import ServiceRuntime
-from tests.conftest import telemetry_for
 from tests.faults.stack import fault_settings, plain
+from tests.fixtures.platform import telemetry_for
 from tests.servers import create_database, drop_database
 
 

@@ -32,11 +32,12 @@ from shared.ids import new_id
 from shared.outbox import stage_event
 from shared.service import ServiceRuntime
 from shared.telemetry import Telemetry, setup_telemetry
-from tests.conftest import BUILDERS, eventually
 from tests.deploy.promql import Evaluator, store_from_otlp
 from tests.faults.stack import FaultTenant, fault_settings, register_tenant, stop_services
+from tests.fixtures.platform import BUILDERS
 from tests.servers import paused
 from tests.telemetry.receiver import OtlpReceiver, otlp_receiver
+from tests.waiting import eventually
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "observability" / "alerts" / "partnernet.rules.yml"
 # The alerts about outages and backlogs: none may hold on a healthy platform.

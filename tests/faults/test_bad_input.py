@@ -10,7 +10,9 @@ import httpx
 import sqlalchemy as sa
 
 from services.referrals import store as referral_store
-from tests.conftest import RunningPlatform, Tenant, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 
 PROBLEM = "application/problem+json"
 HOSTILE_TEXT = {

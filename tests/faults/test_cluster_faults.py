@@ -22,7 +22,6 @@ import pytest
 
 from launcher.platform import Platform, replica_names
 from shared.messaging import SERVICES
-from tests.conftest import eventually
 from tests.faults.cluster_load import (
     CLEAR_FAILURES,
     DROPPED,
@@ -34,7 +33,9 @@ from tests.faults.cluster_load import (
     node_url,
     stream_leader,
 )
-from tests.faults.stack import Ledger, register_tenant, stored_referrals
+from tests.faults.ledger import Ledger, stored_referrals
+from tests.faults.stack import register_tenant
+from tests.waiting import eventually
 
 # The first test of the module also waits for the shape to start (about a minute on a busy machine).
 pytestmark = pytest.mark.timeout(420)

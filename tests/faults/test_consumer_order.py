@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from shared.contracts import Envelope
 from shared.unit_of_work import Transaction
-from tests.conftest import eventually
 from tests.faults.probe import ProbeHappened, probe_event, probe_service
+from tests.waiting import eventually
 
 
 async def test_events_of_a_batch_are_applied_in_stream_order(tmp_path: Path, postgres_url: str) -> None:

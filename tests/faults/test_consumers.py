@@ -23,9 +23,12 @@ from shared.deadletters import list_dead_letters, replay_dead_letters
 from shared.ids import new_id
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
 from shared.unit_of_work import Transaction
-from tests.conftest import RunningPlatform, Tenant, eventually
+from tests.faults.ledger import Ledger, consumers_of
 from tests.faults.probe import PROBE_STREAM, PROBE_SUBJECT, ProbeHappened, probe_event, probe_service
-from tests.faults.stack import Ledger, consumers_of, plain
+from tests.faults.stack import plain
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.waiting import eventually
 
 
 def submitted_event(tenant: Tenant, partner_id: str) -> Envelope:

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from tests.conftest import RunningPlatform, Tenant
 from tests.faults.stack import plain
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 
 INSERT = (
     "INSERT INTO partners.feed_entries (partner_id, event_id, event_type, time, library, data, published_at)"

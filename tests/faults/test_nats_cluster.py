@@ -10,9 +10,9 @@ import nats
 
 from gateway.idempotency import BUCKET
 from shared.messaging import STREAMS
-from tests.conftest import eventually
 from tests.faults.stack import fault_settings, gateway, start_services, stop_services
 from tests.servers import NatsCluster, jetstream_ready
+from tests.waiting import eventually
 
 
 async def replicas_of(nats_url: str) -> dict[str, int]:

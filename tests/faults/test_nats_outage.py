@@ -10,18 +10,16 @@ from pathlib import Path
 import httpx
 
 from launcher.embedded import EmbeddedNats
+from tests.faults.ledger import Ledger, settle_deliveries, stored_referrals
 from tests.faults.stack import (
     PROBLEM,
     FaultTenant,
-    Ledger,
     fault_settings,
     gateway,
     register_tenant,
-    settle_deliveries,
     shorten_ack_wait,
     start_services,
     stop_services,
-    stored_referrals,
 )
 from tests.servers import create_database, drop_database
 

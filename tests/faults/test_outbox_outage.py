@@ -25,21 +25,18 @@ from shared.contracts.referrals.api.referrals import (
 from shared.contracts.referrals.events import Need, SharedData
 from shared.contracts.vocabulary import SkillArea
 from shared.tenancy import Actor, Role
-from tests.conftest import eventually
+from tests.faults.ledger import Ledger, feed_copies, settle_deliveries, stream_copies
 from tests.faults.stack import (
     FaultTenant,
-    Ledger,
     fault_settings,
-    feed_copies,
     gateway,
     plain,
     register_tenant,
-    settle_deliveries,
     start_services,
     stop_services,
-    stream_copies,
 )
 from tests.servers import create_database, drop_database
+from tests.waiting import eventually
 
 
 def a_referral(tenant: FaultTenant) -> SubmitReferral:

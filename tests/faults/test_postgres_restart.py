@@ -8,18 +8,9 @@ import contextlib
 from pathlib import Path
 
 from launcher.embedded import EmbeddedNats, EmbeddedPostgres
-from tests.conftest import eventually
-from tests.faults.stack import (
-    PROBLEM,
-    Ledger,
-    fault_settings,
-    gateway,
-    register_tenant,
-    rpc,
-    settle_deliveries,
-    start_services,
-    stop_services,
-)
+from tests.faults.ledger import Ledger, settle_deliveries
+from tests.faults.stack import PROBLEM, fault_settings, gateway, register_tenant, rpc, start_services, stop_services
+from tests.waiting import eventually
 
 
 async def test_services_reconnect_to_a_restarted_postgres_without_restarting(tmp_path: Path) -> None:

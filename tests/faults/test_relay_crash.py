@@ -14,24 +14,26 @@ import asyncpg
 import nats
 
 from launcher.embedded import EmbeddedNats
-from tests.conftest import eventually
-from tests.faults.stack import (
-    REFERRALS_STREAM,
+from tests.faults.ledger import (
     Ledger,
     consumers_idle,
-    fault_settings,
     feed_copies,
-    gateway,
-    plain,
-    register_tenant,
     settle_deliveries,
-    start_services,
-    stop_services,
     stored_referrals,
     stream_copies,
     submitted_events,
 )
+from tests.faults.stack import (
+    REFERRALS_STREAM,
+    fault_settings,
+    gateway,
+    plain,
+    register_tenant,
+    start_services,
+    stop_services,
+)
 from tests.servers import create_database, drop_database
+from tests.waiting import eventually
 
 
 class DiesBeforeMarkingSent:

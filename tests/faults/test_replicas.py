@@ -17,21 +17,19 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from launcher.embedded import EmbeddedNats
 from shared.service import ServiceRuntime
-from tests.conftest import BUILDERS, eventually, telemetry_for
+from tests.faults.ledger import Ledger, settle_deliveries, stored_referrals, stream_copies
 from tests.faults.stack import (
     FaultTenant,
-    Ledger,
     fault_settings,
     gateway,
     plain,
     register_tenant,
-    settle_deliveries,
     start_services,
     stop_services,
-    stored_referrals,
-    stream_copies,
 )
+from tests.fixtures.platform import BUILDERS, telemetry_for
 from tests.servers import create_database, drop_database
+from tests.waiting import eventually
 
 
 def count_publishes(runtime: ServiceRuntime) -> Counter[str]:

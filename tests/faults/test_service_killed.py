@@ -14,23 +14,21 @@ import asyncpg
 import nats
 
 from launcher.embedded import EmbeddedNats
-from tests.conftest import eventually
+from tests.faults.ledger import Ledger, settle_deliveries, stored_referrals
 from tests.faults.stack import (
     REFERRALS_STREAM,
-    Ledger,
     fault_settings,
     gateway,
     plain,
     register_tenant,
-    settle_deliveries,
     shorten_ack_wait,
     start_service_process,
     start_services,
     stop_services,
-    stored_referrals,
     wait_until_answering,
 )
 from tests.servers import create_database, drop_database
+from tests.waiting import eventually
 
 BACKLOG = 150
 

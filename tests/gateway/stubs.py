@@ -30,7 +30,7 @@ from shared.operations import Operation
 from shared.rpc import RpcRequest, encode_error
 from shared.settings import Settings
 from shared.tenancy import Actor
-from tests.conftest import TLS_CONTEXT, telemetry_for
+from tests.fixtures.platform import TLS_CONTEXT, telemetry_for
 
 Q = TypeVar("Q")
 A = TypeVar("A")

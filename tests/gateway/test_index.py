@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 
 
 async def test_the_api_address_lists_every_resource_and_the_documents(platform: RunningPlatform) -> None:

@@ -16,7 +16,7 @@ from gateway.dependencies import parse_if_match
 from gateway.docs import msgspec_schema, struct_types
 from shared.errors import InvalidInput
 from shared.pagination import encode_cursor
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 
 
 @pytest.fixture(scope="module")

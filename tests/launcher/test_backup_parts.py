@@ -33,7 +33,7 @@ from services.partners.app import build as build_partners
 from services.referrals.app import build as build_referrals
 from shared.db import migrate
 from shared.ids import new_id
-from tests.conftest import make_settings
+from tests.fixtures.platform import make_settings
 from tests.servers import create_database, drop_database
 
 PASSPHRASE = "a passphrase kept elsewhere"

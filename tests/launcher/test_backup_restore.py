@@ -28,16 +28,9 @@ from launcher.cli import settings_for_data_dir
 from launcher.embedded import EmbeddedPostgres, free_port
 from launcher.platform import Platform
 from services.partners.domain.feeds import FEED_STREAM, feed_durable
-from tests.conftest import eventually
-from tests.faults.stack import (
-    FaultTenant,
-    Ledger,
-    feed_copies,
-    register_tenant,
-    settle_deliveries,
-    stored_referrals,
-    submitted_events,
-)
+from tests.faults.ledger import Ledger, feed_copies, settle_deliveries, stored_referrals, submitted_events
+from tests.faults.stack import FaultTenant, register_tenant
+from tests.waiting import eventually
 
 BIN = Path(sys.executable).parent
 PASSPHRASE = "correct horse battery staple"

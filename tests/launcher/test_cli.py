@@ -20,8 +20,8 @@ from launcher.cli import service_builders
 from launcher.embedded import free_port
 from shared.messaging import SERVICES
 from shared.settings import secret_from_data_dir
-from tests.conftest import referral_body
 from tests.processes import processes_using
+from tests.referral_bodies import referral_body
 
 BIN = Path(sys.executable).parent
 READY_LINE = "Ctrl-C stops everything."

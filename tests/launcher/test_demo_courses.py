@@ -15,7 +15,7 @@ from launcher.demo import seed_demo
 from launcher.demo_courses import COURSES
 from shared.clock import LOCAL_TIME, local_today
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 
 
 def seed(platform: RunningPlatform, data_dir: Path) -> list[str]:

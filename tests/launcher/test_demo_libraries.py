@@ -9,7 +9,7 @@ from pathlib import Path
 
 from launcher.demo import LIBRARIES, seed_demo
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 
 
 def seed(platform: RunningPlatform, data_dir: Path) -> list[str]:

@@ -21,8 +21,9 @@ import pytest
 
 from launcher.cli import settings_for_data_dir
 from launcher.embedded import free_port
-from tests.conftest import eventually
-from tests.faults.stack import Ledger, register_tenant, settle_deliveries, stored_referrals
+from tests.faults.ledger import Ledger, settle_deliveries, stored_referrals
+from tests.faults.stack import register_tenant
+from tests.waiting import eventually
 
 BIN = Path(sys.executable).parent
 READY_LINE = "Ctrl-C stops everything."

@@ -3,7 +3,7 @@ library: not created, not published without one (its own premises need nobody's 
 
 from __future__ import annotations
 
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 from tests.services.courses.support import (
     course_body,
     course_tenant,

@@ -13,7 +13,9 @@ import pytest
 from shared.contracts import Envelope, nats_subject
 from shared.contracts.partners.events import ApiKeyCreated, ApiKeyRevoked
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, eventually, last_event
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.waiting import eventually, last_event
 
 HOOK = {"url": "https://hooks.partner.example/partnernet", "event_types": ["*"]}
 

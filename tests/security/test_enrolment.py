@@ -9,8 +9,10 @@ import httpx
 import sqlalchemy as sa
 
 from services.courses import store
-from tests.conftest import RunningPlatform, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.referral_bodies import referral_body
 from tests.services.courses.support import course_tenant, published_course_with_session
+from tests.waiting import eventually
 
 PARTNER_PREMISES = {"location": {"kind": "partner_premises", "address": "Kanaalweg 1", "place": "Zuilen"}}
 

@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RunningPlatform, Tenant, another_gateway
 from tests.e2e.test_isolation_routes import Examples
+from tests.fixtures.platform import RunningPlatform, another_gateway
+from tests.fixtures.tenants import Tenant
 from tests.security.test_server_errors import OPERATION_METHODS, concrete
 
 Operation = tuple[str, str, dict[str, Any]]

@@ -14,7 +14,9 @@ import uvicorn
 from gateway.server import server_config
 from launcher.embedded import free_port
 from shared.settings import Settings
-from tests.conftest import RunningPlatform, Tenant, another_gateway, referral_body
+from tests.fixtures.platform import RunningPlatform, another_gateway
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 
 
 async def raw_request(base_url: str, head: bytes) -> tuple[bytes, int]:

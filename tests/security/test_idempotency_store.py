@@ -16,7 +16,9 @@ import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from gateway.idempotency import BUCKET
-from tests.conftest import RunningPlatform, Tenant, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 
 PERSON = {"name": "Yasmina Okafor-Dekker", "birth_date": "1979-11-23", "phone": "0687654321"}
 EMAIL = "yasmina.okafor@voorbeeld.example"

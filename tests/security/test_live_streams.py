@@ -12,8 +12,10 @@ from datetime import timedelta
 import httpx
 
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, another_gateway, referral_body
 from tests.e2e.test_gateway_live import EventStream
+from tests.fixtures.platform import RunningPlatform, another_gateway
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 
 RECHECK = 1.0
 

@@ -11,7 +11,8 @@ import jwt
 import pytest
 
 from shared.tokens import AUDIENCE, ISSUER
-from tests.conftest import RunningPlatform, Tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 
 PROBLEM = "application/problem+json"
 OPERATION_METHODS = ("get", "post", "put", "patch", "delete")

@@ -17,11 +17,13 @@ import pytest
 
 from shared.tenancy import Actor, Role
 from shared.tokens import AUDIENCE, ISSUER, OidcVerifier, TokenIssuer
-from tests.conftest import RunningPlatform, Tenant, referral_body, register_tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
 from tests.gateway.jwks import AUDIENCE as OIDC_AUDIENCE
 from tests.gateway.jwks import ISSUER as OIDC_ISSUER
 from tests.gateway.jwks import Keys, serve_jwks
 from tests.gateway.jwks import token as oidc_token
+from tests.referral_bodies import referral_body
 
 SECRET = "s" * 32
 PARTNER = "0190a000-0000-7000-8000-000000000001"

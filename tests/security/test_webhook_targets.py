@@ -16,7 +16,10 @@ import uvicorn
 from launcher.embedded import free_port
 from services.partners.channels import WebhookTargets
 from services.partners.domain.targets import REFUSED
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
+from tests.waiting import eventually
 
 INTERNAL = [
     "https://10.0.0.1/hook",

@@ -24,7 +24,8 @@ from services.courses.store import figures as courses
 from services.partners.store import figures as partners
 from services.volunteers.store import figures as volunteers
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.referrals.test_query_plans import Direct, recorded_direct
 
 # Tables that grow with the platform's use (one row a library, a partner's budget year or the like does not).

@@ -19,8 +19,9 @@ from shared.contracts.partners.events import (
 )
 from shared.ids import new_id
 from shared.known_parties import KnownParties
-from tests.conftest import RunningPlatform, eventually
+from tests.fixtures.platform import RunningPlatform
 from tests.services.referrals.conftest import consumer_idle, envelope_of, publish_event
+from tests.waiting import eventually
 
 KEEPERS = ("referrals", "courses", "volunteers")
 

@@ -19,7 +19,7 @@ from shared.contracts import Envelope
 from shared.db import create_engine, migrate
 from shared.outbox import outbox_relay
 from shared.relay import acknowledged_prefix, plain_dsn
-from tests.conftest import telemetry_for
+from tests.fixtures.platform import telemetry_for
 
 
 class FakeBroker:

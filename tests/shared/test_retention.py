@@ -36,7 +36,7 @@ from shared.retention import (
 )
 from shared.settings import Settings
 from shared.unit_of_work import Transaction, UnitOfWork
-from tests.conftest import telemetry_for
+from tests.fixtures.platform import telemetry_for
 
 NOW = datetime(2031, 6, 1, 12, tzinfo=UTC)
 WINDOWS = Windows(outbox=timedelta(days=30), inbox=timedelta(days=90))

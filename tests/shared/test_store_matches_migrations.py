@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from shared.db import kernel_metadata
 from shared.messaging import SERVICES
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 
 
 def tables_of(service: str) -> dict[str, sa.Table]:

@@ -26,18 +26,13 @@ from shared.messaging import DEAD_LETTER_STREAM, event_stream_name
 from shared.service import ServiceRuntime
 from shared.telemetry import Telemetry, setup_telemetry
 from shared.tokens import TokenIssuer
-from tests.conftest import (
-    BUILDERS,
-    RunningPlatform,
-    Tenant,
-    accepting_endpoint,
-    eventually,
-    make_settings,
-    referral_body,
-    register_tenant,
-)
+from tests.fixtures.platform import BUILDERS, RunningPlatform, make_settings
+from tests.fixtures.tenants import Tenant, register_tenant
+from tests.fixtures.webhooks import accepting_endpoint
+from tests.referral_bodies import referral_body
 from tests.servers import create_database, drop_database
 from tests.telemetry.receiver import OtlpReceiver, ReceivedMetric, ReceivedSpan, otlp_receiver
+from tests.waiting import eventually
 
 PROBED_SERVICE = "referrals"
 # What the scenario sends that is personal data: none of it may appear in any exported attribute.

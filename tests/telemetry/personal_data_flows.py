@@ -14,8 +14,9 @@ import sqlalchemy as sa
 
 from services.courses.store.residents import ResidentVault, registrations
 from shared.clock import local_today
-from tests.conftest import RunningPlatform, eventually, referral_body
 from tests.e2e.calendar_support import schedule
+from tests.fixtures.platform import RunningPlatform
+from tests.referral_bodies import referral_body
 from tests.services.courses.support import courses_know
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
@@ -24,6 +25,7 @@ from tests.services.volunteers.volunteer_tenant import (
     give_certificate,
     opening_for,
 )
+from tests.waiting import eventually
 
 # Distinctive, so that a hit is a leak and not a coincidence (a name part like "Jan" would be in everything).
 PARTICIPANT = {

@@ -8,12 +8,14 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tests.conftest import RunningPlatform, Tenant, eventually
 from tests.e2e.partner_feed import feed_entries
 from tests.e2e.test_referrers_ask_tailored_education import PATH, request_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_tenant, partnership_state_known
 from tests.services.volunteers.volunteer_tenant import activate_partnership
 from tests.telemetry.test_tracing import services_of, spans_of_trace
+from tests.waiting import eventually
 
 
 @pytest.fixture(scope="module")

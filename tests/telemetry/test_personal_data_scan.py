@@ -34,7 +34,7 @@ from shared.logs import FOREIGN_LOGGERS, setup_logging
 from shared.service import ServiceRuntime
 from shared.telemetry import setup_telemetry
 from shared.tokens import TokenIssuer
-from tests.conftest import BUILDERS, RunningPlatform, make_settings
+from tests.fixtures.platform import BUILDERS, RunningPlatform, make_settings
 from tests.servers import create_database, drop_database
 from tests.services.volunteers.volunteer_tenant import (
     volunteer_tenant,

@@ -24,9 +24,12 @@ from shared.messaging import event_stream_name
 from shared.service import ServiceRuntime
 from shared.telemetry import stable_subject
 from shared.unit_of_work import Transaction
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body, telemetry_for
 from tests.faults.stack import fault_settings
+from tests.fixtures.platform import RunningPlatform, telemetry_for
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.servers import create_database, drop_database
+from tests.waiting import eventually
 
 # What makes a span name unstable: an id, a reply inbox, a tenant slug, a participant's code.
 UNSTABLE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}|_INBOX|gem-|bieb-|/p/[A-Z0-9]{4}-[A-Z0-9]{4}")

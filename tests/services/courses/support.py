@@ -16,7 +16,9 @@ from services.courses import store
 from shared.clock import local_today
 from shared.contracts import Envelope
 from shared.messaging import event_stream_name
-from tests.conftest import RunningPlatform, Tenant, eventually, register_tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
+from tests.waiting import eventually
 
 
 async def courses_know(platform: RunningPlatform, tenant: Tenant) -> None:

@@ -15,7 +15,8 @@ from shared.contracts.courses.api.enrolments import CancelEnrolment, Cancellatio
 from shared.contracts.courses.events import EnrolmentStatus
 from shared.errors import PartnernetError
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_tenant, published_course_with_session
 
 

@@ -10,7 +10,7 @@ from services.courses.queries.statistics import statistics
 from shared.contracts.courses.api.statistics import CourseFigures, GetCoursesStatistics, PurchaseFigures
 from shared.errors import Forbidden
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 from tests.services.courses.support import course_tenant, published_course_with_session
 
 

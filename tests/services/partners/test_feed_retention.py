@@ -29,7 +29,8 @@ from shared.errors import Gone
 from shared.settings import Settings
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform, Tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
 
 NOW = datetime(2031, 6, 1, 12, tzinfo=UTC)
 WINDOW = timedelta(days=90)

@@ -33,8 +33,9 @@ from shared.relay import Relay, plain_dsn
 from shared.retry import RetryPolicy
 from shared.settings import Settings
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import eventually, make_settings, telemetry_for
+from tests.fixtures.platform import make_settings, telemetry_for
 from tests.servers import create_database, drop_database
+from tests.waiting import eventually
 
 REFUSED = "nobody@bieb.example"
 

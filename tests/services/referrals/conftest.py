@@ -40,7 +40,8 @@ from shared.ids import new_id
 from shared.messaging import event_stream_name
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform, Tenant, register_tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
 
 PERSON = Participant(name="Fatima El Amrani", birth_date=date(1984, 3, 2), phone="0612345678")
 SECRETS = ("Fatima", "El Amrani", "0612345678", "1984-03-02")  # what must never leave the vault

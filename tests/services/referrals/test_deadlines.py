@@ -20,7 +20,7 @@ from shared.contracts.referrals.api.referrals import (
 )
 from shared.contracts.referrals.api.statistics import GetReferralStatistics
 from shared.contracts.referrals.events import DeclineReason
-from tests.conftest import RunningPlatform, eventually
+from tests.fixtures.platform import RunningPlatform
 from tests.services.referrals.conftest import (
     SECRETS,
     KnownTenant,
@@ -32,6 +32,7 @@ from tests.services.referrals.conftest import (
     submit_command,
     work_at,
 )
+from tests.waiting import eventually
 
 SECOND = timedelta(seconds=1)
 

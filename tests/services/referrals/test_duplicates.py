@@ -39,7 +39,9 @@ from shared.contracts.referrals.api.referrals import (
 from shared.contracts.referrals.events import DeclineReason
 from shared.errors import Conflict, Forbidden, IllegalTransition, NotFound
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform, Tenant, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import KnownTenant, now, pooled_tenant, submit_command, vault_of, work_at
 
 BORN = date(1984, 3, 2)

@@ -23,7 +23,7 @@ from shared.contracts.referrals.api.referrals import (
 )
 from shared.errors import Conflict
 from shared.ids import new_id
-from tests.conftest import RunningPlatform, eventually
+from tests.fixtures.platform import RunningPlatform
 from tests.services.referrals.conftest import (
     KnownTenant,
     consumer_idle,
@@ -38,6 +38,7 @@ from tests.services.referrals.conftest import (
     vault_of,
     work_at,
 )
+from tests.waiting import eventually
 
 ENROLMENTS = "referrals-enrolments"
 

@@ -53,7 +53,7 @@ from shared.contracts.referrals.events import DeclineReason, Need, Outcome, With
 from shared.contracts.vocabulary import SkillArea
 from shared.errors import PartnernetError
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 from tests.services.referrals.conftest import KnownTenant, now, submit, submit_command, work_at
 
 REFERRALS = 24

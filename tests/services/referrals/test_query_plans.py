@@ -28,7 +28,10 @@ from benchmarks.volume import seed
 from services.partners.store.feed import PRUNE_FEED
 from services.referrals.store.retention import PRUNE_TRAILS
 from shared.db import DirectConnection, Prepared
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant
+from tests.referral_bodies import referral_body
+from tests.waiting import eventually
 
 VOLUME = 30_000
 # The tables the seeding fills (a small table is rightly read whole: the planner's choice there proves nothing).

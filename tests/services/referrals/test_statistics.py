@@ -18,7 +18,7 @@ from shared.contracts.referrals.api.referrals import (
 from shared.contracts.referrals.api.statistics import GetReferralsOverviewStatistics
 from shared.errors import Forbidden
 from shared.tenancy import Actor, Role
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 from tests.services.referrals.conftest import KnownTenant, now, submit, submit_command, work_at
 
 

@@ -18,7 +18,7 @@ from services.referrals.commands import privacy
 from services.referrals.commands.retention import prune_erased_trails
 from services.referrals.store.retention import PRUNE_TRAILS
 from shared.contracts.referrals.api.participant_data import EraseParticipantData
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 from tests.services.referrals.conftest import KnownTenant, now, submit, submit_command, work_at
 
 WINDOW = timedelta(days=365)

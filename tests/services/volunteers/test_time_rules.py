@@ -21,7 +21,7 @@ from shared.contracts import Envelope
 from shared.messaging import event_stream_name
 from shared.outbox import outbox
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform, eventually
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     active_volunteer,
@@ -33,6 +33,7 @@ from tests.services.volunteers.volunteer_tenant import (
     start_intern,
     volunteer_tenant,
 )
+from tests.waiting import eventually
 
 AMSTERDAM = LOCAL_TIME  # the platform's local time (shared/clock.py), where days and months begin
 

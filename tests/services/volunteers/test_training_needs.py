@@ -32,7 +32,7 @@ from shared.clock import FixedClock, local_date
 from shared.contracts import Envelope
 from shared.outbox import outbox
 from shared.unit_of_work import UnitOfWork
-from tests.conftest import RunningPlatform
+from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import (
     VolunteerTenant,
     active_volunteer,

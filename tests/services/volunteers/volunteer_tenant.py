@@ -25,7 +25,10 @@ from shared.contracts.vocabulary import SkillArea
 from shared.ids import new_id
 from shared.messaging import event_stream_name
 from shared.tenancy import Role
-from tests.conftest import RunningPlatform, Tenant, eventually, referral_body, register_tenant
+from tests.fixtures.platform import RunningPlatform
+from tests.fixtures.tenants import Tenant, register_tenant
+from tests.referral_bodies import referral_body
+from tests.waiting import eventually
 
 
 @dataclass

@@ -42,7 +42,7 @@ from gateway.calendar.views import (
     sign_ups,
     too_many,
 )
-from gateway.calendar.words import AUDIENCES, SKILLS, WORDS
+from gateway.calendar.words import AUDIENCES, MESSAGES, SKILL_AREAS
 from gateway.participant import client_key
 from shared.contracts.courses.api import operations as ops
 from shared.contracts.courses.api.public import (
@@ -71,8 +71,8 @@ class PublicCalendarController(Controller):
         try:
             query, filters = calendar_query(municipality, request)
         except (msgspec.ValidationError, ValueError):
-            words = WORDS[lang]
-            return message_page(request, municipality, lang, words["problem"], [words["bad_filter"]], 400)
+            t = MESSAGES.of(lang)
+            return message_page(request, municipality, lang, t("problem"), [t("bad_filter")], 400)
         try:
             view = await rpc.call(ops.PUBLIC_CALENDAR, RESIDENT, query)
         except (NotFound, InvalidInput):
@@ -87,8 +87,8 @@ class PublicCalendarController(Controller):
             municipality_name=municipality_name(view),
             switch=urls.switch(request.url.path, dict(request.query_params)),
             filters={**filters, "weekday": query.weekday},
-            skill_areas=list(SKILLS[lang]),
-            audiences=list(AUDIENCES[lang]),
+            skill_areas=SKILL_AREAS,
+            audiences=AUDIENCES,
             libraries=[
                 {"slug": lib.slug, "name": lib.name, "feed": f"/m/{municipality}/courses.ics?library={lib.slug}"}
                 for lib in view.libraries
@@ -185,14 +185,14 @@ class PublicCalendarController(Controller):
         lang = html.language_of(data.lang)
         if (wait := sign_ups(request).refuse(client_key(request))) is not None:
             return too_many(request, municipality, lang, wait)
-        words = WORDS[lang]
+        t = MESSAGES.of(lang)
         fields = {"name": data.name.strip(), "email": data.email.strip(), "phone": data.phone.strip() or None}
         errors: dict[str, str] = {}
         for field in ("name", "email", "phone"):
             try:
                 msgspec.convert({field: fields[field]}, PartialSignUp, strict=True)
             except msgspec.ValidationError:
-                errors[field] = words[f"error.{field}"]
+                errors[field] = t(f"error.{field}")
         if errors:
             return await self._session_page(
                 request, rpc, municipality, session_id, lang, form=data, errors=errors, status=400
@@ -212,9 +212,10 @@ class PublicCalendarController(Controller):
         except TooManyRequests as exc:
             return too_many(request, municipality, lang, int(exc.extra.get("retry_after", 3600)))
         except Conflict:
-            return message_page(request, municipality, lang, words["problem"], [words["ended"]], 409)
-        lines = [line.format(hours=received.confirm_within_hours) for line in words["check_mail_lines"]]
-        return message_page(request, municipality, lang, words["check_mail"], lines, 200)
+            return message_page(request, municipality, lang, t("problem"), [t("ended")], 409)
+        hours = received.confirm_within_hours
+        lines = [t(line, hours=hours) for line in ("check_mail.sent", "check_mail.click", "check_mail.spam")]
+        return message_page(request, municipality, lang, t("check_mail"), lines, 200)
 
     @get("/registrations/{token:str}", exclude_from_auth=True, summary="A resident's registration, by their link")
     async def registration(
@@ -296,7 +297,7 @@ class PublicCalendarController(Controller):
         attempts, key = link_attempts(request), client_key(request)
         if (wait := attempts.refuse(key)) is not None:
             return too_many(request, municipality, lang, wait)
-        words = WORDS[lang]
+        t = MESSAGES.of(lang)
         try:
             if step is None:
                 view = await rpc.call(
@@ -310,11 +311,11 @@ class PublicCalendarController(Controller):
             return not_found(request, municipality, lang)
         except Conflict:
             view = await rpc.call(ops.OPEN_REGISTRATION, RESIDENT, OpenRegistration(token=token))
-            return registration_page(request, view, token, lang, words["problem"], 409)
+            return registration_page(request, view, token, lang, t("problem"), 409)
         if view.municipality != municipality:
             attempts.wrong_code(key)
             return not_found(request, municipality, lang)
-        notice = words[f"done.{step.value}"] if step is not None else None
+        notice = t(f"done.{step.value}") if step is not None else None
         return registration_page(request, view, token, lang, notice, 200)
 
 

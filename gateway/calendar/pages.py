@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 
-from gateway.calendar.words import WORDS
+from gateway.calendar.words import MESSAGES, WEEKDAYS, translate
+from gateway.messages import DEFAULT_LANGUAGE, LANGUAGES
 from gateway.templates import Page
 from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api.public import PublicSession
@@ -46,7 +47,7 @@ HEADERS = {
 
 
 def language_of(requested: str | None) -> str:
-    return requested if requested in WORDS else "nl"
+    return requested if requested in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def local(moment: datetime) -> datetime:
@@ -55,14 +56,14 @@ def local(moment: datetime) -> datetime:
 
 def when(moment: datetime, lang: str) -> str:
     at = local(moment)
-    day = WORDS[lang]["weekdays"][at.weekday()]
+    day = WEEKDAYS[lang][at.weekday()]
     return f"{day} {at:%d-%m-%Y %H:%M}" if lang == "nl" else f"{day} {at:%Y-%m-%d %H:%M}"
 
 
 def where(session: PublicSession, lang: str) -> str:
     location = session.location
     if location.kind is LocationKind.ONLINE:
-        return WORDS[lang]["online"]
+        return translate(lang, "online")
     parts = [session.place, location.branch, location.address, location.place]
     if location.kind is LocationKind.LIBRARY_BRANCH and session.library_name:
         parts.insert(1, session.library_name)
@@ -70,13 +71,14 @@ def where(session: PublicSession, lang: str) -> str:
 
 
 def places(session: PublicSession, lang: str) -> str:
-    words = WORDS[lang]
-    return words["places_free"](session.places_free) if session.places_free else words["full"](session.waiting_list)
+    if session.places_free:
+        return translate(lang, "places_free", count=session.places_free)
+    return translate(lang, "full", count=session.waiting_list)
 
 
 def price(session: PublicSession, lang: str) -> str:
     if not session.price_cents:
-        return str(WORDS[lang]["free"])
+        return translate(lang, "free")
     euros = f"{session.price_cents / 100:.2f}"
     return f"€ {euros.replace('.', ',')}" if lang == "nl" else f"€{euros}"
 
@@ -138,4 +140,7 @@ def with_query(path: str, **params: Any) -> str:
 
 
 def render(template: str, lang: str, **context: Any) -> Page:
-    return Page(f"calendar/{template}", {"lang": lang, "t": WORDS[lang], "style": STYLE, **context})
+    return Page(
+        f"calendar/{template}",
+        {"lang": lang, "t": MESSAGES.of(lang), "weekdays": WEEKDAYS[lang], "style": STYLE, **context},
+    )

@@ -11,7 +11,8 @@ from litestar import Request, Response
 from opentelemetry import trace
 
 from gateway.calendar import pages as html
-from gateway.calendar.words import AUDIENCES, WORDS
+from gateway.calendar.words import AUDIENCES, MESSAGES
+from gateway.messages import LANGUAGES
 from gateway.participant import CodeAttempts
 from gateway.templates import Page
 from shared.contracts.courses.api.public import (
@@ -86,7 +87,7 @@ def calendar_query(municipality: str, request: Request[Any, Any, Any]) -> tuple[
         "weekday": int(params["day"]) if params["day"].isdigit() else (params["day"] or None),
     }
     query = msgspec.convert(wanted, PublicCalendar)  # raises msgspec.ValidationError on a bad filter
-    if query.audience is not None and query.audience.value not in AUDIENCES["nl"]:
+    if query.audience is not None and query.audience not in AUDIENCES:
         raise msgspec.ValidationError("not an audience of the public calendar")
     return query, {**params, "weekday": query.weekday}
 
@@ -105,7 +106,7 @@ class Urls:
         return self.base + path
 
     def switch(self, path: str, params: dict[str, Any]) -> dict[str, str]:
-        return {code: html.with_query(path, **{**params, "lang": code}) for code in WORDS}
+        return {code: html.with_query(path, **{**params, "lang": code}) for code in LANGUAGES}
 
 
 def session_card(session: PublicSession, urls: Urls, lang: str) -> dict[str, Any]:
@@ -151,14 +152,14 @@ def message_page(
 
 
 def not_found(request: Request[Any, Any, Any], municipality: str, lang: str) -> Response[str]:
-    words = WORDS[lang]
-    return message_page(request, municipality, lang, words["not_found"], [words["not_found_line"]], 404)
+    t = MESSAGES.of(lang)
+    return message_page(request, municipality, lang, t("not_found"), [t("not_found_line")], 404)
 
 
 def too_many(request: Request[Any, Any, Any], municipality: str, lang: str, wait: int) -> Response[str]:
-    words = WORDS[lang]
-    line = words["too_many_line"].format(minutes=max(1, (wait + 59) // 60))
-    return message_page(request, municipality, lang, words["too_many"], [line], 429, **{"Retry-After": str(wait)})
+    t = MESSAGES.of(lang)
+    line = t("too_many_line", minutes=max(1, (wait + 59) // 60))
+    return message_page(request, municipality, lang, t("too_many"), [line], 429, **{"Retry-After": str(wait)})
 
 
 class SignUpForm(msgspec.Struct, kw_only=True):
@@ -183,15 +184,13 @@ class PartialSignUp(msgspec.Struct, kw_only=True):
 def registration_page(
     request: Request[Any, Any, Any], view: RegistrationView, token: str, lang: str, notice: str | None, status: int
 ) -> Response[str]:
-    words = WORDS[lang]
+    t = MESSAGES.of(lang)
     urls = Urls(request, view.municipality, lang)
     state_key = f"state.{view.state.value}"
     if view.state is RegistrationState.CANCELLED and view.cancel_reason in ("offer_lapsed", "session_cancelled"):
         state_key += f".{view.cancel_reason}"
     until = view.offer_expires_at or view.confirm_by
-    state = words[state_key].format(
-        until=html.when(until, lang) if until else "", position=view.waiting_list_position or ""
-    )
+    state = t(state_key, until=html.when(until, lang) if until else "", position=view.waiting_list_position or "")
     base = f"/m/{view.municipality}/registrations/{token}"
     offered = {
         RegistrationState.UNCONFIRMED: [RegistrationStep.CONFIRM, RegistrationStep.CANCEL],
@@ -202,10 +201,10 @@ def registration_page(
     if not view.erased:
         offered.append(RegistrationStep.ERASE)
     steps = [
-        {"action": f"{base}/{s.value}", "label": words[f"step.{s.value}"], "secondary": i > 0}
+        {"action": f"{base}/{s.value}", "label": t(f"step.{s.value}"), "secondary": i > 0}
         for i, s in enumerate(offered)
     ]
-    lines_state = state + (" " + words["erased"] if view.erased else "")
+    lines_state = state + (" " + t("erased") if view.erased else "")
     content = html.render(
         "registration.html",
         lang,

@@ -1,220 +1,31 @@
-"""The public calendar's words in Dutch (the default) and English. Plain language: the people these courses are
-for read them, many in their second language."""
+"""The public calendar's words in Dutch (the default) and English: gettext catalogues
+(gateway/calendar/locale/<lang>/LC_MESSAGES/calendar.po) through the gateway's one loader (gateway/messages.py), and
+the days' names from Babel. Plain language: the people these courses are for read them, many in their second
+language."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from pathlib import Path
 
 from babel.dates import get_day_names
 
+from gateway.messages import LANGUAGES, Messages
+from shared.contracts.courses.events import Audience
+from shared.contracts.vocabulary import SkillArea
+
+MESSAGES = Messages(Path(__file__).resolve().parent / "locale", "calendar")
+translate = MESSAGES.translate
+
 # The days' names are Babel's (CLDR), Monday first as `date.weekday()` counts.
-WEEKDAYS = {lang: [get_day_names("wide", locale=lang)[day] for day in range(7)] for lang in ("nl", "en")}
+WEEKDAYS = {lang: [get_day_names("wide", locale=lang)[day] for day in range(7)] for lang in LANGUAGES}
 
-
-def _plural(one: str, many: str) -> Callable[[int], str]:
-    return lambda count: (one if count == 1 else many).format(count=count)
-
-
-WORDS: dict[str, dict[str, Any]] = {
-    "nl": {
-        "calendar": "Cursuskalender",
-        "skip": "Naar de inhoud",
-        "language": "Taal",
-        "courses": "Cursussen",
-        "courses_in": "Cursussen in",
-        "intro": "Alle cursussen van de bibliotheken en hun partners. Kies wat bij je past en meld je aan.",
-        "filter": "Zoek een cursus",
-        "skill_area": "Onderwerp",
-        "audience": "Voor wie",
-        "day": "Dag",
-        "library": "Bibliotheek",
-        "place": "Plaats of wijk",
-        "all": "Alle",
-        "show": "Toon cursussen",
-        "clear": "Wis de keuze",
-        "found": _plural("{count} cursus gevonden", "{count} cursussen gevonden"),
-        "none": "Er zijn geen cursussen die passen bij je keuze. Probeer een andere keuze.",
-        "level": "niveau",
-        "when": "Wanneer:",
-        "where": "Waar:",
-        "by": "Door:",
-        "price": "Prijs:",
-        "free": "gratis",
-        "meetings": _plural("{count} keer", "{count} keer"),
-        "meetings_heading": "Bijeenkomsten",
-        "places_free": _plural("Nog {count} plek vrij.", "Nog {count} plekken vrij."),
-        "full": _plural(
-            "Vol. {count} persoon op de wachtlijst. Meld je aan voor de wachtlijst.",
-            "Vol. {count} mensen op de wachtlijst. Meld je aan voor de wachtlijst.",
-        ),
-        "online": "Online",
-        "subscribe": "In je eigen agenda",
-        "subscribe_intro": "Abonneer je agenda-app op deze cursussen. Nieuwe cursussen komen er dan vanzelf bij.",
-        "feed": "Cursussen als agenda",
-        "feed_this": "Deze keuze als agenda (iCalendar)",
-        "feed_of": "Alle cursussen van",
-        "back": "Terug naar alle cursussen",
-        "sign_up": "Aanmelden",
-        "sign_up_intro": "Vul je naam en e-mailadres in. Je krijgt een e-mail met een link. "
-        "Klik op de link om je aanmelding te bevestigen.",
-        "name": "Naam",
-        "email": "E-mailadres",
-        "phone": "Telefoonnummer (mag leeg blijven)",
-        "privacy": "We gebruiken je gegevens alleen voor deze cursus. We wissen ze 30 dagen na de cursus. "
-        "Via de link in de e-mail kun je ze ook zelf meteen wissen.",
-        "sign_up_button": "Meld me aan",
-        "fix": "Er ging iets mis. Verbeter dit:",
-        "error.name": "Vul je naam in.",
-        "error.email": "Vul een e-mailadres in, zoals naam@voorbeeld.nl.",
-        "error.phone": "Vul een telefoonnummer in met alleen cijfers, of laat het leeg.",
-        "check_mail": "Kijk in je e-mail",
-        "check_mail_lines": [
-            "We stuurden een e-mail naar het adres dat je gaf.",
-            "Klik binnen {hours} uur op de link in de e-mail. Pas dan is je aanmelding klaar.",
-            "Geen e-mail gekregen? Kijk ook bij de ongewenste e-mail.",
-        ],
-        "your_sign_up": "Je aanmelding",
-        "state.unconfirmed": "Je aanmelding is nog niet bevestigd. Bevestig vóór {until}.",
-        "state.place": "Je hebt een plek. Tot dan!",
-        "state.waiting_list": "Je staat op de wachtlijst. Je bent nummer {position}.",
-        "state.offered": "Er is een plek voor je. Neem hem aan vóór {until}, anders gaat hij naar de volgende.",
-        "state.cancelled": "Deze aanmelding is afgemeld.",
-        "state.cancelled.offer_lapsed": "Je nam de plek niet op tijd aan. Hij ging naar de volgende op de wachtlijst.",
-        "state.cancelled.session_cancelled": "De bibliotheek heeft je plek afgezegd. Neem contact op met de "
-        "bibliotheek als je vragen hebt.",
-        "state.expired": "Je bevestigde je aanmelding niet op tijd. Meld je opnieuw aan als je wilt.",
-        "erased": "Je naam en e-mailadres zijn gewist.",
-        "step.confirm": "Bevestig mijn aanmelding",
-        "step.accept": "Ik neem de plek aan",
-        "step.cancel": "Meld me af",
-        "step.erase": "Meld me af en wis mijn gegevens",
-        "erase_explained": "Wissen kan niet ongedaan worden. Je plek of plaats op de wachtlijst vervalt dan ook.",
-        "export": "Download je gegevens",
-        "export_explained": "(alles wat we van deze aanmelding bewaren, en wie je naam en adres heeft ingezien)",
-        "done.confirm": "Je aanmelding is bevestigd.",
-        "done.accept": "Je hebt de plek aangenomen.",
-        "done.cancel": "Je bent afgemeld.",
-        "done.erase": "Je bent afgemeld en je gegevens zijn gewist.",
-        "problem": "Dat lukte niet",
-        "not_found": "Niet gevonden",
-        "not_found_line": "Deze pagina of link bestaat niet (meer). Kijk of je de hele link hebt gebruikt.",
-        "bad_filter": "Deze keuze kennen we niet. Kies uit de lijst.",
-        "too_many": "Even wachten",
-        "too_many_line": "Er kwamen te veel aanmeldingen tegelijk. Probeer het over {minutes} minuten opnieuw.",
-        "ended": "Deze cursus is al voorbij of afgelast. Je kunt je niet meer aanmelden.",
-    },
-    "en": {
-        "calendar": "Course calendar",
-        "skip": "Skip to content",
-        "language": "Language",
-        "courses": "Courses",
-        "courses_in": "Courses in",
-        "intro": "Every course of the libraries and their partners. Choose what suits you and sign up.",
-        "filter": "Find a course",
-        "skill_area": "Subject",
-        "audience": "For whom",
-        "day": "Day",
-        "library": "Library",
-        "place": "Town or neighbourhood",
-        "all": "All",
-        "show": "Show courses",
-        "clear": "Clear the choice",
-        "found": _plural("{count} course found", "{count} courses found"),
-        "none": "No course fits your choice. Try another choice.",
-        "level": "level",
-        "when": "When:",
-        "where": "Where:",
-        "by": "By:",
-        "price": "Price:",
-        "free": "free",
-        "meetings": _plural("{count} meeting", "{count} meetings"),
-        "meetings_heading": "Meetings",
-        "places_free": _plural("{count} place left.", "{count} places left."),
-        "full": _plural(
-            "Full. {count} person on the waiting list. Sign up for the waiting list.",
-            "Full. {count} people on the waiting list. Sign up for the waiting list.",
-        ),
-        "online": "Online",
-        "subscribe": "In your own calendar",
-        "subscribe_intro": "Subscribe your calendar app to these courses. New courses then appear by themselves.",
-        "feed": "Courses as a calendar",
-        "feed_this": "This choice as a calendar (iCalendar)",
-        "feed_of": "Every course of",
-        "back": "Back to all courses",
-        "sign_up": "Sign up",
-        "sign_up_intro": "Fill in your name and e-mail address. You get an e-mail with a link. "
-        "Click the link to confirm your sign-up.",
-        "name": "Name",
-        "email": "E-mail address",
-        "phone": "Phone number (may stay empty)",
-        "privacy": "We use your details for this course only. We erase them 30 days after the course. "
-        "With the link in the e-mail you can erase them yourself at once.",
-        "sign_up_button": "Sign me up",
-        "fix": "Something went wrong. Please correct this:",
-        "error.name": "Fill in your name.",
-        "error.email": "Fill in an e-mail address, like name@example.com.",
-        "error.phone": "Fill in a phone number with digits only, or leave it empty.",
-        "check_mail": "Check your e-mail",
-        "check_mail_lines": [
-            "We sent an e-mail to the address you gave.",
-            "Click the link in the e-mail within {hours} hours. Only then is your sign-up done.",
-            "No e-mail? Look in your spam folder too.",
-        ],
-        "your_sign_up": "Your sign-up",
-        "state.unconfirmed": "Your sign-up is not confirmed yet. Confirm before {until}.",
-        "state.place": "You have a place. See you then!",
-        "state.waiting_list": "You are on the waiting list. You are number {position}.",
-        "state.offered": "A place is free for you. Accept it before {until}, or it goes to the next person.",
-        "state.cancelled": "This sign-up is cancelled.",
-        "state.cancelled.offer_lapsed": "You did not accept the place in time. It went to the next person.",
-        "state.cancelled.session_cancelled": "The library cancelled your place. Contact the library if you have "
-        "questions.",
-        "state.expired": "You did not confirm your sign-up in time. Sign up again if you like.",
-        "erased": "Your name and e-mail address are erased.",
-        "step.confirm": "Confirm my sign-up",
-        "step.accept": "I accept the place",
-        "step.cancel": "Cancel my sign-up",
-        "step.erase": "Cancel and erase my details",
-        "erase_explained": "Erasing cannot be undone. Your place or spot on the waiting list goes too.",
-        "export": "Download your data",
-        "export_explained": "(all we keep of this sign-up, and who looked at your name and address)",
-        "done.confirm": "Your sign-up is confirmed.",
-        "done.accept": "You accepted the place.",
-        "done.cancel": "You cancelled your sign-up.",
-        "done.erase": "You cancelled and your details are erased.",
-        "problem": "That did not work",
-        "not_found": "Not found",
-        "not_found_line": "This page or link does not exist (any more). Check that you used the whole link.",
-        "bad_filter": "We do not know this choice. Choose from the list.",
-        "too_many": "Please wait",
-        "too_many_line": "Too many sign-ups came in at once. Try again in {minutes} minutes.",
-        "ended": "This course is over or cancelled. You cannot sign up any more.",
-    },
-}
-SKILLS = {
-    "nl": {"language": "Taal", "digital": "Digitale vaardigheden", "numeracy": "Rekenen", "job_seeking": "Werk zoeken"},
-    "en": {"language": "Language", "digital": "Digital skills", "numeracy": "Numeracy", "job_seeking": "Job seeking"},
-}
-AUDIENCES = {
-    "nl": {
-        "job_seekers": "Werkzoekenden",
-        "seniors": "Senioren",
-        "newcomers": "Nieuwkomers",
-        "parents": "Ouders",
-        "youth": "Jongeren",
-        "general_public": "Iedereen",
-    },
-    "en": {
-        "job_seekers": "Job seekers",
-        "seniors": "Seniors",
-        "newcomers": "Newcomers",
-        "parents": "Parents",
-        "youth": "Young people",
-        "general_public": "Everyone",
-    },
-}
-for _lang, _words in WORDS.items():
-    _words["weekdays"] = WEEKDAYS[_lang]
-    _words.update({f"skill.{k}": v for k, v in SKILLS[_lang].items()})
-    _words.update({f"audience.{k}": v for k, v in AUDIENCES[_lang].items()})
+# What a resident may choose from, in the order the filters list them (each labelled `skill.…`, `audience.…`).
+SKILL_AREAS = tuple(SkillArea)
+AUDIENCES = (
+    Audience.JOB_SEEKERS,
+    Audience.SENIORS,
+    Audience.NEWCOMERS,
+    Audience.PARENTS,
+    Audience.YOUTH,
+    Audience.GENERAL_PUBLIC,
+)  # not the courses for partners', libraries' staff or volunteers

@@ -1,4 +1,5 @@
-"""The message catalogue: both languages complete, every key a template asks for present, every code labelled."""
+"""The message catalogues (the console's and the public calendar's): both languages complete, every key a template
+or page asks for present, every code labelled, plurals by each language's rule."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.calendar import words as calendar
 from gateway.console import explain
 from gateway.console.access_log import LOGS as ACCESS_LOGS
 from gateway.console.api_keys import SCOPES as API_SCOPES
@@ -19,7 +21,7 @@ from gateway.console.course_pages import DONE as COURSE_DONE
 from gateway.console.course_pages import STEPS as COURSE_STEPS
 from gateway.console.duplicates import FILTERS as DUPLICATE_FILTERS
 from gateway.console.forms import STEPS
-from gateway.console.messages import EN, LANGUAGES, NL, translate
+from gateway.console.messages import LANGUAGES, MESSAGES, NL, translate
 from gateway.console.organisation import ACTIONS as PARTNER_ACTIONS
 from gateway.console.organisation import FIELD_LABELS
 from gateway.console.purchase_steps import ALL_STEPS as PURCHASE_STEPS
@@ -31,6 +33,7 @@ from gateway.console.training import DONE as TRAINING_DONE
 from gateway.console.vacancies import DONE as VACANCY_DONE
 from gateway.console.views import NAVIGATION, Formats
 from shared.contracts.courses.api.courses import CourseStatus, SessionStatus
+from shared.contracts.courses.api.public import RegistrationState, RegistrationStep
 from shared.contracts.courses.api.purchasing import ProviderStanding, PurchaseStatus
 from shared.contracts.courses.events import Audience, CourseFormat, LibraryContribution, LocationKind
 from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
@@ -64,6 +67,8 @@ from shared.tenancy import Role
 
 TEMPLATES = Path(explain.__file__).parent / "templates"
 SOURCES = Path(explain.__file__).parent
+CALENDAR = Path(calendar.__file__).parent
+DOMAINS = {"console": MESSAGES, "calendar": calendar.MESSAGES}
 
 LABELLED: list[tuple[str, type[enum.Enum]]] = [
     ("status.", ReferralStatus),
@@ -111,16 +116,21 @@ LABELLED: list[tuple[str, type[enum.Enum]]] = [
 ]
 
 
-def test_dutch_and_english_have_the_same_keys() -> None:
-    assert sorted(set(NL) - set(EN)) == []
-    assert sorted(set(EN) - set(NL)) == []
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_dutch_and_english_have_the_same_keys_and_plurals(domain: str) -> None:
+    dutch, english = (DOMAINS[domain].words[lang] for lang in ("nl", "en"))
+    assert sorted(set(dutch) - set(english)) == []
+    assert sorted(set(english) - set(dutch)) == []
+    assert DOMAINS[domain].plural_keys["nl"] == DOMAINS[domain].plural_keys["en"]
 
 
-def test_a_sentence_has_the_same_placeholders_in_both_languages() -> None:
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_a_sentence_has_the_same_placeholders_in_both_languages(domain: str) -> None:
     def placeholders(text: str) -> set[str]:
         return set(re.findall(r"\{(\w+)\}", text))
 
-    differing = [key for key in NL if placeholders(NL[key]) != placeholders(EN[key])]
+    dutch, english = (DOMAINS[domain].words[lang] for lang in ("nl", "en"))
+    differing = [key for key in dutch if placeholders(dutch[key]) != placeholders(english[key])]
     assert differing == []
 
 
@@ -202,3 +212,35 @@ def test_dates_and_months_are_written_as_each_language_writes_them() -> None:
     assert (english.date(moment), english.datetime(moment)) == ("2026-03-05", "2026-03-05 14:30")
     assert [dutch.month(date(2026, m, 1)) for m in (3, 5, 10)] == ["mrt 2026", "mei 2026", "okt 2026"]
     assert [english.month(date(2026, m, 1)) for m in (3, 5, 10)] == ["Mar 2026", "May 2026", "Oct 2026"]
+
+
+def test_every_key_the_public_calendar_asks_for_exists() -> None:
+    asked: set[str] = set()
+    for template in (CALENDAR / "templates").glob("*.html"):
+        asked.update(re.findall(r"\bt\('([a-z0-9_.\-]+)'(?!\s*~)", template.read_text()))
+    for source in CALENDAR.glob("*.py"):
+        asked.update(re.findall(r"\b(?:t\(|translate\(lang, )\"([a-z0-9_.\-]+)\"", source.read_text()))
+    assert {"courses", "online", "places_free", "too_many_line"} <= asked  # the patterns find both kinds of call
+    asked.update({"check_mail.sent", "check_mail.click", "check_mail.spam"})
+    asked.update(f"error.{field}" for field in ("name", "email", "phone"))
+    asked.update(f"{kind}.{step}" for kind in ("step", "done") for step in RegistrationStep)
+    asked.update(f"state.{state}" for state in RegistrationState)
+    asked.update(f"state.cancelled.{reason}" for reason in ("offer_lapsed", "session_cancelled"))
+    asked.update(f"skill.{area}" for area in calendar.SKILL_AREAS)
+    asked.update(f"audience.{audience}" for audience in calendar.AUDIENCES)
+    assert sorted(asked - set(calendar.MESSAGES.words["nl"])) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "key", "one", "many"),
+    [
+        ("nl", "places_free", "Nog 1 plek vrij.", "Nog 3 plekken vrij."),
+        ("en", "places_free", "1 place left.", "3 places left."),
+        ("nl", "found", "1 cursus gevonden", "3 cursussen gevonden"),
+        ("en", "meetings", "1 meeting", "3 meetings"),
+    ],
+)
+def test_the_calendars_counts_take_the_plural_form_of_their_language(lang: str, key: str, one: str, many: str) -> None:
+    assert calendar.translate(lang, key, count=1) == one
+    assert calendar.translate(lang, key, count=3) == many
+    assert calendar.translate(lang, key, count=0) == many.replace("3", "0")

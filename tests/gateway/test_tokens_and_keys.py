@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from litestar.exceptions import NotAuthorizedException
 
 from gateway.auth import ApiKeyCache, Authenticator, VerifiedTokens, required_scope
+from shared.clock import FixedClock
 from shared.tenancy import Actor, Role
 from shared.tokens import ClaimNames, OidcVerifier, TokenIssuer
 from tests.gateway.jwks import AUDIENCE, ISSUER, Keys, serve_jwks, token
@@ -194,11 +194,16 @@ async def test_a_token_is_verified_once_and_then_known() -> None:
 
 
 async def test_a_known_token_is_refused_once_it_expires() -> None:
-    issuer = CountingIssuer(SECRET)
-    auth = authenticator(issuer)
-    token = issuer.issue(OPERATOR, valid_for=timedelta(seconds=1))
+    # The issuer and the gateway's memory of verified tokens read one clock, moved by the test: no waiting for expiry.
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))  # a whole second: `exp` is one too
+    issuer = CountingIssuer(SECRET, clock=clock)
+    auth = authenticator(issuer, VerifiedTokens(3600.0, clock=lambda: clock.now().timestamp()))
+    token = issuer.issue(OPERATOR, valid_for=timedelta(minutes=5))
     assert await auth.from_token(token) == OPERATOR
-    await asyncio.sleep(max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"] - time.time()) + 0.05)
+    clock.advance(timedelta(minutes=5) - timedelta(milliseconds=1))
+    assert await auth.from_token(token) == OPERATOR
+    assert issuer.verified == 1, "until it expires the token is answered from memory"
+    clock.advance(timedelta(milliseconds=1))  # PyJWT's rule: expired once `exp` is not later than now
     with pytest.raises(NotAuthorizedException, match="expired"):
         await auth.from_token(token)
     assert issuer.verified == 2, "the expired token was checked again, not answered from memory"

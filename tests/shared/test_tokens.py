@@ -9,6 +9,7 @@ from typing import Any
 import jwt
 import pytest
 
+from shared.clock import FixedClock
 from shared.tenancy import Actor, Role
 from shared.tokens import AUDIENCE, ISSUER, TokenIssuer
 
@@ -87,6 +88,8 @@ def tamper_signature(token: str) -> str:
             lambda issuer: issuer.issue(ACTORS[Role.OPERATOR], valid_for=timedelta(seconds=-1)),
             jwt.ExpiredSignatureError,
         ),
+        (lambda issuer: forge({"nbf": datetime.now(UTC) + timedelta(minutes=5)}), jwt.ImmatureSignatureError),
+        (lambda issuer: forge({"iat": datetime.now(UTC) + timedelta(minutes=5)}), jwt.ImmatureSignatureError),
         (lambda issuer: forge({"aud": "another-api"}), jwt.InvalidAudienceError),
         (lambda issuer: forge({"aud": None}), jwt.MissingRequiredClaimError),
         (lambda issuer: forge({"iss": "someone-else"}), jwt.InvalidIssuerError),
@@ -104,6 +107,8 @@ def tamper_signature(token: str) -> str:
         "tampered-signature",
         "signed-with-another-secret",
         "expired",
+        "not-before-later",
+        "issued-later",
         "wrong-audience",
         "no-audience",
         "wrong-issuer",
@@ -165,3 +170,17 @@ def test_secret_of_exactly_32_characters_is_accepted() -> None:
     issuer = TokenIssuer("s" * 32)
 
     assert issuer.verify(issuer.issue(ACTORS[Role.OPERATOR])).role is Role.OPERATOR
+
+
+def test_the_issuers_clock_decides_when_its_tokens_are_valid() -> None:
+    clock = FixedClock(datetime(2026, 12, 4, 12, 0, tzinfo=UTC))
+    issuer = TokenIssuer(SECRET, clock=clock)
+    token = issuer.issue(ACTORS[Role.OPERATOR], valid_for=timedelta(minutes=5))
+    clock.advance(timedelta(seconds=-1))
+    with pytest.raises(jwt.ImmatureSignatureError):
+        issuer.verify(token)
+    clock.advance(timedelta(minutes=5))
+    assert issuer.verify(token) == ACTORS[Role.OPERATOR], "a second before it expires"
+    clock.advance(timedelta(seconds=1))
+    with pytest.raises(jwt.ExpiredSignatureError):
+        issuer.verify(token)

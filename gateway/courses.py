@@ -103,7 +103,9 @@ session_routes = Router(
             "GET",
             f"{SESSION}/residents",
             ops.LIST_SESSION_RESIDENTS,
-            summary="Residents who signed up for the session themselves, for those who run it (each read is logged)",
+            query=["cursor", "limit"],
+            summary="Residents who signed up for the session themselves, for those who run it, in the order they came"
+            " in, a page at a time (each read is logged)",
             handler_name="list_session_residents",
         ),
     ],

@@ -356,7 +356,7 @@ async def active_counterparts(rpc: RpcClient, actor: Actor) -> tuple[list[tuple[
     municipality (for that partner) or that partner (for the library's staff); as (value, name) by name. A partner
     gets libraries (slug), staff partners (id). The partners service answers for the partnerships (at once after a
     change), the referrals service for what it accepts (the agreements, which it keeps). Every page of the
-    partnerships (paging.every); False with them when paging.OPTIONS_BOUND cut them short."""
+    partnerships and of the counterparts (paging.every); False with them when paging.OPTIONS_BOUND cut either short."""
     active = PartnershipStatus.ACTIVE
     found, reachable = await asyncio.gather(
         paging.every(
@@ -364,7 +364,11 @@ async def active_counterparts(rpc: RpcClient, actor: Actor) -> tuple[list[tuple[
                 partner_ops.LIST_PARTNERSHIPS, actor, ListPartnerships(status=active, limit=limit, cursor=at)
             )
         ),
-        rpc.call(ops.LIST_REFERRAL_COUNTERPARTS, actor, ListReferralCounterparts()),
+        paging.every(
+            lambda at, limit: rpc.call(
+                ops.LIST_REFERRAL_COUNTERPARTS, actor, ListReferralCounterparts(limit=limit, cursor=at)
+            )
+        ),
     )
     if actor.role is Role.PARTNER:
         choices = {p.library: p.library_name or p.library for p in found.items}
@@ -372,4 +376,4 @@ async def active_counterparts(rpc: RpcClient, actor: Actor) -> tuple[list[tuple[
     else:
         choices = {str(p.partner_id): p.partner_name for p in found.items if p.library == actor.library}
         choices |= {str(c.partner_id): c.name for c in reachable.items if c.partner_id is not None}
-    return sorted(choices.items(), key=lambda choice: choice[1].casefold()), found.complete
+    return sorted(choices.items(), key=lambda choice: choice[1].casefold()), found.complete and reachable.complete

@@ -25,10 +25,16 @@ from shared.clock import LOCAL_TIME
 from shared.contracts.courses.api import operations as ops
 from shared.contracts.courses.api.courses import CourseStatus, GetCourse, GetSession, SessionStatus
 from shared.contracts.courses.api.enrolments import EnrolmentView, GetEnrolment, ListEnrolments
-from shared.contracts.courses.api.residents import ListSessionResidents, SessionResidents
+from shared.contracts.courses.api.residents import (
+    ListSessionResidents,
+    RegisteredResident,
+    ResidentDetail,
+    SessionResidents,
+)
 from shared.contracts.courses.events import EnrolmentStatus
 from shared.contracts.referrals.api import operations as referral_ops
 from shared.contracts.referrals.api.referrals import ListReferrals, ReferralStatus, ReferralSummary
+from shared.contracts.vocabulary import Page
 from shared.errors import InvalidInput
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
@@ -86,10 +92,11 @@ class SessionPages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
         done: FromQuery[str | None] = None,
+        residents_cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(*READERS)
         notice = f"session_done.{done}" if done in DONE else None
-        return await self._page(visitor, rpc, actor, session_id, notice=notice)
+        return await self._page(visitor, rpc, actor, session_id, notice=notice, residents_at=residents_cursor)
 
     @post("/{session_id:uuid}/{step:str}", status_code=303)
     async def take_step(
@@ -131,6 +138,7 @@ class SessionPages(Controller):
         problem: Explanation | None = None,
         open_step: str | None = None,
         form: FormMultiDict | None = None,
+        residents_at: str | None = None,
     ) -> Response[str]:
         problem = course_forms.as_the_form_names(visitor.lang, problem) if problem else None
         session = await rpc.call(ops.GET_SESSION, actor, GetSession(session_id=session_id))
@@ -145,10 +153,11 @@ class SessionPages(Controller):
             enrolling_referrals(rpc, actor),
         )
         runs = course_forms.manages(actor, course.library, course.offered_by_partner_id)
-        # Residents who signed up themselves, by name, for those who run the course only (each read is logged).
-        residents: SessionResidents | None = None
+        # Residents who signed up themselves, by name, for those who run the course only (each read is logged), a
+        # page at a time with the API's cursor.
+        residents: Residents | None = None
         if runs:
-            residents = await rpc.call(ops.LIST_SESSION_RESIDENTS, actor, ListSessionResidents(session_id=session_id))
+            residents = await session_residents(rpc, actor, session_id, residents_at)
         scheduled = session.status is SessionStatus.SCHEDULED
         now = datetime.now(LOCAL_TIME)
         started = [(n, m.starts_at) for n, m in enumerate(session.meetings, start=1) if m.starts_at <= now]
@@ -189,6 +198,28 @@ class SessionPages(Controller):
             problem=problem,
             open_step=open_step,
         )
+
+
+@dataclass(frozen=True)
+class Residents:
+    detail: ResidentDetail  # how much of them the visitor sees
+    pages: paging.Listing[RegisteredResident]
+
+
+async def session_residents(rpc: RpcClient, actor: Actor, session_id: UUID, cursor: str | None) -> Residents:
+    """The page of the session's residents at `cursor` (the first page for a cursor not of ours), and how much of
+    them the visitor sees (the service says so with each page)."""
+    answered: list[SessionResidents] = []
+
+    async def fetch(at: str | None, limit: int) -> Page[RegisteredResident]:
+        found = await rpc.call(
+            ops.LIST_SESSION_RESIDENTS, actor, ListSessionResidents(session_id=session_id, cursor=at, limit=limit)
+        )
+        answered.append(found)
+        return Page(items=found.residents, next_cursor=found.next_cursor)
+
+    listing = await paging.one_page(fetch, cursor, path=f"{PREFIX}/sessions/{session_id}", param="residents_cursor")
+    return Residents(answered[-1].detail, listing)
 
 
 async def enrolling_referrals(rpc: RpcClient, actor: Actor) -> paging.Everything[ReferralSummary]:

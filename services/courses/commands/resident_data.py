@@ -75,7 +75,10 @@ async def list_session_residents(
         session_row, detail = await _session_scope(tx, actor, query.session_id)
         now = tx.clock.now()
         found, entries = [], []
-        for row in await resident_store.residents_of_session(tx.session, query.session_id):
+        rows, following = await resident_store.residents_of_session(
+            tx.session, query.session_id, query.cursor, query.limit
+        )
+        for row in rows:
             contact = vault.open(row.sealed)
             entry = access_entry(row, row.participant_pseudonym, actor, ResidentDataPurpose.VIEW, now)
             entries.append({**entry, "library": session_row.library})
@@ -93,7 +96,7 @@ async def list_session_residents(
                 )
             )
         await resident_store.log_reads(tx.session, entries)
-    return SessionResidents(session_id=query.session_id, detail=detail, residents=found)
+    return SessionResidents(session_id=query.session_id, detail=detail, residents=found, next_cursor=following)
 
 
 async def export_resident_data(

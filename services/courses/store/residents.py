@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.courses.domain.residents import RegistrationLinks
 from services.courses.store import Time, Uuid, enrolments, metadata, sessions
 from shared.ids import new_id
+from shared.pagination import keyset_page
 from shared.personal_data import KeyedDigests, Sealer
 
 
@@ -275,19 +277,22 @@ async def reads_of(session: AsyncSession, registration_id: UUID) -> list[sa.Row]
     return list((await session.execute(statement)).all())
 
 
-async def residents_of_session(session: AsyncSession, session_id: UUID) -> list[sa.Row]:
-    """Confirmed registrations of the session that hold a place or a spot on its waiting list and still hold their
-    sealed data, with their enrolment, in the order they came in."""
+async def residents_of_session(
+    session: AsyncSession, session_id: UUID, cursor: str | None, limit: int
+) -> tuple[Sequence[sa.Row], str | None]:
+    """A page of the confirmed registrations of the session that hold a place or a spot on its waiting list and still
+    hold their sealed data, with their enrolment, in the order they came in (the enrolment's sequence, along the
+    unique index of (session_id, sequence)), and the next page's cursor."""
     e = enrolments
     statement = (
-        sa.select(r, e.c.participant_pseudonym, e.c.status.label("enrolment_status"))
+        sa.select(r, e.c.participant_pseudonym, e.c.status.label("enrolment_status"), e.c.sequence)
         .join(e, e.c.id == r.c.enrolment_id)
         .where(
             r.c.session_id == session_id,
+            e.c.session_id == session_id,
             r.c.status == "confirmed",
             r.c.sealed.is_not(None),
             e.c.status.in_(["confirmed", "waitlisted"]),
         )
-        .order_by(e.c.sequence)
     )
-    return list((await session.execute(statement)).all())
+    return await keyset_page(session, statement, [e.c.sequence], cursor, limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -17,10 +18,9 @@ from shared.contracts.referrals.api.agreements import (
     ListReferralCounterparts,
     ReferralAgreementView,
     ReferralCounterpart,
-    ReferralCounterparts,
 )
 from shared.errors import Forbidden, InvalidInput
-from shared.pagination import Page, decode_cursor, encode_cursor
+from shared.pagination import Page, decode_cursor, encode_cursor, keyset_page
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 
@@ -65,61 +65,62 @@ async def list_agreements(work: UnitOfWork, actor: Actor, query: ListReferralAgr
     return Page(items=[agreement_view(row) for row in page], next_cursor=next_cursor)
 
 
-async def list_counterparts(work: UnitOfWork, actor: Actor, query: ListReferralCounterparts) -> ReferralCounterparts:
+async def list_counterparts(
+    work: UnitOfWork, actor: Actor, query: ListReferralCounterparts
+) -> Page[ReferralCounterpart]:
     """Whom the caller may refer to now, by the rule a submission is checked by (store/partnerships.py
     partnership_standing): the other side of each active partnership, and under the municipality's agreement with a
     partner every library of the municipality (for that partner) or that partner (for a library's staff). Active
-    partners only."""
+    partners only. By name (case aside), then id or slug: a keyset over one statement, so pages never overlap. The
+    indexes find the candidates (the library's or partner's partnerships, the municipality's agreements, migration
+    015) and the page is a top-N sort of those few; an index by name would walk every partner of the country."""
     p, a, lib, partner = known_partnerships, referral_agreements, known_libraries, known_partners
-    found: dict[str, tuple[str | None, UUID | None, str, set[CounterpartBasis]]] = {}
-    async with work.read() as session:
-        if actor.role is Role.STAFF and actor.library is not None:
-            active = partner.c.status == PartnerStatus.ACTIVE.value
-            via_partnership = sa.select(partner.c.id, partner.c.name).where(
-                active,
-                partner.c.id.in_(
-                    sa.select(p.c.partner_id).where(p.c.library == actor.library, p.c.activated, sa.not_(p.c.ended))
-                ),
-            )
-            via_agreement = sa.select(partner.c.id, partner.c.name).where(
-                active,
-                partner.c.id.in_(
-                    sa.select(a.c.partner_id).where(a.c.municipality == actor.municipality, a.c.ended_at.is_(None))
-                ),
-            )
-            for basis, statement in (
-                (CounterpartBasis.PARTNERSHIP, via_partnership),
-                (CounterpartBasis.AGREEMENT, via_agreement),
-            ):
-                for id_, name in (await session.execute(statement)).all():
-                    found.setdefault(str(id_), (None, id_, name or str(id_), set()))[3].add(basis)
-        elif actor.role is Role.PARTNER and actor.partner is not None:
-            me = UUID(actor.partner)
+    by_partnership: sa.ColumnElement[bool]
+    by_agreement: sa.ColumnElement[bool]
+    if actor.role is Role.STAFF and actor.library is not None:
+        by_partnership = partner.c.id.in_(
+            sa.select(p.c.partner_id).where(p.c.library == actor.library, p.c.activated, sa.not_(p.c.ended))
+        )
+        by_agreement = partner.c.id.in_(
+            sa.select(a.c.partner_id).where(a.c.municipality == actor.municipality, a.c.ended_at.is_(None))
+        )
+        name = _name_key(partner.c.name, sa.cast(partner.c.id, sa.Text))
+        bases = (by_partnership.label("by_partnership"), by_agreement.label("by_agreement"))
+        statement = sa.select(partner.c.id, partner.c.name, name, *bases).where(
+            partner.c.status == PartnerStatus.ACTIVE.value, sa.or_(by_partnership, by_agreement)
+        )
+        key: list[sa.ColumnElement[Any]] = [name, partner.c.id]
+    elif actor.role is Role.PARTNER and actor.partner is not None:
+        me = UUID(actor.partner)
+        async with work.read() as session:
             own = (await session.execute(sa.select(partner).where(partner.c.id == me))).first()
-            if own is not None and own.status == PartnerStatus.ACTIVE.value:
-                via_partnership = sa.select(lib.c.slug, lib.c.name).where(
-                    lib.c.slug.in_(
-                        sa.select(p.c.library).where(p.c.partner_id == me, p.c.activated, sa.not_(p.c.ended))
-                    )
-                )
-                in_force = sa.exists().where(
-                    a.c.partner_id == me, a.c.municipality == own.municipality, a.c.ended_at.is_(None)
-                )
-                via_agreement = sa.select(lib.c.slug, lib.c.name).where(
-                    lib.c.municipality == own.municipality, in_force
-                )
-                for basis, statement in (
-                    (CounterpartBasis.PARTNERSHIP, via_partnership),
-                    (CounterpartBasis.AGREEMENT, via_agreement),
-                ):
-                    for slug, name in (await session.execute(statement)).all():
-                        found.setdefault(slug, (slug, None, name or slug, set()))[3].add(basis)
+        if own is None or own.status != PartnerStatus.ACTIVE.value:
+            return Page(items=[])
+        by_partnership = lib.c.slug.in_(
+            sa.select(p.c.library).where(p.c.partner_id == me, p.c.activated, sa.not_(p.c.ended))
+        )
+        in_force = sa.exists().where(a.c.partner_id == me, a.c.municipality == own.municipality, a.c.ended_at.is_(None))
+        by_agreement = sa.and_(lib.c.municipality == own.municipality, in_force)
+        name = _name_key(lib.c.name, lib.c.slug)
+        bases = (by_partnership.label("by_partnership"), by_agreement.label("by_agreement"))
+        statement = sa.select(lib.c.slug, lib.c.name, name, *bases).where(sa.or_(by_partnership, by_agreement))
+        key = [name, lib.c.slug]
+    else:
+        raise Forbidden("only a library's staff and partners refer")
+    async with work.read() as session:
+        rows, following = await keyset_page(session, statement, key, query.cursor, query.limit)
+    items = []
+    for row in rows:
+        through = [CounterpartBasis.PARTNERSHIP] if row.by_partnership else []
+        through += [CounterpartBasis.AGREEMENT] if row.by_agreement else []
+        named = row.name or str(row[0])  # "" until the party's registration arrives
+        if actor.role is Role.STAFF:
+            items.append(ReferralCounterpart(partner_id=row.id, name=named, through=sorted(through)))
         else:
-            raise Forbidden("only a library's staff and partners refer")
-    items = [
-        ReferralCounterpart(library=library, partner_id=partner_id, name=name, through=sorted(through))
-        for library, partner_id, name, through in found.values()
-    ]
-    return ReferralCounterparts(
-        items=sorted(items, key=lambda item: (item.name.casefold(), str(item.library or item.partner_id)))
-    )
+            items.append(ReferralCounterpart(library=row.slug, name=named, through=sorted(through)))
+    return Page(items=items, next_cursor=following)
+
+
+def _name_key(name: sa.ColumnElement[str], fallback: sa.ColumnElement[str]) -> sa.Label[str]:
+    """The order a person reads the list in: the name case aside, the id or slug where no name arrived yet."""
+    return sa.func.lower(sa.func.coalesce(sa.func.nullif(name, ""), fallback), type_=sa.Text).label("name_key")

@@ -14,10 +14,15 @@ import msgspec
 from shared.contracts.courses.api.enrolments import AttendanceMark
 from shared.contracts.courses.api.public import Language, RegistrationToken, RegistrationView
 from shared.contracts.courses.events import EnrolmentStatus
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, Limit
 
 
 class ListSessionResidents(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A page at a time, in the order they came in (the reply's `next_cursor` as the next request's `cursor`)."""
+
     session_id: UUID
+    cursor: Cursor | None = None
+    limit: Limit = DEFAULT_LIMIT
 
 
 class ResidentDetail(enum.StrEnum):
@@ -40,11 +45,13 @@ class RegisteredResident(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SessionResidents(msgspec.Struct, frozen=True, kw_only=True):
-    """Residents with a place or on the waiting list, in the order they came in. Each read is in the access log."""
+    """A page of the residents with a place or on the waiting list, in the order they came in. Each read is in the
+    access log (the page's residents only)."""
 
     session_id: UUID
     detail: ResidentDetail
     residents: list[RegisteredResident]
+    next_cursor: str | None = None  # as a page (shared/contracts/vocabulary.py Page): absent on the last
 
 
 class ResidentDataPurpose(enum.StrEnum):

@@ -51,7 +51,10 @@ class ReferralAgreementView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ListReferralCounterparts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Whom the caller may refer to now (staff: partners; a partner: libraries)."""
+    """Whom the caller may refer to now (staff: partners; a partner: libraries), by name, a page at a time."""
+
+    cursor: Cursor | None = None
+    limit: Limit = DEFAULT_LIMIT
 
 
 class CounterpartBasis(enum.StrEnum):
@@ -66,7 +69,3 @@ class ReferralCounterpart(msgspec.Struct, frozen=True, kw_only=True):
     partner_id: UUID | None = None
     name: str
     through: list[CounterpartBasis]
-
-
-class ReferralCounterparts(msgspec.Struct, frozen=True, kw_only=True):
-    items: list[ReferralCounterpart]

@@ -12,7 +12,7 @@ from shared.contracts.referrals.api.agreements import (
     ListReferralCounterparts,
     RecordReferralAgreement,
     ReferralAgreementView,
-    ReferralCounterparts,
+    ReferralCounterpart,
 )
 from shared.contracts.referrals.api.annual import AnnualReferralFigures, GetAnnualReferralFigures
 from shared.contracts.referrals.api.duplicates import DecideDuplicate, DuplicateWarningView, ListDuplicateWarnings
@@ -178,9 +178,10 @@ LIST_REFERRAL_AGREEMENTS = REFERRALS.declare(
 LIST_REFERRAL_COUNTERPARTS = REFERRALS.declare(
     "list_counterparts",
     ListReferralCounterparts,
-    ReferralCounterparts,
+    Page[ReferralCounterpart],
     (Role.STAFF, Role.PARTNER),
-    "Whom the caller may refer to now: through an active partnership or the municipality's agreement",
+    "Whom the caller may refer to now, by name, a page at a time: through an active partnership or the"
+    " municipality's agreement",
 )
 
 LIST_ACCESS_LOG = REFERRALS.declare(

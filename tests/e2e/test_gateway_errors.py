@@ -106,16 +106,20 @@ def settings_for(lonely_nats: str, database_url: str, tmp_path: Path, **changes:
 
 
 async def test_a_slow_service_is_a_504_problem_naming_it(lonely_nats: str, tmp_path: Path, database_url: str) -> None:
+    answered = asyncio.Event()
     async with stubbed_gateway(settings_for(lonely_nats, database_url, tmp_path, rpc_timeout_seconds=0.3)) as gateway:
 
         async def slow(actor: Actor, query: GetPartner) -> Any:
-            await asyncio.sleep(1.0)
+            await answered.wait()  # the service answers only after the gateway has: never in time
 
         await gateway.stubs.answer(partner_ops.GET_PARTNER, slow)
         token = TokenIssuer(gateway.settings.jwt_secret).issue(Actor(subject="op", role=Role.OPERATOR))
         async with gateway.client(token) as api:
             started = time.monotonic()
-            response = await api.get(f"/api/v1/partners/{SOME_ID}")
+            try:
+                response = await api.get(f"/api/v1/partners/{SOME_ID}")
+            finally:
+                answered.set()
             elapsed = time.monotonic() - started
     body = assert_problem(response, 504, "service-timeout")
     assert body["service"] == "partners"
@@ -141,13 +145,14 @@ def access_lines() -> Iterator[list[dict[str, Any]]]:
 async def test_server_errors_are_logged_as_warnings_and_errors_with_status_and_duration_fields(
     lonely_nats: str, tmp_path: Path, database_url: str
 ) -> None:
+    answered = asyncio.Event()
     async with stubbed_gateway(settings_for(lonely_nats, database_url, tmp_path, rpc_timeout_seconds=0.3)) as gateway:
 
         async def broken(actor: Actor, query: GetPartner) -> Any:
             raise PartnernetError("the service failed to handle the request")
 
         async def slow(actor: Actor, query: ListPartners) -> Any:
-            await asyncio.sleep(1.0)
+            await answered.wait()  # the service answers only after the gateway has: never in time
 
         await gateway.stubs.answer(partner_ops.GET_PARTNER, broken)
         await gateway.stubs.answer(partner_ops.LIST_PARTNERS, slow)
@@ -155,7 +160,10 @@ async def test_server_errors_are_logged_as_warnings_and_errors_with_status_and_d
         with access_lines() as lines:
             async with gateway.client(token) as api:
                 failed = await api.get(f"/api/v1/partners/{SOME_ID}")
-                timed_out = await api.get("/api/v1/partners")
+                try:
+                    timed_out = await api.get("/api/v1/partners")
+                finally:
+                    answered.set()
     assert failed.status_code == 500 and timed_out.status_code == 504
     by_request = {line["trace_id"]: line for line in lines}
     error, warning = by_request[failed.headers["x-request-id"]], by_request[timed_out.headers["x-request-id"]]

@@ -92,7 +92,7 @@ async def serve_rpc(nats_url: str) -> None:
     import nats
 
     from shared.metrics import observe_operation
-    from shared.rpc import RpcServer
+    from shared.rpc.server import RpcServer
     from shared.telemetry import setup_telemetry
     from shared.tenancy import Actor
 

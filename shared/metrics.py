@@ -21,16 +21,16 @@ from uuid import UUID
 from opentelemetry import trace
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 from opentelemetry.trace import Status, StatusCode
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.errors import PartnernetError
 from shared.messaging import DEAD_LETTER_STREAM, broker_answers
-from shared.outbox import outbox_backlog
 from shared.probes import nats_ready, serve_probes
 from shared.telemetry import Telemetry, housekeeping, searchable_fields, tag_span, zero_start_counter
 from shared.tenancy import Actor
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the gateway (BrokerWatch, observe_instance) loads neither SQLAlchemy nor the outbox's FastStream
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -326,6 +326,8 @@ class ServiceMonitor:
         await asyncio.gather(self._poll_database(), self._poll_broker())
 
     async def _poll_database(self) -> None:
+        from shared.outbox import outbox_backlog  # here, not at the top: see TYPE_CHECKING above
+
         try:
             async with asyncio.timeout(POLL_TIMEOUT_SECONDS):
                 backlog, oldest = await outbox_backlog(self.runtime.engine)

@@ -8,13 +8,16 @@ is missing instead. Once a process runs, its broker and pool reconnect on their 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import nats
 import nats.errors
 
 from shared.nats_callout import cluster_servers
+
+if TYPE_CHECKING:  # imported where a database is checked: the gateway checks only NATS and never loads asyncpg
+    import asyncpg
 
 CONNECT_TIMEOUT_SECONDS = 3.0
 
@@ -71,6 +74,8 @@ async def connect_nats(nats_url: str, timeout: float = CONNECT_TIMEOUT_SECONDS) 
 
 
 async def connect_database(database_url: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> asyncpg.Connection:
+    import asyncpg  # see TYPE_CHECKING above
+
     try:
         return await asyncpg.connect(plain_database_url(database_url), timeout=timeout)
     except Exception as exc:

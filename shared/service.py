@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared.broker import create_broker
 from shared.clock import Clock, SystemClock
 from shared.consumer import BatchHandler, EnvelopeConsumer, EnvelopeHandler, EventConsumer, EventHandler
 from shared.contracts import EventData
@@ -26,14 +27,14 @@ from shared.db import DirectReads, create_engine, migrate, session_factory
 from shared.heap import freeze_after_start
 from shared.idempotency import ReplyStore
 from shared.logs import setup_logging
-from shared.messaging import create_broker, declare_streams, event_stream_name
+from shared.messaging import declare_streams, event_stream_name
 from shared.metrics import BacklogReader, ServiceMonitor, observe_operation
 from shared.operations import Health, HealthCheck, Operation, Operations, health_of
 from shared.outbox import outbox_backlog, outbox_relay
 from shared.relay import Relay
 from shared.retention import RETENTION_SWEEP_SECONDS, prune_plumbing
 from shared.retention import windows as retention_windows
-from shared.rpc import RpcServer
+from shared.rpc.server import RpcServer
 from shared.servers import ServerUnreachable, check_database, check_nats
 from shared.settings import Settings
 from shared.telemetry import Telemetry, housekeeping, instrument_engine, setup_telemetry

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from opentelemetry import context as otel_context
@@ -45,7 +45,9 @@ from opentelemetry.trace import (
     TraceState,
 )
 from opentelemetry.util.types import Attributes
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:  # the gateway, which has no engine, does not load SQLAlchemy
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Metrics go out more often than the specification's 60 s default, so that one-minute alert windows see data.
 DEFAULT_METRIC_EXPORT_INTERVAL_MS = 15_000

@@ -9,10 +9,13 @@ Carried on nats-py directly, not on FastStream's request/reply: FastStream's per
 (context, logging and telemetry middlewares, its decoder chain) cost more than ten times what NATS
 itself does (benchmarks/: 5-9% of raw request/reply); here the whole layer is a decode, a span, the
 use case, an encode and a publish. FastStream keeps what it is good at: the JetStream consumers.
+
+The service's side (`shared.rpc.server`, `shared.rpc.database_errors`) is imported from its module, not from
+here: it needs asyncpg and SQLAlchemy, which the gateway (a caller only) does not load (tests/gateway/
+test_gateway_imports.py: each is ~15-30 MB of a process's memory).
 """
 
 from shared.rpc.client import RpcClient
-from shared.rpc.database_errors import database_error
 from shared.rpc.envelope import (
     Idempotency,
     RpcError,
@@ -23,7 +26,6 @@ from shared.rpc.envelope import (
     idempotent_request,
     traceparent,
 )
-from shared.rpc.server import RpcServer
 
 __all__ = [
     "Idempotency",
@@ -31,9 +33,7 @@ __all__ = [
     "RpcError",
     "RpcReply",
     "RpcRequest",
-    "RpcServer",
     "caller_context",
-    "database_error",
     "encode_error",
     "idempotent_request",
     "traceparent",

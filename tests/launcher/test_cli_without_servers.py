@@ -18,7 +18,8 @@ import pytest
 from launcher.backup import SECRETS
 from launcher.cli import main
 from launcher.embedded import EmbeddedNats
-from shared.messaging import create_broker, declare_streams
+from shared.broker import create_broker
+from shared.messaging import declare_streams
 from shared.telemetry import setup_telemetry
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from nats.aio.msg import Msg
 from nats.js import api
 from nats.js.client import JetStreamContext
 
-from shared.messaging import create_broker, empty_fetches_time_out_as_nats_errors
+from shared.broker import create_broker, empty_fetches_time_out_as_nats_errors
 from shared.telemetry import setup_telemetry
 from tests.waiting import eventually
 
@@ -52,7 +52,7 @@ def empty_pull_subscription() -> Any:
 
 async def test_upstream_still_needs_the_workaround() -> None:
     """Fails once nats-py raises its own TimeoutError on an empty fetch, or FastStream also catches the plain one:
-    then remove `empty_fetches_time_out_as_nats_errors` from shared/messaging.py (and this test)."""
+    then remove `empty_fetches_time_out_as_nats_errors` from shared/broker.py (and this test)."""
     empty_fetches_time_out_as_nats_errors()
     upstream_fetch = JetStreamContext.PullSubscription.fetch.__wrapped__  # type: ignore[attr-defined]
     with pytest.raises(asyncio.TimeoutError) as raised:

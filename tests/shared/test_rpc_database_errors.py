@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy.exc
 
 from shared.errors import InvalidInput, PartnernetError, ServiceUnavailable
-from shared.rpc import database_error
+from shared.rpc.database_errors import database_error
 
 
 class DriverError(Exception):

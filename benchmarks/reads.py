@@ -16,6 +16,7 @@ from benchmarks.idle import cpu_snapshot
 from benchmarks.limits import bare_litestar
 from benchmarks.loadgen import Spec
 from benchmarks.pipeline import cpu_per_referral
+from benchmarks.processes import memory_snapshot
 from benchmarks.profiling import Profiler
 from benchmarks.report import print_profiles, status_note
 
@@ -30,6 +31,7 @@ async def read_benchmark(target: Target, args: argparse.Namespace) -> dict[str, 
     step("tenant …")
     tenant = await create_tenant(target)
     await asyncio.sleep(1.0)
+    results["rss_at_rest_mb"] = memory_snapshot(target.processes)  # before any load, as the full run measures it
     step(f"bare Litestar JSON endpoint at {args.read_connections} connections …")
     results["bare_litestar"] = await bare_litestar(args.read_connections, duration)
     profiler = Profiler(args.profile) if args.profile else None
@@ -60,6 +62,8 @@ def print_read_report(r: dict[str, Any], args: argparse.Namespace) -> None:
     bare = r["bare_litestar"]
     print()
     print(f"load average before: {r['load_before'][0]:.2f}")
+    rss = r.get("rss_at_rest_mb") or {}
+    print("resident memory at rest (MB): " + ", ".join(f"{name} {mb:.0f}" for name, mb in sorted(rss.items())))
     phases = (("bare", bare), ("read", r["read_path"]), ("staff read", r["read_path_staff"]))
     paced = r["read_path_paced"]
     for name, phase in (*phases, (f"read {paced['rps']:.0f}/s", paced)):

@@ -185,6 +185,11 @@ class DirectConnection:
         with self._span(statement):
             await self._connection.execute(statement.sql, *statement.arguments(values))
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a statement's end is not its commit (an idempotent call's transaction lent its connection)."""
+        return self._connection.is_in_transaction()
+
     def _span(self, statement: Prepared) -> Any:
         if not trace.get_current_span().is_recording():  # a span nobody records costs more than the statement
             return _NO_SPAN

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.clock import Clock
 from shared.contracts import Envelope, EventData, nats_subject
-from shared.db import kernel_metadata
+from shared.db import Prepared, kernel_metadata
 from shared.ids import new_id
 from shared.messaging import event_stream_name
 from shared.relay import OrderedPublisher, Publication, Relay, acknowledged_prefix
@@ -50,6 +50,13 @@ outbox = sa.Table(
 
 def notify_channel(service: str) -> str:
     return f"partnernet_outbox_{service}"
+
+
+# Set to 'on' for its transaction by a statement that writes an outbox row and whose writer wakes the relay after
+# the commit itself (UnitOfWork.outbox_written): the outbox's trigger then sends no NOTIFY (kernel migration 005).
+OUTBOX_WOKEN = "partnernet.outbox_woken"
+# The relay's NOTIFY in a transaction of its own, for a writer whose process does not run the active relay.
+NOTIFY_RELAY = Prepared("NOTIFY outbox relay", sa.select(sa.func.pg_notify(sa.bindparam("channel", type_=sa.Text), "")))
 
 
 def outbox_entry(

@@ -127,6 +127,13 @@ class Relay(Generic[R, O]):
     def _notified(self, *_: Any) -> None:
         self._wake.set()
 
+    def wake(self) -> bool:
+        """Wake this relay from within its process, as its NOTIFY would: whether it is the active one (a standby
+        would not send what it is woken for, so the writer then notifies the one that is)."""
+        if self.active:
+            self._wake.set()
+        return self.active
+
     async def sweep(self, db: asyncpg.Connection) -> int:
         """One batch: read (no transaction stays open), send, settle. Returns how many rows are done."""
         rows = await self.outlet.pending(db, self.batch_size)

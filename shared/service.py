@@ -182,7 +182,7 @@ class ServiceRuntime:
 
     @property
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.clock, self.reads)
+        return UnitOfWork(self.sessions, self.clock, self.reads, self.relay)
 
     def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
         """Run `job` every `seconds` while the service runs (overdue referrals, expiring qualifications …).

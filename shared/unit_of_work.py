@@ -9,14 +9,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import Clock
 from shared.contracts import Envelope, EventData
 from shared.db import DirectConnection, DirectReads
-from shared.outbox import stage_event
+from shared.outbox import NOTIFY_RELAY, stage_event
+from shared.relay import Relay
 
 # The transaction a call with an `Idempotency-Key` runs in (shared/idempotency.py): the use case's blocks join it.
 _AMBIENT: ContextVar[AsyncSession | None] = ContextVar("partnernet_ambient_transaction", default=None)
@@ -48,6 +49,7 @@ class UnitOfWork:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     reads: DirectReads | None = None  # the service's plain asyncpg connections (shared/db.py), where it has them
+    relay: Relay[Any, Any] | None = None  # the service's outbox relay, for `outbox_written`
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -116,6 +118,22 @@ class UnitOfWork:
         async with ambient.begin_nested() if ambient is not None else contextlib.nullcontext():
             async with self.direct() as connection:
                 yield connection
+
+    def wakes_outbox(self, connection: DirectConnection) -> bool:
+        """Whether a statement on `connection` that writes an outbox row may leave the trigger's NOTIFY out
+        (`shared.outbox.OUTBOX_WOKEN`) and its writer call `outbox_written` once it returns: only in autocommit,
+        where the statement's end is its commit. In a transaction the NOTIFY goes with that commit, as always."""
+        return self.relay is not None and not connection.in_transaction
+
+    async def outbox_written(self, connection: DirectConnection) -> None:
+        """Wake the outbox relay after a commit that sent no NOTIFY (`wakes_outbox`). In this process when its
+        relay is the active one: no round trip. Otherwise NOTIFY in a transaction of its own: one that wrote
+        nothing else has no WAL to flush at its commit, so it holds PostgreSQL's notification lock only for a
+        moment, where a writing transaction's NOTIFY held it across its commit's flush and made every notifying
+        commit wait for the one before (kernel migration 005)."""
+        assert self.relay is not None
+        if not self.relay.wake():
+            await connection.execute(NOTIFY_RELAY, channel=self.relay.channel)
 
 
 R = TypeVar("R")

@@ -135,8 +135,11 @@ async def submit_referral(
             event, clock=work.clock, municipality=library_municipality, library=command.library
         )
         warnings = possible_duplicates(keys, candidates, library=command.library, flagged_at=now) if keys else []
-        await write_submission(connection, referral, history, event_row, keys, warnings)
+        relay_woken = work.wakes_outbox(connection)
+        await write_submission(connection, referral, history, event_row, keys, warnings, relay_woken=relay_woken)
         note_outbox_write(envelope)
+        if relay_woken:
+            await work.outbox_written(connection)
     if warnings:
         log.info("possible duplicates flagged", extra={"library": command.library, "count": len(warnings)})
     log.info("referral submitted", extra={"pseudonym": pseudonym, "library": command.library})

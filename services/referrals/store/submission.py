@@ -37,7 +37,7 @@ from services.referrals.store.duplicates import (
 )
 from services.referrals.store.partnerships import partnership_standing
 from shared.db import DirectConnection, DirectRow, Prepared
-from shared.outbox import outbox
+from shared.outbox import OUTBOX_WOKEN, outbox
 
 _one = sa.select(sa.literal(1).label("one")).subquery()
 _partner = sa.bindparam("partner", type_=PgUUID(as_uuid=True))
@@ -133,7 +133,10 @@ def _statement(referral_fields: tuple[str, ...]) -> Prepared:
         .table_valued("kind", "digest")
         .render_derived()
     )
-    statement: sa.Select[Any] = sa.select(sa.literal_column("1")).add_cte(
+    # The query itself says whether the relay is woken by the writer (shared/outbox.py OUTBOX_WOKEN): it runs
+    # before the statement's AFTER triggers fire, the outbox's NOTIFY among them.
+    woken = sa.func.set_config(OUTBOX_WOKEN, sa.bindparam("outbox_woken", type_=sa.Text), True)
+    statement: sa.Select[Any] = sa.select(woken).add_cte(
         referrals.insert().values(_bound(referrals, referral_fields)).cte("referral_written"),
         referral_history.insert()
         # Its id from the table's sequence: SQLAlchemy cannot fetch one for an INSERT inside a CTE.
@@ -167,8 +170,12 @@ async def write_submission(
     event: dict[str, Any],
     keys: BlindKeys | None,
     warnings: list[dict[str, Any]],
+    *,
+    relay_woken: bool = False,
 ) -> None:
-    """Write a submitted referral with everything that goes with it (its `warnings`: store/duplicates.py's fields)."""
+    """Write a submitted referral with everything that goes with it (its `warnings`: store/duplicates.py's fields).
+    `relay_woken`: the caller wakes the outbox relay once this returns (UnitOfWork.wakes_outbox), so the statement's
+    commit sends no NOTIFY."""
     fields = tuple(referral)
     shape = _statements.get(fields)
     if shape is None:  # built and compiled once per shape of the referral's values
@@ -180,6 +187,7 @@ async def write_submission(
         **_parameters(event, OUTBOX_FIELDS, OUTBOX_JSON, "outbox_"),
         **{f"warning_{name}": [warning[name] for warning in warnings] for name in WARNING_FIELDS},
         "referral_id": referral["id"],
+        "outbox_woken": "on" if relay_woken else "off",
         "index_kinds": [EXACT, *(FEATURE for _ in keys.features)] if keys is not None else [],
         "index_digests": digests_of(keys),
     }

@@ -4,6 +4,7 @@ lifecycle that the visitor's side may take, and the form to submit one."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -52,7 +53,7 @@ from shared.contracts.referrals.events import (
     SharedData,
     WithdrawReason,
 )
-from shared.contracts.vocabulary import SkillArea
+from shared.contracts.vocabulary import Page, SkillArea
 from shared.errors import PartnernetError, ServiceUnavailable
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
@@ -60,7 +61,6 @@ from shared.tenancy import Actor, Role
 S = ReferralStatus
 INBOX_ROLES = (Role.STAFF, Role.COORDINATOR, Role.PARTNER)
 SUBMIT_ROLES = (Role.STAFF, Role.PARTNER)
-LIST_LIMIT = 100
 PARTNER_POLL_SECONDS = 3
 # History steps that leave the status as it was: the line says what happened (`history.<step>`) instead of
 # repeating the status (after an erasure a completed referral read "afgerond" twice).
@@ -96,13 +96,7 @@ REFERRING_STEPS: dict[ReferralStatus, tuple[str, ...]] = {
 @dataclass(frozen=True)
 class Section:
     key: str  # "incoming", "outgoing" or "all"
-    items: list[ReferralSummary]
-    next_cursor: str | None  # the API's cursor to the section's next page; None on its last
-    paged: bool = False  # a later page than the first
-
-    @property
-    def more(self) -> bool:
-        return self.next_cursor is not None
+    listing: paging.Listing[ReferralSummary]  # a page of it, with the links on (the API's cursor)
 
 
 SECTIONS = ("incoming", "outgoing", "all")
@@ -131,16 +125,19 @@ def steps_for(actor: Actor, referral: ReferralView) -> tuple[str, ...]:
 
 
 async def load_inbox(
-    rpc: RpcClient, actor: Actor, paging: str | None = None, cursor: str | None = None
+    rpc: RpcClient, actor: Actor, shown: str | None = None, cursor: str | None = None
 ) -> list[Section]:
-    """Each section's first page, or for the section `paging` the page at `cursor` (the API's own cursor, as
-    `GET /api/v1/referrals?cursor=` pages): every referral can be reached page by page."""
+    """Each section's first page, or for the section `shown` the page at `cursor` (the API's own cursor, as
+    `GET /api/v1/referrals?cursor=` pages; one not of ours shows the first page): every referral can be reached page
+    by page, a section at a time (`list_section` says which section the cursor is of)."""
 
     async def section(key: str, direction: ListDirection | None) -> Section:
-        at = cursor if key == paging and cursor else None
-        query = forms.convert({"limit": LIST_LIMIT, "direction": direction, "cursor": at}, ListReferrals)
-        found = await rpc.call(ops.LIST_REFERRALS, actor, query)
-        return Section(key, found.items, found.next_cursor, paged=at is not None)
+        def fetch(at: str | None, limit: int) -> Awaitable[Page[ReferralSummary]]:
+            return rpc.call(ops.LIST_REFERRALS, actor, ListReferrals(direction=direction, cursor=at, limit=limit))
+
+        at = cursor if key == shown else None
+        listing = await paging.one_page(fetch, at, path=f"{PREFIX}/inbox", keep={"list_section": key})
+        return Section(key, listing)
 
     if actor.role is Role.COORDINATOR:
         return [await section("all", None)]
@@ -149,11 +146,11 @@ async def load_inbox(
     )
 
 
-def paging_query(paging: str | None, cursor: str | None) -> str:
-    """The page shown, for the live refresh to fetch the same one."""
-    if paging is None or not cursor:
+def paging_query(sections: list[Section], shown: str | None, cursor: str | None) -> str:
+    """The page shown, for the live refresh to fetch the same one (none when the cursor was not ours)."""
+    if shown is None or not cursor or not any(s.listing.paged for s in sections):
         return ""
-    return "?" + urlencode({"list_section": paging, "cursor": cursor})
+    return "?" + urlencode({"list_section": shown, "cursor": cursor})
 
 
 class ReferralPages(Controller):
@@ -168,15 +165,15 @@ class ReferralPages(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Response[str]:
         actor = visitor.signed_in(*INBOX_ROLES)
-        paging = list_section if list_section in SECTIONS else None
-        sections, parties = await asyncio.gather(load_inbox(rpc, actor, paging, cursor), load_names(rpc, actor))
+        shown = list_section if list_section in SECTIONS else None
+        sections, parties = await asyncio.gather(load_inbox(rpc, actor, shown, cursor), load_names(rpc, actor))
         return page(
             visitor,
             "inbox.html",
             section="referrals",
             sections=sections,
             parties=parties,
-            rows_query=paging_query(paging, cursor),
+            rows_query=paging_query(sections, shown, cursor),
             live_url=f"{PREFIX}/live/referrals" if actor.role is Role.STAFF else None,
             poll_seconds=PARTNER_POLL_SECONDS if actor.role is Role.PARTNER else None,
         )
@@ -191,8 +188,8 @@ class ReferralPages(Controller):
     ) -> Response[str]:
         """The inbox's lists alone: what the live feed (staff) or polling (partners) swaps in (the same page)."""
         actor = visitor.signed_in(*INBOX_ROLES)
-        paging = list_section if list_section in SECTIONS else None
-        sections, parties = await asyncio.gather(load_inbox(rpc, actor, paging, cursor), load_names(rpc, actor))
+        shown = list_section if list_section in SECTIONS else None
+        sections, parties = await asyncio.gather(load_inbox(rpc, actor, shown, cursor), load_names(rpc, actor))
         return page(visitor, "_inbox_sections.html", sections=sections, parties=parties)
 
     @get("/live/referrals")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gateway.console import paging, referrals
+from gateway.console import paging
 from gateway.console.messages import NL
 from tests.console.conftest import ConsoleClient, World
 from tests.console.paging_support import every_once, section, walk
@@ -67,7 +67,7 @@ async def test_staff_reach_every_referral_of_the_inbox_page_by_page(
     people: Any,  # noqa: F811  - the fixture imported above
     artifacts: Path,
 ) -> None:
-    monkeypatch.setattr(referrals, "LIST_LIMIT", PAGE)
+    monkeypatch.setattr(paging, "PAGE", PAGE)  # the inbox pages as every list does (paging.one_page)
     tenant, made = await crowded_library(world)
     await console.sign_in(tenant.staff_a)
     page = await console.get("/console/inbox")
@@ -88,6 +88,10 @@ async def test_staff_reach_every_referral_of_the_inbox_page_by_page(
         seen += ROW.findall(section)
         path, pages = NEXT.search(section), pages + 1
     assert pages == 3 and len(seen) == len(set(seen)) and set(seen) == made  # every one, once
+    for typo in ("not-a-cursor", "geen cursor!"):  # a cursor not of ours: the first page, and the refresh keeps it
+        first_again = await console.get("/console/inbox", params={"list_section": "incoming", "cursor": typo})
+        assert first_again.status_code == 200 and ROW.findall(incoming(first_again.text)) == first
+        assert 'rel="first"' not in incoming(first_again.text) and 'hx-get="/console/inbox/rows"' in first_again.text
 
     async with world.platform.client(tenant.staff_a) as api:  # the API pages the same list the same way
         listed: list[str] = []

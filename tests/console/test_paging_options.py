@@ -13,6 +13,7 @@ from gateway.console import paging
 from shared.clock import local_today
 from shared.tenancy import Role
 from tests.console.conftest import ConsoleClient, World
+from tests.console.paging_support import every_once, section, walk
 from tests.console.seed import YEAR, ok, referral, subject_of
 from tests.fixtures.tenants import known_to_referrals, register_tenant
 from tests.services.courses.support import courses_know
@@ -81,9 +82,12 @@ async def test_every_option_past_the_first_page_is_offered(
 
             await eventually(submitted, what=f"a referral to {library}")
     await console.sign_in(token)
-    inbox = await console.get("/console/inbox")
+    # The inbox pages a referral at a time here too (paging.PAGE): the names on each of its pages.
+    pages, _ = await walk(console, "/console/inbox", "next-outgoing", lambda page: [section(page, "h-outgoing")])
+    inbox = "".join(every_once(pages))
+    assert len(pages) == 2
     for library in (tenant.library_a, tenant.library_b):
-        assert f"<td>Bibliotheek {library}</td>" in inbox.text and f"<td>{library}</td>" not in inbox.text
+        assert f"<td>Bibliotheek {library}</td>" in inbox and f"<td>{library}</td>" not in inbox
 
     monkeypatch.setattr(paging, "OPTIONS_BOUND", 2)  # more partners than the bound: the form says so
     await console.sign_in(tenant.staff_a)

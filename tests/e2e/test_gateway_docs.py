@@ -9,6 +9,7 @@ import msgspec
 
 from gateway.docs import SWAGGER_ASSETS
 from shared.contracts import load_catalogue
+from shared.contracts.vocabulary import CURSOR_PATTERN
 from tests.fixtures.platform import RunningPlatform
 
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
@@ -98,3 +99,36 @@ async def test_the_asyncapi_document_has_every_event_and_the_partner_feed(platfo
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "events.referrals.referral.submitted.v1.{municipality}.{library}" in page.text
     assert not EXTERNAL.search(page.text)
+
+
+def said(schema: dict[str, Any], key: str) -> Any:
+    """A parameter's constraint, on the schema itself or on its non-null choice (an optional parameter's `oneOf`)."""
+    choices = [schema, *(choice for choice in schema.get("oneOf", []) if choice.get("type") != "null")]
+    return next((choice[key] for choice in choices if key in choice), None)
+
+
+async def test_every_list_that_answers_a_next_cursor_takes_it_back(platform: RunningPlatform) -> None:
+    """A page's `next_cursor` is useless unless the same route takes it as `cursor` (issue 20: the mail outbox, the
+    counterparts and a session's residents had none), with the cursor's pattern and a bounded `limit`."""
+    async with platform.client() as api:
+        document = (await api.get("/schema/openapi.json")).json()
+    paged: list[str] = []
+    misses: list[str] = []
+    for path, item in document["paths"].items():
+        operation = item.get("get")
+        content = operation and operation["responses"].get("200", {}).get("content", {}).get("application/json")
+        if not content:
+            continue
+        schema = content["schema"]
+        schema = resolve(document, schema["$ref"]) if "$ref" in schema else schema
+        if "next_cursor" not in schema.get("properties", {}):
+            continue
+        paged.append(path)
+        query = {p["name"]: p["schema"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        assert "cursor" in query and "limit" in query, f"GET {path} answers a next_cursor but takes no cursor"
+        if said(query["cursor"], "pattern") != CURSOR_PATTERN or said(query["limit"], "maximum") != 200:
+            misses.append(path)
+    assert misses == []
+    assert {"/api/v1/notices/mail", "/api/v1/referrals/counterparts", "/api/v1/sessions/{session_id}/residents"} <= set(
+        paged
+    )

@@ -7,15 +7,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
+import pytest
 
+from gateway.auth import Authenticator, Caller
+from shared.clock import FixedClock
 from shared.tenancy import Actor, Role
+from shared.tokens import TokenIssuer
 from tests.e2e.test_gateway_live import EventStream
-from tests.fixtures.platform import RunningPlatform, another_gateway
+from tests.fixtures.platform import RunningPlatform, another_gateway_app
 from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import referral_body
+from tests.waiting import eventually
 
 RECHECK = 1.0
 
@@ -63,10 +69,10 @@ async def test_a_feed_stream_ends_at_once_when_its_api_key_is_revoked(
 
 
 async def test_streams_end_when_their_token_expires_and_go_on_while_it_holds(
-    platform: RunningPlatform, tenant: Tenant
+    platform: RunningPlatform, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = dataclasses.replace(platform.settings, stream_recheck_seconds=RECHECK)
-    short = timedelta(seconds=3)
+    valid_for = timedelta(minutes=5)
     partner = Actor(
         subject="kort-partner", role=Role.PARTNER, municipality=tenant.municipality, partner=tenant.partner_a
     )
@@ -75,15 +81,34 @@ async def test_streams_end_when_their_token_expires_and_go_on_while_it_holds(
         f"/api/v1/partners/{tenant.partner_a}/feed/live": partner,
         f"/api/v1/libraries/{tenant.library_a}/referrals/live": staff,
     }
-    async with another_gateway(settings) as url:
+    async with another_gateway_app(settings) as (url, app):
+        # The gateway's tokens expire on a clock the test moves (its issuer's and its memory of verified tokens'),
+        # and each check a stream's guard makes is counted: nothing waits for a while in real time.
+        auth: Authenticator = app.state.authenticator
+        clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
+        issuer = TokenIssuer(settings.jwt_secret, clock=clock)
+        monkeypatch.setattr(auth, "issuer", issuer)
+        monkeypatch.setattr(auth.tokens, "clock", lambda: clock.now().timestamp())
+        checks = 0
+        authenticate = auth.authenticate
+
+        async def counted(headers: Any, *, fresh: bool = False) -> Caller | None:
+            nonlocal checks
+            if fresh:  # only a live stream's guard asks afresh
+                checks += 1
+            return await authenticate(headers, fresh=fresh)
+
+        monkeypatch.setattr(auth, "authenticate", counted)
+
         for path, actor in expiring.items():
-            token = platform.issuer.issue(actor, valid_for=short)  # from now: the gateway took a while to start
+            token = issuer.issue(actor, valid_for=valid_for)
             async with (
                 httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=20) as api,
                 api.stream("GET", path) as response,
             ):
                 stream = await opened(response)
-                _, lines = await seconds_until_it_ends(stream, timeout=short.total_seconds() + 4 * RECHECK)
+                clock.advance(valid_for)
+                _, lines = await seconds_until_it_ends(stream, timeout=5 * RECHECK)
             assert any("no longer holds" in line for line in lines), path
 
         # A token that holds: the library's stream outlives several checks and still delivers.
@@ -94,7 +119,12 @@ async def test_streams_end_when_their_token_expires_and_go_on_while_it_holds(
             api.stream("GET", library) as live,
         ):
             stream = await opened(live)
-            await asyncio.sleep(3 * RECHECK)
+            opened_at = checks
+
+            async def three_checks_later() -> bool:
+                return checks >= opened_at + 3
+
+            await eventually(three_checks_later, timeout=30, what="three checks of the library stream's token")
             async with platform.client(tenant.partner_a_token) as partner_api:
                 submitted = await partner_api.post(
                     "/api/v1/referrals", json=referral_body(tenant.library_a, tenant.partner_a)

@@ -29,7 +29,6 @@ from services.courses.store.residents import ResidentVault
 from shared.consumer import PROJECTION_LINGER_SECONDS
 from shared.contracts.courses.api import operations as ops
 from shared.contracts.courses.api import purchasing_operations as purchasing_ops
-from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
 from shared.contracts.volunteers.events import TrainingNeeded, TrainingNeedMet
 from shared.service import ServiceRuntime
 
@@ -115,17 +114,15 @@ def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWo
     # projections of other services' events
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
     store.partnerships.subscribe(runtime)
-    # (nobody waits on these: each gathers what arrives close together into one transaction)
-    linger = PROJECTION_LINGER_SECONDS
-    runtime.consume("known-referrals", ReferralSubmitted, projections.remember_referral, linger_seconds=linger)
-    runtime.consume("known-referrals-v2", ReferralSubmittedV2, projections.remember_referral_v2, linger_seconds=linger)
-    # every referral event, so an enrolment from a referral that cannot take one is refused at once
+    # every referral event, submissions too: a referral's participant and parties, who alone enrol it, and an
+    # enrolment from a referral that cannot take one refused at once (nobody waits on it: what arrives close
+    # together goes into one transaction)
     runtime.consume_envelopes(
         "referral-statuses",
         "events.referrals.referral.>",
         "referrals",
         projections.referral_moved,
-        linger_seconds=linger,
+        linger_seconds=PROJECTION_LINGER_SECONDS,
     )
     # training needs of the volunteers service become purchase request drafts
     runtime.consume("training-needs", TrainingNeeded, training_needs.plan_purchase)

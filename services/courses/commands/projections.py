@@ -7,12 +7,16 @@ import msgspec
 from services.courses.store import enrolment as enrolment_store
 from shared.contracts import Envelope, short_type
 from shared.contracts.referrals.api.referrals import ReferralStatus
-from shared.contracts.referrals.events import ReferralParties, ReferralSubmitted, ReferralSubmittedV2
+from shared.contracts.referrals.events import ReferralParties
 from shared.unit_of_work import Transaction
 
-# The referral events that move a referral into or out of the states an enrolment fits, and the status each leaves
-# behind; the other referral events (overdue, waiting list, a participant to tell …) leave the status as it is.
+# The referral events that make a referral known or move it into or out of the states an enrolment fits, and the
+# status each leaves behind; the other referral events (overdue, waiting list, a participant to tell …) leave the
+# status as it is. A submission (v1, or v2 in either direction) comes to the same consumer as every other step: two
+# consumers of their own for the submissions cost a pull and a transaction each per referral for what this one
+# receives anyway (issue 17's sixth round).
 STATUS_AFTER: dict[str, ReferralStatus] = {
+    "referral.submitted": ReferralStatus.SUBMITTED,
     "referral.accepted": ReferralStatus.ACCEPTED,
     "referral.intake_planned": ReferralStatus.INTAKE_PLANNED,
     "referral.intake_held": ReferralStatus.INTAKE_HELD,
@@ -25,18 +29,9 @@ STATUS_AFTER: dict[str, ReferralStatus] = {
 }
 
 
-async def remember_referral(tx: Transaction, envelope: Envelope, event: ReferralSubmitted) -> None:
-    """Enrolments from a referral are checked against it: the right participant, in the right municipality."""
-    await keep_referral(tx, envelope, event, ReferralStatus.SUBMITTED)
-
-
-async def remember_referral_v2(tx: Transaction, envelope: Envelope, event: ReferralSubmittedV2) -> None:
-    """A referral in either direction (a library's referral to a partner's course comes as v2 only)."""
-    await keep_referral(tx, envelope, event, ReferralStatus.SUBMITTED)
-
-
 async def referral_moved(tx: Transaction, envelope: Envelope) -> None:
-    """Any step of a referral (one consumer, in stream order): whether it can take an enrolment now."""
+    """Any step of a referral (one consumer, in stream order): the referral known, with its parties, who alone
+    enrol it, and whether it can take an enrolment now."""
     status = STATUS_AFTER.get(short_type(envelope.type))
     if status is not None:
         await keep_referral(tx, envelope, msgspec.convert(envelope.data, ReferralParties), status)
@@ -45,12 +40,12 @@ async def referral_moved(tx: Transaction, envelope: Envelope) -> None:
 async def keep_referral(
     tx: Transaction,
     envelope: Envelope,
-    event: ReferralSubmitted | ReferralSubmittedV2 | ReferralParties,
+    event: ReferralParties,
     status: ReferralStatus,
 ) -> None:
     """Its municipality, its participant and its parties (its library and partners), who alone enrol it, and
-    its status. The latest event's status wins: the consumers of the several types run side by side, so an
-    older one arriving later (a submission after its acceptance) changes nothing."""
+    its status. The latest event's status wins: an older one arriving later (a submission redelivered after its
+    acceptance) changes nothing."""
     await enrolment_store.keep_known_referral(
         tx.session,
         id=event.referral_id,

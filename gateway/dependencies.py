@@ -77,6 +77,8 @@ LibraryQuery = Annotated[
 MunicipalityQuery = Annotated[
     str | None, QueryParameter(pattern=SLUG_PATTERN.pattern, description=f"a municipality's slug: {SLUG_RULE}")
 ]
+# A municipality or library chosen on a console page (a form's field, not the API's documented parameter).
+SlugQuery = FromQuery[Annotated[str | None, Parameter(pattern=SLUG_PATTERN.pattern)]]
 LibraryPath = Annotated[str, PathParameter(pattern=SLUG_PATTERN.pattern, description=f"a library's slug: {SLUG_RULE}")]
 QualificationQuery = Annotated[
     str | None, QueryParameter(pattern=SLUG_PATTERN.pattern, description="a qualification's code, e.g. `digital-guide`")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, Parameter
+from litestar.params import Parameter
 
 from gateway.annual_files import PdfChart
 from gateway.annual_report import AnnualReport, ReportTable, annual_report
@@ -17,14 +17,13 @@ from gateway.annual_suppression import HIDDEN, SMALL
 from gateway.console.charts import Chart, stacked
 from gateway.console.session import Visitor
 from gateway.console.views import page
-from gateway.reports import charts, check_table, csv_response, pdf_response, show_value
+from gateway.dependencies import SlugQuery
+from gateway.reports import YearQuery, charts, check_table, csv_response, pdf_response, show_value
 from shared.clock import local_today
 from shared.rpc import RpcClient
 from shared.tenancy import Role
 
 YEARS_BACK = 5
-YearQuery = FromQuery[Annotated[int | None, Parameter(ge=2000, le=2200)]]
-SlugQuery = FromQuery[Annotated[str | None, Parameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]]
 TableName = Annotated[str, Parameter(max_length=100)]
 # The totals a chart's bars are labelled with: the table's column, or (none) the sum of what is shown.
 BAR_TOTALS = {

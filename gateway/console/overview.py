@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, Parameter
 
 from gateway.console.charts import Chart, stacked
 from gateway.console.session import Visitor
 from gateway.console.views import Formats, page
+from gateway.dependencies import SlugQuery
 from gateway.overview import Overview, gather_overview
 from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api import operations as ops
@@ -23,7 +23,6 @@ from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
 MONTHS = 6
-SlugQuery = FromQuery[Annotated[str | None, Parameter(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]]
 
 
 def month_starts(today: date, count: int) -> list[date]:

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
+from shared.tenancy import SLUG_PATTERN
+
 
 # The basic skills the libraries' network works on: referrals, courses, partners and openings name them.
 # (No docstring: it would enter the frozen event schemas as a description.)
@@ -22,9 +24,8 @@ class SkillArea(enum.StrEnum):
     JOB_SEEKING = "job_seeking"
 
 
-Slug = Annotated[
-    str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$", description="lower-case letters, digits and dashes")
-]
+# The slug rule is the tenancy's (slugs become parts of NATS subjects); a qualification's code is written the same way.
+Slug = Annotated[str, msgspec.Meta(pattern=SLUG_PATTERN.pattern, description="lower-case letters, digits and dashes")]
 # The `next_cursor` of a page, sent back as given: opaque (base64url of its sort key); one the API did not give
 # is a 422.
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{1,1000}$"
@@ -43,7 +44,7 @@ Pseudonym = Annotated[str, msgspec.Meta(pattern=r"^P-[A-Z0-9]{4,40}$", descripti
 Qualification = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+        pattern=SLUG_PATTERN.pattern,
         description="a qualification's code, e.g. `digital-guide`: lower-case letters, digits and dashes",
     ),
 ]

@@ -41,8 +41,10 @@ from tests.waiting import eventually
 pytestmark = pytest.mark.timeout(420)
 
 JETSTREAM_CALL_SECONDS = 5.0  # nats-py's default wait for a JetStream API answer (the gateway's bucket)
-WARM_SECONDS = 4.0  # load before the fault
-AFTER_SECONDS = 4.0  # load after the fault is over
+# The fault tests' sleeps are the fault's shape, not waits for a result: how long a part stays down or paused
+# under the steady load (raft's and the clients' timeouts play out in real time); what happened is counted after.
+WARM_SECONDS = 4.0  # load before the fault: requests in flight through both gateways and every consumer when it hits
+AFTER_SECONDS = 4.0  # load after the fault is over: the recovered shape serves the same steady load
 
 
 async def under_load(platform: Platform, name: str, fault: Callable[[Ledger, SteadyLoad], Awaitable[None]]) -> Ledger:
@@ -111,7 +113,7 @@ async def test_a_node_killed_and_restarted_catches_up_and_nothing_is_lost(cluste
         victim = next(name for name in platform.nats_nodes() if name != leader)  # a follower; the next test: the leader
         ledger.notes["killed"] = victim
         kill(platform.nats_cluster.node(victim).pid)
-        await asyncio.sleep(8)
+        await asyncio.sleep(8)  # down for longer than the clients' reconnects and raft's heartbeats: a real outage
         await asyncio.to_thread(platform.restart, victim)
 
     ledger = await under_load(platform, "a NATS node SIGKILLed, restarted after 8 s", fault)
@@ -133,7 +135,7 @@ async def test_the_referrals_stream_leader_killed_moves_leadership_under_load(cl
         ledger.notes["killed_leader"] = leader
         kill(platform.nats_cluster.node(leader).pid)
         ledger.notes["new_leader"], ledger.notes["elected_after_s"] = await new_leader(platform, leader)
-        await asyncio.sleep(3)
+        await asyncio.sleep(3)  # the load runs on the new leader for a while before the old one comes back
         await asyncio.to_thread(platform.restart, leader)
 
     ledger = await under_load(platform, "the referrals stream's leader SIGKILLed", fault)
@@ -200,7 +202,7 @@ async def test_one_replica_of_each_service_killed_mid_backlog_the_other_carries_
             for pid in paused:  # the second replicas carry on (a killed process is gone whether stopped or not)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGCONT)
-        await asyncio.sleep(5)
+        await asyncio.sleep(5)  # the surviving replicas carry the load alone for a while
         for service in SERVICES:
             await asyncio.to_thread(platform.restart, service)
 
@@ -213,7 +215,7 @@ async def test_one_gateway_killed_while_the_other_serves(cluster_shape: Platform
 
     async def fault(ledger: Ledger, load: SteadyLoad) -> None:
         kill(platform.processes["gateway-2"].pid)
-        await asyncio.sleep(6)
+        await asyncio.sleep(6)  # half the clients' requests meet a dead gateway for a while
         await asyncio.to_thread(platform.restart, "gateway-2")
 
     ledger = await under_load(platform, "gateway-2 SIGKILLed, restarted after 6 s", fault)
@@ -240,7 +242,7 @@ async def test_quorum_lost_two_nodes_down_submissions_fail_fast_with_503_and_com
         before = len(load.submissions)
         for victim in victims:
             kill(platform.nats_cluster.node(victim).pid)
-        await asyncio.sleep(10)
+        await asyncio.sleep(10)  # without quorum for longer than every deadline (see `deadline`): none may hang
         ledger.notes["sent_without_quorum"] = len(load.submissions) - before
         for victim in victims:
             await asyncio.to_thread(platform.restart, victim)

@@ -76,7 +76,7 @@ async def submit_steadily(
                     ledger.refused += 1
                 else:
                     unclear.append(f"{response.status_code} {response.text[:200]}")
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(0.02)  # a steady client's pace, not a wait for anything
 
     await asyncio.gather(*(worker() for _ in range(workers)))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -145,32 +144,29 @@ async def _flush(telemetries: list[Telemetry]) -> None:
         await asyncio.to_thread(telemetry.meter_provider.force_flush)  # type: ignore[attr-defined]  # the SDK's here
 
 
+async def _flush_spans(telemetries: list[Telemetry]) -> None:
+    for telemetry in telemetries:
+        await asyncio.to_thread(telemetry.tracer_provider.force_flush)
+
+
 async def _until_trace_reaches(
     receiver: OtlpReceiver, telemetries: list[Telemetry], trace_id: str, services: set[str]
 ) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        for telemetry in telemetries:
-            await asyncio.to_thread(telemetry.tracer_provider.force_flush)
-        if services <= {span.service for span in receiver.spans() if span.trace_id == trace_id}:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the trace {trace_id} did not reach {services} over OTLP")
-        await asyncio.sleep(0.3)
+    async def reached() -> bool:
+        await _flush_spans(telemetries)
+        return services <= {span.service for span in receiver.spans() if span.trace_id == trace_id}
+
+    await eventually(reached, timeout=20, what=f"the trace {trace_id} to reach {services} over OTLP")
 
 
 async def _until_span_in_trace(
     receiver: OtlpReceiver, telemetries: list[Telemetry], trace_id: str, prefix: str
 ) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        for telemetry in telemetries:
-            await asyncio.to_thread(telemetry.tracer_provider.force_flush)
-        if any(span.trace_id == trace_id and span.name.startswith(prefix) for span in receiver.spans()):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no span {prefix!r}… in the trace {trace_id} over OTLP")
-        await asyncio.sleep(0.3)
+    async def arrived() -> bool:
+        await _flush_spans(telemetries)
+        return any(span.trace_id == trace_id and span.name.startswith(prefix) for span in receiver.spans())
+
+    await eventually(arrived, timeout=20, what=f"a span {prefix!r}… in the trace {trace_id} over OTLP")
 
 
 async def _poison_a_consumer(nats_url: str) -> None:

@@ -18,8 +18,9 @@ from services.courses import store
 from services.courses.commands.residents import erase_registration, registration_view
 from services.courses.domain import residents as rules
 from services.courses.queries.enrolment import attendance_of
-from services.courses.queries.offer import joined_course_scope, session_columns
+from services.courses.queries.offer import joined_course_scope
 from services.courses.store import residents as resident_store
+from services.courses.store.offer import session_with_course
 from services.courses.store.residents import ResidentVault
 from shared.contracts.courses.api.residents import (
     EraseResidentData,
@@ -61,7 +62,7 @@ def access_entry(
 
 
 async def _session_scope(tx: Transaction, actor: Actor, session_id: UUID) -> tuple[sa.Row, ResidentDetail]:
-    row = (await tx.session.execute(session_columns().where(store.sessions.c.id == session_id))).first()
+    row = await session_with_course(tx.session, session_id)
     if row is None:
         raise NotFound(f"session {session_id} not found")
     municipality = await store.municipality_of(tx.session, actor)

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.courses import store
 from services.courses.domain.enrolment import EnrolmentScope, may_read_enrolment
 from services.courses.domain.offer import may_read_course
-from services.courses.queries.offer import check_course_visible, joined_course_scope, session_columns
+from services.courses.queries.offer import check_course_visible, joined_course_scope
+from services.courses.store.offer import session_with_course
 from shared.contracts.courses.api.enrolments import AttendanceMark, EnrolmentView, GetEnrolment, ListEnrolments
 from shared.contracts.courses.events import EnrolmentStatus
 from shared.errors import InvalidInput, NotFound
@@ -126,7 +127,7 @@ async def check_session_visible(
     session: AsyncSession, actor: Actor, session_id: UUID, municipality: str | None
 ) -> None:
     """A session's enrolments are a 404 where the session is (unknown, or its course out of sight), not a list."""
-    row = (await session.execute(session_columns().where(store.sessions.c.id == session_id))).first()
+    row = await session_with_course(session, session_id)
     if row is None or not may_read_course(actor, joined_course_scope(row), municipality):
         raise NotFound(f"session {session_id} not found")
 

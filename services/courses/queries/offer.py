@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses import store
 from services.courses.domain.offer import CourseScope, Division, division_of_work, may_read_course
+from services.courses.store.offer import session_columns, session_with_course
 from shared.clock import end_of_day, start_of_day
 from shared.contracts.courses.api.courses import (
     CourseDetails,
@@ -298,19 +299,6 @@ def course_filters(query: ListCourses) -> list[sa.ColumnElement[bool]]:
 # --- sessions --------------------------------------------------------------------------------------
 
 
-def session_columns() -> sa.Select[tuple]:
-    return sa.select(
-        s,
-        c.c.title.label("course_title"),
-        c.c.municipality,
-        c.c.library,
-        c.c.offered_by_partner_id,
-        c.c.status.label("course_status"),
-        c.c.audience,
-        c.c.audience_partner_id,
-    ).join(c, c.c.id == s.c.course_id)
-
-
 def joined_course_scope(row: sa.Row) -> CourseScope:
     """The course's scope from a row of something joined with its course (a session, an enrolment)."""
     return CourseScope(
@@ -346,12 +334,15 @@ def session_view(row: sa.Row) -> SessionView:
 
 
 async def load_session_view(session: AsyncSession, session_id: UUID) -> SessionView:
-    return session_view((await session.execute(session_columns().where(s.c.id == session_id))).one())
+    row = await session_with_course(session, session_id)
+    if row is None:
+        raise NotFound(f"session {session_id} not found")
+    return session_view(row)
 
 
 async def get_session(work: UnitOfWork, actor: Actor, query: GetSession) -> SessionView:
     async with work.read() as session:
-        row = (await session.execute(session_columns().where(s.c.id == query.session_id))).first()
+        row = await session_with_course(session, query.session_id)
         municipality = await store.municipality_of(session, actor)
     if row is None or not may_read_course(actor, joined_course_scope(row), municipality):
         raise NotFound(f"session {query.session_id} not found")

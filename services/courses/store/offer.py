@@ -37,3 +37,23 @@ async def add_session(session: AsyncSession, **values: Any) -> None:
 
 async def update_session(session: AsyncSession, session_id: UUID, **values: Any) -> None:
     await session.execute(sessions.update().where(sessions.c.id == session_id).values(**values))
+
+
+def session_columns() -> sa.Select[tuple]:
+    """A session's columns and its course's scope (title, municipality, library, partner, status, audience)."""
+    c = courses
+    return sa.select(
+        sessions,
+        c.c.title.label("course_title"),
+        c.c.municipality,
+        c.c.library,
+        c.c.offered_by_partner_id,
+        c.c.status.label("course_status"),
+        c.c.audience,
+        c.c.audience_partner_id,
+    ).join(c, c.c.id == sessions.c.course_id)
+
+
+async def session_with_course(session: AsyncSession, session_id: UUID) -> sa.Row | None:
+    """A session's row as `session_columns` has it, or None where there is no such session."""
+    return (await session.execute(session_columns().where(sessions.c.id == session_id))).first()

@@ -30,11 +30,12 @@ from shared.contracts.partners.api.notices import (
     SetNoticePreferences,
 )
 from shared.contracts.partners.api.organisations import GetLibrary, LibraryChanges, LibraryView, UpdateLibrary
-from shared.errors import PartnernetError
+from shared.contracts.vocabulary import Page
+from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
-CAUGHT_SHOWN = 50
+CAUGHT_SHOWN = 50  # caught messages a page shows: each with its whole body, so fewer than a list's rows
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,8 @@ class CaughtMessage:
     body: str
 
 
-def caught_messages(directory: Path | None, limit: int = CAUGHT_SHOWN) -> list[CaughtMessage]:
-    """The newest messages of the mail catcher's Maildir (none when `up` runs no catcher)."""
+def caught_messages(directory: Path | None) -> list[CaughtMessage]:
+    """Every message of the mail catcher's Maildir, newest first (none when `up` runs no catcher)."""
     if directory is None or not directory.is_dir():
         return []
     found = []
@@ -60,8 +61,23 @@ def caught_messages(directory: Path | None, limit: int = CAUGHT_SHOWN) -> list[C
         charset = message.get_content_charset() or "utf-8"
         body = payload.decode(charset, errors="replace") if isinstance(payload, bytes) else ""
         found.append(CaughtMessage(key, str(message["To"] or ""), str(message["Subject"] or ""), sent, body))
-    found.sort(key=lambda m: m.sent or datetime.min.replace(tzinfo=UTC), reverse=True)
-    return found[:limit]
+    found.sort(key=lambda m: (m.sent or datetime.min.replace(tzinfo=UTC), m.key), reverse=True)
+    return found
+
+
+def caught_page(directory: Path | None, cursor: str | None, limit: int) -> Page[CaughtMessage]:
+    """A page of the caught messages for `paging.one_page`: the cursor is the key of the last message shown, so a
+    message caught meanwhile (it comes first) does not shift the later pages; a key no longer there is not a cursor."""
+    found = caught_messages(directory)
+    start = 0
+    if cursor is not None:
+        keys = [message.key for message in found]
+        if cursor not in keys:
+            raise InvalidInput("not a cursor of the caught messages")
+        start = keys.index(cursor) + 1
+    shown = found[start : start + min(limit, CAUGHT_SHOWN)]
+    more = start + len(shown) < len(found)
+    return Page(items=shown, next_cursor=shown[-1].key if more and shown else None)
 
 
 class NoticePages(Controller):
@@ -128,19 +144,27 @@ class NoticePages(Controller):
         visitor: NamedDependency[Visitor],
         rpc: NamedDependency[RpcClient],
         cursor: FromQuery[str | None] = None,
+        caught: FromQuery[str | None] = None,
     ) -> Response[str]:
-        """The outbox a page at a time with the API's cursor (`GET /api/v1/notices/mail?cursor=`), newest first."""
+        """The outbox a page at a time with the API's cursor (`GET /api/v1/notices/mail?cursor=`), newest first, and
+        beside it the catcher's messages a page at a time (`?caught=`); each pager keeps the other's place."""
         actor = visitor.signed_in(Role.OPERATOR)
         directory: Path | None = request.app.state.mail_catcher_dir
-        outbox, caught = await asyncio.gather(
+
+        async def caught_at(at: str | None, limit: int) -> Page[CaughtMessage]:
+            return await asyncio.to_thread(caught_page, directory, at, limit)
+
+        outbox, caught_listing = await asyncio.gather(
             paging.one_page(
                 lambda at, limit: rpc.call(ops.LIST_MAIL, actor, ListMail(cursor=at, limit=limit)),
                 cursor,
                 path=f"{PREFIX}/mail",
+                keep={"caught": caught},
             ),
-            asyncio.to_thread(caught_messages, directory),
+            paging.one_page(caught_at, caught, path=f"{PREFIX}/mail", param="caught", keep={"cursor": cursor}),
         )
-        return page(visitor, "mail.html", section="mail", outbox=outbox, caught=caught, catcher=directory is not None)
+        shown = {"outbox": outbox, "caught": caught_listing, "catcher": directory is not None}
+        return page(visitor, "mail.html", section="mail", **shown)
 
 
 async def library_of(rpc: RpcClient, actor: Actor) -> LibraryView | None:

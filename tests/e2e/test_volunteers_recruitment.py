@@ -7,17 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import msgspec
-import nats
-import nats.js.errors
 import pytest
 
 from shared.clock import local_today
-from shared.contracts import Envelope
-from shared.messaging import event_stream_name
 from tests.fixtures.platform import RunningPlatform
 from tests.services.volunteers.volunteer_tenant import VolunteerTenant, person, volunteer_tenant
-from tests.waiting import eventually
+from tests.waiting import eventually, last_event
 
 PROBLEM = "application/problem+json"
 
@@ -60,17 +55,6 @@ async def step(platform: RunningPlatform, token: str, volunteer_id: str, name: s
         return await api.post(f"/api/v1/volunteers/{volunteer_id}/{name}", json=body or None)
 
 
-async def last_event(nats_url: str, subject: str) -> Envelope | None:
-    nc = await nats.connect(nats_url)
-    try:
-        message = await nc.jetstream().get_last_msg(event_stream_name("volunteers"), subject)
-    except nats.js.errors.NotFoundError:
-        return None
-    finally:
-        await nc.close()
-    return msgspec.json.decode(message.data or b"", type=Envelope)
-
-
 # --- vacancies ----------------------------------------------------------------------------------
 
 
@@ -84,7 +68,9 @@ async def test_a_published_vacancy_is_a_vacancy_published_event_on_the_volunteer
 
     assert published["status"] == "published" and published["version"] == 2
     subject = f"events.volunteers.vacancy.published.v1.{vt.municipality}.{vt.library_a}"
-    envelope = await eventually(lambda: last_event(platform.settings.nats_url, subject), what="vacancy.published")
+    envelope = await eventually(
+        lambda: last_event(platform.settings.nats_url, "volunteers", subject), what="vacancy.published"
+    )
     assert envelope.type == "nl.partnernet.vacancy.published.v1"
     assert envelope.data["vacancy_id"] == vacancy["id"]
     assert envelope.data["library"] == vt.library_a
@@ -181,7 +167,9 @@ async def test_application_through_a_volunteer_organisation_records_which_one(
     assert applicant["via_partner_id"] == vt.organisation
     assert applicant["person"]["name"] == "Sanne de Vries"  # the organisation that sent them sees who
     subject = f"events.volunteers.volunteer.applied.v1.{vt.municipality}.{vt.library_a}"
-    envelope = await eventually(lambda: last_event(platform.settings.nats_url, subject), what="volunteer.applied")
+    envelope = await eventually(
+        lambda: last_event(platform.settings.nats_url, "volunteers", subject), what="volunteer.applied"
+    )
     assert envelope.data["volunteer_id"] == applicant["id"]
     assert envelope.data["via_partner_id"] == vt.organisation
     # Volunteers' names and contact details stay in the service: the event carries ids.

@@ -9,8 +9,6 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-import nats
-import nats.js.errors
 import pytest
 import sqlalchemy as sa
 
@@ -18,7 +16,6 @@ from services.volunteers.commands.interns import end_finished_internships
 from services.volunteers.commands.training import expire_qualifications
 from shared.clock import LOCAL_TIME, FixedClock, local_today
 from shared.contracts import Envelope
-from shared.messaging import event_stream_name
 from shared.outbox import outbox
 from shared.unit_of_work import UnitOfWork
 from tests.fixtures.platform import RunningPlatform
@@ -33,7 +30,7 @@ from tests.services.volunteers.volunteer_tenant import (
     start_intern,
     volunteer_tenant,
 )
-from tests.waiting import eventually
+from tests.waiting import eventually, last_event
 
 AMSTERDAM = LOCAL_TIME  # the platform's local time (shared/clock.py), where days and months begin
 
@@ -55,17 +52,6 @@ async def staged(platform: RunningPlatform, event_type: str, volunteer_id: str) 
         ).scalars()
         envelopes = [msgspec.json.decode(p, type=Envelope) for p in payloads]
     return [e.data for e in envelopes if e.data.get("volunteer_id") == volunteer_id]
-
-
-async def last_event(nats_url: str, subject: str) -> Envelope | None:
-    nc = await nats.connect(nats_url)
-    try:
-        message = await nc.jetstream().get_last_msg(event_stream_name("volunteers"), subject)
-    except nats.js.errors.NotFoundError:
-        return None
-    finally:
-        await nc.close()
-    return msgspec.json.decode(message.data or b"", type=Envelope)
 
 
 async def test_an_intern_ends_when_the_internship_period_is_over(
@@ -117,7 +103,7 @@ async def test_an_intern_ends_when_the_internship_period_is_over(
     assert events[0]["school_partner_id"] == vt.school
     subject = f"events.volunteers.intern.ended.v1.{vt.municipality}.{vt.library_a}"
     envelope = await eventually(
-        lambda: last_event(platform.settings.nats_url, subject), what="intern.ended on JetStream"
+        lambda: last_event(platform.settings.nats_url, "volunteers", subject), what="intern.ended on JetStream"
     )
     assert envelope.data["volunteer_id"] in (intern["id"], never_started["id"])
 

@@ -163,8 +163,8 @@ class NoticePages(Controller):
             ),
             paging.one_page(caught_at, caught, path=f"{PREFIX}/mail", param="caught", keep={"cursor": cursor}),
         )
-        shown = {"outbox": outbox, "caught": caught_listing, "catcher": directory is not None}
-        return page(visitor, "mail.html", section="mail", **shown)
+        catcher = directory is not None
+        return page(visitor, "mail.html", section="mail", outbox=outbox, caught=caught_listing, catcher=catcher)
 
 
 async def library_of(rpc: RpcClient, actor: Actor) -> LibraryView | None:

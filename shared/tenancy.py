@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from shared.errors import Forbidden
+from shared.errors import Forbidden, InvalidInput, NotFound
 
 
 class Role(enum.StrEnum):
@@ -59,6 +59,22 @@ SCOPE_OF_ROLE = {  # which scope each role carries: required, then optional
     Role.STAFF: (("municipality", "library"), ()),
     Role.PARTNER: (("partner",), ("municipality",)),
 }
+
+
+def library_meant(actor: Actor, library: str | None, what: str) -> str:
+    """The library whose `what` (a library's policy) a request reads or sets: staff their own (another library is
+    out of sight: 404), coordinators and operators name one (a coordinator's municipality is checked after the
+    lookup, with `Actor.can_see_library`); any other role is refused."""
+    if actor.role is Role.STAFF:
+        if library not in (None, actor.library):
+            raise NotFound(f"library {library} not found")
+        assert actor.library is not None
+        return actor.library
+    if actor.role in (Role.COORDINATOR, Role.OPERATOR):
+        if library is None:
+            raise InvalidInput("name the library")
+        return library
+    raise Forbidden(f"{actor.role.value} may not read {what}")
 
 
 def actor_problem(actor: Actor, *, api_key: bool = False) -> str | None:

@@ -12,7 +12,7 @@ from uuid import UUID
 from shared.contracts.referrals.api.referrals import Arrival, ReferralDirection, ReferralStatus
 from shared.contracts.referrals.events import DeclineReason
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
-from shared.tenancy import Actor, Role
+from shared.tenancy import Actor, Role, library_meant
 
 
 class Step(enum.StrEnum):
@@ -331,16 +331,7 @@ DEFAULT_POLICY = Policy(response_days=10, expiry_days=30, retention_days=365)
 
 def check_may_read_policy(actor: Actor, library: str | None) -> str:
     """The library whose policy is asked for; staff read their own, coordinators and operators name one."""
-    if actor.role is Role.STAFF:
-        if library not in (None, actor.library):
-            raise NotFound(f"library {library} not found")
-        assert actor.library is not None
-        return actor.library
-    if actor.role in (Role.COORDINATOR, Role.OPERATOR):
-        if library is None:
-            raise InvalidInput("name the library")
-        return library
-    raise Forbidden(f"{actor.role.value} may not read a library's referral policy")
+    return library_meant(actor, library, "a library's referral policy")
 
 
 def check_may_set_policy(actor: Actor, library: str | None) -> str:

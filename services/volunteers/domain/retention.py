@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from shared.contracts.volunteers.api.volunteers import VolunteerStatus, VolunteerStep
 from shared.contracts.volunteers.events import VolunteerKind
-from shared.errors import Forbidden, InvalidInput, NotFound
-from shared.tenancy import Actor, Role
+from shared.errors import Forbidden, NotFound
+from shared.tenancy import Actor, Role, library_meant
 
 V = VolunteerStatus
 
@@ -58,16 +58,7 @@ def check_is_theirs(actor: Actor, library: str, what: str) -> None:
 
 def check_may_read_policy(actor: Actor, library: str | None) -> str:
     """The library whose policy is meant: staff their own; coordinators and operators name one."""
-    if actor.role is Role.STAFF:
-        if library not in (None, actor.library):
-            raise NotFound(f"library {library} not found")
-        assert actor.library is not None
-        return actor.library
-    if actor.role in (Role.COORDINATOR, Role.OPERATOR):
-        if library is None:
-            raise InvalidInput("name the library")
-        return library
-    raise Forbidden(f"{actor.role.value} may not read a library's retention policy")
+    return library_meant(actor, library, "a library's retention policy")
 
 
 def check_may_set_policy(actor: Actor, library: str | None) -> str:

@@ -2,12 +2,12 @@
 
 Each event type in `shared.contracts` is a channel `events.<service>.<type>.v<n>.{municipality}.{library}`
 carrying a CloudEvents 1.0 envelope whose `data` is the event's JSON Schema (msgspec's, as frozen by
-tests/contracts). Served as JSON at `/asyncapi.json` and as a plain HTML page at `/asyncapi` (no CDN).
+tests/contracts). Served as JSON at `/asyncapi.json` and as a plain HTML page at `/asyncapi` (no CDN; the
+gateway's one template setup, gateway/docs_templates/asyncapi.html).
 """
 
 from __future__ import annotations
 
-import html
 import json
 from functools import cache
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from litestar import Response, get
 
+from gateway.templates import Page
 from shared.contracts import EVENT_TYPE_PREFIX, load_catalogue
 from shared.contracts.partners.api.feeds import FeedEntryView
 
@@ -182,45 +183,33 @@ def asyncapi_json() -> dict[str, Any]:
     include_in_schema=False,
     sync_to_thread=False,
 )
-def asyncapi_page() -> Response[str]:
-    return Response(render_page(asyncapi_document()), media_type="text/html")
+def asyncapi_page() -> Response[Any]:
+    return Page("docs/asyncapi.html", page_context(asyncapi_document())).response()
 
 
-def render_page(document: dict[str, Any]) -> str:
-    esc = html.escape
-    sections = []
+def page_context(document: dict[str, Any]) -> dict[str, Any]:
+    """What the page shows of the document: each channel, and each of its messages with the envelope's schema and
+    the schema of its `data`."""
+
+    def component(ref: str) -> dict[str, Any]:
+        kind, name = ref.split("/")[-2:]
+        found: dict[str, Any] = document["components"][kind][name]
+        return found
+
+    channels = []
     for cid, channel in document["channels"].items():
-        message_refs = list(channel["messages"].values())
-        payloads = []
-        for ref in message_refs:
-            message = document["components"]["messages"][ref["$ref"].rsplit("/", 1)[1]]
-            payload_name = message["payload"]["$ref"].rsplit("/", 1)[1]
-            schema = document["components"]["schemas"][payload_name]
-            data_ref = schema.get("properties", {}).get("data", {}).get("$ref")
+        messages = []
+        for ref in channel["messages"].values():
+            message = component(ref["$ref"])
+            schema = component(message["payload"]["$ref"])
             shown = {"envelope": schema}
+            data_ref = schema.get("properties", {}).get("data", {}).get("$ref")
             if data_ref:
-                shown["data"] = document["components"]["schemas"][data_ref.rsplit("/", 1)[1]]
-            payloads.append(
-                f"<h3>{esc(message['title'])}</h3><p>{esc(message.get('summary', ''))}</p>"
-                f"<pre>{esc(json.dumps(shown, indent=2))}</pre>"
-            )
-        sections.append(
-            f'<section id="{esc(cid)}"><h2>{esc(channel.get("title", cid))}</h2>'
-            f"<p><code>{esc(channel['address'])}</code></p><p>{esc(channel.get('description', ''))}</p>"
-            + "".join(payloads)
-            + "</section>"
+                shown["data"] = component(data_ref)
+            summary = message.get("summary", "")
+            messages.append({"title": message["title"], "summary": summary, "schemas": json.dumps(shown, indent=2)})
+        title, description = channel.get("title", cid), channel.get("description", "")
+        channels.append(
+            {"id": cid, "title": title, "address": channel["address"], "description": description, "messages": messages}
         )
-    index = "".join(
-        f'<li><a href="#{esc(cid)}">{esc(channel.get("title", cid))}</a></li>'
-        for cid, channel in document["channels"].items()
-    )
-    info = document["info"]
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<title>{esc(info['title'])}</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem}"
-        "pre{background:#f4f4f4;padding:1rem;overflow:auto;font-size:.8rem}code{background:#f4f4f4}</style>"
-        f"</head><body><h1>{esc(info['title'])}</h1><p>{esc(info['description'])}</p>"
-        '<p>AsyncAPI 3.0 document: <a href="/asyncapi.json">/asyncapi.json</a></p>'
-        f"<ul>{index}</ul>{''.join(sections)}</body></html>"
-    )
+    return {"info": document["info"], "channels": channels}

@@ -1,10 +1,10 @@
 """The one Jinja setup of the gateway's server-rendered pages: HTML escaped by default, a missing variable an
 error rather than an empty string, and each package's templates under its own prefix (`console/…`,
-`calendar/…`, `participant/…`) so their `base.html`s do not collide.
+`calendar/…`, `participant/…`, `docs/…`) so their `base.html`s do not collide.
 
 It is the app's template engine (`TEMPLATE_CONFIG`, given to Litestar in gateway/app.py), and a page is a `Page`
 answered as Litestar's `Template` response, which that engine renders as the response is sent: the one way a page
-of the console, the public calendar or the participant is rendered."""
+of the console, the public calendar, the participant or the events' documentation is rendered."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ PACKAGES = {
     "console": HERE / "console" / "templates",
     "calendar": HERE / "calendar" / "templates",
     "participant": HERE / "participant_templates",
+    "docs": HERE / "docs_templates",  # the events' documentation page (/asyncapi)
 }
 
 
@@ -62,7 +63,8 @@ TEMPLATE_CONFIG = TemplateConfig(instance=JinjaTemplateEngine.from_environment(T
 
 
 class Page(NamedTuple):
-    """A page to show: its template's prefixed name (`console/…`, `calendar/…`, `participant/…`) and what it shows."""
+    """A page to show: its template's prefixed name (`console/…`, `calendar/…`, `participant/…`, `docs/…`) and what it
+    shows."""
 
     template: str
     context: dict[str, Any]

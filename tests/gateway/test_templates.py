@@ -32,7 +32,7 @@ def test_a_bare_name_means_the_parents_own_package() -> None:
 
 
 def test_a_page_loaded_through_the_prefix_extends_its_own_packages_layout() -> None:
-    pages = {"console": "session.html", "calendar": "session.html", "participant": "page.html"}
+    pages = {"console": "session.html", "calendar": "session.html", "participant": "page.html", "docs": "asyncapi.html"}
     assert set(pages) == set(PACKAGES)
     for package, page_name in pages.items():
         page = TEMPLATES.get_template(f"{package}/{page_name}")  # each extends its package's base.html

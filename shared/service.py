@@ -44,9 +44,10 @@ from shared.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 # Plain asyncpg connections for the hottest reads (shared/db.py DirectReads), opened as needed: each is held for a
-# statement or two. The staff's read of a referral commits its access-log row, so it holds its connection while
-# PostgreSQL flushes the WAL (2-4 ms on this project's VM disk): with 8 connections those waits, not the CPU,
-# capped the staff's reads (58% of the coordinator's rate); 16 let more commits share one flush.
+# statement or two. The staff's read of a referral holds its connection for two round trips and the commit of its
+# access-log row, which waits for PostgreSQL's WAL flush (1-4 ms on this project's VM disk, pg_test_fsync): 32
+# callers of just those two statements, on a loaded machine, ran 880-1,940 pairs a second on 8 connections and
+# 1,820-2,340 on 16, around the rates the staff's read reaches through the whole platform (README, issue 16).
 DIRECT_READ_CONNECTIONS = 16
 
 B = TypeVar("B")

@@ -18,11 +18,14 @@ from gateway.console.messages import translate
 from gateway.console.views import Formats
 from gateway.dependencies import MunicipalityQuery
 from gateway.problems import READ_PROBLEMS, problem_responses
+from shared.contracts.vocabulary import FIRST_YEAR, LAST_YEAR
 from shared.errors import Forbidden, NotFound
 from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 
-YearQuery = FromQuery[Annotated[int | None, Parameter(ge=2000, le=2200, description="the year (default: this one)")]]
+YearQuery = FromQuery[
+    Annotated[int | None, Parameter(ge=FIRST_YEAR, le=LAST_YEAR, description="the year (default: this one)")]
+]
 LangQuery = FromQuery[Annotated[str, Parameter(pattern="^(nl|en)$", description="the language of labels")]]
 TablePath = Annotated[str, Parameter(max_length=100, description="a table's id, as the report names it")]
 

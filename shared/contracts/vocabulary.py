@@ -50,7 +50,8 @@ Qualification = Annotated[
 ]
 Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000_000, description="euro cents")]
 Count = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
-Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # a budget's, a report's: the years the platform is asked about
+Year = Annotated[int, msgspec.Meta(ge=FIRST_YEAR, le=LAST_YEAR)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=200)]  # how many items a page of a list holds at most
 DEFAULT_LIMIT = 50
 

@@ -4,19 +4,18 @@ suppresses small counts before anyone sees them."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 import msgspec
 
-from shared.contracts.vocabulary import Slug
+from shared.contracts.vocabulary import Slug, Year
 
 
 class GetAnnualVolunteerFigures(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Within the actor's scope: operators `municipality` (all without it), coordinators their municipality,
     staff their library; partners Forbidden. `library` narrows further."""
 
-    year: Annotated[int, msgspec.Meta(ge=2000, le=2200)]
+    year: Year
     municipality: str | None = None
     library: Slug | None = None
 

@@ -3,7 +3,6 @@ signed so that a tampered delivery is detected with the documented check, and se
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -14,16 +13,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import uvicorn
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from launcher.embedded import free_port
 from services.partners import store
 from services.partners.signatures import LEGACY_SIGNATURE_HEADER, verify_signature
 from shared.tenancy import Role
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import referral_body
+from tests.serving import on_this_machine, serving
 from tests.waiting import eventually
 
 
@@ -86,17 +84,10 @@ class Receiver:
 @pytest.fixture(scope="module")
 async def receiver() -> AsyncIterator[Receiver]:
     app = Receiver()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    app.base_url = f"http://127.0.0.1:{port}"
-    try:
+    config = on_this_machine(app)
+    async with serving(config):
+        app.base_url = f"http://127.0.0.1:{config.port}"
         yield app
-    finally:
-        server.should_exit = True
-        await serving
 
 
 async def register(platform: RunningPlatform, tenant: Tenant, receiver: Receiver, *types: str) -> tuple[str, str, str]:

@@ -10,6 +10,7 @@ availability or backlog alert holds; during each, the ones that name it do; afte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ from tests.deploy.promql import Evaluator, store_from_otlp
 from tests.faults.stack import FaultTenant, fault_settings, register_tenant, stop_services
 from tests.fixtures.platform import BUILDERS
 from tests.servers import paused
+from tests.serving import serving
 from tests.telemetry.receiver import OtlpReceiver, otlp_receiver
 from tests.waiting import eventually
 
@@ -130,8 +132,7 @@ async def test_pausing_postgres_and_nats_turns_the_alerts_that_name_them_true(tm
     receiver = next(receiving)
     clock = MovingClock()
     services: dict[str, ServiceRuntime] = {}
-    server: uvicorn.Server | None = None
-    serving: asyncio.Task[None] | None = None
+    gateway_server = contextlib.AsyncExitStack()  # once it serves
     try:
         database_url = await asyncio.to_thread(database.ensure_database, "partnernet")
         settings = fault_settings(
@@ -144,10 +145,9 @@ async def test_pausing_postgres_and_nats_turns_the_alerts_that_name_them_true(tm
         gateway_telemetry = setup_telemetry("gateway", otlp_endpoint=receiver.url)
         app = create_app(settings, telemetry=gateway_telemetry)
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.02)
+        await gateway_server.enter_async_context(
+            serving(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        )
         platform = Exporting(receiver, services, gateway_telemetry, app)
         tenant = await register_tenant(f"http://127.0.0.1:{port}", settings)
         async with tenant.client(timeout=15) as api:
@@ -201,9 +201,7 @@ async def test_pausing_postgres_and_nats_turns_the_alerts_that_name_them_true(tm
             await eventually(caught_up, timeout=45, what="the dependency and backlog alerts to clear")
             recovered = holding(receiver)
     finally:
-        if server is not None and serving is not None:
-            server.should_exit = True
-            await serving
+        await gateway_server.aclose()  # the gateway stops first
         await stop_services(services.values())
         broker.stop()
         await asyncio.to_thread(database.stop)

@@ -6,7 +6,6 @@ engineer has not built yet (statistics, API keys), a service stopped halfway thr
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,7 +14,6 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 import nats
-import uvicorn
 from litestar import Litestar
 from nats.aio.subscription import Subscription
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -31,6 +29,7 @@ from shared.rpc import RpcRequest, encode_error
 from shared.settings import Settings
 from shared.tenancy import Actor
 from tests.fixtures.platform import TLS_CONTEXT, telemetry_for
+from tests.serving import serving
 
 Q = TypeVar("Q")
 A = TypeVar("A")
@@ -94,15 +93,10 @@ async def stubbed_gateway(settings: Settings) -> AsyncIterator[StubbedGateway]:
     nc = await nats.connect(settings.nats_url)
     app = create_app(settings, telemetry=telemetry_for("gateway", InMemorySpanExporter()))
     port = free_port()
-    server = uvicorn.Server(server_config(app, settings, port=port))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    stubs = StubServices(nc)
-    await stubs.answer(partner_ops.RESOLVE_ACTOR_SCOPE, every_tenant_exists)
     try:
-        yield StubbedGateway(f"http://127.0.0.1:{port}", settings, stubs, app)
+        async with serving(server_config(app, settings, port=port)):
+            stubs = StubServices(nc)
+            await stubs.answer(partner_ops.RESOLVE_ACTOR_SCOPE, every_tenant_exists)
+            yield StubbedGateway(f"http://127.0.0.1:{port}", settings, stubs, app)
     finally:
-        server.should_exit = True
-        await serving
         await nc.close()

@@ -7,13 +7,13 @@ import asyncio
 from typing import Any
 
 import pytest
-import uvicorn
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 from gateway.server import OneWriteCycle, server_config
 from launcher.embedded.processes import free_port
 from shared.settings import Settings
+from tests.serving import serving
 
 
 class RecordingTransport:
@@ -127,12 +127,7 @@ async def test_a_connection_idle_longer_than_clients_keep_theirs_still_gets_its_
 
     settings = Settings.from_env({"PARTNERNET_DATA_DIR": str(tmp_path)})
     port = free_port()
-    server = uvicorn.Server(server_config(app, settings, port=port, lifespan="off"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the server did not start"
-        await asyncio.sleep(0.02)
-    try:
+    async with serving(server_config(app, settings, port=port, lifespan="off")):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         request = b"GET / HTTP/1.1\r\nhost: x\r\n\r\n"
         writer.write(request)
@@ -143,7 +138,4 @@ async def test_a_connection_idle_longer_than_clients_keep_theirs_still_gets_its_
         writer.write(request)
         answers.append(await asyncio.wait_for(reader.readuntil(b"ok"), timeout=10))
         writer.close()
-        assert [answer.split(b"\r\n", 1)[0] for answer in answers] == [b"HTTP/1.1 200 OK"] * 2
-    finally:
-        server.should_exit = True
-        await serving
+    assert [answer.split(b"\r\n", 1)[0] for answer in answers] == [b"HTTP/1.1 200 OK"] * 2

@@ -21,7 +21,6 @@ from typing import Any
 import asyncpg
 import nats
 import pytest
-import uvicorn
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from launcher.cli import settings_for_data_dir
@@ -30,6 +29,7 @@ from launcher.platform import Platform
 from services.partners.domain.feeds import FEED_STREAM, feed_durable
 from tests.faults.ledger import Ledger, feed_copies, settle_deliveries, stored_referrals, submitted_events
 from tests.faults.stack import FaultTenant, register_tenant
+from tests.serving import on_this_machine, serving
 from tests.waiting import eventually
 
 BIN = Path(sys.executable).parent
@@ -58,17 +58,11 @@ class Endpoint:
 
 @contextlib.asynccontextmanager
 async def endpoint() -> AsyncIterator[Endpoint]:
-    app, port = Endpoint(), free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    app.base_url = f"http://127.0.0.1:{port}"
-    try:
+    app = Endpoint()
+    config = on_this_machine(app)
+    async with serving(config):
+        app.base_url = f"http://127.0.0.1:{config.port}"
         yield app
-    finally:
-        server.should_exit = True
-        await serving
 
 
 def partnernet(data_dir: Path, *argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from gateway.server import server_config
 from launcher.embedded import free_port
@@ -17,6 +16,7 @@ from shared.settings import Settings
 from tests.fixtures.platform import RunningPlatform, another_gateway
 from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import referral_body
+from tests.serving import serving
 
 
 async def raw_request(base_url: str, head: bytes) -> tuple[bytes, int]:
@@ -93,15 +93,8 @@ async def served(settings: Settings) -> AsyncIterator[str]:
         await send({"type": "http.response.body", "body": body})
 
     port = free_port()
-    server = uvicorn.Server(server_config(app, settings, port=port, lifespan="off"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
+    async with serving(server_config(app, settings, port=port, lifespan="off")):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
 
 
 async def test_x_forwarded_for_is_believed_only_from_a_configured_proxy() -> None:

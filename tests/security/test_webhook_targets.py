@@ -4,14 +4,12 @@ delivery log tells a partner nothing about what listens inside."""
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-import uvicorn
 
 from launcher.embedded import free_port
 from services.partners.channels import WebhookTargets
@@ -19,6 +17,7 @@ from services.partners.domain.targets import REFUSED
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import referral_body
+from tests.serving import on_this_machine, serving
 from tests.waiting import eventually
 
 INTERNAL = [
@@ -73,16 +72,10 @@ class Listener:
 
 @asynccontextmanager
 async def listening(host: str) -> AsyncIterator[tuple[Listener, int]]:
-    app, port = Listener(), free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, lifespan="off", log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    try:
-        yield app, port
-    finally:
-        server.should_exit = True
-        await serving
+    app = Listener()
+    config = on_this_machine(app, host)
+    async with serving(config):
+        yield app, config.port
 
 
 async def test_a_name_that_turns_internal_after_registration_is_not_reached_and_the_log_says_nothing(

@@ -10,6 +10,7 @@ OTLP tests (tests/telemetry) and the check that dashboards and alerts only use e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from tests.fixtures.tenants import Tenant, register_tenant
 from tests.fixtures.webhooks import accepting_endpoint
 from tests.referral_bodies import referral_body
 from tests.servers import create_database, drop_database
+from tests.serving import serving
 from tests.telemetry.receiver import OtlpReceiver, ReceivedMetric, ReceivedSpan, otlp_receiver
 from tests.waiting import eventually
 
@@ -74,8 +76,7 @@ async def _collect(postgres_url: str, workdir: Path) -> Export:
     receiver = next(generator)
     broker_server = EmbeddedNats(workdir / "nats-otlp")  # our own: the session's platform answers on its NATS
     services: dict[str, ServiceRuntime] = {}
-    server: uvicorn.Server | None = None
-    serving: asyncio.Task[None] | None = None
+    gateway_server = contextlib.AsyncExitStack()  # once it serves
     database_url: str | None = None
     endpoint = accepting_endpoint()
     webhook_url = await endpoint.__aenter__()
@@ -98,10 +99,8 @@ async def _collect(postgres_url: str, workdir: Path) -> Export:
         gateway_telemetry = setup_telemetry("gateway", otlp_endpoint=receiver.url)
         port = free_port()
         app = create_app(dataclasses.replace(settings, probe_port=gateway_probe), telemetry=gateway_telemetry)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.02)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        await gateway_server.enter_async_context(serving(config))
         platform = RunningPlatform(f"http://127.0.0.1:{port}", settings, services, TokenIssuer(settings.jwt_secret))
         tenant = await register_tenant(platform)
         async with platform.client(tenant.partner_a_token) as api:
@@ -123,9 +122,7 @@ async def _collect(postgres_url: str, workdir: Path) -> Export:
         await _flush(telemetries)
         outcome = (tenant, response.json(), trace_id, probes)
     finally:
-        if server is not None and serving is not None:
-            server.should_exit = True
-            await serving
+        await gateway_server.aclose()  # the gateway stops first
         for runtime in services.values():
             await runtime.stop()  # shuts its providers down: what is left is exported now
         broker_server.stop()

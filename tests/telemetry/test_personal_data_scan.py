@@ -14,7 +14,7 @@ supervisor; a volunteer's data changed; the volunteers' access log read.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import dataclasses
 import io
 import json
@@ -39,6 +39,7 @@ from tests.servers import create_database, drop_database
 from tests.services.volunteers.volunteer_tenant import (
     volunteer_tenant,
 )
+from tests.serving import serving
 from tests.telemetry.personal_data_flows import (
     INTERN,
     MOTIVATION,
@@ -179,7 +180,7 @@ async def run_and_capture(postgres_url: str, workdir: Path, logs: io.StringIO) -
     broker_server = EmbeddedNats(workdir / "nats-scan")
     services: dict[str, ServiceRuntime] = {}
     server: uvicorn.Server | None = None
-    serving: asyncio.Task[None] | None = None
+    gateway_server = contextlib.AsyncExitStack()  # once it serves
     database_url: str | None = None
     scenario = Scenario()
     try:
@@ -194,10 +195,8 @@ async def run_and_capture(postgres_url: str, workdir: Path, logs: io.StringIO) -
         gateway_telemetry = setup_telemetry("gateway", otlp_endpoint=receiver.url)
         port = free_port()
         app = create_app(settings, telemetry=gateway_telemetry)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", lifespan="on"))
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.02)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", lifespan="on")
+        server = await gateway_server.enter_async_context(serving(config))
         platform = RunningPlatform(f"http://127.0.0.1:{port}", settings, services, TokenIssuer(settings.jwt_secret))
         vt = await volunteer_tenant(platform)
         await referral_flows(platform, vt, scenario)
@@ -214,9 +213,7 @@ async def run_and_capture(postgres_url: str, workdir: Path, logs: io.StringIO) -
             "JWT secret": settings.jwt_secret,
         }
     finally:
-        if server is not None and serving is not None:
-            server.should_exit = True
-            await serving
+        await gateway_server.aclose()  # the gateway stops first
         for runtime in services.values():
             await runtime.stop()  # shuts its providers down: what is left is exported now
         if server is not None:

@@ -135,7 +135,7 @@ async def test_the_credentials_open_nothing_but_the_partners_own_feed(
             found = violations()
             return found if len(found) >= 6 else None
 
-        denied = " ".join(await eventually(all_denied, timeout=5, what="six permission violations"))
+        denied = " ".join(await eventually(all_denied, what="six permission violations"))
     finally:
         await client.close()
     for subject in (

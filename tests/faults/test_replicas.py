@@ -125,7 +125,7 @@ async def test_two_replicas_share_requests_relay_once_and_keep_order(tmp_path: P
             published_first = {name: sum(counter.values()) for name, counter in publishes.items()}
 
             await replicas[active].stop()
-            await eventually(lambda: _active(replicas[standby]), timeout=15, what="the standby relay to take over")
+            await eventually(lambda: _active(replicas[standby]), what="the standby relay to take over")
             second = await submit_and_accept(tenant, 20, accept)
             ours = set(first) | set(second)
             ledger.sent = ledger.accepted = len(ours)

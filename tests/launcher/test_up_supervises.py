@@ -229,7 +229,7 @@ async def test_up_restarts_each_kind_of_component_and_nothing_is_lost(tmp_path: 
                     async def killed_gateway_gone(sockets: set[str] = victim_sockets) -> bool:
                         return not (sockets & await asyncio.to_thread(listening_sockets, port))
 
-                    await eventually(killed_gateway_gone, timeout=10, what="the killed gateway's socket closed")
+                    await eventually(killed_gateway_gone, what="the killed gateway's socket closed")
                     async with tenant.client(timeout=15) as fresh:
                         response = await fresh.post("/api/v1/referrals", json=tenant.referral())
                     ledger.sent += 1

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-import nats
 import sqlalchemy as sa
 
 from services.courses import store
@@ -18,7 +16,7 @@ from shared.contracts import Envelope
 from shared.messaging import event_stream_name
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant, register_tenant
-from tests.waiting import eventually
+from tests.waiting import eventually, stream_messages
 
 
 async def courses_know(platform: RunningPlatform, tenant: Tenant) -> None:
@@ -90,21 +88,10 @@ async def published_course_with_session(
 
 
 async def course_events(platform: RunningPlatform, event_type: str, municipality: str) -> list[Envelope]:
-    """Every event of one type for one municipality as JetStream holds it (read with a throwaway consumer)."""
+    """Every event of one type for one municipality as JetStream holds it."""
     subject = f"events.courses.{event_type}.v1.{municipality}.>"
-    nc = await nats.connect(platform.settings.nats_url)
-    try:
-        subscription = await nc.jetstream().pull_subscribe(subject, stream=event_stream_name("courses"))
-        waiting = (await subscription.consumer_info()).num_pending or 0
-        found: list[Envelope] = []
-        while len(found) < waiting:
-            batch = await subscription.fetch(batch=min(100, waiting - len(found)), timeout=2)
-            found.extend(msgspec.json.decode(msg.data, type=Envelope) for msg in batch)
-        with contextlib.suppress(Exception):
-            await subscription.unsubscribe()
-        return found
-    finally:
-        await nc.close()
+    found = await stream_messages(platform.settings.nats_url, event_stream_name("courses"), subject)
+    return [msgspec.json.decode(msg.data, type=Envelope) for msg in found]
 
 
 SENIORWEB_LIBRARY = ("location", "recruitment", "promotion")

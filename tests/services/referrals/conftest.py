@@ -8,7 +8,6 @@ as another service would, and the referrals stream read back as a consumer would
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -42,6 +41,7 @@ from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant, register_tenant
+from tests.waiting import stream_messages
 
 PERSON = Participant(name="Fatima El Amrani", birth_date=date(1984, 3, 2), phone="0612345678")
 SECRETS = ("Fatima", "El Amrani", "0612345678", "1984-03-02")  # what must never leave the vault
@@ -196,24 +196,8 @@ async def publish_event(
 
 async def referral_events(nats_url: str, municipality: str, service: str = "referrals") -> list[tuple[str, bytes]]:
     """Every referrals event (or another service's) of one municipality in the stream, as (subject, raw message)."""
-    nc = await nats.connect(nats_url)
-    found: list[tuple[str, bytes]] = []
-    try:
-        js = nc.jetstream()
-        subscription = await js.subscribe(f"events.{service}.*.*.*.{municipality}.*", ordered_consumer=True)
-        try:
-            while True:
-                try:
-                    msg = await subscription.next_msg(timeout=0.3)
-                except (TimeoutError, nats.errors.TimeoutError):
-                    break
-                found.append((msg.subject, msg.data))
-        finally:
-            with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
-    finally:
-        await nc.close()
-    return found
+    subject = f"events.{service}.*.*.*.{municipality}.*"
+    return [(msg.subject, msg.data) for msg in await stream_messages(nats_url, event_stream_name(service), subject)]
 
 
 async def event_types(nats_url: str, municipality: str, referral_id: UUID) -> list[str]:

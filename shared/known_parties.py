@@ -1,5 +1,5 @@
-"""What the referrals, courses and volunteers services keep of the partners service's libraries and partners (and
-the courses service of its partnerships: `KnownPartnerships`).
+"""What the referrals, courses and volunteers services keep of the partners service's libraries and partners, and
+of their partnerships (`KnownPartnerships`; courses and volunteers with the partnership's terms).
 
 One projection, the same in every service: each keeps `known_libraries` and `known_partners` in its own schema,
 filled by five consumers of the partners service's events, so that it can check a library's municipality or
@@ -132,8 +132,9 @@ class KnownPartnerships:
     A suspended partnership is not active: its partner acts in none of its roles for the library until resumed."""
 
     def __init__(self, metadata: sa.MetaData, *, terms: bool = False) -> None:
-        # `terms`: keep what each side brings in too (None until announced), ordered by the partnership's version,
-        # and follow a running partnership's change of terms (`partnership.changed`): the courses service's.
+        # `terms`: keep the roles and what each side brings in (None until announced) as of the newest version of
+        # the partnership's terms, and follow a running partnership's change of terms (`partnership.changed`): the
+        # courses' and the volunteers' (a partner acts in a library's training only where its side brings it).
         self.terms = terms
         kept_terms = (
             [
@@ -176,9 +177,12 @@ class KnownPartnerships:
         return (await session.execute(statement.limit(1))).first() is not None
 
     async def activated(self, tx: Transaction, envelope: Envelope, event: PartnershipActivated) -> None:
-        await self._running(tx, envelope, event, activated=True, roles=list(event.roles))
-        if self.terms and event.library_contributions is not None and event.partner_contributions is not None:
-            await self._terms(tx, event, event.library_contributions, event.partner_contributions)
+        if not self.terms:
+            await self._running(tx, envelope, event, activated=True, roles=list(event.roles))
+            return
+        # The roles are terms too: an activation older than a change of terms handled before it keeps the change's.
+        await self._running(tx, envelope, event, activated=True)
+        await self._terms(tx, event, event.library_contributions, event.partner_contributions)
 
     async def changed(self, tx: Transaction, envelope: Envelope, event: PartnershipChanged) -> None:
         """New terms of a running partnership; its activation may not have been handled yet (another consumer)."""
@@ -188,19 +192,18 @@ class KnownPartnerships:
         self,
         tx: Transaction,
         event: PartnershipActivated | PartnershipChanged,
-        library_contributions: list[str],
-        partner_contributions: list[str],
+        library_contributions: list[str] | None,
+        partner_contributions: list[str] | None,
     ) -> None:
-        """What each side brings in, unless a later version of the partnership's terms is kept already."""
+        """The roles and what each side brings in, unless a later version of the partnership's terms is kept already.
+        An activation from before contributions were announced (none in it) leaves those that are known."""
         p = self.table
-        version = event.partnership_version or 0
-        terms = {
-            "library_contributions": list(library_contributions),
-            "partner_contributions": list(partner_contributions),
-            "terms_version": version,
-        }
+        terms: dict[str, object] = {"roles": list(event.roles), "terms_version": event.partnership_version or 0}
+        if library_contributions is not None and partner_contributions is not None:
+            terms["library_contributions"] = list(library_contributions)
+            terms["partner_contributions"] = list(partner_contributions)
         statement = insert(p).values(**self._row(event), **terms)
-        newer = sa.or_(p.c.library_contributions.is_(None), statement.excluded.terms_version >= p.c.terms_version)
+        newer = statement.excluded.terms_version >= p.c.terms_version
         await tx.session.execute(
             statement.on_conflict_do_update(
                 index_elements=["id"],

@@ -31,12 +31,6 @@ from services.volunteers.queries import training as training_queries
 from services.volunteers.store.personal_data import PersonVault
 from shared.consumer import PROJECTION_LINGER_SECONDS
 from shared.contracts.courses.events import CourseCancelled, CoursePublished, CourseUpdated, PurchaseDelivered
-from shared.contracts.partners.events import (
-    PartnershipActivated,
-    PartnershipChanged,
-    PartnershipEnded,
-    PartnershipSuspended,
-)
 from shared.contracts.volunteers.api import operations as ops
 from shared.retention import RETENTION_SWEEP_SECONDS
 from shared.service import ServiceRuntime
@@ -102,10 +96,7 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
     runtime.require_bound(ops.VOLUNTEERS)
     # what other services tell
     store.known.subscribe(runtime)  # libraries, partners and their status (shared/known_parties.py)
-    runtime.consume("partnership-activated", PartnershipActivated, projections.partnership_activated)
-    runtime.consume("partnership-changed", PartnershipChanged, projections.partnership_changed)
-    runtime.consume("partnership-ended", PartnershipEnded, projections.partnership_ended)
-    runtime.consume("partnership-suspended", PartnershipSuspended, projections.partnership_suspended)
+    store.partnerships.subscribe(runtime)  # partnerships and their terms (shared/known_parties.py)
     # every referral event, so a language buddy is matched to a participant the library knows
     runtime.consume_envelopes(
         "known-referrals",

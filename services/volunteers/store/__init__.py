@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import find_row
-from shared.known_parties import KnownParties
+from shared.known_parties import KnownParties, KnownPartnerships
 
 metadata = sa.MetaData()
 
@@ -32,20 +32,9 @@ known = KnownParties(metadata)
 known_libraries = known.libraries
 known_partners = known.partners
 
-known_partnerships = sa.Table(
-    "known_partnerships",
-    metadata,
-    _uuid("id", primary_key=True),
-    _uuid("partner_id", nullable=False),
-    sa.Column("library", sa.Text, nullable=False),
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("roles", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
-    sa.Column("activated", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("ended", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Index("known_partnerships_by_partner", "partner_id", "library"),
-    sa.Column("partner_contributions", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
-    sa.Column("terms_version", sa.Integer, nullable=False, server_default=sa.text("0")),
-)
+# Partnerships with their terms (roles, what each side brings in), the same piece as the courses service's.
+partnerships = KnownPartnerships(metadata, terms=True)
+known_partnerships = partnerships.table
 
 # --- recruitment --------------------------------------------------------------------------------
 

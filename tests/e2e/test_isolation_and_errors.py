@@ -99,6 +99,18 @@ async def test_bad_input_is_a_problem_and_writes_nothing(platform: RunningPlatfo
             tenant.library_a,
             tenant.partner_a,
             consent=consent_body(library=tenant.library_a, given_at="2026-01-01T09:00:00"),
+        ),  # The vocabulary's Email and Phone hold for the participant and the contact person as everywhere else.
+        "participant's e-mail without a domain": referral_body(
+            tenant.library_a, tenant.partner_a, participant={"name": "Fatima El Amrani", "email": "fatima@"}
+        ),
+        "participant's phone in words": referral_body(
+            tenant.library_a, tenant.partner_a, participant={"name": "Fatima El Amrani", "phone": "bel maar"}
+        ),
+        "contact person's e-mail with a space": referral_body(
+            tenant.library_a, tenant.partner_a, contact_person={"name": "Jan", "email": "jan @werkplein.example"}
+        ),
+        "contact person's phone of one digit": referral_body(
+            tenant.library_a, tenant.partner_a, contact_person={"name": "Jan", "phone": "1"}
         ),
     }
     for case, body in cases.items():

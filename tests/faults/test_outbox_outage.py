@@ -18,8 +18,8 @@ from shared.contracts.referrals.api.referrals import (
     Consent,
     ConsentParty,
     ContactChannel,
-    ContactPerson,
-    Participant,
+    GivenContactPerson,
+    GivenParticipant,
     SubmitReferral,
 )
 from shared.contracts.referrals.events import Need, SharedData
@@ -43,8 +43,8 @@ def a_referral(tenant: FaultTenant) -> SubmitReferral:
     return SubmitReferral(
         library=tenant.library,
         referring_partner_id=UUID(tenant.partner_id),
-        contact_person=ContactPerson(name="Jan de Consulent"),
-        participant=Participant(name="Pieter Jansen", birth_date=date(1970, 5, 1)),
+        contact_person=GivenContactPerson(name="Jan de Consulent"),
+        participant=GivenParticipant(name="Pieter Jansen", birth_date=date(1970, 5, 1)),
         needs=[Need(area=SkillArea.DIGITAL)],
         reason="Kan zijn DigiD niet gebruiken",
         preferred_channel=ContactChannel.PHONE,

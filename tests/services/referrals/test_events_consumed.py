@@ -15,7 +15,7 @@ from shared.contracts.courses.events import EnrolmentConfirmed
 from shared.contracts.partners.events import PartnerEnded, PartnerReactivated, PartnerSuspended
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
-    ContactPerson,
+    GivenContactPerson,
     PlanIntake,
     ReferralStatus,
     ReferralStep,
@@ -53,7 +53,7 @@ async def planned_referral(platform: RunningPlatform, known: KnownTenant) -> Ref
         work, known.staff_a, ReferralStep(referral_id=referral.id, command=AcceptReferral())
     )
     intake = PlanIntake(
-        intake_at=at + timedelta(days=2), place="Bibliotheek Centrum", contact_person=ContactPerson(name="Anna")
+        intake_at=at + timedelta(days=2), place="Bibliotheek Centrum", contact_person=GivenContactPerson(name="Anna")
     )
     return await lifecycle.plan_intake(work, known.staff_a, ReferralStep(referral_id=referral.id, command=intake))
 

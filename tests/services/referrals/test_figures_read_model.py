@@ -40,8 +40,8 @@ from shared.contracts.referrals.api.participant_data import EraseParticipantData
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     CompleteReferral,
-    ContactPerson,
     DeclineReferral,
+    GivenContactPerson,
     PlanIntake,
     RecordIntakeHeld,
     RecordNoShow,
@@ -143,7 +143,9 @@ async def test_rebuilt_figures_equal_the_incremental_ones_after_a_random_history
             (
                 lifecycle.plan_intake,
                 PlanIntake(
-                    intake_at=clock.now() + timedelta(days=1), place="Centrum", contact_person=ContactPerson(name="A")
+                    intake_at=clock.now() + timedelta(days=1),
+                    place="Centrum",
+                    contact_person=GivenContactPerson(name="A"),
                 ),
             ),
             (lifecycle.record_intake_held, RecordIntakeHeld()),
@@ -174,7 +176,7 @@ async def test_rebuilt_figures_equal_the_incremental_ones_after_a_random_history
             platform, partner_actor, submit_command(library, referring_partner_id=partner), clock.now()
         )
         intake = PlanIntake(
-            intake_at=clock.now() + timedelta(days=1), place="Centrum", contact_person=ContactPerson(name="A")
+            intake_at=clock.now() + timedelta(days=1), place="Centrum", contact_person=GivenContactPerson(name="A")
         )
         lifecycle_steps: list[tuple[Any, Any]] = [
             (lifecycle.accept_referral, AcceptReferral()),

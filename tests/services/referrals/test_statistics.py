@@ -10,7 +10,7 @@ from services.referrals.commands import deadlines, lifecycle
 from services.referrals.queries.statistics import overview_statistics
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
-    ContactPerson,
+    GivenContactPerson,
     PlanIntake,
     RecordIntakeHeld,
     ReferralStep,
@@ -43,7 +43,7 @@ async def test_overview_figures_per_library_and_partner_in_either_direction(
     clock.advance(timedelta(hours=18))
     # One intake two days after submission that took place; one planned weeks ahead that has not yet.
     for referral, at in ((held, start + timedelta(days=2)), (planned, clock.now() + timedelta(days=30))):
-        intake = PlanIntake(intake_at=at, place="Centrum", contact_person=ContactPerson(name="Anna"))
+        intake = PlanIntake(intake_at=at, place="Centrum", contact_person=GivenContactPerson(name="Anna"))
         await lifecycle.plan_intake(work, known.staff_a, ReferralStep(referral_id=referral.id, command=intake))
     clock.advance(timedelta(days=3))
     await lifecycle.record_intake_held(

@@ -25,10 +25,12 @@ from shared.contracts.vocabulary import (
     DEFAULT_LIMIT,
     AwareDatetime,
     Cursor,
+    Email,
     ExpectedVersion,
     Limit,
     Name,
     Note,
+    Phone,
     Reason,
     Short,
     Slug,
@@ -69,7 +71,9 @@ class Arrival(enum.StrEnum):
 
 
 class Participant(msgspec.Struct, frozen=True, kw_only=True):
-    """Personal data: stored encrypted in the referrals service, never in an event, log or trace."""
+    """Personal data: stored encrypted in the referrals service, never in an event, log or trace. As stored and
+    shown, the phone and e-mail address are bounded only by length: what was sealed before the vocabulary's rules
+    held for them must stay readable. What a request gives is a `GivenParticipant`."""
 
     name: Name
     birth_date: date | None = None
@@ -77,10 +81,27 @@ class Participant(msgspec.Struct, frozen=True, kw_only=True):
     email: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
+class GivenParticipant(Participant, frozen=True, kw_only=True):
+    """The participant as a request gives them: the phone number and e-mail address follow the vocabulary's rules,
+    as everywhere else in the API."""
+
+    phone: Phone | None = None
+    email: Email | None = None
+
+
 class ContactPerson(msgspec.Struct, frozen=True, kw_only=True):
+    """Whom to reach at a party of the referral; as stored and shown (see `Participant`)."""
+
     name: Name
     phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
     email: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+
+
+class GivenContactPerson(ContactPerson, frozen=True, kw_only=True):
+    """A contact person as a request gives one: phone and e-mail address by the vocabulary's rules."""
+
+    phone: Phone | None = None
+    email: Email | None = None
 
 
 class ConsentParty(msgspec.Struct, frozen=True, kw_only=True):
@@ -138,8 +159,8 @@ class SubmitReferral(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     library's staff log a walk-in or self-referral (`arrival`): then neither, and no partner is involved."""
 
     library: Slug
-    contact_person: ContactPerson
-    participant: Participant
+    contact_person: GivenContactPerson
+    participant: GivenParticipant
     needs: Annotated[list[Need], msgspec.Meta(min_length=1)]
     reason: Reason
     preferred_channel: ContactChannel
@@ -178,7 +199,7 @@ class PlanIntake(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
     intake_at: AwareDatetime
     place: Short
-    contact_person: ContactPerson
+    contact_person: GivenContactPerson
     expected_version: ExpectedVersion | None = None
     note: Note | None = None
 

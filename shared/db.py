@@ -114,7 +114,28 @@ async def driver_sql(session: AsyncSession, sql: str, *arguments: Any) -> Sequen
     driver first committed on its own) and, when the connection turns out lost (PostgreSQL restarted), drops it
     and every pooled connection as old, where an error on the driver alone left them to fail the retries too."""
     connection = await session.connection()
-    return (await connection.exec_driver_sql(sql, arguments)).all()
+    result = await connection.exec_driver_sql(sql, arguments)
+    return result.all() if result.returns_rows else []  # a write without RETURNING has no rows to give
+
+
+def in_rounds(rows: Sequence[Mapping[str, Any]], key: str = "id") -> list[list[Mapping[str, Any]]]:
+    """A batch's rows in rounds in which no `key` comes twice: round n holds each key's n-th row. A statement per
+    round that upserts one row per key (`ON CONFLICT DO UPDATE` refuses to touch a row twice in one statement)
+    then applies each key's rows in their order, as one statement per row did; a batch of distinct keys is one
+    round."""
+    rounds: list[list[Mapping[str, Any]]] = []
+    seen: dict[Any, int] = {}
+    for row in rows:
+        n = seen[row[key]] = seen.get(row[key], -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(row)
+    return rounds
+
+
+def columns_of(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> list[list[Any]]:
+    """The rows as one list per column, in `names`' order: the arrays of an `unnest($1::…[], …)` statement."""
+    return [[row[name] for row in rows] for name in names]
 
 
 # --- statements on the driver directly, for the hottest reads ------------------------------------------------

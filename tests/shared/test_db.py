@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from shared.db import DirectRow, Prepared
+from shared.db import DirectRow, Prepared, columns_of, in_rounds
 
 things = sa.Table(
     "things",
@@ -45,3 +45,13 @@ def test_a_row_reads_by_attribute_and_an_unknown_name_is_an_attribute_error() ->
     assert (row.id, row.owner) == (1, "library-a")
     with pytest.raises(AttributeError):
         _ = row.kind
+
+
+def test_rows_of_one_key_go_into_rounds_in_their_order_and_distinct_keys_into_one() -> None:
+    rows = [{"id": 1, "n": "a"}, {"id": 2, "n": "b"}, {"id": 1, "n": "c"}, {"id": 1, "n": "d"}, {"id": 3, "n": "e"}]
+
+    rounds = in_rounds(rows)
+
+    assert [[row["n"] for row in round_] for round_ in rounds] == [["a", "b", "e"], ["c"], ["d"]]
+    assert in_rounds(rows[:2]) == [rows[:2]]
+    assert columns_of(rows[:2], ("n", "id")) == [["a", "b"], [1, 2]]

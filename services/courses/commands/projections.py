@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import msgspec
+from opentelemetry.trace import Span
 
 from services.courses.store import enrolment as enrolment_store
 from shared.contracts import Envelope, short_type
@@ -29,31 +33,25 @@ STATUS_AFTER: dict[str, ReferralStatus] = {
 }
 
 
-async def referral_moved(tx: Transaction, envelope: Envelope) -> None:
-    """Any step of a referral (one consumer, in stream order): the referral known, with its parties, who alone
-    enrol it, and whether it can take an enrolment now."""
-    status = STATUS_AFTER.get(short_type(envelope.type))
-    if status is not None:
-        await keep_referral(tx, envelope, msgspec.convert(envelope.data, ReferralParties), status)
-
-
-async def keep_referral(
-    tx: Transaction,
-    envelope: Envelope,
-    event: ReferralParties,
-    status: ReferralStatus,
-) -> None:
-    """Its municipality, its participant and its parties (its library and partners), who alone enrol it, and
-    its status. The latest event's status wins: an older one arriving later (a submission redelivered after its
-    acceptance) changes nothing."""
-    await enrolment_store.keep_known_referral(
-        tx.session,
-        id=event.referral_id,
-        municipality=event.municipality,
-        library=event.library,
-        participant_pseudonym=event.participant_pseudonym,
-        referring_partner_id=event.referring_partner_id,
-        receiving_partner_id=event.receiving_partner_id,
-        status=status.value,
-        status_at=envelope.time,
-    )
+async def referrals_moved(tx: Transaction, events: Sequence[tuple[Envelope, Span]]) -> None:
+    """Every step of the referrals (one consumer, a batch at a time in stream order): each referral known with its
+    municipality, its participant and its parties (its library and partners), who alone enrol it, and whether it
+    can take an enrolment now (its status)."""
+    rows: list[dict[str, Any]] = []
+    for envelope, _ in events:
+        if (status := STATUS_AFTER.get(short_type(envelope.type))) is not None:
+            parties = msgspec.convert(envelope.data, ReferralParties)
+            rows.append(
+                {
+                    "id": parties.referral_id,
+                    "municipality": parties.municipality,
+                    "library": parties.library,
+                    "participant_pseudonym": parties.participant_pseudonym,
+                    "referring_partner_id": parties.referring_partner_id,
+                    "receiving_partner_id": parties.receiving_partner_id,
+                    "status": status.value,
+                    "status_at": envelope.time,
+                }
+            )
+    if rows:
+        await enrolment_store.keep_known_referrals(tx.session, rows)

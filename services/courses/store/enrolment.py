@@ -3,6 +3,7 @@ referrals and attendee codes an enrolment is checked against."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses.store import attendance, courses, enrolments, known_referrals, sessions
 from shared.contracts.courses.events import Audience, EnrolmentStatus
+from shared.db import columns_of, driver_sql, in_rounds
 
 ACTIVE = [EnrolmentStatus.CONFIRMED.value, EnrolmentStatus.WAITLISTED.value]
 e = enrolments
@@ -128,15 +130,30 @@ async def mark_attendance(
     )
 
 
-async def keep_known_referral(session: AsyncSession, **values: Any) -> None:
-    """A referral as the referrals service told it. The latest event's status wins: the consumers of the several
-    event types run side by side, so an older one arriving later changes nothing."""
-    r = known_referrals
-    statement = insert(r).values(**values)
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[r.c.id],
-            set_={"status": statement.excluded.status, "status_at": statement.excluded.status_at},
-            where=r.c.status_at.is_(None) | (r.c.status_at <= statement.excluded.status_at),
-        )
-    )
+# One statement for a consumer's batch (`in_rounds`: a referral twice in a batch goes in a second statement). The
+# latest event's status wins: an older one arriving later (a submission redelivered after its acceptance) changes
+# nothing.
+KEEP_KNOWN_REFERRALS = (
+    "INSERT INTO known_referrals AS r (id, municipality, library, participant_pseudonym, referring_partner_id,"
+    " receiving_partner_id, status, status_at)"
+    " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[],"
+    " $8::timestamptz[])"
+    " ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at"
+    " WHERE r.status_at IS NULL OR r.status_at <= excluded.status_at"
+)
+KNOWN_REFERRAL_COLUMNS = (
+    "id",
+    "municipality",
+    "library",
+    "participant_pseudonym",
+    "referring_partner_id",
+    "receiving_partner_id",
+    "status",
+    "status_at",
+)
+
+
+async def keep_known_referrals(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Referrals as the referrals service told them (KNOWN_REFERRAL_COLUMNS each), in the order they came."""
+    for round_ in in_rounds(rows):
+        await driver_sql(session, KEEP_KNOWN_REFERRALS, *columns_of(round_, KNOWN_REFERRAL_COLUMNS))

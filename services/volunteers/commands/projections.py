@@ -3,7 +3,11 @@ buddies). Libraries, partners and partnerships are the shared projection's (shar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import msgspec
+from opentelemetry.trace import Span
 
 from services.volunteers.domain import buddies
 from services.volunteers.store import referrals
@@ -12,17 +16,22 @@ from shared.contracts.referrals.events import ReferralParties
 from shared.unit_of_work import Transaction
 
 
-async def remember_referral(tx: Transaction, envelope: Envelope) -> None:
-    """Any referral event (types added later too): the referral is known, and its state follows the newest event."""
-    parties = msgspec.convert(envelope.data, ReferralParties)
-    await referrals.remember(
-        tx.session,
-        referral_id=parties.referral_id,
-        participant_pseudonym=parties.participant_pseudonym,
-        library=parties.library,
-        municipality=parties.municipality,
-        referring_partner_id=parties.referring_partner_id,
-        receiving_partner_id=parties.receiving_partner_id,
-        status=buddies.status_of(envelope.type),
-        at=envelope.time,
-    )
+async def remember_referrals(tx: Transaction, events: Sequence[tuple[Envelope, Span]]) -> None:
+    """Any referral event (types added later too), a batch at a time in stream order: the referral is known, and
+    its state follows the newest event."""
+    rows: list[dict[str, Any]] = []
+    for envelope, _ in events:
+        parties = msgspec.convert(envelope.data, ReferralParties)
+        rows.append(
+            {
+                "id": parties.referral_id,
+                "participant_pseudonym": parties.participant_pseudonym,
+                "library": parties.library,
+                "municipality": parties.municipality,
+                "referring_partner_id": parties.referring_partner_id,
+                "receiving_partner_id": parties.receiving_partner_id,
+                "status": buddies.status_of(envelope.type),
+                "status_at": envelope.time,
+            }
+        )
+    await referrals.remember(tx.session, rows)

@@ -4,15 +4,16 @@ only, never a participant's personal data."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.volunteers.store import assignments, metadata
+from shared.db import columns_of, driver_sql, in_rounds
 
 known_referrals = sa.Table(
     "known_referrals",
@@ -29,41 +30,41 @@ known_referrals = sa.Table(
 )
 
 
-async def remember(
-    session: AsyncSession,
-    *,
-    referral_id: UUID,
-    participant_pseudonym: str,
-    library: str,
-    municipality: str,
-    referring_partner_id: UUID | None,
-    receiving_partner_id: UUID | None,
-    status: str | None,
-    at: datetime,
-) -> None:
-    """Keep the referral; its state follows the newest event (replicas may handle two events in either order), and
-    an event that says nothing of the state (`status` None) only makes the referral known."""
-    r = known_referrals
-    statement = insert(r).values(
-        id=referral_id,
-        participant_pseudonym=participant_pseudonym,
-        library=library,
-        municipality=municipality,
-        referring_partner_id=referring_partner_id,
-        receiving_partner_id=receiving_partner_id,
-        status=status or "submitted",
-        status_at=at,
-    )
-    if status is None:
-        await session.execute(statement.on_conflict_do_nothing(index_elements=["id"]))
-        return
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["id"],
-            set_={"status": status, "status_at": at},
-            where=r.c.status_at <= at,
-        )
-    )
+# One statement for a consumer's batch per kind of event (`in_rounds`: a referral twice in a batch goes in a second
+# round): an event that says nothing of the state only makes the referral known; one that does moves it, unless
+# the referral's state is newer (replicas may handle two events in either order).
+_REMEMBER = (
+    "INSERT INTO known_referrals AS r (id, participant_pseudonym, library, municipality, referring_partner_id,"
+    " receiving_partner_id, status, status_at)"
+    " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[],"
+    " $8::timestamptz[])"
+)
+KNOWN = _REMEMBER + " ON CONFLICT (id) DO NOTHING"
+MOVED = (
+    _REMEMBER + " ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at"
+    " WHERE r.status_at <= excluded.status_at"
+)
+COLUMNS = (
+    "id",
+    "participant_pseudonym",
+    "library",
+    "municipality",
+    "referring_partner_id",
+    "receiving_partner_id",
+    "status",
+    "status_at",
+)
+
+
+async def remember(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Keep the referrals (COLUMNS each, `status` None for an event that says nothing of the state), in the order
+    their events came."""
+    for round_ in in_rounds(rows):
+        known = [{**row, "status": "submitted"} for row in round_ if row["status"] is None]
+        moved = [row for row in round_ if row["status"] is not None]
+        for statement, part in ((KNOWN, known), (MOVED, moved)):
+            if part:
+                await driver_sql(session, statement, *columns_of(part, COLUMNS))
 
 
 async def find_for_buddy(

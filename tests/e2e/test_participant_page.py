@@ -29,7 +29,6 @@ from tests.e2e.participant_support import (
     library_name_known,
     participant,
     planned_referral,
-    syllables,
     visible_text,
 )
 from tests.fixtures.platform import RunningPlatform
@@ -41,25 +40,6 @@ from tests.waiting import eventually
 CHROMIUM = Path("/usr/bin/chromium")
 HAS_CHROMIUM = CHROMIUM.exists()
 AXE = Path(__file__).parent / "assets" / "axe.min.js"
-
-
-# --- readability: the Flesch–Douma score with a Dutch syllable counter -----------------------------------
-
-
-def test_the_syllable_counter_knows_dutch_vowel_sounds() -> None:
-    assert [syllables(w) for w in ("bibliotheek", "afspraak", "nieuw", "mooi", "bijna", "uur", "de", "knop")] == [
-        4,
-        2,
-        1,
-        1,
-        2,
-        1,
-        1,
-        1,
-    ]
-    assert flesch_douma(["De kat zit op de mat."]) > 100
-    long_sentence = "Overeenkomstig de verwerkingsvoorwaarden geschiedt terugkoppeling uitsluitend schriftelijk."
-    assert flesch_douma([long_sentence]) < 0
 
 
 # --- a referral with its intake planned, and its code ----------------------------------------------------

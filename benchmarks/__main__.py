@@ -102,7 +102,7 @@ async def benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     if args.volume:
         if not target.database_dsn:
             raise SystemExit("--volume needs the platform's database (--data-dir or --database-url with --url)")
-        step(f"seeding {args.volume:,} referrals and their rows in SQL, then ANALYZE …")
+        step(f"seeding {args.volume:,} referrals and their rows in SQL, then VACUUM and ANALYZE …")
         results["volume"] = await seed(target.database_dsn, args.volume, library=tenant.library, log=step)
     step("the views people wait for (statistics, overview, lists, feed pages), one at a time and 20 at once …")
     results["views"] = await views(target, tenant, duration)

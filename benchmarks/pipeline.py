@@ -45,9 +45,22 @@ class FeedWatcher:
         self.in_stream: dict[str, float] = {}
         self.on_nats_feed: dict[str, float] = {}  # first seen on the partner's NATS subject `feeds.<partner>`
         self._tasks: list[asyncio.Task[None]] = []
+        self._db: asyncpg.Connection | None = None
+        self._start_after = 0
         self._nc: nats.NATS | None = None
 
     async def start(self) -> None:
+        if self.target.database_dsn:
+            self._db = await asyncpg.connect(self.target.database_dsn)
+            # The watcher waits only for this phase's referrals: it reads on from the partner's newest entry, as a
+            # partner that kept up would. From position 0 its first poll read the partner's whole feed (a million
+            # rows at --volume 500000: seconds in PostgreSQL and in this process's event loop, which also stamps
+            # the JetStream arrivals), and every entry of the phase's first seconds counted that as its delay.
+            newest = await self._db.fetchval(
+                "SELECT max(position) FROM partners.feed_entries WHERE partner_id = $1",
+                uuid.UUID(self.tenant.partner_id),
+            )
+            self._start_after = int(newest or 0)
         self._tasks.append(asyncio.create_task(self._poll_feed()))
         if self.target.nats_url:
             self._nc = await nats.connect(self.target.nats_url)
@@ -73,9 +86,9 @@ class FeedWatcher:
             await self._poll_gateway()
 
     async def _poll_database(self) -> None:
-        assert self.target.database_dsn is not None
-        conn = await asyncpg.connect(self.target.database_dsn)
-        cursor = 0  # the highest position seen, as a partner's `after` would be
+        assert self._db is not None
+        conn = self._db
+        cursor = self._start_after  # the highest position seen, as a partner's `after` would be
         query = (
             "SELECT position, data->>'referral_id' FROM partners.feed_entries"
             " WHERE partner_id = $1 AND position > $2 ORDER BY position"

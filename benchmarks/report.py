@@ -168,7 +168,7 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
     volume = r.get("volume", {}).get("referrals_added", 0)
     row(f"— views at {volume:,} seeded referrals (p50 / p99; ×1 sequential, ×20 concurrent) —", "", "")
     if volume:
-        row("  seeding (SQL, then ANALYZE)", f"{r['volume']['seconds']:.0f} s", str(r["volume"]["rows"]))
+        row("  seeding (SQL, then VACUUM and ANALYZE)", f"{r['volume']['seconds']:.0f} s", str(r["volume"]["rows"]))
     for name, result in r.get("views", {}).items():
         row(
             f"  {name}",

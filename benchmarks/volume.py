@@ -1,14 +1,16 @@
-"""Years of data in minutes: N referrals and the rows that come with them, copied in SQL, then ANALYZE (issue 25).
+"""Years of data in minutes: N referrals and the rows that come with them, copied in SQL, vacuumed and analysed
+(issue 25).
 
 The copies are of rows the platform wrote itself (at least one referral must exist), so every column holds what
 the code writes; only what a history spreads over changes: ids, pseudonyms, submission times over five years,
 statuses and their dates, and the parties, spread over `LIBRARIES` libraries in `MUNICIPALITIES` municipalities
 and `PARTNERS` referring partners (the template's own get their share), as a municipality's network grows. Per
-referral come `HISTORY` history lines, `FEED` feed entries of the template's partner, `OUTBOX` sent outbox rows
-and as many inbox rows of the partners service's feed consumer: the proportions measured in a running platform.
+referral come `HISTORY` history lines, its exact digest in the blind index, `FEED` feed entries of the template's
+partner, `OUTBOX` sent outbox rows and as many inbox rows of the partners service's feed consumer: the proportions
+measured in a running platform.
 The feed entries, outbox and inbox rows lie within their retention windows (80, 29 and 89 days: what a platform
 that prunes them keeps), so no sweep removes them while the copies are measured; the referrals and their history
-span the five years.
+span the five years. So the platform measured afterwards is a settled one: no job has catching up to do.
 """
 
 from __future__ import annotations
@@ -89,8 +91,9 @@ async def _columns(db: asyncpg.Connection, schema: str, table: str) -> list[str]
 
 async def seed(dsn: str, n: int, *, library: str, plumbing: bool = True, log: Any = print) -> dict[str, Any]:
     """Add `n` referrals (and the proportional rows) to the platform's database, copied from `library`'s first
-    referral and its partner's first feed entry; ANALYZE; how long it took and how many rows there are. Without
-    `plumbing` no outbox and inbox rows (a test's shared database: a republish there would send the copies)."""
+    referral and its partner's first feed entry; VACUUM and ANALYZE; how long it took and how many rows there are.
+    Without `plumbing` no outbox and inbox rows (a test's shared database: a republish there would send the
+    copies)."""
     db = await asyncpg.connect(dsn)
     started = time.monotonic()
     try:
@@ -125,14 +128,18 @@ async def seed(dsn: str, n: int, *, library: str, plumbing: bool = True, log: An
                 await db.execute(f"ALTER TABLE referrals.referrals ENABLE TRIGGER {trigger}")
         await db.execute("SELECT referrals.rebuild_referral_figures()")
         log(f"    read models rebuilt ({time.monotonic() - started:.0f}s)")
+        # VACUUM as well: rows written years ago have been vacuumed (hint bits set, pages all-visible, so an index
+        # scan need not visit the heap). Without it autovacuum set to work on the fresh copies while the views,
+        # the write path and the platform at rest were measured.
         for table in (
             "referrals.referrals",
             "referrals.referral_history",
+            "referrals.referral_blind_index",
             "referrals.outbox",
             "partners.inbox",
             "partners.feed_entries",
         ):
-            await db.execute(f"ANALYZE {table}")
+            await db.execute(f"VACUUM (ANALYZE) {table}")
         sizes = {
             table: int(await db.fetchval(f"SELECT count(*) FROM {table}"))
             for table in ("referrals.referrals", "referrals.referral_history", "partners.feed_entries")
@@ -140,6 +147,24 @@ async def seed(dsn: str, n: int, *, library: str, plumbing: bool = True, log: An
     finally:
         await db.close()
     return {"referrals_added": n, "seconds": round(time.monotonic() - started, 1), "rows": sizes}
+
+
+async def seed_digests(db: asyncpg.Connection, template: Any, start: int, end: int) -> None:
+    """Each copy's exact digest, as submission writes it for a referral that holds personal data: without it the
+    referrals service's backfill (commands/person.py, ExactDigests) unsealed every copy after the seeding, a
+    quarter of a core for minutes, and the views, the write path and the platform at rest were measured during it.
+    One digest per copy, each its own (as many persons as referrals, none a duplicate of another); the near-match
+    digests of open referrals are not seeded (they only make the same index deeper)."""
+    await db.execute(
+        "INSERT INTO referrals.referral_blind_index (referral_id, municipality, kind, digest)"
+        " SELECT r.id, r.municipality, t.kind, sha256(t.digest || convert_to(r.participant_pseudonym, 'UTF8'))"
+        " FROM referrals.referrals r,"
+        "  (SELECT kind, digest FROM referrals.referral_blind_index WHERE referral_id = $1 AND kind = 'exact') t"
+        " WHERE r.participant_pseudonym BETWEEN $2 AND $3",
+        template,
+        f"P-SEED{start:09d}",
+        f"P-SEED{end:09d}",
+    )
 
 
 async def seed_plumbing(db: asyncpg.Connection, start: int, end: int) -> None:
@@ -192,6 +217,7 @@ async def copy_referrals(
                 f"P-SEED{start:09d}",
                 f"P-SEED{end:09d}",
             )
+            await seed_digests(db, template["id"], start, end)
             if plumbing:
                 await seed_plumbing(db, start, end)
             await db.execute(

@@ -26,6 +26,7 @@ from tests.fixtures.platform import TLS_CONTEXT, RunningPlatform
 from tests.fixtures.tenants import Tenant, register_tenant
 from tests.services.courses.support import courses_know
 from tests.services.volunteers.volunteer_tenant import known_to_volunteers
+from tests.waiting import PATIENCE_SECONDS
 
 CHROMIUM = Path(os.environ.get("PARTNERNET_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -83,7 +84,7 @@ class ConsoleClient:
 
     def __init__(self, platform: RunningPlatform) -> None:
         self.http = httpx.AsyncClient(
-            base_url=platform.base_url, timeout=10, follow_redirects=False, verify=TLS_CONTEXT
+            base_url=platform.base_url, timeout=PATIENCE_SECONDS, follow_redirects=False, verify=TLS_CONTEXT
         )
         self.csrf = ""
 

@@ -19,6 +19,7 @@ from tests.console.paging_support import every_once, walk
 from tests.console.seed import ok
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
 from tests.fixtures.tenants import register_tenant
+from tests.waiting import PATIENCE_SECONDS
 
 PAGE = 2
 
@@ -30,7 +31,7 @@ def issued_key(html: str) -> str:
 
 
 async def with_key(world: World, key: str, method: str, path: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=world.base, headers={"X-API-Key": key}, timeout=10) as api:
+    async with httpx.AsyncClient(base_url=world.base, headers={"X-API-Key": key}, timeout=PATIENCE_SECONDS) as api:
         return await api.request(method, path)
 
 

@@ -18,8 +18,9 @@ from gateway.console.messages import EN, NL
 from shared.clock import LOCAL_TIME
 from tests.console.conftest import AXE, World
 from tests.console.seed import referral
+from tests.waiting import PATIENCE_SECONDS
 
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = int(PATIENCE_SECONDS * 1000)  # a wait for what the page shows: an upper bound only
 
 
 class Session:

@@ -14,6 +14,7 @@ from tests.console.oidc_provider import Provider, serve_provider
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant
 from tests.gateway.stubs import StubbedGateway, stubbed_gateway
+from tests.waiting import PATIENCE_SECONDS
 
 CLIENT_ID = "partnernet-console"
 
@@ -49,7 +50,7 @@ async def sign_in(gateway: StubbedGateway, browser: httpx.AsyncClient, next_page
 async def test_the_provider_signs_a_person_in_with_its_role_and_scope(
     gateway: StubbedGateway, provider: Provider
 ) -> None:
-    async with httpx.AsyncClient(timeout=10) as browser:
+    async with httpx.AsyncClient(timeout=PATIENCE_SECONDS) as browser:
         back = await sign_in(gateway, browser, next_page="/console/network")
         assert back.status_code == 200, back.text
         assert re.search(r'http-equiv="refresh" content="0;url=/console/network"', back.text)
@@ -63,7 +64,7 @@ async def test_the_provider_signs_a_person_in_with_its_role_and_scope(
 
 
 async def test_the_authorization_request_asks_for_a_code_with_pkce(gateway: StubbedGateway) -> None:
-    async with httpx.AsyncClient(timeout=10) as browser:
+    async with httpx.AsyncClient(timeout=PATIENCE_SECONDS) as browser:
         started = await browser.get(f"{gateway.url}/console/sign-in/oidc/")
     query = {key: values[0] for key, values in parse_qs(urlparse(started.headers["location"]).query).items()}
     assert query["response_type"] == "code" and query["scope"] == "openid"
@@ -73,7 +74,7 @@ async def test_the_authorization_request_asks_for_a_code_with_pkce(gateway: Stub
 
 
 async def test_an_answer_that_belongs_to_another_sign_in_is_refused(gateway: StubbedGateway) -> None:
-    async with httpx.AsyncClient(timeout=10) as browser:
+    async with httpx.AsyncClient(timeout=PATIENCE_SECONDS) as browser:
         await browser.get(f"{gateway.url}/console/sign-in/oidc/")
         forged = await browser.get(
             f"{gateway.url}/console/sign-in/oidc/callback", params={"code": "stolen", "state": "someone-elses"}
@@ -86,7 +87,7 @@ async def test_an_answer_that_belongs_to_another_sign_in_is_refused(gateway: Stu
 async def test_an_id_token_made_for_another_sign_in_is_refused(gateway: StubbedGateway, provider: Provider) -> None:
     provider.nonce_override = "not-the-nonce-we-sent"
     try:
-        async with httpx.AsyncClient(timeout=10) as browser:
+        async with httpx.AsyncClient(timeout=PATIENCE_SECONDS) as browser:
             back = await sign_in(gateway, browser)
     finally:
         provider.nonce_override = None
@@ -95,7 +96,7 @@ async def test_an_id_token_made_for_another_sign_in_is_refused(gateway: StubbedG
 
 
 async def test_without_a_provider_the_console_offers_tokens_only(platform: RunningPlatform) -> None:
-    async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as browser:
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=PATIENCE_SECONDS) as browser:
         page = await browser.get("/console/sign-in")
         assert "/console/sign-in/oidc/" not in page.text
         assert (await browser.get("/console/sign-in/oidc/")).status_code == 404

@@ -13,6 +13,7 @@ from tests.console.conftest import ConsoleClient
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant, register_tenant
 from tests.referral_bodies import referral_body
+from tests.waiting import PATIENCE_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +153,7 @@ async def test_the_live_stream_is_for_library_staff_only(console: ConsoleClient,
     async with console.http.stream("GET", "/console/live/referrals") as stream:
         assert stream.status_code == 200
         assert stream.headers["content-type"].startswith("text/event-stream")
-        first = await asyncio.wait_for(stream.aiter_lines().__anext__(), 5)
+        first = await asyncio.wait_for(stream.aiter_lines().__anext__(), PATIENCE_SECONDS)
         assert first.startswith((":", "retry"))
 
 

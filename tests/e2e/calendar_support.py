@@ -17,7 +17,7 @@ from launcher.mail_catcher import MailCatcher
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_body, meetings, soon
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_SECONDS, eventually
 
 CONTENT_LINE = re.compile(
     r"^(?P<name>[A-Za-z0-9-]+)(?P<params>(;[A-Za-z0-9-]+=(\"[^\"]*\"|[^\";:,]*))*):(?P<value>.*)$"
@@ -206,7 +206,7 @@ def traces_of(who: dict[str, str]) -> list[str]:
 
 async def signed_up(site: str, catcher: MailCatcher, municipality: str, session_id: str, who: dict[str, str]) -> str:
     """Signed up on the public calendar and confirmed from the e-mail: the resident's link."""
-    async with httpx.AsyncClient(base_url=site, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=site, timeout=PATIENCE_SECONDS) as web:
         answer = await web.post(f"/m/{municipality}/courses/{session_id}", data=who)
         assert answer.status_code == 200, answer.text
         link = link_in(await message_about(catcher, who["email"], "Bevestig"))

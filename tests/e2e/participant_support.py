@@ -16,7 +16,7 @@ from services.referrals.store import participants as participant_store
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import referral_body
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_SECONDS, eventually
 
 PERSON = {"name": "Fatima El Amrani", "birth_date": "1984-03-02", "phone": "0612345678"}
 
@@ -34,7 +34,7 @@ _addresses = (f"127.0.{n // 250}.{n % 250 + 2}" for n in itertools.count(250))
 
 def participant(platform: RunningPlatform) -> httpx.AsyncClient:
     transport = httpx.AsyncHTTPTransport(local_address=next(_addresses))
-    return httpx.AsyncClient(base_url=platform.base_url, transport=transport, timeout=10)
+    return httpx.AsyncClient(base_url=platform.base_url, transport=transport, timeout=PATIENCE_SECONDS)
 
 
 # Vowel sounds spelled with more letters: each one syllable ("nieuw", "mooi", "bijna", "huis").

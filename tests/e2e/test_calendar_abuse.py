@@ -19,7 +19,7 @@ from tests.e2e.calendar_support import link_in, message_about, received, schedul
 from tests.fixtures.platform import RunningPlatform, another_gateway
 from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_tenant
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_SECONDS, eventually
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ async def test_a_flood_from_one_address_is_held_back_and_takes_nothing(
 ) -> None:
     before = await registrations_of(platform, session_id)
     flooded = [address() for _ in range(8)]
-    async with httpx.AsyncClient(base_url=strict_site, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=strict_site, timeout=PATIENCE_SECONDS) as web:
         answers = [
             await web.post(f"/m/{tenant.municipality}/courses/{session_id}", data={"name": "Bot", "email": email})
             for email in flooded
@@ -82,7 +82,7 @@ async def test_one_email_address_cannot_be_signed_up_without_end(
         (await schedule(platform, tenant.staff_b, capacity=2, days=20 + n))["session"]["id"]
         for n in range(SIGN_UPS_PER_ADDRESS + 1)
     ]
-    async with httpx.AsyncClient(base_url=site, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=site, timeout=PATIENCE_SECONDS) as web:
         answers = [
             await web.post(f"/m/{tenant.municipality}/courses/{s}", data={"name": "Iemand", "email": victim})
             for s in sessions
@@ -117,7 +117,7 @@ async def test_bad_input_gets_a_400_page_naming_the_field_and_changes_nothing(
     platform: RunningPlatform, tenant: Tenant, session_id: str, site: str, form: dict[str, str], wrong: str
 ) -> None:
     before = await registrations_of(platform, session_id)
-    async with httpx.AsyncClient(base_url=site, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=site, timeout=PATIENCE_SECONDS) as web:
         answer = await web.post(f"/m/{tenant.municipality}/courses/{session_id}", data=form)
     assert answer.status_code == 400, answer.text
     assert f'href="#{wrong}"' in answer.text and 'aria-invalid="true"' in answer.text
@@ -136,7 +136,7 @@ async def test_nonsense_never_gets_a_5xx(platform: RunningPlatform, tenant: Tena
     base = f"/m/{tenant.municipality}"
     before = await registrations_of(platform, session_id)
     good = {"name": "Ab", "email": address()}
-    async with httpx.AsyncClient(base_url=site, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=site, timeout=PATIENCE_SECONDS) as web:
         answers = {
             "unknown session": await web.post(f"{base}/courses/{uuid.uuid4()}", data=good),
             "staff training": await web.post(f"{base}/courses/{staff_only}", data=good),
@@ -163,7 +163,7 @@ async def test_links_cannot_be_guessed_and_guessing_locks_out(
     platform: RunningPlatform, tenant: Tenant, session_id: str, strict_site: str, mail_catcher: MailCatcher
 ) -> None:
     email = address()
-    async with httpx.AsyncClient(base_url=strict_site, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=strict_site, timeout=PATIENCE_SECONDS) as web:
         assert (
             await web.post(f"/m/{tenant.municipality}/courses/{session_id}", data={"name": "Echt", "email": email})
         ).status_code == 200

@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import (
 
 from shared.tenancy import Role
 from tests.fixtures.platform import RunningPlatform, another_gateway
+from tests.waiting import PATIENCE_SECONDS
 
 EXAMPLES_PER_OPERATION = 2
 # 503/504 are documented answers (a service away or slow); a 500 never is.
@@ -61,7 +62,7 @@ def fuzz(document: dict[str, Any], base_url: str, token: str) -> tuple[dict[str,
         )
         def check(case: Any) -> None:
             headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex}
-            response = case.call(base_url=base_url, headers=headers, timeout=10)
+            response = case.call(base_url=base_url, headers=headers, timeout=PATIENCE_SECONDS)
             answers.setdefault(f"{case.method.upper()} {case.path}", []).append(response.status_code)
             assert response.status_code != 500, f"500 for {case.method} {case.formatted_path}: {response.text}"
             case.validate_response(response, checks=CHECKS, headers=headers)

@@ -16,7 +16,7 @@ from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import referral_body
 from tests.services.referrals.conftest import now, pooled_tenant, work_at
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_SECONDS, eventually
 
 
 @dataclass
@@ -34,7 +34,7 @@ class EventStream:
         self.response = response
         self.lines = response.aiter_lines()
 
-    async def next(self, timeout: float = 10.0) -> Event:
+    async def next(self, timeout: float = PATIENCE_SECONDS) -> Event:
         async def read() -> Event:
             event = Event()
             async for line in self.lines:

@@ -31,6 +31,7 @@ from shared.tenancy import Actor, Role
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant, register_tenant
 from tests.referral_bodies import referral_body
+from tests.waiting import PATIENCE_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def lost(platform: RunningPlatform) -> Iterator[LostReplies]:
 async def rpc(platform: RunningPlatform) -> AsyncIterator[RpcClient]:
     connection = await nats.connect(platform.settings.nats_url)
     try:
-        yield RpcClient(connection, timeout=5)
+        yield RpcClient(connection, timeout=PATIENCE_SECONDS)
     finally:
         await connection.close()
 

@@ -14,6 +14,7 @@ from shared.tokens import TokenIssuer
 from tests.fixtures.platform import RunningPlatform, another_gateway, make_settings
 from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import consent_body, referral_body
+from tests.waiting import PATIENCE_SECONDS
 
 PROBLEM = "application/problem+json"
 
@@ -150,7 +151,9 @@ async def test_a_service_that_does_not_answer_is_a_503_problem_not_a_hang(tmp_pa
         settings = make_settings(lonely_broker.url, database_url, tmp_path / "data")
         async with another_gateway(settings) as url:
             token = TokenIssuer(settings.jwt_secret).issue(Actor(subject="op", role=Role.OPERATOR))
-            async with httpx.AsyncClient(base_url=url, timeout=10, headers={"Authorization": f"Bearer {token}"}) as api:
+            async with httpx.AsyncClient(
+                base_url=url, timeout=PATIENCE_SECONDS, headers={"Authorization": f"Bearer {token}"}
+            ) as api:
                 referral = await api.get("/api/v1/referrals/01a226a7-0000-7000-8000-000000000000")
                 health = await api.get("/health")
     assert referral.status_code == 503

@@ -45,7 +45,7 @@ from tests.services.volunteers.volunteer_tenant import (
     start_intern,
     volunteer_tenant,
 )
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_SECONDS, eventually
 
 
 def acts_of(overview: dict[str, Any], partner_id: str) -> dict[str, Any] | None:
@@ -142,7 +142,7 @@ async def test_a_volunteer_organisations_trainings_and_a_schools_interns_show_in
     assert (school_row["interns_supplied"], school_row["intern_hours"]) == ("<5", "*")
 
     # The volunteers service's operation, as the annual report calls it: another period counts nothing.
-    rpc = RpcClient(platform.services["courses"].broker.connection, timeout=10)
+    rpc = RpcClient(platform.services["courses"].broker.connection, timeout=PATIENCE_SECONDS)
     coordinator = Actor(subject="report", role=Role.COORDINATOR, municipality=vt.municipality)
     before = await rpc.call(
         volunteer_ops.VOLUNTEER_PARTNER_ACTS,
@@ -231,7 +231,7 @@ async def test_a_partner_run_course_and_a_referrers_tailored_education_show_in_t
         referrer_row["education_places_taken"],
     ) == (2, 1, 1, "<5")
 
-    rpc = RpcClient(platform.services["courses"].broker.connection, timeout=10)
+    rpc = RpcClient(platform.services["courses"].broker.connection, timeout=PATIENCE_SECONDS)
     staff = Actor(subject="report", role=Role.STAFF, municipality=tenant.municipality, library=tenant.library_a)
     before = await rpc.call(
         course_ops.COURSES_PARTNER_ACTS,

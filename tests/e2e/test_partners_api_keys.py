@@ -12,6 +12,7 @@ from shared.tenancy import Actor, Role
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import referral_body
+from tests.waiting import PATIENCE_SECONDS
 
 
 async def issue(platform: RunningPlatform, token: str, partner_id: str, *scopes: str) -> dict:
@@ -86,7 +87,7 @@ async def test_keys_are_managed_by_the_partner_itself(
 
 async def test_only_the_platform_asks_whose_a_key_is(platform: RunningPlatform, tenant: Tenant) -> None:
     issued = await issue(platform, tenant.partner_a_token, tenant.partner_a, "feed:read")
-    rpc = RpcClient(platform.services["partners"].broker.connection, timeout=5)
+    rpc = RpcClient(platform.services["partners"].broker.connection, timeout=PATIENCE_SECONDS)
     system = Actor(subject="system", role=Role.OPERATOR)
     identity = await rpc.call(ops.AUTHENTICATE_API_KEY, system, AuthenticateApiKey(key=issued["key"]))
     assert str(identity.partner_id) == tenant.partner_a and identity.municipality == tenant.municipality

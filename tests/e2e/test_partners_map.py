@@ -13,6 +13,7 @@ from shared.rpc import RpcClient
 from shared.tenancy import Actor, Role
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant, register_tenant
+from tests.waiting import PATIENCE_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +141,7 @@ async def test_the_overview_counts_active_partnerships_within_the_callers_scope(
     platform: RunningPlatform, network: dict[str, Any]
 ) -> None:
     tenant: Tenant = network["tenant"]
-    rpc = RpcClient(platform.services["partners"].broker.connection, timeout=5)
+    rpc = RpcClient(platform.services["partners"].broker.connection, timeout=PATIENCE_SECONDS)
 
     async def figures(actor: Actor) -> tuple[dict[str, int], dict[str, int]]:
         found = await rpc.call(ops.PARTNERS_STATISTICS, actor, GetPartnersStatistics())

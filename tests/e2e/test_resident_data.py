@@ -30,6 +30,7 @@ from tests.fixtures.platform import RunningPlatform, another_gateway
 from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_body, course_tenant, meetings, partnership_known_to_courses, soon
 from tests.services.volunteers.volunteer_tenant import register_partner
+from tests.waiting import PATIENCE_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +200,7 @@ async def test_export_has_everything_and_erasure_leaves_nothing_of_the_person_in
     assert (await residents_seen(platform, tenant.staff_a, session_id)).status_code == 200
 
     # The resident's export, by their link: what they gave, where they stand, how long it is kept, who read it.
-    async with httpx.AsyncClient(base_url=site, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=site, timeout=PATIENCE_SECONDS) as web:
         page = await web.get(link)
         assert f"{link}/export" in page.text and "Download je gegevens" in page.text
         exported = await web.get(f"{link}/export")
@@ -235,7 +236,7 @@ async def test_export_has_everything_and_erasure_leaves_nothing_of_the_person_in
         places = (await api.get(f"/api/v1/sessions/{session_id}")).json()
     assert (places["confirmed"], places["waitlisted"]) == (1, 1)  # the place went to the next in line
     # The other erases through their own link.
-    async with httpx.AsyncClient(base_url=site, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=site, timeout=PATIENCE_SECONDS) as web:
         assert (await web.post(f"{own_link}/erase")).status_code == 200
         after = json.loads((await web.get(f"{link}/export")).text)
     assert (after["name"], after["email"], after["phone"], after["kept_until"]) == (None, None, None, None)

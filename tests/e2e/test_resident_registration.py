@@ -26,6 +26,7 @@ from tests.fixtures.platform import RunningPlatform, another_gateway
 from tests.fixtures.tenants import Tenant
 from tests.services.courses.support import course_events, course_tenant
 from tests.services.referrals.conftest import now
+from tests.waiting import PATIENCE_SECONDS
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,7 @@ async def site(platform: RunningPlatform) -> AsyncIterator[str]:
 
 
 def browse(site: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=site, timeout=10)
+    return httpx.AsyncClient(base_url=site, timeout=PATIENCE_SECONDS)
 
 
 def resident(name: str) -> dict[str, str]:

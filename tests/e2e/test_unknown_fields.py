@@ -26,6 +26,7 @@ from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import referral_body
 from tests.services.courses.support import course_body, course_tenant
 from tests.services.volunteers.volunteer_tenant import known_to_volunteers
+from tests.waiting import PATIENCE_SECONDS
 
 SERVICES = ["partners", "referrals", "courses (a nested struct)", "volunteers"]
 
@@ -132,7 +133,9 @@ async def test_a_service_refuses_an_unknown_field_in_an_operation_too(platform: 
     broker = platform.services["partners"].broker
     body = {**msgspec.to_builtins(GetPartner(partner_id=uuid.uuid4())), "municipality": "elders"}
     request = RpcRequest(actor=Actor(subject="test", role=Role.OPERATOR), body=msgspec.Raw(msgspec.json.encode(body)))
-    response = await broker.request(msgspec.json.encode(request), rpc_subject("partners", "get_partner"), timeout=5)
+    response = await broker.request(
+        msgspec.json.encode(request), rpc_subject("partners", "get_partner"), timeout=PATIENCE_SECONDS
+    )
     reply = msgspec.json.decode(response.body, type=RpcReply)
     assert reply.error is not None and reply.error.code == "invalid-input"
     assert "unknown field `municipality`" in reply.error.detail

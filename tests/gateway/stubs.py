@@ -30,6 +30,7 @@ from shared.settings import Settings
 from shared.tenancy import Actor
 from tests.fixtures.platform import TLS_CONTEXT, telemetry_for
 from tests.serving import serving
+from tests.waiting import PATIENCE_SECONDS
 
 Q = TypeVar("Q")
 A = TypeVar("A")
@@ -80,7 +81,7 @@ class StubbedGateway:
     def client(self, token: str | None = None, **headers: str) -> httpx.AsyncClient:
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=10, verify=TLS_CONTEXT)
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=PATIENCE_SECONDS, verify=TLS_CONTEXT)
 
 
 async def every_tenant_exists(actor: Actor, query: ResolveActorScope) -> ActorScope:

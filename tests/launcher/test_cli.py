@@ -22,6 +22,7 @@ from shared.messaging import SERVICES
 from shared.settings import secret_from_data_dir
 from tests.processes import processes_using
 from tests.referral_bodies import referral_body
+from tests.waiting import PATIENCE_SECONDS
 
 BIN = Path(sys.executable).parent
 READY_LINE = "Ctrl-C stops everything."
@@ -90,10 +91,10 @@ def test_up_says_each_step_becomes_healthy_keeps_its_data_and_stops_cleanly(tmp_
         assert said_in_order(lines, steps), "\n".join(lines)
         assert any("new store" in line for line in lines) and any("initialised" in line for line in lines)
         assert any(f"http://127.0.0.1:{port}/asyncapi.json" in line for line in lines), "\n".join(lines)
-        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
-        assert httpx.get(f"http://127.0.0.1:{port}/schema/openapi.json", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=PATIENCE_SECONDS).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/schema/openapi.json", timeout=PATIENCE_SECONDS).status_code == 200
         # The demo's courses are on its residents' calendar (what each holds: tests/launcher/test_demo_courses.py).
-        feed = httpx.get(f"http://127.0.0.1:{port}/m/zuidstad/courses.ics", timeout=5).text
+        feed = httpx.get(f"http://127.0.0.1:{port}/m/zuidstad/courses.ics", timeout=PATIENCE_SECONDS).text
         assert "Klik & Tik: de basis (1/4)" in feed and "Grip op je geld (1/4)" in feed, feed
         first_partners = sorted(re.findall(r"partner (.+?) \(([0-9a-f-]{36})\)", "\n".join(lines)))
         assert len(first_partners) == 5
@@ -136,7 +137,9 @@ def test_up_says_each_step_becomes_healthy_keeps_its_data_and_stops_cleanly(tmp_
             timeout=START_LIMIT_SECONDS,  # seconds on a quiet machine; a busy one takes much longer to start Python
         ).stdout.strip()
         response = httpx.get(
-            f"http://127.0.0.1:{port}/api/v1/partners", timeout=5, headers={"Authorization": f"Bearer {token}"}
+            f"http://127.0.0.1:{port}/api/v1/partners",
+            timeout=PATIENCE_SECONDS,
+            headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 200
         assert len(response.json()["items"]) == 5
@@ -160,12 +163,12 @@ def notices_reach_the_mail_catcher_and_the_console(lines: list[str], port: int, 
         f"{base}/api/v1/referrals/agreements",
         json={"partner_id": partner_id},
         headers={"Authorization": f"Bearer {coordinator}"},
-        timeout=10,
+        timeout=PATIENCE_SECONDS,
     )
     assert agreed.status_code in (201, 409), agreed.text
     body = referral_body("bibliotheek-zuidstad-centrum", partner_id)
     submitted = httpx.post(
-        f"{base}/api/v1/referrals", json=body, headers={"Authorization": f"Bearer {partner}"}, timeout=10
+        f"{base}/api/v1/referrals", json=body, headers={"Authorization": f"Bearer {partner}"}, timeout=PATIENCE_SECONDS
     )
     assert submitted.status_code == 201, submitted.text
     reference = submitted.json()["id"][-8:]
@@ -177,7 +180,7 @@ def notices_reach_the_mail_catcher_and_the_console(lines: list[str], port: int, 
         time.sleep(0.2)
     assert [m["Subject"] for m in caught] == [f"Nieuwe doorverwijzing {reference}"]
     assert body["participant"]["name"] not in caught[0].as_string()
-    with httpx.Client(base_url=base, timeout=10) as console:
+    with httpx.Client(base_url=base, timeout=PATIENCE_SECONDS) as console:
         csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', console.get("/console/sign-in").text)
         assert csrf is not None
         console.post("/console/sign-in", data={"token": operator, "csrf_token": csrf.group(1)})

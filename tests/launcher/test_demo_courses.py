@@ -16,6 +16,7 @@ from launcher.demo_courses import COURSES
 from shared.clock import LOCAL_TIME, local_today
 from shared.tenancy import Role
 from tests.fixtures.platform import RunningPlatform
+from tests.waiting import PATIENCE_SECONDS
 
 
 def seed(platform: RunningPlatform, data_dir: Path) -> list[str]:
@@ -28,7 +29,7 @@ async def test_the_demo_seeds_published_courses_of_its_libraries_and_a_partner_o
 ) -> None:
     said = await asyncio.to_thread(seed, platform, tmp_path)
     assert any("/m/zuidstad/courses" in line for line in said)
-    async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=PATIENCE_SECONDS) as web:
         calendar = await web.get("/m/zuidstad/courses.ics")
         page = await web.get("/m/zuidstad/courses")
     assert calendar.status_code == 200 and page.status_code == 200
@@ -53,7 +54,7 @@ async def test_the_demo_seeds_published_courses_of_its_libraries_and_a_partner_o
         assert datetime.fromisoformat(session["starts_at"]).astimezone(LOCAL_TIME).date() > local_today()
 
     # Two partners publish as open data: the municipality's HSDS API has them, their course, and no one else.
-    async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=PATIENCE_SECONDS) as web:
         organizations = (await web.get("/m/zuidstad/hsds/organizations", params={"per_page": 200})).json()
         services = (await web.get("/m/zuidstad/hsds/services", params={"per_page": 200})).json()
     assert any("/m/zuidstad/hsds/" in line for line in said)
@@ -64,6 +65,6 @@ async def test_the_demo_seeds_published_courses_of_its_libraries_and_a_partner_o
 
     # A second seed (up --demo on the same data) finds them and adds none.
     await asyncio.to_thread(seed, platform, tmp_path)
-    async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=PATIENCE_SECONDS) as web:
         again = (await web.get("/m/zuidstad/courses.ics")).text
     assert again.count("BEGIN:VEVENT") == len(expected)

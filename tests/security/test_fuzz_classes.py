@@ -25,6 +25,7 @@ from tests.e2e.test_isolation_routes import Examples
 from tests.fixtures.platform import RunningPlatform, another_gateway
 from tests.fixtures.tenants import Tenant
 from tests.security.test_server_errors import OPERATION_METHODS, concrete
+from tests.waiting import PATIENCE_SECONDS
 
 Operation = tuple[str, str, dict[str, Any]]
 # One of each class, not every member: the suite runs this on every change, and each class already failed alone
@@ -197,7 +198,7 @@ async def test_no_bad_input_of_these_classes_is_a_server_error(
     for role, token in callers.items():
         headers = {"Authorization": f"Bearer {token}"}
         limits = httpx.Limits(max_connections=CONCURRENCY)
-        async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=30, limits=limits) as api:
+        async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=PATIENCE_SECONDS, limits=limits) as api:
             for method, path, operation in every_operation(document):
                 # Numbers reach each role's own checks in the services; encodings and header shapes are read by
                 # the gateway before any role matters, so the operator (who gets furthest) tries those.

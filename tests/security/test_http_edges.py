@@ -17,6 +17,7 @@ from tests.fixtures.platform import RunningPlatform, another_gateway
 from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import referral_body
 from tests.serving import serving
+from tests.waiting import PATIENCE_SECONDS
 
 
 async def raw_request(base_url: str, head: bytes) -> tuple[bytes, int]:
@@ -75,7 +76,7 @@ async def test_anyone_on_the_host_cannot_dodge_the_participant_pages_lockout_wit
     own_gateway: str,
 ) -> None:
     """From loopback, each wrong guess claiming another client address: all of them are this one client."""
-    async with httpx.AsyncClient(base_url=own_gateway, timeout=10) as guesser:
+    async with httpx.AsyncClient(base_url=own_gateway, timeout=PATIENCE_SECONDS) as guesser:
         statuses = [
             (await guesser.get(f"/p/{guess}", headers={"x-forwarded-for": f"203.0.113.{n}"})).status_code
             for n, guess in enumerate(("AAAA-AAAA", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE", "FFFF-FFFF", "GGGG-GGGG"))

@@ -19,6 +19,7 @@ from gateway.idempotency import BUCKET
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant
 from tests.referral_bodies import referral_body
+from tests.waiting import PATIENCE_SECONDS
 
 PERSON = {"name": "Yasmina Okafor-Dekker", "birth_date": "1979-11-23", "phone": "0687654321"}
 EMAIL = "yasmina.okafor@voorbeeld.example"
@@ -70,7 +71,7 @@ async def bucket_entries(platform: RunningPlatform) -> list[bytes]:
         subscription = await js.subscribe(f"$KV.{BUCKET}.>", ordered_consumer=True, config=newest)
         values = []
         while True:
-            message = await subscription.next_msg(timeout=10)
+            message = await subscription.next_msg(timeout=PATIENCE_SECONDS)
             if (message.headers or {}).get("KV-Operation") not in ("DEL", "PURGE"):
                 values.append(message.data)
             if message.metadata.num_pending == 0:

@@ -37,6 +37,7 @@ from shared.retention import (
 from shared.settings import Settings
 from shared.unit_of_work import Transaction, UnitOfWork
 from tests.fixtures.platform import telemetry_for
+from tests.waiting import PATIENCE_SECONDS
 
 NOW = datetime(2031, 6, 1, 12, tzinfo=UTC)
 WINDOWS = Windows(outbox=timedelta(days=30), inbox=timedelta(days=90))
@@ -240,7 +241,7 @@ async def test_writers_are_not_blocked_while_a_prune_holds_its_batch(kernel: Asy
                 outbox_row(kernel, created=NOW, sent=NOW),
                 inbox_row(kernel, "referrals-enrolments", NOW),
             ),
-            timeout=10,
+            timeout=PATIENCE_SECONDS,
         )
         await sweep.commit()
     assert await ids(kernel, "outbox") == set(written[:2])

@@ -25,7 +25,7 @@ from tests.services.volunteers.volunteer_tenant import (
     give_certificate,
     opening_for,
 )
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_SECONDS, eventually
 
 # Distinctive, so that a hit is a leak and not a coincidence (a name part like "Jan" would be in everything).
 PARTICIPANT = {
@@ -214,7 +214,7 @@ async def resident_flows(platform: RunningPlatform, vt: VolunteerTenant, scenari
     downloads their data, cancels and erases; the library's staff erase too (issue 22)."""
     await courses_know(platform, vt.base)
     session_id = (await schedule(platform, vt.staff_a, capacity=2))["session"]["id"]
-    async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as web:
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=PATIENCE_SECONDS) as web:
         signed_up = await web.post(f"/m/{vt.municipality}/courses/{session_id}", data=RESIDENT)
         assert signed_up.status_code == 200, signed_up.text
         async with platform.services["courses"].sessions() as session:

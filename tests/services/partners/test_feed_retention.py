@@ -31,6 +31,7 @@ from shared.tenancy import Actor, Role
 from shared.unit_of_work import UnitOfWork
 from tests.fixtures.platform import RunningPlatform
 from tests.fixtures.tenants import Tenant
+from tests.waiting import PATIENCE_SECONDS
 
 NOW = datetime(2031, 6, 1, 12, tzinfo=UTC)
 WINDOW = timedelta(days=90)
@@ -200,7 +201,8 @@ async def test_a_writer_is_not_blocked_while_a_prune_holds_its_batch(feed: Feed)
 
         # Appends for the same partner and another, and a reader, in their own transactions, during the prune.
         appended = await asyncio.wait_for(
-            asyncio.gather(feed.entry(NOW), feed.entry(NOW, partner=OTHER), feed.read(after=0)), timeout=10
+            asyncio.gather(feed.entry(NOW), feed.entry(NOW, partner=OTHER), feed.read(after=0)),
+            timeout=PATIENCE_SECONDS,
         )
         assert len(appended[2]) == 3  # the reader still sees what the prune has not committed
         await sweep.commit()

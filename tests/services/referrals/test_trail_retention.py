@@ -20,6 +20,7 @@ from services.referrals.store.retention import PRUNE_TRAILS
 from shared.contracts.referrals.api.participant_data import EraseParticipantData
 from tests.fixtures.platform import RunningPlatform
 from tests.services.referrals.conftest import KnownTenant, now, submit, submit_command, work_at
+from tests.waiting import PATIENCE_SECONDS
 
 WINDOW = timedelta(days=365)
 
@@ -112,7 +113,8 @@ async def test_steps_and_reads_are_written_while_a_sweep_holds_its_batch(
                 )
 
         await asyncio.wait_for(
-            asyncio.gather(a_step_of_another_referral(), read_by_staff(platform, other, known.library_a)), timeout=10
+            asyncio.gather(a_step_of_another_referral(), read_by_staff(platform, other, known.library_a)),
+            timeout=PATIENCE_SECONDS,
         )
         await sweep.commit()
     history, reads, _ = await trail(platform, other)

@@ -81,7 +81,7 @@ class Participant(msgspec.Struct, frozen=True, kw_only=True):
     email: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
-class GivenParticipant(Participant, frozen=True, kw_only=True):
+class GivenParticipant(Participant, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The participant as a request gives them: the phone number and e-mail address follow the vocabulary's rules,
     as everywhere else in the API."""
 
@@ -97,7 +97,7 @@ class ContactPerson(msgspec.Struct, frozen=True, kw_only=True):
     email: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
-class GivenContactPerson(ContactPerson, frozen=True, kw_only=True):
+class GivenContactPerson(ContactPerson, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A contact person as a request gives one: phone and e-mail address by the vocabulary's rules."""
 
     phone: Phone | None = None

@@ -123,7 +123,9 @@ async def test_a_slow_service_is_a_504_problem_naming_it(lonely_nats: str, tmp_p
             elapsed = time.monotonic() - started
     body = assert_problem(response, 504, "service-timeout")
     assert body["service"] == "partners"
-    assert elapsed < 0.9, "the gateway answers at its deadline, not when the service finally does"
+    # The service answers only after the response came, so any answer is the gateway's own; within the product's
+    # default deadline (5 s) it is the 0.3 s one set here. A bound near 0.3 s would measure the machine's load.
+    assert elapsed < Settings().rpc_timeout_seconds, "the gateway answers at its deadline, not the default one"
 
 
 @contextlib.contextmanager

@@ -125,7 +125,7 @@ async def test_idle_pull_consumers_run_for_seconds_without_a_crash_or_restart(
         async def consumed() -> bool:
             return bool(handled)
 
-        await eventually(consumed, timeout=5, what="the message published after the wait")
+        await eventually(consumed, what="the message published after the wait")
     finally:
         await broker.stop()
         await nc.jetstream().delete_stream(stream)

@@ -5,6 +5,7 @@ No name is compared, stored or logged in clear; a name given at the desk is hash
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -207,33 +208,39 @@ BACKFILL_BATCH = 500
 
 
 class ExactDigests:
-    """Gives referrals that hold personal data but no exact digest one, once per process start: those closed
-    before the exact digest was kept with the data lost it to the sweep, and without it their person's export or
-    erasure would not find them. A periodic job (every replica; the insert ignores a digest another wrote)."""
+    """Gives referrals that hold personal data but no exact digest one: those closed before the exact digest was
+    kept with the data lost it to the sweep, and without it their person's export or erasure would not find them.
+    Such referrals are marked (migration 016: the old ones, and any whose digest is removed while it holds personal
+    data), so a run with nothing due is a probe of an empty partial index. A periodic job (every replica; the
+    insert ignores a digest another wrote)."""
 
     def __init__(self, work: UnitOfWork, vault: ParticipantVault, index: BlindIndex) -> None:
         self.work, self.vault, self.index = work, vault, index
-        self.done = False
 
     async def run(self) -> int:
-        if self.done:
-            return 0
-        added, after = 0, None
+        added = 0
         while True:
             async with self.work.transaction() as tx:
-                rows = await person_store.held_without_digest(tx.session, after, BACKFILL_BATCH)
-                digests = []
-                for row in rows:
-                    person = self.vault.unseal(row.participant_sealed)
-                    keys = self.index.keys_for(person.name, person.birth_date)
-                    if keys is not None:  # no birth date: no digest, as at submission
-                        digests.append({"referral_id": row.id, "municipality": row.municipality, "digest": keys.exact})
-                await person_store.add_exact_digests(tx.session, digests)
+                rows = await person_store.held_without_digest(tx.session, BACKFILL_BATCH)
+                if not rows:
+                    break
+                # Unsealing and hashing a batch is ~45 ms of CPU: in a thread, so that the service's event loop
+                # answers meanwhile (measured: the loop's longest pause 10 ms instead of the batch's 67 ms, for
+                # 1.4 ms more CPU per batch than unsealing in the loop).
+                digests = await asyncio.to_thread(self._digests, rows)
+                await person_store.add_exact_digests(tx.session, [row.id for row in rows], digests)
             added += len(digests)
             if len(rows) < BACKFILL_BATCH:
                 break
-            after = rows[-1].id
-        self.done = True
         if added:
             log.info("gave %d referrals that hold personal data their exact digest", added)
         return added
+
+    def _digests(self, rows: list[sa.Row]) -> list[dict[str, object]]:
+        digests: list[dict[str, object]] = []
+        for row in rows:
+            person = self.vault.unseal(row.participant_sealed)
+            keys = self.index.keys_for(person.name, person.birth_date)
+            if keys is not None:  # no birth date: no digest, as at submission (and no longer due)
+                digests.append({"referral_id": row.id, "municipality": row.municipality, "digest": keys.exact})
+        return digests

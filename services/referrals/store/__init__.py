@@ -100,6 +100,8 @@ referrals = sa.Table(
     sa.Column("consent_revocation", JSONB),
     sa.Column("consent_recorded_as", sa.Text),  # before migration 005, consent named its receiver in free text
     sa.Column("arrival", sa.Text),  # an Arrival: a walk-in or self-referral, without any partner (migration 007)
+    # Its exact digest is to be given back (migration 016; commands/person.py ExactDigests): true or NULL.
+    sa.Column("exact_digest_due", sa.Boolean),
     sa.CheckConstraint(
         "CASE WHEN arrival IS NULL THEN (referring_partner_id IS NULL) <> (referring_library IS NULL) "
         "ELSE referring_partner_id IS NULL AND referring_library IS NULL AND receiving_partner_id IS NULL END",
@@ -142,6 +144,11 @@ referrals = sa.Table(
     sa.Index("referrals_awaiting_expiry", "expires_at", postgresql_where=sa.text("status = 'submitted'")),
     sa.Index("referrals_awaiting_erasure", "erase_after", postgresql_where=sa.text("anonymised_at IS NULL")),
     sa.Index("referrals_consent_in_force", "consent_valid_until", postgresql_where=sa.text("consent_ended_at IS NULL")),
+    sa.Index(
+        "referrals_exact_digest_due",
+        "id",
+        postgresql_where=sa.text("exact_digest_due AND participant_sealed IS NOT NULL AND anonymised_at IS NULL"),
+    ),
 )
 
 referral_history = sa.Table(

@@ -106,22 +106,29 @@ async def newest_per_library(session: AsyncSession, municipality: str, digest: b
     return newest
 
 
-async def held_without_digest(session: AsyncSession, after: UUID | None, limit: int) -> list[sa.Row]:
-    """Referrals that hold personal data but no exact digest, in id order after `after`: closed before the exact
-    digest was kept with the data, or without a birth date (which makes none)."""
-    b = blind_index
-    digested = sa.exists().where(b.c.referral_id == referrals.c.id, b.c.kind == EXACT)
+def _digest_due() -> list[sa.ColumnElement[bool]]:
+    # The predicate of the partial index `referrals_exact_digest_due` (migration 016), so that it answers.
+    r = referrals
+    return [r.c.exact_digest_due, r.c.participant_sealed.is_not(None), r.c.anonymised_at.is_(None)]
+
+
+async def held_without_digest(session: AsyncSession, limit: int) -> list[sa.Row]:
+    """Referrals that hold personal data and whose exact digest is due, in id order: closed before the exact
+    digest was kept with the data, or whose digest was removed since (migration 016 marks both). With nothing
+    due, a probe of an empty partial index."""
     statement = (
         sa.select(referrals.c.id, referrals.c.municipality, referrals.c.participant_sealed)
-        .where(referrals.c.participant_sealed.is_not(None), referrals.c.anonymised_at.is_(None), ~digested)
+        .where(*_digest_due())
         .order_by(referrals.c.id)
         .limit(limit)
     )
-    if after is not None:
-        statement = statement.where(referrals.c.id > after)
     return list((await session.execute(statement)).all())
 
 
-async def add_exact_digests(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+async def add_exact_digests(session: AsyncSession, done: list[UUID], rows: list[dict[str, object]]) -> None:
+    """The digests of a batch, and its referrals no longer due (also those without a birth date: none to give)."""
     if rows:
         await session.execute(insert(blind_index).on_conflict_do_nothing(), [{"kind": EXACT, **row} for row in rows])
+    if done:
+        r = referrals
+        await session.execute(r.update().where(r.c.id.in_(done), *_digest_due()).values(exact_digest_due=None))

@@ -21,7 +21,6 @@ from typing import Any
 import asyncpg
 import nats
 import pytest
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from launcher.cli import settings_for_data_dir
 from launcher.embedded import EmbeddedPostgres, free_port
@@ -30,7 +29,7 @@ from services.partners.domain.feeds import FEED_STREAM, feed_durable
 from tests.faults.ledger import Ledger, feed_copies, settle_deliveries, stored_referrals, submitted_events
 from tests.faults.stack import FaultTenant, register_tenant
 from tests.serving import on_this_machine, serving
-from tests.waiting import eventually
+from tests.waiting import eventually, stream_messages
 
 BIN = Path(sys.executable).parent
 PASSPHRASE = "correct horse battery staple"
@@ -109,25 +108,8 @@ async def deliveries_now(database_url: str) -> dict[str, str]:
 
 async def feed_stream_copies(nats_url: str, partner_id: str) -> Counter[str]:
     """event id -> copies on the partner's NATS feed subject (what a partner reading over NATS gets)."""
-    nc = await nats.connect(nats_url)
-    try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe(
-            f"feeds.{partner_id}",
-            stream=FEED_STREAM,
-            config=ConsumerConfig(ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=30),
-        )
-        copies: Counter[str] = Counter()
-        while True:
-            try:
-                batch = await sub.fetch(500, timeout=2)
-            except TimeoutError:
-                break
-            copies.update(json.loads(msg.data)["event_id"] for msg in batch)
-        await sub.unsubscribe()
-        return copies
-    finally:
-        await nc.close()
+    found = await stream_messages(nats_url, FEED_STREAM, f"feeds.{partner_id}")
+    return Counter(json.loads(msg.data)["event_id"] for msg in found)
 
 
 async def has_feed_consumer(nats_url: str, partner_id: str) -> bool:

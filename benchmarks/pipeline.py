@@ -19,7 +19,6 @@ from benchmarks.driving import BenchTenant, Target, run_loadgen, write_spec
 from benchmarks.idle import cpu_snapshot
 from benchmarks.loadgen import percentile
 
-FEED_CHANNEL = "partnernet_feeds_partners"  # NOTIFY at the commit of feed entries (partners migration 004)
 # Entries commit out of position order only between transactions running at once (a consumer's batch is at most
 # 64): a window this far behind the highest position seen finds every one of them.
 FEED_LOOKBACK = 1024
@@ -29,9 +28,12 @@ class FeedWatcher:
     """Notes when each referral's event first shows in the partner's feed (the entry is what counts), and when it
     first passes on the JetStream subject (so the delay splits into outbox and consumer).
 
-    With the database at hand it looks when the partners service's NOTIFY says entries were committed (and every
+    With the database at hand it looks when an entry of the partner's arrives on `feeds.<partner>` (and every
     `poll_seconds` besides), rather than polling every few milliseconds: on a 2-core machine such polling was a
     load of its own on PostgreSQL and on the benchmark, counted in the pipeline's CPU and slowing what it measured.
+    (It looked when the feed trigger's NOTIFY said entries were committed; the consumer's commit sends none now, it
+    wakes the publisher in its process: issue 17's sixth round. An entry is on NATS after its commit, so the time
+    an entry is noted is at most its publish, a little after the commit: an upper bound.)
     """
 
     def __init__(self, target: Target, tenant: BenchTenant, poll_seconds: float = 0.1) -> None:
@@ -48,6 +50,7 @@ class FeedWatcher:
         self._db: asyncpg.Connection | None = None
         self._start_after = 0
         self._nc: nats.NATS | None = None
+        self._published = asyncio.Event()  # an entry of the partner's came on NATS: entries have committed
 
     async def start(self) -> None:
         if self.target.database_dsn:
@@ -75,6 +78,7 @@ class FeedWatcher:
                 referral_id = json.loads(msg.data)["data"].get("referral_id")
                 if referral_id:
                     self.on_nats_feed.setdefault(referral_id, time.monotonic())
+                self._published.set()
 
             await self._nc.subscribe(f"feeds.{self.tenant.partner_id}", cb=on_feed)
             await self._nc.flush()
@@ -93,8 +97,7 @@ class FeedWatcher:
             "SELECT position, data->>'referral_id' FROM partners.feed_entries"
             " WHERE partner_id = $1 AND position > $2 ORDER BY position"
         )
-        committed = asyncio.Event()
-        await conn.add_listener(FEED_CHANNEL, lambda *_: committed.set())
+        committed = self._published
         try:
             while True:
                 committed.clear()

@@ -52,11 +52,9 @@ def notify_channel(service: str) -> str:
     return f"partnernet_outbox_{service}"
 
 
-# Set to 'on' for its transaction by a statement that writes an outbox row and whose writer wakes the relay after
-# the commit itself (UnitOfWork.outbox_written): the outbox's trigger then sends no NOTIFY (kernel migration 005).
-OUTBOX_WOKEN = "partnernet.outbox_woken"
-# The relay's NOTIFY in a transaction of its own, for a writer whose process does not run the active relay.
-NOTIFY_RELAY = Prepared("NOTIFY outbox relay", sa.select(sa.func.pg_notify(sa.bindparam("channel", type_=sa.Text), "")))
+# A relay's NOTIFY in a transaction of its own, for a writer whose process does not run the active relay
+# (shared/unit_of_work.py `relays_written`).
+NOTIFY_RELAY = Prepared("NOTIFY relay", sa.select(sa.func.pg_notify(sa.bindparam("channel", type_=sa.Text), "")))
 
 
 def outbox_entry(

@@ -8,7 +8,8 @@ marks a row, is an `Outlet`; the `Relay` around it is the same for all:
   and it never waits for them), in autocommit, and traces none of its own SQL: a sweep is housekeeping,
   and the spans that matter (each send) continue the trace of the transaction that wrote the row;
 - it is woken by NOTIFY on its channel (sent by a trigger on the table, delivered at commit: exactly
-  when there is something to send) and otherwise looks every `poll_seconds`;
+  when there is something to send), or from within its process by a writer that named its channel in
+  `RELAYS_WOKEN` (`Relay.wake`), and otherwise looks every `poll_seconds`;
 - it never holds a transaction open while it sends: it reads a batch, sends it, then settles it;
 - when `exclusive`, it runs on one replica at a time (a session advisory lock), so order holds.
 """
@@ -19,7 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -30,6 +31,20 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 log = logging.getLogger(__name__)
+
+# A writer that wakes relays itself once its transaction has committed (shared/unit_of_work.py `relays_written`)
+# names their channels in this setting for its transaction (`woken_channels`), and the triggers of their tables
+# leave their NOTIFY out (kernel migration 006, partners' 014). A transaction that notifies takes PostgreSQL's one
+# notification lock before its commit record and holds it until the commit's WAL flush is done, so every notifying
+# commit of the server waited for the one before it, flush and all (issue 17's sixth round). A trigger whose
+# channel is not named notifies as before: naming one relay's channel never silences another's.
+RELAYS_WOKEN = "partnernet.relays_woken"
+
+
+def woken_channels(channels: Iterable[str]) -> str:
+    """The value of `RELAYS_WOKEN` that names `channels` (each between spaces, as the triggers look for it)."""
+    return "".join(f" {channel} " for channel in sorted(set(channels)))
+
 
 R = TypeVar("R")
 O = TypeVar("O")  # noqa: E741 - the outcome of sending one row

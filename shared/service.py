@@ -70,7 +70,7 @@ class ServiceRuntime:
     rpc: RpcServer
     reads: DirectReads
     consumers: list[EventConsumer[Any]] = field(default_factory=list)
-    relays: list[Relay[Any, Any]] = field(default_factory=list)  # the service's own, beside the outbox's
+    relays: list[Relay[Any, Any]] = field(default_factory=list)  # all of the service's: the outbox's, then its own
     periodic: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
     backlogs: dict[str, BacklogReader] = field(default_factory=dict)  # queue -> its reader, for the gauges
     monitor: ServiceMonitor | None = None  # gauges (lag, outbox, dead letters, pool) and probes, from start()
@@ -122,6 +122,7 @@ class ServiceRuntime:
                 socket=settings.database_socket,
             ),
         )
+        runtime.relays.append(runtime.relay)
         runtime.bind(health_of(name), runtime.health)
         # Sent outbox rows and inbox rows do not stay for ever; settings that would break a guarantee stop the start.
         runtime.every(
@@ -183,7 +184,7 @@ class ServiceRuntime:
 
     @property
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.clock, self.reads, self.relay)
+        return UnitOfWork(self.sessions, self.clock, self.reads, self.relays)
 
     def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
         """Run `job` every `seconds` while the service runs (overdue referrals, expiring qualifications …).
@@ -235,7 +236,7 @@ class ServiceRuntime:
         await self.rpc.start(self.broker.connection)
         for consumer in self.consumers:
             self._tasks.append(await consumer.start(self.broker.connection))
-        for relay in (self.relay, *self.relays):
+        for relay in self.relays:
             self._tasks.append(asyncio.create_task(self._relay(relay), name=f"{self.name}-{relay.name}-relay"))
         self.monitor = ServiceMonitor(self)
         self._tasks.append(await self.monitor.start())

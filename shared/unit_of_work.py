@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any, TypeVar
@@ -15,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import Clock
 from shared.contracts import Envelope, EventData
-from shared.db import DirectConnection, DirectReads
+from shared.db import DirectConnection, DirectReads, driver_sql
 from shared.outbox import NOTIFY_RELAY, stage_event
-from shared.relay import Relay
+from shared.relay import RELAYS_WOKEN, Relay, woken_channels
+
+log = logging.getLogger(__name__)
 
 # The transaction a call with an `Idempotency-Key` runs in (shared/idempotency.py): the use case's blocks join it.
 _AMBIENT: ContextVar[AsyncSession | None] = ContextVar("partnernet_ambient_transaction", default=None)
@@ -35,10 +38,26 @@ def ambient_transaction(session: AsyncSession) -> Iterator[None]:
         _AMBIENT.reset(token)
 
 
+_SET_RELAYS_WOKEN = f"SELECT set_config('{RELAYS_WOKEN}', $1, true)"
+
+
 @dataclass(frozen=True)
 class Transaction:
     session: AsyncSession
     clock: Clock
+    # The channels whose relays the unit of work wakes once this transaction has committed (`wakes_relays`); None
+    # where it cannot: a block inside an idempotent call's transaction, whose commit is not this block's end.
+    woken: set[str] | None = field(default=None, compare=False)
+
+    async def wakes_relays(self, *channels: str) -> None:
+        """Say, before writing rows for the relays of `channels`, that the unit of work wakes those relays after
+        the commit (in this process, or by a NOTIFY in a transaction of its own), so their tables' triggers send
+        no NOTIFY in this transaction (shared/relay.py RELAYS_WOKEN). One round trip the first time a channel is
+        named; none where the transaction cannot (`woken` None): the triggers notify with its commit as before."""
+        if self.woken is None or self.woken.issuperset(channels):
+            return
+        self.woken.update(channels)
+        await driver_sql(self.session, _SET_RELAYS_WOKEN, woken_channels(self.woken))
 
     async def stage(self, data: EventData, *, municipality: str | None, library: str | None) -> Envelope:
         return await stage_event(self.session, data, clock=self.clock, municipality=municipality, library=library)
@@ -49,7 +68,8 @@ class UnitOfWork:
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
     reads: DirectReads | None = None  # the service's plain asyncpg connections (shared/db.py), where it has them
-    relay: Relay[Any, Any] | None = None  # the service's outbox relay, for `outbox_written`
+    # The service's relays (the outbox's and its own: a live list, as the service adds them), for `relays_written`.
+    relays: Sequence[Relay[Any, Any]] = ()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -59,8 +79,11 @@ class UnitOfWork:
             async with ambient.begin_nested():
                 yield Transaction(ambient, self.clock)
             return
+        woken: set[str] | None = set() if self.relays else None
         async with self.sessions.begin() as session:
-            yield Transaction(session, self.clock)
+            yield Transaction(session, self.clock, woken)
+        if woken:  # committed (a block that raised rolled back and ends here)
+            await self.relays_written(woken)
 
     def _ambient(self) -> AsyncSession | None:
         ambient = _AMBIENT.get()
@@ -119,21 +142,32 @@ class UnitOfWork:
             async with self.direct() as connection:
                 yield connection
 
-    def wakes_outbox(self, connection: DirectConnection) -> bool:
-        """Whether a statement on `connection` that writes an outbox row may leave the trigger's NOTIFY out
-        (`shared.outbox.OUTBOX_WOKEN`) and its writer call `outbox_written` once it returns: only in autocommit,
-        where the statement's end is its commit. In a transaction the NOTIFY goes with that commit, as always."""
-        return self.relay is not None and not connection.in_transaction
+    def wakes_relays(self, connection: DirectConnection) -> bool:
+        """Whether a statement on `connection` that writes rows for relays may name their channels in
+        `shared.relay.RELAYS_WOKEN` (`woken_channels`) and its writer call `relays_written` once it returns: only
+        in autocommit, where the statement's end is its commit. In a transaction the NOTIFY goes with that commit,
+        as always. (A `transaction()` block says so with `Transaction.wakes_relays`.)"""
+        return bool(self.relays) and not connection.in_transaction
 
-    async def outbox_written(self, connection: DirectConnection) -> None:
-        """Wake the outbox relay after a commit that sent no NOTIFY (`wakes_outbox`). In this process when its
-        relay is the active one: no round trip. Otherwise NOTIFY in a transaction of its own: one that wrote
-        nothing else has no WAL to flush at its commit, so it holds PostgreSQL's notification lock only for a
-        moment, where a writing transaction's NOTIFY held it across its commit's flush and made every notifying
-        commit wait for the one before (kernel migration 005)."""
-        assert self.relay is not None
-        if not self.relay.wake():
-            await connection.execute(NOTIFY_RELAY, channel=self.relay.channel)
+    async def relays_written(self, channels: Iterable[str], connection: DirectConnection | None = None) -> None:
+        """Wake the relays of `channels` after a commit that sent them no NOTIFY. In this process where the relay
+        is the active one: no round trip. Otherwise NOTIFY in a transaction of its own: one that wrote nothing
+        has no WAL to flush at its commit, so it holds PostgreSQL's notification lock only for a moment, where a
+        writing transaction's NOTIFY held it across its commit's flush and made every notifying commit wait for
+        the one before (kernel migration 006). On `connection` when the writer still holds one (a second from the
+        pool while holding the first could wait for ever on a full pool)."""
+        asleep = [channel for channel in channels if not self._wake(channel)]
+        if not asleep:
+            return
+        try:
+            async with contextlib.nullcontext(connection) if connection is not None else self.direct() as notifying:
+                for channel in asleep:
+                    await notifying.execute(NOTIFY_RELAY, channel=channel)
+        except Exception:  # what was written has committed: the relays' poll finds it, a little later
+            log.warning("relays %s not woken after a commit; their poll finds the rows", asleep, exc_info=True)
+
+    def _wake(self, channel: str) -> bool:
+        return any(relay.wake() for relay in self.relays if relay.channel == channel)
 
 
 R = TypeVar("R")

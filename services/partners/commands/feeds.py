@@ -34,7 +34,8 @@ from shared.unit_of_work import Transaction
 
 log = logging.getLogger(__name__)
 
-FEED_CHANNEL = "partnernet_feeds_partners"  # the NOTIFY trigger on feed_entries (migration 004)
+FEED_CHANNEL = "partnernet_feeds_partners"  # the NOTIFY trigger on feed_entries (migrations 004, 014)
+WEBHOOK_CHANNEL = "partnernet_webhooks_partners"  # the NOTIFY trigger on deliveries (migrations 004, 014)
 HELD_BACK_SECONDS = 0.002
 MAX_HELD_BACK_SECONDS = 0.25
 
@@ -107,6 +108,9 @@ async def into_feeds(tx: Transaction, named: Sequence[tuple[Envelope, Span, Iter
     ]
     if not entries:
         return
+    # The feed publisher and the webhook worker are woken after the commit, not by a NOTIFY in it (the triggers'
+    # NOTIFY held PostgreSQL's notification lock across the batch's commit flush: shared/relay.py RELAYS_WOKEN).
+    await tx.wakes_relays(FEED_CHANNEL, WEBHOOK_CHANNEL)
     positions = await feed_store.append_entries(tx.session, entries)
     now = tx.clock.now()
     deliveries = [

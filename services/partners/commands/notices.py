@@ -44,7 +44,7 @@ from shared.versions import is_stale, version_conflict
 
 log = logging.getLogger(__name__)
 
-MAIL_CHANNEL = "partnernet_mail_partners"  # the NOTIFY trigger on mail_outbox (migration 008)
+MAIL_CHANNEL = "partnernet_mail_partners"  # the NOTIFY trigger on mail_outbox (migrations 008, 014)
 MAIL_BATCH = 32
 MAIL_SENT = "partnernet.mail.sent"  # kind, result (sent, failed: tried again, gave_up)
 
@@ -93,6 +93,7 @@ async def on_partnership_ended(notices: Notices, tx: Transaction, envelope: Enve
 async def _stage_for_event(notices: Notices, tx: Transaction, envelope: Envelope, notice: rules.Notice) -> None:
     if not notices.enabled or rules.is_stale(envelope.time, tx.clock.now()):
         return
+    await tx.wakes_relays(MAIL_CHANNEL)  # after the commit: no NOTIFY held across its flush (migration 014)
     connection = await tx.session.connection()
     raw = await connection.get_raw_connection()
     db = raw.driver_connection  # the transaction's own connection: the messages commit with the inbox row

@@ -27,6 +27,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from services.partners import store
 from services.partners.channels import Answer, WebhookSender, WebhookTargets
 from services.partners.commands.credentials import audit_support
+from services.partners.commands.feeds import WEBHOOK_CHANNEL
 from services.partners.commands.notices import Notices, stage_notice
 from services.partners.domain import access
 from services.partners.domain import notices as notice_rules
@@ -64,7 +65,6 @@ log = logging.getLogger(__name__)
 
 
 CLAIM_BATCH = 32
-WEBHOOK_CHANNEL = "partnernet_webhooks_partners"  # the NOTIFY trigger on deliveries (migration 004)
 
 
 async def register_webhook(

@@ -15,7 +15,7 @@ from services.referrals.domain import consent as consent_rules
 from services.referrals.queries import referral as views
 from services.referrals.queries.duplicates import with_duplicates
 from services.referrals.store.personal_data import ParticipantVault
-from services.referrals.store.submission import submission_context, write_submission
+from services.referrals.store.submission import OUTBOX_CHANNEL, submission_context, write_submission
 from shared.contracts import EventData
 from shared.contracts.referrals.api.referrals import ReferralStatus, ReferralView, SubmitReferral
 from shared.contracts.referrals.events import ReferralSubmitted, ReferralSubmittedV2
@@ -135,11 +135,11 @@ async def submit_referral(
             event, clock=work.clock, municipality=library_municipality, library=command.library
         )
         warnings = possible_duplicates(keys, candidates, library=command.library, flagged_at=now) if keys else []
-        relay_woken = work.wakes_outbox(connection)
+        relay_woken = work.wakes_relays(connection)
         await write_submission(connection, referral, history, event_row, keys, warnings, relay_woken=relay_woken)
         note_outbox_write(envelope)
         if relay_woken:
-            await work.outbox_written(connection)
+            await work.relays_written([OUTBOX_CHANNEL], connection)
     if warnings:
         log.info("possible duplicates flagged", extra={"library": command.library, "count": len(warnings)})
     log.info("referral submitted", extra={"pseudonym": pseudonym, "library": command.library})

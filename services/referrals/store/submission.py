@@ -37,8 +37,10 @@ from services.referrals.store.duplicates import (
 )
 from services.referrals.store.partnerships import partnership_standing
 from shared.db import DirectConnection, DirectRow, Prepared
-from shared.outbox import OUTBOX_WOKEN, outbox
+from shared.outbox import notify_channel, outbox
+from shared.relay import RELAYS_WOKEN, woken_channels
 
+OUTBOX_CHANNEL = notify_channel("referrals")  # the relay a submission wakes itself (`write_submission`)
 _one = sa.select(sa.literal(1).label("one")).subquery()
 _partner = sa.bindparam("partner", type_=PgUUID(as_uuid=True))
 _partnered, _partnership_ended = partnership_standing(_partner, sa.bindparam("library"), known_libraries.c.municipality)
@@ -133,9 +135,9 @@ def _statement(referral_fields: tuple[str, ...]) -> Prepared:
         .table_valued("kind", "digest")
         .render_derived()
     )
-    # The query itself says whether the relay is woken by the writer (shared/outbox.py OUTBOX_WOKEN): it runs
+    # The query itself says whether the relay is woken by the writer (shared/relay.py RELAYS_WOKEN): it runs
     # before the statement's AFTER triggers fire, the outbox's NOTIFY among them.
-    woken = sa.func.set_config(OUTBOX_WOKEN, sa.bindparam("outbox_woken", type_=sa.Text), True)
+    woken = sa.func.set_config(RELAYS_WOKEN, sa.bindparam("relays_woken", type_=sa.Text), True)
     statement: sa.Select[Any] = sa.select(woken).add_cte(
         referrals.insert().values(_bound(referrals, referral_fields)).cte("referral_written"),
         referral_history.insert()
@@ -174,7 +176,7 @@ async def write_submission(
     relay_woken: bool = False,
 ) -> None:
     """Write a submitted referral with everything that goes with it (its `warnings`: store/duplicates.py's fields).
-    `relay_woken`: the caller wakes the outbox relay once this returns (UnitOfWork.wakes_outbox), so the statement's
+    `relay_woken`: the caller wakes the outbox relay once this returns (UnitOfWork.wakes_relays), so the statement's
     commit sends no NOTIFY."""
     fields = tuple(referral)
     shape = _statements.get(fields)
@@ -187,7 +189,7 @@ async def write_submission(
         **_parameters(event, OUTBOX_FIELDS, OUTBOX_JSON, "outbox_"),
         **{f"warning_{name}": [warning[name] for warning in warnings] for name in WARNING_FIELDS},
         "referral_id": referral["id"],
-        "outbox_woken": "on" if relay_woken else "off",
+        "relays_woken": woken_channels([OUTBOX_CHANNEL] if relay_woken else []),
         "index_kinds": [EXACT, *(FEATURE for _ in keys.features)] if keys is not None else [],
         "index_digests": digests_of(keys),
     }

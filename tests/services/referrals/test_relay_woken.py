@@ -69,7 +69,7 @@ async def test_a_submission_wakes_its_process_s_active_relay_and_its_commit_send
 ) -> None:
     runtime = platform.services["referrals"]
     relay = relay_of(platform, active=True)
-    work = UnitOfWork(runtime.sessions, FixedClock(now()), runtime.reads, relay)
+    work = UnitOfWork(runtime.sessions, FixedClock(now()), runtime.reads, [relay])
 
     heard = await notified_by(
         platform,
@@ -85,7 +85,7 @@ async def test_a_submission_in_a_process_whose_relay_is_a_standby_notifies_the_a
 ) -> None:
     runtime = platform.services["referrals"]
     relay = relay_of(platform, active=False)
-    work = UnitOfWork(runtime.sessions, FixedClock(now()), runtime.reads, relay)
+    work = UnitOfWork(runtime.sessions, FixedClock(now()), runtime.reads, [relay])
 
     heard = await notified_by(
         platform,
@@ -101,7 +101,7 @@ async def test_a_submission_in_an_idempotent_call_s_transaction_notifies_with_th
 ) -> None:
     runtime = platform.services["referrals"]
     relay = relay_of(platform, active=True)
-    work = UnitOfWork(runtime.sessions, FixedClock(now()), runtime.reads, relay)
+    work = UnitOfWork(runtime.sessions, FixedClock(now()), runtime.reads, [relay])
 
     async def in_a_transaction() -> None:
         async with runtime.sessions.begin() as session:

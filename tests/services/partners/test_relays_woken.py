@@ -1,0 +1,143 @@
+"""A consumer's batch that writes feed entries and deliveries wakes the feed publisher and the webhook worker itself
+after its commit, instead of the triggers' NOTIFY in that commit (partners' migration 014, shared/relay.py
+RELAYS_WOKEN): a writing transaction that notifies holds PostgreSQL's one notification lock across its commit's WAL
+flush, so every notifying commit of the server waited for the one before it (issue 17's sixth round).
+
+On a partners schema of the test's own (tests/services/partners/test_feed_batch.py's), whose triggers notify on
+channels named after it. What a commit notified is read on a LISTEN connection up to a marker notified after it:
+PostgreSQL delivers notifications in commit order, so whatever the batch's commit sent arrives before the marker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from opentelemetry import trace
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.partners.commands import feeds
+from services.partners.store import feed as feed_store
+from shared.clock import FixedClock
+from shared.db import session_factory
+from shared.relay import Relay, plain_dsn
+from shared.unit_of_work import UnitOfWork, ambient_transaction
+from tests.services.partners.test_feed_batch import NOW, A, B, engine, event
+
+__all__ = ["engine"]  # the fixture: a partners schema with partners A and B, B's webhook wanting referral.accepted
+MARKER = "marker"
+
+
+@pytest.fixture
+async def schema(engine: AsyncEngine) -> str:
+    async with engine.connect() as conn:
+        return str(await conn.scalar(sa.text("SELECT current_schema()")))
+
+
+def relay(database_url: str, schema: str, channel: str, *, active: bool) -> Relay[Any, Any]:
+    """A relay object that is not running: active as the process's relay that holds the lock, or a standby's."""
+    never_sends: Any = None  # it does not run
+    woken: Relay[Any, Any] = Relay(
+        name=channel, outlet=never_sends, database_url=database_url, schema=schema, channel=channel, exclusive=True
+    )
+    woken.active = active
+    return woken
+
+
+async def notified_by(database_url: str, names: tuple[str, ...], action: Callable[[], Awaitable[object]]) -> list[str]:
+    """The channels notified by what `action` committed, among `names`."""
+    dsn = plain_dsn(database_url)
+    listener, marker = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    heard: list[str] = []
+    marked = asyncio.Event()
+
+    def on(_connection: object, _pid: int, channel: str, payload: str) -> None:
+        if payload == MARKER:
+            marked.set()
+        elif not marked.is_set():
+            heard.append(channel)
+
+    try:
+        for name in names:
+            await listener.add_listener(name, on)
+        await action()
+        await marker.execute("SELECT pg_notify($1, $2)", names[0], MARKER)
+        await asyncio.wait_for(marked.wait(), timeout=10)
+    finally:
+        await listener.close()
+        await marker.close()
+    return heard
+
+
+async def pending_positions(database_url: str, schema: str) -> list[int]:
+    """What the feed publisher's next sweep (its periodic poll, when no wake-up came) finds to publish."""
+    db = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": schema})
+    try:
+        return [row["position"] for row in await db.fetch(feed_store.FEED_PENDING, 10) if row["position"]]
+    finally:
+        await db.close()
+
+
+async def test_a_batch_wakes_the_feed_publisher_and_the_webhook_worker_and_its_commit_sends_no_notify(
+    engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed_channel, webhook_channel = f"partnernet_feeds_{schema}", f"partnernet_webhooks_{schema}"
+    monkeypatch.setattr(feeds, "FEED_CHANNEL", feed_channel)  # the constants name the platform's schema
+    monkeypatch.setattr(feeds, "WEBHOOK_CHANNEL", webhook_channel)
+    publisher = relay(database_url, schema, feed_channel, active=True)
+    worker = relay(database_url, schema, webhook_channel, active=True)
+    work = UnitOfWork(session_factory(engine), FixedClock(NOW), relays=[publisher, worker])
+    accepted = event("accepted", referrer=A, receiver=B)  # B's webhook wants it: a delivery too
+
+    async def batch() -> None:
+        async with work.transaction() as tx:
+            await feeds.project_referral_events(tx, [(accepted, trace.INVALID_SPAN)])
+            assert not publisher._wake.is_set()  # woken before the commit, it would find nothing and sleep on
+
+    heard = await notified_by(database_url, (feed_channel, webhook_channel), batch)
+
+    assert heard == []
+    assert publisher._wake.is_set() and worker._wake.is_set()  # what the triggers' NOTIFY did: a sweep at once
+    # Were the wake-up lost (the process killed between the commit and it), the poll still finds both entries.
+    assert len(await pending_positions(database_url, schema)) == 2
+
+
+async def test_a_batch_rolled_back_wakes_nothing(
+    engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed_channel = f"partnernet_feeds_{schema}"
+    monkeypatch.setattr(feeds, "FEED_CHANNEL", feed_channel)
+    publisher = relay(database_url, schema, feed_channel, active=True)
+    work = UnitOfWork(session_factory(engine), FixedClock(NOW), relays=[publisher])
+
+    with pytest.raises(RuntimeError):
+        async with work.transaction() as tx:
+            await feeds.project_referral_events(tx, [(event("submitted", referrer=A), trace.INVALID_SPAN)])
+            raise RuntimeError("the batch fails")
+
+    assert not publisher._wake.is_set()
+    assert await pending_positions(database_url, schema) == []
+
+
+async def test_a_batch_in_another_transaction_notifies_with_that_transaction_s_commit(
+    engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed_channel = f"partnernet_feeds_{schema}"
+    monkeypatch.setattr(feeds, "FEED_CHANNEL", feed_channel)
+    publisher = relay(database_url, schema, feed_channel, active=True)
+    sessions = session_factory(engine)
+    work = UnitOfWork(sessions, FixedClock(NOW), relays=[publisher])
+
+    async def in_a_transaction() -> None:
+        async with sessions.begin() as session:
+            with ambient_transaction(session):
+                async with work.transaction() as tx:
+                    await feeds.project_referral_events(tx, [(event("submitted", referrer=A), trace.INVALID_SPAN)])
+
+    heard = await notified_by(database_url, (feed_channel,), in_a_transaction)
+
+    assert heard == [feed_channel]  # the trigger's, at that transaction's commit
+    assert not publisher._wake.is_set()

@@ -20,6 +20,7 @@ from shared.relay import Relay, plain_dsn
 from shared.unit_of_work import UnitOfWork, ambient_transaction
 from tests.fixtures.platform import RunningPlatform
 from tests.services.referrals.conftest import KnownTenant, now, submit_command, vault_of
+from tests.waiting import PATIENCE_SECONDS
 
 CHANNEL = notify_channel("referrals")
 MARKER = "marker"
@@ -57,7 +58,7 @@ async def notified_by(platform: RunningPlatform, action: Callable[[], Awaitable[
         await listener.add_listener(CHANNEL, heard)
         await action()
         await marker.execute("SELECT pg_notify($1, $2)", CHANNEL, MARKER)
-        await asyncio.wait_for(marked.wait(), timeout=10)
+        await asyncio.wait_for(marked.wait(), timeout=PATIENCE_SECONDS)
     finally:
         await listener.close()
         await marker.close()

@@ -26,6 +26,7 @@ from shared.db import session_factory
 from shared.relay import Relay, plain_dsn
 from shared.unit_of_work import UnitOfWork, ambient_transaction
 from tests.services.partners.test_feed_batch import NOW, A, B, engine, event
+from tests.waiting import PATIENCE_SECONDS
 
 __all__ = ["engine"]  # the fixture: a partners schema with partners A and B, B's webhook wanting referral.accepted
 MARKER = "marker"
@@ -65,7 +66,7 @@ async def notified_by(database_url: str, names: tuple[str, ...], action: Callabl
             await listener.add_listener(name, on)
         await action()
         await marker.execute("SELECT pg_notify($1, $2)", names[0], MARKER)
-        await asyncio.wait_for(marked.wait(), timeout=10)
+        await asyncio.wait_for(marked.wait(), timeout=PATIENCE_SECONDS)  # a hang check
     finally:
         await listener.close()
         await marker.close()

@@ -22,8 +22,8 @@ from services.referrals.commands import (
     submission,
 )
 from services.referrals.participant_codes import CodeHasher
+from services.referrals.queries import access_log, annual, participant_view, referral, referral_list, statistics
 from services.referrals.queries import agreements as agreement_queries
-from services.referrals.queries import annual, lists, participant_view, referral, statistics
 from services.referrals.queries import duplicates as duplicate_queries
 from services.referrals.queries import policy as policy_queries
 from services.referrals.store.personal_data import ParticipantVault
@@ -43,7 +43,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     index = BlindIndex(runtime.settings.blind_index_key)
     runtime.bind(ops.SUBMIT_REFERRAL, partial(submission.submit_referral, work, vault, duplicates=index))
     runtime.bind(ops.GET_REFERRAL, partial(referral.get_referral, work, vault))
-    runtime.bind(ops.LIST_REFERRALS, partial(lists.list_referrals, work))
+    runtime.bind(ops.LIST_REFERRALS, partial(referral_list.list_referrals, work))
     runtime.bind(ops.REFERRAL_STATISTICS, partial(statistics.statistics, work))
     runtime.bind(ops.REFERRALS_OVERVIEW_STATISTICS, partial(statistics.overview_statistics, work))
     runtime.bind(ops.REFERRALS_ANNUAL_FIGURES, partial(annual.annual_figures, work))
@@ -62,7 +62,7 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.bind(ops.LIST_REFERRAL_AGREEMENTS, partial(agreement_queries.list_agreements, work))
     runtime.bind(ops.LIST_REFERRAL_COUNTERPARTS, partial(agreement_queries.list_counterparts, work))
 
-    runtime.bind(ops.LIST_ACCESS_LOG, partial(lists.list_access_log, work))
+    runtime.bind(ops.LIST_ACCESS_LOG, partial(access_log.list_access_log, work))
     runtime.bind(ops.EXPORT_PARTICIPANT_DATA, partial(privacy.export_participant_data, work, vault))
     runtime.bind(ops.ERASE_PARTICIPANT_DATA, partial(privacy.erase_participant_data, work))
     runtime.bind(ops.EXPORT_PERSON, partial(person.export_person, work, vault, index))

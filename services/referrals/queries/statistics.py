@@ -9,7 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from services.referrals.queries.lists import scope, submitted_between
+from services.referrals.queries.referral_list import scope, submitted_between
 from services.referrals.store import referrals
 from services.referrals.store.figures import OVERVIEW, PERIOD_STATISTICS, STATISTICS
 from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from services.referrals import store
 from services.referrals.commands import deadlines, lifecycle, policy
-from services.referrals.queries import lists, statistics
+from services.referrals.queries import referral_list, statistics
 from shared.contracts.referrals.api.referrals import (
     AcceptReferral,
     DeclineReferral,
@@ -91,9 +91,9 @@ async def test_overdue_referrals_come_first_in_the_librarys_list(platform: Runni
     work, _ = work_at(platform, old.respond_by + SECOND)
     assert await deadlines.mark_overdue(work, library=known.library_a) == 1
 
-    page = await lists.list_referrals(work, known.staff_a, ListReferrals())
+    page = await referral_list.list_referrals(work, known.staff_a, ListReferrals())
     assert [(item.id, item.overdue) for item in page.items] == [(old.id, True), (newer.id, False)]
-    only_overdue = await lists.list_referrals(work, known.staff_a, ListReferrals(overdue=True))
+    only_overdue = await referral_list.list_referrals(work, known.staff_a, ListReferrals(overdue=True))
     assert [item.id for item in only_overdue.items] == [old.id]
 
 

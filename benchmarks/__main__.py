@@ -102,6 +102,10 @@ async def benchmark(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     if args.volume:
         if not target.database_dsn:
             raise SystemExit("--volume needs the platform's database (--data-dir or --database-url with --url)")
+        # The same views before the seeding, so that the report sets each figure at volume beside its figure at
+        # the tenant's own few referrals, measured on the same machine in the same minutes.
+        step("the views people wait for, before the seeding …")
+        results["views_before_volume"] = await views(target, tenant, duration)
         step(f"seeding {args.volume:,} referrals and their rows in SQL, then VACUUM and ANALYZE …")
         results["volume"] = await seed(target.database_dsn, args.volume, library=tenant.library, log=step)
     step("the views people wait for (statistics, overview, lists, feed pages), one at a time and 20 at once …")

@@ -169,11 +169,19 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
     row(f"— views at {volume:,} seeded referrals (p50 / p99; ×1 sequential, ×20 concurrent) —", "", "")
     if volume:
         row("  seeding (SQL, then VACUUM and ANALYZE)", f"{r['volume']['seconds']:.0f} s", str(r["volume"]["rows"]))
+    before = r.get("views_before_volume", {})
     for name, result in r.get("views", {}).items():
+        earlier = before.get(name)
         row(
             f"  {name}",
             f"{result['p50_ms']:.1f} / {result['p99_ms']:.1f} ms",
-            f"{result['rps']:,.0f} req/s; {status_note(result['statuses'])}",
+            f"{result['rps']:,.0f} req/s; {status_note(result['statuses'])}"
+            + (
+                f"; before the seeding {earlier['p50_ms']:.1f} / {earlier['p99_ms']:.1f} ms, "
+                f"p99 ×{result['p99_ms'] / earlier['p99_ms']:.1f}"
+                if earlier and earlier["p99_ms"]
+                else ""
+            ),
         )
     for subject, part in r.get("overview_parts", {}).items():
         row(f"  overview part {subject} ×1", f"{part['p50_ms']:.1f} / {part['p99_ms']:.1f} ms", "in its service")

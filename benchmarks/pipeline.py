@@ -197,8 +197,9 @@ class OutboxStats:
 
 
 class OutboxProbe:
-    """The referrals service's outbox: rows have created_at (the transaction's start, as now() is) and sent_at
-    (when the JetStream acks arrived: shared/outbox.py MARK_SENT), and the backlog is the count of unsent rows."""
+    """The referrals service's outbox: rows have created_at (when the row was inserted, clock_timestamp(): kernel
+    migration 007; the submit's commit, its triggers and WAL flush, come after it) and sent_at (when the JetStream
+    acks arrived: shared/outbox.py MARK_SENT), and the backlog is the count of unsent rows."""
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn

@@ -130,7 +130,10 @@ def pipeline_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
             note += f", drained {drained:.1f}s after the load" if drained is not None else ""
             if label == "half":
                 note += f"; aim < {AIM_OUTBOX_P99_MS:.0f} ms: {verdict(aims['outbox→ack p99 <20 ms at half'])}"
-            rows.append((f"outbox commit → JetStream ack p99 ({label})", f"{box['commit_to_ack_p99_ms']:.1f} ms", note))
+            # From the row's insert (clock_timestamp(), kernel migration 007) to the acks: the submit's commit (its
+            # triggers, its WAL flush) is included, so the relay's own share is at most this (it was from the
+            # submit's start, now()). The POST → on JetStream line above is the lower bound, from after the commit.
+            rows.append((f"outbox insert → JetStream ack p99 ({label})", f"{box['commit_to_ack_p99_ms']:.1f} ms", note))
     if outbox is None:
         rows.append(("outbox commit → JetStream ack p99 (half)", "—", "not measured (no database): MISSED"))
     skipped = wmax["skipped_by_position_cursor"] + whalf["skipped_by_position_cursor"]

@@ -40,7 +40,7 @@ outbox = sa.Table(
     sa.Column("event_type", sa.Text, nullable=False),
     sa.Column("payload", sa.LargeBinary, nullable=False),
     sa.Column("trace_context", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.clock_timestamp()),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("last_error", sa.Text),
@@ -194,6 +194,7 @@ def outbox_relay(
         channel=notify_channel(service),
         exclusive=True,
         poll_seconds=poll_seconds,
+        settles_durably=False,  # a row sent again is dropped by JetStream (Nats-Msg-Id: the event's id)
     )
 
 

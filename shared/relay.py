@@ -83,6 +83,7 @@ class Relay(Generic[R, O]):
         poll_seconds: float = 1.0,
         batch_size: int = 256,
         retry_seconds: float = 1.0,
+        settles_durably: bool = True,
     ) -> None:
         self.name = name
         self.outlet = outlet
@@ -93,13 +94,22 @@ class Relay(Generic[R, O]):
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
         self.retry_seconds = retry_seconds
+        # False for an outlet whose sends the receiver de-duplicates (JetStream's Nats-Msg-Id within its duplicate
+        # window): its marks then commit without waiting for their WAL flush (synchronous_commit off). A mark lost
+        # in a PostgreSQL crash (the last fraction of a second) only sends the rows again, and the server drops the
+        # copies; a sweep no longer waits a flush of the shared disk before it looks for the rows committed meanwhile.
+        self.settles_durably = settles_durably
         self.active = False
         self._wake = asyncio.Event()
 
     async def connect(self) -> asyncpg.Connection:
         db = await asyncpg.connect(
             self.dsn,
-            server_settings={"search_path": self.schema, "application_name": f"partnernet-{self.schema}-{self.name}"},
+            server_settings={
+                "search_path": self.schema,
+                "application_name": f"partnernet-{self.schema}-{self.name}",
+                **({} if self.settles_durably else {"synchronous_commit": "off"}),
+            },
         )
         await db.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
         return db

@@ -172,10 +172,14 @@ class FeedPublisher:
         found = await db.fetch(feed_store.FEED_PENDING, limit)
         first_unsettled = found[0]["first_unsettled"]
         rows = [row for row in found if row["position"] is not None]
-        if first_unsettled is None or rows:
+        if first_unsettled is None:
             self._held_back = None
+        elif rows or not self._held_back:
+            # Entries held back behind the ones sent now (their older transaction still runs and its end wakes no
+            # one): look again soon, not at the next batch's wake-up or the poll.
+            self._held_back = HELD_BACK_SECONDS
         else:  # only entries held back: look again soon, then less and less often while they stay held back
-            self._held_back = min(2 * self._held_back, MAX_HELD_BACK_SECONDS) if self._held_back else HELD_BACK_SECONDS
+            self._held_back = min(2 * self._held_back, MAX_HELD_BACK_SECONDS)
         return rows
 
     async def send(self, rows: Sequence[asyncpg.Record]) -> Sequence[BaseException | None]:
@@ -248,4 +252,5 @@ def feed_relay(
         channel=FEED_CHANNEL,
         exclusive=True,
         poll_seconds=settings.partner_delivery_poll_seconds,
+        settles_durably=False,  # an entry published again is dropped by JetStream (Nats-Msg-Id: partner and event)
     )

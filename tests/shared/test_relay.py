@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from shared.contracts import Envelope
 from shared.db import create_engine, migrate
 from shared.outbox import outbox_relay
-from shared.relay import acknowledged_prefix, plain_dsn
+from shared.relay import Relay, acknowledged_prefix, plain_dsn
 from tests.fixtures.platform import telemetry_for
 
 
@@ -174,3 +174,32 @@ async def test_a_batch_sent_again_after_lost_acks_is_stored_once(
     finally:
         await db.close()
     assert await stored_ids(nc, stream_name) == ids
+
+
+async def test_the_outbox_relay_marks_without_waiting_for_the_flush_and_a_durable_relay_waits(
+    database_url: str, relay_schema: str, stream: tuple[nats.NATS, str]
+) -> None:
+    """JetStream drops a copy sent again after a mark lost in a crash (the test above), so the outbox relay's marks
+    need not wait for their WAL flush; a relay whose receiver does not de-duplicate (webhooks, mail) keeps the
+    default and waits for it."""
+    nc, _ = stream
+    relay = outbox_relay(
+        service=relay_schema,
+        database_url=database_url,
+        broker=FakeBroker(nc),  # type: ignore[arg-type]
+        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
+    )
+    durable = Relay(
+        name="durable",
+        outlet=relay.outlet,
+        database_url=database_url,
+        schema=relay_schema,
+        channel="unused",
+        exclusive=False,
+    )
+    for each, expected in ((relay, "off"), (durable, "on")):
+        db = await each.connect()
+        try:
+            assert await db.fetchval("SHOW synchronous_commit") == expected
+        finally:
+            await db.close()

@@ -134,13 +134,14 @@ async def run(spec: Spec) -> dict[str, Any]:
     lag: list[float] = []
     slots = iter(range(10**12))
     sent = 0
+    answers = 0  # every answer, the warm-up's and those after the window too: what the servers' CPU was spent on
     connections = [(await loop.create_connection(Connection, spec.host, spec.port))[1] for _ in range(spec.connections)]
     started = time.monotonic()
     measure_from = started + spec.warmup
     stop_at = measure_from + spec.duration
 
     async def drive(conn: Connection) -> None:
-        nonlocal sent
+        nonlocal sent, answers
         while True:
             if spec.max_requests is not None and sent >= spec.max_requests:
                 return
@@ -162,6 +163,7 @@ async def run(spec: Spec) -> dict[str, Any]:
             except ConnectionError:
                 statuses["closed"] = statuses.get("closed", 0) + 1
                 return
+            answers += 1
             done = time.monotonic()
             if begin >= measure_from and done <= stop_at:
                 latencies.append(done - begin)
@@ -182,6 +184,7 @@ async def run(spec: Spec) -> dict[str, Any]:
     latencies.sort()
     return {
         "completed": len(latencies),
+        "answered": answers,
         "ok": ok,
         "statuses": statuses,
         "seconds": measured,

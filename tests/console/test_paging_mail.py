@@ -29,12 +29,14 @@ async def test_operators_page_through_the_whole_mail_outbox(
     mine = await newest_mail(world.platform, 5)
     await console.sign_in(world.tenant.operator)
     by_id = {}
-    async with world.platform.client(world.tenant.operator) as api:  # what the API lists: subjects by id
+    async with world.platform.client(world.tenant.operator) as api:  # what the API lists: each row by id
         for item in (await api.get("/api/v1/notices/mail", params={"limit": 200})).json()["items"]:
-            by_id[item["id"]] = item["subject"]
+            by_id[item["id"]] = f"{item['recipient']} {item['subject']}"
 
     def subjects(page: str) -> list[str]:
-        return re.findall(r'<th scope="row">([^<]+)</th>', section(page, "h-outbox"))
+        # A row is its recipient and subject: one notice goes out to each person who chose it, with one subject.
+        rows = re.findall(r'<td>([^<]*)</td><th scope="row">([^<]+)</th>', section(page, "h-outbox"))
+        return [f"{recipient} {subject}" for recipient, subject in rows]
 
     pages, visited = await walk(console, "/console/mail", "next-mail", subjects)
     shown = every_once(pages)

@@ -142,7 +142,7 @@ class UnitOfWork:
             async with self.direct() as connection:
                 yield connection
 
-    def wakes_relays(self, connection: DirectConnection) -> bool:
+    def may_wake_relays(self, connection: DirectConnection) -> bool:
         """Whether a statement on `connection` that writes rows for relays may name their channels in
         `shared.relay.RELAYS_WOKEN` (`woken_channels`) and its writer call `relays_written` once it returns: only
         in autocommit, where the statement's end is its commit. In a transaction the NOTIFY goes with that commit,

@@ -135,7 +135,7 @@ async def submit_referral(
             event, clock=work.clock, municipality=library_municipality, library=command.library
         )
         warnings = possible_duplicates(keys, candidates, library=command.library, flagged_at=now) if keys else []
-        relay_woken = work.wakes_relays(connection)
+        relay_woken = work.may_wake_relays(connection)
         await write_submission(connection, referral, history, event_row, keys, warnings, relay_woken=relay_woken)
         note_outbox_write(envelope)
         if relay_woken:

@@ -176,7 +176,7 @@ async def write_submission(
     relay_woken: bool = False,
 ) -> None:
     """Write a submitted referral with everything that goes with it (its `warnings`: store/duplicates.py's fields).
-    `relay_woken`: the caller wakes the outbox relay once this returns (UnitOfWork.wakes_relays), so the statement's
+    `relay_woken`: the caller wakes the outbox relay once this returns (UnitOfWork.may_wake_relays), so the statement's
     commit sends no NOTIFY."""
     fields = tuple(referral)
     shape = _statements.get(fields)

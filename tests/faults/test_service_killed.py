@@ -30,7 +30,9 @@ from tests.faults.stack import (
 from tests.servers import create_database, drop_database
 from tests.waiting import eventually
 
-BACKLOG = 150
+# Large enough that the consumer, a batch at a time, is still in the backlog when killed
+# (at 150 it once finished the whole backlog before the kill landed).
+BACKLOG = 600
 
 
 async def feed_size(database_url: str) -> int:

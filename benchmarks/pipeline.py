@@ -190,16 +190,24 @@ class NatsFeedStats:
 @dataclass
 class OutboxStats:
     rows: int
-    commit_to_ack_p50_ms: float
-    commit_to_ack_p99_ms: float
+    # From the row's insert (created_at): inside the submit's statement, before the rest of it, its commit's
+    # triggers and WAL flush.
+    insert_to_ack_p50_ms: float
+    insert_to_ack_p99_ms: float
+    # From the row's commit (committed_at, PostgreSQL's commit timestamp: kernel migration 008): what the aim
+    # names. None where the server keeps no commit times (track_commit_timestamp off, e.g. an external database).
+    commit_to_ack_p50_ms: float | None
+    commit_to_ack_p99_ms: float | None
+    committed_rows: int  # of `rows`, those with a commit time
     peak_backlog: int
     drained_after_s: float | None
 
 
 class OutboxProbe:
     """The referrals service's outbox: rows have created_at (when the row was inserted, clock_timestamp(): kernel
-    migration 007; the submit's commit, its triggers and WAL flush, come after it) and sent_at (when the JetStream
-    acks arrived: shared/outbox.py MARK_SENT), and the backlog is the count of unsent rows."""
+    migration 007), committed_at (when its transaction committed, which the relay records as it marks the row sent,
+    where PostgreSQL keeps commit times: kernel migration 008) and sent_at (when the JetStream acks arrived:
+    shared/outbox.py MARK_SENT), and the backlog is the count of unsent rows."""
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
@@ -227,15 +235,27 @@ class OutboxProbe:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        rows, p50, p99 = await self._conn.fetchrow(
-            "SELECT count(*),"
-            " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)),"
-            " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at))"
+        row = await self._conn.fetchrow(
+            "SELECT count(*) AS rows, count(committed_at) AS committed_rows,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)) AS insert_p50,"
+            " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - created_at)) AS insert_p99,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - committed_at)) AS commit_p50,"
+            " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM sent_at - committed_at)) AS commit_p99"
             " FROM referrals.outbox WHERE position > $1 AND sent_at IS NOT NULL",
             self.first_position,
         )
         await self._conn.close()
-        return OutboxStats(rows, float(p50 or 0) * 1e3, float(p99 or 0) * 1e3, self.peak_backlog, None)
+        committed = row["committed_rows"] > 0
+        return OutboxStats(
+            rows=row["rows"],
+            insert_to_ack_p50_ms=float(row["insert_p50"] or 0) * 1e3,
+            insert_to_ack_p99_ms=float(row["insert_p99"] or 0) * 1e3,
+            commit_to_ack_p50_ms=float(row["commit_p50"]) * 1e3 if committed else None,
+            commit_to_ack_p99_ms=float(row["commit_p99"]) * 1e3 if committed else None,
+            committed_rows=row["committed_rows"],
+            peak_backlog=self.peak_backlog,
+            drained_after_s=None,
+        )
 
 
 # Before the closed-loop maximum is measured, its connections run this long unmeasured: the services open their

@@ -126,14 +126,33 @@ def pipeline_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     for label, phase in (("max", wmax), ("half", whalf)):
         if box := phase.get("outbox"):
             drained = box["drained_after_s"]
-            note = f"p50 {box['commit_to_ack_p50_ms']:.1f} ms; peak backlog {box['peak_backlog']}"
-            note += f", drained {drained:.1f}s after the load" if drained is not None else ""
-            if label == "half":
-                note += f"; aim < {AIM_OUTBOX_P99_MS:.0f} ms: {verdict(aims['outbox→ack p99 <20 ms at half'])}"
-            # From the row's insert (clock_timestamp(), kernel migration 007) to the acks: the submit's commit (its
-            # triggers, its WAL flush) is included, so the relay's own share is at most this (it was from the
-            # submit's start, now()). The POST → on JetStream line above is the lower bound, from after the commit.
-            rows.append((f"outbox insert → JetStream ack p99 ({label})", f"{box['commit_to_ack_p99_ms']:.1f} ms", note))
+            aim = f"; aim < {AIM_OUTBOX_P99_MS:.0f} ms: {verdict(aims['outbox→ack p99 <20 ms at half'])}"
+            if box["commit_to_ack_p99_ms"] is not None:
+                # From the commit (PostgreSQL's commit timestamp of the row's transaction: kernel migration 008).
+                note = f"p50 {box['commit_to_ack_p50_ms']:.1f} ms; peak backlog {box['peak_backlog']}"
+                note += f", drained {drained:.1f}s after the load" if drained is not None else ""
+                note += f"; {box['committed_rows']}/{box['rows']} rows with a commit time"
+                note += aim if label == "half" else ""
+                rows.append(
+                    (f"outbox commit → JetStream ack p99 ({label})", f"{box['commit_to_ack_p99_ms']:.1f} ms", note)
+                )
+            else:
+                rows.append(
+                    (
+                        f"outbox commit → JetStream ack p99 ({label})",
+                        "—",
+                        "the server keeps no commit times (track_commit_timestamp off): the aim is judged on insert "
+                        "→ ack below, which is more",
+                    )
+                )
+            # From the row's insert (clock_timestamp(), kernel migration 007): the rest of the submit's statement,
+            # its commit's triggers and WAL flush too. The POST → on JetStream line above starts after the commit.
+            note = f"p50 {box['insert_to_ack_p50_ms']:.1f} ms"
+            if box["commit_to_ack_p99_ms"] is None:
+                note += f"; peak backlog {box['peak_backlog']}"
+                note += f", drained {drained:.1f}s after the load" if drained is not None else ""
+                note += aim if label == "half" else ""
+            rows.append((f"outbox insert → JetStream ack p99 ({label})", f"{box['insert_to_ack_p99_ms']:.1f} ms", note))
     if outbox is None:
         rows.append(("outbox commit → JetStream ack p99 (half)", "—", "not measured (no database): MISSED"))
     skipped = wmax["skipped_by_position_cursor"] + whalf["skipped_by_position_cursor"]
@@ -182,7 +201,7 @@ def pipeline_aims(r: dict[str, Any]) -> list[tuple[str, bool]]:
         ),
         (
             "outbox→ack p99 <20 ms at half",
-            bool(whalf.get("outbox")) and whalf["outbox"]["commit_to_ack_p99_ms"] < AIM_OUTBOX_P99_MS,
+            bool(whalf.get("outbox")) and outbox_p99_for_aim(whalf["outbox"]) < AIM_OUTBOX_P99_MS,
         ),
         ("pipeline ≥20% of PG (long term)", wmax["pipeline_per_second"] >= AIM_PIPELINE_SHARE * pg_rate),
     ]
@@ -195,6 +214,13 @@ def pipeline_aims(r: dict[str, Any]) -> list[tuple[str, bool]]:
         )
         checks.append(("idle CPU <1% per process", max(idle["cpu_share"].values(), default=0) < AIM_IDLE_CPU_SHARE))
     return checks
+
+
+def outbox_p99_for_aim(box: dict[str, Any]) -> float:
+    """Commit → ack, as the aim says; where the server keeps no commit times, insert → ack (more: it includes the
+    rest of the writer's statement and its commit)."""
+    commit: float | None = box["commit_to_ack_p99_ms"]
+    return commit if commit is not None else box["insert_to_ack_p99_ms"]
 
 
 def aims_line(r: dict[str, Any]) -> str:

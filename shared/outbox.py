@@ -42,6 +42,7 @@ outbox = sa.Table(
     sa.Column("trace_context", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.clock_timestamp()),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("committed_at", sa.DateTime(timezone=True)),  # set with sent_at: MARK_SENT (kernel migration 008)
     sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("last_error", sa.Text),
     sa.Index("outbox_sent", "sent_at", postgresql_where=sa.text("sent_at IS NOT NULL")),  # retention
@@ -112,8 +113,13 @@ UNSENT = (
     " WHERE sent_at IS NULL ORDER BY position LIMIT $1"
 )
 # sent_at is when the acks came (the database's clock, less the seconds since), not when this statement runs.
+# committed_at is when the row's own transaction committed: the commit timestamp of its xmin (the UPDATE reads the
+# row as it was, so xmin is still the writer's), where the server keeps them (track_commit_timestamp; without it
+# pg_xact_commit_timestamp raises) and the row was not updated before (a failed attempt's mark is a later xmin).
 MARK_SENT = (
-    "UPDATE outbox SET sent_at = now() - make_interval(secs => $2), attempts = attempts + 1"
+    "UPDATE outbox SET sent_at = now() - make_interval(secs => $2), attempts = attempts + 1,"
+    " committed_at = CASE WHEN attempts = 0 AND current_setting('track_commit_timestamp')::boolean"
+    " THEN pg_xact_commit_timestamp(xmin) END"
     " WHERE position = ANY($1::bigint[])"
 )
 MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE position = $1"

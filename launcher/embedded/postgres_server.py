@@ -156,6 +156,11 @@ class EmbeddedPostgres(ServerProcess):
             # alone can pass PostgreSQL's default of 100, and replicas or a second platform on the same server more.
             "-c",
             f"max_connections={MAX_CONNECTIONS}",
+            # Each transaction's commit time, kept (10 bytes a transaction, written at commit): the outbox relay
+            # records when the row it marks sent was committed (shared/outbox.py MARK_SENT), so "outbox commit →
+            # JetStream ack" is measured from the commit, not from the row's insert inside the writer's statement.
+            "-c",
+            "track_commit_timestamp=on",
         ]
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(

@@ -150,6 +150,17 @@ async def test_a_failed_publish_in_the_middle_of_a_batch_lets_no_later_event_ove
         await db.close()
     assert await stored_ids(nc, stream_name) == ids, "every event once, in the order it was written"
     assert await unsent(database_url, relay_schema) == []
+    # Each row marked sent at its first attempt has its transaction's commit time (the test's server keeps them,
+    # as the embedded one does): after its insert, before its ack. A row updated before its mark (the failed
+    # attempt's count, the subject put right) no longer carries its writer's transaction, so it has none.
+    conn = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": relay_schema})
+    try:
+        rows = await conn.fetch("SELECT created_at, committed_at, sent_at FROM outbox ORDER BY position")
+    finally:
+        await conn.close()
+    assert [row["committed_at"] is None for row in rows] == [False] * 4 + [True] + [False] * 5
+    for row in rows[:4] + rows[5:]:
+        assert row["created_at"] <= row["committed_at"] <= row["sent_at"]
 
 
 async def test_a_batch_sent_again_after_lost_acks_is_stored_once(

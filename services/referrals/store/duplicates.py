@@ -20,10 +20,11 @@ from shared.db import Prepared
 
 EXACT, FEATURE = "exact", "feature"
 
+# No foreign key to referrals (migration 018): a referral is never deleted, and its digests are written with it.
 blind_index = sa.Table(
     "referral_blind_index",
     metadata,
-    sa.Column("referral_id", PgUUID(as_uuid=True), sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("referral_id", PgUUID(as_uuid=True), primary_key=True),
     sa.Column("municipality", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("digest", sa.LargeBinary, primary_key=True),

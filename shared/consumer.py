@@ -65,11 +65,24 @@ FIRST_TIME = (
     "INSERT INTO inbox (consumer, event_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id"
 )
 
+# The same, as a CTE of a statement handler's own statement (`StatementHandler`): `first_time` holds the ids of the
+# batch's events this consumer has not handled before, now recorded; parameters `:consumer` and `:event_ids`.
+FIRST_TIME_CTE = (
+    "first_time AS (INSERT INTO inbox (consumer, event_id) SELECT :consumer, unnest(CAST(:event_ids AS uuid[]))"
+    " ON CONFLICT DO NOTHING RETURNING event_id)"
+)
+
 E = TypeVar("E", bound=EventData)
 EventHandler = Callable[[Transaction, Envelope, E], Awaitable[None]]
 # A batch's new events at once, in stream order, each with the span its handling is recorded in (a handler that
-# writes them all in one statement: the partners' feed).
+# writes them all in one statement: courses' and volunteers' projections).
 BatchHandler = Callable[[Transaction, Sequence[tuple[Envelope, Span]]], Awaitable[None]]
+# A batch's events (a second copy in the batch left out), in stream order, each with its span, applied with their
+# inbox rows (`FIRST_TIME_CTE`, for the consumer named) in one statement of the handler's own in autocommit
+# (`UnitOfWork.direct_statements`): PostgreSQL applies it whole or not at all, so it needs no transaction around
+# it, and a batch is its reads and that statement, with no BEGIN, inbox or COMMIT round trips (the partners' feed,
+# where someone waits for the entry).
+StatementHandler = Callable[[UnitOfWork, str, Sequence[tuple[Envelope, Span]]], Awaitable[None]]
 
 # Headers a dead letter carries, so an operator can see why and replay it where it came from.
 REASON = "Partnernet-Dead-Letter-Reason"
@@ -354,21 +367,25 @@ class EnvelopeConsumer(EventConsumer[Any]):
         stream: str,
         handler: EnvelopeHandler | None = None,
         batch_handler: BatchHandler | None = None,
+        statement_handler: StatementHandler | None = None,
         work: UnitOfWork,
         telemetry: Telemetry,
         max_deliveries: int = 5,
         batch_size: int = BATCH_SIZE,
         linger_seconds: float = 0.0,
     ) -> None:
-        """`handler` takes the events one by one, `batch_handler` (one of the two) a batch's new events at once."""
-        if (handler is None) == (batch_handler is None):
-            raise ValueError("an envelope consumer takes a handler or a batch handler")
+        """`handler` takes the events one by one, `batch_handler` a batch's new events at once in the consumer's
+        transaction, `statement_handler` a batch's events to apply with their inbox rows in one statement of its
+        own: one of the three."""
+        if sum(h is not None for h in (handler, batch_handler, statement_handler)) != 1:
+            raise ValueError("an envelope consumer takes a handler, a batch handler or a statement handler")
         self.durable = f"{service}-{name}"
         self.event = dict  # decode_data() then leaves the data as it came
         self.linger_seconds = linger_seconds
         self.handler = self._hand_over
         self.envelope_handler = handler
         self.batch_handler = batch_handler
+        self.statement_handler = statement_handler
         self.work = work
         self.max_deliveries = max_deliveries
         self.batch_size = batch_size
@@ -385,3 +402,20 @@ class EnvelopeConsumer(EventConsumer[Any]):
             await super()._apply(tx, events)
         elif events:
             await self.batch_handler(tx, [(envelope, span) for envelope, _, span in events])
+
+    async def _apply_together(self, deliveries: Sequence[Delivery]) -> None:
+        if self.statement_handler is None:
+            await super()._apply_together(deliveries)
+            return
+        once: dict[UUID_, Delivery] = {}
+        for delivery in deliveries:
+            once.setdefault(delivery.envelope.id, delivery)  # a second copy in the same batch is skipped
+        # The batch's statements in the first event's trace; each event's own span goes with it to the handler.
+        with _current(deliveries[0].span):
+            await self.statement_handler(self.work, self.durable, [(d.envelope, d.span) for d in once.values()])
+
+    async def handle_once(self, envelope: Envelope, data: Any) -> None:
+        if self.statement_handler is None:
+            await super().handle_once(envelope, data)
+            return
+        await self.statement_handler(self.work, self.durable, [(envelope, trace.get_current_span())])

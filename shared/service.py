@@ -21,7 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.broker import create_broker
 from shared.clock import Clock, SystemClock
-from shared.consumer import BatchHandler, EnvelopeConsumer, EnvelopeHandler, EventConsumer, EventHandler
+from shared.consumer import (
+    BatchHandler,
+    EnvelopeConsumer,
+    EnvelopeHandler,
+    EventConsumer,
+    EventHandler,
+    StatementHandler,
+)
 from shared.contracts import EventData
 from shared.db import DirectReads, create_engine, migrate, session_factory
 from shared.heap import freeze_after_start
@@ -164,10 +171,12 @@ class ServiceRuntime:
         handler: EnvelopeHandler | None = None,
         *,
         batch_handler: BatchHandler | None = None,
+        statement_handler: StatementHandler | None = None,
         linger_seconds: float = 0.0,
     ) -> None:
-        """Every event of `service` on a subject filter, handed over as its envelope, one by one (`handler`) or a
-        batch at once (`batch_handler`) (shared/consumer.py)."""
+        """Every event of `service` on a subject filter, handed over as its envelope, one by one (`handler`), a
+        batch at once (`batch_handler`), or a batch in one statement with its inbox rows (`statement_handler`)
+        (shared/consumer.py)."""
         consumer = EnvelopeConsumer(
             service=self.name,
             name=name,
@@ -175,6 +184,7 @@ class ServiceRuntime:
             stream=event_stream_name(service),
             handler=handler,
             batch_handler=batch_handler,
+            statement_handler=statement_handler,
             work=self.unit_of_work,
             telemetry=self.telemetry,
             max_deliveries=self.settings.consumer_max_deliveries,

@@ -88,7 +88,7 @@ def register(
     # Every referral event (types added later too), every published vacancy, and a referred participant's language
     # buddy (named like a referral event's parties), into the partners' feeds.
     runtime.consume_envelopes(
-        "feed-referrals", "events.referrals.referral.>", "referrals", batch_handler=feeds.project_referral_events
+        "feed-referrals", "events.referrals.referral.>", "referrals", statement_handler=feeds.write_referral_events
     )
     runtime.consume_envelopes(
         "feed-vacancies", "events.volunteers.vacancy.published.>", "volunteers", feeds.project_vacancy

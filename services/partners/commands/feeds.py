@@ -8,8 +8,7 @@ worker send from the database afterwards, so nothing is lost on a restart either
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -27,10 +26,10 @@ from shared.contracts.courses.events import CoursePublished
 from shared.contracts.partners.api.feeds import DeliveryStatus, FeedEntryView
 from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.ids import new_id
-from shared.relay import OrderedPublisher, Publication, Relay, acknowledged_prefix
+from shared.relay import OrderedPublisher, Publication, Relay, acknowledged_prefix, woken_channels
 from shared.settings import Settings
 from shared.telemetry import Telemetry
-from shared.unit_of_work import Transaction
+from shared.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +48,47 @@ async def project_referral_event(tx: Transaction, envelope: Envelope) -> None:
 async def project_referral_events(tx: Transaction, events: Sequence[tuple[Envelope, Span]]) -> None:
     """`project_referral_event` for a batch at once (the consumer's new events, in stream order): the courses'
     providers in one statement, then into the feeds (`into_feeds`)."""
-    courses = {course for envelope, _ in events if (course := feeds.course_of(envelope.data)) is not None}
-    providers = await feed_store.course_providers(tx.session, sorted(courses)) if courses else {}
+    courses = _courses_named(events)
+    providers = await feed_store.course_providers(tx.session, courses) if courses else {}
+    await into_feeds(tx, _partners_named(events, providers))
+
+
+async def write_referral_events(work: UnitOfWork, consumer: str, events: Sequence[tuple[Envelope, Span]]) -> None:
+    """`project_referral_events` for the referral events' feed consumer, as a statement handler (shared/consumer.py
+    StatementHandler): the courses' providers and the partners' targets read, then the batch's inbox rows, entries
+    and deliveries in one statement, on a direct connection in autocommit: one round trip for the writes where the
+    consumer's transaction took six (BEGIN, inbox, the relays' setting, entries, deliveries, COMMIT) through
+    SQLAlchemy's session, while the events behind the batch waited (issue 17). The same entries in the same order,
+    and an event handled before writes nothing again."""
+    async with work.direct_statements() as connection:
+        courses = _courses_named(events)
+        providers = await feed_store.course_providers_of(connection, courses) if courses else {}
+        written = _written(_partners_named(events, providers))
+        targets = await feed_store.feed_targets_of(connection, _partner_ids(written))
+        entries = _entries(written, targets)
+        deliveries = _delivery_rows(written, targets)
+        woken = work.may_wake_relays(connection)
+        new = await feed_store.write_feed_batch(
+            connection,
+            consumer,
+            [envelope.id for envelope, _ in events],
+            entries,
+            deliveries,
+            now=work.clock.now(),
+            relays_woken=woken_channels([FEED_CHANNEL, WEBHOOK_CHANNEL] if woken else []),
+        )
+        if woken and new:
+            await work.relays_written([FEED_CHANNEL, WEBHOOK_CHANNEL], connection)
+
+
+def _courses_named(events: Sequence[tuple[Envelope, Span]]) -> list[UUID]:
+    return sorted({course for envelope, _ in events if (course := feeds.course_of(envelope.data)) is not None})
+
+
+def _partners_named(
+    events: Sequence[tuple[Envelope, Span]], providers: dict[UUID, UUID]
+) -> list[tuple[Envelope, Span, set[UUID]]]:
+    """Each event with the partners it names, and the partner whose course it is."""
     named: list[tuple[Envelope, Span, set[UUID]]] = []
     for envelope, span in events:
         partner_ids = feeds.partners_named(envelope.data)
@@ -58,7 +96,7 @@ async def project_referral_events(tx: Transaction, events: Sequence[tuple[Envelo
         if course is not None and (provider := providers.get(course)) is not None:
             partner_ids.add(provider)
         named.append((envelope, span, partner_ids))
-    await into_feeds(tx, named)
+    return named
 
 
 async def project_vacancy(tx: Transaction, envelope: Envelope) -> None:
@@ -88,9 +126,47 @@ async def into_feeds(tx: Transaction, named: Sequence[tuple[Envelope, Span, Iter
     statement, every entry in one, the deliveries in one. Entries are written event by event, each event's partners
     sorted; a partner that ended gets none, and an entry a partner has already is not written again (nor its
     deliveries)."""
-    written = [(envelope, _carrier(span), sorted(set(partner_ids))) for envelope, span, partner_ids in named]
-    targets = await feed_store.feed_targets(tx.session, sorted({p for _, _, ids in written for p in ids}))
-    entries = [
+    written = _written(named)
+    targets = await feed_store.feed_targets(tx.session, _partner_ids(written))
+    entries = _entries(written, targets)
+    if not entries:
+        return
+    # The feed publisher and the webhook worker are woken after the commit, not by a NOTIFY in it (the triggers'
+    # NOTIFY held PostgreSQL's notification lock across the batch's commit flush: shared/relay.py RELAYS_WOKEN).
+    await tx.wakes_relays(FEED_CHANNEL, WEBHOOK_CHANNEL)
+    positions = await feed_store.append_entries(tx.session, entries)
+    now = tx.clock.now()
+    deliveries = [
+        {
+            **row,
+            "feed_position": position,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "trace_context": msgspec.json.decode(row["trace_context"]),
+            "created_at": now,
+        }
+        for row in _delivery_rows(written, targets)
+        if (position := positions.get((row["partner_id"], row["event_id"]))) is not None
+    ]
+    if deliveries:
+        await feed_store.add_deliveries(tx.session, deliveries)
+
+
+Written = list[tuple[Envelope, dict[str, str], list[UUID]]]  # each event, its trace context, its partners sorted
+
+
+def _written(named: Sequence[tuple[Envelope, Span, Iterable[UUID]]]) -> Written:
+    return [(envelope, _carrier(span), sorted(set(partner_ids))) for envelope, span, partner_ids in named]
+
+
+def _partner_ids(written: Written) -> list[UUID]:
+    return sorted({partner_id for _, _, partner_ids in written for partner_id in partner_ids})
+
+
+def _entries(written: Written, targets: Mapping[UUID, Any]) -> list[dict[str, Any]]:
+    """An entry (store/feed.py ENTRY_COLUMNS, JSON as text) for each event and partner named that has not ended."""
+    return [
         {
             "partner_id": partner_id,
             "event_id": envelope.id,
@@ -106,23 +182,28 @@ async def into_feeds(tx: Transaction, named: Sequence[tuple[Envelope, Span, Iter
         for partner_id in partner_ids
         if (target := targets.get(partner_id)) is not None and target.status != PartnerStatus.ENDED.value
     ]
-    if not entries:
-        return
-    # The feed publisher and the webhook worker are woken after the commit, not by a NOTIFY in it (the triggers'
-    # NOTIFY held PostgreSQL's notification lock across the batch's commit flush: shared/relay.py RELAYS_WOKEN).
-    await tx.wakes_relays(FEED_CHANNEL, WEBHOOK_CHANNEL)
-    positions = await feed_store.append_entries(tx.session, entries)
-    now = tx.clock.now()
-    deliveries = [
-        row
+
+
+def _delivery_rows(written: Written, targets: Mapping[UUID, Any]) -> list[dict[str, Any]]:
+    """A delivery (store/feed.py DELIVERY_COLUMNS) to each active webhook that wants its type, for each event and
+    partner named that has not ended: written only where the entry is new."""
+    return [
+        {
+            "id": new_id(),
+            "webhook_id": UUID(hook["id"]),
+            "partner_id": partner_id,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "trace_context": msgspec.json.encode(carrier).decode(),
+        }
         for envelope, carrier, partner_ids in written
         for partner_id in partner_ids
-        if (position := positions.get((partner_id, envelope.id))) is not None
-        and (hooks := targets[partner_id].webhooks) is not None
-        for row in _deliveries(msgspec.json.decode(hooks), envelope, partner_id, position, carrier, now)
+        if (target := targets.get(partner_id)) is not None
+        and target.status != PartnerStatus.ENDED.value
+        and target.webhooks is not None
+        for hook in msgspec.json.decode(target.webhooks)
+        if feeds.type_matches(hook["event_types"], envelope.type)
     ]
-    if deliveries:
-        await feed_store.add_deliveries(tx.session, deliveries)
 
 
 def _carrier(span: Span) -> dict[str, str]:
@@ -130,34 +211,6 @@ def _carrier(span: Span) -> dict[str, str]:
     carrier: dict[str, str] = {}
     propagate.inject(carrier, context=trace.set_span_in_context(span))
     return carrier
-
-
-def _deliveries(
-    hooks: list[dict[str, Any]],
-    envelope: Envelope,
-    partner_id: UUID,
-    position: int,
-    carrier: dict[str, str],
-    now: datetime,
-) -> list[dict[str, Any]]:
-    """A pending delivery of a new entry to each of the partner's active webhooks that wants its type."""
-    wanted = [UUID(hook["id"]) for hook in hooks if feeds.type_matches(hook["event_types"], envelope.type)]
-    return [
-        {
-            "id": new_id(),
-            "webhook_id": webhook_id,
-            "partner_id": partner_id,
-            "feed_position": position,
-            "event_id": envelope.id,
-            "event_type": envelope.type,
-            "status": DeliveryStatus.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "trace_context": carrier,
-            "created_at": now,
-        }
-        for webhook_id in wanted
-    ]
 
 
 class FeedPublisher:

@@ -4,6 +4,7 @@ relay's statements that publish the entries on NATS."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,9 +22,11 @@ from services.partners.store import (
     partnerships,
     settled,
 )
-from shared.contracts.partners.api.feeds import WebhookStatus
+from shared.consumer import FIRST_TIME_CTE
+from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
 from shared.contracts.partners.api.partnerships import PartnershipRole, PartnershipStatus
-from shared.db import Prepared, driver_sql
+from shared.db import DirectConnection, DirectRow, Prepared, driver_sql
+from shared.relay import RELAYS_WOKEN
 
 # --- events into the feeds (every feed consumer; the referral events' a batch at a time), in asyncpg's SQL
 # (shared/db.py driver_sql): one statement for the partners named, one for the entries, instead of two compiled by
@@ -60,6 +63,95 @@ ENTRY_COLUMNS = (
     "subject",
     "trace_context",
 )
+
+
+# --- the referral events' feed consumer: a batch in one statement with its inbox rows (shared/consumer.py
+# StatementHandler), after its reads, on the service's direct connections in autocommit: no BEGIN, inbox or COMMIT
+# round trips of their own, no SQLAlchemy session (issue 17: where someone waits for the entry on NATS).
+
+COURSE_PROVIDERS_DIRECT = Prepared(
+    "SELECT known_courses", sa.text(COURSE_PROVIDERS.replace("$1::uuid[]", "CAST(:course_ids AS uuid[])"))
+)
+FEED_TARGETS_DIRECT = Prepared(
+    "SELECT feed targets", sa.text(FEED_TARGETS.replace("$1::uuid[]", "CAST(:partner_ids AS uuid[])"))
+)
+# The inbox rows (`first_time`), the entries of the events not handled before (in the batch's order, as
+# APPEND_ENTRIES), a delivery per webhook that wants a new entry (joined to it for its position), and the setting
+# that says which relays the writer wakes itself: the main query runs before the statement's AFTER triggers fire,
+# the feed's and the deliveries' NOTIFY among them (shared/relay.py RELAYS_WOKEN). How many entries were new.
+WRITE_FEED_BATCH = Prepared(
+    "INSERT feed batch",
+    sa.text(
+        f"WITH {FIRST_TIME_CTE},"
+        " entries AS ("
+        "  INSERT INTO feed_entries (partner_id, event_id, event_type, time, library, data, source, subject,"
+        "   trace_context)"
+        "  SELECT e.partner_id, e.event_id, e.event_type, e.time, e.library, e.data::jsonb, e.source, e.subject,"
+        "   e.trace_context::jsonb"
+        "  FROM unnest(CAST(:partner_id AS uuid[]), CAST(:event_id AS uuid[]), CAST(:event_type AS text[]),"
+        "   CAST(:time AS timestamptz[]), CAST(:library AS text[]), CAST(:data AS text[]), CAST(:source AS text[]),"
+        "   CAST(:subject AS text[]), CAST(:trace_context AS text[]))"
+        "  WITH ORDINALITY AS e(partner_id, event_id, event_type, time, library, data, source, subject, trace_context,"
+        "   n)"
+        "  WHERE e.event_id IN (SELECT event_id FROM first_time)"
+        "  ORDER BY e.n"
+        "  ON CONFLICT DO NOTHING RETURNING position, partner_id, event_id"
+        " ),"
+        " delivered AS ("
+        "  INSERT INTO deliveries (id, webhook_id, partner_id, feed_position, event_id, event_type, status, attempts,"
+        "   next_attempt_at, trace_context, created_at)"
+        "  SELECT d.id, d.webhook_id, d.partner_id, w.position, d.event_id, d.event_type, :pending, 0, :now,"
+        "   d.trace_context::jsonb, :now"
+        "  FROM unnest(CAST(:delivery_id AS uuid[]), CAST(:delivery_webhook_id AS uuid[]),"
+        "   CAST(:delivery_partner_id AS uuid[]), CAST(:delivery_event_id AS uuid[]),"
+        "   CAST(:delivery_event_type AS text[]), CAST(:delivery_trace_context AS text[]))"
+        "   AS d(id, webhook_id, partner_id, event_id, event_type, trace_context)"
+        "  JOIN entries w ON w.partner_id = d.partner_id AND w.event_id = d.event_id"
+        "  ON CONFLICT DO NOTHING"
+        " )"
+        " SELECT set_config(:relays_woken_setting, :relays_woken, true) AS woken,"
+        " (SELECT count(*) FROM entries) AS written"
+    ),
+)
+DELIVERY_COLUMNS = ("id", "webhook_id", "partner_id", "event_id", "event_type", "trace_context")
+
+
+async def course_providers_of(connection: DirectConnection, course_ids: list[UUID]) -> dict[UUID, UUID]:
+    rows = await connection.fetch(COURSE_PROVIDERS_DIRECT, course_ids=course_ids)
+    return {row.course_id: row.partner_id for row in rows}
+
+
+async def feed_targets_of(connection: DirectConnection, partner_ids: list[UUID]) -> dict[UUID, DirectRow]:
+    """`feed_targets` on a direct connection."""
+    return {row.id: row for row in await connection.fetch(FEED_TARGETS_DIRECT, partner_ids=partner_ids)}
+
+
+async def write_feed_batch(
+    connection: DirectConnection,
+    consumer: str,
+    event_ids: list[UUID],
+    entries: list[dict[str, Any]],
+    deliveries: list[dict[str, Any]],
+    *,
+    now: datetime,
+    relays_woken: str,
+) -> int:
+    """A batch's inbox rows for `consumer`, its entries (ENTRY_COLUMNS, JSON as text) of the events not handled
+    before and the deliveries (DELIVERY_COLUMNS) of the entries that are new, in one statement; `relays_woken` the
+    value of RELAYS_WOKEN for it. How many entries were new."""
+    row = await connection.fetchrow(
+        WRITE_FEED_BATCH,
+        consumer=consumer,
+        event_ids=event_ids,
+        **{name: [entry[name] for entry in entries] for name in ENTRY_COLUMNS},
+        **{f"delivery_{name}": [delivery[name] for delivery in deliveries] for name in DELIVERY_COLUMNS},
+        pending=DeliveryStatus.PENDING.value,
+        now=now,
+        relays_woken_setting=RELAYS_WOKEN,
+        relays_woken=relays_woken,
+    )
+    assert row is not None
+    return int(row.written)
 
 
 async def course_providers(session: AsyncSession, course_ids: list[UUID]) -> dict[UUID, UUID]:

@@ -1,12 +1,13 @@
 """A batch of referral events into the partners' feeds in one go (services/partners/commands/feeds.py
-`project_referral_events`): the same entries, in the same order, as one event at a time would write, a course's
-provider included, an ended partner left out, a second copy a no-op, and a delivery per webhook that wants the
-type; on real PostgreSQL, on a partners schema of the test's own."""
+`project_referral_events`, and `write_referral_events`, the feed consumer's one statement with its inbox rows): the
+same entries, in the same order, as one event at a time would write, a course's provider included, an ended partner
+left out, a second copy a no-op, and a delivery per webhook that wants the type; on real PostgreSQL, on a partners
+schema of the test's own."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,13 @@ import sqlalchemy as sa
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.partners.commands.feeds import project_referral_events
+from services.partners.commands.feeds import project_referral_events, write_referral_events
 from services.partners.domain.feeds import feed_pseudonym
 from shared.clock import FixedClock
 from shared.contracts import Envelope
-from shared.db import create_engine, migrate, session_factory
+from shared.db import DirectReads, create_engine, migrate, session_factory
 from shared.ids import new_id
+from shared.relay import Relay
 from shared.unit_of_work import UnitOfWork
 
 NOW = datetime(2031, 6, 1, 12, tzinfo=UTC)
@@ -30,6 +32,7 @@ A, B, PROVIDER, ENDED = (uuid.uuid4() for _ in range(4))
 KEYS = {A: b"a" * 32, B: b"b" * 32, PROVIDER: b"p" * 32, ENDED: b"e" * 32}
 COURSE = uuid.uuid4()
 HOOK = uuid.uuid4()
+CONSUMER = "partners-feed-referrals"
 
 
 @pytest.fixture
@@ -87,6 +90,23 @@ async def project(engine: AsyncEngine, events: list[Envelope]) -> None:
         await project_referral_events(tx, [(envelope, trace.INVALID_SPAN) for envelope in events])
 
 
+async def write(
+    engine: AsyncEngine, events: list[Envelope], consumer: str = CONSUMER, relays: Sequence[Relay[Any, Any]] = ()
+) -> None:
+    """As the feed consumer's statement handler writes a batch: its reads, then one statement with the inbox rows."""
+    async with engine.connect() as conn:
+        schema = str(await conn.scalar(sa.text("SELECT current_schema()")))
+    reads = DirectReads(
+        engine.url.render_as_string(hide_password=False), schema, size=1, tracer=trace.get_tracer(__name__)
+    )
+    await reads.start()
+    try:
+        work = UnitOfWork(session_factory(engine), FixedClock(NOW), reads, relays)
+        await write_referral_events(work, consumer, [(envelope, trace.INVALID_SPAN) for envelope in events])
+    finally:
+        await reads.close()
+
+
 async def feed(engine: AsyncEngine) -> list[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:
     async with engine.connect() as conn:
         rows = await conn.execute(sa.text("SELECT partner_id, event_id, data FROM feed_entries ORDER BY position"))
@@ -123,3 +143,54 @@ async def test_a_batch_writes_what_one_event_at_a_time_would_in_stream_order(eng
     later = event("declined", referrer=A)
     await project(engine, [first, both, ended, later])
     assert [(partner, event_id) for partner, event_id, _ in await feed(engine)] == [*expected, (A, later.id)]
+
+
+async def test_the_feed_consumer_s_one_statement_writes_what_a_batch_in_a_transaction_would(
+    engine: AsyncEngine,
+) -> None:
+    first = event("submitted", referrer=A)
+    both = event("accepted", referrer=A, receiver=B, course_id=str(COURSE))
+    ended = event("submitted", referrer=ENDED, receiver=B)
+    await write(engine, [first, both, ended])
+
+    written = await feed(engine)
+    expected = [(A, first.id), *((p, both.id) for p in sorted([A, B, PROVIDER])), (B, ended.id)]
+    assert [(partner, event_id) for partner, event_id, _ in written] == expected
+    for partner, _, data in written:
+        assert data["participant_pseudonym"] == feed_pseudonym(KEYS[partner], "P-ONE")
+        assert "participant" not in data
+    async with engine.connect() as conn:
+        deliveries = (
+            await conn.execute(
+                sa.text(
+                    "SELECT d.webhook_id, d.event_id, d.event_type, e.partner_id, d.status, d.attempts, d.created_at"
+                    " FROM deliveries d JOIN feed_entries e ON e.position = d.feed_position"
+                )
+            )
+        ).all()
+        handled = set(
+            (await conn.execute(sa.text("SELECT event_id FROM inbox WHERE consumer = :c"), {"c": CONSUMER})).scalars()
+        )
+    assert [tuple(row) for row in deliveries] == [(HOOK, both.id, both.type, B, "pending", 0, NOW)]
+    assert handled == {first.id, both.id, ended.id}  # in the inbox with their entries
+
+    # A redelivery of the batch with a new event after it: only the new one is written, after the rest.
+    later = event("declined", referrer=A)
+    await write(engine, [first, both, ended, later])
+    assert [(partner, event_id) for partner, event_id, _ in await feed(engine)] == [*expected, (A, later.id)]
+
+
+async def test_an_event_the_feed_consumer_has_handled_before_writes_no_entry_and_another_consumer_s_does(
+    engine: AsyncEngine,
+) -> None:
+    handled, new = event("submitted", referrer=A), event("submitted", referrer=B)
+    async with engine.begin() as conn:  # handled before, its entry since pruned from the feed: the inbox says so
+        await conn.execute(
+            sa.text("INSERT INTO inbox (consumer, event_id) VALUES (:c, :e)"), {"c": CONSUMER, "e": handled.id}
+        )
+
+    await write(engine, [handled, new])
+    assert [(partner, event_id) for partner, event_id, _ in await feed(engine)] == [(B, new.id)]
+
+    await write(engine, [handled], consumer="partners-another-feed")  # the inbox is per consumer
+    assert [(partner, event_id) for partner, event_id, _ in await feed(engine)] == [(B, new.id), (A, handled.id)]

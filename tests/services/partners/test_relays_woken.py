@@ -25,7 +25,7 @@ from shared.clock import FixedClock
 from shared.db import session_factory
 from shared.relay import Relay, plain_dsn
 from shared.unit_of_work import UnitOfWork, ambient_transaction
-from tests.services.partners.test_feed_batch import NOW, A, B, engine, event
+from tests.services.partners.test_feed_batch import NOW, A, B, engine, event, write
 from tests.waiting import PATIENCE_SECONDS
 
 __all__ = ["engine"]  # the fixture: a partners schema with partners A and B, B's webhook wanting referral.accepted
@@ -104,6 +104,40 @@ async def test_a_batch_wakes_the_feed_publisher_and_the_webhook_worker_and_its_c
     assert publisher._wake.is_set() and worker._wake.is_set()  # what the triggers' NOTIFY did: a sweep at once
     # Were the wake-up lost (the process killed between the commit and it), the poll still finds both entries.
     assert len(await pending_positions(database_url, schema)) == 2
+
+
+async def test_the_feed_consumer_s_one_statement_wakes_the_publisher_and_the_worker_and_sends_no_notify(
+    engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed_channel, webhook_channel = f"partnernet_feeds_{schema}", f"partnernet_webhooks_{schema}"
+    monkeypatch.setattr(feeds, "FEED_CHANNEL", feed_channel)
+    monkeypatch.setattr(feeds, "WEBHOOK_CHANNEL", webhook_channel)
+    publisher = relay(database_url, schema, feed_channel, active=True)
+    worker = relay(database_url, schema, webhook_channel, active=True)
+    accepted = event("accepted", referrer=A, receiver=B)  # B's webhook wants it: a delivery too
+
+    heard = await notified_by(
+        database_url, (feed_channel, webhook_channel), lambda: write(engine, [accepted], relays=[publisher, worker])
+    )
+
+    assert heard == []
+    assert publisher._wake.is_set() and worker._wake.is_set()
+    assert len(await pending_positions(database_url, schema)) == 2
+
+
+async def test_the_feed_consumer_s_one_statement_notifies_when_its_relays_run_elsewhere(
+    engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed_channel = f"partnernet_feeds_{schema}"
+    monkeypatch.setattr(feeds, "FEED_CHANNEL", feed_channel)
+    standby = relay(database_url, schema, feed_channel, active=False)  # another replica's publisher is the active one
+
+    heard = await notified_by(
+        database_url, (feed_channel,), lambda: write(engine, [event("submitted", referrer=A)], relays=[standby])
+    )
+
+    assert heard == [feed_channel]  # one NOTIFY, in a transaction of its own after the statement
+    assert not standby._wake.is_set()
 
 
 async def test_a_batch_rolled_back_wakes_nothing(

@@ -1,14 +1,34 @@
 """The feed publisher's wait (services/partners/commands/feeds.py `FeedPublisher`): entries held back behind an
 older transaction that still runs are looked at again soon, also when entries before them were just sent; the
 wait backs off only while nothing goes. The end of that older transaction wakes no one, so the wait is all there
-is between it and the held-back entries' publish."""
+is between it and the held-back entries' publish.
+
+Which transactions hold entries back (store/feed.py FEED_PENDING, migration 015): one that has written an entry
+and still runs, not one that writes none (a submit, another service's batch); on a partners schema of the test's
+own (tests/services/partners/test_feed_batch.py's)."""
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from services.partners.commands.feeds import HELD_BACK_SECONDS, MAX_HELD_BACK_SECONDS, FeedPublisher
+from services.partners.store import feed as feed_store
 from shared.clock import SystemClock
+from shared.relay import plain_dsn
+from tests.services.partners.test_feed_batch import A, engine
+
+__all__ = ["engine"]  # the fixture: a partners schema with partners
+INSERT = (
+    "INSERT INTO feed_entries (partner_id, event_id, event_type, time, data)"
+    " VALUES ($1, $2, 'nl.partnernet.referral.submitted.v1', $3, $4::jsonb) RETURNING position"
+)
 
 POLL_SECONDS = 1.0
 
@@ -41,3 +61,74 @@ async def test_the_wait_backs_off_only_while_nothing_goes_and_starts_over_when_s
     assert waits[-1] == MAX_HELD_BACK_SECONDS
     assert await wait_after(publisher, 9, [7, 8]) == HELD_BACK_SECONDS
     assert await wait_after(publisher, None, [9]) == POLL_SECONDS, "nothing held back: the poll (and the wake-ups)"
+
+
+async def connect(engine: AsyncEngine) -> asyncpg.Connection:
+    async with engine.connect() as conn:
+        schema = str(await conn.scalar(sa.text("SELECT current_schema()")))
+    dsn = plain_dsn(engine.url.render_as_string(hide_password=False))
+    return await asyncpg.connect(dsn, server_settings={"search_path": schema})
+
+
+async def pending(relay: asyncpg.Connection) -> tuple[int | None, list[int]]:
+    """What the feed publisher's read finds: the first position held back, and the positions it may send."""
+    rows = await relay.fetch(feed_store.FEED_PENDING, 10)
+    return rows[0]["first_unsettled"], [row["position"] for row in rows if row["position"] is not None]
+
+
+async def entry(connection: asyncpg.Connection) -> int:
+    data = json.dumps({"note": "held back?"})
+    return int(await connection.fetchval(INSERT, A, uuid.uuid4(), datetime.now(UTC), data))
+
+
+async def test_a_running_transaction_that_writes_no_entry_holds_no_entry_back(engine: AsyncEngine) -> None:
+    older, writer, relay = await connect(engine), await connect(engine), await connect(engine)
+    try:
+        running = older.transaction()
+        await running.start()
+        await older.fetchval("SELECT pg_current_xact_id()")  # older than the entry's writer, and still running
+        position = await entry(writer)
+
+        assert await pending(relay) == (None, [position])
+        await running.rollback()
+    finally:
+        for connection in (older, writer, relay):
+            await connection.close()
+
+
+async def test_a_running_transaction_that_has_written_an_entry_holds_back_the_later_ones_until_it_ends(
+    engine: AsyncEngine,
+) -> None:
+    slow, fast, relay = await connect(engine), await connect(engine), await connect(engine)
+    try:
+        running = slow.transaction()
+        await running.start()
+        late = await entry(slow)
+        early = await entry(fast)  # committed first, with the later position
+        assert late < early
+
+        assert await pending(relay) == (early, [])
+        await running.commit()
+        assert await pending(relay) == (None, [late, early])
+    finally:
+        for connection in (slow, fast, relay):
+            await connection.close()
+
+
+async def test_an_older_transaction_that_writes_its_entry_later_gets_a_later_position(engine: AsyncEngine) -> None:
+    older, writer, relay = await connect(engine), await connect(engine), await connect(engine)
+    try:
+        running = older.transaction()
+        await running.start()
+        await older.fetchval("SELECT pg_current_xact_id()")
+        first = await entry(writer)
+        assert await pending(relay) == (None, [first])
+        await relay.execute(feed_store.FEED_MARK_PUBLISHED, [first], datetime.now(UTC))  # sent
+        second = await entry(older)  # the older transaction's entry comes after the one sent
+        assert second > first
+        assert await pending(relay) == (None, [])
+        await running.commit()
+        assert await pending(relay) == (None, [second])
+    finally:
+        for connection in (older, writer, relay):
+            await connection.close()

@@ -108,10 +108,8 @@ async def stage_event(
 
 
 # The relay's SQL: on its own connection, in autocommit (one statement each, so nothing stays open).
-UNSENT = (
-    "SELECT position, event_id, subject, event_type, payload, trace_context FROM outbox"
-    " WHERE sent_at IS NULL ORDER BY position LIMIT $1"
-)
+UNSENT_COLUMNS = "position, event_id, subject, event_type, payload, trace_context"
+UNSENT = f"SELECT {UNSENT_COLUMNS} FROM outbox WHERE sent_at IS NULL ORDER BY position LIMIT $1"
 # sent_at is when the acks came (the database's clock, less the seconds since), not when this statement runs.
 # committed_at is when the row's own transaction committed: the commit timestamp of its xmin (the UPDATE reads the
 # row as it was, so xmin is still the writer's), where the server keeps them (track_commit_timestamp; without it
@@ -121,6 +119,15 @@ MARK_SENT = (
     " committed_at = CASE WHEN attempts = 0 AND current_setting('track_commit_timestamp')::boolean"
     " THEN pg_xact_commit_timestamp(xmin) END"
     " WHERE position = ANY($1::bigint[])"
+)
+# A batch acknowledged whole: its mark and the read of the next batch in one statement, one round trip. Rows that
+# committed while the batch was out are found without waiting for the mark's round trip and then for the read's.
+# Both parts see one snapshot, from before the mark: the rows being marked still look unsent there, so they are
+# left out by position (not "after the last one": a row with a lower position may commit later, and is found).
+MARK_SENT_AND_NEXT = (
+    f"WITH marked AS ({MARK_SENT})"
+    f" SELECT {UNSENT_COLUMNS} FROM outbox WHERE sent_at IS NULL AND position <> ALL($1::bigint[])"
+    " ORDER BY position LIMIT $3"
 )
 MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE position = $1"
 
@@ -139,8 +146,16 @@ class OutboxOutlet:
         self._failures = zero_start_counter(meter, "partnernet.outbox.publish_failures")
         self._failures.start({"service": service})
         self._acked_at = 0.0  # monotonic: when the last batch's acks were in
+        # The next batch, read by the last batch's mark (MARK_SENT_AND_NEXT), with the connection that read it: a
+        # relay that reconnects (and may have lost its lock meanwhile) reads again.
+        self._ahead: tuple[asyncpg.Connection, list[asyncpg.Record]] | None = None
+        self._limit = 0
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[asyncpg.Record]:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] is db and limit == self._limit:
+            return ahead[1]
+        self._limit = limit
         return list(await db.fetch(UNSENT, limit))
 
     async def send(self, rows: Sequence[asyncpg.Record]) -> Sequence[BaseException | None]:
@@ -152,9 +167,13 @@ class OutboxOutlet:
         self, db: asyncpg.Connection, rows: Sequence[asyncpg.Record], outcomes: Sequence[BaseException | None]
     ) -> int:
         sent = acknowledged_prefix(outcomes)
-        if sent:
-            since_acks = max(time.monotonic() - self._acked_at, 0.0)
-            await db.execute(MARK_SENT, [row["position"] for row in rows[:sent]], since_acks)
+        positions = [row["position"] for row in rows[:sent]]
+        since_acks = max(time.monotonic() - self._acked_at, 0.0)
+        if sent == len(rows) and self._limit:
+            ahead = list(await db.fetch(MARK_SENT_AND_NEXT, positions, since_acks, self._limit))
+            self._ahead = (db, ahead) if ahead else None
+        elif sent:
+            await db.execute(MARK_SENT, positions, since_acks)
         if sent < len(rows):
             # The first row without an ack stops the batch: what follows is sent again after it, never before.
             await db.execute(MARK_FAILED, rows[sent]["position"], repr(outcomes[sent])[:500])
@@ -169,7 +188,7 @@ class OutboxOutlet:
         return sent
 
     def wait_seconds(self, poll_seconds: float) -> float:
-        return poll_seconds
+        return 0.0 if self._ahead else poll_seconds  # the next batch in hand: no waiting for a wake-up
 
 
 def publication(row: asyncpg.Record) -> Publication:

@@ -66,7 +66,8 @@ class Outlet(Protocol[R, O]):
         ...
 
     def wait_seconds(self, poll_seconds: float) -> float:
-        """How long to sleep when no NOTIFY comes: the poll, or less when rows are known to be due sooner."""
+        """How long to sleep when no NOTIFY comes: the poll, or less when rows are known to be due sooner (0: the
+        next rows are in hand already, e.g. read by the last settle's statement)."""
         ...
 
 
@@ -140,8 +141,10 @@ class Relay(Generic[R, O]):
                 done = await self.sweep(db)
                 if done == self.batch_size:
                     continue  # more may be waiting: no sleep between full batches
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.outlet.wait_seconds(self.poll_seconds))
+                wait = self.outlet.wait_seconds(self.poll_seconds)
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=wait)
                 if db.is_closed():
                     raise ConnectionError(f"relay {self.name} lost its database connection (and any lock)")
         finally:

@@ -3,6 +3,7 @@ publish that fails in the middle of a batch lets nothing after it overtake it.""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -58,31 +59,33 @@ async def stream(nats_url: str, relay_schema: str) -> AsyncIterator[tuple[nats.N
 async def write_events(database_url: str, schema: str, subjects: list[str]) -> list[str]:
     """Outbox rows as `stage_event` writes them; returns their event ids in outbox order."""
     conn = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": schema})
-    ids = []
     try:
-        for n, subject in enumerate(subjects):
-            event_id = uuid.uuid4()
-            envelope = Envelope(
-                id=event_id,
-                source=f"/partnernet/{schema}",
-                type="nl.partnernet.test.happened.v1",
-                time=datetime(2026, 12, 1, 10, tzinfo=UTC),
-                subject="gem/bieb",
-                data={"n": n},
-                municipality="gem",
-                library="bieb",
-            )
-            await conn.execute(
-                "INSERT INTO outbox (event_id, subject, event_type, payload) VALUES ($1, $2, $3, $4)",
-                event_id,
-                subject,
-                envelope.type,
-                msgspec.json.encode(envelope),
-            )
-            ids.append(str(event_id))
+        return [await write_event(conn, schema, subject, n) for n, subject in enumerate(subjects)]
     finally:
         await conn.close()
-    return ids
+
+
+async def write_event(conn: asyncpg.Connection, schema: str, subject: str, n: int) -> str:
+    """One outbox row on `conn` (in its transaction, if one is open); returns its event id."""
+    event_id = uuid.uuid4()
+    envelope = Envelope(
+        id=event_id,
+        source=f"/partnernet/{schema}",
+        type="nl.partnernet.test.happened.v1",
+        time=datetime(2026, 12, 1, 10, tzinfo=UTC),
+        subject="gem/bieb",
+        data={"n": n},
+        municipality="gem",
+        library="bieb",
+    )
+    await conn.execute(
+        "INSERT INTO outbox (event_id, subject, event_type, payload) VALUES ($1, $2, $3, $4)",
+        event_id,
+        subject,
+        envelope.type,
+        msgspec.json.encode(envelope),
+    )
+    return str(event_id)
 
 
 async def stored_ids(nc: nats.NATS, stream: str) -> list[str]:
@@ -214,3 +217,52 @@ async def test_the_outbox_relay_marks_without_waiting_for_the_flush_and_a_durabl
             assert await db.fetchval("SHOW synchronous_commit") == expected
         finally:
             await db.close()
+
+
+async def test_a_batch_acknowledged_whole_is_marked_and_the_next_batch_read_in_one_statement(
+    database_url: str, relay_schema: str, stream: tuple[nats.NATS, str]
+) -> None:
+    """Rows that commit while a batch is out are read by that batch's mark (one round trip, not a mark and then a
+    read), a row with a lower position whose transaction commits after a higher one was sent among them."""
+    nc, stream_name = stream
+    good = f"events.{relay_schema}.test.happened.v1.gem.bieb"
+    relay = outbox_relay(
+        service=relay_schema,
+        database_url=database_url,
+        broker=FakeBroker(nc),  # type: ignore[arg-type]
+        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
+    )
+    outlet = relay.outlet
+    writer = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": relay_schema})
+    db = await relay.connect()
+    statements: list[str] = []
+    # The relay's own statements (not the driver's look-ups of types the first time it meets them).
+    db.add_query_logger(lambda logged: statements.append(logged.query) if " outbox" in logged.query else None)
+    try:
+        # A writer's transaction takes a position and stays open while a later one's row commits.
+        slow = writer.transaction()
+        await slow.start()
+        late = await write_event(writer, relay_schema, good, 0)
+        first = await write_events(database_url, relay_schema, [good] * 2)
+
+        rows = await outlet.pending(db, 10)
+        assert [str(row["event_id"]) for row in rows] == first
+        outcomes = await outlet.send(rows)
+        await slow.commit()  # commits while the batch is out, as do two more rows
+        more = await write_events(database_url, relay_schema, [good] * 2)
+        assert await outlet.settle(db, rows, outcomes) == 2
+        await asyncio.sleep(0)  # the driver hands the query log over with call_soon
+        assert len(statements) == 2, "one read, then the mark that also read the next batch"
+
+        assert outlet.wait_seconds(1.0) == 0, "the next batch is in hand: no waiting for a wake-up"
+        rows = await outlet.pending(db, 10)
+        await asyncio.sleep(0)
+        assert len(statements) == 2, "the next batch came with the mark"
+        assert [str(row["event_id"]) for row in rows] == [late, *more], "the lower position is not skipped"
+        assert await outlet.settle(db, rows, await outlet.send(rows)) == 3
+        assert outlet.wait_seconds(1.0) == 1.0, "nothing left: the relay waits for a wake-up or its poll"
+    finally:
+        await db.close()
+        await writer.close()
+    assert await stored_ids(nc, stream_name) == [*first, late, *more], "each once, in the order the relay read them"
+    assert await unsent(database_url, relay_schema) == []

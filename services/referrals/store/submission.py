@@ -20,7 +20,7 @@ from uuid import UUID
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 
 from services.referrals.blind_index import BlindKeys
@@ -151,12 +151,14 @@ def _statement(referral_fields: tuple[str, ...]) -> Prepared:
         )
         .cte("history_written"),
         outbox.insert().values(_bound(outbox, OUTBOX_FIELDS, "outbox_")).cte("event_written"),
-        insert(blind_index)
+        # A plain insert: the referral is new and its digests distinct (one exact, a set of features, under
+        # different keys), so no row can conflict. ON CONFLICT DO NOTHING made each of the ~26 rows a speculative
+        # insertion: a probe of the primary key first, a speculative lock and a confirming WAL record after.
+        blind_index.insert()
         .from_select(
             ["referral_id", "municipality", "kind", "digest"],
             sa.select(referral_id, municipality, digests.c.kind, digests.c.digest),
         )
-        .on_conflict_do_nothing()
         .cte("index_written"),
         warnings_insert(referral_id, sa.bindparam("library"), municipality, sa.bindparam("submitted_at")).cte(
             "warnings_written"

@@ -26,6 +26,7 @@ from typing import IO
 import httpx
 
 from launcher.embedded import EmbeddedNats, EmbeddedNatsCluster, EmbeddedPostgres, free_port
+from launcher.embedded.processes import batch_scheduled
 from launcher.supervisor import describe_exit
 from shared.messaging import SERVICES
 from shared.servers import check_database, check_nats, without_password
@@ -37,6 +38,8 @@ CLUSTER_STREAM_REPLICAS = 3
 RUNTIME_FILE = "runtime.json"  # where `up` writes the addresses of the servers it started
 MAIL_CATCHER = "mail"  # the component that catches the platform's e-mail when no SMTP server is named
 MAIL_DIR = "mail"  # its Maildir, in the data directory
+# "0": the processes `up` starts keep the normal scheduling policy (launcher/embedded/processes.py batch_scheduled).
+BATCH_SCHEDULING = "PARTNERNET_BATCH_SCHEDULING"
 
 
 class Platform:
@@ -58,6 +61,8 @@ class Platform:
         self.environ = dict(os.environ if environ is None else environ)
         self.cluster = cluster
         self.health_deadline = health_deadline
+        # Every process it starts batch-scheduled (launcher/embedded/processes.py batch_scheduled) unless told not to.
+        self.batch = self.environ.get(BATCH_SCHEDULING, "1") != "0"
         self.nats: EmbeddedNats | None = None
         self.nats_cluster: EmbeddedNatsCluster | None = None
         # Where each gateway answers: one port shared by the gateway processes, or one port each in the cluster.
@@ -104,7 +109,7 @@ class Platform:
             self.progress(f"PostgreSQL: {without_password(database_url)} (DATABASE_URL) answers")
         if not nats_url and self.cluster:
             step = time.monotonic()
-            self.nats_cluster = EmbeddedNatsCluster(self.data_dir / "nats-cluster")
+            self.nats_cluster = EmbeddedNatsCluster(self.data_dir / "nats-cluster", batch=self.batch)
             self.nats_cluster.start()
             nats_url = self.nats_cluster.url
             self.progress(
@@ -115,7 +120,7 @@ class Platform:
             step = time.monotonic()
             store = self.data_dir / "nats"
             reused = "its streams reused" if store.exists() else "a new store"
-            self.nats = EmbeddedNats(store, auth_callout=True)  # partners get feed-only users
+            self.nats = EmbeddedNats(store, auth_callout=True, batch=self.batch)  # partners get feed-only users
             self.nats.start()
             nats_url = self.nats.url
             self.progress(f"NATS: started at {self.nats.address}, {reused} ({time.monotonic() - step:.1f}s)")
@@ -123,7 +128,7 @@ class Platform:
             step = time.monotonic()
             cluster = self.data_dir / "postgres"
             reused = "its data reused" if (cluster / "PG_VERSION").exists() else "initialised"
-            self.postgres = EmbeddedPostgres(cluster)
+            self.postgres = EmbeddedPostgres(cluster, batch=self.batch)
             self.postgres.start()
             database_url = self.postgres.ensure_database("partnernet")
             address = f"{self.postgres.host}:{self.postgres.port}"
@@ -208,7 +213,12 @@ class Platform:
             old.close()
         log_file = self._log_files[name] = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child's
         self.processes[name] = subprocess.Popen(
-            self._commands[name], env=self.env, stdout=log_file, stderr=log_file, start_new_session=True
+            self._commands[name],
+            env=self.env,
+            stdout=log_file,
+            stderr=log_file,
+            start_new_session=True,
+            preexec_fn=batch_scheduled if self.batch else None,
         )
 
     # --- what the supervisor asks (launcher.supervisor.Supervised) ---------------------------------------

@@ -60,7 +60,9 @@ class ClusterNode:
 
 
 class EmbeddedNatsCluster:
-    def __init__(self, directory: Path, size: int = CLUSTER_SIZE, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, directory: Path, size: int = CLUSTER_SIZE, host: str = "127.0.0.1", *, batch: bool = False
+    ) -> None:
         self.directory = Path(directory).absolute()
         self.host = host
         cluster_ports = [free_port(host) for _ in range(size)]
@@ -74,7 +76,9 @@ class EmbeddedNatsCluster:
                 monitor_port=free_port(host),
             )
             store = self.directory / node.name
-            self.nodes.append(EmbeddedNats(store, host=host, auth_callout=True, node=node, password=password))
+            self.nodes.append(
+                EmbeddedNats(store, host=host, auth_callout=True, node=node, password=password, batch=batch)
+            )
 
     @property
     def platform_password(self) -> str:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from launcher.embedded.processes import ServerProcess, free_port, log_tail, terminate
+from launcher.embedded.processes import ServerProcess, batch_scheduled, free_port, log_tail, terminate
 
 if TYPE_CHECKING:
     from launcher.embedded.nats_cluster import ClusterNode
@@ -63,7 +63,9 @@ class EmbeddedNats(ServerProcess):
         auth_callout: bool = False,
         node: ClusterNode | None = None,
         password: str | None = None,
+        batch: bool = False,
     ) -> None:
+        """`batch`: the server runs batch-scheduled (`launcher.embedded.processes.batch_scheduled`)."""
         self.store_dir = Path(store_dir).absolute()
         self.host = host
         # Chosen once so a restart comes back on the same address clients are reconnecting to.
@@ -72,6 +74,7 @@ class EmbeddedNats(ServerProcess):
         self.auth_callout = auth_callout
         self.node = node  # one node of a cluster (launcher/embedded/nats_cluster.py): its whole nats.conf is written
         self._password = password  # a cluster's nodes share the platform user's password
+        self.batch = batch
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -119,6 +122,7 @@ class EmbeddedNats(ServerProcess):
                 stderr=subprocess.STDOUT,
                 # Keeps a terminal Ctrl-C aimed at the dev process from also killing the broker mid-flight.
                 start_new_session=True,
+                preexec_fn=batch_scheduled if self.batch else None,
             )
         try:
             self._wait_ready(timeout)

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from launcher.embedded.processes import ServerProcess, free_port, log_tail, terminate
+from launcher.embedded.processes import ServerProcess, batch_scheduled, free_port, log_tail, terminate
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +101,10 @@ MAX_CONNECTIONS = 300
 class EmbeddedPostgres(ServerProcess):
     """A postgres subprocess on 127.0.0.1 with trust auth whose data dir survives stop()/start() cycles."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *, batch: bool = False) -> None:
+        """`batch`: the server and its backends run batch-scheduled (`launcher.embedded.processes.batch_scheduled`)."""
         self.data_dir = Path(data_dir).absolute()
+        self.batch = batch
         self.host = "127.0.0.1"
         # Chosen once so a restart comes back on the same address the app's pool points at.
         self.port = port if port is not None else free_port(self.host)
@@ -171,6 +173,7 @@ class EmbeddedPostgres(ServerProcess):
                 cwd=self.data_dir,
                 # Keeps a terminal Ctrl-C aimed at the dev process from shutting the database down.
                 start_new_session=True,
+                preexec_fn=batch_scheduled if self.batch else None,
                 **self._popen_identity(run_as),
             )
         try:

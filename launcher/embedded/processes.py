@@ -18,6 +18,21 @@ logger = logging.getLogger(__name__)
 LOG_TAIL_LINES = 40
 
 
+def batch_scheduled() -> None:
+    """Run in the child before it executes its program (`Popen(preexec_fn=…)`): Linux's SCHED_BATCH for it and all
+    it starts (PostgreSQL's backends, nats-server's threads), at its own nice level, no privileges needed.
+
+    A read hops gateway → nats-server → referrals → PostgreSQL and back, each hop a write that wakes the next
+    process. Under the normal policy a woken process preempts the one that woke it on a busy core, so on two cores
+    a read cost about one forced context switch per process, and each process handled fewer messages per wake-up
+    (nats-server woke twice a read). A batch process waits for the running one to block or use up its slice
+    instead: with the platform's processes batch-scheduled the coordinator's read cost ~20% less CPU over all of
+    them (0.33-0.35 ms against 0.42-0.43, nats-server half). Latency does not suffer where a core is free: a
+    woken process still runs at once on an idle core.
+    """
+    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """Return a TCP port that was free a moment ago (the OS may hand it out again later)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import asyncpg
@@ -98,3 +99,18 @@ def test_postgres_data_survives_restart(tmp_path: Path) -> None:
                 await conn.close()
 
         assert asyncio.run(current_db()) == "partner-net"
+
+
+def test_a_batch_scheduled_server_and_the_processes_it_starts_run_batch_scheduled(tmp_path: Path) -> None:
+    async def backend_policy(dsn: str) -> int:
+        conn = await asyncpg.connect(dsn)
+        try:  # the backend the server forked for this connection, while it serves it
+            return os.sched_getscheduler(int(await conn.fetchval("select pg_backend_pid()")))
+        finally:
+            await conn.close()
+
+    with EmbeddedPostgres(tmp_path / "pg", batch=True) as batch, EmbeddedNats(tmp_path / "nats") as plain:
+        assert batch.pid is not None and plain.pid is not None
+        assert os.sched_getscheduler(batch.pid) == os.SCHED_BATCH
+        assert asyncio.run(backend_policy(_asyncpg_dsn(batch.url))) == os.SCHED_BATCH
+        assert os.sched_getscheduler(plain.pid) == os.SCHED_OTHER

@@ -143,8 +143,11 @@ class Relay(Generic[R, O]):
                     continue  # more may be waiting: no sleep between full batches
                 wait = self.outlet.wait_seconds(self.poll_seconds)
                 if wait > 0:
+                    # The wake-up awaited in this task: it runs the loop's next iteration after set(), where
+                    # wait_for (a task of its own for the wait, a waiter, their callbacks) took three.
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                        async with asyncio.timeout(wait):
+                            await self._wake.wait()
                 if db.is_closed():
                     raise ConnectionError(f"relay {self.name} lost its database connection (and any lock)")
         finally:
@@ -245,14 +248,10 @@ class OrderedPublisher:
                 break
             in_flight.append((ack, span))
             previous = publication.msg_id
-        # All acks awaited together: one wake-up of this task for the batch. (Awaiting them one by one with
-        # wait_for cost an event-loop iteration per ack even when it had come already: behind a busy service's
-        # requests, seconds for a batch of a few hundred.)
-        if in_flight:
-            await asyncio.wait([ack for ack, _ in in_flight], timeout=self.timeout)
+        timed_out = await self._acks([ack for ack, _ in in_flight]) if in_flight else False
         outcomes: list[BaseException | None] = []
         for ack, span in in_flight:
-            error = _outcome(ack, self.timeout)
+            error = _outcome(ack, self.timeout, timed_out)
             if error is None:
                 span.end()
             else:
@@ -261,6 +260,24 @@ class OrderedPublisher:
         if refused is not None:
             outcomes += [refused] * (len(publications) - len(outcomes))
         return outcomes
+
+    async def _acks(self, acks: list[asyncio.Future[Any]]) -> bool:
+        """Wait for every ack of a batch, or the timeout (then True). JetStream answers the publishes of one
+        connection to one stream in order, so the last ack is awaited directly, one wake-up of this task for the
+        batch, on the loop's next iteration after it came (asyncio.wait's callback and waiter took two). Any
+        earlier one still missing then (an answer of the server's own, such as no stream for a subject, can come
+        first) is waited for after it. (Awaiting them one by one with wait_for cost an event-loop iteration per ack
+        even when it had come already: behind a busy service's requests, seconds for a batch of a few hundred.)"""
+        try:
+            async with asyncio.timeout(self.timeout):
+                with contextlib.suppress(Exception):  # the ack's outcome is read with the others'
+                    await acks[-1]  # on the timeout, cancelled: _outcome counts it as timed out
+                missing = [ack for ack in acks if not ack.done()]
+                if missing:
+                    await asyncio.wait(missing)
+        except TimeoutError:
+            return True
+        return False
 
     def _span(self, publication: Publication) -> Span:
         return self.tracer.start_span(
@@ -272,12 +289,14 @@ class OrderedPublisher:
         )
 
 
-def _outcome(ack: asyncio.Future[Any], timeout: float) -> BaseException | None:
+def _outcome(ack: asyncio.Future[Any], timeout: float, timed_out: bool) -> BaseException | None:
     """None when JetStream acknowledged the publish; else why not (an ack still missing is given up)."""
     if not ack.done():
         ack.cancel()  # nats-py then forgets it and frees its place among the publishes in flight
         return TimeoutError(f"no ack from JetStream within {timeout}s")
     if ack.cancelled():
+        if timed_out:  # the ack awaited directly when the time ran out
+            return TimeoutError(f"no ack from JetStream within {timeout}s")
         return asyncio.CancelledError("the publish was cancelled")
     return ack.exception()
 

@@ -14,12 +14,13 @@ import msgspec
 import nats
 import pytest
 from nats.js.api import StreamConfig
+from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.contracts import Envelope
 from shared.db import create_engine, migrate
 from shared.outbox import outbox_relay
-from shared.relay import Relay, acknowledged_prefix, plain_dsn
+from shared.relay import OrderedPublisher, Relay, _outcome, acknowledged_prefix, plain_dsn
 from tests.fixtures.platform import telemetry_for
 
 
@@ -116,6 +117,25 @@ def test_only_the_acknowledged_prefix_of_a_batch_counts() -> None:
     assert acknowledged_prefix([None, failed, None]) == 1
     assert acknowledged_prefix([failed, None]) == 0
     assert acknowledged_prefix([]) == 0
+
+
+async def test_a_batch_waits_for_every_ack_even_when_the_last_comes_first_and_gives_up_at_its_timeout() -> None:
+    publisher = OrderedPublisher(lambda: None, "UNUSED", trace.get_tracer(__name__), timeout=0.2)  # type: ignore[arg-type,return-value]
+    loop = asyncio.get_running_loop()
+    early, late, last = loop.create_future(), loop.create_future(), loop.create_future()
+    last.set_exception(RuntimeError("no stream for the subject"))  # the server's own answer, before the others
+    early.set_result("ack")
+    loop.call_later(0.02, late.set_result, "ack")
+    assert await publisher._acks([early, late, last]) is False
+    assert [_outcome(ack, 0.2, False) for ack in (early, late)] == [None, None]
+
+    answered, never = loop.create_future(), loop.create_future()
+    answered.set_result("ack")
+    started = loop.time()
+    assert await publisher._acks([answered, never]) is True
+    assert 0.2 <= loop.time() - started < 1.0
+    assert _outcome(answered, 0.2, True) is None
+    assert isinstance(_outcome(never, 0.2, True), TimeoutError), "the ack awaited when the time ran out"
 
 
 async def test_a_failed_publish_in_the_middle_of_a_batch_lets_no_later_event_overtake_it(

@@ -201,47 +201,14 @@ async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> N
 
 # --- the relay's SQL (shared/relay.py: its own connection, in autocommit) ------------------------------------
 
-# Unpublished entries in position order, up to the first one that is not settled yet: an entry whose writer is
-# younger than a transaction still running that may write entries waits (with all after it), so that NATS, like the
-# HTTP feed, never shows a position before an earlier one. One statement, so the entries and the first unsettled
-# position come from one snapshot in one round trip: at least one row, whose `first_unsettled` is that position
-# (NULL if none) and whose entry columns are NULL when no entry may go yet.
-#
-# Which running transactions count: those of the statement's snapshot, less the ones that one read of the lock
-# table (after the snapshot) finds still running (the lock on their own id) without the lock a writer of entries
-# takes before its first one (migration 015): such a transaction has written no entry, and any it writes gets a
-# later position than every entry the snapshot shows. Before, every transaction of the snapshot counted
-# (pg_snapshot_xmin): a submit or another service's batch held the feed back as a writer of entries did. One that
-# ended after the snapshot, or holds the lock, still counts.
-FEED_PENDING = """
-WITH locks AS MATERIALIZED (
-    SELECT locktype, virtualtransaction, transactionid FROM pg_locks
-    WHERE granted AND (locktype = 'transactionid' OR (locktype = 'advisory'
-        AND classid = hashtext(current_schema() || '.feed_entries')::oid AND objid = 0 AND objsubid = 2))
-),
-writing AS (
-    SELECT min(running) AS oldest FROM pg_snapshot_xip(pg_current_snapshot()) AS running
-    WHERE NOT EXISTS (
-        SELECT 1 FROM locks own WHERE own.locktype = 'transactionid' AND own.transactionid = xid(running)
-        AND NOT EXISTS (
-            SELECT 1 FROM locks writer
-            WHERE writer.locktype = 'advisory' AND writer.virtualtransaction = own.virtualtransaction
-        )
-    )
-)
-SELECT u.first_unsettled, f.position, f.partner_id, f.event_id, f.event_type, f.time, f.library, f.data,
-       f.trace_context
-FROM (
-    SELECT min(position) AS first_unsettled FROM feed_entries
-    WHERE published_at IS NULL AND written_by >= (SELECT oldest FROM writing)
-) u
-LEFT JOIN LATERAL (
-    SELECT position, partner_id, event_id, event_type, time, library, data, trace_context FROM feed_entries
-    WHERE published_at IS NULL AND (u.first_unsettled IS NULL OR position < u.first_unsettled)
-    ORDER BY position LIMIT $1
-) f ON true
-ORDER BY f.position
-"""
+# Unpublished entries in position order, up to the first one the publisher may not send yet: one a writer that still
+# runs may have taken a position before (it waits, with all after it), so that NATS, like the HTTP feed, never shows
+# a position before an earlier one. A function of the schema (migration 016), in one round trip: the highest position
+# taken and the running writers' lowest (pg_locks: each names where its positions start), then, in a snapshot taken
+# after both, the entries up to the lower of the two. At least one row, whose `first_unsettled` is the first position
+# held back (NULL if none) and whose entry columns are NULL when no entry may go yet. (Until migration 015 every
+# transaction of the server older than an entry's writer held it back; 015 only writers of entries, by their ids.)
+FEED_PENDING = "SELECT * FROM feed_pending($1)"
 FEED_MARK_PUBLISHED = "UPDATE feed_entries SET published_at = $2 WHERE position = ANY($1::bigint[])"
 
 # --- retention (services/partners/commands/retention.py) -----------------------------------------------------

@@ -3,9 +3,10 @@ older transaction that still runs are looked at again soon, also when entries be
 wait backs off only while nothing goes. The end of that older transaction wakes no one, so the wait is all there
 is between it and the held-back entries' publish.
 
-Which transactions hold entries back (store/feed.py FEED_PENDING, migration 015): one that has written an entry
-and still runs, not one that writes none (a submit, another service's batch); on a partners schema of the test's
-own (tests/services/partners/test_feed_batch.py's)."""
+Which transactions hold entries back (store/feed.py FEED_PENDING, migrations 015 and 016): one that has written an
+entry and still runs holds back the entries after its own, also when its transaction id is younger than theirs, and
+one that writes none (a submit, another service's batch) holds back nothing; on a partners schema of the test's own
+(tests/services/partners/test_feed_batch.py's)."""
 
 from __future__ import annotations
 
@@ -131,4 +132,24 @@ async def test_an_older_transaction_that_writes_its_entry_later_gets_a_later_pos
         assert await pending(relay) == (None, [second])
     finally:
         for connection in (older, writer, relay):
+            await connection.close()
+
+
+async def test_a_running_writer_with_a_younger_id_holds_back_an_older_writer_s_later_entry(engine: AsyncEngine) -> None:
+    older, younger, relay = await connect(engine), await connect(engine), await connect(engine)
+    try:
+        first, second = older.transaction(), younger.transaction()
+        await first.start()
+        await older.fetchval("SELECT pg_current_xact_id()")  # its id first (a consumer's inbox row) ...
+        await second.start()
+        earlier = await entry(younger)  # ... the younger takes the earlier position, and runs on
+        later = await entry(older)
+        await first.commit()
+        assert earlier < later
+
+        assert await pending(relay) == (later, [])  # by the ids alone `later` went first, and a cursor passed `earlier`
+        await second.commit()
+        assert await pending(relay) == (None, [earlier, later])
+    finally:
+        for connection in (older, younger, relay):
             await connection.close()

@@ -103,10 +103,11 @@ async def test_span_names_are_route_templates_and_stable_names(
     assert select.parent is not None and select.parent.span_id == process.context.span_id
     statements = [s.name for s in read_trace if (s.attributes or {}).get("db.system") == "postgresql"]
     assert set(statements) <= {"SELECT referral as partner", "INSERT personal_data_reads"}, statements
-    # So does the partner's feed: the partner and the page in one statement.
+    # So does the partner's feed: how far every position is settled, then the partner and the page in one statement
+    # (a snapshot taken after the first: partners' migration 017).
     feed_trace = [s for s in ours if format(s.context.trace_id, "032x") == feed.headers["x-request-id"]]
     feed_statements = [s.name for s in feed_trace if (s.attributes or {}).get("db.system") == "postgresql"]
-    assert feed_statements == ["SELECT feed_entries"], feed_statements
+    assert feed_statements == ["SELECT feed_settled_through", "SELECT feed_entries"], feed_statements
     assert any(name.startswith("events.referrals.referral.submitted.v1 ") for name in names), names
     assert [name for name in names if UNSTABLE.search(name)] == []
     http = [s for s in ours if (s.attributes or {}).get("http.method")]

@@ -24,9 +24,7 @@ async def get_feed(work: UnitOfWork, actor: Actor, query: GetFeed) -> FeedPage:
     again from, never moved on silently. One at or above it skips nothing: every pruned entry lies at or below."""
     domain.check_may_read_feed(actor, query.partner_id)
     async with work.direct() as db:
-        rows = await db.fetch(
-            feed_store.READ_FEED_PAGE, partner_id=query.partner_id, after=query.after, limit=query.limit
-        )
+        rows = await feed_store.read_feed_page(db, query.partner_id, query.after, query.limit)
     if not rows:
         raise NotFound(f"partner {query.partner_id} not found")
     horizon = rows[0].pruned_through

@@ -27,11 +27,6 @@ class Xid8(sa.types.UserDefinedType[str]):
         return "xid8"
 
 
-def settled(column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
-    """Written by a transaction older than every one still running: nothing earlier can still appear."""
-    return column < sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot())
-
-
 municipalities = sa.Table(
     "municipalities",
     metadata,
@@ -153,7 +148,8 @@ feed_entries = sa.Table(
     sa.Column("source", sa.Text),
     sa.Column("subject", sa.Text),
     sa.Column("published_at", sa.DateTime(timezone=True)),  # on the partner's NATS subject
-    # The transaction that wrote the entry (see migration 003): readers wait until it and all older ones end.
+    # The transaction that wrote the entry (see migration 003). Readers and the publisher waited until it and all
+    # older ones had ended; since migrations 016 and 017 they go by positions (feed_settled_through), not by it.
     sa.Column("written_by", Xid8, nullable=False, server_default=sa.text("pg_current_xact_id()")),
     # The trace of the event that caused the entry (migration 004): its publish on NATS continues it.
     sa.Column("trace_context", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),

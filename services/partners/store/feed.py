@@ -20,7 +20,6 @@ from services.partners.store import (
     known_courses,
     partners,
     partnerships,
-    settled,
 )
 from shared.consumer import FIRST_TIME_CTE
 from shared.contracts.partners.api.feeds import DeliveryStatus, WebhookStatus
@@ -203,11 +202,12 @@ async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> N
 
 # Unpublished entries in position order, up to the first one the publisher may not send yet: one a writer that still
 # runs may have taken a position before (it waits, with all after it), so that NATS, like the HTTP feed, never shows
-# a position before an earlier one. A function of the schema (migration 016), in one round trip: the highest position
-# taken and the running writers' lowest (pg_locks: each names where its positions start), then, in a snapshot taken
-# after both, the entries up to the lower of the two. At least one row, whose `first_unsettled` is the first position
-# held back (NULL if none) and whose entry columns are NULL when no entry may go yet. (Until migration 015 every
-# transaction of the server older than an entry's writer held it back; 015 only writers of entries, by their ids.)
+# a position before an earlier one. A function of the schema (migrations 016, 017), in one round trip: how far every
+# position is settled (feed_settled_through: the highest position taken, or the lowest a writer that still runs
+# named in its lock, pg_locks), then, in a snapshot taken after it, the entries up to there. At least one row, whose
+# `first_unsettled` is the first position held back (NULL if none) and whose entry columns are NULL when no entry
+# may go yet. (Until migration 015 every transaction of the server older than an entry's writer held it back; 015
+# only writers of entries, by their ids.)
 FEED_PENDING = "SELECT * FROM feed_pending($1)"
 FEED_MARK_PUBLISHED = "UPDATE feed_entries SET published_at = $2 WHERE position = ANY($1::bigint[])"
 
@@ -252,8 +252,9 @@ def _feed_page() -> sa.Select[Any]:
             # gives (0.5 ms). The same rows.
             e.c.partner_id.between(partners.c.id, partners.c.id),
             e.c.position > sa.bindparam("after", type_=sa.BigInteger),
-            # An entry that committed before an older one would let `after` pass the older one for good.
-            settled(e.c.written_by),
+            # Up to where every position is settled (FEED_SETTLED_THROUGH, read before this statement): an entry
+            # shown before an earlier one commits would let `after` pass the earlier one for good.
+            e.c.position <= sa.bindparam("through", type_=sa.BigInteger),
         )
         .order_by(e.c.partner_id, e.c.position)
         .limit(sa.bindparam("limit", type_=sa.Integer))
@@ -268,5 +269,14 @@ def _feed_page() -> sa.Select[Any]:
     )
 
 
-# The feed every partner system polls: read on a direct connection (shared/db.py DirectReads), one round trip.
+# The feed every partner system polls: read on a direct connection (shared/db.py DirectReads), in two round trips:
+# how far every position is settled (migration 017), then the page up to there, in a snapshot taken after it.
+FEED_SETTLED_THROUGH = Prepared("SELECT feed_settled_through", sa.text("SELECT feed_settled_through() AS through"))
 READ_FEED_PAGE = Prepared("SELECT feed_entries", _feed_page())
+
+
+async def read_feed_page(db: DirectConnection, partner_id: UUID, after: int, limit: int) -> list[DirectRow]:
+    """A page of a partner's feed after a position (`_feed_page`), only entries no earlier one can still join."""
+    settled = await db.fetchrow(FEED_SETTLED_THROUGH)
+    assert settled is not None
+    return await db.fetch(READ_FEED_PAGE, partner_id=partner_id, after=after, limit=limit, through=settled.through)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from types import SimpleNamespace
@@ -36,7 +37,7 @@ from shared.contracts.referrals.api.referrals import (
     ReferralView,
 )
 from shared.contracts.referrals.events import DeclineReason, Need, Outcome, WithdrawReason
-from shared.errors import NotFound
+from shared.errors import NotFound, PartnernetError
 from shared.tenancy import Actor, Role
 from shared.unit_of_work import Transaction, UnitOfWork
 
@@ -56,6 +57,8 @@ UNSET_ON_SUBMIT: dict[str, Any] = {
     "consent_state": ConsentState.GIVEN.value,
     "consent_revocation": None,
 }
+
+log = logging.getLogger(__name__)
 
 
 def as_written(values: dict[str, Any]) -> sa.Row:
@@ -262,15 +265,19 @@ async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, 
 
     The read every party polls, so it runs on a direct connection (shared/db.py): the referral and its history
     in one prepared statement, without a transaction (each statement sees the latest committed data). A read
-    that shows the participant is written to the access log before the answer leaves: for the library's staff in
-    the statement that reads the warnings (a data-modifying CTE, committed with it), else in a statement of its
-    own, so showing the person costs one round trip more than not showing them; if the log cannot be written,
-    the read fails and shows nothing.
+    that shows the participant is written to the access log before the answer leaves: for the library's staff by
+    the statement that reads the referral (a data-modifying CTE on the disclosure rule in SQL, committed with it;
+    the warnings, where there are any, in a second), for a partner in a statement of its own; if the log cannot
+    be written, the read fails and shows nothing.
     """
     as_partner = actor.role is Role.PARTNER and actor.partner is not None
+    as_staff = actor.role is Role.STAFF and actor.library is not None
+    now = work.clock.now()
     async with work.direct() as db:
         if as_partner:
             statement, values = partnerships.READ_REFERRAL_AS_PARTNER, {"partner_id": UUID(actor.partner)}
+        elif as_staff:  # the read logged by the statement itself where the person is shown (store/personal_data.py)
+            statement, values = personal_data.READ_REFERRAL_AS_STAFF, staff_read_values(actor, now)
         else:
             statement, values = store.READ_REFERRAL, {}
         found = await db.fetchrow(statement, referral_id=query.referral_id, **values)
@@ -278,22 +285,21 @@ async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, 
         # Out of scope answers exactly like missing, so a referral's existence never leaks.
         if found is None or not may_read(actor, row):
             raise NotFound(f"referral {query.referral_id} not found")
-        participant = logged = None
-        now = work.clock.now()
+        participant = None
         standing = partner_standing_of(row) if as_partner and may_read_personal_data(actor, row) else None
         shown = shown_to(actor, row, now, standing)
-        if row.participant_sealed is not None and shown.person:
+        person_shown = row.participant_sealed is not None and shown.person
+        if as_staff and person_shown != bool(row.access_logged):
+            # The rule in Python and in SQL disagree: show nothing rather than the person unlogged.
+            log.error("who is shown the participant: domain and SQL disagree", extra={"referral_id": str(row.id)})
+            raise PartnernetError("the referral could not be read")
+        if person_shown:
             participant = vault.unseal(row.participant_sealed)
-            logged = access_entry_values(row, actor, AccessPurpose.VIEW, now)
+            if not as_staff:
+                await db.execute(personal_data.LOG_READ, **access_entry_values(row, actor, AccessPurpose.VIEW, now))
         warnings: list[sa.Row] = []
-        if sees_duplicates(actor, row):
-            if logged is None:
-                found_warnings = await db.fetch(duplicate_store.WARNINGS_OF, referral_id=row.id)
-            else:
-                found_warnings = await db.fetch(duplicate_store.WARNINGS_OF_LOGGED, **logged)
-            warnings = cast(list[sa.Row], found_warnings)
-        elif logged is not None:
-            await db.execute(personal_data.LOG_READ, **logged)
+        if sees_duplicates(actor, row) and row.has_warnings:
+            warnings = cast(list[sa.Row], await db.fetch(duplicate_store.WARNINGS_OF, referral_id=row.id))
     history = _HISTORY.decode(row.history)
     view = referral_view(
         row, participant=participant, history=history, shown=shown, consent_state=consent_state_of(row, now)
@@ -302,6 +308,19 @@ async def get_referral(work: UnitOfWork, vault: ParticipantVault, actor: Actor, 
 
 
 _HISTORY = msgspec.json.Decoder(list[HistoryEntry])
+
+
+def staff_read_values(actor: Actor, now: datetime) -> dict[str, Any]:
+    """READ_REFERRAL_AS_STAFF's parameters: the reader, and the access-log row's keywords that are not the
+    referral's own columns (access_entry_values)."""
+    return {
+        "library": actor.library,
+        "actor": actor.subject,
+        "actor_role": actor.role.value,
+        "actor_organisation": actor.library,
+        "purpose": AccessPurpose.VIEW.value,
+        "at": now,
+    }
 
 
 def partner_standing_of(row: sa.Row) -> sa.Row:

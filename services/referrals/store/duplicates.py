@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import domain
 from services.referrals.blind_index import BlindKeys
-from services.referrals.store import ACCESS_ENTRY_COLUMNS, metadata, personal_data_reads, referrals
+from services.referrals.store import metadata, referrals
 from shared.contracts.referrals.api.duplicates import DuplicateDecision
 from shared.db import Prepared
 
@@ -177,29 +177,19 @@ def warnings_insert(
     )
 
 
-def _warnings_of_one() -> sa.Select[Any]:
+def warnings_of(referral_id: sa.ColumnElement[UUID]) -> sa.ColumnElement[bool]:
+    """The warnings a referral's own view shows: its own (any decision), and links made from the other side."""
     w = duplicate_warnings
-    referral_id: sa.BindParameter[UUID] = sa.bindparam("referral_id", type_=PgUUID(as_uuid=True))
     linked_from_elsewhere = sa.and_(w.c.duplicate_of == referral_id, w.c.decision == DuplicateDecision.LINKED.value)
-    return (
-        sa.select(w)
-        .where(sa.or_(w.c.referral_id == referral_id, linked_from_elsewhere))
-        .order_by(w.c.flagged_at, w.c.id)
-    )
+    return sa.or_(w.c.referral_id == referral_id, linked_from_elsewhere)
 
 
-# The warnings a referral's own view shows: its own (any decision), and links made from the other side; read on
-# a direct connection (queries/referral.py). With the access-log row of the read (keywords: access_entry_values
-# in queries/referral.py) written by the same statement, which PostgreSQL runs to completion whether or not the
-# query reads it: the read that shows a participant and its log are one.
-WARNINGS_OF = Prepared("SELECT duplicate_warnings", _warnings_of_one())
-WARNINGS_OF_LOGGED = Prepared(
-    "SELECT duplicate_warnings, INSERT personal_data_reads",
-    _warnings_of_one().add_cte(
-        personal_data_reads.insert()
-        .values({column: sa.bindparam(column) for column in ACCESS_ENTRY_COLUMNS})
-        .cte("access_logged")
-    ),
+# A referral's warnings, read on a direct connection (queries/referral.py).
+WARNINGS_OF = Prepared(
+    "SELECT duplicate_warnings",
+    sa.select(duplicate_warnings)
+    .where(warnings_of(sa.bindparam("referral_id", type_=PgUUID(as_uuid=True))))
+    .order_by(duplicate_warnings.c.flagged_at, duplicate_warnings.c.id),
 )
 
 

@@ -11,10 +11,21 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.referrals.store import ACCESS_ENTRY_COLUMNS, personal_data_reads, referral_history, referrals
-from shared.contracts.referrals.api.referrals import Participant
+from services.referrals.domain.consent import ACCEPTED_ONWARDS, ENDED
+from services.referrals.store import (
+    ACCESS_ENTRY_COLUMNS,
+    history_json,
+    personal_data_reads,
+    referral_history,
+    referrals,
+)
+from services.referrals.store.duplicates import duplicate_warnings, warnings_of
+from shared.clock import LOCAL_TIME
+from shared.contracts.referrals.api.referrals import ConsentState, Participant
+from shared.contracts.referrals.events import SharedData
 from shared.db import Prepared
 from shared.personal_data import Sealer
 
@@ -90,3 +101,62 @@ async def reads_of(session: AsyncSession, referral_id: UUID) -> list[sa.Row]:
     """The access log of one referral, oldest first."""
     r = personal_data_reads
     return list((await session.execute(sa.select(r).where(r.c.referral_id == referral_id).order_by(r.c.id))).all())
+
+
+def person_shown_to_staff(library: sa.ColumnElement[str], at: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """Whether the staff of `library` are shown the participant of a `referrals` row at `at`: the rule of
+    domain/consent.py `disclosure` (`.person`) for the library's staff, with the sealed data still there, written
+    in SQL for the statement that logs the read (READ_REFERRAL_AS_STAFF). tests/services/referrals/
+    test_staff_disclosure_sql.py holds the two to the same answer in every case; a change to one is a change to both.
+    """
+    r = referrals
+    local_day = sa.cast(sa.func.timezone(LOCAL_TIME.key, at), sa.Date)  # domain: clock.local_date
+    kept = r.c.consent_state
+    consent_ended = sa.or_(
+        kept == sa.any_(sa.literal([state.value for state in ENDED], ARRAY(sa.Text))),
+        sa.and_(kept == ConsentState.GIVEN.value, r.c.consent_valid_until < local_day),  # lapsed: expired now
+    )
+    library_refers = r.c.receiving_partner_id.is_not(None)  # the library's side is the referring one
+    without_partner = sa.and_(r.c.referring_partner_id.is_(None), r.c.receiving_partner_id.is_(None))
+    accepted_and_shared = sa.and_(  # the receiving side: from its acceptance on, where the consent shares it
+        r.c.status == sa.any_(sa.literal(sorted(status.value for status in ACCEPTED_ONWARDS), ARRAY(sa.Text))),
+        r.c.consent["shares"].has_key(SharedData.CONTACT_DETAILS.value),
+    )
+    return sa.and_(
+        r.c.library == library,
+        r.c.participant_sealed.is_not(None),
+        sa.not_(consent_ended),
+        sa.or_(library_refers, without_partner, accepted_and_shared),
+    )
+
+
+def _read_referral_as_staff() -> sa.Select[Any]:
+    r = referrals
+    referral_id = sa.bindparam("referral_id", type_=PgUUID(as_uuid=True))
+    at = sa.bindparam("at", type_=sa.DateTime(timezone=True))
+    reader = [sa.bindparam(name, type_=sa.Text) for name in ("actor", "actor_role", "actor_organisation", "purpose")]
+    logged = (
+        personal_data_reads.insert()
+        .from_select(
+            list(ACCESS_ENTRY_COLUMNS),
+            sa.select(r.c.id, r.c.library, r.c.participant_pseudonym, *reader, at).where(
+                r.c.id == referral_id, person_shown_to_staff(sa.bindparam("library", type_=sa.Text), at)
+            ),
+        )
+        .returning(personal_data_reads.c.id)
+        .cte("access_logged")
+    )
+    return sa.select(
+        r,
+        history_json(),
+        sa.select(sa.func.count()).select_from(logged).scalar_subquery().label("access_logged"),
+        sa.exists().where(warnings_of(r.c.id)).select_from(duplicate_warnings).label("has_warnings"),
+    ).where(r.c.id == referral_id)
+
+
+# The staff's read of a referral in one round trip: the referral and its history, whether it has duplicate
+# warnings (read in a second statement only then), and the access-log row of the read written by the same
+# statement where the staff are shown the person (keywords: access_entry_values in queries/referral.py, less the
+# referral's own columns, and `library`: the reader's). PostgreSQL runs the insert whether or not the query reads
+# it: the read that shows a participant and its log are one. `access_logged` says whether it wrote the row.
+READ_REFERRAL_AS_STAFF = Prepared("SELECT referral, INSERT personal_data_reads", _read_referral_as_staff())

@@ -220,16 +220,27 @@ class FeedPublisher:
         self.publisher = publisher
         self.clock = clock
         self._held_back: float | None = None  # how long to wait before looking again at a held-back entry
+        # The next batch, read by the last batch's mark (FEED_MARK_PUBLISHED_AND_NEXT), with the connection that read
+        # it: a relay that reconnects (and may have lost its lock meanwhile) reads again. As the outbox's outlet.
+        self._ahead: tuple[asyncpg.Connection, list[asyncpg.Record]] | None = None
+        self._limit = 0
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[asyncpg.Record]:
-        found = await db.fetch(feed_store.FEED_PENDING, limit)
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead[0] is db and limit == self._limit:
+            return ahead[1]
+        self._limit = limit
+        return self._sendable(await db.fetch(feed_store.FEED_PENDING, limit))
+
+    def _sendable(self, found: Sequence[asyncpg.Record]) -> list[asyncpg.Record]:
+        """The entries a read found that may go; how soon to look again at those it held back."""
         first_unsettled = found[0]["first_unsettled"]
         rows = [row for row in found if row["position"] is not None]
         if first_unsettled is None:
             self._held_back = None
         elif rows or not self._held_back:
-            # Entries held back behind the ones sent now (their older transaction still runs and its end wakes no
-            # one): look again soon, not at the next batch's wake-up or the poll.
+            # Entries held back behind the ones sent now (their writer still runs): look again soon, not at the next
+            # batch's wake-up or the poll.
             self._held_back = HELD_BACK_SECONDS
         else:  # only entries held back: look again soon, then less and less often while they stay held back
             self._held_back = min(2 * self._held_back, MAX_HELD_BACK_SECONDS)
@@ -242,8 +253,13 @@ class FeedPublisher:
         self, db: asyncpg.Connection, rows: Sequence[asyncpg.Record], outcomes: Sequence[BaseException | None]
     ) -> int:
         sent = acknowledged_prefix(outcomes)
-        if sent:
-            await db.execute(feed_store.FEED_MARK_PUBLISHED, [row["position"] for row in rows[:sent]], self.clock.now())
+        positions = [row["position"] for row in rows[:sent]]
+        if sent == len(rows) and self._limit:
+            found = await db.fetch(feed_store.FEED_MARK_PUBLISHED_AND_NEXT, positions, self.clock.now(), self._limit)
+            ahead = self._sendable(found)
+            self._ahead = (db, ahead) if ahead else None
+        elif sent:
+            await db.execute(feed_store.FEED_MARK_PUBLISHED, positions, self.clock.now())
         if sent < len(rows):
             log.warning(
                 "feed entry %s could not be published to NATS (%r); it and the %d after it are tried again",
@@ -254,8 +270,10 @@ class FeedPublisher:
         return sent
 
     def wait_seconds(self, poll_seconds: float) -> float:
-        # An entry written by a transaction younger than one still running waits for it, and the end of that
-        # transaction sends no NOTIFY: look again soon (backing off while it lasts), not after a whole poll.
+        if self._ahead:
+            return 0.0  # the next batch in hand: no waiting for a wake-up
+        # An entry held back behind a writer that still runs waits for it, and the end of a writer that does not wake
+        # the publisher itself sends no NOTIFY: look again soon (backing off while it lasts), not after a whole poll.
         return min(self._held_back, poll_seconds) if self._held_back else poll_seconds
 
 

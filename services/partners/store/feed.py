@@ -210,6 +210,13 @@ async def add_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> N
 # only writers of entries, by their ids.)
 FEED_PENDING = "SELECT * FROM feed_pending($1)"
 FEED_MARK_PUBLISHED = "UPDATE feed_entries SET published_at = $2 WHERE position = ANY($1::bigint[])"
+# A batch published whole: its mark and the read of the next batch in one statement, one round trip (migration 018).
+# The read leaves out the positions being marked (its snapshot may still show them unpublished); an earlier position
+# whose writer commits later is still found.
+FEED_MARK_PUBLISHED_AND_NEXT = (
+    "WITH marked AS (UPDATE feed_entries SET published_at = $2 WHERE position = ANY($1::bigint[]))"
+    " SELECT * FROM feed_pending($3, $1::bigint[])"
+)
 
 # --- retention (services/partners/commands/retention.py) -----------------------------------------------------
 

@@ -153,3 +153,32 @@ async def test_a_running_writer_with_a_younger_id_holds_back_an_older_writer_s_l
     finally:
         for connection in (older, younger, relay):
             await connection.close()
+
+
+async def test_a_batch_published_whole_is_marked_and_the_next_read_in_one_statement(engine: AsyncEngine) -> None:
+    writer, slow, relay = await connect(engine), await connect(engine), await connect(engine)
+    publisher = FeedPublisher(publisher=None, clock=SystemClock())  # type: ignore[arg-type]  # nothing is sent here
+    try:
+        first, second = await entry(writer), await entry(writer)
+        out = await publisher.pending(relay, 10)
+        assert [row["position"] for row in out] == [first, second]
+        running = slow.transaction()
+        await running.start()
+        held = await entry(slow)  # taken while the batch is out, committed later
+        later = await entry(writer)
+
+        await publisher.settle(relay, out, [None, None])
+        assert publisher.wait_seconds(POLL_SECONDS) == HELD_BACK_SECONDS  # `later` waits for `held`: nothing read
+        assert await pending(relay) == (later, [])  # and the batch is marked: first and second are not read again
+
+        await running.commit()
+        out = await publisher.pending(relay, 10)
+        assert [row["position"] for row in out] == [held, later]
+        newer = await entry(writer)  # committed while that batch is out
+        await publisher.settle(relay, out, [None, None])
+        assert publisher.wait_seconds(POLL_SECONDS) == 0.0  # read with the mark: sent without waiting for a wake-up
+        await entry(writer)  # committed after the mark's read: not in the batch read ahead
+        assert [row["position"] for row in await publisher.pending(relay, 10)] == [newer]
+    finally:
+        for connection in (writer, slow, relay):
+            await connection.close()

@@ -29,6 +29,7 @@ from gateway.courses import COURSE_CONTROLLERS
 from gateway.dependencies import add_etag, app_expected_version, provide_actor, provide_caller, provide_rpc
 from gateway.docs import complete_openapi, docs_router, openapi_config
 from gateway.fast_reads import FastReads
+from gateway.fast_writes import FastWrites
 from gateway.health import health
 from gateway.hsds import OPEN_DATA_CONTROLLERS
 from gateway.idempotency import IdempotencyBucket, IdempotencyMiddleware
@@ -179,6 +180,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         ),
         telemetry=telemetry,
         fast_reads=FastReads.from_app(app),
+        fast_writes=FastWrites.from_app(app, max_body_bytes=settings.max_body_bytes),
         rpc=rpc,
     )
     return app

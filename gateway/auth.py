@@ -333,11 +333,16 @@ async def require_api_key_scope(connection: ASGIConnection[Any, Any, Any, Any], 
 
     Async although it awaits nothing: Litestar runs a sync guard in a worker thread, once per request.
     """
-    caller: Caller | None = connection.scope.get("state", {}).get(CALLER)
+    template = connection.scope.get("path_template") or connection.url.path
+    check_api_key_scope(connection.scope, str(template), str(connection.scope.get("method", "GET")), handler.opt)
+
+
+def check_api_key_scope(scope: Scope, path_template: str, method: str, handler_opt: dict[str, Any] | None) -> None:
+    """The guard's rule, also for the routes the gateway's one pass answers itself (gateway/fast_writes.py)."""
+    caller: Caller | None = scope.get("state", {}).get(CALLER)
     if caller is None or caller.scopes is None:
         return
-    template = connection.scope.get("path_template") or connection.url.path
-    needed = required_scope(str(template), str(connection.scope.get("method", "GET")), handler.opt)
+    needed = required_scope(path_template, method, handler_opt)
     if needed.partition(":")[0] in PERSON_ONLY:
         raise PermissionDeniedException("API keys are managed with a person's token, not with an API key")
     if needed not in caller.scopes:

@@ -28,6 +28,7 @@ from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind
 
 from gateway.auth import Authenticator, authenticate_request
 from gateway.fast_reads import FastReads
+from gateway.fast_writes import FastWrites
 from gateway.idempotency import IdempotencyMiddleware
 from gateway.problems import send_problem
 from shared.errors import PartnernetError
@@ -97,11 +98,14 @@ class RequestMiddleware:
         idempotency: IdempotencyMiddleware,
         telemetry: Telemetry,
         fast_reads: FastReads | None = None,
+        fast_writes: FastWrites | None = None,
         rpc: RpcClient | None = None,
     ) -> None:
-        """`fast_reads` (with the `rpc` they call): the generated reads answered here, not by Litestar's route."""
+        """`fast_reads` and `fast_writes` (with the `rpc` they call): the generated reads by id and creates from a
+        body answered here, not by Litestar's route."""
         self.app = app
         self.fast_reads = fast_reads
+        self.fast_writes = fast_writes
         self.rpc = rpc
         self.authenticator = authenticator
         self.limiter = limiter
@@ -159,6 +163,12 @@ class RequestMiddleware:
                 await self._idempotent(scope, receive, send_with_headers, status_of=lambda: status)
             elif self.fast_reads is not None and self.rpc is not None and (read := self.fast_reads.match(method, path)):
                 await self.fast_reads.answer(*read, scope, send_with_headers, self.rpc)
+            elif (
+                self.fast_writes is not None
+                and self.rpc is not None
+                and (write := self.fast_writes.match(method, path))
+            ):
+                await self.fast_writes.answer(write, scope, receive, send_with_headers, self.rpc, self.app)
             else:
                 await self.app(scope, receive, send_with_headers)
         finally:

@@ -113,6 +113,8 @@ async def send_problem(send: Send, exc: PartnernetError | HTTPException, instanc
     if isinstance(exc, PartnernetError):
         body = problem_body(exc.status, exc.code, exc.title, exc.detail, instance, **exc.extra)
         status = exc.status
+        if (version := _conflict_version(exc)) is not None:
+            headers["ETag"] = f'"{version}"'
     else:
         status = exc.status_code
         body = problem_body(status, HTTP_CODES.get(status, "http-error"), _title(status), str(exc.detail), instance)
@@ -126,10 +128,17 @@ async def send_problem(send: Send, exc: PartnernetError | HTTPException, instanc
 
 def partnernet_error(request: Request[Any, Any, Any], exc: PartnernetError) -> Response[dict[str, Any]]:
     response = problem(exc.status, exc.code, exc.title, exc.detail, request.url.path, **exc.extra)
+    if (version := _conflict_version(exc)) is not None:
+        response.headers["ETag"] = f'"{version}"'
+    return response
+
+
+def _conflict_version(exc: PartnernetError) -> int | None:
+    """A 409's current version, which its problem also gives as the ETag (to merge with and retry)."""
     current = exc.extra.get("current")
     if isinstance(exc, Conflict) and isinstance(current, dict) and isinstance(current.get("version"), int):
-        response.headers["ETag"] = f'"{current["version"]}"'
-    return response
+        return int(current["version"])
+    return None
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:

@@ -183,6 +183,9 @@ def passthrough(
     if passes_json and body_type is None and not offered and not fixed and in_path and not if_match:
         # A read whose request is only its path's ids: the gateway's one pass answers it (gateway/fast_reads.py).
         handler.fast_read = operation  # type: ignore[attr-defined]
+    if method.upper() == "POST" and body is True and not in_path and not if_match and not fixed:
+        # A create whose request is its whole body: the gateway's one pass answers it (gateway/fast_writes.py).
+        handler.fast_write = operation  # type: ignore[attr-defined]
     handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default) for name, _, default in parameters],
         return_annotation=operation.reply,

@@ -1,0 +1,127 @@
+"""The hot creates answered without Litestar's request path: a generated POST route whose request is its whole JSON
+body and nothing else (`POST /api/v1/referrals`) is decoded, checked and passed through by the gateway's one pass.
+
+Litestar's path for the submit (its exception middleware, router, the guard run on a copy of the handler, the body
+read into a `Request`, decoded to builtins and converted into the request, the handler, the service's reply decoded
+into its view and encoded again, the response objects, `after_request`) was most of the gateway's Python for a
+referral. The route stays registered in Litestar (the OpenAPI document, and every request this does not take).
+
+What Litestar would do is done here too: the API key scope guard, the caller required (`caller_of`), the route's
+status (201), the service's JSON passed on as it is with its version as the ETag (`add_etag`), problem details for
+a caller or service error (`send_problem`), the route template for the access log and span. A body that does not
+decode strictly into the request (bad JSON, a wrong or missing field, a value only Litestar's lax conversion takes)
+is handed to Litestar's route as it was read, so every answer to bad input is still Litestar's own problem details.
+A POST with an `Idempotency-Key` never comes here (the one pass gives it to `gateway.idempotency` first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import msgspec
+from litestar import Litestar
+from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from gateway.auth import caller_of, check_api_key_scope, require_api_key_scope
+from gateway.dependencies import add_etag, version_of
+from gateway.idempotency import read_body, replay_receive
+from gateway.problems import send_problem
+from shared.errors import PartnernetError
+from shared.operations import Operation
+from shared.rpc import RpcClient
+
+# A generated route (gateway/routes.py) marks its handler with this when its request is its whole body.
+FAST_WRITE = "fast_write"
+
+
+@dataclass(frozen=True)
+class FastWrite:
+    operation: Operation[Any, Any]
+    decoder: msgspec.json.Decoder[Any]  # strict: what it takes, Litestar's lax conversion takes alike
+    template: str  # what Litestar puts in the scope's `path_template` (its `path_format`)
+    status: int
+    opt: dict[str, Any]
+
+
+class FastWrites:
+    """The fast writes of an app, by path, found among its routes once it is built (`from_app`)."""
+
+    def __init__(self, writes: dict[str, FastWrite], *, max_body_bytes: int) -> None:
+        self.writes = writes
+        self.max_body_bytes = max_body_bytes
+
+    @classmethod
+    def from_app(cls, app: Litestar, *, max_body_bytes: int) -> FastWrites:
+        writes = {}
+        for route in app.routes:
+            if not isinstance(route, HTTPRoute) or "{" in route.path:
+                continue
+            for handler in route.route_handlers:
+                operation = getattr(handler.fn, FAST_WRITE, None)
+                if operation is None or not _plain_post(app, handler):
+                    continue
+                decoder = msgspec.json.Decoder(operation.request)
+                status = handler.status_code
+                writes[route.path] = FastWrite(operation, decoder, route.path_format, status, handler.opt)
+        return cls(writes, max_body_bytes=max_body_bytes)
+
+    def match(self, method: str, path: str) -> FastWrite | None:
+        return self.writes.get(path) if method == "POST" else None
+
+    async def answer(
+        self, write: FastWrite, scope: Scope, receive: Receive, send: Send, rpc: RpcClient, app: ASGIApp
+    ) -> None:
+        """Answer the POST, or give it to `app` (Litestar) with its body as read when the body is not the request."""
+        path = scope["path"]
+        try:
+            body = await read_body(receive, self.max_body_bytes)
+        except HTTPException as exc:  # larger than the gateway accepts: the 413 the idempotent path gives too
+            await send_problem(send, exc, path)
+            return
+        try:
+            request = write.decoder.decode(body)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            await app(scope, replay_receive(body, receive), send)  # Litestar's own problem details for bad input
+            return
+        scope["path_template"] = write.template
+        try:
+            check_api_key_scope(scope, write.template, "POST", write.opt)
+            actor = caller_of(cast(Any, _Connection(scope))).actor
+            content = await rpc.call_json(write.operation, actor, request)
+        except (PartnernetError, HTTPException) as exc:
+            await send_problem(send, exc, path)
+            return
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+        version = version_of(content)
+        if version is not None and write.status < 300:
+            headers.append((b"etag", f'"{version}"'.encode()))
+        await send({"type": "http.response.start", "status": write.status, "headers": headers})
+        await send({"type": "http.response.body", "body": content, "more_body": False})
+
+
+class _Connection:
+    """What `caller_of` reads of a connection: its scope."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+
+def _plain_post(app: Litestar, handler: HTTPRouteHandler) -> bool:
+    """Only a route whose Litestar path does nothing this module does not: the app's one guard, the app's ETag
+    hook, no route-level guard, hook, middleware, dependency, header or cookie of its own."""
+    return (
+        list(handler.http_methods) == ["POST"]
+        and list(handler.resolve_guards()) == [require_api_key_scope]
+        and [layer.after_request for layer in handler.ownership_layers if layer.after_request] == [add_etag]
+        and handler.ownership_layers[0] is app
+        and handler.resolve_after_response() is None
+        and handler.resolve_before_request() is None
+        and not handler.resolve_middleware()
+        and not handler.resolve_response_headers()
+        and not handler.resolve_response_cookies()
+        and handler.status_code is not None
+    )

@@ -88,6 +88,8 @@ def outbox_entry(
 def note_outbox_write(envelope: Envelope) -> None:
     """The outbox write, on the span of the use case that wrote it, findable by the event's parties."""
     span = trace.get_current_span()
+    if not span.is_recording():  # nothing to build: a submission's span is not recorded without a collector
+        return
     span.add_event("outbox write", {"partnernet.event_type": envelope.type, "messaging.message.id": str(envelope.id)})
     tag_span(searchable_fields(envelope.data), span)
 

@@ -3,6 +3,8 @@ near matches by their keyed digests, and the decisions' table."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import date
 
 import pytest
@@ -12,6 +14,7 @@ from services.referrals.blind_index import (
     BlindIndex,
     decide,
     jaccard,
+    name_features,
     normalise_name,
     phonetic,
 )
@@ -20,6 +23,7 @@ from shared.contracts.referrals.api.duplicates import (
     DuplicateStep,
 )
 from shared.errors import IllegalTransition
+from shared.personal_data import HmacSha256
 
 BORN = date(1984, 3, 2)
 INDEX = BlindIndex("a key for the tests only")
@@ -123,3 +127,24 @@ def test_decisions_follow_their_table(
             decide(current, step)
     else:
         assert decide(current, step) is after
+
+
+@pytest.mark.parametrize("key", [b"", b"k" * 32, bytes(range(64)), b"a key longer than the block " * 4])
+@pytest.mark.parametrize("message", [b"", b"1984-03-02|t:^fa", bytes(range(256)) * 3])
+def test_the_precomputed_hmac_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    assert HmacSha256(key).digest(message) == hmac.digest(key, message, "sha256")
+
+
+def test_the_digests_are_the_ones_already_stored() -> None:
+    """Written as the index always made them (hmac.new per digest), so referrals indexed before still match."""
+    root = b"a key for the tests only"
+    exact_key = hmac.new(root, b"partnernet blind index: exact v1", hashlib.sha256).digest()
+    feature_key = hmac.new(root, b"partnernet blind index: features v1", hashlib.sha256).digest()
+    keys = INDEX.keys_for("Fatima El Amrani", BORN)
+    assert keys is not None
+    assert keys.exact == hmac.new(exact_key, b"1984-03-02|amrani el fatima", hashlib.sha256).digest()
+    features = {"p:fatima", "t:^fa", "t:ma$", "s:^el", "t:ran", "s:ni$"} & name_features(["amrani", "el", "fatima"])
+    assert len(features) == 6
+    for feature in features:
+        assert hmac.new(feature_key, f"1984-03-02|{feature}".encode(), hashlib.sha256).digest() in keys.features
+    assert len(keys.features) == len(name_features(["amrani", "el", "fatima"])) == 31

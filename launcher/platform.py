@@ -26,7 +26,6 @@ from typing import IO
 import httpx
 
 from launcher.embedded import EmbeddedNats, EmbeddedNatsCluster, EmbeddedPostgres, free_port
-from launcher.embedded.processes import batch_scheduled
 from launcher.supervisor import describe_exit
 from shared.messaging import SERVICES
 from shared.servers import check_database, check_nats, without_password
@@ -38,7 +37,7 @@ CLUSTER_STREAM_REPLICAS = 3
 RUNTIME_FILE = "runtime.json"  # where `up` writes the addresses of the servers it started
 MAIL_CATCHER = "mail"  # the component that catches the platform's e-mail when no SMTP server is named
 MAIL_DIR = "mail"  # its Maildir, in the data directory
-# "0": the processes `up` starts keep the normal scheduling policy (launcher/embedded/processes.py batch_scheduled).
+# "0": the embedded NATS and PostgreSQL keep the normal scheduling policy (launcher/embedded/processes.py).
 BATCH_SCHEDULING = "PARTNERNET_BATCH_SCHEDULING"
 
 
@@ -61,7 +60,7 @@ class Platform:
         self.environ = dict(os.environ if environ is None else environ)
         self.cluster = cluster
         self.health_deadline = health_deadline
-        # Every process it starts batch-scheduled (launcher/embedded/processes.py batch_scheduled) unless told not to.
+        # The embedded servers batch-scheduled (launcher/embedded/processes.py batch_scheduled) unless told not to.
         self.batch = self.environ.get(BATCH_SCHEDULING, "1") != "0"
         self.nats: EmbeddedNats | None = None
         self.nats_cluster: EmbeddedNatsCluster | None = None
@@ -213,12 +212,7 @@ class Platform:
             old.close()
         log_file = self._log_files[name] = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child's
         self.processes[name] = subprocess.Popen(
-            self._commands[name],
-            env=self.env,
-            stdout=log_file,
-            stderr=log_file,
-            start_new_session=True,
-            preexec_fn=batch_scheduled if self.batch else None,
+            self._commands[name], env=self.env, stdout=log_file, stderr=log_file, start_new_session=True
         )
 
     # --- what the supervisor asks (launcher.supervisor.Supervised) ---------------------------------------

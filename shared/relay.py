@@ -11,7 +11,10 @@ marks a row, is an `Outlet`; the `Relay` around it is the same for all:
   when there is something to send), or from within its process by a writer that named its channel in
   `RELAYS_WOKEN` (`Relay.wake`), and otherwise looks every `poll_seconds`;
 - it never holds a transaction open while it sends: it reads a batch, sends it, then settles it;
-- when `exclusive`, it runs on one replica at a time (a session advisory lock), so order holds.
+- when `exclusive`, it runs on one replica at a time (a session advisory lock), so order holds;
+- with `in_flight` (rows whose order does not matter, each sent to a receiver of its own: the webhooks), it
+  sends each row on its own, up to `in_flight` at once, and settles a row as soon as its send is done: one
+  slow receiver holds up none of the others (a batch waits for its slowest row).
 """
 
 from __future__ import annotations
@@ -85,7 +88,10 @@ class Relay(Generic[R, O]):
         batch_size: int = 256,
         retry_seconds: float = 1.0,
         settles_durably: bool = True,
+        in_flight: int = 0,
     ) -> None:
+        if exclusive and in_flight:
+            raise ValueError(f"relay {name}: rows sent each on its own pass each other; exclusive keeps order")
         self.name = name
         self.outlet = outlet
         self.dsn = plain_dsn(database_url)
@@ -100,8 +106,13 @@ class Relay(Generic[R, O]):
         # in a PostgreSQL crash (the last fraction of a second) only sends the rows again, and the server drops the
         # copies; a sweep no longer waits a flush of the shared disk before it looks for the rows committed meanwhile.
         self.settles_durably = settles_durably
+        # 0: a batch at a time (read, send, settle). More: rows sent each on its own, this many at most
+        # (`sweep_each`); the outlet's `pending` must keep a row it has handed out from the next reads until it is
+        # settled (the webhooks' lease), and must not hand a failed row out again at once (their backoff).
+        self.in_flight = in_flight
         self.active = False
         self._wake = asyncio.Event()
+        self._sending: dict[asyncio.Task[Sequence[O]], R] = {}  # each row in flight, by its send
 
     async def connect(self) -> asyncpg.Connection:
         db = await asyncpg.connect(
@@ -116,16 +127,25 @@ class Relay(Generic[R, O]):
         return db
 
     async def run(self) -> None:
-        """Run until cancelled: connect (and take the lock), then relay; survive database and broker outages."""
-        while True:
-            try:
-                await self._run_connected()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("relay %s interrupted; retrying", self.name)
-                self.active = False
-                await asyncio.sleep(self.retry_seconds)
+        """Run until cancelled: connect (and take the lock), then relay; survive database and broker outages.
+        Rows in flight stay in flight across a reconnect (settled on the next connection); cancelled with the relay,
+        they are settled by no one and sent again once the outlet's claim on them runs out."""
+        try:
+            while True:
+                try:
+                    await self._run_connected()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("relay %s interrupted; retrying", self.name)
+                    self.active = False
+                    await asyncio.sleep(self.retry_seconds)
+        finally:
+            if self._sending:
+                for task in self._sending:
+                    task.cancel()
+                await asyncio.gather(*self._sending, return_exceptions=True)
+                self._sending.clear()
 
     async def _run_connected(self) -> None:
         db = await self.connect()
@@ -167,6 +187,8 @@ class Relay(Generic[R, O]):
 
     async def sweep(self, db: asyncpg.Connection) -> int:
         """One batch: read (no transaction stays open), send, settle. Returns how many rows are done."""
+        if self.in_flight:
+            return await self.sweep_each(db)
         rows = await self.outlet.pending(db, self.batch_size)
         if not rows:
             return 0
@@ -178,6 +200,34 @@ class Relay(Generic[R, O]):
 
     async def settle(self, db: asyncpg.Connection, rows: Sequence[R], outcomes: Sequence[O]) -> int:
         return await self.outlet.settle(db, rows, outcomes)
+
+    async def sweep_each(self, db: asyncpg.Connection) -> int:
+        """Settle the rows whose sends are done (together: one settle for what finished since the last sweep),
+        then send the next rows into the places that freed up, each in a task of its own whose end wakes the
+        relay. Returns how many rows are done."""
+        answered = []
+        for task in [task for task in self._sending if task.done()]:
+            if not task.cancelled() and task.exception() is None:
+                answered.append(task)
+            else:  # a send that raised (a defect): its row is tried again once the outlet's claim runs out
+                log.error("relay %s: a send failed", self.name, exc_info=None if task.cancelled() else task.exception())
+                del self._sending[task]
+        done = 0
+        if answered:
+            rows = [self._sending[task] for task in answered]
+            done = await self.settle(db, rows, [task.result()[0] for task in answered])
+            for task in answered:  # only once settled: a lost connection settles them on the next one
+                del self._sending[task]
+        places = min(self.in_flight - len(self._sending), self.batch_size)
+        if places > 0:
+            for row in await self.outlet.pending(db, places):
+                task = asyncio.create_task(self.outlet.send([row]), name=f"relay-{self.name}-send")
+                task.add_done_callback(self._sent)
+                self._sending[task] = row
+        return done
+
+    def _sent(self, _: asyncio.Task[Sequence[O]]) -> None:
+        self._wake.set()
 
 
 def plain_dsn(database_url: str) -> str:

@@ -3,6 +3,8 @@ signed so that a tampered delivery is detected with the documented check, and se
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -31,6 +33,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     answered: int
+    arrived: float  # time.monotonic() when the request came
 
     @property
     def event(self) -> dict[str, Any]:
@@ -48,12 +51,15 @@ def verified(secret: str, headers: dict[str, str], body: bytes) -> bool:
 
 @dataclass
 class Receiver:
-    """A partner's endpoint: fails the first `failing[path]` requests; with a `secret`, refuses bad signatures."""
+    """A partner's endpoint: fails the first `failing[path]` requests; with a `secret`, refuses bad signatures;
+    with a `holding[path]` event, answers (at most `HOLD_SECONDS` later) only once the test sets it."""
 
     base_url: str = ""
     received: list[Received] = field(default_factory=list)
     failing: dict[str, int] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    holding: dict[str, asyncio.Event] = field(default_factory=dict)
+    answered_at: dict[str, list[float]] = field(default_factory=dict)  # when each answer of a path went
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         body = b""
@@ -62,6 +68,7 @@ class Receiver:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
+        arrived = time.monotonic()
         path = scope["path"]
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         status = 200
@@ -70,15 +77,22 @@ class Receiver:
             status = 503
         elif (secret := self.secrets.get(path)) and not verified(secret, headers, body):
             status = 401
-        self.received.append(Received(path, headers, body, status))
+        self.received.append(Received(path, headers, body, status, arrived))
+        if (hold := self.holding.get(path)) is not None:
+            with contextlib.suppress(TimeoutError):  # well within the tests' webhook timeout (10 s)
+                await asyncio.wait_for(hold.wait(), HOLD_SECONDS)
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": b"ok" if status == 200 else b"not now"})
+        self.answered_at.setdefault(path, []).append(time.monotonic())
 
     def at(self, path: str) -> list[Received]:
         return [r for r in self.received if r.path == path]
 
     def accepted_ids(self, path: str) -> Counter[str]:
         return Counter(r.event["id"] for r in self.at(path) if r.answered == 200)
+
+
+HOLD_SECONDS = 8.0
 
 
 @pytest.fixture(scope="module")
@@ -306,3 +320,46 @@ async def test_a_delivery_whose_worker_died_is_tried_again_once_its_lease_runs_o
         )
     await eventually(lambda: deliveries(platform, tenant, webhook_id, status="delivered"), what="the orphan delivered")
     assert receiver.accepted_ids(path) == Counter({feed_entry["event_id"]: 1})
+
+
+async def test_a_slow_endpoint_holds_up_no_other_delivery(
+    platform: RunningPlatform, tenant: Tenant, receiver: Receiver
+) -> None:
+    """Each delivery is settled when its endpoint answers: while one endpoint has not answered yet, another's
+    deliveries are marked delivered and the next ones sent. The slow one keeps its claim: sent once, settled later."""
+    slow, slow_id, _ = await register(platform, tenant, receiver, "referral.submitted")
+    fast, fast_id, _ = await register(platform, tenant, receiver, "referral.submitted")
+    receiver.holding[slow] = release = asyncio.Event()
+
+    async def slow_called() -> bool:
+        return bool(receiver.at(slow))
+
+    await submit(platform, tenant)
+    await eventually(slow_called, what="the slow endpoint to get the first delivery")
+    await eventually(
+        lambda: deliveries(platform, tenant, fast_id, status="delivered"), what="the fast one's first delivery settled"
+    )
+    await submit(platform, tenant)  # written while the slow endpoint still holds the first delivery
+
+    async def fast_second() -> bool:
+        return len(receiver.at(fast)) == 2
+
+    await eventually(fast_second, what="the fast endpoint's second delivery")
+    assert not release.is_set() and slow not in receiver.answered_at  # the slow one is still in flight ...
+    held = Counter(r.event["id"] for r in receiver.at(slow))
+    assert set(held.values()) == {1}  # ... claimed: no other sweep sent it again meanwhile
+    assert [d["attempts"] for d in await deliveries(platform, tenant, slow_id, status="pending")] == [0] * len(held)
+
+    async def slow_answered_both() -> bool:
+        return len(receiver.answered_at.get(slow, [])) == 2
+
+    release.set()
+    await eventually(slow_answered_both, what="the slow endpoint to answer both deliveries")
+
+    async def slow_delivered() -> bool:
+        return len(await deliveries(platform, tenant, slow_id, status="delivered")) == 2
+
+    await eventually(slow_delivered, what="the slow endpoint's deliveries settled")
+    assert set(receiver.accepted_ids(slow).values()) == {1} and len(receiver.accepted_ids(slow)) == 2
+    assert set(receiver.accepted_ids(fast).values()) == {1} and len(receiver.accepted_ids(fast)) == 2
+    assert receiver.accepted_ids(slow).keys() == receiver.accepted_ids(fast).keys()

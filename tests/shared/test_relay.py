@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from shared.db import create_engine, migrate
 from shared.outbox import outbox_relay
 from shared.relay import OrderedPublisher, Relay, _outcome, acknowledged_prefix, plain_dsn
 from tests.fixtures.platform import telemetry_for
+from tests.waiting import PATIENCE_SECONDS
 
 
 class FakeBroker:
@@ -286,3 +287,78 @@ async def test_a_batch_acknowledged_whole_is_marked_and_the_next_batch_read_in_o
         await writer.close()
     assert await stored_ids(nc, stream_name) == [*first, late, *more], "each once, in the order the relay read them"
     assert await unsent(database_url, relay_schema) == []
+
+
+class Endpoints:
+    """An outlet whose rows each go to an endpoint of their own: `held` ones answer only once released."""
+
+    def __init__(self, rows: list[str], held: set[str]) -> None:
+        self.due = rows
+        self.held = held
+        self.release = asyncio.Event()
+        self.asked: list[int] = []  # the limit of each `pending`
+        self.settled: list[list[str]] = []  # each settle's rows
+
+    async def pending(self, db: asyncpg.Connection, limit: int) -> list[str]:
+        self.asked.append(limit)
+        rows, self.due = self.due[:limit], self.due[limit:]
+        return rows
+
+    async def send(self, rows: Sequence[str]) -> list[str]:
+        if self.held.intersection(rows):
+            await self.release.wait()
+        return [f"{row} answered" for row in rows]
+
+    async def settle(self, db: asyncpg.Connection, rows: Sequence[str], outcomes: Sequence[str]) -> int:
+        assert list(outcomes) == [f"{row} answered" for row in rows]
+        self.settled.append(list(rows))
+        return len(rows)
+
+    def wait_seconds(self, poll_seconds: float) -> float:
+        return poll_seconds
+
+
+async def test_rows_sent_each_on_its_own_are_settled_as_they_answer_and_at_most_in_flight_at_once(
+    database_url: str, relay_schema: str
+) -> None:
+    """With `in_flight`, a row whose receiver answers is settled, and the next row sent, while a slow one is still
+    out; the slow one is settled once it answers, and never more rows are out than `in_flight`."""
+    outlet = Endpoints(["slow", "fast", "next", "last"], held={"slow"})
+    relay = Relay(
+        name="each",
+        outlet=outlet,
+        database_url=database_url,
+        schema=relay_schema,
+        channel="unused",
+        exclusive=False,
+        in_flight=2,
+    )
+    db = await relay.connect()
+    try:
+        assert await relay.sweep(db) == 0 and outlet.asked == [2]  # slow and fast out
+        await asyncio.wait_for(relay._wake.wait(), PATIENCE_SECONDS)  # woken by fast's answer
+        relay._wake.clear()
+        assert await relay.sweep(db) == 1 and outlet.settled == [["fast"]] and outlet.asked == [2, 1]
+        await asyncio.wait_for(relay._wake.wait(), PATIENCE_SECONDS)  # "next" answered, slow still out
+        relay._wake.clear()
+        assert await relay.sweep(db) == 1 and outlet.settled[-1] == ["next"] and outlet.asked[-1] == 1
+        assert list(relay._sending.values()) == ["slow", "last"]
+        outlet.release.set()
+        while sum(len(rows) for rows in outlet.settled) < 4:
+            await asyncio.wait_for(relay._wake.wait(), PATIENCE_SECONDS)
+            relay._wake.clear()
+            await relay.sweep(db)
+        assert sorted(row for rows in outlet.settled for row in rows) == ["fast", "last", "next", "slow"]
+        assert not relay._sending
+    finally:
+        await db.close()
+    with pytest.raises(ValueError, match="exclusive"):
+        Relay(
+            name="x",
+            outlet=outlet,
+            database_url=database_url,
+            schema=relay_schema,
+            channel="x",
+            exclusive=True,
+            in_flight=2,
+        )

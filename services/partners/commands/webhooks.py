@@ -65,6 +65,9 @@ log = logging.getLogger(__name__)
 
 
 CLAIM_BATCH = 32
+# Deliveries in flight at once per replica: each is sent on its own and settled when its endpoint answers (or its
+# timeout runs out), so a partner whose endpoint takes its full timeout holds up no other partner's deliveries.
+IN_FLIGHT = 64
 
 
 async def register_webhook(
@@ -221,6 +224,8 @@ class DeliveryWorker:
     """The deliveries that are due, to the partners' endpoints (a relay's outlet: shared/relay.py).
 
     Not exclusive: replicas share the work, each claiming what it tries (a lease, `FOR UPDATE SKIP LOCKED`).
+    The relay sends each claimed delivery on its own (`in_flight`) and settles it when it has its answer: the lease
+    (the endpoint's timeout and more) keeps it from every other sweep and replica until then.
     """
 
     work: UnitOfWork
@@ -355,7 +360,8 @@ class Delivery:
 
 
 def delivery_relay(settings: Settings, worker: DeliveryWorker) -> Relay[Delivery, Answer]:
-    """Replicas share the work (not exclusive); woken when a delivery is written or replayed."""
+    """Replicas share the work (not exclusive); woken when a delivery is written or replayed, and when one it
+    sent has its answer (settled at once, whatever the others in flight are waiting for)."""
     return Relay(
         name="webhooks",
         outlet=worker,
@@ -365,6 +371,7 @@ def delivery_relay(settings: Settings, worker: DeliveryWorker) -> Relay[Delivery
         exclusive=False,
         poll_seconds=settings.partner_delivery_poll_seconds,
         batch_size=CLAIM_BATCH,
+        in_flight=IN_FLIGHT,
     )
 
 

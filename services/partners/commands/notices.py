@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -93,16 +93,28 @@ async def on_partnership_ended(notices: Notices, tx: Transaction, envelope: Enve
 async def _stage_for_event(notices: Notices, tx: Transaction, envelope: Envelope, notice: rules.Notice) -> None:
     if not notices.enabled or rules.is_stale(envelope.time, tx.clock.now()):
         return
-    await tx.wakes_relays(MAIL_CHANNEL)  # after the commit: no NOTIFY held across its flush (migration 014)
     connection = await tx.session.connection()
     raw = await connection.get_raw_connection()
     db = raw.driver_connection  # the transaction's own connection: the messages commit with the inbox row
     assert db is not None
-    await stage_notice(db, notice, notices.base_url, tx.clock.now())
+    # The mail relay woken after the commit (no NOTIFY held across its flush, migration 014), only when a message
+    # is written: a notice nobody gets (no address for the library or partner) costs no round trip to say so,
+    # and no sweep of the mail relay that finds nothing.
+    await stage_notice(
+        db, notice, notices.base_url, tx.clock.now(), before_writing=lambda: tx.wakes_relays(MAIL_CHANNEL)
+    )
 
 
-async def stage_notice(db: asyncpg.Connection, notice: rules.Notice, base_url: str, now: datetime) -> int:
-    """A message to each address that gets this notice, in the caller's transaction; returns how many."""
+async def stage_notice(
+    db: asyncpg.Connection,
+    notice: rules.Notice,
+    base_url: str,
+    now: datetime,
+    *,
+    before_writing: Callable[[], Awaitable[None]] | None = None,
+) -> int:
+    """A message to each address that gets this notice, in the caller's transaction; returns how many.
+    `before_writing` is awaited once there is a message to write, before it is written."""
     audience = notice.audience
     if audience.coordinators:
         found = await db.fetch(
@@ -139,6 +151,8 @@ async def stage_notice(db: asyncpg.Connection, notice: rules.Notice, base_url: s
             )
         )
     if rows:
+        if before_writing is not None:
+            await before_writing()
         await db.executemany(notice_store.MAIL_STAGED, rows)
     return len(rows)
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.partners.commands import feeds
+from services.partners.commands import feeds, notices
 from services.partners.store import feed as feed_store
 from shared.clock import FixedClock
 from shared.db import session_factory
@@ -176,3 +176,41 @@ async def test_a_batch_in_another_transaction_notifies_with_that_transaction_s_c
 
     assert heard == [feed_channel]  # the trigger's, at that transaction's commit
     assert not publisher._wake.is_set()
+
+
+@pytest.mark.parametrize("library_email", [None, "balie@lib.example"])
+async def test_a_notice_wakes_the_mail_relay_only_when_it_writes_a_message(
+    engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch, library_email: str | None
+) -> None:
+    """A submitted referral tells the receiving library; one without an address (or anyone who chose the notice)
+    gets no message, and then no round trip says the mail relay is woken, nor is it woken for nothing."""
+    mail_channel = f"partnernet_mail_{schema}"
+    monkeypatch.setattr(notices, "MAIL_CHANNEL", mail_channel)
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO libraries (slug, municipality, name, registered_at, email)"
+                " VALUES ('lib', 'm', 'L', now(), :e)"
+            ),
+            {"e": library_email},
+        )
+    mail_relay = relay(database_url, schema, mail_channel, active=True)
+    work = UnitOfWork(session_factory(engine), FixedClock(NOW), relays=[mail_relay])
+    settings = notices.Notices(enabled=True, base_url="https://partnernet.example")
+    submitted = event("submitted", referrer=A, library="lib", municipality="m")
+    woken: list[set[str] | None] = []
+
+    async def batch() -> None:
+        async with work.transaction() as tx:
+            await notices.on_referral_event(settings, tx, submitted)
+            woken.append(set(tx.woken) if tx.woken is not None else None)
+
+    heard = await notified_by(database_url, (mail_channel,), batch)
+
+    assert heard == []  # with a message, the relay is woken in the process; without one there is nothing to say
+    async with engine.connect() as conn:
+        staged = await conn.scalar(sa.text("SELECT count(*) FROM mail_outbox"))
+    if library_email is None:
+        assert staged == 0 and woken == [set()] and not mail_relay._wake.is_set()
+    else:
+        assert staged == 1 and woken == [{mail_channel}] and mail_relay._wake.is_set()

@@ -18,6 +18,7 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from services.partners import store
+from services.partners.commands.webhooks import IN_FLIGHT, IN_FLIGHT_PER_WEBHOOK
 from services.partners.signatures import LEGACY_SIGNATURE_HEADER, verify_signature
 from shared.tenancy import Role
 from tests.fixtures.platform import RunningPlatform
@@ -363,3 +364,46 @@ async def test_a_slow_endpoint_holds_up_no_other_delivery(
     assert set(receiver.accepted_ids(slow).values()) == {1} and len(receiver.accepted_ids(slow)) == 2
     assert set(receiver.accepted_ids(fast).values()) == {1} and len(receiver.accepted_ids(fast)) == 2
     assert receiver.accepted_ids(slow).keys() == receiver.accepted_ids(fast).keys()
+
+
+async def test_a_slow_endpoint_with_a_backlog_takes_no_more_than_its_share_of_the_relay(
+    platform: RunningPlatform, tenant: Tenant, receiver: Receiver
+) -> None:
+    """One webhook's backlog larger than all the relay's places, at an endpoint that answers none of them yet: it
+    gets only its few places (`IN_FLIGHT_PER_WEBHOOK`), and another webhook's delivery is claimed and sent beside
+    it. The backlog then goes out, each delivery once."""
+    slow, slow_id, _ = await register(platform, tenant, receiver, "referral.submitted")
+    receiver.holding[slow] = release = asyncio.Event()
+    backlog = IN_FLIGHT + 8
+    written = asyncio.Semaphore(8)
+
+    async def submit_one() -> str:
+        async with written:
+            return await submit(platform, tenant)
+
+    await asyncio.gather(*(submit_one() for _ in range(backlog)))
+
+    async def slow_backlog() -> bool:
+        return len(await deliveries(platform, tenant, slow_id, status="pending", limit="200")) == backlog
+
+    await eventually(slow_backlog, what="every delivery of the slow endpoint written")
+    fast, fast_id, _ = await register(platform, tenant, receiver, "referral.submitted")
+    await submit(platform, tenant)  # written while the slow endpoint holds every request it got
+
+    async def fast_arrived() -> bool:
+        return len(receiver.at(fast)) == 1
+
+    await eventually(fast_arrived, what="the fast endpoint's delivery beside the slow one's backlog")
+    await eventually(lambda: deliveries(platform, tenant, fast_id, status="delivered"), what="the fast one settled")
+    assert not release.is_set() and slow not in receiver.answered_at  # the slow one answered nothing yet ...
+    assert [d["attempts"] for d in await deliveries(platform, tenant, slow_id, limit="200")] == [0] * (backlog + 1)
+    assert 0 < len(receiver.at(slow)) <= IN_FLIGHT_PER_WEBHOOK  # ... and holds no more than its share
+
+    async def all_delivered() -> bool:
+        delivered = await deliveries(platform, tenant, slow_id, status="delivered", limit="200")
+        return len(delivered) == backlog + 1
+
+    release.set()
+    await eventually(all_delivered, what="the slow endpoint's backlog delivered", timeout=30)
+    assert set(receiver.accepted_ids(slow).values()) == {1} and len(receiver.accepted_ids(slow)) == backlog + 1
+    assert receiver.accepted_ids(fast).keys() <= receiver.accepted_ids(slow).keys()

@@ -68,6 +68,11 @@ CLAIM_BATCH = 32
 # Deliveries in flight at once per replica: each is sent on its own and settled when its endpoint answers (or its
 # timeout runs out), so a partner whose endpoint takes its full timeout holds up no other partner's deliveries.
 IN_FLIGHT = 64
+# Deliveries of one webhook in flight at once, all replicas together (the claim counts the leases): an endpoint
+# that takes its full timeout with a backlog holds 8 of a replica's 64 places, so eight such partners at once are
+# needed before a ninth waits; a healthy endpoint (tens of ms) still gets a backlog or a replay at 8 at a time,
+# hundreds a second, and is never sent more concurrent requests than that by us.
+IN_FLIGHT_PER_WEBHOOK = 8
 
 
 async def register_webhook(
@@ -242,7 +247,9 @@ class DeliveryWorker:
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[Delivery]:
         now = self.work.clock.now()
-        rows = await db.fetch(subscriptions.DELIVERIES_CLAIM, now, min(limit, CLAIM_BATCH), now + self.lease)
+        rows = await db.fetch(
+            subscriptions.DELIVERIES_CLAIM, now, min(limit, CLAIM_BATCH), now + self.lease, IN_FLIGHT_PER_WEBHOOK
+        )
         return [Delivery(**dict(row)) for row in rows]
 
     async def send(self, rows: Sequence[Delivery]) -> Sequence[Answer]:

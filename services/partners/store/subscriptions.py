@@ -72,16 +72,31 @@ async def update_failed_deliveries(session: AsyncSession, webhook_id: UUID, **va
 
 # --- the delivery worker's SQL -------------------------------------------------------------------------------
 
-# Claims the due deliveries (a lease, so a worker that dies lets them go) with what a try needs to send.
+# Claims the due deliveries (a lease, so a worker that dies lets them go) with what a try needs to send, at most
+# $4 of one webhook in flight at once: a delivery whose lease runs is in flight (on any replica), and a webhook's
+# due deliveries get the places its deliveries in flight leave, oldest first. One slow endpoint with a backlog
+# then holds $4 of a relay's places, not all of them, and the others' deliveries are claimed beside it. (A soft
+# limit: two replicas claiming at the same instant each count from the same snapshot. The row lock and the
+# lease's re-check on it still claim each row once.)
 DELIVERIES_CLAIM = """
 WITH due AS (
+    SELECT id, coalesce(lease_until >= $1, false) AS in_flight,
+           row_number() OVER (
+               PARTITION BY webhook_id ORDER BY coalesce(lease_until >= $1, false) DESC, next_attempt_at, id
+           ) AS place
+    FROM deliveries
+    WHERE status = 'pending' AND next_attempt_at <= $1
+), within_limit AS (
+    SELECT id FROM due WHERE NOT in_flight AND place <= $4
+), claimable AS (
     SELECT id FROM deliveries
-    WHERE status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+    WHERE id IN (SELECT id FROM within_limit)
+      AND status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
     ORDER BY next_attempt_at, id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 ), claimed AS (
-    UPDATE deliveries d SET lease_until = $3 FROM due WHERE d.id = due.id
+    UPDATE deliveries d SET lease_until = $3 FROM claimable WHERE d.id = claimable.id
     RETURNING d.id, d.webhook_id, d.partner_id, d.feed_position, d.event_id, d.event_type, d.attempts, d.trace_context
 )
 SELECT claimed.*, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,

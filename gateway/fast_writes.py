@@ -10,7 +10,8 @@ What Litestar would do is done here too: the API key scope guard, the caller req
 status (201), the service's JSON passed on as it is with its version as the ETag (`add_etag`), problem details for
 a caller or service error (`send_problem`), the route template for the access log and span. A body that does not
 decode strictly into the request (bad JSON, a wrong or missing field, a value only Litestar's lax conversion takes)
-is handed to Litestar's route as it was read, so every answer to bad input is still Litestar's own problem details.
+or is larger than the gateway takes is handed to Litestar's route as it was received, so every answer to bad input
+is still Litestar's own problem details.
 A POST with an `Idempotency-Key` never comes here (the one pass gives it to `gateway.idempotency` first).
 """
 
@@ -24,11 +25,10 @@ from litestar import Litestar
 from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from gateway.auth import caller_of, check_api_key_scope, require_api_key_scope
 from gateway.dependencies import add_etag, version_of
-from gateway.idempotency import read_body, replay_receive
 from gateway.problems import send_problem
 from shared.errors import PartnernetError
 from shared.operations import Operation
@@ -77,17 +77,15 @@ class FastWrites:
     ) -> None:
         """Answer the POST, or give it to `app` (Litestar) with its body as read when the body is not the request."""
         path = scope["path"]
-        try:
-            body = await read_body(receive, self.max_body_bytes)
-        except HTTPException as exc:  # larger than the gateway accepts: the 413 the idempotent path gives too
-            await send_problem(send, exc, path)
-            return
-        try:
-            request = write.decoder.decode(body)
-        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-            await app(scope, replay_receive(body, receive), send)  # Litestar's own problem details for bad input
-            return
         scope["path_template"] = write.template
+        messages, body = await _read_body(receive, self.max_body_bytes)
+        try:
+            request = write.decoder.decode(body) if body is not None else None
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            request = None
+        if request is None:  # not the request, or larger than the gateway takes: Litestar's own problem details
+            await app(scope, _replayed(messages, receive), send)
+            return
         try:
             check_api_key_scope(scope, write.template, "POST", write.opt)
             actor = caller_of(cast(Any, _Connection(scope))).actor
@@ -101,6 +99,35 @@ class FastWrites:
             headers.append((b"etag", f'"{version}"'.encode()))
         await send({"type": "http.response.start", "status": write.status, "headers": headers})
         await send({"type": "http.response.body", "body": content, "more_body": False})
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[list[ReceiveMessage], bytes | None]:
+    """The request's messages as received, and its whole body; None for the body once it passes `limit` (the
+    rest is left unread) or when the client went away."""
+    messages: list[ReceiveMessage] = []
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages, None
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > limit:
+            return messages, None
+        if not message.get("more_body", False):
+            return messages, b"".join(chunks)
+
+
+def _replayed(messages: list[ReceiveMessage], receive: Receive) -> Receive:
+    """`receive` as if nothing had been read: the messages read first, then whatever follows."""
+    pending = list(messages)
+
+    async def replaying() -> ReceiveMessage:
+        return pending.pop(0) if pending else await receive()
+
+    return replaying
 
 
 class _Connection:

@@ -145,3 +145,14 @@ def _token_for(gateway: StubbedGateway) -> str:
     return TokenIssuer(gateway.settings.jwt_secret).issue(
         Actor(subject="anna", role=Role.STAFF, municipality="utrecht", library="utrecht-centrum")
     )
+
+
+async def test_a_body_over_the_limit_is_the_413_problem_litestar_gives(gateway: StubbedGateway) -> None:
+    content = b'{"reason": "' + b"x" * gateway.settings.max_body_bytes + b'"}'
+    headers = {"content-type": "application/json"}
+    async with gateway.client(_token_for(gateway)) as api:
+        fast = await api.post("/api/v1/referrals", content=content, headers=headers)
+        routed = await api.post("/api/v1/referrals/", content=content, headers=headers)
+    assert fast.status_code == 413 and fast.headers["content-type"] == "application/problem+json"
+    assert _comparable(fast) == _comparable(routed)
+    assert not [call for call in gateway.stubs.calls if call[0] == referral_ops.SUBMIT_REFERRAL.subject]

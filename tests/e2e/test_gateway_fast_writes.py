@@ -156,3 +156,19 @@ async def test_a_body_over_the_limit_is_the_413_problem_litestar_gives(gateway: 
     assert fast.status_code == 413 and fast.headers["content-type"] == "application/problem+json"
     assert _comparable(fast) == _comparable(routed)
     assert not [call for call in gateway.stubs.calls if call[0] == referral_ops.SUBMIT_REFERRAL.subject]
+
+
+async def test_a_create_with_an_idempotency_key_runs_once_and_replays_its_answer(gateway: StubbedGateway) -> None:
+    """Whichever path answers it (gateway.idempotency gives it to Litestar's route): once, and the same answer."""
+    body = referral_body("utrecht-centrum", PARTNER)
+    headers = {"Idempotency-Key": f"fast-{uuid.uuid4()}"}
+    async with gateway.client(_token_for(gateway)) as api:
+        first = await api.post("/api/v1/referrals", json=body, headers=headers)
+        again = await api.post("/api/v1/referrals", json=body, headers=headers)
+        other = await api.post("/api/v1/referrals", json={**body, "reason": "another"}, headers=headers)
+    assert first.status_code == 201 and "idempotent-replayed" not in first.headers
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json() and again.headers["etag"] == first.headers["etag"] == '"1"'
+    assert other.status_code == 422 and other.json()["type"] == "urn:partnernet:problem:idempotency-key-reused"
+    calls = [call for call in gateway.stubs.calls if call[0] == referral_ops.SUBMIT_REFERRAL.subject]
+    assert len(calls) == 1, "the service asked once"

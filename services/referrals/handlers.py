@@ -13,6 +13,7 @@ from services.referrals.commands import (
     deadlines,
     duplicates,
     enrolments,
+    figures,
     lifecycle,
     participant_page,
     person,
@@ -97,3 +98,4 @@ def register(runtime: ServiceRuntime, vault: ParticipantVault) -> None:
     runtime.every(
         RETENTION_SWEEP_SECONDS, "trail-retention", partial(retention.prune_erased_trails, work, trail_window)
     )
+    runtime.every(figures.FIGURES_FOLD_SECONDS, "figure-shards", partial(figures.fold_figure_shards, work))

@@ -220,3 +220,18 @@ PERIOD_STATISTICS = {
     for role, scope in _SCOPES.items()
     for one_library in (False, True)
 }
+
+# The shards above 0 that hold counters, for the fold (migration 019): one pass over each counter table, once a
+# sweep, rather than 63 folds that each look through every table.
+SHARDS_TO_FOLD = sa.text(
+    """
+    SELECT shard FROM referral_counts WHERE shard > 0
+    UNION SELECT shard FROM referral_need_counts WHERE shard > 0
+    UNION SELECT shard FROM referral_month_counts WHERE shard > 0
+    UNION SELECT shard FROM referral_month_need_counts WHERE shard > 0
+    UNION SELECT shard FROM referral_intake_hours WHERE shard > 0
+    ORDER BY shard
+    """
+)
+# One shard's counts onto shard 0's rows in one transaction; false when its lock or shard 0's was busy.
+FOLD_SHARD = sa.text("SELECT fold_referral_figures(CAST(:shard AS smallint))")

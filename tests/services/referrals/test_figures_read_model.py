@@ -14,9 +14,11 @@ from typing import Any
 import msgspec
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from launcher.cli import rebuild_figures_command
 from services.referrals.commands import deadlines, lifecycle, privacy
+from services.referrals.commands.figures import fold_figure_shards
 from services.referrals.queries.statistics import (
     overview_statistics,
     statistics,
@@ -28,6 +30,8 @@ from services.referrals.queries.statistics import (
 )
 from services.referrals.store.figures import (
     BUCKET_RATIO,
+    FOLD_SHARD,
+    SHARDS_TO_FOLD,
     referral_counts,
     referral_intake_hours,
     referral_intakes,
@@ -282,6 +286,133 @@ async def test_a_change_never_waits_for_the_counter_rows_another_transaction_hol
     assert submitted != [
         cell for cell in before["referral_counts"] if cell[1] == known.library_b and cell[4] == "submitted"
     ], "the submissions were counted"
+    await asyncio.to_thread(rebuild_figures_command, platform.settings)
+    assert await cells(platform, known.municipality) == after
+
+
+COUNTER_TABLES = (
+    referral_counts,
+    referral_need_counts,
+    referral_month_counts,
+    referral_month_need_counts,
+    referral_intake_hours,
+)
+FIGURES_LOCK = sa.text("SELECT pg_try_advisory_xact_lock(hashtext('referrals.figures'), CAST(:shard AS integer))")
+
+
+async def shards_in_use(platform: RunningPlatform) -> list[int]:
+    async with platform.services["referrals"].sessions() as session:
+        return list((await session.execute(SHARDS_TO_FOLD)).scalars())
+
+
+async def rows_per_cell(platform: RunningPlatform, municipality: str) -> dict[str, set[int]]:
+    """Per counter table, how many shard rows its cells of `municipality` have (the distinct numbers)."""
+    found: dict[str, set[int]] = {}
+    async with platform.services["referrals"].sessions() as session:
+        for table in COUNTER_TABLES:
+            key = [c for c in table.c if c.name not in ("shard", "count", "hours")]
+            rows = await session.execute(
+                sa.select(sa.func.count()).where(table.c.municipality == municipality).group_by(*key)
+            )
+            found[table.name] = set(rows.scalars())
+    return found
+
+
+async def hold_shard(holder: AsyncConnection, shard: int) -> None:
+    """Take a figures shard's advisory lock in `holder`'s transaction, as a writer holds it until it ends."""
+    assert (await holder.execute(FIGURES_LOCK, {"shard": shard})).scalar_one(), f"shard {shard} was free"
+
+
+async def spread_over_shards(platform: RunningPlatform, known: KnownTenant, holder: AsyncConnection) -> list[int]:
+    """Submissions counted while `holder` holds shard 0 land on shards above 0, as in a burst. While it holds shard
+    0 no fold (the running service's neither) can move them. The shards above 0 in use."""
+    await hold_shard(holder, 0)
+    command = submit_command(known.library_b, referring_partner_id=known.partner_b)
+    await asyncio.gather(*(submit(platform, known.partner_b_actor, command, now()) for _ in range(6)))
+    return await shards_in_use(platform)
+
+
+async def test_a_fold_moves_every_shard_to_shard_0_and_keeps_the_figures(
+    platform: RunningPlatform, known: KnownTenant
+) -> None:
+    """The periodic fold (migration 019): after a burst spread the cells over shards, the figures read the same
+    before and after it, every cell is one row again, and no shard above 0 is left."""
+    command = submit_command(known.library_b, referring_partner_id=known.partner_b)
+    await submit(platform, known.partner_b_actor, command, now())
+    async with platform.services["referrals"].engine.connect() as holder:
+        assert await spread_over_shards(platform, known, holder)
+        before = await cells(platform, known.municipality)
+        spread = await rows_per_cell(platform, known.municipality)
+        await holder.rollback()
+    assert max(set().union(*spread.values())) > 1, "a cell spread over shards"
+
+    await fold_figure_shards(platform.services["referrals"].unit_of_work)
+
+    assert await cells(platform, known.municipality) == before
+    assert set().union(*(await rows_per_cell(platform, known.municipality)).values()) == {1}
+    assert await shards_in_use(platform) == []
+    await asyncio.to_thread(rebuild_figures_command, platform.settings)
+    assert await cells(platform, known.municipality) == before
+
+
+async def test_a_busy_shard_is_skipped_and_folded_by_a_later_sweep(
+    platform: RunningPlatform, known: KnownTenant
+) -> None:
+    """The fold takes the shards' locks with the try-variant: while a writer holds shard 0 it folds nothing, while
+    one holds shard k it folds the others and leaves k, and the next sweep folds k. The figures never change."""
+    work = platform.services["referrals"].unit_of_work
+    engine = platform.services["referrals"].engine
+    async with engine.connect() as holder_of_0, engine.connect() as holder_of_busy:
+        spread = await spread_over_shards(platform, known, holder_of_0)
+        assert spread
+        busy = spread[0]
+        await hold_shard(holder_of_busy, busy)
+        before = await cells(platform, known.municipality)
+
+        assert await fold_figure_shards(work) == (0, len(spread)), "shard 0 busy: every shard skipped"
+        assert await shards_in_use(platform) == spread
+        assert await cells(platform, known.municipality) == before
+
+        await holder_of_0.rollback()
+        assert await fold_figure_shards(work) == (len(spread) - 1, 1)
+        assert await shards_in_use(platform) == [busy], "the free shards folded, the busy one left"
+        assert await cells(platform, known.municipality) == before
+        await holder_of_busy.rollback()
+
+    await fold_figure_shards(work)
+    assert await shards_in_use(platform) == []
+    assert await cells(platform, known.municipality) == before
+    assert set().union(*(await rows_per_cell(platform, known.municipality)).values()) == {1}
+
+
+async def test_a_submission_never_waits_for_a_fold_in_progress(platform: RunningPlatform, known: KnownTenant) -> None:
+    """While a fold holds shard 0 and the shard it moves (its rows of the cell changed, not committed), submissions
+    counted in the same cell finish: they take other shards. The figures stay exact when the fold commits."""
+    command = submit_command(known.library_b, referring_partner_id=known.partner_b)
+    await submit(platform, known.partner_b_actor, command, now())
+    submissions: list[asyncio.Task[Any]] = []
+    engine = platform.services["referrals"].engine
+    async with engine.connect() as holder_of_0, engine.connect() as fold:
+        spread = await spread_over_shards(platform, known, holder_of_0)
+        # The fold's transaction takes the shard it moves before shard 0 is free again: no other fold (the running
+        # service's) moves it first. A session takes its own advisory lock again.
+        await hold_shard(fold, spread[0])
+        await holder_of_0.rollback()
+        before = await cells(platform, known.municipality)
+        for _ in range(50):  # shard 0 may be held a moment by a submission or the service's own sweep
+            if (await fold.execute(FOLD_SHARD, {"shard": spread[0]})).scalar_one():
+                break
+            await asyncio.sleep(0.02)
+        else:
+            pytest.fail("the fold never got shard 0")
+        submissions = [asyncio.create_task(submit(platform, known.partner_b_actor, command, now())) for _ in range(12)]
+        _, waiting = await asyncio.wait(submissions, timeout=PATIENCE_SECONDS)
+        await fold.commit()
+    await asyncio.gather(*submissions)
+
+    assert not waiting, f"{len(waiting)} of 12 submissions waited for the fold"
+    after = await cells(platform, known.municipality)
+    assert after != before, "the submissions were counted"
     await asyncio.to_thread(rebuild_figures_command, platform.settings)
     assert await cells(platform, known.municipality) == after
 

@@ -304,24 +304,9 @@ async def restore_database(
                     f"restored row counts differ from the backup's in {', '.join(differ)}: drop the database's "
                     "service schemas and restore again"
                 )
-            await forget_old_transaction_ids(connection)
             return await mark_for_republishing(connection)
     finally:
         await connection.close()
-
-
-async def forget_old_transaction_ids(connection: asyncpg.Connection) -> None:
-    """Columns that remember the transaction that wrote a row (xid8: the feed's `written_by`, which keeps a
-    cursor from passing a late commit) hold the old server's ids, which a new server may not reach for a long
-    time: feeds would look unsettled and stay hidden. Written by the restore's transaction they are settled."""
-    columns = await connection.fetch(
-        "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = ANY($1::text[]) AND data_type = 'xid8'",
-        list(SERVICES),
-    )
-    for column in columns:
-        table = f'"{column["table_schema"]}"."{column["table_name"]}"'
-        await connection.execute(f'UPDATE {table} SET "{column["column_name"]}" = pg_current_xact_id()')
 
 
 async def mark_for_republishing(connection: asyncpg.Connection, since: datetime | None = None) -> dict[str, int]:

@@ -32,7 +32,6 @@ def tables_of(service: str) -> dict[str, sa.Table]:
 
 
 @pytest.mark.parametrize("service", SERVICES)
-@pytest.mark.filterwarnings("ignore:Did not recognize type 'xid8'")  # the feed's writer id: compared in SQL only
 async def test_code_tables_match_the_migrated_schema(platform: RunningPlatform, service: str) -> None:
     tables = tables_of(service)
     assert len(tables) > 2, "the service defines tables of its own"

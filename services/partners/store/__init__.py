@@ -18,15 +18,6 @@ from shared.db import find_row
 metadata = sa.MetaData()
 
 
-class Xid8(sa.types.UserDefinedType[str]):
-    """PostgreSQL's 64-bit transaction id; only ever compared in SQL, never read into Python."""
-
-    cache_ok = True
-
-    def get_col_spec(self, **kw: object) -> str:
-        return "xid8"
-
-
 municipalities = sa.Table(
     "municipalities",
     metadata,
@@ -148,9 +139,6 @@ feed_entries = sa.Table(
     sa.Column("source", sa.Text),
     sa.Column("subject", sa.Text),
     sa.Column("published_at", sa.DateTime(timezone=True)),  # on the partner's NATS subject
-    # The transaction that wrote the entry (see migration 003). Readers and the publisher waited until it and all
-    # older ones had ended; since migrations 016 and 017 they go by positions (feed_settled_through), not by it.
-    sa.Column("written_by", Xid8, nullable=False, server_default=sa.text("pg_current_xact_id()")),
     # The trace of the event that caused the entry (migration 004): its publish on NATS continues it.
     sa.Column("trace_context", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.UniqueConstraint("partner_id", "event_id"),
@@ -207,7 +195,20 @@ deliveries = sa.Table(
     sa.Column("delivered_at", sa.DateTime(timezone=True)),
     sa.Column("failed_at", sa.DateTime(timezone=True)),
     sa.UniqueConstraint("webhook_id", "event_id"),
-    sa.Index("deliveries_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
+    # The delivery worker's claim, per webhook: its oldest due deliveries and its count in flight (migration 019).
+    sa.Index(
+        "deliveries_due_by_webhook",
+        "webhook_id",
+        "next_attempt_at",
+        "id",
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+    sa.Index(
+        "deliveries_leased_by_webhook",
+        "webhook_id",
+        "lease_until",
+        postgresql_where=sa.text("status = 'pending' AND lease_until IS NOT NULL"),
+    ),
     sa.Index("deliveries_by_webhook", "webhook_id", "created_at", "id"),
     sa.Index("deliveries_by_feed_position", "feed_position"),
     sa.Index("deliveries_delivered", "delivered_at", postgresql_where=sa.text("status = 'delivered'")),  # retention

@@ -77,20 +77,36 @@ async def update_failed_deliveries(session: AsyncSession, webhook_id: UUID, **va
 # due deliveries get the places its deliveries in flight leave, oldest first. One slow endpoint with a backlog
 # then holds $4 of a relay's places, not all of them, and the others' deliveries are claimed beside it. (A soft
 # limit: two replicas claiming at the same instant each count from the same snapshot. The row lock and the
-# lease's re-check on it still claim each row once.)
+# lease's re-check on it still claim each row once.) Only the webhooks with pending deliveries are visited, one
+# probe each (a skip scan of `deliveries_due_by_webhook`, partners migration 019); per webhook its deliveries in
+# flight are counted on `deliveries_leased_by_webhook` and its free places taken from the head of its due rows: the
+# statement reads about what it claims, not the whole due backlog of a replay nor every webhook there is.
+# (The skip scan orders by the index's whole key, which no other index gives; the candidates are looked up by
+# their ids as an array, so that no guess of how many they are leads the planner to read the table whole.)
 DELIVERIES_CLAIM = """
-WITH due AS (
-    SELECT id, coalesce(lease_until >= $1, false) AS in_flight,
-           row_number() OVER (
-               PARTITION BY webhook_id ORDER BY coalesce(lease_until >= $1, false) DESC, next_attempt_at, id
-           ) AS place
-    FROM deliveries
-    WHERE status = 'pending' AND next_attempt_at <= $1
+WITH RECURSIVE pending_webhooks AS (
+    (SELECT webhook_id FROM deliveries WHERE status = 'pending' ORDER BY webhook_id, next_attempt_at, id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT webhook_id FROM deliveries WHERE status = 'pending' AND webhook_id > p.webhook_id
+            ORDER BY webhook_id, next_attempt_at, id LIMIT 1)
+    FROM pending_webhooks p WHERE p.webhook_id IS NOT NULL
 ), within_limit AS (
-    SELECT id FROM due WHERE NOT in_flight AND place <= $4
+    SELECT due.id
+    FROM pending_webhooks p
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n FROM deliveries
+        WHERE webhook_id = p.webhook_id AND status = 'pending' AND lease_until >= $1 AND next_attempt_at <= $1
+    ) in_flight
+    CROSS JOIN LATERAL (
+        SELECT id FROM deliveries
+        WHERE webhook_id = p.webhook_id AND status = 'pending' AND next_attempt_at <= $1
+          AND (lease_until IS NULL OR lease_until < $1)
+        ORDER BY next_attempt_at, id
+        LIMIT greatest($4 - in_flight.n, 0)
+    ) due
 ), claimable AS (
     SELECT id FROM deliveries
-    WHERE id IN (SELECT id FROM within_limit)
+    WHERE id = ANY (ARRAY(SELECT id FROM within_limit))
       AND status = 'pending' AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
     ORDER BY next_attempt_at, id
     LIMIT $2

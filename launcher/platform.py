@@ -260,10 +260,20 @@ class Platform:
         deadline = started + self.health_deadline
         last = "no answer yet"
         ready: set[str] = set()
+        restarted: set[str] = set()
         while time.monotonic() < deadline:
             if crashed := self.crashed():
                 last_line = last_log_line(self.logs / f"{crashed}.log")
-                raise RuntimeError(f"{crashed} exited during start ({last_line}); see {self.logs}")
+                if crashed in restarted:
+                    raise RuntimeError(f"{crashed} exited during start again ({last_line}); see {self.logs}")
+                # Started once more, as the supervisor would once the platform is up: on a cluster that is still
+                # forming, a process may stop at start by design (JetStream not settled within its patience,
+                # shared/messaging.py while_jetstream_settles; a connection lost while it opened its bucket). A
+                # second exit of the same process is a start that fails.
+                self.progress(f"{crashed}: exited during start ({last_line}); starting it again")
+                restarted.add(crashed)
+                self._spawn(crashed)
+                continue
             try:
                 response = httpx.get(f"{self.base_url}/health", timeout=3)
             except httpx.HTTPError as exc:

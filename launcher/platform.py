@@ -61,6 +61,8 @@ class Platform:
         self.cluster = cluster
         self.health_deadline = health_deadline
         # The embedded NATS batch-scheduled (launcher/embedded/processes.py batch_scheduled) unless told not to.
+        # A cluster's nodes keep the normal policy: its fault tests (nodes killed, paused past their heartbeats and
+        # restarted) twice found the nodes not healthy within 90 s on a loaded machine with them batch-scheduled.
         # PostgreSQL keeps the normal policy: batch-scheduled too, its backends woken after a commit's WAL flush
         # waited behind the running process, and the half-rate tails of issue 17 doubled (commit → JetStream ack
         # p99 32-95 ms against 28-30, POST → feeds.<partner> 49-74 against 31-36) for ~0.3 ms of CPU a referral.
@@ -111,7 +113,7 @@ class Platform:
             self.progress(f"PostgreSQL: {without_password(database_url)} (DATABASE_URL) answers")
         if not nats_url and self.cluster:
             step = time.monotonic()
-            self.nats_cluster = EmbeddedNatsCluster(self.data_dir / "nats-cluster", batch=self.batch)
+            self.nats_cluster = EmbeddedNatsCluster(self.data_dir / "nats-cluster")
             self.nats_cluster.start()
             nats_url = self.nats_cluster.url
             self.progress(

@@ -89,7 +89,7 @@ class FastReads:
                     raise PermissionDeniedException("API keys are managed with a person's token, not with an API key")
                 if needed not in caller.scopes:
                     raise PermissionDeniedException(f"this API key lacks the scope {needed}")
-            actor = caller_of(cast(Any, _Connection(scope))).actor
+            actor = caller_of(cast(Any, OnePassConnection(scope))).actor
             content = await rpc.call_json(read.operation, actor, read.operation.request(**ids))
         except (PartnernetError, HTTPException) as exc:
             await send_problem(send, exc, path)
@@ -102,18 +102,19 @@ class FastReads:
         await send({"type": "http.response.body", "body": content, "more_body": False})
 
 
-class _Connection:
-    """What `caller_of` reads of a connection: its scope."""
+class OnePassConnection:
+    """What `caller_of` reads of a connection: its scope (the one pass answers without Litestar's Request)."""
 
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
 
-def _plain_get(app: Litestar, handler: HTTPRouteHandler) -> bool:
-    """Only a route whose Litestar path does nothing this module does not: the app's one guard, the app's ETag
-    hook, no route-level guard, hook, middleware or dependency of its own."""
+def answered_in_one_pass(app: Litestar, handler: HTTPRouteHandler, method: str) -> bool:
+    """Only a route whose Litestar path does nothing the one pass does not: the app's one guard, the app's ETag
+    hook, no route-level guard, hook, middleware, dependency, header or cookie of its own (gateway/fast_reads.py,
+    gateway/fast_writes.py)."""
     return (
-        list(handler.http_methods) == ["GET"]
+        list(handler.http_methods) == [method]
         and list(handler.resolve_guards()) == [require_api_key_scope]
         and [layer.after_request for layer in handler.ownership_layers if layer.after_request] == [add_etag]
         and handler.ownership_layers[0] is app
@@ -122,5 +123,8 @@ def _plain_get(app: Litestar, handler: HTTPRouteHandler) -> bool:
         and not handler.resolve_middleware()
         and not handler.resolve_response_headers()
         and not handler.resolve_response_cookies()
-        and handler.status_code == 200
     )
+
+
+def _plain_get(app: Litestar, handler: HTTPRouteHandler) -> bool:
+    return answered_in_one_pass(app, handler, "GET") and handler.status_code == 200

@@ -27,8 +27,9 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
-from gateway.auth import caller_of, check_api_key_scope, require_api_key_scope
-from gateway.dependencies import add_etag, version_of
+from gateway.auth import caller_of, check_api_key_scope
+from gateway.dependencies import version_of
+from gateway.fast_reads import OnePassConnection, answered_in_one_pass
 from gateway.problems import send_problem
 from shared.errors import PartnernetError
 from shared.operations import Operation
@@ -88,7 +89,7 @@ class FastWrites:
             return
         try:
             check_api_key_scope(scope, write.template, "POST", write.opt)
-            actor = caller_of(cast(Any, _Connection(scope))).actor
+            actor = caller_of(cast(Any, OnePassConnection(scope))).actor
             content = await rpc.call_json(write.operation, actor, request)
         except (PartnernetError, HTTPException) as exc:
             await send_problem(send, exc, path)
@@ -130,25 +131,5 @@ def _replayed(messages: list[ReceiveMessage], receive: Receive) -> Receive:
     return replaying
 
 
-class _Connection:
-    """What `caller_of` reads of a connection: its scope."""
-
-    def __init__(self, scope: Scope) -> None:
-        self.scope = scope
-
-
 def _plain_post(app: Litestar, handler: HTTPRouteHandler) -> bool:
-    """Only a route whose Litestar path does nothing this module does not: the app's one guard, the app's ETag
-    hook, no route-level guard, hook, middleware, dependency, header or cookie of its own."""
-    return (
-        list(handler.http_methods) == ["POST"]
-        and list(handler.resolve_guards()) == [require_api_key_scope]
-        and [layer.after_request for layer in handler.ownership_layers if layer.after_request] == [add_etag]
-        and handler.ownership_layers[0] is app
-        and handler.resolve_after_response() is None
-        and handler.resolve_before_request() is None
-        and not handler.resolve_middleware()
-        and not handler.resolve_response_headers()
-        and not handler.resolve_response_cookies()
-        and handler.status_code is not None
-    )
+    return answered_in_one_pass(app, handler, "POST") and handler.status_code is not None

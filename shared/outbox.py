@@ -152,6 +152,9 @@ class OutboxOutlet:
         # relay that reconnects (and may have lost its lock meanwhile) reads again.
         self._ahead: tuple[asyncpg.Connection, list[asyncpg.Record]] | None = None
         self._limit = 0
+        # The labels of each row in the last batch sent, by position, worked out with its publication: the payload
+        # decoded and its searchable fields found once a row, not again when the batch is settled.
+        self._labels: dict[int, dict[str, str]] = {}
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> Sequence[asyncpg.Record]:
         ahead, self._ahead = self._ahead, None
@@ -161,7 +164,12 @@ class OutboxOutlet:
         return list(await db.fetch(UNSENT, limit))
 
     async def send(self, rows: Sequence[asyncpg.Record]) -> Sequence[BaseException | None]:
-        outcomes = await self.publisher.publish([publication(row) for row in rows])
+        publications = []
+        self._labels = {}
+        for row in rows:
+            published, self._labels[row["position"]] = publication_and_labels(self.service, row)
+            publications.append(published)
+        outcomes = await self.publisher.publish(publications)
         self._acked_at = time.monotonic()
         return outcomes
 
@@ -186,24 +194,32 @@ class OutboxOutlet:
                 len(rows) - sent - 1,
             )
         for row in rows[:sent]:
-            self._published.add(1, published_attributes(self.service, row["event_type"], row["payload"]))
+            labels = self._labels.get(row["position"])
+            if labels is None:  # not sent by this outlet's last `send` (never so in the relay's sweep)
+                labels = published_attributes(self.service, row["event_type"], row["payload"])
+            self._published.add(1, labels)
         return sent
 
     def wait_seconds(self, poll_seconds: float) -> float:
         return 0.0 if self._ahead else poll_seconds  # the next batch in hand: no waiting for a wake-up
 
 
-def publication(row: asyncpg.Record) -> Publication:
+def publication_and_labels(service: str, row: asyncpg.Record) -> tuple[Publication, dict[str, str]]:
+    """The row as it goes onto the stream, and the labels it counts under in `partnernet.events.published`
+    (`published_attributes`): one decode of the payload and one look for its searchable fields serve both."""
     envelope = msgspec.json.decode(row["payload"], type=Envelope)
-    return Publication(
+    fields = searchable_fields(envelope.data)
+    event_id = str(row["event_id"])
+    published = Publication(
         subject=row["subject"],
         payload=row["payload"],
-        msg_id=str(row["event_id"]),
+        msg_id=event_id,
         headers={"content-type": "application/cloudevents+json"},
         trace_context=row["trace_context"] or {},
         span_name=f"outbox relay {row['event_type']}",
-        span_attributes={"messaging.message.id": str(row["event_id"])} | event_attributes(envelope),
+        span_attributes={"messaging.message.id": event_id} | event_attributes(envelope, fields),
     )
+    return published, _labels(service, row["event_type"], envelope, fields)
 
 
 def outbox_relay(
@@ -228,10 +244,14 @@ def outbox_relay(
 def published_attributes(service: str, event_type: str, payload: bytes) -> dict[str, str]:
     """Labels of `partnernet.events.published`: type, library and partner make the referral funnel."""
     envelope = msgspec.json.decode(payload, type=Envelope)
+    return _labels(service, event_type, envelope, searchable_fields(envelope.data))
+
+
+def _labels(service: str, event_type: str, envelope: Envelope, fields: dict[str, str]) -> dict[str, str]:
     attributes = {"service": service, "event_type": event_type}
     if envelope.library:
         attributes["library"] = envelope.library
-    if partner := searchable_fields(envelope.data).get("partner"):
+    if partner := fields.get("partner"):
         attributes["partner"] = partner
     return attributes
 

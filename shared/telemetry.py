@@ -275,13 +275,14 @@ def tag_span_with_event(envelope: Any, span: trace.Span | None = None) -> None:
     tag_span(_event_fields(envelope), span)
 
 
-def event_attributes(envelope: Any) -> dict[str, str]:
-    """The same keys as span attributes (`partnernet.<key>`), for a span that is started with them."""
-    return {f"partnernet.{key}": value for key, value in _event_fields(envelope).items() if value}
+def event_attributes(envelope: Any, data_fields: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The same keys as span attributes (`partnernet.<key>`), for a span that is started with them.
+    `data_fields`: `searchable_fields(envelope.data)` where the caller has them already."""
+    return {f"partnernet.{key}": value for key, value in _event_fields(envelope, data_fields).items() if value}
 
 
-def _event_fields(envelope: Any) -> dict[str, str]:
-    fields = searchable_fields(envelope.data)
+def _event_fields(envelope: Any, data_fields: Mapping[str, str] | None = None) -> dict[str, str]:
+    fields = dict(data_fields) if data_fields is not None else searchable_fields(envelope.data)
     fields["event_type"] = envelope.type
     if envelope.library:
         fields["library"] = envelope.library

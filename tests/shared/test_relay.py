@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import msgspec
@@ -287,6 +288,82 @@ async def test_a_batch_acknowledged_whole_is_marked_and_the_next_batch_read_in_o
         await writer.close()
     assert await stored_ids(nc, stream_name) == [*first, late, *more], "each once, in the order the relay read them"
     assert await unsent(database_url, relay_schema) == []
+
+
+class DelayingProxy:
+    """A TCP proxy to PostgreSQL that holds what the client sends for `delay` seconds (0: passes it on at once)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.delay = 0.0
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._pumps: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> DelayingProxy:
+        self._server = await asyncio.start_server(self._accepted, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for pump in self._pumps:
+            pump.cancel()
+        await asyncio.gather(*self._pumps, return_exceptions=True)
+
+    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection(*self.target)
+        for pump in (self._pump(reader, server_writer, held=True), self._pump(server_reader, writer, held=False)):
+            task = asyncio.create_task(pump)
+            self._pumps.add(task)
+
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, held: bool) -> None:
+        try:
+            while data := await reader.read(65536):
+                if held and self.delay:
+                    await asyncio.sleep(self.delay)
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+
+async def test_a_mark_that_reaches_the_server_late_records_when_the_acks_came(
+    database_url: str, relay_schema: str, stream: tuple[nats.NATS, str]
+) -> None:
+    """sent_at is when the relay had the acks, not when PostgreSQL began the mark: the mark's trip to the server
+    (here held 0.3 s by a proxy; on a busy machine, the wake-up of its backend) is not the relay's delay."""
+    nc, _ = stream
+    good = f"events.{relay_schema}.test.happened.v1.gem.bieb"
+    await write_events(database_url, relay_schema, [good] * 2)
+    relay = outbox_relay(
+        service=relay_schema,
+        database_url=database_url,
+        broker=FakeBroker(nc),  # type: ignore[arg-type]
+        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
+    )
+    server = urlsplit(relay.dsn)
+    assert server.hostname is not None and server.port is not None
+    async with DelayingProxy(server.hostname, server.port) as proxy:
+        relay.dsn = server._replace(netloc=f"{server.username}@127.0.0.1:{proxy.port}").geturl()
+        db = await relay.connect()
+        try:
+            rows = await relay.outlet.pending(db, 10)
+            outcomes = await relay.outlet.send(rows)
+            acked = datetime.now(UTC)
+            proxy.delay = 0.3
+            assert await relay.outlet.settle(db, rows, outcomes) == 2
+        finally:
+            proxy.delay = 0.0
+            await db.close()
+    conn = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": relay_schema})
+    try:
+        marked = await conn.fetch("SELECT committed_at, sent_at FROM outbox ORDER BY position")
+    finally:
+        await conn.close()
+    for row in marked:
+        assert row["committed_at"] <= row["sent_at"] <= acked, "sent_at is the acks' time, not the mark's arrival"
 
 
 class Endpoints:

@@ -15,6 +15,8 @@ marks a row, is an `Outlet`; the `Relay` around it is the same for all:
 - with `in_flight` (rows whose order does not matter, each sent to a receiver of its own: the webhooks), it
   sends each row on its own, up to `in_flight` at once, and settles a row as soon as its send is done: one
   slow receiver holds up none of the others (a batch waits for its slowest row).
+- with `overlap` (rows in order onto JetStream: the outbox), up to that many batches are out at once: rows that
+  commit while a batch waits for its acks go out behind it at once, and batches are settled in order.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -74,6 +77,22 @@ class Outlet(Protocol[R, O]):
         ...
 
 
+class OverlappingOutlet(Outlet[R, O], Protocol[R, O]):
+    """An outlet whose batches can be out at once (`Relay(overlap=...)`): each put out after the ones before it,
+    and refused by the receiver if one before it was not taken (JetStream's order check)."""
+
+    async def put_out(self, rows: Sequence[R], answered: Callable[[], None]) -> asyncio.Future[Sequence[O]]:
+        """Send the rows after those still out, without waiting for their answers. The future has their outcomes
+        (`send`'s) once they are all in (or given up), and `answered` is called then. `pending` leaves out the rows
+        still out."""
+        ...
+
+    def forget_out(self) -> None:
+        """After a batch failed: the rows still out are settled by no one (sent again after the failed one), and
+        the next `pending` reads from the first unsent row."""
+        ...
+
+
 class Relay(Generic[R, O]):
     def __init__(
         self,
@@ -89,9 +108,12 @@ class Relay(Generic[R, O]):
         retry_seconds: float = 1.0,
         settles_durably: bool = True,
         in_flight: int = 0,
+        overlap: int = 0,
     ) -> None:
         if exclusive and in_flight:
             raise ValueError(f"relay {name}: rows sent each on its own pass each other; exclusive keeps order")
+        if overlap and not hasattr(outlet, "put_out"):
+            raise ValueError(f"relay {name}: its outlet cannot put a batch out before the last one's answers")
         self.name = name
         self.outlet = outlet
         self.dsn = plain_dsn(database_url)
@@ -110,8 +132,12 @@ class Relay(Generic[R, O]):
         # (`sweep_each`); the outlet's `pending` must keep a row it has handed out from the next reads until it is
         # settled (the webhooks' lease), and must not hand a failed row out again at once (their backoff).
         self.in_flight = in_flight
+        # 0: a batch at a time. More: up to this many batches out at once (`relay_overlapped`): rows that commit
+        # while a batch waits for its answers go out at once, not after that batch's answers and its settle.
+        self.overlap = overlap
         self.active = False
         self._wake = asyncio.Event()
+        self._due = False  # woken (or the poll came round) since the last read: rows may be waiting
         self._sending: dict[asyncio.Task[Sequence[O]], R] = {}  # each row in flight, by its send
 
     async def connect(self) -> asyncpg.Connection:
@@ -156,6 +182,8 @@ class Relay(Generic[R, O]):
                     await asyncio.sleep(self.poll_seconds)
             await db.add_listener(self.channel, self._notified)
             self.active = True
+            if self.overlap:
+                await self.relay_overlapped(db)  # returns only by raising
             while True:
                 self._wake.clear()
                 done = await self.sweep(db)
@@ -176,14 +204,66 @@ class Relay(Generic[R, O]):
                 await db.close(timeout=2)
 
     def _notified(self, *_: Any) -> None:
+        self._due = True
         self._wake.set()
 
     def wake(self) -> bool:
         """Wake this relay from within its process, as its NOTIFY would: whether it is the active one (a standby
         would not send what it is woken for, so the writer then notifies the one that is)."""
         if self.active:
+            self._due = True
             self._wake.set()
         return self.active
+
+    async def relay_overlapped(self, db: asyncpg.Connection) -> None:
+        """Relay until the connection fails, up to `overlap` batches out at once. Rows that commit while a batch
+        waits for its answers are read and put out after it at once (one batch at a time, they waited for its
+        answers and its settle first). Batches are settled in order, all whose answers are in together, so no row
+        is marked before every row before it has its answer; when one fails, the batches put out after it (which
+        the receiver refuses: `OverlappingOutlet`) are awaited and settled by no one, and sent again after it."""
+        outlet = cast(OverlappingOutlet[R, O], self.outlet)
+        out: deque[tuple[Sequence[R], asyncio.Future[Sequence[O]]]] = deque()
+        self._due = True
+        try:
+            while True:
+                self._wake.clear()
+                if out and out[0][1].done():
+                    rows: list[R] = []
+                    outcomes: list[O] = []
+                    while out and out[0][1].done():
+                        batch, answers = out.popleft()
+                        rows += batch
+                        outcomes += answers.result()
+                    if await self.settle(db, rows, outcomes) < len(rows):
+                        await asyncio.gather(*(answers for _, answers in out), return_exceptions=True)
+                        out.clear()
+                        outlet.forget_out()
+                        self._due = True
+                        await asyncio.sleep(min(self.poll_seconds, self.retry_seconds))  # do not spin on it
+                        continue
+                if len(out) < self.overlap and (self._due or outlet.wait_seconds(self.poll_seconds) == 0):
+                    self._due = False
+                    rows = list(await outlet.pending(db, self.batch_size))
+                    if rows:
+                        out.append((rows, await outlet.put_out(rows, self._wake.set)))
+                        if len(rows) == self.batch_size:
+                            self._due = True  # more may be waiting: read on at once
+                        continue
+                if out and out[0][1].done():
+                    continue
+                if db.is_closed():
+                    raise ConnectionError(f"relay {self.name} lost its database connection (and any lock)")
+                # Something out: its answers come within the outlet's own timeout, and wake this loop.
+                wait = None if out else outlet.wait_seconds(self.poll_seconds)
+                try:
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
+                except TimeoutError:
+                    self._due = True
+        finally:
+            for _, answers in out:
+                answers.cancel()
+            outlet.forget_out()
 
     async def sweep(self, db: asyncpg.Connection) -> int:
         """One batch: read (no transaction stays open), send, settle. Returns how many rows are done."""
@@ -253,6 +333,11 @@ class Publication:
     span_attributes: dict[str, str]
 
 
+# A batch as `OrderedPublisher.put_out` left it: each publish's ack with its span, why the rest was not published
+# (the connection refused it), and how many publications the batch had.
+PutOut = tuple[list[tuple[asyncio.Future[Any], Span]], BaseException | None, int]
+
+
 class OrderedPublisher:
     """Publishes a batch to one stream in order, all in flight at once, and waits for the acks together.
 
@@ -260,7 +345,9 @@ class OrderedPublisher:
     before it (`Nats-Expected-Last-Msg-Id`), so JetStream refuses a message whose predecessor it did not
     store, and the refusals run on to the end of the batch. A copy JetStream already has is acknowledged
     as a duplicate before that check, so the retry of a batch whose acks were lost goes through. Only the
-    acknowledged prefix of a batch is marked sent (`acknowledged_prefix`); the rest is sent again.
+    acknowledged prefix of a batch is marked sent (`acknowledged_prefix`); the rest is sent again. A batch can be
+    put out while the one before it still waits for its acks (`put_out`, then `outcomes`): its first message names
+    that one's last, so the check spans both batches.
     """
 
     def __init__(self, connection: Callable[[], NATS], stream: str, tracer: Tracer, timeout: float = 5.0) -> None:
@@ -278,10 +365,16 @@ class OrderedPublisher:
 
     async def publish(self, publications: Sequence[Publication]) -> list[BaseException | None]:
         """One outcome per publication, in order: None when JetStream acknowledged it (or had it already)."""
+        return await self.outcomes(*await self.put_out(publications))
+
+    async def put_out(self, publications: Sequence[Publication], after: str | None = None) -> PutOut:
+        """Publish in order without waiting for the acks (`outcomes` waits for them). `after`: the id of the last
+        publication of a batch put out before and not yet acknowledged; the first of these names it as the others
+        name theirs, so if JetStream did not store it, it refuses these too."""
         js = self._jetstream()
         in_flight: list[tuple[asyncio.Future[Any], Span]] = []
         refused: BaseException | None = None
-        previous: str | None = None
+        previous = after
         for publication in publications:
             span = self._span(publication)
             headers = {**publication.headers, "Nats-Msg-Id": publication.msg_id}
@@ -298,7 +391,52 @@ class OrderedPublisher:
                 break
             in_flight.append((ack, span))
             previous = publication.msg_id
+        return in_flight, refused, len(publications)
+
+    async def outcomes(
+        self, in_flight: list[tuple[asyncio.Future[Any], Span]], refused: BaseException | None, count: int
+    ) -> list[BaseException | None]:
+        """The outcomes of a batch `put_out` (its acks, or the timeout), in order."""
         timed_out = await self._acks([ack for ack, _ in in_flight]) if in_flight else False
+        return self._answered(in_flight, refused, count, timed_out)
+
+    def when_answered(self, put: PutOut, answered: Callable[[list[BaseException | None]], None]) -> None:
+        """Call `answered` with a batch's outcomes once every ack is in, or the timeout ran out: from the last ack's
+        own callback, so a relay woken there runs on the loop's next iteration after the ack (a task awaiting the
+        acks, then woken by its end, took two more: under a busy service's requests, each an iteration behind
+        them). As in `_acks`, the last ack is watched first, and any earlier one still missing after it."""
+        in_flight, refused, count = put
+        loop = asyncio.get_running_loop()
+        acks = [ack for ack, _ in in_flight]
+        finished = False
+
+        def finish(timed_out: bool) -> None:
+            nonlocal finished
+            if not finished:
+                finished = True
+                timer.cancel()
+                answered(self._answered(in_flight, refused, count, timed_out))
+
+        def one_in(_: object = None) -> None:
+            missing = next((ack for ack in acks if not ack.done()), None)
+            if missing is None:
+                finish(False)
+            elif not finished:
+                missing.add_done_callback(one_in)
+
+        timer = loop.call_later(self.timeout, finish, True)
+        if acks:
+            acks[-1].add_done_callback(one_in)
+        else:
+            loop.call_soon(finish, False)
+
+    def _answered(
+        self,
+        in_flight: list[tuple[asyncio.Future[Any], Span]],
+        refused: BaseException | None,
+        count: int,
+        timed_out: bool,
+    ) -> list[BaseException | None]:
         outcomes: list[BaseException | None] = []
         for ack, span in in_flight:
             error = _outcome(ack, self.timeout, timed_out)
@@ -308,7 +446,7 @@ class OrderedPublisher:
                 _failed(span, error)
             outcomes.append(error)
         if refused is not None:
-            outcomes += [refused] * (len(publications) - len(outcomes))
+            outcomes += [refused] * (count - len(outcomes))
         return outcomes
 
     async def _acks(self, acks: list[asyncio.Future[Any]]) -> bool:

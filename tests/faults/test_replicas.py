@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +36,18 @@ def count_publishes(runtime: ServiceRuntime) -> Counter[str]:
     """Acknowledged publishes by event id, of this replica's outbox relay."""
     published: Counter[str] = Counter()
     outlet = runtime.relay.outlet
-    send = outlet.send
+    put_out = outlet.put_out  # type: ignore[attr-defined]
 
-    async def counted(rows: Sequence[Any]) -> Sequence[BaseException | None]:
-        outcomes = await send(rows)
+    def count(rows: Sequence[Any], outcomes: Sequence[BaseException | None]) -> None:
         published.update(str(row["event_id"]) for row, outcome in zip(rows, outcomes, strict=True) if outcome is None)
-        return outcomes
 
-    outlet.send = counted  # type: ignore[method-assign]
+    async def counted(rows: Sequence[Any], answered: Callable[[], None]) -> asyncio.Future[Any]:
+        # The outbox relay puts batches out (shared/relay.py `overlap`): each counted once its acks are in.
+        answers = await put_out(rows, answered)
+        answers.add_done_callback(lambda done: None if done.cancelled() else count(rows, done.result()))
+        return answers
+
+    outlet.put_out = counted  # type: ignore[attr-defined]
     return published
 
 

@@ -4,8 +4,9 @@ publish that fails in the middle of a batch lets nothing after it overtake it.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -138,6 +139,37 @@ async def test_a_batch_waits_for_every_ack_even_when_the_last_comes_first_and_gi
     assert 0.2 <= loop.time() - started < 1.0
     assert _outcome(answered, 0.2, True) is None
     assert isinstance(_outcome(never, 0.2, True), TimeoutError), "the ack awaited when the time ran out"
+
+
+async def test_a_batch_put_out_is_answered_once_every_ack_is_in_even_when_the_last_comes_first_or_at_its_timeout() -> (
+    None
+):
+    """`when_answered`, as `_acks` above: an earlier ack still missing after the last is waited for; one that never
+    comes is given up at the timeout, and the batch answered then."""
+    publisher = OrderedPublisher(lambda: None, "UNUSED", trace.get_tracer(__name__), timeout=0.2)  # type: ignore[arg-type,return-value]
+    tracer = trace.get_tracer(__name__)
+    loop = asyncio.get_running_loop()
+    answered: asyncio.Future[list[BaseException | None]] = loop.create_future()
+    early, late, last = loop.create_future(), loop.create_future(), loop.create_future()
+    refused = RuntimeError("no stream for the subject")
+    publisher.when_answered(
+        ([(ack, tracer.start_span("p")) for ack in (early, late, last)], None, 3), answered.set_result
+    )
+    last.set_exception(refused)  # the server's own answer, before the others
+    early.set_result("ack")
+    await asyncio.sleep(0.02)
+    assert not answered.done(), "one ack is still missing"
+    late.set_result("ack")
+    assert await asyncio.wait_for(answered, PATIENCE_SECONDS) == [None, None, refused]
+
+    answered = loop.create_future()
+    came, never = loop.create_future(), loop.create_future()
+    started = loop.time()
+    publisher.when_answered(([(ack, tracer.start_span("p")) for ack in (came, never)], None, 2), answered.set_result)
+    came.set_result("ack")
+    outcomes = await asyncio.wait_for(answered, PATIENCE_SECONDS)
+    assert 0.2 <= loop.time() - started < 1.0
+    assert outcomes[0] is None and isinstance(outcomes[1], TimeoutError)
 
 
 async def test_a_failed_publish_in_the_middle_of_a_batch_lets_no_later_event_overtake_it(
@@ -439,3 +471,138 @@ async def test_rows_sent_each_on_its_own_are_settled_as_they_answer_and_at_most_
             exclusive=True,
             in_flight=2,
         )
+
+
+async def test_a_batch_put_out_behind_one_that_fails_is_refused_and_nothing_overtakes(
+    database_url: str, relay_schema: str, stream: tuple[nats.NATS, str]
+) -> None:
+    """With batches out at once (the outbox relay's `overlap`), a batch put out while the one before it waits for
+    its acks names that one's last event: when the first fails in its middle, JetStream refuses the whole second
+    batch, nothing of it is marked sent, and the next sweeps send everything once, in order."""
+    nc, stream_name = stream
+    good = f"events.{relay_schema}.test.happened.v1.gem.bieb"
+    first = await write_events(database_url, relay_schema, [good, f"nowhere.{relay_schema}", good])
+    relay = outbox_relay(
+        service=relay_schema,
+        database_url=database_url,
+        broker=FakeBroker(nc),  # type: ignore[arg-type]
+        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
+    )
+    outlet = relay.outlet
+    relay.outlet.publisher.timeout = 2.0  # type: ignore[attr-defined]
+    db = await relay.connect()
+    try:
+        rows = await outlet.pending(db, 10)
+        first_out = await outlet.put_out(rows, lambda: None)  # type: ignore[attr-defined]
+        second = await write_events(database_url, relay_schema, [good] * 2)
+        later = await outlet.pending(db, 10)
+        assert [str(row["event_id"]) for row in later] == second, "the rows still out are not read again"
+        second_out = await outlet.put_out(later, lambda: None)  # type: ignore[attr-defined]
+        outcomes = [*await first_out, *await second_out]
+        assert [outcome is None for outcome in outcomes] == [True, False, False, False, False]
+        assert await outlet.settle(db, [*rows, *later], outcomes) == 1
+        assert await stored_ids(nc, stream_name) == first[:1], "the second batch did not overtake the failure"
+        assert await unsent(database_url, relay_schema) == [*first[1:], *second]
+
+        outlet.forget_out()  # type: ignore[attr-defined]
+        conn = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": relay_schema})
+        await conn.execute("UPDATE outbox SET subject = $1 WHERE event_id = $2", good, uuid.UUID(first[1]))
+        await conn.close()
+        assert await relay.sweep(db) == 4
+    finally:
+        await db.close()
+    assert await stored_ids(nc, stream_name) == [*first, *second], "every event once, in the order it was written"
+    assert await unsent(database_url, relay_schema) == []
+
+
+class HeldAnswers:
+    """An outlet whose batches are put out at once and answered when the test says (`answer`), in any order."""
+
+    def __init__(self) -> None:
+        self.due: list[str] = []
+        self.out: list[list[str]] = []  # each batch put out
+        self.answers: dict[str, tuple[asyncio.Future[list[str]], Callable[[], None]]] = {}  # by the first row
+        self.settled: list[list[str]] = []
+        self.put_out_event = asyncio.Event()
+        self.settled_event = asyncio.Event()
+
+    async def pending(self, db: asyncpg.Connection, limit: int) -> list[str]:
+        rows, self.due = self.due[:limit], self.due[limit:]
+        return rows
+
+    async def send(self, rows: Sequence[str]) -> Sequence[str]:
+        raise AssertionError("an overlapping relay puts batches out")
+
+    async def put_out(self, rows: Sequence[str], answered: Callable[[], None]) -> asyncio.Future[list[str]]:
+        self.out.append(list(rows))
+        self.answers[rows[0]] = (asyncio.get_running_loop().create_future(), answered)
+        self.put_out_event.set()
+        return self.answers[rows[0]][0]
+
+    def answer(self, first: str) -> None:
+        batch = next(batch for batch in self.out if batch[0] == first)
+        answers, answered = self.answers[first]
+        answers.set_result([f"{row} answered" for row in batch])
+        answered()
+
+    def forget_out(self) -> None:
+        pass
+
+    async def settle(self, db: asyncpg.Connection, rows: Sequence[str], outcomes: Sequence[str]) -> int:
+        assert list(outcomes) == [f"{row} answered" for row in rows]
+        self.settled.append(list(rows))
+        self.settled_event.set()
+        return len(rows)
+
+    def wait_seconds(self, poll_seconds: float) -> float:
+        return poll_seconds
+
+
+async def test_rows_woken_for_while_a_batch_waits_for_its_answers_go_out_at_once_and_settle_after_it(
+    database_url: str, relay_schema: str
+) -> None:
+    """With `overlap`, a row that commits while a batch waits for its answers is put out when the relay is woken,
+    not after those answers and their settle; a later batch answered first waits to be settled until every batch
+    before it has its answers, and batches whose answers are all in are settled together."""
+    outlet = HeldAnswers()
+    relay = Relay(
+        name="overlapping",
+        outlet=outlet,
+        database_url=database_url,
+        schema=relay_schema,
+        channel="unused",
+        exclusive=True,
+        poll_seconds=30.0,  # no poll within the test: only wake-ups and answers move the relay
+        overlap=2,
+    )
+
+    async def put_out() -> None:
+        await asyncio.wait_for(outlet.put_out_event.wait(), PATIENCE_SECONDS)
+        outlet.put_out_event.clear()
+
+    running = asyncio.create_task(relay.run())
+    try:
+        outlet.due = ["a1", "a2"]
+        await put_out()
+        assert outlet.out == [["a1", "a2"]]
+        outlet.due = ["b1"]
+        assert relay.wake()
+        await put_out()
+        assert outlet.out == [["a1", "a2"], ["b1"]], "put out while the first batch waits for its answers"
+        outlet.due = ["c1"]
+        assert relay.wake()
+        await asyncio.sleep(0.05)
+        assert outlet.out == [["a1", "a2"], ["b1"]], "no more than `overlap` batches out"
+
+        outlet.answer("b1")
+        await asyncio.sleep(0.05)
+        assert outlet.settled == [], "b1 has its answer, a1 and a2 not yet: nothing is settled"
+        outlet.answer("a1")
+        await asyncio.wait_for(outlet.settled_event.wait(), PATIENCE_SECONDS)
+        await put_out()
+        assert outlet.settled == [["a1", "a2", "b1"]], "both batches answered: settled together, in order"
+        assert outlet.out[-1] == ["c1"], "a place freed up: the row woken for goes out"
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running

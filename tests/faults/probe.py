@@ -65,6 +65,7 @@ class ProbeService:
     nc: nats.NATS
     database_url: str
     runtime: ServiceRuntime
+    spans: InMemorySpanExporter  # what the service's tracer recorded
 
     async def publish(self, envelope: Envelope, subject: str = PROBE_SUBJECT) -> PubAck:
         """Publish an event, its id as the message id (as the outbox relay does)."""
@@ -94,17 +95,18 @@ async def probe_service(
     migrations = tmp_path / "migrations"
     migrations.mkdir()
     (migrations / "001_applied.sql").write_text(effects)
+    spans = InMemorySpanExporter()
     runtime = ServiceRuntime.create(
         "faultprobe",
         fault_settings(broker.url, database_url, tmp_path / "data", **settings),
         migrations,
-        telemetry=telemetry_for("faultprobe", InMemorySpanExporter()),
+        telemetry=telemetry_for("faultprobe", spans),
     )
     try:
         await nc.jetstream().add_stream(
             StreamConfig(name=PROBE_STREAM, subjects=["events.faultprobe.>"], storage=StorageType.FILE)
         )
-        yield ProbeService(broker, nc, database_url, runtime)
+        yield ProbeService(broker, nc, database_url, runtime, spans)
     finally:
         await runtime.stop()
         await nc.close()

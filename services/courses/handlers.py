@@ -121,7 +121,7 @@ def register(runtime: ServiceRuntime, vault: ResidentVault, mail: ResidentMailWo
         "referral-statuses",
         "events.referrals.referral.>",
         "referrals",
-        batch_handler=projections.referrals_moved,
+        statement_handler=projections.referrals_moved,
         linger_seconds=PROJECTION_LINGER_SECONDS,
     )
     # training needs of the volunteers service become purchase request drafts

@@ -102,7 +102,7 @@ def register(runtime: ServiceRuntime, vault: PersonVault) -> None:
         "known-referrals",
         "events.referrals.referral.>",
         "referrals",
-        batch_handler=projections.remember_referrals,
+        statement_handler=projections.remember_referrals,
         linger_seconds=PROJECTION_LINGER_SECONDS,  # nobody waits on it: events close together, one transaction
     )
     runtime.consume("course-openings", CoursePublished, assignments.open_assignments_for_course)

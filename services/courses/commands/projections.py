@@ -9,10 +9,11 @@ import msgspec
 from opentelemetry.trace import Span
 
 from services.courses.store import enrolment as enrolment_store
+from shared.consumer import first_time
 from shared.contracts import Envelope, short_type
 from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.contracts.referrals.events import ReferralParties
-from shared.unit_of_work import Transaction
+from shared.unit_of_work import UnitOfWork
 
 # The referral events that make a referral known or move it into or out of the states an enrolment fits, and the
 # status each leaves behind; the other referral events (overdue, waiting list, a participant to tell …) leave the
@@ -33,10 +34,27 @@ STATUS_AFTER: dict[str, ReferralStatus] = {
 }
 
 
-async def referrals_moved(tx: Transaction, events: Sequence[tuple[Envelope, Span]]) -> None:
-    """Every step of the referrals (one consumer, a batch at a time in stream order): each referral known with its
-    municipality, its participant and its parties (its library and partners), who alone enrol it, and whether it
-    can take an enrolment now (its status)."""
+async def referrals_moved(work: UnitOfWork, consumer: str, events: Sequence[tuple[Envelope, Span]]) -> None:
+    """Every step of the referrals (one consumer, a batch at a time in stream order, as a statement handler:
+    shared/consumer.py StatementHandler): each referral known with its municipality, its participant and its
+    parties (its library and partners), who alone enrol it, and whether it can take an enrolment now (its status).
+
+    A batch that names each referral once is one statement with its inbox rows, in autocommit: no BEGIN, inbox and
+    COMMIT round trips, no session (issue 17's ninth round). One that names a referral twice applies its events in
+    rounds, in a transaction with the inbox rows, as one statement per event would have left them."""
+    event_ids = [envelope.id for envelope, _ in events]
+    rows = _known_referrals(events)
+    if len({row["id"] for row in rows}) == len(rows):
+        async with work.direct_statements() as connection:
+            await enrolment_store.keep_known_referrals_once(connection, consumer, event_ids, rows)
+        return
+    async with work.transaction() as tx:
+        new = await first_time(tx, consumer, event_ids)
+        await enrolment_store.keep_known_referrals(tx.session, [row for row in rows if row["event_id"] in new])
+
+
+def _known_referrals(events: Sequence[tuple[Envelope, Span]]) -> list[dict[str, Any]]:
+    """A row (KNOWN_REFERRAL_COLUMNS and the event's id) for each event that makes a referral known or moves it."""
     rows: list[dict[str, Any]] = []
     for envelope, _ in events:
         if (status := STATUS_AFTER.get(short_type(envelope.type))) is not None:
@@ -51,7 +69,7 @@ async def referrals_moved(tx: Transaction, events: Sequence[tuple[Envelope, Span
                     "receiving_partner_id": parties.receiving_partner_id,
                     "status": status.value,
                     "status_at": envelope.time,
+                    "event_id": envelope.id,
                 }
             )
-    if rows:
-        await enrolment_store.keep_known_referrals(tx.session, rows)
+    return rows

@@ -13,8 +13,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.courses.store import attendance, courses, enrolments, known_referrals, sessions
+from shared.consumer import FIRST_TIME_CTE
 from shared.contracts.courses.events import Audience, EnrolmentStatus
-from shared.db import columns_of, driver_sql, in_rounds
+from shared.db import DirectConnection, Prepared, columns_of, driver_sql, in_rounds
 
 ACTIVE = [EnrolmentStatus.CONFIRMED.value, EnrolmentStatus.WAITLISTED.value]
 e = enrolments
@@ -151,6 +152,42 @@ KNOWN_REFERRAL_COLUMNS = (
     "status",
     "status_at",
 )
+
+
+# A consumer's batch that names each referral once, with its inbox rows, in one statement in autocommit
+# (shared/consumer.py StatementHandler, FIRST_TIME_CTE): only the referrals of events not handled before are kept.
+KEEP_KNOWN_REFERRALS_ONCE = Prepared(
+    "INSERT known_referrals",
+    sa.text(
+        f"WITH {FIRST_TIME_CTE}"
+        " INSERT INTO known_referrals AS r (id, municipality, library, participant_pseudonym, referring_partner_id,"
+        " receiving_partner_id, status, status_at)"
+        " SELECT e.id, e.municipality, e.library, e.participant_pseudonym, e.referring_partner_id,"
+        " e.receiving_partner_id, e.status, e.status_at"
+        " FROM unnest(CAST(:id AS uuid[]), CAST(:municipality AS text[]), CAST(:library AS text[]),"
+        " CAST(:participant_pseudonym AS text[]), CAST(:referring_partner_id AS uuid[]),"
+        " CAST(:receiving_partner_id AS uuid[]), CAST(:status AS text[]), CAST(:status_at AS timestamptz[]),"
+        " CAST(:event_id AS uuid[]))"
+        " AS e(id, municipality, library, participant_pseudonym, referring_partner_id, receiving_partner_id, status,"
+        " status_at, event_id)"
+        " WHERE e.event_id IN (SELECT event_id FROM first_time)"
+        " ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at"
+        " WHERE r.status_at IS NULL OR r.status_at <= excluded.status_at"
+    ),
+)
+
+
+async def keep_known_referrals_once(
+    connection: DirectConnection, consumer: str, event_ids: list[UUID], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """`keep_known_referrals` for a batch whose rows (KNOWN_REFERRAL_COLUMNS and their `event_id`) name each
+    referral once, with the inbox rows of `event_ids` for `consumer`, in one statement."""
+    await connection.execute(
+        KEEP_KNOWN_REFERRALS_ONCE,
+        consumer=consumer,
+        event_ids=event_ids,
+        **{name: [row[name] for row in rows] for name in (*KNOWN_REFERRAL_COLUMNS, "event_id")},
+    )
 
 
 async def keep_known_referrals(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:

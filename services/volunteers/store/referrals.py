@@ -13,7 +13,8 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.volunteers.store import assignments, metadata
-from shared.db import columns_of, driver_sql, in_rounds
+from shared.consumer import FIRST_TIME_CTE
+from shared.db import DirectConnection, Prepared, columns_of, driver_sql, in_rounds
 
 known_referrals = sa.Table(
     "known_referrals",
@@ -54,6 +55,52 @@ COLUMNS = (
     "status",
     "status_at",
 )
+
+
+# A consumer's batch that names each referral once, with its inbox rows, in one statement in autocommit
+# (shared/consumer.py StatementHandler, FIRST_TIME_CTE): the events not handled before, each referral in one of the
+# two inserts (KNOWN, MOVED), so no row is touched twice.
+REMEMBER_ONCE = Prepared(
+    "INSERT known_referrals",
+    sa.text(
+        f"WITH {FIRST_TIME_CTE},"
+        " fresh AS ("
+        "  SELECT e.* FROM unnest(CAST(:id AS uuid[]), CAST(:participant_pseudonym AS text[]),"
+        "   CAST(:library AS text[]), CAST(:municipality AS text[]), CAST(:referring_partner_id AS uuid[]),"
+        "   CAST(:receiving_partner_id AS uuid[]), CAST(:status AS text[]), CAST(:status_at AS timestamptz[]),"
+        "   CAST(:event_id AS uuid[]))"
+        "   AS e(id, participant_pseudonym, library, municipality, referring_partner_id, receiving_partner_id, status,"
+        "   status_at, event_id)"
+        "  WHERE e.event_id IN (SELECT event_id FROM first_time)"
+        " ),"
+        " known AS ("
+        "  INSERT INTO known_referrals (id, participant_pseudonym, library, municipality, referring_partner_id,"
+        "   receiving_partner_id, status, status_at)"
+        "  SELECT id, participant_pseudonym, library, municipality, referring_partner_id, receiving_partner_id,"
+        "   'submitted', status_at FROM fresh WHERE status IS NULL"
+        "  ON CONFLICT (id) DO NOTHING"
+        " )"
+        " INSERT INTO known_referrals AS r (id, participant_pseudonym, library, municipality, referring_partner_id,"
+        " receiving_partner_id, status, status_at)"
+        " SELECT id, participant_pseudonym, library, municipality, referring_partner_id, receiving_partner_id, status,"
+        " status_at FROM fresh WHERE status IS NOT NULL"
+        " ON CONFLICT (id) DO UPDATE SET status = excluded.status, status_at = excluded.status_at"
+        " WHERE r.status_at <= excluded.status_at"
+    ),
+)
+
+
+async def remember_once(
+    connection: DirectConnection, consumer: str, event_ids: list[UUID], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """`remember` for a batch whose rows (COLUMNS and their `event_id`) name each referral once, with the inbox
+    rows of `event_ids` for `consumer`, in one statement."""
+    await connection.execute(
+        REMEMBER_ONCE,
+        consumer=consumer,
+        event_ids=event_ids,
+        **{name: [row[name] for row in rows] for name in (*COLUMNS, "event_id")},
+    )
 
 
 async def remember(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -141,7 +141,7 @@ def register(
         "notices-referrals",
         "events.referrals.referral.>",
         "referrals",
-        partial(notices.on_referral_event, notice_settings),
+        batch_handler=partial(notices.on_referral_events, notice_settings),
         linger_seconds=PROJECTION_LINGER_SECONDS,  # mail: events close together in one transaction
     )
     runtime.consume(

@@ -20,7 +20,8 @@ from uuid import UUID
 
 import asyncpg
 import sqlalchemy as sa
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Span
 
 from services.partners.domain import notices as rules
 from services.partners.store import notices as notice_store
@@ -28,6 +29,7 @@ from shared import mail
 from shared.contracts import Envelope, short_type
 from shared.contracts.partners.api.notices import (
     GetNoticePreferences,
+    NoticeKind,
     NoticeLanguage,
     NoticePreferences,
     SetNoticePreferences,
@@ -66,9 +68,43 @@ class Notices:
 
 async def on_referral_event(notices: Notices, tx: Transaction, envelope: Envelope) -> None:
     """A referral event that tells someone something: submitted, overdue, declined, a place from a waiting list."""
-    notice = rules.referral_notice(envelope.id, short_type(envelope.type), envelope.data)
-    if notice is not None:
-        await _stage_for_event(notices, tx, envelope, notice)
+    await on_referral_events(notices, tx, [(envelope, trace.get_current_span())])
+
+
+async def on_referral_events(notices: Notices, tx: Transaction, events: Sequence[tuple[Envelope, Span]]) -> None:
+    """`on_referral_event` for a consumer's batch (its new events in stream order, shared/consumer.py BatchHandler):
+    who gets a kind of notice for an audience is read once a batch, not once an event (a round trip and a statement
+    for every submission; issue 17's ninth round), and the batch's messages are written together."""
+    if not notices.enabled:
+        return
+    now = tx.clock.now()
+    found: dict[tuple[NoticeKind, rules.Audience], list[asyncpg.Record]] = {}
+    rows: list[tuple[Any, ...]] = []
+    db: asyncpg.Connection | None = None
+    for envelope, span in events:
+        notice = rules.referral_notice(envelope.id, short_type(envelope.type), envelope.data)
+        if notice is None or rules.is_stale(envelope.time, now):
+            continue
+        if db is None:
+            db = await _connection_of(tx)
+        key = (notice.kind, notice.audience)
+        if key not in found:
+            found[key] = await _recipients(db, notice)
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=trace.set_span_in_context(span))  # each send continues its event's trace
+        rows += _messages(notice, found[key], notices.base_url, carrier, now)
+    if rows and db is not None:
+        await tx.wakes_relays(MAIL_CHANNEL)  # only when a message is written, as `_stage_for_event`
+        await db.executemany(notice_store.MAIL_STAGED, rows)
+
+
+async def _connection_of(tx: Transaction) -> asyncpg.Connection:
+    """The transaction's own connection: the messages commit with the inbox rows."""
+    connection = await tx.session.connection()
+    raw = await connection.get_raw_connection()
+    db = raw.driver_connection
+    assert db is not None
+    return db
 
 
 async def on_review_requested(
@@ -93,10 +129,7 @@ async def on_partnership_ended(notices: Notices, tx: Transaction, envelope: Enve
 async def _stage_for_event(notices: Notices, tx: Transaction, envelope: Envelope, notice: rules.Notice) -> None:
     if not notices.enabled or rules.is_stale(envelope.time, tx.clock.now()):
         return
-    connection = await tx.session.connection()
-    raw = await connection.get_raw_connection()
-    db = raw.driver_connection  # the transaction's own connection: the messages commit with the inbox row
-    assert db is not None
+    db = await _connection_of(tx)
     # The mail relay woken after the commit (no NOTIFY held across its flush, migration 014), only when a message
     # is written: a notice nobody gets (no address for the library or partner) costs no round trip to say so,
     # and no sweep of the mail relay that finds nothing.
@@ -115,18 +148,34 @@ async def stage_notice(
 ) -> int:
     """A message to each address that gets this notice, in the caller's transaction; returns how many.
     `before_writing` is awaited once there is a message to write, before it is written."""
-    audience = notice.audience
-    if audience.coordinators:
-        found = await db.fetch(
-            notice_store.COORDINATOR_RECIPIENTS, audience.municipality, notice.kind.value, audience.partner_id
-        )
-    elif audience.partner_id is not None:
-        roles = [role.value for role in rules.CONTACT_ROLES.get(notice.kind, ())]
-        found = await db.fetch(notice_store.PARTNER_RECIPIENTS, audience.partner_id, notice.kind.value, roles)
-    else:
-        found = await db.fetch(notice_store.LIBRARY_RECIPIENTS, audience.library, notice.kind.value)
     carrier: dict[str, str] = {}
     propagate.inject(carrier)  # the send continues the trace of what caused the notice
+    rows = _messages(notice, await _recipients(db, notice), base_url, carrier, now)
+    if rows:
+        if before_writing is not None:
+            await before_writing()
+        await db.executemany(notice_store.MAIL_STAGED, rows)
+    return len(rows)
+
+
+async def _recipients(db: asyncpg.Connection, notice: rules.Notice) -> list[asyncpg.Record]:
+    """Who gets the notice's kind for its audience: (email, language) rows."""
+    audience = notice.audience
+    if audience.coordinators:
+        return await db.fetch(
+            notice_store.COORDINATOR_RECIPIENTS, audience.municipality, notice.kind.value, audience.partner_id
+        )
+    if audience.partner_id is not None:
+        roles = [role.value for role in rules.CONTACT_ROLES.get(notice.kind, ())]
+        return await db.fetch(notice_store.PARTNER_RECIPIENTS, audience.partner_id, notice.kind.value, roles)
+    return await db.fetch(notice_store.LIBRARY_RECIPIENTS, audience.library, notice.kind.value)
+
+
+def _messages(
+    notice: rules.Notice, found: Sequence[Mapping[str, Any]], base_url: str, carrier: dict[str, str], now: datetime
+) -> list[tuple[Any, ...]]:
+    """A MAIL_STAGED row for each address found (once each)."""
+    audience = notice.audience
     seen: set[str] = set()
     rows = []
     for recipient in found:
@@ -150,11 +199,7 @@ async def stage_notice(
                 now,
             )
         )
-    if rows:
-        if before_writing is not None:
-            await before_writing()
-        await db.executemany(notice_store.MAIL_STAGED, rows)
-    return len(rows)
+    return rows
 
 
 # --- a person's choice --------------------------------------------------------------------------------------

@@ -214,3 +214,48 @@ async def test_a_notice_wakes_the_mail_relay_only_when_it_writes_a_message(
         assert staged == 0 and woken == [set()] and not mail_relay._wake.is_set()
     else:
         assert staged == 1 and woken == [{mail_channel}] and mail_relay._wake.is_set()
+
+
+async def test_a_batch_of_notices_reads_its_recipients_once_and_each_message_continues_its_events_trace(
+    engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notices consumer's batch: who gets a kind for an audience is read once, not once an event; every
+    submission still gets its message, which carries its own event's trace context (not the batch's first)."""
+    mail_channel = f"partnernet_mail_{schema}"
+    monkeypatch.setattr(notices, "MAIL_CHANNEL", mail_channel)
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO libraries (slug, municipality, name, registered_at, email)"
+                " VALUES ('lib', 'm', 'L', now(), 'balie@lib.example')"
+            )
+        )
+    work = UnitOfWork(
+        session_factory(engine), FixedClock(NOW), relays=[relay(database_url, schema, mail_channel, active=True)]
+    )
+    settings = notices.Notices(enabled=True, base_url="https://partnernet.example")
+    traces = [0x1000 + n for n in range(3)]
+    batch = [
+        (
+            event("submitted", referrer=A, library="lib", municipality="m"),
+            trace.NonRecordingSpan(trace.SpanContext(trace_id, 0x99, is_remote=False)),
+        )
+        for trace_id in traces
+    ]
+    lookups: list[str] = []
+    real_recipients = notices._recipients
+
+    async def counted(db: asyncpg.Connection, notice: Any) -> Any:
+        lookups.append(notice.cause)
+        return await real_recipients(db, notice)
+
+    monkeypatch.setattr(notices, "_recipients", counted)
+    async with work.transaction() as tx:
+        await notices.on_referral_events(settings, tx, batch)
+
+    async with engine.connect() as conn:
+        staged = (await conn.execute(sa.text("SELECT cause, trace_context FROM mail_outbox"))).all()
+    assert len(lookups) == 1
+    assert {cause: context["traceparent"].split("-")[1] for cause, context in staged} == {
+        str(envelope.id): f"{trace_id:032x}" for (envelope, _), trace_id in zip(batch, traces, strict=True)
+    }

@@ -68,6 +68,9 @@ async def write_referral_events(work: UnitOfWork, consumer: str, events: Sequenc
         entries = _entries(written, targets)
         deliveries = _delivery_rows(written, targets)
         woken = work.may_wake_relays(connection)
+        # The webhook worker only where a delivery may be written: a wake-up for nothing was a claim statement for
+        # every batch of a platform whose partners have no webhooks (issue 17's ninth round).
+        channels = [FEED_CHANNEL, WEBHOOK_CHANNEL] if deliveries else [FEED_CHANNEL]
         new = await feed_store.write_feed_batch(
             connection,
             consumer,
@@ -75,10 +78,10 @@ async def write_referral_events(work: UnitOfWork, consumer: str, events: Sequenc
             entries,
             deliveries,
             now=work.clock.now(),
-            relays_woken=woken_channels([FEED_CHANNEL, WEBHOOK_CHANNEL] if woken else []),
+            relays_woken=woken_channels(channels if woken else []),
         )
         if woken and new:
-            await work.relays_written([FEED_CHANNEL, WEBHOOK_CHANNEL], connection)
+            await work.relays_written(channels, connection)
 
 
 def _courses_named(events: Sequence[tuple[Envelope, Span]]) -> list[UUID]:
@@ -132,8 +135,10 @@ async def into_feeds(tx: Transaction, named: Sequence[tuple[Envelope, Span, Iter
     if not entries:
         return
     # The feed publisher and the webhook worker are woken after the commit, not by a NOTIFY in it (the triggers'
-    # NOTIFY held PostgreSQL's notification lock across the batch's commit flush: shared/relay.py RELAYS_WOKEN).
-    await tx.wakes_relays(FEED_CHANNEL, WEBHOOK_CHANNEL)
+    # NOTIFY held PostgreSQL's notification lock across the batch's commit flush: shared/relay.py RELAYS_WOKEN);
+    # the webhook worker only where a delivery may be written.
+    rows = _delivery_rows(written, targets)
+    await tx.wakes_relays(*([FEED_CHANNEL, WEBHOOK_CHANNEL] if rows else [FEED_CHANNEL]))
     positions = await feed_store.append_entries(tx.session, entries)
     now = tx.clock.now()
     deliveries = [
@@ -146,7 +151,7 @@ async def into_feeds(tx: Transaction, named: Sequence[tuple[Envelope, Span, Iter
             "trace_context": msgspec.json.decode(row["trace_context"]),
             "created_at": now,
         }
-        for row in _delivery_rows(written, targets)
+        for row in rows
         if (position := positions.get((row["partner_id"], row["event_id"]))) is not None
     ]
     if deliveries:

@@ -125,6 +125,34 @@ async def test_the_feed_consumer_s_one_statement_wakes_the_publisher_and_the_wor
     assert len(await pending_positions(database_url, schema)) == 2
 
 
+@pytest.mark.parametrize("path", ["statement", "transaction"])
+async def test_a_batch_without_deliveries_wakes_the_feed_publisher_and_not_the_webhook_worker(
+    engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """A submission to A (no webhook wants it): the feed publisher is woken, the webhook worker is not (it would
+    run its claim statement for nothing), and no NOTIFY is sent for either."""
+    feed_channel, webhook_channel = f"partnernet_feeds_{schema}", f"partnernet_webhooks_{schema}"
+    monkeypatch.setattr(feeds, "FEED_CHANNEL", feed_channel)
+    monkeypatch.setattr(feeds, "WEBHOOK_CHANNEL", webhook_channel)
+    publisher = relay(database_url, schema, feed_channel, active=True)
+    worker = relay(database_url, schema, webhook_channel, active=True)
+    submitted = event("submitted", referrer=A)
+
+    async def in_a_transaction() -> None:
+        work = UnitOfWork(session_factory(engine), FixedClock(NOW), relays=[publisher, worker])
+        async with work.transaction() as tx:
+            await feeds.project_referral_events(tx, [(submitted, trace.INVALID_SPAN)])
+
+    batch = (
+        in_a_transaction if path == "transaction" else lambda: write(engine, [submitted], relays=[publisher, worker])
+    )
+    heard = await notified_by(database_url, (feed_channel, webhook_channel), batch)
+
+    assert heard == []
+    assert publisher._wake.is_set() and not worker._wake.is_set()
+    assert len(await pending_positions(database_url, schema)) == 1
+
+
 async def test_the_feed_consumer_s_one_statement_notifies_when_its_relays_run_elsewhere(
     engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

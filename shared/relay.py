@@ -36,6 +36,9 @@ from nats.js.client import JetStreamContext
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
+from shared.rpc.envelope import caller_context
+from shared.telemetry import skips_unsampled_children
+
 log = logging.getLogger(__name__)
 
 # A writer that wakes relays itself once its transaction has committed (shared/unit_of_work.py `relays_written`)
@@ -355,6 +358,7 @@ class OrderedPublisher:
         self.stream = stream
         self.tracer = tracer
         self.timeout = timeout
+        self._skip_unsampled = skips_unsampled_children(tracer)
         self._js: tuple[NATS, JetStreamContext] | None = None
 
     def _jetstream(self) -> JetStreamContext:
@@ -468,6 +472,12 @@ class OrderedPublisher:
         return False
 
     def _span(self, publication: Publication) -> Span:
+        if self._skip_unsampled:
+            # A span that would not be recorded (the writer's trace unsampled) is not made: the writer's is carried
+            # on in the headers, as the consumers do (shared/consumer.py `_span`).
+            parent, sampled = caller_context(publication.trace_context.get("traceparent"))
+            if parent is not None and not sampled:
+                return trace.get_current_span(parent)
         return self.tracer.start_span(
             publication.span_name,
             context=propagate.extract(publication.trace_context),

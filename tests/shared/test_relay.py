@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from shared.contracts import Envelope
 from shared.db import create_engine, migrate
 from shared.outbox import outbox_relay
-from shared.relay import OrderedPublisher, Relay, _outcome, acknowledged_prefix, plain_dsn
+from shared.relay import OrderedPublisher, Publication, Relay, _outcome, acknowledged_prefix, plain_dsn
 from tests.fixtures.platform import telemetry_for
 from tests.waiting import PATIENCE_SECONDS
 
@@ -170,6 +170,42 @@ async def test_a_batch_put_out_is_answered_once_every_ack_is_in_even_when_the_la
     outcomes = await asyncio.wait_for(answered, PATIENCE_SECONDS)
     assert 0.2 <= loop.time() - started < 1.0
     assert outcomes[0] is None and isinstance(outcomes[1], TimeoutError)
+
+
+class _CapturingJetStream:
+    """Stands for the connection and its JetStream context: every publish acknowledged at once, its headers kept."""
+
+    def __init__(self) -> None:
+        self.headers: list[dict[str, str]] = []
+
+    def jetstream(self, timeout: float) -> _CapturingJetStream:
+        return self
+
+    async def publish_async(self, subject: str, payload: bytes, headers: dict[str, str], stream: str) -> object:
+        self.headers.append(headers)
+        acked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        acked.set_result(None)
+        return acked
+
+
+async def test_a_publish_gets_a_span_of_its_own_only_where_the_writer_s_trace_is_sampled() -> None:
+    """Unsampled, no span is made (it would not be recorded): the writer's context goes on in the headers as it
+    came. Sampled, the publish is a span of the writer's trace, and its context goes on."""
+    spans = InMemorySpanExporter()
+    jetstream = _CapturingJetStream()
+    publisher = OrderedPublisher(lambda: jetstream, "S", telemetry_for("relay-spans", spans).tracer("t"))  # type: ignore[arg-type,return-value]
+    writer = {flag: f"00-{0xABC:032x}-{0xDEF:016x}-{flag}" for flag in ("00", "01")}
+    publications = [
+        Publication(f"s.{flag}", b"{}", flag, {}, {"traceparent": writer[flag]}, "publish", {}) for flag in ("00", "01")
+    ]
+
+    assert await publisher.publish(publications) == [None, None]
+
+    unsampled, sampled = (headers["traceparent"] for headers in jetstream.headers)
+    (span,) = spans.get_finished_spans()
+    assert unsampled == writer["00"]
+    assert span.parent is not None and span.parent.span_id == 0xDEF and span.context.trace_id == 0xABC
+    assert sampled == f"00-{0xABC:032x}-{span.context.span_id:016x}-01"
 
 
 async def test_a_failed_publish_in_the_middle_of_a_batch_lets_no_later_event_overtake_it(

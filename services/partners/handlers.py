@@ -141,7 +141,7 @@ def register(
         "notices-referrals",
         "events.referrals.referral.>",
         "referrals",
-        batch_handler=partial(notices.on_referral_events, notice_settings),
+        statement_handler=partial(notices.write_referral_notices, notice_settings),
         linger_seconds=PROJECTION_LINGER_SECONDS,  # mail: events close together in one transaction
     )
     runtime.consume(

@@ -35,9 +35,10 @@ from shared.contracts.partners.api.notices import (
     SetNoticePreferences,
 )
 from shared.contracts.partners.events import PartnershipEnded, PartnershipReviewRequested
+from shared.db import DirectConnection
 from shared.errors import Conflict
 from shared.ids import new_id
-from shared.relay import Relay
+from shared.relay import RELAYS_WOKEN, Relay, woken_channels
 from shared.settings import Settings
 from shared.telemetry import Telemetry, zero_start_counter
 from shared.tenancy import Actor, Role
@@ -66,45 +67,75 @@ class Notices:
 # --- from causes to messages --------------------------------------------------------------------------------
 
 
-async def on_referral_event(notices: Notices, tx: Transaction, envelope: Envelope) -> None:
-    """A referral event that tells someone something: submitted, overdue, declined, a place from a waiting list."""
-    await on_referral_events(notices, tx, [(envelope, trace.get_current_span())])
-
-
-async def on_referral_events(notices: Notices, tx: Transaction, events: Sequence[tuple[Envelope, Span]]) -> None:
-    """`on_referral_event` for a consumer's batch (its new events in stream order, shared/consumer.py BatchHandler):
-    who gets a kind of notice for an audience is read once a batch, not once an event (a round trip and a statement
-    for every submission; issue 17's ninth round), and the batch's messages are written together."""
-    if not notices.enabled:
-        return
-    now = tx.clock.now()
-    found: dict[tuple[NoticeKind, rules.Audience], list[asyncpg.Record]] = {}
+async def write_referral_notices(
+    notices: Notices, work: UnitOfWork, consumer: str, events: Sequence[tuple[Envelope, Span]]
+) -> None:
+    """A referral event that tells someone something (submitted, overdue, declined, a place from a waiting list),
+    for the notices consumer's batch as a statement handler (shared/consumer.py StatementHandler): who gets a kind
+    for an audience read once a batch, then the batch's inbox rows and messages in one statement on a direct
+    connection in autocommit, where the consumer's transaction took a session, BEGIN, the inbox, a recipients
+    statement for every event, the messages and COMMIT (issue 17's ninth round). Each message carries its own
+    event's trace context; an event handled before writes nothing again."""
+    now = work.clock.now()
     rows: list[tuple[Any, ...]] = []
-    db: asyncpg.Connection | None = None
-    for envelope, span in events:
-        notice = rules.referral_notice(envelope.id, short_type(envelope.type), envelope.data)
-        if notice is None or rules.is_stale(envelope.time, now):
-            continue
-        if db is None:
-            db = await _connection_of(tx)
-        key = (notice.kind, notice.audience)
-        if key not in found:
-            found[key] = await _recipients(db, notice)
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier, context=trace.set_span_in_context(span))  # each send continues its event's trace
-        rows += _messages(notice, found[key], notices.base_url, carrier, now)
-    if rows and db is not None:
-        await tx.wakes_relays(MAIL_CHANNEL)  # only when a message is written, as `_stage_for_event`
-        await db.executemany(notice_store.MAIL_STAGED, rows)
+    causes: list[UUID] = []
+    async with work.direct_statements() as connection:
+        if notices.enabled:
+            found: dict[tuple[NoticeKind, rules.Audience], list[dict[str, str]]] = {}
+            for envelope, span in events:
+                notice = rules.referral_notice(envelope.id, short_type(envelope.type), envelope.data)
+                if notice is None or rules.is_stale(envelope.time, now):
+                    continue
+                key = (notice.kind, notice.audience)
+                if key not in found:
+                    found[key] = await _recipients_of(connection, notice)
+                carrier: dict[str, str] = {}
+                propagate.inject(carrier, context=trace.set_span_in_context(span))  # the send continues its trace
+                written = _messages(notice, found[key], notices.base_url, carrier, now)
+                rows += written
+                causes += [envelope.id] * len(written)
+        event_ids = [envelope.id for envelope, _ in events]
+        if not rows:
+            await connection.execute(notice_store.INBOX_ONLY, consumer=consumer, event_ids=event_ids)
+            return
+        # The mail relay named, so the statement's insert sends no NOTIFY; woken once the statement has returned
+        # (committed), and only when it wrote a message.
+        woken = work.may_wake_relays(connection)
+        result = await connection.fetchrow(
+            notice_store.MAIL_STAGED_BATCH,
+            consumer=consumer,
+            event_ids=event_ids,
+            now=now,
+            **{name: [row[n] for row in rows] for n, name in enumerate(notice_store.MAIL_COLUMNS)},
+            trace_context=[row[notice_store.MAIL_TRACE_CONTEXT] for row in rows],
+            event_id=causes,
+            relays_woken_setting=RELAYS_WOKEN,
+            relays_woken=woken_channels([MAIL_CHANNEL] if woken else []),
+        )
+        if woken and result is not None and result.written:
+            await work.relays_written([MAIL_CHANNEL], connection)
 
 
-async def _connection_of(tx: Transaction) -> asyncpg.Connection:
-    """The transaction's own connection: the messages commit with the inbox rows."""
-    connection = await tx.session.connection()
-    raw = await connection.get_raw_connection()
-    db = raw.driver_connection
-    assert db is not None
-    return db
+async def _recipients_of(connection: DirectConnection, notice: rules.Notice) -> list[dict[str, str]]:
+    """`_recipients` on a direct connection."""
+    audience = notice.audience
+    if audience.coordinators:
+        found = await connection.fetch(
+            notice_store.COORDINATOR_RECIPIENTS_DIRECT,
+            municipality=audience.municipality,
+            kind=notice.kind.value,
+            partner_id=audience.partner_id,
+        )
+    elif audience.partner_id is not None:
+        roles = [role.value for role in rules.CONTACT_ROLES.get(notice.kind, ())]
+        found = await connection.fetch(
+            notice_store.PARTNER_RECIPIENTS_DIRECT, partner_id=audience.partner_id, kind=notice.kind.value, roles=roles
+        )
+    else:
+        found = await connection.fetch(
+            notice_store.LIBRARY_RECIPIENTS_DIRECT, library=audience.library, kind=notice.kind.value
+        )
+    return [{"email": row.email, "language": row.language} for row in found]
 
 
 async def on_review_requested(
@@ -129,7 +160,10 @@ async def on_partnership_ended(notices: Notices, tx: Transaction, envelope: Enve
 async def _stage_for_event(notices: Notices, tx: Transaction, envelope: Envelope, notice: rules.Notice) -> None:
     if not notices.enabled or rules.is_stale(envelope.time, tx.clock.now()):
         return
-    db = await _connection_of(tx)
+    connection = await tx.session.connection()
+    raw = await connection.get_raw_connection()
+    db = raw.driver_connection  # the transaction's own connection: the messages commit with the inbox row
+    assert db is not None
     # The mail relay woken after the commit (no NOTIFY held across its flush, migration 014), only when a message
     # is written: a notice nobody gets (no address for the library or partner) costs no round trip to say so,
     # and no sweep of the mail relay that finds nothing.

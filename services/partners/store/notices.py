@@ -12,6 +12,8 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.partners.store import metadata
+from shared.consumer import FIRST_TIME_CTE
+from shared.db import Prepared
 
 notice_preferences = sa.Table(
     "notice_preferences",
@@ -97,6 +99,59 @@ INSERT INTO mail_outbox (id, kind, cause, recipient, library, partner_id, subjec
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::jsonb, $11, 0, $11)
 ON CONFLICT (cause, recipient) DO NOTHING
 """
+
+# --- the notices of referral events, a consumer's batch as a statement handler (shared/consumer.py): the recipients
+# read on a direct connection, then the batch's inbox rows and messages in one statement in autocommit.
+
+LIBRARY_RECIPIENTS_DIRECT = Prepared(
+    "SELECT library recipients", sa.text(LIBRARY_RECIPIENTS.replace("$1", ":library").replace("$2", ":kind"))
+)
+PARTNER_RECIPIENTS_DIRECT = Prepared(
+    "SELECT partner recipients",
+    sa.text(
+        PARTNER_RECIPIENTS.replace("$3::text[]", "CAST(:roles AS text[])")
+        .replace("$1", "CAST(:partner_id AS uuid)")
+        .replace("$2", ":kind")
+    ),
+)
+COORDINATOR_RECIPIENTS_DIRECT = Prepared(
+    "SELECT coordinator recipients",
+    sa.text(
+        COORDINATOR_RECIPIENTS.replace("$1", "CAST(:municipality AS text)")
+        .replace("$2", ":kind")
+        .replace("$3", "CAST(:partner_id AS uuid)")
+    ),
+)
+# The batch's inbox rows (`first_time`) and the messages of the events not handled before (each row names its
+# event), and the setting that says which relays the writer wakes itself (as the feed's WRITE_FEED_BATCH). How many
+# messages were written.
+MAIL_STAGED_BATCH = Prepared(
+    "INSERT mail batch",
+    sa.text(
+        f"WITH {FIRST_TIME_CTE},"
+        " staged AS ("
+        "  INSERT INTO mail_outbox (id, kind, cause, recipient, library, partner_id, subject, body, language,"
+        "   trace_context, created_at, attempts, next_attempt_at)"
+        "  SELECT m.id, m.kind, m.cause, m.recipient, m.library, m.partner_id, m.subject, m.body, m.language,"
+        "   m.trace_context::jsonb, :now, 0, :now"
+        "  FROM unnest(CAST(:id AS uuid[]), CAST(:kind AS text[]), CAST(:cause AS text[]), CAST(:recipient AS text[]),"
+        "   CAST(:library AS text[]), CAST(:partner_id AS uuid[]), CAST(:subject AS text[]), CAST(:body AS text[]),"
+        "   CAST(:language AS text[]), CAST(:trace_context AS text[]), CAST(:event_id AS uuid[]))"
+        "   AS m(id, kind, cause, recipient, library, partner_id, subject, body, language, trace_context, event_id)"
+        "  WHERE m.event_id IN (SELECT event_id FROM first_time)"
+        "  ON CONFLICT (cause, recipient) DO NOTHING"
+        "  RETURNING 1"
+        " )"
+        " SELECT set_config(:relays_woken_setting, :relays_woken, true) AS woken,"
+        " (SELECT count(*) FROM staged) AS written"
+    ),
+)
+# A batch without a message: its inbox rows alone (mail_outbox's trigger, for each statement, not fired for nothing).
+INBOX_ONLY = Prepared("INSERT inbox", sa.text(f"WITH {FIRST_TIME_CTE} SELECT count(*) AS new FROM first_time"))
+# A MAIL_STAGED row's values (its last, the time, goes once as `now`), as MAIL_STAGED_BATCH's arrays.
+MAIL_COLUMNS = ("id", "kind", "cause", "recipient", "library", "partner_id", "subject", "body", "language")
+MAIL_TRACE_CONTEXT = 9
+
 # Claims the messages that are due (a lease, so a relay that dies lets them go).
 MAIL_CLAIM = """
 WITH due AS (

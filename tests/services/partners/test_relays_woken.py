@@ -10,19 +10,21 @@ PostgreSQL delivers notifications in commit order, so whatever the batch's commi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
 import pytest
 import sqlalchemy as sa
 from opentelemetry import trace
+from opentelemetry.trace import Span
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.partners.commands import feeds, notices
 from services.partners.store import feed as feed_store
 from shared.clock import FixedClock
-from shared.db import session_factory
+from shared.contracts import Envelope
+from shared.db import DirectReads, session_factory
 from shared.relay import Relay, plain_dsn
 from shared.unit_of_work import UnitOfWork, ambient_transaction
 from tests.services.partners.test_feed_batch import NOW, A, B, engine, event, write
@@ -206,12 +208,36 @@ async def test_a_batch_in_another_transaction_notifies_with_that_transaction_s_c
     assert not publisher._wake.is_set()
 
 
+async def write_notices(
+    engine: AsyncEngine,
+    batch: Sequence[tuple[Envelope, Span]],
+    relays: Sequence[Relay[Any, Any]],
+    consumer: str = "partners-notices-referrals",
+) -> None:
+    """As the notices consumer's statement handler writes a batch: its reads, then one statement with the inbox rows."""
+    async with engine.connect() as conn:
+        schema = str(await conn.scalar(sa.text("SELECT current_schema()")))
+    reads = DirectReads(
+        engine.url.render_as_string(hide_password=False), schema, size=1, tracer=trace.get_tracer(__name__)
+    )
+    await reads.start()
+    try:
+        work = UnitOfWork(session_factory(engine), FixedClock(NOW), reads, relays)
+        await notices.write_referral_notices(NOTICES, work, consumer, batch)
+    finally:
+        await reads.close()
+
+
+NOTICES = notices.Notices(enabled=True, base_url="https://partnernet.example")
+
+
 @pytest.mark.parametrize("library_email", [None, "balie@lib.example"])
 async def test_a_notice_wakes_the_mail_relay_only_when_it_writes_a_message(
     engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch, library_email: str | None
 ) -> None:
     """A submitted referral tells the receiving library; one without an address (or anyone who chose the notice)
-    gets no message, and then no round trip says the mail relay is woken, nor is it woken for nothing."""
+    gets no message, and then the mail relay is not woken for nothing; with one, it is woken in the process and its
+    trigger sends no NOTIFY."""
     mail_channel = f"partnernet_mail_{schema}"
     monkeypatch.setattr(notices, "MAIL_CHANNEL", mail_channel)
     async with engine.begin() as conn:
@@ -223,32 +249,29 @@ async def test_a_notice_wakes_the_mail_relay_only_when_it_writes_a_message(
             {"e": library_email},
         )
     mail_relay = relay(database_url, schema, mail_channel, active=True)
-    work = UnitOfWork(session_factory(engine), FixedClock(NOW), relays=[mail_relay])
-    settings = notices.Notices(enabled=True, base_url="https://partnernet.example")
     submitted = event("submitted", referrer=A, library="lib", municipality="m")
-    woken: list[set[str] | None] = []
 
-    async def batch() -> None:
-        async with work.transaction() as tx:
-            await notices.on_referral_event(settings, tx, submitted)
-            woken.append(set(tx.woken) if tx.woken is not None else None)
-
-    heard = await notified_by(database_url, (mail_channel,), batch)
+    heard = await notified_by(
+        database_url, (mail_channel,), lambda: write_notices(engine, [(submitted, trace.INVALID_SPAN)], [mail_relay])
+    )
 
     assert heard == []  # with a message, the relay is woken in the process; without one there is nothing to say
     async with engine.connect() as conn:
         staged = await conn.scalar(sa.text("SELECT count(*) FROM mail_outbox"))
+        inbox = await conn.scalar(sa.text("SELECT count(*) FROM inbox WHERE event_id = :e"), {"e": submitted.id})
+    assert inbox == 1
     if library_email is None:
-        assert staged == 0 and woken == [set()] and not mail_relay._wake.is_set()
+        assert staged == 0 and not mail_relay._wake.is_set()
     else:
-        assert staged == 1 and woken == [{mail_channel}] and mail_relay._wake.is_set()
+        assert staged == 1 and mail_relay._wake.is_set()
 
 
 async def test_a_batch_of_notices_reads_its_recipients_once_and_each_message_continues_its_events_trace(
     engine: AsyncEngine, schema: str, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The notices consumer's batch: who gets a kind for an audience is read once, not once an event; every
-    submission still gets its message, which carries its own event's trace context (not the batch's first)."""
+    submission gets its message, which carries its own event's trace context (not the batch's first); the batch
+    handled again (a redelivery) writes nothing twice."""
     mail_channel = f"partnernet_mail_{schema}"
     monkeypatch.setattr(notices, "MAIL_CHANNEL", mail_channel)
     async with engine.begin() as conn:
@@ -258,12 +281,9 @@ async def test_a_batch_of_notices_reads_its_recipients_once_and_each_message_con
                 " VALUES ('lib', 'm', 'L', now(), 'balie@lib.example')"
             )
         )
-    work = UnitOfWork(
-        session_factory(engine), FixedClock(NOW), relays=[relay(database_url, schema, mail_channel, active=True)]
-    )
-    settings = notices.Notices(enabled=True, base_url="https://partnernet.example")
+    mail_relay = relay(database_url, schema, mail_channel, active=True)
     traces = [0x1000 + n for n in range(3)]
-    batch = [
+    batch: list[tuple[Envelope, Span]] = [
         (
             event("submitted", referrer=A, library="lib", municipality="m"),
             trace.NonRecordingSpan(trace.SpanContext(trace_id, 0x99, is_remote=False)),
@@ -271,19 +291,20 @@ async def test_a_batch_of_notices_reads_its_recipients_once_and_each_message_con
         for trace_id in traces
     ]
     lookups: list[str] = []
-    real_recipients = notices._recipients
+    real_recipients = notices._recipients_of
 
-    async def counted(db: asyncpg.Connection, notice: Any) -> Any:
+    async def counted(connection: Any, notice: Any) -> Any:
         lookups.append(notice.cause)
-        return await real_recipients(db, notice)
+        return await real_recipients(connection, notice)
 
-    monkeypatch.setattr(notices, "_recipients", counted)
-    async with work.transaction() as tx:
-        await notices.on_referral_events(settings, tx, batch)
+    monkeypatch.setattr(notices, "_recipients_of", counted)
+    await write_notices(engine, batch, [mail_relay])
+    assert len(lookups) == 1
+    await write_notices(engine, batch, [mail_relay])
 
     async with engine.connect() as conn:
         staged = (await conn.execute(sa.text("SELECT cause, trace_context FROM mail_outbox"))).all()
-    assert len(lookups) == 1
     assert {cause: context["traceparent"].split("-")[1] for cause, context in staged} == {
         str(envelope.id): f"{trace_id:032x}" for (envelope, _), trace_id in zip(batch, traces, strict=True)
     }
+    assert len(staged) == 3

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -19,7 +18,7 @@ from opentelemetry.trace import SpanKind, Tracer
 from shared.errors import ERRORS_BY_CODE, InvalidInput, PartnernetError, ServiceTimeout, ServiceUnavailable
 from shared.messaging import broker_answers
 from shared.operations import Operation
-from shared.rpc.envelope import ENCODER, IDEMPOTENT_REQUEST, TRACER_NAME, RpcReply, RpcRequest, traceparent
+from shared.rpc.envelope import ENCODER, IDEMPOTENT_REQUEST, TRACER_NAME, HandedOver, RpcReply, RpcRequest, traceparent
 from shared.telemetry import skips_unsampled_children
 from shared.tenancy import Actor
 
@@ -139,8 +138,8 @@ class RpcClient:
         async with self._subscribing:
             if self._inbox is None:
                 prefix = self.connection.new_inbox() + "."
-                # Replies handed over as the read loop parses them (`_HandedOver`), not through a callback's queue.
-                await self.connection.subscribe(prefix + "*", future=cast(Any, _HandedOver(self._replied)))
+                # Replies handed over as the read loop parses them (`HandedOver`), not through a callback's queue.
+                await self.connection.subscribe(prefix + "*", future=cast(Any, HandedOver(self._replied)))
                 self._inbox = prefix
             return self._inbox
 
@@ -149,23 +148,6 @@ class RpcClient:
         answered = self._waiting.pop(msg.subject[len(self._inbox) :], None)
         if answered is not None and not answered.done():
             answered.set_result(msg)
-
-
-class _HandedOver:
-    """What nats-py resolves with the reply of a request it makes itself (`subscribe(future=…)`): here it stands for
-    every reply to the client's inbox, each handed to its caller's future as the connection's read loop parses it.
-    A subscription with a callback put each reply on a queue of its own for a task that then called back: one
-    event-loop iteration more between a reply's arrival and its caller (behind everything else ready in the
-    gateway's loop), and a queue put, a get and a coroutine for each."""
-
-    def __init__(self, replied: Callable[[Msg], None]) -> None:
-        self._replied = replied
-
-    def cancelled(self) -> bool:  # asked before each message: a request's future, once cancelled, takes no reply
-        return False
-
-    def set_result(self, msg: Msg) -> None:
-        self._replied(msg)
 
 
 def _expire(answered: asyncio.Future[Any]) -> None:

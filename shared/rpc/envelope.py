@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from nats.aio.msg import Msg
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -121,3 +122,20 @@ def idempotent_request(key: str, fingerprint: str) -> Iterator[IdempotentRequest
         yield request
     finally:
         IDEMPOTENT_REQUEST.reset(token)
+
+
+class HandedOver:
+    """What nats-py resolves with the reply of a request it makes itself (`subscribe(future=…)`): given instead, it
+    hands every message of the subscription to `received` as the connection's read loop parses it. A subscription
+    with a callback put each message on a queue of its own for a task that then called back: one event-loop
+    iteration more between a message's arrival and its handling (behind everything else ready in the loop), and a
+    queue put, a get and a coroutine for each. `received` runs inside the read loop: it must not block or raise."""
+
+    def __init__(self, received: Callable[[Msg], None]) -> None:
+        self._received = received
+
+    def cancelled(self) -> bool:  # asked before each message: a request's future, once cancelled, takes no reply
+        return False
+
+    def set_result(self, msg: Msg) -> None:
+        self._received(msg)

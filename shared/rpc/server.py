@@ -7,8 +7,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import asyncpg
 import msgspec
@@ -16,7 +17,7 @@ import nats.errors
 import sqlalchemy.exc
 from nats.aio.client import Client as Nats
 from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription
+from nats.aio.subscription import DEFAULT_SUB_PENDING_BYTES_LIMIT, DEFAULT_SUB_PENDING_MSGS_LIMIT, Subscription
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
@@ -24,7 +25,7 @@ from opentelemetry.trace import SpanKind, Tracer
 from shared.errors import Forbidden, InvalidInput, PartnernetError, ServiceTimeout
 from shared.operations import Operation
 from shared.rpc.database_errors import database_error
-from shared.rpc.envelope import RpcRequest, caller_context, encode_error, encode_result
+from shared.rpc.envelope import HandedOver, RpcRequest, caller_context, encode_error, encode_result
 from shared.telemetry import skips_unsampled_children, tag_span_with_actor
 from shared.tenancy import Actor
 
@@ -45,14 +46,23 @@ DEFAULT_CONCURRENCY = 32
 # How long a stopping replica lets the requests it has started finish before it closes the connection.
 GRACEFUL_STOP_SECONDS = 10.0
 
+# Requests one operation of a replica keeps waiting beyond its concurrency: nats-py's limits for a subscription.
+PENDING_MSGS_LIMIT = DEFAULT_SUB_PENDING_MSGS_LIMIT
+PENDING_BYTES_LIMIT = DEFAULT_SUB_PENDING_BYTES_LIMIT
+
 _REQUEST = msgspec.json.Decoder(RpcRequest)
 
 
 class Responder:
     """One operation of one replica: decode the request, run the use case, reply with its result or typed error.
 
-    Up to `concurrency` requests run at once, each in a task of its own; further ones wait in nats-py's
-    pending buffer of the subscription (its limits make a flood a slow-consumer error, not unbounded memory).
+    Up to `concurrency` requests run at once, each in a task of its own, started as the connection's read loop
+    parses the request (`HandedOver`); further ones wait in the responder's backlog, in the order they came, up
+    to nats-py's limits for a subscription's pending messages (beyond them a request is dropped and logged, as
+    nats-py's slow-consumer error dropped it: its caller times out). A subscription with a callback queued each
+    request for a task of the subscription's own, which then started the request's task: two event-loop
+    iterations between a request's arrival and its handling (each behind everything else ready in the service's
+    loop), where this takes one.
     """
 
     def __init__(
@@ -72,25 +82,49 @@ class Responder:
         self.use_case = use_case
         self.tracer = tracer
         self.body = msgspec.json.Decoder(operation.request)
-        self.slots = asyncio.Semaphore(max(concurrency, 1))
+        self.concurrency = max(concurrency, 1)
         self.running: set[asyncio.Task[None]] = set()
+        self.backlog: deque[Msg] = deque()
+        self._backlog_bytes = 0
+        self._stopping = False
         self.span_name = f"{self.subject} process"
         self.skip_unsampled = skips_unsampled_children(tracer)
         self._nats: Nats | None = None
 
     async def subscribe(self, connection: Nats) -> Subscription:
         self._nats = connection
-        return await connection.subscribe(self.subject, queue=self.service, cb=self._received)
+        self._stopping = False
+        handed_over = cast(Any, HandedOver(self._received))
+        return await connection.subscribe(self.subject, queue=self.service, future=handed_over)
 
-    async def _received(self, msg: Msg) -> None:
-        await self.slots.acquire()  # at the limit, the subscription stops taking messages until one finishes
+    def _received(self, msg: Msg) -> None:
+        if self._stopping:
+            return  # unsubscribed: as a subscription's queued messages were, it is not handled
+        if len(self.running) < self.concurrency:
+            self._start(msg)
+        elif len(self.backlog) >= PENDING_MSGS_LIMIT or self._backlog_bytes + len(msg.data) > PENDING_BYTES_LIMIT:
+            log.warning("operation %s: request dropped, %d waiting already", self.subject, len(self.backlog))
+        else:
+            self.backlog.append(msg)
+            self._backlog_bytes += len(msg.data)
+
+    def _start(self, msg: Msg) -> None:
         task = asyncio.get_running_loop().create_task(self._handle(msg))
         self.running.add(task)
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.running.discard(task)
-        self.slots.release()
+        if self.backlog and not self._stopping:
+            msg = self.backlog.popleft()
+            self._backlog_bytes -= len(msg.data)
+            self._start(msg)
+
+    def stop_taking(self) -> None:
+        """Start no more requests: the backlog is dropped (as the subscription's queue was on unsubscribing)."""
+        self._stopping = True
+        self.backlog.clear()
+        self._backlog_bytes = 0
 
     async def _handle(self, msg: Msg) -> None:
         reply = await self.respond(msg.data)
@@ -203,6 +237,8 @@ class RpcServer:
             with contextlib.suppress(Exception):  # a connection that is away cannot unsubscribe
                 await subscription.unsubscribe()
         self._subscriptions.clear()
+        for responder in self.responders.values():
+            responder.stop_taking()
         running = [task for responder in self.responders.values() for task in responder.running]
         if running:
             _, late = await asyncio.wait(running, timeout=timeout)

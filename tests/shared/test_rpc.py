@@ -83,6 +83,52 @@ async def test_with_a_concurrency_of_one_they_wait_for_each_other(nats_url: str,
     assert await two_naps_at_once(nats_url, tmp_path, 1) == 1
 
 
+class Numbered(msgspec.Struct, frozen=True, kw_only=True):
+    number: int
+
+
+async def test_requests_beyond_the_concurrency_wait_and_are_all_answered_in_the_order_they_came(
+    nats_url: str, tmp_path: Path
+) -> None:
+    """Two at a time: the other four wait in the replica, and each starts as one before it finishes."""
+    settings = Settings(nats_url=nats_url, rpc_concurrency=2)
+    telemetry = setup_telemetry("queued", otlp_endpoint=None)
+    runtime = ServiceRuntime.create("queued", settings, tmp_path, telemetry=telemetry)
+    started: list[int] = []
+    in_handler, most = 0, 0
+
+    async def work(actor: Actor, request: Numbered) -> Numbered:
+        nonlocal in_handler, most
+        started.append(request.number)
+        in_handler += 1
+        most = max(most, in_handler)
+        try:
+            await asyncio.sleep(0.05)
+        finally:
+            in_handler -= 1
+        return request
+
+    work_operation = Operations("queued").declare("work", Numbered, Numbered)
+    runtime.bind(work_operation, work)
+    actor = Actor(subject="test", role=Role.OPERATOR)
+    await runtime.broker.connect()
+    await runtime.rpc.start(runtime.broker.connection)
+    caller = await nats.connect(nats_url)
+    rpc = RpcClient(caller, timeout=PATIENCE_SECONDS)
+    try:
+        # One connection, one write: the six come to the replica in this order.
+        answers = await asyncio.gather(*(rpc.call(work_operation, actor, Numbered(number=n)) for n in range(6)))
+    finally:
+        await caller.close()
+        await runtime.rpc.stop()
+        await runtime.broker.stop()
+        await runtime.engine.dispose()
+        telemetry.shutdown()
+    assert [answer.number for answer in answers] == list(range(6))
+    assert started == list(range(6))
+    assert most == 2
+
+
 def test_the_concurrency_is_a_setting(tmp_path: Path) -> None:
     environ = {"PARTNERNET_RPC_CONCURRENCY": "4", "PARTNERNET_DATA_DIR": str(tmp_path)}
     assert Settings.from_env(environ).rpc_concurrency == 4

@@ -11,8 +11,6 @@ import subprocess
 import sys
 import textwrap
 
-from shared.heap import YOUNG_COLLECTION_THRESHOLD
-
 PROBE = textwrap.dedent(
     """
     import gc, weakref
@@ -29,22 +27,13 @@ PROBE = textwrap.dedent(
     freeze_after_start()
     frozen = gc.get_freeze_count()
     print(frozen >= len(kept), gone() is None, gc.collect(), gc.get_freeze_count() == frozen)
-    print(*gc.get_threshold())
     """
 )
 
 
 def test_what_start_up_built_is_frozen_and_garbage_is_collected_first() -> None:
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True)
-    freeze = done.stdout.splitlines()[0]
-    kept_frozen, cycle_collected, collected_after, count_unchanged = freeze.split()
+    kept_frozen, cycle_collected, collected_after, count_unchanged = done.stdout.split()
     assert kept_frozen == "True", "what start-up built is frozen"
     assert cycle_collected == "True", "cyclic garbage was collected, not frozen"
     assert (collected_after, count_unchanged) == ("0", "True"), "a full collection leaves the frozen objects alone"
-
-
-def test_after_start_the_youngest_generation_is_collected_less_often_and_the_older_ones_as_before() -> None:
-    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, check=True)
-    young, middle, old = (int(value) for value in done.stdout.splitlines()[1].split())
-    assert young == YOUNG_COLLECTION_THRESHOLD > 700, "a request's short-lived objects are not walked every 700"
-    assert (middle, old) == (10, 10), "the older generations keep CPython's thresholds"

@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-FIGURE_TRIGGERS = ("referral_figures", "referral_month_figures", "referral_intake_hours")
+FIGURE_TRIGGERS = ("referral_figures",)
 
 LIBRARIES = 50
 MUNICIPALITIES = 10

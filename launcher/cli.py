@@ -168,7 +168,7 @@ def rebuild_figures_command(settings: Settings) -> None:
         connection = await connect_database(settings.database_url)
         try:
             await connection.execute("SELECT referrals.rebuild_referral_figures()")
-            return int(await connection.fetchval("SELECT count(*) FROM referrals.referral_counts"))
+            return int(await connection.fetchval("SELECT count(*) FROM referrals.referral_month_counts"))
         finally:
             await connection.close()
 

@@ -1,7 +1,10 @@
-"""The read models of the statistics and the overview (migration 011): counters and intake durations kept by a
-trigger in the transaction that changes a referral, and rebuilt from the referrals on request."""
+"""The read models of the statistics and the overview (migrations 011, 013, 020): counters per month of submission
+and intake durations kept by a trigger in the transaction that changes a referral, and rebuilt from the referrals on
+request."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -9,39 +12,38 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from services.referrals.store import metadata
 from shared.db import Prepared
 
-referral_counts = sa.Table(
-    "referral_counts",
-    metadata,
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("library", sa.Text, nullable=False),
-    sa.Column("referring_partner_id", PgUUID(as_uuid=True)),
-    sa.Column("receiving_partner_id", PgUUID(as_uuid=True)),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("overdue", sa.Boolean, nullable=False),
-    sa.Column("was_overdue", sa.Boolean, nullable=False),
-    sa.Column("course_finished", sa.Boolean, nullable=False),
-    sa.Column("moved_to_work", sa.Boolean, nullable=False),
-    sa.Column("further_education", sa.Boolean, nullable=False),
-    sa.Column("anonymised", sa.Boolean, nullable=False),
-    sa.Column("shard", sa.SmallInteger, nullable=False),
-    sa.Column("count", sa.BigInteger, nullable=False),
-    sa.Index("referral_counts_by_library", "library"),
-    sa.Index("referral_counts_by_referring", "referring_partner_id"),
-    sa.Index("referral_counts_by_receiving", "receiving_partner_id"),
-)
 
-referral_need_counts = sa.Table(
-    "referral_need_counts",
-    metadata,
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("library", sa.Text, nullable=False),
-    sa.Column("referring_partner_id", PgUUID(as_uuid=True)),
-    sa.Column("receiving_partner_id", PgUUID(as_uuid=True)),
-    sa.Column("area", sa.Text),
-    sa.Column("shard", sa.SmallInteger, nullable=False),
-    sa.Column("count", sa.BigInteger, nullable=False),
-    sa.Index("referral_need_counts_by_library", "library"),
-)
+def _cell_columns() -> list[sa.Column[Any]]:
+    """What a referral is counted by: its parties, status and flags (migration 011)."""
+    return [
+        sa.Column("municipality", sa.Text, nullable=False),
+        sa.Column("library", sa.Text, nullable=False),
+        sa.Column("referring_partner_id", PgUUID(as_uuid=True)),
+        sa.Column("receiving_partner_id", PgUUID(as_uuid=True)),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("overdue", sa.Boolean, nullable=False),
+        sa.Column("was_overdue", sa.Boolean, nullable=False),
+        sa.Column("course_finished", sa.Boolean, nullable=False),
+        sa.Column("moved_to_work", sa.Boolean, nullable=False),
+        sa.Column("further_education", sa.Boolean, nullable=False),
+        sa.Column("anonymised", sa.Boolean, nullable=False),
+        sa.Column("shard", sa.SmallInteger, nullable=False),
+        sa.Column("count", sa.BigInteger, nullable=False),
+    ]
+
+
+def _need_columns() -> list[sa.Column[Any]]:
+    """What a referral's need is counted by: its parties and the need's area (migration 011)."""
+    return [
+        sa.Column("municipality", sa.Text, nullable=False),
+        sa.Column("library", sa.Text, nullable=False),
+        sa.Column("referring_partner_id", PgUUID(as_uuid=True)),
+        sa.Column("receiving_partner_id", PgUUID(as_uuid=True)),
+        sa.Column("area", sa.Text),
+        sa.Column("shard", sa.SmallInteger, nullable=False),
+        sa.Column("count", sa.BigInteger, nullable=False),
+    ]
+
 
 referral_intakes = sa.Table(
     "referral_intakes",
@@ -59,14 +61,15 @@ referral_intakes = sa.Table(
 )
 
 
-def _month_table(name: str, base: sa.Table) -> sa.Table:
-    """Migration 013's counters per month of submission: the base's columns after the month."""
+def _month_table(name: str, columns: list[sa.Column[Any]]) -> sa.Table:
+    """Migration 013's counters per month of submission: the month, then what is counted. Since migration 020 the
+    only counters: the all-time figures are their sum over every month."""
     parties = ("municipality", "library", "referring_partner_id", "receiving_partner_id")
     return sa.Table(
         name,
         metadata,
         sa.Column("month", sa.Date, nullable=False),
-        *(sa.Column(c.name, c.type, nullable=c.nullable) for c in base.columns),
+        *columns,
         *(sa.Index(f"{name}_by_{party.removesuffix('_partner_id')}", party, "month") for party in parties),
     )
 
@@ -90,8 +93,8 @@ referral_intake_hours = sa.Table(
 # How wide a bucket is: its hours h have floor(ln(1 + h) / ln(BUCKET_RATIO)) in common.
 BUCKET_RATIO = 1.02
 
-referral_month_counts = _month_table("referral_month_counts", referral_counts)
-referral_month_need_counts = _month_table("referral_month_need_counts", referral_need_counts)
+referral_month_counts = _month_table("referral_month_counts", _cell_columns())
+referral_month_need_counts = _month_table("referral_month_need_counts", _need_columns())
 
 
 def _overview(scope: str) -> sa.TextClause:
@@ -107,7 +110,7 @@ def _overview(scope: str) -> sa.TextClause:
     return sa.text(
         f"""
         WITH c AS (SELECT library, referring_partner_id, receiving_partner_id, status, overdue, count
-                     FROM referral_counts WHERE {scope}),
+                     FROM referral_month_counts WHERE {scope}),
              i AS (SELECT library, referring_partner_id, receiving_partner_id, bucket, count, hours
                      FROM referral_intake_hours WHERE {scope}),
              party AS (SELECT referring_partner_id::text AS key, true AS by, status, overdue, count
@@ -159,12 +162,10 @@ OVERVIEW = {
 }
 
 
-def _statistics(
-    scope: str, counts: str = "referral_counts", need_counts: str = "referral_need_counts"
-) -> sa.TextClause:
+def _statistics(scope: str) -> sa.TextClause:
     """The statistics' figures in one statement: per status, per need area, and each flag's count (`kind`,
-    `key`, `number`), summed over the counters in `scope` (a fixed condition on their party columns; on the
-    counters per month, and on the months too)."""
+    `key`, `number`), summed over the counters per month in `scope` (a fixed condition on their party columns,
+    and on the months for a period; every month for all time)."""
     flags = {
         "to_partner": "receiving_partner_id IS NOT NULL",
         "overdue_now": "overdue",
@@ -180,11 +181,12 @@ def _statistics(
     unpivot = "\n".join(f"UNION ALL SELECT '{name}', NULL, {name} FROM f" for name in flags)
     return sa.text(
         f"""
-        WITH c AS (SELECT * FROM {counts} WHERE {scope}),
+        WITH c AS (SELECT * FROM referral_month_counts WHERE {scope}),
              f AS (SELECT {sums} FROM c)
         SELECT 'status' AS kind, status AS key, sum(count) AS number FROM c GROUP BY status HAVING sum(count) > 0
         UNION ALL
-        SELECT 'need', area, sum(count) FROM {need_counts} WHERE {scope} GROUP BY area HAVING sum(count) > 0
+        SELECT 'need', area, sum(count) FROM referral_month_need_counts WHERE {scope}
+         GROUP BY area HAVING sum(count) > 0
         {unpivot}
         """
     )
@@ -211,11 +213,7 @@ MONTHS = " AND month BETWEEN :first_month AND :last_month"
 PERIOD_STATISTICS = {
     (role, one_library): Prepared(
         f"SELECT referral statistics of months ({role}{', a library' if one_library else ''})",
-        _statistics(
-            scope + (" AND library = :library" if one_library else "") + MONTHS,
-            "referral_month_counts",
-            "referral_month_need_counts",
-        ),
+        _statistics(scope + (" AND library = :library" if one_library else "") + MONTHS),
     )
     for role, scope in _SCOPES.items()
     for one_library in (False, True)
@@ -225,9 +223,7 @@ PERIOD_STATISTICS = {
 # sweep, rather than 63 folds that each look through every table.
 SHARDS_TO_FOLD = sa.text(
     """
-    SELECT shard FROM referral_counts WHERE shard > 0
-    UNION SELECT shard FROM referral_need_counts WHERE shard > 0
-    UNION SELECT shard FROM referral_month_counts WHERE shard > 0
+    SELECT shard FROM referral_month_counts WHERE shard > 0
     UNION SELECT shard FROM referral_month_need_counts WHERE shard > 0
     UNION SELECT shard FROM referral_intake_hours WHERE shard > 0
     ORDER BY shard

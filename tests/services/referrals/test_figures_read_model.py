@@ -32,12 +32,10 @@ from services.referrals.store.figures import (
     BUCKET_RATIO,
     FOLD_SHARD,
     SHARDS_TO_FOLD,
-    referral_counts,
     referral_intake_hours,
     referral_intakes,
     referral_month_counts,
     referral_month_need_counts,
-    referral_need_counts,
 )
 from shared.clock import LOCAL_TIME
 from shared.contracts.referrals.api.participant_data import EraseParticipantData
@@ -77,8 +75,6 @@ async def cells(platform: RunningPlatform, municipality: str) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     async with platform.services["referrals"].sessions() as session:
         for table in (
-            referral_counts,
-            referral_need_counts,
             referral_month_counts,
             referral_month_need_counts,
             referral_intake_hours,
@@ -211,7 +207,7 @@ async def test_rebuilt_figures_equal_the_incremental_ones_after_a_random_history
     ]
     assert len(queries) > 8, "the history spans months, a quarter and a year"
     incremental_cells = await cells(platform, known.municipality)
-    statuses = {cell[4] for cell in incremental_cells["referral_counts"]}
+    statuses = {cell[5] for cell in incremental_cells["referral_month_counts"]}
     assert len(statuses) >= 4, f"the history went several ways: {statuses}"
     incremental = {}
     for viewer in viewers:
@@ -282,17 +278,15 @@ async def test_a_change_never_waits_for_the_counter_rows_another_transaction_hol
 
     assert not waiting, f"{len(waiting)} of 12 submissions waited for the holder's counter rows"
     after = await cells(platform, known.municipality)
-    submitted = [cell for cell in after["referral_counts"] if cell[1] == known.library_b and cell[4] == "submitted"]
+    submitted = [c for c in after["referral_month_counts"] if c[2] == known.library_b and c[5] == "submitted"]
     assert submitted != [
-        cell for cell in before["referral_counts"] if cell[1] == known.library_b and cell[4] == "submitted"
+        c for c in before["referral_month_counts"] if c[2] == known.library_b and c[5] == "submitted"
     ], "the submissions were counted"
     await asyncio.to_thread(rebuild_figures_command, platform.settings)
     assert await cells(platform, known.municipality) == after
 
 
 COUNTER_TABLES = (
-    referral_counts,
-    referral_need_counts,
     referral_month_counts,
     referral_month_need_counts,
     referral_intake_hours,

@@ -240,9 +240,7 @@ async def test_user_facing_queries_use_indexes_at_volume(
     assert {schema for schema, _, _ in direct_sql} >= {"referrals", "partners"}, direct_sql
     assert any("referral_month_counts" in sql for _, sql, _ in direct_sql)
     assert any("referral_month_counts" in sql for sql, _ in referral_sql), "the annual report's counts"
-    assert any("referral_counts" in sql for _, sql, _ in direct_sql) and any(
-        "feed_entries" in sql for _, sql, _ in direct_sql
-    )
+    assert any("feed_entries" in sql for _, sql, _ in direct_sql)
     found = await sequential_scans(referrals_engine, referral_sql) + await sequential_scans(
         partners_engine, partner_sql
     )

@@ -134,7 +134,7 @@ async def seed(dsn: str, n: int, *, library: str, plumbing: bool = True, log: An
         for table in (
             "referrals.referrals",
             "referrals.referral_history",
-            "referrals.referral_blind_index",
+            "referrals.referral_blind_keys",
             "referrals.outbox",
             "partners.inbox",
             "partners.feed_entries",
@@ -156,10 +156,10 @@ async def seed_digests(db: asyncpg.Connection, template: Any, start: int, end: i
     One digest per copy, each its own (as many persons as referrals, none a duplicate of another); the near-match
     digests of open referrals are not seeded (they only make the same index deeper)."""
     await db.execute(
-        "INSERT INTO referrals.referral_blind_index (referral_id, municipality, kind, digest)"
-        " SELECT r.id, r.municipality, t.kind, sha256(t.digest || convert_to(r.participant_pseudonym, 'UTF8'))"
+        "INSERT INTO referrals.referral_blind_keys (referral_id, municipality, exact)"
+        " SELECT r.id, r.municipality, sha256(t.exact || convert_to(r.participant_pseudonym, 'UTF8'))"
         " FROM referrals.referrals r,"
-        "  (SELECT kind, digest FROM referrals.referral_blind_index WHERE referral_id = $1 AND kind = 'exact') t"
+        "  (SELECT exact FROM referrals.referral_blind_keys WHERE referral_id = $1) t"
         " WHERE r.participant_pseudonym BETWEEN $2 AND $3",
         template,
         f"P-SEED{start:09d}",

@@ -242,5 +242,5 @@ class ExactDigests:
             person = self.vault.unseal(row.participant_sealed)
             keys = self.index.keys_for(person.name, person.birth_date)
             if keys is not None:  # no birth date: no digest, as at submission (and no longer due)
-                digests.append({"referral_id": row.id, "municipality": row.municipality, "digest": keys.exact})
+                digests.append({"referral_id": row.id, "municipality": row.municipality, "exact": keys.exact})
         return digests

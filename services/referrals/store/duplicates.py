@@ -13,22 +13,22 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals import domain
-from services.referrals.blind_index import BlindKeys
 from services.referrals.store import metadata, referrals
 from shared.contracts.referrals.api.duplicates import DuplicateDecision
 from shared.db import Prepared
 
-EXACT, FEATURE = "exact", "feature"
-
-# No foreign key to referrals (migration 018): a referral is never deleted, and its digests are written with it.
+# A referral's digests in one row (migration 021): its exact digest, and its feature digests while it is open
+# (NULL once it closed). No foreign key to referrals (migration 018): a referral is never deleted, and its digests
+# are written with it.
 blind_index = sa.Table(
-    "referral_blind_index",
+    "referral_blind_keys",
     metadata,
     sa.Column("referral_id", PgUUID(as_uuid=True), primary_key=True),
     sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("kind", sa.Text, nullable=False),
-    sa.Column("digest", sa.LargeBinary, primary_key=True),
-    sa.Index("referral_blind_index_lookup", "municipality", "digest"),
+    sa.Column("exact", sa.LargeBinary, nullable=False),
+    sa.Column("features", ARRAY(sa.LargeBinary)),
+    sa.Index("referral_blind_keys_exact", "exact"),
+    sa.Index("referral_blind_keys_features", "features", postgresql_using="gin"),
 )
 
 duplicate_warnings = sa.Table(
@@ -54,21 +54,11 @@ duplicate_warnings = sa.Table(
 )
 
 
-INDEX_DIGEST = insert(blind_index).on_conflict_do_nothing()
-
-
 def is_open() -> sa.ColumnElement[bool]:
     """A referral that is still open (not closed, not anonymised): the only ones a duplicate is looked for in."""
     # `<> ALL (array)`, not NOT IN (list): one SQL text, prepared once, and nothing to expand on every execution.
     closed = sa.literal(sorted(s.value for s in domain.CLOSED), ARRAY(sa.Text))
     return sa.and_(referrals.c.status != sa.all_(closed), referrals.c.anonymised_at.is_(None))
-
-
-async def index(session: AsyncSession, referral_id: UUID, municipality: str, keys: BlindKeys) -> None:
-    rows = [{"kind": EXACT, "digest": keys.exact}, *({"kind": FEATURE, "digest": d} for d in keys.features)]
-    await session.execute(
-        INDEX_DIGEST, [{"referral_id": referral_id, "municipality": municipality, **row} for row in rows]
-    )
 
 
 @dataclass(frozen=True)
@@ -84,35 +74,32 @@ MAX_CANDIDATES = 20
 
 
 def candidates_statement(municipality: sa.ColumnElement[str]) -> sa.Select[Any]:
-    """Open referrals of `municipality` sharing a digest with the `digests` parameter, closest first (the
-    referral `referral_id` left out), as (referral_id, library, exact, shared, features)."""
-    b = blind_index
+    """Open referrals of `municipality` whose exact digest is the `exact_digest` parameter or that share a digest
+    with the `feature_digests` parameter, closest first (the referral `referral_id` left out), as (referral_id,
+    library, exact, shared, features). Through migration 021's function, which plans the lookup on its indexes."""
     matches = (
-        sa.select(
-            b.c.referral_id,
-            sa.func.count().filter(b.c.kind == FEATURE).label("shared"),
-            sa.func.bool_or(b.c.kind == EXACT).label("exact"),
-        )
-        .where(
-            b.c.municipality == municipality,
-            b.c.referral_id != sa.bindparam("referral_id", type_=PgUUID(as_uuid=True)),
+        sa.func.referral_blind_matches(
+            municipality,
+            sa.bindparam("referral_id", type_=PgUUID(as_uuid=True)),
+            sa.bindparam("exact_digest", type_=sa.LargeBinary),
             # One array parameter, whatever the number of digests: the same statement every time.
-            b.c.digest == sa.any_(sa.bindparam("digests", type_=ARRAY(sa.LargeBinary))),
+            sa.bindparam("feature_digests", type_=ARRAY(sa.LargeBinary)),
         )
-        .group_by(b.c.referral_id)
-        .subquery()
+        .table_valued("referral_id", "exact", "shared", "features")
+        .render_derived(name="matches")
     )
-    totals = (
-        sa.select(b.c.referral_id, sa.func.count().label("features"))
-        .where(b.c.kind == FEATURE, b.c.referral_id.in_(sa.select(matches.c.referral_id)))
-        .group_by(b.c.referral_id)
-        .subquery()
+    # Each match's referral by its key, if still open: LIMIT keeps the planner from joining the other way round (from
+    # every open referral of the municipality, as it did with the function's few rows estimated as one).
+    referral = (
+        sa.select(referrals.c.library)
+        .where(referrals.c.id == matches.c.referral_id, is_open(), referrals.c.municipality == municipality)
+        .limit(1)
+        .lateral("referral")
     )
     return (
-        sa.select(matches.c.referral_id, referrals.c.library, matches.c.exact, matches.c.shared, totals.c.features)
-        .join(referrals, referrals.c.id == matches.c.referral_id)
-        .join(totals, totals.c.referral_id == matches.c.referral_id)
-        .where(is_open(), referrals.c.municipality == municipality)
+        sa.select(matches.c.referral_id, referral.c.library, matches.c.exact, matches.c.shared, matches.c.features)
+        .select_from(matches)
+        .join(referral, sa.true())
         # The closest few are what staff can act on; a person referred over and over must not make every
         # new referral write a warning per earlier one.
         .order_by(matches.c.exact.desc(), matches.c.shared.desc(), matches.c.referral_id)
@@ -221,8 +208,10 @@ async def forget(session: AsyncSession, referral_id: UUID) -> None:
 
 async def forget_features(session: AsyncSession, referral_id: UUID) -> None:
     """The feature digests of a referral that closes: no near match is looked for with it any more, so they go in
-    the transaction that closes it (a few rows by the primary key, never a sweep over the index). The exact digest
+    the transaction that closes it (its row by the primary key, never a sweep over the index). The exact digest
     stays while the personal data does (`forget` takes it with the data): it finds the person's referrals when they
     ask for an export or an erasure (store/person.py)."""
     b = blind_index
-    await session.execute(b.delete().where(b.c.referral_id == referral_id, b.c.kind == FEATURE))
+    await session.execute(
+        b.update().where(b.c.referral_id == referral_id, b.c.features.is_not(None)).values(features=None)
+    )

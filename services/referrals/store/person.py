@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.referrals.store import known_libraries, known_partners, personal_data_reads, referrals
-from services.referrals.store.duplicates import EXACT, blind_index, duplicate_warnings
+from services.referrals.store.duplicates import blind_index, duplicate_warnings
 from shared.contracts.referrals.api.duplicates import DuplicateDecision
 
 # Links between warnings are followed this many steps at most: a person's referrals are a handful, and a chain
@@ -22,7 +22,7 @@ MAX_LINK_STEPS = 5
 async def exact_digest(session: AsyncSession, referral_id: UUID) -> bytes | None:
     """The referral's exact digest (name and birth date), kept while its personal data is held."""
     b = blind_index
-    statement = sa.select(b.c.digest).where(b.c.referral_id == referral_id, b.c.kind == EXACT)
+    statement = sa.select(b.c.exact).where(b.c.referral_id == referral_id)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -32,7 +32,7 @@ async def with_digest(session: AsyncSession, municipality: str, library: str, di
     statement = (
         sa.select(b.c.referral_id)
         .join(referrals, referrals.c.id == b.c.referral_id)
-        .where(b.c.municipality == municipality, b.c.digest == digest, b.c.kind == EXACT)
+        .where(b.c.municipality == municipality, b.c.exact == digest)
         .where(referrals.c.library == library)
     )
     return set((await session.execute(statement)).scalars())
@@ -97,7 +97,7 @@ async def newest_per_library(session: AsyncSession, municipality: str, digest: b
     statement = (
         sa.select(referrals.c.library, referrals.c.id)
         .join(b, b.c.referral_id == referrals.c.id)
-        .where(b.c.municipality == municipality, b.c.digest == digest, b.c.kind == EXACT)
+        .where(b.c.municipality == municipality, b.c.exact == digest)
         .order_by(referrals.c.submitted_at.desc(), referrals.c.id.desc())
     )
     newest: dict[str, UUID] = {}
@@ -128,7 +128,7 @@ async def held_without_digest(session: AsyncSession, limit: int) -> list[sa.Row]
 async def add_exact_digests(session: AsyncSession, done: list[UUID], rows: list[dict[str, object]]) -> None:
     """The digests of a batch, and its referrals no longer due (also those without a birth date: none to give)."""
     if rows:
-        await session.execute(insert(blind_index).on_conflict_do_nothing(), [{"kind": EXACT, **row} for row in rows])
+        await session.execute(insert(blind_index).on_conflict_do_nothing(), rows)
     if done:
         r = referrals
         await session.execute(r.update().where(r.c.id.in_(done), *_digest_due()).values(exact_digest_due=None))

@@ -26,8 +26,6 @@ from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from services.referrals.blind_index import BlindKeys
 from services.referrals.store import known_libraries, known_partners, library_policies, referral_history, referrals
 from services.referrals.store.duplicates import (
-    EXACT,
-    FEATURE,
     WARNING_FIELDS,
     Candidate,
     blind_index,
@@ -81,17 +79,18 @@ async def submission_context(
     submissions of the same person at the very same moment do not see each other: a rare miss, not a wrong warning.
     """
     row = await connection.fetchrow(
-        SUBMISSION_CONTEXT, library=library, partner=partner_id, referral_id=referral_id, digests=digests_of(keys)
+        SUBMISSION_CONTEXT,
+        library=library,
+        partner=partner_id,
+        referral_id=referral_id,
+        exact_digest=keys.exact if keys is not None else None,
+        feature_digests=list(keys.features) if keys is not None else None,
     )
     assert row is not None  # outer joins from a single row
     candidates = row.candidates
     if isinstance(candidates, str):  # a connection with SQLAlchemy's codecs hands json over as its text
         candidates = msgspec.json.decode(candidates)
     return row, candidates_from_json(candidates)
-
-
-def digests_of(keys: BlindKeys | None) -> list[bytes]:
-    return [keys.exact, *keys.features] if keys is not None else []
 
 
 HISTORY_FIELDS = ("status", "at", "actor", "step", "version", "details")
@@ -127,14 +126,7 @@ OUTBOX_JSON = _json_fields(outbox, OUTBOX_FIELDS)
 def _statement(referral_fields: tuple[str, ...]) -> Prepared:
     referral_id = sa.bindparam("referral_id", type_=referrals.c.id.type)
     municipality = sa.bindparam("municipality", type_=sa.Text)
-    digests = (
-        sa.func.unnest(
-            sa.bindparam("index_kinds", type_=ARRAY(sa.Text)),
-            sa.bindparam("index_digests", type_=ARRAY(sa.LargeBinary)),
-        )
-        .table_valued("kind", "digest")
-        .render_derived()
-    )
+    exact = sa.bindparam("index_exact", type_=sa.LargeBinary)
     # The query itself says whether the relay is woken by the writer (shared/relay.py RELAYS_WOKEN): it runs
     # before the statement's AFTER triggers fire, the outbox's NOTIFY among them.
     woken = sa.func.set_config(RELAYS_WOKEN, sa.bindparam("relays_woken", type_=sa.Text), True)
@@ -151,13 +143,13 @@ def _statement(referral_fields: tuple[str, ...]) -> Prepared:
         )
         .cte("history_written"),
         outbox.insert().values(_bound(outbox, OUTBOX_FIELDS, "outbox_")).cte("event_written"),
-        # A plain insert: the referral is new and its digests distinct (one exact, a set of features, under
-        # different keys), so no row can conflict. ON CONFLICT DO NOTHING made each of the ~26 rows a speculative
-        # insertion: a probe of the primary key first, a speculative lock and a confirming WAL record after.
+        # One row of digests (migration 021), none without a birth date; a plain insert: the referral is new.
         blind_index.insert()
         .from_select(
-            ["referral_id", "municipality", "kind", "digest"],
-            sa.select(referral_id, municipality, digests.c.kind, digests.c.digest),
+            ["referral_id", "municipality", "exact", "features"],
+            sa.select(
+                referral_id, municipality, exact, sa.bindparam("index_features", type_=ARRAY(sa.LargeBinary))
+            ).where(exact.is_not(None)),
         )
         .cte("index_written"),
         warnings_insert(referral_id, sa.bindparam("library"), municipality, sa.bindparam("submitted_at")).cte(
@@ -192,7 +184,7 @@ async def write_submission(
         **{f"warning_{name}": [warning[name] for warning in warnings] for name in WARNING_FIELDS},
         "referral_id": referral["id"],
         "relays_woken": woken_channels([OUTBOX_CHANNEL] if relay_woken else []),
-        "index_kinds": [EXACT, *(FEATURE for _ in keys.features)] if keys is not None else [],
-        "index_digests": digests_of(keys),
+        "index_exact": keys.exact if keys is not None else None,
+        "index_features": list(keys.features) if keys is not None else None,
     }
     await connection.execute(statement, **parameters)

@@ -151,7 +151,7 @@ async def stored_for(platform: RunningPlatform, library: str) -> tuple[int, int,
                 sa.text(
                     "SELECT (SELECT count(*) FROM referrals WHERE library = :library),"
                     " (SELECT count(*) FROM outbox WHERE subject LIKE '%.' || :library),"
-                    " (SELECT count(*) FROM referral_blind_index b JOIN referrals r ON r.id = b.referral_id"
+                    " (SELECT count(*) FROM referral_blind_keys b JOIN referrals r ON r.id = b.referral_id"
                     "  WHERE r.library = :library),"
                     " (SELECT count(*) FROM duplicate_warnings WHERE library = :library)"
                 ),
@@ -302,11 +302,12 @@ async def test_erasure_deletes_the_blind_index_and_a_closed_referral_keeps_only_
 
 
 async def digests_of(platform: RunningPlatform, referral_id: UUID) -> int:
+    """The referral's digests: its exact one and its features (one row holds them, migration 021)."""
     b = duplicate_store.blind_index
+    held = 1 + sa.func.coalesce(sa.func.cardinality(b.c.features), 0)
     async with platform.services["referrals"].sessions() as session:
-        return int(
-            (await session.execute(sa.select(sa.func.count()).where(b.c.referral_id == referral_id))).scalar_one()
-        )
+        statement = sa.select(sa.func.coalesce(sa.func.sum(held), 0)).where(b.c.referral_id == referral_id)
+        return int((await session.execute(statement)).scalar_one())
 
 
 async def test_the_new_tables_are_the_tables_the_migration_made(platform: RunningPlatform) -> None:

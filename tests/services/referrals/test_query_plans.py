@@ -174,8 +174,8 @@ async def test_user_facing_queries_use_indexes_at_volume(
         undigested = await db.fetchval(
             "SELECT count(*) FROM referrals.referrals r WHERE r.participant_sealed IS NOT NULL"
             " AND r.participant_pseudonym LIKE 'P-SEED%'"  # the copies: other tests' referrals may have no birth date
-            " AND r.anonymised_at IS NULL AND NOT EXISTS (SELECT 1 FROM referrals.referral_blind_index b"
-            " WHERE b.referral_id = r.id AND b.kind = 'exact')"
+            " AND r.anonymised_at IS NULL AND NOT EXISTS (SELECT 1 FROM referrals.referral_blind_keys b"
+            " WHERE b.referral_id = r.id)"
         )
     finally:
         await db.close()

@@ -413,12 +413,16 @@ class OrderedPublisher:
         loop = asyncio.get_running_loop()
         acks = [ack for ack, _ in in_flight]
         finished = False
+        # `one_in` reaches itself through this list, emptied once finished: a function that named itself would be
+        # a reference cycle, and its batch (acks, spans, rows) garbage for the collector, not freed when done.
+        watching: list[Callable[[object], None]] = []
 
         def finish(timed_out: bool) -> None:
             nonlocal finished
             if not finished:
                 finished = True
                 timer.cancel()
+                watching.clear()
                 answered(self._answered(in_flight, refused, count, timed_out))
 
         def one_in(_: object = None) -> None:
@@ -426,7 +430,9 @@ class OrderedPublisher:
             if missing is None:
                 finish(False)
             elif not finished:
-                missing.add_done_callback(one_in)
+                missing.add_done_callback(watching[0])
+
+        watching.append(one_in)
 
         timer = loop.call_later(self.timeout, finish, True)
         if acks:

@@ -14,12 +14,20 @@ from shared.settings import Settings
 from shared.tenancy import Role
 from tests.console.conftest import ConsoleClient
 from tests.fixtures.platform import RunningPlatform, another_gateway
-from tests.fixtures.tenants import Tenant
+from tests.fixtures.tenants import Tenant, register_tenant
 
 
-@pytest.fixture
-def people_file(tmp_path: Path, tenant: Tenant) -> Path:
-    path = tmp_path / "demo-people.json"
+# The module's tests only read (sign-in pages, sign-ins): one tenant, one people file and one gateway for them all.
+# A gateway is built and its OpenAPI document completed when it starts, about a second of the worker's CPU each.
+@pytest.fixture(scope="module")
+async def demo_tenant(platform: RunningPlatform) -> Tenant:
+    return await register_tenant(platform)
+
+
+@pytest.fixture(scope="module")
+def people_file(tmp_path_factory: pytest.TempPathFactory, demo_tenant: Tenant) -> Path:
+    tenant = demo_tenant
+    path = tmp_path_factory.mktemp("demo") / "demo-people.json"
     write_demo_people(
         path,
         [
@@ -46,7 +54,7 @@ def people_file(tmp_path: Path, tenant: Tenant) -> Path:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def demo_gateway(platform: RunningPlatform, people_file: Path) -> AsyncIterator[str]:
     """A real gateway (it asks the partners service whether each token's tenants exist) on a demo platform."""
     settings = Settings(**{**platform.settings.__dict__, "demo_people_file": people_file})
@@ -63,7 +71,8 @@ async def sign_in_as(console: ConsoleClient, person: Any) -> Any:
     return await console.post("/console/sign-in/demo", {"person": str(person)})
 
 
-async def test_a_demo_offers_its_people_and_signs_in_as_the_one_chosen(demo_gateway: str, tenant: Tenant) -> None:
+async def test_a_demo_offers_its_people_and_signs_in_as_the_one_chosen(demo_gateway: str, demo_tenant: Tenant) -> None:
+    tenant = demo_tenant
     console = console_of(demo_gateway)
     try:
         page = await console.get("/console/sign-in")

@@ -38,9 +38,14 @@ async def lonely_nats(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         yield server.url
 
 
-@pytest.fixture
-async def gateway(lonely_nats: str, database_url: str, tmp_path: Path) -> AsyncIterator[StubbedGateway]:
-    async with stubbed_gateway(make_settings(lonely_nats, database_url, tmp_path / "data")) as running:
+# One gateway for the module: building one and completing its OpenAPI document as it starts costs about a second of
+# the worker's CPU. A test counts only the stubs' calls made while it runs (`gateway` below).
+@pytest.fixture(scope="module")
+async def module_gateway(
+    lonely_nats: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[StubbedGateway]:
+    data_dir = tmp_path_factory.mktemp("gateway") / "data"
+    async with stubbed_gateway(make_settings(lonely_nats, database_url, data_dir)) as running:
 
         async def submit(actor: Actor, command: SubmitReferral) -> ReferralView:
             if command.reason == REFUSED_REASON:
@@ -64,6 +69,12 @@ async def gateway(lonely_nats: str, database_url: str, tmp_path: Path) -> AsyncI
 
         await running.stubs.answer(referral_ops.SUBMIT_REFERRAL, submit)
         yield running
+
+
+@pytest.fixture
+def gateway(module_gateway: StubbedGateway) -> StubbedGateway:
+    module_gateway.stubs.calls.clear()
+    return module_gateway
 
 
 def _consent(command: SubmitReferral) -> Any:

@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.session_guards",  # the run's own temporary directory, and no process of the run left behind
     "tests.checkout_guard",  # a run leaves the checkout as it found it
     "tests.scheduling",  # how pytest-xdist shares the suite between its workers
+    "tests.garbage",  # the cyclic garbage collector spares what collection loaded
     "tests.fixtures.servers",
     "tests.fixtures.platform",
     "tests.fixtures.tenants",

@@ -57,7 +57,8 @@ def postgres_server(workdir: Path) -> Iterator[str]:
         with PostgresContainer("postgres:17", driver="asyncpg") as container:
             yield container.get_connection_url()
     else:
-        with EmbeddedPostgres(workdir / "postgres") as server:
+        # A throwaway server: nothing of it need outlive the machine, so it never waits for the disk (fsync off).
+        with EmbeddedPostgres(workdir / "postgres", durable=False) as server:
             yield server.url
 
 

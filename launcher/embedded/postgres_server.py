@@ -101,10 +101,14 @@ MAX_CONNECTIONS = 300
 class EmbeddedPostgres(ServerProcess):
     """A postgres subprocess on 127.0.0.1 with trust auth whose data dir survives stop()/start() cycles."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, *, batch: bool = False) -> None:
-        """`batch`: the server and its backends run batch-scheduled (`launcher.embedded.processes.batch_scheduled`)."""
+    def __init__(self, data_dir: Path, port: int | None = None, *, batch: bool = False, durable: bool = True) -> None:
+        """`batch`: the server and its backends run batch-scheduled (`launcher.embedded.processes.batch_scheduled`).
+        `durable=False`: a throwaway server (the tests' own) that never waits for the disk: initdb without syncing its
+        files and the server with fsync off. A commit is still written before it is acknowledged, so a server that
+        is killed or stopped loses nothing; only the machine's own crash could."""
         self.data_dir = Path(data_dir).absolute()
         self.batch = batch
+        self.durable = durable
         self.host = "127.0.0.1"
         # Chosen once so a restart comes back on the same address the app's pool points at.
         self.port = port if port is not None else free_port(self.host)
@@ -163,6 +167,7 @@ class EmbeddedPostgres(ServerProcess):
             # JetStream ack" is measured from the commit, not from the row's insert inside the writer's statement.
             "-c",
             "track_commit_timestamp=on",
+            *(() if self.durable else ("-c", "fsync=off")),
         ]
         with open(self.log_path, "ab") as log:
             self._proc = subprocess.Popen(
@@ -219,6 +224,7 @@ class EmbeddedPostgres(ServerProcess):
             "--no-locale",
             "-U",
             "postgres",
+            *(() if self.durable else ("--no-sync",)),
         ]
         started = time.monotonic()
         result = subprocess.run(

@@ -125,7 +125,7 @@ async def answers(api: httpx.AsyncClient, path: str, times: int = 3) -> list[int
 
 
 async def test_pausing_postgres_and_nats_turns_the_alerts_that_name_them_true(tmp_path: Path) -> None:
-    database, broker = EmbeddedPostgres(tmp_path / "postgres"), EmbeddedNats(tmp_path / "nats")
+    database, broker = EmbeddedPostgres(tmp_path / "postgres", durable=False), EmbeddedNats(tmp_path / "nats")
     await asyncio.to_thread(database.start)
     broker.start()
     receiving = otlp_receiver()

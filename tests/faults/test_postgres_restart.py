@@ -14,7 +14,7 @@ from tests.waiting import eventually
 
 
 async def test_services_reconnect_to_a_restarted_postgres_without_restarting(tmp_path: Path) -> None:
-    database = EmbeddedPostgres(tmp_path / "postgres")  # our own: stopping it harms no other test
+    database = EmbeddedPostgres(tmp_path / "postgres", durable=False)  # our own: stopping it harms no other test
     broker = EmbeddedNats(tmp_path / "nats")
     await asyncio.to_thread(database.start)
     broker.start()

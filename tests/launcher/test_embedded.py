@@ -122,3 +122,37 @@ def test_batch_scheduled_servers_and_what_they_start_run_batch_scheduled(tmp_pat
         assert asyncio.run(backend_policy(_asyncpg_dsn(postgres.url))) == os.SCHED_BATCH
         assert policies(batch.pid) == {os.SCHED_BATCH}  # the Go runtime's threads too, started after the policy
         assert policies(plain.pid) == {os.SCHED_OTHER}
+
+
+def test_a_throwaway_postgres_skips_fsync_and_still_keeps_what_it_committed_when_killed(tmp_path: Path) -> None:
+    """The tests' own servers (`durable=False`) never wait for the disk; `partnernet up`'s (the default) do. A commit
+    is written before it is acknowledged all the same: the server SIGKILLed and started again still has it."""
+
+    async def fsync_and_write(dsn: str) -> str:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("create table referral (id int primary key, note text)")
+            await conn.execute("insert into referral values (1, 'kept')")
+            return str(await conn.fetchval("show fsync"))
+        finally:
+            await conn.close()
+
+    async def read(dsn: str) -> str:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return str(await conn.fetchval("select note from referral where id = 1"))
+        finally:
+            await conn.close()
+
+    durable = EmbeddedPostgres(tmp_path / "durable")
+    with durable:
+        assert asyncio.run(fsync_and_write(_asyncpg_dsn(durable.url))) == "on"
+
+    throwaway = EmbeddedPostgres(tmp_path / "throwaway", durable=False)
+    with throwaway:
+        assert asyncio.run(fsync_and_write(_asyncpg_dsn(throwaway.url))) == "off"
+        assert throwaway._proc is not None
+        throwaway._proc.kill()  # no shutdown checkpoint: only what each commit wrote
+        throwaway._proc.wait()
+    with throwaway:
+        assert asyncio.run(read(_asyncpg_dsn(throwaway.url))) == "kept"

@@ -35,7 +35,7 @@ async def addresses(database_url: str, socket: str | None) -> tuple[str | None, 
 
 
 async def test_the_pools_connect_over_the_socket_and_find_it_after_a_restart(tmp_path: Path) -> None:
-    database = EmbeddedPostgres(tmp_path / "postgres")  # our own: it is restarted
+    database = EmbeddedPostgres(tmp_path / "postgres", durable=False)  # our own: it is restarted
     await asyncio.to_thread(database.start)
     try:
         socket = database.socket_dir

@@ -29,7 +29,7 @@ from tests.faults.stack import (
 )
 from tests.fixtures.platform import BUILDERS, telemetry_for
 from tests.servers import create_database, drop_database
-from tests.waiting import eventually
+from tests.waiting import PATIENCE_SECONDS, eventually
 
 
 def count_publishes(runtime: ServiceRuntime) -> Counter[str]:
@@ -102,7 +102,10 @@ async def test_two_replicas_share_requests_relay_once_and_keep_order(tmp_path: P
     broker = EmbeddedNats(tmp_path / "nats")
     broker.start()
     database_url = await create_database(postgres_url)
-    settings = fault_settings(broker.url, database_url, tmp_path / "data")
+    # The services run in this test's event loop beside its 40 concurrent clients: at a load of 12-14 (a full run
+    # beside others' benchmarks) an accept waited more than the product's 5 s and failed the test by 504. The deadline
+    # is not under test here; the session platform's (half the tests' own bound on a request) is used.
+    settings = fault_settings(broker.url, database_url, tmp_path / "data", rpc_timeout_seconds=PATIENCE_SECONDS / 2)
     services = await start_services(settings, ["partners"])
     spans = {name: InMemorySpanExporter() for name in ("a", "b")}
     replicas = {

@@ -19,6 +19,7 @@ from shared.nats_callout import cluster_servers
 if TYPE_CHECKING:  # imported where a database is checked: the gateway checks only NATS and never loads asyncpg
     import asyncpg
 
+# Read when a connection is made, not when a function is defined: the tests of a silent server shorten it.
 CONNECT_TIMEOUT_SECONDS = 3.0
 
 
@@ -42,8 +43,9 @@ def plain_database_url(database_url: str) -> str:
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def connect_nats(nats_url: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> nats.NATS:
+async def connect_nats(nats_url: str, timeout: float | None = None) -> nats.NATS:
     """One connection for a command: a single try, no reconnects, no tracebacks printed by nats-py."""
+    timeout = CONNECT_TIMEOUT_SECONDS if timeout is None else timeout
 
     seen: list[Exception] = []
     servers, user, password = cluster_servers(nats_url)
@@ -73,9 +75,10 @@ async def connect_nats(nats_url: str, timeout: float = CONNECT_TIMEOUT_SECONDS) 
         raise ServerUnreachable(f"NATS does not answer at {without_password(nats_url)} ({describe(cause)})") from exc
 
 
-async def connect_database(database_url: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> asyncpg.Connection:
+async def connect_database(database_url: str, timeout: float | None = None) -> asyncpg.Connection:
     import asyncpg  # see TYPE_CHECKING above
 
+    timeout = CONNECT_TIMEOUT_SECONDS if timeout is None else timeout
     try:
         return await asyncpg.connect(plain_database_url(database_url), timeout=timeout)
     except Exception as exc:
@@ -84,12 +87,12 @@ async def connect_database(database_url: str, timeout: float = CONNECT_TIMEOUT_S
         ) from exc
 
 
-async def check_nats(nats_url: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+async def check_nats(nats_url: str, timeout: float | None = None) -> None:
     connection = await connect_nats(nats_url, timeout)
     await connection.close()
 
 
-async def check_database(database_url: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+async def check_database(database_url: str, timeout: float | None = None) -> None:
     connection = await connect_database(database_url, timeout)
     await connection.close()
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 import asyncpg
 import nats
 
 from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from tests.servers import children_of
 
 
 def _asyncpg_dsn(sqlalchemy_url: str) -> str:
@@ -124,6 +126,14 @@ def test_batch_scheduled_servers_and_what_they_start_run_batch_scheduled(tmp_pat
         assert policies(plain.pid) == {os.SCHED_OTHER}
 
 
+def running(pid: int) -> bool:
+    """Whether a process still runs (a zombie, exited but not yet reaped, holds nothing)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def test_a_throwaway_postgres_skips_fsync_and_still_keeps_what_it_committed_when_killed(tmp_path: Path) -> None:
     """The tests' own servers (`durable=False`) never wait for the disk; `partnernet up`'s (the default) do. A commit
     is written before it is acknowledged all the same: the server SIGKILLed and started again still has it."""
@@ -152,7 +162,12 @@ def test_a_throwaway_postgres_skips_fsync_and_still_keeps_what_it_committed_when
     with throwaway:
         assert asyncio.run(fsync_and_write(_asyncpg_dsn(throwaway.url))) == "off"
         assert throwaway._proc is not None
+        workers = children_of(throwaway._proc.pid)
         throwaway._proc.kill()  # no shutdown checkpoint: only what each commit wrote
         throwaway._proc.wait()
+        # Its workers notice and exit; a new server refuses to start while one still holds the shared memory.
+        deadline = time.monotonic() + 60
+        while any(map(running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
     with throwaway:
         assert asyncio.run(read(_asyncpg_dsn(throwaway.url))) == "kept"

@@ -111,7 +111,6 @@ referrals = sa.Table(
         "referring_library IS NULL OR (referring_library = library AND receiving_partner_id IS NOT NULL)",
         name="referrals_library_refers_to_a_partner",
     ),
-    sa.Index("referrals_by_library", "library", "status", "submitted_at"),
     sa.Index("referrals_by_partner", "referring_partner_id", "submitted_at"),
     sa.Index("referrals_by_pseudonym", "participant_pseudonym"),
     sa.Index(

@@ -32,6 +32,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 
 import asyncpg
 from nats.aio.client import Client as NATS
+from nats.aio.transport import TcpTransport
 from nats.js.client import JetStreamContext
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
@@ -237,15 +238,23 @@ class Relay(Generic[R, O]):
                         batch, answers = out.popleft()
                         rows += batch
                         outcomes += answers.result()
-                    if await self.settle(db, rows, outcomes) < len(rows):
+                    # A wake-up from before the settle is answered by it where the settle also read the next rows
+                    # (they committed before its snapshot); one that comes during it may be for a row committed after.
+                    woken_before, self._due = self._due, False
+                    settled = await self.settle(db, rows, outcomes)
+                    if outlet.wait_seconds(self.poll_seconds) != 0:  # no rows read with the settle: read as before
+                        self._due = self._due or woken_before
+                    if settled < len(rows):
                         await asyncio.gather(*(answers for _, answers in out), return_exceptions=True)
                         out.clear()
                         outlet.forget_out()
                         self._due = True
                         await asyncio.sleep(min(self.poll_seconds, self.retry_seconds))  # do not spin on it
                         continue
-                if len(out) < self.overlap and (self._due or outlet.wait_seconds(self.poll_seconds) == 0):
-                    self._due = False
+                in_hand = outlet.wait_seconds(self.poll_seconds) == 0
+                if len(out) < self.overlap and (self._due or in_hand):
+                    if not in_hand:
+                        self._due = False  # else a wake-up since the settle's read stays due: read on after these
                     rows = list(await outlet.pending(db, self.batch_size))
                     if rows:
                         out.append((rows, await outlet.put_out(rows, self._wake.set)))
@@ -395,6 +404,7 @@ class OrderedPublisher:
                 break
             in_flight.append((ack, span))
             previous = publication.msg_id
+        _write_now(self._js[0] if self._js is not None else None)
         return in_flight, refused, len(publications)
 
     async def outcomes(
@@ -491,6 +501,23 @@ class OrderedPublisher:
             attributes={"messaging.system": "nats", "messaging.destination.name": publication.subject}
             | publication.span_attributes,
         )
+
+
+def _write_now(nc: NATS | None) -> None:
+    """Hand the publishes nats-py holds in its pending buffer to the socket now. nats-py leaves them to its flusher
+    task, woken by the first publish: on the loop's next iteration, behind every callback and request then ready (on
+    a busy service's loop, milliseconds before the batch even leaves). Written here, in order after all that was
+    pending (the flusher takes the buffer as a whole, as this does, and finds it empty after): as nats-py writes
+    inline itself when its flusher is gone. Only on a plain TCP connection that is up (a reconnecting client keeps
+    its buffer for the new connection; a websocket's writes are sent by its drain, left to the flusher)."""
+    if not isinstance(nc, NATS) or not nc.is_connected or not nc._pending:
+        return
+    transport = nc._transport
+    if not isinstance(transport, TcpTransport) or nc._flusher_task is None or nc._flusher_task.done():
+        return
+    transport.writelines(nc._pending)
+    nc._pending = []
+    nc._pending_data_size = 0
 
 
 def _outcome(ack: asyncio.Future[Any], timeout: float, timed_out: bool) -> BaseException | None:

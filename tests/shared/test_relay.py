@@ -670,3 +670,98 @@ async def test_rows_woken_for_while_a_batch_waits_for_its_answers_go_out_at_once
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
+
+
+class ReadAheadAnswers(HeldAnswers):
+    """`HeldAnswers` whose settle reads the next rows too, as the outbox's mark does (MARK_SENT_AND_NEXT), and
+    during which `committing` commits, after the settle's snapshot, with its wake-up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ahead: list[str] = []
+        self.committing: list[str] = []
+        self.relay: Relay[str, str] | None = None
+
+    async def pending(self, db: asyncpg.Connection, limit: int) -> list[str]:
+        if self.ahead:
+            rows, self.ahead = self.ahead, []
+            return rows
+        return await super().pending(db, limit)
+
+    async def settle(self, db: asyncpg.Connection, rows: Sequence[str], outcomes: Sequence[str]) -> int:
+        settled = await super().settle(db, rows, outcomes)
+        self.ahead, self.due = self.due, []  # the snapshot of the settle's read
+        if self.committing:
+            self.due, self.committing = self.committing, []
+            assert self.relay is not None and self.relay.wake()
+        return settled
+
+    def wait_seconds(self, poll_seconds: float) -> float:
+        return 0.0 if self.ahead else poll_seconds
+
+
+async def test_a_row_woken_for_during_a_settle_that_read_ahead_goes_out_without_waiting_for_more_answers(
+    database_url: str, relay_schema: str
+) -> None:
+    """A row that commits after the snapshot of a settle that read the next rows (and wakes the relay meanwhile) is
+    read once those rows are out, not left for the next batch's answers (or the poll) to find."""
+    outlet = ReadAheadAnswers()
+    relay = Relay(
+        name="overlapping",
+        outlet=outlet,
+        database_url=database_url,
+        schema=relay_schema,
+        channel="unused",
+        exclusive=True,
+        poll_seconds=30.0,  # no poll within the test: only wake-ups and answers move the relay
+        overlap=2,
+    )
+    outlet.relay = relay
+
+    async def put_out() -> None:
+        await asyncio.wait_for(outlet.put_out_event.wait(), PATIENCE_SECONDS)
+        outlet.put_out_event.clear()
+
+    running = asyncio.create_task(relay.run())
+    try:
+        outlet.due = ["a1"]
+        await put_out()
+        outlet.due = ["b1"]  # committed before the settle: read by it
+        outlet.committing = ["c1"]  # committed during the settle, after its snapshot
+        outlet.answer("a1")
+        await put_out()
+        await asyncio.sleep(0.05)
+        assert outlet.out == [["a1"], ["b1"], ["c1"]], (
+            "the rows read with the settle go out, and the row woken for during it right after them, b1 unanswered"
+        )
+        assert outlet.settled == [["a1"]]
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def test_a_batch_put_out_is_on_its_way_to_the_server_before_the_publisher_returns(
+    stream: tuple[nats.NATS, str], relay_schema: str
+) -> None:
+    """The publishes of a batch are written to the socket by `put_out` itself, not left in nats-py's buffer for its
+    flusher task to write on the loop's next iteration (behind whatever else a busy service's loop has ready)."""
+    nc, stream_name = stream
+    publisher = OrderedPublisher(lambda: nc, stream_name, trace.get_tracer("test"))
+    subject = f"events.{relay_schema}.test.happened.v1.gem.bieb"
+    publications = [
+        Publication(
+            subject=subject,
+            payload=b"{}",
+            msg_id=str(uuid.uuid4()),
+            headers={},
+            trace_context={},
+            span_name="publish",
+            span_attributes={},
+        )
+        for _ in range(3)
+    ]
+    put = await publisher.put_out(publications)
+    assert nc.pending_data_size == 0, "nothing of the batch waits in the client's buffer"
+    assert await publisher.outcomes(*put) == [None, None, None]
+    assert await stored_ids(nc, stream_name) == [publication.msg_id for publication in publications]

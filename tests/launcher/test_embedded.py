@@ -134,6 +134,18 @@ def running(pid: int) -> bool:
         return False
 
 
+def killed(server: EmbeddedPostgres) -> None:
+    """SIGKILL the server and wait for its workers: they notice and exit, and a new server refuses to start while
+    one still holds the shared memory."""
+    assert server._proc is not None
+    workers = children_of(server._proc.pid)
+    server._proc.kill()
+    server._proc.wait()
+    deadline = time.monotonic() + 60
+    while any(map(running, workers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_a_throwaway_postgres_skips_fsync_and_still_keeps_what_it_committed_when_killed(tmp_path: Path) -> None:
     """The tests' own servers (`durable=False`) never wait for the disk; `partnernet up`'s (the default) do. A commit
     is written before it is acknowledged all the same: the server SIGKILLed and started again still has it."""
@@ -161,14 +173,7 @@ def test_a_throwaway_postgres_skips_fsync_and_still_keeps_what_it_committed_when
     throwaway = EmbeddedPostgres(tmp_path / "throwaway", durable=False)
     with throwaway:
         assert asyncio.run(fsync_and_write(_asyncpg_dsn(throwaway.url))) == "off"
-        assert throwaway._proc is not None
-        workers = children_of(throwaway._proc.pid)
-        throwaway._proc.kill()  # no shutdown checkpoint: only what each commit wrote
-        throwaway._proc.wait()
-        # Its workers notice and exit; a new server refuses to start while one still holds the shared memory.
-        deadline = time.monotonic() + 60
-        while any(map(running, workers)) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        killed(throwaway)  # no shutdown checkpoint: only what each commit wrote
     with throwaway:
         assert asyncio.run(read(_asyncpg_dsn(throwaway.url))) == "kept"
 
@@ -203,12 +208,6 @@ def test_a_postgres_creates_wal_segments_without_zero_filling_them_and_recovers_
         setting, before, after = asyncio.run(write_in_a_new_segment(_asyncpg_dsn(server.url)))
         assert setting == "off"
         assert after != before  # the row went into a segment created after the switch
-        assert server._proc is not None
-        workers = children_of(server._proc.pid)
-        server._proc.kill()  # no shutdown checkpoint: recovery replays the new segment
-        server._proc.wait()
-        deadline = time.monotonic() + 60
-        while any(map(running, workers)) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        killed(server)  # no shutdown checkpoint: recovery replays the new segment
     with server:
         assert asyncio.run(read(_asyncpg_dsn(server.url))) == "kept"

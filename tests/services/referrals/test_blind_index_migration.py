@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,9 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.referrals.store.submission import SUBMISSION_CONTEXT
-from shared.db import create_engine, migrate
+from shared.db import migrate
+from tests.services.referrals.earlier_schema import MIGRATIONS, schema_before
 
-MIGRATIONS = Path(__file__).parents[3] / "services" / "referrals" / "migrations"
 BEFORE = "021_blind_index_one_row_per_referral.sql"
 
 # The lookup of migration 003's index, as store/duplicates.py made it before 021: per referral sharing a digest,
@@ -47,18 +46,8 @@ NEW_EXACT = "SELECT referral_id FROM referral_blind_keys WHERE municipality = :m
 @pytest.fixture
 async def migrated(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, str]]:
     """A schema of its own, migrated up to the migration before 021."""
-    earlier = tmp_path / "migrations"
-    earlier.mkdir()
-    for path in sorted(MIGRATIONS.glob("*.sql")):
-        if path.name < BEFORE:
-            shutil.copy(path, earlier / path.name)
-    schema = f"blind_migration_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(database_url, schema=schema, pool_size=2)
-    await migrate(engine, schema, earlier)
-    yield engine, schema
-    async with engine.begin() as conn:
-        await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await engine.dispose()
+    async with schema_before(database_url, tmp_path, BEFORE, "blind_migration") as migrated:
+        yield migrated
 
 
 def digest() -> bytes:

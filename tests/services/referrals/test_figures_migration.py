@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -17,9 +16,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import create_engine, migrate
+from shared.db import migrate
+from tests.services.referrals.earlier_schema import MIGRATIONS, schema_before
 
-MIGRATIONS = Path(__file__).parents[3] / "services" / "referrals" / "migrations"
 BEFORE = "020_figures_from_the_month_counters.sql"
 CELL = (
     "municipality, library, referring_partner_id, receiving_partner_id, status, overdue, was_overdue,"
@@ -33,18 +32,8 @@ AREAS = ("reading", "digital", "numeracy", "language")
 @pytest.fixture
 async def migrated(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, str]]:
     """A schema of its own, migrated up to the migration before 020."""
-    earlier = tmp_path / "migrations"
-    earlier.mkdir()
-    for path in sorted(MIGRATIONS.glob("*.sql")):
-        if path.name < BEFORE:
-            shutil.copy(path, earlier / path.name)
-    schema = f"figures_migration_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(database_url, schema=schema, pool_size=2)
-    await migrate(engine, schema, earlier)
-    yield engine, schema
-    async with engine.begin() as conn:
-        await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await engine.dispose()
+    async with schema_before(database_url, tmp_path, BEFORE, "figures_migration") as migrated:
+        yield migrated
 
 
 async def change_referrals(engine: AsyncEngine, rng: random.Random, count: int) -> None:

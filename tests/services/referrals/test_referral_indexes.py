@@ -5,7 +5,6 @@ test_query_plans.py)."""
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.referrals.store import referrals
-from shared.db import create_engine, migrate
+from shared.db import migrate
+from tests.services.referrals.earlier_schema import MIGRATIONS, schema_before
 
-MIGRATIONS = Path(__file__).parents[3] / "services" / "referrals" / "migrations"
 BEFORE = "022_no_library_status_index.sql"
 
 INDEXES = "SELECT indexname FROM pg_indexes WHERE schemaname = :schema AND tablename = 'referrals'"
@@ -30,18 +29,8 @@ BY_LIBRARY_AND_STATUS = (
 @pytest.fixture
 async def migrated(database_url: str, tmp_path: Path) -> AsyncIterator[tuple[AsyncEngine, str]]:
     """A schema of its own, migrated up to the migration before 022."""
-    earlier = tmp_path / "migrations"
-    earlier.mkdir()
-    for path in sorted(MIGRATIONS.glob("*.sql")):
-        if path.name < BEFORE:
-            shutil.copy(path, earlier / path.name)
-    schema = f"referral_indexes_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(database_url, schema=schema, pool_size=2)
-    await migrate(engine, schema, earlier)
-    yield engine, schema
-    async with engine.begin() as conn:
-        await conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await engine.dispose()
+    async with schema_before(database_url, tmp_path, BEFORE, "referral_indexes") as migrated:
+        yield migrated
 
 
 async def test_the_library_status_index_goes_and_the_rest_stay(migrated: tuple[AsyncEngine, str]) -> None:

@@ -286,20 +286,26 @@ class Platform:
                     if name not in ready:
                         ready.add(name)
                         self.progress(f"{name}: ready ({time.monotonic() - started:.1f}s)")
-                if response.status_code == 200 and self._other_gateways_healthy():
+                others = self._other_gateways_unhealthy() if response.status_code == 200 else None
+                if others == []:
                     return
-                last = response.text
+                # What the failure names: the first gateway's answer, or the other gateways' that are not healthy.
+                last = response.text if others is None else "; ".join(others)
             time.sleep(0.25)
         raise RuntimeError(f"the platform did not become healthy in {self.health_deadline:.0f}s: {last}")
 
-    def _other_gateways_healthy(self) -> bool:
+    def _other_gateways_unhealthy(self) -> list[str]:
+        """Each gateway after the first that does not answer /health with 200, with what it answered."""
+        unhealthy = []
         for url in self.gateway_urls[1:]:
             try:
-                if httpx.get(f"{url}/health", timeout=3).status_code != 200:
-                    return False
-            except httpx.HTTPError:
-                return False
-        return True
+                response = httpx.get(f"{url}/health", timeout=3)
+            except httpx.HTTPError as exc:
+                unhealthy.append(f"{url}: {exc!r}")
+            else:
+                if response.status_code != 200:
+                    unhealthy.append(f"{url}: {response.status_code} {response.text}")
+        return unhealthy
 
     def crashed(self) -> str | None:
         for name, process in self.processes.items():

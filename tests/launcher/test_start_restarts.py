@@ -60,3 +60,23 @@ def test_a_process_that_exits_twice_at_start_fails_the_start(tmp_path: Path, mon
     finally:
         for log in platform._log_files.values():
             log.close()
+
+
+def test_a_start_that_fails_on_another_gateway_names_it_and_what_it_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cluster's first gateway answers healthy while the second never does: the failed start says which gateway and
+    what it answered, not the first gateway's healthy answer."""
+    platform = Platform(data_dir=tmp_path / "data", port=1, environ={}, health_deadline=1)
+    platform.progress = lambda _line: None
+    second = "http://127.0.0.1:2"
+    platform.gateway_urls = [platform.base_url, second]
+
+    def health(url: str, **_: object) -> httpx.Response:
+        if url.startswith(second):
+            return httpx.Response(503, json={"status": "down"}, request=httpx.Request("GET", url))
+        return httpx.Response(200, json={"status": "up", "services": {}}, request=httpx.Request("GET", url))
+
+    monkeypatch.setattr("launcher.platform.httpx.get", health)
+    with pytest.raises(RuntimeError, match=r"http://127\.0\.0\.1:2: 503 .*down"):
+        platform.wait_until_healthy()

@@ -34,7 +34,7 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from sqlalchemy.dialects.postgresql import UUID
 
 from shared.contracts import EVENT_TYPE_PREFIX, Envelope, EventData, decode_data
-from shared.db import driver_sql, kernel_metadata
+from shared.db import DirectConnection, driver_sql, kernel_metadata
 from shared.messaging import DEAD_LETTER_STREAM, event_stream_name, while_jetstream_settles
 from shared.puller import Puller
 from shared.rpc.envelope import caller_context
@@ -355,6 +355,28 @@ class EventConsumer(Generic[E]):
 async def first_time(tx: Transaction, consumer: str, ids: Sequence[UUID_]) -> set[UUID_]:
     """Which of `ids` the consumer has not handled before, now recorded in the transaction's inbox."""
     return {row[0] for row in await driver_sql(tx.session, FIRST_TIME, consumer, list(ids))}
+
+
+async def apply_referral_rows(
+    work: UnitOfWork,
+    consumer: str,
+    event_ids: list[UUID_],
+    rows: list[dict[str, Any]],
+    *,
+    once: Callable[[DirectConnection, str, list[UUID_], list[dict[str, Any]]], Awaitable[None]],
+    in_rounds: Callable[[Any, list[dict[str, Any]]], Awaitable[None]],
+) -> None:
+    """A batch of a projection's rows (each with its referral's `id` and its event's `event_id`): when the batch names
+    each referral once, `once` writes it with its inbox rows in one statement, in autocommit (no BEGIN, inbox and
+    COMMIT round trips, no session: issue 17's ninth round); when it names a referral twice, `in_rounds` applies the
+    new events' rows in a transaction with their inbox rows, as one statement per event would have left them."""
+    if len({row["id"] for row in rows}) == len(rows):
+        async with work.direct_statements() as connection:
+            await once(connection, consumer, event_ids, rows)
+        return
+    async with work.transaction() as tx:
+        new = await first_time(tx, consumer, event_ids)
+        await in_rounds(tx.session, [row for row in rows if row["event_id"] in new])
 
 
 def _delivered(msg: Msg) -> int:

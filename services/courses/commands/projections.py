@@ -9,7 +9,7 @@ import msgspec
 from opentelemetry.trace import Span
 
 from services.courses.store import enrolment as enrolment_store
-from shared.consumer import first_time
+from shared.consumer import apply_referral_rows
 from shared.contracts import Envelope, short_type
 from shared.contracts.referrals.api.referrals import ReferralStatus
 from shared.contracts.referrals.events import ReferralParties
@@ -39,18 +39,17 @@ async def referrals_moved(work: UnitOfWork, consumer: str, events: Sequence[tupl
     shared/consumer.py StatementHandler): each referral known with its municipality, its participant and its
     parties (its library and partners), who alone enrol it, and whether it can take an enrolment now (its status).
 
-    A batch that names each referral once is one statement with its inbox rows, in autocommit: no BEGIN, inbox and
-    COMMIT round trips, no session (issue 17's ninth round). One that names a referral twice applies its events in
-    rounds, in a transaction with the inbox rows, as one statement per event would have left them."""
+    One statement with its inbox rows when the batch names each referral once, else in rounds
+    (shared/consumer.py apply_referral_rows)."""
     event_ids = [envelope.id for envelope, _ in events]
-    rows = _known_referrals(events)
-    if len({row["id"] for row in rows}) == len(rows):
-        async with work.direct_statements() as connection:
-            await enrolment_store.keep_known_referrals_once(connection, consumer, event_ids, rows)
-        return
-    async with work.transaction() as tx:
-        new = await first_time(tx, consumer, event_ids)
-        await enrolment_store.keep_known_referrals(tx.session, [row for row in rows if row["event_id"] in new])
+    await apply_referral_rows(
+        work,
+        consumer,
+        event_ids,
+        _known_referrals(events),
+        once=enrolment_store.keep_known_referrals_once,
+        in_rounds=enrolment_store.keep_known_referrals,
+    )
 
 
 def _known_referrals(events: Sequence[tuple[Envelope, Span]]) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from opentelemetry.trace import Span
 
 from services.volunteers.domain import buddies
 from services.volunteers.store import referrals
-from shared.consumer import first_time
+from shared.consumer import apply_referral_rows
 from shared.contracts import Envelope
 from shared.contracts.referrals.events import ReferralParties
 from shared.unit_of_work import UnitOfWork
@@ -21,18 +21,12 @@ async def remember_referrals(work: UnitOfWork, consumer: str, events: Sequence[t
     """Any referral event (types added later too), a batch at a time in stream order, as a statement handler
     (shared/consumer.py StatementHandler): the referral is known, and its state follows the newest event.
 
-    A batch that names each referral once is one statement with its inbox rows, in autocommit: no BEGIN, inbox and
-    COMMIT round trips, no session (issue 17's ninth round). One that names a referral twice applies its events in
-    rounds, in a transaction with the inbox rows, as one statement per event would have left them."""
+    One statement with its inbox rows when the batch names each referral once, else in rounds
+    (shared/consumer.py apply_referral_rows)."""
     event_ids = [envelope.id for envelope, _ in events]
-    rows = _known_referrals(events)
-    if len({row["id"] for row in rows}) == len(rows):
-        async with work.direct_statements() as connection:
-            await referrals.remember_once(connection, consumer, event_ids, rows)
-        return
-    async with work.transaction() as tx:
-        new = await first_time(tx, consumer, event_ids)
-        await referrals.remember(tx.session, [row for row in rows if row["event_id"] in new])
+    await apply_referral_rows(
+        work, consumer, event_ids, _known_referrals(events), once=referrals.remember_once, in_rounds=referrals.remember
+    )
 
 
 def _known_referrals(events: Sequence[tuple[Envelope, Span]]) -> list[dict[str, Any]]:

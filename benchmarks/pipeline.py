@@ -51,6 +51,7 @@ class FeedWatcher:
         self._start_after = 0
         self._nc: nats.NATS | None = None
         self._published = asyncio.Event()  # an entry of the partner's came on NATS: entries have committed
+        self._arrived: set[str] = set()  # referrals whose entry came on NATS since the last read, not yet seen in it
 
     async def start(self) -> None:
         if self.target.database_dsn:
@@ -78,6 +79,8 @@ class FeedWatcher:
                 referral_id = json.loads(msg.data)["data"].get("referral_id")
                 if referral_id:
                     self.on_nats_feed.setdefault(referral_id, time.monotonic())
+                    if referral_id not in self.in_feed:
+                        self._arrived.add(referral_id)
                 self._published.set()
 
             await self._nc.subscribe(f"feeds.{self.tenant.partner_id}", cb=on_feed)
@@ -90,19 +93,37 @@ class FeedWatcher:
             await self._poll_gateway()
 
     async def _poll_database(self) -> None:
+        """Read the partner's entries past the cursor each time entries came on NATS. An entry that came on NATS
+        before a read (so it had committed) and was not found past the cursor committed below it (out of position
+        order): the next read looks for it by its referral, a window behind the cursor. When nothing came for
+        `poll_seconds` (or there is no NATS), a read looks back over that window whole. (Every read looked back over
+        the whole window before: ~1,000 rows a read, 100 reads a second at half the pipeline's maximum, 13% of a core
+        in PostgreSQL and more in this process, taken from the platform on the same 2 cores while it was measured.)"""
         assert self._db is not None
         conn = self._db
+        partner = uuid.UUID(self.tenant.partner_id)
         cursor = self._start_after  # the highest position seen, as a partner's `after` would be
-        query = (
-            "SELECT position, data->>'referral_id' FROM partners.feed_entries"
-            " WHERE partner_id = $1 AND position > $2 ORDER BY position"
+        read = (
+            "SELECT position, data->>'referral_id' FROM partners.feed_entries WHERE partner_id = $1 AND position > $2"
         )
+        read_with_late = (
+            f"{read} UNION ALL SELECT position, data->>'referral_id' FROM partners.feed_entries WHERE partner_id = $1"
+            " AND position > $3 AND position <= $2 AND data->>'referral_id' = ANY($4::text[])"
+        )
+        overdue: set[str] = set()  # came on NATS before the last read, and that read did not find them
+        look_back = True
         committed = self._published
         try:
             while True:
                 committed.clear()
-                # Look back a window behind the cursor, so entries that commit out of position order are seen too.
-                rows = await conn.fetch(query, uuid.UUID(self.tenant.partner_id), max(0, cursor - FEED_LOOKBACK))
+                arrived, self._arrived = self._arrived, set()
+                window = max(self._start_after, cursor - FEED_LOOKBACK)  # nothing from before the phase
+                if look_back:
+                    rows = await conn.fetch(read, partner, window)
+                elif overdue:
+                    rows = await conn.fetch(read_with_late, partner, cursor, window, list(overdue))
+                else:
+                    rows = await conn.fetch(read, partner, cursor)
                 now = time.monotonic()
                 highest = cursor
                 for position, referral_id in rows:
@@ -112,8 +133,12 @@ class FeedWatcher:
                             self.skipped_by_cursor.add(referral_id)
                     highest = max(highest, position)
                 cursor = highest
-                with contextlib.suppress(TimeoutError):
+                overdue = {referral_id for referral_id in arrived | overdue if referral_id not in self.in_feed}
+                look_back = False
+                try:
                     await asyncio.wait_for(committed.wait(), self.poll_seconds)
+                except TimeoutError:
+                    look_back = True
         finally:
             await conn.close()
 

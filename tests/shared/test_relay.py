@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from shared.contracts import Envelope
 from shared.db import create_engine, migrate
-from shared.outbox import outbox_relay
+from shared.outbox import MARK_SENT_AND_NEXT, UNSENT, outbox_relay
 from shared.relay import OrderedPublisher, Publication, Relay, _outcome, acknowledged_prefix, plain_dsn
 from tests.fixtures.platform import telemetry_for
 from tests.waiting import PATIENCE_SECONDS
@@ -335,6 +335,56 @@ async def test_the_outbox_relay_marks_without_waiting_for_the_flush_and_a_durabl
             assert await db.fetchval("SHOW synchronous_commit") == expected
         finally:
             await db.close()
+
+
+async def test_the_relay_s_reads_and_marks_go_by_their_indexes_though_planned_on_an_empty_outbox(
+    database_url: str, relay_schema: str, stream: tuple[nats.NATS, str]
+) -> None:
+    """The relay prepares its statements once a connection and PostgreSQL keeps a generic plan made from the
+    statistics of the moment: planned beside an empty outbox, a plain connection's read and mark scan the whole table
+    once it has grown; the relay's connection (shared/relay.py RELAY_PLANS) keeps them on their indexes."""
+    nc, _ = stream
+    relay = outbox_relay(
+        service=relay_schema,
+        database_url=database_url,
+        broker=FakeBroker(nc),  # type: ignore[arg-type]
+        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
+    )
+    statements = {
+        "unsent": (UNSENT, "256, '{}'"),
+        "mark": (MARK_SENT_AND_NEXT, "'{5,6}', ARRAY[now(), now()], 256, '{}'"),
+    }
+    owner = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": relay_schema})
+    connections = {
+        "plain": await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": relay_schema}),
+        "relay": await relay.connect(),
+    }
+    try:
+        await owner.execute("ANALYZE outbox")  # the statistics of an empty table
+        for db in connections.values():
+            await db.execute("SET plan_cache_mode = force_generic_plan")  # what five runs would settle on
+            for name, (sql, arguments) in statements.items():
+                await db.execute(f"PREPARE {name} AS {sql}")
+                await db.fetch(f"EXPLAIN EXECUTE {name}({arguments})")  # planned now, while the outbox is empty
+        await owner.execute(
+            "INSERT INTO outbox (event_id, subject, event_type, payload, sent_at)"
+            " SELECT gen_random_uuid(), 'events.x', 'x', repeat('x', 900)::bytea, now() FROM generate_series(1, 3000)"
+        )
+        plans = {
+            (kind, name): "\n".join(row[0] for row in await db.fetch(f"EXPLAIN EXECUTE {name}({arguments})"))
+            for kind, db in connections.items()
+            for name, (_, arguments) in statements.items()
+        }
+    finally:
+        for db in (owner, *connections.values()):
+            await db.close()
+    # The hazard is real where the settings are not: the plain connection's cached plans scan the whole outbox.
+    assert "Seq Scan on outbox" in plans["plain", "unsent"], plans["plain", "unsent"]
+    assert "Seq Scan on outbox" in plans["plain", "mark"], plans["plain", "mark"]
+    for name in statements:
+        plan = plans["relay", name]
+        assert "Seq Scan" not in plan and "Hash Join" not in plan, plan
+        assert "Index" in plan, plan
 
 
 async def test_a_batch_acknowledged_whole_is_marked_and_the_next_batch_read_in_one_statement(

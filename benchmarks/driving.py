@@ -4,7 +4,9 @@ and write paths (the generator runs in a process of its own)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import random
 import subprocess
 import sys
 import time
@@ -160,6 +162,9 @@ def write_spec(
     rate: float | None = None,
     warmup: float = 0.0,
 ) -> Spec:
+    """Submissions of new people: numbered on from every submission this process had generated before
+    (`Spec.first_number`), from a random start, so a benchmark run against a platform that ran one before (`--url`)
+    submits new people too."""
     return http_spec(
         target.base_url,
         "/api/v1/referrals",
@@ -171,7 +176,20 @@ def write_spec(
         warmup=warmup,
         rate=rate,
         capture="id",
+        first_number=next_people(),
     )
+
+
+# Each write phase's people start this far after the last phase's (`write_spec`): no phase reaches the next one's
+# numbers (one at its maximum submits a few thousand), and their birth dates (the number's day among 25,000,
+# `Spec.request_bytes`) start 5,000 days apart, so even their blind index features (name parts with the birth date)
+# meet no earlier phase's people in the next four phases.
+_PEOPLE_PER_PHASE = 1_005_000
+_phases = itertools.count(random.randrange(1_000))
+
+
+def next_people() -> int:
+    return next(_phases) * _PEOPLE_PER_PHASE
 
 
 def answered(result: dict[str, Any]) -> int:

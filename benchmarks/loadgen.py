@@ -35,6 +35,10 @@ class Spec:
     rate: float | None = None  # requests/s over all connections; None: as fast as answers come
     capture: str | None = None  # a JSON field of 2xx bodies to report with the time the response ended
     max_requests: int | None = None
+    # The first request's number (`%N%`, `%D%`): each phase numbers its people on from the last one's, so a later
+    # phase submits new people, not the earlier phase's again (each would be an exact duplicate, and every submission
+    # of the phase then found a candidate and wrote a warning: another workload than the phase before measured).
+    first_number: int = 0
 
     def request_bytes(self, number: int | None = None) -> bytes:
         """The request; a body with `%N%` or `%D%` gets this request's number (or a date made from it), so
@@ -159,7 +163,7 @@ async def run(spec: Spec) -> dict[str, Any]:
                 return
             sent += 1
             try:
-                status, body = await conn.request(spec.request_bytes(sent) if varies else payload)
+                status, body = await conn.request(spec.request_bytes(spec.first_number + sent) if varies else payload)
             except ConnectionError:
                 statuses["closed"] = statuses.get("closed", 0) + 1
                 return

@@ -361,8 +361,10 @@ async def test_the_relay_s_reads_and_marks_go_by_their_indexes_though_planned_on
     }
     try:
         await owner.execute("ANALYZE outbox")  # the statistics of an empty table
+        # The relay keeps its generic plans (no planning a statement again each time it runs).
+        assert await connections["relay"].fetchval("SHOW plan_cache_mode") == "force_generic_plan"
         for db in connections.values():
-            await db.execute("SET plan_cache_mode = force_generic_plan")  # what five runs would settle on
+            await db.execute("SET plan_cache_mode = force_generic_plan")  # the plain one's, as five runs may settle
             for name, (sql, arguments) in statements.items():
                 await db.execute(f"PREPARE {name} AS {sql}")
                 await db.fetch(f"EXPLAIN EXECUTE {name}({arguments})")  # planned now, while the outbox is empty

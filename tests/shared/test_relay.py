@@ -36,6 +36,18 @@ class FakeBroker:
         self.connection = connection
 
 
+def the_schema_s_outbox_relay(
+    database_url: str, schema: str, nc: nats.NATS
+) -> Relay[asyncpg.Record, BaseException | None]:
+    """The schema's outbox relay, as a service makes it (shared/outbox.py `outbox_relay`), on the test's connection."""
+    return outbox_relay(
+        service=schema,
+        database_url=database_url,
+        broker=FakeBroker(nc),  # type: ignore[arg-type]
+        telemetry=telemetry_for(schema, InMemorySpanExporter()),
+    )
+
+
 @pytest.fixture
 async def relay_schema(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
     """A service schema of its own (the kernel's outbox, with its NOTIFY trigger) for one test."""
@@ -244,12 +256,7 @@ async def test_a_failed_publish_in_the_middle_of_a_batch_lets_no_later_event_ove
     # The fifth event's subject is in no stream: JetStream refuses it, as it would a message it cannot store.
     subjects = [good] * 4 + [f"nowhere.{relay_schema}"] + [good] * 5
     ids = await write_events(database_url, relay_schema, subjects)
-    relay = outbox_relay(
-        service=relay_schema,
-        database_url=database_url,
-        broker=FakeBroker(nc),  # type: ignore[arg-type]
-        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
-    )
+    relay = the_schema_s_outbox_relay(database_url, relay_schema, nc)
     relay.outlet.publisher.timeout = 2.0  # type: ignore[attr-defined]
     db = await relay.connect()
     try:
@@ -292,12 +299,7 @@ async def test_a_batch_sent_again_after_lost_acks_is_stored_once(
     nc, stream_name = stream
     good = f"events.{relay_schema}.test.happened.v1.gem.bieb"
     ids = await write_events(database_url, relay_schema, [good] * 6)
-    relay = outbox_relay(
-        service=relay_schema,
-        database_url=database_url,
-        broker=FakeBroker(nc),  # type: ignore[arg-type]
-        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
-    )
+    relay = the_schema_s_outbox_relay(database_url, relay_schema, nc)
     db = await relay.connect()
     try:
         rows = await relay.outlet.pending(db, 3)
@@ -315,12 +317,7 @@ async def test_the_outbox_relay_marks_without_waiting_for_the_flush_and_a_durabl
     need not wait for their WAL flush; a relay whose receiver does not de-duplicate (webhooks, mail) keeps the
     default and waits for it."""
     nc, _ = stream
-    relay = outbox_relay(
-        service=relay_schema,
-        database_url=database_url,
-        broker=FakeBroker(nc),  # type: ignore[arg-type]
-        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
-    )
+    relay = the_schema_s_outbox_relay(database_url, relay_schema, nc)
     durable = Relay(
         name="durable",
         outlet=relay.outlet,
@@ -344,12 +341,7 @@ async def test_the_relay_s_reads_and_marks_go_by_their_indexes_though_planned_on
     statistics of the moment: planned beside an empty outbox, a plain connection's read and mark scan the whole table
     once it has grown; the relay's connection (shared/relay.py RELAY_PLANS) keeps them on their indexes."""
     nc, _ = stream
-    relay = outbox_relay(
-        service=relay_schema,
-        database_url=database_url,
-        broker=FakeBroker(nc),  # type: ignore[arg-type]
-        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
-    )
+    relay = the_schema_s_outbox_relay(database_url, relay_schema, nc)
     statements = {
         "unsent": (UNSENT, "256, '{}'"),
         "mark": (MARK_SENT_AND_NEXT, "'{5,6}', ARRAY[now(), now()], 256, '{}'"),
@@ -396,12 +388,7 @@ async def test_a_batch_acknowledged_whole_is_marked_and_the_next_batch_read_in_o
     read), a row with a lower position whose transaction commits after a higher one was sent among them."""
     nc, stream_name = stream
     good = f"events.{relay_schema}.test.happened.v1.gem.bieb"
-    relay = outbox_relay(
-        service=relay_schema,
-        database_url=database_url,
-        broker=FakeBroker(nc),  # type: ignore[arg-type]
-        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
-    )
+    relay = the_schema_s_outbox_relay(database_url, relay_schema, nc)
     outlet = relay.outlet
     writer = await asyncpg.connect(plain_dsn(database_url), server_settings={"search_path": relay_schema})
     db = await relay.connect()
@@ -485,12 +472,7 @@ async def test_a_mark_that_reaches_the_server_late_records_when_the_acks_came(
     nc, _ = stream
     good = f"events.{relay_schema}.test.happened.v1.gem.bieb"
     await write_events(database_url, relay_schema, [good] * 2)
-    relay = outbox_relay(
-        service=relay_schema,
-        database_url=database_url,
-        broker=FakeBroker(nc),  # type: ignore[arg-type]
-        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
-    )
+    relay = the_schema_s_outbox_relay(database_url, relay_schema, nc)
     server = urlsplit(relay.dsn)
     assert server.hostname is not None and server.port is not None
     async with DelayingProxy(server.hostname, server.port) as proxy:
@@ -598,12 +580,7 @@ async def test_a_batch_put_out_behind_one_that_fails_is_refused_and_nothing_over
     nc, stream_name = stream
     good = f"events.{relay_schema}.test.happened.v1.gem.bieb"
     first = await write_events(database_url, relay_schema, [good, f"nowhere.{relay_schema}", good])
-    relay = outbox_relay(
-        service=relay_schema,
-        database_url=database_url,
-        broker=FakeBroker(nc),  # type: ignore[arg-type]
-        telemetry=telemetry_for(relay_schema, InMemorySpanExporter()),
-    )
+    relay = the_schema_s_outbox_relay(database_url, relay_schema, nc)
     outlet = relay.outlet
     relay.outlet.publisher.timeout = 2.0  # type: ignore[attr-defined]
     db = await relay.connect()

@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import nats
+import nats.js.errors
 
 from gateway.idempotency import BUCKET
 from shared.messaging import STREAMS
@@ -32,7 +33,17 @@ async def test_every_stream_and_the_idempotency_bucket_follow_the_replica_settin
         nc = await nats.connect(cluster.url)
         try:
             kv = await nc.jetstream().create_key_value(bucket=BUCKET, history=1, replicas=1)
-            await kv.put("kept", b"an entry made before")
+
+            async def kept_put() -> bool:
+                # A stream just made on one node may not answer a publish through another at once (its subjects'
+                # interest reaches the rest of the cluster a moment later: "no responders").
+                try:
+                    await kv.put("kept", b"an entry made before")
+                except nats.js.errors.NoStreamResponseError:
+                    return False
+                return True
+
+            await eventually(kept_put, timeout=30, what="the new bucket taking its first entry")
         finally:
             await nc.close()
         settings = fault_settings(cluster.url, database_url, tmp_path / "data", stream_replicas=3)

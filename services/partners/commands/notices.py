@@ -35,7 +35,7 @@ from shared.contracts.partners.api.notices import (
     SetNoticePreferences,
 )
 from shared.contracts.partners.events import PartnershipEnded, PartnershipReviewRequested
-from shared.db import DirectConnection
+from shared.db import DirectConnection, Prepared
 from shared.errors import Conflict
 from shared.ids import new_id
 from shared.relay import RELAYS_WOKEN, Relay, woken_channels
@@ -118,24 +118,8 @@ async def write_referral_notices(
 
 async def _recipients_of(connection: DirectConnection, notice: rules.Notice) -> list[dict[str, str]]:
     """`_recipients` on a direct connection."""
-    audience = notice.audience
-    if audience.coordinators:
-        found = await connection.fetch(
-            notice_store.COORDINATOR_RECIPIENTS_DIRECT,
-            municipality=audience.municipality,
-            kind=notice.kind.value,
-            partner_id=audience.partner_id,
-        )
-    elif audience.partner_id is not None:
-        roles = [role.value for role in rules.CONTACT_ROLES.get(notice.kind, ())]
-        found = await connection.fetch(
-            notice_store.PARTNER_RECIPIENTS_DIRECT, partner_id=audience.partner_id, kind=notice.kind.value, roles=roles
-        )
-    else:
-        found = await connection.fetch(
-            notice_store.LIBRARY_RECIPIENTS_DIRECT, library=audience.library, kind=notice.kind.value
-        )
-    return [{"email": row.email, "language": row.language} for row in found]
+    statement, values = _recipients_statement(notice)
+    return [{"email": row.email, "language": row.language} for row in await connection.fetch(statement, **values)]
 
 
 async def on_review_requested(
@@ -193,16 +177,21 @@ async def stage_notice(
 
 
 async def _recipients(db: asyncpg.Connection, notice: rules.Notice) -> list[asyncpg.Record]:
-    """Who gets the notice's kind for its audience: (email, language) rows."""
-    audience = notice.audience
+    """Who gets the notice's kind for its audience: (email, language) rows, on the caller's connection."""
+    statement, values = _recipients_statement(notice)
+    return await db.fetch(statement.sql, *statement.arguments(values))
+
+
+def _recipients_statement(notice: rules.Notice) -> tuple[Prepared, dict[str, Any]]:
+    """The statement that finds who gets the notice's kind for its audience, and its values."""
+    audience, kind = notice.audience, notice.kind.value
     if audience.coordinators:
-        return await db.fetch(
-            notice_store.COORDINATOR_RECIPIENTS, audience.municipality, notice.kind.value, audience.partner_id
-        )
+        values = {"municipality": audience.municipality, "kind": kind, "partner_id": audience.partner_id}
+        return notice_store.COORDINATOR_RECIPIENTS, values
     if audience.partner_id is not None:
         roles = [role.value for role in rules.CONTACT_ROLES.get(notice.kind, ())]
-        return await db.fetch(notice_store.PARTNER_RECIPIENTS, audience.partner_id, notice.kind.value, roles)
-    return await db.fetch(notice_store.LIBRARY_RECIPIENTS, audience.library, notice.kind.value)
+        return notice_store.PARTNER_RECIPIENTS, {"partner_id": audience.partner_id, "kind": kind, "roles": roles}
+    return notice_store.LIBRARY_RECIPIENTS, {"library": audience.library, "kind": kind}
 
 
 def _messages(

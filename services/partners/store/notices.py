@@ -54,44 +54,61 @@ mail_outbox = sa.Table(
 
 # Who gets a notice for a library: its staff who chose the kind, then its general address (as a partner's), unless
 # a member of its staff chose for that address: their choice stands. So a library is told before anyone chose.
-LIBRARY_RECIPIENTS = """
+LIBRARY_RECIPIENTS = Prepared(
+    "SELECT library recipients",
+    sa.text(
+        """
 WITH chosen AS (
-    SELECT lower(email) AS email, language, kinds ? $2 AS wanted FROM notice_preferences
-    WHERE role = 'staff' AND library = $1
+    SELECT lower(email) AS email, language, kinds ? :kind AS wanted FROM notice_preferences
+    WHERE role = 'staff' AND library = :library
 ), named AS (
-    SELECT lower(l.email) AS email FROM libraries l WHERE l.slug = $1 AND l.email IS NOT NULL
+    SELECT lower(l.email) AS email FROM libraries l WHERE l.slug = :library AND l.email IS NOT NULL
 )
 SELECT email, language FROM chosen WHERE wanted
 UNION
 SELECT email, 'nl' FROM named WHERE email NOT IN (SELECT email FROM chosen)
 ORDER BY email
 """
+    ),
+)
 # Who gets a notice for a partner: its people who chose the kind, then its contacts named for it (its general
 # address as a primary contact), unless a person of the partner chose for that address: their choice stands.
-PARTNER_RECIPIENTS = """
+PARTNER_RECIPIENTS = Prepared(
+    "SELECT partner recipients",
+    sa.text(
+        """
 WITH chosen AS (
-    SELECT lower(email) AS email, language, kinds ? $2 AS wanted FROM notice_preferences
-    WHERE role = 'partner' AND partner_id = $1
+    SELECT lower(email) AS email, language, kinds ? :kind AS wanted FROM notice_preferences
+    WHERE role = 'partner' AND partner_id = CAST(:partner_id AS uuid)
 ), named AS (
     SELECT lower(c.value->>'email') AS email FROM partners p, jsonb_array_elements(p.contacts) c
-    WHERE p.id = $1 AND p.status <> 'ended' AND c.value->>'email' IS NOT NULL AND c.value->'roles' ?| $3::text[]
+    WHERE p.id = CAST(:partner_id AS uuid) AND p.status <> 'ended' AND c.value->>'email' IS NOT NULL
+        AND c.value->'roles' ?| CAST(:roles AS text[])
     UNION ALL
-    SELECT lower(p.email) FROM partners p WHERE p.id = $1 AND p.status <> 'ended' AND p.email IS NOT NULL
-        AND 'primary' = ANY($3::text[])
+    SELECT lower(p.email) FROM partners p WHERE p.id = CAST(:partner_id AS uuid) AND p.status <> 'ended'
+        AND p.email IS NOT NULL AND 'primary' = ANY(CAST(:roles AS text[]))
 )
 SELECT email, language FROM chosen WHERE wanted
 UNION
 SELECT email, 'nl' FROM named WHERE email NOT IN (SELECT email FROM chosen)
 ORDER BY email
 """
+    ),
+)
 # Who gets a notice for a municipality: its coordinators who chose the kind (a municipality has no general address).
-# $1 the municipality, or NULL for that of the partner $3.
-COORDINATOR_RECIPIENTS = """
+# `municipality`, or NULL for that of the partner `partner_id`.
+COORDINATOR_RECIPIENTS = Prepared(
+    "SELECT coordinator recipients",
+    sa.text(
+        """
 SELECT DISTINCT lower(email) AS email, language FROM notice_preferences
-WHERE role = 'coordinator' AND kinds ? $2
-    AND municipality = coalesce($1, (SELECT p.municipality FROM partners p WHERE p.id = $3))
+WHERE role = 'coordinator' AND kinds ? :kind
+    AND municipality = coalesce(CAST(:municipality AS text),
+        (SELECT p.municipality FROM partners p WHERE p.id = CAST(:partner_id AS uuid)))
 ORDER BY email
 """
+    ),
+)
 # The trace context as JSON text: the service's pool and the relays' connections encode jsonb differently.
 MAIL_STAGED = """
 INSERT INTO mail_outbox (id, kind, cause, recipient, library, partner_id, subject, body, language, trace_context,
@@ -101,27 +118,9 @@ ON CONFLICT (cause, recipient) DO NOTHING
 """
 
 # --- the notices of referral events, a consumer's batch as a statement handler (shared/consumer.py): the recipients
-# read on a direct connection, then the batch's inbox rows and messages in one statement in autocommit.
+# read on a direct connection (the statements above), then the batch's inbox rows and messages in one statement in
+# autocommit.
 
-LIBRARY_RECIPIENTS_DIRECT = Prepared(
-    "SELECT library recipients", sa.text(LIBRARY_RECIPIENTS.replace("$1", ":library").replace("$2", ":kind"))
-)
-PARTNER_RECIPIENTS_DIRECT = Prepared(
-    "SELECT partner recipients",
-    sa.text(
-        PARTNER_RECIPIENTS.replace("$3::text[]", "CAST(:roles AS text[])")
-        .replace("$1", "CAST(:partner_id AS uuid)")
-        .replace("$2", ":kind")
-    ),
-)
-COORDINATOR_RECIPIENTS_DIRECT = Prepared(
-    "SELECT coordinator recipients",
-    sa.text(
-        COORDINATOR_RECIPIENTS.replace("$1", "CAST(:municipality AS text)")
-        .replace("$2", ":kind")
-        .replace("$3", "CAST(:partner_id AS uuid)")
-    ),
-)
 # The batch's inbox rows (`first_time`) and the messages of the events not handled before (each row names its
 # event), and the setting that says which relays the writer wakes itself (as the feed's WRITE_FEED_BATCH). How many
 # messages were written.

@@ -13,35 +13,13 @@ from services.referrals.store import metadata
 from shared.db import Prepared
 
 
-def _cell_columns() -> list[sa.Column[Any]]:
-    """What a referral is counted by: its parties, status and flags (migration 011)."""
+def _parties() -> list[sa.Column[Any]]:
+    """The parties a figure belongs to, in every read model of the figures (migration 011)."""
     return [
         sa.Column("municipality", sa.Text, nullable=False),
         sa.Column("library", sa.Text, nullable=False),
         sa.Column("referring_partner_id", PgUUID(as_uuid=True)),
         sa.Column("receiving_partner_id", PgUUID(as_uuid=True)),
-        sa.Column("status", sa.Text, nullable=False),
-        sa.Column("overdue", sa.Boolean, nullable=False),
-        sa.Column("was_overdue", sa.Boolean, nullable=False),
-        sa.Column("course_finished", sa.Boolean, nullable=False),
-        sa.Column("moved_to_work", sa.Boolean, nullable=False),
-        sa.Column("further_education", sa.Boolean, nullable=False),
-        sa.Column("anonymised", sa.Boolean, nullable=False),
-        sa.Column("shard", sa.SmallInteger, nullable=False),
-        sa.Column("count", sa.BigInteger, nullable=False),
-    ]
-
-
-def _need_columns() -> list[sa.Column[Any]]:
-    """What a referral's need is counted by: its parties and the need's area (migration 011)."""
-    return [
-        sa.Column("municipality", sa.Text, nullable=False),
-        sa.Column("library", sa.Text, nullable=False),
-        sa.Column("referring_partner_id", PgUUID(as_uuid=True)),
-        sa.Column("receiving_partner_id", PgUUID(as_uuid=True)),
-        sa.Column("area", sa.Text),
-        sa.Column("shard", sa.SmallInteger, nullable=False),
-        sa.Column("count", sa.BigInteger, nullable=False),
     ]
 
 
@@ -49,10 +27,7 @@ referral_intakes = sa.Table(
     "referral_intakes",
     metadata,
     sa.Column("referral_id", PgUUID(as_uuid=True), sa.ForeignKey("referrals.id"), primary_key=True),
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("library", sa.Text, nullable=False),
-    sa.Column("referring_partner_id", PgUUID(as_uuid=True)),
-    sa.Column("receiving_partner_id", PgUUID(as_uuid=True)),
+    *_parties(),
     sa.Column("hours", sa.Double, nullable=False),
     sa.Index("referral_intakes_by_municipality", "municipality", "library"),
     sa.Index("referral_intakes_by_library", "library"),
@@ -61,16 +36,20 @@ referral_intakes = sa.Table(
 )
 
 
-def _month_table(name: str, columns: list[sa.Column[Any]]) -> sa.Table:
-    """Migration 013's counters per month of submission: the month, then what is counted. Since migration 020 the
-    only counters: the all-time figures are their sum over every month."""
-    parties = ("municipality", "library", "referring_partner_id", "receiving_partner_id")
+def _month_table(name: str, *counted_by: sa.Column[Any]) -> sa.Table:
+    """Migration 013's counters per month of submission: the month, the parties, what else is counted by, and the
+    count (on one of several shards). Since migration 020 the only counters: the all-time figures are their sum over
+    every month."""
+    parties = _parties()
     return sa.Table(
         name,
         metadata,
         sa.Column("month", sa.Date, nullable=False),
-        *columns,
-        *(sa.Index(f"{name}_by_{party.removesuffix('_partner_id')}", party, "month") for party in parties),
+        *parties,
+        *counted_by,
+        sa.Column("shard", sa.SmallInteger, nullable=False),
+        sa.Column("count", sa.BigInteger, nullable=False),
+        *(sa.Index(f"{name}_by_{party.name.removesuffix('_partner_id')}", party.name, "month") for party in parties),
     )
 
 
@@ -79,10 +58,7 @@ def _month_table(name: str, columns: list[sa.Column[Any]]) -> sa.Table:
 referral_intake_hours = sa.Table(
     "referral_intake_hours",
     metadata,
-    sa.Column("municipality", sa.Text, nullable=False),
-    sa.Column("library", sa.Text, nullable=False),
-    sa.Column("referring_partner_id", PgUUID(as_uuid=True)),
-    sa.Column("receiving_partner_id", PgUUID(as_uuid=True)),
+    *_parties(),
     sa.Column("bucket", sa.Integer, nullable=False),
     sa.Column("shard", sa.SmallInteger, nullable=False),
     sa.Column("count", sa.BigInteger, nullable=False),
@@ -93,8 +69,18 @@ referral_intake_hours = sa.Table(
 # How wide a bucket is: its hours h have floor(ln(1 + h) / ln(BUCKET_RATIO)) in common.
 BUCKET_RATIO = 1.02
 
-referral_month_counts = _month_table("referral_month_counts", _cell_columns())
-referral_month_need_counts = _month_table("referral_month_need_counts", _need_columns())
+# A referral is counted by its status and flags; a need by its area.
+referral_month_counts = _month_table(
+    "referral_month_counts",
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("overdue", sa.Boolean, nullable=False),
+    sa.Column("was_overdue", sa.Boolean, nullable=False),
+    sa.Column("course_finished", sa.Boolean, nullable=False),
+    sa.Column("moved_to_work", sa.Boolean, nullable=False),
+    sa.Column("further_education", sa.Boolean, nullable=False),
+    sa.Column("anonymised", sa.Boolean, nullable=False),
+)
+referral_month_need_counts = _month_table("referral_month_need_counts", sa.Column("area", sa.Text))
 
 
 def _overview(scope: str) -> sa.TextClause:

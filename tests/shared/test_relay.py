@@ -525,6 +525,29 @@ class Endpoints:
         return poll_seconds
 
 
+@contextlib.asynccontextmanager
+async def running_overlapped(outlet: HeldAnswers, database_url: str, schema: str) -> AsyncIterator[Relay[str, str]]:
+    """A relay with up to two batches out, running on `outlet` until the block ends; it moves only on wake-ups and
+    answers (no poll within a test)."""
+    outlet.relay = Relay(
+        name="overlapping",
+        outlet=outlet,
+        database_url=database_url,
+        schema=schema,
+        channel="unused",
+        exclusive=True,
+        poll_seconds=30.0,
+        overlap=2,
+    )
+    running = asyncio.create_task(outlet.relay.run())
+    try:
+        yield outlet.relay
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
 async def test_rows_sent_each_on_its_own_are_settled_as_they_answer_and_at_most_in_flight_at_once(
     database_url: str, relay_schema: str
 ) -> None:
@@ -618,6 +641,12 @@ class HeldAnswers:
         self.settled: list[list[str]] = []
         self.put_out_event = asyncio.Event()
         self.settled_event = asyncio.Event()
+        self.relay: Relay[str, str] | None = None  # the relay it is the outlet of (`running_overlapped`)
+
+    async def next_put_out(self) -> None:
+        """Wait for the relay to put a batch out."""
+        await asyncio.wait_for(self.put_out_event.wait(), PATIENCE_SECONDS)
+        self.put_out_event.clear()
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> list[str]:
         rows, self.due = self.due[:limit], self.due[limit:]
@@ -658,29 +687,13 @@ async def test_rows_woken_for_while_a_batch_waits_for_its_answers_go_out_at_once
     not after those answers and their settle; a later batch answered first waits to be settled until every batch
     before it has its answers, and batches whose answers are all in are settled together."""
     outlet = HeldAnswers()
-    relay = Relay(
-        name="overlapping",
-        outlet=outlet,
-        database_url=database_url,
-        schema=relay_schema,
-        channel="unused",
-        exclusive=True,
-        poll_seconds=30.0,  # no poll within the test: only wake-ups and answers move the relay
-        overlap=2,
-    )
-
-    async def put_out() -> None:
-        await asyncio.wait_for(outlet.put_out_event.wait(), PATIENCE_SECONDS)
-        outlet.put_out_event.clear()
-
-    running = asyncio.create_task(relay.run())
-    try:
+    async with running_overlapped(outlet, database_url, relay_schema) as relay:
         outlet.due = ["a1", "a2"]
-        await put_out()
+        await outlet.next_put_out()
         assert outlet.out == [["a1", "a2"]]
         outlet.due = ["b1"]
         assert relay.wake()
-        await put_out()
+        await outlet.next_put_out()
         assert outlet.out == [["a1", "a2"], ["b1"]], "put out while the first batch waits for its answers"
         outlet.due = ["c1"]
         assert relay.wake()
@@ -692,13 +705,9 @@ async def test_rows_woken_for_while_a_batch_waits_for_its_answers_go_out_at_once
         assert outlet.settled == [], "b1 has its answer, a1 and a2 not yet: nothing is settled"
         outlet.answer("a1")
         await asyncio.wait_for(outlet.settled_event.wait(), PATIENCE_SECONDS)
-        await put_out()
+        await outlet.next_put_out()
         assert outlet.settled == [["a1", "a2", "b1"]], "both batches answered: settled together, in order"
         assert outlet.out[-1] == ["c1"], "a place freed up: the row woken for goes out"
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
 
 
 class ReadAheadAnswers(HeldAnswers):
@@ -709,7 +718,6 @@ class ReadAheadAnswers(HeldAnswers):
         super().__init__()
         self.ahead: list[str] = []
         self.committing: list[str] = []
-        self.relay: Relay[str, str] | None = None
 
     async def pending(self, db: asyncpg.Connection, limit: int) -> list[str]:
         if self.ahead:
@@ -735,39 +743,18 @@ async def test_a_row_woken_for_during_a_settle_that_read_ahead_goes_out_without_
     """A row that commits after the snapshot of a settle that read the next rows (and wakes the relay meanwhile) is
     read once those rows are out, not left for the next batch's answers (or the poll) to find."""
     outlet = ReadAheadAnswers()
-    relay = Relay(
-        name="overlapping",
-        outlet=outlet,
-        database_url=database_url,
-        schema=relay_schema,
-        channel="unused",
-        exclusive=True,
-        poll_seconds=30.0,  # no poll within the test: only wake-ups and answers move the relay
-        overlap=2,
-    )
-    outlet.relay = relay
-
-    async def put_out() -> None:
-        await asyncio.wait_for(outlet.put_out_event.wait(), PATIENCE_SECONDS)
-        outlet.put_out_event.clear()
-
-    running = asyncio.create_task(relay.run())
-    try:
+    async with running_overlapped(outlet, database_url, relay_schema):
         outlet.due = ["a1"]
-        await put_out()
+        await outlet.next_put_out()
         outlet.due = ["b1"]  # committed before the settle: read by it
         outlet.committing = ["c1"]  # committed during the settle, after its snapshot
         outlet.answer("a1")
-        await put_out()
+        await outlet.next_put_out()
         await asyncio.sleep(0.05)
         assert outlet.out == [["a1"], ["b1"], ["c1"]], (
             "the rows read with the settle go out, and the row woken for during it right after them, b1 unanswered"
         )
         assert outlet.settled == [["a1"]]
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
 
 
 async def test_a_batch_put_out_is_on_its_way_to_the_server_before_the_publisher_returns(

@@ -61,6 +61,15 @@ def test_nats_jetstream_survives_restart(tmp_path: Path) -> None:
     assert (store / "nats.log").exists()
 
 
+async def kept_note(dsn: str) -> str:
+    """The note of referral 1, as the durability tests wrote it before their server stopped or was killed."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return str(await conn.fetchval("select note from referral where id = 1"))
+    finally:
+        await conn.close()
+
+
 def test_postgres_data_survives_restart(tmp_path: Path) -> None:
     server = EmbeddedPostgres(tmp_path / "pg")
     assert server.url == f"postgresql+asyncpg://postgres@127.0.0.1:{server.port}/postgres"
@@ -76,19 +85,12 @@ def test_postgres_data_survives_restart(tmp_path: Path) -> None:
         finally:
             await conn.close()
 
-    async def read() -> str:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return str(await conn.fetchval("select note from referral where id = 1"))
-        finally:
-            await conn.close()
-
     with server:
         assert asyncio.run(write()) == 1
     assert not server.is_running
 
     with server:
-        assert asyncio.run(read()) == "kept"
+        assert asyncio.run(kept_note(dsn)) == "kept"
         url = server.ensure_database("partner-net")
         # Idempotent: a second call must not fail on the existing database.
         assert server.ensure_database("partner-net") == url
@@ -159,13 +161,6 @@ def test_a_throwaway_postgres_skips_fsync_and_still_keeps_what_it_committed_when
         finally:
             await conn.close()
 
-    async def read(dsn: str) -> str:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return str(await conn.fetchval("select note from referral where id = 1"))
-        finally:
-            await conn.close()
-
     durable = EmbeddedPostgres(tmp_path / "durable")
     with durable:
         assert asyncio.run(fsync_and_write(_asyncpg_dsn(durable.url))) == "on"
@@ -175,7 +170,7 @@ def test_a_throwaway_postgres_skips_fsync_and_still_keeps_what_it_committed_when
         assert asyncio.run(fsync_and_write(_asyncpg_dsn(throwaway.url))) == "off"
         killed(throwaway)  # no shutdown checkpoint: only what each commit wrote
     with throwaway:
-        assert asyncio.run(read(_asyncpg_dsn(throwaway.url))) == "kept"
+        assert asyncio.run(kept_note(_asyncpg_dsn(throwaway.url))) == "kept"
 
 
 def test_a_postgres_creates_wal_segments_without_zero_filling_them_and_recovers_what_it_committed_in_one(
@@ -196,13 +191,6 @@ def test_a_postgres_creates_wal_segments_without_zero_filling_them_and_recovers_
         finally:
             await conn.close()
 
-    async def read(dsn: str) -> str:
-        conn = await asyncpg.connect(dsn)
-        try:
-            return str(await conn.fetchval("select note from referral where id = 1"))
-        finally:
-            await conn.close()
-
     server = EmbeddedPostgres(tmp_path / "pg")
     with server:
         setting, before, after = asyncio.run(write_in_a_new_segment(_asyncpg_dsn(server.url)))
@@ -210,4 +198,4 @@ def test_a_postgres_creates_wal_segments_without_zero_filling_them_and_recovers_
         assert after != before  # the row went into a segment created after the switch
         killed(server)  # no shutdown checkpoint: recovery replays the new segment
     with server:
-        assert asyncio.run(read(_asyncpg_dsn(server.url))) == "kept"
+        assert asyncio.run(kept_note(_asyncpg_dsn(server.url))) == "kept"

@@ -6,6 +6,7 @@ schema of the test's own."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -90,10 +91,9 @@ async def project(engine: AsyncEngine, events: list[Envelope]) -> None:
         await project_referral_events(tx, [(envelope, trace.INVALID_SPAN) for envelope in events])
 
 
-async def write(
-    engine: AsyncEngine, events: list[Envelope], consumer: str = CONSUMER, relays: Sequence[Relay[Any, Any]] = ()
-) -> None:
-    """As the feed consumer's statement handler writes a batch: its reads, then one statement with the inbox rows."""
+@contextlib.asynccontextmanager
+async def direct_work(engine: AsyncEngine, relays: Sequence[Relay[Any, Any]] = ()) -> AsyncIterator[UnitOfWork]:
+    """A unit of work as a service has it, direct reads on the engine's schema included, for a statement handler."""
     async with engine.connect() as conn:
         schema = str(await conn.scalar(sa.text("SELECT current_schema()")))
     reads = DirectReads(
@@ -101,10 +101,17 @@ async def write(
     )
     await reads.start()
     try:
-        work = UnitOfWork(session_factory(engine), FixedClock(NOW), reads, relays)
-        await write_referral_events(work, consumer, [(envelope, trace.INVALID_SPAN) for envelope in events])
+        yield UnitOfWork(session_factory(engine), FixedClock(NOW), reads, relays)
     finally:
         await reads.close()
+
+
+async def write(
+    engine: AsyncEngine, events: list[Envelope], consumer: str = CONSUMER, relays: Sequence[Relay[Any, Any]] = ()
+) -> None:
+    """As the feed consumer's statement handler writes a batch: its reads, then one statement with the inbox rows."""
+    async with direct_work(engine, relays) as work:
+        await write_referral_events(work, consumer, [(envelope, trace.INVALID_SPAN) for envelope in events])
 
 
 async def feed(engine: AsyncEngine) -> list[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]]:

@@ -24,10 +24,10 @@ from services.partners.commands import feeds, notices
 from services.partners.store import feed as feed_store
 from shared.clock import FixedClock
 from shared.contracts import Envelope
-from shared.db import DirectReads, session_factory
+from shared.db import session_factory
 from shared.relay import Relay, plain_dsn
 from shared.unit_of_work import UnitOfWork, ambient_transaction
-from tests.services.partners.test_feed_batch import NOW, A, B, engine, event, write
+from tests.services.partners.test_feed_batch import NOW, A, B, direct_work, engine, event, write
 from tests.waiting import PATIENCE_SECONDS
 
 __all__ = ["engine"]  # the fixture: a partners schema with partners A and B, B's webhook wanting referral.accepted
@@ -215,17 +215,8 @@ async def write_notices(
     consumer: str = "partners-notices-referrals",
 ) -> None:
     """As the notices consumer's statement handler writes a batch: its reads, then one statement with the inbox rows."""
-    async with engine.connect() as conn:
-        schema = str(await conn.scalar(sa.text("SELECT current_schema()")))
-    reads = DirectReads(
-        engine.url.render_as_string(hide_password=False), schema, size=1, tracer=trace.get_tracer(__name__)
-    )
-    await reads.start()
-    try:
-        work = UnitOfWork(session_factory(engine), FixedClock(NOW), reads, relays)
+    async with direct_work(engine, relays) as work:
         await notices.write_referral_notices(NOTICES, work, consumer, batch)
-    finally:
-        await reads.close()
 
 
 NOTICES = notices.Notices(enabled=True, base_url="https://partnernet.example")

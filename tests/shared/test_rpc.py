@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
@@ -29,6 +30,22 @@ NAP_SECONDS = 2.0
 
 class Nap(msgspec.Struct, frozen=True, kw_only=True):
     pass
+
+
+@contextlib.asynccontextmanager
+async def answering(runtime: ServiceRuntime, nats_url: str) -> AsyncIterator[nats.NATS]:
+    """The runtime's operations answered on NATS (only NATS: this replica has no schema, relay or consumers) until
+    the block ends; yields a caller's own connection."""
+    await runtime.broker.connect()
+    await runtime.rpc.start(runtime.broker.connection)
+    caller = await nats.connect(nats_url)
+    try:
+        yield caller
+    finally:
+        await caller.close()
+        await runtime.rpc.stop()
+        await runtime.broker.stop()
+        await runtime.engine.dispose()
 
 
 async def two_naps_at_once(nats_url: str, tmp_path: Path, concurrency: int) -> int:
@@ -58,18 +75,12 @@ async def two_naps_at_once(nats_url: str, tmp_path: Path, concurrency: int) -> i
     nap_operation = Operations(name).declare("nap", Nap, Nap)
     runtime.bind(nap_operation, nap)
     actor = Actor(subject="test", role=Role.OPERATOR)
-    await runtime.broker.connect()  # only NATS and the operations: this replica has no schema, relay or consumers
-    await runtime.rpc.start(runtime.broker.connection)
-    caller = await nats.connect(nats_url)
-    rpc = RpcClient(caller, timeout=PATIENCE_SECONDS)
     try:
-        await asyncio.gather(*(rpc.call(nap_operation, actor, Nap()) for _ in range(2)))
-        return most
+        async with answering(runtime, nats_url) as caller:
+            rpc = RpcClient(caller, timeout=PATIENCE_SECONDS)
+            await asyncio.gather(*(rpc.call(nap_operation, actor, Nap()) for _ in range(2)))
+            return most
     finally:
-        await caller.close()
-        await runtime.rpc.stop()
-        await runtime.broker.stop()
-        await runtime.engine.dispose()
         telemetry.shutdown()
 
 
@@ -111,18 +122,12 @@ async def test_requests_beyond_the_concurrency_wait_and_are_all_answered_in_the_
     work_operation = Operations("queued").declare("work", Numbered, Numbered)
     runtime.bind(work_operation, work)
     actor = Actor(subject="test", role=Role.OPERATOR)
-    await runtime.broker.connect()
-    await runtime.rpc.start(runtime.broker.connection)
-    caller = await nats.connect(nats_url)
-    rpc = RpcClient(caller, timeout=PATIENCE_SECONDS)
     try:
-        # One connection, one write: the six come to the replica in this order.
-        answers = await asyncio.gather(*(rpc.call(work_operation, actor, Numbered(number=n)) for n in range(6)))
+        async with answering(runtime, nats_url) as caller:
+            rpc = RpcClient(caller, timeout=PATIENCE_SECONDS)
+            # One connection, one write: the six come to the replica in this order.
+            answers = await asyncio.gather(*(rpc.call(work_operation, actor, Numbered(number=n)) for n in range(6)))
     finally:
-        await caller.close()
-        await runtime.rpc.stop()
-        await runtime.broker.stop()
-        await runtime.engine.dispose()
         telemetry.shutdown()
     assert [answer.number for answer in answers] == list(range(6))
     assert started == list(range(6))
@@ -148,21 +153,15 @@ async def test_a_request_whose_caller_stopped_waiting_is_not_carried_out(nats_ur
     work_operation = Operations("late").declare("work", Nap, Nap)
     runtime.bind(work_operation, work)
     actor = Actor(subject="test", role=Role.OPERATOR)
-    await runtime.broker.connect()
-    await runtime.rpc.start(runtime.broker.connection)
-    caller = await nats.connect(nats_url)
     try:
-        late = RpcRequest(actor=actor, body=msgspec.Raw(b"{}"), deadline=time.time() - 5)
-        reply = msgspec.json.decode(
-            (await caller.request("rpc.late.work", msgspec.json.encode(late), timeout=PATIENCE_SECONDS)).data,
-            type=RpcReply,
-        )
-        in_time = await RpcClient(caller, timeout=PATIENCE_SECONDS).call(work_operation, actor, Nap())
+        async with answering(runtime, nats_url) as caller:
+            late = RpcRequest(actor=actor, body=msgspec.Raw(b"{}"), deadline=time.time() - 5)
+            reply = msgspec.json.decode(
+                (await caller.request("rpc.late.work", msgspec.json.encode(late), timeout=PATIENCE_SECONDS)).data,
+                type=RpcReply,
+            )
+            in_time = await RpcClient(caller, timeout=PATIENCE_SECONDS).call(work_operation, actor, Nap())
     finally:
-        await caller.close()
-        await runtime.rpc.stop()
-        await runtime.broker.stop()
-        await runtime.engine.dispose()
         telemetry.shutdown()
     assert reply.error is not None and reply.error.code == "service-timeout"
     assert in_time == Nap()
@@ -190,19 +189,11 @@ async def test_a_call_is_one_trace_from_caller_to_service_with_the_actor_and_ten
 
     look_operation = Operations("traced").declare("look", Lookup, Lookup)
     runtime.bind(look_operation, look)
-    await runtime.broker.connect()
-    await runtime.rpc.start(runtime.broker.connection)
-    caller = await nats.connect(nats_url)
     actor = Actor(subject="staff-1", role=Role.STAFF, municipality="gem-t", library="bieb-t")
-    try:
+    async with answering(runtime, nats_url) as caller:
         rpc = RpcClient(caller, timeout=PATIENCE_SECONDS, tracer=caller_telemetry.tracer("partnernet.rpc"))
         with caller_telemetry.tracer("test").start_as_current_span("GET /look") as request_span:
             assert await rpc.call(look_operation, actor, Lookup(library="bieb-t")) == Lookup(library="bieb-t")
-    finally:
-        await caller.close()
-        await runtime.rpc.stop()
-        await runtime.broker.stop()
-        await runtime.engine.dispose()
     trace_id = request_span.get_span_context().trace_id
     by_name = {span.name: span for span in spans.get_finished_spans() if span.context.trace_id == trace_id}
     client, server = by_name["rpc.traced.look request"], by_name["rpc.traced.look process"]
@@ -227,11 +218,8 @@ async def test_a_declared_operation_refuses_a_role_it_does_not_name_before_the_u
 
     runtime.bind(staff_only, look)
     runtime.require_bound(declared)
-    await runtime.broker.connect()
-    await runtime.rpc.start(runtime.broker.connection)
-    caller = await nats.connect(nats_url)
     partner = Actor(subject="p", role=Role.PARTNER, partner="x")
-    try:
+    async with answering(runtime, nats_url) as caller:
         staff = Actor(subject="s", role=Role.STAFF, library="bieb-t")
         answered = await RpcClient(caller, timeout=PATIENCE_SECONDS).call(staff_only, staff, Lookup(library="bieb-t"))
         assert answered.library == "bieb-t"
@@ -244,11 +232,6 @@ async def test_a_declared_operation_refuses_a_role_it_does_not_name_before_the_u
         by_hand = RpcRequest(actor=partner, body=msgspec.Raw(msgspec.json.encode(Lookup(library="bieb-t"))))
         answer = await caller.request(staff_only.subject, msgspec.json.encode(by_hand), timeout=5)
         refused_by_service = msgspec.json.decode(answer.data, type=RpcReply).error
-    finally:
-        await caller.close()
-        await runtime.rpc.stop()
-        await runtime.broker.stop()
-        await runtime.engine.dispose()
     assert refused_at_gateway is not None
     assert refused_by_service is not None and refused_by_service.code == Forbidden.code
     assert [actor.role for actor in ran] == [Role.STAFF], "the partner's calls never reached the use case"

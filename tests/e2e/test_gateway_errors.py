@@ -8,12 +8,11 @@ import io
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from launcher.embedded import EmbeddedNats
@@ -92,13 +91,6 @@ async def test_the_request_id_is_the_trace_id_and_is_in_the_log_line(
     assert mine["level"] == "info" and mine["duration_ms"] >= 0
     assert SOME_ID not in json.dumps(mine), "the route template, not the path with its ids"
     assert any(format(span.context.trace_id, "032x") == request_id for span in spans.get_finished_spans())
-
-
-@pytest.fixture(scope="module")
-async def lonely_nats(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    """A NATS of our own, where only the stubs of these tests answer."""
-    with EmbeddedNats(tmp_path_factory.mktemp("lonely") / "nats") as server:
-        yield server.url
 
 
 def settings_for(lonely_nats: str, database_url: str, tmp_path: Path, **changes: Any) -> Settings:

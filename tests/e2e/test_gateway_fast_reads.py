@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from launcher.embedded import EmbeddedNats
 from shared.contracts.partners.api import operations as partner_ops
 from shared.contracts.partners.api.organisations import GetPartner
 from shared.errors import NotFound
@@ -25,12 +24,6 @@ KNOWN = "01a226a7-0000-7000-8000-000000000001"
 MISSING = "01a226a7-0000-7000-8000-000000000002"
 # Headers that differ between any two requests.
 PER_REQUEST = {"x-request-id", "ratelimit-remaining", "ratelimit-reset", "date"}
-
-
-@pytest.fixture(scope="module")
-async def lonely_nats(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    with EmbeddedNats(tmp_path_factory.mktemp("lonely") / "nats") as server:
-        yield server.url
 
 
 # One gateway for the module: building one and completing its OpenAPI document as it starts costs about a second of

@@ -16,7 +16,6 @@ import msgspec
 import pytest
 
 from gateway.app import create_app
-from launcher.embedded import EmbeddedNats
 from shared.contracts.referrals.api import operations as referral_ops
 from shared.contracts.referrals.api.referrals import ReferralStatus, ReferralView, SubmitReferral
 from shared.errors import Conflict
@@ -30,12 +29,6 @@ PARTNER = "01a226a7-0000-7000-8000-000000000001"
 REFUSED_REASON = "refused by the stub"  # a body with this reason is answered with a service error
 # Headers that differ between any two requests.
 PER_REQUEST = {"x-request-id", "ratelimit-remaining", "ratelimit-reset", "date"}
-
-
-@pytest.fixture(scope="module")
-async def lonely_nats(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
-    with EmbeddedNats(tmp_path_factory.mktemp("lonely") / "nats") as server:
-        yield server.url
 
 
 # One gateway for the module: building one and completing its OpenAPI document as it starts costs about a second of

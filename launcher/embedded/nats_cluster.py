@@ -114,8 +114,8 @@ class EmbeddedNatsCluster:
             if not waiting:
                 return
             if time.monotonic() > deadline:
-                names = ", ".join(node.node.name for node in waiting if node.node is not None)
-                raise RuntimeError(f"NATS nodes {names} not healthy after {timeout:.0f}s; see their nats.log")
+                answers = "; ".join(f"{node.node.name if node.node else '?'}: {health(node)}" for node in waiting)
+                raise RuntimeError(f"NATS nodes not healthy after {timeout:.0f}s ({answers}); see their nats.log")
             time.sleep(0.25)
 
     def stop(self) -> None:
@@ -138,9 +138,15 @@ class EmbeddedNatsCluster:
 
 def healthy(node: EmbeddedNats) -> bool:
     """The node's own view (its monitor's /healthz): running, in the cluster, its JetStream assets current."""
+    return health(node) == "ok"
+
+
+def health(node: EmbeddedNats) -> str:
+    """What the node's /healthz says: "ok", or why not (the stream or consumer that is not current) for the log."""
     if not node.is_running or node.node is None:
-        return False
+        return "not running"
     try:
-        return httpx.get(f"http://{node.host}:{node.node.monitor_port}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+        answer = httpx.get(f"http://{node.host}:{node.node.monitor_port}/healthz", timeout=2)
+    except httpx.HTTPError as error:
+        return f"no answer ({error!r})"
+    return "ok" if answer.status_code == 200 else f"{answer.status_code} {answer.text.strip()[:300]}"

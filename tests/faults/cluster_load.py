@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
+import signal
 import time
 import uuid
 from collections import Counter
@@ -20,7 +22,7 @@ from typing import Any
 import httpx
 import nats
 
-from launcher.embedded.nats_cluster import healthy
+from launcher.embedded.nats_cluster import health, healthy
 from launcher.platform import Platform
 from shared.messaging import event_stream_name
 from tests.faults.ledger import Ledger, settle_deliveries, stored_referrals
@@ -29,6 +31,8 @@ from tests.waiting import eventually
 
 REFERRALS_STREAM = event_stream_name("referrals")
 CLEAR_FAILURES = {503, 504}
+# deploy/README.md, "A NATS node hangs": a node that is not back within a minute of resuming is killed and started.
+RESUMED_NODE_PATIENCE_SECONDS = 60.0
 DROPPED = "connection dropped"
 
 
@@ -174,6 +178,28 @@ def node_url(platform: Platform) -> str:
     """One running node's URL (with the platform user), for the tests' own connections."""
     assert platform.nats_cluster is not None
     return next(node.url for node in platform.nats_cluster.nodes if node.is_running and healthy(node))
+
+
+async def back_after_resume(platform: Platform, name: str) -> str | None:
+    """Until the node resumed from a hang reports healthy. Past the runbook's minute, the runbook's step: it is
+    killed and started again (it catches up from the others), and what its /healthz last said is returned for the
+    ledger; None when it came back by itself."""
+    assert platform.nats_cluster is not None
+    node = platform.nats_cluster.node(name)
+    try:
+        await asyncio.to_thread(platform.nats_cluster.wait_until_healthy, RESUMED_NODE_PATIENCE_SECONDS, [node])
+        return None
+    except RuntimeError:
+        said = health(node)
+    assert node.pid is not None
+    os.kill(node.pid, signal.SIGKILL)
+
+    async def gone() -> bool:
+        return not node.is_running
+
+    await eventually(gone, timeout=10, what=f"{name} gone after SIGKILL")
+    await asyncio.to_thread(platform.restart, name)
+    return said
 
 
 async def stream_leader(nats_url: str, stream: str = REFERRALS_STREAM) -> str | None:

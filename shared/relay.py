@@ -28,7 +28,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 import asyncpg
 from nats.aio.client import Client as NATS
@@ -348,6 +348,7 @@ def plain_dsn(database_url: str) -> str:
 # --- sending to JetStream in order ------------------------------------------------------------------
 
 EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
+EXPECTED_LAST_SEQUENCE = "Nats-Expected-Last-Sequence"
 
 
 @dataclass(frozen=True)
@@ -363,21 +364,42 @@ class Publication:
     span_attributes: dict[str, str]
 
 
-# A batch as `OrderedPublisher.put_out` left it: each publish's ack with its span, why the rest was not published
-# (the connection refused it), and how many publications the batch had.
-PutOut = tuple[list[tuple[asyncio.Future[Any], Span]], BaseException | None, int]
+class PutOut(NamedTuple):
+    """A batch as `OrderedPublisher.put_out` left it: each publish's ack with its span, why the rest was not
+    published (the connection refused it), how many publications the batch had (size), and the chain it was put out on
+    (`OrderedPublisher`: a failure ends a chain; a later batch starts a new one)."""
+
+    in_flight: list[tuple[asyncio.Future[Any], Span]]
+    refused: BaseException | None
+    size: int
+    chain: int = 0
 
 
 class OrderedPublisher:
     """Publishes a batch to one stream in order, all in flight at once, and waits for the acks together.
 
-    Order holds even when one publish in the middle fails: each message after the first names the one
-    before it (`Nats-Expected-Last-Msg-Id`), so JetStream refuses a message whose predecessor it did not
-    store, and the refusals run on to the end of the batch. A copy JetStream already has is acknowledged
-    as a duplicate before that check, so the retry of a batch whose acks were lost goes through. Only the
-    acknowledged prefix of a batch is marked sent (`acknowledged_prefix`); the rest is sent again. A batch can be
-    put out while the one before it still waits for its acks (`put_out`, then `outcomes`): its first message names
-    that one's last, so the check spans both batches.
+    Order holds even when one publish in the middle fails: each message says what must come before it, so
+    JetStream refuses a message whose predecessor it did not store, and the refusals run on to the end of the
+    batch. Only the acknowledged prefix of a batch is marked sent (`acknowledged_prefix`); the rest is sent again.
+    A batch can be put out while the one before it still waits for its acks (`put_out`, then `outcomes`): the
+    check spans both batches.
+
+    What a message says depends on the stream, asked once a chain (`stream_info`):
+    - replicated (deploy/'s three nodes): the stream's sequence its predecessor has (`Nats-Expected-Last-Sequence`).
+      The publisher is its stream's one writer (its relay is exclusive), so it knows the sequences ahead: the last
+      one when the chain started, plus one for each message put out since. The stream's leader checks it before
+      the message goes to the replicas. Not `Nats-Expected-Last-Msg-Id` here: nats-server (2.14 on) checks that
+      one where each replica applies the message, and a mismatch there (the predecessor lost in a leader change)
+      stops the stream on every node for good, no leader until they restart (tests/faults/test_nats_cluster.py).
+      A copy the stream already has is acknowledged as a duplicate before the check.
+    - one copy (the embedded server): the id of its predecessor (`Nats-Expected-Last-Msg-Id`), checked as the
+      message is stored, one refusal for one mismatch. (Its sequence check comes before the duplicate check
+      there: a batch sent again after lost acks would be refused at its second copy, and again at each next.)
+    A failed publish, or a copy the stream had already (the sequences after it were counted one too many), ends
+    the chain: the next batch starts a new one from the stream's last sequence, and counts no sequence for its
+    publications up to the stream's last message (sent before and not marked: copies). A message whose expected
+    sequence is ahead of the stream's goes unanswered on a replicated stream (nats-server 2.15; a single publish
+    behind it is refused at once): it fails at the timeout, and the chain ends there.
     """
 
     def __init__(self, connection: Callable[[], NATS], stream: str, tracer: Tracer, timeout: float = 5.0) -> None:
@@ -387,6 +409,11 @@ class OrderedPublisher:
         self.timeout = timeout
         self._skip_unsampled = skips_unsampled_children(tracer)
         self._js: tuple[NATS, JetStreamContext] | None = None
+        # The chain: its number, whether the stream is replicated, and the stream's last sequence once everything
+        # put out on it is stored (None: no chain; the next batch asks the stream and starts one).
+        self._chain = 0
+        self._replicated = False
+        self._tail: int | None = None
 
     def _jetstream(self) -> JetStreamContext:
         nc = self.connection()
@@ -400,16 +427,35 @@ class OrderedPublisher:
 
     async def put_out(self, publications: Sequence[Publication], after: str | None = None) -> PutOut:
         """Publish in order without waiting for the acks (`outcomes` waits for them). `after`: the id of the last
-        publication of a batch put out before and not yet acknowledged; the first of these names it as the others
-        name theirs, so if JetStream did not store it, it refuses these too."""
+        publication of a batch put out before and not yet acknowledged (a stream of one copy: the first of these
+        names it as the others name theirs, so if JetStream did not store it, it refuses these too)."""
         js = self._jetstream()
+        stored_through: str | None = None
+        if self._tail is None:
+            try:
+                info = await js.stream_info(self.stream)
+            except Exception as exc:  # no answer (no leader, no connection): nothing goes out, the batch waits
+                return PutOut([], exc, len(publications), self._chain)
+            self._chain += 1
+            self._replicated = (info.config.num_replicas or 1) > 1
+            self._tail = info.state.last_seq
+            if self._replicated and info.state.messages:
+                # The first batch of a chain may begin with copies the stream has (sent before, not marked): the
+                # stream's last one says how far; those take no sequence (they are acknowledged as duplicates).
+                with contextlib.suppress(Exception):  # without it, a mismatch ends this chain and starts another
+                    last = await js.get_msg(self.stream, info.state.last_seq)
+                    stored_through = (last.headers or {}).get("Nats-Msg-Id")
+        chain, tail = self._chain, self._tail
+        copies = next((i + 1 for i, p in enumerate(publications) if p.msg_id == stored_through), 0)
         in_flight: list[tuple[asyncio.Future[Any], Span]] = []
         refused: BaseException | None = None
         previous = after
-        for publication in publications:
+        for index, publication in enumerate(publications):
             span = self._span(publication)
             headers = {**publication.headers, "Nats-Msg-Id": publication.msg_id}
-            if previous is not None:
+            if self._replicated:
+                headers[EXPECTED_LAST_SEQUENCE] = str(tail)
+            elif previous is not None:
                 headers[EXPECTED_LAST_MSG_ID] = previous
             propagate.inject(headers, context=trace.set_span_in_context(span))
             try:
@@ -422,22 +468,30 @@ class OrderedPublisher:
                 break
             in_flight.append((ack, span))
             previous = publication.msg_id
+            if index >= copies:
+                tail += 1
+        if self._chain == chain and self._tail is not None:  # (ended meanwhile by an earlier batch: these fail too)
+            self._tail = tail
         _write_now(self._js[0] if self._js is not None else None)
-        return in_flight, refused, len(publications)
+        return PutOut(in_flight, refused, len(publications), chain)
 
     async def outcomes(
-        self, in_flight: list[tuple[asyncio.Future[Any], Span]], refused: BaseException | None, count: int
+        self,
+        in_flight: list[tuple[asyncio.Future[Any], Span]],
+        refused: BaseException | None,
+        count: int,
+        chain: int = 0,
     ) -> list[BaseException | None]:
         """The outcomes of a batch `put_out` (its acks, or the timeout), in order."""
         timed_out = await self._acks([ack for ack, _ in in_flight]) if in_flight else False
-        return self._answered(in_flight, refused, count, timed_out)
+        return self._answered(PutOut(in_flight, refused, count, chain), timed_out)
 
     def when_answered(self, put: PutOut, answered: Callable[[list[BaseException | None]], None]) -> None:
         """Call `answered` with a batch's outcomes once every ack is in, or the timeout ran out: from the last ack's
         own callback, so a relay woken there runs on the loop's next iteration after the ack (a task awaiting the
         acks, then woken by its end, took two more: under a busy service's requests, each an iteration behind
         them). As in `_acks`, the last ack is watched first, and any earlier one still missing after it."""
-        in_flight, refused, count = put
+        in_flight = put.in_flight
         loop = asyncio.get_running_loop()
         acks = [ack for ack, _ in in_flight]
         finished = False
@@ -451,7 +505,7 @@ class OrderedPublisher:
                 finished = True
                 timer.cancel()
                 watching.clear()
-                answered(self._answered(in_flight, refused, count, timed_out))
+                answered(self._answered(put, timed_out))
 
         def one_in(_: object = None) -> None:
             missing = next((ack for ack in acks if not ack.done()), None)
@@ -468,23 +522,23 @@ class OrderedPublisher:
         else:
             loop.call_soon(finish, False)
 
-    def _answered(
-        self,
-        in_flight: list[tuple[asyncio.Future[Any], Span]],
-        refused: BaseException | None,
-        count: int,
-        timed_out: bool,
-    ) -> list[BaseException | None]:
+    def _answered(self, put: PutOut, timed_out: bool) -> list[BaseException | None]:
         outcomes: list[BaseException | None] = []
-        for ack, span in in_flight:
+        chain_ends = False
+        for ack, span in put.in_flight:
             error = _outcome(ack, self.timeout, timed_out)
             if error is None:
                 span.end()
+                chain_ends = chain_ends or bool(getattr(ack.result(), "duplicate", False))
             else:
                 _failed(span, error)
+                chain_ends = True
             outcomes.append(error)
-        if refused is not None:
-            outcomes += [refused] * (count - len(outcomes))
+        if put.refused is not None:
+            outcomes += [put.refused] * (put.size - len(outcomes))
+            chain_ends = True
+        if chain_ends and put.chain == self._chain:  # (a batch of an earlier chain ends nothing: it ended already)
+            self._tail = None
         return outcomes
 
     async def _acks(self, acks: list[asyncio.Future[Any]]) -> bool:

@@ -17,14 +17,14 @@ import asyncpg
 import msgspec
 import nats
 import pytest
-from nats.js.api import StreamConfig
+from nats.js.api import StreamConfig, StreamInfo, StreamState
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.contracts import Envelope
 from shared.db import create_engine, migrate
 from shared.outbox import MARK_SENT_AND_NEXT, UNSENT, outbox_relay
-from shared.relay import OrderedPublisher, Publication, Relay, _outcome, acknowledged_prefix, plain_dsn
+from shared.relay import OrderedPublisher, Publication, PutOut, Relay, _outcome, acknowledged_prefix, plain_dsn
 from tests.fixtures.platform import telemetry_for
 from tests.waiting import PATIENCE_SECONDS
 
@@ -167,7 +167,7 @@ async def test_a_batch_put_out_is_answered_once_every_ack_is_in_even_when_the_la
     early, late, last = loop.create_future(), loop.create_future(), loop.create_future()
     refused = RuntimeError("no stream for the subject")
     publisher.when_answered(
-        ([(ack, tracer.start_span("p")) for ack in (early, late, last)], None, 3), answered.set_result
+        PutOut([(ack, tracer.start_span("p")) for ack in (early, late, last)], None, 3), answered.set_result
     )
     last.set_exception(refused)  # the server's own answer, before the others
     early.set_result("ack")
@@ -179,7 +179,9 @@ async def test_a_batch_put_out_is_answered_once_every_ack_is_in_even_when_the_la
     answered = loop.create_future()
     came, never = loop.create_future(), loop.create_future()
     started = loop.time()
-    publisher.when_answered(([(ack, tracer.start_span("p")) for ack in (came, never)], None, 2), answered.set_result)
+    publisher.when_answered(
+        PutOut([(ack, tracer.start_span("p")) for ack in (came, never)], None, 2), answered.set_result
+    )
     came.set_result("ack")
     outcomes = await asyncio.wait_for(answered, PATIENCE_SECONDS)
     assert 0.2 <= loop.time() - started < 1.0
@@ -198,7 +200,7 @@ async def test_a_batch_answered_leaves_no_reference_cycle_behind() -> None:
     gc.collect()
     gc.disable()
     try:
-        publisher.when_answered(([(ack, tracer.start_span("p")) for ack in acks], None, 3), answered.set_result)
+        publisher.when_answered(PutOut([(ack, tracer.start_span("p")) for ack in acks], None, 3), answered.set_result)
         acks[2].set_result("ack")  # the last first: the batch then waits for the one still missing
         acks[0].set_result("ack")
         await asyncio.sleep(0)
@@ -220,6 +222,9 @@ class _CapturingJetStream:
 
     def jetstream(self, timeout: float) -> _CapturingJetStream:
         return self
+
+    async def stream_info(self, name: str) -> StreamInfo:
+        return StreamInfo(config=StreamConfig(name=name, num_replicas=1), state=StreamState(0, 0, 0, 0, 0))
 
     async def publish_async(self, subject: str, payload: bytes, headers: dict[str, str], stream: str) -> object:
         self.headers.append(headers)

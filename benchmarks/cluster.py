@@ -116,6 +116,8 @@ def cluster_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     single, cluster = r, r["cluster"]
     rows = [("— the cluster shape (R3, sync_interval always) against the single node (R1) —", "", "")]
     for what in ("jetstream_publish", "jetstream_consume"):
+        if what not in single:  # `--only pipeline` measures no single node's JetStream alone
+            continue
         one, three = single[what]["count"] / single[what]["seconds"], cluster[what]["count"] / cluster[what]["seconds"]
         rows.append(
             (

@@ -18,10 +18,19 @@ AIM_STAFF_SHARE = 0.60
 AIM_RPC_SHARE = 0.50
 
 
+def cluster_rows_of(r: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The cluster shape's rows, where the run measured it (`--cluster`, with `--only pipeline` too)."""
+    if "cluster" not in r:
+        return []
+    from benchmarks.cluster import cluster_rows
+
+    return cluster_rows(r)
+
+
 def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
     if args.only == "pipeline":
         print()
-        print_rows(pipeline_rows(r))
+        print_rows(pipeline_rows(r) + cluster_rows_of(r))
         print()
         print(aims_line(r))
         print_profiles(r)
@@ -201,10 +210,7 @@ def print_report(r: dict[str, Any], args: argparse.Namespace) -> None:
             continue
         aim = "" if rest is None or rest <= AIM_RSS_MB else f"above the {AIM_RSS_MB:.0f} MB aim at rest"
         row(f"  {name}", f"{fmt(rest)} / {fmt(peak)}", aim)
-    if "cluster" in r:
-        from benchmarks.cluster import cluster_rows
-
-        rows.extend(cluster_rows(r))
+    rows.extend(cluster_rows_of(r))
     print()
     print_rows(rows)
     print()

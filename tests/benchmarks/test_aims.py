@@ -3,11 +3,15 @@ latency aim is met only where the phase measured what the aim names, not by the 
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import asdict
 from typing import Any
 
+import pytest
+
 from benchmarks.pipeline import NatsFeedStats, OutboxStats, PipelineResult
 from benchmarks.pipeline_report import pipeline_aims
+from benchmarks.report import print_report
 
 
 def phase(*, referrals: int, delivered: int, latency_ms: float, outbox_rows: int, nats_seen: int) -> dict[str, Any]:
@@ -77,3 +81,15 @@ def test_referrals_that_never_arrived_fail_the_aims_their_percentiles_would_hide
     assert got["POST p99 <50 ms"]  # every POST was answered in time
     assert not got["POST→feed p99 <100 ms at max"]
     assert not got["POST→NATS feed p99 <50 ms at half"]
+
+
+def test_a_pipeline_only_run_with_the_cluster_prints_the_cluster_s_ratios(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--only pipeline --cluster` measured the cluster shape and printed nothing of it (its rows were in the full
+    report only, and they asked for the single node's JetStream figures, which a pipeline-only run has not)."""
+    single = phase(referrals=1000, delivered=1000, latency_ms=10.0, outbox_rows=1000, nats_seen=1000)
+    cluster = phase(referrals=500, delivered=500, latency_ms=40.0, outbox_rows=500, nats_seen=500)
+    r = results(single, single) | {"cluster": {"write_max": cluster, "write_half": cluster}}
+    print_report(r, argparse.Namespace(only="pipeline", profile=None))
+    printed = capsys.readouterr().out
+    assert "pipeline rate R3 / R1 (max)" in printed and "0.50" in printed
+    assert "POST p99 R3 / R1 (half)" in printed and "4.00" in printed

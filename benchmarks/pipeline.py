@@ -139,8 +139,11 @@ class FeedWatcher:
                 cursor = highest
                 overdue = {referral_id for referral_id in arrived | overdue if referral_id not in self.in_feed}
                 look_back = False
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancel that comes as the event is
+                # set, and this loop then ran on for ever under `stop` (the cluster's two phases: 2 runs in 3 hung).
                 try:
-                    await asyncio.wait_for(committed.wait(), self.poll_seconds)
+                    async with asyncio.timeout(self.poll_seconds):
+                        await committed.wait()
                 except TimeoutError:
                     look_back = True
         finally:

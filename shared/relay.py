@@ -446,7 +446,9 @@ class OrderedPublisher:
                     last = await js.get_msg(self.stream, info.state.last_seq)
                     stored_through = (last.headers or {}).get("Nats-Msg-Id")
         chain, tail = self._chain, self._tail
-        copies = next((i + 1 for i, p in enumerate(publications) if p.msg_id == stored_through), 0)
+        copies = 0  # publications the stream has already (a chain's first batch only)
+        if stored_through is not None:
+            copies = next((i + 1 for i, p in enumerate(publications) if p.msg_id == stored_through), 0)
         in_flight: list[tuple[asyncio.Future[Any], Span]] = []
         refused: BaseException | None = None
         previous = after

@@ -7,7 +7,8 @@
 - header values of every shape, on the headers the gateway reads (If-Match, Last-Event-ID, Idempotency-Key,
   Authorization, X-API-Key, Content-Type, Accept, Accept-Language, Cookie, traceparent, X-Forwarded-For).
 
-Against a gateway of its own with the rate limit lifted, as operator, staff and partner. Never a 5xx.
+Against a gateway of its own with the rate limit lifted, as operator, staff and partner. Never a 5xx (a 504, a service
+slower than the gateway's deadline under the machine's load, counts only if it comes again when asked alone).
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ CONCURRENCY = 8
 class Tally:
     requests: int = 0
     server_errors: list[str] = dataclasses.field(default_factory=list)
+    # 504s, asked again once the role's run is over (`ask_timed_out_again`): (what, method, url, options, answer).
+    timed_out: list[tuple[str, str, str, dict[str, Any], str]] = dataclasses.field(default_factory=list)
+    timed_out_answered: list[str] = dataclasses.field(default_factory=list)
     running: set[asyncio.Task[None]] = dataclasses.field(default_factory=set)
     slots: asyncio.Semaphore = dataclasses.field(default_factory=lambda: asyncio.Semaphore(CONCURRENCY))
 
@@ -100,6 +104,26 @@ class Tally:
         self.requests += 1
         if status >= 500:
             self.server_errors.append(f"{what}: {status} {text[:200]}")
+
+
+async def ask_timed_out_again(api: httpx.AsyncClient, tally: Tally) -> None:
+    """A 504 is the gateway's answer for a service that did not answer within its deadline: the clear answer the
+    platform promises for a slow service, not for bad input. This module's 8 requests at once run beside the other
+    worker's tests on the machine's two cores, and on a slow machine a listing outlasted the deadline (2 of 10,244
+    requests, 5 Dec 2026). Each is asked again alone once the role's run is over: bad input that makes a 5xx makes
+    it again, and then it counts; one answered below 500 is printed, not counted."""
+    for what, method, url, options, first in tally.timed_out:
+        try:
+            async with api.stream(method, url, **options) as response:
+                status = response.status_code
+                text = (await response.aread()).decode(errors="replace") if status >= 500 else ""
+        except httpx.HTTPError as exc:
+            status, text = 599, f"{type(exc).__name__}: {exc}"
+        if status >= 500:
+            tally.server_errors.append(f"{what}: 504 {first[:200]}, then {status} {text[:200]}")
+        else:
+            tally.timed_out_answered.append(f"{what}: 504, then {status}")
+    tally.timed_out.clear()
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +156,11 @@ async def call(api: httpx.AsyncClient, tally: Tally, method: str, url: str, what
         try:
             async with api.stream(method, url, **options) as response:
                 text = (await response.aread()).decode(errors="replace") if response.status_code >= 500 else ""
-                tally.note(what, response.status_code, text)
+                if response.status_code == 504:  # asked again once the role's run is over
+                    tally.requests += 1
+                    tally.timed_out.append((what, method, url, options, text))
+                else:
+                    tally.note(what, response.status_code, text)
         except httpx.HTTPError as exc:  # no answer at all (a hang, a dropped connection) is as bad as a 5xx
             tally.note(what, 599, f"{type(exc).__name__}: {exc}")
         finally:
@@ -207,7 +235,10 @@ async def test_no_bad_input_of_these_classes_is_a_server_error(
                     await encodings_of(api, tally, role, method, path, operation, tenant)
                     await headers_of(api, tally, role, method, path, operation, tenant)
             await asyncio.gather(*tally.running)  # before the client closes under them
+            await ask_timed_out_again(api, tally)
     print(f"fuzzing classes: {tally.requests} requests, {len(tally.server_errors)} with a 5xx")
+    if tally.timed_out_answered:
+        print("timed out under load, answered when asked again:", *tally.timed_out_answered, sep="\n  ")
     assert not tally.server_errors, "\n".join(tally.server_errors[:40])
     assert tally.requests > 2_000
 

@@ -107,7 +107,7 @@ def create_app(settings: Settings, *, telemetry: Telemetry | None = None) -> Lit
         rpc=rpc,
         api_keys=ApiKeyCache(settings.api_key_cache_seconds),
     )
-    idempotency = IdempotencyBucket()
+    idempotency = IdempotencyBucket(connection=nats)
     live_streams = LiveStreams(authenticator, settings.stream_recheck_seconds)
     state: dict[str, Any] = {
         "live_streams": live_streams,

@@ -48,6 +48,7 @@ from nats.js.kv import KeyValue
 
 from gateway.auth import CALLER, Caller
 from shared.errors import IdempotencyKeyInUse, IdempotencyKeyReused, InvalidInput, ServiceUnavailable
+from shared.messaging import broker_backed_up
 from shared.rpc import idempotent_request
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class IdempotencyBucket:
     """The Key-Value bucket, opened when the gateway's broker connects."""
 
     kv: KeyValue | None = None
+    connection: Any = None  # the gateway's NATS connection, whose buffer says whether the broker takes calls
 
     async def open(self, js: Any, *, ttl: float = TTL_SECONDS, replicas: int = 1) -> None:
         """Open the bucket, made with `replicas` copies (PARTNERNET_STREAM_REPLICAS, as every stream)."""
@@ -115,7 +117,14 @@ class IdempotencyBucket:
     def require(self) -> KeyValue:
         if self.kv is None:
             raise ServiceUnavailable("the idempotency store is not open", service="nats")
+        if not self.taking():
+            raise ServiceUnavailable("the message broker is not taking requests", service="nats")
         return self.kv
+
+    def taking(self) -> bool:
+        """Whether the broker reads what the connection sends: a Key-Value call to one that stopped (paused,
+        partitioned) would wait for it with no deadline (shared/messaging.py `broker_backed_up`)."""
+        return self.connection is None or not broker_backed_up(self.connection)
 
 
 class IdempotencyMiddleware(ASGIMiddleware):
@@ -217,7 +226,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, capture)
         except BaseException:
-            await _forget(kv, keys.name, revision)
+            await self._forget(kv, keys.name, revision)
             raise
         captured.body = b"".join(chunks)
         if (
@@ -226,7 +235,10 @@ class IdempotencyMiddleware(ASGIMiddleware):
             or len(captured.body) > MAX_STORED_BODY
             or _refused_by_the_service(captured)
         ):
-            await _forget(kv, keys.name, revision)
+            await self._forget(kv, keys.name, revision)
+            return
+        if not self.bucket.taking():  # the answer is sent; the marker is taken over once stale
+            log.warning("the answer to an idempotent request was not stored: the message broker is not taking it")
             return
         sealed = keys.seal.encrypt(msgspec.json.encode(captured)).decode()
         record = Record(fingerprint=fingerprint, started=time.time(), done=True, answer=sealed)
@@ -234,6 +246,15 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await kv.update(keys.name, msgspec.json.encode(record), last=revision)
         except Exception:
             log.warning("the answer to an idempotent request could not be stored", exc_info=True)
+
+    async def _forget(self, kv: KeyValue, entry_key: str, revision: int) -> None:
+        if not self.bucket.taking():
+            log.warning("an idempotency marker was not removed (the broker is not taking calls); taken over when stale")
+            return
+        try:
+            await kv.delete(entry_key, last=revision)
+        except Exception:
+            log.warning("an idempotency marker could not be removed; it is taken over when stale", exc_info=True)
 
 
 REUSED_PROBLEM = f'"urn:partnernet:problem:{IdempotencyKeyReused.code}"'.encode()
@@ -243,13 +264,6 @@ def _refused_by_the_service(answer: Answer) -> bool:
     """The service holds the key for another request (this gateway had forgotten it after a 5xx): the key is
     that request's, so this refusal must not become the key's answer here."""
     return answer.status == IdempotencyKeyReused.status and REUSED_PROBLEM in answer.body
-
-
-async def _forget(kv: KeyValue, entry_key: str, revision: int) -> None:
-    try:
-        await kv.delete(entry_key, last=revision)
-    except Exception:
-        log.warning("an idempotency marker could not be removed; it is taken over when stale", exc_info=True)
 
 
 def open_answer(keys: EntryKeys, record: Record) -> Answer:

@@ -28,6 +28,11 @@ T = TypeVar("T")
 SERVICES = ("partners", "referrals", "volunteers", "courses")
 DEAD_LETTER_STREAM = "DEAD_LETTERS"
 BROKER_PING_SUBJECT = "partnernet.broker-ping"  # nobody answers it: the server's "no responders" is the answer
+# What a plain connection (`connect_nats`) buffers for the broker before a publish waits for the broker to take some:
+# nats-py's `pending_size`, its default named here so callers can see it coming (`broker_backed_up`).
+OUTBOUND_BUFFER_BYTES = 2 * 1024 * 1024
+# Room for the protocol line around a payload (PUB, subject, reply inbox, sizes) and its headers.
+PUBLISH_OVERHEAD_BYTES = 4096
 # Long enough that the relay's retry after a lost ack is always de-duplicated by the server.
 DUPLICATE_WINDOW_SECONDS = 10 * 60.0
 
@@ -78,6 +83,7 @@ async def connect_nats(connection: Nats, nats_url: str, *, name: str) -> None:
         user=user,
         password=password,
         name=f"partnernet-{name}",
+        pending_size=OUTBOUND_BUFFER_BYTES,
         max_reconnect_attempts=-1,  # a broker restart must never end the gateway
         reconnect_time_wait=1,
         error_cb=error,
@@ -117,14 +123,26 @@ async def declare_streams(broker: NatsBroker, *, replicas: int = 1) -> None:
         await while_jetstream_settles(functools.partial(declare, spec.config(replicas)), f"declaring {spec.name}")
 
 
+def broker_backed_up(connection: Any, size: int = 0) -> bool:
+    """Whether the broker has stopped taking what this connection sends, so that publishing `size` bytes now would
+    wait for it. A broker that hangs (paused, partitioned) keeps the connection open; once the socket is full, what
+    is published waits in nats-py's buffer, and a publish that takes it past `OUTBOUND_BUFFER_BYTES` waits for the
+    broker to read (a forced flush) with no deadline of its own: no caller's timeout reaches it, since the caller's
+    wait for the answer starts only after the publish. Each request of the gateway held there had no answer until
+    the broker read again (the paused-node fault test: none within the client's 30 s).
+    """
+    return bool(connection.pending_data_size + size + PUBLISH_OVERHEAD_BYTES > OUTBOUND_BUFFER_BYTES)
+
+
 async def broker_answers(connection: Any, timeout: float) -> bool:
     """Whether the broker answers a round trip now: a request nobody subscribes to, answered by the server itself.
 
     A broker that hangs (paused, partitioned) keeps the connection open, so `is_connected` alone says nothing.
     Not `flush(timeout=…)`: in nats-py 2.16 a PONG that arrives after that timeout kills the connection's read
-    loop (it sets a result on the future the timeout cancelled).
+    loop (it sets a result on the future the timeout cancelled). Not asked at all where the broker has stopped
+    taking what is sent (`broker_backed_up`): the request's publish would wait for it past `timeout`.
     """
-    if not connection.is_connected:
+    if not connection.is_connected or broker_backed_up(connection):
         return False
     try:
         await connection.request(BROKER_PING_SUBJECT, b"", timeout=timeout)

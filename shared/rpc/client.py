@@ -16,7 +16,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 
 from shared.errors import ERRORS_BY_CODE, InvalidInput, PartnernetError, ServiceTimeout, ServiceUnavailable
-from shared.messaging import broker_answers
+from shared.messaging import broker_answers, broker_backed_up
 from shared.operations import Operation
 from shared.rpc.envelope import ENCODER, IDEMPOTENT_REQUEST, TRACER_NAME, HandedOver, RpcReply, RpcRequest, traceparent
 from shared.telemetry import skips_unsampled_children
@@ -91,7 +91,12 @@ class RpcClient:
                 traceparent=traceparent(span_context) if span_context.is_valid else None,
                 idempotency=idempotent.next_call() if idempotent is not None else None,
             )
-            response = await self._request(subject, ENCODER.encode(request), wait)
+            payload = ENCODER.encode(request)
+            if broker_backed_up(self.connection, len(payload)):
+                # It has not read what was sent before (paused, partitioned): this publish would wait for it with no
+                # deadline, past the caller's (shared/messaging.py). Refused unsent, so a 503 means "not done".
+                raise ServiceUnavailable("the message broker is not taking requests", service=BROKER)
+            response = await self._request(subject, payload, wait)
         except NoResponders as exc:
             raise ServiceUnavailable(f"the {service} service does not answer", service=service) from exc
         except TimeoutError as exc:

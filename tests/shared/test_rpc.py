@@ -5,19 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import msgspec
 import nats
+from nats.aio.client import Client as Nats
 
-from shared.errors import Forbidden
+from launcher.embedded import EmbeddedNats
+from shared.errors import Forbidden, ServiceTimeout, ServiceUnavailable
+from shared.messaging import OUTBOUND_BUFFER_BYTES, connect_nats
 from shared.operations import Operations
 from shared.rpc import RpcClient, RpcReply, RpcRequest
 from shared.service import ServiceRuntime
 from shared.settings import Settings
 from shared.telemetry import setup_telemetry
 from shared.tenancy import Actor, Role
+from tests.servers import paused
 from tests.waiting import PATIENCE_SECONDS
 
 # How long a call waits for the other to come in beside it. Only the replica with room for one call spends it all:
@@ -245,3 +250,44 @@ def test_a_declared_operation_the_service_does_not_bind_stops_it_at_start(tmp_pa
     runtime = ServiceRuntime.create("forgetful", Settings(), tmp_path)
     with pytest.raises(RuntimeError, match="look"):
         runtime.require_bound(declared)
+
+
+class Padded(msgspec.Struct, frozen=True, kw_only=True):
+    text: str
+
+
+async def test_every_call_through_a_broker_that_stopped_reading_is_answered_by_its_deadline(tmp_path: Path) -> None:
+    """A broker that hangs (SIGSTOP: its connections stay open, it reads nothing) under calls enough to fill the
+    connection's buffer three times: each call ends by its deadline, a 504 naming the broker while what is sent still
+    fits the buffer, then a 503 naming it at once, unsent (nats-py's publish past the buffer waited for the broker
+    with no deadline: 1,396 of 1,500 calls with a 1 s deadline were still waiting after 6 s). Once the broker reads
+    again, the same connection carries a call to it (answered by the broker itself: nobody serves the operation)."""
+    deadline = 1.0
+    actor = Actor(subject="test", role=Role.OPERATOR)
+    operation = Operations("stuck").declare("call", Padded, Nap)
+    body = Padded(text="x" * 20_000)
+    calls = 3 * OUTBOUND_BUFFER_BYTES // len(body.text)
+    with EmbeddedNats(tmp_path / "nats") as server:
+        caller = Nats()
+        await connect_nats(caller, server.url, name="test-caller")
+        rpc = RpcClient(caller, timeout=deadline)
+
+        async def one() -> tuple[str, str, float]:
+            started = time.monotonic()
+            try:
+                await rpc.call(operation, actor, body)
+            except (ServiceTimeout, ServiceUnavailable) as exc:
+                return type(exc).__name__, str(exc.extra.get("service")), time.monotonic() - started
+            return "answered", "", time.monotonic() - started
+
+        try:
+            with paused(server):
+                outcomes = await asyncio.wait_for(asyncio.gather(*(one() for _ in range(calls))), PATIENCE_SECONDS)
+            after = await asyncio.wait_for(one(), PATIENCE_SECONDS)
+        finally:
+            await caller.close()
+    kinds = Counter((kind, service) for kind, service, _ in outcomes)
+    assert set(kinds) == {("ServiceTimeout", "nats"), ("ServiceUnavailable", "nats")}, kinds
+    slowest = max(took for *_, took in outcomes)
+    assert slowest < deadline + 1.0, f"a call took {slowest:.1f} s against its {deadline} s deadline: {kinds}"
+    assert after[:2] == ("ServiceUnavailable", "stuck"), after

@@ -167,10 +167,12 @@ async def test_a_node_paused_past_the_heartbeat_timeouts_then_resumed(cluster_sh
 
     ledger = await under_load(platform, "the referrals stream's leader SIGSTOPped for 15 s", fault)
     assert ledger.notes["new_leader"] != ledger.notes["paused"]
-    # Not yet understood (the closing report): now and then a request through a gateway whose NATS node hangs gets
-    # no answer within the client's 30 s instead of its 504. Allowed here, counted in the ledger.
-    assert_each_submission_once(ledger, CLEAR_FAILURES | {f"{DROPPED}"})
-    assert ledger.statuses[f"{DROPPED} (ConnectError)"] == 0, "no gateway refused a connection: none was killed"
+    # Until 5 Dec 2026 a request through a gateway whose NATS node hung now and then got no answer within the client's
+    # 30 s: once the gateway's connection buffer was full, its publish waited for the node with no deadline. Now such
+    # a call is refused unsent (503) and the rest get their 504 at the deadline (shared/messaging.py broker_backed_up).
+    assert_each_submission_once(ledger, CLEAR_FAILURES)
+    deadline = platform.settings.rpc_timeout_seconds + 2  # the call's deadline, the broker check, a busy machine
+    assert ledger.notes["slowest_failure_s"] is None or ledger.notes["slowest_failure_s"] <= deadline, ledger.notes
 
 
 async def pending_events(nats_url: str) -> int:

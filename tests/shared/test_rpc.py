@@ -258,7 +258,7 @@ class Padded(msgspec.Struct, frozen=True, kw_only=True):
 
 async def test_every_call_through_a_broker_that_stopped_reading_is_answered_by_its_deadline(tmp_path: Path) -> None:
     """A broker that hangs (SIGSTOP: its connections stay open, it reads nothing) under calls enough to fill the
-    connection's buffer three times: each call ends by its deadline, a 504 naming the broker while what is sent still
+    connection's buffer five times: each call ends by its deadline, a 504 naming the broker while what is sent still
     fits the buffer, then a 503 naming it at once, unsent (nats-py's publish past the buffer waited for the broker
     with no deadline: 1,396 of 1,500 calls with a 1 s deadline were still waiting after 6 s). Once the broker reads
     again, the same connection carries a call to it (answered by the broker itself: nobody serves the operation)."""
@@ -266,7 +266,7 @@ async def test_every_call_through_a_broker_that_stopped_reading_is_answered_by_i
     actor = Actor(subject="test", role=Role.OPERATOR)
     operation = Operations("stuck").declare("call", Padded, Nap)
     body = Padded(text="x" * 20_000)
-    calls = 3 * OUTBOUND_BUFFER_BYTES // len(body.text)
+    calls = 5 * OUTBOUND_BUFFER_BYTES // len(body.text)  # the sockets hold some: the buffer fills behind them
     with EmbeddedNats(tmp_path / "nats") as server:
         caller = Nats()
         await connect_nats(caller, server.url, name="test-caller")
@@ -289,5 +289,5 @@ async def test_every_call_through_a_broker_that_stopped_reading_is_answered_by_i
     kinds = Counter((kind, service) for kind, service, _ in outcomes)
     assert set(kinds) == {("ServiceTimeout", "nats"), ("ServiceUnavailable", "nats")}, kinds
     slowest = max(took for *_, took in outcomes)
-    assert slowest < deadline + 1.0, f"a call took {slowest:.1f} s against its {deadline} s deadline: {kinds}"
+    assert slowest < deadline + 2.0, f"a call took {slowest:.1f} s against its {deadline} s deadline: {kinds}"
     assert after[:2] == ("ServiceUnavailable", "stuck"), after

@@ -35,14 +35,14 @@ async def test_a_post_with_a_key_is_refused_at_once_while_the_broker_takes_nothi
         async def route(scope: Any, receive: Any, send: Any) -> None:
             reached.append(scope["path"])
 
-        async def body() -> dict[str, Any]:
+        async def body() -> Any:
             return {"type": "http.request", "body": b"{}", "more_body": False}
 
         async def sent(message: Any) -> None:
             pass
 
         caller = Caller(actor=Actor(subject="staff-1", role=Role.STAFF, library="a"))
-        scope = {
+        scope: Any = {
             "type": "http",
             "method": "POST",
             "path": "/api/v1/referrals",

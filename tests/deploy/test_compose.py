@@ -221,8 +221,21 @@ async def test_a_real_nats_server_with_the_compose_block_lets_only_the_platform_
                 await asyncio.sleep(0.1)
         assert platform is not None, "the platform's user could not connect"
         await platform.close()
-        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
-            await nats.connect(f"nats://127.0.0.1:{port}", allow_reconnect=False, connect_timeout=5)
+        refusals = []
+        for _ in range(3):
+            try:
+                stranger = await nats.connect(f"nats://127.0.0.1:{port}", allow_reconnect=False, connect_timeout=5)
+            except nats.errors.Error as exc:
+                refusals.append(str(exc))
+                break
+            # nats-py 2.16 returns from connect when its read after CONNECT meets the server's close before the
+            # -ERR line (seen once on a loaded machine; its read loop then says "unexpected EOF"): a client that is
+            # not connected and closes, carrying nothing. Never a usable connection; the refusal itself is asked again.
+            try:
+                assert not stranger.is_connected, "a client without credentials is connected"
+            finally:
+                await stranger.close()
+        assert refusals and "Authorization Violation" in refusals[-1], refusals
     finally:
         server.terminate()
         await asyncio.wait_for(server.wait(), timeout=10)

@@ -113,12 +113,7 @@ async def ask_timed_out_again(api: httpx.AsyncClient, tally: Tally) -> None:
     requests, 5 Dec 2026). Each is asked again alone once the role's run is over: bad input that makes a 5xx makes
     it again, and then it counts; one answered below 500 is printed, not counted."""
     for what, method, url, options, first in tally.timed_out:
-        try:
-            async with api.stream(method, url, **options) as response:
-                status = response.status_code
-                text = (await response.aread()).decode(errors="replace") if status >= 500 else ""
-        except httpx.HTTPError as exc:
-            status, text = 599, f"{type(exc).__name__}: {exc}"
+        status, text = await answer_of(api, method, url, options)
         if status >= 500:
             tally.server_errors.append(f"{what}: 504 {first[:200]}, then {status} {text[:200]}")
         else:
@@ -148,21 +143,28 @@ def every_operation(document: dict[str, Any]) -> list[Operation]:
     ]
 
 
+async def answer_of(api: httpx.AsyncClient, method: str, url: str, options: dict[str, Any]) -> tuple[int, str]:
+    """A request's status, and its body where it is a 5xx. A stream that opens (a live feed) is closed at once: only
+    its status counts. No answer at all (a hang, a dropped connection) is as bad as a 5xx: 599."""
+    try:
+        async with api.stream(method, url, **options) as response:
+            text = (await response.aread()).decode(errors="replace") if response.status_code >= 500 else ""
+            return response.status_code, text
+    except httpx.HTTPError as exc:
+        return 599, f"{type(exc).__name__}: {exc}"
+
+
 async def call(api: httpx.AsyncClient, tally: Tally, method: str, url: str, what: str, **options: Any) -> None:
-    """One request, started now and awaited later (a few at a time); a stream that opens (a live feed) is closed at
-    once: only its status counts."""
+    """One request, started now and awaited later (a few at a time)."""
 
     async def one() -> None:
         try:
-            async with api.stream(method, url, **options) as response:
-                text = (await response.aread()).decode(errors="replace") if response.status_code >= 500 else ""
-                if response.status_code == 504:  # asked again once the role's run is over
-                    tally.requests += 1
-                    tally.timed_out.append((what, method, url, options, text))
-                else:
-                    tally.note(what, response.status_code, text)
-        except httpx.HTTPError as exc:  # no answer at all (a hang, a dropped connection) is as bad as a 5xx
-            tally.note(what, 599, f"{type(exc).__name__}: {exc}")
+            status, text = await answer_of(api, method, url, options)
+            if status == 504:  # asked again once the role's run is over
+                tally.requests += 1
+                tally.timed_out.append((what, method, url, options, text))
+            else:
+                tally.note(what, status, text)
         finally:
             tally.slots.release()
 

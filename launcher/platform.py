@@ -52,6 +52,7 @@ class Platform:
         progress: Callable[[str], None] | None = None,
         cluster: bool = False,
         health_deadline: float = HEALTH_DEADLINE_SECONDS,
+        stop_asked: Callable[[], bool] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.port = port
@@ -80,6 +81,9 @@ class Platform:
         self.started_in = 0.0
         # One line per step of the start, so that nobody waits in front of a silent terminal.
         self.progress = progress or (lambda _line: None)
+        # Whether the caller was asked to stop (`up`: Ctrl-C or SIGTERM while starting): looked at after each step
+        # and while waiting for health, where a KeyboardInterrupt leaves the start (`__enter__` stops what runs).
+        self.stop_asked = stop_asked or (lambda: False)
 
     def __enter__(self) -> Platform:
         started = time.monotonic()
@@ -107,16 +111,16 @@ class Platform:
         # Servers named by the caller must be there now: a clear line beats a minute of silent retries.
         if nats_url:
             asyncio.run(check_nats(nats_url))
-            self.progress(f"NATS: {without_password(nats_url)} (NATS_URL) answers")
+            self._step_done(f"NATS: {without_password(nats_url)} (NATS_URL) answers")
         if database_url:
             asyncio.run(check_database(database_url))
-            self.progress(f"PostgreSQL: {without_password(database_url)} (DATABASE_URL) answers")
+            self._step_done(f"PostgreSQL: {without_password(database_url)} (DATABASE_URL) answers")
         if not nats_url and self.cluster:
             step = time.monotonic()
             self.nats_cluster = EmbeddedNatsCluster(self.data_dir / "nats-cluster")
             self.nats_cluster.start()
             nats_url = self.nats_cluster.url
-            self.progress(
+            self._step_done(
                 f"NATS: a cluster of {len(self.nats_cluster.nodes)} nodes at {self.nats_cluster.address}, JetStream "
                 f"healthy on each ({time.monotonic() - step:.1f}s)"
             )
@@ -127,7 +131,7 @@ class Platform:
             self.nats = EmbeddedNats(store, auth_callout=True, batch=self.batch)  # partners get feed-only users
             self.nats.start()
             nats_url = self.nats.url
-            self.progress(f"NATS: started at {self.nats.address}, {reused} ({time.monotonic() - step:.1f}s)")
+            self._step_done(f"NATS: started at {self.nats.address}, {reused} ({time.monotonic() - step:.1f}s)")
         if not database_url:
             step = time.monotonic()
             cluster = self.data_dir / "postgres"
@@ -136,7 +140,7 @@ class Platform:
             self.postgres.start()
             database_url = self.postgres.ensure_database("partnernet")
             address = f"{self.postgres.host}:{self.postgres.port}"
-            self.progress(f"PostgreSQL: started at {address}, {reused} ({time.monotonic() - step:.1f}s)")
+            self._step_done(f"PostgreSQL: started at {address}, {reused} ({time.monotonic() - step:.1f}s)")
         self.env = {
             **self.environ,
             "NATS_URL": nats_url,
@@ -161,7 +165,7 @@ class Platform:
         migrated = subprocess.run(
             [sys.executable, "-m", "launcher", "migrate"], env=self.env, check=True, stdout=subprocess.PIPE, text=True
         )
-        self.progress(f"migrations: {migration_summary(migrated.stdout)} ({time.monotonic() - step:.1f}s)")
+        self._step_done(f"migrations: {migration_summary(migrated.stdout)} ({time.monotonic() - step:.1f}s)")
         self.logs.mkdir(exist_ok=True)
         self._commands = {}
         if not self.environ.get("PARTNERNET_SMTP_HOST"):
@@ -182,8 +186,16 @@ class Platform:
         self._commands.update(platform)
         for name in platform:
             self._spawn(name)
-        self.progress(f"started {', '.join(platform)}; waiting until each answers (logs in {self.logs})")
+        self._step_done(f"started {', '.join(platform)}; waiting until each answers (logs in {self.logs})")
         self.wait_until_healthy()
+
+    def _step_done(self, line: str) -> None:
+        self.progress(line)
+        self._leave_if_stop_asked()
+
+    def _leave_if_stop_asked(self) -> None:
+        if self.stop_asked():
+            raise KeyboardInterrupt
 
     def _start_mail_catcher(self) -> None:
         """Without an SMTP server of the operator's, notices go to a catcher on this machine (launcher/mail_catcher.py)
@@ -204,7 +216,7 @@ class Platform:
                 raise RuntimeError(f"the mail catcher did not start; see {self.logs / (MAIL_CATCHER + '.log')}")
             time.sleep(0.05)
         self.mail_catcher = f"smtp://127.0.0.1:{port}"
-        self.progress(
+        self._step_done(
             f"mail catcher: {self.mail_catcher}, messages kept in {directory} ({time.monotonic() - step:.1f}s)"
         )
 
@@ -264,6 +276,7 @@ class Platform:
         ready: set[str] = set()
         restarted: set[str] = set()
         while time.monotonic() < deadline:
+            self._leave_if_stop_asked()
             if crashed := self.crashed():
                 last_line = last_log_line(self.logs / f"{crashed}.log")
                 if crashed in restarted:

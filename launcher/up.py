@@ -21,6 +21,8 @@ def up(args: argparse.Namespace) -> None:
     data_dir = Path(args.data_dir).resolve()
     started = time.monotonic()
     print(f"partnernet: starting in {data_dir} …", flush=True)
+    stop = StopRequest()
+    stop.install()  # from the first step: a Ctrl-C or SIGTERM while starting stops what had started
     environ = dict(os.environ)
     if args.demo:  # the console offers the demo's people to sign in as (gateway/console/demo.py)
         environ["PARTNERNET_DEMO_PEOPLE"] = str(data_dir / DEMO_PEOPLE_FILE)
@@ -31,11 +33,12 @@ def up(args: argparse.Namespace) -> None:
         progress=step_line(started),
         cluster=args.cluster,
         health_deadline=2 * HEALTH_DEADLINE_SECONDS if args.cluster else HEALTH_DEADLINE_SECONDS,
+        stop_asked=lambda: stop.asked,
     )
     stopping = time.monotonic()
     try:
         with platform:
-            serve(platform, data_dir, demo=args.demo)
+            serve(platform, data_dir, stop, demo=args.demo)
             print("stopping the gateway, the services, NATS and PostgreSQL …", flush=True)
             stopping = time.monotonic()
     except KeyboardInterrupt:  # Ctrl-C while starting: leaving the block has stopped what had started
@@ -45,7 +48,28 @@ def up(args: argparse.Namespace) -> None:
     print(f"partnernet stopped ({time.monotonic() - stopping:.1f}s); its data stays in {data_dir}", flush=True)
 
 
-def serve(platform: Platform, data_dir: Path, *, demo: bool) -> None:
+class StopRequest:
+    """Ctrl-C (SIGINT) and SIGTERM for the whole of `up`: the handler only notes the request; the start looks at it
+    after each step and while it waits for health (Platform `stop_asked`), the supervision loop on each turn.
+
+    Not Python's default KeyboardInterrupt, raised wherever the main thread is when the signal comes: where that is a
+    finaliser (`__del__`) or code that catches BaseException, the exception is dropped, and a full run once saw a
+    Ctrl-C right after "PostgreSQL: started" lost, the platform coming up and running on. Nor SIGTERM's default, which
+    ended `up` while starting and left NATS and PostgreSQL running. A request while stopping changes nothing: the stop
+    goes on to its end (raising there would leave processes running)."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self._ask)
+        signal.signal(signal.SIGTERM, self._ask)
+
+    def _ask(self, *_: object) -> None:
+        self.asked = True
+
+
+def serve(platform: Platform, data_dir: Path, stop: StopRequest, *, demo: bool) -> None:
     """Say where everything is, seed the demo if asked, and supervise until Ctrl-C or SIGTERM."""
     print(f"partnernet is up in {platform.started_in:.1f}s")
     for line in addresses(platform, data_dir):
@@ -55,18 +79,10 @@ def serve(platform: Platform, data_dir: Path, *, demo: bool) -> None:
 
         for line in seed_demo(platform.base_url, platform.settings):
             print(line)
-    stop = {"now": False}
-
-    def request_stop(*_: object) -> None:
-        stop["now"] = True
-
-    # Before the line that says Ctrl-C works: a Ctrl-C right after it must stop the platform, not kill `up`.
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
     print("Ctrl-C stops everything.", flush=True)
     # From here on a component that exits is started again (launcher/supervisor.py), and said so.
     supervisor = Supervisor(platform, report=supervision_log(data_dir))
-    while not stop["now"]:
+    while not stop.asked:
         supervisor.check()
         time.sleep(0.5)
 

@@ -195,7 +195,10 @@ def test_the_launcher_runs_every_service_the_platform_declares() -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(2 * START_LIMIT_SECONDS)
-def test_ctrl_c_while_starting_stops_what_had_started_and_says_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_while_starting_stops_what_had_started_and_says_so(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     data_dir = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
     process = subprocess.Popen(
@@ -212,8 +215,15 @@ def test_ctrl_c_while_starting_stops_what_had_started_and_says_so(tmp_path: Path
         if "PostgreSQL: started" in line:  # NATS and PostgreSQL run; the services do not yet
             break
     assert processes_using(data_dir), "the embedded servers run"
-    process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=START_LIMIT_SECONDS)
+    process.send_signal(sig)
+    try:
+        rest, _ = process.communicate(timeout=START_LIMIT_SECONDS)
+    except subprocess.TimeoutExpired as timed_out:
+        process.kill()  # the fixture's guard stops the servers it started
+        rest = timed_out.output.decode() if isinstance(timed_out.output, bytes) else str(timed_out.output or "")
+        pytest.fail(f"`up` ran on {START_LIMIT_SECONDS} s after {sig.name}:\n" + "".join(said) + rest)
     assert process.returncode == 0, rest
     assert "interrupted while starting" in rest and "partnernet stopped (" in rest, "".join(said) + rest
+    # Nothing started after the request: the start left at the step it was in (the migrations at the latest).
+    assert "ready (" not in rest, "".join(said) + rest
     assert processes_using(data_dir) == {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -37,12 +38,42 @@ def batch_scheduled() -> None:
     os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
 
+# Where `free_port` looks first: from here up to the kernel's ephemeral range (Linux: 32768 by default).
+FIRST_CHOSEN_PORT = 20000
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port that was free a moment ago (the OS may hand it out again later)."""
+    """A TCP port that was free a moment ago (another listener may still take it before the server binds it), chosen
+    below the kernel's ephemeral range where there is room.
+
+    Not port 0's answer: the kernel hands that from the ephemeral range, the range every outgoing connection's local
+    port also comes from, so between the choice and the server's bind any connection on the machine could take it.
+    A full run lost the NATS cluster's fault tests so ("Error listening on router port: 58841 … address already in
+    use", the other worker busy with its own connections). Below the range only a listener can take a port, and
+    each pick is random, so two runs choosing at once rarely meet."""
+    first_ephemeral = ephemeral_ports_start()
+    if first_ephemeral - FIRST_CHOSEN_PORT >= 1000:
+        for _ in range(100):
+            port = FIRST_CHOSEN_PORT + secrets.randbelow(first_ephemeral - FIRST_CHOSEN_PORT)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind((host, port))
+                except OSError:  # someone listens there
+                    continue
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        chosen: int = sock.getsockname()[1]
+        return chosen
+
+
+def ephemeral_ports_start() -> int:
+    """The first port of the kernel's range for outgoing connections (0 where it cannot be read: no room below)."""
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:

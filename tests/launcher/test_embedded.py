@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import time
 from pathlib import Path
 
 import asyncpg
 import nats
+import pytest
 
-from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port, processes
+from launcher.embedded.processes import FIRST_CHOSEN_PORT, ephemeral_ports_start
 from tests.servers import children_of
 
 
@@ -18,9 +21,30 @@ def _asyncpg_dsn(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def test_free_port_is_bindable() -> None:
-    port = free_port()
-    assert 0 < port < 65536
+def test_a_free_port_is_bindable_and_below_the_range_outgoing_connections_take_theirs_from() -> None:
+    first_ephemeral = ephemeral_ports_start()
+    for _ in range(20):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", port))  # free: a server can listen there
+        if first_ephemeral - FIRST_CHOSEN_PORT >= 1000:  # Linux's default range leaves 20000-32767
+            assert FIRST_CHOSEN_PORT <= port < first_ephemeral
+
+
+def test_a_port_someone_listens_on_is_never_chosen_and_without_room_the_kernel_chooses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        held = taken.getsockname()[1]
+        # Every pick lands on the held port until the tenth: that one is free, and is the answer.
+        picks = iter([held - FIRST_CHOSEN_PORT] * 9 + [5])
+        monkeypatch.setattr(processes.secrets, "randbelow", lambda _n: next(picks))
+        monkeypatch.setattr(processes, "ephemeral_ports_start", lambda: held + 1)
+        assert free_port() == FIRST_CHOSEN_PORT + 5
+    monkeypatch.setattr(processes, "ephemeral_ports_start", lambda: 0)  # unreadable: no room below
+    assert free_port() >= 1024
 
 
 def test_nats_jetstream_survives_restart(tmp_path: Path) -> None:

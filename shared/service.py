@@ -78,7 +78,7 @@ class ServiceRuntime:
     reads: DirectReads
     consumers: list[EventConsumer[Any]] = field(default_factory=list)
     relays: list[Relay[Any, Any]] = field(default_factory=list)  # all of the service's: the outbox's, then its own
-    periodic: list[tuple[str, float, Callable[[], Awaitable[Any]]]] = field(default_factory=list)
+    periodic: list[tuple[str, float, Callable[[], Awaitable[Any]], bool]] = field(default_factory=list)
     backlogs: dict[str, BacklogReader] = field(default_factory=dict)  # queue -> its reader, for the gauges
     monitor: ServiceMonitor | None = None  # gauges (lag, outbox, dead letters, pool) and probes, from start()
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -196,13 +196,14 @@ class ServiceRuntime:
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, self.clock, self.reads, self.relays)
 
-    def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]]) -> None:
-        """Run `job` every `seconds` while the service runs (overdue referrals, expiring qualifications …).
+    def every(self, seconds: float, name: str, job: Callable[[], Awaitable[Any]], *, at_start: bool = False) -> None:
+        """Run `job` every `seconds` while the service runs (overdue referrals, expiring qualifications …);
+        `at_start`: once as the service starts too, for a repair that should not wait a whole period on a fresh start.
 
         Every replica runs it, so a job must be safe to run twice at once: conditional updates, events
         staged in the same transaction. Tests call the use case directly with a clock they control.
         """
-        self.periodic.append((name, seconds, job))
+        self.periodic.append((name, seconds, job, at_start))
 
     def backlog(self, queue: str, read: BacklogReader) -> None:
         """Report a queue of this service beside its outbox (`partnernet.queue.backlog` / `.oldest_age`).
@@ -215,15 +216,6 @@ class ServiceRuntime:
     def add_relay(self, relay: Relay[Any, Any]) -> None:
         """Run another relay of this service's (feeds, webhooks) while the service runs, as the outbox's runs."""
         self.relays.append(relay)
-
-    async def _repeat(self, name: str, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
-        with housekeeping():  # a job that finds nothing to do is no trace; one that does work is logged
-            while True:
-                await asyncio.sleep(seconds)
-                try:
-                    await job()
-                except Exception:
-                    log.exception("periodic job %s failed; it runs again in %ss", name, seconds)
 
     async def _relay(self, relay: Relay[Any, Any]) -> None:
         with housekeeping():
@@ -250,8 +242,9 @@ class ServiceRuntime:
             self._tasks.append(asyncio.create_task(self._relay(relay), name=f"{self.name}-{relay.name}-relay"))
         self.monitor = ServiceMonitor(self)
         self._tasks.append(await self.monitor.start())
-        for name, seconds, job in self.periodic:
-            self._tasks.append(asyncio.create_task(self._repeat(name, seconds, job), name=f"{self.name}-{name}"))
+        for name, seconds, job, at_start in self.periodic:
+            repeat = run_periodically(name, seconds, job, at_start=at_start)
+            self._tasks.append(asyncio.create_task(repeat, name=f"{self.name}-{name}"))
         log.info("service started", extra={"subject": self.name})
 
     async def stop(self) -> None:
@@ -316,3 +309,19 @@ def run_event_loop(main: Coroutine[Any, Any, None]) -> None:
         asyncio.run(main)
     else:
         uvloop.run(main)
+
+
+async def run_periodically(
+    name: str, seconds: float, job: Callable[[], Awaitable[Any]], *, at_start: bool = False
+) -> None:
+    """A periodic job (ServiceRuntime.every) until cancelled: every `seconds`, first at once where `at_start`; a
+    failure is logged and the job runs again at its next turn."""
+    with housekeeping():  # a job that finds nothing to do is no trace; one that does work is logged
+        while True:
+            if not at_start:
+                await asyncio.sleep(seconds)
+            at_start = False
+            try:
+                await job()
+            except Exception:
+                log.exception("periodic job %s failed; it runs again in %ss", name, seconds)

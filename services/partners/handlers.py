@@ -117,7 +117,13 @@ def register(
     # Feed entries onto NATS and deliveries to webhooks: relays woken as they are written (shared/relay.py).
     runtime.add_relay(feeds.feed_relay(runtime.settings, nats, runtime.telemetry, runtime.clock))
     runtime.add_relay(webhooks.delivery_relay(runtime.settings, worker))
-    runtime.every(FEED_CONSUMERS_SECONDS, "feed-consumers", partial(credentials.ensure_feed_consumers, work, nats))
+    # At start too: on fresh NATS servers (a restore, a new cluster) a partner's feed works at once, not a minute on.
+    runtime.every(
+        FEED_CONSUMERS_SECONDS,
+        "feed-consumers",
+        partial(credentials.ensure_feed_consumers, work, nats),
+        at_start=True,
+    )
     runtime.backlog("feed", partial(backlogs.feed_backlog, work))
     runtime.backlog("webhooks", partial(backlogs.webhook_backlog, work))
     delivery_window = timedelta(days=runtime.settings.delivery_retention_days)

@@ -3,7 +3,8 @@
 The gateway keeps nothing durable of its own, so the keys live in a NATS JetStream Key-Value bucket
 (`gateway_idempotency`, entries expire after 24 h), shared by every gateway replica:
 1. the first request with a key creates the entry as `processing` (an atomic create: one wins);
-2. it runs, and its answer (below 500) replaces the marker; a 5xx or a crash removes it, so a retry runs again:
+2. it runs, and its answer (below 500) replaces the marker; a 5xx or a crash removes it, so a retry runs again
+   (where the broker does not take either at once, hung or cut off, the gateway does it once it does):
    the bucket is the fast path, not the truth. The key also travels with every call to a service
    (`shared.rpc.idempotent_request`), which records it in the same transaction as the change it causes and
    answers a retry with the first reply (shared/idempotency.py): a POST the service committed but whose answer
@@ -58,6 +59,10 @@ TTL_SECONDS = 24 * 3600.0
 MAX_KEY_LENGTH = 255
 MAX_STORED_BODY = 512 * 1024  # larger answers are not kept (a NATS message is at most 1 MiB by default)
 KEPT_HEADERS = {"content-type", "etag", "location", "cache-control"}
+# Markers this gateway could not settle at once (remove after a failure, replace by the answer), kept to settle once
+# the broker takes calls again: at most this many, tried every so often.
+MAX_UNSETTLED_MARKERS = 10_000
+UNSETTLED_RETRY_SECONDS = 0.5
 
 
 class Answer(msgspec.Struct, kw_only=True):
@@ -144,6 +149,11 @@ class IdempotencyMiddleware(ASGIMiddleware):
         self.max_body_bytes = max_body_bytes
         self.wait_seconds = wait_seconds
         self.stale_seconds = stale_seconds
+        # Markers whose removal (the request failed) or answer the broker did not take (hung, cut off): settled by
+        # `_settle_unsettled` once it takes calls again, so a client's retry is not refused (409) until the marker is
+        # stale: after a node hung for 15 s, the retries met 409s for up to a minute.
+        self._unsettled: dict[str, Unsettled] = {}
+        self._settler: asyncio.Task[None] | None = None
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         key = _header(scope, b"idempotency-key")
@@ -237,24 +247,83 @@ class IdempotencyMiddleware(ASGIMiddleware):
         ):
             await self._forget(kv, keys.name, revision)
             return
-        if not self.bucket.taking():  # the answer is sent; the marker is taken over once stale
-            log.warning("the answer to an idempotent request was not stored: the message broker is not taking it")
-            return
         sealed = keys.seal.encrypt(msgspec.json.encode(captured)).decode()
-        record = Record(fingerprint=fingerprint, started=time.time(), done=True, answer=sealed)
+        record = msgspec.json.encode(Record(fingerprint=fingerprint, started=time.time(), done=True, answer=sealed))
+        if not self.bucket.taking():  # the answer is sent; it is stored once the broker takes calls again
+            log.warning("the answer to an idempotent request was not stored yet: the message broker is not taking it")
+            self._settle_later(kv, Unsettled(keys.name, revision, record))
+            return
         try:
-            await kv.update(keys.name, msgspec.json.encode(record), last=revision)
+            await settle_marker(kv, Unsettled(keys.name, revision, record))
         except Exception:
-            log.warning("the answer to an idempotent request could not be stored", exc_info=True)
+            log.warning("the answer to an idempotent request could not be stored; tried again shortly", exc_info=True)
+            self._settle_later(kv, Unsettled(keys.name, revision, record))
 
     async def _forget(self, kv: KeyValue, entry_key: str, revision: int) -> None:
         if not self.bucket.taking():
-            log.warning("an idempotency marker was not removed (the broker is not taking calls); taken over when stale")
+            log.warning("an idempotency marker was not removed (the broker is not taking calls); removed once it does")
+            self._settle_later(kv, Unsettled(entry_key, revision))
             return
         try:
-            await kv.delete(entry_key, last=revision)
+            await settle_marker(kv, Unsettled(entry_key, revision))
         except Exception:
-            log.warning("an idempotency marker could not be removed; it is taken over when stale", exc_info=True)
+            log.warning("an idempotency marker could not be removed; tried again shortly", exc_info=True)
+            self._settle_later(kv, Unsettled(entry_key, revision))
+
+    def _settle_later(self, kv: KeyValue, marker: Unsettled) -> None:
+        if len(self._unsettled) >= MAX_UNSETTLED_MARKERS:  # the oldest is left to go stale
+            self._unsettled.pop(next(iter(self._unsettled)))
+        self._unsettled[marker.entry_key] = marker
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.create_task(self._settle_unsettled(kv), name="idempotency-unsettled-markers")
+
+    async def _settle_unsettled(self, kv: KeyValue) -> None:
+        """Settle the kept markers once the broker takes calls again; one kept as long as `stale_seconds` is left to
+        whoever takes it over. Ends when none is left."""
+        while self._unsettled:
+            await asyncio.sleep(UNSETTLED_RETRY_SECONDS)
+            for marker in list(self._unsettled.values()):
+                if time.monotonic() - marker.kept_at > self.stale_seconds:
+                    self._unsettled.pop(marker.entry_key, None)
+                    continue
+                if not self.bucket.taking():
+                    break
+                try:
+                    await settle_marker(kv, marker)
+                except Exception:  # the broker not back yet: the next turn tries again
+                    break
+                self._unsettled.pop(marker.entry_key, None)
+
+
+@dataclass(frozen=True)
+class Unsettled:
+    """A `processing` marker this gateway made (at `revision`) and must settle: remove it (`answer` None: the request
+    failed, a retry runs again) or replace it by the request's stored answer."""
+
+    entry_key: str
+    revision: int
+    answer: bytes | None = None
+    kept_at: float = dataclasses.field(default_factory=time.monotonic)
+
+
+# JetStream's answer to a write at a revision the entry has moved on from (nats-py's KeyValue.update turns these into
+# KeyWrongLastSequenceError; its delete does not).
+WRONG_LAST_SEQUENCE = (10071, 10164)
+
+
+async def settle_marker(kv: KeyValue, marker: Unsettled) -> None:
+    """Remove or answer a marker at the revision this gateway made; one that moved on (taken over as stale) is another
+    request's and stays."""
+    try:
+        if marker.answer is None:
+            await kv.delete(marker.entry_key, last=marker.revision)
+        else:
+            await kv.update(marker.entry_key, marker.answer, last=marker.revision)
+    except nats.js.errors.KeyWrongLastSequenceError:
+        pass
+    except nats.js.errors.APIError as error:
+        if error.err_code not in WRONG_LAST_SEQUENCE:
+            raise
 
 
 REUSED_PROBLEM = f'"urn:partnernet:problem:{IdempotencyKeyReused.code}"'.encode()

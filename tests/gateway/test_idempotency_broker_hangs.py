@@ -1,10 +1,12 @@
 """The Idempotency-Key store on a broker that stopped reading (paused, partitioned): a POST is refused at once with a
 503 naming the broker, where its Key-Value call waited for the broker with no deadline (shared/messaging.py
-`broker_backed_up`)."""
+`broker_backed_up`); and what a request that ended while the broker took nothing left in the store is settled once
+the broker is back."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from pathlib import Path
@@ -20,7 +22,7 @@ from shared.errors import ServiceUnavailable
 from shared.messaging import broker_backed_up, connect_nats
 from shared.tenancy import Actor, Role
 from tests.servers import paused
-from tests.waiting import PATIENCE_SECONDS
+from tests.waiting import PATIENCE_SECONDS, eventually
 
 
 async def test_a_post_with_a_key_is_refused_at_once_while_the_broker_takes_nothing(tmp_path: Path) -> None:
@@ -69,3 +71,70 @@ async def test_a_post_with_a_key_is_refused_at_once_while_the_broker_takes_nothi
     assert refused.value.extra.get("service") == "nats" and "not taking" in str(refused.value), refused.value
     assert took < 1.0, f"refused after {took:.1f} s"
     assert reached == [], "the route did not run"
+
+
+@pytest.mark.parametrize("first_status", [503, 201], ids=["failed", "answered"])
+async def test_a_marker_the_hung_broker_did_not_take_is_settled_once_it_is_back_so_a_retry_is_not_refused(
+    tmp_path: Path, first_status: int
+) -> None:
+    """The first request ends while the broker takes nothing: its marker could be neither removed (it failed) nor
+    replaced by its answer. Once the broker is back the gateway does it, and a retry runs again (failed) or gets the
+    first answer (answered), where it met 409s until the marker was a minute old."""
+    with EmbeddedNats(tmp_path / "nats") as server:
+        connection = Nats()
+        await connect_nats(connection, server.url, name="test-gateway")
+        bucket = IdempotencyBucket(connection=connection)
+        await bucket.open(connection.jetstream())
+        # A retry waits for a running first request at most this long, then is refused with 409.
+        middleware = IdempotencyMiddleware(bucket, secret="s" * 32, max_body_bytes=1024, wait_seconds=5)
+        hang = contextlib.ExitStack()
+        answers: list[int] = []
+
+        async def route(scope: Any, receive: Any, send: Any) -> None:
+            status = first_status if not answers else 201
+            if not answers:  # the broker hangs while the first request runs, and the gateway has sent much meanwhile
+                hang.enter_context(paused(server))
+                while not broker_backed_up(connection):
+                    await connection.publish("nobody.listens", b"x" * 1_000)
+                    await asyncio.sleep(0)
+            answers.append(status)
+            await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": f"answer {len(answers)}".encode(), "more_body": False})
+
+        async def body() -> Any:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        caller = Caller(actor=Actor(subject="staff-1", role=Role.STAFF, library="a"))
+        scope: Any = {
+            "type": "http",
+            "method": "POST",
+            "path": "/api/v1/referrals",
+            "query_string": b"",
+            "headers": [(b"idempotency-key", str(uuid.uuid4()).encode()), (b"content-type", b"application/json")],
+            "state": {CALLER: caller},
+        }
+        retried: list[Any] = []
+
+        async def retry_sent(message: Any) -> None:
+            retried.append(message)
+
+        async def first_sent(message: Any) -> None:
+            pass
+
+        try:
+            with hang:
+                await asyncio.wait_for(middleware.handle(scope, body, first_sent, route), PATIENCE_SECONDS)
+            # The broker is back once the connection has sent what it held (a reconnect, where the server dropped it).
+            await eventually(lambda: asyncio.sleep(0.05, bucket.taking()), what="the broker taking calls again")
+            started = time.monotonic()
+            await asyncio.wait_for(middleware.handle(scope, body, retry_sent, route), PATIENCE_SECONDS)
+            took = time.monotonic() - started
+        finally:
+            await connection.close()
+    assert retried[0]["status"] != 409, retried
+    if first_status == 503:
+        assert answers == [503, 201] and retried[0]["status"] == 201, (answers, retried)
+    else:
+        assert answers == [201], "the retry is answered from the store: the route ran once"
+        assert (b"idempotent-replayed", b"true") in retried[0]["headers"] and retried[1]["body"] == b"answer 1"
+    assert took < 4, f"the retry waited {took:.1f} s"

@@ -63,6 +63,7 @@ KEPT_HEADERS = {"content-type", "etag", "location", "cache-control"}
 # the broker takes calls again: at most this many, tried every so often.
 MAX_UNSETTLED_MARKERS = 10_000
 UNSETTLED_RETRY_SECONDS = 0.5
+UNANSWERED_WATCH_SECONDS = 10.0  # a marker whose making got no answer is looked for this long (`settle_marker`)
 
 
 class Answer(msgspec.Struct, kw_only=True):
@@ -188,6 +189,12 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 return await kv.create(keys.name, marker)
             except nats.js.errors.KeyWrongLastSequenceError:
                 pass
+            except nats.errors.TimeoutError:
+                # No answer is not "not made": the stream's leader may have hung with it and apply it on resuming,
+                # leaving a marker nobody removes (the retries of a fault test met 409s for a minute). Removed once
+                # the broker answers, if it is this very marker.
+                self._settle_later(kv, Unsettled(keys.name, revision=None, made=marker))
+                raise
             try:
                 entry = await kv.get(keys.name)
             except nats.js.errors.KeyNotFoundError:
@@ -289,20 +296,23 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 if not self.bucket.taking():
                     break
                 try:
-                    await settle_marker(kv, marker)
+                    settled = await settle_marker(kv, marker)
                 except Exception:  # the broker not back yet: the next turn tries again
                     break
-                self._unsettled.pop(marker.entry_key, None)
+                if settled:
+                    self._unsettled.pop(marker.entry_key, None)
 
 
 @dataclass(frozen=True)
 class Unsettled:
-    """A `processing` marker this gateway made (at `revision`) and must settle: remove it (`answer` None: the request
-    failed, a retry runs again) or replace it by the request's stored answer."""
+    """A `processing` marker this gateway made and must settle: remove it (`answer` None: the request failed, a retry
+    runs again) or replace it by the request's stored answer. `revision` None: its making was not answered; it is
+    removed where the entry is still `made` (these bytes), and otherwise left alone."""
 
     entry_key: str
-    revision: int
+    revision: int | None
     answer: bytes | None = None
+    made: bytes | None = None
     kept_at: float = dataclasses.field(default_factory=time.monotonic)
 
 
@@ -311,19 +321,30 @@ class Unsettled:
 WRONG_LAST_SEQUENCE = (10071, 10164)
 
 
-async def settle_marker(kv: KeyValue, marker: Unsettled) -> None:
+async def settle_marker(kv: KeyValue, marker: Unsettled) -> bool:
     """Remove or answer a marker at the revision this gateway made; one that moved on (taken over as stale) is another
-    request's and stays."""
+    request's and stays. Whether it is settled: one whose making got no answer and that is not there (yet) is looked
+    for again for `UNANSWERED_WATCH_SECONDS` (a stream's new leader, or the old one resuming, may still apply it)."""
+    revision = marker.revision
+    if revision is None:  # made or not: only our own marker, as we made it, is removed
+        try:
+            entry = await kv.get(marker.entry_key)
+        except nats.js.errors.KeyNotFoundError:
+            return time.monotonic() - marker.kept_at > UNANSWERED_WATCH_SECONDS
+        if entry.value != marker.made or entry.revision is None:
+            return True
+        revision = entry.revision
     try:
         if marker.answer is None:
-            await kv.delete(marker.entry_key, last=marker.revision)
+            await kv.delete(marker.entry_key, last=revision)
         else:
-            await kv.update(marker.entry_key, marker.answer, last=marker.revision)
+            await kv.update(marker.entry_key, marker.answer, last=revision)
     except nats.js.errors.KeyWrongLastSequenceError:
         pass
     except nats.js.errors.APIError as error:
         if error.err_code not in WRONG_LAST_SEQUENCE:
             raise
+    return True
 
 
 REUSED_PROBLEM = f'"urn:partnernet:problem:{IdempotencyKeyReused.code}"'.encode()

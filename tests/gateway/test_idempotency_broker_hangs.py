@@ -12,8 +12,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import nats.js.errors
 import pytest
 from nats.aio.client import Client as Nats
+from nats.js.kv import KeyValue
 
 from gateway.auth import CALLER, Caller
 from gateway.idempotency import IdempotencyBucket, IdempotencyMiddleware
@@ -138,3 +140,64 @@ async def test_a_marker_the_hung_broker_did_not_take_is_settled_once_it_is_back_
         assert answers == [201], "the retry is answered from the store: the route ran once"
         assert (b"idempotent-replayed", b"true") in retried[0]["headers"] and retried[1]["body"] == b"answer 1"
     assert took < 4, f"the retry waited {took:.1f} s"
+
+
+async def test_a_marker_made_though_its_making_got_no_answer_is_removed_once_the_broker_answers(tmp_path: Path) -> None:
+    """The marker's creation is sent, the broker hangs before answering it and applies it on resuming: the gateway
+    answered 503 (the store did not answer) and made, as far as it knew, nothing. A retry then met a `processing`
+    marker nobody would remove (409 until it was a minute old); now the gateway removes it, being its own."""
+    with EmbeddedNats(tmp_path / "nats") as server:
+        connection = Nats()
+        await connect_nats(connection, server.url, name="test-gateway")
+        bucket = IdempotencyBucket(connection=connection)
+        await bucket.open(connection.jetstream(timeout=1))  # the Key-Value calls' deadline
+        middleware = IdempotencyMiddleware(bucket, secret="s" * 32, max_body_bytes=1024, wait_seconds=5)
+        reached: list[str] = []
+
+        async def route(scope: Any, receive: Any, send: Any) -> None:
+            reached.append(scope["path"])
+            await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"made", "more_body": False})
+
+        async def body() -> Any:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        caller = Caller(actor=Actor(subject="staff-1", role=Role.STAFF, library="a"))
+        key = str(uuid.uuid4()).encode()
+        scope: Any = {
+            "type": "http",
+            "method": "POST",
+            "path": "/api/v1/referrals",
+            "query_string": b"",
+            "headers": [(b"idempotency-key", key), (b"content-type", b"application/json")],
+            "state": {CALLER: caller},
+        }
+        retried: list[Any] = []
+
+        async def retry_sent(message: Any) -> None:
+            retried.append(message)
+
+        async def first_sent(message: Any) -> None:
+            pass
+
+        try:
+            with paused(server), pytest.raises(ServiceUnavailable) as refused:
+                await asyncio.wait_for(middleware.handle(scope, body, first_sent, route), PATIENCE_SECONDS)
+            assert "does not answer" in str(refused.value) and reached == []
+            kv = bucket.require()
+            # Resumed, the broker applies the creation it held: a `processing` marker of a request that never ran.
+            await eventually(lambda: markers(kv), what="the held creation applied")
+            started = time.monotonic()
+            await asyncio.wait_for(middleware.handle(scope, body, retry_sent, route), PATIENCE_SECONDS)
+            took = time.monotonic() - started
+        finally:
+            await connection.close()
+    assert retried[0]["status"] == 201 and reached == ["/api/v1/referrals"], retried
+    assert took < 4, f"the retry waited {took:.1f} s"
+
+
+async def markers(kv: KeyValue) -> list[str] | None:
+    try:
+        return list(await kv.keys())
+    except nats.js.errors.NoKeysError:
+        return None

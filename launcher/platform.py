@@ -162,8 +162,15 @@ class Platform:
         )
         # Migrate once before the services start, so a broken migration fails here with a clear message.
         step = time.monotonic()
+        # In a session of its own, as every process started here: a terminal's Ctrl-C reaches `up` alone, which notes it
+        # and leaves after this step (stop_asked), not the migrations halfway with a traceback.
         migrated = subprocess.run(
-            [sys.executable, "-m", "launcher", "migrate"], env=self.env, check=True, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "launcher", "migrate"],
+            env=self.env,
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         self._step_done(f"migrations: {migration_summary(migrated.stdout)} ({time.monotonic() - step:.1f}s)")
         self.logs.mkdir(exist_ok=True)

@@ -195,9 +195,14 @@ def test_the_launcher_runs_every_service_the_platform_declares() -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(2 * START_LIMIT_SECONDS)
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize(
+    ("sig", "to_the_group"),
+    [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGTERM, False)],
+    # A terminal's Ctrl-C goes to its whole foreground group: `up` and the migrations it runs right then.
+    ids=["ctrl-c", "ctrl-c-in-a-terminal", "sigterm"],
+)
 def test_ctrl_c_or_sigterm_while_starting_stops_what_had_started_and_says_so(
-    tmp_path: Path, sig: signal.Signals
+    tmp_path: Path, sig: signal.Signals, to_the_group: bool
 ) -> None:
     data_dir = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
@@ -207,6 +212,7 @@ def test_ctrl_c_or_sigterm_while_starting_stops_what_had_started_and_says_so(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # a group of its own, as a terminal's foreground job has
     )
     assert process.stdout is not None
     said = []
@@ -215,7 +221,14 @@ def test_ctrl_c_or_sigterm_while_starting_stops_what_had_started_and_says_so(
         if "PostgreSQL: started" in line:  # NATS and PostgreSQL run; the services do not yet
             break
     assert processes_using(data_dir), "the embedded servers run"
-    process.send_signal(sig)
+    if to_the_group:
+        deadline = time.monotonic() + START_LIMIT_SECONDS
+        while not any("launcher migrate" in command for command in processes_using(data_dir).values()):
+            assert time.monotonic() < deadline, "the migrations did not start"
+            time.sleep(0.02)
+        os.killpg(process.pid, sig)  # the migrations run now: they get it too, if they are in the group
+    else:
+        process.send_signal(sig)
     try:
         rest, _ = process.communicate(timeout=START_LIMIT_SECONDS)
     except subprocess.TimeoutExpired as timed_out:

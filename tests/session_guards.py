@@ -7,6 +7,7 @@ directory of its own; when the run ends, no process that names that directory ma
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from launcher.embedded.postgres_server import SOCKET_DIRECTORY_PREFIX
 from tests.processes import processes_using
 
 _OWN_BASETEMP_ATTR = "_partnernet_own_basetemp"
@@ -62,12 +64,26 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    # A PostgreSQL killed here cannot remove its socket directory, which lies outside the run's own (a short path in
+    # /tmp, launcher/embedded/postgres_server.py): removed for it.
+    for cmdline in left.values():
+        if (sockets := postgres_socket_directory(cmdline)) is not None:
+            shutil.rmtree(sockets, ignore_errors=True)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     lines = ["", f"{len(left)} process(es) of this run were still running after it and were killed:"]
     lines += [f"  {pid}: {cmdline[:300]}" for pid, cmdline in left.items()]
     if reporter is not None:
         reporter.write_line("\n".join(lines), red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def postgres_socket_directory(cmdline: str) -> Path | None:
+    """The socket directory an embedded PostgreSQL was started with (`-k /tmp/pnpg-…`), if this is one."""
+    words = cmdline.split()
+    for flag, value in itertools.pairwise(words):
+        if flag == "-k" and Path(value).name.startswith(SOCKET_DIRECTORY_PREFIX):
+            return Path(value)
+    return None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

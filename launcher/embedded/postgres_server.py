@@ -96,6 +96,8 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
 
 # Connections the embedded server accepts (see start()).
 MAX_CONNECTIONS = 300
+# The socket directory's name: /tmp/pnpg-<port>-<random> (short: a socket path has at most 107 bytes).
+SOCKET_DIRECTORY_PREFIX = "pnpg-"
 
 
 class EmbeddedPostgres(ServerProcess):
@@ -115,7 +117,7 @@ class EmbeddedPostgres(ServerProcess):
         self.log_path = self.data_dir / "postgres.log"
         self._proc: subprocess.Popen[bytes] | None = None
         self._socket_dir: Path | None = None
-        self._socket_name = f"pnpg-{self.port}-{secrets.token_hex(4)}"
+        self._socket_name = f"{SOCKET_DIRECTORY_PREFIX}{self.port}-{secrets.token_hex(4)}"
 
     @property
     def socket_dir(self) -> Path | None:

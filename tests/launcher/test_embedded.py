@@ -14,7 +14,9 @@ import pytest
 
 from launcher.embedded import EmbeddedNats, EmbeddedPostgres, free_port, processes
 from launcher.embedded.processes import FIRST_CHOSEN_PORT, ephemeral_ports_start
+from tests.processes import processes_using
 from tests.servers import children_of
+from tests.session_guards import postgres_socket_directory
 
 
 def _asyncpg_dsn(sqlalchemy_url: str) -> str:
@@ -223,3 +225,11 @@ def test_a_postgres_creates_wal_segments_without_zero_filling_them_and_recovers_
         killed(server)  # no shutdown checkpoint: recovery replays the new segment
     with server:
         assert asyncio.run(kept_note(_asyncpg_dsn(server.url))) == "kept"
+
+
+def test_the_run_guard_finds_the_socket_directory_of_a_postgres_it_kills(tmp_path: Path) -> None:
+    with EmbeddedPostgres(tmp_path / "pg", durable=False) as server:
+        assert server.socket_dir is not None
+        (command,) = [c for c in processes_using(tmp_path / "pg").values() if "-k" in c.split()]
+        assert postgres_socket_directory(command) == server.socket_dir
+    assert postgres_socket_directory("/usr/bin/nats-server -js -sd /tmp/x -k /tmp/elsewhere") is None

@@ -256,26 +256,23 @@ class IdempotencyMiddleware(ASGIMiddleware):
             return
         sealed = keys.seal.encrypt(msgspec.json.encode(captured)).decode()
         record = msgspec.json.encode(Record(fingerprint=fingerprint, started=time.time(), done=True, answer=sealed))
-        if not self.bucket.taking():  # the answer is sent; it is stored once the broker takes calls again
-            log.warning("the answer to an idempotent request was not stored yet: the message broker is not taking it")
-            self._settle_later(kv, Unsettled(keys.name, revision, record))
-            return
-        try:
-            await settle_marker(kv, Unsettled(keys.name, revision, record))
-        except Exception:
-            log.warning("the answer to an idempotent request could not be stored; tried again shortly", exc_info=True)
-            self._settle_later(kv, Unsettled(keys.name, revision, record))
+        await self._settle(kv, Unsettled(keys.name, revision, record))
 
     async def _forget(self, kv: KeyValue, entry_key: str, revision: int) -> None:
+        await self._settle(kv, Unsettled(entry_key, revision))
+
+    async def _settle(self, kv: KeyValue, marker: Unsettled) -> None:
+        """Remove the marker or store the answer now; where the broker does not take it, once it does."""
+        what = "an idempotency marker was not removed" if marker.answer is None else "an answer was not stored"
         if not self.bucket.taking():
-            log.warning("an idempotency marker was not removed (the broker is not taking calls); removed once it does")
-            self._settle_later(kv, Unsettled(entry_key, revision))
+            log.warning("%s: the message broker is not taking calls; done once it does", what)
+            self._settle_later(kv, marker)
             return
         try:
-            await settle_marker(kv, Unsettled(entry_key, revision))
+            await settle_marker(kv, marker)
         except Exception:
-            log.warning("an idempotency marker could not be removed; tried again shortly", exc_info=True)
-            self._settle_later(kv, Unsettled(entry_key, revision))
+            log.warning("%s; tried again shortly", what, exc_info=True)
+            self._settle_later(kv, marker)
 
     def _settle_later(self, kv: KeyValue, marker: Unsettled) -> None:
         if len(self._unsettled) >= MAX_UNSETTLED_MARKERS:  # the oldest is left to go stale

@@ -200,9 +200,14 @@ class EventConsumer(Generic[E]):
         assert self._puller is not None
         while not self._puller.stopping:
             try:
-                batch = await self._puller.next_batch()
-                if batch:
-                    await self.handle(batch)
+                try:
+                    batch = await self._puller.next_batch()
+                    if batch:
+                        await self.handle(batch)
+                finally:
+                    # Said at once: a stop waiting for the batch in hand goes on now, not after STOP_SECONDS (the
+                    # loop ends here when stopping, without asking for another batch).
+                    self._puller.put_down()
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -114,6 +114,10 @@ class Puller:
             await self._request()  # the server sends the next ones while this batch is handled
         return batch
 
+    def put_down(self) -> None:
+        """The batch `next_batch` gave is handled (or its handling failed): a stop need not wait for it."""
+        self._idle.set()
+
     async def _give_back(self, msgs: Sequence[Msg]) -> None:
         for msg in msgs:
             if msg.reply and not (msg.headers and msg.headers.get("Status")):

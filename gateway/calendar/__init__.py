@@ -244,12 +244,10 @@ class PublicCalendarController(Controller):
         if (wait := attempts.refuse(key)) is not None:
             return too_many(request, municipality, lang, wait)
         try:
-            body = msgspec.convert({"token": token}, ExportResidentData)
+            # The municipality goes along: the service finds no registration of another's (nor logs the read).
+            body = msgspec.convert({"token": token, "municipality": municipality}, ExportResidentData)
             exported = await rpc.call(ops.EXPORT_RESIDENT_DATA, RESIDENT, body)
         except (NotFound, InvalidInput, msgspec.ValidationError):
-            attempts.wrong_code(key)
-            return not_found(request, municipality, lang)
-        if exported.registration.municipality != municipality:
             attempts.wrong_code(key)
             return not_found(request, municipality, lang)
         return Response(
@@ -298,23 +296,20 @@ class PublicCalendarController(Controller):
         if (wait := attempts.refuse(key)) is not None:
             return too_many(request, municipality, lang, wait)
         t = MESSAGES.of(lang)
+        # The municipality goes along: the service takes no step on (nor shows) a registration of another's.
+        link = {"token": token, "municipality": municipality}
         try:
             if step is None:
-                view = await rpc.call(
-                    ops.OPEN_REGISTRATION, RESIDENT, msgspec.convert({"token": token}, OpenRegistration)
-                )
+                view = await rpc.call(ops.OPEN_REGISTRATION, RESIDENT, msgspec.convert(link, OpenRegistration))
             else:
-                body = msgspec.convert({"token": token, "step": step.value}, TakeRegistrationStep)
+                body = msgspec.convert({**link, "step": step.value}, TakeRegistrationStep)
                 view = await rpc.call(ops.TAKE_REGISTRATION_STEP, RESIDENT, body)
         except (NotFound, InvalidInput, msgspec.ValidationError):
             attempts.wrong_code(key)
             return not_found(request, municipality, lang)
         except Conflict:
-            view = await rpc.call(ops.OPEN_REGISTRATION, RESIDENT, OpenRegistration(token=token))
+            view = await rpc.call(ops.OPEN_REGISTRATION, RESIDENT, msgspec.convert(link, OpenRegistration))
             return registration_page(request, view, token, lang, t("problem"), 409)
-        if view.municipality != municipality:
-            attempts.wrong_code(key)
-            return not_found(request, municipality, lang)
         notice = t(f"done.{step.value}") if step is not None else None
         return registration_page(request, view, token, lang, notice, 200)
 

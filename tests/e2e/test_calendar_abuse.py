@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from launcher.mail_catcher import MailCatcher
 from services.courses.domain.residents import SIGN_UPS_PER_ADDRESS
-from services.courses.store.residents import registrations
+from services.courses.store.residents import data_reads, registrations
 from tests.e2e.calendar_support import link_in, message_about, received, schedule
 from tests.fixtures.platform import RunningPlatform, another_gateway
 from tests.fixtures.tenants import Tenant
@@ -190,3 +190,34 @@ async def test_links_cannot_be_guessed_and_guessing_locks_out(
             )
         ).one()
     assert row.status == "unconfirmed"
+
+
+async def test_a_real_link_through_another_municipalitys_pages_takes_no_step_shows_nothing_and_logs_no_read(
+    platform: RunningPlatform, tenant: Tenant, session_id: str, strict_site: str, mail_catcher: MailCatcher
+) -> None:
+    """The link's step was taken first and its municipality compared after: a confirm or an erase through
+    /m/<another>/… answered 404 and had confirmed the place, or cancelled it and erased the resident."""
+    email = address()
+    async with httpx.AsyncClient(base_url=strict_site, timeout=PATIENCE_SECONDS) as web:
+        signed = await web.post(f"/m/{tenant.municipality}/courses/{session_id}", data={"name": "Echt", "email": email})
+        assert signed.status_code == 200
+        real = link_in(await message_about(mail_catcher, email, "Bevestig"))
+        elsewhere = real.replace(f"/m/{tenant.municipality}/", "/m/gem-anders/")
+        tries = {
+            "confirm": await web.post(f"{elsewhere}/confirm"),
+            "erase": await web.post(f"{elsewhere}/erase"),
+            "export": await web.get(f"{elsewhere}/export"),
+        }
+        assert {what: answer.status_code for what, answer in tries.items()} == dict.fromkeys(tries, 404)
+        assert all(email not in answer.text and "Echt" not in answer.text for answer in tries.values())
+        # Through its own municipality's pages the link still works, and finds the registration as it was.
+        assert (await web.get(real)).status_code == 200
+    registration_id = uuid.UUID(hex=real.rsplit("/", 1)[1][:32])
+    async with platform.services["courses"].sessions() as session:
+        row = (await session.execute(sa.select(registrations).where(registrations.c.id == registration_id))).one()
+        logged = (
+            await session.execute(sa.select(sa.func.count()).where(data_reads.c.registration_id == registration_id))
+        ).scalar_one()
+    assert (row.status, row.confirmed_at, row.erased_at) == ("unconfirmed", None, None)
+    assert row.sealed is not None, "the resident's name and address are still held"
+    assert logged == 0, "no export was logged"

@@ -15,7 +15,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.courses import store
-from services.courses.commands.residents import erase_registration, registration_view
+from services.courses.commands.residents import erase_registration, registration_by_link, registration_view
 from services.courses.domain import residents as rules
 from services.courses.queries.enrolment import attendance_of
 from services.courses.queries.offer import joined_course_scope
@@ -105,11 +105,9 @@ async def export_resident_data(
 ) -> ResidentExport:
     """The right of access, by the resident's link: what they gave, where their registration stands, the dates,
     their attendance, how long it is kept and who read it. Their own export is in the log too."""
-    registration_id = vault.links.registration_of(command.token)
     async with work.transaction() as tx:
-        row = await resident_store.find_registration(tx.session, registration_id)
-        if row is None:
-            raise NotFound("no registration for this link")
+        row = await registration_by_link(tx, vault, command.token, command.municipality)
+        registration_id = row.id
         session_row = await store.find_session(tx.session, row.session_id)
         assert session_row is not None
         enrolment = None if row.enrolment_id is None else await store.find_enrolment(tx.session, row.enrolment_id)

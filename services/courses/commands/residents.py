@@ -143,24 +143,30 @@ async def registration_view(tx: Transaction, registration_id: UUID) -> Registrat
     )
 
 
+async def registration_by_link(tx: Transaction, vault: ResidentVault, token: str, municipality: str) -> sa.Row:
+    """The registration a resident's link names, if it is one of `municipality` (whose pages the link came
+    through); else NotFound, before anything is read for it, logged or changed: another municipality's link is no
+    link there."""
+    found = await resident_store.find_registration(tx.session, vault.links.registration_of(token))
+    if found is None or found.municipality != municipality:
+        raise NotFound("no registration for this link")
+    return found
+
+
 async def open_registration(
     work: UnitOfWork, vault: ResidentVault, actor: Actor, query: OpenRegistration
 ) -> RegistrationView:
-    registration_id = vault.links.registration_of(query.token)
     async with work.transaction() as tx:
-        if await resident_store.find_registration(tx.session, registration_id) is None:
-            raise NotFound("no registration for this link")
-        return await registration_view(tx, registration_id)
+        found = await registration_by_link(tx, vault, query.token, query.municipality)
+        return await registration_view(tx, found.id)
 
 
 async def take_registration_step(
     work: UnitOfWork, vault: ResidentVault, actor: Actor, command: TakeRegistrationStep
 ) -> RegistrationView:
-    registration_id = vault.links.registration_of(command.token)
     async with work.transaction() as tx:
-        found = await resident_store.find_registration(tx.session, registration_id)
-        if found is None:
-            raise NotFound("no registration for this link")
+        found = await registration_by_link(tx, vault, command.token, command.municipality)
+        registration_id = found.id
         # Lock order as everywhere: the session first, then its enrolments and registrations.
         session_row = await store.find_session(tx.session, found.session_id, for_update=True)
         row = await resident_store.find_registration(tx.session, registration_id, for_update=True)

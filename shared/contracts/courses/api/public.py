@@ -101,11 +101,14 @@ class RegistrationStep(enum.StrEnum):
 
 class OpenRegistration(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     token: RegistrationToken
+    municipality: Slug  # whose pages the link came through: another municipality's link is no link there
 
 
 class TakeRegistrationStep(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     token: RegistrationToken
     step: RegistrationStep
+    # Checked by the service before the step is taken: a refused link changes nothing.
+    municipality: Slug
 
 
 class RegistrationState(enum.StrEnum):

@@ -14,7 +14,7 @@ import msgspec
 from shared.contracts.courses.api.enrolments import AttendanceMark
 from shared.contracts.courses.api.public import Language, RegistrationToken, RegistrationView
 from shared.contracts.courses.events import EnrolmentStatus
-from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, Limit
+from shared.contracts.vocabulary import DEFAULT_LIMIT, Cursor, Limit, Slug
 
 
 class ListSessionResidents(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -70,6 +70,7 @@ class ResidentDataRead(msgspec.Struct, frozen=True, kw_only=True):
 
 class ExportResidentData(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     token: RegistrationToken
+    municipality: Slug  # whose pages the link came through (OpenRegistration): checked before the read is logged
 
 
 class ResidentExport(msgspec.Struct, frozen=True, kw_only=True):

@@ -98,12 +98,23 @@ class WebhookTargets:
         )
         return [ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in found]
 
+    def endpoint(self, url: str) -> tuple[str, httpx.URL]:
+        """The URL's host, checked by the rules (targets.py reads it as urllib does), and the URL as the deliveries'
+        HTTP client reads it; InvalidInput where the client cannot read it (`https://0177.0.0.1/`, a host of
+        full-width digits), which was a 500. Whatever host the client reads, a delivery connects to the address
+        checked for this one (`pinned`)."""
+        host = targets.check_endpoint_url(url, self.policy)
+        try:
+            return host, httpx.URL(url)
+        except httpx.InvalidURL:
+            raise InvalidInput(targets.REFUSED) from None
+
     async def check(self, url: str) -> None:
         """At registration: the URL's rules, and the addresses its name has now. A name that does not resolve yet
         is let pass: its deliveries are checked when they connect."""
-        host = targets.check_endpoint_url(url, self.policy)
+        host, parsed = self.endpoint(url)
         try:
-            addresses = await self.resolve(host, httpx.URL(url).port or 443)
+            addresses = await self.resolve(host, parsed.port or 443)
         except (OSError, TimeoutError):
             return
         targets.check_addresses(host, addresses, self.policy)
@@ -111,8 +122,7 @@ class WebhookTargets:
     async def pinned(self, url: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
         """The URL to connect to (the checked address in place of the name), the Host header and the TLS name to
         send; InvalidInput for a target that is not allowed, OSError or TimeoutError for a name that is gone."""
-        host = targets.check_endpoint_url(url, self.policy)
-        parsed = httpx.URL(url)
+        host, parsed = self.endpoint(url)
         addresses = await self.resolve(host, parsed.port or (443 if parsed.scheme == "https" else 80))
         targets.check_addresses(host, addresses, self.policy)
         if not addresses:

@@ -31,6 +31,11 @@ INTERNAL = [
     "http://127.0.0.2:4222/hook",
     "https://db.localhost:8000/hook",  # (localhost itself the tests allow, for their endpoints)
     "https://postgres.internal:5432/",
+    # Spellings of 127.0.0.1 that urllib reads and the deliveries' HTTP client does not: a 500 until 5 Dec.
+    "https://0177.0.0.1/",
+    "https://127.000.000.001/",
+    "https://\u217027.0.0.1/",  # a small roman numeral one
+    "https://\uff11\uff12\uff17.\uff10.\uff10.\uff11/",  # full-width digits
 ]
 
 

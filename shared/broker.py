@@ -19,6 +19,7 @@ from faststream.nats.opentelemetry.provider import (
 from faststream.nats.security import NatsUserPassword
 from nats.js.client import JetStreamContext
 
+from shared.messaging import MAX_OUTSTANDING_PINGS, PING_INTERVAL_SECONDS
 from shared.nats_callout import cluster_servers
 from shared.telemetry import Telemetry, stable_subject
 
@@ -87,6 +88,8 @@ def create_broker(nats_url: str, *, name: str, telemetry: Telemetry) -> NatsBrok
         middlewares=[NatsTelemetry(tracer_provider=telemetry.tracer_provider)],
         max_reconnect_attempts=-1,  # a broker restart must never end a service
         reconnect_time_wait=1,
+        ping_interval=PING_INTERVAL_SECONDS,  # a hung node is left within 20-30 s (shared/messaging.py)
+        max_outstanding_pings=MAX_OUTSTANDING_PINGS,
         graceful_timeout=10.0,
         # FastStream's own lines go through our JSON logs; per-message lines only at debug level.
         logger=logging.getLogger("faststream"),

@@ -33,6 +33,12 @@ BROKER_PING_SUBJECT = "partnernet.broker-ping"  # nobody answers it: the server'
 OUTBOUND_BUFFER_BYTES = 2 * 1024 * 1024
 # Room for the protocol line around a payload (PUB, subject, reply inbox, sizes) and its headers.
 PUBLISH_OVERHEAD_BYTES = 4096
+# A node that hangs (paused, cut off) keeps its clients' connections open: they notice it only by pings it leaves
+# unanswered. With nats-py's default (a ping every 120 s, stale at the third unanswered) a gateway on a hung node
+# refused every call for 4-6 minutes, a service's replica took nothing; every 10 s they move to another node of the
+# cluster within 20-30 s. A PONG is answered at once by a live server: two missed is a hang, not a busy one.
+PING_INTERVAL_SECONDS = 10
+MAX_OUTSTANDING_PINGS = 2
 # Long enough that the relay's retry after a lost ack is always de-duplicated by the server.
 DUPLICATE_WINDOW_SECONDS = 10 * 60.0
 
@@ -65,7 +71,9 @@ STREAMS: tuple[StreamSpec, ...] = (
 )
 
 
-async def connect_nats(connection: Nats, nats_url: str, *, name: str) -> None:
+async def connect_nats(
+    connection: Nats, nats_url: str, *, name: str, ping_interval: int = PING_INTERVAL_SECONDS
+) -> None:
     """Connect a plain nats-py client (the gateway's: request/reply, Key-Value, live feeds) as the brokers do."""
 
     async def error(exc: Exception) -> None:
@@ -84,6 +92,8 @@ async def connect_nats(connection: Nats, nats_url: str, *, name: str) -> None:
         password=password,
         name=f"partnernet-{name}",
         pending_size=OUTBOUND_BUFFER_BYTES,
+        ping_interval=ping_interval,
+        max_outstanding_pings=MAX_OUTSTANDING_PINGS,
         max_reconnect_attempts=-1,  # a broker restart must never end the gateway
         reconnect_time_wait=1,
         error_cb=error,

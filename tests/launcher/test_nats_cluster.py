@@ -4,14 +4,20 @@ platform client that loses its node goes on with another, credentials and all.""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
+import time
 from pathlib import Path
 
 import nats
+from nats.aio.client import Client as Nats
 
 from launcher.embedded import EmbeddedNatsCluster
 from launcher.embedded.nats_cluster import ClusterNode
+from shared.messaging import broker_answers, connect_nats
 from shared.nats_callout import cluster_servers
+from tests.waiting import PATIENCE_SECONDS, eventually
 
 REPO = Path(__file__).resolve().parents[2]
 # The settings that must be the same; addresses, names and paths differ by design.
@@ -76,3 +82,34 @@ async def test_a_client_whose_node_dies_goes_on_with_a_node_it_learned_from_the_
             assert (await js.stream_info("SEED_TEST")).state.messages == 2
         finally:
             await nc.close()
+
+
+async def test_a_connection_whose_node_hangs_moves_to_another_by_its_pings(tmp_path: Path) -> None:
+    """A node that hangs (SIGSTOP) keeps its clients' connections open; a platform connection notices by the pings it
+    leaves unanswered and goes on with another node: within three intervals of its ping (here 1 s; the platform's
+    PING_INTERVAL_SECONDS, where nats-py's default of 120 s kept a gateway on a hung node for 4-6 minutes)."""
+    with EmbeddedNatsCluster(tmp_path / "cluster") as cluster:
+        connection = Nats()
+        await connect_nats(connection, cluster.url, name="test-hung-node", ping_interval=1)
+        try:
+            assert connection.connected_url is not None
+            hung = next(node for node in cluster.nodes if node.port == connection.connected_url.port)
+            assert hung.pid is not None
+            os.kill(hung.pid, signal.SIGSTOP)
+            try:
+                started = time.monotonic()
+
+                async def moved() -> bool:
+                    url = connection.connected_url
+                    return connection.is_connected and url is not None and url.port != hung.port
+
+                await eventually(moved, timeout=PATIENCE_SECONDS, what="the connection on another node")
+                took = time.monotonic() - started
+                assert await broker_answers(connection, 2.0), "the node it moved to answers"
+            finally:
+                os.kill(hung.pid, signal.SIGCONT)
+        finally:
+            await connection.close()
+    # Stale at the third unanswered ping: ~3 s, then a reconnect (its connect to the hung node times out first at
+    # worst); a busy machine's loop adds to it.
+    assert took < 3 * 1 + 2 + 5, f"moved after {took:.1f} s"

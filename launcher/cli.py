@@ -21,7 +21,7 @@ from shared.messaging import SERVICES
 from shared.nats_callout import issuer_for
 from shared.servers import ServerUnreachable, check_database, connect_database
 from shared.service import ServiceRuntime, run_service
-from shared.settings import Settings
+from shared.settings import Settings, SettingsError
 from shared.tenancy import Role
 
 
@@ -50,9 +50,12 @@ async def migrate_all(settings: Settings) -> dict[str, list[str]]:
     return applied
 
 
-def settings_for_data_dir(data_dir: Path) -> Settings:
-    """Settings for commands run beside `up`: its runtime file fills in what the environment leaves out."""
+def settings_for_data_dir(data_dir: Path, command: str | None = None) -> Settings:
+    """Settings for commands run beside `up`: its runtime file fills in what the environment leaves out. `command`:
+    an operator's command, refused where no platform has run (`no_platform_here`)."""
     runtime_file = data_dir / RUNTIME_FILE
+    if command in BESIDE_A_PLATFORM:
+        no_platform_here(command, data_dir)
     env = dict(os.environ)
     env["PARTNERNET_DATA_DIR"] = str(data_dir)
     if runtime_file.exists():
@@ -79,10 +82,43 @@ def dead_letters(args: argparse.Namespace, settings: Settings) -> None:
         print("no dead letters to replay")
 
 
-def where_servers_come_from(command: str, data_dir: Path) -> str:
+# The operator's commands on a running platform, and what each needs of it where no `up` has run in the data
+# directory: the token's signing secret, or the servers' addresses. (`service`, `gateway`: a container's commands,
+# given their settings in variables, make their secrets where there are none.)
+BESIDE_A_PLATFORM = {
+    "token": ("PARTNERNET_JWT_SECRET",),
+    "migrate": ("DATABASE_URL",),
+    "republish": ("DATABASE_URL", "NATS_URL"),
+    "rebuild-figures": ("DATABASE_URL",),
+    "deadletters": ("NATS_URL",),
+}
+
+
+def no_platform_here(command: str, data_dir: Path) -> None:
+    """Refuses a command where no `up` has run in the data directory and the environment does not name what it
+    needs instead: Settings would make new secrets there (a token signed with one no gateway knows, accepted by
+    none) and fall back to default addresses. A mistyped or forgotten --data-dir is what this usually is."""
+    if (data_dir / RUNTIME_FILE).exists() or (data_dir / "secrets" / "jwt-secret").exists():
+        return
+    if all(os.environ.get(variable) for variable in BESIDE_A_PLATFORM[command]):
+        return
+    raise SystemExit(
+        f"partnernet {command}: no `partnernet up` has run with --data-dir {data_dir}: pass the --data-dir of the "
+        f"one that runs (default ./.partnernet, or PARTNERNET_DATA_DIR), or set "
+        f"{' and '.join(BESIDE_A_PLATFORM[command])}"
+    )
+
+
+def where_servers_come_from(command: str, data_dir: Path, unreachable: ServerUnreachable) -> str:
     """A hint after 'X does not answer': which `up` (or which variables) the address came from."""
     if command == "up":
         return "NATS_URL / DATABASE_URL name the servers `up` should use; unset them and `up` starts its own"
+    variable = "NATS_URL" if str(unreachable).startswith("NATS") else "DATABASE_URL"
+    if os.environ.get(variable):
+        return (
+            f"the address is {variable}'s, from the environment (it wins over `up`'s {RUNTIME_FILE}): is that "
+            "server running?"
+        )
     if (data_dir / RUNTIME_FILE).exists():
         return (
             f"the address is the one `partnernet up` wrote to {data_dir / RUNTIME_FILE}: is that `up` still "
@@ -115,7 +151,7 @@ def backup_command(args: argparse.Namespace, data_dir: Path) -> None:
     from launcher.backup import backup, current_secrets
 
     values = current_secrets(data_dir, dict(os.environ))  # before Settings, which would make keys where none are
-    settings = settings_for_data_dir(data_dir)
+    settings = settings_for_data_dir(data_dir, args.command)
     target = Path(args.directory).resolve()
     manifest = backup(settings.database_url, target, values, read_passphrase(args, twice=True), pg_bin=args.pg_bin)
     rows = sum(manifest["tables"].values())
@@ -274,16 +310,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # --data-dir defaults to PARTNERNET_DATA_DIR, so an explicit option is what the caller means.
     data_dir = Path(args.data_dir).resolve()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise SystemExit(f"partnernet {args.command}: --data-dir {data_dir} is a file, not a directory")
     os.environ["PARTNERNET_DATA_DIR"] = str(data_dir)
     from launcher.backup import BackupError
 
     try:
         run(args, data_dir)
-    except BackupError as exc:
+    except (BackupError, SettingsError) as exc:
         raise SystemExit(f"partnernet {args.command}: {exc}") from None
     except ServerUnreachable as exc:
         raise SystemExit(
-            f"partnernet {args.command}: {exc}\n  {where_servers_come_from(args.command, data_dir)}"
+            f"partnernet {args.command}: {exc}\n  {where_servers_come_from(args.command, data_dir, exc)}"
         ) from None
 
 
@@ -306,7 +344,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> None:
     if args.command == "backup":
         backup_command(args, data_dir)
         return
-    settings = settings_for_data_dir(data_dir)
+    settings = settings_for_data_dir(data_dir, args.command)
     if args.command == "service":
         run_service(args.name, service_builders()[args.name], settings)
     elif args.command == "gateway":

@@ -11,6 +11,7 @@ each service and two gateways, each gateway on a port of its own as behind a loa
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 import signal
@@ -37,8 +38,14 @@ CLUSTER_STREAM_REPLICAS = 3
 RUNTIME_FILE = "runtime.json"  # where `up` writes the addresses of the servers it started
 MAIL_CATCHER = "mail"  # the component that catches the platform's e-mail when no SMTP server is named
 MAIL_DIR = "mail"  # its Maildir, in the data directory
+LOCK_FILE = "up.lock"  # held by the `up` that runs in a data directory, for as long as it runs (`hold_data_dir`)
 # "0": the embedded NATS keeps the normal scheduling policy (launcher/embedded/processes.py batch_scheduled).
 BATCH_SCHEDULING = "PARTNERNET_BATCH_SCHEDULING"
+
+
+class StartRefused(RuntimeError):
+    """`up` cannot start as asked (its data directory in use, its port taken, a step that failed): the message says
+    why, and `partnernet up` prints it as one line, not a traceback."""
 
 
 class Platform:
@@ -78,6 +85,7 @@ class Platform:
         self._log_files: dict[str, IO[bytes]] = {}
         self.env: dict[str, str] = {}
         self.mail_catcher: str | None = None  # smtp://… of the mail catcher `up` runs, if it runs one
+        self._data_dir_lock: IO[str] | None = None
         self.started_in = 0.0
         # One line per step of the start, so that nobody waits in front of a silent terminal.
         self.progress = progress or (lambda _line: None)
@@ -89,8 +97,12 @@ class Platform:
         started = time.monotonic()
         try:
             self.start()
-        except BaseException:
+        except BaseException as exc:
             self.stop()
+            if isinstance(exc, RuntimeError) and not isinstance(exc, StartRefused):
+                # An embedded server that would not start (already running on its data, exited at once): said
+                # as a refusal, its message being the operator's clue.
+                raise StartRefused(str(exc)) from exc
             raise
         self.started_in = time.monotonic() - started
         return self
@@ -106,6 +118,11 @@ class Platform:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Before anything starts: what would refuse the start later (the gateway's port) refuses it now, and a second
+        # `up` on this data directory is refused before it starts a second server on the same stores.
+        self._data_dir_lock = hold_data_dir(self.data_dir)
+        for url in self.gateway_urls:
+            port_is_free(self.host, httpx.URL(url).port or 0)
         nats_url = self.environ.get("NATS_URL")
         database_url = self.environ.get("DATABASE_URL")
         # Servers named by the caller must be there now: a clear line beats a minute of silent retries.
@@ -164,16 +181,20 @@ class Platform:
         step = time.monotonic()
         # In a session of its own, as every process started here: a terminal's Ctrl-C reaches `up` alone, which notes it
         # and leaves after this step (stop_asked), not the migrations halfway with a traceback.
+        self.logs.mkdir(exist_ok=True)
         migrated = subprocess.run(
             [sys.executable, "-m", "launcher", "migrate"],
             env=self.env,
-            check=True,
-            stdout=subprocess.PIPE,
+            check=False,
+            capture_output=True,
             text=True,
             start_new_session=True,
         )
+        if migrated.returncode != 0:  # a setting a service refuses, a migration that fails: its last line says which
+            log = self.logs / "migrate.log"
+            log.write_text(migrated.stdout + migrated.stderr)
+            raise StartRefused(f"the migrations failed: {last_log_line(log)}; see {log}")
         self._step_done(f"migrations: {migration_summary(migrated.stdout)} ({time.monotonic() - step:.1f}s)")
-        self.logs.mkdir(exist_ok=True)
         self._commands = {}
         if not self.environ.get("PARTNERNET_SMTP_HOST"):
             self._start_mail_catcher()
@@ -186,10 +207,8 @@ class Platform:
         if self.cluster:
             platform |= cluster_gateway_commands(self.port, CLUSTER_REPLICAS)
         else:
-            workers = self.settings.gateway_workers
-            if workers > 1:
-                port_is_free(self.host, self.port)  # the gateways share it (SO_REUSEPORT): with nobody else
-            platform |= gateway_commands(workers)
+            # Several gateways share the port (SO_REUSEPORT), which is why start looked that nobody else has it.
+            platform |= gateway_commands(self.settings.gateway_workers)
         self._commands.update(platform)
         for name in platform:
             self._spawn(name)
@@ -220,7 +239,7 @@ class Platform:
         deadline = time.monotonic() + 20
         while not port_answers(port):
             if self.processes[MAIL_CATCHER].poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the mail catcher did not start; see {self.logs / (MAIL_CATCHER + '.log')}")
+                raise StartRefused(f"the mail catcher did not start; see {self.logs / (MAIL_CATCHER + '.log')}")
             time.sleep(0.05)
         self.mail_catcher = f"smtp://127.0.0.1:{port}"
         self._step_done(
@@ -287,7 +306,7 @@ class Platform:
             if crashed := self.crashed():
                 last_line = last_log_line(self.logs / f"{crashed}.log")
                 if crashed in restarted:
-                    raise RuntimeError(f"{crashed} exited during start again ({last_line}); see {self.logs}")
+                    raise StartRefused(f"{crashed} exited during start again ({last_line}); see {self.logs}")
                 # Started once more, as the supervisor would once the platform is up: on a cluster that is still
                 # forming, a process may stop at start by design (JetStream not settled within its patience,
                 # shared/messaging.py while_jetstream_settles; a connection lost while it opened its bucket). A
@@ -312,7 +331,7 @@ class Platform:
                 # What the failure names: the first gateway's answer, or the other gateways' that are not healthy.
                 last = response.text if others is None else "; ".join(others)
             time.sleep(0.25)
-        raise RuntimeError(f"the platform did not become healthy in {self.health_deadline:.0f}s: {last}")
+        raise StartRefused(f"the platform did not become healthy in {self.health_deadline:.0f}s: {last}")
 
     def _other_gateways_unhealthy(self) -> list[str]:
         """Each gateway after the first that does not answer /health with 200, with what it answered."""
@@ -353,18 +372,45 @@ class Platform:
             self.nats_cluster.stop()
         if self.postgres is not None:
             self.postgres.stop()
+        if self._data_dir_lock is not None:  # last: until here, processes of this `up` used the data directory
+            self._data_dir_lock.close()
+            self._data_dir_lock = None
+
+
+def hold_data_dir(data_dir: Path) -> IO[str]:
+    """The data directory for this `up` alone, for as long as the returned file stays open (an flock, let go
+    however the process ends; children do not inherit it). A second `up` there started a second nats-server that
+    wrote into the running one's JetStream store before PostgreSQL's own pid check refused it."""
+    handle = open(data_dir / LOCK_FILE, "a+")  # noqa: SIM115 (held open: closing it lets the lock go)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "its pid unknown"
+        handle.close()
+        raise StartRefused(
+            f"another `partnernet up` runs in {data_dir} ({holder}): stop it first, or give another --data-dir"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}\n")
+    handle.flush()
+    return handle
 
 
 def port_is_free(host: str, port: int) -> None:
-    """Several gateway processes bind the port with SO_REUSEPORT, which would also let them share it with another
-    platform's: make sure nobody listens there first (a plain bind fails where anyone has it)."""
+    """The gateway's port must be one nobody listens on. Several gateway processes bind it with SO_REUSEPORT, which
+    would also let them share it with another platform's; checked before anything starts (a plain bind fails
+    where anyone has it)."""
+    if not 0 < port < 65536:
+        raise StartRefused(f"port {port} is not a TCP port (1-65535)")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection's TIME_WAIT is no user
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise RuntimeError(f"port {port} on {host} is in use: another platform or program listens there") from exc
+            raise StartRefused(f"port {port} on {host} is in use: another platform or program listens there") from exc
 
 
 def gateway_processes(workers: int) -> list[str]:

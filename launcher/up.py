@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 
 from gateway.console.demo import DEMO_PEOPLE_FILE
-from launcher.platform import HEALTH_DEADLINE_SECONDS, RUNTIME_FILE, Platform
+from launcher.platform import HEALTH_DEADLINE_SECONDS, RUNTIME_FILE, Platform, StartRefused
 from launcher.supervisor import Supervisor
 from shared.servers import without_password
+from shared.settings import Settings
 
 
 def up(args: argparse.Namespace) -> None:
@@ -35,6 +36,8 @@ def up(args: argparse.Namespace) -> None:
         health_deadline=2 * HEALTH_DEADLINE_SECONDS if args.cluster else HEALTH_DEADLINE_SECONDS,
         stop_asked=lambda: stop.asked,
     )
+    # The settings every process will read, before anything starts: a value that cannot be used is said now, by name.
+    Settings.from_env({**environ, "PARTNERNET_DATA_DIR": str(data_dir)})
     stopping = time.monotonic()
     try:
         with platform:
@@ -42,8 +45,12 @@ def up(args: argparse.Namespace) -> None:
             print("stopping the gateway, the services, NATS and PostgreSQL …", flush=True)
             stopping = time.monotonic()
     except KeyboardInterrupt:  # Ctrl-C while starting: leaving the block has stopped what had started
-        stopping = time.monotonic()
+        stopping = stop.asked_at or stopping
         print("interrupted while starting", flush=True)
+    except StartRefused as exc:  # leaving the block has stopped what had started
+        print(f"partnernet up: could not start: {exc}", flush=True)
+        print(f"partnernet stopped; its data stays in {data_dir}", flush=True)
+        raise SystemExit(1) from None
     # Only after the block has stopped every process is it true that nothing runs.
     print(f"partnernet stopped ({time.monotonic() - stopping:.1f}s); its data stays in {data_dir}", flush=True)
 
@@ -60,12 +67,15 @@ class StopRequest:
 
     def __init__(self) -> None:
         self.asked = False
+        self.asked_at: float | None = None  # time.monotonic() of the first request: how long the stop took
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self._ask)
         signal.signal(signal.SIGTERM, self._ask)
 
     def _ask(self, *_: object) -> None:
+        if not self.asked:
+            self.asked_at = time.monotonic()
         self.asked = True
 
 

@@ -10,6 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,17 +109,17 @@ class Settings:
             or secret_from_data_dir(data_dir, "encryption-key", fernet=True),
             pseudonym_key=env.get("PARTNERNET_PSEUDONYM_KEY") or secret_from_data_dir(data_dir, "pseudonym-key"),
             blind_index_key=env.get("PARTNERNET_BLIND_INDEX_KEY") or secret_from_data_dir(data_dir, "blind-index-key"),
-            rpc_timeout_seconds=float(env.get("PARTNERNET_RPC_TIMEOUT", cls.rpc_timeout_seconds)),
-            rpc_concurrency=int(env.get("PARTNERNET_RPC_CONCURRENCY", cls.rpc_concurrency)),
+            rpc_timeout_seconds=_number(env, "PARTNERNET_RPC_TIMEOUT", cls.rpc_timeout_seconds, float),
+            rpc_concurrency=_number(env, "PARTNERNET_RPC_CONCURRENCY", cls.rpc_concurrency, int),
             gateway_host=env.get("PARTNERNET_HOST", cls.gateway_host),
-            gateway_port=int(env.get("PARTNERNET_PORT", cls.gateway_port)),
-            gateway_workers=max(1, int(env.get("PARTNERNET_GATEWAY_WORKERS", cls.gateway_workers))),
-            relay_poll_seconds=float(env.get("PARTNERNET_RELAY_POLL", cls.relay_poll_seconds)),
-            consumer_max_deliveries=int(env.get("PARTNERNET_MAX_DELIVERIES", cls.consumer_max_deliveries)),
+            gateway_port=_number(env, "PARTNERNET_PORT", cls.gateway_port, int),
+            gateway_workers=max(1, _number(env, "PARTNERNET_GATEWAY_WORKERS", cls.gateway_workers, int)),
+            relay_poll_seconds=_number(env, "PARTNERNET_RELAY_POLL", cls.relay_poll_seconds, float),
+            consumer_max_deliveries=_number(env, "PARTNERNET_MAX_DELIVERIES", cls.consumer_max_deliveries, int),
             log_level=env.get("PARTNERNET_LOG_LEVEL", cls.log_level).upper(),
             otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
-            stream_replicas=int(env.get("PARTNERNET_STREAM_REPLICAS", cls.stream_replicas)),
-            probe_port=int(env["PARTNERNET_PROBE_PORT"]) if env.get("PARTNERNET_PROBE_PORT") else None,
+            stream_replicas=_number(env, "PARTNERNET_STREAM_REPLICAS", cls.stream_replicas, int),
+            probe_port=_number(env, "PARTNERNET_PROBE_PORT", None, int),
             oidc_issuer=env.get("PARTNERNET_OIDC_ISSUER") or None,
             oidc_jwks_url=env.get("PARTNERNET_OIDC_JWKS_URL") or None,
             oidc_audience=env.get("PARTNERNET_OIDC_AUDIENCE") or None,
@@ -126,42 +127,50 @@ class Settings:
             oidc_municipality_claim=env.get("PARTNERNET_OIDC_MUNICIPALITY_CLAIM") or cls.oidc_municipality_claim,
             oidc_library_claim=env.get("PARTNERNET_OIDC_LIBRARY_CLAIM") or cls.oidc_library_claim,
             oidc_partner_claim=env.get("PARTNERNET_OIDC_PARTNER_CLAIM") or cls.oidc_partner_claim,
-            rate_limit_per_minute=int(env.get("PARTNERNET_RATE_LIMIT", cls.rate_limit_per_minute)),
-            calendar_sign_ups_per_minute=int(
-                env.get("PARTNERNET_CALENDAR_SIGN_UPS_PER_MINUTE", cls.calendar_sign_ups_per_minute)
+            rate_limit_per_minute=_number(env, "PARTNERNET_RATE_LIMIT", cls.rate_limit_per_minute, int),
+            calendar_sign_ups_per_minute=_number(
+                env, "PARTNERNET_CALENDAR_SIGN_UPS_PER_MINUTE", cls.calendar_sign_ups_per_minute, int
             ),
-            api_key_cache_seconds=float(env.get("PARTNERNET_API_KEY_CACHE", cls.api_key_cache_seconds)),
-            stream_recheck_seconds=float(env.get("PARTNERNET_STREAM_RECHECK", cls.stream_recheck_seconds)),
-            max_body_bytes=int(env.get("PARTNERNET_MAX_BODY_BYTES", cls.max_body_bytes)),
-            max_header_bytes=int(env.get("PARTNERNET_MAX_HEADER_BYTES", cls.max_header_bytes)),
+            api_key_cache_seconds=_number(env, "PARTNERNET_API_KEY_CACHE", cls.api_key_cache_seconds, float),
+            stream_recheck_seconds=_number(env, "PARTNERNET_STREAM_RECHECK", cls.stream_recheck_seconds, float),
+            max_body_bytes=_number(env, "PARTNERNET_MAX_BODY_BYTES", cls.max_body_bytes, int),
+            max_header_bytes=_number(env, "PARTNERNET_MAX_HEADER_BYTES", cls.max_header_bytes, int),
             trusted_proxies=tuple(p.strip() for p in env.get("PARTNERNET_TRUSTED_PROXIES", "").split(",") if p.strip()),
-            webhook_max_attempts=int(env.get("PARTNERNET_WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts)),
-            webhook_retry_base_seconds=float(env.get("PARTNERNET_WEBHOOK_RETRY_BASE", cls.webhook_retry_base_seconds)),
-            webhook_retry_max_seconds=float(env.get("PARTNERNET_WEBHOOK_RETRY_MAX", cls.webhook_retry_max_seconds)),
-            webhook_timeout_seconds=float(env.get("PARTNERNET_WEBHOOK_TIMEOUT", cls.webhook_timeout_seconds)),
+            webhook_max_attempts=_number(env, "PARTNERNET_WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts, int),
+            webhook_retry_base_seconds=_number(
+                env, "PARTNERNET_WEBHOOK_RETRY_BASE", cls.webhook_retry_base_seconds, float
+            ),
+            webhook_retry_max_seconds=_number(
+                env, "PARTNERNET_WEBHOOK_RETRY_MAX", cls.webhook_retry_max_seconds, float
+            ),
+            webhook_timeout_seconds=_number(env, "PARTNERNET_WEBHOOK_TIMEOUT", cls.webhook_timeout_seconds, float),
             webhook_allowed_targets=tuple(
                 t.strip() for t in env.get("PARTNERNET_WEBHOOK_ALLOWED_TARGETS", "").split(",") if t.strip()
             ),
-            partner_delivery_poll_seconds=float(env.get("PARTNERNET_DELIVERY_POLL", cls.partner_delivery_poll_seconds)),
-            outbox_retention_days=float(env.get("PARTNERNET_OUTBOX_RETENTION_DAYS", cls.outbox_retention_days)),
-            inbox_retention_days=float(env.get("PARTNERNET_INBOX_RETENTION_DAYS", cls.inbox_retention_days)),
-            delivery_retention_days=float(env.get("PARTNERNET_DELIVERY_RETENTION_DAYS", cls.delivery_retention_days)),
-            feed_retention_days=float(env.get("PARTNERNET_FEED_RETENTION_DAYS", cls.feed_retention_days)),
-            idempotency_retention_hours=float(
-                env.get("PARTNERNET_IDEMPOTENCY_RETENTION_HOURS", cls.idempotency_retention_hours)
+            partner_delivery_poll_seconds=_number(
+                env, "PARTNERNET_DELIVERY_POLL", cls.partner_delivery_poll_seconds, float
             ),
-            trail_retention_days=float(env.get("PARTNERNET_TRAIL_RETENTION_DAYS", cls.trail_retention_days)),
+            outbox_retention_days=_number(env, "PARTNERNET_OUTBOX_RETENTION_DAYS", cls.outbox_retention_days, float),
+            inbox_retention_days=_number(env, "PARTNERNET_INBOX_RETENTION_DAYS", cls.inbox_retention_days, float),
+            delivery_retention_days=_number(
+                env, "PARTNERNET_DELIVERY_RETENTION_DAYS", cls.delivery_retention_days, float
+            ),
+            feed_retention_days=_number(env, "PARTNERNET_FEED_RETENTION_DAYS", cls.feed_retention_days, float),
+            idempotency_retention_hours=_number(
+                env, "PARTNERNET_IDEMPOTENCY_RETENTION_HOURS", cls.idempotency_retention_hours, float
+            ),
+            trail_retention_days=_number(env, "PARTNERNET_TRAIL_RETENTION_DAYS", cls.trail_retention_days, float),
             smtp_host=env.get("PARTNERNET_SMTP_HOST") or None,
-            smtp_port=int(env.get("PARTNERNET_SMTP_PORT", cls.smtp_port)),
+            smtp_port=_number(env, "PARTNERNET_SMTP_PORT", cls.smtp_port, int),
             smtp_username=env.get("PARTNERNET_SMTP_USERNAME") or None,
             smtp_password=env.get("PARTNERNET_SMTP_PASSWORD") or None,
             smtp_security=smtp_security(env.get("PARTNERNET_SMTP_SECURITY", cls.smtp_security)),
-            smtp_timeout_seconds=float(env.get("PARTNERNET_SMTP_TIMEOUT", cls.smtp_timeout_seconds)),
+            smtp_timeout_seconds=_number(env, "PARTNERNET_SMTP_TIMEOUT", cls.smtp_timeout_seconds, float),
             mail_from=env.get("PARTNERNET_MAIL_FROM") or cls.mail_from,
             public_url=(env.get("PARTNERNET_PUBLIC_URL") or "").rstrip("/") or None,
-            mail_max_attempts=int(env.get("PARTNERNET_MAIL_MAX_ATTEMPTS", cls.mail_max_attempts)),
-            mail_retry_base_seconds=float(env.get("PARTNERNET_MAIL_RETRY_BASE", cls.mail_retry_base_seconds)),
-            mail_retry_max_seconds=float(env.get("PARTNERNET_MAIL_RETRY_MAX", cls.mail_retry_max_seconds)),
+            mail_max_attempts=_number(env, "PARTNERNET_MAIL_MAX_ATTEMPTS", cls.mail_max_attempts, int),
+            mail_retry_base_seconds=_number(env, "PARTNERNET_MAIL_RETRY_BASE", cls.mail_retry_base_seconds, float),
+            mail_retry_max_seconds=_number(env, "PARTNERNET_MAIL_RETRY_MAX", cls.mail_retry_max_seconds, float),
             mail_catcher_dir=Path(env["PARTNERNET_MAIL_CATCHER_DIR"])
             if env.get("PARTNERNET_MAIL_CATCHER_DIR")
             else None,
@@ -174,13 +183,30 @@ class Settings:
         return self.public_url or f"http://{self.gateway_host}:{self.gateway_port}"
 
 
+class SettingsError(ValueError):
+    """A setting from the environment that cannot be used: the message names the variable and its value."""
+
+
+def _number(env: dict[str, str], name: str, default: Any, kind: type[int] | type[float]) -> Any:
+    """The variable's value as a number, its default when unset or empty; SettingsError naming it otherwise (a bare
+    `float("abc")` said only "could not convert string to float", not which variable held it)."""
+    value = env.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise SettingsError(f"{name}={value!r} is not {what}") from None
+
+
 SMTP_SECURITY = ("none", "starttls", "tls")
 
 
 def smtp_security(value: str) -> str:
     value = value.strip().lower()
     if value not in SMTP_SECURITY:
-        raise ValueError(f"PARTNERNET_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, not {value!r}")
+        raise SettingsError(f"PARTNERNET_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}, not {value!r}")
     return value
 
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from launcher.embedded.processes import ServerProcess, batch_scheduled, free_port, log_tail, terminate
+from launcher.embedded.processes import ServerProcess, batch_scheduled, free_port, log_tail, running_pid, terminate
 
 if TYPE_CHECKING:
     from launcher.embedded.nats_cluster import ClusterNode
@@ -101,16 +101,26 @@ class EmbeddedNats(ServerProcess):
         path.chmod(0o600)
         return path
 
+    @property
+    def pid_file(self) -> Path:
+        """Where the server writes its pid (`-P`): a second server on the same store is refused by it."""
+        return self.store_dir / "nats-server.pid"
+
     def _command(self) -> list[str]:
+        pid = ["-P", str(self.pid_file)]
         if self.node is not None:  # everything is in the node's nats.conf, as in deploy/
-            return [str(nats_server_binary()), "-c", str(self._write_config())]
+            return [str(nats_server_binary()), "-c", str(self._write_config()), *pid]
         command = [str(nats_server_binary()), "-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)]
-        return command + (["-c", str(self._write_config())] if self.auth_callout else [])
+        return command + (["-c", str(self._write_config())] if self.auth_callout else []) + pid
 
     def start(self, timeout: float = 15.0) -> None:
         if self.is_running:
             return
         self.stop()  # reap a server that died on its own before launching its successor
+        # nats-server does not lock its store: two servers on one (a second `up` on the data directory, a server
+        # left running when its `up` was killed) both wrote its streams' files.
+        if (pid := running_pid(self.pid_file, b"nats-server")) is not None:
+            raise RuntimeError(f"nats-server pid {pid} is already running on {self.store_dir}")
         self.store_dir.mkdir(parents=True, exist_ok=True)
         cmd = self._command()
         started = time.monotonic()

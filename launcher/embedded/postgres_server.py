@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from launcher.embedded.processes import ServerProcess, batch_scheduled, free_port, log_tail, terminate
+from launcher.embedded.processes import ServerProcess, batch_scheduled, free_port, log_tail, running_pid, terminate
 
 logger = logging.getLogger(__name__)
 
@@ -252,28 +252,11 @@ class EmbeddedPostgres(ServerProcess):
 
     def _remove_stale_pidfile(self) -> None:
         pidfile = self.data_dir / "postmaster.pid"
-        try:
-            pid = int(pidfile.read_text().splitlines()[0])
-        except (OSError, ValueError, IndexError):
+        if not pidfile.exists():
             return
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            alive = False
-        except PermissionError:
-            alive = True
-        else:
-            alive = True
-        if alive:
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                cmdline = b"postgres"
-            # After a crash the pid may belong to an unrelated process, which postgres would mistake for itself.
-            alive = b"postgres" in cmdline
-        if alive:
+        if (pid := running_pid(pidfile, b"postgres")) is not None:
             raise RuntimeError(f"postgres pid {pid} is already running on {self.data_dir}")
-        logger.warning("removing stale %s left by dead pid %d", pidfile, pid)
+        logger.warning("removing stale %s left by a process that is gone", pidfile)
         pidfile.unlink(missing_ok=True)
 
     def _wait_ready(self, bin_dir: Path, timeout: float) -> None:

@@ -76,6 +76,26 @@ def ephemeral_ports_start() -> int:
         return 0
 
 
+def running_pid(pidfile: Path, name: bytes) -> int | None:
+    """The pid a server's pid file names, if that process runs and is `name` (its command line says so): after a
+    crash the pid may have been given to an unrelated process, which must not be mistaken for the server."""
+    try:
+        pid = int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # it runs, as another user
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return pid  # no /proc to ask: it runs
+    return pid if name in cmdline else None
+
+
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     try:
         text = path.read_text(errors="replace")

@@ -74,12 +74,24 @@ def dead_letters(args: argparse.Namespace, settings: Settings) -> None:
         if not letters:
             print("no dead letters: every consumer handled what it received")
         return
-    sequences = [int(s) for s in args.sequences] or None
-    replayed = asyncio.run(replay_dead_letters(settings.nats_url, sequences))
+    replayed = asyncio.run(replay_dead_letters(settings.nats_url, args.sequences or None))
     if replayed:
         print(f"replayed {len(replayed)} dead letters: {replayed}")
     else:
         print("no dead letters to replay")
+
+
+def dead_letter_sequence(value: str) -> int:
+    """A sequence as `deadletters list` shows it, checked here so that a mistyped one is a usage error."""
+    try:
+        sequence = int(value)
+    except ValueError:
+        sequence = 0
+    if sequence < 1:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a dead letter's sequence (a whole number from 1, as `deadletters list` shows them)"
+        )
+    return sequence
 
 
 # The operator's commands on a running platform, and what each needs of it where no `up` has run in the data
@@ -275,8 +287,19 @@ def build_parser() -> argparse.ArgumentParser:
     auth_parser.add_argument("--password", help="the platform user's password (default: a new random one)")
 
     dl_parser = command("deadletters", "list or replay dead-lettered events")
-    dl_parser.add_argument("action", choices=["list", "replay"], help="list them, or hand them to their consumer")
-    dl_parser.add_argument("sequences", nargs="*", help="dead-letter sequences to replay (default: all)")
+    # An action of its own for each, so that `list` refuses the sequences only `replay` takes.
+    dl_actions = dl_parser.add_subparsers(dest="action", required=True, metavar="action")
+    list_help = "list the dead letters: which consumer set each aside, and why"
+    dl_actions.add_parser("list", help=list_help, description=list_help, parents=[everywhere])
+    replay_help = "hand dead letters back to the consumer that set each aside"
+    replay_parser = dl_actions.add_parser("replay", help=replay_help, description=replay_help, parents=[everywhere])
+    replay_parser.add_argument(
+        "sequences",
+        nargs="*",
+        type=dead_letter_sequence,
+        metavar="sequence",
+        help="dead-letter sequences to replay (default: all)",
+    )
 
     backup_parser = command(
         "backup", "back up every service's schema (one snapshot) and the secrets, sealed with a passphrase"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import nats
@@ -20,6 +21,8 @@ from shared.messaging import DEAD_LETTER_STREAM
 from shared.servers import CONNECT_TIMEOUT_SECONDS, connect_nats
 
 REPLAYED_FROM = "Partnernet-Replayed-From"
+# A stream's sequences are JetStream's uint64 from 1: it answers a look-up of any other as a bad request.
+LAST_POSSIBLE_SEQUENCE = 2**64 - 1
 
 
 class NoSuchDeadLetter(Exception):
@@ -72,15 +75,19 @@ async def replay_dead_letters(nats_url: str, sequences: list[int] | None = None)
     replayed: list[int] = []
     try:
         js = nc.jetstream(timeout=CONNECT_TIMEOUT_SECONDS)
-        wanted = sequences or [letter["sequence"] for letter in await list_dead_letters(nats_url)]
+        # Each once, in the order named: a sequence named twice would be replayed, then not found to delete.
+        wanted = list(dict.fromkeys(sequences or [letter["sequence"] for letter in await list_dead_letters(nats_url)]))
         letters = []
         for sequence in wanted:  # all found before any is replayed: a mistyped sequence changes nothing
-            try:
-                letters.append((sequence, await js.get_msg(DEAD_LETTER_STREAM, sequence)))
-            except nats.js.errors.NotFoundError:
+            msg = None
+            if 1 <= sequence <= LAST_POSSIBLE_SEQUENCE:
+                with contextlib.suppress(nats.js.errors.NotFoundError):
+                    msg = await js.get_msg(DEAD_LETTER_STREAM, sequence)
+            if msg is None:
                 raise NoSuchDeadLetter(
                     f"there is no dead letter {sequence}; `partnernet deadletters list` shows those there are"
-                ) from None
+                )
+            letters.append((sequence, msg))
         for sequence, msg in letters:
             headers = dict(msg.headers or {})
             subject = headers.get(ORIGINAL_SUBJECT)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import nats
 import pytest
 
 import shared.servers
@@ -20,7 +21,9 @@ from launcher.backup import SECRETS
 from launcher.cli import main
 from launcher.embedded import EmbeddedNats
 from shared.broker import create_broker
-from shared.messaging import declare_streams
+from shared.consumer import CONSUMER, ORIGINAL_STREAM, ORIGINAL_SUBJECT
+from shared.deadletters import list_dead_letters
+from shared.messaging import DEAD_LETTER_STREAM, declare_streams, event_stream_name
 from shared.telemetry import setup_telemetry
 
 REPO = Path(__file__).resolve().parents[2]
@@ -161,6 +164,15 @@ def fresh_nats(tmp_path: Path) -> Iterator[EmbeddedNats]:
         yield server
 
 
+async def declare_every_stream(nats_url: str) -> None:
+    broker = create_broker(nats_url, name="test", telemetry=setup_telemetry("test", otlp_endpoint=None))
+    await broker.connect()
+    try:
+        await declare_streams(broker)
+    finally:
+        await broker.stop()
+
+
 def test_deadletters_list_says_when_there_are_none(
     fresh_nats: EmbeddedNats, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -169,16 +181,7 @@ def test_deadletters_list_says_when_there_are_none(
     data_dir = str(tmp_path / "data")
     main(["--data-dir", data_dir, "deadletters", "list"])  # before any service declared the streams
     main(["--data-dir", data_dir, "deadletters", "replay"])
-
-    async def declare() -> None:
-        broker = create_broker(fresh_nats.url, name="test", telemetry=setup_telemetry("test", otlp_endpoint=None))
-        await broker.connect()
-        try:
-            await declare_streams(broker)
-        finally:
-            await broker.stop()
-
-    asyncio.run(declare())
+    asyncio.run(declare_every_stream(fresh_nats.url))
     main(["--data-dir", data_dir, "deadletters", "list"])  # the stream is there, and empty
     out = capsys.readouterr().out.splitlines()
     assert out == [
@@ -191,3 +194,57 @@ def test_deadletters_list_says_when_there_are_none(
     assert str(exited.value.code) == (
         "partnernet deadletters: there is no dead letter 41; `partnernet deadletters list` shows those there are"
     )
+
+
+async def set_aside(nats_url: str, count: int) -> None:
+    """Dead letters as a consumer sets them aside (shared/consumer.py), of an event on the partners' stream."""
+    await declare_every_stream(nats_url)
+    connection = await nats.connect(nats_url)
+    try:
+        headers = {
+            ORIGINAL_SUBJECT: "events.partners.probe",
+            ORIGINAL_STREAM: event_stream_name("partners"),
+            CONSUMER: "probe",
+        }
+        for _ in range(count):
+            await connection.jetstream().publish("deadletter.probe", b"{}", stream=DEAD_LETTER_STREAM, headers=headers)
+    finally:
+        await connection.close()
+
+
+def test_deadletters_refuses_what_is_no_sequence_and_replays_a_sequence_named_twice_once(
+    fresh_nats: EmbeddedNats, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NATS_URL", fresh_nats.url)
+    monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))
+    asyncio.run(set_aside(fresh_nats.url, 2))
+    data_dir = str(tmp_path / "data")
+
+    def sequences_there() -> list[int]:
+        return [letter["sequence"] for letter in asyncio.run(list_dead_letters(fresh_nats.url))]
+
+    for mistake in (["abc"], ["0"], ["--", "-1"], ["1", "x"]):  # usage errors, named by argparse
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exited:
+            main(["--data-dir", data_dir, "deadletters", "replay", *mistake])
+        assert exited.value.code == 2
+        said = capsys.readouterr().err.splitlines()[-1]
+        assert said.startswith("partnernet deadletters replay: error: argument sequence: '") and (
+            "is not a dead letter's sequence (a whole number from 1" in said
+        ), said
+    with pytest.raises(SystemExit) as exited:
+        main(["--data-dir", data_dir, "deadletters", "list", "17"])  # list takes no sequences
+    assert exited.value.code == 2
+    assert "unrecognized arguments: 17" in capsys.readouterr().err
+    # A sequence JetStream cannot hold is a dead letter that is not there, as any other.
+    with pytest.raises(SystemExit) as exited:
+        main(["--data-dir", data_dir, "deadletters", "replay", "1", str(2**64)])
+    assert str(exited.value.code) == (
+        f"partnernet deadletters: there is no dead letter {2**64}; `partnernet deadletters list` shows those there are"
+    )
+    assert sequences_there() == [1, 2]  # nothing replayed by a refused command
+
+    capsys.readouterr()
+    main(["--data-dir", data_dir, "deadletters", "replay", "2", "2"])
+    assert capsys.readouterr().out.splitlines() == ["replayed 1 dead letters: [2]"]
+    assert sequences_there() == [1]

@@ -201,11 +201,21 @@ def restore_command(args: argparse.Namespace, data_dir: Path) -> None:
 def republish_command(args: argparse.Namespace, settings: Settings) -> None:
     from launcher.backup import republish
 
-    since = datetime.fromisoformat(args.since) if args.since else None
-    if since is not None and since.tzinfo is None:
-        raise SystemExit("partnernet republish: --since needs a time zone, e.g. 2026-12-03T09:00:00+01:00")
-    marked = asyncio.run(republish(settings.database_url, since))
+    marked = asyncio.run(republish(settings.database_url, args.since))
     print("marked to publish again: " + ", ".join(f"{count} {what}" for what, count in marked.items()))
+
+
+def moment_with_zone(value: str) -> datetime:
+    """--since, read here so that a time it cannot use is a usage error that names the option. An instant, so with
+    its zone: 09:00 alone is another moment on a server in UTC than in the operator's Amsterdam."""
+    example = "e.g. 2026-12-03T09:00:00+01:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a time in ISO 8601, {example}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{value!r} needs a time zone, {example}")
+    return moment
 
 
 def rebuild_figures_command(settings: Settings) -> None:
@@ -319,7 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     republish_parser = command(
         "republish", "publish events and feed entries again (after NATS lost messages); consumers de-duplicate"
     )
-    republish_parser.add_argument("--since", help="only those written since this time (ISO 8601 with zone)")
+    republish_parser.add_argument(
+        "--since", type=moment_with_zone, help="only those written since this time (ISO 8601 with zone)"
+    )
     command(
         "rebuild-figures",
         "compute the statistics' and the overview's read models again from the referrals (they are kept up to date "

@@ -248,3 +248,23 @@ def test_deadletters_refuses_what_is_no_sequence_and_replays_a_sequence_named_tw
     main(["--data-dir", data_dir, "deadletters", "replay", "2", "2"])
     assert capsys.readouterr().out.splitlines() == ["replayed 1 dead letters: [2]"]
     assert sequences_there() == [1]
+
+
+def test_republish_since_names_the_option_for_a_time_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))
+    with absent_server("refused") as port:  # refused before any server is asked
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/partnernet")
+        for since, wrong in (
+            ("yesterday", "is not a time in ISO 8601"),
+            ("5-12-2026", "is not a time in ISO 8601"),
+            ("2026-12-05T09:00", "needs a time zone"),
+        ):
+            with pytest.raises(SystemExit) as exited:
+                main(["--data-dir", str(tmp_path / "data"), "republish", "--since", since])
+            assert exited.value.code == 2
+            said = capsys.readouterr().err.splitlines()[-1]
+            assert said == (
+                f"partnernet republish: error: argument --since: '{since}' {wrong}, e.g. 2026-12-03T09:00:00+01:00"
+            )

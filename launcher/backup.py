@@ -206,13 +206,18 @@ def backup(
     database_url: str, target: Path, values: dict[str, str], passphrase: str, *, pg_bin: Path | None = None
 ) -> dict[str, Any]:
     """Write a backup of the running platform into `target` (a new directory); return its manifest."""
+    if target.exists() and not target.is_dir():
+        raise BackupError(f"{target} is not a directory: a backup goes into a new directory")
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty: a backup goes into a new directory")
     sealed = seal(values, passphrase)  # first: a short passphrase should not cost a dump
     pg_dump = pg_tool("pg_dump", pg_bin)
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    try:
+        partial.mkdir(parents=True)
+    except OSError as exc:  # e.g. under a file, or where this user may not write
+        raise BackupError(f"cannot write a backup to {target}: {exc.strerror} ({exc.filename})") from None
     try:
         manifest = asyncio.run(dump(database_url, partial / DUMP, pg_dump))
     except BaseException:

@@ -147,7 +147,12 @@ def read_passphrase(args: argparse.Namespace, *, twice: bool) -> str:
     from launcher.backup import PASSPHRASE_VARIABLE, BackupError
 
     if args.passphrase_file:
-        return Path(args.passphrase_file).read_text().strip()
+        try:
+            return Path(args.passphrase_file).read_text().strip()
+        except OSError as exc:
+            raise BackupError(f"cannot read the passphrase file {args.passphrase_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise BackupError(f"the passphrase file {args.passphrase_file} is not text") from None
     if os.environ.get(PASSPHRASE_VARIABLE):
         return os.environ[PASSPHRASE_VARIABLE]
     if not sys.stdin.isatty():

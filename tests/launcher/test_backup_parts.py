@@ -187,3 +187,61 @@ def test_the_backup_command_without_the_platforms_keys_says_so_and_makes_none(
         )
     assert str(exited.value.code).startswith("partnernet backup: neither PARTNERNET_JWT_SECRET nor")
     assert not (data_dir / "secrets").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("command", ["backup", "restore"])
+def test_a_passphrase_file_that_cannot_be_read_is_named_and_nothing_is_made(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable, value in zip(SECRETS.values(), VALUES.values(), strict=True):
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))  # main() sets it; this restores it afterwards
+    data_dir = tmp_path / "data"
+    for passphrase_file, wrong in ((tmp_path / "nowhere", "No such file or directory"), (tmp_path, "Is a directory")):
+        with pytest.raises(SystemExit) as exited:
+            main(
+                [
+                    "--data-dir",
+                    str(data_dir),
+                    command,
+                    str(tmp_path / "b"),
+                    "--passphrase-file",
+                    str(passphrase_file),
+                ]
+            )
+        assert (
+            str(exited.value.code)
+            == f"partnernet {command}: cannot read the passphrase file {passphrase_file}: {wrong}"
+        )
+    assert not (tmp_path / "b").exists() and not data_dir.exists()
+
+
+def test_a_backup_into_a_file_or_under_one_is_refused_and_the_file_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable, value in zip(SECRETS.values(), VALUES.values(), strict=True):
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))
+    (tmp_path / "passphrase").write_text(PASSPHRASE)
+    (tmp_path / "notes.txt").write_text("an operator's notes")
+    refused = {
+        "notes.txt": f"{tmp_path / 'notes.txt'} is not a directory: a backup goes into a new directory",
+        "notes.txt/backup": (
+            f"cannot write a backup to {tmp_path / 'notes.txt' / 'backup'}: Not a directory "
+            f"({tmp_path / 'notes.txt' / 'backup.partial'})"
+        ),
+    }
+    for target, message in refused.items():
+        with pytest.raises(SystemExit) as exited:
+            main(
+                [
+                    "--data-dir",
+                    str(tmp_path / "data"),
+                    "backup",
+                    str(tmp_path / target),
+                    "--passphrase-file",
+                    str(tmp_path / "passphrase"),
+                ]
+            )
+        assert str(exited.value.code) == f"partnernet backup: {message}"
+    assert (tmp_path / "notes.txt").read_text() == "an operator's notes"

@@ -12,7 +12,7 @@ import time
 
 from shared.servers import connect_database
 from shared.settings import Settings
-from shared.tenancy import SUPPORT_SUBJECT_PREFIX, Actor, Role
+from shared.tenancy import SCOPE_OF_ROLE, SUPPORT_SUBJECT_PREFIX, Actor, Role
 from shared.tokens import TokenIssuer
 
 AUDIT_FILE = "audit.jsonl"  # every token `partnernet token` minted: by whom, for whom
@@ -38,6 +38,11 @@ def issue_token(
     except (OSError, KeyError):  # no login name (a container without USER)
         operator = f"uid-{os.getuid()}"
     if role is not Role.OPERATOR:
+        named = {"municipality": municipality, "library": library, "partner": partner}
+        # The municipality is found from the library or the partner, so those are what an operator must name.
+        needed = [key for key in SCOPE_OF_ROLE[role][0] if key != "municipality"] or ["municipality"]
+        if missing := [key for key in needed if named[key] is None]:
+            raise SystemExit(f"no token: a {role.value} token needs --{missing[0]}")
         municipality = asyncio.run(_registered_municipality(settings, municipality, library, partner))
     actor = Actor(
         subject=subject or (f"operator:{operator}" if role is Role.OPERATOR else f"{SUPPORT_SUBJECT_PREFIX}{operator}"),

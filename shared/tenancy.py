@@ -87,14 +87,15 @@ def actor_problem(actor: Actor, *, api_key: bool = False) -> str | None:
     if subject == SYSTEM.subject or (subject.startswith(API_KEY_SUBJECT_PREFIX) and not api_key):
         return f"the subject {subject!r} is reserved for the platform"
     required, optional = SCOPE_OF_ROLE[actor.role]
+    a_token = f"{'an' if actor.role is Role.OPERATOR else 'a'} {actor.role.value} token"
     for key in ("municipality", "library", "partner"):
         value = getattr(actor, key)
         if value is None:
             if key in required:
-                return f"a {actor.role.value} token needs a {key}"
+                return f"{a_token} needs a {key}"
             continue
         if key not in required and key not in optional:
-            return f"a {actor.role.value} token carries no {key}"
+            return f"{a_token} carries no {key}"
         if key == "partner":
             if not is_canonical_uuid(value):
                 return "the partner claim must be a partner's id (a UUID)"

@@ -20,6 +20,7 @@ import shared.servers
 from launcher.backup import SECRETS
 from launcher.cli import main
 from launcher.embedded import EmbeddedNats
+from launcher.operator_tokens import AUDIT_FILE
 from shared.broker import create_broker
 from shared.consumer import CONSUMER, ORIGINAL_STREAM, ORIGINAL_SUBJECT
 from shared.deadletters import list_dead_letters
@@ -268,3 +269,25 @@ def test_republish_since_names_the_option_for_a_time_it_cannot_read(
             assert said == (
                 f"partnernet republish: error: argument --since: '{since}' {wrong}, e.g. 2026-12-03T09:00:00+01:00"
             )
+
+
+@pytest.mark.parametrize(
+    ("scope", "message"),
+    [
+        # The command finds the municipality from the library or the partner: those are what it needs.
+        (["--role", "staff"], "no token: a staff token needs --library"),
+        (["--role", "staff", "--municipality", "zuidstad"], "no token: a staff token needs --library"),
+        (["--role", "partner"], "no token: a partner token needs --partner"),
+        (["--role", "coordinator"], "no token: a coordinator token needs --municipality"),
+        (["--role", "operator", "--library", "bieb"], "no token: an operator token carries no library"),
+    ],
+)
+def test_token_says_which_option_is_missing_before_it_asks_the_database(
+    scope: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))
+    with absent_server("refused") as port:
+        monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/partnernet")
+        said, _ = run_cli(["token", *scope], tmp_path / "data")
+    assert said == message
+    assert not (tmp_path / "data" / AUDIT_FILE).exists()

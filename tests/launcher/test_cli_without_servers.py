@@ -286,6 +286,7 @@ def test_token_says_which_option_is_missing_before_it_asks_the_database(
     scope: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTNERNET_JWT_SECRET", "the platform's own secret, as its gateway has it")  # a platform
     with absent_server("refused") as port:
         monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/partnernet")
         said, _ = run_cli(["token", *scope], tmp_path / "data")

@@ -35,6 +35,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from launcher.embedded import postgres_bin_dir
 from shared.messaging import SERVICES
+from shared.personal_data import Sealer
 from shared.servers import connect_database, without_password
 
 DUMP = "database.dump"
@@ -48,6 +49,13 @@ SECRETS = {
     "pseudonym-key": "PARTNERNET_PSEUDONYM_KEY",
     "blind-index-key": "PARTNERNET_BLIND_INDEX_KEY",
 }
+# Personal data sealed with PARTNERNET_ENCRYPTION_KEY, a column of each service that seals: a backup opens a value of
+# each with the key it carries before it takes the dump (`keys_open_the_data`).
+SEALED_COLUMNS = (
+    ("referrals", "referrals", "participant_sealed"),
+    ("volunteers", "volunteers", "person_sealed"),
+    ("courses", "resident_registrations", "sealed"),
+)
 PASSPHRASE_VARIABLE = "PARTNERNET_BACKUP_PASSPHRASE"
 SHORTEST_PASSPHRASE = 12
 SCRYPT = {"n": 2**15, "r": 8, "p": 1}
@@ -215,27 +223,57 @@ def backup(
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     try:
-        partial.mkdir(parents=True)
+        # For its operators alone, as every file in it: the dump holds pseudonyms, contacts and sealed personal data.
+        partial.mkdir(parents=True, mode=0o700)
     except OSError as exc:  # e.g. under a file, or where this user may not write
         raise BackupError(f"cannot write a backup to {target}: {exc.strerror} ({exc.filename})") from None
     try:
-        manifest = asyncio.run(dump(database_url, partial / DUMP, pg_dump))
+        manifest = asyncio.run(dump(database_url, partial / DUMP, pg_dump, values["encryption-key"]))
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)  # half a backup is no backup: leave nothing that looks like one
         raise
     (partial / SEALED_SECRETS).write_text(json.dumps(sealed))
-    (partial / SEALED_SECRETS).chmod(0o600)
     manifest["secrets"] = {name: fingerprint(value) for name, value in values.items()}
     manifest["files"] = {DUMP: sha256_of(partial / DUMP), SEALED_SECRETS: sha256_of(partial / SEALED_SECRETS)}
     (partial / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    for written in (DUMP, SEALED_SECRETS, MANIFEST):  # pg_dump and write_text leave them as the umask says (0644)
+        (partial / written).chmod(0o600)
     if target.exists():
         target.rmdir()
     partial.rename(target)  # a directory named like the target is a whole backup
     return manifest
 
 
-async def dump(database_url: str, file: Path, pg_dump: str) -> dict[str, Any]:
-    """pg_dump of every service's schema, and the row count of each table, from one snapshot."""
+async def keys_open_the_data(connection: asyncpg.Connection, encryption_keys: str) -> None:
+    """BackupError unless the encryption key the backup carries opens the personal data it holds: one sealed value of
+    each service that seals, in the backup's snapshot. Otherwise it is found out at a restore, when it is too late:
+    an embedded platform whose key was rotated with PARTNERNET_ENCRYPTION_KEY still has the old one in its file,
+    which a backup run without the variable would take."""
+    sealer: Sealer | None = None
+    for schema, table, column in SEALED_COLUMNS:
+        if not await connection.fetchval("SELECT to_regclass($1) IS NOT NULL", f'"{schema}"."{table}"'):
+            continue
+        sealed = await connection.fetchval(
+            f'SELECT "{column}" FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL LIMIT 1'
+        )
+        if sealed is None:
+            continue
+        try:
+            sealer = sealer or Sealer(encryption_keys)
+            opened = sealer.opens(sealed)
+        except ValueError:  # not a Fernet key at all
+            opened = False
+        if not opened:
+            raise BackupError(
+                f"the encryption key this backup would carry does not open the personal data in {schema}.{table}: "
+                "run it with the key the services use (PARTNERNET_ENCRYPTION_KEY as they have it, every key of a "
+                "rotation that has not finished); nothing was written"
+            )
+
+
+async def dump(database_url: str, file: Path, pg_dump: str, encryption_keys: str) -> dict[str, Any]:
+    """pg_dump of every service's schema, and the row count of each table, from one snapshot whose personal data
+    the backup's key opens."""
     pg = PgTarget.from_url(database_url)
     connection = await connect_database(database_url)
     try:
@@ -247,6 +285,7 @@ async def dump(database_url: str, file: Path, pg_dump: str) -> dict[str, Any]:
             present = sorted({table.split(".")[0] for table in counts})
             if not present:
                 raise BackupError(f"{without_password(database_url)} holds none of the services' schemas")
+            await keys_open_the_data(connection, encryption_keys)
             schemas = [f"--schema={schema}" for schema in present]
             command = [pg_dump, "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}"]
             await _run([*command, *schemas, f"--file={file}", f"--dbname={pg.conninfo}"], pg, "pg_dump")

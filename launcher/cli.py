@@ -13,6 +13,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from launcher.operator_tokens import issue_token
 from launcher.platform import RUNTIME_FILE
@@ -177,13 +178,31 @@ def backup_command(args: argparse.Namespace, data_dir: Path) -> None:
 
 
 def restore_command(args: argparse.Namespace, data_dir: Path) -> None:
-    from launcher.backup import BackupError, install_secrets, read_backup, restore_database
-    from launcher.embedded import EmbeddedPostgres
+    from launcher.backup import install_secrets, read_backup
 
     source = Path(args.directory).resolve()
     manifest, values = read_backup(source, read_passphrase(args, twice=False))
     environ = dict(os.environ)
-    install_secrets(values, data_dir, environ)  # first: a data directory of another platform stops us here
+    installed = install_secrets(values, data_dir, environ)  # first: a data directory of another platform stops us here
+    try:
+        marked = restore_into(args, data_dir, environ, source, manifest)
+    except BaseException:
+        for path in installed:  # a restore refused (a used database, counts that differ) leaves no keys behind
+            path.unlink(missing_ok=True)
+        raise
+    print(f"restored {', '.join(manifest['schemas'])} as of {manifest['created_at']} and the secrets")
+    print("  to publish again: " + ", ".join(f"{count} {what}" for what, count in marked.items()))
+    print("  start the platform on fresh NATS (`partnernet up` with this --data-dir, or the services): the relays")
+    print("  publish these again and every consumer skips what it had handled before the backup")
+
+
+def restore_into(
+    args: argparse.Namespace, data_dir: Path, environ: dict[str, str], source: Path, manifest: dict[str, Any]
+) -> dict[str, int]:
+    """The backup's database into DATABASE_URL's, or into the fresh embedded PostgreSQL of the data directory."""
+    from launcher.backup import BackupError, restore_database
+    from launcher.embedded import EmbeddedPostgres
+
     with ExitStack() as stack:
         database_url = environ.get("DATABASE_URL")
         if not database_url:
@@ -196,11 +215,7 @@ def restore_command(args: argparse.Namespace, data_dir: Path) -> None:
                     f"restore goes to fresh servers): {exc}"
                 ) from None
             database_url = postgres.ensure_database("partnernet")
-        marked = asyncio.run(restore_database(database_url, source, manifest, pg_bin=args.pg_bin))
-    print(f"restored {', '.join(manifest['schemas'])} as of {manifest['created_at']} and the secrets")
-    print("  to publish again: " + ", ".join(f"{count} {what}" for what, count in marked.items()))
-    print("  start the platform on fresh NATS (`partnernet up` with this --data-dir, or the services): the relays")
-    print("  publish these again and every consumer skips what it had handled before the backup")
+        return asyncio.run(restore_database(database_url, source, manifest, pg_bin=args.pg_bin))
 
 
 def republish_command(args: argparse.Namespace, settings: Settings) -> None:

@@ -15,7 +15,7 @@ import unicodedata
 from typing import TypeVar
 
 import msgspec
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 T = TypeVar("T")
 
@@ -34,6 +34,14 @@ class Sealer:
 
     def unseal(self, sealed: bytes, kind: type[T]) -> T:
         return msgspec.json.decode(self._fernet.decrypt(sealed), type=kind)
+
+    def opens(self, sealed: bytes) -> bool:
+        """Whether one of the keys opens it (a backup checks its keys against the data it carries)."""
+        try:
+            self._fernet.decrypt(sealed)
+        except InvalidToken:
+            return False
+        return True
 
     def reseal(self, sealed: bytes) -> bytes:
         """The same data sealed with the newest key."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from cryptography.fernet import Fernet
 
 from launcher.backup import (
     DUMP,
@@ -33,6 +34,7 @@ from services.partners.app import build as build_partners
 from services.referrals.app import build as build_referrals
 from shared.db import migrate
 from shared.ids import new_id
+from shared.personal_data import Sealer
 from tests.fixtures.platform import make_settings
 from tests.servers import create_database, drop_database
 
@@ -87,7 +89,10 @@ async def test_a_backup_is_restored_with_its_counts_and_every_event_marked_to_pu
     assert manifest["schemas"] == ["partners", "referrals"]
     assert manifest["tables"]["referrals.outbox"] == 4 and manifest["tables"]["referrals.inbox"] == 1
     assert manifest["database"].startswith("postgresql") and manifest["secrets"].keys() == VALUES.keys()
-    assert stat.S_IMODE((tmp_path / "backup" / "secrets.sealed").stat().st_mode) == 0o600
+    # For its operators alone: the dump holds pseudonyms, contacts and sealed personal data (pg_dump wrote it 0644).
+    assert stat.S_IMODE((tmp_path / "backup").stat().st_mode) == 0o700
+    for written in ("secrets.sealed", DUMP, "manifest.json"):
+        assert stat.S_IMODE((tmp_path / "backup" / written).stat().st_mode) == 0o600, written
 
     read, values = read_backup(tmp_path / "backup", PASSPHRASE)
     assert values == VALUES and read == manifest
@@ -245,3 +250,57 @@ def test_a_backup_into_a_file_or_under_one_is_refused_and_the_file_left_as_it_wa
             )
         assert str(exited.value.code) == f"partnernet backup: {message}"
     assert (tmp_path / "notes.txt").read_text() == "an operator's notes"
+
+
+@pytest.fixture
+async def sealed_with_an_old_key(postgres_url: str) -> AsyncIterator[tuple[str, str]]:
+    """A database whose referrals hold a value sealed with one key; that key (as the services had it)."""
+    old_key = Fernet.generate_key().decode()
+    database = await create_database(postgres_url)
+    conn = await asyncpg.connect(plain(database))
+    try:
+        await conn.execute("CREATE SCHEMA referrals")
+        await conn.execute("CREATE TABLE referrals.referrals (id uuid PRIMARY KEY, participant_sealed bytea)")
+        sealed = Sealer(old_key).seal({"name": "Fatima"})
+        await conn.execute("INSERT INTO referrals.referrals VALUES ($1, NULL), ($2, $3)", new_id(), new_id(), sealed)
+    finally:
+        await conn.close()
+    yield database, old_key
+    await drop_database(postgres_url, database)
+
+
+async def test_a_backup_whose_key_does_not_open_the_personal_data_is_refused_and_writes_nothing(
+    sealed_with_an_old_key: tuple[str, str], tmp_path: Path
+) -> None:
+    """An embedded platform whose key was rotated with the variable keeps the old one in its file: a backup run
+    without the variable carried a key that opened nothing, found out only at the restore."""
+    database, old_key = sealed_with_an_old_key
+    new_key = Fernet.generate_key().decode()
+    for wrong in (new_key, "not a Fernet key at all"):
+        with pytest.raises(BackupError, match=r"does not open the personal data in referrals\.referrals"):
+            await asyncio.to_thread(
+                backup, database, tmp_path / "backup", VALUES | {"encryption-key": wrong}, PASSPHRASE
+            )
+        assert not (tmp_path / "backup").exists() and not (tmp_path / "backup.partial").exists()
+    # Mid-rotation, the new key first and the old one still there: it opens, and the backup is taken.
+    keys = VALUES | {"encryption-key": f"{new_key},{old_key}"}
+    manifest = await asyncio.to_thread(backup, database, tmp_path / "backup", keys, PASSPHRASE)
+    assert manifest["tables"] == {"referrals.referrals": 2}
+
+
+async def test_a_restore_refused_leaves_no_keys_in_the_data_directory(
+    databases: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, _ = databases
+    await asyncio.to_thread(backup, source, tmp_path / "backup", VALUES, PASSPHRASE)
+    for variable in SECRETS.values():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PARTNERNET_DATA_DIR", str(tmp_path))  # main() sets it; this restores it afterwards
+    monkeypatch.setenv("DATABASE_URL", source)  # a database a platform already runs on: refused
+    (tmp_path / "passphrase").write_text(PASSPHRASE)
+    data_dir = tmp_path / "data"
+    restore = ["restore", str(tmp_path / "backup"), "--passphrase-file", str(tmp_path / "passphrase")]
+    with pytest.raises(SystemExit) as exited:
+        await asyncio.to_thread(main, ["--data-dir", str(data_dir), *restore])
+    assert "already holds partners, referrals: a restore goes to a fresh database" in str(exited.value.code)
+    assert list((data_dir / "secrets").iterdir()) == [], "the backup's keys went again with the refusal"

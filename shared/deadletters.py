@@ -7,6 +7,7 @@ from typing import Any
 
 import nats
 import nats.js.errors
+from nats.js.client import JetStreamContext
 
 from shared.consumer import (
     CONSUMER,
@@ -64,6 +65,14 @@ async def list_dead_letters(nats_url: str, limit: int = 1000) -> list[dict[str, 
         await nc.close()
 
 
+async def still_there(js: JetStreamContext, sequence: int) -> bool:
+    try:
+        await js.get_msg(DEAD_LETTER_STREAM, sequence)
+    except nats.js.errors.NotFoundError:
+        return False
+    return True
+
+
 async def replay_dead_letters(nats_url: str, sequences: list[int] | None = None) -> list[int]:
     """Publish each dead letter again on its original subject, for the consumer that set it aside, then remove it.
 
@@ -97,7 +106,13 @@ async def replay_dead_letters(nats_url: str, sequences: list[int] | None = None)
             if consumer := headers.get(CONSUMER):
                 replay_headers[REPLAY_FOR] = consumer  # only the consumer that set it aside handles it again
             await js.publish(subject, msg.data, stream=headers.get(ORIGINAL_STREAM), headers=replay_headers)
-            await js.delete_msg(DEAD_LETTER_STREAM, sequence)
+            try:
+                await js.delete_msg(DEAD_LETTER_STREAM, sequence)
+            except nats.js.errors.APIError:
+                # Two operators replaying it at once: the other's publish was the same message id (dropped as a
+                # duplicate), and its delete came first. Replayed, once; anything else is an error of its own.
+                if await still_there(js, sequence):
+                    raise
             replayed.append(sequence)
         return replayed
     finally:

@@ -23,7 +23,7 @@ from launcher.embedded import EmbeddedNats
 from launcher.operator_tokens import AUDIT_FILE
 from shared.broker import create_broker
 from shared.consumer import CONSUMER, ORIGINAL_STREAM, ORIGINAL_SUBJECT
-from shared.deadletters import list_dead_letters
+from shared.deadletters import list_dead_letters, replay_dead_letters
 from shared.messaging import DEAD_LETTER_STREAM, declare_streams, event_stream_name
 from shared.telemetry import setup_telemetry
 
@@ -292,3 +292,27 @@ def test_token_says_which_option_is_missing_before_it_asks_the_database(
         said, _ = run_cli(["token", *scope], tmp_path / "data")
     assert said == message
     assert not (tmp_path / "data" / AUDIT_FILE).exists()
+
+
+def test_two_operators_replaying_the_same_dead_letter_at_once_replay_it_once_and_both_say_so(
+    fresh_nats: EmbeddedNats,
+) -> None:
+    """Both found it, both published it (the same message id: the second dropped as a duplicate), and the slower
+    delete met a letter already gone: a traceback and exit 1 for an operator whose replay had happened."""
+    asyncio.run(set_aside(fresh_nats.url, 1))
+
+    async def at_once() -> list[list[int]]:
+        return list(await asyncio.gather(*(replay_dead_letters(fresh_nats.url, [1]) for _ in range(2))))
+
+    assert asyncio.run(at_once()) == [[1], [1]]
+    assert asyncio.run(list_dead_letters(fresh_nats.url)) == []
+
+    async def replays_published() -> int:
+        connection = await nats.connect(fresh_nats.url)
+        try:
+            info = await connection.jetstream().stream_info(event_stream_name("partners"))
+            return info.state.messages
+        finally:
+            await connection.close()
+
+    assert asyncio.run(replays_published()) == 1

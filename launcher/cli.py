@@ -77,7 +77,7 @@ def dead_letters(args: argparse.Namespace, settings: Settings) -> None:
         return
     replayed = asyncio.run(replay_dead_letters(settings.nats_url, args.sequences or None))
     if replayed:
-        print(f"replayed {len(replayed)} dead letters: {replayed}")
+        print(f"replayed {len(replayed)} dead letter{'' if len(replayed) == 1 else 's'}: {replayed}")
     else:
         print("no dead letters to replay")
 

@@ -247,7 +247,7 @@ def test_deadletters_refuses_what_is_no_sequence_and_replays_a_sequence_named_tw
 
     capsys.readouterr()
     main(["--data-dir", data_dir, "deadletters", "replay", "2", "2"])
-    assert capsys.readouterr().out.splitlines() == ["replayed 1 dead letters: [2]"]
+    assert capsys.readouterr().out.splitlines() == ["replayed 1 dead letter: [2]"]
     assert sequences_there() == [1]
 
 

@@ -119,7 +119,9 @@ class EmbeddedNats(ServerProcess):
         self.stop()  # reap a server that died on its own before launching its successor
         # nats-server does not lock its store: two servers on one (a second `up` on the data directory, a server
         # left running when its `up` was killed) both wrote its streams' files.
-        if (pid := running_pid(self.pid_file, b"nats-server")) is not None:
+        # A server on this store was given this very pid file (-P): a pid of the file given since to another
+        # process, another nats-server included, is not taken for one.
+        if (pid := running_pid(self.pid_file, str(self.pid_file).encode())) is not None:
             raise RuntimeError(f"nats-server pid {pid} is already running on {self.store_dir}")
         self.store_dir.mkdir(parents=True, exist_ok=True)
         cmd = self._command()
@@ -184,4 +186,5 @@ class EmbeddedNats(ServerProcess):
             return
         # SIGTERM lets JetStream flush its stores, which the restart tests depend on.
         terminate(proc, signal.SIGTERM, grace=5.0)
+        self.pid_file.unlink(missing_ok=True)  # nats-server leaves it; its pid may be another's later
         logger.info("nats-server on port %d stopped", self.port)

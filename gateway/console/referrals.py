@@ -313,7 +313,9 @@ class ReferralPages(Controller):
         now = datetime.now(LOCAL_TIME)
         return {
             "consent_given_at": now.strftime("%Y-%m-%dT%H:%M"),
-            "consent_shares": [shared.value for shared in SharedData],
+            # None ticked: what the participant agreed to share is asked and chosen, never assumed (a consent given in
+            # advance by the form is no consent; a hurried submit recorded all three).
+            "consent_shares": [],
             "consent_valid_until": (now + timedelta(days=365)).date().isoformat(),
             "preferred_channel": ContactChannel.PHONE.value,
             "needs": [],

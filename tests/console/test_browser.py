@@ -125,6 +125,8 @@ async def test_a_partners_referral_arrives_live_and_its_intake_reaches_the_partn
     await form.get_by_label(NL["submit.level"].format(area=NL["area.language"])).fill("A1")
     await form.get_by_label(NL["referral.reason"]).fill("Wil de brieven van de gemeente zelf kunnen lezen")
     await form.get_by_role("group", name=NL["submit.contact"]).get_by_label(NL["person.name"]).fill("Jan Consulent")
+    await form.get_by_label(NL["shared.contact_details"]).check()  # none is ticked in advance
+    await form.get_by_label(NL["shared.reason"]).check()
     await form.get_by_label(NL["consent.purpose"]).fill("warme doorverwijzing naar het Taalhuis")
     await form.get_by_role("button", name=NL["submit.button"]).click()
     await form.get_by_text(NL["done.submitted"]).wait_for()
@@ -186,6 +188,7 @@ async def test_forms_check_before_sending_and_explain_the_apis_problems(
     await page.get_by_role("group", name=NL["submit.participant"]).get_by_label(NL["person.name"]).fill("Kees")
     await page.get_by_label(NL["referral.reason"]).fill("Wil leren digitaal zaken doen")
     await page.get_by_role("group", name=NL["submit.contact"]).get_by_label(NL["person.name"]).fill("Jan")
+    await page.get_by_label(NL["shared.contact_details"]).check()
     await page.get_by_label(NL["consent.purpose"]).fill("doorverwijzing")
     await page.get_by_role("button", name=NL["submit.button"]).click()
     problem = page.get_by_role("alert")

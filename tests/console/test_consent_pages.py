@@ -4,6 +4,7 @@ why; either side records a revocation from the referral's page, in Dutch and in 
 from __future__ import annotations
 
 import re
+import uuid
 
 from gateway.console.messages import EN, NL
 from tests.console.conftest import ConsoleClient, World
@@ -174,3 +175,32 @@ async def test_a_consent_past_its_last_day_shows_as_expired_to_both_sides(consol
         assert consent_state(page.text) == "expired" and NL["consent_state.expired"] in page.text
         assert withheld_because(page.text) == "consent_expired" and NL["withheld.consent_expired"] in page.text
         assert "Mila de Boer" not in page.text
+
+
+async def test_the_referral_form_ticks_no_consent_in_advance_and_a_consent_that_shares_nothing_is_refused(
+    console: ConsoleClient, world: World
+) -> None:
+    """All three were ticked in advance, so a hurried submit recorded a consent to share everything that nobody had
+    asked for."""
+    await console.sign_in(world.tenant.staff_a)
+    form = await console.get("/console/referrals/new")
+    boxes = re.findall(r'<input type="checkbox" id="f-consent_shares-[a-z_]+"[^>]*>', form.text)
+    assert len(boxes) == 3 and not any(" checked" in box for box in boxes), boxes
+    name = f"Sanne {uuid.uuid4().hex[:8]}"
+    sent = await console.post(
+        "/console/referrals",
+        {
+            "receiving_partner_id": "walk_in",
+            "participant_name": name,
+            "needs": ["digital"],
+            "reason": "Wil leren videobellen",
+            "preferred_channel": "in_person",
+            "contact_person_name": "Mieke van de bibliotheek",
+            "consent_given_at": "2026-11-20T10:30",
+            "consent_purpose": "hulp bij digitale vaardigheden",
+            "consent_valid_until": "2099-01-01",
+        },
+    )
+    assert sent.status_code == 422, sent.text
+    assert NL["consent.shares"] in sent.text and name in sent.text  # the field named; what was typed kept
+    assert name not in (await console.get("/console/inbox")).text

@@ -7,7 +7,9 @@ module suppresses small ones before anything leaves the gateway (API, console pa
 - a figure worked out over such people (a median, a rate, hours) is hidden ("*") when fewer than THRESHOLD are
   behind it;
 - where a hidden count could be worked out from a total (a row's parts and its total, a column's rows and the
-  total row), the next smallest count is hidden too ("*"), or else the total.
+  total row), the next smallest count is hidden too ("*"), or else the total;
+- a figure worked out over people (a median, a rate) in the total row is hidden where a row's is: it is worked out
+  over the rows' people together, and where that row is the only one with such a figure it is that row's.
 Money (budgets, amounts spent) and counts of things (courses, groups, places, purchases) name nobody and are
 shown as they are.
 """
@@ -71,6 +73,12 @@ def suppress(table: Table) -> Table:
                 if 0 < base < THRESHOLD:
                     row.hidden[column.key] = HIDDEN
     counted = [c.key for c in table.columns if c.kind in ("people", "derived") and c.additive]
+    totals = [row for row in table.rows if row.key == TOTAL]
+    for column in table.columns:
+        derived_of_the_rows = column.kind == "derived" and not column.additive
+        if derived_of_the_rows and any(row.hidden.get(column.key) == HIDDEN for row in table.rows if row.key != TOTAL):
+            for total in totals:
+                total.hidden[column.key] = HIDDEN
 
     def hide_one_more(cells: list[tuple[Row, str]], total: tuple[Row, str]) -> bool:
         """`cells` add up to `total`: with exactly one of them hidden and the total shown, hide another."""
@@ -91,7 +99,6 @@ def suppress(table: Table) -> Table:
         for row in table.rows:
             for total_key, parts in table.sums:
                 changed |= hide_one_more([(row, key) for key in parts], (row, total_key))
-        totals = [row for row in table.rows if row.key == TOTAL]
         if totals:
             parts_rows = [row for row in table.rows if row.key != TOTAL]
             for key in counted:

@@ -28,6 +28,8 @@ OUTCOMES = ("open", "completed", "declined", "withdrawn", "no_show", "expired")
 OPEN_STATUSES = frozenset({"submitted", "accepted", "intake_planned", "intake_held", "enrolled"})
 
 NO_PARTNER = "none"
+# The part of a by-library table's total that is at none of its libraries (a partner's course at its own premises).
+ELSEWHERE = "elsewhere"
 TABLES = (
     "referrals-by-library",
     "referrals-by-partner",
@@ -78,7 +80,9 @@ class Rows:
     t: Callable[..., str]
 
     def library_label(self, key: str) -> str:
-        return self.t("annual.row_total") if key == TOTAL else self.library_names.get(key, key)
+        if key in (TOTAL, ELSEWHERE):
+            return self.t(f"annual.row_{key}")
+        return self.library_names.get(key, key)
 
     def partner_label(self, key: str) -> str:
         return self.t("annual.row_no_partner") if key == NO_PARTNER else self.partner_names.get(key, key[:8])
@@ -119,7 +123,8 @@ class Rows:
                 columns,
                 labels,
                 [
-                    *self.of_libraries(library_keys, lambda key: by_library.get(key, dict(nothing))),
+                    *(library_rows := self.of_libraries(library_keys, lambda key: by_library.get(key, dict(nothing)))),
+                    *elsewhere(library_rows, total, columns, self.library_label(ELSEWHERE)),
                     Row(TOTAL, self.library_label(TOTAL), total),
                 ],
             ),
@@ -131,6 +136,23 @@ class Rows:
                 self.of_partners(by_partner),
             ),
         ]
+
+
+def elsewhere(rows: list[Row], total: Values, columns: list[Column], label: str) -> list[Row]:
+    """The row that makes a by-library table add up: what the total counts at none of the libraries (a partner's
+    own course), where there is any; none where the rows already make the total, or where a column's rows are more
+    than it (someone counted at two libraries and once in the total: nothing there is 'elsewhere')."""
+    rest: Values = {}
+    for column in columns:
+        if not column.additive or column.kind == "derived":
+            rest[column.key] = None
+            continue
+        counted = sum(int(row.values.get(column.key) or 0) for row in rows)
+        rest[column.key] = int(total.get(column.key) or 0) - counted
+    numbers = [value for value in rest.values() if value is not None]
+    if not numbers or min(numbers) < 0 or max(numbers) == 0:
+        return []
+    return [Row(ELSEWHERE, label, rest)]
 
 
 def build_tables(gathered: Gathered, actor: Actor, lang: str) -> list[Table]:

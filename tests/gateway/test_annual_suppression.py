@@ -106,3 +106,29 @@ def test_the_pdf_is_a_well_formed_document_with_its_figures() -> None:
     assert all(
         pdf[offset:].split(b" ", 1)[0].isdigit() and b" 0 obj" in pdf[offset : offset + 16] for offset in offsets
     )
+
+
+def test_a_rate_of_the_total_is_hidden_where_a_rows_is() -> None:
+    """One library's rate hidden (3 people), the other with none (no marks): the total's rate was the hidden one."""
+    columns = [
+        Column("enrolled", "people"),
+        Column("rate", "derived", base=("enrolled",), additive=False),
+    ]
+    t = table(
+        {
+            "centrum": {"enrolled": 3, "rate": 50},
+            "noord": {"enrolled": 0, "rate": None},
+            TOTAL: {"enrolled": 6, "rate": 50},
+        },
+        columns,
+    )
+    assert [shown(t)[key]["rate"] for key in ("centrum", "noord", TOTAL)] == [HIDDEN, None, HIDDEN]
+    every_row_shown = table(
+        {
+            "centrum": {"enrolled": 6, "rate": 50},
+            "noord": {"enrolled": 8, "rate": 75},
+            TOTAL: {"enrolled": 14, "rate": 64},
+        },
+        columns,
+    )
+    assert shown(every_row_shown)[TOTAL]["rate"] == 64

@@ -19,12 +19,12 @@ from gateway.console.session import PREFIX, Visitor
 from gateway.console.subscriptions import deliveries_page, partner_of
 from shared.contracts.partners.api import operations as ops
 from shared.contracts.partners.api.feeds import (
+    DeleteWebhook,
     DeliveryRef,
     RotateWebhookSecret,
     SecretRotation,
     UpdateWebhook,
     WebhookChanges,
-    WebhookRef,
 )
 from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
@@ -102,10 +102,10 @@ class WebhookTools(Controller):
         actor = visitor.signed_in(Role.PARTNER)
         form = await request.form()
 
-        def removal() -> WebhookRef:
+        def removal() -> DeleteWebhook:
             if forms.text(form, "confirm") != "yes":
                 raise InvalidInput("confirm that the webhook is to be removed - at `$.confirm`")
-            return WebhookRef(partner_id=partner_of(actor), webhook_id=webhook_id)
+            return DeleteWebhook(partner_id=partner_of(actor), webhook_id=webhook_id)
 
         return await steps.submit(
             visitor,

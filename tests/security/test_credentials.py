@@ -18,14 +18,14 @@ from tests.fixtures.tenants import Tenant
 from tests.waiting import eventually, last_event
 
 HOOK = {"url": "https://hooks.partner.example/partnernet", "event_types": ["*"]}
+SCOPES = ["feed:read", "referrals:read", "referrals:write", "webhooks:read", "webhooks:write"]
 
 
 async def partner_set_up(platform: RunningPlatform, tenant: Tenant) -> tuple[str, str, str]:
     """Partner A's own key and webhook, made by partner A: (key, key id, webhook id)."""
     async with platform.client(tenant.partner_a_token) as api:
-        key = await api.post(
-            f"/api/v1/partners/{tenant.partner_a}/api-keys", json={"name": "crm", "scopes": ["feed:read"]}
-        )
+        # Every scope it may give a key: what refuses the key below is the rule, not a scope it lacks.
+        key = await api.post(f"/api/v1/partners/{tenant.partner_a}/api-keys", json={"name": "crm", "scopes": SCOPES})
         hook = await api.post(f"/api/v1/partners/{tenant.partner_a}/webhooks", json=HOOK)
     assert key.status_code == 201 and hook.status_code == 201, (key.text, hook.text)
     return key.json()["key"], key.json()["api_key"]["id"], hook.json()["webhook"]["id"]
@@ -46,6 +46,8 @@ def attempts(partner: str, key_id: str, webhook_id: str) -> dict[str, tuple[str,
             {"json": {"url": "https://e.example"}},
         ),
         "rotate the webhook's secret": ("POST", f"{base}/webhooks/{webhook_id}/rotate-secret", {}),
+        "pause the webhook": ("PATCH", f"{base}/webhooks/{webhook_id}", {"json": {"status": "paused"}}),
+        "remove the webhook": ("DELETE", f"{base}/webhooks/{webhook_id}", {}),
     }
 
 

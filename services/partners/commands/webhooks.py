@@ -37,6 +37,7 @@ from services.partners.signatures import new_secret, signed_headers
 from services.partners.store import subscriptions
 from shared.contracts import Envelope
 from shared.contracts.partners.api.feeds import (
+    DeleteWebhook,
     DeliveryRef,
     DeliveryStatus,
     DeliveryView,
@@ -78,7 +79,7 @@ IN_FLIGHT_PER_WEBHOOK = 8
 async def register_webhook(
     work: UnitOfWork, targets: WebhookTargets, actor: Actor, command: RegisterWebhook
 ) -> WebhookWithSecret:
-    access.check_may_manage_subscriptions(actor, command.partner_id)
+    access.check_may_change_subscriptions(actor, command.partner_id)
     reason = access.support_reason(actor, command.support_reason)
     registration = command.registration
     await targets.check(registration.url)
@@ -119,7 +120,7 @@ async def _load(tx: Transaction, partner_id: UUID, webhook_id: UUID) -> sa.Row:
 async def update_webhook(
     work: UnitOfWork, targets: WebhookTargets, actor: Actor, command: UpdateWebhook
 ) -> WebhookView:
-    access.check_may_manage_subscriptions(actor, command.partner_id)
+    access.check_may_change_subscriptions(actor, command.partner_id)
     reason = access.support_reason(actor, command.support_reason)
     changes = command.changes
     if changes.url is not None:
@@ -146,8 +147,9 @@ async def update_webhook(
     return webhook_view(updated)
 
 
-async def delete_webhook(work: UnitOfWork, actor: Actor, command: WebhookRef) -> None:
-    access.check_may_manage_subscriptions(actor, command.partner_id)
+async def delete_webhook(work: UnitOfWork, actor: Actor, command: DeleteWebhook) -> None:
+    access.check_may_change_subscriptions(actor, command.partner_id)
+    reason = access.support_reason(actor, command.support_reason)
     async with work.transaction() as tx:
         row = await _load(tx, command.partner_id, command.webhook_id)
         now = tx.clock.now()
@@ -160,11 +162,12 @@ async def delete_webhook(work: UnitOfWork, actor: Actor, command: WebhookRef) ->
             updated_at=now,
         )
         await subscriptions.drop_pending(tx.session, row.id, at=now, reason="the webhook was deleted")
+    audit_support(actor, "removed a webhook", row.partner_id, reason, webhook_id=row.id, url=row.url)
 
 
 async def rotate_secret(work: UnitOfWork, actor: Actor, command: RotateWebhookSecret) -> WebhookWithSecret:
     """A new secret at once; the old one keeps signing (beside it) until the overlap ends."""
-    access.check_may_manage_subscriptions(actor, command.partner_id)
+    access.check_may_change_subscriptions(actor, command.partner_id)
     reason = access.support_reason(actor, command.support_reason)
     secret = new_secret()
     async with work.transaction() as tx:

@@ -104,6 +104,17 @@ def check_may_manage_subscriptions(actor: Actor, partner_id: UUID) -> None:
         raise NotFound(f"partner {partner_id} not found")
 
 
+def check_may_change_subscriptions(actor: Actor, partner_id: UUID) -> None:
+    """Registering, changing, removing a webhook or rotating its secret: as `check_may_manage_subscriptions`, and
+    never with an API key (README: a partner's credentials are its own). A leaked key with `webhooks:write` could
+    point the partner's deliveries, its whole feed, at a URL of its own, or take a webhook's secret. Reading
+    webhooks and their deliveries, and sending a delivery again to the URL the partner registered, stay open to
+    its keys."""
+    if is_api_key(actor):
+        raise Forbidden("webhooks and their secrets are managed with a person's token, not with an API key")
+    check_may_manage_subscriptions(actor, partner_id)
+
+
 def is_api_key(actor: Actor) -> bool:
     return actor.subject.startswith(API_KEY_SUBJECT_PREFIX)
 

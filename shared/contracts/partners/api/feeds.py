@@ -135,10 +135,16 @@ class RotateWebhookSecret(msgspec.Struct, frozen=True, kw_only=True, forbid_unkn
 
 
 class WebhookRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """One webhook of a partner (get, delete, replay every failed delivery)."""
+    """One webhook of a partner (get, replay every failed delivery)."""
 
     partner_id: UUID
     webhook_id: UUID
+
+
+class DeleteWebhook(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    partner_id: UUID
+    webhook_id: UUID
+    support_reason: Reason | None = None  # required of an operator (support), written to the audit log
 
 
 class ListWebhooks(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

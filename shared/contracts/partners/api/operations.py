@@ -17,6 +17,7 @@ from shared.contracts.partners.api.api_keys import (
     RevokeApiKey,
 )
 from shared.contracts.partners.api.feeds import (
+    DeleteWebhook,
     DeliveryRef,
     DeliveryView,
     FeedPage,
@@ -236,7 +237,7 @@ UPDATE_WEBHOOK = PARTNERS.declare(
     "Change the URL, event types or description, or pause it; If-Match",
 )
 DELETE_WEBHOOK = PARTNERS.declare(
-    "delete_webhook", WebhookRef, type(None), THE_PARTNER, "Remove a webhook; its pending deliveries are dropped"
+    "delete_webhook", DeleteWebhook, type(None), THE_PARTNER, "Remove a webhook; its pending deliveries are dropped"
 )
 ROTATE_WEBHOOK_SECRET = PARTNERS.declare(
     "rotate_webhook_secret",

@@ -84,7 +84,9 @@ partner_routes = Router(
                 "Connect with `nats.connect(servers, token=token, inbox_prefix=inbox_prefix)`, then "
                 "`js.pull_subscribe_bind(durable=durable, stream=stream)`, `fetch` and `ack`: a durable consumer, "
                 "so a partner that was away continues where it was. The token is an API key with scope "
-                "`feed:read`; revoke it under /partners/{id}/api-keys."
+                "`feed:read`; revoke it under /partners/{id}/api-keys: a new connection with it is refused at "
+                "once, one already open is ended when its session does (the server re-authorises every connection "
+                "every 10 minutes), so it may read on for up to 10 minutes."
             ),
         ),
     ],

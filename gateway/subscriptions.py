@@ -39,12 +39,28 @@ webhook_routes = Router(
                 "`v1,…` per secret during a rotation's overlap): verify with the `standardwebhooks` library of "
                 "your language and drop repeats by `webhook-id` (the event's `id`). During a transition the old "
                 "`Partnernet-Signature` header goes along (services/partners/signatures.py). Failed tries are "
-                "retried with exponential backoff and jitter."
+                "retried with exponential backoff and jitter. Besides the CloudEvent's own attributes a delivery "
+                "carries `feedposition`, the entry's position in the partner's feed (the `after` cursor of "
+                "`GET /api/v1/partners/{partner_id}/feed`), and `partnerid`; its `data` is the event's, as in the "
+                "feed; `Partnernet-Delivery` names the delivery in the delivery log and `Partnernet-Attempt` counts "
+                "its tries."
             ),
         ),
         passthrough("GET", "/", ops.LIST_WEBHOOKS),
         passthrough("GET", ONE, ops.GET_WEBHOOK, handler_name="get_one"),
-        passthrough("PATCH", ONE, ops.UPDATE_WEBHOOK, body="changes", if_match=True, handler_name="update"),
+        passthrough(
+            "PATCH",
+            ONE,
+            ops.UPDATE_WEBHOOK,
+            body="changes",
+            if_match=True,
+            handler_name="update",
+            description=(
+                "`status: paused` stops new deliveries: an event that happens while the webhook is paused gets none, "
+                "not when it is active again either (deliveries already made keep their course). Catch up from the "
+                "feed: `GET /api/v1/partners/{partner_id}/feed?after=<the last delivery's feedposition>`."
+            ),
+        ),
         passthrough("DELETE", ONE, ops.DELETE_WEBHOOK, status_code=204, handler_name="remove"),
         passthrough(
             "POST",

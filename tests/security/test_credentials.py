@@ -141,3 +141,16 @@ async def test_the_partners_own_keys_carry_no_support_reason(platform: RunningPl
         )
     assert issued.status_code == 201
     assert issued.json()["api_key"]["created_for_support"] is None
+
+
+async def test_a_key_that_would_have_expired_when_issued_is_refused(platform: RunningPlatform, tenant: Tenant) -> None:
+    """It was issued (201) and then every use of it was a 401 nobody would understand."""
+    async with platform.client(tenant.partner_a_token) as api:
+        base = f"/api/v1/partners/{tenant.partner_a}/api-keys"
+        before = (await api.get(base)).json()["items"]
+        refused = await api.post(
+            base, json={"name": "late", "scopes": ["feed:read"], "expires_at": "2020-01-01T00:00:00Z"}
+        )
+        after = (await api.get(base)).json()["items"]
+    assert refused.status_code == 422 and "expires_at has passed" in refused.json()["detail"], refused.text
+    assert after == before

@@ -131,3 +131,29 @@ async def test_a_name_that_turns_internal_after_registration_is_not_reached_and_
     assert inside.hosts == []  # nothing inside was reached
     errors = {attempt["error"] for delivery in tried_deliveries for attempt in delivery["attempt_log"]}
     assert errors == {f"TargetRefused: {REFUSED}"}  # open, closed and dark read alike
+
+
+async def test_event_types_no_event_has_are_refused_on_registration_and_on_patch(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    """A mistyped type (`referral.acepted`, `refferal.*`) made a webhook that never got a delivery, silently."""
+    base = f"/api/v1/partners/{tenant.partner_a}/webhooks"
+    async with platform.client(tenant.partner_a_token) as api:
+        kept = await api.post(base, json={"url": "https://hooks.partner.example/t", "event_types": ["referral.*"]})
+        assert kept.status_code == 201, kept.text
+        webhook = kept.json()["webhook"]
+        for wrong in (["referral.acepted"], ["refferal.*"], ["referral.accepted", "referal.declined"]):
+            created = await api.post(base, json={"url": "https://hooks.partner.example/t", "event_types": wrong})
+            patched = await api.patch(
+                f"{base}/{webhook['id']}", json={"event_types": wrong}, headers={"If-Match": '"1"'}
+            )
+            for response in (created, patched):
+                assert response.status_code == 422, (wrong, response.text)
+                assert (
+                    "no event is of type" in response.json()["detail"] and repr(wrong[-1]) in response.json()["detail"]
+                )
+        for right in (["referral.accepted"], ["referral.*", "partnership.*"], ["*"]):
+            created = await api.post(base, json={"url": "https://hooks.partner.example/t", "event_types": right})
+            assert created.status_code == 201, (right, created.text)
+        unchanged = (await api.get(f"{base}/{webhook['id']}")).json()
+    assert unchanged["version"] == 1 and unchanged["event_types"] == ["referral.*"]

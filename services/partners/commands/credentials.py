@@ -31,7 +31,7 @@ from shared.contracts.partners.api.api_keys import (
 from shared.contracts.partners.api.feeds import IssueNatsCredentials, NatsFeedCredentials
 from shared.contracts.partners.api.organisations import PartnerStatus
 from shared.contracts.partners.events import ApiKeyCreated, ApiKeyRevoked
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.nats_callout import ACCOUNT, PREFIX_SERVER, REQUEST_AUDIENCE, decode_jwt
 from shared.tenancy import Actor
@@ -59,6 +59,9 @@ async def _issue(
         raise NotFound(f"partner {partner_id} not found")
     if partner.status == PartnerStatus.ENDED:
         raise Conflict(f"partner {partner_id} has ended: it gets no new keys")
+    if request.expires_at is not None and request.expires_at <= tx.clock.now():
+        # A key that could never be used, handed out as if it could (each use a 401 nobody would understand).
+        raise InvalidInput("expires_at has passed: a key expires after it is issued - at `$.expires_at`")
     key = keys.KEY_PREFIX + secrets.token_urlsafe(32)
     key_id = new_id()
     scopes = keys.distinct_scopes(request.scopes)

@@ -29,13 +29,13 @@ from services.partners.channels import Answer, WebhookSender, WebhookTargets
 from services.partners.commands.credentials import audit_support
 from services.partners.commands.feeds import WEBHOOK_CHANNEL
 from services.partners.commands.notices import Notices, stage_notice
-from services.partners.domain import access
+from services.partners.domain import access, feeds
 from services.partners.domain import notices as notice_rules
 from services.partners.domain import webhooks as rules
 from services.partners.queries.views import delivery_view, webhook_view
 from services.partners.signatures import new_secret, signed_headers
 from services.partners.store import subscriptions
-from shared.contracts import Envelope
+from shared.contracts import Envelope, load_catalogue
 from shared.contracts.partners.api.feeds import (
     DeleteWebhook,
     DeliveryRef,
@@ -51,7 +51,7 @@ from shared.contracts.partners.api.feeds import (
     WebhookWithSecret,
 )
 from shared.contracts.partners.api.organisations import PartnerStatus
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.ids import new_id
 from shared.metrics import WebhookDeliveries, WebhookResult
 from shared.relay import Relay
@@ -82,6 +82,7 @@ async def register_webhook(
     access.check_may_change_subscriptions(actor, command.partner_id)
     reason = access.support_reason(actor, command.support_reason)
     registration = command.registration
+    check_event_types(registration.event_types)
     await targets.check(registration.url)
     webhook_id, secret = new_id(), new_secret()
     async with work.transaction() as tx:
@@ -110,6 +111,14 @@ async def register_webhook(
     return WebhookWithSecret(webhook=webhook_view(row), secret=secret)
 
 
+def check_event_types(patterns: list[str]) -> None:
+    if unknown := feeds.patterns_of_no_event(patterns, load_catalogue()):
+        raise InvalidInput(
+            f"no event is of type {', '.join(repr(p) for p in unknown)}: name one as in the AsyncAPI document "
+            "(`referral.accepted`), a kind of them (`referral.*`) or every one (`*`) - at `$.event_types`"
+        )
+
+
 async def _load(tx: Transaction, partner_id: UUID, webhook_id: UUID) -> sa.Row:
     row = await store.find_webhook(tx.session, partner_id, webhook_id, for_update=True)
     if row is None:
@@ -123,6 +132,8 @@ async def update_webhook(
     access.check_may_change_subscriptions(actor, command.partner_id)
     reason = access.support_reason(actor, command.support_reason)
     changes = command.changes
+    if changes.event_types is not None:
+        check_event_types(changes.event_types)
     if changes.url is not None:
         await targets.check(changes.url)
     async with work.transaction() as tx:

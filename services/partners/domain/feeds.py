@@ -70,6 +70,14 @@ def short_type(qualified_type: str) -> str:
     return f"{resource}.{verb}"
 
 
+def patterns_of_no_event(patterns: Iterable[str], known_types: Iterable[str]) -> list[str]:
+    """The patterns that no event type of the catalogue matches (`referral.acepted`, `refferal.*`): a webhook with
+    only those would never get a delivery, and nobody would be told why."""
+    short = {short_type(qualified) for qualified in known_types}
+    resources = {name.partition(".")[0] for name in short}
+    return [p for p in patterns if p != "*" and p not in short and not (p.endswith(".*") and p[:-2] in resources)]
+
+
 def type_matches(patterns: Iterable[str], qualified_type: str) -> bool:
     """`*`, `referral.*` or `referral.accepted` (every version of it)."""
     wanted = short_type(qualified_type)

@@ -45,6 +45,7 @@ def code_form(*, message: str | None = None) -> Page:
     return render("code_form.html", message=message)
 
 
+BEFORE_THE_INTAKE = (ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED, ReferralStatus.INTAKE_PLANNED)
 CLOSED_HOW = {
     ReferralStatus.COMPLETED: "U bent klaar. Fijn dat u meedeed!",
     ReferralStatus.NO_SHOW: "U kwam niet naar de afspraak. De afspraak is nu voorbij.",
@@ -59,10 +60,14 @@ def participant_page(page: ParticipantPage, code: str) -> Page:
         day = long_date(page.closed_at.astimezone(LOCAL_TIME).date())
         how = CLOSED_HOW.get(page.status) if page.status is not None else None
         closed = [f"U ging naar {receiver}.", how or "Uw aanvraag is gestopt.", f"Dat was op {day}."]
-    intake = None
-    if page.intake_at is not None:
+    intake = intake_held = None
+    # The coming appointment, with its change buttons, only while it is to come: once held it is no appointment
+    # (the service refuses a change then too: services/referrals/participant_codes.py may_ask).
+    if page.intake_at is not None and page.status is ReferralStatus.INTAKE_PLANNED:
         day, time = day_and_time(page.intake_at)
         intake = {"day": day, "time": time}
+    elif page.intake_at is not None and page.status in (ReferralStatus.INTAKE_HELD, ReferralStatus.ENROLLED):
+        intake_held = {"day": day_and_time(page.intake_at)[0]}
     return render(
         "page.html",
         p=page,
@@ -71,6 +76,8 @@ def participant_page(page: ParticipantPage, code: str) -> Page:
         closed=closed,
         enrolled=page.status is ReferralStatus.ENROLLED,
         intake=intake,
+        intake_held=intake_held,
+        may_change=page.status in BEFORE_THE_INTAKE,
         **_data(page),
     )
 

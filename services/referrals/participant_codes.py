@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import secrets
 
-from services.referrals import domain
 from services.referrals.domain.consent import ACCEPTED_ONWARDS
 from shared.contracts.referrals.api.participant_page import RIGHTS, ParticipantChangeKind
 from shared.contracts.referrals.api.referrals import ReferralDirection, ReferralStatus
@@ -83,9 +82,14 @@ def code_works(anonymised: bool) -> bool:
     return not anonymised
 
 
+# While the intake is still to come: after it was held there is no appointment to move or to cancel (asked then,
+# staff found an 'another day' request on a referral already enrolled).
+BEFORE_THE_INTAKE = frozenset({ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED, ReferralStatus.INTAKE_PLANNED})
+
+
 def may_ask(kind: ParticipantChangeKind, status: ReferralStatus) -> bool:
-    """Their rights they may ask for while their data is held; a change of the appointment only while it is open."""
-    return kind in RIGHTS or status not in domain.CLOSED
+    """Their rights they may ask for while their data is held; a change of the appointment only before it was held."""
+    return kind in RIGHTS or status in BEFORE_THE_INTAKE
 
 
 def check_contact_phone(phone: str | None) -> str | None:

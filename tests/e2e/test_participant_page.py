@@ -381,3 +381,30 @@ async def test_the_page_reads_aloud_in_dutch_with_large_text_under_its_own_csp(
     (said,) = spoken
     assert said["lang"] == "nl-NL" and "Sanne de Vries" in said["text"] and "Wanneer?" in said["text"]
     assert font_size >= 20  # large text: 125% of the browser's default
+
+
+async def test_an_intake_that_was_held_is_no_appointment_to_move_or_cancel(
+    platform: RunningPlatform, tenant: Tenant
+) -> None:
+    """The page showed it as the coming appointment with 'Ik wil een andere dag' after it had taken place, and the
+    request was recorded: staff found an 'another day' request on a referral already enrolled."""
+    async with platform.client(tenant.partner_a_token) as partner, platform.client(tenant.staff_a) as staff:
+        submitted = await partner.post("/api/v1/referrals", json=referral_body(tenant.library_a, tenant.partner_a))
+        referral_id = submitted.json()["id"]
+        an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        intake = {"intake_at": an_hour_ago, "place": "Taalhuis", "contact_person": {"name": "Els"}}
+        for step, body in (("accept", None), ("plan-intake", intake), ("intake-held", None)):
+            done = await staff.post(f"/api/v1/referrals/{referral_id}/{step}", json=body)
+            assert done.status_code == 200, done.text
+    await library_name_known(platform, tenant.library_a)
+    issued = await issue_code(platform, tenant, referral_id)
+    async with participant(platform) as browser:
+        page = (await browser.get(issued["path"])).text
+        asked = await browser.post("/p/change", data={"code": issued["code"], "kind": "reschedule"})
+    shown = visible_text(page)
+    assert "Kunt u niet?" not in shown and 'value="reschedule"' not in page and 'value="cancel"' not in page
+    assert "U had uw afspraak op" in " ".join(shown) and "We bellen u snel voor een afspraak." not in shown
+    assert "genoteerd" not in asked.text, asked.text
+    async with platform.client(tenant.staff_a) as staff:
+        mine = {"status": "open", "referral_id": referral_id}
+        assert (await staff.get("/api/v1/referrals/change-requests", params=mine)).json()["items"] == []

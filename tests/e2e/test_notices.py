@@ -137,7 +137,7 @@ async def test_a_declined_referral_reaches_the_referring_partner_in_the_language
 
     message = await one_message(mail_catcher, email, what="the decline's notice")
     assert message["Subject"] == f"Referral {referral['id'][-8:]} was declined"
-    assert "Reason (code): no_capacity" in text_of(message)
+    assert "Reason: no place" in text_of(message)
     assert_no_personal_data(message)
 
 

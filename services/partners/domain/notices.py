@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from shared.clock import LOCAL_TIME
 from shared.contracts.partners.api.notices import NoticeKind, NoticeLanguage
 from shared.contracts.partners.api.organisations import ContactRole
 from shared.errors import Forbidden, InvalidInput
@@ -274,7 +275,7 @@ LINES = {
 
 FACT_LINES = {
     "respond_by": {NoticeLanguage.NL: "Antwoorden vóór: {value}", NoticeLanguage.EN: "Answer by: {value}"},
-    "reason": {NoticeLanguage.NL: "Reden (code): {value}", NoticeLanguage.EN: "Reason (code): {value}"},
+    "reason": {NoticeLanguage.NL: "Reden: {value}", NoticeLanguage.EN: "Reason: {value}"},
     "review_on": {NoticeLanguage.NL: "Evaluatiedatum: {value}", NoticeLanguage.EN: "Review date: {value}"},
     "starts_at": {NoticeLanguage.NL: "De cursus begint: {value}", NoticeLanguage.EN: "The course starts: {value}"},
 }
@@ -295,13 +296,47 @@ class Message:
     body: str
 
 
+# A decline's reason in the reader's words (the event carries its code).
+DECLINE_REASONS = {
+    "no_capacity": {NoticeLanguage.NL: "geen plaats", NoticeLanguage.EN: "no place"},
+    "not_our_offer": {NoticeLanguage.NL: "past niet bij ons aanbod", NoticeLanguage.EN: "not what we offer"},
+    "not_eligible": {NoticeLanguage.NL: "komt niet in aanmerking", NoticeLanguage.EN: "not eligible"},
+    "participant_unreachable": {
+        NoticeLanguage.NL: "deelnemer niet bereikbaar",
+        NoticeLanguage.EN: "the participant could not be reached",
+    },
+    "participant_not_interested": {
+        NoticeLanguage.NL: "deelnemer wil niet meer",
+        NoticeLanguage.EN: "the participant is no longer interested",
+    },
+    "other": {
+        NoticeLanguage.NL: "een andere reden (zie de verwijzing)",
+        NoticeLanguage.EN: "another reason (see the referral)",
+    },
+}
+MOMENTS = ("respond_by", "starts_at")  # instants, said in Dutch time: the event carries them in UTC
+
+
+def fact_value(name: str, value: Any, language: NoticeLanguage) -> str:
+    """A fact as its reader reads it: a moment in Dutch time to the minute (the event's was UTC with microseconds,
+    `2026-12-15T12:13:27.954786Z`), a decline's reason in words; anything else as it is."""
+    if name in MOMENTS and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value).astimezone(LOCAL_TIME)
+        except ValueError:
+            return value
+        return moment.strftime("%d-%m-%Y %H:%M" if language is NoticeLanguage.NL else "%Y-%m-%d %H:%M")
+    if name == "reason" and value in DECLINE_REASONS:
+        return DECLINE_REASONS[value][language]
+    return str(value)
+
+
 def compose(notice: Notice, language: NoticeLanguage, base_url: str) -> Message:
     """The message in the reader's language; only the reference, dates, codes and links of the notice."""
-    words = {"reference": notice.reference, **notice.facts}
+    facts = {name: fact_value(name, value, language) for name, value in notice.facts.items()}
+    words = {"reference": notice.reference, **facts}
     lines = [LINES[notice.kind][language].format(**words), ""]
-    lines += [
-        FACT_LINES[name][language].format(value=value) for name, value in notice.facts.items() if name in FACT_LINES
-    ]
+    lines += [FACT_LINES[name][language].format(value=value) for name, value in facts.items() if name in FACT_LINES]
     if len(lines) > 2:
         lines.append("")
     lines.append(CLOSING[language].format(link=base_url + notice.path, preferences=base_url + "/console/notices"))

@@ -146,3 +146,18 @@ def test_a_coordinators_notices_name_the_partnership_or_delivery_and_link_to_the
         message = notices.compose(notice, language, "https://partnernet.example")
         assert str(UUID(REFERRAL))[-8:] in message.subject
         assert f"https://partnernet.example/console/network/partners/{partner}" in message.body
+
+
+def test_a_notice_says_its_moment_in_dutch_time_and_a_reason_in_words() -> None:
+    """Partners read 'Antwoorden vóór: 2026-12-15T12:13:27.954786Z' and 'Reden (code): other' in Dutch mails."""
+    submitted = notices.referral_notice(
+        EVENT, "referral.submitted", data(respond_by="2026-12-15T12:13:27.954786Z", library="bieb-a")
+    )
+    declined = notices.referral_notice(EVENT, "referral.declined", data(reason="no_capacity"))
+    assert submitted is not None and declined is not None
+    dutch = notices.compose(submitted, NoticeLanguage.NL, "https://partnernet.example").body
+    english = notices.compose(submitted, NoticeLanguage.EN, "https://partnernet.example").body
+    assert "Antwoorden vóór: 15-12-2026 13:13" in dutch and "2026-12-15T12:13" not in dutch
+    assert "Answer by: 2026-12-15 13:13" in english  # winter: UTC+1
+    assert "Reden: geen plaats" in notices.compose(declined, NoticeLanguage.NL, "https://p.example").body
+    assert "Reason: no place" in notices.compose(declined, NoticeLanguage.EN, "https://p.example").body

@@ -124,7 +124,7 @@ def csv_response(report: AnnualReport, table_id: str) -> Response[str]:
     place = report.library or report.municipality or "all"
     return Response(
         csv_of(report, table),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds `; charset=utf-8` to a text type (given here too, it was said twice)
         headers={
             "Content-Disposition": f'attachment; filename="annual-report-{place}-{report.year}-{table.id}.csv"',
             "Cache-Control": "no-store",

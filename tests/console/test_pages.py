@@ -192,3 +192,14 @@ async def test_a_library_refers_to_a_partner_who_then_sees_it_incoming_with_its_
     assert f"row-{referral_id}" in incoming
     page = await console.get(f"/console/referrals/{referral_id}")
     assert f"/console/referrals/{referral_id}/accept" in page.text and "/withdraw" not in page.text
+
+
+async def test_without_its_script_the_inbox_does_not_say_it_is_starting_live_updates(
+    console: ConsoleClient, world: World
+) -> None:
+    """'Live bijwerken wordt gestart…' stood there for ever where the script did not run."""
+    await console.sign_in(world.tenant.staff_a)
+    inbox = (await console.get("/console/inbox")).text
+    live = re.search(r'<p class="live" id="live"[^>]*>', inbox)
+    assert live is not None and " hidden" in live.group(0), "shown by the script only"
+    assert f'<noscript><p class="live">{NL["inbox.no_script"]}</p></noscript>' in inbox

@@ -9,6 +9,7 @@
     if (!live || !window.EventSource || !window.htmx) {
       return;
     }
+    live.hidden = false; // shown only where it can start (the page says otherwise in <noscript>)
     var label = live.querySelector("[data-live-label]");
     var announcer = document.getElementById("live-status");
     var source = new EventSource(live.getAttribute("data-live"));

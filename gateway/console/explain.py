@@ -81,9 +81,19 @@ def plain_words(lang: str, problem: str, detail: str = "") -> Explanation:
     )
 
 
+# How shared/versions.py's version_conflict says it: the one conflict where someone else changed it meanwhile.
+VERSION_CONFLICT = re.compile(r" is at version \d+, not ")
+
+
 def explain(lang: str, error: Exception) -> Explanation:
     if isinstance(error, PartnernetError):
         explanation, detail = plain_words(lang, error.code, error.detail), error.detail
+        if explanation.code == "conflict" and not VERSION_CONFLICT.search(detail):
+            # Not yet possible, already done, more than a day holds: not "someone else changed this", which it
+            # said of every 409 (the service's detail beside it says which).
+            explanation = Explanation(
+                code="conflict", sentence=translate(lang, "problem.conflict_state"), detail=detail, status=409
+            )
     elif isinstance(error, msgspec.ValidationError):
         explanation, detail = plain_words(lang, "invalid-input", str(error)), str(error)
     else:

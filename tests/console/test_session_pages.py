@@ -12,8 +12,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from gateway.console.explain import explain
 from gateway.console.messages import NL
 from shared.clock import LOCAL_TIME
+from shared.errors import Conflict
+from shared.versions import version_conflict
 from tests.console.conftest import ConsoleClient, World
 from tests.console.seed import referral
 from tests.console.test_browser import people  # noqa: F401  - the browser sessions fixture
@@ -96,7 +99,7 @@ async def test_staff_enrol_fill_the_waiting_list_keep_the_register_and_cancel_th
     assert (await console.post(f"{path}/enrol", {"pseudonym": typed})).status_code == 303
     assert (await console.post(f"{path}/enrol", {})).status_code == 303  # a new code, on the waiting list
     again = await console.post(f"{path}/enrol", {"pseudonym": typed})
-    assert again.status_code == 409 and NL["problem.conflict"] in again.text and f'value="{typed}"' in again.text
+    assert again.status_code == 409 and NL["problem.conflict_state"] in again.text and f'value="{typed}"' in again.text
     assert (await console.post(f"{path}/enrol", {"pseudonym": "Jan Jansen"})).status_code == 422
     found = await enrolments_of(world, session_id)
     assert found[referred["participant_pseudonym"]]["referral_id"] == referred["id"]
@@ -289,3 +292,14 @@ async def test_in_chromium_a_partner_enrols_a_participant_in_a_librarys_group(
     assert typed in await page.locator("#confirmed").inner_text()
     assert await page.locator("#register-1").count() == 0  # the library runs the group: no register for others
     assert await partner.axe() == []
+
+
+def test_only_a_version_conflict_is_explained_as_someone_elses_change() -> None:
+    """Every 409 said 'someone else changed this in the meantime': an intake recorded before its time, an address
+    that applied already, more hours than a day has."""
+    stale = explain("nl", version_conflict("session 7", 3, {"version": 4}))
+    refused = explain(
+        "nl", Conflict("the intake is planned for 2026-12-05T13:13: record that it took place once it has")
+    )
+    assert stale.sentence == NL["problem.conflict"] and refused.sentence == NL["problem.conflict_state"]
+    assert refused.status == 409 and "record that it took place once it has" in refused.detail

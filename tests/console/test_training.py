@@ -109,7 +109,7 @@ async def test_staff_add_a_module_plan_a_session_and_record_who_completed_it(
     )
     assert completed.status_code == 303, completed.text
     full = await console.post(f"{session}/attendance", {"volunteer_id": second, "attended": "yes"})
-    assert full.status_code == 409 and NL["problem.conflict"] in full.text
+    assert full.status_code == 409 and NL["problem.conflict_state"] in full.text
     nobody = await console.post(f"{session}/attendance", {"attended": "yes"})
     assert nobody.status_code == 422
 

@@ -57,6 +57,10 @@ async def test_staff_see_and_erase_residents_others_see_pseudonyms(
     after = (await console.get(erased.headers["location"])).text
     assert NL["session_done.erase_resident"] in after
     assert placed["name"] not in after and waiting["name"] in after
+    # The freed place is offered to the one waiting, who has not taken it yet: said so, not "has a place".
+    (row_of_waiting,) = [line for line in after.split("<tr") if waiting["name"] in line]
+    assert "Plek aangeboden, nog niet aangenomen (tot " in row_of_waiting, row_of_waiting
+    assert NL["session_page.resident_confirmed"] not in row_of_waiting
     r = registrations
     async with platform.services["courses"].sessions() as session:
         row = (await session.execute(sa.select(r).where(r.c.id == registration_of(placed_link)))).one()

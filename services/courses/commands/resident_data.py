@@ -94,6 +94,7 @@ async def list_session_residents(
                     phone=contact.phone if detail is ResidentDetail.CONTACT else None,
                     language="en" if row.language == "en" else "nl",
                     confirmed_at=row.confirmed_at,
+                    offer_expires_at=row.offer_expires_at,
                 )
             )
         await resident_store.log_reads(tx.session, entries)

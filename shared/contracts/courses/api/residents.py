@@ -42,6 +42,9 @@ class RegisteredResident(msgspec.Struct, frozen=True, kw_only=True):
     phone: str | None
     language: Language
     confirmed_at: datetime
+    # A place offered from the waiting list and not yet accepted: until when it is held for them (status is still
+    # waitlisted; the place goes to the next one after it).
+    offer_expires_at: datetime | None = None
 
 
 class SessionResidents(msgspec.Struct, frozen=True, kw_only=True):

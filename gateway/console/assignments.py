@@ -99,6 +99,10 @@ MATCHABLE = (
 )
 
 
+DAY_MINUTES = 24 * 60
+LOG_FIELDS = ("worked_on", "hours", "minutes", "note")  # what the log-hours form keeps when it is refused
+
+
 def minutes_of(form: FormMultiDict) -> int | None:
     """Hours and minutes as two numbers (people think in hours); None when both are empty."""
     hours, minutes = forms.number(form, "hours"), forms.number(form, "minutes")
@@ -106,7 +110,10 @@ def minutes_of(form: FormMultiDict) -> int | None:
         return None
     if not 0 <= (minutes or 0) < 60 or (hours or 0) < 0:
         raise InvalidInput("hours and minutes are whole numbers, minutes below 60 - at `$.minutes`")
-    return (hours or 0) * 60 + (minutes or 0)
+    total = (hours or 0) * 60 + (minutes or 0)
+    if total > DAY_MINUTES:  # said of the hours typed, not as the API's "Expected `int` <= 1440 - at `$.minutes`"
+        raise InvalidInput("at most 24 hours on one day - at `$.hours`")
+    return total
 
 
 def this_month() -> str:
@@ -216,6 +223,7 @@ class AssignmentPages(Controller):
             assignment_id,
             DONE_OF.get(act, act),
             lambda: steps.take(rpc, actor, ACTS, act, assignment_id, form),
+            typed={name: forms.text(form, name) or "" for name in LOG_FIELDS} if act == "hours" else None,
         )
 
     @post("/{assignment_id:uuid}/entries/{entry_id:uuid}/{change:str}", status_code=303)
@@ -261,12 +269,15 @@ class AssignmentPages(Controller):
         assignment_id: UUID,
         done: str,
         call: Callable[[], Awaitable[Any]],
+        *,
+        typed: dict[str, str] | None = None,
     ) -> Response[Any]:
+        """`typed`: what the log-hours form held, shown again where it is refused (it came back empty)."""
         return await steps.submit(
             visitor,
             call,
             done=f"{PREFIX}/assignments/{assignment_id}?done={done}",
-            again=lambda problem: self._page(visitor, rpc, actor, assignment_id, problem=problem),
+            again=lambda problem: self._page(visitor, rpc, actor, assignment_id, problem=problem, typed=typed),
         )
 
     @staticmethod
@@ -335,6 +346,7 @@ class AssignmentPages(Controller):
         notice: str | None = None,
         problem: Explanation | None = None,
         cursor: str | None = None,
+        typed: dict[str, str] | None = None,
     ) -> Response[str]:
         def hours_from(at: str | None, limit: int) -> Awaitable[Page[HoursEntryView]]:
             return rpc.call(ops.LIST_HOURS, actor, ListHours(assignment_id=assignment_id, limit=limit, cursor=at))
@@ -359,6 +371,7 @@ class AssignmentPages(Controller):
             can_log=actor.role is Role.STAFF,
             notice=notice,
             problem=problem,
+            typed=typed or {},
         )
 
 

@@ -108,6 +108,13 @@ async def test_staff_assign_a_volunteer_and_log_correct_and_remove_hours(console
     assert early.status_code == 422 and NL["problem.invalid-input"] in early.text
     odd = await console.post(f"{path}/hours", {"worked_on": str(today()), "hours": "1", "minutes": "75"})
     assert odd.status_code == 422 and 'aria-invalid="true"' in odd.text
+    # More than a day has: said of the hours typed, and what was typed is kept (it came back empty).
+    typed = {"worked_on": str(today()), "hours": "25", "minutes": "30", "note": "oefenen in de bieb"}
+    too_long = await console.post(f"{path}/hours", typed)
+    assert too_long.status_code == 422 and "at most 24 hours on one day" in too_long.text
+    assert NL["field.hours"] in too_long.text and "Expected `int`" not in too_long.text
+    for name, value in typed.items():
+        assert re.search(rf'name="{name}"[^>]*value="{re.escape(value)}"', too_long.text), name
     for day, hours in ((today(), "2"), (today() - timedelta(days=1), "1")):
         logged = await console.post(f"{path}/hours", {"worked_on": str(day), "hours": hours, "minutes": "30"})
         assert logged.status_code == 303, logged.text

@@ -29,7 +29,7 @@ from shared.contracts.referrals.api.participant_page import (
 from shared.contracts.referrals.api.person import AskOtherLibraries, PersonErased, PersonLookup
 from shared.errors import InvalidInput, PartnernetError
 from shared.rpc import RpcClient
-from shared.tenancy import Role
+from shared.tenancy import Actor, Role
 
 
 def person_of(form: FormMultiDict) -> dict[str, Any]:
@@ -63,16 +63,7 @@ class PersonPages(Controller):
         """The page, with a page of the library's open requests (paging.PAGE), the next by the API's cursor."""
         actor = visitor.signed_in(Role.STAFF)
         chosen = str(referral_id) if referral_id else None
-        requests = await paging.one_page(
-            lambda at, limit: rpc.call(
-                ops.LIST_CHANGE_REQUESTS,
-                actor,
-                ListChangeRequests(status=ChangeRequestStatus.OPEN, limit=limit, cursor=at),
-            ),
-            cursor,
-            path=f"{PREFIX}/people",
-            keep={"referral_id": chosen},
-        )
+        requests = await open_requests(rpc, actor, cursor, chosen)
         notice = "done.request_handled" if done == "handled" else None
         return self._page(visitor, referral_id=chosen, requests=requests, notice=notice)
 
@@ -104,7 +95,7 @@ class PersonPages(Controller):
         try:
             exported = await rpc.call(ops.EXPORT_PERSON, actor, lookup_of(form))
         except MISTAKES as exc:
-            return self._page(visitor, problem=explain(visitor.lang, exc), referral_id=forms.text(form, "referral_id"))
+            return await self._again(visitor, rpc, actor, form, exc, forms.text(form, "referral_id"))
         stamp = exported.exported_at.strftime("%Y%m%dT%H%M%S")
         return download(exported, f"person-{exported.library}-{stamp}.json")
 
@@ -121,7 +112,7 @@ class PersonPages(Controller):
                 raise InvalidInput("confirm that the person's personal data is to be erased")
             erased = await rpc.call(ops.ERASE_PERSON, actor, lookup_of(form))
         except MISTAKES as exc:
-            return self._page(visitor, problem=explain(visitor.lang, exc), referral_id=referral_id)
+            return await self._again(visitor, rpc, actor, form, exc, referral_id)
         if referral_id:
             return Redirect(f"{PREFIX}/referrals/{referral_id}?done=person_erased", status_code=303)
         return self._page(visitor, erased=erased)
@@ -138,8 +129,24 @@ class PersonPages(Controller):
             body = forms.convert(person_of(form) | {"right": forms.text(form, "right")}, AskOtherLibraries)
             await rpc.call(ops.ASK_OTHER_LIBRARIES, actor, body)
         except MISTAKES as exc:
-            return self._page(visitor, problem=explain(visitor.lang, exc), referral_id=referral_id)
+            return await self._again(visitor, rpc, actor, form, exc, referral_id)
         return self._page(visitor, referral_id=referral_id, notice="done.others_asked")
+
+    async def _again(
+        self,
+        visitor: Visitor,
+        rpc: RpcClient,
+        actor: Actor,
+        form: FormMultiDict,
+        error: Exception,
+        referral_id: str | None,
+    ) -> Response[str]:
+        """A refused form: the page again with what was typed (shown back, never stored) and the open requests,
+        which went missing from it."""
+        typed = {name: forms.text(form, name) or "" for name in ("name", "birth_date")}
+        requests = await open_requests(rpc, actor, None, referral_id)
+        problem = explain(visitor.lang, error)
+        return self._page(visitor, problem=problem, referral_id=referral_id, requests=requests, typed=typed)
 
     def _page(
         self,
@@ -150,6 +157,7 @@ class PersonPages(Controller):
         erased: PersonErased | None = None,
         requests: paging.Listing[ChangeRequestView] | None = None,
         notice: str | None = None,
+        typed: dict[str, str] | None = None,
     ) -> Response[str]:
         return page(
             visitor,
@@ -162,4 +170,21 @@ class PersonPages(Controller):
             requests=requests.items if requests else None,
             pages=requests,
             notice=notice,
+            typed=typed or {},
         )
+
+
+async def open_requests(
+    rpc: RpcClient, actor: Actor, cursor: str | None, referral_id: str | None
+) -> paging.Listing[ChangeRequestView]:
+    """A page of the library's open requests (paging.PAGE), the next by the API's cursor."""
+    return await paging.one_page(
+        lambda at, limit: rpc.call(
+            ops.LIST_CHANGE_REQUESTS,
+            actor,
+            ListChangeRequests(status=ChangeRequestStatus.OPEN, limit=limit, cursor=at),
+        ),
+        cursor,
+        path=f"{PREFIX}/people",
+        keep={"referral_id": referral_id},
+    )

@@ -70,6 +70,9 @@ async def test_the_page_speaks_english_and_a_stranger_is_not_found(console: Cons
     await console.get("/console/people")
     missing = await console.post("/console/people/export", {"name": "Niemand Bekend", "birth_date": "1950-01-01"})
     assert missing.status_code == 404 and NL["problem.not-found"] in missing.text
+    # What was typed is shown back (it came back empty), and the open requests stay on the page (they went).
+    assert 'value="Niemand Bekend"' in missing.text and 'value="1950-01-01"' in missing.text
+    assert 'id="h-requests"' in missing.text
     await console.post("/console/language", {"lang": "en", "next": "/console/people"})
     page = await console.get("/console/people")
     assert EN["people.explained"] in page.text, page.text

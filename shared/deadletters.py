@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import nats
 import nats.js.errors
+from nats.js.api import RawStreamMsg
 from nats.js.client import JetStreamContext
 
 from shared.consumer import (
@@ -65,12 +65,14 @@ async def list_dead_letters(nats_url: str, limit: int = 1000) -> list[dict[str, 
         await nc.close()
 
 
-async def still_there(js: JetStreamContext, sequence: int) -> bool:
+async def dead_letter_at(js: JetStreamContext, sequence: int) -> RawStreamMsg | None:
+    """The dead letter of that sequence, or None where there is none (JetStream cannot hold the sequence at all)."""
+    if not 1 <= sequence <= LAST_POSSIBLE_SEQUENCE:
+        return None
     try:
-        await js.get_msg(DEAD_LETTER_STREAM, sequence)
+        return await js.get_msg(DEAD_LETTER_STREAM, sequence)
     except nats.js.errors.NotFoundError:
-        return False
-    return True
+        return None
 
 
 async def replay_dead_letters(nats_url: str, sequences: list[int] | None = None) -> list[int]:
@@ -88,10 +90,7 @@ async def replay_dead_letters(nats_url: str, sequences: list[int] | None = None)
         wanted = list(dict.fromkeys(sequences or [letter["sequence"] for letter in await list_dead_letters(nats_url)]))
         letters = []
         for sequence in wanted:  # all found before any is replayed: a mistyped sequence changes nothing
-            msg = None
-            if 1 <= sequence <= LAST_POSSIBLE_SEQUENCE:
-                with contextlib.suppress(nats.js.errors.NotFoundError):
-                    msg = await js.get_msg(DEAD_LETTER_STREAM, sequence)
+            msg = await dead_letter_at(js, sequence)
             if msg is None:
                 raise NoSuchDeadLetter(
                     f"there is no dead letter {sequence}; `partnernet deadletters list` shows those there are"
@@ -111,7 +110,7 @@ async def replay_dead_letters(nats_url: str, sequences: list[int] | None = None)
             except nats.js.errors.APIError:
                 # Two operators replaying it at once: the other's publish was the same message id (dropped as a
                 # duplicate), and its delete came first. Replayed, once; anything else is an error of its own.
-                if await still_there(js, sequence):
+                if await dead_letter_at(js, sequence) is not None:
                     raise
             replayed.append(sequence)
         return replayed
